@@ -1,0 +1,47 @@
+import { ExitCode, isFacegateError } from '../errors.js';
+import { ConfigError } from '../config/load.js';
+import { UsageError, type CliIo, type Command } from './command.js';
+import { COMMANDS } from './commands.js';
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  // Longest match first, so that `person add` wins over a hypothetical `person`.
+  const sorted = [...COMMANDS].sort((a, b) => b.words.length - a.words.length);
+  for (const command of sorted) {
+    if (command.words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(command.words.length) };
+  }
+  return undefined;
+}
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  return ['usage: facegate COMMAND [ARGS]', '', 'commands:', ...lines, '', "Run 'facegate COMMAND --help' for a command's arguments."].join('\n') + '\n';
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout(help());
+    return argv.length === 0 ? ExitCode.USAGE : ExitCode.OK;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    io.stderr(`FG_ERR_USAGE: unknown command '${argv.join(' ')}' — run 'facegate --help' for the list\n`);
+    return ExitCode.USAGE;
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`usage: facegate ${command.words.join(' ')} ${command.usage}\n\n${command.summary}\n`);
+    return ExitCode.OK;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (isFacegateError(e)) {
+      io.stderr(e.toLine() + '\n');
+      if (e instanceof ConfigError) return ExitCode.CONFIG;
+      if (e instanceof UsageError) return ExitCode.USAGE;
+      return ExitCode.FAILED;
+    }
+    throw e; // a bug: let Node print the stack
+  }
+}

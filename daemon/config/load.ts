@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { Value, type ValueError } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { FacegateError } from '../errors.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `vision.detect.min_score`. */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends FacegateError {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      'FG_ERR_CONFIG',
+      `invalid config ${source}:\n` + issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
+      'fix the keys above (see config/facegate.example.yaml and config/facegate.schema.json), then run `facegate validate-config`',
+    );
+  }
+}
+
+/** Parses and validates config text once, at the edge, into a frozen typed object with every default filled. */
+export function parseConfig(text: string, source: string): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : '';
+    throw new ConfigError(source, [{ path: '', message: `not valid YAML${where}: ${(e as Error).message.split('\n')[0]}` }]);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(source, [{ path: '', message: 'expected a mapping of sections (vision:, cameras:, ...)' }]);
+  }
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  const issues = collectIssues(withDefaults);
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return deepFreeze(withDefaults as Config);
+}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FacegateError(
+      'FG_ERR_CONFIG_UNREADABLE',
+      `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'check the path given with --config or FACEGATE_CONFIG',
+    );
+  }
+  return parseConfig(text, path);
+}
+
+/** The config every command gets when none is given: all defaults. */
+export function defaultConfig(): Config {
+  return parseConfig('{}', '(defaults)');
+}
+
+function collectIssues(value: unknown): ConfigIssue[] {
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const path = error.path.split('/').filter(Boolean).join('.');
+    // A bad union member also reports one error per member; one line per key is enough.
+    if (seen.has(path)) continue;
+    seen.add(path);
+    issues.push({ path, message: describe(error) });
+  }
+  return issues;
+}
+
+function describe(error: ValueError): string {
+  const got = `got ${JSON.stringify(error.value)}`;
+  const allowed = literalChoices(error.schema);
+  if (allowed) return `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, ${got}`;
+  if (error.message === 'Unexpected property') return 'unknown key (check its spelling and section)';
+  return `${error.message.toLowerCase()}, ${got}`;
+}
+
+function literalChoices(schema: TSchema): unknown[] | undefined {
+  const members = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!members || !members.every((m) => 'const' in m)) return undefined;
+  return members.map((m) => (m as unknown as { const: unknown }).const);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,16 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { RecognitionConfigSchema, VisionConfigSchema } from '../vision/config.js';
+
+/**
+ * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
+ * Each stage owns its section (daemon/<stage>/config.ts); this file only assembles them.
+ * config/facegate.schema.json is generated from it (`npm run schema`) for editors.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    vision: VisionConfigSchema,
+    recognition: RecognitionConfigSchema,
+  },
+  { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
+);
+export type Config = Static<typeof ConfigSchema>;

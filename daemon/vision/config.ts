@@ -1,0 +1,50 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Section } from '../config/types.js';
+
+export const VisionConfigSchema = Section(
+  {
+    execution_provider: OneOf(['cpu', 'cuda'] as const, {
+      default: 'cpu',
+      description: "ONNX Runtime execution provider. 'cuda' falls back to 'cpu' with one log line when it cannot load.",
+    }),
+    threads: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description: 'ONNX Runtime intra-op threads per model session. One thread per session and one worker per camera is fastest on small boxes.',
+    }),
+    detect: Section(
+      {
+        mode: OneOf(['auto', 'full', 'tiled'] as const, {
+          default: 'auto',
+          description: "'full' runs the detector once on the whole frame (faces ≥ ~120 px in 1080p); 'tiled' adds overlapping tiles so that faces of min_face_px are found; 'auto' tiles when a full pass would miss min_face_px faces.",
+        }),
+        min_score: Type.Number({ minimum: 0, maximum: 1, default: 0.65, description: 'Detector score threshold.' }),
+        nms_iou: Type.Number({ minimum: 0, maximum: 1, default: 0.4, description: 'IoU above which overlapping boxes are merged.' }),
+        min_face_px: Type.Integer({ minimum: 16, maximum: 2000, default: 40, description: 'Smallest face height (pixels) that detection must find.' }),
+      },
+      'Face detection.',
+    ),
+  },
+  'Face models: where they run and how detection is done.',
+);
+export type VisionConfig = Static<typeof VisionConfigSchema>;
+
+export const RecognitionConfigSchema = Section(
+  {
+    threshold: Type.Number({
+      minimum: -1,
+      maximum: 1,
+      default: 0.42,
+      description: 'Cosine similarity at or above which two faces are the same person (tune on site footage; 0.40–0.45 on the reference set).',
+    }),
+    margin: Type.Number({
+      minimum: 0,
+      maximum: 2,
+      default: 0.05,
+      description: 'A match must beat the best other person by this much cosine similarity.',
+    }),
+  },
+  'Identity decisions.',
+);
+export type RecognitionConfig = Static<typeof RecognitionConfigSchema>;

@@ -1,0 +1,68 @@
+/** Vision data types shared by every stage after the camera. Coordinates are pixels of the frame. */
+
+/** A decoded frame or photo: tightly packed RGB, 3 bytes a pixel, row-major. */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Axis-aligned box: top-left corner and size. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface Detection {
+  box: Box;
+  /** Detector confidence, 0..1. */
+  score: number;
+}
+
+/** 68 points in iBUG order (0-based: jaw 0–16, right brow 17–21, ..., right eye 36–41, left eye 42–47, mouth 48–67). */
+export type Landmarks68 = readonly Point[];
+
+/**
+ * Five points for alignment, in this order: the subject's right eye (image left), left eye, nose tip,
+ * right mouth corner, left mouth corner.
+ */
+export type Landmarks5 = readonly [Point, Point, Point, Point, Point];
+
+export interface EyeState {
+  /** Probability that the eye is open, 0..1 (fr_eye). */
+  pOpen: number;
+}
+
+export interface FaceQuality {
+  /** Detector box height, pixels. */
+  faceHeight: number;
+  /** Inter-ocular distance, pixels. */
+  eyeDistance: number;
+  /** Variance of the Laplacian of the aligned 112×112 grey face: higher is sharper (~< 40 is blurred). */
+  sharpness: number;
+  /** Head pose estimate from landmarks, degrees: yaw + turns to the image right, pitch + looks down, roll + clockwise. */
+  yaw: number;
+  pitch: number;
+  roll: number;
+}
+
+/** Everything the vision core says about one face. */
+export interface FaceAnalysis {
+  detection: Detection;
+  landmarks68: Landmarks68;
+  landmarks5: Landmarks5;
+  quality: FaceQuality;
+  /** Subject's left and right eye. */
+  eyes?: { left: EyeState; right: EyeState };
+  /** Passive anti-spoof: probability that the face is a live person, not a print or a screen. */
+  antispoof?: { pLive: number };
+  /** 512-d identity embedding, L2-normalised. */
+  embedding?: Float32Array;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): every test/**/*.test.ts through Node's own test runner, with
+// tsx compiling TypeScript on the fly. Arguments narrow the run to files or folders under test/.
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function collect(path, out) {
+  if (statSync(path).isDirectory()) {
+    for (const name of readdirSync(path).sort()) collect(join(path, name), out);
+  } else if (path.endsWith('.test.ts')) {
+    out.push(path);
+  }
+  return out;
+}
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const files = (roots.length ? roots : ['test']).flatMap((r) => collect(resolve(r), []));
+if (files.length === 0) {
+  console.error('no test files found under', roots.join(' ') || 'test/');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', ...passThrough, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
