@@ -1,0 +1,16 @@
+// `npm run bench -- NAME [ARGS]`: speed is measured here, never asserted in tests.
+// Each benchmark prints what it measured and how; see the closing notes of the issues for figures.
+type Bench = (args: string[]) => Promise<void>;
+
+const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
+  vision: () => import('./vision.js'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name ? BENCHES[name] : undefined;
+if (!load) {
+  console.error(`usage: npm run bench -- (${Object.keys(BENCHES).join(' | ')}) [ARGS]`);
+  process.exitCode = 2;
+} else {
+  await (await load()).run(args);
+}
