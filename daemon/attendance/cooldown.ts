@@ -1,0 +1,35 @@
+/**
+ * Suppresses repeats of the same person at the same camera within `cooldownMs`, so that someone
+ * standing in front of a camera produces one sighting, not one per frame. Bounded: entries older
+ * than the cooldown are pruned as the map grows.
+ */
+export class Cooldown {
+  private readonly last = new Map<string, number>();
+
+  constructor(
+    private readonly cooldownMs: number,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  /** True when this sighting should be processed (and records it); false when it is a repeat. */
+  admit(personId: string, camera: string, atMs: number): boolean {
+    const key = `${personId}\u0000${camera}`;
+    const previous = this.last.get(key);
+    if (previous !== undefined && atMs - previous < this.cooldownMs && atMs >= previous) return false;
+    this.last.delete(key); // re-insert so the map stays in last-admitted order for pruning
+    this.last.set(key, atMs);
+    if (this.last.size > this.maxEntries) this.prune(atMs);
+    return true;
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
+
+  private prune(nowMs: number): void {
+    for (const [key, at] of this.last) {
+      if (this.last.size <= this.maxEntries && nowMs - at < this.cooldownMs) break;
+      this.last.delete(key);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Value } from '@sinclair/typebox/value';
+import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
+import { resolveShift, shiftDayAt } from '../../daemon/attendance/shift.js';
+import { applySighting, settle, type DayRecord, type Sighting } from '../../daemon/attendance/engine.js';
+
+const rules: ShiftRules = {
+  timeZone: 'Europe/Berlin',
+  shifts: { default: { ...(Value.Default(ShiftSchema, {}) as Shift), start: '09:00', end: '17:00', checkout_window_min: 120 } },
+  personOverrides: {},
+  holidays: new Set(),
+};
+let n = 0;
+const newId = () => `rec-${++n}`;
+
+function feed(sightings: Omit<Sighting, 'personId'>[], record?: DayRecord) {
+  const decisions = [];
+  for (const s of sightings) {
+    const full = { personId: 'p1', ...s };
+    const day = shiftDayAt(rules, resolveShift(rules, 'p1', undefined), s.atMs);
+    const t = applySighting(record, full, day, newId);
+    record = t.record;
+    decisions.push(...t.decisions);
+  }
+  return { record: record!, decisions };
+}
+const at = (iso: string) => Date.parse(iso);
+
+test('first entry sighting checks in, later entries do not', () => {
+  const { decisions, record } = feed([
+    { camera: 'gate', role: 'entry', atMs: at('2026-01-12T08:10:00Z') }, // 09:10 CET, late by 10
+    { camera: 'gate', role: 'entry', atMs: at('2026-01-12T10:00:00Z') },
+  ]);
+  assert.equal(decisions.length, 1);
+  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', status: 'late', late_minutes: 10 });
+  assert.equal(record.checkOutSettled, true);
+});
+
+test('an exit sighting checks out at once, and a later exit replaces it', () => {
+  const { decisions } = feed([
+    { camera: 'gate', role: 'entry', atMs: at('2026-01-12T07:55:00Z') },
+    { camera: 'out', role: 'exit', atMs: at('2026-01-12T15:00:00Z') }, // 16:00 local: early by 60
+    { camera: 'out', role: 'exit', atMs: at('2026-01-12T17:00:00Z') }, // 18:00: 60 min overtime
+  ]);
+  assert.deepEqual(decisions.map((d) => [d.kind, 'status' in d ? d.status : '']), [['check_in', 'on_time'], ['check_out', 'early'], ['check_out', 'on_time']]);
+  const last = decisions[2]!;
+  assert.ok(last.kind === 'check_out' && last.overtime_minutes === 60 && last.source === 'exit');
+});
+
+test("on a 'both' camera the last sighting becomes the check-out once the window closes, then the summary", () => {
+  const { record, decisions } = feed([
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T08:00:00Z') },
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T12:00:00Z') },
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T16:40:00Z') }, // 17:40 local
+  ]);
+  assert.equal(decisions.length, 1);
+  assert.equal(record.checkOutSettled, false);
+  // Window closes at 17:00 + 120 min local = 18:00Z.
+  assert.deepEqual(settle(record, at('2026-01-12T17:59:59Z')).decisions, []);
+  const done = settle(record, at('2026-01-12T18:00:00Z'));
+  assert.deepEqual(done.decisions.map((d) => d.kind), ['check_out', 'summary']);
+  const out = done.decisions[0]!;
+  assert.ok(out.kind === 'check_out' && out.source === 'last_seen' && out.atMs === at('2026-01-12T16:40:00Z') && out.overtime_minutes === 40);
+  const summary = done.decisions[1]!;
+  assert.ok(summary.kind === 'summary' && summary.status === 'present' && summary.worked_minutes === 520);
+  assert.deepEqual(settle(done.record, at('2026-01-13T00:00:00Z')).decisions, [], 'settles once');
+});
+
+test('a single sighting is a check-in with no check-out; the summary says present without worked minutes', () => {
+  const { record } = feed([{ camera: 'lobby', role: 'both', atMs: at('2026-01-12T08:00:00Z') }]);
+  const done = settle(record, at('2026-01-13T00:00:00Z'));
+  assert.deepEqual(done.decisions, [{ kind: 'summary', checkInMs: at('2026-01-12T08:00:00Z'), checkOutMs: null, status: 'present', worked_minutes: null }]);
+});
+
+test('unscheduled days record check-in and check-out but get no summary', () => {
+  const { record, decisions } = feed([
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-17T09:00:00Z') }, // Saturday
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-17T11:00:00Z') },
+  ]);
+  assert.equal(decisions[0]?.kind === 'check_in' && decisions[0].status, 'unscheduled');
+  assert.equal(record.date, '2026-01-17');
+  const done = settle(record, at('2026-01-18T00:00:00Z')); // local midnight is 23:00Z, closed
+  assert.deepEqual(done.decisions.map((d) => d.kind), ['check_out']);
+});
