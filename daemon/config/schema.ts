@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RecognitionConfigSchema, VisionConfigSchema } from '../vision/config.js';
+import { GalleryConfigSchema } from '../gallery/config.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
@@ -10,6 +11,7 @@ export const ConfigSchema = Type.Object(
   {
     vision: VisionConfigSchema,
     recognition: RecognitionConfigSchema,
+    gallery: GalleryConfigSchema,
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );

@@ -1,0 +1,48 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Section } from '../config/types.js';
+
+export const GalleryConfigSchema = Section(
+  {
+    path: Type.String({
+      minLength: 1,
+      default: '/var/lib/facegate/facegate.db',
+      description: "The daemon's state file (SQLite): the encrypted gallery, and later attendance and the outbox.",
+    }),
+    key_file: Type.String({
+      minLength: 1,
+      default: '/etc/facegate/gallery.key',
+      description: "Key-encryption key file, made by 'facegate keys init' (mode 0600; never overwritten). Second in the key order.",
+    }),
+    credential: Type.String({
+      minLength: 1,
+      default: 'facegate-gallery-key',
+      description: 'systemd credential name (LoadCredential= / LoadCredentialEncrypted=) read from $CREDENTIALS_DIRECTORY. First in the key order.',
+    }),
+    passphrase_env: Type.String({
+      minLength: 1,
+      default: 'FACEGATE_PASSPHRASE',
+      description: 'Environment variable holding a passphrase, stretched with Argon2id. Last in the key order.',
+    }),
+    matcher: Section(
+      {
+        top_k: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Candidate persons reported per face.' }),
+      },
+      'Gallery search.',
+    ),
+    enrol: Section(
+      {
+        min_face_px: Type.Integer({ minimum: 32, maximum: 4000, default: 80, description: 'Smallest face height accepted for enrolment, pixels.' }),
+        min_sharpness: Type.Number({ minimum: 0, default: 40, description: 'Smallest variance of the Laplacian of the aligned face (below: blurred).' }),
+        max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 35, description: 'Largest head turn, degrees.' }),
+        max_pitch: Type.Number({ minimum: 0, maximum: 90, default: 30, description: 'Largest head tilt up or down, degrees.' }),
+        min_eye_open: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Smallest probability that each eye is open.' }),
+        max_faces: Type.Integer({ minimum: 1, default: 1, description: 'An image with more faces than this (above min_face_px) is refused: whose face would it be?' }),
+        video_frames: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Most templates kept from one enrolment video.' }),
+        video_min_pose_delta: Type.Number({ minimum: 0, default: 8, description: 'Degrees of yaw/pitch by which video frames kept must differ (multi-angle enrolment).' }),
+      },
+      'Quality gate for enrolment photos and videos.',
+    ),
+  },
+  'Encrypted gallery: where it lives, where its key comes from, search and enrolment settings.',
+);
+export type GalleryConfig = Static<typeof GalleryConfigSchema>;

@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from '../ops/log.js';
+import { FacegateError } from '../errors.js';
+import type { RecognitionConfig } from '../vision/config.js';
+import { openDatabase } from '../store/database.js';
+import { decide, type IdentityDecision } from './decide.js';
+import { describeKeySources, findKek, type Kek, type KeySourceOptions } from './key-source.js';
+import { initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
+import { Matcher, type Candidate } from './matcher.js';
+import { Sealer, type TamperError } from './seal.js';
+import { loadSodium, type Sodium } from './sodium.js';
+import { GalleryStore, type Person, type PersonInput, type TemplateInput } from './store.js';
+
+export interface OpenGalleryOptions {
+  path: string;
+  keys: KeySourceOptions;
+  logger: Logger;
+  /** Create the file (and a data key) when it does not exist: enrolment does, identify does not. */
+  create?: boolean;
+  now?: () => Date;
+}
+
+export interface Identification extends IdentityDecision {
+  /** The top persons with their names, best first. */
+  candidates: Array<Candidate & { name: string | null }>;
+}
+
+/**
+ * An open, unlocked gallery: the sealed store, and the matcher holding every template in memory.
+ * Writes go to both, so the matcher is always current.
+ */
+export class Gallery {
+  readonly store: GalleryStore;
+  readonly matcher = new Matcher();
+  /** Rows that failed authentication when the gallery was opened (they are left out of matching). */
+  readonly damaged: TamperError[] = [];
+  #names = new Map<string, string>();
+
+  private constructor(
+    readonly db: Database,
+    readonly sodium: Sodium,
+    readonly path: string,
+    readonly kek: Kek,
+    readonly key: UnlockedKey,
+    readonly sealer: Sealer,
+    readonly logger: Logger,
+    readonly now: () => Date,
+  ) {
+    this.store = new GalleryStore(db, sealer, now);
+  }
+
+  static async open(options: OpenGalleryOptions): Promise<Gallery> {
+    const sodium = await loadSodium();
+    const now = options.now ?? (() => new Date());
+    const kek = findKek(options.keys);
+    const exists = existsSync(options.path);
+    if (!exists && !options.create) {
+      throw new FacegateError('FG_ERR_GALLERY_MISSING', `gallery ${options.path} does not exist`, "enrol someone first with 'facegate person add', or check --gallery / gallery.path");
+    }
+    if (!kek) {
+      throw new FacegateError(
+        'FG_ERR_GALLERY_KEY_MISSING',
+        `no key for gallery ${options.path}: tried ${describeKeySources(options.keys)}`,
+        exists ? 'give the key this gallery was made with; nothing was changed' : "make a key with 'facegate keys init' (or set the passphrase variable)",
+      );
+    }
+    const db = openDatabase(options.path);
+    try {
+      const key = wrapRows(db).length > 0 ? unlockDataKey(db, sodium, kek, options.path) : initialiseKeys(db, sodium, kek, now().toISOString());
+      const gallery = new Gallery(db, sodium, options.path, kek, key, new Sealer(sodium, key.dataKey), options.logger.child({ stage: 'gallery' }), now);
+      gallery.#load();
+      return gallery;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  #load(): void {
+    const { persons, damaged } = this.store.listPersons();
+    for (const p of persons) this.#names.set(p.id, p.name);
+    this.damaged.push(...damaged);
+    for (const t of this.store.templates((e) => this.damaged.push(e))) {
+      this.matcher.add(t.id, t.personId, t.embedding);
+      t.embedding.fill(0);
+    }
+    for (const e of this.damaged) this.logger.warn({ table: e.ref.table, column: e.ref.column, row: e.ref.rowId, person: e.ref.personId }, 'gallery row failed authentication; left out');
+  }
+
+  addPerson(input: PersonInput): Person {
+    const person = this.store.insertPerson(input);
+    this.#names.set(person.id, person.name);
+    return person;
+  }
+
+  addTemplates(personId: string, templates: readonly TemplateInput[]): number[] {
+    const ids = this.store.insertTemplates(personId, templates);
+    ids.forEach((id, i) => this.matcher.add(id, personId, templates[i]!.embedding));
+    return ids;
+  }
+
+  renamePerson(id: string, name: string): void {
+    this.store.renamePerson(id, name);
+    this.#names.set(id, name);
+  }
+
+  /**
+   * Forgets a person: rows deleted (zeroed by secure_delete), the WAL checkpointed and truncated so
+   * that no old page holding their sealed rows stays in the -wal file, and their rows leave memory.
+   */
+  removePerson(id: string): { templates: number; thumbnails: number } {
+    const removed = this.store.removePerson(id);
+    this.matcher.removePerson(id);
+    this.#names.delete(id);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return removed;
+  }
+
+  nameOf(personId: string): string | null {
+    return this.#names.get(personId) ?? null;
+  }
+
+  identify(embedding: Float32Array, rules: Pick<RecognitionConfig, 'threshold' | 'margin'>, topK: number): Identification {
+    const { candidates } = this.matcher.search(embedding, Math.max(topK, 2));
+    const decision = decide(candidates, rules);
+    return { ...decision, candidates: candidates.slice(0, topK).map((c) => ({ ...c, name: this.nameOf(c.personId) })) };
+  }
+
+  close(): void {
+    this.matcher.clear();
+    this.sealer.dispose();
+    this.sodium.memzero(this.key.dataKey);
+    this.db.close();
+  }
+}

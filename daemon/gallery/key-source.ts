@@ -1,0 +1,117 @@
+import { closeSync, constants, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { FacegateError } from '../errors.js';
+import type { GalleryConfig } from './config.js';
+import type { Sodium } from './sodium.js';
+
+/**
+ * A key-encryption key, as found. A 256-bit key (key file or systemd credential) wraps the data
+ * key directly; a passphrase is stretched with Argon2id per wrapping (salt stored beside it).
+ */
+export type Kek =
+  | { readonly kind: 'key'; readonly key: Uint8Array; readonly origin: string }
+  | { readonly kind: 'passphrase'; readonly passphrase: string; readonly origin: string };
+
+export interface KeySourceOptions {
+  gallery: Pick<GalleryConfig, 'key_file' | 'credential' | 'passphrase_env'>;
+  /** --key-file: use exactly this file, nothing else. */
+  keyFileOverride?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const KEY_FILE_PREFIX = 'facegate-kek-v1:';
+
+/**
+ * Finds the key-encryption key, in this order (documented in docs/gallery.md):
+ *   1. --key-file FILE, when given (then nothing else is tried);
+ *   2. the systemd credential $CREDENTIALS_DIRECTORY/<gallery.credential>;
+ *   3. the key file <gallery.key_file>;
+ *   4. a passphrase in $<gallery.passphrase_env>.
+ * Returns undefined when none is there; `describeKeySources` says what was tried.
+ */
+export function findKek(options: KeySourceOptions): Kek | undefined {
+  if (options.keyFileOverride) return readKeyFile(options.keyFileOverride, 'key file');
+  const credDir = options.env.CREDENTIALS_DIRECTORY;
+  if (credDir) {
+    const path = join(credDir, options.gallery.credential);
+    if (exists(path)) return readKeyFile(path, 'systemd credential');
+  }
+  if (exists(options.gallery.key_file)) return readKeyFile(options.gallery.key_file, 'key file');
+  const passphrase = options.env[options.gallery.passphrase_env];
+  if (passphrase) return { kind: 'passphrase', passphrase, origin: `$${options.gallery.passphrase_env}` };
+  return undefined;
+}
+
+export function describeKeySources(options: KeySourceOptions): string {
+  if (options.keyFileOverride) return `key file ${options.keyFileOverride}`;
+  const cred = options.env.CREDENTIALS_DIRECTORY
+    ? `credential ${join(options.env.CREDENTIALS_DIRECTORY, options.gallery.credential)}`
+    : `credential ${options.gallery.credential} ($CREDENTIALS_DIRECTORY not set)`;
+  return `${cred}, key file ${options.gallery.key_file}, $${options.gallery.passphrase_env}`;
+}
+
+/** Reads a key file or credential: "facegate-kek-v1:<base64 of 32 bytes>", or exactly 32 raw bytes. */
+export function readKeyFile(path: string, what: string): Kek {
+  let bytes: Buffer;
+  try {
+    const mode = statSync(path).mode;
+    if (what === 'key file' && (mode & 0o077) !== 0) {
+      throw new FacegateError(
+        'FG_ERR_KEY_FILE_MODE',
+        `key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)})`,
+        `chmod 600 ${path}`,
+      );
+    }
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof FacegateError) throw e;
+    throw new FacegateError('FG_ERR_KEY_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path and that facegate may read it');
+  }
+  const text = bytes.toString('latin1').trim();
+  let key: Uint8Array | undefined;
+  if (text.startsWith(KEY_FILE_PREFIX)) {
+    const decoded = Buffer.from(text.slice(KEY_FILE_PREFIX.length), 'base64');
+    if (decoded.length === 32) key = new Uint8Array(decoded);
+  } else if (bytes.length === 32) {
+    key = new Uint8Array(bytes);
+  }
+  bytes.fill(0);
+  if (!key) {
+    throw new FacegateError('FG_ERR_KEY_FORMAT', `${what} ${path} does not hold a facegate key`, "make one with 'facegate keys init', or give a credential of exactly 32 bytes");
+  }
+  return { kind: 'key', key, origin: `${what} ${path}` };
+}
+
+/**
+ * Makes a new 256-bit key file with mode 0600. O_EXCL: an existing file, whatever it holds, is never
+ * overwritten (it may be the only key to a gallery). The bytes are synced before returning.
+ */
+export function createKeyFile(sodium: Sodium, path: string): Kek {
+  const key = sodium.randombytes_buf(32);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new FacegateError('FG_ERR_KEY_EXISTS', `key file ${path} already exists; refusing to overwrite it`, 'it may be the only key to a gallery: keep it, or move it away yourself');
+    }
+    throw new FacegateError('FG_ERR_KEY_UNREADABLE', `cannot create key file ${path}: ${code ?? (e as Error).message}`, 'check that its folder exists and is writable');
+  }
+  try {
+    writeSync(fd, `${KEY_FILE_PREFIX}${Buffer.from(key).toString('base64')}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { kind: 'key', key, origin: `key file ${path}` };
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,219 @@
+import { createMemory, loadDotKernel, MAX_PAGES, scoresScalar, type ScoresFn, type WasmMemory } from './dot-kernel.js';
+
+export const EMBEDDING_DIM = 512;
+const PAGE = 65536;
+const QUERY_SCALE = 32767;
+
+export interface Candidate {
+  personId: string;
+  /** Best cosine similarity among this person's templates. */
+  score: number;
+  templateId: number;
+}
+
+export interface SearchResult {
+  /** Persons best first, at most top_k. */
+  candidates: Candidate[];
+  /** Templates compared. */
+  searched: number;
+}
+
+/**
+ * Every enrolled template in one contiguous block of WebAssembly memory, as int8 rows with one
+ * float scale each (symmetric quantisation: cosine error ~5e-4, far under any threshold step),
+ * kept current as templates come and go. A search scores every row with the SIMD kernel, keeps
+ * each person's best template, and returns the top persons.
+ * Lives in memory only: nothing here is ever written out.
+ */
+export class Matcher {
+  readonly dim: number;
+  #memory: WasmMemory;
+  #kernel: ScoresFn;
+  #capacity = 0;
+  #count = 0;
+  #rowsOffset: number;
+  #scales = new Float32Array(0);
+  #rowPerson = new Int32Array(0);
+  #rowTemplate = new Float64Array(0);
+  #slotOfTemplate = new Map<number, number>();
+  #personIds: string[] = [];
+  #personIndex = new Map<string, number>();
+  #best = new Float32Array(0);
+
+  constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean } = {}) {
+    this.dim = options.dim ?? EMBEDDING_DIM;
+    if (this.dim % 16 !== 0) throw new Error(`matcher dimension must be a multiple of 16, got ${this.dim}`);
+    this.#rowsOffset = align(this.dim * 2, 64);
+    this.#memory = createMemory(1);
+    const simd = options.forceScalar ? undefined : loadDotKernel(this.#memory);
+    this.#kernel = simd ?? ((q, rows, n, dim, out) => scoresScalar(this.#memory, q, rows, n, dim, out));
+    this.#reserve(options.initialCapacity ?? 1024);
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  has(templateId: number): boolean {
+    return this.#slotOfTemplate.has(templateId);
+  }
+
+  add(templateId: number, personId: string, embedding: Float32Array): void {
+    if (embedding.length !== this.dim) throw new Error(`embedding has ${embedding.length} values, expected ${this.dim}`);
+    if (this.#slotOfTemplate.has(templateId)) this.removeTemplate(templateId);
+    if (this.#count === this.#capacity) this.#reserve(this.#capacity * 2);
+    const slot = this.#count++;
+    const row = new Int8Array(this.#memory.buffer, this.#rowsOffset + slot * this.dim, this.dim);
+    this.#scales[slot] = quantiseRow(embedding, row);
+    this.#rowPerson[slot] = this.#personSlot(personId);
+    this.#rowTemplate[slot] = templateId;
+    this.#slotOfTemplate.set(templateId, slot);
+  }
+
+  removeTemplate(templateId: number): boolean {
+    const slot = this.#slotOfTemplate.get(templateId);
+    if (slot === undefined) return false;
+    const last = --this.#count;
+    if (slot !== last) {
+      // Move the last row into the hole so that the block stays contiguous.
+      const bytes = new Int8Array(this.#memory.buffer);
+      const from = this.#rowsOffset + last * this.dim;
+      bytes.copyWithin(this.#rowsOffset + slot * this.dim, from, from + this.dim);
+      this.#scales[slot] = this.#scales[last]!;
+      this.#rowPerson[slot] = this.#rowPerson[last]!;
+      this.#rowTemplate[slot] = this.#rowTemplate[last]!;
+      this.#slotOfTemplate.set(this.#rowTemplate[slot]!, slot);
+    }
+    new Int8Array(this.#memory.buffer, this.#rowsOffset + last * this.dim, this.dim).fill(0);
+    this.#slotOfTemplate.delete(templateId);
+    return true;
+  }
+
+  removePerson(personId: string): number {
+    const p = this.#personIndex.get(personId);
+    if (p === undefined) return 0;
+    const ids: number[] = [];
+    for (let s = 0; s < this.#count; s++) if (this.#rowPerson[s] === p) ids.push(this.#rowTemplate[s]!);
+    for (const id of ids) this.removeTemplate(id);
+    return ids.length;
+  }
+
+  /** Zeroes every row: the process's copy of the gallery goes with it. */
+  clear(): void {
+    new Uint8Array(this.#memory.buffer).fill(0);
+    this.#count = 0;
+    this.#slotOfTemplate.clear();
+  }
+
+  search(query: Float32Array, topK: number): SearchResult {
+    if (query.length !== this.dim) throw new Error(`query has ${query.length} values, expected ${this.dim}`);
+    const n = this.#count;
+    if (n === 0) return { candidates: [], searched: 0 };
+    const qScale = quantiseQuery(query, new Int16Array(this.#memory.buffer, 0, this.dim));
+    const outOffset = this.#rowsOffset + this.#capacity * this.dim;
+    this.#kernel(0, this.#rowsOffset, n, this.dim, outOffset);
+    const raw = new Int32Array(this.#memory.buffer, outOffset, n);
+
+    const best = this.#best;
+    best.fill(-Infinity, 0, this.#personIds.length);
+    const bestRow = new Int32Array(this.#personIds.length);
+    const scales = this.#scales;
+    const rowPerson = this.#rowPerson;
+    for (let r = 0; r < n; r++) {
+      const s = raw[r]! * scales[r]! * qScale;
+      const p = rowPerson[r]!;
+      if (s > best[p]!) {
+        best[p] = s;
+        bestRow[p] = r;
+      }
+    }
+    const top = topPersons(best, this.#personIds.length, topK);
+    return {
+      candidates: top.map((p) => ({ personId: this.#personIds[p]!, score: best[p]!, templateId: this.#rowTemplate[bestRow[p]!]! })),
+      searched: n,
+    };
+  }
+
+  #personSlot(personId: string): number {
+    let p = this.#personIndex.get(personId);
+    if (p === undefined) {
+      p = this.#personIds.length;
+      this.#personIds.push(personId);
+      this.#personIndex.set(personId, p);
+      if (p >= this.#best.length) {
+        const grown = new Float32Array(Math.max(16, this.#best.length * 2));
+        this.#best = grown;
+      }
+    }
+    return p;
+  }
+
+  #reserve(capacity: number): void {
+    const needed = this.#rowsOffset + capacity * this.dim + capacity * 4;
+    const pages = Math.ceil(needed / PAGE);
+    const have = this.#memory.buffer.byteLength / PAGE;
+    if (pages > MAX_PAGES) throw new Error(`matcher cannot hold ${capacity} templates of ${this.dim} values in 4 GiB`);
+    if (pages > have) this.#memory.grow(pages - have);
+    this.#scales = grow(this.#scales, capacity, Float32Array);
+    this.#rowPerson = grow(this.#rowPerson, capacity, Int32Array);
+    this.#rowTemplate = grow(this.#rowTemplate, capacity, Float64Array);
+    this.#capacity = capacity;
+  }
+}
+
+/** int8 row = round(x · 127 / max|x|); returns the scale that maps it back. */
+export function quantiseRow(v: Float32Array, out: Int8Array): number {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
+  if (max === 0) {
+    out.fill(0);
+    return 0;
+  }
+  const k = 127 / max;
+  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * k);
+  return max / 127;
+}
+
+function quantiseQuery(v: Float32Array, out: Int16Array): number {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
+  if (max === 0) {
+    out.fill(0);
+    return 0;
+  }
+  const k = QUERY_SCALE / max;
+  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * k);
+  return max / QUERY_SCALE;
+}
+
+/** Indexes of the k largest finite scores, largest first (k is small: insertion into a short list). */
+export function topPersons(scores: Float32Array, count: number, k: number): number[] {
+  const idx: number[] = [];
+  for (let p = 0; p < count; p++) {
+    const s = scores[p]!;
+    if (s === -Infinity) continue;
+    if (idx.length === k && s <= scores[idx[k - 1]!]!) continue;
+    let i = Math.min(idx.length, k - 1);
+    if (idx.length < k) idx.push(p);
+    while (i > 0 && scores[idx[i - 1]!]! < s) {
+      idx[i] = idx[i - 1]!;
+      i--;
+    }
+    idx[i] = p;
+  }
+  return idx;
+}
+
+function grow<T extends Float32Array | Int32Array | Float64Array>(
+  old: T,
+  capacity: number,
+  Ctor: new (n: number) => T,
+): T {
+  const next = new Ctor(capacity);
+  next.set(old.subarray(0, Math.min(old.length, capacity)) as never);
+  return next;
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}

@@ -1,0 +1,108 @@
+import { FacegateError } from '../errors.js';
+import type { Sodium } from './sodium.js';
+
+/** Where a sealed value lives; all of it is bound into the ciphertext as associated data. */
+export interface CellRef {
+  readonly table: 'persons' | 'templates' | 'thumbnails';
+  readonly column: string;
+  readonly rowId: string | number;
+  readonly personId: string;
+}
+
+/** A sealed value failed authentication: flipped bytes, or a value copied or swapped from another row. */
+export class TamperError extends FacegateError {
+  override readonly name = 'TamperError';
+  constructor(readonly ref: CellRef) {
+    super(
+      'FG_ERR_GALLERY_TAMPER',
+      `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId}) failed authentication: it was modified, copied or swapped`,
+      "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
+    );
+  }
+}
+
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+const AD_PREFIX = 'facegate/gallery/v1';
+
+/**
+ * Seals and opens gallery cells under one data key with XChaCha20-Poly1305 (random 192-bit nonces
+ * are safe at any volume). The associated data names the table, column, row id and person id, so a
+ * ciphertext moved onto another row, person or column no longer opens.
+ * The data key is split with crypto_kdf so that the lookup hash key never doubles as a cipher key.
+ */
+export class Sealer {
+  readonly #sodium: Sodium;
+  readonly #sealKey: Uint8Array;
+  readonly #hashKey: Uint8Array;
+
+  constructor(sodium: Sodium, dataKey: Uint8Array) {
+    this.#sodium = sodium;
+    this.#sealKey = sodium.crypto_kdf_derive_from_key(32, 1, 'fg-seal_', dataKey);
+    this.#hashKey = sodium.crypto_kdf_derive_from_key(32, 2, 'fg-extid', dataKey);
+  }
+
+  seal(ref: CellRef, plaintext: Uint8Array): Uint8Array {
+    const s = this.#sodium;
+    const nonce = s.randombytes_buf(NONCE_BYTES);
+    const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(ref), null, nonce, this.#sealKey);
+    const out = new Uint8Array(NONCE_BYTES + ct.length);
+    out.set(nonce, 0);
+    out.set(ct, NONCE_BYTES);
+    return out;
+  }
+
+  /** Throws TamperError when the cell does not authenticate for exactly this place. */
+  open(ref: CellRef, sealed: Uint8Array): Uint8Array {
+    if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new TamperError(ref);
+    try {
+      return this.#sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        null,
+        sealed.subarray(NONCE_BYTES),
+        associatedData(ref),
+        sealed.subarray(0, NONCE_BYTES),
+        this.#sealKey,
+      );
+    } catch {
+      throw new TamperError(ref);
+    }
+  }
+
+  sealText(ref: CellRef, text: string): Uint8Array {
+    return this.seal(ref, new TextEncoder().encode(text));
+  }
+
+  openText(ref: CellRef, sealed: Uint8Array): string {
+    return new TextDecoder().decode(this.open(ref, sealed));
+  }
+
+  /** Keyed BLAKE2b of an external id: equality lookups without storing the id, useless without the key. */
+  hashExternalId(externalId: string): Uint8Array {
+    return this.#sodium.crypto_generichash(32, new TextEncoder().encode(externalId.normalize('NFC')), this.#hashKey);
+  }
+
+  /** Zeroes the key material; the sealer is unusable afterwards. */
+  dispose(): void {
+    this.#sodium.memzero(this.#sealKey);
+    this.#sodium.memzero(this.#hashKey);
+  }
+}
+
+function associatedData(ref: CellRef): Uint8Array {
+  return new TextEncoder().encode(`${AD_PREFIX}|${ref.table}|${ref.column}|${ref.rowId}|${ref.personId}`);
+}
+
+/** Float32Array ⇄ little-endian bytes, without copying through any file. */
+export function embeddingToBytes(v: Float32Array): Uint8Array {
+  const out = new Uint8Array(v.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < v.length; i++) view.setFloat32(i * 4, v[i]!, true);
+  return out;
+}
+
+export function bytesToEmbedding(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length >>> 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}

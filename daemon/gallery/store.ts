@@ -1,0 +1,188 @@
+import type { Database } from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { FacegateError } from '../errors.js';
+import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
+
+export interface PersonInput {
+  name: string;
+  externalId?: string;
+  group?: string;
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  externalId: string | null;
+  group: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TemplateInput {
+  embedding: Float32Array;
+  quality: number;
+  source: string;
+  model: string;
+  /** Small JPEG of the face, sealed beside the template as proof of who was enrolled. */
+  thumbnail?: Uint8Array;
+}
+
+export interface StoredTemplate {
+  id: number;
+  personId: string;
+  embedding: Float32Array;
+}
+
+interface PersonRow {
+  id: string;
+  external_id: Buffer | null;
+  name: Buffer;
+  grp: Buffer | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * The gallery's rows, sealed on the way in and opened on the way out. Every statement that writes
+ * runs inside an immediate transaction so that readers (the daemon, a CLI) see whole changes.
+ */
+export class GalleryStore {
+  constructor(
+    private readonly db: Database,
+    private readonly sealer: Sealer,
+    private readonly now: () => Date,
+  ) {}
+
+  insertPerson(input: PersonInput, id: string = randomUUID()): Person {
+    const at = this.now().toISOString();
+    const s = this.sealer;
+    const ref = (column: string): CellRef => ({ table: 'persons', column, rowId: id, personId: id });
+    return this.db
+      .transaction(() => {
+        const hash = input.externalId ? Buffer.from(s.hashExternalId(input.externalId)) : null;
+        if (hash && this.db.prepare('SELECT 1 FROM persons WHERE external_id_hash = ?').get(hash)) {
+          throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with external id ${input.externalId} is already enrolled`, "add images to that person with 'facegate person add --id', or choose another id");
+        }
+        if (this.db.prepare('SELECT 1 FROM persons WHERE id = ?').get(id)) {
+          throw new FacegateError('FG_ERR_PERSON_EXISTS', `person ${id} already exists`, 'remove it first, or keep the existing one');
+        }
+        this.db
+          .prepare('INSERT INTO persons (id, external_id_hash, external_id, name, grp, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(
+            id,
+            hash,
+            input.externalId ? Buffer.from(s.sealText(ref('external_id'), input.externalId)) : null,
+            Buffer.from(s.sealText(ref('name'), input.name)),
+            input.group ? Buffer.from(s.sealText(ref('grp'), input.group)) : null,
+            at,
+            at,
+          );
+        return { id, name: input.name, externalId: input.externalId ?? null, group: input.group ?? null, createdAt: at, updatedAt: at };
+      })
+      .immediate();
+  }
+
+  /** By uuid, or by external id (through its keyed hash). Throws TamperError if the row was altered. */
+  findPerson(idOrExternal: string): Person | undefined {
+    const byId = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(idOrExternal) as PersonRow | undefined;
+    const row = byId ?? (this.db.prepare('SELECT * FROM persons WHERE external_id_hash = ?').get(Buffer.from(this.sealer.hashExternalId(idOrExternal))) as PersonRow | undefined);
+    return row ? this.#openPerson(row) : undefined;
+  }
+
+  /** Every person that opens; rows that do not are reported, not thrown. */
+  listPersons(): { persons: Person[]; damaged: TamperError[] } {
+    const persons: Person[] = [];
+    const damaged: TamperError[] = [];
+    for (const row of this.db.prepare('SELECT * FROM persons ORDER BY created_at, id').iterate() as Iterable<PersonRow>) {
+      try {
+        persons.push(this.#openPerson(row));
+      } catch (e) {
+        if (!(e instanceof TamperError)) throw e;
+        damaged.push(e);
+      }
+    }
+    return { persons, damaged };
+  }
+
+  renamePerson(id: string, name: string): void {
+    const at = this.now().toISOString();
+    const sealed = this.sealer.sealText({ table: 'persons', column: 'name', rowId: id, personId: id }, name);
+    this.db.prepare('UPDATE persons SET name = ?, updated_at = ? WHERE id = ?').run(Buffer.from(sealed), at, id);
+  }
+
+  /** Deletes the person and (by cascade) every template and thumbnail; secure_delete zeroes the freed bytes. */
+  removePerson(id: string): { templates: number; thumbnails: number } {
+    return this.db
+      .transaction(() => {
+        const templates = (this.db.prepare('SELECT COUNT(*) AS n FROM templates WHERE person_id = ?').get(id) as { n: number }).n;
+        const thumbnails = (this.db.prepare('SELECT COUNT(*) AS n FROM thumbnails WHERE person_id = ?').get(id) as { n: number }).n;
+        this.db.prepare('DELETE FROM persons WHERE id = ?').run(id);
+        return { templates, thumbnails };
+      })
+      .immediate();
+  }
+
+  insertTemplates(personId: string, inputs: readonly TemplateInput[]): number[] {
+    const at = this.now().toISOString();
+    const s = this.sealer;
+    return this.db
+      .transaction(() => {
+        const ids: number[] = [];
+        for (const t of inputs) {
+          // The row id is part of the associated data, so it is chosen before sealing.
+          const id = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM templates').get() as { id: number }).id;
+          const ref = (column: string): CellRef => ({ table: 'templates', column, rowId: id, personId });
+          this.db
+            .prepare('INSERT INTO templates (id, person_id, model, embedding, quality, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+            .run(id, personId, t.model, Buffer.from(s.seal(ref('embedding'), embeddingToBytes(t.embedding))), t.quality, Buffer.from(s.sealText(ref('source'), t.source)), at);
+          if (t.thumbnail) {
+            const thumbId = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM thumbnails').get() as { id: number }).id;
+            const sealed = s.seal({ table: 'thumbnails', column: 'jpeg', rowId: thumbId, personId }, t.thumbnail);
+            this.db.prepare('INSERT INTO thumbnails (id, person_id, template_id, jpeg, created_at) VALUES (?, ?, ?, ?, ?)').run(thumbId, personId, id, Buffer.from(sealed), at);
+          }
+          ids.push(id);
+        }
+        this.db.prepare('UPDATE persons SET updated_at = ? WHERE id = ?').run(at, personId);
+        return ids;
+      })
+      .immediate();
+  }
+
+  countTemplates(personId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM templates WHERE person_id = ?').get(personId) as { n: number }).n;
+  }
+
+  /** Opens every template; a row that fails authentication is handed to `onDamaged` and skipped. */
+  *templates(onDamaged: (e: TamperError) => void, personId?: string): Generator<StoredTemplate> {
+    const stmt = personId
+      ? this.db.prepare('SELECT id, person_id, embedding FROM templates WHERE person_id = ? ORDER BY id').bind(personId)
+      : this.db.prepare('SELECT id, person_id, embedding FROM templates ORDER BY id');
+    for (const row of stmt.iterate() as Iterable<{ id: number; person_id: string; embedding: Buffer }>) {
+      const ref: CellRef = { table: 'templates', column: 'embedding', rowId: row.id, personId: row.person_id };
+      let bytes: Uint8Array;
+      try {
+        bytes = this.sealer.open(ref, row.embedding);
+      } catch (e) {
+        if (!(e instanceof TamperError)) throw e;
+        onDamaged(e);
+        continue;
+      }
+      const embedding = bytesToEmbedding(bytes);
+      bytes.fill(0);
+      yield { id: row.id, personId: row.person_id, embedding };
+    }
+  }
+
+  #openPerson(row: PersonRow): Person {
+    const ref = (column: string): CellRef => ({ table: 'persons', column, rowId: row.id, personId: row.id });
+    const s = this.sealer;
+    return {
+      id: row.id,
+      name: s.openText(ref('name'), row.name),
+      externalId: row.external_id ? s.openText(ref('external_id'), row.external_id) : null,
+      group: row.grp ? s.openText(ref('grp'), row.grp) : null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+}

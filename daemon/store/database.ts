@@ -1,0 +1,50 @@
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { FacegateError } from '../errors.js';
+import { migrate, type Migration } from './migrate.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type { Database };
+
+export interface OpenDatabaseOptions {
+  /** Defaults to every migration facegate knows; tests pass a prefix to build older versions. */
+  migrations?: readonly Migration[];
+  /** Refuse rather than create a missing file (read-only commands such as `gallery verify`). */
+  mustExist?: boolean;
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the daemon's one state file with the settings every stage relies on, then migrates it:
+ * WAL (readers never block the writer), a busy timeout (CLI beside the daemon), foreign keys
+ * (deleting a person cascades to its templates), and secure_delete (erased rows are zeroed in the
+ * file, so a removed person leaves no bytes behind).
+ */
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database {
+  if (options.mustExist && path !== ':memory:' && !existsSync(path)) {
+    throw new FacegateError('FG_ERR_DB_MISSING', `database ${path} does not exist`, 'check the gallery path (--gallery or gallery.path in the config)');
+  }
+  let db: Database;
+  try {
+    db = new BetterSqlite3(path);
+  } catch (e) {
+    throw new FacegateError('FG_ERR_DB_OPEN', `cannot open database ${path}: ${(e as Error).message}`, 'check the path and its permissions', { cause: e });
+  }
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+    migrate(db, options.migrations ?? MIGRATIONS, path);
+    return db;
+  } catch (e) {
+    db.close();
+    if (e instanceof FacegateError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new FacegateError('FG_ERR_DB_CORRUPT', `${path} is not a readable facegate database (${code})`, 'restore it from a backup or an export', { cause: e });
+    }
+    throw e;
+  }
+}
