@@ -1,5 +1,5 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FacegateError } from '../errors.js';
 import type { GalleryConfig } from './config.js';
 import type { Sodium } from './sodium.js';
@@ -105,6 +105,28 @@ export function createKeyFile(sodium: Sodium, path: string): Kek {
     closeSync(fd);
   }
   return { kind: 'key', key, origin: `key file ${path}` };
+}
+
+/**
+ * The new key for rotating a key file in place: written to FILE.new first (or read back from it,
+ * when an earlier rotation was interrupted after making it), renamed over FILE only by `install`,
+ * once the gallery holds a wrapping for it. The one place a key file is ever replaced.
+ */
+export function replacementKeyFile(sodium: Sodium, path: string): { kek: Kek; install: () => void } {
+  const next = `${path}.new`;
+  const kek = exists(next) ? readKeyFile(next, 'key file') : createKeyFile(sodium, next);
+  return {
+    kek: { ...kek, origin: `key file ${path}` },
+    install: () => {
+      renameSync(next, path);
+      const dir = openSync(dirname(path), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    },
+  };
 }
 
 function exists(path: string): boolean {

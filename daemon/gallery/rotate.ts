@@ -1,0 +1,95 @@
+import type { Database } from 'better-sqlite3';
+import { FacegateError } from '../errors.js';
+import type { Kek } from './key-source.js';
+import { insertWrap, type UnlockedKey } from './keyring.js';
+import { Sealer, TamperError } from './seal.js';
+import type { Sodium } from './sodium.js';
+import { SEALED_COLUMNS, sealedCells } from './verify.js';
+
+export interface RotateOptions {
+  db: Database;
+  sodium: Sodium;
+  /** The key that opened the gallery, and what it opened. */
+  oldKek: Kek;
+  unlocked: UnlockedKey;
+  newKek: Kek;
+  /** Also replace the data key and re-seal every cell (else only the wrapping changes). */
+  reencrypt: boolean;
+  /**
+   * Puts the new key where the key source will look (e.g. renames key.new over the key file).
+   * Runs after the new wrapping is committed and before the old one is deleted, so that a crash at
+   * any point leaves a gallery that the old or the new key opens.
+   */
+  install: () => void;
+  now: () => Date;
+}
+
+export interface RotateResult {
+  dekId: string;
+  resealed: number;
+}
+
+/**
+ * Key rotation in two short transactions around `install`:
+ *   A: [re-seal every cell under a new data key, wrapped again under the old KEK] + wrap under the new KEK;
+ *   install the new KEK;
+ *   B: delete every wrapping but the new one.
+ * Between A and B both keys open the gallery; before A only the old; after B only the new.
+ */
+export function rotateKeys(o: RotateOptions): RotateResult {
+  const at = o.now().toISOString();
+  let dataKey = o.unlocked.dataKey;
+  let dekId = o.unlocked.dekId;
+  let resealed = 0;
+  const newWrapId = o.db
+    .transaction(() => {
+      if (o.reencrypt) {
+        const oldSealer = new Sealer(o.sodium, o.unlocked.dataKey);
+        dataKey = o.sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
+        dekId = o.sodium.to_hex(o.sodium.randombytes_buf(8));
+        const newSealer = new Sealer(o.sodium, dataKey);
+        try {
+          resealed = resealAll(o.db, oldSealer, newSealer);
+        } finally {
+          oldSealer.dispose();
+          newSealer.dispose();
+        }
+        o.db.prepare('DELETE FROM gallery_keys').run();
+        insertWrap(o.db, o.sodium, o.oldKek, dataKey, dekId, at);
+      }
+      return insertWrap(o.db, o.sodium, o.newKek, dataKey, dekId, at);
+    })
+    .immediate();
+  o.install();
+  o.db.prepare('DELETE FROM gallery_keys WHERE id != ?').run(newWrapId);
+  // Pages sealed under the old data key must not linger in the -wal file.
+  o.db.pragma('wal_checkpoint(TRUNCATE)');
+  return { dekId, resealed };
+}
+
+function resealAll(db: Database, from: Sealer, to: Sealer): number {
+  let n = 0;
+  for (const table of Object.keys(SEALED_COLUMNS) as Array<keyof typeof SEALED_COLUMNS>) {
+    const cells = [...sealedCells(db, table)];
+    for (const { ref, value } of cells) {
+      let plain: Uint8Array;
+      try {
+        plain = from.open(ref, value);
+      } catch (e) {
+        if (!(e instanceof TamperError)) throw e;
+        throw new FacegateError(
+          'FG_ERR_ROTATE_DAMAGED',
+          `cannot re-encrypt: ${e.message}`,
+          "run 'facegate gallery verify', remove or re-enrol the damaged persons, then rotate again; nothing was changed",
+        );
+      }
+      db.prepare(`UPDATE ${table} SET ${ref.column} = ? WHERE id = ?`).run(Buffer.from(to.seal(ref, plain)), ref.rowId);
+      if (table === 'persons' && ref.column === 'external_id') {
+        db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(Buffer.from(to.hashExternalId(new TextDecoder().decode(plain))), ref.rowId);
+      }
+      plain.fill(0);
+      n++;
+    }
+  }
+  return n;
+}

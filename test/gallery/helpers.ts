@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../daemon/ops/log.js';
+import { defaultConfig } from '../../daemon/config/load.js';
+import type { GalleryConfig } from '../../daemon/gallery/config.js';
+import type { KeySourceOptions } from '../../daemon/gallery/key-source.js';
+
+export interface TempDir {
+  dir: string;
+  path(name: string): string;
+}
+
+export function tempDir(t: { after(fn: () => void): void }): TempDir {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-gallery-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, path: (name) => join(dir, name) };
+}
+
+/** A logger whose lines are kept, so tests can check what (and that nothing secret) was logged. */
+export function memoryLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', destination }), lines };
+}
+
+export function galleryConfig(over: Partial<GalleryConfig> = {}): GalleryConfig {
+  return { ...defaultConfig().gallery, ...over };
+}
+
+export function keyOptions(keyFile: string, env: NodeJS.ProcessEnv = {}): KeySourceOptions {
+  return { gallery: galleryConfig({ key_file: keyFile }), env };
+}
+
+/** Deterministic pseudo-random unit vectors: synthetic "people" for tests that need no camera. */
+export function unitVector(seed: number, dim = 512): Float32Array {
+  let x = seed * 2654435761 + 1;
+  const v = new Float32Array(dim);
+  let norm = 0;
+  for (let i = 0; i < dim; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    v[i] = x / 2147483648 - 0.5;
+    norm += v[i]! * v[i]!;
+  }
+  const k = 1 / Math.sqrt(norm);
+  for (let i = 0; i < dim; i++) v[i]! *= k;
+  return v;
+}
+
+/** A unit vector at cosine ≈ `cos` to `base`. */
+export function near(base: Float32Array, seed: number, cos: number): Float32Array {
+  const noise = unitVector(seed, base.length);
+  let dot = 0;
+  for (let i = 0; i < base.length; i++) dot += noise[i]! * base[i]!;
+  const ortho = noise.map((n, i) => n - dot * base[i]!);
+  let norm = 0;
+  for (const o of ortho) norm += o * o;
+  const s = Math.sqrt(1 - cos * cos) / Math.sqrt(norm);
+  return base.map((b, i) => cos * b + s * ortho[i]!);
+}
+
+/** Bytes of the database and its -wal, as they sit on disk. */
+export function fileBytes(dbPath: string): Buffer {
+  const parts = [dbPath, `${dbPath}-wal`].map((p) => {
+    try {
+      return readFileSync(p);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  });
+  return Buffer.concat(parts);
+}
+
+/** Little-endian float32 bytes of a vector, as an attacker would search for them. */
+export function floatBytes(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** True when any 16-byte run of `needle` (taken every 64 bytes) occurs in `hay`: partial leaks count too. */
+export function leaks(hay: Buffer, needle: Buffer): boolean {
+  if (needle.length < 16) return hay.includes(needle);
+  for (let at = 0; at + 16 <= needle.length; at += 64) {
+    if (hay.includes(needle.subarray(at, at + 16))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Matcher, topPersons } from '../../daemon/gallery/matcher.js';
+import { decide } from '../../daemon/gallery/decide.js';
+import { near, unitVector } from './helpers.js';
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+for (const forceScalar of [false, true]) {
+  test(`int8 scores stay within 0.005 of float cosine (${forceScalar ? 'scalar' : 'SIMD'} kernel)`, () => {
+    const m = new Matcher({ forceScalar, initialCapacity: 4 });
+    const rows = Array.from({ length: 300 }, (_, i) => unitVector(i + 1));
+    rows.forEach((v, i) => m.add(i + 1, `p${i}`, v));
+    for (let q = 0; q < 20; q++) {
+      const query = near(rows[q * 7]!, 5000 + q, 0.6);
+      const r = m.search(query, 300);
+      assert.equal(r.searched, 300);
+      for (const c of r.candidates) {
+        const exact = dot(query, rows[Number(c.personId.slice(1))]!);
+        assert.ok(Math.abs(c.score - exact) < 0.005, `${c.score} vs ${exact}`);
+      }
+      assert.equal(r.candidates[0]?.personId, `p${q * 7}`);
+    }
+  });
+}
+
+test('scores aggregate per person: the best template of each person counts once', () => {
+  const m = new Matcher();
+  const a = unitVector(1);
+  m.add(1, 'alice', near(a, 2, 0.5));
+  m.add(2, 'alice', near(a, 3, 0.9));
+  m.add(3, 'bob', unitVector(4));
+  const r = m.search(a, 5);
+  assert.deepEqual(r.candidates.map((c) => c.personId), ['alice', 'bob']);
+  assert.equal(r.candidates[0]?.templateId, 2);
+  assert.ok(Math.abs(r.candidates[0]!.score - 0.9) < 0.005);
+});
+
+test('removing templates and persons keeps the block contiguous and the answers right', () => {
+  const m = new Matcher({ initialCapacity: 2 });
+  for (let i = 0; i < 50; i++) m.add(i, `p${i % 10}`, unitVector(i + 1));
+  assert.equal(m.size, 50);
+  assert.equal(m.removePerson('p3'), 5);
+  assert.equal(m.size, 45);
+  assert.equal(m.removeTemplate(0), true);
+  assert.equal(m.removeTemplate(0), false);
+  for (let i = 1; i < 50; i++) {
+    const r = m.search(unitVector(i + 1), 1);
+    if (i % 10 === 3) assert.notEqual(r.candidates[0]?.personId, 'p3');
+    else assert.equal(r.candidates[0]?.templateId, i);
+  }
+  m.clear();
+  assert.deepEqual(m.search(unitVector(1), 3).candidates, []);
+});
+
+test('topPersons returns the k best, best first, skipping persons without templates', () => {
+  const scores = Float32Array.from([0.1, -Infinity, 0.9, 0.5, 0.7, -0.2]);
+  assert.deepEqual(topPersons(scores, 6, 3), [2, 4, 3]);
+  assert.deepEqual(topPersons(scores, 6, 10), [2, 4, 3, 0, 5]);
+  assert.deepEqual(topPersons(scores, 2, 3), [0]);
+});
+
+test('decide: threshold and margin to the second person', () => {
+  const c = (personId: string, score: number) => ({ personId, score, templateId: 0 });
+  const rules = { threshold: 0.42, margin: 0.05 };
+  assert.equal(decide([c('a', 0.7), c('b', 0.3)], rules).decision, 'match');
+  assert.equal(decide([c('a', 0.7), c('b', 0.68)], rules).decision, 'unknown');
+  assert.equal(decide([c('a', 0.4), c('b', 0.1)], rules).decision, 'unknown');
+  assert.deepEqual(decide([], rules), { decision: 'unknown', match: null, score: -1, margin: 0 });
+  const alone = decide([c('a', 0.6)], rules);
+  assert.equal(alone.decision, 'match');
+  assert.ok(Math.abs(alone.margin - 0.6) < 1e-9);
+});
