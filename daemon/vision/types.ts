@@ -51,6 +51,11 @@ export interface FaceQuality {
   yaw: number;
   pitch: number;
   roll: number;
+  /**
+   * Norm of the embedding network's raw output: ~3.5–5 for clear faces, ~2 for tiny or blurred
+   * ones, lower still for things that are not faces. Absent when no embedding was computed.
+   */
+  embeddingNorm?: number;
 }
 
 /** Everything the vision core says about one face. */

@@ -1,0 +1,50 @@
+import { applyAffine, invertAffine, meanPoint, umeyamaSimilarity, type Affine } from './geometry.js';
+import type { Landmarks5, Landmarks68, Point } from './types.js';
+
+export const ALIGNED_SIZE = 112;
+
+/** The standard ArcFace 112×112 positions of the five points (eyes, nose tip, mouth corners). */
+export const REFERENCE_5: Landmarks5 = [
+  { x: 38.2946, y: 51.6963 },
+  { x: 73.5318, y: 51.5014 },
+  { x: 56.0252, y: 71.7366 },
+  { x: 41.5493, y: 92.3655 },
+  { x: 70.7299, y: 92.2041 },
+];
+
+const pick = (lm: Landmarks68, idx: readonly number[]): Point[] => idx.map((i) => lm[i]!);
+
+/** Eyelid points (upper two, lower two) of the subject's right eye (image left) and left eye. */
+export const RIGHT_EYE_LIDS = [37, 38, 40, 41] as const;
+export const LEFT_EYE_LIDS = [43, 44, 46, 47] as const;
+/** Eye corners: outer/inner of each eye. */
+export const RIGHT_EYE_CORNERS = [36, 39] as const;
+export const LEFT_EYE_CORNERS = [42, 45] as const;
+
+export function eyeCentres(lm: Landmarks68): { right: Point; left: Point } {
+  return { right: meanPoint(pick(lm, RIGHT_EYE_LIDS)), left: meanPoint(pick(lm, LEFT_EYE_LIDS)) };
+}
+
+/** The five alignment points from the 68: eye centres, nose tip (30), mouth corners (outer + inner lip). */
+export function fivePoints(lm: Landmarks68): Landmarks5 {
+  const { right, left } = eyeCentres(lm);
+  return [right, left, lm[30]!, meanPoint(pick(lm, [48, 60])), meanPoint(pick(lm, [54, 64]))];
+}
+
+/**
+ * The alignment of one face: `toAligned` maps frame pixels into the 112×112 reference frame,
+ * `fromAligned` maps back (what the sampler needs).
+ */
+export interface Alignment {
+  toAligned: Affine;
+  fromAligned: Affine;
+}
+
+export function alignment(points: Landmarks5): Alignment {
+  const toAligned = umeyamaSimilarity(points, REFERENCE_5);
+  return { toAligned, fromAligned: invertAffine(toAligned) };
+}
+
+export function toAlignedFrame(a: Alignment, lm: Landmarks68): Point[] {
+  return lm.map((p) => applyAffine(a.toAligned, p));
+}

@@ -1,0 +1,137 @@
+import type { Logger } from '../ops/log.js';
+import { ALIGNED_SIZE, alignment, fivePoints, toAlignedFrame } from './align.js';
+import { AntiSpoofModel } from './antispoof.js';
+import type { VisionConfig } from './config.js';
+import { FaceDetector, type DetectOptions } from './detector.js';
+import { Embedder } from './embedder.js';
+import { EyeModel } from './eyes.js';
+import { boxArea } from './geometry.js';
+import { LandmarkModel } from './landmarks.js';
+import { verifyModels, type ModelPaths } from './model-files.js';
+import type { ExecutionProvider, SessionSettings } from './ort.js';
+import { faceQuality } from './quality.js';
+import { sampleAffine } from './sampling.js';
+import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+
+export interface AnalyzeOptions {
+  embed?: boolean;
+  eyes?: boolean;
+  antispoof?: boolean;
+  /** Overrides the configured detection mode for this call. */
+  detectMode?: DetectOptions['mode'];
+}
+
+/**
+ * The vision core of one worker: detection → landmarks → alignment → embedding, eye state,
+ * anti-spoof and quality, each model in its own ONNX Runtime session.
+ */
+export class FaceAnalyzer {
+  private readonly aligned = new Float32Array(ALIGNED_SIZE * ALIGNED_SIZE * 3);
+
+  private constructor(
+    private readonly config: VisionConfig,
+    readonly provider: ExecutionProvider,
+    private readonly detector: FaceDetector,
+    private readonly landmarker: LandmarkModel,
+    private readonly embedder: Embedder,
+    private readonly eyeModel: EyeModel,
+    private readonly antispoofModel: AntiSpoofModel,
+  ) {}
+
+  /** Verifies the model files against the manifest, then loads every session. */
+  static async create(options: { vision: VisionConfig; logger: Logger; models?: ModelPaths }): Promise<FaceAnalyzer> {
+    const { vision, logger } = options;
+    const models = options.models ?? verifyModels();
+    const requested: SessionSettings = { provider: vision.execution_provider, threads: vision.threads };
+    const detector = await FaceDetector.load(models.detector, requested, logger);
+    // If CUDA could not load for the first model it will not for the others: one log line, not five.
+    const settings: SessionSettings = { ...requested, provider: detector.provider };
+    const [landmarker, embedder, eyes, antispoof] = await Promise.all([
+      LandmarkModel.load(models.landmarks, settings, logger),
+      Embedder.load(models.embedder, settings, logger),
+      EyeModel.load(models.eyes, settings, logger),
+      AntiSpoofModel.load(models.antispoof, settings, logger),
+    ]);
+    logger.debug({ stage: 'vision', provider: settings.provider, threads: settings.threads }, 'face models loaded');
+    return new FaceAnalyzer(vision, settings.provider, detector, landmarker, embedder, eyes, antispoof);
+  }
+
+  /** Faces in the image, largest first. */
+  async detect(img: RgbImage, mode = this.config.detect.mode): Promise<Detection[]> {
+    const found = await this.detector.detect(img, {
+      mode,
+      minScore: this.config.detect.min_score,
+      nmsIou: this.config.detect.nms_iou,
+      minFacePx: this.config.detect.min_face_px,
+    });
+    return found.sort((p, q) => boxArea(q.box) - boxArea(p.box));
+  }
+
+  /**
+   * Every face in the image, largest first, with what `options` asks for. Detections that the
+   * embedding network does not see as a face (see `looksLikeFace`) are left out.
+   */
+  async analyze(img: RgbImage, options: AnalyzeOptions = {}): Promise<FaceAnalysis[]> {
+    const faces: FaceAnalysis[] = [];
+    for (const detection of await this.detect(img, options.detectMode)) {
+      const face = await this.analyzeFace(img, detection, { ...options, embed: true });
+      if (!looksLikeFace(face)) continue;
+      if (!options.embed) delete face.embedding;
+      faces.push(face);
+    }
+    return faces;
+  }
+
+  /** Everything about one detected (or tracked) face. */
+  async analyzeFace(img: RgbImage, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+    const landmarks68 = await this.landmarker.landmarks(img, detection.box);
+    const landmarks5 = fivePoints(landmarks68);
+    const align = alignment(landmarks5);
+    sampleAffine(img, align.fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, this.aligned);
+    const face: FaceAnalysis = {
+      detection,
+      landmarks68,
+      landmarks5,
+      quality: faceQuality(detection, landmarks68, toAlignedFrame(align, landmarks68), this.aligned),
+    };
+    if (options.embed) {
+      const { embedding, norm } = await this.embedder.embed(this.aligned);
+      face.embedding = embedding;
+      face.quality.embeddingNorm = norm;
+    }
+    if (options.eyes) face.eyes = await this.eyeModel.eyes(img, landmarks68);
+    if (options.antispoof) face.antispoof = { pLive: await this.antispoofModel.pLive(img, detection.box) };
+    return face;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([
+      this.detector.close(),
+      this.landmarker.close(),
+      this.embedder.close(),
+      this.eyeModel.close(),
+      this.antispoofModel.close(),
+    ]);
+  }
+}
+
+/** From this height (px) up, a detection must convince on more than the detector's score. */
+const LARGE_FACE_PX = 100;
+/**
+ * Measured on ../shared/media: real faces of ≥ 100 px score ≥ 0.97 with embedding norms ≥ 3.2;
+ * the false positives of that size (dogs' faces, parts of large faces seen through tiles) score
+ * 0.67–0.96 or have norms ≤ 2.5.
+ */
+const LARGE_FACE_MIN_SCORE = 0.9;
+const LARGE_FACE_MIN_NORM = 2.6;
+
+/**
+ * A second opinion on a detection. Small faces are kept on the detector's word (they are what
+ * tiling is for, and their norms are low anyway); a large, sharp region must also score high and
+ * be something the identity network can represent as a face.
+ */
+export function looksLikeFace(face: Pick<FaceAnalysis, 'detection' | 'quality'>): boolean {
+  if (face.detection.box.h < LARGE_FACE_PX) return true;
+  if (face.detection.score < LARGE_FACE_MIN_SCORE) return false;
+  return face.quality.embeddingNorm === undefined || face.quality.embeddingNorm >= LARGE_FACE_MIN_NORM;
+}

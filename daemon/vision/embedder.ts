@@ -1,0 +1,54 @@
+import type { Logger } from '../ops/log.js';
+import { ALIGNED_SIZE } from './align.js';
+import { OrtModel, type SessionSettings } from './ort.js';
+import { packChw } from './sampling.js';
+
+const PIXELS = ALIGNED_SIZE * ALIGNED_SIZE;
+export const EMBEDDING_DIM = 512;
+
+/** fr_feature: 512-d identity embedding of an aligned 112×112 face, fed BGR, (px − 127) / 128. */
+export class Embedder {
+  private readonly input = new Float32Array(PIXELS * 3);
+
+  private constructor(private readonly model: OrtModel) {}
+
+  static async load(path: string, settings: SessionSettings, log: Logger): Promise<Embedder> {
+    return new Embedder(await OrtModel.load('embedder', path, settings, log, 'extended'));
+  }
+
+  /**
+   * `alignedRgb`: the aligned face as interleaved RGB floats 0..255. Returns the unit vector and the
+   * raw vector's norm, which (as MagFace showed for such networks) falls for blurred, tiny or
+   * non-face inputs: a cheap "is this a recognisable face" signal.
+   */
+  async embed(alignedRgb: Float32Array): Promise<{ embedding: Float32Array; norm: number }> {
+    packChw(alignedRgb, PIXELS, 'bgr', 127, 128, this.input);
+    const [out] = await this.model.run(this.input);
+    const raw = Float32Array.from(out!);
+    const norm = Math.sqrt(dot(raw, raw));
+    return { embedding: scale(raw, norm > 0 ? 1 / norm : 0), norm };
+  }
+
+  async close(): Promise<void> {
+    await this.model.close();
+  }
+}
+
+function scale(v: Float32Array, k: number): Float32Array {
+  for (let i = 0; i < v.length; i++) v[i]! *= k;
+  return v;
+}
+
+export function dot(p: Float32Array, q: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) sum += p[i]! * q[i]!;
+  return sum;
+}
+
+export function l2normalize(v: Float32Array): Float32Array {
+  const norm = Math.sqrt(dot(v, v));
+  return scale(v, norm > 0 ? 1 / norm : 0);
+}
+
+/** Cosine similarity of two unit vectors. */
+export const cosine = dot;

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { FacegateError } from '../errors.js';
+import type { RgbImage } from './types.js';
+
+/**
+ * Decodes JPEG, PNG, WebP, TIFF, GIF (first frame) ... into packed RGB with the EXIF orientation
+ * applied: phone photos are often stored sideways, and a face lying on its side is not found.
+ * Alpha is composited onto black; grey images are expanded to RGB.
+ */
+export async function decodeImage(bytes: Buffer, name: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: 100_000_000 })
+      .rotate()
+      .flatten({ background: { r: 0, g: 0, b: 0 } })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    throw new FacegateError(
+      'FG_ERR_IMAGE_INVALID',
+      `${name}: not a readable image (${describeDecodeError(e)})`,
+      'give a JPEG, PNG or WebP photo',
+      { cause: e },
+    );
+  }
+}
+
+export async function decodeImageFile(path: string): Promise<RgbImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : (code ?? 'unreadable');
+    throw new FacegateError('FG_ERR_IMAGE_UNREADABLE', `${path}: ${reason}`, 'check the path and its permissions', { cause: e });
+  }
+  if (bytes.length === 0) throw new FacegateError('FG_ERR_IMAGE_INVALID', `${path}: empty file`, 'give a JPEG, PNG or WebP photo');
+  return decodeImage(bytes, path);
+}
+
+/** Encodes an RGB image or crop as JPEG (proof thumbnails, saved frames). */
+export async function encodeJpeg(img: RgbImage, quality = 85): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality }).toBuffer();
+}
+
+function describeDecodeError(e: unknown): string {
+  const message = (e as Error).message ?? String(e);
+  if (/unsupported image format/i.test(message)) return 'unknown format';
+  if (/premature end|truncated|corrupt|VipsJpeg|bad|invalid/i.test(message)) return 'corrupt or truncated data';
+  return message.split('\n')[0]!;
+}

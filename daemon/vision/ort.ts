@@ -1,0 +1,82 @@
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Logger } from '../ops/log.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface SessionSettings {
+  provider: ExecutionProvider;
+  threads: number;
+}
+
+/**
+ * One ONNX model with a fixed input shape, run one input at a time. The sessions of one worker
+ * share nothing with other workers, so a camera's worker thread never waits on another's model.
+ */
+export class OrtModel {
+  private constructor(
+    private readonly session: InferenceSession,
+    readonly name: string,
+    private readonly inputName: string,
+    readonly inputShape: readonly number[],
+    readonly provider: ExecutionProvider,
+  ) {}
+
+  /**
+   * `graphOptimization`: ONNX Runtime's 'all' level (layout transforms) made the detector 3.5× faster
+   * but the embedder 3× slower on the build machine's CPU, so each model names the level measured
+   * best for it (npm run bench -- vision).
+   */
+  static async load(
+    name: string,
+    path: string,
+    settings: SessionSettings,
+    log: Logger,
+    graphOptimization: 'extended' | 'all' = 'all',
+  ): Promise<OrtModel> {
+    const options = (providers: ExecutionProvider[]): InferenceSession.SessionOptions => ({
+      executionProviders: providers,
+      intraOpNumThreads: settings.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: graphOptimization,
+      executionMode: 'sequential',
+    });
+    let session: InferenceSession;
+    let provider = settings.provider;
+    try {
+      session = await InferenceSession.create(path, options(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']));
+    } catch (e) {
+      if (provider !== 'cuda') throw e;
+      // onnxruntime-node throws when the CUDA provider library or CUDA itself is absent.
+      log.warn(
+        { stage: 'vision', model: name, reason: (e as Error).message.split('\n')[0] },
+        "execution provider 'cuda' could not load; running on CPU",
+      );
+      provider = 'cpu';
+      session = await InferenceSession.create(path, options(['cpu']));
+    }
+    const inputName = session.inputNames[0]!;
+    const meta = session.inputMetadata[0];
+    const shape = meta && 'shape' in meta ? meta.shape.map((d) => (typeof d === 'number' ? d : 1)) : [];
+    return new OrtModel(session, name, inputName, shape, provider);
+  }
+
+  /** Runs the model on one input laid out as `inputShape`; returns its outputs in the model's order. */
+  async run(input: Float32Array): Promise<Float32Array[]> {
+    const tensor = new Tensor('float32', input, this.inputShape as number[]);
+    const results = await this.session.run({ [this.inputName]: tensor });
+    return this.session.outputNames.map((n) => results[n]!.data as Float32Array);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export function softmax2(logits: Float32Array, offset = 0): [number, number] {
+  const a = logits[offset]!;
+  const b = logits[offset + 1]!;
+  const m = Math.max(a, b);
+  const ea = Math.exp(a - m);
+  const eb = Math.exp(b - m);
+  return [ea / (ea + eb), eb / (ea + eb)];
+}
