@@ -1,0 +1,317 @@
+import type { Logger } from '../ops/log.js';
+import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
+import type { CameraConfig } from './config.js';
+import { ffmpegArgs } from './ffmpeg-args.js';
+import { classifyFfmpegStderr, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
+import type { Frame } from './frame.js';
+import { FrameAssembler } from './frame-reader.js';
+import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
+import { LatestSlot } from './latest.js';
+import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
+import { redactCredentials, sourceKind } from './source.js';
+
+export interface CameraDeps {
+  logger: Logger;
+  spawn?: SpawnFfmpeg;
+  clock?: Clock;
+  timers?: Timers;
+  random?: () => number;
+  /** The FFmpeg executable; 'ffmpeg' on PATH by default. */
+  ffmpegPath?: string;
+  /** First reconnect delay; later ones double up to backoff_max_s. */
+  backoffBaseMs?: number;
+  /** After SIGTERM, how long FFmpeg gets before SIGKILL. */
+  killGraceMs?: number;
+}
+
+/** What the rest of the daemon sees of a camera. */
+export interface CameraSource {
+  readonly name: string;
+  start(signal?: AbortSignal): void;
+  stop(): Promise<void>;
+  /** The newest frame, taken or not; for viewers that must not steal frames from the pipeline. */
+  latest(): Frame | undefined;
+  /** Waits for a frame newer than the last one taken; older unread frames are dropped and counted. */
+  next(signal?: AbortSignal): Promise<Frame | undefined>;
+  frames(signal?: AbortSignal): AsyncIterable<Frame>;
+  health(): CameraHealth;
+  /** Called on every state change; returns the unsubscribe function. */
+  onState(listener: (health: CameraHealth) => void): () => void;
+}
+
+const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
+
+/**
+ * One camera: one FFmpeg child writing raw RGB frames, a no-frame watchdog, and reconnects with
+ * capped exponential backoff. Nothing here blocks on another camera: each has its own process,
+ * timers and one-frame slot.
+ */
+export class FfmpegCamera implements CameraSource {
+  readonly name: string;
+  private readonly log: Logger;
+  private readonly spawn: SpawnFfmpeg;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly policy: BackoffPolicy;
+  private readonly watchdogMs: number;
+  private readonly killGraceMs: number;
+  private readonly source: string;
+
+  private readonly slot = new LatestSlot<Frame>();
+  private readonly stderr = new StderrTail();
+  private readonly inMeter = new RateMeter();
+  private readonly processedMeter = new RateMeter();
+  private readonly reconnects = new HourCounter();
+  private readonly stalls = new HourCounter();
+  private readonly listeners = new Set<(health: CameraHealth) => void>();
+  private readonly assembler: FrameAssembler;
+
+  private state: CameraState = 'stopped';
+  private child: FfmpegProcess | undefined;
+  private killReason: Failure | undefined;
+  private attempt = 0;
+  private seq = 0;
+  private frameIndex = 0;
+  private spawnedAt = 0;
+  private firstFrameAt: number | undefined;
+  private lastFrameAt = 0;
+  private ttffMs: number | null = null;
+  private lastError: CameraHealth['last_error'] = null;
+  private watchdogTimer: unknown;
+  private retryTimer: unknown;
+  private killTimer: unknown;
+  private running = false;
+  private exited: (() => void) | undefined;
+
+  constructor(
+    private readonly config: CameraConfig,
+    private readonly deps: CameraDeps,
+  ) {
+    this.name = config.name;
+    this.source = redactCredentials(config.url);
+    this.log = deps.logger.child({ stage: 'camera', camera: config.name });
+    this.spawn = deps.spawn ?? spawnFfmpeg;
+    this.clock = deps.clock ?? systemClock;
+    this.timers = deps.timers ?? systemTimers;
+    this.random = deps.random ?? Math.random;
+    this.policy = { baseMs: deps.backoffBaseMs ?? 500, maxMs: config.backoff_max_s * 1000 };
+    this.watchdogMs = config.watchdog_s * 1000;
+    this.killGraceMs = deps.killGraceMs ?? 1000;
+    this.assembler = new FrameAssembler(config.width * config.height * 3, (data) => this.onFrame(data));
+  }
+
+  start(signal?: AbortSignal): void {
+    if (this.running) return;
+    this.running = true;
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    this.log.info({ source: this.source, width: this.config.width, height: this.config.height, fps: this.config.fps }, 'camera starting');
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.timers.clearTimeout(this.retryTimer);
+    this.timers.clearTimeout(this.watchdogTimer);
+    if (this.child) {
+      const exited = new Promise<void>((resolve) => (this.exited = resolve));
+      this.terminate();
+      await exited;
+    }
+    this.slot.close();
+    this.setState('stopped');
+    this.log.info('camera stopped');
+  }
+
+  latest(): Frame | undefined {
+    return this.slot.peek();
+  }
+
+  async next(signal?: AbortSignal): Promise<Frame | undefined> {
+    const frame = await this.slot.take(signal);
+    if (frame) this.processedMeter.mark(this.clock.now());
+    return frame;
+  }
+
+  async *frames(signal?: AbortSignal): AsyncIterable<Frame> {
+    for (;;) {
+      const frame = await this.next(signal);
+      if (!frame) return;
+      yield frame;
+    }
+  }
+
+  health(): CameraHealth {
+    const now = this.clock.now();
+    return {
+      camera: this.name,
+      source: this.source,
+      state: this.state,
+      fps_in: round1(this.inMeter.rate(now)),
+      fps_processed: round1(this.processedMeter.rate(now)),
+      frames_skipped: this.slot.dropped,
+      frames_in: this.seq,
+      reconnects_last_hour: this.reconnects.count(now),
+      stalls_last_hour: this.stalls.count(now),
+      last_error: this.lastError,
+      time_to_first_frame_ms: this.ttffMs,
+    };
+  }
+
+  onState(listener: (health: CameraHealth) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private connect(): void {
+    this.retryTimer = undefined;
+    if (!this.running) return;
+    this.setState('connecting');
+    this.stderr.clear();
+    this.assembler.reset();
+    this.killReason = undefined;
+    this.frameIndex = 0;
+    this.firstFrameAt = undefined;
+    this.spawnedAt = this.clock.now();
+    let child: FfmpegProcess;
+    try {
+      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', ffmpegArgs(this.config));
+    } catch (e) {
+      this.afterExit(ffmpegMissing(e));
+      return;
+    }
+    this.child = child;
+    child.stdout?.on('data', (chunk: Uint8Array) => {
+      if (this.child === child && !this.killReason) this.assembler.push(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer | string) => this.stderr.push(chunk.toString()));
+    child.once('error', (err) => {
+      // A process that never started gets no 'close'.
+      if (child.pid === undefined) this.onExit(child, ffmpegMissing(err));
+    });
+    child.once('close', (code) => this.onExit(child, code === 0 ? undefined : classifyFfmpegStderr(this.stderr.all()), code === 0));
+    this.armWatchdog(this.watchdogMs);
+  }
+
+  private onFrame(data: Uint8Array): void {
+    const now = this.clock.now();
+    this.lastFrameAt = now;
+    if (this.firstFrameAt === undefined) {
+      this.firstFrameAt = now;
+      this.ttffMs = Math.round(now - this.spawnedAt);
+      this.log.info({ time_to_first_frame_ms: this.ttffMs }, 'camera streaming');
+      this.setState('streaming');
+    }
+    const { width, height, fps } = this.config;
+    const frame: Frame = { camera: this.name, image: { width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
+    this.frameIndex++;
+    this.inMeter.mark(now);
+    this.slot.put(frame);
+  }
+
+  /** Re-armed lazily: frames only move lastFrameAt, the timer checks when it fires. */
+  private armWatchdog(ms: number): void {
+    this.watchdogTimer = this.timers.setTimeout(() => this.onWatchdog(), ms);
+  }
+
+  private onWatchdog(): void {
+    if (!this.child || this.killReason) return;
+    const since = this.firstFrameAt === undefined ? this.spawnedAt : this.lastFrameAt;
+    const quiet = this.clock.now() - since;
+    if (quiet < this.watchdogMs) {
+      this.armWatchdog(this.watchdogMs - quiet);
+      return;
+    }
+    const seconds = this.config.watchdog_s;
+    if (this.firstFrameAt === undefined) {
+      this.killReason = classifyStalledConnect(this.stderr.all(), seconds);
+    } else {
+      this.killReason = { kind: 'stalled', message: `stalled: no new frame for ${seconds} s` };
+      this.stalls.mark(this.clock.now());
+      this.setState('stalled');
+    }
+    this.log.warn({ reason: this.killReason.message }, 'watchdog: restarting FFmpeg');
+    this.terminate();
+  }
+
+  private terminate(): void {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGTERM');
+    this.timers.clearTimeout(this.killTimer);
+    this.killTimer = this.timers.setTimeout(() => {
+      if (this.child === child) child.kill('SIGKILL');
+    }, this.killGraceMs);
+  }
+
+  private onExit(child: FfmpegProcess, failure: Failure | undefined, clean = false): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.timers.clearTimeout(this.watchdogTimer);
+    this.timers.clearTimeout(this.killTimer);
+    if (this.exited) {
+      const exited = this.exited;
+      this.exited = undefined;
+      exited();
+      return;
+    }
+    if (!this.running) return;
+    if (clean && !this.killReason && sourceKind(this.config.url) === 'file' && !this.config.loop) {
+      // A file that is not looped has simply been played to its end.
+      this.running = false;
+      this.lastError = { ...END_OF_FILE, at_ms: this.clock.now() };
+      this.slot.close();
+      this.setState('stopped');
+      this.log.info('camera: end of file');
+      return;
+    }
+    // FFmpeg exits with 0 when the server goes away: a disconnect like any other (infra.md).
+    this.afterExit(this.killReason ?? failure ?? { kind: 'ended', message: 'stream ended: the camera closed the connection' });
+  }
+
+  private afterExit(failure: Failure): void {
+    const now = this.clock.now();
+    if (this.firstFrameAt !== undefined && now - this.firstFrameAt >= healthyPeriodMs(this.policy)) this.attempt = 0;
+    this.attempt++;
+    this.lastError = { ...failure, at_ms: now };
+    const delay = backoffDelayMs(this.attempt, this.policy, this.random);
+    this.log.warn({ error: failure.kind, reason: failure.message, attempt: this.attempt, retry_in_ms: delay }, 'camera disconnected');
+    this.setState(needsAPerson(failure.kind) ? 'failed' : 'backoff');
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.reconnects.mark(this.clock.now());
+      this.connect();
+    }, delay);
+  }
+
+  private setState(state: CameraState): void {
+    if (state === this.state) return;
+    this.state = state;
+    const health = this.health();
+    for (const listener of this.listeners) {
+      try {
+        listener(health);
+      } catch (e) {
+        this.log.error({ err: e }, 'camera state listener failed');
+      }
+    }
+  }
+}
+
+/** No first frame in time: FFmpeg may have said why (slow DNS, auth prompt); else the host never answered. */
+function classifyStalledConnect(stderr: readonly string[], seconds: number): Failure {
+  const said = classifyFfmpegStderr(stderr);
+  if (said.kind !== 'other' || stderr.length > 0) return said;
+  return { kind: 'timeout', message: `timeout: no frame within ${seconds} s of connecting` };
+}
+
+function ffmpegMissing(e: unknown): Failure {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? { kind: 'ffmpeg_missing', message: 'ffmpeg not found: install it (apt-get install ffmpeg)' }
+    : { kind: 'other', message: `cannot start ffmpeg: ${(e as Error).message}` };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

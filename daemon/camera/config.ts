@@ -1,0 +1,71 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Section } from '../config/types.js';
+import type { ConfigIssue } from '../config/load.js';
+
+export const CameraConfigSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+      description: 'Unique name: lower-case letters, digits, - and _ (it appears in MQTT topics and logs).',
+    }),
+    url: Type.String({
+      minLength: 1,
+      description:
+        'rtsp://user:password@host:554/path, or a video file (a path or file://...) played in real time. Credentials are never logged.',
+    }),
+    width: Type.Integer({ minimum: 16, maximum: 7680, default: 1280, description: 'Frame width handed to the pipeline; FFmpeg scales to it.' }),
+    height: Type.Integer({ minimum: 16, maximum: 4320, default: 720, description: 'Frame height handed to the pipeline.' }),
+    fps: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 60,
+      default: 5,
+      description: 'Frames per second handed to the pipeline, whatever the camera sends (FFmpeg drops or repeats to reach it).',
+    }),
+    transport: OneOf(['tcp', 'udp'] as const, { default: 'tcp', description: 'RTSP transport. TCP survives lossy links; UDP has less delay.' }),
+    hwaccel: OneOf(['none', 'cuda', 'vaapi', 'qsv'] as const, {
+      default: 'none',
+      description: "Hardware decoding passed to FFmpeg as -hwaccel (vaapi may need '-hwaccel_device /dev/dri/renderD128' in input_args).",
+    }),
+    input_args: Type.Array(Type.String(), { default: [], description: 'Extra FFmpeg input options, placed before -i.' }),
+    watchdog_s: Type.Number({
+      minimum: 1,
+      maximum: 300,
+      default: 10,
+      description: 'No new frame for this long: FFmpeg is killed and restarted. FFmpeg\'s own network timeout is set 5 s longer.',
+    }),
+    backoff_max_s: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Longest wait between reconnect attempts.' }),
+    loop: Type.Boolean({ default: false, description: 'For a video file: start again at the end. A file that is not looped ends its camera.' }),
+  },
+  { additionalProperties: false },
+);
+export type CameraConfig = Static<typeof CameraConfigSchema>;
+
+export const LiveViewConfigSchema = Section(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Serve an MJPEG live view of every camera for technicians, on 127.0.0.1 only.' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 8090, description: 'TCP port on 127.0.0.1 (reach it from elsewhere through ssh -L).' }),
+    fps: Type.Number({ exclusiveMinimum: 0, maximum: 30, default: 5, description: 'Most frames a second sent to each viewer.' }),
+    jpeg_quality: Type.Integer({ minimum: 10, maximum: 100, default: 70 }),
+    max_clients: Type.Integer({ minimum: 1, maximum: 32, default: 4, description: 'Viewers beyond this are refused (503).' }),
+  },
+  'Live view for technicians (opt-in, localhost only).',
+);
+export type LiveViewConfig = Static<typeof LiveViewConfigSchema>;
+
+/** The camera stage's keys of the config, spread into daemon/config/schema.ts. */
+export const CAMERA_CONFIG_SECTIONS = {
+  cameras: Type.Array(CameraConfigSchema, { default: [], description: 'Cameras to ingest, each with its own FFmpeg process.' }),
+  live_view: LiveViewConfigSchema,
+};
+
+/** What a JSON schema cannot say: names are unique. Returned as config issues with their key paths. */
+export function cameraConfigIssues(cameras: readonly CameraConfig[]): ConfigIssue[] {
+  const firstIndex = new Map<string, number>();
+  const issues: ConfigIssue[] = [];
+  cameras.forEach((camera, i) => {
+    const first = firstIndex.get(camera.name);
+    if (first === undefined) firstIndex.set(camera.name, i);
+    else issues.push({ path: `cameras.${i}.name`, message: `duplicate camera name "${camera.name}" (also cameras.${first}.name)` });
+  });
+  return issues;
+}

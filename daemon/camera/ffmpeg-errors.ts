@@ -1,0 +1,95 @@
+import { redactCredentials } from './source.js';
+
+/** Why a connection failed, reduced from FFmpeg's stderr to what a technician can act on. */
+export type FailureKind =
+  | 'unauthorized'
+  | 'not_found'
+  | 'refused'
+  | 'timeout'
+  | 'unreachable'
+  | 'not_video'
+  | 'codec'
+  | 'ended'
+  | 'stalled'
+  | 'ffmpeg_missing'
+  | 'other';
+
+export interface Failure {
+  kind: FailureKind;
+  /** One line for health output and logs, credentials removed. */
+  message: string;
+}
+
+/** Failures that retrying will not fix until someone changes the camera or the config. */
+const NEEDS_A_PERSON: ReadonlySet<FailureKind> = new Set(['unauthorized', 'not_found', 'not_video', 'codec', 'ffmpeg_missing']);
+
+export function needsAPerson(kind: FailureKind): boolean {
+  return NEEDS_A_PERSON.has(kind);
+}
+
+const RULES: readonly { kind: FailureKind; test: RegExp; message: string }[] = [
+  { kind: 'unauthorized', test: /401 Unauthorized|authorization failed/i, message: '401 unauthorized: wrong user or password in the URL' },
+  { kind: 'not_found', test: /404 Not Found|No such file or directory/i, message: '404 stream not found: wrong path in the URL' },
+  { kind: 'refused', test: /Connection refused/i, message: 'connection refused: nothing listens at that host and port' },
+  { kind: 'timeout', test: /timed out|Connection timeout/i, message: 'timeout: the host did not answer' },
+  {
+    kind: 'unreachable',
+    test: /No route to host|Network is unreachable|Name or service not known|Temporary failure in name resolution|Failed to resolve/i,
+    message: 'host unreachable: check the address and the network',
+  },
+  {
+    kind: 'not_video',
+    test: /matches no streams|does not contain any stream|Invalid data found when processing input/i,
+    message: 'not a video stream: the URL answers, but with no video FFmpeg can read',
+  },
+  {
+    kind: 'codec',
+    test: /Decoder \(codec [^)]*\) not found|Unsupported codec|Could not find codec parameters|Failed setup for format|No decoder surfaces|hwaccel initiali[sz]ation returned error/i,
+    message: 'codec unsupported: FFmpeg cannot decode this stream (try hwaccel: none, or set the camera to H.264)',
+  },
+];
+
+/** The most useful line of FFmpeg's stderr: a known cause if any line shows one, else the last line. */
+export function classifyFfmpegStderr(lines: readonly string[]): Failure {
+  const text = lines.join('\n');
+  for (const rule of RULES) {
+    const match = rule.test.exec(text);
+    if (match) return { kind: rule.kind, message: rule.message };
+  }
+  const last = [...lines].reverse().find((l) => l.trim() !== '');
+  return { kind: 'other', message: last ? oneLine(last) : 'FFmpeg exited without saying why' };
+}
+
+/** A stderr line fit for a log: credentials removed, `[rtsp @ 0x...]` prefix dropped, bounded length. */
+export function oneLine(line: string): string {
+  const clean = redactCredentials(line).replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim();
+  return clean.length > 200 ? clean.slice(0, 199) + '…' : clean;
+}
+
+/** The last few stderr lines, bounded: FFmpeg may log a line per frame when a stream is damaged. */
+export class StderrTail {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(private readonly max = 20) {}
+
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split(/\r?\n|\r/);
+    this.partial = (parts.pop() ?? '').slice(-2000);
+    for (const line of parts) if (line.trim() !== '') this.add(line);
+  }
+
+  /** Everything so far, the unfinished last line included. */
+  all(): string[] {
+    return this.partial.trim() !== '' ? [...this.lines, this.partial] : [...this.lines];
+  }
+
+  clear(): void {
+    this.lines = [];
+    this.partial = '';
+  }
+
+  private add(line: string): void {
+    this.lines.push(line.slice(0, 2000));
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Cuts FFmpeg's raw-video pipe into exact frames: pipe chunks (64 KiB) fall anywhere across frame
+ * boundaries. Each frame is a fresh buffer, so the pipeline may keep it while the next one fills.
+ */
+export class FrameAssembler {
+  private current: Uint8Array;
+  private filled = 0;
+
+  constructor(
+    readonly frameBytes: number,
+    private readonly onFrame: (data: Uint8Array) => void,
+  ) {
+    if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`frame size must be a positive integer, got ${frameBytes}`);
+    this.current = new Uint8Array(frameBytes);
+  }
+
+  push(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(this.frameBytes - this.filled, chunk.length - offset);
+      this.current.set(chunk.subarray(offset, offset + n), this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.frameBytes) {
+        const done = this.current;
+        this.current = new Uint8Array(this.frameBytes);
+        this.filled = 0;
+        this.onFrame(done);
+      }
+    }
+  }
+
+  /** Bytes of an unfinished frame (a process that died mid-frame leaves some). */
+  get pending(): number {
+    return this.filled;
+  }
+
+  reset(): void {
+    this.filled = 0;
+  }
+}

@@ -1,0 +1,87 @@
+import { EventEmitter } from 'node:events';
+import type { Clock, FfmpegProcess, SpawnFfmpeg, Timers } from '../../daemon/camera/process.js';
+
+/** Virtual time: timers fire only when the test advances the clock. */
+export class FakeTime implements Clock, Timers {
+  private t = 0;
+  private nextId = 1;
+  private pending = new Map<number, { at: number; fn: () => void }>();
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.pending.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  /** Moves time forward, firing due timers in order (timers they set fire too if due). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.pending) if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
+      if (!next) break;
+      this.pending.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+/** A scripted FFmpeg: the test writes its frames and stderr and decides how it exits. */
+export class FakeFfmpeg extends EventEmitter implements FfmpegProcess {
+  readonly stdout = new EventEmitter();
+  readonly stderr = new EventEmitter();
+  readonly signals: NodeJS.Signals[] = [];
+  exited = false;
+  readonly pid: number | undefined;
+  /** Whether SIGTERM ends it (a frozen FFmpeg may need SIGKILL). */
+  private readonly obeysSigterm: boolean;
+  constructor(
+    readonly args: readonly string[],
+    options: { started?: boolean; obeysSigterm?: boolean } = {},
+  ) {
+    super();
+    this.pid = options.started === false ? undefined : 4242;
+    this.obeysSigterm = options.obeysSigterm ?? true;
+  }
+
+  frame(bytes: number, fill = 0): void {
+    this.stdout.emit('data', Buffer.alloc(bytes, fill));
+  }
+
+  say(line: string): void {
+    this.stderr.emit('data', Buffer.from(line + '\n'));
+  }
+
+  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.emit('close', code, signal);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    this.signals.push(signal);
+    if (signal === 'SIGKILL' || this.obeysSigterm) queueMicrotask(() => this.exit(null, signal));
+    return true;
+  }
+}
+
+/** spawn() that records each FakeFfmpeg it makes. */
+export function fakeSpawner(make: (args: readonly string[]) => FakeFfmpeg = (args) => new FakeFfmpeg(args)) {
+  const spawned: FakeFfmpeg[] = [];
+  const spawn: SpawnFfmpeg = (_command, args) => {
+    const p = make(args);
+    spawned.push(p);
+    return p;
+  };
+  return { spawn, spawned, last: () => spawned[spawned.length - 1] as FakeFfmpeg };
+}

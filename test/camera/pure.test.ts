@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backoffDelayMs } from '../../daemon/camera/backoff.js';
+import { ffmpegArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
+import { classifyFfmpegStderr, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
+import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
+import { LatestSlot } from '../../daemon/camera/latest.js';
+import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
+import { redactCredentials, sourceKind } from '../../daemon/camera/source.js';
+import { cameraConfigIssues } from '../../daemon/camera/config.js';
+import { parseConfig, ConfigError } from '../../daemon/config/load.js';
+import { CameraFleet } from '../../daemon/camera/fleet.js';
+import { createLogger } from '../../daemon/ops/log.js';
+
+const base: FfmpegInput & FfmpegOutput = { url: 'rtsp://u:p@127.0.0.1/s', transport: 'tcp', hwaccel: 'none', input_args: [], watchdog_s: 10, loop: false, width: 1280, height: 720, fps: 5 };
+
+test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, exact raw output', () => {
+  const args = ffmpegArgs({ ...base, input_args: ['-max_delay', '500000'] });
+  const at = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(at('-rtsp_transport'), 'tcp');
+  assert.equal(at('-timeout'), '15000000');
+  assert.equal(at('-analyzeduration'), '500000');
+  assert.ok(args.indexOf('-max_delay') < args.indexOf('-i'), 'extra input args go before -i');
+  assert.equal(at('-vf'), 'fps=5,scale=1280:720');
+  assert.equal(at('-fps_mode'), 'passthrough');
+  assert.equal(at('-pix_fmt'), 'rgb24');
+  assert.equal(args.at(-1), 'pipe:1');
+  assert.ok(!args.includes('-hwaccel'));
+});
+
+test('ffmpeg args: udp, hwaccel, and a looped file played in real time', () => {
+  const udp = ffmpegArgs({ ...base, transport: 'udp', hwaccel: 'cuda' });
+  assert.equal(udp[udp.indexOf('-rtsp_transport') + 1], 'udp');
+  assert.equal(udp[udp.indexOf('-hwaccel') + 1], 'cuda');
+  const file = ffmpegArgs({ ...base, url: 'file:///media/a%20b.mp4', loop: true });
+  assert.ok(file.includes('-re'));
+  assert.equal(file[file.indexOf('-stream_loop') + 1], '-1');
+  assert.equal(file[file.indexOf('-i') + 1], '/media/a b.mp4');
+  assert.ok(!file.includes('-rtsp_transport'));
+});
+
+test('source kinds and credential redaction anywhere in a line', () => {
+  assert.equal(sourceKind('rtsp://cam/1'), 'rtsp');
+  assert.equal(sourceKind('/videos/a.mp4'), 'file');
+  assert.equal(sourceKind('file:///a.mp4'), 'file');
+  assert.equal(sourceKind('http://127.0.0.1/x.m3u8'), 'stream');
+  assert.equal(
+    redactCredentials('[tcp] rtsp://admin:p@ss@127.0.0.1:554/a failed; http://u:v@h/x'),
+    '[tcp] rtsp://***@127.0.0.1:554/a failed; http://***@h/x',
+  );
+});
+
+test('stderr reduced to one useful line per cause', () => {
+  const cases: [string[], string, RegExp][] = [
+    [['[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized'], 'unauthorized', /401/],
+    [['rtsp://a:b@h/x: Server returned 404 Not Found'], 'not_found', /404 stream not found/],
+    [['[tcp @ 0x2] Connection to tcp://127.0.0.1:1?timeout=0 failed: Connection refused'], 'refused', /connection refused/],
+    [['rtsp://h/x: Connection timed out'], 'timeout', /timeout/],
+    [['Failed to resolve hostname nowhere.invalid: Name or service not known'], 'unreachable', /unreachable/],
+    [['/etc/passwd: Invalid data found when processing input'], 'not_video', /not a video/],
+    [['Stream map \'0:v:0\' matches no streams.'], 'not_video', /not a video/],
+    [['[rtsp @ 0x3] Could not find codec parameters for stream 0 (Video: none): unknown codec'], 'codec', /codec unsupported/],
+  ];
+  for (const [lines, kind, message] of cases) {
+    const f = classifyFfmpegStderr(lines);
+    assert.equal(f.kind, kind, lines[0]);
+    assert.match(f.message, message);
+  }
+  const other = classifyFfmpegStderr(['', '[h264 @ 0xabc] something odd at rtsp://x:y@h/z']);
+  assert.equal(other.kind, 'other');
+  assert.equal(other.message, 'something odd at rtsp://***@h/z');
+  assert.equal(classifyFfmpegStderr([]).message, 'FFmpeg exited without saying why');
+  assert.equal(oneLine('x'.repeat(500)).length, 200);
+});
+
+test('stderr tail keeps the last lines only, split across chunks', () => {
+  const tail = new StderrTail(3);
+  tail.push('a\nb\r\nc');
+  tail.push('d\ne\n');
+  assert.deepEqual(tail.all(), ['b', 'cd', 'e']);
+  tail.push('partial');
+  assert.deepEqual(tail.all(), ['b', 'cd', 'e', 'partial']);
+});
+
+test('backoff: doubles from the base, capped, jitter within [d/2, d]', () => {
+  const policy = { baseMs: 500, maxMs: 30_000 };
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map((a) => backoffDelayMs(a, policy, () => 1)), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  assert.equal(backoffDelayMs(3, policy, () => 0), 1000);
+  for (let i = 0; i < 100; i++) {
+    const d = backoffDelayMs(4, policy, Math.random);
+    assert.ok(d >= 2000 && d <= 4000);
+  }
+});
+
+test('frame assembler: exact frames from arbitrary chunks, fresh buffer each', () => {
+  const frames: Uint8Array[] = [];
+  const asm = new FrameAssembler(6, (f) => frames.push(f));
+  asm.push(Uint8Array.from([1, 2, 3, 4]));
+  asm.push(Uint8Array.from([5, 6, 7, 8, 9, 10, 11, 12, 13]));
+  assert.deepEqual(frames.map((f) => [...f]), [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]);
+  assert.notEqual(frames[0]?.buffer, frames[1]?.buffer);
+  assert.equal(asm.pending, 1);
+  assert.throws(() => new FrameAssembler(0, () => {}), RangeError);
+});
+
+test('latest slot: newest wins, dropped counted, waiters woken, close ends readers', async () => {
+  const slot = new LatestSlot<number>();
+  slot.put(1);
+  slot.put(2);
+  slot.put(3);
+  assert.equal(await slot.take(), 3);
+  assert.equal(slot.dropped, 2);
+  const waiting = slot.take();
+  slot.put(4);
+  assert.equal(await waiting, 4);
+  assert.equal(slot.peek(), 4);
+  const ac = new AbortController();
+  const aborted = slot.take(ac.signal);
+  ac.abort();
+  assert.equal(await aborted, undefined);
+  const closed = slot.take();
+  slot.close();
+  assert.equal(await closed, undefined);
+  assert.equal(slot.taken, 2);
+});
+
+test('rate meter and hour counter forget old events', () => {
+  const m = new RateMeter(5000);
+  for (let t = 0; t < 10_000; t += 200) m.mark(t);
+  assert.equal(m.rate(10_000), 5);
+  assert.equal(m.rate(20_000), 0);
+  const h = new HourCounter();
+  h.mark(0);
+  h.mark(1000);
+  assert.equal(h.count(2000), 2);
+  assert.equal(h.count(3_600_500), 1);
+});
+
+test('config: defaults filled, bad values and duplicate names rejected with their paths', () => {
+  const config = parseConfig('cameras:\n  - name: door\n    url: rtsp://127.0.0.1/a\n', 'test.yaml');
+  const door = config.cameras[0];
+  assert.equal(door?.width, 1280);
+  assert.equal(door?.transport, 'tcp');
+  assert.equal(door?.watchdog_s, 10);
+  assert.equal(door?.backoff_max_s, 30);
+  assert.equal(config.live_view.enabled, false);
+  assert.throws(() => parseConfig('cameras:\n  - name: Door!\n    url: x\n    transport: quic\n', 't.yaml'), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    const paths = e.issues.map((i) => i.path);
+    assert.ok(paths.includes('cameras.0.name') && paths.includes('cameras.0.transport'), paths.join());
+    return true;
+  });
+  const twice = parseConfig('cameras:\n  - { name: a, url: x }\n  - { name: a, url: y }\n', 't.yaml');
+  assert.deepEqual(cameraConfigIssues(twice.cameras), [{ path: 'cameras.1.name', message: 'duplicate camera name "a" (also cameras.0.name)' }]);
+  assert.throws(() => CameraFleet.fromConfig(twice.cameras, { logger: createLogger({ level: 'silent' }) }), /cameras\.1\.name: duplicate/);
+});

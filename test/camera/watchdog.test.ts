@@ -1,0 +1,213 @@
+// The camera's state machine on virtual time with a scripted FFmpeg: watchdog, backoff, health.
+// The same code runs against real FFmpeg and a real RTSP server in rtsp.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import type { CameraConfig } from '../../daemon/camera/config.js';
+import type { CameraState } from '../../daemon/camera/health.js';
+import { createLogger } from '../../daemon/ops/log.js';
+import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+
+const W = 4;
+const H = 2;
+const FRAME = W * H * 3;
+
+function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
+  const config: CameraConfig = {
+    name: 'door',
+    url: 'rtsp://admin:hunter2@127.0.0.1:554/stream',
+    width: W,
+    height: H,
+    fps: 5,
+    transport: 'tcp',
+    hwaccel: 'none',
+    input_args: [],
+    watchdog_s: 10,
+    backoff_max_s: 30,
+    loop: false,
+    ...overrides,
+  };
+  const time = new FakeTime();
+  const ffmpeg = fakeSpawner(make);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
+  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
+  const states: CameraState[] = [];
+  camera.onState((h) => states.push(h.state));
+  return { camera, time, ffmpeg, states, lines };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+test('frames are cut exactly from the pipe and carry seq and pts', async () => {
+  const { camera, ffmpeg } = setup();
+  camera.start();
+  const p = ffmpeg.last();
+  // One and a half frames, then the rest: chunk boundaries never line up with frames.
+  p.frame(FRAME + FRAME / 2, 7);
+  p.frame(FRAME / 2, 7);
+  const a = await camera.next();
+  assert.equal(a?.image.data.length, FRAME);
+  assert.equal(a?.seq, 2, 'the newer of two unread frames is handed over');
+  assert.equal(a?.pts, 0.2);
+  assert.equal(camera.health().frames_skipped, 1);
+  assert.equal(camera.health().state, 'streaming');
+  await camera.stop();
+});
+
+test('no frame for watchdog_s while streaming: stalled, FFmpeg killed, restarted after backoff', async () => {
+  const { camera, time, ffmpeg, states } = setup({ watchdog_s: 10 });
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  time.advance(9_000);
+  ffmpeg.last().frame(FRAME); // keeps it alive
+  time.advance(9_999);
+  assert.equal(camera.health().state, 'streaming');
+  time.advance(1);
+  assert.equal(camera.health().state, 'stalled');
+  assert.deepEqual(ffmpeg.last().signals, ['SIGTERM']);
+  await flush();
+  assert.equal(camera.health().state, 'backoff');
+  assert.equal(camera.health().last_error?.kind, 'stalled');
+  assert.equal(camera.health().stalls_last_hour, 1);
+  time.advance(500); // first retry: base 500 ms (random() = 1 → the top of the jitter range)
+  assert.equal(ffmpeg.spawned.length, 2);
+  assert.deepEqual(states, ['connecting', 'streaming', 'stalled', 'backoff', 'connecting']);
+  await camera.stop();
+});
+
+test('a frozen FFmpeg that ignores SIGTERM gets SIGKILL', async () => {
+  const { camera, time, ffmpeg } = setup({ watchdog_s: 2 }, (args) => new FakeFfmpeg(args, { obeysSigterm: false }));
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  time.advance(2_000);
+  assert.deepEqual(ffmpeg.last().signals, ['SIGTERM']);
+  time.advance(1_000);
+  assert.deepEqual(ffmpeg.last().signals, ['SIGTERM', 'SIGKILL']);
+  await flush();
+  assert.equal(camera.health().state, 'backoff');
+  await camera.stop();
+});
+
+test('a clean exit (code 0, the server went away) is a disconnect, and backoff doubles up to the cap', async () => {
+  const { camera, time, ffmpeg } = setup({ backoff_max_s: 4 });
+  camera.start();
+  const delays: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    ffmpeg.last().exit(0);
+    assert.equal(camera.health().state, 'backoff');
+    assert.equal(camera.health().last_error?.kind, 'ended');
+    const before = ffmpeg.spawned.length;
+    let waited = 0;
+    while (ffmpeg.spawned.length === before) {
+      time.advance(50);
+      waited += 50;
+    }
+    delays.push(waited);
+  }
+  assert.deepEqual(delays, [500, 1000, 2000, 4000, 4000]);
+  assert.equal(camera.health().reconnects_last_hour, 5);
+  time.advance(3_600_000);
+  assert.equal(camera.health().reconnects_last_hour, 0, 'the count covers the last hour only');
+  await camera.stop();
+});
+
+test('the attempt count resets after a healthy period', async () => {
+  const { camera, time, ffmpeg } = setup({ backoff_max_s: 30 });
+  camera.start();
+  ffmpeg.last().exit(1);
+  time.advance(500);
+  ffmpeg.last().exit(1);
+  time.advance(1000);
+  // Now streams for longer than the healthy period (max(30 s, backoff_max)).
+  for (let t = 0; t < 31_000; t += 1000) {
+    ffmpeg.last().frame(FRAME);
+    time.advance(1000);
+  }
+  ffmpeg.last().exit(0);
+  const before = ffmpeg.spawned.length;
+  time.advance(500);
+  assert.equal(ffmpeg.spawned.length, before + 1, 'back to the base delay');
+  await camera.stop();
+});
+
+test('no first frame within watchdog_s while connecting: timeout, then backoff', async () => {
+  const { camera, time } = setup({ watchdog_s: 5 });
+  camera.start();
+  time.advance(5_000);
+  await flush();
+  const h = camera.health();
+  assert.equal(h.state, 'backoff');
+  assert.equal(h.last_error?.kind, 'timeout');
+  await camera.stop();
+});
+
+test('401 and 404 put the camera in failed with their own reasons; credentials never appear', async () => {
+  const { camera, ffmpeg, lines } = setup();
+  camera.start();
+  ffmpeg.last().say('[rtsp @ 0x55d] method DESCRIBE failed: 401 Unauthorized');
+  ffmpeg.last().say('rtsp://admin:hunter2@127.0.0.1:554/stream: Server returned 401 Unauthorized (authorization failed)');
+  ffmpeg.last().exit(1);
+  const h = camera.health();
+  assert.equal(h.state, 'failed');
+  assert.equal(h.last_error?.kind, 'unauthorized');
+  assert.match(h.last_error?.message ?? '', /401 unauthorized/);
+  assert.equal(h.source, 'rtsp://***@127.0.0.1:554/stream');
+  await camera.stop();
+  assert.ok(lines.length > 0);
+  assert.ok(!lines.join('').includes('hunter2'), 'no password in the log');
+});
+
+test('ffmpeg missing is a failed state with the fix', async () => {
+  const { camera } = setup({}, (args) => {
+    const p = new FakeFfmpeg(args, { started: false });
+    queueMicrotask(() => p.emit('error', Object.assign(new Error('spawn ffmpeg ENOENT'), { code: 'ENOENT' })));
+    return p;
+  });
+  camera.start();
+  await flush();
+  assert.equal(camera.health().state, 'failed');
+  assert.match(camera.health().last_error?.message ?? '', /apt-get install ffmpeg/);
+  await camera.stop();
+});
+
+test('a file that is not looped ends its camera at the end of the file', async () => {
+  const { camera, ffmpeg } = setup({ url: '/tmp/clip.mp4' });
+  camera.start();
+  assert.ok(ffmpeg.last().args.includes('-re'));
+  ffmpeg.last().frame(FRAME);
+  const iterated: number[] = [];
+  const done = (async () => {
+    for await (const f of camera.frames()) iterated.push(f.seq);
+  })();
+  await flush();
+  ffmpeg.last().exit(0);
+  await done;
+  assert.deepEqual(iterated, [1]);
+  assert.equal(camera.health().state, 'stopped');
+  assert.equal(ffmpeg.spawned.length, 1);
+});
+
+test('stop() during backoff spawns nothing more; an abort signal stops the camera', async () => {
+  const { camera, time, ffmpeg } = setup();
+  const ac = new AbortController();
+  camera.start(ac.signal);
+  ffmpeg.last().exit(1);
+  ac.abort();
+  await flush();
+  time.advance(60_000);
+  assert.equal(ffmpeg.spawned.length, 1);
+  assert.equal(camera.health().state, 'stopped');
+});
+
+test('a listener that throws is logged and does not break the camera', async () => {
+  const { camera, ffmpeg, lines } = setup();
+  camera.onState(() => {
+    throw new Error('listener bug');
+  });
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  assert.equal(camera.health().state, 'streaming');
+  assert.ok(lines.some((l) => l.includes('camera state listener failed')));
+  await camera.stop();
+});

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+const SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
+/** Debian's python has gi; a pyenv or venv python on PATH usually does not (infra.md). */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+export interface FakeCameraOptions {
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** A JPEG served at /still. */
+  image?: string;
+  /** An H.264 MP4 served at /video. */
+  video?: string;
+  /** Every mount then needs basic auth as admin:PASSWORD. */
+  password?: string;
+}
+
+/**
+ * A real RTSP server (GStreamer, test/support/rtsp-server.py) on 127.0.0.1, run by the test: kill
+ * it, freeze it (SIGSTOP) and bring it back on the same port, as a camera would misbehave.
+ */
+export class FakeCamera {
+  private child: ChildProcess | undefined;
+  port = 0;
+
+  private constructor(private readonly options: FakeCameraOptions) {}
+
+  static async start(options: FakeCameraOptions = {}): Promise<FakeCamera> {
+    const camera = new FakeCamera(options);
+    await camera.launch(0);
+    return camera;
+  }
+
+  url(path = '/pattern', credentials?: string): string {
+    return `rtsp://${credentials ? credentials + '@' : ''}127.0.0.1:${this.port}${path}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The camera dies at once (power cut). */
+  async kill(): Promise<void> {
+    await this.signalAndWait('SIGKILL');
+  }
+
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Back on the same port after a kill. */
+  async restart(): Promise<void> {
+    await this.launch(this.port);
+  }
+
+  async stop(): Promise<void> {
+    this.resume();
+    await this.signalAndWait('SIGTERM');
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.child = undefined;
+  }
+
+  private async launch(port: number): Promise<void> {
+    const o = this.options;
+    const args = [SCRIPT, '--port', String(port), '--width', String(o.width ?? 1280), '--height', String(o.height ?? 720), '--fps', String(o.fps ?? 5)];
+    if (o.image) args.push('--image', o.image);
+    if (o.video) args.push('--video', o.video);
+    if (o.password) args.push('--password', o.password);
+    // A port freed by a killed server can take a moment to bind again: retry briefly.
+    for (let tries = 0; ; tries++) {
+      try {
+        this.port = await this.spawnOnce(args);
+        return;
+      } catch (e) {
+        if (tries >= 10 || port === 0) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private spawnOnce(args: string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`fake RTSP camera did not start in 10 s: ${err}`));
+      }, 10_000);
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /READY (\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          this.child = child;
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`fake RTSP camera exited (${code}) before it was ready: ${err.trim()}`));
+      });
+    });
+  }
+}
