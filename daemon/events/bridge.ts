@@ -1,0 +1,175 @@
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import type { Logger } from '../ops/log.js';
+import { FacegateError } from '../errors.js';
+import { OFFLINE, ONLINE } from './mqtt-options.js';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export type Connect = (url: string, options: IClientOptions) => MqttClient;
+
+export interface BridgeOptions {
+  url: string;
+  options: IClientOptions;
+  baseTopic: string;
+  reconnect: { minMs: number; maxMs: number };
+  connect: Connect;
+  logger: Logger;
+  timers?: Timers;
+  random?: () => number;
+}
+
+/** Called on every (re)connect, after bridge/state says online; errors are logged, not fatal. */
+export type ConnectHook = (client: MqttClient) => Promise<void> | void;
+
+/**
+ * One MQTT connection with the conventions users know from zigbee2mqtt: `bridge/state` retained
+ * online on every connect (the broker published our offline last-will when we dropped), offline on
+ * a clean stop; reconnects with exponential backoff and jitter; refusals turned into one clear line.
+ */
+export class MqttBridge {
+  private client: MqttClient | undefined;
+  private attempt = 0;
+  private retryTimer: unknown;
+  private stopping = false;
+  private readonly hooks: ConnectHook[] = [];
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly log: Logger;
+  /** The last connection problem, for `status` and stats; cleared on connect. */
+  lastError: FacegateError | undefined;
+  reconnects = 0;
+  connectedSinceMs: number | undefined;
+
+  constructor(private readonly o: BridgeOptions) {
+    this.timers = o.timers ?? realTimers;
+    this.random = o.random ?? Math.random;
+    this.log = o.logger.child({ stage: 'events', broker: o.url.replace(/\/\/[^@/]*@/, '//***@') });
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /** The client, for publishers; publish only while `connected`. */
+  get mqtt(): MqttClient | undefined {
+    return this.client;
+  }
+
+  onConnect(hook: ConnectHook): void {
+    this.hooks.push(hook);
+  }
+
+  start(): void {
+    this.stopping = false;
+    const client = this.o.connect(this.o.url, this.o.options);
+    this.client = client;
+    client.on('connect', () => void this.handleConnect());
+    client.on('error', (e) => this.failed(e));
+    client.on('close', () => this.closed());
+  }
+
+  private async handleConnect(): Promise<void> {
+    const client = this.client!;
+    this.attempt = 0;
+    this.lastError = undefined;
+    this.connectedSinceMs = Date.now();
+    this.log.info('connected to MQTT broker');
+    try {
+      await client.publishAsync(`${this.o.baseTopic}/bridge/state`, ONLINE, { qos: 1, retain: true });
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not publish bridge/state');
+    }
+    for (const hook of this.hooks) {
+      try {
+        await hook(client);
+      } catch (e) {
+        this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'on-connect step failed');
+      }
+    }
+  }
+
+  private failed(e: Error): void {
+    const err = describeMqttError(e, this.o.url);
+    this.lastError = err;
+    this.log.error({ code: err.code, hint: err.hint }, err.message);
+  }
+
+  private closed(): void {
+    this.connectedSinceMs = undefined;
+    if (this.stopping || this.retryTimer !== undefined) return;
+    const base = Math.min(this.o.reconnect.maxMs, this.o.reconnect.minMs * 2 ** this.attempt);
+    const delay = Math.round(base * (0.5 + this.random() / 2));
+    this.attempt = Math.min(this.attempt + 1, 30);
+    this.log.debug({ delay_ms: delay }, 'reconnecting after backoff');
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.stopping || !this.client) return;
+      this.reconnects++;
+      this.client.reconnect();
+    }, delay);
+  }
+
+  /** Delay the next retry would use (for status and tests). */
+  get backoffAttempt(): number {
+    return this.attempt;
+  }
+
+  async publish(topic: string, payload: string | Buffer, opts: IClientPublishOptions): Promise<void> {
+    if (!this.client) throw new Error('MQTT bridge not started');
+    await this.client.publishAsync(topic, payload, opts);
+  }
+
+  /** Says offline (retained) when connected, then closes; in-flight events stay in the outbox. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      try {
+        await withTimeout(client.publishAsync(`${this.o.baseTopic}/bridge/state`, OFFLINE, { qos: 1, retain: true }), 2000);
+      } catch {
+        // the broker will publish our last-will instead
+      }
+    }
+    await client.endAsync(true);
+    this.client = undefined;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then((v) => (clearTimeout(t), resolve(v)), (e: unknown) => (clearTimeout(t), reject(e as Error)));
+  });
+}
+
+/** mqtt.js and TLS errors → what the person at the box should do. No secrets in the text. */
+export function describeMqttError(e: Error, url: string): FacegateError {
+  const where = url.replace(/\/\/[^@/]*@/, '//***@');
+  const code = (e as { code?: unknown }).code;
+  if (code === 134 || code === 4) {
+    return new FacegateError('FG_ERR_MQTT_AUTH', `broker ${where} refused the connection: bad user name or password`, "check mqtt.username and the password in the variable named by mqtt.password_env; facegate keeps retrying with backoff");
+  }
+  if (code === 135 || code === 5) {
+    return new FacegateError('FG_ERR_MQTT_NOT_AUTHORIZED', `broker ${where} refused the connection: not authorized`, "allow this user/client id on the broker (ACL); facegate keeps retrying with backoff");
+  }
+  if (typeof code === 'number') {
+    return new FacegateError('FG_ERR_MQTT_REFUSED', `broker ${where} refused the connection: ${e.message} (reason ${code})`, 'see the broker log; facegate keeps retrying with backoff');
+  }
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET') {
+    return new FacegateError('FG_ERR_MQTT_UNREACHABLE', `broker ${where} unreachable (${code})`, 'check that the broker runs and mqtt.url; events wait in the outbox meanwhile');
+  }
+  if (typeof code === 'string' && (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code))) {
+    return new FacegateError('FG_ERR_MQTT_TLS', `TLS with broker ${where} failed: ${e.message} (${code})`, 'check mqtt.tls.ca (the CA that signed the broker certificate), the host name in the URL, and the client certificate');
+  }
+  return new FacegateError('FG_ERR_MQTT', `MQTT connection to ${where} failed: ${e.message}`, 'facegate keeps retrying with backoff');
+}

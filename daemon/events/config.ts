@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Section } from '../config/types.js';
+
+export const MqttConfigSchema = Section(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Publish events to an MQTT broker.' }),
+    url: Type.String({
+      default: 'mqtt://127.0.0.1:1883',
+      pattern: '^mqtts?://',
+      description: "Broker URL, mqtt:// or mqtts:// (TLS). Put no password here: use password_env.",
+    }),
+    device_id: Type.String({
+      default: '',
+      pattern: '^$|^[A-Za-z0-9_-]{1,64}$',
+      description: "This box's id: the JWT audience of remote commands, part of the base topic and client id. Empty: the host name.",
+    }),
+    device_key_file: Type.String({
+      minLength: 1,
+      default: '/etc/facegate/device.key',
+      description: "Ed25519 key that signs every event (mode 0600), made by 'facegate keys init'; 'facegate keys export-public' prints its public JWK.",
+    }),
+    base_topic: Type.String({ default: '', description: "Topic prefix of everything facegate publishes. Empty: 'facegate/<device_id>'." }),
+    client_id: Type.String({ default: '', description: "MQTT client id; fixed so the broker keeps the session. Empty: 'facegate-<device_id>'." }),
+    session_expiry_s: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 604_800, description: 'How long the broker keeps this client\'s session while it is offline (MQTT v5).' }),
+    keepalive_s: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+    username: Type.String({ default: '' }),
+    password_env: Type.String({ default: 'FACEGATE_MQTT_PASSWORD', description: 'Name of the environment variable that holds the broker password (never in the config file).' }),
+    tls: Section(
+      {
+        ca: Type.String({ default: '', description: 'PEM file of the CA that signed the broker certificate (empty: system CAs).' }),
+        cert: Type.String({ default: '', description: 'PEM client certificate, for brokers that require one.' }),
+        key: Type.String({ default: '', description: 'PEM private key of the client certificate.' }),
+        reject_unauthorized: Type.Boolean({ default: true, description: 'Verify the broker certificate. Turn off only on a bench.' }),
+      },
+      'TLS for mqtts:// URLs.',
+    ),
+    reconnect: Section(
+      {
+        min_ms: Type.Integer({ minimum: 10, default: 500, description: 'First retry delay after a lost or refused connection.' }),
+        max_ms: Type.Integer({ minimum: 10, default: 60_000, description: 'Retry delays double up to this.' }),
+      },
+      'Reconnect backoff (with jitter).',
+    ),
+    inflight: Type.Integer({ minimum: 1, maximum: 65_535, default: 64, description: 'Events sent and not yet acknowledged (capped by the broker\'s receive maximum).' }),
+    outbox: Section(
+      {
+        max_events: Type.Integer({ minimum: 100, default: 200_000, description: 'Events kept while the broker is unreachable (see docs/mqtt.md#outbox).' }),
+        max_mb: Type.Integer({ minimum: 1, default: 512, description: 'Bytes kept while the broker is unreachable, in MiB.' }),
+      },
+      'The durable outbox.',
+    ),
+    unknown_image_max_kb: Type.Integer({ minimum: 0, maximum: 256, default: 48, description: 'Largest face crop attached to alerts/unknown; 0 sends none.' }),
+    stats_interval_s: Type.Integer({ minimum: 0, default: 60, description: 'Period of <base>/stats; 0 turns it off.' }),
+    commands: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Accept remote commands on <base>/bridge/request/#.' }),
+        central_public_key: Type.String({ default: '', description: 'File with the central server\'s Ed25519 public key (JWK or PEM) that signs command JWTs.' }),
+        max_token_age_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'Refuse tokens whose exp − iat is longer than this (bounds the replay cache).' }),
+        clock_skew_s: Type.Integer({ minimum: 0, maximum: 600, default: 30 }),
+      },
+      'Remote commands (JWT-signed requests).',
+    ),
+    homeassistant: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery.' }),
+        discovery_prefix: Type.String({ default: 'homeassistant' }),
+        presence_expire_s: Type.Integer({ minimum: 10, default: 900, description: 'A person counts as present this long after their last sighting.' }),
+      },
+      'Home Assistant MQTT discovery (opt-in).',
+    ),
+  },
+  'MQTT delivery: broker, session, TLS, outbox, commands, Home Assistant.',
+);
+export type MqttConfig = Static<typeof MqttConfigSchema>;

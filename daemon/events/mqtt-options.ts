@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { IClientOptions } from 'mqtt';
+import { FacegateError } from '../errors.js';
+import type { MqttConfig } from './config.js';
+
+/** Names derived once from the config: who this device is on the broker. */
+export interface MqttIdentity {
+  deviceId: string;
+  baseTopic: string;
+  clientId: string;
+}
+
+export function mqttIdentity(c: MqttConfig, host: string = hostname()): MqttIdentity {
+  const deviceId = c.device_id || host.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'facegate';
+  return {
+    deviceId,
+    baseTopic: (c.base_topic || `facegate/${deviceId}`).replace(/\/+$/, ''),
+    clientId: c.client_id || `facegate-${deviceId}`,
+  };
+}
+
+export const OFFLINE = JSON.stringify({ state: 'offline' });
+export const ONLINE = JSON.stringify({ state: 'online' });
+
+/**
+ * mqtt.js options for a persistent v5 session: fixed client id, clean=false with a session expiry
+ * (the broker keeps our QoS 1 state across our restarts), a retained last-will saying offline,
+ * TLS files read once. Reconnects are ours (reconnectPeriod 0) to back off with jitter.
+ */
+export function mqttClientOptions(c: MqttConfig, id: MqttIdentity, env: NodeJS.ProcessEnv): IClientOptions {
+  const password = env[c.password_env];
+  const options: IClientOptions = {
+    protocolVersion: 5,
+    clientId: id.clientId,
+    clean: false,
+    keepalive: c.keepalive_s,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    properties: { sessionExpiryInterval: c.session_expiry_s },
+    will: { topic: `${id.baseTopic}/bridge/state`, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
+    ...(c.username ? { username: c.username } : {}),
+    ...(password ? { password } : {}),
+  };
+  if (c.url.startsWith('mqtts://')) {
+    options.rejectUnauthorized = c.tls.reject_unauthorized;
+    if (c.tls.ca) options.ca = readPem(c.tls.ca, 'mqtt.tls.ca');
+    if (c.tls.cert) options.cert = readPem(c.tls.cert, 'mqtt.tls.cert');
+    if (c.tls.key) options.key = readPem(c.tls.key, 'mqtt.tls.key');
+  } else if (c.tls.ca || c.tls.cert || c.tls.key) {
+    throw new FacegateError('FG_ERR_MQTT_TLS_CONFIG', `mqtt.tls files are set but mqtt.url ${c.url.replace(/\/\/[^@/]*@/, '//***@')} is not mqtts://`, 'use an mqtts:// URL, or remove the mqtt.tls files');
+  }
+  return options;
+}
+
+function readPem(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new FacegateError('FG_ERR_MQTT_TLS_FILE', `cannot read ${key} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `check the path in ${key} and that the facegate user may read it`);
+  }
+}

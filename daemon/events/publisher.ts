@@ -1,0 +1,126 @@
+import type { Logger } from '../ops/log.js';
+import type { MqttBridge } from './bridge.js';
+import type { Outbox, OutboxRow } from './outbox.js';
+
+export interface PublisherOptions {
+  outbox: Outbox;
+  bridge: MqttBridge;
+  logger: Logger;
+  /** Most events handed to mqtt.js and not yet acknowledged (also capped by the broker's receive maximum). */
+  inflight: number;
+  /** Seen once per acknowledged event (benchmarks measure decision → PUBACK with it). */
+  onAcknowledged?: (row: OutboxRow) => void;
+}
+
+/**
+ * Moves the outbox to the broker in `seq` order at QoS 1 and deletes each event once its PUBACK
+ * arrives. mqtt.js keeps the unacknowledged ones of this process and resends them after a
+ * reconnect (persistent session), so they are handed over once; after a restart the outbox still
+ * holds them and they go again: at least once, receivers drop duplicates by event id.
+ */
+export class OutboxPublisher {
+  /** Highest seq handed to mqtt.js by this process. */
+  private handedUpTo = 0;
+  private readonly inFlight = new Set<number>();
+  /** Events whose publish failed (e.g. PUBACK with an error reason): sent again before newer ones. */
+  private readonly retry: OutboxRow[] = [];
+  private readonly acked: number[] = [];
+  private ackFlush: NodeJS.Immediate | undefined;
+  private pumping = false;
+  private scheduled = false;
+  private stopped = true;
+  published = 0;
+  failures = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly o: PublisherOptions) {
+    this.log = o.logger.child({ stage: 'events' });
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.o.bridge.onConnect(() => this.wake());
+    this.wake();
+  }
+
+  /** Something was enqueued or the link came back: send what can be sent. */
+  wake(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private window(): number {
+    const brokerMax = this.o.bridge.mqtt?.serverProperties?.receiveMaximum ?? 65_535;
+    return Math.max(1, Math.min(this.o.inflight, brokerMax));
+  }
+
+  private pump(): void {
+    if (this.pumping || this.stopped) return;
+    this.pumping = true;
+    try {
+      while (this.o.bridge.connected && this.inFlight.size < this.window()) {
+        const room = this.window() - this.inFlight.size;
+        const rows = this.retry.length > 0 ? this.retry.splice(0, room) : this.o.outbox.readAfter(this.handedUpTo, room);
+        if (rows.length === 0) break;
+        for (const row of rows) this.send(row);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private send(row: OutboxRow): void {
+    const client = this.o.bridge.mqtt!;
+    this.inFlight.add(row.seq);
+    if (row.seq > this.handedUpTo) this.handedUpTo = row.seq;
+    client.publish(row.topic, row.payload, { qos: 1, retain: false }, (err) => {
+      this.inFlight.delete(row.seq);
+      if (this.stopped) return;
+      if (err) {
+        // Kept in the outbox; sent again after the next connect or wake. Never dropped here.
+        this.failures++;
+        this.log.warn({ event: row.eventId, err: err.message }, 'publish failed; will retry');
+        this.retry.push(row);
+        this.retry.sort((a, b) => a.seq - b.seq);
+        return;
+      }
+      this.published++;
+      this.acked.push(row.seq);
+      this.o.onAcknowledged?.(row);
+      this.scheduleAckFlush();
+      this.wake();
+    });
+  }
+
+  private scheduleAckFlush(): void {
+    if (this.acked.length >= 512) return this.flushAcks();
+    this.ackFlush ??= setImmediate(() => this.flushAcks());
+  }
+
+  private flushAcks(): void {
+    if (this.ackFlush) clearImmediate(this.ackFlush);
+    this.ackFlush = undefined;
+    if (this.acked.length === 0) return;
+    const seqs = this.acked.splice(0);
+    try {
+      this.o.outbox.acknowledge(seqs);
+    } catch (e) {
+      // Not deleting only means a duplicate after a restart; log and carry on.
+      this.log.error({ err: (e as Error).message }, 'could not delete acknowledged events');
+    }
+  }
+
+  /** Stops sending; acknowledged events are deleted; unacknowledged ones stay for next time. */
+  stop(): void {
+    this.flushAcks();
+    this.stopped = true;
+  }
+}

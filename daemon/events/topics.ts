@@ -1,0 +1,174 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { UUID_V7_PATTERN } from './uuidv7.js';
+
+/**
+ * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
+ * whether it is retained, and how it is delivered. docs/mqtt.md documents each entry with an example
+ * payload, and test/events/topics.test.ts checks the two against each other.
+ */
+
+const Iso = Type.String({ description: 'Local time with offset, ISO 8601' });
+const State = Type.Object({ state: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
+
+/** Fields every one-shot event carries; `jws` signs all the others (see docs/mqtt.md#signatures). */
+const envelope = {
+  id: Type.String({ pattern: UUID_V7_PATTERN, description: 'UUIDv7; stable across re-deliveries, drop duplicates by it' }),
+  device: Type.String(),
+  time: Iso,
+  jws: Type.String({ description: 'Compact JWS (EdDSA) over this object without jws (and without image)' }),
+};
+
+export const AttendancePayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
+    record_id: Type.String({ description: "One person's day; a later check_out with the same record_id replaces an earlier one" }),
+    person_id: Type.String(),
+    group: Type.Union([Type.String(), Type.Null()]),
+    camera: Type.Union([Type.String(), Type.Null()]),
+    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
+    shift: Type.Union([
+      Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
+      Type.Null(),
+    ]),
+    status: Type.Union(['on_time', 'late', 'early', 'unscheduled', 'present', 'half_day', 'absent'].map((s) => Type.Literal(s))),
+    source: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('last_seen'), Type.Literal('end_of_day')]),
+    late_minutes: Type.Integer({ minimum: 0 }),
+    early_minutes: Type.Integer({ minimum: 0 }),
+    overtime_minutes: Type.Integer({ minimum: 0 }),
+    check_in: Type.Union([Iso, Type.Null()]),
+    check_out: Type.Union([Iso, Type.Null()]),
+    worked_minutes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+export const UnknownAlertPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Literal('unknown'),
+    camera: Type.String(),
+    anonymous_id: Type.String({ description: 'Stable for one tracked unknown face; not a person id' }),
+    face_px: Type.Integer({ minimum: 0 }),
+    image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+    image: Type.Optional(Type.String({ description: 'Base64 JPEG face crop, size-capped; not signed itself, its sha256 is' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SpoofAlertPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Literal('spoof'),
+    camera: Type.String(),
+    anonymous_id: Type.String(),
+    person_id: Type.Union([Type.String(), Type.Null()], { description: 'Who the face looked like, if anyone' }),
+    reason: Type.Union([Type.Literal('no_blink'), Type.Literal('passive')]),
+    score: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+
+export const BridgeEventPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.String({ description: "'started', 'stopping', 'outbox_overflow', 'command_refused', ..." }),
+    data: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export const BridgeInfoPayload = Type.Object(
+  {
+    version: Type.String(),
+    device: Type.String(),
+    cameras: Type.Array(Type.String()),
+    public_key: Type.Record(Type.String(), Type.Unknown(), { description: 'Device public JWK that verifies every jws' }),
+    config: Type.Record(Type.String(), Type.Unknown(), { description: 'Effective config, secrets removed' }),
+  },
+  { additionalProperties: false },
+);
+
+export const StatsPayload = Type.Object(
+  {
+    device: Type.String(),
+    time: Iso,
+    uptime_s: Type.Integer({ minimum: 0 }),
+    outbox: Type.Object(
+      { pending: Type.Integer(), oldest_age_s: Type.Integer(), dropped: Type.Record(Type.String(), Type.Integer()) },
+      { additionalProperties: false },
+    ),
+    mqtt: Type.Object({ published: Type.Integer(), reconnects: Type.Integer() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+export const ResponsePayload = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    error: Type.Optional(Type.String()),
+    transaction: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const RequestPayload = Type.Object(
+  {
+    token: Type.String({ description: 'Compact JWT (EdDSA) by the central key: aud, exp, iat, jti, cmd, data' }),
+    transaction: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * How a class of events is treated when the outbox is full (docs/mqtt.md#outbox):
+ * 'info' goes first, oldest first; 'alert' next, never silently; 'attendance' is never dropped.
+ */
+export type EventClass = 'attendance' | 'alert' | 'info';
+
+interface TopicSpec<S extends TSchema> {
+  /** Path under the base topic; `{camera}` and `{command}` are filled in. */
+  readonly path: string;
+  readonly schema: S;
+  readonly retain: boolean;
+  readonly qos: 0 | 1;
+  /** Sent through the outbox (at least once, signed) or directly by the bridge. */
+  readonly via: 'outbox' | 'direct';
+  readonly eventClass?: EventClass;
+}
+
+const spec = <const S extends TopicSpec<TSchema>>(s: S) => s;
+
+export const TOPICS = {
+  bridgeState: spec({ path: 'bridge/state', schema: State, retain: true, qos: 1, via: 'direct' }),
+  bridgeInfo: spec({ path: 'bridge/info', schema: BridgeInfoPayload, retain: true, qos: 1, via: 'direct' }),
+  bridgeEvent: spec({ path: 'bridge/event', schema: BridgeEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
+  availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
+  attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
+  unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
+  spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
+  stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
+  request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
+  response: spec({ path: 'bridge/response/{command}', schema: ResponsePayload, retain: false, qos: 1, via: 'direct' }),
+} as const;
+
+export type TopicName = keyof typeof TOPICS;
+export type Payload<T extends TopicName> = Static<(typeof TOPICS)[T]['schema']>;
+export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 'outbox' } ? K : never }[TopicName];
+
+export function eventClassOf(name: OutboxTopic): EventClass {
+  return (TOPICS[name] as { eventClass: EventClass }).eventClass;
+}
+/** An event before signing: the envelope's id/device/time are filled, jws is added by the signer. */
+export type UnsignedEvent<T extends OutboxTopic> = Omit<Payload<T>, 'jws'>;
+
+/** `<base>/<path>` with placeholders filled; camera names and commands are single topic levels. */
+export function topicFor(base: string, name: TopicName, params: { camera?: string; command?: string } = {}): string {
+  const path = TOPICS[name].path.replace(/\{(camera|command)\}/g, (_, k: 'camera' | 'command') => {
+    const v = params[k];
+    if (v === undefined || v === '' || /[+#]/.test(v)) throw new Error(`topic ${name} needs a valid ${k}, got ${JSON.stringify(v)}`);
+    return v;
+  });
+  return `${base}/${path}`;
+}

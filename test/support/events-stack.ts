@@ -1,0 +1,134 @@
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { createLogger, type Logger } from '../../daemon/ops/log.js';
+import { createEventTables } from '../../daemon/events/outbox-schema.js';
+import { Outbox, type OutboxRow } from '../../daemon/events/outbox.js';
+import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
+import { createSigner } from '../../daemon/events/signing.js';
+import { EventWriter } from '../../daemon/events/writer.js';
+import { MqttBridge } from '../../daemon/events/bridge.js';
+import { OutboxPublisher } from '../../daemon/events/publisher.js';
+import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import type { IClientOptions as Opts } from 'mqtt';
+
+export const quietLogger = (): Logger => createLogger({ level: 'silent' });
+
+export function openTestDb(path: string, fsync = true): Database {
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${fsync ? 'FULL' : 'NORMAL'}`);
+  createEventTables(db);
+  return db;
+}
+
+export interface StackOptions {
+  dbPath: string;
+  keyPath: string;
+  url: string;
+  baseTopic?: string;
+  clientId?: string;
+  mqttOptions?: Partial<Opts>;
+  maxEvents?: number;
+  inflight?: number;
+  fsync?: boolean;
+  logger?: Logger;
+  onAcknowledged?: (row: OutboxRow) => void;
+}
+
+/** The real outbox → publisher → broker path on a real SQLite file, as the daemon builds it. */
+export class EventsStack {
+  readonly db: Database;
+  readonly outbox: Outbox;
+  readonly key: DeviceKey;
+  readonly writer: EventWriter;
+  readonly bridge: MqttBridge;
+  readonly publisher: OutboxPublisher;
+  readonly baseTopic: string;
+
+  constructor(o: StackOptions) {
+    const logger = o.logger ?? quietLogger();
+    this.baseTopic = o.baseTopic ?? 'facegate/test-device';
+    this.db = openTestDb(o.dbPath, o.fsync ?? true);
+    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30 });
+    this.key = ensureDeviceKey(o.keyPath).key;
+    const options: IClientOptions = {
+      protocolVersion: 5,
+      clientId: o.clientId ?? 'facegate-test-device',
+      clean: false,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      properties: { sessionExpiryInterval: 3600 },
+      will: { topic: `${this.baseTopic}/bridge/state`, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+      ...o.mqttOptions,
+    };
+    this.bridge = new MqttBridge({ url: o.url, options, baseTopic: this.baseTopic, reconnect: { minMs: 20, maxMs: 200 }, connect: mqtt.connect, logger });
+    this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger, inflight: o.inflight ?? 64, ...(o.onAcknowledged ? { onAcknowledged: o.onAcknowledged } : {}) });
+    this.writer = new EventWriter({
+      outbox: this.outbox,
+      signer: createSigner(this.key),
+      deviceId: 'test-device',
+      baseTopic: this.baseTopic,
+      timeZone: 'Europe/Berlin',
+      newId: uuidv7Generator(),
+      now: Date.now,
+      logger,
+      onWritten: () => this.publisher.wake(),
+    });
+  }
+
+  start(): void {
+    this.publisher.start();
+    this.bridge.start();
+  }
+
+  async stop(): Promise<void> {
+    this.publisher.stop();
+    await this.bridge.stop();
+    this.db.close();
+  }
+}
+
+/** A central server's persistent subscriber: QoS 1, clean=false, so it misses nothing while away. */
+export class Subscriber {
+  readonly messages: { topic: string; payload: Buffer; retain: boolean }[] = [];
+  private readonly waiters: (() => void)[] = [];
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload, packet) => {
+      this.messages.push({ topic, payload, retain: packet.retain });
+      for (const w of this.waiters.splice(0)) w();
+    });
+    client.on('error', () => {});
+  }
+
+  static async connect(url: string, filter: string, clientId = 'central-test', extra: Partial<IClientOptions> = {}): Promise<Subscriber> {
+    const client = mqtt.connect(url, { protocolVersion: 5, clientId, clean: false, reconnectPeriod: 50, properties: { sessionExpiryInterval: 3600 }, ...extra });
+    const s = new Subscriber(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.subscribeAsync(filter, { qos: 1 });
+    return s;
+  }
+
+  /** Event ids (from JSON payloads) seen on `topic` (suffix match), duplicates included. */
+  ids(topicSuffix = ''): string[] {
+    return this.messages.filter((m) => m.topic.endsWith(topicSuffix)).map((m) => (JSON.parse(m.payload.toString()) as { id: string }).id);
+  }
+
+  async waitFor(predicate: () => boolean, timeoutMs: number, what = 'messages'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what} (have ${this.messages.length})`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}

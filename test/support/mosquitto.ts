@@ -1,0 +1,136 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MosquittoOptions {
+  /** Require this user name and password (mosquitto_passwd file). */
+  password?: { user: string; pass: string };
+  /** Serve TLS with these PEM files (see makeTestCa). */
+  tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean };
+}
+
+/**
+ * A real Mosquitto on 127.0.0.1 and a free port, with persistence in a temp folder, started by the
+ * test and stopped (SIGTERM: it saves its store) or killed on demand; `start()` again reuses the
+ * same port and store, as a restarted broker would.
+ */
+export class Mosquitto {
+  readonly dir: string;
+  private proc: ChildProcess | undefined;
+  log = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly options: MosquittoOptions,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'fg-mosq-'));
+    const lines = [
+      `listener ${port} 127.0.0.1`,
+      'persistence true',
+      `persistence_location ${this.dir}/`,
+      'autosave_interval 1800',
+      // Persistent subscribers in tests may be offline while thousands of events arrive.
+      'max_queued_messages 0',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+    ];
+    if (process.getuid?.() === 0) lines.push('user root');
+    if (options.password) {
+      const file = join(this.dir, 'passwd');
+      execFileSync('mosquitto_passwd', ['-c', '-b', file, options.password.user, options.password.pass]);
+      lines.push('allow_anonymous false', `password_file ${file}`);
+    } else {
+      lines.push('allow_anonymous true');
+    }
+    if (options.tls) {
+      lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+      if (options.tls.requireClientCert) lines.push('require_certificate true');
+    }
+    writeFileSync(join(this.dir, 'mosquitto.conf'), lines.join('\n') + '\n');
+  }
+
+  static async start(options: MosquittoOptions = {}): Promise<Mosquitto> {
+    const m = new Mosquitto(await freePort(), options);
+    await m.start();
+    return m;
+  }
+
+  get url(): string {
+    return `${this.options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.proc) return;
+    const proc = spawn('mosquitto', ['-c', join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.proc = proc;
+    const deadline = Date.now() + 10_000;
+    while (!(await canConnect(this.port))) {
+      if (proc.exitCode !== null) throw new Error(`mosquitto exited ${proc.exitCode}: ${this.log}`);
+      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${this.port}: ${this.log}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = undefined;
+    if (proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill(signal);
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1, plus a client certificate, made with openssl. */
+export function makeTestCa(dir: string): { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
+  const p = (n: string) => join(dir, n);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=facegate test CA']);
+  writeFileSync(p('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  for (const who of ['server', 'client']) {
+    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`), '-subj', `/CN=facegate test ${who}`]);
+    run(['x509', '-req', '-in', p(`${who}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${who}.pem`), '-days', '2', ...(who === 'server' ? ['-extfile', p('san.ext')] : [])]);
+  }
+  return { ca: p('ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key'), clientCert: p('client.pem'), clientKey: p('client.key') };
+}
