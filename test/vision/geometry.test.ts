@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { alignment, fivePoints, REFERENCE_5 } from '../../daemon/vision/align.js';
+import { contextCrop } from '../../daemon/vision/antispoof.js';
+import { dropNested } from '../../daemon/vision/detector.js';
+import { applyAffine, invertAffine, iou, nms, rectToAffine, umeyamaSimilarity, type Affine } from '../../daemon/vision/geometry.js';
+import { laplacianVariance } from '../../daemon/vision/quality.js';
+import { packChw, packGray, sampleAffine } from '../../daemon/vision/sampling.js';
+import { fullFrameRegion, needsTiles, planTiles } from '../../daemon/vision/tiles.js';
+import type { Point } from '../../daemon/vision/types.js';
+
+const close = (a: number, b: number, eps = 1e-6) => assert.ok(Math.abs(a - b) < eps, `${a} ≉ ${b}`);
+
+test('Umeyama recovers a known similarity exactly and never reflects', () => {
+  const angle = 0.3, scale = 2.5;
+  const truth: Affine = {
+    a: scale * Math.cos(angle), b: -scale * Math.sin(angle), c: scale * Math.sin(angle), d: scale * Math.cos(angle), tx: 10, ty: -4,
+  };
+  const src: Point[] = [{ x: 1, y: 2 }, { x: 5, y: 1 }, { x: 3, y: 4 }, { x: 2, y: 7 }, { x: 6, y: 6 }];
+  const m = umeyamaSimilarity(src, src.map((p) => applyAffine(truth, p)));
+  for (const k of ['a', 'b', 'c', 'd', 'tx', 'ty'] as const) close(m[k], truth[k]);
+  // Mirrored targets: the best rotation+scale, with a positive determinant.
+  const mirrored = umeyamaSimilarity(src, src.map((p) => ({ x: -p.x, y: p.y })));
+  assert.ok(mirrored.a * mirrored.d - mirrored.b * mirrored.c >= 0);
+});
+
+test('Umeyama refuses degenerate landmarks', () => {
+  const p = { x: 3, y: 3 };
+  assert.throws(() => umeyamaSimilarity([p, p, p], REFERENCE_5.slice(0, 3)), /degenerate/);
+});
+
+test('affine inverse round-trips', () => {
+  const m: Affine = { a: 1.2, b: 0.3, c: -0.4, d: 0.9, tx: 5, ty: 7 };
+  const p = applyAffine(invertAffine(m), applyAffine(m, { x: 3, y: -2 }));
+  close(p.x, 3);
+  close(p.y, -2);
+});
+
+test('five points come from the eyelids, nose tip and mouth corners; alignment maps them onto the reference', () => {
+  // 68 points that are the reference itself, placed where fivePoints reads them.
+  const lm: Point[] = Array.from({ length: 68 }, () => ({ x: 0, y: 0 }));
+  for (const i of [37, 38, 40, 41]) lm[i] = REFERENCE_5[0];
+  for (const i of [43, 44, 46, 47]) lm[i] = REFERENCE_5[1];
+  lm[30] = REFERENCE_5[2];
+  for (const i of [48, 60]) lm[i] = REFERENCE_5[3];
+  for (const i of [54, 64]) lm[i] = REFERENCE_5[4];
+  const five = fivePoints(lm);
+  five.forEach((p, i) => { close(p.x, REFERENCE_5[i]!.x); close(p.y, REFERENCE_5[i]!.y); });
+  const a = alignment(five.map((p) => ({ x: p.x * 3 + 100, y: p.y * 3 + 50 })) as unknown as typeof five);
+  const mapped = applyAffine(a.toAligned, { x: REFERENCE_5[2].x * 3 + 100, y: REFERENCE_5[2].y * 3 + 50 });
+  close(mapped.x, REFERENCE_5[2].x, 1e-4);
+  close(mapped.y, REFERENCE_5[2].y, 1e-4);
+});
+
+test('IoU and NMS keep the best of overlapping boxes', () => {
+  const a = { x: 0, y: 0, w: 10, h: 10 };
+  close(iou(a, a), 1);
+  close(iou(a, { x: 5, y: 0, w: 10, h: 10 }), 50 / 150);
+  assert.equal(iou(a, { x: 20, y: 20, w: 5, h: 5 }), 0);
+  const kept = nms([
+    { box: a, score: 0.7 },
+    { box: { x: 1, y: 1, w: 10, h: 10 }, score: 0.9 },
+    { box: { x: 30, y: 30, w: 10, h: 10 }, score: 0.8 },
+  ], 0.4);
+  assert.deepEqual(kept.map((d) => d.score), [0.9, 0.8]);
+});
+
+test('a box mostly inside a larger one is a part of that face and goes', () => {
+  const big = { box: { x: 0, y: 0, w: 100, h: 120 }, score: 1 };
+  const part = { box: { x: 20, y: 60, w: 40, h: 40 }, score: 0.9 };
+  const beside = { box: { x: 90, y: 0, w: 40, h: 40 }, score: 0.9 };
+  assert.deepEqual(dropNested([part, big, beside]), [big, beside]);
+});
+
+test('tiles: 1080p at 40 px plans the measured 3×3 grid, overlapping by more than two faces', () => {
+  assert.ok(needsTiles(1920, 1080, 40));
+  assert.ok(!needsTiles(640, 480, 40));
+  const tiles = planTiles(1920, 1080, 40);
+  assert.equal(tiles.length, 9);
+  for (const t of tiles) {
+    close(t.w / t.h, 4 / 3, 0.01);
+    assert.ok(t.x >= 0 && t.y >= 0 && t.x + t.w <= 1920 && t.y + t.h <= 1080);
+  }
+  const xs = [...new Set(tiles.map((t) => t.x))].sort((p, q) => p - q);
+  assert.ok(xs[0]! + tiles[0]!.w - xs[1]! >= 80, 'horizontal overlap ≥ 2 faces');
+  // The full-frame region pads 1080p to 4:3 at the bottom.
+  const full = fullFrameRegion(1920, 1080);
+  assert.deepEqual([full.w, full.h], [1920, 1440]);
+});
+
+test('sampling: a crop-and-resize reads the right pixels, outside is black, channels pack as asked', () => {
+  const width = 4, height = 2;
+  const data = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) data.set([p * 10, 100, 200], p * 3);
+  const img = { width, height, data };
+  // Identity crop of the 2×2 top-left block.
+  const rgb = sampleAffine(img, rectToAffine({ x: 0, y: 0, w: 2, h: 2 }, 2, 2), 2, 2);
+  assert.deepEqual(Array.from(rgb.filter((_, i) => i % 3 === 0)), [0, 10, 40, 50]);
+  // A region twice the image: the right and bottom halves are padding.
+  const padded = sampleAffine(img, rectToAffine({ x: 0, y: 0, w: 8, h: 4 }, 2, 2), 2, 2);
+  assert.deepEqual(Array.from(padded.slice(9, 12)), [0, 0, 0]);
+  const chw = packChw(Float32Array.from([10, 20, 30]), 1, 'bgr', 0, 1);
+  assert.deepEqual(Array.from(chw), [30, 20, 10]);
+  const gray = packGray(Float32Array.from([255, 255, 255]), 1, 255);
+  close(gray[0]!, 1, 1e-5);
+});
+
+test('the anti-spoof crop is 2.7× the box, shrunk and shifted to stay inside the image', () => {
+  const inside = contextCrop({ x: 400, y: 300, w: 100, h: 100 }, 1280, 720);
+  close(inside.w, 270);
+  close(inside.x + inside.w / 2, 450);
+  const edge = contextCrop({ x: 0, y: 0, w: 100, h: 300 }, 640, 480);
+  assert.ok(edge.x >= 0 && edge.y >= 0 && edge.x + edge.w <= 640 && edge.y + edge.h <= 480);
+  close(edge.h, 479);
+});
+
+test('sharpness is zero on a flat face and grows with detail', () => {
+  const flat = new Float32Array(16 * 16 * 3).fill(128);
+  assert.equal(laplacianVariance(flat, 16, 16), 0);
+  const checker = flat.map((_, i) => (((i / 3) | 0) % 2) * 255);
+  assert.ok(laplacianVariance(checker, 16, 16) > 1000);
+});
