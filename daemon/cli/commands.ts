@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
-
+import { analyzeCommand, compareCommand, embedCommand } from './vision-commands.js';
+import { GALLERY_COMMANDS } from './gallery-commands/index.js';
 
 /** Every `facegate` command; each stage adds its own here. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS];

@@ -26,6 +26,9 @@ export const GalleryConfigSchema = Section(
     matcher: Section(
       {
         top_k: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Candidate persons reported per face.' }),
+        min_face_px: Type.Integer({ minimum: 8, default: 40, description: "Faces lower than this (pixels) are reported as 'too_small', not searched: one frame of a smaller face is not enough." }),
+        min_sharpness: Type.Number({ minimum: 0, default: 15, description: "Faces blurrier than this (variance of the Laplacian) are 'low_quality'." }),
+        max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 60, description: "Faces turned further than this (degrees) are 'low_quality'." }),
       },
       'Gallery search.',
     ),

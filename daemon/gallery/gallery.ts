@@ -94,6 +94,19 @@ export class Gallery {
     return person;
   }
 
+  /** A new person and their templates in one transaction: either both are stored or neither. */
+  enrol(input: PersonInput, templates: readonly TemplateInput[], id?: string): { person: Person; templateIds: number[] } {
+    const { person, templateIds } = this.db
+      .transaction(() => {
+        const p = this.store.insertPerson(input, id);
+        return { person: p, templateIds: this.store.insertTemplates(p.id, templates) };
+      })
+      .immediate();
+    this.#names.set(person.id, person.name);
+    templateIds.forEach((tid, i) => this.matcher.add(tid, person.id, templates[i]!.embedding));
+    return { person, templateIds };
+  }
+
   /** Makes a person inserted through the store (import) known by name to identify. */
   addKnownPerson(id: string, name: string): void {
     this.#names.set(id, name);

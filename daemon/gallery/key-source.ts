@@ -9,8 +9,10 @@ import type { Sodium } from './sodium.js';
  * key directly; a passphrase is stretched with Argon2id per wrapping (salt stored beside it).
  */
 export type Kek =
-  | { readonly kind: 'key'; readonly key: Uint8Array; readonly origin: string }
+  | { readonly kind: 'key'; readonly key: Uint8Array; readonly origin: string; /** Set for key files (not credentials): rotation may replace it. */ readonly file?: string }
   | { readonly kind: 'passphrase'; readonly passphrase: string; readonly origin: string };
+
+export type KeyKek = Extract<Kek, { kind: 'key' }>;
 
 export interface KeySourceOptions {
   gallery: Pick<GalleryConfig, 'key_file' | 'credential' | 'passphrase_env'>;
@@ -51,7 +53,7 @@ export function describeKeySources(options: KeySourceOptions): string {
 }
 
 /** Reads a key file or credential: "facegate-kek-v1:<base64 of 32 bytes>", or exactly 32 raw bytes. */
-export function readKeyFile(path: string, what: string): Kek {
+export function readKeyFile(path: string, what: string): KeyKek {
   let bytes: Buffer;
   try {
     const mode = statSync(path).mode;
@@ -79,14 +81,14 @@ export function readKeyFile(path: string, what: string): Kek {
   if (!key) {
     throw new FacegateError('FG_ERR_KEY_FORMAT', `${what} ${path} does not hold a facegate key`, "make one with 'facegate keys init', or give a credential of exactly 32 bytes");
   }
-  return { kind: 'key', key, origin: `${what} ${path}` };
+  return { kind: 'key', key, origin: `${what} ${path}`, ...(what === 'key file' ? { file: path } : {}) };
 }
 
 /**
  * Makes a new 256-bit key file with mode 0600. O_EXCL: an existing file, whatever it holds, is never
  * overwritten (it may be the only key to a gallery). The bytes are synced before returning.
  */
-export function createKeyFile(sodium: Sodium, path: string): Kek {
+export function createKeyFile(sodium: Sodium, path: string): KeyKek {
   const key = sodium.randombytes_buf(32);
   let fd: number;
   try {
@@ -104,7 +106,7 @@ export function createKeyFile(sodium: Sodium, path: string): Kek {
   } finally {
     closeSync(fd);
   }
-  return { kind: 'key', key, origin: `key file ${path}` };
+  return { kind: 'key', key, origin: `key file ${path}`, file: path };
 }
 
 /**
@@ -112,11 +114,11 @@ export function createKeyFile(sodium: Sodium, path: string): Kek {
  * when an earlier rotation was interrupted after making it), renamed over FILE only by `install`,
  * once the gallery holds a wrapping for it. The one place a key file is ever replaced.
  */
-export function replacementKeyFile(sodium: Sodium, path: string): { kek: Kek; install: () => void } {
+export function replacementKeyFile(sodium: Sodium, path: string): { kek: KeyKek; install: () => void } {
   const next = `${path}.new`;
   const kek = exists(next) ? readKeyFile(next, 'key file') : createKeyFile(sodium, next);
   return {
-    kek: { ...kek, origin: `key file ${path}` },
+    kek: { ...kek, origin: `key file ${path}`, file: path },
     install: () => {
       renameSync(next, path);
       const dir = openSync(dirname(path), 'r');

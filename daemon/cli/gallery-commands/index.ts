@@ -1,0 +1,21 @@
+import type { Command } from '../command.js';
+import { galleryExportCommand, galleryImportCommand, galleryVerifyCommand } from './gallery.js';
+import { identifyCommand } from './identify.js';
+import { keysInitCommand, keysRotateCommand } from './keys.js';
+import { personAddCommand } from './person-add.js';
+import { personListCommand, personRemoveCommand, personRenameCommand, personShowCommand } from './person.js';
+
+/** The gallery's commands: keys, persons, identify, verify, export/import. */
+export const GALLERY_COMMANDS: readonly Command[] = [
+  keysInitCommand,
+  keysRotateCommand,
+  personAddCommand,
+  personListCommand,
+  personShowCommand,
+  personRenameCommand,
+  personRemoveCommand,
+  identifyCommand,
+  galleryVerifyCommand,
+  galleryExportCommand,
+  galleryImportCommand,
+];

@@ -1,0 +1,65 @@
+import { FacegateError } from '../../errors.js';
+import { createKeyFile, replacementKeyFile, type Kek } from '../../gallery/key-source.js';
+import { rotateKeys } from '../../gallery/rotate.js';
+import { loadSodium } from '../../gallery/sodium.js';
+import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
+
+const INIT_USAGE = '[--key-file FILE] [--config FILE] [--json]';
+export const keysInitCommand: Command = {
+  words: ['keys', 'init'],
+  summary: 'make the gallery key file (mode 0600); never overwrites an existing one',
+  usage: INIT_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, INIT_USAGE);
+    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, INIT_USAGE);
+    const s = gallerySettings(values, io);
+    const path = values['key-file'] ?? s.config.gallery.key_file;
+    createKeyFile(await loadSodium(), path);
+    io.stdout(values.json ? JSON.stringify({ key_file: path }) + '\n' : `made key file ${path} (mode 0600); back it up: without it the gallery cannot be read\n`);
+    return 0;
+  },
+};
+
+const ROTATE_USAGE = `[--reencrypt] [--new-key-file FILE | --new-passphrase-env NAME] ${GALLERY_USAGE}`;
+export const keysRotateCommand: Command = {
+  words: ['keys', 'rotate'],
+  summary: 're-wrap the gallery data key under a new key (and with --reencrypt, re-seal every row under a new data key)',
+  usage: ROTATE_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(
+      argv,
+      { ...GALLERY_OPTIONS, reencrypt: { type: 'boolean' }, 'new-key-file': { type: 'string' }, 'new-passphrase-env': { type: 'string' } },
+      ROTATE_USAGE,
+    );
+    const s = gallerySettings(values, io);
+    const sodium = await loadSodium();
+    const result = await withGallery(s, { create: false }, (g) => {
+      let newKek: Kek;
+      let install = () => {};
+      let where: string;
+      if (values['new-passphrase-env']) {
+        const passphrase = io.env[values['new-passphrase-env']];
+        if (!passphrase) throw new FacegateError('FG_ERR_KEY_MISSING', `$${values['new-passphrase-env']} is empty`, 'set the new passphrase in that variable');
+        newKek = { kind: 'passphrase', passphrase, origin: `$${values['new-passphrase-env']}` };
+        where = `passphrase in $${values['new-passphrase-env']}`;
+      } else if (values['new-key-file']) {
+        newKek = createKeyFile(sodium, values['new-key-file']);
+        where = `key file ${values['new-key-file']}`;
+      } else if (g.kek.kind === 'key' && g.kek.file) {
+        const path = g.kek.file;
+        const replacement = replacementKeyFile(sodium, path);
+        newKek = replacement.kek;
+        install = replacement.install;
+        where = `key file ${path} (replaced)`;
+      } else {
+        throw new UsageError(`the gallery was opened with ${g.kek.origin}: say where the new key goes with --new-key-file or --new-passphrase-env`, ROTATE_USAGE);
+      }
+      const r = rotateKeys({ db: g.db, sodium, oldKek: g.kek, unlocked: g.key, newKek, reencrypt: values.reencrypt ?? false, install, now: g.now });
+      return { ...r, where };
+    });
+    if (values.json) io.stdout(JSON.stringify({ new_key: result.where, reencrypted: values.reencrypt ?? false, resealed_cells: result.resealed }) + '\n');
+    else io.stdout(`gallery key rotated: now opened by the ${result.where}${values.reencrypt ? `; ${result.resealed} cells re-sealed under a new data key` : ''}\n`);
+    return 0;
+  },
+};

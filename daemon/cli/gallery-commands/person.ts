@@ -1,0 +1,96 @@
+import { FacegateError } from '../../errors.js';
+import type { Gallery } from '../../gallery/gallery.js';
+import type { Person } from '../../gallery/store.js';
+import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
+
+function personJson(p: Person, templates: number) {
+  return { id: p.id, name: p.name, external_id: p.externalId, group: p.group, templates, created_at: p.createdAt, updated_at: p.updatedAt };
+}
+
+/** A person by uuid or external id, or a clear error. */
+function mustFind(g: Gallery, ref: string): Person {
+  const p = g.store.findPerson(ref);
+  if (!p) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person with id or external id ${ref}`, "see 'facegate person list'");
+  return p;
+}
+
+const LIST_USAGE = GALLERY_USAGE;
+export const personListCommand: Command = {
+  words: ['person', 'list'],
+  summary: 'enrolled persons with their template counts',
+  usage: LIST_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, LIST_USAGE);
+    return withGallery(gallerySettings(values, io), { create: false }, (g) => {
+      const { persons, damaged } = g.store.listPersons();
+      const rows = persons.map((p) => personJson(p, g.store.countTemplates(p.id)));
+      if (values.json) {
+        for (const r of rows) io.stdout(JSON.stringify(r) + '\n');
+        for (const d of damaged) io.stdout(JSON.stringify({ id: d.ref.personId, damaged: true, column: d.ref.column }) + '\n');
+      } else {
+        for (const r of rows) io.stdout(`${r.id}  ${r.name}${r.external_id ? `  [${r.external_id}]` : ''}${r.group ? `  (${r.group})` : ''}  ${r.templates} template(s)\n`);
+        for (const d of damaged) io.stdout(`${d.ref.personId}  DAMAGED (${d.ref.column} failed authentication)\n`);
+        io.stdout(`${rows.length} person(s)${damaged.length ? `, ${damaged.length} damaged: run 'facegate gallery verify'` : ''}\n`);
+      }
+      return damaged.length ? 1 : 0;
+    });
+  },
+};
+
+const SHOW_USAGE = `ID ${GALLERY_USAGE}`;
+export const personShowCommand: Command = {
+  words: ['person', 'show'],
+  summary: 'one person (by uuid or external id) and their templates',
+  usage: SHOW_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, SHOW_USAGE);
+    if (positionals.length !== 1) throw new UsageError('give one person id', SHOW_USAGE);
+    return withGallery(gallerySettings(values, io), { create: false }, (g) => {
+      const p = mustFind(g, positionals[0]!);
+      const templates = g.db.prepare('SELECT id, model, quality, created_at FROM templates WHERE person_id = ? ORDER BY id').all(p.id) as Array<{ id: number; model: string; quality: number; created_at: string }>;
+      const out = { ...personJson(p, templates.length), template_list: templates };
+      if (values.json) io.stdout(JSON.stringify(out) + '\n');
+      else {
+        io.stdout(`${p.name}\n  id: ${p.id}\n  external id: ${p.externalId ?? '-'}\n  group: ${p.group ?? '-'}\n  enrolled: ${p.createdAt}\n  templates:\n`);
+        for (const t of templates) io.stdout(`    #${t.id} ${t.model} quality ${t.quality} (${t.created_at})\n`);
+      }
+      return 0;
+    });
+  },
+};
+
+const RENAME_USAGE = `ID NAME ${GALLERY_USAGE}`;
+export const personRenameCommand: Command = {
+  words: ['person', 'rename'],
+  summary: "change a person's display name",
+  usage: RENAME_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, RENAME_USAGE);
+    if (positionals.length !== 2 || !positionals[1]!.trim()) throw new UsageError('give a person id and the new name', RENAME_USAGE);
+    return withGallery(gallerySettings(values, io), { create: false }, (g) => {
+      const p = mustFind(g, positionals[0]!);
+      g.renamePerson(p.id, positionals[1]!.trim());
+      io.stdout(values.json ? JSON.stringify({ id: p.id, name: positionals[1]!.trim() }) + '\n' : `renamed ${p.id}\n`);
+      return 0;
+    });
+  },
+};
+
+const REMOVE_USAGE = `ID ${GALLERY_USAGE}`;
+export const personRemoveCommand: Command = {
+  words: ['person', 'remove'],
+  summary: 'forget a person: templates and thumbnails erased from the file (secure_delete)',
+  usage: REMOVE_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, REMOVE_USAGE);
+    if (positionals.length !== 1) throw new UsageError('give one person id', REMOVE_USAGE);
+    return withGallery(gallerySettings(values, io), { create: false }, (g) => {
+      const p = mustFind(g, positionals[0]!);
+      const removed = g.removePerson(p.id);
+      if (values.json) io.stdout(JSON.stringify({ id: p.id, removed: true, ...removed }) + '\n');
+      else io.stdout(`removed ${p.id}: ${removed.templates} template(s) and ${removed.thumbnails} thumbnail(s) erased\n`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,91 @@
+import sharp from 'sharp';
+import { decodeImageFile } from '../vision/image.js';
+import type { AnalyzeOptions } from '../vision/analyzer.js';
+import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
+import { enrolmentScore, gateEnrolmentFace, pickDiverseFrames, type EnrolGate, type RefusalReason } from './quality-gate.js';
+import type { TemplateInput } from './store.js';
+import { forEachVideoFrame } from './video-frames.js';
+
+/** What enrolment needs of the vision core. */
+export interface FaceSource {
+  analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
+}
+
+export interface EnrolCandidate {
+  /** File (and frame, for videos) the face came from. */
+  source: string;
+  face: FaceAnalysis & { embedding: Float32Array };
+  thumbnail: Buffer;
+}
+
+export interface EnrolRefusal {
+  file: string;
+  reason: RefusalReason;
+  detail: string;
+}
+
+/** The model id stored with each template, so that a future model can tell which ones to re-enrol. */
+export const EMBEDDING_MODEL = 'fr_feature';
+const THUMB_PX = 112;
+
+/** The best face of one photo through the quality gate, with its proof thumbnail. */
+export async function enrolFromImage(analyzer: FaceSource, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
+  const img = await decodeImageFile(file);
+  const verdict = gateEnrolmentFace(await analyzer.analyze(img, { embed: true, eyes: true }), gate);
+  if (!verdict.ok) return { file, ...verdict.refusal };
+  return candidate(img, verdict.face, file);
+}
+
+/**
+ * Multi-angle enrolment from one video: 5 frames a second for at most 20 s, each through the gate;
+ * the sharpest frames that differ in pose are kept (gate.video_frames of them).
+ */
+export async function enrolFromVideo(
+  analyzer: FaceSource,
+  file: string,
+  gate: EnrolGate,
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<{ kept: EnrolCandidate[]; refused: EnrolRefusal[] }> {
+  const FPS = 5;
+  const MAX_FRAMES = 100;
+  const accepted: EnrolCandidate[] = [];
+  const reasons = new Map<RefusalReason, EnrolRefusal>();
+  await forEachVideoFrame(file, { fps: FPS, maxFrames: MAX_FRAMES }, async (frame, i) => {
+    const source = `${file}#t=${(i / FPS).toFixed(1)}`;
+    const verdict = gateEnrolmentFace(await analyzer.analyze(frame, { embed: true, eyes: true }), gate);
+    if (verdict.ok) accepted.push(await candidate(frame, verdict.face, source));
+    else if (!reasons.has(verdict.refusal.reason)) reasons.set(verdict.refusal.reason, { file: source, ...verdict.refusal });
+    onProgress(i + 1, MAX_FRAMES);
+  });
+  const kept = pickDiverseFrames(accepted, gate.video_frames, gate.video_min_pose_delta);
+  // Refusals only matter when the video gave nothing usable: then they say why.
+  return { kept, refused: kept.length ? [] : [...reasons.values()] };
+}
+
+export function toTemplate(c: EnrolCandidate): TemplateInput {
+  return { embedding: c.face.embedding, quality: enrolmentScore(c.face), source: c.source, model: EMBEDDING_MODEL, thumbnail: c.thumbnail };
+}
+
+async function candidate(img: RgbImage, face: FaceAnalysis, source: string): Promise<EnrolCandidate> {
+  return { source, face: face as EnrolCandidate['face'], thumbnail: await faceThumbnail(img, face.detection.box) };
+}
+
+/** A small square JPEG of the face (1.4× its box), proof of who was enrolled; sealed before storing. */
+export async function faceThumbnail(img: RgbImage, box: Box): Promise<Buffer> {
+  const side = Math.max(8, Math.round(Math.max(box.w, box.h) * 1.4));
+  const cx = box.x + box.w / 2;
+  const cy = box.y + box.h / 2;
+  const left = clamp(Math.round(cx - side / 2), 0, img.width - 1);
+  const top = clamp(Math.round(cy - side / 2), 0, img.height - 1);
+  const width = Math.min(side, img.width - left);
+  const height = Math.min(side, img.height - top);
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .extract({ left, top, width, height })
+    .resize(THUMB_PX, THUMB_PX, { fit: 'cover' })
+    .jpeg({ quality: 80 })
+    .toBuffer();
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(Math.max(v, lo), hi);
+}
