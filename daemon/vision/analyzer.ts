@@ -41,7 +41,7 @@ export class FaceAnalyzer {
   /** Verifies the model files against the manifest, then loads every session. */
   static async create(options: { vision: VisionConfig; logger: Logger; models?: ModelPaths }): Promise<FaceAnalyzer> {
     const { vision, logger } = options;
-    const models = options.models ?? verifyModels();
+    const models = options.models ?? verifyModels(vision.models_dir);
     const requested: SessionSettings = { provider: vision.execution_provider, threads: vision.threads };
     const detector = await FaceDetector.load(models.detector, requested, logger);
     // If CUDA could not load for the first model it will not for the others: one log line, not five.
@@ -116,10 +116,10 @@ export class FaceAnalyzer {
 }
 
 /** From this height (px) up, a detection must convince on more than the detector's score. */
-const LARGE_FACE_PX = 100;
+const LARGE_FACE_PX = 64;
 /**
- * Measured on ../shared/media: real faces of ≥ 100 px score ≥ 0.97 with embedding norms ≥ 3.2;
- * the false positives of that size (dogs' faces, parts of large faces seen through tiles) score
+ * Measured on ../shared/media: real faces of ≥ 64 px score ≥ 0.97 with embedding norms ≥ 3.2;
+ * the false positives of that size (a dark sleeve, dogs' faces, parts of large faces seen through tiles) score
  * 0.67–0.96 or have norms ≤ 2.5.
  */
 const LARGE_FACE_MIN_SCORE = 0.9;

@@ -7,6 +7,12 @@ export const VisionConfigSchema = Section(
       default: 'cpu',
       description: "ONNX Runtime execution provider. 'cuda' falls back to 'cpu' with one log line when it cannot load.",
     }),
+    models_dir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "Folder of the verified .onnx files; default: the package's models/onnx, filled by `npm ci` / `npm run models`.",
+      }),
+    ),
     threads: Type.Integer({
       minimum: 1,
       maximum: 64,

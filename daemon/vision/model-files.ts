@@ -26,9 +26,14 @@ export function readManifest(root = packageRoot()): ModelManifest {
   return raw.models;
 }
 
-/** Where a model lives once brought in: models/onnx/<file name>. */
-export function installedModelPath(entry: ModelEntry, root = packageRoot()): string {
-  return join(root, 'models', 'onnx', entry.path.split('/').pop()!);
+/** The folder `npm run models` fills: models/onnx/ in the package. */
+export function defaultModelDir(root = packageRoot()): string {
+  return join(root, 'models', 'onnx');
+}
+
+/** Where a model lives once brought in: <model dir>/<file name>. */
+export function installedModelPath(entry: ModelEntry, modelDir = defaultModelDir()): string {
+  return join(modelDir, entry.path.split('/').pop()!);
 }
 
 export function sha256File(path: string): string {
@@ -39,12 +44,11 @@ export function sha256File(path: string): string {
  * Checks every model file against the manifest before anything loads it: a missing or altered
  * model must stop start-up with a message, never produce wrong faces quietly.
  */
-export function verifyModels(root = packageRoot()): ModelPaths {
-  const manifest = readManifest(root);
+export function verifyModels(modelDir = defaultModelDir(), manifest = readManifest()): ModelPaths {
   const paths = {} as ModelPaths;
   for (const name of MODEL_NAMES) {
     const entry = manifest[name];
-    const path = installedModelPath(entry, root);
+    const path = installedModelPath(entry, modelDir);
     if (!existsSync(path)) {
       throw new FacegateError(
         'FG_ERR_MODEL_MISSING',
@@ -69,7 +73,8 @@ export function verifyModels(root = packageRoot()): ModelPaths {
 export function syncModels(root = packageRoot()): { name: ModelName; path: string; from: string }[] {
   const manifest = readManifest(root);
   const require = createRequire(join(root, 'package.json'));
-  mkdirSync(join(root, 'models', 'onnx'), { recursive: true });
+  const modelDir = defaultModelDir(root);
+  mkdirSync(modelDir, { recursive: true });
   const copied = [];
   for (const name of MODEL_NAMES) {
     const entry = manifest[name];
@@ -92,10 +97,10 @@ export function syncModels(root = packageRoot()): { name: ModelName; path: strin
       );
     }
     const from = join(dirname(pkgJson), entry.path);
-    const to = installedModelPath(entry, root);
+    const to = installedModelPath(entry, modelDir);
     copyFileSync(from, to);
     copied.push({ name, path: to, from });
   }
-  verifyModels(root);
+  verifyModels(modelDir, manifest);
   return copied;
 }

@@ -11,7 +11,7 @@ import { media, mediaMissing } from '../support/media.js';
 const IMAGE = /\.(jpe?g|png)$/i;
 
 function csvRows(path: string): Record<string, string>[] {
-  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const [header, ...lines] = readFileSync(path, 'utf8').trim().split(/\r?\n/);
   const keys = header!.split(',');
   return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [keys[i], v])));
 }

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, defaultConfig, parseConfig } from '../../daemon/config/load.js';
+import { runCli } from '../support/cli.js';
+
+test('defaults fill every section and the result is frozen', () => {
+  const config = defaultConfig();
+  assert.equal(config.vision.execution_provider, 'cpu');
+  assert.equal(config.vision.detect.min_score, 0.65);
+  assert.ok(Object.isFrozen(config.vision.detect));
+});
+
+test('each error names the key path, the bad value and what is expected', () => {
+  const text = 'vision:\n  execution_provider: tpu\n  threads: 0\n  detect:\n    mod: tiled\n';
+  assert.throws(
+    () => parseConfig(text, 'site.yaml'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const byPath = Object.fromEntries(e.issues.map((i) => [i.path, i.message]));
+      assert.match(byPath['vision.execution_provider']!, /expected one of "cpu", "cuda", got "tpu"/);
+      assert.match(byPath['vision.threads']!, /greater or equal to 1, got 0/);
+      assert.match(byPath['vision.detect.mod']!, /unknown key/);
+      assert.match(e.message, /^invalid config site\.yaml:/);
+      return true;
+    },
+  );
+});
+
+test('YAML that does not parse says where', () => {
+  assert.throws(() => parseConfig('vision: [\n', 'x.yaml'), /not valid YAML at line/);
+  assert.throws(() => parseConfig('- a\n- b\n', 'x.yaml'), /expected a mapping of sections/);
+});
+
+test('the CLI exits 78 on a bad config and says which key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-config-'));
+  const path = join(dir, 'bad.yaml');
+  writeFileSync(path, 'recognition:\n  threshold: high\n');
+  const r = await runCli(['compare', 'a.jpg', 'b.jpg', '--config', path]);
+  assert.equal(r.code, 78);
+  assert.match(r.stderr, /recognition\.threshold: expected number, got "high"/);
+  const missing = await runCli(['compare', 'a.jpg', 'b.jpg'], { env: { FACEGATE_CONFIG: join(dir, 'absent.yaml') } });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /FG_ERR_CONFIG_UNREADABLE: cannot read config .*absent\.yaml: ENOENT/);
+});
