@@ -43,7 +43,10 @@ export class OrtModel {
     let session: InferenceSession;
     let provider = settings.provider;
     try {
-      session = await InferenceSession.create(path, options(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']));
+      const attempt = options(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']);
+      // ONNX Runtime prints its own multi-line error when CUDA is missing; facegate says it once, below.
+      if (provider === 'cuda') attempt.logSeverityLevel = 4;
+      session = await InferenceSession.create(path, attempt);
     } catch (e) {
       if (provider !== 'cuda') throw e;
       // onnxruntime-node throws when the CUDA provider library or CUDA itself is absent.
