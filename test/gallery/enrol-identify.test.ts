@@ -92,7 +92,7 @@ test('every other photo of the 13 enrolled people is identified, with a margin',
   const wrong: string[] = [];
   for (const p of probes) {
     const [face] = await identifyFile(p.file);
-    const ok = face?.decision === 'match' && face.person?.id === personOf.get(p.id) && face.person.name === p.name && (face.margin ?? 0) >= config.recognition.margin;
+    const ok = face?.decision === 'match' && face.person?.id === personOf.get(p.id) && face.person?.name === p.name && (face.margin ?? 0) >= config.recognition.margin;
     if (!ok) wrong.push(`${p.file}: ${JSON.stringify(face)}`);
   }
   assert.deepEqual(wrong, []);
