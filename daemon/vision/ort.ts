@@ -1,4 +1,4 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Logger } from '../ops/log.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -45,7 +45,8 @@ export class OrtModel {
     try {
       const attempt = options(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']);
       // ONNX Runtime prints its own multi-line error when CUDA is missing; facegate says it once, below.
-      if (provider === 'cuda') attempt.logSeverityLevel = 4;
+      // (Its log level is process-wide and read when the first session is made.)
+      if (provider === 'cuda') env.logLevel = 'fatal';
       session = await InferenceSession.create(path, attempt);
     } catch (e) {
       if (provider !== 'cuda') throw e;
