@@ -24,7 +24,9 @@ export class AntiSpoofModel {
   /** Probability that the face is a live person. */
   async pLive(img: RgbImage, box: Box): Promise<number> {
     const crop = contextCrop(box, img.width, img.height);
-    sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.rgb);
+    // Bilinear, as the model was trained (OpenCV resize): its cues are fine print and screen
+    // texture, which area averaging would soften.
+    sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.rgb, { maxTaps: 1 });
     packChw(this.rgb, SIZE * SIZE, 'bgr', 0, 1, this.input);
     const [out] = await this.model.run(this.input);
     return softmax3(out!)[0];

@@ -13,7 +13,7 @@ export class Embedder {
   private constructor(private readonly model: OrtModel) {}
 
   static async load(path: string, settings: SessionSettings, log: Logger): Promise<Embedder> {
-    return new Embedder(await OrtModel.load('embedder', path, settings, log, 'extended'));
+    return new Embedder(await OrtModel.load('embedder', path, settings, log));
   }
 
   /**

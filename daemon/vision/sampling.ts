@@ -8,13 +8,20 @@ import type { RgbImage } from './types.js';
  * averages a grid of taps over each output pixel's footprint, since plain bilinear would alias
  * small faces away.
  */
-export function sampleAffine(img: RgbImage, map: Affine, outW: number, outH: number, out?: Float32Array): Float32Array {
+export function sampleAffine(
+  img: RgbImage,
+  map: Affine,
+  outW: number,
+  outH: number,
+  out?: Float32Array,
+  options: { maxTaps?: number } = {},
+): Float32Array {
   const dst = out ?? new Float32Array(outW * outH * 3);
   const footprint = Math.sqrt(Math.abs(map.a * map.d - map.b * map.c));
   // Small crops (faces for the models, ≤ 128×128) get a tap per source pixel, up to 8×8, so that
   // a large face shrunk to 112 px keeps its detail without aliasing; the detector's 320×240 input
   // gets 2×2, which finds the same faces at a quarter of the cost of 3×3.
-  const maxTaps = outW * outH <= 128 * 128 ? 8 : 2;
+  const maxTaps = options.maxTaps ?? (outW * outH <= 128 * 128 ? 8 : 2);
   const taps = footprint > 1.75 ? Math.min(maxTaps, Math.round(footprint)) : 1;
   const axisAligned = map.b === 0 && map.c === 0;
   if (taps === 1) bilinear(img, map, outW, outH, dst);
