@@ -103,6 +103,12 @@ export class MqttBridge {
 
   private closed(): void {
     this.connectedSinceMs = undefined;
+    // mqtt.js would resend its unacknowledged QoS 1 publishes after reconnecting, one at a time,
+    // and (mqtt.js 5.16 against Mosquitto 2.0) stalls after the first. The outbox still holds
+    // every one of them, so they are handed back (their callbacks fail) and the publisher resends
+    // them in order with fresh packet ids.
+    const client = this.client;
+    if (client) for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
     if (this.stopping || this.retryTimer !== undefined) return;
     const base = Math.min(this.o.reconnect.maxMs, this.o.reconnect.minMs * 2 ** this.attempt);
     const delay = Math.round(base * (0.5 + this.random() / 2));

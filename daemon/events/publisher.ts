@@ -85,9 +85,11 @@ export class OutboxPublisher {
       this.inFlight.delete(row.seq);
       if (this.stopped) return;
       if (err) {
-        // Kept in the outbox; sent again after the next connect or wake. Never dropped here.
-        this.failures++;
-        this.log.warn({ event: row.eventId, err: err.message }, 'publish failed; will retry');
+        // Kept in the outbox; sent again, before newer events, after the next connect or wake.
+        if (this.o.bridge.connected) {
+          this.failures++;
+          this.log.warn({ event: row.eventId, err: err.message }, 'publish refused; will retry');
+        }
         this.retry.push(row);
         this.retry.sort((a, b) => a.seq - b.seq);
         return;

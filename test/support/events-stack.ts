@@ -91,18 +91,29 @@ export class EventsStack {
 /** A central server's persistent subscriber: QoS 1, clean=false, so it misses nothing while away. */
 export class Subscriber {
   readonly messages: { topic: string; payload: Buffer; retain: boolean }[] = [];
+  /** Event ids in arrival order, duplicates included (JSON payloads with an `id`). */
+  readonly arrivals: string[] = [];
+  readonly unique = new Set<string>();
   private readonly waiters: (() => void)[] = [];
-  private constructor(readonly client: MqttClient) {
+  private constructor(
+    readonly client: MqttClient,
+    private readonly keepPayloads: boolean,
+  ) {
     client.on('message', (topic, payload, packet) => {
-      this.messages.push({ topic, payload, retain: packet.retain });
+      if (this.keepPayloads) this.messages.push({ topic, payload, retain: packet.retain });
+      const id = payload.length > 0 && payload[0] === 0x7b ? (JSON.parse(payload.toString()) as { id?: unknown }).id : undefined;
+      if (typeof id === 'string') {
+        this.arrivals.push(id);
+        this.unique.add(id);
+      }
       for (const w of this.waiters.splice(0)) w();
     });
     client.on('error', () => {});
   }
 
-  static async connect(url: string, filter: string, clientId = 'central-test', extra: Partial<IClientOptions> = {}): Promise<Subscriber> {
+  static async connect(url: string, filter: string, clientId = 'central-test', extra: Partial<IClientOptions> = {}, keepPayloads = true): Promise<Subscriber> {
     const client = mqtt.connect(url, { protocolVersion: 5, clientId, clean: false, reconnectPeriod: 50, properties: { sessionExpiryInterval: 3600 }, ...extra });
-    const s = new Subscriber(client);
+    const s = new Subscriber(client, keepPayloads);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
@@ -111,16 +122,11 @@ export class Subscriber {
     return s;
   }
 
-  /** Event ids (from JSON payloads) seen on `topic` (suffix match), duplicates included. */
-  ids(topicSuffix = ''): string[] {
-    return this.messages.filter((m) => m.topic.endsWith(topicSuffix)).map((m) => (JSON.parse(m.payload.toString()) as { id: string }).id);
-  }
-
   async waitFor(predicate: () => boolean, timeoutMs: number, what = 'messages'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what} (have ${this.messages.length})`);
+      if (left <= 0) throw new Error(`timed out waiting for ${what} (have ${this.arrivals.length} event messages, ${this.unique.size} distinct)`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => (clearTimeout(t), resolve()));
