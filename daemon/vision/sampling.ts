@@ -50,6 +50,10 @@ function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: num
       rows[k] = y >= 0 && y < H ? y * W * 3 : -1;
     }
   }
+  if (taps === 2) {
+    average2x2(data, cols, rows, outW, outH, dst);
+    return;
+  }
   const inv = 1 / (taps * taps);
   let o = 0;
   for (let v = 0; v < outH; v++) {
@@ -141,6 +145,40 @@ function boxAverage(img: RgbImage, m: Affine, outW: number, outH: number, taps: 
       dst[o++] = r * inv;
       dst[o++] = g * inv;
       dst[o++] = b * inv;
+    }
+  }
+}
+
+/** 2×2 taps, the detector's case (every frame, every tile): unrolled, since it is the hot loop. */
+function average2x2(data: Uint8Array, cols: Int32Array, rows: Int32Array, outW: number, outH: number, dst: Float32Array): void {
+  let o = 0;
+  for (let v = 0; v < outH; v++) {
+    const r0 = rows[2 * v]!;
+    const r1 = rows[2 * v + 1]!;
+    for (let u = 0; u < outW; u++, o += 3) {
+      const c0 = cols[2 * u]!;
+      const c1 = cols[2 * u + 1]!;
+      if ((r0 | r1 | c0 | c1) >= 0) {
+        const p = r0 + c0, q = r0 + c1, s = r1 + c0, t = r1 + c1;
+        dst[o] = (data[p]! + data[q]! + data[s]! + data[t]!) * 0.25;
+        dst[o + 1] = (data[p + 1]! + data[q + 1]! + data[s + 1]! + data[t + 1]!) * 0.25;
+        dst[o + 2] = (data[p + 2]! + data[q + 2]! + data[s + 2]! + data[t + 2]!) * 0.25;
+        continue;
+      }
+      // Partly outside the image: the missing taps are black padding.
+      let r = 0, g = 0, b = 0;
+      for (const row of [r0, r1]) {
+        if (row < 0) continue;
+        for (const col of [c0, c1]) {
+          if (col < 0) continue;
+          r += data[row + col]!;
+          g += data[row + col + 1]!;
+          b += data[row + col + 2]!;
+        }
+      }
+      dst[o] = r * 0.25;
+      dst[o + 1] = g * 0.25;
+      dst[o + 2] = b * 0.25;
     }
   }
 }
