@@ -162,11 +162,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export function describeMqttError(e: Error, url: string): FacegateError {
   const where = url.replace(/\/\/[^@/]*@/, '//***@');
   const code = (e as { code?: unknown }).code;
-  if (code === 134 || code === 4) {
-    return new FacegateError('FG_ERR_MQTT_AUTH', `broker ${where} refused the connection: bad user name or password`, "check mqtt.username and the password in the variable named by mqtt.password_env; facegate keeps retrying with backoff");
-  }
-  if (code === 135 || code === 5) {
-    return new FacegateError('FG_ERR_MQTT_NOT_AUTHORIZED', `broker ${where} refused the connection: not authorized`, "allow this user/client id on the broker (ACL); facegate keeps retrying with backoff");
+  // Mosquitto answers a wrong password with 135 (not authorized) rather than 134, so both read alike.
+  if (code === 134 || code === 135 || code === 4 || code === 5) {
+    return new FacegateError(
+      'FG_ERR_MQTT_AUTH',
+      `broker ${where} refused the connection: bad user name or password, or this client is not allowed (reason ${code})`,
+      'check mqtt.username, the password in the variable named by mqtt.password_env, and the broker ACL; facegate keeps retrying with backoff',
+    );
   }
   if (typeof code === 'number') {
     return new FacegateError('FG_ERR_MQTT_REFUSED', `broker ${where} refused the connection: ${e.message} (reason ${code})`, 'see the broker log; facegate keeps retrying with backoff');
