@@ -228,6 +228,7 @@ export class FfmpegCamera implements CameraSource {
       this.killReason = classifyStalledConnect(this.stderr.all(), seconds);
     } else {
       this.killReason = { kind: 'stalled', message: `stalled: no new frame for ${seconds} s` };
+      this.lastError = { ...this.killReason, at_ms: this.clock.now() };
       this.stalls.mark(this.clock.now());
       this.setState('stalled');
     }

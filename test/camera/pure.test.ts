@@ -19,7 +19,7 @@ test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, ex
   const at = (flag: string) => args[args.indexOf(flag) + 1];
   assert.equal(at('-rtsp_transport'), 'tcp');
   assert.equal(at('-timeout'), '15000000');
-  assert.equal(at('-analyzeduration'), '500000');
+  assert.equal(at('-analyzeduration'), '100000');
   assert.ok(args.indexOf('-max_delay') < args.indexOf('-i'), 'extra input args go before -i');
   assert.equal(at('-vf'), 'fps=5,scale=1280:720');
   assert.equal(at('-fps_mode'), 'passthrough');

@@ -1,6 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
 /** Debian's python has gi; a pyenv or venv python on PATH usually does not (infra.md). */
@@ -12,8 +14,9 @@ export interface FakeCameraOptions {
   fps?: number;
   /** A JPEG served at /still. */
   image?: string;
-  /** An H.264 MP4 served at /video. */
+  /** An H.264 MP4 served at /video, looped `videoLoops` times (default 20). */
   video?: string;
+  videoLoops?: number;
   /** Every mount then needs basic auth as admin:PASSWORD. */
   password?: string;
 }
@@ -24,12 +27,15 @@ export interface FakeCameraOptions {
  */
 export class FakeCamera {
   private child: ChildProcess | undefined;
+  private tempDir: string | undefined;
+  private video: string | undefined;
   port = 0;
 
   private constructor(private readonly options: FakeCameraOptions) {}
 
   static async start(options: FakeCameraOptions = {}): Promise<FakeCamera> {
     const camera = new FakeCamera(options);
+    if (options.video) camera.video = camera.loopedVideo(options.video, options.videoLoops ?? 20);
     await camera.launch(0);
     return camera;
   }
@@ -63,6 +69,19 @@ export class FakeCamera {
   async stop(): Promise<void> {
     this.resume();
     await this.signalAndWait('SIGTERM');
+    if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
+  }
+
+  /**
+   * GStreamer's qtdemux cannot loop a file by itself, and Debian's base plugins have no H.264 decoder
+   * to re-encode it: so the clip is repeated once into a longer MP4 by FFmpeg, stream copied (fast).
+   */
+  private loopedVideo(video: string, loops: number): string {
+    this.tempDir = mkdtempSync(join(tmpdir(), 'facegate-fake-camera-'));
+    const out = join(this.tempDir, 'looped.mp4');
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-stream_loop', String(loops - 1), '-i', video, '-map', '0:v:0', '-c', 'copy', out]);
+    if (r.status !== 0) throw new Error(`cannot loop ${video}: ${r.stderr.toString()}`);
+    return out;
   }
 
   private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
@@ -78,7 +97,7 @@ export class FakeCamera {
     const o = this.options;
     const args = [SCRIPT, '--port', String(port), '--width', String(o.width ?? 1280), '--height', String(o.height ?? 720), '--fps', String(o.fps ?? 5)];
     if (o.image) args.push('--image', o.image);
-    if (o.video) args.push('--video', o.video);
+    if (this.video) args.push('--video', this.video);
     if (o.password) args.push('--password', o.password);
     // A port freed by a killed server can take a moment to bind again: retry briefly.
     for (let tries = 0; ; tries++) {

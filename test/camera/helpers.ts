@@ -1,0 +1,47 @@
+import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import type { CameraConfig } from '../../daemon/camera/config.js';
+import { createLogger } from '../../daemon/ops/log.js';
+
+export function cameraConfig(name: string, url: string, overrides: Partial<CameraConfig> = {}): CameraConfig {
+  return {
+    name,
+    url,
+    width: 640,
+    height: 360,
+    fps: 5,
+    transport: 'tcp',
+    hwaccel: 'none',
+    input_args: [],
+    watchdog_s: 10,
+    backoff_max_s: 30,
+    loop: false,
+    ...overrides,
+  };
+}
+
+/** A real camera (real FFmpeg) with its log lines kept for assertions. */
+export function realCamera(config: CameraConfig): { camera: FfmpegCamera; lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+  return { camera: new FfmpegCamera(config, { logger }), lines };
+}
+
+export async function waitFor(what: string, predicate: () => boolean, timeoutMs: number, stepMs = 50): Promise<number> {
+  const t0 = performance.now();
+  while (!predicate()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return performance.now() - t0;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Takes frames as a pipeline would, until stopped; returns what it saw. */
+export function consume(camera: FfmpegCamera, ac: AbortController) {
+  const seen: { seq: number; monoMs: number; bytes: number; pts: number }[] = [];
+  const done = (async () => {
+    for await (const f of camera.frames(ac.signal)) seen.push({ seq: f.seq, monoMs: f.monoMs, bytes: f.image.data.length, pts: f.pts });
+  })();
+  return { seen, done };
+}

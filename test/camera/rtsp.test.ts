@@ -1,0 +1,183 @@
+// Real FFmpeg against a real RTSP server (GStreamer) on 127.0.0.1, misbehaving on purpose.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { FakeCamera } from '../support/fake-camera.js';
+import { media, mediaMissing } from '../support/media.js';
+import { cameraConfig, consume, realCamera, sleep, waitFor } from './helpers.js';
+
+let server: FakeCamera;
+before(async () => {
+  server = await FakeCamera.start({ width: 1280, height: 720, fps: 5 });
+});
+after(async () => {
+  await server?.stop();
+});
+
+test('frames arrive at the configured size and rate, scaled and rate-converted by FFmpeg', async () => {
+  const a = realCamera(cameraConfig('full', server.url(), { width: 1280, height: 720, fps: 5 }));
+  const b = realCamera(cameraConfig('small', server.url(), { width: 320, height: 180, fps: 2 }));
+  const ac = new AbortController();
+  const seenA = consume(a.camera, ac);
+  const seenB = consume(b.camera, ac);
+  a.camera.start();
+  b.camera.start();
+  await waitFor('first frames', () => seenA.seen.length > 0 && seenB.seen.length > 0, 15_000);
+  await sleep(4_000);
+  const rate = (s: { monoMs: number }[]) => (s.length - 1) / (((s.at(-1)?.monoMs ?? 0) - (s[0]?.monoMs ?? 0)) / 1000);
+  console.log(`# 1280x720@5: ${rate(seenA.seen).toFixed(2)} fps; 320x180@2: ${rate(seenB.seen).toFixed(2)} fps; time to first frame ${a.camera.health().time_to_first_frame_ms} ms`);
+  assert.ok(seenA.seen.every((f) => f.bytes === 1280 * 720 * 3));
+  assert.ok(seenB.seen.every((f) => f.bytes === 320 * 180 * 3));
+  assert.ok(Math.abs(rate(seenA.seen) - 5) < 1, `rate ${rate(seenA.seen)}`);
+  assert.ok(Math.abs(rate(seenB.seen) - 2) < 0.6, `rate ${rate(seenB.seen)}`);
+  const h = a.camera.health();
+  assert.equal(h.state, 'streaming');
+  assert.ok(h.fps_in > 3.5 && h.fps_in < 6.5, `fps_in ${h.fps_in}`);
+  assert.equal(h.last_error, null);
+  ac.abort();
+  await Promise.all([a.camera.stop(), b.camera.stop()]);
+  await Promise.all([seenA.done, seenB.done]);
+});
+
+test('server killed and restarted: frames again within 5 s of its return', async () => {
+  const { camera } = realCamera(cameraConfig('door', server.url(), { watchdog_s: 5 }));
+  const ac = new AbortController();
+  const { seen } = consume(camera, ac);
+  camera.start();
+  await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+  await server.kill();
+  await waitFor('disconnect noticed', () => camera.health().state !== 'streaming', 5_000);
+  const lastSeq = seen.at(-1)?.seq ?? 0;
+  await sleep(1_500);
+  await server.restart();
+  const back = await waitFor('frames after the restart', () => (seen.at(-1)?.seq ?? 0) > lastSeq, 10_000, 20);
+  console.log(`# frames again ${Math.round(back)} ms after the RTSP server came back (last error: ${camera.health().last_error?.message})`);
+  assert.ok(back < 5_000, `${back} ms`);
+  assert.ok(camera.health().reconnects_last_hour >= 1);
+  ac.abort();
+  await camera.stop();
+});
+
+test('server frozen (SIGSTOP): stalled within the watchdog time, streaming again after SIGCONT', async () => {
+  const watchdogS = 3;
+  const { camera } = realCamera(cameraConfig('frozen', server.url(), { watchdog_s: watchdogS }));
+  let stalledAt = 0;
+  camera.onState((h) => {
+    if (h.state === 'stalled' && !stalledAt) stalledAt = performance.now();
+  });
+  camera.start();
+  await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+  const lastFrame = camera.latest()?.monoMs ?? 0;
+  server.freeze();
+  try {
+    await waitFor('stalled', () => stalledAt > 0, (watchdogS + 2) * 1000);
+    const detected = stalledAt - lastFrame;
+    console.log(`# stall detected ${Math.round(detected)} ms after the last frame (watchdog ${watchdogS} s)`);
+    assert.ok(detected <= watchdogS * 1000 + 500, `${detected} ms`);
+    assert.equal(camera.health().stalls_last_hour, 1);
+    assert.equal(camera.health().last_error?.kind, 'stalled');
+  } finally {
+    server.resume();
+  }
+  const recovered = await waitFor('streaming after SIGCONT', () => camera.health().state === 'streaming', 20_000);
+  console.log(`# streaming again ${Math.round(recovered)} ms after SIGCONT`);
+  await camera.stop();
+});
+
+test('a camera that never answers backs off while another keeps streaming', async () => {
+  // Accepts TCP and then says nothing, like a camera whose RTSP service hangs.
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as { port: number }).port;
+  const dead = realCamera(cameraConfig('dead', `rtsp://127.0.0.1:${port}/stream`, { watchdog_s: 2, backoff_max_s: 2 }));
+  const live = realCamera(cameraConfig('live', server.url()));
+  const ac = new AbortController();
+  const { seen } = consume(live.camera, ac);
+  dead.camera.start();
+  live.camera.start();
+  try {
+    await waitFor('live streaming', () => live.camera.health().state === 'streaming', 15_000);
+    const from = seen.length;
+    await sleep(6_000);
+    const d = dead.camera.health();
+    assert.ok(['backoff', 'connecting', 'failed'].includes(d.state), d.state);
+    assert.equal(d.last_error?.kind, 'timeout');
+    assert.ok(d.reconnects_last_hour >= 1, `reconnects ${d.reconnects_last_hour}`);
+    const got = seen.length - from;
+    console.log(`# dead camera: ${d.state}, ${d.reconnects_last_hour} reconnects, "${d.last_error?.message}"; live camera: ${got} frames in 6 s`);
+    assert.ok(got >= 24, `live camera got ${got} frames in 6 s`);
+  } finally {
+    ac.abort();
+    await Promise.all([dead.camera.stop(), live.camera.stop()]);
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
+});
+
+test('wrong path and wrong password give distinct errors; the password is never logged', async () => {
+  const secure = await FakeCamera.start({ width: 320, height: 180, password: 'secret' });
+  const path = realCamera(cameraConfig('path', secure.url('/nope', 'admin:secret')));
+  const pass = realCamera(cameraConfig('pass', secure.url('/pattern', 'admin:wrong-pass')));
+  const good = realCamera(cameraConfig('good', secure.url('/pattern', 'admin:secret'), { width: 320, height: 180 }));
+  try {
+    for (const c of [path, pass, good]) c.camera.start();
+    await waitFor('both failed', () => path.camera.health().state === 'failed' && pass.camera.health().state === 'failed', 10_000);
+    await waitFor('good streaming', () => good.camera.health().state === 'streaming', 15_000);
+    assert.equal(path.camera.health().last_error?.kind, 'not_found');
+    assert.equal(pass.camera.health().last_error?.kind, 'unauthorized');
+    console.log(`# wrong path: "${path.camera.health().last_error?.message}"; wrong password: "${pass.camera.health().last_error?.message}"`);
+    const logged = [...path.lines, ...pass.lines, ...good.lines].join('');
+    assert.ok(!logged.includes('wrong-pass') && !logged.includes('secret'), 'credentials in the log');
+    assert.ok(logged.includes('rtsp://***@127.0.0.1'));
+  } finally {
+    await Promise.all([path.camera.stop(), pass.camera.stop(), good.camera.stop()]);
+    await secure.stop();
+  }
+});
+
+const CLIP = 'video_cctv/short_hamilton_clip.mp4';
+const STILL = 'identities/face_recognition/biden.jpg';
+
+test('a video file plays in real time and loops; the same clip and a still image also come over RTSP', { skip: mediaMissing(CLIP, STILL) }, async () => {
+  const file = realCamera(cameraConfig('file', media(CLIP), { width: 640, height: 360, fps: 10, loop: true }));
+  const ac = new AbortController();
+  const { seen } = consume(file.camera, ac);
+  const rtsp = await FakeCamera.start({ width: 640, height: 360, fps: 5, image: media(STILL), video: media(CLIP) });
+  const overVideo = realCamera(cameraConfig('video', rtsp.url('/video')));
+  const overStill = realCamera(cameraConfig('still', rtsp.url('/still')));
+  try {
+    file.camera.start();
+    overVideo.camera.start();
+    overStill.camera.start();
+    await waitFor('file frames', () => seen.length > 0, 10_000);
+    const t0 = performance.now();
+    // The clip is 9.2 s of video: 11 s covers a loop.
+    await sleep(11_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const rate = seen.length / seconds;
+    assert.ok(rate > 8 && rate < 12, `file played at ${rate.toFixed(1)} fps, not in real time`);
+    assert.ok(seen.every((f, i) => i === 0 || f.pts > (seen[i - 1]?.pts ?? 0)), 'pts grows, across the loop too');
+    assert.ok((seen.at(-1)?.pts ?? 0) > 9.5, `pts ${seen.at(-1)?.pts}: the file looped`);
+    assert.equal(file.camera.health().reconnects_last_hour, 0, 'looping is not a reconnect');
+    assert.equal(overVideo.camera.health().state, 'streaming');
+    assert.equal(overStill.camera.health().state, 'streaming');
+    assert.equal(overStill.camera.latest()?.image.data.length, 640 * 360 * 3);
+  } finally {
+    ac.abort();
+    await Promise.all([file.camera.stop(), overVideo.camera.stop(), overStill.camera.stop()]);
+    await rtsp.stop();
+  }
+});
+
+test('a file that is not looped ends the camera at its end', { skip: mediaMissing(CLIP) }, async () => {
+  const { camera } = realCamera(cameraConfig('once', media(CLIP), { width: 160, height: 90, fps: 2 }));
+  const ac = new AbortController();
+  const { seen, done } = consume(camera, ac);
+  camera.start();
+  await done; // ends by itself
+  assert.equal(camera.health().state, 'stopped');
+  assert.equal(camera.health().last_error?.kind, 'ended');
+  // 9.2 s at 2 fps: ~18 frames, all of them taken since the test consumes faster than 2 fps.
+  assert.ok(seen.length >= 16 && seen.length <= 20, `${seen.length} frames`);
+});
