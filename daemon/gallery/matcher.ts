@@ -114,20 +114,11 @@ export class Matcher {
     this.#kernel(0, this.#rowsOffset, n, this.dim, outOffset);
     const raw = new Int32Array(this.#memory.buffer, outOffset, n);
 
+    const persons = this.#personIds.length;
     const best = this.#best;
-    best.fill(-Infinity, 0, this.#personIds.length);
-    const bestRow = new Int32Array(this.#personIds.length);
-    const scales = this.#scales;
-    const rowPerson = this.#rowPerson;
-    for (let r = 0; r < n; r++) {
-      const s = raw[r]! * scales[r]! * qScale;
-      const p = rowPerson[r]!;
-      if (s > best[p]!) {
-        best[p] = s;
-        bestRow[p] = r;
-      }
-    }
-    const top = topPersons(best, this.#personIds.length, topK);
+    const bestRow = new Int32Array(persons);
+    bestPerPerson(raw, this.#scales, this.#rowPerson, qScale, best, bestRow, persons);
+    const top = topPersons(best, persons, topK);
     return {
       candidates: top.map((p) => ({ personId: this.#personIds[p]!, score: best[p]!, templateId: this.#rowTemplate[bestRow[p]!]! })),
       searched: n,
@@ -158,6 +149,20 @@ export class Matcher {
     this.#rowPerson = grow(this.#rowPerson, capacity, Int32Array);
     this.#rowTemplate = grow(this.#rowTemplate, capacity, Float64Array);
     this.#capacity = capacity;
+  }
+}
+
+/** Each person's best score (and the row it came from): the per-person aggregation of a search. */
+function bestPerPerson(raw: Int32Array, scales: Float32Array, rowPerson: Int32Array, qScale: number, best: Float32Array, bestRow: Int32Array, persons: number): void {
+  best.fill(-Infinity, 0, persons);
+  const n = raw.length;
+  for (let r = 0; r < n; r++) {
+    const s = raw[r]! * scales[r]! * qScale;
+    const p = rowPerson[r]!;
+    if (s > best[p]!) {
+      best[p] = s;
+      bestRow[p] = r;
+    }
   }
 }
 
