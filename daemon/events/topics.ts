@@ -103,6 +103,21 @@ export const StatsPayload = Type.Object(
   { additionalProperties: false },
 );
 
+export const CameraStatePayload = Type.Object(
+  {
+    recognized_today: Type.Integer({ minimum: 0 }),
+    unknown_today: Type.Integer({ minimum: 0 }),
+    spoof_today: Type.Integer({ minimum: 0 }),
+    last_event: Type.Union([Iso, Type.Null()]),
+  },
+  { additionalProperties: false, description: 'Counts only: no names or faces in retained state' },
+);
+
+export const PresencePayload = Type.Object(
+  { state: Type.Union([Type.Literal('ON'), Type.Literal('OFF')]), camera: Type.String(), time: Iso },
+  { additionalProperties: false },
+);
+
 export const ResponsePayload = Type.Object(
   {
     status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
@@ -148,6 +163,8 @@ export const TOPICS = {
   attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
+  cameraState: spec({ path: '{camera}', schema: CameraStatePayload, retain: true, qos: 1, via: 'direct' }),
+  presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
   request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
   response: spec({ path: 'bridge/response/{command}', schema: ResponsePayload, retain: false, qos: 1, via: 'direct' }),
@@ -163,9 +180,9 @@ export function eventClassOf(name: OutboxTopic): EventClass {
 /** An event before signing: the envelope's id/device/time are filled, jws is added by the signer. */
 export type UnsignedEvent<T extends OutboxTopic> = Omit<Payload<T>, 'jws'>;
 
-/** `<base>/<path>` with placeholders filled; camera names and commands are single topic levels. */
-export function topicFor(base: string, name: TopicName, params: { camera?: string; command?: string } = {}): string {
-  const path = TOPICS[name].path.replace(/\{(camera|command)\}/g, (_, k: 'camera' | 'command') => {
+/** `<base>/<path>` with placeholders filled; wildcards are refused so a name cannot widen a topic. */
+export function topicFor(base: string, name: TopicName, params: { camera?: string; command?: string; person?: string } = {}): string {
+  const path = TOPICS[name].path.replace(/\{(camera|command|person)\}/g, (_, k: 'camera' | 'command' | 'person') => {
     const v = params[k];
     if (v === undefined || v === '' || /[+#]/.test(v)) throw new Error(`topic ${name} needs a valid ${k}, got ${JSON.stringify(v)}`);
     return v;
