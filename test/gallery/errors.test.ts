@@ -118,3 +118,17 @@ test('usage errors name what is missing', async () => {
   assert.match((await cli(['identify'])).stderr, /no image given/);
   assert.equal((await cli(['person', 'show'])).rc, 2);
 });
+
+test('person add --dir enrols every photo of a folder with a progress bar on stderr', { skip: mediaMissing('identities/deepface/img20.jpg') }, async (t) => {
+  const { d, g } = await smallGallery(t);
+  g.close();
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  mkdirSync(d.path('photos'));
+  symlinkSync(media('identities/deepface/img20.jpg'), d.path('photos/a.jpg'));
+  symlinkSync(media('identities/deepface/img21.jpg'), d.path('photos/b.JPG'));
+  writeFileSync(d.path('photos/notes.txt'), 'not a photo');
+  const r = await cli(['person', 'add', '--gallery', d.path('g.db'), '--key-file', d.path('k'), '--name', 'Jeff Bezos', '--dir', d.path('photos')]);
+  assert.equal(r.rc, 0, r.stderr);
+  assert.match(r.stderr, /photos \[#+\] 2\/2/);
+  assert.match(r.stdout, /enrolled Jeff Bezos as [0-9a-f-]{36}: 2 template\(s\)/);
+});
