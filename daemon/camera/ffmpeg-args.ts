@@ -8,8 +8,8 @@ export type FfmpegOutput = Pick<CameraConfig, 'width' | 'height' | 'fps'>;
 export const FFMPEG_TIMEOUT_MARGIN_S = 5;
 
 /** Options before -i: low start-up delay, transport, hardware decoding, the camera's extra args. */
-export function inputArgs(input: FfmpegInput): string[] {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+export function inputArgs(input: FfmpegInput, logLevel: 'error' | 'info' = 'error'): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', logLevel];
   // Probing 0.1 s / 32 KiB instead of the default 5 s cuts time to first frame from ~6 s to ~1.2 s on a
   // 1 s GOP (measured; the rest is the wait for a keyframe). `-fflags nobuffer -flags low_delay`
   // made it slower here (~2.7 s). A camera that needs more probing can raise both in input_args:

@@ -29,7 +29,8 @@ export function needsAPerson(kind: FailureKind): boolean {
 
 const RULES: readonly { kind: FailureKind; test: RegExp; message: string }[] = [
   { kind: 'unauthorized', test: /401 Unauthorized|authorization failed/i, message: '401 unauthorized: wrong user or password in the URL' },
-  { kind: 'not_found', test: /404 Not Found|No such file or directory/i, message: '404 stream not found: wrong path in the URL' },
+  { kind: 'not_found', test: /404 Not Found/i, message: '404 stream not found: wrong path in the URL' },
+  { kind: 'not_found', test: /No such file or directory/i, message: 'file not found' },
   { kind: 'refused', test: /Connection refused/i, message: 'connection refused: nothing listens at that host and port' },
   { kind: 'timeout', test: /timed out|Connection timeout/i, message: 'timeout: the host did not answer' },
   {

@@ -1,6 +1,8 @@
 import type { Command } from './command.js';
 import { analyzeCommand, compareCommand, embedCommand } from './vision-commands.js';
 import { GALLERY_COMMANDS } from './gallery-commands/index.js';
+import { scanCommand } from './scan-command.js';
+import { CAMERA_COMMANDS } from './camera-commands.js';
 
 /** Every `facegate` command; each stage adds its own here. */
-export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS];
+export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS, ...CAMERA_COMMANDS];

@@ -1,0 +1,145 @@
+import { FacegateError } from '../errors.js';
+import type { RgbImage } from '../vision/types.js';
+import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.js';
+import { inputArgs } from './ffmpeg-args.js';
+import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';
+import { redactCredentials } from './source.js';
+
+export interface ProbeOptions {
+  transport?: 'tcp' | 'udp';
+  /** Give up when no frame has come after this long. */
+  timeoutMs?: number;
+  spawn?: SpawnFfmpeg;
+  clock?: Clock;
+  timers?: Timers;
+  ffmpegPath?: string;
+}
+
+export interface ProbeResult {
+  /** The URL with credentials removed. */
+  source: string;
+  codec: string;
+  profile: string | null;
+  width: number;
+  height: number;
+  /** As the stream declares it; cameras often send fewer. */
+  fps: number | null;
+  time_to_first_frame_ms: number;
+  /** The first frame at the stream's own size. */
+  frame: RgbImage;
+}
+
+/** Connects once, reads one frame at the stream's native size, and says what the stream is. */
+export function probeCamera(url: string, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const spawn = options.spawn ?? spawnFfmpeg;
+  const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const input = inputArgs({
+    url,
+    transport: options.transport ?? 'tcp',
+    hwaccel: 'none',
+    input_args: [],
+    watchdog_s: timeoutMs / 1000,
+    loop: false,
+  }, 'info'); // info level prints the stream line parsed below
+  const args = [...input, '-map', '0:v:0', '-an', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const source = redactCredentials(url);
+
+  return new Promise((resolve, reject) => {
+    const started = clock.now();
+    let firstByteAt: number | undefined;
+    const chunks: Buffer[] = [];
+    const stderr = new StderrTail(200);
+    let timedOut = false;
+    let child: ReturnType<SpawnFfmpeg>;
+    try {
+      child = spawn(options.ffmpegPath ?? 'ffmpeg', args);
+    } catch (e) {
+      reject(probeError({ kind: 'ffmpeg_missing', message: (e as Error).message }, source));
+      return;
+    }
+    const timer = timers.setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      firstByteAt ??= clock.now();
+      chunks.push(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer | string) => stderr.push(chunk.toString()));
+    child.once('error', (e) => {
+      timers.clearTimeout(timer);
+      if (child.pid === undefined) reject(probeError({ kind: 'ffmpeg_missing', message: e.message }, source));
+    });
+    child.once('close', (code) => {
+      timers.clearTimeout(timer);
+      const lines = stderr.all();
+      if (timedOut) {
+        const said = classifyFfmpegStderr(lines);
+        return reject(probeError(said.kind === 'other' ? { kind: 'timeout', message: `no frame within ${timeoutMs / 1000} s` } : said, source));
+      }
+      const stream = parseVideoStream(lines);
+      const data = Buffer.concat(chunks);
+      if (code !== 0 || !stream || firstByteAt === undefined || data.length !== stream.width * stream.height * 3) {
+        const failure = classifyFfmpegStderr(lines);
+        return reject(probeError(code === 0 && failure.kind === 'other' ? { kind: 'not_video', message: 'no video frame' } : failure, source));
+      }
+      resolve({
+        source,
+        codec: stream.codec,
+        profile: stream.profile,
+        width: stream.width,
+        height: stream.height,
+        fps: stream.fps,
+        time_to_first_frame_ms: Math.round(firstByteAt - started),
+        frame: { width: stream.width, height: stream.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },
+      });
+    });
+  });
+}
+
+export interface VideoStreamInfo {
+  codec: string;
+  profile: string | null;
+  width: number;
+  height: number;
+  fps: number | null;
+}
+
+/** The input's first video stream from FFmpeg's info log: "Stream #0:0: Video: h264 (Main), yuv420p(...), 1280x720 [SAR 1:1], 5 fps, ...". */
+export function parseVideoStream(lines: readonly string[]): VideoStreamInfo | undefined {
+  for (const line of lines) {
+    if (/^Output #/.test(line)) break;
+    const m = /Stream #\d+:\d+[^:]*: Video: ([a-z0-9_]+)(?: \(([^)]*)\))?.*?, (\d{2,5})x(\d{2,5})/i.exec(line);
+    if (!m) continue;
+    const fps = /, ([\d.]+)(k?) fps/.exec(line);
+    return {
+      codec: m[1] as string,
+      profile: m[2] ?? null,
+      width: Number(m[3]),
+      height: Number(m[4]),
+      fps: fps ? Number(fps[1]) * (fps[2] ? 1000 : 1) : null,
+    };
+  }
+  return undefined;
+}
+
+const PROBE_ERRORS: Record<Failure['kind'], { code: `FG_ERR_${string}`; hint: string }> = {
+  unauthorized: { code: 'FG_ERR_CAMERA_UNAUTHORIZED', hint: 'check the user and password in the URL (rtsp://user:password@host/path)' },
+  not_found: { code: 'FG_ERR_CAMERA_NOT_FOUND', hint: "check the stream path in the URL (see the camera's manual or its ONVIF profile)" },
+  refused: { code: 'FG_ERR_CAMERA_UNREACHABLE', hint: 'check the host and port (RTSP is usually 554) and that RTSP is enabled on the camera' },
+  unreachable: { code: 'FG_ERR_CAMERA_UNREACHABLE', hint: 'check the host address and that this box can reach it' },
+  timeout: { code: 'FG_ERR_CAMERA_TIMEOUT', hint: 'check that the host is the camera and that it is on; try --transport udp or a longer --timeout' },
+  not_video: { code: 'FG_ERR_CAMERA_NOT_VIDEO', hint: "the URL is not a camera's video stream: check it" },
+  codec: { code: 'FG_ERR_CAMERA_CODEC', hint: 'set the camera to H.264 or H.265' },
+  ffmpeg_missing: { code: 'FG_ERR_FFMPEG_MISSING', hint: 'install FFmpeg: apt-get install ffmpeg' },
+  ended: { code: 'FG_ERR_CAMERA_NOT_VIDEO', hint: "the URL is not a camera's video stream: check it" },
+  stalled: { code: 'FG_ERR_CAMERA_TIMEOUT', hint: 'check the camera and the network' },
+  other: { code: 'FG_ERR_CAMERA_FAILED', hint: "FFmpeg's message is above; check the URL" },
+};
+
+function probeError(failure: Failure, source: string): FacegateError {
+  const { code, hint } = PROBE_ERRORS[failure.kind];
+  return new FacegateError(code, `${source}: ${failure.message}`, hint);
+}

@@ -1,0 +1,92 @@
+// `facegate camera test` against the real fake camera, through the CLI's own entry point.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { main } from '../../daemon/cli/run.js';
+import { FakeCamera } from '../support/fake-camera.js';
+
+let camera: FakeCamera;
+let dir: string;
+before(async () => {
+  camera = await FakeCamera.start({ width: 1280, height: 720, fps: 5, password: 'secret' });
+  dir = mkdtempSync(join(tmpdir(), 'facegate-camera-cli-'));
+});
+after(async () => {
+  await camera?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['camera', 'test', ...argv], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
+  return { code, stdout, stderr };
+}
+
+test('camera test: codec, resolution, fps, time to first frame, and one frame saved as JPEG', async () => {
+  const file = join(dir, 'frame.jpg');
+  const r = await cli(camera.url('/pattern', 'admin:secret'), '--save', file, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.codec, 'h264');
+  assert.equal(out.width, 1280);
+  assert.equal(out.height, 720);
+  assert.equal(out.fps, 5);
+  assert.ok(out.time_to_first_frame_ms > 0 && out.time_to_first_frame_ms < 15_000);
+  assert.equal(out.source, `rtsp://***@127.0.0.1:${camera.port}/pattern`);
+  const meta = await sharp(file).metadata();
+  assert.equal(meta.format, 'jpeg');
+  assert.equal(meta.width, 1280);
+  console.log(`# camera test: time to first frame ${out.time_to_first_frame_ms} ms`);
+
+  const text = await cli(camera.url('/pattern', 'admin:secret'));
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /resolution\s+1280x720/);
+  assert.ok(!text.stdout.includes('secret'));
+});
+
+test('camera test: wrong path, wrong password, refused, silent host and non-video each have their own message', async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const silentPort = (silent.address() as { port: number }).port;
+  const web = createHttpServer((_req, res) => res.end('<html><body>camera login</body></html>'));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const webPort = (web.address() as { port: number }).port;
+  // A port nothing listens on: open one, note it, close it.
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as { port: number }).port;
+  await new Promise((r) => closed.close(r));
+  try {
+    const cases: [string[], string, RegExp][] = [
+      [[camera.url('/nope', 'admin:secret')], 'FG_ERR_CAMERA_NOT_FOUND', /404 stream not found/],
+      [[camera.url('/pattern', 'admin:Wr0ngPw')], 'FG_ERR_CAMERA_UNAUTHORIZED', /401 unauthorized/],
+      [[`rtsp://127.0.0.1:${closedPort}/stream`], 'FG_ERR_CAMERA_UNREACHABLE', /connection refused/],
+      [[`rtsp://127.0.0.1:${silentPort}/stream`, '--timeout', '2'], 'FG_ERR_CAMERA_TIMEOUT', /no frame within 2 s|timeout/],
+      [[`http://127.0.0.1:${webPort}/index.html`], 'FG_ERR_CAMERA_NOT_VIDEO', /not a video stream/],
+      [[join(dir, 'missing.mp4')], 'FG_ERR_CAMERA_NOT_FOUND', /file not found/],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await cli(...argv);
+      assert.equal(r.code, 1, argv.join(' '));
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.startsWith(code + ':'), `${argv.join(' ')} → ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack');
+      assert.ok(!r.stderr.includes('Wr0ngPw') && !r.stderr.includes('secret'), 'no credentials');
+      console.log(`# ${r.stderr.trim()}`);
+    }
+    const usage = await cli();
+    assert.equal(usage.code, 2);
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
+    web.close();
+  }
+});
