@@ -1,0 +1,54 @@
+import type { EventBody } from '../events/writer.js';
+import type { AttendanceDecision, DayRecord } from './engine.js';
+import type { ShiftDay } from './shift.js';
+import { formatLocalIso } from './zoned-time.js';
+
+/** The `<base>/attendance` body for one decision (docs/mqtt.md#attendance). */
+export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRecord, 'recordId' | 'personId' | 'date' | 'day' | 'checkInMs' | 'checkOutMs'>, group: string | null, timeZone: string): EventBody<'attendance'> {
+  const iso = (ms: number | null) => (ms === null ? null : formatLocalIso(ms, timeZone));
+  const base = {
+    record_id: record.recordId,
+    person_id: record.personId,
+    group,
+    date: record.date,
+    shift: shiftOf(record.day, timeZone),
+    check_in: iso(record.checkInMs),
+    check_out: iso(record.checkOutMs),
+  };
+  switch (decision.kind) {
+    case 'check_in':
+      return { ...base, type: 'check_in', camera: decision.camera, status: decision.status, source: 'entry', late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
+    case 'check_out':
+      return {
+        ...base,
+        type: 'check_out',
+        camera: decision.camera,
+        status: decision.status,
+        source: decision.source,
+        late_minutes: 0,
+        early_minutes: decision.early_minutes,
+        overtime_minutes: decision.overtime_minutes,
+        worked_minutes: record.checkInMs !== null && record.checkOutMs !== null && record.checkOutMs > record.checkInMs ? Math.floor((record.checkOutMs - record.checkInMs) / 60_000) : null,
+      };
+    case 'summary':
+      return {
+        ...base,
+        type: 'summary',
+        camera: null,
+        status: decision.status,
+        source: 'end_of_day',
+        late_minutes: record.day.scheduled && record.checkInMs !== null ? Math.max(0, lateBy(record.day, record.checkInMs)) : 0,
+        early_minutes: record.day.scheduled && record.checkOutMs !== null ? Math.max(0, Math.floor((record.day.endMs - record.checkOutMs) / 60_000)) : 0,
+        overtime_minutes: record.day.scheduled && record.checkOutMs !== null ? Math.max(0, Math.floor((record.checkOutMs - record.day.endMs) / 60_000)) : 0,
+        worked_minutes: decision.worked_minutes,
+      };
+  }
+}
+
+function lateBy(day: Extract<ShiftDay, { scheduled: true }>, checkInMs: number): number {
+  return checkInMs > day.startMs + day.shift.grace_min * 60_000 ? Math.floor((checkInMs - day.startMs) / 60_000) : 0;
+}
+
+function shiftOf(day: ShiftDay, timeZone: string): { name: string; start: string; end: string } | null {
+  return day.scheduled ? { name: day.shiftName, start: formatLocalIso(day.startMs, timeZone), end: formatLocalIso(day.endMs, timeZone) } : null;
+}

@@ -1,0 +1,136 @@
+import type { Logger } from '../ops/log.js';
+import type { EventWriter } from '../events/writer.js';
+import type { CameraRole, ShiftRules } from './config.js';
+import { Cooldown } from './cooldown.js';
+import { absentSummary, applySighting, settle, type AttendanceDecision, type DayRecord } from './engine.js';
+import { attendanceBody } from './payload.js';
+import type { ProofSealer } from './proof-sealer.js';
+import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
+import type { AttendanceStore } from './store.js';
+import { addDays, localParts } from './zoned-time.js';
+
+/** A live `recognized` decision from the recognition stage (only live, liveness-passed faces). */
+export interface RecognizedDecision {
+  personId: string;
+  group?: string;
+  camera: string;
+  atMs: number;
+  /** JPEG face crop kept (sealed) as the proof of a check-in or check-out. */
+  thumbnail?: Uint8Array;
+}
+
+export interface RosterPerson {
+  personId: string;
+  group?: string;
+}
+
+export interface AttendanceStageOptions {
+  store: AttendanceStore;
+  writer: EventWriter;
+  sealer: ProofSealer;
+  /** Current rules (config, or as replaced by the `attendance/shifts` command). */
+  rules: () => ShiftRules;
+  roleOf: (camera: string) => CameraRole;
+  cooldownMs: number;
+  /** Everyone who should be summarised as absent when never seen on a scheduled day. */
+  roster: () => readonly RosterPerson[];
+  newId: () => string;
+  now: () => number;
+  logger: Logger;
+  /** Told after each accepted sighting (Home Assistant presence). */
+  onSighting?: (d: RecognizedDecision, decisions: readonly AttendanceDecision[]) => void;
+}
+
+const SUMMARIES_SINCE = 'summaries_since_ms';
+
+/**
+ * Turns live recognitions into attendance: cooldown, then the rules engine, then one SQLite
+ * transaction that writes the day record, the sealed proof and the signed outbox events together.
+ * `tick` (once a minute) settles days whose windows have closed and summarises absences.
+ */
+export class AttendanceStage {
+  private readonly cooldown: Cooldown;
+  private readonly log: Logger;
+
+  constructor(private readonly o: AttendanceStageOptions) {
+    this.cooldown = new Cooldown(o.cooldownMs);
+    this.log = o.logger.child({ stage: 'attendance' });
+  }
+
+  /** Returns the decisions made (empty for a repeat within the cooldown). */
+  onRecognized(d: RecognizedDecision): AttendanceDecision[] {
+    if (!this.cooldown.admit(d.personId, d.camera, d.atMs)) return [];
+    const rules = this.o.rules();
+    const resolved = resolveShift(rules, d.personId, d.group);
+    const dayNow = shiftDayAt(rules, resolved, d.atMs);
+    const decisions = this.o.store.db.transaction(() => {
+      const existing = this.o.store.day(d.personId, dayNow.date);
+      // An existing record keeps the window it was opened with, even if the rules change meanwhile.
+      const day = existing?.record.day ?? dayNow;
+      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, ...(d.group !== undefined ? { group: d.group } : {}) };
+      const t = applySighting(existing?.record, sighting, day, this.o.newId);
+      const group = existing?.group ?? d.group ?? null;
+      this.o.store.save(t.record, group);
+      for (const decision of t.decisions) {
+        if (d.thumbnail && decision.kind !== 'summary') {
+          const ref = { recordId: t.record.recordId, personId: d.personId, kind: decision.kind };
+          this.o.store.saveProof(t.record.recordId, decision.kind, d.atMs, this.o.sealer.seal(ref, d.thumbnail));
+        }
+        this.o.writer.write('attendance', attendanceBody(decision, t.record, group, rules.timeZone), d.atMs);
+      }
+      return t.decisions;
+    })();
+    for (const decision of decisions) this.log.info({ person: d.personId, camera: d.camera, kind: decision.kind, status: 'status' in decision ? decision.status : undefined }, 'attendance');
+    this.o.onSighting?.(d, decisions);
+    return decisions;
+  }
+
+  /** Settles closed days (last-sighting check-outs, summaries) and summarises absences. */
+  tick(nowMs: number = this.o.now()): number {
+    let written = 0;
+    const rules = this.o.rules();
+    for (const { record, group } of this.o.store.due(nowMs)) {
+      written += this.o.store.db.transaction(() => {
+        const t = settle(record, nowMs);
+        this.o.store.save(t.record, group);
+        for (const decision of t.decisions) this.o.writer.write('attendance', attendanceBody(decision, t.record, group, rules.timeZone), nowMs);
+        return t.decisions.length;
+      })();
+    }
+    return written + this.summariseAbsences(rules, nowMs);
+  }
+
+  /**
+   * Scheduled days of the last two days that closed with no sighting at all. Only days that closed
+   * after attendance first ran count, so a new install does not report everyone absent for the past.
+   */
+  private summariseAbsences(rules: ShiftRules, nowMs: number): number {
+    const store = this.o.store;
+    let since = Number(store.meta(SUMMARIES_SINCE));
+    if (!Number.isFinite(since) || since <= 0) {
+      since = nowMs;
+      store.setMeta(SUMMARIES_SINCE, String(nowMs));
+    }
+    const today = localParts(nowMs, rules.timeZone).date;
+    let written = 0;
+    for (const person of this.o.roster()) {
+      const resolved = resolveShift(rules, person.personId, person.group);
+      for (const date of [addDays(today, -2), addDays(today, -1), today]) {
+        const day = scheduledDay(rules, resolved, date);
+        if (typeof day === 'string' || day.closesMs > nowMs || day.closesMs <= since) continue;
+        if (store.day(person.personId, date) || store.absenceSummarized(person.personId, date)) continue;
+        store.db.transaction(() => {
+          const record: DayRecord = {
+            recordId: this.o.newId(), personId: person.personId, date, day,
+            checkInMs: null, checkInCamera: null, checkOutMs: null, checkOutCamera: null,
+            lastSeenMs: day.closesMs, lastSeenCamera: '', checkOutSettled: true, summarized: true,
+          };
+          store.markAbsenceSummarized(person.personId, date);
+          this.o.writer.write('attendance', attendanceBody(absentSummary(), record, person.group ?? null, rules.timeZone), nowMs);
+        })();
+        written++;
+      }
+    }
+    return written;
+  }
+}

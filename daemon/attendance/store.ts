@@ -1,0 +1,131 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { DayRecord } from './engine.js';
+import type { ShiftDay } from './shift.js';
+
+interface DayRow {
+  person_id: string;
+  date: string;
+  record_id: string;
+  group_name: string | null;
+  day_json: string;
+  check_in_ms: number | null;
+  check_in_camera: string | null;
+  check_out_ms: number | null;
+  check_out_camera: string | null;
+  last_seen_ms: number;
+  last_seen_camera: string;
+  check_out_settled: number;
+  summarized: number;
+}
+
+export interface StoredDay {
+  record: DayRecord;
+  group: string | null;
+}
+
+/** Row mapping for attendance_days and friends; transactions belong to the caller. */
+export class AttendanceStore {
+  private readonly getDay: Statement<[string, string], DayRow>;
+  private readonly upsertDay: Statement;
+  private readonly dueDays: Statement<[number, number], DayRow>;
+  private readonly putProof: Statement;
+  private readonly getProof: Statement<[string, string], { sealed: Buffer }>;
+  private readonly hasAbsence: Statement<[string, string], { one: number }>;
+  private readonly putAbsence: Statement<[string, string]>;
+  private readonly getMeta: Statement<[string], { value: string }>;
+  private readonly putMeta: Statement<[string, string]>;
+
+  constructor(readonly db: Database) {
+    this.getDay = db.prepare('SELECT * FROM attendance_days WHERE person_id = ? AND date = ?');
+    this.upsertDay = db.prepare(`
+      INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_out_ms, check_out_camera,
+                                   last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
+      VALUES (@personId, @date, @recordId, @group, @dayJson, @checkInMs, @checkInCamera, @checkOutMs, @checkOutCamera,
+              @lastSeenMs, @lastSeenCamera, @checkOutSettled, @summarized, @closesMs)
+      ON CONFLICT (person_id, date) DO UPDATE SET
+        check_in_ms = excluded.check_in_ms, check_in_camera = excluded.check_in_camera,
+        check_out_ms = excluded.check_out_ms, check_out_camera = excluded.check_out_camera,
+        last_seen_ms = excluded.last_seen_ms, last_seen_camera = excluded.last_seen_camera,
+        check_out_settled = excluded.check_out_settled, summarized = excluded.summarized`);
+    this.dueDays = db.prepare('SELECT * FROM attendance_days WHERE closes_ms <= ? AND (summarized = 0 OR check_out_settled = 0) ORDER BY closes_ms LIMIT ?');
+    this.putProof = db.prepare('INSERT OR REPLACE INTO attendance_proofs (record_id, kind, at_ms, sealed) VALUES (?, ?, ?, ?)');
+    this.getProof = db.prepare('SELECT sealed FROM attendance_proofs WHERE record_id = ? AND kind = ?');
+    this.hasAbsence = db.prepare('SELECT 1 AS one FROM attendance_absences WHERE person_id = ? AND date = ?');
+    this.putAbsence = db.prepare('INSERT OR IGNORE INTO attendance_absences (person_id, date) VALUES (?, ?)');
+    this.getMeta = db.prepare('SELECT value FROM attendance_meta WHERE key = ?');
+    this.putMeta = db.prepare('INSERT OR REPLACE INTO attendance_meta (key, value) VALUES (?, ?)');
+  }
+
+  day(personId: string, date: string): StoredDay | undefined {
+    const row = this.getDay.get(personId, date);
+    return row && fromRow(row);
+  }
+
+  save(record: DayRecord, group: string | null): void {
+    this.upsertDay.run({
+      personId: record.personId,
+      date: record.date,
+      recordId: record.recordId,
+      group,
+      dayJson: JSON.stringify(record.day),
+      checkInMs: record.checkInMs,
+      checkInCamera: record.checkInCamera,
+      checkOutMs: record.checkOutMs,
+      checkOutCamera: record.checkOutCamera,
+      lastSeenMs: record.lastSeenMs,
+      lastSeenCamera: record.lastSeenCamera,
+      checkOutSettled: record.checkOutSettled ? 1 : 0,
+      summarized: record.summarized ? 1 : 0,
+      closesMs: record.day.closesMs,
+    });
+  }
+
+  /** Records whose window has closed and that still owe a check-out or a summary. */
+  due(nowMs: number, limit = 500): StoredDay[] {
+    return this.dueDays.all(nowMs, limit).map(fromRow);
+  }
+
+  saveProof(recordId: string, kind: 'check_in' | 'check_out', atMs: number, sealed: Uint8Array): void {
+    this.putProof.run(recordId, kind, atMs, Buffer.from(sealed));
+  }
+
+  proof(recordId: string, kind: 'check_in' | 'check_out'): Uint8Array | undefined {
+    return this.getProof.get(recordId, kind)?.sealed;
+  }
+
+  absenceSummarized(personId: string, date: string): boolean {
+    return this.hasAbsence.get(personId, date) !== undefined;
+  }
+
+  markAbsenceSummarized(personId: string, date: string): void {
+    this.putAbsence.run(personId, date);
+  }
+
+  meta(key: string): string | undefined {
+    return this.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.putMeta.run(key, value);
+  }
+}
+
+function fromRow(r: DayRow): StoredDay {
+  return {
+    group: r.group_name,
+    record: {
+      recordId: r.record_id,
+      personId: r.person_id,
+      date: r.date,
+      day: JSON.parse(r.day_json) as ShiftDay,
+      checkInMs: r.check_in_ms,
+      checkInCamera: r.check_in_camera,
+      checkOutMs: r.check_out_ms,
+      checkOutCamera: r.check_out_camera,
+      lastSeenMs: r.last_seen_ms,
+      lastSeenCamera: r.last_seen_camera,
+      checkOutSettled: r.check_out_settled === 1,
+      summarized: r.summarized === 1,
+    },
+  };
+}

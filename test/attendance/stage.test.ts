@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { compactVerify, importJWK } from 'jose';
+import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
+import { createAttendanceTables } from '../../daemon/attendance/schema.js';
+import { AttendanceStore } from '../../daemon/attendance/store.js';
+import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
+import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';
+import { Sealer } from '../../daemon/gallery/seal.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { Outbox } from '../../daemon/events/outbox.js';
+import { EventWriter } from '../../daemon/events/writer.js';
+import { createSigner } from '../../daemon/events/signing.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { AttendancePayload } from '../../daemon/events/topics.js';
+import { openTestDb, quietLogger } from '../support/events-stack.js';
+
+const at = (iso: string) => Date.parse(iso);
+
+async function setup(t: { after(fn: () => void): void }, opts: { roster?: RosterPerson[]; sealer?: ProofSealer } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-att-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openTestDb(join(dir, 'state.db'));
+  t.after(() => db.close());
+  createAttendanceTables(db);
+  const key = ensureDeviceKey(join(dir, 'device.key')).key;
+  let clock = at('2026-01-12T07:00:00Z');
+  const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 });
+  const newId = uuidv7Generator(() => clock);
+  const writer = new EventWriter({ outbox, signer: createSigner(key), deviceId: 'gate-1', baseTopic: 'facegate/gate-1', timeZone: 'Europe/Berlin', newId, now: () => clock, logger: quietLogger() });
+  const sodium = await loadSodium();
+  const sealer = opts.sealer ?? gallerySealerForProofs(new Sealer(sodium, new Uint8Array(randomBytes(32))));
+  const rules: ShiftRules = {
+    timeZone: 'Europe/Berlin',
+    shifts: { default: { ...(Value.Default(ShiftSchema, {}) as Shift), checkout_window_min: 120 } },
+    personOverrides: {},
+    holidays: new Set(),
+  };
+  const store = new AttendanceStore(db);
+  const roles: Record<string, 'entry' | 'exit' | 'both'> = { gate: 'entry', exit: 'exit', lobby: 'both' };
+  const stage = new AttendanceStage({
+    store, writer, sealer, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', cooldownMs: 300_000,
+    roster: () => opts.roster ?? [], newId, now: () => clock, logger: quietLogger(),
+  });
+  const events = async () => {
+    const jwk = await importJWK(key.publicJwk, 'EdDSA');
+    const rows = outbox.readAfter(0, 1000);
+    return Promise.all(rows.map(async (r) => {
+      const body = JSON.parse(r.payload.toString()) as Record<string, unknown>;
+      assert.ok(Value.Check(AttendancePayload, body), JSON.stringify([...Value.Errors(AttendancePayload, body)][0]));
+      await compactVerify(body.jws as string, jwk);
+      return body;
+    }));
+  };
+  return { db, stage, store, outbox, sealer, events, setClock: (iso: string) => (clock = at(iso)) };
+}
+
+test('a check-in writes the day record, the sealed proof and a signed attendance event together', async (t) => {
+  const s = await setup(t);
+  const jpeg = new Uint8Array(randomBytes(500));
+  const made = s.stage.onRecognized({ personId: 'emp-1', group: 'staff', camera: 'gate', atMs: at('2026-01-12T08:07:00Z'), thumbnail: jpeg });
+  assert.equal(made.length, 1);
+  const [ev] = await s.events();
+  assert.equal(ev!.type, 'check_in');
+  assert.equal(ev!.status, 'late');
+  assert.equal(ev!.late_minutes, 7);
+  assert.equal(ev!.time, '2026-01-12T09:07:00+01:00');
+  assert.deepEqual(ev!.shift, { name: 'default', start: '2026-01-12T09:00:00+01:00', end: '2026-01-12T17:00:00+01:00' });
+  const recordId = ev!.record_id as string;
+  const sealed = s.store.proof(recordId, 'check_in')!;
+  assert.ok(!Buffer.from(sealed).includes(Buffer.from(jpeg.subarray(0, 32))), 'stored sealed, not in clear');
+  assert.deepEqual(s.sealer.open({ recordId, personId: 'emp-1', kind: 'check_in' }, sealed), jpeg);
+  assert.throws(() => s.sealer.open({ recordId, personId: 'emp-2', kind: 'check_in' }, sealed), 'bound to its person');
+});
+
+test('repeats within the cooldown make nothing; an exit checks out with overtime', async (t) => {
+  const s = await setup(t);
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T07:55:00Z') });
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T07:58:00Z') }), []);
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'exit', atMs: at('2026-01-12T16:45:00Z') });
+  const evs = await s.events();
+  assert.deepEqual(evs.map((e) => [e.type, e.status, e.overtime_minutes, e.worked_minutes]), [['check_in', 'on_time', 0, null], ['check_out', 'on_time', 45, 530]]);
+});
+
+test('tick settles a both-camera day into a last-seen check-out and a summary, and summarises absences', async (t) => {
+  const s = await setup(t, { roster: [{ personId: 'emp-1' }, { personId: 'emp-2' }] });
+  s.stage.tick(); // starts the absence clock: days that closed before now are not reported
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T08:00:00Z') });
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T16:10:00Z') });
+  s.setClock('2026-01-12T17:00:00Z');
+  assert.equal(s.stage.tick(), 0, 'window still open');
+  s.setClock('2026-01-12T18:00:00Z');
+  assert.equal(s.stage.tick(), 3);
+  const evs = await s.events();
+  assert.deepEqual(evs.map((e) => [e.person_id, e.type, e.status, e.source]), [
+    ['emp-1', 'check_in', 'on_time', 'entry'],
+    ['emp-1', 'check_out', 'on_time', 'last_seen'],
+    ['emp-1', 'summary', 'present', 'end_of_day'],
+    ['emp-2', 'summary', 'absent', 'end_of_day'],
+  ]);
+  assert.equal(s.stage.tick(), 0, 'each summary once');
+});
+
+test('if sealing fails nothing is written: record and event share one transaction', async (t) => {
+  const failing: ProofSealer = { seal: () => { throw new Error('sealer down'); }, open: () => new Uint8Array() };
+  const s = await setup(t, { sealer: failing });
+  assert.throws(() => s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:00Z'), thumbnail: new Uint8Array(10) }), /sealer down/);
+  assert.equal(s.outbox.stats(0).pending, 0);
+  assert.equal(s.store.day('emp-1', '2026-01-12'), undefined);
+});
