@@ -5,4 +5,4 @@ import { scanCommand } from './scan-command.js';
 import { CAMERA_COMMANDS } from './camera-commands.js';
 
 /** Every `facegate` command; each stage adds its own here. */
-export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS, ...CAMERA_COMMANDS];
+export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS, ...CAMERA_COMMANDS, scanCommand];

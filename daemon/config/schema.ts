@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { RecognitionConfigSchema, VisionConfigSchema } from '../vision/config.js';
 import { GalleryConfigSchema } from '../gallery/config.js';
 import { CAMERA_CONFIG_SECTIONS } from '../camera/config.js';
+import { TrackConfigSchema } from '../track/config.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
@@ -14,6 +15,7 @@ export const ConfigSchema = Type.Object(
     recognition: RecognitionConfigSchema,
     gallery: GalleryConfigSchema,
     ...CAMERA_CONFIG_SECTIONS,
+    track: TrackConfigSchema,
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );

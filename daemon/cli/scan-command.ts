@@ -1,0 +1,99 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FacegateError } from '../errors.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { MatchResult } from '../track/identity.js';
+import type { TrackEvent } from '../track/events.js';
+import { scanVideo } from '../track/scan.js';
+import { UnknownRegistry } from '../track/unknowns.js';
+import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
+
+const USAGE = `VIDEO [--thumbnails DIR] ${GALLERY_USAGE}`;
+
+export const scanCommand: Command = {
+  words: ['scan'],
+  summary: 'run tracking, blink liveness and recognition over a video file and print the decisions (NDJSON with --json)',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, thumbnails: { type: 'string' } }, USAGE);
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `one video at a time, got ${positionals.length}` : 'no video given', USAGE);
+    const video = positionals[0]!;
+    if (!existsSync(video)) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${video}: no such file`, 'check the path');
+    const s = gallerySettings(values, io);
+    if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true });
+    const scan = (identify: (fused: Float32Array) => MatchResult) =>
+      withAnalyzer(s, async (analyzer) => {
+        let n = 0;
+        // Deterministic anonymous ids: the same file gives the same ids on every run.
+        const unknowns = new UnknownRegistry(
+          { similarity: s.config.track.unknown_similarity, retentionS: s.config.track.unknown_retention_s, maxFrames: s.config.track.best_k },
+          () => `anon-${++n}`,
+        );
+        const summary = await scanVideo(video, {
+          engine: analyzer,
+          config: s.config.track,
+          identify,
+          unknowns,
+          camera: 'file',
+          onEvent: (e) => io.stdout(values.json ? JSON.stringify(eventJson(e, values.thumbnails)) + '\n' : describe(e, values.thumbnails)),
+        });
+        if (!values.json) io.stderr(`${summary.frames} frames to ${summary.lastT.toFixed(2)} s\n`);
+        return 0;
+      });
+    if (!explicitGallery(values, s)) {
+      io.stderr(`note: no gallery at ${s.path}: everyone will be unknown\n`);
+      return scan(() => ({ person: null, score: -1, margin: 0 }));
+    }
+    return withGallery(s, { create: false }, (g) => scan((fused) => matchIn(g, fused, s)));
+  },
+};
+
+/** Without --gallery and with no gallery at the configured path, scan still runs: liveness needs none. */
+function explicitGallery(values: { gallery?: string }, s: GallerySettings): boolean {
+  return values.gallery !== undefined || existsSync(s.path);
+}
+
+export function matchIn(g: Gallery, fused: Float32Array, s: GallerySettings): MatchResult {
+  const r = g.identify(fused, s.config.recognition, 2);
+  return { person: r.match ? { id: r.match.personId, name: g.nameOf(r.match.personId) } : null, score: r.score, margin: r.margin };
+}
+
+/** An event as one NDJSON object: type, t, track first; the thumbnail as a file path when written. */
+export function eventJson(e: TrackEvent, thumbnailDir?: string): Record<string, unknown> {
+  const { type, t, track, camera: _camera, ...fields } = e;
+  const out: Record<string, unknown> = { type, t, track, ...fields };
+  if ('thumbnail' in e) {
+    delete out.thumbnail;
+    if (thumbnailDir && e.thumbnail) out.thumbnail = writeThumbnail(thumbnailDir, e, e.thumbnail);
+  }
+  return out;
+}
+
+function writeThumbnail(dir: string, e: TrackEvent, jpeg: Buffer): string {
+  const path = join(dir, `track${e.track}-${e.type}-${e.t.toFixed(3)}.jpg`);
+  writeFileSync(path, jpeg);
+  return path;
+}
+
+function describe(e: TrackEvent, thumbnailDir?: string): string {
+  const head = `${e.t.toFixed(3).padStart(8)} s  track ${String(e.track).padEnd(3)} ${e.type.padEnd(15)}`;
+  const thumb = 'thumbnail' in e && e.thumbnail && thumbnailDir ? `  ${writeThumbnail(thumbnailDir, e, e.thumbnail)}` : '';
+  switch (e.type) {
+    case 'blink':
+      return `${head} eyes closed ${e.closed_ms} ms\n`;
+    case 'recognized':
+      return `${head} ${e.person.name ?? e.person.id} (score ${e.score}, margin ${e.margin}) ${e.live ? 'LIVE' : 'not live yet'}${e.blink_t === null ? '' : `, blink at ${e.blink_t} s`}${e.antispoof === null ? '' : `, anti-spoof ${e.antispoof}`}${thumb}\n`;
+    case 'unknown':
+      return `${head} ${e.anon_id} (best score ${e.score})${thumb}\n`;
+    case 'spoof_suspected':
+      return `${head} ${e.person ? `${e.person.name ?? e.person.id}: ` : ''}${e.reasons.join(', ')}${e.antispoof === null ? '' : ` (anti-spoof ${e.antispoof})`}\n`;
+    case 'too_small':
+    case 'low_quality':
+      return `${head} ${e.reason}\n`;
+    case 'track_ended':
+      return `${head} ${e.person ? (e.person.name ?? e.person.id) : (e.anon_id ?? 'undecided')}, ${e.duration} s, ${e.blinks} blink(s), ${e.live ? 'live' : 'not live'}\n`;
+  }
+}
+
+export type { CliIo };

@@ -1,0 +1,110 @@
+import type { LivenessConfig } from './config.js';
+
+/** p(open) of both eyes at one moment (seconds, from frame timestamps). */
+export interface EyeSample {
+  t: number;
+  left: number;
+  right: number;
+}
+
+export interface Blink {
+  /** First sample with both eyes closed, seconds. */
+  t: number;
+  /** Closed phase: from the first closed sample to the first sample with both eyes open again, ms. */
+  closedMs: number;
+}
+
+export type BlinkRules = Pick<LivenessConfig, 'blink_min_ms' | 'blink_max_ms' | 'closed_ratio' | 'min_open_level'>;
+
+/** Seconds of samples over which a track's open level is measured. */
+const LEVEL_WINDOW_S = 4;
+/** The open level is this quantile of p(open) over the window: eyes are open most of the time. */
+const LEVEL_QUANTILE = 0.8;
+/** fr_eye gives ≤ 0.003 for closed eyes: whatever the open level, above this an eye is not closed. */
+const MAX_CLOSED_P = 0.35;
+/** An eye is open again above this fraction of its open level (hysteresis above the closed limit). */
+const REOPEN_RATIO = 0.6;
+/** Samples further apart than this break the sequence: a blink cannot be told across a gap. */
+const MAX_GAP_S = 0.35;
+
+type Phase = { kind: 'open' } | { kind: 'closed'; since: number; last: number } | { kind: 'held' };
+
+/**
+ * Blink detection over a track's eye samples: both eyes open → both closed → both open, with the
+ * closed phase between blink_min_ms and blink_max_ms. Thresholds are relative to the track's own
+ * open level (a high quantile of recent p(open) per eye), because fr_eye's open values differ by
+ * face size, person and expression; one eye closing (a wink) never counts, and eyes held closed
+ * past blink_max_ms are not a blink. A pure state machine: time is the samples' own.
+ */
+export class BlinkDetector {
+  private readonly window: EyeSample[] = [];
+  private phase: Phase = { kind: 'open' };
+  /** Both eyes were seen open since the last closure: a closure must start from open eyes. */
+  private armed = false;
+  private lastT = -Infinity;
+
+  constructor(private readonly rules: BlinkRules) {}
+
+  /** Feeds one sample (times increasing); returns the blink it completes, if any. */
+  push(s: EyeSample): Blink | undefined {
+    if (s.t - this.lastT > MAX_GAP_S) this.reset();
+    this.lastT = s.t;
+    const level = this.levels();
+    this.remember(s);
+    if (!level) return undefined;
+    const closed = this.isClosed(s.left, level.left) && this.isClosed(s.right, level.right);
+    const open = s.left >= REOPEN_RATIO * level.left && s.right >= REOPEN_RATIO * level.right;
+    const readable = level.left >= this.rules.min_open_level && level.right >= this.rules.min_open_level;
+
+    switch (this.phase.kind) {
+      case 'open':
+        if (closed && this.armed && readable) this.phase = { kind: 'closed', since: s.t, last: s.t };
+        else if (open) this.armed = true;
+        return undefined;
+      case 'closed': {
+        if (closed) {
+          this.phase.last = s.t;
+          if ((s.t - this.phase.since) * 1000 > this.rules.blink_max_ms) this.phase = { kind: 'held' };
+          return undefined;
+        }
+        if (!open) return undefined; // half-open: wait for the eyes to settle
+        const blink = { t: this.phase.since, closedMs: (s.t - this.phase.since) * 1000 };
+        this.phase = { kind: 'open' };
+        return blink.closedMs >= this.rules.blink_min_ms ? blink : undefined;
+      }
+      case 'held':
+        if (open) {
+          this.phase = { kind: 'open' };
+          this.armed = true;
+        }
+        return undefined;
+    }
+  }
+
+  /** The current open level of each eye, once enough samples were seen. */
+  levels(): { left: number; right: number } | undefined {
+    if (this.window.length < 3) return undefined;
+    return { left: quantile(this.window.map((w) => w.left), LEVEL_QUANTILE), right: quantile(this.window.map((w) => w.right), LEVEL_QUANTILE) };
+  }
+
+  private isClosed(p: number, level: number): boolean {
+    return p < Math.min(MAX_CLOSED_P, this.rules.closed_ratio * level);
+  }
+
+  private remember(s: EyeSample): void {
+    this.window.push(s);
+    while (this.window.length > 0 && this.window[0]!.t < s.t - LEVEL_WINDOW_S) this.window.shift();
+  }
+
+  private reset(): void {
+    this.window.length = 0;
+    this.phase = { kind: 'open' };
+    this.armed = false;
+  }
+}
+
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[at]!;
+}

@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Section } from '../config/types.js';
+
+export const LivenessConfigSchema = Section(
+  {
+    policy: OneOf(['both', 'blink', 'passive'] as const, {
+      default: 'both',
+      description: "What makes a track live: 'blink' (a blink of both eyes was seen), 'passive' (the anti-spoof score over the track), or 'both'.",
+    }),
+    blink_min_ms: Type.Integer({ minimum: 0, maximum: 2000, default: 60, description: 'Shortest closed phase of a blink, milliseconds (at 15 fps one closed sample counts as ~67 ms).' }),
+    blink_max_ms: Type.Integer({ minimum: 50, maximum: 5000, default: 500, description: 'Longest closed phase of a blink; eyes held closed longer are not a blink.' }),
+    closed_ratio: Type.Number({
+      minimum: 0.05,
+      maximum: 0.9,
+      default: 0.3,
+      description: "An eye is closed when its p(open) falls below this fraction of the track's own open level (and below 0.35 absolute).",
+    }),
+    min_open_level: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.6,
+      description: "Blinks are only looked for once the track's open level (a high percentile of its recent p(open)) reaches this: eyes the model never sees clearly open cannot show a blink.",
+    }),
+    no_blink_alert_s: Type.Number({
+      minimum: 0,
+      default: 8,
+      description: "A track whose eyes were readable this long without a blink ends with 'spoof_suspected' (reason no_blink); shorter tracks simply end not live.",
+    }),
+    antispoof_min_live: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Mean passive anti-spoof p(live) over the track at or above which it passes.' }),
+    antispoof_min_samples: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Anti-spoof scores needed before the passive check decides.' }),
+  },
+  'Liveness of a track: blink of both eyes and passive anti-spoof.',
+);
+export type LivenessConfig = Static<typeof LivenessConfigSchema>;

@@ -1,0 +1,165 @@
+import type { Logger } from '../ops/log.js';
+import { looksLikeFace, type AnalyzeOptions } from '../vision/analyzer.js';
+import { encodeJpeg } from '../vision/image.js';
+import type { Detection, FaceAnalysis, RgbImage } from '../vision/types.js';
+import { associate } from './associate.js';
+import type { TrackConfig } from './config.js';
+import type { TrackEvent } from './events.js';
+import type { MatchResult } from './identity.js';
+import { Track } from './track.js';
+import type { UnknownRegistry } from './unknowns.js';
+
+/** What the tracker needs of the vision core (FaceAnalyzer has it; tests may pass a fake). */
+export interface FaceEngine {
+  detect(img: RgbImage): Promise<Detection[]>;
+  analyzeFace(img: RgbImage, detection: Detection, options: AnalyzeOptions): Promise<FaceAnalysis>;
+}
+
+export interface CameraTrackerOptions {
+  camera: string;
+  engine: FaceEngine;
+  config: TrackConfig;
+  identify(fused: Float32Array): MatchResult;
+  unknowns: UnknownRegistry;
+  logger?: Logger;
+}
+
+/** Milliseconds spent per stage and how often, for the benchmark and the health page. */
+export interface TrackerStats {
+  frames: number;
+  skipped: number;
+  detectFrames: number;
+  followFrames: number;
+  droppedDetections: number;
+  ms: { detect: number; analyze: number; follow: number; decide: number };
+}
+
+/**
+ * The per-camera loop of issue 5: a full detection at detect_fps; between detections each tracked
+ * face is followed by the landmark model on a crop around its last position at eye_fps, so its eyes
+ * are sampled often enough to see a blink. Time comes only from the frames' timestamps, so a file
+ * scans as fast as it decodes and gives the same events every time.
+ */
+export class CameraTracker {
+  private tracks: Track[] = [];
+  private nextId = 1;
+  private lastFrameT = -Infinity;
+  private lastDetectT = -Infinity;
+  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 } };
+
+  constructor(private readonly o: CameraTrackerOptions) {}
+
+  get activeTracks(): readonly Track[] {
+    return this.tracks;
+  }
+
+  /** One frame at time t (seconds, increasing). Frames faster than eye_fps are skipped. */
+  async process(img: RgbImage, t: number): Promise<TrackEvent[]> {
+    const c = this.o.config;
+    const eyeStep = 1 / c.eye_fps;
+    // A quarter of a step of slack: timestamps of real streams jitter around the nominal rate.
+    if (t - this.lastFrameT < 0.75 * eyeStep) {
+      this.stats.skipped++;
+      return [];
+    }
+    this.lastFrameT = t;
+    this.stats.frames++;
+    const events: TrackEvent[] = [];
+    if (t - this.lastDetectT >= 1 / c.detect_fps - 0.25 * eyeStep) {
+      this.lastDetectT = t;
+      this.stats.detectFrames++;
+      events.push(...(await this.detectFrame(img, t)));
+    } else {
+      this.stats.followFrames++;
+      events.push(...(await this.followFrame(img, t, this.tracks)));
+    }
+    events.push(...this.expire(t));
+    return this.withThumbnails(events);
+  }
+
+  /** Ends every track (the video is over, or the camera stops). */
+  async finish(t: number): Promise<TrackEvent[]> {
+    const events = this.tracks.flatMap((tr) => tr.end(t));
+    this.tracks = [];
+    return this.withThumbnails(events);
+  }
+
+  private async detectFrame(img: RgbImage, t: number): Promise<TrackEvent[]> {
+    const c = this.o.config;
+    let started = performance.now();
+    const detections = await this.o.engine.detect(img);
+    this.stats.ms.detect += performance.now() - started;
+
+    started = performance.now();
+    const faces: FaceAnalysis[] = [];
+    for (const d of detections) {
+      const embed = d.box.h >= c.min_face_px;
+      const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof: embed });
+      if (looksLikeFace(face)) faces.push(face);
+    }
+    this.stats.ms.analyze += performance.now() - started;
+
+    started = performance.now();
+    const slots = this.tracks.map((tr) => ({ box: tr.predictedBox(), embedding: tr.fused }));
+    const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: c.match_iou, minSimilarity: c.match_similarity });
+    const events: TrackEvent[] = [];
+    const matchedTracks = new Set<Track>();
+    const matchedFaces = new Set<number>();
+    for (const [ti, fi] of pairs) {
+      const track = this.tracks[ti]!;
+      matchedTracks.add(track);
+      matchedFaces.add(fi);
+      events.push(...track.detected(faces[fi]!, img, t));
+    }
+    for (const [fi, face] of faces.entries()) {
+      if (matchedFaces.has(fi)) continue;
+      if (this.tracks.length >= c.max_tracks) {
+        this.stats.droppedDetections++;
+        continue;
+      }
+      const track = new Track(this.nextId++, { camera: this.o.camera, config: c, identify: this.o.identify, unknowns: this.o.unknowns }, face, img, t);
+      this.tracks.push(track);
+      this.o.logger?.debug({ stage: 'track', camera: this.o.camera, track: track.id, box: face.detection.box }, 'track started');
+      events.push(...track.pending);
+    }
+    for (const f of faces) f.embedding = undefined; // the tracks keep what they need
+    this.stats.ms.decide += performance.now() - started;
+    // Faces the detector missed this time are followed by landmarks for a while (detectors drop faces mid-blink).
+    const coasting = this.tracks.filter((tr) => !matchedTracks.has(tr) && t - tr.lastDetectedT <= c.coast_s && tr.lastDetectedT < t);
+    events.push(...(await this.followFrame(img, t, coasting)));
+    return events;
+  }
+
+  private async followFrame(img: RgbImage, t: number, tracks: readonly Track[]): Promise<TrackEvent[]> {
+    const started = performance.now();
+    const events: TrackEvent[] = [];
+    for (const track of tracks) {
+      if (t - track.lastDetectedT > this.o.config.coast_s) continue;
+      const box = track.predictedBox();
+      if (box.w < 4 || box.h < 4 || box.x + box.w <= 0 || box.y + box.h <= 0 || box.x >= img.width || box.y >= img.height) continue;
+      const face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });
+      events.push(...track.followed(face, img, t));
+    }
+    this.stats.ms.follow += performance.now() - started;
+    return events;
+  }
+
+  private expire(t: number): TrackEvent[] {
+    const events: TrackEvent[] = [];
+    this.tracks = this.tracks.filter((tr) => {
+      if (t - tr.lastDetectedT <= this.o.config.expire_s) return true;
+      events.push(...tr.end(t));
+      return false;
+    });
+    return events;
+  }
+
+  private async withThumbnails(events: TrackEvent[]): Promise<TrackEvent[]> {
+    for (const e of events) {
+      if (e.type !== 'recognized' && e.type !== 'unknown') continue;
+      const crop = this.tracks.find((tr) => tr.id === e.track)?.bestCrop();
+      if (crop) e.thumbnail = await encodeJpeg(crop, 80);
+    }
+    return events;
+  }
+}

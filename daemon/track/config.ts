@@ -1,0 +1,50 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Section } from '../config/types.js';
+import { LivenessConfigSchema } from '../liveness/config.js';
+
+export const TrackConfigSchema = Section(
+  {
+    detect_fps: Type.Number({ exclusiveMinimum: 0, maximum: 60, default: 5, description: 'Full face detections a second per camera (tiled on large frames).' }),
+    eye_fps: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 60,
+      default: 15,
+      description: 'Frames a second on which each tracked face is followed (landmarks + eyes on a crop): a 100–400 ms blink needs ≥ 10.',
+    }),
+    expire_s: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 2, description: 'A track ends when its face has not been detected for this long, seconds.' }),
+    coast_s: Type.Number({
+      minimum: 0,
+      maximum: 10,
+      default: 0.8,
+      description: 'How long a face the detector missed is still followed by landmarks alone (detectors drop faces on blink frames), seconds.',
+    }),
+    match_iou: Type.Number({ minimum: 0, maximum: 1, default: 0.3, description: "Overlap with a track's predicted box from which a detection may continue it." }),
+    match_similarity: Type.Number({
+      minimum: -1,
+      maximum: 1,
+      default: 0.3,
+      description: "A detection that overlaps a track this little may still continue it when its embedding is at least this similar to the track's.",
+    }),
+    best_k: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Best frames (by quality) kept per track for thumbnails and promotion.' }),
+    decide_frames: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 3,
+      description: "Good frames needed for a decision: the fused score must pass threshold + margin on this many consecutive good frames to name a person; this many good frames matching nobody make the track 'unknown'.",
+    }),
+    min_face_px: Type.Integer({ minimum: 8, maximum: 2000, default: 32, description: "Faces lower than this are not used for identity; a track that never gets bigger ends as 'too_small'." }),
+    min_sharpness: Type.Number({ minimum: 0, default: 15, description: 'Frames blurrier than this (variance of the Laplacian) are not used for identity.' }),
+    max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 45, description: 'Frames with the head turned further than this are not used for identity, degrees.' }),
+    unknown_similarity: Type.Number({
+      minimum: -1,
+      maximum: 1,
+      default: 0.5,
+      description: 'Fused embedding similarity at which an unknown track is the same unknown person as one seen before (same anonymous id).',
+    }),
+    unknown_retention_s: Type.Integer({ minimum: 0, default: 86400, description: 'How long an unknown person is remembered (in memory only), seconds.' }),
+    max_tracks: Type.Integer({ minimum: 1, maximum: 200, default: 32, description: 'Most faces tracked at once per camera; more detections are dropped and counted.' }),
+    liveness: LivenessConfigSchema,
+  },
+  'Per-person tracking: detection and eye rates, track life, identity decisions over frames, unknown persons, liveness.',
+);
+export type TrackConfig = Static<typeof TrackConfigSchema>;

@@ -1,0 +1,74 @@
+import type { SpoofReason } from '../liveness/verdict.js';
+
+export interface PersonRef {
+  id: string;
+  name: string | null;
+}
+
+interface Base {
+  camera: string;
+  /** Track id, unique per camera while the tracker runs. */
+  track: number;
+  /** Seconds: frame timestamp (from the start of the file, or of the stream). */
+  t: number;
+}
+
+/** A JPEG of the track's best frame (face and some context). */
+export type Thumbnail = Buffer;
+
+export interface BlinkEvent extends Base {
+  type: 'blink';
+  closed_ms: number;
+}
+
+export interface RecognizedEvent extends Base {
+  type: 'recognized';
+  person: PersonRef;
+  score: number;
+  margin: number;
+  live: boolean;
+  /** Time of the first blink seen on the track, or null. */
+  blink_t: number | null;
+  /** Mean passive anti-spoof p(live) over the track, or null before any. */
+  antispoof: number | null;
+  thumbnail: Thumbnail | null;
+}
+
+export interface SpoofSuspectedEvent extends Base {
+  type: 'spoof_suspected';
+  person: PersonRef | null;
+  reasons: SpoofReason[];
+  antispoof: number | null;
+}
+
+export interface UnknownEvent extends Base {
+  type: 'unknown';
+  anon_id: string;
+  /** Best person's fused score (below the threshold or without the margin). */
+  score: number;
+  live: boolean;
+  thumbnail: Thumbnail | null;
+}
+
+export interface TooSmallEvent extends Base {
+  type: 'too_small';
+  reason: string;
+}
+
+export interface LowQualityEvent extends Base {
+  type: 'low_quality';
+  reason: string;
+}
+
+export interface TrackEndedEvent extends Base {
+  type: 'track_ended';
+  person: PersonRef | null;
+  anon_id: string | null;
+  live: boolean;
+  /** Seconds the track lasted. */
+  duration: number;
+  blinks: number;
+}
+
+export type TrackEvent = BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;
+export type TrackEventType = TrackEvent['type'];

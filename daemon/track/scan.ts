@@ -1,0 +1,43 @@
+import type { Logger } from '../ops/log.js';
+import { CameraTracker, type FaceEngine, type TrackerStats } from './camera-tracker.js';
+import type { TrackConfig } from './config.js';
+import type { TrackEvent } from './events.js';
+import type { MatchResult } from './identity.js';
+import type { UnknownRegistry } from './unknowns.js';
+import { videoFrames } from './video-file.js';
+
+export interface ScanOptions {
+  engine: FaceEngine;
+  config: TrackConfig;
+  identify(fused: Float32Array): MatchResult;
+  unknowns: UnknownRegistry;
+  /** Called with each event as soon as it is decided, in time order. */
+  onEvent(event: TrackEvent): void | Promise<void>;
+  logger?: Logger;
+  /** Name given to the file in events (the `camera` field). */
+  camera?: string;
+}
+
+export interface ScanSummary {
+  frames: number;
+  /** Timestamp of the last frame, seconds. */
+  lastT: number;
+  stats: TrackerStats;
+}
+
+/**
+ * The whole per-track logic over a video file: frames decoded at eye_fps with their own timestamps,
+ * the same CameraTracker the daemon runs on camera frames, every track ended at the end of the file.
+ */
+export async function scanVideo(file: string, o: ScanOptions): Promise<ScanSummary> {
+  const tracker = new CameraTracker({ camera: o.camera ?? 'file', engine: o.engine, config: o.config, identify: o.identify, unknowns: o.unknowns, ...(o.logger ? { logger: o.logger } : {}) });
+  let frames = 0;
+  let lastT = 0;
+  for await (const frame of videoFrames(file, { fps: o.config.eye_fps })) {
+    frames++;
+    lastT = frame.pts;
+    for (const e of await tracker.process(frame.image, frame.pts)) await o.onEvent(e);
+  }
+  for (const e of await tracker.finish(lastT)) await o.onEvent(e);
+  return { frames, lastT, stats: tracker.stats };
+}

@@ -1,0 +1,225 @@
+import { BlinkDetector, type Blink } from '../liveness/blink.js';
+import { FrozenCheck } from '../liveness/frozen.js';
+import { PassiveScore } from '../liveness/passive.js';
+import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
+import type { Box, FaceAnalysis, Landmarks68, RgbImage } from '../vision/types.js';
+import { BestFrames, type BestFrame } from './best-frames.js';
+import type { TrackConfig } from './config.js';
+import type { PersonRef, TrackEvent } from './events.js';
+import { boxFromLandmarks, landmarkShift, relateBox, type BoxFromLandmarks } from './follow.js';
+import { frameVerdict } from './frame-quality.js';
+import { EmbeddingFusion } from './fusion.js';
+import { IdentityVote, type MatchResult } from './identity.js';
+import type { UnknownRegistry } from './unknowns.js';
+
+/** What a track needs from outside to decide: the gallery and the registry of unknown persons. */
+export interface TrackContext {
+  camera: string;
+  config: TrackConfig;
+  identify(fused: Float32Array): MatchResult;
+  unknowns: UnknownRegistry;
+}
+
+type QualityReason = { reason: 'too_small' | 'low_quality'; detail: string };
+
+/**
+ * One person in front of one camera: where their face is, what each frame says about who they are
+ * and whether they are live, and the events that follow. Frames come in two kinds: detections
+ * (full analysis: embedding, anti-spoof, eyes) and follows (landmarks and eyes on a crop, between
+ * detections). Returns events without thumbnails; the tracker adds them from `bestCrop()`.
+ */
+export class Track {
+  box: Box;
+  lastDetectedT: number;
+  readonly firstT: number;
+  private rel: BoxFromLandmarks;
+  private landmarks: Landmarks68;
+  private readonly blinkDetector: BlinkDetector;
+  private readonly blinks: Blink[] = [];
+  private readonly passive = new PassiveScore();
+  private readonly frozen = new FrozenCheck();
+  private readonly fusion = new EmbeddingFusion();
+  private readonly vote: IdentityVote;
+  private readonly best: BestFrames;
+  private lastT: number;
+  private eyesReadableS = 0;
+  private lastQuality: QualityReason | undefined;
+  private anonId: string | null = null;
+  private lastScore = -1;
+  private sent = { recognized: false, recognizedLive: false, spoof: false };
+  /** Events produced by the first frame (constructors cannot return them). */
+  readonly pending: TrackEvent[];
+
+  constructor(
+    readonly id: number,
+    private readonly ctx: TrackContext,
+    face: FaceAnalysis,
+    img: RgbImage,
+    t: number,
+  ) {
+    this.box = face.detection.box;
+    this.firstT = this.lastT = this.lastDetectedT = t;
+    this.rel = relateBox(face.detection.box, face.landmarks68);
+    this.landmarks = face.landmarks68;
+    this.blinkDetector = new BlinkDetector(ctx.config.liveness);
+    this.vote = new IdentityVote(ctx.config.decide_frames);
+    this.best = new BestFrames(ctx.config.best_k);
+    this.pending = this.observe(face, img, t, 'detection');
+  }
+
+  get identity(): PersonRef | null {
+    return this.vote.recognized?.person ?? null;
+  }
+
+  get fused(): Float32Array | undefined {
+    return this.fusion.fused();
+  }
+
+  /** A detection continued this track. */
+  detected(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+    this.lastDetectedT = t;
+    this.rel = relateBox(face.detection.box, face.landmarks68);
+    return this.observe(face, img, t, 'detection');
+  }
+
+  /** Landmarks and eyes on the predicted box, between detections. */
+  followed(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+    return this.observe(face, img, t, 'follow');
+  }
+
+  /** The box to follow the face with on the next frame. */
+  predictedBox(): Box {
+    return this.box;
+  }
+
+  bestCrop(): RgbImage | undefined {
+    return this.best.top()?.crop;
+  }
+
+  bestFrames(): readonly BestFrame[] {
+    return this.best.frames();
+  }
+
+  liveness(): LivenessVerdict {
+    return livenessVerdict(
+      { blinks: this.blinks.length, antispoof: this.passive.mean, antispoofSamples: this.passive.samples, frozen: this.frozen.frozen },
+      this.ctx.config.liveness,
+    );
+  }
+
+  /** The track is over (unseen for expire_s, or the video ended): final reports. */
+  end(t: number): TrackEvent[] {
+    const events: TrackEvent[] = [];
+    const base = this.base(t);
+    const decided = this.vote.decided;
+    if (decided === 'pending') {
+      const q = this.lastQuality ?? { reason: 'low_quality' as const, detail: `only ${this.fusion.count} good frame(s), ${this.ctx.config.decide_frames} needed` };
+      if (this.fusion.count > 0 && this.lastQuality === undefined) events.push({ ...base, type: 'low_quality', reason: q.detail });
+      else events.push({ ...base, type: q.reason, reason: q.detail });
+    }
+    const verdict = this.liveness();
+    const watchedLongEnough = this.eyesReadableS >= this.ctx.config.liveness.no_blink_alert_s;
+    if (decided !== 'pending' && !verdict.live && !this.sent.spoof && verdict.reasons.includes('no_blink') && watchedLongEnough) {
+      events.push(this.spoofEvent(t, verdict));
+    }
+    events.push({
+      ...base,
+      type: 'track_ended',
+      person: this.identity,
+      anon_id: this.anonId,
+      live: verdict.live,
+      duration: round3(this.lastT - this.firstT),
+      blinks: this.blinks.length,
+    });
+    this.fusion.clear();
+    this.best.clear();
+    return events;
+  }
+
+  private observe(face: FaceAnalysis, img: RgbImage, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
+    const events: TrackEvent[] = [];
+    this.frozen.push(landmarkShift(this.landmarks, face.landmarks68));
+    this.landmarks = face.landmarks68;
+    this.box = boxFromLandmarks(face.landmarks68, this.rel);
+    if (face.eyes) {
+      const dt = t - this.lastT;
+      const blink = this.blinkDetector.push({ t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen });
+      const levels = this.blinkDetector.levels();
+      if (levels && Math.min(levels.left, levels.right) >= this.ctx.config.liveness.min_open_level && dt > 0 && dt < 1) this.eyesReadableS += dt;
+      if (blink) {
+        this.blinks.push(blink);
+        events.push({ ...this.base(blink.t), type: 'blink', closed_ms: Math.round(blink.closedMs) });
+      }
+    }
+    this.lastT = t;
+    if (kind === 'detection') events.push(...this.identityFrame(face, img, t));
+    events.push(...this.livenessEvents(t));
+    return events;
+  }
+
+  private identityFrame(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+    const verdict = frameVerdict(face.quality, this.ctx.config);
+    if (!verdict.usable) {
+      this.lastQuality = { reason: verdict.reason, detail: verdict.detail };
+      return [];
+    }
+    this.lastQuality = undefined;
+    if (face.antispoof) this.passive.add(face.antispoof.pLive);
+    if (!face.embedding) return [];
+    this.fusion.add(face.embedding, verdict.weight);
+    this.best.offer({ t, weight: verdict.weight, embedding: face.embedding, img, box: face.detection.box });
+    const result = this.ctx.identify(this.fusion.fused()!);
+    this.lastScore = result.score;
+    const change = this.vote.push(result);
+    if (!change) return [];
+    if (change.kind === 'unknown') {
+      this.anonId = this.ctx.unknowns.assign(this.fusion.fused()!, t, this.best.frames().map((f) => ({ embedding: f.embedding, quality: f.weight, thumbnail: null })));
+      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, thumbnail: null }];
+    }
+    return [];
+  }
+
+  /** recognized (once when named, once more when it becomes live), spoof_suspected (once). */
+  private livenessEvents(t: number): TrackEvent[] {
+    const events: TrackEvent[] = [];
+    const verdict = this.liveness();
+    const named = this.vote.recognized;
+    if (named?.person && (!this.sent.recognized || (verdict.live && !this.sent.recognizedLive))) {
+      this.sent.recognized = true;
+      this.sent.recognizedLive = verdict.live;
+      events.push({
+        ...this.base(t),
+        type: 'recognized',
+        person: named.person,
+        score: round3(named.score),
+        margin: round3(named.margin),
+        live: verdict.live,
+        blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
+        antispoof: this.passive.mean === undefined ? null : round3(this.passive.mean),
+        thumbnail: null,
+      });
+    }
+    const certain = verdict.passiveFailed || verdict.reasons.includes('frozen');
+    if (certain && !this.sent.spoof && this.vote.decided !== 'pending') events.push(this.spoofEvent(t, verdict));
+    return events;
+  }
+
+  private spoofEvent(t: number, verdict: LivenessVerdict): TrackEvent {
+    this.sent.spoof = true;
+    const mean = this.passive.mean;
+    return { ...this.base(t), type: 'spoof_suspected', person: this.identity, reasons: verdict.reasons, antispoof: mean === undefined ? null : round3(mean) };
+  }
+
+  private base(t: number) {
+    return { camera: this.ctx.camera, track: this.id, t: round3(t) };
+  }
+
+  /** Best fused score so far (for logs). */
+  get score(): number {
+    return this.lastScore;
+  }
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}

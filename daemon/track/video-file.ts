@@ -1,0 +1,112 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { FrameAssembler } from '../camera/frame-reader.js';
+import { FacegateError } from '../errors.js';
+import type { RgbImage } from '../vision/types.js';
+
+const execFileAsync = promisify(execFile);
+
+/** One decoded frame of a file with its presentation time (seconds from the file's start). */
+export interface TimedFrame {
+  image: RgbImage;
+  pts: number;
+}
+
+/** Frames buffered ahead of the consumer before FFmpeg's pipe is paused. */
+const MAX_QUEUED_FRAMES = 4;
+
+/** Display size of the first video stream (rotation metadata applied, as FFmpeg decodes it). */
+export async function probeDisplaySize(file: string): Promise<{ width: number; height: number }> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:stream_side_data=rotation', '-of', 'json', file]));
+  } catch (e) {
+    const message = (e as { stderr?: string }).stderr?.trim().split('\n').pop() || (e as Error).message;
+    throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: not a readable video (${message})`, 'give an MP4, MKV or WebM file; ffmpeg must be installed');
+  }
+  const parsed = JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number; side_data_list?: Array<{ rotation?: number }> }> };
+  const stream = parsed.streams?.[0];
+  if (!stream?.width || !stream.height) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: no video stream`, 'give a file with a video stream');
+  const rotation = Math.abs(stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation ?? 0) % 180;
+  return rotation === 90 ? { width: stream.height, height: stream.width } : { width: stream.width, height: stream.height };
+}
+
+/** `pts_time:1.2333` of one showinfo line (frames in output order), or undefined for other lines. */
+export function parseShowinfoPts(line: string): number | undefined {
+  if (!line.includes('Parsed_showinfo')) return undefined;
+  const m = /\bpts_time:\s*(-?[\d.]+(?:e-?\d+)?)/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Decodes a video file at `fps` frames a second as RGB, each frame with its real presentation time.
+ * The fps filter resamples by timestamp, so variable-frame-rate files come out on the right times;
+ * showinfo after it prints each output frame's pts_time on stderr, which is paired with the frames
+ * on stdout in order. No real-time pacing: a file is read as fast as it decodes.
+ */
+export async function* videoFrames(file: string, options: { fps: number }): AsyncGenerator<TimedFrame> {
+  const { width, height } = await probeDisplaySize(file);
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn'];
+  args.push('-vf', `fps=${options.fps},showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
+  const frames: Uint8Array[] = [];
+  const times: number[] = [];
+  const otherLines: string[] = [];
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const assembler = new FrameAssembler(width * height * 3, (data) => {
+    frames.push(data);
+    if (frames.length >= MAX_QUEUED_FRAMES) ff.stdout.pause();
+    notify();
+  });
+  ff.stdout.on('data', (chunk: Buffer) => assembler.push(chunk));
+  let partial = '';
+  ff.stderr.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const pts = parseShowinfoPts(line);
+      if (pts !== undefined) times.push(pts);
+      else if (/error|invalid|no such|not found/i.test(line)) otherLines.push(line.trim());
+    }
+    notify();
+  });
+  let exitCode: number | null | undefined;
+  ff.on('close', (code) => {
+    const pts = parseShowinfoPts(partial);
+    if (pts !== undefined) times.push(pts);
+    exitCode = code;
+    notify();
+  });
+  ff.on('error', (e) => {
+    otherLines.push(e.message);
+    exitCode = -1;
+    notify();
+  });
+
+  let index = 0;
+  try {
+    for (;;) {
+      if (frames.length > 0 && (times.length > 0 || exitCode !== undefined)) {
+        const data = frames.shift()!;
+        // A frame whose pts line never came (only if FFmpeg died mid-line) gets the nominal time.
+        const pts = times.shift() ?? index / options.fps;
+        if (frames.length < MAX_QUEUED_FRAMES) ff.stdout.resume();
+        index++;
+        yield { image: { width, height, data }, pts };
+        continue;
+      }
+      if (exitCode !== undefined) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    if (exitCode !== 0 && index === 0) {
+      throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: ffmpeg could not decode it (${otherLines.at(-1) ?? `exit ${exitCode}`})`, 'give an MP4, MKV or WebM file');
+    }
+  } finally {
+    if (exitCode === undefined) ff.kill('SIGKILL');
+  }
+}
