@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import type { Logger } from '../ops/log.js';
+import type { CameraSource } from './camera.js';
+import type { LiveViewConfig } from './config.js';
+import { drawBoxes, type OverlayBox } from './draw.js';
+
+const BOUNDARY = 'facegateframe';
+
+/**
+ * A live view for technicians: MJPEG over HTTP, which every browser shows in an <img> at any frame
+ * rate (node-rtsp-stream's MPEG-1 cannot do 5 fps, see docs/camera.md). Bound to 127.0.0.1 only;
+ * reach it from a laptop with `ssh -L 8090:127.0.0.1:8090 box`. It reads each camera's newest frame
+ * without taking it, so viewers never steal frames from the pipeline.
+ */
+export class LiveView {
+  private server: Server | undefined;
+  private clients = 0;
+  private readonly overlays = new Map<string, { boxes: readonly OverlayBox[]; version: number }>();
+  private readonly jpegs = new Map<string, { key: string; jpeg: Promise<Buffer> }>();
+  private readonly log: Logger;
+  /** Frames not sent because a viewer's connection was still busy with the last one. */
+  framesSkipped = 0;
+
+  constructor(
+    private readonly cameras: readonly CameraSource[],
+    private readonly config: LiveViewConfig,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ stage: 'live-view' });
+  }
+
+  /** Listens on 127.0.0.1:port (port 0: any free one); returns the port. */
+  async start(port = this.config.port): Promise<number> {
+    const server = createServer((req, res) => this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    const bound = (server.address() as AddressInfo).port;
+    this.log.info({ address: `http://127.0.0.1:${bound}/` }, 'live view listening');
+    return bound;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+
+  /** Boxes drawn on a camera's frames from now on (the track stage feeds this); [] clears. */
+  setOverlay(camera: string, boxes: readonly OverlayBox[]): void {
+    const version = (this.overlays.get(camera)?.version ?? 0) + 1;
+    this.overlays.set(camera, { boxes, version });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    // A web page elsewhere must not read the cameras through a DNS name that points here.
+    if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(req.headers.host ?? '')) return void res.writeHead(403).end('forbidden host\n');
+    if (req.method !== 'GET') return void res.writeHead(405).end();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/') return this.index(res);
+    const m = /^\/cameras\/([a-z0-9_-]+)\.(mjpeg|jpg)$/.exec(url.pathname);
+    const camera = m && this.cameras.find((c) => c.name === m[1]);
+    if (!m || !camera) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no such camera\n');
+    if (m[2] === 'jpg') return void this.still(camera, res);
+    this.stream(camera, req, res);
+  }
+
+  private index(res: ServerResponse): void {
+    const items = this.cameras
+      .map((c) => {
+        const h = c.health();
+        return `<figure><img src="/cameras/${c.name}.mjpeg" alt="${c.name}"><figcaption>${c.name}: ${h.state}, ${h.fps_in} fps in, ${h.fps_processed} processed${h.last_error ? `, last error: ${escapeHtml(h.last_error.message)}` : ''}</figcaption></figure>`;
+      })
+      .join('\n');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`<!doctype html><title>facegate live view</title><style>img{max-width:48vw}figure{display:inline-block}</style>\n${items || '<p>no cameras configured</p>'}\n`);
+  }
+
+  private async still(camera: CameraSource, res: ServerResponse): Promise<void> {
+    const jpeg = await this.jpegOf(camera);
+    if (!jpeg) return void res.writeHead(503, { 'content-type': 'text/plain' }).end(`no frame yet from ${camera.name}: ${camera.health().state}\n`);
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' }).end(jpeg);
+  }
+
+  private stream(camera: CameraSource, req: IncomingMessage, res: ServerResponse): void {
+    if (this.clients >= this.config.max_clients) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('too many viewers\n');
+    this.clients++;
+    res.writeHead(200, { 'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`, 'cache-control': 'no-store', connection: 'close' });
+    let lastSeq = -1;
+    let busy = false;
+    const timer = setInterval(async () => {
+      const frame = camera.latest();
+      if (!frame || frame.seq === lastSeq) return;
+      if (busy) {
+        this.framesSkipped++;
+        return;
+      }
+      busy = true;
+      lastSeq = frame.seq;
+      try {
+        const jpeg = await this.jpegOf(camera);
+        if (!jpeg || res.destroyed) return;
+        const part = `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n\r\n`;
+        res.write(part);
+        // A slow viewer: wait for the socket before the next frame rather than queue frames in memory.
+        if (!res.write(Buffer.concat([jpeg, Buffer.from('\r\n')]))) await new Promise((r) => res.once('drain', r));
+      } catch (e) {
+        this.log.warn({ camera: camera.name, err: e }, 'live view frame failed');
+      } finally {
+        busy = false;
+      }
+    }, 1000 / this.config.fps);
+    const done = () => {
+      clearInterval(timer);
+      this.clients--;
+    };
+    req.socket.once('close', done);
+  }
+
+  /** One JPEG per frame and overlay, shared by all viewers. */
+  private jpegOf(camera: CameraSource): Promise<Buffer | undefined> {
+    const frame = camera.latest();
+    if (!frame) return Promise.resolve(undefined);
+    const overlay = this.overlays.get(camera.name);
+    const key = `${frame.seq}/${overlay?.version ?? 0}`;
+    const cached = this.jpegs.get(camera.name);
+    if (cached?.key === key) return cached.jpeg;
+    const image = overlay && overlay.boxes.length > 0 ? drawBoxes(frame.image, overlay.boxes) : frame.image;
+    const jpeg = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .jpeg({ quality: this.config.jpeg_quality })
+      .toBuffer();
+    this.jpegs.set(camera.name, { key, jpeg });
+    return jpeg;
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+}
