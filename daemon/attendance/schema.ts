@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { Migration } from '../store/migrate.js';
 
 /**
  * Attendance tables: one row per person and day key (the engine's DayRecord), the sealed proof
@@ -44,3 +45,9 @@ export function createAttendanceTables(db: Database): void {
     ) WITHOUT ROWID;
   `);
 }
+
+export const ATTENDANCE_MIGRATION_3: Migration = {
+  version: 3,
+  description: 'attendance: day records, sealed proof thumbnails, absence summaries',
+  up: createAttendanceTables,
+};

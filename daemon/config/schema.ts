@@ -3,6 +3,8 @@ import { RecognitionConfigSchema, VisionConfigSchema } from '../vision/config.js
 import { GalleryConfigSchema } from '../gallery/config.js';
 import { CAMERA_CONFIG_SECTIONS } from '../camera/config.js';
 import { TrackConfigSchema } from '../track/config.js';
+import { AttendanceConfigSchema } from '../attendance/config.js';
+import { MqttConfigSchema } from '../events/config.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
@@ -16,6 +18,8 @@ export const ConfigSchema = Type.Object(
     gallery: GalleryConfigSchema,
     ...CAMERA_CONFIG_SECTIONS,
     track: TrackConfigSchema,
+    attendance: AttendanceConfigSchema,
+    mqtt: MqttConfigSchema,
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );

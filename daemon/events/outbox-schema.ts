@@ -50,8 +50,8 @@ export function createEventTables(db: Database): void {
   `);
 }
 
-export const EVENTS_MIGRATION: Migration = {
-  version: 0, // set by its position in daemon/store/migrations.ts
+export const EVENTS_MIGRATION_2: Migration = {
+  version: 2,
   description: 'events: outbox, drop counters, command replay cache and audit',
   up: createEventTables,
 };
