@@ -4,6 +4,7 @@ import type { Logger } from '../ops/log.js';
 import { FacegateError } from '../errors.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import { openDatabase } from '../store/database.js';
+import { schemaVersion } from '../store/migrate.js';
 import { decide, type IdentityDecision } from './decide.js';
 import { describeKeySources, findKek, type Kek, type KeySourceOptions } from './key-source.js';
 import { initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
@@ -65,9 +66,14 @@ export class Gallery {
         exists ? 'give the key this gallery was made with; nothing was changed' : "make a key with 'facegate keys init' (or set the passphrase variable)",
       );
     }
-    const db = openDatabase(options.path);
+    let unlocked: UnlockedKey | undefined;
+    const db = openDatabase(options.path, {
+      beforeMigrate: (file) => {
+        if (schemaVersion(file) >= 1 && wrapRows(file).length > 0) unlocked = unlockDataKey(file, sodium, kek, options.path);
+      },
+    });
     try {
-      const key = wrapRows(db).length > 0 ? unlockDataKey(db, sodium, kek, options.path) : initialiseKeys(db, sodium, kek, now().toISOString());
+      const key = unlocked ?? initialiseKeys(db, sodium, kek, now().toISOString());
       const gallery = new Gallery(db, sodium, options.path, kek, key, new Sealer(sodium, key.dataKey), options.logger.child({ stage: 'gallery' }), now);
       gallery.#load();
       return gallery;

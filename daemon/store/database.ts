@@ -12,6 +12,11 @@ export interface OpenDatabaseOptions {
   /** Refuse rather than create a missing file (read-only commands such as `gallery verify`). */
   mustExist?: boolean;
   busyTimeoutMs?: number;
+  /**
+   * Runs before any migration, on the file as it is: the gallery checks its key here, so that a
+   * wrong key is refused before a newer facegate has changed anything in the file.
+   */
+  beforeMigrate?: (db: Database) => void;
 }
 
 /**
@@ -36,6 +41,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
+    options.beforeMigrate?.(db);
     migrate(db, options.migrations ?? MIGRATIONS, path);
     return db;
   } catch (e) {

@@ -77,3 +77,18 @@ test('mustExist refuses a missing file without creating it', (t) => {
   assert.throws(() => openDatabase(path, { mustExist: true }), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_DB_MISSING');
   assert.equal(existsSync(path), false);
 });
+
+test('beforeMigrate sees the file as it was, and a refusal there leaves it unmigrated', (t) => {
+  const path = tempDb(t);
+  const one: Migration = { version: 1, description: 'one', up: (db) => db.exec('CREATE TABLE a (x)') };
+  const two: Migration = { version: 2, description: 'two', up: (db) => db.exec('CREATE TABLE b (x)') };
+  openDatabase(path, { migrations: [one] }).close();
+  assert.throws(
+    () => openDatabase(path, { migrations: [one, two], beforeMigrate: (db) => { assert.equal(schemaVersion(db), 1); throw new FacegateError('FG_ERR_TEST', 'refused'); } }),
+    /refused/,
+  );
+  const db = openDatabase(path, { migrations: [one] });
+  assert.equal(schemaVersion(db), 1);
+  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'b'").get() as { n: number }).n, 0);
+  db.close();
+});
