@@ -9,9 +9,10 @@ export interface Frame {
   /** Monotonic clock (ms) when the frame was read. */
   readonly monoMs: number;
   /**
-   * Seconds into the stream since this FFmpeg process started: frame index / fps, exact because the
-   * output is constant-rate (`-vf fps=N`). For a file it is the position in the file (continuing
-   * across loops); for RTSP it restarts at 0 on each reconnect.
+   * Seconds since this FFmpeg process's first video frame: frame index / fps, exact because the
+   * output is constant-rate (`-vf fps=N`, which picks frames by the source's own timestamps). For a
+   * file, the position after its first video frame (continuing across loops); for RTSP it restarts
+   * at 0 on each reconnect.
    */
   readonly pts: number;
 }
