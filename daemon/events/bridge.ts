@@ -39,6 +39,7 @@ export class MqttBridge {
   private retryTimer: unknown;
   private stopping = false;
   private readonly hooks: ConnectHook[] = [];
+  private readonly messageHandlers: ((topic: string, payload: Buffer) => Promise<unknown> | void)[] = [];
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -66,6 +67,11 @@ export class MqttBridge {
     this.hooks.push(hook);
   }
 
+  /** Incoming messages (command requests, homeassistant/status); a throwing handler is logged. */
+  onMessage(handler: (topic: string, payload: Buffer) => Promise<unknown> | void): void {
+    this.messageHandlers.push(handler);
+  }
+
   start(): void {
     this.stopping = false;
     const client = this.o.connect(this.o.url, this.o.options);
@@ -73,6 +79,13 @@ export class MqttBridge {
     client.on('connect', () => void this.handleConnect());
     client.on('error', (e) => this.failed(e));
     client.on('close', () => this.closed());
+    client.on('message', (topic, payload) => {
+      for (const h of this.messageHandlers) {
+        Promise.resolve()
+          .then(() => h(topic, payload))
+          .catch((e: unknown) => this.log.error({ topic, err: e instanceof Error ? e.message : String(e) }, 'message handler failed'));
+      }
+    });
   }
 
   private async handleConnect(): Promise<void> {

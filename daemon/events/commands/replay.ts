@@ -1,0 +1,55 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+/**
+ * Token ids already used, kept in the state file until their token expires, so a captured request
+ * cannot be replayed, not even across a restart. Bounded by the token lifetime limit.
+ */
+export class ReplayCache {
+  private readonly purge: Statement<[number]>;
+  private readonly insert: Statement<[string, number]>;
+
+  constructor(db: Database) {
+    this.purge = db.prepare('DELETE FROM command_replay WHERE exp_ms < ?');
+    this.insert = db.prepare('INSERT OR IGNORE INTO command_replay (jti, exp_ms) VALUES (?, ?)');
+  }
+
+  /** True the first time a jti is seen (and remembers it); false for a replay. */
+  claim(jti: string, expMs: number, nowMs: number, skewMs: number): boolean {
+    this.purge.run(nowMs - skewMs);
+    return this.insert.run(jti, expMs + skewMs).changes === 1;
+  }
+}
+
+export interface AuditEntry {
+  atMs: number;
+  command: string;
+  outcome: 'ok' | 'failed' | 'refused';
+  reason?: string;
+  jti?: string;
+  subject?: string;
+  transaction?: string;
+}
+
+/** Every remote command, run or refused, in the state file (and the log). */
+export class CommandAudit {
+  private readonly insert: Statement;
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare('INSERT INTO command_audit (at_ms, command, outcome, reason, jti, subject, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  }
+
+  record(e: AuditEntry): void {
+    this.insert.run(e.atMs, e.command, e.outcome, e.reason ?? null, e.jti ?? null, e.subject ?? null, e.transaction ?? null);
+  }
+
+  recent(limit = 100): AuditEntry[] {
+    return (this.db.prepare('SELECT * FROM command_audit ORDER BY id DESC LIMIT ?').all(limit) as Record<string, string | number | null>[]).map((r) => ({
+      atMs: r.at_ms as number,
+      command: r.command as string,
+      outcome: r.outcome as AuditEntry['outcome'],
+      ...(r.reason !== null ? { reason: r.reason as string } : {}),
+      ...(r.jti !== null ? { jti: r.jti as string } : {}),
+      ...(r.subject !== null ? { subject: r.subject as string } : {}),
+      ...(r.transaction_id !== null ? { transaction: r.transaction_id as string } : {}),
+    }));
+  }
+}

@@ -1,0 +1,84 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { FacegateError } from '../../errors.js';
+
+/** A request that must not run; `reason` goes into the error response and the audit. */
+export class CommandRefused extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export interface CommandClaims {
+  jti: string;
+  iat: number;
+  exp: number;
+  sub?: string;
+  cmd: string;
+  data: Record<string, unknown>;
+}
+
+export interface TokenPolicy {
+  key: KeyObject;
+  deviceId: string;
+  maxTokenAgeS: number;
+  clockSkewS: number;
+}
+
+/**
+ * Checks a command JWT: EdDSA signature by the central key, aud = this device, exp and iat present
+ * and within the allowed lifetime, a jti, and `cmd` equal to the topic's command (so a token for
+ * `status` cannot be replayed onto `person/remove`). Replay is checked by the caller afterwards.
+ */
+export async function verifyCommandToken(token: string, command: string, policy: TokenPolicy, nowMs: number): Promise<CommandClaims> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, policy.key, {
+      algorithms: ['EdDSA'],
+      audience: policy.deviceId,
+      clockTolerance: policy.clockSkewS,
+      currentDate: new Date(nowMs),
+      requiredClaims: ['exp', 'iat', 'jti'],
+    }));
+  } catch (e) {
+    throw new CommandRefused(joseReason(e));
+  }
+  const { jti, iat, exp, cmd, data, sub } = payload as Record<string, unknown>;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw new CommandRefused('token jti missing or malformed');
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw new CommandRefused('token iat/exp malformed');
+  if (exp - iat > policy.maxTokenAgeS) throw new CommandRefused(`token lifetime ${exp - iat}s exceeds ${policy.maxTokenAgeS}s`);
+  if (iat * 1000 > nowMs + policy.clockSkewS * 1000) throw new CommandRefused('token issued in the future');
+  if (cmd !== command) throw new CommandRefused(`token is for command ${JSON.stringify(cmd)}, not ${JSON.stringify(command)}`);
+  if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new CommandRefused('token data must be an object');
+  return { jti, iat, exp, cmd, data: (data ?? {}) as Record<string, unknown>, ...(typeof sub === 'string' ? { sub } : {}) };
+}
+
+function joseReason(e: unknown): string {
+  if (e instanceof joseErrors.JWTExpired) return 'token expired';
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return `token claim ${e.claim} invalid: ${e.reason}`;
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not allowed (EdDSA only)';
+  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return 'malformed token';
+  return 'token rejected';
+}
+
+/** The central server's Ed25519 public key, from a JWK (JSON) or PEM file. */
+export function loadCentralKey(path: string): KeyObject {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FacegateError('FG_ERR_CENTRAL_KEY', `cannot read mqtt.commands.central_public_key ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the file with the central server\'s public key (JWK or PEM)');
+  }
+  let key: KeyObject;
+  try {
+    key = text.trimStart().startsWith('{') ? createPublicKey({ key: JSON.parse(text) as import('node:crypto').JsonWebKey, format: 'jwk' }) : createPublicKey(text);
+  } catch {
+    throw new FacegateError('FG_ERR_CENTRAL_KEY', `${path} is not a public key (JWK or PEM)`, 'export the central server\'s Ed25519 public key as a JWK or PEM');
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new FacegateError('FG_ERR_CENTRAL_KEY', `${path} is a ${key.asymmetricKeyType ?? 'unknown'} key; commands are signed with Ed25519 (EdDSA)`, 'give the central server\'s Ed25519 public key');
+  }
+  return key;
+}

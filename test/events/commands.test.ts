@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID, createPublicKey, type KeyObject, type JsonWebKey } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import mqtt from 'mqtt';
+import { Mosquitto } from '../support/mosquitto.js';
+import { EventsStack, quietLogger } from '../support/events-stack.js';
+import { CommandRouter } from '../../daemon/events/commands/router.js';
+import { CommandAudit, ReplayCache } from '../../daemon/events/commands/replay.js';
+import type { GalleryOps } from '../../daemon/events/commands/handlers.js';
+
+class FakeGallery implements GalleryOps {
+  readonly enrolled = new Map<string, Buffer[]>();
+  async enrol(p: { personId: string; images: Buffer[] }) {
+    this.enrolled.set(p.personId, p.images);
+    return { templates: p.images.length };
+  }
+  async remove(personId: string) {
+    return { removed: this.enrolled.delete(personId) };
+  }
+  async resync(persons: { personId: string }[]) {
+    return { known: persons.filter((p) => this.enrolled.has(p.personId)).length, unknown: persons.filter((p) => !this.enrolled.has(p.personId)).map((p) => p.personId) };
+  }
+}
+
+async function token(key: KeyObject | Parameters<SignJWT['sign']>[0], claims: Record<string, unknown>, o: { aud?: string; iat?: number; exp?: number; jti?: string } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA' })
+    .setAudience(o.aud ?? 'test-device')
+    .setIssuedAt(o.iat ?? now)
+    .setExpirationTime(o.exp ?? now + 60)
+    .setJti(o.jti ?? randomUUID())
+    .setSubject('central-1')
+    .sign(key);
+}
+
+test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-aud, replayed, wrong-command and malformed are refused and audited', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-cmd-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const central = await generateKeyPair('EdDSA', { extractable: true });
+  const forger = await generateKeyPair('EdDSA');
+  const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url });
+  const gallery = new FakeGallery();
+  const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
+  const router = new CommandRouter({
+    baseTopic: stack.baseTopic,
+    policy: { key: centralPublic, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
+    replay: new ReplayCache(stack.db),
+    audit: new CommandAudit(stack.db),
+    deps: { gallery, setShiftRules: () => ({ groups: ['default'] }), status: () => ({ device: 'test-device' }) },
+    writer: stack.writer,
+    publish: (topic, payload) => stack.bridge.publish(topic, payload, { qos: 1 }),
+    now: Date.now,
+    logger: quietLogger(),
+  });
+  router.attach(stack.bridge);
+  stack.start();
+  t.after(() => stack.stop());
+
+  const client = mqtt.connect(broker.url, { protocolVersion: 5, clientId: 'central-cmd' });
+  t.after(() => client.endAsync(true));
+  await new Promise((r) => client.once('connect', r));
+  const responses = new Map<string, Record<string, unknown>>();
+  client.on('message', (topic, payload) => {
+    const r = JSON.parse(payload.toString()) as Record<string, unknown>;
+    responses.set(String(r.transaction), { ...r, topic });
+  });
+  await client.subscribeAsync(`${stack.baseTopic}/bridge/response/#`, { qos: 1 });
+  await new Promise((r) => setTimeout(r, 300)); // the device subscribes on connect
+  const ask = async (command: string, body: string | object, transaction: string) => {
+    await client.publishAsync(`${stack.baseTopic}/bridge/request/${command}`, typeof body === 'string' ? body : JSON.stringify({ ...body, transaction }), { qos: 1 });
+    // A request that is not JSON has no transaction to echo: its answer comes without one.
+    if (typeof body === 'string') transaction = 'undefined';
+    const end = Date.now() + 5000;
+    while (!responses.has(transaction)) {
+      if (Date.now() > end) throw new Error(`no response for ${transaction}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return responses.get(transaction)!;
+  };
+
+  const image = Buffer.from('fake-jpeg-bytes').toString('base64');
+  const enrol = await token(central.privateKey, { cmd: 'person/enrol', data: { person_id: 'emp-9', name: 'Ada', images: [image] } });
+  const ok = await ask('person/enrol', { token: enrol }, 't-ok');
+  assert.deepEqual(ok, { status: 'ok', data: { person_id: 'emp-9', templates: 1 }, transaction: 't-ok', topic: `${stack.baseTopic}/bridge/response/person/enrol` });
+  assert.equal(gallery.enrolled.get('emp-9')?.[0]?.toString(), 'fake-jpeg-bytes');
+
+  const now = Math.floor(Date.now() / 1000);
+  const refusals: [string, string | object, RegExp][] = [
+    ['forged', { token: await token(forger.privateKey, { cmd: 'person/enrol', data: { person_id: 'x', images: [image] } }) }, /bad signature/],
+    ['expired', { token: await token(central.privateKey, { cmd: 'person/enrol', data: { person_id: 'x', images: [image] } }, { iat: now - 200, exp: now - 100 }) }, /expired/],
+    ['wrong-aud', { token: await token(central.privateKey, { cmd: 'person/enrol', data: { person_id: 'x', images: [image] } }, { aud: 'other-device' }) }, /aud/],
+    ['replayed', { token: enrol }, /replay/],
+    ['wrong-cmd', { token: await token(central.privateKey, { cmd: 'status', data: {} }) }, /not "person\/enrol"/],
+    ['too-long', { token: await token(central.privateKey, { cmd: 'person/enrol', data: {} }, { exp: now + 3600 }) }, /lifetime/],
+    ['bad-data', { token: await token(central.privateKey, { cmd: 'person/enrol', data: { person_id: 'x' } }) }, /invalid data: \/images/],
+    ['not-json', '{not json', /not JSON/],
+    ['no-token', { nothing: 1 }, /malformed request/],
+    ['garbage-token', { token: 'a.b.c' }, /malformed token|bad signature|token rejected/],
+  ];
+  for (const [name, body, reason] of refusals) {
+    const transaction = `t-${name}`;
+    const r = await ask('person/enrol', body, transaction);
+    assert.equal(r.status, 'error', name);
+    assert.match(String(r.error), reason, `${name}: ${r.error}`);
+  }
+  assert.deepEqual([...gallery.enrolled.keys()], ['emp-9'], 'no refused request ran');
+
+  const audit = new CommandAudit(stack.db).recent();
+  assert.equal(audit.filter((a) => a.outcome === 'ok').length, 1);
+  assert.equal(audit.filter((a) => a.outcome === 'refused').length, refusals.length);
+  assert.ok(audit.some((a) => a.outcome === 'refused' && a.reason?.includes('replay') && a.transaction === 't-replayed'));
+
+  // The replay cache is in the state file: a new cache (a restarted daemon) still refuses the token.
+  assert.equal(new ReplayCache(stack.db).claim((JSON.parse(Buffer.from(enrol.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti, Date.now() + 60_000, Date.now(), 5000), false);
+
+  const status = await ask('status', { token: await token(central.privateKey, { cmd: 'status' }) }, 't-status');
+  assert.deepEqual(status.data, { device: 'test-device' });
+});
