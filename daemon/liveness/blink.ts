@@ -26,8 +26,14 @@ const MAX_CLOSED_P = 0.35;
 const REOPEN_RATIO = 0.6;
 /** Samples further apart than this break the sequence: a blink cannot be told across a gap. */
 const MAX_GAP_S = 0.35;
+/**
+ * A closure seen on one sample only, with fully open samples either side, must be this deep (both
+ * eyes' p(open) at most this): a lone shallow dip is a bad crop (a face moving fast, landmarks off
+ * for a frame), while real blinks at 15 fps either read ~0.0 or pass through half-closed samples.
+ */
+const LONE_DIP_MAX_P = 0.1;
 
-type Phase = { kind: 'open' } | { kind: 'closed'; since: number; last: number } | { kind: 'held' };
+type Phase = { kind: 'open' } | { kind: 'closed'; since: number; notOpen: number; deepest: number } | { kind: 'held' };
 
 /**
  * Blink detection over a track's eye samples: both eyes open → both closed → both open, with the
@@ -42,6 +48,8 @@ export class BlinkDetector {
   /** Both eyes were seen open since the last closure: a closure must start from open eyes. */
   private armed = false;
   private lastT = -Infinity;
+  /** Consecutive half-open samples (neither open nor closed) just before now. */
+  private halfOpenRun = 0;
 
   constructor(private readonly rules: BlinkRules) {}
 
@@ -51,26 +59,37 @@ export class BlinkDetector {
     this.lastT = s.t;
     const level = this.levels();
     this.remember(s);
-    if (!level) return undefined;
+    if (!level) {
+      // The first sample of a track: nothing to compare with yet, but eyes clearly open arm it.
+      if (s.left >= this.rules.min_open_level && s.right >= this.rules.min_open_level) this.armed = true;
+      return undefined;
+    }
     const closed = this.isClosed(s.left, level.left) && this.isClosed(s.right, level.right);
     const open = s.left >= REOPEN_RATIO * level.left && s.right >= REOPEN_RATIO * level.right;
     const readable = level.left >= this.rules.min_open_level && level.right >= this.rules.min_open_level;
 
+    const depth = Math.max(s.left, s.right);
     switch (this.phase.kind) {
       case 'open':
-        if (closed && this.armed && readable) this.phase = { kind: 'closed', since: s.t, last: s.t };
+        if (closed && this.armed && readable) this.phase = { kind: 'closed', since: s.t, notOpen: this.halfOpenRun + 1, deepest: depth };
         else if (open) this.armed = true;
+        this.halfOpenRun = open ? 0 : this.halfOpenRun + 1;
         return undefined;
       case 'closed': {
-        if (closed) {
-          this.phase.last = s.t;
+        if (!open) {
+          // Closed, or half-open while the eyes settle.
+          this.phase.notOpen++;
+          if (closed) this.phase.deepest = Math.min(this.phase.deepest, depth);
           if ((s.t - this.phase.since) * 1000 > this.rules.blink_max_ms) this.phase = { kind: 'held' };
           return undefined;
         }
-        if (!open) return undefined; // half-open: wait for the eyes to settle
-        const blink = { t: this.phase.since, closedMs: (s.t - this.phase.since) * 1000 };
+        const { since, notOpen, deepest } = this.phase;
         this.phase = { kind: 'open' };
-        return blink.closedMs >= this.rules.blink_min_ms ? blink : undefined;
+        this.halfOpenRun = 0;
+        const closedMs = (s.t - since) * 1000;
+        if (closedMs < this.rules.blink_min_ms) return undefined;
+        if (notOpen < 2 && deepest > LONE_DIP_MAX_P) return undefined;
+        return { t: since, closedMs };
       }
       case 'held':
         if (open) {
@@ -83,7 +102,7 @@ export class BlinkDetector {
 
   /** The current open level of each eye, once enough samples were seen. */
   levels(): { left: number; right: number } | undefined {
-    if (this.window.length < 3) return undefined;
+    if (this.window.length === 0) return undefined;
     return { left: quantile(this.window.map((w) => w.left), LEVEL_QUANTILE), right: quantile(this.window.map((w) => w.right), LEVEL_QUANTILE) };
   }
 
@@ -96,10 +115,19 @@ export class BlinkDetector {
     while (this.window.length > 0 && this.window[0]!.t < s.t - LEVEL_WINDOW_S) this.window.shift();
   }
 
-  private reset(): void {
-    this.window.length = 0;
+  /**
+   * The face was not seen as the same face for a moment (the box jumped): what came before cannot be
+   * the first half of a blink. The open level is kept.
+   */
+  interrupt(): void {
     this.phase = { kind: 'open' };
     this.armed = false;
+    this.halfOpenRun = 0;
+  }
+
+  private reset(): void {
+    this.window.length = 0;
+    this.interrupt();
   }
 }
 

@@ -19,6 +19,12 @@ export interface AssociationRules {
 
 /** A detection this many of its own heights away from a track cannot be the same face a frame later. */
 const MAX_JUMP_HEIGHTS = 2;
+/**
+ * Nor can one this much larger or smaller: between detections (~200 ms) a face does not change size
+ * by half. Overlapping boxes of very different sizes are a part of the face found alone (an eye
+ * region, a chin) or a face behind.
+ */
+export const MAX_SIZE_RATIO = 1.5;
 
 /**
  * Pairs detections with tracks: first by overlap with the track's last box (greedy, best first),
@@ -29,6 +35,7 @@ export function associate(tracks: readonly TrackSlot[], detections: readonly Det
   const candidates: Array<{ t: number; d: number; key: number }> = [];
   for (let t = 0; t < tracks.length; t++) {
     for (let d = 0; d < detections.length; d++) {
+      if (sizeRatio(tracks[t]!.box, detections[d]!.box) > MAX_SIZE_RATIO) continue;
       const overlap = iou(tracks[t]!.box, detections[d]!.box);
       if (overlap >= rules.minIou) candidates.push({ t, d, key: 1 + overlap });
       else {
@@ -49,6 +56,11 @@ export function associate(tracks: readonly TrackSlot[], detections: readonly Det
     pairs.push([c.t, c.d]);
   }
   return pairs;
+}
+
+/** max(h1/h2, h2/h1): 1 for boxes of the same height. */
+export function sizeRatio(a: Box, b: Box): number {
+  return Math.max(a.h / b.h, b.h / a.h);
 }
 
 export function similarity(a: Float32Array | undefined, b: Float32Array | undefined): number | undefined {

@@ -6,7 +6,7 @@ import { associate } from './associate.js';
 import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
-import { Track } from './track.js';
+import { Track, type TrackContext } from './track.js';
 import type { UnknownRegistry } from './unknowns.js';
 
 /** What the tracker needs of the vision core (FaceAnalyzer has it; tests may pass a fake). */
@@ -22,6 +22,7 @@ export interface CameraTrackerOptions {
   identify(fused: Float32Array): MatchResult;
   unknowns: UnknownRegistry;
   logger?: Logger;
+  onEyeSample?: TrackContext['onEyeSample'];
 }
 
 /** Milliseconds spent per stage and how often, for the benchmark and the health page. */
@@ -117,7 +118,7 @@ export class CameraTracker {
         this.stats.droppedDetections++;
         continue;
       }
-      const track = new Track(this.nextId++, { camera: this.o.camera, config: c, identify: this.o.identify, unknowns: this.o.unknowns }, face, img, t);
+      const track = new Track(this.nextId++, { camera: this.o.camera, config: c, identify: this.o.identify, unknowns: this.o.unknowns, onEyeSample: this.o.onEyeSample }, face, img, t);
       this.tracks.push(track);
       this.o.logger?.debug({ stage: 'track', camera: this.o.camera, track: track.id, box: face.detection.box }, 'track started');
       events.push(...track.pending);
@@ -134,7 +135,7 @@ export class CameraTracker {
     const started = performance.now();
     const events: TrackEvent[] = [];
     for (const track of tracks) {
-      if (t - track.lastDetectedT > this.o.config.coast_s) continue;
+      if (t - track.lastDetectedT > this.o.config.coast_s || track.followLost) continue;
       const box = track.predictedBox();
       if (box.w < 4 || box.h < 4 || box.x + box.w <= 0 || box.y + box.h <= 0 || box.x >= img.width || box.y >= img.height) continue;
       const face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });

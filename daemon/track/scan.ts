@@ -1,5 +1,5 @@
 import type { Logger } from '../ops/log.js';
-import { CameraTracker, type FaceEngine, type TrackerStats } from './camera-tracker.js';
+import { CameraTracker, type CameraTrackerOptions, type FaceEngine, type TrackerStats } from './camera-tracker.js';
 import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
@@ -16,6 +16,7 @@ export interface ScanOptions {
   logger?: Logger;
   /** Name given to the file in events (the `camera` field). */
   camera?: string;
+  onEyeSample?: CameraTrackerOptions['onEyeSample'];
 }
 
 export interface ScanSummary {
@@ -30,7 +31,7 @@ export interface ScanSummary {
  * the same CameraTracker the daemon runs on camera frames, every track ended at the end of the file.
  */
 export async function scanVideo(file: string, o: ScanOptions): Promise<ScanSummary> {
-  const tracker = new CameraTracker({ camera: o.camera ?? 'file', engine: o.engine, config: o.config, identify: o.identify, unknowns: o.unknowns, ...(o.logger ? { logger: o.logger } : {}) });
+  const tracker = new CameraTracker({ camera: o.camera ?? 'file', engine: o.engine, config: o.config, identify: o.identify, unknowns: o.unknowns, onEyeSample: o.onEyeSample, ...(o.logger ? { logger: o.logger } : {}) });
   let frames = 0;
   let lastT = 0;
   for await (const frame of videoFrames(file, { fps: o.config.eye_fps })) {

@@ -1,8 +1,9 @@
-import { BlinkDetector, type Blink } from '../liveness/blink.js';
+import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js';
 import { FrozenCheck } from '../liveness/frozen.js';
 import { PassiveScore } from '../liveness/passive.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import type { Box, FaceAnalysis, Landmarks68, RgbImage } from '../vision/types.js';
+import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
 import type { PersonRef, TrackEvent } from './events.js';
@@ -18,7 +19,18 @@ export interface TrackContext {
   config: TrackConfig;
   identify(fused: Float32Array): MatchResult;
   unknowns: UnknownRegistry;
+  /** Sees every eye sample of every track (for `facegate scan --eye-trace` and tuning). */
+  onEyeSample?: ((sample: EyeTraceSample) => void) | undefined;
 }
+
+export interface EyeTraceSample extends EyeSample {
+  track: number;
+  kind: 'detection' | 'follow';
+  faceHeight: number;
+}
+
+/** Largest change of the face's height from one followed frame to the next (~67 ms). */
+const MAX_FOLLOW_RATIO = 1.25;
 
 type QualityReason = { reason: 'too_small' | 'low_quality'; detail: string };
 
@@ -46,6 +58,7 @@ export class Track {
   private lastQuality: QualityReason | undefined;
   private anonId: string | null = null;
   private lastScore = -1;
+  private lost = false;
   private sent = { recognized: false, recognizedLive: false, spoof: false };
   /** Events produced by the first frame (constructors cannot return them). */
   readonly pending: TrackEvent[];
@@ -78,13 +91,26 @@ export class Track {
   /** A detection continued this track. */
   detected(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
     this.lastDetectedT = t;
+    this.lost = false;
     this.rel = relateBox(face.detection.box, face.landmarks68);
     return this.observe(face, img, t, 'detection');
   }
 
   /** Landmarks and eyes on the predicted box, between detections. */
   followed(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+    // Landmarks that no longer sit on a face (it left, or turned away) make boxes that grow or shrink
+    // fast: stop following until the detector finds the face again, and trust none of those eyes.
+    if (sizeRatio(boxFromLandmarks(face.landmarks68, this.rel), this.box) > MAX_FOLLOW_RATIO) {
+      this.lost = true;
+      this.blinkDetector.interrupt();
+      return [];
+    }
     return this.observe(face, img, t, 'follow');
+  }
+
+  /** Following failed since the last detection: wait for the detector. */
+  get followLost(): boolean {
+    return this.lost;
   }
 
   /** The box to follow the face with on the next frame. */
@@ -143,7 +169,9 @@ export class Track {
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     if (face.eyes) {
       const dt = t - this.lastT;
-      const blink = this.blinkDetector.push({ t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen });
+      const sample = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen };
+      this.ctx.onEyeSample?.({ ...sample, track: this.id, kind, faceHeight: face.detection.box.h });
+      const blink = this.blinkDetector.push(sample);
       const levels = this.blinkDetector.levels();
       if (levels && Math.min(levels.left, levels.right) >= this.ctx.config.liveness.min_open_level && dt > 0 && dt < 1) this.eyesReadableS += dt;
       if (blink) {
