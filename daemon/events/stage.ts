@@ -1,0 +1,180 @@
+import type { Database } from 'better-sqlite3';
+import mqtt from 'mqtt';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../ops/log.js';
+import { redactUrl } from '../ops/log.js';
+import { formatLocalIso } from '../attendance/zoned-time.js';
+import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
+import { loadDeviceKey, type DeviceKey } from './device-key.js';
+import { mqttClientOptions, mqttIdentity, OFFLINE, ONLINE, type MqttIdentity } from './mqtt-options.js';
+import { Outbox } from './outbox.js';
+import { OutboxPublisher } from './publisher.js';
+import { createSigner } from './signing.js';
+import { topicFor, type Payload } from './topics.js';
+import { uuidv7Generator } from './uuidv7.js';
+import { EventWriter } from './writer.js';
+
+export interface EventsStageOptions {
+  config: Config;
+  db: Database;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  version: string;
+  cameras: () => readonly string[];
+  /** Defaults to the device key file named in the config. */
+  deviceKey?: DeviceKey;
+  connect?: Connect;
+  now?: () => number;
+  timers?: Timers;
+}
+
+/**
+ * The events stage as the daemon builds it: identity, device key, outbox, writer, MQTT bridge and
+ * publisher, plus the retained state topics (bridge/info, per-camera availability and counters)
+ * and periodic stats. Commands and Home Assistant attach to `bridge` when enabled.
+ */
+export class EventsStage {
+  readonly identity: MqttIdentity;
+  readonly outbox: Outbox;
+  readonly writer: EventWriter;
+  readonly bridge: MqttBridge;
+  readonly publisher: OutboxPublisher;
+  readonly key: DeviceKey;
+  private readonly startedMs: number;
+  private statsTimer: unknown;
+  private readonly availability = new Map<string, boolean>();
+  private readonly counters = new Map<string, Payload<'cameraState'> & { day: string }>();
+  private readonly now: () => number;
+  private readonly timers: Timers;
+
+  constructor(private readonly o: EventsStageOptions) {
+    const c = o.config.mqtt;
+    this.now = o.now ?? Date.now;
+    this.timers = o.timers ?? realTimers;
+    this.startedMs = this.now();
+    this.identity = mqttIdentity(c);
+    this.key = o.deviceKey ?? loadDeviceKey(c.device_key_file);
+    this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 });
+    this.bridge = new MqttBridge({
+      url: c.url,
+      options: mqttClientOptions(c, this.identity, o.env),
+      baseTopic: this.identity.baseTopic,
+      reconnect: { minMs: c.reconnect.min_ms, maxMs: c.reconnect.max_ms },
+      connect: o.connect ?? mqtt.connect,
+      logger: o.logger,
+      timers: this.timers,
+    });
+    this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger: o.logger, inflight: c.inflight });
+    this.writer = new EventWriter({
+      outbox: this.outbox,
+      signer: createSigner(this.key),
+      deviceId: this.identity.deviceId,
+      baseTopic: this.identity.baseTopic,
+      timeZone: o.config.attendance.time_zone,
+      newId: uuidv7Generator(this.now),
+      now: this.now,
+      logger: o.logger,
+      onWritten: () => this.publisher.wake(),
+    });
+    this.bridge.onConnect(() => this.publishState());
+  }
+
+  start(): void {
+    this.publisher.start();
+    this.bridge.start();
+    this.writer.write('bridgeEvent', { type: 'started', data: { version: this.o.version, outbox_pending: this.outbox.stats(this.now()).pending } });
+    this.scheduleStats();
+  }
+
+  async stop(): Promise<void> {
+    if (this.statsTimer !== undefined) this.timers.clearTimeout(this.statsTimer);
+    this.statsTimer = undefined;
+    this.publisher.stop();
+    await this.bridge.stop();
+  }
+
+  /** Retained `<base>/<camera>/availability`; republished on every connect. */
+  setCameraAvailability(camera: string, online: boolean): void {
+    this.availability.set(camera, online);
+    if (this.bridge.connected) void this.safePublish(topicFor(this.identity.baseTopic, 'availability', { camera }), online ? ONLINE : OFFLINE, true);
+  }
+
+  /** Counts a recognition / unknown / spoof on a camera's retained day counters. */
+  count(camera: string, kind: 'recognized' | 'unknown' | 'spoof', atMs: number = this.now()): void {
+    const tz = this.o.config.attendance.time_zone;
+    const day = formatLocalIso(atMs, tz).slice(0, 10);
+    let c = this.counters.get(camera);
+    if (!c || c.day !== day) c = { day, recognized_today: 0, unknown_today: 0, spoof_today: 0, last_event: null };
+    c[`${kind}_today`]++;
+    c.last_event = formatLocalIso(atMs, tz);
+    this.counters.set(camera, c);
+    if (this.bridge.connected) void this.publishCounters(camera);
+  }
+
+  bridgeInfo(): Payload<'bridgeInfo'> {
+    return {
+      version: this.o.version,
+      device: this.identity.deviceId,
+      cameras: [...this.o.cameras()],
+      public_key: { ...this.key.publicJwk },
+      config: sanitizeConfig(this.o.config) as Record<string, unknown>,
+    };
+  }
+
+  stats(): Payload<'stats'> {
+    const s = this.outbox.stats(this.now());
+    return {
+      device: this.identity.deviceId,
+      time: formatLocalIso(this.now(), this.o.config.attendance.time_zone),
+      uptime_s: Math.floor((this.now() - this.startedMs) / 1000),
+      outbox: { pending: s.pending, oldest_age_s: s.oldestAgeS, dropped: s.dropped },
+      mqtt: { published: this.publisher.published, reconnects: this.bridge.reconnects },
+    };
+  }
+
+  private async publishState(): Promise<void> {
+    await this.safePublish(topicFor(this.identity.baseTopic, 'bridgeInfo'), JSON.stringify(this.bridgeInfo()), true);
+    for (const [camera, online] of this.availability) await this.safePublish(topicFor(this.identity.baseTopic, 'availability', { camera }), online ? ONLINE : OFFLINE, true);
+    for (const camera of this.counters.keys()) await this.publishCounters(camera);
+  }
+
+  private async publishCounters(camera: string): Promise<void> {
+    const c = this.counters.get(camera);
+    if (!c) return;
+    const { day: _day, ...state } = c;
+    await this.safePublish(topicFor(this.identity.baseTopic, 'cameraState', { camera }), JSON.stringify(state), true);
+  }
+
+  private scheduleStats(): void {
+    const every = this.o.config.mqtt.stats_interval_s;
+    if (every <= 0) return;
+    this.statsTimer = this.timers.setTimeout(() => {
+      if (this.bridge.connected) void this.safePublish(topicFor(this.identity.baseTopic, 'stats'), JSON.stringify(this.stats()), false, 0);
+      this.scheduleStats();
+    }, every * 1000);
+  }
+
+  private async safePublish(topic: string, payload: string, retain: boolean, qos: 0 | 1 = 1): Promise<void> {
+    try {
+      await this.bridge.publish(topic, payload, { qos, retain });
+    } catch (e) {
+      this.o.logger.warn({ stage: 'events', topic, err: (e as Error).message }, 'state publish failed; it is sent again on the next connect');
+    }
+  }
+}
+
+const SECRET_KEY = /pass(word|phrase)?$|secret|token|^key$|private/i;
+
+/** The config for bridge/info: secret-looking keys dropped, credentials in URLs masked. */
+export function sanitizeConfig(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('://') ? redactUrl(value) : value;
+  if (Array.isArray(value)) return value.map((v) => sanitizeConfig(v));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !SECRET_KEY.test(k))
+        .map(([k, v]) => [k, sanitizeConfig(v)]),
+    );
+  }
+  return value;
+}
