@@ -5,6 +5,7 @@ type Bench = (args: string[]) => Promise<void>;
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   vision: () => import('./vision.js'),
   gallery: () => import('./gallery.js'),
+  events: () => import('./events.js'),
   camera: () => import('./camera.js'),
 };
 
