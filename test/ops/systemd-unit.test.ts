@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { ExitCode } from '../../daemon/errors.js';
+
+const UNIT = 'systemd/facegate.service';
+const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+const skip = hasAnalyze ? false : 'systemd-analyze is not installed (.ci/run installs systemd)';
+
+test('systemd unit: systemd-analyze verify says nothing (it exits 0 on bad values, so any stderr fails)', { skip }, () => {
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', `./${UNIT}`], { encoding: 'utf8' });
+  assert.equal(r.stderr, '', r.stderr);
+  assert.equal(r.status, 0);
+});
+
+test('systemd unit: security exposure (systemd-analyze security --offline=yes) stays low', { skip }, (t) => {
+  const r = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', `./${UNIT}`], { encoding: 'utf8' });
+  const m = /Overall exposure level for facegate\.service: ([\d.]+) (\w+)/.exec(r.stdout);
+  assert.ok(m, r.stdout + r.stderr);
+  t.diagnostic(`exposure ${m[1]} ${m[2]}`);
+  assert.ok(Number(m[1]) <= 2.5, `exposure ${m[1]} rose above 2.5`);
+});
+
+test('systemd unit: notify + watchdog, no restart loop on a bad config, hardening and credentials present', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const has = (line: string) => assert.ok(unit.split('\n').includes(line), `${UNIT} lacks ${line}`);
+  has('Type=notify');
+  has('NotifyAccess=main');
+  has('Restart=on-failure');
+  has(`RestartPreventExitStatus=${ExitCode.CONFIG}`);
+  has('CapabilityBoundingSet=');
+  has('ProtectSystem=strict');
+  has('NoNewPrivileges=yes');
+  has('PrivateTmp=yes');
+  has('SystemCallFilter=@system-service');
+  has('LoadCredential=facegate-gallery-key:/etc/facegate/gallery.key');
+  assert.match(unit, /^WatchdogSec=\d+$/m);
+  assert.match(unit, /^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$/m);
+});
