@@ -11,11 +11,16 @@ export class Cooldown {
     private readonly maxEntries = 100_000,
   ) {}
 
+  /** False when this sighting repeats one admitted less than the cooldown ago. */
+  allows(personId: string, camera: string, atMs: number): boolean {
+    const previous = this.last.get(`${personId}\u0000${camera}`);
+    return !(previous !== undefined && atMs - previous < this.cooldownMs && atMs >= previous);
+  }
+
   /** True when this sighting should be processed (and records it); false when it is a repeat. */
   admit(personId: string, camera: string, atMs: number): boolean {
+    if (!this.allows(personId, camera, atMs)) return false;
     const key = `${personId}\u0000${camera}`;
-    const previous = this.last.get(key);
-    if (previous !== undefined && atMs - previous < this.cooldownMs && atMs >= previous) return false;
     this.last.delete(key); // re-insert so the map stays in last-admitted order for pruning
     this.last.set(key, atMs);
     if (this.last.size > this.maxEntries) this.prune(atMs);

@@ -59,7 +59,8 @@ export class AttendanceStage {
 
   /** Returns the decisions made (empty for a repeat within the cooldown). */
   onRecognized(d: RecognizedDecision): AttendanceDecision[] {
-    if (!this.cooldown.admit(d.personId, d.camera, d.atMs)) return [];
+    // Admitted only once written: a sighting that failed to store is not swallowed by the cooldown.
+    if (!this.cooldown.allows(d.personId, d.camera, d.atMs)) return [];
     const rules = this.o.rules();
     const resolved = resolveShift(rules, d.personId, d.group);
     const dayNow = shiftDayAt(rules, resolved, d.atMs);
@@ -80,6 +81,7 @@ export class AttendanceStage {
       }
       return t.decisions;
     })();
+    this.cooldown.admit(d.personId, d.camera, d.atMs);
     for (const decision of decisions) this.log.info({ person: d.personId, camera: d.camera, kind: decision.kind, status: 'status' in decision ? decision.status : undefined }, 'attendance');
     this.o.onSighting?.(d, decisions);
     return decisions;

@@ -108,9 +108,12 @@ test('tick settles a both-camera day into a last-seen check-out and a summary, a
 });
 
 test('if sealing fails nothing is written: record and event share one transaction', async (t) => {
-  const failing: ProofSealer = { seal: () => { throw new Error('sealer down'); }, open: () => new Uint8Array() };
+  let down = true;
+  const failing: ProofSealer = { seal: (_r, jpeg) => { if (down) throw new Error('sealer down'); return jpeg; }, open: () => new Uint8Array() };
   const s = await setup(t, { sealer: failing });
   assert.throws(() => s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:00Z'), thumbnail: new Uint8Array(10) }), /sealer down/);
   assert.equal(s.outbox.stats(0).pending, 0);
   assert.equal(s.store.day('emp-1', '2026-01-12'), undefined);
+  down = false;
+  assert.equal(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:30Z'), thumbnail: new Uint8Array(10) }).length, 1, 'the failed sighting did not start a cooldown');
 });

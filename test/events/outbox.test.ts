@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Outbox } from '../../daemon/events/outbox.js';
+import type { EventClass } from '../../daemon/events/topics.js';
+import { uuidv7Generator, UUID_V7_PATTERN } from '../../daemon/events/uuidv7.js';
+import { openTestDb } from '../support/events-stack.js';
+
+function setup(t: { after(fn: () => void): void }, maxEvents: number, maxBytes = 1 << 30) {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-'));
+  const db = openTestDb(join(dir, 'state.db'), false);
+  t.after(() => (db.close(), rmSync(dir, { recursive: true, force: true })));
+  const outbox = new Outbox(db, { maxEvents, maxBytes });
+  let n = 0;
+  const put = (eventClass: EventClass, payload = 'x'.repeat(10)) => outbox.enqueue({ eventId: `${eventClass}-${++n}`, topic: `t/${eventClass}`, payload, eventClass, createdMs: n });
+  return { db, outbox, put, ids: () => outbox.readAfter(0, 1000).map((r) => r.eventId) };
+}
+
+test('reads in order after a seq and deletes what was acknowledged', (t) => {
+  const s = setup(t, 100);
+  for (let i = 0; i < 5; i++) s.put('attendance');
+  const rows = s.outbox.readAfter(0, 3);
+  assert.deepEqual(rows.map((r) => r.eventId), ['attendance-1', 'attendance-2', 'attendance-3']);
+  assert.deepEqual(s.outbox.readAfter(rows[2]!.seq, 10).map((r) => r.eventId), ['attendance-4', 'attendance-5']);
+  s.outbox.acknowledge([rows[0]!.seq, rows[1]!.seq]);
+  assert.deepEqual(s.ids(), ['attendance-3', 'attendance-4', 'attendance-5']);
+  assert.equal(s.outbox.stats(10).pending, 3);
+});
+
+test('overflow evicts the oldest info events first, then the oldest alerts, and counts them', (t) => {
+  const s = setup(t, 4);
+  s.put('info'); // 1
+  s.put('alert'); // 2
+  s.put('attendance'); // 3
+  s.put('info'); // 4
+  assert.deepEqual(s.put('attendance'), { info: 1, alert: 0 });
+  assert.deepEqual(s.ids(), ['alert-2', 'attendance-3', 'info-4', 'attendance-5']);
+  assert.deepEqual(s.put('alert'), { info: 1, alert: 0 });
+  assert.deepEqual(s.put('attendance'), { info: 0, alert: 1 });
+  assert.deepEqual(s.ids(), ['attendance-3', 'attendance-5', 'alert-6', 'attendance-7']);
+  assert.deepEqual(s.outbox.stats(0).dropped, { info: 2, alert: 1 });
+});
+
+test('attendance is never evicted: past the limit the outbox grows and says so', (t) => {
+  const s = setup(t, 3);
+  for (let i = 0; i < 5; i++) assert.deepEqual(s.put('attendance'), { info: 0, alert: 0 });
+  assert.equal(s.outbox.stats(0).pending, 5);
+  assert.ok(s.outbox.isOverLimit());
+});
+
+test('the byte limit counts too, and counts stay right when a writer rolls back', (t) => {
+  const s = setup(t, 1000, 100);
+  s.put('info', 'a'.repeat(60));
+  assert.deepEqual(s.put('alert', 'b'.repeat(60)), { info: 1, alert: 0 });
+  assert.throws(() => s.db.transaction(() => { s.put('attendance', 'c'.repeat(30)); throw new Error('caller failed'); })());
+  assert.deepEqual([s.outbox.stats(0).pending, s.outbox.stats(0).bytes], [1, 60]);
+});
+
+test('UUIDv7 ids are well formed and sort in creation order, even within one millisecond', () => {
+  const gen = uuidv7Generator(() => 1_700_000_000_000);
+  const ids = Array.from({ length: 5000 }, gen);
+  for (const id of ids.slice(0, 10)) assert.match(id, new RegExp(UUID_V7_PATTERN));
+  assert.deepEqual([...ids].sort(), ids);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.equal(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16), 1_700_000_000_000);
+});
