@@ -5,6 +5,7 @@ import { CAMERA_CONFIG_SECTIONS } from '../camera/config.js';
 import { TrackConfigSchema } from '../track/config.js';
 import { AttendanceConfigSchema } from '../attendance/config.js';
 import { MqttConfigSchema } from '../events/config.js';
+import { OPS_CONFIG_SECTIONS } from '../ops/config.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
@@ -20,6 +21,7 @@ export const ConfigSchema = Type.Object(
     track: TrackConfigSchema,
     attendance: AttendanceConfigSchema,
     mqtt: MqttConfigSchema,
+    ...OPS_CONFIG_SECTIONS,
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );

@@ -1,0 +1,5 @@
+import type { Command } from '../command.js';
+import { validateConfigCommand } from './validate-config.js';
+
+/** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
+export const OPS_COMMANDS: readonly Command[] = [validateConfigCommand];

@@ -1,0 +1,69 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Section } from '../config/types.js';
+
+export const ControlConfigSchema = Section(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Serve the control sockets that `facegate status`, `reload`, `events tail` ... use.' }),
+    socket_dir: Type.String({
+      minLength: 1,
+      default: '/run/facegate',
+      description: "Folder of the control sockets viewer.sock, operator.sock and admin.sock (mode 0660 each); the unit's RuntimeDirectory.",
+    }),
+    groups: Section(
+      {
+        viewer: Type.String({ default: 'facegate', description: 'Members may read status, cameras and events.' }),
+        operator: Type.String({ default: 'facegate-operator', description: 'Members may also reload and enrol.' }),
+        admin: Type.String({ default: 'facegate-admin', description: 'Members may also erase persons and purge.' }),
+      },
+      "Unix group owning each role's socket: the kernel checks membership when a client connects. Empty: the daemon's own group.",
+    ),
+    token_public_key: Type.String({
+      default: '',
+      description: "File with an Ed25519 public key (JWK or PEM). When set, a request may carry a signed JWT whose 'role' claim grants that role (for remote use through a forwarded socket).",
+    }),
+  },
+  'Control sockets for the local CLI, with roles.',
+);
+export type ControlConfig = Static<typeof ControlConfigSchema>;
+
+export const MetricsConfigSchema = Section(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Serve Prometheus metrics on http://127.0.0.1:PORT/metrics and /healthz.' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 9464, description: 'TCP port on 127.0.0.1 (loopback only; scrape through a local agent or ssh -L).' }),
+  },
+  'Prometheus metrics and health (opt-in, loopback only).',
+);
+export type MetricsConfig = Static<typeof MetricsConfigSchema>;
+
+export const RetentionConfigSchema = Section(
+  {
+    attendance_days: Type.Integer({ minimum: 1, default: 400, description: 'Attendance day records and their sealed proof images older than this are deleted.' }),
+    unknown_thumbnail_days: Type.Integer({ minimum: 0, default: 30, description: 'Unknown-person face crops older than this are deleted (0: keep none).' }),
+    audit_days: Type.Integer({ minimum: 30, default: 730, description: 'Audit entries older than this are deleted; the chain stays verifiable from a checkpoint.' }),
+    check_interval_min: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'How often the purge runs, minutes.' }),
+  },
+  'How long records are kept.',
+);
+export type RetentionConfig = Static<typeof RetentionConfigSchema>;
+
+export const DaemonConfigSchema = Section(
+  {
+    stall_s: Type.Number({
+      minimum: 5,
+      maximum: 3600,
+      default: 60,
+      description: "The pipeline counts as stuck (no WATCHDOG=1 to systemd, /healthz 503) when a streaming camera's frames have not been processed for this long.",
+    }),
+    status_interval_s: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'How often STATUS= (shown by systemctl status) is refreshed.' }),
+  },
+  'The daemon process: liveness of the pipeline towards systemd.',
+);
+export type DaemonConfig = Static<typeof DaemonConfigSchema>;
+
+/** The ops keys of the config, spread into daemon/config/schema.ts. */
+export const OPS_CONFIG_SECTIONS = {
+  daemon: DaemonConfigSchema,
+  control: ControlConfigSchema,
+  metrics: MetricsConfigSchema,
+  retention: RetentionConfigSchema,
+};

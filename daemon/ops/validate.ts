@@ -1,0 +1,32 @@
+import { cameraConfigIssues } from '../camera/config.js';
+import { isValidTimeZone } from '../attendance/zoned-time.js';
+import { ConfigError, loadConfigFile, type ConfigIssue } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+
+/**
+ * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
+ * validate-config`, so that the daemon refuses a bad config once, with every key path, before it
+ * opens anything.
+ */
+export function semanticIssues(config: Config): ConfigIssue[] {
+  const issues = [...cameraConfigIssues(config.cameras)];
+  if (!isValidTimeZone(config.attendance.time_zone)) {
+    issues.push({ path: 'attendance.time_zone', message: `unknown IANA time zone ${JSON.stringify(config.attendance.time_zone)}; expected a name such as "Europe/Berlin" or "UTC"` });
+  }
+  const cameraNames = new Set(config.cameras.map((c) => c.name));
+  for (const name of Object.keys(config.attendance.camera_roles)) {
+    if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_roles.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
+  }
+  if (config.metrics.enabled && config.live_view.enabled && config.metrics.port === config.live_view.port) {
+    issues.push({ path: 'metrics.port', message: `port ${config.metrics.port} is also live_view.port; expected a different port` });
+  }
+  return issues;
+}
+
+/** Loads, validates against the schema, then checks what the schema cannot; throws ConfigError naming every key. */
+export function loadValidConfig(path: string): Config {
+  const config = loadConfigFile(path);
+  const issues = semanticIssues(config);
+  if (issues.length > 0) throw new ConfigError(path, issues);
+  return config;
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ExitCode } from '../../daemon/errors.js';
+import { configJsonSchema } from '../../daemon/ops/json-schema.js';
+import { loadValidConfig } from '../../daemon/ops/validate.js';
+import { runCli } from '../support/cli.js';
+
+test('config/facegate.schema.json is what `npm run schema` writes from the TypeBox schema', () => {
+  assert.equal(readFileSync('config/facegate.schema.json', 'utf8'), configJsonSchema(), 'run `npm run schema` and commit the result');
+});
+
+test('the example config for a 2-camera site is valid, with entry and exit roles', () => {
+  const config = loadValidConfig('config/facegate.example.yaml');
+  assert.deepEqual(config.cameras.map((c) => c.name), ['front-door', 'staff-exit']);
+  assert.equal(config.attendance.camera_roles['front-door'], 'entry');
+  assert.equal(config.mqtt.password_env, 'FACEGATE_MQTT_PASSWORD');
+  assert.doesNotMatch(readFileSync('config/facegate.example.yaml', 'utf8'), /^\s*password:/m, 'no password in the example');
+});
+
+test('validate-config: a valid file exits 0 and says so', async () => {
+  const r = await runCli(['validate-config', '--config', 'config/facegate.example.yaml', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).cameras, ['front-door', 'staff-exit']);
+});
+
+test('validate-config: each bad key is named with its value and what is expected; exit 78', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-config-'));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(
+    file,
+    [
+      'cameras:',
+      '  - name: gate',
+      '    url: rtsp://127.0.0.1/x',
+      '    fps: 0',
+      '  - name: gate',
+      '    url: rtsp://127.0.0.1/y',
+      'metrics:',
+      '  prot: 9000',
+      'attendance:',
+      '  time_zone: Mars/Olympus',
+      '  camera_roles: { lobby: entry }',
+    ].join('\n'),
+  );
+  const r = await runCli(['validate-config', '--config', file]);
+  assert.equal(r.code, ExitCode.CONFIG, r.stderr);
+  assert.match(r.stderr, /cameras\.0\.fps: expected number to be greater than 0, got 0/);
+  assert.match(r.stderr, /metrics\.prot: unknown key/);
+  assert.equal(r.stdout, '');
+
+  // Schema errors come first; once they are fixed, what the schema cannot say is named the same way.
+  writeFileSync(file, readFileSync(file, 'utf8').replace('    fps: 0\n', '').replace('  prot: 9000\n', '  port: 9000\n'));
+  const r2 = await runCli(['validate-config', '--config', file]);
+  assert.equal(r2.code, ExitCode.CONFIG);
+  assert.match(r2.stderr, /cameras\.1\.name: duplicate camera name "gate"/);
+  assert.match(r2.stderr, /attendance\.time_zone: unknown IANA time zone "Mars\/Olympus"/);
+  assert.match(r2.stderr, /attendance\.camera_roles\.lobby: no camera named "lobby"/);
+});
+
+test('validate-config: a missing file and no file at all are told apart', async () => {
+  const missing = await runCli(['validate-config', '--config', '/nonexistent/facegate.yaml']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /FG_ERR_CONFIG_UNREADABLE: cannot read config \/nonexistent\/facegate.yaml: ENOENT/);
+  const none = await runCli(['validate-config']);
+  assert.equal(none.code, ExitCode.USAGE);
+});
