@@ -1,0 +1,46 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from '../ops/log.js';
+import type { EventWriter } from '../events/writer.js';
+import { uuidv7Generator } from '../events/uuidv7.js';
+import { checkAttendanceConfig, type AttendanceConfig } from './config.js';
+import type { ProofSealer } from './proof-sealer.js';
+import { RulesHolder } from './rules-holder.js';
+import { AttendanceStage, type AttendanceStageOptions, type RosterPerson } from './stage.js';
+import { AttendanceStore } from './store.js';
+
+export interface AttendanceParts {
+  stage: AttendanceStage;
+  rules: RulesHolder;
+  store: AttendanceStore;
+}
+
+/** Builds the attendance stage from its config section (for the composition root). */
+export function createAttendance(o: {
+  config: AttendanceConfig;
+  db: Database;
+  writer: EventWriter;
+  sealer: ProofSealer;
+  roster: () => readonly RosterPerson[];
+  logger: Logger;
+  now?: () => number;
+  onSighting?: AttendanceStageOptions['onSighting'];
+}): AttendanceParts {
+  checkAttendanceConfig(o.config);
+  const now = o.now ?? Date.now;
+  const store = new AttendanceStore(o.db);
+  const rules = new RulesHolder(o.config, store);
+  const stage = new AttendanceStage({
+    store,
+    writer: o.writer,
+    sealer: o.sealer,
+    rules: () => rules.current(),
+    roleOf: (camera) => o.config.camera_roles[camera] ?? o.config.default_camera_role,
+    cooldownMs: o.config.cooldown_s * 1000,
+    roster: o.roster,
+    newId: uuidv7Generator(now),
+    now,
+    logger: o.logger,
+    ...(o.onSighting ? { onSighting: o.onSighting } : {}),
+  });
+  return { stage, rules, store };
+}

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { parseConfig } from '../../daemon/config/load.js';
+import { openDatabase } from '../../daemon/store/database.js';
+import { createAttendance } from '../../daemon/attendance/build.js';
+import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../../daemon/attendance/rules-holder.js';
+import { Outbox } from '../../daemon/events/outbox.js';
+import { EventWriter } from '../../daemon/events/writer.js';
+import { createSigner } from '../../daemon/events/signing.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { createCommandRouter } from '../../daemon/events/commands/build.js';
+import { MqttBridge } from '../../daemon/events/bridge.js';
+import mqtt from 'mqtt';
+import type { FacegateError } from '../../daemon/errors.js';
+import { quietLogger } from '../support/events-stack.js';
+
+function parts(t: { after(fn: () => void): void }, yaml: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-build-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(yaml, 'test.yaml');
+  const path = join(dir, 'state.db');
+  const open = () => openDatabase(path);
+  const db = open();
+  const key = ensureDeviceKey(join(dir, 'device.key')).key;
+  const writer = new EventWriter({ outbox: new Outbox(db, { maxEvents: 1000, maxBytes: 1 << 20 }), signer: createSigner(key), deviceId: 'd', baseTopic: 'facegate/d', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: quietLogger() });
+  const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
+  const build = (database = db) => createAttendance({ config: config.attendance, db: database, writer, sealer, roster: () => [], logger: quietLogger() });
+  return { dir, config, db, open, build, writer };
+}
+
+test('camera roles come from the config; unlisted cameras take the default role', (t) => {
+  const p = parts(t, 'attendance:\n  camera_roles: { out: exit }\n  default_camera_role: entry\n');
+  const { stage } = p.build();
+  const inAt = Date.parse('2026-01-12T08:00:00Z');
+  assert.equal(stage.onRecognized({ personId: 'a', camera: 'lobby', atMs: inAt })[0]?.kind, 'check_in');
+  assert.equal(stage.onRecognized({ personId: 'a', camera: 'out', atMs: inAt + 3_600_000 })[0]?.kind, 'check_out');
+  p.db.close();
+});
+
+test('shift rules set remotely survive a restart and keep the configured time zone', (t) => {
+  const p = parts(t, 'attendance:\n  time_zone: Europe/Berlin\n');
+  const first = p.build();
+  const patch = Value.Default(ShiftRulesPatchSchema, { shifts: { night: { start: '22:00', end: '06:00' } }, holidays: ['2026-12-25'] });
+  assert.ok(Value.Check(ShiftRulesPatchSchema, patch));
+  first.rules.replace(patch as ShiftRulesPatch);
+  p.db.close();
+  const db = p.open();
+  t.after(() => db.close());
+  const again = p.build(db).rules.current();
+  assert.equal(again.shifts.night?.start, '22:00');
+  assert.equal(again.shifts.night?.grace_min, 5, 'defaults filled');
+  assert.ok(again.holidays.has('2026-12-25'));
+  assert.equal(again.timeZone, 'Europe/Berlin');
+});
+
+test('an unknown time zone stops the stage from being built', (t) => {
+  const p = parts(t, 'attendance:\n  time_zone: Mars/Base\n');
+  assert.throws(() => p.build(), (e: FacegateError) => e.code === 'FG_ERR_CONFIG');
+  p.db.close();
+});
+
+test('commands: off by default; on without a central key is refused; a PEM key loads', (t) => {
+  const p = parts(t, '');
+  const bridge = new MqttBridge({ url: 'mqtt://127.0.0.1:1', options: {}, baseTopic: 'facegate/d', reconnect: { minMs: 10, maxMs: 10 }, connect: mqtt.connect, logger: quietLogger() });
+  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { gallery: { enrol: async () => ({ templates: 0 }), remove: async () => ({ removed: false }), resync: async () => ({ known: 0, unknown: [] }) }, setShiftRules: () => ({ groups: [] }), status: () => ({}) } };
+  assert.equal(createCommandRouter({ ...base, config: p.config.mqtt }), undefined);
+  const on = parseConfig('mqtt:\n  commands: { enabled: true }\n', 't.yaml').mqtt;
+  assert.throws(() => createCommandRouter({ ...base, config: on }), (e: FacegateError) => e.code === 'FG_ERR_CENTRAL_KEY');
+  const pem = join(p.dir, 'central.pem');
+  writeFileSync(pem, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+  assert.ok(createCommandRouter({ ...base, config: parseConfig(`mqtt:\n  commands: { enabled: true, central_public_key: ${pem} }\n`, 't.yaml').mqtt }));
+  const rsa = join(p.dir, 'rsa.pem');
+  writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }));
+  assert.throws(() => createCommandRouter({ ...base, config: parseConfig(`mqtt:\n  commands: { enabled: true, central_public_key: ${rsa} }\n`, 't.yaml').mqtt }), /Ed25519/);
+  p.db.close();
+});
