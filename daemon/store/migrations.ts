@@ -2,6 +2,7 @@ import type { Migration } from './migrate.js';
 import { GALLERY_MIGRATION_1 } from '../gallery/schema.js';
 import { EVENTS_MIGRATION_2 } from '../events/outbox-schema.js';
 import { ATTENDANCE_MIGRATION_3 } from '../attendance/schema.js';
+import { OPS_AUDIT_MIGRATION } from '../ops/audit-schema.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -11,5 +12,6 @@ export const MIGRATIONS: readonly Migration[] = [
   GALLERY_MIGRATION_1,
   EVENTS_MIGRATION_2,
   ATTENDANCE_MIGRATION_3,
+  OPS_AUDIT_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

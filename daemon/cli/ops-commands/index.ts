@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { validateConfigCommand } from './validate-config.js';
+import { auditListCommand, auditVerifyCommand } from './audit.js';
 
 /** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
-export const OPS_COMMANDS: readonly Command[] = [validateConfigCommand];
+export const OPS_COMMANDS: readonly Command[] = [validateConfigCommand, auditVerifyCommand, auditListCommand];

@@ -1,0 +1,53 @@
+import { ExitCode, FacegateError } from '../../errors.js';
+import { openDatabase } from '../../store/database.js';
+import { AuditLog, type AuditEntry } from '../../ops/audit.js';
+import { parseCommandArgs, resolveConfig, type CliIo, type Command } from '../command.js';
+
+const USAGE = '[--config FILE] [--gallery FILE] [--json]';
+const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+function withAudit<T>(argv: string[], io: CliIo, usage: string, fn: (audit: AuditLog, json: boolean) => T): T {
+  const { values } = parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, usage);
+  const path = values.gallery ?? resolveConfig(values.config, io).gallery.path;
+  const db = openDatabase(path, { mustExist: true });
+  try {
+    return fn(new AuditLog(db), values.json === true);
+  } finally {
+    db.close();
+  }
+}
+
+export const auditVerifyCommand: Command = {
+  words: ['audit', 'verify'],
+  summary: 'check the audit chain: an edited, deleted or cut-off entry is reported (exit 1)',
+  usage: USAGE,
+  async run(argv, io) {
+    return withAudit(argv, io, USAGE, (audit, json) => {
+      const v = audit.verify();
+      if (json) io.stdout(JSON.stringify(v) + '\n');
+      else if (v.ok) io.stdout(`audit chain intact: ${v.entries} entr${v.entries === 1 ? 'y' : 'ies'} (${v.fromSeq}..${v.toSeq})\n`);
+      if (v.ok) return ExitCode.OK;
+      if (!json) for (const p of v.problems) io.stderr(`audit: ${p.kind}: ${p.message}\n`);
+      throw new FacegateError('FG_ERR_AUDIT_TAMPERED', `the audit chain is broken in ${v.problems.length} place(s)`, 'restore the state file from a backup and find out who had write access to it');
+    });
+  },
+};
+
+const LIST_USAGE = `${USAGE} [--limit N]`;
+
+export const auditListCommand: Command = {
+  words: ['audit', 'list'],
+  summary: 'the newest audit entries: who did what, with which role, and the outcome',
+  usage: LIST_USAGE,
+  async run(argv, io) {
+    const limit = Number(parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, LIST_USAGE).values.limit ?? 20);
+    return withAudit(argv, io, LIST_USAGE, (audit, json) => {
+      for (const e of audit.recent(Number.isInteger(limit) && limit > 0 ? limit : 20)) io.stdout(json ? JSON.stringify(e) + '\n' : describe(e));
+      return ExitCode.OK;
+    });
+  },
+};
+
+function describe(e: AuditEntry): string {
+  return `${String(e.seq).padStart(5)}  ${new Date(e.atMs).toISOString()}  ${e.role.padEnd(8)} ${e.actor.padEnd(16)} ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}\n`;
+}
