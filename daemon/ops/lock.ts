@@ -1,0 +1,63 @@
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { FacegateError } from '../errors.js';
+
+export interface DaemonLock {
+  release(): void;
+}
+
+interface Owner {
+  pid: number;
+  started: string;
+}
+
+/**
+ * One daemon per state file. The lock is an exclusive SQLite transaction held open on
+ * `<state>.lock` for the daemon's life: SQLite takes it with fcntl, which the kernel drops when the
+ * process dies, so a killed daemon never leaves a stale lock behind (a pid file alone would).
+ * The CLI does not take it: it works on the state file beside a running daemon.
+ */
+export function acquireDaemonLock(statePath: string, now: () => Date = () => new Date()): DaemonLock {
+  const lockPath = `${statePath}.lock`;
+  const ownerPath = `${lockPath}.owner`;
+  let db: Database;
+  try {
+    db = new BetterSqlite3(lockPath);
+  } catch (e) {
+    throw new FacegateError('FG_ERR_LOCK_OPEN', `cannot create the lock file ${lockPath}: ${(e as Error).message}`, "check that the state folder exists and belongs to the daemon's user");
+  }
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    // A write makes SQLite take the file lock now, not at commit.
+    db.exec('CREATE TABLE IF NOT EXISTS held (x); DELETE FROM held;');
+  } catch (e) {
+    db.close();
+    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    const owner = readOwner(ownerPath);
+    throw new FacegateError(
+      'FG_ERR_ALREADY_RUNNING',
+      `another facegate daemon${owner ? ` (pid ${owner.pid}, started ${owner.started})` : ''} already uses ${statePath}`,
+      'stop it first (systemctl stop facegate), or give this one its own gallery.path',
+    );
+  }
+  const owner: Owner = { pid: process.pid, started: now().toISOString() };
+  writeFileSync(ownerPath, JSON.stringify(owner) + '\n', { mode: 0o640 });
+  return {
+    release() {
+      if (!db.open) return;
+      rmSync(ownerPath, { force: true });
+      db.close();
+    },
+  };
+}
+
+function readOwner(path: string): Owner | undefined {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Owner;
+    return typeof o.pid === 'number' ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}

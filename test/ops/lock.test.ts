@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { FacegateError } from '../../daemon/errors.js';
+import { acquireDaemonLock } from '../../daemon/ops/lock.js';
+
+/** Another process holding the lock, as a second daemon would meet it; resolves once it holds it. */
+async function holderProcess(statePath: string) {
+  const code = `import { acquireDaemonLock } from './daemon/ops/lock.ts'; acquireDaemonLock(${JSON.stringify(statePath)}); console.log('held'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [data] = (await once(child.stdout, 'data')) as [Buffer];
+  assert.equal(data.toString().trim(), 'held');
+  return child;
+}
+
+test('daemon lock: a second daemon on the same state file is refused, naming the first one’s pid', async () => {
+  const state = join(mkdtempSync(join(tmpdir(), 'fg-lock-')), 'facegate.db');
+  const holder = await holderProcess(state);
+  try {
+    assert.throws(
+      () => acquireDaemonLock(state),
+      (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_ALREADY_RUNNING' && e.message.includes(`pid ${holder.pid}`) && e.message.includes(state),
+    );
+  } finally {
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+  }
+  // The kernel dropped the killed holder's lock: no stale lock to clean up by hand.
+  const lock = acquireDaemonLock(state);
+  lock.release();
+  acquireDaemonLock(state).release();
+});
