@@ -15,6 +15,8 @@ export interface DetectionSlot {
 export interface AssociationRules {
   minIou: number;
   minSimilarity: number;
+  /** Below this embedding similarity a detection is someone else, however well it overlaps. */
+  splitSimilarity: number;
 }
 
 /** A detection this many of its own heights away from a track cannot be the same face a frame later. */
@@ -29,7 +31,8 @@ export const MAX_SIZE_RATIO = 1.5;
 /**
  * Pairs detections with tracks: first by overlap with the track's last box (greedy, best first),
  * then, for what is left, by embedding similarity among nearby boxes (a face that moved fast or was
- * followed badly). Returns pairs [trackIndex, detectionIndex].
+ * followed badly). Where both have embeddings, a clearly different face never continues a track.
+ * Returns pairs [trackIndex, detectionIndex].
  */
 export function associate(tracks: readonly TrackSlot[], detections: readonly DetectionSlot[], rules: AssociationRules): Array<[number, number]> {
   const candidates: Array<{ t: number; d: number; key: number }> = [];
@@ -37,9 +40,11 @@ export function associate(tracks: readonly TrackSlot[], detections: readonly Det
     for (let d = 0; d < detections.length; d++) {
       if (sizeRatio(tracks[t]!.box, detections[d]!.box) > MAX_SIZE_RATIO) continue;
       const overlap = iou(tracks[t]!.box, detections[d]!.box);
+      const sim = similarity(tracks[t]!.embedding, detections[d]!.embedding);
+      // A cut to another shot, or someone passing in front: same place, another face.
+      if (sim !== undefined && sim < rules.splitSimilarity) continue;
       if (overlap >= rules.minIou) candidates.push({ t, d, key: 1 + overlap });
       else {
-        const sim = similarity(tracks[t]!.embedding, detections[d]!.embedding);
         const near = distance(boxCentre(tracks[t]!.box), boxCentre(detections[d]!.box)) <= MAX_JUMP_HEIGHTS * detections[d]!.box.h;
         if (sim !== undefined && sim >= rules.minSimilarity && near) candidates.push({ t, d, key: sim });
       }

@@ -102,7 +102,7 @@ export class CameraTracker {
 
     started = performance.now();
     const slots = this.tracks.map((tr) => ({ box: tr.predictedBox(), embedding: tr.fused }));
-    const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: c.match_iou, minSimilarity: c.match_similarity });
+    const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: c.match_iou, minSimilarity: c.match_similarity, splitSimilarity: c.split_similarity });
     const events: TrackEvent[] = [];
     const matchedTracks = new Set<Track>();
     const matchedFaces = new Set<number>();

@@ -25,6 +25,12 @@ export const TrackConfigSchema = Section(
       default: 0.3,
       description: "A detection that overlaps a track this little may still continue it when its embedding is at least this similar to the track's.",
     }),
+    split_similarity: Type.Number({
+      minimum: -1,
+      maximum: 1,
+      default: 0.15,
+      description: "A detection whose embedding is less similar than this to a track's fused embedding starts a new track even where it overlaps (a cut, someone passing in front). Different people score ~0–0.2.",
+    }),
     best_k: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Best frames (by quality) kept per track for thumbnails and promotion.' }),
     decide_frames: Type.Integer({
       minimum: 1,

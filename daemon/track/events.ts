@@ -47,6 +47,7 @@ export interface UnknownEvent extends Base {
   /** Best person's fused score (below the threshold or without the margin). */
   score: number;
   live: boolean;
+  antispoof: number | null;
   thumbnail: Thumbnail | null;
 }
 
@@ -68,6 +69,7 @@ export interface TrackEndedEvent extends Base {
   /** Seconds the track lasted. */
   duration: number;
   blinks: number;
+  antispoof: number | null;
 }
 
 export type TrackEvent = BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;

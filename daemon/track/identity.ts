@@ -12,7 +12,7 @@ export type IdentityChange =
 /**
  * The identity decision of one track over its good frames. A person is named when the fused
  * embedding matches them (threshold and margin, as the matcher decides) on `frames` consecutive good
- * frames; the track is unknown when `frames` consecutive good frames match nobody. An unknown track
+ * frames; the track is unknown once `frames` good frames have matched nobody. An unknown track
  * can still be recognised later (more frames fused), but a named one is never renamed: a second
  * person's name on the same track would be a tracking error, not a better answer.
  */
@@ -40,7 +40,6 @@ export class IdentityVote {
       return undefined;
     }
     if (r.person) {
-      this.misses = 0;
       this.streak = r.person.id === this.streakPerson ? this.streak + 1 : 1;
       this.streakPerson = r.person.id;
       if (this.streak >= this.frames) {
@@ -53,6 +52,7 @@ export class IdentityVote {
     this.streak = 0;
     this.streakPerson = null;
     this.misses++;
+    // Not reset by a match: a fused score flickering around the threshold is not a decision either way.
     if (this.state === 'pending' && this.misses >= this.frames) {
       this.state = 'unknown';
       return { kind: 'unknown', score: r.score };

@@ -139,9 +139,12 @@ export class Track {
     const base = this.base(t);
     const decided = this.vote.decided;
     if (decided === 'pending') {
-      const q = this.lastQuality ?? { reason: 'low_quality' as const, detail: `only ${this.fusion.count} good frame(s), ${this.ctx.config.decide_frames} needed` };
-      if (this.fusion.count > 0 && this.lastQuality === undefined) events.push({ ...base, type: 'low_quality', reason: q.detail });
-      else events.push({ ...base, type: q.reason, reason: q.detail });
+      const n = this.fusion.count;
+      const q = this.lastQuality ?? {
+        reason: 'low_quality' as const,
+        detail: n < this.ctx.config.decide_frames ? `only ${n} good frame(s), ${this.ctx.config.decide_frames} needed` : `undecided after ${n} good frames (score ${round3(this.lastScore)} around the threshold)`,
+      };
+      events.push({ ...base, type: q.reason, reason: q.detail });
     }
     const verdict = this.liveness();
     const watchedLongEnough = this.eyesReadableS >= this.ctx.config.liveness.no_blink_alert_s;
@@ -156,6 +159,7 @@ export class Track {
       live: verdict.live,
       duration: round3(this.lastT - this.firstT),
       blinks: this.blinks.length,
+      antispoof: this.antispoofMean(),
     });
     this.fusion.clear();
     this.best.clear();
@@ -202,7 +206,7 @@ export class Track {
     if (!change) return [];
     if (change.kind === 'unknown') {
       this.anonId = this.ctx.unknowns.assign(this.fusion.fused()!, t, this.best.frames().map((f) => ({ embedding: f.embedding, quality: f.weight, thumbnail: null })));
-      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, thumbnail: null }];
+      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, antispoof: this.antispoofMean(), thumbnail: null }];
     }
     return [];
   }
@@ -223,7 +227,7 @@ export class Track {
         margin: round3(named.margin),
         live: verdict.live,
         blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
-        antispoof: this.passive.mean === undefined ? null : round3(this.passive.mean),
+        antispoof: this.antispoofMean(),
         thumbnail: null,
       });
     }
@@ -234,8 +238,12 @@ export class Track {
 
   private spoofEvent(t: number, verdict: LivenessVerdict): TrackEvent {
     this.sent.spoof = true;
+    return { ...this.base(t), type: 'spoof_suspected', person: this.identity, reasons: verdict.reasons, antispoof: this.antispoofMean() };
+  }
+
+  private antispoofMean(): number | null {
     const mean = this.passive.mean;
-    return { ...this.base(t), type: 'spoof_suspected', person: this.identity, reasons: verdict.reasons, antispoof: mean === undefined ? null : round3(mean) };
+    return mean === undefined ? null : round3(mean);
   }
 
   private base(t: number) {
