@@ -24,8 +24,8 @@ function step(): void {
     process.stdout.write(`done ${written}\n`);
     return;
   }
-  writeBatch(10);
-  written += 10;
+  writeBatch(50);
+  written += 50;
   if (written % 500 === 0) process.stdout.write(`wrote ${written}\n`);
   setImmediate(step);
 }
