@@ -10,6 +10,8 @@ export interface PublisherOptions {
   inflight: number;
   /** Seen once per acknowledged event (benchmarks measure decision → PUBACK with it). */
   onAcknowledged?: (row: OutboxRow) => void;
+  /** Wait before resending an event the broker refused (PUBACK with an error reason). */
+  refusedRetryMs?: number;
 }
 
 /**
@@ -22,8 +24,11 @@ export class OutboxPublisher {
   /** Highest seq handed to mqtt.js by this process. */
   private handedUpTo = 0;
   private readonly inFlight = new Set<number>();
-  /** Events whose publish failed (e.g. PUBACK with an error reason): sent again before newer ones. */
+  /** Events handed back on a disconnect: sent again first, in order, after the reconnect. */
   private readonly retry: OutboxRow[] = [];
+  /** Events the broker refused (e.g. not authorized): kept, and sent again after a delay. */
+  private readonly refused: OutboxRow[] = [];
+  private refusedTimer: NodeJS.Timeout | undefined;
   private readonly acked: number[] = [];
   private ackFlush: NodeJS.Immediate | undefined;
   private pumping = false;
@@ -85,13 +90,12 @@ export class OutboxPublisher {
       this.inFlight.delete(row.seq);
       if (this.stopped) return;
       if (err) {
-        // Kept in the outbox; sent again, before newer events, after the next connect or wake.
-        if (this.o.bridge.connected) {
-          this.failures++;
-          this.log.warn({ event: row.eventId, err: err.message }, 'publish refused; will retry');
+        // Never dropped here: the event stays in the outbox and is sent again.
+        if (this.o.bridge.connected) this.refuse(row, err);
+        else {
+          this.retry.push(row);
+          this.retry.sort((a, b) => a.seq - b.seq);
         }
-        this.retry.push(row);
-        this.retry.sort((a, b) => a.seq - b.seq);
         return;
       }
       this.published++;
@@ -100,6 +104,22 @@ export class OutboxPublisher {
       this.scheduleAckFlush();
       this.wake();
     });
+  }
+
+  private refuse(row: OutboxRow, err: Error): void {
+    this.failures++;
+    this.log.warn({ event: row.eventId, topic: row.topic, err: err.message }, 'broker refused the event; it stays in the outbox and is sent again later');
+    this.refused.push(row);
+    this.refusedTimer ??= setTimeout(() => {
+      this.refusedTimer = undefined;
+      this.retry.push(...this.refused.splice(0));
+      this.retry.sort((a, b) => a.seq - b.seq);
+      this.wake();
+    }, this.o.refusedRetryMs ?? 5000);
+  }
+
+  get refusedCount(): number {
+    return this.refused.length;
   }
 
   private scheduleAckFlush(): void {
@@ -123,6 +143,8 @@ export class OutboxPublisher {
   /** Stops sending; acknowledged events are deleted; unacknowledged ones stay for next time. */
   stop(): void {
     this.flushAcks();
+    if (this.refusedTimer) clearTimeout(this.refusedTimer);
+    this.refusedTimer = undefined;
     this.stopped = true;
   }
 }

@@ -103,3 +103,24 @@ test('the daemon SIGKILLed in the middle of a burst and started again: nothing l
   again.kill('SIGTERM');
   await new Promise((r) => again.once('exit', r));
 });
+
+test('an event the broker refuses (not authorized) stays in the outbox and goes once allowed; others are not held up', async (t) => {
+  const deny = 'topic readwrite facegate/test-device/bridge/#\ntopic read facegate/test-device/#\n';
+  const broker = await Mosquitto.start({ acl: deny });
+  t.after(() => broker.dispose());
+  const dir = tmp(t);
+  const central = await Subscriber.connect(broker.url, 'facegate/test-device/#', 'central-acl', {}, false);
+  t.after(() => central.close());
+  const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url, refusedRetryMs: 200 });
+  stack.start();
+  t.after(() => stack.stop());
+  const refusedId = stack.writer.write('spoof', { type: 'spoof', camera: 'gate', anonymous_id: 'a1', person_id: null, reason: 'passive', score: 0.1 });
+  const laterId = stack.writer.write('bridgeEvent', { type: 'after', data: {} });
+  await central.waitFor(() => central.unique.has(laterId), 5000, 'the allowed event');
+  assert.ok(!central.unique.has(refusedId));
+  await central.waitFor(() => stack.publisher.failures >= 1, 5000, 'a refusal');
+  await central.waitFor(() => stack.outbox.stats(Date.now()).pending === 1, 5000, `only the refused event kept (pending ${stack.outbox.stats(Date.now()).pending})`);
+  assert.equal(stack.outbox.readAfter(0, 10)[0]?.eventId, refusedId);
+  broker.reloadAcl('topic readwrite facegate/test-device/#\n');
+  await central.waitFor(() => central.unique.has(refusedId), 10_000, 'the refused event after the ACL allows it');
+});

@@ -33,6 +33,7 @@ export interface StackOptions {
   fsync?: boolean;
   logger?: Logger;
   onAcknowledged?: (row: OutboxRow) => void;
+  refusedRetryMs?: number;
 }
 
 /** The real outbox → publisher → broker path on a real SQLite file, as the daemon builds it. */
@@ -62,7 +63,7 @@ export class EventsStack {
       ...o.mqttOptions,
     };
     this.bridge = new MqttBridge({ url: o.url, options, baseTopic: this.baseTopic, reconnect: { minMs: 20, maxMs: 200 }, connect: mqtt.connect, logger });
-    this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger, inflight: o.inflight ?? 64, ...(o.onAcknowledged ? { onAcknowledged: o.onAcknowledged } : {}) });
+    this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger, inflight: o.inflight ?? 64, ...(o.refusedRetryMs ? { refusedRetryMs: o.refusedRetryMs } : {}), ...(o.onAcknowledged ? { onAcknowledged: o.onAcknowledged } : {}) });
     this.writer = new EventWriter({
       outbox: this.outbox,
       signer: createSigner(this.key),

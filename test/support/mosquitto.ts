@@ -21,6 +21,8 @@ export interface MosquittoOptions {
   password?: { user: string; pass: string };
   /** Serve TLS with these PEM files (see makeTestCa). */
   tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean };
+  /** Contents of an ACL file (reloaded on `reload()` with new contents). */
+  acl?: string;
 }
 
 /**
@@ -56,6 +58,10 @@ export class Mosquitto {
       lines.push('allow_anonymous false', `password_file ${file}`);
     } else {
       lines.push('allow_anonymous true');
+    }
+    if (options.acl !== undefined) {
+      writeFileSync(join(this.dir, 'acl'), options.acl);
+      lines.push(`acl_file ${join(this.dir, 'acl')}`);
     }
     if (options.tls) {
       lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
@@ -101,6 +107,12 @@ export class Mosquitto {
       proc.once('exit', () => resolve());
       proc.kill(signal);
     });
+  }
+
+  /** New ACL contents, applied by SIGHUP without dropping connections. */
+  reloadAcl(acl: string): void {
+    writeFileSync(join(this.dir, 'acl'), acl);
+    this.proc?.kill('SIGHUP');
   }
 
   async restart(): Promise<void> {
