@@ -1,22 +1,34 @@
+import { dirname, join } from 'node:path';
 import { FacegateError } from '../../errors.js';
+import { ensureDeviceKey } from '../../events/device-key.js';
 import { createKeyFile, replacementKeyFile, type Kek } from '../../gallery/key-source.js';
 import { rotateKeys } from '../../gallery/rotate.js';
 import { loadSodium } from '../../gallery/sodium.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 
-const INIT_USAGE = '[--key-file FILE] [--config FILE] [--json]';
+const INIT_USAGE = '[--key-file FILE] [--device-key-file FILE] [--config FILE] [--json]';
 export const keysInitCommand: Command = {
   words: ['keys', 'init'],
-  summary: 'make the gallery key file (mode 0600); never overwrites an existing one',
+  summary: 'make the gallery key file and the device signing key (mode 0600); never overwrites existing ones',
   usage: INIT_USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, INIT_USAGE);
+    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, 'device-key-file': { type: 'string' } }, INIT_USAGE);
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, INIT_USAGE);
     const s = gallerySettings(values, io);
     const path = values['key-file'] ?? s.config.gallery.key_file;
     createKeyFile(await loadSodium(), path);
-    io.stdout(values.json ? JSON.stringify({ key_file: path }) + '\n' : `made key file ${path} (mode 0600); back it up: without it the gallery cannot be read\n`);
+    // The device key signs every published event (docs/mqtt.md); like the gallery key it is made once.
+    // A gallery key put somewhere else with --key-file takes the device key along beside it.
+    const devicePath =
+      values['device-key-file'] ?? (values['key-file'] ? join(dirname(values['key-file']), 'device.key') : s.config.mqtt.device_key_file);
+    const device = ensureDeviceKey(devicePath);
+    io.stdout(
+      values.json
+        ? JSON.stringify({ key_file: path, device_key_file: devicePath, device_key_created: device.created }) + '\n'
+        : `made key file ${path} (mode 0600); back it up: without it the gallery cannot be read\n` +
+            `${device.created ? 'made' : 'kept the existing'} device signing key ${devicePath}; \`facegate keys export-public\` prints its public key\n`,
+    );
     return 0;
   },
 };
