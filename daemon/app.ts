@@ -1,0 +1,405 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/schema.js';
+import type { Logger } from './ops/log.js';
+import { EventBus } from './bus/bus.js';
+import type { DaemonEvents } from './bus/events.js';
+import { FfmpegCamera } from './camera/camera.js';
+import type { CameraConfig } from './camera/config.js';
+import type { CameraHealth } from './camera/health.js';
+import { FaceAnalyzer } from './vision/analyzer.js';
+import { Gallery } from './gallery/gallery.js';
+import { EventsStage } from './events/stage.js';
+import { loadDeviceKey } from './events/device-key.js';
+import { createAttendance, type AttendanceParts } from './attendance/build.js';
+import { gallerySealerForProofs } from './attendance/proof-sealer.js';
+import type { RosterPerson } from './attendance/stage.js';
+import { CameraTracker } from './track/camera-tracker.js';
+import { UnknownRegistry } from './track/unknowns.js';
+import type { MatchResult } from './track/identity.js';
+import { CameraPipeline } from './pipeline/camera-pipeline.js';
+import { dispatchTrackEvent } from './pipeline/dispatch.js';
+import { AuditLog } from './ops/audit.js';
+import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
+import { pipelineLiveness, type Liveness } from './ops/health.js';
+import { MetricsRegistry, type Histogram } from './ops/metrics.js';
+import { registerDaemonMetrics } from './ops/daemon-metrics.js';
+import { erasePersonRecords, purgeExpired, type EraseResult } from './ops/retention.js';
+import type { Notifier } from './ops/sd-notify.js';
+import { OpsHttpServer } from './ops/http.js';
+import { FacegateError } from './errors.js';
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  notifier: Notifier;
+  env: NodeJS.ProcessEnv;
+  version: string;
+  now?: () => number;
+  monoNow?: () => number;
+  /** How long SIGTERM waits for the outbox to drain to a connected broker. */
+  flushTimeoutMs?: number;
+}
+
+interface CameraSlot {
+  config: CameraConfig;
+  pipeline: CameraPipeline;
+  camera: FfmpegCamera;
+  streamingSinceMono: number | undefined;
+  unsubscribe: () => void;
+}
+
+/** The daemon's stages, once started; what the control socket, metrics and signals act on. */
+interface Running {
+  lock: DaemonLock;
+  analyzer: FaceAnalyzer;
+  gallery: Gallery;
+  audit: AuditLog;
+  events: EventsStage;
+  attendance: AttendanceParts | undefined;
+  unknowns: UnknownRegistry;
+  latency: Histogram;
+  cameras: Map<string, CameraSlot>;
+  timers: NodeJS.Timeout[];
+  http: OpsHttpServer | undefined;
+}
+
+/**
+ * The composition root (style.md habit 1): config → logger → bus → stages, started in data-flow
+ * order and stopped in reverse. The constructor only stores its options; `start` does the work.
+ */
+export class App {
+  readonly bus: EventBus<DaemonEvents>;
+  readonly metrics = new MetricsRegistry();
+  private running: Running | undefined;
+  private config: Config;
+  private readonly now: () => number;
+  private readonly mono: () => number;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private rosterCache: { atMs: number; people: RosterPerson[] } | undefined;
+  private lastLiveness: Liveness = { alive: true, problems: [] };
+  private stopping = false;
+  readonly startedMs: number;
+
+  constructor(private readonly o: AppOptions) {
+    this.config = o.config;
+    this.now = o.now ?? Date.now;
+    this.mono = o.monoNow ?? (() => performance.now());
+    this.log = o.logger.child({ stage: 'daemon' });
+    this.bus = new EventBus<DaemonEvents>(o.logger);
+    this.startedMs = this.now();
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  /** Models, gallery, publishing, cameras, then READY=1. */
+  async start(): Promise<void> {
+    const c = this.config;
+    const lock = acquireDaemonLock(c.gallery.path);
+    try {
+      this.o.notifier.status('loading models');
+      const analyzer = await FaceAnalyzer.create({ vision: c.vision, logger: this.o.logger });
+      this.o.notifier.status('opening the gallery');
+      const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: this.o.env }, logger: this.o.logger, create: true });
+      const events = new EventsStage({
+        config: c,
+        db: gallery.db,
+        env: this.o.env,
+        logger: this.o.logger,
+        version: this.o.version,
+        cameras: () => [...(this.running?.cameras.keys() ?? [])],
+        deviceKey: loadDeviceKey(this.deviceKeyPath()),
+        now: this.now,
+      });
+      if (c.mqtt.enabled) events.start();
+      else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
+      this.running = {
+        lock,
+        analyzer,
+        gallery,
+        audit: new AuditLog(gallery.db, this.now),
+        events,
+        attendance: undefined,
+        unknowns: new UnknownRegistry({ similarity: c.track.unknown_similarity, retentionS: c.track.unknown_retention_s, maxFrames: c.track.best_k }),
+        latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+        cameras: new Map(),
+        timers: [],
+        http: undefined,
+      };
+      this.running.attendance = this.buildAttendance(c);
+      this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
+      this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
+      registerDaemonMetrics(this.metrics, this);
+      if (c.metrics.enabled) await this.startHttp(this.running);
+      for (const cam of c.cameras) this.addCamera(cam);
+      this.startTimers();
+      this.o.notifier.ready(this.statusLine());
+      this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
+    } catch (e) {
+      await this.stop().catch(() => undefined);
+      lock.release();
+      throw e;
+    }
+  }
+
+  /** SIGTERM: stop intake, let open tracks finish, flush the outbox, close everything. */
+  async stop(): Promise<void> {
+    const r = this.running;
+    if (!r || this.stopping) return;
+    this.stopping = true;
+    this.o.notifier.stopping('stopping: finishing tracks and flushing the outbox');
+    this.abort.abort();
+    for (const t of r.timers) clearInterval(t);
+    await r.http?.stop();
+    await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));
+    await this.flushOutbox(r);
+    await r.events.stop();
+    r.gallery.close();
+    await r.analyzer.close();
+    r.lock.release();
+    this.running = undefined;
+    this.log.info('facegate stopped');
+  }
+
+  /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
+  reload(next: Config): { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] } {
+    const r = this.mustRun();
+    if (this.stopping) throw new Error('the daemon is stopping');
+    this.o.notifier.reloading('reloading cameras and rules');
+    const before = new Map(this.config.cameras.map((cam) => [cam.name, cam]));
+    const after = new Map(next.cameras.map((cam) => [cam.name, cam]));
+    const removed = [...before.keys()].filter((n) => !after.has(n));
+    const added = [...after.keys()].filter((n) => !before.has(n));
+    const changed = [...after.keys()].filter((n) => before.has(n) && JSON.stringify(before.get(n)) !== JSON.stringify(after.get(n)));
+    for (const name of [...removed, ...changed]) {
+      const slot = r.cameras.get(name);
+      if (slot) void this.stopCamera(slot);
+    }
+    const restartNeeded = (Object.keys(next) as (keyof Config)[]).filter((k) => !['cameras', 'attendance'].includes(k) && JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    if (JSON.stringify(next.attendance) !== JSON.stringify(this.config.attendance)) r.attendance = this.buildAttendance(next);
+    // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
+    this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
+    for (const name of [...changed, ...added]) this.addCamera(after.get(name)!);
+    if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
+    this.log.info({ added, removed, changed }, 'config reloaded');
+    this.o.notifier.ready(this.statusLine());
+    return { added, removed, changed, restartNeeded };
+  }
+
+  /** Removes a person everywhere (gallery, attendance, proofs) and audits it. */
+  erasePerson(personId: string, actor: { actor: string; role: 'admin' }): EraseResult {
+    const r = this.mustRun();
+    const result = erasePersonRecords(r.gallery.db, personId, (id) => r.gallery.removePerson(id));
+    this.rosterCache = undefined;
+    r.audit.append({ ...actor, action: 'person.erase', target: personId, detail: { ...result }, outcome: 'ok' });
+    return result;
+  }
+
+  get audit(): AuditLog {
+    return this.mustRun().audit;
+  }
+
+  get gallery(): Gallery {
+    return this.mustRun().gallery;
+  }
+
+  get analyzer(): FaceAnalyzer {
+    return this.mustRun().analyzer;
+  }
+
+  get eventsStage(): EventsStage | undefined {
+    return this.running?.events;
+  }
+
+  cameraHealth(): CameraHealth[] {
+    return [...(this.running?.cameras.values() ?? [])].map((s) => s.camera.health());
+  }
+
+  pipelineCounts(): { camera: string; processed: number }[] {
+    return [...(this.running?.cameras.values() ?? [])].map((s) => ({ camera: s.config.name, processed: s.pipeline.processed }));
+  }
+
+  liveness(): Liveness {
+    const r = this.running;
+    if (!r) return { alive: false, problems: ['not running'] };
+    const progress = [...r.cameras.values()].map((s) => ({
+      camera: s.config.name,
+      state: s.camera.health().state,
+      streamingSinceMono: s.streamingSinceMono,
+      lastProcessedMono: s.pipeline.lastProcessedMono,
+    }));
+    return pipelineLiveness(progress, this.mono(), this.config.daemon.stall_s * 1000);
+  }
+
+  statusLine(): string {
+    const health = this.cameraHealth();
+    const streaming = health.filter((h) => h.state === 'streaming').length;
+    const fps = health.reduce((sum, h) => sum + h.fps_processed, 0);
+    const ev = this.running?.events;
+    const outbox = ev ? ev.outbox.stats(this.now()).pending : 0;
+    const mqtt = !this.config.mqtt.enabled ? 'mqtt off' : ev?.bridge.connected ? 'mqtt connected' : 'mqtt queueing';
+    const alive = this.lastLiveness.alive ? '' : `; STUCK: ${this.lastLiveness.problems.join('; ')}`;
+    return `${streaming}/${health.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${outbox}, ${mqtt}${alive}`;
+  }
+
+  private mustRun(): Running {
+    if (!this.running) throw new Error('the daemon is not running');
+    return this.running;
+  }
+
+  /** systemd's credential copy when the unit passes one (LoadCredential=facegate-device-key), else the configured file. */
+  private deviceKeyPath(): string {
+    const dir = this.o.env.CREDENTIALS_DIRECTORY;
+    const credential = dir ? join(dir, 'facegate-device-key') : undefined;
+    return credential && existsSync(credential) ? credential : this.config.mqtt.device_key_file;
+  }
+
+  private buildAttendance(c: Config): AttendanceParts | undefined {
+    const r = this.mustRun();
+    if (!c.attendance.enabled) return undefined;
+    return createAttendance({
+      config: c.attendance,
+      db: r.gallery.db,
+      writer: r.events.writer,
+      sealer: gallerySealerForProofs(r.gallery.sealer),
+      roster: () => this.roster(),
+      logger: this.o.logger,
+      now: this.now,
+    });
+  }
+
+  private roster(): RosterPerson[] {
+    const nowMs = this.now();
+    if (!this.rosterCache || nowMs - this.rosterCache.atMs > 600_000) {
+      const people = this.mustRun().gallery.store.listPersons().persons.map((p) => ({ personId: p.id, ...(p.group ? { group: p.group } : {}) }));
+      this.rosterCache = { atMs: nowMs, people };
+    }
+    return this.rosterCache.people;
+  }
+
+  private groupOf(personId: string): string | undefined {
+    return this.roster().find((p) => p.personId === personId)?.group;
+  }
+
+  private dispatch(e: DaemonEvents['track']): void {
+    const r = this.mustRun();
+    dispatchTrackEvent(e, {
+      attendance: r.attendance?.stage,
+      writer: r.events.writer,
+      groupOf: (id) => this.groupOf(id),
+      count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
+      unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
+    });
+  }
+
+  private identify(fused: Float32Array): MatchResult {
+    const g = this.mustRun().gallery;
+    const m = g.identify(fused, this.config.recognition, 2);
+    return { person: m.match ? { id: m.match.personId, name: g.nameOf(m.match.personId) } : null, score: m.score, margin: m.margin };
+  }
+
+  private addCamera(config: CameraConfig): void {
+    const r = this.mustRun();
+    const camera = new FfmpegCamera(config, { logger: this.o.logger });
+    const tracker = new CameraTracker({
+      camera: config.name,
+      engine: r.analyzer,
+      config: this.config.track,
+      identify: (fused) => this.identify(fused),
+      unknowns: r.unknowns,
+      logger: this.o.logger,
+    });
+    const pipeline = new CameraPipeline({
+      camera,
+      tracker,
+      onEvent: (e) => this.bus.emit('track', e),
+      logger: this.o.logger,
+      latency: r.latency,
+      now: this.now,
+      monoNow: this.mono,
+    });
+    const slot: CameraSlot = { config, camera, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
+    slot.unsubscribe = camera.onState((h) => {
+      slot.streamingSinceMono = h.state === 'streaming' ? (slot.streamingSinceMono ?? this.mono()) : undefined;
+      void this.bus.emit('cameraState', h);
+    });
+    r.cameras.set(config.name, slot);
+    pipeline.start(this.abort.signal);
+  }
+
+  private async stopCamera(slot: CameraSlot): Promise<void> {
+    const r = this.running;
+    if (r?.cameras.get(slot.config.name) === slot) r.cameras.delete(slot.config.name);
+    await slot.pipeline.stop();
+    slot.unsubscribe();
+  }
+
+  private startTimers(): void {
+    const r = this.mustRun();
+    const every = (ms: number, fn: () => void, name: string) => {
+      const t = setInterval(() => {
+        try {
+          fn();
+        } catch (e) {
+          this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
+        }
+      }, ms);
+      t.unref();
+      r.timers.push(t);
+    };
+    // The watchdog ping is the pipeline's liveness, checked at half the period systemd expects.
+    const watchdogMs = this.o.notifier.watchdogMs;
+    const checkMs = watchdogMs ? Math.max(100, Math.floor(watchdogMs / 2)) : this.config.daemon.status_interval_s * 1000;
+    every(checkMs, () => this.watchdogTick(), 'daemon');
+    every(this.config.daemon.status_interval_s * 1000, () => this.o.notifier.status(this.statusLine()), 'daemon');
+    every(60_000, () => r.attendance?.stage.tick(), 'attendance');
+    const purge = () => {
+      const result = purgeExpired(r.gallery.db, this.config.retention, this.now());
+      if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
+    };
+    every(this.config.retention.check_interval_min * 60_000, purge, 'retention');
+    setImmediate(() => {
+      if (this.running === r) purge();
+    });
+  }
+
+  private watchdogTick(): void {
+    const was = this.lastLiveness.alive;
+    this.lastLiveness = this.liveness();
+    if (this.lastLiveness.alive) this.o.notifier.watchdog();
+    else if (was) this.log.error({ problems: this.lastLiveness.problems }, 'pipeline stuck: WATCHDOG=1 withheld, systemd will restart the daemon');
+  }
+
+  /** Port the metrics server listens on, once started. */
+  metricsPort: number | undefined;
+
+  private async startHttp(r: Running): Promise<void> {
+    const http = new OpsHttpServer({
+      port: this.config.metrics.port,
+      metrics: () => this.metrics.text(),
+      liveness: () => this.liveness(),
+      status: () => this.statusLine(),
+      logger: this.o.logger,
+    });
+    try {
+      this.metricsPort = await http.start();
+    } catch (e) {
+      throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on 127.0.0.1:${this.config.metrics.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port or turn metrics off');
+    }
+    r.http = http;
+  }
+
+  private async flushOutbox(r: Running): Promise<void> {
+    if (!this.config.mqtt.enabled) return;
+    const deadline = this.mono() + (this.o.flushTimeoutMs ?? 10_000);
+    while (r.events.outbox.stats(this.now()).pending > 0 && r.events.bridge.connected && this.mono() < deadline) {
+      r.events.publisher.wake();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const left = r.events.outbox.stats(this.now()).pending;
+    if (left > 0) this.log.warn({ pending: left }, 'outbox not empty at stop: the events stay in the state file and are sent after the next start');
+  }
+}

@@ -1,0 +1,34 @@
+import type { Logger } from '../ops/log.js';
+
+type Listener<P> = (payload: P) => void | Promise<void>;
+
+/**
+ * A small typed event bus (zigbee2mqtt's eventBus, typed by a map of event name → payload).
+ * Each listener is registered under its stage; a listener that throws or rejects is logged under
+ * that stage and never stops the emitter or the other listeners.
+ */
+export class EventBus<M extends object> {
+  private readonly listeners = new Map<keyof M, { stage: string; fn: Listener<never> }[]>();
+  /** Listener failures, per stage, for metrics. */
+  readonly failures = new Map<string, number>();
+
+  constructor(private readonly logger: Logger) {}
+
+  on<K extends keyof M>(name: K, stage: string, fn: Listener<M[K]>): () => void {
+    const entry = { stage, fn: fn as Listener<never> };
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), entry]);
+    return () => this.listeners.set(name, (this.listeners.get(name) ?? []).filter((l) => l !== entry));
+  }
+
+  /** Calls every listener in order; resolves when async ones have settled, never rejects. */
+  async emit<K extends keyof M>(name: K, payload: M[K]): Promise<void> {
+    for (const { stage, fn } of this.listeners.get(name) ?? []) {
+      try {
+        await (fn as Listener<M[K]>)(payload);
+      } catch (e) {
+        this.failures.set(stage, (this.failures.get(stage) ?? 0) + 1);
+        this.logger.error({ stage, event: String(name), err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'listener failed; the other stages go on');
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { App } from '../../app.js';
+import type { Config } from '../../config/schema.js';
+import { ExitCode, FacegateError, isFacegateError } from '../../errors.js';
+import { createLogger, type Logger } from '../../ops/log.js';
+import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
+import { loadValidConfig } from '../../ops/validate.js';
+import { packageVersion } from '../../paths.js';
+import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+
+const USAGE = '--config FILE';
+
+/**
+ * `facegate daemon`: the long-running service. Exit codes: 0 after SIGTERM/SIGINT, 78 when the
+ * config is bad or unreadable (the unit's RestartPreventExitStatus), 1 when start-up fails otherwise.
+ */
+export const daemonCommand: Command = {
+  words: ['daemon'],
+  summary: 'run the daemon (under systemd: Type=notify with watchdog); SIGHUP reloads cameras and rules, SIGTERM stops',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
+    const path = values.config ?? io.env.FACEGATE_CONFIG;
+    if (!path) throw new UsageError('no config file given', USAGE);
+    const logger = createLogger({ level: io.env.FACEGATE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+    const notifier = createNotifier({ env: io.env, warn: (m) => logger.warn({ stage: 'daemon' }, m) });
+    let config: Config;
+    try {
+      config = loadValidConfig(path);
+    } catch (e) {
+      return refuse(e, io, notifier);
+    }
+    return runDaemon({ config, configPath: path, logger, notifier, env: io.env });
+  },
+};
+
+/** A config that cannot be used: "Refusing to start", every key named, exit 78 so systemd does not loop. */
+function refuse(e: unknown, io: CliIo, notifier: Notifier): number {
+  if (!isFacegateError(e)) throw e;
+  io.stderr(`Refusing to start: ${e.toLine()}\n`);
+  notifier.status(`refusing to start: bad config (${e.code})`);
+  notifier.close();
+  return ExitCode.CONFIG;
+}
+
+export interface RunDaemonOptions {
+  config: Config;
+  configPath: string;
+  logger: Logger;
+  notifier: Notifier;
+  env: NodeJS.ProcessEnv;
+  /** Called once READY=1 was sent (the demo prints its banner here). */
+  onReady?: (app: App) => void;
+}
+
+export async function runDaemon(o: RunDaemonOptions): Promise<number> {
+  const log = o.logger.child({ stage: 'daemon' });
+  const app = new App({ config: o.config, logger: o.logger, notifier: o.notifier, env: o.env, version: packageVersion() });
+  let stopping: Promise<void> | undefined;
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      if (stopping) return;
+      log.info({ signal }, 'stopping');
+      stopping = app.stop().then(
+        () => resolve(ExitCode.OK),
+        (e: unknown) => {
+          log.error({ err: (e as Error).message }, 'stop failed');
+          resolve(ExitCode.FAILED);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    try {
+      const result = app.reload(loadValidConfig(o.configPath));
+      app.audit.append({ actor: 'signal:SIGHUP', role: 'admin', action: 'reload', detail: { ...result }, outcome: 'ok' });
+    } catch (e) {
+      const message = isFacegateError(e) ? e.toLine() : (e as Error).message;
+      log.error({ err: message }, 'reload refused: the running config stays in force');
+      o.notifier.ready(`reload refused (${isFacegateError(e) ? e.code : 'error'}); ${app.statusLine()}`);
+    }
+  });
+  try {
+    await app.start();
+  } catch (e) {
+    o.notifier.close();
+    if (e instanceof FacegateError) throw e;
+    throw e;
+  }
+  o.onReady?.(app);
+  const code = await stopped;
+  o.notifier.close();
+  return code;
+}

@@ -1,0 +1,42 @@
+import type { CameraHealth } from '../camera/health.js';
+import type { EventsStage } from '../events/stage.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { Liveness } from './health.js';
+import type { MetricsRegistry, Sample } from './metrics.js';
+
+/** What the metrics read from the running daemon at scrape time. */
+export interface MetricsSource {
+  cameraHealth(): CameraHealth[];
+  pipelineCounts(): { camera: string; processed: number }[];
+  liveness(): Liveness;
+  readonly eventsStage: EventsStage | undefined;
+  readonly gallery: Gallery;
+  readonly bus: { failures: ReadonlyMap<string, number> };
+}
+
+const perCamera = (s: MetricsSource, value: (h: CameraHealth) => number): Sample[] => s.cameraHealth().map((h) => ({ labels: { camera: h.camera }, value: value(h) }));
+
+/** The daemon's metric families (docs/daemon.md#metrics lists them). */
+export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource): void {
+  m.collect('facegate_camera_up', 'gauge', '1 while the camera is streaming.', () => perCamera(s, (h) => (h.state === 'streaming' ? 1 : 0)));
+  m.collect('facegate_camera_fps', 'gauge', 'Frames a second read from the camera (last 5 s).', () => perCamera(s, (h) => h.fps_in));
+  m.collect('facegate_camera_processed_fps', 'gauge', 'Frames a second taken by the pipeline (last 5 s).', () => perCamera(s, (h) => h.fps_processed));
+  m.collect('facegate_camera_frames_total', 'counter', 'Frames read from the camera since start.', () => perCamera(s, (h) => h.frames_in));
+  m.collect('facegate_camera_frames_skipped_total', 'counter', 'Frames replaced by a newer one before the pipeline took them.', () => perCamera(s, (h) => h.frames_skipped));
+  m.collect('facegate_camera_reconnects_last_hour', 'gauge', 'Reconnects of the camera in the last hour.', () => perCamera(s, (h) => h.reconnects_last_hour));
+  m.collect('facegate_camera_stalls_last_hour', 'gauge', 'No-frame watchdog firings in the last hour.', () => perCamera(s, (h) => h.stalls_last_hour));
+  m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));
+  m.collect('facegate_pipeline_alive', 'gauge', '1 while the pipeline passes the watchdog check (the same check that sends WATCHDOG=1).', () => (s.liveness().alive ? 1 : 0));
+  m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => (s.gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n);
+  m.collect('facegate_gallery_templates', 'gauge', 'Face templates in the matcher.', () => s.gallery.matcher.size);
+  m.collect('facegate_outbox_pending', 'gauge', 'Events waiting in the outbox for the broker.', () => s.eventsStage?.outbox.stats(Date.now()).pending ?? 0);
+  m.collect('facegate_outbox_oldest_age_seconds', 'gauge', 'Age of the oldest event waiting.', () => s.eventsStage?.outbox.stats(Date.now()).oldestAgeS ?? 0);
+  m.collect('facegate_outbox_dropped_total', 'counter', 'Events evicted from a full outbox, by class.', () =>
+    Object.entries(s.eventsStage?.outbox.stats(Date.now()).dropped ?? {}).map(([cls, n]) => ({ labels: { class: cls }, value: n })),
+  );
+  m.collect('facegate_mqtt_connected', 'gauge', '1 while connected to the broker.', () => (s.eventsStage?.bridge.connected ? 1 : 0));
+  m.collect('facegate_mqtt_published_total', 'counter', 'Events acknowledged by the broker.', () => s.eventsStage?.publisher.published ?? 0);
+  m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
+  m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () => [...s.bus.failures].map(([stage, n]) => ({ labels: { stage }, value: n })));
+  m.collect('process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.', () => process.memoryUsage.rss());
+}

@@ -1,0 +1,101 @@
+/**
+ * Prometheus text exposition (format 0.0.4) without a client library: counters and gauges are read
+ * from the stages when scraped (no second copy of their state), histograms are kept here.
+ */
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface Sample {
+  labels: Labels;
+  value: number;
+}
+
+interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  collect(): string[];
+}
+
+/** Seconds; from 1 ms to 10 s, for per-stage latencies on a small box. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Histogram {
+  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+
+  constructor(readonly buckets: readonly number[] = LATENCY_BUCKETS) {}
+
+  observe(labels: Labels, value: number): void {
+    const key = labelText(labels);
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+
+  lines(name: string): string[] {
+    const out: string[] = [];
+    for (const s of this.series.values()) {
+      this.buckets.forEach((b, i) => out.push(`${name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      out.push(`${name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
+      out.push(`${name}_sum${labelText(s.labels)} ${num(s.sum)}`);
+      out.push(`${name}_count${labelText(s.labels)} ${s.count}`);
+    }
+    return out;
+  }
+}
+
+export class MetricsRegistry {
+  private readonly families: Family[] = [];
+
+  /** A counter or gauge whose samples are read at scrape time. */
+  collect(name: string, type: 'counter' | 'gauge', help: string, read: () => readonly Sample[] | number): void {
+    this.families.push({
+      name,
+      help,
+      type,
+      collect: () => {
+        const v = read();
+        const samples = typeof v === 'number' ? [{ labels: {}, value: v }] : v;
+        return samples.map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`);
+      },
+    });
+  }
+
+  histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
+    const h = new Histogram(buckets);
+    this.families.push({ name, help, type: 'histogram', collect: () => h.lines(name) });
+    return h;
+  }
+
+  /** The whole exposition; a family whose reader throws is left out rather than failing the scrape. */
+  text(): string {
+    const out: string[] = [];
+    for (const f of this.families) {
+      let lines: string[];
+      try {
+        lines = f.collect();
+      } catch {
+        continue;
+      }
+      out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} ${f.type}`, ...lines);
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+export function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+function num(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(Number.isInteger(v) ? v : Number(v.toPrecision(9)));
+}

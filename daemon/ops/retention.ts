@@ -1,0 +1,66 @@
+import type { Database } from 'better-sqlite3';
+import type { RetentionConfig } from './config.js';
+import { AuditLog } from './audit.js';
+
+const DAY_MS = 86_400_000;
+
+export interface PurgeResult {
+  attendanceDays: number;
+  proofs: number;
+  unknownAlerts: number;
+  auditEntries: number;
+}
+
+/**
+ * Deletes what the retention settings say is too old, in one transaction per table group:
+ * attendance day records with their sealed proof images (by the day's last sighting), undelivered
+ * unknown-person alerts that carry a face crop (unknown persons are otherwise kept in memory only),
+ * and audit entries (the chain keeps a checkpoint). The purge itself is audited when it deleted anything.
+ */
+export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): PurgeResult {
+  const attendanceBefore = nowMs - r.attendance_days * DAY_MS;
+  const { attendanceDays, proofs } = db
+    .transaction(() => {
+      const proofs = db
+        .prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE last_seen_ms < ?)')
+        .run(attendanceBefore).changes;
+      const orphanProofs = db.prepare('DELETE FROM attendance_proofs WHERE at_ms < ?').run(attendanceBefore).changes;
+      const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE last_seen_ms < ?').run(attendanceBefore).changes;
+      db.prepare('DELETE FROM attendance_absences WHERE date < ?').run(new Date(attendanceBefore).toISOString().slice(0, 10));
+      return { attendanceDays, proofs: proofs + orphanProofs };
+    })
+    .immediate();
+  const unknownBefore = nowMs - r.unknown_thumbnail_days * DAY_MS;
+  const unknownAlerts = db.prepare("DELETE FROM outbox WHERE class = 'alert' AND topic LIKE '%/alerts/unknown' AND created_ms < ?").run(unknownBefore).changes;
+  const audit = new AuditLog(db, () => nowMs);
+  const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
+  const result = { attendanceDays, proofs, unknownAlerts, auditEntries };
+  if (attendanceDays + proofs + unknownAlerts + auditEntries > 0) {
+    audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
+  }
+  return result;
+}
+
+export interface EraseResult {
+  templates: number;
+  thumbnails: number;
+  attendanceDays: number;
+  proofs: number;
+}
+
+/**
+ * Removes a person everywhere the state file knows them: gallery row (templates and enrolment
+ * thumbnails cascade), attendance day records and their sealed proof images, absence marks.
+ * secure_delete is on for the state file, so the freed pages are zeroed.
+ */
+export function erasePersonRecords(db: Database, personId: string, removeGalleryPerson: (id: string) => { templates: number; thumbnails: number }): EraseResult {
+  return db
+    .transaction(() => {
+      const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
+      const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
+      db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
+      const { templates, thumbnails } = removeGalleryPerson(personId);
+      return { templates, thumbnails, attendanceDays, proofs };
+    })
+    .immediate();
+}

@@ -1,0 +1,100 @@
+import type { CameraSource } from '../camera/camera.js';
+import type { Frame } from '../camera/frame.js';
+import type { Logger } from '../ops/log.js';
+import type { Histogram } from '../ops/metrics.js';
+import type { CameraTracker } from '../track/camera-tracker.js';
+import type { TrackEvent } from '../track/events.js';
+
+export interface CameraPipelineOptions {
+  camera: CameraSource;
+  tracker: CameraTracker;
+  /** Each decision, with the wall time of the frame it was made on. */
+  onEvent(event: TrackEvent & { atMs: number }): Promise<void>;
+  logger: Logger;
+  /** Per-stage latency (detect, analyze, follow, decide, frame), seconds. */
+  latency?: Histogram;
+  now?: () => number;
+  monoNow?: () => number;
+}
+
+/**
+ * One camera's frames through its tracker, one frame at a time: the camera's one-frame slot drops
+ * whatever arrives while a frame is being processed, so nothing queues behind a slow model.
+ * `lastProcessedMono` is what the watchdog reads: frames flowing is the proof of life.
+ */
+export class CameraPipeline {
+  lastProcessedMono: number | undefined;
+  processed = 0;
+  private running: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private baseT = 0;
+  private lastT = -Infinity;
+  private readonly now: () => number;
+  private readonly mono: () => number;
+
+  constructor(private readonly o: CameraPipelineOptions) {
+    this.now = o.now ?? Date.now;
+    this.mono = o.monoNow ?? (() => performance.now());
+  }
+
+  get name(): string {
+    return this.o.camera.name;
+  }
+
+  start(signal?: AbortSignal): void {
+    if (this.running) return;
+    signal?.addEventListener('abort', () => this.abort.abort(), { once: true });
+    this.o.camera.start(this.abort.signal);
+    this.running = this.loop();
+  }
+
+  /** Stops intake, ends every open track (their last events are delivered), stops the camera. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.o.camera.stop();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    const log = this.o.logger.child({ stage: 'pipeline', camera: this.name });
+    try {
+      for await (const frame of this.o.camera.frames(this.abort.signal)) await this.process(frame);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'camera pipeline failed; the camera is stopped');
+    }
+    if (this.lastT > -Infinity) {
+      const atMs = this.now();
+      for (const e of await this.o.tracker.finish(this.lastT)) await this.o.onEvent({ ...e, atMs });
+    }
+  }
+
+  private async process(frame: Frame): Promise<void> {
+    const atMs = this.now();
+    const started = this.mono();
+    const before = { ...this.o.tracker.stats.ms };
+    const events = await this.o.tracker.process(frame.image, this.trackTime(frame.pts));
+    this.lastProcessedMono = this.mono();
+    this.processed++;
+    if (this.o.latency) {
+      const after = this.o.tracker.stats.ms;
+      for (const stage of ['detect', 'analyze', 'follow', 'decide'] as const) {
+        const ms = after[stage] - before[stage];
+        if (ms > 0) this.o.latency.observe({ stage }, ms / 1000);
+      }
+      this.o.latency.observe({ stage: 'frame' }, (this.lastProcessedMono - started) / 1000);
+    }
+    for (const e of events) await this.o.onEvent({ ...e, atMs });
+  }
+
+  /** Frame times for the tracker must increase; an RTSP reconnect restarts pts at 0, so it is continued. */
+  private trackTime(pts: number): number {
+    let t = this.baseT + pts;
+    if (t <= this.lastT) {
+      this.baseT = this.lastT + 0.001 - pts;
+      t = this.lastT + 0.001;
+    }
+    this.lastT = t;
+    return t;
+  }
+}

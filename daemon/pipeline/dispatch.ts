@@ -1,0 +1,65 @@
+import type { RecognizedDecision } from '../attendance/stage.js';
+import { unknownAlertBody } from '../events/alerts.js';
+import type { EventWriter } from '../events/writer.js';
+import type { TrackEvent } from '../track/events.js';
+
+/** What a decision of the tracker turns into; each target is a stage the daemon built. */
+export interface DispatchTargets {
+  /** Undefined when attendance is turned off. */
+  attendance: { onRecognized(d: RecognizedDecision): unknown } | undefined;
+  writer: EventWriter;
+  groupOf(personId: string): string | undefined;
+  /** Retained per-camera day counters on MQTT. */
+  count(camera: string, kind: 'recognized' | 'unknown' | 'spoof', atMs: number): void;
+  unknownImageMaxKb: number;
+  /** Every decision, for `events tail` on the control socket and the demo's printout. */
+  observe?(event: TrackEvent & { atMs: number }): void;
+}
+
+/**
+ * Routes one tracker decision: a live recognition becomes attendance (with its face crop as proof),
+ * an unknown face and a suspected spoof become signed alerts in the outbox. A recognition that is not
+ * (yet) live changes nothing: the track sends it again once it is live.
+ */
+export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: DispatchTargets): void {
+  t.observe?.(e);
+  switch (e.type) {
+    case 'recognized': {
+      if (!e.live) return;
+      t.count(e.camera, 'recognized', e.atMs);
+      const group = t.groupOf(e.person.id);
+      t.attendance?.onRecognized({
+        personId: e.person.id,
+        camera: e.camera,
+        atMs: e.atMs,
+        ...(group !== undefined ? { group } : {}),
+        ...(e.thumbnail ? { thumbnail: new Uint8Array(e.thumbnail) } : {}),
+      });
+      return;
+    }
+    case 'unknown': {
+      t.count(e.camera, 'unknown', e.atMs);
+      const body = unknownAlertBody({ camera: e.camera, anonymousId: e.anon_id, facePx: 0, ...(e.thumbnail ? { jpeg: e.thumbnail } : {}) }, t.unknownImageMaxKb);
+      t.writer.write('unknown', body, e.atMs);
+      return;
+    }
+    case 'spoof_suspected': {
+      t.count(e.camera, 'spoof', e.atMs);
+      t.writer.write(
+        'spoof',
+        {
+          type: 'spoof',
+          camera: e.camera,
+          anonymous_id: `${e.camera}-track-${e.track}`,
+          person_id: e.person?.id ?? null,
+          reason: e.reasons.includes('no_blink') ? 'no_blink' : 'passive',
+          score: e.antispoof ?? 0,
+        },
+        e.atMs,
+      );
+      return;
+    }
+    default:
+      return;
+  }
+}
