@@ -14,7 +14,7 @@ export interface Blink {
   closedMs: number;
   /** Samples from the first not-open to the reopening (half-open ones included). */
   samples: number;
-  /** The more open eye's p(open) at the deepest closed sample: ~0 for a clear blink. */
+  /** The larger of the two eyes' lowest p(open) during the closure: ~0 for a clear blink. */
   depth: number;
 }
 
@@ -37,14 +37,14 @@ const MAX_GAP_S = 0.35;
  */
 const LONE_DIP_MAX_P = 0.1;
 /**
- * Whatever its length, a closure must reach this depth on one sample (the more open eye's p(open) at
- * most this). On the annotated clips real blinks reach ≤ 0.08 on almost every one; gaze shifts and
+ * Whatever its length, a closure must reach this depth: each eye's lowest p(open) during it at most
+ * this. On the annotated clips real blinks reach ≤ 0.08 on almost every one; gaze shifts and
  * narrowed eyes of small faces stop at 0.2–0.3. Missing a shallow blink costs a second look;
  * taking a shallow dip for one would let a moved photo pass.
  */
 const MAX_DEPTH_P = 0.2;
 
-type Phase = { kind: 'open' } | { kind: 'closed'; since: number; notOpen: number; deepest: number } | { kind: 'held' };
+type Phase = { kind: 'open' } | { kind: 'closed'; since: number; notOpen: number; minLeft: number; minRight: number } | { kind: 'held' };
 
 /**
  * Blink detection over a track's eye samples: both eyes open → both closed → both open, with the
@@ -79,10 +79,9 @@ export class BlinkDetector {
     const open = s.left >= REOPEN_RATIO * level.left && s.right >= REOPEN_RATIO * level.right;
     const readable = level.left >= this.rules.min_open_level && level.right >= this.rules.min_open_level;
 
-    const depth = Math.max(s.left, s.right);
     switch (this.phase.kind) {
       case 'open':
-        if (closed && this.armed && readable) this.phase = { kind: 'closed', since: s.t, notOpen: this.halfOpenRun + 1, deepest: depth };
+        if (closed && this.armed && readable) this.phase = { kind: 'closed', since: s.t, notOpen: this.halfOpenRun + 1, minLeft: s.left, minRight: s.right };
         else if (open) this.armed = true;
         this.halfOpenRun = open ? 0 : this.halfOpenRun + 1;
         return undefined;
@@ -90,11 +89,14 @@ export class BlinkDetector {
         if (!open) {
           // Closed, or half-open while the eyes settle.
           this.phase.notOpen++;
-          if (closed) this.phase.deepest = Math.min(this.phase.deepest, depth);
+          this.phase.minLeft = Math.min(this.phase.minLeft, s.left);
+          this.phase.minRight = Math.min(this.phase.minRight, s.right);
           if ((s.t - this.phase.since) * 1000 > this.rules.blink_max_ms) this.phase = { kind: 'held' };
           return undefined;
         }
-        const { since, notOpen, deepest } = this.phase;
+        const { since, notOpen } = this.phase;
+        // Each eye's lowest reading in the phase: at 15 fps the two lids are caught at slightly different moments.
+        const deepest = Math.max(this.phase.minLeft, this.phase.minRight);
         this.phase = { kind: 'open' };
         this.halfOpenRun = 0;
         const closedMs = (s.t - since) * 1000;

@@ -32,6 +32,9 @@ export interface EyeTraceSample extends EyeSample {
 /** Largest change of the face's height from one followed frame to the next (~67 ms). */
 const MAX_FOLLOW_RATIO = 1.25;
 
+/** Distance between followed and detected box centres, in face heights, above which the follow had lost the eyes. */
+const MAX_FOLLOW_DRIFT = 0.12;
+
 type QualityReason = { reason: 'too_small' | 'low_quality'; detail: string };
 
 /**
@@ -90,6 +93,9 @@ export class Track {
 
   /** A detection continued this track. */
   detected(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+    // The detector puts the face away from where landmarks followed it: the follow lagged (fast head
+    // motion) and the eye crops of the frames since missed the eyes; they cannot make a blink.
+    if (followDrift(this.box, face.detection.box) > MAX_FOLLOW_DRIFT) this.blinkDetector.interrupt();
     this.lastDetectedT = t;
     this.lost = false;
     this.rel = relateBox(face.detection.box, face.landmarks68);
@@ -254,6 +260,13 @@ export class Track {
   get score(): number {
     return this.lastScore;
   }
+}
+
+/** How far the detection is from the followed box: centre distance over the face height. */
+export function followDrift(followed: Box, detected: Box): number {
+  const dx = followed.x + followed.w / 2 - (detected.x + detected.w / 2);
+  const dy = followed.y + followed.h / 2 - (detected.y + detected.h / 2);
+  return Math.hypot(dx, dy) / detected.h;
 }
 
 function round3(v: number): number {
