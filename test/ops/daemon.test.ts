@@ -1,0 +1,132 @@
+// The daemon as systemd runs it: a real RTSP camera serving a clip of an enrolled person, a real
+// Mosquitto, the notify protocol on a datagram socket of the test's own, signals, and the lock.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { compactVerify, importJWK } from 'jose';
+import { ExitCode } from '../../daemon/errors.js';
+import { FakeCamera } from '../support/fake-camera.js';
+import { Mosquitto, freePort } from '../support/mosquitto.js';
+import { media, mediaMissing } from '../support/media.js';
+import { NotifyListener } from './notify-listener.js';
+import { DaemonProcess, makeSite } from './daemon-harness.js';
+
+const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
+const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : false;
+
+let broker: Mosquitto;
+let camera: FakeCamera;
+let site: Awaited<ReturnType<typeof makeSite>>;
+let notify: NotifyListener;
+let daemon: DaemonProcess;
+let metricsPort: number;
+const received: { topic: string; payload: string }[] = [];
+let subscriber: mqtt.MqttClient;
+
+before(async () => {
+  if (skip) return;
+  broker = await Mosquitto.start();
+  camera = await FakeCamera.start({ video: media(CLIP), width: 512, height: 512, fps: 10, videoLoops: 40 });
+  site = await makeSite(media(CLIP));
+  notify = new NotifyListener();
+  metricsPort = await freePort();
+  subscriber = await mqtt.connectAsync(broker.url, { clientId: 'central', protocolVersion: 5 });
+  await subscriber.subscribeAsync('facegate/#', { qos: 1 });
+  subscriber.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
+});
+
+after(async () => {
+  if (skip) return;
+  await daemon?.kill();
+  await subscriber?.endAsync();
+  notify?.close();
+  await camera?.stop();
+  await broker?.dispose();
+});
+
+const siteConfig = (cameras: string) =>
+  `cameras:\n${cameras}` +
+  `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
+  `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  socket_dir: ${site.dir}/run\n` +
+  `attendance:\n  time_zone: Europe/Berlin\n  camera_roles: { door: entry }\n`;
+const doorCamera = () => `  - { name: door, url: "${camera.url('/video')}", width: 512, height: 512, fps: 10 }\n`;
+
+async function metric(name: string): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
+}
+
+test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signed attendance event reaches Mosquitto', { skip, timeout: 180_000 }, async () => {
+  site.writeConfig(siteConfig(doorCamera()));
+  daemon = new DaemonProcess(site.config, { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '2000000' });
+  const ready = await notify.waitFor('READY=1', 120_000);
+  assert.match(ready, /STATUS=\d\/1 cameras streaming/);
+  await notify.waitFor('WATCHDOG=1', 30_000);
+  assert.ok(notify.indexOf('READY=1') < notify.indexOf('WATCHDOG=1'), 'READY=1 comes first');
+
+  const deadline = Date.now() + 90_000;
+  let attendance: { topic: string; payload: string } | undefined;
+  while (!(attendance = received.find((m) => m.topic === 'facegate/gate-1/attendance')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(attendance, `no attendance event; got topics ${[...new Set(received.map((m) => m.topic))].join(', ')}\n${daemon.log.slice(-3000)}`);
+  const body = JSON.parse(attendance.payload) as { jws: string; person_id: string; type: string; camera: string };
+  assert.equal(body.type, 'check_in');
+  assert.equal(body.camera, 'door');
+  const publicJwk = JSON.parse(received.find((m) => m.topic === 'facegate/gate-1/bridge/info')!.payload).public_key;
+  await compactVerify(body.jws, await importJWK(publicJwk, 'EdDSA'));
+
+  const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+  assert.equal(health.status, 200);
+  assert.match(await metric('facegate_camera_up'), /facegate_camera_up\{camera="door"\} 1/);
+  assert.match(await metric('facegate_mqtt_connected'), /facegate_mqtt_connected 1/);
+  assert.match(await metric('facegate_stage_seconds_count'), /stage="detect"/);
+});
+
+test('daemon: a second daemon on the same state file refuses with a clear message', { skip, timeout: 120_000 }, async () => {
+  const second = new DaemonProcess(site.config);
+  const code = await second.exited;
+  assert.equal(code, ExitCode.FAILED);
+  assert.match(second.log, new RegExp(`FG_ERR_ALREADY_RUNNING: another facegate daemon \\(pid ${daemon.child.pid}, started [^)]+\\) already uses ${site.dir}/state.db`));
+});
+
+test('daemon: SIGHUP adds a camera without touching the running one', { skip, timeout: 120_000 }, async () => {
+  const framesBefore = await metric('facegate_camera_frames_total{camera="door"}');
+  site.writeConfig(siteConfig(doorCamera() + `  - { name: lobby, url: "${camera.url('/pattern')}", width: 320, height: 240, fps: 2 }\n`));
+  daemon.signal('SIGHUP');
+  await daemon.waitForLog(/"added":\["lobby"\].*"msg":"config reloaded"/, 30_000);
+  const deadline = Date.now() + 30_000;
+  while (!/camera="lobby"\} 1/.test(await metric('facegate_camera_up')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  assert.match(await metric('facegate_camera_up'), /facegate_camera_up\{camera="lobby"\} 1/);
+  assert.match(await metric('facegate_camera_up'), /facegate_camera_up\{camera="door"\} 1/);
+  // The door camera kept its FFmpeg: its frame counter went on rather than starting again.
+  const count = (s: string) => Number(/ (\d+)$/.exec(s)?.[1] ?? 0);
+  assert.ok(count(await metric('facegate_camera_frames_total{camera="door"}')) > count(framesBefore));
+  assert.doesNotMatch(daemon.log, /"removed":\["door"\]|"changed":\["door"\]/);
+});
+
+test('daemon: a bad config on SIGHUP is refused and the running config stays', { skip, timeout: 60_000 }, async () => {
+  site.writeConfig(siteConfig(doorCamera()) + 'metrics:\n  prot: 1\n');
+  daemon.signal('SIGHUP');
+  await daemon.waitForLog(/reload refused/, 20_000);
+  assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status, 200);
+});
+
+test('daemon: SIGTERM says STOPPING=1, flushes the outbox to the broker and exits 0', { skip, timeout: 120_000 }, async () => {
+  daemon.signal('SIGTERM');
+  assert.equal(await daemon.exited, 0, daemon.log.slice(-2000));
+  await notify.waitFor('STOPPING=1', 5_000);
+  const db = new BetterSqlite3(`${site.dir}/state.db`, { readonly: true });
+  const pending = (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+  db.close();
+  assert.equal(pending, 0, 'every event was delivered before exit');
+  assert.match(daemon.log, /"msg":"facegate stopped"/);
+  assert.ok(readFileSync(site.config, 'utf8').length > 0);
+});
+
+test('daemon: a bad config refuses to start with exit 78 and names the key', { skip, timeout: 60_000 }, async () => {
+  site.writeConfig('cameras:\n  - { name: door, url: x, fps: 500 }\n');
+  const bad = new DaemonProcess(site.config, { NOTIFY_SOCKET: notify.path });
+  assert.equal(await bad.exited, ExitCode.CONFIG);
+  assert.match(bad.log, /Refusing to start: FG_ERR_CONFIG: invalid config .*\n\s+cameras\.0\.fps: expected number to be less or equal to 60, got 500/);
+});
