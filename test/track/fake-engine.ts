@@ -1,0 +1,80 @@
+import type { FaceEngine } from '../../daemon/track/camera-tracker.js';
+import type { Box, Detection, FaceAnalysis, Point, RgbImage } from '../../daemon/vision/types.js';
+import { unitVector } from '../gallery/helpers.js';
+
+/** A scripted face: where it is and what it looks like at time t (undefined: not in the frame). */
+export interface FakeFace {
+  box(t: number): Box | undefined;
+  /** p(open) of both eyes at t. */
+  eyes(t: number): [number, number];
+  person: number;
+  pLive?: number;
+  /** Landmarks move by sensor noise unless frozen. */
+  frozen?: boolean;
+}
+
+/** The frame image carries nothing: the fake engine reads the time the test set before each frame. */
+export const BLANK: RgbImage = { width: 1280, height: 720, data: new Uint8Array(0) };
+
+/**
+ * A vision core that answers from a script, so that the tracker's logic can be tested over minutes
+ * of "video" in milliseconds. Landmarks are a grid inside the face's real box wherever the crop is
+ * asked for, as a landmark model on a crop would answer.
+ */
+export class FakeEngine implements FaceEngine {
+  t = 0;
+  calls = { detect: 0, analyze: 0 };
+
+  constructor(private readonly faces: FakeFace[]) {}
+
+  async detect(): Promise<Detection[]> {
+    this.calls.detect++;
+    return this.faces.flatMap((f) => {
+      const box = f.box(this.t);
+      return box ? [{ box, score: 0.99 }] : [];
+    });
+  }
+
+  async analyzeFace(_img: RgbImage, detection: Detection): Promise<FaceAnalysis> {
+    this.calls.analyze++;
+    const face = this.nearest(detection.box);
+    const box = face?.box(this.t) ?? detection.box;
+    const jitter = face?.frozen ? 0 : 0.3 * Math.sin(this.t * 37);
+    const landmarks68: Point[] = Array.from({ length: 68 }, (_, i) => ({
+      x: box.x + box.w * (0.1 + (0.8 * (i % 9)) / 8) + jitter,
+      y: box.y + box.h * (0.15 + (0.7 * Math.floor(i / 9)) / 7),
+    }));
+    const [left, right] = face ? face.eyes(this.t) : [0.5, 0.5];
+    const p = landmarks68[0]!;
+    return {
+      detection,
+      landmarks68,
+      landmarks5: [p, p, p, p, p],
+      quality: { faceHeight: detection.box.h, eyeDistance: box.w / 3, sharpness: 150, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 4 },
+      eyes: { left: { pOpen: left }, right: { pOpen: right } },
+      antispoof: { pLive: face?.pLive ?? 0.95 },
+      embedding: face ? unitVector(face.person) : unitVector(999),
+    };
+  }
+
+  private nearest(box: Box): FakeFace | undefined {
+    const cx = box.x + box.w / 2;
+    const cy = box.y + box.h / 2;
+    let best: FakeFace | undefined;
+    let bestD = Infinity;
+    for (const f of this.faces) {
+      const b = f.box(this.t);
+      if (!b) continue;
+      const d = Math.hypot(b.x + b.w / 2 - cx, b.y + b.h / 2 - cy);
+      if (d < bestD && d < b.h) {
+        bestD = d;
+        best = f;
+      }
+    }
+    return best;
+  }
+}
+
+/** Eyes open except closed during [from, to). */
+export const blinkAt = (from: number, to: number) => (t: number): [number, number] => (t >= from && t < to ? [0.002, 0.004] : [0.97, 0.95]);
+export const openEyes = (): [number, number] => [0.97, 0.95];

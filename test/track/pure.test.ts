@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { associate, sizeRatio } from '../../daemon/track/associate.js';
+import { cropAround } from '../../daemon/track/best-frames.js';
+import { boxFromLandmarks, landmarkShift, relateBox } from '../../daemon/track/follow.js';
+import { frameVerdict, frameWeight } from '../../daemon/track/frame-quality.js';
+import { EmbeddingFusion } from '../../daemon/track/fusion.js';
+import { IdentityVote } from '../../daemon/track/identity.js';
+import { followDrift } from '../../daemon/track/track.js';
+import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import { parseShowinfoPts } from '../../daemon/track/video-file.js';
+import type { FaceQuality, Point } from '../../daemon/vision/types.js';
+import { near, unitVector } from '../gallery/helpers.js';
+
+const ada = { id: 'p1', name: 'Ada' };
+const bob = { id: 'p2', name: 'Bob' };
+
+test('IdentityVote: named after M consecutive matches of the same person, never renamed', () => {
+  const v = new IdentityVote(3);
+  assert.equal(v.push({ person: ada, score: 0.6, margin: 0.3 }), undefined);
+  assert.equal(v.push({ person: bob, score: 0.5, margin: 0.1 }), undefined); // streak restarts
+  assert.equal(v.push({ person: ada, score: 0.6, margin: 0.3 }), undefined);
+  assert.equal(v.push({ person: ada, score: 0.6, margin: 0.3 }), undefined);
+  assert.deepEqual(v.push({ person: ada, score: 0.7, margin: 0.4 }), { kind: 'recognized', person: ada, score: 0.7, margin: 0.4 });
+  assert.equal(v.push({ person: bob, score: 0.9, margin: 0.5 }), undefined);
+  assert.equal(v.recognized?.person?.id, 'p1');
+  assert.equal(v.decided, 'recognized');
+});
+
+test('IdentityVote: unknown after M good frames matching nobody; still recognisable later', () => {
+  const v = new IdentityVote(2);
+  assert.equal(v.push({ person: null, score: 0.2, margin: 0 }), undefined);
+  assert.deepEqual(v.push({ person: null, score: 0.3, margin: 0 }), { kind: 'unknown', score: 0.3 });
+  assert.equal(v.push({ person: null, score: 0.3, margin: 0 }), undefined); // said once
+  v.push({ person: ada, score: 0.5, margin: 0.2 });
+  assert.equal(v.push({ person: ada, score: 0.5, margin: 0.2 })?.kind, 'recognized');
+});
+
+test('EmbeddingFusion: quality-weighted mean, renormalised; noise averages out', () => {
+  const person = unitVector(1);
+  const f = new EmbeddingFusion();
+  assert.equal(f.fused(), undefined);
+  for (let i = 0; i < 8; i++) f.add(near(person, 100 + i, 0.5), 1);
+  const fused = f.fused()!;
+  let norm = 0;
+  let cos = 0;
+  for (let i = 0; i < fused.length; i++) {
+    norm += fused[i]! * fused[i]!;
+    cos += fused[i]! * person[i]!;
+  }
+  assert.ok(Math.abs(norm - 1) < 1e-5);
+  assert.ok(cos > 0.8, `fused cosine ${cos} beats each frame's 0.5`);
+  f.add(unitVector(2), 0); // weightless frames are ignored
+  assert.equal(f.count, 8);
+  assert.throws(() => f.add(new Float32Array(3), 1), RangeError);
+});
+
+test('frameVerdict: too small, blurred and turned frames are not used; weight grows with size, sharpness, frontality', () => {
+  const q = (over: Partial<FaceQuality>): FaceQuality => ({ faceHeight: 100, eyeDistance: 30, sharpness: 100, yaw: 0, pitch: 0, roll: 0, ...over });
+  const rules = { min_face_px: 32, min_sharpness: 15, max_yaw: 45 };
+  assert.deepEqual(frameVerdict(q({ faceHeight: 20 }), rules), { usable: false, reason: 'too_small', detail: 'face 20 px high, needs 32' });
+  assert.equal(frameVerdict(q({ sharpness: 5 }), rules).usable, false);
+  assert.match(JSON.stringify(frameVerdict(q({ yaw: -60 }), rules)), /head turned \(yaw -60°/);
+  assert.ok(frameWeight(q({ faceHeight: 40 })) < frameWeight(q({ faceHeight: 100 })));
+  assert.ok(frameWeight(q({ sharpness: 20 })) < frameWeight(q({})));
+  assert.ok(frameWeight(q({ yaw: 40 })) < frameWeight(q({})));
+});
+
+test('associate: by overlap first, by embedding for a face that jumped, never across very different sizes or faces', () => {
+  const rules = { minIou: 0.3, minSimilarity: 0.3, splitSimilarity: 0.15 };
+  const a = unitVector(1);
+  const tracks = [
+    { box: { x: 0, y: 0, w: 80, h: 100 }, embedding: a },
+    { box: { x: 500, y: 0, w: 80, h: 100 } },
+  ];
+  const pairs = associate(tracks, [{ box: { x: 505, y: 2, w: 80, h: 100 } }, { box: { x: 3, y: 1, w: 80, h: 100 }, embedding: a }], rules);
+  assert.deepEqual(pairs.sort(), [
+    [0, 1],
+    [1, 0],
+  ]);
+  // moved 1.2 heights: no overlap, same face → continued by embedding
+  assert.deepEqual(associate([tracks[0]!], [{ box: { x: 120, y: 0, w: 80, h: 100 }, embedding: near(a, 5, 0.7) }], rules), [[0, 0]]);
+  // same place, another face (a cut): a new track
+  assert.deepEqual(associate([tracks[0]!], [{ box: { x: 2, y: 0, w: 80, h: 100 }, embedding: unitVector(9) }], rules), []);
+  // a part of the face found alone (half the size) does not continue it
+  assert.deepEqual(associate([tracks[1]!], [{ box: { x: 510, y: 10, w: 40, h: 50 } }], rules), []);
+  assert.equal(sizeRatio({ x: 0, y: 0, w: 1, h: 50 }, { x: 0, y: 0, w: 1, h: 100 }), 2);
+});
+
+test('follow: the detector box is rebuilt from landmarks with the proportions measured at detection', () => {
+  const lm: Point[] = Array.from({ length: 68 }, (_, i) => ({ x: 100 + (i % 10) * 8, y: 200 + Math.floor(i / 10) * 12 }));
+  const box = { x: 90, y: 180, w: 100, h: 110 };
+  const rel = relateBox(box, lm);
+  const moved = lm.map((p) => ({ x: p.x + 30, y: p.y - 10 }));
+  const next = boxFromLandmarks(moved, rel);
+  assert.deepEqual([next.x, next.y, next.w, next.h].map((v) => Math.round(v * 1000) / 1000), [120, 170, 100, 110]);
+  assert.equal(landmarkShift(lm, moved), 30);
+  assert.equal(landmarkShift(lm, lm), 0);
+  assert.ok(Math.abs(followDrift(box, { ...box, x: box.x + 22 }) - 0.2) < 1e-9);
+});
+
+test('UnknownRegistry: one id per stranger, kept while seen, forgotten after retention, taken out for promotion', () => {
+  let n = 0;
+  const reg = new UnknownRegistry({ similarity: 0.5, retentionS: 100, maxFrames: 2 }, () => `anon-${++n}`);
+  const p7 = unitVector(7);
+  const frame = (q: number) => ({ embedding: near(p7, q, 0.8), quality: q, thumbnail: null });
+  assert.equal(reg.assign(p7, 0, [frame(1), frame(2)]), 'anon-1');
+  assert.equal(reg.assign(near(p7, 3, 0.7), 50, [frame(3)]), 'anon-1');
+  assert.equal(reg.assign(unitVector(8), 60), 'anon-2');
+  assert.equal(reg.assign(near(p7, 4, 0.7), 140), 'anon-1'); // seen at 50: still remembered at 140
+  reg.expire(300);
+  assert.equal(reg.size, 0);
+  reg.assign(p7, 400, [frame(1), frame(3), frame(2)]);
+  const taken = reg.take('anon-3')!;
+  assert.deepEqual(taken.map((f) => f.quality), [3, 2]);
+  assert.equal(reg.has('anon-3'), false);
+  assert.equal(reg.take('anon-3'), undefined);
+});
+
+test('cropAround copies the face with context, clipped to the image', () => {
+  const img = { width: 10, height: 10, data: new Uint8Array(300).map((_, i) => i % 256) };
+  const crop = cropAround(img, { x: 8, y: 8, w: 2, h: 2 }, 2);
+  assert.deepEqual([crop.width, crop.height], [3, 3]);
+  assert.deepEqual([...crop.data.subarray(0, 3)], [...img.data.subarray((7 * 10 + 7) * 3, (7 * 10 + 7) * 3 + 3)]);
+});
+
+test('parseShowinfoPts reads each output frame time from FFmpeg showinfo lines only', () => {
+  const line = '[Parsed_showinfo_1 @ 0x55d] n:  12 pts:     13 pts_time:0.866667 duration:      1 duration_time:0.0666667 fmt:yuv420p';
+  assert.equal(parseShowinfoPts(line), 0.866667);
+  assert.equal(parseShowinfoPts('[Parsed_showinfo_1 @ 0x55d] config in time_base: 1/15'), undefined);
+  assert.equal(parseShowinfoPts('frame=  10 fps=0.0 q=-0.0 size=N/A time=00:00:00.66'), undefined);
+});

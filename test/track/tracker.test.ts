@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { CameraTracker } from '../../daemon/track/camera-tracker.js';
+import type { TrackConfig } from '../../daemon/track/config.js';
+import type { TrackEvent } from '../../daemon/track/events.js';
+import type { MatchResult } from '../../daemon/track/identity.js';
+import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import { unitVector } from '../gallery/helpers.js';
+import { BLANK, FakeEngine, blinkAt, openEyes, type FakeFace } from './fake-engine.js';
+
+const ENROLLED = 1;
+const config = defaultConfig();
+
+/** A gallery of one person (the fake engine's person 1). */
+function identify(fused: Float32Array): MatchResult {
+  const ref = unitVector(ENROLLED);
+  let score = 0;
+  for (let i = 0; i < ref.length; i++) score += ref[i]! * fused[i]!;
+  return score >= 0.45 ? { person: { id: 'p1', name: 'Ada' }, score, margin: score } : { person: null, score, margin: 0 };
+}
+
+const still = (x: number, h = 120) => () => ({ x, y: 100, w: h * 0.8, h });
+const between = (from: number, to: number, x: number, h = 120) => (t: number) => (t >= from && t < to ? { x, y: 100, w: h * 0.8, h } : undefined);
+
+async function run(faces: FakeFace[], seconds: number, options: { fps?: number; track?: Partial<TrackConfig>; unknowns?: UnknownRegistry } = {}) {
+  const engine = new FakeEngine(faces);
+  let n = 0;
+  const tracker = new CameraTracker({
+    camera: 'door',
+    engine,
+    config: { ...config.track, ...options.track },
+    identify,
+    unknowns: options.unknowns ?? new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, () => `anon-${++n}`),
+  });
+  const fps = options.fps ?? 15;
+  const events: TrackEvent[] = [];
+  let t = 0;
+  for (let i = 0; i * (1 / fps) <= seconds; i++) {
+    t = i / fps;
+    engine.t = t;
+    events.push(...(await tracker.process(BLANK, t)));
+  }
+  events.push(...(await tracker.finish(t)));
+  return { events, tracker, engine };
+}
+
+const types = (events: TrackEvent[]) => events.map((e) => e.type);
+
+test('an enrolled person who blinks: recognised (not yet live), the blink, recognised live once, ended live', async () => {
+  const { events, tracker } = await run([{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED }], 4);
+  assert.deepEqual(types(events), ['recognized', 'blink', 'recognized', 'track_ended']);
+  const [first, blink, live, ended] = events as [Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'blink' }>, Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'track_ended' }>];
+  assert.equal(first.live, false);
+  assert.equal(first.person.name, 'Ada');
+  assert.ok(first.thumbnail && first.thumbnail.subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'JPEG thumbnail');
+  assert.ok(Math.abs(blink.t - 2.0) < 0.07);
+  assert.equal(live.live, true);
+  assert.equal(live.blink_t, blink.t);
+  assert.ok(live.antispoof! > 0.9);
+  assert.equal(ended.live, true);
+  assert.equal(ended.blinks, 1);
+  assert.ok(events.every((e) => e.track === 1 && e.camera === 'door'));
+  // detect at 5 fps, follow at 15 fps
+  assert.equal(tracker.stats.detectFrames, 21);
+  assert.equal(tracker.stats.followFrames, 40);
+});
+
+test('frames faster than eye_fps are skipped; detection stays at detect_fps', async () => {
+  const { tracker } = await run([{ box: still(100), eyes: openEyes, person: ENROLLED }], 2, { fps: 30 });
+  assert.equal(tracker.stats.frames, 31);
+  assert.equal(tracker.stats.skipped, 30);
+  assert.equal(tracker.stats.detectFrames, 11);
+});
+
+test('no blink: recognised but never live; the passive score alone passes with policy passive', async () => {
+  const face = { box: still(100), eyes: openEyes, person: ENROLLED };
+  const both = await run([face], 3);
+  assert.ok(!both.events.some((e) => 'live' in e && e.live));
+  const passive = await run([face], 3, { track: { liveness: { ...config.track.liveness, policy: 'passive' } } });
+  assert.ok(passive.events.some((e) => e.type === 'recognized' && e.live));
+});
+
+test('a printed photo: the passive check fails and says so once, with the person it shows', async () => {
+  const { events } = await run([{ box: still(100), eyes: blinkAt(1, 1.15), person: ENROLLED, pLive: 0.05 }], 3);
+  const spoofs = events.filter((e) => e.type === 'spoof_suspected');
+  assert.equal(spoofs.length, 1);
+  // Decided before the blink came: both reasons stood then.
+  assert.ok(spoofs[0]!.type === 'spoof_suspected' && spoofs[0]!.reasons.includes('antispoof'));
+  assert.equal(spoofs[0]!.type === 'spoof_suspected' && spoofs[0]!.person?.name, 'Ada');
+  assert.ok(!events.some((e) => 'live' in e && e.live));
+});
+
+test('a frozen picture (identical landmarks) is suspected even with a passing passive score', async () => {
+  const { events } = await run([{ box: still(100), eyes: openEyes, person: ENROLLED, frozen: true }], 3);
+  const spoof = events.find((e) => e.type === 'spoof_suspected');
+  assert.ok(spoof && spoof.type === 'spoof_suspected' && spoof.reasons.includes('frozen'));
+});
+
+test('two people: stable ids; the one who leaves ends after expire_s; a stranger is unknown', async () => {
+  const { events } = await run(
+    [
+      { box: still(100), eyes: openEyes, person: ENROLLED },
+      { box: between(0, 2, 600), eyes: openEyes, person: 7 },
+    ],
+    6,
+  );
+  const stranger = events.filter((e) => e.track === 2);
+  assert.deepEqual(types(stranger), ['unknown', 'track_ended']);
+  const ended = stranger[1]!;
+  // last detected at 1.8 s, ended at the first frame more than expire_s (2 s) later
+  assert.ok(ended.t > 3.8 && ended.t < 4.0, `ended at ${ended.t}`);
+  assert.ok(events.filter((e) => e.track === 1).every((e) => e.type !== 'unknown'));
+});
+
+test('the same stranger seen again (new track) keeps the same anonymous id; another stranger gets another', async () => {
+  const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, (() => { let n = 0; return () => `anon-${++n}`; })());
+  const first = await run([{ box: between(0, 2, 300), eyes: openEyes, person: 7 }, { box: between(5, 7, 300), eyes: openEyes, person: 7 }, { box: between(5, 7, 900), eyes: openEyes, person: 8 }], 8, { unknowns });
+  const ids = first.events
+    .filter((e) => e.type === 'unknown')
+    .map((e) => [e.track, e.type === 'unknown' && e.anon_id])
+    .sort((a, b) => Number(a[0]) - Number(b[0]));
+  assert.deepEqual(ids, [
+    [1, 'anon-1'],
+    [2, 'anon-1'],
+    [3, 'anon-2'],
+  ]);
+});
+
+test('a face too small to decide is reported too_small, never guessed', async () => {
+  const { events } = await run([{ box: still(100, 24), eyes: openEyes, person: ENROLLED }], 2);
+  assert.deepEqual(types(events), ['too_small', 'track_ended']);
+  assert.match((events[0] as Extract<TrackEvent, { type: 'too_small' }>).reason, /24 px high, needs 32/);
+});
+
+test('more faces than max_tracks: the extra are dropped and counted', async () => {
+  const faces = [0, 1, 2].map((i) => ({ box: still(50 + 300 * i), eyes: openEyes, person: 10 + i }));
+  const { tracker, events } = await run(faces, 1, { track: { max_tracks: 2 } });
+  assert.equal(new Set(events.map((e) => e.track)).size, 2);
+  assert.ok(tracker.stats.droppedDetections > 0);
+});
