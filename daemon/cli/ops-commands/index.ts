@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { validateConfigCommand } from './validate-config.js';
 import { auditListCommand, auditVerifyCommand } from './audit.js';
 import { daemonCommand } from './daemon.js';
+import { doctorCommand } from './doctor.js';
 
 /** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
-export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand];
+export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand];

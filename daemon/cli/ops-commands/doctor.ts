@@ -1,0 +1,28 @@
+import { ExitCode } from '../../errors.js';
+import { createLogger } from '../../ops/log.js';
+import { runDoctor, type CheckResult } from '../../ops/doctor.js';
+import { loadValidConfig } from '../../ops/validate.js';
+import { defaultConfig } from '../../config/load.js';
+import { parseCommandArgs, type Command } from '../command.js';
+
+const USAGE = '[--config FILE] [--json]';
+const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
+
+export const doctorCommand: Command = {
+  words: ['doctor'],
+  summary: 'check ffmpeg, models, keys, gallery, broker, every camera, free disk and clock; print the fix for each failure',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
+    const path = values.config ?? io.env.FACEGATE_CONFIG;
+    const config = path ? loadValidConfig(path) : defaultConfig();
+    const results = await runDoctor({ config, env: io.env, logger: createLogger({ level: 'silent' }) });
+    for (const r of results) {
+      if (values.json) io.stdout(JSON.stringify(r) + '\n');
+      else io.stdout(`${MARK[r.status]}  ${r.check.padEnd(18)} ${r.detail}\n${r.fix && r.status !== 'ok' ? `      ${''.padEnd(18)} fix: ${r.fix}\n` : ''}`);
+    }
+    const failed = results.filter((r) => r.status === 'fail').length;
+    if (!values.json) io.stdout(failed ? `${failed} check(s) failed\n` : 'all checks passed\n');
+    return failed ? ExitCode.FAILED : ExitCode.OK;
+  },
+};

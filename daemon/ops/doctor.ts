@@ -1,0 +1,167 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, statfsSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { isFacegateError } from '../errors.js';
+import { probeCamera } from '../camera/probe.js';
+import { redactCredentials } from '../camera/source.js';
+import { loadDeviceKey } from '../events/device-key.js';
+import { Gallery } from '../gallery/gallery.js';
+import { describeKeySources, findKek } from '../gallery/key-source.js';
+import { defaultModelDir, verifyModels } from '../vision/model-files.js';
+import type { Logger } from './log.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  check: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do, for warn and fail. */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** Per network check (broker, each camera). */
+  timeoutMs?: number;
+  /** For tests: the commands doctor runs (ffmpeg -version, timedatectl). */
+  run?: (cmd: string, args: string[]) => { status: number | null; stdout: string; error?: Error };
+}
+
+const GIB = 1024 ** 3;
+
+const defaultRun = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+  return { status: r.status, stdout: r.stdout ?? '', ...(r.error ? { error: r.error } : {}) };
+};
+
+/**
+ * Everything a technician at the box needs to know is working, each check on its own (one failure
+ * does not hide the next), each failure with the command or setting that fixes it.
+ */
+export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
+  const c = o.config;
+  const run = o.run ?? defaultRun;
+  const timeoutMs = o.timeoutMs ?? 8000;
+  const results: CheckResult[] = [checkFfmpeg(run), checkModels(c), ...checkKeys(c, o.env)];
+  results.push(await checkGallery(c, o));
+  if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt.url, timeoutMs));
+  for (const cam of c.cameras) results.push(await checkCamera(cam.name, cam.url, cam.transport, timeoutMs));
+  results.push(checkDisk(c.gallery.path), checkClock(run));
+  return results;
+}
+
+function checkFfmpeg(run: NonNullable<DoctorOptions['run']>): CheckResult {
+  const r = run('ffmpeg', ['-hide_banner', '-version']);
+  if (r.status === 0) return { check: 'ffmpeg', status: 'ok', detail: r.stdout.split('\n')[0] ?? 'ffmpeg' };
+  return { check: 'ffmpeg', status: 'fail', detail: r.error ? `not found (${r.error.message})` : `exited ${r.status}`, fix: 'apt-get install ffmpeg' };
+}
+
+function checkModels(c: Config): CheckResult {
+  try {
+    verifyModels(c.vision.models_dir ?? defaultModelDir());
+    return { check: 'models', status: 'ok', detail: `all 5 models present and verified in ${c.vision.models_dir ?? defaultModelDir()}` };
+  } catch (e) {
+    return failure('models', e);
+  }
+}
+
+function checkKeys(c: Config, env: NodeJS.ProcessEnv): CheckResult[] {
+  const out: CheckResult[] = [];
+  const keys = { gallery: c.gallery, env };
+  try {
+    const kek = findKek(keys);
+    if (!kek) {
+      out.push({ check: 'gallery key', status: 'fail', detail: `none found: tried ${describeKeySources(keys)}`, fix: `facegate keys init --config FILE (makes ${c.gallery.key_file} with mode 0600)` });
+    } else if (kek.kind === 'key' && existsSync(c.gallery.key_file) && (statSync(c.gallery.key_file).mode & 0o077) !== 0) {
+      out.push({ check: 'gallery key', status: 'warn', detail: `${c.gallery.key_file} is readable by others (mode ${(statSync(c.gallery.key_file).mode & 0o777).toString(8)})`, fix: `chmod 600 ${c.gallery.key_file}` });
+    } else {
+      out.push({ check: 'gallery key', status: 'ok', detail: `from ${kek.origin}` });
+    }
+  } catch (e) {
+    out.push(failure('gallery key', e));
+  }
+  try {
+    loadDeviceKey(c.mqtt.device_key_file);
+    out.push({ check: 'device key', status: 'ok', detail: c.mqtt.device_key_file });
+  } catch (e) {
+    out.push(failure('device key', e, `facegate keys init --config FILE (makes ${c.mqtt.device_key_file})`));
+  }
+  return out;
+}
+
+async function checkGallery(c: Config, o: DoctorOptions): Promise<CheckResult> {
+  if (!existsSync(c.gallery.path)) {
+    return { check: 'gallery', status: 'warn', detail: `${c.gallery.path} does not exist yet (the daemon makes it)`, fix: 'enrol people: facegate person add --name NAME --image PHOTO' };
+  }
+  try {
+    const g = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: o.env }, logger: o.logger, create: false });
+    const persons = (g.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
+    const damaged = g.damaged.length;
+    g.close();
+    if (damaged > 0) return { check: 'gallery', status: 'fail', detail: `${damaged} row(s) failed authentication`, fix: 'facegate gallery verify (names each row), then restore from an export' };
+    return { check: 'gallery', status: persons > 0 ? 'ok' : 'warn', detail: `${c.gallery.path}: ${persons} person(s), ${g.matcher.size} template(s)`, ...(persons ? {} : { fix: 'enrol people: facegate person add --name NAME --image PHOTO' }) };
+  } catch (e) {
+    return failure('gallery', e);
+  }
+}
+
+function checkBroker(url: string, timeoutMs: number): Promise<CheckResult> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'mqtts:' ? 8883 : 1883));
+  const where = `${u.hostname}:${port}`;
+  return new Promise((resolve) => {
+    const socket = connect({ host: u.hostname, port, timeout: timeoutMs });
+    const done = (r: CheckResult) => {
+      socket.destroy();
+      resolve(r);
+    };
+    socket.once('connect', () => done({ check: 'broker', status: 'ok', detail: `${where} accepts connections` }));
+    socket.once('timeout', () => done({ check: 'broker', status: 'fail', detail: `${where}: no answer in ${timeoutMs} ms`, fix: 'check mqtt.url and that a firewall does not drop the port' }));
+    socket.once('error', (e: NodeJS.ErrnoException) =>
+      done({ check: 'broker', status: 'fail', detail: `${where}: ${e.code ?? e.message}`, fix: e.code === 'ECONNREFUSED' ? `start the broker on ${where} (e.g. systemctl start mosquitto) or correct mqtt.url` : 'check mqtt.url (host name and port)' }),
+    );
+  });
+}
+
+async function checkCamera(name: string, url: string, transport: 'tcp' | 'udp', timeoutMs: number): Promise<CheckResult> {
+  try {
+    const p = await probeCamera(url, { transport, timeoutMs });
+    return { check: `camera ${name}`, status: 'ok', detail: `${p.source}: ${p.codec} ${p.width}x${p.height}${p.fps ? ` ${p.fps} fps` : ''}, first frame in ${p.time_to_first_frame_ms} ms` };
+  } catch (e) {
+    return failure(`camera ${name}`, e, `facegate camera test '${redactCredentials(url)}' shows the details`);
+  }
+}
+
+function checkDisk(statePath: string): CheckResult {
+  const dir = existsSync(dirname(statePath)) ? dirname(statePath) : '/';
+  try {
+    const s = statfsSync(dir);
+    const free = s.bavail * s.bsize;
+    const detail = `${(free / GIB).toFixed(1)} GiB free on ${dir}`;
+    if (free < 1 * GIB) return { check: 'disk', status: 'fail', detail, fix: 'free space: the outbox and attendance records need room (lower retention.* days or clean up)' };
+    if (free < 5 * GIB) return { check: 'disk', status: 'warn', detail, fix: 'keep at least 5 GiB free for the outbox during broker outages' };
+    return { check: 'disk', status: 'ok', detail };
+  } catch (e) {
+    return { check: 'disk', status: 'warn', detail: `cannot read free space of ${dir}: ${(e as Error).message}` };
+  }
+}
+
+function checkClock(run: NonNullable<DoctorOptions['run']>): CheckResult {
+  const r = run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value']);
+  const value = r.stdout.trim();
+  if (r.status === 0 && value === 'yes') return { check: 'clock', status: 'ok', detail: 'synchronised (NTP)' };
+  if (r.status === 0 && value === 'no') {
+    return { check: 'clock', status: 'fail', detail: 'not synchronised: attendance times and token expiry depend on it', fix: 'timedatectl set-ntp true (or install chrony / systemd-timesyncd)' };
+  }
+  return { check: 'clock', status: 'warn', detail: 'cannot tell whether the clock is synchronised (no timedatectl answer)', fix: 'check NTP by hand (chronyc tracking, or timedatectl on systemd boxes)' };
+}
+
+function failure(check: string, e: unknown, fallbackFix = 'see docs/errors.md'): CheckResult {
+  if (isFacegateError(e)) return { check, status: 'fail', detail: `${e.code}: ${e.message}`, fix: e.hint ?? fallbackFix };
+  return { check, status: 'fail', detail: (e as Error).message, fix: fallbackFix };
+}
