@@ -4,25 +4,27 @@ import { FacegateError } from '../errors.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
 import type { TrackEvent } from '../track/events.js';
+import { promoteUnknown } from '../track/promote.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
 
-const USAGE = `VIDEO [--thumbnails DIR] ${GALLERY_USAGE}`;
+const USAGE = `VIDEO [--thumbnails DIR] [--promote ANON_ID=NAME]... ${GALLERY_USAGE}`;
 
 export const scanCommand: Command = {
   words: ['scan'],
   summary: 'run tracking, blink liveness and recognition over a video file and print the decisions (NDJSON with --json)',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, thumbnails: { type: 'string' } }, USAGE);
+    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, thumbnails: { type: 'string' }, promote: { type: 'string', multiple: true } }, USAGE);
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one video at a time, got ${positionals.length}` : 'no video given', USAGE);
     const video = positionals[0]!;
+    const promotions = (values.promote ?? []).map((p) => parsePromotion(p));
     if (!existsSync(video)) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${video}: no such file`, 'check the path');
     const s = gallerySettings(values, io);
     if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true });
-    const scan = (identify: (fused: Float32Array) => MatchResult) =>
+    const scan = (identify: (fused: Float32Array) => MatchResult, gallery?: Gallery) =>
       withAnalyzer(s, async (analyzer) => {
         let n = 0;
         // Deterministic anonymous ids: the same file gives the same ids on every run.
@@ -39,15 +41,29 @@ export const scanCommand: Command = {
           onEvent: (e) => io.stdout(values.json ? JSON.stringify(eventJson(e, values.thumbnails)) + '\n' : describe(e, values.thumbnails)),
         });
         if (!values.json) io.stderr(`${summary.frames} frames to ${summary.lastT.toFixed(2)} s\n`);
+        for (const { anonId, name } of promotions) {
+          const { person, templates } = promoteUnknown(unknowns, gallery!, anonId, { name });
+          io.stderr(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)\n`);
+        }
         return 0;
       });
+    if (promotions.length > 0) return withGallery(s, { create: true }, (g) => scan((fused) => matchIn(g, fused, s), g));
     if (!explicitGallery(values, s)) {
       io.stderr(`note: no gallery at ${s.path}: everyone will be unknown\n`);
       return scan(() => ({ person: null, score: -1, margin: 0 }));
     }
-    return withGallery(s, { create: false }, (g) => scan((fused) => matchIn(g, fused, s)));
+    return withGallery(s, { create: false }, (g) => scan((fused) => matchIn(g, fused, s), g));
   },
 };
+
+/** `anon-3=Jane Doe` → the anonymous id and the name to enrol it under. */
+export function parsePromotion(arg: string): { anonId: string; name: string } {
+  const at = arg.indexOf('=');
+  const anonId = arg.slice(0, Math.max(0, at)).trim();
+  const name = arg.slice(at + 1).trim();
+  if (at <= 0 || !anonId || !name) throw new UsageError(`--promote wants ANON_ID=NAME, got '${arg}'`, USAGE);
+  return { anonId, name };
+}
 
 /** Without --gallery and with no gallery at the configured path, scan still runs: liveness needs none. */
 function explicitGallery(values: { gallery?: string }, s: GallerySettings): boolean {

@@ -159,7 +159,9 @@ export class CameraTracker {
     for (const e of events) {
       if (e.type !== 'recognized' && e.type !== 'unknown') continue;
       const crop = this.tracks.find((tr) => tr.id === e.track)?.bestCrop();
-      if (crop) e.thumbnail = await encodeJpeg(crop, 80);
+      if (!crop) continue;
+      e.thumbnail = await encodeJpeg(crop, 80);
+      if (e.type === 'unknown') this.o.unknowns.setThumbnail(e.anon_id, e.thumbnail);
     }
     return events;
   }

@@ -5,7 +5,6 @@ import { normalise } from './fusion.js';
 export interface UnknownFrame {
   embedding: Float32Array;
   quality: number;
-  thumbnail: Buffer | null;
 }
 
 interface Cluster {
@@ -13,6 +12,13 @@ interface Cluster {
   sum: Float64Array;
   lastSeen: number;
   frames: UnknownFrame[];
+  /** JPEG of the face from the unknown event, proof of who a promoted person was. */
+  thumbnail: Buffer | null;
+}
+
+export interface UnknownPerson {
+  frames: UnknownFrame[];
+  thumbnail: Buffer | null;
 }
 
 export interface UnknownRules {
@@ -65,12 +71,17 @@ export class UnknownRegistry {
     return this.clusters.size;
   }
 
+  setThumbnail(id: string, jpeg: Buffer): void {
+    const c = this.clusters.get(id);
+    if (c) c.thumbnail = jpeg;
+  }
+
   /** Takes an unknown person out of the registry for enrolment: its best frames, best first. */
-  take(id: string): UnknownFrame[] | undefined {
+  take(id: string): UnknownPerson | undefined {
     const c = this.clusters.get(id);
     if (!c) return undefined;
     this.clusters.delete(id);
-    return c.frames;
+    return { frames: c.frames, thumbnail: c.thumbnail };
   }
 
   expire(now: number): void {
@@ -86,7 +97,7 @@ export class UnknownRegistry {
   private create(dim: number): Cluster {
     let id = this.newId();
     while (this.clusters.has(id)) id = this.newId();
-    const c: Cluster = { id, sum: new Float64Array(dim), lastSeen: 0, frames: [] };
+    const c: Cluster = { id, sum: new Float64Array(dim), lastSeen: 0, frames: [], thumbnail: null };
     this.clusters.set(id, c);
     return c;
   }

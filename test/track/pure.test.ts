@@ -112,7 +112,7 @@ test('UnknownRegistry: one id per stranger, kept while seen, forgotten after ret
   assert.equal(reg.size, 0);
   reg.assign(p7, 400, [frame(1), frame(3), frame(2)]);
   const taken = reg.take('anon-3')!;
-  assert.deepEqual(taken.map((f) => f.quality), [3, 2]);
+  assert.deepEqual(taken.frames.map((f) => f.quality), [3, 2]);
   assert.equal(reg.has('anon-3'), false);
   assert.equal(reg.take('anon-3'), undefined);
 });
