@@ -1,13 +1,13 @@
 import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js';
-import { FrozenCheck } from '../liveness/frozen.js';
+import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js';
 import { PassiveScore } from '../liveness/passive.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
-import type { Box, FaceAnalysis, Landmarks68, RgbImage } from '../vision/types.js';
+import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
 import type { PersonRef, TrackEvent } from './events.js';
-import { boxFromLandmarks, landmarkShift, relateBox, type BoxFromLandmarks } from './follow.js';
+import { boxFromLandmarks, relateBox, type BoxFromLandmarks } from './follow.js';
 import { frameVerdict } from './frame-quality.js';
 import { EmbeddingFusion } from './fusion.js';
 import { IdentityVote, type MatchResult } from './identity.js';
@@ -48,7 +48,6 @@ export class Track {
   lastDetectedT: number;
   readonly firstT: number;
   private rel: BoxFromLandmarks;
-  private landmarks: Landmarks68;
   private readonly blinkDetector: BlinkDetector;
   private readonly blinks: Blink[] = [];
   private readonly passive = new PassiveScore();
@@ -62,6 +61,7 @@ export class Track {
   private anonId: string | null = null;
   private lastScore = -1;
   private lost = false;
+  private region: { box: Box; signature: Float32Array } | undefined;
   private sent = { recognized: false, recognizedLive: false, spoof: false };
   /** Events produced by the first frame (constructors cannot return them). */
   readonly pending: TrackEvent[];
@@ -76,7 +76,7 @@ export class Track {
     this.box = face.detection.box;
     this.firstT = this.lastT = this.lastDetectedT = t;
     this.rel = relateBox(face.detection.box, face.landmarks68);
-    this.landmarks = face.landmarks68;
+    this.motion(img, face.detection.box);
     this.blinkDetector = new BlinkDetector(ctx.config.liveness);
     this.vote = new IdentityVote(ctx.config.decide_frames);
     this.best = new BestFrames(ctx.config.best_k);
@@ -98,6 +98,7 @@ export class Track {
     if (followDrift(this.box, face.detection.box) > MAX_FOLLOW_DRIFT) this.blinkDetector.interrupt();
     this.lastDetectedT = t;
     this.lost = false;
+    this.motion(img, face.detection.box);
     this.rel = relateBox(face.detection.box, face.landmarks68);
     return this.observe(face, img, t, 'detection');
   }
@@ -172,10 +173,14 @@ export class Track {
     return events;
   }
 
+  /** The region of the last detection looked at again: has anything moved since? */
+  private motion(img: RgbImage, box: Box): void {
+    if (this.region) this.frozen.push(meanAbsDiff(regionSignature(img, this.region.box), this.region.signature));
+    this.region = { box, signature: regionSignature(img, box) };
+  }
+
   private observe(face: FaceAnalysis, img: RgbImage, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
     const events: TrackEvent[] = [];
-    this.frozen.push(landmarkShift(this.landmarks, face.landmarks68));
-    this.landmarks = face.landmarks68;
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     if (face.eyes) {
       const dt = t - this.lastT;
@@ -196,13 +201,14 @@ export class Track {
   }
 
   private identityFrame(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+    // Liveness needs no identity-grade frame: a turned or blurred print is still a print.
+    if (face.antispoof) this.passive.add(face.antispoof.pLive);
     const verdict = frameVerdict(face.quality, this.ctx.config);
     if (!verdict.usable) {
       this.lastQuality = { reason: verdict.reason, detail: verdict.detail };
       return [];
     }
     this.lastQuality = undefined;
-    if (face.antispoof) this.passive.add(face.antispoof.pLive);
     if (!face.embedding) return [];
     this.fusion.add(face.embedding, verdict.weight);
     this.best.offer({ t, weight: verdict.weight, embedding: face.embedding, img, box: face.detection.box });

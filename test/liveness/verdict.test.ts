@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrozenCheck } from '../../daemon/liveness/frozen.js';
+import { FrozenCheck, meanAbsDiff, regionSignature, STILL_MAD } from '../../daemon/liveness/frozen.js';
 import { PassiveScore } from '../../daemon/liveness/passive.js';
 import { livenessVerdict, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
 
@@ -36,16 +36,25 @@ test('a frozen picture is never live, whatever the policy', () => {
   }
 });
 
-test('FrozenCheck: identical landmarks over the whole track are frozen; any movement is not', () => {
+test('FrozenCheck: a face region that never changes over the track is frozen; any movement is not', () => {
   const still = new FrozenCheck(5);
-  for (let i = 0; i < 6; i++) still.push(0);
+  for (let i = 0; i < 6; i++) still.push(0.01);
   assert.equal(still.frozen, true);
   const live = new FrozenCheck(5);
-  for (let i = 0; i < 20; i++) live.push(i === 7 ? 0.3 : 0);
+  for (let i = 0; i < 20; i++) live.push(i === 7 ? 3 : 0.1);
   assert.equal(live.frozen, false);
   const short = new FrozenCheck(5);
   for (let i = 0; i < 3; i++) short.push(0);
   assert.equal(short.frozen, false);
+});
+
+test('regionSignature: the same picture gives the same signature, another picture a different one', () => {
+  const img = (seed: number) => ({ width: 64, height: 48, data: new Uint8Array(64 * 48 * 3).map((_, i) => (i * seed) % 251) });
+  const box = { x: 10, y: 5, w: 40, h: 40 };
+  assert.equal(meanAbsDiff(regionSignature(img(7), box), regionSignature(img(7), box)), 0);
+  assert.ok(meanAbsDiff(regionSignature(img(7), box), regionSignature(img(13), box)) > STILL_MAD);
+  // a box off the image gives an empty signature rather than reading outside the pixels
+  assert.deepEqual([...new Set(regionSignature(img(7), { x: 100, y: 100, w: 10, h: 10 }))], [0]);
 });
 
 test('PassiveScore is the mean over frames and ignores non-numbers', () => {

@@ -9,12 +9,24 @@ export interface FakeFace {
   eyes(t: number): [number, number];
   person: number;
   pLive?: number;
-  /** Landmarks move by sensor noise unless frozen. */
-  frozen?: boolean;
+
 }
 
-/** The frame image carries nothing: the fake engine reads the time the test set before each frame. */
-export const BLANK: RgbImage = { width: 1280, height: 720, data: new Uint8Array(0) };
+/**
+ * A frame for time t: noise that changes with t (a live scene), or the same noise every time (a
+ * frozen picture). The fake engine answers from its script; only the frozen check reads pixels.
+ */
+export function frameAt(t: number, frozen = false): RgbImage {
+  const width = 1280;
+  const height = 720;
+  const data = new Uint8Array(width * height * 3);
+  let x = frozen ? 12345 : Math.round(t * 1000) + 1;
+  for (let i = 0; i < data.length; i += 7) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = x >> 23;
+  }
+  return { width, height, data };
+}
 
 /**
  * A vision core that answers from a script, so that the tracker's logic can be tested over minutes
@@ -39,7 +51,7 @@ export class FakeEngine implements FaceEngine {
     this.calls.analyze++;
     const face = this.nearest(detection.box);
     const box = face?.box(this.t) ?? detection.box;
-    const jitter = face?.frozen ? 0 : 0.3 * Math.sin(this.t * 37);
+    const jitter = 0.3 * Math.sin(this.t * 37);
     const landmarks68: Point[] = Array.from({ length: 68 }, (_, i) => ({
       x: box.x + box.w * (0.1 + (0.8 * (i % 9)) / 8) + jitter,
       y: box.y + box.h * (0.15 + (0.7 * Math.floor(i / 9)) / 7),

@@ -7,7 +7,7 @@ import type { TrackEvent } from '../../daemon/track/events.js';
 import type { MatchResult } from '../../daemon/track/identity.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { unitVector } from '../gallery/helpers.js';
-import { BLANK, FakeEngine, blinkAt, openEyes, type FakeFace } from './fake-engine.js';
+import { FakeEngine, blinkAt, frameAt, openEyes, type FakeFace } from './fake-engine.js';
 
 const ENROLLED = 1;
 const config = defaultConfig();
@@ -23,7 +23,7 @@ function identify(fused: Float32Array): MatchResult {
 const still = (x: number, h = 120) => () => ({ x, y: 100, w: h * 0.8, h });
 const between = (from: number, to: number, x: number, h = 120) => (t: number) => (t >= from && t < to ? { x, y: 100, w: h * 0.8, h } : undefined);
 
-async function run(faces: FakeFace[], seconds: number, options: { fps?: number; track?: Partial<TrackConfig>; unknowns?: UnknownRegistry } = {}) {
+async function run(faces: FakeFace[], seconds: number, options: { fps?: number; track?: Partial<TrackConfig>; unknowns?: UnknownRegistry; frozen?: boolean } = {}) {
   const engine = new FakeEngine(faces);
   let n = 0;
   const tracker = new CameraTracker({
@@ -39,7 +39,7 @@ async function run(faces: FakeFace[], seconds: number, options: { fps?: number; 
   for (let i = 0; i * (1 / fps) <= seconds; i++) {
     t = i / fps;
     engine.t = t;
-    events.push(...(await tracker.process(BLANK, t)));
+    events.push(...(await tracker.process(frameAt(t, options.frozen), t)));
   }
   events.push(...(await tracker.finish(t)));
   return { events, tracker, engine };
@@ -91,8 +91,8 @@ test('a printed photo: the passive check fails and says so once, with the person
   assert.ok(!events.some((e) => 'live' in e && e.live));
 });
 
-test('a frozen picture (identical landmarks) is suspected even with a passing passive score', async () => {
-  const { events } = await run([{ box: still(100), eyes: openEyes, person: ENROLLED, frozen: true }], 3);
+test('a frozen picture (the face region never changes) is suspected even with a passing passive score', async () => {
+  const { events } = await run([{ box: still(100), eyes: openEyes, person: ENROLLED }], 3, { frozen: true });
   const spoof = events.find((e) => e.type === 'spoof_suspected');
   assert.ok(spoof && spoof.type === 'spoof_suspected' && spoof.reasons.includes('frozen'));
 });
