@@ -28,6 +28,9 @@ import { erasePersonRecords, purgeExpired, type EraseResult } from './ops/retent
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
 import { FacegateError } from './errors.js';
+import { ControlServer } from './ops/control/server.js';
+import { controlHandlers } from './ops/control/handlers.js';
+import { tokenVerifier } from './ops/control/token.js';
 
 export interface AppOptions {
   config: Config;
@@ -37,6 +40,8 @@ export interface AppOptions {
   version: string;
   now?: () => number;
   monoNow?: () => number;
+  /** The config file, read again by SIGHUP and the control socket's reload. */
+  configPath: string;
   /** How long SIGTERM waits for the outbox to drain to a connected broker. */
   flushTimeoutMs?: number;
 }
@@ -62,6 +67,7 @@ interface Running {
   cameras: Map<string, CameraSlot>;
   timers: NodeJS.Timeout[];
   http: OpsHttpServer | undefined;
+  control: ControlServer | undefined;
 }
 
 /**
@@ -128,6 +134,7 @@ export class App {
         cameras: new Map(),
         timers: [],
         http: undefined,
+        control: undefined,
       };
       this.running.attendance = this.buildAttendance(c);
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
@@ -135,6 +142,7 @@ export class App {
       registerDaemonMetrics(this.metrics, this);
       if (c.metrics.enabled) await this.startHttp(this.running);
       for (const cam of c.cameras) this.addCamera(cam);
+      if (c.control.enabled) await this.startControl(this.running);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
       this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
@@ -154,6 +162,7 @@ export class App {
     this.abort.abort();
     for (const t of r.timers) clearInterval(t);
     await r.http?.stop();
+    await r.control?.stop();
     await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));
     await this.flushOutbox(r);
     await r.events.stop();
@@ -390,6 +399,20 @@ export class App {
       throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on 127.0.0.1:${this.config.metrics.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port or turn metrics off');
     }
     r.http = http;
+  }
+
+  private async startControl(r: Running): Promise<void> {
+    const c = this.config.control;
+    const control = new ControlServer({
+      dir: c.socket_dir,
+      groups: c.groups,
+      handlers: controlHandlers(this, this.o.configPath),
+      audit: r.audit,
+      logger: this.o.logger,
+      ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, r.events.identity.deviceId) } : {}),
+    });
+    await control.start();
+    r.control = control;
   }
 
   private async flushOutbox(r: Running): Promise<void> {

@@ -12,6 +12,7 @@ import { Mosquitto, freePort } from '../support/mosquitto.js';
 import { media, mediaMissing } from '../support/media.js';
 import { NotifyListener } from './notify-listener.js';
 import { DaemonProcess, makeSite } from './daemon-harness.js';
+import { runCli } from '../support/cli.js';
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
 const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : false;
@@ -110,6 +111,29 @@ test('daemon: a bad config on SIGHUP is refused and the running config stays', {
   daemon.signal('SIGHUP');
   await daemon.waitForLog(/reload refused/, 20_000);
   assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status, 200);
+  site.writeConfig(siteConfig(doorCamera() + `  - { name: lobby, url: "${camera.url('/pattern')}", width: 320, height: 240, fps: 2 }\n`));
+});
+
+test('daemon: the CLI talks to it over the control socket; erasing a person is audited and the chain verifies', { skip, timeout: 120_000 }, async () => {
+  const status = await runCli(['status', '--config', site.config, '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  const s = JSON.parse(status.stdout) as { summary: string; liveness: { alive: boolean }; cameras: { camera: string }[] };
+  assert.equal(s.liveness.alive, true);
+  assert.deepEqual(s.cameras.map((c) => c.camera).sort(), ['door', 'lobby']);
+
+  const erase = await runCli(['person', 'erase', 'emp-7', '--config', site.config]);
+  assert.equal(erase.code, 0, erase.stderr);
+  assert.match(erase.stdout, /erased [0-9a-f-]{36}: 1 template\(s\), 1 thumbnail\(s\), 1 attendance day\(s\), 1 proof image\(s\)/);
+  const again = await runCli(['person', 'erase', 'emp-7', '--config', site.config]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /FG_ERR_PERSON_NOT_FOUND/);
+
+  const list = await runCli(['audit', 'list', '--config', site.config, '--json']);
+  const actions = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string });
+  assert.ok(actions.some((a) => a.action === 'person.erase' && a.outcome === 'ok'));
+  assert.ok(actions.some((a) => a.action === 'reload' && a.outcome === 'ok'), 'the SIGHUP reload is audited');
+  const verify = await runCli(['audit', 'verify', '--config', site.config]);
+  assert.equal(verify.code, 0, verify.stderr);
 });
 
 test('daemon: SIGTERM says STOPPING=1, flushes the outbox to the broker and exits 0', { skip, timeout: 120_000 }, async () => {

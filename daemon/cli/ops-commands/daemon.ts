@@ -54,7 +54,7 @@ export interface RunDaemonOptions {
 
 export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   const log = o.logger.child({ stage: 'daemon' });
-  const app = new App({ config: o.config, logger: o.logger, notifier: o.notifier, env: o.env, version: packageVersion() });
+  const app = new App({ config: o.config, configPath: o.configPath, logger: o.logger, notifier: o.notifier, env: o.env, version: packageVersion() });
   let stopping: Promise<void> | undefined;
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {

@@ -3,6 +3,7 @@ import { validateConfigCommand } from './validate-config.js';
 import { auditListCommand, auditVerifyCommand } from './audit.js';
 import { daemonCommand } from './daemon.js';
 import { doctorCommand } from './doctor.js';
+import { CONTROL_COMMANDS } from './control.js';
 
 /** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
-export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand];
+export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand, ...CONTROL_COMMANDS];

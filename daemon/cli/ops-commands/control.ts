@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { CameraHealth } from '../../camera/health.js';
+import { ExitCode } from '../../errors.js';
+import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
+import { METHODS, type MethodName } from '../../ops/control/protocol.js';
+import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+
+const COMMON = { config: { type: 'string', short: 'c' }, 'socket-dir': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
+const COMMON_USAGE = '[--config FILE] [--socket-dir DIR] [--token FILE] [--json]';
+
+interface Common {
+  config?: string;
+  'socket-dir'?: string;
+  token?: string;
+  json?: boolean;
+}
+
+function target(values: Common, io: CliIo): ControlTarget {
+  const dir = values['socket-dir'] ?? resolveConfig(values.config, io).control.socket_dir;
+  return { dir, ...(values.token ? { token: readFileSync(values.token, 'utf8').trim() } : {}) };
+}
+
+const call = (values: Common, io: CliIo, method: MethodName, params: Record<string, unknown> = {}) => callDaemon(target(values, io), method, METHODS[method].role, params);
+
+function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => string): number {
+  io.stdout(json ? JSON.stringify(data) + '\n' : text());
+  return ExitCode.OK;
+}
+
+function cameraLine(h: CameraHealth): string {
+  const err = h.last_error ? `  last error: ${h.last_error.kind}` : '';
+  return `  ${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${h.fps_in.toFixed(1)} fps in, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped, ${h.reconnects_last_hour} reconnects/h${err}\n`;
+}
+
+export const statusCommand: Command = {
+  words: ['status'],
+  summary: 'ask the running daemon how it is: cameras, pipeline liveness, outbox, broker',
+  usage: COMMON_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
+    const s = (await call(values, io, 'status')) as { summary: string; liveness: { alive: boolean; problems: string[] }; uptime_s: number; cameras: CameraHealth[] };
+    return print(io, values.json, s, () => `${s.summary}\nup ${s.uptime_s} s, pipeline ${s.liveness.alive ? 'alive' : `STUCK: ${s.liveness.problems.join('; ')}`}\n${s.cameras.map(cameraLine).join('')}`);
+  },
+};
+
+export const camerasCommand: Command = {
+  words: ['cameras'],
+  summary: 'each camera of the running daemon: state, fps, skipped frames, reconnects, last error',
+  usage: COMMON_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
+    const cams = (await call(values, io, 'cameras')) as CameraHealth[];
+    return print(io, values.json, cams, () => cams.map(cameraLine).join('') || '  no cameras\n');
+  },
+};
+
+export const reloadCommand: Command = {
+  words: ['reload'],
+  summary: 'make the running daemon re-read its config: cameras and attendance rules (operator role; audited)',
+  usage: COMMON_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
+    const r = (await call(values, io, 'reload')) as { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] };
+    return print(io, values.json, r, () => `reloaded: added [${r.added.join(', ')}], removed [${r.removed.join(', ')}], changed [${r.changed.join(', ')}]${r.restartNeeded.length ? `; needs a restart for: ${r.restartNeeded.join(', ')}` : ''}\n`);
+  },
+};
+
+export const eventsTailCommand: Command = {
+  words: ['events', 'tail'],
+  summary: 'print decisions of the running daemon as they happen (recognized, unknown, spoof_suspected, blink ...); Ctrl-C ends',
+  usage: COMMON_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      await callDaemon(target(values, io), 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => io.stdout(values.json ? JSON.stringify(e) + '\n' : describeEvent(e as Record<string, unknown>)) });
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    return ExitCode.OK;
+  },
+};
+
+export function describeEvent(e: Record<string, unknown>): string {
+  const person = e.person as { id: string; name: string | null } | null | undefined;
+  const who = person ? (person.name ?? person.id) : ((e.anon_id as string | undefined) ?? '');
+  const when = new Date(e.atMs as number).toISOString().slice(11, 19);
+  const extra = e.type === 'recognized' ? ` score ${String(e.score)} ${e.live ? 'LIVE' : 'not live yet'}` : e.type === 'spoof_suspected' ? ` ${(e.reasons as string[]).join(', ')}` : '';
+  return `${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${who}${extra}\n`;
+}
+
+const ERASE_USAGE = `ID ${COMMON_USAGE}`;
+export const personEraseCommand: Command = {
+  words: ['person', 'erase'],
+  summary: 'remove a person everywhere through the running daemon: templates, thumbnails, attendance and proof images (admin role; audited)',
+  usage: ERASE_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, COMMON, ERASE_USAGE);
+    if (positionals.length !== 1) throw new UsageError('give one person id (uuid or external id)', ERASE_USAGE);
+    const r = (await call(values, io, 'person.erase', { id: positionals[0] })) as { id: string; templates: number; thumbnails: number; attendanceDays: number; proofs: number };
+    return print(io, values.json, r, () => `erased ${r.id}: ${r.templates} template(s), ${r.thumbnails} thumbnail(s), ${r.attendanceDays} attendance day(s), ${r.proofs} proof image(s)\n`);
+  },
+};
+
+const ENROL_USAGE = `--name NAME [--id EXT] [--group G] IMAGE... ${COMMON_USAGE}`;
+export const personEnrolCommand: Command = {
+  words: ['person', 'enrol'],
+  summary: 'enrol a person into the running daemon from photos (operator role; audited); recognised from the next frame on',
+  usage: ENROL_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { ...COMMON, name: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } }, ENROL_USAGE);
+    if (!values.name || positionals.length === 0) throw new UsageError('give --name and at least one photo', ENROL_USAGE);
+    const images = positionals.map((p) => ({ name: basename(p), data: readFileSync(p).toString('base64') }));
+    const params = { name: values.name, images, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}) };
+    const r = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[] };
+    return print(io, values.json, r, () => `enrolled ${values.name} as ${r.id}: ${r.templates} template(s)${r.refused.map((x) => `\n  refused ${x.file}: ${x.detail}`).join('')}\n`);
+  },
+};
+
+export const retentionPurgeCommand: Command = {
+  words: ['retention', 'purge'],
+  summary: 'delete what is older than the retention settings now, instead of at the next hourly run (admin role; audited)',
+  usage: COMMON_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
+    const r = await call(values, io, 'retention.purge');
+    return print(io, values.json, r, () => `purged: ${JSON.stringify(r)}\n`);
+  },
+};
+
+export const CONTROL_COMMANDS: readonly Command[] = [statusCommand, camerasCommand, reloadCommand, eventsTailCommand, personEnrolCommand, personEraseCommand, retentionPurgeCommand];

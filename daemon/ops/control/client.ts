@@ -1,0 +1,81 @@
+import { connect, type Socket } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { FacegateError } from '../../errors.js';
+import { ROLES, type ControlResponse, type MethodName, type Role } from './protocol.js';
+
+export interface ControlTarget {
+  /** The folder of the role sockets (control.socket_dir). */
+  dir: string;
+  /** A signed token to send (remote use). */
+  token?: string;
+}
+
+function who(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/** Opens the least privileged role socket that allows `need` and that this user may open. */
+async function open(target: ControlTarget, need: Role): Promise<Socket> {
+  const candidates = ROLES.slice(ROLES.indexOf(need));
+  let last: NodeJS.ErrnoException | undefined;
+  for (const role of candidates) {
+    const path = join(target.dir, `${role}.sock`);
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path, () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      last = e as NodeJS.ErrnoException;
+    }
+  }
+  if (last?.code === 'EACCES') {
+    throw new FacegateError('FG_ERR_CONTROL_DENIED', `not allowed to open the ${need} socket in ${target.dir}`, `this needs the ${need} role: run it as a member of the facegate${need === 'viewer' ? '' : `-${need}`} group`);
+  }
+  throw new FacegateError('FG_ERR_DAEMON_NOT_RUNNING', `no facegate daemon answers on ${target.dir} (${last?.code ?? last?.message})`, 'start it (systemctl start facegate), or give --config with the right control.socket_dir');
+}
+
+/**
+ * One call to the running daemon. `onEvent` receives stream items (events.tail) until `signal`
+ * aborts; the promise resolves with the call's data.
+ */
+export async function callDaemon(
+  target: ControlTarget,
+  method: MethodName,
+  need: Role,
+  params: Record<string, unknown> = {},
+  options: { onEvent?: (event: unknown) => void; signal?: AbortSignal } = {},
+): Promise<unknown> {
+  const socket = await open(target, need);
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      socket.end();
+      fn();
+    };
+    options.signal?.addEventListener('abort', () => finish(() => resolve(null)), { once: true });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const r = JSON.parse(buffer.slice(0, nl)) as ControlResponse;
+        buffer = buffer.slice(nl + 1);
+        if ('event' in r) options.onEvent?.(r.event);
+        else if (r.ok) finish(() => resolve(r.data));
+        else finish(() => reject(new FacegateError(r.error.code as `FG_ERR_${string}`, r.error.message, r.error.hint)));
+      }
+    });
+    socket.on('error', (e) => finish(() => reject(e)));
+    socket.on('close', () => finish(() => reject(new FacegateError('FG_ERR_DAEMON_GONE', 'the daemon closed the connection', 'see journalctl -u facegate'))));
+    socket.write(JSON.stringify({ id: 1, method, params, client: who(), ...(target.token ? { token: target.token } : {}) }) + '\n');
+  });
+}

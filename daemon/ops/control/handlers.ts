@@ -1,0 +1,69 @@
+import type { App } from '../../app.js';
+import { FacegateError } from '../../errors.js';
+import { faceThumbnail, toTemplate } from '../../gallery/enrol.js';
+import { gateEnrolmentFace } from '../../gallery/quality-gate.js';
+import { decodeImage } from '../../vision/image.js';
+import { purgeExpired } from '../retention.js';
+import { loadValidConfig } from '../validate.js';
+import type { Handlers } from './server.js';
+
+const str = (v: unknown, key: string): string => {
+  if (typeof v !== 'string' || v === '') throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', `${key} must be a non-empty string`);
+  return v;
+};
+
+/** The control methods, each a thin call into the running daemon. */
+export function controlHandlers(app: App, configPath: string): Handlers {
+  return {
+    status: () => ({
+      summary: app.statusLine(),
+      liveness: app.liveness(),
+      uptime_s: Math.floor((Date.now() - app.startedMs) / 1000),
+      cameras: app.cameraHealth(),
+      outbox: app.eventsStage?.outbox.stats(Date.now()) ?? null,
+      mqtt: { enabled: app.currentConfig.mqtt.enabled, connected: app.eventsStage?.bridge.connected ?? false },
+      gallery: { templates: app.gallery.matcher.size },
+    }),
+    cameras: () => app.cameraHealth(),
+    'events.tail': (_params, ctx) =>
+      new Promise<null>((resolve) => {
+        const off = app.bus.on('track', 'control', (e) => {
+          const { thumbnail: _t, ...rest } = e as typeof e & { thumbnail?: unknown };
+          if (!ctx.emit(rest)) off();
+        });
+        ctx.signal.addEventListener('abort', () => (off(), resolve(null)), { once: true });
+      }),
+    reload: () => app.reload(loadValidConfig(configPath)),
+    'person.erase': (params, ctx) => {
+      const ref = str(params.id, 'id');
+      const person = app.gallery.store.findPerson(ref);
+      if (!person) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
+      // Audited by the server with the call; erasePerson audits the erase itself with what it removed.
+      return { id: person.id, ...app.erasePerson(person.id, { actor: ctx.actor, role: 'admin' }) };
+    },
+    'person.enrol': async (params) => {
+      const name = str(params.name, 'name');
+      const images = Array.isArray(params.images) ? (params.images as { name?: unknown; data?: unknown }[]) : [];
+      if (images.length === 0) throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', 'images must list at least one {name, data (base64)}');
+      const gate = app.currentConfig.gallery.enrol;
+      const templates = [];
+      const refused: { file: string; reason: string; detail: string }[] = [];
+      for (const image of images) {
+        const file = str(image.name, 'images[].name');
+        const img = await decodeImage(Buffer.from(str(image.data, 'images[].data'), 'base64'), file);
+        const verdict = gateEnrolmentFace(await app.analyzer.analyze(img, { embed: true, eyes: true }), gate);
+        if (!verdict.ok) {
+          refused.push({ file, ...verdict.refusal });
+          continue;
+        }
+        const face = verdict.face as typeof verdict.face & { embedding: Float32Array };
+        templates.push(toTemplate({ source: file, face, thumbnail: await faceThumbnail(img, face.detection.box) }));
+      }
+      if (templates.length === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${name}: ${refused.map((r) => `${r.file}: ${r.detail}`).join('; ')}`, 'give sharper, larger, frontal photos of this person alone, eyes open');
+      const input = { name, ...(typeof params.id === 'string' ? { externalId: params.id } : {}), ...(typeof params.group === 'string' ? { group: params.group } : {}) };
+      const { person, templateIds } = app.gallery.enrol(input, templates);
+      return { id: person.id, templates: templateIds.length, refused };
+    },
+    'retention.purge': () => purgeExpired(app.gallery.db, app.currentConfig.retention, Date.now()),
+  };
+}

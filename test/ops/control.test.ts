@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SignJWT } from 'jose';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { callDaemon } from '../../daemon/ops/control/client.js';
+import { ControlServer, groupId, type Handlers } from '../../daemon/ops/control/server.js';
+import { tokenVerifier } from '../../daemon/ops/control/token.js';
+import { createLogger } from '../../daemon/ops/log.js';
+import { openDatabase, type Database } from '../../daemon/store/database.js';
+import { FacegateError } from '../../daemon/errors.js';
+
+let dir: string;
+let db: Database;
+let audit: AuditLog;
+let server: ControlServer;
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const calls: string[] = [];
+
+const handlers: Handlers = {
+  status: () => ({ summary: 'ok' }),
+  cameras: () => [],
+  'events.tail': (_p, ctx) => {
+    ctx.emit({ type: 'blink', camera: 'door' });
+    ctx.emit({ type: 'recognized', camera: 'door' });
+    return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
+  },
+  reload: () => (calls.push('reload'), { added: [] }),
+  'person.enrol': () => ({}),
+  'person.erase': (p) => {
+    if (p.id === 'nobody') throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', 'no person nobody');
+    calls.push(`erase ${String(p.id)}`);
+    return { id: p.id };
+  },
+  'retention.purge': () => ({}),
+};
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fg-control-'));
+  db = openDatabase(join(dir, 'state.db'));
+  audit = new AuditLog(db);
+  const keyFile = join(dir, 'central.pem');
+  writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+  server = new ControlServer({
+    dir: join(dir, 'run'),
+    groups: { viewer: '', operator: '', admin: '' },
+    handlers,
+    audit,
+    logger: createLogger({ level: 'silent' }),
+    verifyToken: tokenVerifier(keyFile, 'gate-1'),
+  });
+  await server.start();
+});
+
+after(async () => {
+  await server.stop();
+  db.close();
+});
+
+/** Talks to exactly one role socket, as a user who may open only that one would. */
+const only = (role: string) => ({ dir: join(dir, 'run'), role });
+async function callAs(role: 'viewer' | 'operator' | 'admin', method: Parameters<typeof callDaemon>[1], params: Record<string, unknown> = {}, token?: string) {
+  const t = only(role);
+  return callDaemon({ dir: t.dir, ...(token ? { token } : {}) }, method, role, params);
+}
+
+test('control: one socket per role, mode 0660', () => {
+  for (const role of ['viewer', 'operator', 'admin']) assert.equal(statSync(join(dir, 'run', `${role}.sock`)).mode & 0o777, 0o660);
+  assert.equal(groupId('root'), 0);
+  assert.equal(groupId('no-such-group-here'), undefined);
+});
+
+test('control: a viewer may read but not reload or erase; refusals are audited', async () => {
+  assert.deepEqual(await callAs('viewer', 'status'), { summary: 'ok' });
+  await assert.rejects(callAs('viewer', 'reload'), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_CONTROL_FORBIDDEN' && /reload needs the operator role; this connection has viewer/.test(e.message));
+  await assert.rejects(callAs('operator', 'person.erase', { id: 'p1' }), /needs the admin role/);
+  assert.deepEqual(calls, []);
+  await callAs('operator', 'reload');
+  await callAs('admin', 'person.erase', { id: 'p1' });
+  await assert.rejects(callAs('admin', 'person.erase', { id: 'nobody' }), /FG_ERR_PERSON_NOT_FOUND|no person nobody/);
+  assert.deepEqual(calls, ['reload', 'erase p1']);
+  const entries = audit.recent(10).reverse().map((e) => `${e.action} ${e.role} ${e.outcome}`);
+  assert.deepEqual(entries, ['reload viewer refused', 'person.erase operator refused', 'reload operator ok', 'person.erase admin ok', 'person.erase admin failed']);
+  assert.equal(audit.verify().ok, true);
+});
+
+test('control: a signed token grants its role on any socket; a wrong or expired one is refused', async () => {
+  const sign = (claims: Record<string, unknown>, exp = '5m', aud = 'gate-1') =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA' }).setSubject('central-ops').setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(privateKey);
+  await callAs('viewer', 'reload', {}, await sign({ role: 'operator' }));
+  assert.equal(audit.recent(1)[0]!.actor, 'token:central-ops');
+  await assert.rejects(callAs('viewer', 'reload', {}, await sign({ role: 'viewer' })), /needs the operator role/);
+  await assert.rejects(callAs('admin', 'status', {}, await sign({ role: 'admin' }, '5m', 'other-box')), /FG_ERR_CONTROL_TOKEN|token refused/);
+  await assert.rejects(callAs('admin', 'status', {}, await sign({ role: 'root' })), /role claim/);
+});
+
+test('control: events.tail streams until the client stops', async () => {
+  const got: unknown[] = [];
+  const abort = new AbortController();
+  const done = callDaemon({ dir: join(dir, 'run') }, 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => (got.push(e), got.length === 2 && abort.abort()) });
+  assert.equal(await done, null);
+  assert.deepEqual(got, [{ type: 'blink', camera: 'door' }, { type: 'recognized', camera: 'door' }]);
+});
+
+test('control: no daemon listening says so with the fix', async () => {
+  await assert.rejects(callDaemon({ dir: join(dir, 'nowhere') }, 'status', 'viewer'), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_DAEMON_NOT_RUNNING' && /systemctl start facegate/.test(e.hint ?? ''));
+});
