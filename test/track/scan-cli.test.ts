@@ -143,3 +143,18 @@ test('a live talking head enrolled from one of its own frames is recognised live
   assert.ok(still.some((e) => e.type === 'recognized' && e.person?.name === 'Talking Head'), 'the still is recognised...');
   assert.ok(!still.some((e) => e.live === true), '...but never live');
 });
+
+test('an unknown person promoted from a scan is recognised by the next scan', { skip }, async () => {
+  const STRANGER = media('video_blink/videoretalking_face2.mp4');
+  const first = await scan(STRANGER);
+  const unknown = first.find((e) => e.type === 'unknown');
+  assert.equal(unknown?.anon_id, 'anon-1');
+  const promoted = await runCli(['scan', STRANGER, '--json', '--promote', 'anon-1=Stranger', ...galleryArgs]);
+  assert.equal(promoted.code, 0, promoted.stderr);
+  assert.match(promoted.stderr, /promoted anon-1 to Stranger \([0-9a-f-]{36}\): [1-5] template\(s\)/);
+  const again = await scan(STRANGER);
+  assert.ok(again.some((e) => e.type === 'recognized' && e.person?.name === 'Stranger'));
+  const missing = await runCli(['scan', STRANGER, '--json', '--promote', 'anon-9=Nobody', ...galleryArgs]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /FG_ERR_UNKNOWN_NOT_FOUND: no unknown person anon-9/);
+});
