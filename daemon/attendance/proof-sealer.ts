@@ -21,10 +21,14 @@ export interface CellSealer {
   open(ref: { table: 'thumbnails'; column: string; rowId: string; personId: string }, sealed: Uint8Array): Uint8Array;
 }
 
+/** The place a proof is bound to: a thumbnail of its record and person, the kind in the column. */
+export function proofCell(r: ProofRef): { table: 'thumbnails'; column: string; rowId: string; personId: string } {
+  return { table: 'thumbnails', column: `attendance_${r.kind}`, rowId: r.recordId, personId: r.personId };
+}
+
 export function gallerySealerForProofs(sealer: CellSealer): ProofSealer {
-  const cell = (r: ProofRef) => ({ table: 'thumbnails' as const, column: `attendance_${r.kind}`, rowId: r.recordId, personId: r.personId });
   return {
-    seal: (r, jpeg) => sealer.seal(cell(r), jpeg),
-    open: (r, sealed) => sealer.open(cell(r), sealed),
+    seal: (r, jpeg) => sealer.seal(proofCell(r), jpeg),
+    open: (r, sealed) => sealer.open(proofCell(r), sealed),
   };
 }

@@ -4,7 +4,7 @@ import type { Kek } from './key-source.js';
 import { insertWrap, type UnlockedKey } from './keyring.js';
 import { Sealer, TamperError } from './seal.js';
 import type { Sodium } from './sodium.js';
-import { SEALED_COLUMNS, sealedCells } from './verify.js';
+import { SEALED_CELL_SOURCES } from '../store/sealed-cells.js';
 
 export interface RotateOptions {
   db: Database;
@@ -69,8 +69,9 @@ export function rotateKeys(o: RotateOptions): RotateResult {
 
 function resealAll(db: Database, from: Sealer, to: Sealer): number {
   let n = 0;
-  for (const table of Object.keys(SEALED_COLUMNS) as Array<keyof typeof SEALED_COLUMNS>) {
-    const cells = [...sealedCells(db, table)];
+  for (const source of SEALED_CELL_SOURCES) {
+    // Read each source whole before writing to it: SQLite iterators and updates do not mix.
+    const cells = [...source.cells(db)];
     for (const { ref, value } of cells) {
       let plain: Uint8Array;
       try {
@@ -83,10 +84,7 @@ function resealAll(db: Database, from: Sealer, to: Sealer): number {
           "run 'facegate gallery verify', remove or re-enrol the damaged persons, then rotate again; nothing was changed",
         );
       }
-      db.prepare(`UPDATE ${table} SET ${ref.column} = ? WHERE id = ?`).run(Buffer.from(to.seal(ref, plain)), ref.rowId);
-      if (table === 'persons' && ref.column === 'external_id') {
-        db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(Buffer.from(to.hashExternalId(new TextDecoder().decode(plain))), ref.rowId);
-      }
+      source.reseal(db, ref, plain, to);
       plain.fill(0);
       n++;
     }

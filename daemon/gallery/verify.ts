@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { SEALED_CELL_SOURCES } from '../store/sealed-cells.js';
+import type { SealedCellSource } from './sealed-cells.js';
 import { TamperError, type CellRef, type Sealer } from './seal.js';
 
 export interface VerifyReport {
@@ -9,35 +11,12 @@ export interface VerifyReport {
   integrity: string[];
 }
 
-/** Which columns of which tables are sealed; the one list that verify and rotation walk. */
-export const SEALED_COLUMNS = {
-  persons: ['name', 'external_id', 'grp'],
-  templates: ['embedding', 'source'],
-  thumbnails: ['jpeg'],
-} as const satisfies Record<CellRef['table'], readonly string[]>;
-
-type SealedTable = keyof typeof SEALED_COLUMNS;
-
-/** Each sealed cell of each row with the place it is bound to; persons' own id is their person id. */
-export function* sealedCells(db: Database, table: SealedTable): Generator<{ ref: CellRef; value: Buffer }> {
-  const columns = SEALED_COLUMNS[table];
-  const personColumn = table === 'persons' ? 'id' : 'person_id';
-  const sql = `SELECT id, ${personColumn} AS person_id, ${columns.join(', ')} FROM ${table} ORDER BY id`;
-  for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
-    for (const column of columns) {
-      const value = row[column];
-      if (value === null) continue;
-      yield { ref: { table, column, rowId: row.id as string | number, personId: row.person_id as string }, value: value as Buffer };
-    }
-  }
-}
-
 /** Opens every sealed cell of every row (and zeroes what it opened); reports, never stops at the first. */
-export function verifyGallery(db: Database, sealer: Sealer): VerifyReport {
+export function verifyGallery(db: Database, sealer: Sealer, sources: readonly SealedCellSource[] = SEALED_CELL_SOURCES): VerifyReport {
   const damaged: CellRef[] = [];
   let cells = 0;
-  for (const table of Object.keys(SEALED_COLUMNS) as SealedTable[]) {
-    for (const { ref, value } of sealedCells(db, table)) {
+  for (const source of sources) {
+    for (const { ref, value } of source.cells(db)) {
       cells++;
       try {
         sealer.open(ref, value).fill(0);

@@ -1,0 +1,56 @@
+import type { Database } from 'better-sqlite3';
+import type { CellRef, Sealer } from './seal.js';
+
+/** A sealed value and the place (table, column, row, person) its associated data binds it to. */
+export interface SealedCell {
+  ref: CellRef;
+  value: Buffer;
+}
+
+/**
+ * The cells one stage seals under the gallery's data key. Verify opens every cell of every source;
+ * re-encryption re-seals them all in one transaction, so a stage whose cells were missing from the
+ * list would lose them to `keys rotate --reencrypt`: every stage that seals names its source in
+ * daemon/store/sealed-cells.ts.
+ */
+export interface SealedCellSource {
+  cells(db: Database): Iterable<SealedCell>;
+  /** Puts `plain`, sealed by `to` for the same place, back where `ref` was read from. */
+  reseal(db: Database, ref: CellRef, plain: Uint8Array, to: Sealer): void;
+}
+
+/** Which columns of which gallery tables are sealed. */
+export const SEALED_COLUMNS = {
+  persons: ['name', 'external_id', 'grp'],
+  templates: ['embedding', 'source'],
+  thumbnails: ['jpeg'],
+} as const satisfies Record<CellRef['table'], readonly string[]>;
+
+type SealedTable = keyof typeof SEALED_COLUMNS;
+
+/** Each sealed cell of each gallery row; persons' own id is their person id. */
+export function* sealedCells(db: Database, table: SealedTable): Generator<SealedCell> {
+  const columns = SEALED_COLUMNS[table];
+  const personColumn = table === 'persons' ? 'id' : 'person_id';
+  const sql = `SELECT id, ${personColumn} AS person_id, ${columns.join(', ')} FROM ${table} ORDER BY id`;
+  for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+    for (const column of columns) {
+      const value = row[column];
+      if (value === null) continue;
+      yield { ref: { table, column, rowId: row.id as string | number, personId: row.person_id as string }, value: value as Buffer };
+    }
+  }
+}
+
+export const GALLERY_SEALED_CELLS: SealedCellSource = {
+  *cells(db) {
+    for (const table of Object.keys(SEALED_COLUMNS) as SealedTable[]) yield* sealedCells(db, table);
+  },
+  reseal(db, ref, plain, to) {
+    db.prepare(`UPDATE ${ref.table} SET ${ref.column} = ? WHERE id = ?`).run(Buffer.from(to.seal(ref, plain)), ref.rowId);
+    // The equality hash of the external id is keyed by the data key too.
+    if (ref.table === 'persons' && ref.column === 'external_id') {
+      db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(Buffer.from(to.hashExternalId(new TextDecoder().decode(plain))), ref.rowId);
+    }
+  },
+};
