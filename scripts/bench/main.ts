@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   gallery: () => import('./gallery.js'),
   events: () => import('./events.js'),
   camera: () => import('./camera.js'),
+  track: () => import('./track.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
