@@ -16,8 +16,7 @@ import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 
 const CLIP = 'video_blink/videoretalking_face1.mp4';
-/** The clip's face is ~265 px in 700 px: 0.45 makes it ~120 px, a face at a door camera. */
-const SCALE = 0.45;
+/** The clip (700 px, face ~265 px) shrunk to 316 px: a ~120 px face, as at a door camera. */
 const TILE = 316;
 
 /** A 1080p camera with `faces` copies of the talking head, each started at another moment. */
