@@ -10,6 +10,7 @@ import type { CameraHealth } from './camera/health.js';
 import { FaceAnalyzer } from './vision/analyzer.js';
 import { Gallery } from './gallery/gallery.js';
 import { EventsStage } from './events/stage.js';
+import type { Connect } from './events/bridge.js';
 import { loadDeviceKey } from './events/device-key.js';
 import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
@@ -42,6 +43,8 @@ export interface AppOptions {
   monoNow?: () => number;
   /** The config file, read again by SIGHUP and the control socket's reload. */
   configPath: string;
+  /** Replaces mqtt.connect (the demo's in-process broker speaks MQTT 3.1.1). */
+  mqttConnect?: Connect;
   /** How long SIGTERM waits for the outbox to drain to a connected broker. */
   flushTimeoutMs?: number;
 }
@@ -97,6 +100,10 @@ export class App {
     this.startedMs = this.now();
   }
 
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
   get currentConfig(): Config {
     return this.config;
   }
@@ -119,6 +126,7 @@ export class App {
         cameras: () => [...(this.running?.cameras.keys() ?? [])],
         deviceKey: loadDeviceKey(this.deviceKeyPath()),
         now: this.now,
+        ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
       });
       if (c.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');

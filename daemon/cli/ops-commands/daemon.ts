@@ -1,6 +1,6 @@
-import { App } from '../../app.js';
+import { App, type AppOptions } from '../../app.js';
 import type { Config } from '../../config/schema.js';
-import { ExitCode, FacegateError, isFacegateError } from '../../errors.js';
+import { ExitCode, isFacegateError } from '../../errors.js';
 import { createLogger, type Logger } from '../../ops/log.js';
 import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
 import { loadValidConfig } from '../../ops/validate.js';
@@ -50,11 +50,22 @@ export interface RunDaemonOptions {
   env: NodeJS.ProcessEnv;
   /** Called once READY=1 was sent (the demo prints its banner here). */
   onReady?: (app: App) => void;
+  /** Stops the daemon as SIGTERM would (the demo's --seconds). */
+  stopWhen?: Promise<void>;
+  mqttConnect?: AppOptions['mqttConnect'];
 }
 
 export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   const log = o.logger.child({ stage: 'daemon' });
-  const app = new App({ config: o.config, configPath: o.configPath, logger: o.logger, notifier: o.notifier, env: o.env, version: packageVersion() });
+  const app = new App({
+    config: o.config,
+    configPath: o.configPath,
+    logger: o.logger,
+    notifier: o.notifier,
+    env: o.env,
+    version: packageVersion(),
+    ...(o.mqttConnect ? { mqttConnect: o.mqttConnect } : {}),
+  });
   let stopping: Promise<void> | undefined;
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -70,6 +81,7 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    void o.stopWhen?.then(() => stop('end of run'));
   });
   process.on('SIGHUP', () => {
     if (stopping) return;
@@ -84,10 +96,8 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   });
   try {
     await app.start();
-  } catch (e) {
-    o.notifier.close();
-    if (e instanceof FacegateError) throw e;
-    throw e;
+  } finally {
+    if (!app.isRunning) o.notifier.close();
   }
   o.onReady?.(app);
   const code = await stopped;

@@ -4,6 +4,7 @@ import { auditListCommand, auditVerifyCommand } from './audit.js';
 import { daemonCommand } from './daemon.js';
 import { doctorCommand } from './doctor.js';
 import { CONTROL_COMMANDS } from './control.js';
+import { demoCommand } from './demo.js';
 
 /** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
-export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand, ...CONTROL_COMMANDS];
+export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand, ...CONTROL_COMMANDS, demoCommand];

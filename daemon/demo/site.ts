@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { FacegateError } from '../errors.js';
+import { ensureDeviceKey } from '../events/device-key.js';
+import { faceThumbnail, toTemplate } from '../gallery/enrol.js';
+import { Gallery } from '../gallery/gallery.js';
+import { createKeyFile } from '../gallery/key-source.js';
+import { gateEnrolmentFace } from '../gallery/quality-gate.js';
+import { loadSodium } from '../gallery/sodium.js';
+import { FaceAnalyzer } from '../vision/analyzer.js';
+import { decodeImageFile } from '../vision/image.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../ops/log.js';
+
+/**
+ * The only face photos that install with facegate's dependencies: the MIT-licensed demo images of
+ * the npm package @vladmandic/face-api (a devDependency, so production installs do not carry it).
+ */
+export function samplePhoto(n = 3): string {
+  let dir: string;
+  try {
+    dir = dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
+  } catch {
+    throw new FacegateError('FG_ERR_DEMO_DEPS', 'the demo needs its sample photos from the devDependency @vladmandic/face-api', "run 'npm ci' (without --omit=dev) in the facegate folder");
+  }
+  const path = join(dir, 'demo', `sample${n}.jpg`);
+  if (!existsSync(path)) throw new FacegateError('FG_ERR_DEMO_DEPS', `${path} is missing`, "run 'npm ci' again");
+  return path;
+}
+
+/** A still photo as a looping H.264 clip: what a printed photo held up to a camera looks like. */
+export function stillAsVideo(photo: string, out: string, seconds = 12): void {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', photo, '-t', String(seconds), '-vf', 'scale=1280:-2,fps=10', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', out]);
+  if (r.status !== 0) throw new FacegateError('FG_ERR_DEMO_VIDEO', `ffmpeg could not make the demo clip: ${r.stderr?.toString().trim() || r.error?.message}`, 'install ffmpeg (apt-get install ffmpeg)');
+}
+
+/**
+ * Keys and an encrypted gallery in `dir`, with every face of the photo enrolled as "Demo person N"
+ * through the same quality gate as `facegate person add`. Returns the names enrolled.
+ */
+export async function prepareDemoGallery(config: Config, photo: string, logger: Logger): Promise<string[]> {
+  createKeyFile(await loadSodium(), config.gallery.key_file);
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const analyzer = await FaceAnalyzer.create({ vision: config.vision, logger });
+  const gallery = await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: {} }, logger, create: true });
+  try {
+    const img = await decodeImageFile(photo);
+    const faces = (await analyzer.analyze(img, { embed: true, eyes: true })).sort((a, b) => a.detection.box.x - b.detection.box.x);
+    const names: string[] = [];
+    for (const face of faces) {
+      const verdict = gateEnrolmentFace([face], config.gallery.enrol);
+      if (!verdict.ok || !face.embedding) continue;
+      const name = `Demo person ${names.length + 1}`;
+      gallery.enrol({ name, group: 'demo' }, [toTemplate({ source: 'sample', face: face as typeof face & { embedding: Float32Array }, thumbnail: await faceThumbnail(img, face.detection.box) })]);
+      names.push(name);
+    }
+    return names;
+  } finally {
+    gallery.close();
+    await analyzer.close();
+  }
+}

@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli } from '../support/cli.js';
+
+test('demo (npm start): the real daemon recognises the enrolled faces of a still, refuses them as not live, and signed spoof alerts reach the embedded broker', { timeout: 180_000 }, async () => {
+  const r = await runCli(['demo', '--seconds', '25']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /enrolled 3 people \(Demo person 1, Demo person 2, Demo person 3\) in an encrypted gallery; broker on mqtt:\/\/127\.0\.0\.1:\d+/);
+  assert.match(r.stdout, /demo-cam +recognized +Demo person \d score [\d.]+ not live yet/);
+  assert.match(r.stdout, /demo-cam +spoof_suspected +Demo person \d .*no_blink/);
+  assert.match(r.stdout, /mqtt {2}facegate\/demo\/alerts\/spoof {2}spoof \(no_blink\) person [0-9a-f]{8} {2}\[signature ok\]/);
+  assert.doesNotMatch(r.stdout, /recognized .* LIVE/, 'a photo is never live');
+  assert.doesNotMatch(r.stdout, /BAD SIGNATURE/);
+});
