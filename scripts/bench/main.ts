@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   events: () => import('./events.js'),
   camera: () => import('./camera.js'),
   track: () => import('./track.js'),
+  daemon: () => import('./daemon.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
