@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { erasePersonRecords, purgeExpired } from '../../daemon/ops/retention.js';
+import { openDatabase } from '../../daemon/store/database.js';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2027-06-01T12:00:00Z');
+
+function stateWith() {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'fg-retention-')), 'state.db'));
+  const day = db.prepare(
+    `INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
+     VALUES (?, ?, ?, NULL, '{}', ?, 'door', 1, 1, ?)`,
+  );
+  const proof = db.prepare("INSERT INTO attendance_proofs (record_id, kind, at_ms, sealed) VALUES (?, 'check_in', ?, x'00')");
+  const alert = db.prepare("INSERT INTO outbox (event_id, topic, payload, class, created_ms) VALUES (?, ?, x'7b7d', 'alert', ?)");
+  day.run('emp-1', '2026-01-01', 'old-1', NOW - 500 * DAY, NOW - 500 * DAY);
+  proof.run('old-1', NOW - 500 * DAY);
+  day.run('emp-1', '2027-05-31', 'new-1', NOW - DAY, NOW - DAY);
+  proof.run('new-1', NOW - DAY);
+  day.run('emp-2', '2027-05-31', 'new-2', NOW - DAY, NOW - DAY);
+  alert.run('a1', 'facegate/x/alerts/unknown', NOW - 40 * DAY);
+  alert.run('a2', 'facegate/x/alerts/unknown', NOW - DAY);
+  alert.run('a3', 'facegate/x/alerts/spoof', NOW - 40 * DAY);
+  return db;
+}
+
+const count = (db: ReturnType<typeof stateWith>, sql: string) => (db.prepare(sql).get() as { n: number }).n;
+
+test('retention: old attendance with its proofs and old unknown-face alerts go; recent ones and spoof alerts stay; the purge is audited', () => {
+  const db = stateWith();
+  const r = purgeExpired(db, defaultConfig().retention, NOW);
+  assert.deepEqual(r, { attendanceDays: 1, proofs: 1, unknownAlerts: 1, auditEntries: 0 });
+  assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_days'), 2);
+  assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_proofs WHERE record_id = 'new-1'"), 1);
+  assert.deepEqual((db.prepare('SELECT event_id FROM outbox ORDER BY event_id').all() as { event_id: string }[]).map((x) => x.event_id), ['a2', 'a3']);
+  const audit = new AuditLog(db);
+  assert.equal(audit.recent(1)[0]!.action, 'retention.purge');
+  assert.deepEqual(purgeExpired(db, defaultConfig().retention, NOW), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, auditEntries: 0 });
+  assert.equal(audit.recent(10).length, 1, 'a purge that deleted nothing is not audited');
+  db.close();
+});
+
+test('person erase: every attendance record and proof image of the person goes, then the gallery rows; others stay', () => {
+  const db = stateWith();
+  let removed = '';
+  const r = erasePersonRecords(db, 'emp-1', (id) => ((removed = id), { templates: 2, thumbnails: 2 }));
+  assert.deepEqual(r, { templates: 2, thumbnails: 2, attendanceDays: 2, proofs: 2 });
+  assert.equal(removed, 'emp-1');
+  assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = 'emp-1'"), 0);
+  assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_proofs'), 0);
+  assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = 'emp-2'"), 1);
+  db.close();
+});
