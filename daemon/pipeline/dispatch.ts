@@ -39,7 +39,7 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
     }
     case 'unknown': {
       t.count(e.camera, 'unknown', e.atMs);
-      const body = unknownAlertBody({ camera: e.camera, anonymousId: e.anon_id, facePx: 0, ...(e.thumbnail ? { jpeg: e.thumbnail } : {}) }, t.unknownImageMaxKb);
+      const body = unknownAlertBody({ camera: e.camera, anonymousId: e.anon_id, facePx: e.face_px, ...(e.thumbnail ? { jpeg: e.thumbnail } : {}) }, t.unknownImageMaxKb);
       t.writer.write('unknown', body, e.atMs);
       return;
     }

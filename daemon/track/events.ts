@@ -48,6 +48,8 @@ export interface UnknownEvent extends Base {
   score: number;
   live: boolean;
   antispoof: number | null;
+  /** Height in pixels of the face in the frame that decided (the alert's face_px). */
+  face_px: number;
   thumbnail: Thumbnail | null;
 }
 

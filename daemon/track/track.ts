@@ -218,7 +218,7 @@ export class Track {
     if (!change) return [];
     if (change.kind === 'unknown') {
       this.anonId = this.ctx.unknowns.assign(this.fusion.fused()!, t, this.best.frames().map((f) => ({ embedding: Float32Array.from(f.embedding), quality: f.weight })));
-      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, antispoof: this.antispoofMean(), thumbnail: null }];
+      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, antispoof: this.antispoofMean(), face_px: Math.round(face.quality.faceHeight), thumbnail: null }];
     }
     return [];
   }

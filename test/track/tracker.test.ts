@@ -107,6 +107,8 @@ test('two people: stable ids; the one who leaves ends after expire_s; a stranger
   );
   const stranger = events.filter((e) => e.track === 2);
   assert.deepEqual(types(stranger), ['unknown', 'track_ended']);
+  const unknown = stranger[0]!;
+  assert.equal(unknown.type === 'unknown' && unknown.face_px, 120, 'the alert says how large the face was');
   const ended = stranger[1]!;
   // last detected at 1.8 s, ended at the first frame more than expire_s (2 s) later
   assert.ok(ended.t > 3.8 && ended.t < 4.0, `ended at ${ended.t}`);
