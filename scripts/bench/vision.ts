@@ -1,6 +1,7 @@
 // `npm run bench -- vision [--iterations N]`: milliseconds per stage of the vision core at one
 // ONNX Runtime thread, median of N runs after a warm-up, on real photos from ../shared/media.
 import { readFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../daemon/ops/log.js';
 import { alignment, ALIGNED_SIZE, fivePoints, toAlignedFrame } from '../../daemon/vision/align.js';
@@ -10,6 +11,7 @@ import { Embedder } from '../../daemon/vision/embedder.js';
 import { EyeModel } from '../../daemon/vision/eyes.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { LandmarkModel } from '../../daemon/vision/landmarks.js';
+import { OrtModel } from '../../daemon/vision/ort.js';
 import { verifyModels } from '../../daemon/vision/model-files.js';
 import { faceQuality } from '../../daemon/vision/quality.js';
 import { sampleAffine } from '../../daemon/vision/sampling.js';
@@ -91,10 +93,21 @@ export async function run(args: string[]): Promise<void> {
     wall: perFace.reduce((s, [, t]) => s + t.wall, 0),
     cpu: perFace.reduce((s, [, t]) => s + t.cpu, 0),
   };
+  // Each model alone on a fixed input, in the same run: what a stage costs beyond inference is
+  // what facegate's own code adds (crops, packing, decoding outputs).
+  const alone: [string, Timing][] = [];
+  for (const [name, path] of Object.entries(paths)) {
+    const model = await OrtModel.load(name, path, settings, log);
+    const input = new Float32Array(model.inputShape.reduce((a, b) => a * b, 1)).fill(0.5);
+    alone.push([`  ${name} model alone`, await timeIt(n, () => model.run(input))]);
+    await model.close();
+  }
   const line = (name: string, t: Timing) => `  ${name.padEnd(48)} ${t.wall.toFixed(2).padStart(7)} ms ${t.cpu.toFixed(2).padStart(8)} ms`;
   console.log(`vision benchmark: ONNX Runtime CPU, 1 intra-op thread, ${n} runs; face ${Math.round(det.box.h)} px in ${frame.width}×${frame.height}`);
   console.log(`  ${'stage'.padEnd(48)} ${'wall p50'.padStart(10)} ${'CPU mean'.padStart(11)}`);
   for (const [name, t] of [...rows, ...perFace]) console.log(line(name, t));
   console.log(line('per face: landmarks+align+embed+eyes+anti-spoof', total) + '  (goal ≤ 15 ms)');
+  for (const [name, t] of alone) console.log(line(name, t));
+  console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
   await Promise.all([detector.close(), landmarker.close(), embedder.close(), eyes.close(), antispoof.close()]);
 }
