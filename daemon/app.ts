@@ -32,6 +32,7 @@ import { FacegateError } from './errors.js';
 import { ControlServer } from './ops/control/server.js';
 import { controlHandlers } from './ops/control/handlers.js';
 import { tokenVerifier } from './ops/control/token.js';
+import { Remote } from './app-remote.js';
 
 export interface AppOptions {
   config: Config;
@@ -64,6 +65,7 @@ interface Running {
   gallery: Gallery;
   audit: AuditLog;
   events: EventsStage;
+  remote: Remote;
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
   latency: Histogram;
@@ -128,6 +130,20 @@ export class App {
         now: this.now,
         ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
       });
+      const remote = new Remote({
+        config: c,
+        events,
+        gallery,
+        analyzer,
+        version: this.o.version,
+        cameras: () => [...(this.running?.cameras.keys() ?? [])],
+        erase: (id) => this.erasePerson(id, { actor: 'mqtt:command', role: 'admin' }),
+        rules: () => this.running?.attendance?.rules,
+        daemonStatus: () => ({ summary: this.statusLine(), uptime_s: Math.floor((this.now() - this.startedMs) / 1000), cameras: this.cameraHealth().map((h) => ({ camera: h.camera, state: h.state, fps: h.fps_processed })) }),
+        onRosterChange: () => (this.rosterCache = undefined),
+        logger: this.o.logger,
+        now: this.now,
+      });
       if (c.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       this.running = {
@@ -136,6 +152,7 @@ export class App {
         gallery,
         audit: new AuditLog(gallery.db, this.now),
         events,
+        remote,
         attendance: undefined,
         unknowns: new UnknownRegistry({ similarity: c.track.unknown_similarity, retentionS: c.track.unknown_retention_s, maxFrames: c.track.best_k }),
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
@@ -172,6 +189,7 @@ export class App {
     await r.http?.stop();
     await r.control?.stop();
     await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));
+    await r.remote.stop();
     await this.flushOutbox(r);
     await r.events.stop();
     r.gallery.close();
@@ -285,6 +303,7 @@ export class App {
       roster: () => this.roster(),
       logger: this.o.logger,
       now: this.now,
+      onSighting: (d, decisions) => r.remote.sighting(d, decisions),
     });
   }
 

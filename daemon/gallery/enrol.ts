@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { decodeImageFile } from '../vision/image.js';
+import { decodeImage, decodeImageFile } from '../vision/image.js';
 import type { AnalyzeOptions } from '../vision/analyzer.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { enrolmentScore, gateEnrolmentFace, pickDiverseFrames, type EnrolGate, type RefusalReason } from './quality-gate.js';
@@ -30,7 +30,15 @@ const THUMB_PX = 112;
 
 /** The best face of one photo through the quality gate, with its proof thumbnail. */
 export async function enrolFromImage(analyzer: FaceSource, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
-  const img = await decodeImageFile(file);
+  return enrolFromDecoded(analyzer, await decodeImageFile(file), file, gate);
+}
+
+/** The same for a photo received as bytes (remote enrolment); `name` labels it in refusals. */
+export async function enrolFromBytes(analyzer: FaceSource, bytes: Buffer, name: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
+  return enrolFromDecoded(analyzer, await decodeImage(bytes, name), name, gate);
+}
+
+async function enrolFromDecoded(analyzer: FaceSource, img: RgbImage, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
   const verdict = gateEnrolmentFace(await analyzer.analyze(img, { embed: true, eyes: true }), gate);
   if (!verdict.ok) return { file, ...verdict.refusal };
   return candidate(img, verdict.face, file);

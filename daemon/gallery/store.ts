@@ -110,6 +110,13 @@ export class GalleryStore {
     this.db.prepare('UPDATE persons SET name = ?, updated_at = ? WHERE id = ?').run(Buffer.from(sealed), at, id);
   }
 
+  /** Sets or clears (null) the person's group, sealed like the other person columns. */
+  setGroup(id: string, group: string | null): void {
+    const at = this.now().toISOString();
+    const sealed = group === null ? null : Buffer.from(this.sealer.sealText({ table: 'persons', column: 'grp', rowId: id, personId: id }, group));
+    this.db.prepare('UPDATE persons SET grp = ?, updated_at = ? WHERE id = ?').run(sealed, at, id);
+  }
+
   /** Deletes the person and (by cascade) every template and thumbnail; secure_delete zeroes the freed bytes. */
   removePerson(id: string): { templates: number; thumbnails: number } {
     return this.db

@@ -1,12 +1,18 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../../attendance/rules-holder.js';
 
+export interface EnrolAnswer {
+  templates: number;
+  /** Photos that did not pass the quality gate (the others were enrolled), by position: "image 2". */
+  refused?: { image: string; reason: string; detail: string }[];
+}
+
 /**
- * What remote commands need from other stages. The daemon wires the real gallery (issue 7);
- * tests use small in-memory fakes.
+ * What remote commands need from other stages. The daemon wires the real gallery
+ * (daemon/ops/gallery-ops.ts); unit tests use small in-memory fakes.
  */
 export interface GalleryOps {
-  enrol(person: { personId: string; name?: string; group?: string; images: Buffer[] }): Promise<{ templates: number }>;
+  enrol(person: { personId: string; name?: string; group?: string; images: Buffer[] }): Promise<EnrolAnswer>;
   remove(personId: string): Promise<{ removed: boolean }>;
   /** Makes the roster's groups match the central list; returns who is known and who is not enrolled. */
   resync(persons: { personId: string; group?: string }[]): Promise<{ known: number; unknown: string[] }>;
@@ -41,7 +47,7 @@ export const COMMAND_HANDLERS = {
     async run(d, deps) {
       const images = d.images.map((b64) => Buffer.from(b64, 'base64'));
       const r = await deps.gallery.enrol({ personId: d.person_id, images, ...(d.name !== undefined ? { name: d.name } : {}), ...(d.group !== undefined ? { group: d.group } : {}) });
-      return { person_id: d.person_id, templates: r.templates };
+      return { person_id: d.person_id, templates: r.templates, ...(r.refused?.length ? { refused: r.refused } : {}) };
     },
   }),
   'person/remove': handler({

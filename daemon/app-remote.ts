@@ -1,0 +1,132 @@
+import type { Config } from './config/schema.js';
+import type { Logger } from './ops/log.js';
+import type { EventsStage } from './events/stage.js';
+import type { Gallery } from './gallery/gallery.js';
+import type { FaceSource } from './gallery/enrol.js';
+import type { RulesHolder, ShiftRulesPatch } from './attendance/rules-holder.js';
+import { FacegateError } from './errors.js';
+import type { RecognizedDecision } from './attendance/stage.js';
+import type { AttendanceDecision } from './attendance/engine.js';
+import { formatLocalIso } from './attendance/zoned-time.js';
+import { createCommandRouter } from './events/commands/build.js';
+import type { CommandRouter } from './events/commands/router.js';
+import { HomeAssistantDiscovery } from './events/homeassistant.js';
+import { DaemonGalleryOps, type RosterChange } from './ops/gallery-ops.js';
+import type { EraseResult } from './ops/retention.js';
+
+export interface RemoteOptions {
+  config: Config;
+  events: EventsStage;
+  gallery: Gallery;
+  analyzer: FaceSource;
+  version: string;
+  cameras: () => readonly string[];
+  /** The daemon's audited erase of a person. */
+  erase: (personId: string) => EraseResult;
+  /** The shift rules in force; undefined while attendance is off. */
+  rules: () => RulesHolder | undefined;
+  /** The daemon's part of the `status` answer (summary line, cameras, uptime). */
+  daemonStatus: () => Record<string, unknown>;
+  /** The roster changed (enrolment, removal, groups): cached copies must be read again. */
+  onRosterChange: () => void;
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * What the central side and Home Assistant reach through MQTT: signed remote commands over the real
+ * gallery, and (opt-in) Home Assistant discovery and presence. Attached to the bridge before it
+ * starts, so both subscribe on the first connect.
+ */
+export class Remote {
+  readonly galleryOps: DaemonGalleryOps;
+  readonly commands: CommandRouter | undefined;
+  readonly homeassistant: HomeAssistantDiscovery | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly o: RemoteOptions) {
+    const c = o.config;
+    this.log = o.logger.child({ stage: 'events', part: 'remote' });
+    this.galleryOps = new DaemonGalleryOps({
+      gallery: o.gallery,
+      analyzer: o.analyzer,
+      gate: c.gallery.enrol,
+      recognition: c.recognition,
+      erase: o.erase,
+      onChange: (change) => this.rosterChanged(change),
+    });
+    const ids = o.events.identity;
+    const ha = c.mqtt.homeassistant;
+    this.homeassistant = c.mqtt.enabled && ha.enabled
+      ? new HomeAssistantDiscovery(o.events.bridge, () => ({
+          prefix: ha.discovery_prefix,
+          baseTopic: ids.baseTopic,
+          deviceId: ids.deviceId,
+          version: o.version,
+          cameras: o.cameras(),
+          persons: o.gallery.store.listPersons().persons.map((p) => ({ personId: p.id, name: p.name })),
+          presenceExpireS: ha.presence_expire_s,
+        }))
+      : undefined;
+    this.homeassistant?.attach();
+    this.commands = c.mqtt.enabled
+      ? createCommandRouter({
+          config: c.mqtt,
+          identity: ids,
+          db: o.gallery.db,
+          writer: o.events.writer,
+          bridge: o.events.bridge,
+          deps: { gallery: this.galleryOps, setShiftRules: (patch) => this.setShiftRules(patch), status: () => this.status() },
+          logger: o.logger,
+          now: o.now,
+        })
+      : undefined;
+  }
+
+  /** Home Assistant presence from an accepted sighting: OFF at a check-out, ON otherwise. */
+  sighting(d: RecognizedDecision, decisions: readonly AttendanceDecision[]): void {
+    const ha = this.homeassistant;
+    if (!ha) return;
+    const state = decisions.some((x) => x.kind === 'check_out') ? 'OFF' : 'ON';
+    ha.presence(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone)).catch((e: unknown) => this.failed('presence', e));
+  }
+
+  /** `attendance/shifts`: the remote rules replace the config's keys they name, kept across restarts. */
+  setShiftRules(patch: ShiftRulesPatch): { groups: string[] } {
+    const rules = this.o.rules();
+    if (!rules) throw new FacegateError('FG_ERR_ATTENDANCE_OFF', 'attendance is turned off on this device', 'set attendance.enabled: true in its config first');
+    return { groups: Object.keys(rules.replace(patch).shifts) };
+  }
+
+  /** `status`: device, version, broker, outbox and gallery, with the daemon's own summary. */
+  status(): Record<string, unknown> {
+    const ev = this.o.events;
+    return {
+      device: ev.identity.deviceId,
+      version: this.o.version,
+      ...this.o.daemonStatus(),
+      mqtt: { connected: ev.bridge.connected, reconnects: ev.bridge.reconnects },
+      outbox: ev.outbox.stats(this.o.now()),
+      gallery: { templates: this.o.gallery.matcher.size },
+    };
+  }
+
+  /** Lets a running gallery command finish and refuses new ones; the bridge stops after. */
+  async stop(): Promise<void> {
+    await this.galleryOps.close();
+  }
+
+  private rosterChanged(change: RosterChange): void {
+    this.o.onRosterChange();
+    const ha = this.homeassistant;
+    if (!ha || !this.o.events.bridge.connected) return;
+    // A new person's entity comes with the full set; a removed one's is deleted by an empty config.
+    if (change.kind === 'resynced') return;
+    const done = change.kind === 'removed' ? ha.removePerson(change.personId) : ha.publishAll();
+    done.catch((e: unknown) => this.failed('discovery', e));
+  }
+
+  private failed(what: string, e: unknown): void {
+    this.log.warn({ err: e instanceof Error ? e.message : String(e) }, `Home Assistant ${what} publish failed`);
+  }
+}
