@@ -128,7 +128,7 @@ export class DaemonGalleryOps implements GalleryOps {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new FacegateError('FG_ERR_DAEMON_STOPPING', 'the daemon is stopping', 'send the command again once it is back'));
-    if (this.pending >= MAX_PENDING) return Promise.reject(new FacegateError('FG_ERR_COMMAND_BUSY', `${this.pending} gallery commands are already waiting`, 'send it again once those are answered'));
+    if (this.pending >= MAX_PENDING) return Promise.reject(new FacegateError('FG_ERR_COMMAND_BUSY', `${this.pending} gallery commands are already running or waiting`, 'send it again once those are answered'));
     this.pending++;
     const run = this.tail.then(fn).finally(() => this.pending--);
     this.tail = run.catch(() => undefined);

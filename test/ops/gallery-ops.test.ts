@@ -1,0 +1,133 @@
+// The remote commands' gallery operations on a real encrypted gallery file, with a scripted face
+// source (the end-to-end path with the real models is test/ops/remote-commands.test.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { DaemonGalleryOps, type RosterChange } from '../../daemon/ops/gallery-ops.js';
+import { erasePersonRecords } from '../../daemon/ops/retention.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { EventsStage } from '../../daemon/events/stage.js';
+import { Remote } from '../../daemon/app-remote.js';
+import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
+import { quietLogger } from '../support/events-stack.js';
+import { keyOptions, tempDir, unitVector } from '../gallery/helpers.js';
+
+const config = defaultConfig();
+
+/** A photo of synthetic person `seed`: the face source reads who it shows from the image width. */
+const photoOf = (seed: number) => sharp({ create: { width: 100 + seed, height: 64, channels: 3, background: '#888' } }).png().toBuffer();
+
+/** One good frontal face per image, embedding unitVector(width - 100); `gate` holds analyses back. */
+class ScriptedFaces {
+  gate: Promise<void> = Promise.resolve();
+  calls = 0;
+  async analyze(img: RgbImage): Promise<FaceAnalysis[]> {
+    this.calls++;
+    await this.gate;
+    const box = { x: 0, y: 0, w: 160, h: 200 };
+    const p = { x: 80, y: 100 };
+    return [{
+      detection: { box, score: 0.99 },
+      landmarks68: Array.from({ length: 68 }, () => p),
+      landmarks5: [p, p, p, p, p],
+      quality: { faceHeight: 200, eyeDistance: 60, sharpness: 300, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 20 },
+      eyes: { left: { pOpen: 0.9 }, right: { pOpen: 0.9 } },
+      embedding: unitVector(img.width - 100),
+    }];
+  }
+}
+
+async function setup(t: { after(fn: () => void): void }) {
+  const d = tempDir(t);
+  createKeyFile(await loadSodium(), d.path('gallery.key'));
+  const gallery = await Gallery.open({ path: d.path('state.db'), keys: keyOptions(d.path('gallery.key')), logger: quietLogger(), create: true });
+  t.after(() => gallery.close());
+  const faces = new ScriptedFaces();
+  const changes: RosterChange[] = [];
+  const ops = new DaemonGalleryOps({
+    gallery,
+    analyzer: faces,
+    gate: config.gallery.enrol,
+    recognition: config.recognition,
+    erase: (id) => erasePersonRecords(gallery.db, id, (pid) => gallery.removePerson(pid)),
+    onChange: (c) => changes.push(c),
+  });
+  return { d, gallery, faces, ops, changes };
+}
+
+test('enrol: a known person gets more photos and the name and group sent; a face of someone else or an unreadable photo is refused and nothing is stored', async (t) => {
+  const { gallery, ops, changes } = await setup(t);
+  assert.deepEqual(await ops.enrol({ personId: 'emp-1', name: 'Ada', group: 'day', images: [await photoOf(1)] }), { templates: 1, refused: [] });
+  const again = await ops.enrol({ personId: 'emp-1', name: 'Ada L.', group: 'night', images: [await photoOf(1), Buffer.from('not an image')] });
+  assert.equal(again.templates, 1);
+  assert.deepEqual(again.refused?.map((r) => [r.image, r.reason]), [['image 2', 'no_face']]);
+  assert.match(again.refused![0]!.detail, /^image 2: not a readable image/);
+  const ada = gallery.store.findPerson('emp-1');
+  assert.deepEqual([ada?.name, ada?.group, gallery.store.countTemplates('emp-1')], ['Ada L.', 'night', 2]);
+  assert.equal(gallery.nameOf('emp-1'), 'Ada L.');
+
+  await assert.rejects(ops.enrol({ personId: 'emp-2', images: [await photoOf(1)] }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'FG_ERR_ENROL_DUPLICATE');
+    assert.match(e.message, /image 1 matches Ada L\./);
+    return true;
+  });
+  await assert.rejects(ops.enrol({ personId: 'emp-3', images: [Buffer.from('junk')] }), { code: 'FG_ERR_ENROL_NO_FACE' });
+  assert.deepEqual(gallery.store.listPersons().persons.map((p) => p.id), ['emp-1']);
+  assert.deepEqual(changes, [{ kind: 'enrolled', personId: 'emp-1' }, { kind: 'enrolled', personId: 'emp-1' }]);
+});
+
+test('resync: listed persons take the central group (none clears it); persons not enrolled are listed; remove of an unknown id removes nothing', async (t) => {
+  const { gallery, ops, changes } = await setup(t);
+  await ops.enrol({ personId: 'emp-1', group: 'day', images: [await photoOf(1)] });
+  await ops.enrol({ personId: 'emp-2', group: 'day', images: [await photoOf(2)] });
+  assert.deepEqual(await ops.resync([{ personId: 'emp-1', group: 'night' }, { personId: 'emp-2' }, { personId: 'emp-9', group: 'day' }]), { known: 2, unknown: ['emp-9'] });
+  assert.equal(gallery.store.findPerson('emp-1')?.group, 'night');
+  assert.equal(gallery.store.findPerson('emp-2')?.group, null);
+  assert.deepEqual(await ops.remove('emp-9'), { removed: false });
+  assert.deepEqual(await ops.remove('emp-2'), { removed: true });
+  assert.deepEqual(changes.slice(2), [{ kind: 'resynced' }, { kind: 'removed', personId: 'emp-2' }]);
+});
+
+test('one gallery command at a time, at most 8 waiting; after close the running one finishes and new ones are refused', async (t) => {
+  const { gallery, faces, ops } = await setup(t);
+  let release!: () => void;
+  faces.gate = new Promise((r) => (release = r));
+  const photo = await photoOf(1);
+  const running = ops.enrol({ personId: 'emp-1', images: [photo] });
+  const waiting = Array.from({ length: 7 }, (_, i) => ops.resync([{ personId: `emp-${i}` }]));
+  await assert.rejects(ops.remove('emp-1'), (e: Error & { code?: string }) => e.code === 'FG_ERR_COMMAND_BUSY' && /8 gallery commands are already running or waiting/.test(e.message));
+  const closed = ops.close();
+  await assert.rejects(ops.remove('emp-1'), { code: 'FG_ERR_DAEMON_STOPPING' });
+  release();
+  await closed;
+  assert.deepEqual(await running, { templates: 1, refused: [] });
+  assert.equal((await Promise.all(waiting)).length, 7);
+  assert.equal(faces.calls, 1);
+  assert.ok(gallery.store.findPerson('emp-1'), 'the enrolment running at close was stored');
+});
+
+test('attendance/shifts while attendance is off is refused with what to do; status names the device and broker state', async (t) => {
+  const { d, gallery, faces } = await setup(t);
+  const events = new EventsStage({ config, db: gallery.db, env: {}, logger: quietLogger(), version: '1.2.3', cameras: () => [], deviceKey: ensureDeviceKey(d.path('device.key')).key });
+  const remote = new Remote({
+    config, events, gallery, analyzer: faces, version: '1.2.3', cameras: () => [],
+    erase: () => ({ templates: 0, thumbnails: 0, attendanceDays: 0, proofs: 0 }),
+    rules: () => undefined,
+    daemonStatus: () => ({ summary: '0/0 cameras streaming' }),
+    onRosterChange: () => {},
+    logger: quietLogger(),
+    now: Date.now,
+  });
+  assert.equal(remote.commands, undefined, 'mqtt is off: nothing subscribes');
+  assert.equal(remote.homeassistant, undefined);
+  assert.throws(() => remote.setShiftRules({}), (e: Error & { code?: string; hint?: string }) => e.code === 'FG_ERR_ATTENDANCE_OFF' && /attendance.enabled/.test(String(e.hint)));
+  const status = remote.status();
+  assert.equal(status.version, '1.2.3');
+  assert.equal(status.summary, '0/0 cameras streaming');
+  assert.deepEqual(status.mqtt, { connected: false, reconnects: 0 });
+  await remote.stop();
+});
