@@ -34,6 +34,8 @@ export interface StackOptions {
   logger?: Logger;
   onAcknowledged?: (row: OutboxRow) => void;
   refusedRetryMs?: number;
+  /** Reconnect backoff; fast by default so that tests of many restarts stay short. */
+  reconnect?: { minMs: number; maxMs: number };
 }
 
 /** The real outbox → publisher → broker path on a real SQLite file, as the daemon builds it. */
@@ -62,7 +64,7 @@ export class EventsStack {
       will: { topic: `${this.baseTopic}/bridge/state`, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
       ...o.mqttOptions,
     };
-    this.bridge = new MqttBridge({ url: o.url, options, baseTopic: this.baseTopic, reconnect: { minMs: 20, maxMs: 200 }, connect: mqtt.connect, logger });
+    this.bridge = new MqttBridge({ url: o.url, options, baseTopic: this.baseTopic, reconnect: o.reconnect ?? { minMs: 20, maxMs: 200 }, connect: mqtt.connect, logger });
     this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger, inflight: o.inflight ?? 64, ...(o.refusedRetryMs ? { refusedRetryMs: o.refusedRetryMs } : {}), ...(o.onAcknowledged ? { onAcknowledged: o.onAcknowledged } : {}) });
     this.writer = new EventWriter({
       outbox: this.outbox,
