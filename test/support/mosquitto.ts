@@ -101,12 +101,23 @@ export class Mosquitto {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = this.proc;
     if (!proc) return;
+    this.resume();
     this.proc = undefined;
     if (proc.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill(signal);
     });
+  }
+
+  /** The broker stops answering (SIGSTOP): connections stay open, nothing is acknowledged. */
+  freeze(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** Back from `freeze()`: it reads what was sent meanwhile and answers it. */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
   }
 
   /** New ACL contents, applied by SIGHUP without dropping connections. */
