@@ -113,11 +113,6 @@ export class Gallery {
     return { person, templateIds };
   }
 
-  /** Makes a person inserted through the store (import) known by name to identify. */
-  addKnownPerson(id: string, name: string): void {
-    this.#names.set(id, name);
-  }
-
   addTemplates(personId: string, templates: readonly TemplateInput[]): number[] {
     const ids = this.store.insertTemplates(personId, templates);
     ids.forEach((id, i) => this.matcher.add(id, personId, templates[i]!.embedding));

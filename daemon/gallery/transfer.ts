@@ -102,16 +102,6 @@ export function importGallery(gallery: Gallery, file: Buffer, passphrase: string
   const payload = openExport(gallery.sodium, file, passphrase, source);
   const result: ImportResult = { persons: 0, templates: 0, skipped: [] };
   for (const p of payload.persons) {
-    try {
-      gallery.store.insertPerson({ name: p.name, externalId: p.external_id ?? undefined, group: p.group ?? undefined }, p.id);
-    } catch (e) {
-      if (e instanceof FacegateError && e.code === 'FG_ERR_PERSON_EXISTS') {
-        result.skipped.push({ id: p.id, reason: e.message });
-        continue;
-      }
-      throw e;
-    }
-    gallery.addKnownPerson(p.id, p.name);
     const templates = p.templates.map((t) => ({
       model: t.model,
       embedding: bytesToEmbedding(Buffer.from(t.embedding, 'base64')),
@@ -119,7 +109,17 @@ export function importGallery(gallery: Gallery, file: Buffer, passphrase: string
       source: t.source,
       thumbnail: t.thumbnail ? Buffer.from(t.thumbnail, 'base64') : undefined,
     }));
-    gallery.addTemplates(p.id, templates);
+    try {
+      // One transaction per person: an import cut short never leaves a person without templates,
+      // which a second import would then skip as already there.
+      gallery.enrol({ name: p.name, externalId: p.external_id ?? undefined, group: p.group ?? undefined }, templates, p.id);
+    } catch (e) {
+      if (e instanceof FacegateError && e.code === 'FG_ERR_PERSON_EXISTS') {
+        result.skipped.push({ id: p.id, reason: e.message });
+        continue;
+      }
+      throw e;
+    }
     result.persons++;
     result.templates += templates.length;
   }
