@@ -16,7 +16,10 @@ import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import type { RosterPerson } from './attendance/stage.js';
 import { CameraTracker } from './track/camera-tracker.js';
-import { UnknownRegistry } from './track/unknowns.js';
+import type { UnknownRegistry } from './track/unknowns.js';
+import { daemonUnknowns } from './track/unknown-store.js';
+import { promoteUnknown } from './track/promote.js';
+import type { Person, PersonInput } from './gallery/store.js';
 import type { MatchResult } from './track/identity.js';
 import { CameraPipeline } from './pipeline/camera-pipeline.js';
 import { dispatchTrackEvent } from './pipeline/dispatch.js';
@@ -25,7 +28,7 @@ import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './ops/metrics.js';
 import { registerDaemonMetrics } from './ops/daemon-metrics.js';
-import { erasePersonRecords, purgeExpired, type EraseResult } from './ops/retention.js';
+import { erasePersonRecords, purgeExpired, type EraseResult, type PurgeResult } from './ops/retention.js';
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
 import { FacegateError } from './errors.js';
@@ -154,7 +157,7 @@ export class App {
         events,
         remote,
         attendance: undefined,
-        unknowns: new UnknownRegistry({ similarity: c.track.unknown_similarity, retentionS: c.track.unknown_retention_s, maxFrames: c.track.best_k }),
+        unknowns: daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now }),
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
         cameras: new Map(),
         timers: [],
@@ -230,6 +233,26 @@ export class App {
     const result = erasePersonRecords(r.gallery.db, personId, (id) => r.gallery.removePerson(id));
     this.rosterCache = undefined;
     r.audit.append({ ...actor, action: 'person.erase', target: personId, detail: { ...result }, outcome: 'ok' });
+    return result;
+  }
+
+  /**
+   * Enrols an unknown person from the best frames the cameras kept of them; their anonymous id and
+   * its row in the state file go. Audited by the control server with the call.
+   */
+  promoteUnknown(anonId: string, input: PersonInput): { person: Person; templates: number } {
+    const r = this.mustRun();
+    const result = promoteUnknown(r.unknowns, r.gallery, anonId, input);
+    this.rosterCache = undefined;
+    return result;
+  }
+
+  /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
+  purgeRetention(): PurgeResult {
+    const r = this.mustRun();
+    const nowMs = this.now();
+    const result = purgeExpired(r.gallery.db, this.config.retention, nowMs);
+    r.unknowns.expire(nowMs / 1000);
     return result;
   }
 
@@ -393,7 +416,7 @@ export class App {
     every(this.config.daemon.status_interval_s * 1000, () => this.o.notifier.status(this.statusLine()), 'daemon');
     every(60_000, () => r.attendance?.stage.tick(), 'attendance');
     const purge = () => {
-      const result = purgeExpired(r.gallery.db, this.config.retention, this.now());
+      const result = this.purgeRetention();
       if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
     };
     every(this.config.retention.check_interval_min * 60_000, purge, 'retention');

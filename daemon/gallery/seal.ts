@@ -3,7 +3,8 @@ import type { Sodium } from './sodium.js';
 
 /** Where a sealed value lives; all of it is bound into the ciphertext as associated data. */
 export interface CellRef {
-  readonly table: 'persons' | 'templates' | 'thumbnails';
+  /** The gallery's tables, and unknown persons' clusters (daemon/track/unknown-store.ts). */
+  readonly table: 'persons' | 'templates' | 'thumbnails' | 'unknown_persons';
   readonly column: string;
   readonly rowId: string | number;
   readonly personId: string;

@@ -8,14 +8,15 @@ export interface PurgeResult {
   attendanceDays: number;
   proofs: number;
   unknownAlerts: number;
+  unknownPersons: number;
   auditEntries: number;
 }
 
 /**
  * Deletes what the retention settings say is too old, in one transaction per table group:
  * attendance day records with their sealed proof images (by the day's last sighting), undelivered
- * unknown-person alerts that carry a face crop (unknown persons are otherwise kept in memory only),
- * and audit entries (the chain keeps a checkpoint). The purge itself is audited when it deleted anything.
+ * unknown-person alerts that carry a face crop, unknown persons' clusters (sealed embeddings and
+ * face crop) by when they were last seen, and audit entries (the chain keeps a checkpoint). The purge itself is audited when it deleted anything.
  */
 export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): PurgeResult {
   const attendanceBefore = nowMs - r.attendance_days * DAY_MS;
@@ -32,10 +33,11 @@ export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): P
     .immediate();
   const unknownBefore = nowMs - r.unknown_thumbnail_days * DAY_MS;
   const unknownAlerts = db.prepare("DELETE FROM outbox WHERE class = 'alert' AND topic LIKE '%/alerts/unknown' AND created_ms < ?").run(unknownBefore).changes;
+  const unknownPersons = db.prepare('DELETE FROM unknown_persons WHERE last_seen_ms < ?').run(unknownBefore).changes;
   const audit = new AuditLog(db, () => nowMs);
   const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
-  const result = { attendanceDays, proofs, unknownAlerts, auditEntries };
-  if (attendanceDays + proofs + unknownAlerts + auditEntries > 0) {
+  const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, auditEntries };
+  if (attendanceDays + proofs + unknownAlerts + unknownPersons + auditEntries > 0) {
     audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
   }
   return result;

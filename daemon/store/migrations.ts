@@ -3,6 +3,7 @@ import { GALLERY_MIGRATION_1 } from '../gallery/schema.js';
 import { EVENTS_MIGRATION_2 } from '../events/outbox-schema.js';
 import { ATTENDANCE_MIGRATION_3 } from '../attendance/schema.js';
 import { OPS_AUDIT_MIGRATION } from '../ops/audit-schema.js';
+import { TRACK_UNKNOWNS_MIGRATION } from '../track/unknown-schema.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -13,5 +14,6 @@ export const MIGRATIONS: readonly Migration[] = [
   EVENTS_MIGRATION_2,
   ATTENDANCE_MIGRATION_3,
   OPS_AUDIT_MIGRATION,
+  TRACK_UNKNOWNS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -47,7 +47,7 @@ export const TrackConfigSchema = Section(
       default: 0.5,
       description: 'Fused embedding similarity at which an unknown track is the same unknown person as one seen before (same anonymous id).',
     }),
-    unknown_retention_s: Type.Integer({ minimum: 0, default: 86400, description: 'How long an unknown person is remembered (in memory only), seconds.' }),
+    unknown_retention_s: Type.Integer({ minimum: 0, default: 86400, description: 'How long an unknown person keeps their anonymous id after last seen, seconds. The daemon keeps them in the state file (sealed) across restarts, at most retention.unknown_thumbnail_days.' }),
     max_tracks: Type.Integer({ minimum: 1, maximum: 200, default: 32, description: 'Most faces tracked at once per camera; more detections are dropped and counted.' }),
     liveness: LivenessConfigSchema,
   },

@@ -10,6 +10,7 @@ export interface UnknownFrame {
 interface Cluster {
   id: string;
   sum: Float64Array;
+  firstSeen: number;
   lastSeen: number;
   frames: UnknownFrame[];
   /** JPEG of the face from the unknown event, proof of who a promoted person was. */
@@ -19,6 +20,26 @@ interface Cluster {
 export interface UnknownPerson {
   frames: UnknownFrame[];
   thumbnail: Buffer | null;
+}
+
+/** A cluster as it is kept across restarts; times in seconds of the registry's clock. */
+export type UnknownSnapshot = Readonly<Cluster>;
+
+/** Where the daemon keeps its unknown persons (daemon/track/unknown-store.ts). */
+export interface UnknownPersistence {
+  save(cluster: UnknownSnapshot): void;
+  remove(id: string): void;
+}
+
+/**
+ * The daemon's registry: dated by the wall clock (seconds), and kept across restarts when a store
+ * is given (the clusters it starts with, and where each change is written). Track times are per
+ * camera and restart at 0 with the process, so a registry shared by cameras cannot use them.
+ */
+export interface WallClockUnknowns {
+  clock: () => number;
+  initial?: readonly UnknownSnapshot[];
+  store?: UnknownPersistence;
 }
 
 export interface UnknownRules {
@@ -31,8 +52,9 @@ export interface UnknownRules {
 /**
  * Unknown persons seen by the cameras, each an anonymous id with the running sum of its tracks'
  * fused embeddings. A new unknown track joins the most similar cluster at or above the similarity,
- * else starts one, so the same stranger keeps one id. Memory only; clusters not seen for the
- * retention time are forgotten. Times are the caller's (seconds), so tests can drive them.
+ * else starts one, so the same stranger keeps one id. Clusters not seen for the retention time are
+ * forgotten. Dated by the caller's times (seconds, so a scan of a file is repeatable) and kept in
+ * memory, unless `wall` is given: then dated by its clock, and each change written to its store.
  */
 export class UnknownRegistry {
   private readonly clusters = new Map<string, Cluster>();
@@ -40,10 +62,14 @@ export class UnknownRegistry {
   constructor(
     private readonly rules: UnknownRules,
     private readonly newId: () => string = () => `anon-${randomBytes(4).toString('hex')}`,
-  ) {}
+    private readonly wall?: WallClockUnknowns,
+  ) {
+    for (const c of wall?.initial ?? []) this.clusters.set(c.id, { ...c, frames: [...c.frames] });
+  }
 
   /** The anonymous id for a track's fused embedding, with its best frames added to the cluster. */
-  assign(fused: Float32Array, now: number, frames: readonly UnknownFrame[] = []): string {
+  assign(fused: Float32Array, trackT: number, frames: readonly UnknownFrame[] = []): string {
+    const now = this.wall ? this.wall.clock() : trackT;
     this.expire(now);
     let best: Cluster | undefined;
     let bestScore = -Infinity;
@@ -56,10 +82,13 @@ export class UnknownRegistry {
         best = c;
       }
     }
-    const cluster = best && bestScore >= this.rules.similarity ? best : this.create(fused.length);
+    const cluster = best && bestScore >= this.rules.similarity ? best : this.create(fused.length, now);
     for (let i = 0; i < fused.length; i++) cluster.sum[i]! += fused[i]!;
     cluster.lastSeen = now;
-    cluster.frames = [...cluster.frames, ...frames].sort((a, b) => b.quality - a.quality).slice(0, this.rules.maxFrames);
+    const kept = [...cluster.frames, ...frames].sort((a, b) => b.quality - a.quality);
+    for (const f of kept.slice(this.rules.maxFrames)) f.embedding.fill(0);
+    cluster.frames = kept.slice(0, this.rules.maxFrames);
+    this.wall?.store?.save(cluster);
     return cluster.id;
   }
 
@@ -73,7 +102,15 @@ export class UnknownRegistry {
 
   setThumbnail(id: string, jpeg: Buffer): void {
     const c = this.clusters.get(id);
-    if (c) c.thumbnail = jpeg;
+    if (!c) return;
+    c.thumbnail = jpeg;
+    this.wall?.store?.save(c);
+  }
+
+  /** An unknown person's best frames (best first) and thumbnail, left in the registry. */
+  get(id: string): UnknownPerson | undefined {
+    const c = this.clusters.get(id);
+    return c ? { frames: [...c.frames], thumbnail: c.thumbnail } : undefined;
   }
 
   /** Takes an unknown person out of the registry for enrolment: its best frames, best first. */
@@ -81,23 +118,26 @@ export class UnknownRegistry {
     const c = this.clusters.get(id);
     if (!c) return undefined;
     this.clusters.delete(id);
+    this.wall?.store?.remove(id);
     return { frames: c.frames, thumbnail: c.thumbnail };
   }
 
+  /** Forgets clusters not seen for the retention time before `now` (seconds of the registry's clock). */
   expire(now: number): void {
     for (const [id, c] of this.clusters) {
       if (now - c.lastSeen > this.rules.retentionS) {
         c.sum.fill(0);
         for (const f of c.frames) f.embedding.fill(0);
         this.clusters.delete(id);
+        this.wall?.store?.remove(id);
       }
     }
   }
 
-  private create(dim: number): Cluster {
+  private create(dim: number, now: number): Cluster {
     let id = this.newId();
     while (this.clusters.has(id)) id = this.newId();
-    const c: Cluster = { id, sum: new Float64Array(dim), lastSeen: 0, frames: [], thumbnail: null };
+    const c: Cluster = { id, sum: new Float64Array(dim), firstSeen: now, lastSeen: now, frames: [], thumbnail: null };
     this.clusters.set(id, c);
     return c;
   }

@@ -120,6 +120,20 @@ export const personEnrolCommand: Command = {
   },
 };
 
+const PROMOTE_USAGE = `ANON_ID --name NAME [--id EXT] [--group G] ${COMMON_USAGE}`;
+export const personPromoteCommand: Command = {
+  words: ['person', 'promote'],
+  summary: "enrol an unknown person the running daemon's cameras saw (anonymous id from an unknown event) from their best frames (operator role; audited)",
+  usage: PROMOTE_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { ...COMMON, name: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } }, PROMOTE_USAGE);
+    if (positionals.length !== 1 || !values.name) throw new UsageError('give one anonymous id (anon-...) and --name', PROMOTE_USAGE);
+    const params = { anon_id: positionals[0], name: values.name, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}) };
+    const r = (await call(values, io, 'person.promote', params)) as { id: string; anon_id: string; templates: number };
+    return print(io, values.json, r, () => `promoted ${r.anon_id} to ${values.name} (${r.id}): ${r.templates} template(s)\n`);
+  },
+};
+
 export const retentionPurgeCommand: Command = {
   words: ['retention', 'purge'],
   summary: 'delete what is older than the retention settings now, instead of at the next hourly run (admin role; audited)',
@@ -131,4 +145,4 @@ export const retentionPurgeCommand: Command = {
   },
 };
 
-export const CONTROL_COMMANDS: readonly Command[] = [statusCommand, camerasCommand, reloadCommand, eventsTailCommand, personEnrolCommand, personEraseCommand, retentionPurgeCommand];
+export const CONTROL_COMMANDS: readonly Command[] = [statusCommand, camerasCommand, reloadCommand, eventsTailCommand, personEnrolCommand, personPromoteCommand, personEraseCommand, retentionPurgeCommand];

@@ -3,9 +3,9 @@ import { FacegateError } from '../../errors.js';
 import { faceThumbnail, toTemplate } from '../../gallery/enrol.js';
 import { gateEnrolmentFace } from '../../gallery/quality-gate.js';
 import { decodeImage } from '../../vision/image.js';
-import { purgeExpired } from '../retention.js';
 import { loadValidConfig } from '../validate.js';
-import type { Handlers } from './server.js';
+import type { Person, PersonInput } from '../../gallery/store.js';
+import type { Handler, Handlers } from './server.js';
 
 const str = (v: unknown, key: string): string => {
   if (typeof v !== 'string' || v === '') throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', `${key} must be a non-empty string`);
@@ -64,6 +64,17 @@ export function controlHandlers(app: App, configPath: string): Handlers {
       const { person, templateIds } = app.gallery.enrol(input, templates);
       return { id: person.id, templates: templateIds.length, refused };
     },
-    'retention.purge': () => purgeExpired(app.gallery.db, app.currentConfig.retention, Date.now()),
+    'person.promote': promoteHandler((anonId, input) => app.promoteUnknown(anonId, input)),
+    'retention.purge': () => app.purgeRetention(),
+  };
+}
+
+/** `person.promote {anon_id, name, id?, group?}`: an unknown person of the cameras becomes an enrolled one. */
+export function promoteHandler(promote: (anonId: string, input: PersonInput) => { person: Person; templates: number }): Handler {
+  return (params) => {
+    const anonId = str(params.anon_id, 'anon_id');
+    const input = { name: str(params.name, 'name'), ...(params.id !== undefined ? { externalId: str(params.id, 'id') } : {}), ...(params.group !== undefined ? { group: str(params.group, 'group') } : {}) };
+    const { person, templates } = promote(anonId, input);
+    return { id: person.id, anon_id: anonId, templates };
   };
 }

@@ -33,6 +33,7 @@ export const METHODS = {
   'events.tail': { role: 'viewer', mutating: false },
   reload: { role: 'operator', mutating: true },
   'person.enrol': { role: 'operator', mutating: true },
+  'person.promote': { role: 'operator', mutating: true },
   'person.erase': { role: 'admin', mutating: true },
   'retention.purge': { role: 'admin', mutating: true },
 } as const satisfies Record<string, { role: Role; mutating: boolean }>;

@@ -123,7 +123,8 @@ export class ControlServer {
     let role = socketRole;
     let actor = `socket:${socketRole}${req.client ? ` (${String(req.client).slice(0, 64)})` : ''}`;
     const params = req.params && typeof req.params === 'object' ? req.params : {};
-    const target = typeof params.id === 'string' ? params.id : typeof params.name === 'string' ? params.name : null;
+    // A promotion's subject is the anonymous id it turns into a person.
+    const target = typeof params.anon_id === 'string' ? params.anon_id : typeof params.id === 'string' ? params.id : typeof params.name === 'string' ? params.name : null;
     try {
       if (req.token !== undefined) {
         if (!this.o.verifyToken) throw refusal('tokens are not accepted here', 'set control.token_public_key to use signed tokens');
