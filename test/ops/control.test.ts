@@ -109,3 +109,13 @@ test('control: events.tail streams until the client stops', async () => {
 test('control: no daemon listening says so with the fix', async () => {
   await assert.rejects(callDaemon({ dir: join(dir, 'nowhere') }, 'status', 'viewer'), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_DAEMON_NOT_RUNNING' && /systemctl start facegate/.test(e.hint ?? ''));
 });
+
+test('control: the audit trail keeps no name, external id or group in clear (the gallery seals them)', async () => {
+  await callAs('operator', 'person.enrol', { name: 'Ada Lovelace', id: 'EMP-0042', group: 'night-shift', images: ['x'.repeat(300)] });
+  const [entry] = audit.recent(1);
+  assert.equal(entry!.action, 'person.enrol');
+  assert.equal(entry!.target, null);
+  assert.deepEqual(entry!.detail, { name: '(redacted)', id: '(redacted)', group: '(redacted)', images: '(1 items)' });
+  const raw = JSON.stringify(db.prepare('SELECT * FROM audit_log').all());
+  for (const secret of ['Ada Lovelace', 'EMP-0042', 'night-shift']) assert.ok(!raw.includes(secret), `${secret} not in audit_log`);
+});

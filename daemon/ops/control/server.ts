@@ -123,8 +123,9 @@ export class ControlServer {
     let role = socketRole;
     let actor = `socket:${socketRole}${req.client ? ` (${String(req.client).slice(0, 64)})` : ''}`;
     const params = req.params && typeof req.params === 'object' ? req.params : {};
-    // A promotion's subject is the anonymous id it turns into a person.
-    const target = typeof params.anon_id === 'string' ? params.anon_id : typeof params.id === 'string' ? params.id : typeof params.name === 'string' ? params.name : null;
+    // A promotion's subject is the anonymous id it turns into a person; names and external ids are
+    // personal data that the gallery keeps sealed, so they never become an audit target in clear.
+    const target = typeof params.anon_id === 'string' ? params.anon_id : isGalleryId(params.id) ? params.id : null;
     try {
       if (req.token !== undefined) {
         if (!this.o.verifyToken) throw refusal('tokens are not accepted here', 'set control.token_public_key to use signed tokens');
@@ -165,9 +166,31 @@ function refusal(message: string, hint: string): Refusal {
   return new Refusal(message, hint);
 }
 
-/** Params for the audit detail: big values (photos) reduced to their size. */
+/** Params that hold personal data the gallery seals (names, external ids, groups). */
+const PERSONAL_PARAMS = new Set(['name', 'group', 'external_id']);
+
+/** A gallery person id (a random UUID) says nothing about the person; an external id may. */
+function isGalleryId(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+}
+
+/**
+ * Params for the audit detail, which is stored in clear (it must stay verifiable without the
+ * gallery key): personal fields redacted, big values (photos) reduced to their size.
+ */
 function summary(params: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `(${v.length} chars)` : Array.isArray(v) ? `(${v.length} items)` : v]));
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      PERSONAL_PARAMS.has(k) || (k === 'id' && !isGalleryId(v))
+        ? '(redacted)'
+        : typeof v === 'string' && v.length > 200
+          ? `(${v.length} chars)`
+          : Array.isArray(v)
+            ? `(${v.length} items)`
+            : v,
+    ]),
+  );
 }
 
 /** Looks a group name up in /etc/group (Node has no getgrnam). */
