@@ -24,7 +24,9 @@ test(`4 cameras at 5 fps 720p for ${SOAK_S} s: frames processed, no queue growth
   const memory: number[] = [];
   try {
     for (const c of cams) c.start();
-    await waitFor('all streaming', () => cams.every((c) => c.health().state === 'streaming'), 20_000);
+    // Four x264 encoders in the fake camera start slowly on a loaded 2-core machine (20 s was seen to
+    // run out under load); the soak itself starts counting once all four stream.
+    await waitFor('all streaming', () => cams.every((c) => c.health().state === 'streaming'), 60_000);
     const startProcessed = [...processed];
     const startIn = cams.map((c) => c.health().frames_in);
     for (let t = 0; t < SOAK_S; t += 5) {
