@@ -1,8 +1,6 @@
 import type { App } from '../../app.js';
 import { FacegateError } from '../../errors.js';
-import { faceThumbnail, toTemplate } from '../../gallery/enrol.js';
-import { gateEnrolmentFace } from '../../gallery/quality-gate.js';
-import { decodeImage } from '../../vision/image.js';
+import { enrolFromBytes, toTemplate, type EnrolRefusal } from '../../gallery/enrol.js';
 import { loadValidConfig } from '../validate.js';
 import type { Person, PersonInput } from '../../gallery/store.js';
 import type { Handler, Handlers } from './server.js';
@@ -47,17 +45,12 @@ export function controlHandlers(app: App, configPath: string): Handlers {
       if (images.length === 0) throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', 'images must list at least one {name, data (base64)}');
       const gate = app.currentConfig.gallery.enrol;
       const templates = [];
-      const refused: { file: string; reason: string; detail: string }[] = [];
+      const refused: EnrolRefusal[] = [];
       for (const image of images) {
         const file = str(image.name, 'images[].name');
-        const img = await decodeImage(Buffer.from(str(image.data, 'images[].data'), 'base64'), file);
-        const verdict = gateEnrolmentFace(await app.analyzer.analyze(img, { embed: true, eyes: true }), gate);
-        if (!verdict.ok) {
-          refused.push({ file, ...verdict.refusal });
-          continue;
-        }
-        const face = verdict.face as typeof verdict.face & { embedding: Float32Array };
-        templates.push(toTemplate({ source: file, face, thumbnail: await faceThumbnail(img, face.detection.box) }));
+        const r = await enrolFromBytes(app.analyzer, Buffer.from(str(image.data, 'images[].data'), 'base64'), file, gate);
+        if ('face' in r) templates.push(toTemplate(r));
+        else refused.push(r);
       }
       if (templates.length === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${name}: ${refused.map((r) => `${r.file}: ${r.detail}`).join('; ')}`, 'give sharper, larger, frontal photos of this person alone, eyes open');
       const input = { name, ...(typeof params.id === 'string' ? { externalId: params.id } : {}), ...(typeof params.group === 'string' ? { group: params.group } : {}) };

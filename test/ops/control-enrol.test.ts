@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { App } from '../../daemon/app.js';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { FacegateError } from '../../daemon/errors.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { controlHandlers } from '../../daemon/ops/control/handlers.js';
+import { decodeImageFile } from '../../daemon/vision/image.js';
+import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
+import { testAnalyzer } from '../support/analyzer.js';
+import { media, mediaMissing } from '../support/media.js';
+
+const FACE = 'identities/deepface/img6.jpg';
+const SAME = 'identities/deepface/img2.jpg';
+const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
+
+test('control person.enrol: photos through the enrolment gate into the real gallery; refusals listed; none usable is an error', { skip: mediaMissing(FACE, SAME, BLANK) }, async (t) => {
+  const d = tempDir(t);
+  createKeyFile(await loadSodium(), d.path('gallery.key'));
+  const gallery = await Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(d.path('gallery.key')), logger: memoryLogger().logger, create: true });
+  t.after(() => gallery.close());
+  const analyzer = await testAnalyzer();
+  const config = defaultConfig();
+  // The handler reaches the running daemon only through these three members.
+  const app = { gallery, analyzer, currentConfig: config } as unknown as App;
+  const enrol = controlHandlers(app, '/nonexistent/config.yaml')['person.enrol'];
+  const ctx = { role: 'operator' as const, actor: 'test', signal: new AbortController().signal, emit: () => true };
+  const image = (file: string) => ({ name: file, data: readFileSync(media(file)).toString('base64') });
+
+  const r = (await enrol({ name: 'Angelina Jolie', id: 'EMP-7', images: [image(FACE), image(BLANK)] }, ctx)) as { id: string; templates: number; refused: { file: string; reason: string }[] };
+  assert.equal(r.templates, 1);
+  assert.deepEqual(r.refused.map((x) => [x.file, x.reason]), [[BLANK, 'no_face']]);
+  const [probe] = await analyzer.analyze(await decodeImageFile(media(SAME)), { embed: true });
+  assert.equal(gallery.identify(probe!.embedding!, config.recognition, 3).match?.personId, r.id);
+
+  await assert.rejects(
+    Promise.resolve(enrol({ name: 'Nobody', images: [image(BLANK)] }, ctx)),
+    (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_ENROL_NO_FACE' && /no usable face for Nobody/.test(e.message),
+  );
+});
