@@ -7,26 +7,14 @@ import type { CameraConfig } from '../../daemon/camera/config.js';
 import type { CameraState } from '../../daemon/camera/health.js';
 import { createLogger } from '../../daemon/ops/log.js';
 import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+import { cameraConfig } from './helpers.js';
 
 const W = 4;
 const H = 2;
 const FRAME = W * H * 3;
 
 function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
-  const config: CameraConfig = {
-    name: 'door',
-    url: 'rtsp://admin:hunter2@127.0.0.1:554/stream',
-    width: W,
-    height: H,
-    fps: 5,
-    transport: 'tcp',
-    hwaccel: 'none',
-    input_args: [],
-    watchdog_s: 10,
-    backoff_max_s: 30,
-    loop: false,
-    ...overrides,
-  };
+  const config = cameraConfig('door', 'rtsp://admin:hunter2@127.0.0.1:554/stream', { width: W, height: H, ...overrides });
   const time = new FakeTime();
   const ffmpeg = fakeSpawner(make);
   const lines: string[] = [];
