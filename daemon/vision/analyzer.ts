@@ -3,14 +3,14 @@ import { ALIGNED_SIZE, alignment, fivePoints, toAlignedFrame } from './align.js'
 import { AntiSpoofModel } from './antispoof.js';
 import type { VisionConfig } from './config.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
-import { Embedder } from './embedder.js';
+import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from './embedder.js';
 import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
 import { LandmarkModel } from './landmarks.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
 import type { ExecutionProvider, SessionSettings } from './ort.js';
 import { faceQuality } from './quality.js';
-import { sampleAffine } from './sampling.js';
+import { planarToGray, sampleAffine } from './sampling.js';
 import type { Detection, FaceAnalysis, RgbImage } from './types.js';
 
 export interface AnalyzeOptions {
@@ -26,7 +26,9 @@ export interface AnalyzeOptions {
  * anti-spoof and quality, each model in its own ONNX Runtime session.
  */
 export class FaceAnalyzer {
-  private readonly aligned = new Float32Array(ALIGNED_SIZE * ALIGNED_SIZE * 3);
+  /** The aligned face, sampled once as the embedder's input; quality reads it back as grey. */
+  private readonly aligned = new Float32Array(EMBEDDER_INPUT_SIZE);
+  private readonly alignedGray = new Float32Array(ALIGNED_SIZE * ALIGNED_SIZE);
 
   private constructor(
     private readonly config: VisionConfig,
@@ -87,12 +89,13 @@ export class FaceAnalyzer {
     const landmarks68 = await this.landmarker.landmarks(img, detection.box);
     const landmarks5 = fivePoints(landmarks68);
     const align = alignment(landmarks5);
-    sampleAffine(img, align.fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, this.aligned);
+    sampleAffine(img, align.fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, this.aligned, { layout: EMBEDDER_INPUT });
+    planarToGray(this.aligned, ALIGNED_SIZE * ALIGNED_SIZE, EMBEDDER_INPUT, this.alignedGray);
     const face: FaceAnalysis = {
       detection,
       landmarks68,
       landmarks5,
-      quality: faceQuality(detection, landmarks68, toAlignedFrame(align, landmarks68), this.aligned),
+      quality: faceQuality(detection, landmarks68, toAlignedFrame(align, landmarks68), this.alignedGray),
     };
     if (options.embed) {
       const { embedding, norm } = await this.embedder.embed(this.aligned);

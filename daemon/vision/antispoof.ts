@@ -1,7 +1,7 @@
 import type { Logger } from '../ops/log.js';
 import { rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
-import { packChw, sampleAffine } from './sampling.js';
+import { sampleAffine } from './sampling.js';
 import type { Box, RgbImage } from './types.js';
 
 const SIZE = 128;
@@ -12,7 +12,6 @@ const CONTEXT_SCALE = 2.7;
  * print's or a screen's edges, moiré and reflections show. BGR, raw 0..255; class 0 = live.
  */
 export class AntiSpoofModel {
-  private readonly rgb = new Float32Array(SIZE * SIZE * 3);
   private readonly input = new Float32Array(SIZE * SIZE * 3);
 
   private constructor(private readonly model: OrtModel) {}
@@ -26,8 +25,10 @@ export class AntiSpoofModel {
     const crop = contextCrop(box, img.width, img.height);
     // Bilinear, as the model was trained (OpenCV resize): its cues are fine print and screen
     // texture, which area averaging would soften.
-    sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.rgb, { maxTaps: 1 });
-    packChw(this.rgb, SIZE * SIZE, 'bgr', 0, 1, this.input);
+    sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.input, {
+      maxTaps: 1,
+      layout: { planes: 'bgr', mean: 0, div: 1 },
+    });
     const [out] = await this.model.run(this.input);
     return softmax3(out!)[0];
   }

@@ -2,7 +2,7 @@ import type { Logger } from '../ops/log.js';
 import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
-import { packChw, sampleAffine } from './sampling.js';
+import { sampleAffine } from './sampling.js';
 import { DETECT_H, DETECT_W, fullFrameRegion, needsTiles, planTiles, type Region } from './tiles.js';
 import type { Box, Detection, RgbImage } from './types.js';
 
@@ -25,7 +25,6 @@ const NESTED_FRACTION = 0.6;
  * overlapping tiles so that small faces are seen at a size the model can find; all merged by NMS.
  */
 export class FaceDetector {
-  private readonly rgb = new Float32Array(DETECT_W * DETECT_H * 3);
   private readonly input = new Float32Array(DETECT_W * DETECT_H * 3);
 
   private constructor(private readonly model: OrtModel) {}
@@ -52,8 +51,9 @@ export class FaceDetector {
   }
 
   private async detectRegion(img: RgbImage, region: Region, minScore: number): Promise<Detection[]> {
-    sampleAffine(img, rectToAffine(region, DETECT_W, DETECT_H), DETECT_W, DETECT_H, this.rgb);
-    packChw(this.rgb, DETECT_W * DETECT_H, 'rgb', 127, 128, this.input);
+    sampleAffine(img, rectToAffine(region, DETECT_W, DETECT_H), DETECT_W, DETECT_H, this.input, {
+      layout: { planes: 'rgb', mean: 127, div: 128 },
+    });
     const [scores, boxes] = await this.model.run(this.input);
     return decodeDetections(scores!, boxes!, region, minScore).filter(
       (d) => d.box.h <= region.maxFaceHeight && !(region.tiled && touchesInnerEdge(d, region, img.width, img.height)),

@@ -1,15 +1,15 @@
 import type { Logger } from '../ops/log.js';
 import { ALIGNED_SIZE } from './align.js';
 import { OrtModel, type SessionSettings } from './ort.js';
-import { packChw } from './sampling.js';
+import type { PlanarLayout } from './sampling.js';
 
-const PIXELS = ALIGNED_SIZE * ALIGNED_SIZE;
 export const EMBEDDING_DIM = 512;
+/** What fr_feature reads: the aligned 112×112 face, planar BGR, (px − 127) / 128. */
+export const EMBEDDER_INPUT: PlanarLayout = { planes: 'bgr', mean: 127, div: 128 };
+export const EMBEDDER_INPUT_SIZE = ALIGNED_SIZE * ALIGNED_SIZE * 3;
 
-/** fr_feature: 512-d identity embedding of an aligned 112×112 face, fed BGR, (px − 127) / 128. */
+/** fr_feature: 512-d identity embedding of an aligned 112×112 face. */
 export class Embedder {
-  private readonly input = new Float32Array(PIXELS * 3);
-
   private constructor(private readonly model: OrtModel) {}
 
   static async load(path: string, settings: SessionSettings, log: Logger): Promise<Embedder> {
@@ -17,13 +17,12 @@ export class Embedder {
   }
 
   /**
-   * `alignedRgb`: the aligned face as interleaved RGB floats 0..255. Returns the unit vector and the
-   * raw vector's norm, which (as MagFace showed for such networks) falls for blurred, tiny or
-   * non-face inputs: a cheap "is this a recognisable face" signal.
+   * `input`: the aligned face sampled as EMBEDDER_INPUT. Returns the unit vector and the raw
+   * vector's norm, which (as MagFace showed for such networks) falls for blurred, tiny or non-face
+   * inputs: a cheap "is this a recognisable face" signal.
    */
-  async embed(alignedRgb: Float32Array): Promise<{ embedding: Float32Array; norm: number }> {
-    packChw(alignedRgb, PIXELS, 'bgr', 127, 128, this.input);
-    const [out] = await this.model.run(this.input);
+  async embed(input: Float32Array): Promise<{ embedding: Float32Array; norm: number }> {
+    const [out] = await this.model.run(input);
     const raw = Float32Array.from(out!);
     const norm = Math.sqrt(dot(raw, raw));
     return { embedding: scale(raw, norm > 0 ? 1 / norm : 0), norm };

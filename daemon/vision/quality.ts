@@ -10,18 +10,18 @@ const DEG = 180 / Math.PI;
  */
 const FRONTAL_NOSE_RATIO = 0.32;
 
-/** Quality of one face from its box, its 68 landmarks (frame and aligned frame) and its aligned pixels. */
+/** Quality of one face from its box, its 68 landmarks (frame and aligned frame) and its aligned grey pixels. */
 export function faceQuality(
   detection: Detection,
   landmarks: readonly Point[],
   alignedLandmarks: readonly Point[],
-  alignedRgb: Float32Array,
+  alignedGray: Float32Array,
 ): FaceQuality {
   const { right, left } = eyeCentres(landmarks);
   return {
     faceHeight: detection.box.h,
     eyeDistance: distance(right, left),
-    sharpness: laplacianVariance(alignedRgb, ALIGNED_SIZE, ALIGNED_SIZE),
+    sharpness: laplacianVariance(alignedGray, ALIGNED_SIZE, ALIGNED_SIZE),
     ...headPose(landmarks, alignedLandmarks),
   };
 }
@@ -47,22 +47,18 @@ export function headPose(landmarks: readonly Point[], aligned: readonly Point[])
   return { yaw, pitch, roll };
 }
 
-/** Variance of the 4-neighbour Laplacian of the grey image: the usual focus measure. */
-export function laplacianVariance(rgb: Float32Array, width: number, height: number): number {
-  const gray = new Float32Array(width * height);
-  for (let p = 0, i = 0; p < gray.length; p++, i += 3) gray[p] = 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!;
+/** Variance of the 4-neighbour Laplacian of a grey image: the usual focus measure. */
+export function laplacianVariance(gray: Float32Array, width: number, height: number): number {
   let sum = 0;
   let sumSq = 0;
-  let n = 0;
   for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const p = y * width + x;
+    for (let x = 1, p = y * width + 1; x < width - 1; x++, p++) {
       const lap = gray[p - 1]! + gray[p + 1]! + gray[p - width]! + gray[p + width]! - 4 * gray[p]!;
       sum += lap;
       sumSq += lap * lap;
-      n++;
     }
   }
+  const n = (width - 2) * (height - 2);
   const mean = sum / n;
   return sumSq / n - mean * mean;
 }

@@ -2,11 +2,42 @@ import type { Affine } from './geometry.js';
 import type { RgbImage } from './types.js';
 
 /**
- * Samples an outW×outH crop of `img` through `map` (crop coordinates → image coordinates) into
- * interleaved RGB floats 0..255. Outside the image reads black, which is also how the detector's
- * pad-to-4:3 is done. Upscaling and mild downscaling interpolate bilinearly; strong downscaling
- * averages a grid of taps over each output pixel's footprint, since plain bilinear would alias
- * small faces away.
+ * How sampled pixels are written: interleaved RGB floats 0..255 (what quality and thumbnails
+ * read), or straight into a model's planar input as (px − mean) / div, which saves a packing pass
+ * over every detector tile and every face crop.
+ */
+export type SampleLayout = 'rgb' | PlanarLayout;
+
+export interface PlanarLayout {
+  planes: 'rgb' | 'bgr';
+  mean: number;
+  div: number;
+}
+
+/**
+ * Where channel values of output pixel p go: dst[r + p·step] = value·scale + offset, and so on.
+ * The kernels fold their own 1/taps² into `scale`.
+ */
+interface Store {
+  r: number;
+  g: number;
+  b: number;
+  step: number;
+  scale: number;
+  offset: number;
+}
+
+function storeFor(layout: SampleLayout, pixels: number): Store {
+  if (layout === 'rgb') return { r: 0, g: 1, b: 2, step: 3, scale: 1, offset: 0 };
+  const [r, b] = layout.planes === 'rgb' ? [0, 2 * pixels] : [2 * pixels, 0];
+  return { r, g: pixels, b, step: 1, scale: 1 / layout.div, offset: -layout.mean / layout.div };
+}
+
+/**
+ * Samples an outW×outH crop of `img` through `map` (crop coordinates → image coordinates).
+ * Outside the image reads black, which is also how the detector's pad-to-4:3 is done. Upscaling
+ * and mild downscaling interpolate bilinearly; strong downscaling averages a grid of taps over
+ * each output pixel's footprint, since plain bilinear would alias small faces away.
  */
 export function sampleAffine(
   img: RgbImage,
@@ -14,9 +45,10 @@ export function sampleAffine(
   outW: number,
   outH: number,
   out?: Float32Array,
-  options: { maxTaps?: number } = {},
+  options: { maxTaps?: number; layout?: SampleLayout } = {},
 ): Float32Array {
   const dst = out ?? new Float32Array(outW * outH * 3);
+  const store = storeFor(options.layout ?? 'rgb', outW * outH);
   const footprint = Math.sqrt(Math.abs(map.a * map.d - map.b * map.c));
   // Small crops (faces for the models, ≤ 128×128) get a tap per source pixel, up to 8×8, so that
   // a large face shrunk to 112 px keeps its detail without aliasing; the detector's 320×240 input
@@ -24,9 +56,11 @@ export function sampleAffine(
   const maxTaps = options.maxTaps ?? (outW * outH <= 128 * 128 ? 8 : 2);
   const taps = footprint > 1.75 ? Math.min(maxTaps, Math.round(footprint)) : 1;
   const axisAligned = map.b === 0 && map.c === 0;
-  if (taps === 1) bilinear(img, map, outW, outH, dst);
-  else if (axisAligned) boxAverageAxisAligned(img, map, outW, outH, taps, dst);
-  else boxAverage(img, map, outW, outH, taps, dst);
+  if (taps === 1) {
+    if (axisAligned) bilinearAxisAligned(img, map, outW, outH, dst, store);
+    else bilinear(img, map, outW, outH, dst, store);
+  } else if (axisAligned) boxAverageAxisAligned(img, map, outW, outH, taps, dst, store);
+  else boxAverage(img, map, outW, outH, taps, dst, store);
   return dst;
 }
 
@@ -34,7 +68,7 @@ export function sampleAffine(
  * The crop-and-resize case (every crop but the rotated alignment): tap positions are separable,
  * so they are computed once per column and per row and the inner loop only reads pixels.
  */
-function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: number, taps: number, dst: Float32Array): void {
+function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: number, taps: number, dst: Float32Array, st: Store): void {
   const { width: W, height: H, data } = img;
   const cols = new Int32Array(outW * taps);
   for (let u = 0, k = 0; u < outW; u++) {
@@ -51,13 +85,13 @@ function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: num
     }
   }
   if (taps === 2) {
-    average2x2(data, cols, rows, outW, outH, dst);
+    average2x2(data, cols, rows, outW, outH, dst, st);
     return;
   }
-  const inv = 1 / (taps * taps);
-  let o = 0;
-  for (let v = 0; v < outH; v++) {
-    for (let u = 0; u < outW; u++) {
+  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
+  const gain = st.scale / (taps * taps);
+  for (let v = 0, at = 0; v < outH; v++) {
+    for (let u = 0; u < outW; u++, at += step) {
       let r = 0, g = 0, b = 0;
       for (let j = 0; j < taps; j++) {
         const row = rows[v * taps + j]!;
@@ -71,19 +105,19 @@ function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: num
           b += data[p + 2]!;
         }
       }
-      dst[o++] = r * inv;
-      dst[o++] = g * inv;
-      dst[o++] = b * inv;
+      dst[rAt + at] = r * gain + offset;
+      dst[gAt + at] = g * gain + offset;
+      dst[bAt + at] = b * gain + offset;
     }
   }
 }
 
-function bilinear(img: RgbImage, m: Affine, outW: number, outH: number, dst: Float32Array): void {
+function bilinear(img: RgbImage, m: Affine, outW: number, outH: number, dst: Float32Array, st: Store): void {
   const { width: W, height: H, data } = img;
-  let o = 0;
-  for (let v = 0; v < outH; v++) {
+  const { r: rAt, g: gAt, b: bAt, step, scale: gain, offset } = st;
+  for (let v = 0, at = 0; v < outH; v++) {
     const cy = v + 0.5;
-    for (let u = 0; u < outW; u++) {
+    for (let u = 0; u < outW; u++, at += step) {
       const cx = u + 0.5;
       // Continuous source point, then to pixel-index space (centres at integers).
       const fx = m.a * cx + m.b * cy + m.tx - 0.5;
@@ -115,54 +149,108 @@ function bilinear(img: RgbImage, m: Affine, outW: number, outH: number, dst: Flo
           b += data[i + 2]! * w;
         }
       }
-      dst[o++] = r;
-      dst[o++] = g;
-      dst[o++] = b;
+      dst[rAt + at] = r * gain + offset;
+      dst[gAt + at] = g * gain + offset;
+      dst[bAt + at] = b * gain + offset;
     }
   }
 }
 
-function boxAverage(img: RgbImage, m: Affine, outW: number, outH: number, taps: number, dst: Float32Array): void {
+/**
+ * The rotated case (the alignment warp). Each output pixel's taps sit at fixed offsets from its
+ * corner, and the corner moves by a constant step along a row, so the inner loop only adds.
+ */
+function boxAverage(img: RgbImage, m: Affine, outW: number, outH: number, taps: number, dst: Float32Array, st: Store): void {
   const { width: W, height: H, data } = img;
-  const inv = 1 / (taps * taps);
-  let o = 0;
-  for (let v = 0; v < outH; v++) {
-    for (let u = 0; u < outW; u++) {
+  const n = taps * taps;
+  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
+  const gain = st.scale / n;
+  const offX = new Float64Array(n);
+  const offY = new Float64Array(n);
+  for (let j = 0, k = 0; j < taps; j++) {
+    for (let i = 0; i < taps; i++, k++) {
+      const cx = (i + 0.5) / taps;
+      const cy = (j + 0.5) / taps;
+      offX[k] = m.a * cx + m.b * cy;
+      offY[k] = m.c * cx + m.d * cy;
+    }
+  }
+  for (let v = 0, at = 0; v < outH; v++) {
+    let x0 = m.b * v + m.tx;
+    let y0 = m.d * v + m.ty;
+    for (let u = 0; u < outW; u++, x0 += m.a, y0 += m.c, at += step) {
       let r = 0, g = 0, b = 0;
-      for (let j = 0; j < taps; j++) {
-        const cy = v + (j + 0.5) / taps;
-        for (let i = 0; i < taps; i++) {
-          const cx = u + (i + 0.5) / taps;
-          const x = Math.floor(m.a * cx + m.b * cy + m.tx);
-          const y = Math.floor(m.c * cx + m.d * cy + m.ty);
-          if (x < 0 || y < 0 || x >= W || y >= H) continue;
-          const p = (y * W + x) * 3;
-          r += data[p]!;
-          g += data[p + 1]!;
-          b += data[p + 2]!;
-        }
+      for (let t = 0; t < n; t++) {
+        const fx = x0 + offX[t]!;
+        const fy = y0 + offY[t]!;
+        // Truncation is floor here: negatives were skipped first.
+        if (fx < 0 || fy < 0 || fx >= W || fy >= H) continue;
+        const p = ((fy | 0) * W + (fx | 0)) * 3;
+        r += data[p]!;
+        g += data[p + 1]!;
+        b += data[p + 2]!;
       }
-      dst[o++] = r * inv;
-      dst[o++] = g * inv;
-      dst[o++] = b * inv;
+      dst[rAt + at] = r * gain + offset;
+      dst[gAt + at] = g * gain + offset;
+      dst[bAt + at] = b * gain + offset;
+    }
+  }
+}
+
+/**
+ * Bilinear for crop-and-resize (the anti-spoof crop): the source columns and rows and their
+ * weights are separable, so they are computed once and the inner loop only blends. A tap outside
+ * the image reads pixel 0 with weight 0, which is black without a branch.
+ */
+function bilinearAxisAligned(img: RgbImage, m: Affine, outW: number, outH: number, dst: Float32Array, st: Store): void {
+  const { width: W, height: H, data } = img;
+  const stride = W * 3;
+  const left = new Int32Array(outW), right = new Int32Array(outW);
+  const wLeft = new Float64Array(outW), wRight = new Float64Array(outW);
+  for (let u = 0; u < outW; u++) {
+    const fx = m.a * (u + 0.5) + m.tx - 0.5;
+    const x = Math.floor(fx);
+    const w = fx - x;
+    const inL = x >= 0 && x < W, inR = x + 1 >= 0 && x + 1 < W;
+    left[u] = inL ? x * 3 : 0;
+    right[u] = inR ? (x + 1) * 3 : 0;
+    wLeft[u] = inL ? 1 - w : 0;
+    wRight[u] = inR ? w : 0;
+  }
+  const { r: rAt, g: gAt, b: bAt, step, scale: gain, offset } = st;
+  for (let v = 0, at = 0; v < outH; v++) {
+    const fy = m.d * (v + 0.5) + m.ty - 0.5;
+    const y = Math.floor(fy);
+    const w = fy - y;
+    const inT = y >= 0 && y < H, inB = y + 1 >= 0 && y + 1 < H;
+    const top = inT ? y * stride : 0, bottom = inB ? (y + 1) * stride : 0;
+    // The store's gain is folded into the row weights.
+    const wTop = inT ? (1 - w) * gain : 0, wBottom = inB ? w * gain : 0;
+    for (let u = 0; u < outW; u++, at += step) {
+      const p = top + left[u]!, q = top + right[u]!, s = bottom + left[u]!, t = bottom + right[u]!;
+      const wp = wTop * wLeft[u]!, wq = wTop * wRight[u]!, ws = wBottom * wLeft[u]!, wt = wBottom * wRight[u]!;
+      dst[rAt + at] = data[p]! * wp + data[q]! * wq + data[s]! * ws + data[t]! * wt + offset;
+      dst[gAt + at] = data[p + 1]! * wp + data[q + 1]! * wq + data[s + 1]! * ws + data[t + 1]! * wt + offset;
+      dst[bAt + at] = data[p + 2]! * wp + data[q + 2]! * wq + data[s + 2]! * ws + data[t + 2]! * wt + offset;
     }
   }
 }
 
 /** 2×2 taps, the detector's case (every frame, every tile): unrolled, since it is the hot loop. */
-function average2x2(data: Uint8Array, cols: Int32Array, rows: Int32Array, outW: number, outH: number, dst: Float32Array): void {
-  let o = 0;
-  for (let v = 0; v < outH; v++) {
+function average2x2(data: Uint8Array, cols: Int32Array, rows: Int32Array, outW: number, outH: number, dst: Float32Array, st: Store): void {
+  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
+  const gain = st.scale * 0.25;
+  for (let v = 0, at = 0; v < outH; v++) {
     const r0 = rows[2 * v]!;
     const r1 = rows[2 * v + 1]!;
-    for (let u = 0; u < outW; u++, o += 3) {
+    for (let u = 0; u < outW; u++, at += step) {
       const c0 = cols[2 * u]!;
       const c1 = cols[2 * u + 1]!;
       if ((r0 | r1 | c0 | c1) >= 0) {
         const p = r0 + c0, q = r0 + c1, s = r1 + c0, t = r1 + c1;
-        dst[o] = (data[p]! + data[q]! + data[s]! + data[t]!) * 0.25;
-        dst[o + 1] = (data[p + 1]! + data[q + 1]! + data[s + 1]! + data[t + 1]!) * 0.25;
-        dst[o + 2] = (data[p + 2]! + data[q + 2]! + data[s + 2]! + data[t + 2]!) * 0.25;
+        dst[rAt + at] = (data[p]! + data[q]! + data[s]! + data[t]!) * gain + offset;
+        dst[gAt + at] = (data[p + 1]! + data[q + 1]! + data[s + 1]! + data[t + 1]!) * gain + offset;
+        dst[bAt + at] = (data[p + 2]! + data[q + 2]! + data[s + 2]! + data[t + 2]!) * gain + offset;
         continue;
       }
       // Partly outside the image: the missing taps are black padding.
@@ -176,9 +264,9 @@ function average2x2(data: Uint8Array, cols: Int32Array, rows: Int32Array, outW: 
           b += data[row + col + 2]!;
         }
       }
-      dst[o] = r * 0.25;
-      dst[o + 1] = g * 0.25;
-      dst[o + 2] = b * 0.25;
+      dst[rAt + at] = r * gain + offset;
+      dst[gAt + at] = g * gain + offset;
+      dst[bAt + at] = b * gain + offset;
     }
   }
 }
@@ -198,6 +286,16 @@ export function packChw(
     out[p] = (rgb[i + c0]! - mean) * inv;
     out[pixels + p] = (rgb[i + 1]! - mean) * inv;
     out[2 * pixels + p] = (rgb[i + c2]! - mean) * inv;
+  }
+  return out;
+}
+
+/** A planar model input back to grey 0..255 (ITU-R BT.601 luma), for measures taken on the same pixels. */
+export function planarToGray(planar: Float32Array, pixels: number, layout: PlanarLayout, out = new Float32Array(pixels)): Float32Array {
+  const [r0, b0] = layout.planes === 'rgb' ? [0, 2 * pixels] : [2 * pixels, 0];
+  const { mean, div } = layout;
+  for (let p = 0; p < pixels; p++) {
+    out[p] = (0.299 * planar[r0 + p]! + 0.587 * planar[pixels + p]! + 0.114 * planar[b0 + p]!) * div + mean;
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { contextCrop } from '../../daemon/vision/antispoof.js';
 import { dropNested } from '../../daemon/vision/detector.js';
 import { applyAffine, invertAffine, iou, nms, rectToAffine, umeyamaSimilarity, type Affine } from '../../daemon/vision/geometry.js';
 import { laplacianVariance } from '../../daemon/vision/quality.js';
-import { packChw, packGray, sampleAffine } from '../../daemon/vision/sampling.js';
+import { packChw, packGray, planarToGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import { fullFrameRegion, needsTiles, planTiles } from '../../daemon/vision/tiles.js';
 import type { Point } from '../../daemon/vision/types.js';
 
@@ -105,6 +105,64 @@ test('sampling: a crop-and-resize reads the right pixels, outside is black, chan
   close(gray[0]!, 1, 1e-5);
 });
 
+/** The sampler's definition, written plainly: what every fast path must reproduce. */
+function referenceSample(img: { width: number; height: number; data: Uint8Array }, m: Affine, outW: number, outH: number, taps: number): Float32Array {
+  const px = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= img.width || y >= img.height ? 0 : img.data[(y * img.width + x) * 3 + c]!);
+  const out = new Float32Array(outW * outH * 3);
+  for (let v = 0; v < outH; v++) {
+    for (let u = 0; u < outW; u++) {
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        if (taps === 1) {
+          const fx = m.a * (u + 0.5) + m.b * (v + 0.5) + m.tx - 0.5;
+          const fy = m.c * (u + 0.5) + m.d * (v + 0.5) + m.ty - 0.5;
+          const x = Math.floor(fx), y = Math.floor(fy), wx = fx - x, wy = fy - y;
+          sum = px(x, y, c) * (1 - wx) * (1 - wy) + px(x + 1, y, c) * wx * (1 - wy) + px(x, y + 1, c) * (1 - wx) * wy + px(x + 1, y + 1, c) * wx * wy;
+        } else {
+          for (let j = 0; j < taps; j++) {
+            for (let i = 0; i < taps; i++) {
+              const cx = u + (i + 0.5) / taps, cy = v + (j + 0.5) / taps;
+              sum += px(Math.floor(m.a * cx + m.b * cy + m.tx), Math.floor(m.c * cx + m.d * cy + m.ty), c) / (taps * taps);
+            }
+          }
+        }
+        out[(v * outW + u) * 3 + c] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+test('sampling: every fast path equals the plain definition, interleaved, as planar model input, and read back as grey', () => {
+  const width = 61, height = 47;
+  const data = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7919) % 256);
+  const img = { width, height, data };
+  const rotated = (scale: number): Affine => {
+    const ang = 0.35;
+    return { a: scale * Math.cos(ang), b: -scale * Math.sin(ang), c: scale * Math.sin(ang), d: scale * Math.cos(ang), tx: 20, ty: -3 };
+  };
+  const cases: [string, Affine, number, number, number][] = [
+    ['bilinear, axis-aligned, upscaled and past the edge', rectToAffine({ x: -5, y: 10, w: 40, h: 40 }, 64, 64), 64, 64, 1],
+    ['bilinear, rotated', rotated(0.8), 40, 40, 1],
+    ['2×2 box, axis-aligned, partly outside', rectToAffine({ x: -10, y: -6, w: 80, h: 60 }, 40, 30), 40, 30, 2],
+    ['3×3 box, axis-aligned', rectToAffine({ x: 3, y: 2, w: 54, h: 42 }, 18, 14), 18, 14, 3],
+    ['2×2 box, rotated', rotated(2), 24, 24, 2],
+    ['3×3 box, rotated, partly outside', rotated(3), 20, 20, 3],
+  ];
+  for (const [name, map, w, h, taps] of cases) {
+    const maxDiff = (p: Float32Array, q: Float32Array) => p.reduce((m, v, i) => Math.max(m, Math.abs(v - q[i]!)), 0);
+    const expected = referenceSample(img, map, w, h, taps);
+    const rgb = sampleAffine(img, map, w, h, undefined, { maxTaps: taps });
+    assert.ok(maxDiff(rgb, expected) < 1e-3, `${name}: interleaved RGB differs by ${maxDiff(rgb, expected)}`);
+    const planar = sampleAffine(img, map, w, h, undefined, { maxTaps: taps, layout: { planes: 'bgr', mean: 127, div: 128 } });
+    const packed = packChw(expected, w * h, 'bgr', 127, 128);
+    assert.ok(maxDiff(planar, packed) < 1e-5, `${name}: planar BGR differs by ${maxDiff(planar, packed)}`);
+    const gray = planarToGray(planar, w * h, { planes: 'bgr', mean: 127, div: 128 });
+    const expectedGray = packGray(expected, w * h, 1);
+    assert.ok(maxDiff(gray, expectedGray) < 1e-3, `${name}: grey read back differs by ${maxDiff(gray, expectedGray)}`);
+  }
+});
+
 test('the anti-spoof crop is 2.7× the box, shrunk and shifted to stay inside the image', () => {
   const inside = contextCrop({ x: 400, y: 300, w: 100, h: 100 }, 1280, 720);
   close(inside.w, 270);
@@ -115,8 +173,8 @@ test('the anti-spoof crop is 2.7× the box, shrunk and shifted to stay inside th
 });
 
 test('sharpness is zero on a flat face and grows with detail', () => {
-  const flat = new Float32Array(16 * 16 * 3).fill(128);
+  const flat = new Float32Array(16 * 16).fill(128);
   assert.equal(laplacianVariance(flat, 16, 16), 0);
-  const checker = flat.map((_, i) => (((i / 3) | 0) % 2) * 255);
+  const checker = flat.map((_, i) => (i % 2) * 255);
   assert.ok(laplacianVariance(checker, 16, 16) > 1000);
 });
