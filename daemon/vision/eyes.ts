@@ -6,11 +6,16 @@ import { packGray, sampleAffine } from './sampling.js';
 import type { Box, EyeState, Landmarks68, RgbImage } from './types.js';
 
 const SIZE = 24;
+const PIXELS = SIZE * SIZE;
 
-/** fr_eye: open/closed of one eye from a 24×24 grey crop (/ 255) centred on its eyelids. */
+/**
+ * fr_eye: open/closed of each eye from a 24×24 grey crop (/ 255) centred on its eyelids. The
+ * model file is rewritten to take both eyes in one run (models/manifest.json: batch-2).
+ */
 export class EyeModel {
-  private readonly rgb = new Float32Array(SIZE * SIZE * 3);
-  private readonly input = new Float32Array(SIZE * SIZE);
+  private readonly rgb = new Float32Array(PIXELS * 3);
+  /** [right eye, left eye] × 1 × 24 × 24. */
+  private readonly input = new Float32Array(2 * PIXELS);
 
   private constructor(private readonly model: OrtModel) {}
 
@@ -19,16 +24,15 @@ export class EyeModel {
   }
 
   async eyes(img: RgbImage, lm: Landmarks68): Promise<{ left: EyeState; right: EyeState }> {
-    const right = await this.eye(img, eyeCrop(lm, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS));
-    const left = await this.eye(img, eyeCrop(lm, LEFT_EYE_LIDS, LEFT_EYE_CORNERS));
-    return { left, right };
+    this.crop(img, eyeCrop(lm, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), 0);
+    this.crop(img, eyeCrop(lm, LEFT_EYE_LIDS, LEFT_EYE_CORNERS), 1);
+    const [out] = await this.model.run(this.input);
+    return { right: { pOpen: softmax2(out!, 0)[1] }, left: { pOpen: softmax2(out!, 2)[1] } };
   }
 
-  private async eye(img: RgbImage, crop: Box): Promise<EyeState> {
+  private crop(img: RgbImage, crop: Box, slot: number): void {
     sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.rgb);
-    packGray(this.rgb, SIZE * SIZE, 255, this.input);
-    const [out] = await this.model.run(this.input);
-    return { pOpen: softmax2(out!)[1] };
+    packGray(this.rgb, PIXELS, 255, this.input.subarray(slot * PIXELS, (slot + 1) * PIXELS));
   }
 
   async close(): Promise<void> {

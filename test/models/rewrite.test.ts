@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { isFacegateError } from '../../daemon/errors.js';
+import { createLogger } from '../../daemon/ops/log.js';
+import { packageRoot } from '../../daemon/paths.js';
+import { alignment, ALIGNED_SIZE, LEFT_EYE_CORNERS, LEFT_EYE_LIDS, RIGHT_EYE_CORNERS, RIGHT_EYE_LIDS } from '../../daemon/vision/align.js';
+import { contextCrop } from '../../daemon/vision/antispoof.js';
+import { EMBEDDER_INPUT } from '../../daemon/vision/embedder.js';
+import { eyeCrop } from '../../daemon/vision/eyes.js';
+import { rectToAffine } from '../../daemon/vision/geometry.js';
+import { decodeImage } from '../../daemon/vision/image.js';
+import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, type ModelName } from '../../daemon/vision/model-files.js';
+import { OrtModel } from '../../daemon/vision/ort.js';
+import { packGray, sampleAffine } from '../../daemon/vision/sampling.js';
+import { installModels } from '../../models/install.js';
+import { decodeModel, encodeModel } from '../../models/rewrite/onnx-graph.js';
+import { padOuter, padSecond } from '../../models/rewrite/pad-channels.js';
+import { testAnalyzer } from '../support/analyzer.js';
+import { media, mediaMissing } from '../support/media.js';
+
+const manifest = readManifest();
+const require = createRequire(join(packageRoot(), 'package.json'));
+/** The file as the npm package ships it, before any rewrite. */
+const shippedPath = (name: ModelName) =>
+  join(dirname(require.resolve(`${manifest[name].package}/package.json`)), manifest[name].path);
+
+test('the ONNX codec writes every shipped model back byte for byte', () => {
+  for (const name of MODEL_NAMES) {
+    const bytes = readFileSync(shippedPath(name));
+    assert.ok(Buffer.from(encodeModel(decodeModel(bytes))).equals(bytes), `${name}: not the same bytes`);
+  }
+});
+
+test('padding helpers add zero rows and zero columns', () => {
+  assert.deepEqual(Array.from(padOuter(Float32Array.from([1, 2, 3, 4]), 2, 3)), [1, 2, 3, 4, 0, 0]);
+  // [2 outer, 2 channels, 1] → [2, 3, 1]
+  assert.deepEqual(Array.from(padSecond(Float32Array.from([1, 2, 3, 4]), 2, 2, 3)), [1, 2, 0, 3, 4, 0]);
+});
+
+const FACES = [
+  'identities/deepface/img1.jpg',
+  'identities/deepface/img5.jpg',
+  'identities/deepface/img20.jpg',
+  'identities/face_recognition/obama-720p.jpg',
+  'spoof/silentface_image_T1_real.jpg',
+  'spoof/silentface_image_F1_print_attack.jpg',
+  'spoof/silentface_image_F2_screen_attack.jpg',
+];
+
+test('the rewritten embedder, anti-spoof and eye models compute what the shipped ones do, on real faces', { skip: mediaMissing(...FACES) }, async () => {
+  const log = createLogger({ level: 'warn' });
+  const settings = { provider: 'cpu' as const, threads: 1 };
+  const load = (name: ModelName, path: string) => OrtModel.load(name, path, settings, log);
+  const installed = (name: ModelName) => installedModelPath(manifest[name], defaultModelDir());
+  const [embedShipped, embedRewritten] = await Promise.all([load('embedder', shippedPath('embedder')), load('embedder', installed('embedder'))]);
+  const [spoofShipped, spoofRewritten] = await Promise.all([load('antispoof', shippedPath('antispoof')), load('antispoof', installed('antispoof'))]);
+  const [eyeShipped, eyeRewritten] = await Promise.all([load('eyes', shippedPath('eyes')), load('eyes', installed('eyes'))]);
+  assert.deepEqual(eyeRewritten.inputShape, [2, 1, 24, 24], 'both eyes in one run');
+  const analyzer = await testAnalyzer();
+  let faces = 0;
+  let worst = { cosine: 1, pLive: 0, pOpen: 0 };
+  for (const file of FACES) {
+    const img = await decodeImage(await readFile(media(file)), file);
+    for (const face of await analyzer.analyze(img)) {
+      faces++;
+      const aligned = sampleAffine(img, alignment(face.landmarks5).fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, undefined, { layout: EMBEDDER_INPUT });
+      const [a] = await embedShipped.run(aligned);
+      const [b] = await embedRewritten.run(aligned);
+      worst.cosine = Math.min(worst.cosine, cosine(a!, b!));
+
+      const crop = sampleAffine(img, rectToAffine(contextCrop(face.detection.box, img.width, img.height), 128, 128), 128, 128, undefined, {
+        maxTaps: 1,
+        layout: { planes: 'bgr', mean: 0, div: 1 },
+      });
+      const [s] = await spoofShipped.run(crop);
+      const [t] = await spoofRewritten.run(crop);
+      worst.pLive = Math.max(worst.pLive, Math.abs(softmax(s!)[0]! - softmax(t!)[0]!));
+
+      const eyes = [eyeCrop(face.landmarks68, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), eyeCrop(face.landmarks68, LEFT_EYE_LIDS, LEFT_EYE_CORNERS)].map((box) =>
+        packGray(sampleAffine(img, rectToAffine(box, 24, 24), 24, 24), 576, 255),
+      );
+      const both = new Float32Array(2 * 576);
+      eyes.forEach((e, i) => both.set(e, i * 576));
+      const [batched] = await eyeRewritten.run(both);
+      for (const [i, e] of eyes.entries()) {
+        const [single] = await eyeShipped.run(e);
+        const pBatched = softmax(batched!.subarray(2 * i, 2 * i + 2))[1]!;
+        worst.pOpen = Math.max(worst.pOpen, Math.abs(softmax(single!)[1]! - pBatched));
+      }
+    }
+  }
+  console.log(`rewritten vs shipped over ${faces} faces: embedding cosine ≥ ${worst.cosine.toFixed(7)}, |Δ p(live)| ≤ ${worst.pLive.toExponential(1)}, |Δ p(open)| ≤ ${worst.pOpen.toExponential(1)}`);
+  assert.ok(faces >= FACES.length, `expected a face in each photo, got ${faces}`);
+  assert.ok(worst.cosine > 0.99999, `embedding cosine ${worst.cosine}`);
+  assert.ok(worst.pLive < 1e-4, `p(live) differs by ${worst.pLive}`);
+  assert.ok(worst.pOpen < 1e-5, `p(open) differs by ${worst.pOpen}`);
+  for (const m of [embedShipped, embedRewritten, spoofShipped, spoofRewritten, eyeShipped, eyeRewritten]) await m.close();
+});
+
+/** A package root of its own (a copy of the manifest, the real node_modules) to break one thing in. */
+function scratchRoot(edit: (m: { models: Record<string, Record<string, unknown>> }) => void): string {
+  const root = mkdtempSync(join(tmpdir(), 'facegate-models-'));
+  mkdirSync(join(root, 'models'));
+  writeFileSync(join(root, 'package.json'), readFileSync(join(packageRoot(), 'package.json')));
+  symlinkSync(join(packageRoot(), 'node_modules'), join(root, 'node_modules'));
+  const raw = JSON.parse(readFileSync(join(packageRoot(), 'models', 'manifest.json'), 'utf8')) as { models: Record<string, Record<string, unknown>> };
+  edit(raw);
+  writeFileSync(join(root, 'models', 'manifest.json'), JSON.stringify(raw));
+  return root;
+}
+
+function installError(root: string): { code: string; message: string } {
+  try {
+    installModels(root);
+  } catch (e) {
+    if (isFacegateError(e)) return { code: e.code, message: e.toLine() };
+    throw e;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  assert.fail('installModels accepted a broken manifest');
+}
+
+test('npm run models brings every model in, rewritten as the manifest says, and checks both hashes', () => {
+  const root = scratchRoot(() => {});
+  try {
+    const installed = installModels(root);
+    const changes = Object.fromEntries(installed.map((m) => [m.name, m.changes]));
+    // The embedder's one PRelu with a slope above 1 stays a PRelu.
+    assert.deepEqual(changes, {
+      detector: {},
+      landmarks: {},
+      embedder: { 'prelu-as-relu': 32 },
+      eyes: { 'batch-2': 2 },
+      antispoof: { 'pad-channels-16': 15, 'prelu-as-relu': 33 },
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('npm run models refuses a package file, a rewrite result or a rewrite step the manifest does not name', () => {
+  const shipped = installError(scratchRoot((m) => (m.models['detector']!['sha256'] = '0'.repeat(64))));
+  assert.equal(shipped.code, 'FG_ERR_MODEL_HASH');
+  assert.match(shipped.message, /model 'detector' in faceplugin-face-recognition-js@0\.0\.1 .* has sha256 6c0256cc[0-9a-f]+, the manifest expects 0{64} — .*npm ci/);
+
+  const rewritten = installError(
+    scratchRoot((m) => (m.models['embedder']!['rewrite'] = { steps: ['prelu-as-relu'], sha256: 'f'.repeat(64) })),
+  );
+  assert.equal(rewritten.code, 'FG_ERR_MODEL_REWRITE');
+  assert.match(rewritten.message, /model 'embedder': rewriting it \(prelu-as-relu\) gave sha256 [0-9a-f]{64}, the manifest expects f{64}/);
+
+  const unknown = installError(scratchRoot((m) => (m.models['eyes']!['rewrite'] = { steps: ['frobnicate'], sha256: 'f'.repeat(64) })));
+  assert.equal(unknown.code, 'FG_ERR_MODEL_REWRITE');
+  assert.match(unknown.message, /model 'eyes': unknown rewrite step 'frobnicate'/);
+});
+
+function cosine(p: Float32Array, q: Float32Array): number {
+  let pq = 0, pp = 0, qq = 0;
+  for (let i = 0; i < p.length; i++) {
+    pq += p[i]! * q[i]!;
+    pp += p[i]! * p[i]!;
+    qq += q[i]! * q[i]!;
+  }
+  return pq / Math.sqrt(pp * qq);
+}
+
+function softmax(logits: Float32Array): number[] {
+  const m = Math.max(...logits);
+  const e = Array.from(logits, (l) => Math.exp(l - m));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
