@@ -63,7 +63,7 @@ test('the rewritten embedder, anti-spoof and eye models compute what the shipped
   assert.deepEqual(eyeRewritten.inputShape, [2, 1, 24, 24], 'both eyes in one run');
   const analyzer = await testAnalyzer();
   let faces = 0;
-  let worst = { cosine: 1, pLive: 0, pOpen: 0 };
+  const worst = { cosine: 1, pLive: 0, pOpen: 0 };
   for (const file of FACES) {
     const img = await decodeImage(await readFile(media(file)), file);
     for (const face of await analyzer.analyze(img)) {
