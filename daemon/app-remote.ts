@@ -116,7 +116,8 @@ export class Remote {
     await this.galleryOps.close();
   }
 
-  private rosterChanged(change: RosterChange): void {
+  /** Cached copies of the roster are dropped, and Home Assistant gets the new or removed person. */
+  rosterChanged(change: RosterChange): void {
     this.o.onRosterChange();
     const ha = this.homeassistant;
     if (!ha || !this.o.events.bridge.connected) return;

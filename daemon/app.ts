@@ -28,6 +28,7 @@ import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './ops/metrics.js';
 import { registerDaemonMetrics } from './ops/daemon-metrics.js';
+import type { RosterChange } from './ops/gallery-ops.js';
 import { erasePersonRecords, purgeExpired, type EraseResult, type PurgeResult } from './ops/retention.js';
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
@@ -243,8 +244,16 @@ export class App {
   promoteUnknown(anonId: string, input: PersonInput): { person: Person; templates: number } {
     const r = this.mustRun();
     const result = promoteUnknown(r.unknowns, r.gallery, anonId, input);
-    this.rosterCache = undefined;
+    r.remote.rosterChanged({ kind: 'enrolled', personId: result.person.id });
     return result;
+  }
+
+  /**
+   * After an enrolment or erase that did not come through the remote commands (which say so
+   * themselves): the roster cache (groups for shift rules) and Home Assistant follow.
+   */
+  rosterChanged(change: RosterChange): void {
+    this.mustRun().remote.rosterChanged(change);
   }
 
   /** Deletes what the retention settings say is too old, in the state file and in memory alike. */

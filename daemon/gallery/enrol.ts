@@ -1,8 +1,10 @@
 import sharp from 'sharp';
 import { decodeImage, decodeImageFile } from '../vision/image.js';
 import type { AnalyzeOptions } from '../vision/analyzer.js';
+import type { RecognitionConfig } from '../vision/config.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { enrolmentScore, gateEnrolmentFace, pickDiverseFrames, type EnrolGate, type RefusalReason } from './quality-gate.js';
+import type { Identification } from './gallery.js';
 import type { TemplateInput } from './store.js';
 import { forEachVideoFrame } from './video-frames.js';
 
@@ -22,6 +24,22 @@ export interface EnrolRefusal {
   file: string;
   reason: RefusalReason;
   detail: string;
+}
+
+/**
+ * The faces that the gallery already recognises as someone else ("img1.jpg matches Jane Roe (0.71)"):
+ * enrolling them would give two people one face. `samePerson` is the one being added to, if any.
+ */
+export function enrolmentClashes(
+  gallery: { identify(embedding: Float32Array, rules: Pick<RecognitionConfig, 'threshold' | 'margin'>, topK: number): Identification },
+  candidates: readonly EnrolCandidate[],
+  rules: Pick<RecognitionConfig, 'threshold' | 'margin'>,
+  samePerson?: string,
+): string[] {
+  return candidates.flatMap((c) => {
+    const r = gallery.identify(c.face.embedding, rules, 1);
+    return r.match && r.match.personId !== samePerson ? [`${c.source} matches ${r.candidates[0]?.name ?? r.match.personId} (${r.score.toFixed(2)})`] : [];
+  });
 }
 
 /** The model id stored with each template, so that a future model can tell which ones to re-enrol. */

@@ -1,6 +1,6 @@
 import { FacegateError, isFacegateError } from '../errors.js';
 import type { EnrolAnswer, GalleryOps } from '../events/commands/handlers.js';
-import { enrolFromBytes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
+import { enrolFromBytes, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { EnrolGate } from '../gallery/quality-gate.js';
 import type { RecognitionConfig } from '../vision/config.js';
@@ -97,10 +97,7 @@ export class DaemonGalleryOps implements GalleryOps {
         throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${p.personId}: ${refused.map((r) => `${r.file}: ${r.detail}`).join('; ')}`, 'send sharper, larger, frontal photos of this person alone, eyes open; nothing was stored');
       }
       const existing = g.store.findPerson(p.personId);
-      const clashes = accepted.flatMap((c) => {
-        const m = g.identify(c.face.embedding, this.o.recognition, 1);
-        return m.match && m.match.personId !== existing?.id ? [`${c.source} matches ${m.candidates[0]?.name ?? m.match.personId} (${m.score.toFixed(2)})`] : [];
-      });
+      const clashes = enrolmentClashes(g, accepted, this.o.recognition, existing?.id);
       if (clashes.length) {
         throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos, or remove the other person first; nothing was stored');
       }

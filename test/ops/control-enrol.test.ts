@@ -17,15 +17,16 @@ const FACE = 'identities/deepface/img6.jpg';
 const SAME = 'identities/deepface/img2.jpg';
 const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
 
-test('control person.enrol: photos through the enrolment gate into the real gallery; refusals listed; none usable is an error', { skip: mediaMissing(FACE, SAME, BLANK) }, async (t) => {
+test('control person.enrol: photos through the enrolment gate into the real gallery; refusals listed; a face enrolled as someone else refused unless forced; none usable is an error', { skip: mediaMissing(FACE, SAME, BLANK) }, async (t) => {
   const d = tempDir(t);
   createKeyFile(await loadSodium(), d.path('gallery.key'));
   const gallery = await Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(d.path('gallery.key')), logger: memoryLogger().logger, create: true });
   t.after(() => gallery.close());
   const analyzer = await testAnalyzer();
   const config = defaultConfig();
-  // The handler reaches the running daemon only through these three members.
-  const app = { gallery, analyzer, currentConfig: config } as unknown as App;
+  const rosterChanges: unknown[] = [];
+  // The handler reaches the running daemon only through these members.
+  const app = { gallery, analyzer, currentConfig: config, rosterChanged: (c: unknown) => rosterChanges.push(c) } as unknown as App;
   const enrol = controlHandlers(app, '/nonexistent/config.yaml')['person.enrol'];
   const ctx = { role: 'operator' as const, actor: 'test', signal: new AbortController().signal, emit: () => true };
   const image = (file: string) => ({ name: file, data: readFileSync(media(file)).toString('base64') });
@@ -35,6 +36,18 @@ test('control person.enrol: photos through the enrolment gate into the real gall
   assert.deepEqual(r.refused.map((x) => [x.file, x.reason]), [[BLANK, 'no_face']]);
   const [probe] = await analyzer.analyze(await decodeImageFile(media(SAME)), { embed: true });
   assert.equal(gallery.identify(probe!.embedding!, config.recognition, 3).match?.personId, r.id);
+  // The roster cache (shift groups) and Home Assistant hear of the new person.
+  assert.deepEqual(rosterChanges, [{ kind: 'enrolled', personId: r.id }]);
+
+  // Her face under another name is refused, and nothing is stored; force enrols it with the clash named.
+  await assert.rejects(
+    Promise.resolve(enrol({ name: 'Someone Else', images: [image(SAME)] }, ctx)),
+    (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_ENROL_DUPLICATE' && /img2\.jpg matches Angelina Jolie \(0\.\d+\)/.test(e.message) && /force: true/.test(e.hint ?? ''),
+  );
+  assert.equal(gallery.store.listPersons().persons.length, 1);
+  const forced = (await enrol({ name: 'Someone Else', images: [image(SAME)], force: true }, ctx)) as { enrolled_despite?: string[] };
+  assert.match(forced.enrolled_despite?.[0] ?? '', /matches Angelina Jolie/);
+  assert.equal(gallery.store.listPersons().persons.length, 2);
 
   await assert.rejects(
     Promise.resolve(enrol({ name: 'Nobody', images: [image(BLANK)] }, ctx)),

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../errors.js';
-import { enrolFromImage, enrolFromVideo, toTemplate, type EnrolCandidate, type EnrolRefusal } from '../../gallery/enrol.js';
+import { enrolFromImage, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal } from '../../gallery/enrol.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, progressBar, round4, withAnalyzer, withGallery } from './common.js';
 
@@ -61,10 +61,7 @@ export const personAddCommand: Command = {
         if (values.json) io.stdout(JSON.stringify({ id: null, templates: 0, refused: refusedJson(refused) }) + '\n');
         throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${values.name}:${describeRefusals(refused)}`, 'give sharper, larger, frontal photos of this person alone, eyes open; nothing was stored');
       }
-      const clashes = accepted.flatMap((c) => {
-        const r = g.identify(c.face.embedding, s.config.recognition, 1);
-        return r.match ? [`${c.source} matches ${r.candidates[0]?.name ?? r.match.personId} (${r.score.toFixed(2)})`] : [];
-      });
+      const clashes = enrolmentClashes(g, accepted, s.config.recognition);
       if (clashes.length && !values.force) {
         throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos; add --force to enrol anyway; nothing was stored');
       }

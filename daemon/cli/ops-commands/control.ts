@@ -105,18 +105,19 @@ export const personEraseCommand: Command = {
   },
 };
 
-const ENROL_USAGE = `--name NAME [--id EXT] [--group G] IMAGE... ${COMMON_USAGE}`;
+const ENROL_USAGE = `--name NAME [--id EXT] [--group G] [--force] IMAGE... ${COMMON_USAGE}`;
 export const personEnrolCommand: Command = {
   words: ['person', 'enrol'],
   summary: 'enrol a person into the running daemon from photos (operator role; audited); recognised from the next frame on',
   usage: ENROL_USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...COMMON, name: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } }, ENROL_USAGE);
+    const { values, positionals } = parseCommandArgs(argv, { ...COMMON, name: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' }, force: { type: 'boolean' } }, ENROL_USAGE);
     if (!values.name || positionals.length === 0) throw new UsageError('give --name and at least one photo', ENROL_USAGE);
     const images = positionals.map((p) => ({ name: basename(p), data: readFileSync(p).toString('base64') }));
-    const params = { name: values.name, images, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}) };
-    const r = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[] };
-    return print(io, values.json, r, () => `enrolled ${values.name} as ${r.id}: ${r.templates} template(s)${r.refused.map((x) => `\n  refused ${x.file}: ${x.detail}`).join('')}\n`);
+    const params = { name: values.name, images, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}), ...(values.force ? { force: true } : {}) };
+    const r = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[]; enrolled_despite?: string[] };
+    const warnings = (r.enrolled_despite ?? []).map((c) => `\n  warning: ${c} (enrolled anyway: --force)`).join('');
+    return print(io, values.json, r, () => `enrolled ${values.name} as ${r.id}: ${r.templates} template(s)${r.refused.map((x) => `\n  refused ${x.file}: ${x.detail}`).join('')}${warnings}\n`);
   },
 };
 

@@ -1,6 +1,6 @@
 import type { App } from '../../app.js';
 import { FacegateError } from '../../errors.js';
-import { enrolFromBytes, toTemplate, type EnrolRefusal } from '../../gallery/enrol.js';
+import { enrolFromBytes, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal } from '../../gallery/enrol.js';
 import { loadValidConfig } from '../validate.js';
 import type { Person, PersonInput } from '../../gallery/store.js';
 import type { Handler, Handlers } from './server.js';
@@ -37,25 +37,36 @@ export function controlHandlers(app: App, configPath: string): Handlers {
       const person = app.gallery.store.findPerson(ref);
       if (!person) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
       // Audited by the server with the call; erasePerson audits the erase itself with what it removed.
-      return { id: person.id, ...app.erasePerson(person.id, { actor: ctx.actor, role: 'admin' }) };
+      const result = app.erasePerson(person.id, { actor: ctx.actor, role: 'admin' });
+      app.rosterChanged({ kind: 'removed', personId: person.id });
+      return { id: person.id, ...result };
     },
     'person.enrol': async (params) => {
       const name = str(params.name, 'name');
       const images = Array.isArray(params.images) ? (params.images as { name?: unknown; data?: unknown }[]) : [];
       if (images.length === 0) throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', 'images must list at least one {name, data (base64)}');
       const gate = app.currentConfig.gallery.enrol;
-      const templates = [];
+      const accepted: EnrolCandidate[] = [];
       const refused: EnrolRefusal[] = [];
-      for (const image of images) {
-        const file = str(image.name, 'images[].name');
-        const r = await enrolFromBytes(app.analyzer, Buffer.from(str(image.data, 'images[].data'), 'base64'), file, gate);
-        if ('face' in r) templates.push(toTemplate(r));
-        else refused.push(r);
+      try {
+        for (const image of images) {
+          const file = str(image.name, 'images[].name');
+          const r = await enrolFromBytes(app.analyzer, Buffer.from(str(image.data, 'images[].data'), 'base64'), file, gate);
+          if ('face' in r) accepted.push(r);
+          else refused.push(r);
+        }
+        if (accepted.length === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${name}: ${refused.map((r) => `${r.file}: ${r.detail}`).join('; ')}`, 'give sharper, larger, frontal photos of this person alone, eyes open');
+        const clashes = enrolmentClashes(app.gallery, accepted, app.currentConfig.recognition);
+        if (clashes.length > 0 && params.force !== true) {
+          throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos; send force: true to enrol anyway; nothing was stored');
+        }
+        const input = { name, ...(typeof params.id === 'string' ? { externalId: params.id } : {}), ...(typeof params.group === 'string' ? { group: params.group } : {}) };
+        const { person, templateIds } = app.gallery.enrol(input, accepted.map(toTemplate));
+        app.rosterChanged({ kind: 'enrolled', personId: person.id });
+        return { id: person.id, templates: templateIds.length, refused, ...(clashes.length > 0 ? { enrolled_despite: clashes } : {}) };
+      } finally {
+        for (const c of accepted) c.face.embedding.fill(0);
       }
-      if (templates.length === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${name}: ${refused.map((r) => `${r.file}: ${r.detail}`).join('; ')}`, 'give sharper, larger, frontal photos of this person alone, eyes open');
-      const input = { name, ...(typeof params.id === 'string' ? { externalId: params.id } : {}), ...(typeof params.group === 'string' ? { group: params.group } : {}) };
-      const { person, templateIds } = app.gallery.enrol(input, templates);
-      return { id: person.id, templates: templateIds.length, refused };
     },
     'person.promote': promoteHandler((anonId, input) => app.promoteUnknown(anonId, input)),
     'retention.purge': () => app.purgeRetention(),
