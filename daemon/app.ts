@@ -342,7 +342,9 @@ export class App {
   private roster(): RosterPerson[] {
     const nowMs = this.now();
     if (!this.rosterCache || nowMs - this.rosterCache.atMs > 600_000) {
-      const people = this.mustRun().gallery.store.listPersons().persons.map((p) => ({ personId: p.id, ...(p.group ? { group: p.group } : {}) }));
+      const people = this.mustRun()
+        .gallery.store.listPersons()
+        .persons.map((p) => ({ personId: p.id, ...(p.group ? { group: p.group } : {}), ...(p.externalId ? { externalId: p.externalId } : {}) }));
       this.rosterCache = { atMs: nowMs, people };
     }
     return this.rosterCache.people;

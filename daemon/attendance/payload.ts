@@ -3,13 +3,20 @@ import type { AttendanceDecision, DayRecord } from './engine.js';
 import type { ShiftDay } from './shift.js';
 import { formatLocalIso } from './zoned-time.js';
 
+/** Who a record is about, as events name them. */
+export interface EventPerson {
+  group: string | null;
+  externalId: string | null;
+}
+
 /** The `<base>/attendance` body for one decision (docs/mqtt.md#attendance). */
-export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRecord, 'recordId' | 'personId' | 'date' | 'day' | 'checkInMs' | 'checkOutMs'>, group: string | null, timeZone: string): EventBody<'attendance'> {
+export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRecord, 'recordId' | 'personId' | 'date' | 'day' | 'checkInMs' | 'checkOutMs'>, person: EventPerson, timeZone: string): EventBody<'attendance'> {
   const iso = (ms: number | null) => (ms === null ? null : formatLocalIso(ms, timeZone));
   const base = {
     record_id: record.recordId,
     person_id: record.personId,
-    group,
+    external_id: person.externalId,
+    group: person.group,
     date: record.date,
     shift: shiftOf(record.day, timeZone),
     check_in: iso(record.checkInMs),

@@ -22,6 +22,8 @@ export interface RecognizedDecision {
 export interface RosterPerson {
   personId: string;
   group?: string;
+  /** The id the site's own systems know them by, if enrolment gave one. */
+  externalId?: string;
 }
 
 export interface AttendanceStageOptions {
@@ -77,7 +79,7 @@ export class AttendanceStage {
           const ref = { recordId: t.record.recordId, personId: d.personId, kind: decision.kind };
           this.o.store.saveProof(t.record.recordId, decision.kind, d.atMs, this.o.sealer.seal(ref, d.thumbnail));
         }
-        this.o.writer.write('attendance', attendanceBody(decision, t.record, group, rules.timeZone), d.atMs);
+        this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId: this.externalIdOf(d.personId) }, rules.timeZone), d.atMs);
       }
       return t.decisions;
     })();
@@ -95,11 +97,17 @@ export class AttendanceStage {
       written += this.o.store.db.transaction(() => {
         const t = settle(record, nowMs);
         this.o.store.save(t.record, group);
-        for (const decision of t.decisions) this.o.writer.write('attendance', attendanceBody(decision, t.record, group, rules.timeZone), nowMs);
+        const externalId = this.externalIdOf(record.personId);
+        for (const decision of t.decisions) this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId }, rules.timeZone), nowMs);
         return t.decisions.length;
       })();
     }
     return written + this.summariseAbsences(rules, nowMs);
+  }
+
+  /** Events carry it so that the site's systems know the person by their own id (roster: cached, refreshed on changes). */
+  private externalIdOf(personId: string): string | null {
+    return this.o.roster().find((p) => p.personId === personId)?.externalId ?? null;
   }
 
   /**
@@ -128,7 +136,7 @@ export class AttendanceStage {
             lastSeenMs: day.closesMs, lastSeenCamera: '', checkOutSettled: true, summarized: true,
           };
           store.markAbsenceSummarized(person.personId, date);
-          this.o.writer.write('attendance', attendanceBody(absentSummary(), record, person.group ?? null, rules.timeZone), nowMs);
+          this.o.writer.write('attendance', attendanceBody(absentSummary(), record, { group: person.group ?? null, externalId: person.externalId ?? null }, rules.timeZone), nowMs);
         })();
         written++;
       }

@@ -24,6 +24,9 @@ export const AttendancePayload = Type.Object(
     type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
     record_id: Type.String({ description: "One person's day; a later check_out with the same record_id replaces an earlier one" }),
     person_id: Type.String(),
+    external_id: Type.Union([Type.String(), Type.Null()], {
+      description: "The person's id in the site's own systems, given at enrolment (person add --id, a remote enrolment's person_id); null if none",
+    }),
     group: Type.Union([Type.String(), Type.Null()]),
     camera: Type.Union([Type.String(), Type.Null()]),
     date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),

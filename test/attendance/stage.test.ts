@@ -88,8 +88,8 @@ test('repeats within the cooldown make nothing; an exit checks out with overtime
   assert.deepEqual(evs.map((e) => [e.type, e.status, e.overtime_minutes, e.worked_minutes]), [['check_in', 'on_time', 0, null], ['check_out', 'on_time', 45, 530]]);
 });
 
-test('tick settles a both-camera day into a last-seen check-out and a summary, and summarises absences', async (t) => {
-  const s = await setup(t, { roster: [{ personId: 'emp-1' }, { personId: 'emp-2' }] });
+test('tick settles a both-camera day into a last-seen check-out and a summary, and summarises absences; events carry the external id', async (t) => {
+  const s = await setup(t, { roster: [{ personId: 'emp-1', externalId: 'EMP-0001' }, { personId: 'emp-2' }] });
   s.stage.tick(); // starts the absence clock: days that closed before now are not reported
   s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T08:00:00Z') });
   s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T16:10:00Z') });
@@ -98,11 +98,11 @@ test('tick settles a both-camera day into a last-seen check-out and a summary, a
   s.setClock('2026-01-12T18:00:00Z');
   assert.equal(s.stage.tick(), 3);
   const evs = await s.events();
-  assert.deepEqual(evs.map((e) => [e.person_id, e.type, e.status, e.source]), [
-    ['emp-1', 'check_in', 'on_time', 'entry'],
-    ['emp-1', 'check_out', 'on_time', 'last_seen'],
-    ['emp-1', 'summary', 'present', 'end_of_day'],
-    ['emp-2', 'summary', 'absent', 'end_of_day'],
+  assert.deepEqual(evs.map((e) => [e.person_id, e.external_id, e.type, e.status, e.source]), [
+    ['emp-1', 'EMP-0001', 'check_in', 'on_time', 'entry'],
+    ['emp-1', 'EMP-0001', 'check_out', 'on_time', 'last_seen'],
+    ['emp-1', 'EMP-0001', 'summary', 'present', 'end_of_day'],
+    ['emp-2', null, 'summary', 'absent', 'end_of_day'],
   ]);
   assert.equal(s.stage.tick(), 0, 'each summary once');
 });

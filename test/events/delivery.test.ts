@@ -26,7 +26,7 @@ test('events arrive signed, with the documented payloads; bridge/state is retain
   t.after(() => stack.stop());
 
   stack.writer.write('attendance', {
-    type: 'check_in', record_id: 'r-1', person_id: 'p-17', group: 'staff', camera: 'gate', date: '2026-01-12',
+    type: 'check_in', record_id: 'r-1', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', date: '2026-01-12',
     shift: { name: 'staff', start: '2026-01-12T09:00:00+01:00', end: '2026-01-12T17:00:00+01:00' },
     status: 'late', source: 'entry', late_minutes: 7, early_minutes: 0, overtime_minutes: 0,
     check_in: '2026-01-12T09:07:00+01:00', check_out: null, worked_minutes: null,
