@@ -25,15 +25,15 @@ const FOLD_MAX_MACS = 64;
  * Replaces each per-channel PRelu after a 2-D convolution by ops that ONNX Runtime's CPU provider
  * keeps in its blocked (NCHWc) layout:
  *
- *   PRelu(x, s) = x + (1 − s)·Relu(−x) = x + Relu((s − 1)·x)      when every s ≤ 1
+ *   PRelu(x, s) = x + (1 − s)·Relu(−x) = x + Relu((s − 1)·x)      for a channel with s ≤ 1
+ *               = x − (s − 1)·Relu(−x) = x − Relu((1 − s)·x)      for a channel with s > 1
  *
  * ORT has no NCHWc PRelu: it converts every PRelu's input back to NCHW and its output forward
- * again, and those reorders plus PRelu cost as much as half of the embedder's time. Moving the
- * scale inside the Relu needs 1 − s ≥ 0, so a PRelu with a slope above 1 is left as it is.
+ * again, and those reorders plus PRelu cost as much as half of the embedder's time.
  *
- * (s − 1)·x is either a 1×1 depthwise convolution of x, or, where x comes from a cheap
- * convolution that nothing else reads, that convolution again with its weights and bias scaled
- * by s − 1; ORT then fuses the Add into the original convolution, saving two passes over x.
+ * The scale inside the Relu, −|s − 1|, is either a 1×1 depthwise convolution of x, or, where x
+ * comes from a cheap convolution that nothing else reads, that convolution again with its weights
+ * and bias scaled; ORT then fuses the Add into the original convolution, saving two passes over x.
  * Results equal the PRelu's up to float rounding (test/models compares them on real faces).
  */
 export function preluAsRelu(graph: OnnxGraph): number {
@@ -46,19 +46,26 @@ export function preluAsRelu(graph: OnnxGraph): number {
     const x = node.inputs[0] ?? '';
     const conv = producers.get(x);
     const weight = conv?.opType === 'Conv' ? floatInitializer(graph, conv.inputs[1] ?? '') : undefined;
-    if (!slope || !weight || weight.dims.length !== 4 || !isPerChannel(slope.dims) || slope.data.some((s) => s > 1)) {
+    if (!slope || !weight || weight.dims.length !== 4 || !isPerChannel(slope.dims)) {
       nodes.push(node);
       continue;
     }
     const base = node.name || (node.outputs[0] ?? '');
-    const factor = slope.data.map((s) => scaledWeight(s - 1, 1));
+    // A layer with a channel of s > 1 gets a ±1 per channel after the Relu (a 1×1 depthwise
+    // convolution, into which ORT fuses the Add); the others do without.
+    const factor = slope.data.map((s) => scaledWeight(-Math.abs(s - 1), 1));
+    const signs = slope.data.some((s) => s > 1) ? slope.data.map((s) => (s > 1 ? -1 : 1)) : undefined;
     const foldable = consumers.get(x)?.length === 1 && !graph.outputs.has(x) && macsPerOutput(weight) <= FOLD_MAX_MACS;
     const scaled = foldable ? scaledCopy(graph, conv!, weight, factor, base) : scaleNode(graph, x, factor, base);
-    nodes.push(
-      scaled,
-      makeNode('Relu', `${base}/relu`, [`${base}/scaled`], [`${base}/negative_part`]),
-      makeNode('Add', `${base}/add`, [x, `${base}/negative_part`], node.outputs),
-    );
+    nodes.push(scaled, makeNode('Relu', `${base}/relu`, [`${base}/scaled`], [`${base}/negative_part`]));
+    if (signs) {
+      const name = `${base}/signs`;
+      setInitializer(graph, { name, dims: [signs.length, 1, 1, 1], data: signs });
+      nodes.push(
+        makeNode('Conv', `${base}/sign`, [`${base}/negative_part`, name], [`${base}/signed`], [intAttr('group', signs.length), intsAttr('kernel_shape', [1, 1])]),
+        makeNode('Add', `${base}/add`, [x, `${base}/signed`], node.outputs),
+      );
+    } else nodes.push(makeNode('Add', `${base}/add`, [x, `${base}/negative_part`], node.outputs));
     rewritten++;
   }
   graph.nodes = nodes;
@@ -66,14 +73,14 @@ export function preluAsRelu(graph: OnnxGraph): number {
   return rewritten;
 }
 
-/** (s − 1)·x as a 1×1 depthwise convolution. */
+/** factor·x as a 1×1 depthwise convolution. */
 function scaleNode(graph: OnnxGraph, x: string, factor: Float32Array, base: string): OnnxNode {
   const name = `${base}/slope_minus_1`;
   setInitializer(graph, { name, dims: [factor.length, 1, 1, 1], data: factor });
   return makeNode('Conv', `${base}/scale`, [x, name], [`${base}/scaled`], [intAttr('group', factor.length), intsAttr('kernel_shape', [1, 1])]);
 }
 
-/** (s − 1)·conv(z) as conv(z) with each output channel's weights and bias scaled by s − 1. */
+/** factor·conv(z) as conv(z) with each output channel's weights and bias scaled by its factor. */
 function scaledCopy(graph: OnnxGraph, conv: OnnxNode, weight: FloatTensor, factor: Float32Array, base: string): OnnxNode {
   const perChannel = weight.data.length / factor.length;
   const w = weight.data.map((v, i) => scaledWeight(v, factor[Math.floor(i / perChannel)]!));
