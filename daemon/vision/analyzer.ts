@@ -26,6 +26,8 @@ export interface AnalyzeOptions {
  * anti-spoof and quality, each model in its own ONNX Runtime session.
  */
 export class FaceAnalyzer {
+  /** The call running now: the next one starts when it ends (see `exclusive`). */
+  private running: Promise<unknown> = Promise.resolve();
   /** The aligned face, sampled once as the embedder's input; quality reads it back as grey. */
   private readonly aligned = new Float32Array(EMBEDDER_INPUT_SIZE);
   private readonly alignedGray = new Float32Array(ALIGNED_SIZE * ALIGNED_SIZE);
@@ -59,7 +61,45 @@ export class FaceAnalyzer {
   }
 
   /** Faces in the image, largest first. */
-  async detect(img: RgbImage, mode = this.config.detect.mode): Promise<Detection[]> {
+  detect(img: RgbImage, mode = this.config.detect.mode): Promise<Detection[]> {
+    return this.exclusive(() => this.detectNow(img, mode));
+  }
+
+  /**
+   * Every face in the image, largest first, with what `options` asks for. Detections that the
+   * embedding network does not see as a face (see `looksLikeFace`) are left out.
+   */
+  analyze(img: RgbImage, options: AnalyzeOptions = {}): Promise<FaceAnalysis[]> {
+    return this.exclusive(async () => {
+      const faces: FaceAnalysis[] = [];
+      for (const detection of await this.detectNow(img, options.detectMode)) {
+        const face = await this.analyzeFaceNow(img, detection, { ...options, embed: true });
+        if (!looksLikeFace(face)) continue;
+        if (!options.embed) delete face.embedding;
+        faces.push(face);
+      }
+      return faces;
+    });
+  }
+
+  /** Everything about one detected (or tracked) face. */
+  analyzeFace(img: RgbImage, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+    return this.exclusive(() => this.analyzeFaceNow(img, detection, options));
+  }
+
+  /**
+   * One call at a time. Every camera of the daemon (and enrolment) shares this analyzer, and each
+   * model reads its input buffer only when its run starts, a turn of the event loop after the
+   * call: overlapping calls would hand one camera's face to another's model. ONNX Runtime runs on
+   * this thread anyway, so nothing is lost by waiting.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.running.then(fn);
+    this.running = result.catch(() => undefined);
+    return result;
+  }
+
+  private async detectNow(img: RgbImage, mode = this.config.detect.mode): Promise<Detection[]> {
     const found = await this.detector.detect(img, {
       mode,
       minScore: this.config.detect.min_score,
@@ -69,23 +109,7 @@ export class FaceAnalyzer {
     return found.sort((p, q) => boxArea(q.box) - boxArea(p.box));
   }
 
-  /**
-   * Every face in the image, largest first, with what `options` asks for. Detections that the
-   * embedding network does not see as a face (see `looksLikeFace`) are left out.
-   */
-  async analyze(img: RgbImage, options: AnalyzeOptions = {}): Promise<FaceAnalysis[]> {
-    const faces: FaceAnalysis[] = [];
-    for (const detection of await this.detect(img, options.detectMode)) {
-      const face = await this.analyzeFace(img, detection, { ...options, embed: true });
-      if (!looksLikeFace(face)) continue;
-      if (!options.embed) delete face.embedding;
-      faces.push(face);
-    }
-    return faces;
-  }
-
-  /** Everything about one detected (or tracked) face. */
-  async analyzeFace(img: RgbImage, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+  private async analyzeFaceNow(img: RgbImage, detection: Detection, options: AnalyzeOptions): Promise<FaceAnalysis> {
     const landmarks68 = await this.landmarker.landmarks(img, detection.box);
     const landmarks5 = fivePoints(landmarks68);
     const align = alignment(landmarks5);
@@ -107,7 +131,9 @@ export class FaceAnalyzer {
     return face;
   }
 
+  /** Once the call running has finished. */
   async close(): Promise<void> {
+    await this.running;
     await Promise.all([
       this.detector.close(),
       this.landmarker.close(),
