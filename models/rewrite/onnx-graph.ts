@@ -21,11 +21,11 @@ const ATTRIBUTE_TYPE = { INT: 2, INTS: 7 } as const;
 const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
 const DATA_TYPE_FLOAT = 1;
 const VALUE_INFO = { name: 1, type: 2 } as const;
-// TypeProto.tensor_type → TypeProto.Tensor.shape → TensorShapeProto.dim → Dimension.dim_value
+// TypeProto.tensor_type → TypeProto.Tensor.shape → TensorShapeProto.dim → Dimension.dim_value | dim_param
 const TYPE_TENSOR = 1;
 const TENSOR_TYPE_SHAPE = 2;
 const SHAPE_DIM = 1;
-const DIM_VALUE = 1;
+const DIM = { value: 1, param: 2 } as const;
 
 export interface OnnxNode {
   name: string;
@@ -146,8 +146,8 @@ export function setBatch(graph: OnnxGraph, batch: number): number {
     if (f.wire !== 'bytes' || (f.num !== GRAPH.input && f.num !== GRAPH.output)) return f;
     if (f.num === GRAPH.input && graph.initializers.has(readString(decodeFields(f.value), VALUE_INFO.name) ?? '')) return f;
     const value = editFirst(f.value, [VALUE_INFO.type, TYPE_TENSOR, TENSOR_TYPE_SHAPE, SHAPE_DIM], (dim) => [
-      intField(DIM_VALUE, batch),
-      ...dim.filter((d) => d.num !== DIM_VALUE && d.num !== 2 /* dim_param */),
+      intField(DIM.value, batch),
+      ...dim.filter((d) => d.num !== DIM.value && d.num !== DIM.param),
     ]);
     if (value === f.value) return f;
     changed++;
