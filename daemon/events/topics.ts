@@ -127,6 +127,10 @@ export const ResponsePayload = Type.Object(
     data: Type.Record(Type.String(), Type.Unknown()),
     error: Type.Optional(Type.String()),
     transaction: Type.Optional(Type.String()),
+    jti: Type.Optional(Type.String({ description: "The request token's jti, once the token was read: binds the answer to its request" })),
+    device: Type.String(),
+    time: Iso,
+    jws: Type.String({ description: 'Compact JWS (EdDSA) by the device key over this object without jws' }),
   },
   { additionalProperties: false },
 );

@@ -32,6 +32,15 @@ export class EventWriter {
     this.log = o.logger.child({ stage: 'events' });
   }
 
+  /**
+   * A payload published directly rather than through the outbox (command responses), with the
+   * device and time fields and the signature that outbox events carry.
+   */
+  signDirect<T extends object>(body: T, atMs: number = this.o.now()): T & { device: string; time: string; jws: string } {
+    const unsigned = { ...body, device: this.o.deviceId, time: formatLocalIso(atMs, this.o.timeZone) };
+    return { ...unsigned, jws: this.o.signer.signJson(unsigned) };
+  }
+
   write<T extends OutboxTopic>(name: T, body: EventBody<T>, atMs: number = this.o.now()): string {
     const id = this.o.newId();
     const unsigned = { id, device: this.o.deviceId, time: formatLocalIso(atMs, this.o.timeZone), ...body } as unknown as { image?: string };

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, createPublicKey, type KeyObject, type JsonWebKey } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, compactVerify, exportJWK, generateKeyPair, importJWK } from 'jose';
 import mqtt from 'mqtt';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
@@ -88,7 +88,14 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
   const image = Buffer.from('fake-jpeg-bytes').toString('base64');
   const enrol = await token(central.privateKey, { cmd: 'person/enrol', data: { person_id: 'emp-9', name: 'Ada', images: [image] } });
   const ok = await ask('person/enrol', { token: enrol }, 't-ok');
-  assert.deepEqual(ok, { status: 'ok', data: { person_id: 'emp-9', templates: 1 }, transaction: 't-ok', topic: `${stack.baseTopic}/bridge/response/person/enrol` });
+  const enrolJti = (JSON.parse(Buffer.from(enrol.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
+  const { jws, time, ...rest } = ok;
+  assert.deepEqual(rest, { status: 'ok', data: { person_id: 'emp-9', templates: 1 }, transaction: 't-ok', jti: enrolJti, device: 'test-device', topic: `${stack.baseTopic}/bridge/response/person/enrol` });
+  assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+  // Signed by the device key, over the whole answer: a central server can tell it from a forged one.
+  const { payload: signed } = await compactVerify(String(jws), await importJWK(stack.key.publicJwk, 'EdDSA'));
+  const { topic: _topic, jws: _jws, ...answer } = ok;
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(signed)), answer);
   assert.equal(gallery.enrolled.get('emp-9')?.[0]?.toString(), 'fake-jpeg-bytes');
 
   const now = Math.floor(Date.now() / 1000);
@@ -109,6 +116,7 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
     const r = await ask('person/enrol', body, transaction);
     assert.equal(r.status, 'error', name);
     assert.match(String(r.error), reason, `${name}: ${r.error}`);
+    await compactVerify(String(r.jws), await importJWK(stack.key.publicJwk, 'EdDSA'));
   }
   assert.deepEqual([...gallery.enrolled.keys()], ['emp-9'], 'no refused request ran');
 

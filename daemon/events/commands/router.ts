@@ -22,6 +22,7 @@ export interface RouterOptions {
 }
 
 type Response = Payload<'response'>;
+type UnsignedResponse = Omit<Response, 'device' | 'time' | 'jws'>;
 
 /**
  * zigbee2mqtt-style request/response: `<base>/bridge/request/<command>` is answered on
@@ -53,7 +54,7 @@ export class CommandRouter {
   async handle(topic: string, payload: Buffer): Promise<Response | undefined> {
     if (!topic.startsWith(this.prefix)) return undefined;
     const command = topic.slice(this.prefix.length);
-    const response = await this.run(command, payload);
+    const response = this.o.writer.signDirect(await this.run(command, payload), this.o.now());
     try {
       await this.o.publish(topicFor(this.o.baseTopic, 'response', { command: command.replace(/[+#]/g, '_') || '_' }), JSON.stringify(response));
     } catch (e) {
@@ -62,7 +63,7 @@ export class CommandRouter {
     return response;
   }
 
-  private async run(command: string, payload: Buffer): Promise<Response> {
+  private async run(command: string, payload: Buffer): Promise<UnsignedResponse> {
     const atMs = this.o.now();
     let transaction = peekTransaction(payload);
     let jti: string | undefined;
@@ -85,10 +86,10 @@ export class CommandRouter {
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         this.audit({ atMs, command, outcome: 'failed', reason, jti, subject, transaction });
-        return respond('error', {}, transaction, reason);
+        return respond('error', {}, transaction, jti, reason);
       }
       this.audit({ atMs, command, outcome: 'ok', jti, subject, transaction });
-      return respond('ok', result, transaction);
+      return respond('ok', result, transaction, jti);
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
       this.audit({ atMs, command, outcome: 'refused', reason: e.reason, jti, subject, transaction });
@@ -97,7 +98,7 @@ export class CommandRouter {
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'could not record the refusal as an event');
       }
-      return respond('error', {}, transaction, e.reason);
+      return respond('error', {}, transaction, jti, e.reason);
     }
   }
 
@@ -109,8 +110,8 @@ export class CommandRouter {
   }
 }
 
-function respond(status: 'ok' | 'error', data: Record<string, unknown>, transaction: string | undefined, error?: string): Response {
-  return { status, data, ...(error !== undefined ? { error } : {}), ...(transaction !== undefined ? { transaction } : {}) };
+function respond(status: 'ok' | 'error', data: Record<string, unknown>, transaction: string | undefined, jti: string | undefined, error?: string): UnsignedResponse {
+  return { status, data, ...(error !== undefined ? { error } : {}), ...(transaction !== undefined ? { transaction } : {}), ...(jti !== undefined ? { jti } : {}) };
 }
 
 /** The transaction to echo, even from a request refused as malformed. */
