@@ -261,7 +261,13 @@ export function dropUnusedInitializers(graph: OnnxGraph): void {
 
 export function consumersOf(graph: OnnxGraph): Map<string, OnnxNode[]> {
   const map = new Map<string, OnnxNode[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) map.set(i, [...(map.get(i) ?? []), n]);
+  for (const n of graph.nodes) {
+    for (const i of n.inputs) {
+      const readers = map.get(i);
+      if (readers) readers.push(n);
+      else map.set(i, [n]);
+    }
+  }
   return map;
 }
 

@@ -56,13 +56,13 @@ export function preluAsRelu(graph: OnnxGraph): number {
     const factor = slope.data.map((s) => scaledWeight(-Math.abs(s - 1), 1));
     const signs = slope.data.some((s) => s > 1) ? slope.data.map((s) => (s > 1 ? -1 : 1)) : undefined;
     const foldable = consumers.get(x)?.length === 1 && !graph.outputs.has(x) && macsPerOutput(weight) <= FOLD_MAX_MACS;
-    const scaled = foldable ? scaledCopy(graph, conv!, weight, factor, base) : scaleNode(graph, x, factor, base);
+    const scaled = foldable
+      ? scaledCopy(graph, conv!, weight, factor, base)
+      : channelScale(graph, x, factor, `${base}/slope_minus_1`, `${base}/scale`, `${base}/scaled`);
     nodes.push(scaled, makeNode('Relu', `${base}/relu`, [`${base}/scaled`], [`${base}/negative_part`]));
     if (signs) {
-      const name = `${base}/signs`;
-      setInitializer(graph, { name, dims: [signs.length, 1, 1, 1], data: signs });
       nodes.push(
-        makeNode('Conv', `${base}/sign`, [`${base}/negative_part`, name], [`${base}/signed`], [intAttr('group', signs.length), intsAttr('kernel_shape', [1, 1])]),
+        channelScale(graph, `${base}/negative_part`, signs, `${base}/signs`, `${base}/sign`, `${base}/signed`),
         makeNode('Add', `${base}/add`, [x, `${base}/signed`], node.outputs),
       );
     } else nodes.push(makeNode('Add', `${base}/add`, [x, `${base}/negative_part`], node.outputs));
@@ -73,11 +73,10 @@ export function preluAsRelu(graph: OnnxGraph): number {
   return rewritten;
 }
 
-/** factor·x as a 1×1 depthwise convolution. */
-function scaleNode(graph: OnnxGraph, x: string, factor: Float32Array, base: string): OnnxNode {
-  const name = `${base}/slope_minus_1`;
-  setInitializer(graph, { name, dims: [factor.length, 1, 1, 1], data: factor });
-  return makeNode('Conv', `${base}/scale`, [x, name], [`${base}/scaled`], [intAttr('group', factor.length), intsAttr('kernel_shape', [1, 1])]);
+/** factor·x, one factor per channel, as a 1×1 depthwise convolution whose weights are `weightName`. */
+function channelScale(graph: OnnxGraph, x: string, factor: Float32Array, weightName: string, nodeName: string, output: string): OnnxNode {
+  setInitializer(graph, { name: weightName, dims: [factor.length, 1, 1, 1], data: factor });
+  return makeNode('Conv', nodeName, [x, weightName], [output], [intAttr('group', factor.length), intsAttr('kernel_shape', [1, 1])]);
 }
 
 /** factor·conv(z) as conv(z) with each output channel's weights and bias scaled by its factor. */
