@@ -18,7 +18,8 @@ import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, verifyM
 import { OrtModel } from '../../daemon/vision/ort.js';
 import { packGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import { installModels } from '../../models/install.js';
-import { decodeModel, encodeModel } from '../../models/rewrite/onnx-graph.js';
+import { decodeModel, encodeModel, OnnxFormatError } from '../../models/rewrite/onnx-graph.js';
+import { decodeFields, ProtobufError } from '../../models/rewrite/protobuf.js';
 import { padOuter, padSecond } from '../../models/rewrite/pad-channels.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import { media, mediaMissing } from '../support/media.js';
@@ -34,6 +35,13 @@ test('the ONNX codec writes every shipped model back byte for byte', () => {
     const bytes = readFileSync(shippedPath(name));
     assert.ok(Buffer.from(encodeModel(decodeModel(bytes))).equals(bytes), `${name}: not the same bytes`);
   }
+});
+
+test('the codec refuses a cut or garbled file, and a model without a graph', () => {
+  const bytes = readFileSync(shippedPath('eyes'));
+  assert.throws(() => decodeFields(bytes.subarray(0, bytes.length - 7)), ProtobufError);
+  assert.throws(() => decodeFields(Uint8Array.from([0x0b])), (e: unknown) => e instanceof ProtobufError && /wire type 3/.test(e.message));
+  assert.throws(() => decodeModel(Uint8Array.from([0x08, 0x07])), (e: unknown) => e instanceof OnnxFormatError && /no graph/.test(e.message));
 });
 
 test('padding helpers add zero rows and zero columns', () => {
