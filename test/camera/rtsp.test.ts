@@ -22,21 +22,24 @@ test('frames arrive at the configured size and rate, scaled and rate-converted b
   const seenB = consume(b.camera, ac);
   a.camera.start();
   b.camera.start();
-  await waitFor('first frames', () => seenA.seen.length > 0 && seenB.seen.length > 0, 15_000);
-  await sleep(4_000);
-  const rate = (s: { monoMs: number }[]) => (s.length - 1) / (((s.at(-1)?.monoMs ?? 0) - (s[0]?.monoMs ?? 0)) / 1000);
-  console.log(`# 1280x720@5: ${rate(seenA.seen).toFixed(2)} fps; 320x180@2: ${rate(seenB.seen).toFixed(2)} fps; time to first frame ${a.camera.health().time_to_first_frame_ms} ms`);
-  assert.ok(seenA.seen.every((f) => f.bytes === 1280 * 720 * 3));
-  assert.ok(seenB.seen.every((f) => f.bytes === 320 * 180 * 3));
-  assert.ok(Math.abs(rate(seenA.seen) - 5) < 1, `rate ${rate(seenA.seen)}`);
-  assert.ok(Math.abs(rate(seenB.seen) - 2) < 0.6, `rate ${rate(seenB.seen)}`);
-  const h = a.camera.health();
-  assert.equal(h.state, 'streaming');
-  assert.ok(h.fps_in > 3.5 && h.fps_in < 6.5, `fps_in ${h.fps_in}`);
-  assert.equal(h.last_error, null);
-  ac.abort();
-  await Promise.all([a.camera.stop(), b.camera.stop()]);
-  await Promise.all([seenA.done, seenB.done]);
+  try {
+    await waitFor('first frames', () => seenA.seen.length > 0 && seenB.seen.length > 0, 15_000);
+    await sleep(4_000);
+    const rate = (s: { monoMs: number }[]) => (s.length - 1) / (((s.at(-1)?.monoMs ?? 0) - (s[0]?.monoMs ?? 0)) / 1000);
+    console.log(`# 1280x720@5: ${rate(seenA.seen).toFixed(2)} fps; 320x180@2: ${rate(seenB.seen).toFixed(2)} fps; time to first frame ${a.camera.health().time_to_first_frame_ms} ms`);
+    assert.ok(seenA.seen.every((f) => f.bytes === 1280 * 720 * 3));
+    assert.ok(seenB.seen.every((f) => f.bytes === 320 * 180 * 3));
+    assert.ok(Math.abs(rate(seenA.seen) - 5) < 1, `rate ${rate(seenA.seen)}`);
+    assert.ok(Math.abs(rate(seenB.seen) - 2) < 0.6, `rate ${rate(seenB.seen)}`);
+    const h = a.camera.health();
+    assert.equal(h.state, 'streaming');
+    assert.ok(h.fps_in > 3.5 && h.fps_in < 6.5, `fps_in ${h.fps_in}`);
+    assert.equal(h.last_error, null);
+  } finally {
+    ac.abort();
+    await Promise.all([a.camera.stop(), b.camera.stop()]);
+    await Promise.all([seenA.done, seenB.done]);
+  }
 });
 
 test('server killed and restarted: frames again within 5 s of its return', async () => {
@@ -44,18 +47,21 @@ test('server killed and restarted: frames again within 5 s of its return', async
   const ac = new AbortController();
   const { seen } = consume(camera, ac);
   camera.start();
-  await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
-  await server.kill();
-  await waitFor('disconnect noticed', () => camera.health().state !== 'streaming', 5_000);
-  const lastSeq = seen.at(-1)?.seq ?? 0;
-  await sleep(1_500);
-  await server.restart();
-  const back = await waitFor('frames after the restart', () => (seen.at(-1)?.seq ?? 0) > lastSeq, 10_000, 20);
-  console.log(`# frames again ${Math.round(back)} ms after the RTSP server came back (last error: ${camera.health().last_error?.message})`);
-  assert.ok(back < 5_000, `${back} ms`);
-  assert.ok(camera.health().reconnects_last_hour >= 1);
-  ac.abort();
-  await camera.stop();
+  try {
+    await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    await server.kill();
+    await waitFor('disconnect noticed', () => camera.health().state !== 'streaming', 5_000);
+    const lastSeq = seen.at(-1)?.seq ?? 0;
+    await sleep(1_500);
+    await server.restart();
+    const back = await waitFor('frames after the restart', () => (seen.at(-1)?.seq ?? 0) > lastSeq, 10_000, 20);
+    console.log(`# frames again ${Math.round(back)} ms after the RTSP server came back (last error: ${camera.health().last_error?.message})`);
+    assert.ok(back < 5_000, `${back} ms`);
+    assert.ok(camera.health().reconnects_last_hour >= 1);
+  } finally {
+    ac.abort();
+    await camera.stop();
+  }
 });
 
 test('server frozen (SIGSTOP): stalled within the watchdog time, streaming again after SIGCONT', async () => {
@@ -66,22 +72,25 @@ test('server frozen (SIGSTOP): stalled within the watchdog time, streaming again
     if (h.state === 'stalled' && !stalledAt) stalledAt = performance.now();
   });
   camera.start();
-  await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
-  const lastFrame = camera.latest()?.monoMs ?? 0;
-  server.freeze();
   try {
-    await waitFor('stalled', () => stalledAt > 0, (watchdogS + 2) * 1000);
-    const detected = stalledAt - lastFrame;
-    console.log(`# stall detected ${Math.round(detected)} ms after the last frame (watchdog ${watchdogS} s)`);
-    assert.ok(detected <= watchdogS * 1000 + 500, `${detected} ms`);
-    assert.equal(camera.health().stalls_last_hour, 1);
-    assert.equal(camera.health().last_error?.kind, 'stalled');
+    await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    const lastFrame = camera.latest()?.monoMs ?? 0;
+    server.freeze();
+    try {
+      await waitFor('stalled', () => stalledAt > 0, (watchdogS + 2) * 1000);
+      const detected = stalledAt - lastFrame;
+      console.log(`# stall detected ${Math.round(detected)} ms after the last frame (watchdog ${watchdogS} s)`);
+      assert.ok(detected <= watchdogS * 1000 + 500, `${detected} ms`);
+      assert.equal(camera.health().stalls_last_hour, 1);
+      assert.equal(camera.health().last_error?.kind, 'stalled');
+    } finally {
+      server.resume();
+    }
+    const recovered = await waitFor('streaming after SIGCONT', () => camera.health().state === 'streaming', 20_000);
+    console.log(`# streaming again ${Math.round(recovered)} ms after SIGCONT`);
   } finally {
-    server.resume();
+    await camera.stop();
   }
-  const recovered = await waitFor('streaming after SIGCONT', () => camera.health().state === 'streaming', 20_000);
-  console.log(`# streaming again ${Math.round(recovered)} ms after SIGCONT`);
-  await camera.stop();
 });
 
 test('a camera that never answers backs off while another keeps streaming', async () => {
