@@ -15,12 +15,14 @@ export const CameraConfigSchema = Type.Object(
     }),
     width: Type.Integer({ minimum: 16, maximum: 7680, default: 1280, description: 'Frame width handed to the pipeline; FFmpeg scales to it.' }),
     height: Type.Integer({ minimum: 16, maximum: 4320, default: 720, description: 'Frame height handed to the pipeline.' }),
-    fps: Type.Number({
-      exclusiveMinimum: 0,
-      maximum: 60,
-      default: 5,
-      description: 'Frames per second handed to the pipeline, whatever the camera sends (FFmpeg drops or repeats to reach it).',
-    }),
+    fps: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 60,
+        description:
+          "Frames per second handed to the pipeline (FFmpeg drops or repeats frames to reach it; repeats are not new eye samples). Left out: track.eye_fps when track.liveness.policy needs a blink ('both', 'blink'), else track.detect_fps.",
+      }),
+    ),
     transport: OneOf(['tcp', 'udp'] as const, { default: 'tcp', description: 'RTSP transport. TCP survives lossy links; UDP has less delay.' }),
     hwaccel: OneOf(['none', 'cuda', 'vaapi', 'qsv'] as const, {
       default: 'none',
@@ -38,7 +40,18 @@ export const CameraConfigSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type CameraConfig = Static<typeof CameraConfigSchema>;
+/** A camera as the config file gives it: `fps` may be left out. */
+export type CameraConfigEntry = Static<typeof CameraConfigSchema>;
+/** A camera as every stage gets it from the loaded config: its `fps` resolved (withCameraFps). */
+export type CameraConfig = Omit<CameraConfigEntry, 'fps'> & { fps: number };
+
+/**
+ * Gives each camera that leaves `fps` out the rate the tracker asks for. Done once where the config
+ * is loaded, because that rate comes from another section (track).
+ */
+export function withCameraFps(cameras: readonly CameraConfigEntry[], fps: number): CameraConfig[] {
+  return cameras.map((camera) => ({ ...camera, fps: camera.fps ?? fps }));
+}
 
 export const LiveViewConfigSchema = Section(
   {

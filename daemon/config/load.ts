@@ -3,12 +3,21 @@ import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { FacegateError } from '../errors.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { withCameraFps } from '../camera/config.js';
+import { cameraFpsFor } from '../track/config.js';
+import { ConfigSchema, type Config, type ConfigFile } from './schema.js';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `vision.detect.min_score`. */
   path: string;
   message: string;
+}
+
+/** A config that runs but will not do what it is meant to: named with a code and its fix, never refused. */
+export interface ConfigWarning extends ConfigIssue {
+  code: `FG_WARN_${string}`;
+  /** What to change, one sentence. */
+  hint: string;
 }
 
 export class ConfigError extends FacegateError {
@@ -40,7 +49,12 @@ export function parseConfig(text: string, source: string): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
   const issues = collectIssues(withDefaults);
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return deepFreeze(withDefaults as Config);
+  return deepFreeze(resolveDependentDefaults(withDefaults as ConfigFile));
+}
+
+/** Defaults the schema cannot give because they follow another section: a camera's fps follows track. */
+function resolveDependentDefaults(file: ConfigFile): Config {
+  return { ...file, cameras: withCameraFps(file.cameras, cameraFpsFor(file.track)) };
 }
 
 export function loadConfigFile(path: string): Config {

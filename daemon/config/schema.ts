@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RecognitionConfigSchema, VisionConfigSchema } from '../vision/config.js';
 import { GalleryConfigSchema } from '../gallery/config.js';
-import { CAMERA_CONFIG_SECTIONS } from '../camera/config.js';
+import { CAMERA_CONFIG_SECTIONS, type CameraConfig } from '../camera/config.js';
 import { TrackConfigSchema } from '../track/config.js';
 import { AttendanceConfigSchema } from '../attendance/config.js';
 import { MqttConfigSchema } from '../events/config.js';
@@ -25,4 +25,7 @@ export const ConfigSchema = Type.Object(
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );
-export type Config = Static<typeof ConfigSchema>;
+/** The config as the file gives it, every default of the schema filled. */
+export type ConfigFile = Static<typeof ConfigSchema>;
+/** The config every command and stage gets (load.ts): defaults that depend on another section resolved too. */
+export type Config = Omit<ConfigFile, 'cameras'> & { cameras: CameraConfig[] };

@@ -54,3 +54,17 @@ export const TrackConfigSchema = Section(
   'Per-person tracking: detection and eye rates, track life, identity decisions over frames, unknown persons, liveness.',
 );
 export type TrackConfig = Static<typeof TrackConfigSchema>;
+
+/** Whether tracks can only become live by a blink, which needs the eyes sampled at eye_fps. */
+export function livenessNeedsBlink(track: TrackConfig): boolean {
+  return track.liveness.policy !== 'passive';
+}
+
+/**
+ * The frame rate a camera should deliver to this tracker. Eyes are read on every frame that
+ * arrives, up to eye_fps, so when liveness needs a blink the camera must deliver eye_fps; without a
+ * blink, frames between detections would only be followed, and detect_fps is enough.
+ */
+export function cameraFpsFor(track: TrackConfig): number {
+  return livenessNeedsBlink(track) ? track.eye_fps : track.detect_fps;
+}

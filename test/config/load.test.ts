@@ -45,3 +45,18 @@ test('the CLI exits 78 on a bad config and says which key', async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /FG_ERR_CONFIG_UNREADABLE: cannot read config .*absent\.yaml: ENOENT/);
 });
+
+test("a camera without fps gets track.eye_fps when liveness needs a blink, else track.detect_fps; a given fps stays", () => {
+  const cameras = 'cameras:\n  - { name: plain, url: rtsp://127.0.0.1/a }\n  - { name: given, url: rtsp://127.0.0.1/b, fps: 7.5 }\n';
+  const cases: [string, number][] = [
+    ['', 15], // defaults: policy both, eye_fps 15
+    ['track: { eye_fps: 12, liveness: { policy: blink } }\n', 12],
+    ['track: { eye_fps: 12, detect_fps: 4, liveness: { policy: both } }\n', 12],
+    ['track: { eye_fps: 12, detect_fps: 4, liveness: { policy: passive } }\n', 4],
+  ];
+  for (const [track, expected] of cases) {
+    const config = parseConfig(cameras + track, 'site.yaml');
+    assert.deepEqual(config.cameras.map((c) => [c.name, c.fps]), [['plain', expected], ['given', 7.5]], track || '(defaults)');
+    assert.ok(Object.isFrozen(config.cameras[0]));
+  }
+});
