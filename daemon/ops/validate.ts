@@ -1,7 +1,8 @@
 import { cameraConfigIssues } from '../camera/config.js';
 import { isValidTimeZone } from '../attendance/zoned-time.js';
-import { ConfigError, loadConfigFile, type ConfigIssue } from '../config/load.js';
+import { ConfigError, loadConfigFile, type ConfigIssue, type ConfigWarning } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { cameraRateWarning } from '../track/camera-rate.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -21,6 +22,14 @@ export function semanticIssues(config: Config): ConfigIssue[] {
     issues.push({ path: 'metrics.port', message: `port ${config.metrics.port} is also live_view.port; expected a different port` });
   }
   return issues;
+}
+
+/**
+ * What runs but will not do what it is meant to: printed by `facegate validate-config` (still exit 0)
+ * and logged by the daemon at start and reload.
+ */
+export function configWarnings(config: Config): ConfigWarning[] {
+  return config.cameras.flatMap((camera, i) => cameraRateWarning(camera, i, config.track) ?? []);
 }
 
 /** Loads, validates against the schema, then checks what the schema cannot; throws ConfigError naming every key. */

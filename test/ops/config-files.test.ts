@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExitCode } from '../../daemon/errors.js';
 import { configJsonSchema } from '../../daemon/ops/json-schema.js';
-import { loadValidConfig } from '../../daemon/ops/validate.js';
+import { configWarnings, loadValidConfig } from '../../daemon/ops/validate.js';
 import { runCli } from '../support/cli.js';
 
 test('config/facegate.schema.json is what `npm run schema` writes from the TypeBox schema', () => {
@@ -16,6 +16,8 @@ test('the example config for a 2-camera site is valid, with entry and exit roles
   const config = loadValidConfig('config/facegate.example.yaml');
   assert.deepEqual(config.cameras.map((c) => c.name), ['front-door', 'staff-exit']);
   assert.equal(config.attendance.camera_roles['front-door'], 'entry');
+  assert.deepEqual(config.cameras.map((c) => c.fps), [15, 15], 'fps left out: the eye rate, as policy both needs a blink');
+  assert.deepEqual(configWarnings(config), []);
   assert.equal(config.mqtt.password_env, 'FACEGATE_MQTT_PASSWORD');
   assert.doesNotMatch(readFileSync('config/facegate.example.yaml', 'utf8'), /^\s*password:/m, 'no password in the example');
 });
@@ -24,6 +26,36 @@ test('validate-config: a valid file exits 0 and says so', async () => {
   const r = await runCli(['validate-config', '--config', 'config/facegate.example.yaml', '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).cameras, ['front-door', 'staff-exit']);
+  assert.deepEqual(JSON.parse(r.stdout).warnings, []);
+  assert.equal(r.stderr, '');
+});
+
+test('validate-config: a camera below the eye rate while liveness needs a blink is a warning with its fix; exit 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-config-'));
+  const file = join(dir, 'slow.yaml');
+  const cameras = ['cameras:', '  - { name: door, url: rtsp://127.0.0.1/x, fps: 5 }', '  - { name: gate, url: rtsp://127.0.0.1/y }'];
+  writeFileSync(file, cameras.join('\n'));
+  const r = await runCli(['validate-config', '--config', file]);
+  assert.equal(r.code, ExitCode.OK, r.stderr);
+  assert.match(r.stdout, /: valid \(2 camera\(s\): door, gate; mqtt off\), 1 warning\(s\)$/m);
+  assert.equal(
+    r.stderr,
+    'warning FG_WARN_CAMERA_FPS: cameras.0.fps: camera "door" delivers 5 fps, below track.eye_fps (15): its eyes are read 5 times a second, ' +
+      "too few to catch most blinks, and track.liveness.policy 'both' needs one — set fps: 15, or leave fps out (it then follows track.eye_fps)\n",
+  );
+  const json = await runCli(['validate-config', '--config', file, '--json']);
+  assert.equal(json.code, ExitCode.OK);
+  assert.deepEqual(
+    (JSON.parse(json.stdout) as { warnings: { code: string; path: string }[] }).warnings.map((w) => [w.code, w.path]),
+    [['FG_WARN_CAMERA_FPS', 'cameras.0.fps']],
+  );
+
+  // Without a blink to see, the detection rate is enough: no warning.
+  writeFileSync(file, [...cameras, 'track: { liveness: { policy: passive } }'].join('\n'));
+  const passive = await runCli(['validate-config', '--config', file]);
+  assert.equal(passive.code, ExitCode.OK);
+  assert.equal(passive.stderr, '');
+  assert.doesNotMatch(passive.stdout, /warning/);
 });
 
 test('validate-config: each bad key is named with its value and what is expected; exit 78', async () => {

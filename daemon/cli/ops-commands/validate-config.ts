@@ -1,26 +1,36 @@
 import { ExitCode } from '../../errors.js';
-import { loadValidConfig } from '../../ops/validate.js';
+import { configWarnings, loadValidConfig } from '../../ops/validate.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 
 const USAGE = '--config FILE [--json]';
 
 export const validateConfigCommand: Command = {
   words: ['validate-config'],
-  summary: 'check a config file against the schema and name every bad key (exit 78 when invalid)',
+  summary: 'check a config file against the schema and name every bad key (exit 78 when invalid) and each warning (still exit 0)',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
     const path = values.config ?? positionals[0] ?? io.env.FACEGATE_CONFIG;
     if (!path) throw new UsageError('no config file given', USAGE);
     const config = loadValidConfig(path);
+    // A warning is a config that runs but misses its purpose: named with its fix, yet still exit 0,
+    // so that scripts which gate on validity do not stop a site that works.
+    const warnings = configWarnings(config);
     const summary = {
       config: path,
       valid: true,
       cameras: config.cameras.map((c) => c.name),
       mqtt: config.mqtt.enabled,
       metrics: config.metrics.enabled ? `127.0.0.1:${config.metrics.port}` : null,
+      warnings,
     };
-    io.stdout(values.json ? JSON.stringify(summary) + '\n' : `${path}: valid (${summary.cameras.length} camera(s): ${summary.cameras.join(', ') || 'none'}; mqtt ${summary.mqtt ? 'on' : 'off'})\n`);
+    if (values.json) {
+      io.stdout(JSON.stringify(summary) + '\n');
+      return ExitCode.OK;
+    }
+    const counted = warnings.length ? `, ${warnings.length} warning(s)` : '';
+    io.stdout(`${path}: valid (${summary.cameras.length} camera(s): ${summary.cameras.join(', ') || 'none'}; mqtt ${summary.mqtt ? 'on' : 'off'})${counted}\n`);
+    for (const w of warnings) io.stderr(`warning ${w.code}: ${w.path}: ${w.message} — ${w.hint}\n`);
     return ExitCode.OK;
   },
 };

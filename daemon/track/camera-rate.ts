@@ -1,0 +1,35 @@
+import type { CameraConfig } from '../camera/config.js';
+import type { ConfigWarning } from '../config/load.js';
+import { livenessNeedsBlink, type TrackConfig } from './config.js';
+
+/**
+ * A camera that delivers fewer frames than track.eye_fps while liveness needs a blink: its eyes are
+ * read once per frame, so a 100–400 ms blink falls on one or two samples, or none, and its tracks
+ * are recognised but seldom live. The config still runs (recognition, the passive check), so this
+ * is a warning, not a refusal.
+ */
+export function cameraRateWarning(camera: CameraConfig, index: number, track: TrackConfig): ConfigWarning | undefined {
+  if (!livenessNeedsBlink(track) || camera.fps >= track.eye_fps) return undefined;
+  return {
+    code: 'FG_WARN_CAMERA_FPS',
+    path: `cameras.${index}.fps`,
+    message: `camera "${camera.name}" delivers ${camera.fps} fps, below track.eye_fps (${track.eye_fps}): its eyes are read ${camera.fps} times a second, too few to catch most blinks, and track.liveness.policy '${track.liveness.policy}' needs one`,
+    hint: `set fps: ${track.eye_fps}, or leave fps out (it then follows track.eye_fps)`,
+  };
+}
+
+/**
+ * The same shortfall at the camera itself (`facegate doctor` probes it): a stream that sends fewer
+ * frames than eye_fps cannot give the eye rate whatever `fps` says, since FFmpeg only repeats frames
+ * to reach it, and a repeated frame is not a new look at the eyes. `sourceFps` is what the stream
+ * declares; null (not declared) says nothing.
+ */
+export function sourceRateWarning(camera: CameraConfig, index: number, sourceFps: number | null, track: TrackConfig): ConfigWarning | undefined {
+  if (!livenessNeedsBlink(track) || sourceFps === null || sourceFps >= track.eye_fps) return undefined;
+  return {
+    code: 'FG_WARN_CAMERA_SOURCE_FPS',
+    path: `cameras.${index}.url`,
+    message: `camera "${camera.name}" itself sends ${sourceFps} fps, below track.eye_fps (${track.eye_fps}): repeated frames are not eye samples, so most blinks are missed, and track.liveness.policy '${track.liveness.policy}' needs one`,
+    hint: `raise the frame rate in the camera's own video (encoder) settings to at least ${track.eye_fps} fps`,
+  };
+}
