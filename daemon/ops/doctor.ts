@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statfsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import type { CameraConfig } from '../camera/config.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../errors.js';
 import { probeCamera } from '../camera/probe.js';
@@ -9,6 +10,8 @@ import { redactCredentials } from '../camera/source.js';
 import { loadDeviceKey } from '../events/device-key.js';
 import { Gallery } from '../gallery/gallery.js';
 import { describeKeySources, findKek } from '../gallery/key-source.js';
+import { cameraRateWarning, sourceRateWarning } from '../track/camera-rate.js';
+import type { TrackConfig } from '../track/config.js';
 import { defaultModelDir, verifyModels } from '../vision/model-files.js';
 import type { Logger } from './log.js';
 
@@ -50,7 +53,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkFfmpeg(run), checkModels(c), ...checkKeys(c, o.env)];
   results.push(await checkGallery(c, o));
   if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt.url, timeoutMs));
-  for (const cam of c.cameras) results.push(await checkCamera(cam.name, cam.url, cam.transport, timeoutMs));
+  for (const [i, cam] of c.cameras.entries()) results.push(await checkCamera(cam, i, c.track, timeoutMs));
   results.push(checkDisk(c.gallery.path), checkClock(run));
   return results;
 }
@@ -128,12 +131,17 @@ function checkBroker(url: string, timeoutMs: number): Promise<CheckResult> {
   });
 }
 
-async function checkCamera(name: string, url: string, transport: 'tcp' | 'udp', timeoutMs: number): Promise<CheckResult> {
+/** Reachable and decodable, and fast enough for the eye rate: by its config and by what the stream itself sends. */
+async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig, timeoutMs: number): Promise<CheckResult> {
+  const check = `camera ${cam.name}`;
   try {
-    const p = await probeCamera(url, { transport, timeoutMs });
-    return { check: `camera ${name}`, status: 'ok', detail: `${p.source}: ${p.codec} ${p.width}x${p.height}${p.fps ? ` ${p.fps} fps` : ''}, first frame in ${p.time_to_first_frame_ms} ms` };
+    const p = await probeCamera(cam.url, { transport: cam.transport, timeoutMs });
+    const detail = `${p.source}: ${p.codec} ${p.width}x${p.height}${p.fps ? ` ${p.fps} fps` : ''}, first frame in ${p.time_to_first_frame_ms} ms`;
+    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track)].filter((w) => w !== undefined);
+    if (slow.length === 0) return { check, status: 'ok', detail };
+    return { check, status: 'warn', detail: [detail, ...slow.map((w) => `${w.code}: ${w.message}`)].join('; '), fix: slow.map((w) => w.hint).join('; ') };
   } catch (e) {
-    return failure(`camera ${name}`, e, `facegate camera test '${redactCredentials(url)}' shows the details`);
+    return failure(check, e, `facegate camera test '${redactCredentials(cam.url)}' shows the details`);
   }
 }
 

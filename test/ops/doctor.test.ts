@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import { createLogger } from '../../daemon/ops/log.js';
 import { runDoctor } from '../../daemon/ops/doctor.js';
 import { freePort } from '../support/mosquitto.js';
 import { runCli } from '../support/cli.js';
+import { FakeCamera } from '../support/fake-camera.js';
 
 test('doctor on a broken box: each failure is named with its fix, exit 1', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-doctor-'));
@@ -56,4 +57,40 @@ test('doctor: an unsynchronised clock fails with the NTP fix; ffmpeg missing say
   assert.match(byCheck.clock!.fix!, /timedatectl set-ntp true/);
   assert.equal(byCheck.ffmpeg!.status, 'fail');
   assert.equal(byCheck.ffmpeg!.fix, 'apt-get install ffmpeg');
+});
+
+test('doctor names a camera too slow for the eye rate: one that sends fewer fps than eye_fps, one configured below it', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-doctor-rate-'));
+  mkdirSync(join(dir, 'empty-models'));
+  const slow = await FakeCamera.start({ width: 320, height: 180, fps: 5 });
+  const fast = await FakeCamera.start({ width: 320, height: 180, fps: 15 });
+  try {
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      [
+        `vision: { models_dir: ${dir}/empty-models }`,
+        `gallery: { path: ${dir}/state.db, key_file: ${dir}/gallery.key }`,
+        `mqtt: { device_key_file: ${dir}/device.key }`,
+        'cameras:',
+        `  - { name: door, url: "${slow.url()}" }`, // fps left out: 15, but the camera sends 5
+        `  - { name: gate, url: "${fast.url()}" }`,
+        `  - { name: lobby, url: "${fast.url()}", fps: 5 }`,
+      ].join('\n'),
+    );
+    const r = await runCli(['doctor', '--config', config], { env: { FACEGATE_PASSPHRASE: '' } });
+    const out = r.stdout;
+    assert.match(out, /^WARN {2}camera door .* 5 fps, first frame in \d+ ms; FG_WARN_CAMERA_SOURCE_FPS: camera "door" itself sends 5 fps, below track\.eye_fps \(15\)[^\n]*\n\s+fix: raise the frame rate in the camera's own video \(encoder\) settings to at least 15 fps$/m, out);
+    assert.match(out, /^ok {4}camera gate .* 15 fps, first frame in/m, out);
+    assert.match(out, /^WARN {2}camera lobby .* 15 fps, first frame in \d+ ms; FG_WARN_CAMERA_FPS: camera "lobby" delivers 5 fps[^\n]*\n\s+fix: set fps: 15, or leave fps out/m, out);
+
+    // With a passive policy no blink is needed: the same cameras pass.
+    writeFileSync(config, readFileSync(config, 'utf8') + '\ntrack: { liveness: { policy: passive } }\n');
+    const passive = await runCli(['doctor', '--config', config], { env: { FACEGATE_PASSPHRASE: '' } });
+    assert.match(passive.stdout, /^ok {4}camera door .* 5 fps/m, passive.stdout);
+    assert.match(passive.stdout, /^ok {4}camera lobby /m, passive.stdout);
+  } finally {
+    await slow.stop();
+    await fast.stop();
+  }
 });
