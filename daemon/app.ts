@@ -16,6 +16,7 @@ import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import type { RosterPerson } from './attendance/stage.js';
 import { CameraTracker } from './track/camera-tracker.js';
+import { cameraRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import { promoteUnknown } from './track/promote.js';
@@ -170,6 +171,7 @@ export class App {
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
       registerDaemonMetrics(this.metrics, this);
       if (c.metrics.enabled) await this.startHttp(this.running);
+      this.warnAboutRates(c.cameras.map((cam) => cam.name));
       for (const cam of c.cameras) this.addCamera(cam);
       if (c.control.enabled) await this.startControl(this.running);
       this.startTimers();
@@ -221,6 +223,7 @@ export class App {
     if (JSON.stringify(next.attendance) !== JSON.stringify(this.config.attendance)) r.attendance = this.buildAttendance(next);
     // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
     this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
+    this.warnAboutRates([...changed, ...added]);
     for (const name of [...changed, ...added]) this.addCamera(after.get(name)!);
     if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
     this.log.info({ added, removed, changed }, 'config reloaded');
@@ -369,6 +372,17 @@ export class App {
     const g = this.mustRun().gallery;
     const m = g.identify(fused, this.config.recognition, 2);
     return { person: m.match ? { id: m.match.personId, name: g.nameOf(m.match.personId) } : null, score: m.score, margin: m.margin };
+  }
+
+  /**
+   * Once per camera as it is started (at start, or added or changed by a reload): one too slow for
+   * the eye rate still runs, but its tracks are seldom live, and nothing else would say why.
+   */
+  private warnAboutRates(names: readonly string[]): void {
+    this.config.cameras.forEach((cam, i) => {
+      const w = names.includes(cam.name) ? cameraRateWarning(cam, i, this.config.track) : undefined;
+      if (w) this.log.warn({ code: w.code, camera: cam.name, path: w.path, hint: w.hint }, w.message);
+    });
   }
 
   private addCamera(config: CameraConfig): void {

@@ -54,6 +54,9 @@ const siteConfig = (cameras: string) =>
   `attendance:\n  time_zone: Europe/Berlin\n  camera_roles: { door: entry }\n`;
 const doorCamera = () => `  - { name: door, url: "${camera.url('/video')}", width: 512, height: 512, fps: 10 }\n`;
 
+/** The daemon's FG_WARN_CAMERA_FPS log lines for one camera. */
+const rateWarnings = (camera: string) => daemon.log.split('\n').filter((l) => l.includes('"code":"FG_WARN_CAMERA_FPS"') && l.includes(`"camera":"${camera}"`));
+
 async function metric(name: string): Promise<string> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
@@ -66,6 +69,9 @@ test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signe
   assert.match(ready, /STATUS=\d\/1 cameras streaming/);
   await notify.waitFor('WATCHDOG=1', 30_000);
   assert.ok(notify.indexOf('READY=1') < notify.indexOf('WATCHDOG=1'), 'READY=1 comes first');
+  // The door camera delivers 10 fps, below eye_fps 15: said once at start, with its fix.
+  assert.equal(rateWarnings('door').length, 1, daemon.log.slice(-3000));
+  assert.match(rateWarnings('door')[0]!, /"level":40.*"path":"cameras\.0\.fps","hint":"set fps: 15, or leave fps out/);
 
   const deadline = Date.now() + 90_000;
   let attendance: { topic: string; payload: string } | undefined;
@@ -105,6 +111,9 @@ test('daemon: SIGHUP adds a camera without touching the running one', { skip, ti
   const count = (s: string) => Number(/ (\d+)$/.exec(s)?.[1] ?? 0);
   assert.ok(count(await metric('facegate_camera_frames_total{camera="door"}')) > count(framesBefore));
   assert.doesNotMatch(daemon.log, /"removed":\["door"\]|"changed":\["door"\]/);
+  // Only the camera the reload started is warned about; the door camera was at start.
+  assert.equal(rateWarnings('lobby').length, 1);
+  assert.equal(rateWarnings('door').length, 1);
 });
 
 test('daemon: a bad config on SIGHUP is refused and the running config stays', { skip, timeout: 60_000 }, async () => {
