@@ -25,8 +25,8 @@ export function semanticIssues(config: Config): ConfigIssue[] {
 }
 
 /**
- * What runs but will not do what it is meant to: printed by `facegate validate-config` (still exit 0)
- * and logged by the daemon at start and reload.
+ * What runs but will not do what it is meant to: printed by `facegate validate-config`, which still
+ * exits 0 (the daemon logs the same warning for each camera it starts, app.ts).
  */
 export function configWarnings(config: Config): ConfigWarning[] {
   return config.cameras.flatMap((camera, i) => cameraRateWarning(camera, i, config.track) ?? []);

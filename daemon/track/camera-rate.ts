@@ -22,10 +22,11 @@ export function cameraRateWarning(camera: CameraConfig, index: number, track: Tr
  * The same shortfall at the camera itself (`facegate doctor` probes it): a stream that sends fewer
  * frames than eye_fps cannot give the eye rate whatever `fps` says, since FFmpeg only repeats frames
  * to reach it, and a repeated frame is not a new look at the eyes. `sourceFps` is what the stream
- * declares; null (not declared) says nothing.
+ * declares; null (not declared) says nothing, and it is rounded so that an NTSC-style 14.99
+ * (15000/1001) counts as the 15 it is meant to be.
  */
 export function sourceRateWarning(camera: CameraConfig, index: number, sourceFps: number | null, track: TrackConfig): ConfigWarning | undefined {
-  if (!livenessNeedsBlink(track) || sourceFps === null || sourceFps >= track.eye_fps) return undefined;
+  if (!livenessNeedsBlink(track) || sourceFps === null || Math.round(sourceFps) >= track.eye_fps) return undefined;
   return {
     code: 'FG_WARN_CAMERA_SOURCE_FPS',
     path: `cameras.${index}.url`,
