@@ -1,24 +1,48 @@
+import type { EyeRegions } from '../vision/eye-regions.js';
 import type { LivenessConfig } from './config.js';
+import { lidMotion, type LidMotion } from './lid-motion.js';
 
-/** p(open) of both eyes at one moment (seconds, from frame timestamps). */
+/** One look at both eyes (seconds, from frame timestamps): the eye model's p(open) and the eye regions. */
 export interface EyeSample {
   t: number;
   left: number;
   right: number;
+  regions: EyeRegions;
 }
 
 export interface Blink {
-  /** First sample with both eyes closed, seconds. */
+  /** First sample with an eye read closed, seconds. */
   t: number;
-  /** Closed phase: from the first closed sample to the first sample with both eyes open again, ms. */
+  /** Closed phase: from the first closed sample to the first sample with the eyes open again, ms. */
   closedMs: number;
   /** Samples from the first not-open to the reopening (half-open ones included). */
   samples: number;
-  /** The larger of the two eyes' lowest p(open) during the closure: ~0 for a clear blink. */
+  /** The larger of the two eyes' lowest p(open) during the closure (1 for an eye the model cannot read). */
   depth: number;
+  /** How much each lid and the picture moved during the closure. */
+  lids: LidMotion;
 }
 
 export type BlinkRules = Pick<LivenessConfig, 'blink_min_ms' | 'blink_max_ms' | 'closed_ratio' | 'min_open_level'>;
+
+/**
+ * What the eye regions must show for a closure to be a blink (patch changes, see lidMotion), set
+ * between what real blinks and pictures gave at every size measured (faces of 80 px in H.264 at
+ * CRF 32 up to 500 px): real blinks change each eye's patch by 0.3–1.1, while a still face,
+ * a print moved, tilted, bent or zoomed, or a gaze that stays, changes it by 0.05–0.25.
+ */
+export interface LidThresholds {
+  /** An eye the model reads as shut must have moved at least this much: a picture's eyes do not. */
+  confirm: number;
+  /** An eye the model does not read as shut (too small for it, half read) counts as shut when it moved at least this much. */
+  alone: number;
+  /** Each eye must change at least this many times as much as the nose patch: a blink moves the lids, not the picture. */
+  overPicture: number;
+  /** A closed look whose nose patch changed more than this is not compared at all (landmarks off, a fast turn). */
+  steadyRef: number;
+}
+
+export const LID_THRESHOLDS: LidThresholds = { confirm: 0.26, alone: 0.35, overPicture: 1.5, steadyRef: 0.45 };
 
 /** Seconds of samples over which a track's open level is measured. */
 const LEVEL_WINDOW_S = 4;
@@ -30,39 +54,40 @@ const MAX_CLOSED_P = 0.35;
 const REOPEN_RATIO = 0.6;
 /** Samples further apart than this break the sequence: a blink cannot be told across a gap. */
 const MAX_GAP_S = 0.35;
-/**
- * A closure seen on one sample only, with fully open samples either side, must be this deep (both
- * eyes' p(open) at most this): a lone shallow dip is a bad crop (a face moving fast, landmarks off
- * for a frame), while real blinks at 15 fps either read ~0.0 or pass through half-closed samples.
- */
-const LONE_DIP_MAX_P = 0.1;
-/**
- * Whatever its length, a closure must reach this depth: each eye's lowest p(open) during it at most
- * this. On the annotated clips real blinks reach ≤ 0.08 on almost every one; gaze shifts and
- * narrowed eyes of small faces stop at 0.2–0.3. Missing a shallow blink costs a second look;
- * taking a shallow dip for one would let a moved photo pass.
- */
-const MAX_DEPTH_P = 0.2;
+/** The eye model saw an eye shut when its p(open) fell this low during the closure. */
+const SHUT_P = 0.2;
 
-type Phase = { kind: 'open' } | { kind: 'closed'; since: number; notOpen: number; minLeft: number; minRight: number } | { kind: 'held' };
+type Eye = 'left' | 'right';
+const EYES: readonly Eye[] = ['left', 'right'];
+type Levels = Record<Eye, number>;
+
+type Phase = { kind: 'open' } | { kind: 'closed'; since: number; samples: EyeSample[] } | { kind: 'held' };
 
 /**
- * Blink detection over a track's eye samples: both eyes open → both closed → both open, with the
- * closed phase between blink_min_ms and blink_max_ms. Thresholds are relative to the track's own
- * open level (a high quantile of recent p(open) per eye), because fr_eye's open values differ by
- * face size, person and expression; one eye closing (a wink) never counts, and eyes held closed
- * past blink_max_ms are not a blink. A pure state machine: time is the samples' own.
+ * Blink detection over a track's eye samples: eyes open → shut → open, the shut phase between
+ * blink_min_ms and blink_max_ms, seen by two signals that fail differently. The eye model (fr_eye)
+ * reads each eye open or shut; its thresholds are relative to the track's own open level (a high
+ * quantile of recent p(open) per eye), because its values differ by face size, person and
+ * expression, and an eye it never reads clearly open (a small, compressed face) is left to the
+ * other signal. The eye regions of the aligned face tell a lid that moved from a reading that
+ * flipped: every eye counted as shut must have changed against the open looks on both sides, and
+ * more than the rest of the face did. One eye shutting (a wink) never counts; a photo, whose
+ * readings flip as it moves, changes its eye regions no more than its nose. A pure state machine:
+ * time is the samples' own.
  */
 export class BlinkDetector {
   private readonly window: EyeSample[] = [];
   private phase: Phase = { kind: 'open' };
-  /** Both eyes were seen open since the last closure: a closure must start from open eyes. */
-  private armed = false;
+  /** The last sample with the eyes open: a closure must start from open eyes, and is compared with them. */
+  private lastOpen: EyeSample | undefined;
   private lastT = -Infinity;
-  /** Consecutive half-open samples (neither open nor closed) just before now. */
-  private halfOpenRun = 0;
+  /** Half-open samples (neither open nor shut) since the last open one. */
+  private halfOpen: EyeSample[] = [];
 
-  constructor(private readonly rules: BlinkRules) {}
+  constructor(
+    private readonly rules: BlinkRules,
+    private readonly lids: LidThresholds = LID_THRESHOLDS,
+  ) {}
 
   /** Feeds one sample (times increasing); returns the blink it completes, if any. */
   push(s: EyeSample): Blink | undefined {
@@ -72,55 +97,78 @@ export class BlinkDetector {
     this.remember(s);
     if (!level) {
       // The first sample of a track: nothing to compare with yet, but eyes clearly open arm it.
-      if (s.left >= this.rules.min_open_level && s.right >= this.rules.min_open_level) this.armed = true;
+      if (s.left >= this.rules.min_open_level && s.right >= this.rules.min_open_level) this.lastOpen = s;
       return undefined;
     }
-    const closed = this.isClosed(s.left, level.left) && this.isClosed(s.right, level.right);
-    const open = s.left >= REOPEN_RATIO * level.left && s.right >= REOPEN_RATIO * level.right;
-    const readable = level.left >= this.rules.min_open_level && level.right >= this.rules.min_open_level;
+    const readable = EYES.filter((e) => level[e] >= this.rules.min_open_level);
+    if (readable.length === 0) {
+      this.interrupt();
+      return undefined;
+    }
+    const open = readable.every((e) => s[e] >= REOPEN_RATIO * level[e]);
+    // One eye shut and every eye the model can read at least half shut: an eye closing a little
+    // later or less deeply than the other is still a blink; a wink leaves the other eye open.
+    const closing = readable.some((e) => s[e] < Math.min(MAX_CLOSED_P, this.rules.closed_ratio * level[e])) && !readable.some((e) => s[e] >= REOPEN_RATIO * level[e]);
 
     switch (this.phase.kind) {
       case 'open':
-        if (closed && this.armed && readable) this.phase = { kind: 'closed', since: s.t, notOpen: this.halfOpenRun + 1, minLeft: s.left, minRight: s.right };
-        else if (open) this.armed = true;
-        this.halfOpenRun = open ? 0 : this.halfOpenRun + 1;
+        if (open) {
+          this.lastOpen = s;
+          this.halfOpen = [];
+        } else if (closing && this.lastOpen) {
+          this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s] };
+        } else this.halfOpen.push(s);
         return undefined;
       case 'closed': {
         if (!open) {
-          // Closed, or half-open while the eyes settle.
-          this.phase.notOpen++;
-          this.phase.minLeft = Math.min(this.phase.minLeft, s.left);
-          this.phase.minRight = Math.min(this.phase.minRight, s.right);
+          // Shut, or half-open while the eyes settle.
+          this.phase.samples.push(s);
           if ((s.t - this.phase.since) * 1000 > this.rules.blink_max_ms) this.phase = { kind: 'held' };
           return undefined;
         }
-        const { since, notOpen } = this.phase;
-        // Each eye's lowest reading in the phase: at 15 fps the two lids are caught at slightly different moments.
-        const deepest = Math.max(this.phase.minLeft, this.phase.minRight);
+        const { since, samples } = this.phase;
+        const before = this.lastOpen!;
         this.phase = { kind: 'open' };
-        this.halfOpenRun = 0;
-        const closedMs = (s.t - since) * 1000;
-        if (closedMs < this.rules.blink_min_ms) return undefined;
-        if (deepest > MAX_DEPTH_P || (notOpen < 2 && deepest > LONE_DIP_MAX_P)) return undefined;
-        return { t: since, closedMs, samples: notOpen, depth: deepest };
+        this.lastOpen = s;
+        this.halfOpen = [];
+        return this.judge(before, since, samples, s, level, readable);
       }
       case 'held':
         if (open) {
           this.phase = { kind: 'open' };
-          this.armed = true;
+          this.lastOpen = s;
+          this.halfOpen = [];
         }
         return undefined;
     }
   }
 
-  /** The current open level of each eye, once enough samples were seen. */
-  levels(): { left: number; right: number } | undefined {
-    if (this.window.length === 0) return undefined;
-    return { left: quantile(this.window.map((w) => w.left), LEVEL_QUANTILE), right: quantile(this.window.map((w) => w.right), LEVEL_QUANTILE) };
+  /** A closure between two open looks: is it a blink of both eyes' lids? */
+  private judge(before: EyeSample, since: number, samples: readonly EyeSample[], after: EyeSample, level: Levels, readable: readonly Eye[]): Blink | undefined {
+    const closedMs = (after.t - since) * 1000;
+    if (closedMs < this.rules.blink_min_ms) return undefined;
+    const lowest = (e: Eye) => (readable.includes(e) ? Math.min(...samples.map((x) => x[e])) : 1);
+    const shut = (e: Eye, m: LidMotion) => {
+      const seenShut = readable.includes(e) && lowest(e) <= SHUT_P;
+      const halfRead = !readable.includes(e) || lowest(e) < REOPEN_RATIO * level[e];
+      return (seenShut && m[e] >= this.lids.confirm) || (halfRead && m[e] >= this.lids.alone);
+    };
+    // The first closed look that shows both lids shut, among those where the rest of the face held
+    // still enough to be compared: where the nose patch changed about as much as the eyes, the
+    // landmarks were off or the picture moved, and that look says nothing about the lids.
+    const modelSawIt = readable.some((e) => lowest(e) <= SHUT_P);
+    if (!modelSawIt) return undefined;
+    const lids = samples
+      .map((x) => ({ t: x.t, ...lidMotion(before.regions, x.regions, after.regions) }))
+      .find((m) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.ref && shut('left', m) && shut('right', m));
+    if (!lids) return undefined;
+    return { t: lids.t, closedMs, samples: samples.length, depth: Math.max(lowest('left'), lowest('right')), lids: { left: lids.left, right: lids.right, ref: lids.ref } };
   }
 
-  private isClosed(p: number, level: number): boolean {
-    return p < Math.min(MAX_CLOSED_P, this.rules.closed_ratio * level);
+  /** The current open level of each eye, once enough samples were seen. */
+  levels(): Levels | undefined {
+    if (this.window.length === 0) return undefined;
+    return { left: quantile(this.window.map((w) => w.left), LEVEL_QUANTILE), right: quantile(this.window.map((w) => w.right), LEVEL_QUANTILE) };
   }
 
   private remember(s: EyeSample): void {
@@ -134,8 +182,8 @@ export class BlinkDetector {
    */
   interrupt(): void {
     this.phase = { kind: 'open' };
-    this.armed = false;
-    this.halfOpenRun = 0;
+    this.lastOpen = undefined;
+    this.halfOpen = [];
   }
 
   private reset(): void {

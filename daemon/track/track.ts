@@ -7,7 +7,7 @@ import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
 import type { PersonRef, TrackEvent } from './events.js';
-import { boxFromLandmarks, relateBox, type BoxFromLandmarks } from './follow.js';
+import { BoxMotion, boxFromLandmarks, relateBox, type BoxFromLandmarks } from './follow.js';
 import { frameVerdict } from './frame-quality.js';
 import { EmbeddingFusion } from './fusion.js';
 import { IdentityVote, type MatchResult } from './identity.js';
@@ -48,6 +48,7 @@ export class Track {
   lastDetectedT: number;
   readonly firstT: number;
   private rel: BoxFromLandmarks;
+  private readonly motion = new BoxMotion();
   private readonly blinkDetector: BlinkDetector;
   private readonly blinks: Blink[] = [];
   private readonly passive = new PassiveScore();
@@ -76,7 +77,7 @@ export class Track {
     this.box = face.detection.box;
     this.firstT = this.lastT = this.lastDetectedT = t;
     this.rel = relateBox(face.detection.box, face.landmarks68);
-    this.motion(img, face.detection.box);
+    this.stillness(img, face.detection.box);
     this.blinkDetector = new BlinkDetector(ctx.config.liveness);
     this.vote = new IdentityVote(ctx.config.decide_frames);
     this.best = new BestFrames(ctx.config.best_k);
@@ -98,7 +99,7 @@ export class Track {
     if (followDrift(this.box, face.detection.box) > MAX_FOLLOW_DRIFT) this.blinkDetector.interrupt();
     this.lastDetectedT = t;
     this.lost = false;
-    this.motion(img, face.detection.box);
+    this.stillness(img, face.detection.box);
     this.rel = relateBox(face.detection.box, face.landmarks68);
     return this.observe(face, img, t, 'detection');
   }
@@ -120,9 +121,9 @@ export class Track {
     return this.lost;
   }
 
-  /** The box to follow the face with on the next frame. */
-  predictedBox(): Box {
-    return this.box;
+  /** The box to follow the face with on a frame at time t: where it was, moved on at its speed. */
+  predictedBox(t: number): Box {
+    return this.motion.predict(t) ?? this.box;
   }
 
   bestCrop(): RgbImage | undefined {
@@ -174,7 +175,7 @@ export class Track {
   }
 
   /** The region of the last detection looked at again: has anything moved since? */
-  private motion(img: RgbImage, box: Box): void {
+  private stillness(img: RgbImage, box: Box): void {
     if (this.region) this.frozen.push(meanAbsDiff(regionSignature(img, this.region.box), this.region.signature));
     this.region = { box, signature: regionSignature(img, box) };
   }
@@ -182,9 +183,10 @@ export class Track {
   private observe(face: FaceAnalysis, img: RgbImage, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
+    this.motion.observe(this.box, t);
     if (face.eyes) {
       const dt = t - this.lastT;
-      const sample = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen };
+      const sample = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions };
       this.ctx.onEyeSample?.({ ...sample, track: this.id, kind, faceHeight: face.detection.box.h });
       const blink = this.blinkDetector.push(sample);
       const levels = this.blinkDetector.levels();

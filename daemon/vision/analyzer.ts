@@ -4,6 +4,7 @@ import { AntiSpoofModel } from './antispoof.js';
 import type { VisionConfig } from './config.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
 import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from './embedder.js';
+import { eyeRegions } from './eye-regions.js';
 import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
 import { LandmarkModel } from './landmarks.js';
@@ -126,7 +127,7 @@ export class FaceAnalyzer {
       face.embedding = embedding;
       face.quality.embeddingNorm = norm;
     }
-    if (options.eyes) face.eyes = await this.eyeModel.eyes(img, landmarks68);
+    if (options.eyes) face.eyes = { ...(await this.eyeModel.eyes(img, landmarks68)), regions: eyeRegions(this.alignedGray) };
     if (options.antispoof) face.antispoof = { pLive: await this.antispoofModel.pLive(img, detection.box) };
     return face;
   }

@@ -1,4 +1,5 @@
 /** Vision data types shared by every stage after the camera. Coordinates are pixels of the frame. */
+import type { EyeRegions } from './eye-regions.js';
 
 /** A decoded frame or photo: tightly packed RGB, 3 bytes a pixel, row-major. */
 export interface RgbImage {
@@ -64,8 +65,11 @@ export interface FaceAnalysis {
   landmarks68: Landmarks68;
   landmarks5: Landmarks5;
   quality: FaceQuality;
-  /** Subject's left and right eye. */
-  eyes?: { left: EyeState; right: EyeState };
+  /**
+   * Subject's left and right eye, and the eye and reference patches of the aligned face (to tell
+   * lids that move from a picture that moves).
+   */
+  eyes?: { left: EyeState; right: EyeState; regions: EyeRegions };
   /** Passive anti-spoof: probability that the face is a live person, not a print or a screen. */
   antispoof?: { pLive: number };
   /** 512-d identity embedding, L2-normalised. */

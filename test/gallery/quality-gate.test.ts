@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { gateEnrolmentFace, identifiable, pickDiverseFrames, enrolmentScore } from '../../daemon/gallery/quality-gate.js';
 import type { FaceAnalysis, FaceQuality } from '../../daemon/vision/types.js';
 import { galleryConfig } from './helpers.js';
+import { regionsFor } from '../support/eye-regions.js';
 
 const gate = galleryConfig().enrol;
 const matcher = galleryConfig().matcher;
@@ -15,7 +16,7 @@ function face(q: Partial<FaceQuality> = {}, eyes: [number, number] = [0.99, 0.98
     landmarks68: [],
     landmarks5: [p, p, p, p, p],
     quality,
-    eyes: { left: { pOpen: eyes[0] }, right: { pOpen: eyes[1] } },
+    eyes: { left: { pOpen: eyes[0] }, right: { pOpen: eyes[1] }, regions: regionsFor(eyes[0], eyes[1]) },
     embedding: new Float32Array(512),
   };
 }

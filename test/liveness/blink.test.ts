@@ -1,22 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlinkDetector, type Blink, type BlinkRules } from '../../daemon/liveness/blink.js';
+import type { EyeRegions } from '../../daemon/vision/eye-regions.js';
+import { BROWS, NOSE, OPEN_EYE, regionsFor, scrambled, SHUT_EYE } from '../support/eye-regions.js';
 
 const RULES: BlinkRules = { blink_min_ms: 60, blink_max_ms: 500, closed_ratio: 0.3, min_open_level: 0.6 };
 
-/** Feeds p(open) pairs at `fps` from t = 0 and returns the blinks found. */
-function run(pairs: Array<[number, number]>, fps = 15, rules = RULES): Blink[] {
+type Look = [left: number, right: number, regions?: EyeRegions];
+
+/**
+ * Feeds p(open) pairs at `fps` from t = 0 and returns the blinks found. Each look's eye regions
+ * follow what the model reads (a lid that is read shut is shut) unless the look gives its own.
+ */
+function run(looks: Look[], fps = 15, rules = RULES): Blink[] {
   const d = new BlinkDetector(rules);
   const out: Blink[] = [];
-  pairs.forEach(([left, right], i) => {
-    const b = d.push({ t: i / fps, left, right });
+  looks.forEach(([left, right, regions], i) => {
+    const b = d.push({ t: i / fps, left, right, regions: regions ?? regionsFor(left, right) });
     if (b) out.push(b);
   });
   return out;
 }
 
-const open = (n: number, p = 0.97): Array<[number, number]> => Array.from({ length: n }, () => [p, p]);
-const closed = (n: number): Array<[number, number]> => Array.from({ length: n }, () => [0.002, 0.01]);
+const sample = (t: number, left: number, right: number) => ({ t, left, right, regions: regionsFor(left, right) });
+
+const open = (n: number, p = 0.97): Look[] => Array.from({ length: n }, () => [p, p]);
+const closed = (n: number): Look[] => Array.from({ length: n }, () => [0.002, 0.01]);
 
 test('open → both closed → open is one blink, timed from the first closed sample', () => {
   const blinks = run([...open(10), ...closed(2), ...open(10)]);
@@ -35,7 +44,7 @@ test('one closed frame at 30 fps (33 ms) is shorter than blink_min_ms: not a bli
 });
 
 test('a wink (one eye) never counts', () => {
-  const wink: Array<[number, number]> = Array.from({ length: 4 }, () => [0.001, 0.95]);
+  const wink: Look[] = Array.from({ length: 4 }, () => [0.001, 0.95]);
   assert.equal(run([...open(10), ...wink, ...open(10)]).length, 0);
 });
 
@@ -66,27 +75,57 @@ test('half-open samples after a closure wait for the eyes to open fully (hystere
 
 test('a gap in the samples (face lost) breaks the sequence', () => {
   const d = new BlinkDetector(RULES);
-  for (let i = 0; i < 10; i++) d.push({ t: i / 15, left: 0.95, right: 0.95 });
-  d.push({ t: 10 / 15, left: 0.001, right: 0.001 });
-  assert.equal(d.push({ t: 2, left: 0.95, right: 0.95 }), undefined);
+  for (let i = 0; i < 10; i++) d.push(sample(i / 15, 0.95, 0.95));
+  d.push(sample(10 / 15, 0.001, 0.001));
+  assert.equal(d.push(sample(2, 0.95, 0.95)), undefined);
 });
 
 test('a blink in the first samples of a track is found (the eyes were open just before)', () => {
   assert.equal(run([...open(2), ...closed(2), ...open(5)]).length, 1);
 });
 
-test('a lone shallow dip between fully open samples is a bad crop, not a blink', () => {
-  assert.equal(run([...open(10), [0.22, 0.05], ...open(10)]).length, 0);
-  // A closure through half-closed samples may be shallower than a lone dip...
-  assert.equal(run([...open(10), [0.5, 0.05], [0.15, 0.05], [0.12, 0.34], ...open(10)]).length, 1);
-  // ...but must still reach a clear depth: narrowed eyes (a grin, a glance down) stop at 0.2–0.3.
-  assert.equal(run([...open(10), [0.5, 0.05], [0.25, 0.05], [0.27, 0.34], ...open(10)]).length, 0);
+test('narrowed eyes (a grin, a glance down) that the model reads at 0.25–0.35 are not shut, whatever the lids did', () => {
+  assert.equal(run([...open(10), [0.3, 0.27], [0.25, 0.3], ...open(10)]).length, 0);
+});
+
+test('an eye the model reads half shut counts when its lid clearly moved: an asymmetric blink at CCTV size', () => {
+  // The right eye read shut, the left only half (0.5): its patch shows the lid down all the same.
+  assert.equal(run([...open(10), [0.5, 0.01, regionsFor(0, 0)], [0.55, 0.02, regionsFor(0, 0)], ...open(10)]).length, 1);
+  // A wink: the same readings, but the left lid stayed where it was.
+  assert.equal(run([...open(10), [0.5, 0.01, regionsFor(1, 0)], [0.55, 0.02, regionsFor(1, 0)], ...open(10)]).length, 0);
+});
+
+test('a photo: the model flips to shut on both eyes but the eye regions do not change, so no blink', () => {
+  const still = regionsFor(1, 1);
+  assert.equal(run([...open(10).map(([l, r]): Look => [l, r, still]), [0.01, 0.02, still], [0.01, 0.01, still], ...open(10).map(([l, r]): Look => [l, r, still])]).length, 0);
+});
+
+test('misplaced landmarks: every region changes, the nose as much as the eyes, so no blink', () => {
+  assert.equal(run([...open(10), [0.001, 0.01, scrambled(1)], [0.002, 0.001, scrambled(2)], ...open(10)]).length, 0);
+});
+
+test('the eyes change more than the nose on a closed look, but the nose changed a lot too: the look is not compared', () => {
+  const shaken = { left: SHUT_EYE, right: SHUT_EYE, nose: scrambled(3).nose, brows: BROWS };
+  assert.equal(run([...open(10), [0.001, 0.001, shaken], ...open(10)]).length, 0);
+  assert.equal(run([...open(10), [0.001, 0.001, { left: SHUT_EYE, right: SHUT_EYE, nose: NOSE, brows: BROWS }], ...open(10)]).length, 1);
+});
+
+test('an eye the model never reads open (a small face) leaves the blink to the other eye and both lids', () => {
+  const rightUnread = (n: number): Look[] => Array.from({ length: n }, () => [0.97, 0.05, { left: OPEN_EYE, right: OPEN_EYE, nose: NOSE, brows: BROWS }]);
+  assert.equal(run([...rightUnread(15), [0.01, 0.01, regionsFor(0, 0)], [0.02, 0.01, regionsFor(0, 0)], ...rightUnread(10)]).length, 1);
+  // The left eye read shut while the right lid did not move: a wink.
+  assert.equal(run([...rightUnread(15), [0.01, 0.01, regionsFor(0, 1)], [0.02, 0.01, regionsFor(0, 1)], ...rightUnread(10)]).length, 0);
+});
+
+test('the blink is timed at the first closed look that shows both lids shut', () => {
+  const [blink] = run([...open(10), [0.3, 0.3, regionsFor(1, 1)], [0.01, 0.01], [0.01, 0.01], ...open(10)]);
+  assert.ok(blink && Math.abs(blink.t - 11 / 15) < 1e-9, `blink at ${blink?.t}`);
 });
 
 test('interrupt(): what came before a jump of the face box cannot start a blink', () => {
   const d = new BlinkDetector(RULES);
-  for (let i = 0; i < 10; i++) d.push({ t: i / 15, left: 0.95, right: 0.95 });
-  d.push({ t: 10 / 15, left: 0.001, right: 0.001 });
+  for (let i = 0; i < 10; i++) d.push(sample(i / 15, 0.95, 0.95));
+  d.push(sample(10 / 15, 0.001, 0.001));
   d.interrupt();
-  assert.equal(d.push({ t: 11 / 15, left: 0.95, right: 0.95 }), undefined);
+  assert.equal(d.push(sample(11 / 15, 0.95, 0.95)), undefined);
 });

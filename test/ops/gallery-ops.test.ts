@@ -15,6 +15,7 @@ import { Remote } from '../../daemon/app-remote.js';
 import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { quietLogger } from '../support/events-stack.js';
 import { keyOptions, tempDir, unitVector } from '../gallery/helpers.js';
+import { regionsFor } from '../support/eye-regions.js';
 
 const config = defaultConfig();
 
@@ -35,7 +36,7 @@ class ScriptedFaces {
       landmarks68: Array.from({ length: 68 }, () => p),
       landmarks5: [p, p, p, p, p],
       quality: { faceHeight: 200, eyeDistance: 60, sharpness: 300, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 20 },
-      eyes: { left: { pOpen: 0.9 }, right: { pOpen: 0.9 } },
+      eyes: { left: { pOpen: 0.9 }, right: { pOpen: 0.9 }, regions: regionsFor(0.9, 0.9) },
       embedding: unitVector(img.width - 100),
     }];
   }

@@ -1,6 +1,7 @@
 import type { FaceEngine } from '../../daemon/track/camera-tracker.js';
 import type { Box, Detection, FaceAnalysis, Point, RgbImage } from '../../daemon/vision/types.js';
 import { unitVector } from '../gallery/helpers.js';
+import { regionsFor } from '../support/eye-regions.js';
 
 /** A scripted face: where it is and what it looks like at time t (undefined: not in the frame). */
 export interface FakeFace {
@@ -63,7 +64,7 @@ export class FakeEngine implements FaceEngine {
       landmarks68,
       landmarks5: [p, p, p, p, p],
       quality: { faceHeight: detection.box.h, eyeDistance: box.w / 3, sharpness: 150, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 4 },
-      eyes: { left: { pOpen: left }, right: { pOpen: right } },
+      eyes: { left: { pOpen: left }, right: { pOpen: right }, regions: regionsFor(left, right) },
       antispoof: { pLive: face?.pLive ?? 0.95 },
       embedding: face ? unitVector(face.person) : unitVector(999),
     };
