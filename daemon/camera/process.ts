@@ -11,10 +11,22 @@ export interface FfmpegProcess {
   once(event: 'error', listener: (err: Error) => void): this;
 }
 
-export type SpawnFfmpeg = (command: string, args: readonly string[]) => FfmpegProcess;
+/** `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start). */
+export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: string | null) => FfmpegProcess;
 
-/** Real FFmpeg: stdin closed, raw frames on stdout, messages on stderr. */
-export const spawnFfmpeg: SpawnFfmpeg = (command, args) => spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Real FFmpeg: raw frames on stdout, messages on stderr, and on stdin the input script if any (a
+ * few hundred bytes: it fits the pipe's buffer, so the write never waits on FFmpeg).
+ */
+export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin) => {
+  if (stdin === null) return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // An FFmpeg that exits before reading (or never starts) makes the write fail with EPIPE; its exit
+  // is reported through 'close' or 'error' like any other.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(stdin);
+  return child;
+};
 
 export interface Clock {
   /** Monotonic milliseconds. */

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import mqtt from 'mqtt';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../ops/log.js';
-import { redactUrl } from '../ops/log.js';
+import { redactSecrets } from '../ops/log.js';
 import { formatLocalIso } from '../attendance/zoned-time.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
@@ -163,18 +163,7 @@ export class EventsStage {
   }
 }
 
-const SECRET_KEY = /pass(word|phrase)?$|secret|token|^key$|private/i;
-
-/** The config for bridge/info: secret-looking keys dropped, credentials in URLs masked. */
+/** The config for bridge/info, as every other output shows it: secret keys and URL credentials masked. */
 export function sanitizeConfig(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('://') ? redactUrl(value) : value;
-  if (Array.isArray(value)) return value.map((v) => sanitizeConfig(v));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([k]) => !SECRET_KEY.test(k))
-        .map(([k, v]) => [k, sanitizeConfig(v)]),
-    );
-  }
-  return value;
+  return redactSecrets(value);
 }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../errors.js';
 import { probeCamera } from '../camera/probe.js';
-import { redactCredentials } from '../camera/source.js';
+import { redactSecrets } from './log.js';
 import { loadDeviceKey } from '../events/device-key.js';
 import { Gallery } from '../gallery/gallery.js';
 import { describeKeySources, findKek } from '../gallery/key-source.js';
@@ -50,9 +50,10 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkFfmpeg(run), checkModels(c), ...checkKeys(c, o.env)];
   results.push(await checkGallery(c, o));
   if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt.url, timeoutMs));
-  for (const cam of c.cameras) results.push(await checkCamera(cam.name, cam.url, cam.transport, timeoutMs));
+  for (const cam of c.cameras) results.push(await checkCamera(cam.name, cam.url, cam.transport, cam.input_args, timeoutMs));
   results.push(checkDisk(c.gallery.path), checkClock(run));
-  return results;
+  // A check's detail may quote what a library or FFmpeg said, URLs included.
+  return results.map((r) => redactSecrets(r) as CheckResult);
 }
 
 function checkFfmpeg(run: NonNullable<DoctorOptions['run']>): CheckResult {
@@ -128,12 +129,12 @@ function checkBroker(url: string, timeoutMs: number): Promise<CheckResult> {
   });
 }
 
-async function checkCamera(name: string, url: string, transport: 'tcp' | 'udp', timeoutMs: number): Promise<CheckResult> {
+async function checkCamera(name: string, url: string, transport: 'tcp' | 'udp', inputArgs: readonly string[], timeoutMs: number): Promise<CheckResult> {
   try {
-    const p = await probeCamera(url, { transport, timeoutMs });
+    const p = await probeCamera(url, { transport, inputArgs, timeoutMs });
     return { check: `camera ${name}`, status: 'ok', detail: `${p.source}: ${p.codec} ${p.width}x${p.height}${p.fps ? ` ${p.fps} fps` : ''}, first frame in ${p.time_to_first_frame_ms} ms` };
   } catch (e) {
-    return failure(`camera ${name}`, e, `facegate camera test '${redactCredentials(url)}' shows the details`);
+    return failure(`camera ${name}`, e, `facegate camera test --camera ${name} shows the details`);
   }
 }
 
