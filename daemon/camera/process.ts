@@ -19,14 +19,23 @@ export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: stri
  * few hundred bytes: it fits the pipe's buffer, so the write never waits on FFmpeg).
  */
 export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin) => {
-  if (stdin === null) return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = ffmpegEnv(process.env);
+  if (stdin === null) return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   // An FFmpeg that exits before reading (or never starts) makes the write fail with EPIPE; its exit
   // is reported through 'close' or 'error' like any other.
   child.stdin.on('error', () => undefined);
   child.stdin.end(stdin);
   return child;
 };
+
+/**
+ * The daemon's environment less what looks like a secret (the broker password, the gallery
+ * passphrase): FFmpeg needs neither, and a process that does not hold a secret cannot leak it.
+ */
+export function ffmpegEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/pass|secret|token|credential|_key$/i.test(name)));
+}
 
 export interface Clock {
   /** Monotonic milliseconds. */

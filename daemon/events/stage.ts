@@ -7,7 +7,7 @@ import { formatLocalIso } from '../attendance/zoned-time.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
 import { mqttClientOptions, mqttIdentity, OFFLINE, ONLINE, type MqttIdentity } from './mqtt-options.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxSealer } from './outbox.js';
 import { OutboxPublisher } from './publisher.js';
 import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
@@ -21,6 +21,8 @@ export interface EventsStageOptions {
   logger: Logger;
   version: string;
   cameras: () => readonly string[];
+  /** Seals outbox payloads at rest: the gallery's sealer. */
+  sealer: OutboxSealer;
   /** Defaults to the device key file named in the config. */
   deviceKey?: DeviceKey;
   connect?: Connect;
@@ -54,7 +56,7 @@ export class EventsStage {
     this.startedMs = this.now();
     this.identity = mqttIdentity(c);
     this.key = o.deviceKey ?? loadDeviceKey(c.device_key_file);
-    this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 });
+    this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 }, o.sealer, o.logger);
     this.bridge = new MqttBridge({
       url: c.url,
       options: mqttClientOptions(c, this.identity, o.env),
