@@ -1,13 +1,11 @@
 import { chmodSync, closeSync, constants, fchmodSync, openSync, statSync, writeSync } from 'node:fs';
 
 /**
- * Files facegate makes hold faces, names, keys and the audit trail: at most owner read/write and
- * group read, whatever umask the process was started with (a umask of 000 would otherwise give
- * SQLite's 0644 default as 0666... and a 022 one leaves the state file readable by every user).
- */
-const MOST_ALLOWED = 0o640;
-
-/**
+ * Files facegate makes hold faces, names, keys and the audit trail: at most owner read/write (and
+ * group read for the few meant for the daemon's group), whatever umask the process was started
+ * with: SQLite creates files 0644 less the umask, so 022 leaves the state file readable by every
+ * local user and 000 makes it writable by them too.
+ *
  * Adds group-write and all "other" bits to this process's umask, so that every file and folder it
  * creates (SQLite's -wal and -shm, sockets before their chmod) is at most 0640 / 0750. Only ever
  * tightens: a stricter umask given by the service manager stays.
@@ -32,8 +30,8 @@ export function writePrivateFile(path: string, data: string | Uint8Array, mode =
 
 /**
  * Makes an empty file with `mode` before a library creates it with its own default (SQLite: 0644
- * less the umask; its -wal and -shm then copy the database file's mode), and takes group-write and
- * "other" bits off a file that exists, e.g. one an older facegate made. Returns whether it created it.
+ * less the umask; its -wal and -shm then copy the database file's mode), and takes the bits beyond
+ * `mode` off a file that exists, e.g. one an older facegate made 0644. Returns whether it created it.
  */
 export function ensurePrivateFile(path: string, mode = 0o600): boolean {
   try {
@@ -42,15 +40,15 @@ export function ensurePrivateFile(path: string, mode = 0o600): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  tightenFile(path);
+  tightenFile(path, mode);
   return false;
 }
 
-/** Takes group-write and "other" bits off an existing regular file; a file of another user is left as it is. */
-export function tightenFile(path: string): void {
+/** Takes the bits beyond `most` off an existing regular file; a file this user may not change is left as it is. */
+export function tightenFile(path: string, most = 0o600): void {
   try {
     const st = statSync(path);
-    if (st.isFile() && (st.mode & 0o777 & ~MOST_ALLOWED) !== 0) chmodSync(path, st.mode & MOST_ALLOWED);
+    if (st.isFile() && (st.mode & 0o777 & ~most) !== 0) chmodSync(path, st.mode & most);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'EPERM') throw e;
