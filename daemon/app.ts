@@ -127,6 +127,7 @@ export class App {
       const events = new EventsStage({
         config: c,
         db: gallery.db,
+        sealer: gallery.sealer,
         env: this.o.env,
         logger: this.o.logger,
         version: this.o.version,

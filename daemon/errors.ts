@@ -1,7 +1,10 @@
+import { redactText } from './ops/log.js';
+
 /**
  * Expected failures, each with a stable code, a message for the person at the box, and what to do.
  * Anything thrown that is not a FacegateError is a bug and is reported with its stack.
- * Codes are documented in docs/errors.md.
+ * Codes are documented in docs/errors.md. Message and hint are redacted when made (a URL's
+ * credentials masked), so that no path an error takes (CLI, log, audit, control answer) shows them.
  */
 export class FacegateError extends Error {
   override readonly name: string = 'FacegateError';
@@ -12,7 +15,8 @@ export class FacegateError extends Error {
     readonly hint?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(redactText(message), options);
+    if (hint !== undefined) this.hint = redactText(hint);
   }
 
   /** One line for a terminal or a log: "FG_ERR_X: message (hint)". */

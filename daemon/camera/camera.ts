@@ -1,14 +1,15 @@
 import type { Logger } from '../ops/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import type { CameraConfig } from './config.js';
-import { ffmpegArgs } from './ffmpeg-args.js';
+import { ffmpegCommand } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
 import type { Frame } from './frame.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
 import { LatestSlot } from './latest.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
-import { redactCredentials, sourceKind } from './source.js';
+import { sourceKind } from './source.js';
+import { redactText } from '../ops/log.js';
 
 export interface CameraDeps {
   logger: Logger;
@@ -89,7 +90,7 @@ export class FfmpegCamera implements CameraSource {
     private readonly deps: CameraDeps,
   ) {
     this.name = config.name;
-    this.source = redactCredentials(config.url);
+    this.source = redactText(config.url);
     this.log = deps.logger.child({ stage: 'camera', camera: config.name });
     this.spawn = deps.spawn ?? spawnFfmpeg;
     this.clock = deps.clock ?? systemClock;
@@ -176,7 +177,8 @@ export class FfmpegCamera implements CameraSource {
     this.spawnedAt = this.clock.now();
     let child: FfmpegProcess;
     try {
-      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', ffmpegArgs(this.config));
+      const command = ffmpegCommand(this.config);
+      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin);
     } catch (e) {
       this.afterExit(ffmpegMissing(e));
       return;

@@ -1,4 +1,4 @@
-import { redactCredentials } from './source.js';
+import { redactText } from '../ops/log.js';
 
 /** Why a connection failed, reduced from FFmpeg's stderr to what a technician can act on. */
 export type FailureKind =
@@ -63,7 +63,7 @@ export function classifyFfmpegStderr(lines: readonly string[]): Failure {
 
 /** A stderr line fit for a log: credentials removed, `[rtsp @ 0x...]` prefix dropped, bounded length. */
 export function oneLine(line: string): string {
-  const clean = redactCredentials(line).replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim();
+  const clean = redactText(line).replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim();
   return clean.length > 200 ? clean.slice(0, 199) + '…' : clean;
 }
 

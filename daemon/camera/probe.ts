@@ -1,12 +1,14 @@
 import { FacegateError } from '../errors.js';
 import type { RgbImage } from '../vision/types.js';
 import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.js';
-import { inputArgs } from './ffmpeg-args.js';
+import { ffmpegInput } from './ffmpeg-args.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';
-import { redactCredentials } from './source.js';
+import { redactText } from '../ops/log.js';
 
 export interface ProbeOptions {
   transport?: 'tcp' | 'udp';
+  /** The camera's input_args (config), handed to FFmpeg as the daemon would. */
+  inputArgs?: readonly string[];
   /** Give up when no frame has come after this long. */
   timeoutMs?: number;
   spawn?: SpawnFfmpeg;
@@ -35,16 +37,16 @@ export function probeCamera(url: string, options: ProbeOptions = {}): Promise<Pr
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const input = inputArgs({
+  const input = ffmpegInput({
     url,
     transport: options.transport ?? 'tcp',
     hwaccel: 'none',
-    input_args: [],
+    input_args: [...(options.inputArgs ?? [])],
     watchdog_s: timeoutMs / 1000,
     loop: false,
   }, 'info'); // info level prints the stream line parsed below
-  const args = [...input, '-map', '0:v:0', '-an', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
-  const source = redactCredentials(url);
+  const args = [...input.args, '-map', '0:v:0', '-an', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const source = redactText(url);
 
   return new Promise((resolve, reject) => {
     const started = clock.now();
@@ -54,7 +56,7 @@ export function probeCamera(url: string, options: ProbeOptions = {}): Promise<Pr
     let timedOut = false;
     let child: ReturnType<SpawnFfmpeg>;
     try {
-      child = spawn(options.ffmpegPath ?? 'ffmpeg', args);
+      child = spawn(options.ffmpegPath ?? 'ffmpeg', args, input.stdin);
     } catch (e) {
       reject(probeError({ kind: 'ffmpeg_missing', message: (e as Error).message }, source));
       return;
@@ -126,7 +128,7 @@ export function parseVideoStream(lines: readonly string[]): VideoStreamInfo | un
 }
 
 const PROBE_ERRORS: Record<Failure['kind'], { code: `FG_ERR_${string}`; hint: string }> = {
-  unauthorized: { code: 'FG_ERR_CAMERA_UNAUTHORIZED', hint: 'check the user and password in the URL (rtsp://user:password@host/path)' },
+  unauthorized: { code: 'FG_ERR_CAMERA_UNAUTHORIZED', hint: "check the user and password in the URL (the user:password@ before the host; write '/', '?', '#' and '%' in them as %2F, %3F, %23, %25)" },
   not_found: { code: 'FG_ERR_CAMERA_NOT_FOUND', hint: "check the stream path in the URL (see the camera's manual or its ONVIF profile)" },
   refused: { code: 'FG_ERR_CAMERA_UNREACHABLE', hint: 'check the host and port (RTSP is usually 554) and that RTSP is enabled on the camera' },
   unreachable: { code: 'FG_ERR_CAMERA_UNREACHABLE', hint: 'check the host address and that this box can reach it' },

@@ -11,10 +11,31 @@ export interface FfmpegProcess {
   once(event: 'error', listener: (err: Error) => void): this;
 }
 
-export type SpawnFfmpeg = (command: string, args: readonly string[]) => FfmpegProcess;
+/** `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start). */
+export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: string | null) => FfmpegProcess;
 
-/** Real FFmpeg: stdin closed, raw frames on stdout, messages on stderr. */
-export const spawnFfmpeg: SpawnFfmpeg = (command, args) => spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Real FFmpeg: raw frames on stdout, messages on stderr, and on stdin the input script if any (a
+ * few hundred bytes: it fits the pipe's buffer, so the write never waits on FFmpeg).
+ */
+export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin) => {
+  const env = ffmpegEnv(process.env);
+  if (stdin === null) return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  // An FFmpeg that exits before reading (or never starts) makes the write fail with EPIPE; its exit
+  // is reported through 'close' or 'error' like any other.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(stdin);
+  return child;
+};
+
+/**
+ * The daemon's environment less what looks like a secret (the broker password, the gallery
+ * passphrase): FFmpeg needs neither, and a process that does not hold a secret cannot leak it.
+ */
+export function ffmpegEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/pass|secret|token|credential|_key$/i.test(name)));
+}
 
 export interface Clock {
   /** Monotonic milliseconds. */

@@ -1,4 +1,4 @@
-/** What kind of input a camera URL names, and how to show it without its credentials. */
+/** What kind of input a camera URL names (daemon/ops/log.ts redactText shows it without its credentials). */
 export type SourceKind = 'rtsp' | 'file' | 'stream';
 
 export function sourceKind(url: string): SourceKind {
@@ -10,13 +10,4 @@ export function sourceKind(url: string): SourceKind {
 /** A file URL or path as FFmpeg wants it. */
 export function filePath(url: string): string {
   return /^file:\/\//i.test(url) ? decodeURIComponent(url.replace(/^file:\/\//i, '')) : url;
-}
-
-/**
- * Every `scheme://user:pass@` in a text becomes `scheme://***@`: FFmpeg prints the URL it was given,
- * credentials included, in its errors. (daemon/ops/log.ts redactUrl handles one URL at the start.)
- */
-export function redactCredentials(text: string): string {
-  // Greedy up to the last @ before the host: passwords with a raw '@' are common.
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/gi, '$1***@');
 }

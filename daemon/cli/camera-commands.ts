@@ -1,9 +1,48 @@
 import sharp from 'sharp';
+import { carriesSecret } from '../camera/ffmpeg-args.js';
 import { probeCamera } from '../camera/probe.js';
 import { FacegateError } from '../errors.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { writePrivateFile } from '../ops/private-files.js';
+import { CONFIG_OPTIONS, parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
 
-const USAGE = 'URL [--save FILE] [--json] [--transport tcp|udp] [--timeout SECONDS]';
+const USAGE = '(URL | - | --camera NAME [--config FILE]) [--save FILE] [--json] [--transport tcp|udp] [--timeout SECONDS]';
+
+/**
+ * The URL to test, and the camera's own transport and input_args when named from the config. A URL
+ * with a password or token is refused on the command line, where every local user reads it (ps);
+ * it comes from the config (--camera) or from stdin ('-').
+ */
+async function cameraToTest(
+  positionals: string[],
+  values: { camera?: string | undefined; config?: string | undefined },
+  io: CliIo,
+): Promise<{ url: string; transport?: 'tcp' | 'udp'; inputArgs: string[] }> {
+  if (values.camera !== undefined) {
+    if (positionals.length > 0) throw new UsageError('give a URL or --camera NAME, not both', USAGE);
+    const config = resolveConfig(values.config, io);
+    const camera = config.cameras.find((c) => c.name === values.camera);
+    if (!camera) {
+      const names = config.cameras.map((c) => c.name).join(', ') || 'none';
+      throw new FacegateError('FG_ERR_CAMERA_UNKNOWN', `no camera named ${JSON.stringify(values.camera)} in the config (cameras: ${names})`, 'give a name from cameras: in the config, and the config with --config FILE');
+    }
+    return { url: camera.url, transport: camera.transport, inputArgs: [...camera.input_args] };
+  }
+  const given = positionals[0];
+  if (!given || positionals.length > 1) throw new UsageError('give exactly one camera URL, - to read it from stdin, or --camera NAME', USAGE);
+  if (given === '-') {
+    const url = ((await io.stdin?.()) ?? '').split('\n')[0]?.trim() ?? '';
+    if (!url) throw new UsageError('no URL on stdin', USAGE);
+    return { url, inputArgs: [] };
+  }
+  if (carriesSecret(given)) {
+    throw new FacegateError(
+      'FG_ERR_SECRET_IN_ARGV',
+      'the URL carries a password or token, which every local user can read on a command line (ps)',
+      "name the camera from the config (facegate camera test --camera NAME), or give the URL on stdin (facegate camera test - < url.txt)",
+    );
+  }
+  return { url: given, inputArgs: [] };
+}
 
 /** `facegate camera test URL`: what an installer runs first at a new camera. */
 export const cameraTestCommand: Command = {
@@ -14,25 +53,27 @@ export const cameraTestCommand: Command = {
     const { values, positionals } = parseCommandArgs(
       argv,
       {
+        ...CONFIG_OPTIONS,
+        camera: { type: 'string' },
         save: { type: 'string' },
         json: { type: 'boolean', default: false },
-        transport: { type: 'string', default: 'tcp' },
+        transport: { type: 'string' },
         timeout: { type: 'string', default: '15' },
       },
       USAGE,
     );
-    const url = positionals[0];
-    if (!url || positionals.length > 1) throw new UsageError('give exactly one camera URL', USAGE);
     const transport = values.transport;
-    if (transport !== 'tcp' && transport !== 'udp') throw new UsageError(`--transport must be tcp or udp, got ${transport}`, USAGE);
+    if (transport !== undefined && transport !== 'tcp' && transport !== 'udp') throw new UsageError(`--transport must be tcp or udp, got ${transport}`, USAGE);
     const timeoutS = Number(values.timeout);
     if (!(timeoutS > 0 && timeoutS <= 300)) throw new UsageError(`--timeout must be seconds between 0 and 300, got ${values.timeout}`, USAGE);
 
-    const result = await probeCamera(url, { transport, timeoutMs: timeoutS * 1000 });
+    const target = await cameraToTest(positionals, values, io);
+    const result = await probeCamera(target.url, { transport: transport ?? target.transport ?? 'tcp', inputArgs: target.inputArgs, timeoutMs: timeoutS * 1000 });
     if (values.save) {
       const { width, height, data } = result.frame;
       try {
-        await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toFile(values.save);
+        // A frame of a camera shows people: readable by this user only, whatever the umask.
+        writePrivateFile(values.save, await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
       } catch (e) {
         throw new FacegateError('FG_ERR_CAMERA_SAVE', `cannot save the frame to ${values.save}: ${(e as Error).message}`, 'check the path and that its folder exists');
       }

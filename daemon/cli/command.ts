@@ -8,6 +8,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** All of stdin, for commands that take a secret there rather than on the command line. */
+  stdin?: () => Promise<string>;
 }
 
 export interface Command {

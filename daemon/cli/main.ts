@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // The `facegate` executable: real stdio and process exit code around run.ts.
 import { ExitCode } from '../errors.js';
+import { tightenUmask } from '../ops/private-files.js';
 import type { CliIo } from './command.js';
 import { main } from './run.js';
+
+tightenUmask();
 
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
 };
 main(process.argv.slice(2), io).then(
   (code) => {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writePrivateFile } from '../ops/private-files.js';
 import { join } from 'node:path';
 import { FacegateError } from '../errors.js';
 import type { Gallery } from '../gallery/gallery.js';
@@ -23,7 +24,7 @@ export const scanCommand: Command = {
     const promotions = (values.promote ?? []).map((p) => parsePromotion(p));
     if (!existsSync(video)) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${video}: no such file`, 'check the path');
     const s = gallerySettings(values, io);
-    if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true });
+    if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true, mode: 0o700 }); // face crops: this user only
     const scan = (identify: (fused: Float32Array) => MatchResult, gallery?: Gallery) =>
       withAnalyzer(s, async (analyzer) => {
         let n = 0;
@@ -88,7 +89,7 @@ export function eventJson(e: TrackEvent, thumbnailDir?: string): Record<string, 
 
 function writeThumbnail(dir: string, e: TrackEvent, jpeg: Buffer): string {
   const path = join(dir, `track${e.track}-${e.type}-${e.t.toFixed(3)}.jpg`);
-  writeFileSync(path, jpeg);
+  writePrivateFile(path, jpeg);
   return path;
 }
 

@@ -4,6 +4,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { FacegateError } from '../errors.js';
 import { withCameraFps } from '../camera/config.js';
+import { isSecretKey, redactSecrets, redactText, REDACTED } from '../ops/log.js';
 import { cameraFpsFor } from '../track/config.js';
 import { ConfigSchema, type Config, type ConfigFile } from './schema.js';
 
@@ -41,7 +42,7 @@ export function parseConfig(text: string, source: string): Config {
     raw = parseYaml(text) ?? {};
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : '';
-    throw new ConfigError(source, [{ path: '', message: `not valid YAML${where}: ${(e as Error).message.split('\n')[0]}` }]);
+    throw new ConfigError(source, [{ path: '', message: `not valid YAML${where}: ${redactText((e as Error).message.split('\n')[0] ?? '')}` }]);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, [{ path: '', message: 'expected a mapping of sections (vision:, cameras:, ...)' }]);
@@ -84,13 +85,14 @@ function collectIssues(value: unknown): ConfigIssue[] {
     // A bad union member also reports one error per member; one line per key is enough.
     if (seen.has(path)) continue;
     seen.add(path);
-    issues.push({ path, message: describe(error) });
+    issues.push({ path, message: describe(error, path) });
   }
   return issues;
 }
 
-function describe(error: ValueError): string {
-  const got = `got ${JSON.stringify(error.value)}`;
+/** The value is shown so that the fix is obvious, but never a secret: a secret key's value, or a URL's credentials. */
+function describe(error: ValueError, path: string): string {
+  const got = `got ${isSecretKey(path) ? REDACTED : JSON.stringify(redactSecrets(error.value))}`;
   const allowed = literalChoices(error.schema);
   if (allowed) return `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, ${got}`;
   if (error.message === 'Unexpected property') return 'unknown key (check its spelling and section)';

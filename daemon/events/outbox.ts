@@ -1,5 +1,28 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { SealedCellSource } from '../gallery/sealed-cells.js';
+import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
+import type { Logger } from '../ops/log.js';
 import type { EventClass } from './topics.js';
+
+/** What seals payloads at rest: the gallery's sealer (XChaCha20-Poly1305 under its data key). */
+export type OutboxSealer = Pick<Sealer, 'seal' | 'open'>;
+
+/** The place a payload is bound to: its event id (a row's payload moved onto another no longer opens). */
+export function outboxCell(eventId: string): CellRef {
+  return { table: 'outbox', column: 'payload', rowId: eventId, personId: '' };
+}
+
+/** The sealed payloads, for gallery verify and key re-encryption (`keys rotate --reencrypt`). */
+export const OUTBOX_SEALED_CELLS: SealedCellSource = {
+  *cells(db) {
+    const rows = db.prepare('SELECT event_id, payload FROM outbox ORDER BY seq').iterate() as Iterable<{ event_id: string; payload: Buffer }>;
+    for (const row of rows) yield { ref: outboxCell(row.event_id), value: row.payload };
+  },
+  reseal(db, ref, plain, to) {
+    // Same length sealed again, so the trigger-kept byte counts stay right.
+    db.prepare('UPDATE outbox SET payload = ? WHERE event_id = ?').run(Buffer.from(to.seal(ref, plain)), ref.rowId);
+  },
+};
 
 export interface OutboxLimits {
   maxEvents: number;
@@ -36,6 +59,11 @@ export interface Evicted {
  * 'info' events are evicted first, then the oldest 'alert' events (counted in outbox_dropped and
  * reported, never silently); 'attendance' events are never evicted: they are a few per person per
  * day, so past the limit the outbox grows and the overrun is reported instead.
+ *
+ * Payloads are sealed at rest under the gallery's data key: they carry external ids, groups and
+ * face crops, which the gallery keeps sealed, and the state file and its WAL would otherwise hold
+ * them in clear until the broker has them. A payload is sealed whole, after it was signed, and
+ * opened when read for publishing, so the broker gets the very bytes that were signed.
  */
 export class Outbox {
   private readonly insert: Statement;
@@ -46,9 +74,14 @@ export class Outbox {
   private readonly after: Statement<[number, number], { seq: number; event_id: string; topic: string; payload: Buffer }>;
   private readonly oldest: Statement<[], { created_ms: number } | undefined>;
 
+  /** Rows whose payload did not authenticate: reported once each, skipped, kept (gallery verify names them). */
+  private readonly unreadable = new Set<number>();
+
   constructor(
     private readonly db: Database,
     private readonly limits: OutboxLimits,
+    private readonly sealer: OutboxSealer,
+    private readonly logger?: Logger,
   ) {
     this.insert = db.prepare('INSERT INTO outbox (event_id, topic, payload, class, created_ms) VALUES (?, ?, ?, ?, ?)');
     this.totals = db.prepare('SELECT sum(rows) AS rows, sum(bytes) AS bytes FROM outbox_counts');
@@ -61,7 +94,8 @@ export class Outbox {
 
   /** Must run inside the caller's transaction (better-sqlite3 nests it as a savepoint otherwise). */
   enqueue(event: NewOutboxEvent): Evicted {
-    const payload = typeof event.payload === 'string' ? Buffer.from(event.payload) : event.payload;
+    const plain = typeof event.payload === 'string' ? Buffer.from(event.payload) : event.payload;
+    const payload = Buffer.from(this.sealer.seal(outboxCell(event.eventId), plain));
     return this.db.transaction(() => {
       const evicted = this.makeRoom(1, payload.length);
       this.insert.run(event.eventId, event.topic, payload, event.eventClass, event.createdMs);
@@ -92,7 +126,30 @@ export class Outbox {
 
   /** Up to `limit` events after `seq`, oldest first. */
   readAfter(seq: number, limit: number): OutboxRow[] {
-    return this.after.all(seq, limit).map((r) => ({ seq: r.seq, eventId: r.event_id, topic: r.topic, payload: r.payload }));
+    const rows: OutboxRow[] = [];
+    for (let after = seq; rows.length < limit; ) {
+      const batch = this.after.all(after, limit - rows.length);
+      if (batch.length === 0) break;
+      for (const r of batch) {
+        after = r.seq;
+        const payload = this.open(r.seq, r.event_id, r.payload);
+        if (payload) rows.push({ seq: r.seq, eventId: r.event_id, topic: r.topic, payload });
+      }
+    }
+    return rows;
+  }
+
+  private open(seq: number, eventId: string, sealed: Buffer): Buffer | undefined {
+    try {
+      return Buffer.from(this.sealer.open(outboxCell(eventId), sealed));
+    } catch (e) {
+      if (!(e instanceof TamperError)) throw e;
+      if (!this.unreadable.has(seq)) {
+        this.unreadable.add(seq);
+        this.logger?.error({ stage: 'events', seq, event: eventId }, 'outbox event failed authentication: not published, kept for inspection (run facegate gallery verify)');
+      }
+      return undefined;
+    }
   }
 
   /** Deletes acknowledged events in one transaction (one fsync for a batch of PUBACKs). */

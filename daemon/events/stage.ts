@@ -2,12 +2,12 @@ import type { Database } from 'better-sqlite3';
 import mqtt from 'mqtt';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../ops/log.js';
-import { redactUrl } from '../ops/log.js';
+import { redactSecrets } from '../ops/log.js';
 import { formatLocalIso } from '../attendance/zoned-time.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
 import { mqttClientOptions, mqttIdentity, OFFLINE, ONLINE, type MqttIdentity } from './mqtt-options.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxSealer } from './outbox.js';
 import { OutboxPublisher } from './publisher.js';
 import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
@@ -21,6 +21,8 @@ export interface EventsStageOptions {
   logger: Logger;
   version: string;
   cameras: () => readonly string[];
+  /** Seals outbox payloads at rest: the gallery's sealer. */
+  sealer: OutboxSealer;
   /** Defaults to the device key file named in the config. */
   deviceKey?: DeviceKey;
   connect?: Connect;
@@ -54,7 +56,7 @@ export class EventsStage {
     this.startedMs = this.now();
     this.identity = mqttIdentity(c);
     this.key = o.deviceKey ?? loadDeviceKey(c.device_key_file);
-    this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 });
+    this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 }, o.sealer, o.logger);
     this.bridge = new MqttBridge({
       url: c.url,
       options: mqttClientOptions(c, this.identity, o.env),
@@ -163,18 +165,7 @@ export class EventsStage {
   }
 }
 
-const SECRET_KEY = /pass(word|phrase)?$|secret|token|^key$|private/i;
-
-/** The config for bridge/info: secret-looking keys dropped, credentials in URLs masked. */
+/** The config for bridge/info, as every other output shows it: secret keys and URL credentials masked. */
 export function sanitizeConfig(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('://') ? redactUrl(value) : value;
-  if (Array.isArray(value)) return value.map((v) => sanitizeConfig(v));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([k]) => !SECRET_KEY.test(k))
-        .map(([k, v]) => [k, sanitizeConfig(v)]),
-    );
-  }
-  return value;
+  return redactSecrets(value);
 }

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { FacegateError } from '../errors.js';
 import type { Sodium } from './sodium.js';
 
 /** Where a sealed value lives; all of it is bound into the ciphertext as associated data. */
 export interface CellRef {
-  /** The gallery's tables, and unknown persons' clusters (daemon/track/unknown-store.ts). */
-  readonly table: 'persons' | 'templates' | 'thumbnails' | 'unknown_persons';
+  /** The gallery's tables, unknown persons' clusters (daemon/track/unknown-store.ts) and the events outbox. */
+  readonly table: 'persons' | 'templates' | 'thumbnails' | 'unknown_persons' | 'outbox';
   readonly column: string;
   readonly rowId: string | number;
   readonly personId: string;
@@ -45,7 +46,9 @@ export class Sealer {
 
   seal(ref: CellRef, plaintext: Uint8Array): Uint8Array {
     const s = this.#sodium;
-    const nonce = s.randombytes_buf(NONCE_BYTES);
+    // Node's CSPRNG rather than libsodium's randombytes_buf, which costs ~0.2 ms a call through its
+    // JavaScript glue (measured), ten times the encryption itself: every outbox event is sealed.
+    const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
     const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(ref), null, nonce, this.#sealKey);
     const out = new Uint8Array(NONCE_BYTES + ct.length);
     out.set(nonce, 0);

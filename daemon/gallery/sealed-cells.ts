@@ -24,7 +24,7 @@ export const SEALED_COLUMNS = {
   persons: ['name', 'external_id', 'grp'],
   templates: ['embedding', 'source'],
   thumbnails: ['jpeg'],
-} as const satisfies Record<Exclude<CellRef['table'], 'unknown_persons'>, readonly string[]>;
+} as const satisfies Record<Exclude<CellRef['table'], 'unknown_persons' | 'outbox'>, readonly string[]>;
 
 type SealedTable = keyof typeof SEALED_COLUMNS;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { GENESIS_HASH } from './audit-schema.js';
+import { redactSecrets, redactText } from './log.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type AuditOutcome = 'ok' | 'failed' | 'refused';
@@ -80,11 +81,12 @@ export class AuditLog {
         const row = {
           seq: anchor.head_seq + 1,
           at_ms: this.now(),
-          actor: input.actor,
+          // An entry is kept for years and shown to every admin: a secret in it could never be taken back.
+          actor: redactText(input.actor),
           role: input.role,
           action: input.action,
-          target: input.target ?? null,
-          detail: JSON.stringify(input.detail ?? {}),
+          target: input.target ? redactText(input.target) : (input.target ?? null),
+          detail: JSON.stringify(redactSecrets(input.detail ?? {})),
           outcome: input.outcome,
         };
         const hash = entryHash(anchor.head_hash, row);

@@ -6,7 +6,7 @@ import type { CameraConfig } from '../camera/config.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../errors.js';
 import { probeCamera } from '../camera/probe.js';
-import { redactCredentials } from '../camera/source.js';
+import { redactSecrets } from './log.js';
 import { loadDeviceKey } from '../events/device-key.js';
 import { Gallery } from '../gallery/gallery.js';
 import { describeKeySources, findKek } from '../gallery/key-source.js';
@@ -55,7 +55,8 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt.url, timeoutMs));
   for (const [i, cam] of c.cameras.entries()) results.push(await checkCamera(cam, i, c.track, timeoutMs));
   results.push(checkDisk(c.gallery.path), checkClock(run));
-  return results;
+  // A check's detail may quote what a library or FFmpeg said, URLs included.
+  return results.map((r) => redactSecrets(r) as CheckResult);
 }
 
 function checkFfmpeg(run: NonNullable<DoctorOptions['run']>): CheckResult {
@@ -135,13 +136,13 @@ function checkBroker(url: string, timeoutMs: number): Promise<CheckResult> {
 async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig, timeoutMs: number): Promise<CheckResult> {
   const check = `camera ${cam.name}`;
   try {
-    const p = await probeCamera(cam.url, { transport: cam.transport, timeoutMs });
+    const p = await probeCamera(cam.url, { transport: cam.transport, inputArgs: cam.input_args, timeoutMs });
     const detail = `${p.source}: ${p.codec} ${p.width}x${p.height}${p.fps ? ` ${p.fps} fps` : ''}, first frame in ${p.time_to_first_frame_ms} ms`;
     const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track)].filter((w) => w !== undefined);
     if (slow.length === 0) return { check, status: 'ok', detail };
     return { check, status: 'warn', detail: [detail, ...slow.map((w) => `${w.code}: ${w.message}`)].join('; '), fix: slow.map((w) => w.hint).join('; ') };
   } catch (e) {
-    return failure(check, e, `facegate camera test '${redactCredentials(cam.url)}' shows the details`);
+    return failure(check, e, `facegate camera test --camera ${cam.name} shows the details`);
   }
 }
 

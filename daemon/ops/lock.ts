@@ -1,6 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { FacegateError } from '../errors.js';
+import { ensurePrivateFile, writePrivateFile } from './private-files.js';
 
 export interface DaemonLock {
   release(): void;
@@ -22,6 +23,8 @@ export function acquireDaemonLock(statePath: string, now: () => Date = () => new
   const ownerPath = `${lockPath}.owner`;
   let db: Database;
   try {
+    // Whoever can write the lock file can hold the lock and keep the daemon from starting.
+    ensurePrivateFile(lockPath);
     db = new BetterSqlite3(lockPath);
   } catch (e) {
     throw new FacegateError('FG_ERR_LOCK_OPEN', `cannot create the lock file ${lockPath}: ${(e as Error).message}`, "check that the state folder exists and belongs to the daemon's user");
@@ -43,7 +46,7 @@ export function acquireDaemonLock(statePath: string, now: () => Date = () => new
     );
   }
   const owner: Owner = { pid: process.pid, started: now().toISOString() };
-  writeFileSync(ownerPath, JSON.stringify(owner) + '\n', { mode: 0o640 });
+  writePrivateFile(ownerPath, JSON.stringify(owner) + '\n', 0o640);
   return {
     release() {
       if (!db.open) return;

@@ -1,4 +1,7 @@
-import { cameraConfigIssues } from '../camera/config.js';
+import { cameraConfigIssues, type CameraConfig } from '../camera/config.js';
+import { ffmpegCommand } from '../camera/ffmpeg-args.js';
+import { sourceKind } from '../camera/source.js';
+import { isFacegateError } from '../errors.js';
 import { isValidTimeZone } from '../attendance/zoned-time.js';
 import { ConfigError, loadConfigFile, type ConfigIssue, type ConfigWarning } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -10,7 +13,7 @@ import { cameraRateWarning } from '../track/camera-rate.js';
  * opens anything.
  */
 export function semanticIssues(config: Config): ConfigIssue[] {
-  const issues = [...cameraConfigIssues(config.cameras)];
+  const issues = [...cameraConfigIssues(config.cameras), ...config.cameras.flatMap((c, i) => cameraInputIssues(c, i))];
   if (!isValidTimeZone(config.attendance.time_zone)) {
     issues.push({ path: 'attendance.time_zone', message: `unknown IANA time zone ${JSON.stringify(config.attendance.time_zone)}; expected a name such as "Europe/Berlin" or "UTC"` });
   }
@@ -38,4 +41,24 @@ export function loadValidConfig(path: string): Config {
   const issues = semanticIssues(config);
   if (issues.length > 0) throw new ConfigError(path, issues);
   return config;
+}
+
+/**
+ * What FFmpeg would get wrong about a camera, found before it runs. The messages never quote the
+ * URL: it holds the password.
+ */
+function cameraInputIssues(camera: CameraConfig, i: number): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  try {
+    ffmpegCommand(camera);
+  } catch (e) {
+    if (!isFacegateError(e)) throw e;
+    issues.push({ path: `cameras.${i}.${e.code === 'FG_ERR_CAMERA_INPUT_ARGS' ? 'input_args' : 'url'}`, message: e.message });
+  }
+  if (sourceKind(camera.url) !== 'file' && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*[/?#].*@/i.test(camera.url)) {
+    // The user part ends at the first '/', '?' or '#': the rest of the password would be taken for
+    // the path, sent to the camera in clear and shown wherever the URL is (masking ends there too).
+    issues.push({ path: `cameras.${i}.url`, message: "an '@' after the host: a password with '/', '?' or '#' must write them as %2F, %3F and %23" });
+  }
+  return issues;
 }

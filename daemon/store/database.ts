@@ -1,6 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { FacegateError } from '../errors.js';
+import { ensurePrivateFile, tightenFile } from '../ops/private-files.js';
 import { migrate, type Migration } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -31,6 +32,13 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   }
   let db: Database;
   try {
+    if (path !== ':memory:') {
+      // The state file holds the sealed gallery, the audit trail and the outbox: 0600 from its
+      // first byte, and its -wal and -shm (SQLite gives them the state file's mode).
+      ensurePrivateFile(path);
+      tightenFile(`${path}-wal`);
+      tightenFile(`${path}-shm`);
+    }
     db = new BetterSqlite3(path);
   } catch (e) {
     throw new FacegateError('FG_ERR_DB_OPEN', `cannot open database ${path}: ${(e as Error).message}`, 'check the path and its permissions', { cause: e });

@@ -22,8 +22,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function measure(width: number, height: number, count: number, seconds: number) {
   const server = await FakeCamera.start({ width, height, fps: 5 });
   const pids: number[] = [];
-  const spawn: SpawnFfmpeg = (command, args) => {
-    const child = spawnFfmpeg(command, args);
+  const spawn: SpawnFfmpeg = (command, args, stdin) => {
+    const child = spawnFfmpeg(command, args, stdin);
     if (child.pid) pids.push(child.pid);
     return child;
   };

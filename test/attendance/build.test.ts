@@ -18,7 +18,7 @@ import { createCommandRouter } from '../../daemon/events/commands/build.js';
 import { MqttBridge } from '../../daemon/events/bridge.js';
 import mqtt from 'mqtt';
 import type { FacegateError } from '../../daemon/errors.js';
-import { quietLogger } from '../support/events-stack.js';
+import { quietLogger, testSealer } from '../support/events-stack.js';
 
 function parts(t: { after(fn: () => void): void }, yaml: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-build-'));
@@ -28,7 +28,7 @@ function parts(t: { after(fn: () => void): void }, yaml: string) {
   const open = () => openDatabase(path);
   const db = open();
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
-  const writer = new EventWriter({ outbox: new Outbox(db, { maxEvents: 1000, maxBytes: 1 << 20 }), signer: createSigner(key), deviceId: 'd', baseTopic: 'facegate/d', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: quietLogger() });
+  const writer = new EventWriter({ outbox: new Outbox(db, { maxEvents: 1000, maxBytes: 1 << 20 }, testSealer()), signer: createSigner(key), deviceId: 'd', baseTopic: 'facegate/d', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: quietLogger() });
   const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
   const build = (database = db) => createAttendance({ config: config.attendance, db: database, writer, sealer, roster: () => [], logger: quietLogger() });
   return { dir, config, db, open, build, writer };

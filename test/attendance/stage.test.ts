@@ -19,7 +19,7 @@ import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
 import { AttendancePayload } from '../../daemon/events/topics.js';
-import { openTestDb, quietLogger } from '../support/events-stack.js';
+import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -31,7 +31,7 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
   createAttendanceTables(db);
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   let clock = at('2026-01-12T07:00:00Z');
-  const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 });
+  const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 }, testSealer());
   const newId = uuidv7Generator(() => clock);
   const writer = new EventWriter({ outbox, signer: createSigner(key), deviceId: 'gate-1', baseTopic: 'facegate/gate-1', timeZone: 'Europe/Berlin', newId, now: () => clock, logger: quietLogger() });
   const sodium = await loadSodium();

@@ -21,10 +21,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A URL with a password goes on stdin ('-'): the command refuses it on its command line. */
 async function cli(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(['camera', 'test', ...argv], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
+  const secret = argv[0]?.includes('@');
+  const args = secret ? ['-', ...argv.slice(1)] : argv;
+  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: {}, stdin: async () => `${argv[0]}\n` };
+  const code = await main(['camera', 'test', ...args], io);
   return { code, stdout, stderr };
 }
 

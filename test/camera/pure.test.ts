@@ -1,18 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
-import { ffmpegArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
+import { carriesSecret, ffmpegCommand, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
 import { classifyFfmpegStderr, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { LatestSlot } from '../../daemon/camera/latest.js';
 import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
-import { redactCredentials, sourceKind } from '../../daemon/camera/source.js';
+import { sourceKind } from '../../daemon/camera/source.js';
 import { cameraConfigIssues } from '../../daemon/camera/config.js';
 import { parseConfig, ConfigError } from '../../daemon/config/load.js';
 import { CameraFleet } from '../../daemon/camera/fleet.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger, redactText } from '../../daemon/ops/log.js';
 
-const base: FfmpegInput & FfmpegOutput = { url: 'rtsp://u:p@127.0.0.1/s', transport: 'tcp', hwaccel: 'none', input_args: [], watchdog_s: 10, loop: false, width: 1280, height: 720, fps: 5 };
+const base: FfmpegInput & FfmpegOutput = { url: 'rtsp://127.0.0.1/s', transport: 'tcp', hwaccel: 'none', input_args: [], watchdog_s: 10, loop: false, width: 1280, height: 720, fps: 5 };
+
+const ffmpegArgs = (camera: FfmpegInput & FfmpegOutput) => {
+  const command = ffmpegCommand(camera);
+  assert.equal(command.stdin, null, 'a URL without secrets goes to -i');
+  return command.args;
+};
 
 test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, exact raw output', () => {
   const args = ffmpegArgs({ ...base, input_args: ['-max_delay', '500000'] });
@@ -39,13 +45,51 @@ test('ffmpeg args: udp, hwaccel, and a looped file played in real time', () => {
   assert.ok(!file.includes('-rtsp_transport'));
 });
 
+test('ffmpeg args: a URL with a password never reaches argv; FFmpeg reads it and the RTSP options from stdin', () => {
+  const url = "rtsp://admin:Pl@nt:ed%2540Pw'q@127.0.0.1:554/s";
+  const command = ffmpegCommand({ ...base, url, input_args: ['-rtsp_flags', 'prefer_tcp', '-hwaccel_device', '/dev/dri/renderD128', '-re', '-max_delay', '500000'] });
+  assert.ok(!command.args.join(' ').includes('Pl@nt'), command.args.join(' '));
+  const at = (flag: string) => command.args[command.args.indexOf(flag) + 1];
+  assert.equal(at('-i'), 'pipe:0');
+  assert.equal(at('-f'), 'concat');
+  assert.equal(at('-hwaccel_device'), '/dev/dri/renderD128', "FFmpeg's own options stay on its command line");
+  assert.ok(command.args.includes('-re'));
+  assert.ok(!command.args.includes('-rtsp_flags') && !command.args.includes('-rtsp_transport'), 'demuxer options are not for the concat demuxer');
+  assert.equal(
+    command.stdin,
+    [
+      'ffconcat version 1.0',
+      "file 'rtsp://admin:Pl@nt:ed%2540Pw'\\''q@127.0.0.1:554/s'",
+      "option analyzeduration '100000'",
+      "option probesize '32768'",
+      "option rtsp_transport 'tcp'",
+      "option timeout '15000000'",
+      "option rtsp_flags 'prefer_tcp'",
+      "option max_delay '500000'",
+      '',
+    ].join('\n'),
+  );
+  // A token in the query is a secret too; a plain URL and a file are given to -i as before.
+  assert.equal(ffmpegCommand({ ...base, url: 'http://cam/video.mjpg?user=a&pwd=b' }).stdin?.includes('pwd=b'), true);
+  assert.equal(ffmpegCommand({ ...base, url: 'rtsp://cam/s' }).stdin, null);
+  assert.deepEqual([carriesSecret('rtsp://u@h/'), carriesSecret('rtsp://h/a?b'), carriesSecret('rtsp://h/a'), carriesSecret('/a@b.mp4')], [true, true, false, false]);
+});
+
+test('ffmpeg args: input_args that are not options, an option without its value, and a line break are refused with their codes', () => {
+  const url = 'rtsp://u:p@h/s';
+  assert.throws(() => ffmpegCommand({ ...base, url, input_args: ['prefer_tcp'] }), (e: unknown) => (e as { code?: string }).code === 'FG_ERR_CAMERA_INPUT_ARGS');
+  assert.throws(() => ffmpegCommand({ ...base, url, input_args: ['-rtsp_flags'] }), (e: unknown) => (e as { code?: string }).code === 'FG_ERR_CAMERA_INPUT_ARGS');
+  assert.throws(() => ffmpegCommand({ ...base, url: 'rtsp://u:p@h/s\nfile /etc/shadow' }), (e: unknown) => (e as { code?: string }).code === 'FG_ERR_CAMERA_URL');
+  assert.deepEqual(splitInputArgs(['-stream_loop', '-1', '-an', '-user_agent', 'x']), { cli: ['-stream_loop', '-1', '-an'], options: [['user_agent', 'x']] });
+});
+
 test('source kinds and credential redaction anywhere in a line', () => {
   assert.equal(sourceKind('rtsp://cam/1'), 'rtsp');
   assert.equal(sourceKind('/videos/a.mp4'), 'file');
   assert.equal(sourceKind('file:///a.mp4'), 'file');
   assert.equal(sourceKind('http://127.0.0.1/x.m3u8'), 'stream');
   assert.equal(
-    redactCredentials('[tcp] rtsp://admin:p@ss@127.0.0.1:554/a failed; http://u:v@h/x'),
+    redactText('[tcp] rtsp://admin:p@ss@127.0.0.1:554/a failed; http://u:v@h/x'),
     '[tcp] rtsp://***@127.0.0.1:554/a failed; http://***@h/x',
   );
 });

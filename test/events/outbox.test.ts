@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { Outbox } from '../../daemon/events/outbox.js';
 import type { EventClass } from '../../daemon/events/topics.js';
 import { uuidv7Generator, UUID_V7_PATTERN } from '../../daemon/events/uuidv7.js';
-import { openTestDb } from '../support/events-stack.js';
+import { openTestDb, testSealer } from '../support/events-stack.js';
+import { createLogger } from '../../daemon/ops/log.js';
 
 function setup(t: { after(fn: () => void): void }, maxEvents: number, maxBytes = 1 << 30) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-'));
   const db = openTestDb(join(dir, 'state.db'), false);
   t.after(() => (db.close(), rmSync(dir, { recursive: true, force: true })));
-  const outbox = new Outbox(db, { maxEvents, maxBytes });
+  const outbox = new Outbox(db, { maxEvents, maxBytes }, testSealer());
   let n = 0;
   const put = (eventClass: EventClass, payload = 'x'.repeat(10)) => outbox.enqueue({ eventId: `${eventClass}-${++n}`, topic: `t/${eventClass}`, payload, eventClass, createdMs: n });
   return { db, outbox, put, ids: () => outbox.readAfter(0, 1000).map((r) => r.eventId) };
@@ -51,11 +52,12 @@ test('attendance is never evicted: past the limit the outbox grows and says so',
 });
 
 test('the byte limit counts too, and counts stay right when a writer rolls back', (t) => {
-  const s = setup(t, 1000, 100);
+  // Bytes as stored: 60 sealed are 100 (a 24-byte nonce and a 16-byte tag).
+  const s = setup(t, 1000, 180);
   s.put('info', 'a'.repeat(60));
   assert.deepEqual(s.put('alert', 'b'.repeat(60)), { info: 1, alert: 0 });
   assert.throws(() => s.db.transaction(() => { s.put('attendance', 'c'.repeat(30)); throw new Error('caller failed'); })());
-  assert.deepEqual([s.outbox.stats(0).pending, s.outbox.stats(0).bytes], [1, 60]);
+  assert.deepEqual([s.outbox.stats(0).pending, s.outbox.stats(0).bytes], [1, 100]);
 });
 
 test('UUIDv7 ids are well formed and sort in creation order, even within one millisecond', () => {
@@ -65,4 +67,22 @@ test('UUIDv7 ids are well formed and sort in creation order, even within one mil
   assert.deepEqual([...ids].sort(), ids);
   assert.equal(new Set(ids).size, ids.length);
   assert.equal(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16), 1_700_000_000_000);
+});
+
+test('payloads are sealed at rest and bound to their event: a payload moved onto another row is skipped, kept and reported', (t) => {
+  const lines: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-'));
+  const db = openTestDb(join(dir, 'state.db'), false);
+  t.after(() => (db.close(), rmSync(dir, { recursive: true, force: true })));
+  const outbox = new Outbox(db, { maxEvents: 100, maxBytes: 1 << 20 }, testSealer(), createLogger({ destination: { write: (l: string) => void lines.push(l) } }));
+  for (const id of ['e1', 'e2', 'e3']) outbox.enqueue({ eventId: id, topic: 't', payload: `{"external_id":"EMP-${id}"}`, eventClass: 'attendance', createdMs: 1 });
+  const raw = db.prepare('SELECT event_id, payload FROM outbox ORDER BY seq').all() as { event_id: string; payload: Buffer }[];
+  assert.ok(raw.every((r) => !r.payload.toString('latin1').includes('EMP-')), 'no payload in clear');
+  assert.deepEqual(outbox.readAfter(0, 10).map((r) => r.payload.toString()), ['{"external_id":"EMP-e1"}', '{"external_id":"EMP-e2"}', '{"external_id":"EMP-e3"}']);
+
+  db.prepare('UPDATE outbox SET payload = ? WHERE event_id = ?').run(raw[0]!.payload, 'e2');
+  assert.deepEqual(outbox.readAfter(0, 2).map((r) => r.eventId), ['e1', 'e3'], 'the limit counts readable rows');
+  assert.deepEqual(outbox.readAfter(0, 10).map((r) => r.eventId), ['e1', 'e3']);
+  assert.equal(outbox.stats(0).pending, 3, 'kept, not deleted');
+  assert.equal(lines.filter((l) => l.includes('failed authentication')).length, 1, 'reported once');
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { Mosquitto } from '../support/mosquitto.js';
-import { Subscriber, quietLogger } from '../support/events-stack.js';
+import { Subscriber, quietLogger, testSealer } from '../support/events-stack.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
@@ -27,7 +27,7 @@ test('the events stage publishes retained bridge/info without secrets, availabil
   ensureDeviceKey(config.mqtt.device_key_file);
   const db = openDatabase(join(dir, 'state.db'));
   t.after(() => db.close());
-  const stage = new EventsStage({ config, db, env: { FACEGATE_MQTT_PASSWORD: 'hunter2' }, logger: quietLogger(), version: '0.1.0', cameras: () => ['gate'] });
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: { FACEGATE_MQTT_PASSWORD: 'hunter2' }, logger: quietLogger(), version: '0.1.0', cameras: () => ['gate'] });
   stage.setCameraAvailability('gate', true);
   stage.start();
   t.after(() => stage.stop());

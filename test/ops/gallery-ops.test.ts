@@ -113,7 +113,7 @@ test('one gallery command at a time, at most 8 waiting; after close the running 
 
 test('attendance/shifts while attendance is off is refused with what to do; status names the device and broker state', async (t) => {
   const { d, gallery, faces } = await setup(t);
-  const events = new EventsStage({ config, db: gallery.db, env: {}, logger: quietLogger(), version: '1.2.3', cameras: () => [], deviceKey: ensureDeviceKey(d.path('device.key')).key });
+  const events = new EventsStage({ config, db: gallery.db, sealer: gallery.sealer, env: {}, logger: quietLogger(), version: '1.2.3', cameras: () => [], deviceKey: ensureDeviceKey(d.path('device.key')).key });
   const remote = new Remote({
     config, events, gallery, analyzer: faces, version: '1.2.3', cameras: () => [],
     erase: () => ({ templates: 0, thumbnails: 0, attendanceDays: 0, proofs: 0 }),

@@ -10,6 +10,15 @@ import { MqttBridge } from '../../daemon/events/bridge.js';
 import { OutboxPublisher } from '../../daemon/events/publisher.js';
 import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
 import type { IClientOptions as Opts } from 'mqtt';
+import { Sealer } from '../../daemon/gallery/seal.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+
+const sodium = await loadSodium();
+
+/** Seals outbox payloads under one fixed key, so that a state file reopened by another test process opens too. */
+export function testSealer(): Sealer {
+  return new Sealer(sodium, new Uint8Array(32).fill(7));
+}
 
 export const quietLogger = (): Logger => createLogger({ level: 'silent' });
 
@@ -52,7 +61,7 @@ export class EventsStack {
     const logger = o.logger ?? quietLogger();
     this.baseTopic = o.baseTopic ?? 'facegate/test-device';
     this.db = openTestDb(o.dbPath, o.fsync ?? true);
-    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30 });
+    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30 }, testSealer(), logger);
     this.key = ensureDeviceKey(o.keyPath).key;
     const options: IClientOptions = {
       protocolVersion: 5,

@@ -98,7 +98,6 @@ export class FakeCamera {
     const args = [SCRIPT, '--port', String(port), '--width', String(o.width ?? 1280), '--height', String(o.height ?? 720), '--fps', String(o.fps ?? 5)];
     if (o.image) args.push('--image', o.image);
     if (this.video) args.push('--video', this.video);
-    if (o.password) args.push('--password', o.password);
     // A port freed by a killed server can take a moment to bind again: retry briefly.
     for (let tries = 0; ; tries++) {
       try {
@@ -113,7 +112,8 @@ export class FakeCamera {
 
   private spawnOnce(args: string[]): Promise<number> {
     return new Promise((resolve, reject) => {
-      const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // The password goes through the environment: tests look for it in every process's argv.
+      const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.options.password ? { FAKE_CAMERA_PASSWORD: this.options.password } : {}) } });
       let out = '';
       let err = '';
       const timer = setTimeout(() => {

@@ -5,12 +5,14 @@ Run with Debian's /usr/bin/python3 (it has gi). Mounts:
   /pattern         live test pattern, H.264, --width x --height at --fps
   /still           a still image (--image, a JPEG) repeated live at --fps
   /video           a video file (--video, H.264 in MP4) passed through without re-encoding
-With --password every mount needs basic auth as --user.
+With a password (--password, or FAKE_CAMERA_PASSWORD in the environment, which keeps it out of
+the argv that tests search for it) every mount needs basic auth as --user.
 
 Prints "READY <port>" on stdout once listening (port 0 picks a free one). SIGTERM stops it;
 the tests also SIGKILL / SIGSTOP / SIGCONT it to play a dead or frozen camera.
 """
 import argparse
+import os
 import signal
 import sys
 
@@ -46,7 +48,7 @@ def main() -> int:
     p.add_argument("--image")
     p.add_argument("--video")
     p.add_argument("--user", default="admin")
-    p.add_argument("--password", help="require basic auth as --user on every mount")
+    p.add_argument("--password", default=os.environ.get("FAKE_CAMERA_PASSWORD"), help="require basic auth as --user on every mount")
     a = p.parse_args()
 
     Gst.init(None)

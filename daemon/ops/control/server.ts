@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../errors.js';
 import type { AuditLog } from '../audit.js';
-import type { Logger } from '../log.js';
+import { redactSecrets, type Logger } from '../log.js';
 import { isMethod, MAX_LINE_BYTES, METHODS, ROLES, roleAllows, type ControlRequest, type ControlResponse, type MethodName, type Role } from './protocol.js';
 
 /** What a handler gets besides its params. */
@@ -150,7 +150,7 @@ export class ControlServer {
 
   private send(socket: Socket, r: ControlResponse): boolean {
     if (socket.destroyed || !socket.writable) return false;
-    socket.write(JSON.stringify(r) + '\n');
+    socket.write(JSON.stringify(redactSecrets(r)) + '\n');
     return true;
   }
 }
