@@ -101,7 +101,7 @@ export class CameraTracker {
     this.stats.ms.analyze += performance.now() - started;
 
     started = performance.now();
-    const slots = this.tracks.map((tr) => ({ box: tr.predictedBox(), embedding: tr.fused }));
+    const slots = this.tracks.map((tr) => ({ box: tr.predictedBox(t), embedding: tr.fused }));
     const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: c.match_iou, minSimilarity: c.match_similarity, splitSimilarity: c.split_similarity });
     const events: TrackEvent[] = [];
     const matchedTracks = new Set<Track>();
@@ -136,7 +136,7 @@ export class CameraTracker {
     const events: TrackEvent[] = [];
     for (const track of tracks) {
       if (t - track.lastDetectedT > this.o.config.coast_s || track.followLost) continue;
-      const box = track.predictedBox();
+      const box = track.predictedBox(t);
       if (box.w < 4 || box.h < 4 || box.x + box.w <= 0 || box.y + box.h <= 0 || box.x >= img.width || box.y >= img.height) continue;
       const face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });
       events.push(...track.followed(face, img, t));
