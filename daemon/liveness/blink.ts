@@ -38,11 +38,13 @@ export interface LidThresholds {
   alone: number;
   /** Each eye must change at least this many times as much as the nose patch: a blink moves the lids, not the picture. */
   overPicture: number;
-  /** A closed look whose nose patch changed more than this is not compared at all (landmarks off, a fast turn). */
+  /** A closed look whose nose or brows changed more than this is not compared at all (landmarks off, a fast turn). */
   steadyRef: number;
+  /** Each eye's rows must change at least this much: a lid moves up and down, a gaze sideways. */
+  rows: number;
 }
 
-export const LID_THRESHOLDS: LidThresholds = { confirm: 0.26, alone: 0.35, overPicture: 1.5, steadyRef: 0.45 };
+export const LID_THRESHOLDS: LidThresholds = { confirm: 0.26, alone: 0.35, overPicture: 1.5, steadyRef: 0.45, rows: 0.12 };
 
 /** Seconds of samples over which a track's open level is measured. */
 const LEVEL_WINDOW_S = 4;
@@ -61,7 +63,8 @@ type Eye = 'left' | 'right';
 const EYES: readonly Eye[] = ['left', 'right'];
 type Levels = Record<Eye, number>;
 
-type Phase = { kind: 'open' } | { kind: 'closed'; since: number; samples: EyeSample[] } | { kind: 'held' };
+/** A closure is judged against the open level the eyes had when it began: its own shut looks must not lower it. */
+type Phase = { kind: 'open' } | { kind: 'closed'; since: number; samples: EyeSample[]; level: Levels } | { kind: 'held' };
 
 /**
  * Blink detection over a track's eye samples: eyes open → shut → open, the shut phase between
@@ -93,7 +96,7 @@ export class BlinkDetector {
   push(s: EyeSample): Blink | undefined {
     if (s.t - this.lastT > MAX_GAP_S) this.reset();
     this.lastT = s.t;
-    const level = this.levels();
+    const level = this.phase.kind === 'closed' ? this.phase.level : this.levels();
     this.remember(s);
     if (!level) {
       // The first sample of a track: nothing to compare with yet, but eyes clearly open arm it.
@@ -116,7 +119,7 @@ export class BlinkDetector {
           this.lastOpen = s;
           this.halfOpen = [];
         } else if (closing && this.lastOpen) {
-          this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s] };
+          this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s], level };
         } else this.halfOpen.push(s);
         return undefined;
       case 'closed': {
@@ -151,7 +154,8 @@ export class BlinkDetector {
     const shut = (e: Eye, m: LidMotion) => {
       const seenShut = readable.includes(e) && lowest(e) <= SHUT_P;
       const halfRead = !readable.includes(e) || lowest(e) < REOPEN_RATIO * level[e];
-      return (seenShut && m[e] >= this.lids.confirm) || (halfRead && m[e] >= this.lids.alone);
+      const rows = e === 'left' ? m.leftRows : m.rightRows;
+      return rows >= this.lids.rows && ((seenShut && m[e] >= this.lids.confirm) || (halfRead && m[e] >= this.lids.alone));
     };
     // The first closed look that shows both lids shut, among those where the rest of the face held
     // still enough to be compared: where the nose patch changed about as much as the eyes, the
@@ -162,7 +166,7 @@ export class BlinkDetector {
       .map((x) => ({ t: x.t, ...lidMotion(before.regions, x.regions, after.regions) }))
       .find((m) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.ref && shut('left', m) && shut('right', m));
     if (!lids) return undefined;
-    return { t: lids.t, closedMs, samples: samples.length, depth: Math.max(lowest('left'), lowest('right')), lids: { left: lids.left, right: lids.right, ref: lids.ref } };
+    return { t: lids.t, closedMs, samples: samples.length, depth: Math.max(lowest('left'), lowest('right')), lids: { left: lids.left, right: lids.right, leftRows: lids.leftRows, rightRows: lids.rightRows, ref: lids.ref } };
   }
 
   /** The current open level of each eye, once enough samples were seen. */

@@ -8,7 +8,12 @@ export const LivenessConfigSchema = Section(
       description: "What makes a track live: 'blink' (a blink of both eyes was seen), 'passive' (the anti-spoof score over the track), or 'both'.",
     }),
     blink_min_ms: Type.Integer({ minimum: 0, maximum: 2000, default: 60, description: 'Shortest closed phase of a blink, milliseconds (at 15 fps one closed sample counts as ~67 ms).' }),
-    blink_max_ms: Type.Integer({ minimum: 50, maximum: 5000, default: 500, description: 'Longest closed phase of a blink; eyes held closed longer are not a blink.' }),
+    blink_max_ms: Type.Integer({
+      minimum: 50,
+      maximum: 5000,
+      default: 800,
+      description: 'Longest closed phase of a blink as the eye model reads it; eyes held closed longer are not a blink. Blinks last 100–400 ms, but at CCTV sizes H.264 smears the reopening over a few frames.',
+    }),
     closed_ratio: Type.Number({
       minimum: 0.05,
       maximum: 0.9,

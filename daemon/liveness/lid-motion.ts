@@ -1,27 +1,37 @@
-import { BROWS_PATCH, EYE_PATCH, NOSE_PATCH, SHIFT, type EyeRegions, type PatchSpec } from '../vision/eye-regions.js';
+import { BROWS_PATCH, EYE_PATCH, MARGIN, NOSE_PATCH, type EyeRegions, type PatchSpec } from '../vision/eye-regions.js';
+
+/** Largest misregistration of a whole look (landmarks placed off) taken out before the lids are compared, aligned pixels. */
+const GLOBAL_SHIFT = MARGIN - 2;
+/** What is left for each patch's own small misfit on top of that. */
+const LOCAL_SHIFT = 2;
+
+interface Shift {
+  dx: number;
+  dy: number;
+}
 
 /**
- * How different two looks at the same patch are, beyond what a small misregistration and a change
- * of brightness or contrast explain: the smallest mean absolute difference, over shifts of up to
- * SHIFT pixels, between the two cores each normalised to zero mean and unit deviation. 0 for the
- * same picture; ~0.1–0.25 between two frames of a still face after resampling and H.264; a lid
+ * How different two looks at the same patch are, beyond what a shift and a change of brightness or
+ * contrast explain: the smallest mean absolute difference, over shifts of up to `search` pixels
+ * around `around`, between the two cores each normalised to zero mean and unit deviation. 0 for
+ * the same picture; ~0.1–0.3 between two frames of a still face after resampling and H.264; a lid
  * covering the eye replaces the dark iris and lashes with skin and changes most of the patch.
  */
-export function patchChange(a: Float32Array, b: Float32Array, spec: PatchSpec): number {
-  const stride = spec.w + 2 * SHIFT;
-  const na = normalised(a, stride, SHIFT, SHIFT, spec);
-  let best = Infinity;
-  for (let dy = -SHIFT; dy <= SHIFT; dy++) {
-    for (let dx = -SHIFT; dx <= SHIFT; dx++) {
-      const nb = normalised(b, stride, SHIFT + dx, SHIFT + dy, spec);
+export function patchChange(a: Float32Array, b: Float32Array, spec: PatchSpec, around: Shift = { dx: 0, dy: 0 }, search = LOCAL_SHIFT): { change: number; at: Shift } {
+  const stride = spec.w + 2 * MARGIN;
+  const na = normalised(a, stride, MARGIN, MARGIN, spec);
+  let best = { change: Infinity, at: around };
+  for (let dy = around.dy - search; dy <= around.dy + search; dy++) {
+    for (let dx = around.dx - search; dx <= around.dx + search; dx++) {
+      if (Math.abs(dx) > MARGIN || Math.abs(dy) > MARGIN) continue;
+      const nb = normalised(b, stride, MARGIN + dx, MARGIN + dy, spec);
       let sum = 0;
       for (let i = 0; i < na.length; i++) sum += Math.abs(na[i]! - nb[i]!);
-      best = Math.min(best, sum / na.length);
+      if (sum / na.length < best.change) best = { change: sum / na.length, at: { dx, dy } };
     }
   }
   return best;
 }
-
 function normalised(patch: Float32Array, stride: number, x0: number, y0: number, spec: PatchSpec): Float32Array {
   const out = new Float32Array(spec.w * spec.h);
   let sum = 0;
@@ -36,10 +46,32 @@ function normalised(patch: Float32Array, stride: number, x0: number, y0: number,
   return out;
 }
 
+/**
+ * How much the rows of two looks at an eye differ, at the shift that matched them best: the mean
+ * absolute difference of their row means (normalised patches). A lid moves up and down, so a
+ * closing lid changes which rows are dark; a gaze that moves sideways changes the columns and
+ * leaves the rows much as they were.
+ */
+export function rowChange(a: Float32Array, b: Float32Array, spec: PatchSpec, at: Shift): number {
+  const stride = spec.w + 2 * MARGIN;
+  const na = normalised(a, stride, MARGIN, MARGIN, spec);
+  const nb = normalised(b, stride, MARGIN + at.dx, MARGIN + at.dy, spec);
+  let sum = 0;
+  for (let y = 0; y < spec.h; y++) {
+    let row = 0;
+    for (let x = 0; x < spec.w; x++) row += na[y * spec.w + x]! - nb[y * spec.w + x]!;
+    sum += Math.abs(row / spec.w);
+  }
+  return sum / spec.h;
+}
+
 /** How much each region of one closed look moved, against the open looks on either side of the closure. */
 export interface LidMotion {
   left: number;
   right: number;
+  /** How much each eye's rows changed: what a lid moving up and down changes. */
+  leftRows: number;
+  rightRows: number;
   /** The larger change of the nose and brow patches: how much the picture itself changed (resampling, codec, a turn, a tilt, landmarks off). */
   ref: number;
 }
@@ -47,13 +79,31 @@ export interface LidMotion {
 /**
  * Each closed look's change from the open look before the closure and from the open look that
  * ends it, the smaller of the two, per region: a lid that closed and opened again differs from
- * both; a face that turned or a gaze that moved for good differs from one side only.
+ * both; a face that turned or a gaze that moved for good differs from one side only. Each
+ * comparison first registers the two looks on the brows (strong edges a blink leaves in place),
+ * so that landmarks placed a few pixels off, which shift every patch together, are not read as a
+ * lid that moved.
  */
 export function lidMotion(before: EyeRegions, closed: EyeRegions, after: EyeRegions): LidMotion {
-  const change = (pick: (r: EyeRegions) => Float32Array, spec: PatchSpec) => Math.min(patchChange(pick(closed), pick(before), spec), patchChange(pick(closed), pick(after), spec));
+  const against = (open: EyeRegions): LidMotion => {
+    const brows = patchChange(closed.brows, open.brows, BROWS_PATCH, { dx: 0, dy: 0 }, GLOBAL_SHIFT);
+    const left = patchChange(closed.left, open.left, EYE_PATCH, brows.at);
+    const right = patchChange(closed.right, open.right, EYE_PATCH, brows.at);
+    return {
+      left: left.change,
+      right: right.change,
+      leftRows: rowChange(closed.left, open.left, EYE_PATCH, left.at),
+      rightRows: rowChange(closed.right, open.right, EYE_PATCH, right.at),
+      ref: Math.max(brows.change, patchChange(closed.nose, open.nose, NOSE_PATCH, brows.at).change),
+    };
+  };
+  const b = against(before);
+  const a = against(after);
   return {
-    left: change((r) => r.left, EYE_PATCH),
-    right: change((r) => r.right, EYE_PATCH),
-    ref: Math.max(change((r) => r.nose, NOSE_PATCH), change((r) => r.brows, BROWS_PATCH)),
+    left: Math.min(b.left, a.left),
+    right: Math.min(b.right, a.right),
+    leftRows: Math.min(b.leftRows, a.leftRows),
+    rightRows: Math.min(b.rightRows, a.rightRows),
+    ref: Math.min(b.ref, a.ref),
   };
 }

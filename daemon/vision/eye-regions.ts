@@ -12,8 +12,12 @@ const NOSE_W = 22;
 const NOSE_H = 16;
 const BROWS_W = 60;
 const BROWS_H = 10;
-/** Pixels of margin kept around each patch so that two looks can be compared at small shifts. */
-export const SHIFT = 2;
+/**
+ * Pixels of margin kept around each patch so that two looks can be compared at shifts: landmarks
+ * placed a few pixels off move every patch of the aligned face together, and a look is compared
+ * with another after that shift is taken out.
+ */
+export const MARGIN = 6;
 
 export interface PatchSpec {
   /** Core size compared. */
@@ -22,7 +26,7 @@ export interface PatchSpec {
 }
 
 /**
- * Grey patches (0–255) of one aligned face, each with SHIFT pixels of margin on every side: the
+ * Grey patches (0–255) of one aligned face, each with MARGIN pixels on every side: the
  * eyes, and two patches that a blink leaves alone but that change with the picture (resampling,
  * codec, lighting, a tilt, landmarks placed off the face): the nose, and the brows with the bridge
  * between them, whose strong edges show a misplaced alignment as clearly as the eyes would.
@@ -54,8 +58,8 @@ export function eyeRegions(alignedGray: Float32Array): EyeRegions {
 }
 
 function cut(gray: Float32Array, centre: { x: number; y: number }, spec: PatchSpec): Float32Array {
-  const w = spec.w + 2 * SHIFT;
-  const h = spec.h + 2 * SHIFT;
+  const w = spec.w + 2 * MARGIN;
+  const h = spec.h + 2 * MARGIN;
   const x0 = Math.round(centre.x - w / 2);
   const y0 = Math.round(centre.y - h / 2);
   const out = new Float32Array(w * h);

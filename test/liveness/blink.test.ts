@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlinkDetector, type Blink, type BlinkRules } from '../../daemon/liveness/blink.js';
 import type { EyeRegions } from '../../daemon/vision/eye-regions.js';
-import { BROWS, NOSE, OPEN_EYE, regionsFor, scrambled, SHUT_EYE } from '../support/eye-regions.js';
+import { BROWS, NOSE, OPEN_EYE, openEye, regionsFor, scrambled, SHUT_EYE } from '../support/eye-regions.js';
 
 const RULES: BlinkRules = { blink_min_ms: 60, blink_max_ms: 500, closed_ratio: 0.3, min_open_level: 0.6 };
 
@@ -120,6 +120,15 @@ test('an eye the model never reads open (a small face) leaves the blink to the o
 test('the blink is timed at the first closed look that shows both lids shut', () => {
   const [blink] = run([...open(10), [0.3, 0.3, regionsFor(1, 1)], [0.01, 0.01], [0.01, 0.01], ...open(10)]);
   assert.ok(blink && Math.abs(blink.t - 11 / 15) < 1e-9, `blink at ${blink?.t}`);
+});
+
+test('a glance to the side and back, read as shut by the model, is not a blink: the lids did not move up or down', () => {
+  const glance = { left: openEye(5), right: openEye(5), nose: NOSE, brows: BROWS };
+  assert.equal(run([...open(10), [0.01, 0.02, glance], [0.01, 0.01, glance], ...open(10)]).length, 0);
+});
+
+test('a closure is judged against the open level from before it: a long blink early in a track is still one', () => {
+  assert.equal(run([...open(1), ...closed(5), ...open(5)]).length, 1);
 });
 
 test('interrupt(): what came before a jump of the face box cannot start a blink', () => {

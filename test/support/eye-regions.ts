@@ -1,11 +1,11 @@
 // Synthetic eye regions for tests that feed the tracker or the blink detector without models: an
 // open eye (a dark iris and lashes on skin), a shut one (skin with the lid's crease), and a nose,
 // shaped like the patches the analyzer cuts from an aligned face.
-import { BROWS_PATCH, EYE_PATCH, NOSE_PATCH, SHIFT, type EyeRegions, type PatchSpec } from '../../daemon/vision/eye-regions.js';
+import { BROWS_PATCH, EYE_PATCH, NOSE_PATCH, MARGIN, type EyeRegions, type PatchSpec } from '../../daemon/vision/eye-regions.js';
 
 function patch(spec: PatchSpec, value: (x: number, y: number) => number): Float32Array {
-  const w = spec.w + 2 * SHIFT;
-  const h = spec.h + 2 * SHIFT;
+  const w = spec.w + 2 * MARGIN;
+  const h = spec.h + 2 * MARGIN;
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = value(x - w / 2, y - h / 2);
   return out;
@@ -14,12 +14,17 @@ function patch(spec: PatchSpec, value: (x: number, y: number) => number): Float3
 /** A little texture, the same for every look: skin is not flat, and codecs keep some of it. */
 const grain = (x: number, y: number) => 6 * Math.sin(1.7 * x + 0.3 * y) * Math.cos(1.3 * y - 0.5 * x);
 
-export const OPEN_EYE = patch(EYE_PATCH, (x, y) => {
-  if (x * x + y * y < 16) return 35; // iris and pupil
-  if (Math.abs(y + 3) < 1 && Math.abs(x) < 8) return 60; // upper lashes
-  if ((x * x) / 81 + (y * y) / 16 < 1) return 215; // sclera
-  return 160 + grain(x, y);
-});
+/** An open eye looking `gaze` pixels to the side. */
+export function openEye(gaze = 0): Float32Array {
+  return patch(EYE_PATCH, (x, y) => {
+    if ((x - gaze) ** 2 + y * y < 16) return 35; // iris and pupil
+    if (Math.abs(y + 3) < 1 && Math.abs(x) < 8) return 60; // upper lashes
+    if ((x * x) / 81 + (y * y) / 16 < 1) return 215; // sclera
+    return 160 + grain(x, y);
+  });
+}
+
+export const OPEN_EYE = openEye();
 
 export const SHUT_EYE = patch(EYE_PATCH, (x, y) => {
   if (Math.abs(y - 1) < 1 && Math.abs(x) < 9) return 70; // lashes along the closed lid
