@@ -5,7 +5,7 @@ import { isFacegateError } from '../errors.js';
 import { isValidTimeZone } from '../attendance/zoned-time.js';
 import { ConfigError, loadConfigFile, type ConfigIssue, type ConfigWarning } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { cameraRateWarning } from '../track/camera-rate.js';
+import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -32,7 +32,8 @@ export function semanticIssues(config: Config): ConfigIssue[] {
  * exits 0 (the daemon logs the same warning for each camera it starts, app.ts).
  */
 export function configWarnings(config: Config): ConfigWarning[] {
-  return config.cameras.flatMap((camera, i) => cameraRateWarning(camera, i, config.track) ?? []);
+  const eye = eyeRateWarning(config.track);
+  return [...(eye ? [eye] : []), ...config.cameras.flatMap((camera, i) => cameraRateWarning(camera, i, config.track) ?? [])];
 }
 
 /** Loads, validates against the schema, then checks what the schema cannot; throws ConfigError naming every key. */

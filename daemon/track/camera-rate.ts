@@ -34,3 +34,20 @@ export function sourceRateWarning(camera: CameraConfig, index: number, sourceFps
     hint: `raise the frame rate in the camera's own video (encoder) settings to at least ${track.eye_fps} fps`,
   };
 }
+
+/** A blink of 100–400 ms needs eyes read at least this often to fall on two or more looks. */
+export const MIN_BLINK_EYE_FPS = 10;
+
+/**
+ * track.eye_fps itself too low for a blink: every camera that leaves fps out follows it down, so
+ * the per-camera warnings would stay silent while no camera can see a blink.
+ */
+export function eyeRateWarning(track: TrackConfig): ConfigWarning | undefined {
+  if (!livenessNeedsBlink(track) || track.eye_fps >= MIN_BLINK_EYE_FPS) return undefined;
+  return {
+    code: 'FG_WARN_EYE_FPS',
+    path: 'track.eye_fps',
+    message: `track.eye_fps is ${track.eye_fps}: a 100–400 ms blink falls on one look or none, and track.liveness.policy '${track.liveness.policy}' needs one`,
+    hint: `set track.eye_fps to at least ${MIN_BLINK_EYE_FPS} (15 is the default), or use policy 'passive'`,
+  };
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../daemon/config/load.js';
+import { configWarnings } from '../../daemon/ops/validate.js';
 import { cameraRateWarning, sourceRateWarning } from '../../daemon/track/camera-rate.js';
 
 const site = (extra = '') => parseConfig(`cameras:\n  - { name: door, url: rtsp://127.0.0.1/a }\n${extra}`, 'site.yaml');
@@ -25,4 +26,12 @@ test('a configured fps below eye_fps is named only while liveness needs a blink'
   assert.match(cameraRateWarning({ ...blinkOnly.cameras[0]!, fps: 5 }, 0, blinkOnly.track)!.message, /policy 'blink' needs one/);
   const passive = site('track: { liveness: { policy: passive } }\n');
   assert.equal(cameraRateWarning({ ...passive.cameras[0]!, fps: 5 }, 0, passive.track), undefined);
+});
+
+test('track.eye_fps itself below 10 is named while liveness needs a blink, even when every camera follows it', () => {
+  const low = site('track: { eye_fps: 5 }\n');
+  assert.equal(cameraRateWarning(low.cameras[0]!, 0, low.track), undefined, 'the camera follows eye_fps: no camera warning');
+  assert.deepEqual(configWarnings(low).map((w) => [w.code, w.path]), [['FG_WARN_EYE_FPS', 'track.eye_fps']]);
+  assert.deepEqual(configWarnings(site('track: { eye_fps: 10 }\n')), []);
+  assert.deepEqual(configWarnings(site('track: { eye_fps: 5, liveness: { policy: passive } }\n')), []);
 });
