@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   camera: () => import('./camera.js'),
   track: () => import('./track.js'),
   daemon: () => import('./daemon.js'),
+  liveness: () => import('./liveness.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

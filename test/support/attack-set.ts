@@ -1,0 +1,102 @@
+// The photo-attack set: every identity photo of ../shared/media (and the spoof stills) played as a
+// print held up to a camera in the motions of print-attack.ts, through the whole per-track logic,
+// with a gallery of everyone in those photos so that recognition is checked on the same tracks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrackConfig } from '../../daemon/track/config.js';
+import type { RecognitionConfig } from '../../daemon/vision/config.js';
+import { decide } from '../../daemon/gallery/decide.js';
+import { Matcher } from '../../daemon/gallery/matcher.js';
+import { scanVideo } from '../../daemon/track/scan.js';
+import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
+import { decodeImageFile } from '../../daemon/vision/image.js';
+import { media } from './media.js';
+import { MOTIONS, writePrintAttack, type Motion } from './print-attack.js';
+
+export interface AttackCase {
+  /** Relative to ../shared/media. */
+  photo: string;
+  /** Who is in it (identity id from the folder's labels.csv), or null for a photo of several people or none known. */
+  identity: string | null;
+  motion: Motion;
+  /** Face height when the print is square to the camera: 100–300 px. */
+  facePx: number;
+  seed: number;
+}
+
+export interface AttackResult {
+  case: AttackCase;
+  /** Any track of the clip was live at any moment (recognised live, or ended live). */
+  live: boolean;
+  blinks: number;
+  /** Identities the tracks were recognised as. */
+  recognised: string[];
+}
+
+const FOLDERS = ['identities/deepface', 'identities/face_recognition'];
+const SPOOF_STILLS = ['spoof/silentface_image_F1_print_attack.jpg', 'spoof/silentface_image_F2_screen_attack.jpg', 'spoof/silentface_image_T1_real.jpg'];
+const SIZES = [100, 160, 220, 300];
+
+function labels(folder: string): Map<string, string | null> {
+  const rows = readFileSync(media(`${folder}/labels.csv`), 'utf8').trim().split(/\r?\n/).slice(1);
+  return new Map(rows.map((r) => r.split(',')).map((c) => [c[0]!, c[2] === 'MULTI' ? null : c[2]!]));
+}
+
+/**
+ * Every photo, in `motionsEach` motions (taken in turn from MOTIONS so that each motion meets every
+ * kind of photo), at face heights taken in turn from 100 to 300 px.
+ */
+export function attackCases(motionsEach: number): AttackCase[] {
+  const photos: Array<{ photo: string; identity: string | null }> = [];
+  for (const folder of FOLDERS) {
+    const known = labels(folder);
+    for (const file of readdirSync(media(folder)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort()) photos.push({ photo: `${folder}/${file}`, identity: known.get(file) ?? null });
+  }
+  for (const still of SPOOF_STILLS) photos.push({ photo: still, identity: null });
+  const cases: AttackCase[] = [];
+  photos.forEach(({ photo, identity }, i) => {
+    for (let k = 0; k < motionsEach; k++) {
+      const n = i * motionsEach + k;
+      cases.push({ photo, identity, motion: MOTIONS[(i + k) % MOTIONS.length]!, facePx: SIZES[n % SIZES.length]!, seed: n + 1 });
+    }
+  });
+  return cases;
+}
+
+/** A gallery of everyone the photos show, one template per single-person photo, in the real matcher. */
+export async function attackGallery(analyzer: FaceAnalyzer, cases: readonly AttackCase[]): Promise<Matcher> {
+  const matcher = new Matcher();
+  let id = 0;
+  for (const photo of new Set(cases.filter((c) => c.identity).map((c) => c.photo))) {
+    const [face] = await analyzer.analyze(await decodeImageFile(media(photo)), { embed: true });
+    const identity = cases.find((c) => c.photo === photo)!.identity!;
+    if (face?.embedding) matcher.add(++id, identity, face.embedding);
+  }
+  return matcher;
+}
+
+/** One attack rendered into `dir`, then scanned as a camera's stream would be. */
+export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: AttackCase, o: { dir: string; track: TrackConfig; recognition: RecognitionConfig }): Promise<AttackResult> {
+  const photo = await decodeImageFile(media(c.photo));
+  const [face] = await analyzer.detect(photo, 'auto');
+  if (!face) throw new Error(`${c.photo}: no face to print`);
+  const file = join(o.dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}.mp4`);
+  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps: 15, crf: 28, seed: c.seed }, file);
+  const result: AttackResult = { case: c, live: false, blinks: 0, recognised: [] };
+  await scanVideo(file, {
+    engine: { detect: (img) => analyzer.detect(img, 'auto'), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
+    config: o.track,
+    identify: (fused) => {
+      const d = decide(gallery.search(fused, 2).candidates, o.recognition);
+      return { person: d.match ? { id: d.match.personId, name: d.match.personId } : null, score: d.score, margin: d.margin };
+    },
+    unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
+    onEvent: (e) => {
+      if (e.type === 'blink') result.blinks++;
+      if ((e.type === 'recognized' || e.type === 'track_ended') && e.live) result.live = true;
+      if (e.type === 'recognized' && !result.recognised.includes(e.person.id)) result.recognised.push(e.person.id);
+    },
+  });
+  return result;
+}
