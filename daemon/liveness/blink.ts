@@ -11,25 +11,28 @@ export interface EyeSample {
 }
 
 export interface Blink {
-  /** First sample with an eye read closed, seconds. */
+  /** The first closed look that shows both lids shut, seconds. */
   t: number;
-  /** Closed phase: from the first closed sample to the first sample with the eyes open again, ms. */
+  /** Closed phase as the eye model reads it: from the first shut sample to the first sample with the eyes open again, ms. */
   closedMs: number;
   /** Samples from the first not-open to the reopening (half-open ones included). */
   samples: number;
   /** The larger of the two eyes' lowest p(open) during the closure (1 for an eye the model cannot read). */
   depth: number;
-  /** How much each lid and the picture moved during the closure. */
+  /** How much each lid and the picture moved on the look that showed the blink. */
   lids: LidMotion;
 }
 
 export type BlinkRules = Pick<LivenessConfig, 'blink_min_ms' | 'blink_max_ms' | 'closed_ratio' | 'min_open_level'>;
 
 /**
- * What the eye regions must show for a closure to be a blink (patch changes, see lidMotion), set
- * between what real blinks and pictures gave at every size measured (faces of 80 px in H.264 at
- * CRF 32 up to 500 px): real blinks change each eye's patch by 0.3–1.1, while a still face,
- * a print moved, tilted, bent or zoomed, or a gaze that stays, changes it by 0.05–0.25.
+ * What the eye regions must show for a closure to be a blink (patch changes, see lidMotion). Set
+ * between what real blinks and pictures gave on talking-head clips at native size and as a CCTV
+ * camera delivers them (faces of ~100 px in H.264 at CRF 30), and on prints of identity photos
+ * moved, tilted, bent and zoomed in front of a camera: on the look that shows it, a real blink
+ * changes each eye's patch by about 0.3–1.1 and its rows by 0.13 or more; a still picture or a
+ * print, once registered, changes them by 0.05–0.25; glances sideways change the patch as much as
+ * a blink but the rows by 0.05–0.10; misplaced landmarks change the nose and brows too.
  */
 export interface LidThresholds {
   /** An eye the model reads as shut must have moved at least this much: a picture's eyes do not. */
