@@ -11,13 +11,14 @@
 //    liveness settings, the person enrolled from a still of the clip, a real Mosquitto: from the
 //    camera streaming to the signed check_in at a subscriber, and how much of it was waiting for a
 //    blink (first recognition not live → live).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { defaultConfig } from '../../daemon/config/load.js';
+import { callDaemon } from '../../daemon/ops/control/client.js';
 import { scanVideo } from '../../daemon/track/scan.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
@@ -119,36 +120,22 @@ interface CheckIn {
 }
 
 /**
- * The daemon's track events, as `facegate events tail --json` prints them, from as soon as its
- * control socket answers (tried again until it does: the daemon may still be starting).
+ * The daemon's track events through its control socket (what `facegate events tail` shows), from
+ * as soon as the socket answers: tried again every 50 ms while the daemon starts.
  */
-function tailEvents(configPath: string, onEvent: (e: { type: string; t: number; live?: boolean }) => void): () => void {
-  let stopped = false;
-  let child: ReturnType<typeof spawn> | undefined;
-  const start = () => {
-    if (stopped) return;
-    child = spawn(process.execPath, ['--import', 'tsx', 'daemon/cli/main.ts', 'events', 'tail', '--json', '--config', configPath], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          onEvent(JSON.parse(line) as { type: string; t: number; live?: boolean });
-        } catch {
-          // not an event line
-        }
+function tailEvents(socketDir: string, onEvent: (e: { type: string; t: number; live?: boolean }) => void): () => void {
+  const abort = new AbortController();
+  void (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        await callDaemon({ dir: socketDir }, 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => onEvent(e as { type: string; t: number; live?: boolean }) });
+      } catch {
+        // not up yet, or gone
       }
-    });
-    child.on('exit', () => setTimeout(start, 200));
-  };
-  start();
-  return () => {
-    stopped = true;
-    child?.kill('SIGTERM');
-  };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return () => abort.abort();
 }
 
 /** A site with the clip's person enrolled from a still of it with the eyes open (away from its annotated closures). */
@@ -186,7 +173,7 @@ async function checkInOne(broker: Mosquitto, analyzer: FaceAnalyzer, clip: strin
       `attendance:\n  time_zone: UTC\n  camera_roles: { door: entry }\n`,
   );
   const daemon = new DaemonProcess(site.config, { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '30000000' });
-  const stopTail = tailEvents(site.config, (e) => {
+  const stopTail = tailEvents(`${site.dir}/run`, (e) => {
     if (e.type !== 'recognized') return;
     result.firstRecognisedT ??= e.t;
     if (e.live) result.liveT ??= e.t;
