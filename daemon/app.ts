@@ -468,6 +468,7 @@ export class App {
       liveness: () => this.liveness(),
       status: () => this.statusLine(),
       logger: this.o.logger,
+      audit: r.audit,
     });
     try {
       this.metricsPort = await http.start();

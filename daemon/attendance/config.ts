@@ -17,6 +17,7 @@ function shiftFields(withDefaults: boolean) {
   return {
     weekdays: Type.Array(OneOf(WEEKDAYS), {
       uniqueItems: true,
+      maxItems: 7,
       description: 'Days the shift starts on (a night shift belongs to the day it starts).',
       ...(withDefaults ? { default: ['mon', 'tue', 'wed', 'thu', 'fri'] } : {}),
     }),
@@ -48,20 +49,24 @@ export const AttendanceConfigSchema = Section(
     cooldown_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'A person seen again by the same camera within this many seconds is not processed again.' }),
     default_camera_role: OneOf(CAMERA_ROLES, { default: 'both', description: 'Role of cameras not listed in camera_roles.' }),
     camera_roles: Type.Record(Type.String(), CameraRoleSchema, {
+      maxProperties: 1000,
       default: {},
       description: "Role per camera name: 'entry' sightings check in, 'exit' sightings check out, 'both' does both (last sighting → check-out).",
     }),
     shifts: Type.Record(Type.String(), ShiftSchema, {
+      maxProperties: 1000,
       default: { default: {} },
       description: "Shift per group name; 'default' applies to persons without a group or with a group not listed.",
     }),
     person_overrides: Type.Record(Type.String(), ShiftOverrideSchema, {
+      maxProperties: 100_000,
       default: {},
       description: 'Per person id, fields that replace those of the group shift.',
     }),
     holidays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), {
       default: [],
       uniqueItems: true,
+      maxItems: 3660,
       description: "Local dates 'YYYY-MM-DD' on which no shift starts (sightings are still recorded, as unscheduled).",
     }),
   },

@@ -28,7 +28,7 @@ export const CameraConfigSchema = Type.Object(
       default: 'none',
       description: "Hardware decoding passed to FFmpeg as -hwaccel (vaapi may need '-hwaccel_device /dev/dri/renderD128' in input_args).",
     }),
-    input_args: Type.Array(Type.String(), { default: [], description: 'Extra FFmpeg input options, placed before -i.' }),
+    input_args: Type.Array(Type.String(), { maxItems: 64, default: [], description: 'Extra FFmpeg input options, placed before -i.' }),
     watchdog_s: Type.Number({
       minimum: 1,
       maximum: 300,
@@ -67,7 +67,7 @@ export type LiveViewConfig = Static<typeof LiveViewConfigSchema>;
 
 /** The camera stage's keys of the config, spread into daemon/config/schema.ts. */
 export const CAMERA_CONFIG_SECTIONS = {
-  cameras: Type.Array(CameraConfigSchema, { default: [], description: 'Cameras to ingest, each with its own FFmpeg process.' }),
+  cameras: Type.Array(CameraConfigSchema, { maxItems: 64, default: [], description: 'Cameras to ingest, each with its own FFmpeg process.' }),
   live_view: LiveViewConfigSchema,
 };
 

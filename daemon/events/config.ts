@@ -36,21 +36,21 @@ export const MqttConfigSchema = Section(
     ),
     reconnect: Section(
       {
-        min_ms: Type.Integer({ minimum: 10, default: 500, description: 'First retry delay after a lost or refused connection.' }),
-        max_ms: Type.Integer({ minimum: 10, default: 60_000, description: 'Retry delays double up to this.' }),
+        min_ms: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 500, description: 'First retry delay after a lost or refused connection.' }),
+        max_ms: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000, description: 'Retry delays double up to this.' }),
       },
       'Reconnect backoff (with jitter).',
     ),
     inflight: Type.Integer({ minimum: 1, maximum: 65_535, default: 64, description: 'Events sent and not yet acknowledged (capped by the broker\'s receive maximum).' }),
     outbox: Section(
       {
-        max_events: Type.Integer({ minimum: 100, default: 200_000, description: 'Events kept while the broker is unreachable (see docs/mqtt.md#outbox).' }),
-        max_mb: Type.Integer({ minimum: 1, default: 512, description: 'Bytes kept while the broker is unreachable, in MiB.' }),
+        max_events: Type.Integer({ minimum: 100, maximum: 100_000_000, default: 200_000, description: 'Events kept while the broker is unreachable (see docs/mqtt.md#outbox).' }),
+        max_mb: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 512, description: 'Bytes kept while the broker is unreachable, in MiB.' }),
       },
       'The durable outbox.',
     ),
     unknown_image_max_kb: Type.Integer({ minimum: 0, maximum: 256, default: 48, description: 'Largest face crop attached to alerts/unknown; 0 sends none.' }),
-    stats_interval_s: Type.Integer({ minimum: 0, default: 60, description: 'Period of <base>/stats; 0 turns it off.' }),
+    stats_interval_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'Period of <base>/stats; 0 turns it off.' }),
     commands: Section(
       {
         enabled: Type.Boolean({ default: false, description: 'Accept remote commands on <base>/bridge/request/#.' }),
@@ -64,7 +64,7 @@ export const MqttConfigSchema = Section(
       {
         enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery.' }),
         discovery_prefix: Type.String({ default: 'homeassistant' }),
-        presence_expire_s: Type.Integer({ minimum: 10, default: 900, description: 'A person counts as present this long after their last sighting.' }),
+        presence_expire_s: Type.Integer({ minimum: 10, maximum: 604_800, default: 900, description: 'A person counts as present this long after their last sighting.' }),
       },
       'Home Assistant MQTT discovery (opt-in).',
     ),

@@ -26,8 +26,8 @@ export const GalleryConfigSchema = Section(
     matcher: Section(
       {
         top_k: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Candidate persons reported per face.' }),
-        min_face_px: Type.Integer({ minimum: 8, default: 40, description: "Faces lower than this (pixels) are reported as 'too_small', not searched: one frame of a smaller face is not enough." }),
-        min_sharpness: Type.Number({ minimum: 0, default: 15, description: "Faces blurrier than this (variance of the Laplacian) are 'low_quality'." }),
+        min_face_px: Type.Integer({ minimum: 8, maximum: 4000, default: 40, description: "Faces lower than this (pixels) are reported as 'too_small', not searched: one frame of a smaller face is not enough." }),
+        min_sharpness: Type.Number({ minimum: 0, maximum: 100_000, default: 15, description: "Faces blurrier than this (variance of the Laplacian) are 'low_quality'." }),
         max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 60, description: "Faces turned further than this (degrees) are 'low_quality'." }),
       },
       'Gallery search.',
@@ -35,13 +35,13 @@ export const GalleryConfigSchema = Section(
     enrol: Section(
       {
         min_face_px: Type.Integer({ minimum: 32, maximum: 4000, default: 80, description: 'Smallest face height accepted for enrolment, pixels.' }),
-        min_sharpness: Type.Number({ minimum: 0, default: 40, description: 'Smallest variance of the Laplacian of the aligned face (below: blurred).' }),
+        min_sharpness: Type.Number({ minimum: 0, maximum: 100_000, default: 40, description: 'Smallest variance of the Laplacian of the aligned face (below: blurred).' }),
         max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 35, description: 'Largest head turn, degrees.' }),
         max_pitch: Type.Number({ minimum: 0, maximum: 90, default: 30, description: 'Largest head tilt up or down, degrees.' }),
         min_eye_open: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Smallest probability that each eye is open.' }),
-        max_faces: Type.Integer({ minimum: 1, default: 1, description: 'An image with more faces than this (above min_face_px) is refused: whose face would it be?' }),
+        max_faces: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'An image with more faces than this (above min_face_px) is refused: whose face would it be?' }),
         video_frames: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Most templates kept from one enrolment video.' }),
-        video_min_pose_delta: Type.Number({ minimum: 0, default: 8, description: 'Degrees of yaw/pitch by which video frames kept must differ (multi-angle enrolment).' }),
+        video_min_pose_delta: Type.Number({ minimum: 0, maximum: 180, default: 8, description: 'Degrees of yaw/pitch by which video frames kept must differ (multi-angle enrolment).' }),
       },
       'Quality gate for enrolment photos and videos.',
     ),

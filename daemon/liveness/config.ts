@@ -28,6 +28,7 @@ export const LivenessConfigSchema = Section(
     }),
     no_blink_alert_s: Type.Number({
       minimum: 0,
+      maximum: 3600,
       default: 8,
       description: "A track whose eyes were readable this long without a blink ends with 'spoof_suspected' (reason no_blink); shorter tracks simply end not live.",
     }),

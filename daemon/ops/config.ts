@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Section } from '../config/types.js';
+import { MAX_RETENTION_DAYS, Section } from '../config/types.js';
 
 export const ControlConfigSchema = Section(
   {
@@ -37,9 +37,9 @@ export type MetricsConfig = Static<typeof MetricsConfigSchema>;
 
 export const RetentionConfigSchema = Section(
   {
-    attendance_days: Type.Integer({ minimum: 1, default: 400, description: 'Attendance day records and their sealed proof images older than this are deleted.' }),
-    unknown_thumbnail_days: Type.Integer({ minimum: 0, default: 30, description: "Unknown-person face crops older than this are deleted, and unknown persons not seen for this long lose their anonymous id (0: keep none, and unknown persons stay in memory only)." }),
-    audit_days: Type.Integer({ minimum: 30, default: 730, description: 'Audit entries older than this are deleted; the chain stays verifiable from a checkpoint.' }),
+    attendance_days: Type.Integer({ minimum: 1, maximum: MAX_RETENTION_DAYS, default: 400, description: 'Attendance day records and their sealed proof images older than this are deleted.' }),
+    unknown_thumbnail_days: Type.Integer({ minimum: 0, maximum: MAX_RETENTION_DAYS, default: 30, description: "Unknown-person face crops older than this are deleted, and unknown persons not seen for this long lose their anonymous id (0: keep none, and unknown persons stay in memory only)." }),
+    audit_days: Type.Integer({ minimum: 30, maximum: MAX_RETENTION_DAYS, default: 730, description: 'Audit entries older than this are deleted; the chain stays verifiable from a checkpoint.' }),
     check_interval_min: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'How often the purge runs, minutes.' }),
   },
   'How long records are kept.',

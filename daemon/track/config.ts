@@ -39,7 +39,7 @@ export const TrackConfigSchema = Section(
       description: "Good frames needed for a decision: the fused score must pass threshold + margin on this many consecutive good frames to name a person; this many good frames matching nobody make the track 'unknown'.",
     }),
     min_face_px: Type.Integer({ minimum: 8, maximum: 2000, default: 32, description: "Faces lower than this are not used for identity; a track that never gets bigger ends as 'too_small'." }),
-    min_sharpness: Type.Number({ minimum: 0, default: 15, description: 'Frames blurrier than this (variance of the Laplacian) are not used for identity.' }),
+    min_sharpness: Type.Number({ minimum: 0, maximum: 100_000, default: 15, description: 'Frames blurrier than this (variance of the Laplacian) are not used for identity.' }),
     max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 45, description: 'Frames with the head turned further than this are not used for identity, degrees.' }),
     unknown_similarity: Type.Number({
       minimum: -1,
@@ -47,7 +47,7 @@ export const TrackConfigSchema = Section(
       default: 0.5,
       description: 'Fused embedding similarity at which an unknown track is the same unknown person as one seen before (same anonymous id).',
     }),
-    unknown_retention_s: Type.Integer({ minimum: 0, default: 86400, description: 'How long an unknown person keeps their anonymous id after last seen, seconds. The daemon keeps them in the state file (sealed) across restarts, at most retention.unknown_thumbnail_days.' }),
+    unknown_retention_s: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 86400, description: 'How long an unknown person keeps their anonymous id after last seen, seconds. The daemon keeps them in the state file (sealed) across restarts, at most retention.unknown_thumbnail_days.' }),
     max_tracks: Type.Integer({ minimum: 1, maximum: 200, default: 32, description: 'Most faces tracked at once per camera; more detections are dropped and counted.' }),
     liveness: LivenessConfigSchema,
   },

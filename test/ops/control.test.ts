@@ -111,7 +111,7 @@ test('control: no daemon listening says so with the fix', async () => {
 });
 
 test('control: the audit trail keeps no name, external id or group in clear (the gallery seals them)', async () => {
-  await callAs('operator', 'person.enrol', { name: 'Ada Lovelace', id: 'EMP-0042', group: 'night-shift', images: ['x'.repeat(300)] });
+  await callAs('operator', 'person.enrol', { name: 'Ada Lovelace', id: 'EMP-0042', group: 'night-shift', images: [{ name: 'a.jpg', data: 'x'.repeat(300) }] });
   const [entry] = audit.recent(1);
   assert.equal(entry!.action, 'person.enrol');
   assert.equal(entry!.target, null);

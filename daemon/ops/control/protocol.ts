@@ -1,3 +1,4 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Role } from '../audit.js';
 
 export type { Role };
@@ -9,34 +10,67 @@ export function roleAllows(have: Role, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
 }
 
-/** One NDJSON line from the client. */
-export interface ControlRequest {
-  id: number;
-  method: string;
-  params?: Record<string, unknown>;
-  /** EdDSA JWT whose `role` claim is used instead of the socket's (remote use through a forwarded socket). */
-  token?: string;
-  /** Who the client says it is (the OS user), for the audit trail; the role never depends on it. */
-  client?: string;
-}
-
 export type ControlResponse =
   | { id: number; ok: true; data: unknown }
   | { id: number; ok: false; error: { code: string; message: string; hint?: string } }
   /** One item of a stream (events.tail), until the client hangs up. */
   | { id: number; event: unknown };
 
-/** Every method, the least role it needs, and whether it changes anything (then it is audited). */
+/** A person reference, name, group or anon id: short text, never a blob. */
+const Text = Type.String({ minLength: 1, maxLength: 256 });
+const NoParams = Type.Object({}, { additionalProperties: false });
+
+/** Photos per `person.enrol` call; each travels base64 inside the one request line. */
+export const MAX_ENROL_IMAGES = 32;
+
+/**
+ * Every method, the least role it needs, whether it changes anything (then it is audited), and the
+ * exact shape of its params: a request is checked against it before a handler sees any field.
+ */
 export const METHODS = {
-  status: { role: 'viewer', mutating: false },
-  cameras: { role: 'viewer', mutating: false },
-  'events.tail': { role: 'viewer', mutating: false },
-  reload: { role: 'operator', mutating: true },
-  'person.enrol': { role: 'operator', mutating: true },
-  'person.promote': { role: 'operator', mutating: true },
-  'person.erase': { role: 'admin', mutating: true },
-  'retention.purge': { role: 'admin', mutating: true },
-} as const satisfies Record<string, { role: Role; mutating: boolean }>;
+  status: { role: 'viewer', mutating: false, params: NoParams },
+  cameras: { role: 'viewer', mutating: false, params: NoParams },
+  'events.tail': { role: 'viewer', mutating: false, params: NoParams },
+  reload: { role: 'operator', mutating: true, params: NoParams },
+  'person.enrol': {
+    role: 'operator',
+    mutating: true,
+    params: Type.Object(
+      {
+        name: Text,
+        id: Type.Optional(Text),
+        group: Type.Optional(Text),
+        force: Type.Optional(Type.Boolean()),
+        images: Type.Array(Type.Object({ name: Text, data: Type.String({ minLength: 1 }) }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_ENROL_IMAGES }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  'person.promote': {
+    role: 'operator',
+    mutating: true,
+    params: Type.Object({ anon_id: Text, name: Text, id: Type.Optional(Text), group: Type.Optional(Text) }, { additionalProperties: false }),
+  },
+  'person.erase': { role: 'admin', mutating: true, params: Type.Object({ id: Text }, { additionalProperties: false }) },
+  'retention.purge': { role: 'admin', mutating: true, params: NoParams },
+} as const satisfies Record<string, { role: Role; mutating: boolean; params: TSchema }>;
+
+/**
+ * The envelope of every request line. Params are checked per method (METHODS); here only that they
+ * are an object. No other key is accepted, so a prototype key (`__proto__`, `constructor`) is refused.
+ */
+export const RequestSchema = Type.Object(
+  {
+    id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    method: Type.String({ minLength: 1, maxLength: 64 }),
+    params: Type.Optional(Type.Object({})),
+    token: Type.Optional(Type.String({ minLength: 1, maxLength: 8192 })),
+    client: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+/** One NDJSON line from the client, once checked against RequestSchema. */
+export type ControlRequest = Static<typeof RequestSchema>;
 
 export type MethodName = keyof typeof METHODS;
 
@@ -46,3 +80,25 @@ export function isMethod(name: string): name is MethodName {
 
 /** Longest request line accepted (enrolment photos travel inside it, base64). */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
+/** Per-connection bounds of a control socket; see ControlServer. */
+export interface ControlLimits {
+  /** Longest request line; a longer one is answered FG_ERR_CONTROL_TOO_LARGE and the connection closed. */
+  maxLineBytes: number;
+  /** Open connections per role socket; one more is answered FG_ERR_CONTROL_BUSY and closed. */
+  maxConnections: number;
+  /** Calls of one connection running at once; past it the connection is not read until one ends. */
+  maxCallsInFlight: number;
+  /** Answer bytes a connection may leave unread before the daemon stops reading its requests. */
+  maxUnreadBytes: number;
+  /** A connection with no call running and no traffic for this long is closed. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_CONTROL_LIMITS: ControlLimits = {
+  maxLineBytes: MAX_LINE_BYTES,
+  maxConnections: 32,
+  maxCallsInFlight: 16,
+  maxUnreadBytes: 1024 * 1024,
+  idleTimeoutMs: 60_000,
+};

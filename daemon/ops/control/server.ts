@@ -3,8 +3,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../errors.js';
 import type { AuditLog } from '../audit.js';
-import { redactSecrets, type Logger } from '../log.js';
-import { isMethod, MAX_LINE_BYTES, METHODS, ROLES, roleAllows, type ControlRequest, type ControlResponse, type MethodName, type Role } from './protocol.js';
+import type { Logger } from '../log.js';
+import { ControlConnection } from './connection.js';
+import { checkParams, parseRequest } from './request.js';
+import { DEFAULT_CONTROL_LIMITS, METHODS, ROLES, roleAllows, type ControlLimits, type ControlResponse, type MethodName, type Role } from './protocol.js';
 
 /** What a handler gets besides its params. */
 export interface CallContext {
@@ -30,6 +32,8 @@ export interface ControlServerOptions {
   verifyToken?: (token: string) => Promise<{ role: Role; subject: string }>;
   /** For tests: where group names are looked up. */
   groupFile?: string;
+  /** Bounds per connection and socket; DEFAULT_CONTROL_LIMITS for what is left out. */
+  limits?: Partial<ControlLimits>;
 }
 
 /**
@@ -37,14 +41,21 @@ export interface ControlServerOptions {
  * role's group: the kernel checks group membership at connect(), so a role is what the caller can
  * open. Node has no SO_PEERCRED; file permissions give the same guarantee without a native addon.
  * Requests are NDJSON; mutating calls (and refusals of them) go to the hash-chained audit log.
+ *
+ * Every line is hostile until checked: its shape is validated (protocol.ts) before any field is
+ * used, each connection is bounded (connection.ts), connections per socket are capped, and an
+ * error no one expected is logged, audited and answered FG_ERR_CONTROL_FAILED: one request never
+ * ends the daemon.
  */
 export class ControlServer {
   private readonly servers: Server[] = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Map<Role, Set<ControlConnection>>(ROLES.map((r) => [r, new Set()]));
   private readonly log: Logger;
+  private readonly limits: ControlLimits;
 
   constructor(private readonly o: ControlServerOptions) {
     this.log = o.logger.child({ stage: 'control' });
+    this.limits = { ...DEFAULT_CONTROL_LIMITS, ...o.limits };
   }
 
   async start(): Promise<void> {
@@ -52,11 +63,14 @@ export class ControlServer {
     for (const role of ROLES) {
       const path = join(this.o.dir, `${role}.sock`);
       rmSync(path, { force: true }); // a socket file left by a killed daemon
-      const server = createServer((socket) => this.serve(socket, role));
+      const server = createServer((socket) => this.accept(socket, role));
+      // A backstop past the cap that accept() answers: Node closes these without a word.
+      server.maxConnections = this.limits.maxConnections * 2;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(path, () => resolve());
       });
+      server.on('error', (e) => this.log.error({ socket: path, err: e.message }, 'control socket error'));
       chmodSync(path, 0o660);
       const gid = groupId(this.o.groups[role], this.o.groupFile);
       if (gid !== undefined) {
@@ -74,58 +88,60 @@ export class ControlServer {
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const set of this.connections.values()) for (const c of set) c.socket.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.servers.length = 0;
   }
 
-  private serve(socket: Socket, socketRole: Role): void {
-    this.sockets.add(socket);
-    const abort = new AbortController();
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      abort.abort();
-    });
-    socket.on('error', () => undefined);
-    let buffer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      if (buffer.length > MAX_LINE_BYTES) {
-        this.send(socket, { id: 0, ok: false, error: { code: 'FG_ERR_CONTROL_TOO_LARGE', message: `request longer than ${MAX_LINE_BYTES} bytes` } });
-        socket.end();
-        return;
-      }
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line.trim()) void this.handle(socket, socketRole, line, abort.signal);
-      }
-    });
+  /** Open connections, whether any is held (not read) for unread answers, and the bytes kept for them all. */
+  stats(): { connections: number; paused: boolean; queuedBytes: number } {
+    const all = [...this.connections.values()].flatMap((set) => [...set]);
+    return { connections: all.length, paused: all.some((c) => c.held), queuedBytes: all.reduce((n, c) => n + c.queuedBytes, 0) };
   }
 
-  private async handle(socket: Socket, socketRole: Role, line: string, signal: AbortSignal): Promise<void> {
-    let req: ControlRequest;
+  private accept(socket: Socket, role: Role): void {
+    const set = this.connections.get(role)!;
+    if (set.size >= this.limits.maxConnections) {
+      socket.on('error', () => undefined);
+      const busy: ControlResponse = { id: 0, ok: false, error: { code: 'FG_ERR_CONTROL_BUSY', message: `${this.limits.maxConnections} connections are open on ${role}.sock already`, hint: 'close idle clients (events tail) and try again' } };
+      socket.end(JSON.stringify(busy) + '\n', () => socket.destroy());
+      this.log.warn({ role, connections: set.size }, 'control connection refused: too many open');
+      return;
+    }
+    const connection = new ControlConnection(socket, role, this.limits, {
+      dispatch: (line, c) => this.handle(c, line),
+      tooLarge: () => ({ id: 0, ok: false, error: { code: 'FG_ERR_CONTROL_TOO_LARGE', message: `request longer than ${this.limits.maxLineBytes} bytes: connection closed`, hint: 'send fewer or smaller photos per call' } }),
+      fault: (e) => this.log.error({ role, err: describeThrown(e), stack: e instanceof Error ? e.stack : undefined }, 'control connection failed'),
+    });
+    set.add(connection);
+    socket.on('close', () => set.delete(connection));
+  }
+
+  /** The last resort: whatever escapes a call is logged, audited and answered; the daemon goes on. */
+  private async handle(c: ControlConnection, line: string): Promise<void> {
     try {
-      req = JSON.parse(line) as ControlRequest;
-    } catch {
-      this.send(socket, { id: 0, ok: false, error: { code: 'FG_ERR_CONTROL_BAD_REQUEST', message: 'not a JSON line' } });
+      await this.call(c, line);
+    } catch (e) {
+      this.log.error({ role: c.role, err: describeThrown(e), stack: e instanceof Error ? e.stack : undefined }, 'control request failed unexpectedly');
+      this.audit({ actor: `socket:${c.role}`, role: c.role, action: 'control', target: null, detail: { error: describeThrown(e) }, outcome: 'failed' });
+      c.send({ id: 0, ok: false, error: { code: 'FG_ERR_CONTROL_FAILED', message: `the request failed unexpectedly: ${describeThrown(e)}`, hint: 'the daemon logged it with details: journalctl -u facegate' } });
+    }
+  }
+
+  private async call(c: ControlConnection, line: string): Promise<void> {
+    const parsed = parseRequest(line);
+    if (!('request' in parsed)) {
+      const { id, error } = parsed;
+      c.send({ id, ok: false, error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
       return;
     }
-    const id = typeof req.id === 'number' ? req.id : 0;
-    if (typeof req.method !== 'string' || !isMethod(req.method)) {
-      this.send(socket, { id, ok: false, error: { code: 'FG_ERR_CONTROL_UNKNOWN_METHOD', message: `unknown method ${JSON.stringify(req.method)}`, hint: `one of ${Object.keys(METHODS).join(', ')}` } });
-      return;
-    }
-    const method = req.method;
+    const req = parsed.request;
+    const id = req.id ?? 0;
+    const method = req.method as MethodName; // parseRequest checked it
     const spec = METHODS[method];
-    let role = socketRole;
-    let actor = `socket:${socketRole}${req.client ? ` (${String(req.client).slice(0, 64)})` : ''}`;
-    const params = req.params && typeof req.params === 'object' ? req.params : {};
-    // A promotion's subject is the anonymous id it turns into a person; names and external ids are
-    // personal data that the gallery keeps sealed, so they never become an audit target in clear.
-    const target = typeof params.anon_id === 'string' ? params.anon_id : isGalleryId(params.id) ? params.id : null;
+    let role = c.role;
+    let actor = `socket:${c.role}${req.client ? ` (${req.client.slice(0, 64)})` : ''}`;
+    let params: Record<string, unknown> | undefined;
     try {
       if (req.token !== undefined) {
         if (!this.o.verifyToken) throw refusal('tokens are not accepted here', 'set control.token_public_key to use signed tokens');
@@ -136,23 +152,42 @@ export class ControlServer {
       if (!roleAllows(role, spec.role)) {
         throw refusal(`${method} needs the ${spec.role} role; this connection has ${role}`, `use a member of the ${this.o.groups[spec.role] || spec.role} group, e.g. sudo -g ${this.o.groups[spec.role] || 'facegate-admin'} facegate ...`);
       }
-      const data = await this.o.handlers[method](params, { role, actor, signal, emit: (event) => this.send(socket, { id, event }) });
-      if (spec.mutating) this.o.audit.append({ actor, role, action: method, target, detail: summary(params), outcome: 'ok' });
-      this.send(socket, { id, ok: true, data: data ?? null });
+      params = checkParams(method, req.params ?? {});
+      const data = await this.o.handlers[method](params, { role, actor, signal: c.abort.signal, emit: (event) => c.send({ id, event }, true) });
+      if (spec.mutating) this.audit({ actor, role, action: method, target: target(params), detail: summary(params), outcome: 'ok' });
+      c.send({ id, ok: true, data: data ?? null });
     } catch (e) {
       const refused = e instanceof Refusal;
-      if (spec.mutating) this.o.audit.append({ actor, role, action: method, target, detail: { ...summary(params), error: (e as Error).message }, outcome: refused ? 'refused' : 'failed' });
-      if (!refused && !isFacegateError(e)) this.log.error({ method, err: (e as Error).message }, 'control call failed');
-      const error = isFacegateError(e) ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'FG_ERR_CONTROL_FAILED', message: (e as Error).message };
-      this.send(socket, { id, ok: false, error });
+      const expected = isFacegateError(e);
+      // A checked request's params summarise safely; unchecked ones may be anything, so only the error goes.
+      if (spec.mutating || !expected) {
+        this.audit({ actor, role, action: method, target: params ? target(params) : null, detail: { ...(params ? summary(params) : {}), error: describeThrown(e) }, outcome: refused ? 'refused' : 'failed' });
+      }
+      if (!expected) this.log.error({ method, err: describeThrown(e), stack: e instanceof Error ? e.stack : undefined }, 'control call failed unexpectedly');
+      const error = expected ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'FG_ERR_CONTROL_FAILED', message: `${method} failed unexpectedly: ${describeThrown(e)}`, hint: 'the daemon logged it with details: journalctl -u facegate' };
+      c.send({ id, ok: false, error });
     }
   }
 
-  private send(socket: Socket, r: ControlResponse): boolean {
-    if (socket.destroyed || !socket.writable) return false;
-    socket.write(JSON.stringify(redactSecrets(r)) + '\n');
-    return true;
+  /** Audits without letting a failing audit write turn into an unanswered call. */
+  private audit(entry: Parameters<AuditLog['append']>[0]): void {
+    try {
+      this.o.audit.append(entry);
+    } catch (e) {
+      this.log.error({ action: entry.action, err: describeThrown(e) }, 'cannot write the audit entry');
+    }
   }
+}
+
+/** Words for anything thrown, without calling into it (a thrown object may have a hostile toString). */
+function describeThrown(e: unknown): string {
+  return e instanceof Error && typeof e.message === 'string' ? e.message.slice(0, 500) : `a thrown ${e === null ? 'null' : typeof e}`;
+}
+
+/** A promotion's subject is the anonymous id it turns into a person; names and external ids are
+ * personal data that the gallery keeps sealed, so they never become an audit target in clear. */
+function target(params: Record<string, unknown>): string | null {
+  return typeof params.anon_id === 'string' ? params.anon_id : isGalleryId(params.id) ? params.id : null;
 }
 
 /** A call this connection may not make; audited as 'refused'. */
