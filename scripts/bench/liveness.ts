@@ -141,7 +141,8 @@ function tailEvents(socketDir: string, onEvent: (e: { type: string; t: number; l
 /** A site with the clip's person enrolled from a still of it with the eyes open (away from its annotated closures). */
 async function enrolledSite(clip: string): ReturnType<typeof makeSite> {
   const closures = annotatedEvents(clip);
-  for (const at of [1.0, 2.5, 0.5, 4.0, 3.0]) {
+  // Every tenth of a second over the first 4 s, away from the clip's closures (some clips blink every 0.6 s).
+  for (const at of Array.from({ length: 39 }, (_, i) => 0.2 + i / 10)) {
     if (closures.some((a) => at >= a.start - 0.3 && at <= a.end + 0.3)) continue;
     try {
       return await makeSite(media(clip), at);
@@ -201,7 +202,13 @@ async function timeToCheckIn(analyzer: FaceAnalyzer, dir: string): Promise<void>
   try {
     // Clips with an annotated blink (the others never blink, so never check in).
     for (const clip of blinkClips().filter((c) => annotatedEvents(c).some((a) => a.type === 'blink'))) {
-      const r = await checkInOne(broker, analyzer, clip, dir);
+      let r: CheckIn;
+      try {
+        r = await checkInOne(broker, analyzer, clip, dir);
+      } catch (e) {
+        console.log(`${clip.replace('video_blink/', '').padEnd(30)} not measured: ${(e as Error).message.split('\n')[0]}`);
+        continue;
+      }
       results.push(r);
       const waited = r.liveT !== undefined && r.firstRecognisedT !== undefined ? (r.liveT - r.firstRecognisedT).toFixed(1) : '-';
       console.log(`${clip.replace('video_blink/', '').padEnd(30)} check_in ${r.wallS?.toFixed(1) ?? 'none in 60'} s after READY; first recognised at t=${r.firstRecognisedT?.toFixed(1) ?? '-'} s, live at t=${r.liveT?.toFixed(1) ?? '-'} s (waited ${waited} s for a blink)`);
