@@ -19,8 +19,6 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { callDaemon } from '../../daemon/ops/control/client.js';
-import { scanVideo } from '../../daemon/track/scan.js';
-import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { DaemonProcess, makeSite } from '../../test/ops/daemon-harness.js';
@@ -30,6 +28,7 @@ import { attackCases, attackGallery, runAttack } from '../../test/support/attack
 import {
   annotatedEvents,
   blinkClips,
+  blinkTimes,
   blinkMediaMissing,
   CCTV_1080P_100,
   CCTV_720P_80,
@@ -47,20 +46,6 @@ import { Mosquitto } from '../../test/support/mosquitto.js';
 const config = defaultConfig();
 const CHECKIN_VIEW: CctvView = { facePx: 100, frame: { width: 1280, height: 720 }, fps: 15, crf: 30, blur: 0.5 };
 
-async function blinkTimes(analyzer: FaceAnalyzer, file: string, mode: DetectMode): Promise<number[]> {
-  const times: number[] = [];
-  await scanVideo(file, {
-    engine: { detect: (img) => analyzer.detect(img, mode), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) },
-    config: config.track,
-    identify: () => ({ person: null, score: -1, margin: 0 }),
-    unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
-    onEvent: (e) => {
-      if (e.type === 'blink') times.push(e.t);
-    },
-  });
-  return times;
-}
-
 async function blinkRecall(analyzer: FaceAnalyzer, dir: string): Promise<void> {
   const views: Array<[string, CctvView | null, DetectMode]> = [
     ['native size, full-frame detection', null, 'full'],
@@ -77,7 +62,7 @@ async function blinkRecall(analyzer: FaceAnalyzer, dir: string): Promise<void> {
         file = join(dir, `${view.facePx}-${view.frame.height}-${clip.replace('video_blink/', '')}`);
         composeCctv(media(clip), file, await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full')), view);
       }
-      scores.push(scoreClip(clip, await blinkTimes(analyzer, file, mode)));
+      scores.push(scoreClip(clip, await blinkTimes(analyzer, file, mode, config.track)));
     }
     console.log(`\n${scoreTable(`blinks, ${title}`, scores)}`);
     const falses = scores.reduce((n, s) => n + s.falseInWindows.length + s.onWinks.length, 0);

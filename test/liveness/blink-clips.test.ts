@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
-import type { FaceEngine } from '../../daemon/track/camera-tracker.js';
-import { scanVideo } from '../../daemon/track/scan.js';
-import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import {
   blinkClips,
+  blinkTimes,
   blinkMediaMissing,
   CCTV_1080P_100,
   CCTV_720P_80,
@@ -34,26 +32,6 @@ const config = defaultConfig();
 const skip = blinkMediaMissing();
 const CLIPS = blinkClips();
 
-async function engine(mode: DetectMode): Promise<FaceEngine> {
-  const analyzer = await testAnalyzer();
-  return { detect: (img) => analyzer.detect(img, mode), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) };
-}
-
-/** Times of every `blink` event the per-track logic reports on a file. */
-async function blinkTimes(file: string, mode: DetectMode): Promise<number[]> {
-  const times: number[] = [];
-  await scanVideo(file, {
-    engine: await engine(mode),
-    config: config.track,
-    identify: () => ({ person: null, score: -1, margin: 0 }),
-    unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
-    onEvent: (e) => {
-      if (e.type === 'blink') times.push(e.t);
-    },
-  });
-  return times;
-}
-
 /** Every clip as a camera sees it, scored. */
 async function scoresAt(view: CctvView, mode: DetectMode): Promise<ClipScore[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-blink-cctv-'));
@@ -64,7 +42,7 @@ async function scoresAt(view: CctvView, mode: DetectMode): Promise<ClipScore[]> 
     const native = await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full'));
     const file = join(dir, clip.replace('video_blink/', ''));
     composeCctv(media(clip), file, native, view);
-    scores.push(scoreClip(clip, await blinkTimes(file, mode)));
+    scores.push(scoreClip(clip, await blinkTimes(analyzer, file, mode, config.track)));
   }
   return scores;
 }
@@ -80,7 +58,8 @@ function assertNoFalseBlinks(scores: readonly ClipScore[]): void {
 test('blinks at native size: ≥ 95% of annotated blinks found within ±200 ms; none in no-blink windows; winks and a grin never counted', { skip }, async () => {
   const scores: ClipScore[] = [];
   // Close-up clips: one full-frame detection finds these faces (≥ 120 px); tiling would only cost time.
-  for (const clip of CLIPS) scores.push(scoreClip(clip, await blinkTimes(media(clip), 'full')));
+  const analyzer = await testAnalyzer();
+  for (const clip of CLIPS) scores.push(scoreClip(clip, await blinkTimes(analyzer, media(clip), 'full', config.track)));
   console.log(scoreTable('blinks, clips at native size (detect 5 fps, eyes 15 fps)', scores));
   assert.ok(recall(scores) >= 0.95, `recall ${recall(scores).toFixed(3)}`);
   assertNoFalseBlinks(scores);

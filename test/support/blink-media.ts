@@ -5,6 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { FaceEngine } from '../../daemon/track/camera-tracker.js';
+import type { TrackConfig } from '../../daemon/track/config.js';
+import { scanVideo } from '../../daemon/track/scan.js';
+import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
+import type { DetectMode } from '../../daemon/vision/detector.js';
 import { videoFrames } from '../../daemon/track/video-file.js';
 import { media, mediaMissing } from './media.js';
 
@@ -148,4 +153,19 @@ export async function typicalFaceHeight(file: string, detect: FaceEngine['detect
   if (heights.length === 0) throw new Error(`${file}: no face`);
   heights.sort((a, b) => a - b);
   return heights[Math.floor(heights.length / 2)]!;
+}
+
+/** Times of every `blink` event the whole per-track logic (the code behind `facegate scan`) reports on a file. */
+export async function blinkTimes(analyzer: FaceAnalyzer, file: string, mode: DetectMode, track: TrackConfig): Promise<number[]> {
+  const times: number[] = [];
+  await scanVideo(file, {
+    engine: { detect: (img) => analyzer.detect(img, mode), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) },
+    config: track,
+    identify: () => ({ person: null, score: -1, margin: 0 }),
+    unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
+    onEvent: (e) => {
+      if (e.type === 'blink') times.push(e.t);
+    },
+  });
+  return times;
 }
