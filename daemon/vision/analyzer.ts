@@ -4,6 +4,7 @@ import { AntiSpoofModel } from './antispoof.js';
 import type { VisionConfig } from './config.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
 import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from './embedder.js';
+import type { VisionEngine } from './engine.js';
 import { eyeRegions } from './eye-regions.js';
 import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
@@ -24,9 +25,10 @@ export interface AnalyzeOptions {
 
 /**
  * The vision core of one worker: detection → landmarks → alignment → embedding, eye state,
- * anti-spoof and quality, each model in its own ONNX Runtime session.
+ * anti-spoof and quality, each model in its own ONNX Runtime session. The daemon runs one in each
+ * thread of its `VisionPool`; short CLI commands and tests use one on their own thread.
  */
-export class FaceAnalyzer {
+export class FaceAnalyzer implements VisionEngine {
   /** The call running now: the next one starts when it ends (see `exclusive`). */
   private running: Promise<unknown> = Promise.resolve();
   /** The aligned face, sampled once as the embedder's input; quality reads it back as grey. */
@@ -89,10 +91,10 @@ export class FaceAnalyzer {
   }
 
   /**
-   * One call at a time. Every camera of the daemon (and enrolment) shares this analyzer, and each
-   * model reads its input buffer only when its run starts, a turn of the event loop after the
-   * call: overlapping calls would hand one camera's face to another's model. ONNX Runtime runs on
-   * this thread anyway, so nothing is lost by waiting.
+   * One call at a time. Every camera pinned to this analyzer's worker (and enrolment) shares it,
+   * and each model reads its input buffer only when its run starts, a turn of the event loop after
+   * the call: overlapping calls would hand one camera's face to another's model. ONNX Runtime runs
+   * on this thread anyway, so nothing is lost by waiting.
    */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.running.then(fn);

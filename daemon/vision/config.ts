@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Section } from '../config/types.js';
 
+/** More workers than this only adds memory: each holds every model, and a box this size has a GPU. */
+export const MAX_VISION_WORKERS = 16;
+
 export const VisionConfigSchema = Section(
   {
     execution_provider: OneOf(['cpu', 'cuda'] as const, {
@@ -17,8 +20,16 @@ export const VisionConfigSchema = Section(
       minimum: 1,
       maximum: 64,
       default: 1,
-      description: 'ONNX Runtime intra-op threads per model session. One thread per session and one worker per camera is fastest on small boxes.',
+      description: 'ONNX Runtime intra-op threads per model session. One thread per session and one worker per core is fastest on small boxes.',
     }),
+    workers: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_VISION_WORKERS,
+        description:
+          "Vision worker threads of the daemon, each with its own copy of the models (~60 MiB); cameras are spread over them and enrolment goes to the least busy. Default: one per core (os.availableParallelism(), at most the maximum).",
+      }),
+    ),
     detect: Section(
       {
         mode: OneOf(['auto', 'full', 'tiled'] as const, {

@@ -20,7 +20,7 @@ const CLIP = 'video_blink/videoretalking_face1.mp4';
 const TILE = 316;
 
 /** A 1080p camera with `faces` copies of the talking head, each started at another moment. */
-function composeCamera(out: string, faces: number, seconds: number): void {
+export function composeCamera(out: string, faces: number, seconds: number): void {
   const inputs: string[] = [];
   const chains: string[] = [`color=c=0x505a60:s=1920x1080:r=15:d=${seconds}[bg0]`];
   for (let i = 0; i < faces; i++) {
