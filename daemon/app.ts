@@ -7,7 +7,8 @@ import type { DaemonEvents } from './bus/events.js';
 import { FfmpegCamera } from './camera/camera.js';
 import type { CameraConfig } from './camera/config.js';
 import type { CameraHealth } from './camera/health.js';
-import { FaceAnalyzer } from './vision/analyzer.js';
+import { VisionPool } from './vision/pool.js';
+import type { VisionEngine } from './vision/engine.js';
 import { Gallery } from './gallery/gallery.js';
 import { EventsStage } from './events/stage.js';
 import type { Connect } from './events/bridge.js';
@@ -66,7 +67,7 @@ interface CameraSlot {
 /** The daemon's stages, once started; what the control socket, metrics and signals act on. */
 interface Running {
   lock: DaemonLock;
-  analyzer: FaceAnalyzer;
+  vision: VisionPool;
   gallery: Gallery;
   audit: AuditLog;
   events: EventsStage;
@@ -121,7 +122,7 @@ export class App {
     const lock = acquireDaemonLock(c.gallery.path);
     try {
       this.o.notifier.status('loading models');
-      const analyzer = await FaceAnalyzer.create({ vision: c.vision, logger: this.o.logger });
+      const vision = await VisionPool.create({ vision: c.vision, logger: this.o.logger });
       this.o.notifier.status('opening the gallery');
       const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: this.o.env }, logger: this.o.logger, create: true });
       const events = new EventsStage({
@@ -140,7 +141,7 @@ export class App {
         config: c,
         events,
         gallery,
-        analyzer,
+        analyzer: vision,
         version: this.o.version,
         cameras: () => [...(this.running?.cameras.keys() ?? [])],
         erase: (id) => this.erasePerson(id, { actor: 'mqtt:command', role: 'admin' }),
@@ -154,7 +155,7 @@ export class App {
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       this.running = {
         lock,
-        analyzer,
+        vision,
         gallery,
         audit: new AuditLog(gallery.db, this.now),
         events,
@@ -200,7 +201,7 @@ export class App {
     await this.flushOutbox(r);
     await r.events.stop();
     r.gallery.close();
-    await r.analyzer.close();
+    await r.vision.close();
     r.lock.release();
     this.running = undefined;
     this.log.info('facegate stopped');
@@ -277,8 +278,9 @@ export class App {
     return this.mustRun().gallery;
   }
 
-  get analyzer(): FaceAnalyzer {
-    return this.mustRun().analyzer;
+  /** The vision workers; enrolment and identify calls go to the least busy one. */
+  get analyzer(): VisionEngine {
+    return this.mustRun().vision;
   }
 
   get eventsStage(): EventsStage | undefined {
@@ -391,7 +393,7 @@ export class App {
     const camera = new FfmpegCamera(config, { logger: this.o.logger });
     const tracker = new CameraTracker({
       camera: config.name,
-      engine: r.analyzer,
+      engine: r.vision.engineFor(config.name),
       config: this.config.track,
       identify: (fused) => this.identify(fused),
       unknowns: r.unknowns,
@@ -420,6 +422,8 @@ export class App {
     if (r?.cameras.get(slot.config.name) === slot) r.cameras.delete(slot.config.name);
     await slot.pipeline.stop();
     slot.unsubscribe();
+    // Unless the camera came back (reload) in the meantime with a new engine of its own.
+    if (r?.cameras.get(slot.config.name) === undefined) r?.vision.release(slot.config.name);
   }
 
   private startTimers(): void {

@@ -1,4 +1,5 @@
 import type { CameraSource } from '../camera/camera.js';
+import { isFacegateError } from '../errors.js';
 import type { Frame } from '../camera/frame.js';
 import type { Logger } from '../ops/log.js';
 import type { Histogram } from '../ops/metrics.js';
@@ -29,6 +30,8 @@ export class CameraPipeline {
   private readonly abort = new AbortController();
   private baseT = 0;
   private lastT = -Infinity;
+  /** Frames lost to a vision worker that died or is restarting, since the last one that went through. */
+  private visionFailures = 0;
   private readonly now: () => number;
   private readonly mono: () => number;
 
@@ -73,7 +76,18 @@ export class CameraPipeline {
     const atMs = this.now();
     const started = this.mono();
     const before = { ...this.o.tracker.stats.ms };
-    const events = await this.o.tracker.process(frame.image, this.trackTime(frame.pts));
+    let events: TrackEvent[];
+    try {
+      events = await this.o.tracker.process(frame.image, this.trackTime(frame.pts));
+    } catch (e) {
+      // A vision worker that died fails the calls it had; the pool restarts it and the camera goes
+      // on with the next frame (the worker's own error line says why, once per failure).
+      if (!isFacegateError(e) || e.code !== 'FG_ERR_VISION_WORKER') throw e;
+      if (this.visionFailures++ === 0) this.o.logger.warn({ stage: 'pipeline', camera: this.name, code: e.code, err: e.message }, 'frame lost to a vision worker failure; going on with the next frames');
+      return;
+    }
+    if (this.visionFailures > 0) this.o.logger.info({ stage: 'pipeline', camera: this.name, frames_lost: this.visionFailures }, 'vision is back for this camera');
+    this.visionFailures = 0;
     this.lastProcessedMono = this.mono();
     this.processed++;
     if (this.o.latency) {

@@ -84,11 +84,13 @@ export class VisionPool implements VisionEngine {
     // A key of its own: a camera re-added under the same name never names the old one's frame.
     const key = `${camera}#${this.nextKey++}`;
     this.pins.set(camera, { worker, key });
+    // Once released, a call still under way sends its frame without keeping it there.
+    const keep = () => (this.pins.get(camera)?.key === key ? key : undefined);
     return {
       worker: worker.index,
-      detect: (img) => worker.callOn(img, key, (frame) => ({ op: 'detect', frame })) as Promise<Detection[]>,
+      detect: (img) => worker.callOn(img, keep(), (frame) => ({ op: 'detect', frame })) as Promise<Detection[]>,
       analyzeFace: (img, detection, options) =>
-        worker.callOn(img, key, (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>,
+        worker.callOn(img, keep(), (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>,
     };
   }
 
