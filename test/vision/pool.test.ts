@@ -188,7 +188,11 @@ test('a worker that cannot load its models: start-up fails with the coded error;
     spoil();
     own.kill(0);
     // The next thread fails to load: it is reported with the code, and calls fail meanwhile, at once.
-    await waitFor('a failed restart logged', async () => assert.ok(lines.some((l) => /failed to start/.test(l) && /FG_ERR_VISION_WORKER/.test(l))));
+    // A plain Error while polling: assert.ok without a message parses this file to build one, ~1 s a poll.
+    const failedRestart = () => lines.some((l) => /failed to start/.test(l) && /FG_ERR_VISION_WORKER/.test(l));
+    await waitFor('a failed restart logged', async () => {
+      if (!failedRestart()) throw new Error('not yet');
+    });
     const img = await decodeImageFile(media('identities/deepface/img1.jpg'));
     await assert.rejects(own.analyze(img), (e: unknown) => isFacegateError(e) && e.code === 'FG_ERR_VISION_WORKER');
     restore();
