@@ -34,7 +34,7 @@ export const scanCommand: Command = {
           () => `anon-${++n}`,
         );
         const summary = await scanVideo(video, {
-          engine: analyzer,
+          engine: analyzer.forCamera(),
           config: s.config.track,
           identify,
           unknowns,

@@ -1,7 +1,9 @@
 import type { Logger } from '../ops/log.js';
-import { looksLikeFace, type AnalyzeOptions } from '../vision/analyzer.js';
+import { looksLikeFace } from '../vision/analyzer.js';
+import type { CameraEngine } from '../vision/engine.js';
 import { encodeJpeg } from '../vision/image.js';
-import type { Detection, FaceAnalysis, RgbImage } from '../vision/types.js';
+import { MotionMask } from '../vision/motion.js';
+import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { associate } from './associate.js';
 import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
@@ -9,15 +11,9 @@ import type { MatchResult } from './identity.js';
 import { Track, type TrackContext } from './track.js';
 import type { UnknownRegistry } from './unknowns.js';
 
-/** What the tracker needs of the vision core (FaceAnalyzer has it; tests may pass a fake). */
-export interface FaceEngine {
-  detect(img: RgbImage): Promise<Detection[]>;
-  analyzeFace(img: RgbImage, detection: Detection, options: AnalyzeOptions): Promise<FaceAnalysis>;
-}
-
 export interface CameraTrackerOptions {
   camera: string;
-  engine: FaceEngine;
+  engine: CameraEngine;
   config: TrackConfig;
   identify(fused: Float32Array): MatchResult;
   unknowns: UnknownRegistry;
@@ -30,6 +26,9 @@ export interface TrackerStats {
   frames: number;
   skipped: number;
   detectFrames: number;
+  /** Detect frames run over the whole frame (the periodic sweep), and those where nothing moved so none ran. */
+  sweepFrames: number;
+  stillFrames: number;
   followFrames: number;
   droppedDetections: number;
   ms: { detect: number; analyze: number; follow: number; decide: number };
@@ -46,7 +45,9 @@ export class CameraTracker {
   private nextId = 1;
   private lastFrameT = -Infinity;
   private lastDetectT = -Infinity;
-  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 } };
+  private lastSweepT = -Infinity;
+  private readonly motion = new MotionMask();
+  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 } };
 
   constructor(private readonly o: CameraTrackerOptions) {}
 
@@ -85,10 +86,31 @@ export class CameraTracker {
     return this.withThumbnails(events);
   }
 
+  /**
+   * Where this detect frame looks: everywhere on a sweep (every sweep_s, so a face that arrived
+   * without moving much is still found), otherwise where the picture moved and around each track.
+   */
+  private focus(img: RgbImage, t: number): Box[] | undefined {
+    const moved = this.motion.update(img);
+    if (this.o.config.sweep_s === 0 || t - this.lastSweepT >= this.o.config.sweep_s) {
+      this.lastSweepT = t;
+      this.stats.sweepFrames++;
+      return undefined;
+    }
+    // A track's face where it is predicted, with a quarter of a face of slack all round.
+    const around = this.tracks.map((tr) => {
+      const b = tr.predictedBox(t);
+      return { x: b.x - b.w / 4, y: b.y - b.h / 4, w: 1.5 * b.w, h: 1.5 * b.h };
+    });
+    return moved.concat(around);
+  }
+
   private async detectFrame(img: RgbImage, t: number): Promise<TrackEvent[]> {
     const c = this.o.config;
     let started = performance.now();
-    const detections = await this.o.engine.detect(img);
+    const focus = this.focus(img, t);
+    if (focus?.length === 0) this.stats.stillFrames++;
+    const detections = focus?.length === 0 ? [] : await this.o.engine.detect(img, focus);
     this.stats.ms.detect += performance.now() - started;
 
     started = performance.now();

@@ -5,6 +5,13 @@ import { LivenessConfigSchema } from '../liveness/config.js';
 export const TrackConfigSchema = Section(
   {
     detect_fps: Type.Number({ exclusiveMinimum: 0, maximum: 60, default: 5, description: 'Full face detections a second per camera (tiled on large frames).' }),
+    sweep_s: Type.Number({
+      minimum: 0,
+      maximum: 600,
+      default: 2,
+      description:
+        'A detection over the whole frame at least this often, seconds; between sweeps, detection runs only where the picture moved and around tracked faces, so an empty entrance costs almost nothing. 0: every detection covers the whole frame.',
+    }),
     eye_fps: Type.Number({
       exclusiveMinimum: 0,
       maximum: 60,

@@ -1,5 +1,6 @@
 import type { Logger } from '../ops/log.js';
-import { CameraTracker, type CameraTrackerOptions, type FaceEngine, type TrackerStats } from './camera-tracker.js';
+import type { CameraEngine } from '../vision/engine.js';
+import { CameraTracker, type CameraTrackerOptions, type TrackerStats } from './camera-tracker.js';
 import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
@@ -7,7 +8,7 @@ import type { UnknownRegistry } from './unknowns.js';
 import { videoFrames } from './video-file.js';
 
 export interface ScanOptions {
-  engine: FaceEngine;
+  engine: CameraEngine;
   config: TrackConfig;
   identify(fused: Float32Array): MatchResult;
   unknowns: UnknownRegistry;

@@ -4,7 +4,7 @@ import { AntiSpoofModel } from './antispoof.js';
 import type { VisionConfig } from './config.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
 import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from './embedder.js';
-import type { VisionEngine } from './engine.js';
+import type { CameraEngine, VisionEngine } from './engine.js';
 import { eyeRegions } from './eye-regions.js';
 import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
@@ -13,7 +13,7 @@ import { verifyModels, type ModelPaths } from './model-files.js';
 import type { ExecutionProvider, SessionSettings } from './ort.js';
 import { faceQuality } from './quality.js';
 import { planarToGray, sampleAffine } from './sampling.js';
-import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
 
 export interface AnalyzeOptions {
   embed?: boolean;
@@ -63,9 +63,14 @@ export class FaceAnalyzer implements VisionEngine {
     return new FaceAnalyzer(vision, settings.provider, detector, landmarker, embedder, eyes, antispoof);
   }
 
-  /** Faces in the image, largest first. */
-  detect(img: RgbImage, mode = this.config.detect.mode): Promise<Detection[]> {
-    return this.exclusive(() => this.detectNow(img, mode));
+  /** Faces in the image, largest first; with a `focus`, only those where it says a face can be. */
+  detect(img: RgbImage, mode = this.config.detect.mode, focus?: readonly Box[]): Promise<Detection[]> {
+    return this.exclusive(() => this.detectNow(img, mode, focus));
+  }
+
+  /** A camera's engine on this analyzer (see `CameraEngine`). */
+  forCamera(): CameraEngine {
+    return { detect: (img, focus) => this.detect(img, undefined, focus), analyzeFace: (img, detection, options) => this.analyzeFace(img, detection, options) };
   }
 
   /**
@@ -102,9 +107,10 @@ export class FaceAnalyzer implements VisionEngine {
     return result;
   }
 
-  private async detectNow(img: RgbImage, mode = this.config.detect.mode): Promise<Detection[]> {
+  private async detectNow(img: RgbImage, mode = this.config.detect.mode, focus?: readonly Box[]): Promise<Detection[]> {
     const found = await this.detector.detect(img, {
       mode,
+      ...(focus ? { focus } : {}),
       minScore: this.config.detect.min_score,
       nmsIou: this.config.detect.nms_iou,
       minFacePx: this.config.detect.min_face_px,

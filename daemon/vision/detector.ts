@@ -3,7 +3,7 @@ import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
-import { DETECT_H, DETECT_W, fullFrameRegion, needsTiles, planTiles, type Region } from './tiles.js';
+import { DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region } from './tiles.js';
 import type { Box, Detection, RgbImage } from './types.js';
 
 export type DetectMode = VisionConfig['detect']['mode'];
@@ -13,6 +13,8 @@ export interface DetectOptions {
   minScore: number;
   nmsIou: number;
   minFacePx: number;
+  /** Where a face can be (see `detectionRegions`); everywhere when absent. */
+  focus?: readonly Box[];
 }
 
 /** A tile detection this close (px) to an edge shared with another tile is a face cut in two. */
@@ -38,10 +40,9 @@ export class FaceDetector {
   }
 
   async detect(img: RgbImage, options: DetectOptions): Promise<Detection[]> {
-    const regions = [fullFrameRegion(img.width, img.height)];
     const tile =
       options.mode === 'tiled' || (options.mode === 'auto' && needsTiles(img.width, img.height, options.minFacePx));
-    if (tile) regions.push(...planTiles(img.width, img.height, options.minFacePx));
+    const regions = detectionRegions(img.width, img.height, tile, options.minFacePx, options.focus);
     const found: Detection[] = [];
     for (const region of regions) found.push(...(await this.detectRegion(img, region, options.minScore)));
     const merged = nms(found, options.nmsIou)

@@ -1,7 +1,18 @@
 import type { AnalyzeOptions } from './analyzer.js';
 import type { DetectMode } from './detector.js';
 import type { ExecutionProvider } from './ort.js';
-import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
+
+/**
+ * What a camera's tracker calls: detection where a face can be, and the analysis of one face. The
+ * daemon's is pinned to one worker of its `VisionPool`; `FaceAnalyzer.forCamera()` gives one on
+ * the calling thread (`facegate scan`, tests).
+ */
+export interface CameraEngine {
+  /** Faces in the frame, largest first; with a `focus`, only where it says a face can be. */
+  detect(img: RgbImage, focus?: readonly Box[]): Promise<Detection[]>;
+  analyzeFace(img: RgbImage, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
+}
 
 /**
  * The vision core as its callers see it, whether it runs on the calling thread (`FaceAnalyzer`,
@@ -10,8 +21,8 @@ import type { Detection, FaceAnalysis, RgbImage } from './types.js';
  */
 export interface VisionEngine {
   readonly provider: ExecutionProvider;
-  /** Faces in the image, largest first. */
-  detect(img: RgbImage, mode?: DetectMode): Promise<Detection[]>;
+  /** Faces in the image, largest first; with a `focus`, only where it says a face can be. */
+  detect(img: RgbImage, mode?: DetectMode, focus?: readonly Box[]): Promise<Detection[]>;
   /** Every face in the image, largest first, with what `options` asks for. */
   analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
   /** Everything about one detected (or tracked) face. */

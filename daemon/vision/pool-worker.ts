@@ -48,7 +48,7 @@ async function run(request: Request, img: RgbImage | undefined): Promise<unknown
   const analyzer = await loading;
   switch (request.op) {
     case 'detect':
-      return analyzer.detect(img!, request.mode);
+      return analyzer.detect(img!, request.mode, request.focus);
     case 'analyze':
       return analyzer.analyze(img!, request.options);
     case 'analyzeFace':

@@ -3,10 +3,10 @@ import type { Logger } from '../ops/log.js';
 import type { AnalyzeOptions } from './analyzer.js';
 import { MAX_VISION_WORKERS, type VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
-import type { VisionEngine } from './engine.js';
+import type { CameraEngine, VisionEngine } from './engine.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
 import type { ExecutionProvider } from './ort.js';
-import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
 import { VisionWorker } from './vision-worker.js';
 
 export interface VisionPoolOptions {
@@ -16,11 +16,9 @@ export interface VisionPoolOptions {
   models?: ModelPaths;
 }
 
-/** What a camera's tracker calls: the camera's worker, with the frame sent once for all its calls. */
-export interface CameraEngine {
+/** A camera's engine on its worker, with the frame sent once for all its calls. */
+export interface PinnedEngine extends CameraEngine {
   readonly worker: number;
-  detect(img: RgbImage): Promise<Detection[]>;
-  analyzeFace(img: RgbImage, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
 }
 
 export interface PoolStats {
@@ -77,7 +75,7 @@ export class VisionPool implements VisionEngine {
   }
 
   /** The engine of one camera; `release` it when the camera stops. */
-  engineFor(camera: string): CameraEngine {
+  engineFor(camera: string): PinnedEngine {
     this.release(camera);
     const cameras = (w: VisionWorker) => [...this.pins.values()].filter((p) => p.worker === w).length;
     const worker = this.workers.reduce((best, w) => (cameras(w) < cameras(best) ? w : best));
@@ -88,7 +86,7 @@ export class VisionPool implements VisionEngine {
     const keep = () => (this.pins.get(camera)?.key === key ? key : undefined);
     return {
       worker: worker.index,
-      detect: (img) => worker.callOn(img, keep(), (frame) => ({ op: 'detect', frame })) as Promise<Detection[]>,
+      detect: (img, focus) => worker.callOn(img, keep(), (frame) => ({ op: 'detect', frame, ...(focus ? { focus } : {}) })) as Promise<Detection[]>,
       analyzeFace: (img, detection, options) =>
         worker.callOn(img, keep(), (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>,
     };
@@ -102,8 +100,8 @@ export class VisionPool implements VisionEngine {
     pin.worker.forget(pin.key);
   }
 
-  detect(img: RgbImage, mode?: DetectMode): Promise<Detection[]> {
-    return this.leastBusy().callOn(img, undefined, (frame) => ({ op: 'detect', frame, ...(mode ? { mode } : {}) })) as Promise<Detection[]>;
+  detect(img: RgbImage, mode?: DetectMode, focus?: readonly Box[]): Promise<Detection[]> {
+    return this.leastBusy().callOn(img, undefined, (frame) => ({ op: 'detect', frame, ...(mode ? { mode } : {}), ...(focus ? { focus } : {}) })) as Promise<Detection[]>;
   }
 
   analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]> {

@@ -54,6 +54,25 @@ export function planTiles(width: number, height: number, minFacePx: number): Reg
   return tiles;
 }
 
+/**
+ * The regions one detection runs on: the whole frame, plus the tiles when small faces must be
+ * found. With a `focus` (where the picture moved and where faces are tracked), only the sweep's
+ * tiles that touch it: a face inside the focus is then found by the same tiles as in a sweep, with
+ * the same box, so gating changes what detection costs and not what it finds. With an empty focus
+ * nothing can have arrived and nothing is run.
+ */
+export function detectionRegions(width: number, height: number, tiled: boolean, minFacePx: number, focus?: readonly Box[]): Region[] {
+  if (focus && focus.length === 0) return [];
+  const regions = [fullFrameRegion(width, height)];
+  if (!tiled) return regions;
+  const tiles = planTiles(width, height, minFacePx);
+  return regions.concat(focus ? tiles.filter((t) => focus.some((f) => overlaps(t, f))) : tiles);
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
 /** Start offsets of n windows of `size` over `length`, evenly spread, neighbours overlapping ≥ `overlap`. */
 function spread(length: number, size: number, overlap: number): number[] {
   if (size >= length) return [0];

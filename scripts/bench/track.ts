@@ -52,7 +52,7 @@ export async function run(args: string[]): Promise<void> {
       for await (const f of videoFrames(file, { fps: config.track.eye_fps })) frames.push(f);
       const tracker = new CameraTracker({
         camera: 'bench',
-        engine: analyzer,
+        engine: analyzer.forCamera(),
         config: config.track,
         identify: () => ({ person: null, score: -1, margin: 0 }),
         unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),

@@ -85,7 +85,7 @@ export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: Att
   await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps: 15, crf: 28, seed: c.seed }, file);
   const result: AttackResult = { case: c, live: false, blinks: 0, recognised: [] };
   await scanVideo(file, {
-    engine: { detect: (img) => analyzer.detect(img, 'auto'), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
+    engine: { detect: (img, focus) => analyzer.detect(img, 'auto', focus), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
     config: o.track,
     identify: (fused) => {
       const d = decide(gallery.search(fused, 2).candidates, o.recognition);

@@ -4,12 +4,12 @@
 // against the truth. Shared by test/liveness and `npm run bench -- liveness`.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { FaceEngine } from '../../daemon/track/camera-tracker.js';
 import type { TrackConfig } from '../../daemon/track/config.js';
 import { scanVideo } from '../../daemon/track/scan.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
+import type { Detection, RgbImage } from '../../daemon/vision/types.js';
 import { videoFrames } from '../../daemon/track/video-file.js';
 import { media, mediaMissing } from './media.js';
 
@@ -143,7 +143,7 @@ export function composeCctv(input: string, output: string, nativeFacePx: number,
 }
 
 /** Median height of the largest face over the clip's first seconds (one frame a second). */
-export async function typicalFaceHeight(file: string, detect: FaceEngine['detect']): Promise<number> {
+export async function typicalFaceHeight(file: string, detect: (img: RgbImage) => Promise<Detection[]>): Promise<number> {
   const heights: number[] = [];
   for await (const frame of videoFrames(file, { fps: 1 })) {
     const [face] = await detect(frame.image);
@@ -159,7 +159,7 @@ export async function typicalFaceHeight(file: string, detect: FaceEngine['detect
 export async function blinkTimes(analyzer: FaceAnalyzer, file: string, mode: DetectMode, track: TrackConfig): Promise<number[]> {
   const times: number[] = [];
   await scanVideo(file, {
-    engine: { detect: (img) => analyzer.detect(img, mode), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) },
+    engine: { detect: (img, focus) => analyzer.detect(img, mode, focus), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) },
     config: track,
     identify: () => ({ person: null, score: -1, margin: 0 }),
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),

@@ -1,4 +1,4 @@
-import type { FaceEngine } from '../../daemon/track/camera-tracker.js';
+import type { CameraEngine } from '../../daemon/vision/engine.js';
 import type { Box, Detection, FaceAnalysis, Point, RgbImage } from '../../daemon/vision/types.js';
 import { unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
@@ -34,7 +34,7 @@ export function frameAt(t: number, frozen = false): RgbImage {
  * of "video" in milliseconds. Landmarks are a grid inside the face's real box wherever the crop is
  * asked for, as a landmark model on a crop would answer.
  */
-export class FakeEngine implements FaceEngine {
+export class FakeEngine implements CameraEngine {
   t = 0;
   calls = { detect: 0, analyze: 0 };
 

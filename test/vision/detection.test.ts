@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { iou } from '../../daemon/vision/geometry.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
+import { MotionMask } from '../../daemon/vision/motion.js';
 import type { Box, RgbImage } from '../../daemon/vision/types.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import { media, mediaMissing } from '../support/media.js';
@@ -126,13 +127,16 @@ async function shrunkFaces(height: number): Promise<{ img: RgbImage; face: Box }
   return out;
 }
 
-test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames', { skip: mediaMissing('identities/deepface') }, async () => {
+test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames, also gated by motion as a camera runs it', { skip: mediaMissing('identities/deepface') }, async () => {
   const analyzer = await testAnalyzer();
   const faces = await shrunkFaces(40);
   const W = 1920, H = 1080, perFrame = 24;
-  let placed = 0, found = 0, fullFound = 0;
+  let placed = 0, found = 0, fullFound = 0, gatedFound = 0;
   for (let start = 0; start < faces.length; start += perFrame) {
     const frame = { width: W, height: H, data: new Uint8Array(W * H * 3).fill(96) };
+    // The empty scene first, then the faces arrive: detection runs only where the picture moved.
+    const mask = new MotionMask();
+    mask.update({ width: W, height: H, data: new Uint8Array(W * H * 3).fill(96) });
     const truths: Box[] = [];
     faces.slice(start, start + perFrame).forEach(({ img, face }, i) => {
       // A 6×4 grid with a deterministic jitter, so faces also fall across tile borders.
@@ -144,10 +148,13 @@ test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames
     });
     const tiled = await analyzer.detect(frame, 'tiled');
     const full = await analyzer.detect(frame, 'full');
+    const gated = await analyzer.detect(frame, 'tiled', mask.update(frame));
     placed += truths.length;
+    gatedFound += truths.filter((t) => gated.some((d) => iou(t, d.box) >= 0.3)).length;
     found += truths.filter((t) => tiled.some((d) => iou(t, d.box) >= 0.3)).length;
     fullFound += truths.filter((t) => full.some((d) => iou(t, d.box) >= 0.3)).length;
   }
-  console.log(`40 px faces in 1080p: tiled found ${found}/${placed}, one full-frame pass ${fullFound}/${placed}`);
+  console.log(`40 px faces in 1080p: tiled found ${found}/${placed}, gated by motion ${gatedFound}/${placed}, one full-frame pass ${fullFound}/${placed}`);
   assert.ok(found / placed >= 0.9, `${found}/${placed}`);
+  assert.ok(gatedFound / placed >= 0.9, `gated: ${gatedFound}/${placed}`);
 });
