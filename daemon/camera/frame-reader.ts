@@ -1,8 +1,6 @@
 /**
  * Cuts FFmpeg's raw-video pipe into exact frames: pipe chunks (64 KiB) fall anywhere across frame
  * boundaries. Each frame is a fresh buffer, so the pipeline may keep it while the next one fills.
- * Frames live on a SharedArrayBuffer: the daemon's vision worker reads the same memory, so a 1080p
- * frame (6 MB) reaches it without a copy, and nothing writes a frame once it is handed on.
  */
 export class FrameAssembler {
   private current: Uint8Array;
@@ -13,7 +11,7 @@ export class FrameAssembler {
     private readonly onFrame: (data: Uint8Array) => void,
   ) {
     if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`frame size must be a positive integer, got ${frameBytes}`);
-    this.current = sharedFrame(frameBytes);
+    this.current = new Uint8Array(frameBytes);
   }
 
   push(chunk: Uint8Array): void {
@@ -25,7 +23,7 @@ export class FrameAssembler {
       offset += n;
       if (this.filled === this.frameBytes) {
         const done = this.current;
-        this.current = sharedFrame(this.frameBytes);
+        this.current = new Uint8Array(this.frameBytes);
         this.filled = 0;
         this.onFrame(done);
       }
@@ -40,8 +38,4 @@ export class FrameAssembler {
   reset(): void {
     this.filled = 0;
   }
-}
-
-function sharedFrame(bytes: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(bytes));
 }

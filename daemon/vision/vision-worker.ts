@@ -51,6 +51,8 @@ export class VisionWorker {
   private closing = false;
   private readonly log: Logger;
   private firstHello: { resolve(): void; reject(e: Error): void } | undefined;
+  /** Whether a thread ever loaded its models: until one has, a failure fails `start` instead of restarting. */
+  private started = false;
 
   constructor(private readonly o: VisionWorkerOptions) {
     this.index = o.setup.index;
@@ -162,6 +164,7 @@ export class VisionWorker {
         return;
       }
       thread.ready = true;
+      this.started = true;
       this.provider = m.provider;
       this.failedStarts = 0;
       this.firstHello?.resolve();
@@ -188,10 +191,11 @@ export class VisionWorker {
     const lost = [...this.pending.values()];
     this.pending.clear();
     for (const p of lost) p.reject(error);
-    if (this.firstHello) {
-      this.firstHello.reject(error);
+    if (!this.started) {
+      // A pool that cannot start does not retry: start-up fails with the reason (its hello may have said it already).
+      this.firstHello?.reject(error);
       this.firstHello = undefined;
-      return; // a pool that cannot start does not retry: start-up fails with the reason
+      return;
     }
     if (!thread.ready) this.failedStarts++;
     const delayMs = this.failedStarts === 0 ? 0 : Math.min(30_000, 500 * 2 ** (this.failedStarts - 1));
