@@ -2,6 +2,7 @@ import type { Logger } from '../ops/log.js';
 import { looksLikeFace } from '../vision/analyzer.js';
 import type { CameraEngine } from '../vision/engine.js';
 import { encodeJpeg } from '../vision/image.js';
+import { iou } from '../vision/geometry.js';
 import { MotionMask } from '../vision/motion.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { associate } from './associate.js';
@@ -20,6 +21,9 @@ export interface CameraTrackerOptions {
   logger?: Logger;
   onEyeSample?: TrackContext['onEyeSample'];
 }
+
+/** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
+const SETTLED_IOU = 0.5;
 
 /** Milliseconds spent per stage and how often, for the benchmark and the health page. */
 export interface TrackerStats {
@@ -115,8 +119,9 @@ export class CameraTracker {
 
     started = performance.now();
     const faces: FaceAnalysis[] = [];
+    const predicted = this.tracks.map((tr) => ({ track: tr, box: tr.predictedBox(t) }));
     for (const d of detections) {
-      const embed = d.box.h >= c.min_face_px;
+      const embed = d.box.h >= c.min_face_px && !this.settledOn(d.box, predicted, t);
       const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof: embed });
       if (looksLikeFace(face)) faces.push(face);
     }
@@ -151,6 +156,15 @@ export class CameraTracker {
     const coasting = this.tracks.filter((tr) => !matchedTracks.has(tr) && t - tr.lastDetectedT <= c.coast_s && tr.lastDetectedT < t);
     events.push(...(await this.followFrame(img, t, coasting)));
     return events;
+  }
+
+  /**
+   * Whether a detection is plainly a settled track's face (see `Track.settled`): it overlaps that
+   * track's predicted box well and no other track's at all, so it is continued by overlap alone.
+   */
+  private settledOn(box: Box, predicted: ReadonlyArray<{ track: Track; box: Box }>, t: number): boolean {
+    const near = predicted.filter((p) => iou(p.box, box) >= this.o.config.match_iou);
+    return near.length === 1 && iou(near[0]!.box, box) >= SETTLED_IOU && near[0]!.track.settled(t);
   }
 
   private async followFrame(img: RgbImage, t: number, tracks: readonly Track[]): Promise<TrackEvent[]> {

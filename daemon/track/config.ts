@@ -12,6 +12,13 @@ export const TrackConfigSchema = Section(
       description:
         'A detection over the whole frame at least this often, seconds; between sweeps, detection runs only where the picture moved and around tracked faces, so an empty entrance costs almost nothing. 0: every detection covers the whole frame.',
     }),
+    reembed_s: Type.Number({
+      minimum: 0,
+      maximum: 600,
+      default: 1,
+      description:
+        "Once a track's identity is decided and its passive anti-spoof score known, its face is embedded and scored again only this often, seconds (a detection that overlaps it less, or overlaps another track, always is). 0: on every detection.",
+    }),
     eye_fps: Type.Number({
       exclusiveMinimum: 0,
       maximum: 60,

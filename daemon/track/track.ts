@@ -61,6 +61,7 @@ export class Track {
   private lastQuality: QualityReason | undefined;
   private anonId: string | null = null;
   private lastScore = -1;
+  private lastEmbedT = -Infinity;
   private lost = false;
   private region: { box: Box; signature: Float32Array } | undefined;
   private sent = { recognized: false, recognizedLive: false, spoof: false };
@@ -86,6 +87,15 @@ export class Track {
 
   get identity(): PersonRef | null {
     return this.vote.recognized?.person ?? null;
+  }
+
+  /**
+   * Whether a detection of this track may skip the embedding and the anti-spoof model (the two
+   * costliest steps): who it is has been decided, the passive score has its samples, and it was
+   * embedded less than `reembed_s` ago. Eyes are read on every frame regardless.
+   */
+  settled(t: number): boolean {
+    return this.vote.decided !== 'pending' && this.passive.samples >= this.ctx.config.liveness.antispoof_min_samples && t - this.lastEmbedT < this.ctx.config.reembed_s;
   }
 
   get fused(): Float32Array | undefined {
@@ -212,6 +222,7 @@ export class Track {
     }
     this.lastQuality = undefined;
     if (!face.embedding) return [];
+    this.lastEmbedT = t;
     this.fusion.add(face.embedding, verdict.weight);
     this.best.offer({ t, weight: verdict.weight, embedding: face.embedding, img, box: face.detection.box });
     const result = this.ctx.identify(this.fusion.fused()!);

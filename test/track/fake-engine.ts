@@ -1,4 +1,5 @@
 import type { CameraEngine } from '../../daemon/vision/engine.js';
+import type { AnalyzeOptions } from '../../daemon/vision/analyzer.js';
 import type { Box, Detection, FaceAnalysis, Point, RgbImage } from '../../daemon/vision/types.js';
 import { unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
@@ -36,7 +37,7 @@ export function frameAt(t: number, frozen = false): RgbImage {
  */
 export class FakeEngine implements CameraEngine {
   t = 0;
-  calls = { detect: 0, analyze: 0 };
+  calls = { detect: 0, analyze: 0, embed: 0, antispoof: 0 };
 
   constructor(private readonly faces: FakeFace[]) {}
 
@@ -48,8 +49,10 @@ export class FakeEngine implements CameraEngine {
     });
   }
 
-  async analyzeFace(_img: RgbImage, detection: Detection): Promise<FaceAnalysis> {
+  async analyzeFace(_img: RgbImage, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
     this.calls.analyze++;
+    if (options.embed) this.calls.embed++;
+    if (options.antispoof) this.calls.antispoof++;
     const face = this.nearest(detection.box);
     const box = face?.box(this.t) ?? detection.box;
     const jitter = 0.3 * Math.sin(this.t * 37);
@@ -65,8 +68,8 @@ export class FakeEngine implements CameraEngine {
       landmarks5: [p, p, p, p, p],
       quality: { faceHeight: detection.box.h, eyeDistance: box.w / 3, sharpness: 150, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 4 },
       eyes: { left: { pOpen: left }, right: { pOpen: right }, regions: regionsFor(left, right) },
-      antispoof: { pLive: face?.pLive ?? 0.95 },
-      embedding: face ? unitVector(face.person) : unitVector(999),
+      ...(options.antispoof ? { antispoof: { pLive: face?.pLive ?? 0.95 } } : {}),
+      ...(options.embed ? { embedding: face ? unitVector(face.person) : unitVector(999) } : {}),
     };
   }
 

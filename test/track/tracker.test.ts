@@ -66,6 +66,18 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
   assert.equal(tracker.stats.followFrames, 40);
 });
 
+test('a decided, scored track is embedded and anti-spoofed again once every reembed_s, not on every detection; eyes on every frame', async () => {
+  const faces = [{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED }];
+  const gated = await run(faces, 6);
+  const every = await run(faces, 6, { track: { reembed_s: 0 } });
+  assert.deepEqual(types(gated.events), types(every.events), 'the same events');
+  assert.equal(every.engine.calls.embed, every.tracker.stats.detectFrames);
+  // decide_frames (3) and antispoof_min_samples (3) first, then one a second over the 5.4 s left.
+  assert.ok(gated.engine.calls.embed <= 3 + 7, `embedded ${gated.engine.calls.embed} times of ${gated.tracker.stats.detectFrames}`);
+  assert.equal(gated.engine.calls.antispoof, gated.engine.calls.embed);
+  assert.equal(gated.engine.calls.analyze, every.engine.calls.analyze, 'eyes are read on every frame either way');
+});
+
 test('frames faster than eye_fps are skipped; detection stays at detect_fps', async () => {
   const { tracker } = await run([{ box: still(100), eyes: openEyes, person: ENROLLED }], 2, { fps: 30 });
   assert.equal(tracker.stats.frames, 31);
