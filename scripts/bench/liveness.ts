@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { callDaemon } from '../../daemon/ops/control/client.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { DaemonProcess, makeSite } from '../../test/ops/daemon-harness.js';
@@ -42,6 +41,7 @@ import {
 } from '../../test/support/blink-media.js';
 import { media } from '../../test/support/media.js';
 import { Mosquitto } from '../../test/support/mosquitto.js';
+import { tailEvents } from './daemon-run.js';
 
 const config = defaultConfig();
 const CHECKIN_VIEW: CctvView = { facePx: 100, frame: { width: 1280, height: 720 }, fps: 15, crf: 30, blur: 0.5 };
@@ -104,25 +104,6 @@ interface CheckIn {
   liveT?: number;
 }
 
-/**
- * The daemon's track events through its control socket (what `facegate events tail` shows), from
- * as soon as the socket answers: tried again every 50 ms while the daemon starts.
- */
-function tailEvents(socketDir: string, onEvent: (e: { type: string; t: number; live?: boolean }) => void): () => void {
-  const abort = new AbortController();
-  void (async () => {
-    while (!abort.signal.aborted) {
-      try {
-        await callDaemon({ dir: socketDir }, 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => onEvent(e as { type: string; t: number; live?: boolean }) });
-      } catch {
-        // not up yet, or gone
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return () => abort.abort();
-}
-
 /** A site with the clip's person enrolled from a still of it with the eyes open (away from its annotated closures). */
 async function enrolledSite(clip: string): ReturnType<typeof makeSite> {
   const closures = annotatedEvents(clip);
@@ -159,7 +140,7 @@ async function checkInOne(broker: Mosquitto, analyzer: FaceAnalyzer, clip: strin
       `attendance:\n  time_zone: UTC\n  camera_roles: { door: entry }\n`,
   );
   const daemon = new DaemonProcess(site.config, { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '30000000' });
-  const stopTail = tailEvents(`${site.dir}/run`, (e) => {
+  const stopTail = tailEvents<{ type: string; t: number; live?: boolean }>(`${site.dir}/run`, (e) => {
     if (e.type !== 'recognized') return;
     result.firstRecognisedT ??= e.t;
     if (e.live) result.liveT ??= e.t;

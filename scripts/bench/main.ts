@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   track: () => import('./track.js'),
   daemon: () => import('./daemon.js'),
   liveness: () => import('./liveness.js'),
+  throughput: () => import('./throughput.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -15,9 +15,9 @@ import { videoFrames, type TimedFrame } from '../../daemon/track/video-file.js';
 import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 
-const CLIP = 'video_blink/videoretalking_face1.mp4';
+export const CLIP = 'video_blink/videoretalking_face1.mp4';
 /** The clip (700 px, face ~265 px) shrunk to 316 px: a ~120 px face, as at a door camera. */
-const TILE = 316;
+export const TILE = 316;
 
 /** A 1080p camera with `faces` copies of the talking head, each started at another moment. */
 export function composeCamera(out: string, faces: number, seconds: number): void {

@@ -1,0 +1,140 @@
+// What the daemon benchmarks share: a sealed gallery of random people, the daemon started from
+// dist/ as systemd starts it, and what is read off it while it runs (its own /metrics, /proc).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { callDaemon } from '../../daemon/ops/control/client.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { createLogger } from '../../daemon/ops/log.js';
+
+const DIM = 512;
+
+function randomUnit(): Float32Array {
+  const out = new Float32Array(DIM);
+  let norm = 0;
+  for (let i = 0; i < DIM; i++) norm += (out[i] = Math.random() + Math.random() + Math.random() - 1.5) ** 2;
+  const k = 1 / Math.sqrt(norm);
+  for (let i = 0; i < DIM; i++) out[i]! *= k;
+  return out;
+}
+
+export interface BenchSite {
+  galleryPath: string;
+  keyFile: string;
+  deviceKeyFile: string;
+}
+
+/** Keys and a state file in `dir` with `persons` people of one random sealed template each. */
+export async function benchSite(dir: string, persons: number): Promise<BenchSite> {
+  const sodium = await loadSodium();
+  const site = { galleryPath: join(dir, 'facegate.db'), keyFile: join(dir, 'gallery.key'), deviceKeyFile: join(dir, 'device.key') };
+  createKeyFile(sodium, site.keyFile);
+  ensureDeviceKey(site.deviceKeyFile);
+  const g = await Gallery.open({ path: site.galleryPath, keys: { gallery: { ...defaultConfig().gallery, key_file: site.keyFile }, env: {} }, logger: createLogger({ level: 'warn' }), create: true });
+  for (let p = 0; p < persons; p += 500) {
+    g.db.transaction(() => {
+      for (let i = p; i < Math.min(p + 500, persons); i++) {
+        const person = g.store.insertPerson({ name: `Person ${i}`, externalId: `E${i}` });
+        g.store.insertTemplates(person.id, [{ embedding: randomUnit(), quality: 0.9, source: 'bench', model: 'bench' }]);
+      }
+    })();
+  }
+  g.close();
+  return site;
+}
+
+/** The config lines every bench daemon has: its site, a metrics port, control sockets without groups, no purge while it runs. */
+export function siteConfig(dir: string, site: BenchSite, metricsPort: number): string {
+  return `metrics:\n  enabled: true\n  port: ${metricsPort}\ngallery:\n  path: ${site.galleryPath}\n  key_file: ${site.keyFile}\nmqtt:\n  device_key_file: ${site.deviceKeyFile}\ncontrol:\n  socket_dir: ${dir}/run\n  groups: { viewer: '', operator: '', admin: '' }\nretention:\n  check_interval_min: 1440\n`;
+}
+
+/** user + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // the process ended between listing and reading
+  }
+}
+
+/** The daemon's FFmpeg children. */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => res(port));
+    });
+    server.on('error', rej);
+  });
+}
+
+export interface FrameCount {
+  /** Frames FFmpeg delivered (facegate_camera_frames_total). */
+  read: number;
+  /** Frames the pipeline finished (facegate_pipeline_frames_total). */
+  done: number;
+}
+
+/** Per camera, frames read and finished, from the daemon's own /metrics. */
+export async function frameCounts(port: number): Promise<Map<string, FrameCount>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<string, FrameCount>();
+  for (const m of text.matchAll(/^facegate_(camera|pipeline)_frames_total\{camera="([^"]+)"\} (\d+)/gm)) {
+    const row = out.get(m[2]!) ?? { read: 0, done: 0 };
+    if (m[1] === 'camera') row.read = Number(m[3]);
+    else row.done = Number(m[3]);
+    out.set(m[2]!, row);
+  }
+  return out;
+}
+
+/** What each camera finished of what it read between two readings of frameCounts, in %. */
+export function finishedShares(before: Map<string, FrameCount>, after: Map<string, FrameCount>): Array<{ camera: string; read: number; done: number; pct: number }> {
+  return [...after].map(([camera, a]) => {
+    const b = before.get(camera) ?? { read: 0, done: 0 };
+    const read = a.read - b.read;
+    const done = a.done - b.done;
+    return { camera, read, done, pct: read > 0 ? (100 * done) / read : 0 };
+  });
+}
+
+/**
+ * The daemon's track events through its control socket (what `facegate events tail` shows), from
+ * as soon as the socket answers: tried again every 50 ms while the daemon starts. Returns the stop.
+ */
+export function tailEvents<E>(socketDir: string, onEvent: (e: E) => void): () => void {
+  const abort = new AbortController();
+  void (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        await callDaemon({ dir: socketDir }, 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => onEvent(e as E) });
+      } catch {
+        // not up yet, or gone
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return () => abort.abort();
+}
+
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}

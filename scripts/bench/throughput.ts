@@ -1,0 +1,123 @@
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W]`
+// The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
+// 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
+// - busy: three talking faces of ~120 px in view all the time (as `bench -- track` composes them);
+// - quiet: an empty entrance with sensor noise where one talking face is in view 4 s of every 20 s.
+// For each run, counted over S seconds after a 10 s settling: frames finished / read per camera
+// (worst and mean), frames skipped, CPU of node (all its threads) and of its FFmpeg children, the
+// lag from a frame's arrival to its track events (events tail on the control socket), and, on the
+// quiet entrance, the time from the face appearing in the stream to its first decision.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { media, mediaMissing } from '../../test/support/media.js';
+import { NotifyListener } from '../../test/ops/notify-listener.js';
+import { benchSite, childPids, cpuSeconds, finishedShares, frameCounts, freePort, percentile, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { CLIP, composeCamera, TILE } from './track.js';
+
+const QUIET_S = 20;
+/** The quiet entrance's visitor is in view from APPEAR_S to LEAVE_S of every loop. */
+const APPEAR_S = 4;
+const LEAVE_S = 8;
+const SETTLE_MS = 10_000;
+
+/** An empty entrance (grey wall, sensor noise, H.264 CRF 28) where one talking face is in view 20 % of the time. */
+function composeQuiet(out: string): void {
+  const filter = [
+    `color=c=0x505a60:s=1920x1080:r=15:d=${QUIET_S}[bg]`,
+    `[0:v]fps=15,scale=${TILE}:${TILE}[face]`,
+    `[bg][face]overlay=1100:300:enable='between(t,${APPEAR_S},${LEAVE_S})',noise=alls=5:allf=t[out]`,
+  ].join(';');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex', filter, '-map', '[out]', '-t', String(QUIET_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', out]);
+}
+
+interface TailedEvent {
+  type: string;
+  camera: string;
+  track: number;
+  t: number;
+  atMs: number;
+}
+
+const DECISIONS = new Set(['recognized', 'unknown', 'too_small', 'low_quality']);
+
+async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined): Promise<string> {
+  const metricsPort = await freePort();
+  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15 }`).join('\n');
+  const vision = workers === undefined ? '' : `vision:\n  workers: ${workers}\n`;
+  const config = join(dir, `${kind}-${cameras}.yaml`);
+  writeFileSync(config, `cameras:\n${cams}\n${vision}${siteConfig(dir, site, metricsPort)}`);
+  const notify = new NotifyListener();
+  const child = spawn(process.execPath, ['dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '60000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise((res) => child.on('exit', res));
+  const lags: number[] = [];
+  const toDecision: number[] = [];
+  const decided = new Set<string>();
+  let counting = false;
+  const stopTail = tailEvents<TailedEvent>(`${dir}/run`, (e) => {
+    if (!counting) return;
+    lags.push(Date.now() - e.atMs);
+    const key = `${e.camera}/${e.track}`;
+    if (kind === 'quiet' && DECISIONS.has(e.type) && !decided.has(key)) {
+      decided.add(key);
+      // pts count frames from the start of the loop, and the file plays in real time: the stream
+      // time since the face appeared, plus how late the event arrived after its frame was read.
+      const inLoop = e.t % QUIET_S;
+      if (inLoop >= APPEAR_S) toDecision.push((inLoop - APPEAR_S) * 1000 + (Date.now() - e.atMs));
+    }
+  });
+  try {
+    await notify.waitFor('READY=1', 180_000);
+    await new Promise((res) => setTimeout(res, SETTLE_MS));
+    const ffmpeg = childPids(child.pid!);
+    const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
+    const before = { at: performance.now(), cpu: cpu(), frames: await frameCounts(metricsPort) };
+    counting = true;
+    await new Promise((res) => setTimeout(res, seconds * 1000));
+    counting = false;
+    const after = { at: performance.now(), cpu: cpu(), frames: await frameCounts(metricsPort) };
+    const wall = (after.at - before.at) / 1000;
+    const shares = finishedShares(before.frames, after.frames);
+    const worst = Math.min(...shares.map((s) => s.pct));
+    const mean = shares.reduce((sum, s) => sum + s.pct, 0) / shares.length;
+    const pctCpu = (k: 'node' | 'ffmpeg') => ((100 * (after.cpu[k] - before.cpu[k])) / wall).toFixed(0);
+    const ms = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(0)} ms`);
+    const lines = [
+      `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
+      `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
+      `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events)`,
+    ];
+    if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
+    return lines.join('\n');
+  } finally {
+    stopTail();
+    child.kill('SIGTERM');
+    await exited;
+    notify.close();
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' } } });
+  const missing = mediaMissing(CLIP);
+  if (missing) throw new Error(missing);
+  if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
+  const counts = (v: string) => v.split(',').filter(Boolean).map(Number);
+  const seconds = Number(values.seconds);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  const dir = mkdtempSync(join(tmpdir(), 'fg-bench-throughput-'));
+  try {
+    const site = await benchSite(dir, 100);
+    const busy = join(dir, 'busy.mp4');
+    const quiet = join(dir, 'quiet.mp4');
+    composeCamera(busy, 3, 20);
+    composeQuiet(quiet);
+    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people`);
+    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers));
+    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
