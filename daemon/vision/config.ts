@@ -27,7 +27,7 @@ export const VisionConfigSchema = Section(
         minimum: 1,
         maximum: MAX_VISION_WORKERS,
         description:
-          "Vision worker threads of the daemon, each with its own copy of the models (~60 MiB); cameras are spread over them and enrolment goes to the least busy. Default: one per core (os.availableParallelism(), at most the maximum).",
+          "Vision worker threads of the daemon, each with its own copy of the models (~60 MiB); each new frame of a camera, enrolment and identify go to the least busy. Default: one per core (os.availableParallelism(), at most the maximum).",
       }),
     ),
     detect: Section(

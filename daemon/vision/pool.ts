@@ -16,13 +16,16 @@ export interface VisionPoolOptions {
   models?: ModelPaths;
 }
 
-/** A camera's engine on its worker, with the frame sent once for all its calls. */
-export interface PinnedEngine extends CameraEngine {
-  readonly worker: number;
+/** Where a camera's current frame is: the worker that holds it, under the camera's key. */
+interface CameraSlot {
+  key: string;
+  worker: VisionWorker | undefined;
+  data: Uint8Array | undefined;
 }
 
 export interface PoolStats {
   worker: number;
+  /** Cameras whose current frame this worker holds. */
   cameras: string[];
   busy: number;
   calls: number;
@@ -37,13 +40,16 @@ export function defaultWorkers(vision: Pick<VisionConfig, 'workers'>): number {
 
 /**
  * The daemon's vision core on worker threads, each with its own FaceAnalyzer, so that vision uses
- * every core and the main thread stays free for MQTT, control and HTTP. A camera is pinned to one
- * worker (the one with fewest cameras when it is added): its tracker's calls stay in order, and
- * its frame crosses to that worker once per frame. Calls not tied to a camera (enrolment,
- * identify) go to the worker with the fewest calls waiting.
+ * every core and the main thread stays free for MQTT, control and HTTP. Each new frame of a camera
+ * goes to the worker with the fewest calls waiting, and every call on that frame follows it there,
+ * so the frame crosses once. Choosing per frame rather than pinning a camera to a worker keeps both
+ * cores busy whatever the cameras' number and load (three cameras pinned to two workers give one
+ * camera a worker of its own and the other two half of one), and a worker serves the calls waiting
+ * on it in order, so under overload every camera gets its turn. Calls not tied to a camera
+ * (enrolment, identify) go to the worker with the fewest calls waiting too.
  */
 export class VisionPool implements VisionEngine {
-  private readonly pins = new Map<string, { worker: VisionWorker; key: string }>();
+  private readonly cameras = new Map<string, CameraSlot>();
   private nextKey = 1;
 
   private constructor(private readonly workers: readonly VisionWorker[]) {}
@@ -75,29 +81,35 @@ export class VisionPool implements VisionEngine {
   }
 
   /** The engine of one camera; `release` it when the camera stops. */
-  engineFor(camera: string): PinnedEngine {
+  engineFor(camera: string): CameraEngine {
     this.release(camera);
-    const cameras = (w: VisionWorker) => [...this.pins.values()].filter((p) => p.worker === w).length;
-    const worker = this.workers.reduce((best, w) => (cameras(w) < cameras(best) ? w : best));
     // A key of its own: a camera re-added under the same name never names the old one's frame.
-    const key = `${camera}#${this.nextKey++}`;
-    this.pins.set(camera, { worker, key });
+    const slot: CameraSlot = { key: `${camera}#${this.nextKey++}`, worker: undefined, data: undefined };
+    this.cameras.set(camera, slot);
+    const workerFor = (img: RgbImage): VisionWorker => {
+      if (slot.worker && slot.data === img.data) return slot.worker;
+      const next = this.leastBusy();
+      // The worker it leaves lets go of the old frame now rather than at the camera's next visit.
+      if (slot.worker && slot.worker !== next) slot.worker.forget(slot.key);
+      slot.worker = next;
+      slot.data = img.data;
+      return next;
+    };
     // Once released, a call still under way sends its frame without keeping it there.
-    const keep = () => (this.pins.get(camera)?.key === key ? key : undefined);
+    const keep = () => (this.cameras.get(camera) === slot ? slot.key : undefined);
     return {
-      worker: worker.index,
-      detect: (img, focus) => worker.callOn(img, keep(), (frame) => ({ op: 'detect', frame, ...(focus ? { focus } : {}) })) as Promise<Detection[]>,
+      detect: (img, focus) => workerFor(img).callOn(img, keep(), (frame) => ({ op: 'detect', frame, ...(focus ? { focus } : {}) })) as Promise<Detection[]>,
       analyzeFace: (img, detection, options) =>
-        worker.callOn(img, keep(), (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>,
+        workerFor(img).callOn(img, keep(), (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>,
     };
   }
 
-  /** The camera stopped: its worker lets go of its frame and takes new cameras first. */
+  /** The camera stopped: the worker holding its frame lets go of it. */
   release(camera: string): void {
-    const pin = this.pins.get(camera);
-    if (!pin) return;
-    this.pins.delete(camera);
-    pin.worker.forget(pin.key);
+    const slot = this.cameras.get(camera);
+    if (!slot) return;
+    this.cameras.delete(camera);
+    slot.worker?.forget(slot.key);
   }
 
   detect(img: RgbImage, mode?: DetectMode, focus?: readonly Box[]): Promise<Detection[]> {
@@ -125,7 +137,7 @@ export class VisionPool implements VisionEngine {
   stats(): PoolStats[] {
     return this.workers.map((w) => ({
       worker: w.index,
-      cameras: [...this.pins].filter(([, p]) => p.worker === w).map(([camera]) => camera),
+      cameras: [...this.cameras].filter(([, slot]) => slot.worker === w).map(([camera]) => camera),
       busy: w.busy,
       calls: w.calls,
       framesSent: w.framesSent,
@@ -135,11 +147,13 @@ export class VisionPool implements VisionEngine {
 
   /** Waits for the calls under way, then ends every worker thread. */
   async close(): Promise<void> {
-    this.pins.clear();
+    this.cameras.clear();
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
+  /** The worker with the fewest calls waiting, among those that take calls now (a restarting one would fail them). */
   private leastBusy(): VisionWorker {
-    return this.workers.reduce((best, w) => (w.busy < best.busy ? w : best));
+    const up = this.workers.filter((w) => w.ready);
+    return (up.length > 0 ? up : this.workers).reduce((best, w) => (w.busy < best.busy ? w : best));
   }
 }

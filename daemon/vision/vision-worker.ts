@@ -72,6 +72,11 @@ export class VisionWorker {
     return this.pending.size;
   }
 
+  /** Whether its thread has its models loaded and takes calls (not restarting after a failure). */
+  get ready(): boolean {
+    return this.thread?.ready === true && !this.closing;
+  }
+
   /**
    * The image as the next call carries it. With a `key` (one per camera), the same frame data as
    * the last call under that key is named, not sent; data on a SharedArrayBuffer crosses without a
