@@ -11,15 +11,34 @@ export interface CellRef {
   readonly personId: string;
 }
 
-/** A sealed value failed authentication: flipped bytes, or a value copied or swapped from another row. */
+/**
+ * How a row failed: a sealed cell that does not open (flipped bytes, or copied or swapped from
+ * another row), or a clear-text lookup column (the keyed hash of the external id) that does not
+ * hash the sealed value of its own row, so a lookup through it would act on another person.
+ */
+export type TamperKind = 'unopened' | 'lookup';
+
+/** A row failed authentication; `ref` names the cell (or lookup column), its row and person. */
 export class TamperError extends FacegateError {
   override readonly name = 'TamperError';
-  constructor(readonly ref: CellRef) {
-    super(
-      'FG_ERR_GALLERY_TAMPER',
-      `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId}) failed authentication: it was modified, copied or swapped`,
-      "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
-    );
+  constructor(
+    readonly ref: CellRef,
+    readonly kind: TamperKind = 'unopened',
+  ) {
+    const where = `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId})`;
+    if (kind === 'lookup') {
+      super(
+        'FG_ERR_GALLERY_LOOKUP',
+        `${where} does not match the sealed external id of its row: the lookup hash was swapped or copied from another row`,
+        "nothing was changed; run 'facegate gallery verify' for the full list, then restore a backup or re-enrol the person",
+      );
+    } else {
+      super(
+        'FG_ERR_GALLERY_TAMPER',
+        `${where} failed authentication: it was modified, copied or swapped`,
+        "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
+      );
+    }
   }
 }
 

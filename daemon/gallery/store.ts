@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { FacegateError } from '../errors.js';
+import { sameLookupHash } from './integrity.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
 
 export interface PersonInput {
@@ -35,6 +36,7 @@ export interface StoredTemplate {
 
 interface PersonRow {
   id: string;
+  external_id_hash: Buffer | null;
   external_id: Buffer | null;
   name: Buffer;
   grp: Buffer | null;
@@ -82,7 +84,11 @@ export class GalleryStore {
       .immediate();
   }
 
-  /** By uuid, or by external id (through its keyed hash). Throws TamperError if the row was altered. */
+  /**
+   * By uuid, or by external id (through its keyed hash). Throws TamperError if the row was altered,
+   * including a hash that is not its own row's: the caller then acts on no one rather than on
+   * whichever person the swapped hash points to.
+   */
   findPerson(idOrExternal: string): Person | undefined {
     const byId = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(idOrExternal) as PersonRow | undefined;
     const row = byId ?? (this.db.prepare('SELECT * FROM persons WHERE external_id_hash = ?').get(Buffer.from(this.sealer.hashExternalId(idOrExternal))) as PersonRow | undefined);
@@ -180,13 +186,18 @@ export class GalleryStore {
     }
   }
 
+  /** Opens every sealed cell of the row and checks its lookup hash against the sealed external id. */
   #openPerson(row: PersonRow): Person {
     const ref = (column: string): CellRef => ({ table: 'persons', column, rowId: row.id, personId: row.id });
     const s = this.sealer;
+    const externalId = row.external_id ? s.openText(ref('external_id'), row.external_id) : null;
+    if (!sameLookupHash(externalId === null ? null : s.hashExternalId(externalId), row.external_id_hash)) {
+      throw new TamperError(ref('external_id_hash'), 'lookup');
+    }
     return {
       id: row.id,
       name: s.openText(ref('name'), row.name),
-      externalId: row.external_id ? s.openText(ref('external_id'), row.external_id) : null,
+      externalId,
       group: row.grp ? s.openText(ref('grp'), row.grp) : null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
