@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { FacegateError } from '../errors.js';
-import { sameLookupHash } from './integrity.js';
+import { sameLookupHash, type PersonRows } from './integrity.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
 
 export interface PersonInput {
@@ -95,8 +95,11 @@ export class GalleryStore {
     return row ? this.#openPerson(row) : undefined;
   }
 
-  /** Every person that opens; rows that do not are reported, not thrown. */
-  listPersons(): { persons: Person[]; damaged: TamperError[] } {
+  /**
+   * Every person that opens; rows that do not are reported, not thrown. `rows` is who may own
+   * templates that are matched (see orphanReason).
+   */
+  listPersons(): { persons: Person[]; damaged: TamperError[]; rows: PersonRows } {
     const persons: Person[] = [];
     const damaged: TamperError[] = [];
     for (const row of this.db.prepare('SELECT * FROM persons ORDER BY created_at, id').iterate() as Iterable<PersonRow>) {
@@ -107,7 +110,8 @@ export class GalleryStore {
         damaged.push(e);
       }
     }
-    return { persons, damaged };
+    const authentic = new Set(persons.map((p) => p.id));
+    return { persons, damaged, rows: { authentic, present: new Set([...authentic, ...damaged.map((e) => e.ref.personId)]) } };
   }
 
   renamePerson(id: string, name: string): void {

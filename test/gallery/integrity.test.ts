@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
 import { FacegateError } from '../../daemon/errors.js';
-import { cli, enrolled, NAMES, open, type Fixture } from './helpers.js';
+import { cli, enrolled, memoryLogger, NAMES, near, open, unitVector, type Fixture } from './helpers.js';
 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
 
@@ -47,4 +47,95 @@ test('swapped external id hashes: person remove by external id is refused and er
   assert.throws(() => g.store.findPerson('EMP-1001'), code('FG_ERR_GALLERY_LOOKUP'));
   // An untouched row is still found by its external id.
   assert.equal(g.store.findPerson('EMP-1002')?.name, NAMES[2]);
+});
+
+const RULES = { threshold: 0.42, margin: 0.05 };
+
+/** The two template ids of each enrolled person, in enrolment order. */
+function templateIds(f: Fixture): number[][] {
+  const db = new BetterSqlite3(f.dbPath, { readonly: true });
+  try {
+    return f.ids.map((id) => (db.prepare('SELECT id FROM templates WHERE person_id = ? ORDER BY id').all(id) as Array<{ id: number }>).map((r) => r.id));
+  } finally {
+    db.close();
+  }
+}
+
+/** Person 0's row deleted behind the foreign keys, person 1's name flipped, persons 2 and 3 with swapped lookup hashes. */
+function orphanEveryWay(f: Fixture): void {
+  tamper(f, (db) => {
+    db.pragma('foreign_keys = OFF');
+    db.prepare('DELETE FROM persons WHERE id = ?').run(f.ids[0]);
+    const name = Buffer.from((db.prepare('SELECT name FROM persons WHERE id = ?').get(f.ids[1]) as { name: Buffer }).name);
+    name[name.length - 3]! ^= 0x01;
+    db.prepare('UPDATE persons SET name = ? WHERE id = ?').run(name, f.ids[1]);
+  });
+  swapExternalIdHashes(f, f.ids[2]!, f.ids[3]!);
+}
+
+test('templates without an authentic person are never matched, and are logged once with their count', async (t) => {
+  const f = await enrolled(t);
+  orphanEveryWay(f);
+  const { logger, lines } = memoryLogger();
+  const g = await open(f, f.keyFile, logger);
+  t.after(() => g.close());
+  for (const i of [0, 1, 2, 3]) {
+    const r = g.identify(near(unitVector(i + 1), 500 + i, 0.9), RULES, 3);
+    assert.equal(r.match, null, `person ${i} has no authentic row but was matched`);
+    assert.ok(r.candidates.every((c) => c.personId !== f.ids[i]));
+  }
+  assert.equal(g.identify(near(unitVector(5), 504, 0.9), RULES, 3).match?.personId, f.ids[4]);
+  assert.equal(g.matcher.size, 2);
+  const orphanLines = lines.filter((l) => l.includes('without an authentic person'));
+  assert.equal(orphanLines.length, 1);
+  assert.equal(JSON.parse(orphanLines[0]!).templates, 8);
+});
+
+test('gallery verify names each swapped hash, orphan template and moved template, and exits non-zero', async (t) => {
+  const f = await enrolled(t);
+  const tids = templateIds(f);
+  orphanEveryWay(f);
+  // A template of person 4 moved onto person 1's row is bound to person 4 by its seal.
+  tamper(f, (db) => db.prepare('UPDATE templates SET person_id = ? WHERE id = ?').run(f.ids[1], tids[4]![0]));
+
+  const json = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
+  assert.equal(json.rc, 1);
+  const report = JSON.parse(json.stdout) as {
+    ok: boolean;
+    damaged: Array<{ table: string; column: string; row: string | number; person: string }>;
+    lookup: Array<{ row: string; person: string }>;
+    orphans: Array<{ row: number; person: string; reason: string }>;
+  };
+  assert.equal(report.ok, false);
+  assert.deepEqual(
+    report.damaged.map((d) => [d.table, d.column, d.row, d.person]),
+    [
+      ['persons', 'name', f.ids[1], f.ids[1]],
+      ['templates', 'embedding', tids[4]![0], f.ids[1]],
+      ['templates', 'source', tids[4]![0], f.ids[1]],
+    ],
+  );
+  assert.deepEqual(report.lookup.map((l) => l.row).sort(), [f.ids[2], f.ids[3]].sort());
+  assert.deepEqual(
+    report.orphans.map((o) => [o.row, o.person, o.reason]),
+    [
+      [tids[0]![0], f.ids[0], 'no_person'],
+      [tids[0]![1], f.ids[0], 'no_person'],
+      [tids[1]![0], f.ids[1], 'person_not_authentic'],
+      [tids[1]![1], f.ids[1], 'person_not_authentic'],
+      [tids[2]![0], f.ids[2], 'person_not_authentic'],
+      [tids[2]![1], f.ids[2], 'person_not_authentic'],
+      [tids[3]![0], f.ids[3], 'person_not_authentic'],
+      [tids[3]![1], f.ids[3], 'person_not_authentic'],
+      [tids[4]![0], f.ids[1], 'person_not_authentic'],
+    ],
+  );
+
+  const text = await cli(['gallery', 'verify', ...keyArgs(f)]);
+  assert.equal(text.rc, 1);
+  assert.match(text.stdout, new RegExp(`^LOOKUP persons.external_id_hash row ${f.ids[2]} \\(person ${f.ids[2]}\\): not the hash of the sealed external id of its row$`, 'm'));
+  assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[0]![0]} \\(person ${f.ids[0]}\\): no such person$`, 'm'));
+  assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[1]![0]} \\(person ${f.ids[1]}\\): its person fails authentication$`, 'm'));
+  assert.match(text.stdout, new RegExp(`^DAMAGED templates.embedding row ${tids[4]![0]} \\(person ${f.ids[1]}\\)$`, 'm'));
+  assert.match(text.stdout, /^FAILED: .*3 damaged, 2 lookup mismatches, 9 orphan templates$/m);
 });
