@@ -85,7 +85,14 @@ export class Gallery {
   }
 
   #load(): void {
-    const { persons, damaged, rows } = this.store.listPersons();
+    let listed = this.store.listPersons();
+    const legacy = listed.damaged.filter((e) => e.kind === 'unopened' && e.ref.column === 'name').map((e) => e.ref.personId);
+    const upgraded = legacy.length > 0 ? this.store.upgradeLegacyPersons(legacy) : 0;
+    if (upgraded > 0) {
+      this.logger.info({ persons: upgraded }, 'person rows upgraded: an absent external id or group is sealed now, so a NULL is detected as tampering');
+      listed = this.store.listPersons();
+    }
+    const { persons, damaged, rows } = listed;
     for (const p of persons) this.#names.set(p.id, p.name);
     this.damaged.push(...damaged);
     let orphans = 0;

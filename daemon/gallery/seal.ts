@@ -9,14 +9,21 @@ export interface CellRef {
   readonly column: string;
   readonly rowId: string | number;
   readonly personId: string;
+  /**
+   * Persons' name cells only: the row's format (see PERSON_ROW_FORMAT in sealed-cells.ts), bound
+   * so that a row claiming an older format, whose NULLs were legitimate, cannot be made up.
+   * Absent in rows written before formats existed.
+   */
+  readonly rowFormat?: number;
 }
 
 /**
  * How a row failed: a sealed cell that does not open (flipped bytes, or copied or swapped from
- * another row), or a clear-text lookup column (the keyed hash of the external id) that does not
- * hash the sealed value of its own row, so a lookup through it would act on another person.
+ * another row); a sealed cell that is NULL (absence is sealed too, so a NULL was erased); or a
+ * clear-text lookup column (the keyed hash of the external id) that does not hash the sealed value
+ * of its own row, so a lookup through it would act on another person.
  */
-export type TamperKind = 'unopened' | 'lookup';
+export type TamperKind = 'unopened' | 'null' | 'lookup';
 
 /** A row failed authentication; `ref` names the cell (or lookup column), its row and person. */
 export class TamperError extends FacegateError {
@@ -35,7 +42,7 @@ export class TamperError extends FacegateError {
     } else {
       super(
         'FG_ERR_GALLERY_TAMPER',
-        `${where} failed authentication: it was modified, copied or swapped`,
+        `${where} failed authentication: ${kind === 'null' ? 'it is empty (NULL), its sealed value was erased' : 'it was modified, copied or swapped'}`,
         "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
       );
     }
@@ -75,8 +82,9 @@ export class Sealer {
     return out;
   }
 
-  /** Throws TamperError when the cell does not authenticate for exactly this place. */
-  open(ref: CellRef, sealed: Uint8Array): Uint8Array {
+  /** Throws TamperError when the cell is NULL or does not authenticate for exactly this place. */
+  open(ref: CellRef, sealed: Uint8Array | null): Uint8Array {
+    if (sealed === null) throw new TamperError(ref, 'null');
     if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new TamperError(ref);
     try {
       return this.#sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -95,7 +103,7 @@ export class Sealer {
     return this.seal(ref, new TextEncoder().encode(text));
   }
 
-  openText(ref: CellRef, sealed: Uint8Array): string {
+  openText(ref: CellRef, sealed: Uint8Array | null): string {
     return new TextDecoder().decode(this.open(ref, sealed));
   }
 
@@ -112,7 +120,8 @@ export class Sealer {
 }
 
 function associatedData(ref: CellRef): Uint8Array {
-  return new TextEncoder().encode(`${AD_PREFIX}|${ref.table}|${ref.column}|${ref.rowId}|${ref.personId}`);
+  const format = ref.rowFormat === undefined ? '' : `|row-format=${ref.rowFormat}`;
+  return new TextEncoder().encode(`${AD_PREFIX}|${ref.table}|${ref.column}|${ref.rowId}|${ref.personId}${format}`);
 }
 
 /** Float32Array ⇄ little-endian bytes, without copying through any file. */

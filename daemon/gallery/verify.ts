@@ -15,6 +15,8 @@ export interface VerifyReport {
   checked: { persons: number; templates: number; thumbnails: number; cells: number };
   /** Sealed cells that failed authentication, with the row and person they belong to. */
   damaged: CellRef[];
+  /** Sealed cells that are NULL: absence is sealed too, so their value was erased. */
+  nulls: CellRef[];
   /** Persons whose lookup hash is not the hash of their own sealed external id (swapped or copied). */
   lookup: CellRef[];
   /** Templates that are never matched: their person row is gone or not authentic. */
@@ -24,12 +26,13 @@ export interface VerifyReport {
 }
 
 export function verifyOk(r: VerifyReport): boolean {
-  return r.damaged.length === 0 && r.lookup.length === 0 && r.orphans.length === 0 && r.integrity.length === 0;
+  return r.damaged.length === 0 && r.nulls.length === 0 && r.lookup.length === 0 && r.orphans.length === 0 && r.integrity.length === 0;
 }
 
 /** Opens every sealed cell of every row (and zeroes what it opened); reports, never stops at the first. */
 export function verifyGallery(db: Database, sealer: Sealer, sources: readonly SealedCellSource[] = SEALED_CELL_SOURCES): VerifyReport {
   const damaged: CellRef[] = [];
+  const nulls: CellRef[] = [];
   let cells = 0;
   for (const source of sources) {
     for (const { ref, value } of source.cells(db)) {
@@ -38,7 +41,7 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
         sealer.open(ref, value).fill(0);
       } catch (e) {
         if (!(e instanceof TamperError)) throw e;
-        damaged.push(ref);
+        (e.kind === 'null' ? nulls : damaged).push(ref);
       }
     }
   }
@@ -59,6 +62,7 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
   return {
     checked: { persons: count('persons'), templates: count('templates'), thumbnails: count('thumbnails'), cells },
     damaged,
+    nulls,
     lookup,
     orphans,
     integrity: [...quick, ...fk],

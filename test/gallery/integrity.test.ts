@@ -2,9 +2,14 @@
 // as someone with write access to the file would: every change is refused or reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import { FacegateError } from '../../daemon/errors.js';
-import { cli, enrolled, memoryLogger, NAMES, near, open, unitVector, type Fixture } from './helpers.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
+import type { CellRef } from '../../daemon/gallery/seal.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { cli, enrolled, fileBytes, keyOptions, memoryLogger, NAMES, near, open, tempDir, unitVector, type Fixture } from './helpers.js';
 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
 
@@ -137,5 +142,122 @@ test('gallery verify names each swapped hash, orphan template and moved template
   assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[0]![0]} \\(person ${f.ids[0]}\\): no such person$`, 'm'));
   assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[1]![0]} \\(person ${f.ids[1]}\\): its person fails authentication$`, 'm'));
   assert.match(text.stdout, new RegExp(`^DAMAGED templates.embedding row ${tids[4]![0]} \\(person ${f.ids[1]}\\)$`, 'm'));
-  assert.match(text.stdout, /^FAILED: .*3 damaged, 2 lookup mismatches, 9 orphan templates$/m);
+  assert.match(text.stdout, /^FAILED: .*3 damaged, 0 NULL, 2 lookup mismatches, 9 orphan templates$/m);
+});
+
+test('a NULLed sealed cell is reported by verify, the person is left out, and a lookup through it is refused', async (t) => {
+  const f = await enrolled(t);
+  const tids = templateIds(f);
+  tamper(f, (db) => {
+    // Erasing a group, or an external id together with its hash, would silently change who the
+    // person is for shift rules and remote commands.
+    db.prepare('UPDATE persons SET grp = NULL WHERE id = ?').run(f.ids[0]);
+    db.prepare('UPDATE persons SET external_id = NULL, external_id_hash = NULL WHERE id = ?').run(f.ids[1]);
+    db.prepare('UPDATE persons SET external_id = NULL WHERE id = ?').run(f.ids[2]);
+  });
+  const v = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
+  assert.equal(v.rc, 1);
+  const report = JSON.parse(v.stdout) as { nulls: Array<{ table: string; column: string; row: string }>; orphans: Array<{ row: number; reason: string }> };
+  assert.deepEqual(
+    report.nulls.map((n) => [n.table, n.column, n.row]),
+    [
+      ['persons', 'grp', f.ids[0]],
+      ['persons', 'external_id', f.ids[1]],
+      ['persons', 'external_id', f.ids[2]],
+    ].sort((a, b) => (a[2]! < b[2]! ? -1 : 1)),
+  );
+  assert.deepEqual(report.orphans.map((o) => o.row).sort((a, b) => a - b), [...tids[0]!, ...tids[1]!, ...tids[2]!].sort((a, b) => a - b));
+  const text = await cli(['gallery', 'verify', ...keyArgs(f)]);
+  assert.match(text.stdout, new RegExp(`^NULL persons.grp row ${f.ids[0]} \\(person ${f.ids[0]}\\): its sealed value was erased$`, 'm'));
+
+  const r = await cli(['person', 'remove', 'EMP-1002', ...keyArgs(f)]);
+  assert.notEqual(r.rc, 0);
+  assert.match(r.stderr, /FG_ERR_GALLERY_TAMPER: .*persons.external_id .*empty \(NULL\)/);
+  const g = await open(f);
+  t.after(() => g.close());
+  assert.deepEqual(g.store.listPersons().persons.map((p) => p.id), f.ids.slice(3));
+  assert.equal(g.identify(near(unitVector(1), 500, 0.9), RULES, 3).match, null);
+});
+
+test('persons without an external id or group: absence is sealed too, so only tampering leaves a NULL', async (t) => {
+  const f = await enrolled(t);
+  const g = await open(f);
+  const plain = g.addPerson({ name: 'Frances Allen' });
+  g.store.setGroup(f.ids[0]!, null);
+  assert.deepEqual([plain.externalId, plain.group], [null, null]);
+  g.close();
+  const v = await cli(['gallery', 'verify', ...keyArgs(f)]);
+  assert.equal(v.rc, 0, v.stdout);
+  // Re-encryption re-seals the absent values and keeps their lookup hash absent.
+  const rotated = await cli(['keys', 'rotate', '--reencrypt', ...keyArgs(f)]);
+  assert.equal(rotated.rc, 0, rotated.stderr);
+  const after = await cli(['gallery', 'verify', ...keyArgs(f)]);
+  assert.equal(after.rc, 0, after.stdout);
+  tamper(f, (db) => {
+    const row = db.prepare('SELECT external_id, grp FROM persons WHERE id = ?').get(plain.id) as { external_id: Buffer | null; grp: Buffer | null };
+    assert.ok(row.external_id && row.grp, 'absent values are stored sealed, not as NULL');
+    db.prepare('UPDATE persons SET grp = NULL WHERE id = ?').run(f.ids[0]);
+  });
+  const again = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
+  assert.equal(again.rc, 1);
+  assert.deepEqual((JSON.parse(again.stdout) as { nulls: Array<{ row: string }> }).nulls.map((n) => n.row), [f.ids[0]]);
+});
+
+test('keys rotate --reencrypt refuses a gallery with a NULLed cell and changes nothing', async (t) => {
+  const f = await enrolled(t);
+  tamper(f, (db) => db.prepare('UPDATE persons SET grp = NULL WHERE id = ?').run(f.ids[3]));
+  const before = fileBytes(f.dbPath);
+  const r = await cli(['keys', 'rotate', '--reencrypt', ...keyArgs(f)]);
+  assert.notEqual(r.rc, 0);
+  assert.match(r.stderr, /FG_ERR_ROTATE_DAMAGED: .*persons.grp .*empty \(NULL\)/);
+  assert.ok(fileBytes(f.dbPath).equals(before), 'the file changed');
+});
+
+/** A person row exactly as facegate wrote it before absence was sealed: NULL for none, no row format. */
+function insertLegacyPerson(g: Gallery, p: { name: string; externalId?: string; group?: string }): string {
+  const id = randomUUID();
+  const ref = (column: string): CellRef => ({ table: 'persons', column, rowId: id, personId: id });
+  const seal = (column: string, text: string | undefined) => (text ? Buffer.from(g.sealer.sealText(ref(column), text)) : null);
+  const hash = p.externalId ? Buffer.from(g.sealer.hashExternalId(p.externalId)) : null;
+  g.db
+    .prepare("INSERT INTO persons (id, external_id_hash, external_id, name, grp, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')")
+    .run(id, hash, seal('external_id', p.externalId), seal('name', p.name), seal('grp', p.group));
+  return id;
+}
+
+test('a gallery written before absence was sealed opens as it was, is upgraded once, and then detects a NULL', async (t) => {
+  const d = tempDir(t);
+  createKeyFile(await loadSodium(), d.path('gallery.key'));
+  const f: Fixture = { d, dbPath: d.path('facegate.db'), keyFile: d.path('gallery.key'), ids: [], enrolled: [] };
+  const g = await Gallery.open({ path: f.dbPath, keys: keyOptions(f.keyFile), logger: memoryLogger().logger, create: true });
+  const ada = insertLegacyPerson(g, { name: 'Ada Lovelace', externalId: 'EMP-1', group: 'staff' });
+  const grace = insertLegacyPerson(g, { name: 'Grace Hopper' });
+  g.store.insertTemplates(ada, [{ embedding: unitVector(1), quality: 0.9, source: 'ada.jpg', model: 'test' }]);
+  g.store.insertTemplates(grace, [{ embedding: unitVector(2), quality: 0.9, source: 'grace.jpg', model: 'test' }]);
+  g.close();
+
+  const first = memoryLogger();
+  const upgraded = await open(f, f.keyFile, first.logger);
+  assert.deepEqual(
+    upgraded.store.listPersons().persons.map((p) => [p.id, p.name, p.externalId, p.group]),
+    [
+      [ada, 'Ada Lovelace', 'EMP-1', 'staff'],
+      [grace, 'Grace Hopper', null, null],
+    ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+  );
+  assert.equal(upgraded.damaged.length, 0);
+  assert.equal(upgraded.identify(unitVector(2), RULES, 1).match?.personId, grace);
+  assert.equal(upgraded.store.findPerson('EMP-1')?.id, ada);
+  upgraded.close();
+  assert.equal(JSON.parse(first.lines.find((l) => l.includes('person rows upgraded'))!).persons, 2);
+
+  const second = memoryLogger();
+  (await open(f, f.keyFile, second.logger)).close();
+  assert.equal(second.lines.some((l) => l.includes('upgraded')), false, 'upgraded twice');
+  assert.equal((await cli(['gallery', 'verify', ...keyArgs(f)])).rc, 0);
+
+  tamper(f, (db) => db.prepare('UPDATE persons SET grp = NULL WHERE id = ?').run(grace));
+  const v = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
+  assert.equal(v.rc, 1);
+  assert.deepEqual((JSON.parse(v.stdout) as { nulls: Array<{ column: string; row: string }> }).nulls, [{ table: 'persons', column: 'grp', row: grace, person: grace }]);
 });
