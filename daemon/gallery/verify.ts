@@ -11,6 +11,14 @@ export interface OrphanTemplate {
   reason: OrphanReason;
 }
 
+/** A thumbnail whose clear-text template link names a template of another person. */
+export interface CrossLink {
+  thumbnailId: number;
+  personId: string;
+  templateId: number;
+  templatePersonId: string;
+}
+
 export interface VerifyReport {
   checked: { persons: number; templates: number; thumbnails: number; cells: number };
   /** Sealed cells that failed authentication, with the row and person they belong to. */
@@ -21,12 +29,14 @@ export interface VerifyReport {
   lookup: CellRef[];
   /** Templates that are never matched: their person row is gone or not authentic. */
   orphans: OrphanTemplate[];
+  /** Thumbnails linked to another person's template (export looks them up by that link). */
+  links: CrossLink[];
   /** SQLite's own findings (quick_check, foreign keys); empty when the file is sound. */
   integrity: string[];
 }
 
 export function verifyOk(r: VerifyReport): boolean {
-  return r.damaged.length === 0 && r.nulls.length === 0 && r.lookup.length === 0 && r.orphans.length === 0 && r.integrity.length === 0;
+  return r.damaged.length === 0 && r.nulls.length === 0 && r.lookup.length === 0 && r.orphans.length === 0 && r.links.length === 0 && r.integrity.length === 0;
 }
 
 /** Opens every sealed cell of every row (and zeroes what it opened); reports, never stops at the first. */
@@ -54,6 +64,12 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
     const reason = orphanReason(t.person_id, rows);
     if (reason) orphans.push({ templateId: t.id, personId: t.person_id, reason });
   }
+  const links = db
+    .prepare(
+      `SELECT th.id AS thumbnailId, th.person_id AS personId, t.id AS templateId, t.person_id AS templatePersonId
+       FROM thumbnails th JOIN templates t ON t.id = th.template_id WHERE t.person_id != th.person_id ORDER BY th.id`,
+    )
+    .all() as CrossLink[];
   const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
   const quick = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((s) => s !== 'ok');
   const fk = (db.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map(
@@ -65,6 +81,7 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
     nulls,
     lookup,
     orphans,
+    links,
     integrity: [...quick, ...fk],
   };
 }

@@ -142,7 +142,7 @@ test('gallery verify names each swapped hash, orphan template and moved template
   assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[0]![0]} \\(person ${f.ids[0]}\\): no such person$`, 'm'));
   assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[1]![0]} \\(person ${f.ids[1]}\\): its person fails authentication$`, 'm'));
   assert.match(text.stdout, new RegExp(`^DAMAGED templates.embedding row ${tids[4]![0]} \\(person ${f.ids[1]}\\)$`, 'm'));
-  assert.match(text.stdout, /^FAILED: .*3 damaged, 0 NULL, 2 lookup mismatches, 9 orphan templates$/m);
+  assert.match(text.stdout, /^FAILED: .*3 damaged, 0 NULL, 2 lookup mismatches, 9 orphan templates, 1 cross-person links$/m);
 });
 
 test('a NULLed sealed cell is reported by verify, the person is left out, and a lookup through it is refused', async (t) => {
@@ -260,4 +260,20 @@ test('a gallery written before absence was sealed opens as it was, is upgraded o
   const v = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
   assert.equal(v.rc, 1);
   assert.deepEqual((JSON.parse(v.stdout) as { nulls: Array<{ column: string; row: string }> }).nulls, [{ table: 'persons', column: 'grp', row: grace, person: grace }]);
+});
+
+test("gallery verify reports a thumbnail pointed at another person's template", async (t) => {
+  const f = await enrolled(t);
+  const tids = templateIds(f);
+  let thumb = 0;
+  tamper(f, (db) => {
+    // Export finds a template's thumbnail through this clear-text column; the thumbnail's seal binds its person, not its template.
+    thumb = (db.prepare('SELECT id FROM thumbnails WHERE template_id = ?').get(tids[0]![0]) as { id: number }).id;
+    db.prepare('UPDATE thumbnails SET template_id = ? WHERE id = ?').run(tids[1]![0], thumb);
+  });
+  const v = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
+  assert.equal(v.rc, 1);
+  assert.deepEqual((JSON.parse(v.stdout) as { links: unknown[] }).links, [{ table: 'thumbnails', row: thumb, person: f.ids[0], template: tids[1]![0], template_person: f.ids[1] }]);
+  const text = await cli(['gallery', 'verify', ...keyArgs(f)]);
+  assert.match(text.stdout, new RegExp(`^LINK thumbnails row ${thumb} \\(person ${f.ids[0]}\\): its template ${tids[1]![0]} belongs to person ${f.ids[1]}$`, 'm'));
 });

@@ -18,18 +18,20 @@ export const galleryVerifyCommand: Command = {
       const ok = verifyOk(r);
       const row = (d: CellRef) => ({ table: d.table, column: d.column, row: d.rowId, person: d.personId });
       if (values.json) {
+        const links = r.links.map((l) => ({ table: 'thumbnails', row: l.thumbnailId, person: l.personId, template: l.templateId, template_person: l.templatePersonId }));
         const orphans = r.orphans.map((o) => ({ table: 'templates', row: o.templateId, person: o.personId, reason: o.reason }));
-        io.stdout(JSON.stringify({ ok, checked: r.checked, damaged: r.damaged.map(row), nulls: r.nulls.map(row), lookup: r.lookup.map(row), orphans, integrity: r.integrity }) + '\n');
+        io.stdout(JSON.stringify({ ok, checked: r.checked, damaged: r.damaged.map(row), nulls: r.nulls.map(row), lookup: r.lookup.map(row), orphans, links, integrity: r.integrity }) + '\n');
       } else {
         for (const d of r.damaged) io.stdout(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})\n`);
         for (const d of r.nulls) io.stdout(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased\n`);
         for (const d of r.lookup) io.stdout(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row\n`);
         for (const o of r.orphans) io.stdout(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}\n`);
+        for (const l of r.links) io.stdout(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}\n`);
         for (const i of r.integrity) io.stdout(`SQLITE ${i}\n`);
         const c = r.checked;
         io.stdout(
           `${ok ? 'ok' : 'FAILED'}: ${c.cells} sealed cells in ${c.persons} persons, ${c.templates} templates, ${c.thumbnails} thumbnails; ` +
-            `${r.damaged.length} damaged, ${r.nulls.length} NULL, ${r.lookup.length} lookup mismatches, ${r.orphans.length} orphan templates\n`,
+            `${r.damaged.length} damaged, ${r.nulls.length} NULL, ${r.lookup.length} lookup mismatches, ${r.orphans.length} orphan templates, ${r.links.length} cross-person links\n`,
         );
       }
       return ok ? 0 : 1;
