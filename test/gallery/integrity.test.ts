@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { FacegateError } from '../../daemon/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
@@ -276,4 +277,39 @@ test("gallery verify reports a thumbnail pointed at another person's template", 
   assert.deepEqual((JSON.parse(v.stdout) as { links: unknown[] }).links, [{ table: 'thumbnails', row: thumb, person: f.ids[0], template: tids[1]![0], template_person: f.ids[1] }]);
   const text = await cli(['gallery', 'verify', ...keyArgs(f)]);
   assert.match(text.stdout, new RegExp(`^LINK thumbnails row ${thumb} \\(person ${f.ids[0]}\\): its template ${tids[1]![0]} belongs to person ${f.ids[1]}$`, 'm'));
+});
+
+test('rollback: rows put back from an older copy pass verify under the same data key; after keys rotate --reencrypt the copy does not open and its rows are DAMAGED', async (t) => {
+  const f = await enrolled(t);
+  const old = f.d.path('old.db');
+  copyFileSync(f.dbPath, old);
+  const g = await open(f);
+  g.removePerson(f.ids[0]!);
+  g.close();
+  const putBack = () =>
+    tamper(f, (db) => {
+      db.prepare('ATTACH DATABASE ? AS old').run(old);
+      db.prepare('INSERT INTO persons SELECT * FROM old.persons WHERE id = ?').run(f.ids[0]);
+      db.prepare('INSERT INTO templates SELECT * FROM old.templates WHERE person_id = ?').run(f.ids[0]);
+    });
+  const removeAgain = () => tamper(f, (db) => db.prepare('DELETE FROM persons WHERE id = ?').run(f.ids[0]));
+
+  // The documented limit: the same key seals the old rows, and their places are unchanged.
+  putBack();
+  assert.equal((await cli(['gallery', 'verify', ...keyArgs(f)])).rc, 0);
+  removeAgain();
+
+  const rotated = await cli(['keys', 'rotate', '--reencrypt', ...keyArgs(f)]);
+  assert.equal(rotated.rc, 0, rotated.stderr);
+  const wholeCopy = await cli(['person', 'list', '--gallery', old, '--key-file', f.keyFile]);
+  assert.notEqual(wholeCopy.rc, 0);
+  assert.match(wholeCopy.stderr, /FG_ERR_GALLERY_KEY_WRONG/);
+  putBack();
+  const v = await cli(['gallery', 'verify', ...keyArgs(f), '--json']);
+  assert.equal(v.rc, 1);
+  const damaged = (JSON.parse(v.stdout) as { damaged: Array<{ person: string }> }).damaged;
+  assert.ok(damaged.length > 0 && damaged.every((d) => d.person === f.ids[0]));
+  const again = await open(f);
+  t.after(() => again.close());
+  assert.equal(again.identify(near(unitVector(1), 500, 0.9), RULES, 3).match, null);
 });
