@@ -8,6 +8,7 @@ import { schemaVersion } from '../store/migrate.js';
 import { decide, type IdentityDecision } from './decide.js';
 import { describeKeySources, findKek, type Kek, type KeySourceOptions } from './key-source.js';
 import { initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
+import { orphanReason } from './integrity.js';
 import { Matcher, type Candidate } from './matcher.js';
 import { Sealer, type TamperError } from './seal.js';
 import { loadSodium, type Sodium } from './sodium.js';
@@ -84,14 +85,24 @@ export class Gallery {
   }
 
   #load(): void {
-    const { persons, damaged } = this.store.listPersons();
+    let listed = this.store.listPersons();
+    const legacy = listed.damaged.filter((e) => e.kind === 'unopened' && e.ref.column === 'name').map((e) => e.ref.personId);
+    const upgraded = legacy.length > 0 ? this.store.upgradeLegacyPersons(legacy) : 0;
+    if (upgraded > 0) {
+      this.logger.info({ persons: upgraded }, 'person rows upgraded: an absent external id or group is sealed now, so a NULL is detected as tampering');
+      listed = this.store.listPersons();
+    }
+    const { persons, damaged, rows } = listed;
     for (const p of persons) this.#names.set(p.id, p.name);
     this.damaged.push(...damaged);
+    let orphans = 0;
     for (const t of this.store.templates((e) => this.damaged.push(e))) {
-      this.matcher.add(t.id, t.personId, t.embedding);
+      if (orphanReason(t.personId, rows) === null) this.matcher.add(t.id, t.personId, t.embedding);
+      else orphans++;
       t.embedding.fill(0);
     }
     for (const e of this.damaged) this.logger.warn({ table: e.ref.table, column: e.ref.column, row: e.ref.rowId, person: e.ref.personId }, 'gallery row failed authentication; left out');
+    if (orphans > 0) this.logger.warn({ templates: orphans }, "templates without an authentic person are never matched; run 'facegate gallery verify'");
   }
 
   addPerson(input: PersonInput): Person {

@@ -9,17 +9,43 @@ export interface CellRef {
   readonly column: string;
   readonly rowId: string | number;
   readonly personId: string;
+  /**
+   * Persons' name cells only: the row's format (see PERSON_ROW_FORMAT in sealed-cells.ts), bound
+   * so that a row claiming an older format, whose NULLs were legitimate, cannot be made up.
+   * Absent in rows written before formats existed.
+   */
+  readonly rowFormat?: number;
 }
 
-/** A sealed value failed authentication: flipped bytes, or a value copied or swapped from another row. */
+/**
+ * How a row failed: a sealed cell that does not open (flipped bytes, or copied or swapped from
+ * another row); a sealed cell that is NULL (absence is sealed too, so a NULL was erased); or a
+ * clear-text lookup column (the keyed hash of the external id) that does not hash the sealed value
+ * of its own row, so a lookup through it would act on another person.
+ */
+export type TamperKind = 'unopened' | 'null' | 'lookup';
+
+/** A row failed authentication; `ref` names the cell (or lookup column), its row and person. */
 export class TamperError extends FacegateError {
   override readonly name = 'TamperError';
-  constructor(readonly ref: CellRef) {
-    super(
-      'FG_ERR_GALLERY_TAMPER',
-      `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId}) failed authentication: it was modified, copied or swapped`,
-      "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
-    );
+  constructor(
+    readonly ref: CellRef,
+    readonly kind: TamperKind = 'unopened',
+  ) {
+    const where = `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId})`;
+    if (kind === 'lookup') {
+      super(
+        'FG_ERR_GALLERY_LOOKUP',
+        `${where} does not match the sealed external id of its row: the lookup hash was swapped or copied from another row`,
+        "nothing was changed; run 'facegate gallery verify' for the full list, then restore a backup or re-enrol the person",
+      );
+    } else {
+      super(
+        'FG_ERR_GALLERY_TAMPER',
+        `${where} failed authentication: ${kind === 'null' ? 'it is empty (NULL), its sealed value was erased' : 'it was modified, copied or swapped'}`,
+        "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
+      );
+    }
   }
 }
 
@@ -56,8 +82,9 @@ export class Sealer {
     return out;
   }
 
-  /** Throws TamperError when the cell does not authenticate for exactly this place. */
-  open(ref: CellRef, sealed: Uint8Array): Uint8Array {
+  /** Throws TamperError when the cell is NULL or does not authenticate for exactly this place. */
+  open(ref: CellRef, sealed: Uint8Array | null): Uint8Array {
+    if (sealed === null) throw new TamperError(ref, 'null');
     if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new TamperError(ref);
     try {
       return this.#sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -76,7 +103,7 @@ export class Sealer {
     return this.seal(ref, new TextEncoder().encode(text));
   }
 
-  openText(ref: CellRef, sealed: Uint8Array): string {
+  openText(ref: CellRef, sealed: Uint8Array | null): string {
     return new TextDecoder().decode(this.open(ref, sealed));
   }
 
@@ -93,7 +120,8 @@ export class Sealer {
 }
 
 function associatedData(ref: CellRef): Uint8Array {
-  return new TextEncoder().encode(`${AD_PREFIX}|${ref.table}|${ref.column}|${ref.rowId}|${ref.personId}`);
+  const format = ref.rowFormat === undefined ? '' : `|row-format=${ref.rowFormat}`;
+  return new TextEncoder().encode(`${AD_PREFIX}|${ref.table}|${ref.column}|${ref.rowId}|${ref.personId}${format}`);
 }
 
 /** Float32Array ⇄ little-endian bytes, without copying through any file. */

@@ -1,10 +1,13 @@
 import type { Database } from 'better-sqlite3';
 import type { CellRef, Sealer } from './seal.js';
 
-/** A sealed value and the place (table, column, row, person) its associated data binds it to. */
+/**
+ * A sealed value and the place (table, column, row, person) its associated data binds it to. NULL
+ * where the row holds none: every sealed column always holds a sealed value, so that is tampering.
+ */
 export interface SealedCell {
   ref: CellRef;
-  value: Buffer;
+  value: Buffer | null;
 }
 
 /**
@@ -28,16 +31,32 @@ export const SEALED_COLUMNS = {
 
 type SealedTable = keyof typeof SEALED_COLUMNS;
 
-/** Each sealed cell of each gallery row; persons' own id is their person id. */
+/**
+ * The format of person rows: 2 seals an absent external id or group as the empty string, so that
+ * none of a person's sealed cells is ever NULL; it is bound into the name cell, which every row
+ * has. Rows written before (no format: NULL meant "none") are upgraded when the gallery opens.
+ */
+export const PERSON_ROW_FORMAT = 2;
+
+/** Where a gallery cell lives, as its associated data names it. */
+export function galleryCellRef(table: SealedTable, column: string, rowId: string | number, personId: string): CellRef {
+  const ref: CellRef = { table, column, rowId, personId };
+  return table === 'persons' && column === 'name' ? { ...ref, rowFormat: PERSON_ROW_FORMAT } : ref;
+}
+
+/** The lookup hash a person row holds for its external id: none (NULL) when it has none (''). */
+export function externalIdHash(sealer: Sealer, externalId: string | null): Buffer | null {
+  return externalId ? Buffer.from(sealer.hashExternalId(externalId)) : null;
+}
+
+/** Each sealed cell of each gallery row, NULLs included; persons' own id is their person id. */
 export function* sealedCells(db: Database, table: SealedTable): Generator<SealedCell> {
   const columns = SEALED_COLUMNS[table];
   const personColumn = table === 'persons' ? 'id' : 'person_id';
   const sql = `SELECT id, ${personColumn} AS person_id, ${columns.join(', ')} FROM ${table} ORDER BY id`;
   for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
     for (const column of columns) {
-      const value = row[column];
-      if (value === null) continue;
-      yield { ref: { table, column, rowId: row.id as string | number, personId: row.person_id as string }, value: value as Buffer };
+      yield { ref: galleryCellRef(table, column, row.id as string | number, row.person_id as string), value: row[column] as Buffer | null };
     }
   }
 }
@@ -50,7 +69,7 @@ export const GALLERY_SEALED_CELLS: SealedCellSource = {
     db.prepare(`UPDATE ${ref.table} SET ${ref.column} = ? WHERE id = ?`).run(Buffer.from(to.seal(ref, plain)), ref.rowId);
     // The equality hash of the external id is keyed by the data key too.
     if (ref.table === 'persons' && ref.column === 'external_id') {
-      db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(Buffer.from(to.hashExternalId(new TextDecoder().decode(plain))), ref.rowId);
+      db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(externalIdHash(to, new TextDecoder().decode(plain)), ref.rowId);
     }
   },
 };

@@ -1,7 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { FacegateError } from '../errors.js';
+import { sameLookupHash, type PersonRows } from './integrity.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
+import { externalIdHash, galleryCellRef } from './sealed-cells.js';
 
 export interface PersonInput {
   name: string;
@@ -35,6 +37,7 @@ export interface StoredTemplate {
 
 interface PersonRow {
   id: string;
+  external_id_hash: Buffer | null;
   external_id: Buffer | null;
   name: Buffer;
   grp: Buffer | null;
@@ -56,10 +59,12 @@ export class GalleryStore {
   insertPerson(input: PersonInput, id: string = randomUUID()): Person {
     const at = this.now().toISOString();
     const s = this.sealer;
-    const ref = (column: string): CellRef => ({ table: 'persons', column, rowId: id, personId: id });
+    const ref = (column: string) => galleryCellRef('persons', column, id, id);
+    const externalId = input.externalId || null;
+    const group = input.group || null;
     return this.db
       .transaction(() => {
-        const hash = input.externalId ? Buffer.from(s.hashExternalId(input.externalId)) : null;
+        const hash = externalIdHash(s, externalId);
         if (hash && this.db.prepare('SELECT 1 FROM persons WHERE external_id_hash = ?').get(hash)) {
           throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with external id ${input.externalId} is already enrolled`, "add images to that person with 'facegate person add --id', or choose another id");
         }
@@ -71,26 +76,33 @@ export class GalleryStore {
           .run(
             id,
             hash,
-            input.externalId ? Buffer.from(s.sealText(ref('external_id'), input.externalId)) : null,
+            Buffer.from(s.sealText(ref('external_id'), externalId ?? '')),
             Buffer.from(s.sealText(ref('name'), input.name)),
-            input.group ? Buffer.from(s.sealText(ref('grp'), input.group)) : null,
+            Buffer.from(s.sealText(ref('grp'), group ?? '')),
             at,
             at,
           );
-        return { id, name: input.name, externalId: input.externalId ?? null, group: input.group ?? null, createdAt: at, updatedAt: at };
+        return { id, name: input.name, externalId, group, createdAt: at, updatedAt: at };
       })
       .immediate();
   }
 
-  /** By uuid, or by external id (through its keyed hash). Throws TamperError if the row was altered. */
+  /**
+   * By uuid, or by external id (through its keyed hash). Throws TamperError if the row was altered,
+   * including a hash that is not its own row's: the caller then acts on no one rather than on
+   * whichever person the swapped hash points to.
+   */
   findPerson(idOrExternal: string): Person | undefined {
     const byId = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(idOrExternal) as PersonRow | undefined;
     const row = byId ?? (this.db.prepare('SELECT * FROM persons WHERE external_id_hash = ?').get(Buffer.from(this.sealer.hashExternalId(idOrExternal))) as PersonRow | undefined);
     return row ? this.#openPerson(row) : undefined;
   }
 
-  /** Every person that opens; rows that do not are reported, not thrown. */
-  listPersons(): { persons: Person[]; damaged: TamperError[] } {
+  /**
+   * Every person that opens; rows that do not are reported, not thrown. `rows` is who may own
+   * templates that are matched (see orphanReason).
+   */
+  listPersons(): { persons: Person[]; damaged: TamperError[]; rows: PersonRows } {
     const persons: Person[] = [];
     const damaged: TamperError[] = [];
     for (const row of this.db.prepare('SELECT * FROM persons ORDER BY created_at, id').iterate() as Iterable<PersonRow>) {
@@ -101,19 +113,20 @@ export class GalleryStore {
         damaged.push(e);
       }
     }
-    return { persons, damaged };
+    const authentic = new Set(persons.map((p) => p.id));
+    return { persons, damaged, rows: { authentic, present: new Set([...authentic, ...damaged.map((e) => e.ref.personId)]) } };
   }
 
   renamePerson(id: string, name: string): void {
     const at = this.now().toISOString();
-    const sealed = this.sealer.sealText({ table: 'persons', column: 'name', rowId: id, personId: id }, name);
+    const sealed = this.sealer.sealText(galleryCellRef('persons', 'name', id, id), name);
     this.db.prepare('UPDATE persons SET name = ?, updated_at = ? WHERE id = ?').run(Buffer.from(sealed), at, id);
   }
 
-  /** Sets or clears (null) the person's group, sealed like the other person columns. */
+  /** Sets or clears (null) the person's group; no group is sealed as the empty string, never NULL. */
   setGroup(id: string, group: string | null): void {
     const at = this.now().toISOString();
-    const sealed = group === null ? null : Buffer.from(this.sealer.sealText({ table: 'persons', column: 'grp', rowId: id, personId: id }, group));
+    const sealed = Buffer.from(this.sealer.sealText(galleryCellRef('persons', 'grp', id, id), group ?? ''));
     this.db.prepare('UPDATE persons SET grp = ?, updated_at = ? WHERE id = ?').run(sealed, at, id);
   }
 
@@ -138,13 +151,13 @@ export class GalleryStore {
         for (const t of inputs) {
           // The row id is part of the associated data, so it is chosen before sealing.
           const id = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM templates').get() as { id: number }).id;
-          const ref = (column: string): CellRef => ({ table: 'templates', column, rowId: id, personId });
+          const ref = (column: string) => galleryCellRef('templates', column, id, personId);
           this.db
             .prepare('INSERT INTO templates (id, person_id, model, embedding, quality, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
             .run(id, personId, t.model, Buffer.from(s.seal(ref('embedding'), embeddingToBytes(t.embedding))), t.quality, Buffer.from(s.sealText(ref('source'), t.source)), at);
           if (t.thumbnail) {
             const thumbId = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM thumbnails').get() as { id: number }).id;
-            const sealed = s.seal({ table: 'thumbnails', column: 'jpeg', rowId: thumbId, personId }, t.thumbnail);
+            const sealed = s.seal(galleryCellRef('thumbnails', 'jpeg', thumbId, personId), t.thumbnail);
             this.db.prepare('INSERT INTO thumbnails (id, person_id, template_id, jpeg, created_at) VALUES (?, ?, ?, ?, ?)').run(thumbId, personId, id, Buffer.from(sealed), at);
           }
           ids.push(id);
@@ -165,7 +178,7 @@ export class GalleryStore {
       ? this.db.prepare('SELECT id, person_id, embedding FROM templates WHERE person_id = ? ORDER BY id').bind(personId)
       : this.db.prepare('SELECT id, person_id, embedding FROM templates ORDER BY id');
     for (const row of stmt.iterate() as Iterable<{ id: number; person_id: string; embedding: Buffer }>) {
-      const ref: CellRef = { table: 'templates', column: 'embedding', rowId: row.id, personId: row.person_id };
+      const ref = galleryCellRef('templates', 'embedding', row.id, row.person_id);
       let bytes: Uint8Array;
       try {
         bytes = this.sealer.open(ref, row.embedding);
@@ -180,14 +193,58 @@ export class GalleryStore {
     }
   }
 
-  #openPerson(row: PersonRow): Person {
-    const ref = (column: string): CellRef => ({ table: 'persons', column, rowId: row.id, personId: row.id });
+  /**
+   * Rows written before PERSON_ROW_FORMAT, found by their name cell opening only without a format:
+   * each gets its name re-sealed with the format and its absent external id and group sealed as
+   * the empty string, in one transaction. Rows that open neither way are left for verify to
+   * report. Returns how many rows were upgraded.
+   */
+  upgradeLegacyPersons(ids: readonly string[]): number {
     const s = this.sealer;
+    return this.db
+      .transaction(() => {
+        let upgraded = 0;
+        for (const id of ids) {
+          const row = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as PersonRow | undefined;
+          if (!row) continue;
+          const ref = (column: string) => galleryCellRef('persons', column, id, id);
+          const legacyName: CellRef = { table: 'persons', column: 'name', rowId: id, personId: id };
+          let name: Uint8Array;
+          try {
+            name = s.open(legacyName, row.name);
+          } catch (e) {
+            if (!(e instanceof TamperError)) throw e;
+            continue;
+          }
+          const absent = (column: string, value: Buffer | null) => value ?? Buffer.from(s.sealText(ref(column), ''));
+          this.db
+            .prepare('UPDATE persons SET name = ?, external_id = ?, grp = ? WHERE id = ?')
+            .run(Buffer.from(s.seal(ref('name'), name)), absent('external_id', row.external_id), absent('grp', row.grp), id);
+          name.fill(0);
+          upgraded++;
+        }
+        return upgraded;
+      })
+      .immediate();
+  }
+
+  /**
+   * Opens every sealed cell of the row (the name first: a legacy row fails there, see
+   * upgradeLegacyPersons) and checks its lookup hash against the sealed external id.
+   */
+  #openPerson(row: PersonRow): Person {
+    const ref = (column: string) => galleryCellRef('persons', column, row.id, row.id);
+    const s = this.sealer;
+    const name = s.openText(ref('name'), row.name);
+    const externalId = s.openText(ref('external_id'), row.external_id) || null;
+    if (!sameLookupHash(externalIdHash(s, externalId), row.external_id_hash)) {
+      throw new TamperError(ref('external_id_hash'), 'lookup');
+    }
     return {
       id: row.id,
-      name: s.openText(ref('name'), row.name),
-      externalId: row.external_id ? s.openText(ref('external_id'), row.external_id) : null,
-      group: row.grp ? s.openText(ref('grp'), row.grp) : null,
+      name,
+      externalId,
+      group: s.openText(ref('grp'), row.grp) || null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };

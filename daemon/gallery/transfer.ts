@@ -2,6 +2,7 @@ import { FacegateError } from '../errors.js';
 import type { Gallery } from './gallery.js';
 import { PASSPHRASE_KDF } from './keyring.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError } from './seal.js';
+import { galleryCellRef } from './sealed-cells.js';
 import type { Sodium } from './sodium.js';
 
 /**
@@ -57,8 +58,8 @@ export function exportGallery(gallery: Gallery, passphrase: string): ExportResul
       let source: string;
       let thumbnail: string | null = null;
       try {
-        source = gallery.sealer.openText({ table: 'templates', column: 'source', rowId: m.id, personId: p.id }, m.source);
-        if (thumb) thumbnail = Buffer.from(gallery.sealer.open({ table: 'thumbnails', column: 'jpeg', rowId: thumb.id, personId: p.id }, thumb.jpeg)).toString('base64');
+        source = gallery.sealer.openText(galleryCellRef('templates', 'source', m.id, p.id), m.source);
+        if (thumb) thumbnail = Buffer.from(gallery.sealer.open(galleryCellRef('thumbnails', 'jpeg', thumb.id, p.id), thumb.jpeg)).toString('base64');
       } catch (e) {
         if (!(e instanceof TamperError)) throw e;
         skipped++;

@@ -1,19 +1,48 @@
 import type { Database } from 'better-sqlite3';
 import { SEALED_CELL_SOURCES } from '../store/sealed-cells.js';
+import { orphanReason, type OrphanReason } from './integrity.js';
 import type { SealedCellSource } from './sealed-cells.js';
 import { TamperError, type CellRef, type Sealer } from './seal.js';
+import { GalleryStore } from './store.js';
+
+export interface OrphanTemplate {
+  templateId: number;
+  personId: string;
+  reason: OrphanReason;
+}
+
+/** A thumbnail whose clear-text template link names a template of another person. */
+export interface CrossLink {
+  thumbnailId: number;
+  personId: string;
+  templateId: number;
+  templatePersonId: string;
+}
 
 export interface VerifyReport {
   checked: { persons: number; templates: number; thumbnails: number; cells: number };
   /** Sealed cells that failed authentication, with the row and person they belong to. */
   damaged: CellRef[];
+  /** Sealed cells that are NULL: absence is sealed too, so their value was erased. */
+  nulls: CellRef[];
+  /** Persons whose lookup hash is not the hash of their own sealed external id (swapped or copied). */
+  lookup: CellRef[];
+  /** Templates that are never matched: their person row is gone or not authentic. */
+  orphans: OrphanTemplate[];
+  /** Thumbnails linked to another person's template (export looks them up by that link). */
+  links: CrossLink[];
   /** SQLite's own findings (quick_check, foreign keys); empty when the file is sound. */
   integrity: string[];
+}
+
+export function verifyOk(r: VerifyReport): boolean {
+  return r.damaged.length === 0 && r.nulls.length === 0 && r.lookup.length === 0 && r.orphans.length === 0 && r.links.length === 0 && r.integrity.length === 0;
 }
 
 /** Opens every sealed cell of every row (and zeroes what it opened); reports, never stops at the first. */
 export function verifyGallery(db: Database, sealer: Sealer, sources: readonly SealedCellSource[] = SEALED_CELL_SOURCES): VerifyReport {
   const damaged: CellRef[] = [];
+  const nulls: CellRef[] = [];
   let cells = 0;
   for (const source of sources) {
     for (const { ref, value } of source.cells(db)) {
@@ -22,10 +51,25 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
         sealer.open(ref, value).fill(0);
       } catch (e) {
         if (!(e instanceof TamperError)) throw e;
-        damaged.push(ref);
+        (e.kind === 'null' ? nulls : damaged).push(ref);
       }
     }
   }
+  // The store's own reading of each person decides who is authentic: the rows verify passes are
+  // exactly the rows lookups and matching accept.
+  const { damaged: persons, rows } = new GalleryStore(db, sealer, () => new Date()).listPersons();
+  const lookup = persons.filter((e) => e.kind === 'lookup').map((e) => e.ref);
+  const orphans: OrphanTemplate[] = [];
+  for (const t of db.prepare('SELECT id, person_id FROM templates ORDER BY id').iterate() as Iterable<{ id: number; person_id: string }>) {
+    const reason = orphanReason(t.person_id, rows);
+    if (reason) orphans.push({ templateId: t.id, personId: t.person_id, reason });
+  }
+  const links = db
+    .prepare(
+      `SELECT th.id AS thumbnailId, th.person_id AS personId, t.id AS templateId, t.person_id AS templatePersonId
+       FROM thumbnails th JOIN templates t ON t.id = th.template_id WHERE t.person_id != th.person_id ORDER BY th.id`,
+    )
+    .all() as CrossLink[];
   const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
   const quick = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((s) => s !== 'ok');
   const fk = (db.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map(
@@ -34,6 +78,10 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
   return {
     checked: { persons: count('persons'), templates: count('templates'), thumbnails: count('thumbnails'), cells },
     damaged,
+    nulls,
+    lookup,
+    orphans,
+    links,
     integrity: [...quick, ...fk],
   };
 }

@@ -3,8 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { main } from '../../daemon/cli/run.js';
-import type { CliIo } from '../../daemon/cli/command.js';
 import { FacegateError } from '../../daemon/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
@@ -13,17 +11,9 @@ import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { importGallery } from '../../daemon/gallery/transfer.js';
 import { forEachVideoFrame } from '../../daemon/gallery/video-frames.js';
 import { media, mediaMissing } from '../support/media.js';
-import { keyOptions, memoryLogger, tempDir, unitVector } from './helpers.js';
+import { cli, keyOptions, memoryLogger, tempDir, unitVector } from './helpers.js';
 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env };
-  const rc = await main(argv, io);
-  return { rc, stdout, stderr };
-}
 
 async function smallGallery(t: { after(fn: () => void): void }) {
   const d = tempDir(t);

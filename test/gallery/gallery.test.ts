@@ -9,45 +9,10 @@ import { verifyGallery } from '../../daemon/gallery/verify.js';
 import { rotateKeys } from '../../daemon/gallery/rotate.js';
 import { exportGallery, importGallery } from '../../daemon/gallery/transfer.js';
 import { FacegateError } from '../../daemon/errors.js';
-import { fileBytes, floatBytes, keyOptions, leaks, memoryLogger, near, tempDir, unitVector, type TempDir } from './helpers.js';
+import { enrolled, fileBytes, floatBytes, keyOptions, leaks, memoryLogger, NAMES, near, open, tempDir, unitVector } from './helpers.js';
 
 const RULES = { threshold: 0.42, margin: 0.05 };
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
-const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Katherine Johnson', 'Margaret Hamilton', 'Radia Perlman'];
-
-interface Fixture {
-  d: TempDir;
-  dbPath: string;
-  keyFile: string;
-  ids: string[];
-  enrolled: Float32Array[];
-}
-
-async function enrolled(t: { after(fn: () => void): void }): Promise<Fixture> {
-  const sodium = await loadSodium();
-  const d = tempDir(t);
-  const dbPath = d.path('facegate.db');
-  const keyFile = d.path('gallery.key');
-  createKeyFile(sodium, keyFile);
-  const g = await Gallery.open({ path: dbPath, keys: keyOptions(keyFile), logger: memoryLogger().logger, create: true });
-  const ids: string[] = [];
-  const vectors: Float32Array[] = [];
-  NAMES.forEach((name, i) => {
-    const p = g.addPerson({ name, externalId: `EMP-${1000 + i}`, group: 'staff' });
-    const base = unitVector(i + 1);
-    const templates = [base, near(base, 100 + i, 0.8)];
-    g.addTemplates(p.id, templates.map((embedding, k) => ({ embedding, quality: 0.9, source: `${name}-${k}.jpg`, model: 'test', thumbnail: Buffer.from(`JPEG of ${name}`) })));
-    ids.push(p.id);
-    vectors.push(...templates);
-  });
-  g.close();
-  return { d, dbPath, keyFile, ids, enrolled: vectors };
-}
-
-async function open(f: Fixture, keyFile = f.keyFile) {
-  return Gallery.open({ path: f.dbPath, keys: keyOptions(keyFile), logger: memoryLogger().logger });
-}
-
 test('enrolled persons are identified with a margin; a stranger is unknown', async (t) => {
   const f = await enrolled(t);
   const g = await open(f);

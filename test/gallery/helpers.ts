@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../daemon/ops/log.js';
+import { main } from '../../daemon/cli/run.js';
+import type { CliIo } from '../../daemon/cli/command.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import type { GalleryConfig } from '../../daemon/gallery/config.js';
-import type { KeySourceOptions } from '../../daemon/gallery/key-source.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile, type KeySourceOptions } from '../../daemon/gallery/key-source.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
 
 export interface TempDir {
   dir: string;
@@ -89,4 +93,49 @@ export function leaks(hay: Buffer, needle: Buffer): boolean {
     if (hay.includes(needle.subarray(at, at + 16))) return true;
   }
   return false;
+}
+
+export const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Katherine Johnson', 'Margaret Hamilton', 'Radia Perlman'];
+
+/** A real gallery file with the five NAMES: external ids EMP-1000..EMP-1004, two templates each. */
+export interface Fixture {
+  d: TempDir;
+  dbPath: string;
+  keyFile: string;
+  ids: string[];
+  enrolled: Float32Array[];
+}
+
+export async function enrolled(t: { after(fn: () => void): void }): Promise<Fixture> {
+  const sodium = await loadSodium();
+  const d = tempDir(t);
+  const dbPath = d.path('facegate.db');
+  const keyFile = d.path('gallery.key');
+  createKeyFile(sodium, keyFile);
+  const g = await Gallery.open({ path: dbPath, keys: keyOptions(keyFile), logger: memoryLogger().logger, create: true });
+  const ids: string[] = [];
+  const vectors: Float32Array[] = [];
+  NAMES.forEach((name, i) => {
+    const p = g.addPerson({ name, externalId: `EMP-${1000 + i}`, group: 'staff' });
+    const base = unitVector(i + 1);
+    const templates = [base, near(base, 100 + i, 0.8)];
+    g.addTemplates(p.id, templates.map((embedding, k) => ({ embedding, quality: 0.9, source: `${name}-${k}.jpg`, model: 'test', thumbnail: Buffer.from(`JPEG of ${name}`) })));
+    ids.push(p.id);
+    vectors.push(...templates);
+  });
+  g.close();
+  return { d, dbPath, keyFile, ids, enrolled: vectors };
+}
+
+export async function open(f: Fixture, keyFile = f.keyFile, logger: Logger = memoryLogger().logger): Promise<Gallery> {
+  return Gallery.open({ path: f.dbPath, keys: keyOptions(keyFile), logger });
+}
+
+/** The real CLI in this process, its output kept. */
+export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ rc: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env };
+  const rc = await main(argv, io);
+  return { rc, stdout, stderr };
 }

@@ -93,6 +93,21 @@ test('resync: listed persons take the central group (none clears it); persons no
   assert.deepEqual(changes.slice(2), [{ kind: 'resynced' }, { kind: 'removed', personId: 'emp-2' }]);
 });
 
+test('remove by external id through a swapped lookup hash is refused, and no one is erased', async (t) => {
+  const { gallery, ops, changes } = await setup(t);
+  // Enrolled at the box (random uuids): the central id reaches them only through the external id's hash.
+  const a = gallery.addPerson({ name: 'A', externalId: 'emp-a' });
+  const b = gallery.addPerson({ name: 'B', externalId: 'emp-b' });
+  const hash = (id: string) => (gallery.db.prepare('SELECT external_id_hash AS h FROM persons WHERE id = ?').get(id) as { h: Buffer }).h;
+  const [ha, hb] = [hash(a.id), hash(b.id)];
+  gallery.db.prepare('UPDATE persons SET external_id_hash = NULL WHERE id = ?').run(a.id);
+  gallery.db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(ha, b.id);
+  gallery.db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(hb, a.id);
+  await assert.rejects(ops.remove('emp-a'), { code: 'FG_ERR_GALLERY_LOOKUP' });
+  assert.equal((gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n, 2);
+  assert.deepEqual(changes, []);
+});
+
 test('one gallery command at a time, at most 8 waiting; after close the running one finishes and new ones are refused', async (t) => {
   const { gallery, faces, ops } = await setup(t);
   let release!: () => void;

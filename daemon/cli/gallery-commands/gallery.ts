@@ -1,26 +1,38 @@
 import { closeSync, constants, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { FacegateError } from '../../errors.js';
 import { exportGallery, importGallery } from '../../gallery/transfer.js';
-import { verifyGallery } from '../../gallery/verify.js';
+import type { CellRef } from '../../gallery/seal.js';
+import { verifyGallery, verifyOk } from '../../gallery/verify.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 
 const VERIFY_USAGE = GALLERY_USAGE;
 export const galleryVerifyCommand: Command = {
   words: ['gallery', 'verify'],
-  summary: 'authenticate every sealed cell of every row; report each damaged one with its row and person',
+  summary: 'authenticate every sealed cell, lookup hash and template owner; report each failure with its row and person',
   usage: VERIFY_USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, VERIFY_USAGE);
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
       const r = verifyGallery(g.db, g.sealer);
-      const ok = r.damaged.length === 0 && r.integrity.length === 0;
+      const ok = verifyOk(r);
+      const row = (d: CellRef) => ({ table: d.table, column: d.column, row: d.rowId, person: d.personId });
       if (values.json) {
-        io.stdout(JSON.stringify({ ok, checked: r.checked, damaged: r.damaged.map((d) => ({ table: d.table, column: d.column, row: d.rowId, person: d.personId })), integrity: r.integrity }) + '\n');
+        const links = r.links.map((l) => ({ table: 'thumbnails', row: l.thumbnailId, person: l.personId, template: l.templateId, template_person: l.templatePersonId }));
+        const orphans = r.orphans.map((o) => ({ table: 'templates', row: o.templateId, person: o.personId, reason: o.reason }));
+        io.stdout(JSON.stringify({ ok, checked: r.checked, damaged: r.damaged.map(row), nulls: r.nulls.map(row), lookup: r.lookup.map(row), orphans, links, integrity: r.integrity }) + '\n');
       } else {
         for (const d of r.damaged) io.stdout(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})\n`);
+        for (const d of r.nulls) io.stdout(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased\n`);
+        for (const d of r.lookup) io.stdout(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row\n`);
+        for (const o of r.orphans) io.stdout(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}\n`);
+        for (const l of r.links) io.stdout(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}\n`);
         for (const i of r.integrity) io.stdout(`SQLITE ${i}\n`);
-        io.stdout(`${ok ? 'ok' : 'FAILED'}: ${r.checked.cells} sealed cells in ${r.checked.persons} persons, ${r.checked.templates} templates, ${r.checked.thumbnails} thumbnails; ${r.damaged.length} damaged\n`);
+        const c = r.checked;
+        io.stdout(
+          `${ok ? 'ok' : 'FAILED'}: ${c.cells} sealed cells in ${c.persons} persons, ${c.templates} templates, ${c.thumbnails} thumbnails; ` +
+            `${r.damaged.length} damaged, ${r.nulls.length} NULL, ${r.lookup.length} lookup mismatches, ${r.orphans.length} orphan templates, ${r.links.length} cross-person links\n`,
+        );
       }
       return ok ? 0 : 1;
     });
