@@ -26,7 +26,11 @@ test(`4 cameras at 5 fps 720p for ${SOAK_S} s: frames processed, no queue growth
     for (const c of cams) c.start();
     // Four x264 encoders in the fake camera start slowly on a loaded 2-core machine (20 s was seen to
     // run out under load); the soak itself starts counting once all four stream.
-    await waitFor('all streaming', () => cams.every((c) => c.health().state === 'streaming'), 60_000);
+    await waitFor('all streaming', () => cams.every((c) => c.health().state === 'streaming'), 60_000).catch((e: Error) => {
+      // Which camera did not come, and why: a slow encoder and a refused connection need different fixes.
+      const states = cams.map((c, i) => `cam${i}: ${c.health().state} ${c.health().last_error?.message ?? ''}`.trim());
+      throw new Error(`${e.message} (${states.join('; ')})`);
+    });
     const startProcessed = [...processed];
     const startIn = cams.map((c) => c.health().frames_in);
     for (let t = 0; t < SOAK_S; t += 5) {
