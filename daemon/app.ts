@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
 import type { Logger } from './ops/log.js';
 import { EventBus } from './bus/bus.js';
@@ -29,7 +30,7 @@ import { AuditLog } from './ops/audit.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './ops/metrics.js';
-import { registerDaemonMetrics } from './ops/daemon-metrics.js';
+import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
 import type { RosterChange } from './ops/gallery-ops.js';
 import { erasePersonRecords, purgeExpired, type EraseResult, type PurgeResult } from './ops/retention.js';
 import type { Notifier } from './ops/sd-notify.js';
@@ -77,6 +78,7 @@ interface Running {
   latency: Histogram;
   cameras: Map<string, CameraSlot>;
   timers: NodeJS.Timeout[];
+  eventLoop: IntervalHistogram;
   http: OpsHttpServer | undefined;
   control: ControlServer | undefined;
 }
@@ -165,6 +167,7 @@ export class App {
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
         cameras: new Map(),
         timers: [],
+        eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
         http: undefined,
         control: undefined,
       };
@@ -172,6 +175,8 @@ export class App {
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
       registerDaemonMetrics(this.metrics, this);
+      this.running.eventLoop.enable();
+      registerEventLoopMetrics(this.metrics, this.running.eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
       this.warnAboutRates(c.cameras.map((cam) => cam.name));
       for (const cam of c.cameras) this.addCamera(cam);
@@ -194,6 +199,7 @@ export class App {
     this.o.notifier.stopping('stopping: finishing tracks and flushing the outbox');
     this.abort.abort();
     for (const t of r.timers) clearInterval(t);
+    r.eventLoop.disable();
     await r.http?.stop();
     await r.control?.stop();
     await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));

@@ -1,3 +1,4 @@
+import type { Histogram as NodeHistogram } from 'node:perf_hooks';
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { Gallery } from '../gallery/gallery.js';
@@ -39,4 +40,26 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource): voi
   m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
   m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () => [...s.bus.failures].map(([stage, n]) => ({ labels: { stage }, value: n })));
   m.collect('process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.', () => process.memoryUsage.rss());
+}
+
+/** How often the event-loop monitor's timer asks to run, ms: what it measures is how much later it ran. */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/**
+ * How late the main thread's event loop ran since the last scrape (median, 99th percentile, worst),
+ * beyond the monitor's own interval: what MQTT, the control sockets and HTTP wait when the main
+ * thread is busy. Vision runs on worker threads, so this stays small however busy the cameras are.
+ * Each scrape starts a new window, as prom-client's event-loop gauges do.
+ */
+export function registerEventLoopMetrics(m: MetricsRegistry, delay: NodeHistogram): void {
+  const late = (ns: number) => Math.max(0, ns / 1e9 - EVENT_LOOP_RESOLUTION_MS / 1000);
+  m.collect('facegate_event_loop_delay_seconds', 'gauge', 'How late the main event loop ran since the last scrape, by quantile (1 = the worst).', () => {
+    const window = delay.count === 0 ? [] : [
+      { labels: { quantile: '0.5' }, value: late(delay.percentile(50)) },
+      { labels: { quantile: '0.99' }, value: late(delay.percentile(99)) },
+      { labels: { quantile: '1' }, value: late(delay.max) },
+    ];
+    delay.reset();
+    return window;
+  });
 }

@@ -91,9 +91,13 @@ export interface FrameCount {
   done: number;
 }
 
-/** Per camera, frames read and finished, from the daemon's own /metrics. */
-export async function frameCounts(port: number): Promise<Map<string, FrameCount>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** The daemon's /metrics text (a scrape also starts a new window of the event-loop gauge). */
+export async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** Per camera, frames read and finished, from a scrape of the daemon's /metrics. */
+export function frameCounts(text: string): Map<string, FrameCount> {
   const out = new Map<string, FrameCount>();
   for (const m of text.matchAll(/^facegate_(camera|pipeline)_frames_total\{camera="([^"]+)"\} (\d+)/gm)) {
     const row = out.get(m[2]!) ?? { read: 0, done: 0 };
@@ -101,6 +105,13 @@ export async function frameCounts(port: number): Promise<Map<string, FrameCount>
     else row.done = Number(m[3]);
     out.set(m[2]!, row);
   }
+  return out;
+}
+
+/** How late the main event loop ran since the scrape before, ms, by quantile ('0.5', '0.99', '1'). */
+export function eventLoopDelayMs(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^facegate_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)/gm)) out[m[1]!] = 1000 * Number(m[2]);
   return out;
 }
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { benchSite, cpuSeconds, finishedShares, frameCounts, freePort, rssMiB, siteConfig } from './daemon-run.js';
+import { benchSite, cpuSeconds, finishedShares, frameCounts, freePort, rssMiB, scrape, siteConfig } from './daemon-run.js';
 
 const MEDIA = resolve('../shared/media/video_cctv/short_hamilton_clip.mp4');
 
@@ -53,14 +53,14 @@ export async function run(args: string[]): Promise<void> {
         const samples: number[] = [];
         // Counted from 10 s after READY: the cameras' first frames and the first tracks settle first.
         await new Promise((res) => setTimeout(res, 10_000));
-        const before = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: await frameCounts(metricsPort) };
+        const before = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: frameCounts(await scrape(metricsPort)) };
         const end = Date.now() + minutes * 60_000;
         while (Date.now() < end) {
           samples.push(rssMiB(child.pid!));
           await new Promise((res) => setTimeout(res, Math.min(30_000, Math.max(1000, end - Date.now()))));
         }
         samples.push(rssMiB(child.pid!));
-        const after = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: await frameCounts(metricsPort) };
+        const after = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: frameCounts(await scrape(metricsPort)) };
         console.log(`RSS of the daemon (node, without its FFmpeg children) over ${minutes} min: start ${samples[0]!.toFixed(0)} MiB, max ${Math.max(...samples).toFixed(0)} MiB, end ${samples.at(-1)!.toFixed(0)} MiB (${samples.length} samples)`);
         const shares = finishedShares(before.frames, after.frames);
         console.log(`frames finished / read per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read} (${s.pct.toFixed(0)} %)`).join(', ')}`);

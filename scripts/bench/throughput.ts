@@ -4,9 +4,10 @@
 // - busy: three talking faces of ~120 px in view all the time (as `bench -- track` composes them);
 // - quiet: an empty entrance with sensor noise where one talking face is in view 4 s of every 20 s.
 // For each run, counted over S seconds after a 10 s settling: frames finished / read per camera
-// (worst and mean), frames skipped, CPU of node (all its threads) and of its FFmpeg children, the
-// lag from a frame's arrival to its track events (events tail on the control socket), and, on the
-// quiet entrance, the time from the face appearing in the stream to its first decision.
+// (worst and mean), CPU of node (all its threads) and of its FFmpeg children, the lag from a
+// frame's arrival to its track events (events tail on the control socket), how late the main event
+// loop ran (what MQTT and control wait), and, on the quiet entrance, the time from the face
+// appearing in the stream to its first decision.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { benchSite, childPids, cpuSeconds, finishedShares, frameCounts, freePort, percentile, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { benchSite, childPids, cpuSeconds, eventLoopDelayMs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, composeCamera, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -73,11 +74,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     await new Promise((res) => setTimeout(res, SETTLE_MS));
     const ffmpeg = childPids(child.pid!);
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
-    const before = { at: performance.now(), cpu: cpu(), frames: await frameCounts(metricsPort) };
+    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(await scrape(metricsPort)) };
     counting = true;
     await new Promise((res) => setTimeout(res, seconds * 1000));
     counting = false;
-    const after = { at: performance.now(), cpu: cpu(), frames: await frameCounts(metricsPort) };
+    const text = await scrape(metricsPort);
+    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text) };
+    const loop = eventLoopDelayMs(text);
     const wall = (after.at - before.at) / 1000;
     const shares = finishedShares(before.frames, after.frames);
     const worst = Math.min(...shares.map((s) => s.pct));
@@ -87,7 +90,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const lines = [
       `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
       `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
-      `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events)`,
+      `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ${ms(loop['0.5'] ?? NaN)}, p99 ${ms(loop['0.99'] ?? NaN)}, worst ${ms(loop['1'] ?? NaN)}`,
     ];
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
     return lines.join('\n');

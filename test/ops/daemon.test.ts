@@ -89,6 +89,7 @@ test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signe
   assert.match(await metric('facegate_camera_up'), /facegate_camera_up\{camera="door"\} 1/);
   assert.match(await metric('facegate_mqtt_connected'), /facegate_mqtt_connected 1/);
   assert.match(await metric('facegate_stage_seconds_count'), /stage="detect"/);
+  assert.match(await metric('facegate_event_loop_delay_seconds'), /facegate_event_loop_delay_seconds\{quantile="0\.99"\} \d/);
 });
 
 test('daemon: a second daemon on the same state file refuses with a clear message', { skip, timeout: 120_000 }, async () => {
