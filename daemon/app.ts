@@ -84,7 +84,7 @@ interface Running {
 }
 
 /**
- * The composition root (style.md habit 1): config → logger → bus → stages, started in data-flow
+ * The composition root: config → logger → bus → stages, started in data-flow
  * order and stopped in reverse. The constructor only stores its options; `start` does the work.
  */
 export class App {

@@ -269,7 +269,7 @@ export class FfmpegCamera implements CameraSource {
       this.log.info('camera: end of file');
       return;
     }
-    // FFmpeg exits with 0 when the server goes away: a disconnect like any other (infra.md).
+    // FFmpeg exits with 0 when the server goes away: a disconnect like any other.
     this.afterExit(this.killReason ?? failure ?? { kind: 'ended', message: 'stream ended: the camera closed the connection' });
   }
 

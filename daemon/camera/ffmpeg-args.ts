@@ -15,7 +15,7 @@ export interface FfmpegCommand {
   stdin: string | null;
 }
 
-/** FFmpeg's own socket timeout is longer than the watchdog, so that the watchdog decides (see infra.md). */
+/** FFmpeg's own socket timeout is longer than the watchdog, so that the watchdog decides and names the stall. */
 export const FFMPEG_TIMEOUT_MARGIN_S = 5;
 
 /**

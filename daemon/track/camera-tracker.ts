@@ -39,7 +39,7 @@ export interface TrackerStats {
 }
 
 /**
- * The per-camera loop of issue 5: a full detection at detect_fps; between detections each tracked
+ * The per-camera loop: a full detection at detect_fps; between detections each tracked
  * face is followed by the landmark model on a crop around its last position at eye_fps, so its eyes
  * are sampled often enough to see a blink. Time comes only from the frames' timestamps, so a file
  * scans as fast as it decodes and gives the same events every time.

@@ -156,7 +156,7 @@ export class FaceAnalyzer implements VisionEngine {
 /** From this height (px) up, a detection must convince on more than the detector's score. */
 const LARGE_FACE_PX = 64;
 /**
- * Measured on ../shared/media: real faces of ≥ 64 px score ≥ 0.97 with embedding norms ≥ 3.2;
+ * Measured on the test media: real faces of ≥ 64 px score ≥ 0.97 with embedding norms ≥ 3.2;
  * the false positives of that size (a dark sleeve, dogs' faces, parts of large faces seen through tiles) score
  * 0.67–0.96 or have norms ≤ 2.5.
  */

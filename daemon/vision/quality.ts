@@ -6,7 +6,7 @@ const DEG = 180 / Math.PI;
 
 /**
  * Frontal value of (nose tip − eye line) / (chin − eye line), measured on the frontal identity
- * photos of ../shared/media; pitch is read from how far a face's ratio is from it.
+ * photos of the test media; pitch is read from how far a face's ratio is from it.
  */
 const FRONTAL_NOSE_RATIO = 0.32;
 

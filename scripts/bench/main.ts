@@ -1,5 +1,5 @@
 // `npm run bench -- NAME [ARGS]`: speed is measured here, never asserted in tests.
-// Each benchmark prints what it measured and how; see the closing notes of the issues for figures.
+// Each benchmark prints what it measured and how; docs/ keep the figures that matter.
 type Bench = (args: string[]) => Promise<void>;
 
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {

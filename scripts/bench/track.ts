@@ -1,4 +1,4 @@
-// `npm run bench -- track [--seconds S] [--faces 1,3,8]`: the per-camera loop of issue 5 (detect at
+// `npm run bench -- track [--seconds S] [--faces 1,3,8]`: the per-camera loop (detect at
 // 5 fps, tiled at 1080p; every tracked face followed at 15 fps; embeddings, anti-spoof, blink,
 // decisions) on a 1920×1080 camera showing 1, 3 and 8 live talking faces (~120 px), one ONNX
 // Runtime thread, frames decoded beforehand so that only the tracker is timed.
