@@ -3,9 +3,17 @@ import { readFileSync } from 'node:fs';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { FacegateError } from '../../errors.js';
 
-/** A request that must not run; `reason` goes into the error response and the audit. */
+/**
+ * A request that must not run; `reason` goes into the error response and the audit.
+ * `authenticated`: whether the token's signature by the central key was verified before the
+ * refusal. An unauthenticated one may come from anyone allowed to publish on the broker, so those
+ * are counted and summarized rather than recorded one by one (see flood.ts).
+ */
 export class CommandRefused extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly authenticated = true,
+  ) {
     super(reason);
   }
 }
@@ -42,7 +50,7 @@ export async function verifyCommandToken(token: string, command: string, policy:
       requiredClaims: ['exp', 'iat', 'jti'],
     }));
   } catch (e) {
-    throw new CommandRefused(joseReason(e));
+    throw new CommandRefused(joseReason(e), signatureVerified(e));
   }
   const { jti, iat, exp, cmd, data, sub } = payload as Record<string, unknown>;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw new CommandRefused('token jti missing or malformed');
@@ -52,6 +60,11 @@ export async function verifyCommandToken(token: string, command: string, policy:
   if (cmd !== command) throw new CommandRefused(`token is for command ${JSON.stringify(cmd)}, not ${JSON.stringify(command)}`);
   if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new CommandRefused('token data must be an object');
   return { jti, iat, exp, cmd, data: (data ?? {}) as Record<string, unknown>, ...(typeof sub === 'string' ? { sub } : {}) };
+}
+
+/** jose checks the signature before the claims: a claim error means the central key signed it. */
+function signatureVerified(e: unknown): boolean {
+  return e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWTClaimValidationFailed || e instanceof joseErrors.JWTInvalid;
 }
 
 function joseReason(e: unknown): string {
