@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { FacegateError } from '../errors.js';
+import { readInputFile } from '../files/input-file.js';
 import { withCameraFps } from '../camera/config.js';
 import { isSecretKey, redactSecrets, redactText, REDACTED } from '../ops/log.js';
 import { cameraFpsFor } from '../track/config.js';
@@ -61,8 +61,9 @@ function resolveDependentDefaults(file: ConfigFile): Config {
 export function loadConfigFile(path: string): Config {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'config', 'config').toString('utf8');
   } catch (e) {
+    if (e instanceof FacegateError) throw e;
     throw new FacegateError(
       'FG_ERR_CONFIG_UNREADABLE',
       `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,

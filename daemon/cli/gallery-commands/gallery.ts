@@ -1,5 +1,6 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { FacegateError } from '../../errors.js';
+import { readInputFile } from '../../files/input-file.js';
 import { exportGallery, importGallery } from '../../gallery/transfer.js';
 import { verifyGallery } from '../../gallery/verify.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
@@ -67,8 +68,9 @@ export const galleryImportCommand: Command = {
     const file = positionals[0]!;
     let bytes: Buffer;
     try {
-      bytes = readFileSync(file);
+      bytes = readInputFile(file, 'export', 'export');
     } catch (e) {
+      if (e instanceof FacegateError) throw e;
       throw new FacegateError('FG_ERR_EXPORT_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path');
     }
     return withGallery(gallerySettings(values, io), { create: true }, (g) => {

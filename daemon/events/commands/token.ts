@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { FacegateError } from '../../errors.js';
+import { readInputFile } from '../../files/input-file.js';
 
 /**
  * A request that must not run; `reason` goes into the error response and the audit.
@@ -80,8 +80,9 @@ function joseReason(e: unknown): string {
 export function loadCentralKey(path: string): KeyObject {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'key', 'mqtt.commands.central_public_key').toString('utf8');
   } catch (e) {
+    if (e instanceof FacegateError) throw e;
     throw new FacegateError('FG_ERR_CENTRAL_KEY', `cannot read mqtt.commands.central_public_key ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the file with the central server\'s public key (JWK or PEM)');
   }
   let key: KeyObject;
