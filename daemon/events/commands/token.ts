@@ -59,7 +59,27 @@ export async function verifyCommandToken(token: string, command: string, policy:
   if (iat * 1000 > nowMs + policy.clockSkewS * 1000) throw new CommandRefused('token issued in the future');
   if (cmd !== command) throw new CommandRefused(`token is for command ${JSON.stringify(cmd)}, not ${JSON.stringify(command)}`);
   if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new CommandRefused('token data must be an object');
+  if (nestedDeeperThan(data, MAX_DATA_DEPTH)) throw new CommandRefused(`token data nested deeper than ${MAX_DATA_DEPTH} levels`);
   return { jti, iat, exp, cmd, data: (data ?? {}) as Record<string, unknown>, ...(typeof sub === 'string' ? { sub } : {}) };
+}
+
+/**
+ * Deepest nesting of a token's `data`: every command's arguments are at most 4 levels deep, and
+ * what runs after this check (clone, defaults, schema check) recurses, so a deeper document would
+ * exhaust the stack instead of being refused.
+ */
+const MAX_DATA_DEPTH = 32;
+
+/** Walks with its own stack: the depth it measures must not be able to exhaust the call stack. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const todo: [unknown, number][] = [[value, 1]];
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    const [v, depth] = item;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) todo.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** jose checks the signature before the claims: a claim error means the central key signed it. */
