@@ -186,3 +186,26 @@ test('a command whose effect is a state-file write keeps effect, token claim, au
   const answers = stack.outbox.readAfter(0, 100).filter((r) => r.topic.endsWith('/bridge/response/attendance/shifts')).map((r) => JSON.parse(r.payload.toString()) as { status: string; error: string });
   assert.deepEqual(answers.map((a) => [a.status, a.error]), [['error', 'rules refused half-way'], ['error', 'token already used (replay)']]);
 });
+
+test('refusals still waiting for their summary are reported when the router closes (the daemon stopping); retained ones are only logged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-cmd-close-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: 'mqtt://127.0.0.1:1' });
+  t.after(() => stack.db.close());
+  const router = routerFor(stack, { flood: { windowMs: 60_000, detailed: 1 } });
+  const topic = `${stack.baseTopic}/bridge/request/status`;
+  for (let i = 0; i < 5; i++) await router.handle(topic, Buffer.from('{"token": 1}'));
+  for (let i = 0; i < 3; i++) await router.handle(topic, Buffer.from('{}'), { retain: true });
+  assert.equal(rows(stack, 'SELECT COUNT(*) AS n FROM command_audit'), 1);
+  router.close();
+  assert.deepEqual(
+    new CommandAudit(stack.db).recent().map((a) => [a.command, a.reason]),
+    [
+      ['*', '4 more unauthenticated requests refused in 60 s: malformed request ×4'],
+      ['status', 'malformed request: /token expected string'],
+    ],
+  );
+  const events = stack.outbox.readAfter(0, 100).map((r) => JSON.parse(r.payload.toString()) as { type?: string; data?: Record<string, unknown> }).filter((e) => e.type === 'command_refused');
+  assert.deepEqual(events.at(-1)?.data, { suppressed: 4, kind: 'unauthenticated', window_s: 60, reasons: { 'malformed request': 4 } });
+  assert.deepEqual(router.counts, { ok: 0, failed: 0, refused: 0, unauthenticated: 5, retained: 3 });
+});
