@@ -45,16 +45,19 @@ export function readInputFile(path: string, kind: InputKind, label: string, chec
     const cap = INPUT_FILE_LIMITS[kind];
     const chunks: Buffer[] = [];
     let total = 0;
-    // Sized from fstat, but read until EOF with the cap as the bound: the size may be stale.
+    // The whole file in one buffer as fstat sizes it (one byte more, to notice a longer file),
+    // then on to EOF in chunks with the cap as the bound: the size may be stale or, in /proc, 0.
+    let want = Math.min(st.size, cap) + 1;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, cap + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(want, cap + 1 - total));
+      want = CHUNK;
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
       total += n;
       if (total > cap) throw tooLarge(path, kind, label, total, true);
     }
-    return Buffer.concat(chunks, total);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
   }
