@@ -13,6 +13,8 @@ import { loadCentralKey } from '../../daemon/events/commands/token.js';
 import { loadDeviceKey } from '../../daemon/events/device-key.js';
 import { readKeyFile } from '../../daemon/gallery/key-source.js';
 import { readImageFile } from '../../daemon/vision/image.js';
+import { parseConfig } from '../../daemon/config/load.js';
+import { mqttClientOptions, mqttIdentity } from '../../daemon/events/mqtt-options.js';
 import { runCli, type CliResult } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-input-'));
@@ -54,6 +56,8 @@ test('every reader of outside files goes through the guard: config, central key,
   assert.throws(() => readKeyFile(zero, 'key file'), coded('FG_ERR_INPUT_NOT_FILE', /key file/));
   assert.throws(() => readImageFile(big), coded('FG_ERR_INPUT_TOO_LARGE', /image/));
   assert.throws(() => readImageFile(join(dir, 'nope.jpg')), coded('FG_ERR_IMAGE_UNREADABLE', /no such file/));
+  const mqtt = parseConfig(`mqtt:\n  url: mqtts://broker:8883\n  tls: { ca: ${fifo} }\n`, 't.yaml').mqtt;
+  assert.throws(() => mqttClientOptions(mqtt, mqttIdentity(mqtt), {}), coded('FG_ERR_INPUT_NOT_FILE', /mqtt\.tls\.ca .*FIFO/));
 });
 
 /** The CLI, killed if it has not finished in time: a hang is a failure, not a stuck suite. */
@@ -81,6 +85,8 @@ test('the CLI refuses a FIFO or /dev/zero given as image, video, config or token
     [['person', 'enrol', '--name', 'Ann', '--socket-dir', dir, fifo], /FG_ERR_INPUT_NOT_FILE: image .*pipe\.jpg is a FIFO/],
     [['person', 'enrol', '--name', 'Ann', '--socket-dir', dir, big], /FG_ERR_INPUT_TOO_LARGE: image .*big\.jpg is larger than/],
     [['status', '--socket-dir', dir, '--token', fifo], /FG_ERR_INPUT_NOT_FILE: --token .*FIFO/],
+    [['status', '--socket-dir', dir, '--token', join(dir, 'absent.jwt')], /FG_ERR_CONTROL_TOKEN: cannot read --token .*absent\.jwt: no such file/],
+    [['gallery', 'import', zero, ...gallery], /FG_ERR_INPUT_NOT_FILE: export .*zero\.jpg is a character device/],
     [['scan', fifo, ...gallery], /FG_ERR_INPUT_NOT_FILE: video .*pipe\.jpg is a FIFO/],
     [['validate-config', '--config', fifo], /FG_ERR_INPUT_NOT_FILE: config .*FIFO/],
     [['compare', regular, regular], /FG_ERR_INPUT_NOT_FILE: config .*FIFO/],

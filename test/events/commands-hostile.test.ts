@@ -191,7 +191,6 @@ test('refusals still waiting for their summary are reported when the router clos
   const dir = mkdtempSync(join(tmpdir(), 'fg-cmd-close-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: 'mqtt://127.0.0.1:1' });
-  t.after(() => stack.db.close());
   const router = routerFor(stack, { flood: { windowMs: 60_000, detailed: 1 } });
   const topic = `${stack.baseTopic}/bridge/request/status`;
   for (let i = 0; i < 5; i++) await router.handle(topic, Buffer.from('{"token": 1}'));
@@ -208,4 +207,9 @@ test('refusals still waiting for their summary are reported when the router clos
   const events = stack.outbox.readAfter(0, 100).map((r) => JSON.parse(r.payload.toString()) as { type?: string; data?: Record<string, unknown> }).filter((e) => e.type === 'command_refused');
   assert.deepEqual(events.at(-1)?.data, { suppressed: 4, kind: 'unauthenticated', window_s: 60, reasons: { 'malformed request': 4 } });
   assert.deepEqual(router.counts, { ok: 0, failed: 0, refused: 0, unauthenticated: 5, retained: 3 });
+  // A summary that cannot be written (the state file is gone) is logged, never thrown.
+  await router.handle(topic, Buffer.from('{"token": 1}'));
+  await router.handle(topic, Buffer.from('{"token": 1}'));
+  stack.db.close();
+  assert.doesNotThrow(() => router.close());
 });
