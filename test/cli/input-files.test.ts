@@ -75,7 +75,7 @@ test('the CLI refuses a FIFO or /dev/zero given as image, video, config or token
   const key = join(dir, 'gallery.key');
   assert.equal((await cli(['keys', 'init', '--key-file', key])).code, 0);
   const gallery = ['--gallery', join(dir, 'g.db'), '--key-file', key];
-  const cases: [string[], RegExp][] = [
+  const cases: [string[], RegExp, NodeJS.ProcessEnv?][] = [
     [['analyze', zero], /FG_ERR_INPUT_NOT_FILE: image .*zero\.jpg is a character device/],
     // person add reports each photo it could not use under one enrolment error
     [['person', 'add', '--name', 'Ann', '--image', fifo, ...gallery], /FG_ERR_ENROL_NO_FACE: .*\n .*pipe\.jpg: image .*pipe\.jpg is a FIFO/],
@@ -86,13 +86,12 @@ test('the CLI refuses a FIFO or /dev/zero given as image, video, config or token
     [['person', 'enrol', '--name', 'Ann', '--socket-dir', dir, big], /FG_ERR_INPUT_TOO_LARGE: image .*big\.jpg is larger than/],
     [['status', '--socket-dir', dir, '--token', fifo], /FG_ERR_INPUT_NOT_FILE: --token .*FIFO/],
     [['status', '--socket-dir', dir, '--token', join(dir, 'absent.jwt')], /FG_ERR_CONTROL_TOKEN: cannot read --token .*absent\.jwt: no such file/],
-    [['gallery', 'import', zero, ...gallery], /FG_ERR_INPUT_NOT_FILE: export .*zero\.jpg is a character device/],
+    [['gallery', 'import', zero, ...gallery], /FG_ERR_INPUT_NOT_FILE: export .*zero\.jpg is a character device/, { FACEGATE_EXPORT_PASSPHRASE: 'a long passphrase for this test' }],
     [['scan', fifo, ...gallery], /FG_ERR_INPUT_NOT_FILE: video .*pipe\.jpg is a FIFO/],
     [['validate-config', '--config', fifo], /FG_ERR_INPUT_NOT_FILE: config .*FIFO/],
-    [['compare', regular, regular], /FG_ERR_INPUT_NOT_FILE: config .*FIFO/],
+    [['compare', regular, regular], /FG_ERR_INPUT_NOT_FILE: config .*FIFO/, { FACEGATE_CONFIG: fifo }],
   ];
-  for (const [args, expected] of cases) {
-    const env = args[0] === 'compare' ? { FACEGATE_CONFIG: fifo } : {};
+  for (const [args, expected, env] of cases) {
     const r = await cli(args, env);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, expected, args.join(' '));
