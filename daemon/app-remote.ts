@@ -111,9 +111,10 @@ export class Remote {
     };
   }
 
-  /** Lets a running gallery command finish and refuses new ones; the bridge stops after. */
+  /** Lets a running gallery command finish and refuses new ones, and reports refusals still waiting for their summary; the bridge stops after. */
   async stop(): Promise<void> {
     await this.galleryOps.close();
+    this.commands?.close();
   }
 
   /** Cached copies of the roster are dropped, and Home Assistant gets the new or removed person. */

@@ -40,6 +40,7 @@ import { ControlServer } from './ops/control/server.js';
 import { controlHandlers } from './ops/control/handlers.js';
 import { tokenVerifier } from './ops/control/token.js';
 import { Remote } from './app-remote.js';
+import type { CommandCounts } from './events/commands/router.js';
 
 export interface AppOptions {
   config: Config;
@@ -291,6 +292,10 @@ export class App {
 
   get eventsStage(): EventsStage | undefined {
     return this.running?.events;
+  }
+
+  commandCounts(): CommandCounts | undefined {
+    return this.running?.remote.commands?.counts;
   }
 
   cameraHealth(): CameraHealth[] {

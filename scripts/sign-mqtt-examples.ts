@@ -38,7 +38,9 @@ doc = doc.replace(/```json\n([\s\S]*?)```/g, (block, body: string) => {
   const { jws: old, ...fields } = example;
   const { jws } = withSignature(signer, fields as { image?: string });
   signed++;
-  return block.replace(old as string, jws);
+  // The field itself, not the first place its old value occurs: a placeholder such as "x" also
+  // occurs inside other fields' text.
+  return block.replace(`"jws": ${JSON.stringify(old)}`, `"jws": ${JSON.stringify(jws)}`);
 });
 writeFileSync(DOC, doc);
 console.log(`signed ${signed} examples in ${DOC} with kid ${key.kid}`);

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { writePrivateFile } from '../ops/private-files.js';
 import { join } from 'node:path';
-import { FacegateError } from '../errors.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
 import type { TrackEvent } from '../track/events.js';
 import { promoteUnknown } from '../track/promote.js';
+import { checkVideoFile } from '../track/video-file.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
@@ -22,7 +22,7 @@ export const scanCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one video at a time, got ${positionals.length}` : 'no video given', USAGE);
     const video = positionals[0]!;
     const promotions = (values.promote ?? []).map((p) => parsePromotion(p));
-    if (!existsSync(video)) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${video}: no such file`, 'check the path');
+    checkVideoFile(video);
     const s = gallerySettings(values, io);
     if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true, mode: 0o700 }); // face crops: this user only
     const scan = (identify: (fused: Float32Array) => MatchResult, gallery?: Gallery) =>

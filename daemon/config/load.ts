@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { Lexer, parse as parseYaml, YAMLParseError } from 'yaml';
 import { FacegateError } from '../errors.js';
+import { readInputFile } from '../files/input-file.js';
 import { withCameraFps } from '../camera/config.js';
 import { isSecretKey, redactSecrets, redactText, REDACTED } from '../ops/log.js';
 import { cameraFpsFor } from '../track/config.js';
@@ -37,6 +37,8 @@ export class ConfigError extends FacegateError {
 
 /** Parses and validates config text once, at the edge, into a frozen typed object with every default filled. */
 export function parseConfig(text: string, source: string): Config {
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) throw new ConfigError(source, [{ path: '', message: tooDeep }]);
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
@@ -47,10 +49,70 @@ export function parseConfig(text: string, source: string): Config {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, [{ path: '', message: 'expected a mapping of sections (vision:, cameras:, ...)' }]);
   }
+  if (nestedDeeperThan(raw, MAX_CONFIG_DEPTH)) throw new ConfigError(source, [{ path: '', message: `nested deeper than ${MAX_CONFIG_DEPTH} levels` }]);
+  // Before defaults: TypeBox fills a list's default by merging the given value into it, so a
+  // mapping where a list belongs (`cameras:` written as `door: {...}`) would become an empty list.
+  const shapeIssues = listIssues(ConfigSchema, raw, []);
+  if (shapeIssues.length > 0) throw new ConfigError(source, shapeIssues);
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
   const issues = collectIssues(withDefaults);
   if (issues.length > 0) throw new ConfigError(source, issues);
   return deepFreeze(resolveDependentDefaults(withDefaults as ConfigFile));
+}
+
+/**
+ * Deepest nesting of a config document: the schema's own is under 10 levels, and what runs after
+ * parsing (clone, defaults, checks) recurses, so a deeper document is refused before it.
+ */
+const MAX_CONFIG_DEPTH = 32;
+
+/** Most columns of indentation: block nesting needs one more per level, so this bounds it. */
+const MAX_INDENT = 256;
+const DEEPER_INDENT = /^[ \t]{257,}\S/m; // MAX_INDENT + 1 columns, then the line's content
+
+/**
+ * Refuses text nested too deeply before the YAML parser sees it. That parser recurses once per
+ * level: a few thousand nested `[` exhaust the stack, and near the stack's end V8 may fail
+ * compiling a regular expression with a fatal out-of-memory that ends the process (no exception to
+ * catch; a reload would take the daemon down). The lexer is a flat state machine and counts flow
+ * collections safely; block nesting needs deeper indentation per level.
+ */
+function yamlNestingProblem(text: string): string | undefined {
+  let depth = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_CONFIG_DEPTH) return `nested deeper than ${MAX_CONFIG_DEPTH} levels`;
+    } else if (token === ']' || token === '}') depth--;
+  }
+  const indent = DEEPER_INDENT.exec(text);
+  if (indent) return `line ${text.slice(0, indent.index).split('\n').length} is indented more than ${MAX_INDENT} columns`;
+  return undefined;
+}
+
+/** Walks with its own stack: the depth it measures must not be able to exhaust the call stack. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const todo: [unknown, number][] = [[value, 1]];
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    const [v, depth] = item;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) todo.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Where the schema has a list and the document something else; descends only where both are mappings or lists. */
+function listIssues(schema: TSchema, value: unknown, path: string[]): ConfigIssue[] {
+  if (value === undefined) return [];
+  const s = schema as { type?: string; properties?: Record<string, TSchema>; items?: TSchema };
+  if (s.type === 'array') {
+    if (!Array.isArray(value)) return [{ path: path.join('.'), message: `expected a list (one "- " entry per item), got ${value !== null && typeof value === 'object' ? 'a mapping' : JSON.stringify(redactSecrets(value))}` }];
+    return s.items ? value.flatMap((item, i) => listIssues(s.items!, item, [...path, String(i)])) : [];
+  }
+  if (s.type === 'object' && s.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(s.properties).flatMap(([key, child]) => (Object.hasOwn(value, key) ? listIssues(child, (value as Record<string, unknown>)[key], [...path, key]) : []));
+  }
+  return [];
 }
 
 /** Defaults the schema cannot give because they follow another section: a camera's fps follows track. */
@@ -61,8 +123,9 @@ function resolveDependentDefaults(file: ConfigFile): Config {
 export function loadConfigFile(path: string): Config {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'config', 'config').toString('utf8');
   } catch (e) {
+    if (e instanceof FacegateError) throw e;
     throw new FacegateError(
       'FG_ERR_CONFIG_UNREADABLE',
       `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,

@@ -1,4 +1,4 @@
-import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../ops/log.js';
 import { FacegateError } from '../errors.js';
 import { OFFLINE, ONLINE } from './mqtt-options.js';
@@ -25,6 +25,9 @@ export interface BridgeOptions {
   random?: () => number;
 }
 
+/** The packet carries the flags as received (`retain`). */
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<unknown> | void;
+
 /** Called on every (re)connect, after bridge/state says online; errors are logged, not fatal. */
 export type ConnectHook = (client: MqttClient) => Promise<void> | void;
 
@@ -39,7 +42,7 @@ export class MqttBridge {
   private retryTimer: unknown;
   private stopping = false;
   private readonly hooks: ConnectHook[] = [];
-  private readonly messageHandlers: ((topic: string, payload: Buffer) => Promise<unknown> | void)[] = [];
+  private readonly messageHandlers: MessageHandler[] = [];
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -68,7 +71,7 @@ export class MqttBridge {
   }
 
   /** Incoming messages (command requests, homeassistant/status); a throwing handler is logged. */
-  onMessage(handler: (topic: string, payload: Buffer) => Promise<unknown> | void): void {
+  onMessage(handler: MessageHandler): void {
     this.messageHandlers.push(handler);
   }
 
@@ -79,10 +82,10 @@ export class MqttBridge {
     client.on('connect', () => void this.handleConnect());
     client.on('error', (e) => this.failed(e));
     client.on('close', () => this.closed());
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       for (const h of this.messageHandlers) {
         Promise.resolve()
-          .then(() => h(topic, payload))
+          .then(() => h(topic, payload, packet))
           .catch((e: unknown) => this.log.error({ topic, err: e instanceof Error ? e.message : String(e) }, 'message handler failed'));
       }
     });

@@ -1,7 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FacegateError } from '../errors.js';
+import { readInputFile } from '../files/input-file.js';
 
 /**
  * The device's Ed25519 signing key: it signs every published event (JWS) so that a central server
@@ -47,11 +48,12 @@ export function ensureDeviceKey(path: string): { key: DeviceKey; created: boolea
 export function loadDeviceKey(path: string): DeviceKey {
   let text: string;
   try {
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077) {
-      throw new FacegateError('FG_ERR_DEVICE_KEY_PERMISSIONS', `device key ${path} is readable by others (mode ${mode.toString(8)})`, `run: chmod 600 ${path}`);
-    }
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'key', 'device key', (st) => {
+      const mode = st.mode & 0o777;
+      if (mode & 0o077) {
+        throw new FacegateError('FG_ERR_DEVICE_KEY_PERMISSIONS', `device key ${path} is readable by others (mode ${mode.toString(8)})`, `run: chmod 600 ${path}`);
+      }
+    }).toString('utf8');
   } catch (e) {
     if (e instanceof FacegateError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import { FacegateError } from '../errors.js';
+import { readInputFile } from '../files/input-file.js';
 import type { MqttConfig } from './config.js';
 
 /** Names derived once from the config: who this device is on the broker. */
@@ -55,8 +55,9 @@ export function mqttClientOptions(c: MqttConfig, id: MqttIdentity, env: NodeJS.P
 
 function readPem(path: string, key: string): Buffer {
   try {
-    return readFileSync(path);
+    return readInputFile(path, 'key', key);
   } catch (e) {
+    if (e instanceof FacegateError) throw e;
     throw new FacegateError('FG_ERR_MQTT_TLS_FILE', `cannot read ${key} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `check the path in ${key} and that the facegate user may read it`);
   }
 }

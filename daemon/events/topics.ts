@@ -123,6 +123,7 @@ export const PresencePayload = Type.Object(
 
 export const ResponsePayload = Type.Object(
   {
+    id: envelope.id,
     status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
     data: Type.Record(Type.String(), Type.Unknown()),
     error: Type.Optional(Type.String()),
@@ -138,7 +139,7 @@ export const ResponsePayload = Type.Object(
 export const RequestPayload = Type.Object(
   {
     token: Type.String({ description: 'Compact JWT (EdDSA) by the central key: aud, exp, iat, jti, cmd, data' }),
-    transaction: Type.Optional(Type.String()),
+    transaction: Type.Optional(Type.String({ description: 'Echoed to the answer, cut at 200 characters' })),
   },
   { additionalProperties: false },
 );
@@ -174,7 +175,9 @@ export const TOPICS = {
   presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
   request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
-  response: spec({ path: 'bridge/response/{command}', schema: ResponsePayload, retain: false, qos: 1, via: 'direct' }),
+  // Answers are kept like attendance (never evicted): the central server acts on them, and junk
+  // requests cannot fill the outbox with answers because refusals are limited (commands/flood.ts).
+  response: spec({ path: 'bridge/response/{command}', schema: ResponsePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
 } as const;
 
 export type TopicName = keyof typeof TOPICS;
@@ -187,8 +190,10 @@ export function eventClassOf(name: OutboxTopic): EventClass {
 /** An event before signing: the envelope's id/device/time are filled, jws is added by the signer. */
 export type UnsignedEvent<T extends OutboxTopic> = Omit<Payload<T>, 'jws'>;
 
+export type TopicParams = { camera?: string; command?: string; person?: string };
+
 /** `<base>/<path>` with placeholders filled; wildcards are refused so a name cannot widen a topic. */
-export function topicFor(base: string, name: TopicName, params: { camera?: string; command?: string; person?: string } = {}): string {
+export function topicFor(base: string, name: TopicName, params: TopicParams = {}): string {
   const path = TOPICS[name].path.replace(/\{(camera|command|person)\}/g, (_, k: 'camera' | 'command' | 'person') => {
     const v = params[k];
     if (v === undefined || v === '' || /[+#]/.test(v)) throw new Error(`topic ${name} needs a valid ${k}, got ${JSON.stringify(v)}`);

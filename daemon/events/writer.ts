@@ -2,7 +2,7 @@ import type { Logger } from '../ops/log.js';
 import { formatLocalIso } from '../attendance/zoned-time.js';
 import type { Outbox } from './outbox.js';
 import { withSignature, type Signer } from './signing.js';
-import { eventClassOf, topicFor, type OutboxTopic, type Payload } from './topics.js';
+import { eventClassOf, topicFor, type OutboxTopic, type Payload, type TopicParams } from './topics.js';
 
 /** The event-specific fields; the writer adds id, device, time and the signature. */
 export type EventBody<T extends OutboxTopic> = Omit<Payload<T>, 'id' | 'device' | 'time' | 'jws'>;
@@ -32,22 +32,14 @@ export class EventWriter {
     this.log = o.logger.child({ stage: 'events' });
   }
 
-  /**
-   * A payload published directly rather than through the outbox (command responses), with the
-   * device and time fields and the signature that outbox events carry.
-   */
-  signDirect<T extends object>(body: T, atMs: number = this.o.now()): T & { device: string; time: string; jws: string } {
-    const unsigned = { ...body, device: this.o.deviceId, time: formatLocalIso(atMs, this.o.timeZone) };
-    return { ...unsigned, jws: this.o.signer.signJson(unsigned) };
-  }
-
-  write<T extends OutboxTopic>(name: T, body: EventBody<T>, atMs: number = this.o.now()): string {
+  /** `params` fills the topic's placeholders (a command answer's `{command}`). */
+  write<T extends OutboxTopic>(name: T, body: EventBody<T>, atMs: number = this.o.now(), params?: TopicParams): string {
     const id = this.o.newId();
     const unsigned = { id, device: this.o.deviceId, time: formatLocalIso(atMs, this.o.timeZone), ...body } as unknown as { image?: string };
     const payload = JSON.stringify(withSignature(this.o.signer, unsigned));
     const evicted = this.o.outbox.enqueue({
       eventId: id,
-      topic: topicFor(this.o.baseTopic, name),
+      topic: topicFor(this.o.baseTopic, name, params),
       payload,
       eventClass: eventClassOf(name),
       createdMs: this.o.now(),

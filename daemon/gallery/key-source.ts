@@ -1,6 +1,7 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FacegateError } from '../errors.js';
+import { readInputFile } from '../files/input-file.js';
 import type { GalleryConfig } from './config.js';
 import type { Sodium } from './sodium.js';
 
@@ -56,15 +57,15 @@ export function describeKeySources(options: KeySourceOptions): string {
 export function readKeyFile(path: string, what: string): KeyKek {
   let bytes: Buffer;
   try {
-    const mode = statSync(path).mode;
-    if (what === 'key file' && (mode & 0o077) !== 0) {
-      throw new FacegateError(
-        'FG_ERR_KEY_FILE_MODE',
-        `key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)})`,
-        `chmod 600 ${path}`,
-      );
-    }
-    bytes = readFileSync(path);
+    bytes = readInputFile(path, 'key', what, (st) => {
+      if (what === 'key file' && (st.mode & 0o077) !== 0) {
+        throw new FacegateError(
+          'FG_ERR_KEY_FILE_MODE',
+          `key file ${path} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
+          `chmod 600 ${path}`,
+        );
+      }
+    });
   } catch (e) {
     if (e instanceof FacegateError) throw e;
     throw new FacegateError('FG_ERR_KEY_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path and that facegate may read it');

@@ -1,12 +1,14 @@
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FacegateError } from '../errors.js';
+import { checkVideoFile } from '../track/video-file.js';
 import type { RgbImage } from '../vision/types.js';
 
 const execFileAsync = promisify(execFile);
 
 /** Width and height of the first video stream, from ffprobe. */
 export async function probeVideoSize(file: string): Promise<{ width: number; height: number }> {
+  checkVideoFile(file);
   try {
     const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', file]);
     const m = /^(\d+)x(\d+)/.exec(stdout.trim());

@@ -40,6 +40,12 @@ export const RetentionConfigSchema = Section(
     attendance_days: Type.Integer({ minimum: 1, maximum: MAX_RETENTION_DAYS, default: 400, description: 'Attendance day records and their sealed proof images older than this are deleted.' }),
     unknown_thumbnail_days: Type.Integer({ minimum: 0, maximum: MAX_RETENTION_DAYS, default: 30, description: "Unknown-person face crops older than this are deleted, and unknown persons not seen for this long lose their anonymous id (0: keep none, and unknown persons stay in memory only)." }),
     audit_days: Type.Integer({ minimum: 30, maximum: MAX_RETENTION_DAYS, default: 730, description: 'Audit entries older than this are deleted; the chain stays verifiable from a checkpoint.' }),
+    command_audit_days: Type.Integer({
+      minimum: 1,
+      maximum: MAX_RETENTION_DAYS,
+      default: 90,
+      description: 'Remote command audit rows (command_audit: each command run or refused, and summaries of refusal floods) older than this are deleted.',
+    }),
     check_interval_min: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'How often the purge runs, minutes.' }),
   },
   'How long records are kept.',

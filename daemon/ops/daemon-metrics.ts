@@ -1,6 +1,7 @@
 import type { Histogram as NodeHistogram } from 'node:perf_hooks';
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
+import type { CommandCounts } from '../events/commands/router.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Liveness } from './health.js';
 import type { MetricsRegistry, Sample } from './metrics.js';
@@ -13,6 +14,8 @@ export interface MetricsSource {
   readonly eventsStage: EventsStage | undefined;
   readonly gallery: Gallery;
   readonly bus: { failures: ReadonlyMap<string, number> };
+  /** Remote command requests by outcome; undefined while commands are off. */
+  commandCounts(): CommandCounts | undefined;
 }
 
 const perCamera = (s: MetricsSource, value: (h: CameraHealth) => number): Sample[] => s.cameraHealth().map((h) => ({ labels: { camera: h.camera }, value: value(h) }));
@@ -38,6 +41,9 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource): voi
   m.collect('facegate_mqtt_connected', 'gauge', '1 while connected to the broker.', () => (s.eventsStage?.bridge.connected ? 1 : 0));
   m.collect('facegate_mqtt_published_total', 'counter', 'Events acknowledged by the broker.', () => s.eventsStage?.publisher.published ?? 0);
   m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
+  m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored).', () =>
+    Object.entries(s.commandCounts() ?? {}).map(([outcome, n]) => ({ labels: { outcome }, value: n })),
+  );
   m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () => [...s.bus.failures].map(([stage, n]) => ({ labels: { stage }, value: n })));
   m.collect('process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.', () => process.memoryUsage.rss());
 }

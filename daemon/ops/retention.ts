@@ -10,13 +10,15 @@ export interface PurgeResult {
   unknownAlerts: number;
   unknownPersons: number;
   auditEntries: number;
+  commandAudit: number;
 }
 
 /**
  * Deletes what the retention settings say is too old, in one transaction per table group:
  * attendance day records with their sealed proof images (by the day's last sighting), undelivered
  * unknown-person alerts that carry a face crop, unknown persons' clusters (sealed embeddings and
- * face crop) by when they were last seen, and audit entries (the chain keeps a checkpoint). The purge itself is audited when it deleted anything.
+ * face crop) by when they were last seen, audit entries (the chain keeps a checkpoint), and the
+ * remote command audit (plain rows, no chain). The purge itself is audited when it deleted anything.
  */
 export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): PurgeResult {
   const attendanceBefore = nowMs - r.attendance_days * DAY_MS;
@@ -36,8 +38,9 @@ export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): P
   const unknownPersons = db.prepare('DELETE FROM unknown_persons WHERE last_seen_ms < ?').run(unknownBefore).changes;
   const audit = new AuditLog(db, () => nowMs);
   const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
-  const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, auditEntries };
-  if (attendanceDays + proofs + unknownAlerts + unknownPersons + auditEntries > 0) {
+  const commandAudit = db.prepare('DELETE FROM command_audit WHERE at_ms < ?').run(nowMs - r.command_audit_days * DAY_MS).changes;
+  const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, auditEntries, commandAudit };
+  if (attendanceDays + proofs + unknownAlerts + unknownPersons + auditEntries + commandAudit > 0) {
     audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
   }
   return result;

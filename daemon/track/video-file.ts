@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FrameAssembler } from '../camera/frame-reader.js';
 import { FacegateError } from '../errors.js';
+import { checkInputFile, describeOpenError } from '../files/input-file.js';
 import type { RgbImage } from '../vision/types.js';
 
 const execFileAsync = promisify(execFile);
@@ -15,8 +16,22 @@ export interface TimedFrame {
 /** Frames buffered ahead of the consumer before FFmpeg's pipe is paused. */
 const MAX_QUEUED_FRAMES = 4;
 
+/**
+ * A video named by a user, before FFmpeg opens it by its path: a regular file within the video
+ * size cap (FFmpeg would read a FIFO or /dev/zero for ever).
+ */
+export function checkVideoFile(file: string): void {
+  try {
+    checkInputFile(file, 'video', 'video');
+  } catch (e) {
+    if (e instanceof FacegateError) throw e;
+    throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: ${describeOpenError(e)}`, 'check the path');
+  }
+}
+
 /** Display size of the first video stream (rotation metadata applied, as FFmpeg decodes it). */
 export async function probeDisplaySize(file: string): Promise<{ width: number; height: number }> {
+  checkVideoFile(file);
   let stdout: string;
   try {
     ({ stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:stream_side_data=rotation', '-of', 'json', file]));

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { FacegateError } from '../errors.js';
+import { describeOpenError, readInputFile } from '../files/input-file.js';
 import type { RgbImage } from './types.js';
 
 /**
@@ -29,17 +29,20 @@ export async function decodeImage(bytes: Buffer, name: string): Promise<RgbImage
 }
 
 export async function decodeImageFile(path: string): Promise<RgbImage> {
+  return decodeImage(readImageFile(path), path);
+}
+
+/** The bytes of an image file named by a user: a regular file, at most the image size cap, not empty. */
+export function readImageFile(path: string): Buffer {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = readInputFile(path, 'image', 'image');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : (code ?? 'unreadable');
-    throw new FacegateError('FG_ERR_IMAGE_UNREADABLE', `${path}: ${reason}`, 'check the path and its permissions', { cause: e });
+    if (e instanceof FacegateError) throw e;
+    throw new FacegateError('FG_ERR_IMAGE_UNREADABLE', `${path}: ${describeOpenError(e)}`, 'check the path and its permissions', { cause: e });
   }
   if (bytes.length === 0) throw new FacegateError('FG_ERR_IMAGE_INVALID', `${path}: empty file`, 'give a JPEG, PNG or WebP photo');
-  return decodeImage(bytes, path);
+  return bytes;
 }
 
 /** Encodes an RGB image or crop as JPEG (proof thumbnails, saved frames). */

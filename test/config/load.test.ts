@@ -29,6 +29,23 @@ test('each error names the key path, the bad value and what is expected', () => 
   );
 });
 
+test('a mapping where a list belongs is refused, not read as an empty list', () => {
+  // TypeBox fills a list's default by merging the value into it: `cameras:` written as a mapping
+  // used to give a daemon with no cameras and no error.
+  assert.throws(() => parseConfig('cameras:\n  door:\n    url: rtsp://cam/1\n', 'x.yaml'), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.path === 'cameras' && /expected a list .*got a mapping/.test(i.message)));
+  assert.throws(() => parseConfig('cameras: 5\n', 'x.yaml'), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.path === 'cameras' && /expected a list .*got 5/.test(i.message)));
+});
+
+test('YAML nested too deeply is refused before the parser recurses into it (a few thousand levels could end the process)', () => {
+  const refused = (text: string, message: RegExp) => assert.throws(() => parseConfig(text, 'x.yaml'), (e: unknown) => e instanceof ConfigError && e.issues.length === 1 && message.test(e.issues[0]!.message));
+  refused(`vision: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, /^nested deeper than 32 levels$/);
+  refused(`cameras: ${'{a: '.repeat(40)}1${'}'.repeat(40)}\n`, /^nested deeper than 32 levels$/);
+  // Block nesting: 40 levels of two spaces is within the indentation bound, past the depth one.
+  refused(`${Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n')} 1\n`, /^nested deeper than 32 levels$/);
+  refused(`${Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} 1\n`, /^line 258 is indented more than 256 columns$/);
+  assert.throws(() => parseConfig('a: "[[[["\nb: |\n  {{{{\n', 'x.yaml'), (e: unknown) => e instanceof ConfigError && !/nested/.test(e.message), 'brackets inside strings are not nesting');
+});
+
 test('YAML that does not parse says where', () => {
   assert.throws(() => parseConfig('vision: [\n', 'x.yaml'), /not valid YAML at line/);
   assert.throws(() => parseConfig('- a\n- b\n', 'x.yaml'), /expected a mapping of sections/);

@@ -55,7 +55,7 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
     audit: new CommandAudit(stack.db),
     deps: { gallery, setShiftRules: () => ({ groups: ['default'] }), status: () => ({ device: 'test-device' }) },
     writer: stack.writer,
-    publish: (topic, payload) => stack.bridge.publish(topic, payload, { qos: 1 }),
+    db: stack.db,
     now: Date.now,
     logger: quietLogger(),
   });
@@ -89,7 +89,8 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
   const enrol = await token(central.privateKey, { cmd: 'person/enrol', data: { person_id: 'emp-9', name: 'Ada', images: [image] } });
   const ok = await ask('person/enrol', { token: enrol }, 't-ok');
   const enrolJti = (JSON.parse(Buffer.from(enrol.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
-  const { jws, time, ...rest } = ok;
+  const { jws, time, id, ...rest } = ok;
+  assert.match(String(id), /^[0-9a-f-]{36}$/, 'answers carry an event id: they come at least once, receivers drop duplicates by it');
   assert.deepEqual(rest, { status: 'ok', data: { person_id: 'emp-9', templates: 1 }, transaction: 't-ok', jti: enrolJti, device: 'test-device', topic: `${stack.baseTopic}/bridge/response/person/enrol` });
   assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
   // Signed by the device key, over the whole answer: a central server can tell it from a forged one.

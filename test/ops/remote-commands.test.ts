@@ -152,6 +152,12 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   await until('the empty config that deletes the entity', () => seen.some((m) => m.topic.endsWith('/presence_emp-1/config') && m.payload === '' && m.retain));
   assert.deepEqual((await ask('person/remove', { person_id: 'emp-1' })).data, { person_id: 'emp-1', removed: false });
 
+  // The Prometheus counter: the forged request as unauthenticated, the face-less enrolment as failed.
+  const metrics = app.metrics.text();
+  assert.match(metrics, /facegate_command_requests_total\{outcome="unauthenticated"\} 1\n/);
+  assert.match(metrics, /facegate_command_requests_total\{outcome="failed"\} 1\n/);
+  assert.match(metrics, /facegate_command_requests_total\{outcome="retained"\} 0\n/);
+
   const audit = new CommandAudit(app.gallery.db).recent();
   assert.deepEqual(audit.map((a) => [a.command, a.outcome]).filter(([c]) => c !== 'status').reverse(), [
     ['person/enrol', 'refused'],

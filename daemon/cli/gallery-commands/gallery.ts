@@ -1,5 +1,6 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { FacegateError } from '../../errors.js';
+import { readInputFile } from '../../files/input-file.js';
 import { exportGallery, importGallery } from '../../gallery/transfer.js';
 import type { CellRef } from '../../gallery/seal.js';
 import { verifyGallery, verifyOk } from '../../gallery/verify.js';
@@ -79,8 +80,9 @@ export const galleryImportCommand: Command = {
     const file = positionals[0]!;
     let bytes: Buffer;
     try {
-      bytes = readFileSync(file);
+      bytes = readInputFile(file, 'export', 'export');
     } catch (e) {
+      if (e instanceof FacegateError) throw e;
       throw new FacegateError('FG_ERR_EXPORT_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path');
     }
     return withGallery(gallerySettings(values, io), { create: true }, (g) => {

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CameraHealth } from '../../camera/health.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, FacegateError } from '../../errors.js';
+import { describeOpenError, readInputFile } from '../../files/input-file.js';
+import { readImageFile } from '../../vision/image.js';
 import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
 import { METHODS, type MethodName } from '../../ops/control/protocol.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
@@ -18,7 +19,16 @@ interface Common {
 
 function target(values: Common, io: CliIo): ControlTarget {
   const dir = values['socket-dir'] ?? resolveConfig(values.config, io).control.socket_dir;
-  return { dir, ...(values.token ? { token: readFileSync(values.token, 'utf8').trim() } : {}) };
+  return { dir, ...(values.token ? { token: readToken(values.token) } : {}) };
+}
+
+function readToken(path: string): string {
+  try {
+    return readInputFile(path, 'key', '--token').toString('utf8').trim();
+  } catch (e) {
+    if (e instanceof FacegateError) throw e;
+    throw new FacegateError('FG_ERR_CONTROL_TOKEN', `cannot read --token ${path}: ${describeOpenError(e)}`, 'give the file holding the signed control token');
+  }
 }
 
 const call = (values: Common, io: CliIo, method: MethodName, params: Record<string, unknown> = {}) => callDaemon(target(values, io), method, METHODS[method].role, params);
@@ -113,7 +123,7 @@ export const personEnrolCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { ...COMMON, name: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' }, force: { type: 'boolean' } }, ENROL_USAGE);
     if (!values.name || positionals.length === 0) throw new UsageError('give --name and at least one photo', ENROL_USAGE);
-    const images = positionals.map((p) => ({ name: basename(p), data: readFileSync(p).toString('base64') }));
+    const images = positionals.map((p) => ({ name: basename(p), data: readImageFile(p).toString('base64') }));
     const params = { name: values.name, images, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}), ...(values.force ? { force: true } : {}) };
     const r = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[]; enrolled_despite?: string[] };
     const warnings = (r.enrolled_despite ?? []).map((c) => `\n  warning: ${c} (enrolled anyway: --force)`).join('');

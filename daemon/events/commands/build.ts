@@ -33,7 +33,7 @@ export function createCommandRouter(o: {
     audit: new CommandAudit(o.db),
     deps: o.deps,
     writer: o.writer,
-    publish: (topic, payload) => o.bridge.publish(topic, payload, { qos: 1, retain: false }),
+    db: o.db,
     now: o.now ?? Date.now,
     logger: o.logger,
   });

@@ -26,6 +26,11 @@ export interface CommandDeps {
 
 interface Handler<S extends TSchema> {
   schema: S;
+  /**
+   * The effect is synchronous and only writes the state file: it runs inside the transaction that
+   * claims the token and writes the audit row and the answer, so all of them are kept or none.
+   */
+  atomic?: boolean;
   run(data: Static<S>, deps: CommandDeps): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 const handler = <S extends TSchema>(h: Handler<S>) => h;
@@ -58,6 +63,7 @@ export const COMMAND_HANDLERS = {
   }),
   'attendance/shifts': handler({
     schema: ShiftRulesPatchSchema,
+    atomic: true,
     run: (d, deps) => deps.setShiftRules(d),
   }),
   'roster/resync': handler({
@@ -71,6 +77,7 @@ export const COMMAND_HANDLERS = {
   }),
   status: handler({
     schema: Type.Object({}, { additionalProperties: false }),
+    atomic: true,
     run: (_d, deps) => deps.status(),
   }),
 } as const;

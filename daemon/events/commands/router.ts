@@ -1,12 +1,14 @@
+import type { Database } from 'better-sqlite3';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from '../../ops/log.js';
 import type { EventWriter } from '../writer.js';
 import type { MqttBridge } from '../bridge.js';
-import { RequestPayload, topicFor, type Payload } from '../topics.js';
+import { RequestPayload, type Payload } from '../topics.js';
 import { COMMAND_HANDLERS, type CommandDeps } from './handlers.js';
 import type { CommandAudit, ReplayCache } from './replay.js';
-import { CommandRefused, verifyCommandToken, type TokenPolicy } from './token.js';
+import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from './token.js';
+import { DEFAULT_FLOOD_WINDOW, FloodGate, type FloodSummary, type FloodWindow } from './flood.js';
 
 export interface RouterOptions {
   baseTopic: string;
@@ -14,28 +16,53 @@ export interface RouterOptions {
   replay: ReplayCache;
   audit: CommandAudit;
   deps: CommandDeps;
-  /** Refusals also become a signed `bridge/event` so the central side sees them. */
+  /** Answers and refusal events go through the outbox: at least once, signed. */
   writer: EventWriter;
-  publish: (topic: string, payload: string) => Promise<void>;
+  /** The state file of the replay cache, audit and outbox: one transaction holds a command's records. */
+  db: Database;
   now: () => number;
   logger: Logger;
+  /** How refusals are summarized under a flood; DEFAULT_FLOOD_WINDOW unless a test needs it shorter. */
+  flood?: FloodWindow;
 }
 
-type Response = Payload<'response'>;
-type UnsignedResponse = Omit<Response, 'device' | 'time' | 'jws'>;
+type Answer = Omit<Payload<'response'>, 'id' | 'device' | 'time' | 'jws'>;
+
+/** What became of requests since start, for the metrics. */
+export interface CommandCounts {
+  ok: number;
+  failed: number;
+  /** Signed by the central key but not run: expired, replayed, wrong command, bad data ... */
+  refused: number;
+  /** Not signed by the central key (forged, malformed, not JSON): someone else on the broker. */
+  unauthenticated: number;
+  /** Delivered with the retain flag: never run. */
+  retained: number;
+}
+
+type FloodKind = 'refused' | 'unauthenticated' | 'retained';
+
+/** The longest reason kept in the audit and the answer: a junk command name must not be stored whole. */
+const MAX_REASON = 300;
 
 /**
  * zigbee2mqtt-style request/response: `<base>/bridge/request/<command>` is answered on
- * `<base>/bridge/response/<command>`. Nothing runs before the token checks pass; every request,
- * run or refused, is audited; any throw becomes an `error` response.
+ * `<base>/bridge/response/<command>`. Nothing runs before the token checks pass; a retained request
+ * never runs (a stale one would otherwise run again at every reconnect). Answers go through the
+ * outbox: the answer to a command that ran is written with its audit row (and, for a command whose
+ * effect is a write to the state file, in the same transaction as that write), so a crash cannot
+ * lose it. Refusals are audited and answered one by one up to a limit per minute, then summarized.
  */
 export class CommandRouter {
   private readonly prefix: string;
   private readonly log: Logger;
+  private readonly flood: FloodGate<FloodKind>;
+  readonly counts: CommandCounts = { ok: 0, failed: 0, refused: 0, unauthenticated: 0, retained: 0 };
 
   constructor(private readonly o: RouterOptions) {
     this.prefix = `${o.baseTopic}/bridge/request/`;
     this.log = o.logger.child({ stage: 'events', part: 'commands' });
+    this.flood = new FloodGate(o.flood ?? DEFAULT_FLOOD_WINDOW, o.now, (s) => this.summarize(s));
   }
 
   get subscription(): string {
@@ -45,79 +72,150 @@ export class CommandRouter {
   /** Subscribes on every connect and routes incoming requests. */
   attach(bridge: MqttBridge): void {
     bridge.onConnect(async (client) => {
-      await client.subscribeAsync(this.subscription, { qos: 1 });
+      // Retain-as-published: a request published with the retain flag keeps it on the way to us,
+      // so it is recognised and ignored the first time too, not only when replayed at a reconnect.
+      await client.subscribeAsync(this.subscription, { qos: 1, rap: true });
     });
-    bridge.onMessage((topic, payload) => this.handle(topic, payload));
+    bridge.onMessage((topic, payload, packet) => this.handle(topic, payload, { retain: packet.retain }));
   }
 
-  /** Handles one message; resolves once the response is published. */
-  async handle(topic: string, payload: Buffer): Promise<Response | undefined> {
-    if (!topic.startsWith(this.prefix)) return undefined;
+  /** Reports the refusals still waiting for their summary (on stop). */
+  close(): void {
+    this.flood.close();
+  }
+
+  /** Handles one message; resolves once its answer (if any) is in the outbox. */
+  async handle(topic: string, payload: Buffer, flags: { retain?: boolean } = {}): Promise<void> {
+    if (!topic.startsWith(this.prefix)) return;
     const command = topic.slice(this.prefix.length);
-    const response = this.o.writer.signDirect(await this.run(command, payload), this.o.now());
-    try {
-      await this.o.publish(topicFor(this.o.baseTopic, 'response', { command: command.replace(/[+#]/g, '_') || '_' }), JSON.stringify(response));
-    } catch (e) {
-      this.log.warn({ command, err: (e as Error).message }, 'could not publish command response');
+    if (flags.retain) {
+      this.counts.retained++;
+      if (this.flood.admit('retained', 'retained request')) {
+        this.log.warn({ command: clip(command) }, 'retained command request ignored: clear it on the broker (publish an empty retained message to its topic)');
+      }
+      return;
     }
-    return response;
-  }
-
-  private async run(command: string, payload: Buffer): Promise<UnsignedResponse> {
     const atMs = this.o.now();
     let transaction = peekTransaction(payload);
-    let jti: string | undefined;
-    let subject: string | undefined;
+    let claims: CommandClaims;
     try {
       const request = parseRequest(payload);
-      transaction = request.transaction;
-      const claims = await verifyCommandToken(request.token, command, this.o.policy, atMs);
-      jti = claims.jti;
-      subject = claims.sub;
-      if (!this.o.replay.claim(claims.jti, claims.exp * 1000, atMs, this.o.policy.clockSkewS * 1000)) throw new CommandRefused('token already used (replay)');
-      const handler = (COMMAND_HANDLERS as Record<string, { schema: TSchema; run(d: unknown, deps: CommandDeps): unknown }>)[command];
-      if (!handler) throw new CommandRefused(`unknown command ${JSON.stringify(command)}`);
-      const data = Value.Default(handler.schema, structuredClone(claims.data));
-      const bad = Value.Errors(handler.schema, data).First();
-      if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${bad.message.toLowerCase()}`);
-      let result: Record<string, unknown>;
-      try {
-        result = (await handler.run(data, this.o.deps)) as Record<string, unknown>;
-      } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
-        this.audit({ atMs, command, outcome: 'failed', reason, jti, subject, transaction });
-        return respond('error', {}, transaction, jti, reason);
-      }
-      this.audit({ atMs, command, outcome: 'ok', jti, subject, transaction });
-      return respond('ok', result, transaction, jti);
+      transaction = request.transaction?.slice(0, 200);
+      claims = await verifyCommandToken(request.token, command, this.o.policy, atMs);
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
-      this.audit({ atMs, command, outcome: 'refused', reason: e.reason, jti, subject, transaction });
-      try {
-        this.o.writer.write('bridgeEvent', { type: 'command_refused', data: { command, reason: e.reason, ...(jti ? { jti } : {}) } });
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'could not record the refusal as an event');
-      }
-      return respond('error', {}, transaction, jti, e.reason);
+      return this.refuse({ atMs, command, reason: e.reason, transaction, authenticated: e.authenticated });
     }
+    const base = { atMs, command, jti: claims.jti, transaction, ...(claims.sub !== undefined ? { subject: claims.sub } : {}) };
+    const handler = (COMMAND_HANDLERS as Record<string, { schema: TSchema; atomic?: boolean; run(d: unknown, deps: CommandDeps): unknown }>)[command];
+    let data: unknown;
+    try {
+      if (!handler) throw new CommandRefused(`unknown command ${JSON.stringify(command)}`);
+      data = Value.Default(handler.schema, structuredClone(claims.data));
+      const bad = Value.Errors(handler.schema, data).First();
+      if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${bad.message.toLowerCase()}`);
+    } catch (e) {
+      if (!(e instanceof CommandRefused)) throw e;
+      return this.refuse({ ...base, reason: e.reason, authenticated: true });
+    }
+    const expMs = claims.exp * 1000;
+    const skewMs = this.o.policy.clockSkewS * 1000;
+    const claim = () => this.o.replay.claim(claims.jti, expMs, atMs, skewMs);
+    if (handler.atomic) {
+      // The effect is a synchronous write to the state file: claim, effect, audit and answer
+      // commit together or not at all.
+      try {
+        const done = this.o.db.transaction(() => {
+          if (!claim()) return false;
+          this.finish(base, 'ok', handler.run(data, this.o.deps) as Record<string, unknown>);
+          return true;
+        })();
+        if (!done) this.refuse({ ...base, reason: 'token already used (replay)', authenticated: true });
+      } catch (e) {
+        this.o.db.transaction(() => {
+          if (claim()) this.finish(base, 'failed', {}, reasonOf(e));
+          else this.refuse({ ...base, reason: 'token already used (replay)', authenticated: true });
+        })();
+      }
+      return;
+    }
+    // The effect is async (the gallery runs its own transactions): the token is claimed first, so
+    // a copy arriving meanwhile is refused, and the answer is written as soon as the effect is done.
+    if (!claim()) return this.refuse({ ...base, reason: 'token already used (replay)', authenticated: true });
+    let result: Record<string, unknown>;
+    try {
+      result = (await handler.run(data, this.o.deps)) as Record<string, unknown>;
+    } catch (e) {
+      this.o.db.transaction(() => this.finish(base, 'failed', {}, reasonOf(e)))();
+      return;
+    }
+    this.o.db.transaction(() => this.finish(base, 'ok', result))();
   }
 
-  private audit(e: Parameters<CommandAudit['record']>[0]): void {
-    this.o.audit.record(e);
-    const fields = { command: e.command, outcome: e.outcome, reason: e.reason, jti: e.jti, subject: e.subject };
-    if (e.outcome === 'ok') this.log.info(fields, 'remote command');
-    else this.log.warn(fields, 'remote command not run');
+  /** Audit row, log line and answer of a command that ran; inside the caller's transaction. */
+  private finish(r: { atMs: number; command: string; jti: string; subject?: string; transaction: string | undefined }, outcome: 'ok' | 'failed', data: Record<string, unknown>, error?: string): void {
+    this.counts[outcome]++;
+    this.o.audit.record({ ...r, outcome, ...(error !== undefined ? { reason: error } : {}) });
+    const fields = { command: r.command, outcome, reason: error, jti: r.jti, subject: r.subject };
+    if (outcome === 'ok') this.log.info(fields, 'remote command');
+    else this.log.warn(fields, 'remote command failed');
+    this.answer(r.command, r.atMs, answerOf(outcome === 'ok' ? 'ok' : 'error', data, r.transaction, r.jti, error));
+  }
+
+  /** Counted always; audited, logged, reported and answered only while the flood gate admits it. */
+  private refuse(r: { atMs: number; command: string; reason: string; transaction: string | undefined; authenticated: boolean; jti?: string; subject?: string }): void {
+    const kind = r.authenticated ? 'refused' : 'unauthenticated';
+    this.counts[kind]++;
+    const reason = clip(r.reason);
+    if (!this.flood.admit(kind, reason.split(':')[0]!)) return;
+    const command = clip(r.command);
+    this.o.db.transaction(() => {
+      this.o.audit.record({ atMs: r.atMs, command, outcome: 'refused', reason, ...(r.jti !== undefined ? { jti: r.jti } : {}), ...(r.subject !== undefined ? { subject: r.subject } : {}), ...(r.transaction !== undefined ? { transaction: r.transaction } : {}) });
+      this.o.writer.write('bridgeEvent', { type: 'command_refused', data: { command, reason, ...(r.jti ? { jti: r.jti } : {}) } }, r.atMs);
+      this.answer(r.command, r.atMs, answerOf('error', {}, r.transaction, r.jti, reason));
+    })();
+    this.log.warn({ command, outcome: 'refused', reason, jti: r.jti, subject: r.subject, signed: r.authenticated }, 'remote command not run');
+  }
+
+  private answer(command: string, atMs: number, body: Answer): void {
+    // A command name is a topic level: '+' and '#' cannot be published to, an empty one is '_'.
+    this.o.writer.write('response', body, atMs, { command: command.replace(/[+#]/g, '_') || '_' });
+  }
+
+  /** One audit row, log line and event for the refusals the flood gate only counted. */
+  private summarize(s: FloodSummary<FloodKind>): void {
+    const windowS = Math.round(s.windowMs / 1000);
+    const byReason = Object.entries(s.reasons).map(([r, n]) => `${r} ×${n}`).join(', ');
+    const fields = { kind: s.kind, suppressed: s.suppressed, window_s: windowS, reasons: s.reasons };
+    this.log.warn(fields, `${s.suppressed} more command requests not run (${s.kind}) in ${windowS} s, not logged one by one: ${byReason}`);
+    if (s.kind === 'retained') return;
+    try {
+      this.o.db.transaction(() => {
+        this.o.audit.record({ atMs: this.o.now(), command: '*', outcome: 'refused', reason: clip(`${s.suppressed} more ${s.kind} requests refused in ${windowS} s: ${byReason}`) });
+        this.o.writer.write('bridgeEvent', { type: 'command_refused', data: { suppressed: s.suppressed, kind: s.kind, window_s: windowS, reasons: s.reasons } });
+      })();
+    } catch (e) {
+      this.log.error({ err: reasonOf(e) }, 'could not record the summary of refused command requests');
+    }
   }
 }
 
-function respond(status: 'ok' | 'error', data: Record<string, unknown>, transaction: string | undefined, jti: string | undefined, error?: string): UnsignedResponse {
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
+}
+
+function answerOf(status: 'ok' | 'error', data: Record<string, unknown>, transaction: string | undefined, jti: string | undefined, error?: string): Answer {
   return { status, data, ...(error !== undefined ? { error } : {}), ...(transaction !== undefined ? { transaction } : {}), ...(jti !== undefined ? { jti } : {}) };
 }
 
 /** The transaction to echo, even from a request refused as malformed. */
 function peekTransaction(payload: Buffer): string | undefined {
   try {
-    const t = (JSON.parse(payload.toString('utf8')) as { transaction?: unknown }).transaction;
+    const t = (JSON.parse(payload.toString('utf8')) as { transaction?: unknown } | null)?.transaction;
     return typeof t === 'string' ? t.slice(0, 200) : undefined;
   } catch {
     return undefined;
@@ -129,11 +227,11 @@ function parseRequest(payload: Buffer): { token: string; transaction?: string } 
   try {
     body = JSON.parse(payload.toString('utf8'));
   } catch {
-    throw new CommandRefused('malformed request: not JSON');
+    throw new CommandRefused('malformed request: not JSON', false);
   }
   if (!Value.Check(RequestPayload, body)) {
     const first = Value.Errors(RequestPayload, body).First();
-    throw new CommandRefused(`malformed request: ${first ? `${first.path || '(root)'} ${first.message.toLowerCase()}` : 'expected {"token", "transaction"?}'}`);
+    throw new CommandRefused(`malformed request: ${first ? `${first.path || '(root)'} ${first.message.toLowerCase()}` : 'expected {"token", "transaction"?}'}`, false);
   }
   return body;
 }

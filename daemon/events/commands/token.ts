@@ -1,11 +1,19 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { FacegateError } from '../../errors.js';
+import { readInputFile } from '../../files/input-file.js';
 
-/** A request that must not run; `reason` goes into the error response and the audit. */
+/**
+ * A request that must not run; `reason` goes into the error response and the audit.
+ * `authenticated`: whether the token's signature by the central key was verified before the
+ * refusal. An unauthenticated one may come from anyone allowed to publish on the broker, so those
+ * are counted and summarized rather than recorded one by one (see flood.ts).
+ */
 export class CommandRefused extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly authenticated = true,
+  ) {
     super(reason);
   }
 }
@@ -42,7 +50,7 @@ export async function verifyCommandToken(token: string, command: string, policy:
       requiredClaims: ['exp', 'iat', 'jti'],
     }));
   } catch (e) {
-    throw new CommandRefused(joseReason(e));
+    throw new CommandRefused(joseReason(e), signatureVerified(e));
   }
   const { jti, iat, exp, cmd, data, sub } = payload as Record<string, unknown>;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw new CommandRefused('token jti missing or malformed');
@@ -51,7 +59,32 @@ export async function verifyCommandToken(token: string, command: string, policy:
   if (iat * 1000 > nowMs + policy.clockSkewS * 1000) throw new CommandRefused('token issued in the future');
   if (cmd !== command) throw new CommandRefused(`token is for command ${JSON.stringify(cmd)}, not ${JSON.stringify(command)}`);
   if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new CommandRefused('token data must be an object');
+  if (nestedDeeperThan(data, MAX_DATA_DEPTH)) throw new CommandRefused(`token data nested deeper than ${MAX_DATA_DEPTH} levels`);
   return { jti, iat, exp, cmd, data: (data ?? {}) as Record<string, unknown>, ...(typeof sub === 'string' ? { sub } : {}) };
+}
+
+/**
+ * Deepest nesting of a token's `data`: every command's arguments are at most 4 levels deep, and
+ * what runs after this check (clone, defaults, schema check) recurses, so a deeper document would
+ * exhaust the stack instead of being refused.
+ */
+const MAX_DATA_DEPTH = 32;
+
+/** Walks with its own stack: the depth it measures must not be able to exhaust the call stack. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const todo: [unknown, number][] = [[value, 1]];
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    const [v, depth] = item;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) todo.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** jose checks the signature before the claims: a claim error means the central key signed it. */
+function signatureVerified(e: unknown): boolean {
+  return e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWTClaimValidationFailed || e instanceof joseErrors.JWTInvalid;
 }
 
 function joseReason(e: unknown): string {
@@ -67,8 +100,9 @@ function joseReason(e: unknown): string {
 export function loadCentralKey(path: string): KeyObject {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'key', 'mqtt.commands.central_public_key').toString('utf8');
   } catch (e) {
+    if (e instanceof FacegateError) throw e;
     throw new FacegateError('FG_ERR_CENTRAL_KEY', `cannot read mqtt.commands.central_public_key ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the file with the central server\'s public key (JWK or PEM)');
   }
   let key: KeyObject;
