@@ -6,7 +6,7 @@ import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { enrolmentScore, gateEnrolmentFace, pickDiverseFrames, type EnrolGate, type RefusalReason } from './quality-gate.js';
 import type { Identification } from './gallery.js';
 import type { TemplateInput } from './store.js';
-import { forEachVideoFrame } from './video-frames.js';
+import { videoFrames } from '../track/video-file.js';
 
 /** What enrolment needs of the vision core. */
 export interface FaceSource {
@@ -76,13 +76,16 @@ export async function enrolFromVideo(
   const MAX_FRAMES = 100;
   const accepted: EnrolCandidate[] = [];
   const reasons = new Map<RefusalReason, EnrolRefusal>();
-  await forEachVideoFrame(file, { fps: FPS, maxFrames: MAX_FRAMES }, async (frame, i) => {
-    const source = `${file}#t=${(i / FPS).toFixed(1)}`;
+  let i = 0;
+  // The same reader as `facegate scan`: rotation metadata applied, so a portrait phone video is read upright.
+  for await (const { image: frame, pts } of videoFrames(file, { fps: FPS })) {
+    const source = `${file}#t=${pts.toFixed(1)}`;
     const verdict = gateEnrolmentFace(await analyzer.analyze(frame, { embed: true, eyes: true }), gate);
     if (verdict.ok) accepted.push(await candidate(frame, verdict.face, source));
     else if (!reasons.has(verdict.refusal.reason)) reasons.set(verdict.refusal.reason, { file: source, ...verdict.refusal });
-    onProgress(i + 1, MAX_FRAMES);
-  });
+    onProgress(++i, MAX_FRAMES);
+    if (i === MAX_FRAMES) break;
+  }
   const kept = pickDiverseFrames(accepted, gate.video_frames, gate.video_min_pose_delta);
   // Refusals only matter when the video gave nothing usable: then they say why.
   return { kept, refused: kept.length ? [] : [...reasons.values()] };

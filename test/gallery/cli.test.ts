@@ -95,6 +95,19 @@ test('person add from a video keeps several sharp frames of different poses', { 
   assert.equal(facegate(['person', 'remove', ...g, out.id]).code, 0);
 });
 
+test('person add from a portrait phone video (frames stored sideways, rotation in the metadata) reads it upright', { skip }, () => {
+  // As a phone records it: the picture is coded landscape and displayed turned by 90°.
+  const sideways = d.path('sideways.mp4');
+  const portrait = d.path('portrait.mp4');
+  const ffmpeg = (args: string[]) => assert.equal(spawnSync('ffmpeg', ['-v', 'error', '-y', ...args]).status, 0);
+  ffmpeg(['-i', media('video_blink/tpsmm_driving.mp4'), '-t', '4', '-vf', 'pad=410:640:0:115,transpose=1', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', sideways]);
+  ffmpeg(['-i', sideways, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', portrait]);
+  const r = facegate(['person', 'add', ...g, '--name', 'Portrait', '--video', portrait, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).templates >= 1);
+  assert.equal(facegate(['person', 'remove', ...g, JSON.parse(r.stdout).id]).code, 0);
+});
+
 test('identify --json: one line per image, faces largest first, match / unknown with candidates', { skip }, () => {
   const r = identify([img('img2.jpg'), img('couple.jpg'), media('identities/face_recognition/obama.jpg')]);
   assert.equal(r.code, 0, r.stderr);

@@ -9,7 +9,7 @@ import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { rotateKeys } from '../../daemon/gallery/rotate.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { importGallery } from '../../daemon/gallery/transfer.js';
-import { forEachVideoFrame } from '../../daemon/gallery/video-frames.js';
+import { videoFrames } from '../../daemon/track/video-file.js';
 import { media, mediaMissing } from '../support/media.js';
 import { cli, keyOptions, memoryLogger, tempDir, unitVector } from './helpers.js';
 
@@ -67,7 +67,9 @@ test('a file that is not an export: FG_ERR_EXPORT_INVALID', async (t) => {
 test('a file that is not a video: FG_ERR_VIDEO_INVALID', async (t) => {
   const d = tempDir(t);
   writeFileSync(d.path('notes.mp4'), 'not a video');
-  await assert.rejects(forEachVideoFrame(d.path('notes.mp4'), { fps: 5, maxFrames: 5 }, async () => {}), code('FG_ERR_VIDEO_INVALID'));
+  await assert.rejects(async () => {
+    for await (const _ of videoFrames(d.path('notes.mp4'), { fps: 5 })) assert.fail('a frame from a text file');
+  }, code('FG_ERR_VIDEO_INVALID'));
 });
 
 test('keys rotate to an empty passphrase variable: FG_ERR_KEY_MISSING, nothing changed', async (t) => {
