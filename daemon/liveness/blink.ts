@@ -1,6 +1,6 @@
 import type { EyeRegions } from '../vision/eye-regions.js';
 import type { LivenessConfig } from './config.js';
-import { lidMotion, type LidMotion } from './lid-motion.js';
+import { bothSides, lookChange, type LidMotion } from './lid-motion.js';
 
 /** One look at both eyes (seconds, from frame timestamps): the eye model's p(open) and the eye regions. */
 export interface EyeSample {
@@ -62,12 +62,33 @@ const MAX_GAP_S = 0.35;
 /** The eye model saw an eye shut when its p(open) fell this low during the closure. */
 const SHUT_P = 0.2;
 
+/**
+ * Open looks up to this long before a closure and after it may be what its closed looks are
+ * compared with: a lid takes ~75–150 ms to close or open, so at 15 fps the look next to a closed
+ * one often catches it half-way and differs from the closed look less than the open eye does; the
+ * look one step further shows it open. No further: the comparison on both sides tells a blink from
+ * a change that stays only while the face holds its expression and pose.
+ */
+const REFERENCE_S = 0.15;
+
 type Eye = 'left' | 'right';
 const EYES: readonly Eye[] = ['left', 'right'];
 type Levels = Record<Eye, number>;
 
-/** A closure is judged against the open level the eyes had when it began: its own shut looks must not lower it. */
-type Phase = { kind: 'open' } | { kind: 'closed'; since: number; samples: EyeSample[]; level: Levels } | { kind: 'held' };
+/** A closure: its shut looks, the open looks before it, and the open level the eyes had when it began (its own shut looks must not lower it). */
+interface Closure {
+  since: number;
+  samples: EyeSample[];
+  level: Levels;
+  before: EyeSample[];
+}
+
+/**
+ * Open: eyes open (or settling). Closed: a closure under way. Reopened: a closure ended and is
+ * judged again on each open look that follows within REFERENCE_S, until one shows the lids.
+ * Held: eyes shut too long for a blink, waiting to open.
+ */
+type Phase = { kind: 'open' } | ({ kind: 'closed' } & Closure) | ({ kind: 'reopened'; after: EyeSample[]; closedMs: number; readable: readonly Eye[] } & Closure) | { kind: 'held' };
 
 /**
  * Blink detection over a track's eye samples: eyes open → shut → open, the shut phase between
@@ -76,7 +97,7 @@ type Phase = { kind: 'open' } | { kind: 'closed'; since: number; samples: EyeSam
  * quantile of recent p(open) per eye), because its values differ by face size, person and
  * expression, and an eye it never reads clearly open (a small, compressed face) is left to the
  * other signal. The eye regions of the aligned face tell a lid that moved from a reading that
- * flipped: every eye counted as shut must have changed against the open looks on both sides, and
+ * flipped: every eye counted as shut must have changed against open looks on both sides, and
  * more than the rest of the face did. One eye shutting (a wink) never counts; a photo, whose
  * readings flip as it moves, changes its eye regions no more than its nose. A pure state machine:
  * time is the samples' own.
@@ -84,11 +105,13 @@ type Phase = { kind: 'open' } | { kind: 'closed'; since: number; samples: EyeSam
 export class BlinkDetector {
   private readonly window: EyeSample[] = [];
   private phase: Phase = { kind: 'open' };
-  /** The last sample with the eyes open: a closure must start from open eyes, and is compared with them. */
-  private lastOpen: EyeSample | undefined;
+  /** Open looks of the last REFERENCE_S: a closure must start from open eyes, and is compared with them. */
+  private opens: EyeSample[] = [];
   private lastT = -Infinity;
   /** Half-open samples (neither open nor shut) since the last open one. */
   private halfOpen: EyeSample[] = [];
+  /** Each closed look's change against each open look it was compared with, so that a closure judged again compares only new pairs. */
+  private readonly compared = new WeakMap<EyeSample, Map<EyeSample, LidMotion>>();
 
   constructor(
     private readonly rules: BlinkRules,
@@ -103,7 +126,7 @@ export class BlinkDetector {
     this.remember(s);
     if (!level) {
       // The first sample of a track: nothing to compare with yet, but eyes clearly open arm it.
-      if (s.left >= this.rules.min_open_level && s.right >= this.rules.min_open_level) this.lastOpen = s;
+      if (s.left >= this.rules.min_open_level && s.right >= this.rules.min_open_level) this.opened(s);
       return undefined;
     }
     const readable = EYES.filter((e) => level[e] >= this.rules.min_open_level);
@@ -116,14 +139,22 @@ export class BlinkDetector {
     // later or less deeply than the other is still a blink; a wink leaves the other eye open.
     const closing = readable.some((e) => s[e] < Math.min(MAX_CLOSED_P, this.rules.closed_ratio * level[e])) && !readable.some((e) => s[e] >= REOPEN_RATIO * level[e]);
 
+    if (this.phase.kind === 'reopened') {
+      const pending = this.phase;
+      if (open && s.t - pending.after[0]!.t <= REFERENCE_S) {
+        pending.after.push(s);
+        this.opened(s);
+        const blink = this.judge(pending);
+        if (blink) this.phase = { kind: 'open' };
+        return blink;
+      }
+      this.phase = { kind: 'open' };
+    }
     switch (this.phase.kind) {
       case 'open':
-        if (open) {
-          this.lastOpen = s;
-          this.halfOpen = [];
-        } else if (closing && this.lastOpen) {
-          this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s], level };
-        } else this.halfOpen.push(s);
+        if (open) this.opened(s);
+        else if (closing && this.opens.length > 0) this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s], level, before: this.opens };
+        else this.halfOpen.push(s);
         return undefined;
       case 'closed': {
         if (!open) {
@@ -132,27 +163,38 @@ export class BlinkDetector {
           if ((s.t - this.phase.since) * 1000 > this.rules.blink_max_ms) this.phase = { kind: 'held' };
           return undefined;
         }
-        const { since, samples } = this.phase;
-        const before = this.lastOpen!;
-        this.phase = { kind: 'open' };
-        this.lastOpen = s;
-        this.halfOpen = [];
-        return this.judge(before, since, samples, s, level, readable);
+        const closedMs = (s.t - this.phase.since) * 1000;
+        const closure = this.phase;
+        this.opens = [];
+        this.opened(s);
+        if (closedMs < this.rules.blink_min_ms) {
+          this.phase = { kind: 'open' };
+          return undefined;
+        }
+        const pending = { ...closure, kind: 'reopened' as const, after: [s], closedMs, readable };
+        const blink = this.judge(pending);
+        this.phase = blink ? { kind: 'open' } : pending;
+        return blink;
       }
       case 'held':
         if (open) {
           this.phase = { kind: 'open' };
-          this.lastOpen = s;
-          this.halfOpen = [];
+          this.opens = [];
+          this.opened(s);
         }
         return undefined;
     }
   }
 
-  /** A closure between two open looks: is it a blink of both eyes' lids? */
-  private judge(before: EyeSample, since: number, samples: readonly EyeSample[], after: EyeSample, level: Levels, readable: readonly Eye[]): Blink | undefined {
-    const closedMs = (after.t - since) * 1000;
-    if (closedMs < this.rules.blink_min_ms) return undefined;
+  /** An open look: kept as a reference for the next closure while it is recent. */
+  private opened(s: EyeSample): void {
+    this.opens = [...this.opens.filter((o) => o.t >= s.t - REFERENCE_S), s];
+    this.halfOpen = [];
+  }
+
+  /** A closure between open looks: is it a blink of both eyes' lids? */
+  private judge(c: Closure & { after: readonly EyeSample[]; closedMs: number; readable: readonly Eye[] }): Blink | undefined {
+    const { samples, level, readable } = c;
     const lowest = (e: Eye) => (readable.includes(e) ? Math.min(...samples.map((x) => x[e])) : 1);
     const shut = (e: Eye, m: LidMotion) => {
       const seenShut = readable.includes(e) && lowest(e) <= SHUT_P;
@@ -160,16 +202,28 @@ export class BlinkDetector {
       const rows = e === 'left' ? m.leftRows : m.rightRows;
       return rows >= this.lids.rows && ((seenShut && m[e] >= this.lids.confirm) || (halfRead && m[e] >= this.lids.alone));
     };
-    // The first closed look that shows both lids shut, among those where the rest of the face held
-    // still enough to be compared: where the nose patch changed about as much as the eyes, the
-    // landmarks were off or the picture moved, and that look says nothing about the lids.
     const modelSawIt = readable.some((e) => lowest(e) <= SHUT_P);
     if (!modelSawIt) return undefined;
-    const lids = samples
-      .map((x) => ({ t: x.t, ...lidMotion(before.regions, x.regions, after.regions) }))
-      .find((m) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.ref && shut('left', m) && shut('right', m));
-    if (!lids) return undefined;
-    return { t: lids.t, closedMs, samples: samples.length, depth: Math.max(lowest('left'), lowest('right')), lids: { left: lids.left, right: lids.right, leftRows: lids.leftRows, rightRows: lids.rightRows, ref: lids.ref } };
+    // The first closed look that shows both lids shut against an open look on each side, among
+    // comparisons where the rest of the face held still enough: where the nose patch changed about
+    // as much as the eyes, the landmarks were off or the picture moved, and that pair of looks says
+    // nothing about the lids.
+    const shows = (m: LidMotion) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.ref && shut('left', m) && shut('right', m);
+    const before = mostOpen(c.before, c, readable);
+    const after = mostOpen(c.after, c, readable);
+    for (const x of samples) {
+      const m = bothSides(this.change(x, before), this.change(x, after));
+      if (shows(m)) return { t: x.t, closedMs: c.closedMs, samples: samples.length, depth: Math.max(lowest('left'), lowest('right')), lids: m };
+    }
+    return undefined;
+  }
+
+  private change(closed: EyeSample, open: EyeSample): LidMotion {
+    let row = this.compared.get(closed);
+    if (!row) this.compared.set(closed, (row = new Map()));
+    let m = row.get(open);
+    if (!m) row.set(open, (m = lookChange(closed.regions, open.regions)));
+    return m;
   }
 
   /** The current open level of each eye, once enough samples were seen. */
@@ -189,7 +243,7 @@ export class BlinkDetector {
    */
   interrupt(): void {
     this.phase = { kind: 'open' };
-    this.lastOpen = undefined;
+    this.opens = [];
     this.halfOpen = [];
   }
 
@@ -197,6 +251,21 @@ export class BlinkDetector {
     this.window.length = 0;
     this.interrupt();
   }
+}
+
+/**
+ * The open look to compare a closure with, on one side of it: the one the model reads most open,
+ * the nearest on a tie. Chosen by what the look shows, not by how much it differs from the closed
+ * looks, so that trying several looks does not give noise several chances.
+ */
+function mostOpen(looks: readonly EyeSample[], c: Pick<Closure, 'since' | 'level'>, readable: readonly Eye[]): EyeSample {
+  const openness = (s: EyeSample) => readable.reduce((n, e) => n + s[e] / c.level[e], 0);
+  let best = looks[0]!;
+  for (const s of looks) {
+    const d = openness(s) - openness(best);
+    if (d > 0 || (d === 0 && Math.abs(s.t - c.since) < Math.abs(best.t - c.since))) best = s;
+  }
+  return best;
 }
 
 export function quantile(values: readonly number[], q: number): number {

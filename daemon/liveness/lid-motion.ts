@@ -77,33 +77,39 @@ export interface LidMotion {
 }
 
 /**
- * Each closed look's change from the open look before the closure and from the open look that
- * ends it, the smaller of the two, per region: a lid that closed and opened again differs from
- * both; a face that turned or a gaze that moved for good differs from one side only. Each
- * comparison first registers the two looks on the brows (strong edges a blink leaves in place),
- * so that landmarks placed a few pixels off, which shift every patch together, are not read as a
- * lid that moved.
+ * How much each region of a closed look changed against one open look. The two looks are first
+ * registered on the brows (strong edges a blink leaves in place), so that landmarks placed a few
+ * pixels off, which shift every patch together, are not read as a lid that moved.
  */
-export function lidMotion(before: EyeRegions, closed: EyeRegions, after: EyeRegions): LidMotion {
-  const against = (open: EyeRegions): LidMotion => {
-    const brows = patchChange(closed.brows, open.brows, BROWS_PATCH, { dx: 0, dy: 0 }, GLOBAL_SHIFT);
-    const left = patchChange(closed.left, open.left, EYE_PATCH, brows.at);
-    const right = patchChange(closed.right, open.right, EYE_PATCH, brows.at);
-    return {
-      left: left.change,
-      right: right.change,
-      leftRows: rowChange(closed.left, open.left, EYE_PATCH, left.at),
-      rightRows: rowChange(closed.right, open.right, EYE_PATCH, right.at),
-      ref: Math.max(brows.change, patchChange(closed.nose, open.nose, NOSE_PATCH, brows.at).change),
-    };
-  };
-  const b = against(before);
-  const a = against(after);
+export function lookChange(closed: EyeRegions, open: EyeRegions): LidMotion {
+  const brows = patchChange(closed.brows, open.brows, BROWS_PATCH, { dx: 0, dy: 0 }, GLOBAL_SHIFT);
+  const left = patchChange(closed.left, open.left, EYE_PATCH, brows.at);
+  const right = patchChange(closed.right, open.right, EYE_PATCH, brows.at);
   return {
-    left: Math.min(b.left, a.left),
-    right: Math.min(b.right, a.right),
-    leftRows: Math.min(b.leftRows, a.leftRows),
-    rightRows: Math.min(b.rightRows, a.rightRows),
-    ref: Math.min(b.ref, a.ref),
+    left: left.change,
+    right: right.change,
+    leftRows: rowChange(closed.left, open.left, EYE_PATCH, left.at),
+    rightRows: rowChange(closed.right, open.right, EYE_PATCH, right.at),
+    ref: Math.max(brows.change, patchChange(closed.nose, open.nose, NOSE_PATCH, brows.at).change),
   };
+}
+
+/**
+ * A closed look's change against an open look before the closure and one after it: the smaller of
+ * the two, per region. A lid that closed and opened again differs from both; a face that turned or
+ * a gaze that moved for good differs from one side only.
+ */
+export function bothSides(before: LidMotion, after: LidMotion): LidMotion {
+  return {
+    left: Math.min(before.left, after.left),
+    right: Math.min(before.right, after.right),
+    leftRows: Math.min(before.leftRows, after.leftRows),
+    rightRows: Math.min(before.rightRows, after.rightRows),
+    ref: Math.min(before.ref, after.ref),
+  };
+}
+
+/** Each closed look's change from the open look before the closure and from the open look that ends it (see bothSides). */
+export function lidMotion(before: EyeRegions, closed: EyeRegions, after: EyeRegions): LidMotion {
+  return bothSides(lookChange(closed, before), lookChange(closed, after));
 }

@@ -138,3 +138,11 @@ test('interrupt(): what came before a jump of the face box cannot start a blink'
   d.interrupt();
   assert.equal(d.push(sample(11 / 15, 0.95, 0.95)), undefined);
 });
+
+test('the open look next to a closure may still show the lid down (read open as it rises): the look one step further is compared', () => {
+  const rising: Look = [0.8, 0.8, regionsFor(0, 0)];
+  assert.equal(run([...open(10), ...closed(2), rising, ...open(5)]).length, 1);
+  // Lids that stay down for longer than a lid takes to rise are a change that stays, not a blink.
+  assert.equal(run([...open(10), ...closed(2), rising, rising, rising, rising, ...open(5)]).length, 0);
+});
+

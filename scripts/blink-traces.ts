@@ -1,0 +1,167 @@
+// `npx tsx scripts/blink-traces.ts record COND...` / `npx tsx scripts/blink-traces.ts replay [COND,...]`
+// Tuning blink detection without running the models again: `record` runs every annotated clip of
+// ../shared/media/video_blink through the whole per-track logic (scanVideo) as a camera condition
+// delivers it, and saves every eye sample a track's BlinkDetector is fed (p(open), the eye regions,
+// the 68 landmarks) and every interruption, one file per clip and condition; `replay` feeds those
+// files to BlinkDetector as it is now and scores the blinks like test/liveness/blink-clips.test.ts,
+// in seconds. Record again only when what the vision side produces changes.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../daemon/config/load.js';
+import { BlinkDetector, type EyeSample } from '../daemon/liveness/blink.js';
+import { scanVideo } from '../daemon/track/scan.js';
+import { UnknownRegistry } from '../daemon/track/unknowns.js';
+import type { DetectMode } from '../daemon/vision/detector.js';
+import type { EyeRegions } from '../daemon/vision/eye-regions.js';
+import { testAnalyzer } from '../test/support/analyzer.js';
+import { blinkClips, CCTV_1080P_100, CCTV_720P_80, composeCctv, recall, scoreClip, scoreTable, typicalFaceHeight, type CctvView, type ClipScore } from '../test/support/blink-media.js';
+import { media } from '../test/support/media.js';
+
+const DIR = process.env.BLINK_TRACES ?? join(tmpdir(), 'blink-traces');
+
+/** The test's three conditions, and two more to check that a change holds beyond them. */
+const CONDITIONS: Record<string, { view?: CctvView; mode: DetectMode }> = {
+  native: { mode: 'full' },
+  c100: { view: CCTV_1080P_100, mode: 'auto' },
+  c80: { view: CCTV_720P_80, mode: 'full' },
+  c120: { view: { facePx: 120, frame: { width: 1920, height: 1080 }, fps: 15, crf: 28, blur: 0.5 }, mode: 'auto' },
+  c90: { view: { facePx: 90, frame: { width: 1280, height: 720 }, fps: 15, crf: 32, blur: 0.3 }, mode: 'full' },
+};
+
+type Region = keyof EyeRegions;
+const REGIONS: readonly Region[] = ['right', 'left', 'nose', 'brows'];
+
+interface SavedSample {
+  track: number;
+  t: number;
+  left: number;
+  right: number;
+  regions: Record<Region, string>;
+  /** x, y of the 68 landmarks. */
+  landmarks: number[];
+}
+type SavedEntry = SavedSample | { track: number; interrupt: true };
+interface Trace {
+  clip: string;
+  condition: string;
+  /** What the real per-track logic reported when the trace was recorded. */
+  blinks: number[];
+  entries: SavedEntry[];
+}
+
+const toBase64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+function fromBase64(s: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+async function record(conditions: string[]): Promise<void> {
+  mkdirSync(DIR, { recursive: true });
+  const analyzer = await testAnalyzer();
+  const config = defaultConfig();
+  // The track calls interrupt() on its detector when the face box jumps: the replay must too. Each
+  // detector is matched to its track by the eye sample the track announced just before feeding it.
+  let entries: SavedEntry[] = [];
+  let lastTrack = -1;
+  let feeding = false;
+  const trackOf = new WeakMap<BlinkDetector, number>();
+  const proto = BlinkDetector.prototype;
+  const push = proto.push;
+  const interrupt = proto.interrupt;
+  proto.push = function (this: BlinkDetector, s: EyeSample) {
+    trackOf.set(this, lastTrack);
+    feeding = true;
+    try {
+      return push.call(this, s);
+    } finally {
+      feeding = false;
+    }
+  };
+  proto.interrupt = function (this: BlinkDetector) {
+    const track = trackOf.get(this);
+    if (!feeding && track !== undefined) entries.push({ track, interrupt: true });
+    interrupt.call(this);
+  };
+  const work = mkdtempSync(join(tmpdir(), 'fg-blink-traces-'));
+  try {
+    for (const condition of conditions) {
+      const spec = CONDITIONS[condition];
+      if (!spec) throw new Error(`unknown condition ${condition} (${Object.keys(CONDITIONS).join(', ')})`);
+      for (const clip of blinkClips()) {
+        let file = media(clip);
+        if (spec.view) {
+          const native = await typicalFaceHeight(file, (img) => analyzer.detect(img, 'full'));
+          file = join(work, clip.replace('video_blink/', ''));
+          composeCctv(media(clip), file, native, spec.view);
+        }
+        entries = [];
+        const landmarksOf = new WeakMap<EyeRegions, number[]>();
+        const blinks: number[] = [];
+        await scanVideo(file, {
+          engine: {
+            detect: (img, focus) => analyzer.detect(img, spec.mode, focus),
+            analyzeFace: async (img, d, o) => {
+              const face = await analyzer.analyzeFace(img, d, o);
+              if (face.eyes) landmarksOf.set(face.eyes.regions, face.landmarks68.flatMap((p) => [p.x, p.y]));
+              return face;
+            },
+          },
+          config: config.track,
+          identify: () => ({ person: null, score: -1, margin: 0 }),
+          unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
+          onEyeSample: (s) => {
+            lastTrack = s.track;
+            const regions = Object.fromEntries(REGIONS.map((r) => [r, toBase64(s.regions[r])])) as Record<Region, string>;
+            entries.push({ track: s.track, t: s.t, left: s.left, right: s.right, regions, landmarks: landmarksOf.get(s.regions) ?? [] });
+          },
+          onEvent: (e) => {
+            if (e.type === 'blink') blinks.push(e.t);
+          },
+        });
+        const trace: Trace = { clip, condition, blinks, entries };
+        writeFileSync(join(DIR, `${condition}__${clip.replace('video_blink/', '')}.json`), JSON.stringify(trace));
+        console.log(`${condition} ${clip}: ${entries.length} entries, blinks ${blinks.join(' ') || '-'}`);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    await analyzer.close();
+  }
+}
+
+function replay(conditions: string[]): void {
+  const rules = defaultConfig().track.liveness;
+  for (const condition of conditions) {
+    const files = readdirSync(DIR).filter((f) => f.startsWith(`${condition}__`)).sort();
+    if (files.length === 0) continue;
+    const scores: ClipScore[] = [];
+    const differ: string[] = [];
+    for (const f of files) {
+      const trace = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace;
+      const detectors = new Map<number, BlinkDetector>();
+      const times: number[] = [];
+      for (const e of trace.entries) {
+        let d = detectors.get(e.track);
+        if (!d) detectors.set(e.track, (d = new BlinkDetector(rules)));
+        if ('interrupt' in e) {
+          d.interrupt();
+          continue;
+        }
+        const regions = Object.fromEntries(REGIONS.map((r) => [r, fromBase64(e.regions[r])])) as unknown as EyeRegions;
+        const blink = d.push({ t: e.t, left: e.left, right: e.right, regions });
+        if (blink) times.push(Math.round(blink.t * 1000) / 1000);
+      }
+      if (times.join() !== trace.blinks.join()) differ.push(trace.clip);
+      scores.push(scoreClip(trace.clip, times));
+    }
+    const grin = scores.find((s) => s.clip.endsWith('liveportrait_d18.mp4'))?.times.filter((t) => t >= 3.8 && t <= 5.0).length ?? 0;
+    console.log(scoreTable(`${condition}: recall ${(100 * recall(scores)).toFixed(0)}%, blinks in the grin ${grin}`, scores));
+    if (differ.length) console.log(`(the detector now differs from when these were recorded on ${differ.length} clip(s))`);
+  }
+}
+
+const [command, ...args] = process.argv.slice(2);
+if (command === 'record') await record(args.length ? args : Object.keys(CONDITIONS));
+else if (command === 'replay') replay(args[0] ? args[0].split(',') : Object.keys(CONDITIONS));
+else console.error('usage: blink-traces.ts record [COND...] | replay [COND,...]');
