@@ -55,17 +55,21 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
  * How late the main thread's event loop ran since the last scrape (median, 99th percentile, worst),
  * beyond the monitor's own interval: what MQTT, the control sockets and HTTP wait when the main
  * thread is busy. Vision runs on worker threads, so this stays small however busy the cameras are.
- * Each scrape starts a new window, as prom-client's event-loop gauges do.
+ * Each scrape starts a new window, as prom-client's event-loop gauges do; a window too short to
+ * hold one check (two scrapes within 10 ms) repeats the window before it.
  */
 export function registerEventLoopMetrics(m: MetricsRegistry, delay: NodeHistogram): void {
   const late = (ns: number) => Math.max(0, ns / 1e9 - EVENT_LOOP_RESOLUTION_MS / 1000);
+  let last: Sample[] = [];
   m.collect('facegate_event_loop_delay_seconds', 'gauge', 'How late the main event loop ran since the last scrape, by quantile (1 = the worst).', () => {
-    const window = delay.count === 0 ? [] : [
-      { labels: { quantile: '0.5' }, value: late(delay.percentile(50)) },
-      { labels: { quantile: '0.99' }, value: late(delay.percentile(99)) },
-      { labels: { quantile: '1' }, value: late(delay.max) },
-    ];
+    if (delay.count > 0) {
+      last = [
+        { labels: { quantile: '0.5' }, value: late(delay.percentile(50)) },
+        { labels: { quantile: '0.99' }, value: late(delay.percentile(99)) },
+        { labels: { quantile: '1' }, value: late(delay.max) },
+      ];
+    }
     delay.reset();
-    return window;
+    return last;
   });
 }
