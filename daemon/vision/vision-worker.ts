@@ -20,12 +20,23 @@ interface Thread {
   kept: Map<string, Uint8Array>;
   /** Why it failed, once it did (the 'error' event or its failed hello come before 'exit'). */
   failure: string | undefined;
+  /** Resolves once the thread said hello (models loaded or not) or ended. */
+  settled: Promise<void>;
+  settle(): void;
+  /** Replaced as if it had crashed (see `kill`): it only finishes and ends; nothing waits on it. */
+  retired: boolean;
 }
 
 export interface VisionWorkerOptions {
   setup: WorkerSetup;
   logger: Logger;
 }
+
+/** The id of the close sent to a retired thread: calls are numbered from 1. */
+const RETIRE_ID = 0;
+
+/** How long close() lets a thread that is loading its models finish before ending it anyway. */
+const LOAD_WAIT_MS = 30_000;
 
 const WORKER_FAILED_HINT = 'the worker is restarted by itself; if this repeats, the log lines before this one say why (`facegate doctor` checks the models)';
 
@@ -125,11 +136,18 @@ export class VisionWorker {
   }
 
   /**
-   * Ends the thread at once, as a crash would: its calls fail and a new thread starts. For a
-   * thread that no longer answers, and for the tests of what a crash does.
+   * Replaces the thread as a crash would, for a thread that no longer answers and for the tests of
+   * what a crash does: its calls fail now and a new thread takes over. The old thread is not ended
+   * on the spot (ended while ONNX Runtime runs a call, its native callback finds the thread gone
+   * and aborts the whole process): it closes its analyzer, which lets the call under way finish
+   * unheard, and then ends.
    */
   kill(): void {
-    void this.thread?.worker.terminate();
+    const thread = this.thread;
+    if (!thread || this.closing) return;
+    thread.retired = true;
+    this.died(thread, 'stopped (killed)');
+    thread.worker.postMessage({ op: 'close', id: RETIRE_ID });
   }
 
   /** Waits for the calls under way, closes the thread's analyzer, and ends the thread. */
@@ -138,6 +156,9 @@ export class VisionWorker {
     this.closing = true;
     clearTimeout(this.retryTimer);
     const thread = this.thread;
+    // A thread still loading its models is let finish first: ended while ONNX Runtime creates a
+    // session, its native callback finds the thread gone and aborts the whole process.
+    if (thread && !thread.ready) await Promise.race([thread.settled, new Promise((r) => setTimeout(r, LOAD_WAIT_MS).unref())]);
     // Calls already sent are answered first: the thread runs its messages in order.
     if (thread?.ready) await this.post({ op: 'close' }, []).catch(() => undefined);
     this.thread = undefined;
@@ -150,7 +171,9 @@ export class VisionWorker {
 
   private spawn(): void {
     const worker = spawnVisionThread(this.o.setup);
-    const thread: Thread = { worker, ready: false, kept: new Map(), failure: undefined };
+    let settle = () => {};
+    const settled = new Promise<void>((r) => (settle = r));
+    const thread: Thread = { worker, ready: false, kept: new Map(), failure: undefined, settled, settle, retired: false };
     this.thread = thread;
     worker.on('message', (m: FromWorker) => this.onMessage(thread, m));
     worker.on('error', (e) => (thread.failure ??= e.message));
@@ -159,7 +182,12 @@ export class VisionWorker {
 
   private onMessage(thread: Thread, m: FromWorker): void {
     if ('log' in m) return this.relayLog(m.log);
+    if (thread.retired) {
+      if ('id' in m && m.id === RETIRE_ID) void thread.worker.terminate();
+      return;
+    }
     if ('hello' in m) {
+      thread.settle();
       if ('error' in m) {
         thread.failure = m.error.message;
         // The thread ends by itself; terminate makes sure of it (and 'exit' follows).
@@ -185,14 +213,21 @@ export class VisionWorker {
   }
 
   private onExit(thread: Thread, code: number): void {
+    thread.settle();
+    if (thread.retired) return;
     if (this.thread !== thread || this.closing) {
       // Closed on purpose; calls that raced the close fail rather than wait for ever.
       for (const p of this.pending.values()) p.reject(new Error(`vision worker ${this.index} is closed`));
       this.pending.clear();
       return;
     }
+    this.died(thread, `${thread.ready ? 'stopped' : 'failed to start'} (exit code ${code}${thread.failure ? `: ${thread.failure}` : ''})`);
+  }
+
+  /** The thread is gone (it ended, or was retired): its calls fail, and a new one is started. */
+  private died(thread: Thread, what: string): void {
     this.thread = undefined;
-    const error = this.failed(`${thread.ready ? 'stopped' : 'failed to start'} (exit code ${code}${thread.failure ? `: ${thread.failure}` : ''})`);
+    const error = this.failed(what);
     const lost = [...this.pending.values()];
     this.pending.clear();
     for (const p of lost) p.reject(error);
