@@ -4,10 +4,10 @@
 // - busy: three talking faces of ~120 px in view all the time (as `bench -- track` composes them);
 // - quiet: an empty entrance with sensor noise where one talking face is in view 4 s of every 20 s.
 // For each run, counted over S seconds after a 10 s settling: frames finished / read per camera
-// (worst and mean), CPU of node (all its threads) and of its FFmpeg children, the lag from a
-// frame's arrival to its track events (events tail on the control socket), how late the main event
-// loop ran (what MQTT and control wait), and, on the quiet entrance, the time from the face
-// appearing in the stream to its first decision.
+// (worst and mean), frames read / sent (a camera not read in time loses frames upstream), CPU of
+// node (all its threads) and of its FFmpeg children, the lag from a frame's arrival to its track
+// events (events tail on the control socket), how late the main event loop ran (what MQTT and
+// control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -84,11 +84,14 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const wall = (after.at - before.at) / 1000;
     const shares = finishedShares(before.frames, after.frames);
     const worst = Math.min(...shares.map((s) => s.pct));
+    // What the cameras sent: a file played in real time at 15 fps. FFmpeg waits while the daemon
+    // does not read its pipe, so frames the daemon could not even read show here, not in `read`.
+    const readOfSent = Math.min(...shares.map((s) => (100 * s.read) / (15 * wall)));
     const mean = shares.reduce((sum, s) => sum + s.pct, 0) / shares.length;
     const pctCpu = (k: 'node' | 'ffmpeg') => ((100 * (after.cpu[k] - before.cpu[k])) / wall).toFixed(0);
     const ms = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(0)} ms`);
     const lines = [
-      `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
+      `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); read/sent worst ${readOfSent.toFixed(0)} %; node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
       `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ${ms(loop['0.5'] ?? NaN)}, p99 ${ms(loop['0.99'] ?? NaN)}, worst ${ms(loop['1'] ?? NaN)}`,
     ];
