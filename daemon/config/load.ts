@@ -7,6 +7,7 @@ import { withCameraFps } from '../camera/config.js';
 import { isSecretKey, redactSecrets, redactText, REDACTED } from '../ops/log.js';
 import { cameraFpsFor } from '../track/config.js';
 import { ConfigSchema, type Config, type ConfigFile } from './schema.js';
+import { nestedDeeperThan } from '../nesting.js';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `vision.detect.min_score`. */
@@ -87,18 +88,6 @@ function yamlNestingProblem(text: string): string | undefined {
   const indent = DEEPER_INDENT.exec(text);
   if (indent) return `line ${text.slice(0, indent.index).split('\n').length} is indented more than ${MAX_INDENT} columns`;
   return undefined;
-}
-
-/** Walks with its own stack: the depth it measures must not be able to exhaust the call stack. */
-function nestedDeeperThan(value: unknown, max: number): boolean {
-  const todo: [unknown, number][] = [[value, 1]];
-  for (let item = todo.pop(); item; item = todo.pop()) {
-    const [v, depth] = item;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(v)) todo.push([child, depth + 1]);
-  }
-  return false;
 }
 
 /** Where the schema has a list and the document something else; descends only where both are mappings or lists. */

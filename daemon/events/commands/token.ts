@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { FacegateError } from '../../errors.js';
 import { readInputFile } from '../../files/input-file.js';
+import { nestedDeeperThan } from '../../nesting.js';
 
 /**
  * A request that must not run; `reason` goes into the error response and the audit.
@@ -69,18 +70,6 @@ export async function verifyCommandToken(token: string, command: string, policy:
  * exhaust the stack instead of being refused.
  */
 const MAX_DATA_DEPTH = 32;
-
-/** Walks with its own stack: the depth it measures must not be able to exhaust the call stack. */
-function nestedDeeperThan(value: unknown, max: number): boolean {
-  const todo: [unknown, number][] = [[value, 1]];
-  for (let item = todo.pop(); item; item = todo.pop()) {
-    const [v, depth] = item;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(v)) todo.push([child, depth + 1]);
-  }
-  return false;
-}
 
 /** jose checks the signature before the claims: a claim error means the central key signed it. */
 function signatureVerified(e: unknown): boolean {
