@@ -4,6 +4,7 @@ import type { CameraEngine } from '../vision/engine.js';
 import { encodeJpeg } from '../vision/image.js';
 import { iou } from '../vision/geometry.js';
 import { MotionMask } from '../vision/motion.js';
+import type { SearchArea } from '../vision/tiles.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { associate } from './associate.js';
 import type { TrackConfig } from './config.js';
@@ -92,21 +93,28 @@ export class CameraTracker {
 
   /**
    * Where this detect frame looks: everywhere on a sweep (every sweep_s, so a face that arrived
-   * without moving much is still found), otherwise where the picture moved and around each track.
+   * without moving much is still found), otherwise around each track and where the picture moved
+   * for a reason no track explains (a face moving, talking or blinking moves its own region).
    */
-  private focus(img: RgbImage, t: number): Box[] | undefined {
-    const moved = this.motion.update(img);
+  private focus(img: RgbImage, t: number): SearchArea[] | undefined {
+    // A track's face where it is predicted, with an eighth of a face of slack all round: where it
+    // will be found again...
+    const tracked = this.tracks.map((tr): SearchArea => {
+      const b = tr.predictedBox(t);
+      return { kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h };
+    });
+    // ...and with a quarter of a face of slack: the motion it makes.
+    const explained = this.tracks.map((tr) => {
+      const b = tr.predictedBox(t);
+      return { x: b.x - b.w / 4, y: b.y - b.h / 4, w: 1.5 * b.w, h: 1.5 * b.h };
+    });
+    const moved = this.motion.update(img, explained);
     if (this.o.config.sweep_s === 0 || t - this.lastSweepT >= this.o.config.sweep_s) {
       this.lastSweepT = t;
       this.stats.sweepFrames++;
       return undefined;
     }
-    // A track's face where it is predicted, with a quarter of a face of slack all round.
-    const around = this.tracks.map((tr) => {
-      const b = tr.predictedBox(t);
-      return { x: b.x - b.w / 4, y: b.y - b.h / 4, w: 1.5 * b.w, h: 1.5 * b.h };
-    });
-    return moved.concat(around);
+    return [...moved.map((b): SearchArea => ({ kind: 'arrival', ...b })), ...tracked];
   }
 
   private async detectFrame(img: RgbImage, t: number): Promise<TrackEvent[]> {

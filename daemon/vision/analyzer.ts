@@ -13,7 +13,8 @@ import { verifyModels, type ModelPaths } from './model-files.js';
 import type { ExecutionProvider, SessionSettings } from './ort.js';
 import { faceQuality } from './quality.js';
 import { planarToGray, sampleAffine } from './sampling.js';
-import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { SearchArea } from './tiles.js';
+import type { Detection, FaceAnalysis, RgbImage } from './types.js';
 
 export interface AnalyzeOptions {
   embed?: boolean;
@@ -64,7 +65,7 @@ export class FaceAnalyzer implements VisionEngine {
   }
 
   /** Faces in the image, largest first; with a `focus`, only those where it says a face can be. */
-  detect(img: RgbImage, mode = this.config.detect.mode, focus?: readonly Box[]): Promise<Detection[]> {
+  detect(img: RgbImage, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
     return this.exclusive(() => this.detectNow(img, mode, focus));
   }
 
@@ -107,7 +108,7 @@ export class FaceAnalyzer implements VisionEngine {
     return result;
   }
 
-  private async detectNow(img: RgbImage, mode = this.config.detect.mode, focus?: readonly Box[]): Promise<Detection[]> {
+  private async detectNow(img: RgbImage, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
     const found = await this.detector.detect(img, {
       mode,
       ...(focus ? { focus } : {}),

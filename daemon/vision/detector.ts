@@ -3,7 +3,7 @@ import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
-import { DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region } from './tiles.js';
+import { DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
 import type { Box, Detection, RgbImage } from './types.js';
 
 export type DetectMode = VisionConfig['detect']['mode'];
@@ -14,7 +14,7 @@ export interface DetectOptions {
   nmsIou: number;
   minFacePx: number;
   /** Where a face can be (see `detectionRegions`); everywhere when absent. */
-  focus?: readonly Box[];
+  focus?: readonly SearchArea[];
 }
 
 /** A tile detection this close (px) to an edge shared with another tile is a face cut in two. */

@@ -1,7 +1,8 @@
 import type { AnalyzeOptions } from './analyzer.js';
 import type { DetectMode } from './detector.js';
 import type { ExecutionProvider } from './ort.js';
-import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { SearchArea } from './tiles.js';
+import type { Detection, FaceAnalysis, RgbImage } from './types.js';
 
 /**
  * What a camera's tracker calls: detection where a face can be, and the analysis of one face. The
@@ -10,7 +11,7 @@ import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
  */
 export interface CameraEngine {
   /** Faces in the frame, largest first; with a `focus`, only where it says a face can be. */
-  detect(img: RgbImage, focus?: readonly Box[]): Promise<Detection[]>;
+  detect(img: RgbImage, focus?: readonly SearchArea[]): Promise<Detection[]>;
   analyzeFace(img: RgbImage, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
 }
 
@@ -22,7 +23,7 @@ export interface CameraEngine {
 export interface VisionEngine {
   readonly provider: ExecutionProvider;
   /** Faces in the image, largest first; with a `focus`, only where it says a face can be. */
-  detect(img: RgbImage, mode?: DetectMode, focus?: readonly Box[]): Promise<Detection[]>;
+  detect(img: RgbImage, mode?: DetectMode, focus?: readonly SearchArea[]): Promise<Detection[]>;
   /** Every face in the image, largest first, with what `options` asks for. */
   analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
   /** Everything about one detected (or tracked) face. */

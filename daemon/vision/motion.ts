@@ -36,9 +36,10 @@ export class MotionMask {
 
   /**
    * Compares the frame with what came before and learns it. Returns the boxes (frame pixels) that
-   * moved; on the first frame, or when the frame size changes, the whole frame.
+   * moved, leaving out blocks centred inside `explained` (the regions of faces already tracked, whose
+   * own movement is no news); on the first frame, or when the frame size changes, the whole frame.
    */
-  update(img: RgbImage): Box[] {
+  update(img: RgbImage, explained: readonly Box[] = []): Box[] {
     const fresh = this.reshape(img.width, img.height);
     this.sample(img);
     const bg = this.background!;
@@ -48,7 +49,7 @@ export class MotionMask {
     }
     const moving = this.movingCells(bg);
     for (let i = 0; i < bg.length; i++) bg[i]! += BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
-    return this.blocks(moving);
+    return this.blocks(moving, explained);
   }
 
   private reshape(width: number, height: number): boolean {
@@ -107,8 +108,8 @@ export class MotionMask {
     return level;
   }
 
-  /** Blocks with enough moving cells, as boxes in frame pixels, neighbours on a row joined. */
-  private blocks(moving: Uint8Array): Box[] {
+  /** Blocks with enough moving cells and not explained, as boxes in frame pixels, neighbours on a row joined. */
+  private blocks(moving: Uint8Array, explained: readonly Box[]): Box[] {
     const { cols, rows, cell, width, height } = this.shape;
     const boxes: Box[] = [];
     for (let br = 0; br * BLOCK_CELLS < rows; br++) {
@@ -118,19 +119,23 @@ export class MotionMask {
         for (let r = br * BLOCK_CELLS; r < Math.min(rows, (br + 1) * BLOCK_CELLS); r++) {
           for (let c = bc * BLOCK_CELLS; c < Math.min(cols, (bc + 1) * BLOCK_CELLS); c++) count += moving[r * cols + c]!;
         }
-        if (count < BLOCK_MIN_MOVING) {
-          run = undefined;
-          continue;
-        }
         const x = bc * BLOCK_CELLS * cell;
         const y = br * BLOCK_CELLS * cell;
         // The last block of a row or column reaches the frame's edge (the grid drops a strip under a cell).
         const w = ((bc + 1) * BLOCK_CELLS >= cols ? width : Math.min(width, x + BLOCK_CELLS * cell)) - x;
         const h = ((br + 1) * BLOCK_CELLS >= rows ? height : Math.min(height, y + BLOCK_CELLS * cell)) - y;
+        if (count < BLOCK_MIN_MOVING || explained.some((e) => contains(e, x + w / 2, y + h / 2))) {
+          run = undefined;
+          continue;
+        }
         if (run) run.w = x + w - run.x;
         else boxes.push((run = { x, y, w, h }));
       }
     }
     return boxes;
   }
+}
+
+function contains(b: Box, x: number, y: number): boolean {
+  return x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h;
 }

@@ -4,7 +4,8 @@ import type { VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
 import type { ModelPaths } from './model-files.js';
 import type { ExecutionProvider } from './ort.js';
-import type { Box, Detection, RgbImage } from './types.js';
+import type { SearchArea } from './tiles.js';
+import type { Detection, RgbImage } from './types.js';
 
 /** The messages between a `VisionWorker` (main thread) and its thread (pool-worker.ts). */
 
@@ -24,7 +25,7 @@ export interface WorkerSetup {
 export type ImageRef = { image: RgbImage; keep?: string } | { kept: string };
 
 export type Request =
-  | { id: number; op: 'detect'; frame: ImageRef; mode?: DetectMode; focus?: readonly Box[] }
+  | { id: number; op: 'detect'; frame: ImageRef; mode?: DetectMode; focus?: readonly SearchArea[] }
   | { id: number; op: 'analyze'; frame: ImageRef; options?: AnalyzeOptions }
   | { id: number; op: 'analyzeFace'; frame: ImageRef; detection: Detection; options?: AnalyzeOptions }
   /** A camera went away: its kept frame is let go. */

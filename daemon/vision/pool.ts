@@ -6,7 +6,8 @@ import type { DetectMode } from './detector.js';
 import type { CameraEngine, VisionEngine } from './engine.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
 import type { ExecutionProvider } from './ort.js';
-import type { Box, Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { SearchArea } from './tiles.js';
+import type { Detection, FaceAnalysis, RgbImage } from './types.js';
 import { VisionWorker } from './vision-worker.js';
 
 export interface VisionPoolOptions {
@@ -112,7 +113,7 @@ export class VisionPool implements VisionEngine {
     slot.worker?.forget(slot.key);
   }
 
-  detect(img: RgbImage, mode?: DetectMode, focus?: readonly Box[]): Promise<Detection[]> {
+  detect(img: RgbImage, mode?: DetectMode, focus?: readonly SearchArea[]): Promise<Detection[]> {
     return this.leastBusy().callOn(img, undefined, (frame) => ({ op: 'detect', frame, ...(mode ? { mode } : {}), ...(focus ? { focus } : {}) })) as Promise<Detection[]>;
   }
 

@@ -18,6 +18,9 @@ export const MIN_FACE_IN_INPUT = 18;
  */
 export const RELIABLE_FACE_IN_INPUT = 20;
 
+/** A face closer than this (px) to a tile's edge may be cut by it. */
+const CUT_MARGIN_PX = 2;
+
 export interface Region extends Box {
   /** True for a tile: detections touching an edge shared with a neighbouring tile are cut faces. */
   tiled: boolean;
@@ -55,18 +58,63 @@ export function planTiles(width: number, height: number, minFacePx: number): Reg
 }
 
 /**
- * The regions one detection runs on: the whole frame, plus the tiles when small faces must be
- * found. With a `focus` (where the picture moved and where faces are tracked), only the sweep's
- * tiles that touch it: a face inside the focus is then found by the same tiles as in a sweep, with
- * the same box, so gating changes what detection costs and not what it finds. With an empty focus
- * nothing can have arrived and nothing is run.
+ * Where a face can be on a detect frame (frame pixels), and what kind of place it is:
+ * - `arrival`: the picture moved there and nothing tracked explains it, so a face of any size the
+ *   detector is set to find may have come in;
+ * - `tracked`: a tracked face is expected there, about `facePx` tall.
  */
-export function detectionRegions(width: number, height: number, tiled: boolean, minFacePx: number, focus?: readonly Box[]): Region[] {
+export type SearchArea = Box & ({ kind: 'arrival' } | { kind: 'tracked'; facePx: number });
+
+/**
+ * Share of its height a tracked face may lose between two detect frames (a person stepping back
+ * quickly at 5 fps loses a few percent): the size below which it must still be found.
+ */
+const TRACKED_SHRINK = 0.8;
+
+/**
+ * The regions one detection runs on: the whole frame, plus the tiles when small faces must be
+ * found. With a `focus`, the full pass and only the tiles that can add a face there:
+ * - where something arrived, every sweep tile that touches it, so that a face inside it is found by
+ *   the same tiles as in a sweep, with the same box;
+ * - where a tracked face is, nothing when the full pass finds a face that size reliably; otherwise
+ *   the one sweep tile that holds the area whole with the widest margin (a tile drops faces cut by
+ *   its edge, so a tile that holds the face whole is what finds it in a sweep too), or, when none
+ *   holds it whole, every tile that touches it.
+ * With an empty focus nothing can have arrived and nothing is run.
+ */
+export function detectionRegions(width: number, height: number, tiled: boolean, minFacePx: number, focus?: readonly SearchArea[]): Region[] {
   if (focus && focus.length === 0) return [];
-  const regions = [fullFrameRegion(width, height)];
-  if (!tiled) return regions;
+  const full = fullFrameRegion(width, height);
+  if (!tiled) return [full];
   const tiles = planTiles(width, height, minFacePx);
-  return regions.concat(focus ? tiles.filter((t) => focus.some((f) => overlaps(t, f))) : tiles);
+  if (!focus) return [full, ...tiles];
+  const reliable = RELIABLE_FACE_IN_INPUT * (full.h / DETECT_H);
+  const chosen = new Set<Region>();
+  for (const area of focus) {
+    if (area.kind === 'arrival') {
+      for (const t of tiles) if (overlaps(t, area)) chosen.add(t);
+      continue;
+    }
+    if (TRACKED_SHRINK * area.facePx >= reliable) continue;
+    const best = widestMargin(tiles, area);
+    if (best) chosen.add(best);
+    else for (const t of tiles) if (overlaps(t, area)) chosen.add(t);
+  }
+  return [full, ...tiles.filter((t) => chosen.has(t))];
+}
+
+/** The tile that holds `box` whole with the widest margin on its closest side, if any holds it. */
+function widestMargin(tiles: readonly Region[], box: Box): Region | undefined {
+  let best: Region | undefined;
+  let bestMargin = CUT_MARGIN_PX;
+  for (const t of tiles) {
+    const margin = Math.min(box.x - t.x, box.y - t.y, t.x + t.w - (box.x + box.w), t.y + t.h - (box.y + box.h));
+    if (margin > bestMargin) {
+      best = t;
+      bestMargin = margin;
+    }
+  }
+  return best;
 }
 
 function overlaps(a: Box, b: Box): boolean {

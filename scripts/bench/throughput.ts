@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three talking faces of ~120 px in view all the time (as `bench -- track` composes them);
@@ -8,6 +8,7 @@
 // node (all its threads) and of its FFmpeg children, the lag from a frame's arrival to its track
 // events (events tail on the control socket), how late the main event loop ran (what MQTT and
 // control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
+// --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -44,14 +45,15 @@ interface TailedEvent {
 
 const DECISIONS = new Set(['recognized', 'unknown', 'too_small', 'low_quality']);
 
-async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined): Promise<string> {
+async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined, profile: string | undefined): Promise<string> {
   const metricsPort = await freePort();
   const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15 }`).join('\n');
   const vision = workers === undefined ? '' : `vision:\n  workers: ${workers}\n`;
   const config = join(dir, `${kind}-${cameras}.yaml`);
   writeFileSync(config, `cameras:\n${cams}\n${vision}${siteConfig(dir, site, metricsPort)}`);
   const notify = new NotifyListener();
-  const child = spawn(process.execPath, ['dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '60000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const profiling = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, `${kind}-${cameras}`)];
+  const child = spawn(process.execPath, [...profiling, 'dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '60000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
   const exited = new Promise((res) => child.on('exit', res));
   const lags: number[] = [];
   const toDecision: number[] = [];
@@ -106,7 +108,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' } } });
   const missing = mediaMissing(CLIP);
   if (missing) throw new Error(missing);
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
@@ -121,8 +123,8 @@ export async function run(args: string[]): Promise<void> {
     composeCamera(busy, 3, 20);
     composeQuiet(quiet);
     console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people`);
-    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers));
-    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers));
+    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile));
+    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers, values.profile));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -148,7 +148,7 @@ test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames
     });
     const tiled = await analyzer.detect(frame, 'tiled');
     const full = await analyzer.detect(frame, 'full');
-    const gated = await analyzer.detect(frame, 'tiled', mask.update(frame));
+    const gated = await analyzer.detect(frame, 'tiled', mask.update(frame).map((b) => ({ kind: 'arrival' as const, ...b })));
     placed += truths.length;
     gatedFound += truths.filter((t) => gated.some((d) => iou(t, d.box) >= 0.3)).length;
     found += truths.filter((t) => tiled.some((d) => iou(t, d.box) >= 0.3)).length;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MotionMask } from '../../daemon/vision/motion.js';
-import { detectionRegions, planTiles } from '../../daemon/vision/tiles.js';
+import { detectionRegions, fullFrameRegion, planTiles, RELIABLE_FACE_IN_INPUT, type SearchArea } from '../../daemon/vision/tiles.js';
 import type { Box, RgbImage } from '../../daemon/vision/types.js';
 
 const W = 1920;
@@ -27,6 +27,8 @@ function frame(seed: number, sigma: number, square?: Box, level = 110): RgbImage
 
 const covers = (boxes: Box[], b: Box) => boxes.some((m) => m.x <= b.x && m.y <= b.y && m.x + m.w >= b.x + b.w && m.y + m.h >= b.y + b.h);
 const area = (boxes: Box[]) => boxes.reduce((s, b) => s + b.w * b.h, 0);
+const arrival = (b: Box): SearchArea => ({ kind: 'arrival', ...b });
+const contains = (b: Box, x: number, y: number) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h;
 
 test('motion: the first frame is all motion; a still scene with sensor noise is none', () => {
   const mask = new MotionMask();
@@ -81,18 +83,53 @@ test('motion: a new frame size starts again with all motion', () => {
   assert.deepEqual(mask.update(small), []);
 });
 
-test('regions: no focus is the full sweep, an empty focus runs nothing, a focus runs the full pass and the tiles it touches', () => {
+test('regions: no focus is the full sweep, an empty focus runs nothing, an arrival runs the full pass and the tiles it touches', () => {
   const tiles = planTiles(W, H, 40);
   const all = detectionRegions(W, H, true, 40);
   assert.equal(all.length, 1 + tiles.length);
   assert.deepEqual(detectionRegions(W, H, true, 40, []), []);
-  const one = detectionRegions(W, H, true, 40, [{ x: 10, y: 10, w: 20, h: 20 }]);
+  const one = detectionRegions(W, H, true, 40, [arrival({ x: 10, y: 10, w: 20, h: 20 })]);
   assert.equal(one.length, 2, 'the full frame and the corner tile');
   assert.equal(one[0]!.tiled, false);
   assert.deepEqual([one[1]!.x, one[1]!.y], [0, 0]);
   // A box on a seam between tiles: every sweep tile that holds part of it, so the face is found as in a sweep.
-  const seam = detectionRegions(W, H, true, 40, [{ x: 900, y: 500, w: 60, h: 60 }]);
+  const seam = detectionRegions(W, H, true, 40, [arrival({ x: 900, y: 500, w: 60, h: 60 })]);
   for (const t of seam.slice(1)) assert.ok(tiles.some((u) => u.x === t.x && u.y === t.y) && t.x < 960 && t.x + t.w > 900 && t.y < 560 && t.y + t.h > 500);
   assert.ok(seam.length >= 3 && seam.length < all.length);
-  assert.equal(detectionRegions(W, H, false, 40, [{ x: 10, y: 10, w: 20, h: 20 }]).length, 1, 'untiled: the full pass only');
+  assert.equal(detectionRegions(W, H, false, 40, [arrival({ x: 10, y: 10, w: 20, h: 20 })]).length, 1, 'untiled: the full pass only');
+});
+
+test('regions: a tracked face is looked for by the one tile that holds it whole, by none when the full pass finds it, by every tile it touches when none holds it', () => {
+  const tiles = planTiles(W, H, 40);
+  // A 100 px face on the seam between the first two columns, inside both: the one where it sits furthest from an edge.
+  const face = { x: tiles[1]!.x + 10, y: 150, w: 100, h: 100 };
+  const regions = detectionRegions(W, H, true, 40, [{ kind: 'tracked', facePx: 100, ...face }]);
+  assert.equal(regions.length, 2, 'the full pass and one tile');
+  const [, tile] = regions;
+  assert.ok(tile!.x <= face.x && tile!.y <= face.y && tile!.x + tile!.w >= face.x + face.w && tile!.y + tile!.h >= face.y + face.h, 'the tile holds the face whole');
+  const margin = (t: Box) => Math.min(face.x - t.x, face.y - t.y, t.x + t.w - face.x - face.w, t.y + t.h - face.y - face.h);
+  for (const t of tiles) assert.ok(margin(t) <= margin(tile!), 'no tile holds it with a wider margin');
+  // Large enough for the full pass even after shrinking a fifth before the next detect frame.
+  const reliable = (RELIABLE_FACE_IN_INPUT * fullFrameRegion(W, H).h) / 240;
+  assert.equal(detectionRegions(W, H, true, 40, [{ kind: 'tracked', facePx: Math.ceil(reliable / 0.8), ...face, w: 200, h: 200 }]).length, 1, 'the full pass alone');
+  // Taller than the tiles' overlap and across a seam: no tile holds it whole, so all it touches (as before gating).
+  const wide = { x: tiles[1]!.x - 15, y: 150, w: 140, h: 140 };
+  const across = detectionRegions(W, H, true, 40, [{ kind: 'tracked', facePx: 140, ...wide }]);
+  assert.ok(across.length >= 3, `${across.length} regions`);
+});
+
+test('motion: blocks centred inside an explained region (a tracked face moving) are not reported, the rest are', () => {
+  const mask = new MotionMask();
+  const unexplained = new MotionMask();
+  mask.update(frame(1, 2));
+  unexplained.update(frame(1, 2));
+  const face = { x: 400, y: 400, w: 120, h: 120 };
+  const stranger = { x: 1400, y: 600, w: 120, h: 120 };
+  const moved = frame(2, 2);
+  for (const sq of [face, stranger]) for (let y = sq.y; y < sq.y + sq.h; y++) moved.data.fill(30, (y * W + sq.x) * 3, (y * W + sq.x + sq.w) * 3);
+  const explained = [{ x: face.x - 30, y: face.y - 30, w: 180, h: 180 }];
+  const boxes = mask.update(moved, explained);
+  assert.ok(unexplained.update(moved).some((b) => contains(b, face.x + 60, face.y + 60)), 'without the track, the face moving is motion');
+  assert.ok(boxes.some((b) => b.x < stranger.x + stranger.w && stranger.x < b.x + b.w && b.y < stranger.y + stranger.h && stranger.y < b.y + b.h), 'the stranger is reported');
+  assert.ok(!boxes.some((b) => b.x < face.x + face.w && face.x < b.x + b.w && b.y < face.y + face.h && face.y < b.y + b.h && contains(explained[0]!, b.x + b.w / 2, b.y + b.h / 2)), 'no block centred in the tracked face region');
 });
