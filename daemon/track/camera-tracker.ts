@@ -103,10 +103,12 @@ export class CameraTracker {
       const b = tr.predictedBox(t);
       return { kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h };
     });
-    // ...and with a quarter of a face of slack: the motion it makes.
+    // ...and the head and shoulders around it: the motion the person makes (hair, a turn of the
+    // head, the neck and shoulders as they talk or step). A face that arrives right there is left
+    // to the next sweep.
     const explained = this.tracks.map((tr) => {
       const b = tr.predictedBox(t);
-      return { x: b.x - b.w / 4, y: b.y - b.h / 4, w: 1.5 * b.w, h: 1.5 * b.h };
+      return { x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h };
     });
     const moved = this.motion.update(img, explained);
     if (this.o.config.sweep_s === 0 || t - this.lastSweepT >= this.o.config.sweep_s) {

@@ -73,13 +73,13 @@ const TRACKED_SHRINK = 0.8;
 
 /**
  * The regions one detection runs on: the whole frame, plus the tiles when small faces must be
- * found. With a `focus`, the full pass and only the tiles that can add a face there:
- * - where something arrived, every sweep tile that touches it, so that a face inside it is found by
- *   the same tiles as in a sweep, with the same box;
- * - where a tracked face is, nothing when the full pass finds a face that size reliably; otherwise
+ * found. With a `focus`, only what can add a face there:
+ * - where something arrived, the full pass (a large face) and every sweep tile that touches it, so
+ *   that a face inside it is found by the same tiles as in a sweep, with the same box;
+ * - where a tracked face is, the full pass alone when it finds a face that size reliably; otherwise
  *   the one sweep tile that holds the area whole with the widest margin (a tile drops faces cut by
  *   its edge, so a tile that holds the face whole is what finds it in a sweep too), or, when none
- *   holds it whole, every tile that touches it.
+ *   holds it whole, the full pass and every tile that touches it.
  * With an empty focus nothing can have arrived and nothing is run.
  */
 export function detectionRegions(width: number, height: number, tiled: boolean, minFacePx: number, focus?: readonly SearchArea[]): Region[] {
@@ -90,17 +90,20 @@ export function detectionRegions(width: number, height: number, tiled: boolean, 
   if (!focus) return [full, ...tiles];
   const reliable = RELIABLE_FACE_IN_INPUT * (full.h / DETECT_H);
   const chosen = new Set<Region>();
+  const touching = (area: Box) => {
+    chosen.add(full);
+    for (const t of tiles) if (overlaps(t, area)) chosen.add(t);
+  };
   for (const area of focus) {
-    if (area.kind === 'arrival') {
-      for (const t of tiles) if (overlaps(t, area)) chosen.add(t);
-      continue;
+    if (area.kind === 'arrival') touching(area);
+    else if (TRACKED_SHRINK * area.facePx >= reliable) chosen.add(full);
+    else {
+      const best = widestMargin(tiles, area);
+      if (best) chosen.add(best);
+      else touching(area);
     }
-    if (TRACKED_SHRINK * area.facePx >= reliable) continue;
-    const best = widestMargin(tiles, area);
-    if (best) chosen.add(best);
-    else for (const t of tiles) if (overlaps(t, area)) chosen.add(t);
   }
-  return [full, ...tiles.filter((t) => chosen.has(t))];
+  return [full, ...tiles].filter((r) => chosen.has(r));
 }
 
 /** The tile that holds `box` whole with the widest margin on its closest side, if any holds it. */

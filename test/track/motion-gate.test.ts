@@ -43,14 +43,19 @@ async function countingEngine(): Promise<{ engine: CameraEngine; regions: number
 async function scan(file: string, track: Partial<TrackConfig>) {
   const { engine, regions } = await countingEngine();
   const events: TrackEvent[] = [];
+  /** When each track was first seen (its first eye sample), seconds. */
+  const firstSeen = new Map<number, number>();
   const summary = await scanVideo(file, {
+    onEyeSample: (s) => {
+      if (!firstSeen.has(s.track)) firstSeen.set(s.track, s.t);
+    },
     engine,
     config: { ...config.track, ...track },
     identify: () => ({ person: null, score: -1, margin: 0 }),
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => void events.push(e),
   });
-  return { events, regions, stats: summary.stats };
+  return { events, regions, firstSeen, stats: summary.stats };
 }
 
 test('a talking face at ~100 px in a noisy 1080p CRF 30 stream: the same track as a full sweep on every detect frame, for far fewer detector runs', { skip: mediaMissing(CLIP) }, async () => {
@@ -78,4 +83,26 @@ test('an empty entrance (noise, CRF 30): between sweeps no detection runs at all
   assert.ok(stats.sweepFrames >= 2 && stats.sweepFrames <= 4, `sweeps ${stats.sweepFrames}`);
   assert.equal(stats.stillFrames, stats.detectFrames - stats.sweepFrames, JSON.stringify(stats));
   assert.equal(regions.length, stats.sweepFrames);
+});
+
+test('a second person who walks in beside a tracked one is found at the next detect frame, not at the next sweep; the first one\'s own motion runs no extra tiles', { skip: mediaMissing(CLIP) }, async () => {
+  const file = join(dir, 'arrival.mp4');
+  const ARRIVES_S = 2.1;
+  // Two talking heads (~100 px faces) far apart on a noisy 1080p stream; the second appears at ARRIVES_S.
+  const head = `fps=15,scale=260:260`;
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-stream_loop', '-1', '-ss', '1', '-i', media(CLIP), '-filter_complex',
+    `color=c=0x5a6068:s=1920x1080:r=15:d=4[bg];[0:v]${head}[a];[1:v]${head}[b];[bg][a]overlay=200:300:shortest=1[ab];[ab][b]overlay=1400:600:enable='gte(t,${ARRIVES_S})':shortest=1,noise=alls=4:allf=t[out]`,
+    '-map', '[out]', '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', file]);
+  // No sweep after the first frame: only the motion gate can find the second person.
+  const { firstSeen, regions, stats } = await scan(file, { sweep_s: 60 });
+  assert.equal(stats.sweepFrames, 1);
+  const times = [...firstSeen.values()].sort((a, b) => a - b);
+  assert.equal(times.length, 2, `tracks first seen at ${times.join(', ')}`);
+  const detectStep = 1 / config.track.detect_fps;
+  assert.ok(times[1]! >= ARRIVES_S - 0.01 && times[1]! <= ARRIVES_S + 2 * detectStep, `second person found at ${times[1]} s, arrived at ${ARRIVES_S} s`);
+  // Before the arrival, the first person alone: one tile for their face, no full pass, on most detect frames.
+  const before = regions.slice(1, Math.floor(ARRIVES_S * config.track.detect_fps) - 1);
+  const single = before.filter((n) => n === 1).length;
+  console.log(`# detector regions a detect frame before the arrival: ${before.join(' ')}`);
+  assert.ok(single >= 0.6 * before.length, `regions a detect frame before the arrival: ${before.join(' ')}`);
 });
