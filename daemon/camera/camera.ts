@@ -4,6 +4,7 @@ import type { CameraConfig } from './config.js';
 import { ffmpegCommand } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
 import type { Frame } from './frame.js';
+import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
 import { LatestSlot } from './latest.js';
@@ -30,15 +31,28 @@ export interface CameraSource {
   readonly name: string;
   start(signal?: AbortSignal): void;
   stop(): Promise<void>;
-  /** The newest frame, taken or not; for viewers that must not steal frames from the pipeline. */
+  /**
+   * The newest frame, taken or not; for viewers that must not steal frames from the pipeline. Its
+   * pixels may be reused for a later frame once two newer ones have arrived: copy them before
+   * working on them asynchronously.
+   */
   latest(): Frame | undefined;
-  /** Waits for a frame newer than the last one taken; older unread frames are dropped and counted. */
+  /**
+   * Waits for a frame newer than the last one taken; older unread frames are dropped and counted.
+   * The frame's pixels are the caller's until it asks for the next frame.
+   */
   next(signal?: AbortSignal): Promise<Frame | undefined>;
   frames(signal?: AbortSignal): AsyncIterable<Frame>;
   health(): CameraHealth;
   /** Called on every state change; returns the unsubscribe function. */
   onState(listener: (health: CameraHealth) => void): () => void;
 }
+
+/**
+ * Frame buffers a camera reuses (see FramePool): the one FFmpeg fills, the newest one waiting in
+ * the slot, and the one the pipeline works on.
+ */
+const POOLED_FRAMES = 3;
 
 const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
 
@@ -59,7 +73,10 @@ export class FfmpegCamera implements CameraSource {
   private readonly killGraceMs: number;
   private readonly source: string;
 
-  private readonly slot = new LatestSlot<Frame>();
+  private readonly pool: FramePool;
+  private readonly slot: LatestSlot<Frame>;
+  /** The frame the last `next()` returned: its buffer is held until the next call. */
+  private taken: Frame | undefined;
   private readonly stderr = new StderrTail();
   private readonly inMeter = new RateMeter();
   private readonly processedMeter = new RateMeter();
@@ -99,7 +116,10 @@ export class FfmpegCamera implements CameraSource {
     this.policy = { baseMs: deps.backoffBaseMs ?? 500, maxMs: config.backoff_max_s * 1000 };
     this.watchdogMs = config.watchdog_s * 1000;
     this.killGraceMs = deps.killGraceMs ?? 1000;
-    this.assembler = new FrameAssembler(config.width * config.height * 3, (data) => this.onFrame(data));
+    const frameBytes = config.width * config.height * 3;
+    this.pool = new FramePool(frameBytes, POOLED_FRAMES);
+    this.slot = new LatestSlot<Frame>({ onTake: (f) => this.pool.retain(f.image.data), onEvict: (f) => this.pool.release(f.image.data) });
+    this.assembler = new FrameAssembler(frameBytes, (data) => this.onFrame(data), () => this.pool.acquire());
   }
 
   start(signal?: AbortSignal): void {
@@ -130,7 +150,10 @@ export class FfmpegCamera implements CameraSource {
   }
 
   async next(signal?: AbortSignal): Promise<Frame | undefined> {
+    if (this.taken) this.pool.release(this.taken.image.data);
+    this.taken = undefined;
     const frame = await this.slot.take(signal);
+    this.taken = frame;
     if (frame) this.processedMeter.mark(this.clock.now());
     return frame;
   }

@@ -1,6 +1,7 @@
 /**
  * Cuts FFmpeg's raw-video pipe into exact frames: pipe chunks (64 KiB) fall anywhere across frame
- * boundaries. Each frame is a fresh buffer, so the pipeline may keep it while the next one fills.
+ * boundaries. Each frame is filled in a buffer of its own from `allocate` (by default a fresh one),
+ * so the pipeline may keep it while the next one fills; the buffer is handed over with the frame.
  */
 export class FrameAssembler {
   private current: Uint8Array;
@@ -9,9 +10,10 @@ export class FrameAssembler {
   constructor(
     readonly frameBytes: number,
     private readonly onFrame: (data: Uint8Array) => void,
+    private readonly allocate: () => Uint8Array = () => new Uint8Array(frameBytes),
   ) {
     if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`frame size must be a positive integer, got ${frameBytes}`);
-    this.current = new Uint8Array(frameBytes);
+    this.current = allocate();
   }
 
   push(chunk: Uint8Array): void {
@@ -23,7 +25,7 @@ export class FrameAssembler {
       offset += n;
       if (this.filled === this.frameBytes) {
         const done = this.current;
-        this.current = new Uint8Array(this.frameBytes);
+        this.current = this.allocate();
         this.filled = 0;
         this.onFrame(done);
       }

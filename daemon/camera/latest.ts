@@ -1,3 +1,9 @@
+/** Told synchronously when a value is handed to a reader, and when the slot lets go of one. */
+export interface SlotHooks<T> {
+  onTake?(value: T): void;
+  onEvict?(value: T): void;
+}
+
 /**
  * A one-frame mailbox: the newest value replaces an unread one, which is counted as dropped. The
  * reader always gets the newest frame and nothing queues, however far behind the pipeline is.
@@ -10,17 +16,27 @@ export class LatestSlot<T> {
   dropped = 0;
   taken = 0;
 
+  constructor(private readonly hooks: SlotHooks<T> = {}) {}
+
   put(value: T): void {
-    if (this.closed) return;
+    if (this.closed) {
+      this.hooks.onEvict?.(value);
+      return;
+    }
     if (this.unread) this.dropped++;
+    const old = this.value;
     this.value = value;
     this.unread = true;
+    if (old !== undefined) this.hooks.onEvict?.(old);
     const waiters = this.waiters;
     if (waiters.length > 0) {
       this.waiters = [];
       this.unread = false;
       this.taken++;
-      for (const w of waiters) w(value);
+      for (const w of waiters) {
+        this.hooks.onTake?.(value);
+        w(value);
+      }
     }
   }
 
@@ -34,6 +50,7 @@ export class LatestSlot<T> {
     if (this.unread) {
       this.unread = false;
       this.taken++;
+      this.hooks.onTake?.(this.value!);
       return Promise.resolve(this.value);
     }
     if (this.closed || signal?.aborted) return Promise.resolve(undefined);
@@ -54,6 +71,10 @@ export class LatestSlot<T> {
   /** No more values: waiting readers get undefined. */
   close(): void {
     this.closed = true;
+    const value = this.value;
+    this.value = undefined;
+    this.unread = false;
+    if (value !== undefined) this.hooks.onEvict?.(value);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w(undefined);

@@ -131,7 +131,8 @@ export class LiveView {
     const key = `${frame.seq}/${overlay?.version ?? 0}`;
     const cached = this.jpegs.get(camera.name);
     if (cached?.key === key) return cached.jpeg;
-    const image = overlay && overlay.boxes.length > 0 ? drawBoxes(frame.image, overlay.boxes) : frame.image;
+    // A copy either way: the camera reuses the frame's buffer for a later frame while sharp encodes.
+    const image = overlay && overlay.boxes.length > 0 ? drawBoxes(frame.image, overlay.boxes) : { ...frame.image, data: new Uint8Array(frame.image.data) };
     const jpeg = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
       .jpeg({ quality: this.config.jpeg_quality })
       .toBuffer();

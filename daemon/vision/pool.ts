@@ -21,7 +21,8 @@ export interface VisionPoolOptions {
 interface CameraSlot {
   key: string;
   worker: VisionWorker | undefined;
-  data: Uint8Array | undefined;
+  /** The frame its calls are on now: a camera reuses its frame buffers, so frames are told apart by image, not by data. */
+  image: RgbImage | undefined;
 }
 
 export interface PoolStats {
@@ -85,15 +86,15 @@ export class VisionPool implements VisionEngine {
   engineFor(camera: string): CameraEngine {
     this.release(camera);
     // A key of its own: a camera re-added under the same name never names the old one's frame.
-    const slot: CameraSlot = { key: `${camera}#${this.nextKey++}`, worker: undefined, data: undefined };
+    const slot: CameraSlot = { key: `${camera}#${this.nextKey++}`, worker: undefined, image: undefined };
     this.cameras.set(camera, slot);
     const workerFor = (img: RgbImage): VisionWorker => {
-      if (slot.worker && slot.data === img.data) return slot.worker;
+      if (slot.worker && slot.image === img) return slot.worker;
       const next = this.leastBusy();
       // The worker it leaves lets go of the old frame now rather than at the camera's next visit.
       if (slot.worker && slot.worker !== next) slot.worker.forget(slot.key);
       slot.worker = next;
-      slot.data = img.data;
+      slot.image = img;
       return next;
     };
     // Once released, a call still under way sends its frame without keeping it there.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
 import { carriesSecret, ffmpegCommand, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
 import { classifyFfmpegStderr, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
+import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { LatestSlot } from '../../daemon/camera/latest.js';
 import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
@@ -166,6 +167,43 @@ test('latest slot: newest wins, dropped counted, waiters woken, close ends reade
   slot.close();
   assert.equal(await closed, undefined);
   assert.equal(slot.taken, 2);
+});
+
+test('latest slot hooks: a reader is told synchronously when it takes a value, and the slot when it lets one go', async () => {
+  const log: string[] = [];
+  const slot = new LatestSlot<number>({ onTake: (v) => log.push(`take ${v}`), onEvict: (v) => log.push(`evict ${v}`) });
+  slot.put(1);
+  slot.put(2);
+  assert.deepEqual(log, ['evict 1']);
+  assert.equal(await slot.take(), 2);
+  const waiting = slot.take();
+  slot.put(3);
+  // Taken inside put, before anything else can run: a later put in the same turn cannot reuse it first.
+  assert.deepEqual(log, ['evict 1', 'take 2', 'evict 2', 'take 3']);
+  assert.equal(await waiting, 3);
+  slot.close();
+  assert.deepEqual(log.slice(4), ['evict 3']);
+  slot.put(4);
+  assert.deepEqual(log.slice(5), ['evict 4'], 'a value put after close is let go at once');
+  assert.equal(slot.peek(), undefined);
+});
+
+test('frame pool: held buffers are never handed out; released ones are; a full pool hands out plain buffers', () => {
+  const pool = new FramePool(12, 2);
+  const a = pool.acquire();
+  const b = pool.acquire();
+  assert.ok(a.buffer instanceof SharedArrayBuffer && b.buffer instanceof SharedArrayBuffer && a !== b);
+  const c = pool.acquire();
+  assert.ok(!(c.buffer instanceof SharedArrayBuffer), 'all held: a plain buffer');
+  assert.equal(pool.overflows, 1);
+  pool.retain(a);
+  pool.release(a);
+  assert.ok(!(pool.acquire().buffer instanceof SharedArrayBuffer), 'still held once');
+  pool.release(a);
+  assert.equal(pool.acquire(), a, 'the last holder gave it back');
+  pool.release(c); // not the pool's: nothing happens
+  assert.equal(pool.held, 2);
+  assert.throws(() => new FramePool(0, 1), RangeError);
 });
 
 test('rate meter and hour counter forget old events', () => {

@@ -43,6 +43,32 @@ test('frames are cut exactly from the pipe and carry seq and pts', async () => {
   await camera.stop();
 });
 
+test('a frame taken is never overwritten while newer frames arrive, even several in one chunk; buffers come back once nothing holds them', async () => {
+  const { camera, ffmpeg } = setup();
+  camera.start();
+  const p = ffmpeg.last();
+  p.frame(FRAME, 1);
+  const a = await camera.next();
+  assert.deepEqual(new Set(a!.image.data), new Set([1]));
+  assert.ok(a!.image.data.buffer instanceof SharedArrayBuffer, 'pooled frames live on shared memory (a vision worker reads them in place)');
+  // Eight frames in one chunk, each its own value: every pooled buffer but the taken one is reused many times over.
+  const chunk = Buffer.concat(Array.from({ length: 8 }, (_, i) => Buffer.alloc(FRAME, 10 + i)));
+  p.stdout.emit('data', chunk);
+  assert.deepEqual(new Set(a!.image.data), new Set([1]), 'the taken frame is intact');
+  const b = await camera.next();
+  assert.equal(b!.seq, 9, 'the newest');
+  assert.deepEqual(new Set(b!.image.data), new Set([17]));
+  // The first frame was let go when the next was asked for: its buffer is filled again.
+  p.frame(FRAME, 30);
+  p.frame(FRAME, 31);
+  const c = await camera.next();
+  assert.deepEqual(new Set(c!.image.data), new Set([31]));
+  assert.deepEqual(new Set(b!.image.data), new Set([17]), 'still intact until the next call');
+  const buffers = new Set([a, b, c].map((f) => f!.image.data.buffer));
+  assert.ok(buffers.size <= 3, 'three buffers serve the camera');
+  await camera.stop();
+});
+
 test('no frame for watchdog_s while streaming: stalled, FFmpeg killed, restarted after backoff', async () => {
   const { camera, time, ffmpeg, states } = setup({ watchdog_s: 10 });
   camera.start();
