@@ -66,6 +66,7 @@ export class Remote {
           cameras: o.cameras(),
           persons: o.gallery.store.listPersons().persons.map((p) => ({ personId: p.id, name: p.name })),
           presenceExpireS: ha.presence_expire_s,
+          personNames: ha.person_names,
         }))
       : undefined;
     this.homeassistant?.attach();

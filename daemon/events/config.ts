@@ -65,6 +65,10 @@ export const MqttConfigSchema = Section(
         enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery.' }),
         discovery_prefix: Type.String({ default: 'homeassistant' }),
         presence_expire_s: Type.Integer({ minimum: 10, maximum: 604_800, default: 900, description: 'A person counts as present this long after their last sighting.' }),
+        person_names: Type.Boolean({
+          default: false,
+          description: "Name each person's presence entity by their name instead of their id. Discovery configs stay retained on the broker, in clear, for every subscriber.",
+        }),
       },
       'Home Assistant MQTT discovery (opt-in).',
     ),

@@ -9,6 +9,11 @@ export interface DiscoveryOptions {
   cameras: readonly string[];
   persons: readonly { personId: string; name?: string }[];
   presenceExpireS: number;
+  /**
+   * Name presence entities by the person's name rather than their id. Discovery configs are
+   * retained on the broker, in clear, for every subscriber: names only where the site wants them.
+   */
+  personNames: boolean;
 }
 
 export interface DiscoveryMessage {
@@ -19,6 +24,8 @@ export interface DiscoveryMessage {
 
 /** HA object ids allow [a-zA-Z0-9_-]; anything else becomes '_'. */
 const objectId = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+/** An entity id's object part: lower case letters, digits and '_'. */
+const entitySlug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 
 /**
  * Home Assistant MQTT discovery configs (retained): a device block shared by all entities; per
@@ -31,8 +38,13 @@ export function discoveryMessages(o: DiscoveryOptions): DiscoveryMessage[] {
   const origin = { name: 'facegate', sw: o.version, url: 'https://github.com/facegate/facegate' };
   const bridgeAvailability = { topic: topicFor(o.baseTopic, 'bridgeState'), value_template: '{{ value_json.state }}' };
   const messages: DiscoveryMessage[] = [];
+  // default_entity_id (domain.object) is what Home Assistant reads since 2025.10; it dropped
+  // object_id in 2026.4.
   const config = (component: string, id: string, body: Record<string, unknown>) =>
-    messages.push({ topic: `${o.prefix}/${component}/${node}/${objectId(id)}/config`, payload: JSON.stringify({ ...body, unique_id: `${node}_${objectId(id)}`, object_id: `${node}_${objectId(id)}`, device, origin }) });
+    messages.push({
+      topic: `${o.prefix}/${component}/${node}/${objectId(id)}/config`,
+      payload: JSON.stringify({ ...body, unique_id: `${node}_${objectId(id)}`, default_entity_id: `${component}.${entitySlug(`${node}_${id}`)}`, device, origin }),
+    });
 
   for (const camera of o.cameras) {
     const availability = [bridgeAvailability, { topic: topicFor(o.baseTopic, 'availability', { camera }), value_template: '{{ value_json.state }}' }];
@@ -56,11 +68,15 @@ export function discoveryMessages(o: DiscoveryOptions): DiscoveryMessage[] {
     }
   }
   for (const p of o.persons) {
+    const topic = topicFor(o.baseTopic, 'presence', { person: p.personId });
     config('binary_sensor', `presence_${p.personId}`, {
-      name: `${p.name ?? p.personId} present`,
+      name: `${(o.personNames ? p.name : undefined) ?? p.personId} present`,
       device_class: 'presence',
-      state_topic: topicFor(o.baseTopic, 'presence', { person: p.personId }),
+      state_topic: topic,
       value_template: '{{ value_json.state }}',
+      // Where and when they were last seen, as the entity's attributes.
+      json_attributes_topic: topic,
+      json_attributes_template: '{{ {"camera": value_json.camera, "time": value_json.time} | tojson }}',
       expire_after: o.presenceExpireS,
       availability: [bridgeAvailability],
     });

@@ -10,7 +10,7 @@ import { HomeAssistantDiscovery, discoveryMessages, removalMessage, type Discove
 
 const options: DiscoveryOptions = {
   prefix: 'homeassistant', baseTopic: 'facegate/test-device', deviceId: 'test-device', version: '0.1.0',
-  cameras: ['gate'], persons: [{ personId: 'emp-1', name: 'Ada' }], presenceExpireS: 900,
+  cameras: ['gate'], persons: [{ personId: 'emp-1', name: 'Ada' }], presenceExpireS: 900, personNames: false,
 };
 
 test('discovery configs: device block, unique ids, availability on bridge and camera, presence with expiry', () => {
@@ -31,6 +31,20 @@ test('discovery configs: device block, unique ids, availability on bridge and ca
   assert.equal(presence.device_class, 'presence');
   assert.equal(presence.expire_after, 900);
   assert.equal(presence.state_topic, 'facegate/test-device/presence/emp-1');
+  assert.equal(presence.json_attributes_topic, 'facegate/test-device/presence/emp-1', 'camera and time of the sighting as attributes');
+  // Entity ids as Home Assistant reads them now: domain.object, lower case, and no object_id.
+  assert.deepEqual(bodies.map((b) => b.default_entity_id), [
+    'binary_sensor.facegate_test_device_gate_connectivity',
+    'sensor.facegate_test_device_gate_recognized_today',
+    'sensor.facegate_test_device_gate_unknown_today',
+    'binary_sensor.facegate_test_device_presence_emp_1',
+  ]);
+  for (const b of bodies) assert.equal(b.object_id, undefined);
+  // Names stay off the broker unless the site asks for them.
+  assert.equal(presence.name, 'emp-1 present');
+  assert.ok(!msgs.some((m) => m.payload.includes('Ada')));
+  const named = discoveryMessages({ ...options, personNames: true }).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+  assert.equal(named[3]!.name, 'Ada present');
   assert.deepEqual(removalMessage(options, 'emp-1'), { topic: 'homeassistant/binary_sensor/facegate_test-device/presence_emp-1/config', payload: '' });
 });
 
