@@ -5,6 +5,7 @@ import type { Logger } from '../ops/log.js';
 import { redactSecrets } from '../ops/log.js';
 import { formatLocalIso } from '../attendance/zoned-time.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
+import { DayCounters, type CountKind, type DayCounts } from './day-counters.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
 import { mqttClientOptions, mqttIdentity, OFFLINE, ONLINE, type MqttIdentity } from './mqtt-options.js';
 import { Outbox, type OutboxSealer } from './outbox.js';
@@ -13,6 +14,9 @@ import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
 import { uuidv7Generator } from './uuidv7.js';
 import { EventWriter } from './writer.js';
+
+/** How often the stage looks whether the local day changed (its counters then start again at zero). */
+const DAY_CHECK_MS = 60_000;
 
 export interface EventsStageOptions {
   config: Config;
@@ -45,7 +49,10 @@ export class EventsStage {
   private readonly startedMs: number;
   private statsTimer: unknown;
   private readonly availability = new Map<string, boolean>();
-  private readonly counters = new Map<string, Payload<'cameraState'> & { day: string }>();
+  private readonly counters: DayCounters;
+  /** The local day whose counts were last published for every camera, and the timer that notices the next. */
+  private countedDay = '';
+  private dayTimer: unknown;
   private readonly now: () => number;
   private readonly timers: Timers;
 
@@ -54,6 +61,7 @@ export class EventsStage {
     this.now = o.now ?? Date.now;
     this.timers = o.timers ?? realTimers;
     this.startedMs = this.now();
+    this.counters = new DayCounters(o.db);
     this.identity = mqttIdentity(c);
     this.key = o.deviceKey ?? loadDeviceKey(c.device_key_file);
     this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 }, o.sealer, o.logger);
@@ -86,11 +94,14 @@ export class EventsStage {
     this.bridge.start();
     this.writer.write('bridgeEvent', { type: 'started', data: { version: this.o.version, outbox_pending: this.outbox.stats(this.now()).pending } });
     this.scheduleStats();
+    this.watchDay();
   }
 
   async stop(): Promise<void> {
     if (this.statsTimer !== undefined) this.timers.clearTimeout(this.statsTimer);
     this.statsTimer = undefined;
+    if (this.dayTimer !== undefined) this.timers.clearTimeout(this.dayTimer);
+    this.dayTimer = undefined;
     this.publisher.stop();
     await this.bridge.stop();
   }
@@ -101,16 +112,11 @@ export class EventsStage {
     if (this.bridge.connected) void this.safePublish(topicFor(this.identity.baseTopic, 'availability', { camera }), online ? ONLINE : OFFLINE, true);
   }
 
-  /** Counts a recognition / unknown / spoof on a camera's retained day counters. */
-  count(camera: string, kind: 'recognized' | 'unknown' | 'spoof', atMs: number = this.now()): void {
-    const tz = this.o.config.attendance.time_zone;
-    const day = formatLocalIso(atMs, tz).slice(0, 10);
-    let c = this.counters.get(camera);
-    if (!c || c.day !== day) c = { day, recognized_today: 0, unknown_today: 0, spoof_today: 0, last_event: null };
-    c[`${kind}_today`]++;
-    c.last_event = formatLocalIso(atMs, tz);
-    this.counters.set(camera, c);
-    if (this.bridge.connected) void this.publishCounters(camera);
+  /** Counts a recognition / unknown / spoof on a camera's retained day counters (kept in the state file). */
+  count(camera: string, kind: CountKind, atMs: number = this.now()): void {
+    const at = formatLocalIso(atMs, this.o.config.attendance.time_zone);
+    const counts = this.counters.count(camera, at.slice(0, 10), kind, at);
+    if (this.bridge.connected) void this.publishCounters(camera, counts);
   }
 
   bridgeInfo(): Payload<'bridgeInfo'> {
@@ -137,14 +143,30 @@ export class EventsStage {
   private async publishState(): Promise<void> {
     await this.safePublish(topicFor(this.identity.baseTopic, 'bridgeInfo'), JSON.stringify(this.bridgeInfo()), true);
     for (const [camera, online] of this.availability) await this.safePublish(topicFor(this.identity.baseTopic, 'availability', { camera }), online ? ONLINE : OFFLINE, true);
-    for (const camera of this.counters.keys()) await this.publishCounters(camera);
+    await this.publishAllCounters();
   }
 
-  private async publishCounters(camera: string): Promise<void> {
-    const c = this.counters.get(camera);
-    if (!c) return;
-    const { day: _day, ...state } = c;
-    await this.safePublish(topicFor(this.identity.baseTopic, 'cameraState', { camera }), JSON.stringify(state), true);
+  /** Every camera's counts of today, zero where nothing was counted yet: sensors exist from the start. */
+  private async publishAllCounters(): Promise<void> {
+    const day = this.today();
+    this.countedDay = day;
+    for (const camera of this.o.cameras()) await this.publishCounters(camera, this.counters.get(camera, day));
+  }
+
+  private async publishCounters(camera: string, counts: DayCounts): Promise<void> {
+    await this.safePublish(topicFor(this.identity.baseTopic, 'cameraState', { camera }), JSON.stringify(counts), true);
+  }
+
+  private today(): string {
+    return formatLocalIso(this.now(), this.o.config.attendance.time_zone).slice(0, 10);
+  }
+
+  /** Once a minute: at the first check of a new local day, every camera's counts go back to zero on the broker. */
+  private watchDay(): void {
+    this.dayTimer = this.timers.setTimeout(() => {
+      if (this.bridge.connected && this.today() !== this.countedDay) void this.publishAllCounters();
+      this.watchDay();
+    }, DAY_CHECK_MS);
   }
 
   private scheduleStats(): void {

@@ -4,6 +4,7 @@ import { EVENTS_MIGRATION_2 } from '../events/outbox-schema.js';
 import { ATTENDANCE_MIGRATION_3 } from '../attendance/schema.js';
 import { OPS_AUDIT_MIGRATION } from '../ops/audit-schema.js';
 import { TRACK_UNKNOWNS_MIGRATION } from '../track/unknown-schema.js';
+import { EVENTS_DAY_COUNTERS_MIGRATION } from '../events/day-counters.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -15,5 +16,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_MIGRATION_3,
   OPS_AUDIT_MIGRATION,
   TRACK_UNKNOWNS_MIGRATION,
+  EVENTS_DAY_COUNTERS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

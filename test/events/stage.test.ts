@@ -10,6 +10,7 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
+import type { Timers } from '../../daemon/events/bridge.js';
 import { TOPICS } from '../../daemon/events/topics.js';
 
 test('the events stage publishes retained bridge/info without secrets, availability, counters, stats; the broker says offline when it drops', async (t) => {
@@ -55,4 +56,66 @@ test('the events stage publishes retained bridge/info without secrets, availabil
   stage.bridge.mqtt!.stream.destroy();
   await central.waitFor(() => last('bridge/state')?.payload.toString() === '{"state":"offline"}', 5000, 'last-will offline');
   await central.waitFor(() => last('bridge/state')?.payload.toString() === '{"state":"online"}', 5000, 'online again after reconnect');
+});
+
+test("a camera's day counts survive a restart, every camera's counts are on the broker from the connect, and a new local day starts them at zero", async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-stage-counts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(
+    ['attendance: { time_zone: UTC }', `mqtt: { enabled: true, url: "mqtt://127.0.0.1:${broker.port}", device_id: gate-2, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')} }`].join('\n'),
+    'test.yaml',
+  );
+  ensureDeviceKey(config.mqtt.device_key_file);
+  let nowMs = Date.parse('2026-03-02T23:59:00Z');
+  // Timers fired by hand: the stage's once-a-minute look at the day.
+  const timers = new Set<() => void>();
+  const fakeTimers: Timers = {
+    setTimeout: (fn) => {
+      timers.add(fn);
+      return fn;
+    },
+    clearTimeout: (h) => void timers.delete(h as () => void),
+  };
+  const stageOn = (db: ReturnType<typeof openDatabase>) =>
+    new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['gate', 'lobby'], now: () => nowMs, timers: fakeTimers });
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-2/+', 'central-counts');
+  t.after(() => central.close());
+  const counts = (camera: string) => {
+    const m = [...central.messages].reverse().find((x) => x.topic === `facegate/gate-2/${camera}`);
+    return m ? (JSON.parse(m.payload.toString()) as { recognized_today: number; unknown_today: number }) : undefined;
+  };
+
+  let db = openDatabase(join(dir, 'state.db'));
+  let stage = stageOn(db);
+  stage.start();
+  stage.count('gate', 'recognized');
+  stage.count('gate', 'recognized');
+  stage.count('gate', 'unknown');
+  await central.waitFor(() => counts('gate')?.recognized_today === 2 && counts('gate')?.unknown_today === 1, 5000, 'the counts');
+  await stage.stop();
+  db.close();
+
+  central.messages.length = 0;
+  db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  stage = stageOn(db);
+  stage.start();
+  t.after(() => stage.stop());
+  // At the connect, before any new event: the morning's counts, and zeros for a camera that saw nothing.
+  await central.waitFor(() => counts('gate') !== undefined && counts('lobby') !== undefined, 5000, 'counts at connect');
+  assert.deepEqual([counts('gate')!.recognized_today, counts('gate')!.unknown_today], [2, 1]);
+  assert.deepEqual([counts('lobby')!.recognized_today, counts('lobby')!.unknown_today], [0, 0]);
+
+  // Midnight passes: the next check of the day puts every camera back to zero.
+  central.messages.length = 0;
+  nowMs = Date.parse('2026-03-03T00:00:30Z');
+  const due = [...timers];
+  timers.clear();
+  for (const fire of due) fire();
+  await central.waitFor(() => counts('gate') !== undefined && counts('lobby') !== undefined, 5000, 'counts of the new day');
+  assert.equal(counts('gate')!.recognized_today, 0);
+  stage.count('gate', 'recognized');
+  await central.waitFor(() => counts('gate')?.recognized_today === 1, 5000, 'the first count of the new day');
 });
