@@ -73,8 +73,8 @@ const MAX_PENDING = 8;
 
 /**
  * The person operations of every entry point (the CLI on a file no daemon holds, the control socket,
- * remote commands): enrol from photos or a video, rename, regroup, erase everywhere, promote an
- * unknown, resync groups. Each runs in two steps: the analysis (decoding, detection, embedding, the
+ * remote commands): enrol from photos or a video, rename, regroup (resync), erase everywhere,
+ * promote an unknown. Each runs in two steps: the analysis (decoding, detection, embedding, the
  * quality gate and the duplicate-face check) outside any transaction, then one synchronous commit
  * of the rows; memory (matcher, names) follows only once the commit is done.
  *
@@ -124,17 +124,7 @@ export class PersonService {
     });
   }
 
-  regroup(ref: string, group: string | null): Promise<Person> {
-    return this.serial(async () => {
-      const g = this.o.gallery;
-      const person = mustFind(g, ref);
-      this.ownTransaction(() => g.store.setGroup(person.id, group));
-      this.o.onChange?.({ kind: 'resynced' });
-      return { ...person, group };
-    });
-  }
-
-  /** Each listed person's group becomes the one listed (none when the entry has none). */
+  /** Regrouping: each listed person's group becomes the one listed (none when the entry has none). */
   resync(persons: readonly { ref: string; group?: string }[], commit: Commit<{ known: number; unknown: string[] }> = this.ownTransaction): Promise<{ known: number; unknown: string[] }> {
     return this.serial(async () => {
       const store = this.o.gallery.store;
@@ -186,10 +176,7 @@ export class PersonService {
     const refused: EnrolRefusal[] = [];
     try {
       await this.analyse(req, accepted, refused);
-      if (accepted.length === 0) {
-        const why = refused.length ? refused.map((r) => `${r.file}: ${r.detail}`).join('; ') : 'no photo given';
-        throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${label}: ${why}`, 'give sharper, larger, frontal photos of this person alone, eyes open; nothing was stored');
-      }
+      if (accepted.length === 0) throw new NoUsableFace(label, refused);
       const clashes = enrolmentClashes(g, accepted, this.o.recognition, existing?.id);
       if (clashes.length > 0 && !req.force) {
         throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos, or remove the other person first (or force the enrolment); nothing was stored');
@@ -251,6 +238,19 @@ export class PersonService {
     return run;
   }
 }
+
+/** FG_ERR_ENROL_NO_FACE, with each photo's refusal for an entry point to show its own way. */
+export class NoUsableFace extends FacegateError {
+  constructor(
+    label: string,
+    readonly refused: readonly EnrolRefusal[],
+  ) {
+    const why = refused.length ? refused.map((r) => `${r.file}: ${r.detail}`).join('; ') : 'no photo given';
+    super('FG_ERR_ENROL_NO_FACE', `no usable face for ${label}: ${why}`, NO_FACE_HINT);
+  }
+}
+
+export const NO_FACE_HINT = 'give sharper, larger, frontal photos of this person alone, eyes open; nothing was stored';
 
 function mustFind(g: Gallery, ref: string): Person {
   const p = g.store.findPerson(ref);

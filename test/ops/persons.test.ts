@@ -190,13 +190,15 @@ test('erase goes everywhere and is audited; a failing commit keeps the person, r
   assert.equal(await service.erase('emp-4', MQTT), null);
 });
 
-test('CLI and control enrolment: an id already enrolled is refused; rename and regroup follow in memory', async (t) => {
+test('CLI and control enrolment: an id already enrolled is refused; rename follows in memory, resync regroups', async (t) => {
   const { gallery, service } = await setup(t);
   const first = await service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'a.png', bytes: await photoOf(5) }], ifExists: 'refuse' });
   await assert.rejects(service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'b.png', bytes: await photoOf(6) }], ifExists: 'refuse' }), { code: 'FG_ERR_PERSON_EXISTS' });
   await service.rename('EMP-5', 'Diana');
   assert.equal(gallery.nameOf(first.person.id), 'Diana');
-  await service.regroup('EMP-5', 'night');
+  assert.deepEqual(await service.resync([{ ref: 'EMP-5', group: 'night' }]), { known: 1, unknown: [] });
   assert.equal(gallery.store.findPerson('EMP-5')?.group, 'night');
   await assert.rejects(service.rename('nobody', 'X'), { code: 'FG_ERR_PERSON_NOT_FOUND' });
+  // Unknown persons live in the running daemon's cameras: a service without them (the CLI's) has none to promote.
+  await assert.rejects(service.promote('anon-1', { name: 'Z' }), { code: 'FG_ERR_DAEMON_NOT_RUNNING' });
 });
