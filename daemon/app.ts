@@ -212,19 +212,31 @@ export class App {
     this.abort.abort();
     for (const t of r.timers) clearInterval(t);
     r.eventLoop.disable();
-    await r.http?.stop();
-    await r.control?.stop();
-    await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));
+    await this.stopPart('metrics server', () => r.http?.stop());
+    await this.stopPart('control sockets', () => r.control?.stop());
+    await this.stopPart('cameras', () => Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s))));
     // A person operation running finishes (and answers) before the gallery and the broker go.
-    await r.persons.close();
-    r.remote.stop();
-    await this.flushOutbox(r);
-    await r.events.stop();
-    r.gallery.close();
-    await r.vision.close();
+    await this.stopPart('person operations', () => r.persons.close());
+    await this.stopPart('remote commands', () => r.remote.stop());
+    await this.stopPart('outbox flush', () => this.flushOutbox(r));
+    await this.stopPart('events', () => r.events.stop());
+    await this.stopPart('gallery', () => r.gallery.close());
+    await this.stopPart('vision', () => r.vision.close());
     r.lock.release();
     this.running = undefined;
     this.log.info('facegate stopped');
+  }
+
+  /**
+   * One part of the stop; a part that fails is logged and the others still stop, so that no camera
+   * keeps running and the lock is always released (systemd can then start the daemon again).
+   */
+  private async stopPart(name: string, stop: () => unknown): Promise<void> {
+    try {
+      await stop();
+    } catch (e) {
+      this.log.error({ part: name, err: e instanceof Error ? e.message : String(e) }, 'stopping a part of the daemon failed; the others stop all the same');
+    }
   }
 
   /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
@@ -444,14 +456,15 @@ export class App {
 
   private startTimers(): void {
     const r = this.mustRun();
+    const guarded = (fn: () => void, name: string) => () => {
+      try {
+        fn();
+      } catch (e) {
+        this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
+      }
+    };
     const every = (ms: number, fn: () => void, name: string) => {
-      const t = setInterval(() => {
-        try {
-          fn();
-        } catch (e) {
-          this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
-        }
-      }, ms);
+      const t = setInterval(guarded(fn, name), ms);
       t.unref();
       r.timers.push(t);
     };
@@ -466,9 +479,10 @@ export class App {
       if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
     };
     every(this.config.retention.check_interval_min * 60_000, purge, 'retention');
-    setImmediate(() => {
+    // The first purge right after start, guarded like the periodic ones: a failure is logged, not thrown.
+    setImmediate(guarded(() => {
       if (this.running === r) purge();
-    });
+    }, 'retention'));
   }
 
   private watchdogTick(): void {
