@@ -2,7 +2,6 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './ops/log.js';
 import type { EventsStage } from './events/stage.js';
 import type { Gallery } from './gallery/gallery.js';
-import type { FaceSource } from './gallery/enrol.js';
 import type { RulesHolder, ShiftRulesPatch } from './attendance/rules-holder.js';
 import { FacegateError } from './errors.js';
 import type { RecognizedDecision } from './attendance/stage.js';
@@ -11,22 +10,20 @@ import { formatLocalIso } from './attendance/zoned-time.js';
 import { createCommandRouter } from './events/commands/build.js';
 import type { CommandRouter } from './events/commands/router.js';
 import { HomeAssistantDiscovery } from './events/homeassistant.js';
-import { DaemonGalleryOps, type RosterChange } from './ops/gallery-ops.js';
-import type { EraseResult } from './ops/retention.js';
+import type { PersonService, RosterChange } from './ops/persons.js';
 
 export interface RemoteOptions {
   config: Config;
   events: EventsStage;
   gallery: Gallery;
-  analyzer: FaceSource;
+  /** The person operations that remote commands run (the same as the CLI's and the control socket's). */
+  persons: PersonService;
   version: string;
   cameras: () => readonly string[];
-  /** The daemon's audited erase of a person. */
-  erase: (personId: string) => EraseResult;
   /** The shift rules in force; undefined while attendance is off. */
   rules: () => RulesHolder | undefined;
-  /** The daemon's part of the `status` answer (summary line, cameras, uptime). */
-  daemonStatus: () => Record<string, unknown>;
+  /** The daemon's status, the answer to `status`. */
+  status: () => object;
   /** The roster changed (enrolment, removal, groups): cached copies must be read again. */
   onRosterChange: () => void;
   logger: Logger;
@@ -39,7 +36,6 @@ export interface RemoteOptions {
  * starts, so both subscribe on the first connect.
  */
 export class Remote {
-  readonly galleryOps: DaemonGalleryOps;
   readonly commands: CommandRouter | undefined;
   readonly homeassistant: HomeAssistantDiscovery | undefined;
   private readonly log: Logger;
@@ -47,14 +43,6 @@ export class Remote {
   constructor(private readonly o: RemoteOptions) {
     const c = o.config;
     this.log = o.logger.child({ stage: 'events', part: 'remote' });
-    this.galleryOps = new DaemonGalleryOps({
-      gallery: o.gallery,
-      analyzer: o.analyzer,
-      gate: c.gallery.enrol,
-      recognition: c.recognition,
-      erase: o.erase,
-      onChange: (change) => this.rosterChanged(change),
-    });
     const ids = o.events.identity;
     const ha = c.mqtt.homeassistant;
     this.homeassistant = c.mqtt.enabled && ha.enabled
@@ -77,7 +65,7 @@ export class Remote {
           db: o.gallery.db,
           writer: o.events.writer,
           bridge: o.events.bridge,
-          deps: { gallery: this.galleryOps, setShiftRules: (patch) => this.setShiftRules(patch), status: () => this.status() },
+          deps: { persons: o.persons, setShiftRules: (patch) => this.setShiftRules(patch), status: () => ({ ...o.status() }) },
           logger: o.logger,
           now: o.now,
         })
@@ -99,22 +87,8 @@ export class Remote {
     return { groups: Object.keys(rules.replace(patch).shifts) };
   }
 
-  /** `status`: device, version, broker, outbox and gallery, with the daemon's own summary. */
-  status(): Record<string, unknown> {
-    const ev = this.o.events;
-    return {
-      device: ev.identity.deviceId,
-      version: this.o.version,
-      ...this.o.daemonStatus(),
-      mqtt: { connected: ev.bridge.connected, reconnects: ev.bridge.reconnects },
-      outbox: ev.outbox.stats(this.o.now()),
-      gallery: { templates: this.o.gallery.matcher.size },
-    };
-  }
-
-  /** Lets a running gallery command finish and refuses new ones, and reports refusals still waiting for their summary; the bridge stops after. */
-  async stop(): Promise<void> {
-    await this.galleryOps.close();
+  /** Reports refusals still waiting for their summary; the bridge stops after. */
+  stop(): void {
     this.commands?.close();
   }
 

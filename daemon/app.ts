@@ -21,8 +21,6 @@ import { CameraTracker } from './track/camera-tracker.js';
 import { cameraRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
-import { promoteUnknown } from './track/promote.js';
-import type { Person, PersonInput } from './gallery/store.js';
 import type { MatchResult } from './track/identity.js';
 import { CameraPipeline } from './pipeline/camera-pipeline.js';
 import { dispatchTrackEvent } from './pipeline/dispatch.js';
@@ -31,8 +29,9 @@ import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './ops/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
-import type { RosterChange } from './ops/gallery-ops.js';
-import { erasePersonRecords, purgeExpired, type EraseResult, type PurgeResult } from './ops/retention.js';
+import { PersonService } from './ops/persons.js';
+import { purgeExpired, type PurgeResult } from './ops/retention.js';
+import { statusLine, statusReport, type StatusParts, type StatusReport } from './ops/status.js';
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
 import { FacegateError } from './errors.js';
@@ -73,6 +72,7 @@ interface Running {
   gallery: Gallery;
   audit: AuditLog;
   events: EventsStage;
+  persons: PersonService;
   remote: Remote;
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
@@ -140,16 +140,26 @@ export class App {
         now: this.now,
         ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
       });
+      const audit = new AuditLog(gallery.db, this.now);
+      const unknowns = daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
+      const persons = new PersonService({
+        gallery,
+        analyzer: vision,
+        gate: c.gallery.enrol,
+        recognition: c.recognition,
+        audit,
+        unknowns,
+        onChange: (change) => this.running?.remote.rosterChanged(change),
+      });
       const remote = new Remote({
         config: c,
         events,
         gallery,
-        analyzer: vision,
+        persons,
         version: this.o.version,
         cameras: () => [...(this.running?.cameras.keys() ?? [])],
-        erase: (id) => this.erasePerson(id, { actor: 'mqtt:command', role: 'admin' }),
         rules: () => this.running?.attendance?.rules,
-        daemonStatus: () => ({ summary: this.statusLine(), uptime_s: Math.floor((this.now() - this.startedMs) / 1000), cameras: this.cameraHealth().map((h) => ({ camera: h.camera, state: h.state, fps: h.fps_processed })) }),
+        status: () => this.status(),
         onRosterChange: () => (this.rosterCache = undefined),
         logger: this.o.logger,
         now: this.now,
@@ -160,11 +170,12 @@ export class App {
         lock,
         vision,
         gallery,
-        audit: new AuditLog(gallery.db, this.now),
+        audit,
         events,
+        persons,
         remote,
         attendance: undefined,
-        unknowns: daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now }),
+        unknowns,
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
         cameras: new Map(),
         timers: [],
@@ -201,17 +212,31 @@ export class App {
     this.abort.abort();
     for (const t of r.timers) clearInterval(t);
     r.eventLoop.disable();
-    await r.http?.stop();
-    await r.control?.stop();
-    await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));
-    await r.remote.stop();
-    await this.flushOutbox(r);
-    await r.events.stop();
-    r.gallery.close();
-    await r.vision.close();
+    await this.stopPart('metrics server', () => r.http?.stop());
+    await this.stopPart('control sockets', () => r.control?.stop());
+    await this.stopPart('cameras', () => Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s))));
+    // A person operation running finishes (and answers) before the gallery and the broker go.
+    await this.stopPart('person operations', () => r.persons.close());
+    await this.stopPart('remote commands', () => r.remote.stop());
+    await this.stopPart('outbox flush', () => this.flushOutbox(r));
+    await this.stopPart('events', () => r.events.stop());
+    await this.stopPart('gallery', () => r.gallery.close());
+    await this.stopPart('vision', () => r.vision.close());
     r.lock.release();
     this.running = undefined;
     this.log.info('facegate stopped');
+  }
+
+  /**
+   * One part of the stop; a part that fails is logged and the others still stop, so that no camera
+   * keeps running and the lock is always released (systemd can then start the daemon again).
+   */
+  private async stopPart(name: string, stop: () => unknown): Promise<void> {
+    try {
+      await stop();
+    } catch (e) {
+      this.log.error({ part: name, err: e instanceof Error ? e.message : String(e) }, 'stopping a part of the daemon failed; the others stop all the same');
+    }
   }
 
   /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
@@ -240,32 +265,9 @@ export class App {
     return { added, removed, changed, restartNeeded };
   }
 
-  /** Removes a person everywhere (gallery, attendance, proofs) and audits it. */
-  erasePerson(personId: string, actor: { actor: string; role: 'admin' }): EraseResult {
-    const r = this.mustRun();
-    const result = erasePersonRecords(r.gallery.db, personId, (id) => r.gallery.removePerson(id));
-    this.rosterCache = undefined;
-    r.audit.append({ ...actor, action: 'person.erase', target: personId, detail: { ...result }, outcome: 'ok' });
-    return result;
-  }
-
-  /**
-   * Enrols an unknown person from the best frames the cameras kept of them; their anonymous id and
-   * its row in the state file go. Audited by the control server with the call.
-   */
-  promoteUnknown(anonId: string, input: PersonInput): { person: Person; templates: number } {
-    const r = this.mustRun();
-    const result = promoteUnknown(r.unknowns, r.gallery, anonId, input);
-    r.remote.rosterChanged({ kind: 'enrolled', personId: result.person.id });
-    return result;
-  }
-
-  /**
-   * After an enrolment or erase that did not come through the remote commands (which say so
-   * themselves): the roster cache (groups for shift rules) and Home Assistant follow.
-   */
-  rosterChanged(change: RosterChange): void {
-    this.mustRun().remote.rosterChanged(change);
+  /** Enrol, rename, erase, promote: the one implementation every entry point goes through. */
+  get persons(): PersonService {
+    return this.mustRun().persons;
   }
 
   /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
@@ -318,15 +320,30 @@ export class App {
     return pipelineLiveness(progress, this.mono(), this.config.daemon.stall_s * 1000);
   }
 
+  /** The control socket's and the remote command's `status`. */
+  status(): StatusReport {
+    return statusReport(this.statusParts(this.liveness()));
+  }
+
+  /** One line for systemd's STATUS= and /status; what is stuck as the watchdog last saw it. */
   statusLine(): string {
-    const health = this.cameraHealth();
-    const streaming = health.filter((h) => h.state === 'streaming').length;
-    const fps = health.reduce((sum, h) => sum + h.fps_processed, 0);
+    return statusLine(this.statusParts(this.lastLiveness));
+  }
+
+  private statusParts(liveness: Liveness): StatusParts {
     const ev = this.running?.events;
-    const outbox = ev ? ev.outbox.stats(this.now()).pending : 0;
-    const mqtt = !this.config.mqtt.enabled ? 'mqtt off' : ev?.bridge.connected ? 'mqtt connected' : 'mqtt queueing';
-    const alive = this.lastLiveness.alive ? '' : `; STUCK: ${this.lastLiveness.problems.join('; ')}`;
-    return `${streaming}/${health.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${outbox}, ${mqtt}${alive}`;
+    const nowMs = this.now();
+    return {
+      device: ev?.identity.deviceId ?? '',
+      version: this.o.version,
+      startedMs: this.startedMs,
+      nowMs,
+      liveness,
+      cameras: this.cameraHealth(),
+      outbox: ev?.outbox.stats(nowMs) ?? { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} },
+      mqtt: { enabled: this.config.mqtt.enabled, connected: ev?.bridge.connected ?? false, reconnects: ev?.bridge.reconnects ?? 0 },
+      templates: this.running?.gallery.matcher.size ?? 0,
+    };
   }
 
   private mustRun(): Running {
@@ -439,14 +456,15 @@ export class App {
 
   private startTimers(): void {
     const r = this.mustRun();
+    const guarded = (fn: () => void, name: string) => () => {
+      try {
+        fn();
+      } catch (e) {
+        this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
+      }
+    };
     const every = (ms: number, fn: () => void, name: string) => {
-      const t = setInterval(() => {
-        try {
-          fn();
-        } catch (e) {
-          this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
-        }
-      }, ms);
+      const t = setInterval(guarded(fn, name), ms);
       t.unref();
       r.timers.push(t);
     };
@@ -461,9 +479,10 @@ export class App {
       if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
     };
     every(this.config.retention.check_interval_min * 60_000, purge, 'retention');
-    setImmediate(() => {
+    // The first purge right after start, guarded like the periodic ones: a failure is logged, not thrown.
+    setImmediate(guarded(() => {
       if (this.running === r) purge();
-    });
+    }, 'retention'));
   }
 
   private watchdogTick(): void {
@@ -498,7 +517,17 @@ export class App {
     const control = new ControlServer({
       dir: c.socket_dir,
       groups: c.groups,
-      handlers: controlHandlers(this, this.o.configPath),
+      handlers: controlHandlers(
+        {
+          status: () => this.status(),
+          cameraHealth: () => this.cameraHealth(),
+          onTrack: (listener) => this.bus.on('track', 'control', listener),
+          reload: (next) => this.reload(next),
+          persons: r.persons,
+          purgeRetention: () => this.purgeRetention(),
+        },
+        this.o.configPath,
+      ),
       audit: r.audit,
       logger: this.o.logger,
       ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, r.events.identity.deviceId) } : {}),

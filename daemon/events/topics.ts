@@ -126,6 +126,7 @@ export const ResponsePayload = Type.Object(
     id: envelope.id,
     status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
     data: Type.Record(Type.String(), Type.Unknown()),
+    code: Type.Optional(Type.String({ pattern: '^FG_ERR_[A-Z0-9_]+$', description: 'Why an error answer is an error, for programs: FG_ERR_COMMAND_REFUSED, FG_ERR_ENROL_NO_FACE ...' })),
     error: Type.Optional(Type.String()),
     transaction: Type.Optional(Type.String()),
     jti: Type.Optional(Type.String({ description: "The request token's jti, once the token was read: binds the answer to its request" })),

@@ -119,14 +119,13 @@ export class Gallery {
         return { person: p, templateIds: this.store.insertTemplates(p.id, templates) };
       })
       .immediate();
-    this.#names.set(person.id, person.name);
-    templateIds.forEach((tid, i) => this.matcher.add(tid, person.id, templates[i]!.embedding));
+    this.remember(person.id, person.name, templateIds, templates);
     return { person, templateIds };
   }
 
   addTemplates(personId: string, templates: readonly TemplateInput[]): number[] {
     const ids = this.store.insertTemplates(personId, templates);
-    ids.forEach((id, i) => this.matcher.add(id, personId, templates[i]!.embedding));
+    this.remember(personId, undefined, ids, templates);
     return ids;
   }
 
@@ -141,10 +140,29 @@ export class Gallery {
    */
   removePerson(id: string): { templates: number; thumbnails: number } {
     const removed = this.store.removePerson(id);
-    this.matcher.removePerson(id);
-    this.#names.delete(id);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.forget(id);
     return removed;
+  }
+
+  /**
+   * Memory follows rows that a caller wrote through `store` inside a wider transaction, once that
+   * transaction committed: the matcher never holds a template that a rolled-back write left out.
+   * `name` is the person's name when it is new or changed.
+   */
+  remember(personId: string, name: string | undefined, templateIds: readonly number[], templates: readonly { embedding: Float32Array }[]): void {
+    if (name !== undefined) this.#names.set(personId, name);
+    templateIds.forEach((tid, i) => this.matcher.add(tid, personId, templates[i]!.embedding));
+  }
+
+  /**
+   * The same after a committed removal of a person's rows: they leave the matcher, and the WAL is
+   * checkpointed and truncated so that no old page with their sealed rows stays in the -wal file
+   * (a checkpoint cannot run inside a transaction, so it comes after).
+   */
+  forget(personId: string): void {
+    this.matcher.removePerson(personId);
+    this.#names.delete(personId);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   nameOf(personId: string): string | null {

@@ -1,5 +1,5 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { FacegateError } from '../errors.js';
 import { ensurePrivateFile, writePrivateFile } from './private-files.js';
 
@@ -16,7 +16,7 @@ interface Owner {
  * One daemon per state file. The lock is an exclusive SQLite transaction held open on
  * `<state>.lock` for the daemon's life: SQLite takes it with fcntl, which the kernel drops when the
  * process dies, so a killed daemon never leaves a stale lock behind (a pid file alone would).
- * The CLI does not take it: it works on the state file beside a running daemon.
+ * The CLI does not take it: it asks `daemonHolding` and goes through the daemon's control socket.
  */
 export function acquireDaemonLock(statePath: string, now: () => Date = () => new Date()): DaemonLock {
   const lockPath = `${statePath}.lock`;
@@ -54,6 +54,33 @@ export function acquireDaemonLock(statePath: string, now: () => Date = () => new
       db.close();
     },
   };
+}
+
+/**
+ * Whether a daemon holds the lock of this state file now, and which one. The lock file is opened
+ * read-only (nothing is created or taken); a read of it fails busy while a daemon holds it. Where
+ * this user may not read the lock file, the owner file (removed at a clean stop) decides.
+ */
+export function daemonHolding(statePath: string): { pid?: number } | undefined {
+  const lockPath = `${statePath}.lock`;
+  if (!existsSync(lockPath)) return undefined;
+  const owner = readOwner(`${lockPath}.owner`);
+  let db: Database;
+  try {
+    db = new BetterSqlite3(lockPath, { readonly: true, fileMustExist: true });
+  } catch {
+    return owner ? { pid: owner.pid } : undefined;
+  }
+  try {
+    db.pragma('busy_timeout = 0');
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
+    return undefined;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    return owner ? { pid: owner.pid } : {};
+  } finally {
+    db.close();
+  }
 }
 
 function readOwner(path: string): Owner | undefined {

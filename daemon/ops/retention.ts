@@ -55,21 +55,17 @@ export interface EraseResult {
 
 /**
  * Removes a person everywhere the state file knows them: attendance day records and their sealed
- * proof images, absence marks, then the gallery row (templates and enrolment thumbnails cascade).
- * secure_delete is on for the state file, so the freed pages are zeroed.
+ * proof images, absence marks, and the gallery rows (`removeGalleryRows`: templates and enrolment
+ * thumbnails cascade), all in one transaction, or in the caller's when it runs inside one (a remote
+ * command's answer is written with it). secure_delete is on for the state file, so the freed pages
+ * are zeroed; the caller checkpoints the WAL once the transaction committed.
  */
-export function erasePersonRecords(db: Database, personId: string, removeGalleryPerson: (id: string) => { templates: number; thumbnails: number }): EraseResult {
-  const { attendanceDays, proofs } = db
-    .transaction(() => {
-      const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
-      const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
-      db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
-      return { attendanceDays, proofs };
-    })
-    .immediate();
-  // The gallery removes its rows in its own transaction and then checkpoints the WAL (which cannot
-  // run inside a transaction). Attendance goes first: if this step fails, running erase again finds
-  // the person still there and finishes the job.
-  const { templates, thumbnails } = removeGalleryPerson(personId);
-  return { templates, thumbnails, attendanceDays, proofs };
+export function erasePersonRecords(db: Database, personId: string, removeGalleryRows: (id: string) => { templates: number; thumbnails: number }): EraseResult {
+  return db.transaction(() => {
+    const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
+    const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
+    db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
+    const { templates, thumbnails } = removeGalleryRows(personId);
+    return { templates, thumbnails, attendanceDays, proofs };
+  })();
 }

@@ -7,6 +7,13 @@ import { MIGRATIONS } from './migrations.js';
 
 export type { Database };
 
+/**
+ * Runs a write in one transaction of the state file. A caller may pass one that also writes its own
+ * records (a remote command's token claim, audit row and answer), so that the write and those
+ * records are kept together or not at all.
+ */
+export type Commit<T> = (write: () => T) => T;
+
 export interface OpenDatabaseOptions {
   /** Defaults to every migration facegate knows; tests pass a prefix to build older versions. */
   migrations?: readonly Migration[];

@@ -19,6 +19,7 @@ import { MqttBridge } from '../../daemon/events/bridge.js';
 import mqtt from 'mqtt';
 import type { FacegateError } from '../../daemon/errors.js';
 import { quietLogger, testSealer } from '../support/events-stack.js';
+import { FakePersons } from '../support/fake-persons.js';
 
 function parts(t: { after(fn: () => void): void }, yaml: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-build-'));
@@ -65,11 +66,12 @@ test('an unknown time zone stops the stage from being built', (t) => {
   p.db.close();
 });
 
-test('commands: off by default; on without a central key is refused; a PEM key loads', (t) => {
+test('commands: off by default (refusing, without a key); on without a central key is refused; a PEM key loads', (t) => {
   const p = parts(t, '');
   const bridge = new MqttBridge({ url: 'mqtt://127.0.0.1:1', options: {}, baseTopic: 'facegate/d', reconnect: { minMs: 10, maxMs: 10 }, connect: mqtt.connect, logger: quietLogger() });
-  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { gallery: { enrol: async () => ({ templates: 0 }), remove: async () => ({ removed: false }), resync: async () => ({ known: 0, unknown: [] }) }, setShiftRules: () => ({ groups: [] }), status: () => ({}) } };
-  assert.equal(createCommandRouter({ ...base, config: p.config.mqtt }), undefined);
+  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}) } };
+  // Off, a router still subscribes and refuses every request FG_ERR_COMMANDS_OFF (test/events/commands.test.ts); no key needed.
+  assert.ok(createCommandRouter({ ...base, config: p.config.mqtt }));
   const on = parseConfig('mqtt:\n  commands: { enabled: true }\n', 't.yaml').mqtt;
   assert.throws(() => createCommandRouter({ ...base, config: on }), (e: FacegateError) => e.code === 'FG_ERR_CENTRAL_KEY');
   const pem = join(p.dir, 'central.pem');

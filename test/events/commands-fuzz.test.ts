@@ -14,6 +14,7 @@ import { fuzzParameters, hostileJsonText, hostileValue, PROTOTYPE_KEYS } from '.
 import { CommandRouter } from '../../daemon/events/commands/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/events/commands/replay.js';
 import { COMMAND_HANDLERS } from '../../daemon/events/commands/handlers.js';
+import { FakePersons } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });
 const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
@@ -33,7 +34,7 @@ function setUp(t: { after(fn: () => void): void }) {
     replay: new ReplayCache(stack.db),
     audit: new CommandAudit(stack.db),
     deps: {
-      gallery: { enrol: async (p) => ({ templates: p.images.length }), remove: async () => ({ removed: false }), resync: async (p) => ({ known: 0, unknown: p.map((x) => x.personId) }) },
+      persons: new FakePersons(),
       setShiftRules: () => ({ groups: [] }),
       status: () => ({ device: 'test-device' }),
     },

@@ -13,6 +13,7 @@ import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/events/commands/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/events/commands/replay.js';
 import type { FloodWindow } from '../../daemon/events/commands/flood.js';
+import { FakePersons } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });
 const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
@@ -23,16 +24,16 @@ function sign(cmd: string, data: Record<string, unknown> = {}, key: CryptoKey = 
 }
 
 function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?: () => { groups: string[] } } = {}): CommandRouter {
-  let enrolled = 0;
+  const persons = new FakePersons();
   return new CommandRouter({
     baseTopic: stack.baseTopic,
     policy: { key: centralPublic, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
     replay: new ReplayCache(stack.db),
     audit: new CommandAudit(stack.db),
     deps: {
-      gallery: { enrol: async (p) => ((enrolled += p.images.length), { templates: p.images.length }), remove: async () => ({ removed: true }), resync: async () => ({ known: 0, unknown: [] }) },
+      persons,
       setShiftRules: o.setShiftRules ?? (() => ({ groups: ['default'] })),
-      status: () => ({ device: 'test-device', enrolled }),
+      status: () => ({ device: 'test-device', enrolled: persons.images }),
     },
     writer: stack.writer,
     db: stack.db,

@@ -10,21 +10,7 @@ import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/events/commands/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/events/commands/replay.js';
-import type { GalleryOps } from '../../daemon/events/commands/handlers.js';
-
-class FakeGallery implements GalleryOps {
-  readonly enrolled = new Map<string, Buffer[]>();
-  async enrol(p: { personId: string; images: Buffer[] }) {
-    this.enrolled.set(p.personId, p.images);
-    return { templates: p.images.length };
-  }
-  async remove(personId: string) {
-    return { removed: this.enrolled.delete(personId) };
-  }
-  async resync(persons: { personId: string }[]) {
-    return { known: persons.filter((p) => this.enrolled.has(p.personId)).length, unknown: persons.filter((p) => !this.enrolled.has(p.personId)).map((p) => p.personId) };
-  }
-}
+import { FakePersons } from '../support/fake-persons.js';
 
 async function token(key: KeyObject | Parameters<SignJWT['sign']>[0], claims: Record<string, unknown>, o: { aud?: string; iat?: number; exp?: number; jti?: string } = {}) {
   const now = Math.floor(Date.now() / 1000);
@@ -46,14 +32,14 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
   const central = await generateKeyPair('EdDSA', { extractable: true });
   const forger = await generateKeyPair('EdDSA');
   const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url });
-  const gallery = new FakeGallery();
+  const gallery = new FakePersons();
   const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
   const router = new CommandRouter({
     baseTopic: stack.baseTopic,
     policy: { key: centralPublic, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
     replay: new ReplayCache(stack.db),
     audit: new CommandAudit(stack.db),
-    deps: { gallery, setShiftRules: () => ({ groups: ['default'] }), status: () => ({ device: 'test-device' }) },
+    deps: { persons: gallery, setShiftRules: () => ({ groups: ['default'] }), status: () => ({ device: 'test-device' }) },
     writer: stack.writer,
     db: stack.db,
     now: Date.now,
@@ -112,11 +98,20 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
     ['no-token', { nothing: 1 }, /malformed request/],
     ['garbage-token', { token: 'a.b.c' }, /malformed token|bad signature|token rejected/],
   ];
+  const CODES: Record<string, string> = {
+    forged: 'FG_ERR_COMMAND_UNAUTHENTICATED',
+    replayed: 'FG_ERR_COMMAND_REPLAYED',
+    'bad-data': 'FG_ERR_COMMAND_INVALID',
+    'not-json': 'FG_ERR_COMMAND_UNAUTHENTICATED',
+    'no-token': 'FG_ERR_COMMAND_UNAUTHENTICATED',
+    'garbage-token': 'FG_ERR_COMMAND_UNAUTHENTICATED',
+  };
   for (const [name, body, reason] of refusals) {
     const transaction = `t-${name}`;
     const r = await ask('person/enrol', body, transaction);
     assert.equal(r.status, 'error', name);
     assert.match(String(r.error), reason, `${name}: ${r.error}`);
+    assert.equal(r.code, CODES[name] ?? 'FG_ERR_COMMAND_REFUSED', `${name}: every error answer carries its code`);
     await compactVerify(String(r.jws), await importJWK(stack.key.publicJwk, 'EdDSA'));
   }
   assert.deepEqual([...gallery.enrolled.keys()], ['emp-9'], 'no refused request ran');
@@ -131,4 +126,65 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
 
   const status = await ask('status', { token: await token(central.privateKey, { cmd: 'status' }) }, 't-status');
   assert.deepEqual(status.data, { device: 'test-device' });
+});
+
+test('remote commands turned off: every request is answered FG_ERR_COMMANDS_OFF with what to do, within the refusal limit, and nothing runs', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-cmd-off-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const central = await generateKeyPair('EdDSA', { extractable: true });
+  const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url });
+  const persons = new FakePersons();
+  const router = new CommandRouter({
+    baseTopic: stack.baseTopic,
+    policy: undefined,
+    replay: new ReplayCache(stack.db),
+    audit: new CommandAudit(stack.db),
+    deps: { persons, setShiftRules: () => ({ groups: [] }), status: () => ({}) },
+    writer: stack.writer,
+    db: stack.db,
+    now: Date.now,
+    logger: quietLogger(),
+    flood: { windowMs: 60_000, detailed: 3 },
+  });
+  router.attach(stack.bridge);
+  stack.start();
+  t.after(() => stack.stop());
+  t.after(() => router.close());
+
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'central-off' });
+  t.after(() => client.endAsync(true));
+  const responses: Record<string, unknown>[] = [];
+  client.on('message', (_topic, payload) => responses.push(JSON.parse(payload.toString()) as Record<string, unknown>));
+  await client.subscribeAsync(`${stack.baseTopic}/bridge/response/#`, { qos: 1 });
+  const until = async (ok: () => boolean) => {
+    const end = Date.now() + 5000;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  // The device subscribes on connect: a signed request is sent again until it is answered.
+  let sent = 0;
+  const publish = async (command: string, body: object) => {
+    sent++;
+    await client.publishAsync(`${stack.baseTopic}/bridge/request/${command}`, JSON.stringify(body), { qos: 1 });
+  };
+  for (let i = 0; responses.length === 0 && i < 50; i++) {
+    await publish('status', { token: await token(central.privateKey, { cmd: 'status', data: {} }), transaction: `t-status-${i}` });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (let i = 0; i < 5; i++) await publish('person/enrol', { token: 'x', transaction: `t-enrol-${i}` });
+  await until(() => router.counts.unauthenticated >= sent);
+  await until(() => responses.length >= 3);
+  for (const r of responses) {
+    assert.equal(r.status, 'error');
+    assert.equal(r.code, 'FG_ERR_COMMANDS_OFF');
+    assert.match(String(r.error), /remote commands are turned off on this device \(mqtt\.commands\.enabled: false\)/);
+  }
+  // Past the limit of the window (flood.detailed), requests are only counted: no answer, no audit row each.
+  assert.ok(sent > 3);
+  assert.equal(new CommandAudit(stack.db).recent().length, 3);
+  assert.equal(persons.enrolled.size, 0);
 });

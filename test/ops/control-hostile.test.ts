@@ -27,6 +27,7 @@ const handlers: Handlers = {
   reload: () => ({}),
   'person.enrol': () => ({}),
   'person.promote': () => ({}),
+  'person.rename': () => ({}),
   'person.erase': () => {
     // A bug in a handler: not a FacegateError, and not even an Error.
     throw { toString: 1 };

@@ -31,6 +31,7 @@ const handlers: Handlers = {
   reload: () => (calls.push('reload'), { added: [] }),
   'person.enrol': () => ({}),
   'person.promote': () => ({}),
+  'person.rename': () => ({}),
   'person.erase': (p) => {
     if (p.id === 'nobody') throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', 'no person nobody');
     calls.push(`erase ${String(p.id)}`);

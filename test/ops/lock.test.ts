@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { FacegateError } from '../../daemon/errors.js';
-import { acquireDaemonLock } from '../../daemon/ops/lock.js';
+import { acquireDaemonLock, daemonHolding } from '../../daemon/ops/lock.js';
 
 /** Another process holding the lock, as a second daemon would meet it; resolves once it holds it. */
 async function holderProcess(statePath: string) {
@@ -33,4 +33,22 @@ test('daemon lock: a second daemon on the same state file is refused, naming the
   const lock = acquireDaemonLock(state);
   lock.release();
   acquireDaemonLock(state).release();
+});
+
+test('daemonHolding: no lock file, a held lock (with the holder pid), and a lock left by a killed daemon; asking takes nothing', async () => {
+  const state = join(mkdtempSync(join(tmpdir(), 'fg-lock-')), 'facegate.db');
+  assert.equal(daemonHolding(state), undefined, 'never started');
+  const holder = await holderProcess(state);
+  try {
+    assert.deepEqual(daemonHolding(state), { pid: holder.pid });
+    assert.deepEqual(daemonHolding(state), { pid: holder.pid }, 'asking again: the probe took nothing');
+  } finally {
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+  }
+  assert.equal(daemonHolding(state), undefined, 'the owner file of a killed daemon does not count: its lock is gone');
+  const lock = acquireDaemonLock(state);
+  assert.deepEqual(daemonHolding(state), { pid: process.pid }, 'held in this process');
+  lock.release();
+  assert.equal(daemonHolding(state), undefined);
 });

@@ -45,6 +45,7 @@ before(async () => {
     reload: none,
     'person.enrol': none,
     'person.erase': none,
+    'person.rename': none,
     'retention.purge': none,
     'person.promote': promoteHandler((id, input) => promoteUnknown(unknowns, gallery, id, input)),
   };

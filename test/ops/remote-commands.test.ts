@@ -27,7 +27,8 @@ const PROBE = 'identities/deepface/img2.jpg';
 const skip = mediaMissing(ENROL, PROBE);
 const BASE = 'facegate/gate-1';
 
-test('remote commands in the daemon: signed person/enrol enrols through the quality gate, forged ones are refused and audited, person/remove erases everywhere; Home Assistant follows', { skip, timeout: 120_000 }, async (t) => {
+/** The real App with remote commands on, a Mosquitto, and a central client that signs requests. */
+async function site(t: { after(fn: () => unknown): void }) {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const dir = mkdtempSync(join(tmpdir(), 'fg-remote-'));
@@ -56,11 +57,11 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
 
   const central_ = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'central' });
   t.after(() => central_.endAsync(true));
-  const responses = new Map<string, { status: string; data: Record<string, unknown>; error?: string }>();
+  const responses = new Map<string, { status: string; data: Record<string, unknown>; error?: string; code?: string }>();
   const seen: { topic: string; payload: string; retain: boolean }[] = [];
   central_.on('message', (topic, payload, packet) => {
     if (topic.startsWith(`${BASE}/bridge/response/`)) {
-      const r = JSON.parse(payload.toString()) as { transaction: string; status: string; data: Record<string, unknown>; error?: string };
+      const r = JSON.parse(payload.toString()) as { transaction: string; status: string; data: Record<string, unknown>; error?: string; code?: string };
       responses.set(r.transaction, r);
     } else seen.push({ topic, payload: payload.toString(), retain: packet.retain });
   });
@@ -94,9 +95,15 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   await until('the device to connect', () => app.eventsStage?.bridge.connected === true);
   let status: Awaited<ReturnType<typeof ask>> | undefined;
   for (let i = 0; !status && i < 20; i++) status = await ask('status', {}, central.privateKey, 500).catch(() => undefined);
+  return { app, ask, until, seen, status, central, forger, sign };
+}
+
+test('remote commands in the daemon: signed person/enrol enrols through the quality gate, forged ones are refused and audited, person/remove erases everywhere; Home Assistant follows', { skip, timeout: 120_000 }, async (t) => {
+  const { app, ask, until, seen, status, forger } = await site(t);
   assert.equal(status?.status, 'ok');
   assert.equal(status.data.device, 'gate-1');
-  assert.deepEqual(status.data.mqtt, { connected: true, reconnects: 0 });
+  assert.deepEqual(status.data.mqtt, { enabled: true, connected: true, reconnects: 0 });
+  assert.match(String(status.data.summary), /0\/0 cameras streaming/, 'the same status as the control socket gives');
 
   const photo = readFileSync(media(ENROL)).toString('base64');
   const probe = async () => {
@@ -119,6 +126,7 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   const noFace = await ask('person/enrol', { person_id: 'emp-2', images: [blank] });
   assert.equal(noFace.status, 'error');
   assert.match(String(noFace.error), /no usable face for emp-2: image 1: no face found/);
+  assert.equal(noFace.code, 'FG_ERR_ENROL_NO_FACE', 'an error answer carries its code');
   assert.equal(app.gallery.store.findPerson('emp-2'), undefined);
 
   const enrolled = await ask('person/enrol', { person_id: 'emp-1', name: 'Angelina', group: 'staff', images: [photo, blank] });
@@ -164,6 +172,52 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
     ['person/enrol', 'failed'],
     ['person/enrol', 'ok'],
     ['person/remove', 'ok'],
+    ['person/remove', 'ok'],
+  ]);
+});
+
+test('a gallery command whose answer cannot be written leaves no effect: enrol stores nothing and is not recognised, remove keeps the person; both answer the failure', { skip, timeout: 120_000 }, async (t) => {
+  const { app, ask } = await site(t);
+  const db = app.gallery.db;
+  // A real failure of the outbox insert, in SQLite itself: the answer of a gallery command that ran
+  // ('ok' audit row just written in the same transaction) is refused; the failure's answer is not.
+  const failAnswers = () =>
+    db.exec(`CREATE TEMP TRIGGER fail_ok_answer BEFORE INSERT ON main.outbox
+      WHEN NEW.topic LIKE '%/bridge/response/person/%' AND (SELECT outcome FROM main.command_audit ORDER BY id DESC LIMIT 1) = 'ok'
+      BEGIN SELECT RAISE(ABORT, 'injected: the outbox refused the answer'); END`);
+  const probe = async () => {
+    const [face] = await app.analyzer.analyze(await decodeImageFile(media(PROBE)), { embed: true });
+    return app.gallery.identify(face!.embedding!, app.currentConfig.recognition, 1).match?.personId ?? null;
+  };
+  const photo = readFileSync(media(ENROL)).toString('base64');
+
+  failAnswers();
+  const enrol = await ask('person/enrol', { person_id: 'emp-1', name: 'Angelina', images: [photo] });
+  assert.equal(enrol.status, 'error');
+  assert.equal(enrol.code, 'FG_ERR_COMMAND_FAILED');
+  assert.match(String(enrol.error), /injected: the outbox refused the answer/);
+  assert.equal(app.gallery.store.findPerson('emp-1'), undefined, 'no row of the enrolment stayed');
+  assert.equal(await probe(), null, 'and the matcher never learnt her face');
+  db.exec('DROP TRIGGER temp.fail_ok_answer');
+
+  assert.equal((await ask('person/enrol', { person_id: 'emp-1', name: 'Angelina', images: [photo] })).status, 'ok');
+  assert.equal(await probe(), 'emp-1');
+  failAnswers();
+  const remove = await ask('person/remove', { person_id: 'emp-1' });
+  assert.equal(remove.status, 'error');
+  assert.equal(remove.code, 'FG_ERR_COMMAND_FAILED');
+  assert.ok(app.gallery.store.findPerson('emp-1'), 'the erase was rolled back with its answer');
+  assert.equal(await probe(), 'emp-1', 'and she is still recognised');
+  assert.equal(app.audit.recent().filter((a) => a.action === 'person.erase').length, 0, 'no erase in the audit log either');
+  db.exec('DROP TRIGGER temp.fail_ok_answer');
+  assert.deepEqual((await ask('person/remove', { person_id: 'emp-1' })).data, { person_id: 'emp-1', removed: true });
+  assert.equal(await probe(), null);
+
+  const audit = new CommandAudit(db).recent().filter((a) => a.command !== 'status').reverse();
+  assert.deepEqual(audit.map((a) => [a.command, a.outcome]), [
+    ['person/enrol', 'failed'],
+    ['person/enrol', 'ok'],
+    ['person/remove', 'failed'],
     ['person/remove', 'ok'],
   ]);
 });

@@ -5,6 +5,7 @@ import { exportGallery, importGallery } from '../../gallery/transfer.js';
 import type { CellRef } from '../../gallery/seal.js';
 import { verifyGallery, verifyOk } from '../../gallery/verify.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { refuseBesideDaemon } from './via-daemon.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 
 const VERIFY_USAGE = GALLERY_USAGE;
@@ -85,7 +86,9 @@ export const galleryImportCommand: Command = {
       if (e instanceof FacegateError) throw e;
       throw new FacegateError('FG_ERR_EXPORT_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path');
     }
-    return withGallery(gallerySettings(values, io), { create: true }, (g) => {
+    const s = gallerySettings(values, io);
+    refuseBesideDaemon(s, 'an import');
+    return withGallery(s, { create: true }, (g) => {
       const r = importGallery(g, bytes, passphrase, file);
       if (values.json) io.stdout(JSON.stringify({ file, persons: r.persons, templates: r.templates, skipped: r.skipped }) + '\n');
       else io.stdout(`imported ${r.persons} person(s), ${r.templates} template(s) from ${file}${r.skipped.length ? `; ${r.skipped.length} already here, kept as they were` : ''}\n`);

@@ -1,16 +1,41 @@
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../errors.js';
-import { enrolFromImage, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal } from '../../gallery/enrol.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
-import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, progressBar, round4, withAnalyzer, withGallery } from './common.js';
+import { readInputFile } from '../../files/input-file.js';
+import { MAX_LINE_BYTES } from '../../ops/control/protocol.js';
+import { readImageFile } from '../../vision/image.js';
+import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, progressBar, round4, withAnalyzer, withGallery, type GallerySettings } from './common.js';
+import { NO_FACE_HINT, NoUsableFace } from '../../ops/persons.js';
+import { callRunningDaemon, localPersons, runningDaemon } from './via-daemon.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 const USAGE = `--name NAME [--id EXT] [--group G] (--image FILE)... [--dir FOLDER] [--video FILE] [--force] ${GALLERY_USAGE}`;
 
+interface AddArgs {
+  name: string;
+  id?: string;
+  group?: string;
+  images: string[];
+  video?: string;
+  force: boolean;
+  json: boolean;
+  showProgress: boolean;
+}
+
+/** What an enrolment answered, whichever way it went (the daemon's socket or the file). */
+interface Enrolled {
+  id: string;
+  name: string;
+  templates: number;
+  bestQuality: number;
+  refused: { file: string; reason: string; detail: string }[];
+  clashes: string[];
+}
+
 export const personAddCommand: Command = {
   words: ['person', 'add'],
-  summary: 'enrol a person from photos, a folder of photos or a short video (quality-gated; one face per photo)',
+  summary: 'enrol a person from photos, a folder of photos or a short video (quality-gated; one face per photo); through the running daemon when one holds the gallery',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -31,61 +56,97 @@ export const personAddCommand: Command = {
     if (!values.name?.trim()) throw new UsageError('--name is required', USAGE);
     const images = [...(values.image ?? []), ...(values.dir ? imagesIn(values.dir) : [])];
     if (images.length === 0 && !values.video) throw new UsageError('give at least one --image, a --dir or a --video', USAGE);
-
+    const args: AddArgs = {
+      name: values.name.trim(),
+      images,
+      force: values.force === true,
+      json: values.json === true,
+      showProgress: !values.json && (values.dir !== undefined || values.video !== undefined),
+      ...(values.id !== undefined ? { id: values.id } : {}),
+      ...(values.group !== undefined ? { group: values.group } : {}),
+      ...(values.video !== undefined ? { video: values.video } : {}),
+    };
     const s = gallerySettings(values, io);
-    const showProgress = !values.json && (values.dir !== undefined || values.video !== undefined);
-    return withGallery(s, { create: true }, async (g) => {
-      if (values.id && g.store.findPerson(values.id)) {
-        throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with external id ${values.id} is already enrolled`, `remove it first ('facegate person remove ${values.id}') or choose another id`);
-      }
-      const accepted: EnrolCandidate[] = [];
-      const refused: EnrolRefusal[] = [];
-      await withAnalyzer(s, async (analyzer) => {
-        const bar = progressBar(io, 'photos');
-        for (const [i, file] of images.entries()) {
-          const r = await safely(file, () => enrolFromImage(analyzer, file, s.config.gallery.enrol));
-          if ('face' in r) accepted.push(r);
-          else refused.push(r);
-          if (showProgress) bar.update(i + 1, images.length);
-        }
-        bar.end();
-        if (values.video) {
-          const videoBar = progressBar(io, 'video frames');
-          const v = await enrolFromVideo(analyzer, values.video, s.config.gallery.enrol, (d, t) => showProgress && videoBar.update(d, t));
-          videoBar.end();
-          accepted.push(...v.kept);
-          refused.push(...v.refused);
-        }
-      });
-      if (accepted.length === 0) {
-        if (values.json) io.stdout(JSON.stringify({ id: null, templates: 0, refused: refusedJson(refused) }) + '\n');
-        throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${values.name}:${describeRefusals(refused)}`, 'give sharper, larger, frontal photos of this person alone, eyes open; nothing was stored');
-      }
-      const clashes = enrolmentClashes(g, accepted, s.config.recognition);
-      if (clashes.length && !values.force) {
-        throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos; add --force to enrol anyway; nothing was stored');
-      }
-      for (const clash of clashes) io.stderr(`warning: ${clash} (enrolled anyway: --force)\n`);
-      const { person, templateIds } = g.enrol({ name: values.name!.trim(), externalId: values.id, group: values.group }, accepted.map(toTemplate));
-      for (const c of accepted) c.face.embedding.fill(0);
-      if (values.json) {
-        io.stdout(JSON.stringify({ id: person.id, templates: templateIds.length, refused: refusedJson(refused) }) + '\n');
-      } else {
-        io.stdout(`enrolled ${person.name} as ${person.id}: ${templateIds.length} template(s) (best quality ${round4(Math.max(...accepted.map((c) => toTemplate(c).quality)))})${describeRefusals(refused, 'refused')}\n`);
-      }
-      return 0;
-    });
+    const daemon = runningDaemon(s);
+    let r: Enrolled;
+    try {
+      r = daemon ? await throughDaemon(daemon, args) : await inFile(s, args, io);
+    } catch (e) {
+      if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
+      const refused = e instanceof NoUsableFace ? e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })) : undefined;
+      if (args.json) io.stdout(JSON.stringify({ id: null, templates: 0, ...(refused ? { refused } : {}) }) + '\n');
+      // One refused photo a line, as the rest of the CLI prints them.
+      throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${args.name}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
+    }
+    for (const clash of r.clashes) io.stderr(`warning: ${clash} (enrolled anyway: --force)\n`);
+    if (args.json) {
+      io.stdout(JSON.stringify({ id: r.id, templates: r.templates, refused: r.refused }) + '\n');
+    } else {
+      io.stdout(`enrolled ${r.name} as ${r.id}: ${r.templates} template(s) (best quality ${round4(r.bestQuality)})${describeRefusals(r.refused)}\n`);
+    }
+    return 0;
   },
 };
 
-/** A photo that cannot be read is a refusal of that photo, not the end of the enrolment. */
-async function safely(file: string, fn: () => Promise<EnrolCandidate | EnrolRefusal>): Promise<EnrolCandidate | EnrolRefusal> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!isFacegateError(e)) throw e;
-    return { file, reason: 'no_face', detail: e.message };
+/** No daemon holds the file: the CLI opens it and runs the enrolment itself. */
+async function inFile(s: GallerySettings, a: AddArgs, io: CliIo): Promise<Enrolled> {
+  return withGallery(s, { create: true }, (g) =>
+    withAnalyzer(s, async (analyzer) => {
+      const bars = { photos: progressBar(io, 'photos'), 'video frames': progressBar(io, 'video frames') };
+      try {
+        const r = await localPersons(s, g, analyzer).enrol({
+          name: a.name,
+          photos: a.images.map((file) => ({ name: file, file })),
+          ifExists: 'refuse',
+          force: a.force,
+          onProgress: (what, done, total) => a.showProgress && bars[what].update(done, total),
+          ...(a.id !== undefined ? { externalId: a.id } : {}),
+          ...(a.group !== undefined ? { group: a.group } : {}),
+          ...(a.video !== undefined ? { video: { name: a.video, file: a.video } } : {}),
+        });
+        return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, bestQuality: r.bestQuality, refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes };
+      } finally {
+        bars.photos.end();
+        bars['video frames'].end();
+      }
+    }),
+  );
+}
+
+/**
+ * A daemon holds the file: the photos (and video) travel to it over its control socket, and it
+ * enrols them, so that it recognises the person from its next frame. A photo this user cannot read
+ * is refused here, as the daemon would refuse one it cannot decode.
+ */
+async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon>>, a: AddArgs): Promise<Enrolled> {
+  const refusedHere: Enrolled['refused'] = [];
+  const images: { name: string; data: string }[] = [];
+  for (const file of a.images) {
+    try {
+      images.push({ name: file, data: readImageFile(file).toString('base64') });
+    } catch (e) {
+      if (!isFacegateError(e)) throw e;
+      refusedHere.push({ file, reason: 'no_face', detail: e.message });
+    }
   }
+  const video = a.video !== undefined ? readInputFile(a.video, 'video', 'video') : undefined;
+  const size = images.reduce((n, i) => n + i.data.length, 0) + (video ? Math.ceil(video.length / 3) * 4 : 0);
+  if (size > MAX_LINE_BYTES - 64 * 1024) {
+    throw new FacegateError('FG_ERR_ENROL_TOO_LARGE', `the photos and video come to ${Math.round(size / 1048576)} MiB encoded, more than the daemon takes in one call (${MAX_LINE_BYTES / 1048576} MiB)`, 'send fewer or smaller photos, or a shorter clip (ffmpeg -t 10)');
+  }
+  if (images.length === 0 && !video) {
+    throw new NoUsableFace(a.name, refusedHere.map((x) => ({ ...x, reason: 'no_face' as const })));
+  }
+  const params = {
+    name: a.name,
+    images,
+    ...(video ? { video: { name: a.video!, data: video.toString('base64') } } : {}),
+    ...(a.id !== undefined ? { id: a.id } : {}),
+    ...(a.group !== undefined ? { group: a.group } : {}),
+    ...(a.force ? { force: true } : {}),
+  };
+  const r = (await callRunningDaemon(daemon, 'person.enrol', params)) as { id: string; name: string; templates: number; best_quality: number; refused: Enrolled['refused']; enrolled_despite?: string[] };
+  return { id: r.id, name: r.name, templates: r.templates, bestQuality: r.best_quality, refused: [...refusedHere, ...r.refused], clashes: r.enrolled_despite ?? [] };
 }
 
 function imagesIn(dir: string): string[] {
@@ -98,11 +159,7 @@ function imagesIn(dir: string): string[] {
   return names.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort().map((n) => join(dir, n));
 }
 
-function refusedJson(refused: EnrolRefusal[]) {
-  return refused.map((r) => ({ file: r.file, reason: r.reason, detail: r.detail }));
-}
-
-function describeRefusals(refused: EnrolRefusal[], label = ''): string {
+function describeRefusals(refused: Enrolled['refused'], label = '; refused:'): string {
   if (!refused.length) return label ? '' : ' no photo given';
-  return (label ? `; ${label}:` : '') + refused.map((r) => `\n  ${r.file}: ${r.detail}`).join('');
+  return label + refused.map((r) => `\n  ${r.file}: ${r.detail}`).join('');
 }

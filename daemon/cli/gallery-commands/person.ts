@@ -2,7 +2,9 @@ import { FacegateError } from '../../errors.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { Person } from '../../gallery/store.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import type { EraseResult } from '../../ops/retention.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
+import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
 
 function personJson(p: Person, templates: number) {
   return { id: p.id, name: p.name, external_id: p.externalId, group: p.group, templates, created_at: p.createdAt, updated_at: p.updatedAt };
@@ -63,34 +65,46 @@ export const personShowCommand: Command = {
 const RENAME_USAGE = `ID NAME ${GALLERY_USAGE}`;
 export const personRenameCommand: Command = {
   words: ['person', 'rename'],
-  summary: "change a person's display name",
+  summary: "change a person's display name (through the running daemon when one holds the gallery)",
   usage: RENAME_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, RENAME_USAGE);
     if (positionals.length !== 2 || !positionals[1]!.trim()) throw new UsageError('give a person id and the new name', RENAME_USAGE);
-    return withGallery(gallerySettings(values, io), { create: false }, (g) => {
-      const p = mustFind(g, positionals[0]!);
-      g.renamePerson(p.id, positionals[1]!.trim());
-      io.stdout(values.json ? JSON.stringify({ id: p.id, name: positionals[1]!.trim() }) + '\n' : `renamed ${p.id}\n`);
-      return 0;
-    });
+    const [ref, name] = [positionals[0]!, positionals[1]!.trim()];
+    const s = gallerySettings(values, io);
+    const daemon = runningDaemon(s);
+    const r = daemon
+      ? ((await callRunningDaemon(daemon, 'person.rename', { id: ref, name })) as { id: string; name: string })
+      : await withGallery(s, { create: false }, async (g) => {
+          const person = await localPersons(s, g).rename(ref, name);
+          return { id: person.id, name: person.name };
+        });
+    io.stdout(values.json ? JSON.stringify(r) + '\n' : `renamed ${r.id}\n`);
+    return 0;
   },
 };
 
 const REMOVE_USAGE = `ID ${GALLERY_USAGE}`;
 export const personRemoveCommand: Command = {
   words: ['person', 'remove'],
-  summary: 'forget a person: templates and thumbnails erased from the file (secure_delete)',
+  summary: 'forget a person everywhere: templates, thumbnails, attendance days and proof images erased (secure_delete); audited; through the running daemon when one holds the gallery',
   usage: REMOVE_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, REMOVE_USAGE);
     if (positionals.length !== 1) throw new UsageError('give one person id', REMOVE_USAGE);
-    return withGallery(gallerySettings(values, io), { create: false }, (g) => {
-      const p = mustFind(g, positionals[0]!);
-      const removed = g.removePerson(p.id);
-      if (values.json) io.stdout(JSON.stringify({ id: p.id, removed: true, ...removed }) + '\n');
-      else io.stdout(`removed ${p.id}: ${removed.templates} template(s) and ${removed.thumbnails} thumbnail(s) erased\n`);
-      return 0;
-    });
+    const ref = positionals[0]!;
+    const s = gallerySettings(values, io);
+    const daemon = runningDaemon(s);
+    const r = daemon
+      ? ((await callRunningDaemon(daemon, 'person.erase', { id: ref })) as { id: string } & EraseResult)
+      : await withGallery(s, { create: false }, async (g) => {
+          const erased = await localPersons(s, g).erase(ref, cliActor());
+          if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person with id or external id ${ref}`, "see 'facegate person list'");
+          const { person, ...counts } = erased;
+          return { id: person.id, ...counts };
+        });
+    if (values.json) io.stdout(JSON.stringify({ removed: true, ...r }) + '\n');
+    else io.stdout(`removed ${r.id}: ${r.templates} template(s), ${r.thumbnails} thumbnail(s), ${r.attendanceDays} attendance day(s) and ${r.proofs} proof image(s) erased\n`);
+    return 0;
   },
 };

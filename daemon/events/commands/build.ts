@@ -10,7 +10,11 @@ import { CommandAudit, ReplayCache } from './replay.js';
 import { CommandRouter } from './router.js';
 import { loadCentralKey } from './token.js';
 
-/** Remote commands from the config; undefined (and nothing subscribed) unless enabled. */
+/**
+ * Remote commands from the config. While they are off, a router still subscribes and answers every
+ * request with FG_ERR_COMMANDS_OFF (rate-limited like other refusals): a central server then learns
+ * why nothing runs instead of waiting.
+ */
 export function createCommandRouter(o: {
   config: MqttConfig;
   identity: MqttIdentity;
@@ -20,15 +24,14 @@ export function createCommandRouter(o: {
   deps: CommandDeps;
   logger: Logger;
   now?: () => number;
-}): CommandRouter | undefined {
+}): CommandRouter {
   const c = o.config.commands;
-  if (!c.enabled) return undefined;
-  if (!c.central_public_key) {
+  if (c.enabled && !c.central_public_key) {
     throw new FacegateError('FG_ERR_CENTRAL_KEY', 'mqtt.commands.enabled is set but mqtt.commands.central_public_key is empty', "give the file with the central server's Ed25519 public key, or turn commands off");
   }
   const router = new CommandRouter({
     baseTopic: o.identity.baseTopic,
-    policy: { key: loadCentralKey(c.central_public_key), deviceId: o.identity.deviceId, maxTokenAgeS: c.max_token_age_s, clockSkewS: c.clock_skew_s },
+    policy: c.enabled ? { key: loadCentralKey(c.central_public_key), deviceId: o.identity.deviceId, maxTokenAgeS: c.max_token_age_s, clockSkewS: c.clock_skew_s } : undefined,
     replay: new ReplayCache(o.db),
     audit: new CommandAudit(o.db),
     deps: o.deps,

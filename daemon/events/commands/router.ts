@@ -5,14 +5,20 @@ import type { Logger } from '../../ops/log.js';
 import type { EventWriter } from '../writer.js';
 import type { MqttBridge } from '../bridge.js';
 import { RequestPayload, type Payload } from '../topics.js';
-import { COMMAND_HANDLERS, type CommandDeps } from './handlers.js';
+import { isFacegateError } from '../../errors.js';
+import { COMMAND_HANDLERS, type AnswerCommit, type CommandDeps } from './handlers.js';
 import type { CommandAudit, ReplayCache } from './replay.js';
 import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from './token.js';
 import { DEFAULT_FLOOD_WINDOW, FloodGate, type FloodSummary, type FloodWindow } from './flood.js';
 
 export interface RouterOptions {
   baseTopic: string;
-  policy: TokenPolicy;
+  /**
+   * The central key and token rules; undefined while remote commands are off in the config. Then
+   * every request is refused FG_ERR_COMMANDS_OFF, within the same limits as other refusals, so that
+   * a central server learns why nothing runs instead of waiting for an answer.
+   */
+  policy: TokenPolicy | undefined;
   replay: ReplayCache;
   audit: CommandAudit;
   deps: CommandDeps;
@@ -27,6 +33,11 @@ export interface RouterOptions {
 }
 
 type Answer = Omit<Payload<'response'>, 'id' | 'device' | 'time' | 'jws'>;
+
+type Code = `FG_ERR_${string}`;
+
+/** A copy of a request whose analysis is still running is refused, not run twice. */
+const REPLAY = 'token already used (replay)';
 
 /** What became of requests since start, for the metrics. */
 export interface CommandCounts {
@@ -49,14 +60,19 @@ const MAX_REASON = 300;
  * zigbee2mqtt-style request/response: `<base>/bridge/request/<command>` is answered on
  * `<base>/bridge/response/<command>`. Nothing runs before the token checks pass; a retained request
  * never runs (a stale one would otherwise run again at every reconnect). Answers go through the
- * outbox: the answer to a command that ran is written with its audit row (and, for a command whose
- * effect is a write to the state file, in the same transaction as that write), so a crash cannot
- * lose it. Refusals are audited and answered one by one up to a limit per minute, then summarized.
+ * outbox, and every command's effect is a write to the state file, where the outbox, the replay
+ * cache and the audit live too: the token claim, the effect, the audit row and the answer are one
+ * transaction, kept together or not at all, so a crash never loses the answer to a command that
+ * ran (gallery commands analyse their photos first, outside it). Every error answer carries an
+ * FG_ERR_ code. Refusals are audited and answered one by one up to a limit per minute, then
+ * summarized.
  */
 export class CommandRouter {
   private readonly prefix: string;
   private readonly log: Logger;
   private readonly flood: FloodGate<FloodKind>;
+  /** Token ids of commands between their checks and their commit. */
+  private readonly running = new Set<string>();
   readonly counts: CommandCounts = { ok: 0, failed: 0, refused: 0, unauthenticated: 0, retained: 0 };
 
   constructor(private readonly o: RouterOptions) {
@@ -101,69 +117,75 @@ export class CommandRouter {
     try {
       const request = parseRequest(payload);
       transaction = request.transaction?.slice(0, 200);
+      if (!this.o.policy) throw new CommandRefused('remote commands are turned off on this device (mqtt.commands.enabled: false)', false, 'FG_ERR_COMMANDS_OFF');
       claims = await verifyCommandToken(request.token, command, this.o.policy, atMs);
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
-      return this.refuse({ atMs, command, reason: e.reason, transaction, authenticated: e.authenticated });
+      return this.refuse({ atMs, command, reason: e.reason, code: e.code, transaction, authenticated: e.authenticated });
     }
     const base = { atMs, command, jti: claims.jti, transaction, ...(claims.sub !== undefined ? { subject: claims.sub } : {}) };
-    const handler = (COMMAND_HANDLERS as Record<string, { schema: TSchema; atomic?: boolean; run(d: unknown, deps: CommandDeps): unknown }>)[command];
+    const handler = Object.hasOwn(COMMAND_HANDLERS, command) ? (COMMAND_HANDLERS as unknown as Record<string, RoutedHandler>)[command] : undefined;
     let data: unknown;
     try {
-      if (!handler) throw new CommandRefused(`unknown command ${JSON.stringify(command)}`);
+      if (!handler) throw new CommandRefused(`unknown command ${JSON.stringify(command)}`, true, 'FG_ERR_COMMAND_UNKNOWN');
       data = Value.Default(handler.schema, structuredClone(claims.data));
       const bad = Value.Errors(handler.schema, data).First();
-      if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${bad.message.toLowerCase()}`);
+      if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${bad.message.toLowerCase()}`, true, 'FG_ERR_COMMAND_INVALID');
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
-      return this.refuse({ ...base, reason: e.reason, authenticated: true });
+      return this.refuse({ ...base, reason: e.reason, code: e.code, authenticated: true });
     }
     const expMs = claims.exp * 1000;
-    const skewMs = this.o.policy.clockSkewS * 1000;
+    const skewMs = this.o.policy!.clockSkewS * 1000;
     const claim = () => this.o.replay.claim(claims.jti, expMs, atMs, skewMs);
-    if (handler.atomic) {
-      // The effect is a synchronous write to the state file: claim, effect, audit and answer
-      // commit together or not at all.
-      try {
-        const done = this.o.db.transaction(() => {
-          if (!claim()) return false;
-          this.finish(base, 'ok', handler.run(data, this.o.deps) as Record<string, unknown>);
-          return true;
-        })();
-        if (!done) this.refuse({ ...base, reason: 'token already used (replay)', authenticated: true });
-      } catch (e) {
-        this.o.db.transaction(() => {
-          if (claim()) this.finish(base, 'failed', {}, reasonOf(e));
-          else this.refuse({ ...base, reason: 'token already used (replay)', authenticated: true });
-        })();
-      }
-      return;
-    }
-    // The effect is async (the gallery runs its own transactions): the token is claimed first, so
-    // a copy arriving meanwhile is refused, and the answer is written as soon as the effect is done.
-    if (!claim()) return this.refuse({ ...base, reason: 'token already used (replay)', authenticated: true });
-    let result: Record<string, unknown>;
+    const replayed = () => this.refuse({ ...base, reason: REPLAY, code: 'FG_ERR_COMMAND_REPLAYED', authenticated: true });
+    // The token is claimed in the transaction that keeps the effect, so a crash before it commits
+    // leaves the request free to be sent again; a copy arriving while this one runs is refused here.
+    if (this.running.has(claims.jti)) return replayed();
+    this.running.add(claims.jti);
+    let committed = false;
+    const commit: AnswerCommit = (write, answer) => {
+      if (committed) throw new Error(`${command} committed twice`);
+      const result = this.o.db
+        .transaction(() => {
+          if (!claim()) throw new Replayed();
+          const r = write();
+          this.finish(base, 'ok', answer(r));
+          return r;
+        })
+        .immediate();
+      committed = true;
+      return result;
+    };
     try {
-      result = (await handler.run(data, this.o.deps)) as Record<string, unknown>;
+      if (handler.kind === 'atomic') commit(() => handler.run(data, this.o.deps), (r) => r);
+      else await handler.run(data, this.o.deps, commit);
+      if (!committed) throw new Error(`${command} ended without an answer`);
     } catch (e) {
-      this.o.db.transaction(() => this.finish(base, 'failed', {}, reasonOf(e)))();
-      return;
+      if (e instanceof Replayed) return replayed();
+      // Memory following a committed write failed: the answer is out already; the log says what.
+      if (committed) return this.log.error({ command, jti: claims.jti, err: reasonOf(e) }, 'remote command ran, but what followed it failed');
+      this.o.db.transaction(() => {
+        if (claim()) this.finish(base, 'failed', {}, { reason: reasonOf(e), code: isFacegateError(e) ? e.code : 'FG_ERR_COMMAND_FAILED' });
+        else replayed();
+      })();
+    } finally {
+      this.running.delete(claims.jti);
     }
-    this.o.db.transaction(() => this.finish(base, 'ok', result))();
   }
 
   /** Audit row, log line and answer of a command that ran; inside the caller's transaction. */
-  private finish(r: { atMs: number; command: string; jti: string; subject?: string; transaction: string | undefined }, outcome: 'ok' | 'failed', data: Record<string, unknown>, error?: string): void {
+  private finish(r: { atMs: number; command: string; jti: string; subject?: string; transaction: string | undefined }, outcome: 'ok' | 'failed', data: Record<string, unknown>, error?: { reason: string; code: Code }): void {
+    this.o.audit.record({ ...r, outcome, ...(error !== undefined ? { reason: clip(error.reason) } : {}) });
+    this.answer(r.command, r.atMs, answerOf(outcome === 'ok' ? 'ok' : 'error', data, r.transaction, r.jti, error && { reason: clip(error.reason), code: error.code }));
     this.counts[outcome]++;
-    this.o.audit.record({ ...r, outcome, ...(error !== undefined ? { reason: error } : {}) });
-    const fields = { command: r.command, outcome, reason: error, jti: r.jti, subject: r.subject };
+    const fields = { command: r.command, outcome, reason: error?.reason, code: error?.code, jti: r.jti, subject: r.subject };
     if (outcome === 'ok') this.log.info(fields, 'remote command');
     else this.log.warn(fields, 'remote command failed');
-    this.answer(r.command, r.atMs, answerOf(outcome === 'ok' ? 'ok' : 'error', data, r.transaction, r.jti, error));
   }
 
   /** Counted always; audited, logged, reported and answered only while the flood gate admits it. */
-  private refuse(r: { atMs: number; command: string; reason: string; transaction: string | undefined; authenticated: boolean; jti?: string; subject?: string }): void {
+  private refuse(r: { atMs: number; command: string; reason: string; code: Code; transaction: string | undefined; authenticated: boolean; jti?: string; subject?: string }): void {
     const kind = r.authenticated ? 'refused' : 'unauthenticated';
     this.counts[kind]++;
     const reason = clip(r.reason);
@@ -171,10 +193,10 @@ export class CommandRouter {
     const command = clip(r.command);
     this.o.db.transaction(() => {
       this.o.audit.record({ atMs: r.atMs, command, outcome: 'refused', reason, ...(r.jti !== undefined ? { jti: r.jti } : {}), ...(r.subject !== undefined ? { subject: r.subject } : {}), ...(r.transaction !== undefined ? { transaction: r.transaction } : {}) });
-      this.o.writer.write('bridgeEvent', { type: 'command_refused', data: { command, reason, ...(r.jti ? { jti: r.jti } : {}) } }, r.atMs);
-      this.answer(r.command, r.atMs, answerOf('error', {}, r.transaction, r.jti, reason));
+      this.o.writer.write('bridgeEvent', { type: 'command_refused', data: { command, code: r.code, reason, ...(r.jti ? { jti: r.jti } : {}) } }, r.atMs);
+      this.answer(r.command, r.atMs, answerOf('error', {}, r.transaction, r.jti, { reason, code: r.code }));
     })();
-    this.log.warn({ command, outcome: 'refused', reason, jti: r.jti, subject: r.subject, signed: r.authenticated }, 'remote command not run');
+    this.log.warn({ command, outcome: 'refused', code: r.code, reason, jti: r.jti, subject: r.subject, signed: r.authenticated }, 'remote command not run');
   }
 
   private answer(command: string, atMs: number, body: Answer): void {
@@ -200,6 +222,14 @@ export class CommandRouter {
   }
 }
 
+/** The token was claimed already when the commit came: another copy of the request ran first. */
+class Replayed extends Error {}
+
+/** A command of the table, seen by the router without its own data type. */
+type RoutedHandler =
+  | { schema: TSchema; kind: 'atomic'; run(data: unknown, deps: CommandDeps): Record<string, unknown> }
+  | { schema: TSchema; kind: 'staged'; run(data: unknown, deps: CommandDeps, commit: AnswerCommit): Promise<void> };
+
 function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -208,8 +238,8 @@ function clip(text: string): string {
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
 }
 
-function answerOf(status: 'ok' | 'error', data: Record<string, unknown>, transaction: string | undefined, jti: string | undefined, error?: string): Answer {
-  return { status, data, ...(error !== undefined ? { error } : {}), ...(transaction !== undefined ? { transaction } : {}), ...(jti !== undefined ? { jti } : {}) };
+function answerOf(status: 'ok' | 'error', data: Record<string, unknown>, transaction: string | undefined, jti: string | undefined, error?: { reason: string; code: Code }): Answer {
+  return { status, data, ...(error !== undefined ? { code: error.code, error: error.reason } : {}), ...(transaction !== undefined ? { transaction } : {}), ...(jti !== undefined ? { jti } : {}) };
 }
 
 /** The transaction to echo, even from a request refused as malformed. */

@@ -11,11 +11,16 @@ import { nestedDeeperThan } from '../../nesting.js';
  * are counted and summarized rather than recorded one by one (see flood.ts).
  */
 export class CommandRefused extends Error {
+  /** What the answer carries besides the reason: a central server acts on the code, not on the words. */
+  readonly code: `FG_ERR_${string}`;
+
   constructor(
     readonly reason: string,
     readonly authenticated = true,
+    code?: `FG_ERR_${string}`,
   ) {
     super(reason);
+    this.code = code ?? (authenticated ? 'FG_ERR_COMMAND_REFUSED' : 'FG_ERR_COMMAND_UNAUTHENTICATED');
   }
 }
 

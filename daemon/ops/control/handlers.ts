@@ -1,84 +1,87 @@
-import type { App } from '../../app.js';
+import type { CameraHealth } from '../../camera/health.js';
+import type { Config } from '../../config/schema.js';
 import { FacegateError } from '../../errors.js';
-import { enrolFromBytes, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal } from '../../gallery/enrol.js';
-import { loadValidConfig } from '../validate.js';
 import type { Person, PersonInput } from '../../gallery/store.js';
+import type { PersonService } from '../persons.js';
+import type { PurgeResult } from '../retention.js';
+import type { StatusReport } from '../status.js';
+import { loadValidConfig } from '../validate.js';
 import type { Handler, Handlers } from './server.js';
 
-const str = (v: unknown, key: string): string => {
-  if (typeof v !== 'string' || v === '') throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', `${key} must be a non-empty string`);
-  return v;
-};
+/** What the control socket reaches of the running daemon, and nothing more. */
+export interface ControlledDaemon {
+  status(): StatusReport;
+  cameraHealth(): CameraHealth[];
+  /** Calls `listener` with each track event until the returned function is called. */
+  onTrack(listener: (event: object) => void): () => void;
+  reload(next: Config): unknown;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'rename' | 'promote'>;
+  purgeRetention(): PurgeResult;
+}
 
-/** The control methods, each a thin call into the running daemon. */
-export function controlHandlers(app: App, configPath: string): Handlers {
+type Blob = { name: string; data: string };
+const bytesOf = (b: Blob) => ({ name: b.name, bytes: Buffer.from(b.data, 'base64') });
+
+/**
+ * The control methods: each reads its params (already checked against METHODS in protocol.ts),
+ * calls the daemon, and shapes the answer. What they do is the daemon's (ops/persons.ts for persons).
+ */
+export function controlHandlers(daemon: ControlledDaemon, configPath: string): Handlers {
   return {
-    status: () => ({
-      summary: app.statusLine(),
-      liveness: app.liveness(),
-      uptime_s: Math.floor((Date.now() - app.startedMs) / 1000),
-      cameras: app.cameraHealth(),
-      outbox: app.eventsStage?.outbox.stats(Date.now()) ?? null,
-      mqtt: { enabled: app.currentConfig.mqtt.enabled, connected: app.eventsStage?.bridge.connected ?? false },
-      gallery: { templates: app.gallery.matcher.size },
-    }),
-    cameras: () => app.cameraHealth(),
+    status: () => daemon.status(),
+    cameras: () => daemon.cameraHealth(),
     'events.tail': (_params, ctx) =>
       new Promise<null>((resolve) => {
-        const off = app.bus.on('track', 'control', (e) => {
-          const { thumbnail: _t, ...rest } = e as typeof e & { thumbnail?: unknown };
+        const off = daemon.onTrack((e) => {
+          const { thumbnail: _t, ...rest } = e as { thumbnail?: unknown };
           if (!ctx.emit(rest)) off();
         });
         ctx.signal.addEventListener('abort', () => (off(), resolve(null)), { once: true });
       }),
-    reload: () => app.reload(loadValidConfig(configPath)),
-    'person.erase': (params, ctx) => {
-      const ref = str(params.id, 'id');
-      const person = app.gallery.store.findPerson(ref);
-      if (!person) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
-      // Audited by the server with the call; erasePerson audits the erase itself with what it removed.
-      const result = app.erasePerson(person.id, { actor: ctx.actor, role: 'admin' });
-      app.rosterChanged({ kind: 'removed', personId: person.id });
-      return { id: person.id, ...result };
+    reload: () => daemon.reload(loadValidConfig(configPath)),
+    'person.erase': async (params, ctx) => {
+      const ref = params.id as string;
+      // Audited by the server with the call, and by the erase itself with what it removed.
+      const erased = await daemon.persons.erase(ref, { actor: ctx.actor, role: ctx.role });
+      if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
+      const { person, ...counts } = erased;
+      return { id: person.id, ...counts };
+    },
+    'person.rename': async (params) => {
+      const person = await daemon.persons.rename(params.id as string, params.name as string);
+      return { id: person.id, name: person.name };
     },
     'person.enrol': async (params) => {
-      const name = str(params.name, 'name');
-      const images = Array.isArray(params.images) ? (params.images as { name?: unknown; data?: unknown }[]) : [];
-      if (images.length === 0) throw new FacegateError('FG_ERR_CONTROL_BAD_REQUEST', 'images must list at least one {name, data (base64)}');
-      const gate = app.currentConfig.gallery.enrol;
-      const accepted: EnrolCandidate[] = [];
-      const refused: EnrolRefusal[] = [];
-      try {
-        for (const image of images) {
-          const file = str(image.name, 'images[].name');
-          const r = await enrolFromBytes(app.analyzer, Buffer.from(str(image.data, 'images[].data'), 'base64'), file, gate);
-          if ('face' in r) accepted.push(r);
-          else refused.push(r);
-        }
-        if (accepted.length === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${name}: ${refused.map((r) => `${r.file}: ${r.detail}`).join('; ')}`, 'give sharper, larger, frontal photos of this person alone, eyes open');
-        const clashes = enrolmentClashes(app.gallery, accepted, app.currentConfig.recognition);
-        if (clashes.length > 0 && params.force !== true) {
-          throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos; send force: true to enrol anyway; nothing was stored');
-        }
-        const input = { name, ...(typeof params.id === 'string' ? { externalId: params.id } : {}), ...(typeof params.group === 'string' ? { group: params.group } : {}) };
-        const { person, templateIds } = app.gallery.enrol(input, accepted.map(toTemplate));
-        app.rosterChanged({ kind: 'enrolled', personId: person.id });
-        return { id: person.id, templates: templateIds.length, refused, ...(clashes.length > 0 ? { enrolled_despite: clashes } : {}) };
-      } finally {
-        for (const c of accepted) c.face.embedding.fill(0);
-      }
+      const p = params as { name: string; id?: string; group?: string; force?: boolean; images?: Blob[]; video?: Blob };
+      const r = await daemon.persons.enrol({
+        name: p.name,
+        photos: (p.images ?? []).map(bytesOf),
+        ifExists: 'refuse',
+        ...(p.id !== undefined ? { externalId: p.id } : {}),
+        ...(p.group !== undefined ? { group: p.group } : {}),
+        ...(p.video ? { video: bytesOf(p.video) } : {}),
+        ...(p.force ? { force: true } : {}),
+      });
+      return {
+        id: r.person.id,
+        name: r.person.name,
+        templates: r.templateIds.length,
+        best_quality: Number(r.bestQuality.toFixed(4)),
+        refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
+        ...(r.clashes.length > 0 ? { enrolled_despite: r.clashes } : {}),
+      };
     },
-    'person.promote': promoteHandler((anonId, input) => app.promoteUnknown(anonId, input)),
-    'retention.purge': () => app.purgeRetention(),
+    'person.promote': promoteHandler((anonId, input) => daemon.persons.promote(anonId, input)),
+    'retention.purge': () => daemon.purgeRetention(),
   };
 }
 
 /** `person.promote {anon_id, name, id?, group?}`: an unknown person of the cameras becomes an enrolled one. */
-export function promoteHandler(promote: (anonId: string, input: PersonInput) => { person: Person; templates: number }): Handler {
-  return (params) => {
-    const anonId = str(params.anon_id, 'anon_id');
-    const input = { name: str(params.name, 'name'), ...(params.id !== undefined ? { externalId: str(params.id, 'id') } : {}), ...(params.group !== undefined ? { group: str(params.group, 'group') } : {}) };
-    const { person, templates } = promote(anonId, input);
-    return { id: person.id, anon_id: anonId, templates };
+export function promoteHandler(promote: (anonId: string, input: PersonInput) => Promise<{ person: Person; templates: number }> | { person: Person; templates: number }): Handler {
+  return async (params) => {
+    const p = params as { anon_id: string; name: string; id?: string; group?: string };
+    const input = { name: p.name, ...(p.id !== undefined ? { externalId: p.id } : {}), ...(p.group !== undefined ? { group: p.group } : {}) };
+    const { person, templates } = await promote(p.anon_id, input);
+    return { id: person.id, anon_id: p.anon_id, templates };
   };
 }

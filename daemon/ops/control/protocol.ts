@@ -23,6 +23,9 @@ const NoParams = Type.Object({}, { additionalProperties: false });
 /** Photos per `person.enrol` call; each travels base64 inside the one request line. */
 export const MAX_ENROL_IMAGES = 32;
 
+/** A photo or video sent inside the request line, base64, named for refusals. */
+const Blob = Type.Object({ name: Text, data: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+
 /**
  * Every method, the least role it needs, whether it changes anything (then it is audited), and the
  * exact shape of its params: a request is checked against it before a handler sees any field.
@@ -41,7 +44,8 @@ export const METHODS = {
         id: Type.Optional(Text),
         group: Type.Optional(Text),
         force: Type.Optional(Type.Boolean()),
-        images: Type.Array(Type.Object({ name: Text, data: Type.String({ minLength: 1 }) }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_ENROL_IMAGES }),
+        images: Type.Optional(Type.Array(Blob, { maxItems: MAX_ENROL_IMAGES })),
+        video: Type.Optional(Blob),
       },
       { additionalProperties: false },
     ),
@@ -51,6 +55,7 @@ export const METHODS = {
     mutating: true,
     params: Type.Object({ anon_id: Text, name: Text, id: Type.Optional(Text), group: Type.Optional(Text) }, { additionalProperties: false }),
   },
+  'person.rename': { role: 'operator', mutating: true, params: Type.Object({ id: Text, name: Text }, { additionalProperties: false }) },
   'person.erase': { role: 'admin', mutating: true, params: Type.Object({ id: Text }, { additionalProperties: false }) },
   'retention.purge': { role: 'admin', mutating: true, params: NoParams },
 } as const satisfies Record<string, { role: Role; mutating: boolean; params: TSchema }>;

@@ -1,5 +1,6 @@
-// The remote commands' gallery operations on a real encrypted gallery file, with a scripted face
-// source (the end-to-end path with the real models is test/ops/remote-commands.test.ts).
+// The person operations of every entry point on a real encrypted gallery file, with a scripted face
+// source (the end-to-end paths with the real models are test/ops/remote-commands.test.ts,
+// test/ops/control-enrol.test.ts and test/ops/cli-daemon.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
@@ -7,8 +8,8 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { DaemonGalleryOps, type RosterChange } from '../../daemon/ops/gallery-ops.js';
-import { erasePersonRecords } from '../../daemon/ops/retention.js';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { PersonService, type EnrolRequest, type RosterChange } from '../../daemon/ops/persons.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import { Remote } from '../../daemon/app-remote.js';
@@ -49,15 +50,24 @@ async function setup(t: { after(fn: () => void): void }) {
   t.after(() => gallery.close());
   const faces = new ScriptedFaces();
   const changes: RosterChange[] = [];
-  const ops = new DaemonGalleryOps({
-    gallery,
-    analyzer: faces,
-    gate: config.gallery.enrol,
-    recognition: config.recognition,
-    erase: (id) => erasePersonRecords(gallery.db, id, (pid) => gallery.removePerson(pid)),
-    onChange: (c) => changes.push(c),
-  });
-  return { d, gallery, faces, ops, changes };
+  const service = new PersonService({ gallery, analyzer: faces, gate: config.gallery.enrol, recognition: config.recognition, audit: new AuditLog(gallery.db), onChange: (c) => changes.push(c) });
+  // As remote commands call them: the central id is the gallery id and the external id.
+  const ops = {
+    enrol: async (p: { personId: string; name?: string; group?: string; images: Buffer[] }, commit?: Parameters<PersonService['enrol']>[1]) => {
+      const r = await service.enrol(remoteRequest(p), commit);
+      return { templates: r.templateIds.length, refused: r.refused.map((x) => ({ image: x.file, reason: x.reason, detail: x.detail })) };
+    },
+    remove: async (ref: string) => ({ removed: (await service.erase(ref, MQTT)) !== null }),
+    resync: (persons: { personId: string; group?: string }[]) => service.resync(persons.map((p) => ({ ref: p.personId, ...(p.group !== undefined ? { group: p.group } : {}) }))),
+    close: () => service.close(),
+  };
+  return { d, gallery, faces, ops, service, changes };
+}
+
+const MQTT = { actor: 'mqtt:command', role: 'admin' } as const;
+
+function remoteRequest(p: { personId: string; name?: string; group?: string; images: Buffer[] }): EnrolRequest {
+  return { id: p.personId, externalId: p.personId, photos: p.images.map((bytes, i) => ({ name: `image ${i + 1}`, bytes })), ifExists: 'add', ...(p.name !== undefined ? { name: p.name } : {}), ...(p.group !== undefined ? { group: p.group } : {}) };
 }
 
 test('enrol: a known person gets more photos and the name and group sent; a face of someone else or an unreadable photo is refused and nothing is stored', async (t) => {
@@ -126,14 +136,13 @@ test('one gallery command at a time, at most 8 waiting; after close the running 
   assert.ok(gallery.store.findPerson('emp-1'), 'the enrolment running at close was stored');
 });
 
-test('attendance/shifts while attendance is off is refused with what to do; status names the device and broker state', async (t) => {
-  const { d, gallery, faces } = await setup(t);
+test('attendance/shifts while attendance is off is refused with what to do; with mqtt off nothing subscribes', async (t) => {
+  const { d, gallery, service } = await setup(t);
   const events = new EventsStage({ config, db: gallery.db, sealer: gallery.sealer, env: {}, logger: quietLogger(), version: '1.2.3', cameras: () => [], deviceKey: ensureDeviceKey(d.path('device.key')).key });
   const remote = new Remote({
-    config, events, gallery, analyzer: faces, version: '1.2.3', cameras: () => [],
-    erase: () => ({ templates: 0, thumbnails: 0, attendanceDays: 0, proofs: 0 }),
+    config, events, gallery, persons: service, version: '1.2.3', cameras: () => [],
     rules: () => undefined,
-    daemonStatus: () => ({ summary: '0/0 cameras streaming' }),
+    status: () => ({ summary: '0/0 cameras streaming' }),
     onRosterChange: () => {},
     logger: quietLogger(),
     now: Date.now,
@@ -141,9 +150,55 @@ test('attendance/shifts while attendance is off is refused with what to do; stat
   assert.equal(remote.commands, undefined, 'mqtt is off: nothing subscribes');
   assert.equal(remote.homeassistant, undefined);
   assert.throws(() => remote.setShiftRules({}), (e: Error & { code?: string; hint?: string }) => e.code === 'FG_ERR_ATTENDANCE_OFF' && /attendance.enabled/.test(String(e.hint)));
-  const status = remote.status();
-  assert.equal(status.version, '1.2.3');
-  assert.equal(status.summary, '0/0 cameras streaming');
-  assert.deepEqual(status.mqtt, { connected: false, reconnects: 0 });
-  await remote.stop();
+  remote.stop();
+});
+
+test('a commit that fails after the write leaves nothing: no rows, no template in the matcher, no roster change', async (t) => {
+  const { gallery, ops, changes } = await setup(t);
+  const photo = await photoOf(3);
+  const failing = <T>(write: () => T): T =>
+    gallery.db.transaction(() => {
+      write();
+      // What the router adds after the effect (the answer in the outbox), failing.
+      throw new Error('injected: the answer could not be written');
+    })();
+  await assert.rejects(ops.enrol({ personId: 'emp-3', name: 'Cy', images: [photo] }, failing), /injected/);
+  assert.equal(gallery.store.findPerson('emp-3'), undefined);
+  assert.equal(gallery.matcher.size, 0, 'the matcher follows only a committed write');
+  assert.deepEqual(changes, []);
+  // The same photos then enrol: the failed attempt left no duplicate behind to clash with.
+  assert.deepEqual(await ops.enrol({ personId: 'emp-3', name: 'Cy', images: [photo] }), { templates: 1, refused: [] });
+  assert.equal(gallery.matcher.size, 1);
+});
+
+test('erase goes everywhere and is audited; a failing commit keeps the person, recognised as before', async (t) => {
+  const { gallery, service, changes } = await setup(t);
+  await service.enrol(remoteRequest({ personId: 'emp-4', images: [await photoOf(4)] }));
+  const failing = <T>(write: () => T): T =>
+    gallery.db.transaction(() => {
+      write();
+      throw new Error('injected');
+    })();
+  await assert.rejects(service.erase('emp-4', MQTT, failing), /injected/);
+  assert.ok(gallery.store.findPerson('emp-4'));
+  assert.equal(gallery.identify(unitVector(4), config.recognition, 1).match?.personId, 'emp-4');
+  const erased = await service.erase('emp-4', MQTT);
+  assert.deepEqual(erased && { id: erased.person.id, templates: erased.templates, attendanceDays: erased.attendanceDays }, { id: 'emp-4', templates: 1, attendanceDays: 0 });
+  assert.equal(gallery.identify(unitVector(4), config.recognition, 1).match, null);
+  assert.equal(new AuditLog(gallery.db).recent(1)[0]?.action, 'person.erase');
+  assert.deepEqual(changes.at(-1), { kind: 'removed', personId: 'emp-4' });
+  assert.equal(await service.erase('emp-4', MQTT), null);
+});
+
+test('CLI and control enrolment: an id already enrolled is refused; rename follows in memory, resync regroups', async (t) => {
+  const { gallery, service } = await setup(t);
+  const first = await service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'a.png', bytes: await photoOf(5) }], ifExists: 'refuse' });
+  await assert.rejects(service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'b.png', bytes: await photoOf(6) }], ifExists: 'refuse' }), { code: 'FG_ERR_PERSON_EXISTS' });
+  await service.rename('EMP-5', 'Diana');
+  assert.equal(gallery.nameOf(first.person.id), 'Diana');
+  assert.deepEqual(await service.resync([{ ref: 'EMP-5', group: 'night' }]), { known: 1, unknown: [] });
+  assert.equal(gallery.store.findPerson('EMP-5')?.group, 'night');
+  await assert.rejects(service.rename('nobody', 'X'), { code: 'FG_ERR_PERSON_NOT_FOUND' });
+  // Unknown persons live in the running daemon's cameras: a service without them (the CLI's) has none to promote.
+  await assert.rejects(service.promote('anon-1', { name: 'Z' }), { code: 'FG_ERR_DAEMON_NOT_RUNNING' });
 });

@@ -1,0 +1,67 @@
+import { userInfo } from 'node:os';
+import { FacegateError, isFacegateError } from '../../errors.js';
+import { AuditLog } from '../../ops/audit.js';
+import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
+import { METHODS, type MethodName } from '../../ops/control/protocol.js';
+import { daemonHolding } from '../../ops/lock.js';
+import { PersonService, type Actor } from '../../ops/persons.js';
+import type { Gallery } from '../../gallery/gallery.js';
+import type { FaceSource } from '../../gallery/enrol.js';
+import type { GallerySettings } from './common.js';
+
+/**
+ * The daemon that holds this state file, if one does. A person change made beside it in the file
+ * would not reach its matcher, roster or Home Assistant (a removed person would still be
+ * recognised), so the commands that change persons go through its control socket instead; with its
+ * control socket off they are refused with what to do.
+ */
+export function runningDaemon(s: GallerySettings): (ControlTarget & { statePath: string }) | undefined {
+  const held = daemonHolding(s.path);
+  if (!held) return undefined;
+  const who = `a facegate daemon${held.pid !== undefined ? ` (pid ${held.pid})` : ''}`;
+  if (!s.config.control.enabled) {
+    throw new FacegateError('FG_ERR_DAEMON_HOLDS_STATE', `${who} holds ${s.path} and its control socket is off, so this change would not reach it`, 'turn control.enabled on in its config and restart it, or stop it (systemctl stop facegate) to change the file directly');
+  }
+  return { dir: s.config.control.socket_dir, statePath: s.path };
+}
+
+/**
+ * For a change the control socket does not offer (a whole import): refused while a daemon holds the
+ * file, since the daemon reads the gallery into memory at start and would not see it.
+ */
+export function refuseBesideDaemon(s: GallerySettings, what: string): void {
+  const held = daemonHolding(s.path);
+  if (!held) return;
+  throw new FacegateError('FG_ERR_DAEMON_HOLDS_STATE', `a facegate daemon${held.pid !== undefined ? ` (pid ${held.pid})` : ''} holds ${s.path}: ${what} beside it would not reach it`, `stop it (systemctl stop facegate), run this again, then start it: it reads the gallery at start`);
+}
+
+/** One control call for a gallery command; a daemon that holds the file but does not answer is refused with what to do. */
+export async function callRunningDaemon(target: ControlTarget & { statePath: string }, method: MethodName, params: Record<string, unknown>): Promise<unknown> {
+  try {
+    return await callDaemon(target, method, METHODS[method].role, params);
+  } catch (e) {
+    if (!isFacegateError(e) || e.code !== 'FG_ERR_DAEMON_NOT_RUNNING') throw e;
+    throw new FacegateError('FG_ERR_DAEMON_HOLDS_STATE', `a facegate daemon holds ${target.statePath} but does not answer on ${target.dir}`, 'give --config the config the daemon runs with (control.socket_dir), or stop it (systemctl stop facegate) to change the file directly');
+  }
+}
+
+/** Who the audit log names for a change made by the CLI on a file no daemon holds. */
+export function cliActor(): Actor {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = `uid ${process.getuid?.() ?? '?'}`;
+  }
+  return { actor: `cli:${name}`, role: 'admin' };
+}
+
+/** The person operations over a gallery the CLI opened itself (no daemon holds the file). */
+export function localPersons(s: GallerySettings, gallery: Gallery, analyzer: FaceSource = noAnalyzer): PersonService {
+  return new PersonService({ gallery, analyzer, gate: s.config.gallery.enrol, recognition: s.config.recognition, audit: new AuditLog(gallery.db) });
+}
+
+/** For operations that analyse no photo (rename, erase): none is loaded. */
+const noAnalyzer: FaceSource = {
+  analyze: () => Promise.reject(new Error('no face analyzer loaded for this operation')),
+};

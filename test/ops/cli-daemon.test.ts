@@ -1,0 +1,100 @@
+// `facegate person ...` beside a running daemon: the real App holds the state file and serves its
+// control sockets; the CLI runs as its own process and goes through those sockets, so the daemon's
+// matcher follows each change (a removed person is no longer recognised, an added one is). A daemon
+// whose control socket is off, and an import, are refused with what to do.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { userInfo } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from '../../daemon/app.js';
+import { parseConfig } from '../../daemon/config/load.js';
+import { acquireDaemonLock } from '../../daemon/ops/lock.js';
+import { createNotifier } from '../../daemon/ops/sd-notify.js';
+import { decodeImageFile } from '../../daemon/vision/image.js';
+import { quietLogger } from '../support/events-stack.js';
+import { runCli } from '../support/cli.js';
+import { media, mediaMissing } from '../support/media.js';
+import { makeSite } from './daemon-harness.js';
+
+const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
+
+function frameOf(clip: string, atS: number, out: string): string {
+  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-ss', String(atS), '-i', clip, '-frames:v', '1', out]);
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  return out;
+}
+
+test('person remove, add and rename through the running daemon: its matcher follows each; import is refused while it runs', { skip: mediaMissing(CLIP), timeout: 180_000 }, async (t) => {
+  // May (emp-7) enrolled by `person add` on the file before any daemon runs: the CLI's own path.
+  const site = await makeSite(media(CLIP));
+  t.after(() => rmSync(site.dir, { recursive: true, force: true }));
+  const yaml =
+    `mqtt:\n  device_key_file: ${site.dir}/device.key\nmetrics:\n  enabled: false\n` +
+    `control:\n  socket_dir: ${site.dir}/run\n  groups: { viewer: '', operator: '', admin: '' }\n`;
+  site.writeConfig(yaml);
+  const app = new App({
+    config: parseConfig(`gallery:\n  path: ${site.dir}/state.db\n  key_file: ${site.dir}/gallery.key\n${yaml}`, 'test'),
+    configPath: site.config,
+    logger: quietLogger(),
+    notifier: createNotifier({ env: {}, warn: () => {} }),
+    env: {},
+    version: '0.0.0-test',
+  });
+  await app.start();
+  t.after(() => app.stop());
+
+  const probePhoto = frameOf(media(CLIP), 4, join(site.dir, 'probe.jpg'));
+  const seen = async () => {
+    const [face] = await app.analyzer.analyze(await decodeImageFile(probePhoto), { embed: true });
+    return app.gallery.identify(face!.embedding!, app.currentConfig.recognition, 1).match?.personId ?? null;
+  };
+  const cli = (...args: string[]) => runCli([...args, '--config', site.config]);
+  assert.equal(await seen(), app.gallery.store.findPerson('emp-7')?.id, 'the daemon recognises May from another frame');
+
+  const removed = await cli('person', 'remove', 'emp-7', '--json');
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(JSON.parse(removed.stdout).removed, true);
+  assert.equal(await seen(), null, "the daemon's matcher no longer holds her");
+  assert.equal(app.gallery.store.findPerson('emp-7'), undefined);
+  const erase = app.audit.recent().find((a) => a.action === 'person.erase');
+  assert.equal(erase?.actor, `socket:admin (${userInfo().username})`, 'erased by the daemon, audited with the socket and the CLI user');
+
+  const added = await cli('person', 'add', '--name', 'May', '--id', 'emp-7', '--image', join(site.dir, 'enrol.jpg'), '--json');
+  assert.equal(added.code, 0, added.stderr);
+  const id = JSON.parse(added.stdout).id as string;
+  assert.equal(await seen(), id, 'the daemon recognises her again at once');
+
+  const renamed = await cli('person', 'rename', 'emp-7', 'May B.');
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.equal(app.gallery.nameOf(id), 'May B.');
+
+  const again = await cli('person', 'add', '--name', 'May', '--id', 'emp-7', '--image', join(site.dir, 'enrol.jpg'));
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /FG_ERR_PERSON_EXISTS/);
+
+  writeFileSync(join(site.dir, 'export.fgx'), 'not an export');
+  const imported = await runCli(['gallery', 'import', join(site.dir, 'export.fgx'), '--config', site.config], { env: { FACEGATE_EXPORT_PASSPHRASE: 'x' } });
+  assert.equal(imported.code, 1);
+  assert.match(imported.stderr, /FG_ERR_DAEMON_HOLDS_STATE: a facegate daemon \(pid \d+\) holds .*state\.db: an import beside it would not reach it/);
+  assert.match(imported.stderr, /systemctl stop facegate/);
+});
+
+test('a daemon with its control socket off holds the file: person changes are refused with what to do, and nothing changes', { skip: mediaMissing(CLIP), timeout: 120_000 }, async (t) => {
+  const site = await makeSite(media(CLIP));
+  t.after(() => rmSync(site.dir, { recursive: true, force: true }));
+  site.writeConfig(`mqtt:\n  device_key_file: ${site.dir}/device.key\ncontrol:\n  enabled: false\n`);
+  // What a daemon holds while it runs: the lock of the state file (no models needed for this).
+  const lock = acquireDaemonLock(join(site.dir, 'state.db'));
+  t.after(() => lock.release());
+  for (const args of [['person', 'remove', 'emp-7'], ['person', 'rename', 'emp-7', 'X'], ['person', 'add', '--name', 'X', '--image', join(site.dir, 'enrol.jpg')]]) {
+    const r = await runCli([...args, '--config', site.config]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, /FG_ERR_DAEMON_HOLDS_STATE: a facegate daemon \(pid \d+\) holds .*state\.db and its control socket is off/);
+    assert.match(r.stderr, /turn control\.enabled on/);
+  }
+  lock.release();
+  const list = await runCli(['person', 'list', '--config', site.config, '--json']);
+  assert.equal(JSON.parse(list.stdout.trim().split('\n')[0]!).external_id, 'emp-7', 'May is still enrolled');
+});
