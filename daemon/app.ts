@@ -205,6 +205,7 @@ export class App {
     await r.control?.stop();
     await Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s)));
     await r.remote.stop();
+    r.events.announceStopping();
     await this.flushOutbox(r);
     await r.events.stop();
     r.gallery.close();

@@ -44,6 +44,7 @@ export class EventsStage {
   readonly key: DeviceKey;
   private readonly startedMs: number;
   private statsTimer: unknown;
+  private started = false;
   private readonly availability = new Map<string, boolean>();
   private readonly counters = new Map<string, Payload<'cameraState'> & { day: string }>();
   private readonly now: () => number;
@@ -85,7 +86,21 @@ export class EventsStage {
     this.publisher.start();
     this.bridge.start();
     this.writer.write('bridgeEvent', { type: 'started', data: { version: this.o.version, outbox_pending: this.outbox.stats(this.now()).pending } });
+    this.started = true;
     this.scheduleStats();
+  }
+
+  /**
+   * The `stopping` bridge event, for a central server to tell a planned stop from a crash (only the
+   * last-will then). Written before the daemon drains its outbox, so that it goes out with the rest.
+   */
+  announceStopping(): void {
+    if (!this.started) return;
+    this.started = false;
+    this.writer.write('bridgeEvent', {
+      type: 'stopping',
+      data: { uptime_s: Math.floor((this.now() - this.startedMs) / 1000), outbox_pending: this.outbox.stats(this.now()).pending },
+    });
   }
 
   async stop(): Promise<void> {
