@@ -31,6 +31,7 @@ import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './ops/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
+import { DecisionMetrics } from './ops/decision-metrics.js';
 import type { RosterChange } from './ops/gallery-ops.js';
 import { erasePersonRecords, purgeExpired, type EraseResult, type PurgeResult } from './ops/retention.js';
 import type { Notifier } from './ops/sd-notify.js';
@@ -77,6 +78,7 @@ interface Running {
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
   latency: Histogram;
+  decisions: DecisionMetrics;
   cameras: Map<string, CameraSlot>;
   timers: NodeJS.Timeout[];
   eventLoop: IntervalHistogram;
@@ -166,6 +168,7 @@ export class App {
         attendance: undefined,
         unknowns: daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now }),
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+        decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras: new Map(),
         timers: [],
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
@@ -174,8 +177,9 @@ export class App {
       };
       this.running.attendance = this.buildAttendance(c);
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
+      this.bus.on('track', 'metrics', (e) => this.running?.decisions.onTrackEvent(e));
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
-      registerDaemonMetrics(this.metrics, this);
+      registerDaemonMetrics(this.metrics, this, { version: this.o.version });
       this.running.eventLoop.enable();
       registerEventLoopMetrics(this.metrics, this.running.eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
@@ -353,7 +357,10 @@ export class App {
       roster: () => this.roster(),
       logger: this.o.logger,
       now: this.now,
-      onSighting: (d, decisions) => r.remote.sighting(d, decisions),
+      onSighting: (d, decisions) => {
+        r.decisions.onAttendance(decisions);
+        r.remote.sighting(d, decisions);
+      },
     });
   }
 
