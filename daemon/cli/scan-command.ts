@@ -35,9 +35,10 @@ export const scanCommand: Command = {
           () => `anon-${++n}`,
         );
         // On a terminal only: a scan reads the file at the speed the models run, minutes for a few.
+        const quiet = values.json === true || io.stderrIsTty !== true;
         const progress = progressReporter(
           { write: (text) => io.stderr(text), isTty: io.stderrIsTty === true },
-          { label: `scan ${basename(video)}`, total: await probeDuration(video), format: (s) => `${s.toFixed(1)} s`, quiet: values.json === true },
+          { label: `scan ${basename(video)}`, total: quiet ? undefined : await probeDuration(video), format: (s) => `${s.toFixed(1)} s`, quiet },
         );
         const summary = await scanVideo(video, {
           engine: analyzer.forCamera(),

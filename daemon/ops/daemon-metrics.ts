@@ -35,7 +35,9 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   });
-  m.collect('process_start_time_seconds', 'gauge', 'Start time of the daemon process since the Unix epoch, seconds.', () => Math.round(Date.now() / 1000 - process.uptime()));
+  // Once: worked out again at every scrape it would wander by the clock's rounding.
+  const startTimeS = Math.round(Date.now() / 1000 - process.uptime());
+  m.collect('process_start_time_seconds', 'gauge', 'Start time of the daemon process since the Unix epoch, seconds.', () => startTimeS);
   m.collect('facegate_camera_up', 'gauge', '1 while the camera is streaming.', () => perCamera(s, (h) => (h.state === 'streaming' ? 1 : 0)));
   m.collect('facegate_camera_fps', 'gauge', 'Frames a second read from the camera (last 5 s).', () => perCamera(s, (h) => h.fps_in));
   m.collect('facegate_camera_processed_fps', 'gauge', 'Frames a second taken by the pipeline (last 5 s).', () => perCamera(s, (h) => h.fps_processed));
