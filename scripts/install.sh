@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     --start) START=1 ;;
     --no-system) SYSTEM=0 ;;
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

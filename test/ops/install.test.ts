@@ -124,3 +124,11 @@ test('install.sh refuses an unbuilt checkout with the fix', () => {
   assert.match(r.out, /error: .*dist is missing/);
   assert.match(r.out, /fix: {3}run 'npm ci'/);
 });
+
+test('install.sh --help prints its header comment and nothing of the script', () => {
+  const r = install('scripts/install.sh', ['--help']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /^Provisions a Debian\/Ubuntu edge box/);
+  assert.match(r.out, /--dry-run {8}print every step/);
+  assert.doesNotMatch(r.out, /set -euo|^#/m);
+});
