@@ -29,6 +29,7 @@ import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './ops/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
+import { DecisionMetrics } from './ops/decision-metrics.js';
 import { PersonService } from './ops/persons.js';
 import { purgeExpired, type PurgeResult } from './ops/retention.js';
 import { statusLine, statusReport, type StatusParts, type StatusReport } from './ops/status.js';
@@ -77,6 +78,7 @@ interface Running {
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
   latency: Histogram;
+  decisions: DecisionMetrics;
   cameras: Map<string, CameraSlot>;
   timers: NodeJS.Timeout[];
   eventLoop: IntervalHistogram;
@@ -177,6 +179,7 @@ export class App {
         attendance: undefined,
         unknowns,
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+        decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras: new Map(),
         timers: [],
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
@@ -185,8 +188,9 @@ export class App {
       };
       this.running.attendance = this.buildAttendance(c);
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
+      this.bus.on('track', 'metrics', (e) => this.running?.decisions.onTrackEvent(e));
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
-      registerDaemonMetrics(this.metrics, this);
+      registerDaemonMetrics(this.metrics, this, { version: this.o.version });
       this.running.eventLoop.enable();
       registerEventLoopMetrics(this.metrics, this.running.eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
@@ -218,6 +222,8 @@ export class App {
     // A person operation running finishes (and answers) before the gallery and the broker go.
     await this.stopPart('person operations', () => r.persons.close());
     await this.stopPart('remote commands', () => r.remote.stop());
+    // Written before the drain, so that it leaves with the outbox.
+    await this.stopPart('stopping event', () => r.events.announceStopping());
     await this.stopPart('outbox flush', () => this.flushOutbox(r));
     await this.stopPart('events', () => r.events.stop());
     await this.stopPart('gallery', () => r.gallery.close());
@@ -369,7 +375,10 @@ export class App {
       roster: () => this.roster(),
       logger: this.o.logger,
       now: this.now,
-      onSighting: (d, decisions) => r.remote.sighting(d, decisions),
+      onSighting: (d, decisions) => {
+        r.decisions.onAttendance(decisions);
+        r.remote.sighting(d, decisions);
+      },
     });
   }
 

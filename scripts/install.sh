@@ -2,7 +2,7 @@
 # Provisions a Debian/Ubuntu edge box for facegate, idempotently: run it again after an upgrade or
 # to repair a box; it changes only what is missing or different and never overwrites keys or config.
 #
-#   sudo scripts/install.sh             install (from this checkout, after `npm ci`)
+#   sudo scripts/install.sh             install (from this checkout, after `npm ci`, which builds it)
 #   scripts/install.sh --dry-run        print every step and whether it would change anything
 #   --start                             also start (or restart) the service at the end
 #   --prefix DIR --no-system            install the files under DIR and skip apt, users and systemctl
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     --start) START=1 ;;
     --no-system) SYSTEM=0 ;;
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -30,6 +30,7 @@ APP="$PREFIX/opt/facegate"
 ETC="$PREFIX/etc/facegate"
 STATE="$PREFIX/var/lib/facegate"
 UNIT_DIR="$PREFIX/etc/systemd/system"
+BIN="$PREFIX/usr/local/bin"
 NODE_MIN="20.19.0"
 CHANGED=0
 
@@ -51,6 +52,7 @@ if [ "$SYSTEM" = 1 ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
 fi
 [ -f "$SRC/dist/daemon/cli/main.js" ] || fail "$SRC/dist is missing: the checkout is not built" "run 'npm ci' (it builds and fetches the models) in $SRC first"
 [ -d "$SRC/node_modules" ] || fail "$SRC/node_modules is missing" "run 'npm ci' in $SRC first"
+command -v npm >/dev/null || fail "npm is missing: it lists the runtime dependencies to install" "install npm (Debian: apt-get install npm), then run install.sh again"
 
 # 1. System packages
 if [ "$SYSTEM" = 1 ]; then
@@ -82,19 +84,68 @@ if [ "$SYSTEM" = 1 ]; then
   fi
 fi
 
-# 3. The application in /opt/facegate (only what runs: built code, dependencies, models, config examples)
+# 3. The application in /opt/facegate (only what runs: built code, runtime dependencies, models,
+#    config examples). The checkout was built with its devDependencies (TypeScript); /opt gets
+#    none of them.
+# The packages npm itself resolves for `--omit=dev`, top-level ones (each carries its own nested
+# node_modules). They are copied from the checkout, where `npm ci` built the native ones for this
+# box's Node, rather than installed again: that would compile better-sqlite3 wherever its prebuilt
+# binary cannot be downloaded.
+runtime_packages() {
+  local list
+  list="$(cd "$SRC" && npm ls --omit=dev --all --parseable 2>/dev/null)" || true
+  printf '%s\n' "$list" | sed -n "s#^$SRC/node_modules/##p" | grep -v '/node_modules/' | sort -u
+}
+copy_runtime_modules() { # DEST
+  local dest="$1" rel
+  mkdir -p "$dest"
+  while IFS= read -r rel; do
+    [ -n "$rel" ] || continue
+    mkdir -p "$dest/$(dirname "$rel")"
+    cp -a "$SRC/node_modules/$rel" "$dest/$rel"
+  done < <(runtime_packages)
+  # onnxruntime-node ships its library for every system; only this one's is loaded.
+  local os arch
+  os="$(node -p process.platform)"; arch="$(node -p process.arch)"
+  for dir in "$dest"/onnxruntime-node/bin/napi-v*; do
+    [ -d "$dir" ] || continue
+    find "$dir" -mindepth 1 -maxdepth 1 ! -name "$os" -exec rm -rf {} +
+    [ -d "$dir/$os" ] && find "$dir/$os" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} +
+  done
+  # npm's own check that every runtime dependency is there, in the tree that will run.
+  cp "$SRC/package.json" "$(dirname "$dest")/"
+  [ -f "$SRC/package-lock.json" ] && cp "$SRC/package-lock.json" "$(dirname "$dest")/"
+  (cd "$(dirname "$dest")" && npm ls --omit=dev --all >/dev/null 2>&1) \
+    || fail "the runtime dependencies copied to $APP are incomplete" "run 'npm ci' in $SRC, then install.sh again"
+}
 sync_app() {
   mkdir -p "$APP"
-  for item in package.json package-lock.json README.md LICENSES dist node_modules models config systemd; do
+  [ -n "$(runtime_packages)" ] || fail "npm lists no runtime dependencies in $SRC" "run 'npm ci' in $SRC, then install.sh again"
+  for item in package.json package-lock.json .npmrc README.md LICENSES dist node_modules models config systemd; do
     [ -e "$SRC/$item" ] || continue
     rm -rf "$APP/$item.new"
-    cp -a "$SRC/$item" "$APP/$item.new"
+    if [ "$item" = node_modules ]; then
+      rm -rf "$APP/.stage"
+      mkdir -p "$APP/.stage"
+      copy_runtime_modules "$APP/.stage/node_modules"
+      mv "$APP/.stage/node_modules" "$APP/node_modules.new"
+      rm -rf "$APP/.stage"
+    else
+      cp -a "$SRC/$item" "$APP/$item.new"
+    fi
     rm -rf "$APP/$item"
     mv "$APP/$item.new" "$APP/$item"
   done
+  # The CLI entry, run through the link below (`#!/usr/bin/env node`).
+  chmod 0755 "$APP/dist/daemon/cli/main.js"
+}
+installed_packages() {
+  (cd "$APP/node_modules" 2>/dev/null && for p in * @*/*; do [ -d "$p" ] && case "$p" in @*/*|[!@]*) printf '%s\n' "$p" ;; esac; done) | sort -u
 }
 app_differs() {
   [ -d "$APP" ] || return 0
+  # A dependency added or dropped, or devDependencies left by an older install.sh.
+  [ "$(installed_packages)" = "$(runtime_packages)" ] || return 0
   for item in package.json package-lock.json dist models config systemd; do
     [ -e "$SRC/$item" ] || continue
     diff -rq "$SRC/$item" "$APP/$item" >/dev/null 2>&1 || return 0
@@ -107,6 +158,14 @@ elif app_differs; then
   step "copy facegate from $SRC to $APP" -- sync_app
 else
   ok "$APP is up to date"
+fi
+
+# 3b. `facegate` on PATH: a link to the installed CLI (Node follows it to find the package)
+if [ "$(readlink "$BIN/facegate" 2>/dev/null)" = "$APP/dist/daemon/cli/main.js" ]; then
+  ok "$BIN/facegate links to $APP"
+else
+  [ -d "$BIN" ] || step "create $BIN" -- mkdir -p "$BIN"
+  step "link $BIN/facegate to $APP/dist/daemon/cli/main.js" -- ln -sfn "$APP/dist/daemon/cli/main.js" "$BIN/facegate"
 fi
 
 # 4. Folders: config (root-owned, group-readable), state (the daemon's)

@@ -20,6 +20,11 @@ export class EventBus<M extends object> {
     return () => this.listeners.set(name, (this.listeners.get(name) ?? []).filter((l) => l !== entry));
   }
 
+  /** The stages listening to anything, for metrics that list each stage from the start. */
+  stages(): string[] {
+    return [...new Set([...this.listeners.values()].flatMap((list) => list.map((l) => l.stage)))];
+  }
+
   /** Calls every listener in order; resolves when async ones have settled, never rejects. */
   async emit<K extends keyof M>(name: K, payload: M[K]): Promise<void> {
     for (const { stage, fn } of this.listeners.get(name) ?? []) {

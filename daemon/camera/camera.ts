@@ -178,6 +178,8 @@ export class FfmpegCamera implements CameraSource {
       frames_in: this.seq,
       reconnects_last_hour: this.reconnects.count(now),
       stalls_last_hour: this.stalls.count(now),
+      reconnects_total: this.reconnects.total,
+      stalls_total: this.stalls.total,
       last_error: this.lastError,
       time_to_first_frame_ms: this.ttffMs,
     };

@@ -6,7 +6,7 @@ export const CameraConfigSchema = Type.Object(
   {
     name: Type.String({
       pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
-      description: 'Unique name: lower-case letters, digits, - and _ (it appears in MQTT topics and logs).',
+      description: 'Unique name: lower-case letters, digits, - and _ (it appears in MQTT topics and logs). Not alerts, attendance, bridge, presence or stats: the daemon publishes those topics itself.',
     }),
     url: Type.String({
       minLength: 1,

@@ -17,6 +17,9 @@ export interface CameraHealth {
   frames_in: number;
   reconnects_last_hour: number;
   stalls_last_hour: number;
+  /** Since start: what a Prometheus counter needs (increase() over any window, across scrapes). */
+  reconnects_total: number;
+  stalls_total: number;
   last_error: { kind: FailureKind; message: string; at_ms: number } | null;
   /** Milliseconds from spawning FFmpeg to its first frame, last connection. */
   time_to_first_frame_ms: number | null;
@@ -47,10 +50,12 @@ export class RateMeter {
   }
 }
 
-/** Counts events over the last hour (reconnects, stalls). */
+/** Counts events over the last hour (reconnects, stalls), and all of them since start. */
 export class HourCounter {
   private readonly meter = new RateMeter(3_600_000);
+  total = 0;
   mark(nowMs: number): void {
+    this.total++;
     this.meter.mark(nowMs);
   }
   count(nowMs: number): number {

@@ -10,6 +10,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** All of stdin, for commands that take a secret there rather than on the command line. */
   stdin?: () => Promise<string>;
+  /** stderr is a terminal: long operations draw their progress there (daemon/cli/progress.ts). */
+  stderrIsTty?: boolean;
 }
 
 export interface Command {

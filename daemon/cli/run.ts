@@ -2,6 +2,8 @@ import { ExitCode, isFacegateError } from '../errors.js';
 import { ConfigError } from '../config/load.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
+import { commandHelp } from './help.js';
+import { packageVersion } from '../paths.js';
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
   // Longest match first, so that `person add` wins over a hypothetical `person`.
@@ -15,13 +17,17 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
   const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
-  return ['usage: facegate COMMAND [ARGS]', '', 'commands:', ...lines, '', "Run 'facegate COMMAND --help' for a command's arguments."].join('\n') + '\n';
+  return ['usage: facegate COMMAND [ARGS]', '       facegate --version', '', 'commands:', ...lines, '', "Run 'facegate COMMAND --help' for a command's options and an example."].join('\n') + '\n';
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout(help());
     return argv.length === 0 ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version')) {
+    io.stdout(`facegate ${packageVersion()}\n`);
+    return ExitCode.OK;
   }
   const found = findCommand(argv);
   if (!found) {
@@ -30,7 +36,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(`usage: facegate ${command.words.join(' ')} ${command.usage}\n\n${command.summary}\n`);
+    io.stdout(commandHelp(command));
     return ExitCode.OK;
   }
   try {

@@ -1,14 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { writePrivateFile } from '../ops/private-files.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
 import type { TrackEvent } from '../track/events.js';
 import { promoteUnknown } from '../track/promote.js';
-import { checkVideoFile } from '../track/video-file.js';
+import { checkVideoFile, probeDuration } from '../track/video-file.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { progressReporter } from './progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
 
 const USAGE = `VIDEO [--thumbnails DIR] [--promote ANON_ID=NAME]... ${GALLERY_USAGE}`;
@@ -33,14 +34,24 @@ export const scanCommand: Command = {
           { similarity: s.config.track.unknown_similarity, retentionS: s.config.track.unknown_retention_s, maxFrames: s.config.track.best_k },
           () => `anon-${++n}`,
         );
+        // On a terminal only: a scan reads the file at the speed the models run, minutes for a few.
+        const quiet = values.json === true || io.stderrIsTty !== true;
+        const progress = progressReporter(
+          { write: (text) => io.stderr(text), isTty: io.stderrIsTty === true },
+          { label: `scan ${basename(video)}`, total: quiet ? undefined : await probeDuration(video), format: (s) => `${s.toFixed(1)} s`, quiet },
+        );
         const summary = await scanVideo(video, {
           engine: analyzer.forCamera(),
           config: s.config.track,
           identify,
           unknowns,
           camera: 'file',
-          onEvent: (e) => io.stdout(values.json ? JSON.stringify(eventJson(e, values.thumbnails)) + '\n' : describe(e, values.thumbnails)),
-        });
+          onEvent: (e) => {
+            progress.finish(); // the event's line replaces the progress line, which comes back with the next frame
+            io.stdout(values.json ? JSON.stringify(eventJson(e, values.thumbnails)) + '\n' : describe(e, values.thumbnails));
+          },
+          onFrame: (pts) => progress.update(pts),
+        }).finally(() => progress.finish());
         if (!values.json) io.stderr(`${summary.frames} frames to ${summary.lastT.toFixed(2)} s\n`);
         for (const { anonId, name } of promotions) {
           const { person, templates } = promoteUnknown(unknowns, gallery!, anonId, { name });

@@ -148,7 +148,11 @@ export class MqttBridge {
     await this.client.publishAsync(topic, payload, opts);
   }
 
-  /** Says offline (retained) when connected, then closes; in-flight events stay in the outbox. */
+  /**
+   * Says offline (retained) when connected, then disconnects cleanly; in-flight events stay in the
+   * outbox. The DISCONNECT packet tells the broker to drop our last-will: closing the socket
+   * without it made the broker publish a second `offline` after ours.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
@@ -162,7 +166,21 @@ export class MqttBridge {
         // the broker will publish our last-will instead
       }
     }
-    await client.endAsync(true);
+    if (client.connected) {
+      // A graceful end waits until every unacknowledged publish is answered; those events are
+      // still in the outbox and are sent again after the next start, so none is waited for.
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      const ended = client.endAsync(false);
+      try {
+        await withTimeout(ended, 1000);
+      } catch {
+        // A broker that does not answer (frozen, gone without a FIN) never closes its side.
+        client.stream.destroy();
+        await ended;
+      }
+    } else {
+      await client.endAsync(true);
+    }
     this.client = undefined;
   }
 }

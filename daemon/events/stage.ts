@@ -48,6 +48,7 @@ export class EventsStage {
   readonly key: DeviceKey;
   private readonly startedMs: number;
   private statsTimer: unknown;
+  private started = false;
   private readonly availability = new Map<string, boolean>();
   private readonly counters: DayCounters;
   /** The local day whose counts were last published for every camera, and the timer that notices the next. */
@@ -93,8 +94,22 @@ export class EventsStage {
     this.publisher.start();
     this.bridge.start();
     this.writer.write('bridgeEvent', { type: 'started', data: { version: this.o.version, outbox_pending: this.outbox.stats(this.now()).pending } });
+    this.started = true;
     this.scheduleStats();
     this.watchDay();
+  }
+
+  /**
+   * The `stopping` bridge event, for a central server to tell a planned stop from a crash (only the
+   * last-will then). Written before the daemon drains its outbox, so that it goes out with the rest.
+   */
+  announceStopping(): void {
+    if (!this.started) return;
+    this.started = false;
+    this.writer.write('bridgeEvent', {
+      type: 'stopping',
+      data: { uptime_s: Math.floor((this.now() - this.startedMs) / 1000), outbox_pending: this.outbox.stats(this.now()).pending },
+    });
   }
 
   async stop(): Promise<void> {

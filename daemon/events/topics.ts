@@ -182,6 +182,15 @@ export const TOPICS = {
 } as const;
 
 export type TopicName = keyof typeof TOPICS;
+
+/**
+ * First topic segments the daemon publishes beside the per-camera ones (`<base>/<camera>/...`): a
+ * camera named after one would mix its state into that topic (a camera `attendance` would publish
+ * its counters on the attendance topic), so config validation refuses these names.
+ */
+export const RESERVED_CAMERA_NAMES: readonly string[] = [
+  ...new Set(Object.values(TOPICS).map((t) => t.path.split('/')[0]!).filter((segment) => !segment.startsWith('{'))),
+].sort();
 export type Payload<T extends TopicName> = Static<(typeof TOPICS)[T]['schema']>;
 export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 'outbox' } ? K : never }[TopicName];
 

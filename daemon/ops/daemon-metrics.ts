@@ -1,6 +1,7 @@
 import type { Histogram as NodeHistogram } from 'node:perf_hooks';
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
+import type { EventClass } from '../events/topics.js';
 import type { CommandCounts } from '../events/commands/router.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Liveness } from './health.js';
@@ -13,38 +14,56 @@ export interface MetricsSource {
   liveness(): Liveness;
   readonly eventsStage: EventsStage | undefined;
   readonly gallery: Gallery;
-  readonly bus: { failures: ReadonlyMap<string, number> };
+  readonly bus: { failures: ReadonlyMap<string, number>; stages(): string[] };
   /** Remote command requests by outcome; undefined while commands are off. */
   commandCounts(): CommandCounts | undefined;
 }
 
+/** Every outcome a command request can have; the type check below keeps it whole. */
+const COMMAND_OUTCOMES = ['ok', 'failed', 'refused', 'unauthenticated', 'retained'] as const satisfies readonly (keyof CommandCounts)[];
+const _everyOutcome: readonly (typeof COMMAND_OUTCOMES)[number][] = [] as (keyof CommandCounts)[];
+
+const EVENT_CLASSES = ['attendance', 'alert', 'info'] as const satisfies readonly EventClass[];
+const _everyClass: readonly (typeof EVENT_CLASSES)[number][] = [] as EventClass[];
+
 const perCamera = (s: MetricsSource, value: (h: CameraHealth) => number): Sample[] => s.cameraHealth().map((h) => ({ labels: { camera: h.camera }, value: value(h) }));
 
 /** The daemon's metric families (docs/daemon.md#metrics lists them). */
-export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource): void {
+export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, build: { version: string }): void {
+  m.collect('facegate_build_info', 'gauge', 'Always 1; the labels say which facegate and Node.js run.', () => [{ labels: { version: build.version, node: process.version }, value: 1 }]);
+  m.collect('process_cpu_seconds_total', 'counter', 'User and system CPU time of the daemon process (all threads), seconds.', () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  });
+  // Once: worked out again at every scrape it would wander by the clock's rounding.
+  const startTimeS = Math.round(Date.now() / 1000 - process.uptime());
+  m.collect('process_start_time_seconds', 'gauge', 'Start time of the daemon process since the Unix epoch, seconds.', () => startTimeS);
   m.collect('facegate_camera_up', 'gauge', '1 while the camera is streaming.', () => perCamera(s, (h) => (h.state === 'streaming' ? 1 : 0)));
   m.collect('facegate_camera_fps', 'gauge', 'Frames a second read from the camera (last 5 s).', () => perCamera(s, (h) => h.fps_in));
   m.collect('facegate_camera_processed_fps', 'gauge', 'Frames a second taken by the pipeline (last 5 s).', () => perCamera(s, (h) => h.fps_processed));
   m.collect('facegate_camera_frames_total', 'counter', 'Frames read from the camera since start.', () => perCamera(s, (h) => h.frames_in));
   m.collect('facegate_camera_frames_skipped_total', 'counter', 'Frames replaced by a newer one before the pipeline took them.', () => perCamera(s, (h) => h.frames_skipped));
-  m.collect('facegate_camera_reconnects_last_hour', 'gauge', 'Reconnects of the camera in the last hour.', () => perCamera(s, (h) => h.reconnects_last_hour));
-  m.collect('facegate_camera_stalls_last_hour', 'gauge', 'No-frame watchdog firings in the last hour.', () => perCamera(s, (h) => h.stalls_last_hour));
+  m.collect('facegate_camera_reconnects_total', 'counter', 'Reconnects of the camera since start.', () => perCamera(s, (h) => h.reconnects_total));
+  m.collect('facegate_camera_stalls_total', 'counter', 'No-frame watchdog firings since start.', () => perCamera(s, (h) => h.stalls_total));
   m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));
   m.collect('facegate_pipeline_alive', 'gauge', '1 while the pipeline passes the watchdog check (the same check that sends WATCHDOG=1).', () => (s.liveness().alive ? 1 : 0));
   m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => (s.gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n);
   m.collect('facegate_gallery_templates', 'gauge', 'Face templates in the matcher.', () => s.gallery.matcher.size);
   m.collect('facegate_outbox_pending', 'gauge', 'Events waiting in the outbox for the broker.', () => s.eventsStage?.outbox.stats(Date.now()).pending ?? 0);
   m.collect('facegate_outbox_oldest_age_seconds', 'gauge', 'Age of the oldest event waiting.', () => s.eventsStage?.outbox.stats(Date.now()).oldestAgeS ?? 0);
-  m.collect('facegate_outbox_dropped_total', 'counter', 'Events evicted from a full outbox, by class.', () =>
-    Object.entries(s.eventsStage?.outbox.stats(Date.now()).dropped ?? {}).map(([cls, n]) => ({ labels: { class: cls }, value: n })),
-  );
+  m.collect('facegate_outbox_dropped_total', 'counter', 'Events evicted from a full outbox, by class.', () => {
+    const dropped = s.eventsStage?.outbox.stats(Date.now()).dropped ?? {};
+    return EVENT_CLASSES.map((cls) => ({ labels: { class: cls }, value: dropped[cls] ?? 0 }));
+  });
   m.collect('facegate_mqtt_connected', 'gauge', '1 while connected to the broker.', () => (s.eventsStage?.bridge.connected ? 1 : 0));
   m.collect('facegate_mqtt_published_total', 'counter', 'Events acknowledged by the broker.', () => s.eventsStage?.publisher.published ?? 0);
   m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
   m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored).', () =>
-    Object.entries(s.commandCounts() ?? {}).map(([outcome, n]) => ({ labels: { outcome }, value: n })),
+    COMMAND_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.commandCounts()?.[outcome] ?? 0 })),
   );
-  m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () => [...s.bus.failures].map(([stage, n]) => ({ labels: { stage }, value: n })));
+  m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () =>
+    [...new Set([...s.bus.stages(), ...s.bus.failures.keys()])].map((stage) => ({ labels: { stage }, value: s.bus.failures.get(stage) ?? 0 })),
+  );
   m.collect('process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.', () => process.memoryUsage.rss());
 }
 

@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statfsSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { CameraConfig } from '../camera/config.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../errors.js';
 import { probeCamera } from '../camera/probe.js';
 import { redactSecrets } from './log.js';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { loadDeviceKey } from '../events/device-key.js';
+import { describeMqttError } from '../events/bridge.js';
+import type { MqttConfig } from '../events/config.js';
+import { mqttClientOptions, mqttIdentity } from '../events/mqtt-options.js';
 import { Gallery } from '../gallery/gallery.js';
 import { describeKeySources, findKek } from '../gallery/key-source.js';
 import { cameraRateWarning, sourceRateWarning } from '../track/camera-rate.js';
@@ -52,7 +55,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   const timeoutMs = o.timeoutMs ?? 8000;
   const results: CheckResult[] = [checkFfmpeg(run), checkModels(c), ...checkKeys(c, o.env)];
   results.push(await checkGallery(c, o));
-  if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt.url, timeoutMs));
+  if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt, o.env, timeoutMs));
   for (const [i, cam] of c.cameras.entries()) results.push(await checkCamera(cam, i, c.track, timeoutMs));
   results.push(checkDisk(c.gallery.path), checkClock(run));
   // A check's detail may quote what a library or FFmpeg said, URLs included.
@@ -106,30 +109,51 @@ async function checkGallery(c: Config, o: DoctorOptions): Promise<CheckResult> {
     const g = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: o.env }, logger: o.logger, create: false });
     const persons = (g.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
     const damaged = g.damaged.length;
+    const templates = g.matcher.size; // before close(), which empties the matcher
     g.close();
     if (damaged > 0) return { check: 'gallery', status: 'fail', detail: `${damaged} row(s) failed authentication`, fix: 'facegate gallery verify (names each row), then restore from an export' };
-    return { check: 'gallery', status: persons > 0 ? 'ok' : 'warn', detail: `${c.gallery.path}: ${persons} person(s), ${g.matcher.size} template(s)`, ...(persons ? {} : { fix: 'enrol people: facegate person add --name NAME --image PHOTO' }) };
+    return { check: 'gallery', status: persons > 0 ? 'ok' : 'warn', detail: `${c.gallery.path}: ${persons} person(s), ${templates} template(s)`, ...(persons ? {} : { fix: 'enrol people: facegate person add --name NAME --image PHOTO' }) };
   } catch (e) {
     return failure('gallery', e);
   }
 }
 
-function checkBroker(url: string, timeoutMs: number): Promise<CheckResult> {
-  const u = new URL(url);
-  const port = Number(u.port || (u.protocol === 'mqtts:' ? 8883 : 1883));
-  const where = `${u.hostname}:${port}`;
-  return new Promise((resolve) => {
-    const socket = connect({ host: u.hostname, port, timeout: timeoutMs });
-    const done = (r: CheckResult) => {
-      socket.destroy();
+/**
+ * A real MQTT connection with the daemon's own settings (user name, password from its variable, TLS
+ * files), so that a wrong password, an untrusted certificate or an ACL refusal shows here and not
+ * only in the daemon's log. It connects under its own client id and without a last-will: the
+ * daemon's id would make the broker drop the running daemon, and its will would say it is offline.
+ */
+async function checkBroker(c: MqttConfig, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CheckResult> {
+  const identity = mqttIdentity(c);
+  let daemonOptions: IClientOptions;
+  try {
+    daemonOptions = mqttClientOptions(c, identity, env);
+  } catch (e) {
+    return failure('broker', e);
+  }
+  const { will: _will, ...options } = daemonOptions;
+  const probe: IClientOptions = { ...options, clientId: `${identity.clientId}-doctor`.slice(0, 128), clean: true, properties: { sessionExpiryInterval: 0 }, connectTimeout: timeoutMs, reconnectPeriod: 0 };
+  const where = c.url.replace(/\/\/[^@/]*@/, '//***@');
+  const how = [c.username || (daemonOptions.username ? 'the URL\'s user' : ''), c.url.startsWith('mqtts://') ? 'TLS' : ''];
+  const client = mqtt.connect(c.url, probe);
+  const result = await new Promise<CheckResult>((resolve) => {
+    const timer = setTimeout(() => resolve({ check: 'broker', status: 'fail', detail: `${where}: no answer in ${timeoutMs} ms`, fix: 'check mqtt.url and that a firewall does not drop the port' }), timeoutMs);
+    const settle = (r: CheckResult) => {
+      clearTimeout(timer);
       resolve(r);
     };
-    socket.once('connect', () => done({ check: 'broker', status: 'ok', detail: `${where} accepts connections` }));
-    socket.once('timeout', () => done({ check: 'broker', status: 'fail', detail: `${where}: no answer in ${timeoutMs} ms`, fix: 'check mqtt.url and that a firewall does not drop the port' }));
-    socket.once('error', (e: NodeJS.ErrnoException) =>
-      done({ check: 'broker', status: 'fail', detail: `${where}: ${e.code ?? e.message}`, fix: e.code === 'ECONNREFUSED' ? `start the broker on ${where} (e.g. systemctl start mosquitto) or correct mqtt.url` : 'check mqtt.url (host name and port)' }),
+    client.once('connect', () =>
+      settle({ check: 'broker', status: 'ok', detail: `${where}: connected (MQTT 5${how[0] ? `, as ${how[0]}` : ', anonymous'}${how[1] ? ', over TLS' : ''})` }),
     );
+    client.once('error', (e) => {
+      const err = describeMqttError(e, c.url);
+      settle({ check: 'broker', status: 'fail', detail: `${err.code}: ${err.message}`, fix: err.hint ?? 'see docs/errors.md' });
+    });
+    client.once('close', () => settle({ check: 'broker', status: 'fail', detail: `${where} closed the connection before accepting it`, fix: 'see the broker log (a listener for another protocol, or a client limit)' }));
   });
+  await client.endAsync(true);
+  return result;
 }
 
 /** Reachable and decodable, and fast enough for the eye rate: by its config and by what the stream itself sends. */

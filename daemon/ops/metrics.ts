@@ -26,18 +26,26 @@ export class Histogram {
   constructor(readonly buckets: readonly number[] = LATENCY_BUCKETS) {}
 
   observe(labels: Labels, value: number): void {
+    const s = this.seriesOf(labels);
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+
+  /** The series of these labels, made at zero on first use. */
+  private seriesOf(labels: Labels) {
     const key = labelText(labels);
     let s = this.series.get(key);
     if (!s) {
       s = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
       this.series.set(key, s);
     }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    return s;
   }
 
-  lines(name: string): string[] {
+  /** `known`: label sets printed at zero before their first observation. */
+  lines(name: string, known: readonly Labels[] = []): string[] {
+    for (const labels of known) this.seriesOf(labels);
     const out: string[] = [];
     for (const s of this.series.values()) {
       this.buckets.forEach((b, i) => out.push(`${name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
@@ -66,9 +74,13 @@ export class MetricsRegistry {
     });
   }
 
-  histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
+  /**
+   * `known`: the label sets that exist from the start (each camera), printed at zero until observed,
+   * so that an alert on a rate sees the series before its first event.
+   */
+  histogram(name: string, help: string, buckets?: readonly number[], known: () => readonly Labels[] = () => []): Histogram {
     const h = new Histogram(buckets);
-    this.families.push({ name, help, type: 'histogram', collect: () => h.lines(name) });
+    this.families.push({ name, help, type: 'histogram', collect: () => h.lines(name, known()) });
     return h;
   }
 

@@ -6,6 +6,7 @@ import { isValidTimeZone } from '../attendance/zoned-time.js';
 import { ConfigError, loadConfigFile, type ConfigIssue, type ConfigWarning } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
+import { RESERVED_CAMERA_NAMES } from '../events/topics.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -13,7 +14,7 @@ import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
  * opens anything.
  */
 export function semanticIssues(config: Config): ConfigIssue[] {
-  const issues = [...cameraConfigIssues(config.cameras), ...config.cameras.flatMap((c, i) => cameraInputIssues(c, i))];
+  const issues = [...cameraConfigIssues(config.cameras), ...reservedNameIssues(config.cameras), ...config.cameras.flatMap((c, i) => cameraInputIssues(c, i))];
   if (!isValidTimeZone(config.attendance.time_zone)) {
     issues.push({ path: 'attendance.time_zone', message: `unknown IANA time zone ${JSON.stringify(config.attendance.time_zone)}; expected a name such as "Europe/Berlin" or "UTC"` });
   }
@@ -42,6 +43,15 @@ export function loadValidConfig(path: string): Config {
   const issues = semanticIssues(config);
   if (issues.length > 0) throw new ConfigError(path, issues);
   return config;
+}
+
+/** A camera's name is a topic segment under the base topic, beside the daemon's own ones. */
+function reservedNameIssues(cameras: readonly CameraConfig[]): ConfigIssue[] {
+  return cameras.flatMap((camera, i) =>
+    RESERVED_CAMERA_NAMES.includes(camera.name)
+      ? [{ path: `cameras.${i}.name`, message: `"${camera.name}" is reserved: the daemon publishes <base>/${camera.name} itself (reserved: ${RESERVED_CAMERA_NAMES.join(', ')}); rename the camera, e.g. "${camera.name}-cam"` }]
+      : [],
+  );
 }
 
 /**

@@ -31,6 +31,8 @@ export interface RecognizedEvent extends Base {
   blink_t: number | null;
   /** Mean passive anti-spoof p(live) over the track, or null before any. */
   antispoof: number | null;
+  /** Height in pixels of the face in the track's last identity-grade frame. */
+  face_px: number;
   thumbnail: Thumbnail | null;
 }
 
@@ -76,3 +78,8 @@ export interface TrackEndedEvent extends Base {
 
 export type TrackEvent = BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;
 export type TrackEventType = TrackEvent['type'];
+
+/** Every decision type, for what must list them all before the first one (metrics at 0). */
+export const TRACK_EVENT_TYPES = ['recognized', 'unknown', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
+// A type added to the union above and not to the list fails to compile here.
+const _everyType: readonly (typeof TRACK_EVENT_TYPES)[number][] = [] as TrackEventType[];

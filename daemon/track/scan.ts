@@ -18,6 +18,8 @@ export interface ScanOptions {
   /** Name given to the file in events (the `camera` field). */
   camera?: string;
   onEyeSample?: CameraTrackerOptions['onEyeSample'];
+  /** Called after each frame with its time (seconds): for progress. */
+  onFrame?(pts: number): void;
 }
 
 export interface ScanSummary {
@@ -39,6 +41,7 @@ export async function scanVideo(file: string, o: ScanOptions): Promise<ScanSumma
     frames++;
     lastT = frame.pts;
     for (const e of await tracker.process(frame.image, frame.pts)) await o.onEvent(e);
+    o.onFrame?.(frame.pts);
   }
   for (const e of await tracker.finish(lastT)) await o.onEvent(e);
   return { frames, lastT, stats: tracker.stats };

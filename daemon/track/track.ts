@@ -59,6 +59,8 @@ export class Track {
   private lastT: number;
   private eyesReadableS = 0;
   private lastQuality: QualityReason | undefined;
+  /** Face height (px) of the last identity-grade frame, for the recognized event. */
+  private lastFacePx = 0;
   private anonId: string | null = null;
   private lastScore = -1;
   private lastEmbedT = -Infinity;
@@ -221,6 +223,7 @@ export class Track {
       return [];
     }
     this.lastQuality = undefined;
+    this.lastFacePx = Math.round(face.quality.faceHeight);
     if (!face.embedding) return [];
     this.lastEmbedT = t;
     this.fusion.add(face.embedding, verdict.weight);
@@ -253,6 +256,7 @@ export class Track {
         live: verdict.live,
         blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
+        face_px: this.lastFacePx,
         thumbnail: null,
       });
     }

@@ -46,6 +46,20 @@ export async function probeDisplaySize(file: string): Promise<{ width: number; h
   return rotation === 90 ? { width: stream.height, height: stream.width } : { width: stream.width, height: stream.height };
 }
 
+/**
+ * Length of a video file in seconds as its container states it, or undefined when it states none
+ * (a stream without an index): for progress only, so a file that cannot say is not an error here.
+ */
+export async function probeDuration(file: string): Promise<number | undefined> {
+  try {
+    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]);
+    const seconds = Number(stdout.trim());
+    return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+  } catch {
+    return undefined; // the scan itself reports an unreadable file, with its fix
+  }
+}
+
 /** `pts_time:1.2333` of one showinfo line (frames in output order), or undefined for other lines. */
 export function parseShowinfoPts(line: string): number | undefined {
   if (!line.includes('Parsed_showinfo')) return undefined;

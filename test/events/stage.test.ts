@@ -119,3 +119,48 @@ test("a camera's day counts survive a restart, every camera's counts are on the 
   stage.count('gate', 'recognized');
   await central.waitFor(() => counts('gate')?.recognized_today === 1, 5000, 'the first count of the new day');
 });
+
+test('a clean stop: the signed stopping event goes out with the outbox, then offline once (the broker drops the last-will)', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-stage-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(`mqtt: { enabled: true, url: "${broker.url}", device_id: gate-2, device_key_file: ${join(dir, 'device.key')} }`, 'test.yaml');
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => [] });
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-2/#', 'central-stop');
+  t.after(() => central.close());
+  const events = () => central.messages.filter((m) => m.topic === 'facegate/gate-2/bridge/event').map((m) => JSON.parse(m.payload.toString()) as { type: string; data: Record<string, unknown> });
+  const states = () => central.messages.filter((m) => m.topic === 'facegate/gate-2/bridge/state').map((m) => (JSON.parse(m.payload.toString()) as { state: string }).state);
+  stage.start();
+  await central.waitFor(() => states().includes('online') && events().some((e) => e.type === 'started'), 5000, 'online and started');
+
+  stage.announceStopping();
+  stage.announceStopping(); // a second call (a second signal) writes nothing more
+  await central.waitFor(() => events().some((e) => e.type === 'stopping'), 5000, 'the stopping event');
+  const stopping = events().filter((e) => e.type === 'stopping');
+  assert.equal(stopping.length, 1);
+  assert.deepEqual(Object.keys(stopping[0]!.data).sort(), ['outbox_pending', 'uptime_s']);
+  assert.deepEqual([...Value.Errors(TOPICS.bridgeEvent.schema, JSON.parse(central.messages.find((m) => m.topic.endsWith('/bridge/event') && m.payload.includes('"stopping"'))!.payload.toString()))], []);
+
+  const before = states().length;
+  await stage.stop();
+  // Mosquitto logs "disconnected" for a DISCONNECT packet (last-will dropped) and "closed its
+  // connection" for a bare socket close (last-will published).
+  await waitUntil(() => /Client facegate-gate-2 disconnected/.test(broker.log) || /Client facegate-gate-2 closed its connection/.test(broker.log), 5000, broker.log);
+  assert.match(broker.log, /Client facegate-gate-2 disconnected/);
+  // A marker published after the broker handled the disconnect arrives after any last-will would.
+  await central.client.publishAsync('facegate/gate-2/marker', 'end', { qos: 1 });
+  await central.waitFor(() => central.messages.some((m) => m.topic === 'facegate/gate-2/marker'), 5000, 'the marker');
+  assert.deepEqual(states().slice(before), ['offline'], 'offline exactly once at stop');
+});
+
+async function waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -7,6 +7,8 @@ import { ExitCode } from '../../daemon/errors.js';
 import { configJsonSchema } from '../../daemon/ops/json-schema.js';
 import { configWarnings, loadValidConfig } from '../../daemon/ops/validate.js';
 import { runCli } from '../support/cli.js';
+import { CameraConfigSchema } from '../../daemon/camera/config.js';
+import { RESERVED_CAMERA_NAMES } from '../../daemon/events/topics.js';
 
 test('config/facegate.schema.json is what `npm run schema` writes from the TypeBox schema', () => {
   assert.equal(readFileSync('config/facegate.schema.json', 'utf8'), configJsonSchema(), 'run `npm run schema` and commit the result');
@@ -90,6 +92,23 @@ test('validate-config: each bad key is named with its value and what is expected
   assert.match(r2.stderr, /cameras\.1\.name: duplicate camera name "gate"/);
   assert.match(r2.stderr, /attendance\.time_zone: unknown IANA time zone "Mars\/Olympus"/);
   assert.match(r2.stderr, /attendance\.camera_roles\.lobby: no camera named "lobby"/);
+});
+
+test('validate-config: a camera named after a topic the daemon publishes itself is refused with the fix; exit 78', async () => {
+  assert.deepEqual([...RESERVED_CAMERA_NAMES], ['alerts', 'attendance', 'bridge', 'presence', 'stats']);
+  for (const name of RESERVED_CAMERA_NAMES) assert.match(CameraConfigSchema.properties.name.description!, new RegExp(`\\b${name}\\b`), 'the schema says which names are reserved');
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-reserved-'));
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, ['cameras:', ...RESERVED_CAMERA_NAMES.map((name) => `  - { name: ${name}, url: "rtsp://127.0.0.1/${name}" }`), '  - { name: attendance-door, url: "rtsp://127.0.0.1/x" }'].join('\n'));
+  const r = await runCli(['validate-config', '--config', file]);
+  assert.equal(r.code, ExitCode.CONFIG, r.stderr);
+  assert.match(r.stderr, /^FG_ERR_CONFIG: /);
+  RESERVED_CAMERA_NAMES.forEach((name, i) => assert.match(r.stderr, new RegExp(`cameras\\.${i}\\.name: "${name}" is reserved: the daemon publishes <base>/${name} itself .*rename the camera, e\\.g\\. "${name}-cam"`)));
+  assert.doesNotMatch(r.stderr, /cameras\.5\.name/, 'a name that only starts with a reserved word is fine');
+  // The daemon refuses it the same way before it opens anything.
+  const d = await runCli(['daemon', '--config', file]);
+  assert.equal(d.code, ExitCode.CONFIG);
+  assert.match(d.stderr, /cameras\.0\.name: "alerts" is reserved/);
 });
 
 test('validate-config: a missing file and no file at all are told apart', async () => {

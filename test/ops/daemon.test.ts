@@ -155,6 +155,8 @@ test('daemon: SIGTERM says STOPPING=1, flushes the outbox to the broker and exit
   const pending = (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   db.close();
   assert.equal(pending, 0, 'every event was delivered before exit');
+  const bridgeEvents = received.filter((m) => m.topic === 'facegate/gate-1/bridge/event').map((m) => (JSON.parse(m.payload) as { type: string }).type);
+  assert.equal(bridgeEvents.filter((type) => type === 'stopping').length, 1, 'the stopping event was drained with the outbox');
   assert.match(daemon.log, /"msg":"facegate stopped"/);
   assert.ok(readFileSync(site.config, 'utf8').length > 0);
 });

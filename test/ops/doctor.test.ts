@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { createLogger } from '../../daemon/ops/log.js';
 import { runDoctor } from '../../daemon/ops/doctor.js';
-import { freePort } from '../support/mosquitto.js';
+import { Mosquitto, freePort, makeTestCa } from '../support/mosquitto.js';
+import { media, mediaMissing } from '../support/media.js';
 import { runCli } from '../support/cli.js';
 import { FakeCamera } from '../support/fake-camera.js';
 
@@ -38,7 +39,7 @@ test('doctor on a broken box: each failure is named with its fix, exit 1', { tim
   assert.match(out, /^FAIL {2}models .*FG_ERR_MODEL_MISSING[^\n]*\n\s+fix: run `npm run models`/m);
   assert.match(out, /^FAIL {2}gallery key .*none found[^\n]*\n\s+fix: facegate keys init/m);
   assert.match(out, /^FAIL {2}device key[^\n]*\n\s+fix: /m);
-  assert.match(out, new RegExp(`^FAIL {2}broker .*127\\.0\\.0\\.1:${brokerPort}: ECONNREFUSED[^\\n]*\\n\\s+fix: start the broker`, 'm'));
+  assert.match(out, new RegExp(`^FAIL {2}broker +FG_ERR_MQTT_UNREACHABLE: broker mqtt://127\\.0\\.0\\.1:${brokerPort} unreachable \\(ECONNREFUSED\\)\\n\\s+fix: check that the broker runs and mqtt\\.url`, 'm'));
   assert.match(out, /^FAIL {2}camera door .*\n\s+fix: /m);
   assert.doesNotMatch(out, /secret/, 'camera credentials are never printed');
   assert.match(out, /^\d+ check\(s\) failed$/m);
@@ -93,4 +94,46 @@ test('doctor names a camera too slow for the eye rate: one that sends fewer fps 
     await slow.stop();
     await fast.stop();
   }
+});
+
+const FACE = 'identities/face_recognition/obama.jpg';
+
+test('doctor counts the templates of the gallery and logs in to the broker as the daemon would: password and TLS with a client certificate', { skip: mediaMissing(FACE), timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-doctor-mqtt-'));
+  const ca = makeTestCa(dir);
+  const broker = await Mosquitto.start({ password: { user: 'gate', pass: 'right-pw' }, tls: { ca: ca.ca, cert: ca.serverCert, key: ca.serverKey, requireClientCert: true } });
+  t.after(() => broker.dispose());
+  const config = join(dir, 'config.yaml');
+  const write = (tls: { ca: string; cert: string; key: string }) =>
+    writeFileSync(
+      config,
+      [
+        `gallery: { path: ${dir}/state.db, key_file: ${dir}/gallery.key }`,
+        `mqtt: { enabled: true, url: "${broker.url}", username: gate, password_env: DOCTOR_MQTT_PW, device_id: gate-9, device_key_file: ${dir}/device.key, tls: { ca: ${tls.ca}, cert: ${tls.cert}, key: ${tls.key} } }`,
+      ].join('\n'),
+    );
+  write({ ca: ca.ca, cert: ca.clientCert, key: ca.clientKey });
+  for (const args of [['keys', 'init'], ['person', 'add', '--name', 'Barack', '--image', media(FACE)]]) {
+    const r = await runCli([...args, '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const doctor = (pw: string) => runCli(['doctor', '--config', config], { env: { DOCTOR_MQTT_PW: pw, FACEGATE_PASSPHRASE: '' } });
+
+  const good = await doctor('right-pw');
+  assert.match(good.stdout, /^ok {4}gallery +.*state\.db: 1 person\(s\), 1 template\(s\)$/m, good.stdout);
+  assert.match(good.stdout, /^ok {4}broker +mqtts:\/\/127\.0\.0\.1:\d+: connected \(MQTT 5, as gate, over TLS\)$/m, good.stdout);
+  // Under its own client id, never the daemon's: that would make the broker drop the running daemon.
+  assert.match(broker.log, /as facegate-gate-9-doctor /);
+  assert.doesNotMatch(broker.log, /as facegate-gate-9 /);
+
+  const wrong = await doctor('wrong-pw');
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stdout, /^FAIL {2}broker +FG_ERR_MQTT_AUTH: broker .* refused the connection: bad user name or password[^\n]*\n\s+fix: check mqtt\.username, the password in the variable named by mqtt\.password_env/m, wrong.stdout);
+  assert.doesNotMatch(wrong.stdout + wrong.stderr, /wrong-pw|right-pw/, 'no password in the output');
+
+  const other = makeTestCa(mkdtempSync(join(dir, 'other-')));
+  write({ ca: other.ca, cert: ca.clientCert, key: ca.clientKey });
+  const untrusted = await doctor('right-pw');
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stdout, /^FAIL {2}broker +FG_ERR_MQTT_TLS: [^\n]*\n\s+fix: check mqtt\.tls\.ca/m, untrusted.stdout);
 });

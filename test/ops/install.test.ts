@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -17,11 +17,12 @@ function install(script: string, args: string[]) {
 
 /**
  * A checkout to install from: built code and config copied, node_modules and models linked (the
- * real 470 MB are not copied for a test).
+ * checkout's 460 MB, devDependencies included, are not copied for a test; install.sh copies the
+ * runtime ones out of them).
  */
 function checkout(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fg-src-'));
-  for (const item of ['package.json', 'dist', 'config', 'systemd', 'scripts']) cpSync(join(ROOT, item), join(dir, item), { recursive: true });
+  for (const item of ['package.json', 'package-lock.json', '.npmrc', 'dist', 'config', 'systemd', 'scripts']) cpSync(join(ROOT, item), join(dir, item), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, 'models'), join(dir, 'models'));
   return dir;
@@ -39,9 +40,35 @@ test('install.sh --dry-run prints every step on this box and changes nothing', {
   assert.equal(existsSync('/etc/facegate'), before, 'a dry run creates nothing');
 });
 
-test('install.sh is idempotent: the second run and a dry run after it change nothing, keys are kept', { skip, timeout: 60_000 }, () => {
+/** Every package folder under `root`/node_modules, nested ones included, as package-lock.json names them. */
+function packagePaths(root: string): string[] {
+  const paths: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === '.bin') continue;
+      const path = `${rel}/${entry.name}`;
+      if (entry.name.startsWith('@')) walk(path);
+      else {
+        paths.push(path);
+        if (existsSync(join(root, path, 'node_modules'))) walk(`${path}/node_modules`);
+      }
+    }
+  };
+  walk('node_modules');
+  return paths;
+}
+
+/** Bytes under a folder, links not followed. */
+function sizeOf(path: string): number {
+  const s = lstatSync(path);
+  if (!s.isDirectory()) return s.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}
+
+test('install.sh is idempotent: the second run and a dry run after it change nothing, keys are kept', { skip, timeout: 300_000 }, (t) => {
   const src = checkout();
   const prefix = mkdtempSync(join(tmpdir(), 'fg-root-'));
+  t.after(() => rmSync(prefix, { recursive: true, force: true }));
   mkdirSync(join(prefix, 'etc'), { recursive: true });
   const script = join(src, 'scripts/install.sh');
   const args = ['--prefix', prefix, '--no-system'];
@@ -62,6 +89,24 @@ test('install.sh is idempotent: the second run and a dry run after it change not
   assert.equal(readFileSync(join(etc, 'config.yaml'), 'utf8'), readFileSync(join(ROOT, 'config/facegate.example.yaml'), 'utf8'));
   const keys = [sha(join(etc, 'gallery.key')), sha(join(etc, 'device.key'))];
 
+  // Only runtime dependencies reached /opt: none of the devDependencies (TypeScript, ESLint, the
+  // test broker, the demo photos), and every runtime one loads, since the CLI imports them all.
+  const app = join(prefix, 'opt/facegate');
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  // npm marks `dev` what only devDependencies need (@types/node, say, is also a runtime one's).
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const installed = packagePaths(app);
+  assert.deepEqual(installed.filter((path) => lock.packages[path]?.dev === true), [], 'a devDependency reached the install');
+  assert.deepEqual(installed.filter((path) => !lock.packages[path]), [], 'a package the lock file does not know');
+  for (const name of ['typescript', 'eslint', 'tsx', 'aedes', 'fast-check', '@vladmandic/face-api']) assert.ok(!installed.includes(`node_modules/${name}`), name);
+  assert.deepEqual(Object.keys(manifest.dependencies).filter((name) => !installed.includes(`node_modules/${name}`)), [], 'a runtime dependency is missing');
+  const bin = join(prefix, 'usr/local/bin/facegate');
+  assert.equal(readlinkSync(bin), join(app, 'dist/daemon/cli/main.js'));
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8', cwd: tmpdir() });
+  assert.equal(version.stdout, `facegate ${manifest.version}\n`, version.stderr);
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+  console.log(`# install size: ${mb(sizeOf(app))} MB in opt/facegate, of which node_modules ${mb(sizeOf(join(app, 'node_modules')))} MB (${installed.length} packages); the checkout's node_modules: ${mb(sizeOf(join(ROOT, 'node_modules/')))} MB`);
+
   const second = install(script, args);
   assert.equal(second.code, 0, second.out);
   assert.match(second.out, /done: 0 step\(s\) changed this box/, second.out);
@@ -78,4 +123,12 @@ test('install.sh refuses an unbuilt checkout with the fix', () => {
   assert.equal(r.code, 1);
   assert.match(r.out, /error: .*dist is missing/);
   assert.match(r.out, /fix: {3}run 'npm ci'/);
+});
+
+test('install.sh --help prints its header comment and nothing of the script', () => {
+  const r = install('scripts/install.sh', ['--help']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /^Provisions a Debian\/Ubuntu edge box/);
+  assert.match(r.out, /--dry-run {8}print every step/);
+  assert.doesNotMatch(r.out, /set -euo|^#/m);
 });

@@ -1,0 +1,124 @@
+import type { Command } from './command.js';
+
+/**
+ * The one table of `facegate COMMAND --help`: what each option means, and one example per command.
+ * A command's options are the ones its usage line names, so the two cannot drift apart without
+ * test/cli/help.test.ts saying so (every option named has a line here, every command an example).
+ */
+const OPTIONS: Readonly<Record<string, string>> = {
+  '--config': 'config file (else $FACEGATE_CONFIG, else the built-in defaults)',
+  '--json': 'machine-readable output: JSON, one object per line where there are several',
+  '--gallery': 'gallery state file (else gallery.path of the config)',
+  '--key-file': 'gallery key file (else gallery.key_file of the config)',
+  '--socket-dir': "the running daemon's control socket folder (else control.socket_dir of the config)",
+  '--token': 'file holding a control token, for a user outside the facegate groups',
+  '--threshold': 'cosine similarity at or above which two faces are the same person (else recognition.threshold)',
+  '--device-key-file': 'device signing key file to make (else mqtt.device_key_file of the config)',
+  '--reencrypt': 're-seal every row under a new data key as well, not only re-wrap the data key',
+  '--new-key-file': 'the new gallery key file (made if absent)',
+  '--new-passphrase-env': 'name of the environment variable holding the new passphrase (never the passphrase itself)',
+  '--passphrase-env': 'name of the environment variable holding the passphrase (never the passphrase itself)',
+  '--name': "the person's display name",
+  '--id': "the person's id in the site's own systems (badge or staff number)",
+  '--group': 'a group such as staff or visitors, for attendance rules',
+  '--image': 'a photo with one face; repeat for more photos',
+  '--dir': 'a folder of photos, one face each',
+  '--video': 'a short video of the person, frames picked by quality',
+  '--force': 'enrol even when the face already matches another person',
+  '--camera': 'the camera of that name in the config (its URL, with the password, stays out of argv)',
+  '--save': 'write one decoded frame to FILE as JPEG',
+  '--transport': 'RTSP transport, tcp or udp (else tcp)',
+  '--timeout': 'give up after this many seconds without a frame',
+  '--thumbnails': "write each decision's face crop into DIR",
+  '--promote': 'after the scan, enrol the unknown ANON_ID under NAME; repeat for more',
+  '--pem': 'print PEM instead of JWK',
+  '--limit': 'most entries to print',
+  '--seconds': 'how long to run before stopping by itself',
+  '--keep': 'keep the temporary folder (gallery, keys, state) at the end and print where it is',
+};
+
+interface CommandHelp {
+  readonly example: string;
+  /** Where an option means something narrower for this command than in OPTIONS. */
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
+  analyze: { example: 'facegate analyze door.jpg --json' },
+  embed: { example: 'facegate embed a.jpg b.jpg --json > embeddings.ndjson' },
+  compare: { example: 'facegate compare badge.jpg door.jpg --threshold 0.4' },
+  'keys init': { example: 'sudo facegate keys init --config /etc/facegate/config.yaml', options: { '--key-file': 'gallery key file to make (else gallery.key_file of the config)' } },
+  'keys rotate': { example: 'sudo facegate keys rotate --new-key-file /etc/facegate/gallery.key.new --config /etc/facegate/config.yaml', options: { '--key-file': 'the current gallery key file (else gallery.key_file of the config)' } },
+  'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg" },
+  'person list': { example: 'facegate person list --json' },
+  'person show': { example: 'facegate person show emp-42' },
+  'person rename': { example: "facegate person rename emp-42 'Jane Smith'" },
+  'person remove': { example: 'facegate person remove emp-42' },
+  identify: { example: 'facegate identify visitor.jpg --json' },
+  'gallery verify': { example: 'facegate gallery verify --config /etc/facegate/config.yaml' },
+  'gallery export': { example: 'GALLERY_PASS=... facegate gallery export site.fgx --passphrase-env GALLERY_PASS' },
+  'gallery import': { example: 'GALLERY_PASS=... facegate gallery import site.fgx --passphrase-env GALLERY_PASS' },
+  'camera test': { example: 'facegate camera test --camera front-door --config /etc/facegate/config.yaml --save frame.jpg' },
+  scan: { example: 'facegate scan entrance.mp4 --thumbnails crops/ --json > decisions.ndjson' },
+  'keys export-public': { example: 'facegate keys export-public --config /etc/facegate/config.yaml > gate-1.jwk', options: { '--key-file': 'device signing key file (else mqtt.device_key_file of the config)' } },
+  daemon: { example: 'facegate daemon --config /etc/facegate/config.yaml' },
+  'validate-config': { example: 'facegate validate-config --config /etc/facegate/config.yaml' },
+  'audit verify': { example: 'facegate audit verify --config /etc/facegate/config.yaml' },
+  'audit list': { example: 'facegate audit list --limit 20 --config /etc/facegate/config.yaml' },
+  doctor: { example: 'facegate doctor --config /etc/facegate/config.yaml' },
+  status: { example: 'facegate status --config /etc/facegate/config.yaml' },
+  cameras: { example: 'facegate cameras --json' },
+  reload: { example: 'facegate reload --config /etc/facegate/config.yaml' },
+  'events tail': { example: 'facegate events tail --json' },
+  'person enrol': { example: "facegate person enrol --name 'Jane Doe' --id emp-42 jane1.jpg jane2.jpg" },
+  'person promote': { example: "facegate person promote anon-1f3a --name 'Jane Doe' --id emp-42" },
+  'person erase': { example: 'facegate person erase emp-42' },
+  'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
+  demo: { example: 'facegate demo --seconds 30' },
+};
+
+export interface OptionHelp {
+  /** As the usage line writes it: `--config FILE`. */
+  readonly flag: string;
+  readonly text: string | undefined;
+}
+
+/** The options a command's usage line names, in its order, each with its argument placeholder. */
+export function commandOptions(command: Command): OptionHelp[] {
+  const seen = new Set<string>();
+  const out: OptionHelp[] = [];
+  for (const m of command.usage.matchAll(/(--[a-z][a-z-]*)(?: ([A-Z][A-Z_=]*|tcp\|udp))?/g)) {
+    const name = m[1]!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push({ flag: m[2] ? `${name} ${m[2]}` : name, text: COMMAND_HELP[key(command)]?.options?.[name] ?? OPTIONS[name] });
+  }
+  return out;
+}
+
+export function commandExample(command: Command): string | undefined {
+  return COMMAND_HELP[key(command)]?.example;
+}
+
+/** What `facegate COMMAND --help` prints. */
+export function commandHelp(command: Command): string {
+  const options = [...commandOptions(command), { flag: '-h, --help', text: 'this help' }];
+  const width = Math.max(...options.map((o) => o.flag.length));
+  const example = commandExample(command);
+  return [
+    `usage: facegate ${key(command)} ${command.usage}`,
+    '',
+    command.summary,
+    '',
+    'options:',
+    ...options.map((o) => `  ${o.flag.padEnd(width)}  ${o.text ?? ''}`.trimEnd()),
+    ...(example ? ['', 'example:', `  ${example}`] : []),
+  ].join('\n') + '\n';
+}
+
+/** The table's own keys, so that a test can tell a row left over from a removed command. */
+export function helpTableCommands(): string[] {
+  return Object.keys(COMMAND_HELP);
+}
+
+const key = (command: Command) => command.words.join(' ');

@@ -1,0 +1,73 @@
+// Progress of long CLI operations: drawn on a terminal only. The terminal is a real pseudo-terminal
+// (util-linux `script`) around the real `facegate scan` on a real clip.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { duration, progressLine, progressReporter } from '../../daemon/cli/progress.js';
+import { runCli } from '../support/cli.js';
+import { media, mediaMissing } from '../support/media.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLIP = 'spoof/derived_static_print_photo_F1_5s.mp4';
+const noScript = spawnSync('script', ['--version']).status !== 0;
+const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : noScript ? 'needs script (util-linux) for a pseudo-terminal' : false;
+
+/** `facegate ARGS` with stdout and stderr on a pseudo-terminal; everything it wrote there. */
+function onTerminal(args: string[]): { code: number | null; out: string } {
+  const command = [process.execPath, '--import', 'tsx', `${ROOT}daemon/cli/main.ts`, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const r = spawnSync('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, FACEGATE_CONFIG: '' }, encoding: 'utf8' });
+  // The terminal's escape character written as <ESC>, so that the checks below read plainly.
+  return { code: r.status, out: r.stdout.replaceAll('\x1b', '<ESC>') };
+}
+
+test('the progress line: share, amounts, and an ETA from the rate so far', () => {
+  const o = { label: 'scan a.mp4', total: 120, format: (s: number) => `${s.toFixed(1)} s` };
+  assert.equal(progressLine(o, 0, 0), 'scan a.mp4    0%  0.0 s of 120.0 s');
+  assert.equal(progressLine(o, 30, 10_000), 'scan a.mp4   25%  30.0 s of 120.0 s  ETA 30s');
+  assert.equal(progressLine(o, 60, 90_000), 'scan a.mp4   50%  60.0 s of 120.0 s  ETA 1m 30s');
+  assert.equal(progressLine(o, 120, 100_000), 'scan a.mp4  100%  120.0 s of 120.0 s');
+  assert.equal(progressLine(o, 130, 100_000), 'scan a.mp4  100%  130.0 s of 120.0 s', 'past a stated length: never over 100 %');
+  assert.equal(progressLine({ ...o, total: undefined }, 12, 5_000), 'scan a.mp4  12.0 s', 'length unknown: the amount only');
+  assert.deepEqual([9, 75, 3725, -3].map(duration), ['9s', '1m 15s', '1h 02m', '0s']);
+});
+
+test('the reporter redraws at most every everyMs, clears its line at the end, and draws nothing off a terminal or when quiet', () => {
+  let t = 0;
+  const written: string[] = [];
+  const target = { write: (s: string) => void written.push(s), isTty: true };
+  const p = progressReporter(target, { label: 'x', total: 10, format: String, now: () => t, everyMs: 100 });
+  p.update(1);
+  t = 50;
+  p.update(2); // too soon after the first
+  t = 3000;
+  p.update(3);
+  p.finish();
+  p.finish(); // nothing drawn since: nothing to clear
+  assert.deepEqual(written, ['\r\x1b[Kx   10%  1 of 10', '\r\x1b[Kx   30%  3 of 10  ETA 7s', '\r\x1b[K']);
+  for (const quiet of [{ isTty: false, quiet: false }, { isTty: true, quiet: true }]) {
+    const out: string[] = [];
+    const r = progressReporter({ write: (s) => void out.push(s), isTty: quiet.isTty }, { label: 'x', total: 10, format: String, quiet: quiet.quiet });
+    r.update(5);
+    r.finish();
+    assert.deepEqual(out, []);
+  }
+});
+
+test('scan on a terminal shows its progress with an ETA and clears it; with --json or through a pipe it stays quiet', { skip, timeout: 300_000 }, async () => {
+  const clip = media(CLIP);
+  const shown = onTerminal(['scan', clip]);
+  assert.equal(shown.code, 0, shown.out);
+  assert.match(shown.out, /\r<ESC>\[Kscan derived_static_print_photo_F1_5s\.mp4 +\d+% {2}\d+\.\d s of 5\.0 s {2}ETA \d+s/);
+  assert.match(shown.out, /(\r<ESC>\[K|\n)\d+ frames to \d+\.\d\d s\r?\n$/, 'the progress line is cleared before the summary');
+
+  const json = onTerminal(['scan', clip, '--json']);
+  assert.equal(json.code, 0, json.out);
+  assert.doesNotMatch(json.out, /ETA|<ESC>\[K/);
+  for (const line of json.out.split(/\r?\n/).filter((l) => l.startsWith('{'))) JSON.parse(line);
+
+  const piped = await runCli(['scan', clip]);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.doesNotMatch(piped.stderr, /ETA|\r/);
+  assert.match(piped.stderr, /^note: no gallery at .*\n\d+ frames to \d+\.\d\d s\n$/);
+});
