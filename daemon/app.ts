@@ -393,16 +393,11 @@ export class App {
     return this.rosterCache.people;
   }
 
-  private groupOf(personId: string): string | undefined {
-    return this.roster().find((p) => p.personId === personId)?.group;
-  }
-
   private dispatch(e: DaemonEvents['track']): void {
     const r = this.mustRun();
     dispatchTrackEvent(e, {
       attendance: r.attendance?.stage,
       writer: r.events.writer,
-      groupOf: (id) => this.groupOf(id),
       count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
       unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
     });
@@ -411,7 +406,10 @@ export class App {
   private identify(fused: Float32Array): MatchResult {
     const g = this.mustRun().gallery;
     const m = g.identify(fused, this.config.recognition, 2);
-    return { person: m.match ? { id: m.match.personId, name: g.nameOf(m.match.personId) } : null, score: m.score, margin: m.margin };
+    if (!m.match) return { person: null, score: m.score, margin: m.margin };
+    // What the events need of the person comes with the match, so the events do not look it up again.
+    const group = this.roster().find((p) => p.personId === m.match!.personId)?.group;
+    return { person: { id: m.match.personId, name: g.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin };
   }
 
   /**

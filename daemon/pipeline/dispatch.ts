@@ -8,7 +8,6 @@ export interface DispatchTargets {
   /** Undefined when attendance is turned off. */
   attendance: { onRecognized(d: RecognizedDecision): unknown } | undefined;
   writer: EventWriter;
-  groupOf(personId: string): string | undefined;
   /** Retained per-camera day counters on MQTT. */
   count(camera: string, kind: 'recognized' | 'unknown' | 'spoof', atMs: number): void;
   unknownImageMaxKb: number;
@@ -27,7 +26,7 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
     case 'recognized': {
       if (!e.live) return;
       t.count(e.camera, 'recognized', e.atMs);
-      const group = t.groupOf(e.person.id);
+      const group = e.person.group;
       t.attendance?.onRecognized({
         personId: e.person.id,
         camera: e.camera,

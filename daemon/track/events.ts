@@ -1,8 +1,11 @@
 import type { SpoofReason } from '../liveness/verdict.js';
 
+/** Who a track was recognised as: what the events a recognition leads to need of the person. */
 export interface PersonRef {
   id: string;
   name: string | null;
+  /** Their group (shift rules go by it), when they have one. */
+  group?: string;
 }
 
 interface Base {

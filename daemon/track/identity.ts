@@ -1,12 +1,14 @@
 /** Who the fused embedding of a track looks like after one more good frame. */
+import type { PersonRef } from './events.js';
+
 export interface MatchResult {
-  person: { id: string; name: string | null } | null;
+  person: PersonRef | null;
   score: number;
   margin: number;
 }
 
 export type IdentityChange =
-  | { kind: 'recognized'; person: { id: string; name: string | null }; score: number; margin: number }
+  | { kind: 'recognized'; person: PersonRef; score: number; margin: number }
   | { kind: 'unknown'; score: number };
 
 /**
