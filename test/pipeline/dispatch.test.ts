@@ -26,7 +26,7 @@ test('a live recognition reaches attendance with the group the match carried, wi
   const recognized = (live: boolean): TrackEvent & { atMs: number } =>
     ({ ...base, type: 'recognized', person: { id: 'p1', name: 'Ada', group: 'night' }, score: 0.7, margin: 0.2, live, first_blink_t: live ? 1.5 : null }) as unknown as TrackEvent & { atMs: number };
   dispatchTrackEvent(recognized(false), t);
-  assert.deepEqual(decisions, []);
+  assert.equal(decisions.length, 0);
   dispatchTrackEvent(recognized(true), t);
   assert.deepEqual(decisions.map((d) => [d.personId, d.group, d.camera]), [['p1', 'night', 'gate']]);
   assert.deepEqual(counted, ['gate/recognized']);
