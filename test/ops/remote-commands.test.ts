@@ -138,7 +138,9 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   assert.equal(person?.group, 'staff');
   const match = await probe();
   assert.equal(match.match?.personId, 'emp-1', 'another photo of her is identified');
-  await until('the presence entity', () => seen.some((m) => m.topic.endsWith('/presence_emp-1/config') && m.payload.includes('Angelina present')));
+  // Named by id: the retained config on the broker never carries her name unless the site asks.
+  await until('the presence entity', () => seen.some((m) => m.topic.endsWith('/presence_emp-1/config') && m.payload.includes('"emp-1 present"')));
+  assert.ok(!seen.some((m) => m.payload.includes('Angelina')), 'no name on the broker');
 
   // A live recognition becomes attendance with its sealed proof, and Home Assistant presence ON.
   const thumbnail = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } }).jpeg().toBuffer();
