@@ -49,6 +49,8 @@ export class MqttBridge {
   /** The last connection problem, for `status` and stats; cleared on connect. */
   lastError: FacegateError | undefined;
   reconnects = 0;
+  /** Messages published here rather than from the outbox (state, presence, discovery, stats): acknowledged at QoS 1, handed to the socket at QoS 0. */
+  published = 0;
   connectedSinceMs: number | undefined;
 
   constructor(private readonly o: BridgeOptions) {
@@ -146,6 +148,7 @@ export class MqttBridge {
   async publish(topic: string, payload: string | Buffer, opts: IClientPublishOptions): Promise<void> {
     if (!this.client) throw new Error('MQTT bridge not started');
     await this.client.publishAsync(topic, payload, opts);
+    this.published++;
   }
 
   /**

@@ -56,7 +56,10 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
     return EVENT_CLASSES.map((cls) => ({ labels: { class: cls }, value: dropped[cls] ?? 0 }));
   });
   m.collect('facegate_mqtt_connected', 'gauge', '1 while connected to the broker.', () => (s.eventsStage?.bridge.connected ? 1 : 0));
-  m.collect('facegate_mqtt_published_total', 'counter', 'Events acknowledged by the broker.', () => s.eventsStage?.publisher.published ?? 0);
+  m.collect('facegate_mqtt_published_total', 'counter', 'Messages the broker took, by path: outbox (signed events, acknowledged) and direct (retained state, presence, discovery, stats).', () => [
+    { labels: { path: 'outbox' }, value: s.eventsStage?.publisher.published ?? 0 },
+    { labels: { path: 'direct' }, value: s.eventsStage?.bridge.published ?? 0 },
+  ]);
   m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
   m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored).', () =>
     COMMAND_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.commandCounts()?.[outcome] ?? 0 })),

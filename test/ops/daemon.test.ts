@@ -88,6 +88,9 @@ test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signe
   assert.equal(health.status, 200);
   assert.match(await metric('facegate_camera_up'), /facegate_camera_up\{camera="door"\} 1/);
   assert.match(await metric('facegate_mqtt_connected'), /facegate_mqtt_connected 1/);
+  // The check-in went through the outbox; bridge/info, availability and counters went directly.
+  assert.match(await metric('facegate_mqtt_published_total'), /facegate_mqtt_published_total\{path="outbox"\} [1-9]/);
+  assert.match(await metric('facegate_mqtt_published_total'), /facegate_mqtt_published_total\{path="direct"\} [1-9]/);
   assert.match(await metric('facegate_stage_seconds_count'), /stage="detect"/);
   assert.match(await metric('facegate_event_loop_delay_seconds'), /facegate_event_loop_delay_seconds\{quantile="0\.99"\} \d/);
 });
