@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './ops/log.js';
 import { EventBus } from './bus/bus.js';
 import type { DaemonEvents } from './bus/events.js';
+import { LiveView } from './camera/live-view.js';
 import { FfmpegCamera } from './camera/camera.js';
 import type { CameraConfig } from './camera/config.js';
 import type { CameraHealth } from './camera/health.js';
@@ -18,10 +19,12 @@ import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import type { RosterPerson } from './attendance/stage.js';
 import { CameraTracker } from './track/camera-tracker.js';
+import type { TrackView } from './track/track.js';
 import { cameraRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import type { MatchResult } from './track/identity.js';
+import { trackOverlay } from './pipeline/overlay.js';
 import { CameraPipeline } from './pipeline/camera-pipeline.js';
 import { dispatchTrackEvent } from './pipeline/dispatch.js';
 import { AuditLog } from './ops/audit.js';
@@ -83,6 +86,7 @@ interface Running {
   timers: NodeJS.Timeout[];
   eventLoop: IntervalHistogram;
   http: OpsHttpServer | undefined;
+  liveView: LiveView | undefined;
   control: ControlServer | undefined;
 }
 
@@ -184,6 +188,7 @@ export class App {
         timers: [],
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
         http: undefined,
+        liveView: undefined,
         control: undefined,
       };
       this.running.attendance = this.buildAttendance(c);
@@ -194,6 +199,7 @@ export class App {
       this.running.eventLoop.enable();
       registerEventLoopMetrics(this.metrics, this.running.eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
+      if (c.live_view.enabled) await this.startLiveView(this.running);
       this.warnAboutRates(c.cameras.map((cam) => cam.name));
       for (const cam of c.cameras) this.addCamera(cam);
       if (c.control.enabled) await this.startControl(this.running);
@@ -217,6 +223,7 @@ export class App {
     for (const t of r.timers) clearInterval(t);
     r.eventLoop.disable();
     await this.stopPart('metrics server', () => r.http?.stop());
+    await this.stopPart('live view', () => r.liveView?.stop());
     await this.stopPart('control sockets', () => r.control?.stop());
     await this.stopPart('cameras', () => Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s))));
     // A person operation running finishes (and answers) before the gallery and the broker go.
@@ -438,6 +445,7 @@ export class App {
       camera,
       tracker,
       onEvent: (e) => this.bus.emit('track', e),
+      ...(r.liveView ? { onTracks: (tracks: readonly TrackView[]) => r.liveView?.setOverlay(config.name, trackOverlay(tracks)) } : {}),
       logger: this.o.logger,
       latency: r.latency,
       now: this.now,
@@ -517,6 +525,19 @@ export class App {
       throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on 127.0.0.1:${this.config.metrics.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port or turn metrics off');
     }
     r.http = http;
+  }
+
+  /** Port the live view listens on, once started. */
+  liveViewPort: number | undefined;
+
+  private async startLiveView(r: Running): Promise<void> {
+    const view = new LiveView(() => [...r.cameras.values()].map((s) => s.camera), this.config.live_view, this.o.logger);
+    try {
+      this.liveViewPort = await view.start();
+    } catch (e) {
+      throw new FacegateError('FG_ERR_LIVE_VIEW_PORT', `cannot serve the live view on 127.0.0.1:${this.config.live_view.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free live_view.port or turn the live view off');
+    }
+    r.liveView = view;
   }
 
   private async startControl(r: Running): Promise<void> {

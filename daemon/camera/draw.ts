@@ -3,6 +3,8 @@ import type { Box, RgbImage } from '../vision/types.js';
 export interface OverlayBox extends Box {
   /** RGB; green by default. */
   color?: readonly [number, number, number];
+  /** A line of text shown above the box (the live view renders it). */
+  label?: string;
 }
 
 /** A copy of `image` with each box outlined; boxes may lie partly outside the frame. */

@@ -23,8 +23,9 @@ export class LiveView {
   /** Frames not sent because a viewer's connection was still busy with the last one. */
   framesSkipped = 0;
 
+  /** `cameras` is asked on every request: the daemon adds and removes cameras on reload. */
   constructor(
-    private readonly cameras: readonly CameraSource[],
+    private readonly cameras: () => readonly CameraSource[],
     private readonly config: LiveViewConfig,
     logger: Logger,
   ) {
@@ -65,14 +66,14 @@ export class LiveView {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/') return this.index(res);
     const m = /^\/cameras\/([a-z0-9_-]+)\.(mjpeg|jpg)$/.exec(url.pathname);
-    const camera = m && this.cameras.find((c) => c.name === m[1]);
+    const camera = m && this.cameras().find((c) => c.name === m[1]);
     if (!m || !camera) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no such camera\n');
     if (m[2] === 'jpg') return void this.still(camera, res);
     this.stream(camera, req, res);
   }
 
   private index(res: ServerResponse): void {
-    const items = this.cameras
+    const items = this.cameras()
       .map((c) => {
         const h = c.health();
         return `<figure><img src="/cameras/${c.name}.mjpeg" alt="${c.name}"><figcaption>${c.name}: ${h.state}, ${h.fps_in} fps in, ${h.fps_processed} processed${h.last_error ? `, last error: ${escapeHtml(h.last_error.message)}` : ''}</figcaption></figure>`;
@@ -132,14 +133,38 @@ export class LiveView {
     const cached = this.jpegs.get(camera.name);
     if (cached?.key === key) return cached.jpeg;
     // A copy either way: the camera reuses the frame's buffer for a later frame while sharp encodes.
-    const image = overlay && overlay.boxes.length > 0 ? drawBoxes(frame.image, overlay.boxes) : { ...frame.image, data: new Uint8Array(frame.image.data) };
+    const boxes = overlay?.boxes ?? [];
+    const image = boxes.length > 0 ? drawBoxes(frame.image, boxes) : { ...frame.image, data: new Uint8Array(frame.image.data) };
+    const labels = labelsSvg(image.width, image.height, boxes);
     const jpeg = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .composite(labels ? [{ input: labels, top: 0, left: 0 }] : [])
       .jpeg({ quality: this.config.jpeg_quality })
       .toBuffer();
     this.jpegs.set(camera.name, { key, jpeg });
     return jpeg;
   }
 }
+
+/** The boxes' labels as one transparent SVG over the frame, each on a dark band above its box (below it at the top edge). */
+function labelsSvg(width: number, height: number, boxes: readonly OverlayBox[]): Buffer | undefined {
+  const size = Math.max(12, Math.round(height / 45));
+  const texts = boxes
+    .filter((b) => b.label)
+    .map((b) => {
+      const [r, g, bl] = b.color ?? [0, 255, 0];
+      const x = Math.max(0, Math.round(b.x));
+      const y = b.y - size - 6 >= 0 ? Math.round(b.y - 4) : Math.min(height - 4, Math.round(b.y + b.h + size + 2));
+      // Control characters are not text an SVG parser takes.
+      const text = escapeHtml(b.label!.slice(0, MAX_LABEL_CHARS).replace(/[\u0000-\u001f\u007f]/g, ' '));
+      const w = Math.round(0.62 * size * text.length) + 8;
+      return `<rect x="${x}" y="${y - size - 2}" width="${w}" height="${size + 6}" fill="black" fill-opacity="0.6"/><text x="${x + 4}" y="${y}" font-family="sans-serif" font-size="${size}" fill="rgb(${r},${g},${bl})">${text}</text>`;
+    });
+  if (texts.length === 0) return undefined;
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${texts.join('')}</svg>`);
+}
+
+/** A label is a name, a score and a state: longer text is cut rather than drawn across the frame. */
+const MAX_LABEL_CHARS = 60;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);

@@ -5,12 +5,15 @@ import type { Logger } from '../ops/log.js';
 import type { Histogram } from '../ops/metrics.js';
 import type { CameraTracker } from '../track/camera-tracker.js';
 import type { TrackEvent } from '../track/events.js';
+import type { TrackView } from '../track/track.js';
 
 export interface CameraPipelineOptions {
   camera: CameraSource;
   tracker: CameraTracker;
   /** Each decision, with the wall time of the frame it was made on. */
   onEvent(event: TrackEvent & { atMs: number }): Promise<void>;
+  /** After each frame the tracker finished: its tracks as a viewer is shown them (the live view). */
+  onTracks?(tracks: readonly TrackView[]): void;
   logger: Logger;
   /** Per-stage latency (detect, analyze, follow, decide, frame), seconds. */
   latency?: Histogram;
@@ -98,6 +101,7 @@ export class CameraPipeline {
       }
       this.o.latency.observe({ stage: 'frame' }, (this.lastProcessedMono - started) / 1000);
     }
+    this.o.onTracks?.(this.o.tracker.activeTracks.map((tr) => tr.view()));
     for (const e of events) await this.o.onEvent({ ...e, atMs });
   }
 

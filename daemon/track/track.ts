@@ -37,6 +37,18 @@ const MAX_FOLLOW_DRIFT = 0.12;
 
 type QualityReason = { reason: 'too_small' | 'low_quality'; detail: string };
 
+/** What a viewer of the camera is shown of a track: where the face is, who, and what is still missing. */
+export interface TrackView {
+  track: number;
+  box: Box;
+  who: { kind: 'person'; person: PersonRef } | { kind: 'unknown'; anonId: string | null } | { kind: 'pending' };
+  /** The last match score, or null before the first identity-grade frame. */
+  score: number | null;
+  live: boolean;
+  /** Why nothing is decided yet, or why it is not live yet (too_small, blurred, no_blink...); null when done. */
+  waiting: string | null;
+}
+
 /**
  * One person in front of one camera: where their face is, what each frame says about who they are
  * and whether they are live, and the events that follow. Frames come in two kinds: detections
@@ -277,6 +289,16 @@ export class Track {
 
   private base(t: number) {
     return { camera: this.ctx.camera, track: this.id, t: round3(t) };
+  }
+
+  /** The track as a viewer is shown it. */
+  view(): TrackView {
+    const named = this.vote.recognized?.person;
+    const who: TrackView['who'] = named ? { kind: 'person', person: named } : this.vote.decided === 'unknown' ? { kind: 'unknown', anonId: this.anonId } : { kind: 'pending' };
+    const verdict = this.liveness();
+    const quality = this.lastQuality ? (this.lastQuality.detail ? `${this.lastQuality.reason}: ${this.lastQuality.detail}` : this.lastQuality.reason) : null;
+    const waiting = quality ?? (this.vote.decided === 'pending' ? 'deciding' : verdict.live ? null : verdict.reasons.join(', ') || 'not live yet');
+    return { track: this.id, box: this.box, who, score: this.lastScore < 0 ? null : round3(this.lastScore), live: verdict.live, waiting };
   }
 
   /** Best fused score so far (for logs). */

@@ -43,7 +43,7 @@ test('drawBoxes outlines a box on a copy, clipped to the frame', () => {
 test('live view: MJPEG and single JPEG on 127.0.0.1 with overlay boxes; foreign Host and extra viewers refused', async () => {
   const server = await FakeCamera.start({ width: 640, height: 360, fps: 5 });
   const { camera } = realCamera(cameraConfig('gate', server.url(), { width: 640, height: 360 }));
-  const view = new LiveView([camera], { enabled: true, port: 0, fps: 5, jpeg_quality: 80, max_clients: 1 }, createLogger({ level: 'silent' }));
+  const view = new LiveView(() => [camera], { enabled: true, port: 0, fps: 5, jpeg_quality: 80, max_clients: 1 }, createLogger({ level: 'silent' }));
   camera.start();
   const port = await view.start(0);
   try {

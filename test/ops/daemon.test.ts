@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt from 'mqtt';
+import sharp from 'sharp';
 import { compactVerify, importJWK } from 'jose';
 import { ExitCode } from '../../daemon/errors.js';
 import { FakeCamera } from '../support/fake-camera.js';
@@ -23,6 +24,7 @@ let site: Awaited<ReturnType<typeof makeSite>>;
 let notify: NotifyListener;
 let daemon: DaemonProcess;
 let metricsPort: number;
+let liveViewPort: number;
 const received: { topic: string; payload: string }[] = [];
 let subscriber: mqtt.MqttClient;
 
@@ -33,6 +35,7 @@ before(async () => {
   site = await makeSite(media(CLIP));
   notify = new NotifyListener();
   metricsPort = await freePort();
+  liveViewPort = await freePort();
   subscriber = await mqtt.connectAsync(broker.url, { clientId: 'central', protocolVersion: 5 });
   await subscriber.subscribeAsync('facegate/#', { qos: 1 });
   subscriber.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
@@ -51,6 +54,7 @@ const siteConfig = (cameras: string) =>
   `cameras:\n${cameras}` +
   `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
   `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  socket_dir: ${site.dir}/run\n` +
+  `live_view:\n  enabled: true\n  port: ${liveViewPort}\n` +
   `attendance:\n  time_zone: Europe/Berlin\n  camera_roles: { door: entry }\n`;
 const doorCamera = () => `  - { name: door, url: "${camera.url('/video')}", width: 512, height: 512, fps: 10 }\n`;
 
@@ -83,6 +87,19 @@ test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signe
   assert.equal(body.external_id, 'emp-7', 'May was enrolled with --id emp-7');
   const publicJwk = JSON.parse(received.find((m) => m.topic === 'facegate/gate-1/bridge/info')!.payload).public_key;
   await compactVerify(body.jws, await importJWK(publicJwk, 'EdDSA'));
+
+  // The live view runs in the daemon: the camera listed, and the recognised, live person boxed in green with a label.
+  const index = await (await fetch(`http://127.0.0.1:${liveViewPort}/`)).text();
+  assert.match(index, /<img src="\/cameras\/door\.mjpeg"/);
+  let green = 0;
+  for (let i = 0; i < 20 && green < 50; i++) {
+    const jpeg = Buffer.from(await (await fetch(`http://127.0.0.1:${liveViewPort}/cameras/door.jpg`)).arrayBuffer());
+    const { data } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+    green = 0;
+    for (let p = 0; p < data.length; p += 3) if (data[p + 1]! > 180 && data[p]! < 90 && data[p + 2]! < 90) green++;
+    if (green < 50) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(green >= 50, `a green box (live, recognised) on the live view's frame: ${green} green pixels`);
 
   const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
   assert.equal(health.status, 200);
