@@ -155,12 +155,16 @@ function labelsSvg(width: number, height: number, boxes: readonly OverlayBox[]):
       const x = Math.max(0, Math.round(b.x));
       const y = b.y - size - 6 >= 0 ? Math.round(b.y - 4) : Math.min(height - 4, Math.round(b.y + b.h + size + 2));
       // Control characters are not text an SVG parser takes.
-      const text = escapeHtml(b.label!.slice(0, MAX_LABEL_CHARS).replace(/[\u0000-\u001f\u007f]/g, ' '));
+      const text = escapeHtml(withoutControls(b.label!.slice(0, MAX_LABEL_CHARS)));
       const w = Math.round(0.62 * size * text.length) + 8;
       return `<rect x="${x}" y="${y - size - 2}" width="${w}" height="${size + 6}" fill="black" fill-opacity="0.6"/><text x="${x + 4}" y="${y}" font-family="sans-serif" font-size="${size}" fill="rgb(${r},${g},${bl})">${text}</text>`;
     });
   if (texts.length === 0) return undefined;
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${texts.join('')}</svg>`);
+}
+
+function withoutControls(text: string): string {
+  return Array.from(text, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('');
 }
 
 /** A label is a name, a score and a state: longer text is cut rather than drawn across the frame. */
