@@ -73,6 +73,15 @@ test('live view: MJPEG and single JPEG on 127.0.0.1 with overlay boxes; foreign 
     assert.equal((await get(port, '/cameras/gate.mjpeg', undefined, 1)).status, 503);
     first.destroy();
 
+    // A label is drawn as text whatever it holds: markup, quotes and control characters in a name.
+    view.setOverlay('gate', [{ x: 100, y: 100, w: 200, h: 150, label: 'Eve <svg onload=x> & "q" \u0000\u001b end' }]);
+    const labelled = await get(port, '/cameras/gate.jpg');
+    assert.equal(labelled.status, 200);
+    const drawn = await sharp(labelled.body).raw().toBuffer();
+    let bright = 0;
+    for (let y = 70; y < 98; y++) for (let x = 104; x < 300; x++) if (drawn[(y * 640 + x) * 3 + 1]! > 180) bright++;
+    assert.ok(bright > 20, `the label's text is drawn above the box (${bright} bright pixels)`);
+
     assert.equal((await get(port, '/cameras/gate.jpg', 'evil.example:80')).status, 403);
     assert.equal((await get(port, '/cameras/nope.jpg')).status, 404);
     const index = await get(port, '/');
