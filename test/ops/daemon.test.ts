@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
@@ -14,6 +15,7 @@ import { media, mediaMissing } from '../support/media.js';
 import { NotifyListener } from './notify-listener.js';
 import { DaemonProcess, makeSite } from './daemon-harness.js';
 import { runCli } from '../support/cli.js';
+import { screenshot } from '../support/chromium.js';
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
 const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : false;
@@ -100,6 +102,15 @@ test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signe
     if (green < 50) await new Promise((r) => setTimeout(r, 250));
   }
   assert.ok(green >= 50, `a green box (live, recognised) on the live view's frame: ${green} green pixels`);
+  // The page as a technician's browser shows it: headless Chromium from Debian, its MJPEG included.
+  const shot = join(site.dir, 'live-view.png');
+  await screenshot(`http://127.0.0.1:${liveViewPort}/`, shot, { width: 1280, height: 800, settleMs: 4000 });
+  const page = await sharp(shot).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([page.info.width, page.info.height], [1280, 800]);
+  let pageGreen = 0;
+  for (let p = 0; p < page.data.length; p += 3) if (page.data[p + 1]! > 180 && page.data[p]! < 90 && page.data[p + 2]! < 90) pageGreen++;
+  console.log(`# live view screenshot: ${shot} (${pageGreen} green pixels of the overlay)`);
+  assert.ok(pageGreen >= 20, `the browser shows the stream with its overlay: ${pageGreen} green pixels`);
 
   const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
   assert.equal(health.status, 200);
