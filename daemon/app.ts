@@ -400,7 +400,7 @@ export class App {
       writer: r.events.writer,
       count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
       unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
-      ...(this.config.mqtt.enabled ? { reportTrack: (ev: DaemonEvents['track']) => r.events.reportTrack(ev) } : {}),
+      reportTrack: (ev) => r.events.reportTrack(ev),
     });
   }
 

@@ -102,7 +102,8 @@ export class EventsStage {
 
   /** One tracker event as per-track MQTT events: new/update/end through the outbox, the latest decision retained directly. */
   reportTrack(e: TrackEvent & { atMs: number }): void {
-    if (!this.tracks) return;
+    // Only while publishing: with MQTT off (or stopping) they would only fill the outbox.
+    if (!this.tracks || !this.started) return;
     const r = this.tracks.report(e);
     if (r.event) this.writer.write('trackEvent', r.event, e.atMs, { camera: e.camera });
     if (r.last) this.publishLast(e.camera, r.last, e.atMs);

@@ -83,3 +83,15 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   assert.deepEqual([last.state, last.person_id, last.live, last.track], ['recognized', 'emp-7', true, 4]);
   assert.ok(![...central.messages, ...late.messages].some((m) => m.payload.toString().includes('Angelina')), 'no name on the broker');
 });
+
+test('with MQTT off (the stage never started) no track event reaches the outbox', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-track-events-off-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(`mqtt: { enabled: false, device_id: gate-1, device_key_file: ${join(dir, 'device.key')} }`, 'test.yaml');
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  stage.reportTrack({ camera: 'door', track: 1, t: 0, type: 'blink', closed_ms: 100, atMs: Date.now() });
+  assert.equal(stage.outbox.stats(Date.now()).pending, 0);
+});
