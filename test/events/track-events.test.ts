@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,4 +95,44 @@ test('with MQTT off (the stage never started) no track event reaches the outbox'
   const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
   stage.reportTrack({ camera: 'door', track: 1, t: 0, type: 'blink', closed_ms: 100, atMs: Date.now() });
   assert.equal(stage.outbox.stats(Date.now()).pending, 0);
+});
+
+test('with a snapshot cap the thumbnail rides along, bound by its signed sha256; a camera reports at most max_tracks at once', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-track-snap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(
+    `mqtt: { enabled: true, url: "${broker.url}", device_id: gate-1, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')}, track_events: { snapshot_max_kb: 2, max_tracks: 2 } }`,
+    'test.yaml',
+  );
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  stage.start();
+  t.after(() => stage.stop());
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', 'central-track-snap');
+  t.after(() => central.close());
+
+  const small = Buffer.alloc(1500, 3);
+  const large = Buffer.alloc(2049, 4);
+  const unknown = (track: number, thumbnail: Buffer): TrackEvent & { atMs: number } => ({ camera: 'door', track, t: 0, type: 'unknown', anon_id: `anon-${track}`, score: 0.2, live: true, antispoof: 0.9, face_px: 120, thumbnail, atMs: Date.now() });
+  for (const [track, jpeg] of [[1, small], [2, large], [3, small], [4, small]] as const) stage.reportTrack(unknown(track, jpeg));
+  stage.reportTrack({ camera: 'door', track: 1, t: 1, type: 'track_ended', person: null, anon_id: 'anon-1', live: true, duration: 1, blinks: 1, antispoof: 0.9, atMs: Date.now() });
+  stage.reportTrack(unknown(5, small));
+
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"anonymous_id":"anon-5"')), 10_000, 'the track that took the freed place');
+  const events = [...new Map(central.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>).map((e) => [e.id as string, e])).values()];
+  assert.deepEqual(events.map((e) => [e.type, e.track]).sort(), [['end', 1], ['new', 1], ['new', 2], ['new', 5]], 'tracks 3 and 4 found the camera full');
+  const key = await importJWK(stage.key.publicJwk as JWK, 'EdDSA');
+  const first = events.find((e) => e.type === 'new' && e.track === 1)!;
+  const { jws, image, ...rest } = first;
+  const signed = JSON.parse(new TextDecoder().decode((await compactVerify(jws as string, key)).payload)) as Record<string, unknown>;
+  assert.deepEqual(signed, rest, 'the image is outside the signature');
+  assert.equal(image, small.toString('base64'));
+  assert.equal(signed.image_sha256, createHash('sha256').update(small).digest('hex'));
+  const second = events.find((e) => e.track === 2)!;
+  assert.deepEqual([second.image, second.image_sha256], [undefined, null], 'over the cap: no image');
+  assert.equal(stage.tracks?.skipped, 2);
 });
