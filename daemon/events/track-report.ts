@@ -99,7 +99,10 @@ export function trackEventBody(type: 'new' | 'update' | 'end', view: TrackView, 
 }
 
 interface Reported {
-  view: TrackView;
+  /** The view last sent, which changes are measured against. */
+  sent: TrackView;
+  /** The view after the last event, sent or held back: what the end reports. */
+  latest: TrackView;
   lastSentMs: number;
   lastHeardMs: number;
   /** Sends left before the interval must pass again (refilled one per interval, counted from refilledMs). */
@@ -132,21 +135,22 @@ export class TrackReporter {
         return {};
       }
       const view = nextTrackView(undefined, e, this.o.personNames);
-      tracks.set(e.track, { view, lastSentMs: e.atMs, lastHeardMs: e.atMs, tokens: BURST - 1, refilledMs: e.atMs });
+      tracks.set(e.track, { sent: view, latest: view, lastSentMs: e.atMs, lastHeardMs: e.atMs, tokens: BURST - 1, refilledMs: e.atMs });
       return { event: trackEventBody('new', view, thumbnail, this.o.snapshotMaxKb), ...(DECISIONS.has(e.type) ? { last: view } : {}) };
     }
     known.lastHeardMs = e.atMs;
-    const view = nextTrackView(known.view, e, this.o.personNames);
+    const view = nextTrackView(known.latest, e, this.o.personNames);
+    known.latest = view;
     if (e.type === 'track_ended') {
       tracks.delete(e.track);
       return { event: trackEventBody('end', view, null, this.o.snapshotMaxKb) };
     }
-    if (sameView(known.view, view)) return {};
+    if (sameView(known.sent, view)) return {};
     this.refill(known, e.atMs);
-    const due = changeMatters(known.view, view) || e.atMs - known.lastSentMs >= this.o.intervalMs;
+    const due = changeMatters(known.sent, view) || e.atMs - known.lastSentMs >= this.o.intervalMs;
     if (!due || known.tokens < 1) return {};
     known.tokens--;
-    known.view = view;
+    known.sent = view;
     known.lastSentMs = e.atMs;
     return { event: trackEventBody('update', view, thumbnail, this.o.snapshotMaxKb), ...(DECISIONS.has(e.type) ? { last: view } : {}) };
   }

@@ -113,3 +113,11 @@ test('low quality carries its reason, bounded; spoof carries its reasons and is 
   const spoof = nextTrackView(nextTrackView(undefined, recognized(1, true), false), { ...base(1), type: 'spoof_suspected', person: { id: 'emp-1', name: 'A' }, reasons: ['no_blink'], antispoof: 0.2 }, false);
   assert.deepEqual([spoof.state, spoof.live, spoof.reasons, spoof.person_id, spoof.score], ['spoof_suspected', false, ['no_blink'], 'emp-1', 0.81]);
 });
+
+test('a change held back by the interval is not lost: the end reports the state the track ended in', () => {
+  const r = new TrackReporter(options);
+  r.report(at(0, { ...base(1), type: 'blink', closed_ms: 100 }));
+  assert.deepEqual(r.report(at(400, small(1, 'face 40 px, 64 needed'))), {}, 'within the interval: held back');
+  const end = r.report(at(400, { ...base(1), type: 'track_ended', person: null, anon_id: null, live: false, duration: 0.4, blinks: 1, antispoof: null })).event!;
+  assert.deepEqual([end.type, end.state, end.reasons], ['end', 'too_small', ['too_small', 'face 40 px, 64 needed']]);
+});
