@@ -118,7 +118,7 @@ interface Reported {
  */
 export class TrackReporter {
   private readonly cameras = new Map<string, Map<number, Reported>>();
-  /** Tracks not reported because their camera was full. */
+  /** Tracker events left unreported because their track found its camera full. */
   skipped = 0;
 
   constructor(private readonly o: TrackReportOptions) {}
