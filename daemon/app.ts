@@ -407,6 +407,7 @@ export class App {
       writer: r.events.writer,
       count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
       unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
+      reportTrack: (ev) => r.events.reportTrack(ev),
     });
   }
 

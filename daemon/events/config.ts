@@ -50,6 +50,16 @@ export const MqttConfigSchema = Section(
       'The durable outbox.',
     ),
     unknown_image_max_kb: Type.Integer({ minimum: 0, maximum: 256, default: 48, description: 'Largest face crop attached to alerts/unknown; 0 sends none.' }),
+    track_events: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Publish new/update/end of each tracked face on <base>/<camera>/events and its latest decision retained on <base>/<camera>/last.' }),
+        snapshot_max_kb: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: "Largest JPEG thumbnail attached to a track's events; 0 (default) sends none." }),
+        update_interval_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'At most one update per track this often, unless it is a decision, becoming live, or the end.' }),
+        max_tracks: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Tracks a camera reports at once; faces beyond are not reported.' }),
+        person_names: Type.Boolean({ default: false, description: "Add the person's name to track events and last. Every subscriber of the broker reads them." }),
+      },
+      'Per-track events (Frigate-style), rate-limited.',
+    ),
     stats_interval_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'Period of <base>/stats; 0 turns it off.' }),
     commands: Section(
       {

@@ -12,7 +12,9 @@ import { Outbox, type OutboxSealer } from './outbox.js';
 import { OutboxPublisher } from './publisher.js';
 import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
+import { TrackReporter, type TrackView } from './track-report.js';
 import { uuidv7Generator } from './uuidv7.js';
+import type { TrackEvent } from '../track/events.js';
 import { EventWriter } from './writer.js';
 
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
@@ -50,6 +52,10 @@ export class EventsStage {
   private statsTimer: unknown;
   private started = false;
   private readonly availability = new Map<string, boolean>();
+  /** Per-track events; undefined when mqtt.track_events is off. */
+  readonly tracks: TrackReporter | undefined;
+  /** Each camera's latest decision, retained on `<camera>/last` and sent again on every connect. */
+  private readonly lastDecision = new Map<string, Payload<'trackLast'>>();
   private readonly counters: DayCounters;
   /** The local day whose counts were last published for every camera, and the timer that notices the next. */
   private countedDay = '';
@@ -87,7 +93,26 @@ export class EventsStage {
       logger: o.logger,
       onWritten: () => this.publisher.wake(),
     });
+    const te = c.track_events;
+    this.tracks = te.enabled
+      ? new TrackReporter({ intervalMs: te.update_interval_ms, maxTracks: te.max_tracks, snapshotMaxKb: te.snapshot_max_kb, personNames: te.person_names })
+      : undefined;
     this.bridge.onConnect(() => this.publishState());
+  }
+
+  /** One tracker event as per-track MQTT events: new/update/end through the outbox, the latest decision retained directly. */
+  reportTrack(e: TrackEvent & { atMs: number }): void {
+    // Only while publishing: with MQTT off (or stopping) they would only fill the outbox.
+    if (!this.tracks || !this.started) return;
+    const r = this.tracks.report(e);
+    if (r.event) this.writer.write('trackEvent', r.event, e.atMs, { camera: e.camera });
+    if (r.last) this.publishLast(e.camera, r.last, e.atMs);
+  }
+
+  private publishLast(camera: string, view: TrackView, atMs: number): void {
+    const last = { ...view, time: formatLocalIso(atMs, this.o.config.attendance.time_zone) };
+    this.lastDecision.set(camera, last);
+    if (this.bridge.connected) void this.safePublish(topicFor(this.identity.baseTopic, 'trackLast', { camera }), JSON.stringify(last), true);
   }
 
   start(): void {
@@ -159,6 +184,7 @@ export class EventsStage {
     await this.safePublish(topicFor(this.identity.baseTopic, 'bridgeInfo'), JSON.stringify(this.bridgeInfo()), true);
     for (const [camera, online] of this.availability) await this.safePublish(topicFor(this.identity.baseTopic, 'availability', { camera }), online ? ONLINE : OFFLINE, true);
     await this.publishAllCounters();
+    for (const [camera, last] of this.lastDecision) await this.safePublish(topicFor(this.identity.baseTopic, 'trackLast', { camera }), JSON.stringify(last), true);
   }
 
   /** Every camera's counts of today, zero where nothing was counted yet: sensors exist from the start. */

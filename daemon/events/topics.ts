@@ -72,6 +72,43 @@ export const SpoofAlertPayload = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a track is at now: tracked and undecided, a decision, or why it cannot be decided. */
+const TrackState = Type.Union(
+  ['tracking', 'recognized', 'unknown', 'spoof_suspected', 'too_small', 'low_quality'].map((s) => Type.Literal(s)),
+);
+
+/** The fields a track's event and the retained `last` share; ids only, a name only where the site asked for names. */
+const trackFields = {
+  camera: Type.String(),
+  track: Type.Integer({ minimum: 0, description: 'Track id, unique per camera while the daemon runs' }),
+  state: TrackState,
+  person_id: Type.Union([Type.String(), Type.Null()]),
+  anonymous_id: Type.Union([Type.String(), Type.Null()], { description: 'Stable for one tracked unknown face; not a person id' }),
+  name: Type.Optional(Type.String({ description: 'Only with mqtt.track_events.person_names: names are personal data' })),
+  score: Type.Union([Type.Number(), Type.Null()], { description: 'Fused match score of the best person' }),
+  margin: Type.Union([Type.Number(), Type.Null()], { description: 'Score lead over the next person' }),
+  live: Type.Boolean(),
+  antispoof: Type.Union([Type.Number(), Type.Null()], { description: 'Mean passive anti-spoof p(live), null before any' }),
+  reasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 8, description: 'Why it is not decided or not live (not_live_yet, too_small, no_blink ...)' }),
+  face_px: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Face height in pixels' }),
+};
+
+export const TrackEventPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('end')]),
+    ...trackFields,
+    image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+    image: Type.Optional(Type.String({ description: 'Base64 JPEG thumbnail, only with mqtt.track_events.snapshot_max_kb; its sha256 is signed' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TrackLastPayload = Type.Object(
+  { ...trackFields, time: Iso },
+  { additionalProperties: false, description: "A camera's latest decision; no image" },
+);
+
 export const BridgeEventPayload = Type.Object(
   {
     ...envelope,
@@ -172,6 +209,8 @@ export const TOPICS = {
   attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
+  trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
+  trackLast: spec({ path: '{camera}/last', schema: TrackLastPayload, retain: true, qos: 1, via: 'direct' }),
   cameraState: spec({ path: '{camera}', schema: CameraStatePayload, retain: true, qos: 1, via: 'direct' }),
   presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),

@@ -1,8 +1,11 @@
 import type { Logger } from '../ops/log.js';
 import { formatLocalIso } from '../attendance/zoned-time.js';
-import type { Outbox } from './outbox.js';
+import type { Evicted, Outbox } from './outbox.js';
 import { withSignature, type Signer } from './signing.js';
 import { eventClassOf, topicFor, type OutboxTopic, type Payload, type TopicParams } from './topics.js';
+
+/** How often evictions of info events alone are said (log line and outbox_overflow event). */
+const INFO_OVERFLOW_EVERY_MS = 60_000;
 
 /** The event-specific fields; the writer adds id, device, time and the signature. */
 export type EventBody<T extends OutboxTopic> = Omit<Payload<T>, 'id' | 'device' | 'time' | 'jws'>;
@@ -27,6 +30,9 @@ export interface EventWriterOptions {
  */
 export class EventWriter {
   private readonly log: Logger;
+  /** Info events evicted since the last time an eviction was said, and when that was. */
+  private infoEvicted = 0;
+  private infoSaidMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: EventWriterOptions) {
     this.log = o.logger.child({ stage: 'events' });
@@ -44,14 +50,24 @@ export class EventWriter {
       eventClass: eventClassOf(name),
       createdMs: this.o.now(),
     });
-    if (evicted.alert > 0 || evicted.info > 0) {
-      const level = evicted.alert > 0 ? 'error' : 'warn';
-      this.log[level]({ evicted }, 'outbox full: oldest events evicted (see docs/mqtt.md#outbox)');
-      if (name !== 'bridgeEvent') {
-        this.write('bridgeEvent', { type: 'outbox_overflow', data: { evicted, dropped_total: this.o.outbox.stats(this.o.now()).dropped } });
-      }
-    }
+    if (evicted.alert > 0 || evicted.info > 0) this.overflowed(name, evicted);
     this.o.onWritten?.();
     return id;
+  }
+
+  /**
+   * Says that events were evicted. An alert lost is said at once, every time. Info events lost are
+   * said at most once a minute with their sum: with the broker away and per-track events coming at
+   * their steady rate, each write evicts one, and saying each would double the writes and flood the log.
+   */
+  private overflowed(name: OutboxTopic, evicted: Evicted): void {
+    this.infoEvicted += evicted.info;
+    const nowMs = this.o.now();
+    if (evicted.alert === 0 && nowMs - this.infoSaidMs < INFO_OVERFLOW_EVERY_MS) return;
+    const said = { info: this.infoEvicted, alert: evicted.alert };
+    this.infoEvicted = 0;
+    this.infoSaidMs = nowMs;
+    this.log[said.alert > 0 ? 'error' : 'warn']({ evicted: said }, 'outbox full: oldest events evicted (see docs/mqtt.md#outbox)');
+    if (name !== 'bridgeEvent') this.write('bridgeEvent', { type: 'outbox_overflow', data: { evicted: said, dropped_total: this.o.outbox.stats(nowMs).dropped } });
   }
 }

@@ -11,6 +11,8 @@ export interface DispatchTargets {
   /** Retained per-camera day counters on MQTT. */
   count(camera: string, kind: 'recognized' | 'unknown' | 'spoof', atMs: number): void;
   unknownImageMaxKb: number;
+  /** Every tracker event, for the per-track events on MQTT (they keep their own limits). */
+  reportTrack?(event: TrackEvent & { atMs: number }): void;
   /** Every decision, for `events tail` on the control socket and the demo's printout. */
   observe?(event: TrackEvent & { atMs: number }): void;
 }
@@ -22,6 +24,7 @@ export interface DispatchTargets {
  */
 export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: DispatchTargets): void {
   t.observe?.(e);
+  t.reportTrack?.(e);
   switch (e.type) {
     case 'recognized': {
       if (!e.live) return;

@@ -8,6 +8,9 @@ import type { EventClass } from '../../daemon/events/topics.js';
 import { uuidv7Generator, UUID_V7_PATTERN } from '../../daemon/events/uuidv7.js';
 import { openTestDb, testSealer } from '../support/events-stack.js';
 import { createLogger } from '../../daemon/ops/log.js';
+import { EventWriter } from '../../daemon/events/writer.js';
+import { createSigner } from '../../daemon/events/signing.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 
 function setup(t: { after(fn: () => void): void }, maxEvents: number, maxBytes = 1 << 30) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-'));
@@ -85,4 +88,41 @@ test('payloads are sealed at rest and bound to their event: a payload moved onto
   assert.deepEqual(outbox.readAfter(0, 10).map((r) => r.eventId), ['e1', 'e3']);
   assert.equal(outbox.stats(0).pending, 3, 'kept, not deleted');
   assert.equal(lines.filter((l) => l.includes('failed authentication')).length, 1, 'reported once');
+});
+
+test('a full outbox losing info events says so once a minute with their sum; an alert lost is said every time', (t) => {
+  const s = setup(t, 10);
+  const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-key-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let nowMs = 1_000_000;
+  const writer = new EventWriter({
+    outbox: s.outbox,
+    signer: createSigner(ensureDeviceKey(join(dir, 'device.key')).key),
+    deviceId: 'g',
+    baseTopic: 'fg/g',
+    timeZone: 'UTC',
+    newId: uuidv7Generator(() => nowMs),
+    now: () => nowMs,
+    logger: createLogger({ level: 'silent' }),
+  });
+  const track = (i: number) => writer.write('trackEvent', { type: 'update', camera: 'door', track: i, state: 'tracking', person_id: null, anonymous_id: null, score: null, margin: null, live: false, antispoof: null, reasons: [], face_px: null, image_sha256: null }, nowMs, { camera: 'door' });
+  // What the writer enqueued, read as it went in: the overflow events are info too, and later ones evict them.
+  const said: { data: { evicted: { info: number; alert: number } } }[] = [];
+  const enqueue = s.outbox.enqueue.bind(s.outbox);
+  s.outbox.enqueue = (e) => {
+    if (e.topic === 'fg/g/bridge/event') said.push(JSON.parse(String(e.payload)) as (typeof said)[number]);
+    return enqueue(e);
+  };
+  const overflows = () => said.length;
+  for (let i = 0; i < 10; i++) track(i);
+  for (let i = 0; i < 200; i++) track(i);
+  assert.equal(overflows(), 1, 'a steady stream of track events evicting info is said once, not once each');
+  nowMs += 60_000;
+  track(0);
+  assert.equal(overflows(), 2);
+  assert.ok(said[1]!.data.evicted.info >= 200, `the minute's evictions are summed: ${JSON.stringify(said[1])}`);
+  for (let i = 0; i < 10; i++) s.put('alert');
+  writer.write('spoof', { type: 'spoof', camera: 'door', anonymous_id: 'a', person_id: null, reason: 'passive', score: 0.1 }, nowMs);
+  assert.equal(overflows(), 3, 'an alert lost is said at once, within the same minute');
+  assert.equal(said[2]!.data.evicted.alert, 1);
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { TOPICS, topicFor, type TopicName } from '../../daemon/events/topics.js';
+import { RESERVED_CAMERA_NAMES, TOPICS, topicFor, type TopicName } from '../../daemon/events/topics.js';
 
 const doc = readFileSync(new URL('../../docs/mqtt.md', import.meta.url), 'utf8');
 
@@ -44,7 +44,7 @@ test('the signed examples verify with the documented example key, the image by i
   const key = await importJWK(JSON.parse(keyBlock[1]!) as JWK, 'EdDSA');
   const documented = documentedTopics();
   let verified = 0;
-  for (const name of ['attendance', 'unknown', 'spoof', 'bridgeEvent', 'response'] as const) {
+  for (const name of ['attendance', 'unknown', 'spoof', 'bridgeEvent', 'response', 'trackEvent'] as const) {
     for (const example of documented.get(docPath(name))! as Record<string, unknown>[]) {
       const { payload } = await compactVerify(example.jws as string, key);
       const { jws: _jws, image, ...rest } = example;
@@ -54,7 +54,7 @@ test('the signed examples verify with the documented example key, the image by i
       verified++;
     }
   }
-  assert.equal(verified, 8);
+  assert.equal(verified, 10);
 });
 
 test('retained topics carry state only; one-shot events are never retained and go through the outbox', () => {
@@ -64,7 +64,7 @@ test('retained topics carry state only; one-shot events are never retained and g
   }
   assert.deepEqual(
     (Object.keys(TOPICS) as TopicName[]).filter((n) => TOPICS[n].retain).sort(),
-    ['availability', 'bridgeInfo', 'bridgeState', 'cameraState'],
+    ['availability', 'bridgeInfo', 'bridgeState', 'cameraState', 'trackLast'],
   );
 });
 
@@ -73,4 +73,13 @@ test('topicFor fills placeholders and refuses wildcards', () => {
   assert.equal(topicFor('facegate/g1', 'response', { command: 'person/enrol' }), 'facegate/g1/bridge/response/person/enrol');
   assert.throws(() => topicFor('facegate/g1', 'presence', { person: '#' }));
   assert.throws(() => topicFor('facegate/g1', 'availability'));
+});
+
+test("per-camera subtopics (events, last) reserve no camera name: only a camera named after a first segment could land on the device's own topics", () => {
+  assert.ok(!RESERVED_CAMERA_NAMES.includes('events') && !RESERVED_CAMERA_NAMES.includes('last'));
+  const fixed = (Object.keys(TOPICS) as TopicName[]).filter((n) => !TOPICS[n].path.includes('{')).map((n) => topicFor('b', n));
+  const perCamera = (Object.keys(TOPICS) as TopicName[]).filter((n) => TOPICS[n].path.startsWith('{camera}'));
+  for (const camera of ['events', 'last', 'gate', 'bridge-cam']) {
+    for (const n of perCamera) assert.ok(!fixed.includes(topicFor('b', n, { camera })), `${camera}: ${n}`);
+  }
 });

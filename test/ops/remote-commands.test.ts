@@ -65,7 +65,7 @@ async function site(t: { after(fn: () => unknown): void }) {
       responses.set(r.transaction, r);
     } else seen.push({ topic, payload: payload.toString(), retain: packet.retain });
   });
-  await central_.subscribeAsync([`${BASE}/bridge/response/#`, `${BASE}/presence/#`], { qos: 1 });
+  await central_.subscribeAsync([`${BASE}/bridge/response/#`, `${BASE}/presence/#`, `${BASE}/+/events`, `${BASE}/+/last`], { qos: 1 });
   // Retain-as-published: Home Assistant's configs must arrive flagged retained, as published.
   await central_.subscribeAsync('homeassistant/+/+/+/config', { qos: 1, rap: true });
 
@@ -149,6 +149,10 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   assert.equal(count('attendance_days'), 1);
   assert.equal(count('attendance_proofs'), 1);
   await until('presence ON', () => seen.some((m) => m.topic === `${BASE}/presence/emp-1` && JSON.parse(m.payload).state === 'ON'));
+  // The same decision from the app bus as a per-track event and the camera's last decision, by id only.
+  await until('the track event', () => seen.some((m) => m.topic === `${BASE}/door/events` && JSON.parse(m.payload).person_id === 'emp-1'));
+  await until('the last decision', () => seen.some((m) => m.topic === `${BASE}/door/last` && JSON.parse(m.payload).live === true));
+  assert.ok(!seen.some((m) => m.payload.includes('Angelina')), 'no name in track events either');
 
   const removed = await ask('person/remove', { person_id: 'emp-1' });
   assert.deepEqual(removed.data, { person_id: 'emp-1', removed: true });

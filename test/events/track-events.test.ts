@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { compactVerify, importJWK, type JWK } from 'jose';
+import { Mosquitto } from '../support/mosquitto.js';
+import { Subscriber, quietLogger, testSealer } from '../support/events-stack.js';
+import { parseConfig } from '../../daemon/config/load.js';
+import { openDatabase } from '../../daemon/store/database.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { EventsStage } from '../../daemon/events/stage.js';
+import { TOPICS } from '../../daemon/events/topics.js';
+import { dispatchTrackEvent } from '../../daemon/pipeline/dispatch.js';
+import type { TrackEvent } from '../../daemon/track/events.js';
+
+const person = { id: 'emp-7', name: 'Angelina Okafor' };
+
+test("a central subscriber gets a track's new, updates and end on <camera>/events, signed, rate-limited, without names; <camera>/last is retained", async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-track-events-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(
+    ['attendance: { time_zone: Europe/Berlin }', `mqtt: { enabled: true, url: "${broker.url}", device_id: gate-1, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')} }`].join('\n'),
+    'test.yaml',
+  );
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  stage.start();
+  t.after(() => stage.stop());
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', 'central-track-events');
+  t.after(() => central.close());
+
+  // Driven as the daemon routes the tracker's decisions: through dispatch, into the stage.
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, reportTrack: stage.reportTrack.bind(stage) };
+  const t0 = Date.now();
+  const emit = (dtMs: number, e: TrackEvent) => dispatchTrackEvent({ ...e, atMs: t0 + dtMs }, targets);
+  const base = { camera: 'door', track: 4, t: 0 };
+  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, blink_t: live ? 1.2 : null, antispoof: 0.93, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
+  emit(0, { ...base, type: 'blink', closed_ms: 140 });
+  // A burst of state changes that do not matter, all within the first second: none goes out.
+  for (let i = 0; i < 200; i++) emit(1 + i, { ...base, type: 'too_small', reason: `face ${40 + (i % 7)} px, 64 needed` });
+  emit(300, recognized(false));
+  emit(400, recognized(true));
+  emit(500, { ...base, type: 'track_ended', person, anon_id: null, live: true, duration: 0.5, blinks: 1, antispoof: 0.93 });
+
+  // The outbox sends in order: once the end is here, everything written before it is too.
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end");
+  const events = central.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
+  const distinct = [...new Map(events.map((e) => [e.id as string, e])).values()].sort((a, b) => (a.id as string).localeCompare(b.id as string));
+  assert.deepEqual(
+    distinct.map((e) => [e.type, e.state, e.live]),
+    [
+      ['new', 'tracking', false],
+      ['update', 'recognized', false],
+      ['update', 'recognized', true],
+      ['end', 'recognized', true],
+    ],
+  );
+  assert.ok(central.messages.every((m) => !m.retain), 'track events are never retained');
+  const key = await importJWK(stage.key.publicJwk as JWK, 'EdDSA');
+  for (const e of distinct) {
+    assert.deepEqual([...Value.Errors(TOPICS.trackEvent.schema, e)].map((x) => `${x.path} ${x.message}`), []);
+    const { jws, ...rest } = e;
+    const { payload } = await compactVerify(jws as string, key);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(payload)), rest, 'the signature covers every field');
+  }
+  const update = distinct[1]!;
+  assert.deepEqual([update.track, update.person_id, update.score, update.margin, update.face_px, update.reasons], [4, 'emp-7', 0.79, 0.32, 151, ['not_live_yet']]);
+  assert.equal(update.image, undefined, 'no snapshot by default');
+
+  // A subscriber that comes later finds the latest decision retained.
+  const late = await Subscriber.connect(broker.url, 'facegate/gate-1/door/last', 'late-track-last');
+  t.after(() => late.close());
+  await late.waitFor(() => late.messages.length >= 1, 10_000, 'the retained last');
+  const last = JSON.parse(late.messages[0]!.payload.toString()) as Record<string, unknown>;
+  assert.equal(late.messages[0]!.retain, true);
+  assert.deepEqual([...Value.Errors(TOPICS.trackLast.schema, last)].map((x) => `${x.path} ${x.message}`), []);
+  assert.deepEqual([last.state, last.person_id, last.live, last.track], ['recognized', 'emp-7', true, 4]);
+  assert.ok(![...central.messages, ...late.messages].some((m) => m.payload.toString().includes('Angelina')), 'no name on the broker');
+});
+
+test('with MQTT off (the stage never started) no track event reaches the outbox', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-track-events-off-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(`mqtt: { enabled: false, device_id: gate-1, device_key_file: ${join(dir, 'device.key')} }`, 'test.yaml');
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  stage.reportTrack({ camera: 'door', track: 1, t: 0, type: 'blink', closed_ms: 100, atMs: Date.now() });
+  assert.equal(stage.outbox.stats(Date.now()).pending, 0);
+});
+
+test('with a snapshot cap the thumbnail rides along, bound by its signed sha256; a camera reports at most max_tracks at once', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-track-snap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(
+    `mqtt: { enabled: true, url: "${broker.url}", device_id: gate-1, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')}, track_events: { snapshot_max_kb: 2, max_tracks: 2 } }`,
+    'test.yaml',
+  );
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  stage.start();
+  t.after(() => stage.stop());
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', 'central-track-snap');
+  t.after(() => central.close());
+
+  const small = Buffer.alloc(1500, 3);
+  const large = Buffer.alloc(2049, 4);
+  const unknown = (track: number, thumbnail: Buffer): TrackEvent & { atMs: number } => ({ camera: 'door', track, t: 0, type: 'unknown', anon_id: `anon-${track}`, score: 0.2, live: true, antispoof: 0.9, face_px: 120, thumbnail, atMs: Date.now() });
+  for (const [track, jpeg] of [[1, small], [2, large], [3, small], [4, small]] as const) stage.reportTrack(unknown(track, jpeg));
+  stage.reportTrack({ camera: 'door', track: 1, t: 1, type: 'track_ended', person: null, anon_id: 'anon-1', live: true, duration: 1, blinks: 1, antispoof: 0.9, atMs: Date.now() });
+  stage.reportTrack(unknown(5, small));
+
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"anonymous_id":"anon-5"')), 10_000, 'the track that took the freed place');
+  const events = [...new Map(central.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>).map((e) => [e.id as string, e])).values()];
+  assert.deepEqual(events.map((e) => [e.type, e.track]).sort(), [['end', 1], ['new', 1], ['new', 2], ['new', 5]], 'tracks 3 and 4 found the camera full');
+  const key = await importJWK(stage.key.publicJwk as JWK, 'EdDSA');
+  const first = events.find((e) => e.type === 'new' && e.track === 1)!;
+  const { jws, image, ...rest } = first;
+  const signed = JSON.parse(new TextDecoder().decode((await compactVerify(jws as string, key)).payload)) as Record<string, unknown>;
+  assert.deepEqual(signed, rest, 'the image is outside the signature');
+  assert.equal(image, small.toString('base64'));
+  assert.equal(signed.image_sha256, createHash('sha256').update(small).digest('hex'));
+  const second = events.find((e) => e.track === 2)!;
+  assert.deepEqual([second.image, second.image_sha256], [undefined, null], 'over the cap: no image');
+  assert.equal(stage.tracks?.skipped, 2);
+});
