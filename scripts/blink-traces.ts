@@ -14,6 +14,8 @@ import { scanVideo } from '../daemon/track/scan.js';
 import { UnknownRegistry } from '../daemon/track/unknowns.js';
 import type { DetectMode } from '../daemon/vision/detector.js';
 import type { EyeRegions } from '../daemon/vision/eye-regions.js';
+import { eyelidOpening } from '../daemon/vision/align.js';
+import type { Landmarks68 } from '../daemon/vision/types.js';
 import { testAnalyzer } from '../test/support/analyzer.js';
 import { blinkClips, CCTV_1080P_100, CCTV_720P_80, composeCctv, recall, scoreClip, scoreTable, typicalFaceHeight, type CctvView, type ClipScore } from '../test/support/blink-media.js';
 import { media } from '../test/support/media.js';
@@ -50,6 +52,7 @@ interface Trace {
   entries: SavedEntry[];
 }
 
+const landmarks68 = (xy: readonly number[]): Landmarks68 => Array.from({ length: xy.length / 2 }, (_, i) => ({ x: xy[2 * i]!, y: xy[2 * i + 1]! })) ;
 const toBase64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 function fromBase64(s: string): Float32Array {
   const b = Buffer.from(s, 'base64');
@@ -149,7 +152,7 @@ function replay(conditions: string[]): void {
           continue;
         }
         const regions = Object.fromEntries(REGIONS.map((r) => [r, fromBase64(e.regions[r])])) as unknown as EyeRegions;
-        const blink = d.push({ t: e.t, left: e.left, right: e.right, regions });
+        const blink = d.push({ t: e.t, left: e.left, right: e.right, regions, lids: eyelidOpening(landmarks68(e.landmarks)) });
         if (blink) times.push(Math.round(blink.t * 1000) / 1000);
       }
       if (times.join() !== trace.blinks.join()) differ.push(trace.clip);

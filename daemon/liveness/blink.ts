@@ -2,12 +2,14 @@ import type { EyeRegions } from '../vision/eye-regions.js';
 import type { LivenessConfig } from './config.js';
 import { bothSides, lookChange, type LidMotion } from './lid-motion.js';
 
-/** One look at both eyes (seconds, from frame timestamps): the eye model's p(open) and the eye regions. */
+/** One look at both eyes (seconds, from frame timestamps): the eye model's p(open), the eye regions and how open the lids are by the landmarks. */
 export interface EyeSample {
   t: number;
   left: number;
   right: number;
   regions: EyeRegions;
+  /** Eyelid opening by the 68 landmarks (eyelidOpening): lid-to-lid over corner-to-corner distance, both eyes. */
+  lids: number;
 }
 
 export interface Blink {
@@ -57,6 +59,17 @@ const LEVEL_QUANTILE = 0.8;
 const MAX_CLOSED_P = 0.35;
 /** An eye is open again above this fraction of its open level (hysteresis above the closed limit). */
 const REOPEN_RATIO = 0.6;
+/**
+ * A closure also ends when one eye reads open and the lids by the landmarks are back within this
+ * fraction of the track's open opening (its median over the level window: eyes are open most of
+ * the time). On a small, compressed eye the model's reading of one eye can stay at shut for a
+ * second after the lids rose; waiting for it let the closure run past blink_max_ms and lost the
+ * blink. The landmarks of a small face show a closed eye at only 0.5–0.8 of the open opening (the
+ * landmark model leans towards an average eye), so "back" has to be near the open level. Ending the
+ * closure decides nothing: the eye regions must still show both lids down against open looks on
+ * both sides.
+ */
+const LIDS_REOPEN_RATIO = 0.9;
 /** Samples further apart than this break the sequence: a blink cannot be told across a gap. */
 const MAX_GAP_S = 0.35;
 /** The eye model saw an eye shut when its p(open) fell this low during the closure. */
@@ -98,7 +111,8 @@ type Phase = { kind: 'open' } | ({ kind: 'closed' } & Closure) | ({ kind: 'reope
  * expression, and an eye it never reads clearly open (a small, compressed face) is left to the
  * other signal. The eye regions of the aligned face tell a lid that moved from a reading that
  * flipped: every eye counted as shut must have changed against open looks on both sides, and
- * more than the rest of the face did. One eye shutting (a wink) never counts; a photo, whose
+ * more than the rest of the face did. The eyelid landmarks only end a closure that the model's
+ * reading of one eye would hold open too long. One eye shutting (a wink) never counts; a photo, whose
  * readings flip as it moves, changes its eye regions no more than its nose. A pure state machine:
  * time is the samples' own.
  */
@@ -134,7 +148,9 @@ export class BlinkDetector {
       this.interrupt();
       return undefined;
     }
-    const open = readable.every((e) => s[e] >= REOPEN_RATIO * level[e]);
+    const allOpen = readable.every((e) => s[e] >= REOPEN_RATIO * level[e]);
+    // Within a closure, one eye read open with the lids back by the landmarks ends it too (LIDS_REOPEN_RATIO).
+    const open = this.phase.kind === 'closed' || this.phase.kind === 'reopened' ? allOpen || (readable.some((e) => s[e] >= REOPEN_RATIO * level[e]) && this.lidsOpen(s)) : allOpen;
     // One eye shut and every eye the model can read at least half shut: an eye closing a little
     // later or less deeply than the other is still a blink; a wink leaves the other eye open.
     const closing = readable.some((e) => s[e] < Math.min(MAX_CLOSED_P, this.rules.closed_ratio * level[e])) && !readable.some((e) => s[e] >= REOPEN_RATIO * level[e]);
@@ -224,6 +240,11 @@ export class BlinkDetector {
     let m = row.get(open);
     if (!m) row.set(open, (m = lookChange(closed.regions, open.regions)));
     return m;
+  }
+
+  /** The lids by the landmarks are back at the track's open opening. */
+  private lidsOpen(s: EyeSample): boolean {
+    return s.lids >= LIDS_REOPEN_RATIO * quantile(this.window.map((w) => w.lids), 0.5);
   }
 
   /** The current open level of each eye, once enough samples were seen. */

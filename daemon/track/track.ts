@@ -2,6 +2,7 @@ import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js'
 import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js';
 import { PassiveScore } from '../liveness/passive.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
+import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
@@ -210,7 +211,7 @@ export class Track {
     this.motion.observe(this.box, t);
     if (face.eyes) {
       const dt = t - this.lastT;
-      const sample = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions };
+      const sample = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
       this.ctx.onEyeSample?.({ ...sample, track: this.id, kind, faceHeight: face.detection.box.h });
       const blink = this.blinkDetector.push(sample);
       const levels = this.blinkDetector.levels();

@@ -1,4 +1,4 @@
-import { applyAffine, invertAffine, meanPoint, umeyamaSimilarity, type Affine } from './geometry.js';
+import { applyAffine, distance, invertAffine, meanPoint, umeyamaSimilarity, type Affine } from './geometry.js';
 import type { Landmarks5, Landmarks68, Point } from './types.js';
 
 export const ALIGNED_SIZE = 112;
@@ -20,6 +20,18 @@ export const LEFT_EYE_LIDS = [43, 44, 46, 47] as const;
 /** Eye corners: outer/inner of each eye. */
 export const RIGHT_EYE_CORNERS = [36, 39] as const;
 export const LEFT_EYE_CORNERS = [42, 45] as const;
+
+/**
+ * How open the eyelids are by the landmarks: each eye's two lid-to-lid distances (upper lid point
+ * to the lower one below it) over twice its corner-to-corner distance, the mean of both eyes. About
+ * 0.25–0.35 for open eyes at native size; the landmark model leans towards an average eye on a
+ * small face, so a closed eye there reads only 0.5–0.8 of its open value, not 0.
+ */
+export function eyelidOpening(lm: Landmarks68): number {
+  const eye = ([a, b, c, d]: readonly [number, number, number, number], [p, q]: readonly [number, number]) =>
+    (distance(lm[a]!, lm[d]!) + distance(lm[b]!, lm[c]!)) / Math.max(1e-6, 2 * distance(lm[p]!, lm[q]!));
+  return (eye(RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS) + eye(LEFT_EYE_LIDS, LEFT_EYE_CORNERS)) / 2;
+}
 
 export function eyeCentres(lm: Landmarks68): { right: Point; left: Point } {
   return { right: meanPoint(pick(lm, RIGHT_EYE_LIDS)), left: meanPoint(pick(lm, LEFT_EYE_LIDS)) };

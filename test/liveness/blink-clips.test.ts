@@ -1,9 +1,10 @@
 // Blink detection through the whole per-track logic (scanVideo, the code behind `facegate scan`) on
 // every annotated clip of ../shared/media/video_blink: at native size, and as CCTV cameras deliver
 // them (the face ~100 px in 1920×1080 at H.264 CRF 30 with tiled detection; ~80 px in 1280×720 at
-// CRF 32 with one full-frame detection). The bars guard what the detector reaches today (98%, 74%
-// and 50% when they were set); what a site needs is more (≥ 97% native, ≥ 90% at ~100 px), and
-// `npm run bench -- liveness` prints the same figures.
+// CRF 32 with one full-frame detection). The bars guard what the detector reaches today (98%, 76%
+// and 56% when they were set, with closures that end on the eyelid landmarks), a blink short of
+// each; what a site needs is more (≥ 97% native, ≥ 90% at ~100 px), and `npm run bench -- liveness`
+// prints the same figures.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,16 +66,16 @@ test('blinks at native size: ≥ 97% of annotated blinks found within ±200 ms; 
   assertNoFalseBlinks(scores);
 });
 
-test('blinks at CCTV size: face ~100 px in 1920×1080, 15 fps, H.264 CRF 30, tiled detection: ≥ 72% found, no false blink', { skip }, async () => {
+test('blinks at CCTV size: face ~100 px in 1920×1080, 15 fps, H.264 CRF 30, tiled detection: ≥ 74% found, no false blink', { skip }, async () => {
   const scores = await scoresAt(CCTV_1080P_100, 'auto');
   console.log(scoreTable('blinks, face ~100 px in 1920×1080, 15 fps, CRF 30, blur 0.5 (detect auto: tiled)', scores));
-  assert.ok(recall(scores) >= 0.72, `recall ${recall(scores).toFixed(3)}`);
+  assert.ok(recall(scores) >= 0.74, `recall ${recall(scores).toFixed(3)}`);
   assertNoFalseBlinks(scores);
 });
 
-test('blinks at CCTV size: face ~80 px in 1280×720, 15 fps, H.264 CRF 32, one full-frame detection: ≥ 48% found, no false blink', { skip }, async () => {
+test('blinks at CCTV size: face ~80 px in 1280×720, 15 fps, H.264 CRF 32, one full-frame detection: ≥ 54% found, no false blink', { skip }, async () => {
   const scores = await scoresAt(CCTV_720P_80, 'full');
   console.log(scoreTable('blinks, face ~80 px in 1280×720, 15 fps, CRF 32 (detect full: no tiling)', scores));
-  assert.ok(recall(scores) >= 0.48, `recall ${recall(scores).toFixed(3)}`);
+  assert.ok(recall(scores) >= 0.54, `recall ${recall(scores).toFixed(3)}`);
   assertNoFalseBlinks(scores);
 });

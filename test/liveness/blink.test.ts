@@ -6,23 +6,28 @@ import { BROWS, NOSE, OPEN_EYE, openEye, regionsFor, scrambled, SHUT_EYE } from 
 
 const RULES: BlinkRules = { blink_min_ms: 60, blink_max_ms: 500, closed_ratio: 0.3, min_open_level: 0.6 };
 
-type Look = [left: number, right: number, regions?: EyeRegions];
+type Look = [left: number, right: number, regions?: EyeRegions, lids?: number];
+
+/** Eyelid opening by the landmarks of open eyes, and of eyes the landmarks show closed. */
+const LIDS_OPEN = 0.3;
+const LIDS_SHUT = 0.18;
 
 /**
  * Feeds p(open) pairs at `fps` from t = 0 and returns the blinks found. Each look's eye regions
- * follow what the model reads (a lid that is read shut is shut) unless the look gives its own.
+ * follow what the model reads (a lid that is read shut is shut) unless the look gives its own; the
+ * landmarks show the lids open unless the look says otherwise.
  */
 function run(looks: Look[], fps = 15, rules = RULES): Blink[] {
   const d = new BlinkDetector(rules);
   const out: Blink[] = [];
-  looks.forEach(([left, right, regions], i) => {
-    const b = d.push({ t: i / fps, left, right, regions: regions ?? regionsFor(left, right) });
+  looks.forEach(([left, right, regions, lids], i) => {
+    const b = d.push({ t: i / fps, left, right, regions: regions ?? regionsFor(left, right), lids: lids ?? LIDS_OPEN });
     if (b) out.push(b);
   });
   return out;
 }
 
-const sample = (t: number, left: number, right: number) => ({ t, left, right, regions: regionsFor(left, right) });
+const sample = (t: number, left: number, right: number) => ({ t, left, right, regions: regionsFor(left, right), lids: LIDS_OPEN });
 
 const open = (n: number, p = 0.97): Look[] => Array.from({ length: n }, () => [p, p]);
 const closed = (n: number): Look[] => Array.from({ length: n }, () => [0.002, 0.01]);
@@ -146,3 +151,15 @@ test('the open look next to a closure may still show the lid down (read open as 
   assert.equal(run([...open(10), ...closed(2), rising, rising, rising, rising, ...open(5)]).length, 0);
 });
 
+
+test('an eye the model still reads shut after the lids rose: the landmarks end the closure, and the lids decide', () => {
+  // Both eyes shut, then the right eye reads open and the landmarks show the lids open again, but
+  // the model keeps reading the left eye shut for a second (a small, compressed eye).
+  const stuck = (n: number, leftRegion: 0 | 1): Look[] => Array.from({ length: n }, () => [0.01, 0.97, regionsFor(leftRegion, 1), LIDS_OPEN]);
+  const shut: Look[] = [[0.01, 0.01, regionsFor(0, 0), LIDS_SHUT], [0.01, 0.02, regionsFor(0, 0), LIDS_SHUT]];
+  assert.equal(run([...open(15), ...shut, ...stuck(15, 1), ...open(5)]).length, 1);
+  // Without the landmarks showing the lids open, the closure waits for the model and runs past blink_max_ms.
+  assert.equal(run([...open(15), ...shut, ...stuck(15, 1).map(([l, r, g]): Look => [l, r, g, LIDS_SHUT]), ...open(5)]).length, 0);
+  // The left lid really stayed down (its region shows it shut after the closure): a change that stays, not a blink.
+  assert.equal(run([...open(15), ...shut, ...stuck(15, 0), ...open(5)]).length, 0);
+});
