@@ -42,7 +42,7 @@ export class Matcher {
 
   constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean } = {}) {
     this.dim = options.dim ?? EMBEDDING_DIM;
-    if (this.dim % 64 !== 0) throw new Error(`matcher dimension must be a multiple of 64 (the kernel reads 64 bytes a turn), got ${this.dim}`);
+    if (this.dim % 16 !== 0) throw new Error(`matcher dimension must be a multiple of 16, got ${this.dim}`);
     this.#rowsOffset = align(this.dim * 2, 64);
     this.#memory = createMemory(1);
     const simd = options.forceScalar ? undefined : loadDotKernel(this.#memory);
