@@ -99,10 +99,12 @@ export interface ImportResult {
   skipped: Array<{ id: string; reason: string }>;
 }
 
-export function importGallery(gallery: Gallery, file: Buffer, passphrase: string, source: string): ImportResult {
+/** `onProgress` is told after each person how many of how many are done. */
+export function importGallery(gallery: Gallery, file: Buffer, passphrase: string, source: string, onProgress?: (done: number, total: number) => void): ImportResult {
   const payload = openExport(gallery.sodium, file, passphrase, source);
   const result: ImportResult = { persons: 0, templates: 0, skipped: [] };
-  for (const p of payload.persons) {
+  for (const [i, p] of payload.persons.entries()) {
+    onProgress?.(i, payload.persons.length);
     const templates = p.templates.map((t) => ({
       model: t.model,
       embedding: bytesToEmbedding(Buffer.from(t.embedding, 'base64')),
@@ -124,6 +126,7 @@ export function importGallery(gallery: Gallery, file: Buffer, passphrase: string
     result.persons++;
     result.templates += templates.length;
   }
+  onProgress?.(payload.persons.length, payload.persons.length);
   return result;
 }
 

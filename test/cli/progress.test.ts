@@ -2,6 +2,9 @@
 // (util-linux `script`) around the real `facegate scan` on a real clip.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { duration, progressLine, progressReporter } from '../../daemon/cli/progress.js';
@@ -14,9 +17,9 @@ const noScript = spawnSync('script', ['--version']).status !== 0;
 const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : noScript ? 'needs script (util-linux) for a pseudo-terminal' : false;
 
 /** `facegate ARGS` with stdout and stderr on a pseudo-terminal; everything it wrote there. */
-function onTerminal(args: string[]): { code: number | null; out: string } {
+function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; out: string } {
   const command = [process.execPath, '--import', 'tsx', `${ROOT}daemon/cli/main.ts`, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const r = spawnSync('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, FACEGATE_CONFIG: '' }, encoding: 'utf8' });
+  const r = spawnSync('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, FACEGATE_CONFIG: '', ...env }, encoding: 'utf8' });
   // The terminal's escape character written as <ESC>, so that the checks below read plainly.
   return { code: r.status, out: r.stdout.replaceAll('\x1b', '<ESC>') };
 }
@@ -70,4 +73,32 @@ test('scan on a terminal shows its progress with an ETA and clears it; with --js
   assert.equal(piped.code, 0, piped.stderr);
   assert.doesNotMatch(piped.stderr, /ETA|\r/);
   assert.match(piped.stderr, /^note: no gallery at .*\n\d+ frames to \d+\.\d\d s\n$/);
+});
+
+test('person add --dir and gallery import on a terminal show their progress and clear it; through a pipe they stay quiet', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-progress-'));
+  try {
+    const photos = join(dir, 'photos');
+    mkdirSync(photos);
+    for (const name of ['img1.jpg', 'img2.jpg', 'img4.jpg']) copyFileSync(media(`identities/deepface/${name}`), join(photos, name));
+    const g = ['--gallery', join(dir, 'g.db'), '--key-file', join(dir, 'g.key')];
+    assert.equal((await runCli(['keys', 'init', '--key-file', join(dir, 'g.key')])).code, 0);
+    const added = onTerminal(['person', 'add', ...g, '--name', 'Angelina', '--dir', photos]);
+    assert.equal(added.code, 0, added.out);
+    assert.match(added.out, /\r<ESC>\[Kenrol photos +\d+% {2}\d of 3/);
+    assert.match(added.out, /\r<ESC>\[Kenrolled Angelina as /, 'the line is cleared before the result');
+
+    const env = { FACEGATE_EXPORT_PASSPHRASE: 'correct horse battery staple' };
+    const exported = await runCli(['gallery', 'export', ...g, '--passphrase-env', 'FACEGATE_EXPORT_PASSPHRASE', join(dir, 'x.fgx')], { env });
+    assert.equal(exported.code, 0, exported.stderr);
+    const g2 = ['--gallery', join(dir, 'g2.db'), '--key-file', join(dir, 'g.key')];
+    const imported = onTerminal(['gallery', 'import', ...g2, '--passphrase-env', 'FACEGATE_EXPORT_PASSPHRASE', join(dir, 'x.fgx')], env);
+    assert.equal(imported.code, 0, imported.out);
+    assert.match(imported.out, /\r<ESC>\[Kimport x\.fgx +\d+% {2}\d persons of 1 persons/);
+
+    const piped = await runCli(['person', 'add', ...g, '--name', 'Again', '--dir', photos, '--force']);
+    assert.doesNotMatch(piped.stderr, /\r|ETA|%/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

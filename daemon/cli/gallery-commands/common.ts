@@ -61,20 +61,3 @@ export async function withAnalyzer<T>(s: GallerySettings, fn: (a: FaceAnalyzer) 
 
 export const round4 = (v: number) => Number(v.toFixed(4));
 
-/** A one-line progress bar on stderr (stdout stays machine-readable), redrawn in place. */
-export function progressBar(io: CliIo, label: string): { update(done: number, total: number): void; end(): void } {
-  let last = '';
-  return {
-    update(done, total) {
-      const width = 24;
-      const filled = Math.round((Math.min(done, total) / Math.max(total, 1)) * width);
-      const line = `\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`;
-      if (line !== last) io.stderr(line);
-      last = line;
-    },
-    end() {
-      if (last) io.stderr('\n');
-      last = '';
-    },
-  };
-}

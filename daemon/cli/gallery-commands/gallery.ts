@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { FacegateError } from '../../errors.js';
 import { readInputFile } from '../../files/input-file.js';
 import { exportGallery, importGallery } from '../../gallery/transfer.js';
+import { progressReporter, type Progress } from '../progress.js';
 import type { CellRef } from '../../gallery/seal.js';
 import { verifyGallery, verifyOk } from '../../gallery/verify.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
@@ -89,7 +91,16 @@ export const galleryImportCommand: Command = {
     const s = gallerySettings(values, io);
     refuseBesideDaemon(s, 'an import');
     return withGallery(s, { create: true }, (g) => {
-      const r = importGallery(g, bytes, passphrase, file);
+      let progress: Progress | undefined;
+      let r: ReturnType<typeof importGallery>;
+      try {
+        r = importGallery(g, bytes, passphrase, file, (done, total) => {
+          progress ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `import ${basename(file)}`, total, format: (n) => `${n} persons`, quiet: values.json === true });
+          progress.update(done);
+        });
+      } finally {
+        progress?.finish();
+      }
       if (values.json) io.stdout(JSON.stringify({ file, persons: r.persons, templates: r.templates, skipped: r.skipped }) + '\n');
       else io.stdout(`imported ${r.persons} person(s), ${r.templates} template(s) from ${file}${r.skipped.length ? `; ${r.skipped.length} already here, kept as they were` : ''}\n`);
       return 0;

@@ -5,7 +5,8 @@ import { readInputFile } from '../../files/input-file.js';
 import { MAX_LINE_BYTES } from '../../ops/control/protocol.js';
 import { readImageFile } from '../../vision/image.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
-import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, progressBar, round4, withAnalyzer, withGallery, type GallerySettings } from './common.js';
+import { progressReporter, type Progress } from '../progress.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery, type GallerySettings } from './common.js';
 import { NO_FACE_HINT, NoUsableFace } from '../../ops/persons.js';
 import { callRunningDaemon, localPersons, runningDaemon } from './via-daemon.js';
 
@@ -92,22 +93,25 @@ export const personAddCommand: Command = {
 async function inFile(s: GallerySettings, a: AddArgs, io: CliIo): Promise<Enrolled> {
   return withGallery(s, { create: true }, (g) =>
     withAnalyzer(s, async (analyzer) => {
-      const bars = { photos: progressBar(io, 'photos'), 'video frames': progressBar(io, 'video frames') };
+      // One line per kind of input, made when its first count (and so its total) is known.
+      const bars: Partial<Record<'photos' | 'video frames', Progress>> = {};
+      const bar = (what: 'photos' | 'video frames', total: number) =>
+        (bars[what] ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `enrol ${what}`, total, format: (n) => String(n), quiet: !a.showProgress }));
       try {
         const r = await localPersons(s, g, analyzer).enrol({
           name: a.name,
           photos: a.images.map((file) => ({ name: file, file })),
           ifExists: 'refuse',
           force: a.force,
-          onProgress: (what, done, total) => a.showProgress && bars[what].update(done, total),
+          onProgress: (what, done, total) => bar(what, total).update(done),
           ...(a.id !== undefined ? { externalId: a.id } : {}),
           ...(a.group !== undefined ? { group: a.group } : {}),
           ...(a.video !== undefined ? { video: { name: a.video, file: a.video } } : {}),
         });
         return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, bestQuality: r.bestQuality, refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes };
       } finally {
-        bars.photos.end();
-        bars['video frames'].end();
+        bars.photos?.finish();
+        bars['video frames']?.finish();
       }
     }),
   );
