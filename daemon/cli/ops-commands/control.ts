@@ -98,8 +98,15 @@ export function describeEvent(e: Record<string, unknown>): string {
   const person = e.person as { id: string; name: string | null } | null | undefined;
   const who = person ? (person.name ?? person.id) : ((e.anon_id as string | undefined) ?? '');
   const when = new Date(e.atMs as number).toISOString().slice(11, 19);
-  const extra = e.type === 'recognized' ? ` score ${String(e.score)} ${e.live ? 'LIVE' : 'not live yet'}` : e.type === 'spoof_suspected' ? ` ${(e.reasons as string[]).join(', ')}` : '';
-  return `${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${who}${extra}\n`;
+  const extra =
+    e.type === 'recognized'
+      ? `score ${String(e.score)} ${e.live ? 'LIVE' : 'not live yet'}`
+      : e.type === 'spoof_suspected'
+        ? (e.reasons as string[]).join(', ')
+        : e.type === 'too_small' || e.type === 'low_quality'
+          ? String(e.reason)
+          : '';
+  return `${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}\n`;
 }
 
 const ERASE_USAGE = `ID ${COMMON_USAGE}`;
