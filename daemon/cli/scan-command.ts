@@ -108,6 +108,8 @@ function describe(e: TrackEvent, thumbnailDir?: string): string {
   const head = `${e.t.toFixed(3).padStart(8)} s  track ${String(e.track).padEnd(3)} ${e.type.padEnd(15)}`;
   const thumb = 'thumbnail' in e && e.thumbnail && thumbnailDir ? `  ${writeThumbnail(thumbnailDir, e, e.thumbnail)}` : '';
   switch (e.type) {
+    case 'track_started':
+      return `${head} face ${e.face_px} px\n`;
     case 'blink':
       return `${head} eyes closed ${e.closed_ms} ms\n`;
     case 'recognized':

@@ -76,6 +76,8 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
       return { ...base, state: e.type, reasons: [e.type, e.reason.slice(0, MAX_REASON)] };
     case 'track_ended':
       return { ...named(e.person), anonymous_id: e.anon_id ?? base.anonymous_id, live: e.live, antispoof: e.antispoof };
+    case 'track_started':
+      return { ...base, face_px: e.face_px };
     case 'blink':
       return base;
   }

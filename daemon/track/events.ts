@@ -39,6 +39,13 @@ export interface RecognizedEvent extends Base {
   thumbnail: Thumbnail | null;
 }
 
+/** A face seen for the first time: the track begins (what `new` on MQTT and a live view announce). */
+export interface TrackStartedEvent extends Base {
+  type: 'track_started';
+  /** Height in pixels of the face as first detected. */
+  face_px: number;
+}
+
 export interface SpoofSuspectedEvent extends Base {
   type: 'spoof_suspected';
   person: PersonRef | null;
@@ -79,10 +86,10 @@ export interface TrackEndedEvent extends Base {
   antispoof: number | null;
 }
 
-export type TrackEvent = BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;
+export type TrackEvent = TrackStartedEvent | BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;
 export type TrackEventType = TrackEvent['type'];
 
 /** Every decision type, for what must list them all before the first one (metrics at 0). */
-export const TRACK_EVENT_TYPES = ['recognized', 'unknown', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
+export const TRACK_EVENT_TYPES = ['track_started', 'recognized', 'unknown', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
 // A type added to the union above and not to the list fails to compile here.
 const _everyType: readonly (typeof TRACK_EVENT_TYPES)[number][] = [] as TrackEventType[];

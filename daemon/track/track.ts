@@ -97,7 +97,7 @@ export class Track {
     this.blinkDetector = new BlinkDetector(ctx.config.liveness);
     this.vote = new IdentityVote(ctx.config.decide_frames);
     this.best = new BestFrames(ctx.config.best_k);
-    this.pending = this.observe(face, img, t, 'detection');
+    this.pending = [{ ...this.base(t), type: 'track_started', face_px: Math.round(face.detection.box.h) }, ...this.observe(face, img, t, 'detection')];
   }
 
   get identity(): PersonRef | null {

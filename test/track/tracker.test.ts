@@ -49,8 +49,9 @@ const types = (events: TrackEvent[]) => events.map((e) => e.type);
 
 test('an enrolled person who blinks: recognised (not yet live), the blink, recognised live once, ended live', async () => {
   const { events, tracker } = await run([{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED }], 4);
-  assert.deepEqual(types(events), ['recognized', 'blink', 'recognized', 'track_ended']);
-  const [first, blink, live, ended] = events as [Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'blink' }>, Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'track_ended' }>];
+  assert.deepEqual(types(events), ['track_started', 'recognized', 'blink', 'recognized', 'track_ended']);
+  const [started, first, blink, live, ended] = events as [Extract<TrackEvent, { type: 'track_started' }>, Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'blink' }>, Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'track_ended' }>];
+  assert.equal(started.face_px, 120, 'a track begins with the height of its face');
   assert.equal(first.live, false);
   assert.equal(first.person.name, 'Ada');
   assert.ok(first.thumbnail && first.thumbnail.subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'JPEG thumbnail');
@@ -118,10 +119,10 @@ test('two people: stable ids; the one who leaves ends after expire_s; a stranger
     6,
   );
   const stranger = events.filter((e) => e.track === 2);
-  assert.deepEqual(types(stranger), ['unknown', 'track_ended']);
-  const unknown = stranger[0]!;
+  assert.deepEqual(types(stranger), ['track_started', 'unknown', 'track_ended']);
+  const unknown = stranger[1]!;
   assert.equal(unknown.type === 'unknown' && unknown.face_px, 120, 'the alert says how large the face was');
-  const ended = stranger[1]!;
+  const ended = stranger[2]!;
   // last detected at 1.8 s, ended at the first frame more than expire_s (2 s) later
   assert.ok(ended.t > 3.8 && ended.t < 4.0, `ended at ${ended.t}`);
   assert.ok(events.filter((e) => e.track === 1).every((e) => e.type !== 'unknown'));
@@ -143,8 +144,8 @@ test('the same stranger seen again (new track) keeps the same anonymous id; anot
 
 test('a face too small to decide is reported too_small, never guessed', async () => {
   const { events } = await run([{ box: still(100, 24), eyes: openEyes, person: ENROLLED }], 2);
-  assert.deepEqual(types(events), ['too_small', 'track_ended']);
-  assert.match((events[0] as Extract<TrackEvent, { type: 'too_small' }>).reason, /24 px high, needs 32/);
+  assert.deepEqual(types(events), ['track_started', 'too_small', 'track_ended']);
+  assert.match((events[1] as Extract<TrackEvent, { type: 'too_small' }>).reason, /24 px high, needs 32/);
 });
 
 test('more faces than max_tracks: the extra are dropped and counted', async () => {
