@@ -97,25 +97,20 @@ export class CameraTracker {
    * for a reason no track explains (a face moving, talking or blinking moves its own region).
    */
   private focus(img: RgbImage, t: number): SearchArea[] | undefined {
-    // A track's face where it is predicted, with an eighth of a face of slack all round: where it
-    // will be found again...
-    const tracked = this.tracks.map((tr): SearchArea => {
-      const b = tr.predictedBox(t);
-      return { kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h };
-    });
-    // ...and the head and shoulders around it: the motion the person makes (hair, a turn of the
-    // head, the neck and shoulders as they talk or step). A face that arrives right there is left
-    // to the next sweep.
-    const explained = this.tracks.map((tr) => {
-      const b = tr.predictedBox(t);
-      return { x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h };
-    });
+    const faces = this.tracks.map((tr) => tr.predictedBox(t));
+    // The head and shoulders around each tracked face: the motion the person makes (hair, a turn of
+    // the head, the neck and shoulders as they talk or step). A face that arrives right there is
+    // left to the next sweep.
+    const explained = faces.map((b) => ({ x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h }));
     const moved = this.motion.update(img, explained);
     if (this.o.config.sweep_s === 0 || t - this.lastSweepT >= this.o.config.sweep_s) {
       this.lastSweepT = t;
       this.stats.sweepFrames++;
       return undefined;
     }
+    // Each tracked face where it is predicted, with an eighth of a face of slack all round: where it
+    // will be found again.
+    const tracked = faces.map((b): SearchArea => ({ kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h }));
     return [...moved.map((b): SearchArea => ({ kind: 'arrival', ...b })), ...tracked];
   }
 

@@ -3,7 +3,7 @@ import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
-import { DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
+import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
 import type { Box, Detection, RgbImage } from './types.js';
 
 export type DetectMode = VisionConfig['detect']['mode'];
@@ -17,8 +17,6 @@ export interface DetectOptions {
   focus?: readonly SearchArea[];
 }
 
-/** A tile detection this close (px) to an edge shared with another tile is a face cut in two. */
-const CUT_EDGE_PX = 2;
 /** Share of a box's area inside a larger box above which it is taken for a part of that face. */
 const NESTED_FRACTION = 0.6;
 

@@ -18,8 +18,8 @@ export const MIN_FACE_IN_INPUT = 18;
  */
 export const RELIABLE_FACE_IN_INPUT = 20;
 
-/** A face closer than this (px) to a tile's edge may be cut by it. */
-const CUT_MARGIN_PX = 2;
+/** A tile detection this close (px) to an edge shared with another tile is a face cut in two. */
+export const CUT_EDGE_PX = 2;
 
 export interface Region extends Box {
   /** True for a tile: detections touching an edge shared with a neighbouring tile are cut faces. */
@@ -109,7 +109,7 @@ export function detectionRegions(width: number, height: number, tiled: boolean, 
 /** The tile that holds `box` whole with the widest margin on its closest side, if any holds it. */
 function widestMargin(tiles: readonly Region[], box: Box): Region | undefined {
   let best: Region | undefined;
-  let bestMargin = CUT_MARGIN_PX;
+  let bestMargin = CUT_EDGE_PX;
   for (const t of tiles) {
     const margin = Math.min(box.x - t.x, box.y - t.y, t.x + t.w - (box.x + box.w), t.y + t.h - (box.y + box.h));
     if (margin > bestMargin) {
