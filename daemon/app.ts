@@ -129,11 +129,16 @@ export class App {
   async start(): Promise<void> {
     const c = this.config;
     const lock = acquireDaemonLock(c.gallery.path);
+    // What is open before the parts are assembled: a failure then (a missing device key, a bad
+    // gallery key) must close it, or the vision threads keep the process alive after the error.
+    let opened: { vision?: VisionPool; gallery?: Gallery } = {};
     try {
       this.o.notifier.status('loading models');
       const vision = await VisionPool.create({ vision: c.vision, logger: this.o.logger });
+      opened = { vision };
       this.o.notifier.status('opening the gallery');
       const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: this.o.env }, logger: this.o.logger, create: true });
+      opened = { vision, gallery };
       const events = new EventsStage({
         config: c,
         db: gallery.db,
@@ -207,7 +212,11 @@ export class App {
       this.o.notifier.ready(this.statusLine());
       this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
     } catch (e) {
-      await this.stop().catch(() => undefined);
+      if (this.running) await this.stop().catch(() => undefined);
+      else {
+        opened.gallery?.close();
+        await opened.vision?.close().catch(() => undefined);
+      }
       lock.release();
       throw e;
     }
