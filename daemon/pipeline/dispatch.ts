@@ -1,5 +1,6 @@
 import type { RecognizedDecision } from '../attendance/stage.js';
 import { unknownAlertBody } from '../events/alerts.js';
+import type { CountKind } from '../events/day-counters.js';
 import type { EventWriter } from '../events/writer.js';
 import type { TrackEvent } from '../track/events.js';
 
@@ -9,7 +10,7 @@ export interface DispatchTargets {
   attendance: { onRecognized(d: RecognizedDecision): unknown } | undefined;
   writer: EventWriter;
   /** Retained per-camera day counters on MQTT. */
-  count(camera: string, kind: 'recognized' | 'unknown' | 'spoof', atMs: number): void;
+  count(camera: string, kind: CountKind, atMs: number): void;
   unknownImageMaxKb: number;
   /** Every tracker event, for the per-track events on MQTT (they keep their own limits). */
   reportTrack?(event: TrackEvent & { atMs: number }): void;

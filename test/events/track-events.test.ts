@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,23 +18,28 @@ import type { TrackEvent } from '../../daemon/track/events.js';
 
 const person = { id: 'emp-7', name: 'Angelina Okafor' };
 
-test("a central subscriber gets a track's new, updates and end on <camera>/events, signed, rate-limited, without names; <camera>/last is retained", async (t) => {
+
+/** A real broker, an events stage on a fresh state file publishing to it, and a subscriber on door/events. */
+async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string, clientId: string) {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const dir = mkdtempSync(join(tmpdir(), 'fg-track-events-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = parseConfig(
-    ['attendance: { time_zone: Europe/Berlin }', `mqtt: { enabled: true, url: "${broker.url}", device_id: gate-1, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')} }`].join('\n'),
-    'test.yaml',
-  );
+  const mqtt = `mqtt: { enabled: true, url: "${broker.url}", device_id: gate-1, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')}${extraMqtt} }`;
+  const config = parseConfig([extraYaml, mqtt].filter(Boolean).join('\n'), 'test.yaml');
   ensureDeviceKey(config.mqtt.device_key_file);
   const db = openDatabase(join(dir, 'state.db'));
   t.after(() => db.close());
   const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
   stage.start();
   t.after(() => stage.stop());
-  const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', 'central-track-events');
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', clientId);
   t.after(() => central.close());
+  return { broker, stage, central };
+}
+
+test("a central subscriber gets a track's new, updates and end on <camera>/events, signed, rate-limited, without names; <camera>/last is retained", async (t) => {
+  const { broker, stage, central } = await startedStage(t, 'attendance: { time_zone: Europe/Berlin }', '', 'central-track-events');
 
   // Driven as the daemon routes the tracker's decisions: through dispatch, into the stage.
   const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, reportTrack: stage.reportTrack.bind(stage) };
@@ -98,22 +103,7 @@ test('with MQTT off (the stage never started) no track event reaches the outbox'
 });
 
 test('with a snapshot cap the thumbnail rides along, bound by its signed sha256; a camera reports at most max_tracks at once', async (t) => {
-  const broker = await Mosquitto.start();
-  t.after(() => broker.dispose());
-  const dir = mkdtempSync(join(tmpdir(), 'fg-track-snap-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = parseConfig(
-    `mqtt: { enabled: true, url: "${broker.url}", device_id: gate-1, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')}, track_events: { snapshot_max_kb: 2, max_tracks: 2 } }`,
-    'test.yaml',
-  );
-  ensureDeviceKey(config.mqtt.device_key_file);
-  const db = openDatabase(join(dir, 'state.db'));
-  t.after(() => db.close());
-  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
-  stage.start();
-  t.after(() => stage.stop());
-  const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', 'central-track-snap');
-  t.after(() => central.close());
+  const { stage, central } = await startedStage(t, '', ', track_events: { snapshot_max_kb: 2, max_tracks: 2 }', 'central-track-snap');
 
   const small = Buffer.alloc(1500, 3);
   const large = Buffer.alloc(2049, 4);
