@@ -4,7 +4,10 @@
 // delivers it, and saves every eye sample a track's BlinkDetector is fed (p(open), the eye regions,
 // the 68 landmarks) and every interruption, one file per clip and condition; `replay` feeds those
 // files to BlinkDetector as it is now and scores the blinks like test/liveness/blink-clips.test.ts,
-// in seconds. Record again only when what the vision side produces changes.
+// in seconds. The condition `attacks` records the photo-attack set instead (every identity photo as
+// a moved print, test/support/attack-set.ts, in ATTACK_MOTIONS motions each, default 2): its replay
+// counts the blinks read on prints, so a change is weighed on both sides at once. Record again only
+// when what the vision side produces changes.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,8 @@ import type { EyeRegions } from '../daemon/vision/eye-regions.js';
 import { eyelidOpening } from '../daemon/vision/align.js';
 import type { Landmarks68 } from '../daemon/vision/types.js';
 import { testAnalyzer } from '../test/support/analyzer.js';
+import { ATTACK_DETECT_MODE, attackCases, renderAttack } from '../test/support/attack-set.js';
+import type { FaceAnalyzer } from '../daemon/vision/analyzer.js';
 import { blinkClips, CCTV_1080P_100, CCTV_720P_80, composeCctv, recall, scoreClip, scoreTable, typicalFaceHeight, type CctvView, type ClipScore } from '../test/support/blink-media.js';
 import { media } from '../test/support/media.js';
 
@@ -30,6 +35,9 @@ const CONDITIONS: Record<string, { view?: CctvView; mode: DetectMode }> = {
   c120: { view: { facePx: 120, frame: { width: 1920, height: 1080 }, fps: 15, crf: 28, blur: 0.5 }, mode: 'auto' },
   c90: { view: { facePx: 90, frame: { width: 1280, height: 720 }, fps: 15, crf: 32, blur: 0.3 }, mode: 'full' },
 };
+
+/** The condition that records the photo-attack set rather than the blink clips. */
+const ATTACKS = 'attacks';
 
 type Region = keyof EyeRegions;
 const REGIONS: readonly Region[] = ['right', 'left', 'nose', 'brows'];
@@ -57,6 +65,28 @@ const toBase64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byte
 function fromBase64(s: string): Float32Array {
   const b = Buffer.from(s, 'base64');
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** The videos a condition records: the annotated clips as that camera delivers them, or the photo attacks. */
+async function clipsOf(condition: string, analyzer: FaceAnalyzer, work: string): Promise<Array<{ name: string; file: string; mode: DetectMode }>> {
+  if (condition === ATTACKS) {
+    const clips = [];
+    for (const c of attackCases(Number(process.env.ATTACK_MOTIONS ?? 2))) clips.push({ name: `${c.photo} ${c.motion} ${c.facePx}px`, file: await renderAttack(analyzer, c, work), mode: ATTACK_DETECT_MODE });
+    return clips;
+  }
+  const spec = CONDITIONS[condition];
+  if (!spec) throw new Error(`unknown condition ${condition} (${[...Object.keys(CONDITIONS), ATTACKS].join(', ')})`);
+  const clips = [];
+  for (const clip of blinkClips()) {
+    let file = media(clip);
+    if (spec.view) {
+      const native = await typicalFaceHeight(file, (img) => analyzer.detect(img, 'full'));
+      file = join(work, clip.replace('video_blink/', ''));
+      composeCctv(media(clip), file, native, spec.view);
+    }
+    clips.push({ name: clip, file, mode: spec.mode });
+  }
+  return clips;
 }
 
 async function record(conditions: string[]): Promise<void> {
@@ -89,21 +119,13 @@ async function record(conditions: string[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fg-blink-traces-'));
   try {
     for (const condition of conditions) {
-      const spec = CONDITIONS[condition];
-      if (!spec) throw new Error(`unknown condition ${condition} (${Object.keys(CONDITIONS).join(', ')})`);
-      for (const clip of blinkClips()) {
-        let file = media(clip);
-        if (spec.view) {
-          const native = await typicalFaceHeight(file, (img) => analyzer.detect(img, 'full'));
-          file = join(work, clip.replace('video_blink/', ''));
-          composeCctv(media(clip), file, native, spec.view);
-        }
+      for (const clip of await clipsOf(condition, analyzer, work)) {
         entries = [];
         const landmarksOf = new WeakMap<EyeRegions, number[]>();
         const blinks: number[] = [];
-        await scanVideo(file, {
+        await scanVideo(clip.file, {
           engine: {
-            detect: (img, focus) => analyzer.detect(img, spec.mode, focus),
+            detect: (img, focus) => analyzer.detect(img, clip.mode, focus),
             analyzeFace: async (img, d, o) => {
               const face = await analyzer.analyzeFace(img, d, o);
               if (face.eyes) landmarksOf.set(face.eyes.regions, face.landmarks68.flatMap((p) => [p.x, p.y]));
@@ -122,9 +144,9 @@ async function record(conditions: string[]): Promise<void> {
             if (e.type === 'blink') blinks.push(e.t);
           },
         });
-        const trace: Trace = { clip, condition, blinks, entries };
-        writeFileSync(join(DIR, `${condition}__${clip.replace('video_blink/', '')}.json`), JSON.stringify(trace));
-        console.log(`${condition} ${clip}: ${entries.length} entries, blinks ${blinks.join(' ') || '-'}`);
+        const trace: Trace = { clip: clip.name, condition, blinks, entries };
+        writeFileSync(join(DIR, `${condition}__${clip.name.replace(/^video_blink\//, '').replace(/[^a-z0-9.]+/gi, '_')}.json`), JSON.stringify(trace));
+        console.log(`${condition} ${clip.name}: ${entries.length} entries, blinks ${blinks.join(' ') || '-'}`);
       }
     }
   } finally {
@@ -133,38 +155,48 @@ async function record(conditions: string[]): Promise<void> {
   }
 }
 
-function replay(conditions: string[]): void {
+/** Blink times the detector as it is now finds in one recorded trace. */
+function replayTrace(trace: Trace): number[] {
   const rules = defaultConfig().track.liveness;
-  for (const condition of conditions) {
-    const files = readdirSync(DIR).filter((f) => f.startsWith(`${condition}__`)).sort();
-    if (files.length === 0) continue;
-    const scores: ClipScore[] = [];
-    const differ: string[] = [];
-    for (const f of files) {
-      const trace = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace;
-      const detectors = new Map<number, BlinkDetector>();
-      const times: number[] = [];
-      for (const e of trace.entries) {
-        let d = detectors.get(e.track);
-        if (!d) detectors.set(e.track, (d = new BlinkDetector(rules)));
-        if ('interrupt' in e) {
-          d.interrupt();
-          continue;
-        }
-        const regions = Object.fromEntries(REGIONS.map((r) => [r, fromBase64(e.regions[r])])) as unknown as EyeRegions;
-        const blink = d.push({ t: e.t, left: e.left, right: e.right, regions, lids: eyelidOpening(landmarks68(e.landmarks)) });
-        if (blink) times.push(Math.round(blink.t * 1000) / 1000);
-      }
-      if (times.join() !== trace.blinks.join()) differ.push(trace.clip);
-      scores.push(scoreClip(trace.clip, times));
+  const detectors = new Map<number, BlinkDetector>();
+  const times: number[] = [];
+  for (const e of trace.entries) {
+    let d = detectors.get(e.track);
+    if (!d) detectors.set(e.track, (d = new BlinkDetector(rules)));
+    if ('interrupt' in e) {
+      d.interrupt();
+      continue;
     }
-    const grin = scores.find((s) => s.clip.endsWith('liveportrait_d18.mp4'))?.times.filter((t) => t >= 3.8 && t <= 5.0).length ?? 0;
-    console.log(scoreTable(`${condition}: recall ${(100 * recall(scores)).toFixed(0)}%, blinks in the grin ${grin}`, scores));
-    if (differ.length) console.log(`(the detector now differs from when these were recorded on ${differ.length} clip(s))`);
+    const regions = Object.fromEntries(REGIONS.map((r) => [r, fromBase64(e.regions[r])])) as unknown as EyeRegions;
+    const blink = d.push({ t: e.t, left: e.left, right: e.right, regions, lids: eyelidOpening(landmarks68(e.landmarks)) });
+    if (blink) times.push(Math.round(blink.t * 1000) / 1000);
+  }
+  return times;
+}
+
+function replay(conditions: string[]): void {
+  for (const condition of conditions) {
+    const traces = readdirSync(DIR)
+      .filter((f) => f.startsWith(`${condition}__`))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace);
+    if (traces.length === 0) continue;
+    const found = traces.map((trace) => ({ trace, times: replayTrace(trace) }));
+    const differ = found.filter(({ trace, times }) => times.join() !== trace.blinks.join()).length;
+    if (condition === ATTACKS) {
+      const blinked = found.filter(({ times }) => times.length > 0);
+      console.log(`${condition}: ${blinked.length}/${found.length} prints with a blink`);
+      for (const { trace, times } of blinked) console.log(`  ${trace.clip}: ${times.join(' ')}`);
+    } else {
+      const scores: ClipScore[] = found.map(({ trace, times }) => scoreClip(trace.clip, times));
+      const grin = scores.find((s) => s.clip.endsWith('liveportrait_d18.mp4'))?.times.filter((t) => t >= 3.8 && t <= 5.0).length ?? 0;
+      console.log(scoreTable(`${condition}: recall ${(100 * recall(scores)).toFixed(0)}%, blinks in the grin ${grin}`, scores));
+    }
+    if (differ) console.log(`(the detector now differs from when these were recorded on ${differ} clip(s))`);
   }
 }
 
 const [command, ...args] = process.argv.slice(2);
 if (command === 'record') await record(args.length ? args : Object.keys(CONDITIONS));
-else if (command === 'replay') replay(args[0] ? args[0].split(',') : Object.keys(CONDITIONS));
+else if (command === 'replay') replay(args[0] ? args[0].split(',') : [...Object.keys(CONDITIONS), ATTACKS]);
 else console.error('usage: blink-traces.ts record [COND...] | replay [COND,...]');

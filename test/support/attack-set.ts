@@ -76,16 +76,22 @@ export async function attackGallery(analyzer: FaceAnalyzer, cases: readonly Atta
   return matcher;
 }
 
-/** One attack rendered into `dir`, then scanned as a camera's stream would be. */
-export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: AttackCase, o: { dir: string; track: TrackConfig; recognition: RecognitionConfig }): Promise<AttackResult> {
+/** One attack rendered into `dir` as a camera's stream: its file. */
+export async function renderAttack(analyzer: FaceAnalyzer, c: AttackCase, dir: string): Promise<string> {
   const photo = await decodeImageFile(media(c.photo));
   const [face] = await analyzer.detect(photo, 'auto');
   if (!face) throw new Error(`${c.photo}: no face to print`);
-  const file = join(o.dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}.mp4`);
+  const file = join(dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}.mp4`);
   await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps: 15, crf: 28, seed: c.seed }, file);
+  return file;
+}
+
+/** One attack rendered into `dir`, then scanned as a camera's stream would be. */
+export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: AttackCase, o: { dir: string; track: TrackConfig; recognition: RecognitionConfig }): Promise<AttackResult> {
+  const file = await renderAttack(analyzer, c, o.dir);
   const result: AttackResult = { case: c, live: false, blinks: 0, recognised: [] };
   await scanVideo(file, {
-    engine: { detect: (img, focus) => analyzer.detect(img, 'auto', focus), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
+    engine: { detect: (img, focus) => analyzer.detect(img, ATTACK_DETECT_MODE, focus), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
     config: o.track,
     identify: (fused) => {
       const d = decide(gallery.search(fused, 2).candidates, o.recognition);
@@ -100,3 +106,6 @@ export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: Att
   });
   return result;
 }
+
+/** How the attacks' frames are searched for faces: as a camera's (tiles where faces are small). */
+export const ATTACK_DETECT_MODE = 'auto' as const;
