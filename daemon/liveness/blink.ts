@@ -41,7 +41,7 @@ export interface LidThresholds {
   confirm: number;
   /** An eye the model does not read as shut (too small for it, half read) counts as shut when it moved at least this much. */
   alone: number;
-  /** Each eye must change at least this many times as much as the nose patch: a blink moves the lids, not the picture. */
+  /** Each eye must change at least this many times as much as the brows next to it: a blink moves the lids, not the picture. */
   overPicture: number;
   /** A closed look whose nose or brows changed more than this is not compared at all (landmarks off, a fast turn). */
   steadyRef: number;
@@ -113,7 +113,7 @@ type Phase = { kind: 'open' } | ({ kind: 'closed' } & Closure) | ({ kind: 'reope
  * flipped: every eye counted as shut must have changed against open looks on both sides, and
  * more than the rest of the face did. The eyelid landmarks only end a closure that the model's
  * reading of one eye would hold open too long. One eye shutting (a wink) never counts; a photo, whose
- * readings flip as it moves, changes its eye regions no more than its nose. A pure state machine:
+ * readings flip as it moves, changes its eye regions no more than its brows. A pure state machine:
  * time is the samples' own.
  */
 export class BlinkDetector {
@@ -221,10 +221,14 @@ export class BlinkDetector {
     const modelSawIt = readable.some((e) => lowest(e) <= SHUT_P);
     if (!modelSawIt) return undefined;
     // The first closed look that shows both lids shut against an open look on each side, among
-    // comparisons where the rest of the face held still enough: where the nose patch changed about
-    // as much as the eyes, the landmarks were off or the picture moved, and that pair of looks says
-    // nothing about the lids.
-    const shows = (m: LidMotion) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.ref && shut('left', m) && shut('right', m);
+    // comparisons where the rest of the face held still enough (where the nose or the brows changed
+    // a lot, the landmarks were off or the face turned, and that pair of looks says nothing about
+    // the lids), each eye changing well more than the brows beside it. The brows, not the nose, are
+    // what the eyes are weighed against: they sit in the same band of the face, so a picture tilted
+    // or bent changes them as it changes the eyes, while the nose and the lip below it move with
+    // speech, and on a small, compressed face the nose patch is mostly codec noise that would ask a
+    // real lid to move further than it can show.
+    const shows = (m: LidMotion) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.brows && shut('left', m) && shut('right', m);
     const before = mostOpen(c.before, c, readable);
     const after = mostOpen(c.after, c, readable);
     for (const x of samples) {

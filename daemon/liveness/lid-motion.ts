@@ -72,7 +72,12 @@ export interface LidMotion {
   /** How much each eye's rows changed: what a lid moving up and down changes. */
   leftRows: number;
   rightRows: number;
-  /** The larger change of the nose and brow patches: how much the picture itself changed (resampling, codec, a turn, a tilt, landmarks off). */
+  /**
+   * How much the brows changed: the picture itself next to the eyes (resampling, codec, a tilt,
+   * landmarks off), what each eye must change more than.
+   */
+  brows: number;
+  /** The larger change of the nose and brow patches: large when the face turned fast or the landmarks are off, and the look says nothing. */
   ref: number;
 }
 
@@ -90,6 +95,7 @@ export function lookChange(closed: EyeRegions, open: EyeRegions): LidMotion {
     right: right.change,
     leftRows: rowChange(closed.left, open.left, EYE_PATCH, left.at),
     rightRows: rowChange(closed.right, open.right, EYE_PATCH, right.at),
+    brows: brows.change,
     ref: Math.max(brows.change, patchChange(closed.nose, open.nose, NOSE_PATCH, brows.at).change),
   };
 }
@@ -105,6 +111,7 @@ export function bothSides(before: LidMotion, after: LidMotion): LidMotion {
     right: Math.min(before.right, after.right),
     leftRows: Math.min(before.leftRows, after.leftRows),
     rightRows: Math.min(before.rightRows, after.rightRows),
+    brows: Math.min(before.brows, after.brows),
     ref: Math.min(before.ref, after.ref),
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlinkDetector, type Blink, type BlinkRules } from '../../daemon/liveness/blink.js';
 import type { EyeRegions } from '../../daemon/vision/eye-regions.js';
-import { BROWS, NOSE, OPEN_EYE, openEye, regionsFor, scrambled, SHUT_EYE } from '../support/eye-regions.js';
+import { BROWS, NOSE, OPEN_EYE, openEye, partlyShutEye, regionsFor, scrambled, SHUT_EYE, speakingNose, tiltedBrows } from '../support/eye-regions.js';
 
 const RULES: BlinkRules = { blink_min_ms: 60, blink_max_ms: 500, closed_ratio: 0.3, min_open_level: 0.6 };
 
@@ -113,6 +113,16 @@ test('the eyes change more than the nose on a closed look, but the nose changed 
   const shaken = { left: SHUT_EYE, right: SHUT_EYE, nose: scrambled(3).nose, brows: BROWS };
   assert.equal(run([...open(10), [0.001, 0.001, shaken], ...open(10)]).length, 0);
   assert.equal(run([...open(10), [0.001, 0.001, { left: SHUT_EYE, right: SHUT_EYE, nose: NOSE, brows: BROWS }], ...open(10)]).length, 1);
+});
+
+test('a lid that shows only part of its movement (a small, soft face) is a blink though the mouth moved the nose patch as the person spoke', () => {
+  const speaking = { left: partlyShutEye(0.7), right: partlyShutEye(0.7), nose: speakingNose(4), brows: BROWS };
+  assert.equal(run([...open(10), [0.001, 0.001, speaking], ...open(10)]).length, 1);
+});
+
+test('the same lids on a picture tilted in front of the camera: the brows change about as much as the eyes, so no blink', () => {
+  const tilted = { left: partlyShutEye(0.7), right: partlyShutEye(0.7), nose: NOSE, brows: tiltedBrows(3) };
+  assert.equal(run([...open(10), [0.001, 0.001, tilted], ...open(10)]).length, 0);
 });
 
 test('an eye the model never reads open (a small face) leaves the blink to the other eye and both lids', () => {

@@ -41,6 +41,33 @@ export const BROWS = patch(BROWS_PATCH, (x, y) => {
   return 165 + grain(x, y);
 });
 
+/**
+ * The nose patch with the lip below it `drop` pixels lower (the mouth opened to speak): what speech
+ * does to the nose region, less than a turn or misplaced landmarks do.
+ */
+export function speakingNose(drop: number): Float32Array {
+  return patch(NOSE_PATCH, (x, y) => {
+    if (y > drop && ((x - 4) ** 2 + (y - drop - 5) ** 2 < 4 || (x + 4) ** 2 + (y - drop - 5) ** 2 < 4)) return 60;
+    if ((x - 4) ** 2 + (y - 5) ** 2 < 4 || (x + 4) ** 2 + (y - 5) ** 2 < 4) return y > drop ? 150 + 3 * x : 60;
+    return 150 + 3 * x + grain(x, y);
+  });
+}
+
+/** The brows turned by `deg` degrees in the image: a picture tilted in front of the camera. */
+export function tiltedBrows(deg: number): Float32Array {
+  const [c, s] = [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)];
+  return patch(BROWS_PATCH, (x0, y0) => {
+    const [x, y] = [c * x0 + s * y0, -s * x0 + c * y0];
+    if (Math.abs(y + 1) < 2 && Math.abs(x) > 6 && Math.abs(x) < 26) return 70;
+    return 165 + grain(x, y);
+  });
+}
+
+/** An eye whose lid is `shut` (0–1) of the way down, as a small, soft face shows it mid-blink. */
+export function partlyShutEye(shut: number): Float32Array {
+  return OPEN_EYE.map((v, i) => (1 - shut) * v + shut * SHUT_EYE[i]!);
+}
+
 /** The regions of a face whose eyes the model reads at these p(open): shut below 0.5. */
 export function regionsFor(left: number, right: number): EyeRegions {
   return { left: left < 0.5 ? SHUT_EYE : OPEN_EYE, right: right < 0.5 ? SHUT_EYE : OPEN_EYE, nose: NOSE, brows: BROWS };
