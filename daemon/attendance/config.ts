@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Section } from '../config/types.js';
-import { FacegateError } from '../errors.js';
-import { isValidTimeZone } from './zoned-time.js';
+import { OneOf, Section } from '../base/config-types.js';
+import { FacegateError } from '../base/errors.js';
+import { isValidTimeZone } from '../base/zoned-time.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { writePrivateFile } from '../ops/private-files.js';
+import { writePrivateFile } from '../base/private-files.js';
 import { basename, join } from 'node:path';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';

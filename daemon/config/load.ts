@@ -1,13 +1,13 @@
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { Lexer, parse as parseYaml, YAMLParseError } from 'yaml';
-import { FacegateError } from '../errors.js';
-import { readInputFile } from '../files/input-file.js';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
 import { withCameraFps } from '../camera/config.js';
-import { isSecretKey, redactSecrets, redactText, REDACTED } from '../ops/log.js';
+import { isSecretKey, redactSecrets, redactText, REDACTED } from '../base/log.js';
 import { cameraFpsFor } from '../track/config.js';
 import { ConfigSchema, type Config, type ConfigFile } from './schema.js';
-import { nestedDeeperThan } from '../nesting.js';
+import { nestedDeeperThan } from '../base/nesting.js';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `vision.detect.min_score`. */

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { EventClass } from './topics.js';
 
 /** What seals payloads at rest: the gallery's sealer (XChaCha20-Poly1305 under its data key). */

@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import mqtt from 'mqtt';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../ops/log.js';
-import { redactSecrets } from '../ops/log.js';
-import { formatLocalIso } from '../attendance/zoned-time.js';
+import type { Logger } from '../base/log.js';
+import { redactSecrets } from '../base/log.js';
+import { formatLocalIso } from '../base/zoned-time.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
 import { DayCounters, type CountKind, type DayCounts } from './day-counters.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
@@ -13,7 +13,7 @@ import { OutboxPublisher } from './publisher.js';
 import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
 import { TrackReporter, type TrackView } from './track-report.js';
-import { uuidv7Generator } from './uuidv7.js';
+import { uuidv7Generator } from '../base/uuidv7.js';
 import type { TrackEvent } from '../track/events.js';
 import { EventWriter } from './writer.js';
 

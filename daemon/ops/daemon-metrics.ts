@@ -5,7 +5,7 @@ import type { EventClass } from '../events/topics.js';
 import type { CommandCounts } from '../events/commands/router.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Liveness } from './health.js';
-import type { MetricsRegistry, Sample } from './metrics.js';
+import type { MetricsRegistry, Sample } from '../base/metrics.js';
 
 /** What the metrics read from the running daemon at scrape time. */
 export interface MetricsSource {

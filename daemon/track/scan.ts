@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { CameraEngine } from '../vision/engine.js';
 import { CameraTracker, type CameraTrackerOptions, type TrackerStats } from './camera-tracker.js';
 import type { TrackConfig } from './config.js';

@@ -1,8 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FrameAssembler } from '../camera/frame-reader.js';
-import { FacegateError } from '../errors.js';
-import { checkInputFile, describeOpenError } from '../files/input-file.js';
+import { FacegateError } from '../base/errors.js';
+import { checkInputFile, describeOpenError } from '../base/input-file.js';
 import type { RgbImage } from '../vision/types.js';
 
 const execFileAsync = promisify(execFile);

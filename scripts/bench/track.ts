@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { CameraTracker } from '../../daemon/track/camera-tracker.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { videoFrames, type TimedFrame } from '../../daemon/track/video-file.js';

@@ -17,7 +17,7 @@ import { Outbox } from '../../daemon/events/outbox.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
-import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { AttendancePayload } from '../../daemon/events/topics.js';
 import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
 

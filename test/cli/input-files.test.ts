@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FacegateError } from '../../daemon/errors.js';
-import { checkInputFile, INPUT_FILE_LIMITS, readInputFile } from '../../daemon/files/input-file.js';
+import { FacegateError } from '../../daemon/base/errors.js';
+import { checkInputFile, INPUT_FILE_LIMITS, readInputFile } from '../../daemon/base/input-file.js';
 import { loadConfigFile } from '../../daemon/config/load.js';
 import { loadCentralKey } from '../../daemon/events/commands/token.js';
 import { loadDeviceKey } from '../../daemon/events/device-key.js';

@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { App } from '../../daemon/app.js';
 import { ConfigError, parseConfig } from '../../daemon/config/load.js';
 import { ConfigSchema } from '../../daemon/config/schema.js';
-import { MAX_RETENTION_DAYS, MAX_TIMER_MS } from '../../daemon/config/types.js';
+import { MAX_RETENTION_DAYS, MAX_TIMER_MS } from '../../daemon/base/config-types.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';

@@ -7,7 +7,7 @@ import { compactVerify, importJWK } from 'jose';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { Outbox } from '../../daemon/events/outbox.js';
 import { createSigner } from '../../daemon/events/signing.js';
-import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';

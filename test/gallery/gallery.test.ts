@@ -8,7 +8,7 @@ import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { verifyGallery } from '../../daemon/gallery/verify.js';
 import { rotateKeys } from '../../daemon/gallery/rotate.js';
 import { exportGallery, importGallery } from '../../daemon/gallery/transfer.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { enrolled, fileBytes, floatBytes, keyOptions, leaks, memoryLogger, NAMES, near, open, tempDir, unitVector } from './helpers.js';
 
 const RULES = { threshold: 0.42, margin: 0.05 };

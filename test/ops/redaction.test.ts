@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
 import { parseConfig, ConfigError } from '../../daemon/config/load.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
 import { createAuditTables } from '../../daemon/ops/audit-schema.js';
-import { createLogger, redactSecrets, redactText, REDACTED } from '../../daemon/ops/log.js';
+import { createLogger, redactSecrets, redactText, REDACTED } from '../../daemon/base/log.js';
 
 const PASSWORD = 'Qz@9:SEKRIT%40cam';
 

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
-import { FacegateError } from '../../errors.js';
-import { readInputFile } from '../../files/input-file.js';
+import { FacegateError } from '../../base/errors.js';
+import { readInputFile } from '../../base/input-file.js';
 import { exportGallery, importGallery } from '../../gallery/transfer.js';
 import { progressReporter, type Progress } from '../progress.js';
 import type { CellRef } from '../../gallery/seal.js';

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { FacegateError } from '../../errors.js';
+import { FacegateError } from '../../base/errors.js';
 import { ensureDeviceKey } from '../../events/device-key.js';
 import { createKeyFile, replacementKeyFile, type Kek } from '../../gallery/key-source.js';
 import { rotateKeys } from '../../gallery/rotate.js';

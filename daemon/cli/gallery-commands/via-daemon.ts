@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { FacegateError, isFacegateError } from '../../errors.js';
+import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { AuditLog } from '../../ops/audit.js';
 import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
 import { METHODS, type MethodName } from '../../ops/control/protocol.js';

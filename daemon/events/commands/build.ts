@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../../errors.js';
-import type { Logger } from '../../ops/log.js';
+import { FacegateError } from '../../base/errors.js';
+import type { Logger } from '../../base/log.js';
 import type { MqttConfig } from '../config.js';
 import type { MqttBridge } from '../bridge.js';
 import type { MqttIdentity } from '../mqtt-options.js';

@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { FacegateError } from '../../errors.js';
+import { FacegateError } from '../../base/errors.js';
 import { loadCentralKey } from '../../events/commands/token.js';
 import { ROLES, type Role } from './protocol.js';
 
