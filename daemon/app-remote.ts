@@ -7,8 +7,8 @@ import { FacegateError } from './base/errors.js';
 import type { RecognizedDecision } from './attendance/stage.js';
 import type { AttendanceDecision } from './attendance/engine.js';
 import { formatLocalIso } from './base/zoned-time.js';
-import { createCommandRouter } from './events/commands/build.js';
-import type { CommandRouter } from './events/commands/router.js';
+import { createCommandRouter } from './ops/remote/build.js';
+import type { CommandRouter } from './ops/remote/router.js';
 import { HomeAssistantDiscovery } from './events/homeassistant.js';
 import type { PersonService, RosterChange } from './ops/persons.js';
 

@@ -43,7 +43,7 @@ import { ControlServer } from './ops/control/server.js';
 import { controlHandlers } from './ops/control/handlers.js';
 import { tokenVerifier } from './ops/control/token.js';
 import { Remote } from './app-remote.js';
-import type { CommandCounts } from './events/commands/router.js';
+import type { CommandCounts } from './ops/remote/router.js';
 
 export interface AppOptions {
   config: Config;

@@ -5,7 +5,7 @@ import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
 import type { TrackEvent } from '../track/events.js';
 import { promoteUnknown } from '../track/promote.js';
-import { checkVideoFile, probeDuration } from '../track/video-file.js';
+import { checkVideoFile, probeDuration } from '../camera/video-file.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';

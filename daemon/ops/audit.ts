@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { GENESIS_HASH } from './audit-schema.js';
+import { GENESIS_HASH } from '../store/schema/audit.js';
 import { redactSecrets, redactText } from '../base/log.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { RetentionConfig } from './config.js';
+import type { RetentionConfig } from '../config/ops-sections.js';
 import { AuditLog } from './audit.js';
 
 const DAY_MS = 86_400_000;

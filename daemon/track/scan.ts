@@ -5,7 +5,7 @@ import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
 import type { UnknownRegistry } from './unknowns.js';
-import { videoFrames } from './video-file.js';
+import { videoFrames } from '../camera/video-file.js';
 
 export interface ScanOptions {
   engine: CameraEngine;

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
-import type { RetentionConfig } from '../ops/config.js';
+import type { RetentionConfig } from '../config/ops-sections.js';
 import type { Logger } from '../base/log.js';
 import type { TrackConfig } from './config.js';
 import { UnknownRegistry, type UnknownFrame, type UnknownPersistence, type UnknownSnapshot } from './unknowns.js';

@@ -11,7 +11,7 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { CameraTracker } from '../../daemon/track/camera-tracker.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
-import { videoFrames, type TimedFrame } from '../../daemon/track/video-file.js';
+import { videoFrames, type TimedFrame } from '../../daemon/camera/video-file.js';
 import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 

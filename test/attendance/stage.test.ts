@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK } from 'jose';
 import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
-import { createAttendanceTables } from '../../daemon/attendance/schema.js';
+import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
 import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';

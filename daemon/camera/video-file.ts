@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FrameAssembler } from '../camera/frame-reader.js';
+import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
 import { checkInputFile, describeOpenError } from '../base/input-file.js';
 import type { RgbImage } from '../vision/types.js';
