@@ -82,10 +82,7 @@ export interface ShiftRules {
   holidays: ReadonlySet<string>;
 }
 
-/**
- * What the schema cannot say: the zone must be one Intl knows. (Not a ConfigError: importing
- * config/load.ts from a section would be an import cycle through schema.ts.)
- */
+/** What the schema cannot say: the zone must be one Intl knows. */
 export function checkAttendanceConfig(c: AttendanceConfig): void {
   if (!isValidTimeZone(c.time_zone)) {
     throw new FacegateError(

@@ -1,5 +1,5 @@
 import { FacegateError } from '../base/errors.js';
-import type { RgbImage } from '../vision/types.js';
+import type { RgbImage } from '../base/image.js';
 import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.js';
 import { ffmpegInput } from './ffmpeg-args.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';

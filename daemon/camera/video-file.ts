@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
 import { checkInputFile, describeOpenError } from '../base/input-file.js';
-import type { RgbImage } from '../vision/types.js';
+import type { RgbImage } from '../base/image.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,5 +1,5 @@
 import { ExitCode, isFacegateError } from '../base/errors.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../base/config-types.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { commandHelp } from './help.js';

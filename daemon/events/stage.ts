@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import mqtt from 'mqtt';
-import type { Config } from '../config/schema.js';
 import type { Logger } from '../base/log.js';
 import { redactSecrets } from '../base/log.js';
 import { formatLocalIso } from '../base/zoned-time.js';
+import type { MqttConfig } from './config.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
 import { DayCounters, type CountKind, type DayCounts } from './day-counters.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
@@ -20,8 +20,17 @@ import { EventWriter } from './writer.js';
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
 const DAY_CHECK_MS = 60_000;
 
+/**
+ * The keys the stage reads; the whole config is passed, and bridge/info publishes all of it
+ * (masked). Typed by what it reads because the config's full type sits in a layer above the stages.
+ */
+export interface EventsStageConfig {
+  readonly mqtt: MqttConfig;
+  readonly attendance: { readonly time_zone: string };
+}
+
 export interface EventsStageOptions {
-  config: Config;
+  config: EventsStageConfig;
   db: Database;
   env: NodeJS.ProcessEnv;
   logger: Logger;

@@ -4,7 +4,7 @@ import { EVENTS_MIGRATION_2 } from './schema/outbox.js';
 import { ATTENDANCE_MIGRATION_3 } from './schema/attendance.js';
 import { OPS_AUDIT_MIGRATION } from './schema/audit.js';
 import { TRACK_UNKNOWNS_MIGRATION } from './schema/unknowns.js';
-import { EVENTS_DAY_COUNTERS_MIGRATION } from '../events/day-counters.js';
+import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions

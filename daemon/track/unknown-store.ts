@@ -1,7 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
-import type { RetentionConfig } from '../config/ops-sections.js';
 import type { Logger } from '../base/log.js';
 import type { TrackConfig } from './config.js';
 import { UnknownRegistry, type UnknownFrame, type UnknownPersistence, type UnknownSnapshot } from './unknowns.js';
@@ -143,7 +142,7 @@ export const UNKNOWN_SEALED_CELLS: SealedCellSource = {
 
 export interface DaemonUnknownsOptions {
   track: Pick<TrackConfig, 'unknown_similarity' | 'unknown_retention_s' | 'best_k'>;
-  retention: Pick<RetentionConfig, 'unknown_thumbnail_days'>;
+  retention: { readonly unknown_thumbnail_days: number };
   db: Database;
   sealer: Pick<Sealer, 'seal' | 'open'>;
   logger: Logger;

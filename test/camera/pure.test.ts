@@ -9,7 +9,8 @@ import { LatestSlot } from '../../daemon/camera/latest.js';
 import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
 import { sourceKind } from '../../daemon/camera/source.js';
 import { cameraConfigIssues } from '../../daemon/camera/config.js';
-import { parseConfig, ConfigError } from '../../daemon/config/load.js';
+import { ConfigError } from '../../daemon/base/config-types.js';
+import { parseConfig } from '../../daemon/config/load.js';
 import { CameraFleet } from '../../daemon/camera/fleet.js';
 import { createLogger, redactText } from '../../daemon/base/log.js';
 

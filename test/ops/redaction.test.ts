@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
-import { parseConfig, ConfigError } from '../../daemon/config/load.js';
+import { ConfigError } from '../../daemon/base/config-types.js';
+import { parseConfig } from '../../daemon/config/load.js';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
 import { createAuditTables } from '../../daemon/store/schema/audit.js';
