@@ -178,3 +178,8 @@ export class Outbox {
     return t.rows > this.limits.maxEvents || t.bytes > this.limits.maxBytes;
   }
 }
+
+/** Retention: undelivered unknown-person alerts (they carry a face crop) queued before `beforeMs`. */
+export function purgeUnknownAlertsBefore(db: Database, beforeMs: number): number {
+  return db.prepare("DELETE FROM outbox WHERE class = 'alert' AND topic LIKE '%/alerts/unknown' AND created_ms < ?").run(beforeMs).changes;
+}

@@ -167,3 +167,8 @@ export function daemonUnknowns(o: DaemonUnknownsOptions): UnknownRegistry {
   o.logger.info({ stage: 'track', unknown_persons: registry.size, damaged: damaged.length }, 'unknown persons loaded');
   return registry;
 }
+
+/** Retention: unknown persons not seen since `beforeMs` (their sealed embeddings and face crop) lose their anonymous id. */
+export function purgeUnknownPersonsBefore(db: Database, beforeMs: number): number {
+  return db.prepare('DELETE FROM unknown_persons WHERE last_seen_ms < ?').run(beforeMs).changes;
+}
