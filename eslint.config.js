@@ -1,5 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { checkEveryFolderPlaced, layerRules } from './eslint.layers.js';
+
+checkEveryFolderPlaced(import.meta.dirname);
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'models/onnx/'] },
@@ -12,6 +15,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...layerRules(),
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

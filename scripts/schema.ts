@@ -3,7 +3,7 @@
 // fails when the committed file is not what this writes.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../daemon/paths.js';
+import { packageRoot } from '../daemon/base/paths.js';
 import { configJsonSchema } from '../daemon/ops/json-schema.js';
 
 const out = join(packageRoot(), 'config', 'facegate.schema.json');

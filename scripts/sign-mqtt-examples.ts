@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeviceKey } from '../daemon/events/device-key.js';
 import { createSigner, withSignature } from '../daemon/events/signing.js';
-import { packageRoot } from '../daemon/paths.js';
+import { packageRoot } from '../daemon/base/paths.js';
 
 const DOC = join(packageRoot(), 'docs', 'mqtt.md');
 // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410).

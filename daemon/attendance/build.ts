@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
-import { uuidv7Generator } from '../events/uuidv7.js';
+import { uuidv7Generator } from '../base/uuidv7.js';
 import { checkAttendanceConfig, type AttendanceConfig } from './config.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { RulesHolder } from './rules-holder.js';

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Section } from '../config/types.js';
-import { FacegateError } from '../errors.js';
-import { isValidTimeZone } from './zoned-time.js';
+import { OneOf, Section } from '../base/config-types.js';
+import { FacegateError } from '../base/errors.js';
+import { isValidTimeZone } from '../base/zoned-time.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -82,10 +82,7 @@ export interface ShiftRules {
   holidays: ReadonlySet<string>;
 }
 
-/**
- * What the schema cannot say: the zone must be one Intl knows. (Not a ConfigError: importing
- * config/load.ts from a section would be an import cycle through schema.ts.)
- */
+/** What the schema cannot say: the zone must be one Intl knows. */
 export function checkAttendanceConfig(c: AttendanceConfig): void {
   if (!isValidTimeZone(c.time_zone)) {
     throw new FacegateError(

@@ -1,7 +1,7 @@
 import type { EventBody } from '../events/writer.js';
 import type { AttendanceDecision, DayRecord } from './engine.js';
 import type { ShiftDay } from './shift.js';
-import { formatLocalIso } from './zoned-time.js';
+import { formatLocalIso } from '../base/zoned-time.js';
 
 /** Who a record is about, as events name them. */
 export interface EventPerson {

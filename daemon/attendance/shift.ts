@@ -1,5 +1,5 @@
 import { WEEKDAYS, type Shift, type ShiftRules } from './config.js';
-import { addDays, localParts, parseClock, weekdayOf, zonedInstant, type LocalDate } from './zoned-time.js';
+import { addDays, localParts, parseClock, weekdayOf, zonedInstant, type LocalDate } from '../base/zoned-time.js';
 
 /** The shift a person works: their group's (or 'default'), with their own override on top. */
 export interface ResolvedShift {

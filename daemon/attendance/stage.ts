@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
 import type { CameraRole, ShiftRules } from './config.js';
 import { Cooldown } from './cooldown.js';
@@ -7,7 +7,7 @@ import { attendanceBody } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
-import { addDays, localParts } from './zoned-time.js';
+import { addDays, localParts } from '../base/zoned-time.js';
 
 /** A live `recognized` decision from the recognition stage (only live, liveness-passed faces). */
 export interface RecognizedDecision {

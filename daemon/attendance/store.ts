@@ -129,3 +129,28 @@ function fromRow(r: DayRow): StoredDay {
     },
   };
 }
+
+/**
+ * Retention: day records whose last sighting is before `beforeMs`, with their sealed proof images
+ * (and proofs older than that whose day is already gone), and absence marks of earlier dates, in one
+ * transaction.
+ */
+export function purgeAttendanceBefore(db: Database, beforeMs: number): { attendanceDays: number; proofs: number } {
+  return db
+    .transaction(() => {
+      const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE last_seen_ms < ?)').run(beforeMs).changes;
+      const orphanProofs = db.prepare('DELETE FROM attendance_proofs WHERE at_ms < ?').run(beforeMs).changes;
+      const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE last_seen_ms < ?').run(beforeMs).changes;
+      db.prepare('DELETE FROM attendance_absences WHERE date < ?').run(new Date(beforeMs).toISOString().slice(0, 10));
+      return { attendanceDays, proofs: proofs + orphanProofs };
+    })
+    .immediate();
+}
+
+/** Erasure: every day record of a person, their sealed proof images and absence marks, in the caller's transaction. */
+export function eraseAttendanceOf(db: Database, personId: string): { attendanceDays: number; proofs: number } {
+  const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
+  const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
+  db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
+  return { attendanceDays, proofs };
+}

@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 
 type Listener<P> = (payload: P) => void | Promise<void>;
 

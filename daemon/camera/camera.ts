@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import type { CameraConfig } from './config.js';
 import { ffmpegCommand } from './ffmpeg-args.js';
@@ -10,7 +10,7 @@ import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './h
 import { LatestSlot } from './latest.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
-import { redactText } from '../ops/log.js';
+import { redactText } from '../base/log.js';
 
 export interface CameraDeps {
   logger: Logger;

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Section } from '../config/types.js';
-import type { ConfigIssue } from '../config/load.js';
+import { OneOf, Section } from '../base/config-types.js';
+import type { ConfigIssue } from '../base/config-types.js';
 
 export const CameraConfigSchema = Type.Object(
   {

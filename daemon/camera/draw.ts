@@ -1,4 +1,4 @@
-import type { Box, RgbImage } from '../vision/types.js';
+import type { Box, RgbImage } from '../base/image.js';
 
 export interface OverlayBox extends Box {
   /** RGB; green by default. */

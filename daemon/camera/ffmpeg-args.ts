@@ -1,4 +1,4 @@
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import type { CameraConfig } from './config.js';
 import { filePath, sourceKind } from './source.js';
 

@@ -1,4 +1,4 @@
-import { redactText } from '../ops/log.js';
+import { redactText } from '../base/log.js';
 
 /** Why a connection failed, reduced from FFmpeg's stderr to what a technician can act on. */
 export type FailureKind =

@@ -1,5 +1,5 @@
-import { ConfigError } from '../config/load.js';
-import type { Logger } from '../ops/log.js';
+import { ConfigError } from '../base/config-types.js';
+import type { Logger } from '../base/log.js';
 import { FfmpegCamera, type CameraDeps, type CameraSource } from './camera.js';
 import { cameraConfigIssues, type CameraConfig } from './config.js';
 import type { CameraHealth } from './health.js';

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../vision/types.js';
+import type { RgbImage } from '../base/image.js';
 
 /** One frame from a camera, as the pipeline gets it. */
 export interface Frame {

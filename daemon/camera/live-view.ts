@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { CameraSource } from './camera.js';
 import type { LiveViewConfig } from './config.js';
 import { drawBoxes, type OverlayBox } from './draw.js';

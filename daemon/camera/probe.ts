@@ -1,9 +1,9 @@
-import { FacegateError } from '../errors.js';
-import type { RgbImage } from '../vision/types.js';
+import { FacegateError } from '../base/errors.js';
+import type { RgbImage } from '../base/image.js';
 import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.js';
 import { ffmpegInput } from './ffmpeg-args.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';
-import { redactText } from '../ops/log.js';
+import { redactText } from '../base/log.js';
 
 export interface ProbeOptions {
   transport?: 'tcp' | 'udp';

@@ -1,4 +1,4 @@
-/** What kind of input a camera URL names (daemon/ops/log.ts redactText shows it without its credentials). */
+/** What kind of input a camera URL names (daemon/base/log.ts redactText shows it without its credentials). */
 export type SourceKind = 'rtsp' | 'file' | 'stream';
 
 export function sourceKind(url: string): SourceKind {

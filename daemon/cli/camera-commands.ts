@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { carriesSecret } from '../camera/ffmpeg-args.js';
 import { probeCamera } from '../camera/probe.js';
-import { FacegateError } from '../errors.js';
-import { writePrivateFile } from '../ops/private-files.js';
+import { FacegateError } from '../base/errors.js';
+import { writePrivateFile } from '../base/private-files.js';
 import { CONFIG_OPTIONS, parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
 
 const USAGE = '(URL | - | --camera NAME [--config FILE]) [--save FILE] [--json] [--transport tcp|udp] [--timeout SECONDS]';

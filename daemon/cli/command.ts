@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import { defaultConfig, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 

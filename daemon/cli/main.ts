@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `facegate` executable: real stdio and process exit code around run.ts.
-import { ExitCode } from '../errors.js';
-import { tightenUmask } from '../ops/private-files.js';
+import { ExitCode } from '../base/errors.js';
+import { tightenUmask } from '../base/private-files.js';
 import type { CliIo } from './command.js';
 import { main } from './run.js';
 

@@ -1,9 +1,9 @@
-import { ExitCode, isFacegateError } from '../errors.js';
-import { ConfigError } from '../config/load.js';
+import { ExitCode, isFacegateError } from '../base/errors.js';
+import { ConfigError } from '../base/config-types.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { commandHelp } from './help.js';
-import { packageVersion } from '../paths.js';
+import { packageVersion } from '../base/paths.js';
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
   // Longest match first, so that `person add` wins over a hypothetical `person`.

@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { writePrivateFile } from '../ops/private-files.js';
+import { writePrivateFile } from '../base/private-files.js';
 import { basename, join } from 'node:path';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
 import type { TrackEvent } from '../track/events.js';
-import { promoteUnknown } from '../track/promote.js';
-import { checkVideoFile, probeDuration } from '../track/video-file.js';
+import { checkVideoFile, probeDuration } from '../camera/video-file.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
 import { progressReporter } from './progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
+import { localPersons } from './gallery-commands/via-daemon.js';
 
 const USAGE = `VIDEO [--thumbnails DIR] [--promote ANON_ID=NAME]... ${GALLERY_USAGE}`;
 
@@ -53,9 +53,12 @@ export const scanCommand: Command = {
           onFrame: (pts) => progress.update(pts),
         }).finally(() => progress.finish());
         if (!values.json) io.stderr(`${summary.frames} frames to ${summary.lastT.toFixed(2)} s\n`);
-        for (const { anonId, name } of promotions) {
-          const { person, templates } = promoteUnknown(unknowns, gallery!, anonId, { name });
-          io.stderr(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)\n`);
+        if (promotions.length > 0) {
+          const persons = localPersons(s, gallery!, undefined, unknowns);
+          for (const { anonId, name } of promotions) {
+            const { person, templates } = await persons.promote(anonId, { name });
+            io.stderr(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)\n`);
+          }
         }
         return 0;
       });

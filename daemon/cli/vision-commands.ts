@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { FacegateError, isFacegateError } from '../errors.js';
-import { createLogger } from '../ops/log.js';
+import { FacegateError, isFacegateError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import { FaceAnalyzer, type AnalyzeOptions } from '../vision/analyzer.js';
 import { cosine } from '../vision/embedder.js';
 import { decodeImageFile } from '../vision/image.js';

@@ -1,40 +1,14 @@
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { Lexer, parse as parseYaml, YAMLParseError } from 'yaml';
-import { FacegateError } from '../errors.js';
-import { readInputFile } from '../files/input-file.js';
+import { ConfigError, type ConfigIssue } from '../base/config-types.js';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
 import { withCameraFps } from '../camera/config.js';
-import { isSecretKey, redactSecrets, redactText, REDACTED } from '../ops/log.js';
+import { isSecretKey, redactSecrets, redactText, REDACTED } from '../base/log.js';
 import { cameraFpsFor } from '../track/config.js';
 import { ConfigSchema, type Config, type ConfigFile } from './schema.js';
-import { nestedDeeperThan } from '../nesting.js';
-
-export interface ConfigIssue {
-  /** Dotted key path, e.g. `vision.detect.min_score`. */
-  path: string;
-  message: string;
-}
-
-/** A config that runs but will not do what it is meant to: named with a code and its fix, never refused. */
-export interface ConfigWarning extends ConfigIssue {
-  code: `FG_WARN_${string}`;
-  /** What to change, one sentence. */
-  hint: string;
-}
-
-export class ConfigError extends FacegateError {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly source: string,
-    readonly issues: ConfigIssue[],
-  ) {
-    super(
-      'FG_ERR_CONFIG',
-      `invalid config ${source}:\n` + issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
-      'fix the keys above (see config/facegate.example.yaml and config/facegate.schema.json), then run `facegate validate-config`',
-    );
-  }
-}
+import { nestedDeeperThan } from '../base/nesting.js';
 
 /** Parses and validates config text once, at the edge, into a frozen typed object with every default filled. */
 export function parseConfig(text: string, source: string): Config {

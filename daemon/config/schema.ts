@@ -5,7 +5,7 @@ import { CAMERA_CONFIG_SECTIONS, type CameraConfig } from '../camera/config.js';
 import { TrackConfigSchema } from '../track/config.js';
 import { AttendanceConfigSchema } from '../attendance/config.js';
 import { MqttConfigSchema } from '../events/config.js';
-import { OPS_CONFIG_SECTIONS } from '../ops/config.js';
+import { OPS_CONFIG_SECTIONS } from './ops-sections.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 
 export interface DemoBroker {
   url: string;

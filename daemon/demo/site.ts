@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import { ensureDeviceKey } from '../events/device-key.js';
 import { faceThumbnail, toTemplate } from '../gallery/enrol.js';
 import { Gallery } from '../gallery/gallery.js';
@@ -12,7 +12,7 @@ import { loadSodium } from '../gallery/sodium.js';
 import { FaceAnalyzer } from '../vision/analyzer.js';
 import { decodeImageFile } from '../vision/image.js';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 
 /**
  * The only face photos that install with facegate's dependencies: the MIT-licensed demo images of

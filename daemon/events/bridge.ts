@@ -1,6 +1,6 @@
 import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
-import type { Logger } from '../ops/log.js';
-import { FacegateError } from '../errors.js';
+import type { Logger } from '../base/log.js';
+import { FacegateError } from '../base/errors.js';
 import { OFFLINE, ONLINE } from './mqtt-options.js';
 
 export interface Timers {

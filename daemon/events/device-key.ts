@@ -1,8 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FacegateError } from '../errors.js';
-import { readInputFile } from '../files/input-file.js';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
 
 /**
  * The device's Ed25519 signing key: it signs every published event (JWS) so that a central server

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { IClientOptions } from 'mqtt';
-import { FacegateError } from '../errors.js';
-import { readInputFile } from '../files/input-file.js';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
 import type { MqttConfig } from './config.js';
 
 /** Names derived once from the config: who this device is on the broker. */

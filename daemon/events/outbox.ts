@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { EventClass } from './topics.js';
 
 /** What seals payloads at rest: the gallery's sealer (XChaCha20-Poly1305 under its data key). */
@@ -177,4 +177,9 @@ export class Outbox {
     const t = this.totals.get() ?? { rows: 0, bytes: 0 };
     return t.rows > this.limits.maxEvents || t.bytes > this.limits.maxBytes;
   }
+}
+
+/** Retention: undelivered unknown-person alerts (they carry a face crop) queued before `beforeMs`. */
+export function purgeUnknownAlertsBefore(db: Database, beforeMs: number): number {
+  return db.prepare("DELETE FROM outbox WHERE class = 'alert' AND topic LIKE '%/alerts/unknown' AND created_ms < ?").run(beforeMs).changes;
 }

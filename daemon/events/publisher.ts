@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { MqttBridge } from './bridge.js';
 import type { Outbox, OutboxRow } from './outbox.js';
 

@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import mqtt from 'mqtt';
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../ops/log.js';
-import { redactSecrets } from '../ops/log.js';
-import { formatLocalIso } from '../attendance/zoned-time.js';
+import type { Logger } from '../base/log.js';
+import { redactSecrets } from '../base/log.js';
+import { formatLocalIso } from '../base/zoned-time.js';
+import type { MqttConfig } from './config.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
 import { DayCounters, type CountKind, type DayCounts } from './day-counters.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
@@ -13,15 +13,24 @@ import { OutboxPublisher } from './publisher.js';
 import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
 import { TrackReporter, type TrackView } from './track-report.js';
-import { uuidv7Generator } from './uuidv7.js';
+import { uuidv7Generator } from '../base/uuidv7.js';
 import type { TrackEvent } from '../track/events.js';
 import { EventWriter } from './writer.js';
 
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
 const DAY_CHECK_MS = 60_000;
 
+/**
+ * The keys the stage reads; the whole config is passed, and bridge/info publishes all of it
+ * (masked). Typed by what it reads because the config's full type sits in a layer above the stages.
+ */
+export interface EventsStageConfig {
+  readonly mqtt: MqttConfig;
+  readonly attendance: { readonly time_zone: string };
+}
+
 export interface EventsStageOptions {
-  config: Config;
+  config: EventsStageConfig;
   db: Database;
   env: NodeJS.ProcessEnv;
   logger: Logger;

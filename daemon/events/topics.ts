@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { UUID_V7_PATTERN } from './uuidv7.js';
+import { UUID_V7_PATTERN } from '../base/uuidv7.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,

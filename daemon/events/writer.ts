@@ -1,5 +1,5 @@
-import type { Logger } from '../ops/log.js';
-import { formatLocalIso } from '../attendance/zoned-time.js';
+import type { Logger } from '../base/log.js';
+import { formatLocalIso } from '../base/zoned-time.js';
 import type { Evicted, Outbox } from './outbox.js';
 import { withSignature, type Signer } from './signing.js';
 import { eventClassOf, topicFor, type OutboxTopic, type Payload, type TopicParams } from './topics.js';

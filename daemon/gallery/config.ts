@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Section } from '../config/types.js';
+import { Section } from '../base/config-types.js';
 
 export const GalleryConfigSchema = Section(
   {

@@ -6,7 +6,7 @@ import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { enrolmentScore, gateEnrolmentFace, pickDiverseFrames, type EnrolGate, type RefusalReason } from './quality-gate.js';
 import type { Identification } from './gallery.js';
 import type { TemplateInput } from './store.js';
-import { videoFrames } from '../track/video-file.js';
+import { videoFrames } from '../camera/video-file.js';
 
 /** What enrolment needs of the vision core. */
 export interface FaceSource {

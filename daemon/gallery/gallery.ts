@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
-import type { Logger } from '../ops/log.js';
-import { FacegateError } from '../errors.js';
+import type { Logger } from '../base/log.js';
+import { FacegateError } from '../base/errors.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import { openDatabase } from '../store/database.js';
 import { schemaVersion } from '../store/migrate.js';

@@ -1,7 +1,7 @@
 import { closeSync, constants, fsyncSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FacegateError } from '../errors.js';
-import { readInputFile } from '../files/input-file.js';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
 import type { GalleryConfig } from './config.js';
 import type { Sodium } from './sodium.js';
 

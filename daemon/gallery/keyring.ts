@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import type { Kek } from './key-source.js';
 import type { Sodium } from './sodium.js';
 

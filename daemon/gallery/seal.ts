@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import type { Sodium } from './sodium.js';
 
 /** Where a sealed value lives; all of it is bound into the ciphertext as associated data. */

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import { sameLookupHash, type PersonRows } from './integrity.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
 import { externalIdHash, galleryCellRef } from './sealed-cells.js';

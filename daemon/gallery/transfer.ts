@@ -1,4 +1,4 @@
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import type { Gallery } from './gallery.js';
 import { PASSPHRASE_KDF } from './keyring.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError } from './seal.js';

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Section } from '../config/types.js';
+import { OneOf, Section } from '../base/config-types.js';
 
 export const LivenessConfigSchema = Section(
   {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { GENESIS_HASH } from './audit-schema.js';
-import { redactSecrets, redactText } from './log.js';
+import { GENESIS_HASH } from '../store/schema/audit.js';
+import { redactSecrets, redactText } from '../base/log.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type AuditOutcome = 'ok' | 'failed' | 'refused';

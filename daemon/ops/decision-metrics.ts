@@ -1,6 +1,6 @@
 import type { AttendanceDecision } from '../attendance/engine.js';
 import { TRACK_EVENT_TYPES, type TrackEvent, type TrackEventType } from '../track/events.js';
-import type { Histogram, MetricsRegistry, Sample } from './metrics.js';
+import type { Histogram, MetricsRegistry, Sample } from '../base/metrics.js';
 
 /** Cosine similarity of the best gallery match; the threshold sits in the middle of the range. */
 export const SCORE_BUCKETS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];

@@ -3,9 +3,9 @@ import { existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CameraConfig } from '../camera/config.js';
 import type { Config } from '../config/schema.js';
-import { isFacegateError } from '../errors.js';
+import { isFacegateError } from '../base/errors.js';
 import { probeCamera } from '../camera/probe.js';
-import { redactSecrets } from './log.js';
+import { redactSecrets } from '../base/log.js';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { loadDeviceKey } from '../events/device-key.js';
 import { describeMqttError } from '../events/bridge.js';
@@ -16,7 +16,7 @@ import { describeKeySources, findKek } from '../gallery/key-source.js';
 import { cameraRateWarning, sourceRateWarning } from '../track/camera-rate.js';
 import type { TrackConfig } from '../track/config.js';
 import { defaultModelDir, verifyModels } from '../vision/model-files.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuditLog } from './audit.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 import type { Liveness } from './health.js';
 
 /** Bounds of the metrics port; any local user can connect to it, so none of them is left open. */

@@ -1,7 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { FacegateError } from '../errors.js';
-import { ensurePrivateFile, writePrivateFile } from './private-files.js';
+import { FacegateError } from '../base/errors.js';
+import { ensurePrivateFile, writePrivateFile } from '../base/private-files.js';
 
 export interface DaemonLock {
   release(): void;

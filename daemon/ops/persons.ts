@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FacegateError, isFacegateError } from '../errors.js';
+import { FacegateError, isFacegateError } from '../base/errors.js';
 import { enrolFromBytes, enrolFromImage, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { EnrolGate } from '../gallery/quality-gate.js';

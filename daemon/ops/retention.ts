@@ -1,6 +1,10 @@
 import type { Database } from 'better-sqlite3';
-import type { RetentionConfig } from './config.js';
+import type { RetentionConfig } from '../config/ops-sections.js';
+import { eraseAttendanceOf, purgeAttendanceBefore } from '../attendance/store.js';
+import { purgeUnknownAlertsBefore } from '../events/outbox.js';
+import { purgeUnknownPersonsBefore } from '../track/unknown-store.js';
 import { AuditLog } from './audit.js';
+import { CommandAudit } from './remote/replay.js';
 
 const DAY_MS = 86_400_000;
 
@@ -14,31 +18,21 @@ export interface PurgeResult {
 }
 
 /**
- * Deletes what the retention settings say is too old, in one transaction per table group:
+ * Deletes what the retention settings say is too old, each table group through the purge of the
+ * stage that owns it (in one transaction each):
  * attendance day records with their sealed proof images (by the day's last sighting), undelivered
  * unknown-person alerts that carry a face crop, unknown persons' clusters (sealed embeddings and
  * face crop) by when they were last seen, audit entries (the chain keeps a checkpoint), and the
  * remote command audit (plain rows, no chain). The purge itself is audited when it deleted anything.
  */
 export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): PurgeResult {
-  const attendanceBefore = nowMs - r.attendance_days * DAY_MS;
-  const { attendanceDays, proofs } = db
-    .transaction(() => {
-      const proofs = db
-        .prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE last_seen_ms < ?)')
-        .run(attendanceBefore).changes;
-      const orphanProofs = db.prepare('DELETE FROM attendance_proofs WHERE at_ms < ?').run(attendanceBefore).changes;
-      const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE last_seen_ms < ?').run(attendanceBefore).changes;
-      db.prepare('DELETE FROM attendance_absences WHERE date < ?').run(new Date(attendanceBefore).toISOString().slice(0, 10));
-      return { attendanceDays, proofs: proofs + orphanProofs };
-    })
-    .immediate();
+  const { attendanceDays, proofs } = purgeAttendanceBefore(db, nowMs - r.attendance_days * DAY_MS);
   const unknownBefore = nowMs - r.unknown_thumbnail_days * DAY_MS;
-  const unknownAlerts = db.prepare("DELETE FROM outbox WHERE class = 'alert' AND topic LIKE '%/alerts/unknown' AND created_ms < ?").run(unknownBefore).changes;
-  const unknownPersons = db.prepare('DELETE FROM unknown_persons WHERE last_seen_ms < ?').run(unknownBefore).changes;
+  const unknownAlerts = purgeUnknownAlertsBefore(db, unknownBefore);
+  const unknownPersons = purgeUnknownPersonsBefore(db, unknownBefore);
   const audit = new AuditLog(db, () => nowMs);
   const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
-  const commandAudit = db.prepare('DELETE FROM command_audit WHERE at_ms < ?').run(nowMs - r.command_audit_days * DAY_MS).changes;
+  const commandAudit = new CommandAudit(db).purge(nowMs - r.command_audit_days * DAY_MS);
   const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, auditEntries, commandAudit };
   if (attendanceDays + proofs + unknownAlerts + unknownPersons + auditEntries + commandAudit > 0) {
     audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
@@ -62,9 +56,7 @@ export interface EraseResult {
  */
 export function erasePersonRecords(db: Database, personId: string, removeGalleryRows: (id: string) => { templates: number; thumbnails: number }): EraseResult {
   return db.transaction(() => {
-    const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
-    const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
-    db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
+    const { attendanceDays, proofs } = eraseAttendanceOf(db, personId);
     const { templates, thumbnails } = removeGalleryRows(personId);
     return { templates, thumbnails, attendanceDays, proofs };
   })();

@@ -1,9 +1,10 @@
 import { cameraConfigIssues, type CameraConfig } from '../camera/config.js';
 import { ffmpegCommand } from '../camera/ffmpeg-args.js';
 import { sourceKind } from '../camera/source.js';
-import { isFacegateError } from '../errors.js';
-import { isValidTimeZone } from '../attendance/zoned-time.js';
-import { ConfigError, loadConfigFile, type ConfigIssue, type ConfigWarning } from '../config/load.js';
+import { isFacegateError } from '../base/errors.js';
+import { isValidTimeZone } from '../base/zoned-time.js';
+import { ConfigError, type ConfigIssue, type ConfigWarning } from '../base/config-types.js';
+import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { RESERVED_CAMERA_NAMES } from '../events/topics.js';

@@ -1,8 +1,8 @@
 import type { CameraSource } from '../camera/camera.js';
-import { isFacegateError } from '../errors.js';
+import { isFacegateError } from '../base/errors.js';
 import type { Frame } from '../camera/frame.js';
-import type { Logger } from '../ops/log.js';
-import type { Histogram } from '../ops/metrics.js';
+import type { Logger } from '../base/log.js';
+import type { Histogram } from '../base/metrics.js';
 import type { CameraTracker } from '../track/camera-tracker.js';
 import type { TrackEvent } from '../track/events.js';
 import type { TrackView } from '../track/track.js';

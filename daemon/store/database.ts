@@ -1,7 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { FacegateError } from '../errors.js';
-import { ensurePrivateFile, tightenFile } from '../ops/private-files.js';
+import { FacegateError } from '../base/errors.js';
+import { ensurePrivateFile, tightenFile } from '../base/private-files.js';
 import { migrate, type Migration } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 
 /**
  * One forward-only schema step. `version` is the schema version the database has after `up` ran;

@@ -1,10 +1,10 @@
 import type { Migration } from './migrate.js';
-import { GALLERY_MIGRATION_1 } from '../gallery/schema.js';
-import { EVENTS_MIGRATION_2 } from '../events/outbox-schema.js';
-import { ATTENDANCE_MIGRATION_3 } from '../attendance/schema.js';
-import { OPS_AUDIT_MIGRATION } from '../ops/audit-schema.js';
-import { TRACK_UNKNOWNS_MIGRATION } from '../track/unknown-schema.js';
-import { EVENTS_DAY_COUNTERS_MIGRATION } from '../events/day-counters.js';
+import { GALLERY_MIGRATION_1 } from './schema/gallery.js';
+import { EVENTS_MIGRATION_2 } from './schema/outbox.js';
+import { ATTENDANCE_MIGRATION_3 } from './schema/attendance.js';
+import { OPS_AUDIT_MIGRATION } from './schema/audit.js';
+import { TRACK_UNKNOWNS_MIGRATION } from './schema/unknowns.js';
+import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions

@@ -1,5 +1,5 @@
 import type { CameraConfig } from '../camera/config.js';
-import type { ConfigWarning } from '../config/load.js';
+import type { ConfigWarning } from '../base/config-types.js';
 import { livenessNeedsBlink, type TrackConfig } from './config.js';
 
 /**

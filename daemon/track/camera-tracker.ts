@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import { looksLikeFace } from '../vision/analyzer.js';
 import type { CameraEngine } from '../vision/engine.js';
 import { encodeJpeg } from '../vision/image.js';

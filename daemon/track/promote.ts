@@ -1,4 +1,4 @@
-import { FacegateError } from '../errors.js';
+import { FacegateError } from '../base/errors.js';
 import { EMBEDDING_MODEL } from '../gallery/enrol.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Person, PersonInput } from '../gallery/store.js';

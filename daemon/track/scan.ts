@@ -1,11 +1,11 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { CameraEngine } from '../vision/engine.js';
 import { CameraTracker, type CameraTrackerOptions, type TrackerStats } from './camera-tracker.js';
 import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
 import type { UnknownRegistry } from './unknowns.js';
-import { videoFrames } from './video-file.js';
+import { videoFrames } from '../camera/video-file.js';
 
 export interface ScanOptions {
   engine: CameraEngine;

@@ -1,8 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
-import type { RetentionConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { TrackConfig } from './config.js';
 import { UnknownRegistry, type UnknownFrame, type UnknownPersistence, type UnknownSnapshot } from './unknowns.js';
 
@@ -143,7 +142,7 @@ export const UNKNOWN_SEALED_CELLS: SealedCellSource = {
 
 export interface DaemonUnknownsOptions {
   track: Pick<TrackConfig, 'unknown_similarity' | 'unknown_retention_s' | 'best_k'>;
-  retention: Pick<RetentionConfig, 'unknown_thumbnail_days'>;
+  retention: { readonly unknown_thumbnail_days: number };
   db: Database;
   sealer: Pick<Sealer, 'seal' | 'open'>;
   logger: Logger;
@@ -167,4 +166,9 @@ export function daemonUnknowns(o: DaemonUnknownsOptions): UnknownRegistry {
   registry.expire(clock());
   o.logger.info({ stage: 'track', unknown_persons: registry.size, damaged: damaged.length }, 'unknown persons loaded');
   return registry;
+}
+
+/** Retention: unknown persons not seen since `beforeMs` (their sealed embeddings and face crop) lose their anonymous id. */
+export function purgeUnknownPersonsBefore(db: Database, beforeMs: number): number {
+  return db.prepare('DELETE FROM unknown_persons WHERE last_seen_ms < ?').run(beforeMs).changes;
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE, alignment, fivePoints, toAlignedFrame } from './align.js';
 import { AntiSpoofModel } from './antispoof.js';
 import type { VisionConfig } from './config.js';

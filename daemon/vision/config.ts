@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Section } from '../config/types.js';
+import { OneOf, Section } from '../base/config-types.js';
 
 /** More workers than this only adds memory: each holds every model, and a box this size has a GPU. */
 export const MAX_VISION_WORKERS = 16;

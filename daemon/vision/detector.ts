@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';

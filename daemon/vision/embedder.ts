@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE } from './align.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import type { PlanarLayout } from './sampling.js';

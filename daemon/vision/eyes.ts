@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import { LEFT_EYE_CORNERS, LEFT_EYE_LIDS, RIGHT_EYE_CORNERS, RIGHT_EYE_LIDS } from './align.js';
 import { distance, meanPoint, rectToAffine, squareAround } from './geometry.js';
 import { OrtModel, softmax2, type SessionSettings } from './ort.js';

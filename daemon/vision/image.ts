@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { FacegateError } from '../errors.js';
-import { describeOpenError, readInputFile } from '../files/input-file.js';
+import { FacegateError } from '../base/errors.js';
+import { describeOpenError, readInputFile } from '../base/input-file.js';
 import type { RgbImage } from './types.js';
 
 /**

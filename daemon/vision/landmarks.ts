@@ -2,7 +2,7 @@ import { boxCentre, clipBox, rectToAffine, squareAround } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
 import type { Box, Landmarks68, Point, RgbImage } from './types.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 
 const SIZE = 64;
 

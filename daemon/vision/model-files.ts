@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FacegateError } from '../errors.js';
-import { packageRoot } from '../paths.js';
+import { FacegateError } from '../base/errors.js';
+import { packageRoot } from '../base/paths.js';
 
 export const MODEL_NAMES = ['detector', 'landmarks', 'embedder', 'eyes', 'antispoof'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];

@@ -1,5 +1,5 @@
 import { env, InferenceSession, Tensor } from 'onnxruntime-node';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 

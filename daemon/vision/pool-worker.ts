@@ -2,8 +2,8 @@
 // (pool-protocol.ts). Calls run one at a time in the order they arrive, so a camera pinned here
 // sees its calls answered in order.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isFacegateError } from '../errors.js';
-import { createLogger } from '../ops/log.js';
+import { isFacegateError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import { FaceAnalyzer } from './analyzer.js';
 import type { FromWorker, ImageRef, Request, WireError, WorkerSetup } from './pool-protocol.js';
 import type { RgbImage } from './types.js';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../base/log.js';
 import type { AnalyzeOptions } from './analyzer.js';
 import { MAX_VISION_WORKERS, type VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';

@@ -1,24 +1,13 @@
 /** Vision data types shared by every stage after the camera. Coordinates are pixels of the frame. */
 import type { EyeRegions } from './eye-regions.js';
+import type { Box } from '../base/image.js';
 
-/** A decoded frame or photo: tightly packed RGB, 3 bytes a pixel, row-major. */
-export interface RgbImage {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
+// The camera makes pictures before vision exists, so the picture and its boxes are base types.
+export type { Box, RgbImage } from '../base/image.js';
 
 export interface Point {
   x: number;
   y: number;
-}
-
-/** Axis-aligned box: top-left corner and size. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
 }
 
 export interface Detection {

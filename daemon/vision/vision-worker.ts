@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { FacegateError } from '../errors.js';
-import type { Logger } from '../ops/log.js';
+import { FacegateError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import type { ExecutionProvider } from './ort.js';
 import type { FromWorker, ImageRef, Request, WireError, WorkerSetup } from './pool-protocol.js';
 import type { RgbImage } from './types.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import { spawnFfmpeg, type SpawnFfmpeg } from '../../daemon/camera/process.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { FakeCamera } from '../../test/support/fake-camera.js';
 
 const TICKS_PER_S = 100; // getconf CLK_TCK on Linux

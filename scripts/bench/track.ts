@@ -8,10 +8,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { CameraTracker } from '../../daemon/track/camera-tracker.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
-import { videoFrames, type TimedFrame } from '../../daemon/track/video-file.js';
+import { videoFrames, type TimedFrame } from '../../daemon/camera/video-file.js';
 import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 

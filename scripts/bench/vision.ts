@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { alignment, ALIGNED_SIZE, fivePoints, toAlignedFrame } from '../../daemon/vision/align.js';
 import { AntiSpoofModel } from '../../daemon/vision/antispoof.js';
 import { FaceDetector, type DetectOptions } from '../../daemon/vision/detector.js';

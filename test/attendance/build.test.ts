@@ -13,11 +13,11 @@ import { Outbox } from '../../daemon/events/outbox.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
-import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
-import { createCommandRouter } from '../../daemon/events/commands/build.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
+import { createCommandRouter } from '../../daemon/ops/remote/build.js';
 import { MqttBridge } from '../../daemon/events/bridge.js';
 import mqtt from 'mqtt';
-import type { FacegateError } from '../../daemon/errors.js';
+import type { FacegateError } from '../../daemon/base/errors.js';
 import { quietLogger, testSealer } from '../support/events-stack.js';
 import { FakePersons } from '../support/fake-persons.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
-import { formatLocalIso, localParts, zonedInstant, isValidTimeZone } from '../../daemon/attendance/zoned-time.js';
+import { formatLocalIso, localParts, zonedInstant, isValidTimeZone } from '../../daemon/base/zoned-time.js';
 import { resolveShift, shiftDayAt, type ScheduledDay } from '../../daemon/attendance/shift.js';
 import { classifyCheckIn, classifyCheckOut, summarizeDay } from '../../daemon/attendance/rules.js';
 import { Cooldown } from '../../daemon/attendance/cooldown.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK } from 'jose';
 import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
-import { createAttendanceTables } from '../../daemon/attendance/schema.js';
+import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
 import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';
@@ -17,7 +17,7 @@ import { Outbox } from '../../daemon/events/outbox.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
-import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { AttendancePayload } from '../../daemon/events/topics.js';
 import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
 

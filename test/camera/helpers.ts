@@ -1,6 +1,6 @@
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import type { CameraConfig } from '../../daemon/camera/config.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 
 export function cameraConfig(name: string, url: string, overrides: Partial<CameraConfig> = {}): CameraConfig {
   return {

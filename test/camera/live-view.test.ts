@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import sharp from 'sharp';
 import { LiveView } from '../../daemon/camera/live-view.js';
 import { drawBoxes } from '../../daemon/camera/draw.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { FakeCamera } from '../support/fake-camera.js';
 import { cameraConfig, realCamera, waitFor } from './helpers.js';
 

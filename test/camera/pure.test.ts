@@ -9,9 +9,10 @@ import { LatestSlot } from '../../daemon/camera/latest.js';
 import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
 import { sourceKind } from '../../daemon/camera/source.js';
 import { cameraConfigIssues } from '../../daemon/camera/config.js';
-import { parseConfig, ConfigError } from '../../daemon/config/load.js';
+import { ConfigError } from '../../daemon/base/config-types.js';
+import { parseConfig } from '../../daemon/config/load.js';
 import { CameraFleet } from '../../daemon/camera/fleet.js';
-import { createLogger, redactText } from '../../daemon/ops/log.js';
+import { createLogger, redactText } from '../../daemon/base/log.js';
 
 const base: FfmpegInput & FfmpegOutput = { url: 'rtsp://127.0.0.1/s', transport: 'tcp', hwaccel: 'none', input_args: [], watchdog_s: 10, loop: false, width: 1280, height: 720, fps: 5 };
 

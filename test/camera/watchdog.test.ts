@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import type { CameraConfig } from '../../daemon/camera/config.js';
 import type { CameraState } from '../../daemon/camera/health.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { COMMANDS } from '../../daemon/cli/commands.js';
 import { commandExample, commandOptions, helpTableCommands } from '../../daemon/cli/help.js';
 import { main } from '../../daemon/cli/run.js';
-import { ExitCode } from '../../daemon/errors.js';
+import { ExitCode } from '../../daemon/base/errors.js';
 import { runCli } from '../support/cli.js';
 
 /** The real CLI entry (run.ts's main) with its output kept. */

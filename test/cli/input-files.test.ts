@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FacegateError } from '../../daemon/errors.js';
-import { checkInputFile, INPUT_FILE_LIMITS, readInputFile } from '../../daemon/files/input-file.js';
+import { FacegateError } from '../../daemon/base/errors.js';
+import { checkInputFile, INPUT_FILE_LIMITS, readInputFile } from '../../daemon/base/input-file.js';
 import { loadConfigFile } from '../../daemon/config/load.js';
-import { loadCentralKey } from '../../daemon/events/commands/token.js';
+import { loadCentralKey } from '../../daemon/ops/remote/token.js';
 import { loadDeviceKey } from '../../daemon/events/device-key.js';
 import { readKeyFile } from '../../daemon/gallery/key-source.js';
 import { readImageFile } from '../../daemon/vision/image.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { fuzzParameters, HUGE_NUMBER_TEXTS, hostileValue, PROTOTYPE_KEYS } from '../support/fuzz.js';
 

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, defaultConfig, parseConfig } from '../../daemon/config/load.js';
+import { ConfigError } from '../../daemon/base/config-types.js';
+import { defaultConfig, parseConfig } from '../../daemon/config/load.js';
 import { runCli } from '../support/cli.js';
 
 test('defaults fill every section and the result is frozen', () => {

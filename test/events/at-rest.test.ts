@@ -7,12 +7,12 @@ import { compactVerify, importJWK } from 'jose';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { Outbox } from '../../daemon/events/outbox.js';
 import { createSigner } from '../../daemon/events/signing.js';
-import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { verifyGallery } from '../../daemon/gallery/verify.js';
+import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
 import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
 
 const NAME = 'Zebulon Plantedname';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../daemon/config/load.js';
 import { checkAttendanceConfig } from '../../daemon/attendance/config.js';
 import { openDatabase } from '../../daemon/store/database.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 
 test('attendance and mqtt sections parse with defaults and reject unknown keys with their path', () => {
   const c = parseConfig('attendance:\n  time_zone: Europe/Berlin\n  camera_roles: { gate: entry }\n  shifts:\n    night: { start: "22:00", end: "06:00" }\nmqtt:\n  url: mqtts://broker:8883\n', 'test.yaml');

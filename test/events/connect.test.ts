@@ -10,8 +10,8 @@ import { Mosquitto, makeTestCa } from '../support/mosquitto.js';
 import { MqttConfigSchema, type MqttConfig } from '../../daemon/events/config.js';
 import { mqttClientOptions, mqttIdentity } from '../../daemon/events/mqtt-options.js';
 import { MqttBridge } from '../../daemon/events/bridge.js';
-import { createLogger } from '../../daemon/ops/log.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { createLogger } from '../../daemon/base/log.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 
 const mqttConfig = (over: Record<string, unknown>): MqttConfig => Value.Default(MqttConfigSchema, structuredClone(over)) as MqttConfig;
 

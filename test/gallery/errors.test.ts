@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
-import { rotateKeys } from '../../daemon/gallery/rotate.js';
+import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { importGallery } from '../../daemon/gallery/transfer.js';
-import { videoFrames } from '../../daemon/track/video-file.js';
+import { videoFrames } from '../../daemon/camera/video-file.js';
 import { media, mediaMissing } from '../support/media.js';
 import { cli, keyOptions, memoryLogger, tempDir, unitVector } from './helpers.js';
 

@@ -5,10 +5,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile, replacementKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { verifyGallery } from '../../daemon/gallery/verify.js';
-import { rotateKeys } from '../../daemon/gallery/rotate.js';
+import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
+import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
 import { exportGallery, importGallery } from '../../daemon/gallery/transfer.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { enrolled, fileBytes, floatBytes, keyOptions, leaks, memoryLogger, NAMES, near, open, tempDir, unitVector } from './helpers.js';
 
 const RULES = { threshold: 0.42, margin: 0.05 };

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../daemon/ops/log.js';
+import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { main } from '../../daemon/cli/run.js';
 import type { CliIo } from '../../daemon/cli/command.js';
 import { defaultConfig } from '../../daemon/config/load.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createKeyFile, findKek, readKeyFile, replacementKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { galleryConfig, tempDir } from './helpers.js';
 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;

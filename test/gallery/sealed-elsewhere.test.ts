@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile, replacementKeyFile } from '../../daemon/gallery/key-source.js';
-import { rotateKeys } from '../../daemon/gallery/rotate.js';
+import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { verifyGallery } from '../../daemon/gallery/verify.js';
+import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
 import { keyOptions, memoryLogger, tempDir } from './helpers.js';
 
 /** One attendance day with a sealed check-in proof, written as the attendance stage writes it. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ExitCode } from '../../daemon/errors.js';
+import { ExitCode } from '../../daemon/base/errors.js';
 import { configJsonSchema } from '../../daemon/ops/json-schema.js';
 import { configWarnings, loadValidConfig } from '../../daemon/ops/validate.js';
 import { runCli } from '../support/cli.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';

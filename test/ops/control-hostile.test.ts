@@ -11,7 +11,7 @@ import { AuditLog } from '../../daemon/ops/audit.js';
 import { callDaemon } from '../../daemon/ops/control/client.js';
 import { MAX_LINE_BYTES } from '../../daemon/ops/control/protocol.js';
 import { ControlServer, type Handlers } from '../../daemon/ops/control/server.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { openDatabase, type Database } from '../../daemon/store/database.js';
 
 let dir: string;

@@ -9,9 +9,9 @@ import { AuditLog } from '../../daemon/ops/audit.js';
 import { callDaemon } from '../../daemon/ops/control/client.js';
 import { ControlServer, groupId, type Handlers } from '../../daemon/ops/control/server.js';
 import { tokenVerifier } from '../../daemon/ops/control/token.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { openDatabase, type Database } from '../../daemon/store/database.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 
 let dir: string;
 let db: Database;

@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { compactVerify, importJWK } from 'jose';
-import { ExitCode } from '../../daemon/errors.js';
+import { ExitCode } from '../../daemon/base/errors.js';
 import { FakeCamera } from '../support/fake-camera.js';
 import { Mosquitto, freePort } from '../support/mosquitto.js';
 import { media, mediaMissing } from '../support/media.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { runDoctor } from '../../daemon/ops/doctor.js';
 import { Mosquitto, freePort, makeTestCa } from '../support/mosquitto.js';
 import { media, mediaMissing } from '../support/media.js';

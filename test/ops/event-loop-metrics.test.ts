@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHistogram } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { registerEventLoopMetrics } from '../../daemon/ops/daemon-metrics.js';
-import { MetricsRegistry } from '../../daemon/ops/metrics.js';
+import { MetricsRegistry } from '../../daemon/base/metrics.js';
 
 const ms = 1e6;
 

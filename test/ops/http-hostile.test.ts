@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { OpsHttpServer } from '../../daemon/ops/http.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 
 function start(metrics: () => string, limits = {}) {
   const server = new OpsHttpServer({

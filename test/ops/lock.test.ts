@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { acquireDaemonLock, daemonHolding } from '../../daemon/ops/lock.js';
 
 /** Another process holding the lock, as a second daemon would meet it; resolves once it holds it. */

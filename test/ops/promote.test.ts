@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';

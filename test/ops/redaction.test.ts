@@ -3,11 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
-import { parseConfig, ConfigError } from '../../daemon/config/load.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { ConfigError } from '../../daemon/base/config-types.js';
+import { parseConfig } from '../../daemon/config/load.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
-import { createAuditTables } from '../../daemon/ops/audit-schema.js';
-import { createLogger, redactSecrets, redactText, REDACTED } from '../../daemon/ops/log.js';
+import { createAuditTables } from '../../daemon/store/schema/audit.js';
+import { createLogger, redactSecrets, redactText, REDACTED } from '../../daemon/base/log.js';
 
 const PASSWORD = 'Qz@9:SEKRIT%40cam';
 

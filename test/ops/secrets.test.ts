@@ -14,7 +14,7 @@ import { Subscriber } from '../support/events-stack.js';
 import { DaemonProcess } from './daemon-harness.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { parseConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 
 /** What the test searches for: in each password, whatever encoding it is written in. */
 const MARK = 'SEKRIT';

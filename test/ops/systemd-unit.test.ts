@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ExitCode } from '../../daemon/errors.js';
+import { ExitCode } from '../../daemon/base/errors.js';
 
 const UNIT = 'systemd/facegate.service';
 const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;

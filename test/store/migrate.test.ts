@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../daemon/store/database.js';
 import { checkMigrationList, migrate, schemaVersion, type Migration } from '../../daemon/store/migrate.js';
 import { MIGRATIONS } from '../../daemon/store/migrations.js';
-import { FacegateError } from '../../daemon/errors.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 
 function tempDb(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fg-store-'));

@@ -1,5 +1,5 @@
 import { defaultConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 
 let shared: Promise<FaceAnalyzer> | undefined;

@@ -10,7 +10,7 @@ import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import type { Detection, RgbImage } from '../../daemon/vision/types.js';
-import { videoFrames } from '../../daemon/track/video-file.js';
+import { videoFrames } from '../../daemon/camera/video-file.js';
 import { media, mediaMissing } from './media.js';
 
 /** A blink reported this close to an annotated event matches it (the issue's ±200 ms). */

@@ -1,14 +1,14 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { createLogger, type Logger } from '../../daemon/ops/log.js';
-import { createEventTables } from '../../daemon/events/outbox-schema.js';
+import { createLogger, type Logger } from '../../daemon/base/log.js';
+import { createEventTables } from '../../daemon/store/schema/outbox.js';
 import { Outbox, type OutboxRow } from '../../daemon/events/outbox.js';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { MqttBridge } from '../../daemon/events/bridge.js';
 import { OutboxPublisher } from '../../daemon/events/publisher.js';
-import { uuidv7Generator } from '../../daemon/events/uuidv7.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import type { IClientOptions as Opts } from 'mqtt';
 import { Sealer } from '../../daemon/gallery/seal.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';

@@ -2,7 +2,7 @@
 // then end by itself (no process.exit): a worker thread left running would keep it alive.
 // usage: node --import tsx test/support/pool-child.ts PHOTO
 import { defaultConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
 import { VisionPool } from '../../daemon/vision/pool.js';
 

@@ -8,7 +8,7 @@ import { EmbeddingFusion } from '../../daemon/track/fusion.js';
 import { IdentityVote } from '../../daemon/track/identity.js';
 import { followDrift } from '../../daemon/track/track.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
-import { parseShowinfoPts } from '../../daemon/track/video-file.js';
+import { parseShowinfoPts } from '../../daemon/camera/video-file.js';
 import type { FaceQuality, Point } from '../../daemon/vision/types.js';
 import { near, unitVector } from '../gallery/helpers.js';
 

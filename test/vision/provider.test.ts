@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { createLogger } from '../../daemon/ops/log.js';
+import { createLogger } from '../../daemon/base/log.js';
 import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
 import { media, mediaMissing } from '../support/media.js';

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { createLogger, type Logger } from '../../ops/log.js';
+import { createLogger, type Logger } from '../../base/log.js';
 import { Gallery } from '../../gallery/gallery.js';
 import type { KeySourceOptions } from '../../gallery/key-source.js';
 import { FaceAnalyzer } from '../../vision/analyzer.js';

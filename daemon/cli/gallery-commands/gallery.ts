@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
-import { FacegateError } from '../../errors.js';
-import { readInputFile } from '../../files/input-file.js';
+import { FacegateError } from '../../base/errors.js';
+import { readInputFile } from '../../base/input-file.js';
 import { exportGallery, importGallery } from '../../gallery/transfer.js';
 import { progressReporter, type Progress } from '../progress.js';
 import type { CellRef } from '../../gallery/seal.js';
-import { verifyGallery, verifyOk } from '../../gallery/verify.js';
+import { verifyGallery, verifyOk } from '../../ops/verify-sealed.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { refuseBesideDaemon } from './via-daemon.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';

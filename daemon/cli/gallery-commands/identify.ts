@@ -1,4 +1,4 @@
-import { isFacegateError } from '../../errors.js';
+import { isFacegateError } from '../../base/errors.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import { identifiable } from '../../gallery/quality-gate.js';
 import type { GalleryConfig } from '../../gallery/config.js';

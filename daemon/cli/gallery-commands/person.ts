@@ -1,4 +1,4 @@
-import { FacegateError } from '../../errors.js';
+import { FacegateError } from '../../base/errors.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { Person } from '../../gallery/store.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';

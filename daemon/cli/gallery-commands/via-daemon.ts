@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { FacegateError, isFacegateError } from '../../errors.js';
+import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { AuditLog } from '../../ops/audit.js';
 import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
 import { METHODS, type MethodName } from '../../ops/control/protocol.js';
@@ -7,6 +7,7 @@ import { daemonHolding } from '../../ops/lock.js';
 import { PersonService, type Actor } from '../../ops/persons.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { FaceSource } from '../../gallery/enrol.js';
+import type { UnknownRegistry } from '../../track/unknowns.js';
 import type { GallerySettings } from './common.js';
 
 /**
@@ -56,9 +57,12 @@ export function cliActor(): Actor {
   return { actor: `cli:${name}`, role: 'admin' };
 }
 
-/** The person operations over a gallery the CLI opened itself (no daemon holds the file). */
-export function localPersons(s: GallerySettings, gallery: Gallery, analyzer: FaceSource = noAnalyzer): PersonService {
-  return new PersonService({ gallery, analyzer, gate: s.config.gallery.enrol, recognition: s.config.recognition, audit: new AuditLog(gallery.db) });
+/**
+ * The person operations over a gallery the CLI opened itself (no daemon holds the file); `unknowns`
+ * are those a scan of a video saw, for promote.
+ */
+export function localPersons(s: GallerySettings, gallery: Gallery, analyzer: FaceSource = noAnalyzer, unknowns?: UnknownRegistry): PersonService {
+  return new PersonService({ gallery, analyzer, gate: s.config.gallery.enrol, recognition: s.config.recognition, audit: new AuditLog(gallery.db), ...(unknowns ? { unknowns } : {}) });
 }
 
 /** For operations that analyse no photo (rename, erase): none is loaded. */

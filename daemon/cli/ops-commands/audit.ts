@@ -1,4 +1,4 @@
-import { ExitCode, FacegateError } from '../../errors.js';
+import { ExitCode, FacegateError } from '../../base/errors.js';
 import { openDatabase } from '../../store/database.js';
 import { AuditLog, type AuditEntry } from '../../ops/audit.js';
 import { parseCommandArgs, resolveConfig, type CliIo, type Command } from '../command.js';

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { CameraHealth } from '../../camera/health.js';
-import { ExitCode, FacegateError } from '../../errors.js';
-import { describeOpenError, readInputFile } from '../../files/input-file.js';
+import { ExitCode, FacegateError } from '../../base/errors.js';
+import { describeOpenError, readInputFile } from '../../base/input-file.js';
 import { readImageFile } from '../../vision/image.js';
 import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
 import { METHODS, type MethodName } from '../../ops/control/protocol.js';

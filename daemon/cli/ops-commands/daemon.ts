@@ -1,10 +1,10 @@
 import { App, type AppOptions } from '../../app.js';
 import type { Config } from '../../config/schema.js';
-import { ExitCode, isFacegateError } from '../../errors.js';
-import { createLogger, type Logger } from '../../ops/log.js';
+import { ExitCode, isFacegateError } from '../../base/errors.js';
+import { createLogger, type Logger } from '../../base/log.js';
 import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
 import { loadValidConfig } from '../../ops/validate.js';
-import { packageVersion } from '../../paths.js';
+import { packageVersion } from '../../base/paths.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 
 const USAGE = '--config FILE';

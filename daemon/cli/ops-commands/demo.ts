@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { compactVerify, importJWK } from 'jose';
 import { parseConfig } from '../../config/load.js';
 import { loadDeviceKey } from '../../events/device-key.js';
-import { createLogger } from '../../ops/log.js';
+import { createLogger } from '../../base/log.js';
 import { createNotifier } from '../../ops/sd-notify.js';
 import { startDemoBroker } from '../../demo/broker.js';
 import { prepareDemoGallery, samplePhoto, stillAsVideo } from '../../demo/site.js';

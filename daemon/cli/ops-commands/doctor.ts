@@ -1,5 +1,5 @@
-import { ExitCode } from '../../errors.js';
-import { createLogger } from '../../ops/log.js';
+import { ExitCode } from '../../base/errors.js';
+import { createLogger } from '../../base/log.js';
 import { runDoctor, type CheckResult } from '../../ops/doctor.js';
 import { loadValidConfig } from '../../ops/validate.js';
 import { defaultConfig } from '../../config/load.js';

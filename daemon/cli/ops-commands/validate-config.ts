@@ -1,4 +1,4 @@
-import { ExitCode } from '../../errors.js';
+import { ExitCode } from '../../base/errors.js';
 import { configWarnings, loadValidConfig } from '../../ops/validate.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 

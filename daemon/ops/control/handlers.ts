@@ -1,6 +1,6 @@
 import type { CameraHealth } from '../../camera/health.js';
 import type { Config } from '../../config/schema.js';
-import { FacegateError } from '../../errors.js';
+import { FacegateError } from '../../base/errors.js';
 import type { Person, PersonInput } from '../../gallery/store.js';
 import type { PersonService } from '../persons.js';
 import type { PurgeResult } from '../retention.js';

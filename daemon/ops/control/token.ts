@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
-import { FacegateError } from '../../errors.js';
-import { loadCentralKey } from '../../events/commands/token.js';
+import { FacegateError } from '../../base/errors.js';
+import { loadCentralKey } from '../remote/token.js';
 import { ROLES, type Role } from './protocol.js';
 
 /**

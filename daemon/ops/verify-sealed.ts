@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
-import { SEALED_CELL_SOURCES } from '../store/sealed-cells.js';
-import { orphanReason, type OrphanReason } from './integrity.js';
-import type { SealedCellSource } from './sealed-cells.js';
-import { TamperError, type CellRef, type Sealer } from './seal.js';
-import { GalleryStore } from './store.js';
+import { SEALED_CELL_SOURCES } from './sealed-cells.js';
+import { orphanReason, type OrphanReason } from '../gallery/integrity.js';
+import type { SealedCellSource } from '../gallery/sealed-cells.js';
+import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
+import { GalleryStore } from '../gallery/store.js';
 
 export interface OrphanTemplate {
   templateId: number;

@@ -1,4 +1,4 @@
-import type { Migration } from '../store/migrate.js';
+import type { Migration } from '../migrate.js';
 
 /**
  * The gallery's tables. Every personal value is a sealed BLOB (nonce ‖ XChaCha20-Poly1305

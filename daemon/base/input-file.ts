@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { FacegateError } from '../errors.js';
+import { FacegateError } from './errors.js';
 
 /**
  * Files named from outside (CLI arguments, control requests, the config and the files it names)

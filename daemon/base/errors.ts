@@ -1,4 +1,4 @@
-import { redactText } from './ops/log.js';
+import { redactText } from './log.js';
 
 /**
  * Expected failures, each with a stable code, a message for the person at the box, and what to do.

@@ -1,4 +1,5 @@
 import { Type, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { FacegateError } from './errors.js';
 
 /**
  * Longest delay Node's setTimeout/setInterval honour (a signed 32-bit count of ms): a longer one is
@@ -27,3 +28,30 @@ export function OneOf<const T extends readonly string[]>(
 /** A config section: unknown keys rejected, every field defaulted when the section is left out. */
 export const Section = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description: string) =>
   Type.Object(properties, { additionalProperties: false, default: {}, description });
+
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `vision.detect.min_score`. */
+  path: string;
+  message: string;
+}
+
+/** A config that runs but will not do what it is meant to: named with a code and its fix, never refused. */
+export interface ConfigWarning extends ConfigIssue {
+  code: `FG_WARN_${string}`;
+  /** What to change, one sentence. */
+  hint: string;
+}
+
+export class ConfigError extends FacegateError {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      'FG_ERR_CONFIG',
+      `invalid config ${source}:\n` + issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
+      'fix the keys above (see config/facegate.example.yaml and config/facegate.schema.json), then run `facegate validate-config`',
+    );
+  }
+}

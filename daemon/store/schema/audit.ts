@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Migration } from '../store/migrate.js';
+import type { Migration } from '../migrate.js';
 
 /** The hash every chain starts from: sha256 of nothing, so no row is needed to anchor an empty log. */
 export const GENESIS_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

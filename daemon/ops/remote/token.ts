@@ -1,8 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { FacegateError } from '../../errors.js';
-import { readInputFile } from '../../files/input-file.js';
-import { nestedDeeperThan } from '../../nesting.js';
+import { FacegateError } from '../../base/errors.js';
+import { readInputFile } from '../../base/input-file.js';
+import { nestedDeeperThan } from '../../base/nesting.js';
 
 /**
  * A request that must not run; `reason` goes into the error response and the audit.

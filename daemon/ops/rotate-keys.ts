@@ -1,10 +1,10 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../errors.js';
-import type { Kek } from './key-source.js';
-import { insertWrap, type UnlockedKey } from './keyring.js';
-import { Sealer, TamperError } from './seal.js';
-import type { Sodium } from './sodium.js';
-import { SEALED_CELL_SOURCES } from '../store/sealed-cells.js';
+import { FacegateError } from '../base/errors.js';
+import type { Kek } from '../gallery/key-source.js';
+import { insertWrap, type UnlockedKey } from '../gallery/keyring.js';
+import { Sealer, TamperError } from '../gallery/seal.js';
+import type { Sodium } from '../gallery/sodium.js';
+import { SEALED_CELL_SOURCES } from './sealed-cells.js';
 
 export interface RotateOptions {
   db: Database;

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Migration } from '../store/migrate.js';
+import type { Migration } from '../migrate.js';
 
 /**
  * Tables of the events stage: the outbox (with trigger-maintained counts, so that the bound is

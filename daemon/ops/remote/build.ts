@@ -1,10 +1,10 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../../errors.js';
-import type { Logger } from '../../ops/log.js';
-import type { MqttConfig } from '../config.js';
-import type { MqttBridge } from '../bridge.js';
-import type { MqttIdentity } from '../mqtt-options.js';
-import type { EventWriter } from '../writer.js';
+import { FacegateError } from '../../base/errors.js';
+import type { Logger } from '../../base/log.js';
+import type { MqttConfig } from '../../events/config.js';
+import type { MqttBridge } from '../../events/bridge.js';
+import type { MqttIdentity } from '../../events/mqtt-options.js';
+import type { EventWriter } from '../../events/writer.js';
 import type { CommandDeps } from './handlers.js';
 import { CommandAudit, ReplayCache } from './replay.js';
 import { CommandRouter } from './router.js';

@@ -1,4 +1,4 @@
-import type { Migration } from '../store/migrate.js';
+import type { Migration } from '../migrate.js';
 
 /**
  * Unknown persons' clusters, so that a stranger keeps one anonymous id across daemon restarts.

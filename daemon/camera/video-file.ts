@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FrameAssembler } from '../camera/frame-reader.js';
-import { FacegateError } from '../errors.js';
-import { checkInputFile, describeOpenError } from '../files/input-file.js';
-import type { RgbImage } from '../vision/types.js';
+import { FrameAssembler } from './frame-reader.js';
+import { FacegateError } from '../base/errors.js';
+import { checkInputFile, describeOpenError } from '../base/input-file.js';
+import type { RgbImage } from '../base/image.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,11 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
-import type { Logger } from '../../ops/log.js';
-import type { EventWriter } from '../writer.js';
-import type { MqttBridge } from '../bridge.js';
-import { RequestPayload, type Payload } from '../topics.js';
-import { isFacegateError } from '../../errors.js';
+import type { Logger } from '../../base/log.js';
+import type { EventWriter } from '../../events/writer.js';
+import type { MqttBridge } from '../../events/bridge.js';
+import { RequestPayload, type Payload } from '../../events/topics.js';
+import { isFacegateError } from '../../base/errors.js';
 import { COMMAND_HANDLERS, type AnswerCommit, type CommandDeps } from './handlers.js';
 import type { CommandAudit, ReplayCache } from './replay.js';
 import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from './token.js';

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Migration } from '../store/migrate.js';
+import type { Migration } from '../migrate.js';
 
 /**
  * Attendance tables: one row per person and day key (the engine's DayRecord), the sealed proof

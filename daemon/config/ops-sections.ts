@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_RETENTION_DAYS, Section } from '../config/types.js';
+import { MAX_RETENTION_DAYS, Section } from '../base/config-types.js';
 
 export const ControlConfigSchema = Section(
   {

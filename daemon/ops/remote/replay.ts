@@ -37,6 +37,11 @@ export class CommandAudit {
     this.insert = db.prepare('INSERT INTO command_audit (at_ms, command, outcome, reason, jti, subject, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
+  /** Retention: rows written before `beforeMs` (plain rows, no chain to keep). */
+  purge(beforeMs: number): number {
+    return this.db.prepare('DELETE FROM command_audit WHERE at_ms < ?').run(beforeMs).changes;
+  }
+
   record(e: AuditEntry): void {
     this.insert.run(e.atMs, e.command, e.outcome, e.reason ?? null, e.jti ?? null, e.subject ?? null, e.transaction ?? null);
   }

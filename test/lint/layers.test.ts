@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ESLint } from 'eslint';
+
+// The layer rule is configured in eslint.layers.js and run by `npm run lint`; these tests lint
+// snippets through the project's own ESLint config, so turning the rule off fails them.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const eslint = new ESLint({ cwd: ROOT });
+
+async function refusals(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`${code}\n`, { filePath: join(ROOT, file) });
+  assert.ok(result, 'ESLint linted nothing');
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+test('layers: an import against the direction is refused, with the order in the message', async () => {
+  const backwards: Array<[string, string]> = [
+    ['daemon/camera/x.ts', "import type { Status } from '../ops/status.js';"],
+    ['daemon/base/x.ts', "import { Gallery } from '../gallery/gallery.js';"],
+    ['daemon/events/x.ts', "import { AttendanceStore } from '../attendance/store.js';"],
+    ['daemon/gallery/x.ts', "import { Track } from '../track/track.js';"],
+    ['daemon/track/x.ts', "import { App } from '../app.js';"],
+    ['daemon/ops/control/x.ts', "export { main } from '../../cli/main.js';"],
+    ['daemon/vision/deep/er/x.ts', "import '../../../config/schema.js';"],
+    ['daemon/app.ts', "import { run } from './cli/run.js';"],
+    ['daemon/camera/x.ts', "import { status } from '../camera/../ops/status.js';"],
+  ];
+  for (const [file, code] of backwards) {
+    const found = await refusals(file, code);
+    assert.equal(found.length, 1, `${file}: ${code} was not refused`);
+  }
+  const [message] = await refusals('daemon/camera/x.ts', "import type { Status } from '../ops/status.js';");
+  assert.match(message ?? '', /base < store < camera < vision/);
+});
+
+test('layers: imports down the layers and within a folder are allowed', async () => {
+  const forwards: Array<[string, string]> = [
+    ['daemon/ops/x.ts', "import { Camera } from '../camera/camera.js';"],
+    ['daemon/attendance/x.ts', "import { EventWriter } from '../events/writer.js';"],
+    ['daemon/camera/x.ts', "import { createLogger } from '../base/log.js';\nimport { Frame } from './frame.js';"],
+    ['daemon/ops/control/x.ts', "import { status } from '../status.js';\nimport { Outbox } from '../../events/outbox.js';"],
+    ['daemon/app.ts', "import { AppRemote } from './app-remote.js';\nimport { Gallery } from './gallery/gallery.js';"],
+    ['daemon/cli/x.ts', "import { App } from '../app.js';"],
+  ];
+  for (const [file, code] of forwards) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);
+});
+
+test('layers: a folder of daemon/ with no place in the order stops the lint', async () => {
+  const layers = (await import(pathToFileURL(join(ROOT, 'eslint.layers.js')).href)) as { checkEveryFolderPlaced(root: string): void };
+  assert.doesNotThrow(() => layers.checkEveryFolderPlaced(ROOT));
+  const root = mkdtempSync(join(tmpdir(), 'fg-layers-'));
+  try {
+    for (const name of [...readdirSync(join(ROOT, 'daemon')), 'newstage']) mkdirSync(join(root, 'daemon', name), { recursive: true });
+    assert.throws(() => layers.checkEveryFolderPlaced(root), /daemon\/newstage has no place in the layer order/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('layers: no daemon module switches the rule off', () => {
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      // The rule by name, or a directive that switches every rule off.
+      else if (/no-restricted-imports|eslint-disable(-next-line|-line)?\s*(\*\/|$)/m.test(readFileSync(path, 'utf8'))) offenders.push(path);
+    }
+  };
+  walk(join(ROOT, 'daemon'));
+  assert.deepEqual(offenders, []);
+});
