@@ -5,6 +5,7 @@ import { ATTENDANCE_MIGRATION_3 } from '../attendance/schema.js';
 import { OPS_AUDIT_MIGRATION } from '../ops/audit-schema.js';
 import { TRACK_UNKNOWNS_MIGRATION } from '../track/unknown-schema.js';
 import { EVENTS_DAY_COUNTERS_MIGRATION } from '../events/day-counters.js';
+import { WEB_USERS_MIGRATION } from '../web/users-schema.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -17,5 +18,6 @@ export const MIGRATIONS: readonly Migration[] = [
   OPS_AUDIT_MIGRATION,
   TRACK_UNKNOWNS_MIGRATION,
   EVENTS_DAY_COUNTERS_MIGRATION,
+  WEB_USERS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];
