@@ -44,6 +44,8 @@ import { controlHandlers } from './ops/control/handlers.js';
 import { tokenVerifier } from './ops/control/token.js';
 import { Remote } from './app-remote.js';
 import type { CommandCounts } from './events/commands/router.js';
+import { WebConsole } from './web/console.js';
+import { consoleDaemon } from './web/console-daemon.js';
 
 export interface AppOptions {
   config: Config;
@@ -88,6 +90,7 @@ interface Running {
   http: OpsHttpServer | undefined;
   liveView: LiveView | undefined;
   control: ControlServer | undefined;
+  web: WebConsole | undefined;
 }
 
 /**
@@ -195,6 +198,7 @@ export class App {
         http: undefined,
         liveView: undefined,
         control: undefined,
+        web: undefined,
       };
       this.running.attendance = this.buildAttendance(c);
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
@@ -204,10 +208,11 @@ export class App {
       this.running.eventLoop.enable();
       registerEventLoopMetrics(this.metrics, this.running.eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
-      if (c.live_view.enabled) await this.startLiveView(this.running);
+      if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
       this.warnAboutRates(c.cameras.map((cam) => cam.name));
       for (const cam of c.cameras) this.addCamera(cam);
       if (c.control.enabled) await this.startControl(this.running);
+      if (c.web.enabled) await this.startWeb(this.running);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
       this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
@@ -232,6 +237,7 @@ export class App {
     for (const t of r.timers) clearInterval(t);
     r.eventLoop.disable();
     await this.stopPart('metrics server', () => r.http?.stop());
+    await this.stopPart('web console', () => r.web?.stop());
     await this.stopPart('live view', () => r.liveView?.stop());
     await this.stopPart('control sockets', () => r.control?.stop());
     await this.stopPart('cameras', () => Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s))));
@@ -542,12 +548,33 @@ export class App {
 
   private async startLiveView(r: Running): Promise<void> {
     const view = new LiveView(() => [...r.cameras.values()].map((s) => s.camera), this.config.live_view, this.o.logger);
+    // The web console draws its camera pictures through the live view without its own server.
+    if (!this.config.live_view.enabled) return void (r.liveView = view);
     try {
       this.liveViewPort = await view.start();
     } catch (e) {
       throw new FacegateError('FG_ERR_LIVE_VIEW_PORT', `cannot serve the live view on 127.0.0.1:${this.config.live_view.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free live_view.port or turn the live view off');
     }
     r.liveView = view;
+  }
+
+  /** Port the web console listens on, once started. */
+  webPort: number | undefined;
+
+  private async startWeb(r: Running): Promise<void> {
+    const daemon = await consoleDaemon({
+      deviceId: r.events.identity.deviceId,
+      gallery: r.gallery,
+      persons: r.persons,
+      unknowns: r.unknowns,
+      audit: r.audit,
+      liveView: r.liveView!,
+      cameraHealth: () => this.cameraHealth(),
+      now: this.now,
+    });
+    const web = new WebConsole(this.config.web, daemon, this.o.logger);
+    this.webPort = await web.start();
+    r.web = web;
   }
 
   private async startControl(r: Running): Promise<void> {
