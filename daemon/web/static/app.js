@@ -309,8 +309,8 @@ async function showUnknowns() {
         ev.preventDefault();
         try {
           const r = await api(`/api/unknowns/${u.anon_id}/promote`, { method: 'POST', body: { name: $(nameId).value.trim() } });
-          say(`${u.anon_id} is now ${r.name}.`);
           await showUnknowns();
+          say(`${u.anon_id} is now ${r.name}.`);
         } catch (e) {
           say(e.message);
         }
