@@ -93,28 +93,28 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
 
   // Login page: loads fast, passes axe, and is used with the keyboard alone.
   await page.goto(url, { waitUntil: 'load' });
-  const loadMs = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
-  await page.waitForFunction(() => document.activeElement?.id === 'login-name');
+  const loadMs = (await page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")) as number;
+  await page.waitForFunction("document.activeElement?.id === 'login-name'");
   await axeClean(page, 'the login page');
   await shot('1-login');
   await page.keyboard.type('ada');
   await page.keyboard.press('Tab');
   await page.keyboard.type(PW);
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.activeElement?.id === 'main');
+  await page.waitForFunction("document.activeElement?.id === 'main'");
   // Focus went to the page's main part; the navigation is reached back from there by keyboard.
   const reached: string[] = [];
   for (let i = 0; i < 8 && reached.at(-1) !== 'Cameras'; i++) {
     await page.keyboard.down('Shift');
     await page.keyboard.press('Tab');
     await page.keyboard.up('Shift');
-    reached.push(await page.evaluate(() => document.activeElement?.textContent ?? ''));
+    reached.push((await page.evaluate("document.activeElement?.textContent ?? ''")) as string);
   }
   assert.deepEqual(reached, ['Log out', 'Audit log', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
 
   // Before anyone is enrolled the camera's person is an unknown, with her face.
   await page.goto(`${url}#unknowns`);
-  await until('an unknown person', async () => (await page.$$('#unknown-list li')).length > 0 || (await page.evaluate(() => (window.dispatchEvent(new HashChangeEvent('hashchange')), false))), 60_000, 2000);
+  await until('an unknown person', async () => (await page.$$('#unknown-list li')).length > 0 || ((await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange')) && false")) as boolean), 60_000, 2000);
   await page.waitForSelector('#unknown-list li img.thumb');
   await axeClean(page, 'the unknowns page');
   await shot('2-unknowns');
@@ -125,15 +125,15 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.type('#enrol-id', 'emp-7');
   const input = await page.$('#enrol-photos');
   await input!.uploadFile(s.photo, media(BLANK));
-  await page.waitForFunction(() => !(document.getElementById('enrol-save') as HTMLButtonElement).disabled && !document.getElementById('verdicts')!.textContent!.includes('checking'), { timeout: 60_000 });
+  await page.waitForFunction("!document.getElementById('enrol-save').disabled && !document.getElementById('verdicts').textContent.includes('checking')", { timeout: 60_000 });
   const verdicts = await text(page, '#verdicts');
   assert.match(verdicts, /may\.jpg: accepted, quality [\d.]+, face \d+ px/);
   assert.match(verdicts, /juan_none_blank\.jpg: refused \(no_face\)/);
   await axeClean(page, 'the people page with verdicts');
   await shot('3-people-verdicts');
   await page.click('#enrol-save');
-  await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('May enrolled from 1 photo'), { timeout: 60_000 });
-  await page.waitForFunction(() => document.getElementById('people-rows')!.textContent!.includes('emp-7'));
+  await page.waitForFunction("document.getElementById('status').textContent.includes('May enrolled from 1 photo')", { timeout: 60_000 });
+  await page.waitForFunction("document.getElementById('people-rows').textContent.includes('emp-7')");
   await shot('4-people');
 
   // Cameras: health, and the live picture with the daemon's green box once she is recognised and live.
@@ -177,13 +177,13 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.type(`#promote-${anon}`, 'May at the door');
   await page.$eval('#status', (e) => (e.textContent = ''));
   await page.click('#unknown-list form button');
-  await page.waitForFunction(() => document.getElementById('status')!.textContent !== '', { timeout: 60_000 });
+  await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
   assert.equal(await text(page, '#status'), `${anon} is now May at the door.`);
 
   // Audit: newest first, the chain verified.
   await page.goto(`${url}#audit`);
   await page.click('#audit-verify');
-  await page.waitForFunction(() => document.getElementById('audit-verdict')!.textContent!.startsWith('Chain intact'));
+  await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
   const audit = await text(page, '#audit-rows');
   for (const action of ['person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
@@ -192,11 +192,11 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   // A viewer: no People, Unknowns or Audit in the menu, and the API answers 403.
   await page.click('#logout');
   await page.waitForSelector('#login-page:not([hidden])');
-  await page.$eval('#login-name', (e) => ((e as HTMLInputElement).value = ''));
+  await page.evaluate("document.getElementById('login-name').value = ''");
   await page.type('#login-name', 'vic');
   await page.type('#login-password', PW);
   await page.click('#login-form button');
-  await page.waitForFunction(() => !document.getElementById('nav')!.hidden);
+  await page.waitForFunction("!document.getElementById('nav').hidden");
   assert.deepEqual(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent)), ['Cameras', 'History']);
   const forbidden = await page.evaluate(async () => {
     const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -213,11 +213,10 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForSelector('#login-page:not([hidden])');
   const tryLogin = async (password: string) => {
     await page.$eval('#status', (e) => (e.textContent = ''));
-    await page.$eval('#login-name', (e) => ((e as HTMLInputElement).value = 'vic'));
-    await page.$eval('#login-password', (e) => ((e as HTMLInputElement).value = ''));
+    await page.evaluate("document.getElementById('login-name').value = 'vic'; document.getElementById('login-password').value = ''");
     await page.type('#login-password', password);
     await page.click('#login-form button');
-    await page.waitForFunction(() => document.getElementById('status')!.textContent !== '');
+    await page.waitForFunction("document.getElementById('status').textContent !== ''");
     return text(page, '#status');
   };
   assert.match(await tryLogin('wrong one'), /FG_ERR_WEB_LOGIN/);
