@@ -2,7 +2,9 @@
 // file, the real person service with the real models, real accounts (Argon2id), the real audit log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
@@ -16,9 +18,9 @@ import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';
 import { consoleDaemon } from '../../daemon/web/console-daemon.js';
-import { CONSOLE_ROUTES } from '../../daemon/web/console.js';
+import { CONSOLE_ROUTES, WebConsole } from '../../daemon/web/console.js';
 import { buildConsoleServer } from '../../daemon/web/server.js';
-import type { WebConfig } from '../../daemon/web/config.js';
+import { webConfigIssues, type WebConfig } from '../../daemon/web/config.js';
 import type { ConsoleDaemon } from '../../daemon/web/deps.js';
 import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
 import { testAnalyzer } from '../support/analyzer.js';
@@ -217,4 +219,30 @@ test('console API: rate limits per client and per user answer 429 with Retry-Aft
   assert.equal((await admin('GET', '/api/cameras')).statusCode, 429, 'reads have their own limit');
   assert.equal((await admin('POST', '/api/people/check-photo', { photo: { name: 'a', data: 'AAAA' } })).statusCode, 200, '...and enrolment its own');
   assert.equal((await admin('POST', '/api/people/check-photo', { photo: { name: 'a', data: 'AAAA' } })).statusCode, 429);
+});
+
+test('console bind rules: loopback unless TLS (checked with the config), HTTPS with a certificate, a taken port is a coded error', async (t) => {
+  const { daemon, config } = await site(t);
+  const off = { ...config.web, enabled: true };
+  assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0' }).map((i) => i.path), ['web.host']);
+  assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem' }).map((i) => i.path), ['web.tls_key', 'web.host']);
+  assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem', tls_key: '/k.pem' }), []);
+  assert.deepEqual(webConfigIssues({ ...config.web, host: '0.0.0.0' }), [], 'nothing to say while it is off');
+
+  const d = tempDir(t);
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', d.path('key.pem'), '-out', d.path('cert.pem')]);
+  assert.equal(made.status, 0, made.stderr.toString());
+  const web = new WebConsole({ ...off, tls_cert: d.path('cert.pem'), tls_key: d.path('key.pem') }, daemon, memoryLogger().logger);
+  const port = await web.start(0);
+  t.after(() => web.stop());
+  const answer = await new Promise<{ status: number; hsts: string; csp: string }>((resolve, reject) => {
+    httpsGet({ host: '127.0.0.1', port, path: '/', ca: readFileSync(d.path('cert.pem')) }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, hsts: String(res.headers['strict-transport-security']), csp: String(res.headers['content-security-policy']) });
+    }).on('error', reject);
+  });
+  assert.equal(answer.status, 200);
+  assert.match(answer.hsts, /max-age=31536000/);
+  assert.match(answer.csp, /upgrade-insecure-requests/);
+  await assert.rejects(new WebConsole(off, daemon, memoryLogger().logger).start(port), (e: Error & { code?: string }) => e.code === 'FG_ERR_WEB_PORT' && /EADDRINUSE/.test(e.message));
 });
