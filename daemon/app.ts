@@ -46,6 +46,7 @@ import { Remote } from './app-remote.js';
 import type { CommandCounts } from './events/commands/router.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
+import { CameraThresholds, RecentScores } from './track/thresholds.js';
 
 export interface AppOptions {
   config: Config;
@@ -91,6 +92,8 @@ interface Running {
   liveView: LiveView | undefined;
   control: ControlServer | undefined;
   web: WebConsole | undefined;
+  thresholds: CameraThresholds;
+  scores: RecentScores;
 }
 
 /**
@@ -199,10 +202,15 @@ export class App {
         liveView: undefined,
         control: undefined,
         web: undefined,
+        thresholds: new CameraThresholds(gallery.db, this.now),
+        scores: new RecentScores(),
       };
       this.running.attendance = this.buildAttendance(c);
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
       this.bus.on('track', 'metrics', (e) => this.running?.decisions.onTrackEvent(e));
+      this.bus.on('track', 'scores', (e) => {
+        if (e.type === 'recognized' || e.type === 'unknown') this.running?.scores.add(e.camera, e.type, e.score);
+      });
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
       registerDaemonMetrics(this.metrics, this, { version: this.o.version });
       this.running.eventLoop.enable();
@@ -426,9 +434,10 @@ export class App {
     });
   }
 
-  private identify(fused: Float32Array): MatchResult {
-    const g = this.mustRun().gallery;
-    const m = g.identify(fused, this.config.recognition, 2);
+  private identify(fused: Float32Array, camera: string): MatchResult {
+    const r = this.mustRun();
+    const g = r.gallery;
+    const m = g.identify(fused, r.thresholds.for(camera, this.config.recognition), 2);
     if (!m.match) return { person: null, score: m.score, margin: m.margin };
     // What the events need of the person comes with the match, so the events do not look it up again.
     const group = this.roster().find((p) => p.personId === m.match!.personId)?.group;
@@ -453,7 +462,7 @@ export class App {
       camera: config.name,
       engine: r.vision.engineFor(config.name),
       config: this.config.track,
-      identify: (fused) => this.identify(fused),
+      identify: (fused) => this.identify(fused, config.name),
       unknowns: r.unknowns,
       logger: this.o.logger,
     });
@@ -570,6 +579,9 @@ export class App {
       audit: r.audit,
       liveView: r.liveView!,
       cameraHealth: () => this.cameraHealth(),
+      thresholds: r.thresholds,
+      scores: r.scores,
+      recognition: () => this.config.recognition,
       now: this.now,
     });
     const web = new WebConsole(this.config.web, daemon, this.o.logger);

@@ -6,6 +6,8 @@ import { loadSodium } from '../gallery/sodium.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
+import type { CameraThresholds, RecentScores } from '../track/thresholds.js';
+import type { RecognitionConfig } from '../vision/config.js';
 import type { ConsoleDaemon } from './deps.js';
 import { sealedProof } from './history.js';
 import { PasswordHasher } from './passwords.js';
@@ -19,6 +21,9 @@ export interface ConsoleParts {
   audit: AuditLog;
   liveView: LiveView;
   cameraHealth: () => CameraHealth[];
+  thresholds: CameraThresholds;
+  scores: RecentScores;
+  recognition: () => RecognitionConfig;
   now: () => number;
 }
 
@@ -39,6 +44,8 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
       const row = sealedProof(p.gallery.db, recordId, kind);
       return row ? Buffer.from(proofs.open({ recordId, personId: row.personId, kind }, row.sealed)) : undefined;
     },
+    thresholds: () => p.cameraHealth().map((h) => ({ ...p.thresholds.describe(h.camera, p.recognition()), scores: p.scores.histogram(h.camera) })),
+    setThreshold: (camera, rules, by) => (rules ? p.thresholds.set(camera, rules, by) : p.thresholds.clear(camera)),
     db: p.gallery.db,
     audit: p.audit,
     users: new UserStore(p.gallery.db, new PasswordHasher(await loadSodium()), p.audit, p.now),

@@ -10,9 +10,10 @@ import { cameraRoutes } from './routes/cameras.js';
 import { peopleRoutes } from './routes/people.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
+import { thresholdRoutes } from './routes/thresholds.js';
 import { buildConsoleServer } from './server.js';
 
-export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes] as const;
+export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes] as const;
 
 /** The web console as one part of the daemon: start listens, stop closes every connection. */
 export class WebConsole {

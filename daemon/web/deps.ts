@@ -4,6 +4,7 @@ import type { Person } from '../gallery/store.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UserStore } from './users.js';
+import type { CameraRules, MatchRules } from '../track/thresholds.js';
 
 export interface UnknownSummary {
   anon_id: string;
@@ -25,6 +26,10 @@ export interface ConsoleDaemon {
   unknownFace(anonId: string): Buffer | undefined;
   /** A check-in or check-out proof image, opened (decrypted) for this one answer. */
   openProof(recordId: string, kind: 'check_in' | 'check_out'): Buffer | undefined;
+  /** Each camera's match threshold and margin, and the scores of its recent decisions. */
+  thresholds(): (CameraRules & { scores: { from: number; recognized: number; unknown: number }[] })[];
+  /** Sets a camera's rules from the next decision on; null goes back to the config's. */
+  setThreshold(camera: string, rules: MatchRules | null, by: string): void;
   db: Database;
   audit: AuditLog;
   users: UserStore;

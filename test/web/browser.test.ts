@@ -110,7 +110,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     await page.keyboard.up('Shift');
     reached.push((await page.evaluate("document.activeElement?.textContent ?? ''")) as string);
   }
-  assert.deepEqual(reached, ['Log out', 'Audit log', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
+  assert.deepEqual(reached, ['Log out', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
 
   // Before anyone is enrolled the camera's person is an unknown, with her face.
   await page.goto(`${url}#unknowns`);
@@ -171,6 +171,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   assert.match(csv, /,May,,checked_in,.*,door,/);
 
   // The unknown seen before she was enrolled becomes a person of her own.
+  // The list drawn on the first visit goes, so that only the one drawn now is used.
+  await page.evaluate("document.getElementById('unknown-list').replaceChildren()");
   await page.goto(`${url}#unknowns`);
   await page.waitForSelector('#unknown-list form input');
   const anon = await page.$eval('#unknown-list form input', (e) => e.id.replace('promote-', ''));
@@ -180,14 +182,25 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
   assert.equal(await text(page, '#status'), `${anon} is now May at the door.`);
 
+  // Thresholds: the scores of her recent decisions, and a new threshold for the door applied at once.
+  await page.goto(`${url}#thresholds`);
+  await page.waitForSelector('#threshold-cameras table');
+  assert.match(await text(page, '#threshold-cameras'), /Threshold 0\.45, margin 0\.05 \(from the config\)/);
+  await page.evaluate("document.getElementById('th-threshold-door').value = ''");
+  await page.type('#th-threshold-door', '0.4');
+  await page.click('#threshold-cameras form button[type=submit]');
+  await page.waitForFunction("document.getElementById('status').textContent.includes('door: threshold 0.4, margin 0.05, applied')");
+  await axeClean(page, 'the thresholds page');
+  await shot('7-thresholds');
+
   // Audit: newest first, the chain verified.
   await page.goto(`${url}#audit`);
   await page.click('#audit-verify');
   await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
   const audit = await text(page, '#audit-rows');
-  for (const action of ['person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
+  for (const action of ['threshold.set', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
-  await shot('7-audit');
+  await shot('8-audit');
 
   // A viewer: no People, Unknowns or Audit in the menu, and the API answers 403.
   await page.click('#logout');
@@ -206,7 +219,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     return { status: people.status, code: ((await people.json()) as { error: { code: string } }).error.code, proofs: ((await proof.json()) as { proofs: string[] }[]).flatMap((d) => d.proofs) };
   });
   assert.deepEqual(forbidden, { status: 403, code: 'FG_ERR_WEB_FORBIDDEN', proofs: [] });
-  await shot('8-viewer');
+  await shot('9-viewer');
 
   // Lockout after three wrong passwords, then 429 from the login rate limit.
   await page.click('#logout');
@@ -223,11 +236,11 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await tryLogin('wrong two');
   assert.match(await tryLogin('wrong three'), /FG_ERR_WEB_LOCKED/);
   assert.match(await tryLogin(PW), /FG_ERR_WEB_LOCKED/, 'the right password waits for the lock too');
-  await shot('9-locked');
+  await shot('10-locked');
   let limited = '';
   for (let i = 0; i < 15 && !/FG_ERR_WEB_RATE_LIMITED/.test(limited); i++) limited = await tryLogin(PW);
   assert.match(limited, /FG_ERR_WEB_RATE_LIMITED/);
-  await shot('10-rate-limited');
+  await shot('11-rate-limited');
 
   console.log(`# console page loaded in ${loadMs.toFixed(0)} ms; live view box ${green} green pixels; screenshots in ${shots}`);
 });

@@ -14,6 +14,8 @@ import { AuditLog } from '../../daemon/ops/audit.js';
 import { PersonService } from '../../daemon/ops/persons.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { LiveView } from '../../daemon/camera/live-view.js';
+import type { CameraHealth } from '../../daemon/camera/health.js';
+import { CameraThresholds, RecentScores } from '../../daemon/track/thresholds.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';
@@ -42,9 +44,24 @@ async function site(t: Parameters<typeof tempDir>[0]) {
   const audit = new AuditLog(gallery.db);
   const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 });
   const persons = new PersonService({ gallery, analyzer: await testAnalyzer(), gate: config.gallery.enrol, recognition: config.recognition, audit, unknowns });
-  const daemon = await consoleDaemon({ deviceId: 'gate-1', gallery, persons, unknowns, audit, liveView: new LiveView(() => [], config.live_view, logger), cameraHealth: () => [], now: Date.now });
+  // One camera known to the daemon, not streaming (no frame yet).
+  const gate = { camera: 'gate', source: 'rtsp://127.0.0.1/gate', state: 'connecting', fps_in: 0, fps_processed: 0, frames_skipped: 0, frames_in: 0, reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0, last_error: null, time_to_first_frame_ms: null } as CameraHealth;
+  const scores = new RecentScores();
+  const daemon = await consoleDaemon({
+    deviceId: 'gate-1',
+    gallery,
+    persons,
+    unknowns,
+    audit,
+    liveView: new LiveView(() => [], config.live_view, logger),
+    cameraHealth: () => [gate],
+    thresholds: new CameraThresholds(gallery.db),
+    scores,
+    recognition: () => config.recognition,
+    now: Date.now,
+  });
   for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) daemon.users.add(name, PW, role, CLI);
-  return { gallery, daemon, config, lines };
+  return { gallery, daemon, config, lines, scores };
 }
 
 async function server(daemon: ConsoleDaemon, web: WebConfig, logger = memoryLogger().logger): Promise<FastifyInstance> {
@@ -59,13 +76,13 @@ async function login(app: FastifyInstance, name: string, password = PW) {
 }
 
 function as(app: FastifyInstance, token: string) {
-  return (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) => app.inject({ method, url, headers: { ...HOST, authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+  return (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: { ...HOST, authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
 }
 
 const photo = (file: string) => ({ name: file.split('/').pop()!, data: readFileSync(media(file)).toString('base64') });
 
 test('console API: headers, login, refresh, logout, lockout, roles, enrolment with verdicts, history with proofs and CSV, audit; each refusal coded', { skip: mediaMissing(FACE, BLANK) }, async (t) => {
-  const { gallery, daemon, config, lines } = await site(t);
+  const { gallery, daemon, config, lines, scores } = await site(t);
   const web: WebConfig = { ...config.web, enabled: true, lockout: { failures: 3, lock_s: 600 }, rate_limits: { ...config.web.rate_limits, login: { max: 100, window_s: 60 } } };
   const { logger } = memoryLogger();
   const app = await server(daemon, web, logger);
@@ -129,7 +146,8 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(vicEnrol.statusCode, 403, vicEnrol.body);
   assert.equal((await olga('GET', '/api/audit')).statusCode, 403);
   assert.equal(daemon.audit.recent(1)[0]!.outcome, 'refused');
-  assert.equal(json(await vic('GET', '/api/cameras/gate/frame.jpg')).error?.code, 'FG_ERR_WEB_NO_CAMERA');
+  assert.equal(json(await vic('GET', '/api/cameras/door/frame.jpg')).error?.code, 'FG_ERR_WEB_NO_CAMERA');
+  assert.equal(json(await vic('GET', '/api/cameras/gate/frame.jpg')).error?.code, 'FG_ERR_WEB_NO_FRAME');
 
   // Enrolment: each photo's verdict before saving, then the person; a duplicate and bad bodies refused.
   const good = json(await olga('POST', '/api/people/check-photo', { photo: photo(FACE) }));
@@ -188,13 +206,28 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.deepEqual([erased.templates, erased.attendanceDays, erased.proofs], [1, 1, 1]);
   assert.equal(json(await admin('POST', '/api/people/nobody/erase', { confirm: 'nobody' })).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
 
+  // Thresholds: the scores of recent decisions to tune by; set per camera by an admin, audited, and back to the config's.
+  scores.add('gate', 'recognized', 0.62);
+  scores.add('gate', 'unknown', 0.12);
+  scores.add('gate', 'unknown', -0.5);
+  const th = (json(await olga('GET', '/api/thresholds')) as unknown as { camera: string; threshold: number; source: string; scores: { from: number; recognized: number; unknown: number }[] }[])[0]!;
+  assert.deepEqual([th.camera, th.threshold, th.source], ['gate', config.recognition.threshold, 'config']);
+  assert.deepEqual(th.scores.filter((b) => b.recognized + b.unknown > 0), [{ from: -0.2, recognized: 0, unknown: 1 }, { from: 0.1, recognized: 0, unknown: 1 }, { from: 0.6, recognized: 1, unknown: 0 }]);
+  assert.equal((await olga('PUT', '/api/thresholds/gate', { rules: { threshold: 0.5, margin: 0.08 } })).statusCode, 403);
+  const set = json(await admin('PUT', '/api/thresholds/gate', { rules: { threshold: 0.5, margin: 0.08 } }));
+  assert.deepEqual([set.threshold, set.margin, set.source], [0.5, 0.08, 'site']);
+  assert.equal(new CameraThresholds(gallery.db).for('gate', config.recognition).threshold, 0.5, 'kept in the state file');
+  assert.equal(json(await admin('PUT', '/api/thresholds/gate', { rules: { threshold: 2, margin: 0 } })).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  assert.equal(json(await admin('PUT', '/api/thresholds/door', { rules: null })).error?.code, 'FG_ERR_WEB_NO_CAMERA');
+  assert.equal(json(await admin('PUT', '/api/thresholds/gate', { rules: null })).source, 'config');
+
   // A password change ends the access token at once, not at its expiry.
   daemon.users.passwd('olga', 'a new long passphrase', CLI);
   assert.equal((await olga('GET', '/api/me')).statusCode, 401);
 
   // The audit log: who did what, for the admin; the chain verifies; no password or token in it or in the log.
   const entries = json(await admin('GET', '/api/audit?limit=500')) as unknown as { action: string; outcome: string }[];
-  for (const a of ['web.login', 'web.lockout', 'web.logout', 'web.refresh_reused', 'person.enrol', 'person.change', 'person.erase', 'proof.view', 'user.passwd']) assert.ok(entries.some((e) => e.action === a), a);
+  for (const a of ['threshold.set', 'web.login', 'web.lockout', 'web.logout', 'web.refresh_reused', 'person.enrol', 'person.change', 'person.erase', 'proof.view', 'user.passwd']) assert.ok(entries.some((e) => e.action === a), a);
   assert.equal(json(await admin('GET', '/api/audit/verify')).ok, true);
   const everything = JSON.stringify(entries) + lines.join('');
   for (const secret of [PW, ada.token, ada.cookie.split('=')[1]!]) assert.equal(everything.includes(secret), false);

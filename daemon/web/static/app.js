@@ -67,8 +67,8 @@ function showLoggedIn() {
   for (const li of document.querySelectorAll('#nav li[data-role]')) li.hidden = RANK[role] < RANK[li.dataset.role];
 }
 
-const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, audit: showAudit };
-const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', audit: 'admin' };
+const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, thresholds: showThresholds, audit: showAudit };
+const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', thresholds: 'operator', audit: 'admin' };
 
 async function route() {
   clearInterval(liveTimer);
@@ -320,6 +320,61 @@ async function showUnknowns() {
   );
   $('unknown-list').replaceChildren(...items);
   if (list.length === 0) say('No unknown persons right now.');
+}
+
+// --- thresholds ------------------------------------------------------------
+
+async function showThresholds() {
+  const cams = await api('/api/thresholds');
+  $('threshold-cameras').replaceChildren(...cams.map(thresholdCard));
+  if (cams.length === 0) say('No cameras are configured.');
+}
+
+function thresholdCard(t) {
+  const most = Math.max(1, ...t.scores.map((b) => b.recognized + b.unknown));
+  const bar = (n, kind) => {
+    const b = el('span', { class: `bar ${kind}` });
+    b.style.width = `${(12 * n) / most}rem`;
+    return b;
+  };
+  const rows = t.scores.filter((b) => b.recognized + b.unknown > 0).map((b) => el('tr', {}, el('th', { scope: 'row', text: `${b.from.toFixed(2)} to ${(b.from + 0.05).toFixed(2)}` }), el('td', {}, bar(b.recognized, 'recognized'), ` ${b.recognized}`), el('td', {}, bar(b.unknown, 'unknown'), ` ${b.unknown}`)));
+  const card = el(
+    'section',
+    { class: 'threshold-camera', 'aria-label': `Camera ${t.camera}` },
+    el('h3', { text: t.camera }),
+    el('p', { text: `Threshold ${t.threshold}, margin ${t.margin} (${t.source === 'site' ? 'set on site' : 'from the config'}).` }),
+    rows.length
+      ? el('table', {}, el('caption', { text: `Best scores of recent decisions at ${t.camera}` }), el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Score' }), el('th', { scope: 'col', text: 'Recognised' }), el('th', { scope: 'col', text: 'Unknown' }))), el('tbody', {}, ...rows))
+      : el('p', { text: 'No decisions yet since the daemon started.' }),
+  );
+  if (session.user.role !== 'admin') return card;
+  const id = (what) => `th-${what}-${t.camera}`;
+  const form = el(
+    'form',
+    { 'aria-label': `Change the thresholds of ${t.camera}` },
+    el('label', { for: id('threshold'), text: 'Threshold' }),
+    el('input', { id: id('threshold'), type: 'number', min: '-1', max: '1', step: '0.01', value: String(t.threshold), required: '' }),
+    el('label', { for: id('margin'), text: 'Margin' }),
+    el('input', { id: id('margin'), type: 'number', min: '0', max: '2', step: '0.01', value: String(t.margin), required: '' }),
+    el('button', { type: 'submit', text: `Apply to ${t.camera}` }),
+    el('button', { type: 'button', text: `Back to the config's for ${t.camera}`, onclick: () => setThreshold(t.camera, null) }),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void setThreshold(t.camera, { threshold: Number($(id('threshold')).value), margin: Number($(id('margin')).value) });
+  });
+  card.append(form);
+  return card;
+}
+
+async function setThreshold(camera, rules) {
+  try {
+    const t = await api(`/api/thresholds/${encodeURIComponent(camera)}`, { method: 'PUT', body: { rules } });
+    await showThresholds();
+    say(`${camera}: threshold ${t.threshold}, margin ${t.margin}, applied from the next decision.`);
+  } catch (e) {
+    say(e.message);
+  }
 }
 
 // --- audit -----------------------------------------------------------------
