@@ -2,7 +2,6 @@ import type { CameraHealth } from '../camera/health.js';
 import type { LiveView } from '../camera/live-view.js';
 import { gallerySealerForProofs } from '../attendance/proof-sealer.js';
 import type { Gallery } from '../gallery/gallery.js';
-import { loadSodium } from '../gallery/sodium.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
@@ -48,6 +47,6 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     setThreshold: (camera, rules, by) => (rules ? p.thresholds.set(camera, rules, by) : p.thresholds.clear(camera)),
     db: p.gallery.db,
     audit: p.audit,
-    users: new UserStore(p.gallery.db, new PasswordHasher(await loadSodium()), p.audit, p.now),
+    users: new UserStore(p.gallery.db, new PasswordHasher(), p.audit, p.now),
   };
 }

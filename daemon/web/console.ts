@@ -44,8 +44,10 @@ export class WebConsole {
   async stop(): Promise<void> {
     const app = this.app;
     this.app = undefined;
-    if (!app) return;
-    app.server.closeAllConnections();
-    await app.close();
+    if (app) {
+      app.server.closeAllConnections();
+      await app.close();
+    }
+    await this.daemon.users.close();
   }
 }

@@ -56,17 +56,22 @@ export class UserStore {
   ) {}
 
   /** The first account is an admin whatever role is asked for (someone must be able to manage the rest). */
-  add(name: string, password: string, role: Role | undefined, by: UserActor): WebUser {
+  async add(name: string, password: string, role: Role | undefined, by: UserActor): Promise<WebUser> {
     checkName(name);
     checkNewPassword(password);
-    const first = (this.db.prepare('SELECT COUNT(*) AS n FROM web_users').get() as { n: number }).n === 0;
-    if (first && role !== undefined && role !== 'admin') {
-      throw new FacegateError('FG_ERR_WEB_FIRST_USER_ADMIN', `the first account must be an admin, not ${role}`, 'add it without --role (or with --role admin), then add the others');
-    }
-    const hash = this.hasher.hash(password);
-    const row: Row = { name, role: first ? 'admin' : (role ?? 'viewer'), password_hash: hash, token_version: 1, failures: 0, locked_until_ms: 0, created_ms: this.now() };
+    const isFirst = () => (this.db.prepare('SELECT COUNT(*) AS n FROM web_users').get() as { n: number }).n === 0;
+    const refuseFirst = () => {
+      if (isFirst() && role !== undefined && role !== 'admin') {
+        throw new FacegateError('FG_ERR_WEB_FIRST_USER_ADMIN', `the first account must be an admin, not ${role}`, 'add it without --role (or with --role admin), then add the others');
+      }
+    };
+    refuseFirst();
+    const hash = await this.hasher.hash(password);
+    const row: Row = { name, role: role ?? 'viewer', password_hash: hash, token_version: 1, failures: 0, locked_until_ms: 0, created_ms: this.now() };
     this.db
       .transaction(() => {
+        refuseFirst();
+        if (isFirst()) row.role = 'admin';
         if (this.row(name)) throw new FacegateError('FG_ERR_WEB_USER_EXISTS', `an account named ${name} already exists`, `change its password with 'facegate user passwd ${name}', or choose another name`);
         this.db.prepare('INSERT INTO web_users (name, role, password_hash, token_version, failures, locked_until_ms, created_ms) VALUES (@name, @role, @password_hash, @token_version, @failures, @locked_until_ms, @created_ms)').run(row);
         this.audit.append({ ...by, action: 'user.add', target: name, detail: { role: row.role }, outcome: 'ok' });
@@ -76,9 +81,10 @@ export class UserStore {
   }
 
   /** A new password: every session of the account ends (refresh tokens revoked, access tokens outdated) and a lock is lifted. */
-  passwd(name: string, password: string, by: UserActor): void {
+  async passwd(name: string, password: string, by: UserActor): Promise<void> {
     checkNewPassword(password);
-    const hash = this.hasher.hash(password);
+    this.mustFind(name);
+    const hash = await this.hasher.hash(password);
     this.db
       .transaction(() => {
         this.mustFind(name);
@@ -102,6 +108,11 @@ export class UserStore {
       .immediate();
   }
 
+  /** Ends the hashing thread. */
+  close(): Promise<void> {
+    return this.hasher.close();
+  }
+
   list(): WebUser[] {
     return (this.db.prepare('SELECT * FROM web_users ORDER BY name').all() as Row[]).map(toUser);
   }
@@ -116,7 +127,7 @@ export class UserStore {
    * Checks a password. `failures` wrong ones in a row lock the account for `lockMs`; while locked
    * even the right password is refused (and not checked), so guessing gains nothing.
    */
-  login(name: string, password: string, rules: LockoutRules, client: string): LoginResult {
+  async login(name: string, password: string, rules: LockoutRules, client: string): Promise<LoginResult> {
     const nowMs = this.now();
     const row = USER_NAME.test(name) ? this.row(name) : undefined;
     const actor = `web:${row ? name : '?'}`;
@@ -124,7 +135,7 @@ export class UserStore {
       this.audit.append({ actor, role: row.role, action: 'web.login', target: name, detail: { client, reason: 'locked' }, outcome: 'refused' });
       return { ok: false, locked: true, retryAfterS: Math.ceil((row.locked_until_ms - nowMs) / 1000) };
     }
-    const good = this.hasher.verify(row?.password_hash, password);
+    const good = await this.hasher.verify(row?.password_hash, password);
     if (row && good) {
       this.db.prepare('UPDATE web_users SET failures = 0, locked_until_ms = 0 WHERE name = ?').run(name);
       this.audit.append({ actor, role: row.role, action: 'web.login', target: name, detail: { client }, outcome: 'ok' });
@@ -133,13 +144,13 @@ export class UserStore {
     // An unknown name is audited without itself: it may be a password typed into the wrong field.
     this.audit.append({ actor, role: row?.role ?? 'viewer', action: 'web.login', target: row ? name : null, detail: { client, reason: row ? 'wrong password' : 'no such account' }, outcome: 'failed' });
     if (!row) return { ok: false, locked: false };
-    const failures = row.failures + 1;
+    // Counted in SQL: other logins of the account may have failed while this one was being checked.
+    const failures = (this.db.prepare('UPDATE web_users SET failures = failures + 1 WHERE name = ? RETURNING failures').get(name) as { failures: number } | undefined)?.failures ?? 0;
     if (failures >= rules.failures) {
       this.db.prepare('UPDATE web_users SET failures = 0, locked_until_ms = ? WHERE name = ?').run(nowMs + rules.lockMs, name);
       this.audit.append({ actor, role: row.role, action: 'web.lockout', target: name, detail: { client, failures, lock_s: Math.round(rules.lockMs / 1000) }, outcome: 'refused' });
       return { ok: false, locked: true, retryAfterS: Math.ceil(rules.lockMs / 1000) };
     }
-    this.db.prepare('UPDATE web_users SET failures = ? WHERE name = ?').run(failures, name);
     return { ok: false, locked: false };
   }
 

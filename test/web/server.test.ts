@@ -60,7 +60,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     recognition: () => config.recognition,
     now: Date.now,
   });
-  for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) daemon.users.add(name, PW, role, CLI);
+  for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, CLI);
   return { gallery, daemon, config, lines, scores };
 }
 
@@ -134,7 +134,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(locked.r.statusCode, 423);
   assert.equal(json(locked.r).error?.code, 'FG_ERR_WEB_LOCKED');
   assert.ok(Number(locked.r.headers['retry-after']) > 590);
-  daemon.users.passwd('vic', PW, CLI);
+  await daemon.users.passwd('vic', PW, CLI);
   const vic = as(app, (await login(app, 'vic')).token);
   const olgaLogin = await login(app, 'olga');
   const olga = as(app, olgaLogin.token);
@@ -222,7 +222,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(json(await admin('PUT', '/api/thresholds/gate', { rules: null })).source, 'config');
 
   // A password change ends the access token at once, not at its expiry.
-  daemon.users.passwd('olga', 'a new long passphrase', CLI);
+  await daemon.users.passwd('olga', 'a new long passphrase', CLI);
   assert.equal((await olga('GET', '/api/me')).statusCode, 401);
 
   // The audit log: who did what, for the admin; the chain verifies; no password or token in it or in the log.

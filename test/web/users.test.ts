@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../daemon/store/database.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
-import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';
@@ -19,20 +18,20 @@ async function store(now: { ms: number }) {
   const path = join(mkdtempSync(join(tmpdir(), 'fg-web-users-')), 'state.db');
   const db = openDatabase(path);
   const audit = new AuditLog(db, () => now.ms);
-  return { db, path, audit, users: new UserStore(db, new PasswordHasher(await loadSodium()), audit, () => now.ms) };
+  return { db, path, audit, users: new UserStore(db, new PasswordHasher(), audit, () => now.ms) };
 }
 
 test('accounts: the first is an admin, hashes are Argon2id, names and passwords are checked, the last admin stays', async () => {
   const now = { ms: 1_700_000_000_000 };
   const { db, path, users, audit } = await store(now);
-  assert.throws(() => users.add('alice', PW, 'viewer', CLI), { code: 'FG_ERR_WEB_FIRST_USER_ADMIN' });
-  assert.equal(users.add('alice', PW, undefined, CLI).role, 'admin');
-  assert.equal(users.add('bob', PW, undefined, CLI).role, 'viewer');
-  assert.throws(() => users.add('bob', PW, 'operator', CLI), { code: 'FG_ERR_WEB_USER_EXISTS' });
-  assert.throws(() => users.add('Bad Name', PW, 'operator', CLI), { code: 'FG_ERR_WEB_USER_NAME' });
-  assert.throws(() => users.add('carol', 'short', 'operator', CLI), { code: 'FG_ERR_WEB_PASSWORD_WEAK' });
-  assert.throws(() => users.passwd('nobody', PW, CLI), { code: 'FG_ERR_WEB_USER_NOT_FOUND' });
-  assert.throws(() => users.remove('alice', CLI), { code: 'FG_ERR_WEB_LAST_ADMIN' });
+  await assert.rejects(async () => await users.add('alice', PW, 'viewer', CLI), { code: 'FG_ERR_WEB_FIRST_USER_ADMIN' });
+  assert.equal((await users.add('alice', PW, undefined, CLI)).role, 'admin');
+  assert.equal((await users.add('bob', PW, undefined, CLI)).role, 'viewer');
+  await assert.rejects(async () => await users.add('bob', PW, 'operator', CLI), { code: 'FG_ERR_WEB_USER_EXISTS' });
+  await assert.rejects(async () => await users.add('Bad Name', PW, 'operator', CLI), { code: 'FG_ERR_WEB_USER_NAME' });
+  await assert.rejects(async () => await users.add('carol', 'short', 'operator', CLI), { code: 'FG_ERR_WEB_PASSWORD_WEAK' });
+  await assert.rejects(async () => await users.passwd('nobody', PW, CLI), { code: 'FG_ERR_WEB_USER_NOT_FOUND' });
+  await assert.rejects(async () => users.remove('alice', CLI), { code: 'FG_ERR_WEB_LAST_ADMIN' });
   users.remove('bob', CLI);
   const hash = (db.prepare("SELECT password_hash FROM web_users WHERE name = 'alice'").get() as { password_hash: string }).password_hash;
   assert.match(hash, /^\$argon2id\$v=19\$m=65536,t=2,p=1\$/);
@@ -45,16 +44,16 @@ test('accounts: the first is an admin, hashes are Argon2id, names and passwords 
 test('login: wrong passwords lock the account for a while, the right one then waits too; all audited without the password', async () => {
   const now = { ms: 1_700_000_000_000 };
   const { db, users, audit } = await store(now);
-  users.add('alice', PW, undefined, CLI);
+  await users.add('alice', PW, undefined, CLI);
   const rules = { failures: 3, lockMs: 60_000 };
-  assert.equal(users.login('alice', PW, rules, '127.0.0.1').ok, true);
-  assert.deepEqual(users.login('alice', 'guess-1', rules, '127.0.0.1'), { ok: false, locked: false });
-  assert.deepEqual(users.login('nobody', 'guess', rules, '127.0.0.1'), { ok: false, locked: false });
-  users.login('alice', 'guess-2', rules, '127.0.0.1');
-  assert.deepEqual(users.login('alice', 'guess-3', rules, '127.0.0.1'), { ok: false, locked: true, retryAfterS: 60 });
-  assert.deepEqual(users.login('alice', PW, rules, '127.0.0.1'), { ok: false, locked: true, retryAfterS: 60 });
+  assert.equal((await users.login('alice', PW, rules, '127.0.0.1')).ok, true);
+  assert.deepEqual(await users.login('alice', 'guess-1', rules, '127.0.0.1'), { ok: false, locked: false });
+  assert.deepEqual(await users.login('nobody', 'guess', rules, '127.0.0.1'), { ok: false, locked: false });
+  await users.login('alice', 'guess-2', rules, '127.0.0.1');
+  assert.deepEqual(await users.login('alice', 'guess-3', rules, '127.0.0.1'), { ok: false, locked: true, retryAfterS: 60 });
+  assert.deepEqual(await users.login('alice', PW, rules, '127.0.0.1'), { ok: false, locked: true, retryAfterS: 60 });
   now.ms += 61_000;
-  assert.equal(users.login('alice', PW, rules, '127.0.0.1').ok, true, 'the lock ends');
+  assert.equal((await users.login('alice', PW, rules, '127.0.0.1')).ok, true, 'the lock ends');
   const entries = audit.recent(20).reverse();
   assert.deepEqual(
     entries.map((e) => `${e.action}:${e.outcome}`),
@@ -69,7 +68,7 @@ test('login: wrong passwords lock the account for a while, the right one then wa
 test('refresh tokens rotate; a reused one ends its login; a password change ends every session', async () => {
   const now = { ms: 1_700_000_000_000 };
   const { db, users, audit } = await store(now);
-  users.add('alice', PW, undefined, CLI);
+  await users.add('alice', PW, undefined, CLI);
   const first = users.issueRefresh('alice', 3_600_000);
   const second = users.rotateRefresh(first, 3_600_000);
   assert.ok(second && second.user.name === 'alice' && second.token !== first);
@@ -84,7 +83,7 @@ test('refresh tokens rotate; a reused one ends its login; a password change ends
   assert.equal(users.rotateRefresh(live, 3_600_000), undefined, 'logout revokes');
   const again = users.issueRefresh('alice', 3_600_000);
   const before = users.find('alice')!.tokenVersion;
-  users.passwd('alice', 'another long passphrase', CLI);
+  await users.passwd('alice', 'another long passphrase', CLI);
   assert.equal(users.rotateRefresh(again, 3_600_000), undefined, 'a password change revokes');
   assert.equal(users.find('alice')!.tokenVersion, before + 1);
   assert.equal(users.rotateRefresh('not-a-token', 3_600_000), undefined);

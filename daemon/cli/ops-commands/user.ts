@@ -1,6 +1,5 @@
 import { userInfo } from 'node:os';
 import { ExitCode, FacegateError } from '../../errors.js';
-import { loadSodium } from '../../gallery/sodium.js';
 import { AuditLog, type Role } from '../../ops/audit.js';
 import { openDatabase } from '../../store/database.js';
 import { PasswordHasher } from '../../web/passwords.js';
@@ -10,9 +9,9 @@ import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command }
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' } } as const;
 
 /** The accounts live in the state file beside a running daemon (WAL): it reads them on every request. */
-async function withUsers<T>(values: { config?: string; gallery?: string }, io: CliIo, fn: (users: UserStore, by: UserActor) => T): Promise<T> {
+async function withUsers<T>(values: { config?: string; gallery?: string }, io: CliIo, fn: (users: UserStore, by: UserActor) => T | Promise<T>): Promise<T> {
   const path = values.gallery ?? resolveConfig(values.config, io).gallery.path;
-  const hasher = new PasswordHasher(await loadSodium());
+  const hasher = new PasswordHasher();
   let db;
   try {
     db = openDatabase(path, { mustExist: true });
@@ -21,9 +20,10 @@ async function withUsers<T>(values: { config?: string; gallery?: string }, io: C
     throw e;
   }
   try {
-    return fn(new UserStore(db, hasher, new AuditLog(db)), { actor: `cli:${userInfo().username}`, role: 'admin' });
+    return await fn(new UserStore(db, hasher, new AuditLog(db)), { actor: `cli:${userInfo().username}`, role: 'admin' });
   } finally {
     db.close();
+    await hasher.close();
   }
 }
 

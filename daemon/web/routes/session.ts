@@ -25,7 +25,7 @@ export function sessionRoutes(ctx: ConsoleContext): void {
   };
 
   app.post<{ Body: Static<typeof Login> }>('/api/session', { schema: { body: Login }, ...ctx.open('login', (req) => (req.body as { name?: string } | undefined)?.name) }, async (req, reply) => {
-    const r = daemon.users.login(req.body.name, req.body.password, { failures: config.lockout.failures, lockMs: config.lockout.lock_s * 1000 }, req.ip);
+    const r = await daemon.users.login(req.body.name, req.body.password, { failures: config.lockout.failures, lockMs: config.lockout.lock_s * 1000 }, req.ip);
     if (r.ok) return answer(reply, r.user, daemon.users.issueRefresh(r.user.name, refreshMs));
     if (r.locked) {
       void reply.header('retry-after', String(r.retryAfterS ?? config.lockout.lock_s));
