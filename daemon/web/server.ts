@@ -31,8 +31,8 @@ export interface ConsoleContext {
   guard(g: Guard): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
   /** The same for routes anyone may call (login, refresh): limits by client address and by `key`. */
   open(limit: LimitClass, key: (req: FastifyRequest) => string | undefined): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
-  /** Runs a change for a user and writes its audit entry, ok or failed with the error's code. */
-  audited<T>(req: FastifyRequest, action: string, target: string | null, fn: () => Promise<T> | T): Promise<T>;
+  /** Runs a change for a user and writes its audit entry, ok or failed with the error's code; `target` may be read from the result (a new person's id). */
+  audited<T>(req: FastifyRequest, action: string, target: string | null | ((result: T) => string), fn: () => Promise<T> | T): Promise<T>;
 }
 
 declare module 'fastify' {
@@ -162,13 +162,13 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
     }),
     audited: async (req, action, target, fn) => {
       const user = req.user!;
-      const by = { actor: `web:${user.name}`, role: user.role, action, target };
+      const by = { actor: `web:${user.name}`, role: user.role, action };
       try {
         const result = await fn();
-        o.daemon.audit.append({ ...by, outcome: 'ok' });
+        o.daemon.audit.append({ ...by, target: typeof target === 'function' ? target(result) : target, outcome: 'ok' });
         return result;
       } catch (e) {
-        o.daemon.audit.append({ ...by, detail: { code: isFacegateError(e) ? e.code : 'internal' }, outcome: 'failed' });
+        o.daemon.audit.append({ ...by, target: typeof target === 'function' ? null : target, detail: { code: isFacegateError(e) ? e.code : 'internal' }, outcome: 'failed' });
         throw e;
       }
     },

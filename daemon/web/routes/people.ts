@@ -40,7 +40,7 @@ export function peopleRoutes(ctx: ConsoleContext): void {
 
   app.post<{ Body: Static<typeof Enrol> }>('/api/people', { schema: { body: Enrol }, bodyLimit: MAX_PHOTOS * (PHOTO_B64 + 1024) + 4096, ...enrolling }, async (req, reply) => {
     const b = req.body;
-    const r = await ctx.audited(req, 'person.enrol', b.id ?? null, () =>
+    const r = await ctx.audited(req, 'person.enrol', (done) => done.person.id, () =>
       daemon.persons.enrol({ name: b.name, photos: b.photos.map(bytes), ifExists: 'refuse', ...(b.id ? { externalId: b.id } : {}), ...(b.group ? { group: b.group } : {}), ...(b.force ? { force: true } : {}) }),
     );
     void reply.code(201);
