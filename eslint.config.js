@@ -20,4 +20,11 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The web console's page runs in a browser.
+    files: ['daemon/web/static/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'FileReader', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'prompt'].map((g) => [g, 'readonly'])),
+    },
+  },
 );

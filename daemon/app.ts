@@ -44,6 +44,9 @@ import { controlHandlers } from './ops/control/handlers.js';
 import { tokenVerifier } from './ops/control/token.js';
 import { Remote } from './app-remote.js';
 import type { CommandCounts } from './ops/remote/router.js';
+import { WebConsole } from './web/console.js';
+import { consoleDaemon } from './web/console-daemon.js';
+import { CameraThresholds, RecentScores } from './track/thresholds.js';
 
 export interface AppOptions {
   config: Config;
@@ -88,6 +91,9 @@ interface Running {
   http: OpsHttpServer | undefined;
   liveView: LiveView | undefined;
   control: ControlServer | undefined;
+  web: WebConsole | undefined;
+  thresholds: CameraThresholds;
+  scores: RecentScores;
 }
 
 /**
@@ -195,19 +201,26 @@ export class App {
         http: undefined,
         liveView: undefined,
         control: undefined,
+        web: undefined,
+        thresholds: new CameraThresholds(gallery.db, this.now),
+        scores: new RecentScores(),
       };
       this.running.attendance = this.buildAttendance(c);
       this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
       this.bus.on('track', 'metrics', (e) => this.running?.decisions.onTrackEvent(e));
+      this.bus.on('track', 'scores', (e) => {
+        if (e.type === 'recognized' || e.type === 'unknown') this.running?.scores.add(e.camera, e.type, e.score);
+      });
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
       registerDaemonMetrics(this.metrics, this, { version: this.o.version });
       this.running.eventLoop.enable();
       registerEventLoopMetrics(this.metrics, this.running.eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
-      if (c.live_view.enabled) await this.startLiveView(this.running);
+      if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
       this.warnAboutRates(c.cameras.map((cam) => cam.name));
       for (const cam of c.cameras) this.addCamera(cam);
       if (c.control.enabled) await this.startControl(this.running);
+      if (c.web.enabled) await this.startWeb(this.running);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
       this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
@@ -232,6 +245,7 @@ export class App {
     for (const t of r.timers) clearInterval(t);
     r.eventLoop.disable();
     await this.stopPart('metrics server', () => r.http?.stop());
+    await this.stopPart('web console', () => r.web?.stop());
     await this.stopPart('live view', () => r.liveView?.stop());
     await this.stopPart('control sockets', () => r.control?.stop());
     await this.stopPart('cameras', () => Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s))));
@@ -420,9 +434,10 @@ export class App {
     });
   }
 
-  private identify(fused: Float32Array): MatchResult {
-    const g = this.mustRun().gallery;
-    const m = g.identify(fused, this.config.recognition, 2);
+  private identify(fused: Float32Array, camera: string): MatchResult {
+    const r = this.mustRun();
+    const g = r.gallery;
+    const m = g.identify(fused, r.thresholds.for(camera, this.config.recognition), 2);
     if (!m.match) return { person: null, score: m.score, margin: m.margin };
     // What the events need of the person comes with the match, so the events do not look it up again.
     const group = this.roster().find((p) => p.personId === m.match!.personId)?.group;
@@ -447,7 +462,7 @@ export class App {
       camera: config.name,
       engine: r.vision.engineFor(config.name),
       config: this.config.track,
-      identify: (fused) => this.identify(fused),
+      identify: (fused) => this.identify(fused, config.name),
       unknowns: r.unknowns,
       logger: this.o.logger,
     });
@@ -542,12 +557,36 @@ export class App {
 
   private async startLiveView(r: Running): Promise<void> {
     const view = new LiveView(() => [...r.cameras.values()].map((s) => s.camera), this.config.live_view, this.o.logger);
+    // The web console draws its camera pictures through the live view without its own server.
+    if (!this.config.live_view.enabled) return void (r.liveView = view);
     try {
       this.liveViewPort = await view.start();
     } catch (e) {
       throw new FacegateError('FG_ERR_LIVE_VIEW_PORT', `cannot serve the live view on 127.0.0.1:${this.config.live_view.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free live_view.port or turn the live view off');
     }
     r.liveView = view;
+  }
+
+  /** Port the web console listens on, once started. */
+  webPort: number | undefined;
+
+  private async startWeb(r: Running): Promise<void> {
+    const daemon = await consoleDaemon({
+      deviceId: r.events.identity.deviceId,
+      gallery: r.gallery,
+      persons: r.persons,
+      unknowns: r.unknowns,
+      audit: r.audit,
+      liveView: r.liveView!,
+      cameraHealth: () => this.cameraHealth(),
+      thresholds: r.thresholds,
+      scores: r.scores,
+      recognition: () => this.config.recognition,
+      now: this.now,
+    });
+    const web = new WebConsole(this.config.web, daemon, this.o.logger);
+    this.webPort = await web.start();
+    r.web = web;
   }
 
   private async startControl(r: Running): Promise<void> {

@@ -59,6 +59,12 @@ export class LiveView {
     this.overlays.set(camera, { boxes, version });
   }
 
+  /** A camera's newest frame as JPEG with its overlay, for the web console; undefined before its first frame. */
+  frame(cameraName: string): Promise<Buffer | undefined> {
+    const camera = this.cameras().find((c) => c.name === cameraName);
+    return camera ? this.jpegOf(camera) : Promise.resolve(undefined);
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     // A web page elsewhere must not read the cameras through a DNS name that points here.
     if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(req.headers.host ?? '')) return void res.writeHead(403).end('forbidden host\n');

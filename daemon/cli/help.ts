@@ -35,6 +35,7 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--limit': 'most entries to print',
   '--seconds': 'how long to run before stopping by itself',
   '--keep': 'keep the temporary folder (gallery, keys, state) at the end and print where it is',
+  '--role': 'what the account may do in the web console: viewer, operator or admin (else viewer; the first account is always admin)',
 };
 
 interface CommandHelp {
@@ -75,6 +76,10 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person erase': { example: 'facegate person erase emp-42' },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
   demo: { example: 'facegate demo --seconds 30' },
+  'user add': { example: "read -rs PW && printf '%s\\n' \"$PW\" | facegate user add jane --role operator --config /etc/facegate/config.yaml" },
+  'user passwd': { example: "read -rs PW && printf '%s\\n' \"$PW\" | facegate user passwd jane --config /etc/facegate/config.yaml" },
+  'user remove': { example: 'facegate user remove jane --config /etc/facegate/config.yaml' },
+  'user list': { example: 'facegate user list --json' },
 };
 
 export interface OptionHelp {

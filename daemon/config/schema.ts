@@ -6,6 +6,7 @@ import { TrackConfigSchema } from '../track/config.js';
 import { AttendanceConfigSchema } from '../attendance/config.js';
 import { MqttConfigSchema } from '../events/config.js';
 import { OPS_CONFIG_SECTIONS } from './ops-sections.js';
+import { WebConfigSchema } from './web-section.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
@@ -22,6 +23,7 @@ export const ConfigSchema = Type.Object(
     attendance: AttendanceConfigSchema,
     mqtt: MqttConfigSchema,
     ...OPS_CONFIG_SECTIONS,
+    web: WebConfigSchema,
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );

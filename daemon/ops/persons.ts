@@ -56,6 +56,8 @@ export interface EnrolResult {
   bestQuality: number;
 }
 
+export type PhotoCheck = { ok: true; quality: number; facePx: number; thumbnail: Buffer; matches?: string } | { ok: false; reason: string; detail: string };
+
 export interface PersonServiceOptions {
   gallery: Gallery;
   analyzer: FaceSource;
@@ -156,6 +158,21 @@ export class PersonService {
       this.o.onChange?.({ kind: 'enrolled', personId: result.person.id });
       return result;
     });
+  }
+
+  /**
+   * One photo through the quality gate, and whom the gallery already recognises in it, without
+   * storing anything: what an enrolment form shows per photo before it is saved.
+   */
+  async checkPhoto(photo: { name: string; bytes: Buffer }): Promise<PhotoCheck> {
+    const r = await refusedIfUnreadable(photo.name, () => enrolFromBytes(this.o.analyzer, photo.bytes, photo.name, this.o.gate));
+    if (!('face' in r)) return { ok: false, reason: r.reason, detail: r.detail };
+    try {
+      const clash = enrolmentClashes(this.o.gallery, [r], this.o.recognition)[0];
+      return { ok: true, quality: toTemplate(r).quality, facePx: Math.round(r.face.quality.faceHeight), thumbnail: r.thumbnail, ...(clash ? { matches: clash } : {}) };
+    } finally {
+      r.face.embedding.fill(0);
+    }
   }
 
   /** Refuses new operations and waits for the one running. */

@@ -8,6 +8,7 @@ import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { RESERVED_CAMERA_NAMES } from '../events/topics.js';
+import { webConfigIssues } from '../config/web-section.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -26,6 +27,7 @@ export function semanticIssues(config: Config): ConfigIssue[] {
   if (config.metrics.enabled && config.live_view.enabled && config.metrics.port === config.live_view.port) {
     issues.push({ path: 'metrics.port', message: `port ${config.metrics.port} is also live_view.port; expected a different port` });
   }
+  issues.push(...webConfigIssues(config.web));
   return issues;
 }
 

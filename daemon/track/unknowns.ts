@@ -100,6 +100,11 @@ export class UnknownRegistry {
     return this.clusters.size;
   }
 
+  /** Who is known now, newest sighting first (times in seconds of the registry's clock). */
+  list(): { id: string; firstSeen: number; lastSeen: number; frames: number; hasThumbnail: boolean }[] {
+    return [...this.clusters.values()].map((c) => ({ id: c.id, firstSeen: c.firstSeen, lastSeen: c.lastSeen, frames: c.frames.length, hasThumbnail: c.thumbnail !== null })).sort((a, b) => b.lastSeen - a.lastSeen);
+  }
+
   setThumbnail(id: string, jpeg: Buffer): void {
     const c = this.clusters.get(id);
     if (!c) return;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * Debian's Chromium, headless, for the pages facegate serves: nothing downloaded, and everything it
  * would fetch on its own (updates, sync, metrics) turned off, so its only traffic is to the page.
  */
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps', '--metrics-recording-only'];
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps', '--metrics-recording-only'];
 
 export const CHROMIUM = process.env.FACEGATE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -17,7 +17,7 @@ export const CHROMIUM = process.env.FACEGATE_TEST_CHROMIUM ?? '/usr/bin/chromium
  */
 export function screenshot(url: string, out: string, o: { width: number; height: number; settleMs: number }): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'fg-chromium-'));
-  const args = [...FLAGS, `--user-data-dir=${profile}`, `--screenshot=${out}`, `--window-size=${o.width},${o.height}`, `--timeout=${o.settleMs}`, url];
+  const args = [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `--screenshot=${out}`, `--window-size=${o.width},${o.height}`, `--timeout=${o.settleMs}`, url];
   return new Promise<void>((resolve, reject) => {
     execFile(CHROMIUM, args, { timeout: o.settleMs + 60_000 }, (err, _stdout, stderr) => {
       rmSync(profile, { recursive: true, force: true });

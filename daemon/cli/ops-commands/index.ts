@@ -5,6 +5,7 @@ import { daemonCommand } from './daemon.js';
 import { doctorCommand } from './doctor.js';
 import { CONTROL_COMMANDS } from './control.js';
 import { demoCommand } from './demo.js';
+import { USER_COMMANDS } from './user.js';
 
 /** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
-export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand, ...CONTROL_COMMANDS, demoCommand];
+export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand, ...CONTROL_COMMANDS, demoCommand, ...USER_COMMANDS];

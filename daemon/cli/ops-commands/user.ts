@@ -1,0 +1,104 @@
+import { userInfo } from 'node:os';
+import { ExitCode, FacegateError } from '../../base/errors.js';
+import { AuditLog, type Role } from '../../ops/audit.js';
+import { openDatabase } from '../../store/database.js';
+import { PasswordHasher } from '../../web/passwords.js';
+import { ROLES, UserStore, type UserActor } from '../../web/users.js';
+import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+
+const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' } } as const;
+
+/** The accounts live in the state file beside a running daemon (WAL): it reads them on every request. */
+async function withUsers<T>(values: { config?: string; gallery?: string }, io: CliIo, fn: (users: UserStore, by: UserActor) => T | Promise<T>): Promise<T> {
+  const path = values.gallery ?? resolveConfig(values.config, io).gallery.path;
+  const hasher = new PasswordHasher();
+  let db;
+  try {
+    db = openDatabase(path, { mustExist: true });
+  } catch (e) {
+    if (e instanceof FacegateError && e.code === 'FG_ERR_DB_MISSING') throw new FacegateError(e.code, e.message, "make the state file first: 'facegate keys init', then enrol or start the daemon");
+    throw e;
+  }
+  try {
+    return await fn(new UserStore(db, hasher, new AuditLog(db)), { actor: `cli:${userInfo().username}`, role: 'admin' });
+  } finally {
+    db.close();
+    await hasher.close();
+  }
+}
+
+/** A password comes on stdin (first line), never on the command line, where `ps` shows it. */
+async function readPassword(io: CliIo, usage: string): Promise<string> {
+  const line = ((await io.stdin?.()) ?? '').split('\n')[0]?.replace(/\r$/, '') ?? '';
+  if (!line) throw new UsageError('no password on stdin', usage);
+  return line;
+}
+
+function oneName(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError('give exactly one account name', usage);
+  return positionals[0]!;
+}
+
+const ADD_USAGE = 'NAME [--role viewer|operator|admin] [--config FILE] [--gallery FILE] < password';
+export const userAddCommand: Command = {
+  words: ['user', 'add'],
+  summary: 'add a web console account; the password is read from stdin; the first account is an admin',
+  usage: ADD_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { ...OPTIONS, role: { type: 'string' } }, ADD_USAGE);
+    const name = oneName(positionals, ADD_USAGE);
+    if (values.role !== undefined && !(ROLES as readonly string[]).includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`, ADD_USAGE);
+    const password = await readPassword(io, ADD_USAGE);
+    const user = await withUsers(values, io, (users, by) => users.add(name, password, values.role as Role | undefined, by));
+    io.stdout(`account ${user.name} added (${user.role})\n`);
+    return ExitCode.OK;
+  },
+};
+
+const PASSWD_USAGE = 'NAME [--config FILE] [--gallery FILE] < password';
+export const userPasswdCommand: Command = {
+  words: ['user', 'passwd'],
+  summary: "set an account's password (stdin); its sessions end and a lockout is lifted",
+  usage: PASSWD_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, PASSWD_USAGE);
+    const name = oneName(positionals, PASSWD_USAGE);
+    const password = await readPassword(io, PASSWD_USAGE);
+    await withUsers(values, io, (users, by) => users.passwd(name, password, by));
+    io.stdout(`password of ${name} changed; its sessions have ended\n`);
+    return ExitCode.OK;
+  },
+};
+
+const REMOVE_USAGE = 'NAME [--config FILE] [--gallery FILE]';
+export const userRemoveCommand: Command = {
+  words: ['user', 'remove'],
+  summary: 'remove a web console account and end its sessions (never the last admin)',
+  usage: REMOVE_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, REMOVE_USAGE);
+    const name = oneName(positionals, REMOVE_USAGE);
+    await withUsers(values, io, (users, by) => users.remove(name, by));
+    io.stdout(`account ${name} removed\n`);
+    return ExitCode.OK;
+  },
+};
+
+const LIST_USAGE = '[--config FILE] [--gallery FILE] [--json]';
+export const userListCommand: Command = {
+  words: ['user', 'list'],
+  summary: 'the web console accounts: name, role, locked until',
+  usage: LIST_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, { ...OPTIONS, json: { type: 'boolean' } }, LIST_USAGE);
+    const list = await withUsers(values, io, (users) => users.list());
+    const now = Date.now();
+    for (const u of list) {
+      const locked = u.lockedUntilMs > now ? new Date(u.lockedUntilMs).toISOString() : null;
+      io.stdout(values.json ? JSON.stringify({ name: u.name, role: u.role, locked_until: locked, created: new Date(u.createdMs).toISOString() }) + '\n' : `${u.name.padEnd(24)} ${u.role.padEnd(9)}${locked ? ` locked until ${locked}` : ''}\n`);
+    }
+    return ExitCode.OK;
+  },
+};
+
+export const USER_COMMANDS: readonly Command[] = [userAddCommand, userPasswdCommand, userRemoveCommand, userListCommand];

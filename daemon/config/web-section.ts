@@ -1,0 +1,60 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Section } from '../base/config-types.js';
+
+const Limit = (max: number, what: string) =>
+  Section(
+    {
+      max: Type.Integer({ minimum: 1, maximum: 100_000, default: max, description: `Requests allowed per window (${what}).` }),
+      window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'The window, seconds.' }),
+    },
+    `Rate limit for ${what}, per client address and per user alike.`,
+  );
+
+export const WebConfigSchema = Section(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Serve the web console (people, history, cameras) for technicians and administrators.' }),
+    host: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      default: '127.0.0.1',
+      description: 'Address to listen on. Anything other than loopback needs tls_cert and tls_key: passwords and faces never cross a network in clear.',
+    }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 8443, description: 'TCP port of the console.' }),
+    tls_cert: Type.String({ default: '', description: 'PEM certificate file; with tls_key the console is served over HTTPS and may listen on any address.' }),
+    tls_key: Type.String({ default: '', description: 'PEM private key file of tls_cert (keep it 0600).' }),
+    access_token_s: Type.Integer({ minimum: 30, maximum: 3600, default: 300, description: 'Lifetime of an access token (EdDSA JWT), seconds.' }),
+    refresh_token_h: Type.Integer({ minimum: 1, maximum: 720, default: 12, description: 'Lifetime of a refresh token (rotated on each use), hours.' }),
+    lockout: Section(
+      {
+        failures: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Failed logins in a row that lock an account.' }),
+        lock_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 900, description: 'How long a locked account stays locked, seconds.' }),
+      },
+      'Locking an account after repeated failed logins.',
+    ),
+    rate_limits: Section(
+      {
+        login: Limit(10, 'login and token refresh'),
+        enrol: Limit(20, 'enrolment and photo checks'),
+        read: Limit(600, 'every other request'),
+      },
+      'Requests per client and per user; over the limit is 429 with Retry-After.',
+    ),
+  },
+  'The web console (off by default; 127.0.0.1 unless given a TLS certificate and key).',
+);
+export type WebConfig = Static<typeof WebConfigSchema>;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** What the schema cannot say: off loopback only over TLS, and a certificate only with its key. */
+export function webConfigIssues(web: WebConfig): { path: string; message: string }[] {
+  if (!web.enabled) return [];
+  const issues: { path: string; message: string }[] = [];
+  if ((web.tls_cert === '') !== (web.tls_key === '')) {
+    issues.push({ path: web.tls_cert ? 'web.tls_key' : 'web.tls_cert', message: 'tls_cert and tls_key go together; expected both or neither' });
+  }
+  if (!LOOPBACK.has(web.host) && !(web.tls_cert && web.tls_key)) {
+    issues.push({ path: 'web.host', message: `${JSON.stringify(web.host)} is not loopback; expected 127.0.0.1, or set web.tls_cert and web.tls_key so passwords never cross the network in clear` });
+  }
+  return issues;
+}

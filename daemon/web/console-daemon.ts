@@ -1,0 +1,52 @@
+import type { CameraHealth } from '../camera/health.js';
+import type { LiveView } from '../camera/live-view.js';
+import { gallerySealerForProofs } from '../attendance/proof-sealer.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { AuditLog } from '../ops/audit.js';
+import type { PersonService } from '../ops/persons.js';
+import type { UnknownRegistry } from '../track/unknowns.js';
+import type { CameraThresholds, RecentScores } from '../track/thresholds.js';
+import type { RecognitionConfig } from '../vision/config.js';
+import type { ConsoleDaemon } from './deps.js';
+import { sealedProof } from './history.js';
+import { PasswordHasher } from './passwords.js';
+import { UserStore } from './users.js';
+
+export interface ConsoleParts {
+  deviceId: string;
+  gallery: Gallery;
+  persons: PersonService;
+  unknowns: UnknownRegistry;
+  audit: AuditLog;
+  liveView: LiveView;
+  cameraHealth: () => CameraHealth[];
+  thresholds: CameraThresholds;
+  scores: RecentScores;
+  recognition: () => RecognitionConfig;
+  now: () => number;
+}
+
+const isoS = (s: number) => new Date(s * 1000).toISOString();
+
+/** The running daemon's parts as the console sees them. */
+export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
+  const proofs = gallerySealerForProofs(p.gallery.sealer);
+  return {
+    deviceId: p.deviceId,
+    cameraHealth: p.cameraHealth,
+    cameraFrame: (camera) => p.liveView.frame(camera),
+    persons: p.persons,
+    listPersons: () => p.gallery.store.listPersons().persons,
+    unknowns: () => p.unknowns.list().map((u) => ({ anon_id: u.id, first_seen: isoS(u.firstSeen), last_seen: isoS(u.lastSeen), frames: u.frames, has_face: u.hasThumbnail })),
+    unknownFace: (id) => p.unknowns.get(id)?.thumbnail ?? undefined,
+    openProof: (recordId, kind) => {
+      const row = sealedProof(p.gallery.db, recordId, kind);
+      return row ? Buffer.from(proofs.open({ recordId, personId: row.personId, kind }, row.sealed)) : undefined;
+    },
+    thresholds: () => p.cameraHealth().map((h) => ({ ...p.thresholds.describe(h.camera, p.recognition()), scores: p.scores.histogram(h.camera) })),
+    setThreshold: (camera, rules, by) => (rules ? p.thresholds.set(camera, rules, by) : p.thresholds.clear(camera)),
+    db: p.gallery.db,
+    audit: p.audit,
+    users: new UserStore(p.gallery.db, new PasswordHasher(), p.audit, p.now),
+  };
+}

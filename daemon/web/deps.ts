@@ -1,0 +1,36 @@
+import type { Database } from 'better-sqlite3';
+import type { CameraHealth } from '../camera/health.js';
+import type { Person } from '../gallery/store.js';
+import type { AuditLog } from '../ops/audit.js';
+import type { PersonService } from '../ops/persons.js';
+import type { UserStore } from './users.js';
+import type { CameraRules, MatchRules } from '../track/thresholds.js';
+
+export interface UnknownSummary {
+  anon_id: string;
+  first_seen: string;
+  last_seen: string;
+  frames: number;
+  has_face: boolean;
+}
+
+/** What the console reaches of the running daemon, and nothing more. */
+export interface ConsoleDaemon {
+  deviceId: string;
+  cameraHealth(): CameraHealth[];
+  /** The camera's newest frame as JPEG with the pipeline's overlay (shared with the live view); undefined before its first frame. */
+  cameraFrame(camera: string): Promise<Buffer | undefined>;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'rename' | 'resync' | 'promote' | 'checkPhoto'>;
+  listPersons(): Person[];
+  unknowns(): UnknownSummary[];
+  unknownFace(anonId: string): Buffer | undefined;
+  /** A check-in or check-out proof image, opened (decrypted) for this one answer. */
+  openProof(recordId: string, kind: 'check_in' | 'check_out'): Buffer | undefined;
+  /** Each camera's match threshold and margin, and the scores of its recent decisions. */
+  thresholds(): (CameraRules & { scores: { from: number; recognized: number; unknown: number }[] })[];
+  /** Sets a camera's rules from the next decision on; null goes back to the config's. */
+  setThreshold(camera: string, rules: MatchRules | null, by: string): void;
+  db: Database;
+  audit: AuditLog;
+  users: UserStore;
+}

@@ -1,0 +1,114 @@
+import type { Database } from 'better-sqlite3';
+
+export interface HistoryFilter {
+  /** Inclusive ISO dates (YYYY-MM-DD). */
+  from: string;
+  to: string;
+  personIds?: readonly string[];
+  camera?: string;
+  group?: string;
+  limit: number;
+}
+
+export interface HistoryDay {
+  record_id: string;
+  person_id: string;
+  date: string;
+  group: string | null;
+  status: 'checked_out' | 'checked_in' | 'seen';
+  check_in: string | null;
+  check_in_camera: string | null;
+  check_out: string | null;
+  check_out_camera: string | null;
+  last_seen: string;
+  last_seen_camera: string;
+  proofs: ('check_in' | 'check_out')[];
+}
+
+interface Row {
+  record_id: string;
+  person_id: string;
+  date: string;
+  group_name: string | null;
+  check_in_ms: number | null;
+  check_in_camera: string | null;
+  check_out_ms: number | null;
+  check_out_camera: string | null;
+  last_seen_ms: number;
+  last_seen_camera: string;
+  proofs: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Attendance days for the console's history, newest first, filtered in SQL with bound parameters.
+ * Says which proof images a day has, never the images: those are opened one by one on demand.
+ */
+export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
+  const where = ['d.date BETWEEN ? AND ?'];
+  const args: (string | number)[] = [f.from, f.to];
+  if (f.personIds) {
+    if (f.personIds.length === 0) return [];
+    where.push(`d.person_id IN (${f.personIds.map(() => '?').join(',')})`);
+    args.push(...f.personIds);
+  }
+  if (f.group !== undefined) {
+    where.push('d.group_name = ?');
+    args.push(f.group);
+  }
+  if (f.camera !== undefined) {
+    where.push('(d.check_in_camera = ? OR d.check_out_camera = ? OR d.last_seen_camera = ?)');
+    args.push(f.camera, f.camera, f.camera);
+  }
+  const rows = db
+    .prepare(
+      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.check_in_ms, d.check_in_camera, d.check_out_ms, d.check_out_camera, d.last_seen_ms, d.last_seen_camera,
+              (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs
+         FROM attendance_days d WHERE ${where.join(' AND ')}
+        ORDER BY d.date DESC, d.last_seen_ms DESC LIMIT ?`,
+    )
+    .all(...args, f.limit) as Row[];
+  return rows.map((r) => ({
+    record_id: r.record_id,
+    person_id: r.person_id,
+    date: r.date,
+    group: r.group_name,
+    status: r.check_out_ms !== null ? 'checked_out' : r.check_in_ms !== null ? 'checked_in' : 'seen',
+    check_in: iso(r.check_in_ms),
+    check_in_camera: r.check_in_camera,
+    check_out: iso(r.check_out_ms),
+    check_out_camera: r.check_out_camera,
+    last_seen: iso(r.last_seen_ms)!,
+    last_seen_camera: r.last_seen_camera,
+    proofs: (r.proofs?.split(',') ?? []).filter((k): k is 'check_in' | 'check_out' => k === 'check_in' || k === 'check_out').sort(),
+  }));
+}
+
+/** The person a day belongs to, for reading its sealed proof. */
+export function dayOwner(db: Database, recordId: string): string | undefined {
+  return (db.prepare('SELECT person_id FROM attendance_days WHERE record_id = ?').get(recordId) as { person_id: string } | undefined)?.person_id;
+}
+
+const CSV_COLUMNS = ['date', 'person_id', 'name', 'group', 'status', 'check_in', 'check_in_camera', 'check_out', 'check_out_camera', 'last_seen', 'last_seen_camera'] as const;
+
+/**
+ * RFC 4180 CSV. A cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed
+ * with a quote: names come from whoever enrolled the person.
+ */
+export function historyCsv(days: readonly (HistoryDay & { name: string })[]): string {
+  const cell = (v: string | null) => {
+    let s = v ?? '';
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = days.map((d) => CSV_COLUMNS.map((c) => cell(d[c])).join(','));
+  return [CSV_COLUMNS.join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+/** A day's sealed proof image as stored, with the person it is bound to. */
+export function sealedProof(db: Database, recordId: string, kind: 'check_in' | 'check_out'): { personId: string; sealed: Uint8Array } | undefined {
+  return db
+    .prepare('SELECT d.person_id AS personId, p.sealed AS sealed FROM attendance_proofs p JOIN attendance_days d ON d.record_id = p.record_id WHERE p.record_id = ? AND p.kind = ?')
+    .get(recordId, kind) as { personId: string; sealed: Uint8Array } | undefined;
+}

@@ -1,0 +1,85 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { ConsoleContext } from '../server.js';
+import { WebError } from '../errors.js';
+import { dayOwner, historyCsv, readHistory } from '../history.js';
+
+const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
+const HistoryQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ pattern: DATE })),
+    to: Type.Optional(Type.String({ pattern: DATE })),
+    person: Type.Optional(Type.String({ maxLength: 200 })),
+    camera: Type.Optional(Type.String({ maxLength: 64 })),
+    group: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+  },
+  { additionalProperties: false },
+);
+const Proof = Type.Object({ record: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]) });
+const AnonRef = Type.Object({ id: Type.String({ pattern: '^anon-[0-9a-f]{1,32}$' }) });
+const Promote = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' })), group: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' })) },
+  { additionalProperties: false },
+);
+const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
+
+const DAY_MS = 86_400_000;
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Recognition history (with CSV), proofs on demand, unknown persons and their promotion, the audit log. */
+export function recordRoutes(ctx: ConsoleContext): void {
+  const { app, daemon } = ctx;
+  const viewer = ctx.guard({ role: 'viewer', limit: 'read' });
+  const operator = ctx.guard({ role: 'operator', limit: 'read' });
+
+  const history = (q: Static<typeof HistoryQuery>, withProofs: boolean) => {
+    const persons = daemon.listPersons();
+    const names = new Map(persons.map((p) => [p.id, p.name]));
+    const needle = q.person?.trim().toLowerCase();
+    const personIds = needle ? persons.filter((p) => [p.name, p.externalId ?? '', p.id].some((v) => v.toLowerCase().includes(needle))).map((p) => p.id) : undefined;
+    const now = Date.now();
+    const days = readHistory(daemon.db, {
+      from: q.from ?? isoDate(now - 30 * DAY_MS),
+      to: q.to ?? isoDate(now + DAY_MS),
+      ...(personIds ? { personIds } : {}),
+      ...(q.camera ? { camera: q.camera } : {}),
+      ...(q.group ? { group: q.group } : {}),
+      limit: q.limit ?? 1000,
+    });
+    return days.map((d) => ({ ...d, name: names.get(d.person_id) ?? '(erased)', proofs: withProofs ? d.proofs : [] }));
+  };
+
+  app.get<{ Querystring: Static<typeof HistoryQuery> }>('/api/history', { schema: { querystring: HistoryQuery }, ...viewer }, async (req) => history(req.query, req.user!.role !== 'viewer'));
+  app.get<{ Querystring: Static<typeof HistoryQuery> }>('/api/history.csv', { schema: { querystring: HistoryQuery }, ...viewer }, async (req, reply) =>
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="facegate-history.csv"').send(historyCsv(history(req.query, false))),
+  );
+
+  app.get<{ Params: Static<typeof Proof> }>('/api/history/:record/proof/:kind', { schema: { params: Proof }, ...operator }, async (req, reply) => {
+    const { record, kind } = req.params;
+    const owner = dayOwner(daemon.db, record);
+    const jpeg = owner ? daemon.openProof(record, kind) : undefined;
+    if (!jpeg) throw new WebError(404, 'FG_ERR_WEB_NO_PROOF', `no ${kind} proof for that day`, 'it may have been purged by retention or erased');
+    const user = req.user!;
+    // Seeing a face behind a check-in is a read of personal data: it is audited.
+    daemon.audit.append({ actor: `web:${user.name}`, role: user.role, action: 'proof.view', target: owner, detail: { record, kind }, outcome: 'ok' });
+    return reply.header('content-type', 'image/jpeg').send(jpeg);
+  });
+
+  app.get('/api/unknowns', operator, async () => daemon.unknowns());
+  app.get<{ Params: Static<typeof AnonRef> }>('/api/unknowns/:id/face.jpg', { schema: { params: AnonRef }, ...operator }, async (req, reply) => {
+    const jpeg = daemon.unknownFace(req.params.id);
+    if (!jpeg) throw new WebError(404, 'FG_ERR_UNKNOWN_NOT_FOUND', `no face kept for ${req.params.id}`, 'it may have expired; see the unknowns page');
+    return reply.header('content-type', 'image/jpeg').send(jpeg);
+  });
+  app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof Promote> }>('/api/unknowns/:id/promote', { schema: { params: AnonRef, body: Promote }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
+    const b = req.body;
+    const r = await ctx.audited(req, 'person.promote', req.params.id, () => daemon.persons.promote(req.params.id, { name: b.name, ...(b.id ? { externalId: b.id } : {}), ...(b.group ? { group: b.group } : {}) }));
+    return { id: r.person.id, name: r.person.name, anon_id: req.params.id, templates: r.templates };
+  });
+
+  const admin = ctx.guard({ role: 'admin', limit: 'read' });
+  app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', { schema: { querystring: AuditQuery }, ...admin }, async (req) =>
+    daemon.audit.recent(req.query.limit ?? 200).map((e) => ({ seq: e.seq, at: new Date(e.atMs).toISOString(), actor: e.actor, role: e.role, action: e.action, target: e.target, outcome: e.outcome, detail: e.detail })),
+  );
+  app.get('/api/audit/verify', admin, async () => daemon.audit.verify());
+}

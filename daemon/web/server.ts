@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { isFacegateError } from '../base/errors.js';
+import type { Role } from '../ops/audit.js';
+import type { Logger } from '../base/log.js';
+import type { AccessTokens } from './access-tokens.js';
+import type { WebConfig } from '../config/web-section.js';
+import type { ConsoleDaemon } from './deps.js';
+import { forbidden, statusOf, unauthenticated, WebError } from './errors.js';
+import type { WebUser } from './users.js';
+
+export type LimitClass = 'login' | 'enrol' | 'read';
+
+const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, admin: 2 };
+
+/** What a route needs: the role that may call it, and its rate limit. */
+export interface Guard {
+  role: Role;
+  limit: LimitClass;
+}
+
+export interface ConsoleContext {
+  app: FastifyInstance;
+  daemon: ConsoleDaemon;
+  config: WebConfig;
+  tokens: AccessTokens;
+  secure: boolean;
+  /** onRequest and preHandler hooks of a route that needs a logged-in user of at least `role`. */
+  guard(g: Guard): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
+  /** The same for routes anyone may call (login, refresh): limits by client address and by `key`. */
+  open(limit: LimitClass, key: (req: FastifyRequest) => string | undefined): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
+  /** Runs a change for a user and writes its audit entry, ok or failed with the error's code; `target` may be read from the result (a new person's id). */
+  audited<T>(req: FastifyRequest, action: string, target: string | null | ((result: T) => string), fn: () => Promise<T> | T): Promise<T>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: WebUser | null;
+  }
+}
+
+export interface ConsoleServerOptions {
+  config: WebConfig;
+  daemon: ConsoleDaemon;
+  tokens: AccessTokens;
+  logger: Logger;
+  tls?: { cert: Buffer; key: Buffer };
+  routes: readonly ((ctx: ConsoleContext) => void)[];
+}
+
+/** Default cap of a request body; routes that take photos raise their own. */
+const BODY_LIMIT = 64 * 1024;
+const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+/**
+ * The console's HTTP server: fastify with helmet's headers (a CSP without inline script, no
+ * framing), rate limits per client and per user, a JSON schema on every route, and roles. It is
+ * CSRF-safe by construction: every call but the refresh and logout needs an access token in the
+ * Authorization header, which a browser never adds by itself, and those two need a SameSite=Strict
+ * cookie and a JSON body, which no form on another site can send.
+ */
+export async function buildConsoleServer(o: ConsoleServerOptions): Promise<FastifyInstance> {
+  const log = o.logger.child({ stage: 'web' });
+  const loopbackOnly = !o.tls;
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    // No request log: failures are logged by the error handler and changes audited, never with headers or bodies.
+    logger: false,
+    connectionTimeout: 30_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    routerOptions: { maxParamLength: 200 },
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.decorateRequest('user', null);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'blob:', 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(o.tls ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: o.tls ? { maxAge: 31_536_000 } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(rateLimit, { global: false });
+
+  if (loopbackOnly) {
+    // A page elsewhere must not reach the console through a DNS name that points at 127.0.0.1.
+    app.addHook('onRequest', async (req) => {
+      if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(req.headers.host ?? '')) throw new WebError(403, 'FG_ERR_WEB_HOST', 'this console answers only to 127.0.0.1 or localhost', 'open it as http://127.0.0.1:PORT/ (through ssh -L from elsewhere)');
+    });
+  }
+  // Personal data must not stay in a browser's or a proxy's cache.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    const e = toWebError(err);
+    if (e.status >= 500 && !isFacegateError(err)) log.error({ err: (err as Error).message, route: req.routeOptions.url }, 'console request failed');
+    void reply.code(e.status).send({ error: { code: e.code, message: e.message, hint: e.hint } });
+  });
+  app.setNotFoundHandler({ preHandler: app.rateLimit(limitOptions(o.config, 'read', (req) => `client:${req.ip}`)) }, async (_req, reply) => {
+    void reply.code(404).send({ error: { code: 'FG_ERR_WEB_NOT_FOUND', message: 'no such page or call', hint: 'open the console from its start page' } });
+  });
+
+  const files = new Map(Object.entries(STATIC).map(([route, f]) => [route, { type: f.type, body: readFileSync(new URL(`./static/${f.file}`, import.meta.url)) }]));
+  for (const [route, f] of files) {
+    app.get(route, { onRequest: [app.rateLimit(limitOptions(o.config, 'read', (req) => `client:${req.ip}`))] }, async (_req, reply) => {
+      void reply.header('content-type', f.type).header('cache-control', 'no-cache').send(f.body);
+    });
+  }
+
+  const authenticate: preHandlerAsyncHookHandler = async (req) => {
+    const m = /^Bearer ([A-Za-z0-9_.-]{20,4096})$/.exec(req.headers.authorization ?? '');
+    const claims = m ? await o.tokens.verify(m[1]!) : undefined;
+    const user = claims ? o.daemon.users.find(claims.user) : undefined;
+    // A removed account, or one whose password changed since the token was made, is logged out.
+    if (!claims || !user || user.tokenVersion !== claims.tokenVersion) throw unauthenticated();
+    req.user = user;
+  };
+  const limiter = (limit: LimitClass, key: (req: FastifyRequest) => string) => app.rateLimit(limitOptions(o.config, limit, key)) as preHandlerAsyncHookHandler;
+  const ctx: ConsoleContext = {
+    app,
+    daemon: o.daemon,
+    config: o.config,
+    tokens: o.tokens,
+    secure: Boolean(o.tls),
+    guard: (g) => ({
+      onRequest: [limiter(g.limit, (req) => `client:${req.ip}`)],
+      preHandler: [
+        authenticate,
+        async (req) => {
+          const user = req.user!;
+          if (RANK[user.role] >= RANK[g.role]) return;
+          if (req.method !== 'GET') o.daemon.audit.append({ actor: `web:${user.name}`, role: user.role, action: `web.${req.routeOptions.url ?? req.url}`.slice(0, 120), target: null, detail: { method: req.method }, outcome: 'refused' });
+          throw forbidden(user.role, g.role);
+        },
+        limiter(g.limit, (req) => `user:${req.user!.name}`),
+      ],
+    }),
+    open: (limit, key) => ({
+      onRequest: [limiter(limit, (req) => `client:${req.ip}`)],
+      preHandler: [limiter(limit, (req) => `user:${key(req) ?? req.ip}`)],
+    }),
+    audited: async (req, action, target, fn) => {
+      const user = req.user!;
+      const by = { actor: `web:${user.name}`, role: user.role, action };
+      try {
+        const result = await fn();
+        o.daemon.audit.append({ ...by, target: typeof target === 'function' ? target(result) : target, outcome: 'ok' });
+        return result;
+      } catch (e) {
+        o.daemon.audit.append({ ...by, target: typeof target === 'function' ? null : target, detail: { code: isFacegateError(e) ? e.code : 'internal' }, outcome: 'failed' });
+        throw e;
+      }
+    },
+  };
+  for (const routes of o.routes) routes(ctx);
+  return app;
+}
+
+/** Each limit class keeps its own counters, per client address and per user apart (the key's prefix). */
+function limitOptions(config: WebConfig, limit: LimitClass, key: (req: FastifyRequest) => string) {
+  const { max, window_s } = config.rate_limits[limit];
+  return {
+    max,
+    timeWindow: window_s * 1000,
+    keyGenerator: (req: FastifyRequest) => `${limit}:${key(req)}`,
+    errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) =>
+      new WebError(429, 'FG_ERR_WEB_RATE_LIMITED', `too many requests (${max} in ${window_s} s); try again in ${c.after}`, 'wait for the time in Retry-After, then try again'),
+  };
+}
+
+function toWebError(err: FastifyError | Error): WebError {
+  if (err instanceof WebError) return err;
+  if (isFacegateError(err)) return new WebError(statusOf(err), err.code, err.message, err.hint ?? '');
+  const f = err as FastifyError;
+  if (f.validation) return new WebError(400, 'FG_ERR_WEB_BAD_REQUEST', `the request does not fit its schema: ${f.message}`.slice(0, 500), 'send what the console sends; see docs/web.md');
+  if (f.statusCode === 413) return new WebError(413, 'FG_ERR_WEB_TOO_LARGE', 'the request body is over its size limit', 'send smaller or fewer photos (at most 5, 3 MiB each)');
+  if (f.statusCode === 415) return new WebError(415, 'FG_ERR_WEB_MEDIA_TYPE', 'only application/json bodies are accepted', 'send the request as JSON');
+  if (f.statusCode !== undefined && f.statusCode >= 400 && f.statusCode < 500) return new WebError(f.statusCode, 'FG_ERR_WEB_BAD_REQUEST', f.message.slice(0, 300), 'send what the console sends; see docs/web.md');
+  return new WebError(500, 'FG_ERR_WEB_INTERNAL', 'the console failed to answer', 'try again; if it persists, look at the daemon log');
+}
+
+export type { FastifyReply };

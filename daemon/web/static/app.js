@@ -1,0 +1,431 @@
+// The console page: plain DOM, no framework and no build step. Data is only ever put in the page
+// as text (textContent, attributes), never as markup, and the CSP forbids inline script.
+
+const $ = (id) => document.getElementById(id);
+const RANK = { viewer: 0, operator: 1, admin: 2 };
+const session = { token: null, user: null, refreshTimer: null };
+let liveTimer = null;
+
+function say(text) {
+  $('status').textContent = text;
+}
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error ? `${body.error.message} (${body.error.code}). ${body.error.hint ?? ''}` : `request failed: ${status}`);
+    this.status = status;
+    this.code = body?.error?.code;
+  }
+}
+
+/** Every call: the access token in the Authorization header; one refresh and retry when it has expired. */
+async function api(path, { method = 'GET', body, raw = false, retry = true } = {}) {
+  const headers = {};
+  if (session.token) headers.authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  if (res.status === 401 && retry && session.token && (await refresh())) return api(path, { method, body, raw, retry: false });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+  return raw ? res : res.json();
+}
+
+function startSession(answer) {
+  session.token = answer.access_token;
+  session.user = answer.user;
+  clearTimeout(session.refreshTimer);
+  session.refreshTimer = setTimeout(refresh, Math.max(10, answer.expires_in - 30) * 1000);
+}
+
+async function refresh() {
+  const res = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
+  if (!res.ok) {
+    session.token = null;
+    return false;
+  }
+  startSession(await res.json());
+  return true;
+}
+
+function showLoggedIn() {
+  const role = session.user?.role;
+  $('login-page').hidden = Boolean(role);
+  $('nav').hidden = !role;
+  $('who').hidden = !role;
+  if (!role) return;
+  $('who-name').textContent = `${session.user.name} (${role})`;
+  for (const li of document.querySelectorAll('#nav li[data-role]')) li.hidden = RANK[role] < RANK[li.dataset.role];
+}
+
+const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, thresholds: showThresholds, audit: showAudit };
+const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', thresholds: 'operator', audit: 'admin' };
+
+async function route() {
+  clearInterval(liveTimer);
+  for (const p of document.querySelectorAll('.page')) p.hidden = true;
+  showLoggedIn();
+  if (!session.user) return void $('login-name').focus();
+  let page = location.hash.slice(1);
+  if (!PAGES[page] || RANK[session.user.role] < RANK[PAGE_ROLE[page]]) page = 'cameras';
+  for (const a of document.querySelectorAll('#nav a')) a.removeAttribute('aria-current');
+  document.querySelector(`#nav a[href="#${page}"]`)?.setAttribute('aria-current', 'page');
+  $(`${page}-page`).hidden = false;
+  say('');
+  try {
+    await PAGES[page]();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// --- cameras ---------------------------------------------------------------
+
+async function showCameras() {
+  const cams = await api('/api/cameras');
+  $('camera-rows').replaceChildren(
+    ...cams.map((c) =>
+      el('tr', {}, el('th', { scope: 'row', text: c.camera }), el('td', { text: c.state }), el('td', { text: String(c.fps_in) }), el('td', { text: String(c.fps_processed) }), el('td', { text: String(c.frames_skipped) }), el('td', { text: c.last_error?.message ?? '' }), el('td', {}, el('button', { type: 'button', text: `Watch ${c.camera}`, onclick: () => watch(c.camera) }))),
+    ),
+  );
+  if (cams.length === 0) say('No cameras are configured.');
+  else watch(cams[0].camera);
+}
+
+/** The live picture: the daemon's newest frame with its boxes, fetched with the token about twice a second. */
+function watch(camera) {
+  clearInterval(liveTimer);
+  $('live').hidden = false;
+  $('live-img').alt = `Live view of camera ${camera} with the faces the daemon tracks`;
+  $('live-caption').textContent = `${camera}, live`;
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const res = await api(`/api/cameras/${encodeURIComponent(camera)}/frame.jpg`, { raw: true });
+      const url = URL.createObjectURL(await res.blob());
+      const img = $('live-img');
+      if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+      img.src = url;
+    } catch (e) {
+      $('live-caption').textContent = `${camera}: ${e.message}`;
+    } finally {
+      busy = false;
+    }
+  };
+  void tick();
+  liveTimer = setInterval(tick, 500);
+}
+
+// --- people ----------------------------------------------------------------
+
+const checked = new Map();
+
+async function showPeople() {
+  const q = $('people-q').value.trim();
+  const people = await api(`/api/people${q ? `?q=${encodeURIComponent(q)}` : ''}`);
+  $('people-rows').replaceChildren(
+    ...people.map((p) =>
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row', text: p.name }),
+        el('td', { text: p.external_id ?? '' }),
+        el('td', { text: p.group ?? '' }),
+        el(
+          'td',
+          {},
+          el('button', { type: 'button', text: `Rename ${p.name}`, onclick: () => renamePerson(p) }),
+          ' ',
+          el('button', { type: 'button', text: `Change group of ${p.name}`, onclick: () => regroupPerson(p) }),
+          ...(session.user.role === 'admin' ? [' ', el('button', { type: 'button', text: `Erase ${p.name}`, onclick: () => erasePerson(p) })] : []),
+        ),
+      ),
+    ),
+  );
+}
+
+async function renamePerson(p) {
+  const name = prompt(`New name for ${p.name}`, p.name);
+  if (!name) return;
+  await act(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'PATCH', body: { name } }), `Renamed to ${name}.`);
+}
+
+async function regroupPerson(p) {
+  const group = prompt(`Group of ${p.name} (empty for none)`, p.group ?? '');
+  if (group === null) return;
+  await act(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'PATCH', body: { group: group.trim() || null } }), 'Group changed.');
+}
+
+async function erasePerson(p) {
+  const typed = prompt(`This removes ${p.name} everywhere: photos, templates, attendance and proofs. Type their id to confirm:\n${p.id}`);
+  if (typed === null) return;
+  await act(() => api(`/api/people/${encodeURIComponent(p.id)}/erase`, { method: 'POST', body: { confirm: typed.trim() } }), `${p.name} was erased.`);
+}
+
+async function act(fn, done) {
+  try {
+    await fn();
+    say(done);
+    await showPeople();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+/** Each photo goes through the daemon's quality gate as soon as it is picked; its verdict is shown before saving. */
+async function checkPhotos() {
+  const files = [...$('enrol-photos').files].slice(0, 5);
+  checked.clear();
+  $('verdicts').replaceChildren();
+  $('enrol-save').disabled = true;
+  for (const file of files) {
+    const item = el('li', { text: `${file.name}: checking…` });
+    $('verdicts').append(item);
+    try {
+      if (file.size > 3 * 1024 * 1024) throw new Error('over 3 MiB: use a smaller photo');
+      const data = await readBase64(file);
+      const v = await api('/api/people/check-photo', { method: 'POST', body: { photo: { name: file.name, data } } });
+      if (v.ok) {
+        checked.set(file.name, data);
+        item.replaceChildren(el('img', { class: 'thumb', src: `data:image/jpeg;base64,${v.thumbnail}`, alt: `Face found in ${file.name}` }), el('span', { class: 'ok', text: `${file.name}: accepted, quality ${v.quality}, face ${v.face_px} px${v.matches ? `. Warning: ${v.matches}` : ''}` }));
+      } else {
+        item.replaceChildren(el('span', { class: 'refused', text: `${file.name}: refused (${v.reason}): ${v.detail}` }));
+      }
+    } catch (e) {
+      item.replaceChildren(el('span', { class: 'refused', text: `${file.name}: ${e.message}` }));
+    }
+  }
+  $('enrol-save').disabled = checked.size === 0;
+  say(`${checked.size} of ${files.length} photos accepted.`);
+}
+
+async function enrol(ev) {
+  ev.preventDefault();
+  const body = { name: $('enrol-name').value.trim(), photos: [...checked].map(([name, data]) => ({ name, data })) };
+  const id = $('enrol-id').value.trim();
+  const group = $('enrol-group').value.trim();
+  if (id) body.id = id;
+  if (group) body.group = group;
+  try {
+    const r = await api('/api/people', { method: 'POST', body });
+    say(`${r.name} enrolled from ${r.templates} photo${r.templates === 1 ? '' : 's'}.`);
+    $('enrol-form').reset();
+    $('verdicts').replaceChildren();
+    checked.clear();
+    $('enrol-save').disabled = true;
+    await showPeople();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// --- history ---------------------------------------------------------------
+
+function historyQuery() {
+  const q = new URLSearchParams();
+  for (const [key, id] of [['from', 'h-from'], ['to', 'h-to'], ['person', 'h-person'], ['camera', 'h-camera'], ['group', 'h-group']]) {
+    const v = $(id).value.trim();
+    if (v) q.set(key, v);
+  }
+  return q.toString();
+}
+
+const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
+
+async function showHistory() {
+  const days = await api(`/api/history?${historyQuery()}`);
+  $('history-rows').replaceChildren(
+    ...days.map((d) =>
+      el(
+        'tr',
+        {},
+        el('td', { text: d.date }),
+        el('th', { scope: 'row', text: d.name }),
+        el('td', { text: d.group ?? '' }),
+        el('td', { text: d.status.replace('_', ' ') }),
+        el('td', { text: d.check_in ? `${time(d.check_in)} (${d.check_in_camera})` : '' }),
+        el('td', { text: d.check_out ? `${time(d.check_out)} (${d.check_out_camera})` : '' }),
+        el('td', { text: `${time(d.last_seen)} (${d.last_seen_camera})` }),
+        el('td', {}, ...d.proofs.map((kind) => el('button', { type: 'button', text: `Show ${kind.replace('_', '-')} proof of ${d.name}`, onclick: (e) => showProof(e.target, d, kind) }))),
+      ),
+    ),
+  );
+  if (days.length === 0) say('No attendance in this range.');
+}
+
+/** A proof is decrypted by the daemon for this one request and never cached (no-store). */
+async function showProof(button, day, kind) {
+  try {
+    const res = await api(`/api/history/${encodeURIComponent(day.record_id)}/proof/${kind}`, { raw: true });
+    const img = el('img', { class: 'thumb', src: URL.createObjectURL(await res.blob()), alt: `${kind.replace('_', '-')} proof of ${day.name} on ${day.date}` });
+    button.replaceWith(img);
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+async function exportCsv() {
+  try {
+    const res = await api(`/api/history.csv?${historyQuery()}`, { raw: true });
+    const a = el('a', { href: URL.createObjectURL(await res.blob()), download: 'facegate-history.csv' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// --- unknowns --------------------------------------------------------------
+
+async function showUnknowns() {
+  const list = await api('/api/unknowns');
+  const items = await Promise.all(
+    list.map(async (u) => {
+      const face = u.has_face ? el('img', { class: 'thumb', alt: `Best face of ${u.anon_id}`, src: URL.createObjectURL(await (await api(`/api/unknowns/${u.anon_id}/face.jpg`, { raw: true })).blob()) }) : el('p', { text: 'no face kept' });
+      const nameId = `promote-${u.anon_id}`;
+      const form = el('form', { 'aria-label': `Promote ${u.anon_id}` }, el('label', { for: nameId, text: 'Name' }), el('input', { id: nameId, required: '', maxlength: '200' }), el('button', { type: 'submit', text: `Promote ${u.anon_id}` }));
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        try {
+          const r = await api(`/api/unknowns/${u.anon_id}/promote`, { method: 'POST', body: { name: $(nameId).value.trim() } });
+          await showUnknowns();
+          say(`${u.anon_id} is now ${r.name}.`);
+        } catch (e) {
+          say(e.message);
+        }
+      });
+      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${new Date(u.first_seen).toLocaleString()} to ${new Date(u.last_seen).toLocaleString()}, ${u.frames} frames kept` }), form);
+    }),
+  );
+  $('unknown-list').replaceChildren(...items);
+  if (list.length === 0) say('No unknown persons right now.');
+}
+
+// --- thresholds ------------------------------------------------------------
+
+async function showThresholds() {
+  const cams = await api('/api/thresholds');
+  $('threshold-cameras').replaceChildren(...cams.map(thresholdCard));
+  if (cams.length === 0) say('No cameras are configured.');
+}
+
+function thresholdCard(t) {
+  const most = Math.max(1, ...t.scores.map((b) => b.recognized + b.unknown));
+  const bar = (n, kind) => {
+    const b = el('span', { class: `bar ${kind}` });
+    b.style.width = `${(12 * n) / most}rem`;
+    return b;
+  };
+  const rows = t.scores.filter((b) => b.recognized + b.unknown > 0).map((b) => el('tr', {}, el('th', { scope: 'row', text: `${b.from.toFixed(2)} to ${(b.from + 0.05).toFixed(2)}` }), el('td', {}, bar(b.recognized, 'recognized'), ` ${b.recognized}`), el('td', {}, bar(b.unknown, 'unknown'), ` ${b.unknown}`)));
+  const card = el(
+    'section',
+    { class: 'threshold-camera', 'aria-label': `Camera ${t.camera}` },
+    el('h3', { text: t.camera }),
+    el('p', { text: `Threshold ${t.threshold}, margin ${t.margin} (${t.source === 'site' ? 'set on site' : 'from the config'}).` }),
+    rows.length
+      ? el('table', {}, el('caption', { text: `Best scores of recent decisions at ${t.camera}` }), el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Score' }), el('th', { scope: 'col', text: 'Recognised' }), el('th', { scope: 'col', text: 'Unknown' }))), el('tbody', {}, ...rows))
+      : el('p', { text: 'No decisions yet since the daemon started.' }),
+  );
+  if (session.user.role !== 'admin') return card;
+  const id = (what) => `th-${what}-${t.camera}`;
+  const form = el(
+    'form',
+    { 'aria-label': `Change the thresholds of ${t.camera}` },
+    el('label', { for: id('threshold'), text: 'Threshold' }),
+    el('input', { id: id('threshold'), type: 'number', min: '-1', max: '1', step: '0.01', value: String(t.threshold), required: '' }),
+    el('label', { for: id('margin'), text: 'Margin' }),
+    el('input', { id: id('margin'), type: 'number', min: '0', max: '2', step: '0.01', value: String(t.margin), required: '' }),
+    el('button', { type: 'submit', text: `Apply to ${t.camera}` }),
+    el('button', { type: 'button', text: `Back to the config's for ${t.camera}`, onclick: () => setThreshold(t.camera, null) }),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void setThreshold(t.camera, { threshold: Number($(id('threshold')).value), margin: Number($(id('margin')).value) });
+  });
+  card.append(form);
+  return card;
+}
+
+async function setThreshold(camera, rules) {
+  try {
+    const t = await api(`/api/thresholds/${encodeURIComponent(camera)}`, { method: 'PUT', body: { rules } });
+    await showThresholds();
+    say(`${camera}: threshold ${t.threshold}, margin ${t.margin}, applied from the next decision.`);
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// --- audit -----------------------------------------------------------------
+
+async function showAudit() {
+  const entries = await api('/api/audit?limit=200');
+  $('audit-rows').replaceChildren(...entries.map((e) => el('tr', {}, el('td', { text: String(e.seq) }), el('td', { text: new Date(e.at).toLocaleString() }), el('td', { text: e.actor }), el('td', { text: e.role }), el('td', { text: e.action }), el('td', { text: e.target ?? '' }), el('td', { text: e.outcome }))));
+}
+
+async function verifyAudit() {
+  try {
+    const v = await api('/api/audit/verify');
+    $('audit-verdict').textContent = v.ok ? `Chain intact: ${v.entries} entries.` : `Chain broken: ${v.problems.map((p) => p.message).join('; ')}`;
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// --- start -----------------------------------------------------------------
+
+async function login(ev) {
+  ev.preventDefault();
+  try {
+    const res = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: $('login-name').value.trim(), password: $('login-password').value }), credentials: 'same-origin' });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw new ApiError(res.status, body);
+    $('login-password').value = '';
+    startSession(body);
+    await route();
+    $('main').focus();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+async function logout() {
+  await fetch('/api/session/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' }).catch(() => undefined);
+  clearTimeout(session.refreshTimer);
+  session.token = null;
+  session.user = null;
+  await route();
+}
+
+$('login-form').addEventListener('submit', login);
+$('logout').addEventListener('click', logout);
+$('enrol-photos').addEventListener('change', checkPhotos);
+$('enrol-form').addEventListener('submit', enrol);
+$('people-search').addEventListener('submit', (ev) => (ev.preventDefault(), showPeople().catch((e) => say(e.message))));
+$('history-filter').addEventListener('submit', (ev) => (ev.preventDefault(), showHistory().catch((e) => say(e.message))));
+$('h-csv').addEventListener('click', exportCsv);
+$('audit-verify').addEventListener('click', verifyAudit);
+window.addEventListener('hashchange', route);
+// A session survives a reload through the refresh cookie.
+void refresh().then(route);

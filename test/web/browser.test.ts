@@ -1,0 +1,246 @@
+// The web console in a real browser (Debian's Chromium driven by puppeteer-core, nothing downloaded)
+// against the real daemon reading a real RTSP camera: log in by keyboard, see an unknown person,
+// enrol her from a photo with each photo's verdict shown, see her recognised on the live view, find
+// her check-in in the history with its proof, promote the unknown, verify the audit chain, and be
+// refused by role (403), by lockout and by rate (429). Every page passes axe-core; a screenshot of
+// each is written to a temporary folder printed at the end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Page } from 'puppeteer-core';
+import sharp from 'sharp';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { createLogger } from '../../daemon/base/log.js';
+import { PasswordHasher } from '../../daemon/web/passwords.js';
+import { UserStore } from '../../daemon/web/users.js';
+import { keyOptions } from '../gallery/helpers.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.js';
+import { FakeCamera } from '../support/fake-camera.js';
+import { freePort } from '../support/mosquitto.js';
+import { media, mediaMissing } from '../support/media.js';
+import { runCli } from '../support/cli.js';
+import { DaemonProcess } from '../ops/daemon-harness.js';
+
+const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
+const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
+const PW = 'correct horse battery staple';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+async function site() {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-console-'));
+  const config = join(dir, 'config.yaml');
+  const base = `gallery:\n  path: ${dir}/state.db\n  key_file: ${dir}/gallery.key\nmqtt:\n  enabled: false\n  device_key_file: ${dir}/device.key\n`;
+  writeFileSync(config, base);
+  const keys = await runCli(['keys', 'init', '--config', config]);
+  assert.equal(keys.code, 0, keys.stderr);
+  const gallery = await Gallery.open({ path: `${dir}/state.db`, keys: keyOptions(`${dir}/gallery.key`), logger: createLogger({ level: 'silent' }), create: true });
+  const users = new UserStore(gallery.db, new PasswordHasher(), new AuditLog(gallery.db));
+  await users.add('ada', PW, undefined, { actor: 'cli:test', role: 'admin' });
+  await users.add('vic', PW, 'viewer', { actor: 'cli:test', role: 'admin' });
+  await users.close();
+  gallery.close();
+  const photo = join(dir, 'may.jpg');
+  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-ss', '2.5', '-i', media(CLIP), '-frames:v', '1', photo]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  return { dir, config, base, photo };
+}
+
+async function axeClean(page: Page, what: string): Promise<void> {
+  // Injected through DevTools, which the page's CSP does not govern (it forbids inline script).
+  await page.evaluate(AXE);
+  const violations = (await page.evaluate(() => (globalThis as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe.run({ resultTypes: ['violations'] }))).violations;
+  assert.deepEqual(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `axe on ${what}`);
+}
+
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent ?? '');
+
+test('web console in Chromium against the real daemon: login, unknowns, enrol by photo, recognised live, history, promote, audit; 403, lockout and 429', { skip: mediaMissing(CLIP, BLANK), timeout: 240_000 }, async (t) => {
+  const s = await site();
+  const camera = await FakeCamera.start({ video: media(CLIP), width: 512, height: 512, fps: 10, videoLoops: 40 });
+  t.after(() => camera.stop());
+  const port = await freePort();
+  writeFileSync(
+    s.config,
+    s.base +
+      `cameras:\n  - { name: door, url: "${camera.url('/video')}", width: 512, height: 512, fps: 10 }\n` +
+      `control:\n  socket_dir: ${s.dir}/run\n` +
+      `attendance:\n  time_zone: UTC\n  camera_roles: { door: entry }\n` +
+      `web:\n  enabled: true\n  port: ${port}\n  lockout: { failures: 3, lock_s: 600 }\n  rate_limits: { login: { max: 14, window_s: 60 } }\n`,
+  );
+  const daemon = new DaemonProcess(s.config);
+  t.after(() => daemon.kill());
+  await daemon.waitForLog(/web console listening/, 120_000);
+  const shots = join(s.dir, 'screenshots');
+  mkdirSync(shots);
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, '--window-size=1280,900'], defaultViewport: { width: 1280, height: 900 } });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const url = `http://127.0.0.1:${port}/`;
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  // Login page: loads fast, passes axe, and is used with the keyboard alone.
+  await page.goto(url, { waitUntil: 'load' });
+  const loadMs = (await page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")) as number;
+  await page.waitForFunction("document.activeElement?.id === 'login-name'");
+  await axeClean(page, 'the login page');
+  await shot('1-login');
+  await page.keyboard.type('ada');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PW);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction("document.activeElement?.id === 'main'");
+  // Focus went to the page's main part; the navigation is reached back from there by keyboard.
+  const reached: string[] = [];
+  for (let i = 0; i < 8 && reached.at(-1) !== 'Cameras'; i++) {
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('Tab');
+    await page.keyboard.up('Shift');
+    reached.push((await page.evaluate("document.activeElement?.textContent ?? ''")) as string);
+  }
+  assert.deepEqual(reached, ['Log out', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
+
+  // Before anyone is enrolled the camera's person is an unknown, with her face.
+  await page.goto(`${url}#unknowns`);
+  await until('an unknown person', async () => (await page.$$('#unknown-list li')).length > 0 || ((await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange')) && false")) as boolean), 60_000, 2000);
+  await page.waitForSelector('#unknown-list li img.thumb');
+  await axeClean(page, 'the unknowns page');
+  await shot('2-unknowns');
+
+  // People: two photos picked, each judged by the quality gate before saving; the person saved.
+  await page.goto(`${url}#people`);
+  await page.type('#enrol-name', 'May');
+  await page.type('#enrol-id', 'emp-7');
+  const input = await page.$('#enrol-photos');
+  await input!.uploadFile(s.photo, media(BLANK));
+  await page.waitForFunction("!document.getElementById('enrol-save').disabled && !document.getElementById('verdicts').textContent.includes('checking')", { timeout: 60_000 });
+  const verdicts = await text(page, '#verdicts');
+  assert.match(verdicts, /may\.jpg: accepted, quality [\d.]+, face \d+ px/);
+  assert.match(verdicts, /juan_none_blank\.jpg: refused \(no_face\)/);
+  await axeClean(page, 'the people page with verdicts');
+  await shot('3-people-verdicts');
+  await page.click('#enrol-save');
+  await page.waitForFunction("document.getElementById('status').textContent.includes('May enrolled from 1 photo')", { timeout: 60_000 });
+  await page.waitForFunction("document.getElementById('people-rows').textContent.includes('emp-7')");
+  await shot('4-people');
+
+  // Cameras: health, and the live picture with the daemon's green box once she is recognised and live.
+  await page.goto(`${url}#cameras`);
+  assert.match(await text(page, '#camera-rows'), /door\s*streaming/);
+  let green = 0;
+  await until('a green (recognised, live) box on the live view', async () => {
+    const img = await page.$('#live-img');
+    const png = await img?.screenshot({ type: 'png' }).catch(() => undefined);
+    if (!png) return false;
+    const { data } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    green = 0;
+    for (let p = 0; p < data.length; p += 3) if (data[p + 1]! > 180 && data[p]! < 90 && data[p + 2]! < 90) green++;
+    return green >= 50;
+  }, 90_000);
+  await axeClean(page, 'the cameras page');
+  await shot('5-cameras-live');
+
+  // History: her check-in at the door, its proof opened on demand.
+  await page.goto(`${url}#history`);
+  await until('her check-in in the history', async () => {
+    await page.click('#history-filter button[type=submit]');
+    await new Promise((r) => setTimeout(r, 500));
+    return /May\s*checked in/.test(await text(page, '#history-rows'));
+  }, 60_000, 1000);
+  await page.click('#history-rows button');
+  await page.waitForSelector('#history-rows img.thumb');
+  await axeClean(page, 'the history page');
+  await shot('6-history');
+  const csv = await page.evaluate(async () => {
+    const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { access_token } = (await r.json()) as { access_token: string };
+    return (await fetch('/api/history.csv', { headers: { authorization: `Bearer ${access_token}` } })).text();
+  });
+  assert.match(csv, /,May,,checked_in,.*,door,/);
+
+  // The unknown seen before she was enrolled becomes a person of her own.
+  // The list drawn on the first visit goes, so that only the one drawn now is used.
+  await page.evaluate("document.getElementById('unknown-list').replaceChildren()");
+  await page.goto(`${url}#unknowns`);
+  await page.waitForSelector('#unknown-list form input');
+  const anon = await page.$eval('#unknown-list form input', (e) => e.id.replace('promote-', ''));
+  await page.type(`#promote-${anon}`, 'May at the door');
+  await page.$eval('#status', (e) => (e.textContent = ''));
+  await page.click('#unknown-list form button');
+  await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
+  assert.equal(await text(page, '#status'), `${anon} is now May at the door.`);
+
+  // Thresholds: the scores of her recent decisions, and a new threshold for the door applied at once.
+  await page.goto(`${url}#thresholds`);
+  await page.waitForSelector('#threshold-cameras table');
+  assert.match(await text(page, '#threshold-cameras'), /Threshold 0\.45, margin 0\.05 \(from the config\)/);
+  await page.evaluate("document.getElementById('th-threshold-door').value = ''");
+  await page.type('#th-threshold-door', '0.4');
+  await page.click('#threshold-cameras form button[type=submit]');
+  await page.waitForFunction("document.getElementById('status').textContent.includes('door: threshold 0.4, margin 0.05, applied')");
+  await axeClean(page, 'the thresholds page');
+  await shot('7-thresholds');
+
+  // Audit: newest first, the chain verified.
+  await page.goto(`${url}#audit`);
+  await page.click('#audit-verify');
+  await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
+  const audit = await text(page, '#audit-rows');
+  for (const action of ['threshold.set', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
+  await axeClean(page, 'the audit page');
+  await shot('8-audit');
+
+  // A viewer: no People, Unknowns or Audit in the menu, and the API answers 403.
+  await page.click('#logout');
+  await page.waitForSelector('#login-page:not([hidden])');
+  await page.evaluate("document.getElementById('login-name').value = ''");
+  await page.type('#login-name', 'vic');
+  await page.type('#login-password', PW);
+  await page.click('#login-form button');
+  await page.waitForFunction("!document.getElementById('nav').hidden");
+  assert.deepEqual(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent)), ['Cameras', 'History']);
+  const forbidden = await page.evaluate(async () => {
+    const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { access_token } = (await r.json()) as { access_token: string };
+    const people = await fetch('/api/people', { headers: { authorization: `Bearer ${access_token}` } });
+    const proof = await fetch('/api/history', { headers: { authorization: `Bearer ${access_token}` } });
+    return { status: people.status, code: ((await people.json()) as { error: { code: string } }).error.code, proofs: ((await proof.json()) as { proofs: string[] }[]).flatMap((d) => d.proofs) };
+  });
+  assert.deepEqual(forbidden, { status: 403, code: 'FG_ERR_WEB_FORBIDDEN', proofs: [] });
+  await shot('9-viewer');
+
+  // Lockout after three wrong passwords, then 429 from the login rate limit.
+  await page.click('#logout');
+  await page.waitForSelector('#login-page:not([hidden])');
+  const tryLogin = async (password: string) => {
+    await page.$eval('#status', (e) => (e.textContent = ''));
+    await page.evaluate("document.getElementById('login-name').value = 'vic'; document.getElementById('login-password').value = ''");
+    await page.type('#login-password', password);
+    await page.click('#login-form button');
+    await page.waitForFunction("document.getElementById('status').textContent !== ''");
+    return text(page, '#status');
+  };
+  assert.match(await tryLogin('wrong one'), /FG_ERR_WEB_LOGIN/);
+  await tryLogin('wrong two');
+  assert.match(await tryLogin('wrong three'), /FG_ERR_WEB_LOCKED/);
+  assert.match(await tryLogin(PW), /FG_ERR_WEB_LOCKED/, 'the right password waits for the lock too');
+  await shot('10-locked');
+  let limited = '';
+  for (let i = 0; i < 15 && !/FG_ERR_WEB_RATE_LIMITED/.test(limited); i++) limited = await tryLogin(PW);
+  assert.match(limited, /FG_ERR_WEB_RATE_LIMITED/);
+  await shot('11-rate-limited');
+
+  console.log(`# console page loaded in ${loadMs.toFixed(0)} ms; live view box ${green} green pixels; screenshots in ${shots}`);
+});

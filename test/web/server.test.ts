@@ -1,0 +1,281 @@
+// The console's HTTP API through fastify's inject, on real parts: a real sealed gallery in a SQLite
+// file, the real person service with the real models, real accounts (Argon2id), the real audit log.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { PersonService } from '../../daemon/ops/persons.js';
+import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import { LiveView } from '../../daemon/camera/live-view.js';
+import type { CameraHealth } from '../../daemon/camera/health.js';
+import { CameraThresholds, RecentScores } from '../../daemon/track/thresholds.js';
+import { AttendanceStore } from '../../daemon/attendance/store.js';
+import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
+import { AccessTokens } from '../../daemon/web/access-tokens.js';
+import { consoleDaemon } from '../../daemon/web/console-daemon.js';
+import { CONSOLE_ROUTES, WebConsole } from '../../daemon/web/console.js';
+import { buildConsoleServer } from '../../daemon/web/server.js';
+import { webConfigIssues, type WebConfig } from '../../daemon/config/web-section.js';
+import type { ConsoleDaemon } from '../../daemon/web/deps.js';
+import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
+import { testAnalyzer } from '../support/analyzer.js';
+import { media, mediaMissing } from '../support/media.js';
+
+const FACE = 'identities/deepface/img6.jpg';
+const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
+const PW = 'correct horse battery staple';
+const CLI = { actor: 'cli:test', role: 'admin' } as const;
+const HOST = { host: '127.0.0.1:8443' };
+
+async function site(t: Parameters<typeof tempDir>[0]) {
+  const d = tempDir(t);
+  createKeyFile(await loadSodium(), d.path('gallery.key'));
+  const { logger, lines } = memoryLogger();
+  const gallery = await Gallery.open({ path: d.path('state.db'), keys: keyOptions(d.path('gallery.key')), logger, create: true });
+  t.after(() => gallery.close());
+  const config = defaultConfig();
+  const audit = new AuditLog(gallery.db);
+  const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 });
+  const persons = new PersonService({ gallery, analyzer: await testAnalyzer(), gate: config.gallery.enrol, recognition: config.recognition, audit, unknowns });
+  // One camera known to the daemon, not streaming (no frame yet).
+  const gate = { camera: 'gate', source: 'rtsp://127.0.0.1/gate', state: 'connecting', fps_in: 0, fps_processed: 0, frames_skipped: 0, frames_in: 0, reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0, last_error: null, time_to_first_frame_ms: null } as CameraHealth;
+  const scores = new RecentScores();
+  const daemon = await consoleDaemon({
+    deviceId: 'gate-1',
+    gallery,
+    persons,
+    unknowns,
+    audit,
+    liveView: new LiveView(() => [], config.live_view, logger),
+    cameraHealth: () => [gate],
+    thresholds: new CameraThresholds(gallery.db),
+    scores,
+    recognition: () => config.recognition,
+    now: Date.now,
+  });
+  for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, CLI);
+  return { gallery, daemon, config, lines, scores };
+}
+
+async function server(daemon: ConsoleDaemon, web: WebConfig, logger = memoryLogger().logger): Promise<FastifyInstance> {
+  return buildConsoleServer({ config: web, daemon, tokens: new AccessTokens(web.access_token_s, 'gate-1'), logger, routes: CONSOLE_ROUTES });
+}
+
+const json = (r: LightMyRequestResponse) => r.json() as Record<string, unknown> & { error?: { code: string; message: string; hint: string } };
+
+async function login(app: FastifyInstance, name: string, password = PW) {
+  const r = await app.inject({ method: 'POST', url: '/api/session', headers: HOST, payload: { name, password } });
+  return { r, token: r.statusCode === 200 ? (json(r).access_token as string) : '', cookie: /fg_refresh=[^;]*/.exec(String(r.headers['set-cookie'] ?? ''))?.[0] ?? '' };
+}
+
+function as(app: FastifyInstance, token: string) {
+  return (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: { ...HOST, authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+}
+
+const photo = (file: string) => ({ name: file.split('/').pop()!, data: readFileSync(media(file)).toString('base64') });
+
+test('console API: headers, login, refresh, logout, lockout, roles, enrolment with verdicts, history with proofs and CSV, audit; each refusal coded', { skip: mediaMissing(FACE, BLANK) }, async (t) => {
+  const { gallery, daemon, config, lines, scores } = await site(t);
+  const web: WebConfig = { ...config.web, enabled: true, lockout: { failures: 3, lock_s: 600 }, rate_limits: { ...config.web.rate_limits, login: { max: 100, window_s: 60 } } };
+  const { logger } = memoryLogger();
+  const app = await server(daemon, web, logger);
+  t.after(() => app.close());
+
+  // The page: strict CSP, no framing, no inline script; a foreign Host is refused (DNS rebinding).
+  const page = await app.inject({ url: '/', headers: HOST });
+  assert.equal(page.statusCode, 200);
+  const csp = String(page.headers['content-security-policy']);
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(page.headers['x-content-type-options'], 'nosniff');
+  assert.doesNotMatch(page.body, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+  assert.equal(json(await app.inject({ url: '/', headers: { host: 'evil.example' } })).error?.code, 'FG_ERR_WEB_HOST');
+  assert.equal(json(await app.inject({ url: '/nope', headers: HOST })).error?.code, 'FG_ERR_WEB_NOT_FOUND');
+
+  // Login: bad shapes, wrong passwords, a form post (CSRF) are refused with codes.
+  assert.equal(json(await app.inject({ method: 'POST', url: '/api/session', headers: HOST, payload: { name: 'ada' } })).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  const form = await app.inject({ method: 'POST', url: '/api/session', headers: { ...HOST, 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=ada&password=${PW}` });
+  assert.equal(form.statusCode, 415);
+  assert.equal(json(form).error?.code, 'FG_ERR_WEB_MEDIA_TYPE');
+  const wrong = await login(app, 'ada', 'not the password');
+  assert.equal(wrong.r.statusCode, 401);
+  assert.equal(json(wrong.r).error?.code, 'FG_ERR_WEB_LOGIN');
+  const ada = await login(app, 'ada');
+  assert.equal(ada.r.statusCode, 200);
+  assert.match(String(ada.r.headers['set-cookie']), /fg_refresh=[A-Za-z0-9_-]{43}; Path=\/api\/session; HttpOnly; SameSite=Strict; Max-Age=43200/);
+  assert.equal(ada.r.headers['cache-control'], 'no-store');
+  const admin = as(app, ada.token);
+  assert.deepEqual(json(await admin('GET', '/api/me')), { name: 'ada', role: 'admin', device: 'gate-1' });
+  assert.equal(json(await app.inject({ url: '/api/me', headers: HOST })).error?.code, 'FG_ERR_WEB_UNAUTHENTICATED');
+  assert.equal((await as(app, 'eyJhbGciOiJFZERTQSJ9.e30.c2lnbmF0dXJl')('GET', '/api/me')).statusCode, 401);
+
+  // Refresh rotates the cookie; the spent one is refused after; logout ends the session.
+  const refreshed = await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: ada.cookie }, payload: {} });
+  assert.equal(refreshed.statusCode, 200);
+  const next = /fg_refresh=[^;]*/.exec(String(refreshed.headers['set-cookie']))![0];
+  assert.notEqual(next, ada.cookie);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: ada.cookie }, payload: {} })).statusCode, 401, 'reuse of a spent token');
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: next }, payload: {} })).statusCode, 401, '...revoked the whole login');
+  const ada2 = await login(app, 'ada');
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/logout', headers: { ...HOST, cookie: ada2.cookie }, payload: {} })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: ada2.cookie }, payload: {} })).statusCode, 401, 'logged out');
+
+  // Lockout: three failures lock the account; even the right password then waits.
+  for (let i = 0; i < 3; i++) await login(app, 'vic', `guess ${i}`);
+  const locked = await login(app, 'vic');
+  assert.equal(locked.r.statusCode, 423);
+  assert.equal(json(locked.r).error?.code, 'FG_ERR_WEB_LOCKED');
+  assert.ok(Number(locked.r.headers['retry-after']) > 590);
+  await daemon.users.passwd('vic', PW, CLI);
+  const vic = as(app, (await login(app, 'vic')).token);
+  const olgaLogin = await login(app, 'olga');
+  const olga = as(app, olgaLogin.token);
+
+  // Roles: a viewer sees cameras and history only; an operator cannot erase; refusals of changes are audited.
+  assert.equal((await vic('GET', '/api/cameras')).statusCode, 200);
+  assert.equal(json(await vic('GET', '/api/people')).error?.code, 'FG_ERR_WEB_FORBIDDEN');
+  const vicEnrol = await vic('POST', '/api/people', { name: 'X', photos: [{ name: 'a', data: 'AAAA' }] });
+  assert.equal(vicEnrol.statusCode, 403, vicEnrol.body);
+  assert.equal((await olga('GET', '/api/audit')).statusCode, 403);
+  assert.equal(daemon.audit.recent(1)[0]!.outcome, 'refused');
+  assert.equal(json(await vic('GET', '/api/cameras/door/frame.jpg')).error?.code, 'FG_ERR_WEB_NO_CAMERA');
+  assert.equal(json(await vic('GET', '/api/cameras/gate/frame.jpg')).error?.code, 'FG_ERR_WEB_NO_FRAME');
+
+  // Enrolment: each photo's verdict before saving, then the person; a duplicate and bad bodies refused.
+  const good = json(await olga('POST', '/api/people/check-photo', { photo: photo(FACE) }));
+  assert.equal(good.ok, true);
+  assert.ok((good.face_px as number) > 40 && typeof good.thumbnail === 'string');
+  assert.deepEqual(Object.keys(json(await olga('POST', '/api/people/check-photo', { photo: photo(BLANK) }))).sort(), ['detail', 'ok', 'reason']);
+  const enrolled = await olga('POST', '/api/people', { name: 'Angelina', id: 'emp-7', group: 'staff', photos: [photo(FACE)] });
+  assert.equal(enrolled.statusCode, 201, enrolled.body);
+  const personId = json(enrolled).id as string;
+  assert.equal(json(await olga('POST', '/api/people', { name: 'Again', id: 'emp-7', photos: [photo(FACE)] })).error?.code, 'FG_ERR_PERSON_EXISTS');
+  assert.equal(json(await olga('POST', '/api/people', { name: 'Nobody', photos: [photo(BLANK)] })).error?.code, 'FG_ERR_ENROL_NO_FACE');
+  assert.equal(json(await olga('POST', '/api/people', { name: 'Many', photos: Array.from({ length: 6 }, () => ({ name: 'a', data: 'AAAA' })) })).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  assert.equal(json(await olga('POST', '/api/people', { name: 'Odd', photos: [{ name: 'a', data: 'AAAA' }], admin: true })).error?.code, 'FG_ERR_WEB_BAD_REQUEST', 'unknown keys refused');
+  const huge = await olga('POST', '/api/people/check-photo', { photo: { name: 'big', data: 'A'.repeat(5 * 1024 * 1024) } });
+  assert.equal(huge.statusCode, 413);
+  assert.equal(json(huge).error?.code, 'FG_ERR_WEB_TOO_LARGE');
+  assert.equal(json(await olga('PATCH', `/api/people/${personId}`, { name: 'Angelina J.' })).name, 'Angelina J.');
+  assert.equal(json(await olga('PATCH', `/api/people/${personId}`, { group: 'visitors' })).group, 'visitors');
+  assert.equal(json(await olga('PATCH', '/api/people/nobody', { name: 'X' })).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
+  assert.deepEqual((json(await olga('GET', '/api/people?q=angel')) as unknown as { name: string }[]).map((p) => p.name), ['Angelina J.']);
+
+  // History: a day with a sealed proof; the viewer sees no proofs, the operator opens one (audited).
+  new AttendanceStore(gallery.db).save(
+    { recordId: 'rec-1', personId, date: '2026-11-20', day: { closesMs: Date.parse('2026-11-21') } as never, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkOutMs: null, checkOutCamera: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', checkOutSettled: false, summarized: false },
+    'staff',
+  );
+  const jpeg = readFileSync(media(FACE));
+  new AttendanceStore(gallery.db).saveProof('rec-1', 'check_in', Date.parse('2026-11-20T08:01:00Z'), gallerySealerForProofs(gallery.sealer).seal({ recordId: 'rec-1', personId, kind: 'check_in' }, jpeg));
+  const range = '?from=2026-11-01&to=2026-11-30';
+  const seen = json(await vic('GET', `/api/history${range}&camera=gate&group=staff&person=angel`)) as unknown as { name: string; status: string; proofs: string[] }[];
+  assert.deepEqual(seen.map((d) => [d.name, d.status, d.proofs]), [['Angelina J.', 'checked_in', []]]);
+  assert.deepEqual(json(await vic('GET', `/api/history${range}&camera=door`)), []);
+  assert.equal((json(await olga('GET', `/api/history${range}`)) as unknown as { proofs: string[] }[])[0]!.proofs[0], 'check_in');
+  assert.equal((await vic('GET', '/api/history/rec-1/proof/check_in')).statusCode, 403);
+  const proof = await olga('GET', '/api/history/rec-1/proof/check_in');
+  assert.equal(proof.statusCode, 200);
+  assert.equal(proof.headers['cache-control'], 'no-store');
+  assert.ok(proof.rawPayload.equals(jpeg), 'the proof decrypted on demand');
+  assert.equal(daemon.audit.recent(1)[0]!.action, 'proof.view');
+  assert.equal(json(await olga('GET', '/api/history/rec-9/proof/check_in')).error?.code, 'FG_ERR_WEB_NO_PROOF');
+  assert.equal(json(await vic('GET', '/api/history?from=yesterday')).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  const csv = await vic('GET', `/api/history.csv${range}`);
+  assert.match(String(csv.headers['content-type']), /^text\/csv/);
+  assert.match(csv.body, /^date,person_id,name,group,status,check_in/);
+  assert.match(csv.body, /2026-11-20,[0-9a-f-]+,Angelina J\.,staff,checked_in,2026-11-20T08:01:00.000Z,gate,/);
+
+  // Unknowns: none kept; promoting a stranger who is not there is a coded 404.
+  assert.deepEqual(json(await olga('GET', '/api/unknowns')), []);
+  assert.equal(json(await olga('POST', '/api/unknowns/anon-1234/promote', { name: 'X' })).error?.code, 'FG_ERR_UNKNOWN_NOT_FOUND');
+  assert.equal((await olga('GET', '/api/unknowns/anon-1234/face.jpg')).statusCode, 404);
+
+  // Erase everywhere, admin only, with the id typed back as confirmation.
+  assert.equal((await olga('POST', `/api/people/${personId}/erase`, { confirm: personId })).statusCode, 403);
+  assert.equal(json(await admin('POST', `/api/people/${personId}/erase`, { confirm: 'yes' })).error?.code, 'FG_ERR_WEB_CONFIRM');
+  const erased = json(await admin('POST', `/api/people/${personId}/erase`, { confirm: personId }));
+  assert.deepEqual([erased.templates, erased.attendanceDays, erased.proofs], [1, 1, 1]);
+  assert.equal(json(await admin('POST', '/api/people/nobody/erase', { confirm: 'nobody' })).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
+
+  // Thresholds: the scores of recent decisions to tune by; set per camera by an admin, audited, and back to the config's.
+  scores.add('gate', 'recognized', 0.62);
+  scores.add('gate', 'unknown', 0.12);
+  scores.add('gate', 'unknown', -0.5);
+  const th = (json(await olga('GET', '/api/thresholds')) as unknown as { camera: string; threshold: number; source: string; scores: { from: number; recognized: number; unknown: number }[] }[])[0]!;
+  assert.deepEqual([th.camera, th.threshold, th.source], ['gate', config.recognition.threshold, 'config']);
+  assert.deepEqual(th.scores.filter((b) => b.recognized + b.unknown > 0), [{ from: -0.2, recognized: 0, unknown: 1 }, { from: 0.1, recognized: 0, unknown: 1 }, { from: 0.6, recognized: 1, unknown: 0 }]);
+  assert.equal((await olga('PUT', '/api/thresholds/gate', { rules: { threshold: 0.5, margin: 0.08 } })).statusCode, 403);
+  const set = json(await admin('PUT', '/api/thresholds/gate', { rules: { threshold: 0.5, margin: 0.08 } }));
+  assert.deepEqual([set.threshold, set.margin, set.source], [0.5, 0.08, 'site']);
+  assert.equal(new CameraThresholds(gallery.db).for('gate', config.recognition).threshold, 0.5, 'kept in the state file');
+  assert.equal(json(await admin('PUT', '/api/thresholds/gate', { rules: { threshold: 2, margin: 0 } })).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  assert.equal(json(await admin('PUT', '/api/thresholds/door', { rules: null })).error?.code, 'FG_ERR_WEB_NO_CAMERA');
+  assert.equal(json(await admin('PUT', '/api/thresholds/gate', { rules: null })).source, 'config');
+
+  // A password change ends the access token at once, not at its expiry.
+  await daemon.users.passwd('olga', 'a new long passphrase', CLI);
+  assert.equal((await olga('GET', '/api/me')).statusCode, 401);
+
+  // The audit log: who did what, for the admin; the chain verifies; no password or token in it or in the log.
+  const entries = json(await admin('GET', '/api/audit?limit=500')) as unknown as { action: string; outcome: string }[];
+  for (const a of ['threshold.set', 'web.login', 'web.lockout', 'web.logout', 'web.refresh_reused', 'person.enrol', 'person.change', 'person.erase', 'proof.view', 'user.passwd']) assert.ok(entries.some((e) => e.action === a), a);
+  assert.equal(json(await admin('GET', '/api/audit/verify')).ok, true);
+  const everything = JSON.stringify(entries) + lines.join('');
+  for (const secret of [PW, ada.token, ada.cookie.split('=')[1]!]) assert.equal(everything.includes(secret), false);
+});
+
+test('console API: rate limits per client and per user answer 429 with Retry-After and X-RateLimit headers', async (t) => {
+  const { daemon, config } = await site(t);
+  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 2, window_s: 60 }, enrol: { max: 1, window_s: 60 }, read: { max: 3, window_s: 60 } } };
+  const app = await server(daemon, web);
+  t.after(() => app.close());
+  const first = await login(app, 'ada');
+  assert.equal(first.r.headers['x-ratelimit-limit'], '2');
+  assert.equal(first.r.headers['x-ratelimit-remaining'], '1');
+  assert.ok(Number(first.r.headers['x-ratelimit-reset']) > 0);
+  await login(app, 'ada', 'wrong password');
+  const over = await login(app, 'ada');
+  assert.equal(over.r.statusCode, 429);
+  assert.equal(json(over.r).error?.code, 'FG_ERR_WEB_RATE_LIMITED');
+  assert.ok(Number(over.r.headers['retry-after']) > 0);
+  const admin = as(app, first.token);
+  for (let i = 0; i < 3; i++) assert.equal((await admin('GET', '/api/cameras')).statusCode, 200);
+  assert.equal((await admin('GET', '/api/cameras')).statusCode, 429, 'reads have their own limit');
+  assert.equal((await admin('POST', '/api/people/check-photo', { photo: { name: 'a', data: 'AAAA' } })).statusCode, 200, '...and enrolment its own');
+  assert.equal((await admin('POST', '/api/people/check-photo', { photo: { name: 'a', data: 'AAAA' } })).statusCode, 429);
+});
+
+test('console bind rules: loopback unless TLS (checked with the config), HTTPS with a certificate, a taken port is a coded error', async (t) => {
+  const { daemon, config } = await site(t);
+  const off = { ...config.web, enabled: true };
+  assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0' }).map((i) => i.path), ['web.host']);
+  assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem' }).map((i) => i.path), ['web.tls_key', 'web.host']);
+  assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem', tls_key: '/k.pem' }), []);
+  assert.deepEqual(webConfigIssues({ ...config.web, host: '0.0.0.0' }), [], 'nothing to say while it is off');
+
+  const d = tempDir(t);
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', d.path('key.pem'), '-out', d.path('cert.pem')]);
+  assert.equal(made.status, 0, made.stderr.toString());
+  const web = new WebConsole({ ...off, tls_cert: d.path('cert.pem'), tls_key: d.path('key.pem') }, daemon, memoryLogger().logger);
+  const port = await web.start(0);
+  t.after(() => web.stop());
+  const answer = await new Promise<{ status: number; hsts: string; csp: string }>((resolve, reject) => {
+    httpsGet({ host: '127.0.0.1', port, path: '/', ca: readFileSync(d.path('cert.pem')) }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, hsts: String(res.headers['strict-transport-security']), csp: String(res.headers['content-security-policy']) });
+    }).on('error', reject);
+  });
+  assert.equal(answer.status, 200);
+  assert.match(answer.hsts, /max-age=31536000/);
+  assert.match(answer.csp, /upgrade-insecure-requests/);
+  await assert.rejects(new WebConsole(off, daemon, memoryLogger().logger).start(port), (e: Error & { code?: string }) => e.code === 'FG_ERR_WEB_PORT' && /EADDRINUSE/.test(e.message));
+});
