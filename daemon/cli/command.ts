@@ -10,6 +10,11 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** All of stdin, for commands that take a secret there rather than on the command line. */
   stdin?: () => Promise<string>;
+  /**
+   * One secret line: typed at a terminal with echo off after `prompt` (undefined when given up),
+   * or the first line of stdin when it is a pipe or a file.
+   */
+  secretLine?: (prompt: string) => Promise<string | undefined>;
   /** stderr is a terminal: long operations draw their progress there (daemon/cli/progress.ts). */
   stderrIsTty?: boolean;
 }

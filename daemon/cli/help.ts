@@ -76,7 +76,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person erase': { example: 'facegate person erase emp-42' },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
   demo: { example: 'facegate demo --seconds 30' },
-  'user add': { example: "read -rs PW && printf '%s\\n' \"$PW\" | facegate user add jane --role operator --config /etc/facegate/config.yaml" },
+  'user add': { example: 'facegate user add jane --role operator --config /etc/facegate/config.yaml   (then type the password)' },
   'user passwd': { example: "read -rs PW && printf '%s\\n' \"$PW\" | facegate user passwd jane --config /etc/facegate/config.yaml" },
   'user remove': { example: 'facegate user remove jane --config /etc/facegate/config.yaml' },
   'user list': { example: 'facegate user list --json' },

@@ -4,19 +4,23 @@ import { ExitCode } from '../base/errors.js';
 import { tightenUmask } from '../base/private-files.js';
 import type { CliIo } from './command.js';
 import { main } from './run.js';
+import { readHiddenLine } from './secret-input.js';
 
 tightenUmask();
 
+const readStdin = async () => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   stderrIsTty: process.stderr.isTTY === true,
-  stdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
+  stdin: readStdin,
+  secretLine: async (prompt) =>
+    process.stdin.isTTY ? readHiddenLine(process.stdin, (t) => process.stderr.write(t), prompt) : ((await readStdin()).split('\n')[0] ?? '').replace(/\r$/, ''),
 };
 main(process.argv.slice(2), io).then(
   (code) => {

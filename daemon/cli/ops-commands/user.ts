@@ -27,10 +27,13 @@ async function withUsers<T>(values: { config?: string; gallery?: string }, io: C
   }
 }
 
-/** A password comes on stdin (first line), never on the command line, where `ps` shows it. */
+/**
+ * A password is typed at the terminal with echo off, or comes on stdin (first line); never on the
+ * command line, where `ps` shows it.
+ */
 async function readPassword(io: CliIo, usage: string): Promise<string> {
-  const line = ((await io.stdin?.()) ?? '').split('\n')[0]?.replace(/\r$/, '') ?? '';
-  if (!line) throw new UsageError('no password on stdin', usage);
+  const line = io.secretLine ? await io.secretLine('password: ') : ((await io.stdin?.()) ?? '').split('\n')[0]?.replace(/\r$/, '');
+  if (!line) throw new UsageError('no password: type it at the prompt, or give it on stdin', usage);
   return line;
 }
 
@@ -42,7 +45,7 @@ function oneName(positionals: string[], usage: string): string {
 const ADD_USAGE = 'NAME [--role viewer|operator|admin] [--config FILE] [--gallery FILE] < password';
 export const userAddCommand: Command = {
   words: ['user', 'add'],
-  summary: 'add a web console account; the password is read from stdin; the first account is an admin',
+  summary: 'add a web console account; the password is typed at a prompt without echo, or read from stdin; the first account is an admin',
   usage: ADD_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { ...OPTIONS, role: { type: 'string' } }, ADD_USAGE);
@@ -58,7 +61,7 @@ export const userAddCommand: Command = {
 const PASSWD_USAGE = 'NAME [--config FILE] [--gallery FILE] < password';
 export const userPasswdCommand: Command = {
   words: ['user', 'passwd'],
-  summary: "set an account's password (stdin); its sessions end and a lockout is lifted",
+  summary: "set an account's password (prompt without echo, or stdin); its sessions end and a lockout is lifted",
   usage: PASSWD_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, PASSWD_USAGE);
