@@ -51,9 +51,17 @@ export async function enrolFromImage(analyzer: FaceSource, file: string, gate: E
   return enrolFromDecoded(analyzer, await decodeImageFile(file), file, gate);
 }
 
+/**
+ * Long side a photo received as bytes is decoded to at most. Such photos come from a remote
+ * caller (control socket, MQTT, web console) into the running daemon: a 100-megapixel upload would
+ * otherwise become 300 MB of RGB beside the cameras' frames, while a portrait for enrolment needs
+ * its face at a few hundred pixels.
+ */
+export const REMOTE_PHOTO_MAX_SIDE = 4096;
+
 /** The same for a photo received as bytes (remote enrolment); `name` labels it in refusals. */
 export async function enrolFromBytes(analyzer: FaceSource, bytes: Buffer, name: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
-  return enrolFromDecoded(analyzer, await decodeImage(bytes, name), name, gate);
+  return enrolFromDecoded(analyzer, await decodeImage(bytes, name, { maxSide: REMOTE_PHOTO_MAX_SIDE }), name, gate);
 }
 
 async function enrolFromDecoded(analyzer: FaceSource, img: RgbImage, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {

@@ -8,10 +8,13 @@ import type { RgbImage } from './types.js';
  * applied: phone photos are often stored sideways, and a face lying on its side is not found.
  * Alpha is composited onto black; grey images are expanded to RGB.
  */
-export async function decodeImage(bytes: Buffer, name: string): Promise<RgbImage> {
+export async function decodeImage(bytes: Buffer, name: string, options: { maxSide?: number } = {}): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: 100_000_000 })
-      .rotate()
+    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: 100_000_000 }).rotate();
+    // Shrunk while decoding (libvips reads a JPEG at 1/2, 1/4 or 1/8 scale directly), so that a
+    // large photo never becomes a full-size RGB buffer.
+    if (options.maxSide) pipeline = pipeline.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true });
+    const { data, info } = await pipeline
       .flatten({ background: { r: 0, g: 0, b: 0 } })
       .toColourspace('srgb')
       .raw()
