@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR] [--console]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three talking faces of ~120 px in view all the time (as `bench -- track` composes them);
@@ -9,11 +9,18 @@
 // events (events tail on the control socket), how late the main event loop ran (what MQTT and
 // control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
+// --console turns the web console on and keeps one viewer per camera on its cameras page while
+// frames are counted, as the page does: the camera's live picture twice a second, the camera list
+// every 5 s, with a logged-in account's token (what the console costs the pipeline).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { openDatabase } from '../../daemon/store/database.js';
+import { PasswordHasher } from '../../daemon/web/passwords.js';
+import { UserStore } from '../../daemon/web/users.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
 import { benchSite, childPids, cpuSeconds, eventLoopDelayMs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
@@ -45,12 +52,58 @@ interface TailedEvent {
 
 const DECISIONS = new Set(['recognized', 'unknown', 'too_small', 'low_quality']);
 
-async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined, profile: string | undefined): Promise<string> {
+/** The bench's console account, made in the state file before the daemon starts (the first account is an admin; it only reads). */
+const VIEWER = { name: 'bench', password: 'a bench viewer password 123' };
+
+async function addViewer(site: BenchSite): Promise<void> {
+  const db = openDatabase(site.galleryPath, { mustExist: true });
+  const hasher = new PasswordHasher();
+  try {
+    const users = new UserStore(db, hasher, new AuditLog(db));
+    if (!users.find(VIEWER.name)) await users.add(VIEWER.name, VIEWER.password, undefined, { actor: 'bench', role: 'admin' });
+  } finally {
+    db.close();
+    await hasher.close();
+  }
+}
+
+/** One viewer per camera on the console's cameras page until `stop()`; returns how many pictures it was sent. */
+async function watchConsole(port: number, cameras: number): Promise<{ stop: () => Promise<number> }> {
+  const base = `http://127.0.0.1:${port}`;
+  const login = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(VIEWER) });
+  if (!login.ok) throw new Error(`console login failed: ${login.status} ${await login.text()}`);
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  // A request still open when the run ends meets a daemon that stops: that is not a failure.
+  const get = async (path: string) => {
+    try {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  };
+  let pictures = 0;
+  const timers = [
+    ...Array.from({ length: cameras }, (_, i) => setInterval(() => void get(`/api/cameras/cam${i + 1}/frame.jpg`).then((ok) => ok && pictures++), 500)),
+    setInterval(() => void get('/api/cameras'), 5000),
+  ];
+  return {
+    stop: async () => {
+      for (const t of timers) clearInterval(t);
+      return pictures;
+    },
+  };
+}
+
+async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined, profile: string | undefined, withConsole: boolean): Promise<string> {
   const metricsPort = await freePort();
+  const consolePort = withConsole ? await freePort() : 0;
+  const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
   const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15 }`).join('\n');
   const vision = workers === undefined ? '' : `vision:\n  workers: ${workers}\n`;
   const config = join(dir, `${kind}-${cameras}.yaml`);
-  writeFileSync(config, `cameras:\n${cams}\n${vision}${siteConfig(dir, site, metricsPort)}`);
+  writeFileSync(config, `cameras:\n${cams}\n${vision}${web}${siteConfig(dir, site, metricsPort)}`);
   const notify = new NotifyListener();
   const profiling = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, `${kind}-${cameras}`)];
   const child = spawn(process.execPath, [...profiling, 'dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '60000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
@@ -76,10 +129,12 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     await new Promise((res) => setTimeout(res, SETTLE_MS));
     const ffmpeg = childPids(child.pid!);
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
+    const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(await scrape(metricsPort)) };
     counting = true;
     await new Promise((res) => setTimeout(res, seconds * 1000));
     counting = false;
+    const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
     const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text) };
     const loop = eventLoopDelayMs(text);
@@ -97,6 +152,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
       `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ${ms(loop['0.5'] ?? NaN)}, p99 ${ms(loop['0.99'] ?? NaN)}, worst ${ms(loop['1'] ?? NaN)}`,
     ];
+    if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
     return lines.join('\n');
   } finally {
@@ -108,7 +164,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false } } });
   const missing = mediaMissing(CLIP);
   if (missing) throw new Error(missing);
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
@@ -118,13 +174,14 @@ export async function run(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-throughput-'));
   try {
     const site = await benchSite(dir, 100);
+    if (values.console) await addViewer(site);
     const busy = join(dir, 'busy.mp4');
     const quiet = join(dir, 'quiet.mp4');
     composeCamera(busy, 3, 20);
     composeQuiet(quiet);
     console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people`);
-    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile));
-    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers, values.profile));
+    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile, values.console));
+    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers, values.profile, values.console));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
