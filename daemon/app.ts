@@ -17,13 +17,11 @@ import type { Connect } from './events/bridge.js';
 import { loadDeviceKey } from './events/device-key.js';
 import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
-import type { RosterPerson } from './attendance/stage.js';
 import { CameraTracker } from './track/camera-tracker.js';
 import type { TrackView } from './track/track.js';
 import { cameraRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
-import type { MatchResult } from './track/identity.js';
 import { trackOverlay } from './pipeline/overlay.js';
 import { CameraPipeline } from './pipeline/camera-pipeline.js';
 import { dispatchTrackEvent } from './pipeline/dispatch.js';
@@ -47,6 +45,7 @@ import type { CommandCounts } from './ops/remote/router.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
+import { Recognizer } from './pipeline/recognizer.js';
 
 export interface AppOptions {
   config: Config;
@@ -93,6 +92,7 @@ interface Running {
   control: ControlServer | undefined;
   web: WebConsole | undefined;
   thresholds: CameraThresholds;
+  recognizer: Recognizer;
   scores: RecentScores;
 }
 
@@ -109,7 +109,6 @@ export class App {
   private readonly mono: () => number;
   private readonly log: Logger;
   private readonly abort = new AbortController();
-  private rosterCache: { atMs: number; people: RosterPerson[] } | undefined;
   private lastLiveness: Liveness = { alive: true, problems: [] };
   private stopping = false;
   readonly startedMs: number;
@@ -177,10 +176,11 @@ export class App {
         cameras: () => [...(this.running?.cameras.keys() ?? [])],
         rules: () => this.running?.attendance?.rules,
         status: () => this.status(),
-        onRosterChange: () => (this.rosterCache = undefined),
+        onRosterChange: () => this.running?.recognizer.invalidate(),
         logger: this.o.logger,
         now: this.now,
       });
+      const thresholds = new CameraThresholds(gallery.db, this.now);
       if (c.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       this.running = {
@@ -202,7 +202,8 @@ export class App {
         liveView: undefined,
         control: undefined,
         web: undefined,
-        thresholds: new CameraThresholds(gallery.db, this.now),
+        thresholds,
+        recognizer: new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now }),
         scores: new RecentScores(),
       };
       this.running.attendance = this.buildAttendance(c);
@@ -402,7 +403,7 @@ export class App {
       db: r.gallery.db,
       writer: r.events.writer,
       sealer: gallerySealerForProofs(r.gallery.sealer),
-      roster: () => this.roster(),
+      roster: () => r.recognizer.roster(),
       logger: this.o.logger,
       now: this.now,
       onSighting: (d, decisions) => {
@@ -410,17 +411,6 @@ export class App {
         r.remote.sighting(d, decisions);
       },
     });
-  }
-
-  private roster(): RosterPerson[] {
-    const nowMs = this.now();
-    if (!this.rosterCache || nowMs - this.rosterCache.atMs > 600_000) {
-      const people = this.mustRun()
-        .gallery.store.listPersons()
-        .persons.map((p) => ({ personId: p.id, ...(p.group ? { group: p.group } : {}), ...(p.externalId ? { externalId: p.externalId } : {}) }));
-      this.rosterCache = { atMs: nowMs, people };
-    }
-    return this.rosterCache.people;
   }
 
   private dispatch(e: DaemonEvents['track']): void {
@@ -432,16 +422,6 @@ export class App {
       unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
       reportTrack: (ev) => r.events.reportTrack(ev),
     });
-  }
-
-  private identify(fused: Float32Array, camera: string): MatchResult {
-    const r = this.mustRun();
-    const g = r.gallery;
-    const m = g.identify(fused, r.thresholds.for(camera, this.config.recognition), 2);
-    if (!m.match) return { person: null, score: m.score, margin: m.margin };
-    // What the events need of the person comes with the match, so the events do not look it up again.
-    const group = this.roster().find((p) => p.personId === m.match!.personId)?.group;
-    return { person: { id: m.match.personId, name: g.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin };
   }
 
   /**
@@ -462,7 +442,7 @@ export class App {
       camera: config.name,
       engine: r.vision.engineFor(config.name),
       config: this.config.track,
-      identify: (fused) => this.identify(fused, config.name),
+      identify: (fused) => r.recognizer.identify(fused, config.name),
       unknowns: r.unknowns,
       logger: this.o.logger,
     });
