@@ -46,6 +46,7 @@ import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
 import { Recognizer } from './pipeline/recognizer.js';
+import { configChange } from './config/diff.js';
 
 export interface AppOptions {
   config: Config;
@@ -255,7 +256,7 @@ export class App {
     await this.stopPart('remote commands', () => r.remote.stop());
     // Written before the drain, so that it leaves with the outbox.
     await this.stopPart('stopping event', () => r.events.announceStopping());
-    await this.stopPart('outbox flush', () => this.flushOutbox(r));
+    await this.stopPart('outbox flush', () => (this.config.mqtt.enabled ? r.events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
     await this.stopPart('events', () => r.events.stop());
     await this.stopPart('gallery', () => r.gallery.close());
     await this.stopPart('vision', () => r.vision.close());
@@ -281,21 +282,17 @@ export class App {
     const r = this.mustRun();
     if (this.stopping) throw new Error('the daemon is stopping');
     this.o.notifier.reloading('reloading cameras and rules');
-    const before = new Map(this.config.cameras.map((cam) => [cam.name, cam]));
-    const after = new Map(next.cameras.map((cam) => [cam.name, cam]));
-    const removed = [...before.keys()].filter((n) => !after.has(n));
-    const added = [...after.keys()].filter((n) => !before.has(n));
-    const changed = [...after.keys()].filter((n) => before.has(n) && JSON.stringify(before.get(n)) !== JSON.stringify(after.get(n)));
+    const { added, removed, changed, attendanceChanged, restartNeeded } = configChange(this.config, next);
     for (const name of [...removed, ...changed]) {
       const slot = r.cameras.get(name);
       if (slot) void this.stopCamera(slot);
     }
-    const restartNeeded = (Object.keys(next) as (keyof Config)[]).filter((k) => !['cameras', 'attendance'].includes(k) && JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
-    if (JSON.stringify(next.attendance) !== JSON.stringify(this.config.attendance)) r.attendance = this.buildAttendance(next);
+    if (attendanceChanged) r.attendance = this.buildAttendance(next);
     // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
     this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
     this.warnAboutRates([...changed, ...added]);
-    for (const name of [...changed, ...added]) this.addCamera(after.get(name)!);
+    const byName = new Map(next.cameras.map((cam) => [cam.name, cam]));
+    for (const name of [...changed, ...added]) this.addCamera(byName.get(name)!);
     if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
     this.log.info({ added, removed, changed }, 'config reloaded');
     this.o.notifier.ready(this.statusLine());
@@ -591,16 +588,5 @@ export class App {
     });
     await control.start();
     r.control = control;
-  }
-
-  private async flushOutbox(r: Running): Promise<void> {
-    if (!this.config.mqtt.enabled) return;
-    const deadline = this.mono() + (this.o.flushTimeoutMs ?? 10_000);
-    while (r.events.outbox.stats(this.now()).pending > 0 && r.events.bridge.connected && this.mono() < deadline) {
-      r.events.publisher.wake();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const left = r.events.outbox.stats(this.now()).pending;
-    if (left > 0) this.log.warn({ pending: left }, 'outbox not empty at stop: the events stay in the state file and are sent after the next start');
   }
 }

@@ -1,4 +1,4 @@
-// Issue 7, end to end: SIGTERM drains the outbox. Events pile up while the real Mosquitto is
+// End to end: SIGTERM drains the outbox. Events pile up while the real Mosquitto is
 // frozen (SIGSTOP) under a connected daemon; the daemon process is then stopped with SIGTERM.
 // Broker back during the drain: every pending event reaches a persistent subscriber and the
 // outbox is empty at exit. Broker still frozen: the daemon gives up after its drain limit, exits
