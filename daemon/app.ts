@@ -46,6 +46,7 @@ import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
 import { Recognizer } from './pipeline/recognizer.js';
+import { StartedParts } from './base/parts.js';
 import { configChange } from './config/diff.js';
 
 export interface AppOptions {
@@ -75,6 +76,8 @@ interface CameraSlot {
 /** The daemon's stages, once started; what the control socket, metrics and signals act on. */
 interface Running {
   lock: DaemonLock;
+  /** What runs, in start order: the stop goes through it in reverse. */
+  parts: StartedParts;
   vision: VisionPool;
   gallery: Gallery;
   audit: AuditLog;
@@ -86,7 +89,6 @@ interface Running {
   latency: Histogram;
   decisions: DecisionMetrics;
   cameras: Map<string, CameraSlot>;
-  timers: NodeJS.Timeout[];
   eventLoop: IntervalHistogram;
   http: OpsHttpServer | undefined;
   liveView: LiveView | undefined;
@@ -135,16 +137,16 @@ export class App {
   async start(): Promise<void> {
     const c = this.config;
     const lock = acquireDaemonLock(c.gallery.path);
-    // What is open before the parts are assembled: a failure then (a missing device key, a bad
-    // gallery key) must close it, or the vision threads keep the process alive after the error.
-    let opened: { vision?: VisionPool; gallery?: Gallery } = {};
+    // Each part is recorded as it starts, so that a stop, or a start that fails half-way (a missing
+    // device key, a bad gallery key, a taken port), stops exactly what runs, in reverse.
+    const parts = new StartedParts(this.log);
     try {
       this.o.notifier.status('loading models');
       const vision = await VisionPool.create({ vision: c.vision, logger: this.o.logger });
-      opened = { vision };
+      parts.add('vision', () => vision.close());
       this.o.notifier.status('opening the gallery');
       const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: this.o.env }, logger: this.o.logger, create: true });
-      opened = { vision, gallery };
+      parts.add('gallery', () => gallery.close());
       const events = new EventsStage({
         config: c,
         db: gallery.db,
@@ -184,8 +186,16 @@ export class App {
       const thresholds = new CameraThresholds(gallery.db, this.now);
       if (c.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
+      parts.add('events', () => events.stop());
+      parts.add('outbox flush', () => (c.mqtt.enabled ? events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
+      // Written before the drain, so that it leaves with the outbox.
+      parts.add('stopping event', () => events.announceStopping());
+      parts.add('remote commands', () => remote.stop());
+      // A person operation running finishes (and answers) before the gallery and the broker go.
+      parts.add('person operations', () => persons.close());
       this.running = {
         lock,
+        parts,
         vision,
         gallery,
         audit,
@@ -197,7 +207,6 @@ export class App {
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras: new Map(),
-        timers: [],
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
         http: undefined,
         liveView: undefined,
@@ -215,11 +224,16 @@ export class App {
       });
       this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
       registerDaemonMetrics(this.metrics, this, { version: this.o.version });
-      this.running.eventLoop.enable();
-      registerEventLoopMetrics(this.metrics, this.running.eventLoop);
+      const eventLoop = this.running.eventLoop;
+      eventLoop.enable();
+      parts.add('event loop monitor', () => eventLoop.disable());
+      registerEventLoopMetrics(this.metrics, eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
       if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
       this.warnAboutRates(c.cameras.map((cam) => cam.name));
+      const running = this.running;
+      // Every camera running at the stop, whether started now or added by a reload since.
+      parts.add('cameras', () => Promise.all([...running.cameras.values()].map((slot) => this.stopCamera(slot))));
       for (const cam of c.cameras) this.addCamera(cam);
       if (c.control.enabled) await this.startControl(this.running);
       if (c.web.enabled) await this.startWeb(this.running);
@@ -227,11 +241,8 @@ export class App {
       this.o.notifier.ready(this.statusLine());
       this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
     } catch (e) {
-      if (this.running) await this.stop().catch(() => undefined);
-      else {
-        opened.gallery?.close();
-        await opened.vision?.close().catch(() => undefined);
-      }
+      await parts.stopAll();
+      this.running = undefined;
       lock.release();
       throw e;
     }
@@ -244,37 +255,10 @@ export class App {
     this.stopping = true;
     this.o.notifier.stopping('stopping: finishing tracks and flushing the outbox');
     this.abort.abort();
-    for (const t of r.timers) clearInterval(t);
-    r.eventLoop.disable();
-    await this.stopPart('metrics server', () => r.http?.stop());
-    await this.stopPart('web console', () => r.web?.stop());
-    await this.stopPart('live view', () => r.liveView?.stop());
-    await this.stopPart('control sockets', () => r.control?.stop());
-    await this.stopPart('cameras', () => Promise.all([...r.cameras.values()].map((s) => this.stopCamera(s))));
-    // A person operation running finishes (and answers) before the gallery and the broker go.
-    await this.stopPart('person operations', () => r.persons.close());
-    await this.stopPart('remote commands', () => r.remote.stop());
-    // Written before the drain, so that it leaves with the outbox.
-    await this.stopPart('stopping event', () => r.events.announceStopping());
-    await this.stopPart('outbox flush', () => (this.config.mqtt.enabled ? r.events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
-    await this.stopPart('events', () => r.events.stop());
-    await this.stopPart('gallery', () => r.gallery.close());
-    await this.stopPart('vision', () => r.vision.close());
+    await r.parts.stopAll();
     r.lock.release();
     this.running = undefined;
     this.log.info('facegate stopped');
-  }
-
-  /**
-   * One part of the stop; a part that fails is logged and the others still stop, so that no camera
-   * keeps running and the lock is always released (systemd can then start the daemon again).
-   */
-  private async stopPart(name: string, stop: () => unknown): Promise<void> {
-    try {
-      await stop();
-    } catch (e) {
-      this.log.error({ part: name, err: e instanceof Error ? e.message : String(e) }, 'stopping a part of the daemon failed; the others stop all the same');
-    }
   }
 
   /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
@@ -480,10 +464,12 @@ export class App {
         this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
       }
     };
+    const timers: NodeJS.Timeout[] = [];
+    r.parts.add('timers', () => timers.forEach((t) => clearInterval(t)));
     const every = (ms: number, fn: () => void, name: string) => {
       const t = setInterval(guarded(fn, name), ms);
       t.unref();
-      r.timers.push(t);
+      timers.push(t);
     };
     // The watchdog ping is the pipeline's liveness, checked at half the period systemd expects.
     const watchdogMs = this.o.notifier.watchdogMs;
@@ -527,6 +513,7 @@ export class App {
       throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on 127.0.0.1:${this.config.metrics.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port or turn metrics off');
     }
     r.http = http;
+    r.parts.add('metrics server', () => http.stop());
   }
 
   /** Port the live view listens on, once started. */
@@ -534,14 +521,15 @@ export class App {
 
   private async startLiveView(r: Running): Promise<void> {
     const view = new LiveView(() => [...r.cameras.values()].map((s) => s.camera), this.config.live_view, this.o.logger);
+    r.liveView = view;
+    r.parts.add('live view', () => view.stop());
     // The web console draws its camera pictures through the live view without its own server.
-    if (!this.config.live_view.enabled) return void (r.liveView = view);
+    if (!this.config.live_view.enabled) return;
     try {
       this.liveViewPort = await view.start();
     } catch (e) {
       throw new FacegateError('FG_ERR_LIVE_VIEW_PORT', `cannot serve the live view on 127.0.0.1:${this.config.live_view.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free live_view.port or turn the live view off');
     }
-    r.liveView = view;
   }
 
   /** Port the web console listens on, once started. */
@@ -564,6 +552,7 @@ export class App {
     const web = new WebConsole(this.config.web, daemon, this.o.logger);
     this.webPort = await web.start();
     r.web = web;
+    r.parts.add('web console', () => web.stop());
   }
 
   private async startControl(r: Running): Promise<void> {
@@ -588,5 +577,6 @@ export class App {
     });
     await control.start();
     r.control = control;
+    r.parts.add('control sockets', () => control.stop());
   }
 }

@@ -28,7 +28,7 @@ test('a part that fails to stop is logged, and the others stop all the same: the
 
   await app.stop();
   assert.equal(app.isRunning, false);
-  const failed = log.lines.map((l) => JSON.parse(l) as { msg: string; part?: string; err?: string }).filter((l) => l.msg.startsWith('stopping a part of the daemon failed'));
+  const failed = log.lines.map((l) => JSON.parse(l) as { msg: string; part?: string; err?: string }).filter((l) => l.msg.startsWith('stopping a part failed'));
   assert.ok(failed.length > 0, 'the failure is logged');
   assert.ok(failed.every((l) => l.part && /not open/.test(String(l.err))), JSON.stringify(failed));
   assert.ok(log.lines.some((l) => l.includes('"msg":"facegate stopped"')));
