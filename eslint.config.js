@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/onnx/'] },
+  // .pinned/: the copy scripts/pinned-checkout.sh builds with the pinned Node (its own dist/).
+  { ignores: ['dist/', 'node_modules/', 'models/onnx/', '.pinned/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
