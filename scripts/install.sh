@@ -60,7 +60,14 @@ if [ "$SYSTEM" = 1 ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
 fi
 [ -f "$SRC/dist/daemon/cli/main.js" ] || fail "$SRC/dist is missing: the checkout is not built" "run 'npm ci' (it builds and fetches the models) in $SRC first"
 [ -d "$SRC/node_modules" ] || fail "$SRC/node_modules is missing" "run 'npm ci' in $SRC first"
-command -v npm >/dev/null || fail "npm is missing: it lists the runtime dependencies to install" "install npm (Debian: apt-get install npm), then run install.sh again"
+# npm lists the runtime dependencies. A checkout made by scripts/pinned-checkout.sh sits beside the
+# pinned Node and its npm (DIR/src, DIR/node, DIR/npm): that pair is used, since Debian 12's npm 9.2
+# cannot read facegate's lock file.
+if [ -f "$SRC/../npm/bin/npm-cli.js" ] && [ -x "$SRC/../node/bin/node" ]; then
+  npm() { "$SRC/../node/bin/node" "$SRC/../npm/bin/npm-cli.js" "$@"; }
+else
+  command -v npm >/dev/null || fail "npm is missing: it lists the runtime dependencies to install" "install npm (Debian: apt-get install npm), then run install.sh again"
+fi
 
 # 1. System packages
 if [ "$SYSTEM" = 1 ]; then
@@ -248,7 +255,9 @@ if cmp -s "$SRC/systemd/facegate.service" "$UNIT_DIR/facegate.service" 2>/dev/nu
 else
   [ -d "$UNIT_DIR" ] || step "create $UNIT_DIR" -- mkdir -p "$UNIT_DIR"
   step "install the unit $UNIT_DIR/facegate.service" -- install -m 0644 "$SRC/systemd/facegate.service" "$UNIT_DIR/facegate.service"
-  [ "$SYSTEM" = 1 ] && step "reload systemd" -- systemctl daemon-reload
+  # sd_booted(): without a running systemd (a chroot, an image build) there is nothing to reload;
+  # `systemctl enable` below works without one.
+  if [ "$SYSTEM" = 1 ] && [ -d /run/systemd/system ]; then step "reload systemd" -- systemctl daemon-reload; fi
 fi
 if [ "$SYSTEM" = 1 ]; then
   if systemctl is-enabled --quiet facegate 2>/dev/null; then ok "facegate.service enabled"; else step "enable facegate.service at boot" -- systemctl enable facegate.service; fi
