@@ -5,7 +5,8 @@ import { checkEveryFolderPlaced, layerRules } from './eslint.layers.js';
 checkEveryFolderPlaced(import.meta.dirname);
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/onnx/'] },
+  // .pinned/: the copy scripts/pinned-checkout.sh builds with the pinned Node (its own dist/).
+  { ignores: ['dist/', 'node_modules/', 'models/onnx/', '.pinned/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

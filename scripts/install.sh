@@ -5,6 +5,10 @@
 #   sudo scripts/install.sh             install (from this checkout, after `npm ci`, which builds it)
 #   scripts/install.sh --dry-run        print every step and whether it would change anything
 #   --start                             also start (or restart) the service at the end
+#   --app-only                          only /opt/facegate and its launcher: no config, keys or unit
+#                                       (for container images, where those are mounted)
+#   --node FILE                         run facegate on this node binary instead of the pinned Node
+#                                       that scripts/node-runtime.sh fetches (for tests)
 #   --prefix DIR --no-system            install the files under DIR and skip apt, users and systemctl
 #                                       (for tests and image builds)
 set -euo pipefail
@@ -13,12 +17,16 @@ DRY_RUN=0
 START=0
 SYSTEM=1
 PREFIX=""
+NODE_FILE=""
+APP_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY_RUN=1 ;;
     --start) START=1 ;;
     --no-system) SYSTEM=0 ;;
+    --app-only) APP_ONLY=1 ;;
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
+    --node) NODE_FILE="${2:?--node needs a node binary}"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -31,7 +39,9 @@ ETC="$PREFIX/etc/facegate"
 STATE="$PREFIX/var/lib/facegate"
 UNIT_DIR="$PREFIX/etc/systemd/system"
 BIN="$PREFIX/usr/local/bin"
-NODE_MIN="20.19.0"
+# facegate runs on its own Node in $APP/node (a pinned LTS, sha512-checked), not on the
+# distribution's: Debian 12 ships Node 18, and Node 20 is past its end of life.
+NODE="$APP/node/bin/node"
 CHANGED=0
 
 say() { printf '%s\n' "$*"; }
@@ -44,15 +54,20 @@ step() {
 ok() { say "ok:    $*"; }
 fail() { say "error: $1" >&2; say "fix:   $2" >&2; exit 1; }
 
-version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
-
 # 0. Preconditions
 if [ "$SYSTEM" = 1 ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
   fail "install.sh must run as root to create users and install the unit" "run it with sudo, or use --dry-run to see the steps"
 fi
 [ -f "$SRC/dist/daemon/cli/main.js" ] || fail "$SRC/dist is missing: the checkout is not built" "run 'npm ci' (it builds and fetches the models) in $SRC first"
 [ -d "$SRC/node_modules" ] || fail "$SRC/node_modules is missing" "run 'npm ci' in $SRC first"
-command -v npm >/dev/null || fail "npm is missing: it lists the runtime dependencies to install" "install npm (Debian: apt-get install npm), then run install.sh again"
+# npm lists the runtime dependencies. A checkout made by scripts/pinned-checkout.sh sits beside the
+# pinned Node and its npm (DIR/src, DIR/node, DIR/npm): that pair is used, since Debian 12's npm 9.2
+# cannot read facegate's lock file.
+if [ -f "$SRC/../npm/bin/npm-cli.js" ] && [ -x "$SRC/../node/bin/node" ]; then
+  npm() { "$SRC/../node/bin/node" "$SRC/../npm/bin/npm-cli.js" "$@"; }
+else
+  command -v npm >/dev/null || fail "npm is missing: it lists the runtime dependencies to install" "install npm (Debian: apt-get install npm), then run install.sh again"
+fi
 
 # 1. System packages
 if [ "$SYSTEM" = 1 ]; then
@@ -63,12 +78,6 @@ if [ "$SYSTEM" = 1 ]; then
   else
     ok "ffmpeg and ca-certificates installed"
   fi
-  node_version="$(/usr/bin/node --version 2>/dev/null | tr -d v || true)"
-  if [ -z "$node_version" ] || ! version_ge "$node_version" "$NODE_MIN"; then
-    fail "/usr/bin/node is ${node_version:-missing}; facegate needs Node.js >= $NODE_MIN at /usr/bin/node (the unit runs it)" \
-      "install Node.js 20 or newer from your distribution (Debian 13: apt-get install nodejs) or from NodeSource, then run install.sh again"
-  fi
-  ok "node $node_version at /usr/bin/node"
 fi
 
 # 2. Groups and the service user: facegate (viewer role), facegate-operator, facegate-admin
@@ -83,6 +92,8 @@ if [ "$SYSTEM" = 1 ]; then
       --home-dir /var/lib/facegate --no-create-home --shell /usr/sbin/nologin --comment "facegate daemon" facegate
   fi
 fi
+
+write_launcher() { rm -f "$BIN/facegate"; printf '%s\n' "$launcher" >"$BIN/facegate"; chmod 0755 "$BIN/facegate"; }
 
 # 3. The application in /opt/facegate (only what runs: built code, runtime dependencies, models,
 #    config examples). The checkout was built with its devDependencies (TypeScript); /opt gets
@@ -133,7 +144,7 @@ sync_app() {
     else
       cp -a "$SRC/$item" "$APP/$item.new"
     fi
-    rm -rf "$APP/$item"
+    rm -rf "${APP:?}/$item"
     mv "$APP/$item.new" "$APP/$item"
   done
   # The CLI entry, run through the link below (`#!/usr/bin/env node`).
@@ -160,12 +171,42 @@ else
   ok "$APP is up to date"
 fi
 
-# 3b. `facegate` on PATH: a link to the installed CLI (Node follows it to find the package)
-if [ "$(readlink "$BIN/facegate" 2>/dev/null)" = "$APP/dist/daemon/cli/main.js" ]; then
-  ok "$BIN/facegate links to $APP"
+# 3b. The Node that runs facegate, in $APP/node: the pinned one, or --node's
+install_node() {
+  if [ -n "$NODE_FILE" ]; then
+    install -D -m 0755 "$NODE_FILE" "$APP/node/bin/node"
+  else
+    "$SRC/scripts/node-runtime.sh" "$APP/node"
+    # The headers are for building native modules; the box only runs them.
+    rm -rf "$APP/node/include"
+  fi
+}
+if [ -n "$NODE_FILE" ]; then want_node="$("$NODE_FILE" --version)"; else want_node="v$("$SRC/scripts/node-runtime.sh" --version)"; fi
+if [ "$("$NODE" --version 2>/dev/null)" = "$want_node" ]; then
+  ok "Node $want_node in $APP/node"
+else
+  step "install Node $want_node in $APP/node" -- install_node
+fi
+# The native modules were built by `npm ci` for the Node that ran it: they must load on this one.
+if [ "$DRY_RUN" = 0 ] && [ -d "$APP/node_modules" ]; then
+  (cd "$APP" && "$NODE" -e "for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)" >/dev/null 2>&1) \
+    || fail "the native modules in $APP/node_modules do not load on Node $want_node (the checkout was built with another Node)" \
+      "build the checkout with the pinned Node: 'scripts/pinned-checkout.sh DIR', then run DIR/src/scripts/install.sh"
+  ok "native modules load on Node $want_node"
+fi
+
+# 3c. `facegate` on PATH: runs the installed CLI on that Node, not on whatever node is on PATH
+launcher="$(printf '#!/bin/sh\nexec %s %s "$@"\n' "$NODE" "$APP/dist/daemon/cli/main.js")"
+if [ "$(cat "$BIN/facegate" 2>/dev/null)" = "$launcher" ]; then
+  ok "$BIN/facegate runs $APP on its Node"
 else
   [ -d "$BIN" ] || step "create $BIN" -- mkdir -p "$BIN"
-  step "link $BIN/facegate to $APP/dist/daemon/cli/main.js" -- ln -sfn "$APP/dist/daemon/cli/main.js" "$BIN/facegate"
+  step "write $BIN/facegate (runs $APP/dist/daemon/cli/main.js on $NODE)" -- write_launcher
+fi
+
+if [ "$APP_ONLY" = 1 ]; then
+  say "done: $CHANGED step(s) changed $APP (--app-only: no config, keys or unit)"
+  exit 0
 fi
 
 # 4. Folders: config (root-owned, group-readable), state (the daemon's)
@@ -200,7 +241,7 @@ fi
 
 # 6. Keys: made only when absent; root-only (0600); the unit hands them over with LoadCredential=
 make_keys() {
-  (cd "$ETC" && /usr/bin/env node "$APP/dist/daemon/cli/main.js" keys init --key-file "$ETC/gallery.key" --device-key-file "$ETC/device.key" --config "$ETC/config.yaml")
+  (cd "$ETC" && "$NODE" "$APP/dist/daemon/cli/main.js" keys init --key-file "$ETC/gallery.key" --device-key-file "$ETC/device.key" --config "$ETC/config.yaml")
 }
 if [ -f "$ETC/gallery.key" ] && [ -f "$ETC/device.key" ]; then
   ok "keys exist in $ETC (never overwritten)"
@@ -214,7 +255,9 @@ if cmp -s "$SRC/systemd/facegate.service" "$UNIT_DIR/facegate.service" 2>/dev/nu
 else
   [ -d "$UNIT_DIR" ] || step "create $UNIT_DIR" -- mkdir -p "$UNIT_DIR"
   step "install the unit $UNIT_DIR/facegate.service" -- install -m 0644 "$SRC/systemd/facegate.service" "$UNIT_DIR/facegate.service"
-  [ "$SYSTEM" = 1 ] && step "reload systemd" -- systemctl daemon-reload
+  # sd_booted(): without a running systemd (a chroot, an image build) there is nothing to reload;
+  # `systemctl enable` below works without one.
+  if [ "$SYSTEM" = 1 ] && [ -d /run/systemd/system ]; then step "reload systemd" -- systemctl daemon-reload; fi
 fi
 if [ "$SYSTEM" = 1 ]; then
   if systemctl is-enabled --quiet facegate 2>/dev/null; then ok "facegate.service enabled"; else step "enable facegate.service at boot" -- systemctl enable facegate.service; fi

@@ -75,9 +75,15 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person promote': { example: "facegate person promote anon-1f3a --name 'Jane Doe' --id emp-42" },
   'person erase': { example: 'facegate person erase emp-42' },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
-  demo: { example: 'facegate demo --seconds 30' },
+  demo: {
+    example: 'facegate demo --seconds 30',
+    options: {
+      '--broker': 'an MQTT broker to use instead of the built-in one (mqtt://HOST:PORT, no password), where the devDependency aedes is not installed',
+      '--photo': 'a face photo to enrol and film instead of the built-in sample, where the devDependency @vladmandic/face-api is not installed',
+    },
+  },
   'user add': { example: 'facegate user add jane --role operator --config /etc/facegate/config.yaml   (then type the password)' },
-  'user passwd': { example: "read -rs PW && printf '%s\\n' \"$PW\" | facegate user passwd jane --config /etc/facegate/config.yaml" },
+  'user passwd': { example: 'facegate user passwd jane --config /etc/facegate/config.yaml   (then type the password)' },
   'user remove': { example: 'facegate user remove jane --config /etc/facegate/config.yaml' },
   'user list': { example: 'facegate user list --json' },
 };

@@ -12,3 +12,16 @@ test('demo (npm start): the real daemon recognises the enrolled faces of a still
   assert.doesNotMatch(r.stdout, /recognized .* LIVE/, 'a photo is never live');
   assert.doesNotMatch(r.stdout, /BAD SIGNATURE/);
 });
+
+test('demo --broker refuses a URL with a password (argv is visible to every user) and what is not an MQTT URL, before it starts anything', async () => {
+  const withPassword = await runCli(['demo', '--broker', 'mqtt://user:secret@127.0.0.1:1883']);
+  assert.equal(withPassword.code, 2, withPassword.stdout + withPassword.stderr);
+  assert.match(withPassword.stderr, /FG_ERR_USAGE: --broker must not carry a user name or password/);
+  assert.doesNotMatch(withPassword.stdout + withPassword.stderr, /secret/, 'the password is not repeated');
+  const http = await runCli(['demo', '--broker', 'http://127.0.0.1:1883']);
+  assert.equal(http.code, 2);
+  assert.match(http.stderr, /FG_ERR_USAGE: --broker must be an mqtt:\/\/ or mqtts:\/\/ URL, not http:/);
+  const garbage = await runCli(['demo', '--broker', 'not a url']);
+  assert.equal(garbage.code, 2);
+  assert.match(garbage.stderr, /FG_ERR_USAGE: --broker "not a url" is not a URL/);
+});

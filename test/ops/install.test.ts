@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -16,14 +16,16 @@ function install(script: string, args: string[]) {
 }
 
 /**
- * A checkout to install from: built code and config copied, node_modules and models linked (the
- * checkout's 460 MB, devDependencies included, are not copied for a test; install.sh copies the
- * runtime ones out of them).
+ * A checkout to install from: built code and config copied, node_modules hard-linked where the
+ * temporary folder is on the same file system (the checkout's 460 MB, devDependencies included,
+ * are not copied for a test; install.sh copies the runtime ones out of them), models linked. Not
+ * a link to node_modules: through one, `npm ls --omit=dev` counts every package as a runtime one.
  */
 function checkout(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fg-src-'));
   for (const item of ['package.json', 'package-lock.json', '.npmrc', 'dist', 'config', 'systemd', 'scripts']) cpSync(join(ROOT, item), join(dir, item), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const modules = realpathSync(join(ROOT, 'node_modules'));
+  if (spawnSync('cp', ['-al', modules, join(dir, 'node_modules')]).status !== 0) cpSync(modules, join(dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   symlinkSync(join(ROOT, 'models'), join(dir, 'models'));
   return dir;
 }
@@ -67,11 +69,13 @@ function sizeOf(path: string): number {
 
 test('install.sh is idempotent: the second run and a dry run after it change nothing, keys are kept', { skip, timeout: 300_000 }, (t) => {
   const src = checkout();
+  t.after(() => rmSync(src, { recursive: true, force: true }));
   const prefix = mkdtempSync(join(tmpdir(), 'fg-root-'));
   t.after(() => rmSync(prefix, { recursive: true, force: true }));
   mkdirSync(join(prefix, 'etc'), { recursive: true });
   const script = join(src, 'scripts/install.sh');
-  const args = ['--prefix', prefix, '--no-system'];
+  // The machine's Node stands in for the pinned one (fetching that is the registry's traffic).
+  const args = ['--prefix', prefix, '--no-system', '--node', process.execPath];
 
   const dry = install(script, [...args, '--dry-run']);
   assert.equal(dry.code, 0, dry.out);
@@ -101,7 +105,8 @@ test('install.sh is idempotent: the second run and a dry run after it change not
   for (const name of ['typescript', 'eslint', 'tsx', 'aedes', 'fast-check', '@vladmandic/face-api']) assert.ok(!installed.includes(`node_modules/${name}`), name);
   assert.deepEqual(Object.keys(manifest.dependencies).filter((name) => !installed.includes(`node_modules/${name}`)), [], 'a runtime dependency is missing');
   const bin = join(prefix, 'usr/local/bin/facegate');
-  assert.equal(readlinkSync(bin), join(app, 'dist/daemon/cli/main.js'));
+  assert.equal(readFileSync(bin, 'utf8'), `#!/bin/sh\nexec ${join(app, 'node/bin/node')} ${join(app, 'dist/daemon/cli/main.js')} "$@"\n`);
+  assert.equal(spawnSync(join(app, 'node/bin/node'), ['--version'], { encoding: 'utf8' }).stdout.trim(), process.version);
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8', cwd: tmpdir() });
   assert.equal(version.stdout, `facegate ${manifest.version}\n`, version.stderr);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
@@ -114,6 +119,33 @@ test('install.sh is idempotent: the second run and a dry run after it change not
   const again = install(script, [...args, '--dry-run']);
   assert.match(again.out, /dry run: 0 step\(s\) would change this box/, again.out);
   assert.deepEqual([sha(join(etc, 'gallery.key')), sha(join(etc, 'device.key'))], keys);
+});
+
+test('install.sh --app-only lays out /opt/facegate and its launcher only: no config, keys or unit (what the image takes)', { skip, timeout: 300_000 }, (t) => {
+  const src = checkout();
+  t.after(() => rmSync(src, { recursive: true, force: true }));
+  const prefix = mkdtempSync(join(tmpdir(), 'fg-root-'));
+  t.after(() => rmSync(prefix, { recursive: true, force: true }));
+  const r = install(join(src, 'scripts/install.sh'), ['--prefix', prefix, '--no-system', '--app-only', '--node', process.execPath]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /--app-only: no config, keys or unit/);
+  assert.deepEqual(readdirSync(prefix).sort(), ['opt', 'usr']);
+  assert.ok(existsSync(join(prefix, 'opt/facegate/node/bin/node')));
+});
+
+test('install.sh stops with the fix when the native modules do not load on the Node it installs (a checkout built with another Node)', { skip, timeout: 300_000 }, (t) => {
+  const src = checkout();
+  t.after(() => rmSync(src, { recursive: true, force: true }));
+  const prefix = mkdtempSync(join(tmpdir(), 'fg-root-'));
+  t.after(() => rmSync(prefix, { recursive: true, force: true }));
+  // A node of another ABI, as far as install.sh can tell: it runs, and no native module loads in it.
+  const other = join(prefix, 'other-node');
+  writeFileSync(other, '#!/bin/sh\n[ "$1" = --version ] && { echo v99.0.0; exit 0; }\necho "NODE_MODULE_VERSION mismatch" >&2; exit 1\n', { mode: 0o755 });
+  const r = install(join(src, 'scripts/install.sh'), ['--prefix', prefix, '--no-system', '--node', other]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /error: the native modules in .*node_modules do not load on Node v99\.0\.0/);
+  assert.match(r.out, /fix: {3}build the checkout with the pinned Node: 'scripts\/pinned-checkout\.sh DIR'/);
+  assert.ok(!existsSync(join(prefix, 'etc/facegate/gallery.key')), 'no keys made after the failure');
 });
 
 test('install.sh refuses an unbuilt checkout with the fix', () => {

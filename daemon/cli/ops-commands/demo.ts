@@ -9,29 +9,49 @@ import { createLogger } from '../../base/log.js';
 import { createNotifier } from '../../ops/sd-notify.js';
 import { startDemoBroker } from '../../demo/broker.js';
 import { prepareDemoGallery, samplePhoto, stillAsVideo } from '../../demo/site.js';
-import { parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, UsageError, type Command } from '../command.js';
 import { runDaemon } from './daemon.js';
 import { describeEvent } from './control.js';
 
-const USAGE = '[--seconds N] [--keep]';
+const USAGE = '[--seconds N] [--keep] [--broker URL] [--photo FILE]';
 
 /**
  * `npm start`: the real daemon with everything it needs made on the spot in a temporary folder
  * (keys, an encrypted gallery, a clip, a broker on 127.0.0.1), printing decisions and the MQTT
  * messages they become. Nothing of the user's is touched or needed.
  */
+/** Only a broker without credentials in its URL: a password would sit in argv (and `ps`). */
+function brokerUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--broker ${JSON.stringify(url)} is not a URL`, USAGE);
+  }
+  if (!/^mqtts?:$/.test(parsed.protocol)) throw new UsageError(`--broker must be an mqtt:// or mqtts:// URL, not ${parsed.protocol}`, USAGE);
+  if (parsed.username || parsed.password) throw new UsageError('--broker must not carry a user name or password (argv is visible to every user of the box)', USAGE);
+  return url;
+}
+
 export const demoCommand: Command = {
   words: ['demo'],
   summary: 'run the real daemon on a built-in clip, an in-process MQTT broker and a temporary encrypted gallery; print events as they arrive',
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { seconds: { type: 'string' }, keep: { type: 'boolean' } }, USAGE);
+    const { values } = parseCommandArgs(
+      argv,
+      { seconds: { type: 'string' }, keep: { type: 'boolean' }, broker: { type: 'string' }, photo: { type: 'string' } },
+      USAGE,
+    );
+    // --broker and --photo stand in for the two devDependencies (aedes, @vladmandic/face-api), so
+    // the demo runs where only the runtime ones are installed: the container image, /opt/facegate.
+    const external = values.broker !== undefined;
+    const broker = external ? { url: brokerUrl(values.broker as string), close: async () => undefined } : await startDemoBroker();
     const dir = mkdtempSync(join(tmpdir(), 'facegate-demo-'));
     const logger = createLogger({ level: 'warn' });
-    const broker = await startDemoBroker();
     let subscriber: mqtt.MqttClient | undefined;
     try {
-      const photo = samplePhoto(3);
+      const photo = values.photo ?? samplePhoto(3);
       const clip = join(dir, 'still-photo.mp4');
       const yaml = [
         'cameras:',
@@ -54,7 +74,8 @@ export const demoCommand: Command = {
       const configPath = join(dir, 'config.yaml');
       writeFileSync(configPath, yaml + '\n');
       const config = parseConfig(yaml, configPath);
-      io.stdout(`facegate demo (files in ${dir})\n  making a clip from a still photo (@vladmandic/face-api demo/sample3.jpg, MIT) and enrolling its faces...\n`);
+      const source = values.photo ?? '@vladmandic/face-api demo/sample3.jpg, MIT';
+      io.stdout(`facegate demo (files in ${dir})\n  making a clip from a still photo (${source}) and enrolling its faces...\n`);
       stillAsVideo(photo, clip);
       const names = await prepareDemoGallery(config, photo, logger);
       const publicKey = await importJWK(loadDeviceKey(config.mqtt.device_key_file).publicJwk, 'EdDSA');
@@ -78,7 +99,7 @@ export const demoCommand: Command = {
         notifier: createNotifier({ env: {}, warn: () => undefined }),
         env: {},
         // aedes speaks MQTT 3.1.1: the demo connects with it; a real broker gets MQTT 5.
-        mqttConnect: (url, options) => mqtt.connect(url, { ...options, protocolVersion: 4, properties: undefined }),
+        ...(external ? {} : { mqttConnect: (url: string, options: mqtt.IClientOptions) => mqtt.connect(url, { ...options, protocolVersion: 4, properties: undefined }) }),
         ...(stopWhen ? { stopWhen } : {}),
         onReady: (app) => {
           io.stdout(

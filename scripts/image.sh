@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds facegate's OCI image with buildah, pulling nothing from a container registry: the base is a
+# minimal Debian root file system made here by debootstrap from Debian's own packages (with FFmpeg),
+# and facegate goes in as scripts/install.sh lays it out: the pinned Node, built code, runtime
+# dependencies only, the models (sha256-checked by `npm ci`). No key, config or state is baked in.
+#
+#   scripts/image.sh                   build localhost/facegate:VERSION (and :latest); print its size
+#   --tag NAME                         another image name
+#   --work DIR                         where the Node checkout, the root file system and the build
+#                                      context are kept between builds (default .pinned, git-ignored)
+#   --mirror URL                       Debian mirror (default: the box's apt source, else deb.debian.org)
+#
+# Needs root (debootstrap, chroot), buildah and debootstrap (apt-get install buildah debootstrap).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="$ROOT/.pinned"
+SUITE="bookworm"
+MIRROR=""
+TAG=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tag) TAG="${2:?--tag needs a name}"; shift ;;
+    --work) WORK="${2:?--work needs a folder}"; shift ;;
+    --mirror) MIRROR="${2:?--mirror needs a URL}"; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "image.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+fail() { printf 'error: %s\nfix:   %s\n' "$1" "$2" >&2; exit 1; }
+now() { date +%s; }
+[ "$(id -u)" = 0 ] || fail "image.sh must run as root (debootstrap and chroot need it)" "run it with sudo"
+for tool in buildah debootstrap; do
+  command -v "$tool" >/dev/null || fail "$tool is missing" "apt-get install buildah debootstrap"
+done
+VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json" | awk 'NR == 1')"
+TAG="${TAG:-localhost/facegate:$VERSION}"
+mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+if [ -z "$MIRROR" ]; then
+  MIRROR="$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p; s/^deb \(http[^ ]*debian\/*\) .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | awk 'NR == 1' || true)"
+  MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+fi
+
+# 1. The base: Debian minbase with FFmpeg, as a tarball kept between builds. Apt's downloads,
+#    documentation and translations are left out; FFmpeg is what it is in Debian (its libraries
+#    bring Mesa and LLVM for the hardware decoders).
+t0="$(now)"
+BASE_TAR="$WORK/rootfs-$SUITE.tar"
+if [ ! -s "$BASE_TAR" ]; then
+  rootfs="$WORK/rootfs-$SUITE"
+  rm -rf "$rootfs"
+  debootstrap --variant=minbase --include=ffmpeg,ca-certificates "$SUITE" "$rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+    || fail "debootstrap of $SUITE from $MIRROR failed (see $WORK/debootstrap.log)" "check the mirror is reachable, or give one with --mirror"
+  chroot "$rootfs" apt-get clean
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* "$rootfs"/usr/share/info/*
+  tar --numeric-owner -C "$rootfs" -cf "$BASE_TAR.new" .
+  mv "$BASE_TAR.new" "$BASE_TAR"
+  rm -rf "$rootfs"
+fi
+BASE="localhost/facegate-base:$SUITE-$(sha256sum "$BASE_TAR" | cut -c1-12)"
+if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
+  ctr="$(buildah from scratch)"
+  buildah add --quiet "$ctr" "$BASE_TAR" / >/dev/null
+  buildah commit --quiet --rm "$ctr" "$BASE" >/dev/null
+fi
+t1="$(now)"
+
+# 2. facegate for the pinned Node: a checkout copy built with it, then laid out by install.sh.
+"$ROOT/scripts/pinned-checkout.sh" "$WORK" >"$WORK/pinned-checkout.log" 2>&1 \
+  || fail "building the checkout with the pinned Node failed (see $WORK/pinned-checkout.log)" "fix what the log names, then run image.sh again"
+CONTEXT="$WORK/image-context"
+rm -rf "$CONTEXT"
+mkdir -p "$CONTEXT"
+(PATH="$WORK/node/bin:$PATH" "$WORK/src/scripts/install.sh" --prefix "$CONTEXT/root" --no-system --app-only --node "$WORK/node/bin/node" >"$WORK/install.log" 2>&1) \
+  || fail "install.sh into the build context failed (see $WORK/install.log)" "fix what the log names, then run image.sh again"
+# Only /opt/facegate goes in: the image makes its own launcher, and config, keys and state are mounted.
+rm -rf "$CONTEXT/root/usr"
+cp "$ROOT/scripts/image/Containerfile" "$ROOT/scripts/image/healthcheck.mjs" "$CONTEXT/"
+t2="$(now)"
+
+# 3. The image. Docker's format: OCI images have no HEALTHCHECK.
+old_id="$(buildah inspect --type image --format '{{.FromImageID}}' "$TAG" 2>/dev/null || true)"
+buildah bud --isolation chroot --format docker --build-arg "BASE=$BASE" --build-arg "VERSION=$VERSION" \
+  -t "$TAG" -t "${TAG%:*}:latest" "$CONTEXT" >"$WORK/build.log" 2>&1 \
+  || fail "buildah bud failed (see $WORK/build.log)" "fix what the log names, then run image.sh again"
+t3="$(now)"
+# The image this tag named before, now untagged, is removed so that rebuilds do not pile up.
+new_id="$(buildah inspect --type image --format '{{.FromImageID}}' "$TAG")"
+if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then buildah rmi "$old_id" >/dev/null 2>&1 || true; fi
+size="$(buildah images --format '{{.Size}}' "$TAG" | awk 'NR == 1')"
+echo "image: $TAG, $size (base $((t1 - t0)) s, facegate for Node $("$WORK/node/bin/node" --version) $((t2 - t1)) s, build $((t3 - t2)) s)"
