@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
-/** Debian's python has gi; a pyenv or venv python on PATH usually does not (infra.md). */
+/** Debian's python has gi; a pyenv or venv python on PATH usually does not. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export interface FakeCameraOptions {
