@@ -8,7 +8,7 @@ import type { UnknownRegistry } from '../track/unknowns.js';
 import type { CameraThresholds, RecentScores } from '../track/thresholds.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import type { ConsoleDaemon } from './deps.js';
-import { sealedProof } from './history.js';
+import { sealedProof } from '../attendance/history.js';
 import { PasswordHasher } from './passwords.js';
 import { UserStore } from './users.js';
 

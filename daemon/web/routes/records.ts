@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
-import { dayOwner, historyCsv, readHistory } from '../history.js';
+import { dayOwner, readHistory } from '../../attendance/history.js';
+import { historyCsv } from '../history-csv.js';
 
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const HistoryQuery = Type.Object(

@@ -42,7 +42,7 @@ interface Row {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
- * Attendance days for the console's history, newest first, filtered in SQL with bound parameters.
+ * Attendance days for a history (the web console's), newest first, filtered in SQL with bound parameters.
  * Says which proof images a day has, never the images: those are opened one by one on demand.
  */
 export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
@@ -88,22 +88,6 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
 /** The person a day belongs to, for reading its sealed proof. */
 export function dayOwner(db: Database, recordId: string): string | undefined {
   return (db.prepare('SELECT person_id FROM attendance_days WHERE record_id = ?').get(recordId) as { person_id: string } | undefined)?.person_id;
-}
-
-const CSV_COLUMNS = ['date', 'person_id', 'name', 'group', 'status', 'check_in', 'check_in_camera', 'check_out', 'check_out_camera', 'last_seen', 'last_seen_camera'] as const;
-
-/**
- * RFC 4180 CSV. A cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed
- * with a quote: names come from whoever enrolled the person.
- */
-export function historyCsv(days: readonly (HistoryDay & { name: string })[]): string {
-  const cell = (v: string | null) => {
-    let s = v ?? '';
-    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = days.map((d) => CSV_COLUMNS.map((c) => cell(d[c])).join(','));
-  return [CSV_COLUMNS.join(','), ...lines].join('\r\n') + '\r\n';
 }
 
 /** A day's sealed proof image as stored, with the person it is bound to. */
