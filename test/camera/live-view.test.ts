@@ -92,3 +92,27 @@ test('live view: MJPEG and single JPEG on 127.0.0.1 with overlay boxes; foreign 
     await server.stop();
   }
 });
+
+test('live view: a 1080p camera is sent at 1280×720, its boxes and labels where they are in the frame', async () => {
+  const server = await FakeCamera.start({ width: 1920, height: 1080, fps: 5 });
+  const { camera } = realCamera(cameraConfig('door', server.url(), { width: 1920, height: 1080 }));
+  const view = new LiveView(() => [camera], { enabled: true, port: 0, fps: 5, jpeg_quality: 80, max_clients: 1 }, createLogger({ level: 'silent' }));
+  camera.start();
+  const port = await view.start(0);
+  try {
+    await waitFor('a frame', () => camera.latest() !== undefined, 20_000);
+    view.setOverlay('door', [{ x: 600, y: 300, w: 300, h: 300, label: 'Anna 0.71' }]);
+    const still = await get(port, '/cameras/door.jpg');
+    assert.equal(still.status, 200);
+    const { data, info } = await sharp(still.body).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [1280, 720]);
+    // The box's top edge at y = 300 in the frame is at y = 200 in the picture, still green.
+    const at = (x: number, y: number) => [...data.subarray((y * 1280 + x) * 3, (y * 1280 + x) * 3 + 3)];
+    const [r, g, b] = at(500, 200);
+    assert.ok((g ?? 0) > 180 && (r ?? 255) < 80 && (b ?? 255) < 80, `box edge is green: ${at(500, 200)}`);
+  } finally {
+    await view.stop();
+    await camera.stop();
+    await server.stop();
+  }
+});
