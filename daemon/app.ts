@@ -90,10 +90,7 @@ interface Running {
   decisions: DecisionMetrics;
   cameras: Map<string, CameraSlot>;
   eventLoop: IntervalHistogram;
-  http: OpsHttpServer | undefined;
   liveView: LiveView | undefined;
-  control: ControlServer | undefined;
-  web: WebConsole | undefined;
   thresholds: CameraThresholds;
   recognizer: Recognizer;
   scores: RecentScores;
@@ -208,10 +205,7 @@ export class App {
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras: new Map(),
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
-        http: undefined,
         liveView: undefined,
-        control: undefined,
-        web: undefined,
         thresholds,
         recognizer: new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now }),
         scores: new RecentScores(),
@@ -512,7 +506,6 @@ export class App {
     } catch (e) {
       throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on 127.0.0.1:${this.config.metrics.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port or turn metrics off');
     }
-    r.http = http;
     r.parts.add('metrics server', () => http.stop());
   }
 
@@ -551,7 +544,6 @@ export class App {
     });
     const web = new WebConsole(this.config.web, daemon, this.o.logger);
     this.webPort = await web.start();
-    r.web = web;
     r.parts.add('web console', () => web.stop());
   }
 
@@ -576,7 +568,6 @@ export class App {
       ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, r.events.identity.deviceId) } : {}),
     });
     await control.start();
-    r.control = control;
     r.parts.add('control sockets', () => control.stop());
   }
 }

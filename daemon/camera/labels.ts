@@ -48,7 +48,7 @@ export class LabelPainter {
 
 async function rasterise(label: string, [r, g, b]: readonly [number, number, number], size: number): Promise<Bitmap> {
   // Control characters are not text an SVG parser takes.
-  const text = escapeXml(withoutControls(label.slice(0, MAX_LABEL_CHARS)));
+  const text = escapeMarkup(withoutControls(label.slice(0, MAX_LABEL_CHARS)));
   const width = Math.round(0.62 * size * text.length) + 8;
   const height = size + 6;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="black" fill-opacity="0.6"/><text x="4" y="${size + 1}" font-family="sans-serif" font-size="${size}" fill="rgb(${r},${g},${b})">${text}</text></svg>`;
@@ -74,6 +74,7 @@ function withoutControls(text: string): string {
   return Array.from(text, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('');
 }
 
-function escapeXml(text: string): string {
+/** Text safe inside HTML or SVG markup. */
+export function escapeMarkup(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 }

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import type { RgbImage } from '../base/image.js';
 import type { Logger } from '../base/log.js';
 import type { CameraSource } from './camera.js';
 import type { LiveViewConfig } from './config.js';
 import { drawBoxes, type OverlayBox } from './draw.js';
-import { LabelPainter } from './labels.js';
-import type { RgbImage } from '../base/image.js';
+import { escapeMarkup, LabelPainter } from './labels.js';
 
 const BOUNDARY = 'facegateframe';
 
@@ -85,7 +85,7 @@ export class LiveView {
     const items = this.cameras()
       .map((c) => {
         const h = c.health();
-        return `<figure><img src="/cameras/${c.name}.mjpeg" alt="${c.name}"><figcaption>${c.name}: ${h.state}, ${h.fps_in} fps in, ${h.fps_processed} processed${h.last_error ? `, last error: ${escapeHtml(h.last_error.message)}` : ''}</figcaption></figure>`;
+        return `<figure><img src="/cameras/${c.name}.mjpeg" alt="${c.name}"><figcaption>${c.name}: ${h.state}, ${h.fps_in} fps in, ${h.fps_processed} processed${h.last_error ? `, last error: ${escapeMarkup(h.last_error.message)}` : ''}</figcaption></figure>`;
       })
       .join('\n');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -166,7 +166,3 @@ export class LiveView {
  * the same two cores that run the cameras' vision.
  */
 const MAX_WIDTH = 1280;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-}

@@ -26,7 +26,7 @@ export interface RecognizerOptions {
  * running daemon, shared by every camera.
  */
 export class Recognizer {
-  private cache: { atMs: number; people: RosterPerson[] } | undefined;
+  private cache: { atMs: number; people: RosterPerson[]; byId: Map<string, RosterPerson> } | undefined;
 
   constructor(private readonly o: RecognizerOptions) {}
 
@@ -34,20 +34,25 @@ export class Recognizer {
     const g = this.o.gallery;
     const m = g.identify(fused, this.o.thresholds.for(camera, this.o.recognition()), 2);
     if (!m.match) return { person: null, score: m.score, margin: m.margin };
-    const group = this.roster().find((p) => p.personId === m.match!.personId)?.group;
+    const group = this.current().byId.get(m.match.personId)?.group;
     return { person: { id: m.match.personId, name: g.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin };
   }
 
   /** Every enrolled person's id, group and external id. */
   roster(): RosterPerson[] {
+    return this.current().people;
+  }
+
+  private current(): { people: RosterPerson[]; byId: Map<string, RosterPerson> } {
     const nowMs = this.o.now();
     if (!this.cache || nowMs - this.cache.atMs > ROSTER_TTL_MS) {
       const people = this.o.gallery.store
         .listPersons()
         .persons.map((p) => ({ personId: p.id, ...(p.group ? { group: p.group } : {}), ...(p.externalId ? { externalId: p.externalId } : {}) }));
-      this.cache = { atMs: nowMs, people };
+      // By id as well: a decision looks its person up, and a site may have tens of thousands.
+      this.cache = { atMs: nowMs, people, byId: new Map(people.map((p) => [p.personId, p])) };
     }
-    return this.cache.people;
+    return this.cache;
   }
 
   /** People were enrolled, regrouped or erased: the next read sees them. */
