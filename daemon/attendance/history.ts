@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { DayRow } from './store.js';
 
 export interface HistoryFilter {
   /** Inclusive ISO dates (YYYY-MM-DD). */
@@ -25,19 +26,8 @@ export interface HistoryDay {
   proofs: ('check_in' | 'check_out')[];
 }
 
-interface Row {
-  record_id: string;
-  person_id: string;
-  date: string;
-  group_name: string | null;
-  check_in_ms: number | null;
-  check_in_camera: string | null;
-  check_out_ms: number | null;
-  check_out_camera: string | null;
-  last_seen_ms: number;
-  last_seen_camera: string;
-  proofs: string | null;
-}
+/** The day's columns a history shows, and the kinds of proof it has (comma-separated). */
+type Row = Omit<DayRow, 'day_json' | 'check_out_settled' | 'summarized'> & { proofs: string | null };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

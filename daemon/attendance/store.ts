@@ -2,7 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DayRecord } from './engine.js';
 import type { ShiftDay } from './shift.js';
 
-interface DayRow {
+/** A row of attendance_days as SQLite gives it. */
+export interface DayRow {
   person_id: string;
   date: string;
   record_id: string;

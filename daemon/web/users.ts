@@ -154,9 +154,10 @@ export class UserStore {
     return { ok: false, locked: false };
   }
 
-  /** A new refresh token for a login (a new family) or a rotation (the same family). */
+  /** A new refresh token for a login (a new family) or a rotation (the same family); expired ones go. */
   issueRefresh(name: string, ttlMs: number, family: string = randomUUID()): string {
     const token = randomBytes(32).toString('base64url');
+    this.db.prepare('DELETE FROM web_refresh_tokens WHERE expires_ms <= ?').run(this.now());
     this.db.prepare('INSERT INTO web_refresh_tokens (token_hash, user_name, family, expires_ms) VALUES (?, ?, ?, ?)').run(sha256(token), name, family, this.now() + ttlMs);
     return token;
   }
@@ -179,7 +180,6 @@ export class UserStore {
         }
         if (t.expires_ms <= this.now()) return undefined;
         this.db.prepare('UPDATE web_refresh_tokens SET used = 1 WHERE token_hash = ?').run(sha256(token));
-        this.db.prepare('DELETE FROM web_refresh_tokens WHERE expires_ms <= ?').run(this.now());
         return { user: toUser(row), token: this.issueRefresh(row.name, ttlMs, t.family) };
       })
       .immediate();
