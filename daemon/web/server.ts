@@ -78,6 +78,9 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
     routerOptions: { maxParamLength: 200 },
     ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // What the router refuses before any route runs (a path parameter over maxParamLength, a bad
+    // content type header) gets the console's coded answer too, not fastify's own shape.
+    frameworkErrors: (err, _req, reply) => sendError(reply as FastifyReply, toWebError(err)),
   });
   app.decorateRequest('user', null);
   await app.register(helmet, {
@@ -115,10 +118,10 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     const e = toWebError(err);
     if (e.status >= 500 && !isFacegateError(err)) log.error({ err: (err as Error).message, route: req.routeOptions.url }, 'console request failed');
-    void reply.code(e.status).send({ error: { code: e.code, message: e.message, hint: e.hint } });
+    sendError(reply, e);
   });
   app.setNotFoundHandler({ preHandler: app.rateLimit(limitOptions(o.config, 'read', (req) => `client:${req.ip}`)) }, async (_req, reply) => {
-    void reply.code(404).send({ error: { code: 'FG_ERR_WEB_NOT_FOUND', message: 'no such page or call', hint: 'open the console from its start page' } });
+    sendError(reply, new WebError(404, 'FG_ERR_WEB_NOT_FOUND', 'no such page or call', 'open the console from its start page'));
   });
 
   const files = new Map(Object.entries(STATIC).map(([route, f]) => [route, { type: f.type, body: readFileSync(new URL(`./static/${f.file}`, import.meta.url)) }]));
@@ -187,6 +190,11 @@ function limitOptions(config: WebConfig, limit: LimitClass, key: (req: FastifyRe
     errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) =>
       new WebError(429, 'FG_ERR_WEB_RATE_LIMITED', `too many requests (${max} in ${window_s} s); try again in ${c.after}`, 'wait for the time in Retry-After, then try again'),
   };
+}
+
+/** Every refusal in one shape: a code to act on, what happened, and what to do. */
+function sendError(reply: FastifyReply, e: WebError): void {
+  void reply.code(e.status).send({ error: { code: e.code, message: e.message, hint: e.hint } });
 }
 
 function toWebError(err: FastifyError | Error): WebError {
