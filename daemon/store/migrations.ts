@@ -3,7 +3,7 @@ import { GALLERY_MIGRATION_1 } from './schema/gallery.js';
 import { EVENTS_MIGRATION_2 } from './schema/outbox.js';
 import { ATTENDANCE_MIGRATION_3 } from './schema/attendance.js';
 import { OPS_AUDIT_MIGRATION } from './schema/audit.js';
-import { TRACK_UNKNOWNS_MIGRATION } from './schema/unknowns.js';
+import { TRACK_UNKNOWN_SIGHTINGS_MIGRATION, TRACK_UNKNOWNS_MIGRATION } from './schema/unknowns.js';
 import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
 import { WEB_USERS_MIGRATION } from './schema/web.js';
 
@@ -19,5 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   TRACK_UNKNOWNS_MIGRATION,
   EVENTS_DAY_COUNTERS_MIGRATION,
   WEB_USERS_MIGRATION,
+  TRACK_UNKNOWN_SIGHTINGS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -246,7 +246,7 @@ export class Track {
     const change = this.vote.push(result);
     if (!change) return [];
     if (change.kind === 'unknown') {
-      this.anonId = this.ctx.unknowns.assign(this.fusion.fused()!, t, this.best.frames().map((f) => ({ embedding: Float32Array.from(f.embedding), quality: f.weight })));
+      this.anonId = this.ctx.unknowns.assign(this.fusion.fused()!, { camera: this.ctx.camera, t }, this.best.frames().map((f) => ({ embedding: Float32Array.from(f.embedding), quality: f.weight })));
       return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, antispoof: this.antispoofMean(), face_px: Math.round(face.quality.faceHeight), thumbnail: null }];
     }
     return [];

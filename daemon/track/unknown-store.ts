@@ -3,7 +3,7 @@ import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import type { Logger } from '../base/log.js';
 import type { TrackConfig } from './config.js';
-import { UnknownRegistry, type UnknownFrame, type UnknownPersistence, type UnknownSnapshot } from './unknowns.js';
+import { MAX_SIGHTINGS, UnknownRegistry, type UnknownFrame, type UnknownPersistence, type UnknownSighting, type UnknownSnapshot } from './unknowns.js';
 
 type UnknownColumn = 'sum' | 'frames' | 'thumbnail';
 const COLUMNS: readonly UnknownColumn[] = ['sum', 'frames', 'thumbnail'];
@@ -20,6 +20,7 @@ interface Row {
   sum: Buffer;
   frames: Buffer;
   thumbnail: Buffer | null;
+  sightings: string;
 }
 
 /**
@@ -57,10 +58,10 @@ export class UnknownStore implements UnknownPersistence {
       const seal = (column: UnknownColumn, plain: Uint8Array) => Buffer.from(this.sealer.seal(unknownCell(c.id, column), plain));
       this.db
         .prepare(
-          `INSERT INTO unknown_persons (anon_id, first_seen_ms, last_seen_ms, sum, frames, thumbnail) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (anon_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, sum = excluded.sum, frames = excluded.frames, thumbnail = excluded.thumbnail`,
+          `INSERT INTO unknown_persons (anon_id, first_seen_ms, last_seen_ms, sum, frames, thumbnail, sightings) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (anon_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, sum = excluded.sum, frames = excluded.frames, thumbnail = excluded.thumbnail, sightings = excluded.sightings`,
         )
-        .run(c.id, Math.round(c.firstSeen * 1000), Math.round(c.lastSeen * 1000), seal('sum', sum), seal('frames', frames), c.thumbnail ? seal('thumbnail', c.thumbnail) : null);
+        .run(c.id, Math.round(c.firstSeen * 1000), Math.round(c.lastSeen * 1000), seal('sum', sum), seal('frames', frames), c.thumbnail ? seal('thumbnail', c.thumbnail) : null, encodeSightings(c.sightings));
       sum.fill(0);
       frames.fill(0);
     });
@@ -79,7 +80,9 @@ export class UnknownStore implements UnknownPersistence {
     const frames = decodeFrames(framesBytes);
     framesBytes.fill(0);
     const thumbnail = row.thumbnail ? Buffer.from(open('thumbnail', row.thumbnail)) : null;
-    return { id: row.anon_id, firstSeen: row.first_seen_ms / 1000, lastSeen: row.last_seen_ms / 1000, sum, frames, thumbnail };
+    const sightings = decodeSightings(row.sightings);
+    if (sightings === undefined) this.logger.warn({ stage: 'track', anon_id: row.anon_id }, "unknown person's sightings unreadable in the state file; starting them afresh");
+    return { id: row.anon_id, firstSeen: row.first_seen_ms / 1000, lastSeen: row.last_seen_ms / 1000, sum, frames, thumbnail, sightings: sightings ?? [] };
   }
 
   private guard(id: string, what: string, fn: () => unknown): void {
@@ -89,6 +92,32 @@ export class UnknownStore implements UnknownPersistence {
       this.logger.error({ stage: 'track', anon_id: id, err: (e as Error).message }, `unknown person not ${what} in the state file; kept in memory`);
     }
   }
+}
+
+export function encodeSightings(sightings: readonly UnknownSighting[]): string {
+  return JSON.stringify(sightings.map((s) => ({ camera: s.camera, at_ms: Math.round(s.at * 1000) })));
+}
+
+/**
+ * The sightings column read back, or undefined when it is not what encodeSightings writes: the
+ * file may have been edited by hand, and a bad column must cost only that column.
+ */
+export function decodeSightings(text: string): UnknownSighting[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return undefined;
+  const out: UnknownSighting[] = [];
+  for (const item of value.slice(-MAX_SIGHTINGS) as unknown[]) {
+    if (typeof item !== 'object' || item === null) return undefined;
+    const { camera, at_ms: atMs } = item as Record<string, unknown>;
+    if (typeof camera !== 'string' || camera.length > 200 || typeof atMs !== 'number' || !Number.isFinite(atMs)) return undefined;
+    out.push({ camera, at: atMs / 1000 });
+  }
+  return out;
 }
 
 /** count, dim, then per frame its quality and embedding; little-endian float32. */
@@ -126,7 +155,7 @@ export function decodeFrames(bytes: Uint8Array): UnknownFrame[] {
 /** The clusters' sealed cells, for `gallery verify` and `keys rotate --reencrypt`. */
 export const UNKNOWN_SEALED_CELLS: SealedCellSource = {
   *cells(db) {
-    for (const row of db.prepare('SELECT anon_id, sum, frames, thumbnail FROM unknown_persons ORDER BY anon_id').iterate() as Iterable<Omit<Row, 'first_seen_ms' | 'last_seen_ms'>>) {
+    for (const row of db.prepare('SELECT anon_id, sum, frames, thumbnail FROM unknown_persons ORDER BY anon_id').iterate() as Iterable<Pick<Row, 'anon_id' | UnknownColumn>>) {
       for (const column of COLUMNS) {
         const value = row[column];
         if (value !== null) yield { ref: unknownCell(row.anon_id, column), value };

@@ -7,12 +7,24 @@ export interface UnknownFrame {
   quality: number;
 }
 
+/** Where and when an unknown person was seen: one per track decided unknown. */
+export interface UnknownSighting {
+  camera: string;
+  /** Seconds of the registry's clock. */
+  at: number;
+}
+
+/** Sightings kept per unknown person, the newest: enough to see a pattern, bounded in the state file. */
+export const MAX_SIGHTINGS = 50;
+
 interface Cluster {
   id: string;
   sum: Float64Array;
   firstSeen: number;
   lastSeen: number;
   frames: UnknownFrame[];
+  /** Oldest first, at most MAX_SIGHTINGS. */
+  sightings: UnknownSighting[];
   /** JPEG of the face from the unknown event, proof of who a promoted person was. */
   thumbnail: Buffer | null;
 }
@@ -64,12 +76,16 @@ export class UnknownRegistry {
     private readonly newId: () => string = () => `anon-${randomBytes(4).toString('hex')}`,
     private readonly wall?: WallClockUnknowns,
   ) {
-    for (const c of wall?.initial ?? []) this.clusters.set(c.id, { ...c, frames: [...c.frames] });
+    for (const c of wall?.initial ?? []) this.clusters.set(c.id, { ...c, frames: [...c.frames], sightings: [...c.sightings] });
   }
 
-  /** The anonymous id for a track's fused embedding, with its best frames added to the cluster. */
-  assign(fused: Float32Array, trackT: number, frames: readonly UnknownFrame[] = []): string {
-    const now = this.wall ? this.wall.clock() : trackT;
+  /**
+   * The anonymous id for a track's fused embedding, with its best frames added to the cluster and
+   * the track counted as one sighting on its camera (`seen.t` is the track's time, used when the
+   * registry has no wall clock).
+   */
+  assign(fused: Float32Array, seen: { camera: string; t: number }, frames: readonly UnknownFrame[] = []): string {
+    const now = this.wall ? this.wall.clock() : seen.t;
     this.expire(now);
     let best: Cluster | undefined;
     let bestScore = -Infinity;
@@ -85,6 +101,8 @@ export class UnknownRegistry {
     const cluster = best && bestScore >= this.rules.similarity ? best : this.create(fused.length, now);
     for (let i = 0; i < fused.length; i++) cluster.sum[i]! += fused[i]!;
     cluster.lastSeen = now;
+    cluster.sightings.push({ camera: seen.camera, at: now });
+    cluster.sightings.splice(0, cluster.sightings.length - MAX_SIGHTINGS);
     const kept = [...cluster.frames, ...frames].sort((a, b) => b.quality - a.quality);
     for (const f of kept.slice(this.rules.maxFrames)) f.embedding.fill(0);
     cluster.frames = kept.slice(0, this.rules.maxFrames);
@@ -100,9 +118,11 @@ export class UnknownRegistry {
     return this.clusters.size;
   }
 
-  /** Who is known now, newest sighting first (times in seconds of the registry's clock). */
-  list(): { id: string; firstSeen: number; lastSeen: number; frames: number; hasThumbnail: boolean }[] {
-    return [...this.clusters.values()].map((c) => ({ id: c.id, firstSeen: c.firstSeen, lastSeen: c.lastSeen, frames: c.frames.length, hasThumbnail: c.thumbnail !== null })).sort((a, b) => b.lastSeen - a.lastSeen);
+  /** Who is known now, newest sighting first, each with its sightings newest first (times in seconds of the registry's clock). */
+  list(): { id: string; firstSeen: number; lastSeen: number; frames: number; hasThumbnail: boolean; sightings: UnknownSighting[] }[] {
+    return [...this.clusters.values()]
+      .map((c) => ({ id: c.id, firstSeen: c.firstSeen, lastSeen: c.lastSeen, frames: c.frames.length, hasThumbnail: c.thumbnail !== null, sightings: [...c.sightings].reverse() }))
+      .sort((a, b) => b.lastSeen - a.lastSeen);
   }
 
   setThumbnail(id: string, jpeg: Buffer): void {
@@ -142,7 +162,7 @@ export class UnknownRegistry {
   private create(dim: number, now: number): Cluster {
     let id = this.newId();
     while (this.clusters.has(id)) id = this.newId();
-    const c: Cluster = { id, sum: new Float64Array(dim), firstSeen: now, lastSeen: now, frames: [], thumbnail: null };
+    const c: Cluster = { id, sum: new Float64Array(dim), firstSeen: now, lastSeen: now, frames: [], sightings: [], thumbnail: null };
     this.clusters.set(id, c);
     return c;
   }

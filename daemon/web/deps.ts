@@ -12,6 +12,8 @@ export interface UnknownSummary {
   last_seen: string;
   frames: number;
   has_face: boolean;
+  /** Where and when, newest first (at most the registry's bound). */
+  sightings: { camera: string; at: string }[];
 }
 
 /** What the console reaches of the running daemon, and nothing more. */

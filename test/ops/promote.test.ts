@@ -52,7 +52,7 @@ before(async () => {
   server = new ControlServer({ dir: join(dir, 'run'), groups: { viewer: '', operator: '', admin: '' }, handlers, audit, logger });
   await server.start();
   const frames = [0.9, 0.8, 0.7].map((quality, i) => ({ embedding: near(stranger, 70 + i, 0.85), quality }));
-  anonId = unknowns.assign(stranger, 0, frames);
+  anonId = unknowns.assign(stranger, { camera: 'gate', t: 0 }, frames);
   unknowns.setThumbnail(anonId, Buffer.from('JPEG of the stranger'));
 });
 
@@ -102,13 +102,13 @@ test('promote: the unknown person is enrolled from their best frames and then id
 
 test('promote: the CLI asks the running daemon and says what it did; an unknown id exits 1 with the code', async () => {
   const other = unitVector(62);
-  const id = unknowns.assign(other, 0, [{ embedding: near(other, 80, 0.85), quality: 0.9 }]);
+  const id = unknowns.assign(other, { camera: 'gate', t: 0 }, [{ embedding: near(other, 80, 0.85), quality: 0.9 }]);
   const ok = await runCli(['person', 'promote', id, '--name', 'John Roe', '--socket-dir', join(dir, 'run')]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, new RegExp(`promoted ${id} to John Roe \\(.+\\): 1 template\\(s\\)`));
   assert.equal(gallery.identify(near(other, 91, 0.8), RULES, 2).candidates[0]?.name, 'John Roe');
   // An enrolment the gallery refuses (external id taken) leaves the unknown person where it was.
-  const third = unknowns.assign(unitVector(63), 0, [{ embedding: near(unitVector(63), 81, 0.85), quality: 0.9 }]);
+  const third = unknowns.assign(unitVector(63), { camera: 'gate', t: 0 }, [{ embedding: near(unitVector(63), 81, 0.85), quality: 0.9 }]);
   await assert.rejects(call('operator', { anon_id: third, name: 'Dup', id: 'EMP-61' }), code('FG_ERR_PERSON_EXISTS'));
   assert.equal(unknowns.has(third), true);
   assert.equal(rows(), 1);

@@ -7,7 +7,7 @@ import { frameVerdict, frameWeight } from '../../daemon/track/frame-quality.js';
 import { EmbeddingFusion } from '../../daemon/track/fusion.js';
 import { IdentityVote } from '../../daemon/track/identity.js';
 import { followDrift } from '../../daemon/track/track.js';
-import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import { MAX_SIGHTINGS, UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { parseShowinfoPts } from '../../daemon/camera/video-file.js';
 import type { FaceQuality, Point } from '../../daemon/vision/types.js';
 import { near, unitVector } from '../gallery/helpers.js';
@@ -104,17 +104,26 @@ test('UnknownRegistry: one id per stranger, kept while seen, forgotten after ret
   const reg = new UnknownRegistry({ similarity: 0.5, retentionS: 100, maxFrames: 2 }, () => `anon-${++n}`);
   const p7 = unitVector(7);
   const frame = (q: number) => ({ embedding: near(p7, q, 0.8), quality: q, thumbnail: null });
-  assert.equal(reg.assign(p7, 0, [frame(1), frame(2)]), 'anon-1');
-  assert.equal(reg.assign(near(p7, 3, 0.7), 50, [frame(3)]), 'anon-1');
-  assert.equal(reg.assign(unitVector(8), 60), 'anon-2');
-  assert.equal(reg.assign(near(p7, 4, 0.7), 140), 'anon-1'); // seen at 50: still remembered at 140
+  assert.equal(reg.assign(p7, { camera: 'gate', t: 0 }, [frame(1), frame(2)]), 'anon-1');
+  assert.equal(reg.assign(near(p7, 3, 0.7), { camera: 'gate', t: 50 }, [frame(3)]), 'anon-1');
+  assert.equal(reg.assign(unitVector(8), { camera: 'gate', t: 60 }), 'anon-2');
+  assert.equal(reg.assign(near(p7, 4, 0.7), { camera: 'yard', t: 140 }), 'anon-1'); // seen at 50: still remembered at 140
+  assert.deepEqual(reg.list().find((u) => u.id === 'anon-1')!.sightings, [{ camera: 'yard', at: 140 }, { camera: 'gate', at: 50 }, { camera: 'gate', at: 0 }], 'each track is a sighting, newest first');
   reg.expire(300);
   assert.equal(reg.size, 0);
-  reg.assign(p7, 400, [frame(1), frame(3), frame(2)]);
+  reg.assign(p7, { camera: 'gate', t: 400 }, [frame(1), frame(3), frame(2)]);
   const taken = reg.take('anon-3')!;
   assert.deepEqual(taken.frames.map((f) => f.quality), [3, 2]);
   assert.equal(reg.has('anon-3'), false);
   assert.equal(reg.take('anon-3'), undefined);
+});
+
+test('UnknownRegistry: sightings are bounded to the newest MAX_SIGHTINGS', () => {
+  const reg = new UnknownRegistry({ similarity: 0.5, retentionS: 1e9, maxFrames: 1 }, () => 'anon-1');
+  for (let t = 0; t < MAX_SIGHTINGS + 7; t++) reg.assign(unitVector(7), { camera: `cam-${t % 3}`, t });
+  const seen = reg.list()[0]!.sightings;
+  assert.equal(seen.length, MAX_SIGHTINGS);
+  assert.deepEqual([seen[0]!.at, seen.at(-1)!.at], [MAX_SIGHTINGS + 6, 7]);
 });
 
 test('cropAround copies the face with context, clipped to the image', () => {

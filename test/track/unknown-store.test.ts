@@ -47,9 +47,9 @@ test('unknowns: the same stranger keeps their anonymous id across a restart on t
   const reg1 = s.registry(g1);
   const frames = framesOf(stranger, [3, 5, 4, 1]);
   const kept = frames.filter((f) => f.quality >= 0.3).map((f) => Float32Array.from(f.embedding));
-  const id = reg1.assign(stranger, 12.5, frames);
+  const id = reg1.assign(stranger, { camera: 'gate', t: 12.5 }, frames);
   reg1.setThumbnail(id, Buffer.from('JPEG of a stranger'));
-  const other = reg1.assign(unitVector(42), 13, framesOf(unitVector(42), [2]));
+  const other = reg1.assign(unitVector(42), { camera: 'gate', t: 13 }, framesOf(unitVector(42), [2]));
   assert.notEqual(other, id);
   g1.close();
 
@@ -59,13 +59,14 @@ test('unknowns: the same stranger keeps their anonymous id across a restart on t
   const reg2 = s.registry(g2);
   assert.equal(reg2.size, 2);
   // Track time 0 (a new process) is not what dates the cluster: the wall clock is.
-  assert.equal(reg2.assign(near(stranger, 7, 0.8), 0), id);
+  assert.equal(reg2.assign(near(stranger, 7, 0.8), { camera: 'gate', t: 0 }), id);
   const back = reg2.get(id)!;
   assert.equal(back.thumbnail?.toString(), 'JPEG of a stranger');
   assert.deepEqual(back.frames.map((f) => Math.round(f.quality * 10)), [5, 4, 3]);
   assert.deepEqual(back.frames.map((f) => [...f.embedding]).sort(), kept.map((e) => [...e]).sort());
   assert.deepEqual(rowOf(g2, id), { first_seen_ms: T0, last_seen_ms: T0 + 3_600_000 });
-  assert.equal(reg2.assign(unitVector(43), 0), reg2.assign(unitVector(43), 0), 'a new stranger gets a new id, kept');
+  assert.deepEqual(reg2.list().find((u) => u.id === id)!.sightings, [{ camera: 'gate', at: (T0 + 3_600_000) / 1000 }, { camera: 'gate', at: T0 / 1000 }], 'sightings kept across the restart, dated by the wall clock');
+  assert.equal(reg2.assign(unitVector(43), { camera: 'gate', t: 0 }), reg2.assign(unitVector(43), { camera: 'gate', t: 0 }), 'a new stranger gets a new id, kept');
   assert.equal(reg2.size, 3);
 });
 
@@ -76,7 +77,7 @@ test('unknowns: no embedding, sum or thumbnail is in the state file or its -wal 
   const reg = s.registry(g);
   const frames = framesOf(stranger, [9, 8, 7]);
   const copies = frames.map((f) => Buffer.from(floatBytes(f.embedding)));
-  const id = reg.assign(stranger, 0, frames);
+  const id = reg.assign(stranger, { camera: 'gate', t: 0 }, frames);
   reg.setThumbnail(id, Buffer.from('JPEG of a stranger at the gate'));
   const bytes = fileBytes(s.dbPath);
   assert.ok(bytes.includes(Buffer.from(id)), 'the anonymous id is the row key, in clear');
@@ -92,7 +93,7 @@ test('unknowns: keys rotate --reencrypt re-seals them (they stay readable); veri
   const reg = s.registry(g);
   const frames = framesOf(stranger, [6, 5]);
   const before = frames.map((f) => [...f.embedding]);
-  const id = reg.assign(stranger, 0, frames);
+  const id = reg.assign(stranger, { camera: 'gate', t: 0 }, frames);
   reg.setThumbnail(id, Buffer.from('JPEG'));
   const cellsBefore = verifyGallery(g.db, g.sealer).checked.cells;
   const replacement = replacementKeyFile(s.sodium, s.keyFile);
@@ -110,7 +111,7 @@ test('unknowns: keys rotate --reencrypt re-seals them (they stay readable); veri
   assert.equal(back.thumbnail?.toString(), 'JPEG');
 
   // A cluster's cell moved onto another row or flipped no longer opens: reported, and left out at load.
-  const other = s.registry(again).assign(unitVector(44), 0, framesOf(unitVector(44), [2]));
+  const other = s.registry(again).assign(unitVector(44), { camera: 'gate', t: 0 }, framesOf(unitVector(44), [2]));
   const { frames: sealed } = again.db.prepare('SELECT frames FROM unknown_persons WHERE anon_id = ?').get(other) as { frames: Buffer };
   again.db.prepare('UPDATE unknown_persons SET frames = ? WHERE anon_id = ?').run(sealed, id);
   assert.deepEqual(
@@ -128,9 +129,9 @@ test('unknowns: retention purges clusters not seen for unknown_thumbnail_days; t
   const g = await s.open();
   t.after(() => g.close());
   const reg = s.registry(g, 30, 100 * 86_400);
-  const old = reg.assign(unitVector(50), 0, framesOf(unitVector(50), [3]));
+  const old = reg.assign(unitVector(50), { camera: 'gate', t: 0 }, framesOf(unitVector(50), [3]));
   s.clock.ms = T0 + 20 * DAY_MS;
-  const recent = reg.assign(unitVector(51), 0, framesOf(unitVector(51), [3]));
+  const recent = reg.assign(unitVector(51), { camera: 'gate', t: 0 }, framesOf(unitVector(51), [3]));
   const count = () => (g.db.prepare('SELECT COUNT(*) AS n FROM unknown_persons').get() as { n: number }).n;
 
   const retention = { ...defaultConfig().retention, unknown_thumbnail_days: 10 };
@@ -151,8 +152,8 @@ test('unknowns: unknown_thumbnail_days 0 keeps nothing in the state file', async
   const g = await s.open();
   t.after(() => g.close());
   const reg = s.registry(g, 0);
-  const id = reg.assign(stranger, 0, framesOf(stranger, [3]));
-  assert.equal(reg.assign(near(stranger, 8, 0.8), 0), id);
+  const id = reg.assign(stranger, { camera: 'gate', t: 0 }, framesOf(stranger, [3]));
+  assert.equal(reg.assign(near(stranger, 8, 0.8), { camera: 'gate', t: 0 }), id);
   assert.equal((g.db.prepare('SELECT COUNT(*) AS n FROM unknown_persons').get() as { n: number }).n, 0);
 });
 
@@ -163,9 +164,26 @@ test('unknowns: a failed write is logged and the cluster lives on in memory (a c
   const db = openDatabase(`${s.dbPath}.other`);
   db.close();
   const reg = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 2 }, undefined, { clock: () => s.clock.ms / 1000, store: new UnknownStore(db, g.sealer, s.log.logger) });
-  const id = reg.assign(stranger, 0, framesOf(stranger, [3]));
-  assert.equal(reg.assign(near(stranger, 9, 0.8), 0), id);
+  const id = reg.assign(stranger, { camera: 'gate', t: 0 }, framesOf(stranger, [3]));
+  assert.equal(reg.assign(near(stranger, 9, 0.8), { camera: 'gate', t: 0 }), id);
   assert.ok(s.log.lines.some((l) => l.includes('unknown person not saved in the state file; kept in memory') && l.includes(id)));
   assert.equal(reg.take(id)?.frames.length, 1);
   assert.ok(s.log.lines.some((l) => l.includes('unknown person not removed')));
+});
+
+test('unknowns: a sightings column that is not what the daemon writes costs only the sightings, with a warning', async (t) => {
+  const s = await site(t);
+  const g1 = await s.open();
+  const reg1 = s.registry(g1);
+  const id = reg1.assign(stranger, { camera: 'gate', t: 0 }, framesOf(stranger, [3]));
+  const other = reg1.assign(unitVector(42), { camera: 'yard', t: 0 }, framesOf(unitVector(42), [3]));
+  for (const bad of ['not json', '{"camera":"gate"}', '[{"camera":7,"at_ms":1}]', '[{"camera":"gate","at_ms":"soon"}]', `[{"camera":"${'x'.repeat(201)}","at_ms":1}]`]) {
+    g1.db.prepare('UPDATE unknown_persons SET sightings = ? WHERE anon_id = ?').run(bad, id);
+    const reg = s.registry(g1);
+    assert.equal(reg.size, 2, bad);
+    assert.deepEqual(reg.list().find((u) => u.id === id)!.sightings, [], bad);
+    assert.deepEqual(reg.list().find((u) => u.id === other)!.sightings, [{ camera: 'yard', at: T0 / 1000 }], bad);
+  }
+  assert.ok(s.log.lines.some((l) => l.includes(id) && l.includes('sightings unreadable')));
+  g1.close();
 });

@@ -116,6 +116,12 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.goto(`${url}#unknowns`);
   await until('an unknown person', async () => (await page.$$('#unknown-list li')).length > 0 || ((await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange')) && false")) as boolean), 60_000, 2000);
   await page.waitForSelector('#unknown-list li img.thumb');
+  // Her sightings: which camera and when, opened from the keyboard.
+  assert.match((await page.$eval('#unknown-list li details summary', (e) => e.textContent)) ?? '', /^\d+ sightings? on 1 camera$/);
+  await page.focus('#unknown-list li details summary');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#unknown-list li details[open] table.sightings tbody tr');
+  assert.deepEqual(await page.$$eval('#unknown-list li table.sightings tbody tr td:last-child', (tds) => [...new Set(tds.map((td) => td.textContent))]), ['door']);
   await axeClean(page, 'the unknowns page');
   await shot('2-unknowns');
 

@@ -63,7 +63,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     now: Date.now,
   });
   for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, CLI);
-  return { gallery, daemon, config, lines, scores };
+  return { gallery, daemon, config, lines, scores, unknowns };
 }
 
 async function server(daemon: ConsoleDaemon, web: WebConfig, logger = memoryLogger().logger): Promise<FastifyInstance> {
@@ -84,7 +84,7 @@ function as(app: FastifyInstance, token: string) {
 const photo = (file: string) => ({ name: file.split('/').pop()!, data: readFileSync(media(file)).toString('base64') });
 
 test('console API: headers, login, refresh, logout, lockout, roles, enrolment with verdicts, history with proofs and CSV, audit; each refusal coded', { skip: mediaMissing(FACE, BLANK) }, async (t) => {
-  const { gallery, daemon, config, lines, scores } = await site(t);
+  const { gallery, daemon, config, lines, scores, unknowns } = await site(t);
   const web: WebConfig = { ...config.web, enabled: true, lockout: { failures: 3, lock_s: 600 }, rate_limits: { ...config.web.rate_limits, login: { max: 100, window_s: 60 } } };
   const { logger } = memoryLogger();
   const app = await server(daemon, web, logger);
@@ -200,6 +200,18 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.deepEqual(json(await olga('GET', '/api/unknowns')), []);
   assert.equal(json(await olga('POST', '/api/unknowns/anon-1234/promote', { name: 'X' })).error?.code, 'FG_ERR_UNKNOWN_NOT_FOUND');
   assert.equal((await olga('GET', '/api/unknowns/anon-1234/face.jpg')).statusCode, 404);
+  // A stranger seen by two tracks on two cameras: both sightings, newest first; viewers do not see unknowns.
+  const stranger = new Float32Array(512).fill(1 / Math.sqrt(512));
+  const at = (iso: string) => Date.parse(iso) / 1000;
+  const anon = unknowns.assign(stranger, { camera: 'gate', t: at('2026-11-20T09:00:00Z') });
+  assert.equal(unknowns.assign(stranger, { camera: 'yard', t: at('2026-11-20T09:05:30Z') }), anon);
+  const listed = json(await olga('GET', '/api/unknowns')) as unknown as { anon_id: string; first_seen: string; last_seen: string; sightings: unknown }[];
+  assert.deepEqual(
+    listed.map((u) => [u.anon_id, u.first_seen, u.last_seen, u.sightings]),
+    [[anon, '2026-11-20T09:00:00.000Z', '2026-11-20T09:05:30.000Z', [{ camera: 'yard', at: '2026-11-20T09:05:30.000Z' }, { camera: 'gate', at: '2026-11-20T09:00:00.000Z' }]]],
+  );
+  assert.equal((await vic('GET', '/api/unknowns')).statusCode, 403);
+  unknowns.take(anon);
 
   // Erase everywhere, admin only, with the id typed back as confirmation.
   assert.equal((await olga('POST', `/api/people/${personId}/erase`, { confirm: personId })).statusCode, 403);

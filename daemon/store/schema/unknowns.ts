@@ -23,3 +23,16 @@ export const TRACK_UNKNOWNS_MIGRATION: Migration = {
     `);
   },
 };
+
+/**
+ * Each unknown person's sightings (which camera, when), so that staff can see where a stranger
+ * keeps turning up. Kept in clear beside the times already in clear: a JSON array of
+ * `{"camera": string, "at_ms": number}`, oldest first, bounded by the registry.
+ */
+export const TRACK_UNKNOWN_SIGHTINGS_MIGRATION: Migration = {
+  version: 8,
+  description: 'track: unknown persons’ sightings (camera and time of each track)',
+  up(db) {
+    db.exec(`ALTER TABLE unknown_persons ADD COLUMN sightings TEXT NOT NULL DEFAULT '[]';`);
+  },
+};

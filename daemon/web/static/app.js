@@ -315,11 +315,19 @@ async function showUnknowns() {
           say(e.message);
         }
       });
-      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${new Date(u.first_seen).toLocaleString()} to ${new Date(u.last_seen).toLocaleString()}, ${u.frames} frames kept` }), form);
+      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${new Date(u.first_seen).toLocaleString()} to ${new Date(u.last_seen).toLocaleString()}, ${u.frames} frames kept` }), sightingsOf(u), form);
     }),
   );
   $('unknown-list').replaceChildren(...items);
   if (list.length === 0) say('No unknown persons right now.');
+}
+
+/** Where and when an unknown person was seen, newest first, in a disclosure so a long list stays out of the way. */
+function sightingsOf(u) {
+  const rows = u.sightings.map((s) => el('tr', {}, el('td', { text: new Date(s.at).toLocaleString() }), el('td', { text: s.camera })));
+  const table = el('table', { class: 'sightings' }, el('caption', { text: `Sightings of ${u.anon_id}, newest first` }), el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'When' }), el('th', { scope: 'col', text: 'Camera' }))), el('tbody', {}, ...rows));
+  const cameras = new Set(u.sightings.map((s) => s.camera)).size;
+  return el('details', {}, el('summary', { text: `${u.sightings.length} sighting${u.sightings.length === 1 ? '' : 's'} on ${cameras} camera${cameras === 1 ? '' : 's'}` }), table);
 }
 
 // --- thresholds ------------------------------------------------------------
