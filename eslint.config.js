@@ -18,6 +18,17 @@ export default tseslint.config(
   },
   ...layerRules(),
   {
+    // Which better-sqlite3 loads depends on the Node (daemon/store/sqlite.ts): the wrong one crashes.
+    files: ['**/*.ts'],
+    ignores: ['daemon/store/sqlite.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: ['better-sqlite3', 'better-sqlite3-napi9'].map((name) => ({ name, allowTypeImports: true, message: 'open databases with Sqlite from daemon/store/sqlite.ts: it picks the binding this Node can load' })) },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -100,8 +100,8 @@ write_launcher() { rm -f "$BIN/facegate"; printf '%s\n' "$launcher" >"$BIN/faceg
 #    none of them.
 # The packages npm itself resolves for `--omit=dev`, top-level ones (each carries its own nested
 # node_modules). They are copied from the checkout, where `npm ci` built the native ones for this
-# box's Node, rather than installed again: that would compile better-sqlite3 wherever its prebuilt
-# binary cannot be downloaded.
+# box's Node, rather than installed again: that would compile the Node 20 SQLite binding wherever its
+# prebuilt binary cannot be downloaded.
 runtime_packages() {
   local list
   list="$(cd "$SRC" && npm ls --omit=dev --all --parseable 2>/dev/null)" || true
@@ -122,6 +122,11 @@ copy_runtime_modules() { # DEST
     [ -d "$dir" ] || continue
     find "$dir" -mindepth 1 -maxdepth 1 ! -name "$os" -exec rm -rf {} +
     [ -d "$dir/$os" ] && find "$dir/$os" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} +
+  done
+  # better-sqlite3 too (a prebuilt binding per system, ~3 MB each): this one's, glibc and musl.
+  for file in "$dest"/better-sqlite3/prebuilds/*.node; do
+    [ -e "$file" ] || continue
+    case "$(basename "$file")" in "$os-$arch.node" | "${os}musl-$arch.node") ;; *) rm -f "$file" ;; esac
   done
   # npm's own check that every runtime dependency is there, in the tree that will run.
   cp "$SRC/package.json" "$(dirname "$dest")/"

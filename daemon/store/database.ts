@@ -1,4 +1,4 @@
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { Sqlite, type Database } from './sqlite.js';
 import { existsSync } from 'node:fs';
 import { FacegateError } from '../base/errors.js';
 import { ensurePrivateFile, tightenFile } from '../base/private-files.js';
@@ -46,7 +46,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       tightenFile(`${path}-wal`);
       tightenFile(`${path}-shm`);
     }
-    db = new BetterSqlite3(path);
+    db = new Sqlite(path);
   } catch (e) {
     throw new FacegateError('FG_ERR_DB_OPEN', `cannot open database ${path}: ${(e as Error).message}`, 'check the path and its permissions', { cause: e });
   }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, Subscriber } from '../support/events-stack.js';
 
@@ -99,7 +99,7 @@ test('the daemon SIGKILLed in the middle of a burst and started again: nothing l
   });
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  const db = new BetterSqlite3(join(dir, 'state.db'), { readonly: true });
+  const db = new Sqlite(join(dir, 'state.db'), { readonly: true });
   const committed = (db.prepare('SELECT id FROM burst_log').all() as { id: string }[]).map((r) => r.id);
   const pendingAtKill = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
   db.close();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import { media, mediaMissing } from '../support/media.js';
 import { fileBytes, tempDir, type TempDir } from './helpers.js';
 
@@ -157,7 +157,7 @@ test('a wrong key and a missing key exit non-zero with a message and change noth
 test('a flipped byte is reported by gallery verify with row and person; identify goes on for the others', { skip }, () => {
   const copy = d.path('tampered.db');
   copyFileSync(d.path('facegate.db'), copy);
-  const db = new BetterSqlite3(copy);
+  const db = new Sqlite(copy);
   const row = db.prepare('SELECT id, embedding FROM templates WHERE person_id = ?').get(ids['Jeff Bezos']) as { id: number; embedding: Buffer };
   row.embedding[100]! ^= 0x10;
   db.prepare('UPDATE templates SET embedding = ? WHERE id = ?').run(row.embedding, row.id);
@@ -218,7 +218,7 @@ test('export, import into a fresh gallery with another key: identify still right
 
 test('person remove leaves no trace of the person in the file or the -wal but the audit of the erase', { skip }, () => {
   const victim = ids['Mark Zuckerberg']!;
-  const db = new BetterSqlite3(d.path('facegate.db'), { readonly: true });
+  const db = new Sqlite(d.path('facegate.db'), { readonly: true });
   const cells = [
     ...(db.prepare('SELECT embedding AS v FROM templates WHERE person_id = ?').all(victim) as Array<{ v: Buffer }>),
     ...(db.prepare('SELECT jpeg AS v FROM thumbnails WHERE person_id = ?').all(victim) as Array<{ v: Buffer }>),
@@ -233,7 +233,7 @@ test('person remove leaves no trace of the person in the file or the -wal but th
   for (const c of cells) assert.equal(bytes.includes(c.subarray(0, 32)), false, 'a sealed cell of the removed person is still in the file');
   // The erase is audited under the person's random uuid (what was erased, by whom, how much); no
   // other row names them any more.
-  const after = new BetterSqlite3(d.path('facegate.db'), { readonly: true });
+  const after = new Sqlite(d.path('facegate.db'), { readonly: true });
   assert.deepEqual(after.prepare('SELECT action FROM audit_log WHERE target = ?').all(victim), [{ action: 'person.erase' }]);
   assert.equal((after.prepare('SELECT COUNT(*) AS n FROM persons WHERE id = ?').get(victim) as { n: number }).n, 0);
   assert.equal((after.prepare('SELECT COUNT(*) AS n FROM templates WHERE person_id = ?').get(victim) as { n: number }).n, 0);

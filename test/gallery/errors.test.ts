@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
@@ -33,11 +33,11 @@ test('a gallery folder that does not exist: FG_ERR_DB_OPEN', async (t) => {
 test('persons without any key record: refused, and no new key is made over them', async (t) => {
   const { d, g } = await smallGallery(t);
   g.close();
-  const db = new BetterSqlite3(d.path('g.db'));
+  const db = new Sqlite(d.path('g.db'));
   db.prepare('DELETE FROM gallery_keys').run();
   db.close();
   await assert.rejects(Gallery.open({ path: d.path('g.db'), keys: keyOptions(d.path('k')), logger: memoryLogger().logger }), code('FG_ERR_GALLERY_CORRUPT'));
-  const check = new BetterSqlite3(d.path('g.db'), { readonly: true });
+  const check = new Sqlite(d.path('g.db'), { readonly: true });
   assert.equal((check.prepare('SELECT COUNT(*) AS n FROM gallery_keys').get() as { n: number }).n, 0);
   check.close();
 });

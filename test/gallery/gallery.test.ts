@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile, replacementKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
@@ -97,7 +97,7 @@ test('a passphrase opens a gallery made with it (Argon2id), and only it', async 
 
 /** Flips one byte inside a sealed cell, as an attacker with the file (or a bad disk) would. */
 function flipByte(dbPath: string, sql: string, id: number | string, column: string): void {
-  const db = new BetterSqlite3(dbPath);
+  const db = new Sqlite(dbPath);
   const row = db.prepare(sql).get(id) as Record<string, Buffer>;
   const value = Buffer.from(row[column]!);
   value[value.length - 5]! ^= 0x01;
@@ -107,7 +107,7 @@ function flipByte(dbPath: string, sql: string, id: number | string, column: stri
 
 test('a flipped byte is found by verify with its row and person; identify goes on for everyone else', async (t) => {
   const f = await enrolled(t);
-  const db = new BetterSqlite3(f.dbPath);
+  const db = new Sqlite(f.dbPath);
   const target = db.prepare('SELECT id FROM templates WHERE person_id = ? ORDER BY id').all(f.ids[1]) as Array<{ id: number }>;
   db.close();
   flipByte(f.dbPath, 'SELECT embedding FROM templates WHERE id = ?', target[0]!.id, 'embedding');
@@ -134,7 +134,7 @@ test('a flipped byte is found by verify with its row and person; identify goes o
 
 test('a sealed cell copied onto another person is detected (associated data binds the row)', async (t) => {
   const f = await enrolled(t);
-  const db = new BetterSqlite3(f.dbPath);
+  const db = new Sqlite(f.dbPath);
   const a = db.prepare('SELECT name FROM persons WHERE id = ?').get(f.ids[0]) as { name: Buffer };
   db.prepare('UPDATE persons SET name = ? WHERE id = ?').run(a.name, f.ids[1]);
   // and a template moved to another person
@@ -221,7 +221,7 @@ test('export, import into a fresh gallery with another key: identify still right
 
 test('remove erases the person: no trace of their rows in the file or the -wal, and they are no longer matched', async (t) => {
   const f = await enrolled(t);
-  const db = new BetterSqlite3(f.dbPath, { readonly: true });
+  const db = new Sqlite(f.dbPath, { readonly: true });
   const victim = f.ids[2]!;
   const sealed = [
     ...(db.prepare('SELECT embedding AS v FROM templates WHERE person_id = ?').all(victim) as Array<{ v: Buffer }>),

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite, type Database } from '../../daemon/store/sqlite.js';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
@@ -15,8 +15,8 @@ import { cli, enrolled, fileBytes, keyOptions, memoryLogger, NAMES, near, open, 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
 
 /** Runs SQL on the file as an attacker would: no facegate, no key. */
-function tamper(f: Fixture, fn: (db: BetterSqlite3.Database) => void): void {
-  const db = new BetterSqlite3(f.dbPath);
+function tamper(f: Fixture, fn: (db: Database) => void): void {
+  const db = new Sqlite(f.dbPath);
   try {
     fn(db);
   } finally {
@@ -59,7 +59,7 @@ const RULES = { threshold: 0.42, margin: 0.05 };
 
 /** The two template ids of each enrolled person, in enrolment order. */
 function templateIds(f: Fixture): number[][] {
-  const db = new BetterSqlite3(f.dbPath, { readonly: true });
+  const db = new Sqlite(f.dbPath, { readonly: true });
   try {
     return f.ids.map((id) => (db.prepare('SELECT id FROM templates WHERE person_id = ? ORDER BY id').all(id) as Array<{ id: number }>).map((r) => r.id));
   } finally {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { compactVerify, importJWK } from 'jose';
@@ -182,7 +182,7 @@ test('daemon: SIGTERM says STOPPING=1, flushes the outbox to the broker and exit
   daemon.signal('SIGTERM');
   assert.equal(await daemon.exited, 0, daemon.log.slice(-2000));
   await notify.waitFor('STOPPING=1', 5_000);
-  const db = new BetterSqlite3(`${site.dir}/state.db`, { readonly: true });
+  const db = new Sqlite(`${site.dir}/state.db`, { readonly: true });
   const pending = (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   db.close();
   assert.equal(pending, 0, 'every event was delivered before exit');

@@ -2,7 +2,7 @@
 // password, secret keys wherever a config or payload is shown, and the places that use it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { FacegateError } from '../../daemon/base/errors.js';
@@ -73,7 +73,7 @@ test('coded errors, config issues and audit entries are masked where they are ma
     });
   }
 
-  const db = new BetterSqlite3(':memory:');
+  const db = new Sqlite(':memory:');
   createAuditTables(db);
   const audit = new AuditLog(db);
   audit.append({ actor: `socket:operator (rtsp://a:${PASSWORD}@h)`, role: 'operator', action: 'reload', target: null, detail: { error: `invalid config: rtsp://a:${PASSWORD}@h/x`, password: PASSWORD }, outcome: 'failed' });

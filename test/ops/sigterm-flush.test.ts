@@ -5,7 +5,7 @@
 // 0, keeps the events in the state file and sends them after the next start.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite } from '../../daemon/store/sqlite.js';
 import mqtt from 'mqtt';
 import { FakeCamera } from '../support/fake-camera.js';
 import { Mosquitto } from '../support/mosquitto.js';
@@ -79,7 +79,7 @@ function writeConfig(cameras: number): void {
 
 /** The outbox as the state file holds it (read-only, beside the running daemon). */
 function outboxRows(): { event_id: string; topic: string }[] {
-  const db = new BetterSqlite3(`${site.dir}/state.db`, { readonly: true, fileMustExist: true });
+  const db = new Sqlite(`${site.dir}/state.db`, { readonly: true, fileMustExist: true });
   try {
     return db.prepare('SELECT event_id, topic FROM outbox ORDER BY seq').all() as { event_id: string; topic: string }[];
   } finally {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
+import { Sqlite, SQLITE_PACKAGE } from '../../daemon/store/sqlite.js';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { installedModelPath, readManifest } from '../../daemon/vision/model-files.js';
@@ -16,7 +16,10 @@ test(`native modules work on Node ${process.version}: better-sqlite3, onnxruntim
   const dir = mkdtempSync(join(tmpdir(), 'fg-native-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const db = new Database(join(dir, 'x.db'));
+  // The binding for this Node's Node-API: 13 from Node-API 10 on (Node 22.14+, the pinned Node), 12 below.
+  const { version } = createRequire(import.meta.url)(`${SQLITE_PACKAGE}/package.json`) as { version: string };
+  assert.equal(version.split('.')[0], Number(process.versions.napi) >= 10 ? '13' : '12');
+  const db = new Sqlite(join(dir, 'x.db'));
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (v BLOB)');
   db.prepare('INSERT INTO t VALUES (?)').run(Buffer.from([1, 2, 3]));

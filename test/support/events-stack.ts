@@ -1,4 +1,4 @@
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { Sqlite, type Database } from '../../daemon/store/sqlite.js';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { createEventTables } from '../../daemon/store/schema/outbox.js';
@@ -23,7 +23,7 @@ export function testSealer(): Sealer {
 export const quietLogger = (): Logger => createLogger({ level: 'silent' });
 
 export function openTestDb(path: string, fsync = true): Database {
-  const db = new BetterSqlite3(path);
+  const db = new Sqlite(path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${fsync ? 'FULL' : 'NORMAL'}`);
   createEventTables(db);
