@@ -36,7 +36,7 @@ export default tseslint.config(
     // The web console's page runs in a browser.
     files: ['daemon/web/static/**/*.js'],
     languageOptions: {
-      globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'FileReader', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'prompt'].map((g) => [g, 'readonly'])),
+      globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'FileReader', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly'])),
     },
   },
 );

@@ -188,6 +188,41 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
   assert.equal(await text(page, '#status'), `${anon} is now May at the door.`);
 
+  // People: that person renamed, regrouped and erased through the page's dialog, the erasure only
+  // with their id typed back; Escape cancels and changes nothing.
+  await page.goto(`${url}#people`);
+  await page.waitForFunction("document.getElementById('people-rows').textContent.includes('May at the door')");
+  const answer = async (button: string, typed: string | null): Promise<string> => {
+    await page.$eval('#status', (e) => (e.textContent = ''));
+    await page.evaluate(`[...document.querySelectorAll('#people-rows button')].find((b) => b.textContent === ${JSON.stringify(button)}).click()`);
+    await page.waitForSelector('#ask[open]');
+    const said = await text(page, '#ask-text');
+    if (typed === null) {
+      await page.keyboard.press('Escape');
+    } else {
+      await page.evaluate("document.getElementById('ask-input').value = ''");
+      await page.keyboard.type(typed);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 30_000 });
+    }
+    await page.waitForSelector('#ask:not([open])');
+    return said;
+  };
+  await answer('Rename May at the door', null);
+  assert.ok((await text(page, '#people-rows')).includes('May at the door'), 'Escape changed nothing');
+  await answer('Rename May at the door', 'May D.');
+  assert.equal(await text(page, '#status'), 'Renamed to May D..');
+  await answer('Change group of May D.', 'visitors');
+  await page.waitForFunction("document.getElementById('people-rows').textContent.includes('visitors')");
+  await axeClean(page, 'the people page after changes');
+  const eraseText = await answer('Erase May D.', 'not-the-id');
+  assert.match(await text(page, '#status'), /confirm/i, 'a wrong id is refused');
+  const erasedId = /Type their id to confirm: (\S+)$/.exec(eraseText)![1]!;
+  await answer('Erase May D.', erasedId);
+  assert.equal(await text(page, '#status'), 'May D. was erased.');
+  assert.ok(!(await text(page, '#people-rows')).includes('May D.'));
+  assert.ok((await text(page, '#people-rows')).includes('emp-7'), 'the other May stays');
+
   // Thresholds: the scores of her recent decisions, and a new threshold for the door applied at once.
   await page.goto(`${url}#thresholds`);
   await page.waitForSelector('#threshold-cameras table');
@@ -204,7 +239,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.click('#audit-verify');
   await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
   const audit = await text(page, '#audit-rows');
-  for (const action of ['threshold.set', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
+  for (const action of ['threshold.set', 'person.erase', 'person.change', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
   await shot('8-audit');
 

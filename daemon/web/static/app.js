@@ -155,22 +155,43 @@ async function showPeople() {
   );
 }
 
+/**
+ * Asks for one value in the page's modal dialog (focus kept inside, Escape cancels): the typed
+ * value, or null when cancelled. `required` keeps OK from sending an empty value.
+ */
+function ask({ title, text, label, value = '', ok, required = true }) {
+  const dialog = $('ask');
+  $('ask-title').textContent = title;
+  $('ask-text').textContent = text;
+  $('ask-label').textContent = label;
+  $('ask-ok').textContent = ok;
+  const input = $('ask-input');
+  input.value = value;
+  input.required = required;
+  dialog.returnValue = '';
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' ? input.value.trim() : null), { once: true });
+    dialog.showModal();
+    input.select();
+  });
+}
+
 async function renamePerson(p) {
-  const name = prompt(`New name for ${p.name}`, p.name);
+  const name = await ask({ title: `Rename ${p.name}`, text: 'The new name is used from now on; past records keep the person.', label: 'New name', value: p.name, ok: 'Rename' });
   if (!name) return;
   await act(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'PATCH', body: { name } }), `Renamed to ${name}.`);
 }
 
 async function regroupPerson(p) {
-  const group = prompt(`Group of ${p.name} (empty for none)`, p.group ?? '');
+  const group = await ask({ title: `Group of ${p.name}`, text: 'Leave empty for no group.', label: 'Group', value: p.group ?? '', ok: 'Change group', required: false });
   if (group === null) return;
-  await act(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'PATCH', body: { group: group.trim() || null } }), 'Group changed.');
+  await act(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'PATCH', body: { group: group || null } }), 'Group changed.');
 }
 
 async function erasePerson(p) {
-  const typed = prompt(`This removes ${p.name} everywhere: photos, templates, attendance and proofs. Type their id to confirm:\n${p.id}`);
+  const typed = await ask({ title: `Erase ${p.name} everywhere`, text: `This removes ${p.name} everywhere: photos, templates, attendance and proofs, and cannot be undone. Type their id to confirm: ${p.id}`, label: 'Their id', ok: 'Erase' });
   if (typed === null) return;
-  await act(() => api(`/api/people/${encodeURIComponent(p.id)}/erase`, { method: 'POST', body: { confirm: typed.trim() } }), `${p.name} was erased.`);
+  await act(() => api(`/api/people/${encodeURIComponent(p.id)}/erase`, { method: 'POST', body: { confirm: typed } }), `${p.name} was erased.`);
 }
 
 async function act(fn, done) {
