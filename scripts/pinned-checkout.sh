@@ -16,6 +16,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
 
+# The copy is made of the files git tracks: outside a git checkout (a copy such as DIR/src itself)
+# nothing would be copied, and npm would then find and rebuild the package.json above DIR/src.
+git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
+  || { printf 'error: %s is not a git checkout\nfix:   run this from a clone of facegate\n' "$ROOT" >&2; exit 1; }
+
 "$ROOT/scripts/node-runtime.sh" "$DIR/node"
 "$ROOT/scripts/node-runtime.sh" --npm "$DIR/npm"
 # npm as the pinned Node bundles it: the machine's npm may be too old for the lock file.

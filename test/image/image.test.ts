@@ -20,7 +20,9 @@ const skip =
     ? 'needs root (debootstrap and chroot)'
     : !has('buildah') || !has('debootstrap')
       ? 'needs buildah and debootstrap (apt-get install buildah debootstrap)'
-      : (mediaMissing() ?? false);
+      : !existsSync(join(ROOT, '.git'))
+        ? 'needs a git checkout (the image is built from the files git tracks)'
+        : (mediaMissing() ?? false);
 
 function run(cmd: string, args: string[], timeoutMs = 120_000) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
