@@ -38,7 +38,6 @@ export class Matcher {
   #slotOfTemplate = new Map<number, number>();
   #personIds: string[] = [];
   #personIndex = new Map<string, number>();
-  #best = new Float32Array(0);
 
   constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean } = {}) {
     this.dim = options.dim ?? EMBEDDING_DIM;
@@ -113,14 +112,9 @@ export class Matcher {
     const outOffset = this.#rowsOffset + this.#capacity * this.dim;
     this.#kernel(0, this.#rowsOffset, n, this.dim, outOffset);
     const raw = new Int32Array(this.#memory.buffer, outOffset, n);
-
-    const persons = this.#personIds.length;
-    const best = this.#best;
-    const bestRow = new Int32Array(persons);
-    bestPerPerson(raw, this.#scales, this.#rowPerson, qScale, best, bestRow, persons);
-    const top = topPersons(best, persons, topK);
+    const top = topRows(raw, this.#scales, this.#rowPerson, qScale, topK);
     return {
-      candidates: top.map((p) => ({ personId: this.#personIds[p]!, score: best[p]!, templateId: this.#rowTemplate[bestRow[p]!]! })),
+      candidates: top.map((t) => ({ personId: this.#personIds[t.person]!, score: t.score, templateId: this.#rowTemplate[t.row]! })),
       searched: n,
     };
   }
@@ -131,10 +125,6 @@ export class Matcher {
       p = this.#personIds.length;
       this.#personIds.push(personId);
       this.#personIndex.set(personId, p);
-      if (p >= this.#best.length) {
-        const grown = new Float32Array(Math.max(16, this.#best.length * 2));
-        this.#best = grown;
-      }
     }
     return p;
   }
@@ -152,18 +142,46 @@ export class Matcher {
   }
 }
 
-/** Each person's best score (and the row it came from): the per-person aggregation of a search. */
-function bestPerPerson(raw: Int32Array, scales: Float32Array, rowPerson: Int32Array, qScale: number, best: Float32Array, bestRow: Int32Array, persons: number): void {
-  best.fill(-Infinity, 0, persons);
+export interface TopRow {
+  person: number;
+  row: number;
+  score: number;
+}
+
+/**
+ * The k persons with the best scores, each with the row of its best score, best first (ties: the
+ * lower person index first, and a person's first row). One pass over the rows, holding only the k
+ * best so far: once k persons are held, a row under the k-th best score costs a multiply and a
+ * compare, where keeping every person's best cost a random store per row and a pass over the persons.
+ */
+export function topRows(raw: Int32Array, scales: Float32Array, rowPerson: Int32Array, qScale: number, k: number): TopRow[] {
+  const top: TopRow[] = [];
+  if (k <= 0) return top;
+  let floor = -Infinity;
   const n = raw.length;
   for (let r = 0; r < n; r++) {
-    const s = raw[r]! * scales[r]! * qScale;
-    const p = rowPerson[r]!;
-    if (s > best[p]!) {
-      best[p] = s;
-      bestRow[p] = r;
-    }
+    const score = Math.fround(raw[r]! * scales[r]! * qScale);
+    if (score < floor) continue;
+    offer(top, k, rowPerson[r]!, r, score);
+    if (top.length === k) floor = top[k - 1]!.score;
   }
+  return top;
+}
+
+/** `a` ranks before `b`: higher score, then lower person index. */
+const before = (score: number, person: number, b: TopRow) => score > b.score || (score === b.score && person < b.person);
+
+function offer(top: TopRow[], k: number, person: number, row: number, score: number): void {
+  const held = top.findIndex((t) => t.person === person);
+  if (held >= 0) {
+    if (score <= top[held]!.score) return;
+    top.splice(held, 1);
+  }
+  let i = top.length;
+  while (i > 0 && before(score, person, top[i - 1]!)) i--;
+  if (i >= k) return;
+  top.splice(i, 0, { person, row, score });
+  if (top.length > k) top.pop();
 }
 
 /** int8 row = round(x · 127 / max|x|); returns the scale that maps it back. */
@@ -189,24 +207,6 @@ function quantiseQuery(v: Float32Array, out: Int16Array): number {
   const k = QUERY_SCALE / max;
   for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * k);
   return max / QUERY_SCALE;
-}
-
-/** Indexes of the k largest finite scores, largest first (k is small: insertion into a short list). */
-export function topPersons(scores: Float32Array, count: number, k: number): number[] {
-  const idx: number[] = [];
-  for (let p = 0; p < count; p++) {
-    const s = scores[p]!;
-    if (s === -Infinity) continue;
-    if (idx.length === k && s <= scores[idx[k - 1]!]!) continue;
-    let i = Math.min(idx.length, k - 1);
-    if (idx.length < k) idx.push(p);
-    while (i > 0 && scores[idx[i - 1]!]! < s) {
-      idx[i] = idx[i - 1]!;
-      i--;
-    }
-    idx[i] = p;
-  }
-  return idx;
 }
 
 function grow<T extends Float32Array | Int32Array | Float64Array>(
