@@ -43,7 +43,7 @@ export class Matcher {
     this.dim = options.dim ?? EMBEDDING_DIM;
     if (this.dim % 16 !== 0) throw new Error(`matcher dimension must be a multiple of 16, got ${this.dim}`);
     this.#rowsOffset = align(this.dim * 2, 64);
-    this.#memory = createMemory(1);
+    this.#memory = createMemory(1, { shared: false }).memory;
     const simd = options.forceScalar ? undefined : loadDotKernel(this.#memory);
     this.#kernel = simd ?? ((q, rows, n, dim, out) => scoresScalar(this.#memory, q, rows, n, dim, out));
     this.#reserve(options.initialCapacity ?? 1024);
