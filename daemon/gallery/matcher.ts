@@ -192,6 +192,17 @@ export class Matcher {
     return p;
   }
 
+  /** Copies the query and the rows into a new memory with a kernel over it; the old one is dropped. */
+  #leaveMemory(): void {
+    const old = this.#memory;
+    const { memory } = createMemory(old.buffer.byteLength / PAGE, { shared: true });
+    new Uint8Array(memory.buffer).set(new Uint8Array(old.buffer, 0, this.#rowsOffset + this.#count * this.dim));
+    const kernel = loadDotKernel(memory);
+    if (!kernel) throw new Error('the dot kernel loaded once and not again');
+    this.#memory = memory;
+    this.#kernel = kernel;
+  }
+
   #reserve(capacity: number): void {
     // Rows, then two areas for their scores.
     const needed = this.#rowsOffset + capacity * this.dim + 2 * capacity * 4;
@@ -199,11 +210,12 @@ export class Matcher {
     const have = this.#memory.buffer.byteLength / PAGE;
     if (pages > MAX_PAGES) throw new Error(`matcher cannot hold ${capacity} templates of ${this.dim} values in 4 GiB`);
     // The scores areas move with the capacity, onto what becomes rows: a lagging worker must have
-    // finished writing first, or it goes.
+    // finished writing first. One that has not may still write there after it is told to stop, so
+    // the rows move to a memory of their own and the old one is left to it.
     if (this.#threads?.lagging && !this.#threads.settle(4 * WAIT_MS)) {
       void this.#threads.close();
       this.#threads = undefined;
-      this.#canShare = false;
+      this.#leaveMemory();
     }
     if (pages > have) this.#memory.grow(pages - have);
     this.#scales = grow(this.#scales, capacity, Float32Array);
