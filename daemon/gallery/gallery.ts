@@ -177,6 +177,7 @@ export class Gallery {
 
   close(): void {
     this.matcher.clear();
+    void this.matcher.close();
     this.sealer.dispose();
     this.sodium.memzero(this.key.dataKey);
     this.db.close();

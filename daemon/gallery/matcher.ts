@@ -1,8 +1,15 @@
 import { createMemory, loadDotKernel, MAX_PAGES, scoresScalar, type ScoresFn, type WasmMemory } from './dot-kernel.js';
+import { DotThreads, WAIT_MS } from './dot-threads.js';
 
 export const EMBEDDING_DIM = 512;
 const PAGE = 65536;
 const QUERY_SCALE = 32767;
+/**
+ * Rows from which a search is shared with a second thread. Below it, waking the worker costs
+ * more than it saves: on a 2-core machine with the other core busy, two threads were ~10 % slower
+ * at 10k rows, even at 20-30k, and ahead from 50-100k (`npm run bench -- gallery`, `--threads 1`).
+ */
+export const PARALLEL_FROM = 30_000;
 
 export interface Candidate {
   personId: string;
@@ -23,12 +30,22 @@ export interface SearchResult {
  * float scale each (symmetric quantisation: cosine error ~5e-4, far under any threshold step),
  * kept current as templates come and go. A search scores every row with the SIMD kernel, keeps
  * each person's best template, and returns the top persons.
+ *
+ * From PARALLEL_FROM rows a search is shared with a second thread (dot-threads.ts): one core's
+ * memory bandwidth cannot read a million-template gallery in the time a frame allows. The memory
+ * is therefore a shared one, and search() stays synchronous: the calling thread scores its share
+ * and blocks, briefly and with a time limit, for the worker's. close() stops that thread.
  * Lives in memory only: nothing here is ever written out.
  */
 export class Matcher {
   readonly dim: number;
   #memory: WasmMemory;
   #kernel: ScoresFn;
+  /** Whether a second thread may run the kernel: the memory is shared and the kernel is SIMD. */
+  #canShare: boolean;
+  #parallelFrom: number;
+  #threads: DotThreads | undefined;
+  #closed = false;
   #capacity = 0;
   #count = 0;
   #rowsOffset: number;
@@ -38,15 +55,21 @@ export class Matcher {
   #slotOfTemplate = new Map<number, number>();
   #personIds: string[] = [];
   #personIndex = new Map<string, number>();
-  #best = new Float32Array(0);
 
-  constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean } = {}) {
+  /**
+   * `threads: 1` keeps every search on the calling thread; `parallelFrom` moves the row count from
+   * which a search is shared with the second thread (PARALLEL_FROM).
+   */
+  constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean; threads?: 1 | 2; parallelFrom?: number } = {}) {
     this.dim = options.dim ?? EMBEDDING_DIM;
     if (this.dim % 16 !== 0) throw new Error(`matcher dimension must be a multiple of 16, got ${this.dim}`);
     this.#rowsOffset = align(this.dim * 2, 64);
-    this.#memory = createMemory(1);
+    const { memory, shared } = createMemory(1, { shared: options.threads !== 1 && !options.forceScalar });
+    this.#memory = memory;
     const simd = options.forceScalar ? undefined : loadDotKernel(this.#memory);
     this.#kernel = simd ?? ((q, rows, n, dim, out) => scoresScalar(this.#memory, q, rows, n, dim, out));
+    this.#canShare = shared && simd !== undefined;
+    this.#parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
     this.#reserve(options.initialCapacity ?? 1024);
   }
 
@@ -98,6 +121,32 @@ export class Matcher {
     return ids.length;
   }
 
+  /**
+   * Starts the second thread now rather than at the first search that needs it, and resolves
+   * whether it is ready (false where the matcher stays on one thread).
+   */
+  async startThreads(): Promise<boolean> {
+    return (this.#startThreads()?.ready()) ?? false;
+  }
+
+  /** Threads a search above PARALLEL_FROM rows would use now. */
+  get threads(): 1 | 2 {
+    return this.#threads?.available ? 2 : 1;
+  }
+
+  /** Chunks of rows the second thread has scored so far. */
+  get secondThreadChunks(): number {
+    return this.#threads?.workerChunks ?? 0;
+  }
+
+  /** Stops the second thread; resolves once it has ended. The matcher still answers, on the calling thread. */
+  close(): Promise<void> {
+    this.#closed = true;
+    const threads = this.#threads;
+    this.#threads = undefined;
+    return threads?.close() ?? Promise.resolve();
+  }
+
   /** Zeroes every row: the process's copy of the gallery goes with it. */
   clear(): void {
     new Uint8Array(this.#memory.buffer).fill(0);
@@ -110,19 +159,27 @@ export class Matcher {
     const n = this.#count;
     if (n === 0) return { candidates: [], searched: 0 };
     const qScale = quantiseQuery(query, new Int16Array(this.#memory.buffer, 0, this.dim));
-    const outOffset = this.#rowsOffset + this.#capacity * this.dim;
-    this.#kernel(0, this.#rowsOffset, n, this.dim, outOffset);
+    // A worker that lags behind a search it was left out of still writes into the first scores
+    // area; until it catches up, searches write theirs into the second.
+    const threads = n >= this.#parallelFrom ? this.#startThreads() : undefined;
+    const area = this.#threads?.lagging ? 1 : 0;
+    const outOffset = this.#rowsOffset + this.#capacity * this.dim + area * this.#capacity * 4;
+    if (!threads?.scores(0, this.#rowsOffset, n, this.dim, outOffset)) this.#kernel(0, this.#rowsOffset, n, this.dim, outOffset);
     const raw = new Int32Array(this.#memory.buffer, outOffset, n);
-
-    const persons = this.#personIds.length;
-    const best = this.#best;
-    const bestRow = new Int32Array(persons);
-    bestPerPerson(raw, this.#scales, this.#rowPerson, qScale, best, bestRow, persons);
-    const top = topPersons(best, persons, topK);
+    const top = topRows(raw, this.#scales, this.#rowPerson, qScale, topK);
     return {
-      candidates: top.map((p) => ({ personId: this.#personIds[p]!, score: best[p]!, templateId: this.#rowTemplate[bestRow[p]!]! })),
+      candidates: top.map((t) => ({ personId: this.#personIds[t.person]!, score: t.score, templateId: this.#rowTemplate[t.row]! })),
       searched: n,
     };
+  }
+
+  #startThreads(): DotThreads | undefined {
+    if (!this.#threads && this.#canShare && !this.#closed) {
+      this.#threads = DotThreads.start(this.#memory, this.#kernel, this.dim);
+      // One try: where a worker cannot start, the matcher stays on one thread.
+      if (!this.#threads) this.#canShare = false;
+    }
+    return this.#threads;
   }
 
   #personSlot(personId: string): number {
@@ -131,19 +188,35 @@ export class Matcher {
       p = this.#personIds.length;
       this.#personIds.push(personId);
       this.#personIndex.set(personId, p);
-      if (p >= this.#best.length) {
-        const grown = new Float32Array(Math.max(16, this.#best.length * 2));
-        this.#best = grown;
-      }
     }
     return p;
   }
 
+  /** Copies the query and the rows into a new memory with a kernel over it; the old one is dropped. */
+  #leaveMemory(): void {
+    const old = this.#memory;
+    const { memory } = createMemory(old.buffer.byteLength / PAGE, { shared: true });
+    new Uint8Array(memory.buffer).set(new Uint8Array(old.buffer, 0, this.#rowsOffset + this.#count * this.dim));
+    const kernel = loadDotKernel(memory);
+    if (!kernel) throw new Error('the dot kernel loaded once and not again');
+    this.#memory = memory;
+    this.#kernel = kernel;
+  }
+
   #reserve(capacity: number): void {
-    const needed = this.#rowsOffset + capacity * this.dim + capacity * 4;
+    // Rows, then two areas for their scores.
+    const needed = this.#rowsOffset + capacity * this.dim + 2 * capacity * 4;
     const pages = Math.ceil(needed / PAGE);
     const have = this.#memory.buffer.byteLength / PAGE;
     if (pages > MAX_PAGES) throw new Error(`matcher cannot hold ${capacity} templates of ${this.dim} values in 4 GiB`);
+    // The scores areas move with the capacity, onto what becomes rows: a lagging worker must have
+    // finished writing first. One that has not may still write there after it is told to stop, so
+    // the rows move to a memory of their own and the old one is left to it.
+    if (this.#threads?.lagging && !this.#threads.settle(4 * WAIT_MS)) {
+      void this.#threads.close();
+      this.#threads = undefined;
+      this.#leaveMemory();
+    }
     if (pages > have) this.#memory.grow(pages - have);
     this.#scales = grow(this.#scales, capacity, Float32Array);
     this.#rowPerson = grow(this.#rowPerson, capacity, Int32Array);
@@ -152,18 +225,46 @@ export class Matcher {
   }
 }
 
-/** Each person's best score (and the row it came from): the per-person aggregation of a search. */
-function bestPerPerson(raw: Int32Array, scales: Float32Array, rowPerson: Int32Array, qScale: number, best: Float32Array, bestRow: Int32Array, persons: number): void {
-  best.fill(-Infinity, 0, persons);
+export interface TopRow {
+  person: number;
+  row: number;
+  score: number;
+}
+
+/**
+ * The k persons with the best scores, each with the row of its best score, best first (ties: the
+ * lower person index first, and a person's first row). One pass over the rows, holding only the k
+ * best so far: once k persons are held, a row under the k-th best score costs a multiply and a
+ * compare, where keeping every person's best cost a random store per row and a pass over the persons.
+ */
+export function topRows(raw: Int32Array, scales: Float32Array, rowPerson: Int32Array, qScale: number, k: number): TopRow[] {
+  const top: TopRow[] = [];
+  if (k <= 0) return top;
+  let floor = -Infinity;
   const n = raw.length;
   for (let r = 0; r < n; r++) {
-    const s = raw[r]! * scales[r]! * qScale;
-    const p = rowPerson[r]!;
-    if (s > best[p]!) {
-      best[p] = s;
-      bestRow[p] = r;
-    }
+    const score = Math.fround(raw[r]! * scales[r]! * qScale);
+    if (score < floor) continue;
+    offer(top, k, rowPerson[r]!, r, score);
+    if (top.length === k) floor = top[k - 1]!.score;
   }
+  return top;
+}
+
+/** `a` ranks before `b`: higher score, then lower person index. */
+const before = (score: number, person: number, b: TopRow) => score > b.score || (score === b.score && person < b.person);
+
+function offer(top: TopRow[], k: number, person: number, row: number, score: number): void {
+  const held = top.findIndex((t) => t.person === person);
+  if (held >= 0) {
+    if (score <= top[held]!.score) return;
+    top.splice(held, 1);
+  }
+  let i = top.length;
+  while (i > 0 && before(score, person, top[i - 1]!)) i--;
+  if (i >= k) return;
+  top.splice(i, 0, { person, row, score });
+  if (top.length > k) top.pop();
 }
 
 /** int8 row = round(x · 127 / max|x|); returns the scale that maps it back. */
@@ -189,24 +290,6 @@ function quantiseQuery(v: Float32Array, out: Int16Array): number {
   const k = QUERY_SCALE / max;
   for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * k);
   return max / QUERY_SCALE;
-}
-
-/** Indexes of the k largest finite scores, largest first (k is small: insertion into a short list). */
-export function topPersons(scores: Float32Array, count: number, k: number): number[] {
-  const idx: number[] = [];
-  for (let p = 0; p < count; p++) {
-    const s = scores[p]!;
-    if (s === -Infinity) continue;
-    if (idx.length === k && s <= scores[idx[k - 1]!]!) continue;
-    let i = Math.min(idx.length, k - 1);
-    if (idx.length < k) idx.push(p);
-    while (i > 0 && scores[idx[i - 1]!]! < s) {
-      idx[i] = idx[i - 1]!;
-      i--;
-    }
-    idx[i] = p;
-  }
-  return idx;
 }
 
 function grow<T extends Float32Array | Int32Array | Float64Array>(

@@ -1,6 +1,7 @@
-// `npm run bench -- gallery [--sizes 1000,10000,100000,1000000] [--queries 30] [--open 10000,100000]`
-// Matcher search time per query (median, one core) at each gallery size, beside the time to read
-// the same bytes once with memchr (the memory-bandwidth bound for this layout); then the time to
+// `npm run bench -- gallery [--sizes 1000,10000,100000,1000000] [--queries 30] [--open 10000,100000] [--threads 1]`
+// Matcher search time per query (median) at each gallery size, on the threads the matcher uses
+// there (two from PARALLEL_FROM rows, unless --threads 1), beside the time for one thread to read
+// the same bytes once with memchr (one core's memory-bandwidth bound for this layout); then the time to
 // open a gallery file with N sealed templates (unwrap the key, open and decrypt every template,
 // quantise it into the matcher). Synthetic 512-d unit vectors, two templates per person.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { createLogger } from '../../daemon/base/log.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
-import { Matcher } from '../../daemon/gallery/matcher.js';
+import { Matcher, PARALLEL_FROM } from '../../daemon/gallery/matcher.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 
 const DIM = 512;
@@ -45,12 +46,15 @@ function timeMedian(n: number, fn: () => void): number {
   return median(samples);
 }
 
-function benchSearch(size: number, queries: number): void {
-  const m = new Matcher({ initialCapacity: size });
+async function benchSearch(size: number, queries: number, threads: 1 | 2): Promise<void> {
+  const m = new Matcher({ initialCapacity: size, threads });
   const v = new Float32Array(DIM);
   const t0 = performance.now();
   for (let i = 0; i < size; i++) m.add(i + 1, `p${i >> 1}`, randomUnit(v));
   const fill = performance.now() - t0;
+  // The second thread starts at the first search that needs it; here before the clock runs.
+  if (size >= PARALLEL_FROM) await m.startThreads();
+  const used = size >= PARALLEL_FROM ? m.threads : 1;
   const qs = Array.from({ length: queries }, () => randomUnit(new Float32Array(DIM)));
   let qi = 0;
   const search = timeMedian(queries, () => void m.search(qs[qi++ % queries]!, 5));
@@ -59,10 +63,11 @@ function benchSearch(size: number, queries: number): void {
   const read = timeMedian(queries, () => void bytes.indexOf(0x80));
   const gbps = (size * DIM) / (read / 1000) / 1e9;
   console.log(
-    `${String(size).padStart(8)} templates (${(size * DIM / 1e6).toFixed(1)} MB int8): search ${search.toFixed(3)} ms/query` +
+    `${String(size).padStart(8)} templates (${(size * DIM / 1e6).toFixed(1)} MB int8): search ${search.toFixed(3)} ms/query on ${used} thread(s)` +
       `  | read same bytes once ${read.toFixed(3)} ms (${gbps.toFixed(1)} GB/s)  | ${(search / (size / 1000)).toFixed(4)} ms per 1k  | fill ${(fill / 1000).toFixed(1)} s`,
   );
   m.clear();
+  await m.close();
 }
 
 async function benchOpen(size: number): Promise<void> {
@@ -104,10 +109,18 @@ async function benchOpen(size: number): Promise<void> {
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { sizes: { type: 'string', default: '1000,10000,100000,1000000' }, queries: { type: 'string', default: '30' }, open: { type: 'string', default: '10000,100000' } },
+    options: {
+      sizes: { type: 'string', default: '1000,10000,100000,1000000' },
+      queries: { type: 'string', default: '30' },
+      open: { type: 'string', default: '10000,100000' },
+      threads: { type: 'string', default: '2' },
+    },
   });
   const queries = Number(values.queries);
-  console.log(`gallery matcher: int8 rows × int16 query, WebAssembly SIMD, one thread; node ${process.version}`);
-  for (const size of values.sizes.split(',').filter(Boolean).map(Number)) benchSearch(size, queries);
+  const threads = values.threads === '1' ? 1 : 2;
+  console.log(
+    `gallery matcher: int8 rows × int16 query, WebAssembly SIMD; ${threads === 1 ? 'one thread' : `two threads (calling thread + a worker over shared memory) from ${PARALLEL_FROM} rows, one below`}; node ${process.version}`,
+  );
+  for (const size of values.sizes.split(',').filter(Boolean).map(Number)) await benchSearch(size, queries, threads);
   for (const size of values.open.split(',').filter(Boolean).map(Number)) await benchOpen(size);
 }

@@ -89,6 +89,7 @@ async function photoAttacks(analyzer: FaceAnalyzer, dir: string, motions: number
       if (r.recognised.includes(c.identity)) recognised++;
     }
   }
+  await gallery.close();
   console.log(
     `\nphoto attacks: ${live}/${cases.length} live (${motions} motion(s) per photo, 100–300 px, 1280×720, 15 fps, CRF 28); ` +
       `recognised as the person in the photo: ${recognised}/${known} (${((performance.now() - started) / 1000).toFixed(0)} s)`,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matcher, topPersons } from '../../daemon/gallery/matcher.js';
+import { Matcher, topRows } from '../../daemon/gallery/matcher.js';
 import { decide } from '../../daemon/gallery/decide.js';
 import { near, unitVector } from './helpers.js';
 
@@ -72,11 +72,31 @@ test('removing templates and persons keeps the block contiguous and the answers 
   assert.deepEqual(m.search(unitVector(1), 3).candidates, []);
 });
 
-test('topPersons returns the k best, best first, skipping persons without templates', () => {
-  const scores = Float32Array.from([0.1, -Infinity, 0.9, 0.5, 0.7, -0.2]);
-  assert.deepEqual(topPersons(scores, 6, 3), [2, 4, 3]);
-  assert.deepEqual(topPersons(scores, 6, 10), [2, 4, 3, 0, 5]);
-  assert.deepEqual(topPersons(scores, 2, 3), [0]);
+test('topRows returns the k best persons by their best row, best first, ties to the lower person and first row', () => {
+  let seed = 7;
+  const rand = (m: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % m;
+  };
+  for (let trial = 0; trial < 200; trial++) {
+    const n = rand(60);
+    const persons = 1 + rand(12);
+    // Few distinct raw scores, so ties are common.
+    const raw = Int32Array.from({ length: n }, () => rand(7) - 3);
+    const scales = Float32Array.from({ length: n }, () => [0.5, 1, 0][rand(3)]!);
+    const rowPerson = Int32Array.from({ length: n }, () => rand(persons));
+    const k = 1 + rand(6);
+    // Reference: every person's best (first row on ties), then sort.
+    const best = new Map<number, { person: number; row: number; score: number }>();
+    for (let r = 0; r < n; r++) {
+      const score = Math.fround(raw[r]! * scales[r]! * 0.25);
+      const p = rowPerson[r]!;
+      if (!best.has(p) || score > best.get(p)!.score) best.set(p, { person: p, row: r, score });
+    }
+    const expected = [...best.values()].sort((a, b) => b.score - a.score || a.person - b.person).slice(0, k);
+    assert.deepEqual(topRows(raw, scales, rowPerson, 0.25, k), expected, `trial ${trial}`);
+  }
+  assert.deepEqual(topRows(new Int32Array(0), new Float32Array(0), new Int32Array(0), 1, 3), []);
 });
 
 test('decide: threshold and margin to the second person', () => {

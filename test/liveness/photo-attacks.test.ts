@@ -22,6 +22,7 @@ test('photo attacks: no print or screen still is ever live, whatever its motion;
   const analyzer = await testAnalyzer();
   const cases = attackCases(1);
   const gallery = await attackGallery(analyzer, cases);
+  after(() => gallery.close());
   const results: AttackResult[] = [];
   for (const c of cases) results.push(await runAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
 
