@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../base/module-worker.js';
 import { loadDotKernel, MAX_PAGES, type ScoresFn, type WasmMemory } from './dot-kernel.js';
 
 /**
@@ -113,7 +114,7 @@ export class DotThreads {
     try {
       const maxChunks = Math.ceil((MAX_PAGES * 65536) / dim / CHUNK_ROWS);
       const control = new SharedArrayBuffer((Slot.chunkDone + maxChunks) * 4);
-      const worker = spawnDotThread({ memory, control });
+      const worker = spawnModuleWorker(import.meta.url, 'dot-worker', { memory, control });
       worker.unref();
       const threads = new DotThreads(worker, new Int32Array(control), kernel);
       // A worker that dies (or fails to load) just leaves the caller alone: `ready` never reads 1.
@@ -229,18 +230,4 @@ export class DotThreads {
     Atomics.notify(this.#ctrl, Slot.seq);
     await worker.terminate();
   }
-}
-
-/**
- * The thread runs dot-worker.js next to this file. From the TypeScript sources (tests, benches,
- * `tsx`), a worker does not inherit the parent's `--import tsx` loader for its entry in Node 20, so
- * it registers tsx itself before importing dot-worker.ts.
- */
-function spawnDotThread(data: WorkerData): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./dot-worker.js', here), { workerData: data });
-  const entry = new URL('./dot-worker.ts', here).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
 }

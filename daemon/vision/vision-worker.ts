@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../base/module-worker.js';
 import { FacegateError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { ExecutionProvider } from './ort.js';
@@ -170,7 +171,7 @@ export class VisionWorker {
   }
 
   private spawn(): void {
-    const worker = spawnVisionThread(this.o.setup);
+    const worker = spawnModuleWorker(import.meta.url, 'pool-worker', this.o.setup);
     let settle = () => {};
     const settled = new Promise<void>((r) => (settle = r));
     const thread: Thread = { worker, ready: false, kept: new Map(), failure: undefined, settled, settle, retired: false };
@@ -261,18 +262,4 @@ export class VisionWorker {
 
 function fromWire(e: WireError): Error {
   return e.code ? new FacegateError(e.code, e.message, e.hint) : new Error(e.message);
-}
-
-/**
- * The thread runs pool-worker.js next to this file. From the TypeScript sources (tests, benches,
- * `tsx`), a worker does not inherit the parent's `--import tsx` loader for its entry in Node 20, so
- * it registers tsx itself before importing pool-worker.ts.
- */
-function spawnVisionThread(setup: WorkerSetup): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./pool-worker.js', here), { workerData: setup });
-  const entry = new URL('./pool-worker.ts', here).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: setup });
 }
