@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -72,4 +72,16 @@ test('node-runtime.sh refuses a tarball that is not the pinned one and unpacks n
   assert.match(r.out, /fix: {3}the download was altered or the registry serves another file: do not use it/);
   assert.equal(existsSync(dest), false, 'nothing unpacked');
   assert.equal(existsSync(`${dest}.new`), false);
+});
+
+test('pinned-checkout.sh outside a git checkout stops with the fix and makes nothing (npm would otherwise rebuild the tree above)', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'fg-notgit-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'scripts'));
+  for (const script of ['pinned-checkout.sh', 'node-runtime.sh']) writeFileSync(join(root, 'scripts', script), readFileSync(resolve('scripts', script)));
+  const dest = join(root, 'out');
+  const r = spawnSync('bash', [join(root, 'scripts/pinned-checkout.sh'), dest], { encoding: 'utf8', env: { ...process.env, GIT_CEILING_DIRECTORIES: tmpdir() } });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.stderr, `error: ${root} is not a git checkout\nfix:   run this from a clone of facegate\n`);
+  assert.deepEqual(readdirSync(dest), [], 'no Node fetched, nothing copied');
 });
