@@ -8,6 +8,8 @@ import { EmbeddingFusion } from '../../daemon/track/fusion.js';
 import { IdentityVote } from '../../daemon/track/identity.js';
 import { followDrift } from '../../daemon/track/track.js';
 import { MAX_SIGHTINGS, UnknownRegistry } from '../../daemon/track/unknowns.js';
+import { decodeSightings, encodeSightings } from '../../daemon/track/unknown-store.js';
+import fc from 'fast-check';
 import { parseShowinfoPts } from '../../daemon/camera/video-file.js';
 import type { FaceQuality, Point } from '../../daemon/vision/types.js';
 import { near, unitVector } from '../gallery/helpers.js';
@@ -138,4 +140,19 @@ test('parseShowinfoPts reads each output frame time from FFmpeg showinfo lines o
   assert.equal(parseShowinfoPts(line), 0.866667);
   assert.equal(parseShowinfoPts('[Parsed_showinfo_1 @ 0x55d] config in time_base: 1/15'), undefined);
   assert.equal(parseShowinfoPts('frame=  10 fps=0.0 q=-0.0 size=N/A time=00:00:00.66'), undefined);
+});
+
+test('sightings column (fuzzed): what the daemon writes reads back; anything else is a bounded list of valid sightings or undefined, never a throw', () => {
+  const sighting = fc.record({ camera: fc.string({ maxLength: 200 }), at: fc.integer({ min: 0, max: 4e9 }) }, { noNullPrototype: true });
+  fc.assert(fc.property(fc.array(sighting, { maxLength: MAX_SIGHTINGS }), (list) => assert.deepEqual(decodeSightings(encodeSightings(list)), list)));
+  const hostile = fc.oneof(fc.string(), fc.json(), fc.array(fc.record({ camera: fc.anything(), at_ms: fc.anything() }), { maxLength: 3 * MAX_SIGHTINGS }).map((v) => JSON.stringify(v)));
+  fc.assert(
+    fc.property(hostile, (text) => {
+      const out = decodeSightings(text);
+      if (out === undefined) return;
+      assert.ok(out.length <= MAX_SIGHTINGS);
+      for (const s of out) assert.ok(typeof s.camera === 'string' && s.camera.length <= 200 && Number.isFinite(s.at));
+    }),
+    { numRuns: 500 },
+  );
 });
