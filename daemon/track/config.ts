@@ -15,7 +15,7 @@ export const TrackConfigSchema = Section(
     reembed_s: Type.Number({
       minimum: 0,
       maximum: 600,
-      default: 1,
+      default: 3,
       description:
         "Once a track's identity is decided and its passive anti-spoof score known, its face is embedded and scored again only this often, seconds (a detection that overlaps it less, or overlaps another track, always is). 0: on every detection.",
     }),

@@ -168,7 +168,8 @@ export async function run(args: string[]): Promise<void> {
   const missing = mediaMissing(CLIP);
   if (missing) throw new Error(missing);
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
-  const counts = (v: string) => v.split(',').filter(Boolean).map(Number);
+  // 0 cameras is no run (a daemon with no camera is refused at start).
+  const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-throughput-'));
