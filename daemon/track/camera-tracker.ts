@@ -6,11 +6,11 @@ import { iou } from '../vision/geometry.js';
 import { MotionMask } from '../vision/motion.js';
 import type { SearchArea } from '../vision/tiles.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
-import { associate } from './associate.js';
+import { associate, sizeRatio } from './associate.js';
 import type { TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
-import { Track, type TrackContext } from './track.js';
+import { followDrift, Track, type TrackContext } from './track.js';
 import type { UnknownRegistry } from './unknowns.js';
 
 export interface CameraTrackerOptions {
@@ -25,6 +25,11 @@ export interface CameraTrackerOptions {
 
 /** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
 const SETTLED_IOU = 0.5;
+/**
+ * Landmarks found this far off the box they were run on (centre distance in face heights, or
+ * size) are run again on the box they give: past the few per cent that landmarks wander by.
+ */
+const REFINE_OFF = 0.05;
 
 /** Milliseconds spent per stage and how often, for the benchmark and the health page. */
 export interface TrackerStats {
@@ -126,8 +131,14 @@ export class CameraTracker {
     const faces: FaceAnalysis[] = [];
     const predicted = this.tracks.map((tr) => ({ track: tr, box: tr.predictedBox(t) }));
     for (const d of detections) {
-      const embed = d.box.h >= c.min_face_px && !this.settledOn(d.box, predicted, t);
-      const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof: embed });
+      const usable = d.box.h >= c.min_face_px;
+      const track = this.plainlyOf(d.box, predicted);
+      const embed = usable && !track?.settled(t);
+      // The passive score is what stands between a print and a false blink until a blink is
+      // confirmed; a track keeps scoring until it is live, so that its mean is not fixed by the few
+      // frames before its identity was decided.
+      const antispoof = embed || (usable && !track!.live);
+      const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof });
       if (looksLikeFace(face)) faces.push(face);
     }
     this.stats.ms.analyze += performance.now() - started;
@@ -164,12 +175,13 @@ export class CameraTracker {
   }
 
   /**
-   * Whether a detection is plainly a settled track's face (see `Track.settled`): it overlaps that
-   * track's predicted box well and no other track's at all, so it is continued by overlap alone.
+   * The track a detection is plainly the face of: it overlaps that track's predicted box well and
+   * no other track's at all, so it will be continued by overlap alone. Only such a track may skip
+   * models on it (see `Track.settled`).
    */
-  private settledOn(box: Box, predicted: ReadonlyArray<{ track: Track; box: Box }>, t: number): boolean {
+  private plainlyOf(box: Box, predicted: ReadonlyArray<{ track: Track; box: Box }>): Track | undefined {
     const near = predicted.filter((p) => iou(p.box, box) >= this.o.config.match_iou);
-    return near.length === 1 && iou(near[0]!.box, box) >= SETTLED_IOU && near[0]!.track.settled(t);
+    return near.length === 1 && iou(near[0]!.box, box) >= SETTLED_IOU ? near[0]!.track : undefined;
   }
 
   private async followFrame(img: RgbImage, t: number, tracks: readonly Track[]): Promise<TrackEvent[]> {
@@ -179,7 +191,12 @@ export class CameraTracker {
       if (t - track.lastDetectedT > this.o.config.coast_s || track.followLost) continue;
       const box = track.predictedBox(t);
       if (box.w < 4 || box.h < 4 || box.x + box.w <= 0 || box.y + box.h <= 0 || box.x >= img.width || box.y >= img.height) continue;
-      const face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });
+      let face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });
+      // The face turned back or slowed against its predicted motion: landmarks on a crop that
+      // misses it pull together, and the eyes cut from them can read a still print's open eyes as
+      // shut. Once more on the box the landmarks gave, which holds the face.
+      const found = track.boxOf(face);
+      if (followDrift(box, found) > REFINE_OFF || sizeRatio(box, found) > 1 + REFINE_OFF) face = await this.o.engine.analyzeFace(img, { box: found, score: 0 }, { eyes: true });
       events.push(...track.followed(face, img, t));
     }
     this.stats.ms.follow += performance.now() - started;

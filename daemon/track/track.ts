@@ -107,10 +107,16 @@ export class Track {
   /**
    * Whether a detection of this track may skip the embedding and the anti-spoof model (the two
    * costliest steps): who it is has been decided, the passive score has its samples, and it was
-   * embedded less than `reembed_s` ago. Eyes are read on every frame regardless.
+   * embedded less than `reembed_s` ago. Eyes are read on every frame regardless, and anti-spoof on
+   * every detection until the track is live.
    */
   settled(t: number): boolean {
     return this.vote.decided !== 'pending' && this.passive.samples >= this.ctx.config.liveness.antispoof_min_samples && t - this.lastEmbedT < this.ctx.config.reembed_s;
+  }
+
+  /** Whether the track is live now (see `liveness`). */
+  get live(): boolean {
+    return this.liveness().live;
   }
 
   get fused(): Float32Array | undefined {
@@ -139,6 +145,11 @@ export class Track {
       return [];
     }
     return this.observe(face, img, t, 'follow');
+  }
+
+  /** The box this track's landmarks put around a face. */
+  boxOf(face: FaceAnalysis): Box {
+    return boxFromLandmarks(face.landmarks68, this.rel);
   }
 
   /** Following failed since the last detection: wait for the detector. */

@@ -10,8 +10,8 @@ export interface FakeFace {
   /** p(open) of both eyes at t. */
   eyes(t: number): [number, number];
   person: number;
-  pLive?: number;
-
+  /** Passive p(live), or p(live) at t. */
+  pLive?: number | ((t: number) => number);
 }
 
 /**
@@ -38,6 +38,8 @@ export function frameAt(t: number, frozen = false): RgbImage {
 export class FakeEngine implements CameraEngine {
   t = 0;
   calls = { detect: 0, analyze: 0, embed: 0, antispoof: 0 };
+  /** The box each analysis was run on, with the time of its frame. */
+  readonly analysed: Array<{ t: number; box: Box }> = [];
 
   constructor(private readonly faces: FakeFace[]) {}
 
@@ -51,6 +53,7 @@ export class FakeEngine implements CameraEngine {
 
   async analyzeFace(_img: RgbImage, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
     this.calls.analyze++;
+    this.analysed.push({ t: this.t, box: detection.box });
     if (options.embed) this.calls.embed++;
     if (options.antispoof) this.calls.antispoof++;
     const face = this.nearest(detection.box);
@@ -68,7 +71,7 @@ export class FakeEngine implements CameraEngine {
       landmarks5: [p, p, p, p, p],
       quality: { faceHeight: detection.box.h, eyeDistance: box.w / 3, sharpness: 150, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 4 },
       eyes: { left: { pOpen: left }, right: { pOpen: right }, regions: regionsFor(left, right) },
-      ...(options.antispoof ? { antispoof: { pLive: face?.pLive ?? 0.95 } } : {}),
+      ...(options.antispoof ? { antispoof: { pLive: typeof face?.pLive === 'function' ? face.pLive(this.t) : (face?.pLive ?? 0.95) } } : {}),
       ...(options.embed ? { embedding: face ? unitVector(face.person) : unitVector(999) } : {}),
     };
   }

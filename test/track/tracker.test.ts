@@ -6,6 +6,7 @@ import type { TrackConfig } from '../../daemon/track/config.js';
 import type { TrackEvent } from '../../daemon/track/events.js';
 import type { MatchResult } from '../../daemon/track/identity.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
+import type { Box } from '../../daemon/vision/types.js';
 import { unitVector } from '../gallery/helpers.js';
 import { FakeEngine, blinkAt, frameAt, openEyes, type FakeFace } from './fake-engine.js';
 
@@ -67,7 +68,7 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
   assert.equal(tracker.stats.followFrames, 40);
 });
 
-test('a decided, scored track is embedded and anti-spoofed again once every reembed_s, not on every detection; eyes on every frame', async () => {
+test('a decided, scored track is embedded again once every reembed_s, and anti-spoofed on every detection only until it is live; eyes on every frame', async () => {
   const faces = [{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED }];
   const gated = await run(faces, 6);
   const every = await run(faces, 6, { track: { reembed_s: 0 } });
@@ -75,8 +76,36 @@ test('a decided, scored track is embedded and anti-spoofed again once every reem
   assert.equal(every.engine.calls.embed, every.tracker.stats.detectFrames);
   // decide_frames (3) and antispoof_min_samples (3) first, then one every reembed_s (3 s) over the 5.4 s left.
   assert.ok(gated.engine.calls.embed <= 3 + 2, `embedded ${gated.engine.calls.embed} times of ${gated.tracker.stats.detectFrames}`);
-  assert.equal(gated.engine.calls.antispoof, gated.engine.calls.embed);
+  // Live after the blink that ends at 2.15 s: every detection until then (5 fps), then only with the embeddings.
+  const untilLive = Math.ceil(2.2 * 5) + 1;
+  assert.ok(gated.engine.calls.antispoof > gated.engine.calls.embed && gated.engine.calls.antispoof <= untilLive + 2, `anti-spoofed ${gated.engine.calls.antispoof} times`);
   assert.equal(gated.engine.calls.analyze, every.engine.calls.analyze, 'eyes are read on every frame either way');
+});
+
+test('a print whose passive score falls once its identity is decided: still scored on every detection, so a false blink later does not make it live', async () => {
+  // Scores live while the identity is decided, then not: a print brought into the light, turned.
+  const { events, engine } = await run([{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED, pLive: (t) => (t < 0.7 ? 0.9 : 0.1) }], 4);
+  assert.ok(events.some((e) => e.type === 'blink'), 'the eyes gave a blink');
+  assert.ok(!events.some((e) => 'live' in e && e.live), 'never live');
+  const ended = events.find((e) => e.type === 'track_ended');
+  assert.ok(ended?.type === 'track_ended' && ended.antispoof! < 0.5, `passive mean ${ended?.type === 'track_ended' && ended.antispoof}`);
+  assert.equal(engine.calls.antispoof, engine.calls.detect, 'every detection scored');
+});
+
+test('a face that stops short of where it was predicted: landmarks are run again on the box they gave, so its eyes are read where it is', async () => {
+  // 300 px/s to the right for a second, then still: the first followed frames after the stop are
+  // predicted 20–40 px on.
+  const x = (t: number) => 100 + 300 * Math.min(t, 1);
+  const { engine } = await run([{ box: (t) => ({ x: x(t), y: 100, w: 96, h: 120 }), eyes: openEyes, person: ENROLLED }], 1.6);
+  const byFrame = new Map<number, Box[]>();
+  for (const a of engine.analysed) byFrame.set(a.t, [...(byFrame.get(a.t) ?? []), a.box]);
+  const rerun = [...byFrame].filter(([, boxes]) => boxes.length > 1);
+  // Also as it set off, before its speed was known.
+  assert.ok(rerun.some(([t]) => t > 1 && t < 1.2), `run again on frames ${rerun.map(([t]) => t.toFixed(2))}`);
+  for (const [t, boxes] of rerun) {
+    assert.ok(Math.abs(boxes[0]!.x - x(t)) > 6, 'the predicted box missed the face');
+    assert.ok(Math.abs(boxes.at(-1)!.x - x(t)) < 1, `at ${t.toFixed(2)} the eyes were read on the face (box at ${boxes.at(-1)!.x.toFixed(1)}, face at ${x(t)})`);
+  }
 });
 
 test('frames faster than eye_fps are skipped; detection stays at detect_fps', async () => {
