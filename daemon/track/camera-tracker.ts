@@ -133,11 +133,12 @@ export class CameraTracker {
     for (const d of detections) {
       const usable = d.box.h >= c.min_face_px;
       const track = this.plainlyOf(d.box, predicted);
-      const embed = usable && !track?.settled(t);
+      const settled = track !== undefined && track.settled(t);
+      const embed = usable && !settled;
       // The passive score is what stands between a print and a false blink until a blink is
       // confirmed; a track keeps scoring until it is live, so that its mean is not fixed by the few
       // frames before its identity was decided.
-      const antispoof = embed || (usable && !track!.live);
+      const antispoof = usable && !(settled && track.live);
       const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof });
       if (looksLikeFace(face)) faces.push(face);
     }
