@@ -3,6 +3,10 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { FacegateError } from '../base/errors.js';
 import { ensurePrivateFile, writePrivateFile } from '../base/private-files.js';
 
+/**
+ * Held while this object is referenced: the SQLite handle that holds the lock is closed by the
+ * garbage collector once nothing refers to it, and the lock goes with it. Keep it until release().
+ */
 export interface DaemonLock {
   release(): void;
 }

@@ -8,10 +8,15 @@ import { test } from 'node:test';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { acquireDaemonLock, daemonHolding } from '../../daemon/ops/lock.js';
 
-/** Another process holding the lock, as a second daemon would meet it; resolves once it holds it. */
+/**
+ * Another process holding the lock, as a second daemon would meet it; resolves once it holds it.
+ * It keeps the lock referenced, as the daemon does: an unreferenced lock's SQLite handle is closed
+ * by the garbage collector, which drops the lock. The collector is run before 'held' so that a
+ * lock kept only by chance would show here rather than now and then.
+ */
 async function holderProcess(statePath: string) {
-  const code = `import { acquireDaemonLock } from './daemon/ops/lock.ts'; acquireDaemonLock(${JSON.stringify(statePath)}); console.log('held'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const code = `import { acquireDaemonLock } from './daemon/ops/lock.ts'; globalThis.lock = acquireDaemonLock(${JSON.stringify(statePath)}); globalThis.gc(); console.log('held'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [data] = (await once(child.stdout, 'data')) as [Buffer];
   assert.equal(data.toString().trim(), 'held');
   return child;
