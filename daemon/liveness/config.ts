@@ -34,6 +34,13 @@ export const LivenessConfigSchema = Section(
     }),
     antispoof_min_live: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Mean passive anti-spoof p(live) over the track at or above which it passes.' }),
     antispoof_min_samples: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Anti-spoof scores needed before the passive check decides.' }),
+    antispoof_min_face_px: Type.Integer({
+      minimum: 0,
+      maximum: 2000,
+      default: 200,
+      description:
+        "Smallest face, in pixels of height, the passive anti-spoof model scores. It was trained at an access terminal's range; on the smaller, compressed faces of a CCTV stream it refuses real people and passes prints alike. A track never seen this large is decided without it: by its blink under 'both', never live under 'passive'. 0 scores every face.",
+    }),
   },
   'Liveness of a track: blink of both eyes and passive anti-spoof.',
 );

@@ -6,6 +6,7 @@ export interface LivenessEvidence {
   blinks: number;
   /** Mean passive p(live) and how many frames it is over. */
   antispoof: number | undefined;
+  /** Frames the passive score is over: 0 when the face was never large enough to be scored. */
   antispoofSamples: number;
   frozen: boolean;
 }
@@ -20,7 +21,9 @@ export interface LivenessVerdict {
 
 /**
  * Whether a track is live under the configured policy. A frozen picture is never live, whatever the
- * policy: its eyes cannot blink and its anti-spoof score is one frame's, repeated.
+ * policy: its eyes cannot blink and its anti-spoof score is one frame's, repeated. Under 'both', a
+ * track the passive model never scored (its face was always too small for it) is decided by its
+ * blink; once scored, it needs a passing score too. 'passive' alone has nothing else to go on.
  */
 export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig, 'policy' | 'antispoof_min_live' | 'antispoof_min_samples'>): LivenessVerdict {
   const passiveKnown = e.antispoofSamples >= rules.antispoof_min_samples && e.antispoof !== undefined;
@@ -28,7 +31,7 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
   const passiveFailed = passiveKnown && !passiveOk;
   const blinkOk = e.blinks > 0;
   const needBlink = rules.policy !== 'passive';
-  const needPassive = rules.policy !== 'blink';
+  const needPassive = rules.policy === 'passive' || (rules.policy === 'both' && e.antispoofSamples > 0);
   const reasons: SpoofReason[] = [];
   if (e.frozen) reasons.push('frozen');
   if (needBlink && !blinkOk) reasons.push('no_blink');

@@ -48,6 +48,6 @@ export function eyeRateWarning(track: TrackConfig): ConfigWarning | undefined {
     code: 'FG_WARN_EYE_FPS',
     path: 'track.eye_fps',
     message: `track.eye_fps is ${track.eye_fps}: a 100–400 ms blink falls on one look or none, and track.liveness.policy '${track.liveness.policy}' needs one`,
-    hint: `set track.eye_fps to at least ${MIN_BLINK_EYE_FPS} (15 is the default), or use policy 'passive'`,
+    hint: `set track.eye_fps to at least ${MIN_BLINK_EYE_FPS} (15 is the default), or use policy 'passive' where faces are at least track.liveness.antispoof_min_face_px high`,
   };
 }

@@ -135,10 +135,10 @@ export class CameraTracker {
       const track = this.plainlyOf(d.box, predicted);
       const settled = track !== undefined && track.settled(t);
       const embed = usable && !settled;
-      // The passive score is what stands between a print and a false blink until a blink is
-      // confirmed; a track keeps scoring until it is live, so that its mean is not fixed by the few
-      // frames before its identity was decided.
-      const antispoof = usable && !(settled && track.live);
+      // The passive score stands beside the blink until the track is live, so a track keeps scoring
+      // until then: its mean is not fixed by the few frames before its identity was decided. Faces
+      // smaller than the model's range are not scored at all.
+      const antispoof = usable && d.box.h >= c.liveness.antispoof_min_face_px && !(settled && track.live);
       const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof });
       if (looksLikeFace(face)) faces.push(face);
     }

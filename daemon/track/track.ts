@@ -106,12 +106,15 @@ export class Track {
 
   /**
    * Whether a detection of this track may skip the embedding and the anti-spoof model (the two
-   * costliest steps): who it is has been decided, the passive score has its samples, and it was
-   * embedded less than `reembed_s` ago. Eyes are read on every frame regardless, and anti-spoof on
-   * every detection until the track is live.
+   * costliest steps): who it is has been decided, the passive score has its samples (or has none,
+   * the face never large enough to be scored), and it was embedded less than `reembed_s` ago. Eyes
+   * are read on every frame regardless, and anti-spoof on every large enough detection until the
+   * track is live.
    */
   settled(t: number): boolean {
-    return this.vote.decided !== 'pending' && this.passive.samples >= this.ctx.config.liveness.antispoof_min_samples && t - this.lastEmbedT < this.ctx.config.reembed_s;
+    const samples = this.passive.samples;
+    const passiveWaits = samples > 0 && samples < this.ctx.config.liveness.antispoof_min_samples;
+    return this.vote.decided !== 'pending' && !passiveWaits && t - this.lastEmbedT < this.ctx.config.reembed_s;
   }
 
   /** Whether the track is live now (see `liveness`). */

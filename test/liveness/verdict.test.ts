@@ -28,6 +28,18 @@ test('the passive check decides only after enough frames', () => {
   assert.equal(v.passiveFailed, false);
 });
 
+test('a face the passive model never scored (too small for it): the blink decides under both, nothing passes under passive', () => {
+  const unscored = evidence({ antispoof: undefined, antispoofSamples: 0 });
+  assert.equal(livenessVerdict(unscored, rules).live, true);
+  assert.deepEqual(livenessVerdict({ ...unscored, blinks: 0 }, rules).reasons, ['no_blink']);
+  const passiveOnly = livenessVerdict(unscored, { ...rules, policy: 'passive' });
+  assert.equal(passiveOnly.live, false);
+  assert.deepEqual(passiveOnly.reasons, ['antispoof']);
+  assert.equal(passiveOnly.passiveFailed, false, 'not scored is not failed');
+  // One score, then the face shrank: the check waits for its samples rather than being waived.
+  assert.equal(livenessVerdict(evidence({ antispoof: 0.9, antispoofSamples: 1 }), rules).live, false);
+});
+
 test('a frozen picture is never live, whatever the policy', () => {
   for (const policy of ['both', 'blink', 'passive'] as const) {
     const v = livenessVerdict(evidence({ frozen: true }), { ...rules, policy });

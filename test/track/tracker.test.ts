@@ -22,6 +22,8 @@ function identify(fused: Float32Array): MatchResult {
 }
 
 const still = (x: number, h = 120) => () => ({ x, y: 100, w: h * 0.8, h });
+/** A face at an access terminal's range, large enough for the passive anti-spoof model. */
+const CLOSE = 240;
 const between = (from: number, to: number, x: number, h = 120) => (t: number) => (t >= from && t < to ? { x, y: 100, w: h * 0.8, h } : undefined);
 
 async function run(faces: FakeFace[], seconds: number, options: { fps?: number; track?: Partial<TrackConfig>; unknowns?: UnknownRegistry; frozen?: boolean } = {}) {
@@ -59,7 +61,7 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
   assert.ok(Math.abs(blink.t - 2.0) < 0.07);
   assert.equal(live.live, true);
   assert.equal(live.blink_t, blink.t);
-  assert.ok(live.antispoof! > 0.9);
+  assert.equal(live.antispoof, null, 'a 120 px face is below the passive model’s range: the blink decides');
   assert.equal(ended.live, true);
   assert.equal(ended.blinks, 1);
   assert.ok(events.every((e) => e.track === 1 && e.camera === 'door'));
@@ -69,7 +71,7 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
 });
 
 test('a decided, scored track is embedded again once every reembed_s, and anti-spoofed on every detection only until it is live; eyes on every frame', async () => {
-  const faces = [{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED }];
+  const faces = [{ box: still(100, CLOSE), eyes: blinkAt(2.0, 2.15), person: ENROLLED }];
   const gated = await run(faces, 6);
   const every = await run(faces, 6, { track: { reembed_s: 0 } });
   assert.deepEqual(types(gated.events), types(every.events), 'the same events');
@@ -84,7 +86,7 @@ test('a decided, scored track is embedded again once every reembed_s, and anti-s
 
 test('a print whose passive score falls once its identity is decided: still scored on every detection, so a false blink later does not make it live', async () => {
   // Scores live while the identity is decided, then not: a print brought into the light, turned.
-  const { events, engine } = await run([{ box: still(100), eyes: blinkAt(2.0, 2.15), person: ENROLLED, pLive: (t) => (t < 0.7 ? 0.9 : 0.1) }], 4);
+  const { events, engine } = await run([{ box: still(100, CLOSE), eyes: blinkAt(2.0, 2.15), person: ENROLLED, pLive: (t) => (t < 0.7 ? 0.9 : 0.1) }], 4);
   assert.ok(events.some((e) => e.type === 'blink'), 'the eyes gave a blink');
   assert.ok(!events.some((e) => 'live' in e && e.live), 'never live');
   const ended = events.find((e) => e.type === 'track_ended');
@@ -115,22 +117,48 @@ test('frames faster than eye_fps are skipped; detection stays at detect_fps', as
   assert.equal(tracker.stats.detectFrames, 11);
 });
 
-test('no blink: recognised but never live; the passive score alone passes with policy passive', async () => {
-  const face = { box: still(100), eyes: openEyes, person: ENROLLED };
+test('no blink: recognised but never live; the passive score alone passes with policy passive, on faces large enough for it', async () => {
+  const face = { box: still(100, CLOSE), eyes: openEyes, person: ENROLLED };
   const both = await run([face], 3);
   assert.ok(!both.events.some((e) => 'live' in e && e.live));
-  const passive = await run([face], 3, { track: { liveness: { ...config.track.liveness, policy: 'passive' } } });
+  const passivePolicy = { track: { liveness: { ...config.track.liveness, policy: 'passive' as const } } };
+  const passive = await run([face], 3, passivePolicy);
   assert.ok(passive.events.some((e) => e.type === 'recognized' && e.live));
+  const small = await run([{ ...face, box: still(100) }], 3, passivePolicy);
+  assert.ok(small.events.some((e) => e.type === 'recognized'), 'recognised');
+  assert.ok(!small.events.some((e) => 'live' in e && e.live), 'a face the passive model does not score has nothing to pass it');
+  assert.equal(small.engine.calls.antispoof, 0);
 });
 
 test('a printed photo: the passive check fails and says so once, with the person it shows', async () => {
-  const { events } = await run([{ box: still(100), eyes: blinkAt(1, 1.15), person: ENROLLED, pLive: 0.05 }], 3);
+  const { events } = await run([{ box: still(100, CLOSE), eyes: blinkAt(1, 1.15), person: ENROLLED, pLive: 0.05 }], 3);
   const spoofs = events.filter((e) => e.type === 'spoof_suspected');
   assert.equal(spoofs.length, 1);
   // Decided before the blink came: both reasons stood then.
   assert.ok(spoofs[0]!.type === 'spoof_suspected' && spoofs[0]!.reasons.includes('antispoof'));
   assert.equal(spoofs[0]!.type === 'spoof_suspected' && spoofs[0]!.person?.name, 'Ada');
   assert.ok(!events.some((e) => 'live' in e && e.live));
+});
+
+test('the passive model scores only faces at least antispoof_min_face_px high: smaller, the blink decides; once scored, the score must pass', async () => {
+  const scoredAs = (pLive: number) => ({ eyes: blinkAt(2.5, 2.65), person: ENROLLED, pLive });
+  // At an entrance camera's size: never scored, live on the blink (and said so: no passive mean).
+  const far = await run([{ box: still(100), ...scoredAs(0.05) }], 4);
+  assert.equal(far.engine.calls.antispoof, 0);
+  const farLive = far.events.find((e) => e.type === 'recognized' && e.live);
+  assert.ok(farLive?.type === 'recognized' && farLive.antispoof === null, 'live on its blink');
+  // Walking up to the camera, 120 px to 240 px over two seconds: scored from 200 px on, and the
+  // failing score outweighs the blink that comes later.
+  const walking = (t: number) => { const h = 120 + 60 * Math.min(t, 2); return { x: 100, y: 100, w: h * 0.8, h }; };
+  const near = await run([{ box: walking, ...scoredAs(0.05) }], 4);
+  assert.ok(near.engine.calls.antispoof > 0 && near.engine.calls.antispoof < near.engine.calls.detect, `scored ${near.engine.calls.antispoof} of ${near.engine.calls.detect} detections`);
+  assert.ok(near.events.some((e) => e.type === 'blink'));
+  assert.ok(!near.events.some((e) => 'live' in e && e.live), 'never live');
+  assert.ok(near.events.some((e) => e.type === 'spoof_suspected' && e.reasons.includes('antispoof')));
+  // 0 scores every face, as before the gate.
+  const all = await run([{ box: still(100), ...scoredAs(0.05) }], 4, { track: { liveness: { ...config.track.liveness, antispoof_min_face_px: 0 } } });
+  assert.equal(all.engine.calls.antispoof, all.engine.calls.detect);
+  assert.ok(!all.events.some((e) => 'live' in e && e.live));
 });
 
 test('a frozen picture (the face region never changes) is suspected even with a passing passive score', async () => {
