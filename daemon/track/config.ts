@@ -17,7 +17,7 @@ export const TrackConfigSchema = Section(
       maximum: 600,
       default: 3,
       description:
-        "Once a track's identity is decided and its passive anti-spoof score known, its face is embedded again only this often, seconds (a detection that overlaps it less, or overlaps another track, always is); anti-spoof too once the track is live, on every detection before. 0: on every detection.",
+        "Once a track's identity is decided and its passive anti-spoof score known, its face is embedded again only this often, seconds (a detection that overlaps it less, or overlaps another track, always is); anti-spoof too once the track is live, on every detection large enough for it before. 0: on every detection.",
     }),
     eye_fps: Type.Number({
       exclusiveMinimum: 0,
