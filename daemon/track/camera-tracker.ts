@@ -26,6 +26,12 @@ export interface CameraTrackerOptions {
 /** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
 const SETTLED_IOU = 0.5;
 /**
+ * Seconds between detections over the whole frame whatever moved (see `focus`): rare enough to cost
+ * an empty entrance almost nothing (one tiled 1080p pass, ~0.1 s of a core, per camera), often
+ * enough that a face the motion gate could not see is found within half a minute.
+ */
+const STILL_SWEEP_S = 30;
+/**
  * Landmarks found this far off the box they were run on (centre distance in face heights, or
  * size) are run again on the box they give: past the few per cent that landmarks wander by.
  */
@@ -36,8 +42,12 @@ export interface TrackerStats {
   frames: number;
   skipped: number;
   detectFrames: number;
-  /** Detect frames run over the whole frame (the periodic sweep), and those where nothing moved so none ran. */
+  /**
+   * Detect frames run over the whole frame (the first, then every STILL_SWEEP_S), those that swept
+   * where the picture changed since the last sweep, and those where nothing moved so none ran.
+   */
   sweepFrames: number;
+  changeSweepFrames: number;
   stillFrames: number;
   followFrames: number;
   droppedDetections: number;
@@ -56,8 +66,9 @@ export class CameraTracker {
   private lastFrameT = -Infinity;
   private lastDetectT = -Infinity;
   private lastSweepT = -Infinity;
+  private lastFullSweepT = -Infinity;
   private readonly motion = new MotionMask();
-  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 } };
+  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, changeSweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 } };
 
   constructor(private readonly o: CameraTrackerOptions) {}
 
@@ -97,26 +108,38 @@ export class CameraTracker {
   }
 
   /**
-   * Where this detect frame looks: everywhere on a sweep (every sweep_s, so a face that arrived
-   * without moving much is still found), otherwise around each track and where the picture moved
-   * for a reason no track explains (a face moving, talking or blinking moves its own region).
+   * Where this detect frame looks: around each track, where the picture moved for a reason no track
+   * explains (a face moving, talking or blinking moves its own region), and every sweep_s wherever
+   * it changed since the last sweep, explained or not, so that a face that arrived next to a tracked
+   * one, or that the detector missed while it moved and then stood still, is still found. Where
+   * nothing changed the picture is the one the last look saw, and the detector would find the same;
+   * the whole frame is still looked at every STILL_SWEEP_S, in case a change crept in below the
+   * motion threshold (light coming up slowly on someone standing still).
    */
   private focus(img: RgbImage, t: number): SearchArea[] | undefined {
+    const c = this.o.config;
     const faces = this.tracks.map((tr) => tr.predictedBox(t));
     // The head and shoulders around each tracked face: the motion the person makes (hair, a turn of
     // the head, the neck and shoulders as they talk or step). A face that arrives right there is
     // left to the next sweep.
     const explained = faces.map((b) => ({ x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h }));
     const moved = this.motion.update(img, explained);
-    if (this.o.config.sweep_s === 0 || t - this.lastSweepT >= this.o.config.sweep_s) {
-      this.lastSweepT = t;
+    if (c.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(c.sweep_s, STILL_SWEEP_S)) {
+      this.lastFullSweepT = this.lastSweepT = t;
+      this.motion.takeChanged();
       this.stats.sweepFrames++;
       return undefined;
+    }
+    let changed: Box[] = [];
+    if (t - this.lastSweepT >= c.sweep_s) {
+      this.lastSweepT = t;
+      changed = this.motion.takeChanged();
+      if (changed.length > 0) this.stats.changeSweepFrames++;
     }
     // Each tracked face where it is predicted, with an eighth of a face of slack all round: where it
     // will be found again.
     const tracked = faces.map((b): SearchArea => ({ kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h }));
-    return [...moved.map((b): SearchArea => ({ kind: 'arrival', ...b })), ...tracked];
+    return [...[...moved, ...changed].map((b): SearchArea => ({ kind: 'arrival', ...b })), ...tracked];
   }
 
   private async detectFrame(img: RgbImage, t: number): Promise<TrackEvent[]> {

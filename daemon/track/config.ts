@@ -10,7 +10,7 @@ export const TrackConfigSchema = Section(
       maximum: 600,
       default: 2,
       description:
-        'A detection over the whole frame at least this often, seconds; between sweeps, detection runs only where the picture moved and around tracked faces, so an empty entrance costs almost nothing. 0: every detection covers the whole frame.',
+        'Seconds between sweeps: a sweep looks again wherever the picture changed since the last one, next to tracked faces included (between sweeps, detection runs only around tracked faces and where the picture moved for a reason they do not explain). The whole frame is looked at every 30 s, or every sweep_s if longer, so an empty entrance costs almost nothing. 0: every detection covers the whole frame.',
     }),
     reembed_s: Type.Number({
       minimum: 0,

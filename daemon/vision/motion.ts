@@ -31,6 +31,8 @@ const BACKGROUND_RATE = 0.2;
 export class MotionMask {
   private background: Float32Array | undefined;
   private grid: Float32Array = new Float32Array(0);
+  /** 1 for each block that moved since `takeChanged` last ran. */
+  private changed: Uint8Array = new Uint8Array(0);
   private readonly histogram = new Uint32Array(256);
   private shape = { width: 0, height: 0, cols: 0, rows: 0, cell: 1 };
 
@@ -47,9 +49,21 @@ export class MotionMask {
       bg.set(this.grid);
       return [{ x: 0, y: 0, w: img.width, h: img.height }];
     }
-    const moving = this.movingCells(bg);
+    const blocks = this.movingBlocks(this.movingCells(bg));
     for (let i = 0; i < bg.length; i++) bg[i]! += BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
-    return this.blocks(moving, explained);
+    for (let b = 0; b < blocks.length; b++) this.changed[b]! |= blocks[b]!;
+    return this.boxes(blocks, (block) => !explained.some((e) => contains(e, block.x + block.w / 2, block.y + block.h / 2)));
+  }
+
+  /**
+   * Every block that moved since the last call (or since the frame size changed), explained or
+   * not, as boxes in frame pixels; then forgets them. What a sweep must look at again: elsewhere
+   * the picture is the one the last sweep already saw.
+   */
+  takeChanged(): Box[] {
+    const boxes = this.boxes(this.changed);
+    this.changed.fill(0);
+    return boxes;
   }
 
   private reshape(width: number, height: number): boolean {
@@ -61,6 +75,7 @@ export class MotionMask {
     this.shape = { width, height, cols, rows, cell };
     this.grid = new Float32Array(cols * rows);
     this.background = new Float32Array(cols * rows);
+    this.changed = new Uint8Array(Math.ceil(cols / BLOCK_CELLS) * Math.ceil(rows / BLOCK_CELLS));
     return true;
   }
 
@@ -108,23 +123,32 @@ export class MotionMask {
     return level;
   }
 
-  /** Blocks with enough moving cells and not explained, as boxes in frame pixels, neighbours on a row joined. */
-  private blocks(moving: Uint8Array, explained: readonly Box[]): Box[] {
+  /** Blocks with enough moving cells: 1 per moving block, row-major over the block grid. */
+  private movingBlocks(moving: Uint8Array): Uint8Array {
+    const { cols, rows } = this.shape;
+    const out = new Uint8Array(this.changed.length);
+    const blockCols = Math.ceil(cols / BLOCK_CELLS);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) out[Math.floor(r / BLOCK_CELLS) * blockCols + Math.floor(c / BLOCK_CELLS)]! += moving[r * cols + c]!;
+    }
+    for (let b = 0; b < out.length; b++) out[b] = out[b]! >= BLOCK_MIN_MOVING ? 1 : 0;
+    return out;
+  }
+
+  /** The blocks set in `mask` for which `keep` holds, as boxes in frame pixels, neighbours on a row joined. */
+  private boxes(mask: Uint8Array, keep: (block: Box) => boolean = () => true): Box[] {
     const { cols, rows, cell, width, height } = this.shape;
+    const blockCols = Math.ceil(cols / BLOCK_CELLS);
     const boxes: Box[] = [];
     for (let br = 0; br * BLOCK_CELLS < rows; br++) {
       let run: Box | undefined;
-      for (let bc = 0; bc * BLOCK_CELLS < cols; bc++) {
-        let count = 0;
-        for (let r = br * BLOCK_CELLS; r < Math.min(rows, (br + 1) * BLOCK_CELLS); r++) {
-          for (let c = bc * BLOCK_CELLS; c < Math.min(cols, (bc + 1) * BLOCK_CELLS); c++) count += moving[r * cols + c]!;
-        }
+      for (let bc = 0; bc < blockCols; bc++) {
         const x = bc * BLOCK_CELLS * cell;
         const y = br * BLOCK_CELLS * cell;
         // The last block of a row or column reaches the frame's edge (the grid drops a strip under a cell).
         const w = ((bc + 1) * BLOCK_CELLS >= cols ? width : Math.min(width, x + BLOCK_CELLS * cell)) - x;
         const h = ((br + 1) * BLOCK_CELLS >= rows ? height : Math.min(height, y + BLOCK_CELLS * cell)) - y;
-        if (count < BLOCK_MIN_MOVING || explained.some((e) => contains(e, x + w / 2, y + h / 2))) {
+        if (!mask[br * blockCols + bc] || !keep({ x, y, w, h })) {
           run = undefined;
           continue;
         }

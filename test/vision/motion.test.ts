@@ -136,3 +136,17 @@ test('motion: blocks centred inside an explained region (a tracked face moving) 
   assert.ok(boxes.some((b) => b.x < stranger.x + stranger.w && stranger.x < b.x + b.w && b.y < stranger.y + stranger.h && stranger.y < b.y + b.h), 'the stranger is reported');
   assert.ok(!boxes.some((b) => b.x < face.x + face.w && face.x < b.x + b.w && b.y < face.y + face.h && face.y < b.y + b.h && contains(explained[0]!, b.x + b.w / 2, b.y + b.h / 2)), 'no block centred in the tracked face region');
 });
+
+test('motion: what changed since the last sweep, explained or not, is kept until taken, then forgotten', () => {
+  const mask = new MotionMask();
+  for (let i = 0; i < 3; i++) mask.update(frame(i, 4));
+  assert.deepEqual(mask.takeChanged(), [], 'a still scene changed nowhere');
+  const square: Box = { x: 900, y: 500, w: 60, h: 70 };
+  const around: Box = { x: 800, y: 400, w: 300, h: 300 };
+  assert.deepEqual(mask.update(frame(3, 4, square), [around]), [], 'explained: no arrival');
+  mask.update(frame(4, 4));
+  const changed = mask.takeChanged();
+  assert.ok(covers(changed, square) || changed.some((c) => contains(c, 930, 535)), JSON.stringify(changed));
+  assert.ok(area(changed) < 0.03 * W * H, `only around the square: ${JSON.stringify(changed)}`);
+  assert.deepEqual(mask.takeChanged(), [], 'taken once');
+});
