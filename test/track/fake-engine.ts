@@ -16,9 +16,10 @@ export interface FakeFace {
 
 /**
  * A frame for time t: noise that changes with t (a live scene), or the same noise every time (a
- * frozen picture). The fake engine answers from its script; only the frozen check reads pixels.
+ * frozen picture), lighter where each face is, so that the motion gate sees faces come and
+ * go. The fake engine answers from its script; only the motion gate and the frozen check read pixels.
  */
-export function frameAt(t: number, frozen = false): RgbImage {
+export function frameAt(t: number, frozen = false, faces: readonly Box[] = []): RgbImage {
   const width = 1280;
   const height = 720;
   const data = new Uint8Array(width * height * 3);
@@ -26,6 +27,14 @@ export function frameAt(t: number, frozen = false): RgbImage {
   for (let i = 0; i < data.length; i += 7) {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
     data[i] = x >> 23;
+  }
+  for (const f of faces) {
+    const x0 = Math.max(0, Math.round(f.x));
+    const x1 = Math.min(width, Math.round(f.x + f.w));
+    // Lighter, with the frame's own noise kept: a live face still changes from frame to frame.
+    for (let y = Math.max(0, Math.round(f.y)); y < Math.min(height, Math.round(f.y + f.h)); y++) {
+      for (let i = (y * width + x0) * 3; i < (y * width + x1) * 3; i++) data[i] = Math.min(255, data[i]! + 120);
+    }
   }
   return { width, height, data };
 }

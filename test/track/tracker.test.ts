@@ -42,7 +42,7 @@ async function run(faces: FakeFace[], seconds: number, options: { fps?: number; 
   for (let i = 0; i * (1 / fps) <= seconds; i++) {
     t = i / fps;
     engine.t = t;
-    events.push(...(await tracker.process(frameAt(t, options.frozen), t)));
+    events.push(...(await tracker.process(frameAt(t, options.frozen, faces.flatMap((f) => f.box(t) ?? [])), t)));
   }
   events.push(...(await tracker.finish(t)));
   return { events, tracker, engine };
