@@ -3,7 +3,7 @@ import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
-import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, detectorPasses, needsTiles, type Pass, type Region, type SearchArea } from './tiles.js';
+import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
 import type { Box, Detection, RgbImage } from './types.js';
 
 export type DetectMode = VisionConfig['detect']['mode'];
@@ -26,8 +26,6 @@ const NESTED_FRACTION = 0.6;
  */
 export class FaceDetector {
   private readonly input = new Float32Array(DETECT_W * DETECT_H * 3);
-  /** One cell of a shared run, sampled before it is copied into its quarter of the input. */
-  private cell = new Float32Array(0);
 
   private constructor(private readonly model: OrtModel) {}
 
@@ -42,38 +40,22 @@ export class FaceDetector {
   async detect(img: RgbImage, options: DetectOptions): Promise<Detection[]> {
     const tile =
       options.mode === 'tiled' || (options.mode === 'auto' && needsTiles(img.width, img.height, options.minFacePx));
-    const passes = detectorPasses(detectionRegions(img.width, img.height, tile, options.minFacePx, options.focus));
+    const regions = detectionRegions(img.width, img.height, tile, options.minFacePx, options.focus);
     const found: Detection[] = [];
-    for (const pass of passes) found.push(...(await this.detectPass(img, pass, options.minScore)));
+    for (const region of regions) found.push(...(await this.detectRegion(img, region, options.minScore)));
     const merged = nms(found, options.nmsIou)
       .map((d) => ({ ...d, box: clipBox(d.box, img.width, img.height) }))
       .filter((d) => d.box.w >= 4 && d.box.h >= 4);
     return dropNested(merged);
   }
 
-  private async detectPass(img: RgbImage, pass: Pass, minScore: number): Promise<Detection[]> {
-    const layout = { planes: 'rgb', mean: 127, div: 128 } as const;
-    if (pass.length === 1 && pass[0]!.cell.w === DETECT_W && pass[0]!.cell.h === DETECT_H) {
-      sampleAffine(img, rectToAffine(pass[0]!.region, DETECT_W, DETECT_H), DETECT_W, DETECT_H, this.input, { layout });
-    } else {
-      this.input.fill(0);
-      for (const { region, cell } of pass) {
-        const pixels = cell.w * cell.h;
-        if (this.cell.length !== pixels * 3) this.cell = new Float32Array(pixels * 3);
-        sampleAffine(img, rectToAffine(region, cell.w, cell.h), cell.w, cell.h, this.cell, { layout });
-        for (let plane = 0; plane < 3; plane++) {
-          for (let row = 0; row < cell.h; row++) {
-            const from = plane * pixels + row * cell.w;
-            this.input.set(this.cell.subarray(from, from + cell.w), plane * DETECT_W * DETECT_H + (cell.y + row) * DETECT_W + cell.x);
-          }
-        }
-      }
-    }
+  private async detectRegion(img: RgbImage, region: Region, minScore: number): Promise<Detection[]> {
+    sampleAffine(img, rectToAffine(region, DETECT_W, DETECT_H), DETECT_W, DETECT_H, this.input, {
+      layout: { planes: 'rgb', mean: 127, div: 128 },
+    });
     const [scores, boxes] = await this.model.run(this.input);
-    return pass.flatMap(({ region, cell }) =>
-      decodeDetections(scores!, boxes!, region, minScore, cell).filter(
-        (d) => d.box.h <= region.maxFaceHeight && !(region.tiled && touchesInnerEdge(d, region, img.width, img.height)),
-      ),
+    return decodeDetections(scores!, boxes!, region, minScore).filter(
+      (d) => d.box.h <= region.maxFaceHeight && !(region.tiled && touchesInnerEdge(d, region, img.width, img.height)),
     );
   }
 
@@ -82,28 +64,17 @@ export class FaceDetector {
   }
 }
 
-/**
- * Model outputs → detections in frame pixels, of those whose centre lies in `cell` (input pixels;
- * default the whole input), which shows `region`. Scores are softmaxed already (column 1 = face).
- */
-export function decodeDetections(scores: Float32Array, boxes: Float32Array, region: Region, minScore: number, cell: Box = { x: 0, y: 0, w: DETECT_W, h: DETECT_H }): Detection[] {
+/** Model outputs → detections in frame pixels. Scores are softmaxed already (column 1 = face). */
+export function decodeDetections(scores: Float32Array, boxes: Float32Array, region: Region, minScore: number): Detection[] {
   const out: Detection[] = [];
   const n = scores.length / 2;
-  // Input fractions → frame pixels through the cell.
-  const sx = (DETECT_W / cell.w) * region.w;
-  const sy = (DETECT_H / cell.h) * region.h;
-  const ox = region.x - (cell.x / cell.w) * region.w;
-  const oy = region.y - (cell.y / cell.h) * region.h;
   for (let i = 0; i < n; i++) {
     const score = scores[2 * i + 1]!;
     if (score < minScore) continue;
-    const cx = ((boxes[4 * i]! + boxes[4 * i + 2]!) / 2) * DETECT_W;
-    const cy = ((boxes[4 * i + 1]! + boxes[4 * i + 3]!) / 2) * DETECT_H;
-    if (cx < cell.x || cx >= cell.x + cell.w || cy < cell.y || cy >= cell.y + cell.h) continue;
-    const x1 = ox + boxes[4 * i]! * sx;
-    const y1 = oy + boxes[4 * i + 1]! * sy;
-    const x2 = ox + boxes[4 * i + 2]! * sx;
-    const y2 = oy + boxes[4 * i + 3]! * sy;
+    const x1 = region.x + boxes[4 * i]! * region.w;
+    const y1 = region.y + boxes[4 * i + 1]! * region.h;
+    const x2 = region.x + boxes[4 * i + 2]! * region.w;
+    const y2 = region.y + boxes[4 * i + 3]! * region.h;
     if (x2 <= x1 || y2 <= y1) continue;
     out.push({ box: { x: x1, y: y1, w: x2 - x1, h: y2 - y1 }, score });
   }
@@ -132,8 +103,6 @@ function intersectionOver(inner: Box, outer: Box): number {
 
 function touchesInnerEdge(d: Detection, tile: Region, width: number, height: number): boolean {
   const { x, y, w, h } = d.box;
-  // A window's every edge borders another window's cell (or its padding): what reaches it is cut.
-  if (tile.window) return x <= tile.x + CUT_EDGE_PX || y <= tile.y + CUT_EDGE_PX || x + w >= tile.x + tile.w - CUT_EDGE_PX || y + h >= tile.y + tile.h - CUT_EDGE_PX;
   return (
     (tile.x > 0 && x <= tile.x + CUT_EDGE_PX) ||
     (tile.y > 0 && y <= tile.y + CUT_EDGE_PX) ||

@@ -26,25 +26,7 @@ export interface Region extends Box {
   tiled: boolean;
   /** Taller detections from this region are not trusted (tiles); Infinity for the full frame. */
   maxFaceHeight: number;
-  /**
-   * True for a window around one tracked face: a quarter of a detector run (see `detectorPasses`);
-   * a detection that is not whole inside it is cut by the window's edge.
-   */
-  window?: boolean;
 }
-
-/** One detector run: regions laid out in its 320×240 input, each in its cell (input pixels). */
-export type Pass = ReadonlyArray<{ region: Region; cell: Box }>;
-
-/** The detector's input split 2×2: the windows of up to four tracked faces share one run. */
-const CELL_W = DETECT_W / 2;
-const CELL_H = DETECT_H / 2;
-/**
- * A tracked face's window is this many face heights tall (4:3): the face reaches the detector at
- * 48 px of a 120 px cell, well above what it finds reliably even if the face shrank by a fifth,
- * with about a face of room each way for where it moved since it was predicted.
- */
-const WINDOW_FACES = 2.5;
 
 /** The 4:3 region, anchored top-left, that holds the whole frame (padding goes right or bottom). */
 export function fullFrameRegion(width: number, height: number): Region {
@@ -95,9 +77,9 @@ const TRACKED_SHRINK = 0.8;
  * - where something arrived, the full pass (a large face) and every sweep tile that touches it, so
  *   that a face inside it is found by the same tiles as in a sweep, with the same box;
  * - where a tracked face is, the full pass alone when it finds a face that size reliably; otherwise
- *   nothing more when a tile already chosen holds it whole, or else a window centred on it, which
- *   shares a detector run with up to three others (`detectorPasses`): following three faces costs
- *   one run rather than three tiles.
+ *   the one sweep tile that holds the area whole with the widest margin (a tile drops faces cut by
+ *   its edge, so a tile that holds the face whole is what finds it in a sweep too), or, when none
+ *   holds it whole, the full pass and every tile that touches it.
  * With an empty focus nothing can have arrived and nothing is run.
  */
 export function detectionRegions(width: number, height: number, tiled: boolean, minFacePx: number, focus?: readonly SearchArea[]): Region[] {
@@ -108,44 +90,34 @@ export function detectionRegions(width: number, height: number, tiled: boolean, 
   if (!focus) return [full, ...tiles];
   const reliable = RELIABLE_FACE_IN_INPUT * (full.h / DETECT_H);
   const chosen = new Set<Region>();
-  for (const area of focus) {
-    if (area.kind !== 'arrival') continue;
+  const touching = (area: Box) => {
     chosen.add(full);
     for (const t of tiles) if (overlaps(t, area)) chosen.add(t);
-  }
-  const windows: Region[] = [];
+  };
   for (const area of focus) {
-    if (area.kind !== 'tracked') continue;
-    if (TRACKED_SHRINK * area.facePx >= reliable) chosen.add(full);
-    else if (!holdsWhole([...chosen].filter((r) => r.tiled), area)) windows.push(windowAround(area));
+    if (area.kind === 'arrival') touching(area);
+    else if (TRACKED_SHRINK * area.facePx >= reliable) chosen.add(full);
+    else {
+      const best = widestMargin(tiles, area);
+      if (best) chosen.add(best);
+      else touching(area);
+    }
   }
-  return [...[full, ...tiles].filter((r) => chosen.has(r)), ...windows];
+  return [full, ...tiles].filter((r) => chosen.has(r));
 }
 
-/** The window a tracked face is looked for in: WINDOW_FACES face heights tall, 4:3, centred on it. */
-function windowAround(area: Extract<SearchArea, { kind: 'tracked' }>): Region {
-  const h = WINDOW_FACES * area.facePx;
-  const w = (h * CELL_W) / CELL_H;
-  return { x: area.x + area.w / 2 - w / 2, y: area.y + area.h / 2 - h / 2, w, h, tiled: true, maxFaceHeight: 2 * area.facePx, window: true };
-}
-
-/**
- * The detector runs for `regions`: the full frame and each tile alone, filling the input; windows
- * four to a run, one in each quarter.
- */
-export function detectorPasses(regions: readonly Region[]): Pass[] {
-  const whole: Box = { x: 0, y: 0, w: DETECT_W, h: DETECT_H };
-  const passes: Pass[] = regions.filter((r) => !r.window).map((region) => [{ region, cell: whole }]);
-  const windows = regions.filter((r) => r.window);
-  for (let i = 0; i < windows.length; i += 4) {
-    passes.push(windows.slice(i, i + 4).map((region, k) => ({ region, cell: { x: (k % 2) * CELL_W, y: Math.floor(k / 2) * CELL_H, w: CELL_W, h: CELL_H } })));
+/** The tile that holds `box` whole with the widest margin on its closest side, if any holds it. */
+function widestMargin(tiles: readonly Region[], box: Box): Region | undefined {
+  let best: Region | undefined;
+  let bestMargin = CUT_EDGE_PX;
+  for (const t of tiles) {
+    const margin = Math.min(box.x - t.x, box.y - t.y, t.x + t.w - (box.x + box.w), t.y + t.h - (box.y + box.h));
+    if (margin > bestMargin) {
+      best = t;
+      bestMargin = margin;
+    }
   }
-  return passes;
-}
-
-/** Whether one of `regions` holds `box` whole, clear of its edges (where a region cuts faces). */
-function holdsWhole(regions: readonly Region[], box: Box): boolean {
-  return regions.some((t) => Math.min(box.x - t.x, box.y - t.y, t.x + t.w - (box.x + box.w), t.y + t.h - (box.y + box.h)) > CUT_EDGE_PX);
+  return best;
 }
 
 function overlaps(a: Box, b: Box): boolean {

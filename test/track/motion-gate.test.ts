@@ -13,7 +13,7 @@ import type { TrackEvent } from '../../daemon/track/events.js';
 import { scanVideo } from '../../daemon/track/scan.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { CameraEngine } from '../../daemon/vision/engine.js';
-import { detectionRegions, detectorPasses, needsTiles } from '../../daemon/vision/tiles.js';
+import { detectionRegions, needsTiles } from '../../daemon/vision/tiles.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import { CCTV_1080P_100, composeCctv, typicalFaceHeight } from '../support/blink-media.js';
 import { media, mediaMissing } from '../support/media.js';
@@ -23,7 +23,7 @@ const config = defaultConfig();
 const dir = mkdtempSync(join(tmpdir(), 'fg-motion-gate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The camera's engine, counting the detector runs each detect call makes. */
+/** The camera's engine, counting the detector regions each detect call runs. */
 async function countingEngine(): Promise<{ engine: CameraEngine; regions: number[] }> {
   const analyzer = await testAnalyzer();
   const regions: number[] = [];
@@ -32,7 +32,7 @@ async function countingEngine(): Promise<{ engine: CameraEngine; regions: number
     regions,
     engine: {
       detect: (img, focus) => {
-        regions.push(detectorPasses(detectionRegions(img.width, img.height, needsTiles(img.width, img.height, min_face_px), min_face_px, focus)).length);
+        regions.push(detectionRegions(img.width, img.height, needsTiles(img.width, img.height, min_face_px), min_face_px, focus).length);
         return analyzer.detect(img, undefined, focus);
       },
       analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o),

@@ -127,11 +127,11 @@ async function shrunkFaces(height: number): Promise<{ img: RgbImage; face: Box }
   return out;
 }
 
-test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames, also gated by motion as a camera runs it; tracked, ≥ 95% are found again in their windows', { skip: mediaMissing('identities/deepface') }, async () => {
+test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames, also gated by motion as a camera runs it', { skip: mediaMissing('identities/deepface') }, async () => {
   const analyzer = await testAnalyzer();
   const faces = await shrunkFaces(40);
   const W = 1920, H = 1080, perFrame = 24;
-  let placed = 0, found = 0, fullFound = 0, gatedFound = 0, trackedOf = 0, refound = 0;
+  let placed = 0, found = 0, fullFound = 0, gatedFound = 0;
   for (let start = 0; start < faces.length; start += perFrame) {
     const frame = { width: W, height: H, data: new Uint8Array(W * H * 3).fill(96) };
     // The empty scene first, then the faces arrive: detection runs only where the picture moved.
@@ -149,18 +149,12 @@ test('tiled detection finds ≥ 90% of 40 px faces pasted into 1920×1080 frames
     const tiled = await analyzer.detect(frame, 'tiled');
     const full = await analyzer.detect(frame, 'full');
     const gated = await analyzer.detect(frame, 'tiled', mask.update(frame).map((b) => ({ kind: 'arrival' as const, ...b })));
-    // Each face found, then tracked: looked for in windows around its box, four to a detector run.
-    const hits = tiled.filter((d) => truths.some((t) => iou(t, d.box) >= 0.3));
-    const tracked = await analyzer.detect(frame, 'tiled', hits.map((d) => ({ kind: 'tracked' as const, facePx: d.box.h, x: d.box.x - d.box.w / 8, y: d.box.y - d.box.h / 8, w: 1.25 * d.box.w, h: 1.25 * d.box.h })));
-    trackedOf += hits.length;
-    refound += hits.filter((h) => tracked.some((d) => iou(h.box, d.box) >= 0.7)).length;
     placed += truths.length;
     gatedFound += truths.filter((t) => gated.some((d) => iou(t, d.box) >= 0.3)).length;
     found += truths.filter((t) => tiled.some((d) => iou(t, d.box) >= 0.3)).length;
     fullFound += truths.filter((t) => full.some((d) => iou(t, d.box) >= 0.3)).length;
   }
-  console.log(`40 px faces in 1080p: tiled found ${found}/${placed}, gated by motion ${gatedFound}/${placed}, one full-frame pass ${fullFound}/${placed}; tracked, found again in their windows ${refound}/${trackedOf}`);
+  console.log(`40 px faces in 1080p: tiled found ${found}/${placed}, gated by motion ${gatedFound}/${placed}, one full-frame pass ${fullFound}/${placed}`);
   assert.ok(found / placed >= 0.9, `${found}/${placed}`);
   assert.ok(gatedFound / placed >= 0.9, `gated: ${gatedFound}/${placed}`);
-  assert.ok(refound / trackedOf >= 0.95, `tracked: ${refound}/${trackedOf}`);
 });
