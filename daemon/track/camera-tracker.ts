@@ -7,7 +7,7 @@ import { MotionMask } from '../vision/motion.js';
 import type { SearchArea } from '../vision/tiles.js';
 import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { associate, sizeRatio } from './associate.js';
-import type { TrackConfig } from './config.js';
+import { STILL_SWEEP_S, type TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
 import { followDrift, Track, type TrackContext } from './track.js';
@@ -25,12 +25,6 @@ export interface CameraTrackerOptions {
 
 /** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
 const SETTLED_IOU = 0.5;
-/**
- * Seconds between detections over the whole frame whatever moved (see `focus`): rare enough to cost
- * an empty entrance almost nothing (one tiled 1080p pass, ~0.1 s of a core, per camera), often
- * enough that a face the motion gate could not see is found within half a minute.
- */
-const STILL_SWEEP_S = 30;
 /**
  * Landmarks found this far off the box they were run on (centre distance in face heights, or
  * size) are run again on the box they give: past the few per cent that landmarks wander by.
@@ -139,7 +133,8 @@ export class CameraTracker {
     // Each tracked face where it is predicted, with an eighth of a face of slack all round: where it
     // will be found again.
     const tracked = faces.map((b): SearchArea => ({ kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h }));
-    return [...[...moved, ...changed].map((b): SearchArea => ({ kind: 'arrival', ...b })), ...tracked];
+    const arrivals = [...moved, ...changed].map((b): SearchArea => ({ kind: 'arrival', ...b }));
+    return [...arrivals, ...tracked];
   }
 
   private async detectFrame(img: RgbImage, t: number): Promise<TrackEvent[]> {

@@ -34,7 +34,7 @@ export class MotionMask {
   /** 1 for each block that moved since `takeChanged` last ran. */
   private changed: Uint8Array = new Uint8Array(0);
   private readonly histogram = new Uint32Array(256);
-  private shape = { width: 0, height: 0, cols: 0, rows: 0, cell: 1 };
+  private shape = { width: 0, height: 0, cols: 0, rows: 0, cell: 1, blockCols: 0, blockRows: 0 };
 
   /**
    * Compares the frame with what came before and learns it. Returns the boxes (frame pixels) that
@@ -72,10 +72,12 @@ export class MotionMask {
     const cell = Math.max(1, Math.ceil(Math.max(width, height) / GRID_LONG_SIDE));
     const cols = Math.max(1, Math.floor(width / cell));
     const rows = Math.max(1, Math.floor(height / cell));
-    this.shape = { width, height, cols, rows, cell };
+    const blockCols = Math.ceil(cols / BLOCK_CELLS);
+    const blockRows = Math.ceil(rows / BLOCK_CELLS);
+    this.shape = { width, height, cols, rows, cell, blockCols, blockRows };
     this.grid = new Float32Array(cols * rows);
     this.background = new Float32Array(cols * rows);
-    this.changed = new Uint8Array(Math.ceil(cols / BLOCK_CELLS) * Math.ceil(rows / BLOCK_CELLS));
+    this.changed = new Uint8Array(blockCols * blockRows);
     return true;
   }
 
@@ -125,9 +127,8 @@ export class MotionMask {
 
   /** Blocks with enough moving cells: 1 per moving block, row-major over the block grid. */
   private movingBlocks(moving: Uint8Array): Uint8Array {
-    const { cols, rows } = this.shape;
+    const { cols, rows, blockCols } = this.shape;
     const out = new Uint8Array(this.changed.length);
-    const blockCols = Math.ceil(cols / BLOCK_CELLS);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) out[Math.floor(r / BLOCK_CELLS) * blockCols + Math.floor(c / BLOCK_CELLS)]! += moving[r * cols + c]!;
     }
@@ -137,10 +138,9 @@ export class MotionMask {
 
   /** The blocks set in `mask` for which `keep` holds, as boxes in frame pixels, neighbours on a row joined. */
   private boxes(mask: Uint8Array, keep: (block: Box) => boolean = () => true): Box[] {
-    const { cols, rows, cell, width, height } = this.shape;
-    const blockCols = Math.ceil(cols / BLOCK_CELLS);
+    const { cols, rows, cell, width, height, blockCols, blockRows } = this.shape;
     const boxes: Box[] = [];
-    for (let br = 0; br * BLOCK_CELLS < rows; br++) {
+    for (let br = 0; br < blockRows; br++) {
       let run: Box | undefined;
       for (let bc = 0; bc < blockCols; bc++) {
         const x = bc * BLOCK_CELLS * cell;
