@@ -175,6 +175,7 @@ export class FfmpegCamera implements CameraSource {
       fps_in: round1(this.inMeter.rate(now)),
       fps_processed: round1(this.processedMeter.rate(now)),
       frames_skipped: this.slot.dropped,
+      frames_unpooled: this.pool.overflows,
       frames_in: this.seq,
       reconnects_last_hour: this.reconnects.count(now),
       stalls_last_hour: this.stalls.count(now),

@@ -12,7 +12,7 @@
 export class FramePool {
   private readonly free: Uint8Array[] = [];
   private readonly holds = new Map<Uint8Array, number>();
-  /** Plain buffers handed out because every pooled one was held (for the tests and the health page). */
+  /** Plain buffers handed out because every pooled one was held (camera health and /metrics). */
   overflows = 0;
 
   constructor(

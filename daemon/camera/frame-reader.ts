@@ -25,9 +25,14 @@ export class FrameAssembler {
       offset += n;
       if (this.filled === this.frameBytes) {
         const done = this.current;
-        this.current = this.allocate();
         this.filled = 0;
-        this.onFrame(done);
+        // The finished frame goes on before the next buffer is taken: handing it on lets go of
+        // the frame it replaces, whose buffer is then the one free to take.
+        try {
+          this.onFrame(done);
+        } finally {
+          this.current = this.allocate();
+        }
       }
     }
   }

@@ -14,6 +14,11 @@ export interface CameraHealth {
   fps_processed: number;
   /** Frames replaced by a newer one before the pipeline took them, since start. */
   frames_skipped: number;
+  /**
+   * Frames read into a fresh buffer because every reused one was still held, since start: each is
+   * a frame's worth of garbage, so a steady count says the pipeline holds frames too long.
+   */
+  frames_unpooled: number;
   frames_in: number;
   reconnects_last_hour: number;
   stalls_last_hour: number;

@@ -43,6 +43,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
   m.collect('facegate_camera_processed_fps', 'gauge', 'Frames a second taken by the pipeline (last 5 s).', () => perCamera(s, (h) => h.fps_processed));
   m.collect('facegate_camera_frames_total', 'counter', 'Frames read from the camera since start.', () => perCamera(s, (h) => h.frames_in));
   m.collect('facegate_camera_frames_skipped_total', 'counter', 'Frames replaced by a newer one before the pipeline took them.', () => perCamera(s, (h) => h.frames_skipped));
+  m.collect('facegate_camera_frames_unpooled_total', 'counter', 'Frames read into a fresh buffer because every reused one was held (garbage to collect).', () => perCamera(s, (h) => h.frames_unpooled));
   m.collect('facegate_camera_reconnects_total', 'counter', 'Reconnects of the camera since start.', () => perCamera(s, (h) => h.reconnects_total));
   m.collect('facegate_camera_stalls_total', 'counter', 'No-frame watchdog firings since start.', () => perCamera(s, (h) => h.stalls_total));
   m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));

@@ -55,6 +55,9 @@ test('a frame taken is never overwritten while newer frames arrive, even several
   const chunk = Buffer.concat(Array.from({ length: 8 }, (_, i) => Buffer.alloc(FRAME, 10 + i)));
   p.stdout.emit('data', chunk);
   assert.deepEqual(new Set(a!.image.data), new Set([1]), 'the taken frame is intact');
+  // Each finished frame lets go of the unread one it replaces before the next buffer is taken, so
+  // a pipeline that lags never pushes the camera onto fresh buffers.
+  assert.equal(camera.health().frames_unpooled, 0);
   const b = await camera.next();
   assert.equal(b!.seq, 9, 'the newest');
   assert.deepEqual(new Set(b!.image.data), new Set([17]));
