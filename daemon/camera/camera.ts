@@ -11,7 +11,6 @@ import { LatestSlot } from './latest.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
 import { redactText } from '../base/log.js';
-import { yuv420Layout } from '../base/yuv.js';
 
 export interface CameraDeps {
   logger: Logger;
@@ -117,7 +116,7 @@ export class FfmpegCamera implements CameraSource {
     this.policy = { baseMs: deps.backoffBaseMs ?? 500, maxMs: config.backoff_max_s * 1000 };
     this.watchdogMs = config.watchdog_s * 1000;
     this.killGraceMs = deps.killGraceMs ?? 1000;
-    const frameBytes = yuv420Layout(config.width, config.height).bytes;
+    const frameBytes = config.width * config.height * 3;
     this.pool = new FramePool(frameBytes, POOLED_FRAMES);
     this.slot = new LatestSlot<Frame>({ onTake: (f) => this.pool.retain(f.image.data), onEvict: (f) => this.pool.release(f.image.data) });
     this.assembler = new FrameAssembler(frameBytes, (data) => this.onFrame(data), () => this.pool.acquire());
@@ -233,7 +232,7 @@ export class FfmpegCamera implements CameraSource {
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;
-    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
+    const frame: Frame = { camera: this.name, image: { width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
     this.frameIndex++;
     this.inMeter.mark(now);
     this.slot.put(frame);

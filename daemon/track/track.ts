@@ -3,7 +3,7 @@ import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js
 import { PassiveScore } from '../liveness/passive.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import { eyelidOpening } from '../vision/align.js';
-import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
+import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
@@ -87,7 +87,7 @@ export class Track {
     readonly id: number,
     private readonly ctx: TrackContext,
     face: FaceAnalysis,
-    img: Picture,
+    img: RgbImage,
     t: number,
   ) {
     this.box = face.detection.box;
@@ -127,7 +127,7 @@ export class Track {
   }
 
   /** A detection continued this track. */
-  detected(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
+  detected(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
     // The detector puts the face away from where landmarks followed it: the follow lagged (fast head
     // motion) and the eye crops of the frames since missed the eyes; they cannot make a blink.
     if (followDrift(this.box, face.detection.box) > MAX_FOLLOW_DRIFT) this.blinkDetector.interrupt();
@@ -139,7 +139,7 @@ export class Track {
   }
 
   /** Landmarks and eyes on the predicted box, between detections. */
-  followed(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
+  followed(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
     // Landmarks that no longer sit on a face (it left, or turned away) make boxes that grow or shrink
     // fast: stop following until the detector finds the face again, and trust none of those eyes.
     if (sizeRatio(boxFromLandmarks(face.landmarks68, this.rel), this.box) > MAX_FOLLOW_RATIO) {
@@ -214,12 +214,12 @@ export class Track {
   }
 
   /** The region of the last detection looked at again: has anything moved since? */
-  private stillness(img: Picture, box: Box): void {
+  private stillness(img: RgbImage, box: Box): void {
     if (this.region) this.frozen.push(meanAbsDiff(regionSignature(img, this.region.box), this.region.signature));
     this.region = { box, signature: regionSignature(img, box) };
   }
 
-  private observe(face: FaceAnalysis, img: Picture, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
+  private observe(face: FaceAnalysis, img: RgbImage, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     this.motion.observe(this.box, t);
@@ -241,7 +241,7 @@ export class Track {
     return events;
   }
 
-  private identityFrame(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
+  private identityFrame(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
     // Liveness needs no identity-grade frame: a turned or blurred print is still a print.
     if (face.antispoof) this.passive.add(face.antispoof.pLive);
     const verdict = frameVerdict(face.quality, this.ctx.config);
