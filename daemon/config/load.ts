@@ -31,6 +31,7 @@ export function parseConfig(text: string, source: string): Config {
   if (shapeIssues.length > 0) throw new ConfigError(source, shapeIssues);
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
   const issues = collectIssues(withDefaults);
+  if (issues.length === 0) issues.push(...crossFieldIssues(withDefaults as ConfigFile));
   if (issues.length > 0) throw new ConfigError(source, issues);
   return deepFreeze(resolveDependentDefaults(withDefaults as ConfigFile));
 }
@@ -79,6 +80,19 @@ function listIssues(schema: TSchema, value: unknown, path: string[]): ConfigIssu
 }
 
 /** Defaults the schema cannot give because they follow another section: a camera's fps follows track. */
+/** Rules between keys, which a schema of one key at a time cannot say. */
+function crossFieldIssues(file: ConfigFile): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { vision } = file;
+  if (vision.execution_provider === 'webgpu' && vision.workers !== undefined && vision.workers > 1) {
+    issues.push({
+      path: 'vision.workers',
+      message: `'webgpu' runs on one vision worker (ONNX Runtime drives the GPU through one queue per process, and two workers' calls corrupt each other's), got ${vision.workers}: remove vision.workers or set it to 1`,
+    });
+  }
+  return issues;
+}
+
 function resolveDependentDefaults(file: ConfigFile): Config {
   return { ...file, cameras: withCameraFps(file.cameras, cameraFpsFor(file.track)) };
 }

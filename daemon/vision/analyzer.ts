@@ -52,7 +52,7 @@ export class FaceAnalyzer implements VisionEngine {
     const models = options.models ?? verifyModels(vision.models_dir);
     const requested: SessionSettings = { provider: vision.execution_provider, threads: vision.threads };
     const detector = await FaceDetector.load(models.detector, requested, logger);
-    // If CUDA could not load for the first model it will not for the others: one log line, not five.
+    // If the GPU could not load for the first model it will not for the others: one log line, not five.
     const settings: SessionSettings = { ...requested, provider: detector.provider };
     const [landmarker, embedder, eyes, antispoof] = await Promise.all([
       LandmarkModel.load(models.landmarks, settings, logger),

@@ -6,9 +6,10 @@ export const MAX_VISION_WORKERS = 16;
 
 export const VisionConfigSchema = Section(
   {
-    execution_provider: OneOf(['cpu', 'cuda'] as const, {
+    execution_provider: OneOf(['cpu', 'webgpu', 'cuda'] as const, {
       default: 'cpu',
-      description: "ONNX Runtime execution provider. 'cuda' falls back to 'cpu' with one log line when it cannot load.",
+      description:
+        "ONNX Runtime execution provider. 'webgpu' uses the GPU through Vulkan with what onnxruntime-node ships; 'cuda' needs ONNX Runtime's CUDA provider library installed beside it. Either falls back to 'cpu' with one log line when it cannot load.",
     }),
     models_dir: Type.Optional(
       Type.String({

@@ -1,7 +1,11 @@
 import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Logger } from '../base/log.js';
 
-export type ExecutionProvider = 'cpu' | 'cuda';
+/**
+ * 'webgpu' is the GPU path onnxruntime-node carries itself (Dawn over Vulkan on Linux); 'cuda' needs
+ * ONNX Runtime's CUDA provider library, which onnxruntime-node does not ship (see docs/vision.md).
+ */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
 
 export interface SessionSettings {
   provider: ExecutionProvider;
@@ -40,17 +44,18 @@ export class OrtModel {
     let session: InferenceSession;
     let provider = settings.provider;
     try {
-      const attempt = options(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']);
-      // ONNX Runtime prints its own multi-line error when CUDA is missing; facegate says it once, below.
+      // An accelerator takes what it can of the graph and leaves the rest to the CPU.
+      const attempt = options(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']);
+      // ONNX Runtime prints its own multi-line error when a GPU is missing; facegate says it once, below.
       // (Its log level is process-wide and read when the first session is made.)
-      if (provider === 'cuda') env.logLevel = 'fatal';
+      if (provider !== 'cpu') env.logLevel = 'fatal';
       session = await InferenceSession.create(path, attempt);
     } catch (e) {
-      if (provider !== 'cuda') throw e;
-      // onnxruntime-node throws when the CUDA provider library or CUDA itself is absent.
+      if (provider === 'cpu') throw e;
+      // onnxruntime-node throws when the provider library, the driver or a GPU adapter is absent.
       log.warn(
         { stage: 'vision', model: name, reason: (e as Error).message.split('\n')[0] },
-        "execution provider 'cuda' could not load; running on CPU",
+        `execution provider '${provider}' could not load; running on CPU`,
       );
       provider = 'cpu';
       session = await InferenceSession.create(path, options(['cpu']));

@@ -35,8 +35,12 @@ export interface PoolStats {
   restarts: number;
 }
 
-/** Default worker count: one per core, as each worker keeps one core busy with one ORT thread per model. */
-export function defaultWorkers(vision: Pick<VisionConfig, 'workers'>): number {
+/**
+ * Default worker count: one per core, as each worker keeps one core busy with one ORT thread per
+ * model; one on 'webgpu', whose sessions share one GPU queue per process (the config refuses more).
+ */
+export function defaultWorkers(vision: Pick<VisionConfig, 'workers' | 'execution_provider'>): number {
+  if (vision.execution_provider === 'webgpu') return 1;
   return vision.workers ?? Math.min(MAX_VISION_WORKERS, availableParallelism());
 }
 

@@ -1,5 +1,6 @@
-// `npm run bench -- vision [--iterations N] [--rounds R]`: milliseconds per stage of the vision core
-// at one ONNX Runtime thread, median of N runs after a warm-up, on real photos from ../shared/media.
+// `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T]`:
+// milliseconds per stage of the vision core (by default on the CPU at one ONNX Runtime thread), median
+// of N runs after a warm-up, on real photos from ../shared/media.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -55,16 +56,25 @@ function padTo1080p(img: RgbImage): RgbImage {
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { iterations: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } },
+    options: {
+      iterations: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '3' },
+      provider: { type: 'string', default: 'cpu' },
+      threads: { type: 'string', default: '1' },
+    },
   });
   const n = Number(values.iterations);
   const rounds = Number(values.rounds);
   const missing = mediaMissing('identities/face_recognition/obama-720p.jpg');
   if (missing) throw new Error(missing);
   const log = createLogger({ level: 'warn' });
-  const settings = { provider: 'cpu' as const, threads: 1 };
+  const provider = values.provider;
+  if (provider !== 'cpu' && provider !== 'webgpu' && provider !== 'cuda') throw new Error(`--provider: cpu, webgpu or cuda, not ${provider}`);
+  const requested = { provider, threads: Number(values.threads) } as const;
   const paths = verifyModels();
-  const detector = await FaceDetector.load(paths.detector, settings, log);
+  const detector = await FaceDetector.load(paths.detector, requested, log);
+  // What actually runs: a GPU provider that could not load has fallen back to the CPU.
+  const settings = { ...requested, provider: detector.provider };
   const landmarker = await LandmarkModel.load(paths.landmarks, settings, log);
   const embedder = await Embedder.load(paths.embedder, settings, log);
   const eyes = await EyeModel.load(paths.eyes, settings, log);
@@ -148,7 +158,7 @@ export async function run(args: string[]): Promise<void> {
     await model.close();
   }
   const line = (name: string, t: Timing) => `  ${name.padEnd(48)} ${t.wall.toFixed(2).padStart(7)} ms ${t.cpu.toFixed(2).padStart(8)} ms`;
-  console.log(`vision benchmark: ONNX Runtime CPU, 1 intra-op thread, ${n} runs; face ${Math.round(det.box.h)} px in ${frame.width}×${frame.height}`);
+  console.log(`vision benchmark: ONNX Runtime ${settings.provider}, ${settings.threads} intra-op thread(s), ${n} runs; face ${Math.round(det.box.h)} px in ${frame.width}×${frame.height}`);
   console.log(`  ${'stage'.padEnd(48)} ${'wall p50'.padStart(10)} ${'CPU mean'.padStart(11)}`);
   for (const [name, t] of rows) console.log(line(name, t));
   console.log(`  per face, best of ${rounds} rounds of ${n} (goal's medians of the rounds: ${chainRounds.map((c) => c.goal.wall.toFixed(2)).join(', ')} ms)`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { defaultConfig, parseConfig } from '../../daemon/config/load.js';
+import { defaultWorkers } from '../../daemon/vision/pool.js';
 import { runCli } from '../support/cli.js';
 
 test('defaults fill every section and the result is frozen', () => {
@@ -21,13 +22,24 @@ test('each error names the key path, the bad value and what is expected', () => 
     (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       const byPath = Object.fromEntries(e.issues.map((i) => [i.path, i.message]));
-      assert.match(byPath['vision.execution_provider']!, /expected one of "cpu", "cuda", got "tpu"/);
+      assert.match(byPath['vision.execution_provider']!, /expected one of "cpu", "webgpu", "cuda", got "tpu"/);
       assert.match(byPath['vision.threads']!, /greater or equal to 1, got 0/);
       assert.match(byPath['vision.detect.mod']!, /unknown key/);
       assert.match(e.message, /^invalid config site\.yaml:/);
       return true;
     },
   );
+});
+
+test("'webgpu' with more than one vision worker is refused with the fix; alone it gets one worker", () => {
+  assert.throws(
+    () => parseConfig('vision:\n  execution_provider: webgpu\n  workers: 2\n', 'site.yaml'),
+    (e: unknown) => e instanceof ConfigError && e.issues.length === 1 && e.issues[0]!.path === 'vision.workers' && /one vision worker.*got 2: remove vision.workers or set it to 1/.test(e.issues[0]!.message),
+  );
+  const vision = parseConfig('vision:\n  execution_provider: webgpu\n', 'site.yaml').vision;
+  assert.equal(defaultWorkers(vision), 1);
+  assert.equal(defaultWorkers(parseConfig('vision:\n  execution_provider: webgpu\n  workers: 1\n', 'site.yaml').vision), 1);
+  assert.equal(defaultWorkers(parseConfig('vision:\n  workers: 3\n', 'site.yaml').vision), 3);
 });
 
 test('a mapping where a list belongs is refused, not read as an empty list', () => {
