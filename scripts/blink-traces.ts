@@ -2,7 +2,7 @@
 // Tuning blink detection without running the models again: `record` runs every annotated clip of
 // ../shared/media/video_blink through the whole per-track logic (scanVideo) as a camera condition
 // delivers it, and saves every eye sample a track's BlinkDetector is fed (p(open), the eye regions,
-// the 68 landmarks) and every interruption, one file per clip and condition; `replay` feeds those
+// the 68 landmarks; a follow's look only once the next detection confirmed it) and every interruption, one file per clip and condition; `replay` feeds those
 // files to BlinkDetector as it is now and scores the blinks like test/liveness/blink-clips.test.ts,
 // in seconds. The condition `attacks` records the photo-attack set instead (every identity photo as
 // a moved print, test/support/attack-set.ts, in ATTACK_MOTIONS motions each, default 2): its replay
@@ -93,17 +93,23 @@ async function record(conditions: string[]): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const analyzer = await testAnalyzer();
   const config = defaultConfig();
-  // The track calls interrupt() on its detector when the face box jumps: the replay must too. Each
-  // detector is matched to its track by the eye sample the track announced just before feeding it.
+  // What is recorded is what each track's detector is fed, when it is fed: a follow's look waits for
+  // the next detection to confirm it, and may never be fed. A look is matched to its track by its
+  // eye regions, which the track announces (onEyeSample) as soon as it has them. The track calls
+  // interrupt() on its detector when the face is lost: the replay must too.
   let entries: SavedEntry[] = [];
-  let lastTrack = -1;
+  let landmarksOf = new WeakMap<EyeRegions, number[]>();
+  const trackOfLook = new WeakMap<EyeRegions, number>();
   let feeding = false;
   const trackOf = new WeakMap<BlinkDetector, number>();
   const proto = BlinkDetector.prototype;
   const push = proto.push;
   const interrupt = proto.interrupt;
   proto.push = function (this: BlinkDetector, s: EyeSample) {
-    trackOf.set(this, lastTrack);
+    const track = trackOfLook.get(s.regions) ?? -1;
+    trackOf.set(this, track);
+    const regions = Object.fromEntries(REGIONS.map((r) => [r, toBase64(s.regions[r])])) as Record<Region, string>;
+    entries.push({ track, t: s.t, left: s.left, right: s.right, regions, landmarks: landmarksOf.get(s.regions) ?? [] });
     feeding = true;
     try {
       return push.call(this, s);
@@ -121,7 +127,7 @@ async function record(conditions: string[]): Promise<void> {
     for (const condition of conditions) {
       for (const clip of await clipsOf(condition, analyzer, work)) {
         entries = [];
-        const landmarksOf = new WeakMap<EyeRegions, number[]>();
+        landmarksOf = new WeakMap<EyeRegions, number[]>();
         const blinks: number[] = [];
         await scanVideo(clip.file, {
           engine: {
@@ -135,11 +141,7 @@ async function record(conditions: string[]): Promise<void> {
           config: config.track,
           identify: () => ({ person: null, score: -1, margin: 0 }),
           unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
-          onEyeSample: (s) => {
-            lastTrack = s.track;
-            const regions = Object.fromEntries(REGIONS.map((r) => [r, toBase64(s.regions[r])])) as Record<Region, string>;
-            entries.push({ track: s.track, t: s.t, left: s.left, right: s.right, regions, landmarks: landmarksOf.get(s.regions) ?? [] });
-          },
+          onEyeSample: (s) => trackOfLook.set(s.regions, s.track),
           onEvent: (e) => {
             if (e.type === 'blink') blinks.push(e.t);
           },

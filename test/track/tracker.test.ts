@@ -70,6 +70,23 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
   assert.equal(tracker.stats.followFrames, 40);
 });
 
+test('eyes read shut on follows that the next detection does not confirm (the face is not where, or not as large as, the follow had it) make no blink', async () => {
+  // A print jerked about: between two detections the follow's landmarks slide off the face or pull
+  // together onto part of it, and the eye crops cut from them read shut and change as lids would;
+  // the detection after finds the whole face where it is, eyes open. The same closure on a face the
+  // follow held is a blink.
+  const slid = (t: number) => t > 2.1 && t < 2.17;
+  const eyes = (t: number): [number, number] => (slid(t) ? [0.002, 0.004] : [0.97, 0.95]);
+  // Each step within what a follow accepts from the last (×1.25 in size), together beyond it.
+  const shrunk: FakeFace = { box: (t) => ({ x: 100, y: 100, w: 96, h: t > 2.03 && t < 2.1 ? 104 : slid(t) ? 90 : 120 }), eyes, person: ENROLLED };
+  const moved: FakeFace = { box: (t) => ({ x: t > 2.03 && t < 2.1 ? 112 : slid(t) ? 124 : 100, y: 100, w: 96, h: 120 }), eyes, person: ENROLLED };
+  const held: FakeFace = { box: still(100), eyes, person: ENROLLED };
+  const blinks = async (face: FakeFace) => types((await run([face], 4)).events).filter((e) => e === 'blink');
+  assert.deepEqual(await blinks(shrunk), []);
+  assert.deepEqual(await blinks(moved), []);
+  assert.deepEqual(await blinks(held), ['blink']);
+});
+
 test('a decided, scored track is embedded again once every reembed_s, and anti-spoofed on every detection only until it is live; eyes on every frame', async () => {
   const faces = [{ box: still(100, CLOSE), eyes: blinkAt(2.0, 2.15), person: ENROLLED }];
   const gated = await run(faces, 6);
