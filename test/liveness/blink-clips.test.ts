@@ -1,10 +1,10 @@
 // Blink detection through the whole per-track logic (scanVideo, the code behind `facegate scan`) on
 // every annotated clip of ../shared/media/video_blink: at native size, and as CCTV cameras deliver
 // them (the face ~100 px in 1920×1080 at H.264 CRF 30 with tiled detection; ~80 px in 1280×720 at
-// CRF 32 with one full-frame detection). The bars guard what the detector reaches today (98%, 76%
-// and 56% when they were set, with closures that end on the eyelid landmarks), a blink short of
-// each; what a site needs is more (≥ 97% native, ≥ 90% at ~100 px), and `npm run bench -- liveness`
-// prints the same figures.
+// CRF 32 with one full-frame detection). The CCTV bars guard what the detector reaches today (80%
+// and 60% when they were last set, with a follow's eyes confirmed by the next detection), a blink
+// short of each; native holds what a site needs (≥ 97%), as ~100 px does not yet (≥ 90%).
+// `npm run bench -- liveness` prints the same figures.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,9 +73,9 @@ test('blinks at CCTV size: face ~100 px in 1920×1080, 15 fps, H.264 CRF 30, til
   assertNoFalseBlinks(scores);
 });
 
-test('blinks at CCTV size: face ~80 px in 1280×720, 15 fps, H.264 CRF 32, one full-frame detection: ≥ 54% found, no false blink', { skip }, async () => {
+test('blinks at CCTV size: face ~80 px in 1280×720, 15 fps, H.264 CRF 32, one full-frame detection: ≥ 58% found, no false blink', { skip }, async () => {
   const scores = await scoresAt(CCTV_720P_80, 'full');
   console.log(scoreTable('blinks, face ~80 px in 1280×720, 15 fps, CRF 32 (detect full: no tiling)', scores));
-  assert.ok(recall(scores) >= 0.54, `recall ${recall(scores).toFixed(3)}`);
+  assert.ok(recall(scores) >= 0.58, `recall ${recall(scores).toFixed(3)}`);
   assertNoFalseBlinks(scores);
 });
