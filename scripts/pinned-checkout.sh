@@ -27,6 +27,9 @@ git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
 npm_pinned() { PATH="$DIR/node/bin:$PATH" "$DIR/node/bin/node" "$DIR/npm/bin/npm-cli.js" "$@"; }
 
 mkdir -p "$DIR/src"
+# A file since deleted from the checkout must not outlive it in the copy (tsc would still compile
+# it); node_modules stays, since the install it holds is checked against the lock file below.
+find "$DIR/src" -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +
 # Links are left out: a worktree's node_modules or models/onnx may be a link to another checkout's,
 # and `npm ci` empties the node_modules it finds, through a link too.
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' path; do
