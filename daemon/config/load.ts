@@ -79,20 +79,18 @@ function listIssues(schema: TSchema, value: unknown, path: string[]): ConfigIssu
   return [];
 }
 
-/** Defaults the schema cannot give because they follow another section: a camera's fps follows track. */
 /** Rules between keys, which a schema of one key at a time cannot say. */
-function crossFieldIssues(file: ConfigFile): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const { vision } = file;
-  if (vision.execution_provider === 'webgpu' && vision.workers !== undefined && vision.workers > 1) {
-    issues.push({
+function crossFieldIssues({ vision }: ConfigFile): ConfigIssue[] {
+  if (vision.execution_provider !== 'webgpu' || (vision.workers ?? 1) <= 1) return [];
+  return [
+    {
       path: 'vision.workers',
       message: `'webgpu' runs on one vision worker (ONNX Runtime drives the GPU through one queue per process, and two workers' calls corrupt each other's), got ${vision.workers}: remove vision.workers or set it to 1`,
-    });
-  }
-  return issues;
+    },
+  ];
 }
 
+/** Defaults the schema cannot give because they follow another section: a camera's fps follows track. */
 function resolveDependentDefaults(file: ConfigFile): Config {
   return { ...file, cameras: withCameraFps(file.cameras, cameraFpsFor(file.track)) };
 }
