@@ -2,8 +2,9 @@
 // Tuning blink detection without running the models again: `record` runs every annotated clip of
 // ../shared/media/video_blink through the whole per-track logic (scanVideo) as a camera condition
 // delivers it, and saves every eye sample a track's BlinkDetector is fed (p(open), the eye regions,
-// the 68 landmarks; a follow's look only once the next detection confirmed it) and every interruption, one file per clip and condition; `replay` feeds those
-// files to BlinkDetector as it is now and scores the blinks like test/liveness/blink-clips.test.ts,
+// the 68 landmarks; a follow's look only once the next detection confirmed it) and every
+// interruption, one file per clip and condition; `replay` feeds those files to BlinkDetector as it
+// is now and scores the blinks like test/liveness/blink-clips.test.ts,
 // in seconds. The condition `attacks` records the photo-attack set instead (every identity photo as
 // a moved print, test/support/attack-set.ts, in ATTACK_MOTIONS motions each, default 2): its replay
 // counts the blinks read on prints, so a change is weighed on both sides at once. Record again only
@@ -98,7 +99,7 @@ async function record(conditions: string[]): Promise<void> {
   // eye regions, which the track announces (onEyeSample) as soon as it has them. The track calls
   // interrupt() on its detector when the face is lost: the replay must too.
   let entries: SavedEntry[] = [];
-  let landmarksOf = new WeakMap<EyeRegions, number[]>();
+  const landmarksOf = new WeakMap<EyeRegions, number[]>();
   const trackOfLook = new WeakMap<EyeRegions, number>();
   let feeding = false;
   const trackOf = new WeakMap<BlinkDetector, number>();
@@ -127,7 +128,6 @@ async function record(conditions: string[]): Promise<void> {
     for (const condition of conditions) {
       for (const clip of await clipsOf(condition, analyzer, work)) {
         entries = [];
-        landmarksOf = new WeakMap<EyeRegions, number[]>();
         const blinks: number[] = [];
         await scanVideo(clip.file, {
           engine: {
