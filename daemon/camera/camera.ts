@@ -7,7 +7,7 @@ import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
-import { LatestSlot } from './latest.js';
+import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
 import { redactText } from '../base/log.js';
@@ -38,8 +38,9 @@ export interface CameraSource {
    */
   latest(): Frame | undefined;
   /**
-   * Waits for a frame newer than the last one taken; older unread frames are dropped and counted.
-   * The frame's pixels are the caller's until it asks for the next frame.
+   * The oldest frame not yet taken, waiting for one; a frame that finds QUEUED_FRAMES unread is
+   * queued and the oldest of them is dropped and counted. The frame's pixels are the caller's until
+   * it asks for the next frame.
    */
   next(signal?: AbortSignal): Promise<Frame | undefined>;
   frames(signal?: AbortSignal): AsyncIterable<Frame>;
@@ -49,17 +50,24 @@ export interface CameraSource {
 }
 
 /**
- * Frame buffers a camera reuses (see FramePool): the one FFmpeg fills, the newest one waiting in
- * the slot, and the one the pipeline works on.
+ * Frames a camera keeps for a pipeline that is late: a moment's delay (the other cameras'
+ * detections queued on the same vision worker, a garbage collection) is caught up on instead of
+ * costing frames, and blinks are sampled at the camera's rate; a pipeline that stays behind works
+ * at most this many frames (133 ms at 15 fps) behind the camera, losing the oldest.
  */
-const POOLED_FRAMES = 3;
+const QUEUED_FRAMES = 2;
+/**
+ * Frame buffers a camera reuses (see FramePool): the one FFmpeg fills, those waiting in the queue,
+ * and the one the pipeline works on.
+ */
+const POOLED_FRAMES = QUEUED_FRAMES + 2;
 
 const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
 
 /**
  * One camera: one FFmpeg child writing raw RGB frames, a no-frame watchdog, and reconnects with
  * capped exponential backoff. Nothing here blocks on another camera: each has its own process,
- * timers and one-frame slot.
+ * timers and frame queue.
  */
 export class FfmpegCamera implements CameraSource {
   readonly name: string;
@@ -74,7 +82,7 @@ export class FfmpegCamera implements CameraSource {
   private readonly source: string;
 
   private readonly pool: FramePool;
-  private readonly slot: LatestSlot<Frame>;
+  private readonly queue: FrameQueue<Frame>;
   /** The frame the last `next()` returned: its buffer is held until the next call. */
   private taken: Frame | undefined;
   private readonly stderr = new StderrTail();
@@ -118,7 +126,7 @@ export class FfmpegCamera implements CameraSource {
     this.killGraceMs = deps.killGraceMs ?? 1000;
     const frameBytes = config.width * config.height * 3;
     this.pool = new FramePool(frameBytes, POOLED_FRAMES);
-    this.slot = new LatestSlot<Frame>({ onTake: (f) => this.pool.retain(f.image.data), onEvict: (f) => this.pool.release(f.image.data) });
+    this.queue = new FrameQueue<Frame>(QUEUED_FRAMES, { onTake: (f) => this.pool.retain(f.image.data), onEvict: (f) => this.pool.release(f.image.data) });
     this.assembler = new FrameAssembler(frameBytes, (data) => this.onFrame(data), () => this.pool.acquire());
   }
 
@@ -140,19 +148,19 @@ export class FfmpegCamera implements CameraSource {
       this.terminate();
       await exited;
     }
-    this.slot.close();
+    this.queue.close();
     this.setState('stopped');
     this.log.info('camera stopped');
   }
 
   latest(): Frame | undefined {
-    return this.slot.peek();
+    return this.queue.peek();
   }
 
   async next(signal?: AbortSignal): Promise<Frame | undefined> {
     if (this.taken) this.pool.release(this.taken.image.data);
     this.taken = undefined;
-    const frame = await this.slot.take(signal);
+    const frame = await this.queue.take(signal);
     this.taken = frame;
     if (frame) this.processedMeter.mark(this.clock.now());
     return frame;
@@ -174,7 +182,7 @@ export class FfmpegCamera implements CameraSource {
       state: this.state,
       fps_in: round1(this.inMeter.rate(now)),
       fps_processed: round1(this.processedMeter.rate(now)),
-      frames_skipped: this.slot.dropped,
+      frames_skipped: this.queue.dropped,
       frames_unpooled: this.pool.overflows,
       frames_in: this.seq,
       reconnects_last_hour: this.reconnects.count(now),
@@ -235,7 +243,7 @@ export class FfmpegCamera implements CameraSource {
     const frame: Frame = { camera: this.name, image: { width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
     this.frameIndex++;
     this.inMeter.mark(now);
-    this.slot.put(frame);
+    this.queue.put(frame);
   }
 
   /** Re-armed lazily: frames only move lastFrameAt, the timer checks when it fires. */
@@ -290,7 +298,7 @@ export class FfmpegCamera implements CameraSource {
       // A file that is not looped has simply been played to its end.
       this.running = false;
       this.lastError = { ...END_OF_FILE, at_ms: this.clock.now() };
-      this.slot.close();
+      this.queue.close();
       this.setState('stopped');
       this.log.info('camera: end of file');
       return;

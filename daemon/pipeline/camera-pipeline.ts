@@ -22,8 +22,8 @@ export interface CameraPipelineOptions {
 }
 
 /**
- * One camera's frames through its tracker, one frame at a time: the camera's one-frame slot drops
- * whatever arrives while a frame is being processed, so nothing queues behind a slow model.
+ * One camera's frames through its tracker, one frame at a time, in order: the camera's frame queue
+ * keeps at most two waiting and drops the oldest, so a slow model never has more than that queued.
  * `lastProcessedMono` is what the watchdog reads: frames flowing is the proof of life.
  */
 export class CameraPipeline {

@@ -5,7 +5,7 @@ import { carriesSecret, ffmpegCommand, splitInputArgs, type FfmpegInput, type Ff
 import { classifyFfmpegStderr, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
 import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
-import { LatestSlot } from '../../daemon/camera/latest.js';
+import { FrameQueue } from '../../daemon/camera/frame-queue.js';
 import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
 import { sourceKind } from '../../daemon/camera/source.js';
 import { cameraConfigIssues } from '../../daemon/camera/config.js';
@@ -149,44 +149,91 @@ test('frame assembler: exact frames from arbitrary chunks, fresh buffer each', (
   assert.throws(() => new FrameAssembler(0, () => {}), RangeError);
 });
 
-test('latest slot: newest wins, dropped counted, waiters woken, close ends readers', async () => {
-  const slot = new LatestSlot<number>();
-  slot.put(1);
-  slot.put(2);
-  slot.put(3);
-  assert.equal(await slot.take(), 3);
-  assert.equal(slot.dropped, 2);
-  const waiting = slot.take();
-  slot.put(4);
+test('frame queue of depth 1: the newest wins, dropped counted, waiters woken, close ends readers', async () => {
+  const queue = new FrameQueue<number>(1);
+  queue.put(1);
+  queue.put(2);
+  queue.put(3);
+  assert.equal(await queue.take(), 3);
+  assert.equal(queue.dropped, 2);
+  const waiting = queue.take();
+  queue.put(4);
   assert.equal(await waiting, 4);
-  assert.equal(slot.peek(), 4);
+  assert.equal(queue.peek(), 4);
   const ac = new AbortController();
-  const aborted = slot.take(ac.signal);
+  const aborted = queue.take(ac.signal);
   ac.abort();
   assert.equal(await aborted, undefined);
-  const closed = slot.take();
-  slot.close();
+  const closed = queue.take();
+  queue.close();
   assert.equal(await closed, undefined);
-  assert.equal(slot.taken, 2);
+  assert.equal(queue.taken, 2);
+  assert.throws(() => new FrameQueue(0), RangeError);
 });
 
-test('latest slot hooks: a reader is told synchronously when it takes a value, and the slot when it lets one go', async () => {
+test('frame queue of depth 2: a late reader gets the frames in order; one that stays behind loses the oldest', async () => {
+  const queue = new FrameQueue<number>(2);
+  queue.put(1);
+  queue.put(2);
+  assert.equal(queue.peek(), 2);
+  assert.equal(await queue.take(), 1, 'a moment late: nothing lost');
+  queue.put(3);
+  assert.equal(await queue.take(), 2);
+  assert.equal(await queue.take(), 3);
+  assert.equal(queue.dropped, 0);
+  queue.put(4);
+  queue.put(5);
+  queue.put(6);
+  assert.equal(queue.dropped, 1);
+  assert.deepEqual([await queue.take(), await queue.take()], [5, 6], 'the oldest was dropped, at most two frames behind');
+});
+
+test('frame queue hooks: a reader is told synchronously when it takes a value, and the queue when it lets one go', async () => {
   const log: string[] = [];
-  const slot = new LatestSlot<number>({ onTake: (v) => log.push(`take ${v}`), onEvict: (v) => log.push(`evict ${v}`) });
-  slot.put(1);
-  slot.put(2);
+  const queue = new FrameQueue<number>(1, { onTake: (v) => log.push(`take ${v}`), onEvict: (v) => log.push(`evict ${v}`) });
+  queue.put(1);
+  queue.put(2);
   assert.deepEqual(log, ['evict 1']);
-  assert.equal(await slot.take(), 2);
-  const waiting = slot.take();
-  slot.put(3);
+  assert.equal(await queue.take(), 2);
+  const waiting = queue.take();
+  queue.put(3);
   // Taken inside put, before anything else can run: a later put in the same turn cannot reuse it first.
   assert.deepEqual(log, ['evict 1', 'take 2', 'evict 2', 'take 3']);
   assert.equal(await waiting, 3);
-  slot.close();
+  queue.close();
   assert.deepEqual(log.slice(4), ['evict 3']);
-  slot.put(4);
+  queue.put(4);
   assert.deepEqual(log.slice(5), ['evict 4'], 'a value put after close is let go at once');
-  assert.equal(slot.peek(), undefined);
+  assert.equal(queue.peek(), undefined);
+});
+
+test('frame queue over a frame pool: no buffer is handed out while the queue, the reader or peek() holds it, and all come back at close (random runs)', async () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let run = 0; run < 200; run++) {
+    const depth = 1 + Math.floor(random() * 3);
+    const pool = new FramePool(4, depth + 2);
+    const queue = new FrameQueue<Uint8Array>(depth, { onTake: (b) => pool.retain(b), onEvict: (b) => pool.release(b) });
+    let taken: Uint8Array | undefined;
+    const inUse = () => new Set([...(taken ? [taken] : []), ...(queue.peek() ? [queue.peek()!] : [])]);
+    for (let step = 0; step < 60; step++) {
+      if (random() < 0.6) {
+        const b = pool.acquire();
+        assert.ok(!inUse().has(b), `run ${run} step ${step}: a held buffer was handed out`);
+        queue.put(b);
+      } else {
+        if (taken) pool.release(taken);
+        taken = undefined;
+        const ac = new AbortController();
+        const next = queue.take(ac.signal);
+        ac.abort();
+        taken = await next;
+      }
+    }
+    if (taken) pool.release(taken);
+    queue.close();
+    assert.equal(pool.held, 0, `run ${run}: every buffer back after close`);
+  }
 });
 
 test('frame pool: held buffers are never handed out; released ones are; a full pool hands out plain buffers', () => {

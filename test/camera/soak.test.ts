@@ -1,5 +1,5 @@
 // Four cameras at 5 fps 720p for 60 s through real FFmpeg, one pipeline slower than the cameras:
-// frames keep coming, nothing queues, memory stays flat. (Long on purpose; the issue requires it.)
+// frames keep coming, at most two wait, memory stays flat. (Long on purpose; the issue requires it.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCamera } from '../support/fake-camera.js';
@@ -11,7 +11,7 @@ test(`4 cameras at 5 fps 720p for ${SOAK_S} s: frames processed, no queue growth
   const server = await FakeCamera.start({ width: 1280, height: 720, fps: 5 });
   const cams = [0, 1, 2, 3].map((i) => realCamera(cameraConfig(`cam${i}`, server.url(), { width: 1280, height: 720, fps: 5 })).camera);
   const ac = new AbortController();
-  // cam3's pipeline takes 350 ms a frame (slower than 5 fps): it must get the newest frame and drop the rest.
+  // cam3's pipeline takes 350 ms a frame (slower than 5 fps): it must work at most two frames behind and drop the oldest.
   const workMs = [0, 0, 0, 350];
   const processed = [0, 0, 0, 0];
   const loops = cams.map(async (camera, i) => {
@@ -40,9 +40,9 @@ test(`4 cameras at 5 fps 720p for ${SOAK_S} s: frames processed, no queue growth
       memory.push(m.heapUsed + m.arrayBuffers);
       for (const [i, c] of cams.entries()) {
         const h = c.health();
-        // Every frame read was either taken by the pipeline, dropped, or is the one waiting.
+        // Every frame read was either taken by the pipeline, dropped, or is one of the two waiting.
         const waiting = h.frames_in - processed[i]! - h.frames_skipped;
-        assert.ok(waiting >= 0 && waiting <= 1, `cam${i}: ${waiting} frames waiting`);
+        assert.ok(waiting >= 0 && waiting <= 2, `cam${i}: ${waiting} frames waiting`);
         assert.equal(h.state, 'streaming', `cam${i} at ${t + 5} s: ${h.state} ${h.last_error?.message ?? ''}`);
       }
     }

@@ -31,14 +31,15 @@ test('frames are cut exactly from the pipe and carry seq and pts', async () => {
   const { camera, ffmpeg } = setup();
   camera.start();
   const p = ffmpeg.last();
-  // One and a half frames, then the rest: chunk boundaries never line up with frames.
-  p.frame(FRAME + FRAME / 2, 7);
+  // Two and a half frames, then the rest: chunk boundaries never line up with frames.
+  p.frame(2 * FRAME + FRAME / 2, 7);
   p.frame(FRAME / 2, 7);
   const a = await camera.next();
   assert.equal(a?.image.data.length, FRAME);
-  assert.equal(a?.seq, 2, 'the newer of two unread frames is handed over');
+  assert.equal(a?.seq, 2, 'of three unread frames, the oldest is dropped and the next handed over in order');
   assert.equal(a?.pts, 0.2);
   assert.equal(camera.health().frames_skipped, 1);
+  assert.equal((await camera.next())?.seq, 3);
   assert.equal(camera.health().state, 'streaming');
   await camera.stop();
 });
@@ -59,16 +60,19 @@ test('a frame taken is never overwritten while newer frames arrive, even several
   // a pipeline that lags never pushes the camera onto fresh buffers.
   assert.equal(camera.health().frames_unpooled, 0);
   const b = await camera.next();
-  assert.equal(b!.seq, 9, 'the newest');
-  assert.deepEqual(new Set(b!.image.data), new Set([17]));
+  assert.equal(b!.seq, 8, 'the older of the two frames the queue keeps');
+  assert.deepEqual(new Set(b!.image.data), new Set([16]));
+  assert.equal(camera.health().frames_skipped, 6);
   // The first frame was let go when the next was asked for: its buffer is filled again.
   p.frame(FRAME, 30);
   p.frame(FRAME, 31);
   const c = await camera.next();
-  assert.deepEqual(new Set(c!.image.data), new Set([31]));
-  assert.deepEqual(new Set(b!.image.data), new Set([17]), 'still intact until the next call');
-  const buffers = new Set([a, b, c].map((f) => f!.image.data.buffer));
-  assert.ok(buffers.size <= 3, 'three buffers serve the camera');
+  assert.deepEqual(new Set(c!.image.data), new Set([30]), 'the frame left from the chunk was dropped for the newer two');
+  assert.deepEqual(new Set(b!.image.data), new Set([16]), 'still intact until the next call');
+  const d = await camera.next();
+  assert.deepEqual(new Set(d!.image.data), new Set([31]));
+  const buffers = new Set([a, b, c, d].map((f) => f!.image.data.buffer));
+  assert.ok(buffers.size <= 4, 'four buffers serve the camera');
   await camera.stop();
 });
 
