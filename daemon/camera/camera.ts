@@ -11,6 +11,7 @@ import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
 import { redactText } from '../base/log.js';
+import { yuv420Layout } from '../base/yuv.js';
 
 export interface CameraDeps {
   logger: Logger;
@@ -124,7 +125,7 @@ export class FfmpegCamera implements CameraSource {
     this.policy = { baseMs: deps.backoffBaseMs ?? 500, maxMs: config.backoff_max_s * 1000 };
     this.watchdogMs = config.watchdog_s * 1000;
     this.killGraceMs = deps.killGraceMs ?? 1000;
-    const frameBytes = config.width * config.height * 3;
+    const frameBytes = yuv420Layout(config.width, config.height).bytes;
     this.pool = new FramePool(frameBytes, POOLED_FRAMES);
     this.queue = new FrameQueue<Frame>(QUEUED_FRAMES, { onTake: (f) => this.pool.retain(f.image.data), onEvict: (f) => this.pool.release(f.image.data) });
     this.assembler = new FrameAssembler(frameBytes, (data) => this.onFrame(data), () => this.pool.acquire());
@@ -240,7 +241,7 @@ export class FfmpegCamera implements CameraSource {
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;
-    const frame: Frame = { camera: this.name, image: { width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
+    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
     this.frameIndex++;
     this.inMeter.mark(now);
     this.queue.put(frame);

@@ -113,13 +113,14 @@ function quote(value: string): string {
 }
 
 /**
- * Raw RGB24 frames of exactly width×height at `fps` on stdout. The fps filter makes the output
+ * Raw YUV 4:2:0 frames (I420) of exactly width×height at `fps` on stdout: the decoder's own
+ * format, so FFmpeg spends nothing on colour conversion and the pipe carries half the bytes of RGB. The fps filter makes the output
  * constant-rate (frame i is at i/fps s of the stream); `-fps_mode passthrough` stops the muxer from
  * inventing duplicate frames when the camera goes quiet, which would fool the watchdog.
  */
 export function outputArgs(output: FfmpegOutput): string[] {
   const vf = `fps=${output.fps},scale=${output.width}:${output.height}`;
-  return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
 }
 
 export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput): FfmpegCommand {

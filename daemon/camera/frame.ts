@@ -1,9 +1,9 @@
-import type { RgbImage } from '../base/image.js';
+import type { Picture } from '../base/image.js';
 
 /** One frame from a camera, as the pipeline gets it. */
 export interface Frame {
   readonly camera: string;
-  readonly image: RgbImage;
+  readonly image: Picture;
   /** Counts every frame FFmpeg delivered since the camera started, dropped ones included. */
   readonly seq: number;
   /** Monotonic clock (ms) when the frame was read. */

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import type { RgbImage } from '../base/image.js';
+import type { Picture } from '../base/image.js';
+import { toRgb } from '../base/yuv.js';
 import type { Logger } from '../base/log.js';
 import type { CameraSource } from './camera.js';
 import type { LiveViewConfig } from './config.js';
@@ -146,12 +147,14 @@ export class LiveView {
     return jpeg;
   }
 
-  private async encode(frame: RgbImage, boxes: readonly OverlayBox[]): Promise<Buffer> {
+  private async encode(frame: Picture, boxes: readonly OverlayBox[]): Promise<Buffer> {
     // Shrunk as it is encoded; the outlines and the text drawn larger in proportion, so that they
     // are two pixels wide and a 45th of the picture's height as sent.
     const scale = Math.min(1, MAX_WIDTH / frame.width);
-    // A copy either way, made now: the camera reuses the frame's buffer for a later frame.
-    const image = boxes.length > 0 ? drawBoxes(frame, boxes, Math.round(2 / scale)) : { ...frame, data: new Uint8Array(frame.data) };
+    // A copy, made now: the camera reuses the frame's buffer for a later frame. Converted to RGB
+    // here, at the viewers' rate, not for every frame the camera sends.
+    const rgb = toRgb(frame);
+    const image = boxes.length > 0 ? drawBoxes(rgb, boxes, Math.round(2 / scale)) : rgb;
     await this.labels.paint(image, boxes, Math.round(Math.max(12, (frame.height * scale) / 45) / scale));
     return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
       .resize(Math.round(image.width * scale), Math.round(image.height * scale))

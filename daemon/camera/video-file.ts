@@ -3,13 +3,14 @@ import { promisify } from 'node:util';
 import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
 import { checkInputFile, describeOpenError } from '../base/input-file.js';
-import type { RgbImage } from '../base/image.js';
+import type { Yuv420Image } from '../base/image.js';
+import { yuv420Layout } from '../base/yuv.js';
 
 const execFileAsync = promisify(execFile);
 
 /** One decoded frame of a file with its presentation time (seconds from the file's start). */
 export interface TimedFrame {
-  image: RgbImage;
+  image: Yuv420Image;
   pts: number;
 }
 
@@ -68,7 +69,7 @@ export function parseShowinfoPts(line: string): number | undefined {
 }
 
 /**
- * Decodes a video file at `fps` frames a second as RGB, each frame with its real presentation time.
+ * Decodes a video file at `fps` frames a second as YUV 4:2:0, as a camera's frames are, each frame with its real presentation time.
  * The fps filter resamples by timestamp, so variable-frame-rate files come out on the right times;
  * showinfo after it prints each output frame's pts_time on stderr, which is paired with the frames
  * on stdout in order. No real-time pacing: a file is read as fast as it decodes.
@@ -76,7 +77,7 @@ export function parseShowinfoPts(line: string): number | undefined {
 export async function* videoFrames(file: string, options: { fps: number }): AsyncGenerator<TimedFrame> {
   const { width, height } = await probeDisplaySize(file);
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn'];
-  args.push('-vf', `fps=${options.fps},showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  args.push('-vf', `fps=${options.fps},showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
   const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
   const frames: Uint8Array[] = [];
@@ -87,7 +88,7 @@ export async function* videoFrames(file: string, options: { fps: number }): Asyn
     wake?.();
     wake = undefined;
   };
-  const assembler = new FrameAssembler(width * height * 3, (data) => {
+  const assembler = new FrameAssembler(yuv420Layout(width, height).bytes, (data) => {
     frames.push(data);
     if (frames.length >= MAX_QUEUED_FRAMES) ff.stdout.pause();
     notify();
@@ -126,7 +127,7 @@ export async function* videoFrames(file: string, options: { fps: number }): Asyn
         const pts = times.shift() ?? index / options.fps;
         if (frames.length < MAX_QUEUED_FRAMES) ff.stdout.resume();
         index++;
-        yield { image: { width, height, data }, pts };
+        yield { image: { format: 'yuv420p', width, height, data }, pts };
         continue;
       }
       if (exitCode !== undefined) break;

@@ -2,7 +2,8 @@ import sharp from 'sharp';
 import { decodeImage, decodeImageFile } from '../vision/image.js';
 import type { AnalyzeOptions } from '../vision/analyzer.js';
 import type { RecognitionConfig } from '../vision/config.js';
-import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
+import { toRgb } from '../base/yuv.js';
+import type { Box, FaceAnalysis, Picture } from '../vision/types.js';
 import { enrolmentScore, gateEnrolmentFace, pickDiverseFrames, type EnrolGate, type RefusalReason } from './quality-gate.js';
 import type { Identification } from './gallery.js';
 import type { TemplateInput } from './store.js';
@@ -10,7 +11,7 @@ import { videoFrames } from '../camera/video-file.js';
 
 /** What enrolment needs of the vision core. */
 export interface FaceSource {
-  analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
+  analyze(img: Picture, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
 }
 
 export interface EnrolCandidate {
@@ -64,7 +65,7 @@ export async function enrolFromBytes(analyzer: FaceSource, bytes: Buffer, name: 
   return enrolFromDecoded(analyzer, await decodeImage(bytes, name, { maxSide: REMOTE_PHOTO_MAX_SIDE }), name, gate);
 }
 
-async function enrolFromDecoded(analyzer: FaceSource, img: RgbImage, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
+async function enrolFromDecoded(analyzer: FaceSource, img: Picture, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
   const verdict = gateEnrolmentFace(await analyzer.analyze(img, { embed: true, eyes: true }), gate);
   if (!verdict.ok) return { file, ...verdict.refusal };
   return candidate(img, verdict.face, file);
@@ -103,12 +104,12 @@ export function toTemplate(c: EnrolCandidate): TemplateInput {
   return { embedding: c.face.embedding, quality: enrolmentScore(c.face), source: c.source, model: EMBEDDING_MODEL, thumbnail: c.thumbnail };
 }
 
-async function candidate(img: RgbImage, face: FaceAnalysis, source: string): Promise<EnrolCandidate> {
+async function candidate(img: Picture, face: FaceAnalysis, source: string): Promise<EnrolCandidate> {
   return { source, face: face as EnrolCandidate['face'], thumbnail: await faceThumbnail(img, face.detection.box) };
 }
 
 /** A small square JPEG of the face (1.4× its box), proof of who was enrolled; sealed before storing. */
-export async function faceThumbnail(img: RgbImage, box: Box): Promise<Buffer> {
+export async function faceThumbnail(img: Picture, box: Box): Promise<Buffer> {
   const side = Math.max(8, Math.round(Math.max(box.w, box.h) * 1.4));
   const cx = box.x + box.w / 2;
   const cy = box.y + box.h / 2;
@@ -116,8 +117,8 @@ export async function faceThumbnail(img: RgbImage, box: Box): Promise<Buffer> {
   const top = clamp(Math.round(cy - side / 2), 0, img.height - 1);
   const width = Math.min(side, img.width - left);
   const height = Math.min(side, img.height - top);
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .extract({ left, top, width, height })
+  const crop = toRgb(img, { x: left, y: top, w: width, h: height });
+  return sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } })
     .resize(THUMB_PX, THUMB_PX, { fit: 'cover' })
     .jpeg({ quality: 80 })
     .toBuffer();

@@ -1,4 +1,5 @@
-import type { Box, RgbImage } from '../vision/types.js';
+import { lumaAt, pictureBytes } from '../base/yuv.js';
+import type { Box, Picture } from '../vision/types.js';
 
 /** Cells a side of the face signature: coarse enough that sensor and codec noise average out. */
 const CELLS = 16;
@@ -33,13 +34,13 @@ export class FrozenCheck {
 }
 
 /** Mean grey level of each of CELLS×CELLS cells of the box (clipped to the image), sampled on a sparse grid. */
-export function regionSignature(img: RgbImage, box: Box): Float32Array {
+export function regionSignature(img: Picture, box: Box): Float32Array {
   const out = new Float32Array(CELLS * CELLS);
   const x0 = Math.max(0, Math.floor(box.x));
   const y0 = Math.max(0, Math.floor(box.y));
   const x1 = Math.min(img.width, Math.ceil(box.x + box.w));
   const y1 = Math.min(img.height, Math.ceil(box.y + box.h));
-  if (x1 <= x0 || y1 <= y0 || img.data.length < img.width * img.height * 3) return out;
+  if (x1 <= x0 || y1 <= y0 || img.data.length < pictureBytes(img)) return out;
   const cw = (x1 - x0) / CELLS;
   const ch = (y1 - y0) / CELLS;
   // Up to 4×4 taps a cell: enough to average noise, cheap on a 400 px face.
@@ -51,8 +52,7 @@ export function regionSignature(img: RgbImage, box: Box): Float32Array {
         const y = Math.min(y1 - 1, Math.floor(y0 + (cy + (ty + 0.5) / taps) * ch));
         for (let tx = 0; tx < taps; tx++) {
           const x = Math.min(x1 - 1, Math.floor(x0 + (cx + (tx + 0.5) / taps) * cw));
-          const i = (y * img.width + x) * 3;
-          sum += 0.299 * img.data[i]! + 0.587 * img.data[i + 1]! + 0.114 * img.data[i + 2]!;
+          sum += lumaAt(img, x, y);
         }
       }
       out[cy * CELLS + cx] = sum / (taps * taps);

@@ -5,7 +5,7 @@ import { encodeJpeg } from '../vision/image.js';
 import { iou } from '../vision/geometry.js';
 import { MotionMask } from '../vision/motion.js';
 import type { SearchArea } from '../vision/tiles.js';
-import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
+import type { Box, FaceAnalysis, Picture } from '../vision/types.js';
 import { associate, sizeRatio } from './associate.js';
 import { STILL_SWEEP_S, type TrackConfig } from './config.js';
 import type { TrackEvent } from './events.js';
@@ -71,7 +71,7 @@ export class CameraTracker {
   }
 
   /** One frame at time t (seconds, increasing). Frames faster than eye_fps are skipped. */
-  async process(img: RgbImage, t: number): Promise<TrackEvent[]> {
+  async process(img: Picture, t: number): Promise<TrackEvent[]> {
     const c = this.o.config;
     const eyeStep = 1 / c.eye_fps;
     // A quarter of a step of slack: timestamps of real streams jitter around the nominal rate.
@@ -110,7 +110,7 @@ export class CameraTracker {
    * the whole frame is still looked at every STILL_SWEEP_S, in case a change crept in below the
    * motion threshold (light coming up slowly on someone standing still).
    */
-  private focus(img: RgbImage, t: number): SearchArea[] | undefined {
+  private focus(img: Picture, t: number): SearchArea[] | undefined {
     const c = this.o.config;
     const faces = this.tracks.map((tr) => tr.predictedBox(t));
     // The head and shoulders around each tracked face: the motion the person makes (hair, a turn of
@@ -137,7 +137,7 @@ export class CameraTracker {
     return [...arrivals, ...tracked];
   }
 
-  private async detectFrame(img: RgbImage, t: number): Promise<TrackEvent[]> {
+  private async detectFrame(img: Picture, t: number): Promise<TrackEvent[]> {
     const c = this.o.config;
     let started = performance.now();
     const focus = this.focus(img, t);
@@ -203,7 +203,7 @@ export class CameraTracker {
     return near.length === 1 && iou(near[0]!.box, box) >= SETTLED_IOU ? near[0]!.track : undefined;
   }
 
-  private async followFrame(img: RgbImage, t: number, tracks: readonly Track[]): Promise<TrackEvent[]> {
+  private async followFrame(img: Picture, t: number, tracks: readonly Track[]): Promise<TrackEvent[]> {
     const started = performance.now();
     const events: TrackEvent[] = [];
     for (const track of tracks) {

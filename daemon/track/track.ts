@@ -3,7 +3,7 @@ import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js
 import { PassiveScore } from '../liveness/passive.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import { eyelidOpening } from '../vision/align.js';
-import type { Box, FaceAnalysis, RgbImage } from '../vision/types.js';
+import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
@@ -95,7 +95,7 @@ export class Track {
     readonly id: number,
     private readonly ctx: TrackContext,
     face: FaceAnalysis,
-    img: RgbImage,
+    img: Picture,
     t: number,
   ) {
     this.box = face.detection.box;
@@ -135,7 +135,7 @@ export class Track {
   }
 
   /** A detection continued this track. */
-  detected(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+  detected(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
     // The eyes seen on the follows since the last detection count only if this detection finds the
     // face where, and as large as, the follow last had it. Landmarks that slid off a moving face
     // (a print jerked about, a head turned fast) cut eye crops that read shut and change as a lid
@@ -152,7 +152,7 @@ export class Track {
   }
 
   /** Landmarks and eyes on the predicted box, between detections. */
-  followed(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+  followed(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
     // Landmarks that no longer sit on a face (it left, or turned away) make boxes that grow or shrink
     // fast: stop following until the detector finds the face again, and trust none of those eyes.
     if (sizeRatio(boxFromLandmarks(face.landmarks68, this.rel), this.box) > MAX_FOLLOW_RATIO) {
@@ -228,12 +228,12 @@ export class Track {
   }
 
   /** The region of the last detection looked at again: has anything moved since? */
-  private stillness(img: RgbImage, box: Box): void {
+  private stillness(img: Picture, box: Box): void {
     if (this.region) this.frozen.push(meanAbsDiff(regionSignature(img, this.region.box), this.region.signature));
     this.region = { box, signature: regionSignature(img, box) };
   }
 
-  private observe(face: FaceAnalysis, img: RgbImage, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
+  private observe(face: FaceAnalysis, img: Picture, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     this.motion.observe(this.box, t);
@@ -261,7 +261,7 @@ export class Track {
     return [{ ...this.base(blink.t), type: 'blink', closed_ms: Math.round(blink.closedMs) }];
   }
 
-  private identityFrame(face: FaceAnalysis, img: RgbImage, t: number): TrackEvent[] {
+  private identityFrame(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
     // Liveness needs no identity-grade frame: a turned or blurred print is still a print.
     if (face.antispoof) this.passive.add(face.antispoof.pLive);
     const verdict = frameVerdict(face.quality, this.ctx.config);

@@ -14,7 +14,7 @@ import type { ExecutionProvider, SessionSettings } from './ort.js';
 import { faceQuality } from './quality.js';
 import { planarToGray, sampleAffine } from './sampling.js';
 import type { SearchArea } from './tiles.js';
-import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { Detection, FaceAnalysis, Picture } from './types.js';
 
 export interface AnalyzeOptions {
   embed?: boolean;
@@ -65,7 +65,7 @@ export class FaceAnalyzer implements VisionEngine {
   }
 
   /** Faces in the image, largest first; with a `focus`, only those where it says a face can be. */
-  detect(img: RgbImage, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
+  detect(img: Picture, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
     return this.exclusive(() => this.detectNow(img, mode, focus));
   }
 
@@ -78,7 +78,7 @@ export class FaceAnalyzer implements VisionEngine {
    * Every face in the image, largest first, with what `options` asks for. Detections that the
    * embedding network does not see as a face (see `looksLikeFace`) are left out.
    */
-  analyze(img: RgbImage, options: AnalyzeOptions = {}): Promise<FaceAnalysis[]> {
+  analyze(img: Picture, options: AnalyzeOptions = {}): Promise<FaceAnalysis[]> {
     return this.exclusive(async () => {
       const faces: FaceAnalysis[] = [];
       for (const detection of await this.detectNow(img, options.detectMode)) {
@@ -92,7 +92,7 @@ export class FaceAnalyzer implements VisionEngine {
   }
 
   /** Everything about one detected (or tracked) face. */
-  analyzeFace(img: RgbImage, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+  analyzeFace(img: Picture, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
     return this.exclusive(() => this.analyzeFaceNow(img, detection, options));
   }
 
@@ -108,7 +108,7 @@ export class FaceAnalyzer implements VisionEngine {
     return result;
   }
 
-  private async detectNow(img: RgbImage, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
+  private async detectNow(img: Picture, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
     const found = await this.detector.detect(img, {
       mode,
       ...(focus ? { focus } : {}),
@@ -119,7 +119,7 @@ export class FaceAnalyzer implements VisionEngine {
     return found.sort((p, q) => boxArea(q.box) - boxArea(p.box));
   }
 
-  private async analyzeFaceNow(img: RgbImage, detection: Detection, options: AnalyzeOptions): Promise<FaceAnalysis> {
+  private async analyzeFaceNow(img: Picture, detection: Detection, options: AnalyzeOptions): Promise<FaceAnalysis> {
     const landmarks68 = await this.landmarker.landmarks(img, detection.box);
     const landmarks5 = fivePoints(landmarks68);
     const align = alignment(landmarks5);

@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
-import type { Box, RgbImage } from './types.js';
+import type { Box, Picture } from './types.js';
 
 const SIZE = 128;
 const CONTEXT_SCALE = 2.7;
@@ -21,7 +21,7 @@ export class AntiSpoofModel {
   }
 
   /** Probability that the face is a live person. */
-  async pLive(img: RgbImage, box: Box): Promise<number> {
+  async pLive(img: Picture, box: Box): Promise<number> {
     const crop = contextCrop(box, img.width, img.height);
     // Bilinear, as the model was trained (OpenCV resize): its cues are fine print and screen
     // texture, which area averaging would soften.

@@ -4,7 +4,7 @@ import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
 import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
-import type { Box, Detection, RgbImage } from './types.js';
+import type { Box, Detection, Picture } from './types.js';
 
 export type DetectMode = VisionConfig['detect']['mode'];
 
@@ -37,7 +37,7 @@ export class FaceDetector {
     return this.model.provider;
   }
 
-  async detect(img: RgbImage, options: DetectOptions): Promise<Detection[]> {
+  async detect(img: Picture, options: DetectOptions): Promise<Detection[]> {
     const tile =
       options.mode === 'tiled' || (options.mode === 'auto' && needsTiles(img.width, img.height, options.minFacePx));
     const regions = detectionRegions(img.width, img.height, tile, options.minFacePx, options.focus);
@@ -49,7 +49,7 @@ export class FaceDetector {
     return dropNested(merged);
   }
 
-  private async detectRegion(img: RgbImage, region: Region, minScore: number): Promise<Detection[]> {
+  private async detectRegion(img: Picture, region: Region, minScore: number): Promise<Detection[]> {
     sampleAffine(img, rectToAffine(region, DETECT_W, DETECT_H), DETECT_W, DETECT_H, this.input, {
       layout: { planes: 'rgb', mean: 127, div: 128 },
     });

@@ -2,7 +2,7 @@ import type { AnalyzeOptions } from './analyzer.js';
 import type { DetectMode } from './detector.js';
 import type { ExecutionProvider } from './ort.js';
 import type { SearchArea } from './tiles.js';
-import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { Detection, FaceAnalysis, Picture } from './types.js';
 
 /**
  * What a camera's tracker calls: detection where a face can be, and the analysis of one face. The
@@ -11,8 +11,8 @@ import type { Detection, FaceAnalysis, RgbImage } from './types.js';
  */
 export interface CameraEngine {
   /** Faces in the frame, largest first; with a `focus`, only where it says a face can be. */
-  detect(img: RgbImage, focus?: readonly SearchArea[]): Promise<Detection[]>;
-  analyzeFace(img: RgbImage, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
+  detect(img: Picture, focus?: readonly SearchArea[]): Promise<Detection[]>;
+  analyzeFace(img: Picture, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
 }
 
 /**
@@ -23,11 +23,11 @@ export interface CameraEngine {
 export interface VisionEngine {
   readonly provider: ExecutionProvider;
   /** Faces in the image, largest first; with a `focus`, only where it says a face can be. */
-  detect(img: RgbImage, mode?: DetectMode, focus?: readonly SearchArea[]): Promise<Detection[]>;
+  detect(img: Picture, mode?: DetectMode, focus?: readonly SearchArea[]): Promise<Detection[]>;
   /** Every face in the image, largest first, with what `options` asks for. */
-  analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
+  analyze(img: Picture, options?: AnalyzeOptions): Promise<FaceAnalysis[]>;
   /** Everything about one detected (or tracked) face. */
-  analyzeFace(img: RgbImage, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
+  analyzeFace(img: Picture, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
   /** Once the calls under way have finished. */
   close(): Promise<void>;
 }

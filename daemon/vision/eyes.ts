@@ -3,7 +3,7 @@ import { LEFT_EYE_CORNERS, LEFT_EYE_LIDS, RIGHT_EYE_CORNERS, RIGHT_EYE_LIDS } fr
 import { distance, meanPoint, rectToAffine, squareAround } from './geometry.js';
 import { OrtModel, softmax2, type SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
-import type { Box, EyeState, Landmarks68, RgbImage } from './types.js';
+import type { Box, EyeState, Landmarks68, Picture } from './types.js';
 
 const SIZE = 24;
 const PIXELS = SIZE * SIZE;
@@ -23,14 +23,14 @@ export class EyeModel {
     return new EyeModel(await OrtModel.load('eyes', path, settings, log));
   }
 
-  async eyes(img: RgbImage, lm: Landmarks68): Promise<{ left: EyeState; right: EyeState }> {
+  async eyes(img: Picture, lm: Landmarks68): Promise<{ left: EyeState; right: EyeState }> {
     this.crop(img, eyeCrop(lm, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), 0);
     this.crop(img, eyeCrop(lm, LEFT_EYE_LIDS, LEFT_EYE_CORNERS), 1);
     const [out] = await this.model.run(this.input);
     return { right: { pOpen: softmax2(out!, 0)[1] }, left: { pOpen: softmax2(out!, 2)[1] } };
   }
 
-  private crop(img: RgbImage, crop: Box, slot: number): void {
+  private crop(img: Picture, crop: Box, slot: number): void {
     sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.rgb);
     packGray(this.rgb, PIXELS, 255, this.input.subarray(slot * PIXELS, (slot + 1) * PIXELS));
   }

@@ -1,7 +1,7 @@
 import { boxCentre, clipBox, rectToAffine, squareAround } from './geometry.js';
 import { OrtModel, type SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
-import type { Box, Landmarks68, Point, RgbImage } from './types.js';
+import type { Box, Landmarks68, Point, Picture } from './types.js';
 import type { Logger } from '../base/log.js';
 
 const SIZE = 64;
@@ -20,7 +20,7 @@ export class LandmarkModel {
     return new LandmarkModel(await OrtModel.load('landmarks', path, settings, log));
   }
 
-  async landmarks(img: RgbImage, box: Box): Promise<Landmarks68> {
+  async landmarks(img: Picture, box: Box): Promise<Landmarks68> {
     const crop = landmarkCrop(box, img.width, img.height);
     sampleAffine(img, rectToAffine(crop, SIZE, SIZE), SIZE, SIZE, this.rgb);
     packGray(this.rgb, SIZE * SIZE, 256, this.input);

@@ -1,4 +1,5 @@
-import type { Box, RgbImage } from './types.js';
+import { lumaAt } from '../base/yuv.js';
+import type { Box, Picture } from './types.js';
 
 /**
  * Where a camera's picture moved: a cheap mask that lets detection skip the parts of an entrance
@@ -41,7 +42,7 @@ export class MotionMask {
    * moved, leaving out blocks centred inside `explained` (the regions of faces already tracked, whose
    * own movement is no news); on the first frame, or when the frame size changes, the whole frame.
    */
-  update(img: RgbImage, explained: readonly Box[] = []): Box[] {
+  update(img: Picture, explained: readonly Box[] = []): Box[] {
     const fresh = this.reshape(img.width, img.height);
     this.sample(img);
     const bg = this.background!;
@@ -81,22 +82,18 @@ export class MotionMask {
     return true;
   }
 
-  /** Each cell's grey: the mean of four pixels at its quarter points (green weighs most, as in luma). */
-  private sample(img: RgbImage): void {
+  /** Each cell's grey: the mean luma of four pixels at its quarter points (a YUV frame's Y plane as it is). */
+  private sample(img: Picture): void {
     const { cols, rows, cell } = this.shape;
     const q = Math.max(0, Math.floor(cell / 4));
-    const d = img.data;
-    const grey = (x: number, y: number) => {
-      const o = (y * img.width + x) * 3;
-      return d[o]! + 2 * d[o + 1]! + d[o + 2]!;
-    };
+    const grey = (x: number, y: number) => lumaAt(img, x, y);
     for (let r = 0; r < rows; r++) {
       const y0 = r * cell + q;
       const y1 = Math.min(img.height - 1, r * cell + cell - 1 - q);
       for (let c = 0; c < cols; c++) {
         const x0 = c * cell + q;
         const x1 = Math.min(img.width - 1, c * cell + cell - 1 - q);
-        this.grid[r * cols + c] = (grey(x0, y0) + grey(x1, y0) + grey(x0, y1) + grey(x1, y1)) / 16;
+        this.grid[r * cols + c] = (grey(x0, y0) + grey(x1, y0) + grey(x0, y1) + grey(x1, y1)) / 4;
       }
     }
   }

@@ -5,7 +5,7 @@ import type { DetectMode } from './detector.js';
 import type { ModelPaths } from './model-files.js';
 import type { ExecutionProvider } from './ort.js';
 import type { SearchArea } from './tiles.js';
-import type { Detection, RgbImage } from './types.js';
+import type { Detection, Picture } from './types.js';
 
 /** The messages between a `VisionWorker` (main thread) and its thread (pool-worker.ts). */
 
@@ -22,7 +22,7 @@ export interface WorkerSetup {
  * frame), or named by the key a previous call kept it under. A camera's frame crosses once however
  * many calls the tracker makes on it.
  */
-export type ImageRef = { image: RgbImage; keep?: string } | { kept: string };
+export type ImageRef = { image: Picture; keep?: string } | { kept: string };
 
 export type Request =
   | { id: number; op: 'detect'; frame: ImageRef; mode?: DetectMode; focus?: readonly SearchArea[] }

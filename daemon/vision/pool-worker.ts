@@ -6,7 +6,7 @@ import { isFacegateError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { FaceAnalyzer } from './analyzer.js';
 import type { FromWorker, ImageRef, Request, WireError, WorkerSetup } from './pool-protocol.js';
-import type { RgbImage } from './types.js';
+import type { Picture } from './types.js';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -21,9 +21,9 @@ function wireError(e: unknown): WireError {
 const logger = createLogger({ level: setup.logLevel, destination: { write: (line: string) => post({ log: line }) } }).child({ worker: setup.index });
 
 /** The frame each camera's calls name, by key: the latest one sent, replaced by the next. */
-const kept = new Map<string, RgbImage>();
+const kept = new Map<string, Picture>();
 
-function resolve(ref: ImageRef): RgbImage {
+function resolve(ref: ImageRef): Picture {
   if ('kept' in ref) {
     const img = kept.get(ref.kept);
     // The main thread only names a frame it sent to this thread, so this is a bug, not a state.
@@ -44,7 +44,7 @@ loading.then(
   },
 );
 
-async function run(request: Request, img: RgbImage | undefined): Promise<unknown> {
+async function run(request: Request, img: Picture | undefined): Promise<unknown> {
   const analyzer = await loading;
   switch (request.op) {
     case 'detect':
@@ -67,7 +67,7 @@ async function run(request: Request, img: RgbImage | undefined): Promise<unknown
 
 port.on('message', (request: Request) => {
   // The frame is looked up now, in arrival order: a later message may already replace it.
-  let img: RgbImage | undefined;
+  let img: Picture | undefined;
   try {
     img = 'frame' in request ? resolve(request.frame) : undefined;
   } catch (e) {

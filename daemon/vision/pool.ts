@@ -7,7 +7,7 @@ import type { CameraEngine, VisionEngine } from './engine.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
 import type { ExecutionProvider } from './ort.js';
 import type { SearchArea } from './tiles.js';
-import type { Detection, FaceAnalysis, RgbImage } from './types.js';
+import type { Detection, FaceAnalysis, Picture } from './types.js';
 import { VisionWorker } from './vision-worker.js';
 
 export interface VisionPoolOptions {
@@ -22,7 +22,7 @@ interface CameraSlot {
   key: string;
   worker: VisionWorker | undefined;
   /** The frame its calls are on now: a camera reuses its frame buffers, so frames are told apart by image, not by data. */
-  image: RgbImage | undefined;
+  image: Picture | undefined;
 }
 
 export interface PoolStats {
@@ -92,7 +92,7 @@ export class VisionPool implements VisionEngine {
     // A key of its own: a camera re-added under the same name never names the old one's frame.
     const slot: CameraSlot = { key: `${camera}#${this.nextKey++}`, worker: undefined, image: undefined };
     this.cameras.set(camera, slot);
-    const workerFor = (img: RgbImage): VisionWorker => {
+    const workerFor = (img: Picture): VisionWorker => {
       if (slot.worker && slot.image === img) return slot.worker;
       const next = this.leastBusy();
       // The worker it leaves lets go of the old frame now rather than at the camera's next visit.
@@ -118,15 +118,15 @@ export class VisionPool implements VisionEngine {
     slot.worker?.forget(slot.key);
   }
 
-  detect(img: RgbImage, mode?: DetectMode, focus?: readonly SearchArea[]): Promise<Detection[]> {
+  detect(img: Picture, mode?: DetectMode, focus?: readonly SearchArea[]): Promise<Detection[]> {
     return this.leastBusy().callOn(img, undefined, (frame) => ({ op: 'detect', frame, ...(mode ? { mode } : {}), ...(focus ? { focus } : {}) })) as Promise<Detection[]>;
   }
 
-  analyze(img: RgbImage, options?: AnalyzeOptions): Promise<FaceAnalysis[]> {
+  analyze(img: Picture, options?: AnalyzeOptions): Promise<FaceAnalysis[]> {
     return this.leastBusy().callOn(img, undefined, (frame) => ({ op: 'analyze', frame, ...(options ? { options } : {}) })) as Promise<FaceAnalysis[]>;
   }
 
-  analyzeFace(img: RgbImage, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis> {
+  analyzeFace(img: Picture, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis> {
     return this.leastBusy().callOn(img, undefined, (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>;
   }
 

@@ -1,5 +1,6 @@
 import type { Affine } from './geometry.js';
-import type { RgbImage } from './types.js';
+import { BT601, BT601_OFFSET, isYuv420, toRgb, yuv420Layout } from '../base/yuv.js';
+import type { Picture, RgbImage, Yuv420Image } from './types.js';
 
 /**
  * How sampled pixels are written: interleaved RGB floats 0..255 (what quality and thumbnails
@@ -38,9 +39,12 @@ function storeFor(layout: SampleLayout, pixels: number): Store {
  * Outside the image reads black, which is also how the detector's pad-to-4:3 is done. Upscaling
  * and mild downscaling interpolate bilinearly; strong downscaling averages a grid of taps over
  * each output pixel's footprint, since plain bilinear would alias small faces away.
+ *
+ * A YUV frame is never converted whole: the detector's case (2×2 taps, axis-aligned) reads the
+ * planes directly; any other crop converts only the part of the frame its taps can reach.
  */
 export function sampleAffine(
-  img: RgbImage,
+  img: Picture,
   map: Affine,
   outW: number,
   outH: number,
@@ -56,6 +60,14 @@ export function sampleAffine(
   const maxTaps = options.maxTaps ?? (outW * outH <= 128 * 128 ? 8 : 2);
   const taps = footprint > 1.75 ? Math.min(maxTaps, Math.round(footprint)) : 1;
   const axisAligned = map.b === 0 && map.c === 0;
+  if (isYuv420(img)) {
+    if (taps === 2 && axisAligned) {
+      average2x2Yuv(img, map, outW, outH, dst, store);
+      return dst;
+    }
+    const part = reachable(img, map, outW, outH);
+    return sampleAffine(toRgb(img, part), { ...map, tx: map.tx - part.x, ty: map.ty - part.y }, outW, outH, dst, options);
+  }
   if (taps === 1) {
     if (axisAligned) bilinearAxisAligned(img, map, outW, outH, dst, store);
     else bilinear(img, map, outW, outH, dst, store);
@@ -267,6 +279,86 @@ function average2x2(data: Uint8Array, cols: Int32Array, rows: Int32Array, outW: 
       dst[rAt + at] = r * gain + offset;
       dst[gAt + at] = g * gain + offset;
       dst[bAt + at] = b * gain + offset;
+    }
+  }
+}
+
+/**
+ * The whole pixels the taps of an outW×outH crop through `map` can read (bilinear reads one pixel
+ * past its point), clipped to the picture: everything outside it is outside the picture too.
+ */
+function reachable(img: Picture, m: Affine, outW: number, outH: number): { x: number; y: number; w: number; h: number } {
+  const xs = [m.tx, m.a * outW + m.tx, m.b * outH + m.tx, m.a * outW + m.b * outH + m.tx];
+  const ys = [m.ty, m.c * outW + m.ty, m.d * outH + m.ty, m.c * outW + m.d * outH + m.ty];
+  const x = Math.max(0, Math.floor(Math.min(...xs)) - 1);
+  const y = Math.max(0, Math.floor(Math.min(...ys)) - 1);
+  const w = Math.min(img.width, Math.ceil(Math.max(...xs)) + 2) - x;
+  const h = Math.min(img.height, Math.ceil(Math.max(...ys)) + 2) - y;
+  return { x: Math.min(x, img.width - 1), y: Math.min(y, img.height - 1), w: Math.max(1, w), h: Math.max(1, h) };
+}
+
+/**
+ * The detector's 2×2 case on a YUV frame, straight from the planes: each tap reads its Y and the
+ * U and V it shares with its 2×2 block, the four are averaged in YUV and converted once (the
+ * conversion is affine, so that is the average of the converted taps). A tap outside the frame
+ * reads YUV black (16, 128, 128), which converts to RGB 0, the padding's black.
+ */
+function average2x2Yuv(img: Yuv420Image, m: Affine, outW: number, outH: number, dst: Float32Array, st: Store): void {
+  const { width: W, height: H, data } = img;
+  const { chromaWidth, uOffset, vOffset } = yuv420Layout(W, H);
+  const lumaCols = new Int32Array(2 * outW), chromaCols = new Int32Array(2 * outW);
+  for (let k = 0; k < 2 * outW; k++) {
+    const x = Math.floor(m.a * ((k >> 1) + ((k & 1) + 0.5) / 2) + m.tx);
+    lumaCols[k] = x >= 0 && x < W ? x : -1;
+    chromaCols[k] = x >> 1;
+  }
+  const lumaRows = new Int32Array(2 * outH), chromaRows = new Int32Array(2 * outH);
+  for (let k = 0; k < 2 * outH; k++) {
+    const y = Math.floor(m.d * ((k >> 1) + ((k & 1) + 0.5) / 2) + m.ty);
+    lumaRows[k] = y >= 0 && y < H ? y * W : -1;
+    chromaRows[k] = (y >> 1) * chromaWidth;
+  }
+  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
+  const gain = st.scale * 0.25;
+  const yGain = BT601.y, rV = BT601.rV, gU = BT601.gU, gV = BT601.gV, bU = BT601.bU;
+  for (let v = 0, at = 0; v < outH; v++) {
+    const r0 = lumaRows[2 * v]!, r1 = lumaRows[2 * v + 1]!;
+    const s0 = chromaRows[2 * v]!, s1 = chromaRows[2 * v + 1]!;
+    for (let u = 0; u < outW; u++, at += step) {
+      const c0 = lumaCols[2 * u]!, c1 = lumaCols[2 * u + 1]!;
+      let y: number, cb: number, cr: number;
+      if ((r0 | r1 | c0 | c1) >= 0) {
+        const d0 = chromaCols[2 * u]!, d1 = chromaCols[2 * u + 1]!;
+        const p = s0 + d0, q = s0 + d1, s = s1 + d0, t = s1 + d1;
+        y = data[r0 + c0]! + data[r0 + c1]! + data[r1 + c0]! + data[r1 + c1]!;
+        cb = data[uOffset + p]! + data[uOffset + q]! + data[uOffset + s]! + data[uOffset + t]!;
+        cr = data[vOffset + p]! + data[vOffset + q]! + data[vOffset + s]! + data[vOffset + t]!;
+      } else {
+        y = 0;
+        cb = 0;
+        cr = 0;
+        for (let k = 0; k < 4; k++) {
+          const row = k >> 1 ? r1 : r0, col = k & 1 ? c1 : c0;
+          if (row < 0 || col < 0) {
+            y += 16;
+            cb += 128;
+            cr += 128;
+            continue;
+          }
+          const c = (k >> 1 ? s1 : s0) + chromaCols[2 * u + (k & 1)]!;
+          y += data[row + col]!;
+          cb += data[uOffset + c]!;
+          cr += data[vOffset + c]!;
+        }
+      }
+      // Sums of four taps: the constant terms count four times.
+      const l = y * yGain;
+      const r = l + rV * cr + 4 * BT601_OFFSET.r;
+      const g = l + gU * cb + gV * cr + 4 * BT601_OFFSET.g;
+      const b = l + bU * cb + 4 * BT601_OFFSET.b;
+      dst[rAt + at] = (r < 0 ? 0 : r > 1020 ? 1020 : r) * gain + offset;
+      dst[gAt + at] = (g < 0 ? 0 : g > 1020 ? 1020 : g) * gain + offset;
+      dst[bAt + at] = (b < 0 ? 0 : b > 1020 ? 1020 : b) * gain + offset;
     }
   }
 }

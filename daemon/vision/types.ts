@@ -3,7 +3,7 @@ import type { EyeRegions } from './eye-regions.js';
 import type { Box } from '../base/image.js';
 
 // The camera makes pictures before vision exists, so the picture and its boxes are base types.
-export type { Box, RgbImage } from '../base/image.js';
+export type { Box, Picture, RgbImage, Yuv420Image } from '../base/image.js';
 
 export interface Point {
   x: number;

@@ -4,7 +4,7 @@ import { FacegateError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { ExecutionProvider } from './ort.js';
 import type { FromWorker, ImageRef, Request, WireError, WorkerSetup } from './pool-protocol.js';
-import type { RgbImage } from './types.js';
+import type { Picture } from './types.js';
 
 type Call = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -94,7 +94,7 @@ export class VisionWorker {
    * the last call under that key is named, not sent; data on a SharedArrayBuffer crosses without a
    * copy, other data is copied once and that copy moved (transferred) to the thread.
    */
-  private imageRef(img: RgbImage, key: string | undefined, transfer: ArrayBuffer[]): ImageRef {
+  private imageRef(img: Picture, key: string | undefined, transfer: ArrayBuffer[]): ImageRef {
     const thread = this.thread;
     if (key !== undefined && thread?.kept.get(key) === img.data) return { kept: key };
     let data = img.data;
@@ -104,12 +104,12 @@ export class VisionWorker {
     }
     if (key !== undefined) thread?.kept.set(key, img.data);
     this.framesSent++;
-    const image: RgbImage = { width: img.width, height: img.height, data };
+    const image: Picture = { ...img, data };
     return key === undefined ? { image } : { image, keep: key };
   }
 
   /** A call on an image (see `imageRef`). */
-  callOn(img: RgbImage, key: string | undefined, build: (frame: ImageRef) => Call): Promise<unknown> {
+  callOn(img: Picture, key: string | undefined, build: (frame: ImageRef) => Call): Promise<unknown> {
     const transfer: ArrayBuffer[] = [];
     const frame: ImageRef = this.thread && !this.closing ? this.imageRef(img, key, transfer) : { kept: '' };
     return this.call(build(frame), transfer);

@@ -31,7 +31,7 @@ test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, ex
   assert.ok(args.indexOf('-max_delay') < args.indexOf('-i'), 'extra input args go before -i');
   assert.equal(at('-vf'), 'fps=5,scale=1280:720');
   assert.equal(at('-fps_mode'), 'passthrough');
-  assert.equal(at('-pix_fmt'), 'rgb24');
+  assert.equal(at('-pix_fmt'), 'yuv420p');
   assert.equal(args.at(-1), 'pipe:1');
   assert.ok(!args.includes('-hwaccel'));
 });

@@ -11,7 +11,8 @@ import { cameraConfig } from './helpers.js';
 
 const W = 4;
 const H = 2;
-const FRAME = W * H * 3;
+// One YUV 4:2:0 frame: the luma plane and two quarter-size chroma planes.
+const FRAME = (W * H * 3) / 2;
 
 function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
   const config = cameraConfig('door', 'rtsp://admin:hunter2@127.0.0.1:554/stream', { width: W, height: H, ...overrides });

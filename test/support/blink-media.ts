@@ -9,7 +9,7 @@ import { scanVideo } from '../../daemon/track/scan.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
-import type { Detection, RgbImage } from '../../daemon/vision/types.js';
+import type { Detection, Picture } from '../../daemon/vision/types.js';
 import { videoFrames } from '../../daemon/camera/video-file.js';
 import { media, mediaMissing } from './media.js';
 
@@ -143,7 +143,7 @@ export function composeCctv(input: string, output: string, nativeFacePx: number,
 }
 
 /** Median height of the largest face over the clip's first seconds (one frame a second). */
-export async function typicalFaceHeight(file: string, detect: (img: RgbImage) => Promise<Detection[]>): Promise<number> {
+export async function typicalFaceHeight(file: string, detect: (img: Picture) => Promise<Detection[]>): Promise<number> {
   const heights: number[] = [];
   for await (const frame of videoFrames(file, { fps: 1 })) {
     const [face] = await detect(frame.image);

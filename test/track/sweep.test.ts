@@ -8,7 +8,7 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import { CameraTracker } from '../../daemon/track/camera-tracker.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { SearchArea } from '../../daemon/vision/tiles.js';
-import type { Box, Detection, RgbImage } from '../../daemon/vision/types.js';
+import type { Box, Detection, Picture, RgbImage } from '../../daemon/vision/types.js';
 import { FakeEngine, openEyes, type FakeFace } from './fake-engine.js';
 
 const W = 640;
@@ -29,7 +29,7 @@ function frame(seed: number, squares: Box[] = []): RgbImage {
 class FocusRecorder extends FakeEngine {
   readonly looks: Array<{ t: number; focus: readonly SearchArea[] | undefined }> = [];
 
-  override async detect(_img?: RgbImage, focus?: readonly SearchArea[]): Promise<Detection[]> {
+  override async detect(_img?: Picture, focus?: readonly SearchArea[]): Promise<Detection[]> {
     this.looks.push({ t: this.t, focus });
     return super.detect();
   }
