@@ -1,8 +1,8 @@
 /**
- * YUV 4:2:0 frames: their layout, and their conversion to RGB and grey (ITU-R BT.601, limited
- * range, which is what FFmpeg assumes for a stream that does not say otherwise).
+ * YUV 4:2:0 frames: their layout, and their conversion to RGB and grey (limited range, in the
+ * stream's matrix: ITU-R BT.601 or BT.709).
  */
-import type { Box, Picture, RgbImage, Yuv420Image } from './image.js';
+import type { Box, Picture, RgbImage, Yuv420Image, YuvMatrix } from './image.js';
 
 /** Where the planes of a width×height I420 frame lie in its bytes. */
 export interface Yuv420Layout {
@@ -23,30 +23,72 @@ export function yuv420Layout(width: number, height: number): Yuv420Layout {
 }
 
 /**
- * RGB = M · (Y, U, V) + c, per unit of weight. Affine, so a weighted sum of YUV taps converts as
- * M · Σ + (Σ weights) · c: kernels average in YUV and convert once per output pixel.
+ * Limited-range YUV to RGB as FFmpeg's own converter computes it (swscale's x86 fixed-point path,
+ * which made every RGB frame the models were measured on): its integer coefficients (16.16, from
+ * its table of matrices) to 1/8192, each term floored on its own, the sum clamped to 0..255. This
+ * is FFmpeg's `-pix_fmt rgb24` byte for byte; the exact formula, rounded, makes nearly every pixel
+ * one or two levels brighter, and the eye model's readings of small eyes move with a level. Kept
+ * as tables of each term, indexed by the byte.
  */
-export const BT601 = {
-  y: 255 / 219,
-  rV: (255 / 224) * 1.402,
-  gU: -(255 / 224) * 1.772 * (0.114 / 0.587),
-  gV: -(255 / 224) * 1.402 * (0.299 / 0.587),
-  bU: (255 / 224) * 1.772,
-} as const;
-const Y0 = 16, C0 = 128;
-export const BT601_OFFSET = {
-  r: -BT601.y * Y0 - BT601.rV * C0,
-  g: -BT601.y * Y0 - (BT601.gU + BT601.gV) * C0,
-  b: -BT601.y * Y0 - BT601.bU * C0,
-} as const;
+export interface YuvTables {
+  readonly y: Int16Array;
+  readonly rV: Int16Array;
+  readonly gU: Int16Array;
+  readonly gV: Int16Array;
+  readonly bU: Int16Array;
+}
+
+function term(coefficient16: number, zero: number): Int16Array {
+  const k = Math.round(coefficient16 / 8);
+  // swscale scales the byte by 8 and keeps the high 16 bits of its product with the coefficient.
+  return Int16Array.from({ length: 256 }, (_, v) => ((v - zero) * 8 * k) >> 16);
+}
+
+/** swscale's coefficients (×65536): V to red, U to blue, U and V to green (subtracted). */
+function tables(vr: number, ub: number, ug: number, vg: number): YuvTables {
+  return { y: term(Math.floor((65536 * 255) / 219), 16), rV: term(vr, 128), bU: term(ub, 128), gU: term(-ug, 128), gV: term(-vg, 128) };
+}
+
+const MATRICES: Record<YuvMatrix, YuvTables> = {
+  bt601: tables(104597, 132201, 25675, 53279),
+  bt709: tables(117489, 138438, 13975, 34925),
+};
+
+export function yuvTables(matrix: YuvMatrix): YuvTables {
+  return MATRICES[matrix];
+}
+
+const clampByte = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+/** The RGB of one YUV pixel, written at out[at..at+2]. */
+export function yuvToRgbAt(t: YuvTables, y: number, u: number, v: number, out: Float32Array | Uint8Array, at: number): void {
+  const l = t.y[y]!;
+  out[at] = clampByte(l + t.rV[v]!);
+  out[at + 1] = clampByte(l + t.gU[u]! + t.gV[v]!);
+  out[at + 2] = clampByte(l + t.bU[u]!);
+}
 
 export function isYuv420(img: Picture): img is Yuv420Image {
   return img.format === 'yuv420p';
 }
 
-/** Grey 0..255 (BT.601 luma, full range) at pixel (x, y), which must lie inside the picture. */
+/**
+ * Grey 0..255 at pixel (x, y), which must lie inside the picture: the BT.601 luma of its RGB, a
+ * YUV pixel converted as FFmpeg converts it, so that the motion mask and the frozen check read the
+ * same values from either kind of frame.
+ */
 export function lumaAt(img: Picture, x: number, y: number): number {
-  if (isYuv420(img)) return (img.data[y * img.width + x]! - Y0) * BT601.y;
+  if (isYuv420(img)) {
+    const { width, height, data } = img;
+    const chromaWidth = (width + 1) >> 1;
+    const c = (y >> 1) * chromaWidth + (x >> 1);
+    const uOffset = width * height;
+    const t = MATRICES[img.matrix];
+    const l = t.y[data[y * width + x]!]!;
+    const u = data[uOffset + c]!;
+    const v = data[uOffset + chromaWidth * ((height + 1) >> 1) + c]!;
+    return 0.299 * clampByte(l + t.rV[v]!) + 0.587 * clampByte(l + t.gU[u]! + t.gV[v]!) + 0.114 * clampByte(l + t.bU[u]!);
+  }
   const i = (y * img.width + x) * 3;
   return 0.299 * img.data[i]! + 0.587 * img.data[i + 1]! + 0.114 * img.data[i + 2]!;
 }
@@ -75,21 +117,13 @@ export function toRgb(img: Picture, box: Box = { x: 0, y: 0, w: img.width, h: im
   }
   const { chromaWidth, uOffset, vOffset } = yuv420Layout(img.width, img.height);
   const src = img.data;
-  // Written through a clamped view: it rounds and clamps each byte as a decoder does.
-  const out = new Uint8ClampedArray(data.buffer);
-  const { y: yGain, rV, gU, gV, bU } = BT601;
-  const { r: r0, g: g0, b: b0 } = BT601_OFFSET;
+  const t = MATRICES[img.matrix];
   for (let y = 0, o = 0; y < height; y++) {
     const row = (y1 + y) * img.width + x1;
     const chromaRow = ((y1 + y) >> 1) * chromaWidth;
     for (let x = 0; x < width; x++, o += 3) {
       const c = chromaRow + ((x1 + x) >> 1);
-      const l = src[row + x]! * yGain;
-      const u = src[uOffset + c]!;
-      const v = src[vOffset + c]!;
-      out[o] = l + rV * v + r0;
-      out[o + 1] = l + gU * u + gV * v + g0;
-      out[o + 2] = l + bU * u + b0;
+      yuvToRgbAt(t, src[row + x]!, src[uOffset + c]!, src[vOffset + c]!, data, o);
     }
   }
   return { width, height, data };

@@ -1,12 +1,14 @@
+import type { YuvMatrix } from '../base/image.js';
 import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import type { CameraConfig } from './config.js';
 import { ffmpegCommand } from './ffmpeg-args.js';
-import { classifyFfmpegStderr, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
+import { classifyFfmpegStderr, ffmpegLogLine, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
 import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
+import { parseVideoStream } from './probe.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
@@ -86,7 +88,10 @@ export class FfmpegCamera implements CameraSource {
   private readonly queue: FrameQueue<Frame>;
   /** The frame the last `next()` returned: its buffer is held until the next call. */
   private taken: Frame | undefined;
-  private readonly stderr = new StderrTail();
+  /** The error lines FFmpeg printed; its info lines are read for the stream's matrix and left out. */
+  private readonly stderr = new StderrTail(20, (line) => this.readLogLine(line));
+  /** The matrix of the stream, once FFmpeg has said it; until then FFmpeg's own default. */
+  private matrix: YuvMatrix = 'bt601';
   private readonly inMeter = new RateMeter();
   private readonly processedMeter = new RateMeter();
   private readonly reconnects = new HourCounter();
@@ -205,6 +210,7 @@ export class FfmpegCamera implements CameraSource {
     if (!this.running) return;
     this.setState('connecting');
     this.stderr.clear();
+    this.matrix = 'bt601';
     this.assembler.reset();
     this.killReason = undefined;
     this.frameIndex = 0;
@@ -231,17 +237,27 @@ export class FfmpegCamera implements CameraSource {
     this.armWatchdog(this.watchdogMs);
   }
 
+  /** An FFmpeg log line: its input stream's line gives the matrix; only error lines are kept. */
+  private readLogLine(line: string): string | undefined {
+    const { level, text } = ffmpegLogLine(line);
+    if (level === 'info') {
+      const stream = parseVideoStream([text]);
+      if (stream) this.matrix = stream.matrix;
+    }
+    return level === undefined || level === 'error' || level === 'fatal' || level === 'panic' ? text : undefined;
+  }
+
   private onFrame(data: Uint8Array): void {
     const now = this.clock.now();
     this.lastFrameAt = now;
     if (this.firstFrameAt === undefined) {
       this.firstFrameAt = now;
       this.ttffMs = Math.round(now - this.spawnedAt);
-      this.log.info({ time_to_first_frame_ms: this.ttffMs }, 'camera streaming');
+      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.matrix }, 'camera streaming');
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;
-    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
+    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.matrix, width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
     this.frameIndex++;
     this.inMeter.mark(now);
     this.queue.put(frame);

@@ -45,8 +45,9 @@ const CLI_INPUT_OPTIONS: ReadonlyMap<string, boolean> = new Map([
  * with Debian's FFmpeg 5.1 on a GStreamer RTSP server: the same frames and the same time to first
  * frame (1.17 s both ways). A URL with nothing to hide, and a file, are given to -i as before.
  */
-export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' = 'error'): FfmpegCommand {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', logLevel];
+export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'level+info' = 'error'): FfmpegCommand {
+  // Above `error`, FFmpeg would also print a progress line every half second.
+  const args = ['-hide_banner', '-nostdin', ...(logLevel === 'error' ? [] : ['-nostats']), '-loglevel', logLevel];
   // Probing 0.1 s / 32 KiB instead of the default 5 s cuts time to first frame from ~6 s to ~1.2 s on a
   // 1 s GOP (measured; the rest is the wait for a keyframe). `-fflags nobuffer -flags low_delay`
   // made it slower here (~2.7 s). A camera that needs more probing can raise both in input_args:
@@ -124,6 +125,8 @@ export function outputArgs(output: FfmpegOutput): string[] {
 }
 
 export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput): FfmpegCommand {
-  const input = ffmpegInput(camera);
+  // Info, tagged with its level: the stream's line says its matrix, and the camera keeps only the
+  // error lines (ffmpegLogLine).
+  const input = ffmpegInput(camera, 'level+info');
   return { args: [...input.args, ...outputArgs(camera)], stdin: input.stdin };
 }

@@ -68,15 +68,34 @@ export function oneLine(line: string): string {
 }
 
 /** The last few stderr lines, bounded: FFmpeg may log a line per frame when a stream is damaged. */
+/** FFmpeg's `-loglevel level+…` tag, after the context of the line if it has one: "[tcp @ 0x55…] [error] Connection …". */
+const LEVEL_TAG = /^((?:\[[^\]]* @ 0x[0-9a-f]+\] )?)\[(panic|fatal|error|warning|info|verbose|debug|trace)\] /;
+
+/** A line of FFmpeg's log with its level tag taken out (level undefined for an untagged line). */
+export function ffmpegLogLine(line: string): { level: string | undefined; text: string } {
+  const m = LEVEL_TAG.exec(line);
+  return m ? { level: m[2], text: m[1] + line.slice(m[0].length) } : { level: undefined, text: line };
+}
+
+/**
+ * The last lines of an FFmpeg's stderr, to say why it failed. `keep` sees each whole line first
+ * and returns what to keep of it, or undefined to leave it out.
+ */
 export class StderrTail {
   private lines: string[] = [];
   private partial = '';
-  constructor(private readonly max = 20) {}
+  constructor(
+    private readonly max = 20,
+    private readonly keep: (line: string) => string | undefined = (line) => line,
+  ) {}
 
   push(chunk: string): void {
     const parts = (this.partial + chunk).split(/\r?\n|\r/);
     this.partial = (parts.pop() ?? '').slice(-2000);
-    for (const line of parts) if (line.trim() !== '') this.add(line);
+    for (const line of parts) {
+      const kept = line.trim() === '' ? undefined : this.keep(line);
+      if (kept !== undefined) this.add(kept);
+    }
   }
 
   /** Everything so far, the unfinished last line included. */

@@ -1,5 +1,5 @@
 import { FacegateError } from '../base/errors.js';
-import type { RgbImage } from '../base/image.js';
+import type { RgbImage, YuvMatrix } from '../base/image.js';
 import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.js';
 import { ffmpegInput } from './ffmpeg-args.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';
@@ -107,6 +107,19 @@ export interface VideoStreamInfo {
   width: number;
   height: number;
   fps: number | null;
+  /** The matrix FFmpeg converts its pixels with (streamMatrix). */
+  matrix: YuvMatrix;
+}
+
+/**
+ * The matrix of the pixel format in a stream line, "yuv420p(tv, bt709, progressive)" or
+ * "yuv420p(tv, bt470bg/bt709/bt709)" (space/primaries/transfer when they differ): BT.709 where the
+ * stream says its matrix is, BT.601 otherwise, as FFmpeg's converter does for these two.
+ */
+export function streamMatrix(line: string): YuvMatrix {
+  const m = /, [a-z0-9_]+\(([^)]*)\), \d{2,5}x\d{2,5}/i.exec(line);
+  const says = m ? m[1]!.split(', ').map((t) => t.split('/')[0]) : [];
+  return says.includes('bt709') ? 'bt709' : 'bt601';
 }
 
 /** The input's first video stream from FFmpeg's info log: "Stream #0:0: Video: h264 (Main), yuv420p(...), 1280x720 [SAR 1:1], 5 fps, ...". */
@@ -122,6 +135,7 @@ export function parseVideoStream(lines: readonly string[]): VideoStreamInfo | un
       width: Number(m[3]),
       height: Number(m[4]),
       fps: fps ? Number(fps[1]) * (fps[2] ? 1000 : 1) : null,
+      matrix: streamMatrix(line),
     };
   }
   return undefined;

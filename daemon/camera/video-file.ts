@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
 import { checkInputFile, describeOpenError } from '../base/input-file.js';
-import type { Yuv420Image } from '../base/image.js';
+import type { Yuv420Image, YuvMatrix } from '../base/image.js';
 import { yuv420Layout } from '../base/yuv.js';
 
 const execFileAsync = promisify(execFile);
@@ -30,21 +30,23 @@ export function checkVideoFile(file: string): void {
   }
 }
 
-/** Display size of the first video stream (rotation metadata applied, as FFmpeg decodes it). */
-export async function probeDisplaySize(file: string): Promise<{ width: number; height: number }> {
+/** Display size of the first video stream (rotation metadata applied, as FFmpeg decodes it), and its matrix. */
+export async function probeVideoStream(file: string): Promise<{ width: number; height: number; matrix: YuvMatrix }> {
   checkVideoFile(file);
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:stream_side_data=rotation', '-of', 'json', file]));
+    ({ stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,color_space:stream_side_data=rotation', '-of', 'json', file]));
   } catch (e) {
     const message = (e as { stderr?: string }).stderr?.trim().split('\n').pop() || (e as Error).message;
     throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: not a readable video (${message})`, 'give an MP4, MKV or WebM file; ffmpeg must be installed');
   }
-  const parsed = JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number; side_data_list?: Array<{ rotation?: number }> }> };
+  const parsed = JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number; color_space?: string; side_data_list?: Array<{ rotation?: number }> }> };
   const stream = parsed.streams?.[0];
   if (!stream?.width || !stream.height) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: no video stream`, 'give a file with a video stream');
   const rotation = Math.abs(stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation ?? 0) % 180;
-  return rotation === 90 ? { width: stream.height, height: stream.width } : { width: stream.width, height: stream.height };
+  // What FFmpeg converts with (see streamMatrix): BT.709 where the stream says so, else BT.601.
+  const matrix = stream.color_space === 'bt709' ? 'bt709' : 'bt601';
+  return rotation === 90 ? { width: stream.height, height: stream.width, matrix } : { width: stream.width, height: stream.height, matrix };
 }
 
 /**
@@ -75,7 +77,7 @@ export function parseShowinfoPts(line: string): number | undefined {
  * on stdout in order. No real-time pacing: a file is read as fast as it decodes.
  */
 export async function* videoFrames(file: string, options: { fps: number }): AsyncGenerator<TimedFrame> {
-  const { width, height } = await probeDisplaySize(file);
+  const { width, height, matrix } = await probeVideoStream(file);
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn'];
   args.push('-vf', `fps=${options.fps},showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
   const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -127,7 +129,7 @@ export async function* videoFrames(file: string, options: { fps: number }): Asyn
         const pts = times.shift() ?? index / options.fps;
         if (frames.length < MAX_QUEUED_FRAMES) ff.stdout.resume();
         index++;
-        yield { image: { format: 'yuv420p', width, height, data }, pts };
+        yield { image: { format: 'yuv420p', matrix, width, height, data }, pts };
         continue;
       }
       if (exitCode !== undefined) break;

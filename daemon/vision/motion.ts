@@ -82,7 +82,7 @@ export class MotionMask {
     return true;
   }
 
-  /** Each cell's grey: the mean luma of four pixels at its quarter points (a YUV frame's Y plane as it is). */
+  /** Each cell's grey: the mean luma of four pixels at its quarter points. */
   private sample(img: Picture): void {
     const { cols, rows, cell } = this.shape;
     const q = Math.max(0, Math.floor(cell / 4));

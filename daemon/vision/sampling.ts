@@ -1,5 +1,5 @@
 import type { Affine } from './geometry.js';
-import { BT601, BT601_OFFSET, isYuv420, toRgb, yuv420Layout } from '../base/yuv.js';
+import { isYuv420, toRgb, yuv420Layout, yuvTables, yuvToRgbAt } from '../base/yuv.js';
 import type { Picture, RgbImage, Yuv420Image } from './types.js';
 
 /**
@@ -299,9 +299,9 @@ function reachable(img: Picture, m: Affine, outW: number, outH: number): { x: nu
 
 /**
  * The detector's 2×2 case on a YUV frame, straight from the planes: each tap reads its Y and the
- * U and V it shares with its 2×2 block, the four are averaged in YUV and converted once (the
- * conversion is affine, so that is the average of the converted taps). A tap outside the frame
- * reads YUV black (16, 128, 128), which converts to RGB 0, the padding's black.
+ * U and V of its 2×2 block and is converted as FFmpeg converts it (yuvToRgbAt), and the four are
+ * summed as average2x2 sums FFmpeg's RGB, so the detector gets the input it got from RGB frames. A
+ * tap outside the frame is black padding.
  */
 function average2x2Yuv(img: Yuv420Image, m: Affine, outW: number, outH: number, dst: Float32Array, st: Store): void {
   const { width: W, height: H, data } = img;
@@ -320,45 +320,23 @@ function average2x2Yuv(img: Yuv420Image, m: Affine, outW: number, outH: number, 
   }
   const { r: rAt, g: gAt, b: bAt, step, offset } = st;
   const gain = st.scale * 0.25;
-  const yGain = BT601.y, rV = BT601.rV, gU = BT601.gU, gV = BT601.gV, bU = BT601.bU;
+  const tap = new Uint8Array(3);
+  const tables = yuvTables(img.matrix);
   for (let v = 0, at = 0; v < outH; v++) {
-    const r0 = lumaRows[2 * v]!, r1 = lumaRows[2 * v + 1]!;
-    const s0 = chromaRows[2 * v]!, s1 = chromaRows[2 * v + 1]!;
     for (let u = 0; u < outW; u++, at += step) {
-      const c0 = lumaCols[2 * u]!, c1 = lumaCols[2 * u + 1]!;
-      let y: number, cb: number, cr: number;
-      if ((r0 | r1 | c0 | c1) >= 0) {
-        const d0 = chromaCols[2 * u]!, d1 = chromaCols[2 * u + 1]!;
-        const p = s0 + d0, q = s0 + d1, s = s1 + d0, t = s1 + d1;
-        y = data[r0 + c0]! + data[r0 + c1]! + data[r1 + c0]! + data[r1 + c1]!;
-        cb = data[uOffset + p]! + data[uOffset + q]! + data[uOffset + s]! + data[uOffset + t]!;
-        cr = data[vOffset + p]! + data[vOffset + q]! + data[vOffset + s]! + data[vOffset + t]!;
-      } else {
-        y = 0;
-        cb = 0;
-        cr = 0;
-        for (let k = 0; k < 4; k++) {
-          const row = k >> 1 ? r1 : r0, col = k & 1 ? c1 : c0;
-          if (row < 0 || col < 0) {
-            y += 16;
-            cb += 128;
-            cr += 128;
-            continue;
-          }
-          const c = (k >> 1 ? s1 : s0) + chromaCols[2 * u + (k & 1)]!;
-          y += data[row + col]!;
-          cb += data[uOffset + c]!;
-          cr += data[vOffset + c]!;
-        }
+      let r = 0, g = 0, b = 0;
+      for (let k = 0; k < 4; k++) {
+        const row = lumaRows[2 * v + (k >> 1)]!, col = lumaCols[2 * u + (k & 1)]!;
+        if (row < 0 || col < 0) continue;
+        const c = chromaRows[2 * v + (k >> 1)]! + chromaCols[2 * u + (k & 1)]!;
+        yuvToRgbAt(tables, data[row + col]!, data[uOffset + c]!, data[vOffset + c]!, tap, 0);
+        r += tap[0]!;
+        g += tap[1]!;
+        b += tap[2]!;
       }
-      // Sums of four taps: the constant terms count four times.
-      const l = y * yGain;
-      const r = l + rV * cr + 4 * BT601_OFFSET.r;
-      const g = l + gU * cb + gV * cr + 4 * BT601_OFFSET.g;
-      const b = l + bU * cb + 4 * BT601_OFFSET.b;
-      dst[rAt + at] = (r < 0 ? 0 : r > 1020 ? 1020 : r) * gain + offset;
-      dst[gAt + at] = (g < 0 ? 0 : g > 1020 ? 1020 : g) * gain + offset;
-      dst[bAt + at] = (b < 0 ? 0 : b > 1020 ? 1020 : b) * gain + offset;
+      dst[rAt + at] = r * gain + offset;
+      dst[gAt + at] = g * gain + offset;
+      dst[bAt + at] = b * gain + offset;
     }
   }
 }

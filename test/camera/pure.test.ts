@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
 import { carriesSecret, ffmpegCommand, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
-import { classifyFfmpegStderr, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
+import { classifyFfmpegStderr, ffmpegLogLine, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
+import { parseVideoStream, streamMatrix } from '../../daemon/camera/probe.js';
 import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { FrameQueue } from '../../daemon/camera/frame-queue.js';
@@ -283,4 +284,24 @@ test('config: defaults filled, bad values and duplicate names rejected with thei
   const twice = parseConfig('cameras:\n  - { name: a, url: x }\n  - { name: a, url: y }\n', 't.yaml');
   assert.deepEqual(cameraConfigIssues(twice.cameras), [{ path: 'cameras.1.name', message: 'duplicate camera name "a" (also cameras.0.name)' }]);
   assert.throws(() => CameraFleet.fromConfig(twice.cameras, { logger: createLogger({ level: 'silent' }) }), /cameras\.1\.name: duplicate/);
+});
+
+test('stream matrix: BT.709 only where the stream line says its matrix is, else BT.601 as FFmpeg assumes', () => {
+  const line = (fmt: string) => `  Stream #0:0: Video: h264 (Main), ${fmt}, 1920x1080 [SAR 1:1 DAR 16:9], 15 fps`;
+  assert.equal(streamMatrix(line('yuv420p(tv, bt709, progressive)')), 'bt709');
+  assert.equal(streamMatrix(line('yuv420p(tv, bt709/unknown/unknown)')), 'bt709', 'matrix/primaries/transfer when they differ');
+  assert.equal(streamMatrix(line('yuvj420p(pc, bt470bg/bt709/bt709)')), 'bt601', 'BT.709 primaries, BT.601 matrix');
+  assert.equal(streamMatrix(line('yuv420p(tv, smpte170m, progressive)')), 'bt601');
+  assert.equal(streamMatrix(line('yuv420p(progressive)')), 'bt601');
+  assert.equal(streamMatrix(line('yuv420p')), 'bt601');
+  assert.equal(parseVideoStream([line('yuv420p(tv, bt709)')])?.matrix, 'bt709');
+});
+
+test('ffmpeg log lines: the level tag is taken out after the context, untagged lines pass as they are', () => {
+  assert.deepEqual(ffmpegLogLine('[tcp @ 0x55e] [error] Connection refused'), { level: 'error', text: '[tcp @ 0x55e] Connection refused' });
+  assert.deepEqual(ffmpegLogLine('[info]   Stream #0:0: Video: h264'), { level: 'info', text: '  Stream #0:0: Video: h264' });
+  assert.deepEqual(ffmpegLogLine('rtsp://x: 401 Unauthorized'), { level: undefined, text: 'rtsp://x: 401 Unauthorized' });
+  const tail = new StderrTail(5, (l) => (ffmpegLogLine(l).level === 'info' ? undefined : ffmpegLogLine(l).text));
+  tail.push('[info] Input #0\n[error] bad\nplain\n');
+  assert.deepEqual(tail.all(), ['bad', 'plain']);
 });

@@ -180,6 +180,33 @@ test('401 and 404 put the camera in failed with their own reasons; credentials n
   assert.ok(!lines.join('').includes('hunter2'), 'no password in the log');
 });
 
+test('frames carry the matrix the stream line says; FFmpeg\'s info and warning lines are read, not kept as errors', async () => {
+  const { camera, ffmpeg, time } = setup();
+  camera.start();
+  const p = ffmpeg.last();
+  assert.ok(p.args.includes('level+info') && p.args.includes('-nostats'), 'info with level tags, no progress lines');
+  p.say("[info] Input #0, rtsp, from 'rtsp://127.0.0.1:554/stream':");
+  p.say('[info]   Stream #0:0: Video: h264 (Main), yuv420p(tv, bt709, progressive), 1920x1080 [SAR 1:1 DAR 16:9], 15 fps, 15 tbr, 90k tbn');
+  p.say('[rtsp @ 0x55d] [warning] max delay reached. need to consume packet');
+  p.frame(FRAME);
+  const frame = await camera.next();
+  assert.ok(frame?.image.format === 'yuv420p' && frame.image.matrix === 'bt709');
+  p.say('[tcp @ 0x55e] [error] Connection to tcp://127.0.0.1:554 failed: Connection refused');
+  p.exit(1);
+  const h = camera.health();
+  assert.equal(h.last_error?.kind, 'refused');
+  assert.doesNotMatch(h.last_error?.message ?? '', /\[error\]|max delay|Stream #/);
+  // A new connection says nothing yet: FFmpeg's default until it does.
+  time.advance(500);
+  const again = ffmpeg.last();
+  assert.notEqual(again, p);
+  again.say('[info]   Stream #0:0: Video: h264 (Main), yuv420p(progressive), 1920x1080, 15 fps');
+  again.frame(FRAME);
+  const next = await camera.next();
+  assert.ok(next?.image.format === 'yuv420p' && next.image.matrix === 'bt601');
+  await camera.stop();
+});
+
 test('ffmpeg missing is a failed state with the fix', async () => {
   const { camera } = setup({}, (args) => {
     const p = new FakeFfmpeg(args, { started: false });
