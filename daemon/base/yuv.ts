@@ -73,22 +73,13 @@ export function isYuv420(img: Picture): img is Yuv420Image {
 }
 
 /**
- * Grey 0..255 at pixel (x, y), which must lie inside the picture: the BT.601 luma of its RGB, a
- * YUV pixel converted as FFmpeg converts it, so that the motion mask and the frozen check read the
- * same values from either kind of frame.
+ * Grey 0..255 at pixel (x, y), which must lie inside the picture. From a YUV frame it is the luma
+ * term of FFmpeg's conversion (yuvTables), not clamped: the grey of the pixel without its colour,
+ * which is all the motion mask and the frozen check compare, one frame with another. A table
+ * lookup: the motion mask reads tens of thousands of pixels a frame.
  */
 export function lumaAt(img: Picture, x: number, y: number): number {
-  if (isYuv420(img)) {
-    const { width, height, data } = img;
-    const chromaWidth = (width + 1) >> 1;
-    const c = (y >> 1) * chromaWidth + (x >> 1);
-    const uOffset = width * height;
-    const t = MATRICES[img.matrix];
-    const l = t.y[data[y * width + x]!]!;
-    const u = data[uOffset + c]!;
-    const v = data[uOffset + chromaWidth * ((height + 1) >> 1) + c]!;
-    return 0.299 * clampByte(l + t.rV[v]!) + 0.587 * clampByte(l + t.gU[u]! + t.gV[v]!) + 0.114 * clampByte(l + t.bU[u]!);
-  }
+  if (isYuv420(img)) return MATRICES[img.matrix].y[img.data[y * img.width + x]!]!;
   const i = (y * img.width + x) * 3;
   return 0.299 * img.data[i]! + 0.587 * img.data[i + 1]! + 0.114 * img.data[i + 2]!;
 }

@@ -1,5 +1,5 @@
 import type { Affine } from './geometry.js';
-import { isYuv420, toRgb, yuv420Layout, yuvTables, yuvToRgbAt } from '../base/yuv.js';
+import { isYuv420, toRgb, yuv420Layout, yuvTables, type YuvTables } from '../base/yuv.js';
 import type { Picture, RgbImage, Yuv420Image } from './types.js';
 
 /**
@@ -299,7 +299,7 @@ function reachable(img: Picture, m: Affine, outW: number, outH: number): { x: nu
 
 /**
  * The detector's 2×2 case on a YUV frame, straight from the planes: each tap reads its Y and the
- * U and V of its 2×2 block and is converted as FFmpeg converts it (yuvToRgbAt), and the four are
+ * U and V of its 2×2 block and is converted as FFmpeg converts it (see yuvTables), and the four are
  * summed as average2x2 sums FFmpeg's RGB, so the detector gets the input it got from RGB frames. A
  * tap outside the frame is black padding.
  */
@@ -320,25 +320,37 @@ function average2x2Yuv(img: Yuv420Image, m: Affine, outW: number, outH: number, 
   }
   const { r: rAt, g: gAt, b: bAt, step, offset } = st;
   const gain = st.scale * 0.25;
-  const tap = new Uint8Array(3);
-  const tables = yuvTables(img.matrix);
+  const t = yuvTables(img.matrix);
   for (let v = 0, at = 0; v < outH; v++) {
+    const r0 = lumaRows[2 * v]!, r1 = lumaRows[2 * v + 1]!;
+    const s0 = chromaRows[2 * v]!, s1 = chromaRows[2 * v + 1]!;
     for (let u = 0; u < outW; u++, at += step) {
-      let r = 0, g = 0, b = 0;
-      for (let k = 0; k < 4; k++) {
-        const row = lumaRows[2 * v + (k >> 1)]!, col = lumaCols[2 * u + (k & 1)]!;
-        if (row < 0 || col < 0) continue;
-        const c = chromaRows[2 * v + (k >> 1)]! + chromaCols[2 * u + (k & 1)]!;
-        yuvToRgbAt(tables, data[row + col]!, data[uOffset + c]!, data[vOffset + c]!, tap, 0);
-        r += tap[0]!;
-        g += tap[1]!;
-        b += tap[2]!;
-      }
-      dst[rAt + at] = r * gain + offset;
-      dst[gAt + at] = g * gain + offset;
-      dst[bAt + at] = b * gain + offset;
+      const c0 = lumaCols[2 * u]!, c1 = lumaCols[2 * u + 1]!;
+      const d0 = chromaCols[2 * u]!, d1 = chromaCols[2 * u + 1]!;
+      // A tap outside the frame is black padding: it adds nothing.
+      let sum = 0;
+      if (r0 >= 0 && c0 >= 0) sum += packedRgb(t, data[r0 + c0]!, data[uOffset + s0 + d0]!, data[vOffset + s0 + d0]!);
+      if (r0 >= 0 && c1 >= 0) sum += packedRgb(t, data[r0 + c1]!, data[uOffset + s0 + d1]!, data[vOffset + s0 + d1]!);
+      if (r1 >= 0 && c0 >= 0) sum += packedRgb(t, data[r1 + c0]!, data[uOffset + s1 + d0]!, data[vOffset + s1 + d0]!);
+      if (r1 >= 0 && c1 >= 0) sum += packedRgb(t, data[r1 + c1]!, data[uOffset + s1 + d1]!, data[vOffset + s1 + d1]!);
+      dst[rAt + at] = (sum & 1023) * gain + offset;
+      dst[gAt + at] = ((sum >> 10) & 1023) * gain + offset;
+      dst[bAt + at] = (sum >> 20) * gain + offset;
     }
   }
+}
+
+/** x clamped to 0..255 at CLAMP[CLAMP_AT + x], for x from −CLAMP_AT to 639 (a converted channel stays within −300..560). */
+const CLAMP_AT = 384;
+const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
+
+/**
+ * One pixel converted as FFmpeg converts it (yuvToRgbAt), its channels packed ten bits apart so
+ * that four taps add up in one number (4 × 255 < 1024): the detector's hot loop, without an array.
+ */
+function packedRgb(t: YuvTables, y: number, u: number, v: number): number {
+  const l = CLAMP_AT + t.y[y]!;
+  return CLAMP[l + t.rV[v]!]! + (CLAMP[l + t.gU[u]! + t.gV[v]!]! << 10) + (CLAMP[l + t.bU[u]!]! << 20);
 }
 
 /** Interleaved RGB floats → planar CHW tensor data, channel order and (px − mean) / div as a model wants. */
