@@ -134,15 +134,11 @@ function referenceSample(img: { width: number; height: number; data: Uint8Array 
   return out;
 }
 
-test('sampling: every fast path equals the plain definition, interleaved, as planar model input, and read back as grey', () => {
-  const width = 61, height = 47;
-  const data = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7919) % 256);
-  const img = { width, height, data };
-  const rotated = (scale: number): Affine => {
-    const ang = 0.35;
-    return { a: scale * Math.cos(ang), b: -scale * Math.sin(ang), c: scale * Math.sin(ang), d: scale * Math.cos(ang), tx: 20, ty: -3 };
-  };
-  const cases: [string, Affine, number, number, number][] = [
+/** One crop through each of the sampler's paths: name, map, output width and height, taps. */
+function samplingCases(rotation: { angle: number; tx: number; ty: number }): Array<[string, Affine, number, number, number]> {
+  const { angle, tx, ty } = rotation;
+  const rotated = (scale: number): Affine => ({ a: scale * Math.cos(angle), b: -scale * Math.sin(angle), c: scale * Math.sin(angle), d: scale * Math.cos(angle), tx, ty });
+  return [
     ['bilinear, axis-aligned, upscaled and past the edge', rectToAffine({ x: -5, y: 10, w: 40, h: 40 }, 64, 64), 64, 64, 1],
     ['bilinear, rotated', rotated(0.8), 40, 40, 1],
     ['2×2 box, axis-aligned, partly outside', rectToAffine({ x: -10, y: -6, w: 80, h: 60 }, 40, 30), 40, 30, 2],
@@ -150,6 +146,13 @@ test('sampling: every fast path equals the plain definition, interleaved, as pla
     ['2×2 box, rotated', rotated(2), 24, 24, 2],
     ['3×3 box, rotated, partly outside', rotated(3), 20, 20, 3],
   ];
+}
+
+test('sampling: every fast path equals the plain definition, interleaved, as planar model input, and read back as grey', () => {
+  const width = 61, height = 47;
+  const data = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7919) % 256);
+  const img = { width, height, data };
+  const cases = samplingCases({ angle: 0.35, tx: 20, ty: -3 });
   for (const [name, map, w, h, taps] of cases) {
     const maxDiff = (p: Float32Array, q: Float32Array) => p.reduce((m, v, i) => Math.max(m, Math.abs(v - q[i]!)), 0);
     const expected = referenceSample(img, map, w, h, taps);
@@ -172,18 +175,7 @@ test('sampling a YUV 4:2:0 frame gives what sampling its RGB conversion gives, o
   for (const matrix of ['bt601', 'bt709'] as const) {
     const yuv = { format: 'yuv420p' as const, matrix, width, height, data };
     const rgb = toRgb(yuv);
-    const rotated = (scale: number): Affine => {
-      const ang = -0.4;
-      return { a: scale * Math.cos(ang), b: -scale * Math.sin(ang), c: scale * Math.sin(ang), d: scale * Math.cos(ang), tx: 5, ty: 12 };
-    };
-    const cases: [string, Affine, number, number, number][] = [
-      ['bilinear, axis-aligned, past the edge', rectToAffine({ x: -5, y: 10, w: 40, h: 40 }, 64, 64), 64, 64, 1],
-      ['bilinear, rotated', rotated(0.8), 40, 40, 1],
-      ['2×2 box, axis-aligned, partly outside', rectToAffine({ x: -10, y: -6, w: 80, h: 60 }, 40, 30), 40, 30, 2],
-      ['3×3 box, axis-aligned', rectToAffine({ x: 3, y: 2, w: 54, h: 42 }, 18, 14), 18, 14, 3],
-      ['3×3 box, rotated, partly outside', rotated(3), 20, 20, 3],
-    ];
-    for (const [name, map, w, h, taps] of cases) {
+    for (const [name, map, w, h, taps] of samplingCases({ angle: -0.4, tx: 5, ty: 12 })) {
       const fromYuv = sampleAffine(yuv, map, w, h, undefined, { maxTaps: taps });
       const fromRgb = sampleAffine(rgb, map, w, h, undefined, { maxTaps: taps });
       const diff = fromYuv.reduce((m, v, i) => Math.max(m, Math.abs(v - fromRgb[i]!)), 0);
