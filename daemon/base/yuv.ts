@@ -58,14 +58,18 @@ export function yuvTables(matrix: YuvMatrix): YuvTables {
   return MATRICES[matrix];
 }
 
-const clampByte = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
+/** x clamped to 0..255 at CLAMP[CLAMP_AT + x], for x from −CLAMP_AT to 639 (a converted channel stays within −300..560). */
+const CLAMP_AT = 384;
+const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
 
-/** The RGB of one YUV pixel, written at out[at..at+2]. */
-export function yuvToRgbAt(t: YuvTables, y: number, u: number, v: number, out: Float32Array | Uint8Array, at: number): void {
-  const l = t.y[y]!;
-  out[at] = clampByte(l + t.rV[v]!);
-  out[at + 1] = clampByte(l + t.gU[u]! + t.gV[v]!);
-  out[at + 2] = clampByte(l + t.bU[u]!);
+/**
+ * One pixel converted, its channels packed ten bits apart (r + g·2¹⁰ + b·2²⁰), so that the sum of
+ * up to four pixels keeps them apart (4 × 255 < 1024): the detector's 2×2 taps add up without an
+ * array.
+ */
+export function packedRgb(t: YuvTables, y: number, u: number, v: number): number {
+  const l = CLAMP_AT + t.y[y]!;
+  return CLAMP[l + t.rV[v]!]! + (CLAMP[l + t.gU[u]! + t.gV[v]!]! << 10) + (CLAMP[l + t.bU[u]!]! << 20);
 }
 
 export function isYuv420(img: Picture): img is Yuv420Image {
@@ -114,7 +118,10 @@ export function toRgb(img: Picture, box: Box = { x: 0, y: 0, w: img.width, h: im
     const chromaRow = ((y1 + y) >> 1) * chromaWidth;
     for (let x = 0; x < width; x++, o += 3) {
       const c = chromaRow + ((x1 + x) >> 1);
-      yuvToRgbAt(t, src[row + x]!, src[uOffset + c]!, src[vOffset + c]!, data, o);
+      const rgb = packedRgb(t, src[row + x]!, src[uOffset + c]!, src[vOffset + c]!);
+      data[o] = rgb & 1023;
+      data[o + 1] = (rgb >> 10) & 1023;
+      data[o + 2] = rgb >> 20;
     }
   }
   return { width, height, data };

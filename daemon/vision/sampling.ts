@@ -1,5 +1,5 @@
 import type { Affine } from './geometry.js';
-import { isYuv420, toRgb, yuv420Layout, yuvTables, type YuvTables } from '../base/yuv.js';
+import { isYuv420, packedRgb, toRgb, yuv420Layout, yuvTables } from '../base/yuv.js';
 import type { Picture, RgbImage, Yuv420Image } from './types.js';
 
 /**
@@ -299,7 +299,7 @@ function reachable(img: Picture, m: Affine, outW: number, outH: number): { x: nu
 
 /**
  * The detector's 2×2 case on a YUV frame, straight from the planes: each tap reads its Y and the
- * U and V of its 2×2 block and is converted as FFmpeg converts it (see yuvTables), and the four are
+ * U and V of its 2×2 block and is converted as FFmpeg converts it (packedRgb), and the four are
  * summed as average2x2 sums FFmpeg's RGB, so the detector gets the input it got from RGB frames. A
  * tap outside the frame is black padding.
  */
@@ -338,19 +338,6 @@ function average2x2Yuv(img: Yuv420Image, m: Affine, outW: number, outH: number, 
       dst[bAt + at] = (sum >> 20) * gain + offset;
     }
   }
-}
-
-/** x clamped to 0..255 at CLAMP[CLAMP_AT + x], for x from −CLAMP_AT to 639 (a converted channel stays within −300..560). */
-const CLAMP_AT = 384;
-const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
-
-/**
- * One pixel converted as FFmpeg converts it (yuvToRgbAt), its channels packed ten bits apart so
- * that four taps add up in one number (4 × 255 < 1024): the detector's hot loop, without an array.
- */
-function packedRgb(t: YuvTables, y: number, u: number, v: number): number {
-  const l = CLAMP_AT + t.y[y]!;
-  return CLAMP[l + t.rV[v]!]! + (CLAMP[l + t.gU[u]! + t.gV[v]!]! << 10) + (CLAMP[l + t.bU[u]!]! << 20);
 }
 
 /** Interleaved RGB floats → planar CHW tensor data, channel order and (px − mean) / div as a model wants. */
