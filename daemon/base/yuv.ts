@@ -54,6 +54,14 @@ const MATRICES: Record<YuvMatrix, YuvTables> = {
   bt709: tables(117489, 138438, 13975, 34925),
 };
 
+/**
+ * The matrix FFmpeg converts a stream with, from the colour space its headers name ("bt709",
+ * "smpte170m", "unknown"...): BT.709 where they say so, BT.601 for everything else.
+ */
+export function matrixNamed(colorSpace: string | undefined): YuvMatrix {
+  return colorSpace === 'bt709' ? 'bt709' : 'bt601';
+}
+
 export function yuvTables(matrix: YuvMatrix): YuvTables {
   return MATRICES[matrix];
 }

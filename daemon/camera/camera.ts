@@ -68,9 +68,9 @@ const POOLED_FRAMES = QUEUED_FRAMES + 2;
 const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
 
 /**
- * One camera: one FFmpeg child writing raw YUV 4:2:0 frames, a no-frame watchdog, and reconnects with
- * capped exponential backoff. Nothing here blocks on another camera: each has its own process,
- * timers and frame queue.
+ * One camera: one FFmpeg child writing raw YUV 4:2:0 frames, a no-frame watchdog, and reconnects
+ * with capped exponential backoff. Nothing here blocks on another camera: each has its own
+ * process, timers and frame queue.
  */
 export class FfmpegCamera implements CameraSource {
   readonly name: string;

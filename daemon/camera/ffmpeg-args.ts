@@ -115,9 +115,10 @@ function quote(value: string): string {
 
 /**
  * Raw YUV 4:2:0 frames (I420) of exactly width×height at `fps` on stdout: the decoder's own
- * format, so FFmpeg spends nothing on colour conversion and the pipe carries half the bytes of RGB. The fps filter makes the output
- * constant-rate (frame i is at i/fps s of the stream); `-fps_mode passthrough` stops the muxer from
- * inventing duplicate frames when the camera goes quiet, which would fool the watchdog.
+ * format, so FFmpeg spends nothing on colour conversion and the pipe carries half the bytes of
+ * RGB. The fps filter makes the output constant-rate (frame i is at i/fps s of the stream);
+ * `-fps_mode passthrough` stops the muxer from inventing duplicate frames when the camera goes
+ * quiet, which would fool the watchdog.
  */
 export function outputArgs(output: FfmpegOutput): string[] {
   const vf = `fps=${output.fps},scale=${output.width}:${output.height}`;

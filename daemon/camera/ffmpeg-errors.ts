@@ -67,7 +67,6 @@ export function oneLine(line: string): string {
   return clean.length > 200 ? clean.slice(0, 199) + '…' : clean;
 }
 
-/** The last few stderr lines, bounded: FFmpeg may log a line per frame when a stream is damaged. */
 /** FFmpeg's `-loglevel level+…` tag, after the context of the line if it has one: "[tcp @ 0x55…] [error] Connection …". */
 const LEVEL_TAG = /^((?:\[[^\]]* @ 0x[0-9a-f]+\] )?)\[(panic|fatal|error|warning|info|verbose|debug|trace)\] /;
 
@@ -78,8 +77,9 @@ export function ffmpegLogLine(line: string): { level: string | undefined; text: 
 }
 
 /**
- * The last lines of an FFmpeg's stderr, to say why it failed. `keep` sees each whole line first
- * and returns what to keep of it, or undefined to leave it out.
+ * The last few stderr lines, to say why FFmpeg failed; bounded, since FFmpeg may log a line per
+ * frame when a stream is damaged. `keep` sees each whole line first and returns what to keep of
+ * it, or undefined to leave it out.
  */
 export class StderrTail {
   private lines: string[] = [];

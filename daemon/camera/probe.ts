@@ -4,6 +4,7 @@ import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.
 import { ffmpegInput } from './ffmpeg-args.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';
 import { redactText } from '../base/log.js';
+import { matrixNamed } from '../base/yuv.js';
 
 export interface ProbeOptions {
   transport?: 'tcp' | 'udp';
@@ -118,8 +119,8 @@ export interface VideoStreamInfo {
  */
 export function streamMatrix(line: string): YuvMatrix {
   const m = /, [a-z0-9_]+\(([^)]*)\), \d{2,5}x\d{2,5}/i.exec(line);
-  const says = m ? m[1]!.split(', ').map((t) => t.split('/')[0]) : [];
-  return says.includes('bt709') ? 'bt709' : 'bt601';
+  const spaces = m ? m[1]!.split(', ').map((t) => t.split('/')[0]) : [];
+  return matrixNamed(spaces.find((t) => t === 'bt709'));
 }
 
 /** The input's first video stream from FFmpeg's info log: "Stream #0:0: Video: h264 (Main), yuv420p(...), 1280x720 [SAR 1:1], 5 fps, ...". */

@@ -4,7 +4,7 @@ import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
 import { checkInputFile, describeOpenError } from '../base/input-file.js';
 import type { Yuv420Image, YuvMatrix } from '../base/image.js';
-import { yuv420Layout } from '../base/yuv.js';
+import { matrixNamed, yuv420Layout } from '../base/yuv.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -44,8 +44,7 @@ export async function probeVideoStream(file: string): Promise<{ width: number; h
   const stream = parsed.streams?.[0];
   if (!stream?.width || !stream.height) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: no video stream`, 'give a file with a video stream');
   const rotation = Math.abs(stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation ?? 0) % 180;
-  // What FFmpeg converts with (see streamMatrix): BT.709 where the stream says so, else BT.601.
-  const matrix = stream.color_space === 'bt709' ? 'bt709' : 'bt601';
+  const matrix = matrixNamed(stream.color_space);
   return rotation === 90 ? { width: stream.height, height: stream.width, matrix } : { width: stream.width, height: stream.height, matrix };
 }
 
