@@ -305,3 +305,18 @@ test('ffmpeg log lines: the level tag is taken out after the context, untagged l
   tail.push('[info] Input #0\n[error] bad\nplain\n');
   assert.deepEqual(tail.all(), ['bad', 'plain']);
 });
+
+test('ffmpeg log lines from a hostile stream (fuzzed): never throw, stay bounded, say only one of the two matrices', () => {
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pieces = ['[info] ', '[error] ', '[x @ 0x1f] ', 'Stream #0:0: Video: ', 'h264', '(', ')', ', ', 'yuv420p', 'bt709', '/', '1920x1080', '\u0000', '\r', 'é', ' '];
+  const tail = new StderrTail(5, (l) => ffmpegLogLine(l).text);
+  for (let i = 0; i < 2000; i++) {
+    const line = Array.from({ length: Math.floor(random() * 40) }, () => pieces[Math.floor(random() * pieces.length)]!).join('');
+    assert.ok(['bt601', 'bt709'].includes(streamMatrix(line)));
+    assert.equal(typeof ffmpegLogLine(line).text, 'string');
+    tail.push(line + '\n');
+  }
+  tail.push('x'.repeat(100_000));
+  assert.ok(tail.all().length <= 6 && tail.all().every((l) => l.length <= 2000), 'at most five lines and a partial one, each cut to 2000 characters');
+});
