@@ -4,9 +4,10 @@ import type { Box, Picture } from './types.js';
 /**
  * Where a camera's picture moved: a cheap mask that lets detection skip the parts of an entrance
  * where nothing can have arrived. The frame is reduced to a small grey grid (each cell the mean of
- * four pixels, which also smooths sensor noise), compared with a running-average background, and
- * cells that differ by more than the picture's own noise are "moving". Moving cells are counted per
- * block; a block with enough of them is reported as a box in frame pixels.
+ * four pixels, which also smooths sensor noise), compared with a background of what the detector
+ * last had the chance to see, and cells that differ by more than the picture's own noise are
+ * "moving". Moving cells are counted per block; a block with enough of them is reported as a box in
+ * frame pixels.
  *
  * The threshold follows the picture: the median cell difference is the noise of the sensor and the
  * codec (it rises with gain at night and with a low bit rate), and only differences well above it
@@ -26,7 +27,7 @@ const BLOCK_MIN_MOVING = 3;
 const NOISE_FACTOR = 6;
 /** ...and by at least this many grey levels (of 255), for a picture with almost no noise. */
 const MIN_DIFF = 10;
-/** Weight of the new frame in the background: a person who stops melts into it within ~2 s at 5 fps. */
+/** Weight of a still cell's new value in the background (cells of a block that moved are taken in at once, see `learn`). */
 const BACKGROUND_RATE = 0.2;
 
 export class MotionMask {
@@ -51,7 +52,7 @@ export class MotionMask {
       return [{ x: 0, y: 0, w: img.width, h: img.height }];
     }
     const blocks = this.movingBlocks(this.movingCells(bg));
-    for (let i = 0; i < bg.length; i++) bg[i]! += BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
+    this.learn(blocks);
     for (let b = 0; b < blocks.length; b++) this.changed[b]! |= blocks[b]!;
     return this.boxes(blocks, (block) => !explained.some((e) => contains(e, block.x + block.w / 2, block.y + block.h / 2)));
   }
@@ -120,6 +121,24 @@ export class MotionMask {
     let level = 0;
     for (let seen = h[0]!; seen < n / 2 && level < 255; ) seen += h[++level]!;
     return level;
+  }
+
+  /**
+   * Takes the frame into the background. A block that moved is taken in whole at once: it is looked
+   * at now (an arrival), or by the next sweep (`changed` keeps it), so it is news again only when it
+   * changes again. Left to the running average, a person who walked in or out would leave a ghost
+   * that keeps a few hundred pixels "moving", and detection running on them, for ~2 s. Still cells
+   * are averaged in, which keeps the sensor's noise out of the background.
+   */
+  private learn(blocks: Uint8Array): void {
+    const { cols, rows, blockCols } = this.shape;
+    const bg = this.background!;
+    for (let r = 0; r < rows; r++) {
+      const blockRow = Math.floor(r / BLOCK_CELLS) * blockCols;
+      for (let c = 0, i = r * cols; c < cols; c++, i++) {
+        bg[i] = blocks[blockRow + Math.floor(c / BLOCK_CELLS)] ? this.grid[i]! : bg[i]! + BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
+      }
+    }
   }
 
   /** Blocks with enough moving cells: 1 per moving block, row-major over the block grid. */

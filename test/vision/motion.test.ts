@@ -25,10 +25,15 @@ function frame(seed: number, sigma: number, square?: Box, level = 110): RgbImage
   return { width: W, height: H, data };
 }
 
+const contains = (b: Box, x: number, y: number) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h;
 const covers = (boxes: Box[], b: Box) => boxes.some((m) => m.x <= b.x && m.y <= b.y && m.x + m.w >= b.x + b.w && m.y + m.h >= b.y + b.h);
+/** Every pixel of `b` lies in one of the boxes (checked on a 4 px lattice). */
+const coversAll = (boxes: Box[], b: Box) => {
+  for (let y = b.y; y < b.y + b.h; y += 4) for (let x = b.x; x < b.x + b.w; x += 4) if (!boxes.some((m) => contains(m, x, y))) return false;
+  return true;
+};
 const area = (boxes: Box[]) => boxes.reduce((s, b) => s + b.w * b.h, 0);
 const arrival = (b: Box): SearchArea => ({ kind: 'arrival', ...b });
-const contains = (b: Box, x: number, y: number) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h;
 
 test('motion: the first frame is all motion; a still scene with sensor noise is none', () => {
   const mask = new MotionMask();
@@ -65,14 +70,16 @@ test('motion: a change of light over the whole picture is not motion; a face mov
   assert.ok(moved.length > 0 && area(moved) < 0.03 * W * H, JSON.stringify(moved));
 });
 
-test('motion: someone who stops melts into the background (the tracker then keeps looking around their track)', () => {
+test('motion: someone who comes in and stops, or leaves, is news once, not for the seconds a running average takes to forget them', () => {
   const mask = new MotionMask();
-  mask.update(frame(0, 3));
+  for (let i = 0; i < 3; i++) mask.update(frame(i, 3));
+  mask.takeChanged();
   const standing: Box = { x: 300, y: 300, w: 60, h: 80 };
-  let moved = mask.update(frame(1, 3, standing));
-  assert.ok(moved.length > 0);
-  for (let i = 2; i < 40 && moved.length > 0; i++) moved = mask.update(frame(i, 3, standing));
-  assert.deepEqual(moved, []);
+  assert.ok(coversAll(mask.update(frame(3, 3, standing)), standing), 'arrived: looked at now');
+  for (let i = 4; i < 8; i++) assert.deepEqual(mask.update(frame(i, 3, standing)), [], `standing still, frame ${i}`);
+  assert.ok(mask.update(frame(8, 3)).length > 0, 'left: the place they stood is looked at once');
+  for (let i = 9; i < 13; i++) assert.deepEqual(mask.update(frame(i, 3)), [], `gone, frame ${i}: no ghost`);
+  assert.ok(coversAll(mask.takeChanged(), standing), 'the next sweep still looks where they came and went');
 });
 
 test('motion: a new frame size starts again with all motion', () => {
