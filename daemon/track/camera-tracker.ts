@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { looksLikeFace } from '../vision/analyzer.js';
 import type { CameraEngine } from '../vision/engine.js';
 import { encodeJpeg } from '../vision/image.js';
-import { iou } from '../vision/geometry.js';
+import { clipBox, iou } from '../vision/geometry.js';
 import { MotionMask } from '../vision/motion.js';
 import type { SearchArea } from '../vision/tiles.js';
 import type { Box, FaceAnalysis, Picture } from '../vision/types.js';
@@ -131,8 +131,12 @@ export class CameraTracker {
       if (changed.length > 0) this.stats.changeSweepFrames++;
     }
     // Each tracked face where it is predicted, with an eighth of a face of slack all round: where it
-    // will be found again.
-    const tracked = faces.map((b): SearchArea => ({ kind: 'tracked', facePx: b.h, x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h }));
+    // will be found again. Only the part inside the frame: a face leaving past an edge is looked
+    // for there by the one tile that holds that part, not by every tile its whole box would touch.
+    const tracked = faces.flatMap((b): SearchArea[] => {
+      const area = clipBox({ x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h }, img.width, img.height);
+      return area.w > 0 && area.h > 0 ? [{ kind: 'tracked', facePx: b.h, ...area }] : [];
+    });
     const arrivals = [...moved, ...changed].map((b): SearchArea => ({ kind: 'arrival', ...b }));
     return [...arrivals, ...tracked];
   }

@@ -98,7 +98,7 @@ export function detectionRegions(width: number, height: number, tiled: boolean, 
     if (area.kind === 'arrival') touching(area);
     else if (TRACKED_SHRINK * area.facePx >= reliable) chosen.add(full);
     else {
-      const best = widestMargin(tiles, area);
+      const best = widestMargin(tiles, area, width, height);
       if (best) chosen.add(best);
       else touching(area);
     }
@@ -106,12 +106,23 @@ export function detectionRegions(width: number, height: number, tiled: boolean, 
   return [full, ...tiles].filter((r) => chosen.has(r));
 }
 
-/** The tile that holds `box` whole with the widest margin on its closest side, if any holds it. */
-function widestMargin(tiles: readonly Region[], box: Box): Region | undefined {
+/**
+ * The tile that holds `box` whole with the widest margin on its closest side, if any holds it. A
+ * side on the frame's edge cuts nothing (a tile drops only faces cut by an edge it shares with
+ * another tile), so a box that reaches the frame's edge is held by the tile that reaches it too.
+ */
+function widestMargin(tiles: readonly Region[], box: Box, width: number, height: number): Region | undefined {
   let best: Region | undefined;
   let bestMargin = CUT_EDGE_PX;
   for (const t of tiles) {
-    const margin = Math.min(box.x - t.x, box.y - t.y, t.x + t.w - (box.x + box.w), t.y + t.h - (box.y + box.h));
+    const inside = box.x >= t.x && box.y >= t.y && box.x + box.w <= t.x + t.w && box.y + box.h <= t.y + t.h;
+    if (!inside) continue;
+    const margin = Math.min(
+      t.x > 0 ? box.x - t.x : Infinity,
+      t.y > 0 ? box.y - t.y : Infinity,
+      t.x + t.w < width ? t.x + t.w - (box.x + box.w) : Infinity,
+      t.y + t.h < height ? t.y + t.h - (box.y + box.h) : Infinity,
+    );
     if (margin > bestMargin) {
       best = t;
       bestMargin = margin;

@@ -1,5 +1,6 @@
 import type { CameraEngine } from '../../daemon/vision/engine.js';
 import type { AnalyzeOptions } from '../../daemon/vision/analyzer.js';
+import type { SearchArea } from '../../daemon/vision/tiles.js';
 import type { Box, Detection, FaceAnalysis, Point, RgbImage } from '../../daemon/vision/types.js';
 import { unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
@@ -52,8 +53,12 @@ export class FakeEngine implements CameraEngine {
 
   constructor(private readonly faces: FakeFace[]) {}
 
-  async detect(): Promise<Detection[]> {
+  /** Each detection's frame time and where it was asked to look (undefined: the whole frame). */
+  readonly looks: Array<{ t: number; focus: readonly SearchArea[] | undefined }> = [];
+
+  async detect(_img: RgbImage, focus?: readonly SearchArea[]): Promise<Detection[]> {
     this.calls.detect++;
+    this.looks.push({ t: this.t, focus });
     return this.faces.flatMap((f) => {
       const box = f.box(this.t);
       return box ? [{ box, score: 0.99 }] : [];

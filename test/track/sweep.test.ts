@@ -8,7 +8,7 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import { CameraTracker } from '../../daemon/track/camera-tracker.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { SearchArea } from '../../daemon/vision/tiles.js';
-import type { Box, Detection, Picture, RgbImage } from '../../daemon/vision/types.js';
+import type { Box, RgbImage } from '../../daemon/vision/types.js';
 import { FakeEngine, openEyes, type FakeFace } from './fake-engine.js';
 
 const W = 640;
@@ -25,18 +25,8 @@ function frame(seed: number, squares: Box[] = []): RgbImage {
   return { width: W, height: H, data };
 }
 
-/** The scripted core, keeping each detect frame's focus (undefined: the whole frame). */
-class FocusRecorder extends FakeEngine {
-  readonly looks: Array<{ t: number; focus: readonly SearchArea[] | undefined }> = [];
-
-  override async detect(_img?: Picture, focus?: readonly SearchArea[]): Promise<Detection[]> {
-    this.looks.push({ t: this.t, focus });
-    return super.detect();
-  }
-}
-
 async function run(faces: FakeFace[], seconds: number, squares: (t: number) => Box[], fps = 5) {
-  const engine = new FocusRecorder(faces);
+  const engine = new FakeEngine(faces);
   const tracker = new CameraTracker({
     camera: 'door',
     engine,

@@ -202,6 +202,16 @@ test('two people: stable ids; the one who leaves ends after expire_s; a stranger
   assert.ok(events.filter((e) => e.track === 1).every((e) => e.type !== 'unknown'));
 });
 
+test('a face that leaves past the top of the frame is looked for in the part of its box inside the frame, then not at all', async () => {
+  // Walking up and out at 600 px/s, gone from 1.2 s; its track coasts on, predicted further out.
+  const leaving = (t: number) => (t < 1.2 ? { x: 500, y: 420 - 600 * t, w: 96, h: 120 } : undefined);
+  const { engine } = await run([{ box: leaving, eyes: openEyes, person: 7 }], 3);
+  const tracked = engine.looks.flatMap((l) => l.focus ?? []).filter((a) => a.kind === 'tracked');
+  assert.ok(tracked.length > 0);
+  for (const a of tracked) assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.w <= 1280 && a.y + a.h <= 720 && a.w > 0 && a.h > 0, JSON.stringify(a));
+  assert.ok(tracked.some((a) => a.y === 0), 'looked for at the edge as it left');
+});
+
 test('the same stranger seen again (new track) keeps the same anonymous id; another stranger gets another', async () => {
   const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, (() => { let n = 0; return () => `anon-${++n}`; })());
   const first = await run([{ box: between(0, 2, 300), eyes: openEyes, person: 7 }, { box: between(5, 7, 300), eyes: openEyes, person: 7 }, { box: between(5, 7, 900), eyes: openEyes, person: 8 }], 8, { unknowns });

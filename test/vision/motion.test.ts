@@ -122,6 +122,11 @@ test('regions: a tracked face is looked for by the one tile that holds it whole,
   // Large enough for the full pass even after shrinking a fifth before the next detect frame.
   const reliable = (RELIABLE_FACE_IN_INPUT * fullFrameRegion(W, H).h) / 240;
   assert.equal(detectionRegions(W, H, true, 40, [{ kind: 'tracked', facePx: Math.ceil(reliable / 0.8), ...face, w: 200, h: 200 }]).length, 1, 'the full pass alone');
+  // Leaving past the top of the frame (the tracker hands in the part inside it): the frame's edge
+  // cuts nothing, so the one tile that reaches it holds it.
+  const leaving = detectionRegions(W, H, true, 40, [{ kind: 'tracked', facePx: 100, x: 700, y: 0, w: 120, h: 30 }]);
+  assert.equal(leaving.length, 1, `${leaving.length} regions`);
+  assert.ok(leaving[0]!.tiled && leaving[0]!.y === 0 && leaving[0]!.x <= 700 && leaving[0]!.x + leaving[0]!.w >= 820);
   // Taller than the tiles' overlap and across a seam: no tile holds it whole, so all it touches (as before gating).
   const wide = { x: tiles[1]!.x - 15, y: 150, w: 140, h: 140 };
   const across = detectionRegions(W, H, true, 40, [{ kind: 'tracked', facePx: 140, ...wide }]);
