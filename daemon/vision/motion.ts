@@ -131,25 +131,24 @@ export class MotionMask {
    * are averaged in, which keeps the sensor's noise out of the background.
    */
   private learn(blocks: Uint8Array): void {
-    const { cols, rows, blockCols } = this.shape;
     const bg = this.background!;
-    for (let r = 0; r < rows; r++) {
-      const blockRow = Math.floor(r / BLOCK_CELLS) * blockCols;
-      for (let c = 0, i = r * cols; c < cols; c++, i++) {
-        bg[i] = blocks[blockRow + Math.floor(c / BLOCK_CELLS)] ? this.grid[i]! : bg[i]! + BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
-      }
+    for (let i = 0; i < bg.length; i++) {
+      bg[i] = blocks[this.blockOf(i)] ? this.grid[i]! : bg[i]! + BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
     }
   }
 
   /** Blocks with enough moving cells: 1 per moving block, row-major over the block grid. */
   private movingBlocks(moving: Uint8Array): Uint8Array {
-    const { cols, rows, blockCols } = this.shape;
     const out = new Uint8Array(this.changed.length);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) out[Math.floor(r / BLOCK_CELLS) * blockCols + Math.floor(c / BLOCK_CELLS)]! += moving[r * cols + c]!;
-    }
+    for (let i = 0; i < moving.length; i++) out[this.blockOf(i)]! += moving[i]!;
     for (let b = 0; b < out.length; b++) out[b] = out[b]! >= BLOCK_MIN_MOVING ? 1 : 0;
     return out;
+  }
+
+  /** The block (row-major over the block grid) that cell i (row-major over the grid) lies in. */
+  private blockOf(i: number): number {
+    const { cols, blockCols } = this.shape;
+    return Math.floor(i / cols / BLOCK_CELLS) * blockCols + Math.floor((i % cols) / BLOCK_CELLS);
   }
 
   /** The blocks set in `mask` for which `keep` holds, as boxes in frame pixels, neighbours on a row joined. */

@@ -115,8 +115,6 @@ function widestMargin(tiles: readonly Region[], box: Box, width: number, height:
   let best: Region | undefined;
   let bestMargin = CUT_EDGE_PX;
   for (const t of tiles) {
-    const inside = box.x >= t.x && box.y >= t.y && box.x + box.w <= t.x + t.w && box.y + box.h <= t.y + t.h;
-    if (!inside) continue;
     const margin = Math.min(
       t.x > 0 ? box.x - t.x : Infinity,
       t.y > 0 ? box.y - t.y : Infinity,
