@@ -18,8 +18,9 @@ const GRAPH = { node: 1, initializer: 5, input: 11, output: 12 } as const;
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
 const ATTRIBUTE = { name: 1, i: 3, ints: 8, type: 20 } as const;
 const ATTRIBUTE_TYPE = { INT: 2, INTS: 7 } as const;
-const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
+const TENSOR = { dims: 1, dataType: 2, floatData: 4, int64Data: 7, name: 8, rawData: 9 } as const;
 const DATA_TYPE_FLOAT = 1;
+const DATA_TYPE_INT64 = 7;
 const VALUE_INFO = { name: 1, type: 2 } as const;
 // TypeProto.tensor_type → TypeProto.Tensor.shape → TensorShapeProto.dim → Dimension.dim_value | dim_param
 const TYPE_TENSOR = 1;
@@ -136,12 +137,14 @@ function encodeNode(node: OnnxNode): Uint8Array {
 }
 
 /**
- * Sets the first dimension of every graph input (initializers aside) and output to `batch`.
- * Only right for a graph whose reshapes take the batch from the input (Shape → Gather), which
- * the caller's test has to show.
+ * Sets the first dimension of every graph input (initializers aside) and output to `batch`, and
+ * makes each reshape to a constant shape that starts with 1 (a flatten written for one input,
+ * `[1, -1]`) keep its input's first dimension instead, so that a batch stays one row per input.
+ * Only right for a graph whose other reshapes take the batch from the input (Shape → Gather), and
+ * whose constant reshapes start with the batch, which the caller's test has to show.
  */
 export function setBatch(graph: OnnxGraph, batch: number): number {
-  let changed = 0;
+  let changed = keepBatchInReshapes(graph);
   graph.fields = graph.fields.map((f) => {
     if (f.wire !== 'bytes' || (f.num !== GRAPH.input && f.num !== GRAPH.output)) return f;
     if (f.num === GRAPH.input && graph.initializers.has(readString(decodeFields(f.value), VALUE_INFO.name) ?? '')) return f;
@@ -154,6 +157,46 @@ export function setBatch(graph: OnnxGraph, batch: number): number {
     return { ...f, value };
   });
   return changed;
+}
+
+/** Reshape's shape 0 copies the input's dimension there (unless allowzero = 1 says 0 is a size). */
+function keepBatchInReshapes(graph: OnnxGraph): number {
+  let changed = 0;
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Reshape' || intAttribute(node, 'allowzero') === 1) continue;
+    const name = node.inputs[1] ?? '';
+    const shape = int64Initializer(graph, name);
+    if (shape?.values[0] !== 1n) continue;
+    // A shape another node also reads is left alone: it may not be a batch there.
+    if (graph.nodes.some((n) => n !== node && n.inputs.includes(name))) continue;
+    graph.initializers.set(name, encodeInt64Tensor(name, shape.dims, [0n, ...shape.values.slice(1)]));
+    changed++;
+  }
+  return changed;
+}
+
+/** The initializer `name` as int64 values (a shape, axes), or undefined when there is none or it is not int64. */
+function int64Initializer(graph: OnnxGraph, name: string): { dims: number[]; values: bigint[] } | undefined {
+  const t = graph.initializers.get(name);
+  if (!(t instanceof Uint8Array)) return undefined;
+  const fields = decodeFields(t);
+  if (readInts(fields, TENSOR.dataType)[0] !== DATA_TYPE_INT64) return undefined;
+  const raw = fields.find((f) => f.num === TENSOR.rawData);
+  const values =
+    raw && raw.wire === 'bytes'
+      ? Array.from(new BigInt64Array(Uint8Array.from(raw.value).buffer))
+      : readInts(fields, TENSOR.int64Data).map((v) => BigInt(v));
+  return { dims: readInts(fields, TENSOR.dims), values };
+}
+
+function encodeInt64Tensor(name: string, dims: readonly number[], values: readonly bigint[]): Uint8Array {
+  const data = BigInt64Array.from(values);
+  return encodeFields([
+    ...dims.map((d) => intField(TENSOR.dims, d)),
+    intField(TENSOR.dataType, DATA_TYPE_INT64),
+    stringField(TENSOR.name, name),
+    { num: TENSOR.rawData, wire: 'bytes', value: new Uint8Array(data.buffer) },
+  ]);
 }
 
 /** Rewrites the first message at `path` (field numbers, outermost first); the bytes as they were if there is none. */

@@ -1,8 +1,13 @@
-// `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T]`:
+// `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T] [--batch 1,2,4,10]`:
 // milliseconds per stage of the vision core (by default on the CPU at one ONNX Runtime thread), median
-// of N runs after a warm-up, on real photos from ../shared/media.
+// of N runs after a warm-up, on real photos from ../shared/media. `--batch` adds each model's time
+// per input when it runs that many inputs in one call (the models' batch dimension set to it, as
+// models/rewrite's setBatch sets it): what batching across faces and cameras would buy on this
+// provider.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../daemon/base/log.js';
 import { alignment, ALIGNED_SIZE, fivePoints, toAlignedFrame } from '../../daemon/vision/align.js';
@@ -13,10 +18,11 @@ import { EyeModel } from '../../daemon/vision/eyes.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { LandmarkModel } from '../../daemon/vision/landmarks.js';
 import { OrtModel } from '../../daemon/vision/ort.js';
-import { verifyModels } from '../../daemon/vision/model-files.js';
+import { verifyModels, type ModelPaths } from '../../daemon/vision/model-files.js';
 import { faceQuality } from '../../daemon/vision/quality.js';
 import { planarToGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import type { RgbImage } from '../../daemon/vision/types.js';
+import { decodeModel, encodeModel, setBatch } from '../../models/rewrite/onnx-graph.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 
 interface Timing {
@@ -61,8 +67,11 @@ export async function run(args: string[]): Promise<void> {
       rounds: { type: 'string', default: '3' },
       provider: { type: 'string', default: 'cpu' },
       threads: { type: 'string', default: '1' },
+      batch: { type: 'string' },
     },
   });
+  const batches = values.batch === undefined ? [] : values.batch.split(',').map(Number);
+  if (batches.some((b) => !Number.isInteger(b) || b < 1 || b > 64)) throw new Error(`--batch: batch sizes from 1 to 64, comma-separated, not ${values.batch}`);
   const n = Number(values.iterations);
   const rounds = Number(values.rounds);
   const missing = mediaMissing('identities/face_recognition/obama-720p.jpg');
@@ -166,6 +175,40 @@ export async function run(args: string[]): Promise<void> {
   console.log(line('per face: landmarks+align+embed+eyes+anti-spoof', best.goal) + '  (goal ≤ 15 ms)');
   console.log(line('per face with quality, as analyzeFace runs it', best.all));
   for (const [name, t] of alone) console.log(line(name, t));
+  if (batches.length > 0) await batchTable(paths, batches, n, rounds, (name, path) => OrtModel.load(name, path, settings, log));
   console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
   await Promise.all([detector.close(), landmarker.close(), embedder.close(), eyes.close(), antispoof.close()]);
+}
+
+/**
+ * Each model's wall time per input (per face for the eye model, which takes both eyes) at each batch
+ * size: the median call on `batch` inputs, divided by `batch`.
+ */
+async function batchTable(paths: ModelPaths, batches: readonly number[], n: number, rounds: number, load: (name: string, path: string) => Promise<OrtModel>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-bench-batch-'));
+  try {
+    console.log(`  ${'per input, batched in one call'.padEnd(48)} ${batches.map((b) => `×${b}`.padStart(8)).join('')}`);
+    for (const [name, path] of Object.entries(paths)) {
+      const perFace = name === 'eyes' ? 2 : 1;
+      const bytes = readFileSync(path);
+      const cells: string[] = [];
+      for (const batch of batches) {
+        // Decoded again for each size: setBatch edits the graph it is given.
+        const model = decodeModel(bytes);
+        setBatch(model.graph, batch * perFace);
+        const file = join(dir, `${name}-${batch}.onnx`);
+        writeFileSync(file, encodeModel(model));
+        const session = await load(name, file);
+        const input = new Float32Array(session.inputShape.reduce((a, b) => a * b, 1)).fill(0.5);
+        // The same number of inputs at every size (4·N), best of `rounds` rounds: the differences are small.
+        let best = Infinity;
+        for (let r = 0; r < rounds; r++) best = Math.min(best, (await timeIt(Math.ceil((4 * n) / batch), () => session.run(input))).wall);
+        cells.push(`${(best / batch).toFixed(2)}`.padStart(8));
+        await session.close();
+      }
+      console.log(`  ${`  ${name}`.padEnd(48)} ${cells.join('')}  ms`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { isFacegateError } from '../../daemon/base/errors.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { packageRoot } from '../../daemon/base/paths.js';
@@ -12,13 +13,14 @@ import { alignment, ALIGNED_SIZE, LEFT_EYE_CORNERS, LEFT_EYE_LIDS, RIGHT_EYE_COR
 import { contextCrop } from '../../daemon/vision/antispoof.js';
 import { EMBEDDER_INPUT } from '../../daemon/vision/embedder.js';
 import { eyeCrop } from '../../daemon/vision/eyes.js';
+import { landmarkCrop } from '../../daemon/vision/landmarks.js';
 import { rectToAffine } from '../../daemon/vision/geometry.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, verifyModels, type ModelName } from '../../daemon/vision/model-files.js';
 import { OrtModel } from '../../daemon/vision/ort.js';
 import { packGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import { installModels } from '../../models/install.js';
-import { decodeModel, encodeModel, OnnxFormatError } from '../../models/rewrite/onnx-graph.js';
+import { decodeModel, encodeModel, OnnxFormatError, setBatch } from '../../models/rewrite/onnx-graph.js';
 import { decodeFields, ProtobufError } from '../../models/rewrite/protobuf.js';
 import { padOuter, padSecond } from '../../models/rewrite/pad-channels.js';
 import { testAnalyzer } from '../support/analyzer.js';
@@ -92,9 +94,7 @@ test('the rewritten embedder, anti-spoof and eye models compute what the shipped
       const eyes = [eyeCrop(face.landmarks68, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), eyeCrop(face.landmarks68, LEFT_EYE_LIDS, LEFT_EYE_CORNERS)].map((box) =>
         packGray(sampleAffine(img, rectToAffine(box, 24, 24), 24, 24), 576, 255),
       );
-      const both = new Float32Array(2 * 576);
-      eyes.forEach((e, i) => both.set(e, i * 576));
-      const [batched] = await eyeRewritten.run(both);
+      const [batched] = await eyeRewritten.run(concat(eyes));
       for (const [i, e] of eyes.entries()) {
         const [single] = await eyeShipped.run(e);
         const pBatched = softmax(batched!.subarray(2 * i, 2 * i + 2))[1]!;
@@ -109,6 +109,70 @@ test('the rewritten embedder, anti-spoof and eye models compute what the shipped
   assert.ok(worst.pOpen < 1e-5, `p(open) differs by ${worst.pOpen}`);
   for (const m of [embedShipped, embedRewritten, spoofShipped, spoofRewritten, eyeShipped, eyeRewritten]) await m.close();
 });
+
+test('with a batch dimension (setBatch), every model gives each input of a batch what it gives that input alone, on real faces', { skip: mediaMissing(...FACES) }, async () => {
+  const log = createLogger({ level: 'warn' });
+  const settings = { provider: 'cpu' as const, threads: 1 };
+  const analyzer = await testAnalyzer();
+  // One input a photo for each model, cut as the vision core cuts it.
+  const inputs: Record<ModelName, Float32Array[]> = { detector: [], landmarks: [], embedder: [], eyes: [], antispoof: [] };
+  for (const file of FACES.slice(0, 4)) {
+    const img = await decodeImage(await readFile(media(file)), file);
+    const [face] = await analyzer.analyze(img);
+    assert.ok(face, `${file}: no face`);
+    const whole = rectToAffine({ x: 0, y: 0, w: img.width, h: img.height }, 320, 240);
+    inputs.detector.push(sampleAffine(img, whole, 320, 240, undefined, { layout: { planes: 'rgb', mean: 127, div: 128 } }));
+    inputs.landmarks.push(packGray(sampleAffine(img, rectToAffine(landmarkCrop(face.detection.box, img.width, img.height), 64, 64), 64, 64), 4096, 256));
+    inputs.embedder.push(sampleAffine(img, alignment(face.landmarks5).fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, undefined, { layout: EMBEDDER_INPUT }));
+    const eyes = [eyeCrop(face.landmarks68, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), eyeCrop(face.landmarks68, LEFT_EYE_LIDS, LEFT_EYE_CORNERS)];
+    inputs.eyes.push(concat(eyes.map((box) => packGray(sampleAffine(img, rectToAffine(box, 24, 24), 24, 24), 576, 255))));
+    const context = rectToAffine(contextCrop(face.detection.box, img.width, img.height), 128, 128);
+    inputs.antispoof.push(sampleAffine(img, context, 128, 128, undefined, { maxTaps: 1, layout: { planes: 'bgr', mean: 0, div: 1 } }));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-batch-'));
+  try {
+    for (const name of MODEL_NAMES) {
+      const path = installedModelPath(manifest[name], defaultModelDir());
+      // The eye model already takes both eyes of one face: a batch of faces is twice as many eyes.
+      const perFace = name === 'eyes' ? 2 : 1;
+      const batch = inputs[name].length;
+      const graph = decodeModel(readFileSync(path));
+      setBatch(graph.graph, batch * perFace);
+      const file = join(dir, `${name}.onnx`);
+      writeFileSync(file, encodeModel(graph));
+      const one = await OrtModel.load(name, path, settings, log);
+      // Run here rather than through OrtModel, for the outputs' shapes: one row per input (a flatten
+      // written as [1, -1] would give one long row holding the same numbers).
+      const many = await InferenceSession.create(file, { intraOpNumThreads: 1 });
+      const results = await many.run({ [many.inputNames[0]!]: new Tensor('float32', concat(inputs[name]), [batch * perFace, ...one.inputShape.slice(1)]) });
+      const together = many.outputNames.map((o) => {
+        assert.equal(results[o]!.dims[0], batch * perFace, `${name}: output ${o} has one row per input`);
+        return results[o]!.data as Float32Array;
+      });
+      for (const [i, input] of inputs[name].entries()) {
+        const alone = await one.run(input);
+        for (const [k, out] of alone.entries()) {
+          const row = together[k]!.subarray(i * out.length, (i + 1) * out.length);
+          const worst = Math.max(...out.map((v, j) => Math.abs(v - row[j]!) / Math.max(1, Math.abs(v))));
+          assert.ok(worst < 1e-4, `${name}, input ${i}, output ${k}: differs by ${worst} from the input run alone`);
+        }
+      }
+      await Promise.all([one.close(), many.release()]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 /** A package root of its own (a copy of the manifest, the real node_modules) to break one thing in. */
 function scratchRoot(edit: (m: { models: Record<string, Record<string, unknown>> }) => void): string {
