@@ -26,16 +26,15 @@ import { testAnalyzer } from '../../test/support/analyzer.js';
 import { attackCases, attackGallery, runAttack } from '../../test/support/attack-set.js';
 import {
   annotatedEvents,
+  asCameraStream,
   blinkClips,
   blinkTimes,
   blinkMediaMissing,
   CCTV_1080P_100,
   CCTV_720P_80,
-  composeCctv,
   recall,
   scoreClip,
   scoreTable,
-  typicalFaceHeight,
   type CctvView,
   type ClipScore,
 } from '../../test/support/blink-media.js';
@@ -59,8 +58,7 @@ async function blinkRecall(analyzer: FaceAnalyzer, dir: string): Promise<void> {
     for (const clip of blinkClips()) {
       let file = media(clip);
       if (view) {
-        file = join(dir, `${view.facePx}-${view.frame.height}-${clip.replace('video_blink/', '')}`);
-        composeCctv(media(clip), file, await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full')), view);
+        file = await asCameraStream(analyzer, clip, join(dir, `${view.facePx}-${view.frame.height}-${clip.replace('video_blink/', '')}`), view);
       }
       scores.push(scoreClip(clip, await blinkTimes(analyzer, file, mode, config.track)));
     }
@@ -123,8 +121,7 @@ async function enrolledSite(clip: string): ReturnType<typeof makeSite> {
 
 async function checkInOne(broker: Mosquitto, analyzer: FaceAnalyzer, clip: string, dir: string): Promise<CheckIn> {
   const { FakeCamera } = await import('../../test/support/fake-camera.js');
-  const file = join(dir, `checkin-${clip.replace('video_blink/', '')}`);
-  composeCctv(media(clip), file, await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full')), CHECKIN_VIEW);
+  const file = await asCameraStream(analyzer, clip, join(dir, `checkin-${clip.replace('video_blink/', '')}`), CHECKIN_VIEW);
   const camera = await FakeCamera.start({ video: file, width: 1280, height: 720, fps: 15, videoLoops: 8 });
   const site = await enrolledSite(clip);
   const notify = new NotifyListener();

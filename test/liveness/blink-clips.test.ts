@@ -14,16 +14,15 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import {
+  asCameraStream,
   blinkClips,
   blinkTimes,
   blinkMediaMissing,
   CCTV_1080P_100,
   CCTV_720P_80,
-  composeCctv,
   recall,
   scoreClip,
   scoreTable,
-  typicalFaceHeight,
   type CctvView,
   type ClipScore,
 } from '../support/blink-media.js';
@@ -40,9 +39,7 @@ async function scoresAt(view: CctvView, mode: DetectMode): Promise<ClipScore[]> 
   const analyzer = await testAnalyzer();
   const scores: ClipScore[] = [];
   for (const clip of CLIPS) {
-    const native = await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full'));
-    const file = join(dir, clip.replace('video_blink/', ''));
-    composeCctv(media(clip), file, native, view);
+    const file = await asCameraStream(analyzer, clip, join(dir, clip.replace('video_blink/', '')), view);
     scores.push(scoreClip(clip, await blinkTimes(analyzer, file, mode, config.track)));
   }
   return scores;

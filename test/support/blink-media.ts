@@ -13,7 +13,7 @@ import type { Detection, Picture } from '../../daemon/vision/types.js';
 import { videoFrames } from '../../daemon/camera/video-file.js';
 import { media, mediaMissing } from './media.js';
 
-/** A blink reported this close to an annotated event matches it (the issue's ±200 ms). */
+/** A blink reported this close to an annotated event matches it, seconds. */
 export const TOLERANCE_S = 0.2;
 
 export interface Annotated {
@@ -130,7 +130,7 @@ export const CCTV_720P_80: CctvView = { facePx: 80, frame: { width: 1280, height
  * right of the centre of a grey frame, with the sensor's temporal noise over the whole frame, at the
  * camera's rate, encoded as H.264 at the camera's CRF with a 2 s GOP.
  */
-export function composeCctv(input: string, output: string, nativeFacePx: number, view: CctvView): void {
+function composeCctv(input: string, output: string, nativeFacePx: number, view: CctvView): void {
   const scale = view.facePx / nativeFacePx;
   const { width, height } = view.frame;
   const blur = view.blur > 0 ? `,gblur=sigma=${view.blur}` : '';
@@ -142,8 +142,17 @@ export function composeCctv(input: string, output: string, nativeFacePx: number,
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', input, '-an', '-filter_complex', filter, '-map', '[out]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(view.crf), '-g', String(2 * view.fps), '-pix_fmt', 'yuv420p', output]);
 }
 
+/**
+ * A clip of the shared media as `view`'s camera delivers it, written to `output` (its face scaled
+ * from the clip's own typical height, see composeCctv): the file.
+ */
+export async function asCameraStream(analyzer: Pick<FaceAnalyzer, 'detect'>, clip: string, output: string, view: CctvView): Promise<string> {
+  composeCctv(media(clip), output, await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full')), view);
+  return output;
+}
+
 /** Median height of the largest face over the clip's first seconds (one frame a second). */
-export async function typicalFaceHeight(file: string, detect: (img: Picture) => Promise<Detection[]>): Promise<number> {
+async function typicalFaceHeight(file: string, detect: (img: Picture) => Promise<Detection[]>): Promise<number> {
   const heights: number[] = [];
   for await (const frame of videoFrames(file, { fps: 1 })) {
     const [face] = await detect(frame.image);

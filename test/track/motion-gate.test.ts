@@ -15,7 +15,7 @@ import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { CameraEngine } from '../../daemon/vision/engine.js';
 import { detectionRegions, needsTiles } from '../../daemon/vision/tiles.js';
 import { testAnalyzer } from '../support/analyzer.js';
-import { CCTV_1080P_100, composeCctv, typicalFaceHeight } from '../support/blink-media.js';
+import { asCameraStream, CCTV_1080P_100 } from '../support/blink-media.js';
 import { media, mediaMissing } from '../support/media.js';
 
 const CLIP = 'video_blink/liveportrait_d0.mp4';
@@ -64,8 +64,7 @@ async function scan(file: string, track: Partial<TrackConfig>) {
 
 test('a talking face at ~100 px in a noisy 1080p CRF 30 stream: the same track as a full sweep on every detect frame, for far fewer detector runs', { skip: mediaMissing(CLIP) }, async () => {
   const analyzer = await testAnalyzer();
-  const file = join(dir, 'face.mp4');
-  composeCctv(media(CLIP), file, await typicalFaceHeight(media(CLIP), (img) => analyzer.detect(img, 'full')), CCTV_1080P_100);
+  const file = await asCameraStream(analyzer, CLIP, join(dir, 'face.mp4'), CCTV_1080P_100);
 
   const swept = await scan(file, { sweep_s: 0 });
   const gated = await scan(file, {});
