@@ -6,8 +6,9 @@
 // interruption, one file per clip and condition; `replay` feeds those files to BlinkDetector as it
 // is now and scores the blinks like test/liveness/blink-clips.test.ts,
 // in seconds. The condition `attacks` records the photo-attack set instead (every identity photo as
-// a moved print, test/support/attack-set.ts, in ATTACK_MOTIONS motions each, default 2): its replay
-// counts the blinks read on prints, so a change is weighed on both sides at once. Record again only
+// a moved print, test/support/attack-set.ts, in ATTACK_MOTIONS motions each, default 2; `attacksf10`
+// the same at 10 fps): its replay counts the blinks read on prints, so a change is weighed on both
+// sides at once. Record again only
 // when what the vision side produces changes.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,22 +24,29 @@ import type { Landmarks68 } from '../daemon/vision/types.js';
 import { testAnalyzer } from '../test/support/analyzer.js';
 import { ATTACK_DETECT_MODE, attackCases, renderAttack } from '../test/support/attack-set.js';
 import type { FaceAnalyzer } from '../daemon/vision/analyzer.js';
-import { blinkClips, CCTV_1080P_100, CCTV_720P_80, composeCctv, recall, scoreClip, scoreTable, typicalFaceHeight, type CctvView, type ClipScore } from '../test/support/blink-media.js';
+import { asCameraStream, blinkClips, CCTV_1080P_100, CCTV_720P_80, recall, scoreClip, scoreTable, type CctvView, type ClipScore } from '../test/support/blink-media.js';
 import { media } from '../test/support/media.js';
 
 const DIR = process.env.BLINK_TRACES ?? join(tmpdir(), 'blink-traces');
 
-/** The test's three conditions, and two more to check that a change holds beyond them. */
+const C120: CctvView = { facePx: 120, frame: { width: 1920, height: 1080 }, fps: 15, crf: 28, blur: 0.5 };
+
+/**
+ * The test's three conditions, and more to check that a change holds beyond them: other sizes and
+ * qualities, and cameras at 10 fps (scanned at their own rate, as a camera delivers them).
+ */
 const CONDITIONS: Record<string, { view?: CctvView; mode: DetectMode }> = {
   native: { mode: 'full' },
   c100: { view: CCTV_1080P_100, mode: 'auto' },
   c80: { view: CCTV_720P_80, mode: 'full' },
-  c120: { view: { facePx: 120, frame: { width: 1920, height: 1080 }, fps: 15, crf: 28, blur: 0.5 }, mode: 'auto' },
+  c120: { view: C120, mode: 'auto' },
   c90: { view: { facePx: 90, frame: { width: 1280, height: 720 }, fps: 15, crf: 32, blur: 0.3 }, mode: 'full' },
+  c100f10: { view: { ...CCTV_1080P_100, fps: 10 }, mode: 'auto' },
+  c120f10: { view: { ...C120, fps: 10 }, mode: 'auto' },
 };
 
-/** The condition that records the photo-attack set rather than the blink clips. */
-const ATTACKS = 'attacks';
+/** The conditions that record the photo-attack set rather than the blink clips, by the camera's rate. */
+const ATTACKS = new Map([['attacks', 15], ['attacksf10', 10]]);
 
 type Region = keyof EyeRegions;
 const REGIONS: readonly Region[] = ['right', 'left', 'nose', 'brows'];
@@ -70,21 +78,17 @@ function fromBase64(s: string): Float32Array {
 
 /** The videos a condition records: the annotated clips as that camera delivers them, or the photo attacks. */
 async function clipsOf(condition: string, analyzer: FaceAnalyzer, work: string): Promise<Array<{ name: string; file: string; mode: DetectMode }>> {
-  if (condition === ATTACKS) {
+  const attackFps = ATTACKS.get(condition);
+  if (attackFps !== undefined) {
     const clips = [];
-    for (const c of attackCases(Number(process.env.ATTACK_MOTIONS ?? 2))) clips.push({ name: `${c.photo} ${c.motion} ${c.facePx}px`, file: await renderAttack(analyzer, c, work), mode: ATTACK_DETECT_MODE });
+    for (const c of attackCases(Number(process.env.ATTACK_MOTIONS ?? 2))) clips.push({ name: `${c.photo} ${c.motion} ${c.facePx}px`, file: await renderAttack(analyzer, c, work, attackFps), mode: ATTACK_DETECT_MODE });
     return clips;
   }
   const spec = CONDITIONS[condition];
-  if (!spec) throw new Error(`unknown condition ${condition} (${[...Object.keys(CONDITIONS), ATTACKS].join(', ')})`);
+  if (!spec) throw new Error(`unknown condition ${condition} (${[...Object.keys(CONDITIONS), ...ATTACKS.keys()].join(', ')})`);
   const clips = [];
   for (const clip of blinkClips()) {
-    let file = media(clip);
-    if (spec.view) {
-      const native = await typicalFaceHeight(file, (img) => analyzer.detect(img, 'full'));
-      file = join(work, clip.replace('video_blink/', ''));
-      composeCctv(media(clip), file, native, spec.view);
-    }
+    const file = spec.view ? await asCameraStream(analyzer, clip, join(work, clip.replace('video_blink/', '')), spec.view) : media(clip);
     clips.push({ name: clip, file, mode: spec.mode });
   }
   return clips;
@@ -126,6 +130,8 @@ async function record(conditions: string[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fg-blink-traces-'));
   try {
     for (const condition of conditions) {
+      // scan decodes at eye_fps: a camera slower than that is read at its own rate, not repeated up to it.
+      const track = { ...config.track, eye_fps: Math.min(config.track.eye_fps, CONDITIONS[condition]?.view?.fps ?? ATTACKS.get(condition) ?? Infinity) };
       for (const clip of await clipsOf(condition, analyzer, work)) {
         entries = [];
         const blinks: number[] = [];
@@ -138,7 +144,7 @@ async function record(conditions: string[]): Promise<void> {
               return face;
             },
           },
-          config: config.track,
+          config: track,
           identify: () => ({ person: null, score: -1, margin: 0 }),
           unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
           onEyeSample: (s) => trackOfLook.set(s.regions, s.track),
@@ -185,7 +191,7 @@ function replay(conditions: string[]): void {
     if (traces.length === 0) continue;
     const found = traces.map((trace) => ({ trace, times: replayTrace(trace) }));
     const differ = found.filter(({ trace, times }) => times.join() !== trace.blinks.join()).length;
-    if (condition === ATTACKS) {
+    if (ATTACKS.has(condition)) {
       const blinked = found.filter(({ times }) => times.length > 0);
       console.log(`${condition}: ${blinked.length}/${found.length} prints with a blink`);
       for (const { trace, times } of blinked) console.log(`  ${trace.clip}: ${times.join(' ')}`);
@@ -200,5 +206,5 @@ function replay(conditions: string[]): void {
 
 const [command, ...args] = process.argv.slice(2);
 if (command === 'record') await record(args.length ? args : Object.keys(CONDITIONS));
-else if (command === 'replay') replay(args[0] ? args[0].split(',') : [...Object.keys(CONDITIONS), ATTACKS]);
+else if (command === 'replay') replay(args[0] ? args[0].split(',') : [...Object.keys(CONDITIONS), ...ATTACKS.keys()]);
 else console.error('usage: blink-traces.ts record [COND...] | replay [COND,...]');

@@ -76,13 +76,13 @@ export async function attackGallery(analyzer: FaceAnalyzer, cases: readonly Atta
   return matcher;
 }
 
-/** One attack rendered into `dir` as a camera's stream: its file. */
-export async function renderAttack(analyzer: FaceAnalyzer, c: AttackCase, dir: string): Promise<string> {
+/** One attack rendered into `dir` as a camera's stream at `fps` frames a second: its file. */
+export async function renderAttack(analyzer: FaceAnalyzer, c: AttackCase, dir: string, fps = 15): Promise<string> {
   const photo = await decodeImageFile(media(c.photo));
   const [face] = await analyzer.detect(photo, 'auto');
   if (!face) throw new Error(`${c.photo}: no face to print`);
   const file = join(dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}.mp4`);
-  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps: 15, crf: 28, seed: c.seed }, file);
+  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps, crf: 28, seed: c.seed }, file);
   return file;
 }
 
