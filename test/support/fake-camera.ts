@@ -29,6 +29,8 @@ export class FakeCamera {
   private child: ChildProcess | undefined;
   private tempDir: string | undefined;
   private video: string | undefined;
+  /** The server process this class itself is ending, whose exit is expected. */
+  private ending: ChildProcess | undefined;
   port = 0;
 
   private constructor(private readonly options: FakeCameraOptions) {}
@@ -88,6 +90,7 @@ export class FakeCamera {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.ending = child;
     child.kill(signal);
     await exited;
     this.child = undefined;
@@ -127,6 +130,11 @@ export class FakeCamera {
         if (m) {
           clearTimeout(timer);
           this.child = child;
+          // A server that dies by itself says so in the test's output; the test would otherwise
+          // only time out waiting for frames.
+          child.once('exit', (code, sig) => {
+            if (child !== this.ending) process.stderr.write(`fake RTSP camera on port ${m[1]} died by itself (${sig ?? `exit ${code}`}): ${err.trim().slice(-500)}\n`);
+          });
           resolve(Number(m[1]));
         }
       });

@@ -31,11 +31,14 @@ def h264(source: str, width: int, height: int, fps: int) -> str:
     )
 
 
-def factory(launch: str, shared: bool) -> GstRtspServer.RTSPMediaFactory:
+def factory(launch: str) -> GstRtspServer.RTSPMediaFactory:
     f = GstRtspServer.RTSPMediaFactory()
     f.set_launch(launch)
-    # Shared: every client sees the same live stream, as with a real camera.
-    f.set_shared(shared)
+    # Not shared: each client gets its own pipeline. A real camera encodes once for every client,
+    # but GStreamer 1.22's RTSP server aborts (an assertion in gst_rtsp_media_get_rates) in one
+    # start in 15 to 45 where several clients set up one shared media at once, as a daemon's
+    # cameras do when it starts. An encoder per client costs a few % of a core at these sizes.
+    f.set_shared(False)
     return f
 
 
@@ -58,17 +61,17 @@ def main() -> int:
     mounts = server.get_mount_points()
 
     pattern = h264("videotestsrc is-live=true pattern=ball", a.width, a.height, a.fps)
-    factories = [factory(pattern, True)]
+    factories = [factory(pattern)]
     mounts.add_factory("/pattern", factories[-1])
     if a.image:
         still = h264(f'filesrc location="{a.image}" ! jpegdec ! imagefreeze is-live=true', a.width, a.height, a.fps)
-        factories.append(factory(still, True))
+        factories.append(factory(still))
         mounts.add_factory("/still", factories[-1])
     if a.video:
         # No H.264 decoder in Debian's base GStreamer plugins: pass the file's own stream through.
-        # Not shared, so each client plays the file from its start.
+        # Each client plays the file from its start (factory: not shared).
         video = f'( filesrc location="{a.video}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
-        factories.append(factory(video, False))
+        factories.append(factory(video))
         mounts.add_factory("/video", factories[-1])
 
     if a.password:
