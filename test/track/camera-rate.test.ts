@@ -28,10 +28,14 @@ test('a configured fps below eye_fps is named only while liveness needs a blink'
   assert.equal(cameraRateWarning({ ...passive.cameras[0]!, fps: 5 }, 0, passive.track), undefined);
 });
 
-test('track.eye_fps itself below 10 is named while liveness needs a blink, even when every camera follows it', () => {
+test('track.eye_fps itself below 15 is named while liveness needs a blink, even when every camera follows it', () => {
   const low = site('track: { eye_fps: 5 }\n');
   assert.equal(cameraRateWarning(low.cameras[0]!, 0, low.track), undefined, 'the camera follows eye_fps: no camera warning');
   assert.deepEqual(configWarnings(low).map((w) => [w.code, w.path]), [['FG_WARN_EYE_FPS', 'track.eye_fps']]);
-  assert.deepEqual(configWarnings(site('track: { eye_fps: 10 }\n')), []);
+  assert.match(configWarnings(low)[0]!.message, /one look or none/);
+  const ten = configWarnings(site('track: { eye_fps: 10 }\n'));
+  assert.deepEqual(ten.map((w) => w.code), ['FG_WARN_EYE_FPS']);
+  assert.match(ten[0]!.message, /a fifth of the blinks/);
+  assert.deepEqual(configWarnings(site('track: { eye_fps: 15 }\n')), []);
   assert.deepEqual(configWarnings(site('track: { eye_fps: 5, liveness: { policy: passive } }\n')), []);
 });
