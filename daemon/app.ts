@@ -19,7 +19,7 @@ import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import { CameraTracker } from './track/camera-tracker.js';
 import type { TrackView } from './track/track.js';
-import { cameraRateWarning } from './track/camera-rate.js';
+import { cameraRateWarning, eyeRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import { trackOverlay } from './pipeline/overlay.js';
@@ -224,6 +224,7 @@ export class App {
       registerEventLoopMetrics(this.metrics, eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
       if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
+      this.warnAboutEyeRate();
       this.warnAboutRates(c.cameras.map((cam) => cam.name));
       const running = this.running;
       // Every camera running at the stop, whether started now or added by a reload since.
@@ -408,6 +409,15 @@ export class App {
       const w = names.includes(cam.name) ? cameraRateWarning(cam, i, this.config.track) : undefined;
       if (w) this.log.warn({ code: w.code, camera: cam.name, path: w.path, hint: w.hint }, w.message);
     });
+  }
+
+  /**
+   * Once at start (track needs a restart to change): an eye rate too low for blinks, which every
+   * camera that leaves fps out follows, so no camera warning would name it.
+   */
+  private warnAboutEyeRate(): void {
+    const w = eyeRateWarning(this.config.track);
+    if (w) this.log.warn({ code: w.code, path: w.path, hint: w.hint }, w.message);
   }
 
   private addCamera(config: CameraConfig): void {

@@ -32,7 +32,7 @@ export function samplePhoto(n = 3): string {
 
 /** A still photo as a looping H.264 clip: what a printed photo held up to a camera looks like. */
 export function stillAsVideo(photo: string, out: string, seconds = 12): void {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', photo, '-t', String(seconds), '-vf', 'scale=1280:-2,fps=10', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', out]);
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', photo, '-t', String(seconds), '-vf', 'scale=1280:-2,fps=15', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', out]);
   if (r.status !== 0) throw new FacegateError('FG_ERR_DEMO_VIDEO', `ffmpeg could not make the demo clip: ${r.stderr?.toString().trim() || r.error?.message}`, 'install ffmpeg (apt-get install ffmpeg)');
 }
 

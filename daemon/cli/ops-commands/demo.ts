@@ -55,11 +55,11 @@ export const demoCommand: Command = {
       const clip = join(dir, 'still-photo.mp4');
       const yaml = [
         'cameras:',
-        `  - { name: demo-cam, url: "${clip}", loop: true, width: 1280, height: 900, fps: 10 }`,
+        `  - { name: demo-cam, url: "${clip}", loop: true, width: 1280, height: 900, fps: 15 }`,
         'gallery:',
         `  path: ${dir}/facegate.db`,
         `  key_file: ${dir}/gallery.key`,
-        'track: { eye_fps: 10, liveness: { no_blink_alert_s: 6 } }',
+        'track: { liveness: { no_blink_alert_s: 6 } }',
         'mqtt:',
         '  enabled: true',
         `  url: ${broker.url}`,
