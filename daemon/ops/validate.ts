@@ -33,7 +33,8 @@ export function semanticIssues(config: Config): ConfigIssue[] {
 
 /**
  * What runs but will not do what it is meant to: printed by `facegate validate-config`, which still
- * exits 0 (the daemon logs the same warnings at start, and each camera's again as a reload starts it, app.ts).
+ * exits 0 (the daemon logs the same warnings at start, and a camera's again as a reload starts it,
+ * app.ts).
  */
 export function configWarnings(config: Config): ConfigWarning[] {
   const eye = eyeRateWarning(config.track);

@@ -43,13 +43,19 @@ export function sourceRateWarning(camera: CameraConfig, index: number, sourceFps
  */
 export const BLINK_EYE_FPS = 15;
 
+/** Below this a 100–400 ms blink falls on one look or none. */
+const ONE_LOOK_EYE_FPS = 10;
+
 /**
  * track.eye_fps itself below that: every camera that leaves fps out follows it down, so the
  * per-camera warnings would stay silent while every camera misses blinks.
  */
 export function eyeRateWarning(track: TrackConfig): ConfigWarning | undefined {
   if (!livenessNeedsBlink(track) || track.eye_fps >= BLINK_EYE_FPS) return undefined;
-  const loss = track.eye_fps < 10 ? 'a 100–400 ms blink falls on one look or none' : 'a short blink falls on one or two looks, and about a fifth of the blinks are missed at 10';
+  const loss =
+    track.eye_fps < ONE_LOOK_EYE_FPS
+      ? 'a 100–400 ms blink falls on one look or none'
+      : `a short blink falls on one or two looks, and about a fifth of the blinks are missed at ${ONE_LOOK_EYE_FPS}`;
   return {
     code: 'FG_WARN_EYE_FPS',
     path: 'track.eye_fps',
