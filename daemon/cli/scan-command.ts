@@ -3,7 +3,7 @@ import { writePrivateFile } from '../base/private-files.js';
 import { basename, join } from 'node:path';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
-import type { TrackEvent } from '../track/events.js';
+import type { LivenessSummary, TrackEvent } from '../track/events.js';
 import { checkVideoFile, probeDuration } from '../camera/video-file.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
@@ -116,17 +116,22 @@ function describe(e: TrackEvent, thumbnailDir?: string): string {
     case 'blink':
       return `${head} eyes closed ${e.closed_ms} ms\n`;
     case 'recognized':
-      return `${head} ${e.person.name ?? e.person.id} (score ${e.score}, margin ${e.margin}) ${e.live ? 'LIVE' : 'not live yet'}${e.blink_t === null ? '' : `, blink at ${e.blink_t} s`}${e.antispoof === null ? '' : `, anti-spoof ${e.antispoof}`}${thumb}\n`;
+      return `${head} ${e.person.name ?? e.person.id} (score ${e.score}, margin ${e.margin}) ${e.live ? 'LIVE' : 'not live yet'}${e.blink_t === null ? '' : `, blink at ${e.blink_t} s`}${e.antispoof === null ? '' : `, anti-spoof ${e.antispoof}`}, ${cues(e.liveness)}${thumb}\n`;
     case 'unknown':
       return `${head} ${e.anon_id} (best score ${e.score})${thumb}\n`;
     case 'spoof_suspected':
-      return `${head} ${e.person ? `${e.person.name ?? e.person.id}: ` : ''}${e.reasons.join(', ')}${e.antispoof === null ? '' : ` (anti-spoof ${e.antispoof})`}\n`;
+      return `${head} ${e.person ? `${e.person.name ?? e.person.id}: ` : ''}${e.reasons.join(', ')}${e.antispoof === null ? '' : ` (anti-spoof ${e.antispoof})`}, ${cues(e.liveness)}\n`;
     case 'too_small':
     case 'low_quality':
       return `${head} ${e.reason}\n`;
     case 'track_ended':
-      return `${head} ${e.person ? (e.person.name ?? e.person.id) : (e.anon_id ?? 'undecided')}, ${e.duration} s, ${e.blinks} blink(s), ${e.live ? 'live' : 'not live'}\n`;
+      return `${head} ${e.person ? (e.person.name ?? e.person.id) : (e.anon_id ?? 'undecided')}, ${e.duration} s, ${e.blinks} blink(s), ${e.live ? 'live' : 'not live'}, ${cues(e.liveness)}\n`;
   }
+}
+
+/** The fused liveness and what each cue gave it (log-odds; live at LIVE_LOG_ODDS). */
+function cues(l: LivenessSummary): string {
+  return `liveness ${l.score} (blink ${l.blink}, motion ${l.structure}, passive ${l.passive})`;
 }
 
 export type { CliIo };

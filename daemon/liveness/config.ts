@@ -3,9 +3,10 @@ import { OneOf, Section } from '../base/config-types.js';
 
 export const LivenessConfigSchema = Section(
   {
-    policy: OneOf(['both', 'blink', 'passive'] as const, {
-      default: 'both',
-      description: "What makes a track live: 'blink' (a blink of both eyes was seen), 'passive' (the anti-spoof score over the track), or 'both'.",
+    policy: OneOf(['fused', 'both', 'blink', 'passive'] as const, {
+      default: 'fused',
+      description:
+        "What makes a track live: 'fused' (blinks, the 3D motion of the landmarks and the passive score weighed together; one blink or one turn or nod of the head is enough, and a low passive score on compressed video is no veto), 'blink' (a blink of both eyes, nothing else), 'passive' (the anti-spoof score alone, for faces as large as at an access terminal). 'both' is the older name of 'fused'.",
     }),
     blink_min_ms: Type.Integer({ minimum: 0, maximum: 2000, default: 60, description: 'Shortest closed phase of a blink, milliseconds (at 15 fps one closed sample counts as ~67 ms).' }),
     blink_max_ms: Type.Integer({
@@ -32,7 +33,7 @@ export const LivenessConfigSchema = Section(
       default: 8,
       description: "A track whose eyes were readable this long without a blink ends with 'spoof_suspected' (reason no_blink); shorter tracks simply end not live.",
     }),
-    antispoof_min_live: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Mean passive anti-spoof p(live) over the track at or above which it passes.' }),
+    antispoof_min_live: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: "Under policy 'passive': the mean anti-spoof p(live) over the track at or above which it is live. Under 'fused' the score is weighed as measured on compressed video instead (docs/track.md)." }),
     antispoof_min_samples: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Anti-spoof scores needed before the passive check decides.' }),
     antispoof_min_face_px: Type.Integer({
       minimum: 0,

@@ -1,4 +1,4 @@
-import type { SpoofReason } from '../liveness/verdict.js';
+import type { Cue, SpoofReason } from '../liveness/verdict.js';
 
 /** Who a track was recognised as: what the events a recognition leads to need of the person. */
 export interface PersonRef {
@@ -14,6 +14,11 @@ interface Base {
   track: number;
   /** Seconds: frame timestamp (from the start of the file, or of the stream). */
   t: number;
+}
+
+/** A track's fused liveness when it was decided: the score and each cue's share of it (log-odds, see liveness/verdict.ts). */
+export interface LivenessSummary extends Record<Cue, number> {
+  score: number;
 }
 
 /** A JPEG of the track's best frame (face and some context). */
@@ -34,6 +39,7 @@ export interface RecognizedEvent extends Base {
   blink_t: number | null;
   /** Mean passive anti-spoof p(live) over the track, or null before any. */
   antispoof: number | null;
+  liveness: LivenessSummary;
   /** Height in pixels of the face in the track's last identity-grade frame. */
   face_px: number;
   thumbnail: Thumbnail | null;
@@ -51,6 +57,7 @@ export interface SpoofSuspectedEvent extends Base {
   person: PersonRef | null;
   reasons: SpoofReason[];
   antispoof: number | null;
+  liveness: LivenessSummary;
 }
 
 export interface UnknownEvent extends Base {
@@ -84,6 +91,7 @@ export interface TrackEndedEvent extends Base {
   duration: number;
   blinks: number;
   antispoof: number | null;
+  liveness: LivenessSummary;
 }
 
 export type TrackEvent = TrackStartedEvent | BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;

@@ -1,13 +1,14 @@
 import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js';
 import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js';
 import { PassiveScore } from '../liveness/passive.js';
+import { StructureCue, type StructureLook } from '../liveness/structure.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
-import type { PersonRef, TrackEvent } from './events.js';
+import type { LivenessSummary, PersonRef, TrackEvent } from './events.js';
 import { BoxMotion, boxFromLandmarks, relateBox, type BoxFromLandmarks } from './follow.js';
 import { frameVerdict } from './frame-quality.js';
 import { EmbeddingFusion } from './fusion.js';
@@ -40,6 +41,12 @@ const MAX_FOLLOW_RATIO = 1.25;
  */
 const MAX_FOLLOW_DRIFT = 0.12;
 
+/** What one frame showed of the face for liveness: its landmarks, and its eyes when they were read. */
+interface Look {
+  structure: StructureLook;
+  eyes?: EyeSample;
+}
+
 type QualityReason = { reason: 'too_small' | 'low_quality'; detail: string };
 
 /** What a viewer of the camera is shown of a track: where the face is, who, and what is still missing. */
@@ -69,6 +76,7 @@ export class Track {
   private readonly blinkDetector: BlinkDetector;
   private readonly blinks: Blink[] = [];
   private readonly passive = new PassiveScore();
+  private readonly structure = new StructureCue();
   private readonly frozen = new FrozenCheck();
   private readonly fusion = new EmbeddingFusion();
   private readonly vote: IdentityVote;
@@ -84,8 +92,8 @@ export class Track {
   private lastScore = -1;
   private lastEmbedT = -Infinity;
   private lost = false;
-  /** Eyes seen on follows since the last detection, waiting for it to confirm the follow held the face. */
-  private unconfirmed: EyeSample[] = [];
+  /** Looks taken on follows since the last detection, waiting for it to confirm the follow held the face. */
+  private unconfirmed: Look[] = [];
   private region: { box: Box; signature: Float32Array } | undefined;
   private sent = { recognized: false, recognizedLive: false, spoof: false };
   /** Events produced by the first frame (constructors cannot return them). */
@@ -142,7 +150,7 @@ export class Track {
     // would; the detection after shows the slide. Waiting for it delays a blink by at most the
     // follows between two detections.
     const held = followDrift(this.box, face.detection.box) <= MAX_FOLLOW_DRIFT && sizeRatio(this.box, face.detection.box) <= MAX_FOLLOW_RATIO;
-    const events = held ? this.unconfirmed.flatMap((sample) => this.useEyes(sample)) : [];
+    const events = held ? this.unconfirmed.flatMap((look) => this.useLook(look)) : [];
     this.unconfirmed = [];
     this.lastDetectedT = t;
     this.lost = false;
@@ -159,6 +167,7 @@ export class Track {
       this.lost = true;
       this.unconfirmed = [];
       this.blinkDetector.interrupt();
+      this.structure.interrupt();
       return [];
     }
     return this.observe(face, img, t, 'follow');
@@ -189,7 +198,14 @@ export class Track {
 
   liveness(): LivenessVerdict {
     return livenessVerdict(
-      { blinks: this.blinks.length, antispoof: this.passive.mean, antispoofSamples: this.passive.samples, frozen: this.frozen.frozen },
+      {
+        blinks: this.blinks.length,
+        eyesReadableS: this.eyesReadableS,
+        structure: this.structure.evidence,
+        antispoof: this.passive.mean,
+        antispoofSamples: this.passive.samples,
+        frozen: this.frozen.frozen,
+      },
       this.ctx.config.liveness,
     );
   }
@@ -221,6 +237,7 @@ export class Track {
       duration: round3(this.lastT - this.firstT),
       blinks: this.blinks.length,
       antispoof: this.antispoofMean(),
+      liveness: summary(verdict),
     });
     this.fusion.clear();
     this.best.clear();
@@ -237,19 +254,25 @@ export class Track {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     this.motion.observe(this.box, t);
+    const look: Look = { structure: { t, landmarks: face.landmarks68, faceHeight: face.detection.box.h } };
     if (face.eyes) {
-      const sample = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
-      this.ctx.onEyeSample?.({ ...sample, track: this.id, kind, faceHeight: face.detection.box.h });
-      if (kind === 'follow') this.unconfirmed.push(sample);
-      else events.push(...this.useEyes(sample));
+      look.eyes = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
+      this.ctx.onEyeSample?.({ ...look.eyes, track: this.id, kind, faceHeight: face.detection.box.h });
     }
+    if (kind === 'follow') this.unconfirmed.push(look);
+    else events.push(...this.useLook(look));
     this.lastT = t;
     if (kind === 'detection') events.push(...this.identityFrame(face, img, t));
     events.push(...this.livenessEvents(t));
     return events;
   }
 
-  /** One look at the eyes, in time order, given to the blink detector. */
+  /** One look at the face, in time order: its landmarks to the structure cue, its eyes to the blink detector. */
+  private useLook(look: Look): TrackEvent[] {
+    this.structure.push(look.structure);
+    return look.eyes ? this.useEyes(look.eyes) : [];
+  }
+
   private useEyes(sample: EyeSample): TrackEvent[] {
     const dt = sample.t - this.eyesT;
     this.eyesT = sample.t;
@@ -303,6 +326,7 @@ export class Track {
         live: verdict.live,
         blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
+        liveness: summary(verdict),
         face_px: this.lastFacePx,
         thumbnail: null,
       });
@@ -314,7 +338,7 @@ export class Track {
 
   private spoofEvent(t: number, verdict: LivenessVerdict): TrackEvent {
     this.sent.spoof = true;
-    return { ...this.base(t), type: 'spoof_suspected', person: this.identity, reasons: verdict.reasons, antispoof: this.antispoofMean() };
+    return { ...this.base(t), type: 'spoof_suspected', person: this.identity, reasons: verdict.reasons, antispoof: this.antispoofMean(), liveness: summary(verdict) };
   }
 
   private antispoofMean(): number | null {
@@ -347,6 +371,10 @@ export function followDrift(followed: Box, detected: Box): number {
   const dx = followed.x + followed.w / 2 - (detected.x + detected.w / 2);
   const dy = followed.y + followed.h / 2 - (detected.y + detected.h / 2);
   return Math.hypot(dx, dy) / detected.h;
+}
+
+function summary(verdict: LivenessVerdict): LivenessSummary {
+  return { score: verdict.score, ...verdict.cues };
 }
 
 function round3(v: number): number {

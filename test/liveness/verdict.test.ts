@@ -1,48 +1,86 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FrozenCheck, meanAbsDiff, regionSignature, STILL_MAD } from '../../daemon/liveness/frozen.js';
-import { PassiveScore } from '../../daemon/liveness/passive.js';
-import { livenessVerdict, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
+import { PassiveScore, passiveLogOdds } from '../../daemon/liveness/passive.js';
+import { STRUCTURE } from '../../daemon/liveness/structure.js';
+import { LIVE_LOG_ODDS, livenessVerdict, PROOF_LOG_ODDS, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
 
-const rules = { policy: 'both' as const, antispoof_min_live: 0.5, antispoof_min_samples: 3 };
-const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({ blinks: 1, antispoof: 0.9, antispoofSamples: 5, frozen: false, ...over });
-
-test('policy both: a blink and a passing passive score are both needed', () => {
-  assert.equal(livenessVerdict(evidence(), rules).live, true);
-  assert.deepEqual(livenessVerdict(evidence({ blinks: 0 }), rules).reasons, ['no_blink']);
-  const printed = livenessVerdict(evidence({ antispoof: 0.1 }), rules);
-  assert.equal(printed.live, false);
-  assert.deepEqual(printed.reasons, ['antispoof']);
-  assert.equal(printed.passiveFailed, true);
+const rules = { policy: 'fused' as const, antispoof_min_live: 0.5, antispoof_min_samples: 3 };
+const still = { hits: 0, maxResidual: 0.004 };
+const turned = { hits: STRUCTURE.hits, maxResidual: 0.03 };
+const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
+  blinks: 1,
+  eyesReadableS: 2,
+  structure: still,
+  antispoof: 0.5,
+  antispoofSamples: 5,
+  frozen: false,
+  ...over,
 });
 
-test('policy blink ignores the passive score; policy passive ignores blinks', () => {
+test('fused: one blink, or one turn or nod of the head, is live on its own', () => {
+  const blinked = livenessVerdict(evidence(), rules);
+  assert.equal(blinked.live, true);
+  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0 });
+  const moved = livenessVerdict(evidence({ blinks: 0, structure: turned }), rules);
+  assert.equal(moved.live, true);
+  assert.equal(moved.cues.structure, PROOF_LOG_ODDS);
+  assert.ok(moved.cues.blink < 0, 'two readable seconds without a blink take a little away');
+  assert.ok(moved.score >= LIVE_LOG_ODDS);
+});
+
+test('fused: neither a blink nor a head\'s motion is not live, and says so', () => {
+  const flat = livenessVerdict(evidence({ blinks: 0 }), rules);
+  assert.equal(flat.live, false);
+  assert.deepEqual(flat.reasons, ['no_blink', 'no_motion']);
+  // Fewer looks beyond the limit than needed prove nothing: one misplaced set of landmarks is not a head.
+  assert.equal(livenessVerdict(evidence({ blinks: 0, structure: { hits: STRUCTURE.hits - 1, maxResidual: 0.05 } }), rules).live, false);
+});
+
+test('fused: a low passive score is no veto, and a high one never proves a face alone', () => {
+  for (const antispoof of [0, 0.01, 0.2, 0.5]) {
+    const v = livenessVerdict(evidence({ antispoof }), rules);
+    assert.equal(v.live, true, `p(live) ${antispoof}`);
+    assert.equal(v.cues.passive, 0);
+    assert.equal(v.passiveFailed, false);
+  }
+  const high = livenessVerdict(evidence({ blinks: 0, antispoof: 0.99 }), rules);
+  assert.equal(high.cues.passive, passiveLogOdds(0.99));
+  assert.ok(high.cues.passive > 0);
+  assert.equal(high.live, false);
+  // Too few samples: the score is not counted yet.
+  assert.equal(livenessVerdict(evidence({ blinks: 0, antispoof: 0.99, antispoofSamples: 2 }), rules).cues.passive, 0);
+});
+
+test('fused: a long stay without a blink costs at most the floor, so a head that moved is still live', () => {
+  const v = livenessVerdict(evidence({ blinks: 0, eyesReadableS: 600, structure: turned }), rules);
+  assert.equal(v.live, true);
+  assert.ok(v.cues.blink >= -1.5);
+});
+
+test("'both' is the older name of 'fused'", () => {
+  const e = evidence({ blinks: 0, structure: turned, antispoof: 0.1 });
+  assert.deepEqual(livenessVerdict(e, { ...rules, policy: 'both' }), livenessVerdict(e, rules));
+});
+
+test('policy blink counts blinks alone; policy passive the score alone, at antispoof_min_live', () => {
   assert.equal(livenessVerdict(evidence({ antispoof: 0.1 }), { ...rules, policy: 'blink' }).live, true);
-  assert.equal(livenessVerdict(evidence({ blinks: 0 }), { ...rules, policy: 'passive' }).live, true);
-  assert.equal(livenessVerdict(evidence({ antispoof: 0.1 }), { ...rules, policy: 'blink' }).passiveFailed, false);
-});
-
-test('the passive check decides only after enough frames', () => {
-  const v = livenessVerdict(evidence({ antispoofSamples: 2, antispoof: 0.1 }), rules);
-  assert.equal(v.live, false);
-  assert.equal(v.passiveFailed, false);
-});
-
-test('a face the passive model never scored (too small for it): the blink decides under both, nothing passes under passive', () => {
-  const unscored = evidence({ antispoof: undefined, antispoofSamples: 0 });
-  assert.equal(livenessVerdict(unscored, rules).live, true);
-  assert.deepEqual(livenessVerdict({ ...unscored, blinks: 0 }, rules).reasons, ['no_blink']);
-  const passiveOnly = livenessVerdict(unscored, { ...rules, policy: 'passive' });
-  assert.equal(passiveOnly.live, false);
-  assert.deepEqual(passiveOnly.reasons, ['antispoof']);
-  assert.equal(passiveOnly.passiveFailed, false, 'not scored is not failed');
-  // One score, then the face shrank: the check waits for its samples rather than being waived.
-  assert.equal(livenessVerdict(evidence({ antispoof: 0.9, antispoofSamples: 1 }), rules).live, false);
+  assert.equal(livenessVerdict(evidence({ blinks: 0, structure: turned }), { ...rules, policy: 'blink' }).live, false);
+  assert.equal(livenessVerdict(evidence({ blinks: 0, antispoof: 0.6 }), { ...rules, policy: 'passive' }).live, true);
+  const refused = livenessVerdict(evidence({ antispoof: 0.4 }), { ...rules, policy: 'passive' });
+  assert.equal(refused.live, false);
+  assert.deepEqual(refused.reasons, ['antispoof']);
+  assert.equal(refused.passiveFailed, true);
+  // Not scored (too small, or too few samples) is not failed, and not live.
+  const unscored = livenessVerdict(evidence({ antispoof: undefined, antispoofSamples: 0 }), { ...rules, policy: 'passive' });
+  assert.equal(unscored.live, false);
+  assert.deepEqual(unscored.reasons, ['antispoof']);
+  assert.equal(unscored.passiveFailed, false);
 });
 
 test('a frozen picture is never live, whatever the policy', () => {
-  for (const policy of ['both', 'blink', 'passive'] as const) {
-    const v = livenessVerdict(evidence({ frozen: true }), { ...rules, policy });
+  for (const policy of ['fused', 'blink', 'passive'] as const) {
+    const v = livenessVerdict(evidence({ frozen: true, structure: turned, antispoof: 0.9 }), { ...rules, policy });
     assert.equal(v.live, false, policy);
     assert.ok(v.reasons.includes('frozen'));
   }
