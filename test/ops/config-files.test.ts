@@ -118,3 +118,15 @@ test('validate-config: a missing file and no file at all are told apart', async 
   const none = await runCli(['validate-config']);
   assert.equal(none.code, ExitCode.USAGE);
 });
+
+test('validate-config and the daemon refuse a __proto__ key inside a section (it escaped the schema and took effect); exit 78', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-proto-'));
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, 'web: { __proto__: { enabled: true, port: 18999, bogus_key: 1 } }\n');
+  const v = await runCli(['validate-config', '--config', file]);
+  assert.equal(v.code, ExitCode.CONFIG, v.stdout + v.stderr);
+  assert.match(v.stderr, /^FG_ERR_CONFIG: invalid config .*\n {2}web\.__proto__: "__proto__" is not a config key/);
+  const d = await runCli(['daemon', '--config', file]);
+  assert.equal(d.code, ExitCode.CONFIG);
+  assert.match(d.stderr, /^Refusing to start: FG_ERR_CONFIG: .*\n {2}web\.__proto__/);
+});
