@@ -49,7 +49,15 @@ function refuse(e: unknown, io: CliIo, notifier: Notifier): number {
  * (the other service restarts elsewhere, or stops), so that stays exit 1 and systemd retries;
  * two of the daemon's own servers on one port is found by validate-config (exit 78).
  */
-const START_CONFIG_FAULTS: ReadonlySet<string> = new Set(['FG_ERR_CONFIG', 'FG_ERR_INPUT_NOT_FILE', 'FG_ERR_INPUT_TOO_LARGE', 'FG_ERR_WEB_TLS']);
+const START_CONFIG_FAULTS: ReadonlySet<string> = new Set([
+  'FG_ERR_CONFIG',
+  'FG_ERR_INPUT_NOT_FILE',
+  'FG_ERR_INPUT_TOO_LARGE',
+  'FG_ERR_WEB_TLS',
+  // Not the config, but as little mended by a restart: an older state file put back waits for a
+  // person to say whether it was meant (docs/gallery.md).
+  'FG_ERR_GALLERY_ROLLBACK',
+]);
 
 function isStartConfigFault(e: unknown): e is FacegateError {
   return isFacegateError(e) && START_CONFIG_FAULTS.has(e.code);
@@ -112,7 +120,8 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   } catch (e) {
     if (!isStartConfigFault(e)) throw e;
     // A file the config names turned out unusable only now (made a FIFO or a folder since the
-    // config was checked, a TLS file gone): exit 78 too, as retrying cannot mend it.
+    // config was checked, a TLS file gone), or the state file is an older copy: exit 78 too, as
+    // retrying cannot mend it.
     log.error({ code: e.code, hint: e.hint }, `refusing to start: ${e.message}`);
     o.notifier.status(`refusing to start: bad config (${e.code})`);
     return ExitCode.CONFIG;
