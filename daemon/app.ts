@@ -153,6 +153,7 @@ export class App {
         version: this.o.version,
         cameras: () => [...(this.running?.cameras.keys() ?? [])],
         deviceKey: loadDeviceKey(this.deviceKeyPath()),
+        galleryGeneration: () => gallery.generation,
         now: this.now,
         ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
       });

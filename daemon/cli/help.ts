@@ -59,6 +59,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'gallery verify': { example: 'facegate gallery verify --config /etc/facegate/config.yaml' },
   'gallery export': { example: 'GALLERY_PASS=... facegate gallery export site.fgx --passphrase-env GALLERY_PASS' },
   'gallery import': { example: 'GALLERY_PASS=... facegate gallery import site.fgx --passphrase-env GALLERY_PASS' },
+  'gallery accept-restore': { example: 'facegate gallery accept-restore --config /etc/facegate/config.yaml' },
   'camera test': { example: 'facegate camera test --camera front-door --config /etc/facegate/config.yaml --save frame.jpg' },
   scan: { example: 'facegate scan entrance.mp4 --thumbnails crops/ --json > decisions.ndjson' },
   'keys export-public': { example: 'facegate keys export-public --config /etc/facegate/config.yaml > gate-1.jwk', options: { '--key-file': 'device signing key file (else mqtt.device_key_file of the config)' } },

@@ -25,6 +25,8 @@ export function parseConfig(text: string, source: string): Config {
     throw new ConfigError(source, [{ path: '', message: 'expected a mapping of sections (vision:, cameras:, ...)' }]);
   }
   if (nestedDeeperThan(raw, MAX_CONFIG_DEPTH)) throw new ConfigError(source, [{ path: '', message: `nested deeper than ${MAX_CONFIG_DEPTH} levels` }]);
+  const prototypeIssues = prototypeKeyIssues(raw);
+  if (prototypeIssues.length > 0) throw new ConfigError(source, prototypeIssues);
   // Before defaults: TypeBox fills a list's default by merging the given value into it, so a
   // mapping where a list belongs (`cameras:` written as `door: {...}`) would become an empty list.
   const shapeIssues = listIssues(ConfigSchema, raw, []);
@@ -63,6 +65,27 @@ function yamlNestingProblem(text: string): string | undefined {
   const indent = DEEPER_INDENT.exec(text);
   if (indent) return `line ${text.slice(0, indent.index).split('\n').length} is indented more than ${MAX_INDENT} columns`;
   return undefined;
+}
+
+/** Keys that name an object's prototype machinery rather than data. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Every `__proto__`, `constructor` or `prototype` key, at any depth, refused before defaults are
+ * filled: the YAML parser keeps `__proto__` as a plain own key, but TypeBox's defaults copy a
+ * section's keys onto a fresh object, where assigning `__proto__` sets the prototype. Its keys then
+ * passed the unknown-key check (they are no longer own keys) and were still read as settings
+ * (`web: { __proto__: { enabled: true } }` started the console). No schema key has these names,
+ * and neither may a camera or role name, so refusing them everywhere loses nothing. Runs after the
+ * depth bound, so the walk's recursion is bounded too.
+ */
+function prototypeKeyIssues(value: unknown, path: string[] = []): ConfigIssue[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) => {
+    const here = [...path, key];
+    if (PROTOTYPE_KEYS.has(key)) return [{ path: here.join('.'), message: `${JSON.stringify(key)} is not a config key (it names JavaScript's prototype machinery); remove it` }];
+    return prototypeKeyIssues(child, here);
+  });
 }
 
 /** Where the schema has a list and the document something else; descends only where both are mappings or lists. */

@@ -40,6 +40,12 @@ export interface EventsStageOptions {
   sealer: OutboxSealer;
   /** Defaults to the device key file named in the config. */
   deviceKey?: DeviceKey;
+  /**
+   * The gallery's generation (raised by every change of persons): published in bridge/info and,
+   * signed, in the `started` event, so that a central server that remembers it sees an older
+   * state file put back on the box.
+   */
+  galleryGeneration?: () => number;
   connect?: Connect;
   now?: () => number;
   timers?: Timers;
@@ -127,7 +133,11 @@ export class EventsStage {
   start(): void {
     this.publisher.start();
     this.bridge.start();
-    this.writer.write('bridgeEvent', { type: 'started', data: { version: this.o.version, outbox_pending: this.outbox.stats(this.now()).pending } });
+    const generation = this.o.galleryGeneration?.();
+    this.writer.write('bridgeEvent', {
+      type: 'started',
+      data: { version: this.o.version, outbox_pending: this.outbox.stats(this.now()).pending, ...(generation !== undefined ? { gallery_generation: generation } : {}) },
+    });
     this.started = true;
     this.scheduleStats();
     this.watchDay();
@@ -190,6 +200,7 @@ export class EventsStage {
       device: this.identity.deviceId,
       cameras: [...this.o.cameras()],
       public_key: { ...this.key.publicJwk },
+      ...(this.o.galleryGeneration ? { gallery_generation: this.o.galleryGeneration() } : {}),
       config: sanitizeConfig(this.o.config) as Record<string, unknown>,
     };
   }

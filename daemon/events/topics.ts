@@ -124,6 +124,9 @@ export const BridgeInfoPayload = Type.Object(
     device: Type.String(),
     cameras: Type.Array(Type.String()),
     public_key: Type.Record(Type.String(), Type.Unknown(), { description: 'Device public JWK that verifies every jws' }),
+    gallery_generation: Type.Optional(
+      Type.Integer({ minimum: 0, description: "The gallery's generation: raised by every change of persons; lower than before means an older state file was put back" }),
+    ),
     config: Type.Record(Type.String(), Type.Unknown(), { description: 'Effective config, secrets removed' }),
   },
   { additionalProperties: false },

@@ -7,7 +7,8 @@ import { openDatabase } from '../store/database.js';
 import { schemaVersion } from '../store/migrate.js';
 import { decide, type IdentityDecision } from './decide.js';
 import { describeKeySources, findKek, type Kek, type KeySourceOptions } from './key-source.js';
-import { initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
+import { anchorPath, readAnchor, rollbackError, stateGeneration, writeAnchor } from './generation.js';
+import { galleryId, initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
 import { orphanReason } from './integrity.js';
 import { Matcher, type Candidate } from './matcher.js';
 import { Sealer, type TamperError } from './seal.js';
@@ -20,6 +21,11 @@ export interface OpenGalleryOptions {
   logger: Logger;
   /** Create the file (and a data key) when it does not exist: enrolment does, identify does not. */
   create?: boolean;
+  /**
+   * Open a state file that is behind its generation anchor (an older copy put back on purpose);
+   * only `facegate gallery accept-restore` does, and it then calls acceptRestore().
+   */
+  acceptRestore?: boolean;
   now?: () => Date;
 }
 
@@ -38,6 +44,8 @@ export class Gallery {
   /** Rows that failed authentication when the gallery was opened (they are left out of matching). */
   readonly damaged: TamperError[] = [];
   #names = new Map<string, string>();
+  /** The generation the anchor holds for this gallery (-1: none yet); see generation.ts. */
+  #anchored = -1;
 
   private constructor(
     readonly db: Database,
@@ -76,11 +84,65 @@ export class Gallery {
     try {
       const key = unlocked ?? initialiseKeys(db, sodium, kek, now().toISOString());
       const gallery = new Gallery(db, sodium, options.path, kek, key, new Sealer(sodium, key.dataKey), options.logger.child({ stage: 'gallery' }), now);
+      gallery.#checkGeneration(options.acceptRestore === true);
       gallery.#load();
+      gallery.recordGeneration();
       return gallery;
     } catch (e) {
       db.close();
       throw e;
+    }
+  }
+
+  /** Refuses a state file behind its anchor (an older copy put back), before anything is read from it. */
+  #checkGeneration(acceptRestore: boolean): void {
+    if (this.path === ':memory:') return;
+    const { anchor, problem } = readAnchor(anchorPath(this.path));
+    if (problem) this.logger.warn({ problem }, 'gallery generation anchor unusable: taken as none, so a restored older state file is not detected until it is written again');
+    const id = galleryId(this.db)!;
+    if (anchor && anchor.galleryId !== id) this.logger.warn({ anchor: anchorPath(this.path) }, 'generation anchor of another gallery (a new state file at this path): it now follows this one');
+    if (!acceptRestore) {
+      const refused = rollbackError(this.path, id, stateGeneration(this.db), anchor);
+      if (refused) throw refused;
+    }
+    this.#anchored = anchor?.galleryId === id ? anchor.generation : -1;
+  }
+
+  /** The gallery's generation: raised by every change of persons, templates and thumbnails. */
+  get generation(): number {
+    return stateGeneration(this.db);
+  }
+
+  /**
+   * Carries the file's generation to the anchor when it moved on. Called after every committed
+   * change (never inside a transaction: the anchor must never be ahead of what is on disk) and at
+   * close; a failed write is logged, as a lagging anchor only narrows what is detected.
+   */
+  recordGeneration(): void {
+    if (this.path === ':memory:') return;
+    const generation = this.generation;
+    if (generation <= this.#anchored || this.db.inTransaction) return;
+    this.#writeAnchor(generation);
+  }
+
+  /**
+   * `facegate gallery accept-restore`: the anchor follows this (older) state file from now on.
+   * Returns the generation the anchor held and the one it holds now, for the audit.
+   */
+  acceptRestore(): { from: number | null; to: number } {
+    const from = this.#anchored < 0 ? null : this.#anchored;
+    const to = this.generation;
+    this.#writeAnchor(to, true);
+    return { from, to };
+  }
+
+  #writeAnchor(generation: number, mustSucceed = false): void {
+    try {
+      writeAnchor(anchorPath(this.path), { galleryId: galleryId(this.db)!, generation });
+      this.#anchored = generation;
+    } catch (e) {
+      if (mustSucceed) throw e;
+      this.logger.warn({ err: (e as NodeJS.ErrnoException).code ?? (e as Error).message, anchor: anchorPath(this.path) }, 'could not record the gallery generation beside the state file');
     }
   }
 
@@ -108,6 +170,7 @@ export class Gallery {
   addPerson(input: PersonInput): Person {
     const person = this.store.insertPerson(input);
     this.#names.set(person.id, person.name);
+    this.recordGeneration();
     return person;
   }
 
@@ -132,6 +195,7 @@ export class Gallery {
   renamePerson(id: string, name: string): void {
     this.store.renamePerson(id, name);
     this.#names.set(id, name);
+    this.recordGeneration();
   }
 
   /**
@@ -152,6 +216,7 @@ export class Gallery {
   remember(personId: string, name: string | undefined, templateIds: readonly number[], templates: readonly { embedding: Float32Array }[]): void {
     if (name !== undefined) this.#names.set(personId, name);
     templateIds.forEach((tid, i) => this.matcher.add(tid, personId, templates[i]!.embedding));
+    this.recordGeneration();
   }
 
   /**
@@ -163,6 +228,7 @@ export class Gallery {
     this.matcher.removePerson(personId);
     this.#names.delete(personId);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.recordGeneration();
   }
 
   nameOf(personId: string): string | null {
@@ -176,6 +242,8 @@ export class Gallery {
   }
 
   close(): void {
+    // Writes made through `store` alone (a regrouping, a key rotation) reach the anchor here.
+    if (this.db.open) this.recordGeneration();
     this.matcher.clear();
     void this.matcher.close();
     this.sealer.dispose();

@@ -1,3 +1,5 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { FacegateError } from '../base/errors.js';
 import type { Gallery } from './gallery.js';
 import { PASSPHRASE_KDF } from './keyring.js';
@@ -22,15 +24,30 @@ interface ExportHeader {
   created_at: string;
 }
 
-interface ExportPayload {
-  persons: Array<{
-    id: string;
-    name: string;
-    external_id: string | null;
-    group: string | null;
-    templates: Array<{ model: string; embedding: string; quality: number; source: string; thumbnail: string | null }>;
-  }>;
-}
+/**
+ * What an export carries, checked after it opened: a file that authenticates was made by someone
+ * holding the passphrase, which is not the same as made by facegate.
+ */
+const ExportPayloadSchema = Type.Object({
+  persons: Type.Array(
+    Type.Object({
+      id: Type.String({ minLength: 1, maxLength: 64 }),
+      name: Type.String(),
+      external_id: Type.Union([Type.String(), Type.Null()]),
+      group: Type.Union([Type.String(), Type.Null()]),
+      templates: Type.Array(
+        Type.Object({
+          model: Type.String(),
+          embedding: Type.String(),
+          quality: Type.Number(),
+          source: Type.String(),
+          thumbnail: Type.Union([Type.String(), Type.Null()]),
+        }),
+      ),
+    }),
+  ),
+});
+export type ExportPayload = Static<typeof ExportPayloadSchema>;
 
 export interface ExportResult {
   bytes: Buffer;
@@ -70,16 +87,24 @@ export function exportGallery(gallery: Gallery, passphrase: string): ExportResul
     }
     payload.persons.push(entry);
   }
-  const s = gallery.sodium;
+  return { bytes: sealExport(gallery.sodium, payload, passphrase, gallery.now()), persons: payload.persons.length, templates, skipped };
+}
+
+/**
+ * Seals a payload into an export file under a passphrase, at the cost facegate writes
+ * (PASSPHRASE_KDF); a lower `kdf` within exportKdfBounds makes a file that opens faster, for tests.
+ */
+export function sealExport(s: Sodium, payload: ExportPayload, passphrase: string, now: Date, kdf: { opslimit: number; memlimit: number } = PASSPHRASE_KDF): Buffer {
   const salt = s.randombytes_buf(s.crypto_pwhash_SALTBYTES);
-  const nonce = s.randombytes_buf(24);
+  const nonce = s.randombytes_buf(NONCE_BYTES);
   const header: ExportHeader = {
     format: 1,
     kdf: 'argon2id13',
-    ...PASSPHRASE_KDF,
+    opslimit: kdf.opslimit,
+    memlimit: kdf.memlimit,
     salt: Buffer.from(salt).toString('base64'),
     nonce: Buffer.from(nonce).toString('base64'),
-    created_at: gallery.now().toISOString(),
+    created_at: now.toISOString(),
   };
   const headerBytes = Buffer.from(JSON.stringify(header));
   const key = s.crypto_pwhash(32, passphrase, salt, header.opslimit, header.memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
@@ -89,7 +114,7 @@ export function exportGallery(gallery: Gallery, passphrase: string): ExportResul
   s.memzero(key);
   const len = Buffer.alloc(4);
   len.writeUInt32BE(headerBytes.length);
-  return { bytes: Buffer.concat([MAGIC, len, headerBytes, sealed]), persons: payload.persons.length, templates, skipped };
+  return Buffer.concat([MAGIC, len, headerBytes, sealed]);
 }
 
 export interface ImportResult {
@@ -130,28 +155,106 @@ export function importGallery(gallery: Gallery, file: Buffer, passphrase: string
   return result;
 }
 
-function openExport(s: Sodium, file: Buffer, passphrase: string, source: string): ExportPayload {
+/**
+ * The parts of an export, its header checked: everything here is read before the file is
+ * authenticated (the header is only the associated data of what follows), so whoever made the file
+ * chooses it. The key derivation's cost is bounded to what facegate writes before anything is
+ * derived: the header once set `opslimit: 1000000` (minutes of Argon2id) or a memlimit past 4 GiB
+ * (a stack trace from libsodium). Every refusal is a coded error naming the field.
+ */
+export function readExportHeader(s: Sodium, file: Buffer, source: string): OpenableExport {
   const bad = (why: string) => new FacegateError('FG_ERR_EXPORT_INVALID', `${source} is not a facegate gallery export: ${why}`, "give a file made by 'facegate gallery export'");
   if (file.length < MAGIC.length + 4 || !file.subarray(0, MAGIC.length).equals(MAGIC)) throw bad('wrong magic bytes');
   const headerLength = file.readUInt32BE(MAGIC.length);
-  const headerBytes = file.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength);
-  let header: ExportHeader;
+  if (headerLength > MAX_HEADER_BYTES) throw bad(`its header claims ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} an export's header may have`);
+  const sealedAt = MAGIC.length + 4 + headerLength;
+  if (file.length < sealedAt + TAG_BYTES) throw bad('it is cut short');
+  const headerBytes = file.subarray(MAGIC.length + 4, sealedAt);
+  let parsed: unknown;
   try {
-    header = JSON.parse(headerBytes.toString('utf8')) as ExportHeader;
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch {
     throw bad('unreadable header');
   }
-  if (header.format !== 1 || header.kdf !== 'argon2id13') throw bad(`unknown format ${String(header.format)}`);
-  const key = s.crypto_pwhash(32, passphrase, Buffer.from(header.salt, 'base64'), header.opslimit, header.memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('its header is not a JSON object');
+  const field = (name: keyof ExportHeader): unknown => (Object.hasOwn(parsed, name) ? (parsed as Record<string, unknown>)[name] : undefined);
+  if (field('format') !== 1 || field('kdf') !== 'argon2id13') throw bad(`unknown format ${JSON.stringify(field('format') ?? null)} with key derivation ${JSON.stringify(field('kdf') ?? null)}`);
+  const opslimit = field('opslimit');
+  const memlimit = field('memlimit');
+  const bounds = exportKdfBounds(s);
+  if (!inRange(opslimit, bounds.opslimit) || !inRange(memlimit, bounds.memlimit)) {
+    throw new FacegateError(
+      'FG_ERR_EXPORT_KDF',
+      `${source} asks for a key derivation facegate never writes (opslimit ${JSON.stringify(opslimit ?? null)}, memlimit ${JSON.stringify(memlimit ?? null)}; ` +
+        `facegate writes ${PASSPHRASE_KDF.opslimit} and ${PASSPHRASE_KDF.memlimit}); nothing was derived or imported`,
+      "give a file made by 'facegate gallery export'; this one was altered or made elsewhere",
+    );
+  }
+  const salt = base64Field(field('salt'), s.crypto_pwhash_SALTBYTES);
+  if (!salt) throw bad(`its salt is not ${s.crypto_pwhash_SALTBYTES} bytes of base64`);
+  const nonce = base64Field(field('nonce'), NONCE_BYTES);
+  if (!nonce) throw bad(`its nonce is not ${NONCE_BYTES} bytes of base64`);
+  return { headerBytes, opslimit: opslimit as number, memlimit: memlimit as number, salt, nonce, sealed: file.subarray(sealedAt) };
+}
+
+/** An export whose header was read and bounded; the rest is still sealed. */
+export interface OpenableExport {
+  headerBytes: Buffer;
+  opslimit: number;
+  memlimit: number;
+  salt: Uint8Array;
+  nonce: Uint8Array;
+  sealed: Buffer;
+}
+
+/**
+ * The costs an export may ask for: from libsodium's least up to what facegate writes. A lower cost
+ * only weakens the file its maker sealed, and costs the importer less; a higher one is never
+ * written, so it is refused before Argon2id runs. Should PASSPHRASE_KDF grow, older exports still
+ * open.
+ */
+export function exportKdfBounds(s: Sodium): { opslimit: readonly [number, number]; memlimit: readonly [number, number] } {
+  return { opslimit: [s.crypto_pwhash_OPSLIMIT_MIN, PASSPHRASE_KDF.opslimit], memlimit: [s.crypto_pwhash_MEMLIMIT_MIN, PASSPHRASE_KDF.memlimit] };
+}
+
+/** Bytes an export's header may have: facegate writes about 200. */
+const MAX_HEADER_BYTES = 4096;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function inRange(value: unknown, [min, max]: readonly [number, number]): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
+}
+
+function base64Field(value: unknown, length: number): Uint8Array | undefined {
+  if (typeof value !== 'string' || value.length > 4 * length || !BASE64.test(value)) return undefined;
+  const bytes = Buffer.from(value, 'base64');
+  return bytes.length === length ? new Uint8Array(bytes) : undefined;
+}
+
+/** Opens an export: the header bounded first (readExportHeader), then the passphrase's key, then the payload. */
+export function openExport(s: Sodium, file: Buffer, passphrase: string, source: string): ExportPayload {
+  const parts = readExportHeader(s, file, source);
+  const key = s.crypto_pwhash(32, passphrase, parts.salt, parts.opslimit, parts.memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
   let plain: Uint8Array;
   try {
-    plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, file.subarray(MAGIC.length + 4 + headerLength), headerBytes, Buffer.from(header.nonce, 'base64'), key);
+    plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, parts.sealed, parts.headerBytes, parts.nonce, key);
   } catch {
     throw new FacegateError('FG_ERR_EXPORT_PASSPHRASE', `cannot open ${source}: wrong passphrase, or the file was altered`, 'give the passphrase used for the export; nothing was imported');
   } finally {
     s.memzero(key);
   }
-  const payload = JSON.parse(new TextDecoder().decode(plain)) as ExportPayload;
-  plain.fill(0);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(new TextDecoder().decode(plain));
+  } catch {
+    payload = undefined;
+  } finally {
+    plain.fill(0);
+  }
+  if (!Value.Check(ExportPayloadSchema, payload)) {
+    throw new FacegateError('FG_ERR_EXPORT_INVALID', `${source} opened, but what it holds is not a facegate gallery export`, "give a file made by 'facegate gallery export'; nothing was imported");
+  }
   return payload;
 }

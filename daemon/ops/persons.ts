@@ -145,6 +145,7 @@ export class PersonService {
         }
         return { known, unknown };
       });
+      this.o.gallery.recordGeneration();
       this.o.onChange?.({ kind: 'resynced' });
       return result;
     });

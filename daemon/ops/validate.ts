@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { RESERVED_CAMERA_NAMES } from '../events/topics.js';
 import { webConfigIssues } from '../config/web-section.js';
+import { conflictIssues } from './config-conflicts.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -24,10 +25,7 @@ export function semanticIssues(config: Config): ConfigIssue[] {
   for (const name of Object.keys(config.attendance.camera_roles)) {
     if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_roles.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
   }
-  if (config.metrics.enabled && config.live_view.enabled && config.metrics.port === config.live_view.port) {
-    issues.push({ path: 'metrics.port', message: `port ${config.metrics.port} is also live_view.port; expected a different port` });
-  }
-  issues.push(...webConfigIssues(config.web));
+  issues.push(...webConfigIssues(config.web), ...conflictIssues(config));
   return issues;
 }
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { FacegateError } from '../base/errors.js';
-import { readInputFile } from '../base/input-file.js';
+import { describeOpenError, readInputFile } from '../base/input-file.js';
 import type { Logger } from '../base/log.js';
 import { AccessTokens } from './access-tokens.js';
 import type { WebConfig } from '../config/web-section.js';
@@ -27,7 +27,7 @@ export class WebConsole {
   /** Listens on web.host:port (port 0: any free one); returns the port. */
   async start(port = this.config.port): Promise<number> {
     const c = this.config;
-    const tls = c.tls_cert && c.tls_key ? { cert: readInputFile(c.tls_cert, 'key', 'web.tls_cert'), key: readInputFile(c.tls_key, 'key', 'web.tls_key') } : undefined;
+    const tls = c.tls_cert && c.tls_key ? { cert: readTlsFile(c.tls_cert, 'web.tls_cert'), key: readTlsFile(c.tls_key, 'web.tls_key') } : undefined;
     const app = await buildConsoleServer({ config: c, daemon: this.daemon, tokens: new AccessTokens(c.access_token_s, this.daemon.deviceId || 'facegate'), logger: this.logger, routes: CONSOLE_ROUTES, ...(tls ? { tls } : {}) });
     try {
       await app.listen({ host: c.host, port });
@@ -49,5 +49,15 @@ export class WebConsole {
       await app.close();
     }
     await this.daemon.users.close();
+  }
+}
+
+/** A TLS file of the console; a file that cannot be opened is a coded error naming its key, not a bare system error. */
+function readTlsFile(path: string, key: string): Buffer {
+  try {
+    return readInputFile(path, 'key', key);
+  } catch (e) {
+    if (e instanceof FacegateError) throw e;
+    throw new FacegateError('FG_ERR_WEB_TLS', `cannot read ${key} ${path}: ${describeOpenError(e)}`, `give ${key} the path of a PEM file the daemon's user may read, or turn the console off`);
   }
 }

@@ -101,3 +101,43 @@ test('config: random YAML documents, text and structures, give a config or FG_ER
   t.diagnostic(`${cases} YAML documents`);
   assert.ok(cases >= 100, `only ${cases} cases ran`);
 });
+
+test('config: a __proto__, constructor or prototype key anywhere, in YAML or JSON text, is always refused with its path', (t) => {
+  let cases = 0;
+  const mappingPaths = EXAMPLE_PATHS.filter((path) => {
+    let v: unknown = EXAMPLE;
+    for (const k of path) v = (v as Record<string, unknown>)[k];
+    return typeof v === 'object' && v !== null && !Array.isArray(v); // a list's other keys are not written out
+  });
+  const hostileKey = fc.record({
+    at: fc.nat(),
+    // New mappings below the chosen place, so the key also lands where the schema has no section.
+    deeper: fc.array(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !/^(__proto__|constructor|prototype)$/.test(k)), { maxLength: 3 }),
+    key: fc.constantFrom('__proto__', 'constructor', 'prototype'),
+    value: fc.oneof(hostileValue, fc.constantFrom({ enabled: true, port: 18999 }, { polluted: true })),
+    json: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(hostileKey, ({ at, deeper, key, value, json }) => {
+      cases++;
+      const doc = structuredClone(EXAMPLE);
+      const path = [...mappingPaths[at % mappingPaths.length]!, ...deeper];
+      let parent: Record<string, unknown> = doc;
+      for (const k of path) {
+        if (typeof parent[k] !== 'object' || parent[k] === null) Object.defineProperty(parent, k, { value: {}, enumerable: true, writable: true, configurable: true });
+        parent = parent[k] as Record<string, unknown>;
+      }
+      Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
+      const text = json ? JSON.stringify(doc) : stringifyYaml(doc);
+      assert.ok(text.includes(key), 'the key is in the text');
+      assert.throws(
+        () => parseConfig(text, 'fuzz.yaml'),
+        (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_CONFIG' && e.message.includes(`${[...path, key].join('.')}: "${key}" is not a config key`),
+      );
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+    }),
+    fuzzParameters(2000),
+  );
+  t.diagnostic(`${cases} documents with a prototype key`);
+  assert.ok(cases >= 100, `only ${cases} cases ran`);
+});

@@ -90,3 +90,24 @@ test("a camera without fps gets track.eye_fps when liveness needs a blink, else 
     assert.ok(Object.isFrozen(config.cameras[0]));
   }
 });
+
+test('__proto__, constructor and prototype keys are refused at every depth, naming the path, before defaults could merge them', () => {
+  // TypeBox's defaults copy a section's keys onto a fresh object, where `__proto__` sets the
+  // prototype: its keys then escaped the schema's unknown-key check and yet were read as settings.
+  const refused = (text: string, path: string) =>
+    assert.throws(
+      () => parseConfig(text, 'x.yaml'),
+      (e: unknown) => e instanceof ConfigError && e.code === 'FG_ERR_CONFIG' && e.issues.some((i) => i.path === path && /not a config key/.test(i.message)),
+      `${path} in ${JSON.stringify(text)}`,
+    );
+  refused('web: { __proto__: { enabled: true, port: 18999, bogus_key: 1 } }\n', 'web.__proto__');
+  refused('web:\n  __proto__:\n    enabled: true\n', 'web.__proto__');
+  refused('__proto__: { web: { enabled: true } }\n', '__proto__');
+  refused('vision:\n  detect:\n    constructor: { min_score: 0.1 }\n', 'vision.detect.constructor');
+  refused('mqtt:\n  tls:\n    prototype: 1\n', 'mqtt.tls.prototype');
+  refused('cameras:\n  - name: a\n    url: rtsp://127.0.0.1/a\n    __proto__: { fps: 1 }\n', 'cameras.0.__proto__');
+  refused('attendance:\n  camera_roles: { constructor: entry }\n', 'attendance.camera_roles.constructor');
+  refused('{"web": {"__proto__": {"enabled": true}}}', 'web.__proto__');
+  // As a value they are plain text.
+  assert.equal(parseConfig('mqtt: { username: __proto__ }\n', 'x.yaml').mqtt.username, '__proto__');
+});

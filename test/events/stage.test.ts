@@ -28,7 +28,7 @@ test('the events stage publishes retained bridge/info without secrets, availabil
   ensureDeviceKey(config.mqtt.device_key_file);
   const db = openDatabase(join(dir, 'state.db'));
   t.after(() => db.close());
-  const stage = new EventsStage({ config, db, sealer: testSealer(), env: { FACEGATE_MQTT_PASSWORD: 'hunter2' }, logger: quietLogger(), version: '0.1.0', cameras: () => ['gate'] });
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: { FACEGATE_MQTT_PASSWORD: 'hunter2' }, logger: quietLogger(), version: '0.1.0', cameras: () => ['gate'], galleryGeneration: () => 42 });
   stage.setCameraAvailability('gate', true);
   stage.start();
   t.after(() => stage.stop());
@@ -51,6 +51,12 @@ test('the events stage publishes retained bridge/info without secrets, availabil
   assert.equal(JSON.parse(last('gate')!.payload.toString()).recognized_today, 1);
   assert.deepEqual([...Value.Errors(TOPICS.stats.schema, JSON.parse(last('stats')!.payload.toString()))].map((e) => e.path + ' ' + e.message), []);
   await central.waitFor(() => central.unique.size >= 1, 5000, 'the started event');
+  // The gallery's generation, for a central server to notice an older state file put back: in
+  // bridge/info, and signed in the started event.
+  assert.equal(info.gallery_generation, 42);
+  const started = JSON.parse(central.messages.find((m) => m.topic === 'facegate/gate-1/bridge/event' && m.payload.includes('"started"'))!.payload.toString()) as { jws: string };
+  const signed = JSON.parse(Buffer.from(started.jws.split('.')[1]!, 'base64url').toString()) as { type: string; data: Record<string, unknown> };
+  assert.deepEqual([signed.type, signed.data.gallery_generation], ['started', 42]);
 
   // An abrupt drop (no DISCONNECT): the broker publishes the retained last-will.
   stage.bridge.mqtt!.stream.destroy();

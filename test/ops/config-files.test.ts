@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,4 +118,69 @@ test('validate-config: a missing file and no file at all are told apart', async 
   assert.match(missing.stderr, /FG_ERR_CONFIG_UNREADABLE: cannot read config \/nonexistent\/facegate.yaml: ENOENT/);
   const none = await runCli(['validate-config']);
   assert.equal(none.code, ExitCode.USAGE);
+});
+
+test('validate-config and the daemon refuse a __proto__ key inside a section (it escaped the schema and took effect); exit 78', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-proto-'));
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, 'web: { __proto__: { enabled: true, port: 18999, bogus_key: 1 } }\n');
+  const v = await runCli(['validate-config', '--config', file]);
+  assert.equal(v.code, ExitCode.CONFIG, v.stdout + v.stderr);
+  assert.match(v.stderr, /^FG_ERR_CONFIG: invalid config .*\n {2}web\.__proto__: "__proto__" is not a config key/);
+  const d = await runCli(['daemon', '--config', file]);
+  assert.equal(d.code, ExitCode.CONFIG);
+  assert.match(d.stderr, /^Refusing to start: FG_ERR_CONFIG: .*\n {2}web\.__proto__/);
+});
+
+test('validate-config and the daemon refuse two servers on one port, across sections; exit 78', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-ports-'));
+  const file = join(dir, 'site.yaml');
+  const write = (lines: string[]) => writeFileSync(file, lines.join('\n'));
+  write(['web: { enabled: true, port: 9464 }', 'metrics: { enabled: true, port: 9464 }', 'live_view: { enabled: true, port: 9464 }']);
+  const v = await runCli(['validate-config', '--config', file]);
+  assert.equal(v.code, ExitCode.CONFIG, v.stdout + v.stderr);
+  assert.match(v.stderr, /\n {2}live_view\.port: port 9464 is also metrics\.port; expected a different port/);
+  assert.match(v.stderr, /\n {2}web\.port: port 9464 is also metrics\.port; expected a different port/);
+  const d = await runCli(['daemon', '--config', file]);
+  assert.equal(d.code, ExitCode.CONFIG, d.stderr);
+  assert.match(d.stderr, /^Refusing to start: FG_ERR_CONFIG: [^]*web\.port: port 9464 is also metrics\.port/);
+  // A part that is off listens on nothing: its port may be anything.
+  write(['web: { enabled: false, port: 9464 }', 'metrics: { enabled: true, port: 9464 }', 'live_view: { enabled: true, port: 9465 }']);
+  const off = await runCli(['validate-config', '--config', file]);
+  assert.equal(off.code, ExitCode.OK, off.stderr);
+});
+
+test('validate-config and the daemon refuse a file the config names that is a FIFO, a folder or a device, or a required one that is missing; exit 78', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-files-'));
+  const fifo = join(dir, 'cert.pem');
+  const made = spawnSync('mkfifo', [fifo]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const file = join(dir, 'site.yaml');
+  writeFileSync(join(dir, 'key.pem'), 'not read by validate-config');
+  writeFileSync(
+    file,
+    [
+      `web: { enabled: true, tls_cert: ${fifo}, tls_key: ${dir}/key.pem }`,
+      `mqtt: { enabled: true, url: "mqtts://127.0.0.1:8883", tls: { ca: /dev/null, cert: ${dir}/absent.pem, key: ${dir}/key.pem } }`,
+      `gallery: { key_file: ${dir} }`,
+      `control: { token_public_key: ${dir}/none.jwk }`,
+    ].join('\n'),
+  );
+  const started = Date.now();
+  const v = await runCli(['validate-config', '--config', file]);
+  assert.equal(v.code, ExitCode.CONFIG, v.stdout + v.stderr);
+  assert.match(v.stderr, /\n {2}web\.tls_cert: ".*cert\.pem" is a FIFO \(named pipe\), not a regular file/);
+  assert.match(v.stderr, /\n {2}mqtt\.tls\.ca: "\/dev\/null" is a character device, not a regular file/);
+  assert.match(v.stderr, /\n {2}mqtt\.tls\.cert: no such file ".*absent\.pem"; expected the path of a regular file/);
+  assert.match(v.stderr, /\n {2}gallery\.key_file: ".*" is a folder, not a regular file/);
+  assert.match(v.stderr, /\n {2}control\.token_public_key: no such file/);
+  assert.doesNotMatch(v.stderr, /web\.tls_key|mqtt\.tls\.key/, 'regular files pass');
+  const d = await runCli(['daemon', '--config', file]);
+  assert.equal(d.code, ExitCode.CONFIG, d.stderr);
+  assert.match(d.stderr, /^Refusing to start: FG_ERR_CONFIG: [^]*web\.tls_cert: .* is a FIFO/);
+  assert.ok(Date.now() - started < 60_000, 'nothing blocked on the FIFO');
+  // The same files named by parts that are off are not read, so not judged.
+  writeFileSync(file, `web: { enabled: false, tls_cert: ${fifo}, tls_key: ${dir}/key.pem }\nmqtt: { enabled: false, tls: { ca: /dev/null } }\ngallery: { key_file: ${dir}/key.pem }\n`);
+  const off = await runCli(['validate-config', '--config', file]);
+  assert.equal(off.code, ExitCode.OK, off.stderr);
 });

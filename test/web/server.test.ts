@@ -292,6 +292,11 @@ test('console bind rules: loopback unless TLS (checked with the config), HTTPS w
   assert.match(answer.hsts, /max-age=31536000/);
   assert.match(answer.csp, /upgrade-insecure-requests/);
   await assert.rejects(new WebConsole(off, daemon, memoryLogger().logger).start(port), (e: Error & { code?: string }) => e.code === 'FG_ERR_WEB_PORT' && /EADDRINUSE/.test(e.message));
+  // A TLS file gone since the config was checked: a coded error naming the key (the daemon exits 78 on it), not a bare ENOENT.
+  await assert.rejects(
+    new WebConsole({ ...off, tls_cert: d.path('gone.pem'), tls_key: d.path('key.pem') }, daemon, memoryLogger().logger).start(0),
+    (e: Error & { code?: string }) => e.code === 'FG_ERR_WEB_TLS' && /cannot read web\.tls_cert .*gone\.pem: no such file/.test(e.message),
+  );
 });
 
 test('console API fuzzed as an admin: hostile bodies, queries and paths on every route get a coded 4xx (or an answer), never a 500, and the server still answers', { skip: mediaMissing(FACE) }, async (t) => {

@@ -41,8 +41,8 @@ export function gallerySettings(values: GalleryValues, io: CliIo): GallerySettin
 }
 
 /** Opens the gallery for one command and always closes it (zeroing keys and templates in memory). */
-export async function withGallery<T>(s: GallerySettings, options: { create: boolean }, fn: (g: Gallery) => Promise<T> | T): Promise<T> {
-  const gallery = await Gallery.open({ path: s.path, keys: s.keys, logger: s.logger, create: options.create });
+export async function withGallery<T>(s: GallerySettings, options: { create: boolean; acceptRestore?: boolean }, fn: (g: Gallery) => Promise<T> | T): Promise<T> {
+  const gallery = await Gallery.open({ path: s.path, keys: s.keys, logger: s.logger, create: options.create, ...(options.acceptRestore ? { acceptRestore: true } : {}) });
   try {
     return await fn(gallery);
   } finally {

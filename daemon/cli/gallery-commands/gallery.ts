@@ -7,7 +7,8 @@ import { progressReporter, type Progress } from '../progress.js';
 import type { CellRef } from '../../gallery/seal.js';
 import { verifyGallery, verifyOk } from '../../ops/verify-sealed.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
-import { refuseBesideDaemon } from './via-daemon.js';
+import { AuditLog } from '../../ops/audit.js';
+import { cliActor, refuseBesideDaemon } from './via-daemon.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 
 const VERIFY_USAGE = GALLERY_USAGE;
@@ -103,6 +104,26 @@ export const galleryImportCommand: Command = {
       }
       if (values.json) io.stdout(JSON.stringify({ file, persons: r.persons, templates: r.templates, skipped: r.skipped }) + '\n');
       else io.stdout(`imported ${r.persons} person(s), ${r.templates} template(s) from ${file}${r.skipped.length ? `; ${r.skipped.length} already here, kept as they were` : ''}\n`);
+      return 0;
+    });
+  },
+};
+
+const ACCEPT_RESTORE_USAGE = GALLERY_USAGE;
+export const galleryAcceptRestoreCommand: Command = {
+  words: ['gallery', 'accept-restore'],
+  summary: 'accept a state file restored from an older copy on purpose: its generation becomes the one on record (audited)',
+  usage: ACCEPT_RESTORE_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, ACCEPT_RESTORE_USAGE);
+    const s = gallerySettings(values, io);
+    refuseBesideDaemon(s, 'accepting a restore');
+    return withGallery(s, { create: false, acceptRestore: true }, (g) => {
+      const { from, to } = g.acceptRestore();
+      // In the restored file's own audit trail: the file now in force says who let it back.
+      new AuditLog(g.db).append({ ...cliActor(), action: 'gallery.accept_restore', target: s.path, detail: { generation_before: from, generation_now: to }, outcome: 'ok' });
+      if (values.json) io.stdout(JSON.stringify({ gallery: s.path, generation_before: from, generation_now: to }) + '\n');
+      else io.stdout(`${s.path}: generation ${to} accepted${from !== null && from !== to ? ` (the record said ${from}; persons removed since that copy was made are back: remove them again)` : ''}\n`);
       return 0;
     });
   },

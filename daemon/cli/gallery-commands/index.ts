@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { galleryExportCommand, galleryImportCommand, galleryVerifyCommand } from './gallery.js';
+import { galleryAcceptRestoreCommand, galleryExportCommand, galleryImportCommand, galleryVerifyCommand } from './gallery.js';
 import { identifyCommand } from './identify.js';
 import { keysInitCommand, keysRotateCommand } from './keys.js';
 import { personAddCommand } from './person-add.js';
@@ -18,4 +18,5 @@ export const GALLERY_COMMANDS: readonly Command[] = [
   galleryVerifyCommand,
   galleryExportCommand,
   galleryImportCommand,
+  galleryAcceptRestoreCommand,
 ];

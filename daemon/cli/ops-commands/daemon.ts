@@ -1,6 +1,6 @@
 import { App, type AppOptions } from '../../app.js';
 import type { Config } from '../../config/schema.js';
-import { ExitCode, isFacegateError } from '../../base/errors.js';
+import { ExitCode, isFacegateError, type FacegateError } from '../../base/errors.js';
 import { createLogger, type Logger } from '../../base/log.js';
 import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
 import { loadValidConfig } from '../../ops/validate.js';
@@ -11,7 +11,8 @@ const USAGE = '--config FILE';
 
 /**
  * `facegate daemon`: the long-running service. Exit codes: 0 after SIGTERM/SIGINT, 78 when the
- * config is bad or unreadable (the unit's RestartPreventExitStatus), 1 when start-up fails otherwise.
+ * config is bad or unreadable, or a file it names proves unusable at start (the unit's
+ * RestartPreventExitStatus), 1 when start-up fails otherwise.
  */
 export const daemonCommand: Command = {
   words: ['daemon'],
@@ -40,6 +41,26 @@ function refuse(e: unknown, io: CliIo, notifier: Notifier): number {
   notifier.status(`refusing to start: bad config (${e.code})`);
   notifier.close();
   return ExitCode.CONFIG;
+}
+
+/**
+ * Start failures that lie in the config rather than in the moment: at start, files are read only
+ * where the config names them. A port another process holds is not one of them: it may be freed
+ * (the other service restarts elsewhere, or stops), so that stays exit 1 and systemd retries;
+ * two of the daemon's own servers on one port is found by validate-config (exit 78).
+ */
+const START_CONFIG_FAULTS: ReadonlySet<string> = new Set([
+  'FG_ERR_CONFIG',
+  'FG_ERR_INPUT_NOT_FILE',
+  'FG_ERR_INPUT_TOO_LARGE',
+  'FG_ERR_WEB_TLS',
+  // Not the config, but as little mended by a restart: an older state file put back waits for a
+  // person to say whether it was meant (docs/gallery.md).
+  'FG_ERR_GALLERY_ROLLBACK',
+]);
+
+function isStartConfigFault(e: unknown): e is FacegateError {
+  return isFacegateError(e) && START_CONFIG_FAULTS.has(e.code);
 }
 
 export interface RunDaemonOptions {
@@ -96,6 +117,14 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   });
   try {
     await app.start();
+  } catch (e) {
+    if (!isStartConfigFault(e)) throw e;
+    // A file the config names turned out unusable only now (made a FIFO or a folder since the
+    // config was checked, a TLS file gone), or the state file is an older copy: exit 78 too, as
+    // retrying cannot mend it.
+    log.error({ code: e.code, hint: e.hint }, `refusing to start: ${e.message}`);
+    o.notifier.status(`refusing to start: bad config (${e.code})`);
+    return ExitCode.CONFIG;
   } finally {
     if (!app.isRunning) o.notifier.close();
   }
