@@ -174,7 +174,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     const { access_token } = (await r.json()) as { access_token: string };
     return (await fetch('/api/history.csv', { headers: { authorization: `Bearer ${access_token}` } })).text();
   });
-  assert.match(csv, /,May,,checked_in,.*,door,/);
+  assert.match(csv, /,"May","","checked_in",.*,"door",/);
 
   // The unknown seen before she was enrolled becomes a person of her own.
   // The list drawn on the first visit goes, so that only the one drawn now is used.

@@ -194,7 +194,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const csv = await vic('GET', `/api/history.csv${range}`);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   assert.match(csv.body, /^date,person_id,name,group,status,check_in/);
-  assert.match(csv.body, /2026-11-20,[0-9a-f-]+,Angelina J\.,staff,checked_in,2026-11-20T08:01:00.000Z,gate,/);
+  assert.match(csv.body, /"2026-11-20","[0-9a-f-]+","Angelina J\.","staff","checked_in","2026-11-20T08:01:00.000Z","gate",/);
 
   // Unknowns: none kept; promoting a stranger who is not there is a coded 404.
   assert.deepEqual(json(await olga('GET', '/api/unknowns')), []);
