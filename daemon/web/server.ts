@@ -52,6 +52,8 @@ export interface ConsoleServerOptions {
 
 /** Default cap of a request body; routes that take photos raise their own. */
 const BODY_LIMIT = 64 * 1024;
+/** Headers larger than this are answered 431: the console's own are under 2 KiB. */
+const MAX_HEADER_BYTES = 16 * 1024;
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -68,20 +70,28 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 export async function buildConsoleServer(o: ConsoleServerOptions): Promise<FastifyInstance> {
   const log = o.logger.child({ stage: 'web' });
   const loopbackOnly = !o.tls;
+  const conn = o.config.connections;
+  // Node checks the headers and request timeouts at this period (30 s unless told), so a slow
+  // sender is cut off near its timeout, not up to half a minute later.
+  const nodeServer = { headersTimeout: conn.headers_timeout_s * 1000, connectionsCheckingInterval: Math.min(1000, conn.headers_timeout_s * 500), maxHeaderSize: MAX_HEADER_BYTES };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // No request log: failures are logged by the error handler and changes audited, never with headers or bodies.
     logger: false,
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
-    keepAliveTimeout: 10_000,
+    connectionTimeout: conn.idle_timeout_s * 1000,
+    requestTimeout: conn.request_timeout_s * 1000,
+    keepAliveTimeout: conn.keep_alive_timeout_s * 1000,
+    maxRequestsPerSocket: 1000,
     routerOptions: { maxParamLength: 200 },
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...nodeServer } } : { http: nodeServer }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // What the router refuses before any route runs (a path parameter over maxParamLength, a bad
     // content type header) gets the console's coded answer too, not fastify's own shape.
     frameworkErrors: (err, _req, reply) => sendError(reply as FastifyReply, toWebError(err)),
   });
+  // Past the cap Node closes a new connection as it arrives: a local user opening thousands cannot
+  // take the daemon to its open-file limit (and with it the control socket and the metrics port).
+  app.server.maxConnections = conn.max;
   app.decorateRequest('user', null);
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -275,6 +275,7 @@ test('console bind rules: loopback unless TLS (checked with the config), HTTPS w
   assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem' }).map((i) => i.path), ['web.tls_key', 'web.host']);
   assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem', tls_key: '/k.pem' }), []);
   assert.deepEqual(webConfigIssues({ ...config.web, host: '0.0.0.0' }), [], 'nothing to say while it is off');
+  assert.deepEqual(webConfigIssues({ ...off, connections: { ...off.connections, headers_timeout_s: 30, request_timeout_s: 20 } }).map((i) => i.path), ['web.connections.headers_timeout_s']);
 
   const d = tempDir(t);
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', d.path('key.pem'), '-out', d.path('cert.pem')]);
