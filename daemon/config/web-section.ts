@@ -7,7 +7,7 @@ const Limit = (max: number, what: string) =>
       max: Type.Integer({ minimum: 1, maximum: 100_000, default: max, description: `Requests allowed per window (${what}).` }),
       window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'The window, seconds.' }),
     },
-    `Rate limit for ${what}, per client address and per user alike.`,
+    `Rate limit for ${what}.`,
   );
 
 export const WebConfigSchema = Section(
@@ -43,11 +43,12 @@ export const WebConfigSchema = Section(
     ),
     rate_limits: Section(
       {
-        login: Limit(10, 'login and token refresh'),
+        login: Limit(10, 'logins to one account name'),
+        login_client: Limit(100, 'logins, refreshes and logouts from one client address; on loopback every ssh -L user is the one client 127.0.0.1, so this caps them all together'),
         enrol: Limit(20, 'enrolment and photo checks'),
         read: Limit(600, 'every other request'),
       },
-      'Requests per client and per user; over the limit is 429 with Retry-After.',
+      'Requests per account (logins per account name, the rest per logged-in account) and, before login, per client address; over the limit is 429 with Retry-After.',
     ),
   },
   'The web console (off by default; 127.0.0.1 unless given a TLS certificate and key).',
