@@ -112,6 +112,15 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   }
   assert.deepEqual(reached, ['Log out', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
 
+  // Another local user uses up the refresh limit of 127.0.0.1: the page reloaded then has its
+  // refresh refused for the rate, says so, waits for Retry-After and tries again; it stays logged in.
+  let flooded = 0;
+  for (let i = 0; i < 20 && flooded !== 429; i++) flooded = (await fetch(`${url}api/session/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status;
+  assert.equal(flooded, 429);
+  await page.reload();
+  await page.waitForFunction("document.getElementById('status').textContent.includes('busy')", { timeout: 10_000 });
+  await page.waitForFunction("!document.getElementById('nav').hidden && document.getElementById('login-page').hidden", { timeout: 30_000 });
+
   // Before anyone is enrolled the camera's person is an unknown, with her face.
   await page.goto(`${url}#unknowns`);
   await until('an unknown person', async () => (await page.$$('#unknown-list li')).length > 0 || ((await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange')) && false")) as boolean), 60_000, 2000);
