@@ -90,6 +90,7 @@ test('daemon under a connection flood to the console and the metrics port: statu
 
   // The console flooded: everything else answers throughout, and the console itself once the flood is gone.
   const onConsole = flood(webPort, IDLE, SLOW);
+  t.after(() => onConsole.stop());
   for (let round = 0; round < 4; round++) {
     const a = await answers(config, metricsPort, webPort);
     assert.equal(a.status, true, `facegate status during the console flood (round ${round})`);
