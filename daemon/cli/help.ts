@@ -85,6 +85,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   'user add': { example: 'facegate user add jane --role operator --config /etc/facegate/config.yaml   (then type the password)' },
   'user passwd': { example: 'facegate user passwd jane --config /etc/facegate/config.yaml   (then type the password)' },
+  'user role': { example: 'facegate user role jane viewer --config /etc/facegate/config.yaml' },
   'user remove': { example: 'facegate user remove jane --config /etc/facegate/config.yaml' },
   'user list': { example: 'facegate user list --json' },
 };

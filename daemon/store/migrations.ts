@@ -5,7 +5,7 @@ import { ATTENDANCE_MIGRATION_3 } from './schema/attendance.js';
 import { OPS_AUDIT_MIGRATION } from './schema/audit.js';
 import { TRACK_UNKNOWN_SIGHTINGS_MIGRATION, TRACK_UNKNOWNS_MIGRATION } from './schema/unknowns.js';
 import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
-import { WEB_USERS_MIGRATION } from './schema/web.js';
+import { WEB_ACCOUNT_IDS_MIGRATION, WEB_USERS_MIGRATION } from './schema/web.js';
 import { GALLERY_GENERATION_MIGRATION } from './schema/gallery-generation.js';
 
 /**
@@ -22,5 +22,6 @@ export const MIGRATIONS: readonly Migration[] = [
   WEB_USERS_MIGRATION,
   TRACK_UNKNOWN_SIGHTINGS_MIGRATION,
   GALLERY_GENERATION_MIGRATION,
+  WEB_ACCOUNT_IDS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -4,9 +4,12 @@ import type { Role } from '../ops/audit.js';
 import { ROLES } from './users.js';
 
 export interface AccessClaims {
+  /** The account's id (the subject), never its name: names are reused, ids are not. */
   user: string;
   role: Role;
   tokenVersion: number;
+  /** The login (refresh token family) the token was made for: logout ends it, and the token with it. */
+  session: string;
 }
 
 const AUDIENCE = 'facegate-web';
@@ -25,7 +28,7 @@ export class AccessTokens {
   ) {}
 
   sign(c: AccessClaims): Promise<string> {
-    return new SignJWT({ role: c.role, ver: c.tokenVersion })
+    return new SignJWT({ role: c.role, ver: c.tokenVersion, sid: c.session })
       .setProtectedHeader({ alg: 'EdDSA' })
       .setSubject(c.user)
       .setIssuer(this.issuer)
@@ -41,8 +44,9 @@ export class AccessTokens {
       const { payload } = await jwtVerify(token, this.keys.publicKey, { algorithms: ['EdDSA'], audience: AUDIENCE, issuer: this.issuer, requiredClaims: ['exp', 'sub'] });
       const role = payload.role;
       const ver = payload.ver;
-      if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || typeof ver !== 'number') return undefined;
-      return { user: payload.sub!, role: role as Role, tokenVersion: ver };
+      const sid = payload.sid;
+      if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || typeof ver !== 'number' || typeof sid !== 'string') return undefined;
+      return { user: payload.sub!, role: role as Role, tokenVersion: ver, session: sid };
     } catch {
       return undefined;
     }

@@ -11,7 +11,7 @@ import type { ConsoleDaemon } from './deps.js';
 import { forbidden, statusOf, unauthenticated, WebError } from './errors.js';
 import type { WebUser } from './users.js';
 
-export type LimitClass = 'login' | 'enrol' | 'read';
+export type LimitClass = 'login' | 'login_client' | 'enrol' | 'read';
 
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, admin: 2 };
 
@@ -29,8 +29,13 @@ export interface ConsoleContext {
   secure: boolean;
   /** onRequest and preHandler hooks of a route that needs a logged-in user of at least `role`. */
   guard(g: Guard): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
-  /** The same for routes anyone may call (login, refresh): limits by client address and by `key`. */
-  open(limit: LimitClass, key: (req: FastifyRequest) => string | undefined): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
+  /**
+   * The hooks of the login, refresh and logout calls, which anyone may make: limited per client
+   * address (a flood cap: on loopback every ssh -L user is the one client 127.0.0.1) and, when
+   * `account` names one (the login's account name), per account, so that guessing at one account
+   * does not hold up the others.
+   */
+  open(account?: (req: FastifyRequest) => string): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
   /** Runs a change for a user and writes its audit entry, ok or failed with the error's code; `target` may be read from the result (a new person's id). */
   audited<T>(req: FastifyRequest, action: string, target: string | null | ((result: T) => string), fn: () => Promise<T> | T): Promise<T>;
 }
@@ -52,6 +57,8 @@ export interface ConsoleServerOptions {
 
 /** Default cap of a request body; routes that take photos raise their own. */
 const BODY_LIMIT = 64 * 1024;
+/** Headers larger than this are answered 431: the console's own are under 2 KiB. */
+const MAX_HEADER_BYTES = 16 * 1024;
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -68,20 +75,28 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 export async function buildConsoleServer(o: ConsoleServerOptions): Promise<FastifyInstance> {
   const log = o.logger.child({ stage: 'web' });
   const loopbackOnly = !o.tls;
+  const conn = o.config.connections;
+  // Node checks the headers and request timeouts at this period (30 s unless told), so a slow
+  // sender is cut off near its timeout, not up to half a minute later.
+  const nodeServer = { headersTimeout: conn.headers_timeout_s * 1000, connectionsCheckingInterval: Math.min(1000, conn.headers_timeout_s * 500), maxHeaderSize: MAX_HEADER_BYTES };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // No request log: failures are logged by the error handler and changes audited, never with headers or bodies.
     logger: false,
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
-    keepAliveTimeout: 10_000,
+    connectionTimeout: conn.idle_timeout_s * 1000,
+    requestTimeout: conn.request_timeout_s * 1000,
+    keepAliveTimeout: conn.keep_alive_timeout_s * 1000,
+    maxRequestsPerSocket: 1000,
     routerOptions: { maxParamLength: 200 },
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...nodeServer } } : { http: nodeServer }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // What the router refuses before any route runs (a path parameter over maxParamLength, a bad
     // content type header) gets the console's coded answer too, not fastify's own shape.
     frameworkErrors: (err, _req, reply) => sendError(reply as FastifyReply, toWebError(err)),
   });
+  // Past the cap Node closes a new connection as it arrives: a local user opening thousands cannot
+  // take the daemon to its open-file limit (and with it the control socket and the metrics port).
+  app.server.maxConnections = conn.max;
   app.decorateRequest('user', null);
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -120,13 +135,14 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
     if (e.status >= 500 && !isFacegateError(err)) log.error({ err: (err as Error).message, route: req.routeOptions.url }, 'console request failed');
     sendError(reply, e);
   });
-  app.setNotFoundHandler({ preHandler: app.rateLimit(limitOptions(o.config, 'read', (req) => `client:${req.ip}`)) }, async (_req, reply) => {
+  const limiter = rateLimiters(app, o.config);
+  app.setNotFoundHandler({ preHandler: limiter('read', (req) => `client:${req.ip}`) }, async (_req, reply) => {
     sendError(reply, new WebError(404, 'FG_ERR_WEB_NOT_FOUND', 'no such page or call', 'open the console from its start page'));
   });
 
   const files = new Map(Object.entries(STATIC).map(([route, f]) => [route, { type: f.type, body: readFileSync(new URL(`./static/${f.file}`, import.meta.url)) }]));
   for (const [route, f] of files) {
-    app.get(route, { onRequest: [app.rateLimit(limitOptions(o.config, 'read', (req) => `client:${req.ip}`))] }, async (_req, reply) => {
+    app.get(route, { onRequest: [limiter('read', (req) => `client:${req.ip}`)] }, async (_req, reply) => {
       void reply.header('content-type', f.type).header('cache-control', 'no-cache').send(f.body);
     });
   }
@@ -134,20 +150,23 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
   const authenticate: preHandlerAsyncHookHandler = async (req) => {
     const m = /^Bearer ([A-Za-z0-9_.-]{20,4096})$/.exec(req.headers.authorization ?? '');
     const claims = m ? await o.tokens.verify(m[1]!) : undefined;
-    const user = claims ? o.daemon.users.find(claims.user) : undefined;
-    // A removed account, or one whose password changed since the token was made, is logged out.
-    if (!claims || !user || user.tokenVersion !== claims.tokenVersion) throw unauthenticated();
+    const user = claims ? o.daemon.users.byId(claims.user) : undefined;
+    // Checked on every request, not only at refresh: a removed account (even one whose name was
+    // given again), a password or role changed since the token was made, or a login ended (logout,
+    // a reused refresh token) is logged out at once.
+    if (!claims || !user || user.tokenVersion !== claims.tokenVersion || !o.daemon.users.sessionLive(user.id, claims.session)) throw unauthenticated();
     req.user = user;
   };
-  const limiter = (limit: LimitClass, key: (req: FastifyRequest) => string) => app.rateLimit(limitOptions(o.config, limit, key)) as preHandlerAsyncHookHandler;
   const ctx: ConsoleContext = {
     app,
     daemon: o.daemon,
     config: o.config,
     tokens: o.tokens,
     secure: Boolean(o.tls),
+    // Limited per account once the token is checked, not per address: on loopback every user has
+    // the same one, and one user's pages (or another local user's flood) must not use up the rest's.
     guard: (g) => ({
-      onRequest: [limiter(g.limit, (req) => `client:${req.ip}`)],
+      onRequest: [],
       preHandler: [
         authenticate,
         async (req) => {
@@ -156,12 +175,12 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
           if (req.method !== 'GET') o.daemon.audit.append({ actor: `web:${user.name}`, role: user.role, action: `web.${req.routeOptions.url ?? req.url}`.slice(0, 120), target: null, detail: { method: req.method }, outcome: 'refused' });
           throw forbidden(user.role, g.role);
         },
-        limiter(g.limit, (req) => `user:${req.user!.name}`),
+        limiter(g.limit, (req) => `user:${req.user!.id}`),
       ],
     }),
-    open: (limit, key) => ({
-      onRequest: [limiter(limit, (req) => `client:${req.ip}`)],
-      preHandler: [limiter(limit, (req) => `user:${key(req) ?? req.ip}`)],
+    open: (account) => ({
+      onRequest: [limiter('login_client', (req) => `client:${req.ip}`)],
+      preHandler: account ? [limiter('login', (req) => `account:${account(req)}`)] : [],
     }),
     audited: async (req, action, target, fn) => {
       const user = req.user!;
@@ -180,15 +199,41 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
   return app;
 }
 
-/** Each limit class keeps its own counters, per client address and per user apart (the key's prefix). */
-function limitOptions(config: WebConfig, limit: LimitClass, key: (req: FastifyRequest) => string) {
-  const { max, window_s } = config.rate_limits[limit];
-  return {
-    max,
-    timeWindow: window_s * 1000,
-    keyGenerator: (req: FastifyRequest) => `${limit}:${key(req)}`,
-    errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) =>
-      new WebError(429, 'FG_ERR_WEB_RATE_LIMITED', `too many requests (${max} in ${window_s} s); try again in ${c.after}`, 'wait for the time in Retry-After, then try again'),
+/**
+ * The limits as hooks: `limiter(class, key)` counts the request against the class's window under
+ * its key (whose prefix says per what). One counter per class, shared by every route of the class.
+ * Built on createRateLimit, not the plugin's own hook: that one runs once a request, so a second
+ * limit on a route (per account after per client) would never count, and it keeps a counter per
+ * route. The X-RateLimit headers are those of the limit nearest to refusing.
+ */
+function rateLimiters(app: FastifyInstance, config: WebConfig): (limit: LimitClass, key: (req: FastifyRequest) => string) => preHandlerAsyncHookHandler {
+  // The key of the limit being counted now; createRateLimit reads it through its key generator.
+  const counting = new WeakMap<FastifyRequest, string>();
+  const counters = new Map<LimitClass, ReturnType<FastifyInstance['createRateLimit']>>();
+  const counterOf = (limit: LimitClass) => {
+    let counter = counters.get(limit);
+    if (!counter) {
+      const { max, window_s } = config.rate_limits[limit];
+      counter = app.createRateLimit({ max, timeWindow: window_s * 1000, keyGenerator: (req: FastifyRequest) => counting.get(req)! });
+      counters.set(limit, counter);
+    }
+    return counter;
+  };
+  return (limit, key) => {
+    const count = counterOf(limit);
+    const { max, window_s } = config.rate_limits[limit];
+    return async (req, reply) => {
+      counting.set(req, `${limit}:${key(req)}`);
+      const r = await count(req);
+      if (r.isAllowed) return;
+      const shown = reply.getHeader('x-ratelimit-remaining');
+      if (r.isExceeded || shown === undefined || Number(shown) > r.remaining) {
+        void reply.header('x-ratelimit-limit', r.max).header('x-ratelimit-remaining', r.remaining).header('x-ratelimit-reset', r.ttlInSeconds);
+      }
+      if (!r.isExceeded) return;
+      void reply.header('retry-after', r.ttlInSeconds);
+      throw new WebError(429, 'FG_ERR_WEB_RATE_LIMITED', `too many requests (${max} in ${window_s} s); try again in ${r.ttlInSeconds} s`, 'wait for the time in Retry-After, then try again');
+    };
   };
 }
 

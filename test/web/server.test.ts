@@ -119,23 +119,30 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(json(await app.inject({ url: '/api/me', headers: HOST })).error?.code, 'FG_ERR_WEB_UNAUTHENTICATED');
   assert.equal((await as(app, 'eyJhbGciOiJFZERTQSJ9.e30.c2lnbmF0dXJl')('GET', '/api/me')).statusCode, 401);
 
-  // Refresh rotates the cookie; the spent one is refused after; logout ends the session.
-  const refreshed = await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: ada.cookie }, payload: {} });
+  // Refresh rotates the cookie; the spent one is refused after, and ends that login (its access
+  // tokens too); logout ends the session.
+  const copied = await login(app, 'ada');
+  const refreshed = await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: copied.cookie }, payload: {} });
   assert.equal(refreshed.statusCode, 200);
   const next = /fg_refresh=[^;]*/.exec(String(refreshed.headers['set-cookie']))![0];
-  assert.notEqual(next, ada.cookie);
-  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: ada.cookie }, payload: {} })).statusCode, 401, 'reuse of a spent token');
+  assert.notEqual(next, copied.cookie);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: copied.cookie }, payload: {} })).statusCode, 401, 'reuse of a spent token');
   assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: next }, payload: {} })).statusCode, 401, '...revoked the whole login');
+  assert.equal((await as(app, json(refreshed).access_token as string)('GET', '/api/me')).statusCode, 401, '...and its access token');
+  assert.equal((await admin('GET', '/api/me')).statusCode, 200, 'another login of the account goes on');
   const ada2 = await login(app, 'ada');
   assert.equal((await app.inject({ method: 'POST', url: '/api/session/logout', headers: { ...HOST, cookie: ada2.cookie }, payload: {} })).statusCode, 200);
   assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: ada2.cookie }, payload: {} })).statusCode, 401, 'logged out');
 
-  // Lockout: three failures lock the account; even the right password then waits.
+  // Lockout: three failures lock the account; even the right password then waits, answered as an
+  // unknown name is (same status, same body), so that the answer does not tell accounts apart.
   for (let i = 0; i < 3; i++) await login(app, 'vic', `guess ${i}`);
   const locked = await login(app, 'vic');
-  assert.equal(locked.r.statusCode, 423);
-  assert.equal(json(locked.r).error?.code, 'FG_ERR_WEB_LOCKED');
-  assert.ok(Number(locked.r.headers['retry-after']) > 590);
+  const unknown = await login(app, 'nobody');
+  assert.equal(locked.r.statusCode, 401);
+  assert.equal(json(locked.r).error?.code, 'FG_ERR_WEB_LOGIN');
+  assert.deepEqual([unknown.r.statusCode, unknown.r.body, unknown.r.headers['retry-after']], [locked.r.statusCode, locked.r.body, locked.r.headers['retry-after']]);
+  assert.deepEqual(daemon.audit.recent(2).map((e) => [e.action, e.outcome, (e.detail as { reason?: string }).reason]), [['web.login', 'failed', 'no such account'], ['web.login', 'refused', 'locked']], 'the audit log knows which');
   await daemon.users.passwd('vic', PW, CLI);
   const vic = as(app, (await login(app, 'vic')).token);
   const olgaLogin = await login(app, 'olga');
@@ -194,7 +201,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const csv = await vic('GET', `/api/history.csv${range}`);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   assert.match(csv.body, /^date,person_id,name,group,status,check_in/);
-  assert.match(csv.body, /2026-11-20,[0-9a-f-]+,Angelina J\.,staff,checked_in,2026-11-20T08:01:00.000Z,gate,/);
+  assert.match(csv.body, /"2026-11-20","[0-9a-f-]+","Angelina J\.","staff","checked_in","2026-11-20T08:01:00.000Z","gate",/);
 
   // Unknowns: none kept; promoting a stranger who is not there is a coded 404.
   assert.deepEqual(json(await olga('GET', '/api/unknowns')), []);
@@ -249,10 +256,11 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
 
 test('console API: rate limits per client and per user answer 429 with Retry-After and X-RateLimit headers', async (t) => {
   const { daemon, config } = await site(t);
-  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 2, window_s: 60 }, enrol: { max: 1, window_s: 60 }, read: { max: 3, window_s: 60 } } };
+  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 2, window_s: 60 }, login_client: { max: 6, window_s: 60 }, enrol: { max: 1, window_s: 60 }, read: { max: 3, window_s: 60 } } };
   const app = await server(daemon, web);
   t.after(() => app.close());
   const first = await login(app, 'ada');
+  // The headers are those of the limit nearest to refusing: here the account's.
   assert.equal(first.r.headers['x-ratelimit-limit'], '2');
   assert.equal(first.r.headers['x-ratelimit-remaining'], '1');
   assert.ok(Number(first.r.headers['x-ratelimit-reset']) > 0);
@@ -261,11 +269,71 @@ test('console API: rate limits per client and per user answer 429 with Retry-Aft
   assert.equal(over.r.statusCode, 429);
   assert.equal(json(over.r).error?.code, 'FG_ERR_WEB_RATE_LIMITED');
   assert.ok(Number(over.r.headers['retry-after']) > 0);
+  // Per account, not per address: everyone comes from 127.0.0.1 (ssh -L), and guesses at one
+  // account must not stop the others' logins or their pages' refreshes.
+  const olga = await login(app, 'olga');
+  assert.equal(olga.r.statusCode, 200, 'another account logs in from the same address');
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: olga.cookie }, payload: {} })).statusCode, 200, '...and refreshes');
+  // Past the per-client cap (a flood of logins to many names from one address), 429 for all of it.
+  await login(app, 'x1');
+  const flooded = await login(app, 'x2');
+  assert.equal(flooded.r.statusCode, 429);
+  assert.equal(flooded.r.headers['x-ratelimit-limit'], '6');
   const admin = as(app, first.token);
   for (let i = 0; i < 3; i++) assert.equal((await admin('GET', '/api/cameras')).statusCode, 200);
   assert.equal((await admin('GET', '/api/cameras')).statusCode, 429, 'reads have their own limit');
   assert.equal((await admin('POST', '/api/people/check-photo', { photo: { name: 'a', data: 'AAAA' } })).statusCode, 200, '...and enrolment its own');
   assert.equal((await admin('POST', '/api/people/check-photo', { photo: { name: 'a', data: 'AAAA' } })).statusCode, 429);
+});
+
+test('console sessions: logout, a password change, a role change and removal end access tokens at once; a name given again is another account', async (t) => {
+  const { daemon, config } = await site(t);
+  const web: WebConfig = { ...config.web, enabled: true };
+  const app = await server(daemon, web);
+  t.after(() => app.close());
+  const me = async (token: string) => (await as(app, token)('GET', '/api/me')).statusCode;
+
+  // Logout ends that login's access token, and only that login's.
+  const one = await login(app, 'olga');
+  const two = await login(app, 'olga');
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/logout', headers: { ...HOST, cookie: one.cookie }, payload: {} })).statusCode, 200);
+  assert.equal(await me(one.token), 401, 'logged out');
+  assert.equal(await me(two.token), 200, 'the other login goes on');
+
+  // A role change: the old token ends; the refresh gives one with the new role.
+  daemon.users.setRole('olga', 'viewer', CLI);
+  assert.equal(await me(two.token), 401);
+  const refreshed = await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: two.cookie }, payload: {} });
+  assert.equal(refreshed.statusCode, 200);
+  assert.deepEqual(json(refreshed).user, { name: 'olga', role: 'viewer' });
+  assert.equal(await me(json(refreshed).access_token as string), 200);
+
+  // A password change ends every login of the account.
+  const three = await login(app, 'vic');
+  await daemon.users.passwd('vic', 'another long passphrase', CLI);
+  assert.equal(await me(three.token), 401);
+
+  // Removal, then a new account with the same name (and a role the old one never had): the old token stays dead.
+  const four = await login(app, 'olga');
+  daemon.users.remove('olga', CLI);
+  assert.equal(await me(four.token), 401);
+  await daemon.users.add('olga', PW, 'admin', CLI);
+  assert.equal(await me(four.token), 401, "the removed account's token does not open the new one");
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session/refresh', headers: { ...HOST, cookie: four.cookie }, payload: {} })).statusCode, 401);
+  assert.equal(await me((await login(app, 'olga')).token), 200);
+});
+
+test('console login: nine wrong guesses and the right password sent together lock the account before the right one can log in', async (t) => {
+  const { daemon, config } = await site(t);
+  const web: WebConfig = { ...config.web, enabled: true, lockout: { failures: 3, lock_s: 600 } };
+  const app = await server(daemon, web);
+  t.after(() => app.close());
+  const guesses = Array.from({ length: 9 }, (_, i) => login(app, 'vic', `guess ${i}`));
+  const right = await login(app, 'vic');
+  assert.equal(right.r.statusCode, 401, right.r.body);
+  assert.equal(right.token, '');
+  for (const g of await Promise.all(guesses)) assert.equal(g.r.statusCode, 401);
+  assert.ok(daemon.users.find('vic')!.lockedUntilMs > Date.now());
 });
 
 test('console bind rules: loopback unless TLS (checked with the config), HTTPS with a certificate, a taken port is a coded error', async (t) => {
@@ -275,6 +343,7 @@ test('console bind rules: loopback unless TLS (checked with the config), HTTPS w
   assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem' }).map((i) => i.path), ['web.tls_key', 'web.host']);
   assert.deepEqual(webConfigIssues({ ...off, host: '0.0.0.0', tls_cert: '/x.pem', tls_key: '/k.pem' }), []);
   assert.deepEqual(webConfigIssues({ ...config.web, host: '0.0.0.0' }), [], 'nothing to say while it is off');
+  assert.deepEqual(webConfigIssues({ ...off, connections: { ...off.connections, headers_timeout_s: 30, request_timeout_s: 20 } }).map((i) => i.path), ['web.connections.headers_timeout_s']);
 
   const d = tempDir(t);
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', d.path('key.pem'), '-out', d.path('cert.pem')]);
@@ -301,7 +370,7 @@ test('console bind rules: loopback unless TLS (checked with the config), HTTPS w
 
 test('console API fuzzed as an admin: hostile bodies, queries and paths on every route get a coded 4xx (or an answer), never a 500, and the server still answers', { skip: mediaMissing(FACE) }, async (t) => {
   const { daemon, config, lines } = await site(t);
-  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 100_000, window_s: 60 }, enrol: { max: 100_000, window_s: 60 }, read: { max: 100_000, window_s: 60 } } };
+  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 100_000, window_s: 60 }, login_client: { max: 100_000, window_s: 60 }, enrol: { max: 100_000, window_s: 60 }, read: { max: 100_000, window_s: 60 } } };
   const app = await server(daemon, web);
   t.after(() => app.close());
   const { token } = await login(app, 'ada');

@@ -73,6 +73,22 @@ export const userPasswdCommand: Command = {
   },
 };
 
+const ROLE_USAGE = 'NAME viewer|operator|admin [--config FILE] [--gallery FILE]';
+export const userRoleCommand: Command = {
+  words: ['user', 'role'],
+  summary: "change an account's role; its access tokens end at once and its next refresh carries the new role (never the last admin's)",
+  usage: ROLE_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, ROLE_USAGE);
+    if (positionals.length !== 2) throw new UsageError('give an account name and a role', ROLE_USAGE);
+    const [name, role] = positionals as [string, string];
+    if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`the role must be one of ${ROLES.join(', ')}`, ROLE_USAGE);
+    const user = await withUsers(values, io, (users, by) => users.setRole(name, role as Role, by));
+    io.stdout(`account ${user.name} is now ${user.role}\n`);
+    return ExitCode.OK;
+  },
+};
+
 const REMOVE_USAGE = 'NAME [--config FILE] [--gallery FILE]';
 export const userRemoveCommand: Command = {
   words: ['user', 'remove'],
@@ -104,4 +120,4 @@ export const userListCommand: Command = {
   },
 };
 
-export const USER_COMMANDS: readonly Command[] = [userAddCommand, userPasswdCommand, userRemoveCommand, userListCommand];
+export const USER_COMMANDS: readonly Command[] = [userAddCommand, userPasswdCommand, userRoleCommand, userRemoveCommand, userListCommand];

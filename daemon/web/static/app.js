@@ -47,14 +47,31 @@ function startSession(answer) {
   session.refreshTimer = setTimeout(refresh, Math.max(10, answer.expires_in - 30) * 1000);
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A new access token from the refresh cookie. Only a refused cookie (401) ends the session: a rate
+ * limit (429) or a daemon that cannot answer now (5xx, no network) is waited out, for the time its
+ * Retry-After says (or a few seconds), and the refresh tried again.
+ */
 async function refresh() {
-  const res = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
-  if (!res.ok) {
-    session.token = null;
-    return false;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' }).catch(() => null);
+    if (res?.ok) {
+      startSession(await res.json());
+      return true;
+    }
+    if (res && res.status !== 429 && res.status < 500) {
+      session.token = null;
+      return false;
+    }
+    const retryAfterS = Number(res?.headers.get('retry-after'));
+    const waitS = Number.isFinite(retryAfterS) && retryAfterS > 0 ? Math.min(retryAfterS, 300) : Math.min(2 ** attempt, 30);
+    const busy = `The console is busy; trying again in ${Math.ceil(waitS)} s.`;
+    say(busy);
+    await sleep(waitS * 1000);
+    if ($('status').textContent === busy) say('');
   }
-  startSession(await res.json());
-  return true;
 }
 
 function showLoggedIn() {

@@ -1,0 +1,46 @@
+// The history CSV against names chosen to run as formulas in whichever spreadsheet opens it, with
+// whichever separator that spreadsheet splits on (OWASP's CSV injection rules).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { HistoryDay } from '../../daemon/attendance/history.js';
+import { historyCsv } from '../../daemon/web/history-csv.js';
+import { fuzzParameters } from '../support/fuzz.js';
+
+const TRIGGER = /^[=+\-@\t\r]/;
+const SEPARATORS = [',', ';', '\t', '|'] as const;
+
+function day(name: string, group: string | null = 'staff'): HistoryDay & { name: string } {
+  return {
+    record_id: 'r1', person_id: 'p1', date: '2026-11-20', group, status: 'seen', name,
+    check_in: null, check_in_camera: null, check_out: null, check_out_camera: null,
+    last_seen: '2026-11-20T08:00:00.000Z', last_seen_camera: 'gate', proofs: [],
+  };
+}
+
+/** Every cell a spreadsheet splitting on `separator` (and on line ends) would see, as it would read it. */
+const cellsSeen = (csv: string, separator: string) => csv.split(/\r\n|\r|\n/).flatMap((line) => line.split(separator)).map((c) => c.replace(/^[\s"]+/, ''));
+
+test('history CSV: every cell quoted; a formula is neutralised at a cell start and after any separator inside it', () => {
+  const csv = historyCsv([day("May;=2+5;=cmd|' /C calc'!A0", '@group'), day('plain "quoted", name')]);
+  const lines = csv.split('\r\n');
+  assert.equal(lines[0], 'date,person_id,name,group,status,check_in,check_in_camera,check_out,check_out_camera,last_seen,last_seen_camera');
+  assert.equal(lines[1], `"2026-11-20","p1","May;'=2+5;'=cmd|' /C calc'!A0","'@group","seen","","","","","2026-11-20T08:00:00.000Z","gate"`);
+  assert.equal(lines[2]!.split('","')[2], 'plain ""quoted"", name');
+  for (const sep of SEPARATORS) for (const c of cellsSeen(csv, sep)) assert.doesNotMatch(c, TRIGGER, `split on ${JSON.stringify(sep)}: ${c}`);
+});
+
+test('history CSV fuzzed: for any names and any separator, no cell a spreadsheet sees starts with a formula trigger', () => {
+  const piece = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', ';', '|', '"', "'", ' ', '=cmd|', '"=1"'));
+  const text = fc.array(piece, { maxLength: 8 }).map((p) => p.join(''));
+  let cases = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(text, fc.option(text)), { minLength: 1, maxLength: 4 }), fc.constantFrom(...SEPARATORS), (rows, sep) => {
+      cases++;
+      const csv = historyCsv(rows.map(([name, group]) => day(name, group)));
+      for (const c of cellsSeen(csv, sep)) assert.doesNotMatch(c, TRIGGER, `split on ${JSON.stringify(sep)}: ${JSON.stringify(c)}`);
+    }),
+    fuzzParameters(3000),
+  );
+  assert.ok(cases >= 500, `only ${cases} cases ran`);
+});
