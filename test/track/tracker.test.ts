@@ -18,7 +18,7 @@ function identify(fused: Float32Array): MatchResult {
   const ref = unitVector(ENROLLED);
   let score = 0;
   for (let i = 0; i < ref.length; i++) score += ref[i]! * fused[i]!;
-  return score >= 0.45 ? { person: { id: 'p1', name: 'Ada' }, score, margin: score } : { person: null, score, margin: 0 };
+  return score >= 0.45 ? { person: { id: 'p1', name: 'Ada' }, score, margin: score, near: false } : { person: null, score, margin: 0, near: false };
 }
 
 const still = (x: number, h = 120) => () => ({ x, y: 100, w: h * 0.8, h });
