@@ -20,7 +20,7 @@ export type IdentityChange =
  * The identity decision of one track over its good frames. A person is named when the fused
  * embedding matches them (threshold and margin, as the matcher decides) on `frames` consecutive good
  * frames; the track is unknown once it has matched nobody, clearly (below the threshold by the
- * margin), on `frames` consecutive good frames. A fused score in between (`near`) keeps the track
+ * margin), on `unknownFrames` consecutive good frames. A fused score in between (`near`) keeps the track
  * pending: an enrolled person's small, compressed face scores there, and an unknown alert on them
  * is the worse mistake. An unknown track can still be recognised later (more frames fused), but a
  * named one is never renamed: a second person's name on the same track would be a tracking error,
@@ -36,7 +36,10 @@ export class IdentityVote {
   private state: 'pending' | 'unknown' | 'recognized' = 'pending';
   private named: MatchResult | null = null;
 
-  constructor(private readonly frames: number) {}
+  constructor(
+    private readonly frames: number,
+    private readonly unknownFrames: number = frames,
+  ) {}
 
   get decided(): 'pending' | 'unknown' | 'recognized' {
     return this.state;
@@ -69,7 +72,7 @@ export class IdentityVote {
     this.streakPerson = null;
     // A fused score flickering around the threshold is not a decision either way.
     this.misses = r.near ? 0 : this.misses + 1;
-    if (this.state === 'pending' && this.misses >= this.frames) {
+    if (this.state === 'pending' && this.misses >= this.unknownFrames) {
       this.state = 'unknown';
       return { kind: 'unknown', score: r.score };
     }
@@ -79,7 +82,8 @@ export class IdentityVote {
   /** Why a track that ends pending was never decided (its `low_quality` report). */
   undecided(): string {
     const score = this.last ? Math.round(this.last.score * 1000) / 1000 : null;
-    if (this.good < this.frames) return `only ${this.good} good frame(s), ${this.frames} needed`;
+    const needed = Math.min(this.frames, this.unknownFrames);
+    if (this.good < needed) return `only ${this.good} good frame(s), ${needed} needed`;
     if (this.last?.near) return `undecided after ${this.good} good frames: score ${score} too close to an enrolled person to call unknown`;
     return `undecided after ${this.good} good frames (score ${score} around the threshold)`;
   }

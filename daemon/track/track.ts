@@ -105,7 +105,7 @@ export class Track {
     this.rel = relateBox(face.detection.box, face.landmarks68);
     this.stillness(img, face.detection.box);
     this.blinkDetector = new BlinkDetector(ctx.config.liveness);
-    this.vote = new IdentityVote(ctx.config.decide_frames);
+    this.vote = new IdentityVote(ctx.config.decide_frames, ctx.config.unknown_frames);
     this.best = new BestFrames(ctx.config.best_k);
     this.pending = [{ ...this.base(t), type: 'track_started', face_px: Math.round(face.detection.box.h) }, ...this.observe(face, img, t, 'detection')];
   }
