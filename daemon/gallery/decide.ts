@@ -12,7 +12,7 @@ export interface IdentityDecision {
   /**
    * Unknown, but not clearly nobody: the best person scores within `margin` below the threshold, or
    * passes it without the lead over the next. An enrolled person's small, compressed face scores
-   * there (one reference photo, ~100 px faces in CCTV footage: 0.39–0.50 against a 0.45 threshold),
+   * there (one reference photo, ~105 px faces in CCTV footage: 0.34–0.50 against a 0.45 threshold),
    * so a tracker waits on such a face rather than call it a stranger.
    */
   near: boolean;
