@@ -90,3 +90,11 @@ test("a camera without fps gets track.eye_fps when liveness needs a blink, else 
     assert.ok(Object.isFrozen(config.cameras[0]));
   }
 });
+
+test('track.unknown_frames: 5 by default, a whole number from 1 to 100', () => {
+  assert.equal(defaultConfig().track.unknown_frames, 5);
+  assert.equal(parseConfig('track: { unknown_frames: 1 }', 'x.yaml').track.unknown_frames, 1);
+  for (const bad of ['0', '101', '2.5', '"five"']) {
+    assert.throws(() => parseConfig(`track: { unknown_frames: ${bad} }`, 'x.yaml'), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.path === 'track.unknown_frames'), bad);
+  }
+});
