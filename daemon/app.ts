@@ -397,6 +397,7 @@ export class App {
       writer: r.events.writer,
       count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
       unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
+      unknownAlerts: r.events.unknownAlerts,
       reportTrack: (ev) => r.events.reportTrack(ev),
     });
   }

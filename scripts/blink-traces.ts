@@ -145,7 +145,7 @@ async function record(conditions: string[]): Promise<void> {
             },
           },
           config: track,
-          identify: () => ({ person: null, score: -1, margin: 0 }),
+          identify: () => ({ person: null, score: -1, margin: 0, near: false }),
           unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
           onEyeSample: (s) => trackOfLook.set(s.regions, s.track),
           onEvent: (e) => {

@@ -65,7 +65,7 @@ export const scanCommand: Command = {
     if (promotions.length > 0) return withGallery(s, { create: true }, (g) => scan((fused) => matchIn(g, fused, s), g));
     if (!explicitGallery(values, s)) {
       io.stderr(`note: no gallery at ${s.path}: everyone will be unknown\n`);
-      return scan(() => ({ person: null, score: -1, margin: 0 }));
+      return scan(() => ({ person: null, score: -1, margin: 0, near: false }));
     }
     return withGallery(s, { create: false }, (g) => scan((fused) => matchIn(g, fused, s), g));
   },
@@ -87,7 +87,7 @@ function explicitGallery(values: { gallery?: string }, s: GallerySettings): bool
 
 export function matchIn(g: Gallery, fused: Float32Array, s: GallerySettings): MatchResult {
   const r = g.identify(fused, s.config.recognition, 2);
-  return { person: r.match ? { id: r.match.personId, name: g.nameOf(r.match.personId) } : null, score: r.score, margin: r.margin };
+  return { person: r.match ? { id: r.match.personId, name: g.nameOf(r.match.personId) } : null, score: r.score, margin: r.margin, near: r.near };
 }
 
 /** An event as one NDJSON object: type, t, track first; the thumbnail as a file path when written. */
@@ -119,6 +119,8 @@ function describe(e: TrackEvent, thumbnailDir?: string): string {
       return `${head} ${e.person.name ?? e.person.id} (score ${e.score}, margin ${e.margin}) ${e.live ? 'LIVE' : 'not live yet'}${e.blink_t === null ? '' : `, blink at ${e.blink_t} s`}${e.antispoof === null ? '' : `, anti-spoof ${e.antispoof}`}, ${cues(e.liveness)}${thumb}\n`;
     case 'unknown':
       return `${head} ${e.anon_id} (best score ${e.score})${thumb}\n`;
+    case 'unknown_withdrawn':
+      return `${head} ${e.anon_id} was ${e.person.name ?? e.person.id} (score ${e.score}): unknown alert withdrawn\n`;
     case 'spoof_suspected':
       return `${head} ${e.person ? `${e.person.name ?? e.person.id}: ` : ''}${e.reasons.join(', ')}${e.antispoof === null ? '' : ` (anti-spoof ${e.antispoof})`}, ${cues(e.liveness)}\n`;
     case 'too_small':

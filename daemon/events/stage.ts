@@ -5,6 +5,7 @@ import { redactSecrets } from '../base/log.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import type { MqttConfig } from './config.js';
 import { MqttBridge, type Connect, type Timers, realTimers } from './bridge.js';
+import { UnknownAlerts } from './alerts.js';
 import { DayCounters, type CountKind, type DayCounts } from './day-counters.js';
 import { loadDeviceKey, type DeviceKey } from './device-key.js';
 import { mqttClientOptions, mqttIdentity, OFFLINE, ONLINE, type MqttIdentity } from './mqtt-options.js';
@@ -69,6 +70,8 @@ export class EventsStage {
   private readonly availability = new Map<string, boolean>();
   /** Per-track events; undefined when mqtt.track_events is off. */
   readonly tracks: TrackReporter | undefined;
+  /** The unknown alerts of running tracks, so that a withdrawal names the alert it withdraws. */
+  readonly unknownAlerts = new UnknownAlerts();
   /** Each camera's latest decision, retained on `<camera>/last` and sent again on every connect. */
   private readonly lastDecision = new Map<string, Payload<'trackLast'>>();
   private readonly counters: DayCounters;

@@ -59,6 +59,22 @@ export const UnknownAlertPayload = Type.Object(
   { additionalProperties: false },
 );
 
+export const UnknownWithdrawnPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Literal('unknown_withdrawn'),
+    camera: Type.String(),
+    track: Type.Integer({ minimum: 0, description: 'The track that was alerted as unknown, as in <camera>/events' }),
+    anonymous_id: Type.String({ description: 'The anonymous_id of the alert withdrawn' }),
+    alert_id: Type.Union([Type.String({ pattern: UUID_V7_PATTERN }), Type.Null()], {
+      description: 'The id of the alerts/unknown event withdrawn; null only when the daemon no longer holds it',
+    }),
+    person_id: Type.String({ description: 'The enrolled person the face turned out to be' }),
+    score: Type.Number({ description: "The track's fused match score when it was recognised" }),
+  },
+  { additionalProperties: false },
+);
+
 export const SpoofAlertPayload = Type.Object(
   {
     ...envelope,
@@ -211,6 +227,7 @@ export const TOPICS = {
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
   attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
+  unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   trackLast: spec({ path: '{camera}/last', schema: TrackLastPayload, retain: true, qos: 1, via: 'direct' }),

@@ -80,6 +80,9 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
       return { ...base, face_px: e.face_px };
     case 'blink':
       return base;
+    case 'unknown_withdrawn':
+      // The `recognized` event that follows it at once carries the change.
+      return base;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { RecognizedDecision } from '../attendance/stage.js';
-import { unknownAlertBody } from '../events/alerts.js';
+import { unknownAlertBody, unknownWithdrawalBody, type UnknownAlerts } from '../events/alerts.js';
 import type { CountKind } from '../events/day-counters.js';
 import type { EventWriter } from '../events/writer.js';
 import type { TrackEvent } from '../track/events.js';
@@ -12,6 +12,8 @@ export interface DispatchTargets {
   /** Retained per-camera day counters on MQTT. */
   count(camera: string, kind: CountKind, atMs: number): void;
   unknownImageMaxKb: number;
+  /** The unknown alerts of running tracks, for their withdrawal; kept across events (the events stage's). */
+  unknownAlerts: UnknownAlerts;
   /** Every tracker event, for the per-track events on MQTT (they keep their own limits). */
   reportTrack?(event: TrackEvent & { atMs: number }): void;
   /** Every decision, for `events tail` on the control socket and the demo's printout. */
@@ -20,8 +22,9 @@ export interface DispatchTargets {
 
 /**
  * Routes one tracker decision: a live recognition becomes attendance (with its face crop as proof),
- * an unknown face and a suspected spoof become signed alerts in the outbox. A recognition that is not
- * (yet) live changes nothing: the track sends it again once it is live.
+ * an unknown face and a suspected spoof become signed alerts in the outbox, and an unknown face
+ * recognised later a signed withdrawal of its alert. A recognition that is not (yet) live changes
+ * nothing: the track sends it again once it is live.
  */
 export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: DispatchTargets): void {
   t.observe?.(e);
@@ -43,9 +46,15 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
     case 'unknown': {
       t.count(e.camera, 'unknown', e.atMs);
       const body = unknownAlertBody({ camera: e.camera, anonymousId: e.anon_id, facePx: e.face_px, ...(e.thumbnail ? { jpeg: e.thumbnail } : {}) }, t.unknownImageMaxKb);
-      t.writer.write('unknown', body, e.atMs);
+      t.unknownAlerts.alerted(e.camera, e.track, e.anon_id, t.writer.write('unknown', body, e.atMs));
       return;
     }
+    case 'unknown_withdrawn':
+      t.writer.write('unknownWithdrawn', unknownWithdrawalBody(e, t.unknownAlerts.withdraw(e.camera, e.track, e.anon_id)), e.atMs);
+      return;
+    case 'track_ended':
+      t.unknownAlerts.ended(e.camera, e.track);
+      return;
     case 'spoof_suspected': {
       t.count(e.camera, 'spoof', e.atMs);
       t.writer.write(

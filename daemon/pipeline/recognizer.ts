@@ -33,9 +33,9 @@ export class Recognizer {
   identify(fused: Float32Array, camera: string): MatchResult {
     const g = this.o.gallery;
     const m = g.identify(fused, this.o.thresholds.for(camera, this.o.recognition()), 2);
-    if (!m.match) return { person: null, score: m.score, margin: m.margin };
+    if (!m.match) return { person: null, score: m.score, margin: m.margin, near: m.near };
     const group = this.current().byId.get(m.match.personId)?.group;
-    return { person: { id: m.match.personId, name: g.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin };
+    return { person: { id: m.match.personId, name: g.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin, near: false };
   }
 
   /** Every enrolled person's id, group and external id. */

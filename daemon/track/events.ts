@@ -72,6 +72,21 @@ export interface UnknownEvent extends Base {
   thumbnail: Thumbnail | null;
 }
 
+/**
+ * A track decided unknown was recognised after all: its unknown alert is withdrawn, and its
+ * anonymous person gave back what the track had given it (`cluster`: 'removed' when nothing of it
+ * was left, 'kept' when other tracks remain in it, 'gone' when it was already forgotten).
+ */
+export interface UnknownWithdrawnEvent extends Base {
+  type: 'unknown_withdrawn';
+  /** The anonymous id the track's unknown event gave it. */
+  anon_id: string;
+  /** Who it turned out to be. */
+  person: PersonRef;
+  score: number;
+  cluster: 'removed' | 'kept' | 'gone';
+}
+
 export interface TooSmallEvent extends Base {
   type: 'too_small';
   reason: string;
@@ -94,10 +109,19 @@ export interface TrackEndedEvent extends Base {
   liveness: LivenessSummary;
 }
 
-export type TrackEvent = TrackStartedEvent | BlinkEvent | RecognizedEvent | SpoofSuspectedEvent | UnknownEvent | TooSmallEvent | LowQualityEvent | TrackEndedEvent;
+export type TrackEvent =
+  | TrackStartedEvent
+  | BlinkEvent
+  | RecognizedEvent
+  | SpoofSuspectedEvent
+  | UnknownEvent
+  | UnknownWithdrawnEvent
+  | TooSmallEvent
+  | LowQualityEvent
+  | TrackEndedEvent;
 export type TrackEventType = TrackEvent['type'];
 
 /** Every decision type, for what must list them all before the first one (metrics at 0). */
-export const TRACK_EVENT_TYPES = ['track_started', 'recognized', 'unknown', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
+export const TRACK_EVENT_TYPES = ['track_started', 'recognized', 'unknown', 'unknown_withdrawn', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
 // A type added to the union above and not to the list fails to compile here.
 const _everyType: readonly (typeof TRACK_EVENT_TYPES)[number][] = [] as TrackEventType[];

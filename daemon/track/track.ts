@@ -13,7 +13,7 @@ import { BoxMotion, boxFromLandmarks, relateBox, type BoxFromLandmarks } from '.
 import { frameVerdict } from './frame-quality.js';
 import { EmbeddingFusion } from './fusion.js';
 import { IdentityVote, type MatchResult } from './identity.js';
-import type { UnknownRegistry } from './unknowns.js';
+import type { UnknownRegistry, UnknownShare } from './unknowns.js';
 
 /** What a track needs from outside to decide: the gallery and the registry of unknown persons. */
 export interface TrackContext {
@@ -89,6 +89,8 @@ export class Track {
   /** Face height (px) of the last identity-grade frame, for the recognized event. */
   private lastFacePx = 0;
   private anonId: string | null = null;
+  /** What the unknown decision gave the anonymous person: taken back if the track is recognised later. */
+  private unknownShare: UnknownShare | undefined;
   private lastScore = -1;
   private lastEmbedT = -Infinity;
   private lost = false;
@@ -111,7 +113,7 @@ export class Track {
     this.rel = relateBox(face.detection.box, face.landmarks68);
     this.stillness(img, face.detection.box);
     this.blinkDetector = new BlinkDetector(ctx.config.liveness);
-    this.vote = new IdentityVote(ctx.config.decide_frames);
+    this.vote = new IdentityVote(ctx.config.decide_frames, ctx.config.unknown_frames);
     this.best = new BestFrames(ctx.config.best_k);
     this.pending = [{ ...this.base(t), type: 'track_started', face_px: Math.round(face.detection.box.h) }, ...this.observe(face, img, t, 'detection')];
   }
@@ -216,11 +218,7 @@ export class Track {
     const base = this.base(t);
     const decided = this.vote.decided;
     if (decided === 'pending') {
-      const n = this.fusion.count;
-      const q = this.lastQuality ?? {
-        reason: 'low_quality' as const,
-        detail: n < this.ctx.config.decide_frames ? `only ${n} good frame(s), ${this.ctx.config.decide_frames} needed` : `undecided after ${n} good frames (score ${round3(this.lastScore)} around the threshold)`,
-      };
+      const q = this.lastQuality ?? { reason: 'low_quality' as const, detail: this.vote.undecided() };
       events.push({ ...base, type: q.reason, reason: q.detail });
     }
     const verdict = this.liveness();
@@ -241,6 +239,7 @@ export class Track {
     });
     this.fusion.clear();
     this.best.clear();
+    this.unknownShare?.fused.fill(0);
     return events;
   }
 
@@ -303,10 +302,17 @@ export class Track {
     const change = this.vote.push(result);
     if (!change) return [];
     if (change.kind === 'unknown') {
-      this.anonId = this.ctx.unknowns.assign(this.fusion.fused()!, { camera: this.ctx.camera, t }, this.best.frames().map((f) => ({ embedding: Float32Array.from(f.embedding), quality: f.weight })));
+      this.unknownShare = this.ctx.unknowns.join(this.fusion.fused()!, { camera: this.ctx.camera, t }, this.best.frames().map((f) => ({ embedding: Float32Array.from(f.embedding), quality: f.weight })));
+      this.anonId = this.unknownShare.id;
       return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, antispoof: this.antispoofMean(), face_px: Math.round(face.quality.faceHeight), thumbnail: null }];
     }
-    return [];
+    if (!this.unknownShare || !this.anonId) return [];
+    // Alerted as unknown, and an enrolled person after all: the alert is withdrawn, and the
+    // anonymous person gives back this track's face.
+    const withdrawn = { anon_id: this.anonId, cluster: this.ctx.unknowns.withdraw(this.unknownShare) };
+    this.unknownShare = undefined;
+    this.anonId = null;
+    return [{ ...this.base(t), type: 'unknown_withdrawn', ...withdrawn, person: change.person, score: round3(change.score) }];
   }
 
   /** recognized (once when named, once more when it becomes live), spoof_suspected (once). */

@@ -14,6 +14,19 @@ export interface UnknownSighting {
   at: number;
 }
 
+/** What one track gave an unknown person (`UnknownRegistry.join`): what `withdraw` takes back. */
+export interface UnknownShare {
+  readonly id: string;
+  /** A copy of the fused embedding added to the cluster's sum. */
+  readonly fused: Float32Array;
+  /** The frames given, as the cluster holds them (those it kept). */
+  readonly frames: readonly UnknownFrame[];
+  readonly sighting: UnknownSighting;
+}
+
+/** Norm of a cluster's sum below which no track's embedding is left in it, only rounding. */
+const EMPTY_SUM = 1e-3;
+
 /** Sightings kept per unknown person, the newest: enough to see a pattern, bounded in the state file. */
 export const MAX_SIGHTINGS = 50;
 
@@ -85,6 +98,11 @@ export class UnknownRegistry {
    * registry has no wall clock).
    */
   assign(fused: Float32Array, seen: { camera: string; t: number }, frames: readonly UnknownFrame[] = []): string {
+    return this.join(fused, seen, frames).id;
+  }
+
+  /** As `assign`, with what the track gave the cluster, so that `withdraw` can take it back. */
+  join(fused: Float32Array, seen: { camera: string; t: number }, frames: readonly UnknownFrame[] = []): UnknownShare {
     const now = this.wall ? this.wall.clock() : seen.t;
     this.expire(now);
     let best: Cluster | undefined;
@@ -101,13 +119,49 @@ export class UnknownRegistry {
     const cluster = best && bestScore >= this.rules.similarity ? best : this.create(fused.length, now);
     for (let i = 0; i < fused.length; i++) cluster.sum[i]! += fused[i]!;
     cluster.lastSeen = now;
-    cluster.sightings.push({ camera: seen.camera, at: now });
+    const sighting = { camera: seen.camera, at: now };
+    cluster.sightings.push(sighting);
     cluster.sightings.splice(0, cluster.sightings.length - MAX_SIGHTINGS);
     const kept = [...cluster.frames, ...frames].sort((a, b) => b.quality - a.quality);
     for (const f of kept.slice(this.rules.maxFrames)) f.embedding.fill(0);
     cluster.frames = kept.slice(0, this.rules.maxFrames);
     this.wall?.store?.save(cluster);
-    return cluster.id;
+    return { id: cluster.id, fused: Float32Array.from(fused), frames: [...frames], sighting };
+  }
+
+  /**
+   * Takes back what one track gave its unknown person, once the track turned out to be an enrolled
+   * person: an unknown person must not keep that person's face (a promotion would enrol it under a
+   * second name). Its sum, its frames and its sighting leave the cluster, and the thumbnail too,
+   * since it may be this track's face. A cluster left with no other track's embedding is forgotten
+   * ('removed'); one that holds other tracks stays ('kept'); 'gone' when it was already forgotten
+   * (expired, promoted).
+   */
+  withdraw(share: UnknownShare): 'removed' | 'kept' | 'gone' {
+    const cluster = this.clusters.get(share.id);
+    const taken = new Set(share.frames);
+    for (const f of share.frames) f.embedding.fill(0);
+    if (!cluster) {
+      share.fused.fill(0);
+      return 'gone';
+    }
+    let norm = 0;
+    for (let i = 0; i < share.fused.length; i++) {
+      cluster.sum[i]! -= share.fused[i]!;
+      norm += cluster.sum[i]! * cluster.sum[i]!;
+    }
+    share.fused.fill(0);
+    cluster.frames = cluster.frames.filter((f) => !taken.has(f));
+    cluster.sightings = cluster.sightings.filter((s) => s !== share.sighting);
+    cluster.thumbnail = null;
+    // Each track adds a unit vector, and the tracks of one cluster point the same way (they joined at
+    // unknown_similarity or more): what is left of another track is far above this; of none, rounding.
+    if (Math.sqrt(norm) < EMPTY_SUM) {
+      this.forget(cluster);
+      return 'removed';
+    }
+    this.wall?.store?.save(cluster);
+    return 'kept';
   }
 
   has(id: string): boolean {
@@ -149,14 +203,14 @@ export class UnknownRegistry {
 
   /** Forgets clusters not seen for the retention time before `now` (seconds of the registry's clock). */
   expire(now: number): void {
-    for (const [id, c] of this.clusters) {
-      if (now - c.lastSeen > this.rules.retentionS) {
-        c.sum.fill(0);
-        for (const f of c.frames) f.embedding.fill(0);
-        this.clusters.delete(id);
-        this.wall?.store?.remove(id);
-      }
-    }
+    for (const c of this.clusters.values()) if (now - c.lastSeen > this.rules.retentionS) this.forget(c);
+  }
+
+  private forget(c: Cluster): void {
+    c.sum.fill(0);
+    for (const f of c.frames) f.embedding.fill(0);
+    this.clusters.delete(c.id);
+    this.wall?.store?.remove(c.id);
   }
 
   private create(dim: number, now: number): Cluster {

@@ -54,7 +54,7 @@ export async function run(args: string[]): Promise<void> {
         camera: 'bench',
         engine: analyzer.forCamera(),
         config: config.track,
-        identify: () => ({ person: null, score: -1, margin: 0 }),
+        identify: () => ({ person: null, score: -1, margin: 0, near: false }),
         unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
       });
       let tracked = 0;

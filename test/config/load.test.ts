@@ -111,3 +111,11 @@ test('__proto__, constructor and prototype keys are refused at every depth, nami
   // As a value they are plain text.
   assert.equal(parseConfig('mqtt: { username: __proto__ }\n', 'x.yaml').mqtt.username, '__proto__');
 });
+
+test('track.unknown_frames: 5 by default, a whole number from 1 to 100', () => {
+  assert.equal(defaultConfig().track.unknown_frames, 5);
+  assert.equal(parseConfig('track: { unknown_frames: 1 }', 'x.yaml').track.unknown_frames, 1);
+  for (const bad of ['0', '101', '2.5', '"five"']) {
+    assert.throws(() => parseConfig(`track: { unknown_frames: ${bad} }`, 'x.yaml'), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.path === 'track.unknown_frames'), bad);
+  }
+});

@@ -42,7 +42,7 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   const { broker, stage, central } = await startedStage(t, 'attendance: { time_zone: Europe/Berlin }', '', 'central-track-events');
 
   // Driven as the daemon routes the tracker's decisions: through dispatch, into the stage.
-  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, reportTrack: stage.reportTrack.bind(stage) };
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
   const t0 = Date.now();
   const emit = (dtMs: number, e: TrackEvent) => dispatchTrackEvent({ ...e, atMs: t0 + dtMs }, targets);
   const base = { camera: 'door', track: 4, t: 0 };
@@ -125,4 +125,49 @@ test('with a snapshot cap the thumbnail rides along, bound by its signed sha256;
   const second = events.find((e) => e.track === 2)!;
   assert.deepEqual([second.image, second.image_sha256], [undefined, null], 'over the cap: no image');
   assert.equal(stage.tracks?.skipped, 2);
+});
+
+test('an unknown alert withdrawn once the track is recognised: a signed follow-up on alerts/unknown/withdrawn names the alert, the anonymous id, the person and the track', async (t) => {
+  const { broker, stage, central } = await startedStage(t, 'attendance: { time_zone: Europe/Berlin }', '', 'central-withdrawal-events');
+  const alerts = await Subscriber.connect(broker.url, 'facegate/gate-1/alerts/#', 'central-withdrawal-alerts');
+  t.after(() => alerts.close());
+
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const t0 = Date.now();
+  const emit = (dtMs: number, e: TrackEvent) => dispatchTrackEvent({ ...e, atMs: t0 + dtMs }, targets);
+  const base = { camera: 'door', track: 9, t: 0 };
+  // The order a Track gives them: unknown, then on a later frame the withdrawal and the recognition.
+  emit(0, { ...base, type: 'unknown', anon_id: 'anon-5e1f', score: 0.37, live: false, antispoof: null, face_px: 104, thumbnail: Buffer.alloc(700, 5) });
+  emit(900, { ...base, type: 'unknown_withdrawn', anon_id: 'anon-5e1f', person, score: 0.47, cluster: 'removed' });
+  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 }, face_px: 106, thumbnail: null });
+  emit(1500, { ...base, type: 'track_ended', person, anon_id: null, live: false, duration: 1.5, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 } });
+
+  await alerts.waitFor(() => alerts.messages.some((m) => m.topic.endsWith('/withdrawn')), 10_000, 'the withdrawal');
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end");
+  const key = await importJWK(stage.key.publicJwk as JWK, 'EdDSA');
+  const verified = async (topic: string) => {
+    const message = alerts.messages.find((m) => m.topic === `facegate/gate-1/${topic}`)!;
+    assert.equal(message.retain, false, `${topic} is never retained`);
+    const { jws, image: _image, ...rest } = JSON.parse(message.payload.toString()) as Record<string, unknown>;
+    const signed = JSON.parse(new TextDecoder().decode((await compactVerify(jws as string, key)).payload)) as Record<string, unknown>;
+    assert.deepEqual(signed, rest, 'signed by the device key, every field');
+    return signed;
+  };
+  const alert = await verified('alerts/unknown');
+  const withdrawal = await verified('alerts/unknown/withdrawn');
+  assert.deepEqual([...Value.Errors(TOPICS.unknownWithdrawn.schema, JSON.parse(alerts.messages.find((m) => m.topic.endsWith('/withdrawn'))!.payload.toString()))].map((x) => `${x.path} ${x.message}`), []);
+  assert.deepEqual(
+    { type: withdrawal.type, camera: withdrawal.camera, track: withdrawal.track, anonymous_id: withdrawal.anonymous_id, alert_id: withdrawal.alert_id, person_id: withdrawal.person_id, score: withdrawal.score },
+    { type: 'unknown_withdrawn', camera: 'door', track: 9, anonymous_id: 'anon-5e1f', alert_id: alert.id, person_id: 'emp-7', score: 0.47 },
+  );
+  assert.ok((withdrawal.id as string) > (alert.id as string), 'written after the alert it withdraws');
+  assert.ok(!alerts.messages.some((m) => m.payload.toString().includes('Angelina')), 'ids only: no name in an alert');
+  // The track's own events say the same: unknown with its anonymous id, then recognised.
+  const states = [...new Map(central.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>).map((e) => [e.id as string, e])).values()].map((e) => [e.type, e.state, e.anonymous_id, e.person_id]);
+  assert.deepEqual(states, [
+    ['new', 'unknown', 'anon-5e1f', null],
+    ['update', 'recognized', null, 'emp-7'],
+    ['end', 'recognized', null, 'emp-7'],
+  ]);
+  assert.equal(stage.unknownAlerts.size, 0, 'forgotten with the track');
 });

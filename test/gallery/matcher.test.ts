@@ -105,8 +105,20 @@ test('decide: threshold and margin to the second person', () => {
   assert.equal(decide([c('a', 0.7), c('b', 0.3)], rules).decision, 'match');
   assert.equal(decide([c('a', 0.7), c('b', 0.68)], rules).decision, 'unknown');
   assert.equal(decide([c('a', 0.4), c('b', 0.1)], rules).decision, 'unknown');
-  assert.deepEqual(decide([], rules), { decision: 'unknown', match: null, score: -1, margin: 0 });
+  assert.deepEqual(decide([], rules), { decision: 'unknown', match: null, score: -1, margin: 0, near: false });
   const alone = decide([c('a', 0.6)], rules);
   assert.equal(alone.decision, 'match');
   assert.ok(Math.abs(alone.margin - 0.6) < 1e-9);
+});
+
+test('decide: an unknown face is near unless it scores clearly below the threshold, by the margin', () => {
+  const c = (personId: string, score: number) => ({ personId, score, templateId: 0 });
+  const rules = { threshold: 0.45, margin: 0.05 };
+  const near = (...candidates: ReturnType<typeof c>[]) => decide(candidates, rules).near;
+  assert.equal(near(c('a', 0.7), c('b', 0.3)), false, 'a match is not near');
+  assert.equal(near(c('a', 0.44), c('b', 0.1)), true, 'just below the threshold');
+  assert.equal(near(c('a', 0.4), c('b', 0.1)), true, 'at threshold - margin');
+  assert.equal(near(c('a', 0.399), c('b', 0.1)), false, 'clearly below');
+  assert.equal(near(c('a', 0.7), c('b', 0.68)), true, 'above the threshold, without the lead over the next person');
+  assert.equal(near(), false, 'an empty gallery');
 });

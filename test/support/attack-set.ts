@@ -95,7 +95,7 @@ export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: Att
     config: o.track,
     identify: (fused) => {
       const d = decide(gallery.search(fused, 2).candidates, o.recognition);
-      return { person: d.match ? { id: d.match.personId, name: d.match.personId } : null, score: d.score, margin: d.margin };
+      return { person: d.match ? { id: d.match.personId, name: d.match.personId } : null, score: d.score, margin: d.margin, near: d.near };
     },
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => {

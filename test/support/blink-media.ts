@@ -170,7 +170,7 @@ export async function blinkTimes(analyzer: FaceAnalyzer, file: string, mode: Det
   await scanVideo(file, {
     engine: { detect: (img, focus) => analyzer.detect(img, mode, focus), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) },
     config: track,
-    identify: () => ({ person: null, score: -1, margin: 0 }),
+    identify: () => ({ person: null, score: -1, margin: 0, near: false }),
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => {
       if (e.type === 'blink') times.push(e.t);

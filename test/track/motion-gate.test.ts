@@ -55,7 +55,7 @@ async function scan(file: string, track: Partial<TrackConfig>) {
     },
     engine,
     config: { ...config.track, ...track },
-    identify: () => ({ person: null, score: -1, margin: 0 }),
+    identify: () => ({ person: null, score: -1, margin: 0, near: false }),
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => void events.push(e),
   });

@@ -17,25 +17,59 @@ import { near, unitVector } from '../gallery/helpers.js';
 const ada = { id: 'p1', name: 'Ada' };
 const bob = { id: 'p2', name: 'Bob' };
 
+const match = (person: typeof ada, score: number, margin: number) => ({ person, score, margin, near: false });
+/** Matched nobody: clearly (below the threshold by the margin), or near it. */
+const nobody = (score: number, near = false) => ({ person: null, score, margin: 0, near });
+
 test('IdentityVote: named after M consecutive matches of the same person, never renamed', () => {
   const v = new IdentityVote(3);
-  assert.equal(v.push({ person: ada, score: 0.6, margin: 0.3 }), undefined);
-  assert.equal(v.push({ person: bob, score: 0.5, margin: 0.1 }), undefined); // streak restarts
-  assert.equal(v.push({ person: ada, score: 0.6, margin: 0.3 }), undefined);
-  assert.equal(v.push({ person: ada, score: 0.6, margin: 0.3 }), undefined);
-  assert.deepEqual(v.push({ person: ada, score: 0.7, margin: 0.4 }), { kind: 'recognized', person: ada, score: 0.7, margin: 0.4 });
-  assert.equal(v.push({ person: bob, score: 0.9, margin: 0.5 }), undefined);
+  assert.equal(v.push(match(ada, 0.6, 0.3)), undefined);
+  assert.equal(v.push(match(bob, 0.5, 0.1)), undefined); // streak restarts
+  assert.equal(v.push(match(ada, 0.6, 0.3)), undefined);
+  assert.equal(v.push(match(ada, 0.6, 0.3)), undefined);
+  assert.deepEqual(v.push(match(ada, 0.7, 0.4)), { kind: 'recognized', person: ada, score: 0.7, margin: 0.4 });
+  assert.equal(v.push(match(bob, 0.9, 0.5)), undefined);
   assert.equal(v.recognized?.person?.id, 'p1');
   assert.equal(v.decided, 'recognized');
 });
 
-test('IdentityVote: unknown after M good frames matching nobody; still recognisable later', () => {
+test('IdentityVote: unknown after M consecutive good frames clearly matching nobody; still recognisable later', () => {
   const v = new IdentityVote(2);
-  assert.equal(v.push({ person: null, score: 0.2, margin: 0 }), undefined);
-  assert.deepEqual(v.push({ person: null, score: 0.3, margin: 0 }), { kind: 'unknown', score: 0.3 });
-  assert.equal(v.push({ person: null, score: 0.3, margin: 0 }), undefined); // said once
-  v.push({ person: ada, score: 0.5, margin: 0.2 });
-  assert.equal(v.push({ person: ada, score: 0.5, margin: 0.2 })?.kind, 'recognized');
+  assert.equal(v.push(nobody(0.2)), undefined);
+  assert.deepEqual(v.push(nobody(0.3)), { kind: 'unknown', score: 0.3 });
+  assert.equal(v.push(nobody(0.3)), undefined); // said once
+  v.push(match(ada, 0.5, 0.2));
+  assert.equal(v.push(match(ada, 0.5, 0.2))?.kind, 'recognized');
+});
+
+test('IdentityVote: a score near the threshold keeps the track pending, however long, and restarts the count of clear misses', () => {
+  const v = new IdentityVote(3);
+  // An enrolled person's small face: just under the threshold on every frame.
+  for (let i = 0; i < 20; i++) assert.equal(v.push(nobody(0.43, true)), undefined);
+  assert.equal(v.decided, 'pending');
+  assert.equal(v.undecided(), 'undecided after 20 good frames: score 0.43 too close to an enrolled person to call unknown');
+  // Two clear misses, a near one, two clear: never three in a row.
+  for (const near of [false, false, true, false, false]) assert.equal(v.push(nobody(0.39, near)), undefined);
+  assert.equal(v.decided, 'pending');
+  // A match in between restarts the count as well.
+  v.push(match(ada, 0.46, 0.46));
+  assert.equal(v.push(nobody(0.38)), undefined);
+  assert.equal(v.push(nobody(0.38)), undefined);
+  assert.deepEqual(v.push(nobody(0.37)), { kind: 'unknown', score: 0.37 });
+  // Once unknown, a near score leaves it so (the alert is out), and a match still names the track.
+  assert.equal(v.push(nobody(0.42, true)), undefined);
+  assert.equal(v.decided, 'unknown');
+  for (let i = 0; i < 2; i++) assert.equal(v.push(match(ada, 0.5, 0.5)), undefined);
+  assert.equal(v.push(match(ada, 0.5, 0.5))?.kind, 'recognized');
+});
+
+test('IdentityVote: why a track ended undecided', () => {
+  const v = new IdentityVote(3);
+  v.push(nobody(0.1));
+  assert.equal(v.undecided(), 'only 1 good frame(s), 3 needed');
+  v.push(match(ada, 0.5, 0.5));
+  v.push(nobody(0.2));
+  assert.equal(v.undecided(), 'undecided after 3 good frames (score 0.2 around the threshold)');
 });
 
 test('EmbeddingFusion: quality-weighted mean, renormalised; noise averages out', () => {
@@ -118,6 +152,36 @@ test('UnknownRegistry: one id per stranger, kept while seen, forgotten after ret
   assert.deepEqual(taken.frames.map((f) => f.quality), [3, 2]);
   assert.equal(reg.has('anon-3'), false);
   assert.equal(reg.take('anon-3'), undefined);
+});
+
+test('UnknownRegistry: a track recognised after its unknown decision takes back its embedding, frames, sighting and face', () => {
+  let n = 0;
+  const reg = new UnknownRegistry({ similarity: 0.5, retentionS: 100, maxFrames: 4 }, () => `anon-${++n}`);
+  const p7 = unitVector(7);
+  const frame = (q: number) => ({ embedding: near(p7, q, 0.8), quality: q });
+  // Alone in its cluster: the unknown person was only this track, and is forgotten.
+  const alone = reg.join(p7, { camera: 'gate', t: 0 }, [frame(1), frame(2)]);
+  reg.setThumbnail(alone.id, Buffer.from('JPEG'));
+  const given = alone.frames.map((f) => f.embedding);
+  assert.equal(reg.withdraw(alone), 'removed');
+  assert.equal(reg.has(alone.id), false);
+  assert.ok(given.every((e) => e.every((v) => v === 0)) && alone.fused.every((v) => v === 0), 'embeddings zeroed');
+
+  // Joined an unknown person seen before: the others stay, without this track's frames, sighting or face.
+  const first = reg.join(p7, { camera: 'gate', t: 10 }, [frame(3)]);
+  const second = reg.join(near(p7, 4, 0.7), { camera: 'yard', t: 20 }, [frame(5), frame(6)]);
+  assert.equal(second.id, first.id);
+  reg.setThumbnail(second.id, Buffer.from('JPEG of the second track'));
+  assert.equal(reg.withdraw(second), 'kept');
+  assert.deepEqual(reg.get(first.id)!.frames.map((f) => f.quality), [3]);
+  assert.equal(reg.get(first.id)!.thumbnail, null);
+  assert.deepEqual(reg.list()[0]!.sightings, [{ camera: 'gate', at: 10 }]);
+  // What is left is the first track alone: a new face like the second one's joins it as before.
+  assert.equal(reg.assign(p7, { camera: 'gate', t: 30 }), first.id);
+  // Forgotten meanwhile (promoted, expired): nothing to take back.
+  const later = reg.join(unitVector(9), { camera: 'gate', t: 40 }, [frame(7)]);
+  reg.take(later.id);
+  assert.equal(reg.withdraw(later), 'gone');
 });
 
 test('UnknownRegistry: sightings are bounded to the newest MAX_SIGHTINGS', () => {

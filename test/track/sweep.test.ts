@@ -31,7 +31,7 @@ async function run(faces: FakeFace[], seconds: number, squares: (t: number) => B
     camera: 'door',
     engine,
     config: { ...config.track, sweep_s: 2 },
-    identify: () => ({ person: null, score: -1, margin: 0 }),
+    identify: () => ({ person: null, score: -1, margin: 0, near: false }),
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
   });
   for (let i = 0; i / fps <= seconds; i++) {

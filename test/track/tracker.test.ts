@@ -18,7 +18,7 @@ function identify(fused: Float32Array): MatchResult {
   const ref = unitVector(ENROLLED);
   let score = 0;
   for (let i = 0; i < ref.length; i++) score += ref[i]! * fused[i]!;
-  return score >= 0.45 ? { person: { id: 'p1', name: 'Ada' }, score, margin: score } : { person: null, score, margin: 0 };
+  return score >= 0.45 ? { person: { id: 'p1', name: 'Ada' }, score, margin: score, near: false } : { person: null, score, margin: 0, near: false };
 }
 
 const still = (x: number, h = 120) => () => ({ x, y: 100, w: h * 0.8, h });
@@ -26,14 +26,14 @@ const still = (x: number, h = 120) => () => ({ x, y: 100, w: h * 0.8, h });
 const CLOSE = 240;
 const between = (from: number, to: number, x: number, h = 120) => (t: number) => (t >= from && t < to ? { x, y: 100, w: h * 0.8, h } : undefined);
 
-async function run(faces: FakeFace[], seconds: number, options: { fps?: number; track?: Partial<TrackConfig>; unknowns?: UnknownRegistry; frozen?: boolean } = {}) {
+async function run(faces: FakeFace[], seconds: number, options: { fps?: number; track?: Partial<TrackConfig>; unknowns?: UnknownRegistry; frozen?: boolean; identify?: (fused: Float32Array) => MatchResult } = {}) {
   const engine = new FakeEngine(faces);
   let n = 0;
   const tracker = new CameraTracker({
     camera: 'door',
     engine,
     config: { ...config.track, ...options.track },
-    identify,
+    identify: options.identify ?? identify,
     unknowns: options.unknowns ?? new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, () => `anon-${++n}`),
   });
   const fps = options.fps ?? 15;
@@ -237,4 +237,32 @@ test('more faces than max_tracks: the extra are dropped and counted', async () =
   const { tracker, events } = await run(faces, 1, { track: { max_tracks: 2 } });
   assert.equal(new Set(events.map((e) => e.track)).size, 2);
   assert.ok(tracker.stats.droppedDetections > 0);
+});
+
+test('an unknown decision needs unknown_frames good frames clearly below the threshold; near it the track stays undecided and says why at its end', async () => {
+  const scored = (score: number, near: boolean) => () => ({ person: null, score, margin: 0, near });
+  const face = [{ box: still(100), eyes: openEyes, person: 9 }];
+  const clear = await run(face, 2, { identify: scored(0.2, false) });
+  const unknown = clear.events.find((e) => e.type === 'unknown')!;
+  // Detections at 5 fps from t = 0: the fifth good frame is at 0.8 s.
+  assert.equal(unknown.t, 0.8);
+  const near = await run(face, 4, { identify: scored(0.43, true) });
+  assert.deepEqual(types(near.events), ['track_started', 'low_quality', 'track_ended']);
+  const end = near.events.find((e) => e.type === 'low_quality') as Extract<TrackEvent, { type: 'low_quality' }>;
+  assert.equal(end.reason, 'undecided after 21 good frames: score 0.43 too close to an enrolled person to call unknown');
+});
+
+test('a track alerted as unknown and recognised later: unknown_withdrawn names the anonymous id and the person, just before recognized; its anonymous person is gone', async () => {
+  let calls = 0;
+  // Nobody on the first five good frames (the unknown decision), the enrolled person from then on.
+  const later = (): MatchResult => (++calls <= 5 ? { person: null, score: 0.2, margin: 0, near: false } : { person: { id: 'p1', name: 'Ada' }, score: 0.52, margin: 0.52, near: false });
+  const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, () => 'anon-1');
+  const { events } = await run([{ box: still(100), eyes: openEyes, person: ENROLLED }], 3, { identify: later, unknowns, track: { reembed_s: 0 } });
+  assert.deepEqual(types(events), ['track_started', 'unknown', 'unknown_withdrawn', 'recognized', 'track_ended']);
+  const withdrawn = events[2] as Extract<TrackEvent, { type: 'unknown_withdrawn' }>;
+  assert.deepEqual([withdrawn.anon_id, withdrawn.person.id, withdrawn.score, withdrawn.cluster], ['anon-1', 'p1', 0.52, 'removed']);
+  assert.equal(withdrawn.t, events[3]!.t);
+  assert.equal(unknowns.has('anon-1'), false, 'no anonymous person keeps an enrolled face');
+  const ended = events[4] as Extract<TrackEvent, { type: 'track_ended' }>;
+  assert.deepEqual([ended.person?.id, ended.anon_id], ['p1', null]);
 });

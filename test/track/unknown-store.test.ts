@@ -70,6 +70,34 @@ test('unknowns: the same stranger keeps their anonymous id across a restart on t
   assert.equal(reg2.size, 3);
 });
 
+test('unknowns: a track withdrawn (recognised after all) leaves the state file with its face; an anonymous person others joined keeps only theirs', async (t) => {
+  const s = await site(t);
+  const g1 = await s.open();
+  const reg1 = s.registry(g1);
+  // Alone: the anonymous person was only the enrolled person's track, and is gone from the file.
+  const enrolledFace = unitVector(44);
+  const alone = reg1.join(enrolledFace, { camera: 'gate', t: 1 }, framesOf(enrolledFace, [6, 5]));
+  reg1.setThumbnail(alone.id, Buffer.from('JPEG of an employee'));
+  assert.equal(reg1.withdraw(alone), 'removed');
+  assert.equal(rowOf(g1, alone.id), undefined);
+  // Joined a stranger seen before: the row keeps the stranger's frames and sighting only.
+  const first = reg1.join(stranger, { camera: 'gate', t: 2 }, framesOf(stranger, [3]));
+  s.clock.ms += 60_000;
+  const second = reg1.join(near(stranger, 8, 0.7), { camera: 'yard', t: 3 }, framesOf(stranger, [9, 7]));
+  reg1.setThumbnail(second.id, Buffer.from('JPEG of the second track'));
+  assert.equal(reg1.withdraw(second), 'kept');
+  g1.close();
+
+  const g2 = await s.open();
+  t.after(() => g2.close());
+  const reg2 = s.registry(g2);
+  assert.equal(reg2.has(alone.id), false);
+  const back = reg2.get(first.id)!;
+  assert.deepEqual(back.frames.map((f) => Math.round(f.quality * 10)), [3]);
+  assert.equal(back.thumbnail, null);
+  assert.deepEqual(reg2.list()[0]!.sightings, [{ camera: 'gate', at: T0 / 1000 }]);
+});
+
 test('unknowns: no embedding, sum or thumbnail is in the state file or its -wal in plaintext', async (t) => {
   const s = await site(t);
   const g = await s.open();

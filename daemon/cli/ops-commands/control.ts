@@ -105,7 +105,9 @@ export function describeEvent(e: Record<string, unknown>): string {
         ? (e.reasons as string[]).join(', ')
         : e.type === 'too_small' || e.type === 'low_quality'
           ? String(e.reason)
-          : '';
+          : e.type === 'unknown_withdrawn'
+            ? `was ${String(e.anon_id)}: unknown alert withdrawn`
+            : '';
   return `${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}\n`;
 }
 
