@@ -2,6 +2,7 @@ import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient 
 import type { Logger } from '../base/log.js';
 import { FacegateError } from '../base/errors.js';
 import { OFFLINE, ONLINE } from './mqtt-options.js';
+import { guardPacketSize, type OversizedPacket } from './packet-guard.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -52,6 +53,8 @@ export class MqttBridge {
   /** Messages published here rather than from the outbox (state, presence, discovery, stats): acknowledged at QoS 1, handed to the socket at QoS 0. */
   published = 0;
   connectedSinceMs: number | undefined;
+  /** Packets over the maximum packet size that the broker sent all the same: each closed the connection before it was read. */
+  oversized = 0;
 
   constructor(private readonly o: BridgeOptions) {
     this.timers = o.timers ?? realTimers;
@@ -79,8 +82,13 @@ export class MqttBridge {
 
   start(): void {
     this.stopping = false;
-    const client = this.o.connect(this.o.url, this.o.options);
+    const maxBytes = this.o.options.properties?.maximumPacketSize;
+    const client = this.o.connect(this.o.url, { ...this.o.options, manualConnect: maxBytes !== undefined });
     this.client = client;
+    if (maxBytes !== undefined) {
+      guardPacketSize(client, maxBytes, (p) => this.tooLarge(p, maxBytes));
+      client.connect();
+    }
     client.on('connect', () => void this.handleConnect());
     client.on('error', (e) => this.failed(e));
     client.on('close', () => this.closed());
@@ -117,6 +125,17 @@ export class MqttBridge {
     const err = describeMqttError(e, this.o.url);
     this.lastError = err;
     this.log.error({ code: err.code, hint: err.hint }, err.message);
+  }
+
+  private tooLarge(p: OversizedPacket, maxBytes: number): void {
+    this.oversized++;
+    const err = new FacegateError(
+      'FG_ERR_MQTT_PACKET_TOO_LARGE',
+      `broker sent a ${p.type} packet of ${p.bytes} bytes, over the ${maxBytes} this device declares (mqtt.max_packet_mb): the connection was closed before it was read`,
+      "the broker ignores MQTT 5's maximum packet size: limit message sizes on the broker (Mosquitto: max_packet_size), find who publishes such messages, or raise mqtt.max_packet_mb if they are legitimate",
+    );
+    this.lastError = err;
+    this.log.error({ code: err.code, hint: err.hint, packet: p.type, bytes: p.bytes }, err.message);
   }
 
   private closed(): void {

@@ -62,6 +62,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
     { labels: { path: 'direct' }, value: s.eventsStage?.bridge.published ?? 0 },
   ]);
   m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
+  m.collect('facegate_mqtt_packets_too_large_total', 'counter', 'Packets over mqtt.max_packet_mb that the broker sent all the same; each closed the connection before it was read.', () => s.eventsStage?.bridge.oversized ?? 0);
   m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored).', () =>
     COMMAND_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.commandCounts()?.[outcome] ?? 0 })),
   );
