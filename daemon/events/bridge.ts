@@ -29,6 +29,14 @@ export interface BridgeOptions {
 /** The packet carries the flags as received (`retain`). */
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<unknown> | void;
 
+/**
+ * Decides when a message is acknowledged to the broker: its PUBACK waits until the promise
+ * resolves. Keep it short (record the message, do not run it): MQTT.js reads no other packet of
+ * the connection meanwhile. A rejection leaves the message unacknowledged; the broker sends it
+ * again after the next connect.
+ */
+export type DeliveryHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
+
 /** Called on every (re)connect, after bridge/state says online; errors are logged, not fatal. */
 export type ConnectHook = (client: MqttClient) => Promise<void> | void;
 
@@ -44,6 +52,7 @@ export class MqttBridge {
   private stopping = false;
   private readonly hooks: ConnectHook[] = [];
   private readonly messageHandlers: MessageHandler[] = [];
+  private readonly deliveryHandlers: DeliveryHandler[] = [];
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -80,6 +89,11 @@ export class MqttBridge {
     this.messageHandlers.push(handler);
   }
 
+  /** Messages that must be recorded before the broker may forget them (remote command requests). */
+  onDelivery(handler: DeliveryHandler): void {
+    this.deliveryHandlers.push(handler);
+  }
+
   start(): void {
     this.stopping = false;
     const maxBytes = this.o.options.properties?.maximumPacketSize;
@@ -92,6 +106,20 @@ export class MqttBridge {
     client.on('connect', () => void this.handleConnect());
     client.on('error', (e) => this.failed(e));
     client.on('close', () => this.closed());
+    // MQTT.js sends a QoS 1 message's PUBACK when this calls back (by default at once, as the
+    // message is emitted): held until every delivery handler has recorded the message, so that a
+    // crash in between leaves it with the broker, which sends it again.
+    client.handleMessage = (packet, callback) => {
+      const topic = packet.topic.toString();
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      Promise.all(this.deliveryHandlers.map((h) => h(topic, payload, packet))).then(
+        () => callback(),
+        (e: unknown) => {
+          this.log.error({ topic, err: e instanceof Error ? e.message : String(e) }, 'message not recorded, so not acknowledged: the broker sends it again after the next connect');
+          callback(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    };
     client.on('message', (topic, payload, packet) => {
       for (const h of this.messageHandlers) {
         Promise.resolve()

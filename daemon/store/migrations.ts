@@ -6,6 +6,7 @@ import { OPS_AUDIT_MIGRATION } from './schema/audit.js';
 import { TRACK_UNKNOWN_SIGHTINGS_MIGRATION, TRACK_UNKNOWNS_MIGRATION } from './schema/unknowns.js';
 import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
 import { WEB_USERS_MIGRATION } from './schema/web.js';
+import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -20,5 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   EVENTS_DAY_COUNTERS_MIGRATION,
   WEB_USERS_MIGRATION,
   TRACK_UNKNOWN_SIGHTINGS_MIGRATION,
+  EVENTS_COMMAND_PENDING_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];
