@@ -2,6 +2,7 @@ import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient 
 import type { Logger } from '../base/log.js';
 import { FacegateError } from '../base/errors.js';
 import { OFFLINE, ONLINE } from './mqtt-options.js';
+import { guardPacketSize, type OversizedPacket } from './packet-guard.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -28,6 +29,14 @@ export interface BridgeOptions {
 /** The packet carries the flags as received (`retain`). */
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<unknown> | void;
 
+/**
+ * Decides when a message is acknowledged to the broker: its PUBACK waits until the promise
+ * resolves. Keep it short (record the message, do not run it): MQTT.js reads no other packet of
+ * the connection meanwhile. A rejection leaves the message unacknowledged; the broker sends it
+ * again after the next connect.
+ */
+export type DeliveryHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
+
 /** Called on every (re)connect, after bridge/state says online; errors are logged, not fatal. */
 export type ConnectHook = (client: MqttClient) => Promise<void> | void;
 
@@ -43,6 +52,7 @@ export class MqttBridge {
   private stopping = false;
   private readonly hooks: ConnectHook[] = [];
   private readonly messageHandlers: MessageHandler[] = [];
+  private readonly deliveryHandlers: DeliveryHandler[] = [];
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -52,6 +62,8 @@ export class MqttBridge {
   /** Messages published here rather than from the outbox (state, presence, discovery, stats): acknowledged at QoS 1, handed to the socket at QoS 0. */
   published = 0;
   connectedSinceMs: number | undefined;
+  /** Packets over the maximum packet size that the broker sent all the same: each closed the connection before it was read. */
+  oversized = 0;
 
   constructor(private readonly o: BridgeOptions) {
     this.timers = o.timers ?? realTimers;
@@ -77,13 +89,37 @@ export class MqttBridge {
     this.messageHandlers.push(handler);
   }
 
+  /** Messages that must be recorded before the broker may forget them (remote command requests). */
+  onDelivery(handler: DeliveryHandler): void {
+    this.deliveryHandlers.push(handler);
+  }
+
   start(): void {
     this.stopping = false;
-    const client = this.o.connect(this.o.url, this.o.options);
+    const maxBytes = this.o.options.properties?.maximumPacketSize;
+    const client = this.o.connect(this.o.url, { ...this.o.options, manualConnect: maxBytes !== undefined });
     this.client = client;
+    if (maxBytes !== undefined) {
+      guardPacketSize(client, maxBytes, (p) => this.tooLarge(p, maxBytes));
+      client.connect();
+    }
     client.on('connect', () => void this.handleConnect());
     client.on('error', (e) => this.failed(e));
     client.on('close', () => this.closed());
+    // MQTT.js sends a QoS 1 message's PUBACK when this calls back (by default at once, as the
+    // message is emitted): held until every delivery handler has recorded the message, so that a
+    // crash in between leaves it with the broker, which sends it again.
+    client.handleMessage = (packet, callback) => {
+      const topic = packet.topic.toString();
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      Promise.all(this.deliveryHandlers.map((h) => h(topic, payload, packet))).then(
+        () => callback(),
+        (e: unknown) => {
+          this.log.error({ topic, err: e instanceof Error ? e.message : String(e) }, 'message not recorded, so not acknowledged: the broker sends it again after the next connect');
+          callback(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    };
     client.on('message', (topic, payload, packet) => {
       for (const h of this.messageHandlers) {
         Promise.resolve()
@@ -117,6 +153,17 @@ export class MqttBridge {
     const err = describeMqttError(e, this.o.url);
     this.lastError = err;
     this.log.error({ code: err.code, hint: err.hint }, err.message);
+  }
+
+  private tooLarge(p: OversizedPacket, maxBytes: number): void {
+    this.oversized++;
+    const err = new FacegateError(
+      'FG_ERR_MQTT_PACKET_TOO_LARGE',
+      `broker sent a ${p.type} packet of ${p.bytes} bytes, over the ${maxBytes} this device declares (mqtt.max_packet_mb): the connection was closed before it was read`,
+      "the broker ignores MQTT 5's maximum packet size: limit message sizes on the broker (Mosquitto: max_packet_size), find who publishes such messages, or raise mqtt.max_packet_mb if they are legitimate",
+    );
+    this.lastError = err;
+    this.log.error({ code: err.code, hint: err.hint, packet: p.type, bytes: p.bytes }, err.message);
   }
 
   private closed(): void {

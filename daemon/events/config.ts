@@ -41,6 +41,13 @@ export const MqttConfigSchema = Section(
       },
       'Reconnect backoff (with jitter).',
     ),
+    max_packet_mb: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description:
+        'Largest MQTT packet this device takes, in MiB, declared to the broker at connect (MQTT 5 maximum packet size): a larger one is dropped by the broker, or, if the broker sends it anyway, the connection is closed before it is read. Must fit the largest remote command: an enrolment request is about 1.8 times its photos.',
+    }),
     inflight: Type.Integer({ minimum: 1, maximum: 65_535, default: 64, description: 'Events sent and not yet acknowledged (capped by the broker\'s receive maximum).' }),
     outbox: Section(
       {

@@ -37,7 +37,9 @@ export function mqttClientOptions(c: MqttConfig, id: MqttIdentity, env: NodeJS.P
     keepalive: c.keepalive_s,
     reconnectPeriod: 0,
     connectTimeout: 10_000,
-    properties: { sessionExpiryInterval: c.session_expiry_s },
+    // The broker must not send us a packet larger than this (MQTT 5: it drops it instead, as
+    // Mosquitto does); the bridge closes the connection on one that comes all the same.
+    properties: { sessionExpiryInterval: c.session_expiry_s, maximumPacketSize: maxPacketBytes(c) },
     will: { topic: `${id.baseTopic}/bridge/state`, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
     ...(c.username ? { username: c.username } : {}),
     ...(password ? { password } : {}),
@@ -51,6 +53,13 @@ export function mqttClientOptions(c: MqttConfig, id: MqttIdentity, env: NodeJS.P
     throw new FacegateError('FG_ERR_MQTT_TLS_CONFIG', `mqtt.tls files are set but mqtt.url ${c.url.replace(/\/\/[^@/]*@/, '//***@')} is not mqtts://`, 'use an mqtts:// URL, or remove the mqtt.tls files');
   }
   return options;
+}
+
+/** The largest packet MQTT can frame is 256 MiB less one byte (a four-byte remaining length). */
+const MQTT_MAX_PACKET = 268_435_455;
+
+export function maxPacketBytes(c: MqttConfig): number {
+  return Math.min(c.max_packet_mb * 1024 * 1024, MQTT_MAX_PACKET);
 }
 
 function readPem(path: string, key: string): Buffer {

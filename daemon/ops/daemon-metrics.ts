@@ -20,7 +20,7 @@ export interface MetricsSource {
 }
 
 /** Every outcome a command request can have; the type check below keeps it whole. */
-const COMMAND_OUTCOMES = ['ok', 'failed', 'refused', 'unauthenticated', 'retained'] as const satisfies readonly (keyof CommandCounts)[];
+const COMMAND_OUTCOMES = ['ok', 'failed', 'refused', 'unauthenticated', 'retained', 'duplicate'] as const satisfies readonly (keyof CommandCounts)[];
 const _everyOutcome: readonly (typeof COMMAND_OUTCOMES)[number][] = [] as (keyof CommandCounts)[];
 
 const EVENT_CLASSES = ['attendance', 'alert', 'info'] as const satisfies readonly EventClass[];
@@ -62,7 +62,8 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
     { labels: { path: 'direct' }, value: s.eventsStage?.bridge.published ?? 0 },
   ]);
   m.collect('facegate_mqtt_reconnects_total', 'counter', 'Reconnects to the broker.', () => s.eventsStage?.bridge.reconnects ?? 0);
-  m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored).', () =>
+  m.collect('facegate_mqtt_packets_too_large_total', 'counter', 'Packets over mqtt.max_packet_mb that the broker sent all the same; each closed the connection before it was read.', () => s.eventsStage?.bridge.oversized ?? 0);
+  m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored), duplicate (sent again by the broker after it was taken).', () =>
     COMMAND_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.commandCounts()?.[outcome] ?? 0 })),
   );
   m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () =>

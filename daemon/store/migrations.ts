@@ -7,6 +7,7 @@ import { TRACK_UNKNOWN_SIGHTINGS_MIGRATION, TRACK_UNKNOWNS_MIGRATION } from './s
 import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
 import { WEB_ACCOUNT_IDS_MIGRATION, WEB_USERS_MIGRATION } from './schema/web.js';
 import { GALLERY_GENERATION_MIGRATION } from './schema/gallery-generation.js';
+import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -23,5 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   TRACK_UNKNOWN_SIGHTINGS_MIGRATION,
   GALLERY_GENERATION_MIGRATION,
   WEB_ACCOUNT_IDS_MIGRATION,
+  EVENTS_COMMAND_PENDING_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -23,8 +23,8 @@ function sign(cmd: string, data: Record<string, unknown> = {}, key: CryptoKey = 
   return new SignJWT({ cmd, data }).setProtectedHeader({ alg: 'EdDSA' }).setAudience('test-device').setIssuedAt(now).setExpirationTime(now + 60).setJti(randomUUID()).sign(key);
 }
 
-function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?: () => { groups: string[] } } = {}): CommandRouter {
-  const persons = new FakePersons();
+function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?: () => { groups: string[] }; persons?: FakePersons } = {}): CommandRouter {
+  const persons = o.persons ?? new FakePersons();
   return new CommandRouter({
     baseTopic: stack.baseTopic,
     policy: { key: centralPublic, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
@@ -100,7 +100,7 @@ test('a flood of junk requests from a broker user who is not the central server:
   assert.match(summary.reason, /malformed request ×\d+|malformed token ×\d+/);
   assert.equal(rows(stack, 'SELECT COUNT(*) AS n FROM command_audit'), 3 + 1 + 1, '3 refusals, 1 summary, 1 command run');
   assert.equal(answers.filter((a) => a.status === 'error').length, 3, 'only the admitted refusals are answered');
-  assert.deepEqual(router.counts, { ok: 1, failed: 0, refused: 0, unauthenticated: JUNK, retained: 0 });
+  assert.deepEqual(router.counts, { ok: 1, failed: 0, refused: 0, unauthenticated: JUNK, retained: 0, duplicate: 0 });
   await until('the outbox to drain', () => stack.outbox.stats(Date.now()).pending === 0);
 });
 
@@ -131,7 +131,7 @@ test('retained requests, junk or validly signed, never run: ignored and counted 
   assert.equal(rows(stack, 'SELECT COUNT(*) AS n FROM command_audit'), 1, 'only the live request is audited');
   assert.deepEqual(answers.map((a) => a.transaction), ['live']);
   assert.equal((answers[0]!.data as { enrolled: number }).enrolled, 0, 'the retained enrolment never ran');
-  assert.deepEqual(router.counts, { ok: 1, failed: 0, refused: 0, unauthenticated: 0, retained: 5 });
+  assert.deepEqual(router.counts, { ok: 1, failed: 0, refused: 0, unauthenticated: 0, retained: 5, duplicate: 0 });
 });
 
 test('answers are in the outbox before the command counts as done: a daemon that dies before publishing them delivers every one after its restart', { timeout: 60_000 }, async (t) => {
@@ -150,7 +150,7 @@ test('answers are in the outbox before the command counts as done: a daemon that
     const data = cmd === 'person/enrol' ? { person_id: `p${i}`, images: ['aGVsbG8='] } : {};
     await router.handle(topic(cmd), Buffer.from(JSON.stringify({ token: await sign(cmd, data), transaction: `t${i}` })));
   }
-  assert.deepEqual(router.counts, { ok: N, failed: 0, refused: 0, unauthenticated: 0, retained: 0 });
+  assert.deepEqual(router.counts, { ok: N, failed: 0, refused: 0, unauthenticated: 0, retained: 0, duplicate: 0 });
   first.db.close(); // the crash: no stop, no flush
 
   const { client, answers } = await centralClient(broker.url, first.baseTopic);
@@ -208,10 +208,48 @@ test('refusals still waiting for their summary are reported when the router clos
   );
   const events = stack.outbox.readAfter(0, 100).map((r) => JSON.parse(r.payload.toString()) as { type?: string; data?: Record<string, unknown> }).filter((e) => e.type === 'command_refused');
   assert.deepEqual(events.at(-1)?.data, { suppressed: 4, kind: 'unauthenticated', window_s: 60, reasons: { 'malformed request': 4 } });
-  assert.deepEqual(router.counts, { ok: 0, failed: 0, refused: 0, unauthenticated: 5, retained: 3 });
+  assert.deepEqual(router.counts, { ok: 0, failed: 0, refused: 0, unauthenticated: 5, retained: 3, duplicate: 0 });
   // A summary that cannot be written (the state file is gone) is logged, never thrown.
   await router.handle(topic, Buffer.from('{"token": 1}'));
   await router.handle(topic, Buffer.from('{"token": 1}'));
   stack.db.close();
   assert.doesNotThrow(() => router.close());
+});
+
+test('a gallery command is recorded before the broker gets its acknowledgement: one cut off by a crash is answered FG_ERR_COMMAND_INTERRUPTED at the next start; a copy the broker sends again (DUP) is neither run nor answered again, another copy is a replay', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-cmd-pending-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const paths = { dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: 'mqtt://127.0.0.1:1' };
+  const first = new EventsStack(paths);
+  const stuck = new FakePersons();
+  stuck.resync = () => new Promise<never>(() => {}); // the analysis the crash cuts off
+  const router = routerFor(first, { persons: stuck });
+  const topic = `${first.baseTopic}/bridge/request/roster/resync`;
+  const token = await sign('roster/resync', { persons: [{ person_id: 'p1' }] });
+  const jti = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
+  const request = Buffer.from(JSON.stringify({ token, transaction: 'cut' }));
+  await router.receive(topic, request); // what the acknowledgement waits for
+  assert.equal(rows(first, 'SELECT count(*) AS n FROM command_pending'), 1, 'taken: on the pending list');
+  assert.equal(rows(first, 'SELECT count(*) AS n FROM outbox'), 0, 'not answered yet');
+  first.db.close(); // the crash: no stop, no answer
+
+  const second = new EventsStack(paths);
+  t.after(() => second.stop());
+  const again = routerFor(second);
+  assert.equal(again.answerInterrupted(), 1);
+  const answers = () => second.outbox.readAfter(0, 100).map((r) => JSON.parse(r.payload.toString()) as Record<string, unknown>);
+  assert.equal(answers().length, 1);
+  assert.deepEqual({ ...answers()[0], id: undefined, time: undefined, jws: undefined }, {
+    id: undefined, time: undefined, jws: undefined, device: 'test-device', status: 'error', data: {}, code: 'FG_ERR_COMMAND_INTERRUPTED',
+    error: 'interrupted: the device stopped before the command finished, and nothing of it was kept; send it again with a new token', transaction: 'cut', jti,
+  });
+  assert.equal(rows(second, 'SELECT count(*) AS n FROM command_pending'), 0);
+  assert.equal(rows(second, "SELECT count(*) AS n FROM command_audit WHERE outcome = 'failed'"), 1);
+  assert.equal(again.answerInterrupted(), 0, 'answered once');
+
+  await again.handle(topic, request, { dup: true });
+  assert.equal(answers().length, 1, 'the copy the broker sent again is not answered again');
+  assert.deepEqual(again.counts, { ok: 0, failed: 1, refused: 0, unauthenticated: 0, retained: 0, duplicate: 1 });
+  await again.handle(topic, request);
+  assert.equal(answers().at(-1)!.code, 'FG_ERR_COMMAND_REPLAYED', 'a copy without the DUP flag is a replay');
 });

@@ -47,3 +47,19 @@ test('systemd unit: notify + watchdog, no restart loop on a bad config, hardenin
   assert.match(unit, /^WatchdogSec=\d+$/m);
   assert.match(unit, /^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$/m);
 });
+
+test('systemd unit: memory and open-file limits, MemoryHigh below MemoryMax (docs/daemon.md#memory)', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const value = (key: string) => {
+    const m = new RegExp(`^${key}=(\\d+)([KMG]?)$`, 'm').exec(unit);
+    assert.ok(m, `${UNIT} lacks ${key}=`);
+    return Number(m[1]) * ({ '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 } as Record<string, number>)[m[2]!]!;
+  };
+  const high = value('MemoryHigh');
+  const max = value('MemoryMax');
+  // The flood test (test/ops/mqtt-flood.test.ts) measured a peak of ~0.5 GiB: twice that before reclaim.
+  assert.ok(high >= 2 ** 30, `MemoryHigh ${high} leaves too little headroom`);
+  assert.ok(max > high, 'MemoryMax above MemoryHigh');
+  assert.equal(value('MemorySwapMax'), 0);
+  assert.ok(value('LimitNOFILE') >= 1024);
+});

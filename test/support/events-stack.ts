@@ -2,6 +2,7 @@ import { Sqlite, type Database } from '../../daemon/store/sqlite.js';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { createEventTables } from '../../daemon/store/schema/outbox.js';
+import { createCommandPendingTable } from '../../daemon/store/schema/command-pending.js';
 import { Outbox, type OutboxRow } from '../../daemon/events/outbox.js';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner } from '../../daemon/events/signing.js';
@@ -27,6 +28,7 @@ export function openTestDb(path: string, fsync = true): Database {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${fsync ? 'FULL' : 'NORMAL'}`);
   createEventTables(db);
+  createCommandPendingTable(db);
   return db;
 }
 

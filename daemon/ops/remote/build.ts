@@ -40,6 +40,8 @@ export function createCommandRouter(o: {
     now: o.now ?? Date.now,
     logger: o.logger,
   });
+  const interrupted = router.answerInterrupted();
+  if (interrupted > 0) o.logger.warn({ stage: 'events', part: 'commands', interrupted }, `${interrupted} remote commands were cut off by a stop before they finished: answered FG_ERR_COMMAND_INTERRUPTED`);
   router.attach(o.bridge);
   return router;
 }

@@ -58,3 +58,47 @@ export class CommandAudit {
     }));
   }
 }
+
+/** A command taken from the broker and not yet answered (see command_pending). */
+export interface PendingCommand {
+  jti: string;
+  command: string;
+  atMs: number;
+  subject?: string;
+  transaction?: string | undefined;
+}
+
+/**
+ * Commands taken and not yet answered, in the state file: each is written before the broker gets
+ * its acknowledgement and deleted in the transaction that writes its answer, so what is left at a
+ * start was cut off by a crash and must be answered then.
+ */
+export class PendingCommands {
+  private readonly insert: Statement;
+  private readonly remove: Statement<[string]>;
+  private readonly list: Statement<[]>;
+
+  constructor(db: Database) {
+    this.insert = db.prepare('INSERT INTO command_pending (jti, command, at_ms, subject, transaction_id) VALUES (?, ?, ?, ?, ?)');
+    this.remove = db.prepare('DELETE FROM command_pending WHERE jti = ?');
+    this.list = db.prepare('SELECT * FROM command_pending ORDER BY at_ms, jti');
+  }
+
+  add(p: PendingCommand): void {
+    this.insert.run(p.jti, p.command, p.atMs, p.subject ?? null, p.transaction ?? null);
+  }
+
+  done(jti: string): void {
+    this.remove.run(jti);
+  }
+
+  all(): PendingCommand[] {
+    return (this.list.all() as Record<string, string | number | null>[]).map((r) => ({
+      jti: r.jti as string,
+      command: r.command as string,
+      atMs: r.at_ms as number,
+      ...(r.subject !== null ? { subject: r.subject as string } : {}),
+      ...(r.transaction_id !== null ? { transaction: r.transaction_id as string } : {}),
+    }));
+  }
+}

@@ -7,7 +7,7 @@ import type { MqttBridge } from '../../events/bridge.js';
 import { RequestPayload, type Payload } from '../../events/topics.js';
 import { isFacegateError } from '../../base/errors.js';
 import { COMMAND_HANDLERS, type AnswerCommit, type CommandDeps } from './handlers.js';
-import type { CommandAudit, ReplayCache } from './replay.js';
+import { PendingCommands, type CommandAudit, type ReplayCache } from './replay.js';
 import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from './token.js';
 import { DEFAULT_FLOOD_WINDOW, FloodGate, type FloodSummary, type FloodWindow } from './flood.js';
 
@@ -34,6 +34,15 @@ export interface RouterOptions {
 
 type Answer = Omit<Payload<'response'>, 'id' | 'device' | 'time' | 'jws'>;
 
+/** A request whose token passed: what its audit row and answer name. */
+interface Request {
+  atMs: number;
+  command: string;
+  jti: string;
+  subject?: string;
+  transaction?: string | undefined;
+}
+
 type Code = `FG_ERR_${string}`;
 
 /** A copy of a request whose analysis is still running is refused, not run twice. */
@@ -49,9 +58,24 @@ export interface CommandCounts {
   unauthenticated: number;
   /** Delivered with the retain flag: never run. */
   retained: number;
+  /** Sent again by the broker (DUP flag) after this device had taken it: neither run nor answered again. */
+  duplicate: number;
 }
 
-type FloodKind = 'refused' | 'unauthenticated' | 'retained';
+type FloodKind = 'refused' | 'unauthenticated' | 'retained' | 'duplicate';
+
+/** What the broker's acknowledgement waits for: the request is recorded (or refused); `done` once it is answered. */
+export interface Taken {
+  done: Promise<void>;
+}
+
+const NOTHING_LEFT: Taken = { done: Promise.resolve() };
+
+/** How a request came: `retain` and `dup` are the flags of its PUBLISH packet. */
+export interface DeliveryFlags {
+  retain?: boolean;
+  dup?: boolean;
+}
 
 /** The longest reason kept in the audit and the answer: a junk command name must not be stored whole. */
 const MAX_REASON = 300;
@@ -61,24 +85,27 @@ const MAX_REASON = 300;
  * `<base>/bridge/response/<command>`. Nothing runs before the token checks pass; a retained request
  * never runs (a stale one would otherwise run again at every reconnect). Answers go through the
  * outbox, and every command's effect is a write to the state file, where the outbox, the replay
- * cache and the audit live too: the token claim, the effect, the audit row and the answer are one
- * transaction, kept together or not at all, so a crash never loses the answer to a command that
- * ran (gallery commands analyse their photos first, outside it). Every error answer carries an
- * FG_ERR_ code. Refusals are audited and answered one by one up to a limit per minute, then
- * summarized.
+ * cache and the audit live too. The broker's acknowledgement of a request waits until it is
+ * recorded: a command whose effect is a synchronous write (`status`, `attendance/shifts`) has its
+ * token claim, effect, audit row and answer in one transaction before it; a gallery command, which
+ * analyses its photos first, has its token claimed and itself written to command_pending before it,
+ * and its effect, audit row and answer in one later transaction that takes it off the list. What a
+ * crash leaves on the list is answered FG_ERR_COMMAND_INTERRUPTED at the next start, and a copy the
+ * broker sends again is not run twice. Every error answer carries an FG_ERR_ code. Refusals are
+ * audited and answered one by one up to a limit per minute, then summarized.
  */
 export class CommandRouter {
   private readonly prefix: string;
   private readonly log: Logger;
   private readonly flood: FloodGate<FloodKind>;
-  /** Token ids of commands between their checks and their commit. */
-  private readonly running = new Set<string>();
-  readonly counts: CommandCounts = { ok: 0, failed: 0, refused: 0, unauthenticated: 0, retained: 0 };
+  private readonly pending: PendingCommands;
+  readonly counts: CommandCounts = { ok: 0, failed: 0, refused: 0, unauthenticated: 0, retained: 0, duplicate: 0 };
 
   constructor(private readonly o: RouterOptions) {
     this.prefix = `${o.baseTopic}/bridge/request/`;
     this.log = o.logger.child({ stage: 'events', part: 'commands' });
     this.flood = new FloodGate(o.flood ?? DEFAULT_FLOOD_WINDOW, o.now, (s) => this.summarize(s));
+    this.pending = new PendingCommands(o.db);
   }
 
   get subscription(): string {
@@ -92,7 +119,26 @@ export class CommandRouter {
       // so it is recognised and ignored the first time too, not only when replayed at a reconnect.
       await client.subscribeAsync(this.subscription, { qos: 1, rap: true });
     });
-    bridge.onMessage((topic, payload, packet) => this.handle(topic, payload, { retain: packet.retain }));
+    bridge.onDelivery(async (topic, payload, packet) => {
+      const taken = await this.receive(topic, payload, { retain: packet.retain, dup: packet.dup });
+      taken.done.catch((e: unknown) => this.log.error({ topic, err: reasonOf(e) }, 'remote command could not be answered; it is answered at the next start'));
+    });
+  }
+
+  /**
+   * At start, before the first connect: commands taken before a crash and never answered are
+   * answered FG_ERR_COMMAND_INTERRUPTED. Nothing of them was kept (an effect commits with its
+   * answer), and their tokens stay used: the central server sends them again with new ones.
+   */
+  answerInterrupted(): number {
+    const cut = this.pending.all();
+    for (const p of cut) {
+      this.o.db.transaction(() => {
+        this.finish(p, 'failed', {}, { reason: 'interrupted: the device stopped before the command finished, and nothing of it was kept; send it again with a new token', code: 'FG_ERR_COMMAND_INTERRUPTED' });
+        this.pending.done(p.jti);
+      })();
+    }
+    return cut.length;
   }
 
   /** Reports the refusals still waiting for their summary (on stop). */
@@ -101,15 +147,23 @@ export class CommandRouter {
   }
 
   /** Handles one message; resolves once its answer (if any) is in the outbox. */
-  async handle(topic: string, payload: Buffer, flags: { retain?: boolean } = {}): Promise<void> {
-    if (!topic.startsWith(this.prefix)) return;
+  async handle(topic: string, payload: Buffer, flags: DeliveryFlags = {}): Promise<void> {
+    await (await this.receive(topic, payload, flags)).done;
+  }
+
+  /**
+   * Takes one message: resolves once it is recorded in the state file (refused, answered, or on the
+   * pending list), which is when the broker may have its acknowledgement; `done` once answered.
+   */
+  async receive(topic: string, payload: Buffer, flags: DeliveryFlags = {}): Promise<Taken> {
+    if (!topic.startsWith(this.prefix)) return NOTHING_LEFT;
     const command = topic.slice(this.prefix.length);
     if (flags.retain) {
       this.counts.retained++;
       if (this.flood.admit('retained', 'retained request')) {
         this.log.warn({ command: clip(command) }, 'retained command request ignored: clear it on the broker (publish an empty retained message to its topic)');
       }
-      return;
+      return NOTHING_LEFT;
     }
     const atMs = this.o.now();
     let transaction = peekTransaction(payload);
@@ -121,9 +175,10 @@ export class CommandRouter {
       claims = await verifyCommandToken(request.token, command, this.o.policy, atMs);
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
-      return this.refuse({ atMs, command, reason: e.reason, code: e.code, transaction, authenticated: e.authenticated });
+      this.refuse({ atMs, command, reason: e.reason, code: e.code, transaction, authenticated: e.authenticated });
+      return NOTHING_LEFT;
     }
-    const base = { atMs, command, jti: claims.jti, transaction, ...(claims.sub !== undefined ? { subject: claims.sub } : {}) };
+    const base: Request = { atMs, command, jti: claims.jti, transaction, ...(claims.sub !== undefined ? { subject: claims.sub } : {}) };
     const handler = Object.hasOwn(COMMAND_HANDLERS, command) ? (COMMAND_HANDLERS as unknown as Record<string, RoutedHandler>)[command] : undefined;
     let data: unknown;
     try {
@@ -133,24 +188,60 @@ export class CommandRouter {
       if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${bad.message.toLowerCase()}`, true, 'FG_ERR_COMMAND_INVALID');
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
-      return this.refuse({ ...base, reason: e.reason, code: e.code, authenticated: true });
+      this.refuse({ ...base, reason: e.reason, code: e.code, authenticated: true });
+      return NOTHING_LEFT;
     }
     const expMs = claims.exp * 1000;
     const skewMs = this.o.policy!.clockSkewS * 1000;
     const claim = () => this.o.replay.claim(claims.jti, expMs, atMs, skewMs);
-    const replayed = () => this.refuse({ ...base, reason: REPLAY, code: 'FG_ERR_COMMAND_REPLAYED', authenticated: true });
-    // The token is claimed in the transaction that keeps the effect, so a crash before it commits
-    // leaves the request free to be sent again; a copy arriving while this one runs is refused here.
-    if (this.running.has(claims.jti)) return replayed();
-    this.running.add(claims.jti);
-    let committed = false;
-    const commit: AnswerCommit = (write, answer) => {
-      if (committed) throw new Error(`${command} committed twice`);
-      const result = this.o.db
+    if (handler.kind === 'atomic') {
+      this.runAtomic(handler, data, base, claim, flags);
+      return NOTHING_LEFT;
+    }
+    // The token is claimed as the command is taken: a copy arriving while it runs, or after a
+    // crash cut it off, finds it used and is not run again.
+    const taken = this.o.db
+      .transaction(() => {
+        if (!claim()) return false;
+        this.pending.add(base);
+        return true;
+      })
+      .immediate();
+    if (!taken) {
+      this.takenAlready(base, flags);
+      return NOTHING_LEFT;
+    }
+    return { done: this.runStaged(handler, data, base) };
+  }
+
+  /** Claim, effect, audit row and answer in one transaction; a failed effect is answered with nothing of it kept. */
+  private runAtomic(handler: Extract<RoutedHandler, { kind: 'atomic' }>, data: unknown, base: Request, claim: () => boolean, flags: DeliveryFlags): void {
+    try {
+      this.o.db
         .transaction(() => {
           if (!claim()) throw new Replayed();
+          this.finish(base, 'ok', handler.run(data, this.o.deps));
+        })
+        .immediate();
+    } catch (e) {
+      if (e instanceof Replayed) return this.takenAlready(base, flags);
+      this.o.db.transaction(() => {
+        if (claim()) this.finish(base, 'failed', {}, { reason: reasonOf(e), code: isFacegateError(e) ? e.code : 'FG_ERR_COMMAND_FAILED' });
+        else this.takenAlready(base, flags);
+      })();
+    }
+  }
+
+  /** After the acknowledgement: the analysis, then effect, audit row and answer in one transaction that takes the command off the pending list. */
+  private async runStaged(handler: Extract<RoutedHandler, { kind: 'staged' }>, data: unknown, base: Request): Promise<void> {
+    let committed = false;
+    const commit: AnswerCommit = (write, answer) => {
+      if (committed) throw new Error(`${base.command} committed twice`);
+      const result = this.o.db
+        .transaction(() => {
           const r = write();
           this.finish(base, 'ok', answer(r));
+          this.pending.done(base.jti);
           return r;
         })
         .immediate();
@@ -158,24 +249,32 @@ export class CommandRouter {
       return result;
     };
     try {
-      if (handler.kind === 'atomic') commit(() => handler.run(data, this.o.deps), (r) => r);
-      else await handler.run(data, this.o.deps, commit);
-      if (!committed) throw new Error(`${command} ended without an answer`);
+      await handler.run(data, this.o.deps, commit);
+      if (!committed) throw new Error(`${base.command} ended without an answer`);
     } catch (e) {
-      if (e instanceof Replayed) return replayed();
       // Memory following a committed write failed: the answer is out already; the log says what.
-      if (committed) return this.log.error({ command, jti: claims.jti, err: reasonOf(e) }, 'remote command ran, but what followed it failed');
+      if (committed) return this.log.error({ command: base.command, jti: base.jti, err: reasonOf(e) }, 'remote command ran, but what followed it failed');
       this.o.db.transaction(() => {
-        if (claim()) this.finish(base, 'failed', {}, { reason: reasonOf(e), code: isFacegateError(e) ? e.code : 'FG_ERR_COMMAND_FAILED' });
-        else replayed();
+        this.finish(base, 'failed', {}, { reason: reasonOf(e), code: isFacegateError(e) ? e.code : 'FG_ERR_COMMAND_FAILED' });
+        this.pending.done(base.jti);
       })();
-    } finally {
-      this.running.delete(claims.jti);
     }
   }
 
+  /**
+   * The token was claimed already. A copy the broker marks as sent again (DUP) is one this device
+   * took before its acknowledgement got through, a crash or a lost connection between: it ran, or
+   * runs, or was answered as interrupted; it is neither run nor answered again. Any other copy is a
+   * replay, refused.
+   */
+  private takenAlready(base: Request, flags: DeliveryFlags): void {
+    if (!flags.dup) return this.refuse({ ...base, reason: REPLAY, code: 'FG_ERR_COMMAND_REPLAYED', authenticated: true });
+    this.counts.duplicate++;
+    if (this.flood.admit('duplicate', 'sent again')) this.log.info({ command: clip(base.command), jti: base.jti }, 'remote command request sent again by the broker after it was taken: not run or answered again');
+  }
+
   /** Audit row, log line and answer of a command that ran; inside the caller's transaction. */
-  private finish(r: { atMs: number; command: string; jti: string; subject?: string; transaction: string | undefined }, outcome: 'ok' | 'failed', data: Record<string, unknown>, error?: { reason: string; code: Code }): void {
+  private finish(r: Request, outcome: 'ok' | 'failed', data: Record<string, unknown>, error?: { reason: string; code: Code }): void {
     this.o.audit.record({ ...r, outcome, ...(error !== undefined ? { reason: clip(error.reason) } : {}) });
     this.answer(r.command, r.atMs, answerOf(outcome === 'ok' ? 'ok' : 'error', data, r.transaction, r.jti, error && { reason: clip(error.reason), code: error.code }));
     this.counts[outcome]++;
@@ -185,7 +284,7 @@ export class CommandRouter {
   }
 
   /** Counted always; audited, logged, reported and answered only while the flood gate admits it. */
-  private refuse(r: { atMs: number; command: string; reason: string; code: Code; transaction: string | undefined; authenticated: boolean; jti?: string; subject?: string }): void {
+  private refuse(r: { atMs: number; command: string; reason: string; code: Code; transaction?: string | undefined; authenticated: boolean; jti?: string; subject?: string }): void {
     const kind = r.authenticated ? 'refused' : 'unauthenticated';
     this.counts[kind]++;
     const reason = clip(r.reason);
@@ -210,7 +309,7 @@ export class CommandRouter {
     const byReason = Object.entries(s.reasons).map(([r, n]) => `${r} ×${n}`).join(', ');
     const fields = { kind: s.kind, suppressed: s.suppressed, window_s: windowS, reasons: s.reasons };
     this.log.warn(fields, `${s.suppressed} more command requests not run (${s.kind}) in ${windowS} s, not logged one by one: ${byReason}`);
-    if (s.kind === 'retained') return;
+    if (s.kind === 'retained' || s.kind === 'duplicate') return;
     try {
       this.o.db.transaction(() => {
         this.o.audit.record({ atMs: this.o.now(), command: '*', outcome: 'refused', reason: clip(`${s.suppressed} more ${s.kind} requests refused in ${windowS} s: ${byReason}`) });
@@ -222,7 +321,7 @@ export class CommandRouter {
   }
 }
 
-/** The token was claimed already when the commit came: another copy of the request ran first. */
+/** The token was claimed already when the command's transaction came: another copy of the request was taken first. */
 class Replayed extends Error {}
 
 /** A command of the table, seen by the router without its own data type. */
