@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): every test/**/*.test.ts through Node's own test runner, with
-// tsx compiling TypeScript on the fly. Arguments narrow the run to files or folders under test/.
+// tsx compiling the tests on the fly. Arguments narrow the run to files or folders under test/.
+// It builds dist/ first: the tests spawn the CLI and the daemon from dist/, as systemd runs them,
+// so a stale dist/ would test yesterday's code.
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 function collect(path, out) {
   if (statSync(path).isDirectory()) {
@@ -20,6 +23,11 @@ const files = (roots.length ? roots : ['test']).flatMap((r) => collect(resolve(r
 if (files.length === 0) {
   console.error('no test files found under', roots.join(' ') || 'test/');
   process.exit(1);
+}
+const built = spawnSync(process.execPath, [fileURLToPath(new URL('build.mjs', import.meta.url))], { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.error('the build failed: no test was run');
+  process.exit(built.status ?? 1);
 }
 const result = spawnSync(
   process.execPath,

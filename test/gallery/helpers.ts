@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../daemon/base/log.js';
-import { main } from '../../daemon/cli/run.js';
-import type { CliIo } from '../../daemon/cli/command.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import type { GalleryConfig } from '../../daemon/gallery/config.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile, type KeySourceOptions } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { runCli } from '../support/cli.js';
 
 export interface TempDir {
   dir: string;
@@ -131,11 +130,8 @@ export async function open(f: Fixture, keyFile = f.keyFile, logger: Logger = mem
   return Gallery.open({ path: f.dbPath, keys: keyOptions(keyFile), logger });
 }
 
-/** The real CLI in this process, its output kept. */
+/** The real CLI, built, as its own process (test/support/cli.ts); its output kept. */
 export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ rc: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env };
-  const rc = await main(argv, io);
-  return { rc, stdout, stderr };
+  const r = await runCli(argv, { env });
+  return { rc: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
