@@ -5,10 +5,10 @@
 import { cpSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = join(import.meta.dirname, '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const compiled = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
-cpSync(`${root}daemon/web/static`, `${root}dist/daemon/web/static`, { recursive: true });
+cpSync(join(root, 'daemon/web/static'), join(root, 'dist/daemon/web/static'), { recursive: true });

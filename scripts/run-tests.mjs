@@ -6,7 +6,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 function collect(path, out) {
   if (statSync(path).isDirectory()) {
@@ -24,7 +23,7 @@ if (files.length === 0) {
   console.error('no test files found under', roots.join(' ') || 'test/');
   process.exit(1);
 }
-const built = spawnSync(process.execPath, [fileURLToPath(new URL('build.mjs', import.meta.url))], { stdio: 'inherit' });
+const built = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs')], { stdio: 'inherit' });
 if (built.status !== 0) {
   console.error('the build failed: no test was run');
   process.exit(built.status ?? 1);

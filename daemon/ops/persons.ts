@@ -258,12 +258,11 @@ export class PersonService {
 
 /** FG_ERR_ENROL_NO_FACE, with each photo's refusal for an entry point to show its own way. */
 export class NoUsableFace extends FacegateError {
-  constructor(
-    label: string,
-    readonly refused: readonly EnrolRefusal[],
-  ) {
+  readonly refused: readonly EnrolRefusal[];
+  constructor(label: string, refused: readonly EnrolRefusal[]) {
     const why = refused.length ? refused.map((r) => `${r.file}: ${r.detail}`).join('; ') : 'no photo given';
     super('FG_ERR_ENROL_NO_FACE', `no usable face for ${label}: ${why}`, NO_FACE_HINT);
+    this.refused = refused;
   }
 }
 
