@@ -14,6 +14,19 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // A parameter property of a derived class is assigned by tsc's output at the top of the
+      // constructor unless super() is the constructor's own statement: a super() inside an if/else
+      // then throws "Must call super constructor" in dist/ only (tsx compiles it the other way), and
+      // tsc says nothing. typescript-eslint's parameter-properties rule cannot tell derived classes
+      // apart (it would forbid them in every class), so the selector forbids them wherever a class
+      // extends another: declare the field and assign it after super().
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: ':matches(ClassDeclaration, ClassExpression)[superClass] > ClassBody > MethodDefinition[kind="constructor"] > FunctionExpression > TSParameterProperty',
+          message: 'no parameter properties in a class that extends another: tsc assigns them before a super() that is not the first statement, which crashes the build only; declare the field and assign it after super()',
+        },
+      ],
     },
   },
   ...layerRules(),

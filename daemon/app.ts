@@ -26,6 +26,7 @@ import { trackOverlay } from './pipeline/overlay.js';
 import { CameraPipeline } from './pipeline/camera-pipeline.js';
 import { dispatchTrackEvent } from './pipeline/dispatch.js';
 import { AuditLog } from './ops/audit.js';
+import { announceQuarantine } from './ops/quarantine.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
 import { MetricsRegistry, type Histogram } from './base/metrics.js';
@@ -158,6 +159,8 @@ export class App {
         ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
       });
       const audit = new AuditLog(gallery.db, this.now);
+      // Damaged gallery rows cost only their persons: the daemon serves everyone else, and says who.
+      announceQuarantine(gallery.quarantined(), gallery.db, audit, events.writer);
       const unknowns = daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
       const persons = new PersonService({
         gallery,
@@ -357,6 +360,7 @@ export class App {
       outbox: ev?.outbox.stats(nowMs) ?? { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} },
       mqtt: { enabled: this.config.mqtt.enabled, connected: ev?.bridge.connected ?? false, reconnects: ev?.bridge.reconnects ?? 0 },
       templates: this.running?.gallery.matcher.size ?? 0,
+      quarantined: this.running?.gallery.quarantinedCount ?? 0,
     };
   }
 

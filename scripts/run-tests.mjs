@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): every test/**/*.test.ts through Node's own test runner, with
-// tsx compiling TypeScript on the fly. Arguments narrow the run to files or folders under test/.
+// tsx compiling the tests on the fly. Arguments narrow the run to files or folders under test/.
+// It builds dist/ first: the tests spawn the CLI and the daemon from dist/, as systemd runs them,
+// so a stale dist/ would test yesterday's code.
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +22,11 @@ const files = (roots.length ? roots : ['test']).flatMap((r) => collect(resolve(r
 if (files.length === 0) {
   console.error('no test files found under', roots.join(' ') || 'test/');
   process.exit(1);
+}
+const built = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs')], { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.error('the build failed: no test was run');
+  process.exit(built.status ?? 1);
 }
 const result = spawnSync(
   process.execPath,

@@ -43,15 +43,16 @@ export interface ConfigWarning extends ConfigIssue {
 }
 
 export class ConfigError extends FacegateError {
+  readonly source: string;
+  readonly issues: ConfigIssue[];
   override readonly name = 'ConfigError';
-  constructor(
-    readonly source: string,
-    readonly issues: ConfigIssue[],
-  ) {
+  constructor(source: string, issues: ConfigIssue[]) {
     super(
       'FG_ERR_CONFIG',
       `invalid config ${source}:\n` + issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
       'fix the keys above (see config/facegate.example.yaml and config/facegate.schema.json), then run `facegate validate-config`',
     );
+    this.source = source;
+    this.issues = issues;
   }
 }

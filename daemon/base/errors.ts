@@ -7,15 +7,13 @@ import { redactText } from './log.js';
  * credentials masked), so that no path an error takes (CLI, log, audit, control answer) shows them.
  */
 export class FacegateError extends Error {
+  readonly code: `FG_ERR_${string}`;
+  /** What the user should do about it, one sentence. */
+  readonly hint?: string;
   override readonly name: string = 'FacegateError';
-  constructor(
-    readonly code: `FG_ERR_${string}`,
-    message: string,
-    /** What the user should do about it, one sentence. */
-    readonly hint?: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: `FG_ERR_${string}`, message: string, hint?: string, options?: { cause?: unknown }) {
     super(redactText(message), options);
+    this.code = code;
     if (hint !== undefined) this.hint = redactText(hint);
   }
 

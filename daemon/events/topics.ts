@@ -88,6 +88,31 @@ export const SpoofAlertPayload = Type.Object(
   { additionalProperties: false },
 );
 
+/** At most this many damaged cells are listed in one quarantine event; `cells_total` counts them all. */
+export const QUARANTINE_CELLS_MAX = 32;
+
+export const QuarantineAlertPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Literal('quarantine'),
+    person_id: Type.String({ description: 'The gallery uuid of the person left out; remove them by it' }),
+    cells: Type.Array(
+      Type.Object(
+        {
+          table: Type.String(),
+          column: Type.String(),
+          row: Type.Union([Type.String(), Type.Integer()]),
+          kind: Type.Union([Type.Literal('damaged'), Type.Literal('null'), Type.Literal('lookup')], { description: "As 'facegate gallery verify' names them: DAMAGED, NULL, LOOKUP" }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: QUARANTINE_CELLS_MAX, description: 'The cells that failed authentication, first ones only' },
+    ),
+    cells_total: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false, description: 'Ids only: no name, external id or face' },
+);
+
 /** What a track is at now: tracked and undecided, a decision, or why it cannot be decided. */
 const TrackState = Type.Union(
   ['tracking', 'recognized', 'unknown', 'spoof_suspected', 'too_small', 'low_quality'].map((s) => Type.Literal(s)),
@@ -229,6 +254,7 @@ export const TOPICS = {
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
+  quarantine: spec({ path: 'alerts/quarantine', schema: QuarantineAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   trackLast: spec({ path: '{camera}/last', schema: TrackLastPayload, retain: true, qos: 1, via: 'direct' }),
   cameraState: spec({ path: '{camera}', schema: CameraStatePayload, retain: true, qos: 1, via: 'direct' }),

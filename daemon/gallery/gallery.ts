@@ -11,7 +11,7 @@ import { anchorPath, readAnchor, rollbackError, stateGeneration, writeAnchor } f
 import { galleryId, initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
 import { orphanReason } from './integrity.js';
 import { Matcher, type Candidate } from './matcher.js';
-import { Sealer, type TamperError } from './seal.js';
+import { Sealer, type TamperError, type TamperKind } from './seal.js';
 import { loadSodium, type Sodium } from './sodium.js';
 import { GalleryStore, type Person, type PersonInput, type TemplateInput } from './store.js';
 
@@ -29,6 +29,27 @@ export interface OpenGalleryOptions {
   now?: () => Date;
 }
 
+/** One cell (or lookup column) of a quarantined person that failed authentication. */
+export interface DamagedCell {
+  table: string;
+  column: string;
+  rowId: string | number;
+  /** As `facegate gallery verify` names it: DAMAGED (does not open), NULL, LOOKUP (swapped hash). */
+  kind: 'damaged' | 'null' | 'lookup';
+}
+
+const CELL_KIND: Record<TamperKind, DamagedCell['kind']> = { unopened: 'damaged', null: 'null', lookup: 'lookup' };
+
+/**
+ * A person with a row that failed authentication when the gallery opened: never matched (none of
+ * their templates is), never erased by the daemon on its own, reported until `person remove` or
+ * a restored backup takes the damage away.
+ */
+export interface QuarantinedPerson {
+  personId: string;
+  cells: DamagedCell[];
+}
+
 export interface Identification extends IdentityDecision {
   /** The top persons with their names, best first. */
   candidates: Array<Candidate & { name: string | null }>;
@@ -43,6 +64,8 @@ export class Gallery {
   readonly matcher = new Matcher();
   /** Rows that failed authentication when the gallery was opened (they are left out of matching). */
   readonly damaged: TamperError[] = [];
+  /** Persons with any of those rows, by id: left out of matching whole (see QuarantinedPerson). */
+  readonly #quarantine = new Map<string, DamagedCell[]>();
   #names = new Map<string, string>();
   /** The generation the anchor holds for this gallery (-1: none yet); see generation.ts. */
   #anchored = -1;
@@ -163,8 +186,33 @@ export class Gallery {
       else orphans++;
       t.embedding.fill(0);
     }
-    for (const e of this.damaged) this.logger.warn({ table: e.ref.table, column: e.ref.column, row: e.ref.rowId, person: e.ref.personId }, 'gallery row failed authentication; left out');
+    for (const e of this.damaged) {
+      const cells = this.#quarantine.get(e.ref.personId) ?? [];
+      cells.push({ table: e.ref.table, column: e.ref.column, rowId: e.ref.rowId, kind: CELL_KIND[e.kind] });
+      this.#quarantine.set(e.ref.personId, cells);
+    }
+    // A damaged template quarantines its whole person: their other templates, added as they were
+    // read, leave the matcher again (one pass, so that the plaintext of every template is never held at once).
+    for (const personId of this.#quarantine.keys()) this.matcher.removePerson(personId);
+    for (const e of this.damaged) {
+      this.logger.warn({ code: e.code, table: e.ref.table, column: e.ref.column, row: e.ref.rowId, person: e.ref.personId, kind: e.kind }, 'gallery row failed authentication; its person is quarantined');
+    }
+    if (this.#quarantine.size > 0) {
+      this.logger.warn(
+        { code: 'FG_ERR_GALLERY_TAMPER', count: this.#quarantine.size, persons: [...this.#quarantine.keys()].slice(0, 20), hint: "run 'facegate gallery verify'; then 'facegate person remove ID' or restore a backup" },
+        'persons quarantined: never matched until removed or restored; everyone else is served',
+      );
+    }
     if (orphans > 0) this.logger.warn({ templates: orphans }, "templates without an authentic person are never matched; run 'facegate gallery verify'");
+  }
+
+  get quarantinedCount(): number {
+    return this.#quarantine.size;
+  }
+
+  /** The persons left out because a row of theirs failed authentication at open, in row order. */
+  quarantined(): QuarantinedPerson[] {
+    return [...this.#quarantine].map(([personId, cells]) => ({ personId, cells: [...cells] }));
   }
 
   addPerson(input: PersonInput): Person {
@@ -227,6 +275,7 @@ export class Gallery {
   forget(personId: string): void {
     this.matcher.removePerson(personId);
     this.#names.delete(personId);
+    this.#quarantine.delete(personId);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.recordGeneration();
   }

@@ -27,26 +27,30 @@ export type TamperKind = 'unopened' | 'null' | 'lookup';
 
 /** A row failed authentication; `ref` names the cell (or lookup column), its row and person. */
 export class TamperError extends FacegateError {
+  readonly ref: CellRef;
+  readonly kind: TamperKind;
   override readonly name = 'TamperError';
-  constructor(
-    readonly ref: CellRef,
-    readonly kind: TamperKind = 'unopened',
-  ) {
-    const where = `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId})`;
-    if (kind === 'lookup') {
-      super(
-        'FG_ERR_GALLERY_LOOKUP',
-        `${where} does not match the sealed external id of its row: the lookup hash was swapped or copied from another row`,
-        "nothing was changed; run 'facegate gallery verify' for the full list, then restore a backup or re-enrol the person",
-      );
-    } else {
-      super(
-        'FG_ERR_GALLERY_TAMPER',
-        `${where} failed authentication: ${kind === 'null' ? 'it is empty (NULL), its sealed value was erased' : 'it was modified, copied or swapped'}`,
-        "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
-      );
-    }
+  constructor(ref: CellRef, kind: TamperKind = 'unopened') {
+    super(...tamperMessage(ref, kind));
+    this.ref = ref;
+    this.kind = kind;
   }
+}
+
+function tamperMessage(ref: CellRef, kind: TamperKind): [code: `FG_ERR_${string}`, message: string, hint: string] {
+  const where = `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId})`;
+  if (kind === 'lookup') {
+    return [
+      'FG_ERR_GALLERY_LOOKUP',
+      `${where} does not match the sealed external id of its row: the lookup hash was swapped or copied from another row`,
+      "nothing was changed; run 'facegate gallery verify' for the full list, then restore a backup or re-enrol the person",
+    ];
+  }
+  return [
+    'FG_ERR_GALLERY_TAMPER',
+    `${where} failed authentication: ${kind === 'null' ? 'it is empty (NULL), its sealed value was erased' : 'it was modified, copied or swapped'}`,
+    "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
+  ];
 }
 
 const NONCE_BYTES = 24;

@@ -99,6 +99,17 @@ export class GalleryStore {
   }
 
   /**
+   * The uuid of the person `person remove` acts on. By uuid, the row's own, whatever damage its
+   * cells took: the uuid is in the associated data of every cell, so it names exactly that row,
+   * and a quarantined person can be removed. By external id, as findPerson: the lookup hash is in
+   * the clear and may be another row's, so a row that does not open is refused (TamperError).
+   */
+  erasableId(idOrExternal: string): string | undefined {
+    const byId = this.db.prepare('SELECT id FROM persons WHERE id = ?').get(idOrExternal) as { id: string } | undefined;
+    return byId?.id ?? this.findPerson(idOrExternal)?.id;
+  }
+
+  /**
    * Every person that opens; rows that do not are reported, not thrown. `rows` is who may own
    * templates that are matched (see orphanReason).
    */

@@ -49,6 +49,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
   m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));
   m.collect('facegate_pipeline_alive', 'gauge', '1 while the pipeline passes the watchdog check (the same check that sends WATCHDOG=1).', () => (s.liveness().alive ? 1 : 0));
   m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => (s.gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n);
+  m.collect('facegate_gallery_quarantined_persons', 'gauge', "Persons never matched because a gallery row of theirs failed authentication ('facegate gallery verify' lists the rows).", () => s.gallery.quarantinedCount);
   m.collect('facegate_gallery_templates', 'gauge', 'Face templates in the matcher.', () => s.gallery.matcher.size);
   m.collect('facegate_outbox_pending', 'gauge', 'Events waiting in the outbox for the broker.', () => s.eventsStage?.outbox.stats(Date.now()).pending ?? 0);
   m.collect('facegate_outbox_oldest_age_seconds', 'gauge', 'Age of the oldest event waiting.', () => s.eventsStage?.outbox.stats(Date.now()).oldestAgeS ?? 0);

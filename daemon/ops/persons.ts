@@ -15,7 +15,8 @@ import { erasePersonRecords, type EraseResult } from './retention.js';
 
 export type RosterChange = { kind: 'enrolled' | 'removed'; personId: string } | { kind: 'resynced' };
 
-export type ErasedPerson = { person: Person } & EraseResult;
+/** Who was erased: only the id, since a quarantined person's sealed cells may not open. */
+export type ErasedPerson = { person: Pick<Person, 'id'> } & EraseResult;
 
 /** Who asked, for the audit log. */
 export interface Actor {
@@ -97,16 +98,19 @@ export class PersonService {
     return this.serial(() => this.enrolNow(req, commit));
   }
 
-  /** Removes a person everywhere (attendance, proofs, templates, thumbnails), audited; null when no one has that id. */
+  /**
+   * Removes a person everywhere (attendance, proofs, templates, thumbnails), audited; null when no
+   * one has that id. A quarantined person (a row that fails authentication) is removed by uuid.
+   */
   erase(ref: string, by: Actor, commit: Commit<ErasedPerson | null> = this.ownTransaction): Promise<ErasedPerson | null> {
     return this.serial(async () => {
       const { gallery: g, audit } = this.o;
       const erased = commit(() => {
-        const person = g.store.findPerson(ref);
-        if (!person) return null;
-        const result = erasePersonRecords(g.db, person.id, (id) => g.store.removePerson(id));
-        audit.append({ ...by, action: 'person.erase', target: person.id, detail: { ...result }, outcome: 'ok' });
-        return { person, ...result };
+        const id = g.store.erasableId(ref);
+        if (id === undefined) return null;
+        const result = erasePersonRecords(g.db, id, (personId) => g.store.removePerson(personId));
+        audit.append({ ...by, action: 'person.erase', target: id, detail: { ...result }, outcome: 'ok' });
+        return { person: { id }, ...result };
       });
       if (!erased) return null;
       g.forget(erased.person.id);
@@ -259,12 +263,11 @@ export class PersonService {
 
 /** FG_ERR_ENROL_NO_FACE, with each photo's refusal for an entry point to show its own way. */
 export class NoUsableFace extends FacegateError {
-  constructor(
-    label: string,
-    readonly refused: readonly EnrolRefusal[],
-  ) {
+  readonly refused: readonly EnrolRefusal[];
+  constructor(label: string, refused: readonly EnrolRefusal[]) {
     const why = refused.length ? refused.map((r) => `${r.file}: ${r.detail}`).join('; ') : 'no photo given';
     super('FG_ERR_ENROL_NO_FACE', `no usable face for ${label}: ${why}`, NO_FACE_HINT);
+    this.refused = refused;
   }
 }
 

@@ -12,6 +12,8 @@ export interface StatusParts {
   outbox: { pending: number; bytes: number; oldestAgeS: number; dropped: Record<string, number> };
   mqtt: { enabled: boolean; connected: boolean; reconnects: number };
   templates: number;
+  /** Persons left out of matching: a gallery row of theirs failed authentication. */
+  quarantined: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface StatusReport {
   cameras: CameraHealth[];
   outbox: StatusParts['outbox'];
   mqtt: StatusParts['mqtt'];
-  gallery: { templates: number };
+  gallery: { templates: number; quarantined_persons: number };
 }
 
 export function statusReport(p: StatusParts): StatusReport {
@@ -40,15 +42,19 @@ export function statusReport(p: StatusParts): StatusReport {
     cameras: p.cameras,
     outbox: p.outbox,
     mqtt: p.mqtt,
-    gallery: { templates: p.templates },
+    gallery: { templates: p.templates, quarantined_persons: p.quarantined },
   };
 }
 
-/** "2/3 cameras streaming, 14.5 fps, outbox 0, mqtt connected", and what is stuck, if anything. */
-export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 'liveness'>): string {
+/**
+ * "2/3 cameras streaming, 14.5 fps, outbox 0, mqtt connected", persons quarantined if any, and
+ * what is stuck, if anything.
+ */
+export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 'liveness'> & Partial<Pick<StatusParts, 'quarantined'>>): string {
   const streaming = p.cameras.filter((h) => h.state === 'streaming').length;
   const fps = p.cameras.reduce((sum, h) => sum + h.fps_processed, 0);
   const mqtt = !p.mqtt.enabled ? 'mqtt off' : p.mqtt.connected ? 'mqtt connected' : 'mqtt queueing';
   const alive = p.liveness.alive ? '' : `; STUCK: ${p.liveness.problems.join('; ')}`;
-  return `${streaming}/${p.cameras.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${p.outbox.pending}, ${mqtt}${alive}`;
+  const quarantined = p.quarantined ? `, ${p.quarantined} person(s) quarantined (gallery verify)` : '';
+  return `${streaming}/${p.cameras.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${p.outbox.pending}, ${mqtt}${quarantined}${alive}`;
 }

@@ -37,6 +37,7 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     cameraFrame: (camera) => p.liveView.frame(camera),
     persons: p.persons,
     listPersons: () => p.gallery.store.listPersons().persons,
+    quarantined: () => p.gallery.quarantined(),
     unknowns: () => p.unknowns.list().map((u) => ({ anon_id: u.id, first_seen: isoS(u.firstSeen), last_seen: isoS(u.lastSeen), frames: u.frames, has_face: u.hasThumbnail, sightings: u.sightings.map((s) => ({ camera: s.camera, at: isoS(s.at) })) })),
     unknownFace: (id) => p.unknowns.get(id)?.thumbnail ?? undefined,
     openProof: (recordId, kind) => {

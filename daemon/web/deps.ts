@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { CameraHealth } from '../camera/health.js';
+import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { PersonService } from '../ops/persons.js';
@@ -24,6 +25,8 @@ export interface ConsoleDaemon {
   cameraFrame(camera: string): Promise<Buffer | undefined>;
   persons: Pick<PersonService, 'enrol' | 'erase' | 'rename' | 'resync' | 'promote' | 'checkPhoto'>;
   listPersons(): Person[];
+  /** Persons left out of matching because a gallery row of theirs failed authentication: ids and cells only. */
+  quarantined(): QuarantinedPerson[];
   unknowns(): UnknownSummary[];
   unknownFace(anonId: string): Buffer | undefined;
   /** A check-in or check-out proof image, opened (decrypted) for this one answer. */

@@ -2,13 +2,10 @@ import { FacegateError } from '../base/errors.js';
 
 /** A coded error with the HTTP status it is answered with. */
 export class WebError extends FacegateError {
-  constructor(
-    readonly status: number,
-    code: `FG_ERR_${string}`,
-    message: string,
-    hint: string,
-  ) {
+  readonly status: number;
+  constructor(status: number, code: `FG_ERR_${string}`, message: string, hint: string) {
     super(code, message, hint);
+    this.status = status;
   }
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { main } from '../../daemon/cli/run.js';
+import { runCli } from '../support/cli.js';
 import { FakeCamera } from '../support/fake-camera.js';
 
 let camera: FakeCamera;
@@ -21,15 +21,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A URL with a password goes on stdin ('-'): the command refuses it on its command line. */
+/** The built CLI as its own process. A URL with a password goes on stdin ('-'): the command refuses it on its command line. */
 async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
   const secret = argv[0]?.includes('@');
   const args = secret ? ['-', ...argv.slice(1)] : argv;
-  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: {}, stdin: async () => `${argv[0]}\n` };
-  const code = await main(['camera', 'test', ...args], io);
-  return { code, stdout, stderr };
+  return runCli(['camera', 'test', ...args], { input: `${argv[0]}\n` });
 }
 
 test('camera test: codec, resolution, fps, time to first frame, and one frame saved as JPEG', async () => {

@@ -45,11 +45,10 @@ export class FakeFfmpeg extends EventEmitter implements FfmpegProcess {
   readonly pid: number | undefined;
   /** Whether SIGTERM ends it (a frozen FFmpeg may need SIGKILL). */
   private readonly obeysSigterm: boolean;
-  constructor(
-    readonly args: readonly string[],
-    options: { started?: boolean; obeysSigterm?: boolean } = {},
-  ) {
+  readonly args: readonly string[];
+  constructor(args: readonly string[], options: { started?: boolean; obeysSigterm?: boolean } = {}) {
     super();
+    this.args = args;
     this.pid = options.started === false ? undefined : 4242;
     this.obeysSigterm = options.obeysSigterm ?? true;
   }

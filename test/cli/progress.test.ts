@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { duration, progressLine, progressReporter } from '../../daemon/cli/progress.js';
-import { runCli } from '../support/cli.js';
+import { CLI_MAIN, runCli } from '../support/cli.js';
 import { media, mediaMissing } from '../support/media.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +18,7 @@ const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : noScript ? '
 
 /** `facegate ARGS` with stdout and stderr on a pseudo-terminal; everything it wrote there. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; out: string } {
-  const command = [process.execPath, '--import', 'tsx', `${ROOT}daemon/cli/main.ts`, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const command = [process.execPath, CLI_MAIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const r = spawnSync('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, FACEGATE_CONFIG: '', ...env }, encoding: 'utf8' });
   // The terminal's escape character written as <ESC>, so that the checks below read plainly.
   return { code: r.status, out: r.stdout.replaceAll('\x1b', '<ESC>') };

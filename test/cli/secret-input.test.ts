@@ -13,6 +13,7 @@ import { openDatabase } from '../../daemon/store/database.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 function fakeTerminal(): SecretSource & PassThrough & { modes: boolean[] } {
   const s = new PassThrough() as unknown as SecretSource & PassThrough & { modes: boolean[] };
@@ -48,7 +49,7 @@ test('facegate user add at a real terminal: the typed password is not echoed, an
     openDatabase(gallery).close();
     const PW = 'correct horse battery staple 42';
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const command = `${process.execPath} --import tsx ${root}daemon/cli/main.ts user add bob --gallery ${gallery}`;
+    const command = `${process.execPath} ${CLI_MAIN} user add bob --gallery ${gallery}`;
     const child = spawn('script', ['-qe', '--echo', 'always', '-c', command, '/dev/null'], { cwd: root, env: { ...process.env, FACEGATE_CONFIG: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     const done = new Promise<number | null>((resolve) => child.on('close', resolve));

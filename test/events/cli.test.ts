@@ -4,15 +4,14 @@ import { chmodSync, mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { main } from '../../daemon/cli/run.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner } from '../../daemon/events/signing.js';
+import { runCli } from '../support/cli.js';
 
+/** The built CLI as its own process. */
 async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {} });
-  return { code, out, err };
+  const r = await runCli(argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 test('keys export-public prints the JWK that verifies the device signatures', async (t) => {

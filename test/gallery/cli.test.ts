@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Sqlite } from '../../daemon/store/sqlite.js';
+import { CLI_MAIN } from '../support/cli.js';
 import { media, mediaMissing } from '../support/media.js';
 import { fileBytes, tempDir, type TempDir } from './helpers.js';
 
@@ -19,7 +20,7 @@ interface Run {
 }
 
 function facegate(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'daemon/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },

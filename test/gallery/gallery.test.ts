@@ -105,7 +105,7 @@ function flipByte(dbPath: string, sql: string, id: number | string, column: stri
   db.close();
 }
 
-test('a flipped byte is found by verify with its row and person; identify goes on for everyone else', async (t) => {
+test('a flipped byte is found by verify with its row and person; its person is quarantined, identify goes on for everyone else', async (t) => {
   const f = await enrolled(t);
   const db = new Sqlite(f.dbPath);
   const target = db.prepare('SELECT id FROM templates WHERE person_id = ? ORDER BY id').all(f.ids[1]) as Array<{ id: number }>;
@@ -127,9 +127,10 @@ test('a flipped byte is found by verify with its row and person; identify goes o
   assert.deepEqual(report.integrity, []);
   assert.equal(g.damaged.length, 2);
   assert.ok(lines.some((l) => l.includes('failed authentication')));
-  // The others, and person 1 through their undamaged template, are still identified.
+  // The others are still identified; person 1 is quarantined whole, their undamaged template too.
   for (const i of [0, 2, 4]) assert.equal(g.identify(near(unitVector(i + 1), 600 + i, 0.7), RULES, 3).match?.personId, f.ids[i]);
-  assert.equal(g.identify(near(unitVector(2), 700, 0.7), RULES, 3).match?.personId, f.ids[1]);
+  assert.notEqual(g.identify(near(unitVector(2), 700, 0.7), RULES, 3).match?.personId, f.ids[1]);
+  assert.deepEqual(g.quarantined().map((q) => q.personId).sort(), [f.ids[1], f.ids[3]].sort());
 });
 
 test('a sealed cell copied onto another person is detected (associated data binds the row)', async (t) => {

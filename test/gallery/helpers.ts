@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../daemon/base/log.js';
-import { main } from '../../daemon/cli/run.js';
-import type { CliIo } from '../../daemon/cli/command.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import type { GalleryConfig } from '../../daemon/gallery/config.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile, type KeySourceOptions } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { Sqlite } from '../../daemon/store/sqlite.js';
+import { runCli } from '../support/cli.js';
 
 export interface TempDir {
   dir: string;
@@ -131,11 +131,37 @@ export async function open(f: Fixture, keyFile = f.keyFile, logger: Logger = mem
   return Gallery.open({ path: f.dbPath, keys: keyOptions(keyFile), logger });
 }
 
-/** The real CLI in this process, its output kept. */
+/** The real CLI, built, as its own process (test/support/cli.ts); its output kept. */
 export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ rc: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env };
-  const rc = await main(argv, io);
-  return { rc, stdout, stderr };
+  const r = await runCli(argv, { env });
+  return { rc: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Persons 0–3 of `f` damaged each way a row can be, as someone with write access to the file (or
+ * the disk) would; person 4 stays intact. 0: a byte of the name flipped. 1: the group NULLed.
+ * 2: the name cell copied from person 4's row. 3: a template copied from `otherBox` (another
+ * gallery, another data key), and its lookup hash swapped with person 2's.
+ */
+export function damageEachWay(f: Fixture, otherBox: Fixture): void {
+  const foreign = new Sqlite(otherBox.dbPath, { readonly: true });
+  const copied = (foreign.prepare('SELECT embedding FROM templates ORDER BY id LIMIT 1').get() as { embedding: Buffer }).embedding;
+  foreign.close();
+  const db = new Sqlite(f.dbPath);
+  try {
+    const cell = (column: string, id: string) => Buffer.from((db.prepare(`SELECT ${column} AS v FROM persons WHERE id = ?`).get(id) as { v: Buffer }).v);
+    const name = cell('name', f.ids[0]!);
+    name[name.length - 3]! ^= 0x01;
+    db.prepare('UPDATE persons SET name = ? WHERE id = ?').run(name, f.ids[0]);
+    db.prepare('UPDATE persons SET grp = NULL WHERE id = ?').run(f.ids[1]);
+    db.prepare('UPDATE persons SET name = ? WHERE id = ?').run(cell('name', f.ids[4]!), f.ids[2]);
+    db.prepare('UPDATE templates SET embedding = ? WHERE id = (SELECT MIN(id) FROM templates WHERE person_id = ?)').run(copied, f.ids[3]);
+    const [h2, h3] = [cell('external_id_hash', f.ids[2]!), cell('external_id_hash', f.ids[3]!)];
+    // The column is UNIQUE: park one value while the other moves.
+    db.prepare('UPDATE persons SET external_id_hash = NULL WHERE id = ?').run(f.ids[2]);
+    db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(h2, f.ids[3]);
+    db.prepare('UPDATE persons SET external_id_hash = ? WHERE id = ?').run(h3, f.ids[2]);
+  } finally {
+    db.close();
+  }
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../support/cli.js';
+import { CLI_MAIN, runCli } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,14 +25,14 @@ export async function makeSite(clip: string, at = 2.5): Promise<{ dir: string; c
   return { dir, config, writeConfig: (yaml) => writeFileSync(config, gallery + yaml) };
 }
 
-/** `facegate daemon` as its own process, as systemd runs it; stderr (JSON log lines) kept. */
+/** `facegate daemon` as its own process, from dist/ as systemd runs it; stderr (JSON log lines) kept. */
 export class DaemonProcess {
   readonly child: ChildProcess;
   log = '';
   readonly exited: Promise<number | null>;
 
   constructor(config: string, env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}daemon/cli/main.ts`, 'daemon', '--config', config], {
+    this.child = spawn(process.execPath, [CLI_MAIN, 'daemon', '--config', config], {
       cwd: ROOT,
       env: { ...process.env, FACEGATE_CONFIG: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

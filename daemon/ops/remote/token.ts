@@ -13,13 +13,13 @@ import { nestedDeeperThan } from '../../base/nesting.js';
 export class CommandRefused extends Error {
   /** What the answer carries besides the reason: a central server acts on the code, not on the words. */
   readonly code: `FG_ERR_${string}`;
+  readonly reason: string;
+  readonly authenticated: boolean;
 
-  constructor(
-    readonly reason: string,
-    readonly authenticated = true,
-    code?: `FG_ERR_${string}`,
-  ) {
+  constructor(reason: string, authenticated = true, code?: `FG_ERR_${string}`) {
     super(reason);
+    this.reason = reason;
+    this.authenticated = authenticated;
     this.code = code ?? (authenticated ? 'FG_ERR_COMMAND_REFUSED' : 'FG_ERR_COMMAND_UNAUTHENTICATED');
   }
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { QUARANTINE_CELLS_MAX } from '../../events/topics.js';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
 
@@ -32,6 +33,14 @@ export function peopleRoutes(ctx: ConsoleContext): void {
       .slice(0, 500)
       .map((p) => ({ id: p.id, name: p.name, external_id: p.externalId, group: p.group, created: p.createdAt }));
   });
+
+  // Ids and the cells that failed only: a damaged row's name is not to be trusted, nor shown.
+  app.get('/api/people/quarantined', operator, async () =>
+    daemon
+      .quarantined()
+      .slice(0, 500)
+      .map((q) => ({ id: q.personId, cells: q.cells.slice(0, QUARANTINE_CELLS_MAX).map((c) => ({ table: c.table, column: c.column, row: c.rowId, kind: c.kind })), cells_total: q.cells.length })),
+  );
 
   app.post<{ Body: Static<typeof Check> }>('/api/people/check-photo', { schema: { body: Check }, bodyLimit: PHOTO_B64 + 4096, ...enrolling }, async (req) => {
     const r = await daemon.persons.checkPhoto(bytes(req.body.photo));

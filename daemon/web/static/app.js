@@ -170,6 +170,24 @@ async function showPeople() {
       ),
     ),
   );
+  await showQuarantined();
+}
+
+/** Persons whose gallery rows failed authentication: shown by id only (their name cannot be trusted). */
+async function showQuarantined() {
+  const quarantined = await api('/api/people/quarantined');
+  $('quarantine-table').hidden = quarantined.length === 0;
+  $('quarantine-rows').replaceChildren(
+    ...quarantined.map((q) =>
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row', text: q.id }),
+        el('td', { text: `${q.cells.map((c) => `${c.kind.toUpperCase()} ${c.table}.${c.column} ${c.row}`).join(', ')}${q.cells_total > q.cells.length ? ` and ${q.cells_total - q.cells.length} more` : ''}` }),
+        el('td', {}, ...(session.user.role === 'admin' ? [el('button', { type: 'button', text: `Erase ${q.id}`, onclick: () => erasePerson({ id: q.id, name: q.id }) })] : [])),
+      ),
+    ),
+  );
 }
 
 /**
