@@ -62,7 +62,12 @@ export const TrackConfigSchema = Section(
       description: "Good frames needed for a decision: the fused score must pass threshold + margin on this many consecutive good frames to name a person; this many good frames matching nobody make the track 'unknown'.",
     }),
     min_face_px: Type.Integer({ minimum: 8, maximum: 2000, default: 32, description: "Faces lower than this are not used for identity; a track that never gets bigger ends as 'too_small'." }),
-    min_sharpness: Type.Number({ minimum: 0, maximum: 100_000, default: 15, description: 'Frames blurrier than this (variance of the Laplacian) are not used for identity.' }),
+    min_sharpness: Type.Number({
+      minimum: 0,
+      maximum: 100_000,
+      default: 5,
+      description: 'Frames blurrier than this (variance of the Laplacian of the aligned face) are not used for identity; blurrier frames above it count less, fully from 35.',
+    }),
     max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 45, description: 'Frames with the head turned further than this are not used for identity, degrees.' }),
     unknown_similarity: Type.Number({
       minimum: -1,
