@@ -37,7 +37,7 @@ export const GalleryConfigSchema = Section(
         min_face_px: Type.Integer({ minimum: 32, maximum: 4000, default: 80, description: 'Smallest face height accepted for enrolment, pixels.' }),
         min_sharpness: Type.Number({ minimum: 0, maximum: 100_000, default: 40, description: 'Smallest variance of the Laplacian of the aligned face (below: blurred).' }),
         max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 35, description: 'Largest head turn, degrees.' }),
-        max_pitch: Type.Number({ minimum: 0, maximum: 90, default: 30, description: 'Largest head tilt up or down, degrees.' }),
+        max_pitch: Type.Number({ minimum: 0, maximum: 90, default: 40, description: 'Largest head tilt up or down, degrees (a face looking down 30° is still recognisable).' }),
         min_eye_open: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Smallest probability that each eye is open.' }),
         max_faces: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'An image with more faces than this (above min_face_px) is refused: whose face would it be?' }),
         video_frames: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Most templates kept from one enrolment video.' }),

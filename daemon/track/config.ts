@@ -69,7 +69,12 @@ export const TrackConfigSchema = Section(
         "Consecutive good frames whose fused score is clearly below recognition.threshold (by recognition.margin or more) before a track is 'unknown' and alerted; a score in between keeps it undecided. 5 is a second at detect_fps 5: an enrolled person's ~105 px face in H.264 CRF 30 footage, enrolled from one photo, fused to 0.34–0.50 against a 0.45 threshold, up to three frames in a row below 0.40, and an unknown alert on an employee is the costlier mistake. People enrolled nowhere, at the same size, fused to 0.06–0.15 against six enrolled people and were alerted 0.8 s after their first good frame (0.4 s with 3).",
     }),
     min_face_px: Type.Integer({ minimum: 8, maximum: 2000, default: 32, description: "Faces lower than this are not used for identity; a track that never gets bigger ends as 'too_small'." }),
-    min_sharpness: Type.Number({ minimum: 0, maximum: 100_000, default: 15, description: 'Frames blurrier than this (variance of the Laplacian) are not used for identity.' }),
+    min_sharpness: Type.Number({
+      minimum: 0,
+      maximum: 100_000,
+      default: 5,
+      description: 'Frames blurrier than this (variance of the Laplacian of the aligned face) are not used for identity; blurrier frames above it count less, fully from 35.',
+    }),
     max_yaw: Type.Number({ minimum: 0, maximum: 90, default: 45, description: 'Frames with the head turned further than this are not used for identity, degrees.' }),
     unknown_similarity: Type.Number({
       minimum: -1,

@@ -299,6 +299,8 @@ export class Track {
     this.best.offer({ t, weight: verdict.weight, embedding: face.embedding, img, box: face.detection.box });
     const result = this.ctx.identify(this.fusion.fused()!);
     this.lastScore = result.score;
+    // A blurred frame may name someone, not make the track unknown while a sharper frame may follow.
+    if (!result.person && !verdict.decisive) return [];
     const change = this.vote.push(result);
     if (!change) return [];
     if (change.kind === 'unknown') {

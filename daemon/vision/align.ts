@@ -28,9 +28,15 @@ export const LEFT_EYE_CORNERS = [42, 45] as const;
  * small face, so a closed eye there reads only 0.5–0.8 of its open value, not 0.
  */
 export function eyelidOpening(lm: Landmarks68): number {
+  const { right, left } = eyelidOpenings(lm);
+  return (right + left) / 2;
+}
+
+/** Each eye's lid opening by the landmarks (see eyelidOpening): the subject's right eye (image left) and left eye. */
+export function eyelidOpenings(lm: Landmarks68): { right: number; left: number } {
   const eye = ([a, b, c, d]: readonly [number, number, number, number], [p, q]: readonly [number, number]) =>
     (distance(lm[a]!, lm[d]!) + distance(lm[b]!, lm[c]!)) / Math.max(1e-6, 2 * distance(lm[p]!, lm[q]!));
-  return (eye(RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS) + eye(LEFT_EYE_LIDS, LEFT_EYE_CORNERS)) / 2;
+  return { right: eye(RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), left: eye(LEFT_EYE_LIDS, LEFT_EYE_CORNERS) };
 }
 
 export function eyeCentres(lm: Landmarks68): { right: Point; left: Point } {

@@ -13,6 +13,8 @@ export interface FakeFace {
   person: number;
   /** Passive p(live), or p(live) at t. */
   pLive?: number | ((t: number) => number);
+  /** Sharpness of the face at t (variance of the Laplacian of the aligned face); 150 when absent. */
+  sharpness?: (t: number) => number;
 }
 
 /**
@@ -83,7 +85,7 @@ export class FakeEngine implements CameraEngine {
       detection,
       landmarks68,
       landmarks5: [p, p, p, p, p],
-      quality: { faceHeight: detection.box.h, eyeDistance: box.w / 3, sharpness: 150, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 4 },
+      quality: { faceHeight: detection.box.h, eyeDistance: box.w / 3, sharpness: face?.sharpness?.(this.t) ?? 150, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 4 },
       eyes: { left: { pOpen: left }, right: { pOpen: right }, regions: regionsFor(left, right) },
       ...(options.antispoof ? { antispoof: { pLive: typeof face?.pLive === 'function' ? face.pLive(this.t) : (face?.pLive ?? 0.95) } } : {}),
       ...(options.embed ? { embedding: face ? unitVector(face.person) : unitVector(999) } : {}),

@@ -91,11 +91,20 @@ test('EmbeddingFusion: quality-weighted mean, renormalised; noise averages out',
   assert.throws(() => f.add(new Float32Array(3), 1), RangeError);
 });
 
-test('frameVerdict: too small, blurred and turned frames are not used; weight grows with size, sharpness, frontality', () => {
+test('frameVerdict: too small, too blurred and turned frames are not used; weight grows with size, sharpness, frontality', () => {
   const q = (over: Partial<FaceQuality>): FaceQuality => ({ faceHeight: 100, eyeDistance: 30, sharpness: 100, yaw: 0, pitch: 0, roll: 0, ...over });
-  const rules = { min_face_px: 32, min_sharpness: 15, max_yaw: 45 };
+  const rules = { min_face_px: 32, min_sharpness: 5, max_yaw: 45 };
   assert.deepEqual(frameVerdict(q({ faceHeight: 20 }), rules), { usable: false, reason: 'too_small', detail: 'face 20 px high, needs 32' });
-  assert.equal(frameVerdict(q({ sharpness: 5 }), rules).usable, false);
+  assert.equal(frameVerdict(q({ sharpness: 3 }), rules).usable, false);
+  // Blurred above the floor: used, weighed down, and not decisive; sharp enough: decisive.
+  const blurred = frameVerdict(q({ sharpness: 10 }), rules);
+  assert.ok(blurred.usable && !blurred.decisive && blurred.weight < 0.3 * frameWeight(q({}), 5), JSON.stringify(blurred));
+  const sharp = frameVerdict(q({ sharpness: 25 }), rules);
+  assert.ok(sharp.usable && sharp.decisive && sharp.weight > blurred.weight);
+  assert.equal(frameWeight(q({ sharpness: 35 }), 5), frameWeight(q({ sharpness: 500 }), 5));
+  // Looking down 30°: still used, weighed by how frontal it is; only yaw refuses.
+  const down = frameVerdict(q({ pitch: 30 }), rules);
+  assert.ok(down.usable && down.weight > 0.8 * frameWeight(q({}), 5));
   assert.match(JSON.stringify(frameVerdict(q({ yaw: -60 }), rules)), /head turned \(yaw -60°/);
   assert.ok(frameWeight(q({ faceHeight: 40 })) < frameWeight(q({ faceHeight: 100 })));
   assert.ok(frameWeight(q({ sharpness: 20 })) < frameWeight(q({})));

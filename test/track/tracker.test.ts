@@ -184,6 +184,23 @@ test('a frozen picture (the face region never changes) is suspected even with a 
   assert.ok(spoof && spoof.type === 'spoof_suspected' && spoof.reasons.includes('frozen'));
 });
 
+test('blurred frames (a person walking in): they name an enrolled person at a lower weight, but make no one unknown before a sharper frame', async () => {
+  // Sharpness 10: above the floor (5), below what decides (20). The stranger turns sharp at 2 s.
+  const { events } = await run(
+    [
+      { box: still(100), eyes: openEyes, person: ENROLLED, sharpness: () => 10 },
+      { box: still(600), eyes: openEyes, person: 7, sharpness: (t) => (t < 2 ? 10 : 100) },
+    ],
+    3,
+  );
+  assert.ok(events.some((e) => e.type === 'recognized' && e.track === 1), 'the blurred enrolled person is named');
+  const unknown = events.find((e) => e.type === 'unknown');
+  assert.ok(unknown && unknown.track === 2 && unknown.t >= 2, `unknown only from sharp frames: ${JSON.stringify(unknown)}`);
+  // Below the floor nothing is used: the track ends undecided, and says why.
+  const blurred = await run([{ box: between(0, 1, 100), eyes: openEyes, person: ENROLLED, sharpness: () => 3 }], 4);
+  assert.deepEqual(types(blurred.events), ['track_started', 'low_quality', 'track_ended']);
+});
+
 test('two people: stable ids; the one who leaves ends after expire_s; a stranger is unknown', async () => {
   const { events } = await run(
     [
