@@ -130,6 +130,16 @@ const trackFields = {
   margin: Type.Union([Type.Number(), Type.Null()], { description: 'Score lead over the next person' }),
   live: Type.Boolean(),
   antispoof: Type.Union([Type.Number(), Type.Null()], { description: 'Mean passive anti-spoof p(live), null before any' }),
+  liveness: Type.Union(
+    [
+      Type.Object(
+        { score: Type.Number(), blink: Type.Number(), structure: Type.Number(), passive: Type.Number() },
+        { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
+      ),
+      Type.Null(),
+    ],
+    { description: 'Null before the track was decided' },
+  ),
   reasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 8, description: 'Why it is not decided or not live (not_live_yet, too_small, no_blink ...)' }),
   face_px: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Face height in pixels' }),
 };

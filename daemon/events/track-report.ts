@@ -46,6 +46,7 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
     margin: null,
     live: false,
     antispoof: null,
+    liveness: null,
     reasons: [],
     face_px: null,
   };
@@ -64,18 +65,19 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
         margin: e.margin,
         live: e.live,
         antispoof: e.antispoof,
+        liveness: e.liveness,
         reasons: e.live ? [] : ['not_live_yet'],
         face_px: e.face_px,
       };
     case 'unknown':
-      return { ...named(null), state: 'unknown', anonymous_id: e.anon_id, score: e.score, margin: null, live: e.live, antispoof: e.antispoof, reasons: [], face_px: e.face_px };
+      return { ...named(null), state: 'unknown', anonymous_id: e.anon_id, score: e.score, margin: null, live: e.live, antispoof: e.antispoof, liveness: e.liveness, reasons: [], face_px: e.face_px };
     case 'spoof_suspected':
-      return { ...named(e.person), state: 'spoof_suspected', live: false, antispoof: e.antispoof, reasons: e.reasons.slice(0, 8) };
+      return { ...named(e.person), state: 'spoof_suspected', live: false, antispoof: e.antispoof, liveness: e.liveness, reasons: e.reasons.slice(0, 8) };
     case 'too_small':
     case 'low_quality':
       return { ...base, state: e.type, reasons: [e.type, e.reason.slice(0, MAX_REASON)] };
     case 'track_ended':
-      return { ...named(e.person), anonymous_id: e.anon_id ?? base.anonymous_id, live: e.live, antispoof: e.antispoof };
+      return { ...named(e.person), anonymous_id: e.anon_id ?? base.anonymous_id, live: e.live, antispoof: e.antispoof, liveness: e.liveness };
     case 'track_started':
       return { ...base, face_px: e.face_px };
     case 'blink':

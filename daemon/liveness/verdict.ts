@@ -33,8 +33,9 @@ export interface LivenessVerdict {
 
 /**
  * The fused score at or above which a track is live: log-odds 3 is a posterior of 95 % at even
- * prior odds. One cue that pictures never show (a blink, a head's parallax) reaches it alone; the
- * passive score can only add to or take from them, never prove a face by itself under 'fused'.
+ * prior odds. One cue that pictures never show (a blink, a face's own motion) reaches it alone, even
+ * against a low passive score; the passive score adds to or takes from them, and never proves a
+ * face by itself under 'fused'.
  */
 export const LIVE_LOG_ODDS = 3;
 
@@ -47,12 +48,14 @@ export const PROOF_LOG_ODDS = 4.6;
 
 /**
  * What a readable second without a blink takes away: people blink ~17 times a minute and ~half of
- * those blinks are seen at CCTV sizes, so a real track goes ~0.15 s⁻¹ × T without a seen blink
- * with probability e^(-0.15 T), while a picture always does. Capped so that a long stay without a
- * blink (a person reading a notice) is not a spoof by itself: the other cues decide then.
+ * those blinks are seen at CCTV sizes, so a real track goes T seconds without a seen blink with
+ * probability e^(-0.15 T), while a picture always does. Floored at -0.5: for a person whose eyes
+ * the eye model misreads (it reads some people's open eyes as shut) no blink is ever seen, so its
+ * absence says little, and a face that moved as a face must stay live against a low passive
+ * score as well (4.6 - 1 - 0.5 >= 3).
  */
 const NO_BLINK_PER_S = 0.15;
-const NO_BLINK_FLOOR = -1.5;
+const NO_BLINK_FLOOR = -0.5;
 
 /**
  * Whether a track is live: the cues' log-odds summed and held against LIVE_LOG_ODDS. A frozen

@@ -67,6 +67,7 @@ export interface UnknownEvent extends Base {
   score: number;
   live: boolean;
   antispoof: number | null;
+  liveness: LivenessSummary;
   /** Height in pixels of the face in the frame that decided (the alert's face_px). */
   face_px: number;
   thumbnail: Thumbnail | null;

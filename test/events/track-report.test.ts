@@ -75,7 +75,7 @@ test('changes that matter go at once but never more than a short burst', () => {
   const r = new TrackReporter(options);
   let sent = 0;
   for (let i = 0; i < 100; i++) {
-    const e: TrackEvent = i % 2 === 0 ? recognized(1, false) : { ...base(1), type: 'unknown', anon_id: `door-${i}`, score: 0.2, live: false, antispoof: null, face_px: 90, thumbnail: null };
+    const e: TrackEvent = i % 2 === 0 ? recognized(1, false) : { ...base(1), type: 'unknown', anon_id: `door-${i}`, score: 0.2, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 }, face_px: 90, thumbnail: null };
     if (r.report(at(i, e)).event) sent++;
   }
   assert.equal(sent, 3, 'new and two updates, then nothing until the interval refills');
