@@ -20,8 +20,12 @@ export interface AttackCase {
   /** Who is in it (identity id from the folder's labels.csv), or null for a photo of several people or none known. */
   identity: string | null;
   motion: Motion;
-  /** Face height when the print is square to the camera: 100–300 px. */
+  /** Face height when the print is square to the camera: 100–300 px (`carried` grows to it from a third of it). */
   facePx: number;
+  /** The camera: 1280×720 or 1920×1080. */
+  frameHeight: 720 | 1080;
+  /** H.264 quality of the camera's stream, 23–32. */
+  crf: number;
   seed: number;
 }
 
@@ -37,6 +41,10 @@ export interface AttackResult {
 const FOLDERS = ['identities/deepface', 'identities/face_recognition'];
 const SPOOF_STILLS = ['spoof/silentface_image_F1_print_attack.jpg', 'spoof/silentface_image_F2_screen_attack.jpg', 'spoof/silentface_image_T1_real.jpg'];
 const SIZES = [100, 160, 220, 300];
+/** The cameras' resolutions and stream qualities, taken in turn (with SIZES, every pair of them comes up). */
+export const FRAME_HEIGHTS = [720, 1080] as const;
+export const CRFS = [23, 26, 29, 32];
+export const frameOf = (height: 720 | 1080): { width: number; height: number } => (height === 720 ? { width: 1280, height: 720 } : { width: 1920, height: 1080 });
 
 function labels(folder: string): Map<string, string | null> {
   const rows = readFileSync(media(`${folder}/labels.csv`), 'utf8').trim().split(/\r?\n/).slice(1);
@@ -45,7 +53,8 @@ function labels(folder: string): Map<string, string | null> {
 
 /**
  * Every photo, in `motionsEach` motions (taken in turn from MOTIONS so that each motion meets every
- * kind of photo), at face heights taken in turn from 100 to 300 px.
+ * kind of photo), at face heights taken in turn from 100 to 300 px (a carried print grows from
+ * ~100 to 300 px), in 720p and 1080p, at CRF 23 to 32.
  */
 export function attackCases(motionsEach: number): AttackCase[] {
   const photos: Array<{ photo: string; identity: string | null }> = [];
@@ -58,7 +67,17 @@ export function attackCases(motionsEach: number): AttackCase[] {
   photos.forEach(({ photo, identity }, i) => {
     for (let k = 0; k < motionsEach; k++) {
       const n = i * motionsEach + k;
-      cases.push({ photo, identity, motion: MOTIONS[(i + k) % MOTIONS.length]!, facePx: SIZES[n % SIZES.length]!, seed: n + 1 });
+      const motion = MOTIONS[(i + k) % MOTIONS.length]!;
+      cases.push({
+        photo,
+        identity,
+        motion,
+        facePx: motion === 'carried' ? 300 : SIZES[n % SIZES.length]!,
+        // Sizes repeat every 4 cases: the resolution changes every 4 so that each size meets each.
+        frameHeight: FRAME_HEIGHTS[Math.floor(n / SIZES.length) % FRAME_HEIGHTS.length]!,
+        crf: CRFS[(n + Math.floor(n / 8)) % CRFS.length]!,
+        seed: n + 1,
+      });
     }
   });
   return cases;
@@ -81,8 +100,8 @@ export async function renderAttack(analyzer: FaceAnalyzer, c: AttackCase, dir: s
   const photo = await decodeImageFile(media(c.photo));
   const [face] = await analyzer.detect(photo, 'auto');
   if (!face) throw new Error(`${c.photo}: no face to print`);
-  const file = join(dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}.mp4`);
-  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps, crf: 28, seed: c.seed }, file);
+  const file = join(dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}-${c.facePx}-${c.frameHeight}-${fps}.mp4`);
+  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: frameOf(c.frameHeight), fps, crf: c.crf, seed: c.seed }, file);
   return file;
 }
 
