@@ -137,9 +137,11 @@ export function tremorSource(seed: number): () => number {
 
 /** What the plane shows, in its own coordinates (px at the base distance, centred). */
 export interface PlaneSurface {
-  /** Half the plane's extent: nothing outside it is drawn, and only the frame's part it covers is traced. */
-  halfW: number;
-  halfH: number;
+  /** The plane's extent (x right, y down): nothing outside it is drawn, and only the frame's part it covers is traced. */
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
   /**
    * Writes the colour at (x, y) into out[o..o+2] and says true, or says false where the plane is
    * not there (the background shows). `shade` is the light a bend leaves on that point (1 flat).
@@ -158,10 +160,10 @@ export function renderPlane(cam: Camera, p: Pose, bend: number, surface: PlaneSu
   const inv = invert3(h);
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const [px, py] of [
-    [-surface.halfW, -surface.halfH],
-    [surface.halfW, -surface.halfH],
-    [-surface.halfW, surface.halfH],
-    [surface.halfW, surface.halfH],
+    [surface.left, surface.top],
+    [surface.right, surface.top],
+    [surface.left, surface.bottom],
+    [surface.right, surface.bottom],
   ] as const) {
     const w = h[6] * px + h[7] * py + h[8];
     const x = (h[0] * px + h[1] * py + h[2]) / w;
@@ -184,7 +186,7 @@ export function renderPlane(cam: Camera, p: Pose, bend: number, surface: PlaneSu
         X = Math.asin(s) / bend;
         shade = 0.75 + 0.25 * Math.sqrt(1 - s * s);
       }
-      if (Math.abs(X) >= surface.halfW || Math.abs(Y) >= surface.halfH) continue;
+      if (X <= surface.left || X >= surface.right || Y <= surface.top || Y >= surface.bottom) continue;
       surface.sample(X, Y, shade, out, (y * cam.width + x) * 3);
     }
   }

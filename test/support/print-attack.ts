@@ -31,9 +31,13 @@ function printSurface(a: PrintAttack): PlaneSurface {
   const src = a.photo.data;
   const sw = a.photo.width;
   const sh = a.photo.height;
+  const halfW = Math.min(half, pcx, sw - pcx) * scale;
+  const halfH = Math.min(1.3 * half, pcy, sh - pcy) * scale;
   return {
-    halfW: Math.min(half, pcx, sw - pcx) * scale,
-    halfH: Math.min(1.3 * half, pcy, sh - pcy) * scale,
+    left: -halfW,
+    right: halfW,
+    top: -halfH,
+    bottom: halfH,
     sample(x, y, shade, out, o) {
       const u = pcx + x / scale;
       const v = pcy + y / scale;
@@ -73,7 +77,7 @@ export async function writePrintAttack(a: PrintAttack, output: string): Promise<
   for (let i = 0; i < frames; i++) {
     const t = i / a.fps;
     // Bent around a vertical axis up to a radius of 0.7 print widths, and flat again.
-    const bend = a.motion === 'bend' ? (0.5 - 0.5 * Math.cos((2 * Math.PI * t) / a.seconds)) / (1.4 * surface.halfW) : 0;
+    const bend = a.motion === 'bend' ? (0.5 - 0.5 * Math.cos((2 * Math.PI * t) / a.seconds)) / (1.4 * surface.right) : 0;
     const frame = new Uint8Array(cam.width * cam.height * 3);
     renderPlane(cam, pose(a.motion, t, a.seconds, cam.width, tremor), bend, surface, background, frame);
     await writer.write(frame);
