@@ -1,12 +1,17 @@
-// `npm run bench -- liveness [--motions N] [--no-checkin] [--no-attacks]`
+// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-attacks] [--no-screens] [--no-checkin]`
 // Blink liveness as a site sees it:
 // 1. blink recall and false blinks on every annotated clip of ../shared/media/video_blink, at native
 //    size and as CCTV cameras deliver them (face ~100 px in 1920×1080 at CRF 30, tiled detection;
 //    ~80 px in 1280×720 at CRF 32, one full-frame detection), through the whole per-track logic;
 // 2. the photo-attack set: every identity photo (and the spoof stills) held up as a print in N of
-//    the five motions (drift, wobble, zoom, tilt, bend; default all five), 100–300 px: how many
-//    attacks were live at any moment, and how many were recognised as the person in the photo;
-// 3. time to check-in: the real daemon (tsx, as `npm start` runs it) on a fake RTSP camera playing
+//    the seven motions (drift, wobble, zoom, tilt, bend, turn, carried; default all seven), 100–300
+//    px, 720p and 1080p, CRF 23–32: how many attacks were live at any moment, and how many were
+//    recognised as the person in the photo;
+// 3. the screen-attack set: every blink clip (and the webcam clip) replayed on a phone and on a
+//    tablet held up to a camera, the spoof stills and a photo of each person shown on one, 100–300
+//    px, 720p and 1080p, CRF 23–32, each person enrolled from another picture: how many were live,
+//    and how many recognised as the person (`--screen-sample N`: N replays and N/2 stills of it);
+// 4. time to check-in: the real daemon (tsx, as `npm start` runs it) on a fake RTSP camera playing
 //    each blinking clip at ~100 px in 1280×720, 15 fps, CRF 30, with the example config's track and
 //    liveness settings, the person enrolled from a still of the clip, a real Mosquitto: from the
 //    camera streaming to the signed check_in at a subscriber, and how much of it was waiting for a
@@ -39,6 +44,7 @@ import {
   type ClipScore,
 } from '../../test/support/blink-media.js';
 import { media } from '../../test/support/media.js';
+import { runScreenAttack, sampleScreenCases, screenCases, screenGallery, screenSummary, type ScreenResult } from '../../test/support/screen-attack-set.js';
 import { Mosquitto } from '../../test/support/mosquitto.js';
 import { tailEvents } from './daemon-run.js';
 
@@ -89,9 +95,31 @@ async function photoAttacks(analyzer: FaceAnalyzer, dir: string, motions: number
   }
   await gallery.close();
   console.log(
-    `\nphoto attacks: ${live}/${cases.length} live (${motions} motion(s) per photo, 100–300 px, 1280×720, 15 fps, CRF 28); ` +
+    `\nphoto attacks: ${live}/${cases.length} live (${motions} motion(s) per photo, 100–300 px, 720p and 1080p, 15 fps, CRF 23–32); ` +
       `with a blink (live on the blink alone): ${blinked}/${cases.length}; ` +
       `recognised as the person in the photo: ${recognised}/${known} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+  );
+}
+
+async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number | undefined): Promise<void> {
+  const started = performance.now();
+  const cases = sample === undefined ? screenCases() : sampleScreenCases(screenCases(), sample, Math.ceil(sample / 2));
+  const gallery = await screenGallery(analyzer, cases);
+  const results: ScreenResult[] = [];
+  for (const c of cases) {
+    const r = await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition });
+    results.push(r);
+    console.log(
+      `${(r.live ? `LIVE at ${r.liveAtS?.toFixed(1)} s` : 'not live').padEnd(15)} ${String(r.blinks).padStart(2)} blink(s) ` +
+        `${r.case.identity ? (r.recognised.includes(r.case.identity) ? 'recognised' : 'NOT recognised') : 'nobody enrolled'}: ` +
+        `${c.source} on a ${c.device}, ${c.motion}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf} (rendered in ${r.renderS.toFixed(1)} s)`,
+    );
+  }
+  await gallery.close();
+  const renders = results.filter((r) => r.renderS > 0);
+  console.log(
+    `\nscreen attacks (${sample === undefined ? 'the whole set' : `a sample of ${cases.length}`}, ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
+      `rendering ${renders.reduce((n, r) => n + r.renderS, 0).toFixed(0)} s of it):\n  ${screenSummary(results).join('\n  ')}`,
   );
 }
 
@@ -191,7 +219,14 @@ async function timeToCheckIn(analyzer: FaceAnalyzer, dir: string): Promise<void>
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { motions: { type: 'string', default: '5' }, 'no-checkin': { type: 'boolean' }, 'no-attacks': { type: 'boolean' }, 'no-recall': { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: {
+      motions: { type: 'string', default: '7' },
+      'screen-sample': { type: 'string' },
+      'no-checkin': { type: 'boolean' },
+      'no-attacks': { type: 'boolean' },
+      'no-screens': { type: 'boolean' },
+      'no-recall': { type: 'boolean' },
+    }, });
   const missing = blinkMediaMissing();
   if (missing) throw new Error(missing);
   if (spawnSync('ffmpeg', ['-version']).status !== 0) throw new Error('ffmpeg is needed');
@@ -201,6 +236,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     if (!values['no-recall']) await blinkRecall(analyzer, dir);
     if (!values['no-attacks']) await photoAttacks(analyzer, dir, Number(values.motions));
+    if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
     if (!values['no-checkin']) await timeToCheckIn(analyzer, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,36 +20,52 @@ export interface AttackCase {
   /** Who is in it (identity id from the folder's labels.csv), or null for a photo of several people or none known. */
   identity: string | null;
   motion: Motion;
-  /** Face height when the print is square to the camera: 100–300 px. */
+  /** Face height when the print is square to the camera: 100–300 px (`carried` grows to it from a third of it). */
   facePx: number;
+  /** The camera: 1280×720 or 1920×1080. */
+  frameHeight: 720 | 1080;
+  /** H.264 quality of the camera's stream, 23–32. */
+  crf: number;
   seed: number;
 }
 
-export interface AttackResult {
-  case: AttackCase;
+/** What the per-track logic made of an attack's clip. */
+export interface AttackOutcome {
   /** Any track of the clip was live at any moment (recognised live, or ended live). */
   live: boolean;
+  /** Stream time of the first live event, seconds. */
+  liveAtS?: number;
   blinks: number;
   /** Identities the tracks were recognised as. */
   recognised: string[];
 }
 
-const FOLDERS = ['identities/deepface', 'identities/face_recognition'];
+export interface AttackResult extends AttackOutcome {
+  case: AttackCase;
+}
+
+export const IDENTITY_FOLDERS = ['identities/deepface', 'identities/face_recognition'];
 const SPOOF_STILLS = ['spoof/silentface_image_F1_print_attack.jpg', 'spoof/silentface_image_F2_screen_attack.jpg', 'spoof/silentface_image_T1_real.jpg'];
 const SIZES = [100, 160, 220, 300];
+/** The cameras' resolutions and stream qualities, taken in turn (with SIZES, every pair of them comes up). */
+export const FRAME_HEIGHTS = [720, 1080] as const;
+export const CRFS = [23, 26, 29, 32];
+export const frameOf = (height: 720 | 1080): { width: number; height: number } => (height === 720 ? { width: 1280, height: 720 } : { width: 1920, height: 1080 });
 
-function labels(folder: string): Map<string, string | null> {
+/** A folder's photos and who is in each (null: several people). */
+export function labels(folder: string): Map<string, string | null> {
   const rows = readFileSync(media(`${folder}/labels.csv`), 'utf8').trim().split(/\r?\n/).slice(1);
   return new Map(rows.map((r) => r.split(',')).map((c) => [c[0]!, c[2] === 'MULTI' ? null : c[2]!]));
 }
 
 /**
  * Every photo, in `motionsEach` motions (taken in turn from MOTIONS so that each motion meets every
- * kind of photo), at face heights taken in turn from 100 to 300 px.
+ * kind of photo), at face heights taken in turn from 100 to 300 px (a carried print grows from
+ * ~100 to 300 px), in 720p and 1080p, at CRF 23 to 32.
  */
 export function attackCases(motionsEach: number): AttackCase[] {
   const photos: Array<{ photo: string; identity: string | null }> = [];
-  for (const folder of FOLDERS) {
+  for (const folder of IDENTITY_FOLDERS) {
     const known = labels(folder);
     for (const file of readdirSync(media(folder)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort()) photos.push({ photo: `${folder}/${file}`, identity: known.get(file) ?? null });
   }
@@ -58,7 +74,17 @@ export function attackCases(motionsEach: number): AttackCase[] {
   photos.forEach(({ photo, identity }, i) => {
     for (let k = 0; k < motionsEach; k++) {
       const n = i * motionsEach + k;
-      cases.push({ photo, identity, motion: MOTIONS[(i + k) % MOTIONS.length]!, facePx: SIZES[n % SIZES.length]!, seed: n + 1 });
+      const motion = MOTIONS[(i + k) % MOTIONS.length]!;
+      cases.push({
+        photo,
+        identity,
+        motion,
+        facePx: motion === 'carried' ? 300 : SIZES[n % SIZES.length]!,
+        // Sizes repeat every 4 cases: the resolution changes every 4 so that each size meets each.
+        frameHeight: FRAME_HEIGHTS[Math.floor(n / SIZES.length) % FRAME_HEIGHTS.length]!,
+        crf: CRFS[(n + Math.floor(n / 8)) % CRFS.length]!,
+        seed: n + 1,
+      });
     }
   });
   return cases;
@@ -81,15 +107,20 @@ export async function renderAttack(analyzer: FaceAnalyzer, c: AttackCase, dir: s
   const photo = await decodeImageFile(media(c.photo));
   const [face] = await analyzer.detect(photo, 'auto');
   if (!face) throw new Error(`${c.photo}: no face to print`);
-  const file = join(dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}.mp4`);
-  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: { width: 1280, height: 720 }, fps, crf: 28, seed: c.seed }, file);
+  const file = join(dir, `${c.photo.replace(/[^a-z0-9]+/gi, '_')}-${c.motion}-${c.facePx}-${c.frameHeight}-${fps}.mp4`);
+  await writePrintAttack({ photo, face: face.box, motion: c.motion, facePx: c.facePx, seconds: 3, frame: frameOf(c.frameHeight), fps, crf: c.crf, seed: c.seed }, file);
   return file;
 }
 
 /** One attack rendered into `dir`, then scanned as a camera's stream would be. */
 export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: AttackCase, o: { dir: string; track: TrackConfig; recognition: RecognitionConfig }): Promise<AttackResult> {
   const file = await renderAttack(analyzer, c, o.dir);
-  const result: AttackResult = { case: c, live: false, blinks: 0, recognised: [] };
+  return { case: c, ...(await scanAttack(analyzer, gallery, file, o)) };
+}
+
+/** An attack's clip through the whole per-track logic, each fused face searched in `gallery` and decided as the daemon decides. */
+export async function scanAttack(analyzer: FaceAnalyzer, gallery: Matcher, file: string, o: { track: TrackConfig; recognition: RecognitionConfig }): Promise<AttackOutcome> {
+  const result: AttackOutcome = { live: false, blinks: 0, recognised: [] };
   await scanVideo(file, {
     engine: { detect: (img, focus) => analyzer.detect(img, ATTACK_DETECT_MODE, focus), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
     config: o.track,
@@ -100,7 +131,10 @@ export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: Att
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => {
       if (e.type === 'blink') result.blinks++;
-      if ((e.type === 'recognized' || e.type === 'track_ended') && e.live) result.live = true;
+      if ((e.type === 'recognized' || e.type === 'track_ended') && e.live) {
+        result.live = true;
+        result.liveAtS ??= e.t;
+      }
       if (e.type === 'recognized' && !result.recognised.includes(e.person.id)) result.recognised.push(e.person.id);
     },
   });

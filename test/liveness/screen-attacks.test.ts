@@ -1,0 +1,41 @@
+// Talking-head clips replayed on a phone or a tablet held up to a camera, and photos shown on one as
+// stills (test/support/screen-attack-set.ts), at 100–300 px in 720p and 1080p, 15 fps, H.264 CRF
+// 23–32: never live, and each known person still recognised, enrolled from another picture than
+// the one played. A sample of the set, spread over clips, devices, sizes and resolutions, keeps
+// the test to a few minutes; `npm run bench -- liveness` plays the whole set.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { testAnalyzer } from '../support/analyzer.js';
+import { blinkMediaMissing } from '../support/blink-media.js';
+import { mediaMissing } from '../support/media.js';
+import { runScreenAttack, sampleScreenCases, screenCases, screenGallery, screenSummary, SPOOF_STILLS, WEBCAM_CLIP, type ScreenResult } from '../support/screen-attack-set.js';
+
+const skip = blinkMediaMissing() || mediaMissing('identities/deepface/labels.csv', 'identities/face_recognition/labels.csv', WEBCAM_CLIP, ...SPOOF_STILLS);
+const describe = (r: ScreenResult) => `${r.case.source} on a ${r.case.device}, ${r.case.motion}, ${r.case.facePx} px, ${r.case.frameHeight}p, CRF ${r.case.crf}`;
+
+test('screen attacks: a clip replayed or a photo shown on a phone or a tablet', { skip, timeout: 30 * 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-screen-attacks-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = defaultConfig();
+  const analyzer = await testAnalyzer();
+  const cases = sampleScreenCases(screenCases(), 8, 4);
+  const gallery = await screenGallery(analyzer, cases);
+  after(() => gallery.close());
+  const results: ScreenResult[] = [];
+  for (const c of cases) results.push(await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
+
+  for (const r of results) console.log(`${r.live ? `LIVE at ${r.liveAtS?.toFixed(1)} s` : 'not live'}, ${r.blinks} blink(s), recognised as ${r.recognised.join(' ') || '-'}: ${describe(r)}`);
+  console.log(screenSummary(results).join('\n'));
+  assert.deepEqual(new Set(cases.map((c) => `${c.kind} ${c.device} ${c.frameHeight}`)).size, 8, 'both kinds on both devices in both resolutions are played');
+
+  await t.test('LIVENESS GOAL: no replay or still on a screen is ever live', () => {
+    assert.deepEqual(results.filter((r) => r.live).map((r) => `${describe(r)} (live at ${r.liveAtS?.toFixed(1)} s, ${r.blinks} blink(s))`), []);
+  });
+  await t.test('each known person on a screen is recognised as themselves (the spoof alert names who was shown)', () => {
+    assert.deepEqual(results.filter((r) => r.case.identity && !r.recognised.includes(r.case.identity)).map((r) => `${describe(r)}: recognised as ${r.recognised.join(' ') || 'nobody'}`), []);
+  });
+});
