@@ -37,7 +37,8 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
       t.attendance?.onRecognized({
         personId: e.person.id,
         camera: e.camera,
-        atMs: e.atMs,
+        // The person arrived when they were first named; liveness may be proven seconds later.
+        atMs: arrivalMs(e),
         ...(group !== undefined ? { group } : {}),
         ...(e.thumbnail ? { thumbnail: new Uint8Array(e.thumbnail) } : {}),
       });
@@ -74,4 +75,10 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
     default:
       return;
   }
+}
+
+/** Wall-clock time of a live recognition's first naming: its own time less the track time since. */
+export function arrivalMs(e: { atMs: number; t: number; named_t: number }): number {
+  const sinceS = e.t - e.named_t;
+  return Number.isFinite(sinceS) && sinceS > 0 ? e.atMs - Math.round(sinceS * 1000) : e.atMs;
 }

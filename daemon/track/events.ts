@@ -35,6 +35,8 @@ export interface RecognizedEvent extends Base {
   score: number;
   margin: number;
   live: boolean;
+  /** When the track was first named (seconds, like `t`): the person's arrival, which a later live recognition checks in at. */
+  named_t: number;
   /** Time of the first blink seen on the track, or null. */
   blink_t: number | null;
   /** Mean passive anti-spoof p(live) over the track, or null before any. */

@@ -89,6 +89,8 @@ export class Track {
   /** Face height (px) of the last identity-grade frame, for the recognized event. */
   private lastFacePx = 0;
   private anonId: string | null = null;
+  /** When the track was first named (its recognized event), seconds. */
+  private namedT = 0;
   /** What the unknown decision gave the anonymous person: taken back if the track is recognised later. */
   private unknownShare: UnknownShare | undefined;
   private lastScore = -1;
@@ -323,6 +325,7 @@ export class Track {
     const verdict = this.liveness();
     const named = this.vote.recognized;
     if (named?.person && (!this.sent.recognized || (verdict.live && !this.sent.recognizedLive))) {
+      if (!this.sent.recognized) this.namedT = t;
       this.sent.recognized = true;
       this.sent.recognizedLive = verdict.live;
       events.push({
@@ -332,6 +335,7 @@ export class Track {
         score: round3(named.score),
         margin: round3(named.margin),
         live: verdict.live,
+        named_t: round3(this.namedT),
         blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
         liveness: summary(verdict),

@@ -46,7 +46,7 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   const t0 = Date.now();
   const emit = (dtMs: number, e: TrackEvent) => dispatchTrackEvent({ ...e, atMs: t0 + dtMs }, targets);
   const base = { camera: 'door', track: 4, t: 0 };
-  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0 }, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
+  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 0, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0 }, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
   emit(0, { ...base, type: 'blink', closed_ms: 140 });
   // A burst of state changes that do not matter, all within the first second: none goes out.
   for (let i = 0; i < 200; i++) emit(1 + i, { ...base, type: 'too_small', reason: `face ${40 + (i % 7)} px, 64 needed` });
@@ -139,7 +139,7 @@ test('an unknown alert withdrawn once the track is recognised: a signed follow-u
   // The order a Track gives them: unknown, then on a later frame the withdrawal and the recognition.
   emit(0, { ...base, type: 'unknown', anon_id: 'anon-5e1f', score: 0.37, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 }, face_px: 104, thumbnail: Buffer.alloc(700, 5) });
   emit(900, { ...base, type: 'unknown_withdrawn', anon_id: 'anon-5e1f', person, score: 0.47, cluster: 'removed' });
-  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 }, face_px: 106, thumbnail: null });
+  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, named_t: 0, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 }, face_px: 106, thumbnail: null });
   emit(1500, { ...base, type: 'track_ended', person, anon_id: null, live: false, duration: 1.5, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0 } });
 
   await alerts.waitFor(() => alerts.messages.some((m) => m.topic.endsWith('/withdrawn')), 10_000, 'the withdrawal');

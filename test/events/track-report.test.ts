@@ -17,6 +17,7 @@ const recognized = (track: number, live: boolean, thumbnail: Buffer | null = nul
   score: 0.81,
   margin: 0.3,
   live,
+  named_t: 0,
   blink_t: live ? 1 : null,
   antispoof: 0.9,
   liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0 },

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { RecognizedDecision } from '../../daemon/attendance/stage.js';
 import { UnknownAlerts } from '../../daemon/events/alerts.js';
 import type { EventWriter } from '../../daemon/events/writer.js';
-import { dispatchTrackEvent, type DispatchTargets } from '../../daemon/pipeline/dispatch.js';
+import { arrivalMs, dispatchTrackEvent, type DispatchTargets } from '../../daemon/pipeline/dispatch.js';
 import type { TrackEvent } from '../../daemon/track/events.js';
 
 function targets() {
@@ -26,12 +26,21 @@ const base = { camera: 'gate', track: 1, t: 2, atMs: Date.parse('2026-03-02T08:0
 test('a live recognition reaches attendance with the group the match carried, with no lookup of its own; one not yet live changes nothing', () => {
   const { t, decisions, counted } = targets();
   const recognized = (live: boolean): TrackEvent & { atMs: number } =>
-    ({ ...base, type: 'recognized', person: { id: 'p1', name: 'Ada', group: 'night' }, score: 0.7, margin: 0.2, live, first_blink_t: live ? 1.5 : null }) as unknown as TrackEvent & { atMs: number };
+    ({ ...base, type: 'recognized', person: { id: 'p1', name: 'Ada', group: 'night' }, score: 0.7, margin: 0.2, live, named_t: 0.5, first_blink_t: live ? 1.5 : null }) as unknown as TrackEvent & { atMs: number };
   dispatchTrackEvent(recognized(false), t);
   assert.equal(decisions.length, 0);
   dispatchTrackEvent(recognized(true), t);
   assert.deepEqual(decisions.map((d) => [d.personId, d.group, d.camera]), [['p1', 'night', 'gate']]);
   assert.deepEqual(counted, ['gate/recognized']);
+  // Named at 0.5 s, live at 2 s: the check-in carries the arrival, 1.5 s before.
+  assert.equal(decisions[0]!.atMs, base.atMs - 1500);
+});
+
+test('arrivalMs: the first naming, never later than the event, whatever the times say', () => {
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 2 }), 7_000);
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 5 }), 10_000);
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 9 }), 10_000);
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: Number.NaN }), 10_000);
 });
 
 test('an unknown face becomes an alert and is counted', () => {
