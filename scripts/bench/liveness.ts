@@ -1,8 +1,11 @@
-// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-attacks] [--no-screens] [--no-checkin]`
-// Blink liveness as a site sees it:
+// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin]`
+// Liveness as a site sees it:
 // 1. blink recall and false blinks on every annotated clip of ../shared/media/video_blink, at native
 //    size and as CCTV cameras deliver them (face ~100 px in 1920×1080 at CRF 30, tiled detection;
 //    ~80 px in 1280×720 at CRF 32, one full-frame detection), through the whole per-track logic;
+//    then time to live of real people (those clips, a webcam user and a broadcast clip) at native
+//    size, ~100 px and ~250 px in 1080p, ~80 and ~200 px in 720p, CRF 23–32: p50/p95/never, how
+//    many were refused (spoof_suspected), and which cues the live decisions had;
 // 2. the photo-attack set: every identity photo (and the spoof stills) held up as a print in N of
 //    the seven motions (drift, wobble, zoom, tilt, bend, turn, carried; default all seven), 100–300
 //    px, 720p and 1080p, CRF 23–32: how many attacks were live at any moment, and how many were
@@ -25,6 +28,9 @@ import mqtt from 'mqtt';
 import { defaultConfig } from '../../daemon/config/load.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
+import type { LivenessSummary } from '../../daemon/track/events.js';
+import { scanVideo } from '../../daemon/track/scan.js';
+import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { DaemonProcess, makeSite } from '../../test/ops/daemon-harness.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
 import { testAnalyzer } from '../../test/support/analyzer.js';
@@ -44,11 +50,20 @@ import {
   type ClipScore,
 } from '../../test/support/blink-media.js';
 import { media } from '../../test/support/media.js';
-import { runScreenAttack, sampleScreenCases, screenCases, screenGallery, screenSummary, type ScreenResult } from '../../test/support/screen-attack-set.js';
+import { runScreenAttack, sampleScreenCases, screenCases, screenGallery, screenSummary, WEBCAM_CLIP, type ScreenResult } from '../../test/support/screen-attack-set.js';
 import { Mosquitto } from '../../test/support/mosquitto.js';
 import { tailEvents } from './daemon-run.js';
 
 const config = defaultConfig();
+const HAMILTON_CLIP = 'video_cctv/short_hamilton_clip.mp4';
+/** Real people as cameras deliver them: each size and quality of the liveness goals. */
+const REAL_VIEWS: Array<[string, CctvView | null, DetectMode]> = [
+  ['native size', null, 'full'],
+  ['~100 px in 1920×1080, CRF 30, blur 0.5', CCTV_1080P_100, 'auto'],
+  ['~80 px in 1280×720, CRF 32', CCTV_720P_80, 'full'],
+  ['~200 px in 1280×720, CRF 23', { facePx: 200, frame: { width: 1280, height: 720 }, fps: 15, crf: 23, blur: 0 }, 'full'],
+  ['~250 px in 1920×1080, CRF 28', { facePx: 250, frame: { width: 1920, height: 1080 }, fps: 15, crf: 28, blur: 0 }, 'auto'],
+];
 const CHECKIN_VIEW: CctvView = { facePx: 100, frame: { width: 1280, height: 720 }, fps: 15, crf: 30, blur: 0.5 };
 
 async function blinkRecall(analyzer: FaceAnalyzer, dir: string): Promise<void> {
@@ -74,6 +89,61 @@ async function blinkRecall(analyzer: FaceAnalyzer, dir: string): Promise<void> {
   }
   console.log(`\nblink recall (annotated two-eye blinks within ±200 ms), false = in no-blink windows or on winks:\n  ${summary.join('\n  ')}`);
 }
+
+/** Liveness of one real clip through the whole per-track logic: when its first track was live, what made it live, and any spoof alert. */
+interface RealLiveness {
+  clip: string;
+  /** Seconds from the track's first frame to its first live moment; undefined if never. */
+  toLiveS?: number;
+  cues?: LivenessSummary;
+  refused: boolean;
+}
+
+async function realLiveness(analyzer: FaceAnalyzer, file: string, clip: string, mode: DetectMode): Promise<RealLiveness> {
+  const result: RealLiveness = { clip, refused: false };
+  const started = new Map<number, number>();
+  // Everyone is named at once, so that the figure is liveness alone, not recognition.
+  await scanVideo(file, {
+    engine: { detect: (img, focus) => analyzer.detect(img, mode, focus), analyzeFace: (img, d, o) => analyzer.analyzeFace(img, d, o) },
+    config: config.track,
+    identify: () => ({ person: { id: 'p', name: 'p' }, score: 0.9, margin: 0.5, near: false }),
+    unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
+    onEvent: (e) => {
+      if (e.type === 'track_started') started.set(e.track, e.t);
+      if (e.type === 'spoof_suspected') result.refused = true;
+      if (e.type === 'recognized' && e.live && result.toLiveS === undefined) {
+        result.toLiveS = e.t - (started.get(e.track) ?? 0);
+        result.cues = e.liveness;
+      }
+    },
+  });
+  return result;
+}
+
+/** Time to live of real people per condition and size, people refused, and which cues made them live. */
+async function timeToLive(analyzer: FaceAnalyzer, dir: string): Promise<void> {
+  const clips = [...blinkClips(), WEBCAM_CLIP, HAMILTON_CLIP];
+  const summary: string[] = [];
+  for (const [title, view, mode] of REAL_VIEWS) {
+    const results: RealLiveness[] = [];
+    for (const clip of clips) {
+      const file = view ? await asCameraStream(analyzer, clip, join(dir, `live-${view.facePx}-${view.frame.height}-${view.crf}-${clip.replace(/^.*\//, '')}`), view) : media(clip);
+      results.push(await realLiveness(analyzer, file, clip, mode));
+    }
+    const times = results.flatMap((r) => (r.toLiveS === undefined ? [] : [r.toLiveS])).sort((a, b) => a - b);
+    const never = results.filter((r) => r.toLiveS === undefined).map((r) => r.clip.replace(/^.*\//, ''));
+    const share = (cue: 'blink' | 'structure' | 'passive') => results.filter((r) => (r.cues?.[cue] ?? 0) > 0).length;
+    summary.push(
+      `${title}: live p50 ${pct(times, 0.5)} s, p95 ${pct(times, 0.95)} s, never ${never.length}/${results.length}${never.length ? ` (${never.join(', ')})` : ''}; ` +
+        `refused (spoof_suspected) ${results.filter((r) => r.refused).length}; live decisions with a blink ${share('blink')}, with the face's motion ${share('structure')}, with a high passive score ${share('passive')}`,
+    );
+  }
+  console.log(`
+time to live of real people (first frame of the track → live), talking heads, a webcam user and a broadcast clip:
+  ${summary.join('\n  ')}`);
+}
+
+const pct = (v: number[], q: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))]!.toFixed(1) : '-');
 
 async function photoAttacks(analyzer: FaceAnalyzer, dir: string, motions: number): Promise<void> {
   const cases = attackCases(motions);
@@ -130,6 +200,8 @@ interface CheckIn {
   /** Stream time of the first recognition (not yet live) and of the live one. */
   firstRecognisedT?: number;
   liveT?: number;
+  cues?: LivenessSummary;
+  refused?: boolean;
 }
 
 /** A site with the clip's person enrolled from a still of it with the eyes open (away from its annotated closures). */
@@ -167,10 +239,14 @@ async function checkInOne(broker: Mosquitto, analyzer: FaceAnalyzer, clip: strin
       `attendance:\n  time_zone: UTC\n  camera_roles: { door: entry }\n`,
   );
   const daemon = new DaemonProcess(site.config, { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '30000000' });
-  const stopTail = tailEvents<{ type: string; t: number; live?: boolean }>(`${site.dir}/run`, (e) => {
+  const stopTail = tailEvents<{ type: string; t: number; live?: boolean; liveness?: LivenessSummary }>(`${site.dir}/run`, (e) => {
+    if (e.type === 'spoof_suspected') result.refused = true;
     if (e.type !== 'recognized') return;
     result.firstRecognisedT ??= e.t;
-    if (e.live) result.liveT ??= e.t;
+    if (e.live && result.liveT === undefined) {
+      result.liveT = e.t;
+      if (e.liveness) result.cues = e.liveness;
+    }
   });
   try {
     await notify.waitFor('READY=1', 120_000);
@@ -193,8 +269,7 @@ async function timeToCheckIn(analyzer: FaceAnalyzer, dir: string): Promise<void>
   const broker = await Mosquitto.start();
   const results: CheckIn[] = [];
   try {
-    // Clips with an annotated blink (the others never blink, so never check in).
-    for (const clip of blinkClips().filter((c) => annotatedEvents(c).some((a) => a.type === 'blink'))) {
+    for (const clip of blinkClips()) {
       let r: CheckIn;
       try {
         r = await checkInOne(broker, analyzer, clip, dir);
@@ -204,17 +279,18 @@ async function timeToCheckIn(analyzer: FaceAnalyzer, dir: string): Promise<void>
       }
       results.push(r);
       const waited = r.liveT !== undefined && r.firstRecognisedT !== undefined ? (r.liveT - r.firstRecognisedT).toFixed(1) : '-';
-      console.log(`${clip.replace('video_blink/', '').padEnd(30)} check_in ${r.wallS?.toFixed(1) ?? 'none in 60'} s after READY; first recognised at t=${r.firstRecognisedT?.toFixed(1) ?? '-'} s, live at t=${r.liveT?.toFixed(1) ?? '-'} s (waited ${waited} s for a blink)`);
+      const cues = r.cues ? `, live by blink ${r.cues.blink} motion ${r.cues.structure} passive ${r.cues.passive}` : '';
+      console.log(`${clip.replace('video_blink/', '').padEnd(30)} check_in ${r.wallS?.toFixed(1) ?? 'none in 60'} s after READY; first recognised at t=${r.firstRecognisedT?.toFixed(1) ?? '-'} s, live at t=${r.liveT?.toFixed(1) ?? '-'} s (waited ${waited} s for liveness)${cues}${r.refused ? ', REFUSED (spoof_suspected)' : ''}`);
     }
   } finally {
     await broker.dispose();
   }
   const walls = results.flatMap((r) => (r.wallS === undefined ? [] : [r.wallS])).sort((a, b) => a - b);
   const waits = results.flatMap((r) => (r.liveT !== undefined && r.firstRecognisedT !== undefined ? [r.liveT - r.firstRecognisedT] : [])).sort((a, b) => a - b);
-  const pct = (v: number[], q: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))]!.toFixed(1) : '-');
   console.log(
     `\ntime to check-in (camera streaming → signed check_in at a subscriber): ${walls.length}/${results.length} checked in within 60 s; ` +
-      `p50 ${pct(walls, 0.5)} s, p95 ${pct(walls, 0.95)} s; of it waiting for a blink after the first recognition: p50 ${pct(waits, 0.5)} s, p95 ${pct(waits, 0.95)} s`,
+      `p50 ${pct(walls, 0.5)} s, p95 ${pct(walls, 0.95)} s; of it waiting for liveness after the first recognition: p50 ${pct(waits, 0.5)} s, p95 ${pct(waits, 0.95)} s; ` +
+      `refused (spoof_suspected): ${results.filter((r) => r.refused).length}`,
   );
 }
 
@@ -226,6 +302,7 @@ export async function run(args: string[]): Promise<void> {
       'no-attacks': { type: 'boolean' },
       'no-screens': { type: 'boolean' },
       'no-recall': { type: 'boolean' },
+      'no-live': { type: 'boolean' },
     }, });
   const missing = blinkMediaMissing();
   if (missing) throw new Error(missing);
@@ -235,6 +312,7 @@ export async function run(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-liveness-'));
   try {
     if (!values['no-recall']) await blinkRecall(analyzer, dir);
+    if (!values['no-live']) await timeToLive(analyzer, dir);
     if (!values['no-attacks']) await photoAttacks(analyzer, dir, Number(values.motions));
     if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
     if (!values['no-checkin']) await timeToCheckIn(analyzer, dir);
