@@ -13,7 +13,7 @@ export function cameraRateWarning(camera: CameraConfig, index: number, track: Tr
   return {
     code: 'FG_WARN_CAMERA_FPS',
     path: `cameras.${index}.fps`,
-    message: `camera "${camera.name}" delivers ${camera.fps} fps, below track.eye_fps (${track.eye_fps}): its eyes are read ${camera.fps} times a second, too few to catch most blinks, and track.liveness.policy '${track.liveness.policy}' needs one`,
+    message: `camera "${camera.name}" delivers ${camera.fps} fps, below track.eye_fps (${track.eye_fps}): its eyes are read ${camera.fps} times a second, too few to catch most blinks, ${blinkUse(track)}`,
     hint: `set fps: ${track.eye_fps}, or leave fps out (it then follows track.eye_fps)`,
   };
 }
@@ -30,7 +30,7 @@ export function sourceRateWarning(camera: CameraConfig, index: number, sourceFps
   return {
     code: 'FG_WARN_CAMERA_SOURCE_FPS',
     path: `cameras.${index}.url`,
-    message: `camera "${camera.name}" itself sends ${sourceFps} fps, below track.eye_fps (${track.eye_fps}): repeated frames are not eye samples, so most blinks are missed, and track.liveness.policy '${track.liveness.policy}' needs one`,
+    message: `camera "${camera.name}" itself sends ${sourceFps} fps, below track.eye_fps (${track.eye_fps}): repeated frames are not eye samples, so most blinks are missed, ${blinkUse(track)}`,
     hint: `raise the frame rate in the camera's own video (encoder) settings to at least ${track.eye_fps} fps`,
   };
 }
@@ -59,7 +59,13 @@ export function eyeRateWarning(track: TrackConfig): ConfigWarning | undefined {
   return {
     code: 'FG_WARN_EYE_FPS',
     path: 'track.eye_fps',
-    message: `track.eye_fps is ${track.eye_fps}, below the ${BLINK_EYE_FPS} blink detection holds at: ${loss}, so people wait longer to be live, and track.liveness.policy '${track.liveness.policy}' needs a blink`,
+    message: `track.eye_fps is ${track.eye_fps}, below the ${BLINK_EYE_FPS} blink detection holds at: ${loss}, so people wait longer to be live, ${blinkUse(track)}`,
     hint: `set track.eye_fps to ${BLINK_EYE_FPS} (the default) and give the cameras that rate, or use policy 'passive' where faces are at least track.liveness.antispoof_min_face_px high`,
   };
+}
+
+/** What the policy does with blinks, for the warnings: 'blink' needs one, 'fused' weighs them with the other cues. */
+function blinkUse(track: TrackConfig): string {
+  const policy = track.liveness.policy;
+  return policy === 'blink' ? "and track.liveness.policy 'blink' needs one" : `and track.liveness.policy '${policy}' counts on them as one of its cues`;
 }

@@ -79,7 +79,7 @@ test('the CLI exits 78 on a bad config and says which key', async () => {
 test("a camera without fps gets track.eye_fps when liveness needs a blink, else track.detect_fps; a given fps stays", () => {
   const cameras = 'cameras:\n  - { name: plain, url: rtsp://127.0.0.1/a }\n  - { name: given, url: rtsp://127.0.0.1/b, fps: 7.5 }\n';
   const cases: [string, number][] = [
-    ['', 15], // defaults: policy both, eye_fps 15
+    ['', 15], // defaults: policy fused, eye_fps 15
     ['track: { eye_fps: 12, liveness: { policy: blink } }\n', 12],
     ['track: { eye_fps: 12, detect_fps: 4, liveness: { policy: both } }\n', 12],
     ['track: { eye_fps: 12, detect_fps: 4, liveness: { policy: passive } }\n', 4],

@@ -19,7 +19,7 @@ test('the example config for a 2-camera site is valid, with entry and exit roles
   const config = loadValidConfig('config/facegate.example.yaml');
   assert.deepEqual(config.cameras.map((c) => c.name), ['front-door', 'staff-exit']);
   assert.equal(config.attendance.camera_roles['front-door'], 'entry');
-  assert.deepEqual(config.cameras.map((c) => c.fps), [15, 15], 'fps left out: the eye rate, as policy both needs a blink');
+  assert.deepEqual(config.cameras.map((c) => c.fps), [15, 15], 'fps left out: the eye rate, where blinks are read');
   assert.deepEqual(configWarnings(config), []);
   assert.equal(config.mqtt.password_env, 'FACEGATE_MQTT_PASSWORD');
   assert.doesNotMatch(readFileSync('config/facegate.example.yaml', 'utf8'), /^\s*password:/m, 'no password in the example');
@@ -44,7 +44,7 @@ test('validate-config: a camera below the eye rate while liveness needs a blink 
   assert.equal(
     r.stderr,
     'warning FG_WARN_CAMERA_FPS: cameras.0.fps: camera "door" delivers 5 fps, below track.eye_fps (15): its eyes are read 5 times a second, ' +
-      "too few to catch most blinks, and track.liveness.policy 'both' needs one — set fps: 15, or leave fps out (it then follows track.eye_fps)\n",
+      "too few to catch most blinks, and track.liveness.policy 'fused' counts on them as one of its cues — set fps: 15, or leave fps out (it then follows track.eye_fps)\n",
   );
   const json = await runCli(['validate-config', '--config', file, '--json']);
   assert.equal(json.code, ExitCode.OK);
