@@ -43,6 +43,7 @@ const MAX_FOLLOW_DRIFT = 0.12;
 
 /** What one frame showed of the face for liveness: its landmarks, and its eyes when they were read. */
 interface Look {
+  kind: 'detection' | 'follow';
   structure: StructureLook;
   eyes?: EyeSample;
 }
@@ -171,7 +172,6 @@ export class Track {
       this.lost = true;
       this.unconfirmed = [];
       this.blinkDetector.interrupt();
-      this.structure.interrupt();
       return [];
     }
     return this.observe(face, img, t, 'follow');
@@ -255,7 +255,7 @@ export class Track {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     this.motion.observe(this.box, t);
-    const look: Look = { structure: { t, landmarks: face.landmarks68, faceHeight: face.detection.box.h } };
+    const look: Look = { kind, structure: { t, landmarks: face.landmarks68, faceHeight: face.detection.box.h } };
     if (face.eyes) {
       look.eyes = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
       this.ctx.onEyeSample?.({ ...look.eyes, track: this.id, kind, faceHeight: face.detection.box.h });
@@ -268,9 +268,9 @@ export class Track {
     return events;
   }
 
-  /** One look at the face, in time order: its landmarks to the structure cue, its eyes to the blink detector. */
+  /** One look at the face, in time order: a detection's landmarks to the structure cue, its eyes to the blink detector. */
   private useLook(look: Look): TrackEvent[] {
-    this.structure.push(look.structure);
+    if (look.kind === 'detection') this.structure.push(look.structure);
     return look.eyes ? this.useEyes(look.eyes) : [];
   }
 
