@@ -95,7 +95,7 @@ function inspect(fd: number, path: string, kind: InputKind, label: string): Stat
   if (!st.isFile()) {
     throw new FacegateError(
       'FG_ERR_INPUT_NOT_FILE',
-      `${label} ${path} is ${typeName(st)}, not a regular file`,
+      `${label} ${path} is ${fileKind(st)}, not a regular file`,
       'give the path of a regular file (a symbolic link is followed only when it ends at one)',
     );
   }
@@ -116,7 +116,8 @@ function mib(bytes: number): string {
   return bytes >= MiB ? `${(bytes / MiB).toFixed(bytes >= 100 * MiB ? 0 : 1)} MiB` : `${bytes} bytes`;
 }
 
-function typeName(st: Stats): string {
+/** What a path that is not a regular file is, in words, for the errors that refuse it. */
+export function fileKind(st: Stats): string {
   if (st.isDirectory()) return 'a folder';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isCharacterDevice()) return 'a character device';

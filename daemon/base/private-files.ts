@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, constants, fchmodSync, openSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * Files facegate makes hold faces, names, keys and the audit trail: at most owner read/write (and
@@ -52,5 +53,19 @@ export function tightenFile(path: string, most = 0o600): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'EPERM') throw e;
+  }
+}
+
+/**
+ * Puts `from` in place of `to` and makes the rename itself durable (the folder synced): after a
+ * crash the path holds the old file or the new one, never neither.
+ */
+export function renameDurably(from: string, to: string): void {
+  renameSync(from, to);
+  const dir = openSync(dirname(to), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }

@@ -1,9 +1,9 @@
-import { closeSync, fchownSync, fsyncSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, fchownSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
-import { writePrivateFile } from '../base/private-files.js';
+import { renameDurably, writePrivateFile } from '../base/private-files.js';
 
 /**
  * Rollback detection. Every change of the gallery raises its generation inside the file, in the
@@ -87,13 +87,7 @@ export function writeAnchor(path: string, anchor: GenerationAnchor): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(next, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  renameDurably(next, path);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { closeSync, constants, fsyncSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
+import { renameDurably } from '../base/private-files.js';
 import type { GalleryConfig } from './config.js';
 import type { Sodium } from './sodium.js';
 
@@ -120,15 +121,7 @@ export function replacementKeyFile(sodium: Sodium, path: string): { kek: KeyKek;
   const kek = exists(next) ? readKeyFile(next, 'key file') : createKeyFile(sodium, next);
   return {
     kek: { ...kek, origin: `key file ${path}`, file: path },
-    install: () => {
-      renameSync(next, path);
-      const dir = openSync(dirname(path), 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
-    },
+    install: () => renameDurably(next, path),
   };
 }
 

@@ -1,5 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import type { ConfigIssue } from '../base/config-types.js';
+import { fileKind } from '../base/input-file.js';
 import type { Config } from '../config/schema.js';
 
 /**
@@ -79,15 +80,6 @@ function fileIssues(config: Config): ConfigIssue[] {
       const code = (e as NodeJS.ErrnoException).code;
       return required && (code === 'ENOENT' || code === 'ENOTDIR') ? [{ path, message: `no such file ${JSON.stringify(file)}; expected the path of a regular file` }] : [];
     }
-    return st.isFile() ? [] : [{ path, message: `${JSON.stringify(file)} is ${kindOf(st)}, not a regular file; expected the path of a regular file (a symbolic link is followed only when it ends at one)` }];
+    return st.isFile() ? [] : [{ path, message: `${JSON.stringify(file)} is ${fileKind(st)}, not a regular file; expected the path of a regular file (a symbolic link is followed only when it ends at one)` }];
   });
-}
-
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
 }

@@ -8,14 +8,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT } from 'jose';
 import mqtt from 'mqtt';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { media, mediaMissing } from '../support/media.js';
-import { DaemonProcess, makeSite } from './daemon-harness.js';
+import { DaemonProcess, makeSite, withRemoteCommands } from './daemon-harness.js';
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
 const BASE = 'facegate/gate-1';
@@ -26,13 +26,7 @@ test('kill -9 at random moments during a flood of signed commands: every request
   t.after(() => broker.dispose());
   const site = await makeSite(media(CLIP));
   t.after(() => rmSync(site.dir, { recursive: true, force: true }));
-  const central = await generateKeyPair('EdDSA', { extractable: true });
-  writeFileSync(join(site.dir, 'central.jwk'), JSON.stringify(await exportJWK(central.publicKey)));
-  site.writeConfig(
-    `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
-      `  commands: { enabled: true, central_public_key: ${site.dir}/central.jwk }\n` +
-      'metrics:\n  enabled: false\ncontrol:\n  enabled: false\n',
-  );
+  const central = await withRemoteCommands(site, broker.url, 'metrics:\n  enabled: false\ncontrol:\n  enabled: false\n');
 
   // The central server: a persistent session of its own, so that no answer is missed.
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'central', clean: false, properties: { sessionExpiryInterval: 600 } });

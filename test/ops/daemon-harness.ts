@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { exportJWK, generateKeyPair } from 'jose';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,22 @@ export async function makeSite(clip: string, at = 2.5): Promise<{ dir: string; c
     if (out.code !== 0) throw new Error(`${args.join(' ')}: ${out.stderr}`);
   }
   return { dir, config, writeConfig: (yaml) => writeFileSync(config, gallery + yaml) };
+}
+
+/**
+ * A site whose daemon takes signed remote commands (device gate-1) on the broker at `brokerUrl`:
+ * a central server's key pair made, its public key written into the site, and the config written
+ * with `rest` as its other sections. The central server's key pair, to sign commands with.
+ */
+export async function withRemoteCommands(site: { dir: string; writeConfig(yaml: string): void }, brokerUrl: string, rest: string): Promise<Awaited<ReturnType<typeof generateKeyPair>>> {
+  const central = await generateKeyPair('EdDSA', { extractable: true });
+  writeFileSync(join(site.dir, 'central.jwk'), JSON.stringify(await exportJWK(central.publicKey)));
+  site.writeConfig(
+    `mqtt:\n  enabled: true\n  url: ${brokerUrl}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
+      `  commands: { enabled: true, central_public_key: ${site.dir}/central.jwk }\n` +
+      rest,
+  );
+  return central;
 }
 
 /** `facegate daemon` as its own process, from dist/ as systemd runs it; stderr (JSON log lines) kept. */

@@ -7,14 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { SignJWT } from 'jose';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../support/mosquitto.js';
 import { runCli } from '../support/cli.js';
 import { media, mediaMissing } from '../support/media.js';
-import { DaemonProcess, makeSite } from './daemon-harness.js';
+import { DaemonProcess, makeSite, withRemoteCommands } from './daemon-harness.js';
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
 const BASE = 'facegate/gate-1';
@@ -32,14 +31,8 @@ test('the request topics under a flood: a 64 MiB message never reaches the daemo
   t.after(() => broker.dispose());
   const site = await makeSite(media(CLIP));
   t.after(() => rmSync(site.dir, { recursive: true, force: true }));
-  const central = await generateKeyPair('EdDSA', { extractable: true });
-  writeFileSync(join(site.dir, 'central.jwk'), JSON.stringify(await exportJWK(central.publicKey)));
   const metricsPort = await freePort();
-  site.writeConfig(
-    `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
-      `  commands: { enabled: true, central_public_key: ${site.dir}/central.jwk }\n` +
-      `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  socket_dir: ${site.dir}/run\n`,
-  );
+  const central = await withRemoteCommands(site, broker.url, `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  socket_dir: ${site.dir}/run\n`);
 
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'central' });
   t.after(() => client.endAsync(true));
