@@ -3,8 +3,13 @@
 // tsx compiling the tests on the fly. Arguments narrow the run to files or folders under test/.
 // It builds dist/ first: the tests spawn the CLI and the daemon from dist/, as systemd runs them,
 // so a stale dist/ would test yesterday's code.
+//
+// `--built`: the named tests themselves, and the daemon modules they load in-process, compiled by
+// tsc (the compiler and options of dist/) into .built/ and run as plain JavaScript, without tsx:
+// for tests of error paths and hostile input that drive daemon modules in their own process, where
+// what tsc emits and what tsx runs could differ unseen.
 import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 function collect(path, out) {
@@ -16,8 +21,10 @@ function collect(path, out) {
   return out;
 }
 
+const ROOT = resolve(import.meta.dirname, '..');
+const builtMode = process.argv.includes('--built');
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && a !== '--built');
 const files = (roots.length ? roots : ['test']).flatMap((r) => collect(resolve(r), []));
 if (files.length === 0) {
   console.error('no test files found under', roots.join(' ') || 'test/');
@@ -28,11 +35,23 @@ if (built.status !== 0) {
   console.error('the build failed: no test was run');
   process.exit(built.status ?? 1);
 }
+let runner = ['--import', 'tsx'];
+let runFiles = files;
+if (builtMode) {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compiled = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(ROOT, '.built'), '--sourceMap', 'false'], { stdio: 'inherit' });
+  if (compiled.status !== 0) {
+    console.error('compiling the tests failed: no test was run');
+    process.exit(compiled.status ?? 1);
+  }
+  runner = [];
+  runFiles = files.map((f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js'));
+}
 const result = spawnSync(
   process.execPath,
   // --test-force-exit: a test that fails half-way may leave a child process or a socket open; the
   // file's process must still end, or the whole run waits on it for ever.
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...passThrough, ...files],
+  [...runner, '--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...passThrough, ...runFiles],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
