@@ -40,9 +40,9 @@ export const LivenessConfigSchema = Section(
       maximum: 2000,
       default: 200,
       description:
-        "Smallest face, in pixels of height, the passive anti-spoof model scores. It was trained at an access terminal's range; on the smaller, compressed faces of a CCTV stream it refuses real people and passes prints alike. A track never seen this large is decided without it: by its blink under 'both', never live under 'passive'. 0 scores every face.",
+        "Smallest face, in pixels of height, the passive anti-spoof model scores. It was trained at an access terminal's range; on the smaller, compressed faces of a CCTV stream it refuses real people and passes prints alike. A track never seen this large is decided without it: by its blinks and motion under 'fused', never live under 'passive'. 0 scores every face.",
     }),
   },
-  'Liveness of a track: blink of both eyes and passive anti-spoof.',
+  'Liveness of a track: blinks, the face moving as a face and not as a picture, and the passive anti-spoof score, fused.',
 );
 export type LivenessConfig = Static<typeof LivenessConfigSchema>;
