@@ -27,6 +27,7 @@ import { runCli } from '../support/cli.js';
 import { DaemonProcess } from '../ops/daemon-harness.js';
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
+const STRANGER = 'video_blink/liveportrait_d18.mp4';
 const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
 const PW = 'correct horse battery staple';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -67,15 +68,20 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
 
 const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent ?? '');
 
-test('web console in Chromium against the real daemon: login, unknowns, enrol by photo, recognised live, history, promote, audit; 403, lockout and 429', { skip: mediaMissing(CLIP, BLANK), timeout: 240_000 }, async (t) => {
+test('web console in Chromium against the real daemon: login, unknowns, enrol by photo, recognised live, history, promote, audit; 403, lockout and 429', { skip: mediaMissing(CLIP, STRANGER, BLANK), timeout: 240_000 }, async (t) => {
   const s = await site();
   const camera = await FakeCamera.start({ video: media(CLIP), width: 512, height: 512, fps: 10, videoLoops: 40 });
   t.after(() => camera.stop());
+  // A second camera shows a person nobody enrols: the unknown promoted below. (May's own unknown
+  // is withdrawn once she is enrolled and recognised on the same track: it was her.)
+  const hall = await FakeCamera.start({ video: media(STRANGER), width: 512, height: 512, fps: 10, videoLoops: 40 });
+  t.after(() => hall.stop());
   const port = await freePort();
   writeFileSync(
     s.config,
     s.base +
       `cameras:\n  - { name: door, url: "${camera.url('/video')}", width: 512, height: 512, fps: 10 }\n` +
+      `  - { name: hall, url: "${hall.url('/video')}", width: 512, height: 512, fps: 10 }\n` +
       `control:\n  socket_dir: ${s.dir}/run\n` +
       `attendance:\n  time_zone: UTC\n  camera_roles: { door: entry }\n` +
       `web:\n  enabled: true\n  port: ${port}\n  lockout: { failures: 3, lock_s: 600 }\n  rate_limits: { login: { max: 14, window_s: 60 }, login_client: { max: 12, window_s: 5 } }\n`,
@@ -121,16 +127,18 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForFunction("document.getElementById('status').textContent.includes('busy')", { timeout: 10_000 });
   await page.waitForFunction("!document.getElementById('nav').hidden && document.getElementById('login-page').hidden", { timeout: 30_000 });
 
-  // Before anyone is enrolled the camera's person is an unknown, with her face.
+  // Before anyone is enrolled the cameras' people are unknowns, with their faces.
   await page.goto(`${url}#unknowns`);
-  await until('an unknown person', async () => (await page.$$('#unknown-list li')).length > 0 || ((await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange')) && false")) as boolean), 60_000, 2000);
+  await until('an unknown person at each camera', async () => (await page.$$('#unknown-list li')).length >= 2 || ((await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange')) && false")) as boolean), 60_000, 2000);
   await page.waitForSelector('#unknown-list li img.thumb');
   // Her sightings: which camera and when, opened from the keyboard.
   assert.match((await page.$eval('#unknown-list li details summary', (e) => e.textContent)) ?? '', /^\d+ sightings? on 1 camera$/);
   await page.focus('#unknown-list li details summary');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#unknown-list li details[open] table.sightings tbody tr');
-  assert.deepEqual(await page.$$eval('#unknown-list li table.sightings tbody tr td:last-child', (tds) => [...new Set(tds.map((td) => td.textContent))]), ['door']);
+  const seenAt = await page.$$eval('#unknown-list li details[open] table.sightings tbody tr td:last-child', (tds) => [...new Set(tds.map((td) => td.textContent))]);
+  assert.equal(seenAt.length, 1);
+  assert.ok(['door', 'hall'].includes(seenAt[0]!), seenAt[0]);
   await axeClean(page, 'the unknowns page');
   await shot('2-unknowns');
 
@@ -185,7 +193,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   });
   assert.match(csv, /,"May","","checked_in",.*,"door",/);
 
-  // The unknown seen before she was enrolled becomes a person of her own.
+  // The unknown at the hall, whom nobody enrolled, becomes a person of her own.
   // The list drawn on the first visit goes, so that only the one drawn now is used.
   await page.evaluate("document.getElementById('unknown-list').replaceChildren()");
   await page.goto(`${url}#unknowns`);
