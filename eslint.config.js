@@ -6,7 +6,8 @@ checkEveryFolderPlaced(import.meta.dirname);
 
 export default tseslint.config(
   // .pinned/: the copy scripts/pinned-checkout.sh builds with the pinned Node (its own dist/).
-  { ignores: ['dist/', 'node_modules/', 'models/onnx/', '.pinned/'] },
+  // .built/: the tests compiled by tsc for `run-tests --built`.
+  { ignores: ['dist/', 'node_modules/', 'models/onnx/', '.pinned/', '.built/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
