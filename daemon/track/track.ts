@@ -308,7 +308,8 @@ export class Track {
     if (change.kind === 'unknown') {
       this.unknownShare = this.ctx.unknowns.join(this.fusion.fused()!, { camera: this.ctx.camera, t }, this.best.frames().map((f) => ({ embedding: Float32Array.from(f.embedding), quality: f.weight })));
       this.anonId = this.unknownShare.id;
-      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: this.liveness().live, antispoof: this.antispoofMean(), liveness: summary(this.liveness()), face_px: Math.round(face.quality.faceHeight), thumbnail: null }];
+      const liveness = this.liveness();
+      return [{ ...this.base(t), type: 'unknown', anon_id: this.anonId, score: round3(change.score), live: liveness.live, antispoof: this.antispoofMean(), liveness: summary(liveness), face_px: Math.round(face.quality.faceHeight), thumbnail: null }];
     }
     if (!this.unknownShare || !this.anonId) return [];
     // Alerted as unknown, and an enrolled person after all: the alert is withdrawn, and the
