@@ -8,6 +8,7 @@ import type { DaemonEvents } from './bus/events.js';
 import { LiveView } from './camera/live-view.js';
 import { FfmpegCamera } from './camera/camera.js';
 import type { CameraConfig } from './camera/config.js';
+import type { SpawnFfmpeg } from './camera/process.js';
 import type { CameraHealth } from './camera/health.js';
 import { VisionPool } from './vision/pool.js';
 import type { VisionEngine } from './vision/engine.js';
@@ -64,6 +65,8 @@ export interface AppOptions {
   mqttConnect?: Connect;
   /** How long SIGTERM waits for the outbox to drain to a connected broker. */
   flushTimeoutMs?: number;
+  /** Replaces FFmpeg for every camera (the demo's still photo, on a box without FFmpeg). */
+  spawnCamera?: SpawnFfmpeg;
 }
 
 interface CameraSlot {
@@ -428,7 +431,7 @@ export class App {
 
   private addCamera(config: CameraConfig): void {
     const r = this.mustRun();
-    const camera = new FfmpegCamera(config, { logger: this.o.logger });
+    const camera = new FfmpegCamera(config, { logger: this.o.logger, ...(this.o.spawnCamera ? { spawn: this.o.spawnCamera } : {}) });
     const tracker = new CameraTracker({
       camera: config.name,
       engine: r.vision.engineFor(config.name),

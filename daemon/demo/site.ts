@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,10 +29,10 @@ export function samplePhoto(n = 3): string {
   return path;
 }
 
-/** A still photo as a looping H.264 clip: what a printed photo held up to a camera looks like. */
-export function stillAsVideo(photo: string, out: string, seconds = 12): void {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', photo, '-t', String(seconds), '-vf', 'scale=1280:-2,fps=15', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', out]);
-  if (r.status !== 0) throw new FacegateError('FG_ERR_DEMO_VIDEO', `ffmpeg could not make the demo clip: ${r.stderr?.toString().trim() || r.error?.message}`, 'install ffmpeg (apt-get install ffmpeg)');
+/** The keys and an empty encrypted gallery the config names (the demo's --camera enrols later, in the daemon). */
+export async function prepareDemoKeys(config: Config, logger: Logger): Promise<void> {
+  await makeKeys(config);
+  (await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: {} }, logger, create: true })).close();
 }
 
 /**
@@ -41,8 +40,7 @@ export function stillAsVideo(photo: string, out: string, seconds = 12): void {
  * through the same quality gate as `facegate person add`. Returns the names enrolled.
  */
 export async function prepareDemoGallery(config: Config, photo: string, logger: Logger): Promise<string[]> {
-  createKeyFile(await loadSodium(), config.gallery.key_file);
-  ensureDeviceKey(config.mqtt.device_key_file);
+  await makeKeys(config);
   const analyzer = await FaceAnalyzer.create({ vision: config.vision, logger });
   const gallery = await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: {} }, logger, create: true });
   try {
@@ -61,4 +59,10 @@ export async function prepareDemoGallery(config: Config, photo: string, logger: 
     gallery.close();
     await analyzer.close();
   }
+}
+
+/** The gallery key and the device key that signs events, new (never over existing ones). */
+async function makeKeys(config: Config): Promise<void> {
+  createKeyFile(await loadSodium(), config.gallery.key_file);
+  ensureDeviceKey(config.mqtt.device_key_file);
 }

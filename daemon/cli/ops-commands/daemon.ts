@@ -74,6 +74,7 @@ export interface RunDaemonOptions {
   /** Stops the daemon as SIGTERM would (the demo's --seconds). */
   stopWhen?: Promise<void>;
   mqttConnect?: AppOptions['mqttConnect'];
+  spawnCamera?: AppOptions['spawnCamera'];
 }
 
 export async function runDaemon(o: RunDaemonOptions): Promise<number> {
@@ -86,6 +87,7 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
     env: o.env,
     version: packageVersion(),
     ...(o.mqttConnect ? { mqttConnect: o.mqttConnect } : {}),
+    ...(o.spawnCamera ? { spawnCamera: o.spawnCamera } : {}),
   });
   let stopping: Promise<void> | undefined;
   const stopped = new Promise<number>((resolve) => {

@@ -1,25 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { compactVerify, importJWK } from 'jose';
+import type { DestinationStream } from 'pino';
 import { parseConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { loadDeviceKey } from '../../events/device-key.js';
 import { createLogger } from '../../base/log.js';
+import { writePrivateFile } from '../../base/private-files.js';
 import { createNotifier } from '../../ops/sd-notify.js';
 import { startDemoBroker } from '../../demo/broker.js';
-import { prepareDemoGallery, samplePhoto, stillAsVideo } from '../../demo/site.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
-import { runDaemon } from './daemon.js';
+import { prepareDemoGallery, prepareDemoKeys, samplePhoto } from '../../demo/site.js';
+import { stillFrame, stillPhotoSpawn } from '../../demo/still-camera.js';
+import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { runDaemon, type RunDaemonOptions } from './daemon.js';
 import { describeEvent } from './control.js';
+import { demoCameraSize, demoCameraUrl, demoInputArgs, enrolFirstVisitor } from './demo-camera.js';
 
-const USAGE = '[--seconds N] [--keep] [--broker URL] [--photo FILE]';
+const USAGE = '[--camera URL|-] [--seconds N] [--keep] [--broker URL] [--photo FILE]';
 
-/**
- * `npm start`: the real daemon with everything it needs made on the spot in a temporary folder
- * (keys, an encrypted gallery, a clip, a broker on 127.0.0.1), printing decisions and the MQTT
- * messages they become. Nothing of the user's is touched or needed.
- */
+/** Frames a second of the still photo's camera. */
+const STILL_FPS = 15;
+
 /** Only a broker without credentials in its URL: a password would sit in argv (and `ps`). */
 function brokerUrl(url: string): string {
   let parsed: URL;
@@ -33,51 +36,113 @@ function brokerUrl(url: string): string {
   return url;
 }
 
+const LEVELS: Record<number, string> = { 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/**
+ * The daemon's log as one short line per entry among the demo's own lines, not pino's JSON: the
+ * demo is read by a person at a terminal. Its message and what it says went wrong, and the fix.
+ */
+function readableLog(io: CliIo): DestinationStream {
+  return {
+    write(line: string) {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        io.stderr(`  ${line.trim()}\n`);
+        return;
+      }
+      const where = [entry.stage, entry.camera].filter((x) => typeof x === 'string').join(' ');
+      const why = [entry.reason, entry.err, entry.error, entry.code].find((x) => typeof x === 'string');
+      const fix = typeof entry.hint === 'string' ? `; fix: ${entry.hint}` : '';
+      io.stderr(`  ${LEVELS[entry.level as number] ?? 'log'}${where ? ` (${where})` : ''}: ${String(entry.msg)}${why ? `: ${why as string}` : ''}${fix}\n`);
+    },
+  };
+}
+
+/** The demo's config: one camera, the temporary folder's keys and state, the broker. */
+function demoConfig(dir: string, brokerUrl: string, camera: string, attendance: string): string {
+  return [
+    'cameras:',
+    `  - ${camera}`,
+    'gallery:',
+    `  path: ${dir}/facegate.db`,
+    `  key_file: ${dir}/gallery.key`,
+    'track: { liveness: { no_blink_alert_s: 6 } }',
+    'mqtt:',
+    '  enabled: true',
+    `  url: ${brokerUrl}`,
+    '  device_id: demo',
+    `  device_key_file: ${dir}/device.key`,
+    '  stats_interval_s: 0',
+    'control:',
+    `  socket_dir: ${dir}/run`,
+    "  groups: { viewer: '', operator: '', admin: '' }",
+    `attendance: ${attendance}`,
+  ].join('\n');
+}
+
+/**
+ * `npm start`: the real daemon with everything it needs made on the spot in a temporary folder
+ * (keys, an encrypted gallery, a camera, a broker on 127.0.0.1), printing decisions and the MQTT
+ * messages they become. Nothing of the user's is touched or needed. Without --camera the camera
+ * shows a still photo, enrolled first: recognised, and refused as not live. With --camera, a real
+ * camera: the first face it sees is enrolled, then checked in once live.
+ */
 export const demoCommand: Command = {
   words: ['demo'],
-  summary: 'run the real daemon on a built-in clip, an in-process MQTT broker and a temporary encrypted gallery; print events as they arrive',
+  summary: 'run the real daemon on a still photo (refused: not live) or on your camera (--camera: enrols you, then checks you in), with an in-process MQTT broker and a temporary encrypted gallery; print events as they arrive',
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(
       argv,
-      { seconds: { type: 'string' }, keep: { type: 'boolean' }, broker: { type: 'string' }, photo: { type: 'string' } },
+      { camera: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' }, broker: { type: 'string' }, photo: { type: 'string' } },
       USAGE,
     );
+    if (values.camera !== undefined && values.photo !== undefined) throw new UsageError('give --camera or --photo, not both', USAGE);
     // --broker and --photo stand in for the two devDependencies (aedes, @vladmandic/face-api), so
     // the demo runs where only the runtime ones are installed: the container image, /opt/facegate.
     const external = values.broker !== undefined;
+    const cameraUrl = values.camera === undefined ? undefined : await demoCameraUrl(values.camera, io);
     const broker = external ? { url: brokerUrl(values.broker as string), close: async () => undefined } : await startDemoBroker();
     const dir = mkdtempSync(join(tmpdir(), 'facegate-demo-'));
-    const logger = createLogger({ level: 'warn' });
+    const logger = createLogger({ level: 'warn', destination: readableLog(io) });
     let subscriber: mqtt.MqttClient | undefined;
     try {
-      const photo = values.photo ?? samplePhoto(3);
-      const clip = join(dir, 'still-photo.mp4');
-      const yaml = [
-        'cameras:',
-        `  - { name: demo-cam, url: "${clip}", loop: true, width: 1280, height: 900, fps: 15 }`,
-        'gallery:',
-        `  path: ${dir}/facegate.db`,
-        `  key_file: ${dir}/gallery.key`,
-        'track: { liveness: { no_blink_alert_s: 6 } }',
-        'mqtt:',
-        '  enabled: true',
-        `  url: ${broker.url}`,
-        '  device_id: demo',
-        `  device_key_file: ${dir}/device.key`,
-        '  stats_interval_s: 0',
-        'control:',
-        `  socket_dir: ${dir}/run`,
-        "  groups: { viewer: '', operator: '', admin: '' }",
-        'attendance: { time_zone: UTC }',
-      ].join('\n');
+      io.stdout(`facegate demo (files in ${dir})\n`);
       const configPath = join(dir, 'config.yaml');
-      writeFileSync(configPath, yaml + '\n');
-      const config = parseConfig(yaml, configPath);
-      const source = values.photo ?? '@vladmandic/face-api demo/sample3.jpg, MIT';
-      io.stdout(`facegate demo (files in ${dir})\n  making a clip from a still photo (${source}) and enrolling its faces...\n`);
-      stillAsVideo(photo, clip);
-      const names = await prepareDemoGallery(config, photo, logger);
+      let yaml: string;
+      let banner: string;
+      let daemonOptions: Partial<RunDaemonOptions> = {};
+      let config: Config;
+      if (cameraUrl === undefined) {
+        const photo = values.photo ?? samplePhoto(3);
+        io.stdout(`  a camera showing a still photo (${values.photo ?? '@vladmandic/face-api demo/sample3.jpg, MIT'}); enrolling its faces...\n`);
+        const frame = await stillFrame(photo);
+        // The photo's path stands as the camera's URL: the frames come from stillPhotoSpawn, not FFmpeg.
+        yaml = demoConfig(dir, broker.url, `{ name: demo-cam, url: ${JSON.stringify(photo)}, loop: true, width: ${frame.width}, height: ${frame.height}, fps: ${STILL_FPS} }`, '{ time_zone: UTC }');
+        config = parseConfig(yaml, configPath);
+        const names = await prepareDemoGallery(config, photo, logger);
+        daemonOptions = { spawnCamera: stillPhotoSpawn(frame, STILL_FPS) };
+        banner =
+          `  enrolled ${names.length} people (${names.join(', ')}) in an encrypted gallery; broker on ${broker.url}\n` +
+          '  The camera shows a photo of them, as someone holding a printed photo up to a door camera would.\n' +
+          '  It is recognised, but a photo never blinks nor moves as a face does, so it is never live and no one is checked in:\n' +
+          "  expect 'recognized ... not live yet', then 'spoof_suspected no_blink' and signed alerts on MQTT.\n" +
+          '  To see a check-in, run it on your camera: npm start -- --camera rtsp://HOST/PATH (or /dev/video0). Ctrl-C stops.\n\n';
+      } else {
+        io.stdout('  connecting to the camera...\n');
+        const size = await demoCameraSize(cameraUrl);
+        yaml = demoConfig(dir, broker.url, `{ name: demo-cam, url: ${JSON.stringify(cameraUrl)}, width: ${size.width}, height: ${size.height}, input_args: ${JSON.stringify(demoInputArgs(cameraUrl))} }`, '{ time_zone: UTC, default_camera_role: entry }');
+        config = parseConfig(yaml, configPath);
+        await prepareDemoKeys(config, logger);
+        banner =
+          `  camera ${size.width}x${size.height}${size.fps ? ` at ${size.fps} fps` : ''}; an empty encrypted gallery; broker on ${broker.url}\n` +
+          '  Look at the camera: the first face it sees after the countdown is enrolled as "Demo visitor",\n' +
+          '  then checked in once it is live (a blink, or the face moving as a face does). Ctrl-C stops.\n';
+      }
+      // The camera's URL may carry a password: the config is readable by this user only.
+      writePrivateFile(configPath, yaml + '\n');
       const publicKey = await importJWK(loadDeviceKey(config.mqtt.device_key_file).publicJwk, 'EdDSA');
 
       subscriber = await mqtt.connectAsync(broker.url, { clientId: 'demo-central', protocolVersion: 4 });
@@ -92,26 +157,26 @@ export const demoCommand: Command = {
 
       const seconds = Number(values.seconds);
       const stopWhen = Number.isFinite(seconds) && seconds > 0 ? new Promise<void>((r) => setTimeout(r, seconds * 1000).unref()) : undefined;
-      return await runDaemon({
+      const code = await runDaemon({
         config,
         configPath,
         logger,
         notifier: createNotifier({ env: {}, warn: () => undefined }),
         env: {},
+        ...daemonOptions,
         // aedes speaks MQTT 3.1.1: the demo connects with it; a real broker gets MQTT 5.
         ...(external ? {} : { mqttConnect: (url: string, options: mqtt.IClientOptions) => mqtt.connect(url, { ...options, protocolVersion: 4, properties: undefined }) }),
         ...(stopWhen ? { stopWhen } : {}),
         onReady: (app) => {
-          io.stdout(
-            `  enrolled ${names.length} people (${names.join(', ')}) in an encrypted gallery; broker on ${broker.url}\n` +
-              '  the camera shows a still photo: it is recognised, but a photo never blinks, so it is never live:\n' +
-              "  expect 'recognized ... not live yet', then 'spoof_suspected no_blink' and signed alerts on MQTT. Ctrl-C stops.\n\n",
-          );
+          io.stdout(banner);
           app.bus.on('track', 'demo', (e) => {
             if (e.type !== 'track_ended') io.stdout(describeEvent(e as unknown as Record<string, unknown>));
           });
+          if (cameraUrl !== undefined) enrolFirstVisitor(app, io);
         },
       });
+      io.stdout(code === 0 ? `facegate demo stopped; ${values.keep ? `its files are kept in ${dir}` : 'its keys and gallery are deleted'}. Goodbye.\n` : '');
+      return code;
     } finally {
       await subscriber?.endAsync();
       await broker.close();
