@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli.js';
 
-test('demo (npm start): the real daemon recognises the enrolled faces of a still, refuses them as not live, and signed spoof alerts reach the embedded broker', { timeout: 180_000 }, async () => {
-  const r = await runCli(['demo', '--seconds', '25']);
+test('demo (npm start), with no FFmpeg on PATH: the real daemon recognises the enrolled faces of a still, refuses them as not live, and signed spoof alerts reach the embedded broker', { timeout: 180_000 }, async () => {
+  // A fresh box has Node and nothing else: the demo's still photo needs no system FFmpeg.
+  const emptyPath = mkdtempSync(join(tmpdir(), 'fg-no-ffmpeg-'));
+  const r = await runCli(['demo', '--seconds', '25'], { env: { PATH: emptyPath } }).finally(() => rmSync(emptyPath, { recursive: true, force: true }));
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /enrolled 3 people \(Demo person 1, Demo person 2, Demo person 3\) in an encrypted gallery; broker on mqtt:\/\/127\.0\.0\.1:\d+/);
   assert.match(r.stdout, /demo-cam +recognized +Demo person \d score [\d.]+ not live yet/);
@@ -11,6 +16,8 @@ test('demo (npm start): the real daemon recognises the enrolled faces of a still
   assert.match(r.stdout, /mqtt {2}facegate\/demo\/alerts\/spoof {2}spoof \(no_blink\) person [0-9a-f]{8} {2}\[signature ok\]/);
   assert.doesNotMatch(r.stdout, /recognized .* LIVE/, 'a photo is never live');
   assert.doesNotMatch(r.stdout, /BAD SIGNATURE/);
+  assert.match(r.stdout, /a photo never blinks nor moves as a face does, so it is never live and no one is checked in/);
+  assert.doesNotMatch(r.stdout + r.stderr, /"level":/, 'no raw pino line');
 });
 
 test('demo --broker refuses a URL with a password (argv is visible to every user) and what is not an MQTT URL, before it starts anything', async () => {
