@@ -77,8 +77,9 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person erase': { example: 'facegate person erase emp-42' },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
   demo: {
-    example: 'facegate demo --seconds 30',
+    example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0)',
     options: {
+      '--camera': 'your camera instead of the still photo: an RTSP URL, a V4L2 webcam (/dev/video0), or - to read a URL with a password from stdin; enrols the first face it sees after a countdown and checks it in once live',
       '--broker': 'an MQTT broker to use instead of the built-in one (mqtt://HOST:PORT, no password), where the devDependency aedes is not installed',
       '--photo': 'a face photo to enrol and film instead of the built-in sample, where the devDependency @vladmandic/face-api is not installed',
     },
