@@ -1,11 +1,12 @@
 import type { LivenessConfig } from './config.js';
 import { passiveLogOdds } from './passive.js';
 import { STRUCTURE, type StructureEvidence } from './structure.js';
+import { surroundVerdict, type SurroundEvidence } from './surround.js';
 
-export type SpoofReason = 'no_blink' | 'no_motion' | 'antispoof' | 'frozen';
+export type SpoofReason = 'no_blink' | 'no_motion' | 'antispoof' | 'frozen' | 'held_picture';
 
 /** The independent cues a track's liveness is fused from. */
-export type Cue = 'blink' | 'structure' | 'passive';
+export type Cue = 'blink' | 'structure' | 'passive' | 'surround';
 
 export interface LivenessEvidence {
   blinks: number;
@@ -17,6 +18,9 @@ export interface LivenessEvidence {
   /** Frames the passive score is over: 0 when the face was never large enough to be scored. */
   antispoofSamples: number;
   frozen: boolean;
+  surround: SurroundEvidence;
+  /** Seconds since the track's first detection. */
+  watchedS: number;
 }
 
 export interface LivenessVerdict {
@@ -63,7 +67,8 @@ const NO_BLINK_FLOOR = -0.5;
  * and its anti-spoof score is one frame's, repeated.
  *
  * - 'fused' (and its older name 'both'): blinks, the structure of the landmarks' motion and the
- *   passive score, each weighed by what it was measured to tell;
+ *   passive score, each weighed by what it was measured to tell, and the face's surround: a face
+ *   whose surround moves with it is a held picture (a screen's or a print's), whatever it shows;
  * - 'blink': a blink alone (the cue that the other two cannot replace where a replayed video is
  *   the threat and no other cue is trusted);
  * - 'passive': the passive score alone, for faces large enough for the model.
@@ -72,28 +77,33 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
   const policy = rules.policy === 'both' ? 'fused' : rules.policy;
   const passiveKnown = e.antispoofSamples >= rules.antispoof_min_samples && e.antispoof !== undefined;
   const blinked = e.blinks > 0 ? PROOF_LOG_ODDS : 0;
-  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0 };
+  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0 };
+  const surround = surroundVerdict(e.surround, e.watchedS);
   if (policy === 'fused') {
     cues.blink = blinked || Math.max(NO_BLINK_FLOOR, -NO_BLINK_PER_S * e.eyesReadableS);
     cues.structure = e.structure.hits >= STRUCTURE.hits ? PROOF_LOG_ODDS : 0;
     cues.passive = passiveKnown ? passiveLogOdds(e.antispoof!) : 0;
+    // Against every proof a replayed video can also show (its blinks, its head's parallax).
+    cues.surround = surround === 'held' ? -2 * PROOF_LOG_ODDS : 0;
   } else if (policy === 'blink') {
     cues.blink = blinked;
   } else if (passiveKnown) {
     // Where faces are as large as at an access terminal, the model's own threshold decides alone.
     cues.passive = e.antispoof! >= rules.antispoof_min_live ? PROOF_LOG_ODDS : -PROOF_LOG_ODDS;
   }
-  const score = round2(cues.blink + cues.structure + cues.passive);
-  const live = !e.frozen && score >= LIVE_LOG_ODDS;
+  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround);
+  // Under 'fused', a face is not live before its surround has been looked at (see surroundVerdict).
+  const live = !e.frozen && score >= LIVE_LOG_ODDS && !(policy === 'fused' && surround === 'unseen');
   const reasons: SpoofReason[] = [];
   if (e.frozen) reasons.push('frozen');
+  if (cues.surround < 0) reasons.push('held_picture');
   if (!live) {
     if (policy !== 'passive' && e.blinks === 0) reasons.push('no_blink');
     if (policy === 'fused' && cues.structure === 0) reasons.push('no_motion');
     if (cues.passive < 0 || (policy === 'passive' && !passiveKnown)) reasons.push('antispoof');
   }
   const passiveFailed = cues.passive <= -PROOF_LOG_ODDS;
-  return { live, score, cues: { blink: round2(cues.blink), structure: round2(cues.structure), passive: round2(cues.passive) }, reasons, passiveFailed };
+  return { live, score, cues: { blink: round2(cues.blink), structure: round2(cues.structure), passive: round2(cues.passive), surround: round2(cues.surround) }, reasons, passiveFailed };
 }
 
 function round2(v: number): number {

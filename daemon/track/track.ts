@@ -2,6 +2,7 @@ import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js'
 import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js';
 import { PassiveScore } from '../liveness/passive.js';
 import { StructureCue, type StructureLook } from '../liveness/structure.js';
+import { SurroundCue } from '../liveness/surround.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
@@ -78,6 +79,7 @@ export class Track {
   private readonly blinks: Blink[] = [];
   private readonly passive = new PassiveScore();
   private readonly structure = new StructureCue();
+  private readonly surround = new SurroundCue();
   private readonly frozen = new FrozenCheck();
   private readonly fusion = new EmbeddingFusion();
   private readonly vote: IdentityVote;
@@ -209,6 +211,8 @@ export class Track {
         antispoof: this.passive.mean,
         antispoofSamples: this.passive.samples,
         frozen: this.frozen.frozen,
+        surround: this.surround.evidence,
+        watchedS: this.lastDetectedT - this.firstT,
       },
       this.ctx.config.liveness,
     );
@@ -263,7 +267,11 @@ export class Track {
     if (kind === 'follow') this.unconfirmed.push(look);
     else events.push(...this.useLook(look));
     this.lastT = t;
-    if (kind === 'detection') events.push(...this.identityFrame(face, img, t));
+    if (kind === 'detection') {
+      // Detections only: a follow's landmarks are cut from a predicted box (see StructureCue).
+      this.surround.push({ t, img, landmarks: face.landmarks68, faceHeight: face.detection.box.h });
+      events.push(...this.identityFrame(face, img, t));
+    }
     events.push(...this.livenessEvents(t));
     return events;
   }
@@ -344,7 +352,7 @@ export class Track {
         thumbnail: null,
       });
     }
-    const certain = verdict.passiveFailed || verdict.reasons.includes('frozen');
+    const certain = verdict.passiveFailed || verdict.reasons.includes('frozen') || verdict.reasons.includes('held_picture');
     if (certain && !this.sent.spoof && this.vote.decided !== 'pending') events.push(this.spoofEvent(t, verdict));
     return events;
   }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { FrozenCheck, meanAbsDiff, regionSignature, STILL_MAD } from '../../daemon/liveness/frozen.js';
 import { PassiveScore, passiveLogOdds } from '../../daemon/liveness/passive.js';
 import { STRUCTURE } from '../../daemon/liveness/structure.js';
+import { SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
 import { LIVE_LOG_ODDS, livenessVerdict, PROOF_LOG_ODDS, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
 
 const rules = { policy: 'fused' as const, antispoof_min_live: 0.5, antispoof_min_samples: 3 };
@@ -15,13 +16,15 @@ const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
   antispoof: 0.5,
   antispoofSamples: 5,
   frozen: false,
+  surround: { rigid: 0, still: SURROUND_VERDICT.clearStill },
+  watchedS: 1,
   ...over,
 });
 
 test('fused: one blink, or one turn or nod of the head, is live on its own', () => {
   const blinked = livenessVerdict(evidence(), rules);
   assert.equal(blinked.live, true);
-  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0 });
+  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0 });
   const moved = livenessVerdict(evidence({ blinks: 0, structure: turned }), rules);
   assert.equal(moved.live, true);
   assert.equal(moved.cues.structure, PROOF_LOG_ODDS);
@@ -87,6 +90,24 @@ test('a frozen picture is never live, whatever the policy', () => {
     assert.equal(v.live, false, policy);
     assert.ok(v.reasons.includes('frozen'));
   }
+});
+
+test('fused: a face whose surround moved with it is a held picture, never live, whatever it shows', () => {
+  const held = livenessVerdict(evidence({ structure: turned, antispoof: 0.99, surround: { rigid: SURROUND_VERDICT.heldRigid, still: 6 } }), rules);
+  assert.equal(held.live, false);
+  assert.equal(held.cues.surround, -2 * PROOF_LOG_ODDS);
+  assert.ok(held.reasons.includes('held_picture'));
+  // One such comparison is not enough: a person passing behind can make one.
+  assert.equal(livenessVerdict(evidence({ surround: { rigid: SURROUND_VERDICT.heldRigid - 1, still: 0 }, watchedS: 2 }), rules).live, true);
+});
+
+test('fused: not live before the surround was seen to stay, or the face watched long enough to tell', () => {
+  const early = evidence({ structure: turned, surround: { rigid: 0, still: SURROUND_VERDICT.clearStill - 1 }, watchedS: SURROUND_VERDICT.clearAfterS - 0.1 });
+  assert.equal(livenessVerdict(early, rules).live, false);
+  assert.equal(livenessVerdict({ ...early, watchedS: SURROUND_VERDICT.clearAfterS }, rules).live, true);
+  assert.equal(livenessVerdict({ ...early, surround: { rigid: 0, still: SURROUND_VERDICT.clearStill } }, rules).live, true);
+  // Policy blink keeps its meaning: one blink.
+  assert.equal(livenessVerdict(early, { ...rules, policy: 'blink' }).live, true);
 });
 
 test('FrozenCheck: a face region that never changes over the track is frozen; any movement is not', () => {
