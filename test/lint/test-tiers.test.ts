@@ -1,5 +1,6 @@
-// The fast tier's guard (test/support/fast-tier.ts): a fast-tier file that starts a process or
-// loads a model fails, in its own thread and in a worker thread it starts.
+// The fast tier's guard (test/support/fast-tier.ts) and the media rule (test/support/media.ts):
+// a fast-tier file that starts a process or loads a model fails, in its own thread and in a worker
+// thread it starts; media missing in a CI run fails instead of skipping.
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InferenceSession } from 'onnxruntime-node';
+import { mediaMissing } from '../support/media.js';
 
 const REFUSED = /in a fast-tier test: .*drop that import/;
 
@@ -42,5 +44,19 @@ test('fast tier: a worker thread, eval or from a file, is held to the same', asy
     const [message] = (await once(worker, 'message')) as [string];
     await worker.terminate();
     assert.match(message, REFUSED);
+  }
+});
+
+test('media: missing media is a reason to skip on a developer machine, and an error in a CI run', (t) => {
+  const saved = process.env.CI;
+  t.after(() => (saved === undefined ? delete process.env.CI : (process.env.CI = saved)));
+  for (const off of [undefined, '', '0', 'false']) {
+    if (off === undefined) delete process.env.CI;
+    else process.env.CI = off;
+    assert.match(String(mediaMissing('no/such/clip.mp4')), /test media (missing: no\/such\/clip\.mp4|not found at)/);
+  }
+  for (const on of ['1', 'true']) {
+    process.env.CI = on;
+    assert.throws(() => mediaMissing('no/such/clip.mp4'), /test media .*a CI run \(CI=.*\) runs the tests on the media instead of skipping them/);
   }
 });
