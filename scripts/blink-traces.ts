@@ -18,7 +18,7 @@ import { BlinkDetector, type EyeSample } from '../daemon/liveness/blink.js';
 import { scanVideo } from '../daemon/track/scan.js';
 import { UnknownRegistry } from '../daemon/track/unknowns.js';
 import type { DetectMode } from '../daemon/vision/detector.js';
-import type { EyeRegions } from '../daemon/vision/eye-regions.js';
+import type { EyeRegions } from '../daemon/vision/types.js';
 import { eyelidOpening } from '../daemon/vision/align.js';
 import type { Landmarks68 } from '../daemon/vision/types.js';
 import { testAnalyzer } from '../test/support/analyzer.js';

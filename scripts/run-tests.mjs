@@ -8,9 +8,16 @@
 // tsc (the compiler and options of dist/) into .built/ and run as plain JavaScript, without tsx:
 // for tests of error paths and hostile input that drive daemon modules in their own process, where
 // what tsc emits and what tsx runs could differ unseen.
+//
+// `--fast` (`npm run test:fast`): only the fast tier, the files that import test/support/fast-tier.ts
+// (which makes starting a process or loading a model throw in them, in every run), several files
+// at a time, one per core, and without building dist/, which only a spawned CLI or daemon reads.
+// `--list-fast` prints that tier's files and runs nothing.
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { importsOf } from './import-graph.mjs';
 
 function collect(path, out) {
   if (statSync(path).isDirectory()) {
@@ -22,18 +29,30 @@ function collect(path, out) {
 }
 
 const ROOT = resolve(import.meta.dirname, '..');
+const OWN_FLAGS = ['--built', '--fast', '--list-fast'];
 const builtMode = process.argv.includes('--built');
+const listFast = process.argv.includes('--list-fast');
+const fastMode = listFast || process.argv.includes('--fast');
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && a !== '--built');
-const files = (roots.length ? roots : ['test']).flatMap((r) => collect(resolve(r), []));
+const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !OWN_FLAGS.includes(a));
+const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
+const files = (roots.length ? roots : ['test'])
+  .flatMap((r) => collect(resolve(r), []))
+  .filter((f) => !fastMode || importsOf(f, { typeOnly: false }).files.includes(FAST_MARKER));
+if (listFast) {
+  for (const f of files) console.log(relative(ROOT, f));
+  process.exit(0);
+}
 if (files.length === 0) {
-  console.error('no test files found under', roots.join(' ') || 'test/');
+  console.error(`no${fastMode ? ' fast-tier' : ''} test files found under`, roots.join(' ') || 'test/');
   process.exit(1);
 }
-const built = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs')], { stdio: 'inherit' });
-if (built.status !== 0) {
-  console.error('the build failed: no test was run');
-  process.exit(built.status ?? 1);
+if (!fastMode) {
+  const built = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs')], { stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.error('the build failed: no test was run');
+    process.exit(built.status ?? 1);
+  }
 }
 let runner = ['--import', 'tsx'];
 let runFiles = files;
@@ -50,8 +69,10 @@ if (builtMode) {
 const result = spawnSync(
   process.execPath,
   // --test-force-exit: a test that fails half-way may leave a child process or a socket open; the
-  // file's process must still end, or the whole run waits on it for ever.
-  [...runner, '--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...passThrough, ...runFiles],
+  // file's process must still end, or the whole run waits on it for ever. The full run takes one
+  // file at a time: its files start daemons, brokers and cameras that would contend for the cores
+  // and ports; the fast tier's files share nothing but the CPU.
+  [...runner, '--test', `--test-concurrency=${fastMode ? availableParallelism() : 1}`, '--test-force-exit', '--test-reporter=spec', ...passThrough, ...runFiles],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

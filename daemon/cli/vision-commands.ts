@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { FacegateError, isFacegateError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
-import { FaceAnalyzer, type AnalyzeOptions } from '../vision/analyzer.js';
+import { FaceAnalyzer } from '../vision/analyzer.js';
+import type { AnalyzeOptions } from '../vision/engine.js';
 import { cosine } from '../vision/embedder.js';
 import { decodeImageFile } from '../vision/image.js';
 import type { FaceAnalysis } from '../vision/types.js';

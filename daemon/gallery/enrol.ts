@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { decodeImage, decodeImageFile } from '../vision/image.js';
-import type { AnalyzeOptions } from '../vision/analyzer.js';
+import type { AnalyzeOptions } from '../vision/engine.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import { toRgb } from '../base/yuv.js';
 import type { Box, FaceAnalysis, Picture } from '../vision/types.js';

@@ -1,4 +1,4 @@
-import type { EyeRegions } from '../vision/eye-regions.js';
+import type { EyeRegions } from '../vision/types.js';
 import type { LivenessConfig } from './config.js';
 import { bothSides, lookChange, type LidMotion } from './lid-motion.js';
 

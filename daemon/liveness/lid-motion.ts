@@ -1,4 +1,5 @@
-import { BROWS_PATCH, EYE_PATCH, MARGIN, NOSE_PATCH, type EyeRegions, type PatchSpec } from '../vision/eye-regions.js';
+import { BROWS_PATCH, EYE_PATCH, MARGIN, NOSE_PATCH, type PatchSpec } from '../vision/eye-regions.js';
+import type { EyeRegions } from '../vision/types.js';
 
 /** Largest misregistration of a whole look (landmarks placed off) taken out before the lids are compared, aligned pixels. */
 const GLOBAL_SHIFT = MARGIN - 2;

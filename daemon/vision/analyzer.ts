@@ -2,9 +2,9 @@ import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE, alignment, fivePoints, toAlignedFrame } from './align.js';
 import { AntiSpoofModel } from './antispoof.js';
 import type { VisionConfig } from './config.js';
-import { FaceDetector, type DetectOptions } from './detector.js';
+import { FaceDetector } from './detector.js';
 import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from './embedder.js';
-import type { CameraEngine, VisionEngine } from './engine.js';
+import type { AnalyzeOptions, CameraEngine, VisionEngine } from './engine.js';
 import { eyeRegions } from './eye-regions.js';
 import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
@@ -15,14 +15,6 @@ import { faceQuality } from './quality.js';
 import { planarToGray, sampleAffine } from './sampling.js';
 import type { SearchArea } from './tiles.js';
 import type { Detection, FaceAnalysis, Picture } from './types.js';
-
-export interface AnalyzeOptions {
-  embed?: boolean;
-  eyes?: boolean;
-  antispoof?: boolean;
-  /** Overrides the configured detection mode for this call. */
-  detectMode?: DetectOptions['mode'];
-}
 
 /**
  * The vision core of one worker: detection → landmarks → alignment → embedding, eye state,

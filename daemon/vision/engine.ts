@@ -1,8 +1,16 @@
-import type { AnalyzeOptions } from './analyzer.js';
 import type { DetectMode } from './detector.js';
 import type { ExecutionProvider } from './ort.js';
 import type { SearchArea } from './tiles.js';
 import type { Detection, FaceAnalysis, Picture } from './types.js';
+
+/** What one call of the analysis computes besides detection, landmarks and quality. */
+export interface AnalyzeOptions {
+  embed?: boolean;
+  eyes?: boolean;
+  antispoof?: boolean;
+  /** Overrides the configured detection mode for this call. */
+  detectMode?: DetectMode;
+}
 
 /**
  * What a camera's tracker calls: detection where a face can be, and the analysis of one face. The

@@ -1,4 +1,5 @@
 import { ALIGNED_SIZE, REFERENCE_5 } from './align.js';
+import type { EyeRegions } from './types.js';
 
 /**
  * Where to look in the aligned face (112×112, eyes and nose on the reference points) for eyelid
@@ -23,19 +24,6 @@ export interface PatchSpec {
   /** Core size compared. */
   w: number;
   h: number;
-}
-
-/**
- * Grey patches (0–255) of one aligned face, each with MARGIN pixels on every side: the
- * eyes, and two patches that a blink leaves alone but that change with the picture (resampling,
- * codec, lighting, a tilt, landmarks placed off the face): the nose, and the brows with the bridge
- * between them, whose strong edges show a misplaced alignment as clearly as the eyes would.
- */
-export interface EyeRegions {
-  right: Float32Array;
-  left: Float32Array;
-  nose: Float32Array;
-  brows: Float32Array;
 }
 
 export const EYE_PATCH: PatchSpec = { w: EYE_W, h: EYE_H };

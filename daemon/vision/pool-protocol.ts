@@ -1,5 +1,5 @@
 import type { LevelWithSilent } from 'pino';
-import type { AnalyzeOptions } from './analyzer.js';
+import type { AnalyzeOptions } from './engine.js';
 import type { VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
 import type { ModelPaths } from './model-files.js';

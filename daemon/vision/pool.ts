@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../base/log.js';
-import type { AnalyzeOptions } from './analyzer.js';
+import type { AnalyzeOptions } from './engine.js';
 import { MAX_VISION_WORKERS, type VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
 import type { CameraEngine, VisionEngine } from './engine.js';

@@ -1,5 +1,4 @@
 /** Vision data types shared by every stage after the camera. Coordinates are pixels of the frame. */
-import type { EyeRegions } from './eye-regions.js';
 import type { Box } from '../base/image.js';
 
 // The camera makes pictures before vision exists, so the picture and its boxes are base types.
@@ -46,6 +45,19 @@ export interface FaceQuality {
    * ones, lower still for things that are not faces. Absent when no embedding was computed.
    */
   embeddingNorm?: number;
+}
+
+/**
+ * Grey patches (0–255) of one aligned face, each with a margin on every side (eye-regions.ts cuts
+ * them): the eyes, and two patches that a blink leaves alone but that change with the picture
+ * (resampling, codec, lighting, a tilt, landmarks placed off the face): the nose, and the brows with
+ * the bridge between them, whose strong edges show a misplaced alignment as clearly as the eyes would.
+ */
+export interface EyeRegions {
+  right: Float32Array;
+  left: Float32Array;
+  nose: Float32Array;
+  brows: Float32Array;
 }
 
 /** Everything the vision core says about one face. */

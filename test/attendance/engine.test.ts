@@ -1,3 +1,4 @@
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';

@@ -1,5 +1,6 @@
 // The camera's state machine on virtual time with a scripted FFmpeg: watchdog, backoff, health.
 // The same code runs against real FFmpeg and a real RTSP server in rtsp.test.ts.
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';

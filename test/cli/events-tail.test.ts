@@ -1,4 +1,5 @@
 // The text form of `facegate events tail`: one line per decision, with what the decision rests on.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeEvent } from '../../daemon/cli/ops-commands/control.js';

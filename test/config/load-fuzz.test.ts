@@ -1,6 +1,7 @@
 // Fuzz tests of config loading: random YAML documents, and random mutations of the example config.
 // parseConfig must give a valid frozen config or a coded FacegateError (FG_ERR_CONFIG), never
 // another throw, and never touch Object.prototype.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';

@@ -1,5 +1,6 @@
 // Nothing the gallery seals appears in clear in the state file, its WAL or its shared memory once
 // events about a person wait in the outbox; what is published is still the signed payload.
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

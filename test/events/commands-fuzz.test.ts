@@ -1,6 +1,7 @@
 // Fuzz tests of the remote command router: any payload on any request topic, and tokens validly
 // signed by the central key around any `data`, on a real SQLite file. The router must answer or
 // count each one, never throw, and still run a good request afterwards.
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

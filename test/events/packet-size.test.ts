@@ -2,6 +2,7 @@
 // size), and enforced on the connection when a broker ignores it: a raw TCP "broker" on loopback
 // that answers CONNECT and then starts a 200 MB publish. Before the guard, MQTT.js kept every
 // byte of it until the whole packet had come.
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';

@@ -1,4 +1,5 @@
 // The consistency rules of daemon/gallery/integrity.ts and the cell places and seals they rest on.
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { orphanReason, sameLookupHash } from '../../daemon/gallery/integrity.js';

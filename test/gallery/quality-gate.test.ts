@@ -1,3 +1,4 @@
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gateEnrolmentFace, identifiable, pickDiverseFrames, enrolmentScore } from '../../daemon/gallery/quality-gate.js';

@@ -1,7 +1,8 @@
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlinkDetector, type Blink, type BlinkRules } from '../../daemon/liveness/blink.js';
-import type { EyeRegions } from '../../daemon/vision/eye-regions.js';
+import type { EyeRegions } from '../../daemon/vision/types.js';
 import { BROWS, NOSE, OPEN_EYE, openEye, partlyShutEye, regionsFor, scrambled, SHUT_EYE, speakingNose, tiltedBrows } from '../support/eye-regions.js';
 
 const RULES: BlinkRules = { blink_min_ms: 60, blink_max_ms: 500, closed_ratio: 0.3, min_open_level: 0.6 };

@@ -1,5 +1,6 @@
 // Fuzz tests of the control protocol: the line parser and each method's param check take any text
 // a viewer-group member can send, and the real server keeps answering good requests after it.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';

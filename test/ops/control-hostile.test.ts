@@ -1,5 +1,6 @@
 // The control sockets against a client that means harm: a member of the viewer group may send any
 // bytes at all, hold connections open, or never read its answers. None of it may stop the daemon.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,5 @@
 // The event-loop delay gauge: how late the main thread ran, per scrape window.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { createHistogram } from 'node:perf_hooks';
 import { test } from 'node:test';

@@ -1,5 +1,6 @@
 // The loopback metrics port against any local user: idle connections by the thousand, requests
 // never finished, and an endpoint that fails. The daemon's file descriptors stay bounded and it goes on.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';

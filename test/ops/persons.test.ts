@@ -1,6 +1,7 @@
 // The person operations of every entry point on a real encrypted gallery file, with a scripted face
 // source (the end-to-end paths with the real models are test/ops/remote-commands.test.ts,
 // test/ops/control-enrol.test.ts and test/ops/cli-daemon.test.ts).
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';

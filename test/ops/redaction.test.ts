@@ -1,5 +1,6 @@
 // The one redaction every output goes through: URLs' user parts with '@', ':' and %-escapes in the
 // password, secret keys wherever a config or payload is shown, and the places that use it.
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sqlite } from '../../daemon/store/sqlite.js';

@@ -1,3 +1,4 @@
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNotifier, statusLine, watchdogPeriodMs } from '../../daemon/ops/sd-notify.js';

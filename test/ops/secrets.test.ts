@@ -132,7 +132,7 @@ test('camera test: a URL with a password is refused on the command line, taken f
 
 test('validate-config and doctor name the bad key beside the URL, never its password', async () => {
   const bad = join(dir, 'bad.yaml');
-  // A camera given as its bare URL: the issue is about the whole entry, which is the URL.
+  // A camera given as its bare URL: the error names the whole entry, which is the URL itself.
   writeFileSync(bad, siteConfig(`  - "${camera.url('/pattern', CAMERA_USERINFO)}"\n  - { name: hall, url: "${camera.url('/pattern', CAMERA_USERINFO)}", fps: fast }`) + `metrics:\n  password: "${BROKER_PASSWORD}"\n`);
   const v = await runCli(['validate-config', '--config', bad]);
   assert.equal(v.code, 78);

@@ -1,4 +1,5 @@
 // Routing of tracker decisions: pure, so checked with recording targets.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RecognizedDecision } from '../../daemon/attendance/stage.js';

@@ -1,5 +1,6 @@
 // The daemon's recognizer on a real sealed gallery: who a fused embedding is, with the group the
 // events need; the roster cached until the daemon announces a change; a camera's own threshold.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';

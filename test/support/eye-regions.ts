@@ -1,7 +1,8 @@
 // Synthetic eye regions for tests that feed the tracker or the blink detector without models: an
 // open eye (a dark iris and lashes on skin), a shut one (skin with the lid's crease), and a nose,
 // shaped like the patches the analyzer cuts from an aligned face.
-import { BROWS_PATCH, EYE_PATCH, NOSE_PATCH, MARGIN, type EyeRegions, type PatchSpec } from '../../daemon/vision/eye-regions.js';
+import { BROWS_PATCH, EYE_PATCH, NOSE_PATCH, MARGIN, type PatchSpec } from '../../daemon/vision/eye-regions.js';
+import type { EyeRegions } from '../../daemon/vision/types.js';
 
 function patch(spec: PatchSpec, value: (x: number, y: number) => number): Float32Array {
   const w = spec.w + 2 * MARGIN;

@@ -9,11 +9,24 @@ export function media(relativePath: string): string {
   return join(MEDIA_DIR, relativePath);
 }
 
+/** Whether this run is CI's: the CI variable set (.ci/run sets CI=1; hosted CI systems set CI=true). */
+function inCi(): boolean {
+  const value = process.env.CI;
+  return value !== undefined && !['', '0', 'false'].includes(value.toLowerCase());
+}
+
 /**
- * For `test(name, { skip: mediaMissing() }, ...)`: says clearly why a test did not run rather than
- * passing vacuously. CI always has the media, so there these tests run.
+ * For `test(name, { skip: mediaMissing() }, ...)`: on a developer's machine, says clearly why a test
+ * did not run rather than passing vacuously. In CI it throws instead, failing the file: a CI run
+ * without the media would otherwise go green having skipped every test on real faces and clips.
  */
 export function mediaMissing(...relativePaths: string[]): string | false {
+  const reason = absence(relativePaths);
+  if (reason && inCi()) throw new Error(`${reason}: a CI run (CI=${process.env.CI}) runs the tests on the media instead of skipping them`);
+  return reason;
+}
+
+function absence(relativePaths: string[]): string | false {
   if (!existsSync(MEDIA_DIR)) return `test media not found at ${MEDIA_DIR} (../shared/media beside the checkout)`;
   const missing = relativePaths.filter((p) => !existsSync(media(p)));
   return missing.length ? `test media missing: ${missing.join(', ')}` : false;

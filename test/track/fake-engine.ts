@@ -1,5 +1,5 @@
 import type { CameraEngine } from '../../daemon/vision/engine.js';
-import type { AnalyzeOptions } from '../../daemon/vision/analyzer.js';
+import type { AnalyzeOptions } from '../../daemon/vision/engine.js';
 import type { SearchArea } from '../../daemon/vision/tiles.js';
 import type { Box, Detection, FaceAnalysis, Point, RgbImage } from '../../daemon/vision/types.js';
 import { unitVector } from '../gallery/helpers.js';

@@ -2,6 +2,7 @@
 // scripted vision core that records each focus: an empty entrance is looked at whole only on the
 // first frame and every half minute; a change next to a tracked face (which the motion gate leaves
 // to the sweep) is looked at by the next sweep, and once it stands still, no more.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';

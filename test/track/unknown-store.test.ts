@@ -1,4 +1,5 @@
 // Unknown persons in the state file: a real SQLite file, the gallery's real sealer and key rotation.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';

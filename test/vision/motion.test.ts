@@ -1,6 +1,7 @@
 // The motion mask that gates detection, on synthetic frames whose motion is known exactly: sensor
 // noise, a moving square, a change of light, a person who stops. The same gate on real faces and
 // real video is in motion-gate.test.ts.
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MotionMask } from '../../daemon/vision/motion.js';

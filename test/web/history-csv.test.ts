@@ -1,5 +1,6 @@
 // The history CSV against names chosen to run as formulas in whichever spreadsheet opens it, with
 // whichever separator that spreadsheet splits on (OWASP's CSV injection rules).
+import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

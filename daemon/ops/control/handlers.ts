@@ -6,6 +6,7 @@ import type { PersonService } from '../persons.js';
 import type { PurgeResult } from '../retention.js';
 import type { StatusReport } from '../status.js';
 import { loadValidConfig } from '../validate.js';
+import type { ParamsOf } from './request.js';
 import type { Handler, Handlers } from './server.js';
 
 /** What the control socket reaches of the running daemon, and nothing more. */
@@ -19,12 +20,14 @@ export interface ControlledDaemon {
   purgeRetention(): PurgeResult;
 }
 
-type Blob = { name: string; data: string };
+/** A photo or video sent inside the request line, base64. */
+type Blob = NonNullable<ParamsOf<'person.enrol'>['video']>;
 const bytesOf = (b: Blob) => ({ name: b.name, bytes: Buffer.from(b.data, 'base64') });
 
 /**
- * The control methods: each reads its params (already checked against METHODS in protocol.ts),
- * calls the daemon, and shapes the answer. What they do is the daemon's (ops/persons.ts for persons).
+ * The control methods: each reads its params (already checked against METHODS in protocol.ts, and
+ * of the type its schema states), calls the daemon, and shapes the answer. What they do is the
+ * daemon's (ops/persons.ts for persons).
  */
 export function controlHandlers(daemon: ControlledDaemon, configPath: string): Handlers {
   return {
@@ -40,7 +43,7 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
       }),
     reload: () => daemon.reload(loadValidConfig(configPath)),
     'person.erase': async (params, ctx) => {
-      const ref = params.id as string;
+      const ref = params.id;
       // Audited by the server with the call, and by the erase itself with what it removed.
       const erased = await daemon.persons.erase(ref, { actor: ctx.actor, role: ctx.role });
       if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
@@ -48,19 +51,18 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
       return { id: person.id, ...counts };
     },
     'person.rename': async (params) => {
-      const person = await daemon.persons.rename(params.id as string, params.name as string);
+      const person = await daemon.persons.rename(params.id, params.name);
       return { id: person.id, name: person.name };
     },
     'person.enrol': async (params) => {
-      const p = params as { name: string; id?: string; group?: string; force?: boolean; images?: Blob[]; video?: Blob };
       const r = await daemon.persons.enrol({
-        name: p.name,
-        photos: (p.images ?? []).map(bytesOf),
+        name: params.name,
+        photos: (params.images ?? []).map(bytesOf),
         ifExists: 'refuse',
-        ...(p.id !== undefined ? { externalId: p.id } : {}),
-        ...(p.group !== undefined ? { group: p.group } : {}),
-        ...(p.video ? { video: bytesOf(p.video) } : {}),
-        ...(p.force ? { force: true } : {}),
+        ...(params.id !== undefined ? { externalId: params.id } : {}),
+        ...(params.group !== undefined ? { group: params.group } : {}),
+        ...(params.video ? { video: bytesOf(params.video) } : {}),
+        ...(params.force ? { force: true } : {}),
       });
       return {
         id: r.person.id,
@@ -77,11 +79,10 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
 }
 
 /** `person.promote {anon_id, name, id?, group?}`: an unknown person of the cameras becomes an enrolled one. */
-export function promoteHandler(promote: (anonId: string, input: PersonInput) => Promise<{ person: Person; templates: number }> | { person: Person; templates: number }): Handler {
+export function promoteHandler(promote: (anonId: string, input: PersonInput) => Promise<{ person: Person; templates: number }> | { person: Person; templates: number }): Handler<'person.promote'> {
   return async (params) => {
-    const p = params as { anon_id: string; name: string; id?: string; group?: string };
-    const input = { name: p.name, ...(p.id !== undefined ? { externalId: p.id } : {}), ...(p.group !== undefined ? { group: p.group } : {}) };
-    const { person, templates } = await promote(p.anon_id, input);
-    return { id: person.id, anon_id: p.anon_id, templates };
+    const input = { name: params.name, ...(params.id !== undefined ? { externalId: params.id } : {}), ...(params.group !== undefined ? { group: params.group } : {}) };
+    const { person, templates } = await promote(params.anon_id, input);
+    return { id: person.id, anon_id: params.anon_id, templates };
   };
 }

@@ -1,4 +1,4 @@
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FacegateError } from '../../base/errors.js';
 import { isMethod, METHODS, RequestSchema, type ControlRequest, type MethodName } from './protocol.js';
@@ -16,7 +16,7 @@ export interface RequestRefusal {
  * daemon has. Nothing of the line is used before it passed RequestSchema; refusals name the key
  * and what was wrong, never echo the value (it may be megabytes).
  */
-export function parseRequest(line: string): { request: ControlRequest } | RequestRefusal {
+export function parseRequest(line: string): { request: CheckedRequest } | RequestRefusal {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -27,11 +27,17 @@ export function parseRequest(line: string): { request: ControlRequest } | Reques
   if (!isMethod(value.method)) {
     return { id: value.id ?? 0, error: new FacegateError('FG_ERR_CONTROL_UNKNOWN_METHOD', `unknown method ${JSON.stringify(value.method)}`, `one of ${Object.keys(METHODS).join(', ')}`) };
   }
-  return { request: value };
+  return { request: { ...value, method: value.method } };
 }
 
-/** The params of `method`, checked against its schema (protocol.ts). */
-export function checkParams(method: MethodName, params: Record<string, unknown>): Record<string, unknown> {
+/** A request whose method the daemon has. */
+export type CheckedRequest = ControlRequest & { method: MethodName };
+
+/** The params of method M as its schema in METHODS (protocol.ts) states them. */
+export type ParamsOf<M extends MethodName> = Static<(typeof METHODS)[M]['params']>;
+
+/** The params of `method`, checked against its schema (protocol.ts), typed by it. */
+export function checkParams<M extends MethodName>(method: M, params: Record<string, unknown>): ParamsOf<M> {
   const schema = METHODS[method].params;
   if (!Value.Check(schema, params)) throw bad(firstProblem(schema, params, 'params'));
   return params;

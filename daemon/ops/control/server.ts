@@ -5,7 +5,7 @@ import { FacegateError, isFacegateError } from '../../base/errors.js';
 import type { AuditLog } from '../audit.js';
 import type { Logger } from '../../base/log.js';
 import { ControlConnection } from './connection.js';
-import { checkParams, parseRequest } from './request.js';
+import { checkParams, parseRequest, type ParamsOf } from './request.js';
 import { DEFAULT_CONTROL_LIMITS, METHODS, ROLES, roleAllows, type ControlLimits, type ControlResponse, type MethodName, type Role } from './protocol.js';
 
 /** What a handler gets besides its params. */
@@ -18,8 +18,9 @@ export interface CallContext {
   signal: AbortSignal;
 }
 
-export type Handler = (params: Record<string, unknown>, ctx: CallContext) => Promise<unknown> | unknown;
-export type Handlers = Record<MethodName, Handler>;
+/** The handler of method M: its params arrive checked, of the type M's schema states (ParamsOf). */
+export type Handler<M extends MethodName> = (params: ParamsOf<M>, ctx: CallContext) => Promise<unknown> | unknown;
+export type Handlers = { [M in MethodName]: Handler<M> };
 
 export interface ControlServerOptions {
   dir: string;
@@ -137,11 +138,11 @@ export class ControlServer {
     }
     const req = parsed.request;
     const id = req.id ?? 0;
-    const method = req.method as MethodName; // parseRequest checked it
+    const method = req.method;
     const spec = METHODS[method];
     let role = c.role;
     let actor = `socket:${c.role}${req.client ? ` (${req.client.slice(0, 64)})` : ''}`;
-    let params: Record<string, unknown> | undefined;
+    let params: ParamsOf<MethodName> | undefined;
     try {
       if (req.token !== undefined) {
         if (!this.o.verifyToken) throw refusal('tokens are not accepted here', 'set control.token_public_key to use signed tokens');
@@ -153,7 +154,7 @@ export class ControlServer {
         throw refusal(`${method} needs the ${spec.role} role; this connection has ${role}`, `use a member of the ${this.o.groups[spec.role] || spec.role} group, e.g. sudo -g ${this.o.groups[spec.role] || 'facegate-admin'} facegate ...`);
       }
       params = checkParams(method, req.params ?? {});
-      const data = await this.o.handlers[method](params, { role, actor, signal: c.abort.signal, emit: (event) => c.send({ id, event }, true) });
+      const data = await callHandler(this.o.handlers, method, params, { role, actor, signal: c.abort.signal, emit: (event) => c.send({ id, event }, true) });
       if (spec.mutating) this.audit({ actor, role, action: method, target: target(params), detail: summary(params), outcome: 'ok' });
       c.send({ id, ok: true, data: data ?? null });
     } catch (e) {
@@ -179,6 +180,15 @@ export class ControlServer {
       this.log.error({ action: entry.action, err: describeThrown(e) }, 'cannot write the audit entry');
     }
   }
+}
+
+/**
+ * The handler of `method` with its checked params. Generic in the method, so that the handler and
+ * the params are of the same method: indexing Handlers with the union of all methods would ask for
+ * params that fit every handler at once.
+ */
+function callHandler<M extends MethodName>(handlers: Handlers, method: M, params: ParamsOf<M>, ctx: CallContext): Promise<unknown> | unknown {
+  return handlers[method](params, ctx);
 }
 
 /** Words for anything thrown, without calling into it (a thrown object may have a hostile toString). */
