@@ -1,3 +1,4 @@
+import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applySimilarity, fitSimilarity, SURROUND, SurroundCue, surroundGrid, surroundVerdict, SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
