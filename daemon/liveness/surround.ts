@@ -20,9 +20,9 @@ export interface SurroundEvidence {
 /**
  * The limits of the surround cue:
  * - the surround is sampled on a grid from 1.3 face heights left and right of the face's centre and
- *   1.5 above it down to its chin, leaving out the head (an ellipse of 0.62 × 0.8 face heights
- *   half-axes, hair and ears included) and everything below the chin (a person's neck and body
- *   move with them, and a hand holds a screen from below);
+ *   1.5 above it down to its chin, leaving out the head (onHead: hair, ears and a hat included)
+ *   and everything below the chin (a person's neck and body move with them, and a hand holds a
+ *   screen from below);
  * - two detections 0.3–1.5 s apart are compared when the face moved (by the similarity that maps
  *   its landmarks) at least `minShift` of its height over the grid: the surround is sampled again
  *   where it was and where the face's motion would have taken it, and the one that matches the
@@ -50,6 +50,8 @@ export function surroundVerdict(e: SurroundEvidence, watchedS: number): 'held' |
 }
 
 const FACE_POINTS = [17, 67] as const;
+/** The chin, in face heights below the landmarks' centre. */
+const CHIN = 0.5;
 /** Fewer grid points than this inside the frame (a face at its edge) tell nothing. */
 const MIN_POINTS = 8;
 const MAX_LOOKS = 24;
@@ -109,6 +111,7 @@ export class SurroundCue {
 function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], faceHeight: number): 'rigid' | 'still' | undefined {
   const map = fitSimilarity(earlier.face, face);
   if (!map) return undefined;
+  const centre = mean(face);
   const moved: Point[] = [];
   const stayed: Point[] = [];
   const before: number[] = [];
@@ -116,6 +119,9 @@ function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], fa
   earlier.points.forEach((p, i) => {
     const q = applySimilarity(map, p);
     if (!inside(img, q, earlier.radius) || !inside(img, p, earlier.radius)) return;
+    // Where the face is now (a person who came closer, or moved across): the world there is hidden
+    // behind them, and would read as if it had not stayed.
+    if (onPerson((p.x - centre.x) / faceHeight, (p.y - centre.y) / faceHeight)) return;
     moved.push(q);
     stayed.push(p);
     before.push(earlier.values[i]!);
@@ -129,15 +135,30 @@ function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], fa
   return undefined;
 }
 
+/**
+ * Whether a point (in face heights from the landmarks' centre) may be on the head: an ellipse of
+ * 0.72 × 0.95 half-axes centred 0.15 above, so that hair, ears, a hat or a hood, which move with
+ * the face, stay out of the surround with a margin (the patches sampled reach a third of a grid
+ * step beyond their points).
+ */
+export function onHead(u: number, v: number): boolean {
+  return (u / 0.72) ** 2 + ((v + 0.15) / 0.95) ** 2 <= 1;
+}
+
+/** On the head, or below the chin (the neck and body, which move with the person). */
+function onPerson(u: number, v: number): boolean {
+  return v > CHIN || onHead(u, v);
+}
+
 /** The grid around the face (see SURROUND), in the frame's pixels, clipped to the frame. */
 export function surroundGrid(face: readonly Point[], faceHeight: number, img: Pick<Picture, 'width' | 'height'>): Point[] {
   const centre = mean(face);
   const step = SURROUND.step * faceHeight;
   const radius = Math.max(1, Math.round(step / 3));
   const points: Point[] = [];
-  for (let v = -1.5; v <= 0.5 + 1e-9; v += SURROUND.step) {
+  for (let v = -1.5; v <= CHIN + 1e-9; v += SURROUND.step) {
     for (let u = -1.3; u <= 1.3 + 1e-9; u += SURROUND.step) {
-      if ((u / 0.62) ** 2 + ((v + 0.1) / 0.8) ** 2 <= 1) continue;
+      if (onPerson(u, v)) continue;
       const p = { x: centre.x + u * faceHeight, y: centre.y + v * faceHeight };
       if (inside(img, p, radius)) points.push(p);
     }

@@ -26,17 +26,22 @@ export function frameAt(t: number, frozen = false, faces: readonly Box[] = []): 
   const width = 1280;
   const height = 720;
   const data = new Uint8Array(width * height * 3);
-  let x = frozen ? 12345 : Math.round(t * 1000) + 1;
+  // The world behind the faces stays put, as it does before a door camera.
+  let x = 12345;
   for (let i = 0; i < data.length; i += 7) {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
     data[i] = x >> 23;
   }
+  let noise = frozen ? 12345 : Math.round(t * 1000) + 1;
   for (const f of faces) {
     const x0 = Math.max(0, Math.round(f.x));
     const x1 = Math.min(width, Math.round(f.x + f.w));
-    // Lighter, with the frame's own noise kept: a live face still changes from frame to frame.
+    // Lighter, with noise of its own: a live face changes from frame to frame, a frozen one does not.
     for (let y = Math.max(0, Math.round(f.y)); y < Math.min(height, Math.round(f.y + f.h)); y++) {
-      for (let i = (y * width + x0) * 3; i < (y * width + x1) * 3; i++) data[i] = Math.min(255, data[i]! + 120);
+      for (let i = (y * width + x0) * 3; i < (y * width + x1) * 3; i++) {
+        noise = (noise * 1103515245 + 12345) & 0x7fffffff;
+        data[i] = Math.min(255, 120 + (noise >> 24));
+      }
     }
   }
   return { width, height, data };
