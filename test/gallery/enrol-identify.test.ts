@@ -13,7 +13,7 @@ import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { decodeImage, decodeImageFile } from '../../daemon/vision/image.js';
 import sharp from 'sharp';
 import { media, mediaMissing } from '../support/media.js';
-import { fileBytes, floatBytes, keyOptions, leaks, memoryLogger, tempDir, type TempDir } from './helpers.js';
+import { fileBytes, floatBytes, keyOptions, leaks, memoryLogger, storePerson, tempDir, type TempDir } from './helpers.js';
 
 const skip = mediaMissing('identities/deepface/labels.csv', 'identities/face_recognition/obama.jpg');
 const config = defaultConfig();
@@ -71,7 +71,7 @@ before(async () => {
     }
     assert.equal(chosen.length, want, `${id}: not enough photos passed the gate`);
     for (const c of chosen) enrolledVectors.push(Float32Array.from(c.face.embedding));
-    const { person } = gallery.enrol({ name: list[0]!.name, externalId: id, group: 'celebrities' }, chosen.map(toTemplate));
+    const { person } = storePerson(gallery, { name: list[0]!.name, externalId: id, group: 'celebrities' }, chosen.map(toTemplate));
     personOf.set(id, person.id);
   }
 });

@@ -1,8 +1,9 @@
 import type { CameraHealth } from '../../camera/health.js';
 import type { Config } from '../../config/schema.js';
 import { FacegateError } from '../../base/errors.js';
-import type { Person, PersonInput } from '../../gallery/store.js';
-import type { PersonService } from '../persons.js';
+import type { Person } from '../../gallery/store.js';
+import type { Actor, PersonService } from '../persons.js';
+import type { PersonFields } from '../person-input.js';
 import type { PurgeResult } from '../retention.js';
 import type { StatusReport } from '../status.js';
 import { loadValidConfig } from '../validate.js';
@@ -15,7 +16,7 @@ export interface ControlledDaemon {
   /** Calls `listener` with each track event until the returned function is called. */
   onTrack(listener: (event: object) => void): () => void;
   reload(next: Config): unknown;
-  persons: Pick<PersonService, 'enrol' | 'erase' | 'rename' | 'promote'>;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote'>;
   purgeRetention(): PurgeResult;
 }
 
@@ -39,21 +40,22 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         ctx.signal.addEventListener('abort', () => (off(), resolve(null)), { once: true });
       }),
     reload: () => daemon.reload(loadValidConfig(configPath)),
+    // Person changes are audited by the person service, with the caller as actor (not by the server).
     'person.erase': async (params, ctx) => {
       const ref = params.id as string;
-      // Audited by the server with the call, and by the erase itself with what it removed.
-      const erased = await daemon.persons.erase(ref, { actor: ctx.actor, role: ctx.role });
+      const erased = await daemon.persons.erase(ref, actorOf(ctx));
       if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
       const { person, ...counts } = erased;
       return { id: person.id, ...counts };
     },
-    'person.rename': async (params) => {
-      const person = await daemon.persons.rename(params.id as string, params.name as string);
+    'person.rename': async (params, ctx) => {
+      const person = await daemon.persons.update(params.id as string, { name: params.name as string }, actorOf(ctx));
       return { id: person.id, name: person.name };
     },
-    'person.enrol': async (params) => {
+    'person.enrol': async (params, ctx) => {
       const p = params as { name: string; id?: string; group?: string; force?: boolean; images?: Blob[]; video?: Blob };
-      const r = await daemon.persons.enrol({
+      const r = await daemon.persons.enrol(
+        {
         name: p.name,
         photos: (p.images ?? []).map(bytesOf),
         ifExists: 'refuse',
@@ -61,7 +63,9 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         ...(p.group !== undefined ? { group: p.group } : {}),
         ...(p.video ? { video: bytesOf(p.video) } : {}),
         ...(p.force ? { force: true } : {}),
-      });
+        },
+        actorOf(ctx),
+      );
       return {
         id: r.person.id,
         name: r.person.name,
@@ -71,17 +75,22 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         ...(r.clashes.length > 0 ? { enrolled_despite: r.clashes } : {}),
       };
     },
-    'person.promote': promoteHandler((anonId, input) => daemon.persons.promote(anonId, input)),
+    'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),
     'retention.purge': () => daemon.purgeRetention(),
   };
 }
 
 /** `person.promote {anon_id, name, id?, group?}`: an unknown person of the cameras becomes an enrolled one. */
-export function promoteHandler(promote: (anonId: string, input: PersonInput) => Promise<{ person: Person; templates: number }> | { person: Person; templates: number }): Handler {
-  return async (params) => {
+export function promoteHandler(promote: (anonId: string, input: PersonFields & { name: string }, by: Actor) => Promise<{ person: Person; templates: number }>): Handler {
+  return async (params, ctx) => {
     const p = params as { anon_id: string; name: string; id?: string; group?: string };
     const input = { name: p.name, ...(p.id !== undefined ? { externalId: p.id } : {}), ...(p.group !== undefined ? { group: p.group } : {}) };
-    const { person, templates } = await promote(p.anon_id, input);
+    const { person, templates } = await promote(p.anon_id, input, actorOf(ctx));
     return { id: person.id, anon_id: p.anon_id, templates };
   };
+}
+
+/** The caller as the audit log names them: the socket's role, or a token's subject. */
+function actorOf(ctx: { actor: string; role: Actor['role'] }): Actor {
+  return { actor: ctx.actor, role: ctx.role };
 }
