@@ -408,15 +408,17 @@ export class PersonService {
   }
 
   /**
-   * Runs a change; if it fails (its input breaks the rules, the person is not there, no face was
-   * usable, the service is busy or stopping, the commit failed), one 'failed' entry with the code
-   * is audited, since the transaction that would have held its 'ok' entry did not commit.
+   * Runs a change; if it fails as a change can (its input breaks the rules, the person is not
+   * there, no face was usable, the service is busy or stopping), one 'failed' entry with the code
+   * is audited, since the transaction that would have held its 'ok' entry did not commit. Anything
+   * else is a bug (or a commit of the caller's that failed): the entry point's last resort logs it,
+   * and the control socket audits it as it audits every call that failed unexpectedly.
    */
   private async audited<T>(action: string, by: Actor, target: string | null, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (e) {
-      this.o.audit.append({ ...by, action, target, detail: { code: isFacegateError(e) ? e.code : 'internal' }, outcome: 'failed' });
+      if (isFacegateError(e)) this.o.audit.append({ ...by, action, target, detail: { code: e.code }, outcome: 'failed' });
       throw e;
     }
   }

@@ -163,7 +163,8 @@ export class ControlServer {
       const refused = e instanceof Refusal;
       const expected = isFacegateError(e);
       // A checked request's params summarise safely; unchecked ones may be anything, so only the error goes.
-      if (!serviceAudits && (spec.mutating || !expected)) {
+      // A person change that reached the service was audited there, unless it failed in a way no one expected.
+      if ((spec.mutating && !serviceAudits) || !expected) {
         // The target names what the call was about even when it was refused before its params were checked.
         const raw = params ?? (typeof req.params === 'object' && req.params !== null && !Array.isArray(req.params) ? (req.params as Record<string, unknown>) : {});
         this.audit({ actor, role, action: method, target: target(raw), detail: { ...(params ? summary(params) : {}), error: describeThrown(e) }, outcome: refused ? 'refused' : 'failed' });
