@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { enrolFromBytes, enrolFromImage, REMOTE_PHOTO_MAX_SIDE, toTemplate, type EnrolCandidate } from '../../daemon/gallery/enrol.js';
+import { enrolFromBytes, REMOTE_PHOTO_MAX_SIDE, toTemplate, type EnrolCandidate } from '../../daemon/gallery/enrol.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
@@ -63,7 +63,7 @@ before(async () => {
     const chosen: EnrolCandidate[] = [];
     for (const p of list) {
       if (chosen.length === want) break;
-      const r = await enrolFromImage(analyzer, p.file, config.gallery.enrol);
+      const r = await enrolFromBytes(analyzer, readFileSync(p.file), p.file, config.gallery.enrol);
       if ('face' in r) {
         chosen.push(r);
         enrolledFiles.add(p.file);

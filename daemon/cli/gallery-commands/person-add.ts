@@ -75,10 +75,10 @@ export const personAddCommand: Command = {
     const photos = readPhotos(args.images);
     try {
       const done = daemon ? await throughDaemon(daemon, args, photos.read) : await inFile(s, args, photos.read, io);
-      r = { ...done, refused: [...photos.refused, ...done.refused] };
+      r = { ...done, refused: inArgumentOrder([...photos.refused, ...done.refused], args.images) };
     } catch (e) {
       if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
-      const refused = e instanceof NoUsableFace ? [...photos.refused, ...e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail }))] : undefined;
+      const refused = e instanceof NoUsableFace ? inArgumentOrder([...photos.refused, ...e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail }))], args.images) : undefined;
       if (args.json) io.stdout(JSON.stringify({ id: null, templates: 0, ...(refused ? { refused } : {}) }) + '\n');
       // One refused photo a line, as the rest of the CLI prints them.
       throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${args.name}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
@@ -164,6 +164,12 @@ async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon
   };
   const r = (await callRunningDaemon(daemon, 'person.enrol', params)) as { id: string; name: string; templates: number; best_quality: number; refused: Enrolled['refused']; enrolled_despite?: string[] };
   return { id: r.id, name: r.name, templates: r.templates, bestQuality: r.best_quality, refused: r.refused, clashes: r.enrolled_despite ?? [] };
+}
+
+/** Refusals in the order the photos were given (those of unreadable files come from here, the rest from the enrolment); the video's last. */
+function inArgumentOrder(refused: Enrolled['refused'], images: readonly string[]): Enrolled['refused'] {
+  const at = new Map(images.map((file, i) => [file, i]));
+  return refused.map((r, i) => ({ r, i })).sort((a, b) => (at.get(a.r.file) ?? Infinity) - (at.get(b.r.file) ?? Infinity) || a.i - b.i).map(({ r }) => r);
 }
 
 function imagesIn(dir: string): string[] {
