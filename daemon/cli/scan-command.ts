@@ -10,7 +10,7 @@ import { UnknownRegistry } from '../track/unknowns.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
 import { progressReporter } from './progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
-import { localPersons } from './gallery-commands/via-daemon.js';
+import { cliActor, localPersons } from './gallery-commands/via-daemon.js';
 
 const USAGE = `VIDEO [--thumbnails DIR] [--promote ANON_ID=NAME]... ${GALLERY_USAGE}`;
 
@@ -56,7 +56,7 @@ export const scanCommand: Command = {
         if (promotions.length > 0) {
           const persons = localPersons(s, gallery!, undefined, unknowns);
           for (const { anonId, name } of promotions) {
-            const { person, templates } = await persons.promote(anonId, { name });
+            const { person, templates } = await persons.promote(anonId, { name }, cliActor());
             io.stderr(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)\n`);
           }
         }

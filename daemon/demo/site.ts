@@ -8,6 +8,8 @@ import { Gallery } from '../gallery/gallery.js';
 import { createKeyFile } from '../gallery/key-source.js';
 import { gateEnrolmentFace } from '../gallery/quality-gate.js';
 import { loadSodium } from '../gallery/sodium.js';
+import { AuditLog } from '../ops/audit.js';
+import { PersonService } from '../ops/persons.js';
 import { FaceAnalyzer } from '../vision/analyzer.js';
 import { decodeImageFile } from '../vision/image.js';
 import type { Config } from '../config/schema.js';
@@ -37,12 +39,14 @@ export async function prepareDemoKeys(config: Config, logger: Logger): Promise<v
 
 /**
  * Keys and an encrypted gallery in `dir`, with every face of the photo enrolled as "Demo person N"
- * through the same quality gate as `facegate person add`. Returns the names enrolled.
+ * through the same quality gate as `facegate person add`, and written and audited by the person
+ * service as every enrolment is. Returns the names enrolled.
  */
 export async function prepareDemoGallery(config: Config, photo: string, logger: Logger): Promise<string[]> {
   await makeKeys(config);
   const analyzer = await FaceAnalyzer.create({ vision: config.vision, logger });
   const gallery = await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: {} }, logger, create: true });
+  const persons = new PersonService({ gallery, analyzer, gate: config.gallery.enrol, recognition: config.recognition, audit: new AuditLog(gallery.db) });
   try {
     const img = await decodeImageFile(photo);
     const faces = (await analyzer.analyze(img, { embed: true, eyes: true })).sort((a, b) => a.detection.box.x - b.detection.box.x);
@@ -51,11 +55,14 @@ export async function prepareDemoGallery(config: Config, photo: string, logger: 
       const verdict = gateEnrolmentFace([face], config.gallery.enrol);
       if (!verdict.ok || !face.embedding) continue;
       const name = `Demo person ${names.length + 1}`;
-      gallery.enrol({ name, group: 'demo' }, [toTemplate({ source: 'sample', face: face as typeof face & { embedding: Float32Array }, thumbnail: await faceThumbnail(img, face.detection.box) })]);
+      // The photo holds several faces, which the per-photo enrolment refuses: each is enrolled from its own template.
+      const template = toTemplate({ source: 'sample', face: face as typeof face & { embedding: Float32Array }, thumbnail: await faceThumbnail(img, face.detection.box) });
+      await persons.enrolTemplates({ name, group: 'demo' }, [template], { actor: 'demo', role: 'admin' });
       names.push(name);
     }
     return names;
   } finally {
+    await persons.close();
     gallery.close();
     await analyzer.close();
   }

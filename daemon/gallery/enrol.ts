@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { decodeImage, decodeImageFile } from '../vision/image.js';
+import { decodeImage } from '../vision/image.js';
 import type { AnalyzeOptions } from '../vision/engine.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import { toRgb } from '../base/yuv.js';
@@ -47,20 +47,16 @@ export function enrolmentClashes(
 export const EMBEDDING_MODEL = 'fr_feature';
 const THUMB_PX = 112;
 
-/** The best face of one photo through the quality gate, with its proof thumbnail. */
-export async function enrolFromImage(analyzer: FaceSource, file: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
-  return enrolFromDecoded(analyzer, await decodeImageFile(file), file, gate);
-}
-
 /**
- * Long side a photo received as bytes is decoded to at most. Such photos come from a remote
- * caller (control socket, MQTT, web console) into the running daemon: a 100-megapixel upload would
- * otherwise become 300 MB of RGB beside the cameras' frames, while a portrait for enrolment needs
- * its face at a few hundred pixels.
+ * Long side an enrolment photo is decoded to at most. Every photo reaches enrolment as bytes (the
+ * CLI reads its files first, so that the person service checks them as it checks everyone's), and
+ * most come from a remote caller (control socket, MQTT, web console) into the running daemon: a
+ * 100-megapixel upload would otherwise become 300 MB of RGB beside the cameras' frames, while a
+ * portrait for enrolment needs its face at a few hundred pixels.
  */
 export const REMOTE_PHOTO_MAX_SIDE = 4096;
 
-/** The same for a photo received as bytes (remote enrolment); `name` labels it in refusals. */
+/** The best face of one photo through the quality gate, with its proof thumbnail; `name` labels it in refusals. */
 export async function enrolFromBytes(analyzer: FaceSource, bytes: Buffer, name: string, gate: EnrolGate): Promise<EnrolCandidate | EnrolRefusal> {
   return enrolFromDecoded(analyzer, await decodeImage(bytes, name, { maxSide: REMOTE_PHOTO_MAX_SIDE }), name, gate);
 }

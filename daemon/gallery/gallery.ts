@@ -13,7 +13,7 @@ import { orphanReason } from './integrity.js';
 import { Matcher, type Candidate } from './matcher.js';
 import { Sealer, type TamperError, type TamperKind } from './seal.js';
 import { loadSodium, type Sodium } from './sodium.js';
-import { GalleryStore, type Person, type PersonInput, type TemplateInput } from './store.js';
+import { GalleryStore } from './store.js';
 
 export interface OpenGalleryOptions {
   path: string;
@@ -213,47 +213,6 @@ export class Gallery {
   /** The persons left out because a row of theirs failed authentication at open, in row order. */
   quarantined(): QuarantinedPerson[] {
     return [...this.#quarantine].map(([personId, cells]) => ({ personId, cells: [...cells] }));
-  }
-
-  addPerson(input: PersonInput): Person {
-    const person = this.store.insertPerson(input);
-    this.#names.set(person.id, person.name);
-    this.recordGeneration();
-    return person;
-  }
-
-  /** A new person and their templates in one transaction: either both are stored or neither. */
-  enrol(input: PersonInput, templates: readonly TemplateInput[], id?: string): { person: Person; templateIds: number[] } {
-    const { person, templateIds } = this.db
-      .transaction(() => {
-        const p = this.store.insertPerson(input, id);
-        return { person: p, templateIds: this.store.insertTemplates(p.id, templates) };
-      })
-      .immediate();
-    this.remember(person.id, person.name, templateIds, templates);
-    return { person, templateIds };
-  }
-
-  addTemplates(personId: string, templates: readonly TemplateInput[]): number[] {
-    const ids = this.store.insertTemplates(personId, templates);
-    this.remember(personId, undefined, ids, templates);
-    return ids;
-  }
-
-  renamePerson(id: string, name: string): void {
-    this.store.renamePerson(id, name);
-    this.#names.set(id, name);
-    this.recordGeneration();
-  }
-
-  /**
-   * Forgets a person: rows deleted (zeroed by secure_delete), the WAL checkpointed and truncated so
-   * that no old page holding their sealed rows stays in the -wal file, and their rows leave memory.
-   */
-  removePerson(id: string): { templates: number; thumbnails: number } {
-    const removed = this.store.removePerson(id);
-    this.forget(id);
-    return removed;
   }
 
   /**

@@ -6,6 +6,7 @@ import { PASSPHRASE_KDF } from './keyring.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError } from './seal.js';
 import { galleryCellRef } from './sealed-cells.js';
 import type { Sodium } from './sodium.js';
+import type { TemplateInput } from './store.js';
 
 /**
  * A gallery export: portable to another box, sealed with a passphrase through Argon2id.
@@ -117,42 +118,26 @@ export function sealExport(s: Sodium, payload: ExportPayload, passphrase: string
   return Buffer.concat([MAGIC, len, headerBytes, sealed]);
 }
 
-export interface ImportResult {
-  persons: number;
-  templates: number;
-  /** Persons already in this gallery (same id or external id), left as they are. */
-  skipped: Array<{ id: string; reason: string }>;
+/** A person of an export with their templates, ready to be written (ops/persons.ts importPersons). */
+export interface ExportedPerson {
+  id: string;
+  fields: { name: string; externalId?: string; group?: string };
+  templates: TemplateInput[];
 }
 
-/** `onProgress` is told after each person how many of how many are done. */
-export function importGallery(gallery: Gallery, file: Buffer, passphrase: string, source: string, onProgress?: (done: number, total: number) => void): ImportResult {
-  const payload = openExport(gallery.sodium, file, passphrase, source);
-  const result: ImportResult = { persons: 0, templates: 0, skipped: [] };
-  for (const [i, p] of payload.persons.entries()) {
-    onProgress?.(i, payload.persons.length);
-    const templates = p.templates.map((t) => ({
+/** The persons an export holds, once it opened with the passphrase; nothing is written here. */
+export function exportedPersons(s: Sodium, file: Buffer, passphrase: string, source: string): ExportedPerson[] {
+  return openExport(s, file, passphrase, source).persons.map((p) => ({
+    id: p.id,
+    fields: { name: p.name, ...(p.external_id !== null ? { externalId: p.external_id } : {}), ...(p.group !== null ? { group: p.group } : {}) },
+    templates: p.templates.map((t) => ({
       model: t.model,
       embedding: bytesToEmbedding(Buffer.from(t.embedding, 'base64')),
       quality: t.quality,
       source: t.source,
-      thumbnail: t.thumbnail ? Buffer.from(t.thumbnail, 'base64') : undefined,
-    }));
-    try {
-      // One transaction per person: an import cut short never leaves a person without templates,
-      // which a second import would then skip as already there.
-      gallery.enrol({ name: p.name, externalId: p.external_id ?? undefined, group: p.group ?? undefined }, templates, p.id);
-    } catch (e) {
-      if (e instanceof FacegateError && e.code === 'FG_ERR_PERSON_EXISTS') {
-        result.skipped.push({ id: p.id, reason: e.message });
-        continue;
-      }
-      throw e;
-    }
-    result.persons++;
-    result.templates += templates.length;
-  }
-  onProgress?.(payload.persons.length, payload.persons.length);
-  return result;
+      ...(t.thumbnail ? { thumbnail: Buffer.from(t.thumbnail, 'base64') } : {}),
+    })),
+  }));
 }
 
 /**

@@ -2,15 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FacegateError, isFacegateError } from '../base/errors.js';
-import { enrolFromBytes, enrolFromImage, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
+import { enrolFromBytes, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { EnrolGate } from '../gallery/quality-gate.js';
-import type { Person, PersonInput, TemplateInput } from '../gallery/store.js';
-import { promoteUnknown } from '../track/promote.js';
+import type { Person, TemplateInput } from '../gallery/store.js';
+import type { ExportedPerson } from '../gallery/transfer.js';
+import { promotionTemplates } from '../track/promote.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import type { AuditLog, Role } from './audit.js';
 import type { Commit } from '../store/database.js';
+import { checkPhotos, externalId, personFields, personGroup, personName, personRef, type PersonFields, type Photo } from './person-input.js';
 import { erasePersonRecords, type EraseResult } from './retention.js';
 
 export type RosterChange = { kind: 'enrolled' | 'removed'; personId: string } | { kind: 'resynced' };
@@ -18,14 +20,17 @@ export type RosterChange = { kind: 'enrolled' | 'removed'; personId: string } | 
 /** Who was erased: only the id, since a quarantined person's sealed cells may not open. */
 export type ErasedPerson = { person: Pick<Person, 'id'> } & EraseResult;
 
-/** Who asked, for the audit log. */
+/**
+ * Who asked, for the audit log: 'cli:<unix user>', 'socket:<role>' or 'token:<subject>' (control
+ * socket), 'mqtt:<jti>' (a remote command's token id), 'web:<account>', 'demo'.
+ */
 export interface Actor {
   actor: string;
   role: Role;
 }
 
-/** A photo to enrol from: a file this process reads, or bytes received (named for refusals). */
-export type PhotoInput = { name: string; file: string } | { name: string; bytes: Buffer };
+/** A video to enrol from: a file this process reads, or bytes received (named for refusals). */
+export type VideoInput = { name: string; file: string } | Photo;
 
 export interface EnrolRequest {
   /** The display name; a new person without one is named after their external id. */
@@ -34,9 +39,9 @@ export interface EnrolRequest {
   /** The gallery id of a new person (the central `person_id`); random when left out. */
   id?: string;
   group?: string;
-  photos: readonly PhotoInput[];
+  photos: readonly Photo[];
   /** A short video of the person turning their head (multi-angle enrolment). */
-  video?: PhotoInput;
+  video?: VideoInput;
   /** Enrol faces that the gallery recognises as someone else anyway (named in `clashes`). */
   force?: boolean;
   /**
@@ -57,6 +62,19 @@ export interface EnrolResult {
   bestQuality: number;
 }
 
+/** A change of a person's name or group; a null group takes theirs away. */
+export interface PersonChange {
+  name?: string;
+  group?: string | null;
+}
+
+export interface ImportResult {
+  persons: number;
+  templates: number;
+  /** Persons already in this gallery (same id or external id), left as they are. */
+  skipped: Array<{ id: string; reason: string }>;
+}
+
 export type PhotoCheck = { ok: true; quality: number; facePx: number; thumbnail: Buffer; matches?: string } | { ok: false; reason: string; detail: string };
 
 export interface PersonServiceOptions {
@@ -74,12 +92,28 @@ export interface PersonServiceOptions {
 /** Operations waiting behind the one running; more are refused rather than queued without end. */
 const MAX_PENDING = 8;
 
+/** A written person: what memory (matcher, names) follows once the transaction committed. */
+interface Written {
+  person: Person;
+  templateIds: number[];
+  templates: readonly TemplateInput[];
+  /** The name, when it is new or changed. */
+  name: string | undefined;
+}
+
 /**
  * The person operations of every entry point (the CLI on a file no daemon holds, the control socket,
- * remote commands): enrol from photos or a video, rename, regroup (resync), erase everywhere,
- * promote an unknown. Each runs in two steps: the analysis (decoding, detection, embedding, the
- * quality gate and the duplicate-face check) outside any transaction, then one synchronous commit
- * of the rows; memory (matcher, names) follows only once the commit is done.
+ * remote commands, the web console, the demo, a gallery import): enrol from photos or a video,
+ * rename and regroup, erase everywhere, promote an unknown, import. Each runs in two steps: the
+ * analysis (decoding, detection, embedding, the quality gate and the duplicate-face check) outside
+ * any transaction, then one synchronous commit of the rows together with their audit entry; memory
+ * (matcher, names) follows only once the commit is done.
+ *
+ * The service owns three things no entry point does on its own:
+ * - the rules of a person's fields and photos (person-input.ts), checked before anything runs;
+ * - the audit: every change is one entry, written in the transaction of the change with the actor
+ *   the entry point names, and a change that fails is one entry with outcome 'failed' and its code;
+ * - the one write of a person and their templates (writePerson), whatever they were made from.
  *
  * They run one at a time (an enrolment analyses photos for a while, and two enrolments of one
  * person must not both insert, nor pass the duplicate check against a gallery without the other),
@@ -94,82 +128,186 @@ export class PersonService {
   /** The default commit: a transaction of its own. */
   private readonly ownTransaction = <T>(write: () => T): T => this.o.gallery.db.transaction(write).immediate();
 
-  enrol(req: EnrolRequest, commit: Commit<EnrolResult> = this.ownTransaction): Promise<EnrolResult> {
-    return this.serial(() => this.enrolNow(req, commit));
+  enrol(req: EnrolRequest, by: Actor, commit: Commit<EnrolResult> = this.ownTransaction): Promise<EnrolResult> {
+    return this.audited('person.enrol', by, req.id !== undefined ? auditTarget(req.id) : null, () => {
+      const checked: EnrolRequest = { ...req, ...personFields(req), ...(req.id !== undefined ? { id: externalId(req.id) } : {}) };
+      checkPhotos(req.photos);
+      return this.serial(() => this.enrolNow(checked, by, commit));
+    });
   }
 
   /**
    * Removes a person everywhere (attendance, proofs, templates, thumbnails), audited; null when no
-   * one has that id. A quarantined person (a row that fails authentication) is removed by uuid.
+   * one has that id (audited as failed). A quarantined person (a row that fails authentication) is
+   * removed by uuid.
    */
   erase(ref: string, by: Actor, commit: Commit<ErasedPerson | null> = this.ownTransaction): Promise<ErasedPerson | null> {
-    return this.serial(async () => {
-      const { gallery: g, audit } = this.o;
-      const erased = commit(() => {
-        const id = g.store.erasableId(ref);
-        if (id === undefined) return null;
-        const result = erasePersonRecords(g.db, id, (personId) => g.store.removePerson(personId));
-        audit.append({ ...by, action: 'person.erase', target: id, detail: { ...result }, outcome: 'ok' });
-        return { person: { id }, ...result };
+    return this.audited('person.erase', by, auditTarget(ref), () => {
+      personRef(ref);
+      return this.serial(async () => {
+        const { gallery: g, audit } = this.o;
+        const erased = commit(() => {
+          const id = g.store.erasableId(ref);
+          if (id === undefined) {
+            audit.append({ ...by, action: 'person.erase', target: auditTarget(ref), detail: { code: 'FG_ERR_PERSON_NOT_FOUND' }, outcome: 'failed' });
+            return null;
+          }
+          const result = erasePersonRecords(g.db, id, (personId) => g.store.removePerson(personId));
+          audit.append({ ...by, action: 'person.erase', target: id, detail: { ...result }, outcome: 'ok' });
+          return { person: { id }, ...result };
+        });
+        if (!erased) return null;
+        g.forget(erased.person.id);
+        this.o.onChange?.({ kind: 'removed', personId: erased.person.id });
+        return erased;
       });
-      if (!erased) return null;
-      g.forget(erased.person.id);
-      this.o.onChange?.({ kind: 'removed', personId: erased.person.id });
-      return erased;
     });
   }
 
-  rename(ref: string, name: string): Promise<Person> {
-    return this.serial(async () => {
-      const g = this.o.gallery;
-      const person = mustFind(g, ref);
-      this.ownTransaction(() => g.store.renamePerson(person.id, name));
-      g.remember(person.id, name, [], []);
-      this.o.onChange?.({ kind: 'enrolled', personId: person.id });
-      return { ...person, name };
+  /** A person's name or group (or both) changed in one write, audited as one change. */
+  update(ref: string, change: PersonChange, by: Actor): Promise<Person> {
+    return this.audited('person.update', by, auditTarget(ref), () => {
+      personRef(ref);
+      const name = change.name !== undefined ? personName(change.name) : undefined;
+      const group = change.group === undefined ? undefined : change.group === null ? null : personGroup(change.group);
+      if (name === undefined && group === undefined) throw new FacegateError('FG_ERR_PERSON_INVALID', 'a change names neither a new name nor a group; nothing was changed', 'send a name, a group, or both');
+      return this.serial(async () => {
+        const g = this.o.gallery;
+        const person = mustFind(g, ref);
+        const updated = this.ownTransaction(() => {
+          if (name !== undefined && name !== person.name) g.store.renamePerson(person.id, name);
+          if (group !== undefined && group !== person.group) g.store.setGroup(person.id, group);
+          this.o.audit.append({ ...by, action: 'person.update', target: person.id, detail: { name: name !== undefined, group: group !== undefined }, outcome: 'ok' });
+          return { ...person, ...(name !== undefined ? { name } : {}), ...(group !== undefined ? { group } : {}) };
+        });
+        g.remember(person.id, name, [], []);
+        this.o.onChange?.({ kind: 'enrolled', personId: person.id });
+        return updated;
+      });
     });
   }
 
   /** Regrouping: each listed person's group becomes the one listed (none when the entry has none). */
-  resync(persons: readonly { ref: string; group?: string }[], commit: Commit<{ known: number; unknown: string[] }> = this.ownTransaction): Promise<{ known: number; unknown: string[] }> {
-    return this.serial(async () => {
-      const store = this.o.gallery.store;
-      const result = commit(() => {
-        let known = 0;
-        const unknown: string[] = [];
-        for (const entry of persons) {
-          const person = store.findPerson(entry.ref);
-          if (!person) {
-            unknown.push(entry.ref);
-            continue;
+  resync(persons: readonly { ref: string; group?: string }[], by: Actor, commit: Commit<{ known: number; unknown: string[] }> = this.ownTransaction): Promise<{ known: number; unknown: string[] }> {
+    return this.audited('roster.resync', by, null, () => {
+      for (const entry of persons) {
+        personRef(entry.ref);
+        if (entry.group !== undefined) personGroup(entry.group);
+      }
+      return this.serial(async () => {
+        const store = this.o.gallery.store;
+        const result = commit(() => {
+          let known = 0;
+          let changed = 0;
+          const unknown: string[] = [];
+          for (const entry of persons) {
+            const person = store.findPerson(entry.ref);
+            if (!person) {
+              unknown.push(entry.ref);
+              continue;
+            }
+            known++;
+            const group = entry.group ?? null;
+            if (group !== person.group) {
+              store.setGroup(person.id, group);
+              changed++;
+            }
           }
-          known++;
-          const group = entry.group ?? null;
-          if (group !== person.group) store.setGroup(person.id, group);
-        }
-        return { known, unknown };
+          this.o.audit.append({ ...by, action: 'roster.resync', target: null, detail: { listed: persons.length, known, changed, unknown: unknown.length }, outcome: 'ok' });
+          return { known, unknown };
+        });
+        this.o.gallery.recordGeneration();
+        this.o.onChange?.({ kind: 'resynced' });
+        return result;
       });
-      this.o.gallery.recordGeneration();
-      this.o.onChange?.({ kind: 'resynced' });
-      return result;
     });
   }
 
   /** An unknown person of the cameras becomes an enrolled one from the best frames kept of them. */
-  promote(anonId: string, input: PersonInput): Promise<{ person: Person; templates: number }> {
-    return this.serial(async () => {
-      if (!this.o.unknowns) throw new FacegateError('FG_ERR_DAEMON_NOT_RUNNING', 'unknown persons live in the running daemon', 'promote through the daemon: facegate person promote');
-      const result = promoteUnknown(this.o.unknowns, this.o.gallery, anonId, input);
-      this.o.onChange?.({ kind: 'enrolled', personId: result.person.id });
-      return result;
+  promote(anonId: string, fields: PersonFields & { name: string }, by: Actor): Promise<{ person: Person; templates: number }> {
+    // The anonymous id is the subject of a promotion, ok or failed: it names no one.
+    const subject = anonId.slice(0, 64);
+    return this.audited('person.promote', by, subject, () => {
+      const checked = personFields(fields) as PersonFields & { name: string };
+      return this.serial(async () => {
+        const unknowns = this.o.unknowns;
+        if (!unknowns) throw new FacegateError('FG_ERR_DAEMON_NOT_RUNNING', 'unknown persons live in the running daemon', 'promote through the daemon: facegate person promote');
+        const templates = promotionTemplates(unknowns, anonId);
+        const written = this.ownTransaction(() => {
+          const w = this.writePerson(undefined, checked, templates);
+          this.o.audit.append({ ...by, action: 'person.promote', target: subject, detail: { person: w.person.id, templates: w.templateIds.length }, outcome: 'ok' });
+          return w;
+        });
+        this.follow(written);
+        for (const f of unknowns.take(anonId)?.frames ?? []) f.embedding.fill(0);
+        return { person: written.person, templates: written.templateIds.length };
+      });
     });
+  }
+
+  /**
+   * A new person from templates made elsewhere (faces the demo analysed itself); the fields checked
+   * as any enrolment's.
+   */
+  enrolTemplates(fields: PersonFields & { name: string }, templates: readonly TemplateInput[], by: Actor): Promise<Person> {
+    return this.audited('person.enrol', by, null, () => {
+      const checked = personFields(fields) as PersonFields & { name: string };
+      return this.serial(async () => {
+        const written = this.ownTransaction(() => {
+          const w = this.writePerson(undefined, checked, templates);
+          this.o.audit.append({ ...by, action: 'person.enrol', target: w.person.id, detail: { templates: w.templateIds.length }, outcome: 'ok' });
+          return w;
+        });
+        this.follow(written);
+        return written.person;
+      });
+    });
+  }
+
+  /**
+   * The persons of a gallery export, each in a transaction of its own with its audit entry: an
+   * import cut short never leaves a person without templates, which a second import would then skip
+   * as already there. Their fields are written as the export holds them, not checked against
+   * today's rules: an export is an authenticated copy of a facegate gallery, and a person stored
+   * there under older rules moves to the new box with everyone else. `onProgress` is told after each
+   * person how many of how many are done.
+   */
+  importPersons(persons: readonly ExportedPerson[], by: Actor, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+    return this.audited('person.import', by, null, () =>
+      this.serial(async () => {
+        const result: ImportResult = { persons: 0, templates: 0, skipped: [] };
+        for (const [i, p] of persons.entries()) {
+          onProgress?.(i, persons.length);
+          let written: Written;
+          try {
+            written = this.ownTransaction(() => {
+              const w = this.writePerson(undefined, p.fields, p.templates, p.id);
+              this.o.audit.append({ ...by, action: 'person.import', target: w.person.id, detail: { templates: w.templateIds.length }, outcome: 'ok' });
+              return w;
+            });
+          } catch (e) {
+            if (isFacegateError(e) && e.code === 'FG_ERR_PERSON_EXISTS') {
+              result.skipped.push({ id: p.id, reason: e.message });
+              continue;
+            }
+            throw e;
+          }
+          this.follow(written);
+          result.persons++;
+          result.templates += written.templateIds.length;
+        }
+        onProgress?.(persons.length, persons.length);
+        return result;
+      }),
+    );
   }
 
   /**
    * One photo through the quality gate, and whom the gallery already recognises in it, without
    * storing anything: what an enrolment form shows per photo before it is saved.
    */
-  async checkPhoto(photo: { name: string; bytes: Buffer }): Promise<PhotoCheck> {
+  async checkPhoto(photo: Photo): Promise<PhotoCheck> {
+    checkPhotos([photo]);
     const r = await refusedIfUnreadable(photo.name, () => enrolFromBytes(this.o.analyzer, photo.bytes, photo.name, this.o.gate));
     if (!('face' in r)) return { ok: false, reason: r.reason, detail: r.detail };
     try {
@@ -186,7 +324,7 @@ export class PersonService {
     await this.tail;
   }
 
-  private async enrolNow(req: EnrolRequest, commit: Commit<EnrolResult>): Promise<EnrolResult> {
+  private async enrolNow(req: EnrolRequest, by: Actor, commit: Commit<EnrolResult>): Promise<EnrolResult> {
     const g = this.o.gallery;
     const ref = req.id ?? req.externalId;
     const existing = ref !== undefined ? g.store.findPerson(ref) : undefined;
@@ -205,41 +343,59 @@ export class PersonService {
       }
       const templates = accepted.map(toTemplate);
       const bestQuality = Math.max(...templates.map((t) => t.quality));
-      const result = commit(() => ({ ...this.writeEnrolment(req, existing, templates), refused, clashes, bestQuality }));
-      g.remember(result.person.id, result.person.name !== existing?.name ? result.person.name : undefined, result.templateIds, templates);
-      this.o.onChange?.({ kind: 'enrolled', personId: result.person.id });
+      const fields = { name: req.name ?? req.externalId ?? req.id ?? 'unnamed', ...(req.externalId !== undefined ? { externalId: req.externalId } : {}), ...(req.group !== undefined ? { group: req.group } : {}) };
+      let written: Written | undefined;
+      const result = commit(() => {
+        written = this.writePerson(existing, existing ? { ...(req.name !== undefined ? { name: req.name } : {}), ...(req.group !== undefined ? { group: req.group } : {}) } : fields, templates, req.id);
+        const { person, templateIds } = written;
+        const detail = { templates: templateIds.length, refused: refused.length, ...(clashes.length > 0 ? { forced: clashes.length } : {}) };
+        this.o.audit.append({ ...by, action: existing ? 'person.add_templates' : 'person.enrol', target: person.id, detail, outcome: 'ok' });
+        return { person, templateIds, refused, clashes, bestQuality };
+      });
+      this.follow(written!);
       return result;
     } finally {
       for (const c of accepted) c.face.embedding.fill(0);
     }
   }
 
-  /** The rows of an enrolment; synchronous, inside the caller's transaction. */
-  private writeEnrolment(req: EnrolRequest, existing: Person | undefined, templates: TemplateInput[]): { person: Person; templateIds: number[] } {
+  /**
+   * The one write of a person and their templates, whatever they were made from (photos, a video,
+   * an unknown's frames, an export, the demo's faces): a new person with them, or more of them for
+   * `existing` with the name and group given replacing theirs. Synchronous, inside the caller's
+   * transaction; memory follows with `follow` once it committed.
+   */
+  private writePerson(existing: Person | undefined, fields: PersonFields, templates: readonly TemplateInput[], id?: string): Written {
     const store = this.o.gallery.store;
     if (!existing) {
-      const input: PersonInput = { name: req.name ?? req.externalId ?? req.id ?? 'unnamed', ...(req.externalId !== undefined ? { externalId: req.externalId } : {}), ...(req.group !== undefined ? { group: req.group } : {}) };
-      const person = store.insertPerson(input, req.id);
-      return { person, templateIds: store.insertTemplates(person.id, templates) };
+      const person = store.insertPerson({ name: fields.name ?? 'unnamed', ...(fields.externalId !== undefined ? { externalId: fields.externalId } : {}), ...(fields.group !== undefined ? { group: fields.group } : {}) }, id);
+      return { person, templateIds: store.insertTemplates(person.id, templates), templates, name: person.name };
     }
     const templateIds = store.insertTemplates(existing.id, templates);
     let person = existing;
-    if (req.group !== undefined && req.group !== existing.group) {
-      store.setGroup(existing.id, req.group);
-      person = { ...person, group: req.group };
+    if (fields.group !== undefined && fields.group !== existing.group) {
+      store.setGroup(existing.id, fields.group);
+      person = { ...person, group: fields.group };
     }
-    if (req.name !== undefined && req.name !== existing.name) {
-      store.renamePerson(existing.id, req.name);
-      person = { ...person, name: req.name };
+    const renamed = fields.name !== undefined && fields.name !== existing.name;
+    if (renamed) {
+      store.renamePerson(existing.id, fields.name!);
+      person = { ...person, name: fields.name! };
     }
-    return { person, templateIds };
+    return { person, templateIds, templates, name: renamed ? fields.name : undefined };
+  }
+
+  /** Memory after a committed write: the matcher and names, the anchor, then the roster and Home Assistant. */
+  private follow(w: Written): void {
+    this.o.gallery.remember(w.person.id, w.name, w.templateIds, w.templates);
+    this.o.onChange?.({ kind: 'enrolled', personId: w.person.id });
   }
 
   /** Every photo (and the video) through the quality gate; one that cannot be read is refused on its own. */
   private async analyse(req: EnrolRequest, accepted: EnrolCandidate[], refused: EnrolRefusal[]): Promise<void> {
     const { analyzer, gate } = this.o;
     for (const [i, photo] of req.photos.entries()) {
-      const r = await refusedIfUnreadable(photo.name, () => ('file' in photo ? enrolFromImage(analyzer, photo.file, gate) : enrolFromBytes(analyzer, photo.bytes, photo.name, gate)));
+      const r = await refusedIfUnreadable(photo.name, () => enrolFromBytes(analyzer, photo.bytes, photo.name, gate));
       if ('face' in r) accepted.push(r);
       else refused.push(r);
       req.onProgress?.('photos', i + 1, req.photos.length);
@@ -251,6 +407,22 @@ export class PersonService {
     refused.push(...v.refused);
   }
 
+  /**
+   * Runs a change; if it fails as a change can (its input breaks the rules, the person is not
+   * there, no face was usable, the service is busy or stopping), one 'failed' entry with the code
+   * is audited, since the transaction that would have held its 'ok' entry did not commit. Anything
+   * else is a bug (or a commit of the caller's that failed): the entry point's last resort logs it,
+   * and the control socket audits it as it audits every call that failed unexpectedly.
+   */
+  private async audited<T>(action: string, by: Actor, target: string | null, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (isFacegateError(e)) this.o.audit.append({ ...by, action, target, detail: { code: e.code }, outcome: 'failed' });
+      throw e;
+    }
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new FacegateError('FG_ERR_DAEMON_STOPPING', 'the daemon is stopping', 'send the command again once it is back'));
     if (this.pending >= MAX_PENDING) return Promise.reject(new FacegateError('FG_ERR_COMMAND_BUSY', `${this.pending} gallery commands are already running or waiting`, 'send it again once those are answered'));
@@ -259,6 +431,14 @@ export class PersonService {
     this.tail = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * The audit target of a person named from outside: a gallery uuid says nothing about the person,
+ * an external id may (the gallery seals it), so only a uuid is kept in clear.
+ */
+function auditTarget(ref: string): string | null {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref) ? ref : null;
 }
 
 /** FG_ERR_ENROL_NO_FACE, with each photo's refusal for an entry point to show its own way. */
@@ -290,7 +470,7 @@ async function refusedIfUnreadable(name: string, fn: () => Promise<EnrolCandidat
 }
 
 /** FFmpeg reads a video from a file: received bytes go to a private temporary one, deleted after. */
-async function withVideoFile<T>(video: PhotoInput, fn: (file: string) => Promise<T>): Promise<T> {
+async function withVideoFile<T>(video: VideoInput, fn: (file: string) => Promise<T>): Promise<T> {
   if ('file' in video) return fn(video.file);
   const dir = mkdtempSync(join(tmpdir(), 'facegate-enrol-'));
   try {

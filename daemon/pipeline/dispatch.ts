@@ -16,8 +16,6 @@ export interface DispatchTargets {
   unknownAlerts: UnknownAlerts;
   /** Every tracker event, for the per-track events on MQTT (they keep their own limits). */
   reportTrack?(event: TrackEvent & { atMs: number }): void;
-  /** Every decision, for `events tail` on the control socket and the demo's printout. */
-  observe?(event: TrackEvent & { atMs: number }): void;
 }
 
 /**
@@ -27,7 +25,6 @@ export interface DispatchTargets {
  * nothing: the track sends it again once it is live.
  */
 export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: DispatchTargets): void {
-  t.observe?.(e);
   t.reportTrack?.(e);
   switch (e.type) {
     case 'recognized': {

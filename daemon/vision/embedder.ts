@@ -44,10 +44,5 @@ export function dot(p: Float32Array, q: Float32Array): number {
   return sum;
 }
 
-export function l2normalize(v: Float32Array): Float32Array {
-  const norm = Math.sqrt(dot(v, v));
-  return scale(v, norm > 0 ? 1 / norm : 0);
-}
-
 /** Cosine similarity of two unit vectors. */
 export const cosine = dot;

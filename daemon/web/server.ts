@@ -38,6 +38,8 @@ export interface ConsoleContext {
   open(account?: (req: FastifyRequest) => string): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
   /** Runs a change for a user and writes its audit entry, ok or failed with the error's code; `target` may be read from the result (a new person's id). */
   audited<T>(req: FastifyRequest, action: string, target: string | null | ((result: T) => string), fn: () => Promise<T> | T): Promise<T>;
+  /** The logged-in account, as the person service audits its changes: 'web:<name>' with its role. */
+  actor(req: FastifyRequest): { actor: string; role: Role };
 }
 
 declare module 'fastify' {
@@ -182,6 +184,7 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
       onRequest: [limiter('login_client', (req) => `client:${req.ip}`)],
       preHandler: account ? [limiter('login', (req) => `account:${account(req)}`)] : [],
     }),
+    actor: (req) => ({ actor: `web:${req.user!.name}`, role: req.user!.role }),
     audited: async (req, action, target, fn) => {
       const user = req.user!;
       const by = { actor: `web:${user.name}`, role: user.role, action };

@@ -14,7 +14,7 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
-import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
+import { keyOptions, memoryLogger, storePerson, tempDir } from '../gallery/helpers.js';
 
 const NAME = 'Zebulon Plantedname';
 const EXTERNAL_ID = 'EXT-PLANTED-7731';
@@ -25,7 +25,7 @@ test('outbox: external id and group are sealed in the state file, WAL and -shm; 
   createKeyFile(await loadSodium(), d.path('gallery.key'));
   const gallery = await Gallery.open({ path: d.path('state.db'), keys: keyOptions(d.path('gallery.key')), logger: memoryLogger().logger, create: true });
   t.after(() => gallery.close());
-  const person = gallery.addPerson({ name: NAME, externalId: EXTERNAL_ID, group: GROUP });
+  const { person } = storePerson(gallery, { name: NAME, externalId: EXTERNAL_ID, group: GROUP });
   const key = ensureDeviceKey(d.path('device.key')).key;
   const outbox = new Outbox(gallery.db, { maxEvents: 1000, maxBytes: 1 << 20 }, gallery.sealer);
   const writer = new EventWriter({ outbox, signer: createSigner(key), deviceId: 'gate-1', baseTopic: 'facegate/gate-1', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: memoryLogger().logger });

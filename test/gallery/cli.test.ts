@@ -253,10 +253,10 @@ test('person remove leaves no trace of the person in the file or the -wal but th
   assert.deepEqual(JSON.parse(r.stdout), { id: victim, removed: true, templates: 1, thumbnails: 1, attendanceDays: 0, proofs: 0 });
   const bytes = fileBytes(d.path('facegate.db'));
   for (const c of cells) assert.equal(bytes.includes(c.subarray(0, 32)), false, 'a sealed cell of the removed person is still in the file');
-  // The erase is audited under the person's random uuid (what was erased, by whom, how much); no
-  // other row names them any more.
+  // The enrolment and the erase are audited under the person's random uuid (what was done, by whom,
+  // how much); no other row names them any more.
   const after = new Sqlite(d.path('facegate.db'), { readonly: true });
-  assert.deepEqual(after.prepare('SELECT action FROM audit_log WHERE target = ?').all(victim), [{ action: 'person.erase' }]);
+  assert.deepEqual(after.prepare('SELECT action FROM audit_log WHERE target = ? ORDER BY seq').all(victim), [{ action: 'person.enrol' }, { action: 'person.erase' }]);
   assert.equal((after.prepare('SELECT COUNT(*) AS n FROM persons WHERE id = ?').get(victim) as { n: number }).n, 0);
   assert.equal((after.prepare('SELECT COUNT(*) AS n FROM templates WHERE person_id = ?').get(victim) as { n: number }).n, 0);
   after.close();

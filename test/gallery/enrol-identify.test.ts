@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { enrolFromBytes, enrolFromImage, REMOTE_PHOTO_MAX_SIDE, toTemplate, type EnrolCandidate } from '../../daemon/gallery/enrol.js';
+import { enrolFromBytes, REMOTE_PHOTO_MAX_SIDE, toTemplate, type EnrolCandidate } from '../../daemon/gallery/enrol.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
@@ -13,7 +13,7 @@ import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { decodeImage, decodeImageFile } from '../../daemon/vision/image.js';
 import sharp from 'sharp';
 import { media, mediaMissing } from '../support/media.js';
-import { fileBytes, floatBytes, keyOptions, leaks, memoryLogger, tempDir, type TempDir } from './helpers.js';
+import { fileBytes, floatBytes, keyOptions, leaks, memoryLogger, storePerson, tempDir, type TempDir } from './helpers.js';
 
 const skip = mediaMissing('identities/deepface/labels.csv', 'identities/face_recognition/obama.jpg');
 const config = defaultConfig();
@@ -63,7 +63,7 @@ before(async () => {
     const chosen: EnrolCandidate[] = [];
     for (const p of list) {
       if (chosen.length === want) break;
-      const r = await enrolFromImage(analyzer, p.file, config.gallery.enrol);
+      const r = await enrolFromBytes(analyzer, readFileSync(p.file), p.file, config.gallery.enrol);
       if ('face' in r) {
         chosen.push(r);
         enrolledFiles.add(p.file);
@@ -71,7 +71,7 @@ before(async () => {
     }
     assert.equal(chosen.length, want, `${id}: not enough photos passed the gate`);
     for (const c of chosen) enrolledVectors.push(Float32Array.from(c.face.embedding));
-    const { person } = gallery.enrol({ name: list[0]!.name, externalId: id, group: 'celebrities' }, chosen.map(toTemplate));
+    const { person } = storePerson(gallery, { name: list[0]!.name, externalId: id, group: 'celebrities' }, chosen.map(toTemplate));
     personOf.set(id, person.id);
   }
 });

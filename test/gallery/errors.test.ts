@@ -8,10 +8,10 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { importGallery } from '../../daemon/gallery/transfer.js';
+import { exportedPersons } from '../../daemon/gallery/transfer.js';
 import { videoFrames } from '../../daemon/camera/video-file.js';
 import { media, mediaMissing } from '../support/media.js';
-import { cli, keyOptions, memoryLogger, tempDir, unitVector } from './helpers.js';
+import { cli, keyOptions, memoryLogger, storePerson, tempDir, unitVector } from './helpers.js';
 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
 
@@ -19,8 +19,7 @@ async function smallGallery(t: { after(fn: () => void): void }) {
   const d = tempDir(t);
   createKeyFile(await loadSodium(), d.path('k'));
   const g = await Gallery.open({ path: d.path('g.db'), keys: keyOptions(d.path('k')), logger: memoryLogger().logger, create: true });
-  const p = g.addPerson({ name: 'Ada' });
-  g.addTemplates(p.id, [{ embedding: unitVector(1), quality: 1, source: 's', model: 'm' }]);
+  const { person: p } = storePerson(g, { name: 'Ada' }, [{ embedding: unitVector(1), quality: 1, source: 's', model: 'm' }]);
   return { d, g, p };
 }
 
@@ -61,7 +60,7 @@ test('re-encryption refuses to run over a damaged row and changes nothing', asyn
 test('a file that is not an export: FG_ERR_EXPORT_INVALID', async (t) => {
   const { g } = await smallGallery(t);
   t.after(() => g.close());
-  assert.throws(() => importGallery(g, Buffer.from('hello world, not an export'), 'x', 'x.fgx'), code('FG_ERR_EXPORT_INVALID'));
+  assert.throws(() => exportedPersons(g.sodium, Buffer.from('hello world, not an export'), 'x', 'x.fgx'), code('FG_ERR_EXPORT_INVALID'));
 });
 
 test('a file that is not a video: FG_ERR_VIDEO_INVALID', async (t) => {

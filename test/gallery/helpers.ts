@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import type { GalleryConfig } from '../../daemon/gallery/config.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
+import type { Person, PersonInput, TemplateInput } from '../../daemon/gallery/store.js';
 import { createKeyFile, type KeySourceOptions } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
@@ -116,10 +117,9 @@ export async function enrolled(t: { after(fn: () => void): void }): Promise<Fixt
   const ids: string[] = [];
   const vectors: Float32Array[] = [];
   NAMES.forEach((name, i) => {
-    const p = g.addPerson({ name, externalId: `EMP-${1000 + i}`, group: 'staff' });
     const base = unitVector(i + 1);
     const templates = [base, near(base, 100 + i, 0.8)];
-    g.addTemplates(p.id, templates.map((embedding, k) => ({ embedding, quality: 0.9, source: `${name}-${k}.jpg`, model: 'test', thumbnail: Buffer.from(`JPEG of ${name}`) })));
+    const { person: p } = storePerson(g, { name, externalId: `EMP-${1000 + i}`, group: 'staff' }, templates.map((embedding, k) => ({ embedding, quality: 0.9, source: `${name}-${k}.jpg`, model: 'test', thumbnail: Buffer.from(`JPEG of ${name}`) })));
     ids.push(p.id);
     vectors.push(...templates);
   });
@@ -164,4 +164,23 @@ export function damageEachWay(f: Fixture, otherBox: Fixture): void {
   } finally {
     db.close();
   }
+}
+
+/**
+ * A fixture's person and templates written straight through the gallery's store, memory following
+ * as it does after the person service's commit: gallery tests that need rows but no analyzer, no
+ * audit and no service. Everything else writes persons through the service (daemon/ops/persons.ts).
+ */
+export function storePerson(g: Gallery, input: PersonInput, templates: readonly TemplateInput[] = [], id?: string): { person: Person; templateIds: number[] } {
+  const person = g.store.insertPerson(input, id);
+  const templateIds = g.store.insertTemplates(person.id, templates);
+  g.remember(person.id, person.name, templateIds, templates);
+  return { person, templateIds };
+}
+
+/** A fixture's person removed through the store, memory (and the WAL) following; their row counts. */
+export function unstorePerson(g: Gallery, id: string): { templates: number; thumbnails: number } {
+  const removed = g.store.removePerson(id);
+  g.forget(id);
+  return removed;
 }

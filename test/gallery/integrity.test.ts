@@ -10,7 +10,7 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import type { CellRef } from '../../daemon/gallery/seal.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { cli, enrolled, fileBytes, keyOptions, memoryLogger, NAMES, near, open, tempDir, unitVector, type Fixture } from './helpers.js';
+import { cli, enrolled, fileBytes, keyOptions, memoryLogger, NAMES, near, open, storePerson, tempDir, unitVector, unstorePerson, type Fixture } from './helpers.js';
 
 const code = (c: string) => (e: unknown) => e instanceof FacegateError && e.code === c;
 
@@ -183,7 +183,7 @@ test('a NULLed sealed cell is reported by verify, the person is left out, and a 
 test('persons without an external id or group: absence is sealed too, so only tampering leaves a NULL', async (t) => {
   const f = await enrolled(t);
   const g = await open(f);
-  const plain = g.addPerson({ name: 'Frances Allen' });
+  const { person: plain } = storePerson(g, { name: 'Frances Allen' });
   g.store.setGroup(f.ids[0]!, null);
   assert.deepEqual([plain.externalId, plain.group], [null, null]);
   g.close();
@@ -284,7 +284,7 @@ test('rollback: rows put back from an older copy pass verify under the same data
   const old = f.d.path('old.db');
   copyFileSync(f.dbPath, old);
   const g = await open(f);
-  g.removePerson(f.ids[0]!);
+  unstorePerson(g, f.ids[0]!);
   g.close();
   const putBack = () =>
     tamper(f, (db) => {

@@ -10,7 +10,7 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { DaemonProcess } from '../ops/daemon-harness.js';
 import { runCli } from '../support/cli.js';
-import { enrolled, keyOptions, memoryLogger, NAMES, open, unitVector, type Fixture } from './helpers.js';
+import { enrolled, keyOptions, memoryLogger, NAMES, open, storePerson, unitVector, unstorePerson, type Fixture } from './helpers.js';
 
 const anchorOf = (f: Fixture) => JSON.parse(readFileSync(anchorPath(f.dbPath), 'utf8')) as { gallery_id: string; generation: number };
 
@@ -35,10 +35,11 @@ test('every change raises the generation, and the anchor beside the state file f
   const g = await open(f);
   t.after(() => g.close());
   assert.equal(g.generation, first);
-  g.renamePerson(f.ids[0]!, 'Ada King');
+  g.store.renamePerson(f.ids[0]!, 'Ada King');
+  g.remember(f.ids[0]!, 'Ada King', [], []);
   const renamed = anchorOf(f).generation;
   assert.ok(renamed > first);
-  g.removePerson(f.ids[1]!);
+  unstorePerson(g, f.ids[1]!);
   assert.ok(anchorOf(f).generation > renamed);
   assert.equal(anchorOf(f).generation, g.generation);
   // A write through the store alone reaches the anchor at close at the latest.
@@ -125,7 +126,7 @@ test('a fresh gallery gets its anchor at once, and an import raises it', async (
   t.after(() => g.close());
   assert.ok(existsSync(anchorPath(path)));
   const at = g.generation;
-  g.enrol({ name: NAMES[0]! }, [{ embedding: unitVector(1), quality: 1, source: 's', model: 'm' }]);
+  storePerson(g, { name: NAMES[0]! }, [{ embedding: unitVector(1), quality: 1, source: 's', model: 'm' }]);
   assert.ok(g.generation > at);
   assert.equal((JSON.parse(readFileSync(anchorPath(path), 'utf8')) as { generation: number }).generation, g.generation);
 });

@@ -7,7 +7,7 @@ import { createKeyFile, replacementKeyFile } from '../../daemon/gallery/key-sour
 import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
-import { keyOptions, memoryLogger, tempDir } from './helpers.js';
+import { keyOptions, memoryLogger, storePerson, tempDir } from './helpers.js';
 
 /** One attendance day with a sealed check-in proof, written as the attendance stage writes it. */
 function addProof(g: Gallery, personId: string, recordId: string, jpeg: Buffer): void {
@@ -28,7 +28,7 @@ test('keys rotate --reencrypt re-seals attendance proofs too, and verify checks 
   createKeyFile(sodium, keyFile);
   const open = () => Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(keyFile), logger: memoryLogger().logger, create: true });
   const g = await open();
-  const person = g.addPerson({ name: 'Ada Lovelace', externalId: 'EMP-1', group: 'staff' });
+  const { person } = storePerson(g, { name: 'Ada Lovelace', externalId: 'EMP-1', group: 'staff' });
   addProof(g, person.id, 'rec-1', Buffer.from('JPEG of a check-in'));
   assert.equal(verifyGallery(g.db, g.sealer).damaged.length, 0);
 

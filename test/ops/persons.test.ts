@@ -16,7 +16,7 @@ import { EventsStage } from '../../daemon/events/stage.js';
 import { Remote } from '../../daemon/app-remote.js';
 import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { quietLogger } from '../support/events-stack.js';
-import { keyOptions, tempDir, unitVector } from '../gallery/helpers.js';
+import { keyOptions, storePerson, tempDir, unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
 
 const config = defaultConfig();
@@ -54,18 +54,19 @@ async function setup(t: { after(fn: () => void): void }) {
   const service = new PersonService({ gallery, analyzer: faces, gate: config.gallery.enrol, recognition: config.recognition, audit: new AuditLog(gallery.db), onChange: (c) => changes.push(c) });
   // As remote commands call them: the central id is the gallery id and the external id.
   const ops = {
-    enrol: async (p: { personId: string; name?: string; group?: string; images: Buffer[] }, commit?: Parameters<PersonService['enrol']>[1]) => {
-      const r = await service.enrol(remoteRequest(p), commit);
+    enrol: async (p: { personId: string; name?: string; group?: string; images: Buffer[] }, commit?: Parameters<PersonService['enrol']>[2]) => {
+      const r = await service.enrol(remoteRequest(p), MQTT, commit);
       return { templates: r.templateIds.length, refused: r.refused.map((x) => ({ image: x.file, reason: x.reason, detail: x.detail })) };
     },
     remove: async (ref: string) => ({ removed: (await service.erase(ref, MQTT)) !== null }),
-    resync: (persons: { personId: string; group?: string }[]) => service.resync(persons.map((p) => ({ ref: p.personId, ...(p.group !== undefined ? { group: p.group } : {}) }))),
+    resync: (persons: { personId: string; group?: string }[]) => service.resync(persons.map((p) => ({ ref: p.personId, ...(p.group !== undefined ? { group: p.group } : {}) })), MQTT),
     close: () => service.close(),
   };
   return { d, gallery, faces, ops, service, changes };
 }
 
-const MQTT = { actor: 'mqtt:command', role: 'admin' } as const;
+const MQTT = { actor: 'mqtt:019b-jti', role: 'admin' } as const;
+const CLI = { actor: 'cli:test', role: 'admin' } as const;
 
 function remoteRequest(p: { personId: string; name?: string; group?: string; images: Buffer[] }): EnrolRequest {
   return { id: p.personId, externalId: p.personId, photos: p.images.map((bytes, i) => ({ name: `image ${i + 1}`, bytes })), ifExists: 'add', ...(p.name !== undefined ? { name: p.name } : {}), ...(p.group !== undefined ? { group: p.group } : {}) };
@@ -107,8 +108,8 @@ test('resync: listed persons take the central group (none clears it); persons no
 test('remove by external id through a swapped lookup hash is refused, and no one is erased', async (t) => {
   const { gallery, ops, changes } = await setup(t);
   // Enrolled at the box (random uuids): the central id reaches them only through the external id's hash.
-  const a = gallery.addPerson({ name: 'A', externalId: 'emp-a' });
-  const b = gallery.addPerson({ name: 'B', externalId: 'emp-b' });
+  const { person: a } = storePerson(gallery, { name: 'A', externalId: 'emp-a' });
+  const { person: b } = storePerson(gallery, { name: 'B', externalId: 'emp-b' });
   const hash = (id: string) => (gallery.db.prepare('SELECT external_id_hash AS h FROM persons WHERE id = ?').get(id) as { h: Buffer }).h;
   const [ha, hb] = [hash(a.id), hash(b.id)];
   gallery.db.prepare('UPDATE persons SET external_id_hash = NULL WHERE id = ?').run(a.id);
@@ -174,7 +175,7 @@ test('a commit that fails after the write leaves nothing: no rows, no template i
 
 test('erase goes everywhere and is audited; a failing commit keeps the person, recognised as before', async (t) => {
   const { gallery, service, changes } = await setup(t);
-  await service.enrol(remoteRequest({ personId: 'emp-4', images: [await photoOf(4)] }));
+  await service.enrol(remoteRequest({ personId: 'emp-4', images: [await photoOf(4)] }), MQTT);
   const failing = <T>(write: () => T): T =>
     gallery.db.transaction(() => {
       write();
@@ -193,13 +194,17 @@ test('erase goes everywhere and is audited; a failing commit keeps the person, r
 
 test('CLI and control enrolment: an id already enrolled is refused; rename follows in memory, resync regroups', async (t) => {
   const { gallery, service } = await setup(t);
-  const first = await service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'a.png', bytes: await photoOf(5) }], ifExists: 'refuse' });
-  await assert.rejects(service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'b.png', bytes: await photoOf(6) }], ifExists: 'refuse' }), { code: 'FG_ERR_PERSON_EXISTS' });
-  await service.rename('EMP-5', 'Diana');
+  const first = await service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'a.png', bytes: await photoOf(5) }], ifExists: 'refuse' }, CLI);
+  await assert.rejects(service.enrol({ name: 'Di', externalId: 'EMP-5', photos: [{ name: 'b.png', bytes: await photoOf(6) }], ifExists: 'refuse' }, CLI), { code: 'FG_ERR_PERSON_EXISTS' });
+  await service.update('EMP-5', { name: 'Diana' }, CLI);
   assert.equal(gallery.nameOf(first.person.id), 'Diana');
-  assert.deepEqual(await service.resync([{ ref: 'EMP-5', group: 'night' }]), { known: 1, unknown: [] });
+  // Name and group in one change; a null group takes it away.
+  const both = await service.update('EMP-5', { name: 'Diana R.', group: 'day' }, CLI);
+  assert.deepEqual([both.name, both.group, gallery.store.findPerson('EMP-5')?.group], ['Diana R.', 'day', 'day']);
+  assert.equal((await service.update('EMP-5', { group: null }, CLI)).group, null);
+  assert.deepEqual(await service.resync([{ ref: 'EMP-5', group: 'night' }], CLI), { known: 1, unknown: [] });
   assert.equal(gallery.store.findPerson('EMP-5')?.group, 'night');
-  await assert.rejects(service.rename('nobody', 'X'), { code: 'FG_ERR_PERSON_NOT_FOUND' });
+  await assert.rejects(service.update('nobody', { name: 'X' }, CLI), { code: 'FG_ERR_PERSON_NOT_FOUND' });
   // Unknown persons live in the running daemon's cameras: a service without them (the CLI's) has none to promote.
-  await assert.rejects(service.promote('anon-1', { name: 'Z' }), { code: 'FG_ERR_DAEMON_NOT_RUNNING' });
+  await assert.rejects(service.promote('anon-1', { name: 'Z' }, CLI), { code: 'FG_ERR_DAEMON_NOT_RUNNING' });
 });

@@ -14,7 +14,7 @@ import { AuditLog } from '../../daemon/ops/audit.js';
 import { callDaemon } from '../../daemon/ops/control/client.js';
 import { promoteHandler } from '../../daemon/ops/control/handlers.js';
 import { ControlServer, type Handlers } from '../../daemon/ops/control/server.js';
-import { promoteUnknown } from '../../daemon/track/promote.js';
+import { PersonService } from '../../daemon/ops/persons.js';
 import { daemonUnknowns } from '../../daemon/track/unknown-store.js';
 import type { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { runCli } from '../support/cli.js';
@@ -38,6 +38,9 @@ before(async () => {
   gallery = await Gallery.open({ path: join(dir, 'state.db'), keys: keyOptions(join(dir, 'gallery.key')), logger, create: true });
   unknowns = daemonUnknowns({ track: defaultConfig().track, retention: defaultConfig().retention, db: gallery.db, sealer: gallery.sealer, logger, now: Date.now });
   audit = new AuditLog(gallery.db);
+  // Promotion analyses no photo: the frames are the unknown person's own.
+  const analyzer = { analyze: () => Promise.reject(new Error('promotion analyses no photo')) };
+  const persons = new PersonService({ gallery, analyzer, gate: defaultConfig().gallery.enrol, recognition: RULES, audit, unknowns });
   const handlers: Handlers = {
     status: none,
     cameras: none,
@@ -47,7 +50,7 @@ before(async () => {
     'person.erase': none,
     'person.rename': none,
     'retention.purge': none,
-    'person.promote': promoteHandler((id, input) => promoteUnknown(unknowns, gallery, id, input)),
+    'person.promote': promoteHandler((id, input, by) => persons.promote(id, input, by)),
   };
   server = new ControlServer({ dir: join(dir, 'run'), groups: { viewer: '', operator: '', admin: '' }, handlers, audit, logger });
   await server.start();

@@ -162,7 +162,9 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   assert.equal(count('attendance_proofs'), 0, 'and so do the proofs');
   const erase = app.audit.recent().find((a) => a.action === 'person.erase');
   assert.equal(erase?.target, 'emp-1');
-  assert.equal(erase?.actor, 'mqtt:command');
+  // The actor is the command: the id (jti) of the token it came with, as its command_audit row names it.
+  const removeRow = new CommandAudit(app.gallery.db).recent().find((r) => r.command === 'person/remove' && r.outcome === 'ok');
+  assert.equal(erase?.actor, `mqtt:${removeRow?.jti}`);
   await until('the empty config that deletes the entity', () => seen.some((m) => m.topic.endsWith('/presence_emp-1/config') && m.payload === '' && m.retain));
   assert.deepEqual((await ask('person/remove', { person_id: 'emp-1' })).data, { person_id: 'emp-1', removed: false });
 

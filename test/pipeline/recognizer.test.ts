@@ -9,7 +9,7 @@ import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { Recognizer } from '../../daemon/pipeline/recognizer.js';
 import { CameraThresholds } from '../../daemon/track/thresholds.js';
-import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
+import { keyOptions, memoryLogger, storePerson, tempDir } from '../gallery/helpers.js';
 
 /** A pseudo-random 512-d unit vector: different seeds are nearly orthogonal. */
 function unit(seed: number): Float32Array {
@@ -36,8 +36,8 @@ test('recognizer: the match comes with its group; the roster follows a change on
   const gallery = await Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(d.path('gallery.key')), logger: memoryLogger().logger, create: true });
   after(() => gallery.close());
   const anna = unit(1);
-  const { person } = gallery.enrol({ name: 'Anna', group: 'staff' }, [{ embedding: anna, quality: 0.9, source: 'test', model: 'test' }]);
-  gallery.enrol({ name: 'Ben' }, [{ embedding: unit(2), quality: 0.9, source: 'test', model: 'test' }]);
+  const { person } = storePerson(gallery, { name: 'Anna', group: 'staff' }, [{ embedding: anna, quality: 0.9, source: 'test', model: 'test' }]);
+  storePerson(gallery, { name: 'Ben' }, [{ embedding: unit(2), quality: 0.9, source: 'test', model: 'test' }]);
   const recognition = defaultConfig().recognition;
   const clock = { ms: 1_000 };
   const thresholds = new CameraThresholds(gallery.db, () => clock.ms);

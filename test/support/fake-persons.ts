@@ -9,7 +9,7 @@ export class FakePersons implements PersonCommands {
   readonly enrolled = new Map<string, Buffer[]>();
   images = 0;
 
-  async enrol(req: Parameters<PersonCommands['enrol']>[0], commit: Parameters<PersonCommands['enrol']>[1]) {
+  async enrol(req: Parameters<PersonCommands['enrol']>[0], _by: unknown, commit: Parameters<PersonCommands['enrol']>[2]) {
     return commit(() => {
       this.enrolled.set(req.id, req.photos.map((p) => p.bytes));
       this.images += req.photos.length;
@@ -21,7 +21,7 @@ export class FakePersons implements PersonCommands {
     return commit(() => (this.enrolled.delete(ref) ? {} : null));
   }
 
-  async resync(persons: { ref: string }[], commit: Parameters<PersonCommands['resync']>[1]) {
+  async resync(persons: { ref: string }[], _by: unknown, commit: Parameters<PersonCommands['resync']>[2]) {
     return commit(() => ({ known: persons.filter((p) => this.enrolled.has(p.ref)).length, unknown: persons.filter((p) => !this.enrolled.has(p.ref)).map((p) => p.ref) }));
   }
 }

@@ -2,13 +2,14 @@ import { basename } from 'node:path';
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { FacegateError } from '../../base/errors.js';
 import { readInputFile } from '../../base/input-file.js';
-import { exportGallery, importGallery } from '../../gallery/transfer.js';
+import { exportedPersons, exportGallery } from '../../gallery/transfer.js';
+import type { ImportResult } from '../../ops/persons.js';
 import { progressReporter, type Progress } from '../progress.js';
 import type { CellRef } from '../../gallery/seal.js';
 import { verifyGallery, verifyOk } from '../../ops/verify-sealed.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { AuditLog } from '../../ops/audit.js';
-import { cliActor, refuseBesideDaemon } from './via-daemon.js';
+import { cliActor, localPersons, refuseBesideDaemon } from './via-daemon.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 
 const VERIFY_USAGE = GALLERY_USAGE;
@@ -91,11 +92,12 @@ export const galleryImportCommand: Command = {
     }
     const s = gallerySettings(values, io);
     refuseBesideDaemon(s, 'an import');
-    return withGallery(s, { create: true }, (g) => {
+    return withGallery(s, { create: true }, async (g) => {
       let progress: Progress | undefined;
-      let r: ReturnType<typeof importGallery>;
+      let r: ImportResult;
       try {
-        r = importGallery(g, bytes, passphrase, file, (done, total) => {
+        // Written and audited (one entry a person, as this user) by the person service, as every person change is.
+        r = await localPersons(s, g).importPersons(exportedPersons(g.sodium, bytes, passphrase, file), cliActor(), (done, total) => {
           progress ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `import ${basename(file)}`, total, format: (n) => `${n} persons`, quiet: values.json === true });
           progress.update(done);
         });

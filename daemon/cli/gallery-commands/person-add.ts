@@ -8,7 +8,8 @@ import { parseCommandArgs, UsageError, type CliIo, type Command } from '../comma
 import { progressReporter, type Progress } from '../progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery, type GallerySettings } from './common.js';
 import { NO_FACE_HINT, NoUsableFace } from '../../ops/persons.js';
-import { callRunningDaemon, localPersons, runningDaemon } from './via-daemon.js';
+import type { Photo } from '../../ops/person-input.js';
+import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 const USAGE = `--name NAME [--id EXT] [--group G] (--image FILE)... [--dir FOLDER] [--video FILE] [--force] ${GALLERY_USAGE}`;
@@ -54,11 +55,12 @@ export const personAddCommand: Command = {
       USAGE,
     );
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (images go after --image)`, USAGE);
-    if (!values.name?.trim()) throw new UsageError('--name is required', USAGE);
+    // The name's rules (and its trimming) are the person service's, the same as at every entry point.
+    if (values.name === undefined) throw new UsageError('--name is required', USAGE);
     const images = [...(values.image ?? []), ...(values.dir ? imagesIn(values.dir) : [])];
     if (images.length === 0 && !values.video) throw new UsageError('give at least one --image, a --dir or a --video', USAGE);
     const args: AddArgs = {
-      name: values.name.trim(),
+      name: values.name,
       images,
       force: values.force === true,
       json: values.json === true,
@@ -70,11 +72,13 @@ export const personAddCommand: Command = {
     const s = gallerySettings(values, io);
     const daemon = runningDaemon(s);
     let r: Enrolled;
+    const photos = readPhotos(args.images);
     try {
-      r = daemon ? await throughDaemon(daemon, args) : await inFile(s, args, io);
+      const done = daemon ? await throughDaemon(daemon, args, photos.read) : await inFile(s, args, photos.read, io);
+      r = { ...done, refused: inArgumentOrder([...photos.refused, ...done.refused], args.images) };
     } catch (e) {
       if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
-      const refused = e instanceof NoUsableFace ? e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })) : undefined;
+      const refused = e instanceof NoUsableFace ? inArgumentOrder([...photos.refused, ...e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail }))], args.images) : undefined;
       if (args.json) io.stdout(JSON.stringify({ id: null, templates: 0, ...(refused ? { refused } : {}) }) + '\n');
       // One refused photo a line, as the rest of the CLI prints them.
       throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${args.name}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
@@ -89,8 +93,27 @@ export const personAddCommand: Command = {
   },
 };
 
-/** No daemon holds the file: the CLI opens it and runs the enrolment itself. */
-async function inFile(s: GallerySettings, a: AddArgs, io: CliIo): Promise<Enrolled> {
+/**
+ * The photos' bytes, read here whichever way the enrolment goes, so that the person service checks
+ * the same photos the same way (count and size) in the daemon and in this process. A photo this
+ * user cannot read is refused on its own, as one that cannot be decoded is.
+ */
+function readPhotos(files: readonly string[]): { read: Photo[]; refused: Enrolled['refused'] } {
+  const read: Photo[] = [];
+  const refused: Enrolled['refused'] = [];
+  for (const file of files) {
+    try {
+      read.push({ name: file, bytes: readImageFile(file) });
+    } catch (e) {
+      if (!isFacegateError(e)) throw e;
+      refused.push({ file, reason: 'no_face', detail: e.message });
+    }
+  }
+  return { read, refused };
+}
+
+/** No daemon holds the file: the CLI opens it and runs the enrolment itself, audited as this user. */
+async function inFile(s: GallerySettings, a: AddArgs, photos: Photo[], io: CliIo): Promise<Enrolled> {
   return withGallery(s, { create: true }, (g) =>
     withAnalyzer(s, async (analyzer) => {
       // One line per kind of input, made when its first count (and so its total) is known.
@@ -98,16 +121,19 @@ async function inFile(s: GallerySettings, a: AddArgs, io: CliIo): Promise<Enroll
       const bar = (what: 'photos' | 'video frames', total: number) =>
         (bars[what] ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `enrol ${what}`, total, format: (n) => String(n), quiet: !a.showProgress }));
       try {
-        const r = await localPersons(s, g, analyzer).enrol({
-          name: a.name,
-          photos: a.images.map((file) => ({ name: file, file })),
-          ifExists: 'refuse',
-          force: a.force,
-          onProgress: (what, done, total) => bar(what, total).update(done),
-          ...(a.id !== undefined ? { externalId: a.id } : {}),
-          ...(a.group !== undefined ? { group: a.group } : {}),
-          ...(a.video !== undefined ? { video: { name: a.video, file: a.video } } : {}),
-        });
+        const r = await localPersons(s, g, analyzer).enrol(
+          {
+            name: a.name,
+            photos,
+            ifExists: 'refuse',
+            force: a.force,
+            onProgress: (what, done, total) => bar(what, total).update(done),
+            ...(a.id !== undefined ? { externalId: a.id } : {}),
+            ...(a.group !== undefined ? { group: a.group } : {}),
+            ...(a.video !== undefined ? { video: { name: a.video, file: a.video } } : {}),
+          },
+          cliActor(),
+        );
         return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, bestQuality: r.bestQuality, refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes };
       } finally {
         bars.photos?.finish();
@@ -119,27 +145,14 @@ async function inFile(s: GallerySettings, a: AddArgs, io: CliIo): Promise<Enroll
 
 /**
  * A daemon holds the file: the photos (and video) travel to it over its control socket, and it
- * enrols them, so that it recognises the person from its next frame. A photo this user cannot read
- * is refused here, as the daemon would refuse one it cannot decode.
+ * enrols them, so that it recognises the person from its next frame.
  */
-async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon>>, a: AddArgs): Promise<Enrolled> {
-  const refusedHere: Enrolled['refused'] = [];
-  const images: { name: string; data: string }[] = [];
-  for (const file of a.images) {
-    try {
-      images.push({ name: file, data: readImageFile(file).toString('base64') });
-    } catch (e) {
-      if (!isFacegateError(e)) throw e;
-      refusedHere.push({ file, reason: 'no_face', detail: e.message });
-    }
-  }
+async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon>>, a: AddArgs, photos: Photo[]): Promise<Enrolled> {
+  const images = photos.map((p) => ({ name: p.name, data: p.bytes.toString('base64') }));
   const video = a.video !== undefined ? readInputFile(a.video, 'video', 'video') : undefined;
   const size = images.reduce((n, i) => n + i.data.length, 0) + (video ? Math.ceil(video.length / 3) * 4 : 0);
   if (size > MAX_LINE_BYTES - 64 * 1024) {
     throw new FacegateError('FG_ERR_ENROL_TOO_LARGE', `the photos and video come to ${Math.round(size / 1048576)} MiB encoded, more than the daemon takes in one call (${MAX_LINE_BYTES / 1048576} MiB)`, 'send fewer or smaller photos, or a shorter clip (ffmpeg -t 10)');
-  }
-  if (images.length === 0 && !video) {
-    throw new NoUsableFace(a.name, refusedHere.map((x) => ({ ...x, reason: 'no_face' as const })));
   }
   const params = {
     name: a.name,
@@ -150,7 +163,13 @@ async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon
     ...(a.force ? { force: true } : {}),
   };
   const r = (await callRunningDaemon(daemon, 'person.enrol', params)) as { id: string; name: string; templates: number; best_quality: number; refused: Enrolled['refused']; enrolled_despite?: string[] };
-  return { id: r.id, name: r.name, templates: r.templates, bestQuality: r.best_quality, refused: [...refusedHere, ...r.refused], clashes: r.enrolled_despite ?? [] };
+  return { id: r.id, name: r.name, templates: r.templates, bestQuality: r.best_quality, refused: r.refused, clashes: r.enrolled_despite ?? [] };
+}
+
+/** Refusals in the order the photos were given (those of unreadable files come from here, the rest from the enrolment); the video's last. */
+function inArgumentOrder(refused: Enrolled['refused'], images: readonly string[]): Enrolled['refused'] {
+  const at = new Map(images.map((file, i) => [file, i]));
+  return refused.map((r, i) => ({ r, i })).sort((a, b) => (at.get(a.r.file) ?? Infinity) - (at.get(b.r.file) ?? Infinity) || a.i - b.i).map(({ r }) => r);
 }
 
 function imagesIn(dir: string): string[] {

@@ -69,14 +69,14 @@ export const personRenameCommand: Command = {
   usage: RENAME_USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, RENAME_USAGE);
-    if (positionals.length !== 2 || !positionals[1]!.trim()) throw new UsageError('give a person id and the new name', RENAME_USAGE);
-    const [ref, name] = [positionals[0]!, positionals[1]!.trim()];
+    if (positionals.length !== 2) throw new UsageError('give a person id and the new name', RENAME_USAGE);
+    const [ref, name] = [positionals[0]!, positionals[1]!];
     const s = gallerySettings(values, io);
     const daemon = runningDaemon(s);
     const r = daemon
       ? ((await callRunningDaemon(daemon, 'person.rename', { id: ref, name })) as { id: string; name: string })
       : await withGallery(s, { create: false }, async (g) => {
-          const person = await localPersons(s, g).rename(ref, name);
+          const person = await localPersons(s, g).update(ref, { name }, cliActor());
           return { id: person.id, name: person.name };
         });
     io.stdout(values.json ? JSON.stringify(r) + '\n' : `renamed ${r.id}\n`);

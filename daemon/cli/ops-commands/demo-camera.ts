@@ -54,9 +54,8 @@ export function enrolFirstVisitor(app: App, io: CliIo, countdownS = 3): void {
   const enrol = (anonId: string) => {
     if (done) return;
     done = true;
-    app.persons.promote(anonId, { name: VISITOR_NAME, group: 'demo' }).then(
+    app.persons.promote(anonId, { name: VISITOR_NAME, group: 'demo' }, { actor: 'demo', role: 'operator' }).then(
       ({ person, templates }) => {
-        app.audit.append({ actor: 'demo', role: 'operator', action: 'person.promote', target: anonId, detail: { person: person.id, templates }, outcome: 'ok' });
         io.stdout(`  enrolled ${VISITOR_NAME} (person ${person.id.slice(0, 8)}) from ${templates} frame(s) of ${anonId}; checked in once live\n`);
       },
       (e: unknown) => {

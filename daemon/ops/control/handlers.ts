@@ -1,8 +1,9 @@
 import type { CameraHealth } from '../../camera/health.js';
 import type { Config } from '../../config/schema.js';
 import { FacegateError } from '../../base/errors.js';
-import type { Person, PersonInput } from '../../gallery/store.js';
-import type { PersonService } from '../persons.js';
+import type { Person } from '../../gallery/store.js';
+import type { Actor, PersonService } from '../persons.js';
+import type { PersonFields } from '../person-input.js';
 import type { PurgeResult } from '../retention.js';
 import type { StatusReport } from '../status.js';
 import { loadValidConfig } from '../validate.js';
@@ -16,7 +17,7 @@ export interface ControlledDaemon {
   /** Calls `listener` with each track event until the returned function is called. */
   onTrack(listener: (event: object) => void): () => void;
   reload(next: Config): unknown;
-  persons: Pick<PersonService, 'enrol' | 'erase' | 'rename' | 'promote'>;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote'>;
   purgeRetention(): PurgeResult;
 }
 
@@ -42,28 +43,31 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         ctx.signal.addEventListener('abort', () => (off(), resolve(null)), { once: true });
       }),
     reload: () => daemon.reload(loadValidConfig(configPath)),
+    // Person changes are audited by the person service, with the caller as actor (not by the server).
     'person.erase': async (params, ctx) => {
       const ref = params.id;
-      // Audited by the server with the call, and by the erase itself with what it removed.
-      const erased = await daemon.persons.erase(ref, { actor: ctx.actor, role: ctx.role });
+      const erased = await daemon.persons.erase(ref, actorOf(ctx));
       if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
       const { person, ...counts } = erased;
       return { id: person.id, ...counts };
     },
-    'person.rename': async (params) => {
-      const person = await daemon.persons.rename(params.id, params.name);
+    'person.rename': async (params, ctx) => {
+      const person = await daemon.persons.update(params.id, { name: params.name }, actorOf(ctx));
       return { id: person.id, name: person.name };
     },
-    'person.enrol': async (params) => {
-      const r = await daemon.persons.enrol({
-        name: params.name,
-        photos: (params.images ?? []).map(bytesOf),
-        ifExists: 'refuse',
-        ...(params.id !== undefined ? { externalId: params.id } : {}),
-        ...(params.group !== undefined ? { group: params.group } : {}),
-        ...(params.video ? { video: bytesOf(params.video) } : {}),
-        ...(params.force ? { force: true } : {}),
-      });
+    'person.enrol': async (params, ctx) => {
+      const r = await daemon.persons.enrol(
+        {
+          name: params.name,
+          photos: (params.images ?? []).map(bytesOf),
+          ifExists: 'refuse',
+          ...(params.id !== undefined ? { externalId: params.id } : {}),
+          ...(params.group !== undefined ? { group: params.group } : {}),
+          ...(params.video ? { video: bytesOf(params.video) } : {}),
+          ...(params.force ? { force: true } : {}),
+        },
+        actorOf(ctx),
+      );
       return {
         id: r.person.id,
         name: r.person.name,
@@ -73,16 +77,21 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         ...(r.clashes.length > 0 ? { enrolled_despite: r.clashes } : {}),
       };
     },
-    'person.promote': promoteHandler((anonId, input) => daemon.persons.promote(anonId, input)),
+    'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),
     'retention.purge': () => daemon.purgeRetention(),
   };
 }
 
 /** `person.promote {anon_id, name, id?, group?}`: an unknown person of the cameras becomes an enrolled one. */
-export function promoteHandler(promote: (anonId: string, input: PersonInput) => Promise<{ person: Person; templates: number }> | { person: Person; templates: number }): Handler<'person.promote'> {
-  return async (params) => {
+export function promoteHandler(promote: (anonId: string, input: PersonFields & { name: string }, by: Actor) => Promise<{ person: Person; templates: number }>): Handler<'person.promote'> {
+  return async (params, ctx) => {
     const input = { name: params.name, ...(params.id !== undefined ? { externalId: params.id } : {}), ...(params.group !== undefined ? { group: params.group } : {}) };
-    const { person, templates } = await promote(params.anon_id, input);
+    const { person, templates } = await promote(params.anon_id, input, actorOf(ctx));
     return { id: person.id, anon_id: params.anon_id, templates };
   };
+}
+
+/** The caller as the audit log names them: the socket's role, or a token's subject. */
+function actorOf(ctx: { actor: string; role: Actor['role'] }): Actor {
+  return { actor: ctx.actor, role: ctx.role };
 }

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Role } from '../audit.js';
+import { PersonText } from '../person-input.js';
 
 export type { Role };
 
@@ -16,19 +17,23 @@ export type ControlResponse =
   /** One item of a stream (events.tail), until the client hangs up. */
   | { id: number; event: unknown };
 
-/** A person reference, name, group or anon id: short text, never a blob. */
+/** An anonymous id: short text, never a blob. */
 const Text = Type.String({ minLength: 1, maxLength: 256 });
 const NoParams = Type.Object({}, { additionalProperties: false });
 
-/** Photos per `person.enrol` call; each travels base64 inside the one request line. */
-export const MAX_ENROL_IMAGES = 32;
-
-/** A photo or video sent inside the request line, base64, named for refusals. */
-const Blob = Type.Object({ name: Text, data: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+/**
+ * A photo or video sent inside the request line, base64, named for refusals. How many and how large
+ * are the person service's rules (ops/person-input.ts), the same as every other entry point's.
+ */
+const Blob = Type.Object({ name: PersonText, data: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 
 /**
  * Every method, the least role it needs, whether it changes anything (then it is audited), and the
  * exact shape of its params: a request is checked against it before a handler sees any field.
+ * `person`: a person change, which the person service audits itself (with the caller as actor, in
+ * the transaction of the change, ok or failed); the server audits only what never reached it (a
+ * refusal of the role or token, params of the wrong shape). Person fields are text of any length
+ * here: their rules and codes are the service's.
  */
 export const METHODS = {
   status: { role: 'viewer', mutating: false, params: NoParams },
@@ -38,13 +43,14 @@ export const METHODS = {
   'person.enrol': {
     role: 'operator',
     mutating: true,
+    person: true,
     params: Type.Object(
       {
-        name: Text,
-        id: Type.Optional(Text),
-        group: Type.Optional(Text),
+        name: PersonText,
+        id: Type.Optional(PersonText),
+        group: Type.Optional(PersonText),
         force: Type.Optional(Type.Boolean()),
-        images: Type.Optional(Type.Array(Blob, { maxItems: MAX_ENROL_IMAGES })),
+        images: Type.Optional(Type.Array(Blob)),
         video: Type.Optional(Blob),
       },
       { additionalProperties: false },
@@ -53,12 +59,13 @@ export const METHODS = {
   'person.promote': {
     role: 'operator',
     mutating: true,
-    params: Type.Object({ anon_id: Text, name: Text, id: Type.Optional(Text), group: Type.Optional(Text) }, { additionalProperties: false }),
+    person: true,
+    params: Type.Object({ anon_id: Text, name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false }),
   },
-  'person.rename': { role: 'operator', mutating: true, params: Type.Object({ id: Text, name: Text }, { additionalProperties: false }) },
-  'person.erase': { role: 'admin', mutating: true, params: Type.Object({ id: Text }, { additionalProperties: false }) },
+  'person.rename': { role: 'operator', mutating: true, person: true, params: Type.Object({ id: PersonText, name: PersonText }, { additionalProperties: false }) },
+  'person.erase': { role: 'admin', mutating: true, person: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
   'retention.purge': { role: 'admin', mutating: true, params: NoParams },
-} as const satisfies Record<string, { role: Role; mutating: boolean; params: TSchema }>;
+} as const satisfies Record<string, { role: Role; mutating: boolean; person?: true; params: TSchema }>;
 
 /**
  * The envelope of every request line. Params are checked per method (METHODS); here only that they

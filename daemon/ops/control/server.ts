@@ -143,6 +143,8 @@ export class ControlServer {
     let role = c.role;
     let actor = `socket:${c.role}${req.client ? ` (${req.client.slice(0, 64)})` : ''}`;
     let params: ParamsOf<MethodName> | undefined;
+    // Set once a person change reaches the person service, which audits it from then on.
+    let serviceAudits = false;
     try {
       if (req.token !== undefined) {
         if (!this.o.verifyToken) throw refusal('tokens are not accepted here', 'set control.token_public_key to use signed tokens');
@@ -154,14 +156,16 @@ export class ControlServer {
         throw refusal(`${method} needs the ${spec.role} role; this connection has ${role}`, `use a member of the ${this.o.groups[spec.role] || spec.role} group, e.g. sudo -g ${this.o.groups[spec.role] || 'facegate-admin'} facegate ...`);
       }
       params = checkParams(method, req.params ?? {});
+      serviceAudits = 'person' in spec;
       const data = await callHandler(this.o.handlers, method, params, { role, actor, signal: c.abort.signal, emit: (event) => c.send({ id, event }, true) });
-      if (spec.mutating) this.audit({ actor, role, action: method, target: target(params), detail: summary(params), outcome: 'ok' });
+      if (spec.mutating && !serviceAudits) this.audit({ actor, role, action: method, target: target(params), detail: summary(params), outcome: 'ok' });
       c.send({ id, ok: true, data: data ?? null });
     } catch (e) {
       const refused = e instanceof Refusal;
       const expected = isFacegateError(e);
       // A checked request's params summarise safely; unchecked ones may be anything, so only the error goes.
-      if (spec.mutating || !expected) {
+      // A person change that reached the service was audited there, unless it failed in a way no one expected.
+      if ((spec.mutating && !serviceAudits) || !expected) {
         // The target names what the call was about even when it was refused before its params were checked.
         const raw = params ?? (typeof req.params === 'object' && req.params !== null && !Array.isArray(req.params) ? (req.params as Record<string, unknown>) : {});
         this.audit({ actor, role, action: method, target: target(raw), detail: { ...(params ? summary(params) : {}), error: describeThrown(e) }, outcome: refused ? 'refused' : 'failed' });

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../../attendance/rules-holder.js';
+import { PersonText } from '../person-input.js';
 
 /** A photo refused by the enrolment gate (the others were enrolled), by position: "image 2". */
 interface Refusal {
@@ -8,19 +9,27 @@ interface Refusal {
   detail: string;
 }
 
+/** Who the audit log names for a remote command's person change: 'mqtt:<jti>', the id of the request's token. */
+export interface CommandActor {
+  actor: string;
+  role: 'admin';
+}
+
 /**
  * What remote commands need of the person operations (daemon/ops/persons.ts). Each runs its
  * analysis first and then calls `commit` once with its synchronous write: the router's commit runs
- * that write in the transaction that also claims the token and writes the audit row and the answer.
+ * that write (and the person service's audit entry of it) in the transaction that also claims the
+ * token and writes the command's audit row and the answer.
  */
 export interface PersonCommands {
   enrol(
     req: { id: string; externalId: string; name?: string; group?: string; photos: { name: string; bytes: Buffer }[]; ifExists: 'add' },
+    by: CommandActor,
     commit: <T extends { templateIds: readonly number[]; refused: readonly Refusal[] }>(write: () => T) => T,
   ): Promise<unknown>;
-  erase(ref: string, by: { actor: string; role: 'admin' }, commit: <T extends object | null>(write: () => T) => T): Promise<unknown>;
+  erase(ref: string, by: CommandActor, commit: <T extends object | null>(write: () => T) => T): Promise<unknown>;
   /** Makes the roster's groups match the central list; returns who is known and who is not enrolled. */
-  resync(persons: { ref: string; group?: string }[], commit: <T extends { known: number; unknown: string[] }>(write: () => T) => T): Promise<unknown>;
+  resync(persons: { ref: string; group?: string }[], by: CommandActor, commit: <T extends { known: number; unknown: string[] }>(write: () => T) => T): Promise<unknown>;
 }
 
 export interface CommandDeps {
@@ -40,13 +49,15 @@ export type AnswerCommit = <T>(write: () => T, answer: (result: T) => Record<str
  */
 type Handler<S extends TSchema> =
   | { schema: S; kind: 'atomic'; run(data: Static<S>, deps: CommandDeps): Record<string, unknown> }
-  | { schema: S; kind: 'staged'; run(data: Static<S>, deps: CommandDeps, commit: AnswerCommit): Promise<void> };
+  | { schema: S; kind: 'staged'; run(data: Static<S>, deps: CommandDeps, commit: AnswerCommit, by: CommandActor): Promise<void> };
 const handler = <S extends TSchema>(h: Handler<S>) => h;
 
-/** Who the audit log names for an erase that a remote command asked for. */
-const MQTT_ACTOR = { actor: 'mqtt:command', role: 'admin' } as const;
-
-const PersonId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f]+$' });
+/**
+ * A person's central id, name and group, and the photos: their rules (lengths, characters, how many
+ * photos and how large) are the person service's (ops/person-input.ts), the same as every other
+ * entry point's, so a bad value is answered with the same code as at the console.
+ */
+const PersonId = PersonText;
 
 /** The lookup table of remote commands (docs/mqtt.md#remote-commands). */
 export const COMMAND_HANDLERS = {
@@ -54,17 +65,17 @@ export const COMMAND_HANDLERS = {
     schema: Type.Object(
       {
         person_id: PersonId,
-        name: Type.Optional(Type.String({ maxLength: 200 })),
-        group: Type.Optional(Type.String({ maxLength: 64 })),
-        images: Type.Array(Type.String({ minLength: 4, maxLength: 4_000_000, description: 'base64 JPEG/PNG' }), { minItems: 1, maxItems: 20 }),
+        name: Type.Optional(PersonText),
+        group: Type.Optional(PersonText),
+        images: Type.Array(Type.String({ description: 'base64 JPEG/PNG' })),
       },
       { additionalProperties: false },
     ),
     kind: 'staged',
-    async run(d, deps, commit) {
+    async run(d, deps, commit, by) {
       const photos = d.images.map((b64, i) => ({ name: `image ${i + 1}`, bytes: Buffer.from(b64, 'base64') }));
       const req = { id: d.person_id, externalId: d.person_id, photos, ifExists: 'add' as const, ...(d.name !== undefined ? { name: d.name } : {}), ...(d.group !== undefined ? { group: d.group } : {}) };
-      await deps.persons.enrol(req, (write) =>
+      await deps.persons.enrol(req, by, (write) =>
         commit(write, (r) => ({ person_id: d.person_id, templates: r.templateIds.length, ...(r.refused.length ? { refused: r.refused.map((x) => ({ image: x.file, reason: x.reason, detail: x.detail })) } : {}) })),
       );
     },
@@ -72,8 +83,8 @@ export const COMMAND_HANDLERS = {
   'person/remove': handler({
     schema: Type.Object({ person_id: PersonId }, { additionalProperties: false }),
     kind: 'staged',
-    async run(d, deps, commit) {
-      await deps.persons.erase(d.person_id, MQTT_ACTOR, (write) => commit(write, (erased) => ({ person_id: d.person_id, removed: erased !== null })));
+    async run(d, deps, commit, by) {
+      await deps.persons.erase(d.person_id, by, (write) => commit(write, (erased) => ({ person_id: d.person_id, removed: erased !== null })));
     },
   }),
   'attendance/shifts': handler({
@@ -83,13 +94,13 @@ export const COMMAND_HANDLERS = {
   }),
   'roster/resync': handler({
     schema: Type.Object(
-      { persons: Type.Array(Type.Object({ person_id: PersonId, group: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }), { maxItems: 100_000 }) },
+      { persons: Type.Array(Type.Object({ person_id: PersonId, group: Type.Optional(PersonText) }, { additionalProperties: false }), { maxItems: 100_000 }) },
       { additionalProperties: false },
     ),
     kind: 'staged',
-    async run(d, deps, commit) {
+    async run(d, deps, commit, by) {
       const persons = d.persons.map((p) => ({ ref: p.person_id, ...(p.group !== undefined ? { group: p.group } : {}) }));
-      await deps.persons.resync(persons, (write) => commit(write, (r) => ({ ...r })));
+      await deps.persons.resync(persons, by, (write) => commit(write, (r) => ({ ...r })));
     },
   }),
   status: handler({

@@ -6,7 +6,7 @@ import type { EventWriter } from '../../events/writer.js';
 import type { MqttBridge } from '../../events/bridge.js';
 import { RequestPayload, type Payload } from '../../events/topics.js';
 import { isFacegateError } from '../../base/errors.js';
-import { COMMAND_HANDLERS, type AnswerCommit, type CommandDeps } from './handlers.js';
+import { COMMAND_HANDLERS, type AnswerCommit, type CommandActor, type CommandDeps } from './handlers.js';
 import { PendingCommands, type CommandAudit, type ReplayCache } from './replay.js';
 import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from './token.js';
 import { DEFAULT_FLOOD_WINDOW, FloodGate, type FloodSummary, type FloodWindow } from './flood.js';
@@ -249,7 +249,7 @@ export class CommandRouter {
       return result;
     };
     try {
-      await handler.run(data, this.o.deps, commit);
+      await handler.run(data, this.o.deps, commit, { actor: `mqtt:${base.jti}`, role: 'admin' });
       if (!committed) throw new Error(`${base.command} ended without an answer`);
     } catch (e) {
       // Memory following a committed write failed: the answer is out already; the log says what.
@@ -327,7 +327,7 @@ class Replayed extends Error {}
 /** A command of the table, seen by the router without its own data type. */
 type RoutedHandler =
   | { schema: TSchema; kind: 'atomic'; run(data: unknown, deps: CommandDeps): Record<string, unknown> }
-  | { schema: TSchema; kind: 'staged'; run(data: unknown, deps: CommandDeps, commit: AnswerCommit): Promise<void> };
+  | { schema: TSchema; kind: 'staged'; run(data: unknown, deps: CommandDeps, commit: AnswerCommit, by: CommandActor): Promise<void> };
 
 function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

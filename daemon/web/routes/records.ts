@@ -3,6 +3,7 @@ import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
 import { dayOwner, readHistory } from '../../attendance/history.js';
 import { historyCsv } from '../history-csv.js';
+import { PersonText } from '../../ops/person-input.js';
 
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const HistoryQuery = Type.Object(
@@ -18,10 +19,8 @@ const HistoryQuery = Type.Object(
 );
 const Proof = Type.Object({ record: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]) });
 const AnonRef = Type.Object({ id: Type.String({ pattern: '^anon-[0-9a-f]{1,32}$' }) });
-const Promote = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' })), group: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' })) },
-  { additionalProperties: false },
-);
+/** The person's fields: their rules and codes are the person service's (ops/person-input.ts). */
+const Promote = Type.Object({ name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false });
 const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
 
 const DAY_MS = 86_400_000;
@@ -74,7 +73,7 @@ export function recordRoutes(ctx: ConsoleContext): void {
   });
   app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof Promote> }>('/api/unknowns/:id/promote', { schema: { params: AnonRef, body: Promote }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
     const b = req.body;
-    const r = await ctx.audited(req, 'person.promote', req.params.id, () => daemon.persons.promote(req.params.id, { name: b.name, ...(b.id ? { externalId: b.id } : {}), ...(b.group ? { group: b.group } : {}) }));
+    const r = await daemon.persons.promote(req.params.id, { name: b.name, ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
     return { id: r.person.id, name: r.person.name, anon_id: req.params.id, templates: r.templates };
   });
 

@@ -258,7 +258,8 @@ async function checkPhotos() {
     const item = el('li', { text: `${file.name}: checking…` });
     $('verdicts').append(item);
     try {
-      if (file.size > 3 * 1024 * 1024) throw new Error('over 3 MiB: use a smaller photo');
+      // The server's rule (ops/person-input.ts), said before the upload.
+      if (file.size > 4 * 1024 * 1024) throw new Error('over 4 MiB: use a smaller photo');
       const data = await readBase64(file);
       const v = await api('/api/people/check-photo', { method: 'POST', body: { photo: { name: file.name, data } } });
       if (v.ok) {
