@@ -39,27 +39,11 @@ VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json" | awk '
 TAG="${TAG:-localhost/facegate:$VERSION}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
-if [ -z "$MIRROR" ]; then
-  MIRROR="$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p; s/^deb \(http[^ ]*debian\/*\) .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | awk 'NR == 1' || true)"
-  MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-fi
 
-# 1. The base: Debian minbase with FFmpeg, as a tarball kept between builds. Apt's downloads,
-#    documentation and translations are left out; FFmpeg is what it is in Debian (its libraries
-#    bring Mesa and LLVM for the hardware decoders).
+# 1. The base: Debian minbase with FFmpeg, as a tarball kept between builds (scripts/rootfs.sh).
+#    FFmpeg is what it is in Debian (its libraries bring Mesa and LLVM for the hardware decoders).
 t0="$(now)"
-BASE_TAR="$WORK/rootfs-$SUITE.tar"
-if [ ! -s "$BASE_TAR" ]; then
-  rootfs="$WORK/rootfs-$SUITE"
-  rm -rf "$rootfs"
-  debootstrap --variant=minbase --include=ffmpeg,ca-certificates "$SUITE" "$rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-    || fail "debootstrap of $SUITE from $MIRROR failed (see $WORK/debootstrap.log)" "check the mirror is reachable, or give one with --mirror"
-  chroot "$rootfs" apt-get clean
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* "$rootfs"/usr/share/info/*
-  tar --numeric-owner -C "$rootfs" -cf "$BASE_TAR.new" .
-  mv "$BASE_TAR.new" "$BASE_TAR"
-  rm -rf "$rootfs"
-fi
+BASE_TAR="$("$ROOT/scripts/rootfs.sh" "$SUITE" "$WORK" "$MIRROR")"
 BASE="localhost/facegate-base:$SUITE-$(sha256sum "$BASE_TAR" | cut -c1-12)"
 if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   ctr="$(buildah from scratch)"
