@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds facegate's OCI image with buildah, pulling nothing from a container registry: the base is a
 # minimal Debian root file system made here by debootstrap from Debian's own packages (with FFmpeg),
-# and facegate goes in as scripts/install.sh lays it out: the pinned Node, built code, runtime
+# and facegate goes in as its release (scripts/release.sh): the pinned Node, built code, runtime
 # dependencies only, the models (sha256-checked by `npm ci`). No key, config or state is baked in.
 #
 #   scripts/image.sh                   build localhost/facegate:VERSION (and :latest); print its size
@@ -52,16 +52,17 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
 fi
 t1="$(now)"
 
-# 2. facegate for the pinned Node: a checkout copy built with it, then laid out by install.sh.
-"$ROOT/scripts/pinned-checkout.sh" "$WORK" >"$WORK/pinned-checkout.log" 2>&1 \
-  || fail "building the checkout with the pinned Node failed (see $WORK/pinned-checkout.log)" "fix what the log names, then run image.sh again"
+# 2. facegate for the pinned Node: the release (scripts/release.sh), staged and laid out as
+#    /opt/facegate itself: an image is replaced whole, so it needs no releases side by side.
+"$ROOT/scripts/release.sh" --work "$WORK" --out "$WORK/release" --dir-only >"$WORK/release.log" 2>&1 \
+  || fail "staging the release failed (see $WORK/release.log)" "fix what the log names, then run image.sh again"
+STAGE="$(sed -n 's/^staged: \(.*\) (facegate .*/\1/p' "$WORK/release.log")"
 CONTEXT="$WORK/image-context"
 rm -rf "$CONTEXT"
-mkdir -p "$CONTEXT"
-(PATH="$WORK/node/bin:$PATH" "$WORK/src/scripts/install.sh" --prefix "$CONTEXT/root" --no-system --app-only --node "$WORK/node/bin/node" >"$WORK/install.log" 2>&1) \
-  || fail "install.sh into the build context failed (see $WORK/install.log)" "fix what the log names, then run image.sh again"
-# Only /opt/facegate goes in: the image makes its own launcher, and config, keys and state are mounted.
-rm -rf "$CONTEXT/root/usr"
+mkdir -p "$CONTEXT/root/opt"
+# The installer stays out: config, keys and state are mounted, and the image makes its own launcher.
+cp -a "$STAGE" "$CONTEXT/root/opt/facegate"
+rm -f "$CONTEXT/root/opt/facegate/install.sh"
 cp "$ROOT/scripts/image/Containerfile" "$ROOT/scripts/image/healthcheck.mjs" "$CONTEXT/"
 t2="$(now)"
 
