@@ -151,7 +151,8 @@ start_daemon() {
   pid="$(cat "$PIDFILE")"
   # The daemon logs 'facegate ready' right after it sends READY=1.
   for _ in $(seq 1 "$((START_TIMEOUT * 5))"); do
-    if tail -c "+$((offset + 1))" "$LOGS/daemon.log" | grep -q '"msg":"facegate ready"'; then return 0; fi
+    # grep -c reads to the end: grep -q would end tail with SIGPIPE, a failure under pipefail.
+    if [ "$(tail -c "+$((offset + 1))" "$LOGS/daemon.log" | grep -c '"msg":"facegate ready"')" != 0 ]; then return 0; fi
     kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 1; }
     sleep 0.2
   done
@@ -184,8 +185,9 @@ case "$ID" in ''|*[!0-9A-Za-z.+-]*|.*) fail FG_ERR_RELEASE_INVALID "$REL/RELEASE
 case "$(uname -m)" in x86_64) cpu=x64 ;; aarch64|arm64) cpu=arm64 ;; *) cpu="$(uname -m)" ;; esac
 [ "$(release_value "$REL" platform)" = "linux-$cpu" ] \
   || fail FG_ERR_RELEASE_PLATFORM "release $ID is built for $(release_value "$REL" platform), this box is linux-$cpu" "download the release for linux-$cpu, or build one on such a box (npm run release)"
-[ "$("$REL/node/bin/node" --version 2>/dev/null)" = "$(release_value "$REL" node)" ] \
-  || fail FG_ERR_RELEASE_NODE "the Node in release $ID does not run on this box" "check the C library (glibc 2.28 or newer; Debian 12 and 13 have it) and that the tarball was unpacked whole (verify SHA256SUMS)"
+node_answer="$("$REL/node/bin/node" --version 2>&1 | head -c 300 || true)"
+[ "$node_answer" = "$(release_value "$REL" node)" ] \
+  || fail FG_ERR_RELEASE_NODE "the Node in release $ID does not run on this box (it answered: ${node_answer:-nothing})" "check the C library (glibc 2.28 or newer; Debian 12 and 13 have it) and that the tarball was unpacked whole (verify SHA256SUMS)"
 (cd "$REL" && ./node/bin/node -e "for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)" >/dev/null 2>&1) \
   || fail FG_ERR_RELEASE_NODE "the native modules of release $ID do not load on its Node" "the release is damaged: download it again and verify SHA256SUMS"
 ok "release $ID (facegate $(release_value "$REL" version), Node $(release_value "$REL" node), linux-$cpu) runs on this box"
