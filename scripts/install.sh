@@ -146,9 +146,15 @@ start_daemon() {
   mkdir -p "$RUN" "$LOGS"
   local offset pid
   offset="$(stat -c %s "$LOGS/daemon.log" 2>/dev/null || echo 0)"
-  (cd "$STATE" && NODE_ENV=production setsid "$CURRENT/node/bin/node" "$CURRENT/dist/daemon/cli/main.js" daemon --config "$ETC/config.yaml" \
-    >>"$LOGS/daemon.log" 2>&1 </dev/null & echo $! >"$PIDFILE")
-  pid="$(cat "$PIDFILE")"
+  # exec: the pid recorded is the daemon's own (setsid execs in place in a background job), and no
+  # shell is left holding install.sh's output open.
+  (
+    cd "$STATE" || exit 1
+    NODE_ENV=production exec setsid "$CURRENT/node/bin/node" "$CURRENT/dist/daemon/cli/main.js" daemon --config "$ETC/config.yaml" \
+      >>"$LOGS/daemon.log" 2>&1 </dev/null
+  ) &
+  pid=$!
+  echo "$pid" >"$PIDFILE"
   # The daemon logs 'facegate ready' right after it sends READY=1.
   for _ in $(seq 1 "$((START_TIMEOUT * 5))"); do
     # grep -c reads to the end: grep -q would end tail with SIGPIPE, a failure under pipefail.
