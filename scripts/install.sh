@@ -105,7 +105,7 @@ fi
 # on a box with systemd, through `logger`).
 note() {
   [ "$DRY_RUN" = 0 ] || return 0
-  mkdir -p "$LOGS" 2>/dev/null && printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOGS/install.log" 2>/dev/null || true
+  { [ -d "$LOGS" ] || install -d -m 0750 "$LOGS"; } 2>/dev/null && printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOGS/install.log" 2>/dev/null || true
   if [ "$SYSTEM" = 1 ] && command -v logger >/dev/null; then logger -t facegate-install -- "$*" 2>/dev/null || true; fi
 }
 
@@ -169,7 +169,7 @@ start_daemon() {
 # --- uninstall ----------------------------------------------------------------------------------
 if [ "$UNINSTALL" = 1 ]; then
   if daemon_running; then step "stop facegate" -- stop_daemon; fi
-  if sd_booted && systemctl is-enabled --quiet facegate.service 2>/dev/null; then step "disable facegate.service" -- systemctl disable facegate.service; fi
+  if [ "$SYSTEM" = 1 ] && command -v systemctl >/dev/null && systemctl is-enabled --quiet facegate.service 2>/dev/null; then step "disable facegate.service" -- systemctl disable facegate.service; fi
   if [ -e "$UNIT_DIR/facegate.service" ]; then step "remove the unit $UNIT_DIR/facegate.service" -- rm -f "$UNIT_DIR/facegate.service"; fi
   if sd_booted; then step "reload systemd" -- systemctl daemon-reload; fi
   if [ -e "$BIN/facegate" ]; then step "remove the launcher $BIN/facegate" -- rm -f "$BIN/facegate"; fi
@@ -272,7 +272,7 @@ ensure_dir() { # PATH MODE OWNER:GROUP
 }
 ensure_dir "$ETC" 0750 root:facegate
 ensure_dir "$STATE" 0750 facegate:facegate
-ensure_dir "$LOGS" 0750 root:facegate
+ensure_dir "$LOGS" 0750 root:root
 
 # --- 5. Config: the example for a 2-camera site, only when there is none (never overwritten) ----
 # Under --prefix its paths (state file, keys, control sockets) point into the prefix.
@@ -319,7 +319,10 @@ else
   # sd_booted(): without a running systemd (a chroot, an image build) there is nothing to reload.
   if sd_booted; then step "reload systemd" -- systemctl daemon-reload; fi
 fi
-if [ "$SYSTEM" = 1 ]; then
+if [ "$SYSTEM" = 1 ] && ! command -v systemctl >/dev/null; then
+  # A minimal root (a container, debootstrap's minbase) has no systemd: the unit waits for it.
+  say "note:  systemd is not installed: the unit is in place; after 'apt-get install systemd', run 'systemctl enable facegate'"
+elif [ "$SYSTEM" = 1 ]; then
   if systemctl is-enabled --quiet facegate 2>/dev/null; then ok "facegate.service enabled"; else step "enable facegate.service at boot" -- systemctl enable facegate.service; fi
 fi
 # Under --prefix the CLI reads the prefix's config unless told otherwise.

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRelease, DebianBox, releaseVariant, VARIANTS } from '../../test/support/debian-box.js';
+import { freePort } from '../../test/support/mosquitto.js';
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { suite: { type: 'string', default: 'bookworm' } } });
@@ -43,6 +44,8 @@ export async function run(args: string[]): Promise<void> {
     const folder = basename(release.tarball, '.tar.gz');
     console.log(`in a stock Debian ${values.suite} root (chroot, no systemd as PID 1):`);
     timed('install', `tar -xzf ${folder}.tar.gz && ./${folder}/install.sh`, false);
+    // The host's loopback is shared: the example's metrics and web ports may be taken there.
+    box.sh(`sed -i -e 's#^  port: 9464#  port: ${await freePort()}#' -e 's#^  port: 8443#  port: ${await freePort()}#' /etc/facegate/config.yaml`);
     timed('start', `./${folder}/install.sh --start`, true);
     timed('upgrade', `./${basename(next)}/install.sh`, true);
     timed('rollback', `./${basename(broken)}/install.sh`, true, 1);

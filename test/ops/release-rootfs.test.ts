@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { buildRelease, DebianBox } from '../support/debian-box.js';
-import { Mosquitto } from '../support/mosquitto.js';
+import { Mosquitto, freePort } from '../support/mosquitto.js';
 import { media, mediaMissing } from '../support/media.js';
 
 const ROOT = resolve('.');
@@ -49,10 +49,15 @@ for (const suite of ['bookworm', 'trixie']) {
     // On the host's loopback: the broker, and the daemon install.sh starts.
     const broker = await Mosquitto.start();
     t.after(() => broker.dispose());
-    const edit = box.sh(`sed -i -e 's#^  url: mqtt://.*#  url: mqtt://127.0.0.1:${broker.port}#' -e '/^  username: /d' -e '/^  password_env: /d' /etc/facegate/config.yaml`);
+    // The host's loopback is shared: the example's metrics and web ports may be taken there.
+    const [metricsPort, webPort] = [await freePort(), await freePort()];
+    const edit = box.sh(
+      `sed -i -e 's#^  url: mqtt://.*#  url: mqtt://127.0.0.1:${broker.port}#' -e '/^  username: /d' -e '/^  password_env: /d' ` +
+        `-e 's#^  port: 9464#  port: ${metricsPort}#' -e 's#^  port: 8443#  port: ${webPort}#' /etc/facegate/config.yaml`,
+    );
     assert.equal(edit.code, 0, edit.out);
     const start = box.sh(`./${folder}/install.sh --start`, { network: true });
-    assert.equal(start.code, 0, start.out);
+    assert.equal(start.code, 0, `${start.out}\n${box.read('var/log/facegate/daemon.log').slice(-3000)}`);
     const status = box.sh('facegate status --config /etc/facegate/config.yaml', { network: true });
     assert.equal(status.code, 0, status.out);
 

@@ -96,9 +96,12 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   const db = join(prefix, 'var/lib/facegate/facegate.db');
   const daemonLog = () => readFileSync(join(prefix, 'var/log/facegate/daemon.log'), 'utf8').slice(-3000);
 
-  phase('install N');
+  phase('install N (twice: the second changes nothing)');
   const first = install(n1);
   assert.equal(first.code, 0, first.out);
+  const again = install(n1);
+  assert.match(again.out, /done: 0 step\(s\) changed this box/, again.out);
+  assert.match(again.out, /keys exist .* \(never overwritten\)/);
   // The example config, its paths under the prefix: doctor finds the keys it made.
   const config = join(prefix, 'etc/facegate/config.yaml');
   const example = readFileSync(config, 'utf8');
