@@ -126,6 +126,14 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   assert.equal(enrol.code, 0, enrol.out);
 
   phase('N runs with the broker down');
+  // The central server's persistent session, made before the outage: the broker keeps what comes
+  // while it reconnects, so that no delivery is missed by subscribing late.
+  const central = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'central', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 200 });
+  t.after(() => central.endAsync(true));
+  const topics: string[] = [];
+  central.on('message', (topic) => topics.push(topic));
+  await central.subscribeAsync('facegate/#', { qos: 1 });
+
   // N runs with the broker down: attendance is recorded, its events wait in the outbox.
   await broker.stop();
   const started = install(n1, ['--start']);
@@ -158,11 +166,6 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   phase('The broker is back');
   // The broker is back: the events recorded under N go out from N+1.
   await broker.start();
-  const central = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'central', protocolVersion: 5 });
-  t.after(() => central.endAsync());
-  const topics: string[] = [];
-  central.on('message', (topic) => topics.push(topic));
-  await central.subscribeAsync('facegate/#', { qos: 1 });
   await until('attendance events delivered', () => topics.includes('facegate/gate-1/attendance'), 90_000, daemonLog);
 
   phase('N+2 exits before READY');
@@ -183,7 +186,7 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   assert.equal(kept.persons, 1);
   assert.equal(kept.marker, 1);
 
-  phase('Uninstall:');
+  phase('uninstall');
   // Uninstall: the software goes, the state stays; --purge takes the state too.
   const removed = install(n2Unpacked, ['--uninstall']);
   assert.equal(removed.code, 0, removed.out);
