@@ -93,6 +93,11 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   const prefix = join(work, 'box');
   const install = (release: string, args: string[] = []) => sh('bash', [join(release, 'install.sh'), '--prefix', prefix, '--no-system', '--start-timeout', '120', ...args], { timeoutMs: 400_000 });
   const facegate = (args: string[]) => sh(join(prefix, 'usr/local/bin/facegate'), args, { env: { FACEGATE_CONFIG: '' } });
+  // A failing step must not leave the daemon install.sh started running.
+  t.after(() => {
+    const pid = Number(existsSync(join(prefix, 'run/facegate/daemon.pid')) ? readFileSync(join(prefix, 'run/facegate/daemon.pid'), 'utf8') : NaN);
+    if (Number.isInteger(pid) && pid > 0) spawnSync('kill', ['-KILL', String(pid)]);
+  });
   const db = join(prefix, 'var/lib/facegate/facegate.db');
   const daemonLog = () => readFileSync(join(prefix, 'var/log/facegate/daemon.log'), 'utf8').slice(-3000);
 
