@@ -69,7 +69,14 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   const work = mkdtempSync(join(tmpdir(), 'fg-release-'));
   const t0 = Date.now();
   const phase = (what: string) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const prefix = join(work, 'box');
+  t.after(() => {
+    // A failing step must not leave the daemon install.sh started running.
+    const pidFile = join(prefix, 'run/facegate/daemon.pid');
+    const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : NaN);
+    if (Number.isInteger(pid) && pid > 0) spawnSync('kill', ['-KILL', String(pid)]);
+    rmSync(work, { recursive: true, force: true });
+  });
   const out = join(work, 'out');
   const built = ok('bash', [join(ROOT, 'scripts/release.sh'), '--out', out, '--build', 'n1', '--dir-only'], { cwd: ROOT, timeoutMs: 600_000 });
   console.log(`# ${built.split('\n').find((l) => l.startsWith('size:'))}`);
@@ -90,14 +97,8 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   // N+2: exits before READY.
   const n3 = releaseVariant(n2, 'n3', VARIANTS.exitsBeforeReady);
 
-  const prefix = join(work, 'box');
   const install = (release: string, args: string[] = []) => sh('bash', [join(release, 'install.sh'), '--prefix', prefix, '--no-system', '--start-timeout', '120', ...args], { timeoutMs: 400_000 });
   const facegate = (args: string[]) => sh(join(prefix, 'usr/local/bin/facegate'), args, { env: { FACEGATE_CONFIG: '' } });
-  // A failing step must not leave the daemon install.sh started running.
-  t.after(() => {
-    const pid = Number(existsSync(join(prefix, 'run/facegate/daemon.pid')) ? readFileSync(join(prefix, 'run/facegate/daemon.pid'), 'utf8') : NaN);
-    if (Number.isInteger(pid) && pid > 0) spawnSync('kill', ['-KILL', String(pid)]);
-  });
   const db = join(prefix, 'var/lib/facegate/facegate.db');
   const daemonLog = () => readFileSync(join(prefix, 'var/log/facegate/daemon.log'), 'utf8').slice(-3000);
 
