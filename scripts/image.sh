@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds facegate's OCI image with buildah, pulling nothing from a container registry: the base is a
 # minimal Debian root file system made here by debootstrap from Debian's own packages (with FFmpeg),
-# and facegate goes in as scripts/install.sh lays it out: the pinned Node, built code, runtime
+# and facegate goes in as its release (scripts/release.sh): the pinned Node, built code, runtime
 # dependencies only, the models (sha256-checked by `npm ci`). No key, config or state is baked in.
 #
 #   scripts/image.sh                   build localhost/facegate:VERSION (and :latest); print its size
@@ -39,27 +39,11 @@ VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json" | awk '
 TAG="${TAG:-localhost/facegate:$VERSION}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
-if [ -z "$MIRROR" ]; then
-  MIRROR="$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p; s/^deb \(http[^ ]*debian\/*\) .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | awk 'NR == 1' || true)"
-  MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-fi
 
-# 1. The base: Debian minbase with FFmpeg, as a tarball kept between builds. Apt's downloads,
-#    documentation and translations are left out; FFmpeg is what it is in Debian (its libraries
-#    bring Mesa and LLVM for the hardware decoders).
+# 1. The base: Debian minbase with FFmpeg, as a tarball kept between builds (scripts/rootfs.sh).
+#    FFmpeg is what it is in Debian (its libraries bring Mesa and LLVM for the hardware decoders).
 t0="$(now)"
-BASE_TAR="$WORK/rootfs-$SUITE.tar"
-if [ ! -s "$BASE_TAR" ]; then
-  rootfs="$WORK/rootfs-$SUITE"
-  rm -rf "$rootfs"
-  debootstrap --variant=minbase --include=ffmpeg,ca-certificates "$SUITE" "$rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-    || fail "debootstrap of $SUITE from $MIRROR failed (see $WORK/debootstrap.log)" "check the mirror is reachable, or give one with --mirror"
-  chroot "$rootfs" apt-get clean
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* "$rootfs"/usr/share/info/*
-  tar --numeric-owner -C "$rootfs" -cf "$BASE_TAR.new" .
-  mv "$BASE_TAR.new" "$BASE_TAR"
-  rm -rf "$rootfs"
-fi
+BASE_TAR="$("$ROOT/scripts/rootfs.sh" "$SUITE" "$WORK" "$MIRROR")"
 BASE="localhost/facegate-base:$SUITE-$(sha256sum "$BASE_TAR" | cut -c1-12)"
 if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   ctr="$(buildah from scratch)"
@@ -68,16 +52,17 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
 fi
 t1="$(now)"
 
-# 2. facegate for the pinned Node: a checkout copy built with it, then laid out by install.sh.
-"$ROOT/scripts/pinned-checkout.sh" "$WORK" >"$WORK/pinned-checkout.log" 2>&1 \
-  || fail "building the checkout with the pinned Node failed (see $WORK/pinned-checkout.log)" "fix what the log names, then run image.sh again"
+# 2. facegate for the pinned Node: the release (scripts/release.sh), staged and laid out as
+#    /opt/facegate itself: an image is replaced whole, so it needs no releases side by side.
+"$ROOT/scripts/release.sh" --work "$WORK" --out "$WORK/release" --dir-only >"$WORK/release.log" 2>&1 \
+  || fail "staging the release failed (see $WORK/release.log)" "fix what the log names, then run image.sh again"
+STAGE="$(sed -n 's/^staged: \(.*\) (facegate .*/\1/p' "$WORK/release.log")"
 CONTEXT="$WORK/image-context"
 rm -rf "$CONTEXT"
-mkdir -p "$CONTEXT"
-(PATH="$WORK/node/bin:$PATH" "$WORK/src/scripts/install.sh" --prefix "$CONTEXT/root" --no-system --app-only --node "$WORK/node/bin/node" >"$WORK/install.log" 2>&1) \
-  || fail "install.sh into the build context failed (see $WORK/install.log)" "fix what the log names, then run image.sh again"
-# Only /opt/facegate goes in: the image makes its own launcher, and config, keys and state are mounted.
-rm -rf "$CONTEXT/root/usr"
+mkdir -p "$CONTEXT/root/opt"
+# The installer stays out: config, keys and state are mounted, and the image makes its own launcher.
+cp -a "$STAGE" "$CONTEXT/root/opt/facegate"
+rm -f "$CONTEXT/root/opt/facegate/install.sh"
 cp "$ROOT/scripts/image/Containerfile" "$ROOT/scripts/image/healthcheck.mjs" "$CONTEXT/"
 t2="$(now)"
 

@@ -1,75 +1,204 @@
 #!/usr/bin/env bash
-# Provisions a Debian/Ubuntu edge box for facegate, idempotently: run it again after an upgrade or
-# to repair a box; it changes only what is missing or different and never overwrites keys or config.
+# Installs facegate on a Debian box from a release (scripts/release.sh), or upgrades it in place.
+# Nothing is fetched: the release carries the pinned Node and its runtime modules. Releases live
+# side by side in /opt/facegate/releases/ID and /opt/facegate/current points at the one that runs;
+# config, keys and state live outside them and are kept. Run it again to repair a box: it changes
+# only what is missing or different and never overwrites keys or config.
 #
-#   sudo scripts/install.sh             install (from this checkout, after `npm ci`, which builds it)
-#   scripts/install.sh --dry-run        print every step and whether it would change anything
-#   --start                             also start (or restart) the service at the end
-#   --app-only                          only /opt/facegate and its launcher: no config, keys or unit
-#                                       (for container images, where those are mounted)
-#   --node FILE                         run facegate on this node binary instead of the pinned Node
-#                                       that scripts/node-runtime.sh fetches (for tests)
-#   --prefix DIR --no-system            install the files under DIR and skip apt, users and systemctl
-#                                       (for tests and image builds)
+#   sudo ./install.sh                   from an unpacked release: install it, or upgrade to it (the
+#                                       daemon, if it was running, is restarted on it; one that does
+#                                       not reach READY is rolled back to the previous release)
+#   sudo scripts/install.sh             from a checkout: build the release with the pinned Node
+#                                       (scripts/release.sh; needs the npm registry), then install it
+#   --dry-run                           print every step and whether it would change anything
+#   --start                             also start (or restart) the daemon and wait for READY
+#   --start-timeout SECONDS             how long a started release has to reach READY before it is
+#                                       rolled back (default 180, the unit's TimeoutStartSec)
+#   --keep N                            releases kept on disk, the current and previous ones included
+#                                       (default 3)
+#   --uninstall                         remove the software (every release, the unit, the launcher);
+#                                       config, keys and state stay
+#   --purge                             with --uninstall: remove config, keys, state and logs too
+#   --prefix DIR --no-system            install under DIR and skip apt, users and systemctl; a
+#                                       started daemon then runs as this user, outside systemd (for
+#                                       tests, chroots and image builds)
 set -euo pipefail
 
 DRY_RUN=0
 START=0
 SYSTEM=1
 PREFIX=""
-NODE_FILE=""
-APP_ONLY=0
+START_TIMEOUT=180
+KEEP=3
+UNINSTALL=0
+PURGE=0
+ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY_RUN=1 ;;
     --start) START=1 ;;
     --no-system) SYSTEM=0 ;;
-    --app-only) APP_ONLY=1 ;;
+    --uninstall) UNINSTALL=1 ;;
+    --purge) PURGE=1 ;;
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
-    --node) NODE_FILE="${2:?--node needs a node binary}"; shift ;;
+    --start-timeout) START_TIMEOUT="${2:?--start-timeout needs seconds}"; shift ;;
+    --keep) KEEP="${2:?--keep needs a number}"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
-SRC="$(cd "$(dirname "$0")/.." && pwd)"
+say() { printf '%s\n' "$*"; }
+ok() { say "ok:    $*"; }
+# fail CODE MESSAGE FIX: the code is listed in docs/errors.md with what to do.
+fail() { say "error: $1: $2" >&2; say "fix:   $3" >&2; note "error $1: $2"; exit 1; }
+note() { :; }
+case "$START_TIMEOUT" in ''|*[!0-9]*) fail FG_ERR_USAGE "--start-timeout needs whole seconds, not '$START_TIMEOUT'" "give a number such as 180" ;; esac
+case "$KEEP" in ''|*[!0-9]*|0|1) fail FG_ERR_USAGE "--keep needs a number of releases of at least 2, not '$KEEP'" "give 2 or more: the current release and the one to roll back to" ;; esac
+[ "$PURGE" = 0 ] || [ "$UNINSTALL" = 1 ] || fail FG_ERR_USAGE "--purge goes with --uninstall" "run install.sh --uninstall --purge"
+if [ -n "$PREFIX" ]; then mkdir -p "$PREFIX"; PREFIX="$(cd "$PREFIX" && pwd)"; fi
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
 APP="$PREFIX/opt/facegate"
+RELEASES="$APP/releases"
+CURRENT="$APP/current"
 ETC="$PREFIX/etc/facegate"
 STATE="$PREFIX/var/lib/facegate"
+RUN="$PREFIX/run/facegate"
+LOGS="$PREFIX/var/log/facegate"
 UNIT_DIR="$PREFIX/etc/systemd/system"
 BIN="$PREFIX/usr/local/bin"
-# facegate runs on its own Node in $APP/node (a pinned LTS, sha512-checked), not on the
-# distribution's: Debian 12 ships Node 18, and Node 20 is past its end of life.
-NODE="$APP/node/bin/node"
 CHANGED=0
 
-say() { printf '%s\n' "$*"; }
 # step DESCRIPTION -- COMMAND...: runs COMMAND (or prints it under --dry-run) and says so.
 step() {
   local what="$1"; shift; [ "$1" = "--" ] && shift
   CHANGED=$((CHANGED + 1))
-  if [ "$DRY_RUN" = 1 ]; then say "would: $what  [$*]"; else say "doing: $what"; "$@"; fi
+  if [ "$DRY_RUN" = 1 ]; then say "would: $what  [$*]"; else say "doing: $what"; note "$what"; "$@"; fi
 }
-ok() { say "ok:    $*"; }
-fail() { say "error: $1" >&2; say "fix:   $2" >&2; exit 1; }
 
-# 0. Preconditions
 if [ "$SYSTEM" = 1 ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
-  fail "install.sh must run as root to create users and install the unit" "run it with sudo, or use --dry-run to see the steps"
-fi
-[ -f "$SRC/dist/daemon/cli/main.js" ] || fail "$SRC/dist is missing: the checkout is not built" "run 'npm ci' (it builds and fetches the models) in $SRC first"
-[ -d "$SRC/node_modules" ] || fail "$SRC/node_modules is missing" "run 'npm ci' in $SRC first"
-# npm lists the runtime dependencies. A checkout made by scripts/pinned-checkout.sh sits beside the
-# pinned Node and its npm (DIR/src, DIR/node, DIR/npm): that pair is used, since Debian 12's npm 9.2
-# cannot read facegate's lock file.
-if [ -f "$SRC/../npm/bin/npm-cli.js" ] && [ -x "$SRC/../node/bin/node" ]; then
-  npm() { "$SRC/../node/bin/node" "$SRC/../npm/bin/npm-cli.js" "$@"; }
-else
-  command -v npm >/dev/null || fail "npm is missing: it lists the runtime dependencies to install" "install npm (Debian: apt-get install npm), then run install.sh again"
+  fail FG_ERR_INSTALL_ROOT "install.sh must run as root to create users and install the unit" "run it with sudo, or use --dry-run to see the steps"
 fi
 
-# 1. System packages
+# From a checkout: build the release with the pinned Node, then hand over to its own install.sh.
+# The box's Node (20, 22, 24 or none) plays no part: the release carries the one it runs on.
+if [ ! -f "$HERE/RELEASE" ] && [ "$UNINSTALL" = 0 ]; then
+  [ -f "$HERE/release.sh" ] && [ -f "$HERE/../package.json" ] \
+    || fail FG_ERR_RELEASE_INVALID "$HERE holds neither a release (no RELEASE file) nor a checkout's scripts/" "unpack a release tarball and run its install.sh, or run scripts/install.sh from a checkout"
+  if [ "$DRY_RUN" = 1 ]; then
+    say "would: build the release with the pinned Node (scripts/release.sh --dir-only), then run its install.sh ${ARGS[*]}"
+    say "dry run: the release's own steps are listed by its install.sh --dry-run once it is built; nothing was changed"
+    exit 0
+  fi
+  say "doing: build the release with the pinned Node (scripts/release.sh --dir-only)"
+  built="$(mktemp)"
+  trap 'rm -f "$built"' EXIT
+  bash "$HERE/release.sh" --dir-only | tee "$built" || fail FG_ERR_RELEASE_BUILD "building the release failed (see above)" "fix what it names and run install.sh again; nothing was installed"
+  stage="$(sed -n 's/^staged: \(.*\) (facegate .*/\1/p' "$built")"
+  [ -f "$stage/RELEASE" ] || fail FG_ERR_RELEASE_BUILD "scripts/release.sh named no staged release" "run scripts/release.sh --dir-only by hand and look at its output"
+  exec bash "$stage/install.sh" "${ARGS[@]}"
+fi
+
+# The install log: what each run changed, upgrades and rollbacks included (journald has it too
+# on a box with systemd, through `logger`).
+note() {
+  [ "$DRY_RUN" = 0 ] || return 0
+  { [ -d "$LOGS" ] || install -d -m 0750 "$LOGS"; } 2>/dev/null && printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOGS/install.log" 2>/dev/null || true
+  if [ "$SYSTEM" = 1 ] && command -v logger >/dev/null; then logger -t facegate-install -- "$*" 2>/dev/null || true; fi
+}
+
+sd_booted() { [ "$SYSTEM" = 1 ] && [ -d /run/systemd/system ]; }
+# A value of a release's RELEASE file (KEY=VALUE lines, read, never sourced).
+release_value() { sed -n "s/^$2=//p" "$1/RELEASE" 2>/dev/null | awk 'NR == 1'; }
+
+# --- the daemon: under systemd when it runs the box, else started here (chroots, tests) ----------
+PIDFILE="$RUN/daemon.pid"
+direct_pid() {
+  local pid
+  pid="$(cat "$PIDFILE" 2>/dev/null)" || return 1
+  case "$pid" in ''|*[!0-9]*) return 1 ;; esac
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'main.js daemon' && echo "$pid"
+}
+daemon_running() {
+  if sd_booted; then systemctl is-active --quiet facegate.service; else direct_pid >/dev/null; fi
+}
+stop_daemon() {
+  if sd_booted; then systemctl stop facegate.service; return; fi
+  local pid
+  pid="$(direct_pid)" || { rm -f "$PIDFILE"; return 0; }
+  kill -TERM "$pid"
+  # The unit's TimeoutStopSec: tracks end and the outbox drains first.
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$PIDFILE"
+}
+# start_daemon: starts the release `current` names and waits for READY; non-zero when it does not
+# come (it exited, or the timeout passed: then it is stopped).
+start_daemon() {
+  if sd_booted; then
+    # Type=notify: systemctl returns once READY=1 came, or fails when the daemon exits before it.
+    timeout "$((START_TIMEOUT + 10))" systemctl restart facegate.service && systemctl is-active --quiet facegate.service
+    return
+  fi
+  stop_daemon
+  mkdir -p "$RUN" "$LOGS"
+  local offset pid
+  offset="$(stat -c %s "$LOGS/daemon.log" 2>/dev/null || echo 0)"
+  # exec: the pid recorded is the daemon's own (setsid execs in place in a background job), and no
+  # shell is left holding install.sh's output open.
+  (
+    cd "$STATE" || exit 1
+    NODE_ENV=production exec setsid "$CURRENT/node/bin/node" "$CURRENT/dist/daemon/cli/main.js" daemon --config "$ETC/config.yaml" \
+      >>"$LOGS/daemon.log" 2>&1 </dev/null
+  ) &
+  pid=$!
+  echo "$pid" >"$PIDFILE"
+  # The daemon logs 'facegate ready' right after it sends READY=1.
+  for _ in $(seq 1 "$((START_TIMEOUT * 5))"); do
+    # grep -c reads to the end: grep -q would end tail with SIGPIPE, a failure under pipefail.
+    if [ "$(tail -c "+$((offset + 1))" "$LOGS/daemon.log" | grep -c '"msg":"facegate ready"')" != 0 ]; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 1; }
+    sleep 0.2
+  done
+  stop_daemon
+  return 1
+}
+
+# --- uninstall ----------------------------------------------------------------------------------
+if [ "$UNINSTALL" = 1 ]; then
+  if daemon_running; then step "stop facegate" -- stop_daemon; fi
+  if [ "$SYSTEM" = 1 ] && command -v systemctl >/dev/null && systemctl is-enabled --quiet facegate.service 2>/dev/null; then step "disable facegate.service" -- systemctl disable facegate.service; fi
+  if [ -e "$UNIT_DIR/facegate.service" ]; then step "remove the unit $UNIT_DIR/facegate.service" -- rm -f "$UNIT_DIR/facegate.service"; fi
+  if sd_booted; then step "reload systemd" -- systemctl daemon-reload; fi
+  if [ -e "$BIN/facegate" ]; then step "remove the launcher $BIN/facegate" -- rm -f "$BIN/facegate"; fi
+  if [ -e "$APP" ]; then step "remove $APP (every release)" -- rm -rf "$APP"; fi
+  if [ "$PURGE" = 1 ]; then
+    for dir in "$ETC" "$STATE" "$LOGS" "$RUN"; do if [ -e "$dir" ]; then step "remove $dir (--purge)" -- rm -rf "$dir"; fi; done
+    say "kept:  the users and groups facegate, facegate-operator, facegate-admin (userdel/groupdel removes them)"
+  else
+    say "kept:  $ETC (config, keys) and $STATE (gallery, attendance, outbox, audit); --uninstall --purge removes them"
+  fi
+  if [ "$DRY_RUN" = 1 ]; then say "dry run: $CHANGED step(s) would change this box; nothing was changed"; else say "done: facegate uninstalled ($CHANGED step(s))"; fi
+  exit 0
+fi
+
+# --- 0. The release: what it is, and that it runs on this box, before anything changes ---------
+REL="$HERE"
+ID="$(release_value "$REL" id)"
+case "$ID" in ''|*[!0-9A-Za-z.+-]*|.*) fail FG_ERR_RELEASE_INVALID "$REL/RELEASE names no valid release id ('$ID')" "use a release made by scripts/release.sh, unpacked as it is" ;; esac
+case "$(uname -m)" in x86_64) cpu=x64 ;; aarch64|arm64) cpu=arm64 ;; *) cpu="$(uname -m)" ;; esac
+[ "$(release_value "$REL" platform)" = "linux-$cpu" ] \
+  || fail FG_ERR_RELEASE_PLATFORM "release $ID is built for $(release_value "$REL" platform), this box is linux-$cpu" "download the release for linux-$cpu, or build one on such a box (npm run release)"
+node_answer="$("$REL/node/bin/node" --version 2>&1 | head -c 300 || true)"
+[ "$node_answer" = "$(release_value "$REL" node)" ] \
+  || fail FG_ERR_RELEASE_NODE "the Node in release $ID does not run on this box (it answered: ${node_answer:-nothing})" "check the C library (glibc 2.28 or newer; Debian 12 and 13 have it) and that the tarball was unpacked whole (verify SHA256SUMS)"
+(cd "$REL" && ./node/bin/node -e "for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)" >/dev/null 2>&1) \
+  || fail FG_ERR_RELEASE_NODE "the native modules of release $ID do not load on its Node" "the release is damaged: download it again and verify SHA256SUMS"
+ok "release $ID (facegate $(release_value "$REL" version), Node $(release_value "$REL" node), linux-$cpu) runs on this box"
+
+# --- 1. System packages --------------------------------------------------------------------------
 if [ "$SYSTEM" = 1 ]; then
   missing=()
   for pkg in ffmpeg ca-certificates; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
@@ -80,7 +209,7 @@ if [ "$SYSTEM" = 1 ]; then
   fi
 fi
 
-# 2. Groups and the service user: facegate (viewer role), facegate-operator, facegate-admin
+# --- 2. Groups and the service user: facegate (viewer role), facegate-operator, facegate-admin --
 if [ "$SYSTEM" = 1 ]; then
   for group in facegate facegate-operator facegate-admin; do
     if getent group "$group" >/dev/null; then ok "group $group exists"; else step "create group $group" -- groupadd --system "$group"; fi
@@ -93,128 +222,43 @@ if [ "$SYSTEM" = 1 ]; then
   fi
 fi
 
-write_launcher() { rm -f "$BIN/facegate"; printf '%s\n' "$launcher" >"$BIN/facegate"; chmod 0755 "$BIN/facegate"; }
-
-# 3. The application in /opt/facegate (only what runs: built code, runtime dependencies, models,
-#    config examples). The checkout was built with its devDependencies (TypeScript); /opt gets
-#    none of them.
-# The packages npm itself resolves for `--omit=dev`, top-level ones (each carries its own nested
-# node_modules). They are copied from the checkout, where `npm ci` built the native ones for this
-# box's Node, rather than installed again: that would compile the Node 20 SQLite binding wherever its
-# prebuilt binary cannot be downloaded.
-runtime_packages() {
-  local list
-  list="$(cd "$SRC" && npm ls --omit=dev --all --parseable 2>/dev/null)" || true
-  printf '%s\n' "$list" | sed -n "s#^$SRC/node_modules/##p" | grep -v '/node_modules/' | sort -u
-}
-copy_runtime_modules() { # DEST
-  local dest="$1" rel
-  mkdir -p "$dest"
-  while IFS= read -r rel; do
-    [ -n "$rel" ] || continue
-    mkdir -p "$dest/$(dirname "$rel")"
-    cp -a "$SRC/node_modules/$rel" "$dest/$rel"
-  done < <(runtime_packages)
-  # onnxruntime-node ships its library for every system; only this one's is loaded.
-  local os arch
-  os="$(node -p process.platform)"; arch="$(node -p process.arch)"
-  for dir in "$dest"/onnxruntime-node/bin/napi-v*; do
-    [ -d "$dir" ] || continue
-    find "$dir" -mindepth 1 -maxdepth 1 ! -name "$os" -exec rm -rf {} +
-    [ -d "$dir/$os" ] && find "$dir/$os" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} +
+# --- 3. The release in /opt/facegate/releases/ID: staged beside, then renamed into place ---------
+# An /opt/facegate laid out by an older install.sh (the files themselves, no `current`) becomes a
+# release of its own, so that it can be rolled back to.
+adopt_flat_install() {
+  local legacy="$RELEASES/legacy-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$APP/package.json" | awk 'NR == 1')"
+  mkdir -p "$legacy"
+  for item in "$APP"/* "$APP"/.npmrc; do
+    if [ -e "$item" ] && [ "$item" != "$RELEASES" ]; then mv "$item" "$legacy/"; fi
   done
-  # better-sqlite3 too (a prebuilt binding per system, ~3 MB each): this one's, glibc and musl.
-  for file in "$dest"/better-sqlite3/prebuilds/*.node; do
-    [ -e "$file" ] || continue
-    case "$(basename "$file")" in "$os-$arch.node" | "${os}musl-$arch.node") ;; *) rm -f "$file" ;; esac
-  done
-  # npm's own check that every runtime dependency is there, in the tree that will run.
-  cp "$SRC/package.json" "$(dirname "$dest")/"
-  [ -f "$SRC/package-lock.json" ] && cp "$SRC/package-lock.json" "$(dirname "$dest")/"
-  (cd "$(dirname "$dest")" && npm ls --omit=dev --all >/dev/null 2>&1) \
-    || fail "the runtime dependencies copied to $APP are incomplete" "run 'npm ci' in $SRC, then install.sh again"
+  ln -sfn "releases/$(basename "$legacy")" "$APP/current.new" && mv -T "$APP/current.new" "$CURRENT"
 }
-sync_app() {
-  mkdir -p "$APP"
-  [ -n "$(runtime_packages)" ] || fail "npm lists no runtime dependencies in $SRC" "run 'npm ci' in $SRC, then install.sh again"
-  for item in package.json package-lock.json .npmrc README.md LICENSES dist node_modules models config systemd; do
-    [ -e "$SRC/$item" ] || continue
-    rm -rf "$APP/$item.new"
-    if [ "$item" = node_modules ]; then
-      rm -rf "$APP/.stage"
-      mkdir -p "$APP/.stage"
-      copy_runtime_modules "$APP/.stage/node_modules"
-      mv "$APP/.stage/node_modules" "$APP/node_modules.new"
-      rm -rf "$APP/.stage"
-    else
-      cp -a "$SRC/$item" "$APP/$item.new"
-    fi
-    rm -rf "${APP:?}/$item"
-    mv "$APP/$item.new" "$APP/$item"
-  done
-  # The CLI entry, run through the link below (`#!/usr/bin/env node`).
-  chmod 0755 "$APP/dist/daemon/cli/main.js"
+if [ -d "$APP/dist" ] && [ ! -L "$CURRENT" ]; then step "keep the install of an older install.sh as a release in $RELEASES" -- adopt_flat_install; fi
+stage_release() {
+  mkdir -p "$RELEASES"
+  rm -rf "$RELEASES/.$ID.new" "$RELEASES/.$ID.old"
+  cp -a "$REL" "$RELEASES/.$ID.new"
+  chmod 0755 "$RELEASES/.$ID.new"
+  if [ -e "$RELEASES/$ID" ]; then mv "$RELEASES/$ID" "$RELEASES/.$ID.old"; fi
+  mv "$RELEASES/.$ID.new" "$RELEASES/$ID"
+  rm -rf "$RELEASES/.$ID.old"
 }
-installed_packages() {
-  (cd "$APP/node_modules" 2>/dev/null && for p in * @*/*; do [ -d "$p" ] && case "$p" in @*/*|[!@]*) printf '%s\n' "$p" ;; esac; done) | sort -u
-}
-app_differs() {
-  [ -d "$APP" ] || return 0
-  # A dependency added or dropped, or devDependencies left by an older install.sh.
-  [ "$(installed_packages)" = "$(runtime_packages)" ] || return 0
-  for item in package.json package-lock.json dist models config systemd; do
-    [ -e "$SRC/$item" ] || continue
-    diff -rq "$SRC/$item" "$APP/$item" >/dev/null 2>&1 || return 0
-  done
-  return 1
-}
-if [ "$SRC" = "$APP" ]; then
-  ok "running from $APP itself"
-elif app_differs; then
-  step "copy facegate from $SRC to $APP" -- sync_app
+if [ "$REL" = "$(cd "$RELEASES/$ID" 2>/dev/null && pwd -P)" ]; then
+  ok "running from $RELEASES/$ID itself"
+elif [ -d "$RELEASES/$ID" ] && diff -rq --no-dereference "$REL" "$RELEASES/$ID" >/dev/null 2>&1; then
+  ok "release $ID is in $RELEASES/$ID"
 else
-  ok "$APP is up to date"
+  step "put release $ID in $RELEASES/$ID" -- stage_release
 fi
-
-# 3b. The Node that runs facegate, in $APP/node: the pinned one, or --node's
-install_node() {
-  if [ -n "$NODE_FILE" ]; then
-    install -D -m 0755 "$NODE_FILE" "$APP/node/bin/node"
-  else
-    "$SRC/scripts/node-runtime.sh" "$APP/node"
-    # The headers are for building native modules; the box only runs them.
-    rm -rf "$APP/node/include"
-  fi
+NEW="$RELEASES/$ID"
+# In a dry run the release is not copied yet: its own folder stands in for it.
+[ -d "$NEW" ] || NEW="$REL"
+cli() { # RELEASE-FOLDER ARGS...: that release's CLI on its own Node
+  local dir="$1"; shift
+  "$dir/node/bin/node" "$dir/dist/daemon/cli/main.js" "$@"
 }
-if [ -n "$NODE_FILE" ]; then want_node="$("$NODE_FILE" --version)"; else want_node="v$("$SRC/scripts/node-runtime.sh" --version)"; fi
-if [ "$("$NODE" --version 2>/dev/null)" = "$want_node" ]; then
-  ok "Node $want_node in $APP/node"
-else
-  step "install Node $want_node in $APP/node" -- install_node
-fi
-# The native modules were built by `npm ci` for the Node that ran it: they must load on this one.
-if [ "$DRY_RUN" = 0 ] && [ -d "$APP/node_modules" ]; then
-  (cd "$APP" && "$NODE" -e "for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)" >/dev/null 2>&1) \
-    || fail "the native modules in $APP/node_modules do not load on Node $want_node (the checkout was built with another Node)" \
-      "build the checkout with the pinned Node: 'scripts/pinned-checkout.sh DIR', then run DIR/src/scripts/install.sh"
-  ok "native modules load on Node $want_node"
-fi
 
-# 3c. `facegate` on PATH: runs the installed CLI on that Node, not on whatever node is on PATH
-launcher="$(printf '#!/bin/sh\nexec %s %s "$@"\n' "$NODE" "$APP/dist/daemon/cli/main.js")"
-if [ "$(cat "$BIN/facegate" 2>/dev/null)" = "$launcher" ]; then
-  ok "$BIN/facegate runs $APP on its Node"
-else
-  [ -d "$BIN" ] || step "create $BIN" -- mkdir -p "$BIN"
-  step "write $BIN/facegate (runs $APP/dist/daemon/cli/main.js on $NODE)" -- write_launcher
-fi
-
-if [ "$APP_ONLY" = 1 ]; then
-  say "done: $CHANGED step(s) changed $APP (--app-only: no config, keys or unit)"
-  exit 0
-fi
-
-# 4. Folders: config (root-owned, group-readable), state (the daemon's)
+# --- 4. Folders: config (root-owned, group-readable), state (the daemon's), logs ----------------
 ensure_dir() { # PATH MODE OWNER:GROUP
   local path="$1" mode="$2" owner="$3" own=()
   [ "$SYSTEM" = 1 ] && own=(-o "${owner%%:*}" -g "${owner##*:}")
@@ -228,25 +272,36 @@ ensure_dir() { # PATH MODE OWNER:GROUP
 }
 ensure_dir "$ETC" 0750 root:facegate
 ensure_dir "$STATE" 0750 facegate:facegate
+ensure_dir "$LOGS" 0750 root:root
 
-# 5. Config: the example for a 2-camera site, only when there is none (never overwritten)
+# --- 5. Config: the example for a 2-camera site, only when there is none (never overwritten) ----
+# Under --prefix its paths (state file, keys, control sockets) point into the prefix.
+prefixed() { # FILE: the file with /opt/facegate, /etc/facegate, /var/lib/facegate, /run/facegate under the prefix
+  if [ -z "$PREFIX" ]; then cat "$1"; return; fi
+  sed -e "s#/opt/facegate/#$APP/#g" -e "s#/etc/facegate/#$ETC/#g" -e "s#/etc/facegate\$#$ETC#g" \
+    -e "s#/var/lib/facegate/#$STATE/#g" -e "s#/var/lib/facegate\$#$STATE#g" -e "s#/run/facegate/#$RUN/#g" -e "s#/run/facegate\$#$RUN#g" "$1"
+}
+install_config() {
+  local own=()
+  [ "$SYSTEM" = 1 ] && own=(-o root -g facegate)
+  prefixed "$NEW/config/facegate.example.yaml" >"$ETC/config.yaml.new"
+  install -m 0640 "${own[@]}" "$ETC/config.yaml.new" "$ETC/config.yaml"
+  rm -f "$ETC/config.yaml.new"
+}
 if [ -f "$ETC/config.yaml" ]; then
   ok "$ETC/config.yaml kept as it is"
 else
-  own=()
-  [ "$SYSTEM" = 1 ] && own=(-o root -g facegate)
-  step "install the example config as $ETC/config.yaml (edit the cameras and broker)" -- \
-    install -m 0640 "${own[@]}" "$SRC/config/facegate.example.yaml" "$ETC/config.yaml"
+  step "install the example config as $ETC/config.yaml (edit the cameras and broker)" -- install_config
 fi
-if cmp -s "$SRC/config/facegate.schema.json" "$ETC/facegate.schema.json" 2>/dev/null; then
+if cmp -s "$NEW/config/facegate.schema.json" "$ETC/facegate.schema.json" 2>/dev/null; then
   ok "$ETC/facegate.schema.json is current"
 else
-  step "install the config schema for editors" -- install -m 0644 "$SRC/config/facegate.schema.json" "$ETC/facegate.schema.json"
+  step "install the config schema for editors" -- install -m 0644 "$NEW/config/facegate.schema.json" "$ETC/facegate.schema.json"
 fi
 
-# 6. Keys: made only when absent; root-only (0600); the unit hands them over with LoadCredential=
+# --- 6. Keys: made only when absent; root-only (0600); the unit hands them over with LoadCredential=
 make_keys() {
-  (cd "$ETC" && "$NODE" "$APP/dist/daemon/cli/main.js" keys init --key-file "$ETC/gallery.key" --device-key-file "$ETC/device.key" --config "$ETC/config.yaml")
+  (cd "$ETC" && cli "$NEW" keys init --key-file "$ETC/gallery.key" --device-key-file "$ETC/device.key" --config "$ETC/config.yaml")
 }
 if [ -f "$ETC/gallery.key" ] && [ -f "$ETC/device.key" ]; then
   ok "keys exist in $ETC (never overwritten)"
@@ -254,24 +309,129 @@ else
   step "make the gallery key and the device signing key in $ETC (mode 0600)" -- make_keys
 fi
 
-# 7. The systemd unit
-if cmp -s "$SRC/systemd/facegate.service" "$UNIT_DIR/facegate.service" 2>/dev/null; then
+# --- 7. The systemd unit, and `facegate` on PATH: both go through `current` ----------------------
+unit_text="$(prefixed "$NEW/systemd/facegate.service")"
+write_unit() { mkdir -p "$UNIT_DIR"; printf '%s\n' "$unit_text" >"$UNIT_DIR/facegate.service"; chmod 0644 "$UNIT_DIR/facegate.service"; }
+if [ "$(cat "$UNIT_DIR/facegate.service" 2>/dev/null)" = "$unit_text" ]; then
   ok "unit $UNIT_DIR/facegate.service is current"
 else
-  [ -d "$UNIT_DIR" ] || step "create $UNIT_DIR" -- mkdir -p "$UNIT_DIR"
-  step "install the unit $UNIT_DIR/facegate.service" -- install -m 0644 "$SRC/systemd/facegate.service" "$UNIT_DIR/facegate.service"
-  # sd_booted(): without a running systemd (a chroot, an image build) there is nothing to reload;
-  # `systemctl enable` below works without one.
-  if [ "$SYSTEM" = 1 ] && [ -d /run/systemd/system ]; then step "reload systemd" -- systemctl daemon-reload; fi
+  step "install the unit $UNIT_DIR/facegate.service" -- write_unit
+  # sd_booted(): without a running systemd (a chroot, an image build) there is nothing to reload.
+  if sd_booted; then step "reload systemd" -- systemctl daemon-reload; fi
 fi
-if [ "$SYSTEM" = 1 ]; then
+if [ "$SYSTEM" = 1 ] && ! command -v systemctl >/dev/null; then
+  # A minimal root (a container, debootstrap's minbase) has no systemd: the unit waits for it.
+  say "note:  systemd is not installed: the unit is in place; after 'apt-get install systemd', run 'systemctl enable facegate'"
+elif [ "$SYSTEM" = 1 ]; then
   if systemctl is-enabled --quiet facegate 2>/dev/null; then ok "facegate.service enabled"; else step "enable facegate.service at boot" -- systemctl enable facegate.service; fi
-  if [ "$START" = 1 ]; then step "start (or restart) facegate" -- systemctl restart facegate.service; fi
+fi
+# Under --prefix the CLI reads the prefix's config unless told otherwise.
+launcher="#!/bin/sh"
+[ -z "$PREFIX" ] || launcher+=$'\n'"[ -n \"\${FACEGATE_CONFIG:-}\" ] || export FACEGATE_CONFIG=$ETC/config.yaml"
+launcher+=$'\n'"exec $CURRENT/node/bin/node $CURRENT/dist/daemon/cli/main.js \"\$@\""
+write_launcher() { mkdir -p "$BIN"; rm -f "$BIN/facegate"; printf '%s\n' "$launcher" >"$BIN/facegate"; chmod 0755 "$BIN/facegate"; }
+if [ "$(cat "$BIN/facegate" 2>/dev/null)" = "$launcher" ]; then
+  ok "$BIN/facegate runs the current release on its Node"
+else
+  step "write $BIN/facegate (runs $CURRENT/dist/daemon/cli/main.js on its Node)" -- write_launcher
+fi
+
+# --- 8. Switch `current` to the release, restart the daemon on it, roll back if it is not READY --
+switch_to() { # ID: one rename, so that `current` always names a whole release
+  ln -sfn "releases/$1" "$APP/current.new"
+  mv -T "$APP/current.new" "$CURRENT"
+}
+db_path() { # the state file the config names, as the release reads it
+  (cd "$STATE" && "$NEW/node/bin/node" --input-type=module -e "
+    const { loadConfigFile } = await import('$NEW/dist/daemon/config/load.js');
+    console.log(loadConfigFile('$ETC/config.yaml').gallery.path);" 2>/dev/null)
+}
+db_version() { # RELEASE-FOLDER FILE: PRAGMA user_version, read by that release's SQLite
+  (cd "$1" && ./node/bin/node -e "const D = require('better-sqlite3'); const db = new D(process.argv[1], { readonly: true, fileMustExist: true });
+    console.log(db.pragma('user_version', { simple: true })); db.close();" "$2" 2>/dev/null) || echo unknown
+}
+copy_db() { # FROM TO: the state file and its WAL, as one (the daemon is stopped)
+  rm -f "$2" "$2-wal" "$2-shm"
+  cp -a "$1" "$2"
+  if [ -e "$1-wal" ]; then cp -a "$1-wal" "$2-wal"; fi
+}
+# audit RELEASE-FOLDER ARGS...: an entry in the daemon's audit log, written by that release's CLI
+# as the daemon's user (the state file and its WAL stay the daemon's).
+audit() {
+  local dir="$1"; shift
+  [ -n "$DB" ] && [ -e "$DB" ] || return 0
+  local as=()
+  if sd_booted; then as=(runuser -u facegate --); fi
+  (cd "$STATE" && "${as[@]}" "$dir/node/bin/node" "$dir/dist/daemon/cli/main.js" audit release --gallery "$DB" "$@" >/dev/null) \
+    || say "warn:  the audit entry could not be written with $dir's CLI; the install log has it ($LOGS/install.log)"
+}
+prune_releases() {
+  local keep=("$ID" "$1") count=0 dir name
+  for dir in $(ls -1dt "$RELEASES"/*/ 2>/dev/null); do
+    name="$(basename "$dir")"
+    if [[ " ${keep[*]} " == *" $name "* ]]; then continue; fi
+    count=$((count + 1))
+    if [ "$count" -gt "$((KEEP - 2))" ]; then step "remove the old release $name (--keep $KEEP)" -- rm -rf "$RELEASES/$name"; fi
+  done
+}
+
+PREV="$(basename "$(readlink "$CURRENT" 2>/dev/null || true)")"
+DB=""
+if [ "$DRY_RUN" = 0 ]; then DB="$(db_path || true)"; fi
+if [ -n "$PREV" ] && [ "$PREV" != "$ID" ] && [ "$DRY_RUN" = 0 ] && [ -z "$DB" ]; then
+  say "warn:  $ETC/config.yaml does not load with release $ID ('facegate validate-config' says why): no copy of the state file is kept for a rollback"
+fi
+if [ "$PREV" = "$ID" ]; then
+  ok "$CURRENT is release $ID"
+  if [ "$START" = 1 ]; then
+    step "start (or restart) facegate and wait for READY (up to $START_TIMEOUT s)" -- start_daemon \
+      || fail FG_ERR_RELEASE_NOT_READY "facegate $ID did not reach READY within $START_TIMEOUT s" "see why: journalctl -u facegate (or $LOGS/daemon.log); 'facegate doctor'"
+  fi
+else
+  was_running=0
+  if [ "$DRY_RUN" = 0 ] && [ -n "$PREV" ] && daemon_running; then was_running=1; fi
+  # The new release's migrations must not run under the old daemon's feet.
+  if [ "$was_running" = 1 ]; then step "stop facegate ($PREV)" -- stop_daemon; fi
+  BACKUP=""
+  if [ -n "$PREV" ] && [ -n "$DB" ] && [ -e "$DB" ]; then
+    BACKUP="$STATE/backups/$(basename "$DB").before-$ID"
+    step "keep a copy of the state file as $BACKUP (the rollback restores it)" -- eval 'install -d -m 0750 "$STATE/backups" && copy_db "$DB" "$BACKUP"'
+  fi
+  step "switch $CURRENT to release $ID${PREV:+ (from $PREV)}" -- switch_to "$ID"
+  if [ "$DRY_RUN" = 0 ] && { [ "$was_running" = 1 ] || [ "$START" = 1 ]; }; then
+    if step "start facegate $ID and wait for READY (up to $START_TIMEOUT s)" -- start_daemon; then
+      audit "$NEW" --event upgrade --release "$ID" --from "${PREV:-none}"
+    elif [ -z "$PREV" ]; then
+      fail FG_ERR_RELEASE_NOT_READY "facegate $ID did not reach READY within $START_TIMEOUT s" "see why: journalctl -u facegate (or $LOGS/daemon.log); 'facegate doctor'"
+    else
+      # Roll back: the previous release, on the state file as it left it when the new one changed
+      # its schema (the old one refuses a newer schema); the new one's file is kept for a look.
+      say "error: FG_ERR_RELEASE_ROLLED_BACK: facegate $ID did not reach READY within $START_TIMEOUT s; rolling back to $PREV" >&2
+      note "rollback: $ID did not reach READY within $START_TIMEOUT s; back to $PREV"
+      stop_daemon || true
+      reason="did not reach READY within $START_TIMEOUT s"
+      if [ -n "$BACKUP" ] && [ "$(db_version "$RELEASES/$PREV" "$DB")" != "$(db_version "$RELEASES/$PREV" "$BACKUP")" ]; then
+        failed="$STATE/backups/$(basename "$DB").failed-$ID"
+        step "keep the state file $ID left as $failed and restore $BACKUP" -- eval 'copy_db "$DB" "$failed" && copy_db "$BACKUP" "$DB"'
+        reason="$reason; its schema change undone from the copy made before"
+      fi
+      step "switch $CURRENT back to release $PREV" -- switch_to "$PREV"
+      step "start facegate $PREV and wait for READY (up to $START_TIMEOUT s)" -- start_daemon \
+        || fail FG_ERR_ROLLBACK_FAILED "the previous release $PREV did not reach READY either" "see journalctl -u facegate (or $LOGS/daemon.log) and 'facegate doctor'; the state before the upgrade is in $BACKUP"
+      audit "$RELEASES/$PREV" --event rollback --release "$ID" --from "$PREV" --reason "$reason"
+      note "rolled back to $PREV; $ID stays in $RELEASES/$ID"
+      fail FG_ERR_RELEASE_ROLLED_BACK "facegate $ID did not reach READY within $START_TIMEOUT s: rolled back to $PREV, which runs" \
+        "see why $ID did not start in journalctl -u facegate (or $LOGS/daemon.log); fix it, then run its install.sh again"
+    fi
+  elif [ "$DRY_RUN" = 0 ]; then
+    say "note:  facegate was not running; start it with --start (or systemctl start facegate)"
+  fi
+  if [ -n "$PREV" ]; then prune_releases "$PREV"; fi
 fi
 
 if [ "$DRY_RUN" = 1 ]; then
   say "dry run: $CHANGED step(s) would change this box; nothing was changed"
 else
-  say "done: $CHANGED step(s) changed this box"
+  say "done: $CHANGED step(s) changed this box; release $ID is current"
   say "next: edit $ETC/config.yaml, then 'facegate validate-config --config $ETC/config.yaml' and 'facegate doctor --config $ETC/config.yaml'"
 fi

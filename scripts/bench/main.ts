@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   daemon: () => import('./daemon.js'),
   liveness: () => import('./liveness.js'),
   throughput: () => import('./throughput.js'),
+  install: () => import('./install.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -11,13 +11,13 @@ const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 const skip = hasAnalyze ? false : 'systemd-analyze is not installed (.ci/run installs systemd)';
 
 test('systemd unit: systemd-analyze verify says nothing (it exits 0 on bad values, so any stderr fails)', { skip }, (t) => {
-  // verify checks that ExecStart's program exists: this machine has no /opt/facegate/node, so the
+  // verify checks that ExecStart's program exists: this machine has no /opt/facegate/current, so the
   // unit is verified with this test's own node in its place (the path itself is checked below).
   const unit = readFileSync(UNIT, 'utf8');
-  assert.match(unit, /^ExecStart=\/opt\/facegate\/node\/bin\/node \/opt\/facegate\/dist\/daemon\/cli\/main\.js daemon /m);
+  assert.match(unit, /^ExecStart=\/opt\/facegate\/current\/node\/bin\/node \/opt\/facegate\/current\/dist\/daemon\/cli\/main\.js daemon /m);
   const dir = mkdtempSync(join(tmpdir(), 'fg-unit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'facegate.service'), unit.replace('ExecStart=/opt/facegate/node/bin/node ', `ExecStart=${process.execPath} `));
+  writeFileSync(join(dir, 'facegate.service'), unit.replace('ExecStart=/opt/facegate/current/node/bin/node ', `ExecStart=${process.execPath} `));
   const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'facegate.service')], { encoding: 'utf8' });
   assert.equal(r.stderr, '', r.stderr);
   assert.equal(r.status, 0);

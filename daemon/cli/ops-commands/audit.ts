@@ -1,13 +1,18 @@
+import { userInfo } from 'node:os';
 import { ExitCode, FacegateError } from '../../base/errors.js';
 import { openDatabase } from '../../store/database.js';
 import { AuditLog, type AuditEntry } from '../../ops/audit.js';
-import { parseCommandArgs, resolveConfig, type CliIo, type Command } from '../command.js';
+import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 
 const USAGE = '[--config FILE] [--gallery FILE] [--json]';
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 function withAudit<T>(argv: string[], io: CliIo, usage: string, fn: (audit: AuditLog, json: boolean) => T): T {
   const { values } = parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, usage);
+  return onAuditLog(values, io, fn);
+}
+
+function onAuditLog<T>(values: { config?: string; gallery?: string; json?: boolean }, io: CliIo, fn: (audit: AuditLog, json: boolean) => T): T {
   const path = values.gallery ?? resolveConfig(values.config, io).gallery.path;
   const db = openDatabase(path, { mustExist: true });
   try {
@@ -51,3 +56,44 @@ export const auditListCommand: Command = {
 function describe(e: AuditEntry): string {
   return `${String(e.seq).padStart(5)}  ${new Date(e.atMs).toISOString()}  ${e.role.padEnd(8)} ${e.actor.padEnd(16)} ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}\n`;
 }
+
+const RELEASE_USAGE = '--event upgrade|rollback --release ID --from ID [--reason TEXT] [--config FILE] [--gallery FILE]';
+/** A release id as scripts/release.sh makes them (VERSION-BUILD), or `none` before the first. */
+const RELEASE_ID = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/;
+const RELEASE_EVENTS = { upgrade: 'ok', rollback: 'failed' } as const;
+
+/**
+ * install.sh's record of a release change in the daemon's audit log: an upgrade that reached READY,
+ * or a rollback (the new release did not, and the previous one runs again). A rollback is written
+ * by the restored release's CLI, so the entry lands in a state file that release can read.
+ */
+export const auditReleaseCommand: Command = {
+  words: ['audit', 'release'],
+  summary: "record a release upgrade or rollback in the audit log (install.sh's entry; admin role)",
+  usage: RELEASE_USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(
+      argv,
+      { ...OPTIONS, event: { type: 'string' }, release: { type: 'string' }, from: { type: 'string' }, reason: { type: 'string' } },
+      RELEASE_USAGE,
+    );
+    const event = values.event;
+    if (event !== 'upgrade' && event !== 'rollback') throw new UsageError(`--event must be upgrade or rollback, not ${JSON.stringify(event ?? '')}`, RELEASE_USAGE);
+    for (const [name, id] of [['--release', values.release], ['--from', values.from]] as const) {
+      if (!id || !RELEASE_ID.test(id)) throw new UsageError(`${name} must be a release id (letters, digits, . + -; at most 64), not ${JSON.stringify(id ?? '')}`, RELEASE_USAGE);
+    }
+    const reason = (values.reason ?? '').slice(0, 300);
+    return onAuditLog(values, io, (audit, json) => {
+      const entry = audit.append({
+        actor: `installer:${userInfo().username}`,
+        role: 'admin',
+        action: `release.${event}`,
+        target: values.release!,
+        detail: { from: values.from!, to: event === 'upgrade' ? values.release! : values.from!, ...(reason ? { reason } : {}) },
+        outcome: RELEASE_EVENTS[event],
+      });
+      io.stdout(json ? JSON.stringify(entry) + '\n' : describe(entry));
+      return ExitCode.OK;
+    });
+  },
+};

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { validateConfigCommand } from './validate-config.js';
-import { auditListCommand, auditVerifyCommand } from './audit.js';
+import { auditListCommand, auditReleaseCommand, auditVerifyCommand } from './audit.js';
 import { daemonCommand } from './daemon.js';
 import { doctorCommand } from './doctor.js';
 import { CONTROL_COMMANDS } from './control.js';
@@ -8,4 +8,4 @@ import { demoCommand } from './demo.js';
 import { USER_COMMANDS } from './user.js';
 
 /** The appliance's commands: daemon, config, audit, doctor, control-socket clients. */
-export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, doctorCommand, ...CONTROL_COMMANDS, demoCommand, ...USER_COMMANDS];
+export const OPS_COMMANDS: readonly Command[] = [daemonCommand, validateConfigCommand, auditVerifyCommand, auditListCommand, auditReleaseCommand, doctorCommand, ...CONTROL_COMMANDS, demoCommand, ...USER_COMMANDS];

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Builds facegate's release: one tarball that installs on a Debian 12/13 box with no npm, no
+# compiler and no network (docs/daemon.md#install-from-a-release). It holds the pinned Node, the
+# built code (dist/), the runtime dependencies built for that Node and pruned to what it loads, the
+# models with their sha256 (models/), install.sh, the systemd unit and the example config, and a
+# RELEASE file that names it. Beside it: SHA256SUMS.
+#
+#   scripts/release.sh                 build release/facegate-VERSION-BUILD-linux-CPU.tar.gz and
+#                                      release/SHA256SUMS; print the size by part
+#   --out DIR                          where the release goes (default: release/ in the checkout)
+#   --work DIR                         the checkout built with the pinned Node, kept between builds
+#                                      (scripts/pinned-checkout.sh; default .pinned)
+#   --build ID                         the build id (default: the commit, +dirty when the tree is)
+#   --dir-only                         stage the release folder in --out, no tarball (install.sh
+#                                      from a checkout installs from it)
+#   --pack DIR                         only pack an already staged release folder DIR (tarball and
+#                                      SHA256SUMS beside it): a release folder changed for a test
+#
+# Run in a copy made by scripts/pinned-checkout.sh (DIR/src beside DIR/node) it uses that copy as
+# it is; elsewhere it makes or refreshes one in --work (~2 min the first time; needs the npm registry).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/release"
+WORK="$ROOT/.pinned"
+BUILD=""
+DIR_ONLY=0
+PACK=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT="${2:?--out needs a folder}"; shift ;;
+    --work) WORK="${2:?--work needs a folder}"; shift ;;
+    --build) BUILD="${2:?--build needs an id}"; shift ;;
+    --dir-only) DIR_ONLY=1 ;;
+    --pack) PACK="${2:?--pack needs a release folder}"; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "release.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+fail() { printf 'error: %s\nfix:   %s\n' "$1" "$2" >&2; exit 1; }
+kb() { du -sk --apparent-size "$1" | cut -f1; }
+mb() { awk -v kb="$(kb "$1")" 'BEGIN { printf "%.1f", kb / 1024 }'; }
+
+# The tarball and its SHA256SUMS line, from a staged release folder.
+pack() { # FOLDER
+  local folder parent name
+  folder="$(cd "$1" && pwd)"; parent="$(dirname "$folder")"; name="$(basename "$folder")"
+  [ -f "$folder/RELEASE" ] || fail "$folder has no RELEASE file: it is not a staged release" "stage one with scripts/release.sh --dir-only"
+  # Owners and times fixed, names sorted: the same folder packs to the same bytes.
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='@0' -C "$parent" -cf - "$name" | gzip -n -6 >"$parent/$name.tar.gz.new"
+  mv "$parent/$name.tar.gz.new" "$parent/$name.tar.gz"
+  # Every release tarball in the folder: `sha256sum -c --ignore-missing SHA256SUMS` checks the one downloaded.
+  (cd "$parent" && sha256sum -- *.tar.gz >SHA256SUMS)
+  echo "release: $parent/$name.tar.gz ($(mb "$parent/$name.tar.gz") MB), $parent/SHA256SUMS"
+}
+if [ -n "$PACK" ]; then pack "$PACK"; exit 0; fi
+
+# 1. The checkout built with the pinned Node: this one when it is such a copy, else one in --work.
+PINNED="$("$ROOT/scripts/node-runtime.sh" --version)"
+if [ "$("$ROOT/../node/bin/node" --version 2>/dev/null)" = "v$PINNED" ] && [ -f "$ROOT/node_modules/.pinned-lock.sha256" ]; then
+  SRC="$ROOT" NODE_DIR="$ROOT/../node"
+else
+  mkdir -p "$WORK"
+  echo "building facegate with the pinned Node v$PINNED in $WORK (log: $WORK/pinned-checkout.log)"
+  "$ROOT/scripts/pinned-checkout.sh" "$WORK" >"$WORK/pinned-checkout.log" 2>&1 \
+    || fail "building the checkout with the pinned Node failed (see $WORK/pinned-checkout.log)" "fix what the log names (the npm registry must be reachable the first time), then run this again"
+  SRC="$(cd "$WORK/src" && pwd)" NODE_DIR="$(cd "$WORK/node" && pwd)"
+fi
+NODE="$NODE_DIR/bin/node"
+[ -f "$SRC/dist/daemon/cli/main.js" ] || fail "$SRC/dist is missing" "build it: cd $SRC && ../node/bin/node scripts/build.mjs"
+[ -d "$SRC/models/onnx" ] || fail "$SRC/models/onnx is missing" "bring in the models: cd $SRC && ../node/bin/node dist/models/sync.js"
+
+VERSION="$("$NODE" -p "require('$SRC/package.json').version")"
+if [ -z "$BUILD" ]; then
+  BUILD="$(git -C "$ROOT" rev-parse --short=10 HEAD 2>/dev/null || echo local)"
+  [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || BUILD="$BUILD.dirty"
+fi
+case "$BUILD" in *[!0-9A-Za-z.]*|"") fail "the build id '$BUILD' has characters other than letters, digits and dots" "give --build ID with those only" ;; esac
+CPU="$("$NODE" -p process.arch)"
+ID="$VERSION-$BUILD"
+NAME="facegate-$ID-linux-$CPU"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+STAGE="$OUT/$NAME"
+rm -rf "$STAGE.new"
+mkdir -p "$STAGE.new"
+
+# 2. The parts. The Node without its headers (only for compiling) and its debugging symbols.
+mkdir -p "$STAGE.new/node/bin"
+cp "$NODE" "$STAGE.new/node/bin/node"
+cp "$NODE_DIR/LICENSE" "$STAGE.new/node/LICENSE"
+if command -v strip >/dev/null; then strip "$STAGE.new/node/bin/node"; fi
+cp -a "$SRC/dist" "$STAGE.new/dist"
+mkdir -p "$STAGE.new/models"
+cp -a "$SRC/models/manifest.json" "$SRC/models/onnx" "$STAGE.new/models/"
+"$NODE" "$SRC/scripts/release-modules.mjs" "$SRC" "$STAGE.new/node_modules" >"$STAGE.new.modules.log" \
+  || fail "collecting the runtime dependencies failed (see $STAGE.new.modules.log)" "run 'npm ci' in $SRC with the pinned Node (scripts/pinned-checkout.sh), then this again"
+mkdir -p "$STAGE.new/config" "$STAGE.new/systemd"
+cp "$SRC/config/facegate.example.yaml" "$SRC/config/facegate.schema.json" "$STAGE.new/config/"
+cp "$SRC/systemd/facegate.service" "$STAGE.new/systemd/"
+cp -a "$SRC/package.json" "$SRC/README.md" "$SRC/LICENSES" "$STAGE.new/"
+install -m 0755 "$SRC/scripts/install.sh" "$STAGE.new/install.sh"
+chmod 0755 "$STAGE.new/dist/daemon/cli/main.js"
+SCHEMA="$(cd "$STAGE.new" && "$NODE" --input-type=module -e "const m = await import('./dist/daemon/store/migrations.js'); console.log(m.MIGRATIONS.length)")"
+# Plain KEY=VALUE lines: install.sh reads them with sed, never by sourcing them.
+cat >"$STAGE.new/RELEASE" <<EOF
+name=facegate
+version=$VERSION
+build=$BUILD
+id=$ID
+node=v$PINNED
+platform=linux-$CPU
+schema=$SCHEMA
+EOF
+
+# 3. Proof that it runs on its own: every native module loads and the CLI answers, from the staged
+#    folder alone (nothing of the checkout on the module path).
+(cd "$STAGE.new" && ./node/bin/node -e "for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)") \
+  || fail "a native module does not load from the staged release" "see the error above; the checkout in $SRC must be built by the pinned Node"
+[ "$(cd / && "$STAGE.new/node/bin/node" "$STAGE.new/dist/daemon/cli/main.js" --version)" = "facegate $VERSION" ] \
+  || fail "the staged release's 'facegate --version' does not answer" "run it by hand: $STAGE.new/node/bin/node $STAGE.new/dist/daemon/cli/main.js --version"
+rm -rf "$STAGE"
+mv "$STAGE.new" "$STAGE"
+mv "$STAGE.new.modules.log" "$OUT/$NAME.modules.log"
+
+sizes() {
+  local rest
+  rest=$(($(kb "$STAGE") - $(kb "$STAGE/node") - $(kb "$STAGE/node_modules") - $(kb "$STAGE/models") - $(kb "$STAGE/dist")))
+  echo "size: node $(mb "$STAGE/node") MB, node_modules $(mb "$STAGE/node_modules") MB, models $(mb "$STAGE/models") MB, dist $(mb "$STAGE/dist") MB, other $(awk -v kb="$rest" 'BEGIN { printf "%.1f", kb / 1024 }') MB; installed $(mb "$STAGE") MB"
+}
+echo "staged: $STAGE (facegate $ID, Node v$PINNED, linux-$CPU, schema $SCHEMA)"
+sizes
+grep '^left out:' "$OUT/$NAME.modules.log" | sed 's/^/  /'
+if [ "$DIR_ONLY" = 0 ]; then
+  pack "$STAGE"
+fi
