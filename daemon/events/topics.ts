@@ -75,6 +75,9 @@ export const UnknownWithdrawnPayload = Type.Object(
   { additionalProperties: false },
 );
 
+export const SpoofAlertReason = Type.Union([Type.Literal('held_picture'), Type.Literal('frozen'), Type.Literal('no_blink'), Type.Literal('passive')]);
+export type SpoofAlertReason = Static<typeof SpoofAlertReason>;
+
 export const SpoofAlertPayload = Type.Object(
   {
     ...envelope,
@@ -82,7 +85,7 @@ export const SpoofAlertPayload = Type.Object(
     camera: Type.String(),
     anonymous_id: Type.String(),
     person_id: Type.Union([Type.String(), Type.Null()], { description: 'Who the face looked like, if anyone' }),
-    reason: Type.Union([Type.Literal('no_blink'), Type.Literal('passive')]),
+    reason: SpoofAlertReason,
     score: Type.Number(),
   },
   { additionalProperties: false },

@@ -2,6 +2,7 @@ import type { RecognizedDecision } from '../attendance/stage.js';
 import { unknownAlertBody, unknownWithdrawalBody, type UnknownAlerts } from '../events/alerts.js';
 import type { CountKind } from '../events/day-counters.js';
 import type { EventWriter } from '../events/writer.js';
+import type { SpoofAlertReason } from '../events/topics.js';
 import type { TrackEvent } from '../track/events.js';
 
 /** What a decision of the tracker turns into; each target is a stage the daemon built. */
@@ -62,7 +63,7 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
           camera: e.camera,
           anonymous_id: `${e.camera}-track-${e.track}`,
           person_id: e.person?.id ?? null,
-          reason: e.reasons.includes('no_blink') ? 'no_blink' : 'passive',
+          reason: spoofAlertReason(e.reasons),
           score: e.antispoof ?? 0,
         },
         e.atMs,
@@ -78,4 +79,15 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
 export function arrivalMs(e: { atMs: number; t: number; named_t: number }): number {
   const sinceS = e.t - e.named_t;
   return Number.isFinite(sinceS) && sinceS > 0 ? e.atMs - Math.round(sinceS * 1000) : e.atMs;
+}
+
+/**
+ * The one reason an alert gives, the strongest first: a held picture (its surround moved with it;
+ * it may have blinked, as a replayed video does), a frozen one, no proof of life, or the passive
+ * score under policy passive.
+ */
+export function spoofAlertReason(reasons: readonly string[]): SpoofAlertReason {
+  if (reasons.includes('held_picture')) return 'held_picture';
+  if (reasons.includes('frozen')) return 'frozen';
+  return reasons.includes('no_blink') ? 'no_blink' : 'passive';
 }

@@ -13,7 +13,7 @@ test('demo (npm start), with no FFmpeg on PATH: the real daemon recognises the e
   assert.match(r.stdout, /enrolled 3 people \(Demo person 1, Demo person 2, Demo person 3\) in an encrypted gallery; broker on mqtt:\/\/127\.0\.0\.1:\d+/);
   assert.match(r.stdout, /demo-cam +recognized +Demo person \d score [\d.]+ not live yet/);
   assert.match(r.stdout, /demo-cam +spoof_suspected +Demo person \d .*no_blink/);
-  assert.match(r.stdout, /mqtt {2}facegate\/demo\/alerts\/spoof {2}spoof \(no_blink\) person [0-9a-f]{8} {2}\[signature ok\]/);
+  assert.match(r.stdout, /mqtt {2}facegate\/demo\/alerts\/spoof {2}spoof \(frozen\) person [0-9a-f]{8} {2}\[signature ok\]/);
   assert.doesNotMatch(r.stdout, /recognized .* LIVE/, 'a photo is never live');
   assert.doesNotMatch(r.stdout, /BAD SIGNATURE/);
   assert.match(r.stdout, /a photo never blinks nor moves as a face does, so it is never live and no one is checked in/);

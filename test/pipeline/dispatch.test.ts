@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { RecognizedDecision } from '../../daemon/attendance/stage.js';
 import { UnknownAlerts } from '../../daemon/events/alerts.js';
 import type { EventWriter } from '../../daemon/events/writer.js';
-import { arrivalMs, dispatchTrackEvent, type DispatchTargets } from '../../daemon/pipeline/dispatch.js';
+import { arrivalMs, dispatchTrackEvent, spoofAlertReason, type DispatchTargets } from '../../daemon/pipeline/dispatch.js';
 import type { TrackEvent } from '../../daemon/track/events.js';
 
 function targets() {
@@ -75,4 +75,12 @@ test('the ledger of unknown alerts stays bounded whatever the tracker sends', ()
   assert.equal(ledger.size, 10_000);
   assert.equal(ledger.withdraw('gate', 0, 'anon-0'), null, 'the oldest went first');
   assert.equal(ledger.withdraw('gate', 10_049, 'anon-10049'), 'id-10049');
+});
+
+test('a spoof alert gives the strongest reason: a held picture (even one that blinked), a frozen one, no proof of life, the passive score', () => {
+  assert.equal(spoofAlertReason(['held_picture', 'no_motion']), 'held_picture');
+  assert.equal(spoofAlertReason(['frozen', 'held_picture', 'no_blink']), 'held_picture');
+  assert.equal(spoofAlertReason(['frozen', 'no_blink', 'no_motion']), 'frozen');
+  assert.equal(spoofAlertReason(['no_blink', 'no_motion']), 'no_blink');
+  assert.equal(spoofAlertReason(['antispoof']), 'passive');
 });

@@ -128,7 +128,7 @@ export const demoCommand: Command = {
           `  enrolled ${names.length} people (${names.join(', ')}) in an encrypted gallery; broker on ${broker.url}\n` +
           '  The camera shows a photo of them, as someone holding a printed photo up to a door camera would.\n' +
           '  It is recognised, but a photo never blinks nor moves as a face does, so it is never live and no one is checked in:\n' +
-          "  expect 'recognized ... not live yet', then 'spoof_suspected no_blink' and signed alerts on MQTT.\n" +
+          "  expect 'recognized ... not live yet', then 'spoof_suspected' (frozen: the picture never changes) and signed alerts on MQTT.\n" +
           '  To see a check-in, run it on your camera: npm start -- --camera rtsp://HOST/PATH (or /dev/video0). Ctrl-C stops.\n\n';
       } else {
         io.stdout('  connecting to the camera...\n');
