@@ -67,6 +67,15 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'validate-config': { example: 'facegate validate-config --config /etc/facegate/config.yaml' },
   'audit verify': { example: 'facegate audit verify --config /etc/facegate/config.yaml' },
   'audit list': { example: 'facegate audit list --limit 20 --config /etc/facegate/config.yaml' },
+  'audit release': {
+    example: 'sudo facegate audit release --event rollback --release 0.2.0-5c1d2e3f4a --from 0.1.0-9e8f7a6b5c --reason "no READY in 180 s" --config /etc/facegate/config.yaml',
+    options: {
+      '--event': 'upgrade (the new release reached READY) or rollback (it did not, and the one before runs again)',
+      '--release': 'the release id installed (VERSION-BUILD, as its RELEASE file names it)',
+      '--from': 'the release id that ran before it (none before the first install)',
+      '--reason': 'why, in a few words (at most 300 characters are kept)',
+    },
+  },
   doctor: { example: 'facegate doctor --config /etc/facegate/config.yaml' },
   status: { example: 'facegate status --config /etc/facegate/config.yaml' },
   cameras: { example: 'facegate cameras --json' },
