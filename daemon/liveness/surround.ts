@@ -20,16 +20,31 @@ export interface SurroundEvidence {
 /**
  * The limits of the surround cue:
  * - the surround is sampled on a grid from 1.3 face heights left and right of the face's centre and
- *   1.5 above it down to its chin, leaving out the head (onHead: hair, ears and a hat included)
- *   and everything below the chin (a person's neck and body move with them, and a hand holds a
- *   screen from below);
+ *   1.5 above it down to just above the eyes (`LOWEST`), leaving out the head with a margin for
+ *   hair, ears and a hat (onHead). Everything lower moves with a person as often as not: their
+ *   shoulders and collar, a microphone or a phone held to the mouth or ear, a hand on the chin (a
+ *   singer's microphone, at 80 px in a stage video, once made a real person's surround follow his
+ *   face); a hand holds a screen from below, and the screen's upper part is what shows it;
  * - two detections 0.3–1.5 s apart are compared when the face moved (by the similarity that maps
  *   its landmarks) at least `minShift` of its height over the grid: the surround is sampled again
  *   where it was and where the face's motion would have taken it, and the one that matches the
- *   earlier look better (by `ratio`, and by more than the codec's noise, `floor` grey levels) says
- *   whether it stayed or followed.
+ *   earlier look better (by `ratio`) says whether it stayed or followed. That it stayed needs more
+ *   than the codec's noise (`floor` grey levels, mean over the grid, of change had it followed);
+ *   that it followed needs a change had it stayed of `heldFloor`: on a dark, plain stage curtain a
+ *   real head's small roll left 3–6 grey levels either way, where a held screen's bezel, room and
+ *   picture crossing the grid leave 14–67 (the screen-attack set, at every size and CRF).
  */
-export const SURROUND = { minShift: 0.04, ratio: 0.6, floor: 2, minGapS: 0.3, maxGapS: 1.5, step: 0.13 } as const;
+export const SURROUND = { minShift: 0.04, ratio: 0.6, floor: 2, heldFloor: 8, minGapS: 0.3, maxGapS: 1.5, step: 0.13 } as const;
+
+/**
+ * The far field, which tells a camera that moved from a picture that moved: a grid of `cells`
+ * across the frame's longer side, leaving out everything within `reach` face heights to the face's
+ * left and right at its height and below it (the person's body, a held screen or print and the hand
+ * that holds it). A camera that pans, zooms or shakes (a stage camera following a performer, a
+ * phone held by hand, a pole in the wind) moves the world around a face with it, as a hand moves a
+ * picture's surround; only the far field, which a hand cannot move, tells them apart.
+ */
+export const FAR_FIELD = { reach: 3, cells: 24 } as const;
 
 /**
  * When the surround speaks:
@@ -51,16 +66,24 @@ export function surroundVerdict(e: SurroundEvidence, watchedS: number): 'held' |
 
 const FACE_POINTS = [17, 67] as const;
 /** The chin, in face heights below the landmarks' centre. */
-const CHIN = 0.5;
+const LOWEST = -0.3;
 /** Fewer grid points than this inside the frame (a face at its edge) tell nothing. */
 const MIN_POINTS = 8;
 const MAX_LOOKS = 24;
+
+/** Points in the frame's pixels, the mean grey level around each, and the patch radius sampled. */
+interface Samples {
+  points: Point[];
+  values: Float32Array;
+  radius: number;
+}
 
 interface Kept {
   t: number;
   /** Grid points in the frame's pixels, and the mean grey level around each. */
   points: Point[];
   values: Float32Array;
+  far: Samples;
   /** Inner-face landmarks, to map this look's grid into a later frame. */
   face: Point[];
   radius: number;
@@ -92,7 +115,10 @@ export class SurroundCue {
       else if (vote === 'still') this.stillCount++;
     }
     const points = surroundGrid(face, look.faceHeight, look.img);
-    this.looks.push({ t: look.t, points, values: sampleAt(look.img, points, radius), face, radius });
+    const farPoints = farGrid(face, look.faceHeight, look.img);
+    const farRadius = Math.max(1, Math.round(Math.max(look.img.width, look.img.height) / FAR_FIELD.cells / 4));
+    const far = { points: farPoints, values: sampleAt(look.img, farPoints, farRadius), radius: farRadius };
+    this.looks.push({ t: look.t, points, values: sampleAt(look.img, points, radius), far, face, radius });
     while (this.looks.length > MAX_LOOKS || look.t - this.looks[0]!.t > SURROUND.maxGapS) this.looks.shift();
   }
 
@@ -104,9 +130,11 @@ export class SurroundCue {
 /**
  * Whether the surround of `earlier` followed the face into `img` (rigid), stayed where it was
  * (still), or cannot tell. Only the face's own motion is tried, not the surround's best motion: a
- * real person filmed by a camera that pans or dollies shows a surround that moves too, and a search
+ * real person filmed by a camera that dollies shows a surround that moves too, and a search
  * for its motion finds it (it did, on two of the talking-head clips); but the face moves otherwise
- * than its background there, by parallax, while a picture's face and surround move as one.
+ * than its background there, by parallax, while a picture's face and surround move as one. A
+ * camera that pans, zooms or shakes moves near and far alike, with no parallax to tell: a surround
+ * that followed counts only where the far field did not move (see FAR_FIELD, farFieldMoved).
  */
 function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], faceHeight: number): 'rigid' | 'still' | undefined {
   const map = fitSimilarity(earlier.face, face);
@@ -130,9 +158,50 @@ function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], fa
   if (moved.length < MIN_POINTS || shift / moved.length < SURROUND.minShift * faceHeight) return undefined;
   const followed = meanAbsDiff(sampleAt(img, moved, earlier.radius), before);
   const stood = meanAbsDiff(sampleAt(img, stayed, earlier.radius), before);
-  if (followed < SURROUND.ratio * stood && stood >= SURROUND.floor) return 'rigid';
+  if (followed < SURROUND.ratio * stood && stood >= SURROUND.heldFloor) return farFieldMoved(earlier.far, img, map) ? undefined : 'rigid';
   if (stood < SURROUND.ratio * followed && followed >= SURROUND.floor) return 'still';
   return undefined;
+}
+
+/**
+ * Whether the far field of an earlier look is not where it was in `img`: the camera moved. False
+ * when the far field plainly stayed, and when it cannot tell (too few points in the frame, as for a
+ * face that fills it, or no texture to see, as on a plain wall): then the surround alone speaks, as
+ * it must for a large held screen. A screen or a print large enough to cover much of the far field
+ * too would read as a moving camera and is not caught here; it is a poster, not a hand-held device.
+ */
+export function farFieldMoved(far: Samples, img: Picture, map: Similarity): boolean {
+  const moved: Point[] = [];
+  const stayed: Point[] = [];
+  const before: number[] = [];
+  far.points.forEach((p, i) => {
+    const q = applySimilarity(map, p);
+    if (!inside(img, q, far.radius) || !inside(img, p, far.radius)) return;
+    moved.push(q);
+    stayed.push(p);
+    before.push(far.values[i]!);
+  });
+  if (moved.length < MIN_POINTS) return false;
+  const followed = meanAbsDiff(sampleAt(img, moved, far.radius), before);
+  const stood = meanAbsDiff(sampleAt(img, stayed, far.radius), before);
+  if (Math.max(followed, stood) < SURROUND.floor) return false;
+  return !(stood < SURROUND.ratio * followed);
+}
+
+/** The far-field grid (see FAR_FIELD), in the frame's pixels. */
+export function farGrid(face: readonly Point[], faceHeight: number, img: Pick<Picture, 'width' | 'height'>): Point[] {
+  const centre = mean(face);
+  const step = Math.max(img.width, img.height) / FAR_FIELD.cells;
+  const points: Point[] = [];
+  for (let y = step / 2; y < img.height; y += step) {
+    for (let x = step / 2; x < img.width; x += step) {
+      const u = (x - centre.x) / faceHeight;
+      const v = (y - centre.y) / faceHeight;
+      if (Math.abs(u) <= FAR_FIELD.reach && v >= -FAR_FIELD.reach) continue;
+      points.push({ x, y });
+    }
+  }
+  return points;
 }
 
 /**
@@ -142,12 +211,12 @@ function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], fa
  * step beyond their points).
  */
 export function onHead(u: number, v: number): boolean {
-  return (u / 0.72) ** 2 + ((v + 0.15) / 0.95) ** 2 <= 1;
+  return (u / 0.9) ** 2 + ((v + 0.15) / 0.95) ** 2 <= 1;
 }
 
 /** On the head, or below the chin (the neck and body, which move with the person). */
 function onPerson(u: number, v: number): boolean {
-  return v > CHIN || onHead(u, v);
+  return v > LOWEST || onHead(u, v);
 }
 
 /** The grid around the face (see SURROUND), in the frame's pixels, clipped to the frame. */
@@ -156,7 +225,7 @@ export function surroundGrid(face: readonly Point[], faceHeight: number, img: Pi
   const step = SURROUND.step * faceHeight;
   const radius = Math.max(1, Math.round(step / 3));
   const points: Point[] = [];
-  for (let v = -1.5; v <= CHIN + 1e-9; v += SURROUND.step) {
+  for (let v = -1.5; v <= LOWEST + 1e-9; v += SURROUND.step) {
     for (let u = -1.3; u <= 1.3 + 1e-9; u += SURROUND.step) {
       if (onPerson(u, v)) continue;
       const p = { x: centre.x + u * faceHeight, y: centre.y + v * faceHeight };

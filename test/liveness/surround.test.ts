@@ -1,25 +1,31 @@
 import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applySimilarity, fitSimilarity, onHead, SURROUND, SurroundCue, surroundGrid, surroundVerdict, SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
+import { applySimilarity, FAR_FIELD, farGrid, fitSimilarity, onHead, SURROUND, SurroundCue, surroundGrid, surroundVerdict, SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
 import type { Point, RgbImage } from '../../daemon/vision/types.js';
 
 const W = 320;
 const H = 240;
 const FACE_H = 60;
 
-/** A textured scene (a pseudo-random pattern of 6 px blobs), shifted by (dx, dy). */
-function scene(dx: number, dy: number, seed = 1): RgbImage {
-  const data = new Uint8Array(W * H * 3);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const u = Math.floor((x - dx) / 6);
-      const v = Math.floor((y - dy) / 6);
-      const level = Math.imul((u * 73856093) ^ (v * 19349663) ^ seed, 2654435761) >>> 24;
-      data.set([level, level, level], (y * W + x) * 3);
+/** The grey level of a textured scene (a pseudo-random pattern of 6 px blobs) at (x, y), shifted by (dx, dy). */
+function texture(x: number, y: number, dx: number, dy: number, seed: number, contrast: number): number {
+  const u = Math.floor((x - dx) / 6);
+  const v = Math.floor((y - dy) / 6);
+  const level = Math.imul((u * 73856093) ^ (v * 19349663) ^ seed, 2654435761) >>> 24;
+  return Math.round(128 + ((level - 128) * contrast));
+}
+
+/** A textured scene shifted by (dx, dy); `contrast` scales its grey levels about mid-grey. */
+function scene(dx: number, dy: number, seed = 1, contrast = 1, width = W, height = H): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const level = texture(x, y, dx, dy, seed, contrast);
+      data.set([level, level, level], (y * width + x) * 3);
     }
   }
-  return { width: W, height: H, data };
+  return { width, height, data };
 }
 
 /** 68 points spread over a face FACE_H tall centred at (cx, cy): only their layout matters here. */
@@ -76,15 +82,17 @@ test('bad input is ignored: too few landmarks, no height, a short buffer', () =>
   assert.deepEqual(cue.evidence, { rigid: 0, still: 0 });
 });
 
-test('surroundGrid leaves out the head and what is below the chin, and stays in the frame', () => {
+test('surroundGrid leaves out the head and everything below the eyes, and stays in the frame', () => {
   const points = surroundGrid(landmarks(160, 120), FACE_H, { width: W, height: H });
   assert.ok(points.length > 50);
   for (const p of points) {
     const u = (p.x - 160) / FACE_H;
     const v = (p.y - 120) / FACE_H;
     assert.ok(!onHead(u, v), 'not on the head');
-    assert.ok(v <= 0.5 + 1e-9, 'not below the chin');
+    assert.ok(v <= -0.3 + 1e-9, 'not at or below the eyes (shoulders, a microphone, a phone at the ear, a hand on the chin)');
   }
+  // Ears and hair at the head's sides are the head's.
+  assert.ok(onHead(0.7, -0.5) && onHead(-0.7, -0.5));
   // A face at the frame's edge keeps only the points inside it.
   for (const p of surroundGrid(landmarks(10, 10), FACE_H, { width: W, height: H })) assert.ok(p.x >= 0 && p.y >= 0);
 });
@@ -95,6 +103,65 @@ test('fitSimilarity recovers a rotation, a scale and a shift, and refuses a dege
   const fit = fitSimilarity(from, from.map((p) => applySimilarity(m, p)))!;
   for (const k of ['a', 'b', 'tx', 'ty'] as const) assert.ok(Math.abs(fit[k] - m[k]) < 1e-9, k);
   assert.equal(fitSimilarity([{ x: 1, y: 1 }, { x: 1, y: 1 }], [{ x: 2, y: 2 }, { x: 3, y: 3 }]), undefined);
+});
+
+/** A wide frame (FACE_H faces in 960×540) with a far field: `world` shifted by `cam` (the camera's motion), and a held picture (a textured board 2 face heights either side and above the face) at `held`. */
+function wide(cam: { dx: number; dy: number }, held?: { dx: number; dy: number }): RgbImage {
+  const width = 960;
+  const height = 540;
+  const img = scene(cam.dx, cam.dy, 1, 1, width, height);
+  if (held) {
+    const cx = 480 + held.dx;
+    const cy = 300 + held.dy;
+    for (let y = Math.max(0, Math.round(cy - 2.2 * FACE_H)); y < Math.min(height, Math.round(cy + 2 * FACE_H)); y++) {
+      for (let x = Math.max(0, Math.round(cx - 2 * FACE_H)); x < Math.min(width, Math.round(cx + 2 * FACE_H)); x++) {
+        const level = texture(x, y, held.dx, held.dy, 7, 1);
+        img.data.set([level, level, level], (y * width + x) * 3);
+      }
+    }
+  }
+  return img;
+}
+
+test('a camera that moves (pans, shakes) with the face moves the far field too: the surround that followed says nothing', () => {
+  const frames = Array.from({ length: 12 }, (_, i) => {
+    const { dx, dy } = path(i);
+    return { img: wide({ dx, dy }), face: { x: 480 + dx, y: 300 + dy } };
+  });
+  assert.ok(farGrid(landmarks(480, 300), FACE_H, { width: 960, height: 540 }).length > 100, 'the frame has a far field');
+  assert.deepEqual(run(frames), { rigid: 0, still: 0 });
+});
+
+test('a picture held and moved by a hand before a camera that stays: the surround follows, the far field stays', () => {
+  const frames = Array.from({ length: 12 }, (_, i) => {
+    const { dx, dy } = path(i);
+    return { img: wide({ dx: 0, dy: 0 }, { dx, dy }), face: { x: 480 + dx, y: 300 + dy } };
+  });
+  const e = run(frames);
+  assert.ok(e.rigid >= SURROUND_VERDICT.heldRigid, JSON.stringify(e));
+  assert.equal(e.still, 0);
+});
+
+test('a faint surround that follows by less than heldFloor grey levels (a plain dark curtain) is no held picture', () => {
+  const faint = SURROUND.heldFloor / 64;
+  const frames = Array.from({ length: 12 }, (_, i) => {
+    const { dx, dy } = path(i);
+    return { img: scene(dx, dy, 1, faint), face: { x: 160 + dx, y: 120 + dy } };
+  });
+  assert.equal(run(frames).rigid, 0);
+});
+
+test('the far field leaves out the face, the body and a held picture below and beside it', () => {
+  const face = landmarks(480, 300).slice(17, 68);
+  const centre = { x: face.reduce((s, p) => s + p.x, 0) / face.length, y: face.reduce((s, p) => s + p.y, 0) / face.length };
+  const points = farGrid(face, FACE_H, { width: 960, height: 540 });
+  assert.ok(points.length > 100);
+  for (const p of points) {
+    const u = (p.x - centre.x) / FACE_H;
+    const v = (p.y - centre.y) / FACE_H;
+    assert.ok(Math.abs(u) > FAR_FIELD.reach || v < -FAR_FIELD.reach, `(${u}, ${v}) is near the face`);
+  }
+  assert.deepEqual(farGrid(landmarks(160, 120), 200, { width: W, height: H }), [], 'a face that fills the frame has none');
 });
 
 test('surroundVerdict: held, world, or not seen yet', () => {
