@@ -6,7 +6,7 @@ import type { Actor, PersonService } from '../persons.js';
 import type { PersonFields } from '../person-input.js';
 import type { PurgeResult } from '../retention.js';
 import type { StatusReport } from '../status.js';
-import { loadValidConfig } from '../validate.js';
+import { loadValidConfig } from '../../config/validate.js';
 import type { ParamsOf } from './request.js';
 import type { Handler, Handlers } from './server.js';
 
