@@ -39,11 +39,11 @@ import { statusLine, statusReport, type StatusParts, type StatusReport } from '.
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
 import { FacegateError } from './base/errors.js';
-import { ControlServer } from './ops/control/server.js';
-import { controlHandlers } from './ops/control/handlers.js';
-import { tokenVerifier } from './ops/control/token.js';
-import { Remote } from './app-remote.js';
-import type { CommandCounts } from './ops/remote/router.js';
+import { ControlServer } from './control/server.js';
+import { controlHandlers } from './control/handlers.js';
+import { tokenVerifier } from './control/token.js';
+import { Remote } from './remote/remote.js';
+import type { CommandCounts } from './ops/command-records.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';

@@ -4,7 +4,7 @@ import { eraseAttendanceOf, purgeAttendanceBefore } from '../attendance/store.js
 import { purgeUnknownAlertsBefore } from '../events/outbox.js';
 import { purgeUnknownPersonsBefore } from '../track/unknown-store.js';
 import { AuditLog } from './audit.js';
-import { CommandAudit } from './remote/replay.js';
+import { CommandAudit } from './command-records.js';
 
 const DAY_MS = 86_400_000;
 

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { readInputFile } from '../../base/input-file.js';
-import { MAX_LINE_BYTES } from '../../ops/control/protocol.js';
+import { MAX_LINE_BYTES } from '../../control/protocol.js';
 import { readImageFile } from '../../vision/image.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { progressReporter, type Progress } from '../progress.js';

@@ -3,8 +3,8 @@ import type { CameraHealth } from '../../camera/health.js';
 import { ExitCode, FacegateError } from '../../base/errors.js';
 import { describeOpenError, readInputFile } from '../../base/input-file.js';
 import { readImageFile } from '../../vision/image.js';
-import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
-import { METHODS, type MethodName } from '../../ops/control/protocol.js';
+import { callDaemon, type ControlTarget } from '../../control/client.js';
+import { METHODS, type MethodName } from '../../control/protocol.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 
 const COMMON = { config: { type: 'string', short: 'c' }, 'socket-dir': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;

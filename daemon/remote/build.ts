@@ -1,14 +1,14 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../../base/errors.js';
-import type { Logger } from '../../base/log.js';
-import type { MqttConfig } from '../../events/config.js';
-import type { MqttBridge } from '../../events/bridge.js';
-import type { MqttIdentity } from '../../events/mqtt-options.js';
-import type { EventWriter } from '../../events/writer.js';
+import { FacegateError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
+import type { MqttConfig } from '../events/config.js';
+import type { MqttBridge } from '../events/bridge.js';
+import type { MqttIdentity } from '../events/mqtt-options.js';
+import type { EventWriter } from '../events/writer.js';
 import type { CommandDeps } from './handlers.js';
-import { CommandAudit, ReplayCache } from './replay.js';
+import { CommandAudit, ReplayCache } from '../ops/command-records.js';
 import { CommandRouter } from './router.js';
-import { loadCentralKey } from './token.js';
+import { loadCentralKey } from '../ops/command-token.js';
 
 /**
  * Remote commands from the config. While they are off, a router still subscribes and answers every

@@ -1,16 +1,16 @@
-import type { Config } from './config/schema.js';
-import type { Logger } from './base/log.js';
-import type { EventsStage } from './events/stage.js';
-import type { Gallery } from './gallery/gallery.js';
-import type { RulesHolder, ShiftRulesPatch } from './attendance/rules-holder.js';
-import { FacegateError } from './base/errors.js';
-import type { RecognizedDecision } from './attendance/stage.js';
-import type { AttendanceDecision } from './attendance/engine.js';
-import { formatLocalIso } from './base/zoned-time.js';
-import { createCommandRouter } from './ops/remote/build.js';
-import type { CommandRouter } from './ops/remote/router.js';
-import { HomeAssistantDiscovery } from './events/homeassistant.js';
-import type { PersonService, RosterChange } from './ops/persons.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../base/log.js';
+import type { EventsStage } from '../events/stage.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { RulesHolder, ShiftRulesPatch } from '../attendance/rules-holder.js';
+import { FacegateError } from '../base/errors.js';
+import type { RecognizedDecision } from '../attendance/stage.js';
+import type { AttendanceDecision } from '../attendance/engine.js';
+import { formatLocalIso } from '../base/zoned-time.js';
+import { createCommandRouter } from './build.js';
+import type { CommandRouter } from './router.js';
+import { HomeAssistantDiscovery } from '../events/homeassistant.js';
+import type { PersonService, RosterChange } from '../ops/persons.js';
 
 export interface RemoteOptions {
   config: Config;

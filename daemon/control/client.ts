@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { FacegateError } from '../../base/errors.js';
+import { FacegateError } from '../base/errors.js';
 import { ROLES, type ControlResponse, type MethodName, type Role } from './protocol.js';
 
 export interface ControlTarget {

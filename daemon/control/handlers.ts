@@ -1,12 +1,12 @@
-import type { CameraHealth } from '../../camera/health.js';
-import type { Config } from '../../config/schema.js';
-import { FacegateError } from '../../base/errors.js';
-import type { Person } from '../../gallery/store.js';
-import type { Actor, PersonService } from '../persons.js';
-import type { PersonFields } from '../person-input.js';
-import type { PurgeResult } from '../retention.js';
-import type { StatusReport } from '../status.js';
-import { loadValidConfig } from '../../config/validate.js';
+import type { CameraHealth } from '../camera/health.js';
+import type { Config } from '../config/schema.js';
+import { FacegateError } from '../base/errors.js';
+import type { Person } from '../gallery/store.js';
+import type { Actor, PersonService } from '../ops/persons.js';
+import type { PersonFields } from '../ops/person-input.js';
+import type { PurgeResult } from '../ops/retention.js';
+import type { StatusReport } from '../ops/status.js';
+import { loadValidConfig } from '../config/validate.js';
 import type { ParamsOf } from './request.js';
 import type { Handler, Handlers } from './server.js';
 
