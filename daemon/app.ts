@@ -6,8 +6,6 @@ import type { Logger } from './base/log.js';
 import { EventBus } from './bus/bus.js';
 import type { DaemonEvents } from './bus/events.js';
 import { LiveView } from './camera/live-view.js';
-import { FfmpegCamera } from './camera/camera.js';
-import type { CameraConfig } from './camera/config.js';
 import type { SpawnFfmpeg } from './camera/process.js';
 import type { CameraHealth } from './camera/health.js';
 import { VisionPool } from './vision/pool.js';
@@ -18,19 +16,15 @@ import type { Connect } from './events/bridge.js';
 import { loadDeviceKey } from './events/device-key.js';
 import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
-import { CameraTracker } from './track/camera-tracker.js';
-import type { TrackView } from './track/track.js';
-import { cameraRateWarning, eyeRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
-import { trackOverlay } from './pipeline/overlay.js';
-import { CameraPipeline } from './pipeline/camera-pipeline.js';
+import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { dispatchTrackEvent } from './pipeline/dispatch.js';
 import { AuditLog } from './ops/audit.js';
 import { announceQuarantine } from './ops/quarantine.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import { pipelineLiveness, type Liveness } from './ops/health.js';
-import { MetricsRegistry, type Histogram } from './base/metrics.js';
+import { MetricsRegistry } from './base/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
 import { DecisionMetrics } from './ops/decision-metrics.js';
 import { PersonService } from './ops/persons.js';
@@ -69,14 +63,6 @@ export interface AppOptions {
   spawnCamera?: SpawnFfmpeg;
 }
 
-interface CameraSlot {
-  config: CameraConfig;
-  pipeline: CameraPipeline;
-  camera: FfmpegCamera;
-  streamingSinceMono: number | undefined;
-  unsubscribe: () => void;
-}
-
 /** The daemon's stages, once started; what the control socket, metrics and signals act on. */
 interface Running {
   lock: DaemonLock;
@@ -90,9 +76,8 @@ interface Running {
   remote: Remote;
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
-  latency: Histogram;
   decisions: DecisionMetrics;
-  cameras: Map<string, CameraSlot>;
+  cameras: CameraMaintainer;
   eventLoop: IntervalHistogram;
   liveView: LiveView | undefined;
   thresholds: CameraThresholds;
@@ -155,7 +140,7 @@ export class App {
         env: this.o.env,
         logger: this.o.logger,
         version: this.o.version,
-        cameras: () => [...(this.running?.cameras.keys() ?? [])],
+        cameras: () => this.running?.cameras.names() ?? [],
         deviceKey: loadDeviceKey(this.deviceKeyPath()),
         galleryGeneration: () => gallery.generation,
         now: this.now,
@@ -180,7 +165,7 @@ export class App {
         gallery,
         persons,
         version: this.o.version,
-        cameras: () => [...(this.running?.cameras.keys() ?? [])],
+        cameras: () => this.running?.cameras.names() ?? [],
         rules: () => this.running?.attendance?.rules,
         status: () => this.status(),
         onRosterChange: () => this.running?.recognizer.invalidate(),
@@ -188,6 +173,7 @@ export class App {
         now: this.now,
       });
       const thresholds = new CameraThresholds(gallery.db, this.now);
+      const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
       if (c.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       parts.add('events', () => events.stop());
@@ -208,13 +194,25 @@ export class App {
         remote,
         attendance: undefined,
         unknowns,
-        latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
-        cameras: new Map(),
+        cameras: new CameraMaintainer({
+          bus: this.bus,
+          vision,
+          recognizer,
+          unknowns,
+          track: c.track,
+          liveView: () => this.running?.liveView,
+          latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+          signal: this.abort.signal,
+          ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
+          logger: this.o.logger,
+          now: this.now,
+          monoNow: this.mono,
+        }),
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
         liveView: undefined,
         thresholds,
-        recognizer: new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now }),
+        recognizer,
         scores: new RecentScores(),
       };
       this.running.attendance = this.buildAttendance(c);
@@ -231,12 +229,9 @@ export class App {
       registerEventLoopMetrics(this.metrics, eventLoop);
       if (c.metrics.enabled) await this.startHttp(this.running);
       if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
-      this.warnAboutEyeRate();
-      this.warnAboutRates(c.cameras.map((cam) => cam.name));
-      const running = this.running;
-      // Every camera running at the stop, whether started now or added by a reload since.
-      parts.add('cameras', () => Promise.all([...running.cameras.values()].map((slot) => this.stopCamera(slot))));
-      for (const cam of c.cameras) this.addCamera(cam);
+      const cameras = this.running.cameras;
+      parts.add('cameras', () => cameras.stop());
+      cameras.start(c.cameras);
       if (c.control.enabled) await this.startControl(this.running);
       if (c.web.enabled) await this.startWeb(this.running);
       this.startTimers();
@@ -269,16 +264,10 @@ export class App {
     if (this.stopping) throw new Error('the daemon is stopping');
     this.o.notifier.reloading('reloading cameras and rules');
     const { added, removed, changed, attendanceChanged, restartNeeded } = configChange(this.config, next);
-    for (const name of [...removed, ...changed]) {
-      const slot = r.cameras.get(name);
-      if (slot) void this.stopCamera(slot);
-    }
     if (attendanceChanged) r.attendance = this.buildAttendance(next);
     // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
     this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
-    this.warnAboutRates([...changed, ...added]);
-    const byName = new Map(next.cameras.map((cam) => [cam.name, cam]));
-    for (const name of [...changed, ...added]) this.addCamera(byName.get(name)!);
+    r.cameras.reload(next.cameras, { added, removed, changed });
     if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
     this.log.info({ added, removed, changed }, 'config reloaded');
     this.o.notifier.ready(this.statusLine());
@@ -321,23 +310,17 @@ export class App {
   }
 
   cameraHealth(): CameraHealth[] {
-    return [...(this.running?.cameras.values() ?? [])].map((s) => s.camera.health());
+    return this.running?.cameras.health() ?? [];
   }
 
   pipelineCounts(): { camera: string; processed: number }[] {
-    return [...(this.running?.cameras.values() ?? [])].map((s) => ({ camera: s.config.name, processed: s.pipeline.processed }));
+    return this.running?.cameras.processedCounts() ?? [];
   }
 
   liveness(): Liveness {
     const r = this.running;
     if (!r) return { alive: false, problems: ['not running'] };
-    const progress = [...r.cameras.values()].map((s) => ({
-      camera: s.config.name,
-      state: s.camera.health().state,
-      streamingSinceMono: s.streamingSinceMono,
-      lastProcessedMono: s.pipeline.lastProcessedMono,
-    }));
-    return pipelineLiveness(progress, this.mono(), this.config.daemon.stall_s * 1000);
+    return pipelineLiveness(r.cameras.progress(), this.mono(), this.config.daemon.stall_s * 1000);
   }
 
   /** The control socket's and the remote command's `status`. */
@@ -409,65 +392,6 @@ export class App {
     });
   }
 
-  /**
-   * Once per camera as it is started (at start, or added or changed by a reload): one too slow for
-   * the eye rate still runs, but its tracks are seldom live, and nothing else would say why.
-   */
-  private warnAboutRates(names: readonly string[]): void {
-    this.config.cameras.forEach((cam, i) => {
-      const w = names.includes(cam.name) ? cameraRateWarning(cam, i, this.config.track) : undefined;
-      if (w) this.log.warn({ code: w.code, camera: cam.name, path: w.path, hint: w.hint }, w.message);
-    });
-  }
-
-  /**
-   * Once at start (track needs a restart to change): an eye rate too low for blinks, which every
-   * camera that leaves fps out follows, so no camera warning would name it.
-   */
-  private warnAboutEyeRate(): void {
-    const w = eyeRateWarning(this.config.track);
-    if (w) this.log.warn({ code: w.code, path: w.path, hint: w.hint }, w.message);
-  }
-
-  private addCamera(config: CameraConfig): void {
-    const r = this.mustRun();
-    const camera = new FfmpegCamera(config, { logger: this.o.logger, ...(this.o.spawnCamera ? { spawn: this.o.spawnCamera } : {}) });
-    const tracker = new CameraTracker({
-      camera: config.name,
-      engine: r.vision.engineFor(config.name),
-      config: this.config.track,
-      identify: (fused) => r.recognizer.identify(fused, config.name),
-      unknowns: r.unknowns,
-      logger: this.o.logger,
-    });
-    const pipeline = new CameraPipeline({
-      camera,
-      tracker,
-      onEvent: (e) => this.bus.emit('track', e),
-      ...(r.liveView ? { onTracks: (tracks: readonly TrackView[]) => r.liveView?.setOverlay(config.name, trackOverlay(tracks)) } : {}),
-      logger: this.o.logger,
-      latency: r.latency,
-      now: this.now,
-      monoNow: this.mono,
-    });
-    const slot: CameraSlot = { config, camera, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
-    slot.unsubscribe = camera.onState((h) => {
-      slot.streamingSinceMono = h.state === 'streaming' ? (slot.streamingSinceMono ?? this.mono()) : undefined;
-      void this.bus.emit('cameraState', h);
-    });
-    r.cameras.set(config.name, slot);
-    pipeline.start(this.abort.signal);
-  }
-
-  private async stopCamera(slot: CameraSlot): Promise<void> {
-    const r = this.running;
-    if (r?.cameras.get(slot.config.name) === slot) r.cameras.delete(slot.config.name);
-    await slot.pipeline.stop();
-    slot.unsubscribe();
-    // Unless the camera came back (reload) in the meantime with a new engine of its own.
-    if (r?.cameras.get(slot.config.name) === undefined) r?.vision.release(slot.config.name);
-  }
-
   private startTimers(): void {
     const r = this.mustRun();
     const guarded = (fn: () => void, name: string) => () => {
@@ -532,7 +456,7 @@ export class App {
   liveViewPort: number | undefined;
 
   private async startLiveView(r: Running): Promise<void> {
-    const view = new LiveView(() => [...r.cameras.values()].map((s) => s.camera), this.config.live_view, this.o.logger);
+    const view = new LiveView(() => r.cameras.sources(), this.config.live_view, this.o.logger);
     r.liveView = view;
     r.parts.add('live view', () => view.stop());
     // The web console draws its camera pictures through the live view without its own server.
