@@ -19,17 +19,17 @@ import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
-import { dispatchTrackEvent } from './pipeline/dispatch.js';
+import { subscribeDispatch } from './pipeline/dispatch.js';
 import { AuditLog } from './ops/audit.js';
 import { announceQuarantine } from './ops/quarantine.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
-import { pipelineLiveness, type Liveness } from './ops/health.js';
+import type { Liveness } from './ops/health.js';
 import { MetricsRegistry } from './base/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
 import { DecisionMetrics } from './ops/decision-metrics.js';
 import { PersonService } from './ops/persons.js';
 import { purgeExpired, type PurgeResult } from './ops/retention.js';
-import { statusLine, statusReport, type StatusParts, type StatusReport } from './ops/status.js';
+import { StatusService, type StatusReport } from './ops/status.js';
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
 import { FacegateError } from './base/errors.js';
@@ -98,7 +98,7 @@ export class App {
   private readonly mono: () => number;
   private readonly log: Logger;
   private readonly abort = new AbortController();
-  private lastLiveness: Liveness = { alive: true, problems: [] };
+  private readonly statusService: StatusService;
   private stopping = false;
   readonly startedMs: number;
 
@@ -109,6 +109,15 @@ export class App {
     this.log = o.logger.child({ stage: 'daemon' });
     this.bus = new EventBus<DaemonEvents>(o.logger);
     this.startedMs = this.now();
+    this.statusService = new StatusService({
+      version: o.version,
+      startedMs: this.startedMs,
+      now: this.now,
+      monoNow: this.mono,
+      stallMs: () => this.config.daemon.stall_s * 1000,
+      mqttEnabled: () => this.config.mqtt.enabled,
+      running: () => this.running,
+    });
   }
 
   get isRunning(): boolean {
@@ -216,12 +225,21 @@ export class App {
         scores: new RecentScores(),
       };
       this.running.attendance = this.buildAttendance(c);
-      this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
-      this.bus.on('track', 'metrics', (e) => this.running?.decisions.onTrackEvent(e));
-      this.bus.on('track', 'scores', (e) => {
-        if (e.type === 'recognized' || e.type === 'unknown') this.running?.scores.add(e.camera, e.type, e.score);
-      });
-      this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
+      // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
+      const subscriptions = [
+        subscribeDispatch(this.bus, {
+          attendance: () => this.running?.attendance?.stage,
+          writer: events.writer,
+          count: (camera, kind, atMs) => events.count(camera, kind, atMs),
+          unknownImageMaxKb: c.mqtt.unknown_image_max_kb,
+          unknownAlerts: events.unknownAlerts,
+          reportTrack: (event) => events.reportTrack(event),
+        }),
+        this.running.decisions.subscribe(this.bus),
+        this.running.scores.subscribe(this.bus),
+        events.subscribe(this.bus),
+      ];
+      parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
       registerDaemonMetrics(this.metrics, this, { version: this.o.version });
       const eventLoop = this.running.eventLoop;
       eventLoop.enable();
@@ -318,36 +336,17 @@ export class App {
   }
 
   liveness(): Liveness {
-    const r = this.running;
-    if (!r) return { alive: false, problems: ['not running'] };
-    return pipelineLiveness(r.cameras.progress(), this.mono(), this.config.daemon.stall_s * 1000);
+    return this.statusService.liveness();
   }
 
   /** The control socket's and the remote command's `status`. */
   status(): StatusReport {
-    return statusReport(this.statusParts(this.liveness()));
+    return this.statusService.report();
   }
 
   /** One line for systemd's STATUS= and /status; what is stuck as the watchdog last saw it. */
   statusLine(): string {
-    return statusLine(this.statusParts(this.lastLiveness));
-  }
-
-  private statusParts(liveness: Liveness): StatusParts {
-    const ev = this.running?.events;
-    const nowMs = this.now();
-    return {
-      device: ev?.identity.deviceId ?? '',
-      version: this.o.version,
-      startedMs: this.startedMs,
-      nowMs,
-      liveness,
-      cameras: this.cameraHealth(),
-      outbox: ev?.outbox.stats(nowMs) ?? { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} },
-      mqtt: { enabled: this.config.mqtt.enabled, connected: ev?.bridge.connected ?? false, reconnects: ev?.bridge.reconnects ?? 0 },
-      templates: this.running?.gallery.matcher.size ?? 0,
-      quarantined: this.running?.gallery.quarantinedCount ?? 0,
-    };
+    return this.statusService.line();
   }
 
   private mustRun(): Running {
@@ -377,18 +376,6 @@ export class App {
         r.decisions.onAttendance(decisions);
         r.remote.sighting(d, decisions);
       },
-    });
-  }
-
-  private dispatch(e: DaemonEvents['track']): void {
-    const r = this.mustRun();
-    dispatchTrackEvent(e, {
-      attendance: r.attendance?.stage,
-      writer: r.events.writer,
-      count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
-      unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
-      unknownAlerts: r.events.unknownAlerts,
-      reportTrack: (ev) => r.events.reportTrack(ev),
     });
   }
 
@@ -426,10 +413,9 @@ export class App {
   }
 
   private watchdogTick(): void {
-    const was = this.lastLiveness.alive;
-    this.lastLiveness = this.liveness();
-    if (this.lastLiveness.alive) this.o.notifier.watchdog();
-    else if (was) this.log.error({ problems: this.lastLiveness.problems }, 'pipeline stuck: WATCHDOG=1 withheld, systemd will restart the daemon');
+    const { liveness, wasAlive } = this.statusService.watch();
+    if (liveness.alive) this.o.notifier.watchdog();
+    else if (wasAlive) this.log.error({ problems: liveness.problems }, 'pipeline stuck: WATCHDOG=1 withheld, systemd will restart the daemon');
   }
 
   /** Port the metrics server listens on, once started. */

@@ -17,6 +17,8 @@ import { TrackReporter, type TrackView } from './track-report.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
 import type { TrackEvent } from '../track/events.js';
 import { EventWriter } from './writer.js';
+import type { Subscribable } from '../base/subscribable.js';
+import type { CameraHealth } from '../camera/health.js';
 
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
 const DAY_CHECK_MS = 60_000;
@@ -182,6 +184,11 @@ export class EventsStage {
     this.dayTimer = undefined;
     this.publisher.stop();
     await this.bridge.stop();
+  }
+
+  /** Follows each camera's state on the bus into its availability, as the stage 'events'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ cameraState: CameraHealth }>): () => void {
+    return bus.on('cameraState', 'events', (health) => this.setCameraAvailability(health.camera, health.state === 'streaming'));
   }
 
   /** Retained `<base>/<camera>/availability`; republished on every connect. */
