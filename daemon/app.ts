@@ -28,7 +28,9 @@ import { MetricsRegistry } from './base/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
 import { DecisionMetrics } from './ops/decision-metrics.js';
 import { PersonService } from './ops/persons.js';
-import { purgeExpired, type PurgeResult } from './ops/retention.js';
+import { RetentionService, type PurgeResult } from './ops/retention.js';
+import { Watchdog } from './ops/watchdog.js';
+import { PeriodicTasks } from './base/periodic.js';
 import { StatusService, type StatusReport } from './ops/status.js';
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
@@ -76,6 +78,7 @@ interface Running {
   remote: Remote;
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
+  retention: RetentionService;
   decisions: DecisionMetrics;
   cameras: CameraMaintainer;
   eventLoop: IntervalHistogram;
@@ -203,6 +206,7 @@ export class App {
         remote,
         attendance: undefined,
         unknowns,
+        retention: new RetentionService({ db: gallery.db, config: c.retention, unknowns, now: this.now, logger: this.o.logger }),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras: new CameraMaintainer({
           bus: this.bus,
@@ -299,11 +303,7 @@ export class App {
 
   /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
   purgeRetention(): PurgeResult {
-    const r = this.mustRun();
-    const nowMs = this.now();
-    const result = purgeExpired(r.gallery.db, this.config.retention, nowMs);
-    r.unknowns.expire(nowMs / 1000);
-    return result;
+    return this.mustRun().retention.purge();
   }
 
   get audit(): AuditLog {
@@ -381,41 +381,12 @@ export class App {
 
   private startTimers(): void {
     const r = this.mustRun();
-    const guarded = (fn: () => void, name: string) => () => {
-      try {
-        fn();
-      } catch (e) {
-        this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
-      }
-    };
-    const timers: NodeJS.Timeout[] = [];
-    r.parts.add('timers', () => timers.forEach((t) => clearInterval(t)));
-    const every = (ms: number, fn: () => void, name: string) => {
-      const t = setInterval(guarded(fn, name), ms);
-      t.unref();
-      timers.push(t);
-    };
-    // The watchdog ping is the pipeline's liveness, checked at half the period systemd expects.
-    const watchdogMs = this.o.notifier.watchdogMs;
-    const checkMs = watchdogMs ? Math.max(100, Math.floor(watchdogMs / 2)) : this.config.daemon.status_interval_s * 1000;
-    every(checkMs, () => this.watchdogTick(), 'daemon');
-    every(this.config.daemon.status_interval_s * 1000, () => this.o.notifier.status(this.statusLine()), 'daemon');
-    every(60_000, () => r.attendance?.stage.tick(), 'attendance');
-    const purge = () => {
-      const result = this.purgeRetention();
-      if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
-    };
-    every(this.config.retention.check_interval_min * 60_000, purge, 'retention');
-    // The first purge right after start, guarded like the periodic ones: a failure is logged, not thrown.
-    setImmediate(guarded(() => {
-      if (this.running === r) purge();
-    }, 'retention'));
-  }
-
-  private watchdogTick(): void {
-    const { liveness, wasAlive } = this.statusService.watch();
-    if (liveness.alive) this.o.notifier.watchdog();
-    else if (wasAlive) this.log.error({ problems: liveness.problems }, 'pipeline stuck: WATCHDOG=1 withheld, systemd will restart the daemon');
+    const tasks = new PeriodicTasks(this.o.logger);
+    r.parts.add('timers', () => tasks.stop());
+    new Watchdog({ status: this.statusService, notifier: this.o.notifier, statusIntervalS: this.config.daemon.status_interval_s, logger: this.o.logger }).schedule(tasks);
+    // Read at each tick: a reload may rebuild attendance or turn it off.
+    tasks.every(60_000, 'attendance', () => r.attendance?.stage.tick());
+    r.retention.schedule(tasks, () => this.running === r);
   }
 
   /** Port the metrics server listens on, once started. */
