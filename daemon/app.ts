@@ -133,20 +133,20 @@ export class App {
 
   /** Models, gallery, publishing, cameras, then READY=1. */
   async start(): Promise<void> {
-    const c = this.config;
-    const lock = acquireDaemonLock(c.gallery.path);
+    const config = this.config;
+    const lock = acquireDaemonLock(config.gallery.path);
     // Each part is recorded as it starts, so that a stop, or a start that fails half-way (a missing
     // device key, a bad gallery key, a taken port), stops exactly what runs, in reverse.
     const parts = new StartedParts(this.log);
     try {
       this.o.notifier.status('loading models');
-      const vision = await VisionPool.create({ vision: c.vision, logger: this.o.logger });
+      const vision = await VisionPool.create({ vision: config.vision, logger: this.o.logger });
       parts.add('vision', () => vision.close());
       this.o.notifier.status('opening the gallery');
-      const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: this.o.env }, logger: this.o.logger, create: true });
+      const gallery = await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: this.o.env }, logger: this.o.logger, create: true });
       parts.add('gallery', () => gallery.close());
       const events = new EventsStage({
-        config: c,
+        config,
         db: gallery.db,
         sealer: gallery.sealer,
         env: this.o.env,
@@ -161,18 +161,18 @@ export class App {
       const audit = new AuditLog(gallery.db, this.now);
       // Damaged gallery rows cost only their persons: the daemon serves everyone else, and says who.
       announceQuarantine(gallery.quarantined(), gallery.db, audit, events.writer);
-      const unknowns = daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
+      const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
       const persons = new PersonService({
         gallery,
         analyzer: vision,
-        gate: c.gallery.enrol,
-        recognition: c.recognition,
+        gate: config.gallery.enrol,
+        recognition: config.recognition,
         audit,
         unknowns,
         onChange: (change) => this.running?.remote.rosterChanged(change),
       });
       const remote = new Remote({
-        config: c,
+        config,
         events,
         gallery,
         persons,
@@ -186,10 +186,10 @@ export class App {
       });
       const thresholds = new CameraThresholds(gallery.db, this.now);
       const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
-      if (c.mqtt.enabled) events.start();
+      if (config.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       parts.add('events', () => events.stop());
-      parts.add('outbox flush', () => (c.mqtt.enabled ? events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
+      parts.add('outbox flush', () => (config.mqtt.enabled ? events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
       // Written before the drain, so that it leaves with the outbox.
       parts.add('stopping event', () => events.announceStopping());
       parts.add('remote commands', () => remote.stop());
@@ -206,14 +206,14 @@ export class App {
         remote,
         attendance: undefined,
         unknowns,
-        retention: new RetentionService({ db: gallery.db, config: c.retention, unknowns, now: this.now, logger: this.o.logger }),
+        retention: new RetentionService({ db: gallery.db, config: config.retention, unknowns, now: this.now, logger: this.o.logger }),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras: new CameraMaintainer({
           bus: this.bus,
           vision,
           recognizer,
           unknowns,
-          track: c.track,
+          track: config.track,
           liveView: () => this.running?.liveView,
           latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
           signal: this.abort.signal,
@@ -228,14 +228,14 @@ export class App {
         recognizer,
         scores: new RecentScores(),
       };
-      this.running.attendance = this.buildAttendance(c);
+      this.running.attendance = this.buildAttendance(config);
       // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
       const subscriptions = [
         subscribeDispatch(this.bus, {
           attendance: () => this.running?.attendance?.stage,
           writer: events.writer,
           count: (camera, kind, atMs) => events.count(camera, kind, atMs),
-          unknownImageMaxKb: c.mqtt.unknown_image_max_kb,
+          unknownImageMaxKb: config.mqtt.unknown_image_max_kb,
           unknownAlerts: events.unknownAlerts,
           reportTrack: (event) => events.reportTrack(event),
         }),
@@ -249,16 +249,16 @@ export class App {
       eventLoop.enable();
       parts.add('event loop monitor', () => eventLoop.disable());
       registerEventLoopMetrics(this.metrics, eventLoop);
-      if (c.metrics.enabled) await this.startHttp(this.running);
-      if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
+      if (config.metrics.enabled) await this.startHttp(this.running);
+      if (config.live_view.enabled || config.web.enabled) await this.startLiveView(this.running);
       const cameras = this.running.cameras;
       parts.add('cameras', () => cameras.stop());
-      cameras.start(c.cameras);
-      if (c.control.enabled) await this.startControl(this.running);
-      if (c.web.enabled) await this.startWeb(this.running);
+      cameras.start(config.cameras);
+      if (config.control.enabled) await this.startControl(this.running);
+      if (config.web.enabled) await this.startWeb(this.running);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
-      this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
+      this.log.info({ cameras: config.cameras.length, persons: gallery.matcher.size, mqtt: config.mqtt.enabled }, 'facegate ready');
     } catch (e) {
       await parts.stopAll();
       this.running = undefined;
@@ -269,27 +269,27 @@ export class App {
 
   /** SIGTERM: stop intake, let open tracks finish, flush the outbox, close everything. */
   async stop(): Promise<void> {
-    const r = this.running;
-    if (!r || this.stopping) return;
+    const running = this.running;
+    if (!running || this.stopping) return;
     this.stopping = true;
     this.o.notifier.stopping('stopping: finishing tracks and flushing the outbox');
     this.abort.abort();
-    await r.parts.stopAll();
-    r.lock.release();
+    await running.parts.stopAll();
+    running.lock.release();
     this.running = undefined;
     this.log.info('facegate stopped');
   }
 
   /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
   reload(next: Config): { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] } {
-    const r = this.mustRun();
+    const running = this.mustRun();
     if (this.stopping) throw new Error('the daemon is stopping');
     this.o.notifier.reloading('reloading cameras and rules');
     const { added, removed, changed, attendanceChanged, restartNeeded } = configChange(this.config, next);
-    if (attendanceChanged) r.attendance = this.buildAttendance(next);
+    if (attendanceChanged) running.attendance = this.buildAttendance(next);
     // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
     this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
-    r.cameras.reload(next.cameras, { added, removed, changed });
+    running.cameras.reload(next.cameras, { added, removed, changed });
     if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
     this.log.info({ added, removed, changed }, 'config reloaded');
     this.o.notifier.ready(this.statusLine());
@@ -362,31 +362,31 @@ export class App {
   }
 
   private buildAttendance(c: Config): AttendanceParts | undefined {
-    const r = this.mustRun();
+    const running = this.mustRun();
     if (!c.attendance.enabled) return undefined;
     return createAttendance({
       config: c.attendance,
-      db: r.gallery.db,
-      writer: r.events.writer,
-      sealer: gallerySealerForProofs(r.gallery.sealer),
-      roster: () => r.recognizer.roster(),
+      db: running.gallery.db,
+      writer: running.events.writer,
+      sealer: gallerySealerForProofs(running.gallery.sealer),
+      roster: () => running.recognizer.roster(),
       logger: this.o.logger,
       now: this.now,
       onSighting: (d, decisions) => {
-        r.decisions.onAttendance(decisions);
-        r.remote.sighting(d, decisions);
+        running.decisions.onAttendance(decisions);
+        running.remote.sighting(d, decisions);
       },
     });
   }
 
   private startTimers(): void {
-    const r = this.mustRun();
+    const running = this.mustRun();
     const tasks = new PeriodicTasks(this.o.logger);
-    r.parts.add('timers', () => tasks.stop());
+    running.parts.add('timers', () => tasks.stop());
     new Watchdog({ status: this.statusService, notifier: this.o.notifier, statusIntervalS: this.config.daemon.status_interval_s, logger: this.o.logger }).schedule(tasks);
     // Read at each tick: a reload may rebuild attendance or turn it off.
-    tasks.every(60_000, 'attendance', () => r.attendance?.stage.tick());
-    r.retention.schedule(tasks, () => this.running === r);
+    tasks.every(60_000, 'attendance', () => running.attendance?.stage.tick());
+    running.retention.schedule(tasks, () => this.running === running);
   }
 
   /** Port the metrics server listens on, once started. */
@@ -448,10 +448,10 @@ export class App {
   }
 
   private async startControl(r: Running): Promise<void> {
-    const c = this.config.control;
+    const controlConfig = this.config.control;
     const control = new ControlServer({
-      dir: c.socket_dir,
-      groups: c.groups,
+      dir: controlConfig.socket_dir,
+      groups: controlConfig.groups,
       handlers: controlHandlers(
         {
           status: () => this.status(),
@@ -465,7 +465,7 @@ export class App {
       ),
       audit: r.audit,
       logger: this.o.logger,
-      ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, r.events.identity.deviceId) } : {}),
+      ...(controlConfig.token_public_key ? { verifyToken: tokenVerifier(controlConfig.token_public_key, r.events.identity.deviceId) } : {}),
     });
     await control.start();
     r.parts.add('control sockets', () => control.stop());

@@ -56,7 +56,7 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
       return { id: person.id, name: person.name };
     },
     'person.enrol': async (params, ctx) => {
-      const r = await daemon.persons.enrol(
+      const enrolled = await daemon.persons.enrol(
         {
           name: params.name,
           photos: (params.images ?? []).map(bytesOf),
@@ -69,12 +69,12 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         actorOf(ctx),
       );
       return {
-        id: r.person.id,
-        name: r.person.name,
-        templates: r.templateIds.length,
-        best_quality: Number(r.bestQuality.toFixed(4)),
-        refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
-        ...(r.clashes.length > 0 ? { enrolled_despite: r.clashes } : {}),
+        id: enrolled.person.id,
+        name: enrolled.person.name,
+        templates: enrolled.templateIds.length,
+        best_quality: Number(enrolled.bestQuality.toFixed(4)),
+        refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
+        ...(enrolled.clashes.length > 0 ? { enrolled_despite: enrolled.clashes } : {}),
       };
     },
     'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),

@@ -25,13 +25,13 @@ export function createCommandRouter(o: {
   logger: Logger;
   now?: () => number;
 }): CommandRouter {
-  const c = o.config.commands;
-  if (c.enabled && !c.central_public_key) {
+  const commands = o.config.commands;
+  if (commands.enabled && !commands.central_public_key) {
     throw new FacegateError('FG_ERR_CENTRAL_KEY', 'mqtt.commands.enabled is set but mqtt.commands.central_public_key is empty', "give the file with the central server's Ed25519 public key, or turn commands off");
   }
   const router = new CommandRouter({
     baseTopic: o.identity.baseTopic,
-    policy: c.enabled ? { key: loadCentralKey(c.central_public_key), deviceId: o.identity.deviceId, maxTokenAgeS: c.max_token_age_s, clockSkewS: c.clock_skew_s } : undefined,
+    policy: commands.enabled ? { key: loadCentralKey(commands.central_public_key), deviceId: o.identity.deviceId, maxTokenAgeS: commands.max_token_age_s, clockSkewS: commands.clock_skew_s } : undefined,
     replay: new ReplayCache(o.db),
     audit: new CommandAudit(o.db),
     deps: o.deps,

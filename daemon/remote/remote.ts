@@ -41,11 +41,11 @@ export class Remote {
   private readonly log: Logger;
 
   constructor(private readonly o: RemoteOptions) {
-    const c = o.config;
+    const config = o.config;
     this.log = o.logger.child({ stage: 'events', part: 'remote' });
     const ids = o.events.identity;
-    const ha = c.mqtt.homeassistant;
-    this.homeassistant = c.mqtt.enabled && ha.enabled
+    const ha = config.mqtt.homeassistant;
+    this.homeassistant = config.mqtt.enabled && ha.enabled
       ? new HomeAssistantDiscovery(o.events.bridge, () => ({
           prefix: ha.discovery_prefix,
           baseTopic: ids.baseTopic,
@@ -58,9 +58,9 @@ export class Remote {
         }))
       : undefined;
     this.homeassistant?.attach();
-    this.commands = c.mqtt.enabled
+    this.commands = config.mqtt.enabled
       ? createCommandRouter({
-          config: c.mqtt,
+          config: config.mqtt,
           identity: ids,
           db: o.gallery.db,
           writer: o.events.writer,

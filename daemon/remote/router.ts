@@ -225,10 +225,10 @@ export class CommandRouter {
       if (committed) throw new Error(`${base.command} committed twice`);
       const result = this.o.db
         .transaction(() => {
-          const r = write();
-          this.finish(base, 'ok', answer(r));
+          const result = write();
+          this.finish(base, 'ok', answer(result));
           this.pending.done(base.jti);
-          return r;
+          return result;
         })
         .immediate();
       committed = true;

@@ -31,8 +31,8 @@ export class CameraThresholds {
   }
 
   describe(camera: string, fallback: MatchRules): CameraRules {
-    const r = this.rules.get(camera);
-    return { camera, ...(r ?? { threshold: fallback.threshold, margin: fallback.margin }), source: r ? 'site' : 'config' };
+    const siteRules = this.rules.get(camera);
+    return { camera, ...(siteRules ?? { threshold: fallback.threshold, margin: fallback.margin }), source: siteRules ? 'site' : 'config' };
   }
 
   set(camera: string, rules: MatchRules, by: string): void {
