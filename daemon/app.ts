@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
 import type { Logger } from './base/log.js';
@@ -13,7 +11,7 @@ import type { VisionEngine } from './vision/engine.js';
 import { Gallery } from './gallery/gallery.js';
 import { EventsStage } from './events/stage.js';
 import type { Connect } from './events/bridge.js';
-import { loadDeviceKey } from './events/device-key.js';
+import { deviceKeyFile, loadDeviceKey } from './events/device-key.js';
 import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import type { UnknownRegistry } from './track/unknowns.js';
@@ -153,7 +151,7 @@ export class App {
         logger: this.o.logger,
         version: this.o.version,
         cameras: () => this.running?.cameras.names() ?? [],
-        deviceKey: loadDeviceKey(this.deviceKeyPath()),
+        deviceKey: loadDeviceKey(deviceKeyFile(this.o.env, config.mqtt.device_key_file)),
         galleryGeneration: () => gallery.generation,
         now: this.now,
         ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
@@ -352,13 +350,6 @@ export class App {
   private mustRun(): Running {
     if (!this.running) throw new Error('the daemon is not running');
     return this.running;
-  }
-
-  /** systemd's credential copy when the unit passes one (LoadCredential=facegate-device-key), else the configured file. */
-  private deviceKeyPath(): string {
-    const dir = this.o.env.CREDENTIALS_DIRECTORY;
-    const credential = dir ? join(dir, 'facegate-device-key') : undefined;
-    return credential && existsSync(credential) ? credential : this.config.mqtt.device_key_file;
   }
 
   private buildAttendance(c: Config): AttendanceParts | undefined {
