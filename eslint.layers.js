@@ -1,13 +1,13 @@
 // The daemon's layers, lowest first (docs/layers.md says why each sits where it does). A module may
 // import from its own folder and from folders listed before its own, never from one listed after:
 // the order is total, so no two folders can import each other either. The files directly in
-// daemon/ (app.ts, app-remote.ts) are the layer 'app'.
+// daemon/ (app.ts) are the layer 'app'.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const LAYERS = ['base', 'store', 'camera', 'vision', 'liveness', 'gallery', 'track', 'events', 'attendance', 'bus', 'pipeline', 'config', 'ops', 'web', 'demo', 'app', 'cli'];
+export const LAYERS = ['base', 'store', 'camera', 'vision', 'liveness', 'gallery', 'track', 'events', 'attendance', 'bus', 'pipeline', 'config', 'ops', 'remote', 'control', 'web', 'demo', 'app', 'cli'];
 
-/** Deepest a daemon module sits below daemon/ (daemon/ops/control/x.ts is 2); deeper ones are refused. */
+/** Deepest a daemon module sits below daemon/ (daemon/web/routes/x.ts is 2); deeper ones are refused. */
 const MAX_DEPTH = 4;
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

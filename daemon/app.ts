@@ -1,13 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
 import type { Logger } from './base/log.js';
 import { EventBus } from './bus/bus.js';
 import type { DaemonEvents } from './bus/events.js';
 import { LiveView } from './camera/live-view.js';
-import { FfmpegCamera } from './camera/camera.js';
-import type { CameraConfig } from './camera/config.js';
 import type { SpawnFfmpeg } from './camera/process.js';
 import type { CameraHealth } from './camera/health.js';
 import { VisionPool } from './vision/pool.js';
@@ -15,35 +11,33 @@ import type { VisionEngine } from './vision/engine.js';
 import { Gallery } from './gallery/gallery.js';
 import { EventsStage } from './events/stage.js';
 import type { Connect } from './events/bridge.js';
-import { loadDeviceKey } from './events/device-key.js';
+import { deviceKeyFile, loadDeviceKey } from './events/device-key.js';
 import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
-import { CameraTracker } from './track/camera-tracker.js';
-import type { TrackView } from './track/track.js';
-import { cameraRateWarning, eyeRateWarning } from './track/camera-rate.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
-import { trackOverlay } from './pipeline/overlay.js';
-import { CameraPipeline } from './pipeline/camera-pipeline.js';
-import { dispatchTrackEvent } from './pipeline/dispatch.js';
+import { CameraMaintainer } from './pipeline/camera-maintainer.js';
+import { subscribeDispatch } from './pipeline/dispatch.js';
 import { AuditLog } from './ops/audit.js';
 import { announceQuarantine } from './ops/quarantine.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
-import { pipelineLiveness, type Liveness } from './ops/health.js';
-import { MetricsRegistry, type Histogram } from './base/metrics.js';
+import type { Liveness } from './ops/health.js';
+import { MetricsRegistry } from './base/metrics.js';
 import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
 import { DecisionMetrics } from './ops/decision-metrics.js';
 import { PersonService } from './ops/persons.js';
-import { purgeExpired, type PurgeResult } from './ops/retention.js';
-import { statusLine, statusReport, type StatusParts, type StatusReport } from './ops/status.js';
+import { RetentionService, type PurgeResult } from './ops/retention.js';
+import { Watchdog } from './ops/watchdog.js';
+import { PeriodicTasks } from './base/periodic.js';
+import { StatusService, type StatusReport } from './ops/status.js';
 import type { Notifier } from './ops/sd-notify.js';
 import { OpsHttpServer } from './ops/http.js';
 import { FacegateError } from './base/errors.js';
-import { ControlServer } from './ops/control/server.js';
-import { controlHandlers } from './ops/control/handlers.js';
-import { tokenVerifier } from './ops/control/token.js';
-import { Remote } from './app-remote.js';
-import type { CommandCounts } from './ops/remote/router.js';
+import { ControlServer } from './control/server.js';
+import { controlHandlers } from './control/handlers.js';
+import { tokenVerifier } from './control/token.js';
+import { Remote } from './remote/remote.js';
+import type { CommandCounts } from './ops/command-records.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
@@ -69,14 +63,6 @@ export interface AppOptions {
   spawnCamera?: SpawnFfmpeg;
 }
 
-interface CameraSlot {
-  config: CameraConfig;
-  pipeline: CameraPipeline;
-  camera: FfmpegCamera;
-  streamingSinceMono: number | undefined;
-  unsubscribe: () => void;
-}
-
 /** The daemon's stages, once started; what the control socket, metrics and signals act on. */
 interface Running {
   lock: DaemonLock;
@@ -90,9 +76,9 @@ interface Running {
   remote: Remote;
   attendance: AttendanceParts | undefined;
   unknowns: UnknownRegistry;
-  latency: Histogram;
+  retention: RetentionService;
   decisions: DecisionMetrics;
-  cameras: Map<string, CameraSlot>;
+  cameras: CameraMaintainer;
   eventLoop: IntervalHistogram;
   liveView: LiveView | undefined;
   thresholds: CameraThresholds;
@@ -113,7 +99,7 @@ export class App {
   private readonly mono: () => number;
   private readonly log: Logger;
   private readonly abort = new AbortController();
-  private lastLiveness: Liveness = { alive: true, problems: [] };
+  private readonly statusService: StatusService;
   private stopping = false;
   readonly startedMs: number;
 
@@ -124,6 +110,15 @@ export class App {
     this.log = o.logger.child({ stage: 'daemon' });
     this.bus = new EventBus<DaemonEvents>(o.logger);
     this.startedMs = this.now();
+    this.statusService = new StatusService({
+      version: o.version,
+      startedMs: this.startedMs,
+      now: this.now,
+      monoNow: this.mono,
+      stallMs: () => this.config.daemon.stall_s * 1000,
+      mqttEnabled: () => this.config.mqtt.enabled,
+      running: () => this.running,
+    });
   }
 
   get isRunning(): boolean {
@@ -136,27 +131,27 @@ export class App {
 
   /** Models, gallery, publishing, cameras, then READY=1. */
   async start(): Promise<void> {
-    const c = this.config;
-    const lock = acquireDaemonLock(c.gallery.path);
+    const config = this.config;
+    const lock = acquireDaemonLock(config.gallery.path);
     // Each part is recorded as it starts, so that a stop, or a start that fails half-way (a missing
     // device key, a bad gallery key, a taken port), stops exactly what runs, in reverse.
     const parts = new StartedParts(this.log);
     try {
       this.o.notifier.status('loading models');
-      const vision = await VisionPool.create({ vision: c.vision, logger: this.o.logger });
+      const vision = await VisionPool.create({ vision: config.vision, logger: this.o.logger });
       parts.add('vision', () => vision.close());
       this.o.notifier.status('opening the gallery');
-      const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: this.o.env }, logger: this.o.logger, create: true });
+      const gallery = await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: this.o.env }, logger: this.o.logger, create: true });
       parts.add('gallery', () => gallery.close());
       const events = new EventsStage({
-        config: c,
+        config,
         db: gallery.db,
         sealer: gallery.sealer,
         env: this.o.env,
         logger: this.o.logger,
         version: this.o.version,
-        cameras: () => [...(this.running?.cameras.keys() ?? [])],
-        deviceKey: loadDeviceKey(this.deviceKeyPath()),
+        cameras: () => this.running?.cameras.names() ?? [],
+        deviceKey: loadDeviceKey(deviceKeyFile(this.o.env, config.mqtt.device_key_file)),
         galleryGeneration: () => gallery.generation,
         now: this.now,
         ...(this.o.mqttConnect ? { connect: this.o.mqttConnect } : {}),
@@ -164,23 +159,23 @@ export class App {
       const audit = new AuditLog(gallery.db, this.now);
       // Damaged gallery rows cost only their persons: the daemon serves everyone else, and says who.
       announceQuarantine(gallery.quarantined(), gallery.db, audit, events.writer);
-      const unknowns = daemonUnknowns({ track: c.track, retention: c.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
+      const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
       const persons = new PersonService({
         gallery,
         analyzer: vision,
-        gate: c.gallery.enrol,
-        recognition: c.recognition,
+        gate: config.gallery.enrol,
+        recognition: config.recognition,
         audit,
         unknowns,
         onChange: (change) => this.running?.remote.rosterChanged(change),
       });
       const remote = new Remote({
-        config: c,
+        config,
         events,
         gallery,
         persons,
         version: this.o.version,
-        cameras: () => [...(this.running?.cameras.keys() ?? [])],
+        cameras: () => this.running?.cameras.names() ?? [],
         rules: () => this.running?.attendance?.rules,
         status: () => this.status(),
         onRosterChange: () => this.running?.recognizer.invalidate(),
@@ -188,10 +183,11 @@ export class App {
         now: this.now,
       });
       const thresholds = new CameraThresholds(gallery.db, this.now);
-      if (c.mqtt.enabled) events.start();
+      const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
+      if (config.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       parts.add('events', () => events.stop());
-      parts.add('outbox flush', () => (c.mqtt.enabled ? events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
+      parts.add('outbox flush', () => (config.mqtt.enabled ? events.drain(this.o.flushTimeoutMs ?? 10_000, this.mono) : undefined));
       // Written before the drain, so that it leaves with the outbox.
       parts.add('stopping event', () => events.announceStopping());
       parts.add('remote commands', () => remote.stop());
@@ -208,40 +204,59 @@ export class App {
         remote,
         attendance: undefined,
         unknowns,
-        latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+        retention: new RetentionService({ db: gallery.db, config: config.retention, unknowns, now: this.now, logger: this.o.logger }),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
-        cameras: new Map(),
+        cameras: new CameraMaintainer({
+          bus: this.bus,
+          vision,
+          recognizer,
+          unknowns,
+          track: config.track,
+          liveView: () => this.running?.liveView,
+          latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+          signal: this.abort.signal,
+          ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
+          logger: this.o.logger,
+          now: this.now,
+          monoNow: this.mono,
+        }),
         eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
         liveView: undefined,
         thresholds,
-        recognizer: new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now }),
+        recognizer,
         scores: new RecentScores(),
       };
-      this.running.attendance = this.buildAttendance(c);
-      this.bus.on('track', 'dispatch', (e) => this.dispatch(e));
-      this.bus.on('track', 'metrics', (e) => this.running?.decisions.onTrackEvent(e));
-      this.bus.on('track', 'scores', (e) => {
-        if (e.type === 'recognized' || e.type === 'unknown') this.running?.scores.add(e.camera, e.type, e.score);
-      });
-      this.bus.on('cameraState', 'events', (h) => events.setCameraAvailability(h.camera, h.state === 'streaming'));
+      this.running.attendance = this.buildAttendance(config);
+      // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
+      const subscriptions = [
+        subscribeDispatch(this.bus, {
+          attendance: () => this.running?.attendance?.stage,
+          writer: events.writer,
+          count: (camera, kind, atMs) => events.count(camera, kind, atMs),
+          unknownImageMaxKb: config.mqtt.unknown_image_max_kb,
+          unknownAlerts: events.unknownAlerts,
+          reportTrack: (event) => events.reportTrack(event),
+        }),
+        this.running.decisions.subscribe(this.bus),
+        this.running.scores.subscribe(this.bus),
+        events.subscribe(this.bus),
+      ];
+      parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
       registerDaemonMetrics(this.metrics, this, { version: this.o.version });
       const eventLoop = this.running.eventLoop;
       eventLoop.enable();
       parts.add('event loop monitor', () => eventLoop.disable());
       registerEventLoopMetrics(this.metrics, eventLoop);
-      if (c.metrics.enabled) await this.startHttp(this.running);
-      if (c.live_view.enabled || c.web.enabled) await this.startLiveView(this.running);
-      this.warnAboutEyeRate();
-      this.warnAboutRates(c.cameras.map((cam) => cam.name));
-      const running = this.running;
-      // Every camera running at the stop, whether started now or added by a reload since.
-      parts.add('cameras', () => Promise.all([...running.cameras.values()].map((slot) => this.stopCamera(slot))));
-      for (const cam of c.cameras) this.addCamera(cam);
-      if (c.control.enabled) await this.startControl(this.running);
-      if (c.web.enabled) await this.startWeb(this.running);
+      if (config.metrics.enabled) await this.startHttp(this.running);
+      if (config.live_view.enabled || config.web.enabled) await this.startLiveView(this.running);
+      const cameras = this.running.cameras;
+      parts.add('cameras', () => cameras.stop());
+      cameras.start(config.cameras);
+      if (config.control.enabled) await this.startControl(this.running);
+      if (config.web.enabled) await this.startWeb(this.running);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
-      this.log.info({ cameras: c.cameras.length, persons: gallery.matcher.size, mqtt: c.mqtt.enabled }, 'facegate ready');
+      this.log.info({ cameras: config.cameras.length, persons: gallery.matcher.size, mqtt: config.mqtt.enabled }, 'facegate ready');
     } catch (e) {
       await parts.stopAll();
       this.running = undefined;
@@ -252,33 +267,27 @@ export class App {
 
   /** SIGTERM: stop intake, let open tracks finish, flush the outbox, close everything. */
   async stop(): Promise<void> {
-    const r = this.running;
-    if (!r || this.stopping) return;
+    const running = this.running;
+    if (!running || this.stopping) return;
     this.stopping = true;
     this.o.notifier.stopping('stopping: finishing tracks and flushing the outbox');
     this.abort.abort();
-    await r.parts.stopAll();
-    r.lock.release();
+    await running.parts.stopAll();
+    running.lock.release();
     this.running = undefined;
     this.log.info('facegate stopped');
   }
 
   /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
   reload(next: Config): { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] } {
-    const r = this.mustRun();
+    const running = this.mustRun();
     if (this.stopping) throw new Error('the daemon is stopping');
     this.o.notifier.reloading('reloading cameras and rules');
     const { added, removed, changed, attendanceChanged, restartNeeded } = configChange(this.config, next);
-    for (const name of [...removed, ...changed]) {
-      const slot = r.cameras.get(name);
-      if (slot) void this.stopCamera(slot);
-    }
-    if (attendanceChanged) r.attendance = this.buildAttendance(next);
+    if (attendanceChanged) running.attendance = this.buildAttendance(next);
     // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
     this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
-    this.warnAboutRates([...changed, ...added]);
-    const byName = new Map(next.cameras.map((cam) => [cam.name, cam]));
-    for (const name of [...changed, ...added]) this.addCamera(byName.get(name)!);
+    running.cameras.reload(next.cameras, { added, removed, changed });
     if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
     this.log.info({ added, removed, changed }, 'config reloaded');
     this.o.notifier.ready(this.statusLine());
@@ -292,11 +301,7 @@ export class App {
 
   /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
   purgeRetention(): PurgeResult {
-    const r = this.mustRun();
-    const nowMs = this.now();
-    const result = purgeExpired(r.gallery.db, this.config.retention, nowMs);
-    r.unknowns.expire(nowMs / 1000);
-    return result;
+    return this.mustRun().retention.purge();
   }
 
   get audit(): AuditLog {
@@ -321,50 +326,25 @@ export class App {
   }
 
   cameraHealth(): CameraHealth[] {
-    return [...(this.running?.cameras.values() ?? [])].map((s) => s.camera.health());
+    return this.running?.cameras.health() ?? [];
   }
 
   pipelineCounts(): { camera: string; processed: number }[] {
-    return [...(this.running?.cameras.values() ?? [])].map((s) => ({ camera: s.config.name, processed: s.pipeline.processed }));
+    return this.running?.cameras.processedCounts() ?? [];
   }
 
   liveness(): Liveness {
-    const r = this.running;
-    if (!r) return { alive: false, problems: ['not running'] };
-    const progress = [...r.cameras.values()].map((s) => ({
-      camera: s.config.name,
-      state: s.camera.health().state,
-      streamingSinceMono: s.streamingSinceMono,
-      lastProcessedMono: s.pipeline.lastProcessedMono,
-    }));
-    return pipelineLiveness(progress, this.mono(), this.config.daemon.stall_s * 1000);
+    return this.statusService.liveness();
   }
 
   /** The control socket's and the remote command's `status`. */
   status(): StatusReport {
-    return statusReport(this.statusParts(this.liveness()));
+    return this.statusService.report();
   }
 
   /** One line for systemd's STATUS= and /status; what is stuck as the watchdog last saw it. */
   statusLine(): string {
-    return statusLine(this.statusParts(this.lastLiveness));
-  }
-
-  private statusParts(liveness: Liveness): StatusParts {
-    const ev = this.running?.events;
-    const nowMs = this.now();
-    return {
-      device: ev?.identity.deviceId ?? '',
-      version: this.o.version,
-      startedMs: this.startedMs,
-      nowMs,
-      liveness,
-      cameras: this.cameraHealth(),
-      outbox: ev?.outbox.stats(nowMs) ?? { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} },
-      mqtt: { enabled: this.config.mqtt.enabled, connected: ev?.bridge.connected ?? false, reconnects: ev?.bridge.reconnects ?? 0 },
-      templates: this.running?.gallery.matcher.size ?? 0,
-      quarantined: this.running?.gallery.quarantinedCount ?? 0,
-    };
+    return this.statusService.line();
   }
 
   private mustRun(): Running {
@@ -372,140 +352,32 @@ export class App {
     return this.running;
   }
 
-  /** systemd's credential copy when the unit passes one (LoadCredential=facegate-device-key), else the configured file. */
-  private deviceKeyPath(): string {
-    const dir = this.o.env.CREDENTIALS_DIRECTORY;
-    const credential = dir ? join(dir, 'facegate-device-key') : undefined;
-    return credential && existsSync(credential) ? credential : this.config.mqtt.device_key_file;
-  }
-
   private buildAttendance(c: Config): AttendanceParts | undefined {
-    const r = this.mustRun();
+    const running = this.mustRun();
     if (!c.attendance.enabled) return undefined;
     return createAttendance({
       config: c.attendance,
-      db: r.gallery.db,
-      writer: r.events.writer,
-      sealer: gallerySealerForProofs(r.gallery.sealer),
-      roster: () => r.recognizer.roster(),
+      db: running.gallery.db,
+      writer: running.events.writer,
+      sealer: gallerySealerForProofs(running.gallery.sealer),
+      roster: () => running.recognizer.roster(),
       logger: this.o.logger,
       now: this.now,
       onSighting: (d, decisions) => {
-        r.decisions.onAttendance(decisions);
-        r.remote.sighting(d, decisions);
+        running.decisions.onAttendance(decisions);
+        running.remote.sighting(d, decisions);
       },
     });
   }
 
-  private dispatch(e: DaemonEvents['track']): void {
-    const r = this.mustRun();
-    dispatchTrackEvent(e, {
-      attendance: r.attendance?.stage,
-      writer: r.events.writer,
-      count: (camera, kind, atMs) => r.events.count(camera, kind, atMs),
-      unknownImageMaxKb: this.config.mqtt.unknown_image_max_kb,
-      unknownAlerts: r.events.unknownAlerts,
-      reportTrack: (ev) => r.events.reportTrack(ev),
-    });
-  }
-
-  /**
-   * Once per camera as it is started (at start, or added or changed by a reload): one too slow for
-   * the eye rate still runs, but its tracks are seldom live, and nothing else would say why.
-   */
-  private warnAboutRates(names: readonly string[]): void {
-    this.config.cameras.forEach((cam, i) => {
-      const w = names.includes(cam.name) ? cameraRateWarning(cam, i, this.config.track) : undefined;
-      if (w) this.log.warn({ code: w.code, camera: cam.name, path: w.path, hint: w.hint }, w.message);
-    });
-  }
-
-  /**
-   * Once at start (track needs a restart to change): an eye rate too low for blinks, which every
-   * camera that leaves fps out follows, so no camera warning would name it.
-   */
-  private warnAboutEyeRate(): void {
-    const w = eyeRateWarning(this.config.track);
-    if (w) this.log.warn({ code: w.code, path: w.path, hint: w.hint }, w.message);
-  }
-
-  private addCamera(config: CameraConfig): void {
-    const r = this.mustRun();
-    const camera = new FfmpegCamera(config, { logger: this.o.logger, ...(this.o.spawnCamera ? { spawn: this.o.spawnCamera } : {}) });
-    const tracker = new CameraTracker({
-      camera: config.name,
-      engine: r.vision.engineFor(config.name),
-      config: this.config.track,
-      identify: (fused) => r.recognizer.identify(fused, config.name),
-      unknowns: r.unknowns,
-      logger: this.o.logger,
-    });
-    const pipeline = new CameraPipeline({
-      camera,
-      tracker,
-      onEvent: (e) => this.bus.emit('track', e),
-      ...(r.liveView ? { onTracks: (tracks: readonly TrackView[]) => r.liveView?.setOverlay(config.name, trackOverlay(tracks)) } : {}),
-      logger: this.o.logger,
-      latency: r.latency,
-      now: this.now,
-      monoNow: this.mono,
-    });
-    const slot: CameraSlot = { config, camera, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
-    slot.unsubscribe = camera.onState((h) => {
-      slot.streamingSinceMono = h.state === 'streaming' ? (slot.streamingSinceMono ?? this.mono()) : undefined;
-      void this.bus.emit('cameraState', h);
-    });
-    r.cameras.set(config.name, slot);
-    pipeline.start(this.abort.signal);
-  }
-
-  private async stopCamera(slot: CameraSlot): Promise<void> {
-    const r = this.running;
-    if (r?.cameras.get(slot.config.name) === slot) r.cameras.delete(slot.config.name);
-    await slot.pipeline.stop();
-    slot.unsubscribe();
-    // Unless the camera came back (reload) in the meantime with a new engine of its own.
-    if (r?.cameras.get(slot.config.name) === undefined) r?.vision.release(slot.config.name);
-  }
-
   private startTimers(): void {
-    const r = this.mustRun();
-    const guarded = (fn: () => void, name: string) => () => {
-      try {
-        fn();
-      } catch (e) {
-        this.o.logger.error({ stage: name, err: (e as Error).message }, 'periodic task failed');
-      }
-    };
-    const timers: NodeJS.Timeout[] = [];
-    r.parts.add('timers', () => timers.forEach((t) => clearInterval(t)));
-    const every = (ms: number, fn: () => void, name: string) => {
-      const t = setInterval(guarded(fn, name), ms);
-      t.unref();
-      timers.push(t);
-    };
-    // The watchdog ping is the pipeline's liveness, checked at half the period systemd expects.
-    const watchdogMs = this.o.notifier.watchdogMs;
-    const checkMs = watchdogMs ? Math.max(100, Math.floor(watchdogMs / 2)) : this.config.daemon.status_interval_s * 1000;
-    every(checkMs, () => this.watchdogTick(), 'daemon');
-    every(this.config.daemon.status_interval_s * 1000, () => this.o.notifier.status(this.statusLine()), 'daemon');
-    every(60_000, () => r.attendance?.stage.tick(), 'attendance');
-    const purge = () => {
-      const result = this.purgeRetention();
-      if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
-    };
-    every(this.config.retention.check_interval_min * 60_000, purge, 'retention');
-    // The first purge right after start, guarded like the periodic ones: a failure is logged, not thrown.
-    setImmediate(guarded(() => {
-      if (this.running === r) purge();
-    }, 'retention'));
-  }
-
-  private watchdogTick(): void {
-    const was = this.lastLiveness.alive;
-    this.lastLiveness = this.liveness();
-    if (this.lastLiveness.alive) this.o.notifier.watchdog();
-    else if (was) this.log.error({ problems: this.lastLiveness.problems }, 'pipeline stuck: WATCHDOG=1 withheld, systemd will restart the daemon');
+    const running = this.mustRun();
+    const tasks = new PeriodicTasks(this.o.logger);
+    running.parts.add('timers', () => tasks.stop());
+    new Watchdog({ status: this.statusService, notifier: this.o.notifier, statusIntervalS: this.config.daemon.status_interval_s, logger: this.o.logger }).schedule(tasks);
+    // Read at each tick: a reload may rebuild attendance or turn it off.
+    tasks.every(60_000, 'attendance', () => running.attendance?.stage.tick());
+    running.retention.schedule(tasks, () => this.running === running);
   }
 
   /** Port the metrics server listens on, once started. */
@@ -532,7 +404,7 @@ export class App {
   liveViewPort: number | undefined;
 
   private async startLiveView(r: Running): Promise<void> {
-    const view = new LiveView(() => [...r.cameras.values()].map((s) => s.camera), this.config.live_view, this.o.logger);
+    const view = new LiveView(() => r.cameras.sources(), this.config.live_view, this.o.logger);
     r.liveView = view;
     r.parts.add('live view', () => view.stop());
     // The web console draws its camera pictures through the live view without its own server.
@@ -567,10 +439,10 @@ export class App {
   }
 
   private async startControl(r: Running): Promise<void> {
-    const c = this.config.control;
+    const controlConfig = this.config.control;
     const control = new ControlServer({
-      dir: c.socket_dir,
-      groups: c.groups,
+      dir: controlConfig.socket_dir,
+      groups: controlConfig.groups,
       handlers: controlHandlers(
         {
           status: () => this.status(),
@@ -584,7 +456,7 @@ export class App {
       ),
       audit: r.audit,
       logger: this.o.logger,
-      ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, r.events.identity.deviceId) } : {}),
+      ...(controlConfig.token_public_key ? { verifyToken: tokenVerifier(controlConfig.token_public_key, r.events.identity.deviceId) } : {}),
     });
     await control.start();
     r.parts.add('control sockets', () => control.stop());

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../daemon/base/paths.js';
-import { configJsonSchema } from '../daemon/ops/json-schema.js';
+import { configJsonSchema } from '../daemon/config/json-schema.js';
 
 const out = join(packageRoot(), 'config', 'facegate.schema.json');
 writeFileSync(out, configJsonSchema());

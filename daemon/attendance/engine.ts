@@ -88,19 +88,19 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
  */
 export function settle(record: DayRecord, nowMs: number): Transition {
   if (nowMs < record.day.closesMs || (record.checkOutSettled && record.summarized)) return { record, decisions: [] };
-  const r = { ...record };
+  const next = { ...record };
   const decisions: AttendanceDecision[] = [];
-  if (!r.checkOutSettled) {
-    r.checkOutMs = r.lastSeenMs;
-    r.checkOutCamera = r.lastSeenCamera;
-    r.checkOutSettled = true;
-    decisions.push({ kind: 'check_out', atMs: r.lastSeenMs, camera: r.lastSeenCamera, source: 'last_seen', ...classifyCheckOut(r.day, r.lastSeenMs) });
+  if (!next.checkOutSettled) {
+    next.checkOutMs = next.lastSeenMs;
+    next.checkOutCamera = next.lastSeenCamera;
+    next.checkOutSettled = true;
+    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
   }
-  if (!r.summarized) {
-    r.summarized = true;
-    if (r.day.scheduled) decisions.push({ kind: 'summary', checkInMs: r.checkInMs, checkOutMs: r.checkOutMs, ...summarizeDay(r.day, r.checkInMs, r.checkOutMs) });
+  if (!next.summarized) {
+    next.summarized = true;
+    if (next.day.scheduled) decisions.push({ kind: 'summary', checkInMs: next.checkInMs, checkOutMs: next.checkOutMs, ...summarizeDay(next.day, next.checkInMs, next.checkOutMs) });
   }
-  return { record: r, decisions };
+  return { record: next, decisions };
 }
 
 /** The summary for a scheduled day on which the person was never seen. */

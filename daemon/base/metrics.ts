@@ -26,21 +26,21 @@ export class Histogram {
   constructor(readonly buckets: readonly number[] = LATENCY_BUCKETS) {}
 
   observe(labels: Labels, value: number): void {
-    const s = this.seriesOf(labels);
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    const series = this.seriesOf(labels);
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) series.counts[i]!++;
+    series.sum += value;
+    series.count++;
   }
 
   /** The series of these labels, made at zero on first use. */
   private seriesOf(labels: Labels) {
     const key = labelText(labels);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-      this.series.set(key, s);
+    let series = this.series.get(key);
+    if (!series) {
+      series = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+      this.series.set(key, series);
     }
-    return s;
+    return series;
   }
 
   /** `known`: label sets printed at zero before their first observation. */

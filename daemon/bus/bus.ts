@@ -1,4 +1,5 @@
 import type { Logger } from '../base/log.js';
+import type { Subscribable } from '../base/subscribable.js';
 
 type Listener<P> = (payload: P) => void | Promise<void>;
 
@@ -7,7 +8,7 @@ type Listener<P> = (payload: P) => void | Promise<void>;
  * Each listener is registered under its stage; a listener that throws or rejects is logged under
  * that stage and never stops the emitter or the other listeners.
  */
-export class EventBus<M extends object> {
+export class EventBus<M extends object> implements Subscribable<M> {
   private readonly listeners = new Map<keyof M, { stage: string; fn: Listener<never> }[]>();
   /** Listener failures, per stage, for metrics. */
   readonly failures = new Map<string, number>();

@@ -66,8 +66,8 @@ export function progressLine(o: Pick<ProgressOptions, 'label' | 'total' | 'forma
 
 /** 75 → "1m 15s", 3725 → "1h 02m", 9 → "9s". */
 export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  const wholeSeconds = Math.max(0, Math.round(seconds));
+  if (wholeSeconds < 60) return `${wholeSeconds}s`;
+  if (wholeSeconds < 3600) return `${Math.floor(wholeSeconds / 60)}m ${String(wholeSeconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(wholeSeconds / 3600)}h ${String(Math.floor((wholeSeconds % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -24,14 +24,14 @@ export const scanCommand: Command = {
     const video = positionals[0]!;
     const promotions = (values.promote ?? []).map((p) => parsePromotion(p));
     checkVideoFile(video);
-    const s = gallerySettings(values, io);
+    const settings = gallerySettings(values, io);
     if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true, mode: 0o700 }); // face crops: this user only
     const scan = (identify: (fused: Float32Array) => MatchResult, gallery?: Gallery) =>
-      withAnalyzer(s, async (analyzer) => {
+      withAnalyzer(settings, async (analyzer) => {
         let n = 0;
         // Deterministic anonymous ids: the same file gives the same ids on every run.
         const unknowns = new UnknownRegistry(
-          { similarity: s.config.track.unknown_similarity, retentionS: s.config.track.unknown_retention_s, maxFrames: s.config.track.best_k },
+          { similarity: settings.config.track.unknown_similarity, retentionS: settings.config.track.unknown_retention_s, maxFrames: settings.config.track.best_k },
           () => `anon-${++n}`,
         );
         // On a terminal only: a scan reads the file at the speed the models run, minutes for a few.
@@ -42,7 +42,7 @@ export const scanCommand: Command = {
         );
         const summary = await scanVideo(video, {
           engine: analyzer.forCamera(),
-          config: s.config.track,
+          config: settings.config.track,
           identify,
           unknowns,
           camera: 'file',
@@ -54,7 +54,7 @@ export const scanCommand: Command = {
         }).finally(() => progress.finish());
         if (!values.json) io.stderr(`${summary.frames} frames to ${summary.lastT.toFixed(2)} s\n`);
         if (promotions.length > 0) {
-          const persons = localPersons(s, gallery!, undefined, unknowns);
+          const persons = localPersons(settings, gallery!, undefined, unknowns);
           for (const { anonId, name } of promotions) {
             const { person, templates } = await persons.promote(anonId, { name }, cliActor());
             io.stderr(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)\n`);
@@ -62,12 +62,12 @@ export const scanCommand: Command = {
         }
         return 0;
       });
-    if (promotions.length > 0) return withGallery(s, { create: true }, (g) => scan((fused) => matchIn(g, fused, s), g));
-    if (!explicitGallery(values, s)) {
-      io.stderr(`note: no gallery at ${s.path}: everyone will be unknown\n`);
+    if (promotions.length > 0) return withGallery(settings, { create: true }, (g) => scan((fused) => matchIn(g, fused, settings), g));
+    if (!explicitGallery(values, settings)) {
+      io.stderr(`note: no gallery at ${settings.path}: everyone will be unknown\n`);
       return scan(() => ({ person: null, score: -1, margin: 0, near: false }));
     }
-    return withGallery(s, { create: false }, (g) => scan((fused) => matchIn(g, fused, s), g));
+    return withGallery(settings, { create: false }, (g) => scan((fused) => matchIn(g, fused, settings), g));
   },
 };
 
@@ -86,8 +86,8 @@ function explicitGallery(values: { gallery?: string }, s: GallerySettings): bool
 }
 
 export function matchIn(g: Gallery, fused: Float32Array, s: GallerySettings): MatchResult {
-  const r = g.identify(fused, s.config.recognition, 2);
-  return { person: r.match ? { id: r.match.personId, name: g.nameOf(r.match.personId) } : null, score: r.score, margin: r.margin, near: r.near };
+  const result = g.identify(fused, s.config.recognition, 2);
+  return { person: result.match ? { id: result.match.personId, name: g.nameOf(result.match.personId) } : null, score: result.score, margin: result.margin, near: result.near };
 }
 
 /** An event as one NDJSON object: type, t, track first; the thumbnail as a file path when written. */

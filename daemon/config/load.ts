@@ -91,13 +91,13 @@ function prototypeKeyIssues(value: unknown, path: string[] = []): ConfigIssue[] 
 /** Where the schema has a list and the document something else; descends only where both are mappings or lists. */
 function listIssues(schema: TSchema, value: unknown, path: string[]): ConfigIssue[] {
   if (value === undefined) return [];
-  const s = schema as { type?: string; properties?: Record<string, TSchema>; items?: TSchema };
-  if (s.type === 'array') {
+  const node = schema as { type?: string; properties?: Record<string, TSchema>; items?: TSchema };
+  if (node.type === 'array') {
     if (!Array.isArray(value)) return [{ path: path.join('.'), message: `expected a list (one "- " entry per item), got ${value !== null && typeof value === 'object' ? 'a mapping' : JSON.stringify(redactSecrets(value))}` }];
-    return s.items ? value.flatMap((item, i) => listIssues(s.items!, item, [...path, String(i)])) : [];
+    return node.items ? value.flatMap((item, i) => listIssues(node.items!, item, [...path, String(i)])) : [];
   }
-  if (s.type === 'object' && s.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    return Object.entries(s.properties).flatMap(([key, child]) => (Object.hasOwn(value, key) ? listIssues(child, (value as Record<string, unknown>)[key], [...path, key]) : []));
+  if (node.type === 'object' && node.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(node.properties).flatMap(([key, child]) => (Object.hasOwn(value, key) ? listIssues(child, (value as Record<string, unknown>)[key], [...path, key]) : []));
   }
   return [];
 }

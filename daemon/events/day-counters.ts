@@ -38,10 +38,10 @@ export class DayCounters {
 
   /** Counts one event of `kind` on `day`, at local time `at`; returns the counts after it. */
   count(camera: string, day: string, kind: CountKind, at: string): DayCounts {
-    const c = this.get(camera, day);
-    c[`${kind}_today`]++;
-    c.last_event = at;
-    this.write.run(camera, day, c.recognized_today, c.unknown_today, c.spoof_today, c.last_event);
-    return c;
+    const counts = this.get(camera, day);
+    counts[`${kind}_today`]++;
+    counts.last_event = at;
+    this.write.run(camera, day, counts.recognized_today, counts.unknown_today, counts.spoof_today, counts.last_event);
+    return counts;
   }
 }

@@ -1,8 +1,15 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
+
+/** systemd's credential copy when the unit passes one (LoadCredential=facegate-device-key), else the configured file. */
+export function deviceKeyFile(env: NodeJS.ProcessEnv, configured: string): string {
+  const dir = env.CREDENTIALS_DIRECTORY;
+  const credential = dir ? join(dir, 'facegate-device-key') : undefined;
+  return credential && existsSync(credential) ? credential : configured;
+}
 
 /**
  * The device's Ed25519 signing key: it signs every published event (JWS) so that a central server

@@ -17,6 +17,8 @@ import { TrackReporter, type TrackView } from './track-report.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
 import type { TrackEvent } from '../track/events.js';
 import { EventWriter } from './writer.js';
+import type { Subscribable } from '../base/subscribable.js';
+import type { CameraHealth } from '../camera/health.js';
 
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
 const DAY_CHECK_MS = 60_000;
@@ -82,24 +84,24 @@ export class EventsStage {
   private readonly timers: Timers;
 
   constructor(private readonly o: EventsStageOptions) {
-    const c = o.config.mqtt;
+    const mqttConfig = o.config.mqtt;
     this.now = o.now ?? Date.now;
     this.timers = o.timers ?? realTimers;
     this.startedMs = this.now();
     this.counters = new DayCounters(o.db);
-    this.identity = mqttIdentity(c);
-    this.key = o.deviceKey ?? loadDeviceKey(c.device_key_file);
-    this.outbox = new Outbox(o.db, { maxEvents: c.outbox.max_events, maxBytes: c.outbox.max_mb * 1024 * 1024 }, o.sealer, o.logger);
+    this.identity = mqttIdentity(mqttConfig);
+    this.key = o.deviceKey ?? loadDeviceKey(mqttConfig.device_key_file);
+    this.outbox = new Outbox(o.db, { maxEvents: mqttConfig.outbox.max_events, maxBytes: mqttConfig.outbox.max_mb * 1024 * 1024 }, o.sealer, o.logger);
     this.bridge = new MqttBridge({
-      url: c.url,
-      options: mqttClientOptions(c, this.identity, o.env),
+      url: mqttConfig.url,
+      options: mqttClientOptions(mqttConfig, this.identity, o.env),
       baseTopic: this.identity.baseTopic,
-      reconnect: { minMs: c.reconnect.min_ms, maxMs: c.reconnect.max_ms },
+      reconnect: { minMs: mqttConfig.reconnect.min_ms, maxMs: mqttConfig.reconnect.max_ms },
       connect: o.connect ?? mqtt.connect,
       logger: o.logger,
       timers: this.timers,
     });
-    this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger: o.logger, inflight: c.inflight });
+    this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger: o.logger, inflight: mqttConfig.inflight });
     this.writer = new EventWriter({
       outbox: this.outbox,
       signer: createSigner(this.key),
@@ -111,7 +113,7 @@ export class EventsStage {
       logger: o.logger,
       onWritten: () => this.publisher.wake(),
     });
-    const te = c.track_events;
+    const te = mqttConfig.track_events;
     this.tracks = te.enabled
       ? new TrackReporter({ intervalMs: te.update_interval_ms, maxTracks: te.max_tracks, snapshotMaxKb: te.snapshot_max_kb, personNames: te.person_names })
       : undefined;
@@ -122,9 +124,9 @@ export class EventsStage {
   reportTrack(e: TrackEvent & { atMs: number }): void {
     // Only while publishing: with MQTT off (or stopping) they would only fill the outbox.
     if (!this.tracks || !this.started) return;
-    const r = this.tracks.report(e);
-    if (r.event) this.writer.write('trackEvent', r.event, e.atMs, { camera: e.camera });
-    if (r.last) this.publishLast(e.camera, r.last, e.atMs);
+    const report = this.tracks.report(e);
+    if (report.event) this.writer.write('trackEvent', report.event, e.atMs, { camera: e.camera });
+    if (report.last) this.publishLast(e.camera, report.last, e.atMs);
   }
 
   private publishLast(camera: string, view: TrackView, atMs: number): void {
@@ -184,6 +186,11 @@ export class EventsStage {
     await this.bridge.stop();
   }
 
+  /** Follows each camera's state on the bus into its availability, as the stage 'events'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ cameraState: CameraHealth }>): () => void {
+    return bus.on('cameraState', 'events', (health) => this.setCameraAvailability(health.camera, health.state === 'streaming'));
+  }
+
   /** Retained `<base>/<camera>/availability`; republished on every connect. */
   setCameraAvailability(camera: string, online: boolean): void {
     this.availability.set(camera, online);
@@ -209,12 +216,12 @@ export class EventsStage {
   }
 
   stats(): Payload<'stats'> {
-    const s = this.outbox.stats(this.now());
+    const outboxStats = this.outbox.stats(this.now());
     return {
       device: this.identity.deviceId,
       time: formatLocalIso(this.now(), this.o.config.attendance.time_zone),
       uptime_s: Math.floor((this.now() - this.startedMs) / 1000),
-      outbox: { pending: s.pending, oldest_age_s: s.oldestAgeS, dropped: s.dropped },
+      outbox: { pending: outboxStats.pending, oldest_age_s: outboxStats.oldestAgeS, dropped: outboxStats.dropped },
       mqtt: { published: this.publisher.published, reconnects: this.bridge.reconnects },
     };
   }

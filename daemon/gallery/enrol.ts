@@ -38,8 +38,8 @@ export function enrolmentClashes(
   samePerson?: string,
 ): string[] {
   return candidates.flatMap((c) => {
-    const r = gallery.identify(c.face.embedding, rules, 1);
-    return r.match && r.match.personId !== samePerson ? [`${c.source} matches ${r.candidates[0]?.name ?? r.match.personId} (${r.score.toFixed(2)})`] : [];
+    const result = gallery.identify(c.face.embedding, rules, 1);
+    return result.match && result.match.personId !== samePerson ? [`${c.source} matches ${result.candidates[0]?.name ?? result.match.personId} (${result.score.toFixed(2)})`] : [];
   });
 }
 

@@ -75,11 +75,11 @@ export class Sealer {
   }
 
   seal(ref: CellRef, plaintext: Uint8Array): Uint8Array {
-    const s = this.#sodium;
+    const sodium = this.#sodium;
     // Node's CSPRNG rather than libsodium's randombytes_buf, which costs ~0.2 ms a call through its
     // JavaScript glue (measured), ten times the encryption itself: every outbox event is sealed.
     const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
-    const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(ref), null, nonce, this.#sealKey);
+    const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(ref), null, nonce, this.#sealKey);
     const out = new Uint8Array(NONCE_BYTES + ct.length);
     out.set(nonce, 0);
     out.set(ct, NONCE_BYTES);

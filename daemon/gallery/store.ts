@@ -58,13 +58,13 @@ export class GalleryStore {
 
   insertPerson(input: PersonInput, id: string = randomUUID()): Person {
     const at = this.now().toISOString();
-    const s = this.sealer;
+    const sealer = this.sealer;
     const ref = (column: string) => galleryCellRef('persons', column, id, id);
     const externalId = input.externalId || null;
     const group = input.group || null;
     return this.db
       .transaction(() => {
-        const hash = externalIdHash(s, externalId);
+        const hash = externalIdHash(sealer, externalId);
         if (hash && this.db.prepare('SELECT 1 FROM persons WHERE external_id_hash = ?').get(hash)) {
           throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with external id ${input.externalId} is already enrolled`, "add images to that person with 'facegate person add --id', or choose another id");
         }
@@ -76,9 +76,9 @@ export class GalleryStore {
           .run(
             id,
             hash,
-            Buffer.from(s.sealText(ref('external_id'), externalId ?? '')),
-            Buffer.from(s.sealText(ref('name'), input.name)),
-            Buffer.from(s.sealText(ref('grp'), group ?? '')),
+            Buffer.from(sealer.sealText(ref('external_id'), externalId ?? '')),
+            Buffer.from(sealer.sealText(ref('name'), input.name)),
+            Buffer.from(sealer.sealText(ref('grp'), group ?? '')),
             at,
             at,
           );
@@ -155,7 +155,7 @@ export class GalleryStore {
 
   insertTemplates(personId: string, inputs: readonly TemplateInput[]): number[] {
     const at = this.now().toISOString();
-    const s = this.sealer;
+    const sealer = this.sealer;
     return this.db
       .transaction(() => {
         const ids: number[] = [];
@@ -165,10 +165,10 @@ export class GalleryStore {
           const ref = (column: string) => galleryCellRef('templates', column, id, personId);
           this.db
             .prepare('INSERT INTO templates (id, person_id, model, embedding, quality, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-            .run(id, personId, t.model, Buffer.from(s.seal(ref('embedding'), embeddingToBytes(t.embedding))), t.quality, Buffer.from(s.sealText(ref('source'), t.source)), at);
+            .run(id, personId, t.model, Buffer.from(sealer.seal(ref('embedding'), embeddingToBytes(t.embedding))), t.quality, Buffer.from(sealer.sealText(ref('source'), t.source)), at);
           if (t.thumbnail) {
             const thumbId = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM thumbnails').get() as { id: number }).id;
-            const sealed = s.seal(galleryCellRef('thumbnails', 'jpeg', thumbId, personId), t.thumbnail);
+            const sealed = sealer.seal(galleryCellRef('thumbnails', 'jpeg', thumbId, personId), t.thumbnail);
             this.db.prepare('INSERT INTO thumbnails (id, person_id, template_id, jpeg, created_at) VALUES (?, ?, ?, ?, ?)').run(thumbId, personId, id, Buffer.from(sealed), at);
           }
           ids.push(id);
@@ -211,7 +211,7 @@ export class GalleryStore {
    * report. Returns how many rows were upgraded.
    */
   upgradeLegacyPersons(ids: readonly string[]): number {
-    const s = this.sealer;
+    const sealer = this.sealer;
     return this.db
       .transaction(() => {
         let upgraded = 0;
@@ -222,15 +222,15 @@ export class GalleryStore {
           const legacyName: CellRef = { table: 'persons', column: 'name', rowId: id, personId: id };
           let name: Uint8Array;
           try {
-            name = s.open(legacyName, row.name);
+            name = sealer.open(legacyName, row.name);
           } catch (e) {
             if (!(e instanceof TamperError)) throw e;
             continue;
           }
-          const absent = (column: string, value: Buffer | null) => value ?? Buffer.from(s.sealText(ref(column), ''));
+          const absent = (column: string, value: Buffer | null) => value ?? Buffer.from(sealer.sealText(ref(column), ''));
           this.db
             .prepare('UPDATE persons SET name = ?, external_id = ?, grp = ? WHERE id = ?')
-            .run(Buffer.from(s.seal(ref('name'), name)), absent('external_id', row.external_id), absent('grp', row.grp), id);
+            .run(Buffer.from(sealer.seal(ref('name'), name)), absent('external_id', row.external_id), absent('grp', row.grp), id);
           name.fill(0);
           upgraded++;
         }
@@ -245,17 +245,17 @@ export class GalleryStore {
    */
   #openPerson(row: PersonRow): Person {
     const ref = (column: string) => galleryCellRef('persons', column, row.id, row.id);
-    const s = this.sealer;
-    const name = s.openText(ref('name'), row.name);
-    const externalId = s.openText(ref('external_id'), row.external_id) || null;
-    if (!sameLookupHash(externalIdHash(s, externalId), row.external_id_hash)) {
+    const sealer = this.sealer;
+    const name = sealer.openText(ref('name'), row.name);
+    const externalId = sealer.openText(ref('external_id'), row.external_id) || null;
+    if (!sameLookupHash(externalIdHash(sealer, externalId), row.external_id_hash)) {
       throw new TamperError(ref('external_id_hash'), 'lookup');
     }
     return {
       id: row.id,
       name,
       externalId,
-      group: s.openText(ref('grp'), row.grp) || null,
+      group: sealer.openText(ref('grp'), row.grp) || null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };

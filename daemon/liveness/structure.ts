@@ -67,8 +67,8 @@ export class StructureCue {
     for (const earlier of this.looks) {
       const gap = current.t - earlier.t;
       if (gap < STRUCTURE.minGapS || gap > STRUCTURE.maxGapS) continue;
-      const r = planarResidual(earlier.points, current.points);
-      if (r !== undefined) residuals.push(r / look.faceHeight);
+      const residual = planarResidual(earlier.points, current.points);
+      if (residual !== undefined) residuals.push(residual / look.faceHeight);
     }
     if (residuals.length >= 2) {
       residuals.sort((a, b) => b - a);

@@ -2,7 +2,7 @@ import type { Histogram as NodeHistogram } from 'node:perf_hooks';
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../events/topics.js';
-import type { CommandCounts } from './remote/router.js';
+import type { CommandCounts } from './command-records.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Liveness } from './health.js';
 import type { MetricsRegistry, Sample } from '../base/metrics.js';

@@ -1,6 +1,7 @@
 import type { AttendanceDecision } from '../attendance/engine.js';
 import { TRACK_EVENT_TYPES, type TrackEvent, type TrackEventType } from '../track/events.js';
 import type { Histogram, MetricsRegistry, Sample } from '../base/metrics.js';
+import type { Subscribable } from '../base/subscribable.js';
 
 /** Cosine similarity of the best gallery match; the threshold sits in the middle of the range. */
 export const SCORE_BUCKETS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
@@ -32,6 +33,11 @@ export class DecisionMetrics {
       this.allCameras().flatMap((camera) => [{ camera, decision: 'recognized' }, { camera, decision: 'unknown' }]),
     );
     this.faceSize = m.histogram('facegate_face_size_pixels', 'Face height of each recognized and unknown decision, pixels, by camera.', FACE_PX_BUCKETS, () => this.allCameras().map((camera) => ({ camera })));
+  }
+
+  /** Counts every tracker decision on the bus, as the stage 'metrics'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ track: TrackEvent }>): () => void {
+    return bus.on('track', 'metrics', (e) => this.onTrackEvent(e));
   }
 
   onTrackEvent(e: TrackEvent): void {

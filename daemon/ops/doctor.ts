@@ -41,8 +41,8 @@ export interface DoctorOptions {
 const GIB = 1024 ** 3;
 
 const defaultRun = (cmd: string, args: string[]) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
-  return { status: r.status, stdout: r.stdout ?? '', ...(r.error ? { error: r.error } : {}) };
+  const result = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+  return { status: result.status, stdout: result.stdout ?? '', ...(result.error ? { error: result.error } : {}) };
 };
 
 /**
@@ -50,22 +50,22 @@ const defaultRun = (cmd: string, args: string[]) => {
  * does not hide the next), each failure with the command or setting that fixes it.
  */
 export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
-  const c = o.config;
+  const config = o.config;
   const run = o.run ?? defaultRun;
   const timeoutMs = o.timeoutMs ?? 8000;
-  const results: CheckResult[] = [checkFfmpeg(run), checkModels(c), ...checkKeys(c, o.env)];
-  results.push(await checkGallery(c, o));
-  if (c.mqtt.enabled) results.push(await checkBroker(c.mqtt, o.env, timeoutMs));
-  for (const [i, cam] of c.cameras.entries()) results.push(await checkCamera(cam, i, c.track, timeoutMs));
-  results.push(checkDisk(c.gallery.path), checkClock(run));
+  const results: CheckResult[] = [checkFfmpeg(run), checkModels(config), ...checkKeys(config, o.env)];
+  results.push(await checkGallery(config, o));
+  if (config.mqtt.enabled) results.push(await checkBroker(config.mqtt, o.env, timeoutMs));
+  for (const [i, cam] of config.cameras.entries()) results.push(await checkCamera(cam, i, config.track, timeoutMs));
+  results.push(checkDisk(config.gallery.path), checkClock(run));
   // A check's detail may quote what a library or FFmpeg said, URLs included.
   return results.map((r) => redactSecrets(r) as CheckResult);
 }
 
 function checkFfmpeg(run: NonNullable<DoctorOptions['run']>): CheckResult {
-  const r = run('ffmpeg', ['-hide_banner', '-version']);
-  if (r.status === 0) return { check: 'ffmpeg', status: 'ok', detail: r.stdout.split('\n')[0] ?? 'ffmpeg' };
-  return { check: 'ffmpeg', status: 'fail', detail: r.error ? `not found (${r.error.message})` : `exited ${r.status}`, fix: 'apt-get install ffmpeg' };
+  const result = run('ffmpeg', ['-hide_banner', '-version']);
+  if (result.status === 0) return { check: 'ffmpeg', status: 'ok', detail: result.stdout.split('\n')[0] ?? 'ffmpeg' };
+  return { check: 'ffmpeg', status: 'fail', detail: result.error ? `not found (${result.error.message})` : `exited ${result.status}`, fix: 'apt-get install ffmpeg' };
 }
 
 function checkModels(c: Config): CheckResult {
@@ -106,11 +106,11 @@ async function checkGallery(c: Config, o: DoctorOptions): Promise<CheckResult> {
     return { check: 'gallery', status: 'warn', detail: `${c.gallery.path} does not exist yet (the daemon makes it)`, fix: 'enrol people: facegate person add --name NAME --image PHOTO' };
   }
   try {
-    const g = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: o.env }, logger: o.logger, create: false });
-    const persons = (g.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
-    const damaged = g.damaged.length;
-    const templates = g.matcher.size; // before close(), which empties the matcher
-    g.close();
+    const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: o.env }, logger: o.logger, create: false });
+    const persons = (gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
+    const damaged = gallery.damaged.length;
+    const templates = gallery.matcher.size; // before close(), which empties the matcher
+    gallery.close();
     if (damaged > 0) return { check: 'gallery', status: 'fail', detail: `${damaged} row(s) failed authentication`, fix: 'facegate gallery verify (names each row), then restore from an export' };
     return { check: 'gallery', status: persons > 0 ? 'ok' : 'warn', detail: `${c.gallery.path}: ${persons} person(s), ${templates} template(s)`, ...(persons ? {} : { fix: 'enrol people: facegate person add --name NAME --image PHOTO' }) };
   } catch (e) {
@@ -173,8 +173,8 @@ async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig,
 function checkDisk(statePath: string): CheckResult {
   const dir = existsSync(dirname(statePath)) ? dirname(statePath) : '/';
   try {
-    const s = statfsSync(dir);
-    const free = s.bavail * s.bsize;
+    const stats = statfsSync(dir);
+    const free = stats.bavail * stats.bsize;
     const detail = `${(free / GIB).toFixed(1)} GiB free on ${dir}`;
     if (free < 1 * GIB) return { check: 'disk', status: 'fail', detail, fix: 'free space: the outbox and attendance records need room (lower retention.* days or clean up)' };
     if (free < 5 * GIB) return { check: 'disk', status: 'warn', detail, fix: 'keep at least 5 GiB free for the outbox during broker outages' };
@@ -185,10 +185,10 @@ function checkDisk(statePath: string): CheckResult {
 }
 
 function checkClock(run: NonNullable<DoctorOptions['run']>): CheckResult {
-  const r = run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value']);
-  const value = r.stdout.trim();
-  if (r.status === 0 && value === 'yes') return { check: 'clock', status: 'ok', detail: 'synchronised (NTP)' };
-  if (r.status === 0 && value === 'no') {
+  const result = run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value']);
+  const value = result.stdout.trim();
+  if (result.status === 0 && value === 'yes') return { check: 'clock', status: 'ok', detail: 'synchronised (NTP)' };
+  if (result.status === 0 && value === 'no') {
     return { check: 'clock', status: 'fail', detail: 'not synchronised: attendance times and token expiry depend on it', fix: 'timedatectl set-ntp true (or install chrony / systemd-timesyncd)' };
   }
   return { check: 'clock', status: 'warn', detail: 'cannot tell whether the clock is synchronised (no timedatectl answer)', fix: 'check NTP by hand (chronyc tracking, or timedatectl on systemd boxes)' };

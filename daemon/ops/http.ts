@@ -93,11 +93,11 @@ export class OpsHttpServer {
   }
 
   async stop(): Promise<void> {
-    const s = this.server;
+    const server = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {

@@ -172,15 +172,15 @@ export class PersonService {
       const group = change.group === undefined ? undefined : change.group === null ? null : personGroup(change.group);
       if (name === undefined && group === undefined) throw new FacegateError('FG_ERR_PERSON_INVALID', 'a change names neither a new name nor a group; nothing was changed', 'send a name, a group, or both');
       return this.serial(async () => {
-        const g = this.o.gallery;
-        const person = mustFind(g, ref);
+        const gallery = this.o.gallery;
+        const person = mustFind(gallery, ref);
         const updated = this.ownTransaction(() => {
-          if (name !== undefined && name !== person.name) g.store.renamePerson(person.id, name);
-          if (group !== undefined && group !== person.group) g.store.setGroup(person.id, group);
+          if (name !== undefined && name !== person.name) gallery.store.renamePerson(person.id, name);
+          if (group !== undefined && group !== person.group) gallery.store.setGroup(person.id, group);
           this.o.audit.append({ ...by, action: 'person.update', target: person.id, detail: { name: name !== undefined, group: group !== undefined }, outcome: 'ok' });
           return { ...person, ...(name !== undefined ? { name } : {}), ...(group !== undefined ? { group } : {}) };
         });
-        g.remember(person.id, name, [], []);
+        gallery.remember(person.id, name, [], []);
         this.o.onChange?.({ kind: 'enrolled', personId: person.id });
         return updated;
       });
@@ -308,13 +308,13 @@ export class PersonService {
    */
   async checkPhoto(photo: Photo): Promise<PhotoCheck> {
     checkPhotos([photo]);
-    const r = await refusedIfUnreadable(photo.name, () => enrolFromBytes(this.o.analyzer, photo.bytes, photo.name, this.o.gate));
-    if (!('face' in r)) return { ok: false, reason: r.reason, detail: r.detail };
+    const read = await refusedIfUnreadable(photo.name, () => enrolFromBytes(this.o.analyzer, photo.bytes, photo.name, this.o.gate));
+    if (!('face' in read)) return { ok: false, reason: read.reason, detail: read.detail };
     try {
-      const clash = enrolmentClashes(this.o.gallery, [r], this.o.recognition)[0];
-      return { ok: true, quality: toTemplate(r).quality, facePx: Math.round(r.face.quality.faceHeight), thumbnail: r.thumbnail, ...(clash ? { matches: clash } : {}) };
+      const clash = enrolmentClashes(this.o.gallery, [read], this.o.recognition)[0];
+      return { ok: true, quality: toTemplate(read).quality, facePx: Math.round(read.face.quality.faceHeight), thumbnail: read.thumbnail, ...(clash ? { matches: clash } : {}) };
     } finally {
-      r.face.embedding.fill(0);
+      read.face.embedding.fill(0);
     }
   }
 
@@ -325,9 +325,9 @@ export class PersonService {
   }
 
   private async enrolNow(req: EnrolRequest, by: Actor, commit: Commit<EnrolResult>): Promise<EnrolResult> {
-    const g = this.o.gallery;
+    const gallery = this.o.gallery;
     const ref = req.id ?? req.externalId;
-    const existing = ref !== undefined ? g.store.findPerson(ref) : undefined;
+    const existing = ref !== undefined ? gallery.store.findPerson(ref) : undefined;
     if (existing && req.ifExists === 'refuse') {
       throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with id ${ref} is already enrolled`, `remove them first ('facegate person remove ${ref}') or choose another id`);
     }
@@ -337,7 +337,7 @@ export class PersonService {
     try {
       await this.analyse(req, accepted, refused);
       if (accepted.length === 0) throw new NoUsableFace(label, refused);
-      const clashes = enrolmentClashes(g, accepted, this.o.recognition, existing?.id);
+      const clashes = enrolmentClashes(gallery, accepted, this.o.recognition, existing?.id);
       if (clashes.length > 0 && !req.force) {
         throw new FacegateError('FG_ERR_ENROL_DUPLICATE', `this face is already enrolled as someone else: ${clashes.join('; ')}`, 'check the photos, or remove the other person first (or force the enrolment); nothing was stored');
       }
@@ -395,9 +395,9 @@ export class PersonService {
   private async analyse(req: EnrolRequest, accepted: EnrolCandidate[], refused: EnrolRefusal[]): Promise<void> {
     const { analyzer, gate } = this.o;
     for (const [i, photo] of req.photos.entries()) {
-      const r = await refusedIfUnreadable(photo.name, () => enrolFromBytes(analyzer, photo.bytes, photo.name, gate));
-      if ('face' in r) accepted.push(r);
-      else refused.push(r);
+      const read = await refusedIfUnreadable(photo.name, () => enrolFromBytes(analyzer, photo.bytes, photo.name, gate));
+      if ('face' in read) accepted.push(read);
+      else refused.push(read);
       req.onProgress?.('photos', i + 1, req.photos.length);
     }
     const video = req.video;

@@ -1,10 +1,12 @@
 import type { Database } from 'better-sqlite3';
+import type { Logger } from '../base/log.js';
+import type { PeriodicTasks } from '../base/periodic.js';
 import type { RetentionConfig } from '../config/ops-sections.js';
 import { eraseAttendanceOf, purgeAttendanceBefore } from '../attendance/store.js';
 import { purgeUnknownAlertsBefore } from '../events/outbox.js';
 import { purgeUnknownPersonsBefore } from '../track/unknown-store.js';
 import { AuditLog } from './audit.js';
-import { CommandAudit } from './remote/replay.js';
+import { CommandAudit } from './command-records.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,6 +40,47 @@ export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): P
     audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
   }
   return result;
+}
+
+export interface RetentionOptions {
+  db: Database;
+  config: RetentionConfig;
+  /** Unknown persons kept in memory too: they expire with their rows. */
+  unknowns: { expire(nowS: number): void };
+  now: () => number;
+  logger: Logger;
+}
+
+/** Retention as the daemon runs it: on a schedule, and when the control socket asks. */
+export class RetentionService {
+  private readonly log: Logger;
+
+  constructor(private readonly o: RetentionOptions) {
+    this.log = o.logger.child({ stage: 'daemon' });
+  }
+
+  /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
+  purge(): PurgeResult {
+    const nowMs = this.o.now();
+    const result = purgeExpired(this.o.db, this.o.config, nowMs);
+    this.o.unknowns.expire(nowMs / 1000);
+    return result;
+  }
+
+  /**
+   * Every check interval, and once right after start while `running` still says so (a stop under
+   * way still purges; a daemon already stopped does not): what was deleted is logged.
+   */
+  schedule(tasks: PeriodicTasks, running: () => boolean): void {
+    const purge = () => {
+      const result = this.purge();
+      if (Object.values(result).some((n) => n > 0)) this.log.info(result, 'retention purge');
+    };
+    tasks.every(this.o.config.check_interval_min * 60_000, 'retention', purge);
+    tasks.soon('retention', () => {
+      if (running()) purge();
+    });
+  }
 }
 
 export interface EraseResult {

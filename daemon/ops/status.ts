@@ -1,5 +1,5 @@
 import type { CameraHealth } from '../camera/health.js';
-import type { Liveness } from './health.js';
+import { pipelineLiveness, type Liveness, type PipelineProgress } from './health.js';
 
 /** What the daemon is made of, as far as its status goes; each read when a status is asked for. */
 export interface StatusParts {
@@ -57,4 +57,79 @@ export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 
   const alive = p.liveness.alive ? '' : `; STUCK: ${p.liveness.problems.join('; ')}`;
   const quarantined = p.quarantined ? `, ${p.quarantined} person(s) quarantined (gallery verify)` : '';
   return `${streaming}/${p.cameras.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${p.outbox.pending}, ${mqtt}${quarantined}${alive}`;
+}
+
+/** What the status service reads from the running daemon; absent while it is not running. */
+export interface RunningStatusSources {
+  cameras: { health(): CameraHealth[]; progress(): readonly PipelineProgress[] };
+  events: {
+    identity: { deviceId: string };
+    outbox: { stats(nowMs: number): StatusParts['outbox'] };
+    bridge: { connected: boolean; reconnects: number };
+  };
+  gallery: { matcher: { size: number }; quarantinedCount: number };
+}
+
+export interface StatusServiceOptions {
+  version: string;
+  startedMs: number;
+  now: () => number;
+  monoNow: () => number;
+  /** daemon.stall_s in ms: how long a streaming camera may go without a processed frame. */
+  stallMs: () => number;
+  mqttEnabled: () => boolean;
+  running: () => RunningStatusSources | undefined;
+}
+
+/**
+ * Builds the daemon's status from its parts, and keeps what the watchdog last saw: the one-line
+ * summary (systemd's STATUS=, /status) says what is stuck as of that check, not a fresh one, so that
+ * it agrees with the WATCHDOG=1 that was (or was not) sent.
+ */
+export class StatusService {
+  private watched: Liveness = { alive: true, problems: [] };
+
+  constructor(private readonly o: StatusServiceOptions) {}
+
+  /** Whether the pipeline is alive now (WATCHDOG=1, /healthz, the metrics). */
+  liveness(): Liveness {
+    const running = this.o.running();
+    if (!running) return { alive: false, problems: ['not running'] };
+    return pipelineLiveness(running.cameras.progress(), this.o.monoNow(), this.o.stallMs());
+  }
+
+  /** The watchdog's check: a fresh liveness, kept for `line()`, and whether the check before passed. */
+  watch(): { liveness: Liveness; wasAlive: boolean } {
+    const wasAlive = this.watched.alive;
+    this.watched = this.liveness();
+    return { liveness: this.watched, wasAlive };
+  }
+
+  /** The control socket's and the remote command's `status`. */
+  report(): StatusReport {
+    return statusReport(this.parts(this.liveness()));
+  }
+
+  /** One line for systemd's STATUS= and /status; what is stuck as the watchdog last saw it. */
+  line(): string {
+    return statusLine(this.parts(this.watched));
+  }
+
+  private parts(liveness: Liveness): StatusParts {
+    const running = this.o.running();
+    const events = running?.events;
+    const nowMs = this.o.now();
+    return {
+      device: events?.identity.deviceId ?? '',
+      version: this.o.version,
+      startedMs: this.o.startedMs,
+      nowMs,
+      liveness,
+      cameras: running?.cameras.health() ?? [],
+      outbox: events?.outbox.stats(nowMs) ?? { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} },
+      mqtt: { enabled: this.o.mqttEnabled(), connected: events?.bridge.connected ?? false, reconnects: events?.bridge.reconnects ?? 0 },
+      templates: running?.gallery.matcher.size ?? 0,
+      quarantined: running?.gallery.quarantinedCount ?? 0,
+    };
+  }
 }

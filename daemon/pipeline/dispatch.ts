@@ -4,6 +4,7 @@ import type { CountKind } from '../events/day-counters.js';
 import type { EventWriter } from '../events/writer.js';
 import type { SpoofAlertReason } from '../events/topics.js';
 import type { TrackEvent } from '../track/events.js';
+import type { Subscribable } from '../base/subscribable.js';
 
 /** What a decision of the tracker turns into; each target is a stage the daemon built. */
 export interface DispatchTargets {
@@ -17,6 +18,19 @@ export interface DispatchTargets {
   unknownAlerts: UnknownAlerts;
   /** Every tracker event, for the per-track events on MQTT (they keep their own limits). */
   reportTrack?(event: TrackEvent & { atMs: number }): void;
+}
+
+export interface TrackDispatchOptions extends Omit<DispatchTargets, 'attendance'> {
+  /** Read at each decision: a reload may rebuild attendance or turn it off. */
+  attendance: () => DispatchTargets['attendance'];
+}
+
+/**
+ * Routes every tracker decision on the bus to attendance, alerts and counters, as the stage
+ * 'dispatch'; returns the unsubscribe.
+ */
+export function subscribeDispatch(bus: Subscribable<{ track: TrackEvent & { atMs: number } }>, o: TrackDispatchOptions): () => void {
+  return bus.on('track', 'dispatch', (e) => dispatchTrackEvent(e, { ...o, attendance: o.attendance() }));
 }
 
 /**

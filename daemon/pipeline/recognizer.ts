@@ -31,11 +31,11 @@ export class Recognizer {
   constructor(private readonly o: RecognizerOptions) {}
 
   identify(fused: Float32Array, camera: string): MatchResult {
-    const g = this.o.gallery;
-    const m = g.identify(fused, this.o.thresholds.for(camera, this.o.recognition()), 2);
+    const gallery = this.o.gallery;
+    const m = gallery.identify(fused, this.o.thresholds.for(camera, this.o.recognition()), 2);
     if (!m.match) return { person: null, score: m.score, margin: m.margin, near: m.near };
     const group = this.current().byId.get(m.match.personId)?.group;
-    return { person: { id: m.match.personId, name: g.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin, near: false };
+    return { person: { id: m.match.personId, name: gallery.nameOf(m.match.personId), ...(group !== undefined ? { group } : {}) }, score: m.score, margin: m.margin, near: false };
   }
 
   /** Every enrolled person's id, group and external id. */

@@ -72,8 +72,8 @@ export class CameraTracker {
 
   /** One frame at time t (seconds, increasing). Frames faster than eye_fps are skipped. */
   async process(img: Picture, t: number): Promise<TrackEvent[]> {
-    const c = this.o.config;
-    const eyeStep = 1 / c.eye_fps;
+    const config = this.o.config;
+    const eyeStep = 1 / config.eye_fps;
     // A quarter of a step of slack: timestamps of real streams jitter around the nominal rate.
     if (t - this.lastFrameT < 0.75 * eyeStep) {
       this.stats.skipped++;
@@ -82,7 +82,7 @@ export class CameraTracker {
     this.lastFrameT = t;
     this.stats.frames++;
     const events: TrackEvent[] = [];
-    if (t - this.lastDetectT >= 1 / c.detect_fps - 0.25 * eyeStep) {
+    if (t - this.lastDetectT >= 1 / config.detect_fps - 0.25 * eyeStep) {
       this.lastDetectT = t;
       this.stats.detectFrames++;
       events.push(...(await this.detectFrame(img, t)));
@@ -111,21 +111,21 @@ export class CameraTracker {
    * motion threshold (light coming up slowly on someone standing still).
    */
   private focus(img: Picture, t: number): SearchArea[] | undefined {
-    const c = this.o.config;
+    const config = this.o.config;
     const faces = this.tracks.map((tr) => tr.predictedBox(t));
     // The head and shoulders around each tracked face: the motion the person makes (hair, a turn of
     // the head, the neck and shoulders as they talk or step). A face that arrives right there is
     // left to the next sweep.
     const explained = faces.map((b) => ({ x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h }));
     const moved = this.motion.update(img, explained);
-    if (c.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(c.sweep_s, STILL_SWEEP_S)) {
+    if (config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S)) {
       this.lastFullSweepT = this.lastSweepT = t;
       this.motion.takeChanged();
       this.stats.sweepFrames++;
       return undefined;
     }
     let changed: Box[] = [];
-    if (t - this.lastSweepT >= c.sweep_s) {
+    if (t - this.lastSweepT >= config.sweep_s) {
       this.lastSweepT = t;
       changed = this.motion.takeChanged();
       if (changed.length > 0) this.stats.changeSweepFrames++;
@@ -142,7 +142,7 @@ export class CameraTracker {
   }
 
   private async detectFrame(img: Picture, t: number): Promise<TrackEvent[]> {
-    const c = this.o.config;
+    const config = this.o.config;
     let started = performance.now();
     const focus = this.focus(img, t);
     if (focus?.length === 0) this.stats.stillFrames++;
@@ -153,14 +153,14 @@ export class CameraTracker {
     const faces: FaceAnalysis[] = [];
     const predicted = this.tracks.map((tr) => ({ track: tr, box: tr.predictedBox(t) }));
     for (const d of detections) {
-      const usable = d.box.h >= c.min_face_px;
+      const usable = d.box.h >= config.min_face_px;
       const track = this.plainlyOf(d.box, predicted);
       const settled = track !== undefined && track.settled(t);
       const embed = usable && !settled;
       // The passive score stands beside the blink until the track is live, so a track keeps scoring
       // until then: its mean is not fixed by the few frames before its identity was decided. Faces
       // smaller than the model's range are not scored at all.
-      const antispoof = usable && d.box.h >= c.liveness.antispoof_min_face_px && !(settled && track.live);
+      const antispoof = usable && d.box.h >= config.liveness.antispoof_min_face_px && !(settled && track.live);
       const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof });
       if (looksLikeFace(face)) faces.push(face);
     }
@@ -168,7 +168,7 @@ export class CameraTracker {
 
     started = performance.now();
     const slots = this.tracks.map((tr) => ({ box: tr.predictedBox(t), embedding: tr.fused }));
-    const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: c.match_iou, minSimilarity: c.match_similarity, splitSimilarity: c.split_similarity });
+    const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: config.match_iou, minSimilarity: config.match_similarity, splitSimilarity: config.split_similarity });
     const events: TrackEvent[] = [];
     const matchedTracks = new Set<Track>();
     const matchedFaces = new Set<number>();
@@ -180,11 +180,11 @@ export class CameraTracker {
     }
     for (const [fi, face] of faces.entries()) {
       if (matchedFaces.has(fi)) continue;
-      if (this.tracks.length >= c.max_tracks) {
+      if (this.tracks.length >= config.max_tracks) {
         this.stats.droppedDetections++;
         continue;
       }
-      const track = new Track(this.nextId++, { camera: this.o.camera, config: c, identify: this.o.identify, unknowns: this.o.unknowns, onEyeSample: this.o.onEyeSample }, face, img, t);
+      const track = new Track(this.nextId++, { camera: this.o.camera, config, identify: this.o.identify, unknowns: this.o.unknowns, onEyeSample: this.o.onEyeSample }, face, img, t);
       this.tracks.push(track);
       this.o.logger?.debug({ stage: 'track', camera: this.o.camera, track: track.id, box: face.detection.box }, 'track started');
       events.push(...track.pending);
@@ -192,7 +192,7 @@ export class CameraTracker {
     for (const f of faces) f.embedding = undefined; // the tracks keep what they need
     this.stats.ms.decide += performance.now() - started;
     // Faces the detector missed this time are followed by landmarks for a while (detectors drop faces mid-blink).
-    const coasting = this.tracks.filter((tr) => !matchedTracks.has(tr) && t - tr.lastDetectedT <= c.coast_s && tr.lastDetectedT < t);
+    const coasting = this.tracks.filter((tr) => !matchedTracks.has(tr) && t - tr.lastDetectedT <= config.coast_s && tr.lastDetectedT < t);
     events.push(...(await this.followFrame(img, t, coasting)));
     return events;
   }

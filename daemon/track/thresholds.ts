@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { RecognitionConfig } from '../vision/config.js';
+import type { Subscribable } from '../base/subscribable.js';
+import type { TrackEvent } from './events.js';
 
 export type MatchRules = Pick<RecognitionConfig, 'threshold' | 'margin'>;
 
@@ -29,8 +31,8 @@ export class CameraThresholds {
   }
 
   describe(camera: string, fallback: MatchRules): CameraRules {
-    const r = this.rules.get(camera);
-    return { camera, ...(r ?? { threshold: fallback.threshold, margin: fallback.margin }), source: r ? 'site' : 'config' };
+    const siteRules = this.rules.get(camera);
+    return { camera, ...(siteRules ?? { threshold: fallback.threshold, margin: fallback.margin }), source: siteRules ? 'site' : 'config' };
   }
 
   set(camera: string, rules: MatchRules, by: string): void {
@@ -48,6 +50,13 @@ export class CameraThresholds {
 export class RecentScores {
   private readonly byCamera = new Map<string, { decision: 'recognized' | 'unknown'; score: number }[]>();
   constructor(private readonly keep = 500) {}
+
+  /** Keeps the score of each recognized and unknown decision on the bus, as the stage 'scores'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ track: TrackEvent }>): () => void {
+    return bus.on('track', 'scores', (e) => {
+      if (e.type === 'recognized' || e.type === 'unknown') this.add(e.camera, e.type, e.score);
+    });
+  }
 
   add(camera: string, decision: 'recognized' | 'unknown', score: number): void {
     let list = this.byCamera.get(camera);

@@ -180,25 +180,25 @@ export class UnknownRegistry {
   }
 
   setThumbnail(id: string, jpeg: Buffer): void {
-    const c = this.clusters.get(id);
-    if (!c) return;
-    c.thumbnail = jpeg;
-    this.wall?.store?.save(c);
+    const cluster = this.clusters.get(id);
+    if (!cluster) return;
+    cluster.thumbnail = jpeg;
+    this.wall?.store?.save(cluster);
   }
 
   /** An unknown person's best frames (best first) and thumbnail, left in the registry. */
   get(id: string): UnknownPerson | undefined {
-    const c = this.clusters.get(id);
-    return c ? { frames: [...c.frames], thumbnail: c.thumbnail } : undefined;
+    const cluster = this.clusters.get(id);
+    return cluster ? { frames: [...cluster.frames], thumbnail: cluster.thumbnail } : undefined;
   }
 
   /** Takes an unknown person out of the registry for enrolment: its best frames, best first. */
   take(id: string): UnknownPerson | undefined {
-    const c = this.clusters.get(id);
-    if (!c) return undefined;
+    const cluster = this.clusters.get(id);
+    if (!cluster) return undefined;
     this.clusters.delete(id);
     this.wall?.store?.remove(id);
-    return { frames: c.frames, thumbnail: c.thumbnail };
+    return { frames: cluster.frames, thumbnail: cluster.thumbnail };
   }
 
   /** Forgets clusters not seen for the retention time before `now` (seconds of the registry's clock). */

@@ -69,8 +69,8 @@ export class MotionMask {
   }
 
   private reshape(width: number, height: number): boolean {
-    const s = this.shape;
-    if (this.background && s.width === width && s.height === height) return false;
+    const shape = this.shape;
+    if (this.background && shape.width === width && shape.height === height) return false;
     const cell = Math.max(1, Math.ceil(Math.max(width, height) / GRID_LONG_SIDE));
     const cols = Math.max(1, Math.floor(width / cell));
     const rows = Math.max(1, Math.floor(height / cell));

@@ -26,18 +26,18 @@ export class WebConsole {
 
   /** Listens on web.host:port (port 0: any free one); returns the port. */
   async start(port = this.config.port): Promise<number> {
-    const c = this.config;
-    const tls = c.tls_cert && c.tls_key ? { cert: readTlsFile(c.tls_cert, 'web.tls_cert'), key: readTlsFile(c.tls_key, 'web.tls_key') } : undefined;
-    const app = await buildConsoleServer({ config: c, daemon: this.daemon, tokens: new AccessTokens(c.access_token_s, this.daemon.deviceId || 'facegate'), logger: this.logger, routes: CONSOLE_ROUTES, ...(tls ? { tls } : {}) });
+    const config = this.config;
+    const tls = config.tls_cert && config.tls_key ? { cert: readTlsFile(config.tls_cert, 'web.tls_cert'), key: readTlsFile(config.tls_key, 'web.tls_key') } : undefined;
+    const app = await buildConsoleServer({ config: config, daemon: this.daemon, tokens: new AccessTokens(config.access_token_s, this.daemon.deviceId || 'facegate'), logger: this.logger, routes: CONSOLE_ROUTES, ...(tls ? { tls } : {}) });
     try {
-      await app.listen({ host: c.host, port });
+      await app.listen({ host: config.host, port });
     } catch (e) {
       await app.close();
-      throw new FacegateError('FG_ERR_WEB_PORT', `cannot serve the web console on ${c.host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free web.port (and an address of this box for web.host), or turn the console off');
+      throw new FacegateError('FG_ERR_WEB_PORT', `cannot serve the web console on ${config.host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free web.port (and an address of this box for web.host), or turn the console off');
     }
     this.app = app;
     const bound = (app.server.address() as AddressInfo).port;
-    this.logger.child({ stage: 'web' }).info({ address: `${tls ? 'https' : 'http'}://${c.host}:${bound}/` }, 'web console listening');
+    this.logger.child({ stage: 'web' }).info({ address: `${tls ? 'https' : 'http'}://${config.host}:${bound}/` }, 'web console listening');
     return bound;
   }
 

@@ -227,15 +227,15 @@ function rateLimiters(app: FastifyInstance, config: WebConfig): (limit: LimitCla
     const { max, window_s } = config.rate_limits[limit];
     return async (req, reply) => {
       counting.set(req, `${limit}:${key(req)}`);
-      const r = await count(req);
-      if (r.isAllowed) return;
+      const counted = await count(req);
+      if (counted.isAllowed) return;
       const shown = reply.getHeader('x-ratelimit-remaining');
-      if (r.isExceeded || shown === undefined || Number(shown) > r.remaining) {
-        void reply.header('x-ratelimit-limit', r.max).header('x-ratelimit-remaining', r.remaining).header('x-ratelimit-reset', r.ttlInSeconds);
+      if (counted.isExceeded || shown === undefined || Number(shown) > counted.remaining) {
+        void reply.header('x-ratelimit-limit', counted.max).header('x-ratelimit-remaining', counted.remaining).header('x-ratelimit-reset', counted.ttlInSeconds);
       }
-      if (!r.isExceeded) return;
-      void reply.header('retry-after', r.ttlInSeconds);
-      throw new WebError(429, 'FG_ERR_WEB_RATE_LIMITED', `too many requests (${max} in ${window_s} s); try again in ${r.ttlInSeconds} s`, 'wait for the time in Retry-After, then try again');
+      if (!counted.isExceeded) return;
+      void reply.header('retry-after', counted.ttlInSeconds);
+      throw new WebError(429, 'FG_ERR_WEB_RATE_LIMITED', `too many requests (${max} in ${window_s} s); try again in ${counted.ttlInSeconds} s`, 'wait for the time in Retry-After, then try again');
     };
   };
 }

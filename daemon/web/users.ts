@@ -148,14 +148,14 @@ export class UserStore {
 
   /** The account as it is now, by name (a removed one is undefined). */
   find(name: string): WebUser | undefined {
-    const r = this.row(name);
-    return r ? toUser(r) : undefined;
+    const row = this.row(name);
+    return row ? toUser(row) : undefined;
   }
 
   /** The account as it is now, by id, for every request's access token (a removed one is undefined). */
   byId(id: string): WebUser | undefined {
-    const r = this.db.prepare('SELECT * FROM web_users WHERE id = ?').get(id) as Row | undefined;
-    return r ? toUser(r) : undefined;
+    const row = this.db.prepare('SELECT * FROM web_users WHERE id = ?').get(id) as Row | undefined;
+    return row ? toUser(row) : undefined;
   }
 
   /** Whether a login (refresh token family) of the account is still on: logout, a reused refresh token or a password change end it. */
@@ -250,9 +250,9 @@ export class UserStore {
   }
 
   private mustFind(name: string): WebUser {
-    const r = this.row(name);
-    if (!r) throw new FacegateError('FG_ERR_WEB_USER_NOT_FOUND', `no account named ${name}`, "see 'facegate user list'");
-    return toUser(r);
+    const row = this.row(name);
+    if (!row) throw new FacegateError('FG_ERR_WEB_USER_NOT_FOUND', `no account named ${name}`, "see 'facegate user list'");
+    return toUser(row);
   }
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { callDaemon } from '../../daemon/ops/control/client.js';
+import { callDaemon } from '../../daemon/control/client.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';

@@ -15,7 +15,7 @@ import { EventWriter } from '../../daemon/events/writer.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
-import { createCommandRouter } from '../../daemon/ops/remote/build.js';
+import { createCommandRouter } from '../../daemon/remote/build.js';
 import { MqttBridge } from '../../daemon/events/bridge.js';
 import mqtt from 'mqtt';
 import type { FacegateError } from '../../daemon/base/errors.js';

@@ -12,9 +12,9 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import fc from 'fast-check';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { fuzzParameters, hostileJsonText, hostileValue, PROTOTYPE_KEYS } from '../support/fuzz.js';
-import { CommandRouter } from '../../daemon/ops/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/remote/replay.js';
-import { COMMAND_HANDLERS } from '../../daemon/ops/remote/handlers.js';
+import { CommandRouter } from '../../daemon/remote/router.js';
+import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import { COMMAND_HANDLERS } from '../../daemon/remote/handlers.js';
 import { FakePersons } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });

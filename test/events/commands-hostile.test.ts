@@ -10,9 +10,9 @@ import { SignJWT, compactVerify, exportJWK, generateKeyPair, importJWK, type Cry
 import mqtt from 'mqtt';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
-import { CommandRouter } from '../../daemon/ops/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/remote/replay.js';
-import type { FloodWindow } from '../../daemon/ops/remote/flood.js';
+import { CommandRouter } from '../../daemon/remote/router.js';
+import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import type { FloodWindow } from '../../daemon/remote/flood.js';
 import { FakePersons } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });

@@ -1,7 +1,7 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FloodGate, type FloodSummary } from '../../daemon/ops/remote/flood.js';
+import { FloodGate, type FloodSummary } from '../../daemon/remote/flood.js';
 
 test('flood gate: the first few of a window pass, the rest are counted by reason (at most 16 kept apart, the rest as other) and summarized once per window and kind', () => {
   let now = 0;

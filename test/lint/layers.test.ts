@@ -25,7 +25,9 @@ test('layers: an import against the direction is refused, with the order in the 
     ['daemon/events/x.ts', "import { AttendanceStore } from '../attendance/store.js';"],
     ['daemon/gallery/x.ts', "import { Track } from '../track/track.js';"],
     ['daemon/track/x.ts', "import { App } from '../app.js';"],
-    ['daemon/ops/control/x.ts', "export { main } from '../../cli/main.js';"],
+    ['daemon/web/routes/x.ts', "export { main } from '../../cli/main.js';"],
+    ['daemon/ops/x.ts', "import { CommandRouter } from '../remote/router.js';"],
+    ['daemon/remote/x.ts', "import { ControlServer } from '../control/server.js';"],
     ['daemon/vision/deep/er/x.ts', "import '../../../config/schema.js';"],
     ['daemon/app.ts', "import { run } from './cli/run.js';"],
     ['daemon/camera/x.ts', "import { status } from '../camera/../ops/status.js';"],
@@ -43,8 +45,9 @@ test('layers: imports down the layers and within a folder are allowed', async ()
     ['daemon/ops/x.ts', "import { Camera } from '../camera/camera.js';"],
     ['daemon/attendance/x.ts', "import { EventWriter } from '../events/writer.js';"],
     ['daemon/camera/x.ts', "import { createLogger } from '../base/log.js';\nimport { Frame } from './frame.js';"],
-    ['daemon/ops/control/x.ts', "import { status } from '../status.js';\nimport { Outbox } from '../../events/outbox.js';"],
-    ['daemon/app.ts', "import { AppRemote } from './app-remote.js';\nimport { Gallery } from './gallery/gallery.js';"],
+    ['daemon/web/routes/x.ts', "import { users } from '../users.js';\nimport { Outbox } from '../../events/outbox.js';"],
+    ['daemon/control/x.ts', "import { statusReport } from '../ops/status.js';\nimport { Request } from './request.js';"],
+    ['daemon/app.ts', "import { Remote } from './remote/remote.js';\nimport { Gallery } from './gallery/gallery.js';"],
     ['daemon/cli/x.ts', "import { App } from '../app.js';"],
   ];
   for (const [file, code] of forwards) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);

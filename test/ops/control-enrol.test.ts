@@ -7,7 +7,7 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
-import { controlHandlers, type ControlledDaemon } from '../../daemon/ops/control/handlers.js';
+import { controlHandlers, type ControlledDaemon } from '../../daemon/control/handlers.js';
 import { PersonService } from '../../daemon/ops/persons.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
 import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';

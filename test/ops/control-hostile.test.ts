@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../../daemon/ops/audit.js';
-import { callDaemon } from '../../daemon/ops/control/client.js';
-import { MAX_LINE_BYTES } from '../../daemon/ops/control/protocol.js';
-import { ControlServer, type Handlers } from '../../daemon/ops/control/server.js';
+import { callDaemon } from '../../daemon/control/client.js';
+import { MAX_LINE_BYTES } from '../../daemon/control/protocol.js';
+import { ControlServer, type Handlers } from '../../daemon/control/server.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { openDatabase, type Database } from '../../daemon/store/database.js';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import mqtt from 'mqtt';
 import { FacegateError } from '../../daemon/base/errors.js';
-import { callDaemon } from '../../daemon/ops/control/client.js';
+import { callDaemon } from '../../daemon/control/client.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { runCli } from '../support/cli.js';
 import { freePort, Mosquitto } from '../support/mosquitto.js';

@@ -13,7 +13,7 @@ import { AuditLog } from '../../daemon/ops/audit.js';
 import { PersonService, type EnrolRequest, type RosterChange } from '../../daemon/ops/persons.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
-import { Remote } from '../../daemon/app-remote.js';
+import { Remote } from '../../daemon/remote/remote.js';
 import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { quietLogger } from '../support/events-stack.js';
 import { keyOptions, storePerson, tempDir, unitVector } from '../gallery/helpers.js';

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { App } from '../../daemon/app.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
-import { CommandAudit } from '../../daemon/ops/remote/replay.js';
+import { CommandAudit } from '../../daemon/ops/command-records.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { createNotifier } from '../../daemon/ops/sd-notify.js';

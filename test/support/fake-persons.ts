@@ -1,4 +1,4 @@
-import type { PersonCommands } from '../../daemon/ops/remote/handlers.js';
+import type { PersonCommands } from '../../daemon/remote/handlers.js';
 
 /**
  * The person operations as remote commands see them, in memory: for tests of the router's checks

@@ -2,7 +2,7 @@ import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../daemon/config/load.js';
-import { configWarnings } from '../../daemon/ops/validate.js';
+import { configWarnings } from '../../daemon/config/validate.js';
 import { cameraRateWarning, sourceRateWarning } from '../../daemon/track/camera-rate.js';
 
 const site = (extra = '') => parseConfig(`cameras:\n  - { name: door, url: rtsp://127.0.0.1/a }\n${extra}`, 'site.yaml');

@@ -20,24 +20,24 @@ export const galleryVerifyCommand: Command = {
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, VERIFY_USAGE);
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
-      const r = verifyGallery(g.db, g.sealer);
-      const ok = verifyOk(r);
+      const report = verifyGallery(g.db, g.sealer);
+      const ok = verifyOk(report);
       const row = (d: CellRef) => ({ table: d.table, column: d.column, row: d.rowId, person: d.personId });
       if (values.json) {
-        const links = r.links.map((l) => ({ table: 'thumbnails', row: l.thumbnailId, person: l.personId, template: l.templateId, template_person: l.templatePersonId }));
-        const orphans = r.orphans.map((o) => ({ table: 'templates', row: o.templateId, person: o.personId, reason: o.reason }));
-        io.stdout(JSON.stringify({ ok, checked: r.checked, damaged: r.damaged.map(row), nulls: r.nulls.map(row), lookup: r.lookup.map(row), orphans, links, integrity: r.integrity }) + '\n');
+        const links = report.links.map((l) => ({ table: 'thumbnails', row: l.thumbnailId, person: l.personId, template: l.templateId, template_person: l.templatePersonId }));
+        const orphans = report.orphans.map((o) => ({ table: 'templates', row: o.templateId, person: o.personId, reason: o.reason }));
+        io.stdout(JSON.stringify({ ok, checked: report.checked, damaged: report.damaged.map(row), nulls: report.nulls.map(row), lookup: report.lookup.map(row), orphans, links, integrity: report.integrity }) + '\n');
       } else {
-        for (const d of r.damaged) io.stdout(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})\n`);
-        for (const d of r.nulls) io.stdout(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased\n`);
-        for (const d of r.lookup) io.stdout(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row\n`);
-        for (const o of r.orphans) io.stdout(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}\n`);
-        for (const l of r.links) io.stdout(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}\n`);
-        for (const i of r.integrity) io.stdout(`SQLITE ${i}\n`);
-        const c = r.checked;
+        for (const d of report.damaged) io.stdout(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})\n`);
+        for (const d of report.nulls) io.stdout(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased\n`);
+        for (const d of report.lookup) io.stdout(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row\n`);
+        for (const o of report.orphans) io.stdout(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}\n`);
+        for (const l of report.links) io.stdout(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}\n`);
+        for (const i of report.integrity) io.stdout(`SQLITE ${i}\n`);
+        const checked = report.checked;
         io.stdout(
-          `${ok ? 'ok' : 'FAILED'}: ${c.cells} sealed cells in ${c.persons} persons, ${c.templates} templates, ${c.thumbnails} thumbnails; ` +
-            `${r.damaged.length} damaged, ${r.nulls.length} NULL, ${r.lookup.length} lookup mismatches, ${r.orphans.length} orphan templates, ${r.links.length} cross-person links\n`,
+          `${ok ? 'ok' : 'FAILED'}: ${checked.cells} sealed cells in ${checked.persons} persons, ${checked.templates} templates, ${checked.thumbnails} thumbnails; ` +
+            `${report.damaged.length} damaged, ${report.nulls.length} NULL, ${report.lookup.length} lookup mismatches, ${report.orphans.length} orphan templates, ${report.links.length} cross-person links\n`,
         );
       }
       return ok ? 0 : 1;
@@ -64,10 +64,10 @@ export const galleryExportCommand: Command = {
     const passphrase = passphraseFrom(io, values['passphrase-env']);
     const file = positionals[0]!;
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
-      const r = exportGallery(g, passphrase);
-      writeNewFile(file, r.bytes);
-      if (values.json) io.stdout(JSON.stringify({ file, persons: r.persons, templates: r.templates, skipped_damaged: r.skipped }) + '\n');
-      else io.stdout(`exported ${r.persons} person(s), ${r.templates} template(s) to ${file}${r.skipped ? `; ${r.skipped} damaged row(s) left out` : ''}\n`);
+      const exported = exportGallery(g, passphrase);
+      writeNewFile(file, exported.bytes);
+      if (values.json) io.stdout(JSON.stringify({ file, persons: exported.persons, templates: exported.templates, skipped_damaged: exported.skipped }) + '\n');
+      else io.stdout(`exported ${exported.persons} person(s), ${exported.templates} template(s) to ${file}${exported.skipped ? `; ${exported.skipped} damaged row(s) left out` : ''}\n`);
       return 0;
     });
   },
@@ -90,14 +90,14 @@ export const galleryImportCommand: Command = {
       if (e instanceof FacegateError) throw e;
       throw new FacegateError('FG_ERR_EXPORT_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path');
     }
-    const s = gallerySettings(values, io);
-    refuseBesideDaemon(s, 'an import');
-    return withGallery(s, { create: true }, async (g) => {
+    const settings = gallerySettings(values, io);
+    refuseBesideDaemon(settings, 'an import');
+    return withGallery(settings, { create: true }, async (g) => {
       let progress: Progress | undefined;
       let r: ImportResult;
       try {
         // Written and audited (one entry a person, as this user) by the person service, as every person change is.
-        r = await localPersons(s, g).importPersons(exportedPersons(g.sodium, bytes, passphrase, file), cliActor(), (done, total) => {
+        r = await localPersons(settings, g).importPersons(exportedPersons(g.sodium, bytes, passphrase, file), cliActor(), (done, total) => {
           progress ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `import ${basename(file)}`, total, format: (n) => `${n} persons`, quiet: values.json === true });
           progress.update(done);
         });
@@ -118,14 +118,14 @@ export const galleryAcceptRestoreCommand: Command = {
   usage: ACCEPT_RESTORE_USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, ACCEPT_RESTORE_USAGE);
-    const s = gallerySettings(values, io);
-    refuseBesideDaemon(s, 'accepting a restore');
-    return withGallery(s, { create: false, acceptRestore: true }, (g) => {
+    const settings = gallerySettings(values, io);
+    refuseBesideDaemon(settings, 'accepting a restore');
+    return withGallery(settings, { create: false, acceptRestore: true }, (g) => {
       const { from, to } = g.acceptRestore();
       // In the restored file's own audit trail: the file now in force says who let it back.
-      new AuditLog(g.db).append({ ...cliActor(), action: 'gallery.accept_restore', target: s.path, detail: { generation_before: from, generation_now: to }, outcome: 'ok' });
-      if (values.json) io.stdout(JSON.stringify({ gallery: s.path, generation_before: from, generation_now: to }) + '\n');
-      else io.stdout(`${s.path}: generation ${to} accepted${from !== null && from !== to ? ` (the record said ${from}; persons removed since that copy was made are back: remove them again)` : ''}\n`);
+      new AuditLog(g.db).append({ ...cliActor(), action: 'gallery.accept_restore', target: settings.path, detail: { generation_before: from, generation_now: to }, outcome: 'ok' });
+      if (values.json) io.stdout(JSON.stringify({ gallery: settings.path, generation_before: from, generation_now: to }) + '\n');
+      else io.stdout(`${settings.path}: generation ${to} accepted${from !== null && from !== to ? ` (the record said ${from}; persons removed since that copy was made are back: remove them again)` : ''}\n`);
       return 0;
     });
   },

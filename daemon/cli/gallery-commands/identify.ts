@@ -26,14 +26,14 @@ export function identifyFaces(g: Gallery, faces: readonly FaceAnalysis[], rules:
     if (verdict !== 'ok' || !face.embedding) {
       return { box, decision: verdict === 'ok' ? 'low_quality' : verdict, person: null, score: null, margin: null, candidates: [] };
     }
-    const r = g.identify(face.embedding, rules, matcher.top_k);
+    const result = g.identify(face.embedding, rules, matcher.top_k);
     return {
       box,
-      decision: r.decision,
-      person: r.match ? { id: r.match.personId, name: g.nameOf(r.match.personId) } : null,
-      score: round4(r.score),
-      margin: round4(r.margin),
-      candidates: r.candidates.map((c) => ({ id: c.personId, name: c.name, score: round4(c.score) })),
+      decision: result.decision,
+      person: result.match ? { id: result.match.personId, name: g.nameOf(result.match.personId) } : null,
+      score: round4(result.score),
+      margin: round4(result.margin),
+      candidates: result.candidates.map((c) => ({ id: c.personId, name: c.name, score: round4(c.score) })),
     };
   });
 }
@@ -46,14 +46,14 @@ export const identifyCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, USAGE);
     if (positionals.length === 0) throw new UsageError('no image given', USAGE);
-    const s = gallerySettings(values, io);
-    return withGallery(s, { create: false }, (g) =>
-      withAnalyzer(s, async (analyzer) => {
+    const settings = gallerySettings(values, io);
+    return withGallery(settings, { create: false }, (g) =>
+      withAnalyzer(settings, async (analyzer) => {
         let failed = 0;
         for (const file of positionals) {
           try {
             const faces = await analyzer.analyze(await decodeImageFile(file), { embed: true });
-            const result = identifyFaces(g, faces, s.config.recognition, s.config.gallery.matcher);
+            const result = identifyFaces(g, faces, settings.config.recognition, settings.config.gallery.matcher);
             for (const f of faces) f.embedding?.fill(0);
             io.stdout(values.json ? JSON.stringify({ file, faces: result }) + '\n' : describe(file, result));
           } catch (e) {

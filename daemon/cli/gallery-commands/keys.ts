@@ -15,13 +15,13 @@ export const keysInitCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, 'device-key-file': { type: 'string' } }, INIT_USAGE);
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, INIT_USAGE);
-    const s = gallerySettings(values, io);
-    const path = values['key-file'] ?? s.config.gallery.key_file;
+    const settings = gallerySettings(values, io);
+    const path = values['key-file'] ?? settings.config.gallery.key_file;
     createKeyFile(await loadSodium(), path);
     // The device key signs every published event (docs/mqtt.md); like the gallery key it is made once.
     // A gallery key put somewhere else with --key-file takes the device key along beside it.
     const devicePath =
-      values['device-key-file'] ?? (values['key-file'] ? join(dirname(values['key-file']), 'device.key') : s.config.mqtt.device_key_file);
+      values['device-key-file'] ?? (values['key-file'] ? join(dirname(values['key-file']), 'device.key') : settings.config.mqtt.device_key_file);
     const device = ensureDeviceKey(devicePath);
     io.stdout(
       values.json
@@ -44,9 +44,9 @@ export const keysRotateCommand: Command = {
       { ...GALLERY_OPTIONS, reencrypt: { type: 'boolean' }, 'new-key-file': { type: 'string' }, 'new-passphrase-env': { type: 'string' } },
       ROTATE_USAGE,
     );
-    const s = gallerySettings(values, io);
+    const settings = gallerySettings(values, io);
     const sodium = await loadSodium();
-    const result = await withGallery(s, { create: false }, (g) => {
+    const result = await withGallery(settings, { create: false }, (g) => {
       let newKek: Kek;
       let install = () => {};
       let where: string;
@@ -67,8 +67,8 @@ export const keysRotateCommand: Command = {
       } else {
         throw new UsageError(`the gallery was opened with ${g.kek.origin}: say where the new key goes with --new-key-file or --new-passphrase-env`, ROTATE_USAGE);
       }
-      const r = rotateKeys({ db: g.db, sodium, oldKek: g.kek, unlocked: g.key, newKek, reencrypt: values.reencrypt ?? false, install, now: g.now });
-      return { ...r, where };
+      const rotated = rotateKeys({ db: g.db, sodium, oldKek: g.kek, unlocked: g.key, newKek, reencrypt: values.reencrypt ?? false, install, now: g.now });
+      return { ...rotated, where };
     });
     if (values.json) io.stdout(JSON.stringify({ new_key: result.where, reencrypted: values.reencrypt ?? false, resealed_cells: result.resealed }) + '\n');
     else io.stdout(`gallery key rotated: now opened by the ${result.where}${values.reencrypt ? `; ${result.resealed} cells re-sealed under a new data key` : ''}\n`);

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { readInputFile } from '../../base/input-file.js';
-import { MAX_LINE_BYTES } from '../../ops/control/protocol.js';
+import { MAX_LINE_BYTES } from '../../control/protocol.js';
 import { readImageFile } from '../../vision/image.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { progressReporter, type Progress } from '../progress.js';
@@ -69,12 +69,12 @@ export const personAddCommand: Command = {
       ...(values.group !== undefined ? { group: values.group } : {}),
       ...(values.video !== undefined ? { video: values.video } : {}),
     };
-    const s = gallerySettings(values, io);
-    const daemon = runningDaemon(s);
+    const settings = gallerySettings(values, io);
+    const daemon = runningDaemon(settings);
     let r: Enrolled;
     const photos = readPhotos(args.images);
     try {
-      const done = daemon ? await throughDaemon(daemon, args, photos.read) : await inFile(s, args, photos.read, io);
+      const done = daemon ? await throughDaemon(daemon, args, photos.read) : await inFile(settings, args, photos.read, io);
       r = { ...done, refused: inArgumentOrder([...photos.refused, ...done.refused], args.images) };
     } catch (e) {
       if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
@@ -121,7 +121,7 @@ async function inFile(s: GallerySettings, a: AddArgs, photos: Photo[], io: CliIo
       const bar = (what: 'photos' | 'video frames', total: number) =>
         (bars[what] ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `enrol ${what}`, total, format: (n) => String(n), quiet: !a.showProgress }));
       try {
-        const r = await localPersons(s, g, analyzer).enrol(
+        const enrolled = await localPersons(s, g, analyzer).enrol(
           {
             name: a.name,
             photos,
@@ -134,7 +134,7 @@ async function inFile(s: GallerySettings, a: AddArgs, photos: Photo[], io: CliIo
           },
           cliActor(),
         );
-        return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, bestQuality: r.bestQuality, refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes };
+        return { id: enrolled.person.id, name: enrolled.person.name, templates: enrolled.templateIds.length, bestQuality: enrolled.bestQuality, refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: enrolled.clashes };
       } finally {
         bars.photos?.finish();
         bars['video frames']?.finish();
@@ -162,8 +162,8 @@ async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon
     ...(a.group !== undefined ? { group: a.group } : {}),
     ...(a.force ? { force: true } : {}),
   };
-  const r = (await callRunningDaemon(daemon, 'person.enrol', params)) as { id: string; name: string; templates: number; best_quality: number; refused: Enrolled['refused']; enrolled_despite?: string[] };
-  return { id: r.id, name: r.name, templates: r.templates, bestQuality: r.best_quality, refused: r.refused, clashes: r.enrolled_despite ?? [] };
+  const enrolled = (await callRunningDaemon(daemon, 'person.enrol', params)) as { id: string; name: string; templates: number; best_quality: number; refused: Enrolled['refused']; enrolled_despite?: string[] };
+  return { id: enrolled.id, name: enrolled.name, templates: enrolled.templates, bestQuality: enrolled.best_quality, refused: enrolled.refused, clashes: enrolled.enrolled_despite ?? [] };
 }
 
 /** Refusals in the order the photos were given (those of unreadable files come from here, the rest from the enrolment); the video's last. */

@@ -71,15 +71,15 @@ export const personRenameCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, RENAME_USAGE);
     if (positionals.length !== 2) throw new UsageError('give a person id and the new name', RENAME_USAGE);
     const [ref, name] = [positionals[0]!, positionals[1]!];
-    const s = gallerySettings(values, io);
-    const daemon = runningDaemon(s);
-    const r = daemon
+    const settings = gallerySettings(values, io);
+    const daemon = runningDaemon(settings);
+    const renamed = daemon
       ? ((await callRunningDaemon(daemon, 'person.rename', { id: ref, name })) as { id: string; name: string })
-      : await withGallery(s, { create: false }, async (g) => {
-          const person = await localPersons(s, g).update(ref, { name }, cliActor());
+      : await withGallery(settings, { create: false }, async (g) => {
+          const person = await localPersons(settings, g).update(ref, { name }, cliActor());
           return { id: person.id, name: person.name };
         });
-    io.stdout(values.json ? JSON.stringify(r) + '\n' : `renamed ${r.id}\n`);
+    io.stdout(values.json ? JSON.stringify(renamed) + '\n' : `renamed ${renamed.id}\n`);
     return 0;
   },
 };
@@ -93,18 +93,18 @@ export const personRemoveCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, REMOVE_USAGE);
     if (positionals.length !== 1) throw new UsageError('give one person id', REMOVE_USAGE);
     const ref = positionals[0]!;
-    const s = gallerySettings(values, io);
-    const daemon = runningDaemon(s);
-    const r = daemon
+    const settings = gallerySettings(values, io);
+    const daemon = runningDaemon(settings);
+    const erased = daemon
       ? ((await callRunningDaemon(daemon, 'person.erase', { id: ref })) as { id: string } & EraseResult)
-      : await withGallery(s, { create: false }, async (g) => {
-          const erased = await localPersons(s, g).erase(ref, cliActor());
+      : await withGallery(settings, { create: false }, async (g) => {
+          const erased = await localPersons(settings, g).erase(ref, cliActor());
           if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person with id or external id ${ref}`, "see 'facegate person list'");
           const { person, ...counts } = erased;
           return { id: person.id, ...counts };
         });
-    if (values.json) io.stdout(JSON.stringify({ removed: true, ...r }) + '\n');
-    else io.stdout(`removed ${r.id}: ${r.templates} template(s), ${r.thumbnails} thumbnail(s), ${r.attendanceDays} attendance day(s) and ${r.proofs} proof image(s) erased\n`);
+    if (values.json) io.stdout(JSON.stringify({ removed: true, ...erased }) + '\n');
+    else io.stdout(`removed ${erased.id}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s) and ${erased.proofs} proof image(s) erased\n`);
     return 0;
   },
 };

@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { AuditLog } from '../../ops/audit.js';
-import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
-import { METHODS, type MethodName } from '../../ops/control/protocol.js';
+import { callDaemon, type ControlTarget } from '../../control/client.js';
+import { METHODS, type MethodName } from '../../control/protocol.js';
 import { daemonHolding } from '../../ops/lock.js';
 import { PersonService, type Actor } from '../../ops/persons.js';
 import type { Gallery } from '../../gallery/gallery.js';

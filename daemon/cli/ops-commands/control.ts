@@ -3,8 +3,8 @@ import type { CameraHealth } from '../../camera/health.js';
 import { ExitCode, FacegateError } from '../../base/errors.js';
 import { describeOpenError, readInputFile } from '../../base/input-file.js';
 import { readImageFile } from '../../vision/image.js';
-import { callDaemon, type ControlTarget } from '../../ops/control/client.js';
-import { METHODS, type MethodName } from '../../ops/control/protocol.js';
+import { callDaemon, type ControlTarget } from '../../control/client.js';
+import { METHODS, type MethodName } from '../../control/protocol.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 
 const COMMON = { config: { type: 'string', short: 'c' }, 'socket-dir': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -49,8 +49,8 @@ export const statusCommand: Command = {
   usage: COMMON_USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
-    const s = (await call(values, io, 'status')) as { summary: string; liveness: { alive: boolean; problems: string[] }; uptime_s: number; cameras: CameraHealth[] };
-    return print(io, values.json, s, () => `${s.summary}\nup ${s.uptime_s} s, pipeline ${s.liveness.alive ? 'alive' : `STUCK: ${s.liveness.problems.join('; ')}`}\n${s.cameras.map(cameraLine).join('')}`);
+    const status = (await call(values, io, 'status')) as { summary: string; liveness: { alive: boolean; problems: string[] }; uptime_s: number; cameras: CameraHealth[] };
+    return print(io, values.json, status, () => `${status.summary}\nup ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}\n${status.cameras.map(cameraLine).join('')}`);
   },
 };
 
@@ -71,8 +71,8 @@ export const reloadCommand: Command = {
   usage: COMMON_USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
-    const r = (await call(values, io, 'reload')) as { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] };
-    return print(io, values.json, r, () => `reloaded: added [${r.added.join(', ')}], removed [${r.removed.join(', ')}], changed [${r.changed.join(', ')}]${r.restartNeeded.length ? `; needs a restart for: ${r.restartNeeded.join(', ')}` : ''}\n`);
+    const reloaded = (await call(values, io, 'reload')) as { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] };
+    return print(io, values.json, reloaded, () => `reloaded: added [${reloaded.added.join(', ')}], removed [${reloaded.removed.join(', ')}], changed [${reloaded.changed.join(', ')}]${reloaded.restartNeeded.length ? `; needs a restart for: ${reloaded.restartNeeded.join(', ')}` : ''}\n`);
   },
 };
 
@@ -119,8 +119,8 @@ export const personEraseCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, COMMON, ERASE_USAGE);
     if (positionals.length !== 1) throw new UsageError('give one person id (uuid or external id)', ERASE_USAGE);
-    const r = (await call(values, io, 'person.erase', { id: positionals[0] })) as { id: string; templates: number; thumbnails: number; attendanceDays: number; proofs: number };
-    return print(io, values.json, r, () => `erased ${r.id}: ${r.templates} template(s), ${r.thumbnails} thumbnail(s), ${r.attendanceDays} attendance day(s), ${r.proofs} proof image(s)\n`);
+    const erased = (await call(values, io, 'person.erase', { id: positionals[0] })) as { id: string; templates: number; thumbnails: number; attendanceDays: number; proofs: number };
+    return print(io, values.json, erased, () => `erased ${erased.id}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s), ${erased.proofs} proof image(s)\n`);
   },
 };
 
@@ -134,9 +134,9 @@ export const personEnrolCommand: Command = {
     if (!values.name || positionals.length === 0) throw new UsageError('give --name and at least one photo', ENROL_USAGE);
     const images = positionals.map((p) => ({ name: basename(p), data: readImageFile(p).toString('base64') }));
     const params = { name: values.name, images, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}), ...(values.force ? { force: true } : {}) };
-    const r = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[]; enrolled_despite?: string[] };
-    const warnings = (r.enrolled_despite ?? []).map((c) => `\n  warning: ${c} (enrolled anyway: --force)`).join('');
-    return print(io, values.json, r, () => `enrolled ${values.name} as ${r.id}: ${r.templates} template(s)${r.refused.map((x) => `\n  refused ${x.file}: ${x.detail}`).join('')}${warnings}\n`);
+    const enrolled = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[]; enrolled_despite?: string[] };
+    const warnings = (enrolled.enrolled_despite ?? []).map((c) => `\n  warning: ${c} (enrolled anyway: --force)`).join('');
+    return print(io, values.json, enrolled, () => `enrolled ${values.name} as ${enrolled.id}: ${enrolled.templates} template(s)${enrolled.refused.map((x) => `\n  refused ${x.file}: ${x.detail}`).join('')}${warnings}\n`);
   },
 };
 
@@ -149,8 +149,8 @@ export const personPromoteCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, { ...COMMON, name: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } }, PROMOTE_USAGE);
     if (positionals.length !== 1 || !values.name) throw new UsageError('give one anonymous id (anon-...) and --name', PROMOTE_USAGE);
     const params = { anon_id: positionals[0], name: values.name, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}) };
-    const r = (await call(values, io, 'person.promote', params)) as { id: string; anon_id: string; templates: number };
-    return print(io, values.json, r, () => `promoted ${r.anon_id} to ${values.name} (${r.id}): ${r.templates} template(s)\n`);
+    const promoted = (await call(values, io, 'person.promote', params)) as { id: string; anon_id: string; templates: number };
+    return print(io, values.json, promoted, () => `promoted ${promoted.anon_id} to ${values.name} (${promoted.id}): ${promoted.templates} template(s)\n`);
   },
 };
 
@@ -160,8 +160,8 @@ export const retentionPurgeCommand: Command = {
   usage: COMMON_USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
-    const r = await call(values, io, 'retention.purge');
-    return print(io, values.json, r, () => `purged: ${JSON.stringify(r)}\n`);
+    const purged = await call(values, io, 'retention.purge');
+    return print(io, values.json, purged, () => `purged: ${JSON.stringify(purged)}\n`);
   },
 };
 

@@ -3,7 +3,7 @@ import type { Config } from '../../config/schema.js';
 import { ExitCode, isFacegateError, type FacegateError } from '../../base/errors.js';
 import { createLogger, type Logger } from '../../base/log.js';
 import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
-import { loadValidConfig } from '../../ops/validate.js';
+import { loadValidConfig } from '../../config/validate.js';
 import { packageVersion } from '../../base/paths.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 

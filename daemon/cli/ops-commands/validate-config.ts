@@ -1,5 +1,5 @@
 import { ExitCode } from '../../base/errors.js';
-import { configWarnings, loadValidConfig } from '../../ops/validate.js';
+import { configWarnings, loadValidConfig } from '../../config/validate.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 
 const USAGE = '--config FILE [--json]';

@@ -47,19 +47,19 @@ export function peopleRoutes(ctx: ConsoleContext): void {
   );
 
   app.post<{ Body: Static<typeof Check> }>('/api/people/check-photo', { schema: { body: Check }, bodyLimit: CHECK_BODY_BYTES, ...enrolling }, async (req) => {
-    const r = await daemon.persons.checkPhoto(bytes(req.body.photo));
-    return r.ok ? { ok: true, quality: Number(r.quality.toFixed(3)), face_px: r.facePx, thumbnail: r.thumbnail.toString('base64'), ...(r.matches ? { matches: r.matches } : {}) } : r;
+    const checked = await daemon.persons.checkPhoto(bytes(req.body.photo));
+    return checked.ok ? { ok: true, quality: Number(checked.quality.toFixed(3)), face_px: checked.facePx, thumbnail: checked.thumbnail.toString('base64'), ...(checked.matches ? { matches: checked.matches } : {}) } : checked;
   });
 
   // Person changes are audited by the person service, with the account as actor.
   app.post<{ Body: Static<typeof Enrol> }>('/api/people', { schema: { body: Enrol }, bodyLimit: ENROL_BODY_BYTES, ...enrolling }, async (req, reply) => {
     const b = req.body;
-    const r = await daemon.persons.enrol(
+    const enrolled = await daemon.persons.enrol(
       { name: b.name, photos: b.photos.map(bytes), ifExists: 'refuse', ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}), ...(b.force ? { force: true } : {}) },
       ctx.actor(req),
     );
     void reply.code(201);
-    return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, best_quality: Number(r.bestQuality.toFixed(3)), refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes };
+    return { id: enrolled.person.id, name: enrolled.person.name, templates: enrolled.templateIds.length, best_quality: Number(enrolled.bestQuality.toFixed(3)), refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: enrolled.clashes };
   });
 
   app.patch<{ Params: Static<typeof Ref>; Body: Static<typeof Change> }>('/api/people/:id', { schema: { params: Ref, body: Change }, ...operator }, async (req) => {

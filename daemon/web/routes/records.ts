@@ -73,8 +73,8 @@ export function recordRoutes(ctx: ConsoleContext): void {
   });
   app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof Promote> }>('/api/unknowns/:id/promote', { schema: { params: AnonRef, body: Promote }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
     const b = req.body;
-    const r = await daemon.persons.promote(req.params.id, { name: b.name, ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
-    return { id: r.person.id, name: r.person.name, anon_id: req.params.id, templates: r.templates };
+    const promoted = await daemon.persons.promote(req.params.id, { name: b.name, ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
+    return { id: promoted.person.id, name: promoted.person.name, anon_id: req.params.id, templates: promoted.templates };
   });
 
   const admin = ctx.guard({ role: 'admin', limit: 'read' });

@@ -29,9 +29,9 @@ export function sessionRoutes(ctx: ConsoleContext): void {
     new WebError(401, 'FG_ERR_WEB_LOGIN', 'wrong account name or password, or the account is locked', `after ${config.lockout.failures} failures in a row an account is locked for ${config.lockout.lock_s} s; an admin lifts it with 'facegate user passwd'`);
 
   app.post<{ Body: Static<typeof Login> }>('/api/session', { schema: { body: Login }, ...ctx.open((req) => (req.body as { name: string }).name) }, async (req, reply) => {
-    const r = await daemon.users.login(req.body.name, req.body.password, { failures: config.lockout.failures, lockMs: config.lockout.lock_s * 1000 }, req.ip);
-    if (!r.ok) throw refused();
-    return answer(reply, r.user, daemon.users.issueRefresh(r.user.id, refreshMs));
+    const login = await daemon.users.login(req.body.name, req.body.password, { failures: config.lockout.failures, lockMs: config.lockout.lock_s * 1000 }, req.ip);
+    if (!login.ok) throw refused();
+    return answer(reply, login.user, daemon.users.issueRefresh(login.user.id, refreshMs));
   });
 
   app.post('/api/session/refresh', { schema: { body: Empty }, ...ctx.open() }, async (req, reply) => {

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { Role } from '../audit.js';
-import { PersonText } from '../person-input.js';
+import type { Role } from '../ops/audit.js';
+import { PersonText } from '../ops/person-input.js';
 
 export type { Role };
 

@@ -1,16 +1,16 @@
-import type { Config } from './config/schema.js';
-import type { Logger } from './base/log.js';
-import type { EventsStage } from './events/stage.js';
-import type { Gallery } from './gallery/gallery.js';
-import type { RulesHolder, ShiftRulesPatch } from './attendance/rules-holder.js';
-import { FacegateError } from './base/errors.js';
-import type { RecognizedDecision } from './attendance/stage.js';
-import type { AttendanceDecision } from './attendance/engine.js';
-import { formatLocalIso } from './base/zoned-time.js';
-import { createCommandRouter } from './ops/remote/build.js';
-import type { CommandRouter } from './ops/remote/router.js';
-import { HomeAssistantDiscovery } from './events/homeassistant.js';
-import type { PersonService, RosterChange } from './ops/persons.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../base/log.js';
+import type { EventsStage } from '../events/stage.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { RulesHolder, ShiftRulesPatch } from '../attendance/rules-holder.js';
+import { FacegateError } from '../base/errors.js';
+import type { RecognizedDecision } from '../attendance/stage.js';
+import type { AttendanceDecision } from '../attendance/engine.js';
+import { formatLocalIso } from '../base/zoned-time.js';
+import { createCommandRouter } from './build.js';
+import type { CommandRouter } from './router.js';
+import { HomeAssistantDiscovery } from '../events/homeassistant.js';
+import type { PersonService, RosterChange } from '../ops/persons.js';
 
 export interface RemoteOptions {
   config: Config;
@@ -41,11 +41,11 @@ export class Remote {
   private readonly log: Logger;
 
   constructor(private readonly o: RemoteOptions) {
-    const c = o.config;
+    const config = o.config;
     this.log = o.logger.child({ stage: 'events', part: 'remote' });
     const ids = o.events.identity;
-    const ha = c.mqtt.homeassistant;
-    this.homeassistant = c.mqtt.enabled && ha.enabled
+    const ha = config.mqtt.homeassistant;
+    this.homeassistant = config.mqtt.enabled && ha.enabled
       ? new HomeAssistantDiscovery(o.events.bridge, () => ({
           prefix: ha.discovery_prefix,
           baseTopic: ids.baseTopic,
@@ -58,9 +58,9 @@ export class Remote {
         }))
       : undefined;
     this.homeassistant?.attach();
-    this.commands = c.mqtt.enabled
+    this.commands = config.mqtt.enabled
       ? createCommandRouter({
-          config: c.mqtt,
+          config: config.mqtt,
           identity: ids,
           db: o.gallery.db,
           writer: o.events.writer,

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { FacegateError } from '../../base/errors.js';
+import { FacegateError } from '../base/errors.js';
 import { ROLES, type ControlResponse, type MethodName, type Role } from './protocol.js';
 
 export interface ControlTarget {
@@ -27,8 +27,8 @@ async function open(target: ControlTarget, need: Role): Promise<Socket> {
     const path = join(target.dir, `${role}.sock`);
     try {
       return await new Promise<Socket>((resolve, reject) => {
-        const s = connect(path, () => resolve(s));
-        s.once('error', reject);
+        const socket = connect(path, () => resolve(socket));
+        socket.once('error', reject);
       });
     } catch (e) {
       last = e as NodeJS.ErrnoException;
@@ -67,11 +67,11 @@ export async function callDaemon(
       buffer += chunk;
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
-        const r = JSON.parse(buffer.slice(0, nl)) as ControlResponse;
+        const response = JSON.parse(buffer.slice(0, nl)) as ControlResponse;
         buffer = buffer.slice(nl + 1);
-        if ('event' in r) options.onEvent?.(r.event);
-        else if (r.ok) finish(() => resolve(r.data));
-        else finish(() => reject(new FacegateError(r.error.code as `FG_ERR_${string}`, r.error.message, r.error.hint)));
+        if ('event' in response) options.onEvent?.(response.event);
+        else if (response.ok) finish(() => resolve(response.data));
+        else finish(() => reject(new FacegateError(response.error.code as `FG_ERR_${string}`, response.error.message, response.error.hint)));
       }
     });
     socket.on('error', (e) => finish(() => reject(e)));

@@ -1,12 +1,12 @@
-import type { CameraHealth } from '../../camera/health.js';
-import type { Config } from '../../config/schema.js';
-import { FacegateError } from '../../base/errors.js';
-import type { Person } from '../../gallery/store.js';
-import type { Actor, PersonService } from '../persons.js';
-import type { PersonFields } from '../person-input.js';
-import type { PurgeResult } from '../retention.js';
-import type { StatusReport } from '../status.js';
-import { loadValidConfig } from '../validate.js';
+import type { CameraHealth } from '../camera/health.js';
+import type { Config } from '../config/schema.js';
+import { FacegateError } from '../base/errors.js';
+import type { Person } from '../gallery/store.js';
+import type { Actor, PersonService } from '../ops/persons.js';
+import type { PersonFields } from '../ops/person-input.js';
+import type { PurgeResult } from '../ops/retention.js';
+import type { StatusReport } from '../ops/status.js';
+import { loadValidConfig } from '../config/validate.js';
 import type { ParamsOf } from './request.js';
 import type { Handler, Handlers } from './server.js';
 
@@ -56,7 +56,7 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
       return { id: person.id, name: person.name };
     },
     'person.enrol': async (params, ctx) => {
-      const r = await daemon.persons.enrol(
+      const enrolled = await daemon.persons.enrol(
         {
           name: params.name,
           photos: (params.images ?? []).map(bytesOf),
@@ -69,12 +69,12 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         actorOf(ctx),
       );
       return {
-        id: r.person.id,
-        name: r.person.name,
-        templates: r.templateIds.length,
-        best_quality: Number(r.bestQuality.toFixed(4)),
-        refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
-        ...(r.clashes.length > 0 ? { enrolled_despite: r.clashes } : {}),
+        id: enrolled.person.id,
+        name: enrolled.person.name,
+        templates: enrolled.templateIds.length,
+        best_quality: Number(enrolled.bestQuality.toFixed(4)),
+        refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
+        ...(enrolled.clashes.length > 0 ? { enrolled_despite: enrolled.clashes } : {}),
       };
     },
     'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),

@@ -1,14 +1,14 @@
 import type { Database } from 'better-sqlite3';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
-import type { Logger } from '../../base/log.js';
-import type { EventWriter } from '../../events/writer.js';
-import type { MqttBridge } from '../../events/bridge.js';
-import { RequestPayload, type Payload } from '../../events/topics.js';
-import { isFacegateError } from '../../base/errors.js';
+import type { Logger } from '../base/log.js';
+import type { EventWriter } from '../events/writer.js';
+import type { MqttBridge } from '../events/bridge.js';
+import { RequestPayload, type Payload } from '../events/topics.js';
+import { isFacegateError } from '../base/errors.js';
 import { COMMAND_HANDLERS, type AnswerCommit, type CommandActor, type CommandDeps } from './handlers.js';
-import { PendingCommands, type CommandAudit, type ReplayCache } from './replay.js';
-import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from './token.js';
+import { PendingCommands, type CommandAudit, type CommandCounts, type ReplayCache } from '../ops/command-records.js';
+import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from '../ops/command-token.js';
 import { DEFAULT_FLOOD_WINDOW, FloodGate, type FloodSummary, type FloodWindow } from './flood.js';
 
 export interface RouterOptions {
@@ -47,20 +47,6 @@ type Code = `FG_ERR_${string}`;
 
 /** A copy of a request whose analysis is still running is refused, not run twice. */
 const REPLAY = 'token already used (replay)';
-
-/** What became of requests since start, for the metrics. */
-export interface CommandCounts {
-  ok: number;
-  failed: number;
-  /** Signed by the central key but not run: expired, replayed, wrong command, bad data ... */
-  refused: number;
-  /** Not signed by the central key (forged, malformed, not JSON): someone else on the broker. */
-  unauthenticated: number;
-  /** Delivered with the retain flag: never run. */
-  retained: number;
-  /** Sent again by the broker (DUP flag) after this device had taken it: neither run nor answered again. */
-  duplicate: number;
-}
 
 type FloodKind = 'refused' | 'unauthenticated' | 'retained' | 'duplicate';
 
@@ -239,10 +225,10 @@ export class CommandRouter {
       if (committed) throw new Error(`${base.command} committed twice`);
       const result = this.o.db
         .transaction(() => {
-          const r = write();
-          this.finish(base, 'ok', answer(r));
+          const result = write();
+          this.finish(base, 'ok', answer(result));
           this.pending.done(base.jti);
-          return r;
+          return result;
         })
         .immediate();
       committed = true;

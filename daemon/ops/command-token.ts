@@ -1,8 +1,10 @@
+// Tokens signed by the central key, checked for a remote command and for a control socket request
+// alike; here in the service layer so that neither entry point imports the other.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { FacegateError } from '../../base/errors.js';
-import { readInputFile } from '../../base/input-file.js';
-import { nestedDeeperThan } from '../../base/nesting.js';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
+import { nestedDeeperThan } from '../base/nesting.js';
 
 /**
  * A request that must not run; `reason` goes into the error response and the audit.

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FacegateError } from '../../base/errors.js';
+import { FacegateError } from '../base/errors.js';
 import { isMethod, METHODS, RequestSchema, type ControlRequest, type MethodName } from './protocol.js';
 
 const FORMAT_HINT = 'one JSON object per line: {"id":1,"method":"status","params":{}} (docs/daemon.md#control)';

@@ -4,11 +4,11 @@ import { sourceKind } from '../camera/source.js';
 import { isFacegateError } from '../base/errors.js';
 import { isValidTimeZone } from '../base/zoned-time.js';
 import { ConfigError, type ConfigIssue, type ConfigWarning } from '../base/config-types.js';
-import { loadConfigFile } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { loadConfigFile } from './load.js';
+import type { Config } from './schema.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { RESERVED_CAMERA_NAMES } from '../events/topics.js';
-import { webConfigIssues } from '../config/web-section.js';
+import { webConfigIssues } from './web-section.js';
 import { conflictIssues } from './config-conflicts.js';
 
 /**

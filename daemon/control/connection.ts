@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ControlLimits, ControlResponse, Role } from './protocol.js';
-import { redactSecrets } from '../../base/log.js';
+import { redactSecrets } from '../base/log.js';
 
 export interface ConnectionHooks {
   /** Runs one request line; never rejects (the server answers every failure itself). */

@@ -1,4 +1,4 @@
-import { ConfigSchema } from '../config/schema.js';
+import { ConfigSchema } from './schema.js';
 
 type Node = { [key: string]: unknown };
 

@@ -1,14 +1,14 @@
 import type { Database } from 'better-sqlite3';
-import { FacegateError } from '../../base/errors.js';
-import type { Logger } from '../../base/log.js';
-import type { MqttConfig } from '../../events/config.js';
-import type { MqttBridge } from '../../events/bridge.js';
-import type { MqttIdentity } from '../../events/mqtt-options.js';
-import type { EventWriter } from '../../events/writer.js';
+import { FacegateError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
+import type { MqttConfig } from '../events/config.js';
+import type { MqttBridge } from '../events/bridge.js';
+import type { MqttIdentity } from '../events/mqtt-options.js';
+import type { EventWriter } from '../events/writer.js';
 import type { CommandDeps } from './handlers.js';
-import { CommandAudit, ReplayCache } from './replay.js';
+import { CommandAudit, ReplayCache } from '../ops/command-records.js';
 import { CommandRouter } from './router.js';
-import { loadCentralKey } from './token.js';
+import { loadCentralKey } from '../ops/command-token.js';
 
 /**
  * Remote commands from the config. While they are off, a router still subscribes and answers every
@@ -25,13 +25,13 @@ export function createCommandRouter(o: {
   logger: Logger;
   now?: () => number;
 }): CommandRouter {
-  const c = o.config.commands;
-  if (c.enabled && !c.central_public_key) {
+  const commands = o.config.commands;
+  if (commands.enabled && !commands.central_public_key) {
     throw new FacegateError('FG_ERR_CENTRAL_KEY', 'mqtt.commands.enabled is set but mqtt.commands.central_public_key is empty', "give the file with the central server's Ed25519 public key, or turn commands off");
   }
   const router = new CommandRouter({
     baseTopic: o.identity.baseTopic,
-    policy: c.enabled ? { key: loadCentralKey(c.central_public_key), deviceId: o.identity.deviceId, maxTokenAgeS: c.max_token_age_s, clockSkewS: c.clock_skew_s } : undefined,
+    policy: commands.enabled ? { key: loadCentralKey(commands.central_public_key), deviceId: o.identity.deviceId, maxTokenAgeS: commands.max_token_age_s, clockSkewS: commands.clock_skew_s } : undefined,
     replay: new ReplayCache(o.db),
     audit: new CommandAudit(o.db),
     deps: o.deps,

@@ -1,7 +1,7 @@
 import { statSync, type Stats } from 'node:fs';
 import type { ConfigIssue } from '../base/config-types.js';
 import { fileKind } from '../base/input-file.js';
-import type { Config } from '../config/schema.js';
+import type { Config } from './schema.js';
 
 /**
  * Rules between keys of different sections, and between the config and the files it names, which a

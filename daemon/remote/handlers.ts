@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../../attendance/rules-holder.js';
-import { PersonText } from '../person-input.js';
+import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../attendance/rules-holder.js';
+import { PersonText } from '../ops/person-input.js';
 
 /** A photo refused by the enrolment gate (the others were enrolled), by position: "image 2". */
 interface Refusal {

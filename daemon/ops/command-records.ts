@@ -1,3 +1,6 @@
+// What the daemon keeps of remote commands: used token ids, the command audit, the requests still
+// running, and the outcome counts. In the service layer, below the remote entry point, because
+// retention purges the command audit as it purges every other store's old rows.
 import type { Database, Statement } from 'better-sqlite3';
 
 /**
@@ -101,4 +104,18 @@ export class PendingCommands {
       ...(r.transaction_id !== null ? { transaction: r.transaction_id as string } : {}),
     }));
   }
+}
+
+/** What became of remote command requests since start: the router counts them, the metrics read them. */
+export interface CommandCounts {
+  ok: number;
+  failed: number;
+  /** Signed by the central key but not run: expired, replayed, wrong command, bad data ... */
+  refused: number;
+  /** Not signed by the central key (forged, malformed, not JSON): someone else on the broker. */
+  unauthenticated: number;
+  /** Delivered with the retain flag: never run. */
+  retained: number;
+  /** Sent again by the broker (DUP flag) after this device had taken it: neither run nor answered again. */
+  duplicate: number;
 }

@@ -1,0 +1,171 @@
+import type { Logger } from '../base/log.js';
+import type { Histogram } from '../base/metrics.js';
+import type { EventBus } from '../bus/bus.js';
+import type { DaemonEvents } from '../bus/events.js';
+import { FfmpegCamera } from '../camera/camera.js';
+import type { CameraConfig } from '../camera/config.js';
+import type { CameraHealth, CameraState } from '../camera/health.js';
+import type { LiveView } from '../camera/live-view.js';
+import type { SpawnFfmpeg } from '../camera/process.js';
+import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
+import { CameraTracker } from '../track/camera-tracker.js';
+import type { TrackConfig } from '../track/config.js';
+import type { TrackView } from '../track/track.js';
+import type { UnknownRegistry } from '../track/unknowns.js';
+import type { VisionPool } from '../vision/pool.js';
+import { CameraPipeline } from './camera-pipeline.js';
+import { trackOverlay } from './overlay.js';
+import type { Recognizer } from './recognizer.js';
+
+export interface CameraMaintainerOptions {
+  /** Each camera's tracker decisions go out as `track`, its state changes as `cameraState`. */
+  bus: EventBus<DaemonEvents>;
+  vision: Pick<VisionPool, 'engineFor' | 'release'>;
+  recognizer: Pick<Recognizer, 'identify'>;
+  unknowns: UnknownRegistry;
+  /** The track section: it needs a restart to change, so every camera of this run shares it. */
+  track: TrackConfig;
+  /** Read as each camera starts: the live view, when there is one, draws its tracks. */
+  liveView: () => LiveView | undefined;
+  latency: Histogram;
+  /** Aborted when the daemon stops: every camera stops taking frames at once. */
+  signal: AbortSignal;
+  /** Replaces FFmpeg for every camera (the demo's still photo). */
+  spawnCamera?: SpawnFfmpeg;
+  logger: Logger;
+  now: () => number;
+  monoNow: () => number;
+}
+
+/** How far one camera got, for the watchdog: a camera streaming without frames processed is stuck. */
+export interface CameraProgress {
+  camera: string;
+  state: CameraState;
+  streamingSinceMono: number | undefined;
+  lastProcessedMono: number | undefined;
+}
+
+interface CameraSlot {
+  config: CameraConfig;
+  pipeline: CameraPipeline;
+  camera: FfmpegCamera;
+  streamingSinceMono: number | undefined;
+  unsubscribe: () => void;
+}
+
+/**
+ * The one owner of the running cameras (as Frigate's camera maintainer): it starts each camera with
+ * its tracker and pipeline, stops them, and swaps the ones a reload added, removed or changed, so
+ * that nothing else keeps a list of cameras that could go stale.
+ */
+export class CameraMaintainer {
+  private readonly slots = new Map<string, CameraSlot>();
+  private readonly log: Logger;
+
+  constructor(private readonly o: CameraMaintainerOptions) {
+    this.log = o.logger.child({ stage: 'daemon' });
+  }
+
+  /**
+   * The cameras of the config at start. The eye rate is warned about once here (track needs a
+   * restart to change): every camera that leaves fps out follows it, so no camera warning would name it.
+   */
+  start(cameras: readonly CameraConfig[]): void {
+    const eyeRate = eyeRateWarning(this.o.track);
+    if (eyeRate) this.log.warn({ code: eyeRate.code, path: eyeRate.path, hint: eyeRate.hint }, eyeRate.message);
+    this.warnAboutRates(cameras, cameras.map((cam) => cam.name));
+    for (const cam of cameras) this.add(cam);
+  }
+
+  /** A reload: the removed and changed cameras stop, the changed and added ones start from `next`. */
+  reload(next: readonly CameraConfig[], change: { added: readonly string[]; removed: readonly string[]; changed: readonly string[] }): void {
+    for (const name of [...change.removed, ...change.changed]) {
+      const slot = this.slots.get(name);
+      if (slot) void this.stopSlot(slot);
+    }
+    const started = [...change.changed, ...change.added];
+    this.warnAboutRates(next, started);
+    const byName = new Map(next.map((cam) => [cam.name, cam]));
+    for (const name of started) this.add(byName.get(name)!);
+  }
+
+  /** Every camera running now, whether started at start or added by a reload since. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.slots.values()].map((slot) => this.stopSlot(slot)));
+  }
+
+  names(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  sources(): FfmpegCamera[] {
+    return [...this.slots.values()].map((slot) => slot.camera);
+  }
+
+  health(): CameraHealth[] {
+    return [...this.slots.values()].map((slot) => slot.camera.health());
+  }
+
+  processedCounts(): { camera: string; processed: number }[] {
+    return [...this.slots.values()].map((slot) => ({ camera: slot.config.name, processed: slot.pipeline.processed }));
+  }
+
+  progress(): CameraProgress[] {
+    return [...this.slots.values()].map((slot) => ({
+      camera: slot.config.name,
+      state: slot.camera.health().state,
+      streamingSinceMono: slot.streamingSinceMono,
+      lastProcessedMono: slot.pipeline.lastProcessedMono,
+    }));
+  }
+
+  /**
+   * Once per camera as it is started (at start, or added or changed by a reload): one too slow for
+   * the eye rate still runs, but its tracks are seldom live, and nothing else would say why.
+   */
+  private warnAboutRates(cameras: readonly CameraConfig[], names: readonly string[]): void {
+    cameras.forEach((cam, index) => {
+      const warning = names.includes(cam.name) ? cameraRateWarning(cam, index, this.o.track) : undefined;
+      if (warning) this.log.warn({ code: warning.code, camera: cam.name, path: warning.path, hint: warning.hint }, warning.message);
+    });
+  }
+
+  private add(config: CameraConfig): void {
+    const o = this.o;
+    const camera = new FfmpegCamera(config, { logger: o.logger, ...(o.spawnCamera ? { spawn: o.spawnCamera } : {}) });
+    const tracker = new CameraTracker({
+      camera: config.name,
+      engine: o.vision.engineFor(config.name),
+      config: o.track,
+      identify: (fused) => o.recognizer.identify(fused, config.name),
+      unknowns: o.unknowns,
+      logger: o.logger,
+    });
+    const liveView = o.liveView();
+    const pipeline = new CameraPipeline({
+      camera,
+      tracker,
+      onEvent: (event) => o.bus.emit('track', event),
+      ...(liveView ? { onTracks: (tracks: readonly TrackView[]) => liveView.setOverlay(config.name, trackOverlay(tracks)) } : {}),
+      logger: o.logger,
+      latency: o.latency,
+      now: o.now,
+      monoNow: o.monoNow,
+    });
+    const slot: CameraSlot = { config, camera, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
+    slot.unsubscribe = camera.onState((health) => {
+      slot.streamingSinceMono = health.state === 'streaming' ? (slot.streamingSinceMono ?? o.monoNow()) : undefined;
+      void o.bus.emit('cameraState', health);
+    });
+    this.slots.set(config.name, slot);
+    pipeline.start(o.signal);
+  }
+
+  private async stopSlot(slot: CameraSlot): Promise<void> {
+    if (this.slots.get(slot.config.name) === slot) this.slots.delete(slot.config.name);
+    await slot.pipeline.stop();
+    slot.unsubscribe();
+    // Unless the camera came back (reload) in the meantime with a new engine of its own.
+    if (this.slots.get(slot.config.name) === undefined) this.o.vision.release(slot.config.name);
+  }
+}
