@@ -53,11 +53,12 @@ export const SCREEN = {
 /**
  * When the screen cue speaks: `held` once the frame about the face moved `heldMoved` times (a held
  * screen or print, turned, tilted or wobbled in place); `pending` for `pendingS` after a first move,
- * so that a replay is not made live in the moment between its first and second (a real person
- * whom something made move once is only kept waiting that long); `world` while its edges only
+ * so that a replay is not made live between its first and second (they came 0.2–1.6 s apart on
+ * the screen-attack set; a real person whom something made move once is only kept waiting that
+ * long, and none of ~100 real tracks moved once); `world` while its edges only
  * stayed; else `unseen` (no frame about the face, or nothing clear yet).
  */
-export const SCREEN_VERDICT = { heldMoved: 2, pendingS: 1 } as const;
+export const SCREEN_VERDICT = { heldMoved: 2, pendingS: 2 } as const;
 
 export function screenVerdict(e: ScreenEvidence, watchedS: number): 'held' | 'pending' | 'world' | 'unseen' {
   if (e.moved >= SCREEN_VERDICT.heldMoved) return 'held';
