@@ -133,7 +133,7 @@ function describe(e: TrackEvent, thumbnailDir?: string): string {
 
 /** The fused liveness and what each cue gave it (log-odds; live at LIVE_LOG_ODDS). */
 function cues(l: LivenessSummary): string {
-  return `liveness ${l.score} (blink ${l.blink}, motion ${l.structure}, passive ${l.passive}${l.surround ? `, held picture ${l.surround}` : ''})`;
+  return `liveness ${l.score} (blink ${l.blink}, motion ${l.structure}, passive ${l.passive}${l.surround ? `, held picture ${l.surround}` : ''}${l.screen ? `, moving frame ${l.screen}` : ''})`;
 }
 
 export type { CliIo };

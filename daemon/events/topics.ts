@@ -136,7 +136,7 @@ const trackFields = {
   liveness: Type.Union(
     [
       Type.Object(
-        { score: Type.Number(), blink: Type.Number(), structure: Type.Number(), passive: Type.Number(), surround: Type.Number() },
+        { score: Type.Number(), blink: Type.Number(), structure: Type.Number(), passive: Type.Number(), surround: Type.Number(), screen: Type.Number() },
         { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
       ),
       Type.Null(),

@@ -1,12 +1,13 @@
 import type { LivenessConfig } from './config.js';
 import { passiveLogOdds } from './passive.js';
 import { STRUCTURE, type StructureEvidence } from './structure.js';
+import { screenVerdict, type ScreenEvidence } from './screen.js';
 import { surroundVerdict, type SurroundEvidence } from './surround.js';
 
 export type SpoofReason = 'no_blink' | 'no_motion' | 'antispoof' | 'frozen' | 'held_picture';
 
 /** The independent cues a track's liveness is fused from. */
-export type Cue = 'blink' | 'structure' | 'passive' | 'surround';
+export type Cue = 'blink' | 'structure' | 'passive' | 'surround' | 'screen';
 
 export interface LivenessEvidence {
   blinks: number;
@@ -19,6 +20,8 @@ export interface LivenessEvidence {
   antispoofSamples: number;
   frozen: boolean;
   surround: SurroundEvidence;
+  /** The straight edges framing the face: whether they moved (a screen or print held up and turned in place) or stayed. */
+  screen: ScreenEvidence;
   /** Seconds since the track's first detection. */
   watchedS: number;
 }
@@ -77,33 +80,38 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
   const policy = rules.policy === 'both' ? 'fused' : rules.policy;
   const passiveKnown = e.antispoofSamples >= rules.antispoof_min_samples && e.antispoof !== undefined;
   const blinked = e.blinks > 0 ? PROOF_LOG_ODDS : 0;
-  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0 };
+  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 };
   const surround = surroundVerdict(e.surround, e.watchedS);
+  const screen = screenVerdict(e.screen, e.watchedS);
   if (policy === 'fused') {
     cues.blink = blinked || Math.max(NO_BLINK_FLOOR, -NO_BLINK_PER_S * e.eyesReadableS);
     cues.structure = e.structure.hits >= STRUCTURE.hits ? PROOF_LOG_ODDS : 0;
     cues.passive = passiveKnown ? passiveLogOdds(e.antispoof!) : 0;
     // Against every proof a replayed video can also show (its blinks, its head's parallax).
     cues.surround = surround === 'held' ? -2 * PROOF_LOG_ODDS : 0;
+    // A frame about the face that moves while the camera does not: a screen turned or tilted in place,
+    // whose face hardly moves against its surround. Against the same proofs as the surround.
+    cues.screen = screen === 'held' ? -2 * PROOF_LOG_ODDS : 0;
   } else if (policy === 'blink') {
     cues.blink = blinked;
   } else if (passiveKnown) {
     // Where faces are as large as at an access terminal, the model's own threshold decides alone.
     cues.passive = e.antispoof! >= rules.antispoof_min_live ? PROOF_LOG_ODDS : -PROOF_LOG_ODDS;
   }
-  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround);
-  // Under 'fused', a face is not live before its surround has been looked at (see surroundVerdict).
-  const live = !e.frozen && score >= LIVE_LOG_ODDS && !(policy === 'fused' && surround === 'unseen');
+  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen);
+  // Under 'fused', a face is not live before its surround has been looked at (see surroundVerdict),
+  // nor in the moment after its frame first moved (see screenVerdict).
+  const live = !e.frozen && score >= LIVE_LOG_ODDS && !(policy === 'fused' && (surround === 'unseen' || screen === 'pending'));
   const reasons: SpoofReason[] = [];
   if (e.frozen) reasons.push('frozen');
-  if (cues.surround < 0) reasons.push('held_picture');
+  if (cues.surround < 0 || cues.screen < 0) reasons.push('held_picture');
   if (!live) {
     if (policy !== 'passive' && e.blinks === 0) reasons.push('no_blink');
     if (policy === 'fused' && cues.structure === 0) reasons.push('no_motion');
     if (cues.passive < 0 || (policy === 'passive' && !passiveKnown)) reasons.push('antispoof');
   }
   const passiveFailed = cues.passive <= -PROOF_LOG_ODDS;
-  return { live, score, cues: { blink: round2(cues.blink), structure: round2(cues.structure), passive: round2(cues.passive), surround: round2(cues.surround) }, reasons, passiveFailed };
+  return { live, score, cues: { blink: round2(cues.blink), structure: round2(cues.structure), passive: round2(cues.passive), surround: round2(cues.surround), screen: round2(cues.screen) }, reasons, passiveFailed };
 }
 
 function round2(v: number): number {

@@ -96,8 +96,8 @@ export function arrivalMs(e: { atMs: number; t: number; named_t: number }): numb
 }
 
 /**
- * The one reason an alert gives, the strongest first: a held picture (its surround moved with it;
- * it may have blinked, as a replayed video does), a frozen one, no proof of life, or the passive
+ * The one reason an alert gives, the strongest first: a held picture (its surround moved with it,
+ * or the frame about it moved while the camera did not; it may have blinked, as a replayed video does), a frozen one, no proof of life, or the passive
  * score under policy passive.
  */
 export function spoofAlertReason(reasons: readonly string[]): SpoofAlertReason {

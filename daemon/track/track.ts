@@ -2,6 +2,7 @@ import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js'
 import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js';
 import { PassiveScore } from '../liveness/passive.js';
 import { StructureCue, type StructureLook } from '../liveness/structure.js';
+import { ScreenCue } from '../liveness/screen.js';
 import { SurroundCue } from '../liveness/surround.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import { eyelidOpening } from '../vision/align.js';
@@ -80,6 +81,7 @@ export class Track {
   private readonly passive = new PassiveScore();
   private readonly structure = new StructureCue();
   private readonly surround = new SurroundCue();
+  private readonly screen = new ScreenCue();
   private readonly frozen = new FrozenCheck();
   private readonly fusion = new EmbeddingFusion();
   private readonly vote: IdentityVote;
@@ -212,6 +214,7 @@ export class Track {
         antispoofSamples: this.passive.samples,
         frozen: this.frozen.frozen,
         surround: this.surround.evidence,
+        screen: this.screen.evidence,
         watchedS: this.lastDetectedT - this.firstT,
       },
       this.ctx.config.liveness,
@@ -270,6 +273,7 @@ export class Track {
     if (kind === 'detection') {
       // Detections only: a follow's landmarks are cut from a predicted box (see StructureCue).
       this.surround.push({ t, img, landmarks: face.landmarks68, faceHeight: face.detection.box.h });
+      this.screen.push({ t, img, landmarks: face.landmarks68, faceHeight: face.detection.box.h });
       events.push(...this.identityFrame(face, img, t));
     }
     events.push(...this.livenessEvents(t));

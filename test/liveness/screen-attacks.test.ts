@@ -46,10 +46,17 @@ test('screen attacks: a clip replayed or a photo shown on a phone or a tablet', 
     assert.ok(results.some((r) => r.case.kind === 'replay' && handMoved(r)), 'the sample plays some');
     assert.deepEqual(live('replay', handMoved), []);
   });
-  // A screen turned or tilted about its own centre hardly moves the face, while the video's head
-  // moves: its surround reads as staying, as the world does. Bezel, moiré and glare cues are what
-  // remain for it. Reported as a goal not yet met, so that the figures stay in every run.
-  await t.test('GOAL: no video replayed on a screen is ever live', { todo: 'screens turned or tilted in place need bezel, moiré or glare cues' }, () => {
+  // A screen turned, tilted or wobbled about its own centre hardly moves the face, while the video's
+  // head moves: its surround reads as staying, as the world does. What gives it away is its bezel:
+  // straight edges framing the face that move while the camera does not (daemon/liveness/screen.ts).
+  await t.test('a video replayed on a screen turned, tilted or wobbled in place is never live', () => {
+    assert.ok(results.some((r) => r.case.kind === 'replay' && !handMoved(r)), 'the sample plays some');
+    assert.deepEqual(live('replay', (r) => !handMoved(r)), []);
+  });
+  // Over the whole set (npm run bench -- liveness) a phone turned in place, whose thin bezel is seen
+  // to move late, can still be live first. Reported as a goal not yet met, so that the figures stay
+  // in every run.
+  await t.test('GOAL: no video replayed on a screen is ever live', { todo: 'a thin-bezelled phone turned in place can be live before its bezel is seen to move twice' }, () => {
     assert.deepEqual(live('replay'), []);
   });
   await t.test('each known person on a screen is recognised as themselves (the spoof alert names who was shown)', () => {

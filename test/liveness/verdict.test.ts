@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { FrozenCheck, meanAbsDiff, regionSignature, STILL_MAD } from '../../daemon/liveness/frozen.js';
 import { PassiveScore, passiveLogOdds } from '../../daemon/liveness/passive.js';
 import { STRUCTURE } from '../../daemon/liveness/structure.js';
+import { SCREEN_VERDICT } from '../../daemon/liveness/screen.js';
 import { SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
 import { LIVE_LOG_ODDS, livenessVerdict, PROOF_LOG_ODDS, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
 
@@ -18,6 +19,7 @@ const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
   antispoofSamples: 5,
   frozen: false,
   surround: { rigid: 0, still: SURROUND_VERDICT.clearStill },
+  screen: { moved: 0, stayed: 0 },
   watchedS: 1,
   ...over,
 });
@@ -25,7 +27,7 @@ const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
 test('fused: one blink, or one turn or nod of the head, is live on its own', () => {
   const blinked = livenessVerdict(evidence(), rules);
   assert.equal(blinked.live, true);
-  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0 });
+  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0, screen: 0 });
   const moved = livenessVerdict(evidence({ blinks: 0, structure: turned }), rules);
   assert.equal(moved.live, true);
   assert.equal(moved.cues.structure, PROOF_LOG_ODDS);
@@ -100,6 +102,20 @@ test('fused: a face whose surround moved with it is a held picture, never live, 
   assert.ok(held.reasons.includes('held_picture'));
   // One such comparison is not enough: a person passing behind can make one.
   assert.equal(livenessVerdict(evidence({ surround: { rigid: SURROUND_VERDICT.heldRigid - 1, still: 0 }, watchedS: 2 }), rules).live, true);
+});
+
+test('fused: a face framed by edges that moved (a screen turned or tilted in place) is a held picture, never live, whatever it shows', () => {
+  const held = livenessVerdict(evidence({ structure: turned, antispoof: 0.99, screen: { moved: SCREEN_VERDICT.heldMoved, stayed: 2 } }), rules);
+  assert.equal(held.live, false);
+  assert.equal(held.cues.screen, -2 * PROOF_LOG_ODDS);
+  assert.equal(held.cues.surround, 0);
+  assert.ok(held.reasons.includes('held_picture'));
+  // One move is not enough: it holds the decision back a while, then lets it go.
+  const once = { moved: SCREEN_VERDICT.heldMoved - 1, stayed: 0, firstMovedS: 0.5 };
+  assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS - 0.1 }), rules).live, false);
+  assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS }), rules).live, true);
+  // The cue belongs to the fused verdict: policy blink keeps its meaning.
+  assert.equal(livenessVerdict(evidence({ screen: { moved: SCREEN_VERDICT.heldMoved, stayed: 0 } }), { ...rules, policy: 'blink' }).live, true);
 });
 
 test('fused: not live before the surround was seen to stay, or the face watched long enough to tell', () => {
