@@ -1,5 +1,7 @@
 import { lumaAt, pictureBytes } from '../base/yuv.js';
 import type { Landmarks68, Picture, Point } from '../vision/types.js';
+import { cameraShifted, sampleFarField, type FarField } from './far-field.js';
+import { mean } from './patches.js';
 
 /** One detection of a track: its frame, time (s), landmarks and face height (px). */
 export interface ScreenLook {
@@ -82,6 +84,8 @@ export interface Kept {
   right: SideEdge;
   faceHeight: number;
   rows: number[];
+  /** The world far from the face, to tell a camera that shook from a frame that moved (far-field.ts). */
+  far: FarField;
 }
 
 const FACE_POINTS = [17, 67] as const;
@@ -104,7 +108,8 @@ export class ScreenCue {
   push(look: ScreenLook): void {
     if (look.landmarks.length <= FACE_POINTS[1] || !(look.faceHeight > 0) || look.img.data.length < pictureBytes(look.img)) return;
     this.firstT ??= look.t;
-    const centre = mean(look.landmarks.slice(FACE_POINTS[0], FACE_POINTS[1] + 1));
+    const face = look.landmarks.slice(FACE_POINTS[0], FACE_POINTS[1] + 1);
+    const centre = mean(face);
     const h = look.faceHeight;
     const rows = Array.from({ length: SCREEN.rows }, (_, i) => centre.y + h * (SCREEN.rowFrom + ((SCREEN.rowTo - SCREEN.rowFrom) * i) / (SCREEN.rows - 1)));
     const left = sideEdge(look.img, centre.x, rows, h, -1);
@@ -115,14 +120,16 @@ export class ScreenCue {
         if (gap < SCREEN.minGapS || gap > SCREEN.maxGapS) continue;
         const fates = edgeFates(earlier, look.img, left, right, centre, h);
         const vote = compareFates(fates);
-        if (vote === 'moved') {
+        // Edges that moved because the camera did (a pole in the wind, a slammed door) are no frame
+        // that moved: the world far from the face shifted with them.
+        if (vote === 'moved' && !cameraShifted(earlier.far, look.img, SCREEN.maxMove * h)) {
           this.movedCount++;
           this.firstMovedS ??= look.t - this.firstT;
         } else if (vote === 'stayed') this.stayedCount++;
         // One comparison per look: the oldest in range.
         break;
       }
-      this.looks.push({ t: look.t, left, right, faceHeight: h, rows });
+      this.looks.push({ t: look.t, left, right, faceHeight: h, rows, far: sampleFarField(face, h, look.img) });
     }
     while (this.looks.length > MAX_LOOKS || (this.looks.length > 0 && look.t - this.looks[0]!.t > SCREEN.maxGapS)) this.looks.shift();
   }
@@ -260,12 +267,3 @@ export function fitLine(points: ReadonlyArray<{ x: number; y: number }>): { at: 
   return { at: x0, slope: sxy / syy, y0 };
 }
 
-function mean(points: readonly Point[]): Point {
-  let x = 0;
-  let y = 0;
-  for (const p of points) {
-    x += p.x;
-    y += p.y;
-  }
-  return { x: x / points.length, y: y / points.length };
-}

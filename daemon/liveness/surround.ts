@@ -1,5 +1,7 @@
-import { lumaAt, pictureBytes } from '../base/yuv.js';
+import { pictureBytes } from '../base/yuv.js';
 import type { Landmarks68, Picture, Point } from '../vision/types.js';
+import { farFieldLeft, sampleFarField, type FarField } from './far-field.js';
+import { applySimilarity, fitSimilarity, inside, mean, meanAbsDiff, sampleAt } from './patches.js';
 
 /** One detection of a track: its frame, time (s), landmarks and face height (px). */
 export interface SurroundLook {
@@ -36,15 +38,6 @@ export interface SurroundEvidence {
  */
 export const SURROUND = { minShift: 0.04, ratio: 0.6, floor: 2, heldFloor: 8, minGapS: 0.3, maxGapS: 1.5, step: 0.13 } as const;
 
-/**
- * The far field, which tells a camera that moved from a picture that moved: a grid of `cells`
- * across the frame's longer side, leaving out everything within `reach` face heights to the face's
- * left and right at its height and below it (the person's body, a held screen or print and the hand
- * that holds it). A camera that pans, zooms or shakes (a stage camera following a performer, a
- * phone held by hand, a pole in the wind) moves the world around a face with it, as a hand moves a
- * picture's surround; only the far field, which a hand cannot move, tells them apart.
- */
-export const FAR_FIELD = { reach: 3, cells: 24 } as const;
 
 /**
  * When the surround speaks:
@@ -71,19 +64,12 @@ const LOWEST = -0.3;
 const MIN_POINTS = 8;
 const MAX_LOOKS = 24;
 
-/** Points in the frame's pixels, the mean grey level around each, and the patch radius sampled. */
-interface Samples {
-  points: Point[];
-  values: Float32Array;
-  radius: number;
-}
-
 interface Kept {
   t: number;
   /** Grid points in the frame's pixels, and the mean grey level around each. */
   points: Point[];
   values: Float32Array;
-  far: Samples;
+  far: FarField;
   /** Inner-face landmarks, to map this look's grid into a later frame. */
   face: Point[];
   radius: number;
@@ -115,9 +101,7 @@ export class SurroundCue {
       else if (vote === 'still') this.stillCount++;
     }
     const points = surroundGrid(face, look.faceHeight, look.img);
-    const farPoints = farGrid(face, look.faceHeight, look.img);
-    const farRadius = Math.max(1, Math.round(Math.max(look.img.width, look.img.height) / FAR_FIELD.cells / 4));
-    const far = { points: farPoints, values: sampleAt(look.img, farPoints, farRadius), radius: farRadius };
+    const far = sampleFarField(face, look.faceHeight, look.img);
     this.looks.push({ t: look.t, points, values: sampleAt(look.img, points, radius), far, face, radius });
     while (this.looks.length > MAX_LOOKS || look.t - this.looks[0]!.t > SURROUND.maxGapS) this.looks.shift();
   }
@@ -134,7 +118,7 @@ export class SurroundCue {
  * for its motion finds it (it did, on two of the talking-head clips); but the face moves otherwise
  * than its background there, by parallax, while a picture's face and surround move as one. A
  * camera that pans, zooms or shakes moves near and far alike, with no parallax to tell: a surround
- * that followed counts only where the far field did not move (see FAR_FIELD, farFieldMoved).
+ * that followed counts only where the far field did not move (far-field.ts).
  */
 function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], faceHeight: number): 'rigid' | 'still' | undefined {
   const map = fitSimilarity(earlier.face, face);
@@ -158,50 +142,9 @@ function compareSurround(earlier: Kept, img: Picture, face: readonly Point[], fa
   if (moved.length < MIN_POINTS || shift / moved.length < SURROUND.minShift * faceHeight) return undefined;
   const followed = meanAbsDiff(sampleAt(img, moved, earlier.radius), before);
   const stood = meanAbsDiff(sampleAt(img, stayed, earlier.radius), before);
-  if (followed < SURROUND.ratio * stood && stood >= SURROUND.heldFloor) return farFieldMoved(earlier.far, img, map) ? undefined : 'rigid';
+  if (followed < SURROUND.ratio * stood && stood >= SURROUND.heldFloor) return farFieldLeft(earlier.far, img, map) ? undefined : 'rigid';
   if (stood < SURROUND.ratio * followed && followed >= SURROUND.floor) return 'still';
   return undefined;
-}
-
-/**
- * Whether the far field of an earlier look is not where it was in `img`: the camera moved. False
- * when the far field plainly stayed, and when it cannot tell (too few points in the frame, as for a
- * face that fills it, or no texture to see, as on a plain wall): then the surround alone speaks, as
- * it must for a large held screen. A screen or a print large enough to cover much of the far field
- * too would read as a moving camera and is not caught here; it is a poster, not a hand-held device.
- */
-export function farFieldMoved(far: Samples, img: Picture, map: Similarity): boolean {
-  const moved: Point[] = [];
-  const stayed: Point[] = [];
-  const before: number[] = [];
-  far.points.forEach((p, i) => {
-    const q = applySimilarity(map, p);
-    if (!inside(img, q, far.radius) || !inside(img, p, far.radius)) return;
-    moved.push(q);
-    stayed.push(p);
-    before.push(far.values[i]!);
-  });
-  if (moved.length < MIN_POINTS) return false;
-  const followed = meanAbsDiff(sampleAt(img, moved, far.radius), before);
-  const stood = meanAbsDiff(sampleAt(img, stayed, far.radius), before);
-  if (Math.max(followed, stood) < SURROUND.floor) return false;
-  return !(stood < SURROUND.ratio * followed);
-}
-
-/** The far-field grid (see FAR_FIELD), in the frame's pixels. */
-export function farGrid(face: readonly Point[], faceHeight: number, img: Pick<Picture, 'width' | 'height'>): Point[] {
-  const centre = mean(face);
-  const step = Math.max(img.width, img.height) / FAR_FIELD.cells;
-  const points: Point[] = [];
-  for (let y = step / 2; y < img.height; y += step) {
-    for (let x = step / 2; x < img.width; x += step) {
-      const u = (x - centre.x) / faceHeight;
-      const v = (y - centre.y) / faceHeight;
-      if (Math.abs(u) <= FAR_FIELD.reach && v >= -FAR_FIELD.reach) continue;
-      points.push({ x, y });
-    }
-  }
-  return points;
 }
 
 /**
@@ -233,73 +176,4 @@ export function surroundGrid(face: readonly Point[], faceHeight: number, img: Pi
     }
   }
   return points;
-}
-
-/** Mean grey level of the 3×3 taps `radius` apart around each point (the points inside the frame). */
-function sampleAt(img: Picture, points: readonly Point[], radius: number): Float32Array {
-  const out = new Float32Array(points.length);
-  points.forEach((p, i) => {
-    let sum = 0;
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) sum += lumaAt(img, Math.round(p.x + dx * radius), Math.round(p.y + dy * radius));
-    }
-    out[i] = sum / 9;
-  });
-  return out;
-}
-
-function inside(img: Pick<Picture, 'width' | 'height'>, p: Point, radius: number): boolean {
-  return p.x - radius >= 0 && p.y - radius >= 0 && p.x + radius <= img.width - 1 && p.y + radius <= img.height - 1;
-}
-
-function meanAbsDiff(a: Float32Array, b: readonly number[]): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
-  return sum / a.length;
-}
-
-function mean(points: readonly Point[]): Point {
-  let x = 0;
-  let y = 0;
-  for (const p of points) {
-    x += p.x;
-    y += p.y;
-  }
-  return { x: x / points.length, y: y / points.length };
-}
-
-/** x' = a·x − b·y + tx, y' = b·x + a·y + ty: rotation, scale and shift. */
-export interface Similarity {
-  a: number;
-  b: number;
-  tx: number;
-  ty: number;
-}
-
-/** The similarity that maps `from` onto `to` best (least squares, Umeyama without reflection); undefined when degenerate. */
-export function fitSimilarity(from: readonly Point[], to: readonly Point[]): Similarity | undefined {
-  const n = Math.min(from.length, to.length);
-  if (n < 2) return undefined;
-  const cf = mean(from.slice(0, n));
-  const ct = mean(to.slice(0, n));
-  let sxx = 0;
-  let sxy = 0;
-  let norm = 0;
-  for (let i = 0; i < n; i++) {
-    const fx = from[i]!.x - cf.x;
-    const fy = from[i]!.y - cf.y;
-    const tx = to[i]!.x - ct.x;
-    const ty = to[i]!.y - ct.y;
-    sxx += fx * tx + fy * ty;
-    sxy += fx * ty - fy * tx;
-    norm += fx * fx + fy * fy;
-  }
-  if (!(norm > 1e-9)) return undefined;
-  const a = sxx / norm;
-  const b = sxy / norm;
-  return { a, b, tx: ct.x - (a * cf.x - b * cf.y), ty: ct.y - (b * cf.x + a * cf.y) };
-}
-
-export function applySimilarity(m: Similarity, p: Point): Point {
-  return { x: m.a * p.x - m.b * p.y + m.tx, y: m.b * p.x + m.a * p.y + m.ty };
 }

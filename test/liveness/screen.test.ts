@@ -106,3 +106,39 @@ test('screenVerdict: held once the frame moved often enough; one move only keeps
   assert.equal(screenVerdict(once, 0.6 + SCREEN_VERDICT.pendingS), 'unseen');
   assert.equal(screenVerdict({ moved: 0, stayed: 0 }, 3), 'unseen');
 });
+
+test('a camera that shakes moves a door\'s jambs, and the world far from the face with them: no move', () => {
+  // A door in a textured wall, seen through a camera that shakes: every frame is the same scene
+  // cut at another offset, so the jambs move as a bezel would, and so does everything else.
+  const margin = 20;
+  const canvas = { width: W + 2 * margin, height: H + 2 * margin };
+  const wall = new Uint8Array(canvas.width * canvas.height * 3);
+  for (let y = 0; y < canvas.height; y++) {
+    for (let x = 0; x < canvas.width; x++) {
+      const u = Math.abs(x - margin - 200);
+      const v = Math.abs(y - margin - 150);
+      const blob = Math.imul((Math.floor(x / 5) * 73856093) ^ (Math.floor(y / 5) * 19349663), 2654435761) >>> 24;
+      const level = u < 80 && v < 140 ? (u > 72 || v > 132 ? 25 : 190) : 60 + (blob >> 1);
+      wall.fill(level, (y * canvas.width + x) * 3, (y * canvas.width + x) * 3 + 3);
+    }
+  }
+  const cut = (dx: number, dy: number): RgbImage => {
+    const data = new Uint8Array(W * H * 3);
+    for (let y = 0; y < H; y++) data.set(wall.subarray(((y + margin - dy) * canvas.width + margin - dx) * 3, ((y + margin - dy) * canvas.width + margin - dx + W) * 3), y * W * 3);
+    return { width: W, height: H, data };
+  };
+  const looks = Array.from({ length: 12 }, (_, i) => {
+    const dx = Math.round(6 * Math.sin(i * 1.3));
+    const dy = Math.round(3 * Math.cos(i * 0.8));
+    return { img: cut(dx, dy), face: { x: 200 + dx, y: 150 + dy } };
+  });
+  assert.equal(run(looks).evidence.moved, 0);
+  // The same shake with the far field held still (only the door's part of the frame moves) is a held frame.
+  const held = looks.map(({ img, face }) => {
+    const still = cut(0, 0);
+    for (let y = 0; y < H; y++) for (let x = 100; x < 300; x++) still.data.fill(img.data[(y * W + x) * 3]!, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    return { img: still, face };
+  });
+  const e = run(held).evidence;
+  assert.ok(e.moved >= SCREEN_VERDICT.heldMoved, JSON.stringify(e));
+});

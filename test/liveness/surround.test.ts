@@ -1,7 +1,9 @@
 import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applySimilarity, FAR_FIELD, farGrid, fitSimilarity, onHead, SURROUND, SurroundCue, surroundGrid, surroundVerdict, SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
+import { FAR_FIELD, farGrid } from '../../daemon/liveness/far-field.js';
+import { applySimilarity, fitSimilarity } from '../../daemon/liveness/patches.js';
+import { onHead, SURROUND, SurroundCue, surroundGrid, surroundVerdict, SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
 import type { Point, RgbImage } from '../../daemon/vision/types.js';
 
 const W = 320;
