@@ -256,7 +256,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.click('#audit-verify');
   await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
   const audit = await text(page, '#audit-rows');
-  for (const action of ['threshold.set', 'person.erase', 'person.change', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
+  for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
   await shot('8-audit');
 
