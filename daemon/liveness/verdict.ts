@@ -70,8 +70,9 @@ const NO_BLINK_FLOOR = -0.5;
  * and its anti-spoof score is one frame's, repeated.
  *
  * - 'fused' (and its older name 'both'): blinks, the structure of the landmarks' motion and the
- *   passive score, each weighed by what it was measured to tell, and the face's surround: a face
- *   whose surround moves with it is a held picture (a screen's or a print's), whatever it shows;
+ *   passive score, each weighed by what it was measured to tell, against what only a held picture
+ *   shows: a surround that moves with the face, or straight edges framing it that leave their
+ *   place (a screen's bezel turned in place) while the camera does not move;
  * - 'blink': a blink alone (the cue that the other two cannot replace where a replayed video is
  *   the threat and no other cue is trusted);
  * - 'passive': the passive score alone, for faces large enough for the model.
