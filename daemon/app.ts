@@ -416,6 +416,11 @@ export class App {
     }
   }
 
+  /** The site's zone, the one clock of every entry point: as the config has it, or as the shifts command replaced it. */
+  private siteTimeZone(): string {
+    return this.running?.attendance?.rules.current().timeZone ?? this.config.attendance.time_zone;
+  }
+
   /** Port the web console listens on, once started. */
   webPort: number | undefined;
 
@@ -432,6 +437,7 @@ export class App {
       scores: r.scores,
       recognition: () => this.config.recognition,
       now: this.now,
+      timeZone: () => this.siteTimeZone(),
     });
     const web = new WebConsole(this.config.web, daemon, this.o.logger);
     this.webPort = await web.start();
@@ -448,6 +454,7 @@ export class App {
           status: () => this.status(),
           cameraHealth: () => this.cameraHealth(),
           onTrack: (listener) => this.bus.on('track', 'control', listener),
+          timeZone: () => this.siteTimeZone(),
           reload: (next) => this.reload(next),
           persons: r.persons,
           purgeRetention: () => this.purgeRetention(),

@@ -1,5 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { DayRow } from './store.js';
+import type { ShiftDay } from './shift.js';
+import { formatLocalIso } from '../base/zoned-time.js';
+import { dayMinutes } from './payload.js';
 
 export interface HistoryFilter {
   /** Inclusive ISO dates (YYYY-MM-DD). */
@@ -9,6 +12,8 @@ export interface HistoryFilter {
   camera?: string;
   group?: string;
   limit: number;
+  /** The site's IANA zone: every time in the answer is written in it, with its offset. */
+  timeZone: string;
 }
 
 export interface HistoryDay {
@@ -23,16 +28,19 @@ export interface HistoryDay {
   check_out_camera: string | null;
   last_seen: string;
   last_seen_camera: string;
+  /** Against the day's shift, as the end-of-day summary counts them; 0 on an unscheduled day. */
+  late_minutes: number;
+  early_minutes: number;
+  overtime_minutes: number;
   proofs: ('check_in' | 'check_out')[];
 }
 
 /** The day's columns a history shows, and the kinds of proof it has (comma-separated). */
-type Row = Omit<DayRow, 'day_json' | 'check_out_settled' | 'summarized'> & { proofs: string | null };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+type Row = Omit<DayRow, 'check_out_settled' | 'summarized'> & { proofs: string | null };
 
 /**
- * Attendance days for a history (the web console's), newest first, filtered in SQL with bound parameters.
+ * Attendance days for a history (the web console's), newest first, filtered in SQL with bound parameters,
+ * times in the site's zone as MQTT writes them.
  * Says which proof images a day has, never the images: those are opened one by one on demand.
  */
 export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
@@ -51,9 +59,10 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
     where.push('(d.check_in_camera = ? OR d.check_out_camera = ? OR d.last_seen_camera = ?)');
     args.push(f.camera, f.camera, f.camera);
   }
+  const iso = (ms: number | null) => (ms === null ? null : formatLocalIso(ms, f.timeZone));
   const rows = db
     .prepare(
-      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.check_in_ms, d.check_in_camera, d.check_out_ms, d.check_out_camera, d.last_seen_ms, d.last_seen_camera,
+      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_out_ms, d.check_out_camera, d.last_seen_ms, d.last_seen_camera,
               (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs
          FROM attendance_days d WHERE ${where.join(' AND ')}
         ORDER BY d.date DESC, d.last_seen_ms DESC LIMIT ?`,
@@ -71,6 +80,7 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
     check_out_camera: r.check_out_camera,
     last_seen: iso(r.last_seen_ms)!,
     last_seen_camera: r.last_seen_camera,
+    ...dayMinutes(JSON.parse(r.day_json) as ShiftDay, r.check_in_ms, r.check_out_ms),
     proofs: (r.proofs?.split(',') ?? []).filter((k): k is 'check_in' | 'check_out' => k === 'check_in' || k === 'check_out').sort(),
   }));
 }

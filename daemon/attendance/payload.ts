@@ -44,12 +44,20 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
         camera: null,
         status: decision.status,
         source: 'end_of_day',
-        late_minutes: record.day.scheduled && record.checkInMs !== null ? Math.max(0, lateBy(record.day, record.checkInMs)) : 0,
-        early_minutes: record.day.scheduled && record.checkOutMs !== null ? Math.max(0, Math.floor((record.day.endMs - record.checkOutMs) / 60_000)) : 0,
-        overtime_minutes: record.day.scheduled && record.checkOutMs !== null ? Math.max(0, Math.floor((record.checkOutMs - record.day.endMs) / 60_000)) : 0,
+        ...dayMinutes(record.day, record.checkInMs, record.checkOutMs),
         worked_minutes: decision.worked_minutes,
       };
   }
+}
+
+/** A day's lateness, early leave and overtime against its shift, in whole minutes (0 unscheduled): the summary's figures, and the history's. */
+export function dayMinutes(day: ShiftDay, checkInMs: number | null, checkOutMs: number | null): { late_minutes: number; early_minutes: number; overtime_minutes: number } {
+  if (!day.scheduled) return { late_minutes: 0, early_minutes: 0, overtime_minutes: 0 };
+  return {
+    late_minutes: checkInMs !== null ? Math.max(0, lateBy(day, checkInMs)) : 0,
+    early_minutes: checkOutMs !== null ? Math.max(0, Math.floor((day.endMs - checkOutMs) / 60_000)) : 0,
+    overtime_minutes: checkOutMs !== null ? Math.max(0, Math.floor((checkOutMs - day.endMs) / 60_000)) : 0,
+  };
 }
 
 function lateBy(day: Extract<ShiftDay, { scheduled: true }>, checkInMs: number): number {

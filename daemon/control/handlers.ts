@@ -1,3 +1,4 @@
+import { formatLocalIso } from '../base/zoned-time.js';
 import type { CameraHealth } from '../camera/health.js';
 import type { Config } from '../config/schema.js';
 import { FacegateError } from '../base/errors.js';
@@ -16,6 +17,8 @@ export interface ControlledDaemon {
   cameraHealth(): CameraHealth[];
   /** Calls `listener` with each track event until the returned function is called. */
   onTrack(listener: (event: object) => void): () => void;
+  /** The site's IANA zone: the times a client is sent are written in it. */
+  timeZone(): string;
   reload(next: Config): unknown;
   persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote'>;
   purgeRetention(): PurgeResult;
@@ -37,8 +40,9 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
     'events.tail': (_params, ctx) =>
       new Promise<null>((resolve) => {
         const off = daemon.onTrack((e) => {
-          const { thumbnail: _t, ...rest } = e as { thumbnail?: unknown };
-          if (!ctx.emit(rest)) off();
+          const { thumbnail: _t, ...rest } = e as { thumbnail?: unknown; atMs?: unknown };
+          const at = typeof rest.atMs === 'number' ? { at: formatLocalIso(rest.atMs, daemon.timeZone()) } : {};
+          if (!ctx.emit({ ...rest, ...at })) off();
         });
         ctx.signal.addEventListener('abort', () => (off(), resolve(null)), { once: true });
       }),

@@ -11,6 +11,7 @@ import type { ConsoleDaemon } from './deps.js';
 import { sealedProof } from '../attendance/history.js';
 import { PasswordHasher } from './passwords.js';
 import { UserStore } from './users.js';
+import { formatLocalIso } from '../base/zoned-time.js';
 
 export interface ConsoleParts {
   deviceId: string;
@@ -24,15 +25,16 @@ export interface ConsoleParts {
   scores: RecentScores;
   recognition: () => RecognitionConfig;
   now: () => number;
+  timeZone: () => string;
 }
-
-const isoS = (s: number) => new Date(s * 1000).toISOString();
 
 /** The running daemon's parts as the console sees them. */
 export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
   const proofs = gallerySealerForProofs(p.gallery.sealer);
+  const isoS = (s: number) => formatLocalIso(s * 1000, p.timeZone());
   return {
     deviceId: p.deviceId,
+    timeZone: p.timeZone,
     cameraHealth: p.cameraHealth,
     cameraFrame: (camera) => p.liveView.frame(camera),
     persons: p.persons,

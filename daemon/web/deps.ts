@@ -20,6 +20,8 @@ export interface UnknownSummary {
 /** What the console reaches of the running daemon, and nothing more. */
 export interface ConsoleDaemon {
   deviceId: string;
+  /** The site's IANA zone (`attendance.time_zone`, as a reload or the shifts command left it): the one clock every page shows. */
+  timeZone(): string;
   cameraHealth(): CameraHealth[];
   /** The camera's newest frame as JPEG with the pipeline's overlay (shared with the live view); undefined before its first frame. */
   cameraFrame(camera: string): Promise<Buffer | undefined>;

@@ -1,6 +1,13 @@
 import type { HistoryDay } from '../attendance/history.js';
 
-const CSV_COLUMNS = ['date', 'person_id', 'name', 'group', 'status', 'check_in', 'check_in_camera', 'check_out', 'check_out_camera', 'last_seen', 'last_seen_camera'] as const;
+/** A history row as payroll reads it: who (by the site's own staff id), which day, first in, last out and the shift's minutes. */
+export type CsvDay = HistoryDay & { name: string; external_id: string | null };
+
+/**
+ * Payroll keys on the staff id, so it leads; times are the site's wall clock with its offset, and
+ * the zone is said on every row, so a sheet merged from several sites stays unambiguous.
+ */
+const CSV_COLUMNS = ['external_id', 'name', 'group', 'date', 'first_in', 'last_out', 'late_minutes', 'early_minutes', 'overtime_minutes', 'time_zone', 'status', 'check_in_camera', 'check_out_camera', 'person_id'] as const;
 
 /**
  * Where a spreadsheet may see a cell start inside a cell: the cell's own start, and after any
@@ -19,8 +26,27 @@ export function csvCell(value: string | null): string {
   return `"${(value ?? '').replace(FORMULA_START, "'").replace(/"/g, '""')}"`;
 }
 
-/** The history as RFC 4180 CSV, one quoted cell per column. */
-export function historyCsv(days: readonly (HistoryDay & { name: string })[]): string {
-  const lines = days.map((d) => CSV_COLUMNS.map((c) => csvCell(d[c])).join(','));
+/** The history as RFC 4180 CSV, one quoted cell per column, in the site's zone. */
+export function historyCsv(days: readonly CsvDay[], timeZone: string): string {
+  const cells = (d: CsvDay): Record<(typeof CSV_COLUMNS)[number], string | null> => ({
+    external_id: d.external_id,
+    name: d.name,
+    group: d.group,
+    date: d.date,
+    first_in: d.check_in,
+    last_out: d.check_out,
+    late_minutes: String(d.late_minutes),
+    early_minutes: String(d.early_minutes),
+    overtime_minutes: String(d.overtime_minutes),
+    time_zone: timeZone,
+    status: d.status,
+    check_in_camera: d.check_in_camera,
+    check_out_camera: d.check_out_camera,
+    person_id: d.person_id,
+  });
+  const lines = days.map((d) => {
+    const row = cells(d);
+    return CSV_COLUMNS.map((c) => csvCell(row[c])).join(',');
+  });
   return [CSV_COLUMNS.join(','), ...lines].join('\r\n') + '\r\n';
 }

@@ -15,3 +15,7 @@ test('events tail lines say why a face was not decided, and who was recognised h
     '08:15:30  gate         unknown_withdrawn Ada was anon-1f: unknown alert withdrawn\n',
   );
 });
+
+test('events tail writes the time the daemon sent in the site zone, the clock of the console, the CSV and MQTT', () => {
+  assert.equal(describeEvent({ type: 'too_small', camera: 'gate', track: 3, t: 1, atMs, at: '2026-03-02T09:15:30+01:00', reason: 'face 30 px < 40 px' }), '09:15:30  gate         too_small        face 30 px < 40 px\n');
+});

@@ -83,7 +83,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
       `cameras:\n  - { name: door, url: "${camera.url('/video')}", width: 512, height: 512, fps: 10 }\n` +
       `  - { name: hall, url: "${hall.url('/video')}", width: 512, height: 512, fps: 10 }\n` +
       `control:\n  socket_dir: ${s.dir}/run\n` +
-      `attendance:\n  time_zone: UTC\n  camera_roles: { door: entry }\n` +
+      `attendance:\n  time_zone: Asia/Kolkata\n  camera_roles: { door: entry }\n` +
       `web:\n  enabled: true\n  port: ${port}\n  lockout: { failures: 3, lock_s: 600 }\n  rate_limits: { login: { max: 14, window_s: 60 }, login_client: { max: 12, window_s: 5 } }\n`,
   );
   const daemon = new DaemonProcess(s.config);
@@ -94,6 +94,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, '--window-size=1280,900'], defaultViewport: { width: 1280, height: 900 } });
   t.after(() => browser.close());
   const page = await browser.newPage();
+  // The browser sits in another zone than the site: the console must show the site's clock (+05:30), not New York's.
+  await page.emulateTimezone('America/New_York');
   const url = `http://127.0.0.1:${port}/`;
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
@@ -191,7 +193,16 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     const { access_token } = (await r.json()) as { access_token: string };
     return (await fetch('/api/history.csv', { headers: { authorization: `Bearer ${access_token}` } })).text();
   });
-  assert.match(csv, /,"May","","checked_in",.*,"door",/);
+  assert.match(csv, /\r\n"[^"]*","May","","\d{4}-\d{2}-\d{2}","[^"]+\+05:30","","\d+","0","0","Asia\/Kolkata","checked_in","door",/, 'payroll columns in the site zone');
+  // One clock: the API, the page and the CSV all say the site's wall clock, and the page says which zone.
+  const checkIn = await page.evaluate(async () => {
+    const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { access_token } = (await r.json()) as { access_token: string };
+    return ((await (await fetch('/api/history', { headers: { authorization: `Bearer ${access_token}` } })).json()) as { name: string; check_in: string }[]).find((d) => d.name === 'May')!.check_in;
+  });
+  assert.match(checkIn, /\+05:30$/, 'the history API in the site zone');
+  assert.ok((await text(page, '#history-rows')).includes(checkIn.slice(11, 19)), `the page shows ${checkIn.slice(11, 19)}, the site's clock`);
+  assert.equal(await text(page, '#site-zone'), 'Times: Asia/Kolkata');
 
   // The unknown at the hall, whom nobody enrolled, becomes a person of her own.
   // The list drawn on the first visit goes, so that only the one drawn now is used.
@@ -200,6 +211,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForSelector('#unknown-list form input');
   const anon = await page.$eval('#unknown-list form input', (e) => e.id.replace('promote-', ''));
   await page.type(`#promote-${anon}`, 'May at the door');
+  await page.type(`#promote-${anon}-id`, 'V-42');
+  await page.type(`#promote-${anon}-group`, 'guests');
   await page.$eval('#status', (e) => (e.textContent = ''));
   await page.click('#unknown-list form button');
   await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
@@ -209,6 +222,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   // with their id typed back; Escape cancels and changes nothing.
   await page.goto(`${url}#people`);
   await page.waitForFunction("document.getElementById('people-rows').textContent.includes('May at the door')");
+  assert.match(await text(page, '#people-rows'), /May at the door.*V-42|V-42.*May at the door/s, 'promoted with the staff id typed');
+  assert.ok((await text(page, '#people-rows')).includes('guests'), 'and the group');
   const answer = async (button: string, typed: string | null): Promise<string> => {
     await page.$eval('#status', (e) => (e.textContent = ''));
     await page.evaluate(`[...document.querySelectorAll('#people-rows button')].find((b) => b.textContent === ${JSON.stringify(button)}).click()`);
@@ -259,6 +274,18 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
   await shot('8-audit');
+
+  // On a phone (360 px wide): every menu entry is on screen, the page itself never scrolls sideways.
+  await page.setViewport({ width: 360, height: 740 });
+  for (const hash of ['history', 'people', 'audit']) {
+    await page.goto(`${url}#${hash}`);
+    await page.waitForSelector(`#${hash}-page:not([hidden])`);
+    const fit = await page.evaluate("({ page: document.documentElement.scrollWidth, off: [...document.querySelectorAll('#nav a')].filter((a) => a.getBoundingClientRect().right > innerWidth).map((a) => a.textContent) })");
+    assert.deepEqual(fit, { page: 360, off: [] }, `the ${hash} page at 360 px`);
+    await axeClean(page, `the ${hash} page at 360 px`);
+  }
+  await shot('8b-narrow');
+  await page.setViewport({ width: 1280, height: 900 });
 
   // A viewer: no People, Unknowns or Audit in the menu, and the API answers 403.
   await page.click('#logout');

@@ -4,18 +4,17 @@ import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { HistoryDay } from '../../daemon/attendance/history.js';
-import { historyCsv } from '../../daemon/web/history-csv.js';
+import { historyCsv, type CsvDay } from '../../daemon/web/history-csv.js';
 import { fuzzParameters } from '../support/fuzz.js';
 
 const TRIGGER = /^[=+\-@\t\r]/;
 const SEPARATORS = [',', ';', '\t', '|'] as const;
 
-function day(name: string, group: string | null = 'staff'): HistoryDay & { name: string } {
+function day(name: string, group: string | null = 'staff'): CsvDay {
   return {
-    record_id: 'r1', person_id: 'p1', date: '2026-11-20', group, status: 'seen', name,
+    record_id: 'r1', person_id: 'p1', external_id: 'E-7', date: '2026-11-20', group, status: 'seen', name,
     check_in: null, check_in_camera: null, check_out: null, check_out_camera: null,
-    last_seen: '2026-11-20T08:00:00.000Z', last_seen_camera: 'gate', proofs: [],
+    last_seen: '2026-11-20T09:00:00+01:00', last_seen_camera: 'gate', late_minutes: 0, early_minutes: 0, overtime_minutes: 0, proofs: [],
   };
 }
 
@@ -23,11 +22,11 @@ function day(name: string, group: string | null = 'staff'): HistoryDay & { name:
 const cellsSeen = (csv: string, separator: string) => csv.split(/\r\n|\r|\n/).flatMap((line) => line.split(separator)).map((c) => c.replace(/^[\s"]+/, ''));
 
 test('history CSV: every cell quoted; a formula is neutralised at a cell start and after any separator inside it', () => {
-  const csv = historyCsv([day("May;=2+5;=cmd|' /C calc'!A0", '@group'), day('plain "quoted", name')]);
+  const csv = historyCsv([day("May;=2+5;=cmd|' /C calc'!A0", '@group'), day('plain "quoted", name')], 'Europe/Berlin');
   const lines = csv.split('\r\n');
-  assert.equal(lines[0], 'date,person_id,name,group,status,check_in,check_in_camera,check_out,check_out_camera,last_seen,last_seen_camera');
-  assert.equal(lines[1], `"2026-11-20","p1","May;'=2+5;'=cmd|' /C calc'!A0","'@group","seen","","","","","2026-11-20T08:00:00.000Z","gate"`);
-  assert.equal(lines[2]!.split('","')[2], 'plain ""quoted"", name');
+  assert.equal(lines[0], 'external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id');
+  assert.equal(lines[1], `"E-7","May;'=2+5;'=cmd|' /C calc'!A0","'@group","2026-11-20","","","0","0","0","Europe/Berlin","seen","","","p1"`);
+  assert.equal(lines[2]!.split('","')[1], 'plain ""quoted"", name');
   for (const sep of SEPARATORS) for (const c of cellsSeen(csv, sep)) assert.doesNotMatch(c, TRIGGER, `split on ${JSON.stringify(sep)}: ${c}`);
 });
 
@@ -38,7 +37,7 @@ test('history CSV fuzzed: for any names and any separator, no cell a spreadsheet
   fc.assert(
     fc.property(fc.array(fc.tuple(text, fc.option(text)), { minLength: 1, maxLength: 4 }), fc.constantFrom(...SEPARATORS), (rows, sep) => {
       cases++;
-      const csv = historyCsv(rows.map(([name, group]) => day(name, group)));
+      const csv = historyCsv(rows.map(([name, group]) => day(name, group)), 'UTC');
       for (const c of cellsSeen(csv, sep)) assert.doesNotMatch(c, TRIGGER, `split on ${JSON.stringify(sep)}: ${JSON.stringify(c)}`);
     }),
     fuzzParameters(3000),

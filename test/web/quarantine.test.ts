@@ -40,6 +40,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     scores: new RecentScores(),
     recognition: () => config.recognition,
     now: Date.now,
+    timeZone: () => 'UTC',
   });
   for (const [name, role] of [['ada', 'admin'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, { actor: 'cli:test', role: 'admin' });
   const web = { ...config.web, enabled: true };

@@ -61,6 +61,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     scores,
     recognition: () => config.recognition,
     now: Date.now,
+    timeZone: () => 'Europe/Berlin',
   });
   for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, CLI);
   return { gallery, daemon, config, lines, scores, unknowns };
@@ -115,7 +116,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.match(String(ada.r.headers['set-cookie']), /fg_refresh=[A-Za-z0-9_-]{43}; Path=\/api\/session; HttpOnly; SameSite=Strict; Max-Age=43200/);
   assert.equal(ada.r.headers['cache-control'], 'no-store');
   const admin = as(app, ada.token);
-  assert.deepEqual(json(await admin('GET', '/api/me')), { name: 'ada', role: 'admin', device: 'gate-1' });
+  assert.deepEqual(json(await admin('GET', '/api/me')), { name: 'ada', role: 'admin', device: 'gate-1', time_zone: 'Europe/Berlin' }, 'the console learns the site zone, its one clock');
   assert.equal(json(await app.inject({ url: '/api/me', headers: HOST })).error?.code, 'FG_ERR_WEB_UNAUTHENTICATED');
   assert.equal((await as(app, 'eyJhbGciOiJFZERTQSJ9.e30.c2lnbmF0dXJl')('GET', '/api/me')).statusCode, 401);
 
@@ -182,7 +183,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
 
   // History: a day with a sealed proof; the viewer sees no proofs, the operator opens one (audited).
   new AttendanceStore(gallery.db).save(
-    { recordId: 'rec-1', personId, date: '2026-11-20', day: { closesMs: Date.parse('2026-11-21') } as never, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkOutMs: null, checkOutCamera: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', checkOutSettled: false, summarized: false },
+    { recordId: 'rec-1', personId, date: '2026-11-20', day: { scheduled: true, date: '2026-11-20', shiftName: 'day', shift: { grace_min: 0 } as never, startMs: Date.parse('2026-11-20T08:00:00Z'), endMs: Date.parse('2026-11-20T16:00:00Z'), opensMs: Date.parse('2026-11-20T06:00:00Z'), closesMs: Date.parse('2026-11-21') }, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkOutMs: null, checkOutCamera: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', checkOutSettled: false, summarized: false },
     'staff',
   );
   const jpeg = readFileSync(media(FACE));
@@ -202,8 +203,11 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(json(await vic('GET', '/api/history?from=yesterday')).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
   const csv = await vic('GET', `/api/history.csv${range}`);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
-  assert.match(csv.body, /^date,person_id,name,group,status,check_in/);
-  assert.match(csv.body, /"2026-11-20","[0-9a-f-]+","Angelina J\.","staff","checked_in","2026-11-20T08:01:00.000Z","gate",/);
+  // Payroll's columns, keyed on the staff id, in the site's zone (09:01 in Berlin is 08:01 UTC), one minute late for a 09:00 shift.
+  assert.match(csv.body, /^external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id\r\n/);
+  assert.match(csv.body, /\r\n"[^"]*","Angelina J\.","staff","2026-11-20","2026-11-20T09:01:00\+01:00","","1","0","0","Europe\/Berlin","checked_in","gate","","[0-9a-f-]+"\r\n/);
+  const day = (json(await vic('GET', `/api/history${range}`)) as unknown as { check_in: string; last_seen: string; late_minutes: number }[])[0]!;
+  assert.deepEqual([day.check_in, day.last_seen, day.late_minutes], ['2026-11-20T09:01:00+01:00', '2026-11-20T09:01:00+01:00', 1], 'the history API writes the site clock, as MQTT does');
 
   // Unknowns: none kept; promoting a stranger who is not there is a coded 404.
   assert.deepEqual(json(await olga('GET', '/api/unknowns')), []);
@@ -217,7 +221,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const listed = json(await olga('GET', '/api/unknowns')) as unknown as { anon_id: string; first_seen: string; last_seen: string; sightings: unknown }[];
   assert.deepEqual(
     listed.map((u) => [u.anon_id, u.first_seen, u.last_seen, u.sightings]),
-    [[anon, '2026-11-20T09:00:00.000Z', '2026-11-20T09:05:30.000Z', [{ camera: 'yard', at: '2026-11-20T09:05:30.000Z' }, { camera: 'gate', at: '2026-11-20T09:00:00.000Z' }]]],
+    [[anon, '2026-11-20T10:00:00+01:00', '2026-11-20T10:05:30+01:00', [{ camera: 'yard', at: '2026-11-20T10:05:30+01:00' }, { camera: 'gate', at: '2026-11-20T10:00:00+01:00' }]]],
   );
   assert.equal((await vic('GET', '/api/unknowns')).statusCode, 403);
   unknowns.take(anon);

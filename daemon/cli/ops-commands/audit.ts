@@ -2,21 +2,23 @@ import { userInfo } from 'node:os';
 import { ExitCode, FacegateError } from '../../base/errors.js';
 import { openDatabase } from '../../store/database.js';
 import { AuditLog, type AuditEntry } from '../../ops/audit.js';
+import { formatLocalIso } from '../../base/zoned-time.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 
 const USAGE = '[--config FILE] [--gallery FILE] [--json]';
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' }, json: { type: 'boolean' } } as const;
 
-function withAudit<T>(argv: string[], io: CliIo, usage: string, fn: (audit: AuditLog, json: boolean) => T): T {
+function withAudit<T>(argv: string[], io: CliIo, usage: string, fn: (audit: AuditLog, json: boolean, timeZone: string) => T): T {
   const { values } = parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, usage);
   return onAuditLog(values, io, fn);
 }
 
-function onAuditLog<T>(values: { config?: string; gallery?: string; json?: boolean }, io: CliIo, fn: (audit: AuditLog, json: boolean) => T): T {
-  const path = values.gallery ?? resolveConfig(values.config, io).gallery.path;
-  const db = openDatabase(path, { mustExist: true });
+function onAuditLog<T>(values: { config?: string; gallery?: string; json?: boolean }, io: CliIo, fn: (audit: AuditLog, json: boolean, timeZone: string) => T): T {
+  // A state file named alone has no config beside it: its times are then written in UTC (+00:00).
+  const config = values.gallery === undefined || values.config !== undefined ? resolveConfig(values.config, io) : undefined;
+  const db = openDatabase(values.gallery ?? config!.gallery.path, { mustExist: true });
   try {
-    return fn(new AuditLog(db), values.json === true);
+    return fn(new AuditLog(db), values.json === true, config?.attendance.time_zone ?? 'UTC');
   } finally {
     db.close();
   }
@@ -46,15 +48,15 @@ export const auditListCommand: Command = {
   usage: LIST_USAGE,
   async run(argv, io) {
     const limit = Number(parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, LIST_USAGE).values.limit ?? 20);
-    return withAudit(argv, io, LIST_USAGE, (audit, json) => {
-      for (const e of audit.recent(Number.isInteger(limit) && limit > 0 ? limit : 20)) io.stdout(json ? JSON.stringify(e) + '\n' : describe(e));
+    return withAudit(argv, io, LIST_USAGE, (audit, json, timeZone) => {
+      for (const e of audit.recent(Number.isInteger(limit) && limit > 0 ? limit : 20)) io.stdout(json ? JSON.stringify(e) + '\n' : describe(e, timeZone));
       return ExitCode.OK;
     });
   },
 };
 
-function describe(e: AuditEntry): string {
-  return `${String(e.seq).padStart(5)}  ${new Date(e.atMs).toISOString()}  ${e.role.padEnd(8)} ${e.actor.padEnd(16)} ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}\n`;
+function describe(e: AuditEntry, timeZone: string): string {
+  return `${String(e.seq).padStart(5)}  ${formatLocalIso(e.atMs, timeZone)}  ${e.role.padEnd(8)} ${e.actor.padEnd(16)} ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}\n`;
 }
 
 const RELEASE_USAGE = '--event upgrade|rollback --release ID --from ID [--reason TEXT] [--config FILE] [--gallery FILE]';
@@ -83,7 +85,7 @@ export const auditReleaseCommand: Command = {
       if (!id || !RELEASE_ID.test(id)) throw new UsageError(`${name} must be a release id (letters, digits, . + -; at most 64), not ${JSON.stringify(id ?? '')}`, RELEASE_USAGE);
     }
     const reason = (values.reason ?? '').slice(0, 300);
-    return onAuditLog(values, io, (audit, json) => {
+    return onAuditLog(values, io, (audit, json, timeZone) => {
       const entry = audit.append({
         actor: `installer:${userInfo().username}`,
         role: 'admin',
@@ -92,7 +94,7 @@ export const auditReleaseCommand: Command = {
         detail: { from: values.from!, to: event === 'upgrade' ? values.release! : values.from!, ...(reason ? { reason } : {}) },
         outcome: RELEASE_EVENTS[event],
       });
-      io.stdout(json ? JSON.stringify(entry) + '\n' : describe(entry));
+      io.stdout(json ? JSON.stringify(entry) + '\n' : describe(entry, timeZone));
       return ExitCode.OK;
     });
   },

@@ -97,7 +97,8 @@ export const eventsTailCommand: Command = {
 export function describeEvent(e: Record<string, unknown>): string {
   const person = e.person as { id: string; name: string | null } | null | undefined;
   const who = person ? (person.name ?? person.id) : ((e.anon_id as string | undefined) ?? '');
-  const when = new Date(e.atMs as number).toISOString().slice(11, 19);
+  // The daemon writes `at` in the site's zone: the clock the console, the CSV and MQTT show.
+  const when = typeof e.at === 'string' ? e.at.slice(11, 19) : new Date(e.atMs as number).toISOString().slice(11, 19);
   const extra =
     e.type === 'recognized'
       ? `score ${String(e.score)} ${e.live ? 'LIVE' : 'not live yet'}`

@@ -4,6 +4,7 @@ import { WebError } from '../errors.js';
 import { dayOwner, readHistory } from '../../attendance/history.js';
 import { historyCsv } from '../history-csv.js';
 import { PersonText } from '../../ops/person-input.js';
+import { addDays, formatLocalIso, localParts } from '../../base/zoned-time.js';
 
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const HistoryQuery = Type.Object(
@@ -23,8 +24,6 @@ const AnonRef = Type.Object({ id: Type.String({ pattern: '^anon-[0-9a-f]{1,32}$'
 const Promote = Type.Object({ name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false });
 const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
 
-const DAY_MS = 86_400_000;
-const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Recognition history (with CSV), proofs on demand, unknown persons and their promotion, the audit log. */
 export function recordRoutes(ctx: ConsoleContext): void {
@@ -34,24 +33,25 @@ export function recordRoutes(ctx: ConsoleContext): void {
 
   const history = (q: Static<typeof HistoryQuery>, withProofs: boolean) => {
     const persons = daemon.listPersons();
-    const names = new Map(persons.map((p) => [p.id, p.name]));
+    const byId = new Map(persons.map((p) => [p.id, p]));
     const needle = q.person?.trim().toLowerCase();
     const personIds = needle ? persons.filter((p) => [p.name, p.externalId ?? '', p.id].some((v) => v.toLowerCase().includes(needle))).map((p) => p.id) : undefined;
-    const now = Date.now();
+    const today = localParts(Date.now(), daemon.timeZone()).date;
     const days = readHistory(daemon.db, {
-      from: q.from ?? isoDate(now - 30 * DAY_MS),
-      to: q.to ?? isoDate(now + DAY_MS),
+      from: q.from ?? addDays(today, -30),
+      to: q.to ?? addDays(today, 1),
       ...(personIds ? { personIds } : {}),
       ...(q.camera ? { camera: q.camera } : {}),
       ...(q.group ? { group: q.group } : {}),
       limit: q.limit ?? 1000,
+      timeZone: daemon.timeZone(),
     });
-    return days.map((d) => ({ ...d, name: names.get(d.person_id) ?? '(erased)', proofs: withProofs ? d.proofs : [] }));
+    return days.map((d) => ({ ...d, name: byId.get(d.person_id)?.name ?? '(erased)', external_id: byId.get(d.person_id)?.externalId ?? null, proofs: withProofs ? d.proofs : [] }));
   };
 
   app.get<{ Querystring: Static<typeof HistoryQuery> }>('/api/history', { schema: { querystring: HistoryQuery }, ...viewer }, async (req) => history(req.query, req.user!.role !== 'viewer'));
   app.get<{ Querystring: Static<typeof HistoryQuery> }>('/api/history.csv', { schema: { querystring: HistoryQuery }, ...viewer }, async (req, reply) =>
-    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="facegate-history.csv"').send(historyCsv(history(req.query, false))),
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="facegate-history.csv"').send(historyCsv(history(req.query, false), daemon.timeZone())),
   );
 
   app.get<{ Params: Static<typeof Proof> }>('/api/history/:record/proof/:kind', { schema: { params: Proof }, ...operator }, async (req, reply) => {
@@ -79,7 +79,7 @@ export function recordRoutes(ctx: ConsoleContext): void {
 
   const admin = ctx.guard({ role: 'admin', limit: 'read' });
   app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', { schema: { querystring: AuditQuery }, ...admin }, async (req) =>
-    daemon.audit.recent(req.query.limit ?? 200).map((e) => ({ seq: e.seq, at: new Date(e.atMs).toISOString(), actor: e.actor, role: e.role, action: e.action, target: e.target, outcome: e.outcome, detail: e.detail })),
+    daemon.audit.recent(req.query.limit ?? 200).map((e) => ({ seq: e.seq, at: formatLocalIso(e.atMs, daemon.timeZone()), actor: e.actor, role: e.role, action: e.action, target: e.target, outcome: e.outcome, detail: e.detail })),
   );
   app.get('/api/audit/verify', admin, async () => daemon.audit.verify());
 }

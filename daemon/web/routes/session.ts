@@ -52,5 +52,5 @@ export function sessionRoutes(ctx: ConsoleContext): void {
     return { ok: true };
   });
 
-  app.get('/api/me', ctx.guard({ role: 'viewer', limit: 'read' }), async (req) => ({ name: req.user!.name, role: req.user!.role, device: daemon.deviceId }));
+  app.get('/api/me', ctx.guard({ role: 'viewer', limit: 'read' }), async (req) => ({ name: req.user!.name, role: req.user!.role, device: daemon.deviceId, time_zone: daemon.timeZone() }));
 }

@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const RANK = { viewer: 0, operator: 1, admin: 2 };
-const session = { token: null, user: null, refreshTimer: null };
+const session = { token: null, user: null, refreshTimer: null, zone: null };
 let liveTimer = null;
 
 function say(text) {
@@ -74,6 +74,16 @@ async function refresh() {
   }
 }
 
+/**
+ * Every time on every page is the site's wall clock (attendance.time_zone), as MQTT and the CSV
+ * write it, whatever zone the browser is in; the header says which zone that is.
+ */
+function siteTime(iso, { date = true } = {}) {
+  if (!iso) return '';
+  const style = date ? { dateStyle: 'medium', timeStyle: 'medium' } : { timeStyle: 'medium' };
+  return new Intl.DateTimeFormat(undefined, { ...style, hourCycle: 'h23', timeZone: session.zone ?? 'UTC' }).format(new Date(iso));
+}
+
 function showLoggedIn() {
   const role = session.user?.role;
   $('login-page').hidden = Boolean(role);
@@ -81,6 +91,7 @@ function showLoggedIn() {
   $('who').hidden = !role;
   if (!role) return;
   $('who-name').textContent = `${session.user.name} (${role})`;
+  $('site-zone').textContent = session.zone ? `Times: ${session.zone}` : '';
   for (const li of document.querySelectorAll('#nav li[data-role]')) li.hidden = RANK[role] < RANK[li.dataset.role];
 }
 
@@ -92,6 +103,10 @@ async function route() {
   for (const p of document.querySelectorAll('.page')) p.hidden = true;
   showLoggedIn();
   if (!session.user) return void $('login-name').focus();
+  if (!session.zone) {
+    session.zone = (await api('/api/me').catch(() => ({}))).time_zone ?? null;
+    showLoggedIn();
+  }
   let page = location.hash.slice(1);
   if (!PAGES[page] || RANK[session.user.role] < RANK[PAGE_ROLE[page]]) page = 'cameras';
   for (const a of document.querySelectorAll('#nav a')) a.removeAttribute('aria-current');
@@ -307,7 +322,7 @@ function historyQuery() {
   return q.toString();
 }
 
-const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
+const time = (iso) => siteTime(iso, { date: false });
 
 async function showHistory() {
   const days = await api(`/api/history?${historyQuery()}`);
@@ -361,18 +376,28 @@ async function showUnknowns() {
     list.map(async (u) => {
       const face = u.has_face ? el('img', { class: 'thumb', alt: `Best face of ${u.anon_id}`, src: URL.createObjectURL(await (await api(`/api/unknowns/${u.anon_id}/face.jpg`, { raw: true })).blob()) }) : el('p', { text: 'no face kept' });
       const nameId = `promote-${u.anon_id}`;
-      const form = el('form', { 'aria-label': `Promote ${u.anon_id}` }, el('label', { for: nameId, text: 'Name' }), el('input', { id: nameId, required: '', maxlength: '200' }), el('button', { type: 'submit', text: `Promote ${u.anon_id}` }));
+      const field = (suffix, label, attrs) => [el('label', { for: `${nameId}-${suffix}`, text: label }), el('input', { id: `${nameId}-${suffix}`, maxlength: '200', ...attrs })];
+      const form = el(
+        'form',
+        { 'aria-label': `Promote ${u.anon_id}` },
+        el('label', { for: nameId, text: 'Name' }),
+        el('input', { id: nameId, required: '', maxlength: '200' }),
+        ...field('id', 'Staff id (optional)', { maxlength: '128' }),
+        ...field('group', 'Group (optional)', {}),
+        el('button', { type: 'submit', text: `Promote ${u.anon_id}` }),
+      );
       form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
+        const optional = Object.fromEntries(['id', 'group'].map((k) => [k, $(`${nameId}-${k}`).value.trim()]).filter(([, v]) => v));
         try {
-          const r = await api(`/api/unknowns/${u.anon_id}/promote`, { method: 'POST', body: { name: $(nameId).value.trim() } });
+          const r = await api(`/api/unknowns/${u.anon_id}/promote`, { method: 'POST', body: { name: $(nameId).value.trim(), ...optional } });
           await showUnknowns();
           say(`${u.anon_id} is now ${r.name}.`);
         } catch (e) {
           say(e.message);
         }
       });
-      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${new Date(u.first_seen).toLocaleString()} to ${new Date(u.last_seen).toLocaleString()}, ${u.frames} frames kept` }), sightingsOf(u), form);
+      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${siteTime(u.first_seen)} to ${siteTime(u.last_seen)}, ${u.frames} frames kept` }), sightingsOf(u), form);
     }),
   );
   $('unknown-list').replaceChildren(...items);
@@ -381,7 +406,7 @@ async function showUnknowns() {
 
 /** Where and when an unknown person was seen, newest first, in a disclosure so a long list stays out of the way. */
 function sightingsOf(u) {
-  const rows = u.sightings.map((s) => el('tr', {}, el('td', { text: new Date(s.at).toLocaleString() }), el('td', { text: s.camera })));
+  const rows = u.sightings.map((s) => el('tr', {}, el('td', { text: siteTime(s.at) }), el('td', { text: s.camera })));
   const table = el('table', { class: 'sightings' }, el('caption', { text: `Sightings of ${u.anon_id}, newest first` }), el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'When' }), el('th', { scope: 'col', text: 'Camera' }))), el('tbody', {}, ...rows));
   const cameras = new Set(u.sightings.map((s) => s.camera)).size;
   return el('details', {}, el('summary', { text: `${u.sightings.length} sighting${u.sightings.length === 1 ? '' : 's'} on ${cameras} camera${cameras === 1 ? '' : 's'}` }), table);
@@ -446,7 +471,7 @@ async function setThreshold(camera, rules) {
 
 async function showAudit() {
   const entries = await api('/api/audit?limit=200');
-  $('audit-rows').replaceChildren(...entries.map((e) => el('tr', {}, el('td', { text: String(e.seq) }), el('td', { text: new Date(e.at).toLocaleString() }), el('td', { text: e.actor }), el('td', { text: e.role }), el('td', { text: e.action }), el('td', { text: e.target ?? '' }), el('td', { text: e.outcome }))));
+  $('audit-rows').replaceChildren(...entries.map((e) => el('tr', {}, el('td', { text: String(e.seq) }), el('td', { text: siteTime(e.at) }), el('td', { text: e.actor }), el('td', { text: e.role }), el('td', { text: e.action }), el('td', { text: e.target ?? '' }), el('td', { text: e.outcome }))));
 }
 
 async function verifyAudit() {
