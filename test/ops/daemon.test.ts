@@ -175,7 +175,7 @@ test('daemon: the CLI talks to it over the control socket; erasing a person is a
   assert.ok(actions.some((a) => a.action === 'person.erase' && a.outcome === 'ok'));
   assert.ok(actions.some((a) => a.action === 'reload' && a.outcome === 'ok'), 'the SIGHUP reload is audited');
   const text = await runCli(['audit', 'list', '--config', site.config]);
-  assert.match(text.stdout, /^ +\d+  \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00  /m, 'audit times on the site clock (Europe/Berlin), as the console and MQTT write them');
+  assert.match(text.stdout, /^ +\d+ {2}\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00 {2}/m, 'audit times on the site clock (Europe/Berlin), as the console and MQTT write them');
   const verify = await runCli(['audit', 'verify', '--config', site.config]);
   assert.equal(verify.code, 0, verify.stderr);
 });
