@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
 import type { Logger } from './base/log.js';
@@ -40,6 +41,7 @@ import { Remote } from './remote/remote.js';
 import type { CommandCounts } from './ops/command-records.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
+import { modelSummary } from './vision/model-files.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
 import { Recognizer } from './pipeline/recognizer.js';
 import { StartedParts } from './base/parts.js';
@@ -118,6 +120,8 @@ export class App {
       stallMs: () => this.config.daemon.stall_s * 1000,
       mqttEnabled: () => this.config.mqtt.enabled,
       running: () => this.running,
+      stateDir: () => dirname(this.config.gallery.path),
+      models: modelSummary(),
     });
   }
 
@@ -433,6 +437,7 @@ export class App {
       audit: r.audit,
       liveView: r.liveView!,
       cameraHealth: () => this.cameraHealth(),
+      status: () => this.status(),
       thresholds: r.thresholds,
       scores: r.scores,
       recognition: () => this.config.recognition,

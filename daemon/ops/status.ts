@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import type { CameraHealth } from '../camera/health.js';
 import { pipelineLiveness, type Liveness, type PipelineProgress } from './health.js';
 
@@ -14,6 +15,33 @@ export interface StatusParts {
   templates: number;
   /** Persons left out of matching: a gallery row of theirs failed authentication. */
   quarantined: number;
+  /** Free space where the state file (outbox, attendance, gallery) lives; null where it cannot be read. */
+  disk: DiskSpace | null;
+  /** The models running, each verified against its sha256 before it was loaded. */
+  models: readonly RunningModel[];
+}
+
+export interface DiskSpace {
+  path: string;
+  free_bytes: number;
+  total_bytes: number;
+}
+
+export interface RunningModel {
+  name: string;
+  package: string;
+  version: string;
+  sha256: string;
+}
+
+/** Free and total bytes of the file system holding `dir`, for a non-root user (bavail), or null. */
+export function diskSpace(dir: string): DiskSpace | null {
+  try {
+    const s = statfsSync(dir);
+    return { path: dir, free_bytes: s.bavail * s.bsize, total_bytes: s.blocks * s.bsize };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -30,6 +58,8 @@ export interface StatusReport {
   outbox: StatusParts['outbox'];
   mqtt: StatusParts['mqtt'];
   gallery: { templates: number; quarantined_persons: number };
+  disk: DiskSpace | null;
+  models: readonly RunningModel[];
 }
 
 export function statusReport(p: StatusParts): StatusReport {
@@ -43,6 +73,8 @@ export function statusReport(p: StatusParts): StatusReport {
     outbox: p.outbox,
     mqtt: p.mqtt,
     gallery: { templates: p.templates, quarantined_persons: p.quarantined },
+    disk: p.disk,
+    models: p.models,
   };
 }
 
@@ -79,6 +111,9 @@ export interface StatusServiceOptions {
   stallMs: () => number;
   mqttEnabled: () => boolean;
   running: () => RunningStatusSources | undefined;
+  /** The folder of the state file, whose free space the status reports. */
+  stateDir: () => string;
+  models: readonly RunningModel[];
 }
 
 /**
@@ -130,6 +165,8 @@ export class StatusService {
       mqtt: { enabled: this.o.mqttEnabled(), connected: events?.bridge.connected ?? false, reconnects: events?.bridge.reconnects ?? 0 },
       templates: running?.gallery.matcher.size ?? 0,
       quarantined: running?.gallery.quarantinedCount ?? 0,
+      disk: diskSpace(this.o.stateDir()),
+      models: this.o.models,
     };
   }
 }

@@ -47,6 +47,11 @@ export function installedSha256(entry: ModelEntry): string {
   return entry.rewrite?.sha256 ?? entry.sha256;
 }
 
+/** Which models run, from which package, by the sha256 they were verified against: what the status shows. */
+export function modelSummary(manifest = readManifest()): { name: ModelName; package: string; version: string; sha256: string }[] {
+  return MODEL_NAMES.map((name) => ({ name, package: manifest[name].package, version: manifest[name].version, sha256: installedSha256(manifest[name]) }));
+}
+
 /**
  * Checks every model file against the manifest before anything loads it: a missing or altered
  * model must stop start-up with a message, never produce wrong faces quietly.

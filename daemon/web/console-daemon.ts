@@ -3,6 +3,7 @@ import type { LiveView } from '../camera/live-view.js';
 import { gallerySealerForProofs } from '../attendance/proof-sealer.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { AuditLog } from '../ops/audit.js';
+import type { StatusReport } from '../ops/status.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { CameraThresholds, RecentScores } from '../track/thresholds.js';
@@ -21,6 +22,7 @@ export interface ConsoleParts {
   audit: AuditLog;
   liveView: LiveView;
   cameraHealth: () => CameraHealth[];
+  status: () => StatusReport;
   thresholds: CameraThresholds;
   scores: RecentScores;
   recognition: () => RecognitionConfig;
@@ -36,6 +38,7 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     deviceId: p.deviceId,
     timeZone: p.timeZone,
     cameraHealth: p.cameraHealth,
+    status: p.status,
     cameraFrame: (camera) => p.liveView.frame(camera),
     persons: p.persons,
     listPersons: () => p.gallery.store.listPersons().persons,

@@ -11,9 +11,10 @@ import { peopleRoutes } from './routes/people.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
 import { thresholdRoutes } from './routes/thresholds.js';
+import { systemRoutes } from './routes/system.js';
 import { buildConsoleServer } from './server.js';
 
-export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes] as const;
+export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes, systemRoutes] as const;
 
 /** The web console as one part of the daemon: start listens, stop closes every connection. */
 export class WebConsole {

@@ -3,6 +3,7 @@ import type { CameraHealth } from '../camera/health.js';
 import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
 import type { AuditLog } from '../ops/audit.js';
+import type { StatusReport } from '../ops/status.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UserStore } from './users.js';
 import type { CameraRules, MatchRules } from '../track/thresholds.js';
@@ -23,6 +24,8 @@ export interface ConsoleDaemon {
   /** The site's IANA zone (`attendance.time_zone`, as a reload or the shifts command left it): the one clock every page shows. */
   timeZone(): string;
   cameraHealth(): CameraHealth[];
+  /** The daemon's status, as `facegate status --json` answers it. */
+  status(): StatusReport;
   /** The camera's newest frame as JPEG with the pipeline's overlay (shared with the live view); undefined before its first frame. */
   cameraFrame(camera: string): Promise<Buffer | undefined>;
   persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'checkPhoto'>;

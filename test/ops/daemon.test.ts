@@ -162,6 +162,10 @@ test('daemon: the CLI talks to it over the control socket; erasing a person is a
   const s = JSON.parse(status.stdout) as { summary: string; liveness: { alive: boolean }; cameras: { camera: string }[] };
   assert.equal(s.liveness.alive, true);
   assert.deepEqual(s.cameras.map((c) => c.camera).sort(), ['door', 'lobby']);
+  const described = await runCli(['status', '--config', site.config]);
+  assert.match(described.stdout, /^version \d+\.\d+\.\d+, up \d+ s, pipeline alive, \d+\.\d GiB free on \//m, 'the text status names the version and the disk space left');
+  const models = (JSON.parse(status.stdout) as { models: { name: string; sha256: string }[] }).models;
+  assert.deepEqual(models.map((m) => m.name), ['detector', 'landmarks', 'embedder', 'eyes', 'antispoof'], 'and the models running, by the sha256 they were checked against');
 
   const erase = await runCli(['person', 'erase', 'emp-7', '--config', site.config]);
   assert.equal(erase.code, 0, erase.stderr);

@@ -112,13 +112,13 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForFunction("document.activeElement?.id === 'main'");
   // Focus went to the page's main part; the navigation is reached back from there by keyboard.
   const reached: string[] = [];
-  for (let i = 0; i < 8 && reached.at(-1) !== 'Cameras'; i++) {
+  for (let i = 0; i < 9 && reached.at(-1) !== 'Cameras'; i++) {
     await page.keyboard.down('Shift');
     await page.keyboard.press('Tab');
     await page.keyboard.up('Shift');
     reached.push((await page.evaluate("document.activeElement?.textContent ?? ''")) as string);
   }
-  assert.deepEqual(reached, ['Log out', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
+  assert.deepEqual(reached, ['Log out', 'System', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
 
   // Another local user uses up the refresh limit of 127.0.0.1: the page reloaded then has its
   // refresh refused for the rate, says so, waits for Retry-After and tries again; it stays logged in.
@@ -275,9 +275,18 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await axeClean(page, 'the audit page');
   await shot('8-audit');
 
+  // System: what `facegate status` says, on a page: the broker, the outbox, the disk, the models, the version.
+  await page.goto(`${url}#system`);
+  await page.waitForFunction("document.getElementById('system-models').children.length === 5");
+  const facts = await text(page, '#system-facts');
+  for (const fact of [/MQTT broker\s*off/, /Outbox\s*(empty|\d+ events? waiting)/, /Disk\s*\d+\.\d GiB free/, /Version\s*\d+\.\d+\.\d+/, /Time zone\s*Asia\/Kolkata/]) assert.match(facts, fact);
+  assert.match(await text(page, '#system-cameras'), /door\s*streaming/);
+  await axeClean(page, 'the system page');
+  await shot('8a-system');
+
   // On a phone (360 px wide): every menu entry is on screen, the page itself never scrolls sideways.
   await page.setViewport({ width: 360, height: 740 });
-  for (const hash of ['history', 'people', 'audit']) {
+  for (const hash of ['history', 'people', 'audit', 'system']) {
     await page.goto(`${url}#${hash}`);
     await page.waitForSelector(`#${hash}-page:not([hidden])`);
     const fit = await page.evaluate("({ page: document.documentElement.scrollWidth, off: [...document.querySelectorAll('#nav a')].filter((a) => a.getBoundingClientRect().right > innerWidth).map((a) => a.textContent) })");
@@ -295,7 +304,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.type('#login-password', PW);
   await page.click('#login-form button');
   await page.waitForFunction("!document.getElementById('nav').hidden");
-  assert.deepEqual(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent)), ['Cameras', 'History']);
+  assert.deepEqual(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent)), ['Cameras', 'History', 'System']);
   const forbidden = await page.evaluate(async () => {
     const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { access_token } = (await r.json()) as { access_token: string };

@@ -1,5 +1,7 @@
 // The console on a gallery with rows damaged each way (test/gallery/helpers.ts damageEachWay):
 // real sealed SQLite file, real person service and accounts, fastify's inject.
+import { tmpdir } from 'node:os';
+import { diskSpace, statusReport } from '../../daemon/ops/status.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
@@ -40,6 +42,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     scores: new RecentScores(),
     recognition: () => config.recognition,
     now: Date.now,
+    status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeZone: () => 'UTC',
   });
   for (const [name, role] of [['ada', 'admin'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, { actor: 'cli:test', role: 'admin' });

@@ -1,5 +1,7 @@
 // The console's HTTP API through fastify's inject, on real parts: a real sealed gallery in a SQLite
 // file, the real person service with the real models, real accounts (Argon2id), the real audit log.
+import { tmpdir } from 'node:os';
+import { diskSpace, statusReport } from '../../daemon/ops/status.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -61,6 +63,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     scores,
     recognition: () => config.recognition,
     now: Date.now,
+    status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeZone: () => 'Europe/Berlin',
   });
   for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, CLI);
@@ -201,6 +204,11 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(daemon.audit.recent(1)[0]!.action, 'proof.view');
   assert.equal(json(await olga('GET', '/api/history/rec-9/proof/check_in')).error?.code, 'FG_ERR_WEB_NO_PROOF');
   assert.equal(json(await vic('GET', '/api/history?from=yesterday')).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  // The system page's facts for every role: the status `facegate status --json` answers.
+  const system = json(await vic('GET', '/api/system')) as unknown as { version: string; uptime_s: number; outbox: { pending: number; oldestAgeS: number }; mqtt: { connected: boolean }; disk: { free_bytes: number } };
+  assert.deepEqual([system.version, system.uptime_s, system.outbox.pending, system.outbox.oldestAgeS, system.mqtt.connected], ['0.0.0-test', 90, 2, 40, false], 'the status as the daemon reports it');
+  assert.ok(system.disk.free_bytes > 0, 'with the disk space left');
+  assert.equal((await app.inject({ url: '/api/system', headers: HOST })).statusCode, 401, 'behind the login');
   const csv = await vic('GET', `/api/history.csv${range}`);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   // Payroll's columns, keyed on the staff id, in the site's zone (09:01 in Berlin is 08:01 UTC), one minute late for a 09:00 shift.

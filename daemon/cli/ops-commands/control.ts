@@ -1,3 +1,4 @@
+import type { StatusReport } from '../../ops/status.js';
 import { basename } from 'node:path';
 import type { CameraHealth } from '../../camera/health.js';
 import { ExitCode, FacegateError } from '../../base/errors.js';
@@ -49,8 +50,10 @@ export const statusCommand: Command = {
   usage: COMMON_USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
-    const status = (await call(values, io, 'status')) as { summary: string; liveness: { alive: boolean; problems: string[] }; uptime_s: number; cameras: CameraHealth[] };
-    return print(io, values.json, status, () => `${status.summary}\nup ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}\n${status.cameras.map(cameraLine).join('')}`);
+    const status = (await call(values, io, 'status')) as StatusReport;
+    const disk = status.disk ? `${(status.disk.free_bytes / 2 ** 30).toFixed(1)} GiB free on ${status.disk.path}` : 'disk space unknown';
+    const outbox = status.outbox.pending ? `, the oldest waiting ${status.outbox.oldestAgeS} s` : '';
+    return print(io, values.json, status, () => `${status.summary}${outbox}\nversion ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}\n${status.cameras.map(cameraLine).join('')}`);
   },
 };
 

@@ -95,8 +95,8 @@ function showLoggedIn() {
   for (const li of document.querySelectorAll('#nav li[data-role]')) li.hidden = RANK[role] < RANK[li.dataset.role];
 }
 
-const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, thresholds: showThresholds, audit: showAudit };
-const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', thresholds: 'operator', audit: 'admin' };
+const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, thresholds: showThresholds, audit: showAudit, system: showSystem };
+const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', thresholds: 'operator', audit: 'admin', system: 'viewer' };
 
 async function route() {
   clearInterval(liveTimer);
@@ -481,6 +481,36 @@ async function verifyAudit() {
   } catch (e) {
     say(e.message);
   }
+}
+
+// --- system ----------------------------------------------------------------
+
+const GIB = 1024 ** 3;
+const span = (s) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.floor(s / 60)} min` : s < 172800 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 86400)} days`);
+
+/** The daemon's status (the same report as `facegate status --json`), refreshed while the page is open. */
+async function showSystem() {
+  const draw = async () => {
+    const s = await api('/api/system');
+    $('system-summary').textContent = s.summary;
+    const broker = !s.mqtt.enabled ? 'off' : s.mqtt.connected ? 'connected' : `not connected: events wait in the outbox (${s.mqtt.reconnects} reconnects)`;
+    const facts = [
+      ['Pipeline', s.liveness.alive ? 'alive' : `stuck: ${s.liveness.problems.join('; ')}`],
+      ['MQTT broker', broker],
+      ['Outbox', s.outbox.pending === 0 ? 'empty' : `${s.outbox.pending} event${s.outbox.pending === 1 ? '' : 's'} waiting, the oldest for ${span(s.outbox.oldestAgeS)}`],
+      ['Disk', s.disk ? `${(s.disk.free_bytes / GIB).toFixed(1)} GiB free of ${(s.disk.total_bytes / GIB).toFixed(1)} GiB (${s.disk.path})` : 'cannot be read'],
+      ['Gallery', `${s.gallery.templates} templates${s.gallery.quarantined_persons ? `, ${s.gallery.quarantined_persons} person(s) quarantined` : ''}`],
+      ['Version', s.version],
+      ['Device', s.device],
+      ['Up for', span(s.uptime_s)],
+      ['Time zone', session.zone ?? ''],
+    ];
+    $('system-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+    $('system-cameras').replaceChildren(...s.cameras.map((c) => el('tr', {}, el('th', { scope: 'row', text: c.camera }), el('td', { text: c.state }), el('td', { text: String(c.fps_processed) }), el('td', { text: String(c.reconnects_last_hour) }), el('td', { text: c.last_error?.message ?? '' }))));
+    $('system-models').replaceChildren(...s.models.map((m) => el('tr', {}, el('th', { scope: 'row', text: m.name }), el('td', { text: `${m.package}@${m.version}` }), el('td', { class: 'hash', text: m.sha256 }))));
+  };
+  await draw();
+  liveTimer = setInterval(() => draw().catch((e) => say(e.message)), 5000);
 }
 
 // --- start -----------------------------------------------------------------
