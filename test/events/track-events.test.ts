@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { Mosquitto } from '../support/mosquitto.js';
+import { Mosquitto, type MosquittoOptions } from '../support/mosquitto.js';
+import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { Subscriber, quietLogger, testSealer } from '../support/events-stack.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { openDatabase } from '../../daemon/store/database.js';
@@ -20,8 +21,8 @@ const person = { id: 'emp-7', name: 'Angelina Okafor' };
 
 
 /** A real broker, an events stage on a fresh state file publishing to it, and a subscriber on door/events. */
-async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string, clientId: string) {
-  const broker = await Mosquitto.start();
+async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string, clientId: string, o: { broker?: MosquittoOptions; logger?: Logger } = {}) {
+  const broker = await Mosquitto.start(o.broker);
   t.after(() => broker.dispose());
   const dir = mkdtempSync(join(tmpdir(), 'fg-track-events-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +31,7 @@ async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string
   ensureDeviceKey(config.mqtt.device_key_file);
   const db = openDatabase(join(dir, 'state.db'));
   t.after(() => db.close());
-  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: o.logger ?? quietLogger(), version: '0.1.0', cameras: () => ['door'] });
   stage.start();
   t.after(() => stage.stop());
   const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', clientId);
@@ -218,4 +219,18 @@ test('the Frigate output is off by default: nothing on frigate/tracked_object_up
   await frigate.client.publishAsync('frigate/marker', 'x', { qos: 1 });
   await frigate.waitFor(() => frigate.messages.length > 0, 5000, 'the marker');
   assert.deepEqual(frigate.messages.map((m) => m.topic), ['frigate/marker'], 'no face update');
+});
+
+test('a Frigate face the broker refuses (not authorized) is logged and dropped; the track events go on', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+  const { stage, central } = await startedStage(t, '', ', frigate: { enabled: true }', 'central-frigate-refused', { broker: { acl: 'topic deny frigate/#\ntopic readwrite #\n' }, logger });
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const base = { camera: 'door', track: 1, t: 1, atMs: Date.now() };
+  dispatchTrackEvent({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null }, targets);
+  await central.waitFor(() => lines.some((l) => l.includes('Frigate face publish failed')), 10_000, 'the refusal logged');
+  dispatchTrackEvent({ ...base, t: 2, type: 'track_ended', person, anon_id: null, live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness }, targets);
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end after the refusal");
+  assert.ok(!lines.some((l) => l.includes('Angelina')), 'the log names no one');
 });
