@@ -244,6 +244,7 @@ export class App {
         this.running.decisions.subscribe(this.bus),
         this.running.scores.subscribe(this.bus),
         events.subscribe(this.bus),
+        remote.subscribe(this.bus),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
       registerDaemonMetrics(this.metrics, this, { version: this.o.version });

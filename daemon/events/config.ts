@@ -83,13 +83,32 @@ export const MqttConfigSchema = Section(
         discovery_prefix: Type.String({ default: 'homeassistant' }),
         presence_expire_s: Type.Integer({ minimum: 10, maximum: 604_800, default: 900, description: 'A person counts as present this long after their last sighting.' }),
         person_names: Type.Boolean({
-          default: false,
-          description: "Name each person's presence entity by their name instead of their id. Discovery configs stay retained on the broker, in clear, for every subscriber.",
+          default: true,
+          description:
+            "Name each person's entities (presence, last seen) and their recognitions on <base>/<camera>/decision by their name; false names them by their id. Discovery configs stay retained on the broker, in clear, for every subscriber.",
         }),
+        camera_images: Type.Boolean({
+          default: true,
+          description: "Publish each camera's latest decision's face picture (not retained) for an image entity per camera. Every subscriber of the broker sees the faces: turn off where that is not wanted.",
+        }),
+        image_max_kb: Type.Integer({ minimum: 1, maximum: 256, default: 64, description: 'Largest face picture sent for the image entity, in KiB; a larger one is not sent.' }),
       },
       'Home Assistant MQTT discovery (opt-in).',
     ),
+    frigate: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: "Also publish each live recognition as Frigate's face recognition does (type face, id, name, score, camera, timestamp), so that automations written for Frigate run unchanged. Names go to every subscriber." }),
+        topic: Type.String({
+          default: 'frigate/tracked_object_update',
+          minLength: 1,
+          maxLength: 200,
+          pattern: '^[^$#+\\u0000][^#+\\u0000]*$',
+          description: "Topic of the Frigate-shaped face events, outside the base topic: Frigate's own is <topic_prefix>/tracked_object_update.",
+        }),
+      },
+      "Frigate-compatible face recognition events (opt-in).",
+    ),
   },
-  'MQTT delivery: broker, session, TLS, outbox, commands, Home Assistant.',
+  'MQTT delivery: broker, session, TLS, outbox, commands, Home Assistant, Frigate.',
 );
 export type MqttConfig = Static<typeof MqttConfigSchema>;

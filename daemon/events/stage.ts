@@ -17,6 +17,7 @@ import { TrackReporter, type TrackView } from './track-report.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
 import type { TrackEvent } from '../track/events.js';
 import { EventWriter } from './writer.js';
+import { FrigateFaces } from './frigate.js';
 import type { Subscribable } from '../base/subscribable.js';
 import type { CameraHealth } from '../camera/health.js';
 
@@ -72,6 +73,8 @@ export class EventsStage {
   private readonly availability = new Map<string, boolean>();
   /** Per-track events; undefined when mqtt.track_events is off. */
   readonly tracks: TrackReporter | undefined;
+  /** Recognitions in Frigate's face shape; undefined unless mqtt.frigate is on. */
+  private readonly frigate: FrigateFaces | undefined;
   /** The unknown alerts of running tracks, so that a withdrawal names the alert it withdraws. */
   readonly unknownAlerts = new UnknownAlerts();
   /** Each camera's latest decision, retained on `<camera>/last` and sent again on every connect. */
@@ -117,13 +120,16 @@ export class EventsStage {
     this.tracks = te.enabled
       ? new TrackReporter({ intervalMs: te.update_interval_ms, maxTracks: te.max_tracks, snapshotMaxKb: te.snapshot_max_kb, personNames: te.person_names })
       : undefined;
+    this.frigate = mqttConfig.frigate.enabled ? new FrigateFaces(this.bridge, mqttConfig.frigate.topic) : undefined;
     this.bridge.onConnect(() => this.publishState());
   }
 
-  /** One tracker event as per-track MQTT events: new/update/end through the outbox, the latest decision retained directly. */
+  /** One tracker event as per-track MQTT events (new/update/end through the outbox, the latest decision retained directly) and, opted in, as Frigate's face update. */
   reportTrack(e: TrackEvent & { atMs: number }): void {
     // Only while publishing: with MQTT off (or stopping) they would only fill the outbox.
-    if (!this.tracks || !this.started) return;
+    if (!this.started) return;
+    this.frigate?.report(e).catch((err: unknown) => this.o.logger.warn({ stage: 'events', err: (err as Error).message }, 'Frigate face publish failed'));
+    if (!this.tracks) return;
     const report = this.tracks.report(e);
     if (report.event) this.writer.write('trackEvent', report.event, e.atMs, { camera: e.camera });
     if (report.last) this.publishLast(e.camera, report.last, e.atMs);

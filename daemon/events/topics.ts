@@ -215,6 +215,22 @@ export const PresencePayload = Type.Object(
   { additionalProperties: false },
 );
 
+export const LastSeenPayload = Type.Object(
+  { camera: Type.String(), time: Iso },
+  { additionalProperties: false, description: "Where and when a person was last seen: the Home Assistant last-seen sensor's state and attributes" },
+);
+
+export const DecisionPayload = Type.Object(
+  {
+    type: Type.Union([Type.Literal('recognized'), Type.Literal('unknown'), Type.Literal('spoof')]),
+    camera: Type.String(),
+    time: Iso,
+    person_id: Type.Union([Type.String(), Type.Null()], { description: 'Who was recognised (or whom a spoof looked like); null otherwise' }),
+    name: Type.Optional(Type.String({ description: 'Only with mqtt.homeassistant.person_names' })),
+  },
+  { additionalProperties: false, description: "A camera's decisions as they happen, for Home Assistant's device triggers" },
+);
+
 export const ResponsePayload = Type.Object(
   {
     id: envelope.id,
@@ -272,6 +288,8 @@ export const TOPICS = {
   trackLast: spec({ path: '{camera}/last', schema: TrackLastPayload, retain: true, qos: 1, via: 'direct' }),
   cameraState: spec({ path: '{camera}', schema: CameraStatePayload, retain: true, qos: 1, via: 'direct' }),
   presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
+  lastSeen: spec({ path: 'presence/{person}/last_seen', schema: LastSeenPayload, retain: true, qos: 1, via: 'direct' }),
+  decision: spec({ path: '{camera}/decision', schema: DecisionPayload, retain: false, qos: 1, via: 'direct' }),
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
   request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
   // Answers are kept like attendance (never evicted): the central server acts on them, and junk

@@ -3,7 +3,7 @@ import { unknownAlertBody, unknownWithdrawalBody, type UnknownAlerts } from '../
 import type { CountKind } from '../events/day-counters.js';
 import type { EventWriter } from '../events/writer.js';
 import type { SpoofAlertReason } from '../events/topics.js';
-import type { TrackEvent } from '../track/events.js';
+import { arrivalMs, type TrackEvent } from '../track/events.js';
 import type { Subscribable } from '../base/subscribable.js';
 
 /** What a decision of the tracker turns into; each target is a stage the daemon built. */
@@ -87,12 +87,6 @@ export function dispatchTrackEvent(e: TrackEvent & { atMs: number }, t: Dispatch
     default:
       return;
   }
-}
-
-/** Wall-clock time of a live recognition's first naming: its own time less the track time since. */
-export function arrivalMs(e: { atMs: number; t: number; named_t: number }): number {
-  const sinceS = e.t - e.named_t;
-  return Number.isFinite(sinceS) && sinceS > 0 ? e.atMs - Math.round(sinceS * 1000) : e.atMs;
 }
 
 /**

@@ -11,6 +11,8 @@ import { createCommandRouter } from './build.js';
 import type { CommandRouter } from './router.js';
 import { HomeAssistantDiscovery } from '../events/homeassistant.js';
 import type { PersonService, RosterChange } from '../ops/persons.js';
+import type { Subscribable } from '../base/subscribable.js';
+import type { TrackEvent } from '../track/events.js';
 
 export interface RemoteOptions {
   config: Config;
@@ -55,6 +57,8 @@ export class Remote {
           persons: o.gallery.store.listPersons().persons.map((p) => ({ personId: p.id, name: p.name })),
           presenceExpireS: ha.presence_expire_s,
           personNames: ha.person_names,
+          cameraImages: ha.camera_images,
+          imageMaxKb: ha.image_max_kb,
         }))
       : undefined;
     this.homeassistant?.attach();
@@ -77,7 +81,14 @@ export class Remote {
     const ha = this.homeassistant;
     if (!ha) return;
     const state = decisions.some((x) => x.kind === 'check_out') ? 'OFF' : 'ON';
-    ha.presence(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone)).catch((e: unknown) => this.failed('presence', e));
+    ha.sighting(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone)).catch((e: unknown) => this.failed('presence', e));
+  }
+
+  /** Follows the tracker's decisions into Home Assistant's device triggers and camera images, as the stage 'homeassistant'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ track: TrackEvent & { atMs: number } }>): () => void {
+    const ha = this.homeassistant;
+    if (!ha) return () => undefined;
+    return bus.on('track', 'homeassistant', (e) => ha.decision(e, formatLocalIso(e.atMs, this.o.config.attendance.time_zone)).catch((err: unknown) => this.failed('decision', err)));
   }
 
   /** `attendance/shifts`: the remote rules replace the config's keys they name, kept across restarts. */

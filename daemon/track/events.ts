@@ -128,3 +128,9 @@ export type TrackEventType = TrackEvent['type'];
 export const TRACK_EVENT_TYPES = ['track_started', 'recognized', 'unknown', 'unknown_withdrawn', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
 // A type added to the union above and not to the list fails to compile here.
 const _everyType: readonly (typeof TRACK_EVENT_TYPES)[number][] = [] as TrackEventType[];
+
+/** Wall-clock time of a live recognition's first naming: its own time less the track time since. */
+export function arrivalMs(e: { atMs: number; t: number; named_t: number }): number {
+  const sinceS = e.t - e.named_t;
+  return Number.isFinite(sinceS) && sinceS > 0 ? e.atMs - Math.round(sinceS * 1000) : e.atMs;
+}

@@ -30,3 +30,14 @@ test('the state file migrates to the outbox, replay-cache, audit and attendance 
   for (const t of ['outbox', 'outbox_counts', 'outbox_dropped', 'command_replay', 'command_audit', 'attendance_days', 'attendance_proofs', 'attendance_absences']) assert.ok(tables.includes(t), t);
   db.close();
 });
+
+test('Home Assistant names people and shows faces unless turned off; the Frigate output is off, on its default topic, and refuses a wildcard or $ topic', () => {
+  const c = parseConfig('mqtt: {}\n', 't.yaml');
+  assert.deepEqual([c.mqtt.homeassistant.person_names, c.mqtt.homeassistant.camera_images, c.mqtt.homeassistant.image_max_kb], [true, true, 64], 'Home Assistant defaults');
+  assert.deepEqual(c.mqtt.frigate, { enabled: false, topic: 'frigate/tracked_object_update' }, 'Frigate defaults');
+  assert.equal(parseConfig('mqtt: { frigate: { enabled: true, topic: site/tracked_object_update } }\n', 't.yaml').mqtt.frigate.topic, 'site/tracked_object_update', 'a topic of its own');
+  for (const topic of ['"frigate/#"', 'frigate/+/x', '"$SYS/x"', '""']) {
+    assert.throws(() => parseConfig(`mqtt: { frigate: { topic: ${topic} } }\n`, 't.yaml'), /mqtt\.frigate\.topic/, `${topic} refused`);
+  }
+  assert.throws(() => parseConfig('mqtt: { homeassistant: { image_max_kb: 1000 } }\n', 't.yaml'), /mqtt\.homeassistant\.image_max_kb/, 'the face bound is bounded');
+});

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { Mosquitto } from '../support/mosquitto.js';
+import { Mosquitto, type MosquittoOptions } from '../support/mosquitto.js';
+import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { Subscriber, quietLogger, testSealer } from '../support/events-stack.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { openDatabase } from '../../daemon/store/database.js';
@@ -14,14 +15,14 @@ import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import { TOPICS } from '../../daemon/events/topics.js';
 import { dispatchTrackEvent } from '../../daemon/pipeline/dispatch.js';
-import type { TrackEvent } from '../../daemon/track/events.js';
+import type { RecognizedEvent, TrackEvent } from '../../daemon/track/events.js';
 
 const person = { id: 'emp-7', name: 'Angelina Okafor' };
 
 
 /** A real broker, an events stage on a fresh state file publishing to it, and a subscriber on door/events. */
-async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string, clientId: string) {
-  const broker = await Mosquitto.start();
+async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string, clientId: string, o: { broker?: MosquittoOptions; logger?: Logger } = {}) {
+  const broker = await Mosquitto.start(o.broker);
   t.after(() => broker.dispose());
   const dir = mkdtempSync(join(tmpdir(), 'fg-track-events-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +31,7 @@ async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string
   ensureDeviceKey(config.mqtt.device_key_file);
   const db = openDatabase(join(dir, 'state.db'));
   t.after(() => db.close());
-  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => ['door'] });
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: o.logger ?? quietLogger(), version: '0.1.0', cameras: () => ['door'] });
   stage.start();
   t.after(() => stage.stop());
   const central = await Subscriber.connect(broker.url, 'facegate/gate-1/door/events', clientId);
@@ -170,4 +171,66 @@ test('an unknown alert withdrawn once the track is recognised: a signed follow-u
     ['end', 'recognized', null, 'emp-7'],
   ]);
   assert.equal(stage.unknownAlerts.size, 0, 'forgotten with the track');
+});
+
+test("opted in, each live recognition also goes out in Frigate's face shape on frigate/tracked_object_update, so Frigate automations run unchanged", async (t) => {
+  const { broker, stage } = await startedStage(t, 'attendance: { time_zone: Europe/Berlin }', ', frigate: { enabled: true }', 'central-frigate-track');
+  const frigate = await Subscriber.connect(broker.url, 'frigate/tracked_object_update', 'frigate-automation');
+  t.after(() => frigate.close());
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const t0 = 1_764_061_200_123;
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const recognized = (track: number, live: boolean, dtMs: number): RecognizedEvent & { atMs: number } => ({ camera: 'door', track, t: 2 + dtMs / 1000, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 2, blink_t: live ? 2.5 : null, antispoof: 0.93, liveness, face_px: 151, thumbnail: null, atMs: t0 + dtMs });
+  dispatchTrackEvent(recognized(4, false, 0), targets);
+  dispatchTrackEvent(recognized(4, true, 800), targets);
+  dispatchTrackEvent(recognized(4, true, 1800), targets);
+  dispatchTrackEvent({ camera: 'door', track: 5, t: 3, type: 'unknown', anon_id: 'anon-9', score: 0.2, live: true, antispoof: 0.9, liveness, face_px: 120, thumbnail: null, atMs: t0 + 2000 }, targets);
+  dispatchTrackEvent({ ...recognized(6, true, 2500), person: { id: 'emp-8', name: null } }, targets);
+  await frigate.waitFor(() => frigate.messages.length >= 3, 10_000, 'three Frigate face updates');
+
+  const updates = frigate.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
+  // Frigate's documented payload (docs.frigate.video/integrations/mqtt, tracked_object_update, type face).
+  const shape = { type: 'string', id: 'string', name: 'string', score: 'number', camera: 'string', timestamp: 'number' };
+  for (const u of updates) {
+    assert.deepEqual(Object.keys(u).sort(), Object.keys(shape).sort(), 'exactly Frigate\'s keys');
+    for (const [k, type] of Object.entries(shape)) assert.equal(typeof u[k], type, `${k} is a ${type}`);
+    assert.equal(u.type, 'face', 'a face update');
+    assert.match(u.id as string, /^\d+\.\d{6}-[a-z0-9]{6}$/, "Frigate's id shape");
+  }
+  assert.deepEqual(updates.map((u) => [u.name, u.score, u.camera, u.timestamp]), [
+    ['Angelina Okafor', 0.79, 'door', (t0 + 800) / 1000],
+    ['Angelina Okafor', 0.79, 'door', (t0 + 1800) / 1000],
+    ['emp-8', 0.79, 'door', (t0 + 2500) / 1000],
+  ], 'live recognitions only, by name (the id where there is none), unix seconds');
+  assert.equal(updates[0]!.id, updates[1]!.id, 'one id for one track, as Frigate keeps one per tracked object');
+  assert.notEqual(updates[0]!.id, updates[2]!.id, 'another track, another id');
+  assert.ok(frigate.messages.every((m) => !m.retain), 'not retained, as Frigate');
+});
+
+test('the Frigate output is off by default: nothing on frigate/tracked_object_update', async (t) => {
+  const { broker, stage, central } = await startedStage(t, '', '', 'central-frigate-off');
+  const frigate = await Subscriber.connect(broker.url, 'frigate/#', 'frigate-off');
+  t.after(() => frigate.close());
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  dispatchTrackEvent({ camera: 'door', track: 1, t: 1, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null, atMs: Date.now() }, targets);
+  // The track's own update follows the same call: once it is here, a Frigate update would have been published before it.
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"state":"recognized"')), 10_000, 'the track update');
+  await frigate.client.publishAsync('frigate/marker', 'x', { qos: 1 });
+  await frigate.waitFor(() => frigate.messages.length > 0, 5000, 'the marker');
+  assert.deepEqual(frigate.messages.map((m) => m.topic), ['frigate/marker'], 'no face update');
+});
+
+test('a Frigate face the broker refuses (not authorized) is logged and dropped; the track events go on', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+  const { stage, central } = await startedStage(t, '', ', frigate: { enabled: true }', 'central-frigate-refused', { broker: { acl: 'topic deny frigate/#\ntopic readwrite #\n' }, logger });
+  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const base = { camera: 'door', track: 1, t: 1, atMs: Date.now() };
+  dispatchTrackEvent({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null }, targets);
+  await central.waitFor(() => lines.some((l) => l.includes('Frigate face publish failed')), 10_000, 'the refusal logged');
+  dispatchTrackEvent({ ...base, t: 2, type: 'track_ended', person, anon_id: null, live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness }, targets);
+  await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end after the refusal");
+  assert.ok(!lines.some((l) => l.includes('Angelina')), 'the log names no one');
 });

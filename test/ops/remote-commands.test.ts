@@ -41,7 +41,7 @@ async function site(t: { after(fn: () => unknown): void }) {
   const yaml =
     `gallery:\n  path: ${dir}/state.db\n  key_file: ${dir}/gallery.key\n` +
     `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
-    `  commands: { enabled: true, central_public_key: ${dir}/central.jwk }\n  homeassistant: { enabled: true }\n` +
+    `  commands: { enabled: true, central_public_key: ${dir}/central.jwk }\n  homeassistant: { enabled: true, person_names: false }\n  frigate: { enabled: true }\n` +
     `metrics:\n  enabled: false\ncontrol:\n  enabled: false\nattendance:\n  time_zone: Europe/Berlin\n  camera_roles: { door: entry }\n`;
   writeFileSync(join(dir, 'config.yaml'), yaml);
   const app = new App({
@@ -65,7 +65,7 @@ async function site(t: { after(fn: () => unknown): void }) {
       responses.set(r.transaction, r);
     } else seen.push({ topic, payload: payload.toString(), retain: packet.retain });
   });
-  await central_.subscribeAsync([`${BASE}/bridge/response/#`, `${BASE}/presence/#`, `${BASE}/+/events`, `${BASE}/+/last`], { qos: 1 });
+  await central_.subscribeAsync([`${BASE}/bridge/response/#`, `${BASE}/presence/#`, `${BASE}/+/events`, `${BASE}/+/last`, `${BASE}/+/decision`, `${BASE}/+/image`, 'frigate/tracked_object_update'], { qos: 1, rap: true });
   // Retain-as-published: Home Assistant's configs must arrive flagged retained, as published.
   await central_.subscribeAsync('homeassistant/+/+/+/config', { qos: 1, rap: true });
 
@@ -152,7 +152,15 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   // The same decision from the app bus as a per-track event and the camera's last decision, by id only.
   await until('the track event', () => seen.some((m) => m.topic === `${BASE}/door/events` && JSON.parse(m.payload).person_id === 'emp-1'));
   await until('the last decision', () => seen.some((m) => m.topic === `${BASE}/door/last` && JSON.parse(m.payload).live === true));
-  assert.ok(!seen.some((m) => m.payload.includes('Angelina')), 'no name in track events either');
+  assert.ok(!seen.some((m) => !m.topic.startsWith('frigate/') && m.payload.includes('Angelina')), 'no name in track events either');
+  // Home Assistant: where and when (retained), the device trigger's decision and the face, not retained.
+  await until('the last sighting', () => seen.some((m) => m.topic === `${BASE}/presence/emp-1/last_seen` && m.retain && JSON.parse(m.payload).camera === 'door'));
+  await until('the decision', () => seen.some((m) => m.topic === `${BASE}/door/decision` && !m.retain && JSON.parse(m.payload).type === 'recognized'));
+  await until('the face', () => seen.some((m) => m.topic === `${BASE}/door/image` && !m.retain));
+  // Opted in, Frigate's face shape with her name, as Frigate's own automations read it.
+  await until('the Frigate face', () => seen.some((m) => m.topic === 'frigate/tracked_object_update'));
+  const frigate = JSON.parse(seen.find((m) => m.topic === 'frigate/tracked_object_update')!.payload) as Record<string, unknown>;
+  assert.deepEqual([frigate.type, frigate.name, frigate.camera, frigate.score], ['face', 'Angelina', 'door', 0.8], 'the Frigate face update');
 
   const removed = await ask('person/remove', { person_id: 'emp-1' });
   assert.deepEqual(removed.data, { person_id: 'emp-1', removed: true });
@@ -166,6 +174,7 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
   const removeRow = new CommandAudit(app.gallery.db).recent().find((r) => r.command === 'person/remove' && r.outcome === 'ok');
   assert.equal(erase?.actor, `mqtt:${removeRow?.jti}`);
   await until('the empty config that deletes the entity', () => seen.some((m) => m.topic.endsWith('/presence_emp-1/config') && m.payload === '' && m.retain));
+  await until('the last sighting cleared', () => seen.some((m) => m.topic === `${BASE}/presence/emp-1/last_seen` && m.payload === ''));
   assert.deepEqual((await ask('person/remove', { person_id: 'emp-1' })).data, { person_id: 'emp-1', removed: false });
 
   // The Prometheus counter: the forged request as unauthenticated, the face-less enrolment as failed.

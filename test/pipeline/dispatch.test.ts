@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import type { RecognizedDecision } from '../../daemon/attendance/stage.js';
 import { UnknownAlerts } from '../../daemon/events/alerts.js';
 import type { EventWriter } from '../../daemon/events/writer.js';
-import { arrivalMs, dispatchTrackEvent, spoofAlertReason, type DispatchTargets } from '../../daemon/pipeline/dispatch.js';
-import type { TrackEvent } from '../../daemon/track/events.js';
+import { dispatchTrackEvent, spoofAlertReason, type DispatchTargets } from '../../daemon/pipeline/dispatch.js';
+import { arrivalMs, type TrackEvent } from '../../daemon/track/events.js';
 
 function targets() {
   const decisions: RecognizedDecision[] = [];
