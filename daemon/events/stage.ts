@@ -220,7 +220,11 @@ export class EventsStage {
   refreshInfo(config: EventsStageConfig): void {
     this.infoConfig = config;
     if (!this.bridge.connected) return;
-    void this.safePublish(topicFor(this.identity.baseTopic, 'bridgeInfo'), JSON.stringify(this.bridgeInfo()), true).then(() => this.publishAllCounters());
+    const published = async () => {
+      await this.safePublish(topicFor(this.identity.baseTopic, 'bridgeInfo'), JSON.stringify(this.bridgeInfo()), true);
+      await this.publishAllCounters();
+    };
+    published().catch((e: unknown) => this.o.logger.warn({ stage: 'events', err: e instanceof Error ? e.message : String(e) }, 'state publish after the reload failed; it is sent again on the next connect'));
   }
 
   /** Counts a recognition / unknown / spoof on a camera's retained day counters (kept in the state file). */

@@ -14,6 +14,7 @@ import type { Timers } from '../../daemon/events/bridge.js';
 import { TOPICS } from '../../daemon/events/topics.js';
 import type { CameraHealth } from '../../daemon/camera/health.js';
 import { compactVerify, importJWK } from 'jose';
+import { memoryLogger } from '../gallery/helpers.js';
 
 test('the events stage publishes retained bridge/info without secrets, availability, counters, stats; the broker says offline when it drops', async (t) => {
   const broker = await Mosquitto.start();
@@ -236,4 +237,24 @@ test('a camera retrying: availability offline once (retained), one signed camera
   assert.deepEqual(info.config.cameras.map((c) => c.name), ['gate', 'lobby']);
   assert.ok(!JSON.stringify(info).includes('secret'), 'the new camera URL credentials are masked');
   assert.equal(stage.bridge.reconnects, 0, 'published on the same connection');
+});
+
+test('a reload whose state publish fails (the state file gone under it) is logged, never thrown', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-stage-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(`mqtt: { enabled: true, url: "${broker.url}", device_id: gate-4, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')} }`, 'test.yaml');
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  const log = memoryLogger();
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: log.logger, version: '0.1.0', cameras: () => ['gate'] });
+  stage.start();
+  t.after(() => stage.stop());
+  await waitUntil(() => stage.bridge.connected && stage.outbox.stats(Date.now()).pending === 0, 5000, 'connected, outbox sent');
+  stage.publisher.stop();
+  db.close();
+  stage.refreshInfo(config);
+  await waitUntil(() => log.lines.some((l) => l.includes('state publish after the reload failed')), 5000, 'the failure logged');
+  assert.ok(stage.bridge.connected, 'the stage goes on');
 });
