@@ -261,7 +261,7 @@ export class App {
       if (config.web.enabled) await this.startWeb(this.running);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
-      this.log.info({ cameras: config.cameras.length, persons: gallery.matcher.size, mqtt: config.mqtt.enabled }, 'facegate ready');
+      this.log.info({ cameras: config.cameras.length, persons: gallery.personCount, templates: gallery.matcher.size, mqtt: config.mqtt.enabled }, 'facegate ready');
     } catch (e) {
       await parts.stopAll();
       this.running = undefined;
@@ -293,6 +293,7 @@ export class App {
     // Only the reloadable sections are taken over; the rest stays as the daemon started with it.
     this.config = { ...this.config, cameras: next.cameras, attendance: next.attendance };
     running.cameras.reload(next.cameras, { added, removed, changed });
+    running.events.refreshInfo(this.config);
     if (restartNeeded.length > 0) this.log.warn({ sections: restartNeeded }, 'these sections changed and take effect after a restart');
     this.log.info({ added, removed, changed }, 'config reloaded');
     this.o.notifier.ready(this.statusLine());

@@ -56,6 +56,8 @@ export class AttendanceStage {
 
   constructor(private readonly o: AttendanceStageOptions) {
     this.cooldown = new Cooldown(o.cooldownMs);
+    // A restart (or a reload that rebuilds this stage) goes on with the cooldowns still running.
+    for (const s of o.store.sightingsSince(o.now() - o.cooldownMs)) this.cooldown.remember(s.personId, s.camera, s.atMs);
     this.log = o.logger.child({ stage: 'attendance' });
   }
 
@@ -74,6 +76,7 @@ export class AttendanceStage {
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
       const group = existing?.group ?? d.group ?? null;
       this.o.store.save(t.record, group);
+      this.o.store.saveSighting(d.personId, d.camera, d.atMs);
       for (const decision of t.decisions) {
         if (d.thumbnail && decision.kind !== 'summary') {
           const ref = { recordId: t.record.recordId, personId: d.personId, kind: decision.kind };
@@ -91,6 +94,7 @@ export class AttendanceStage {
 
   /** Settles closed days (last-sighting check-outs, summaries) and summarises absences. */
   tick(nowMs: number = this.o.now()): number {
+    this.o.store.pruneSightings(nowMs - this.o.cooldownMs);
     let written = 0;
     const rules = this.o.rules();
     for (const { record, group } of this.o.store.due(nowMs)) {

@@ -35,6 +35,9 @@ export class AttendanceStore {
   private readonly putAbsence: Statement<[string, string]>;
   private readonly getMeta: Statement<[string], { value: string }>;
   private readonly putMeta: Statement<[string, string]>;
+  private readonly putSighting: Statement<[string, string, number]>;
+  private readonly sightingsAfter: Statement<[number], { person_id: string; camera: string; at_ms: number }>;
+  private readonly dropSightings: Statement<[number]>;
 
   constructor(readonly db: Database) {
     this.getDay = db.prepare('SELECT * FROM attendance_days WHERE person_id = ? AND date = ?');
@@ -55,6 +58,9 @@ export class AttendanceStore {
     this.putAbsence = db.prepare('INSERT OR IGNORE INTO attendance_absences (person_id, date) VALUES (?, ?)');
     this.getMeta = db.prepare('SELECT value FROM attendance_meta WHERE key = ?');
     this.putMeta = db.prepare('INSERT OR REPLACE INTO attendance_meta (key, value) VALUES (?, ?)');
+    this.putSighting = db.prepare('INSERT OR REPLACE INTO attendance_cooldown (person_id, camera, at_ms) VALUES (?, ?, ?)');
+    this.sightingsAfter = db.prepare('SELECT person_id, camera, at_ms FROM attendance_cooldown WHERE at_ms > ? ORDER BY at_ms');
+    this.dropSightings = db.prepare('DELETE FROM attendance_cooldown WHERE at_ms <= ?');
   }
 
   day(personId: string, date: string): StoredDay | undefined {
@@ -109,6 +115,21 @@ export class AttendanceStore {
   setMeta(key: string, value: string): void {
     this.putMeta.run(key, value);
   }
+
+  /** The cooldown's memory: the last sighting admitted for this person at this camera. */
+  saveSighting(personId: string, camera: string, atMs: number): void {
+    this.putSighting.run(personId, camera, atMs);
+  }
+
+  /** Sightings admitted after `afterMs`, oldest first: those whose cooldown may still run. */
+  sightingsSince(afterMs: number): { personId: string; camera: string; atMs: number }[] {
+    return this.sightingsAfter.all(afterMs).map((r) => ({ personId: r.person_id, camera: r.camera, atMs: r.at_ms }));
+  }
+
+  /** Sightings whose cooldown is over are of no more use. */
+  pruneSightings(upToMs: number): number {
+    return this.dropSightings.run(upToMs).changes;
+  }
 }
 
 function fromRow(r: DayRow): StoredDay {
@@ -143,6 +164,7 @@ export function purgeAttendanceBefore(db: Database, beforeMs: number): { attenda
       const orphanProofs = db.prepare('DELETE FROM attendance_proofs WHERE at_ms < ?').run(beforeMs).changes;
       const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE last_seen_ms < ?').run(beforeMs).changes;
       db.prepare('DELETE FROM attendance_absences WHERE date < ?').run(new Date(beforeMs).toISOString().slice(0, 10));
+      db.prepare('DELETE FROM attendance_cooldown WHERE at_ms < ?').run(beforeMs);
       return { attendanceDays, proofs: proofs + orphanProofs };
     })
     .immediate();
@@ -153,5 +175,6 @@ export function eraseAttendanceOf(db: Database, personId: string): { attendanceD
   const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
   const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
   db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
+  db.prepare('DELETE FROM attendance_cooldown WHERE person_id = ?').run(personId);
   return { attendanceDays, proofs };
 }

@@ -139,6 +139,25 @@ export function commandHelp(command: Command): string {
   ].join('\n') + '\n';
 }
 
+/** The first words shared by several commands (`person`, `keys`): the groups that `--help` lists. */
+export function commandGroups(commands: readonly Command[]): string[] {
+  return [...new Set(commands.filter((c) => c.words.length > 1).map((c) => c.words[0]!))];
+}
+
+/** What `facegate GROUP --help` prints: the group's commands with their summaries. */
+export function groupHelp(group: string, commands: readonly Command[]): string {
+  const members = commands.filter((c) => c.words.length > 1 && c.words[0] === group);
+  const width = Math.max(...members.map((c) => key(c).length));
+  return [
+    `usage: facegate ${group} COMMAND [ARGS]`,
+    '',
+    'commands:',
+    ...members.map((c) => `  ${key(c).padEnd(width)}  ${c.summary}`),
+    '',
+    `Run 'facegate ${group} COMMAND --help' for a command's options and an example.`,
+  ].join('\n') + '\n';
+}
+
 /** The table's own keys, so that a test can tell a row left over from a removed command. */
 export function helpTableCommands(): string[] {
   return Object.keys(COMMAND_HELP);

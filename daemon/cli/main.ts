@@ -8,6 +8,18 @@ import { readHiddenLine } from './secret-input.js';
 
 tightenUmask();
 
+/**
+ * The reader of our output went away (`facegate events tail | head -8`): that ends the command, as
+ * it ends `cat`, quietly and with success; anything else on the stream stays an error.
+ */
+const closedPipe = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (!closedPipe(e)) throw e;
+    process.exit(ExitCode.OK);
+  });
+}
+
 const readStdin = async () => {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -27,6 +39,7 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    if (closedPipe(e)) process.exit(ExitCode.OK);
     console.error(e);
     process.exitCode = ExitCode.FAILED;
   },

@@ -2,7 +2,7 @@ import { ExitCode, isFacegateError } from '../base/errors.js';
 import { ConfigError } from '../base/config-types.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
-import { commandHelp } from './help.js';
+import { commandGroups, commandHelp, groupHelp } from './help.js';
 import { packageVersion } from '../base/paths.js';
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
@@ -30,6 +30,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.OK;
   }
   const found = findCommand(argv);
+  if (!found && commandGroups(COMMANDS).includes(argv[0]!)) {
+    // `facegate person` or `facegate person --help`: the group's commands, as git and docker list them.
+    const asked = argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h');
+    if (asked) {
+      io.stdout(groupHelp(argv[0]!, COMMANDS));
+      return ExitCode.OK;
+    }
+    if (argv.length === 1) {
+      io.stderr(groupHelp(argv[0]!, COMMANDS));
+      return ExitCode.USAGE;
+    }
+    io.stderr(`FG_ERR_USAGE: unknown command '${argv.join(' ')}' — run 'facegate ${argv[0]!} --help' for the list\n`);
+    return ExitCode.USAGE;
+  }
   if (!found) {
     io.stderr(`FG_ERR_USAGE: unknown command '${argv.join(' ')}' — run 'facegate --help' for the list\n`);
     return ExitCode.USAGE;

@@ -20,6 +20,7 @@ import { EventWriter } from './writer.js';
 import { FrigateFaces } from './frigate.js';
 import type { Subscribable } from '../base/subscribable.js';
 import type { CameraHealth } from '../camera/health.js';
+import { CameraLinks } from './camera-links.js';
 
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
 const DAY_CHECK_MS = 60_000;
@@ -71,6 +72,10 @@ export class EventsStage {
   private statsTimer: unknown;
   private started = false;
   private readonly availability = new Map<string, boolean>();
+  /** Which cameras are down, so that each going down and coming back is one signed event. */
+  private readonly cameraLinks = new CameraLinks();
+  /** The config bridge/info shows: the one started with, then each reload's. */
+  private infoConfig: EventsStageConfig;
   /** Per-track events; undefined when mqtt.track_events is off. */
   readonly tracks: TrackReporter | undefined;
   /** Recognitions in Frigate's face shape; undefined unless mqtt.frigate is on. */
@@ -91,6 +96,7 @@ export class EventsStage {
     this.now = o.now ?? Date.now;
     this.timers = o.timers ?? realTimers;
     this.startedMs = this.now();
+    this.infoConfig = o.config;
     this.counters = new DayCounters(o.db);
     this.identity = mqttIdentity(mqttConfig);
     this.key = o.deviceKey ?? loadDeviceKey(mqttConfig.device_key_file);
@@ -192,15 +198,39 @@ export class EventsStage {
     await this.bridge.stop();
   }
 
-  /** Follows each camera's state on the bus into its availability, as the stage 'events'; returns the unsubscribe. */
+  /** Follows each camera's state on the bus into its availability and its up/down events, as the stage 'events'; returns the unsubscribe. */
   subscribe(bus: Subscribable<{ cameraState: CameraHealth }>): () => void {
-    return bus.on('cameraState', 'events', (health) => this.setCameraAvailability(health.camera, health.state === 'streaming'));
+    return bus.on('cameraState', 'events', (health) => this.cameraState(health));
   }
 
-  /** Retained `<base>/<camera>/availability`; republished on every connect. */
+  /**
+   * One camera state change: the retained availability follows it, and a camera that goes down (a
+   * failure, a stall) or comes back is said once, signed, on bridge/event, with the reason. A
+   * camera retrying sits in connecting and backoff by turns: neither repeats what was said.
+   */
+  cameraState(health: CameraHealth, atMs: number = this.now()): void {
+    this.setCameraAvailability(health.camera, health.state === 'streaming');
+    const change = this.cameraLinks.next(health, atMs);
+    if (!change || !this.started) return;
+    this.writer.write('bridgeEvent', change, atMs);
+  }
+
+  /** Retained `<base>/<camera>/availability`, published when it changes and again on every connect. */
   setCameraAvailability(camera: string, online: boolean): void {
+    if (this.availability.get(camera) === online) return;
     this.availability.set(camera, online);
     if (this.bridge.connected) void this.safePublish(topicFor(this.identity.baseTopic, 'availability', { camera }), online ? ONLINE : OFFLINE, true);
+  }
+
+  /** After a reload: bridge/info names the cameras and shows the config now in force; a camera added gets its counters. */
+  refreshInfo(config: EventsStageConfig): void {
+    this.infoConfig = config;
+    if (!this.bridge.connected) return;
+    const published = async () => {
+      await this.safePublish(topicFor(this.identity.baseTopic, 'bridgeInfo'), JSON.stringify(this.bridgeInfo()), true);
+      await this.publishAllCounters();
+    };
+    published().catch((e: unknown) => this.o.logger.warn({ stage: 'events', err: e instanceof Error ? e.message : String(e) }, 'state publish after the reload failed; it is sent again on the next connect'));
   }
 
   /** Counts a recognition / unknown / spoof on a camera's retained day counters (kept in the state file). */
@@ -217,7 +247,7 @@ export class EventsStage {
       cameras: [...this.o.cameras()],
       public_key: { ...this.key.publicJwk },
       ...(this.o.galleryGeneration ? { gallery_generation: this.o.galleryGeneration() } : {}),
-      config: sanitizeConfig(this.o.config) as Record<string, unknown>,
+      config: sanitizeConfig(this.infoConfig) as Record<string, unknown>,
     };
   }
 

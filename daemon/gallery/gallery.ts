@@ -239,6 +239,13 @@ export class Gallery {
     this.recordGeneration();
   }
 
+  /** Persons served: enrolled and not quarantined (`matcher.size` counts their templates). */
+  get personCount(): number {
+    let served = 0;
+    for (const personId of this.#names.keys()) if (!this.#quarantine.has(personId)) served++;
+    return served;
+  }
+
   nameOf(personId: string): string | null {
     return this.#names.get(personId) ?? null;
   }

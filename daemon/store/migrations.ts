@@ -8,6 +8,7 @@ import { EVENTS_DAY_COUNTERS_MIGRATION } from './schema/day-counters.js';
 import { WEB_ACCOUNT_IDS_MIGRATION, WEB_USERS_MIGRATION } from './schema/web.js';
 import { GALLERY_GENERATION_MIGRATION } from './schema/gallery-generation.js';
 import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
+import { ATTENDANCE_COOLDOWN_MIGRATION } from './schema/attendance-cooldown.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -25,5 +26,6 @@ export const MIGRATIONS: readonly Migration[] = [
   GALLERY_GENERATION_MIGRATION,
   WEB_ACCOUNT_IDS_MIGRATION,
   EVENTS_COMMAND_PENDING_MIGRATION,
+  ATTENDANCE_COOLDOWN_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK } from 'jose';
 import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
 import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
+import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
 import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';
@@ -30,6 +31,7 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
   const db = openTestDb(join(dir, 'state.db'));
   t.after(() => db.close());
   createAttendanceTables(db);
+  createAttendanceCooldownTable(db);
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   let clock = at('2026-01-12T07:00:00Z');
   const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 }, testSealer());

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { COMMANDS } from '../../daemon/cli/commands.js';
-import { commandExample, commandOptions, helpTableCommands } from '../../daemon/cli/help.js';
+import { commandExample, commandGroups, commandOptions, helpTableCommands } from '../../daemon/cli/help.js';
 import { main } from '../../daemon/cli/run.js';
 import { ExitCode } from '../../daemon/base/errors.js';
-import { runCli } from '../support/cli.js';
+import { CLI_MAIN, runCli } from '../support/cli.js';
 
 /** The real CLI entry (run.ts's main) with its output kept. */
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -54,4 +55,49 @@ test('facegate --help names --version and points at the per-command help', async
   assert.equal(r.code, 0);
   assert.match(r.stdout, /facegate --version/);
   assert.match(r.stdout, /'facegate COMMAND --help' for a command's options and an example/);
+});
+
+test('every command group answers --help with its commands, and alone with the same list as a usage error', async () => {
+  const groups = commandGroups(COMMANDS);
+  assert.ok(groups.includes('person') && groups.includes('keys'), `groups: ${groups.join(', ')}`);
+  for (const group of groups) {
+    const members = COMMANDS.filter((c) => c.words.length > 1 && c.words[0] === group);
+    for (const flag of ['--help', '-h']) {
+      const r = await cli([group, flag]);
+      assert.equal(r.code, ExitCode.OK, `${group} ${flag}: ${r.stderr}`);
+      assert.equal(r.stderr, '', `${group} ${flag} writes nothing on stderr`);
+      assert.ok(r.stdout.startsWith(`usage: facegate ${group} COMMAND [ARGS]\n`), `${group} ${flag}:\n${r.stdout}`);
+      for (const c of members) assert.ok(r.stdout.includes(`  ${c.words.join(' ')} `) && r.stdout.includes(c.summary), `${group} ${flag} lists ${c.words.join(' ')}`);
+    }
+    const alone = await cli([group]);
+    assert.equal(alone.code, ExitCode.USAGE, `${group} alone is a usage error`);
+    assert.match(alone.stderr, new RegExp(`^usage: facegate ${group} COMMAND`), `${group} alone shows the list on stderr`);
+    const wrong = await cli([group, 'no-such-command']);
+    assert.equal(wrong.code, ExitCode.USAGE, `${group} no-such-command`);
+    assert.match(wrong.stderr, new RegExp(`^FG_ERR_USAGE: unknown command '${group} no-such-command' — run 'facegate ${group} --help'`), wrong.stderr);
+  }
+  // The installed executable answers the same.
+  const built = await runCli(['person', '--help']);
+  assert.equal(built.code, 0, built.stderr);
+  assert.match(built.stdout, /^usage: facegate person COMMAND/, built.stdout);
+});
+
+/** The built CLI with its stdout a pipe whose reading end is closed before it writes (`facegate ... | head -0`). */
+function runWithClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: { ...process.env, FACEGATE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('a closed stdout pipe ends a command quietly with exit 0, without a stack trace', async () => {
+  for (const args of [['--help'], ['person', '--help'], ['events', 'tail', '--help'], ['--version']]) {
+    const r = await runWithClosedStdout(args);
+    assert.equal(r.stderr, '', `facegate ${args.join(' ')} with stdout closed says nothing: ${r.stderr}`);
+    assert.equal(r.code, 0, `facegate ${args.join(' ')} with stdout closed exits 0`);
+  }
 });

@@ -12,6 +12,9 @@ import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import type { Timers } from '../../daemon/events/bridge.js';
 import { TOPICS } from '../../daemon/events/topics.js';
+import type { CameraHealth } from '../../daemon/camera/health.js';
+import { compactVerify, importJWK } from 'jose';
+import { memoryLogger } from '../gallery/helpers.js';
 
 test('the events stage publishes retained bridge/info without secrets, availability, counters, stats; the broker says offline when it drops', async (t) => {
   const broker = await Mosquitto.start();
@@ -170,3 +173,88 @@ async function waitUntil(done: () => boolean, timeoutMs: number, what: string): 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('a camera retrying: availability offline once (retained), one signed camera_offline with the reason, one camera_online when back; bridge/info follows a reload', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-stage-cam-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const yaml = (cameras: string) =>
+    `cameras: [${cameras}]\nattendance: { time_zone: UTC }\nmqtt: { enabled: true, url: "${broker.url}", device_id: gate-3, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')} }`;
+  const config = parseConfig(yaml('{ name: gate, url: "rtsp://127.0.0.1:1/x" }'), 'test.yaml');
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  t.after(() => db.close());
+  let cameras = ['gate'];
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: quietLogger(), version: '0.1.0', cameras: () => cameras });
+  const central = await Subscriber.connect(broker.url, 'facegate/gate-3/#', 'central-cameras');
+  t.after(() => central.close());
+  stage.start();
+  t.after(() => stage.stop());
+  await central.waitFor(() => central.messages.some((m) => m.topic.endsWith('/bridge/info')), 5000, 'bridge/info');
+
+  const health = (state: CameraHealth['state'], kind?: 'refused') => ({
+    camera: 'gate', source: 'rtsp://127.0.0.1:1/x', state, fps_in: 0, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0,
+    reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0,
+    last_error: kind ? { kind, message: 'connection refused: nothing listens at that host and port', at_ms: 0 } : null, time_to_first_frame_ms: null,
+  });
+  // Twelve retries, each connecting then backoff, as an unreachable camera goes.
+  stage.cameraState(health('connecting'));
+  for (let i = 0; i < 12; i++) {
+    stage.cameraState(health('backoff', 'refused'));
+    stage.cameraState(health('connecting', 'refused'));
+  }
+  stage.cameraState(health('streaming', 'refused'));
+  const of = (suffix: string) => central.messages.filter((m) => m.topic === `facegate/gate-3/${suffix}`);
+  const cameraEvents = () => of('bridge/event').map((m) => JSON.parse(m.payload.toString()) as { type: string; data: Record<string, unknown>; jws: string }).filter((e) => e.type.startsWith('camera_'));
+  await central.waitFor(() => cameraEvents().length >= 2 && of('gate/availability').length >= 2, 5000, 'the camera events');
+  assert.deepEqual(of('gate/availability').map((m) => m.payload.toString()), ['{"state":"offline"}', '{"state":"online"}'], 'availability once per change');
+  const events = cameraEvents();
+  assert.deepEqual(events.map((e) => e.type), ['camera_offline', 'camera_online']);
+  assert.deepEqual(events[0]!.data, { camera: 'gate', state: 'backoff', reason: 'refused', message: 'connection refused: nothing listens at that host and port' });
+  assert.equal(events[1]!.data.reason, 'refused');
+  const key = await importJWK(stage.key.publicJwk, 'EdDSA');
+  for (const e of events) {
+    const { jws, ...fields } = e;
+    const signed = JSON.parse(new TextDecoder().decode((await compactVerify(jws, key)).payload)) as unknown;
+    assert.deepEqual(signed, fields, `${e.type} is signed by the device key`);
+    assert.deepEqual([...Value.Errors(TOPICS.bridgeEvent.schema, e)], [], `${e.type} matches the bridge/event schema`);
+  }
+  // The retained availability a late subscriber gets is the last one.
+  const late = await Subscriber.connect(broker.url, 'facegate/gate-3/gate/availability', 'late-cameras');
+  t.after(() => late.close());
+  await late.waitFor(() => late.messages.length >= 1, 5000, 'retained availability');
+  assert.deepEqual([late.messages[0]!.payload.toString(), late.messages[0]!.retain], ['{"state":"online"}', true]);
+
+  // A reload that adds a camera: bridge/info names it and shows its config, without a reconnect.
+  cameras = ['gate', 'lobby'];
+  const infos = () => of('bridge/info').map((m) => JSON.parse(m.payload.toString()) as { cameras: string[]; config: { cameras: { name: string }[] } });
+  const before = infos().length;
+  stage.refreshInfo(parseConfig(yaml('{ name: gate, url: "rtsp://127.0.0.1:1/x" }, { name: lobby, url: "rtsp://u:secret@127.0.0.1:2/y" }'), 'test.yaml'));
+  await central.waitFor(() => infos().length > before && of('lobby').length > 0, 5000, 'bridge/info after the reload');
+  const info = infos().at(-1)!;
+  assert.deepEqual(info.cameras, ['gate', 'lobby']);
+  assert.deepEqual(info.config.cameras.map((c) => c.name), ['gate', 'lobby']);
+  assert.ok(!JSON.stringify(info).includes('secret'), 'the new camera URL credentials are masked');
+  assert.equal(stage.bridge.reconnects, 0, 'published on the same connection');
+});
+
+test('a reload whose state publish fails (the state file gone under it) is logged, never thrown', async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = mkdtempSync(join(tmpdir(), 'fg-stage-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(`mqtt: { enabled: true, url: "${broker.url}", device_id: gate-4, stats_interval_s: 0, device_key_file: ${join(dir, 'device.key')} }`, 'test.yaml');
+  ensureDeviceKey(config.mqtt.device_key_file);
+  const db = openDatabase(join(dir, 'state.db'));
+  const log = memoryLogger();
+  const stage = new EventsStage({ config, db, sealer: testSealer(), env: {}, logger: log.logger, version: '0.1.0', cameras: () => ['gate'] });
+  stage.start();
+  t.after(() => stage.stop());
+  await waitUntil(() => stage.bridge.connected && stage.outbox.stats(Date.now()).pending === 0, 5000, 'connected, outbox sent');
+  stage.publisher.stop();
+  db.close();
+  stage.refreshInfo(config);
+  await waitUntil(() => log.lines.some((l) => l.includes('state publish after the reload failed')), 5000, 'the failure logged');
+  assert.ok(stage.bridge.connected, 'the stage goes on');
+});

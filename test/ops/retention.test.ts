@@ -25,6 +25,9 @@ function stateWith() {
   day.run('emp-1', '2027-05-31', 'new-1', NOW - DAY, NOW - DAY);
   proof.run('new-1', NOW - DAY);
   day.run('emp-2', '2027-05-31', 'new-2', NOW - DAY, NOW - DAY);
+  const sighting = db.prepare('INSERT INTO attendance_cooldown (person_id, camera, at_ms) VALUES (?, ?, ?)');
+  sighting.run('emp-1', 'door', NOW - DAY);
+  sighting.run('emp-2', 'door', NOW - DAY);
   alert.run('a1', 'facegate/x/alerts/unknown', NOW - 40 * DAY);
   alert.run('a2', 'facegate/x/alerts/unknown', NOW - DAY);
   alert.run('a3', 'facegate/x/alerts/spoof', NOW - 40 * DAY);
@@ -60,5 +63,6 @@ test('person erase: every attendance record and proof image of the person goes, 
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = 'emp-1'"), 0);
   assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_proofs'), 0);
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = 'emp-2'"), 1);
+  assert.deepEqual(db.prepare('SELECT person_id FROM attendance_cooldown').all(), [{ person_id: 'emp-2' }], "the cooldown's last sighting of the person goes too");
   db.close();
 });
