@@ -24,15 +24,10 @@ export class LabelPainter {
 
   /** Draws the labels of `boxes` into `image` (a copy the caller owns), `size` px tall text. */
   async paint(image: RgbImage, boxes: readonly OverlayBox[], size: number): Promise<void> {
-    for (const b of boxes) {
-      if (!b.label) continue;
-      const bitmap = await this.bitmap(b.label, b.color ?? [0, 255, 0], size);
-      const x = Math.max(0, Math.round(b.x));
-      // On a dark band above its box, or below it when the box touches the top.
-      const above = Math.round(b.y) - bitmap.height - 2;
-      const y = above >= 0 ? above : Math.min(image.height - bitmap.height, Math.round(b.y + b.h) + 2);
-      blend(image, bitmap, x, y);
-    }
+    const labelled = boxes.filter((b) => b.label);
+    const bitmaps = await Promise.all(labelled.map((b) => this.bitmap(b.label!, b.color ?? [0, 255, 0], size)));
+    const spots = placeLabels(labelled, bitmaps, image.width, image.height);
+    spots.forEach((spot, i) => blend(image, bitmaps[i]!, spot.x, spot.y));
   }
 
   private bitmap(label: string, color: readonly [number, number, number], size: number): Promise<Bitmap> {
@@ -44,6 +39,38 @@ export class LabelPainter {
     }
     return cached;
   }
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const GAP = 2;
+const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/**
+ * Where each label goes, in order: on a band above its box (below it when the box touches the
+ * top), moved left where it would run off the picture's right edge, and moved further up or down
+ * past the labels already placed, so that faces close together never have their labels drawn over
+ * each other. Where no free spot is left, the first choice is kept.
+ */
+export function placeLabels(boxes: readonly { x: number; y: number; w: number; h: number }[], sizes: readonly { width: number; height: number }[], width: number, height: number): { x: number; y: number }[] {
+  const placed: Rect[] = [];
+  return boxes.map((b, i) => {
+    const { width: w, height: h } = sizes[i]!;
+    const x = Math.max(0, Math.min(Math.round(b.x), width - w));
+    const above = Math.round(b.y) - h - GAP;
+    const below = Math.round(b.y + b.h) + GAP;
+    const steps = Math.ceil(height / (h + GAP));
+    const candidates = [above, below, ...Array.from({ length: steps }, (_, k) => [above - (k + 1) * (h + GAP), below + (k + 1) * (h + GAP)]).flat()].filter((y) => y >= 0 && y + h <= height);
+    const first = above >= 0 ? above : Math.max(0, Math.min(height - h, below));
+    const y = candidates.find((c) => !placed.some((p) => overlaps(p, { x, y: c, width: w, height: h }))) ?? first;
+    placed.push({ x, y, width: w, height: h });
+    return { x, y };
+  });
 }
 
 async function rasterise(label: string, [r, g, b]: readonly [number, number, number], size: number): Promise<Bitmap> {

@@ -17,6 +17,9 @@ const BOUNDARY = 'facegateframe';
  * reach it from a laptop with `ssh -L 8090:127.0.0.1:8090 box`. It reads each camera's newest frame
  * without taking it, so viewers never steal frames from the pipeline.
  */
+/** Label text height as a fraction (1/n) of the picture's height as sent. */
+const LABEL_HEIGHT_FRACTION = 24;
+
 export class LiveView {
   private server: Server | undefined;
   private clients = 0;
@@ -149,13 +152,14 @@ export class LiveView {
 
   private async encode(frame: Picture, boxes: readonly OverlayBox[]): Promise<Buffer> {
     // Shrunk as it is encoded; the outlines and the text drawn larger in proportion, so that they
-    // are two pixels wide and a 45th of the picture's height as sent.
+    // are two pixels wide and the text a 24th of the picture's height as sent: still readable when
+    // the console shows every camera at once in a tile a third of a screen wide.
     const scale = Math.min(1, MAX_WIDTH / frame.width);
     // A copy, made now: the camera reuses the frame's buffer for a later frame. Converted to RGB
     // here, at the viewers' rate, not for every frame the camera sends.
     const rgb = toRgb(frame);
     const image = boxes.length > 0 ? drawBoxes(rgb, boxes, Math.round(2 / scale)) : rgb;
-    await this.labels.paint(image, boxes, Math.round(Math.max(12, (frame.height * scale) / 45) / scale));
+    await this.labels.paint(image, boxes, Math.round(Math.max(12, (frame.height * scale) / LABEL_HEIGHT_FRACTION) / scale));
     return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
       .resize(Math.round(image.width * scale), Math.round(image.height * scale))
       .jpeg({ quality: this.config.jpeg_quality })

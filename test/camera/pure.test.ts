@@ -1,4 +1,5 @@
 import '../support/fast-tier.js';
+import { placeLabels } from '../../daemon/camera/labels.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
@@ -318,4 +319,16 @@ test('ffmpeg log lines from a hostile stream (fuzzed): never throw, stay bounded
   }
   tail.push('x'.repeat(100_000));
   assert.ok(tail.all().length <= 6 && tail.all().every((l) => l.length <= 2000), 'at most five lines and a partial one, each cut to 2000 characters');
+});
+
+test('labels: two faces side by side get labels that do not cover each other; one at the right edge stays inside the picture', () => {
+  const size = { width: 120, height: 20 };
+  const overlap = (a: { x: number; y: number }, b: { x: number; y: number }) => a.x < b.x + size.width && b.x < a.x + size.width && a.y < b.y + size.height && b.y < a.y + size.height;
+  const close = placeLabels([{ x: 100, y: 100, w: 60, h: 60 }, { x: 150, y: 105, w: 60, h: 60 }], [size, size], 640, 360);
+  assert.ok(!overlap(close[0]!, close[1]!), `labels at ${JSON.stringify(close)} overlap`);
+  assert.deepEqual(close[0], { x: 100, y: 78 }, 'the first stays right above its box');
+  const edge = placeLabels([{ x: 600, y: 100, w: 40, h: 40 }], [size], 640, 360);
+  assert.deepEqual(edge, [{ x: 520, y: 78 }], 'moved left to end at the right edge');
+  const top = placeLabels([{ x: 10, y: 0, w: 40, h: 40 }], [size], 640, 360);
+  assert.deepEqual(top, [{ x: 10, y: 42 }], 'below a box that touches the top');
 });

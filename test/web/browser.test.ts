@@ -166,7 +166,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   assert.match(await text(page, '#camera-rows'), /door\s*streaming/);
   let green = 0;
   await until('a green (recognised, live) box on the live view', async () => {
-    const img = await page.$('#live-img');
+    const img = await page.$('#live-grid figure[data-camera=door] img');
     const png = await img?.screenshot({ type: 'png' }).catch(() => undefined);
     if (!png) return false;
     const { data } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -174,6 +174,9 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     for (let p = 0; p < data.length; p += 3) if (data[p + 1]! > 180 && data[p]! < 90 && data[p + 2]! < 90) green++;
     return green >= 50;
   }, 90_000);
+  // Every camera at once: the hall's picture beside the door's.
+  await page.waitForFunction("[...document.querySelectorAll('#live-grid img')].filter((i) => i.naturalWidth > 0).length === 2", { timeout: 30_000 });
+  assert.deepEqual(await page.$$eval('#live-grid figcaption', (fs) => fs.map((f) => f.textContent)), ['door', 'hall']);
   await axeClean(page, 'the cameras page');
   await shot('5-cameras-live');
 
@@ -286,7 +289,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
 
   // On a phone (360 px wide): every menu entry is on screen, the page itself never scrolls sideways.
   await page.setViewport({ width: 360, height: 740 });
-  for (const hash of ['history', 'people', 'audit', 'system']) {
+  for (const hash of ['cameras', 'history', 'people', 'audit', 'system']) {
     await page.goto(`${url}#${hash}`);
     await page.waitForSelector(`#${hash}-page:not([hidden])`);
     const fit = await page.evaluate("({ page: document.documentElement.scrollWidth, off: [...document.querySelectorAll('#nav a')].filter((a) => a.getBoundingClientRect().right > innerWidth).map((a) => a.textContent) })");

@@ -125,38 +125,43 @@ async function route() {
 async function showCameras() {
   const cams = await api('/api/cameras');
   $('camera-rows').replaceChildren(
-    ...cams.map((c) =>
-      el('tr', {}, el('th', { scope: 'row', text: c.camera }), el('td', { text: c.state }), el('td', { text: String(c.fps_in) }), el('td', { text: String(c.fps_processed) }), el('td', { text: String(c.frames_skipped) }), el('td', { text: c.last_error?.message ?? '' }), el('td', {}, el('button', { type: 'button', text: `Watch ${c.camera}`, onclick: () => watch(c.camera) }))),
-    ),
+    ...cams.map((c) => el('tr', {}, el('th', { scope: 'row', text: c.camera }), el('td', { text: c.state }), el('td', { text: String(c.fps_in) }), el('td', { text: String(c.fps_processed) }), el('td', { text: String(c.frames_skipped) }), el('td', { text: c.last_error?.message ?? '' }))),
   );
   if (cams.length === 0) say('No cameras are configured.');
-  else watch(cams[0].camera);
+  watchAll(cams.map((c) => c.camera));
 }
 
-/** The live picture: the daemon's newest frame with its boxes, fetched with the token about twice a second. */
-function watch(camera) {
+/**
+ * Every camera at once: the daemon's newest frame of each, with its boxes and labels, fetched with
+ * the token once a second per camera (the daemon encodes a camera's frame once for all viewers).
+ */
+function watchAll(cameras) {
   clearInterval(liveTimer);
-  $('live').hidden = false;
-  $('live-img').alt = `Live view of camera ${camera} with the faces the daemon tracks`;
-  $('live-caption').textContent = `${camera}, live`;
-  let busy = false;
-  const tick = async () => {
-    if (busy) return;
-    busy = true;
+  const tiles = cameras.map((camera) => {
+    const img = el('img', { alt: `Live view of camera ${camera} with the faces the daemon tracks` });
+    const caption = el('figcaption', { text: camera });
+    return { camera, img, caption, busy: false, figure: el('figure', { 'data-camera': camera }, img, caption) };
+  });
+  $('live-grid').replaceChildren(...tiles.map((t) => t.figure));
+  const tick = (t) => async () => {
+    if (t.busy) return;
+    t.busy = true;
     try {
-      const res = await api(`/api/cameras/${encodeURIComponent(camera)}/frame.jpg`, { raw: true });
+      const res = await api(`/api/cameras/${encodeURIComponent(t.camera)}/frame.jpg`, { raw: true });
       const url = URL.createObjectURL(await res.blob());
-      const img = $('live-img');
-      if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
-      img.src = url;
+      if (t.img.src.startsWith('blob:')) URL.revokeObjectURL(t.img.src);
+      t.img.src = url;
+      t.caption.textContent = t.camera;
     } catch (e) {
-      $('live-caption').textContent = `${camera}: ${e.message}`;
+      t.caption.textContent = `${t.camera}: ${e.message}`;
     } finally {
-      busy = false;
+      t.busy = false;
     }
   };
-  void tick();
-  liveTimer = setInterval(tick, 500);
+  const ticks = tiles.map(tick);
+  const all = () => ticks.forEach((f) => void f());
+  all();
+  liveTimer = setInterval(all, 1000);
 }
 
 // --- people ----------------------------------------------------------------
