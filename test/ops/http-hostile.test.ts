@@ -9,6 +9,7 @@ import { createLogger } from '../../daemon/base/log.js';
 
 function start(metrics: () => string, limits = {}) {
   const server = new OpsHttpServer({
+    host: '127.0.0.1',
     port: 0,
     metrics,
     liveness: () => ({ alive: true, problems: [] }),
