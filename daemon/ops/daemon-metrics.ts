@@ -19,7 +19,7 @@ export interface MetricsSource {
   commandCounts(): CommandCounts | undefined;
 }
 
-/** What the metrics read from the config, as it is now (a reload may change it). */
+/** What the metrics read from the config the daemon runs with. */
 export interface DaemonMetricsSetup {
   version: string;
   mqttEnabled(): boolean;
