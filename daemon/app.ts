@@ -1,5 +1,4 @@
 import { dirname } from 'node:path';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
 import type { Logger } from './base/log.js';
 import { EventBus } from './bus/bus.js';
@@ -23,8 +22,9 @@ import { AuditLog } from './ops/audit.js';
 import { announceQuarantine } from './ops/quarantine.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
 import type { Liveness } from './ops/health.js';
-import { MetricsRegistry } from './base/metrics.js';
-import { EVENT_LOOP_RESOLUTION_MS, registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
+import { LATENCY_BUCKETS, MetricsRegistry } from './base/metrics.js';
+import { PIPELINE_STAGES } from './pipeline/camera-pipeline.js';
+import { registerDaemonMetrics, registerEventLoopMetrics } from './ops/daemon-metrics.js';
 import { DecisionMetrics } from './ops/decision-metrics.js';
 import { PersonService } from './ops/persons.js';
 import { RetentionService, type PurgeResult } from './ops/retention.js';
@@ -46,6 +46,7 @@ import { CameraThresholds, RecentScores } from './track/thresholds.js';
 import { Recognizer } from './pipeline/recognizer.js';
 import { StartedParts } from './base/parts.js';
 import { configChange } from './config/diff.js';
+import { hostPort } from './config/ops-sections.js';
 
 export interface AppOptions {
   config: Config;
@@ -81,7 +82,6 @@ interface Running {
   retention: RetentionService;
   decisions: DecisionMetrics;
   cameras: CameraMaintainer;
-  eventLoop: IntervalHistogram;
   liveView: LiveView | undefined;
   thresholds: CameraThresholds;
   recognizer: Recognizer;
@@ -217,14 +217,13 @@ export class App {
           unknowns,
           track: config.track,
           liveView: () => this.running?.liveView,
-          latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame).'),
+          latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame), seconds.', LATENCY_BUCKETS, () => PIPELINE_STAGES.map((stage) => ({ stage }))),
           signal: this.abort.signal,
           ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
           logger: this.o.logger,
           now: this.now,
           monoNow: this.mono,
         }),
-        eventLoop: monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }),
         liveView: undefined,
         thresholds,
         recognizer,
@@ -247,11 +246,10 @@ export class App {
         remote.subscribe(this.bus),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
-      registerDaemonMetrics(this.metrics, this, { version: this.o.version });
-      const eventLoop = this.running.eventLoop;
-      eventLoop.enable();
-      parts.add('event loop monitor', () => eventLoop.disable());
-      registerEventLoopMetrics(this.metrics, eventLoop);
+      registerDaemonMetrics(this.metrics, this, { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) });
+      const eventLoop = registerEventLoopMetrics(this.metrics);
+      eventLoop.start();
+      parts.add('event loop monitor', () => eventLoop.stop());
       if (config.metrics.enabled) await this.startHttp(this.running);
       if (config.live_view.enabled || config.web.enabled) await this.startLiveView(this.running);
       const cameras = this.running.cameras;
@@ -391,6 +389,7 @@ export class App {
 
   private async startHttp(r: Running): Promise<void> {
     const http = new OpsHttpServer({
+      host: this.config.metrics.host,
       port: this.config.metrics.port,
       metrics: () => this.metrics.text(),
       liveness: () => this.liveness(),
@@ -401,7 +400,7 @@ export class App {
     try {
       this.metricsPort = await http.start();
     } catch (e) {
-      throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on 127.0.0.1:${this.config.metrics.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port or turn metrics off');
+      throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on ${hostPort(this.config.metrics.host, this.config.metrics.port)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port, an address of this box as metrics.host, or turn metrics off');
     }
     r.parts.add('metrics server', () => http.stop());
   }

@@ -32,6 +32,11 @@ gst-inspect-1.0 h264parse >/dev/null 2>&1 || need+=(gstreamer1.0-plugins-bad)
 command -v buildah >/dev/null || need+=(buildah)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 
+# promtool checks the alert rules, the dashboard's queries and the daemon's /metrics
+# (deploy/prometheus); Debian ships it in the Prometheus server's package, whose service a
+# systemd box starts on :9090 after the install (systemctl disable --now prometheus if unwanted).
+command -v promtool >/dev/null || need+=(prometheus)
+
 [ ${#need[@]} -eq 0 ] && exit 0
 
 install="apt-get install -y --no-install-recommends ${need[*]}"

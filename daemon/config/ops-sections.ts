@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_RETENTION_DAYS, Section } from '../base/config-types.js';
+import { isIP } from 'node:net';
+import { MAX_RETENTION_DAYS, Section, type ConfigIssue } from '../base/config-types.js';
 
 export const ControlConfigSchema = Section(
   {
@@ -28,12 +29,31 @@ export type ControlConfig = Static<typeof ControlConfigSchema>;
 
 export const MetricsConfigSchema = Section(
   {
-    enabled: Type.Boolean({ default: false, description: 'Serve Prometheus metrics on http://127.0.0.1:PORT/metrics and /healthz.' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 9464, description: 'TCP port on 127.0.0.1 (loopback only; scrape through a local agent or ssh -L).' }),
+    enabled: Type.Boolean({ default: false, description: 'Serve Prometheus metrics on http://HOST:PORT/metrics and /healthz.' }),
+    host: Type.String({
+      minLength: 1,
+      // The longest IPv6 address written out (with an IPv4 tail).
+      maxLength: 45,
+      default: '127.0.0.1',
+      description:
+        "IP address to listen on: 127.0.0.1 (a local agent or ssh -L scrapes), or one of this box's addresses (or 0.0.0.0) for a central Prometheus; /metrics has no login and no TLS, so firewall the port to the Prometheus server (docs/daemon.md#metrics-and-health).",
+    }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 9464, description: 'TCP port of /metrics and /healthz.' }),
   },
-  'Prometheus metrics and health (opt-in, loopback only).',
+  'Prometheus metrics and health (opt-in; loopback unless metrics.host says otherwise).',
 );
 export type MetricsConfig = Static<typeof MetricsConfigSchema>;
+
+/** What the schema cannot say: the host is an IP address (a name would be resolved at each start). */
+export function metricsConfigIssues(metrics: MetricsConfig): ConfigIssue[] {
+  if (isIP(metrics.host) !== 0) return [];
+  return [{ path: 'metrics.host', message: `${JSON.stringify(metrics.host)} is not an IP address; expected 127.0.0.1, ::1, 0.0.0.0 or one of this box's addresses` }];
+}
+
+/** host:port as a URL writes it (an IPv6 address in brackets). */
+export function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
 
 export const RetentionConfigSchema = Section(
   {

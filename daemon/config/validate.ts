@@ -10,6 +10,7 @@ import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { RESERVED_CAMERA_NAMES } from '../events/topics.js';
 import { webConfigIssues } from './web-section.js';
 import { conflictIssues } from './config-conflicts.js';
+import { metricsConfigIssues } from './ops-sections.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -25,7 +26,7 @@ export function semanticIssues(config: Config): ConfigIssue[] {
   for (const name of Object.keys(config.attendance.camera_roles)) {
     if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_roles.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
   }
-  issues.push(...webConfigIssues(config.web), ...conflictIssues(config));
+  issues.push(...webConfigIssues(config.web), ...metricsConfigIssues(config.metrics), ...conflictIssues(config));
   return issues;
 }
 

@@ -1,11 +1,11 @@
-import type { Histogram as NodeHistogram } from 'node:perf_hooks';
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../events/topics.js';
 import type { CommandCounts } from './command-records.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Liveness } from './health.js';
-import type { MetricsRegistry, Sample } from '../base/metrics.js';
+import { filesystemSpace } from './disk-space.js';
+import { LATENCY_BUCKETS, type Histogram, type MetricsRegistry, type Sample } from '../base/metrics.js';
 
 /** What the metrics read from the running daemon at scrape time. */
 export interface MetricsSource {
@@ -19,6 +19,14 @@ export interface MetricsSource {
   commandCounts(): CommandCounts | undefined;
 }
 
+/** What the metrics read from the config the daemon runs with. */
+export interface DaemonMetricsSetup {
+  version: string;
+  mqttEnabled(): boolean;
+  /** The folder of the state database: what fills up is the outbox and the records in it. */
+  stateDir(): string;
+}
+
 /** Every outcome a command request can have; the type check below keeps it whole. */
 const COMMAND_OUTCOMES = ['ok', 'failed', 'refused', 'unauthenticated', 'retained', 'duplicate'] as const satisfies readonly (keyof CommandCounts)[];
 const _everyOutcome: readonly (typeof COMMAND_OUTCOMES)[number][] = [] as (keyof CommandCounts)[];
@@ -29,8 +37,8 @@ const _everyClass: readonly (typeof EVENT_CLASSES)[number][] = [] as EventClass[
 const perCamera = (s: MetricsSource, value: (h: CameraHealth) => number): Sample[] => s.cameraHealth().map((h) => ({ labels: { camera: h.camera }, value: value(h) }));
 
 /** The daemon's metric families (docs/daemon.md#metrics lists them). */
-export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, build: { version: string }): void {
-  m.collect('facegate_build_info', 'gauge', 'Always 1; the labels say which facegate and Node.js run.', () => [{ labels: { version: build.version, node: process.version }, value: 1 }]);
+export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setup: DaemonMetricsSetup): void {
+  m.collect('facegate_build_info', 'gauge', 'Always 1; the labels say which facegate and Node.js run.', () => [{ labels: { version: setup.version, node: process.version }, value: 1 }]);
   m.collect('process_cpu_seconds_total', 'counter', 'User and system CPU time of the daemon process (all threads), seconds.', () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
@@ -39,8 +47,6 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
   const startTimeS = Math.round(Date.now() / 1000 - process.uptime());
   m.collect('process_start_time_seconds', 'gauge', 'Start time of the daemon process since the Unix epoch, seconds.', () => startTimeS);
   m.collect('facegate_camera_up', 'gauge', '1 while the camera is streaming.', () => perCamera(s, (h) => (h.state === 'streaming' ? 1 : 0)));
-  m.collect('facegate_camera_fps', 'gauge', 'Frames a second read from the camera (last 5 s).', () => perCamera(s, (h) => h.fps_in));
-  m.collect('facegate_camera_processed_fps', 'gauge', 'Frames a second taken by the pipeline (last 5 s).', () => perCamera(s, (h) => h.fps_processed));
   m.collect('facegate_camera_frames_total', 'counter', 'Frames read from the camera since start.', () => perCamera(s, (h) => h.frames_in));
   m.collect('facegate_camera_frames_skipped_total', 'counter', 'Frames replaced by a newer one before the pipeline took them.', () => perCamera(s, (h) => h.frames_skipped));
   m.collect('facegate_camera_frames_unpooled_total', 'counter', 'Frames read into a fresh buffer because every reused one was held (garbage to collect).', () => perCamera(s, (h) => h.frames_unpooled));
@@ -57,7 +63,8 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
     const dropped = s.eventsStage?.outbox.stats(Date.now()).dropped ?? {};
     return EVENT_CLASSES.map((cls) => ({ labels: { class: cls }, value: dropped[cls] ?? 0 }));
   });
-  m.collect('facegate_mqtt_connected', 'gauge', '1 while connected to the broker.', () => (s.eventsStage?.bridge.connected ? 1 : 0));
+  // No sample while MQTT is off, so that an alert on 0 fires only where a broker is expected.
+  m.collect('facegate_mqtt_connected', 'gauge', '1 while connected to the broker; no sample while mqtt.enabled is false.', () => (setup.mqttEnabled() ? [{ labels: {}, value: s.eventsStage?.bridge.connected ? 1 : 0 }] : []));
   m.collect('facegate_mqtt_published_total', 'counter', 'Messages the broker took, by path: outbox (signed events, acknowledged) and direct (retained state, presence, discovery, stats).', () => [
     { labels: { path: 'outbox' }, value: s.eventsStage?.publisher.published ?? 0 },
     { labels: { path: 'direct' }, value: s.eventsStage?.bridge.published ?? 0 },
@@ -70,31 +77,59 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, buil
   m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () =>
     [...new Set([...s.bus.stages(), ...s.bus.failures.keys()])].map((stage) => ({ labels: { stage }, value: s.bus.failures.get(stage) ?? 0 })),
   );
+  // Read at each scrape: one statfs call, where a stored figure could only be stale.
+  m.collect('facegate_state_filesystem_avail_bytes', 'gauge', 'Bytes the daemon may still write on the filesystem of its state database (outbox, attendance, audit).', () => filesystemSpace(setup.stateDir()).availBytes);
+  m.collect('facegate_state_filesystem_size_bytes', 'gauge', 'Size of the filesystem of the state database, bytes.', () => filesystemSpace(setup.stateDir()).sizeBytes);
   m.collect('process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.', () => process.memoryUsage.rss());
 }
 
-/** How often the event-loop monitor's timer asks to run, ms: what it measures is how much later it ran. */
+/** How often the event-loop check asks to run, ms: what it measures is how much later it ran. */
 export const EVENT_LOOP_RESOLUTION_MS = 10;
 
+/** How late a check ran, seconds: the time since the one before beyond the interval asked for. */
+export function lateBySeconds(sinceLastMs: number, intervalMs = EVENT_LOOP_RESOLUTION_MS): number {
+  return Math.max(0, sinceLastMs - intervalMs) / 1000;
+}
+
 /**
- * How late the main thread's event loop ran since the last scrape (median, 99th percentile, worst),
- * beyond the monitor's own interval: what MQTT, the control sockets and HTTP wait when the main
- * thread is busy. Vision runs on worker threads, so this stays small however busy the cameras are.
- * Each scrape starts a new window, as prom-client's event-loop gauges do; a window too short to
- * hold one check (two scrapes within 10 ms) repeats the window before it.
+ * How late the main thread's event loop runs: what MQTT, the control sockets and HTTP wait when the
+ * main thread is busy. Vision runs on worker threads, so this stays small however busy the cameras
+ * are. A timer asks to run every EVENT_LOOP_RESOLUTION_MS and each run is observed into a
+ * histogram (cumulative, as Prometheus expects, so `histogram_quantile` over any window and across
+ * boxes works; a quantile gauge over the scrape window could not be aggregated or alerted on).
  */
-export function registerEventLoopMetrics(m: MetricsRegistry, delay: NodeHistogram): void {
-  const late = (ns: number) => Math.max(0, ns / 1e9 - EVENT_LOOP_RESOLUTION_MS / 1000);
-  let last: Sample[] = [];
-  m.collect('facegate_event_loop_delay_seconds', 'gauge', 'How late the main event loop ran since the last scrape, by quantile (1 = the worst).', () => {
-    if (delay.count > 0) {
-      last = [
-        { labels: { quantile: '0.5' }, value: late(delay.percentile(50)) },
-        { labels: { quantile: '0.99' }, value: late(delay.percentile(99)) },
-        { labels: { quantile: '1' }, value: late(delay.max) },
-      ];
-    }
-    delay.reset();
-    return last;
-  });
+export class EventLoopLag {
+  private timer: NodeJS.Timeout | undefined;
+  private last = 0;
+
+  constructor(
+    private readonly histogram: Histogram,
+    private readonly monoNow: () => number = () => performance.now(),
+  ) {}
+
+  start(): void {
+    this.stop();
+    this.last = this.monoNow();
+    this.timer = setInterval(() => this.check(), EVENT_LOOP_RESOLUTION_MS);
+    // A measurement never keeps the process alive.
+    this.timer.unref();
+  }
+
+  /** One run of the timer. */
+  check(): void {
+    const now = this.monoNow();
+    this.histogram.observe({}, lateBySeconds(now - this.last));
+    this.last = now;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** The event-loop histogram, its series there at zero from the start; returns its (stopped) check. */
+export function registerEventLoopMetrics(m: MetricsRegistry, monoNow?: () => number): EventLoopLag {
+  const histogram = m.histogram('facegate_event_loop_delay_seconds', `How late the main event loop ran beyond its ${EVENT_LOOP_RESOLUTION_MS} ms check, seconds.`, LATENCY_BUCKETS, () => [{}]);
+  return new EventLoopLag(histogram, monoNow);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CameraConfig } from '../camera/config.js';
 import type { Config } from '../config/schema.js';
@@ -17,6 +17,7 @@ import { cameraRateWarning, sourceRateWarning } from '../track/camera-rate.js';
 import type { TrackConfig } from '../track/config.js';
 import { defaultModelDir, verifyModels } from '../vision/model-files.js';
 import type { Logger } from '../base/log.js';
+import { filesystemSpace } from './disk-space.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -173,8 +174,7 @@ async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig,
 function checkDisk(statePath: string): CheckResult {
   const dir = existsSync(dirname(statePath)) ? dirname(statePath) : '/';
   try {
-    const stats = statfsSync(dir);
-    const free = stats.bavail * stats.bsize;
+    const free = filesystemSpace(dir).availBytes;
     const detail = `${(free / GIB).toFixed(1)} GiB free on ${dir}`;
     if (free < 1 * GIB) return { check: 'disk', status: 'fail', detail, fix: 'free space: the outbox and attendance records need room (lower retention.* days or clean up)' };
     if (free < 5 * GIB) return { check: 'disk', status: 'warn', detail, fix: 'keep at least 5 GiB free for the outbox during broker outages' };

@@ -3,8 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AuditLog } from './audit.js';
 import type { Logger } from '../base/log.js';
 import type { Liveness } from './health.js';
+import { hostPort } from '../config/ops-sections.js';
 
-/** Bounds of the metrics port; any local user can connect to it, so none of them is left open. */
+/** Bounds of the metrics port; anyone who reaches it can connect, so none of them is left open. */
 export interface OpsHttpLimits {
   /** Open connections at once; Node closes the ones past it as they arrive. */
   maxConnections: number;
@@ -30,6 +31,8 @@ export const DEFAULT_HTTP_LIMITS: OpsHttpLimits = {
 const MAX_HEADER_BYTES = 8 * 1024;
 
 export interface OpsHttpOptions {
+  /** An IP address (checked by the config). */
+  host: string;
   port: number;
   metrics: () => string;
   liveness: () => Liveness;
@@ -41,10 +44,12 @@ export interface OpsHttpOptions {
 }
 
 /**
- * /metrics (Prometheus text) and /healthz on 127.0.0.1 only: the box's numbers are for a local
- * agent or an ssh tunnel, never for the site network. /healthz answers 503 with the reasons when the
- * pipeline is stuck, the same check that withholds WATCHDOG=1. Connections are capped and timed
- * out (OpsHttpLimits) and an endpoint that throws is answered 500 FG_ERR_HTTP_FAILED.
+ * /metrics (Prometheus text) and /healthz on metrics.host: loopback unless told, for a local agent
+ * or an ssh tunnel; another address lets a central Prometheus scrape the box, with no login, so
+ * neither endpoint says anything secret (camera names and counts, never URLs or keys). /healthz
+ * answers 503 with the reasons when the pipeline is stuck, the same check that withholds
+ * WATCHDOG=1. Connections are capped and timed out (OpsHttpLimits) and an endpoint that throws is
+ * answered 500 FG_ERR_HTTP_FAILED.
  */
 export class OpsHttpServer {
   private server: Server | undefined;
@@ -79,11 +84,11 @@ export class OpsHttpServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.o.port, '127.0.0.1', () => resolve());
+      server.listen(this.o.port, this.o.host, () => resolve());
     });
     server.on('error', (e) => this.o.logger.error({ stage: 'metrics', err: e.message }, 'metrics server error'));
     const port = (server.address() as AddressInfo).port;
-    this.o.logger.info({ stage: 'metrics', port }, 'metrics on http://127.0.0.1:' + port + '/metrics');
+    this.o.logger.info({ stage: 'metrics', host: this.o.host, port }, `metrics on http://${hostPort(this.o.host, port)}/metrics`);
     return port;
   }
 
@@ -107,7 +112,7 @@ export class OpsHttpServer {
       const err = e instanceof Error ? e.message : `a thrown ${typeof e}`;
       this.o.logger.error({ stage: 'metrics', path: (req.url ?? '').slice(0, 200), err, stack: e instanceof Error ? e.stack : undefined }, 'metrics endpoint failed unexpectedly');
       try {
-        this.o.audit?.append({ actor: 'http:127.0.0.1', role: 'viewer', action: 'http', target: null, detail: { error: err.slice(0, 500) }, outcome: 'failed' });
+        this.o.audit?.append({ actor: `http:${(req.socket.remoteAddress ?? 'unknown').slice(0, 64)}`, role: 'viewer', action: 'http', target: null, detail: { error: err.slice(0, 500) }, outcome: 'failed' });
       } catch (auditError) {
         this.o.logger.error({ stage: 'metrics', err: (auditError as Error).message }, 'cannot write the audit entry');
       }

@@ -1,5 +1,5 @@
-import { statfsSync } from 'node:fs';
 import type { CameraHealth } from '../camera/health.js';
+import { filesystemSpace } from './disk-space.js';
 import { pipelineLiveness, type Liveness, type PipelineProgress } from './health.js';
 
 /** What the daemon is made of, as far as its status goes; each read when a status is asked for. */
@@ -34,14 +34,15 @@ export interface RunningModel {
   sha256: string;
 }
 
-/** Free and total bytes of the file system holding `dir`, for a non-root user (bavail), or null. */
+/** Free and total bytes of the file system holding `dir` (as /metrics and `facegate doctor` read them), or null. */
 export function diskSpace(dir: string): DiskSpace | null {
   try {
-    const s = statfsSync(dir);
-    return { path: dir, free_bytes: s.bavail * s.bsize, total_bytes: s.blocks * s.bsize };
+    const s = filesystemSpace(dir);
+    return { path: dir, free_bytes: s.availBytes, total_bytes: s.sizeBytes };
   } catch {
     return null;
   }
+}
 }
 
 /**

@@ -7,6 +7,11 @@ import type { CameraTracker } from '../track/camera-tracker.js';
 import type { TrackEvent } from '../track/events.js';
 import type { TrackView } from '../track/track.js';
 
+/** The tracker's stages timed per frame, in the order they run. */
+const TRACKER_STAGES = ['detect', 'analyze', 'follow', 'decide'] as const;
+/** The label values of the per-stage latency: the tracker's stages and the whole frame. */
+export const PIPELINE_STAGES = [...TRACKER_STAGES, 'frame'] as const;
+
 export interface CameraPipelineOptions {
   camera: CameraSource;
   tracker: CameraTracker;
@@ -95,7 +100,7 @@ export class CameraPipeline {
     this.processed++;
     if (this.o.latency) {
       const after = this.o.tracker.stats.ms;
-      for (const stage of ['detect', 'analyze', 'follow', 'decide'] as const) {
+      for (const stage of TRACKER_STAGES) {
         const ms = after[stage] - before[stage];
         if (ms > 0) this.o.latency.observe({ stage }, ms / 1000);
       }

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { callDaemon } from '../../daemon/control/client.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
@@ -91,7 +92,7 @@ export interface FrameCount {
   done: number;
 }
 
-/** The daemon's /metrics text (a scrape also starts a new window of the event-loop gauge). */
+/** The daemon's /metrics text. */
 export async function scrape(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
@@ -108,11 +109,22 @@ export function frameCounts(text: string): Map<string, FrameCount> {
   return out;
 }
 
-/** How late the main event loop ran since the scrape before, ms, by quantile ('0.5', '0.99', '1'). */
-export function eventLoopDelayMs(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^facegate_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)/gm)) out[m[1]!] = 1000 * Number(m[2]);
-  return out;
+/** The event-loop delay histogram of a scrape: each bucket's bound (seconds) and cumulative count. */
+export function eventLoopBuckets(text: string): Map<number, number> {
+  const family = parsePrometheus(text).find((f) => f.name === 'facegate_event_loop_delay_seconds');
+  return new Map(Object.entries(family?.metrics[0]?.buckets ?? {}).map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), Number(n)]));
+}
+
+/**
+ * How late the main event loop ran between two scrapes, ms: the smallest bucket bound holding a
+ * share `q` of the checks between them (1: the worst); Infinity past the last bound, NaN with none.
+ * A bound, not an estimate inside the bucket: the histogram knows no more.
+ */
+export function lateBoundMs(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const deltas = [...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+  const total = deltas.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  return 1000 * deltas.find(([, n]) => n >= q * total)![0];
 }
 
 /** What each camera finished of what it read between two readings of frameCounts, in %. */

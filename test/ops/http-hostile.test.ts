@@ -4,11 +4,18 @@ import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog } from '../../daemon/ops/audit.js';
 import { OpsHttpServer } from '../../daemon/ops/http.js';
+import { openDatabase } from '../../daemon/store/database.js';
 import { createLogger } from '../../daemon/base/log.js';
 
-function start(metrics: () => string, limits = {}) {
+function start(metrics: () => string, limits = {}, audit?: AuditLog) {
   const server = new OpsHttpServer({
+    ...(audit ? { audit } : {}),
+    host: '127.0.0.1',
     port: 0,
     metrics,
     liveness: () => ({ alive: true, problems: [] }),
@@ -48,21 +55,33 @@ test('metrics port: connections past the cap are closed at once; idle and half-s
   }
 });
 
-test('metrics port: an endpoint that throws is answered 500 with a code; the server goes on', async () => {
+test('metrics port: an endpoint that throws is answered 500 with a code and audited with the client address; the server goes on', async () => {
   let fail = true;
-  const server = start(() => {
-    if (fail) throw new TypeError('a bug in a metric');
-    return 'facegate_up 1\n';
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'fg-http-audit-'));
+  const db = openDatabase(join(dir, 'state.db'));
+  const audit = new AuditLog(db);
+  const server = start(
+    () => {
+      if (fail) throw new TypeError('a bug in a metric');
+      return 'facegate_up 1\n';
+    },
+    {},
+    audit,
+  );
   const port = await server.start();
   try {
     const bad = await fetch(`http://127.0.0.1:${port}/metrics`);
     assert.equal(bad.status, 500);
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'FG_ERR_HTTP_FAILED');
+    const [entry] = audit.recent(1);
+    // Who asked: the scraper's address, which off loopback (metrics.host) is not always 127.0.0.1.
+    assert.deepEqual([entry?.actor, entry?.action, entry?.outcome], ['http:127.0.0.1', 'http', 'failed'], 'the failure audited with the client address');
     fail = false;
     assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200);
   } finally {
     await server.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -76,6 +76,14 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   const started = Number(value(before, 'process_start_time_seconds').value);
   assert.ok(Math.abs(started - (Date.now() / 1000 - process.uptime())) <= 2, `process_start_time_seconds ${started}`);
 
+  // Rates are PromQL's work (rate() of the frame counters), latency a histogram, units in names.
+  for (const name of ['facegate_camera_fps', 'facegate_camera_processed_fps']) assert.equal(before.get(name), undefined, `${name}: a rate computed in the daemon`);
+  assert.equal(before.get('facegate_event_loop_delay_seconds')?.type, 'HISTOGRAM');
+  assert.match(before.get('facegate_event_loop_delay_seconds')?.metrics[0]?.count ?? '', /^\d+$/, 'the event-loop series is there from the start');
+  for (const name of ['facegate_state_filesystem_avail_bytes', 'facegate_state_filesystem_size_bytes']) assert.ok(Number(value(before, name).value) > 0, `${name} read from the state file's filesystem`);
+  assert.ok(Number(value(before, 'facegate_state_filesystem_avail_bytes').value) <= Number(value(before, 'facegate_state_filesystem_size_bytes').value), 'free is at most the size');
+  assert.deepEqual(before.get('facegate_mqtt_connected')?.metrics, [], 'no broker expected (mqtt off): no sample for an alert on 0 to fire on');
+
   // Every known label value at 0 before anything happened.
   for (const type of TRACK_EVENT_TYPES) assert.equal(value(before, 'facegate_decisions_total', { camera: 'door', type }).value, '0', type);
   assert.equal(before.get('facegate_decisions_total')?.metrics.length, TRACK_EVENT_TYPES.length);
@@ -83,6 +91,7 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   for (const decision of ['recognized', 'unknown']) assert.equal(value(before, 'facegate_match_score', { camera: 'door', decision }).count, '0');
   assert.equal(before.get('facegate_match_score')?.type, 'HISTOGRAM');
   assert.equal(value(before, 'facegate_face_size_pixels', { camera: 'door' }).count, '0');
+  for (const stage of ['detect', 'analyze', 'follow', 'decide', 'frame']) assert.equal(value(before, 'facegate_stage_seconds', { stage }).count, '0', stage);
   for (const name of ['facegate_camera_reconnects_total', 'facegate_camera_stalls_total']) assert.equal(before.get(name)?.type, 'COUNTER', name);
   for (const outcome of ['ok', 'failed', 'refused', 'unauthenticated', 'retained']) assert.equal(value(before, 'facegate_command_requests_total', { outcome }).value, '0', outcome);
   for (const cls of ['attendance', 'alert', 'info']) assert.equal(value(before, 'facegate_outbox_dropped_total', { class: cls }).value, '0', cls);

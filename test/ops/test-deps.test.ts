@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 const SCRIPT = resolve('scripts/test-deps.sh');
 /** Every command the script looks for on PATH (Debian's python3 with gi it runs by its full path). */
-const COMMANDS = ['ffmpeg', 'mosquitto', 'systemd-analyze', 'chromium', 'gst-inspect-1.0', 'buildah', 'debootstrap'];
+const COMMANDS = ['ffmpeg', 'mosquitto', 'systemd-analyze', 'chromium', 'gst-inspect-1.0', 'buildah', 'debootstrap', 'promtool'];
 
 /**
  * scripts/test-deps.sh with PATH holding only stubs: the commands named present, `id` answering
@@ -46,6 +46,12 @@ test('as root, test-deps installs exactly the missing packages with apt-get', { 
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.apt, ['update -qq', 'install -y -qq --no-install-recommends mosquitto mosquitto-clients chromium']);
   assert.match(r.stdout, /installing mosquitto mosquitto-clients chromium/);
+});
+
+test("without promtool, test-deps installs Debian's prometheus package, which carries it", { skip }, () => {
+  const r = runDeps({ present: COMMANDS.filter((c) => c !== 'promtool'), uid: 0 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.apt, ['update -qq', 'install -y -qq --no-install-recommends prometheus']);
 });
 
 test('not root, test-deps prints the apt-get command to run, installs nothing and exits 1', { skip }, () => {

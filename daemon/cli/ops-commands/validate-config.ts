@@ -1,4 +1,5 @@
 import { ExitCode } from '../../base/errors.js';
+import { hostPort } from '../../config/ops-sections.js';
 import { configWarnings, loadValidConfig } from '../../config/validate.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 
@@ -21,7 +22,7 @@ export const validateConfigCommand: Command = {
       valid: true,
       cameras: config.cameras.map((c) => c.name),
       mqtt: config.mqtt.enabled,
-      metrics: config.metrics.enabled ? `127.0.0.1:${config.metrics.port}` : null,
+      metrics: config.metrics.enabled ? hostPort(config.metrics.host, config.metrics.port) : null,
       warnings,
     };
     if (values.json) {
