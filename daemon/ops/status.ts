@@ -43,7 +43,6 @@ export function diskSpace(dir: string): DiskSpace | null {
     return null;
   }
 }
-}
 
 /**
  * The one status of the daemon: the control socket's `status`, the remote `status` command and
