@@ -41,6 +41,7 @@ import { Remote } from './remote/remote.js';
 import type { CommandCounts } from './ops/command-records.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
+import { Timeline } from './track/timeline.js';
 import { modelSummary } from './vision/model-files.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
 import { Recognizer } from './pipeline/recognizer.js';
@@ -86,6 +87,7 @@ interface Running {
   thresholds: CameraThresholds;
   recognizer: Recognizer;
   scores: RecentScores;
+  timeline: Timeline;
 }
 
 /**
@@ -228,6 +230,7 @@ export class App {
         thresholds,
         recognizer,
         scores: new RecentScores(),
+        timeline: new Timeline(gallery.db, gallery.sealer),
       };
       this.running.attendance = this.buildAttendance(config);
       // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
@@ -242,6 +245,7 @@ export class App {
         }),
         this.running.decisions.subscribe(this.bus),
         this.running.scores.subscribe(this.bus),
+        this.running.timeline.subscribe(this.bus),
         events.subscribe(this.bus),
         remote.subscribe(this.bus),
       ];
@@ -441,6 +445,7 @@ export class App {
       status: () => this.status(),
       thresholds: r.thresholds,
       scores: r.scores,
+      timeline: r.timeline,
       recognition: () => this.config.recognition,
       now: this.now,
       timeZone: () => this.siteTimeZone(),

@@ -5,6 +5,7 @@ import type { RetentionConfig } from '../config/ops-sections.js';
 import { eraseAttendanceOf, purgeAttendanceBefore } from '../attendance/store.js';
 import { purgeUnknownAlertsBefore } from '../events/outbox.js';
 import { purgeUnknownPersonsBefore } from '../track/unknown-store.js';
+import { eraseTimelineOf, purgeTimelineBefore } from '../track/timeline.js';
 import { AuditLog } from './audit.js';
 import { CommandAudit } from './command-records.js';
 
@@ -15,6 +16,7 @@ export interface PurgeResult {
   proofs: number;
   unknownAlerts: number;
   unknownPersons: number;
+  timelineEntries: number;
   auditEntries: number;
   commandAudit: number;
 }
@@ -24,7 +26,7 @@ export interface PurgeResult {
  * stage that owns it (in one transaction each):
  * attendance day records with their sealed proof images (by the day's last sighting), undelivered
  * unknown-person alerts that carry a face crop, unknown persons' clusters (sealed embeddings and
- * face crop) by when they were last seen, audit entries (the chain keeps a checkpoint), and the
+ * face crop) by when they were last seen, the decision timeline with its sealed crops, audit entries (the chain keeps a checkpoint), and the
  * remote command audit (plain rows, no chain). The purge itself is audited when it deleted anything.
  */
 export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): PurgeResult {
@@ -32,11 +34,12 @@ export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): P
   const unknownBefore = nowMs - r.unknown_thumbnail_days * DAY_MS;
   const unknownAlerts = purgeUnknownAlertsBefore(db, unknownBefore);
   const unknownPersons = purgeUnknownPersonsBefore(db, unknownBefore);
+  const timelineEntries = purgeTimelineBefore(db, nowMs - r.timeline_days * DAY_MS);
   const audit = new AuditLog(db, () => nowMs);
   const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
   const commandAudit = new CommandAudit(db).purge(nowMs - r.command_audit_days * DAY_MS);
-  const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, auditEntries, commandAudit };
-  if (attendanceDays + proofs + unknownAlerts + unknownPersons + auditEntries + commandAudit > 0) {
+  const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, timelineEntries, auditEntries, commandAudit };
+  if (attendanceDays + proofs + unknownAlerts + unknownPersons + timelineEntries + auditEntries + commandAudit > 0) {
     audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
   }
   return result;
@@ -92,7 +95,7 @@ export interface EraseResult {
 
 /**
  * Removes a person everywhere the state file knows them: attendance day records and their sealed
- * proof images, absence marks, and the gallery rows (`removeGalleryRows`: templates and enrolment
+ * proof images, absence marks, the timeline's entries naming them, and the gallery rows (`removeGalleryRows`: templates and enrolment
  * thumbnails cascade), all in one transaction, or in the caller's when it runs inside one (a remote
  * command's answer is written with it). secure_delete is on for the state file, so the freed pages
  * are zeroed; the caller checkpoints the WAL once the transaction committed.
@@ -100,6 +103,7 @@ export interface EraseResult {
 export function erasePersonRecords(db: Database, personId: string, removeGalleryRows: (id: string) => { templates: number; thumbnails: number }): EraseResult {
   return db.transaction(() => {
     const { attendanceDays, proofs } = eraseAttendanceOf(db, personId);
+    eraseTimelineOf(db, personId);
     const { templates, thumbnails } = removeGalleryRows(personId);
     return { templates, thumbnails, attendanceDays, proofs };
   })();

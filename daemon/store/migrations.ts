@@ -9,6 +9,7 @@ import { WEB_ACCOUNT_IDS_MIGRATION, WEB_USERS_MIGRATION } from './schema/web.js'
 import { GALLERY_GENERATION_MIGRATION } from './schema/gallery-generation.js';
 import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
 import { ATTENDANCE_COOLDOWN_MIGRATION } from './schema/attendance-cooldown.js';
+import { TIMELINE_MIGRATION } from './schema/timeline.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -27,5 +28,6 @@ export const MIGRATIONS: readonly Migration[] = [
   WEB_ACCOUNT_IDS_MIGRATION,
   EVENTS_COMMAND_PENDING_MIGRATION,
   ATTENDANCE_COOLDOWN_MIGRATION,
+  TIMELINE_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

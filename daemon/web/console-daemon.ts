@@ -4,6 +4,7 @@ import { gallerySealerForProofs } from '../attendance/proof-sealer.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { StatusReport } from '../ops/status.js';
+import type { Timeline } from '../track/timeline.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { CameraThresholds, RecentScores } from '../track/thresholds.js';
@@ -23,6 +24,7 @@ export interface ConsoleParts {
   liveView: LiveView;
   cameraHealth: () => CameraHealth[];
   status: () => StatusReport;
+  timeline: Timeline;
   thresholds: CameraThresholds;
   scores: RecentScores;
   recognition: () => RecognitionConfig;
@@ -39,6 +41,7 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     timeZone: p.timeZone,
     cameraHealth: p.cameraHealth,
     status: p.status,
+    timeline: p.timeline,
     cameraFrame: (camera) => p.liveView.frame(camera),
     persons: p.persons,
     listPersons: () => p.gallery.store.listPersons().persons,

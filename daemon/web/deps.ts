@@ -4,6 +4,7 @@ import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { StatusReport } from '../ops/status.js';
+import type { Timeline } from '../track/timeline.js';
 import type { PersonService } from '../ops/persons.js';
 import type { UserStore } from './users.js';
 import type { CameraRules, MatchRules } from '../track/thresholds.js';
@@ -40,6 +41,8 @@ export interface ConsoleDaemon {
   thresholds(): (CameraRules & { scores: { from: number; recognized: number; unknown: number }[] })[];
   /** Sets a camera's rules from the next decision on; null goes back to the config's. */
   setThreshold(camera: string, rules: MatchRules | null, by: string): void;
+  /** What each camera decided, with sealed face crops. */
+  timeline: Pick<Timeline, 'list' | 'crop'>;
   db: Database;
   audit: AuditLog;
   users: UserStore;

@@ -34,6 +34,10 @@ function stateWith() {
   const command = db.prepare("INSERT INTO command_audit (at_ms, command, outcome, reason) VALUES (?, 'status', 'refused', 'bad signature')");
   command.run(NOW - 91 * DAY);
   command.run(NOW - 89 * DAY);
+  const decision = db.prepare("INSERT INTO timeline (at_ms, camera, kind, person_id, detail) VALUES (?, 'door', 'recognized', ?, '{}')");
+  decision.run(NOW - 31 * DAY, 'emp-2');
+  decision.run(NOW - DAY, 'emp-1');
+  decision.run(NOW - DAY, 'emp-2');
   return db;
 }
 
@@ -42,14 +46,14 @@ const count = (db: ReturnType<typeof stateWith>, sql: string) => (db.prepare(sql
 test('retention: old attendance with its proofs, old unknown-face alerts and old command audit rows go; recent ones and spoof alerts stay; the purge is audited', () => {
   const db = stateWith();
   const r = purgeExpired(db, defaultConfig().retention, NOW);
-  assert.deepEqual(r, { attendanceDays: 1, proofs: 1, unknownAlerts: 1, unknownPersons: 0, auditEntries: 0, commandAudit: 1 });
+  assert.deepEqual(r, { attendanceDays: 1, proofs: 1, unknownAlerts: 1, unknownPersons: 0, timelineEntries: 1, auditEntries: 0, commandAudit: 1 });
   assert.deepEqual(db.prepare('SELECT at_ms FROM command_audit').all(), [{ at_ms: NOW - 89 * DAY }], 'command_audit_days (90) keeps the younger row');
   assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_days'), 2);
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_proofs WHERE record_id = 'new-1'"), 1);
   assert.deepEqual((db.prepare('SELECT event_id FROM outbox ORDER BY event_id').all() as { event_id: string }[]).map((x) => x.event_id), ['a2', 'a3']);
   const audit = new AuditLog(db);
   assert.equal(audit.recent(1)[0]!.action, 'retention.purge');
-  assert.deepEqual(purgeExpired(db, defaultConfig().retention, NOW), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, auditEntries: 0, commandAudit: 0 });
+  assert.deepEqual(purgeExpired(db, defaultConfig().retention, NOW), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, auditEntries: 0, commandAudit: 0 });
   assert.equal(audit.recent(10).length, 1, 'a purge that deleted nothing is not audited');
   db.close();
 });
@@ -64,5 +68,6 @@ test('person erase: every attendance record and proof image of the person goes, 
   assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_proofs'), 0);
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = 'emp-2'"), 1);
   assert.deepEqual(db.prepare('SELECT person_id FROM attendance_cooldown').all(), [{ person_id: 'emp-2' }], "the cooldown's last sighting of the person goes too");
+  assert.deepEqual(db.prepare('SELECT DISTINCT person_id FROM timeline').all(), [{ person_id: 'emp-2' }], 'and the timeline entries naming them');
   db.close();
 });

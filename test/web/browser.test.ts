@@ -112,13 +112,13 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForFunction("document.activeElement?.id === 'main'");
   // Focus went to the page's main part; the navigation is reached back from there by keyboard.
   const reached: string[] = [];
-  for (let i = 0; i < 9 && reached.at(-1) !== 'Cameras'; i++) {
+  for (let i = 0; i < 10 && reached.at(-1) !== 'Cameras'; i++) {
     await page.keyboard.down('Shift');
     await page.keyboard.press('Tab');
     await page.keyboard.up('Shift');
     reached.push((await page.evaluate("document.activeElement?.textContent ?? ''")) as string);
   }
-  assert.deepEqual(reached, ['Log out', 'System', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'People', 'Cameras'], 'Shift+Tab walks the header');
+  assert.deepEqual(reached, ['Log out', 'System', 'Audit log', 'Thresholds', 'Unknown persons', 'History', 'Timeline', 'People', 'Cameras'], 'Shift+Tab walks the header');
 
   // Another local user uses up the refresh limit of 127.0.0.1: the page reloaded then has its
   // refresh refused for the rate, says so, waits for Retry-After and tries again; it stays logged in.
@@ -207,6 +207,21 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   assert.ok((await text(page, '#history-rows')).includes(checkIn.slice(11, 19)), `the page shows ${checkIn.slice(11, 19)}, the site's clock`);
   assert.equal(await text(page, '#site-zone'), 'Times: Asia/Kolkata');
 
+  // Timeline: the door's decision about her, why, and her face (opened on demand, audited); filtered to the door's recognitions.
+  await page.goto(`${url}#timeline`);
+  await page.select('#t-kind', 'recognized');
+  await page.type('#t-camera', 'door');
+  await until('her recognition in the timeline', async () => {
+    await page.click('#timeline-filter button[type=submit]');
+    await new Promise((r) => setTimeout(r, 500));
+    return /recognized\s*May\s*0\.\d\d\s*live/.test(await text(page, '#timeline-rows'));
+  }, 30_000, 1000);
+  assert.doesNotMatch(await text(page, '#timeline-rows'), /hall|unknown/, 'only what the filter asks for');
+  await page.click('#timeline-rows button');
+  await page.waitForSelector('#timeline-rows img.thumb');
+  await axeClean(page, 'the timeline page');
+  await shot('6b-timeline');
+
   // The unknown at the hall, whom nobody enrolled, becomes a person of her own.
   // The list drawn on the first visit goes, so that only the one drawn now is used.
   await page.evaluate("document.getElementById('unknown-list').replaceChildren()");
@@ -229,7 +244,10 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   assert.ok((await text(page, '#people-rows')).includes('guests'), 'and the group');
   const answer = async (button: string, typed: string | null): Promise<string> => {
     await page.$eval('#status', (e) => (e.textContent = ''));
-    await page.evaluate(`[...document.querySelectorAll('#people-rows button')].find((b) => b.textContent === ${JSON.stringify(button)}).click()`);
+    // The list is drawn again after each change; its button may come a moment after the status line.
+    const find = `[...document.querySelectorAll('#people-rows button')].find((b) => b.textContent === ${JSON.stringify(button)})`;
+    await page.waitForFunction(`Boolean(${find})`, { timeout: 30_000 });
+    await page.evaluate(`${find}.click()`);
     await page.waitForSelector('#ask[open]');
     const said = await text(page, '#ask-text');
     if (typed === null) {
@@ -274,7 +292,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.click('#audit-verify');
   await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
   const audit = await text(page, '#audit-rows');
-  for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
+  for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'timeline.crop.view', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
   await shot('8-audit');
 
@@ -289,7 +307,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
 
   // On a phone (360 px wide): every menu entry is on screen, the page itself never scrolls sideways.
   await page.setViewport({ width: 360, height: 740 });
-  for (const hash of ['cameras', 'history', 'people', 'audit', 'system']) {
+  for (const hash of ['cameras', 'timeline', 'history', 'people', 'audit', 'system']) {
     await page.goto(`${url}#${hash}`);
     await page.waitForSelector(`#${hash}-page:not([hidden])`);
     const fit = await page.evaluate("({ page: document.documentElement.scrollWidth, off: [...document.querySelectorAll('#nav a')].filter((a) => a.getBoundingClientRect().right > innerWidth).map((a) => a.textContent) })");
@@ -307,7 +325,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.type('#login-password', PW);
   await page.click('#login-form button');
   await page.waitForFunction("!document.getElementById('nav').hidden");
-  assert.deepEqual(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent)), ['Cameras', 'History', 'System']);
+  assert.deepEqual(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent)), ['Cameras', 'Timeline', 'History', 'System']);
   const forbidden = await page.evaluate(async () => {
     const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { access_token } = (await r.json()) as { access_token: string };
@@ -316,6 +334,10 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     return { status: people.status, code: ((await people.json()) as { error: { code: string } }).error.code, proofs: ((await proof.json()) as { proofs: string[] }[]).flatMap((d) => d.proofs) };
   });
   assert.deepEqual(forbidden, { status: 403, code: 'FG_ERR_WEB_FORBIDDEN', proofs: [] });
+  assert.equal(await page.$eval('#timeline-rows', (e) => e.children.length), 0, 'nothing the admin saw is left in the page after the logout');
+  await page.goto(`${url}#timeline`);
+  await page.waitForFunction("document.getElementById('timeline-rows').children.length > 0");
+  assert.equal((await page.$$('#timeline-rows button')).length, 0, 'a viewer is offered no faces in the timeline');
   await shot('9-viewer');
 
   // Lockout after three wrong passwords (answered as any refused login), then 429 from the login rate limit.

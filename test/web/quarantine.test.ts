@@ -1,5 +1,6 @@
 // The console on a gallery with rows damaged each way (test/gallery/helpers.ts damageEachWay):
 // real sealed SQLite file, real person service and accounts, fastify's inject.
+import { Timeline } from '../../daemon/track/timeline.js';
 import { tmpdir } from 'node:os';
 import { diskSpace, statusReport } from '../../daemon/ops/status.js';
 import { test } from 'node:test';
@@ -43,6 +44,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     recognition: () => config.recognition,
     now: Date.now,
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
+    timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'UTC',
   });
   for (const [name, role] of [['ada', 'admin'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, { actor: 'cli:test', role: 'admin' });

@@ -1,5 +1,6 @@
 // The console's HTTP API through fastify's inject, on real parts: a real sealed gallery in a SQLite
 // file, the real person service with the real models, real accounts (Argon2id), the real audit log.
+import { Timeline } from '../../daemon/track/timeline.js';
 import { tmpdir } from 'node:os';
 import { diskSpace, statusReport } from '../../daemon/ops/status.js';
 import { test } from 'node:test';
@@ -64,6 +65,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     recognition: () => config.recognition,
     now: Date.now,
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
+    timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'Europe/Berlin',
   });
   for (const [name, role] of [['ada', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) await daemon.users.add(name, PW, role, CLI);
@@ -216,6 +218,33 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.match(csv.body, /\r\n"[^"]*","Angelina J\.","staff","2026-11-20","2026-11-20T09:01:00\+01:00","","1","0","0","Europe\/Berlin","checked_in","gate","","[0-9a-f-]+"\r\n/);
   const day = (json(await vic('GET', `/api/history${range}`)) as unknown as { check_in: string; last_seen: string; late_minutes: number }[])[0]!;
   assert.deepEqual([day.check_in, day.last_seen, day.late_minutes], ['2026-11-20T09:01:00+01:00', '2026-11-20T09:01:00+01:00', 1], 'the history API writes the site clock, as MQTT does');
+
+  // Timeline: each decision with its reasons; crops sealed at rest, for operators only, each view audited; paged newest first.
+  const decidedAt = Date.parse('2026-11-20T08:30:00Z');
+  const liveness = { score: 5, blink: 4.6, structure: 0, passive: 0.4, surround: 0, screen: 0 } as never;
+  const recognised = daemon.timeline as unknown as Timeline;
+  recognised.record({ type: 'recognized', camera: 'gate', track: 1, t: 1, atMs: decidedAt, person: { id: personId, name: 'Angelina J.' }, score: 0.71, margin: 0.2, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 96, thumbnail: jpeg });
+  recognised.record({ type: 'too_small', camera: 'yard', track: 2, t: 2, atMs: decidedAt + 1000, reason: 'face 30 px high, needs 32' });
+  recognised.record({ type: 'spoof_suspected', camera: 'gate', track: 3, t: 3, atMs: decidedAt + 2000, person: null, reasons: ['screen'] as never, antispoof: null, liveness });
+  recognised.record({ type: 'blink', camera: 'gate', track: 1, t: 1, atMs: decidedAt, closed_ms: 120 });
+  const page1 = json(await vic('GET', '/api/timeline?limit=2')) as unknown as { entries: { id: number; at: string; kind: string; has_crop: boolean; person: { name: string } | null; detail: { reasons?: string[] } }[]; next: number };
+  assert.deepEqual(page1.entries.map((e) => [e.kind, e.at]), [['spoof_suspected', '2026-11-20T09:30:02+01:00'], ['too_small', '2026-11-20T09:30:01+01:00']], 'newest first, on the site clock; a blink is no decision');
+  assert.deepEqual(page1.entries[0]!.detail.reasons, ['screen']);
+  const page2 = json(await vic('GET', `/api/timeline?limit=2&before=${page1.next}`)) as unknown as typeof page1;
+  assert.deepEqual(page2.entries.map((e) => [e.kind, e.person?.name, e.has_crop]), [['recognized', 'Angelina J.', false]], 'the next page; a viewer sees no crop');
+  assert.equal(page2.next, null);
+  const mine = json(await olga('GET', '/api/timeline?person=angelina j.&kind=recognized')) as unknown as typeof page1;
+  assert.deepEqual(mine.entries.map((e) => [e.kind, e.has_crop]), [['recognized', true]], 'filtered by person and kind; an operator sees that it has a crop');
+  assert.deepEqual((json(await olga('GET', '/api/timeline?camera=yard')) as unknown as typeof page1).entries.map((e) => e.kind), ['too_small']);
+  const cropId = mine.entries[0]!.id;
+  assert.equal((await vic('GET', `/api/timeline/${cropId}/crop.jpg`)).statusCode, 403, 'no faces for a viewer');
+  const crop = await olga('GET', `/api/timeline/${cropId}/crop.jpg`);
+  assert.ok(crop.rawPayload.equals(jpeg), 'the crop, opened on demand');
+  assert.equal(daemon.audit.recent(1)[0]!.action, 'timeline.crop.view');
+  const stored = (gallery.db.prepare('SELECT crop FROM timeline WHERE id = ?').get(cropId) as { crop: Buffer }).crop;
+  assert.equal(stored.indexOf(jpeg.subarray(0, 64)), -1, 'sealed at rest');
+  assert.equal(json(await olga('GET', `/api/timeline/${page1.entries[1]!.id}/crop.jpg`)).error?.code, 'FG_ERR_WEB_NO_CROP');
+  assert.equal(json(await olga('GET', '/api/timeline?kind=blink')).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
 
   // Unknowns: none kept; promoting a stranger who is not there is a coded 404.
   assert.deepEqual(json(await olga('GET', '/api/unknowns')), []);

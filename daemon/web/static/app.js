@@ -95,8 +95,8 @@ function showLoggedIn() {
   for (const li of document.querySelectorAll('#nav li[data-role]')) li.hidden = RANK[role] < RANK[li.dataset.role];
 }
 
-const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, thresholds: showThresholds, audit: showAudit, system: showSystem };
-const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', thresholds: 'operator', audit: 'admin', system: 'viewer' };
+const PAGES = { cameras: showCameras, people: showPeople, history: showHistory, unknowns: showUnknowns, thresholds: showThresholds, audit: showAudit, system: showSystem, timeline: showTimeline };
+const PAGE_ROLE = { cameras: 'viewer', people: 'operator', history: 'viewer', unknowns: 'operator', thresholds: 'operator', audit: 'admin', system: 'viewer', timeline: 'viewer' };
 
 async function route() {
   clearInterval(liveTimer);
@@ -311,6 +311,55 @@ async function enrol(ev) {
     checked.clear();
     $('enrol-save').disabled = true;
     await showPeople();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// --- timeline --------------------------------------------------------------
+
+const timelinePage = { next: null };
+
+/** Why a decision went as it did, in words: the liveness cues' shares, the spoof reasons, the quality verdict. */
+function why(e) {
+  const d = e.detail;
+  if (d.reason) return d.reason;
+  if (d.reasons) return `refused: ${d.reasons.join(', ')}`;
+  if (d.cluster) return `was ${e.anon_id}`;
+  const cues = d.liveness ? Object.entries(d.liveness).filter(([k, v]) => k !== 'score' && v !== 0).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v.toFixed(1)}`) : [];
+  return [d.live ? 'live' : 'not live yet', ...cues, d.face_px ? `face ${d.face_px} px` : ''].filter(Boolean).join(', ');
+}
+
+function timelineQuery() {
+  const q = new URLSearchParams();
+  for (const [key, id] of [['camera', 't-camera'], ['person', 't-person'], ['kind', 't-kind'], ['from', 't-from'], ['to', 't-to']]) {
+    const v = $(id).value.trim();
+    if (v) q.set(key, v);
+  }
+  return q;
+}
+
+async function showTimeline(more = false) {
+  const q = timelineQuery();
+  if (more && timelinePage.next) q.set('before', String(timelinePage.next));
+  const page = await api(`/api/timeline?${q}`);
+  const rows = page.entries.map((e) => {
+    const who = e.person?.name ?? e.anon_id ?? '';
+    const face = e.has_crop ? el('button', { type: 'button', text: `Show face of ${who || e.kind} at ${siteTime(e.at)}`, onclick: (ev) => showCrop(ev.target, e, who) }) : '';
+    return el('tr', {}, el('td', { text: siteTime(e.at) }), el('td', { text: e.camera }), el('td', { text: e.kind.replace('_', ' ') }), el('th', { scope: 'row', text: who }), el('td', { text: e.score === null ? '' : e.score.toFixed(2) }), el('td', { text: why(e) }), el('td', {}, face));
+  });
+  if (more) $('timeline-rows').append(...rows);
+  else $('timeline-rows').replaceChildren(...rows);
+  timelinePage.next = page.next;
+  $('timeline-more').hidden = page.next === null;
+  if (!more && page.entries.length === 0) say('No decisions match.');
+}
+
+/** A face crop is opened by the daemon for this one request (audited) and never cached. */
+async function showCrop(button, entry, who) {
+  try {
+    const res = await api(`/api/timeline/${entry.id}/crop.jpg`, { raw: true });
+    button.replaceWith(el('img', { class: 'thumb', src: URL.createObjectURL(await res.blob()), alt: `Face of ${who || 'the person'} at ${entry.camera}, ${siteTime(entry.at)}` }));
   } catch (e) {
     say(e.message);
   }
@@ -540,6 +589,8 @@ async function logout() {
   clearTimeout(session.refreshTimer);
   session.token = null;
   session.user = null;
+  // What the last account saw (names, faces, proofs) is not left in the page for the next one.
+  for (const list of document.querySelectorAll('tbody, #unknown-list, #verdicts, #live-grid')) list.replaceChildren();
   await route();
 }
 
@@ -550,6 +601,8 @@ $('enrol-form').addEventListener('submit', enrol);
 $('people-search').addEventListener('submit', (ev) => (ev.preventDefault(), showPeople().catch((e) => say(e.message))));
 $('history-filter').addEventListener('submit', (ev) => (ev.preventDefault(), showHistory().catch((e) => say(e.message))));
 $('h-csv').addEventListener('click', exportCsv);
+$('timeline-filter').addEventListener('submit', (ev) => (ev.preventDefault(), showTimeline().catch((e) => say(e.message))));
+$('timeline-more').addEventListener('click', () => showTimeline(true).catch((e) => say(e.message)));
 $('audit-verify').addEventListener('click', verifyAudit);
 window.addEventListener('hashchange', route);
 // A session survives a reload through the refresh cookie.
