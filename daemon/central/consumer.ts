@@ -180,7 +180,7 @@ export class CentralConsumer {
     const pin = this.pinOf(base);
     if (!pin) return this.refuse({ outcome: 'unknown_box', reason: 'event' }, { base, topic, id: body.id, detail: this.o.config.pinning === 'provisioned' ? 'no key is provisioned for this base topic' : 'no key pinned yet: the box has published no bridge/info' });
     const verdict = verifySignedEvent(body, pin);
-    if (!verdict.ok) return this.refuse({ outcome: 'forged', reason: verdict.problem }, { base, topic, id: body.id, detail: 'signature does not verify under the pinned key' });
+    if (!verdict.ok) return this.refuse({ outcome: 'forged', reason: verdict.problem }, { base, topic, id: body.id, detail: 'not as the box signed it: the signature, its key or the fields around it do not match its pinned key' });
     const signed = verdict.signed;
     const nowMs = this.now();
     const atMs = Date.parse(String(signed.time));
