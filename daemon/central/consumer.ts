@@ -33,6 +33,8 @@ export interface CentralConsumerOptions {
   /** The broker password, from the environment variable the config names; never from the config itself. */
   password?: string;
   now?: () => number;
+  /** Called with each accepted event's signed payload, after it is stored (a bench's clock, a forwarder to an HR system). */
+  onAccepted?: (base: string, signed: Readonly<Record<string, unknown>>) => void;
 }
 
 /** Refusals logged per outcome and minute; the rest are only counted, so a flood cannot fill the log. */
@@ -195,6 +197,7 @@ export class CentralConsumer {
       return this.count({ outcome: 'duplicate' });
     }
     if (mark) this.writeTimesheet(mark.day);
+    this.o.onAccepted?.(base, signed);
     return this.count({ outcome: 'accepted' });
   }
 
