@@ -230,3 +230,14 @@ test('the consumer config refuses what cannot work, each key named', () => {
   assert.deepEqual(issues('time_zone: Mars/Olympus\n'), ['time_zone']);
   assert.deepEqual(issues('broker: { password: hunter2 }\n'), ['broker.password'], 'no password in the file: password_env names the variable');
 });
+
+test('an event that cannot be stored is not swallowed: handle throws, so the broker is not acknowledged and sends it again', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const event = attendance(key, 'check_in', '2026-01-12T08:00:00+01:00');
+  store.close();
+  assert.throws(() => c.handle('facegate/gate-1/attendance', bytes(event)), /not open/, 'the database is gone');
+  assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
+});
