@@ -64,6 +64,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   scan: { example: 'facegate scan entrance.mp4 --thumbnails crops/ --json > decisions.ndjson' },
   'keys export-public': { example: 'facegate keys export-public --config /etc/facegate/config.yaml > gate-1.jwk', options: { '--key-file': 'device signing key file (else mqtt.device_key_file of the config)' } },
   daemon: { example: 'facegate daemon --config /etc/facegate/config.yaml' },
+  central: { example: 'facegate central --config /etc/facegate-central/central.yaml', options: { '--config': "the central consumer's own config file (docs/mqtt.md, Central consumer); required" } },
   'validate-config': { example: 'facegate validate-config --config /etc/facegate/config.yaml' },
   'audit verify': { example: 'facegate audit verify --config /etc/facegate/config.yaml' },
   'audit list': { example: 'facegate audit list --limit 20 --config /etc/facegate/config.yaml' },

@@ -1,5 +1,5 @@
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Lexer, parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../base/config-types.js';
 import { FacegateError } from '../base/errors.js';
@@ -12,6 +12,17 @@ import { nestedDeeperThan } from '../base/nesting.js';
 
 /** Parses and validates config text once, at the edge, into a frozen typed object with every default filled. */
 export function parseConfig(text: string, source: string): Config {
+  const file = parseYamlConfig(ConfigSchema, text, source);
+  const issues = crossFieldIssues(file);
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return deepFreeze(resolveDependentDefaults(file));
+}
+
+/**
+ * A YAML config document checked against `schema` with every default filled: the daemon's config
+ * and the central consumer's are read by this one parser, with the same bounds and refusals.
+ */
+export function parseYamlConfig<S extends TSchema>(schema: S, text: string, source: string): Static<S> {
   const tooDeep = yamlNestingProblem(text);
   if (tooDeep) throw new ConfigError(source, [{ path: '', message: tooDeep }]);
   let raw: unknown;
@@ -29,13 +40,12 @@ export function parseConfig(text: string, source: string): Config {
   if (prototypeIssues.length > 0) throw new ConfigError(source, prototypeIssues);
   // Before defaults: TypeBox fills a list's default by merging the given value into it, so a
   // mapping where a list belongs (`cameras:` written as `door: {...}`) would become an empty list.
-  const shapeIssues = listIssues(ConfigSchema, raw, []);
+  const shapeIssues = listIssues(schema, raw, []);
   if (shapeIssues.length > 0) throw new ConfigError(source, shapeIssues);
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
-  const issues = collectIssues(withDefaults);
-  if (issues.length === 0) issues.push(...crossFieldIssues(withDefaults as ConfigFile));
+  const withDefaults = Value.Default(schema, structuredClone(raw));
+  const issues = collectIssues(schema, withDefaults);
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return deepFreeze(resolveDependentDefaults(withDefaults as ConfigFile));
+  return withDefaults as Static<S>;
 }
 
 /**
@@ -119,9 +129,13 @@ function resolveDependentDefaults(file: ConfigFile): Config {
 }
 
 export function loadConfigFile(path: string): Config {
-  let text: string;
+  return parseConfig(readConfigText(path), path);
+}
+
+/** A config file's text, bounded in size; a file that cannot be read is FG_ERR_CONFIG_UNREADABLE. */
+export function readConfigText(path: string): string {
   try {
-    text = readInputFile(path, 'config', 'config').toString('utf8');
+    return readInputFile(path, 'config', 'config').toString('utf8');
   } catch (e) {
     if (e instanceof FacegateError) throw e;
     throw new FacegateError(
@@ -130,7 +144,6 @@ export function loadConfigFile(path: string): Config {
       'check the path given with --config or FACEGATE_CONFIG',
     );
   }
-  return parseConfig(text, path);
 }
 
 /** The config every command gets when none is given: all defaults. */
@@ -138,10 +151,10 @@ export function defaultConfig(): Config {
   return parseConfig('{}', '(defaults)');
 }
 
-function collectIssues(value: unknown): ConfigIssue[] {
+function collectIssues(schema: TSchema, value: unknown): ConfigIssue[] {
   const seen = new Set<string>();
   const issues: ConfigIssue[] = [];
-  for (const error of Value.Errors(ConfigSchema, value)) {
+  for (const error of Value.Errors(schema, value)) {
     const path = error.path.split('/').filter(Boolean).join('.');
     // A bad union member also reports one error per member; one line per key is enough.
     if (seen.has(path)) continue;

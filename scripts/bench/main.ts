@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   liveness: () => import('./liveness.js'),
   throughput: () => import('./throughput.js'),
   install: () => import('./install.js'),
+  bridge: () => import('./bridge.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -23,6 +23,11 @@ export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean };
   /** Contents of an ACL file (reloaded on `reload()` with new contents). */
   acl?: string;
+  /**
+   * Bridge `topic` out to another broker on 127.0.0.1 (a site broker to a central one): QoS 1, a
+   * persistent session on both sides (`cleansession false`), reconnecting within a second or two.
+   */
+  bridge?: { port: number; topic: string; clientId: string };
 }
 
 /**
@@ -66,6 +71,22 @@ export class Mosquitto {
     if (options.tls) {
       lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
       if (options.tls.requireClientCert) lines.push('require_certificate true');
+    }
+    // Last: every line after `connection` belongs to the bridge.
+    if (options.bridge) {
+      const b = options.bridge;
+      lines.push(
+        `connection ${b.clientId}`,
+        `address 127.0.0.1:${b.port}`,
+        `remote_clientid ${b.clientId}`,
+        `topic ${b.topic} out 1`,
+        'cleansession false',
+        'bridge_protocol_version mqttv50',
+        'try_private true',
+        'notifications false',
+        'keepalive_interval 5',
+        'restart_timeout 1 2',
+      );
     }
     writeFileSync(join(this.dir, 'mosquitto.conf'), lines.join('\n') + '\n');
   }

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { compactVerify, importJWK } from 'jose';
 import type { DestinationStream } from 'pino';
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { loadDeviceKey } from '../../events/device-key.js';
+import { pinnedKeyFromJwk, verifySignedEvent } from '../../events/verify.js';
 import { createLogger } from '../../base/log.js';
 import { writePrivateFile } from '../../base/private-files.js';
 import { createNotifier } from '../../ops/sd-notify.js';
@@ -143,16 +143,16 @@ export const demoCommand: Command = {
       }
       // The camera's URL may carry a password: the config is readable by this user only.
       writePrivateFile(configPath, yaml + '\n');
-      const publicKey = await importJWK(loadDeviceKey(config.mqtt.device_key_file).publicJwk, 'EdDSA');
+      const publicKey = pinnedKeyFromJwk(loadDeviceKey(config.mqtt.device_key_file).publicJwk)!;
 
       subscriber = await mqtt.connectAsync(broker.url, { clientId: 'demo-central', protocolVersion: 4 });
       await subscriber.subscribeAsync('facegate/demo/#', { qos: 1 });
       subscriber.on('message', (topic, payload) => {
         if (!/\/(alerts|attendance)/.test(topic)) return;
         const body = JSON.parse(payload.toString()) as { jws?: string; type?: string; person_id?: string | null; reason?: string };
-        void (body.jws ? compactVerify(body.jws, publicKey).then(() => 'signature ok', () => 'BAD SIGNATURE') : Promise.resolve('unsigned')).then((sig) =>
-          io.stdout(`  mqtt  ${topic}  ${body.type}${body.reason ? ` (${body.reason})` : ''}${body.person_id ? ` person ${body.person_id.slice(0, 8)}` : ''}  [${sig}]\n`),
-        );
+        const verdict = verifySignedEvent(body, publicKey);
+        const sig = verdict.ok ? 'signature ok' : verdict.problem === 'unsigned' ? 'unsigned' : 'BAD SIGNATURE';
+        io.stdout(`  mqtt  ${topic}  ${body.type}${body.reason ? ` (${body.reason})` : ''}${body.person_id ? ` person ${body.person_id.slice(0, 8)}` : ''}  [${sig}]\n`);
       });
 
       const seconds = Number(values.seconds);

@@ -1,0 +1,82 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ConfigError, OneOf, Section } from '../base/config-types.js';
+import { isValidTimeZone } from '../base/zoned-time.js';
+import { parseYamlConfig, readConfigText } from '../config/load.js';
+import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
+import { baseFilterProblem } from './topics.js';
+
+/** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */
+export const CentralConfigSchema = Type.Object(
+  {
+    broker: Section(
+      {
+        url: Type.String({ default: 'mqtt://127.0.0.1:1883', pattern: '^(mqtt|mqtts|ws|wss)://' }),
+        username: Type.Optional(Type.String({ maxLength: 256 })),
+        password_env: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Name of the environment variable that holds the password' })),
+        client_id: Type.String({ default: 'facegate-central', minLength: 1, maxLength: 128 }),
+        session_expiry_s: Type.Integer({ default: 604_800, minimum: 0, maximum: 4_294_967_295 }),
+        shared_group: Type.Optional(
+          Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Subscribe to events as $share/<group>/...: several consumers split the load, each event goes to one of them' }),
+        ),
+      },
+      'The central broker (or the cluster) to read events from',
+    ),
+    subscribe: Type.Array(Type.String({ maxLength: 512 }), {
+      default: ['facegate/+'],
+      minItems: 1,
+      maxItems: 1000,
+      description: "Boxes' base topics (facegate/gate-1), or filters with + over them (facegate/+, site-a/+/+)",
+    }),
+    pinning: OneOf(['first_use', 'provisioned'] as const, {
+      default: 'first_use',
+      description: "first_use: a box's key is pinned from its first bridge/info; provisioned: only boxes listed under keys are trusted",
+    }),
+    keys: Type.Record(Type.String({ maxLength: 512 }), Type.Unknown(), { default: {}, description: 'Base topic -> the public JWK printed by `facegate keys export-public` on that box' }),
+    database: Type.String({ default: 'central.db', minLength: 1 }),
+    time_zone: Type.String({ default: 'UTC', description: "The site's IANA time zone, for the timesheet" }),
+    timesheet_dir: Type.String({ default: 'timesheets', minLength: 1, description: 'One CSV per day: timesheet-YYYY-MM-DD.csv' }),
+    employees: Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 256 }), { default: {}, description: 'External id -> name, for the timesheet (events carry ids only)' }),
+    metrics_port: Type.Integer({ default: 0, minimum: 0, maximum: 65_535, description: 'Serve /metrics (facegate_central_messages_total) and /healthz on 127.0.0.1 at this port; 0: off' }),
+    limits: Section(
+      {
+        max_payload_kb: Type.Integer({ default: 256, minimum: 1, maximum: 16_384 }),
+        replay_window_s: Type.Integer({ default: 604_800, minimum: 60, description: 'Events signed further in the past than this are refused as replays' }),
+        clock_skew_s: Type.Integer({ default: 300, minimum: 0, maximum: 86_400, description: 'How far in the future an event may be dated' }),
+      },
+      'Bounds on what is accepted',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+type CentralConfigFile = Static<typeof CentralConfigSchema>;
+
+export interface CentralConfig extends Omit<CentralConfigFile, 'keys'> {
+  /** Provisioned pins by base topic, checked. */
+  readonly keys: ReadonlyMap<string, PinnedKey>;
+}
+
+export function parseCentralConfig(text: string, source: string): CentralConfig {
+  const file = parseYamlConfig(CentralConfigSchema, text, source);
+  const issues: { path: string; message: string }[] = [];
+  file.subscribe.forEach((filter, i) => {
+    const problem = baseFilterProblem(filter);
+    if (problem) issues.push({ path: `subscribe.${i}`, message: problem });
+  });
+  const keys = new Map<string, PinnedKey>();
+  for (const [base, jwk] of Object.entries(file.keys)) {
+    const problem = baseFilterProblem(base);
+    const pinned = pinnedKeyFromJwk(jwk);
+    if (problem || base.includes('+')) issues.push({ path: `keys.${base}`, message: problem ?? 'a key belongs to one box: name its base topic without +' });
+    else if (!pinned) issues.push({ path: `keys.${base}`, message: 'expected an Ed25519 public JWK ({kty: OKP, crv: Ed25519, x}) as `facegate keys export-public` prints it' });
+    else keys.set(base, pinned);
+  }
+  if (!isValidTimeZone(file.time_zone)) issues.push({ path: 'time_zone', message: `unknown IANA time zone ${JSON.stringify(file.time_zone)}` });
+  if (file.pinning === 'provisioned' && keys.size === 0) issues.push({ path: 'keys', message: 'pinning: provisioned trusts only the boxes listed here, and none is' });
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return { ...file, keys };
+}
+
+export function loadCentralConfig(path: string): CentralConfig {
+  return parseCentralConfig(readConfigText(path), path);
+}

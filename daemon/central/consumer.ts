@@ -1,0 +1,233 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { Logger } from '../base/log.js';
+import type { MetricsRegistry } from '../base/metrics.js';
+import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
+import type { CentralConfig } from './config.js';
+import { readMessage } from './message.js';
+import type { CentralStore } from './store.js';
+import { attendanceMark, timesheetCsv } from './timesheet.js';
+import { EVENT_SUBTOPICS, INFO_SUBTOPIC } from './topics.js';
+
+/**
+ * What became of one message; `outcome` and `reason` are the counter's labels. Refusals: `forged`
+ * (the signature does not verify under the box's pinned key), `stale` (signed outside the replay
+ * window), `unknown_box` (no key pinned for its base), `malformed` (too large, not JSON, wrong shape),
+ * `key_changed` (a bridge/info with another key than the pinned one).
+ */
+export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed';
+
+export interface Verdict {
+  readonly outcome: Outcome;
+  readonly reason?: string;
+}
+
+export type Connect = (url: string, options: IClientOptions) => MqttClient;
+
+export interface CentralConsumerOptions {
+  config: CentralConfig;
+  store: CentralStore;
+  logger: Logger;
+  connect: Connect;
+  /** The broker password, from the environment variable the config names; never from the config itself. */
+  password?: string;
+  now?: () => number;
+  /** Called with each accepted event's signed payload, after it is stored (a bench's clock, a forwarder to an HR system). */
+  onAccepted?: (base: string, signed: Readonly<Record<string, unknown>>) => void;
+}
+
+/** Refusals logged per outcome and minute; the rest are only counted, so a flood cannot fill the log. */
+const LOG_PER_MINUTE = 10;
+
+/**
+ * The reference central consumer (docs/mqtt.md#central-consumer): reads the signed events of any
+ * number of boxes, verifies each with its box's pinned key (daemon/events/verify.ts, the one check),
+ * drops duplicates by id, keeps events and attendance in SQLite and writes the day's timesheet.
+ * A message is acknowledged to the broker only once it is stored (or refused), so a crash in
+ * between leaves it with the broker, which sends it again to the persistent session.
+ */
+export class CentralConsumer {
+  private client: MqttClient | undefined;
+  private readonly counts = new Map<string, { outcome: Outcome; reason: string; n: number }>();
+  private readonly logged = new Map<Outcome, { minute: number; n: number }>();
+  private readonly pins = new Map<string, PinnedKey>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly o: CentralConsumerOptions) {
+    this.log = o.logger.child({ stage: 'central' });
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Counts by outcome and reason, as the metric `facegate_central_messages_total` shows them. */
+  countOf(outcome: Outcome, reason?: string): number {
+    let n = 0;
+    for (const c of this.counts.values()) if (c.outcome === outcome && (reason === undefined || c.reason === reason)) n += c.n;
+    return n;
+  }
+
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.collect('facegate_central_messages_total', 'counter', 'Messages read by the central consumer, by outcome (accepted, duplicate, forged, stale, unknown_box, malformed ...) and reason', () =>
+      [...this.counts.values()].map((c) => ({ labels: { outcome: c.outcome, reason: c.reason }, value: c.n })),
+    );
+  }
+
+  /** Connects and subscribes, retrying with MQTT.js's period while the broker is away; see `ready`. */
+  start(): void {
+    const { broker, subscribe } = this.o.config;
+    const client = this.o.connect(broker.url, {
+      protocolVersion: 5,
+      clientId: broker.client_id,
+      clean: false,
+      properties: { sessionExpiryInterval: broker.session_expiry_s, maximumPacketSize: this.o.config.limits.max_payload_kb * 1024 + 4096 },
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(broker.username !== undefined ? { username: broker.username } : {}),
+      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+    });
+    this.client = client;
+    // The PUBACK waits for this callback (MQTT.js sends it when called back): the message is in
+    // the database, or refused, by then.
+    client.handleMessage = (packet, callback) => {
+      try {
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        this.handle(packet.topic.toString(), payload);
+        callback();
+      } catch (e) {
+        this.log.error({ topic: packet.topic, err: (e as Error).message }, 'message not stored, so not acknowledged: the broker sends it again after the next connect');
+        callback(e as Error);
+      }
+    };
+    client.on('error', (e) => this.log.error({ err: e.message }, 'MQTT connection failed; retrying'));
+    client.on('connect', (connack) => {
+      this.log.info({ broker: broker.url.replace(/\/\/[^@/]*@/, '//***@'), session_present: connack.sessionPresent }, 'connected to the central broker');
+      // A persistent session the broker kept has the subscriptions already.
+      if (connack.sessionPresent) return this.markReady();
+      client.subscribeAsync(this.subscriptions()).then(
+        () => {
+          this.log.info({ subscribe, pinning: this.o.config.pinning, shared_group: broker.shared_group ?? null }, 'central consumer subscribed');
+          this.markReady();
+        },
+        (e: unknown) => this.log.error({ err: (e as Error).message }, 'subscribing failed; retried at the next connect'),
+      );
+    });
+  }
+
+  // Declared before `ready`, whose initializer sets it: fields are defined in this order.
+  private markReady!: () => void;
+  /** Resolves once the consumer first holds its subscriptions. */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.markReady = resolve));
+
+  private subscriptions(): Record<string, { qos: 1 }> {
+    const { broker, subscribe } = this.o.config;
+    const shared = (topic: string) => (broker.shared_group ? `$share/${broker.shared_group}/${topic}` : topic);
+    const topics: Record<string, { qos: 1 }> = {};
+    for (const base of subscribe) {
+      // bridge/info is retained, and brokers send no retained message to a shared subscription.
+      topics[`${base}/${INFO_SUBTOPIC}`] = { qos: 1 };
+      for (const sub of EVENT_SUBTOPICS) topics[shared(`${base}/${sub}`)] = { qos: 1 };
+    }
+    return topics;
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(false);
+  }
+
+  /** One message, start to end: never throws for anything in it; throws only when the database cannot be written. */
+  handle(topic: string, payload: Uint8Array): Verdict {
+    const inbound = readMessage(topic, payload, this.o.config.subscribe, this.o.config.limits.max_payload_kb * 1024);
+    switch (inbound.kind) {
+      case 'ignored':
+        return { outcome: 'ignored' };
+      case 'malformed':
+        return this.refuse({ outcome: 'malformed', reason: inbound.reason }, { base: inbound.base, topic, detail: inbound.detail });
+      case 'info':
+        return this.takeInfo(inbound.base, inbound.device, inbound.publicKey, topic);
+      case 'event':
+        return this.takeEvent(inbound.base, inbound.topic, inbound.body, topic);
+    }
+  }
+
+  private pinOf(base: string): PinnedKey | undefined {
+    const provisioned = this.o.config.keys.get(base);
+    if (provisioned || this.o.config.pinning === 'provisioned') return provisioned;
+    let pin = this.pins.get(base);
+    if (!pin) {
+      pin = this.o.store.pinOf(base);
+      if (pin) this.pins.set(base, pin);
+    }
+    return pin;
+  }
+
+  private takeInfo(base: string, device: string, publicKey: unknown, topic: string): Verdict {
+    const offered = pinnedKeyFromJwk(publicKey);
+    if (!offered) return this.refuse({ outcome: 'malformed', reason: 'bad_key' }, { base, topic, detail: 'public_key is not an Ed25519 JWK with its thumbprint as kid' });
+    const pinned = this.pinOf(base);
+    if (pinned) {
+      if (pinned.kid === offered.kid) return this.count({ outcome: 'ignored', reason: 'same_key' });
+      return this.refuse({ outcome: 'key_changed' }, { base, topic, device, pinned_kid: pinned.kid, offered_kid: offered.kid, detail: 'the box offers another key than the one pinned: a new key (keys init on a rebuilt box) or an impostor; pin the new key by hand once it is known to be the box' });
+    }
+    if (this.o.config.pinning === 'provisioned') return this.refuse({ outcome: 'unknown_box', reason: 'bridge_info' }, { base, topic, device, detail: 'no key is provisioned for this base topic' });
+    this.o.store.pin(base, offered, device, new Date(this.now()).toISOString());
+    this.pins.set(base, offered);
+    this.log.info({ base, device, kid: offered.kid }, 'pinned the key of a new box from its bridge/info (trust on first use)');
+    return this.count({ outcome: 'pinned' });
+  }
+
+  private takeEvent(base: string, topicName: Parameters<CentralStore['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+    const pin = this.pinOf(base);
+    if (!pin) return this.refuse({ outcome: 'unknown_box', reason: 'event' }, { base, topic, id: body.id, detail: this.o.config.pinning === 'provisioned' ? 'no key is provisioned for this base topic' : 'no key pinned yet: the box has published no bridge/info' });
+    const verdict = verifySignedEvent(body, pin);
+    if (!verdict.ok) return this.refuse({ outcome: 'forged', reason: verdict.problem }, { base, topic, id: body.id, detail: 'not as the box signed it: the signature, its key or the fields around it do not match its pinned key' });
+    const signed = verdict.signed;
+    const nowMs = this.now();
+    const atMs = Date.parse(String(signed.time));
+    const { replay_window_s, clock_skew_s } = this.o.config.limits;
+    if (!Number.isFinite(atMs)) return this.refuse({ outcome: 'malformed', reason: 'bad_time' }, { base, topic, id: signed.id, detail: 'time is not a date' });
+    if (atMs < nowMs - replay_window_s * 1000) return this.refuse({ outcome: 'stale', reason: 'too_old' }, { base, topic, id: signed.id, time: signed.time, detail: `signed more than ${replay_window_s} s ago: a replay, or a box whose outbox waited longer than the window` });
+    if (atMs > nowMs + clock_skew_s * 1000) return this.refuse({ outcome: 'stale', reason: 'in_future' }, { base, topic, id: signed.id, time: signed.time, detail: `dated more than ${clock_skew_s} s ahead: check the box's clock` });
+    const mark = topicName === 'attendance' ? attendanceMark(signed) : undefined;
+    const stored = this.o.store.record(base, topicName, signed, mark, new Date(nowMs).toISOString());
+    if (stored === 'duplicate') {
+      this.log.debug({ base, id: signed.id }, 'dropped a duplicate (same id: a redelivery or a replay)');
+      return this.count({ outcome: 'duplicate' });
+    }
+    if (mark) this.writeTimesheet(mark.day);
+    this.o.onAccepted?.(base, signed);
+    return this.count({ outcome: 'accepted' });
+  }
+
+  /** Rewrites the day's CSV whole (written aside, then renamed): a reader never sees half a file. */
+  private writeTimesheet(day: string): void {
+    const { timesheet_dir, employees, time_zone } = this.o.config;
+    mkdirSync(timesheet_dir, { recursive: true, mode: 0o700 });
+    const path = join(timesheet_dir, `timesheet-${day}.csv`);
+    writeFileSync(`${path}.tmp`, timesheetCsv(this.o.store.timesheet(day), employees, time_zone), { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
+
+  private count(v: Verdict): Verdict {
+    const key = `${v.outcome}\u0000${v.reason ?? ''}`;
+    const c = this.counts.get(key);
+    if (c) c.n++;
+    else this.counts.set(key, { outcome: v.outcome, reason: v.reason ?? '', n: 1 });
+    return v;
+  }
+
+  private refuse(v: Verdict, fields: Record<string, unknown>): Verdict {
+    this.count(v);
+    const minute = Math.floor(this.now() / 60_000);
+    const l = this.logged.get(v.outcome);
+    const n = l && l.minute === minute ? l.n + 1 : 1;
+    this.logged.set(v.outcome, { minute, n });
+    if (n <= LOG_PER_MINUTE) {
+      const level = v.outcome === 'malformed' ? 'warn' : 'error';
+      this.log[level]({ ...fields, outcome: v.outcome, reason: v.reason, ...(n === LOG_PER_MINUTE ? { more: 'further refusals of this kind this minute are only counted' } : {}) }, `refused a message: ${v.outcome}${v.reason ? ` (${v.reason})` : ''}`);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,59 @@
+import mqtt from 'mqtt';
+import { ExitCode, isFacegateError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
+import { MetricsRegistry } from '../base/metrics.js';
+import { loadCentralConfig, type CentralConfig } from '../central/config.js';
+import { CentralConsumer } from '../central/consumer.js';
+import { CentralStore } from '../central/store.js';
+import { OpsHttpServer } from '../ops/http.js';
+import { parseCommandArgs, UsageError, type Command } from './command.js';
+
+const USAGE = '--config FILE';
+
+/**
+ * `facegate central`: the reference central consumer, for a server that receives the events of
+ * many boxes (docs/mqtt.md#central-consumer). Runs until SIGTERM or SIGINT; exit 78 on a bad config.
+ */
+export const centralCommand: Command = {
+  words: ['central'],
+  summary: "verify, de-duplicate and store the signed events of many boxes, and write each day's timesheet CSV",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
+    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
+    if (!values.config) throw new UsageError('no config file given', USAGE);
+    let config: CentralConfig;
+    try {
+      config = loadCentralConfig(values.config);
+    } catch (e) {
+      if (!isFacegateError(e)) throw e;
+      io.stderr(`Refusing to start: ${e.toLine()}\n`);
+      return ExitCode.CONFIG;
+    }
+    const logger = createLogger({ level: io.env.FACEGATE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+    const password = config.broker.password_env ? io.env[config.broker.password_env] : undefined;
+    const store = CentralStore.open(config.database);
+    const consumer = new CentralConsumer({ config, store, logger, connect: mqtt.connect, ...(password !== undefined ? { password } : {}) });
+    const registry = new MetricsRegistry();
+    consumer.registerMetrics(registry);
+    const http =
+      config.metrics_port > 0
+        ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ events: store.eventCount() }), logger })
+        : undefined;
+    const stopped = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    try {
+      await http?.start();
+      consumer.start();
+      const signal = await stopped;
+      logger.info({ stage: 'central', signal }, 'stopping');
+    } finally {
+      await consumer.stop();
+      await http?.stop();
+      store.close();
+    }
+    return ExitCode.OK;
+  },
+};

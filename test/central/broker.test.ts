@@ -1,0 +1,166 @@
+// `facegate central` (the build) on a real Mosquitto, reading boxes that publish through the real
+// outbox, signer and MQTT bridge: what it stores, drops and refuses, its timesheet, its metrics.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { Mosquitto, freePort } from '../support/mosquitto.js';
+import { EventsStack, Subscriber } from '../support/events-stack.js';
+import { CLI_MAIN, runCli } from '../support/cli.js';
+import { createSigner, withSignature } from '../../daemon/events/signing.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { Sqlite } from '../../daemon/store/sqlite.js';
+import { ExitCode } from '../../daemon/base/errors.js';
+
+function tmp(t: { after(fn: () => void): void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'fg-central-broker-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** The consumer as an operator runs it: the built CLI with its config file. */
+class Central {
+  readonly proc: ChildProcess;
+  output = '';
+  constructor(readonly configPath: string, readonly metricsPort: number) {
+    this.proc = spawn(process.execPath, [CLI_MAIN, 'central', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+  }
+
+  async metrics(): Promise<Map<string, number>> {
+    const text = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`).then((r) => r.text());
+    const counts = new Map<string, number>();
+    for (const m of text.matchAll(/^facegate_central_messages_total\{outcome="(\w+)",reason="(\w*)"\} (\d+)$/gm)) counts.set(m[2] ? `${m[1]}/${m[2]}` : m[1]!, Number(m[3]));
+    return counts;
+  }
+
+  /** Waits (no time is asserted) until the metrics say `want`. */
+  async until(want: Record<string, number>): Promise<Map<string, number>> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const have = await this.metrics().catch(() => new Map<string, number>());
+      if (Object.entries(want).every(([k, n]) => have.get(k) === n)) return have;
+      if (Date.now() > deadline) assert.fail(`central never reached ${JSON.stringify(want)}: ${JSON.stringify(Object.fromEntries(have))}\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.proc.exitCode !== null) return this.proc.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.proc.once('exit', (code) => resolve(code)));
+    this.proc.kill('SIGTERM');
+    return exited;
+  }
+}
+
+async function centralWith(t: { after(fn: () => Promise<unknown> | void): void }, dir: string, name: string, url: string, extra: string): Promise<Central> {
+  const port = await freePort();
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(
+    path,
+    [
+      `broker: { url: "${url}", client_id: ${name} }`,
+      'subscribe: [facegate/+]',
+      `database: ${join(dir, `${name}.db`)}`,
+      `timesheet_dir: ${join(dir, `${name}-timesheets`)}`,
+      'time_zone: Europe/Berlin',
+      'employees: { EMP-17: Anna Weber, EMP-42: Ben Okafor }',
+      `metrics_port: ${port}`,
+      extra,
+    ].join('\n') + '\n',
+  );
+  const c = new Central(path, port);
+  t.after(() => c.stop());
+  return c;
+}
+
+const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string) => ({
+  type, record_id: `r-${person}`, person_id: `p-${person}`, external_id: person, group: 'staff', camera: 'gate', date: at.slice(0, 10), shift: null,
+  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const),
+  late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: type === 'check_in' ? at : null, check_out: type === 'check_out' ? at : null, worked_minutes: null,
+});
+
+test('facegate central on a real broker: two boxes pinned on first use, every event stored once; duplicates dropped; forged, replayed and unknown-box events refused; the timesheet; provisioned pinning', { timeout: 120_000 }, async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = tmp(t);
+  const boxes = ['gate-1', 'gate-2'].map((device) => new EventsStack({ dbPath: join(dir, `${device}.db`), keyPath: join(dir, `${device}.key`), url: broker.url, baseTopic: `facegate/${device}`, clientId: `facegate-${device}` }));
+  const [gate1, gate2] = boxes as [EventsStack, EventsStack];
+  // What each box's events stage publishes, retained, on every connect.
+  const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'test-publisher' });
+  t.after(() => publisher.endAsync(true));
+  for (const [device, box] of [['gate-1', gate1], ['gate-2', gate2]] as const) {
+    await publisher.publishAsync(`facegate/${device}/bridge/info`, JSON.stringify({ version: '0.1.0', device, cameras: ['gate'], public_key: box.key.publicJwk, config: {} }), { qos: 1, retain: true });
+  }
+  const firstUse = await centralWith(t, dir, 'central-a', broker.url, 'pinning: first_use');
+  const provisioned = await centralWith(t, dir, 'central-b', broker.url, `pinning: provisioned\nkeys:\n  facegate/gate-1: ${JSON.stringify(gate1.key.publicJwk)}`);
+  await firstUse.until({ pinned: 2 });
+  await provisioned.until({ 'unknown_box/bridge_info': 1 });
+  const raw = await Subscriber.connect(broker.url, 'facegate/+/attendance', 'test-raw');
+  t.after(() => raw.close());
+
+  for (const box of boxes) {
+    box.start();
+    t.after(() => box.stop());
+  }
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00'));
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00'));
+  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00'));
+  gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00'));
+  gate1.writer.write('spoof', { type: 'spoof', camera: 'gate', anonymous_id: 'anon-4', person_id: null, reason: 'no_blink', score: 0.1 });
+  await firstUse.until({ accepted: 5 });
+  await raw.waitFor(() => raw.messages.length >= 4, 10_000, 'the raw attendance events');
+
+  // A redelivery or a replay of the same event: the same id.
+  const first = raw.messages.find((m) => m.topic === 'facegate/gate-1/attendance')!;
+  await publisher.publishAsync(first.topic, first.payload, { qos: 1 });
+  // Forged: a field changed after signing.
+  const body = JSON.parse(first.payload.toString()) as Record<string, unknown>;
+  await publisher.publishAsync(first.topic, JSON.stringify({ ...body, external_id: 'EMP-42' }), { qos: 1 });
+  // Replayed: signed by the box's own key, a month ago, with an id never seen.
+  const old = withSignature<Record<string, unknown>>(createSigner(gate1.key), { ...attendanceBody('check_in', 'EMP-17', '2026-01-12T07:00:00+01:00'), id: '019b4f3a-6c00-7000-8000-0000000000aa', device: 'gate-1', time: new Date(Date.now() - 30 * 86_400_000).toISOString() });
+  await publisher.publishAsync(first.topic, JSON.stringify(old), { qos: 1 });
+  // A box no one has seen: no bridge/info, its own key.
+  const stranger = ensureDeviceKey(join(dir, 'gate-9.key')).key;
+  const strange = withSignature<Record<string, unknown>>(createSigner(stranger), { ...attendanceBody('check_in', 'EMP-17', '2026-01-12T06:00:00+01:00'), id: '019b4f3a-6c00-7000-8000-0000000000bb', device: 'gate-9', time: new Date().toISOString() });
+  await publisher.publishAsync('facegate/gate-9/attendance', JSON.stringify(strange), { qos: 1 });
+
+  const counts = await firstUse.until({ accepted: 5, duplicate: 1, 'forged/altered': 1, 'stale/too_old': 1, 'unknown_box/event': 1 });
+  assert.equal([...counts.keys()].filter((k) => !['pinned', 'accepted', 'duplicate', 'forged/altered', 'stale/too_old', 'unknown_box/event'].includes(k)).length, 0, `nothing else: ${JSON.stringify(Object.fromEntries(counts))}`);
+  // The provisioned consumer trusts gate-1 only: gate-2's two events and gate-9's are refused.
+  await provisioned.until({ accepted: 3, 'unknown_box/event': 3 });
+
+  assert.equal(await firstUse.stop(), ExitCode.OK, `SIGTERM stops it cleanly:\n${firstUse.output}`);
+  assert.equal(await provisioned.stop(), ExitCode.OK);
+  const db = new Sqlite(join(dir, 'central-a.db'), { readonly: true });
+  t.after(() => db.close());
+  assert.deepEqual(db.prepare('SELECT base, type FROM central_events ORDER BY base, type').all(), [
+    { base: 'facegate/gate-1', type: 'check_in' },
+    { base: 'facegate/gate-1', type: 'check_in' },
+    { base: 'facegate/gate-1', type: 'spoof' },
+    { base: 'facegate/gate-2', type: 'check_in' },
+    { base: 'facegate/gate-2', type: 'check_out' },
+  ], 'each event once');
+  assert.deepEqual(db.prepare('SELECT base, device FROM central_pins ORDER BY base').all(), [{ base: 'facegate/gate-1', device: 'gate-1' }, { base: 'facegate/gate-2', device: 'gate-2' }]);
+  assert.equal(
+    readFileSync(join(dir, 'central-a-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'),
+    'external_id,name,day,first_in,last_out\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00",""\r\n',
+    'first in at one box, last out at the other, in the site zone',
+  );
+  assert.match(firstUse.output, /"outcome":"forged","reason":"altered"/, 'the refusal is logged, structured');
+});
+
+test('facegate central refuses a config it cannot run with, exit 78, every key named', async (t) => {
+  const dir = tmp(t);
+  const path = join(dir, 'bad.yaml');
+  writeFileSync(path, 'pinning: provisioned\nsubscribe: ["facegate/#"]\n');
+  const r = await runCli(['central', '--config', path]);
+  assert.equal(r.code, ExitCode.CONFIG, r.stderr);
+  assert.match(r.stderr, /^Refusing to start: FG_ERR_CONFIG: invalid config .*\n {2}subscribe\.0: .*\n {2}keys: /m);
+});

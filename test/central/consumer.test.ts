@@ -1,0 +1,243 @@
+// The central consumer's decisions on real signed events (the daemon's signing code) and a real
+// SQLite file, without a broker: what it accepts, drops and refuses, the timesheet it writes, and
+// that no payload on any topic makes it throw.
+import '../support/fast-tier.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
+import { createSigner, withSignature } from '../../daemon/events/signing.js';
+import { CentralConsumer, type Outcome } from '../../daemon/central/consumer.js';
+import { CentralStore } from '../../daemon/central/store.js';
+import { parseCentralConfig } from '../../daemon/central/config.js';
+import { timesheetCsv } from '../../daemon/central/timesheet.js';
+import { ConfigError } from '../../daemon/base/config-types.js';
+import { quietLogger } from '../support/events-stack.js';
+import { fuzzParameters, hostileJsonText } from '../support/fuzz.js';
+
+const NOW = Date.parse('2026-01-12T18:00:00+01:00');
+let seq = 0;
+const nextId = () => `019b4f3a-6c00-7000-8000-${(++seq).toString(16).padStart(12, '0')}`;
+
+function tmp(t: { after(fn: () => void): void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'fg-central-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+function keyIn(dir: string, name: string): DeviceKey {
+  return ensureDeviceKey(join(dir, `${name}.key`)).key;
+}
+
+function attendance(key: DeviceKey, type: 'check_in' | 'check_out', at: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return withSignature<Record<string, unknown>>(createSigner(key), {
+    id: nextId(), device: 'gate-1', time: at, type, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate',
+    date: at.slice(0, 10), shift: null, status: type === 'check_in' ? 'unscheduled' : 'on_time', source: type === 'check_in' ? 'entry' : 'exit',
+    late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: type === 'check_in' ? at : null, check_out: type === 'check_out' ? at : null, worked_minutes: null,
+    ...over,
+  });
+}
+
+function unknownAlert(key: DeviceKey, image?: Buffer): Record<string, unknown> {
+  return withSignature<Record<string, unknown>>(createSigner(key), {
+    id: nextId(), device: 'gate-1', time: '2026-01-12T17:59:00+01:00', type: 'unknown', camera: 'gate', anonymous_id: 'anon-1', face_px: 96,
+    image_sha256: image ? createHash('sha256').update(image).digest('hex') : null, ...(image ? { image: image.toString('base64') } : {}),
+  });
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The same 64 signature bytes written with other spare bits in the last character. */
+function respelled(event: Record<string, unknown>): Record<string, unknown> {
+  const jws = event.jws as string;
+  const last = B64URL[B64URL.indexOf(jws.at(-1)!) ^ 1]!;
+  const other = jws.slice(0, -1) + last;
+  assert.deepEqual(Buffer.from(other.split('.')[2]!, 'base64url'), Buffer.from(jws.split('.')[2]!, 'base64url'), 'same bytes');
+  return { ...event, jws: other };
+}
+
+const info = (key: DeviceKey, device = 'gate-1') => JSON.stringify({ version: '0.1.0', device, cameras: ['gate'], public_key: key.publicJwk, config: {} });
+const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+
+function consumer(t: { after(fn: () => void): void }, dir: string, yaml = '') {
+  const config = parseCentralConfig(
+    `database: ${join(dir, 'central.db')}\ntimesheet_dir: ${join(dir, 'ts')}\ntime_zone: Europe/Berlin\nemployees: { EMP-17: "=Anna, \\"the\\" boss" }\nsubscribe: [facegate/+]\n${yaml}`,
+    'test.yaml',
+  );
+  const store = CentralStore.open(config.database);
+  t.after(() => store.close());
+  const c = new CentralConsumer({ config, store, logger: quietLogger(), connect: () => assert.fail('no broker in this test'), now: () => NOW });
+  return { c, store, config };
+}
+
+test('first use: the key is pinned from bridge/info, events verify, a duplicate id is dropped, and the day timesheet is written', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(key))).outcome, 'pinned', 'first bridge/info pins');
+  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(key))).outcome, 'ignored', 'the same key again changes nothing');
+  const inEarly = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00');
+  const inLate = attendance(key, 'check_in', '2026-01-12T12:30:00+01:00');
+  const outEarly = attendance(key, 'check_out', '2026-01-12T12:00:00+01:00');
+  const outLate = attendance(key, 'check_out', '2026-01-12T17:05:09+01:00');
+  for (const e of [inLate, inEarly, outLate, outEarly]) assert.equal(c.handle('facegate/gate-1/attendance', bytes(e)).outcome, 'accepted', `${String(e.type)} at ${String(e.time)}`);
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(inEarly)).outcome, 'duplicate', 'the same event again (at-least-once, or a replay)');
+  assert.equal(c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.from('jpeg bytes')))).outcome, 'accepted', 'an alert with its image');
+  assert.equal(store.eventCount(), 5, 'five distinct events stored');
+  assert.equal(c.countOf('duplicate'), 1, 'one duplicate counted');
+  const csv = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8');
+  assert.equal(
+    csv,
+    'external_id,name,day,first_in,last_out\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00"\r\n',
+    'first in, last out, in the site zone, the name quoted and defused',
+  );
+});
+
+test('forged events are refused: another key, a changed field, a swapped image, a broken jws, an event before the box is known', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const other = keyIn(dir, 'other');
+  const { c, store } = consumer(t, dir);
+  const early = attendance(key, 'check_in', '2026-01-12T08:00:00+01:00');
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(early)), { outcome: 'unknown_box', reason: 'event' }, 'no key pinned yet');
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['signed by another key (same kid claimed)', { ...attendance(other, 'check_in', '2026-01-12T08:00:00+01:00'), jws: (attendance(other, 'check_in', '2026-01-12T08:00:00+01:00').jws as string).replace(/^[^.]+/, (attendance(key, 'check_in', '2026-01-12T08:00:00+01:00').jws as string).split('.')[0]!) }, 'bad_signature'],
+    ['signed by another key', attendance(other, 'check_in', '2026-01-12T08:00:00+01:00'), 'wrong_key'],
+    ['an outer field changed', { ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), external_id: 'EMP-99' }, 'altered'],
+    ['the image swapped', { ...unknownAlert(key, Buffer.from('face a')), image: Buffer.from('face b').toString('base64') }, 'image_altered'],
+    ['a second spelling of its signature (base64url spare bits)', respelled(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00')), 'malformed_jws'],
+    ['a jws of garbage', { ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), jws: 'a.b.c' }, 'malformed_jws'],
+  ];
+  for (const [what, event, reason] of cases) {
+    const topic = event.type === 'unknown' ? 'facegate/gate-1/alerts/unknown' : 'facegate/gate-1/attendance';
+    assert.deepEqual(c.handle(topic, bytes(event)), { outcome: 'forged', reason }, what);
+  }
+  assert.equal(store.eventCount(), 0, 'nothing stored');
+  assert.equal(c.countOf('forged'), cases.length, 'each counted');
+});
+
+test('replays outside the window and events dated ahead are refused; the window and skew are the config', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c } = consumer(t, dir, 'limits: { replay_window_s: 3600, clock_skew_s: 60 }\n');
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T16:59:00+01:00'))), { outcome: 'stale', reason: 'too_old' });
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T18:02:00+01:00'))), { outcome: 'stale', reason: 'in_future' });
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T17:01:00+01:00'))).outcome, 'accepted', 'inside the window');
+});
+
+test('provisioned pinning: a box not listed is refused, its bridge/info pins nothing; a listed box is verified by its provisioned key', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const stranger = keyIn(dir, 'stranger');
+  const { c } = consumer(t, dir, `pinning: provisioned\nkeys:\n  facegate/gate-1: ${JSON.stringify(key.publicJwk)}\n`);
+  assert.deepEqual(c.handle('facegate/gate-9/bridge/info', bytes(info(stranger, 'gate-9'))), { outcome: 'unknown_box', reason: 'bridge_info' });
+  assert.deepEqual(c.handle('facegate/gate-9/attendance', bytes(attendance(stranger, 'check_in', '2026-01-12T08:00:00+01:00'))), { outcome: 'unknown_box', reason: 'event' });
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted', 'no bridge/info needed');
+  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(stranger))).outcome, 'key_changed', 'a bridge/info offering another key is refused');
+});
+
+test('first use: a pinned key stays pinned across restarts; another key offered later is refused and events under it are forged', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const impostor = keyIn(dir, 'impostor');
+  {
+    const { c, store } = consumer(t, dir);
+    c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+    store.close();
+  }
+  const { c } = consumer(t, dir);
+  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(impostor))).outcome, 'key_changed');
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(attendance(impostor, 'check_in', '2026-01-12T08:00:00+01:00'))), { outcome: 'forged', reason: 'wrong_key' });
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted');
+});
+
+test('malformed messages are refused by size, syntax, depth and shape; topics it does not read are ignored', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c } = consumer(t, dir, 'limits: { max_payload_kb: 4 }\n');
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  assert.deepEqual(c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.alloc(5000)))), { outcome: 'malformed', reason: 'too_large' });
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes('{"id":')), { outcome: 'malformed', reason: 'not_json' });
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes('['.repeat(500) + ']'.repeat(500))), { outcome: 'malformed', reason: 'too_deep' });
+  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes({ ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), type: 'lunch' })), { outcome: 'malformed', reason: 'bad_shape' });
+  assert.deepEqual(c.handle('facegate/gate-1/bridge/info', bytes({ version: '1', device: 'x', cameras: [], public_key: { kty: 'OKP', crv: 'Ed25519', x: 'short' }, config: {} })), { outcome: 'malformed', reason: 'bad_key' });
+  assert.equal(c.handle('facegate/gate-1/stats', bytes('{}')).outcome, 'ignored', 'stats is not read');
+  assert.equal(c.handle('elsewhere/gate-1/attendance', bytes('{}')).outcome, 'ignored', 'outside the subscribed bases');
+});
+
+const OUTCOMES: readonly Outcome[] = ['accepted', 'duplicate', 'pinned', 'ignored', 'forged', 'stale', 'unknown_box', 'malformed', 'key_changed'];
+
+test('fuzz: no payload on any topic makes the consumer throw, and nothing unsigned or altered is accepted', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c } = consumer(t, dir);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const topics = ['facegate/gate-1/attendance', 'facegate/gate-1/alerts/unknown', 'facegate/gate-1/alerts/spoof', 'facegate/gate-1/bridge/event', 'facegate/gate-1/gate/events', 'facegate/gate-1/bridge/info', 'facegate/gate-2/bridge/info', 'facegate/gate-1/alerts/quarantine'];
+  const valid = JSON.stringify(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'));
+  let runs = 0;
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...topics),
+      fc.oneof(
+        hostileJsonText,
+        // One character of a valid signed event changed: it must never be accepted.
+        fc.tuple(fc.nat(valid.length - 1), fc.string({ minLength: 1, maxLength: 1 })).map(([i, ch]) => valid.slice(0, i) + ch + valid.slice(i + 1)),
+      ),
+      (topic, text) => {
+        runs++;
+        const v = c.handle(topic, Buffer.from(text));
+        assert.ok(OUTCOMES.includes(v.outcome), `outcome ${v.outcome}`);
+        if (v.outcome === 'accepted') assert.equal(text, valid, 'only the untouched event is accepted');
+      },
+    ),
+    fuzzParameters(400),
+  );
+  assert.ok(runs >= 100, `ran ${runs} cases`);
+  assert.ok(c.countOf('accepted') <= 1, 'the valid event at most once');
+});
+
+test('the timesheet: an employee with no check-out has an empty last_out; times follow the zone across DST', () => {
+  const csv = timesheetCsv(
+    [
+      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), lastOutMs: null },
+      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z') },
+    ],
+    { 'EMP-1': 'Ben' },
+    'Europe/Berlin',
+  );
+  assert.equal(csv, 'external_id,name,day,first_in,last_out\r\n"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00",""\r\n"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00"\r\n', 'CEST after the switch');
+});
+
+test('the consumer config refuses what cannot work, each key named', () => {
+  const issues = (yaml: string) => {
+    try {
+      parseCentralConfig(yaml, 'c.yaml');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, 'a ConfigError');
+      return e.issues.map((i) => i.path);
+    }
+    return [];
+  };
+  assert.deepEqual(issues('pinning: provisioned\n'), ['keys'], 'provisioned with no keys');
+  assert.deepEqual(issues('subscribe: ["facegate/#"]\n'), ['subscribe.0'], '# in a base');
+  assert.deepEqual(issues('keys: { "facegate/+": { kty: OKP, crv: Ed25519, x: "I5MmJkjf_UGETxaAwC2C139GTEzy3HzKj2hQionO57g" } }\n'), ['keys.facegate/+'], 'a key for many boxes');
+  assert.deepEqual(issues('keys: { facegate/g1: { kty: RSA } }\n'), ['keys.facegate/g1'], 'not an Ed25519 JWK');
+  assert.deepEqual(issues('time_zone: Mars/Olympus\n'), ['time_zone']);
+  assert.deepEqual(issues('broker: { password: hunter2 }\n'), ['broker.password'], 'no password in the file: password_env names the variable');
+});
+
+test('an event that cannot be stored is not swallowed: handle throws, so the broker is not acknowledged and sends it again', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const event = attendance(key, 'check_in', '2026-01-12T08:00:00+01:00');
+  store.close();
+  assert.throws(() => c.handle('facegate/gate-1/attendance', bytes(event)), /not open/, 'the database is gone');
+  assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
+});
