@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -134,7 +134,8 @@ test("every discovery payload facegate publishes uses only keys Home Assistant's
   assert.deepEqual([...platforms].sort(), ['binary_sensor', 'device_automation', 'image', 'sensor'], 'every platform facegate uses is checked');
 });
 
-test('discovery is published retained on connect and again when Home Assistant comes online', async (t) => {
+/** A real Mosquitto, and the events stack on it with Home Assistant discovery attached, all stopped after the test. */
+async function discoveryOnBroker(t: TestContext): Promise<{ broker: Mosquitto; ha: HomeAssistantDiscovery; stack: EventsStack }> {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const dir = mkdtempSync(join(tmpdir(), 'fg-ha-'));
@@ -144,6 +145,11 @@ test('discovery is published retained on connect and again when Home Assistant c
   ha.attach();
   stack.start();
   t.after(() => stack.stop());
+  return { broker, ha, stack };
+}
+
+test('discovery is published retained on connect and again when Home Assistant comes online', async (t) => {
+  const { broker } = await discoveryOnBroker(t);
   const hass = mqtt.connect(broker.url, { protocolVersion: 5, clientId: 'hass' });
   t.after(() => hass.endAsync(true));
   const seen: { topic: string; retain: boolean }[] = [];
@@ -167,15 +173,7 @@ test('discovery is published retained on connect and again when Home Assistant c
 });
 
 test('sightings, decisions and faces reach Home Assistant on a real broker: last seen retained, triggers and faces not, a face over the bound not sent, a removal clears the retained sighting', async (t) => {
-  const broker = await Mosquitto.start();
-  t.after(() => broker.dispose());
-  const dir = mkdtempSync(join(tmpdir(), 'fg-ha-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const stack = new EventsStack({ dbPath: join(dir, 's.db'), keyPath: join(dir, 'k'), url: broker.url });
-  const ha = new HomeAssistantDiscovery(stack.bridge, () => options);
-  ha.attach();
-  stack.start();
-  t.after(() => stack.stop());
+  const { broker, ha, stack } = await discoveryOnBroker(t);
   const hass = await Subscriber.connect(broker.url, 'facegate/test-device/#', 'hass-states');
   t.after(() => hass.close());
   await hass.waitFor(() => stack.bridge.connected, 5000, 'the bridge connected');
