@@ -1,5 +1,5 @@
 import { formatLocalIso } from '../base/zoned-time.js';
-import { csvCell } from '../web/history-csv.js';
+import { csvCell } from '../base/csv.js';
 import type { AttendanceMark, TimesheetRow } from './store.js';
 
 /**
