@@ -7,6 +7,7 @@ import { createKeyFile, replacementKeyFile } from '../../daemon/gallery/key-sour
 import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
+import { Timeline } from '../../daemon/track/timeline.js';
 import { keyOptions, memoryLogger, storePerson, tempDir } from './helpers.js';
 
 /** One attendance day with a sealed check-in proof, written as the attendance stage writes it. */
@@ -49,4 +50,31 @@ test('keys rotate --reencrypt re-seals attendance proofs too, and verify checks 
   again.db.prepare("UPDATE attendance_proofs SET sealed = ? WHERE record_id = 'rec-1'").run(sealed);
   const damaged = verifyGallery(again.db, again.sealer).damaged;
   assert.deepEqual(damaged.map((r) => [r.table, r.column, r.rowId, r.personId]), [['thumbnails', 'attendance_check_in', 'rec-1', person.id]]);
+});
+
+test("keys rotate --reencrypt re-seals the timeline's face crops too, verify checks them, and a crop moved to another row does not open", async (t) => {
+  const sodium = await loadSodium();
+  const d = tempDir(t);
+  const keyFile = d.path('gallery.key');
+  createKeyFile(sodium, keyFile);
+  const open = () => Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(keyFile), logger: memoryLogger().logger, create: true });
+  const g = await open();
+  const liveness = { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 } as never;
+  const face = Buffer.from('JPEG of a stranger');
+  const id = new Timeline(g.db, g.sealer).record({ type: 'unknown', camera: 'gate', track: 1, t: 1, atMs: 0, anon_id: 'anon-1', score: 0.2, live: false, antispoof: null, liveness, face_px: 80, thumbnail: face })!;
+  new Timeline(g.db, g.sealer).record({ type: 'too_small', camera: 'gate', track: 2, t: 1, atMs: 1, reason: 'face 20 px high' });
+  assert.equal(verifyGallery(g.db, g.sealer).damaged.length, 0);
+
+  const replacement = replacementKeyFile(sodium, keyFile);
+  const result = rotateKeys({ db: g.db, sodium, oldKek: g.kek, unlocked: g.key, newKek: replacement.kek, reencrypt: true, install: replacement.install, now: () => new Date() });
+  g.close();
+  assert.equal(result.resealed, 1, 'the one crop');
+
+  const again = await open();
+  t.after(() => again.close());
+  assert.ok(new Timeline(again.db, again.sealer).crop(id)!.equals(face), 'the crop opens under the new key');
+  assert.equal(verifyGallery(again.db, again.sealer).damaged.length, 0);
+  // The crop copied onto the other row: bound to its own row, it is reported, not shown as someone else's.
+  again.db.prepare('UPDATE timeline SET crop = (SELECT crop FROM timeline WHERE id = ?) WHERE id <> ?').run(id, id);
+  assert.deepEqual(verifyGallery(again.db, again.sealer).damaged.map((r) => [r.table, r.column]), [['timeline', 'crop']]);
 });
