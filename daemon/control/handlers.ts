@@ -3,7 +3,7 @@ import type { CameraHealth } from '../camera/health.js';
 import type { Config } from '../config/schema.js';
 import { FacegateError } from '../base/errors.js';
 import type { Person } from '../gallery/store.js';
-import type { Actor, PersonService } from '../ops/persons.js';
+import type { Actor, EnrolResult, PersonService } from '../ops/persons.js';
 import type { PersonFields } from '../ops/person-input.js';
 import type { PurgeResult } from '../ops/retention.js';
 import type { StatusReport } from '../ops/status.js';
@@ -20,7 +20,7 @@ export interface ControlledDaemon {
   /** The site's IANA zone: the times a client is sent are written in it. */
   timeZone(): string;
   reload(next: Config): unknown;
-  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote'>;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting'>;
   purgeRetention(): PurgeResult;
 }
 
@@ -72,14 +72,28 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         },
         actorOf(ctx),
       );
+      return enrolAnswer(enrolled);
+    },
+    'person.photos': async (params, ctx) => {
+      const { person, photos } = await daemon.persons.photos(params.id, actorOf(ctx));
       return {
-        id: enrolled.person.id,
-        name: enrolled.person.name,
-        templates: enrolled.templateIds.length,
-        best_quality: Number(enrolled.bestQuality.toFixed(4)),
-        refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
-        ...(enrolled.clashes.length > 0 ? { enrolled_despite: enrolled.clashes } : {}),
+        id: person.id,
+        name: person.name,
+        photos: photos.map((p) => ({ photo: p.templateId, quality: Number(p.quality.toFixed(4)), source: p.source, model: p.model, created: formatLocalIso(Date.parse(p.createdAt), daemon.timeZone()), thumbnail: p.thumbnail?.toString('base64') ?? null })),
       };
+    },
+    'person.add_photos': async (params, ctx) =>
+      enrolAnswer(await daemon.persons.addPhotos(params.id, (params.images ?? []).map(bytesOf), actorOf(ctx), { ...(params.video ? { video: bytesOf(params.video) } : {}), ...(params.force ? { force: true } : {}) })),
+    'person.remove_photo': async (params, ctx) => {
+      const { person, templateId, left } = await daemon.persons.removePhoto(params.id, params.photo, actorOf(ctx));
+      return { id: person.id, photo: templateId, left };
+    },
+    'person.teach': async (params, ctx) => {
+      if (params.check) {
+        const checked = await daemon.persons.checkSighting(params.sighting, actorOf(ctx));
+        return checked.ok ? { ok: true, quality: Number(checked.quality.toFixed(4)), face_px: checked.facePx, ...(checked.matches ? { matches: checked.matches } : {}) } : checked;
+      }
+      return enrolAnswer(await daemon.persons.teach(params.id, params.sighting, actorOf(ctx), params.force ? { force: true } : {}));
     },
     'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),
     'retention.purge': () => daemon.purgeRetention(),
@@ -92,6 +106,19 @@ export function promoteHandler(promote: (anonId: string, input: PersonFields & {
     const input = { name: params.name, ...(params.id !== undefined ? { externalId: params.id } : {}), ...(params.group !== undefined ? { group: params.group } : {}) };
     const { person, templates } = await promote(params.anon_id, input, actorOf(ctx));
     return { id: person.id, anon_id: params.anon_id, templates };
+  };
+}
+
+/** What an enrolment, or photos added to a person, answers. */
+function enrolAnswer(enrolled: EnrolResult) {
+  return {
+    id: enrolled.person.id,
+    name: enrolled.person.name,
+    templates: enrolled.templateIds.length,
+    best_quality: Number(enrolled.bestQuality.toFixed(4)),
+    refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
+    ...(enrolled.clashes.length > 0 ? { enrolled_despite: enrolled.clashes } : {}),
+    ...(enrolled.dropped > 0 ? { dropped: enrolled.dropped } : {}),
   };
 }
 

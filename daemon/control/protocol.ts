@@ -27,6 +27,9 @@ const NoParams = Type.Object({}, { additionalProperties: false });
  */
 const Blob = Type.Object({ name: PersonText, data: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 
+/** A photo's template id or a timeline entry's id: a row id. */
+const PhotoId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
 /**
  * Every method, the least role it needs, whether it changes anything (then it is audited), and the
  * exact shape of its params: a request is checked against it before a handler sees any field.
@@ -61,6 +64,20 @@ export const METHODS = {
     mutating: true,
     person: true,
     params: Type.Object({ anon_id: Text, name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false }),
+  },
+  'person.photos': { role: 'operator', mutating: false, person: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
+  'person.add_photos': {
+    role: 'operator',
+    mutating: true,
+    person: true,
+    params: Type.Object({ id: PersonText, images: Type.Optional(Type.Array(Blob)), video: Type.Optional(Blob), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  },
+  'person.remove_photo': { role: 'operator', mutating: true, person: true, params: Type.Object({ id: PersonText, photo: PhotoId }, { additionalProperties: false }) },
+  'person.teach': {
+    role: 'operator',
+    mutating: true,
+    person: true,
+    params: Type.Object({ id: PersonText, sighting: PhotoId, check: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
   },
   'person.rename': { role: 'operator', mutating: true, person: true, params: Type.Object({ id: PersonText, name: PersonText }, { additionalProperties: false }) },
   'person.erase': { role: 'admin', mutating: true, person: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },

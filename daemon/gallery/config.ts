@@ -40,6 +40,12 @@ export const GalleryConfigSchema = Section(
         max_pitch: Type.Number({ minimum: 0, maximum: 90, default: 40, description: 'Largest head tilt up or down, degrees (a face looking down 30° is still recognisable).' }),
         min_eye_open: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Smallest probability that each eye is open.' }),
         max_faces: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'An image with more faces than this (above min_face_px) is refused: whose face would it be?' }),
+        max_templates: Type.Integer({
+          minimum: 1,
+          maximum: 200,
+          default: 20,
+          description: "Most templates (photos) kept per person. Past it the worst by quality are dropped, so photos added or taught later replace the weakest ones.",
+        }),
         video_frames: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Most templates kept from one enrolment video.' }),
         video_min_pose_delta: Type.Number({ minimum: 0, maximum: 180, default: 8, description: 'Degrees of yaw/pitch by which video frames kept must differ (multi-angle enrolment).' }),
       },

@@ -239,6 +239,17 @@ export class Gallery {
     this.recordGeneration();
   }
 
+  /**
+   * After a committed removal of some of a person's templates (one photo removed, or the worst
+   * dropped past the bound): they leave the matcher, and the WAL is truncated as in `forget`.
+   */
+  forgetTemplates(templateIds: readonly number[]): void {
+    if (templateIds.length === 0) return;
+    for (const id of templateIds) this.matcher.removeTemplate(id);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.recordGeneration();
+  }
+
   /** Persons served: enrolled and not quarantined (`matcher.size` counts their templates). */
   get personCount(): number {
     let served = 0;

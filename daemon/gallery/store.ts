@@ -29,6 +29,17 @@ export interface TemplateInput {
   thumbnail?: Uint8Array;
 }
 
+/** A template as a person's photo: what it was made from and how good it was, without the embedding. */
+export interface StoredPhoto {
+  templateId: number;
+  quality: number;
+  /** The photo's file name, the video frame, or the sighting it was taught from. */
+  source: string;
+  model: string;
+  createdAt: string;
+  hasThumbnail: boolean;
+}
+
 export interface StoredTemplate {
   id: number;
   personId: string;
@@ -66,7 +77,7 @@ export class GalleryStore {
       .transaction(() => {
         const hash = externalIdHash(sealer, externalId);
         if (hash && this.db.prepare('SELECT 1 FROM persons WHERE external_id_hash = ?').get(hash)) {
-          throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with external id ${input.externalId} is already enrolled`, "add images to that person with 'facegate person add --id', or choose another id");
+          throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with external id ${input.externalId} is already enrolled`, "add photos to that person with 'facegate person add --to ${input.externalId}', or choose another id");
         }
         if (this.db.prepare('SELECT 1 FROM persons WHERE id = ?').get(id)) {
           throw new FacegateError('FG_ERR_PERSON_EXISTS', `person ${id} already exists`, 'remove it first, or keep the existing one');
@@ -177,6 +188,48 @@ export class GalleryStore {
         return ids;
       })
       .immediate();
+  }
+
+  /**
+   * A person's templates as photos, best first. Throws TamperError where a source cell does not
+   * open: the person is then quarantined, and their photos are not shown.
+   */
+  photos(personId: string): StoredPhoto[] {
+    const rows = this.db
+      .prepare('SELECT t.id, t.model, t.quality, t.source, t.created_at, EXISTS (SELECT 1 FROM thumbnails h WHERE h.template_id = t.id) AS thumb FROM templates t WHERE t.person_id = ? ORDER BY t.quality DESC, t.id')
+      .all(personId) as Array<{ id: number; model: string; quality: number; source: Buffer; created_at: string; thumb: number }>;
+    return rows.map((r) => ({
+      templateId: r.id,
+      quality: r.quality,
+      source: this.sealer.openText(galleryCellRef('templates', 'source', r.id, personId), r.source),
+      model: r.model,
+      createdAt: r.created_at,
+      hasThumbnail: r.thumb === 1,
+    }));
+  }
+
+  /** The face a template was made from (a small JPEG), opened; undefined where it kept none. */
+  thumbnail(personId: string, templateId: number): Uint8Array | undefined {
+    const row = this.db.prepare('SELECT id, jpeg FROM thumbnails WHERE template_id = ? AND person_id = ?').get(templateId, personId) as { id: number; jpeg: Buffer } | undefined;
+    return row ? this.sealer.open(galleryCellRef('thumbnails', 'jpeg', row.id, personId), row.jpeg) : undefined;
+  }
+
+  /** Deletes one of the person's templates (its thumbnail cascades); false when they have no such template. */
+  removeTemplate(personId: string, templateId: number): boolean {
+    const removed = this.db.prepare('DELETE FROM templates WHERE id = ? AND person_id = ?').run(templateId, personId).changes === 1;
+    if (removed) this.db.prepare('UPDATE persons SET updated_at = ? WHERE id = ?').run(this.now().toISOString(), personId);
+    return removed;
+  }
+
+  /**
+   * Keeps the person's `keep` best templates by quality and deletes the rest (newest first among
+   * equals, so an older template of the same quality stays); returns the ids deleted.
+   */
+  pruneTemplates(personId: string, keep: number): number[] {
+    const extra = this.db.prepare('SELECT id FROM templates WHERE person_id = ? ORDER BY quality DESC, id LIMIT -1 OFFSET ?').all(personId, keep) as Array<{ id: number }>;
+    const del = this.db.prepare('DELETE FROM templates WHERE id = ?');
+    for (const { id } of extra) del.run(id);
+    return extra.map((r) => r.id);
   }
 
   countTemplates(personId: string): number {

@@ -5,9 +5,10 @@ import { FacegateError, isFacegateError } from '../base/errors.js';
 import { enrolFromBytes, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { EnrolGate } from '../gallery/quality-gate.js';
-import type { Person, TemplateInput } from '../gallery/store.js';
+import type { Person, StoredPhoto, TemplateInput } from '../gallery/store.js';
 import type { ExportedPerson } from '../gallery/transfer.js';
 import { promotionTemplates } from '../track/promote.js';
+import { Timeline } from '../track/timeline.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import type { AuditLog, Role } from './audit.js';
@@ -49,6 +50,8 @@ export interface EnrolRequest {
    * sent replaces theirs (remote enrolment); 'refuse' is FG_ERR_PERSON_EXISTS.
    */
   ifExists: 'add' | 'refuse';
+  /** The timeline entry whose face crop is the photo (teach from a sighting), for the audit. */
+  sighting?: number;
   onProgress?: (what: 'photos' | 'video frames', done: number, total: number) => void;
 }
 
@@ -60,6 +63,8 @@ export interface EnrolResult {
   /** Faces enrolled although they match someone else (force). */
   clashes: string[];
   bestQuality: number;
+  /** Templates dropped to keep the person within gallery.enrol.max_templates, worst first. */
+  dropped: number;
 }
 
 /** A change of a person's name or group; a null group takes theirs away. */
@@ -74,6 +79,9 @@ export interface ImportResult {
   /** Persons already in this gallery (same id or external id), left as they are. */
   skipped: Array<{ id: string; reason: string }>;
 }
+
+/** A person's photo as shown to operators: the template's facts and the face it was made from. */
+export type PersonPhoto = StoredPhoto & { thumbnail: Buffer | null };
 
 export type PhotoCheck = { ok: true; quality: number; facePx: number; thumbnail: Buffer; matches?: string } | { ok: false; reason: string; detail: string };
 
@@ -99,6 +107,8 @@ interface Written {
   templates: readonly TemplateInput[];
   /** The name, when it is new or changed. */
   name: string | undefined;
+  /** Templates dropped past gallery.enrol.max_templates (the worst by quality), perhaps new ones. */
+  dropped: number[];
 }
 
 /**
@@ -123,7 +133,11 @@ export class PersonService {
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private closed = false;
-  constructor(private readonly o: PersonServiceOptions) {}
+  /** The cameras' decisions, whose face crops a person can be taught from. */
+  private readonly sightings: Pick<Timeline, 'crop'>;
+  constructor(private readonly o: PersonServiceOptions) {
+    this.sightings = new Timeline(o.gallery.db, o.gallery.sealer);
+  }
 
   /** The default commit: a transaction of its own. */
   private readonly ownTransaction = <T>(write: () => T): T => this.o.gallery.db.transaction(write).immediate();
@@ -185,6 +199,102 @@ export class PersonService {
         return updated;
       });
     });
+  }
+
+  /**
+   * More photos (or a video) for an enrolled person, through the same quality gate and duplicate
+   * check as an enrolment; their name, group and attendance stay as they are. Past
+   * gallery.enrol.max_templates the worst templates go.
+   */
+  addPhotos(ref: string, photos: readonly Photo[], by: Actor, options: { video?: VideoInput; force?: boolean } = {}): Promise<EnrolResult> {
+    return this.audited('person.add_templates', by, auditTarget(ref), () => {
+      personRef(ref);
+      checkPhotos(photos);
+      if (photos.length === 0 && !options.video) throw new FacegateError('FG_ERR_PERSON_INVALID', 'no photo or video given; nothing was changed', 'give at least one photo of the person');
+      return this.serial(() => {
+        const person = mustFind(this.o.gallery, ref);
+        return this.enrolNow({ id: person.id, photos, ifExists: 'add', ...(options.video ? { video: options.video } : {}), ...(options.force ? { force: true } : {}) }, by, this.ownTransaction);
+      });
+    });
+  }
+
+  /**
+   * A person's photos, best first, with the faces they were made from: personal data shown to an
+   * operator, so every look is audited.
+   */
+  photos(ref: string, by: Actor): Promise<{ person: Person; photos: PersonPhoto[] }> {
+    return this.audited('person.photos.view', by, auditTarget(ref), async () => {
+      personRef(ref);
+      const store = this.o.gallery.store;
+      const person = mustFind(this.o.gallery, ref);
+      const photos = store.photos(person.id).map((p) => {
+        const jpeg = p.hasThumbnail ? store.thumbnail(person.id, p.templateId) : undefined;
+        return { ...p, thumbnail: jpeg ? Buffer.from(jpeg) : null };
+      });
+      this.o.audit.append({ ...by, action: 'person.photos.view', target: person.id, detail: { photos: photos.length }, outcome: 'ok' });
+      return { person, photos };
+    });
+  }
+
+  /**
+   * Drops one of a person's templates (a bad photo, an old haircut); their last one stays, since a
+   * person without templates is enrolled but never recognised: remove the person instead.
+   */
+  removePhoto(ref: string, templateId: number, by: Actor): Promise<{ person: Person; templateId: number; left: number }> {
+    return this.audited('person.remove_template', by, auditTarget(ref), () => {
+      personRef(ref);
+      if (!Number.isSafeInteger(templateId) || templateId < 1) throw new FacegateError('FG_ERR_PHOTO_NOT_FOUND', `no photo ${String(templateId)}`, "photo ids are the numbers 'facegate person photos ID' lists");
+      return this.serial(async () => {
+        const gallery = this.o.gallery;
+        const person = mustFind(gallery, ref);
+        const left = this.ownTransaction(() => {
+          const count = gallery.store.countTemplates(person.id);
+          if (!gallery.store.photos(person.id).some((p) => p.templateId === templateId)) {
+            throw new FacegateError('FG_ERR_PHOTO_NOT_FOUND', `${person.name} has no photo ${templateId}`, `list their photos: facegate person photos ${person.id}`);
+          }
+          if (count <= 1) throw new FacegateError('FG_ERR_PHOTO_LAST', `photo ${templateId} is the last one of ${person.name}: without it they would never be recognised`, `add a better photo first (facegate person add --to ${person.id} --image FILE), then remove this one`);
+          gallery.store.removeTemplate(person.id, templateId);
+          this.o.audit.append({ ...by, action: 'person.remove_template', target: person.id, detail: { template: templateId, left: count - 1 }, outcome: 'ok' });
+          return count - 1;
+        });
+        gallery.forgetTemplates([templateId]);
+        this.o.onChange?.({ kind: 'enrolled', personId: person.id });
+        return { person, templateId, left };
+      });
+    });
+  }
+
+  /**
+   * The quality gate's verdict on the face a camera kept of a decision (a timeline entry), and whom
+   * the gallery recognises in it, before anyone teaches it: nothing is stored.
+   */
+  async checkSighting(entryId: number, by: Actor): Promise<PhotoCheck> {
+    const photo = this.sightingPhoto(entryId, by);
+    return this.checkPhoto(photo);
+  }
+
+  /**
+   * Teaches a person from a sighting: the face a camera kept of a recognised or unknown decision
+   * goes through the enrolment gate and becomes one of their templates. The gate may refuse it (a
+   * small or blurred face), as it would a photo.
+   */
+  teach(ref: string, entryId: number, by: Actor, options: { force?: boolean } = {}): Promise<EnrolResult> {
+    return this.audited('person.teach', by, auditTarget(ref), () => {
+      personRef(ref);
+      return this.serial(() => {
+        const person = mustFind(this.o.gallery, ref);
+        const photo = this.sightingPhoto(entryId, by);
+        return this.enrolNow({ id: person.id, photos: [photo], ifExists: 'add', sighting: entryId, ...(options.force ? { force: true } : {}) }, by, this.ownTransaction);
+      });
+    });
+  }
+
+  /** A timeline entry's face crop as a photo named after the entry; opening it is audited as a view. */
+  private sightingPhoto(entryId: number, by: Actor): Photo {
+    const bytes = Number.isSafeInteger(entryId) && entryId >= 1 ? this.sightings.crop(entryId) : undefined;
+    if (!bytes) throw new FacegateError('FG_ERR_SIGHTING_NOT_FOUND', `timeline entry ${String(entryId)} has no face to learn from`, 'choose a recognised or unknown decision with a face on the timeline (retention may have purged older ones)');
+    this.o.audit.append({ ...by, action: 'timeline.crop.view', target: String(entryId), detail: {}, outcome: 'ok' });
+    return { name: `sighting ${entryId}`, bytes };
   }
 
   /** Regrouping: each listed person's group becomes the one listed (none when the entry has none). */
@@ -329,7 +439,7 @@ export class PersonService {
     const ref = req.id ?? req.externalId;
     const existing = ref !== undefined ? gallery.store.findPerson(ref) : undefined;
     if (existing && req.ifExists === 'refuse') {
-      throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with id ${ref} is already enrolled`, `remove them first ('facegate person remove ${ref}') or choose another id`);
+      throw new FacegateError('FG_ERR_PERSON_EXISTS', `a person with id ${ref} is already enrolled`, `add photos to them ('facegate person add --to ${ref}', or Photos on the console's people page), or choose another id`);
     }
     const label = req.name ?? ref ?? 'this person';
     const accepted: EnrolCandidate[] = [];
@@ -348,9 +458,10 @@ export class PersonService {
       const result = commit(() => {
         written = this.writePerson(existing, existing ? { ...(req.name !== undefined ? { name: req.name } : {}), ...(req.group !== undefined ? { group: req.group } : {}) } : fields, templates, req.id);
         const { person, templateIds } = written;
-        const detail = { templates: templateIds.length, refused: refused.length, ...(clashes.length > 0 ? { forced: clashes.length } : {}) };
-        this.o.audit.append({ ...by, action: existing ? 'person.add_templates' : 'person.enrol', target: person.id, detail, outcome: 'ok' });
-        return { person, templateIds, refused, clashes, bestQuality };
+        const dropped = written.dropped.length;
+        const detail = { templates: templateIds.length, refused: refused.length, ...(clashes.length > 0 ? { forced: clashes.length } : {}), ...(dropped > 0 ? { dropped } : {}), ...(req.sighting !== undefined ? { sighting: req.sighting } : {}) };
+        this.o.audit.append({ ...by, action: req.sighting !== undefined ? 'person.teach' : existing ? 'person.add_templates' : 'person.enrol', target: person.id, detail, outcome: 'ok' });
+        return { person, templateIds: templateIds.filter((t) => !written!.dropped.includes(t)), refused, clashes, bestQuality, dropped };
       });
       this.follow(written!);
       return result;
@@ -367,11 +478,14 @@ export class PersonService {
    */
   private writePerson(existing: Person | undefined, fields: PersonFields, templates: readonly TemplateInput[], id?: string): Written {
     const store = this.o.gallery.store;
+    const keep = this.o.gate.max_templates;
     if (!existing) {
       const person = store.insertPerson({ name: fields.name ?? 'unnamed', ...(fields.externalId !== undefined ? { externalId: fields.externalId } : {}), ...(fields.group !== undefined ? { group: fields.group } : {}) }, id);
-      return { person, templateIds: store.insertTemplates(person.id, templates), templates, name: person.name };
+      const templateIds = store.insertTemplates(person.id, templates);
+      return { person, templateIds, templates, name: person.name, dropped: store.pruneTemplates(person.id, keep) };
     }
     const templateIds = store.insertTemplates(existing.id, templates);
+    const dropped = store.pruneTemplates(existing.id, keep);
     let person = existing;
     if (fields.group !== undefined && fields.group !== existing.group) {
       store.setGroup(existing.id, fields.group);
@@ -382,12 +496,13 @@ export class PersonService {
       store.renamePerson(existing.id, fields.name!);
       person = { ...person, name: fields.name! };
     }
-    return { person, templateIds, templates, name: renamed ? fields.name : undefined };
+    return { person, templateIds, templates, name: renamed ? fields.name : undefined, dropped };
   }
 
   /** Memory after a committed write: the matcher and names, the anchor, then the roster and Home Assistant. */
   private follow(w: Written): void {
     this.o.gallery.remember(w.person.id, w.name, w.templateIds, w.templates);
+    this.o.gallery.forgetTemplates(w.dropped);
     this.o.onChange?.({ kind: 'enrolled', personId: w.person.id });
   }
 

@@ -16,6 +16,9 @@ export const forbidden = (role: string, needs: string) => new WebError(403, 'FG_
 const STATUS: Readonly<Record<string, number>> = {
   FG_ERR_PERSON_NOT_FOUND: 404,
   FG_ERR_UNKNOWN_NOT_FOUND: 404,
+  FG_ERR_PHOTO_NOT_FOUND: 404,
+  FG_ERR_SIGHTING_NOT_FOUND: 404,
+  FG_ERR_PHOTO_LAST: 409,
   FG_ERR_PERSON_EXISTS: 409,
   FG_ERR_ENROL_DUPLICATE: 409,
   FG_ERR_ENROL_NO_FACE: 422,

@@ -28,6 +28,10 @@ const handlers: Handlers = {
   reload: () => ({}),
   'person.enrol': () => ({}),
   'person.promote': () => ({}),
+  'person.photos': () => ({}),
+  'person.add_photos': () => ({}),
+  'person.remove_photo': () => ({}),
+  'person.teach': () => ({}),
   'person.rename': () => ({}),
   'person.erase': () => {
     // A bug in a handler: not a FacegateError, and not even an Error.

@@ -32,6 +32,10 @@ const handlers: Handlers = {
   reload: () => (calls.push('reload'), { added: [] }),
   'person.enrol': () => ({}),
   'person.promote': () => ({}),
+  'person.photos': () => ({}),
+  'person.add_photos': () => ({}),
+  'person.remove_photo': () => ({}),
+  'person.teach': () => ({}),
   'person.rename': () => ({}),
   'person.erase': (p) => {
     if (p.id === 'nobody') throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', 'no person nobody');

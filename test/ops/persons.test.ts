@@ -11,6 +11,7 @@ import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
 import { PersonService, type EnrolRequest, type RosterChange } from '../../daemon/ops/persons.js';
+import { Timeline } from '../../daemon/track/timeline.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import { Remote } from '../../daemon/remote/remote.js';
@@ -21,8 +22,11 @@ import { regionsFor } from '../support/eye-regions.js';
 
 const config = defaultConfig();
 
-/** A photo of synthetic person `seed`: the face source reads who it shows from the image width. */
-const photoOf = (seed: number) => sharp({ create: { width: 100 + seed, height: 64, channels: 3, background: '#888' } }).png().toBuffer();
+/**
+ * A photo of synthetic person `seed`: the face source reads who it shows from the image width, and
+ * how sharp it is from the height (64: sharpness 300).
+ */
+const photoOf = (seed: number, height = 64) => sharp({ create: { width: 100 + seed, height, channels: 3, background: '#888' } }).png().toBuffer();
 
 /** One good frontal face per image, embedding unitVector(width - 100); `gate` holds analyses back. */
 class ScriptedFaces {
@@ -37,21 +41,21 @@ class ScriptedFaces {
       detection: { box, score: 0.99 },
       landmarks68: Array.from({ length: 68 }, () => p),
       landmarks5: [p, p, p, p, p],
-      quality: { faceHeight: 200, eyeDistance: 60, sharpness: 300, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 20 },
+      quality: { faceHeight: 200, eyeDistance: 60, sharpness: (300 * img.height) / 64, yaw: 0, pitch: 0, roll: 0, embeddingNorm: 20 },
       eyes: { left: { pOpen: 0.9 }, right: { pOpen: 0.9 }, regions: regionsFor(0.9, 0.9) },
       embedding: unitVector(img.width - 100),
     }];
   }
 }
 
-async function setup(t: { after(fn: () => void): void }) {
+async function setup(t: { after(fn: () => void): void }, gate = config.gallery.enrol) {
   const d = tempDir(t);
   createKeyFile(await loadSodium(), d.path('gallery.key'));
   const gallery = await Gallery.open({ path: d.path('state.db'), keys: keyOptions(d.path('gallery.key')), logger: quietLogger(), create: true });
   t.after(() => gallery.close());
   const faces = new ScriptedFaces();
   const changes: RosterChange[] = [];
-  const service = new PersonService({ gallery, analyzer: faces, gate: config.gallery.enrol, recognition: config.recognition, audit: new AuditLog(gallery.db), onChange: (c) => changes.push(c) });
+  const service = new PersonService({ gallery, analyzer: faces, gate, recognition: config.recognition, audit: new AuditLog(gallery.db), onChange: (c) => changes.push(c) });
   // As remote commands call them: the central id is the gallery id and the external id.
   const ops = {
     enrol: async (p: { personId: string; name?: string; group?: string; images: Buffer[] }, commit?: Parameters<PersonService['enrol']>[2]) => {
@@ -207,4 +211,81 @@ test('CLI and control enrolment: an id already enrolled is refused; rename follo
   await assert.rejects(service.update('nobody', { name: 'X' }, CLI), { code: 'FG_ERR_PERSON_NOT_FOUND' });
   // Unknown persons live in the running daemon's cameras: a service without them (the CLI's) has none to promote.
   await assert.rejects(service.promote('anon-1', { name: 'Z' }, CLI), { code: 'FG_ERR_DAEMON_NOT_RUNNING' });
+});
+
+const photo = async (seed: number, height?: number) => ({ name: `p${seed}-${height ?? 64}.png`, bytes: await photoOf(seed, height) });
+const actions = (gallery: Gallery) => (gallery.db.prepare('SELECT action, outcome, detail FROM audit_log ORDER BY seq').all() as { action: string; outcome: string; detail: string }[]).map((a) => `${a.action} ${a.outcome}`);
+
+test("photos: more for an enrolled person, listed best first with their faces (audited); one removed, never the last; name, group and attendance untouched", async (t) => {
+  const { gallery, service, changes } = await setup(t);
+  const { person } = await service.enrol({ name: 'Eve', externalId: 'EMP-7', group: 'day', photos: [await photo(7)], ifExists: 'refuse' }, CLI);
+  gallery.db
+    .prepare("INSERT INTO attendance_days (person_id, date, record_id, day_json, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms) VALUES (?, '2026-11-20', 'r1', '{}', 1, 'door', 1, 1, 2)")
+    .run(person.id);
+  const added = await service.addPhotos('EMP-7', [await photo(7, 80), await photo(7, 48), { name: 'junk.png', bytes: Buffer.from('not an image') }], CLI);
+  assert.deepEqual([added.templateIds.length, added.refused.map((r) => r.file), added.person.name, added.person.group], [2, ['junk.png'], 'Eve', 'day']);
+  const { photos } = await service.photos('EMP-7', CLI);
+  assert.deepEqual(photos.map((p) => p.source), ['p7-80.png', 'p7-64.png', 'p7-48.png'], 'best first');
+  assert.ok(photos.every((p) => p.thumbnail && p.thumbnail[0] === 0xff && p.thumbnail[1] === 0xd8), 'each with its face as JPEG');
+  // The worst goes; the matcher forgets it at once.
+  const worst = photos.at(-1)!.templateId;
+  assert.deepEqual(await service.removePhoto(person.id, worst, CLI).then((r) => r.left), 2);
+  assert.equal(gallery.matcher.has(worst), false);
+  await assert.rejects(service.removePhoto(person.id, worst, CLI), { code: 'FG_ERR_PHOTO_NOT_FOUND' });
+  const other = await service.enrol({ name: 'Fay', photos: [await photo(8)], ifExists: 'refuse' }, CLI);
+  await assert.rejects(service.removePhoto(person.id, other.templateIds[0]!, CLI), { code: 'FG_ERR_PHOTO_NOT_FOUND' }, "another person's photo is not theirs");
+  await service.removePhoto(person.id, photos[0]!.templateId, CLI);
+  await assert.rejects(service.removePhoto(person.id, photos[1]!.templateId, CLI), { code: 'FG_ERR_PHOTO_LAST' });
+  await assert.rejects(service.addPhotos('nobody', [await photo(9)], CLI), { code: 'FG_ERR_PERSON_NOT_FOUND' });
+  await assert.rejects(service.addPhotos('EMP-7', [], CLI), { code: 'FG_ERR_PERSON_INVALID' });
+  assert.equal((gallery.db.prepare('SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = ?').get(person.id) as { n: number }).n, 1, 'attendance untouched');
+  assert.equal(gallery.identify(unitVector(7), config.recognition, 1).candidates[0]?.personId, person.id, 'still recognised from the photo kept');
+  assert.ok(changes.filter((c) => c.kind === 'enrolled' && c.personId === person.id).length >= 4, 'the roster follows each change');
+  assert.deepEqual(actions(gallery).filter((a) => !a.startsWith('person.enrol')), [
+    'person.add_templates ok',
+    'person.photos.view ok',
+    'person.remove_template ok',
+    'person.remove_template failed',
+    'person.remove_template failed',
+    'person.remove_template ok',
+    'person.remove_template failed',
+    'person.add_templates failed',
+    'person.add_templates failed',
+  ]);
+});
+
+test('templates are bounded per person: past gallery.enrol.max_templates the worst by quality goes, a new one as well as an old one', async (t) => {
+  const { gallery, service } = await setup(t, { ...config.gallery.enrol, max_templates: 2 });
+  const { person } = await service.enrol({ name: 'Gus', photos: [await photo(3, 64), await photo(3, 80)], ifExists: 'refuse' }, CLI);
+  const weaker = await service.addPhotos(person.id, [await photo(3, 48)], CLI);
+  assert.deepEqual([weaker.templateIds, weaker.dropped], [[], 1], 'a photo weaker than both kept ones is not kept');
+  const better = await service.addPhotos(person.id, [await photo(3, 84)], CLI);
+  assert.deepEqual([better.templateIds.length, better.dropped], [1, 1]);
+  assert.deepEqual((await service.photos(person.id, CLI)).photos.map((p) => p.source), ['p3-84.png', 'p3-80.png']);
+  assert.equal(gallery.matcher.size, 2, 'the matcher holds what the file holds');
+});
+
+test('teach from a sighting: the face a camera kept goes through the enrolment gate (checked first, storing nothing), audited; a decision without a face is refused', async (t) => {
+  const { gallery, service } = await setup(t);
+  const { person } = await service.enrol({ name: 'Hal', externalId: 'EMP-9', photos: [await photo(9)], ifExists: 'refuse' }, CLI);
+  const timeline = new Timeline(gallery.db, gallery.sealer);
+  const decision = (type: string, thumbnail?: Buffer) => timeline.record({ type, camera: 'door', atMs: Date.now(), track: 1, person: { id: person.id, name: 'Hal' }, anon_id: 'anon-1', score: 0.5, margin: 0.2, live: true, liveness: {}, antispoof: null, face_px: 90, reason: 'small', ...(thumbnail ? { thumbnail } : {}) } as never)!;
+  const seen = decision('recognized', await photoOf(9, 80));
+  const small = decision('too_small');
+  const checked = await service.checkSighting(seen, CLI);
+  assert.equal(checked.ok, true);
+  assert.equal(gallery.store.countTemplates(person.id), 1, 'a check stores nothing');
+  const taught = await service.teach('EMP-9', seen, CLI);
+  assert.deepEqual([taught.templateIds.length, gallery.store.countTemplates(person.id)], [1, 2]);
+  assert.equal((await service.photos(person.id, CLI)).photos[0]!.source, `sighting ${seen}`);
+  await assert.rejects(service.teach('EMP-9', small, CLI), { code: 'FG_ERR_SIGHTING_NOT_FOUND' });
+  await assert.rejects(service.teach('EMP-9', 999_999, CLI), { code: 'FG_ERR_SIGHTING_NOT_FOUND' });
+  await assert.rejects(service.checkSighting(999_999, CLI), { code: 'FG_ERR_SIGHTING_NOT_FOUND' });
+  // A face the gate cannot read is refused as a photo would be, and nothing is stored.
+  const unreadable = decision('unknown', Buffer.from('not a jpeg'));
+  assert.deepEqual(await service.checkSighting(unreadable, CLI).then((c) => c.ok), false);
+  await assert.rejects(service.teach('EMP-9', unreadable, CLI), { code: 'FG_ERR_ENROL_NO_FACE' });
+  const audit = gallery.db.prepare("SELECT action, detail FROM audit_log WHERE action IN ('person.teach', 'timeline.crop.view') AND outcome = 'ok' ORDER BY seq").all() as { action: string; detail: string }[];
+  assert.deepEqual(audit.map((a) => a.action), ['timeline.crop.view', 'timeline.crop.view', 'person.teach', 'timeline.crop.view', 'timeline.crop.view']);
+  assert.equal(JSON.parse(audit[2]!.detail).sighting, seen);
 });

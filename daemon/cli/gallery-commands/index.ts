@@ -4,6 +4,7 @@ import { identifyCommand } from './identify.js';
 import { keysInitCommand, keysRotateCommand } from './keys.js';
 import { personAddCommand } from './person-add.js';
 import { personListCommand, personRemoveCommand, personRenameCommand, personShowCommand } from './person.js';
+import { personDropPhotoCommand, personPhotosCommand, personTeachCommand } from './person-photos.js';
 
 /** The gallery's commands: keys, persons, identify, verify, export/import. */
 export const GALLERY_COMMANDS: readonly Command[] = [
@@ -12,6 +13,9 @@ export const GALLERY_COMMANDS: readonly Command[] = [
   personAddCommand,
   personListCommand,
   personShowCommand,
+  personPhotosCommand,
+  personDropPhotoCommand,
+  personTeachCommand,
   personRenameCommand,
   personRemoveCommand,
   identifyCommand,

@@ -12,10 +12,11 @@ import type { Photo } from '../../ops/person-input.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
-const USAGE = `--name NAME [--id EXT] [--group G] (--image FILE)... [--dir FOLDER] [--video FILE] [--force] ${GALLERY_USAGE}`;
+const USAGE = `(--name NAME [--id EXT] [--group G] | --to ID) (--image FILE)... [--dir FOLDER] [--video FILE] [--force] ${GALLERY_USAGE}`;
 
 interface AddArgs {
-  name: string;
+  /** Who is enrolled: a new person by name, or more photos for one enrolled already (uuid or external id). */
+  who: { name: string } | { to: string };
   id?: string;
   group?: string;
   images: string[];
@@ -26,18 +27,20 @@ interface AddArgs {
 }
 
 /** What an enrolment answered, whichever way it went (the daemon's socket or the file). */
-interface Enrolled {
+export interface Enrolled {
   id: string;
   name: string;
   templates: number;
   bestQuality: number;
   refused: { file: string; reason: string; detail: string }[];
   clashes: string[];
+  /** Templates dropped past gallery.enrol.max_templates. */
+  dropped: number;
 }
 
 export const personAddCommand: Command = {
   words: ['person', 'add'],
-  summary: 'enrol a person from photos, a folder of photos or a short video (quality-gated; one face per photo); through the running daemon when one holds the gallery',
+  summary: 'enrol a person from photos, a folder of photos or a short video (quality-gated; one face per photo), or with --to give an enrolled person more; through the running daemon when one holds the gallery',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -45,6 +48,7 @@ export const personAddCommand: Command = {
       {
         ...GALLERY_OPTIONS,
         name: { type: 'string' },
+        to: { type: 'string' },
         id: { type: 'string' },
         group: { type: 'string' },
         image: { type: 'string', multiple: true },
@@ -56,11 +60,14 @@ export const personAddCommand: Command = {
     );
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (images go after --image)`, USAGE);
     // The name's rules (and its trimming) are the person service's, the same as at every entry point.
-    if (values.name === undefined) throw new UsageError('--name is required', USAGE);
+    if (values.to !== undefined && (values.name !== undefined || values.id !== undefined || values.group !== undefined)) {
+      throw new UsageError('--to adds photos to an enrolled person: change their name or group with person rename or the console, not here', USAGE);
+    }
+    if (values.name === undefined && values.to === undefined) throw new UsageError('--name (a new person) or --to ID (an enrolled one) is required', USAGE);
     const images = [...(values.image ?? []), ...(values.dir ? imagesIn(values.dir) : [])];
     if (images.length === 0 && !values.video) throw new UsageError('give at least one --image, a --dir or a --video', USAGE);
     const args: AddArgs = {
-      name: values.name,
+      who: values.to !== undefined ? { to: values.to } : { name: values.name! },
       images,
       force: values.force === true,
       json: values.json === true,
@@ -81,13 +88,15 @@ export const personAddCommand: Command = {
       const refused = e instanceof NoUsableFace ? inArgumentOrder([...photos.refused, ...e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail }))], args.images) : undefined;
       if (args.json) io.stdout(JSON.stringify({ id: null, templates: 0, ...(refused ? { refused } : {}) }) + '\n');
       // One refused photo a line, as the rest of the CLI prints them.
-      throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${args.name}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
+      throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${'name' in args.who ? args.who.name : args.who.to}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
     }
     for (const clash of r.clashes) io.stderr(`warning: ${clash} (enrolled anyway: --force)\n`);
     if (args.json) {
-      io.stdout(JSON.stringify({ id: r.id, templates: r.templates, refused: r.refused }) + '\n');
+      io.stdout(JSON.stringify({ id: r.id, templates: r.templates, refused: r.refused, ...(r.dropped > 0 ? { dropped: r.dropped } : {}) }) + '\n');
     } else {
-      io.stdout(`enrolled ${r.name} as ${r.id}: ${r.templates} template(s) (best quality ${round4(r.bestQuality)})${describeRefusals(r.refused)}\n`);
+      const what = 'to' in args.who ? `added ${r.templates} photo(s) to ${r.name} (${r.id})` : `enrolled ${r.name} as ${r.id}: ${r.templates} template(s)`;
+      const dropped = r.dropped > 0 ? `; ${r.dropped} weakest template(s) dropped to stay within gallery.enrol.max_templates` : '';
+      io.stdout(`${what} (best quality ${round4(r.bestQuality)})${dropped}${describeRefusals(r.refused)}\n`);
     }
     return 0;
   },
@@ -121,20 +130,25 @@ async function inFile(s: GallerySettings, a: AddArgs, photos: Photo[], io: CliIo
       const bar = (what: 'photos' | 'video frames', total: number) =>
         (bars[what] ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `enrol ${what}`, total, format: (n) => String(n), quiet: !a.showProgress }));
       try {
-        const enrolled = await localPersons(s, g, analyzer).enrol(
-          {
-            name: a.name,
-            photos,
-            ifExists: 'refuse',
-            force: a.force,
-            onProgress: (what, done, total) => bar(what, total).update(done),
-            ...(a.id !== undefined ? { externalId: a.id } : {}),
-            ...(a.group !== undefined ? { group: a.group } : {}),
-            ...(a.video !== undefined ? { video: { name: a.video, file: a.video } } : {}),
-          },
-          cliActor(),
-        );
-        return { id: enrolled.person.id, name: enrolled.person.name, templates: enrolled.templateIds.length, bestQuality: enrolled.bestQuality, refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: enrolled.clashes };
+        const persons = localPersons(s, g, analyzer);
+        const video = a.video !== undefined ? { video: { name: a.video, file: a.video } } : {};
+        const enrolled =
+          'to' in a.who
+            ? await persons.addPhotos(a.who.to, photos, cliActor(), { ...video, force: a.force })
+            : await persons.enrol(
+                {
+                  name: a.who.name,
+                  photos,
+                  ifExists: 'refuse',
+                  force: a.force,
+                  onProgress: (what, done, total) => bar(what, total).update(done),
+                  ...(a.id !== undefined ? { externalId: a.id } : {}),
+                  ...(a.group !== undefined ? { group: a.group } : {}),
+                  ...video,
+                },
+                cliActor(),
+              );
+        return { id: enrolled.person.id, name: enrolled.person.name, templates: enrolled.templateIds.length, bestQuality: enrolled.bestQuality, refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: enrolled.clashes, dropped: enrolled.dropped };
       } finally {
         bars.photos?.finish();
         bars['video frames']?.finish();
@@ -154,16 +168,28 @@ async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon
   if (size > MAX_LINE_BYTES - 64 * 1024) {
     throw new FacegateError('FG_ERR_ENROL_TOO_LARGE', `the photos and video come to ${Math.round(size / 1048576)} MiB encoded, more than the daemon takes in one call (${MAX_LINE_BYTES / 1048576} MiB)`, 'send fewer or smaller photos, or a shorter clip (ffmpeg -t 10)');
   }
-  const params = {
-    name: a.name,
-    images,
-    ...(video ? { video: { name: a.video!, data: video.toString('base64') } } : {}),
-    ...(a.id !== undefined ? { id: a.id } : {}),
-    ...(a.group !== undefined ? { group: a.group } : {}),
-    ...(a.force ? { force: true } : {}),
-  };
-  const enrolled = (await callRunningDaemon(daemon, 'person.enrol', params)) as { id: string; name: string; templates: number; best_quality: number; refused: Enrolled['refused']; enrolled_despite?: string[] };
-  return { id: enrolled.id, name: enrolled.name, templates: enrolled.templates, bestQuality: enrolled.best_quality, refused: enrolled.refused, clashes: enrolled.enrolled_despite ?? [] };
+  const media = { images, ...(video ? { video: { name: a.video!, data: video.toString('base64') } } : {}), ...(a.force ? { force: true } : {}) };
+  const enrolled = (
+    'to' in a.who
+      ? await callRunningDaemon(daemon, 'person.add_photos', { id: a.who.to, ...media })
+      : await callRunningDaemon(daemon, 'person.enrol', { name: a.who.name, ...media, ...(a.id !== undefined ? { id: a.id } : {}), ...(a.group !== undefined ? { group: a.group } : {}) })
+  ) as EnrolAnswer;
+  return enrolledFrom(enrolled);
+}
+
+/** The control socket's answer to an enrolment or to photos added (control/handlers.ts). */
+export interface EnrolAnswer {
+  id: string;
+  name: string;
+  templates: number;
+  best_quality: number;
+  refused: Enrolled['refused'];
+  enrolled_despite?: string[];
+  dropped?: number;
+}
+
+export function enrolledFrom(a: EnrolAnswer): Enrolled {
+  return { id: a.id, name: a.name, templates: a.templates, bestQuality: a.best_quality, refused: a.refused, clashes: a.enrolled_despite ?? [], dropped: a.dropped ?? 0 };
 }
 
 /** Refusals in the order the photos were given (those of unreadable files come from here, the rest from the enrolment); the video's last. */

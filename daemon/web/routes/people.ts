@@ -3,6 +3,8 @@ import { QUARANTINE_CELLS_MAX } from '../../events/topics.js';
 import { ENROL_BODY_BYTES, PERSON_LIMITS, PersonText } from '../../ops/person-input.js';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
+import { formatLocalIso } from '../../base/zoned-time.js';
+import type { EnrolResult } from '../../ops/persons.js';
 
 /**
  * The person's fields and photos are text and base64 of any size the body limit lets through:
@@ -17,13 +19,23 @@ const Check = Type.Object({ photo: Photo }, { additionalProperties: false });
 const Change = Type.Object({ name: Type.Optional(PersonText), group: Type.Optional(Type.Union([PersonText, Type.Null()])) }, { additionalProperties: false, minProperties: 1 });
 const Erase = Type.Object({ confirm: Type.String({ maxLength: 300 }) }, { additionalProperties: false });
 const Ref = Type.Object({ id: PersonText });
+const PhotoRef = Type.Object({ id: PersonText, photo: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const AddPhotos = Type.Object({ photos: Type.Array(Photo), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const EntryId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const Sighting = Type.Object({ sighting: EntryId }, { additionalProperties: false });
+const Teach = Type.Object({ sighting: EntryId, force: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 /** One photo, base64, with room for its name and the JSON around it. */
 const CHECK_BODY_BYTES = Math.ceil(PERSON_LIMITS.photoBytes / 3) * 4 + 64 * 1024;
 const Search = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
 
 const bytes = (p: Static<typeof Photo>) => ({ name: p.name, bytes: Buffer.from(p.data, 'base64') });
 
-/** People: search, check a photo against the quality gate, enrol, rename, regroup, erase everywhere. */
+/** What an enrolment, or photos added to a person, answers. */
+function enrolled(r: EnrolResult) {
+  return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, best_quality: Number(r.bestQuality.toFixed(3)), refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes, dropped: r.dropped };
+}
+
+/** People: search, check a photo against the quality gate, enrol, their photos (add, list, remove, teach from a sighting), rename, regroup, erase everywhere. */
 export function peopleRoutes(ctx: ConsoleContext): void {
   const { app, daemon } = ctx;
   const operator = ctx.guard({ role: 'operator', limit: 'read' });
@@ -54,12 +66,12 @@ export function peopleRoutes(ctx: ConsoleContext): void {
   // Person changes are audited by the person service, with the account as actor.
   app.post<{ Body: Static<typeof Enrol> }>('/api/people', { schema: { body: Enrol }, bodyLimit: ENROL_BODY_BYTES, ...enrolling }, async (req, reply) => {
     const b = req.body;
-    const enrolled = await daemon.persons.enrol(
+    const r = await daemon.persons.enrol(
       { name: b.name, photos: b.photos.map(bytes), ifExists: 'refuse', ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}), ...(b.force ? { force: true } : {}) },
       ctx.actor(req),
     );
     void reply.code(201);
-    return { id: enrolled.person.id, name: enrolled.person.name, templates: enrolled.templateIds.length, best_quality: Number(enrolled.bestQuality.toFixed(3)), refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: enrolled.clashes };
+    return enrolled(r);
   });
 
   app.patch<{ Params: Static<typeof Ref>; Body: Static<typeof Change> }>('/api/people/:id', { schema: { params: Ref, body: Change }, ...operator }, async (req) => {
@@ -67,6 +79,35 @@ export function peopleRoutes(ctx: ConsoleContext): void {
     const person = await daemon.persons.update(req.params.id, { ...(b.name !== undefined ? { name: b.name } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
     return { id: person.id, name: person.name, group: person.group };
   });
+
+  // A person's photos are faces: operators and admins only, every look audited by the service.
+  app.get<{ Params: Static<typeof Ref> }>('/api/people/:id/photos', { schema: { params: Ref }, ...operator }, async (req) => {
+    const { person, photos } = await daemon.persons.photos(req.params.id, ctx.actor(req));
+    const zone = daemon.timeZone();
+    return {
+      id: person.id,
+      name: person.name,
+      photos: photos.map((p) => ({ photo: p.templateId, quality: Number(p.quality.toFixed(3)), source: p.source, created: formatLocalIso(Date.parse(p.createdAt), zone), thumbnail: p.thumbnail?.toString('base64') ?? null })),
+    };
+  });
+
+  app.post<{ Params: Static<typeof Ref>; Body: Static<typeof AddPhotos> }>('/api/people/:id/photos', { schema: { params: Ref, body: AddPhotos }, bodyLimit: ENROL_BODY_BYTES, ...enrolling }, async (req) =>
+    enrolled(await daemon.persons.addPhotos(req.params.id, req.body.photos.map(bytes), ctx.actor(req), req.body.force ? { force: true } : {})),
+  );
+
+  app.delete<{ Params: Static<typeof PhotoRef> }>('/api/people/:id/photos/:photo', { schema: { params: PhotoRef }, ...enrolling }, async (req) => {
+    const r = await daemon.persons.removePhoto(req.params.id, req.params.photo, ctx.actor(req));
+    return { id: r.person.id, photo: r.templateId, left: r.left };
+  });
+
+  // Teach from a sighting: the gate's verdict on the camera's face first (storing nothing), as check-photo is for a photo.
+  app.post<{ Body: Static<typeof Sighting> }>('/api/people/check-sighting', { schema: { body: Sighting }, ...enrolling }, async (req) => {
+    const c = await daemon.persons.checkSighting(req.body.sighting, ctx.actor(req));
+    return c.ok ? { ok: true, quality: Number(c.quality.toFixed(3)), face_px: c.facePx, ...(c.matches ? { matches: c.matches } : {}) } : c;
+  });
+  app.post<{ Params: Static<typeof Ref>; Body: Static<typeof Teach> }>('/api/people/:id/teach', { schema: { params: Ref, body: Teach }, ...enrolling }, async (req) =>
+    enrolled(await daemon.persons.teach(req.params.id, req.body.sighting, ctx.actor(req), req.body.force ? { force: true } : {})),
+  );
 
   app.post<{ Params: Static<typeof Ref>; Body: Static<typeof Erase> }>('/api/people/:id/erase', { schema: { params: Ref, body: Erase }, ...ctx.guard({ role: 'admin', limit: 'enrol' }) }, async (req) => {
     const { id } = req.params;

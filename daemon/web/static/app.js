@@ -185,6 +185,8 @@ async function showPeople() {
           el('button', { type: 'button', text: `Rename ${p.name}`, onclick: () => renamePerson(p) }),
           ' ',
           el('button', { type: 'button', text: `Change group of ${p.name}`, onclick: () => regroupPerson(p) }),
+          ' ',
+          el('button', { type: 'button', text: `Photos of ${p.name}`, onclick: () => showPhotos(p).catch((e) => say(e.message)) }),
           ...(session.user.role === 'admin' ? [' ', el('button', { type: 'button', text: `Erase ${p.name}`, onclick: () => erasePerson(p) })] : []),
         ),
       ),
@@ -254,6 +256,56 @@ async function act(fn, done) {
     await fn();
     say(done);
     await showPeople();
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+// A person's photos: opened by the daemon for this one answer (audited), never cached by the page.
+const photosOf = { person: null };
+
+async function showPhotos(p) {
+  const r = await api(`/api/people/${encodeURIComponent(p.id)}/photos`);
+  photosOf.person = { id: r.id, name: r.name };
+  $('photos-title').textContent = `Photos of ${r.name} (${r.photos.length})`;
+  $('photo-cards').replaceChildren(
+    ...r.photos.map((ph) => {
+      const remove = el('button', { type: 'button', text: `Remove photo ${ph.photo}`, onclick: () => removePhoto(ph.photo) });
+      // The last photo stays (the daemon refuses it too): without one the person is never recognised.
+      remove.disabled = r.photos.length === 1;
+      const face = ph.thumbnail ? el('img', { class: 'thumb', src: `data:image/jpeg;base64,${ph.thumbnail}`, alt: `Photo ${ph.photo} of ${r.name}` }) : el('span', { text: 'no face kept' });
+      return el('li', {}, face, el('p', { text: `#${ph.photo}, quality ${ph.quality}, ${ph.source}, ${siteTime(ph.created)}` }), remove);
+    }),
+  );
+  $('photos-panel').hidden = false;
+  $('photos-title').scrollIntoView?.();
+}
+
+async function removePhoto(photo) {
+  const p = photosOf.person;
+  try {
+    const r = await api(`/api/people/${encodeURIComponent(p.id)}/photos/${photo}`, { method: 'DELETE' });
+    say(`Photo ${photo} of ${p.name} removed; ${r.left} left.`);
+    await showPhotos(p);
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+/** New photos for the open person, each through the quality gate on the daemon as at enrolment. */
+async function addPhotos(ev) {
+  ev.preventDefault();
+  const p = photosOf.person;
+  const files = [...$('photos-file').files].slice(0, 5);
+  if (!p || files.length === 0) return say('Choose one or more photos first.');
+  try {
+    for (const f of files) if (f.size > 4 * 1024 * 1024) throw new Error(`${f.name} is over 4 MiB: use a smaller photo`);
+    const photos = await Promise.all(files.map(async (f) => ({ name: f.name, data: await readBase64(f) })));
+    const r = await api(`/api/people/${encodeURIComponent(p.id)}/photos`, { method: 'POST', body: { photos } });
+    const refused = r.refused.map((x) => `${x.file}: ${x.detail}`).join('; ');
+    say(`${r.templates} photo${r.templates === 1 ? '' : 's'} added to ${p.name}${r.dropped ? `; ${r.dropped} weakest dropped` : ''}${refused ? `. Refused: ${refused}` : ''}.`);
+    $('photos-add').reset();
+    await showPhotos(p);
   } catch (e) {
     say(e.message);
   }
@@ -346,13 +398,34 @@ async function showTimeline(more = false) {
   const rows = page.entries.map((e) => {
     const who = e.person?.name ?? e.anon_id ?? '';
     const face = e.has_crop ? el('button', { type: 'button', text: `Show face of ${who || e.kind} at ${siteTime(e.at)}`, onclick: (ev) => showCrop(ev.target, e, who) }) : '';
-    return el('tr', {}, el('td', { text: siteTime(e.at) }), el('td', { text: e.camera }), el('td', { text: e.kind.replace('_', ' ') }), el('th', { scope: 'row', text: who }), el('td', { text: e.score === null ? '' : e.score.toFixed(2) }), el('td', { text: why(e) }), el('td', {}, face));
+    // A face the camera kept can teach a person (has_crop is only set for operators and admins).
+    const teach = e.has_crop ? el('button', { type: 'button', text: `Teach from entry ${e.id}`, onclick: () => teachFrom(e) }) : '';
+    return el('tr', {}, el('td', { text: siteTime(e.at) }), el('td', { text: e.camera }), el('td', { text: e.kind.replace('_', ' ') }), el('th', { scope: 'row', text: who }), el('td', { text: e.score === null ? '' : e.score.toFixed(2) }), el('td', { text: why(e) }), el('td', {}, face, ' ', teach));
   });
   if (more) $('timeline-rows').append(...rows);
   else $('timeline-rows').replaceChildren(...rows);
   timelinePage.next = page.next;
   $('timeline-more').hidden = page.next === null;
   if (!more && page.entries.length === 0) say('No decisions match.');
+}
+
+/**
+ * Teach a person from a sighting: the gate's verdict on the camera's face comes first, then the
+ * person (their id, the recognised person's by default) is asked for and the face added to them.
+ */
+async function teachFrom(entry) {
+  try {
+    const person = entry.person?.id ?? '';
+    const v = await api('/api/people/check-sighting', { method: 'POST', body: { sighting: entry.id } });
+    if (!v.ok) return say(`The face of entry ${entry.id} cannot teach anyone (${v.reason}): ${v.detail}`);
+    const verdict = `The enrolment gate accepts this face: quality ${v.quality}, face ${v.face_px} px${v.matches ? `. Note: ${v.matches}` : ''}.`;
+    const ref = await ask({ title: `Teach from entry ${entry.id}`, text: `${verdict} Add it to whom? Give their id or staff id.`, label: 'Person id', value: person, ok: 'Teach' });
+    if (!ref) return;
+    const r = await api(`/api/people/${encodeURIComponent(ref)}/teach`, { method: 'POST', body: { sighting: entry.id } });
+    say(r.templates ? `${r.name} was taught from entry ${entry.id}${r.dropped ? `; ${r.dropped} weakest photo dropped` : ''}.` : `Entry ${entry.id} was weaker than every photo ${r.name} has; nothing changed.`);
+  } catch (e) {
+    say(e.message);
+  }
 }
 
 /** A face crop is opened by the daemon for this one request (audited) and never cached. */
@@ -590,7 +663,9 @@ async function logout() {
   session.token = null;
   session.user = null;
   // What the last account saw (names, faces, proofs) is not left in the page for the next one.
-  for (const list of document.querySelectorAll('tbody, #unknown-list, #verdicts, #live-grid')) list.replaceChildren();
+  for (const list of document.querySelectorAll('tbody, #unknown-list, #verdicts, #live-grid, #photo-cards')) list.replaceChildren();
+  $('photos-panel').hidden = true;
+  photosOf.person = null;
   await route();
 }
 
@@ -598,6 +673,8 @@ $('login-form').addEventListener('submit', login);
 $('logout').addEventListener('click', logout);
 $('enrol-photos').addEventListener('change', checkPhotos);
 $('enrol-form').addEventListener('submit', enrol);
+$('photos-add').addEventListener('submit', addPhotos);
+$('photos-close').addEventListener('click', () => ($('photos-panel').hidden = true));
 $('people-search').addEventListener('submit', (ev) => (ev.preventDefault(), showPeople().catch((e) => say(e.message))));
 $('history-filter').addEventListener('submit', (ev) => (ev.preventDefault(), showHistory().catch((e) => say(e.message))));
 $('h-csv').addEventListener('click', exportCsv);

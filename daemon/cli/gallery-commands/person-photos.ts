@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FacegateError } from '../../base/errors.js';
+import { writePrivateFile } from '../../base/private-files.js';
+import { formatLocalIso } from '../../base/zoned-time.js';
+import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { enrolledFrom, type EnrolAnswer } from './person-add.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery } from './common.js';
+import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
+
+/** A photo as the control socket answers it (control/handlers.ts) and this command prints it. */
+interface PhotoRow {
+  photo: number;
+  quality: number;
+  source: string;
+  model: string;
+  created: string;
+  thumbnail: string | null;
+}
+
+const PHOTOS_USAGE = `ID [--faces FOLDER] ${GALLERY_USAGE}`;
+export const personPhotosCommand: Command = {
+  words: ['person', 'photos'],
+  summary: "a person's photos (templates), best first, with their quality and source; --faces writes the faces as PHOTO.jpg (0600); audited; through the running daemon when one holds the gallery",
+  usage: PHOTOS_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, faces: { type: 'string' } }, PHOTOS_USAGE);
+    if (positionals.length !== 1) throw new UsageError('give one person id', PHOTOS_USAGE);
+    const ref = positionals[0]!;
+    const settings = gallerySettings(values, io);
+    const daemon = runningDaemon(settings);
+    const listed = daemon
+      ? ((await callRunningDaemon(daemon, 'person.photos', { id: ref })) as { id: string; name: string; photos: PhotoRow[] })
+      : await withGallery(settings, { create: false }, async (g) => {
+          const { person, photos } = await localPersons(settings, g).photos(ref, cliActor());
+          const zone = settings.config.attendance.time_zone;
+          return {
+            id: person.id,
+            name: person.name,
+            photos: photos.map((p) => ({ photo: p.templateId, quality: round4(p.quality), source: p.source, model: p.model, created: formatLocalIso(Date.parse(p.createdAt), zone), thumbnail: p.thumbnail?.toString('base64') ?? null })),
+          };
+        });
+    if (values.faces !== undefined) {
+      mkdirSync(values.faces, { recursive: true, mode: 0o700 });
+      for (const p of listed.photos) if (p.thumbnail) writePrivateFile(join(values.faces, `${p.photo}.jpg`), Buffer.from(p.thumbnail, 'base64'));
+    }
+    if (values.json) {
+      for (const { thumbnail, ...p } of listed.photos) io.stdout(JSON.stringify({ person: listed.id, ...p, has_face: thumbnail !== null }) + '\n');
+    } else {
+      io.stdout(`${listed.name} (${listed.id}): ${listed.photos.length} photo(s), best first\n`);
+      for (const p of listed.photos) io.stdout(`  #${p.photo}  quality ${p.quality}  ${p.source}  ${p.created}${p.thumbnail ? '' : '  (no face kept)'}\n`);
+      if (values.faces !== undefined) io.stdout(`faces written to ${values.faces}\n`);
+    }
+    return 0;
+  },
+};
+
+const DROP_USAGE = `ID PHOTO ${GALLERY_USAGE}`;
+export const personDropPhotoCommand: Command = {
+  words: ['person', 'drop-photo'],
+  summary: "remove one of a person's photos (templates) by the number person photos lists; never their last; their attendance is untouched; audited",
+  usage: DROP_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, DROP_USAGE);
+    if (positionals.length !== 2) throw new UsageError('give a person id and a photo number', DROP_USAGE);
+    const [ref, photoArg] = [positionals[0]!, positionals[1]!];
+    const photo = Number(photoArg);
+    if (!/^[1-9][0-9]{0,15}$/.test(photoArg) || !Number.isSafeInteger(photo)) throw new UsageError(`photo must be a number from 'facegate person photos ${ref}', not ${photoArg}`, DROP_USAGE);
+    const settings = gallerySettings(values, io);
+    const daemon = runningDaemon(settings);
+    const dropped = daemon
+      ? ((await callRunningDaemon(daemon, 'person.remove_photo', { id: ref, photo })) as { id: string; photo: number; left: number })
+      : await withGallery(settings, { create: false }, async (g) => {
+          const r = await localPersons(settings, g).removePhoto(ref, photo, cliActor());
+          return { id: r.person.id, photo: r.templateId, left: r.left };
+        });
+    io.stdout(values.json ? JSON.stringify(dropped) + '\n' : `removed photo #${dropped.photo} of ${dropped.id}; ${dropped.left} left\n`);
+    return 0;
+  },
+};
+
+/** The gate's verdict on a sighting, as the control socket answers it. */
+type SightingCheck = { ok: true; quality: number; face_px: number; matches?: string } | { ok: false; reason: string; detail: string };
+
+const TEACH_USAGE = `ID SIGHTING [--check] [--force] ${GALLERY_USAGE}`;
+export const personTeachCommand: Command = {
+  words: ['person', 'teach'],
+  summary: "teach a person from a sighting: the face a camera kept of a recognised or unknown decision (its timeline entry number) becomes one of their photos, through the enrolment gate; --check only shows the gate's verdict",
+  usage: TEACH_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, check: { type: 'boolean' }, force: { type: 'boolean' } }, TEACH_USAGE);
+    if (positionals.length !== 2) throw new UsageError('give a person id and a timeline entry number', TEACH_USAGE);
+    const [ref, entryArg] = [positionals[0]!, positionals[1]!];
+    const sighting = Number(entryArg);
+    if (!/^[1-9][0-9]{0,15}$/.test(entryArg) || !Number.isSafeInteger(sighting)) throw new UsageError(`SIGHTING is a timeline entry number, not ${entryArg}`, TEACH_USAGE);
+    const settings = gallerySettings(values, io);
+    const daemon = runningDaemon(settings);
+    if (values.check) {
+      const checked: SightingCheck = daemon
+        ? ((await callRunningDaemon(daemon, 'person.teach', { id: ref, sighting, check: true })) as SightingCheck)
+        : await withGallery(settings, { create: false }, (g) =>
+            withAnalyzer(settings, async (analyzer): Promise<SightingCheck> => {
+              const c = await localPersons(settings, g, analyzer).checkSighting(sighting, cliActor());
+              return c.ok ? { ok: true, quality: round4(c.quality), face_px: c.facePx, ...(c.matches ? { matches: c.matches } : {}) } : c;
+            }),
+          );
+      if (values.json) io.stdout(JSON.stringify(checked) + '\n');
+      else if (checked.ok) io.stdout(`sighting ${sighting} passes the enrolment gate: face ${checked.face_px} px, quality ${checked.quality}${checked.matches ? `; the gallery recognises ${checked.matches} in it` : ''}\n`);
+      else io.stdout(`sighting ${sighting} is refused by the enrolment gate (${checked.reason}): ${checked.detail}\n`);
+      return checked.ok ? 0 : 1;
+    }
+    const answer = daemon
+      ? enrolledFrom((await callRunningDaemon(daemon, 'person.teach', { id: ref, sighting, ...(values.force ? { force: true } : {}) })) as EnrolAnswer)
+      : await withGallery(settings, { create: false }, (g) =>
+          withAnalyzer(settings, async (analyzer) => {
+            const r = await localPersons(settings, g, analyzer).teach(ref, sighting, cliActor(), values.force ? { force: true } : {});
+            return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, bestQuality: r.bestQuality, refused: [], clashes: r.clashes, dropped: r.dropped };
+          }),
+        );
+    for (const clash of answer.clashes) io.stderr(`warning: ${clash} (taught anyway: --force)\n`);
+    if (answer.templates === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `sighting ${sighting} added nothing to ${answer.name}`, 'it was weaker than every photo they have (gallery.enrol.max_templates)');
+    io.stdout(values.json ? JSON.stringify({ id: answer.id, templates: answer.templates, dropped: answer.dropped }) + '\n' : `taught ${answer.name} (${answer.id}) from sighting ${sighting} (quality ${round4(answer.bestQuality)})${answer.dropped ? `; ${answer.dropped} weakest template(s) dropped` : ''}\n`);
+    return 0;
+  },
+};
