@@ -1,7 +1,8 @@
 // The web console in a real browser (Debian's Chromium driven by puppeteer-core, nothing downloaded)
 // against the real daemon reading a real RTSP camera: log in by keyboard, see an unknown person,
 // enrol her from a photo with each photo's verdict shown, see her recognised on the live view, find
-// her check-in in the history with its proof, promote the unknown, verify the audit chain, and be
+// her check-in in the history with its proof, teach her from the timeline's sighting, add and remove
+// her photos, promote the unknown, verify the audit chain, and be
 // refused by role (403), by lockout and by rate (429). Every page passes axe-core; a screenshot of
 // each is written to a temporary folder printed at the end.
 import { test } from 'node:test';
@@ -68,7 +69,7 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
 
 const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent ?? '');
 
-test('web console in Chromium against the real daemon: login, unknowns, enrol by photo, recognised live, history, promote, audit; 403, lockout and 429', { skip: mediaMissing(CLIP, STRANGER, BLANK), timeout: 240_000 }, async (t) => {
+test('web console in Chromium against the real daemon: login, unknowns, enrol by photo, recognised live, history, teach from a sighting, her photos, promote, audit; 403, lockout and 429', { skip: mediaMissing(CLIP, STRANGER, BLANK), timeout: 240_000 }, async (t) => {
   const s = await site();
   const camera = await FakeCamera.start({ video: media(CLIP), width: 512, height: 512, fps: 10, videoLoops: 40 });
   t.after(() => camera.stop());
@@ -222,6 +223,40 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await axeClean(page, 'the timeline page');
   await shot('6b-timeline');
 
+  // Teach her from that sighting: the enrolment gate's verdict on the camera's face comes first,
+  // then whom to add it to (hers, offered); the face becomes one of her photos.
+  await page.$eval('#status', (e) => (e.textContent = ''));
+  await page.evaluate("[...document.querySelectorAll('#timeline-rows button')].find((b) => b.textContent.startsWith('Teach from entry')).click()");
+  await page.waitForSelector('#ask[open]');
+  assert.match(await text(page, '#ask-text'), /^The enrolment gate accepts this face: quality [\d.]+, face \d+ px\. Note: sighting \d+ matches May \(0\.\d+\)\. Add it to whom\?/);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
+  assert.match(await text(page, '#status'), /^May was taught from entry \d+\.$/);
+
+  // Her photos: the enrolment photo and the sighting, with their faces; one more added (through the
+  // gate), the weakest removed.
+  await page.goto(`${url}#people`);
+  await page.waitForFunction("[...document.querySelectorAll('#people-rows button')].some((b) => b.textContent === 'Photos of May')");
+  await page.evaluate("[...document.querySelectorAll('#people-rows button')].find((b) => b.textContent === 'Photos of May').click()");
+  await page.waitForFunction("document.querySelectorAll('#photo-cards li img.thumb').length === 2", { timeout: 30_000 });
+  assert.match(await text(page, '#photo-cards'), /sighting \d+/);
+  const another = join(s.dir, 'may-2.jpg');
+  assert.equal(spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-ss', '1', '-i', media(CLIP), '-frames:v', '1', another]).status, 0);
+  await (await page.$('#photos-file'))!.uploadFile(another);
+  await page.$eval('#status', (e) => (e.textContent = ''));
+  await page.click('#photos-save');
+  await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 60_000 });
+  assert.equal(await text(page, '#status'), '1 photo added to May.');
+  await page.waitForFunction("document.querySelectorAll('#photo-cards li').length === 3");
+  await axeClean(page, 'the people page with her photos');
+  await shot('6c-photos');
+  const weakest = await page.$eval('#photo-cards li:last-child button', (b) => b.textContent ?? '');
+  await page.$eval('#status', (e) => (e.textContent = ''));
+  await page.click('#photo-cards li:last-child button');
+  await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 30_000 });
+  assert.equal(await text(page, '#status'), `Photo ${weakest.replace('Remove photo ', '')} of May removed; 2 left.`);
+  await page.waitForFunction("document.querySelectorAll('#photo-cards li').length === 2");
+
   // The unknown at the hall, whom nobody enrolled, becomes a person of her own.
   // The list drawn on the first visit goes, so that only the one drawn now is used.
   await page.evaluate("document.getElementById('unknown-list').replaceChildren()");
@@ -292,7 +327,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.click('#audit-verify');
   await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
   const audit = await text(page, '#audit-rows');
-  for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'timeline.crop.view', 'proof.view', 'person.enrol', 'web.login']) assert.ok(audit.includes(action), action);
+  for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'timeline.crop.view', 'proof.view', 'person.enrol', 'person.teach', 'person.photos.view', 'person.add_templates', 'person.remove_template', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
   await shot('8-audit');
 
@@ -330,10 +365,11 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { access_token } = (await r.json()) as { access_token: string };
     const people = await fetch('/api/people', { headers: { authorization: `Bearer ${access_token}` } });
+    const photos = await fetch('/api/people/emp-7/photos', { headers: { authorization: `Bearer ${access_token}` } });
     const proof = await fetch('/api/history', { headers: { authorization: `Bearer ${access_token}` } });
-    return { status: people.status, code: ((await people.json()) as { error: { code: string } }).error.code, proofs: ((await proof.json()) as { proofs: string[] }[]).flatMap((d) => d.proofs) };
+    return { status: people.status, code: ((await people.json()) as { error: { code: string } }).error.code, photos: photos.status, proofs: ((await proof.json()) as { proofs: string[] }[]).flatMap((d) => d.proofs) };
   });
-  assert.deepEqual(forbidden, { status: 403, code: 'FG_ERR_WEB_FORBIDDEN', proofs: [] });
+  assert.deepEqual(forbidden, { status: 403, code: 'FG_ERR_WEB_FORBIDDEN', photos: 403, proofs: [] });
   assert.equal(await page.$eval('#timeline-rows', (e) => e.children.length), 0, 'nothing the admin saw is left in the page after the logout');
   await page.goto(`${url}#timeline`);
   await page.waitForFunction("document.getElementById('timeline-rows').children.length > 0");
