@@ -84,7 +84,7 @@ async function login(app: FastifyInstance, name: string, password = PW) {
 }
 
 function as(app: FastifyInstance, token: string) {
-  return (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: { ...HOST, authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+  return (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) => app.inject({ method, url, headers: { ...HOST, authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
 }
 
 const photo = (file: string) => ({ name: file.split('/').pop()!, data: readFileSync(media(file)).toString('base64') });
@@ -186,6 +186,31 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(json(await olga('PATCH', '/api/people/nobody', { name: 'X' })).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
   assert.deepEqual((json(await olga('GET', '/api/people?q=angel')) as unknown as { name: string }[]).map((p) => p.name), ['Angelina J.']);
 
+  // Her photos: faces for operators only (each look audited), one more through the gate, the last never removed.
+  assert.equal(json(await vic('GET', `/api/people/${personId}/photos`)).error?.code, 'FG_ERR_WEB_FORBIDDEN');
+  assert.equal((await vic('DELETE', `/api/people/${personId}/photos/1`)).statusCode, 403);
+  const photos = json(await olga('GET', '/api/people/emp-7/photos')) as unknown as { photos: { photo: number; thumbnail: string | null }[] };
+  assert.equal(photos.photos.length, 1);
+  assert.ok(photos.photos[0]!.thumbnail?.startsWith('/9j/'), 'the face as JPEG');
+  assert.equal(daemon.audit.recent(1)[0]!.action, 'person.photos.view');
+  assert.equal(json(await olga('GET', '/api/people/nobody/photos')).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
+  const last = await olga('DELETE', `/api/people/${personId}/photos/${photos.photos[0]!.photo}`);
+  assert.deepEqual([last.statusCode, json(last).error?.code], [409, 'FG_ERR_PHOTO_LAST']);
+  const noSuch = await olga('DELETE', `/api/people/${personId}/photos/999999`);
+  assert.deepEqual([noSuch.statusCode, json(noSuch).error?.code], [404, 'FG_ERR_PHOTO_NOT_FOUND']);
+  assert.equal((await olga('DELETE', `/api/people/${personId}/photos/first`)).statusCode, 400);
+  const added = await olga('POST', `/api/people/${personId}/photos`, { photos: [photo(FACE), photo(BLANK)] });
+  assert.equal(added.statusCode, 200, added.body);
+  assert.deepEqual([json(added).templates, (json(added).refused as { reason: string }[]).map((r) => r.reason)], [1, ['no_face']]);
+  assert.deepEqual([(await olga('POST', `/api/people/${personId}/photos`, { photos: [] })).statusCode, json(await olga('POST', `/api/people/${personId}/photos`, { photos: [] })).error?.code], [400, 'FG_ERR_PERSON_INVALID']);
+  const tooMany = await olga('POST', `/api/people/${personId}/photos`, { photos: Array.from({ length: 11 }, () => ({ name: 'a', data: 'AAAA' })) });
+  assert.deepEqual([tooMany.statusCode, json(tooMany).error?.code], [413, 'FG_ERR_ENROL_TOO_LARGE']);
+  const sighting = await olga('POST', `/api/people/${personId}/teach`, { sighting: 999_999 });
+  assert.deepEqual([sighting.statusCode, json(sighting).error?.code], [404, 'FG_ERR_SIGHTING_NOT_FOUND']);
+  assert.equal(json(await olga('POST', '/api/people/check-sighting', { sighting: 999_999 })).error?.code, 'FG_ERR_SIGHTING_NOT_FOUND');
+  assert.equal(json(await olga('POST', '/api/people/check-sighting', { sighting: 1, person: 'x' })).error?.code, 'FG_ERR_WEB_BAD_REQUEST', 'unknown keys refused');
+  assert.equal((json(await olga('GET', `/api/people/${personId}/photos`)) as unknown as { photos: unknown[] }).photos.length, 2);
+
   // History: a day with a sealed proof; the viewer sees no proofs, the operator opens one (audited).
   new AttendanceStore(gallery.db).save(
     { recordId: 'rec-1', personId, date: '2026-11-20', day: { scheduled: true, date: '2026-11-20', shiftName: 'day', shift: { grace_min: 0 } as never, startMs: Date.parse('2026-11-20T08:00:00Z'), endMs: Date.parse('2026-11-20T16:00:00Z'), opensMs: Date.parse('2026-11-20T06:00:00Z'), closesMs: Date.parse('2026-11-21') }, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkOutMs: null, checkOutCamera: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', checkOutSettled: false, summarized: false },
@@ -267,7 +292,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal((await olga('POST', `/api/people/${personId}/erase`, { confirm: personId })).statusCode, 403);
   assert.equal(json(await admin('POST', `/api/people/${personId}/erase`, { confirm: 'yes' })).error?.code, 'FG_ERR_WEB_CONFIRM');
   const erased = json(await admin('POST', `/api/people/${personId}/erase`, { confirm: personId }));
-  assert.deepEqual([erased.templates, erased.attendanceDays, erased.proofs], [1, 1, 1]);
+  assert.deepEqual([erased.templates, erased.attendanceDays, erased.proofs], [2, 1, 1], 'her two photos, her day and its proof');
   assert.equal(json(await admin('POST', '/api/people/nobody/erase', { confirm: 'nobody' })).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
 
   // Thresholds: the scores of recent decisions to tune by; set per camera by an admin, audited, and back to the config's.
@@ -418,10 +443,11 @@ test('console API fuzzed as an admin: hostile bodies, queries and paths on every
   t.after(() => app.close());
   const { token } = await login(app, 'ada');
   const headers = { ...HOST, authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const ROUTES: Array<['GET' | 'POST' | 'PUT', string]> = [
+  const ROUTES: Array<['GET' | 'POST' | 'PUT' | 'DELETE', string]> = [
     ['POST', '/api/session'], ['POST', '/api/people/check-photo'], ['POST', '/api/people'], ['POST', '/api/people/X/erase'],
     ['POST', '/api/unknowns/X/promote'], ['PUT', '/api/thresholds/X'], ['GET', '/api/people?X'], ['GET', '/api/history?X'],
     ['GET', '/api/history.csv?X'], ['GET', '/api/audit?X'], ['GET', '/api/history/X/proof/check_in'], ['GET', '/api/unknowns/X/face.jpg'], ['GET', '/api/cameras/X/frame.jpg'],
+    ['GET', '/api/people/X/photos'], ['POST', '/api/people/X/photos'], ['DELETE', '/api/people/emp-7/photos/X'], ['POST', '/api/people/X/teach'], ['POST', '/api/people/check-sighting'],
   ];
   const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('..', '%2e%2e%2f', '%00', '__proto__', 'a'.repeat(300), '😀'));
   const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });
