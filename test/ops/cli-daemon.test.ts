@@ -3,7 +3,7 @@
 // matcher follows each change (a removed person is no longer recognised, an added one is). A daemon
 // whose control socket is off, and an import, are refused with what to do.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,10 +27,8 @@ function frameOf(clip: string, atS: number, out: string): string {
   return out;
 }
 
-test('person remove, add and rename through the running daemon: its matcher follows each; import is refused while it runs', { skip: mediaMissing(CLIP), timeout: 180_000 }, async (t) => {
-  // May (emp-7) enrolled by `person add` on the file before any daemon runs: the CLI's own path.
-  const site = await makeSite(media(CLIP));
-  t.after(() => rmSync(site.dir, { recursive: true, force: true }));
+/** The real App on the site's file, its control socket open to every local user (the CLI's way in). */
+async function startDaemon(t: TestContext, site: Awaited<ReturnType<typeof makeSite>>): Promise<App> {
   const yaml =
     `mqtt:\n  device_key_file: ${site.dir}/device.key\nmetrics:\n  enabled: false\n` +
     `control:\n  socket_dir: ${site.dir}/run\n  groups: { viewer: '', operator: '', admin: '' }\n`;
@@ -45,6 +43,14 @@ test('person remove, add and rename through the running daemon: its matcher foll
   });
   await app.start();
   t.after(() => app.stop());
+  return app;
+}
+
+test('person remove, add and rename through the running daemon: its matcher follows each; import is refused while it runs', { skip: mediaMissing(CLIP), timeout: 180_000 }, async (t) => {
+  // May (emp-7) enrolled by `person add` on the file before any daemon runs: the CLI's own path.
+  const site = await makeSite(media(CLIP));
+  t.after(() => rmSync(site.dir, { recursive: true, force: true }));
+  const app = await startDaemon(t, site);
 
   const probePhoto = frameOf(media(CLIP), 4, join(site.dir, 'probe.jpg'));
   const seen = async () => {
@@ -92,18 +98,7 @@ function cctvFrame(clip: string, atS: number, out: string): string {
 test("a person's photos through the running daemon: one added raises her score on the next sighting; listed with faces, dropped (never the last), taught from a sighting", { skip: mediaMissing(CLIP), timeout: 180_000 }, async (t) => {
   const site = await makeSite(media(CLIP));
   t.after(() => rmSync(site.dir, { recursive: true, force: true }));
-  const yaml = `mqtt:\n  device_key_file: ${site.dir}/device.key\nmetrics:\n  enabled: false\ncontrol:\n  socket_dir: ${site.dir}/run\n  groups: { viewer: '', operator: '', admin: '' }\n`;
-  site.writeConfig(yaml);
-  const app = new App({
-    config: parseConfig(`gallery:\n  path: ${site.dir}/state.db\n  key_file: ${site.dir}/gallery.key\n${yaml}`, 'test'),
-    configPath: site.config,
-    logger: quietLogger(),
-    notifier: createNotifier({ env: {}, warn: () => {} }),
-    env: {},
-    version: '0.0.0-test',
-  });
-  await app.start();
-  t.after(() => app.stop());
+  const app = await startDaemon(t, site);
   const cli = (...args: string[]) => runCli([...args, '--config', site.config]);
   const may = app.gallery.store.findPerson('emp-7')!;
   // The next sighting: another moment of the clip, as a door camera would see it.

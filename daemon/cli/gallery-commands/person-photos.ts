@@ -18,6 +18,13 @@ interface PhotoRow {
   thumbnail: string | null;
 }
 
+/** A row number typed on the command line (a photo, a timeline entry): digits only, never 0. */
+function rowNumber(arg: string, what: string, usage: string): number {
+  const n = Number(arg);
+  if (!/^[1-9][0-9]{0,15}$/.test(arg) || !Number.isSafeInteger(n)) throw new UsageError(`give ${what}, not ${arg}`, usage);
+  return n;
+}
+
 const PHOTOS_USAGE = `ID [--faces FOLDER] ${GALLERY_USAGE}`;
 export const personPhotosCommand: Command = {
   words: ['person', 'photos'],
@@ -63,9 +70,8 @@ export const personDropPhotoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, DROP_USAGE);
     if (positionals.length !== 2) throw new UsageError('give a person id and a photo number', DROP_USAGE);
-    const [ref, photoArg] = [positionals[0]!, positionals[1]!];
-    const photo = Number(photoArg);
-    if (!/^[1-9][0-9]{0,15}$/.test(photoArg) || !Number.isSafeInteger(photo)) throw new UsageError(`photo must be a number from 'facegate person photos ${ref}', not ${photoArg}`, DROP_USAGE);
+    const ref = positionals[0]!;
+    const photo = rowNumber(positionals[1]!, `a photo number from 'facegate person photos ${ref}'`, DROP_USAGE);
     const settings = gallerySettings(values, io);
     const daemon = runningDaemon(settings);
     const dropped = daemon
@@ -90,9 +96,8 @@ export const personTeachCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, check: { type: 'boolean' }, force: { type: 'boolean' } }, TEACH_USAGE);
     if (positionals.length !== 2) throw new UsageError('give a person id and a timeline entry number', TEACH_USAGE);
-    const [ref, entryArg] = [positionals[0]!, positionals[1]!];
-    const sighting = Number(entryArg);
-    if (!/^[1-9][0-9]{0,15}$/.test(entryArg) || !Number.isSafeInteger(sighting)) throw new UsageError(`SIGHTING is a timeline entry number, not ${entryArg}`, TEACH_USAGE);
+    const ref = positionals[0]!;
+    const sighting = rowNumber(positionals[1]!, 'a timeline entry number', TEACH_USAGE);
     const settings = gallerySettings(values, io);
     const daemon = runningDaemon(settings);
     if (values.check) {
