@@ -75,16 +75,23 @@ export async function addConsoleAccount(site: BenchSite): Promise<void> {
 
 const CCTV_CLIP = resolve('../shared/media/video_cctv/short_hamilton_clip.mp4');
 
-/**
- * What the daemon benches' cameras play: the 720p CCTV clip (people walking by), or where the media
- * are missing an FFmpeg test pattern written into `dir` (no faces).
- */
+const PATTERNS = {
+  bars: { filter: 'testsrc=size=1280x720:rate=25', what: 'an FFmpeg test pattern (no faces)' },
+  // Sensor noise as a real camera has it, which the motion mask learns as background: no detection but the sweeps.
+  entrance: { filter: 'color=c=0x505a60:s=1280x720:r=25,noise=alls=5:allf=t', what: 'an empty entrance, a grey wall with sensor noise (no faces)' },
+};
+
+/** A scene without faces made by FFmpeg, 720p, 20 s, written into `dir`. */
+export function testPattern(dir: string, kind: keyof typeof PATTERNS = 'bars'): { path: string; what: string } {
+  const path = join(dir, `${kind}.mp4`);
+  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', PATTERNS[kind].filter, '-t', '20', '-pix_fmt', 'yuv420p', path]);
+  if (r.status !== 0) throw new Error(`ffmpeg could not write ${kind}.mp4: ${r.stderr.toString()}`);
+  return { path, what: PATTERNS[kind].what };
+}
+
+/** What the daemon benches' cameras play: the 720p CCTV clip (people walking by), or the test pattern where the media are missing. */
 export function cctvSource(dir: string): { path: string; what: string } {
-  if (existsSync(CCTV_CLIP)) return { path: CCTV_CLIP, what: 'short_hamilton_clip.mp4 (faces)' };
-  const path = join(dir, 'testsrc.mp4');
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25', '-t', '20', '-pix_fmt', 'yuv420p', path]);
-  if (r.status !== 0) throw new Error(`ffmpeg could not write a test pattern: ${r.stderr.toString()}`);
-  return { path, what: 'an FFmpeg test pattern (no faces)' };
+  return existsSync(CCTV_CLIP) ? { path: CCTV_CLIP, what: 'short_hamilton_clip.mp4 (faces)' } : testPattern(dir);
 }
 
 /** The config's `cameras:` section: `n` cameras cam1…camN playing `path` in a loop, 1280×720 at 5 fps. */
