@@ -1,9 +1,9 @@
 // What the daemon benchmarks share: a sealed gallery of random people, the daemon started from
 // dist/ as systemd starts it, and what is read off it while it runs (its own /metrics, /proc).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { callDaemon } from '../../daemon/control/client.js';
@@ -12,6 +12,10 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { createLogger } from '../../daemon/base/log.js';
+import { AuditLog } from '../../daemon/ops/audit.js';
+import { openDatabase } from '../../daemon/store/database.js';
+import { PasswordHasher } from '../../daemon/web/passwords.js';
+import { UserStore } from '../../daemon/web/users.js';
 
 const DIM = 512;
 
@@ -36,7 +40,7 @@ export async function benchSite(dir: string, persons: number): Promise<BenchSite
   const site = { galleryPath: join(dir, 'facegate.db'), keyFile: join(dir, 'gallery.key'), deviceKeyFile: join(dir, 'device.key') };
   createKeyFile(sodium, site.keyFile);
   ensureDeviceKey(site.deviceKeyFile);
-  const g = await Gallery.open({ path: site.galleryPath, keys: { gallery: { ...defaultConfig().gallery, key_file: site.keyFile }, env: {} }, logger: createLogger({ level: 'warn' }), create: true });
+  const g = await openBenchGallery(site, true);
   for (let p = 0; p < persons; p += 500) {
     g.db.transaction(() => {
       for (let i = p; i < Math.min(p + 500, persons); i++) {
@@ -47,6 +51,53 @@ export async function benchSite(dir: string, persons: number): Promise<BenchSite
   }
   g.close();
   return site;
+}
+
+/** The site's state file opened as the daemon opens it (its sealer, its stores), to fill it before a run. */
+export function openBenchGallery(site: BenchSite, create = false): Promise<Gallery> {
+  return Gallery.open({ path: site.galleryPath, keys: { gallery: { ...defaultConfig().gallery, key_file: site.keyFile }, env: {} }, logger: createLogger({ level: 'warn' }), create });
+}
+
+/** The benches' web console account, made in the state file before the daemon starts (the first account is an admin; it only reads). */
+export const CONSOLE_ACCOUNT = { name: 'bench', password: 'a bench viewer password 123' };
+
+export async function addConsoleAccount(site: BenchSite): Promise<void> {
+  const db = openDatabase(site.galleryPath, { mustExist: true });
+  const hasher = new PasswordHasher();
+  try {
+    const users = new UserStore(db, hasher, new AuditLog(db));
+    if (!users.find(CONSOLE_ACCOUNT.name)) await users.add(CONSOLE_ACCOUNT.name, CONSOLE_ACCOUNT.password, undefined, { actor: 'bench', role: 'admin' });
+  } finally {
+    db.close();
+    await hasher.close();
+  }
+}
+
+const CCTV_CLIP = resolve('../shared/media/video_cctv/short_hamilton_clip.mp4');
+
+const PATTERNS = {
+  bars: { filter: 'testsrc=size=1280x720:rate=25', what: 'an FFmpeg test pattern (no faces)' },
+  // Sensor noise as a real camera has it, which the motion mask learns as background: no detection but the sweeps.
+  entrance: { filter: 'color=c=0x505a60:s=1280x720:r=25,noise=alls=5:allf=t', what: 'an empty entrance, a grey wall with sensor noise (no faces)' },
+};
+
+/** A scene without faces made by FFmpeg, 720p, 20 s, written into `dir`. */
+export function testPattern(dir: string, kind: keyof typeof PATTERNS = 'bars'): { path: string; what: string } {
+  const path = join(dir, `${kind}.mp4`);
+  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', PATTERNS[kind].filter, '-t', '20', '-pix_fmt', 'yuv420p', path]);
+  if (r.status !== 0) throw new Error(`ffmpeg could not write ${kind}.mp4: ${r.stderr.toString()}`);
+  return { path, what: PATTERNS[kind].what };
+}
+
+/** What the daemon benches' cameras play: the 720p CCTV clip (people walking by), or the test pattern where the media are missing. */
+export function cctvSource(dir: string): { path: string; what: string } {
+  return existsSync(CCTV_CLIP) ? { path: CCTV_CLIP, what: 'short_hamilton_clip.mp4 (faces)' } : testPattern(dir);
+}
+
+/** The config's `cameras:` section: `n` cameras cam1…camN playing `path` in a loop, 1280×720 at 5 fps. */
+export function fileCameras(n: number, path: string): string {
+  const cams = Array.from({ length: n }, (_, i) => `  - { name: cam${i + 1}, url: "${path}", loop: true, width: 1280, height: 720, fps: 5 }`).join('\n');
+  return `cameras:\n${cams || '  []'}\n`;
 }
 
 /** The config lines every bench daemon has: its site, a metrics port, control sockets without groups, no purge while it runs. */

@@ -7,11 +7,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { benchSite, cpuSeconds, finishedShares, frameCounts, freePort, rssMiB, scrape, siteConfig } from './daemon-run.js';
-
-const MEDIA = resolve('../shared/media/video_cctv/short_hamilton_clip.mp4');
+import { benchSite, cctvSource, cpuSeconds, fileCameras, finishedShares, frameCounts, freePort, rssMiB, scrape, siteConfig } from './daemon-run.js';
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -31,15 +29,11 @@ export async function run(args: string[]): Promise<void> {
     const site = await benchSite(dir, persons);
     console.log(`gallery: ${persons} persons, 1 sealed template each, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const source = existsSync(MEDIA) ? MEDIA : join(dir, 'testsrc.mp4');
-    if (source !== MEDIA) {
-      await new Promise((r) => spawn('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25', '-t', '20', '-pix_fmt', 'yuv420p', source]).on('exit', r));
-    }
-    const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1280, height: 720, fps: 5 }`).join('\n');
+    const source = cctvSource(dir);
     const config = join(dir, 'config.yaml');
     const metricsPort = await freePort();
-    writeFileSync(config, `cameras:\n${cams || '  []'}\n${siteConfig(dir, site, metricsPort)}`);
-    console.log(`cameras: ${cameras} × 1280x720 at 5 fps from ${source === MEDIA ? 'short_hamilton_clip.mp4 (faces)' : 'an FFmpeg test pattern (no faces)'}, looped files`);
+    writeFileSync(config, `${fileCameras(cameras, source.path)}${siteConfig(dir, site, metricsPort)}`);
+    console.log(`cameras: ${cameras} × 1280x720 at 5 fps from ${source.what}, looped files`);
 
     const startTimes: number[] = [];
     for (let r = 0; r < runs; r++) {

@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   throughput: () => import('./throughput.js'),
   install: () => import('./install.js'),
   bridge: () => import('./bridge.js'),
+  console: () => import('./console.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -17,13 +17,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AuditLog } from '../../daemon/ops/audit.js';
-import { openDatabase } from '../../daemon/store/database.js';
-import { PasswordHasher } from '../../daemon/web/passwords.js';
-import { UserStore } from '../../daemon/web/users.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { benchSite, childPids, cpuSeconds, eventLoopBuckets, lateBoundMs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, composeCamera, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -52,25 +48,10 @@ interface TailedEvent {
 
 const DECISIONS = new Set(['recognized', 'unknown', 'too_small', 'low_quality']);
 
-/** The bench's console account, made in the state file before the daemon starts (the first account is an admin; it only reads). */
-const VIEWER = { name: 'bench', password: 'a bench viewer password 123' };
-
-async function addViewer(site: BenchSite): Promise<void> {
-  const db = openDatabase(site.galleryPath, { mustExist: true });
-  const hasher = new PasswordHasher();
-  try {
-    const users = new UserStore(db, hasher, new AuditLog(db));
-    if (!users.find(VIEWER.name)) await users.add(VIEWER.name, VIEWER.password, undefined, { actor: 'bench', role: 'admin' });
-  } finally {
-    db.close();
-    await hasher.close();
-  }
-}
-
 /** One viewer per camera on the console's cameras page until `stop()`; returns how many pictures it was sent. */
 async function watchConsole(port: number, cameras: number): Promise<{ stop: () => Promise<number> }> {
   const base = `http://127.0.0.1:${port}`;
-  const login = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(VIEWER) });
+  const login = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CONSOLE_ACCOUNT) });
   if (!login.ok) throw new Error(`console login failed: ${login.status} ${await login.text()}`);
   const { access_token: token } = (await login.json()) as { access_token: string };
   // A request still open when the run ends meets a daemon that stops: that is not a failure.
@@ -180,7 +161,7 @@ export async function run(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-throughput-'));
   try {
     const site = await benchSite(dir, 100);
-    if (values.console) await addViewer(site);
+    if (values.console) await addConsoleAccount(site);
     const busy = join(dir, 'busy.mp4');
     const quiet = join(dir, 'quiet.mp4');
     composeCamera(busy, 3, 20);
