@@ -2,6 +2,7 @@ import type { CameraHealth } from '../camera/health.js';
 import type { LiveView } from '../camera/live-view.js';
 import { gallerySealerForProofs } from '../attendance/proof-sealer.js';
 import type { Gallery } from '../gallery/gallery.js';
+import type { Person } from '../gallery/store.js';
 import type { AuditLog } from '../ops/audit.js';
 import type { StatusReport } from '../ops/status.js';
 import type { Timeline } from '../track/timeline.js';
@@ -44,7 +45,7 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     timeline: p.timeline,
     cameraFrame: (camera) => p.liveView.frame(camera),
     persons: p.persons,
-    listPersons: () => p.gallery.store.listPersons().persons,
+    listPersons: personsByGeneration(p.gallery),
     quarantined: () => p.gallery.quarantined(),
     unknowns: () => p.unknowns.list().map((u) => ({ anon_id: u.id, first_seen: isoS(u.firstSeen), last_seen: isoS(u.lastSeen), frames: u.frames, has_face: u.hasThumbnail, sightings: u.sightings.map((s) => ({ camera: s.camera, at: isoS(s.at) })) })),
     unknownFace: (id) => p.unknowns.get(id)?.thumbnail ?? undefined,
@@ -57,5 +58,19 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     db: p.gallery.db,
     audit: p.audit,
     users: new UserStore(p.gallery.db, new PasswordHasher(), p.audit, p.now),
+  };
+}
+
+/**
+ * The persons who open, read again only when the gallery's generation moved (every change of
+ * persons, templates and thumbnails raises it): the people, timeline and history pages name people
+ * on every request, and opening 10 000 sealed rows takes about half a second on a small box.
+ */
+function personsByGeneration(gallery: Gallery): () => Person[] {
+  let cached: { generation: number; persons: Person[] } | undefined;
+  return () => {
+    const generation = gallery.generation;
+    if (cached?.generation !== generation) cached = { generation, persons: gallery.store.listPersons().persons };
+    return cached.persons;
   };
 }

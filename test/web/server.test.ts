@@ -181,6 +181,8 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const huge = await olga('POST', '/api/people/check-photo', { photo: { name: 'big', data: 'A'.repeat(6 * 1024 * 1024) } });
   assert.equal(huge.statusCode, 413);
   assert.equal(json(huge).error?.code, 'FG_ERR_WEB_TOO_LARGE');
+  // The people list is kept between requests: a change (here a rename) is seen at once all the same.
+  assert.deepEqual((json(await olga('GET', '/api/people?q=angel')) as unknown as { name: string }[]).map((p) => p.name), ['Angelina']);
   assert.equal(json(await olga('PATCH', `/api/people/${personId}`, { name: 'Angelina J.' })).name, 'Angelina J.');
   assert.equal(json(await olga('PATCH', `/api/people/${personId}`, { group: 'visitors' })).group, 'visitors');
   assert.equal(json(await olga('PATCH', '/api/people/nobody', { name: 'X' })).error?.code, 'FG_ERR_PERSON_NOT_FOUND');
