@@ -10,8 +10,8 @@
 // control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
-// frames are counted, as the page does: the camera's live picture twice a second, the camera list
-// every 5 s, with a logged-in account's token (what the console costs the pipeline).
+// frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
+// twice a second (the page fetches it once), the camera list every 5 s, with a logged-in account's token (what the console costs the pipeline).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
