@@ -22,6 +22,7 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--to': 'an enrolled person (uuid or external id) to give the photos to, instead of enrolling a new one',
   '--faces': "write each photo's face into FOLDER as PHOTO.jpg (mode 0600: they are personal data)",
   '--check': "only show the enrolment gate's verdict on the sighting's face; store nothing",
+  '--unknown': "an unknown person of the running daemon's cameras (anon-…): their best frames are taught instead of a timeline entry's face",
   '--id': "the person's id in the site's own systems (badge or staff number)",
   '--group': 'a group such as staff or visitors, for attendance rules',
   '--image': 'a photo with one face; repeat for more photos',

@@ -20,7 +20,7 @@ export interface ControlledDaemon {
   /** The site's IANA zone: the times a client is sent are written in it. */
   timeZone(): string;
   reload(next: Config): unknown;
-  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting'>;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting' | 'teachFromUnknown' | 'checkUnknown'>;
   purgeRetention(): PurgeResult;
 }
 
@@ -90,8 +90,12 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
     },
     'person.teach': async (params, ctx) => {
       if (params.check) {
-        const checked = await daemon.persons.checkSighting(params.sighting, actorOf(ctx));
+        const checked = 'unknown' in params ? await daemon.persons.checkUnknown(params.unknown) : await daemon.persons.checkSighting(params.sighting, actorOf(ctx));
         return checked.ok ? { ok: true, quality: Number(checked.quality.toFixed(4)), face_px: checked.facePx, ...(checked.matches ? { matches: checked.matches } : {}) } : checked;
+      }
+      if ('unknown' in params) {
+        const taught = await daemon.persons.teachFromUnknown(params.id, params.unknown, actorOf(ctx));
+        return { id: taught.person.id, name: taught.person.name, templates: taught.templates, best_quality: Number(taught.bestQuality.toFixed(4)), refused: [], ...(taught.dropped ? { dropped: taught.dropped } : {}) };
       }
       return enrolAnswer(await daemon.persons.teach(params.id, params.sighting, actorOf(ctx), params.force ? { force: true } : {}));
     },

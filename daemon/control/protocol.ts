@@ -77,7 +77,11 @@ export const METHODS = {
     role: 'operator',
     mutating: true,
     person: true,
-    params: Type.Object({ id: PersonText, sighting: PhotoId, check: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    // From a timeline entry's face, or from an unknown person's best frames.
+    params: Type.Union([
+      Type.Object({ id: PersonText, sighting: PhotoId, check: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      Type.Object({ id: PersonText, unknown: Text, check: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ]),
   },
   'person.rename': { role: 'operator', mutating: true, person: true, params: Type.Object({ id: PersonText, name: PersonText }, { additionalProperties: false }) },
   'person.erase': { role: 'admin', mutating: true, person: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },

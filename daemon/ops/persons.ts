@@ -289,6 +289,44 @@ export class PersonService {
     });
   }
 
+  /**
+   * Teaches a person from an unknown person of the cameras who was them all along (new glasses, a
+   * haircut): the unknown's best frames become their templates, as a promotion makes a new person
+   * of them, and the anonymous id stops existing. The unknown's best face must pass the enrolment
+   * gate first (`checkUnknown` shows its verdict): frames too small or blurred to enrol from are
+   * not taught.
+   */
+  teachFromUnknown(ref: string, anonId: string, by: Actor): Promise<{ person: Person; templates: number; bestQuality: number; dropped: number }> {
+    const subject = anonId.slice(0, 64);
+    return this.audited('person.teach', by, auditTarget(ref), () => {
+      personRef(ref);
+      return this.serial(async () => {
+        const unknowns = this.o.unknowns;
+        if (!unknowns) throw new FacegateError('FG_ERR_DAEMON_NOT_RUNNING', 'unknown persons live in the running daemon', 'teach through the daemon: facegate person teach ID --unknown ANON_ID');
+        const person = mustFind(this.o.gallery, ref);
+        const verdict = await this.checkUnknown(anonId);
+        if (!verdict.ok) throw new NoUsableFace(subject, [{ file: subject, reason: verdict.reason as EnrolRefusal['reason'], detail: verdict.detail }]);
+        const templates = promotionTemplates(unknowns, anonId);
+        const written = this.ownTransaction(() => {
+          const w = this.writePerson(person, {}, templates);
+          this.o.audit.append({ ...by, action: 'person.teach', target: person.id, detail: { unknown: subject, templates: w.templateIds.length, ...(w.dropped.length ? { dropped: w.dropped.length } : {}) }, outcome: 'ok' });
+          return w;
+        });
+        this.follow(written);
+        for (const f of unknowns.take(anonId)?.frames ?? []) f.embedding.fill(0);
+        const kept = written.templateIds.filter((t) => !written.dropped.includes(t)).length;
+        return { person, templates: kept, bestQuality: Math.max(...templates.map((t) => t.quality)), dropped: written.dropped.length };
+      });
+    });
+  }
+
+  /** The enrolment gate's verdict on an unknown person's best face, before anyone is taught from them. */
+  async checkUnknown(anonId: string): Promise<PhotoCheck> {
+    const face = this.o.unknowns?.get(anonId)?.thumbnail;
+    if (!face) throw new FacegateError('FG_ERR_UNKNOWN_NOT_FOUND', `no unknown person ${anonId.slice(0, 64)} with a face kept`, "use an anonymous id from a recent unknown event or the console's unknowns page");
+    return this.checkPhoto({ name: anonId.slice(0, 64), bytes: face });
+  }
+
   /** A timeline entry's face crop as a photo named after the entry; opening it is audited as a view. */
   private sightingPhoto(entryId: number, by: Actor): Photo {
     const bytes = Number.isSafeInteger(entryId) && entryId >= 1 ? this.sightings.crop(entryId) : undefined;

@@ -29,7 +29,7 @@ export interface ConsoleDaemon {
   status(): StatusReport;
   /** The camera's newest frame as JPEG with the pipeline's overlay (shared with the live view); undefined before its first frame. */
   cameraFrame(camera: string): Promise<Buffer | undefined>;
-  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'checkPhoto' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting'>;
+  persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'checkPhoto' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting' | 'teachFromUnknown' | 'checkUnknown'>;
   listPersons(): Person[];
   /** Persons left out of matching because a gallery row of theirs failed authentication: ids and cells only. */
   quarantined(): QuarantinedPerson[];

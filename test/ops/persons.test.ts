@@ -12,12 +12,13 @@ import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
 import { PersonService, type EnrolRequest, type RosterChange } from '../../daemon/ops/persons.js';
 import { Timeline } from '../../daemon/track/timeline.js';
+import { daemonUnknowns } from '../../daemon/track/unknown-store.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import { Remote } from '../../daemon/remote/remote.js';
 import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { quietLogger } from '../support/events-stack.js';
-import { keyOptions, storePerson, tempDir, unitVector } from '../gallery/helpers.js';
+import { keyOptions, near, storePerson, tempDir, unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
 
 const config = defaultConfig();
@@ -288,4 +289,34 @@ test('teach from a sighting: the face a camera kept goes through the enrolment g
   const audit = gallery.db.prepare("SELECT action, detail FROM audit_log WHERE action IN ('person.teach', 'timeline.crop.view') AND outcome = 'ok' ORDER BY seq").all() as { action: string; detail: string }[];
   assert.deepEqual(audit.map((a) => a.action), ['timeline.crop.view', 'timeline.crop.view', 'person.teach', 'timeline.crop.view', 'timeline.crop.view']);
   assert.equal(JSON.parse(audit[2]!.detail).sighting, seen);
+});
+
+test('teach from an unknown who was an enrolled person all along: their best face through the gate first, their frames become the person\'s, the anonymous id is gone', async (t) => {
+  const { gallery, faces } = await setup(t);
+  const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: quietLogger(), now: Date.now });
+  const service = new PersonService({ gallery, analyzer: faces, gate: config.gallery.enrol, recognition: config.recognition, audit: new AuditLog(gallery.db), unknowns });
+  const { person } = await service.enrol({ name: 'Ivy', externalId: 'EMP-11', photos: [await photo(11)], ifExists: 'refuse' }, CLI);
+  const seen = (face: Buffer | string) => {
+    const anon = unknowns.assign(unitVector(12), { camera: 'gate', t: 0 }, [0.9, 0.8, 0.7].map((quality, i) => ({ embedding: near(unitVector(12), 80 + i, 0.9), quality })));
+    unknowns.setThumbnail(anon, Buffer.from(face));
+    return anon;
+  };
+  const anon = seen(await photoOf(11, 80));
+  assert.equal((await service.checkUnknown(anon)).ok, true);
+  assert.equal(gallery.store.countTemplates(person.id), 1, 'a check stores nothing');
+  const taught = await service.teachFromUnknown('EMP-11', anon, CLI);
+  assert.deepEqual([taught.person.id, taught.templates, gallery.store.countTemplates(person.id)], [person.id, 3, 4]);
+  assert.equal(unknowns.get(anon), undefined, 'the anonymous id is gone');
+  assert.equal(gallery.identify(unitVector(12), config.recognition, 1).candidates[0]?.personId, person.id, 'the face the cameras saw is hers now');
+  await assert.rejects(service.teachFromUnknown('EMP-11', anon, CLI), { code: 'FG_ERR_UNKNOWN_NOT_FOUND' });
+  // A best face the gate refuses teaches nothing, and the unknown stays.
+  const blurred = seen('not an image');
+  await assert.rejects(service.teachFromUnknown('EMP-11', blurred, CLI), { code: 'FG_ERR_ENROL_NO_FACE' });
+  assert.ok(unknowns.get(blurred));
+  await assert.rejects(service.teachFromUnknown('nobody', blurred, CLI), { code: 'FG_ERR_PERSON_NOT_FOUND' });
+  const teach = gallery.db.prepare("SELECT detail FROM audit_log WHERE action = 'person.teach' AND outcome = 'ok'").get() as { detail: string };
+  assert.deepEqual(JSON.parse(teach.detail), { unknown: anon, templates: 3 });
+  // Outside the daemon (the CLI's own service) there are no unknowns to teach from.
+  const { service: cli } = await setup(t);
+  await assert.rejects(cli.teachFromUnknown('EMP-11', anon, CLI), { code: 'FG_ERR_DAEMON_NOT_RUNNING' });
 });

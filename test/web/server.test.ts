@@ -211,6 +211,10 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.deepEqual([sighting.statusCode, json(sighting).error?.code], [404, 'FG_ERR_SIGHTING_NOT_FOUND']);
   assert.equal(json(await olga('POST', '/api/people/check-sighting', { sighting: 999_999 })).error?.code, 'FG_ERR_SIGHTING_NOT_FOUND');
   assert.equal(json(await olga('POST', '/api/people/check-sighting', { sighting: 1, person: 'x' })).error?.code, 'FG_ERR_WEB_BAD_REQUEST', 'unknown keys refused');
+  assert.equal(json(await olga('POST', '/api/unknowns/anon-0/check', {})).error?.code, 'FG_ERR_UNKNOWN_NOT_FOUND');
+  assert.equal(json(await olga('POST', '/api/unknowns/anon-0/teach', { person: 'emp-7' })).error?.code, 'FG_ERR_UNKNOWN_NOT_FOUND');
+  assert.equal(json(await olga('POST', '/api/unknowns/anon-0/teach', { person: 'emp-7', name: 'x' })).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  assert.equal((await vic('POST', '/api/unknowns/anon-0/teach', { person: 'emp-7' })).statusCode, 403);
   assert.equal((json(await olga('GET', `/api/people/${personId}/photos`)) as unknown as { photos: unknown[] }).photos.length, 2);
 
   // History: a day with a sealed proof; the viewer sees no proofs, the operator opens one (audited).
@@ -450,6 +454,7 @@ test('console API fuzzed as an admin: hostile bodies, queries and paths on every
     ['POST', '/api/unknowns/X/promote'], ['PUT', '/api/thresholds/X'], ['GET', '/api/people?X'], ['GET', '/api/history?X'],
     ['GET', '/api/history.csv?X'], ['GET', '/api/audit?X'], ['GET', '/api/history/X/proof/check_in'], ['GET', '/api/unknowns/X/face.jpg'], ['GET', '/api/cameras/X/frame.jpg'],
     ['GET', '/api/people/X/photos'], ['POST', '/api/people/X/photos'], ['DELETE', '/api/people/emp-7/photos/X'], ['POST', '/api/people/X/teach'], ['POST', '/api/people/check-sighting'],
+    ['POST', '/api/unknowns/X/check'], ['POST', '/api/unknowns/X/teach'],
   ];
   const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('..', '%2e%2e%2f', '%00', '__proto__', 'a'.repeat(300), '😀'));
   const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { FacegateError } from '../../base/errors.js';
 import { writePrivateFile } from '../../base/private-files.js';
 import { formatLocalIso } from '../../base/zoned-time.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { enrolledFrom, type EnrolAnswer } from './person-add.js';
-import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery } from './common.js';
+import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery, type GalleryValues } from './common.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
 
 /** A photo as the control socket answers it (control/handlers.ts) and this command prints it. */
@@ -88,14 +88,16 @@ export const personDropPhotoCommand: Command = {
 /** The gate's verdict on a sighting, as the control socket answers it. */
 type SightingCheck = { ok: true; quality: number; face_px: number; matches?: string } | { ok: false; reason: string; detail: string };
 
-const TEACH_USAGE = `ID SIGHTING [--check] [--force] ${GALLERY_USAGE}`;
+const TEACH_USAGE = `ID (SIGHTING | --unknown ANON_ID) [--check] [--force] ${GALLERY_USAGE}`;
 export const personTeachCommand: Command = {
   words: ['person', 'teach'],
-  summary: "teach a person from a sighting: the face a camera kept of a recognised or unknown decision (its timeline entry number) becomes one of their photos, through the enrolment gate; --check only shows the gate's verdict",
+  summary:
+    "teach a person from a sighting: the face a camera kept of a recognised or unknown decision (its timeline entry number), or an unknown person's best frames (--unknown, through the daemon), becomes their photos, through the enrolment gate; --check only shows the gate's verdict",
   usage: TEACH_USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, check: { type: 'boolean' }, force: { type: 'boolean' } }, TEACH_USAGE);
-    if (positionals.length !== 2) throw new UsageError('give a person id and a timeline entry number', TEACH_USAGE);
+    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, check: { type: 'boolean' }, force: { type: 'boolean' }, unknown: { type: 'string' } }, TEACH_USAGE);
+    if (values.unknown !== undefined) return teachFromUnknown(positionals, values.unknown, values, io);
+    if (positionals.length !== 2) throw new UsageError('give a person id and a timeline entry number (or --unknown ANON_ID)', TEACH_USAGE);
     const ref = positionals[0]!;
     const sighting = rowNumber(positionals[1]!, 'a timeline entry number', TEACH_USAGE);
     const settings = gallerySettings(values, io);
@@ -109,10 +111,7 @@ export const personTeachCommand: Command = {
               return c.ok ? { ok: true, quality: round4(c.quality), face_px: c.facePx, ...(c.matches ? { matches: c.matches } : {}) } : c;
             }),
           );
-      if (values.json) io.stdout(JSON.stringify(checked) + '\n');
-      else if (checked.ok) io.stdout(`sighting ${sighting} passes the enrolment gate: face ${checked.face_px} px, quality ${checked.quality}${checked.matches ? `; the gallery recognises ${checked.matches} in it` : ''}\n`);
-      else io.stdout(`sighting ${sighting} is refused by the enrolment gate (${checked.reason}): ${checked.detail}\n`);
-      return checked.ok ? 0 : 1;
+      return printCheck(`sighting ${sighting}`, checked, values.json === true, io);
     }
     const answer = daemon
       ? enrolledFrom((await callRunningDaemon(daemon, 'person.teach', { id: ref, sighting, ...(values.force ? { force: true } : {}) })) as EnrolAnswer)
@@ -128,3 +127,23 @@ export const personTeachCommand: Command = {
     return 0;
   },
 };
+
+function printCheck(what: string, checked: SightingCheck, json: boolean, io: CliIo): number {
+  if (json) io.stdout(JSON.stringify(checked) + '\n');
+  else if (checked.ok) io.stdout(`${what} passes the enrolment gate: face ${checked.face_px} px, quality ${checked.quality}${checked.matches ? `; the gallery recognises ${checked.matches} in it` : ''}\n`);
+  else io.stdout(`${what} is refused by the enrolment gate (${checked.reason}): ${checked.detail}\n`);
+  return checked.ok ? 0 : 1;
+}
+
+/** An unknown person of the running daemon's cameras taught to an enrolled one: only the daemon holds unknowns. */
+async function teachFromUnknown(positionals: string[], anonId: string, values: GalleryValues & { check?: boolean; json?: boolean }, io: CliIo): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('give one person id with --unknown', TEACH_USAGE);
+  const settings = gallerySettings(values, io);
+  const daemon = runningDaemon(settings);
+  if (!daemon) throw new FacegateError('FG_ERR_DAEMON_NOT_RUNNING', 'unknown persons live in the running daemon, and none holds this state file', 'start it (systemctl start facegate), or teach from a timeline entry number instead');
+  const params = { id: positionals[0]!, unknown: anonId };
+  if (values.check) return printCheck(anonId, (await callRunningDaemon(daemon, 'person.teach', { ...params, check: true })) as SightingCheck, values.json === true, io);
+  const answer = enrolledFrom((await callRunningDaemon(daemon, 'person.teach', params)) as EnrolAnswer);
+  io.stdout(values.json ? JSON.stringify({ id: answer.id, templates: answer.templates, dropped: answer.dropped }) + '\n' : `taught ${answer.name} (${answer.id}) from ${anonId}: ${answer.templates} frame(s)${answer.dropped ? `; ${answer.dropped} weakest template(s) dropped` : ''}\n`);
+  return 0;
+}

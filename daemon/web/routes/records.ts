@@ -22,6 +22,7 @@ const Proof = Type.Object({ record: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$
 const AnonRef = Type.Object({ id: Type.String({ pattern: '^anon-[0-9a-f]{1,32}$' }) });
 /** The person's fields: their rules and codes are the person service's (ops/person-input.ts). */
 const Promote = Type.Object({ name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false });
+const TeachUnknown = Type.Object({ person: PersonText }, { additionalProperties: false });
 const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
 
 
@@ -75,6 +76,16 @@ export function recordRoutes(ctx: ConsoleContext): void {
     const b = req.body;
     const promoted = await daemon.persons.promote(req.params.id, { name: b.name, ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
     return { id: promoted.person.id, name: promoted.person.name, anon_id: req.params.id, templates: promoted.templates };
+  });
+
+  // An unknown who was an enrolled person all along: the gate's verdict on their best face first, then their frames taught to that person.
+  app.post<{ Params: Static<typeof AnonRef> }>('/api/unknowns/:id/check', { schema: { params: AnonRef }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
+    const c = await daemon.persons.checkUnknown(req.params.id);
+    return c.ok ? { ok: true, quality: Number(c.quality.toFixed(3)), face_px: c.facePx, ...(c.matches ? { matches: c.matches } : {}) } : c;
+  });
+  app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof TeachUnknown> }>('/api/unknowns/:id/teach', { schema: { params: AnonRef, body: TeachUnknown }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
+    const taught = await daemon.persons.teachFromUnknown(req.body.person, req.params.id, ctx.actor(req));
+    return { id: taught.person.id, name: taught.person.name, anon_id: req.params.id, templates: taught.templates, dropped: taught.dropped };
   });
 
   const admin = ctx.guard({ role: 'admin', limit: 'read' });

@@ -524,11 +524,31 @@ async function showUnknowns() {
           say(e.message);
         }
       });
-      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${siteTime(u.first_seen)} to ${siteTime(u.last_seen)}, ${u.frames} frames kept` }), sightingsOf(u), form);
+      const teach = u.has_face ? el('button', { type: 'button', text: `${u.anon_id} is someone enrolled`, onclick: () => teachFromUnknown(u) }) : '';
+      return el('li', {}, face, el('p', { text: `${u.anon_id}: seen ${siteTime(u.first_seen)} to ${siteTime(u.last_seen)}, ${u.frames} frames kept` }), sightingsOf(u), form, teach);
     }),
   );
   $('unknown-list').replaceChildren(...items);
   if (list.length === 0) say('No unknown persons right now.');
+}
+
+/**
+ * An unknown who is an enrolled person (new glasses, a haircut): the gate's verdict on their best
+ * face first, then whom they are; their best frames become that person's photos.
+ */
+async function teachFromUnknown(u) {
+  try {
+    const v = await api(`/api/unknowns/${u.anon_id}/check`, { method: 'POST', body: {} });
+    if (!v.ok) return say(`${u.anon_id} cannot teach anyone (${v.reason}): ${v.detail}`);
+    const verdict = `The enrolment gate accepts their best face: quality ${v.quality}, face ${v.face_px} px${v.matches ? `. Note: ${v.matches}` : ''}.`;
+    const person = await ask({ title: `Who is ${u.anon_id}?`, text: `${verdict} Their ${u.frames} best frames go to the person you name.`, label: 'Person id or staff id', ok: 'Teach' });
+    if (!person) return;
+    const r = await api(`/api/unknowns/${u.anon_id}/teach`, { method: 'POST', body: { person } });
+    await showUnknowns();
+    say(`${r.name} was taught from ${u.anon_id} (${r.templates} frame${r.templates === 1 ? '' : 's'}${r.dropped ? `; ${r.dropped} weakest photo dropped` : ''}).`);
+  } catch (e) {
+    say(e.message);
+  }
 }
 
 /** Where and when an unknown person was seen, newest first, in a disclosure so a long list stays out of the way. */
