@@ -1,5 +1,5 @@
 // The cameras page: each camera's health, and every camera's live picture at once.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { $, message, say } from '../dom.js';
 import { clear, draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
@@ -37,7 +37,9 @@ export async function showCameras(): Promise<() => void> {
 function LiveTile({ camera }: { camera: string }) {
   const [src, setSrc] = useState<string | undefined>(undefined);
   const [caption, setCaption] = useState(camera);
-  useEffect(() => {
+  // Started as soon as the tile is in the page, not after the next paint as useEffect would: the
+  // first picture is what the page is opened for.
+  useLayoutEffect(() => {
     let busy = false;
     let gone = false;
     const tick = async () => {
