@@ -13,7 +13,7 @@ import ts from 'typescript';
  * `export type` are left out: tsc erases them, so they load nothing at run time.
  */
 export function importsOf(file, { typeOnly = true } = {}) {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
   const files = new Set();
   const modules = new Set();
   const add = (specifier) => {
@@ -21,10 +21,11 @@ export function importsOf(file, { typeOnly = true } = {}) {
       modules.add(specifier);
       return;
     }
-    // NodeNext: the source names the emitted .js file; the repository holds its .ts.
+    // NodeNext: the source names the emitted .js file; the repository holds its .ts (or the console
+    // page's .tsx).
     const target = resolve(dirname(file), specifier);
-    const candidates = [target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts'), target];
-    const found = candidates.find((c) => existsSync(c) && /\.(m?ts|m?js)$/.test(c));
+    const candidates = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), target.replace(/\.mjs$/, '.mts'), target];
+    const found = candidates.find((c) => existsSync(c) && /\.(m?tsx?|m?js)$/.test(c));
     if (found) files.add(found);
   };
   const erased = (node) =>

@@ -28,8 +28,8 @@ const columns = (cells: string[]) => `  ${cells[0]!.padEnd(10)}${cells.slice(1).
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * What shows that each page has drawn its data: the element its code in app.js fills once its API
- * calls have answered (or the status line saying there is nothing to show).
+ * What shows that each page has drawn its data: the element its code (daemon/web/ui/pages/) fills
+ * once its API calls have answered (or the status line saying there is nothing to show).
  */
 const SHOWN: Record<string, string> = {
   cameras: "document.querySelectorAll('#camera-rows tr').length > 0 && [...document.querySelectorAll('#live-grid img')].filter((i) => i.naturalWidth > 0).length === document.querySelectorAll('#camera-rows tr').length",

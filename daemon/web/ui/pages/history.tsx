@@ -1,0 +1,57 @@
+// The history page: attendance days, filtered; proofs opened on demand (operators and admins), the
+// CSV export of the same filter.
+import { siteClock } from '../clock.js';
+import { OnDemandThumb } from '../components/images.js';
+import { $, filterQuery, say, sayFailure } from '../dom.js';
+import { draw } from '../draw.js';
+import { api, blobUrl } from '../session.js';
+import type { Day } from '../types.js';
+
+const query = () => filterQuery([['from', 'h-from'], ['to', 'h-to'], ['person', 'h-person'], ['camera', 'h-camera'], ['group', 'h-group']]).toString();
+
+const at = (iso: string | null | undefined, camera: string | null | undefined) => (iso ? `${siteClock(iso)} (${camera})` : '');
+
+function DayRow({ d }: { d: Day }) {
+  return (
+    <tr>
+      <td>{d.date}</td>
+      <th scope="row">{d.name}</th>
+      <td>{d.group ?? ''}</td>
+      <td>{d.status.replace('_', ' ')}</td>
+      <td>{at(d.check_in, d.check_in_camera)}</td>
+      <td>{at(d.check_out, d.check_out_camera)}</td>
+      <td>{at(d.last_seen, d.last_seen_camera)}</td>
+      <td>
+        {/* A proof is decrypted by the daemon for this one request and never cached (no-store). */}
+        {d.proofs.map((kind) => (
+          <OnDemandThumb key={kind} label={`Show ${kind.replace('_', '-')} proof of ${d.name}`} alt={`${kind.replace('_', '-')} proof of ${d.name} on ${d.date}`} load={() => blobUrl(`/api/history/${encodeURIComponent(d.record_id)}/proof/${kind}`)} />
+        ))}
+      </td>
+    </tr>
+  );
+}
+
+export async function showHistory(): Promise<void> {
+  const days = await api<Day[]>(`/api/history?${query()}`);
+  draw(
+    $('history-rows'),
+    days.map((d) => <DayRow key={d.record_id} d={d} />),
+  );
+  if (days.length === 0) say('No attendance in this range.');
+}
+
+export async function exportCsv(): Promise<void> {
+  try {
+    const url = await blobUrl(`/api/history.csv?${query()}`);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'facegate-history.csv';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    // The download has its own copy once started.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (e) {
+    sayFailure(e);
+  }
+}

@@ -1,0 +1,156 @@
+// The shapes of the console API's answers that the page reads (daemon/web/routes/): declared here
+// because the routes' own types come with Node's and fastify's, which this browser project leaves out.
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface User {
+  name: string;
+  role: Role;
+}
+
+export interface SessionAnswer {
+  access_token: string;
+  expires_in: number;
+  user: User;
+}
+
+export interface ErrorBody {
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface CameraHealth {
+  camera: string;
+  state: string;
+  fps_in: number;
+  fps_processed: number;
+  frames_skipped: number;
+  last_error?: { message: string } | null;
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  external_id?: string | null;
+  group?: string | null;
+}
+
+export interface Quarantined {
+  id: string;
+  cells: { kind: string; table: string; column: string; row: string | number }[];
+  cells_total: number;
+}
+
+export interface Photo {
+  photo: number;
+  quality: number;
+  source: string;
+  created: string;
+  thumbnail?: string | null;
+}
+
+export interface Photos {
+  id: string;
+  name: string;
+  photos: Photo[];
+}
+
+/** The enrolment gate's verdict on one face (a photo, a sighting, an unknown's best frame). */
+export type Verdict = { ok: true; quality: number; face_px: number; thumbnail?: string; matches?: string | null } | { ok: false; reason: string; detail: string };
+
+export interface Taught {
+  name: string;
+  templates: number;
+  dropped?: number;
+}
+
+export interface Added {
+  templates: number;
+  dropped?: number;
+  refused: { file: string; detail: string }[];
+}
+
+export interface TimelineEntry {
+  id: number;
+  at: string;
+  camera: string;
+  kind: string;
+  person?: { id: string; name: string } | null;
+  anon_id?: string | null;
+  score: number | null;
+  has_crop?: boolean;
+  detail: {
+    reason?: string;
+    reasons?: string[];
+    cluster?: unknown;
+    live?: boolean;
+    face_px?: number;
+    liveness?: Record<string, number>;
+  };
+}
+
+export interface TimelinePage {
+  entries: TimelineEntry[];
+  next: number | null;
+}
+
+export interface Day {
+  record_id: string;
+  date: string;
+  name: string;
+  group?: string | null;
+  status: string;
+  check_in?: string | null;
+  check_in_camera?: string | null;
+  check_out?: string | null;
+  check_out_camera?: string | null;
+  last_seen: string;
+  last_seen_camera: string;
+  proofs: string[];
+}
+
+export interface Unknown {
+  anon_id: string;
+  first_seen: string;
+  last_seen: string;
+  frames: number;
+  has_face: boolean;
+  sightings: { at: string; camera: string }[];
+}
+
+export interface Thresholds {
+  camera: string;
+  threshold: number;
+  margin: number;
+  source: string;
+  scores: { from: number; recognized: number; unknown: number }[];
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  target?: string | null;
+  outcome: string;
+}
+
+export interface AuditVerdict {
+  ok: boolean;
+  entries: number;
+  problems: { message: string }[];
+}
+
+export interface SystemStatus {
+  summary: string;
+  liveness: { alive: boolean; problems: string[] };
+  mqtt: { enabled: boolean; connected: boolean; reconnects: number };
+  outbox: { pending: number; oldestAgeS: number };
+  disk?: { free_bytes: number; total_bytes: number; path: string } | null;
+  gallery: { templates: number; quarantined_persons?: number };
+  version: string;
+  device: string;
+  uptime_s: number;
+  cameras: { camera: string; state: string; fps_processed: number; reconnects_last_hour: number; last_error?: { message: string } | null }[];
+  models: { name: string; package: string; version: string; sha256: string }[];
+}
