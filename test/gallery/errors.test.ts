@@ -104,7 +104,7 @@ test('a photo with no usable face: FG_ERR_ENROL_NO_FACE with each reason, nothin
 });
 
 test('usage errors name what is missing', async () => {
-  assert.match((await cli(['person', 'add', '--image', 'x.jpg'])).stderr, /FG_ERR_USAGE: --name is required/);
+  assert.match((await cli(['person', 'add', '--image', 'x.jpg'])).stderr, /FG_ERR_USAGE: --name \(a new person\) or --to ID \(an enrolled one\) is required/);
   assert.match((await cli(['person', 'add', '--name', 'A'])).stderr, /give at least one --image/);
   assert.match((await cli(['identify'])).stderr, /no image given/);
   assert.equal((await cli(['person', 'show'])).rc, 2);
