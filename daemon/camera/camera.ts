@@ -2,13 +2,13 @@ import type { YuvMatrix } from '../base/image.js';
 import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import type { CameraConfig } from './config.js';
-import { ffmpegCommand } from './ffmpeg-args.js';
+import { ffmpegCommand, letterbox } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, ffmpegLogLine, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
 import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
-import { parseVideoStream } from './probe.js';
+import { parseVideoStream, type VideoStreamInfo } from './probe.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
@@ -92,6 +92,10 @@ export class FfmpegCamera implements CameraSource {
   private readonly stderr = new StderrTail(20, (line) => this.readLogLine(line));
   /** The matrix of the stream, once FFmpeg has said it; until then FFmpeg's own default. */
   private matrix: YuvMatrix = 'bt601';
+  /** The input stream's own size, once FFmpeg has said it. */
+  private streamSize: Pick<VideoStreamInfo, 'width' | 'height'> | undefined;
+  /** Whether a stream of another aspect than width×height was said in the log: once per camera, not per reconnect. */
+  private letterboxSaid = false;
   private readonly inMeter = new RateMeter();
   private readonly processedMeter = new RateMeter();
   private readonly reconnects = new HourCounter();
@@ -211,6 +215,7 @@ export class FfmpegCamera implements CameraSource {
     this.setState('connecting');
     this.stderr.clear();
     this.matrix = 'bt601';
+    this.streamSize = undefined;
     this.assembler.reset();
     this.killReason = undefined;
     this.frameIndex = 0;
@@ -242,9 +247,31 @@ export class FfmpegCamera implements CameraSource {
     const { level, text } = ffmpegLogLine(line);
     if (level === 'info') {
       const stream = parseVideoStream([text]);
-      if (stream) this.matrix = stream.matrix;
+      if (stream) {
+        this.matrix = stream.matrix;
+        // The input's stream line comes first; the output's (the frame size) after it.
+        this.streamSize ??= { width: stream.width, height: stream.height };
+      }
     }
     return level === undefined || level === 'error' || level === 'fatal' || level === 'panic' ? text : undefined;
+  }
+
+  /**
+   * A stream of another aspect than width×height is fitted inside the frame with black bars
+   * (outputArgs), so part of the frame carries no picture: said once, with a size in the stream's
+   * proportion at the same height.
+   */
+  private sayLetterbox(): void {
+    if (this.letterboxSaid || !this.streamSize) return;
+    const { width, height } = this.config;
+    const picture = letterbox(this.streamSize, { width, height });
+    if (picture.width * picture.height >= 0.98 * width * height) return;
+    this.letterboxSaid = true;
+    const proportional = Math.round((height * this.streamSize.width) / this.streamSize.height / 2) * 2;
+    this.log.warn(
+      { stream: `${this.streamSize.width}x${this.streamSize.height}`, frame: `${width}x${height}`, picture: `${picture.width}x${picture.height}` },
+      `camera: the stream's aspect differs from width×height, so its picture is fitted in with black bars; set width: ${proportional}, height: ${height} (or another size in the stream's proportion) to use the whole frame`,
+    );
   }
 
   private onFrame(data: Uint8Array): void {
@@ -253,7 +280,9 @@ export class FfmpegCamera implements CameraSource {
     if (this.firstFrameAt === undefined) {
       this.firstFrameAt = now;
       this.ttffMs = Math.round(now - this.spawnedAt);
-      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.matrix }, 'camera streaming');
+      const stream = this.streamSize ? `${this.streamSize.width}x${this.streamSize.height}` : null;
+      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.matrix, stream }, 'camera streaming');
+      this.sayLetterbox();
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;

@@ -13,7 +13,7 @@ export const CameraConfigSchema = Type.Object(
       description:
         'rtsp://user:password@host:554/path, or a video file (a path or file://...) played in real time. Credentials are never logged.',
     }),
-    width: Type.Integer({ minimum: 16, maximum: 7680, default: 1280, description: 'Frame width handed to the pipeline; FFmpeg scales to it.' }),
+    width: Type.Integer({ minimum: 16, maximum: 7680, default: 1280, description: 'Frame width handed to the pipeline. FFmpeg fits the stream inside width×height keeping its aspect (black bars where the proportions differ), so set both in the stream\'s proportion.' }),
     height: Type.Integer({ minimum: 16, maximum: 4320, default: 720, description: 'Frame height handed to the pipeline.' }),
     fps: Type.Optional(
       Type.Number({

@@ -119,10 +119,35 @@ function quote(value: string): string {
  * RGB. The fps filter makes the output constant-rate (frame i is at i/fps s of the stream);
  * `-fps_mode passthrough` stops the muxer from inventing duplicate frames when the camera goes
  * quiet, which would fool the watchdog.
+ *
+ * The picture is scaled to fit inside width×height keeping its aspect, and the rest padded black
+ * (centred). Stretched to another aspect, a face is no longer a face's shape: the recogniser's
+ * alignment (a similarity) cannot undo it, the eye and landmark models read it worse, and a head
+ * that turns moves its surround as a held picture does. A 4:3 camera left at 1280×720 was
+ * stretched by 1.33, a corridor-mode (9:16) one by 3.2. See `letterbox` for where the picture lies.
  */
 export function outputArgs(output: FfmpegOutput): string[] {
-  const vf = `fps=${output.fps},scale=${output.width}:${output.height}`;
+  const { width: w, height: h } = output;
+  const vf = `fps=${output.fps},scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
+}
+
+/**
+ * Where a stream of `stream`'s size lies in a frame of `frame`'s size (outputArgs), in the frame's
+ * pixels, rounded as FFmpeg's scale and pad filters round: each side scaled to the nearest pixel,
+ * then down to even, and the offsets down to even (4:2:0 chroma).
+ */
+export function letterbox(stream: Size, frame: Size): { x: number; y: number; width: number; height: number } {
+  const even = (v: number) => Math.max(2, Math.floor(v / 2) * 2);
+  const width = even(Math.min(frame.width, Math.round((frame.height * stream.width) / stream.height)));
+  const height = even(Math.min(frame.height, Math.round((frame.width * stream.height) / stream.width)));
+  const offset = (room: number) => Math.floor(Math.floor(room / 2) / 2) * 2;
+  return { x: offset(frame.width - width), y: offset(frame.height - height), width, height };
+}
+
+interface Size {
+  width: number;
+  height: number;
 }
 
 export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput): FfmpegCommand {

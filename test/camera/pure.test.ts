@@ -3,7 +3,7 @@ import { placeLabels } from '../../daemon/camera/labels.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
-import { carriesSecret, ffmpegCommand, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
+import { carriesSecret, ffmpegCommand, letterbox, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
 import { classifyFfmpegStderr, ffmpegLogLine, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
 import { parseVideoStream, streamMatrix } from '../../daemon/camera/probe.js';
 import { FramePool } from '../../daemon/camera/frame-pool.js';
@@ -31,11 +31,20 @@ test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, ex
   assert.equal(at('-timeout'), '15000000');
   assert.equal(at('-analyzeduration'), '100000');
   assert.ok(args.indexOf('-max_delay') < args.indexOf('-i'), 'extra input args go before -i');
-  assert.equal(at('-vf'), 'fps=5,scale=1280:720');
+  assert.equal(at('-vf'), 'fps=5,scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2', 'fitted, never stretched');
   assert.equal(at('-fps_mode'), 'passthrough');
   assert.equal(at('-pix_fmt'), 'yuv420p');
   assert.equal(args.at(-1), 'pipe:1');
   assert.ok(!args.includes('-hwaccel'));
+});
+
+test('letterbox: a stream of another aspect fitted inside the frame, centred, rounded to even as FFmpeg rounds', () => {
+  const frame = { width: 1280, height: 720 };
+  assert.deepEqual(letterbox({ width: 1920, height: 1080 }, frame), { x: 0, y: 0, width: 1280, height: 720 });
+  assert.deepEqual(letterbox({ width: 640, height: 480 }, frame), { x: 160, y: 0, width: 960, height: 720 }, '4:3 pillarboxed');
+  assert.deepEqual(letterbox({ width: 1080, height: 1920 }, frame), { x: 438, y: 0, width: 404, height: 720 }, 'corridor mode (9:16)');
+  assert.deepEqual(letterbox({ width: 2560, height: 1080 }, frame), { x: 0, y: 90, width: 1280, height: 540 }, '21:9 letterboxed');
+  assert.deepEqual(letterbox({ width: 1920, height: 1088 }, frame), { x: 4, y: 0, width: 1270, height: 720 }, 'an uncropped 1088-line stream: thin bars');
 });
 
 test('ffmpeg args: udp, hwaccel, and a looped file played in real time', () => {

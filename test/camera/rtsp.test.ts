@@ -2,6 +2,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { yuv420Layout } from '../../daemon/base/yuv.js';
 import { FakeCamera } from '../support/fake-camera.js';
 import { media, mediaMissing } from '../support/media.js';
@@ -36,6 +40,7 @@ test('frames arrive at the configured size and rate, scaled and rate-converted b
     assert.equal(h.state, 'streaming');
     assert.ok(h.fps_in > 3.5 && h.fps_in < 6.5, `fps_in ${h.fps_in}`);
     assert.equal(h.last_error, null);
+    assert.ok(!a.lines.some((l) => l.includes('black bars')), 'a stream in the frame\'s proportion is not boxed');
   } finally {
     ac.abort();
     await Promise.all([a.camera.stop(), b.camera.stop()]);
@@ -190,4 +195,57 @@ test('a file that is not looped ends the camera at its end', { skip: mediaMissin
   assert.equal(camera.health().last_error?.kind, 'ended');
   // 9.2 s at 2 fps: ~18 frames, all of them taken since the test consumes faster than 2 fps.
   assert.ok(seen.length >= 16 && seen.length <= 20, `${seen.length} frames`);
+});
+
+/** An H.264 clip of a white square on grey, `width`×`height`, its square `side` px and centred. */
+function squareClip(dir: string, width: number, height: number, side: number): string {
+  const out = join(dir, `square-${width}x${height}.mp4`);
+  const box = `drawbox=x=${(width - side) / 2}:y=${(height - side) / 2}:w=${side}:h=${side}:color=white:t=fill`;
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x808080:s=${width}x${height}:r=5:d=4,${box}`, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '18', out]);
+  return out;
+}
+
+/** The white square's extent (Y above 200) along the frame's middle row and column, and the luma at the frame's edges. */
+function measureSquare(frame: { width: number; height: number; data: Uint8Array }) {
+  const { width, height, data } = frame;
+  const row = Math.floor(height / 2) * width;
+  const col = Math.floor(width / 2);
+  let w = 0;
+  let h = 0;
+  for (let x = 0; x < width; x++) if (data[row + x]! > 200) w++;
+  for (let y = 0; y < height; y++) if (data[y * width + col]! > 200) h++;
+  return { w, h, left: data[row + 2]!, top: data[2 * width + col]! };
+}
+
+test('a stream of another aspect is fitted inside the frame with black bars, never stretched, and the log says the size to set once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-aspect-'));
+  const rtsp = await FakeCamera.start({ width: 640, height: 480, fps: 5, video: squareClip(dir, 640, 480, 200) });
+  const fourThree = realCamera(cameraConfig('four-three', rtsp.url('/video'), { width: 1280, height: 720, fps: 5 }));
+  const corridor = realCamera(cameraConfig('corridor', squareClip(dir, 360, 640, 120), { width: 1280, height: 720, fps: 5, loop: true }));
+  try {
+    fourThree.camera.start();
+    corridor.camera.start();
+    await waitFor('frames from both', () => fourThree.camera.latest() !== undefined && corridor.camera.latest() !== undefined, 15_000);
+    await sleep(1_000);
+    const a = measureSquare(fourThree.camera.latest()!.image);
+    // 640×480 fitted to 1280×720 is scaled by 1.5 into 960×720 at x 160: the 200 px square is 300 px each way.
+    assert.ok(Math.abs(a.w - 300) <= 4 && Math.abs(a.h - 300) <= 4, `4:3: the square is ${a.w}×${a.h}, not 300×300`);
+    assert.ok(a.left < 24, `4:3: the bar left of the picture is black (luma ${a.left})`);
+    assert.ok(a.top > 100, `4:3: the picture reaches the top (luma ${a.top})`);
+    const b = measureSquare(corridor.camera.latest()!.image);
+    // 360×640 fitted to 1280×720 is scaled by 1.125 into 404×720: the 120 px square is 135 px.
+    assert.ok(Math.abs(b.w - 135) <= 4 && Math.abs(b.h - 135) <= 4, `9:16: the square is ${b.w}×${b.h}, not 135×135`);
+    assert.ok(b.left < 24, `9:16: black beside the picture (luma ${b.left})`);
+    const said = (lines: string[]) => lines.filter((l) => l.includes('black bars')).map((l) => JSON.parse(l) as { msg: string; stream: string; picture: string });
+    assert.equal(said(fourThree.lines).length, 1, 'said once');
+    assert.equal(said(fourThree.lines)[0]!.stream, '640x480');
+    assert.equal(said(fourThree.lines)[0]!.picture, '960x720');
+    assert.match(said(fourThree.lines)[0]!.msg, /width: 960, height: 720/);
+    assert.match(said(corridor.lines)[0]!.msg, /width: 406, height: 720/);
+    assert.ok(fourThree.lines.some((l) => l.includes('"stream":"640x480"') && l.includes('camera streaming')), 'the streaming line names the stream size');
+  } finally {
+    await Promise.all([fourThree.camera.stop(), corridor.camera.stop()]);
+    await rtsp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
