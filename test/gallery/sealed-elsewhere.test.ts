@@ -1,5 +1,5 @@
 import '../support/fast-tier.js';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
@@ -22,12 +22,18 @@ function addProof(g: Gallery, personId: string, recordId: string, jpeg: Buffer):
   g.db.prepare("INSERT INTO attendance_proofs (record_id, kind, at_ms, sealed) VALUES (?, 'check_in', 0, ?)").run(recordId, Buffer.from(sealed));
 }
 
-test('keys rotate --reencrypt re-seals attendance proofs too, and verify checks them', async (t) => {
+/** A gallery file with its key file in a temporary folder, and a way to open it (again, after a rotation). */
+async function galleryOnDisk(t: TestContext) {
   const sodium = await loadSodium();
   const d = tempDir(t);
   const keyFile = d.path('gallery.key');
   createKeyFile(sodium, keyFile);
   const open = () => Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(keyFile), logger: memoryLogger().logger, create: true });
+  return { sodium, keyFile, open };
+}
+
+test('keys rotate --reencrypt re-seals attendance proofs too, and verify checks them', async (t) => {
+  const { sodium, keyFile, open } = await galleryOnDisk(t);
   const g = await open();
   const { person } = storePerson(g, { name: 'Ada Lovelace', externalId: 'EMP-1', group: 'staff' });
   addProof(g, person.id, 'rec-1', Buffer.from('JPEG of a check-in'));
@@ -53,11 +59,7 @@ test('keys rotate --reencrypt re-seals attendance proofs too, and verify checks 
 });
 
 test("keys rotate --reencrypt re-seals the timeline's face crops too, verify checks them, and a crop moved to another row does not open", async (t) => {
-  const sodium = await loadSodium();
-  const d = tempDir(t);
-  const keyFile = d.path('gallery.key');
-  createKeyFile(sodium, keyFile);
-  const open = () => Gallery.open({ path: d.path('facegate.db'), keys: keyOptions(keyFile), logger: memoryLogger().logger, create: true });
+  const { sodium, keyFile, open } = await galleryOnDisk(t);
   const g = await open();
   const liveness = { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 } as never;
   const face = Buffer.from('JPEG of a stranger');
