@@ -8,7 +8,7 @@ import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
-import { parseVideoStream, type VideoStreamInfo } from './probe.js';
+import { displayRotation, parseVideoStream, type VideoStreamInfo } from './probe.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
@@ -92,8 +92,10 @@ export class FfmpegCamera implements CameraSource {
   private readonly stderr = new StderrTail(20, (line) => this.readLogLine(line));
   /** The matrix of the stream, once FFmpeg has said it; until then FFmpeg's own default. */
   private matrix: YuvMatrix = 'bt601';
-  /** The input stream's own size, once FFmpeg has said it. */
+  /** The input stream's own size as shown (turned by its display matrix), once FFmpeg has said it. */
   private streamSize: Pick<VideoStreamInfo, 'width' | 'height'> | undefined;
+  /** Whether the input's display matrix was read: the output's comes after it and says nothing. */
+  private rotationRead = false;
   /** Whether a stream of another aspect than width×height was said in the log: once per camera, not per reconnect. */
   private letterboxSaid = false;
   private readonly inMeter = new RateMeter();
@@ -216,6 +218,7 @@ export class FfmpegCamera implements CameraSource {
     this.stderr.clear();
     this.matrix = 'bt601';
     this.streamSize = undefined;
+    this.rotationRead = false;
     this.assembler.reset();
     this.killReason = undefined;
     this.frameIndex = 0;
@@ -251,6 +254,12 @@ export class FfmpegCamera implements CameraSource {
         this.matrix = stream.matrix;
         // The input's stream line comes first; the output's (the frame size) after it.
         this.streamSize ??= { width: stream.width, height: stream.height };
+      }
+      // A phone's video stored on its side: FFmpeg turns the picture upright before scaling it.
+      const rotation = displayRotation(text);
+      if (rotation !== undefined && this.streamSize && !this.rotationRead) {
+        this.rotationRead = true;
+        if (Math.abs(Math.round(rotation)) % 180 === 90) this.streamSize = { width: this.streamSize.height, height: this.streamSize.width };
       }
     }
     return level === undefined || level === 'error' || level === 'fatal' || level === 'panic' ? text : undefined;

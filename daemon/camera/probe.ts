@@ -142,6 +142,12 @@ export function parseVideoStream(lines: readonly string[]): VideoStreamInfo | un
   return undefined;
 }
 
+/** The rotation a stream's display matrix asks for, in degrees, from its side-data line ("displaymatrix: rotation of -90.00 degrees"). */
+export function displayRotation(line: string): number | undefined {
+  const m = /displaymatrix: rotation of (-?\d+(?:\.\d+)?) degrees/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 const PROBE_ERRORS: Record<Failure['kind'], { code: `FG_ERR_${string}`; hint: string }> = {
   unauthorized: { code: 'FG_ERR_CAMERA_UNAUTHORIZED', hint: "check the user and password in the URL (the user:password@ before the host; write '/', '?', '#' and '%' in them as %2F, %3F, %23, %25)" },
   not_found: { code: 'FG_ERR_CAMERA_NOT_FOUND', hint: "check the stream path in the URL (see the camera's manual or its ONVIF profile)" },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
 import { carriesSecret, ffmpegCommand, letterbox, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
 import { classifyFfmpegStderr, ffmpegLogLine, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
-import { parseVideoStream, streamMatrix } from '../../daemon/camera/probe.js';
+import { displayRotation, parseVideoStream, streamMatrix } from '../../daemon/camera/probe.js';
 import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { FrameQueue } from '../../daemon/camera/frame-queue.js';
@@ -304,6 +304,13 @@ test('stream matrix: BT.709 only where the stream line says its matrix is, else 
   assert.equal(streamMatrix(line('yuv420p(progressive)')), 'bt601');
   assert.equal(streamMatrix(line('yuv420p')), 'bt601');
   assert.equal(parseVideoStream([line('yuv420p(tv, bt709)')])?.matrix, 'bt709');
+});
+
+test("display rotation: the degrees of a stream's display matrix line, none on other lines", () => {
+  assert.equal(displayRotation('      displaymatrix: rotation of 90.00 degrees'), 90);
+  assert.equal(displayRotation('      displaymatrix: rotation of -90.00 degrees'), -90);
+  assert.equal(displayRotation('      displaymatrix: rotation of -0.00 degrees'), -0);
+  assert.equal(displayRotation('  Stream #0:0: Video: h264 (Main), yuv420p, 1920x1080'), undefined);
 });
 
 test('ffmpeg log lines: the level tag is taken out after the context, untagged lines pass as they are', () => {

@@ -205,6 +205,13 @@ function squareClip(dir: string, width: number, height: number, side: number): s
   return out;
 }
 
+/** `clip` stored on its side, as a phone stores a portrait video: the same pixels, with a display matrix turning them by 90°. */
+function onItsSide(clip: string): string {
+  const out = clip.replace(/\.mp4$/, '-side.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', clip, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', out]);
+  return out;
+}
+
 /** The white square's extent (Y above 200) along the frame's middle row and column, and the luma at the frame's edges. */
 function measureSquare(frame: { width: number; height: number; data: Uint8Array }) {
   const { width, height, data } = frame;
@@ -222,10 +229,11 @@ test('a stream of another aspect is fitted inside the frame with black bars, nev
   const rtsp = await FakeCamera.start({ width: 640, height: 480, fps: 5, video: squareClip(dir, 640, 480, 200) });
   const fourThree = realCamera(cameraConfig('four-three', rtsp.url('/video'), { width: 1280, height: 720, fps: 5 }));
   const corridor = realCamera(cameraConfig('corridor', squareClip(dir, 360, 640, 120), { width: 1280, height: 720, fps: 5, loop: true }));
+  const phone = realCamera(cameraConfig('phone', onItsSide(squareClip(dir, 640, 360, 120)), { width: 1280, height: 720, fps: 5, loop: true }));
+  const cameras = [fourThree, corridor, phone];
   try {
-    fourThree.camera.start();
-    corridor.camera.start();
-    await waitFor('frames from both', () => fourThree.camera.latest() !== undefined && corridor.camera.latest() !== undefined, 15_000);
+    for (const c of cameras) c.camera.start();
+    await waitFor('frames from all three', () => cameras.every((c) => c.camera.latest() !== undefined), 15_000);
     await sleep(1_000);
     const a = measureSquare(fourThree.camera.latest()!.image);
     // 640×480 fitted to 1280×720 is scaled by 1.5 into 960×720 at x 160: the 200 px square is 300 px each way.
@@ -242,9 +250,14 @@ test('a stream of another aspect is fitted inside the frame with black bars, nev
     assert.equal(said(fourThree.lines)[0]!.picture, '960x720');
     assert.match(said(fourThree.lines)[0]!.msg, /width: 960, height: 720/);
     assert.match(said(corridor.lines)[0]!.msg, /width: 406, height: 720/);
+    // Stored 640×360 on its side, shown 360×640: turned upright, then fitted as the corridor clip is.
+    const c = measureSquare(phone.camera.latest()!.image);
+    assert.ok(Math.abs(c.w - 135) <= 4 && Math.abs(c.h - 135) <= 4 && c.left < 24, `a phone's portrait video: the square is ${c.w}×${c.h}, luma ${c.left} beside it`);
+    assert.equal(said(phone.lines)[0]?.stream, '360x640', 'the size as shown');
+    assert.match(said(phone.lines)[0]!.msg, /width: 406, height: 720/);
     assert.ok(fourThree.lines.some((l) => l.includes('"stream":"640x480"') && l.includes('camera streaming')), 'the streaming line names the stream size');
   } finally {
-    await Promise.all([fourThree.camera.stop(), corridor.camera.stop()]);
+    await Promise.all(cameras.map((c) => c.camera.stop()));
     await rtsp.stop();
     rmSync(dir, { recursive: true, force: true });
   }
