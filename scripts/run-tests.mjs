@@ -36,9 +36,10 @@ const fastMode = listFast || process.argv.includes('--fast');
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !OWN_FLAGS.includes(a));
 const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
+const isFast = (f) => importsOf(f, { typeOnly: false }).files.includes(FAST_MARKER);
 const files = (roots.length ? roots : ['test'])
   .flatMap((r) => collect(resolve(r), []))
-  .filter((f) => !fastMode || importsOf(f, { typeOnly: false }).files.includes(FAST_MARKER));
+  .filter((f) => !fastMode || isFast(f));
 if (listFast) {
   for (const f of files) console.log(relative(ROOT, f));
   process.exit(0);
@@ -66,13 +67,14 @@ if (builtMode) {
   runner = [];
   runFiles = files.map((f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js'));
 }
-const result = spawnSync(
-  process.execPath,
-  // --test-force-exit: a test that fails half-way may leave a child process or a socket open; the
-  // file's process must still end, or the whole run waits on it for ever. The full run takes one
-  // file at a time: its files start daemons, brokers and cameras that would contend for the cores
-  // and ports; the fast tier's files share nothing but the CPU.
-  [...runner, '--test', `--test-concurrency=${fastMode ? availableParallelism() : 1}`, '--test-force-exit', '--test-reporter=spec', ...passThrough, ...runFiles],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// --test-force-exit: a test that fails half-way may leave a child process or a socket open; the
+// file's process must still end, or the whole run waits on it for ever.
+const runTests = (list, concurrency) =>
+  spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
+// Files that start daemons, brokers and cameras would contend for the cores and ports, so they run
+// one at a time. The fast tier's files share nothing but the CPU: in a full run they go first, one
+// per core, which takes a minute or two off it.
+const parallel = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
+const serial = runFiles.filter((f) => !parallel.includes(f));
+const statuses = [parallel.length ? runTests(parallel, availableParallelism()) : 0, serial.length ? runTests(serial, 1) : 0];
+process.exit(statuses.find((s) => s !== 0) ?? 0);
