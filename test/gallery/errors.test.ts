@@ -110,6 +110,20 @@ test('usage errors name what is missing', async () => {
   assert.equal((await cli(['person', 'show'])).rc, 2);
 });
 
+test('person teach --unknown: one person id only; with no daemon holding the gallery, a coded error that says to start it, and nothing taught', async (t) => {
+  const { d, g } = await smallGallery(t);
+  g.close();
+  const files = ['--gallery', d.path('g.db'), '--key-file', d.path('k')];
+  const twoIds = await cli(['person', 'teach', 'Ada', '7', '--unknown', 'anon-1', ...files]);
+  assert.equal(twoIds.rc, 2);
+  assert.match(twoIds.stderr, /FG_ERR_USAGE: give one person id with --unknown/);
+  const noDaemon = await cli(['person', 'teach', 'Ada', '--unknown', 'anon-1', ...files]);
+  assert.equal(noDaemon.rc, 1);
+  assert.match(noDaemon.stderr, /FG_ERR_DAEMON_NOT_RUNNING: unknown persons live in the running daemon.*start it/s);
+  const listed = await cli(['person', 'list', '--json', ...files]);
+  assert.equal((JSON.parse(listed.stdout) as { templates: number }).templates, 1, 'Ada keeps her one template');
+});
+
 test('person add --dir enrols every photo of a folder; off a terminal no progress is drawn (test/cli/progress.test.ts shows it on one)', { skip: mediaMissing('identities/deepface/img20.jpg') }, async (t) => {
   const { d, g } = await smallGallery(t);
   g.close();
