@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { createEventTables } from '../../daemon/store/schema/outbox.js';
 import { createCommandPendingTable } from '../../daemon/store/schema/command-pending.js';
+import { createEventReplayTables } from '../../daemon/store/schema/event-replay.js';
 import { Outbox, type OutboxRow } from '../../daemon/events/outbox.js';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner } from '../../daemon/events/signing.js';
@@ -29,6 +30,7 @@ export function openTestDb(path: string, fsync = true): Database {
   db.pragma(`synchronous = ${fsync ? 'FULL' : 'NORMAL'}`);
   createEventTables(db);
   createCommandPendingTable(db);
+  createEventReplayTables(db);
   return db;
 }
 
