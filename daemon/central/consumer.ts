@@ -8,7 +8,8 @@ import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
 import type { CentralStore } from './store.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
-import { EVENT_SUBTOPICS, INFO_SUBTOPIC } from './topics.js';
+import { EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC } from './topics.js';
+import { loadCommandKey, ReplayRequester } from './replay-requester.js';
 
 /**
  * What became of one message; `outcome` and `reason` are the counter's labels. Refusals: `forged`
@@ -16,7 +17,7 @@ import { EVENT_SUBTOPICS, INFO_SUBTOPIC } from './topics.js';
  * window), `unknown_box` (no key pinned for its base), `malformed` (too large, not JSON, wrong shape),
  * `key_changed` (a bridge/info with another key than the pinned one).
  */
-export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed';
+export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed' | 'sequence' | 'replay_answer';
 
 export interface Verdict {
   readonly outcome: Outcome;
@@ -54,10 +55,28 @@ export class CentralConsumer {
   private readonly pins = new Map<string, PinnedKey>();
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Asks boxes for what the store misses; undefined without replay.command_key. */
+  readonly replay: ReplayRequester | undefined;
+  private replayTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: CentralConsumerOptions) {
     this.log = o.logger.child({ stage: 'central' });
     this.now = o.now ?? Date.now;
+    const r = o.config.replay;
+    this.replay = r.command_key
+      ? new ReplayRequester({
+          store: o.store,
+          key: loadCommandKey(r.command_key),
+          policy: { graceMs: r.grace_s * 1000, backoffMs: r.backoff_s * 1000, maxRange: r.max_range },
+          tokenTtlS: r.token_ttl_s,
+          publish: async (topic, payload) => {
+            if (!this.client?.connected) throw new Error('not connected to the central broker');
+            await this.client.publishAsync(topic, payload, { qos: 1 });
+          },
+          now: this.now,
+          logger: o.logger,
+        })
+      : undefined;
   }
 
   /** Counts by outcome and reason, as the metric `facegate_central_messages_total` shows them. */
@@ -100,11 +119,21 @@ export class CentralConsumer {
       }
     };
     client.on('error', (e) => this.log.error({ err: e.message }, 'MQTT connection failed; retrying'));
+    if (this.replay) {
+      const replay = this.replay;
+      this.replayTimer = setInterval(() => {
+        if (client.connected) replay.check().catch((e: unknown) => this.log.error({ err: (e as Error).message }, 'replay check failed; tried again at the next'));
+      }, this.o.config.replay.check_s * 1000);
+    }
     client.on('connect', (connack) => {
       this.log.info({ broker: broker.url.replace(/\/\/[^@/]*@/, '//***@'), session_present: connack.sessionPresent }, 'connected to the central broker');
-      // A persistent session the broker kept has the subscriptions already.
-      if (connack.sessionPresent) return this.markReady();
-      client.subscribeAsync(this.subscriptions()).then(
+      // A persistent session the broker kept has the subscriptions already, except shared ones on
+      // Mosquitto 2.0.11, which restores a session after its own restart without them. Subscribing
+      // again on top of the restored session brought nothing (0 of 180 events); unsubscribing the
+      // shared ones first brings them back. What was lost meanwhile, replay asks for.
+      if (connack.sessionPresent && !broker.shared_group) return this.markReady();
+      const again = connack.sessionPresent ? client.unsubscribeAsync(Object.keys(this.subscriptions()).filter((t) => t.startsWith('$share/'))) : Promise.resolve();
+      again.then(() => client.subscribeAsync(this.subscriptions())).then(
         () => {
           this.log.info({ subscribe, pinning: this.o.config.pinning, shared_group: broker.shared_group ?? null }, 'central consumer subscribed');
           this.markReady();
@@ -126,12 +155,14 @@ export class CentralConsumer {
     for (const base of subscribe) {
       // bridge/info is retained, and brokers send no retained message to a shared subscription.
       topics[`${base}/${INFO_SUBTOPIC}`] = { qos: 1 };
-      for (const sub of EVENT_SUBTOPICS) topics[shared(`${base}/${sub}`)] = { qos: 1 };
+      for (const sub of [...EVENT_SUBTOPICS, SEQUENCE_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC]) topics[shared(`${base}/${sub}`)] = { qos: 1 };
     }
     return topics;
   }
 
   async stop(): Promise<void> {
+    if (this.replayTimer) clearInterval(this.replayTimer);
+    this.replayTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(false);
@@ -149,6 +180,9 @@ export class CentralConsumer {
         return this.takeInfo(inbound.base, inbound.device, inbound.publicKey, topic);
       case 'event':
         return this.takeEvent(inbound.base, inbound.topic, inbound.body, topic);
+      case 'sequence':
+      case 'replayAnswer':
+        return this.takeReplayMessage(inbound.kind, inbound.base, inbound.body, topic);
     }
   }
 
@@ -178,7 +212,24 @@ export class CentralConsumer {
     return this.count({ outcome: 'pinned' });
   }
 
-  private takeEvent(base: string, topicName: Parameters<CentralStore['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+  /**
+   * The box's high-water mark, or its answer to a replay request: signed like its events and
+   * checked the same way (pinned key, then the replay window), and not stored as events.
+   */
+  private takeReplayMessage(kind: 'sequence' | 'replayAnswer', base: string, body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+    const checked = this.verified(base, body, topic);
+    if ('outcome' in checked) return checked;
+    const { signed, nowMs } = checked;
+    if (kind === 'sequence') {
+      this.o.store.raiseHigh(base, String(signed.device), signed.seq as number, new Date(nowMs).toISOString());
+      return this.count({ outcome: 'sequence' });
+    }
+    this.replay?.answer(base, signed);
+    return this.count({ outcome: 'replay_answer' });
+  }
+
+  /** The one check of anything a box signs: its pinned key, then its time within the replay window and the clock skew. */
+  private verified(base: string, body: Readonly<Record<string, unknown>>, topic: string): { signed: Record<string, unknown>; nowMs: number } | Verdict {
     const pin = this.pinOf(base);
     if (!pin) return this.refuse({ outcome: 'unknown_box', reason: 'event' }, { base, topic, id: body.id, detail: this.o.config.pinning === 'provisioned' ? 'no key is provisioned for this base topic' : 'no key pinned yet: the box has published no bridge/info' });
     const verdict = verifySignedEvent(body, pin);
@@ -190,6 +241,13 @@ export class CentralConsumer {
     if (!Number.isFinite(atMs)) return this.refuse({ outcome: 'malformed', reason: 'bad_time' }, { base, topic, id: signed.id, detail: 'time is not a date' });
     if (atMs < nowMs - replay_window_s * 1000) return this.refuse({ outcome: 'stale', reason: 'too_old' }, { base, topic, id: signed.id, time: signed.time, detail: `signed more than ${replay_window_s} s ago: a replay, or a box whose outbox waited longer than the window` });
     if (atMs > nowMs + clock_skew_s * 1000) return this.refuse({ outcome: 'stale', reason: 'in_future' }, { base, topic, id: signed.id, time: signed.time, detail: `dated more than ${clock_skew_s} s ahead: check the box's clock` });
+    return { signed, nowMs };
+  }
+
+  private takeEvent(base: string, topicName: Parameters<CentralStore['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+    const checked = this.verified(base, body, topic);
+    if ('outcome' in checked) return checked;
+    const { signed, nowMs } = checked;
     const mark = topicName === 'attendance' ? attendanceMark(signed) : undefined;
     const stored = this.o.store.record(base, topicName, signed, mark, new Date(nowMs).toISOString());
     if (stored === 'duplicate') {

@@ -2,6 +2,7 @@ import { openDatabase, type Database } from '../store/database.js';
 import type { Migration } from '../store/migrate.js';
 import type { OutboxTopic } from '../events/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
+import { missingRanges, type SeqRange } from '../events/seq-ranges.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is store/migrations.ts):
@@ -42,7 +43,40 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "central: each event's box sequence number, boxes' high-water marks, ranges a box reported gone",
+    up(db) {
+      // Not unique: a box put back on an older state file numbers again from an older point, with
+      // new ids; the id stays what tells events apart.
+      db.exec(`
+        ALTER TABLE central_events ADD COLUMN seq INTEGER;
+        CREATE INDEX central_events_seq ON central_events (base, seq) WHERE seq IS NOT NULL;
+        CREATE TABLE central_sequence (
+          base TEXT PRIMARY KEY,
+          device TEXT NOT NULL,
+          high_seq INTEGER NOT NULL,
+          updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE central_gone (
+          base TEXT NOT NULL,
+          from_seq INTEGER NOT NULL,
+          to_seq INTEGER NOT NULL,
+          reported_at TEXT NOT NULL,
+          PRIMARY KEY (base, from_seq, to_seq)
+        ) STRICT;
+      `);
+    },
+  },
 ];
+
+/** A box's numbers as the store holds them: the highest it announced, and the ranges neither stored nor reported gone. */
+export interface BoxGaps {
+  readonly base: string;
+  readonly device: string;
+  readonly high: number;
+  readonly missing: readonly SeqRange[];
+}
 
 /** One employee's day as the timesheet shows it: instants in ms, null when there was none. */
 export interface TimesheetRow {
@@ -84,8 +118,8 @@ export class CentralStore {
   record(base: string, topic: OutboxTopic, signed: Readonly<Record<string, unknown>>, mark: AttendanceMark | undefined, nowIso: string): 'stored' | 'duplicate' {
     return this.db.transaction(() => {
       const inserted = this.db
-        .prepare('INSERT OR IGNORE INTO central_events (id, base, topic, type, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(signed.id, base, topic, String(signed.type), signed.time, nowIso, JSON.stringify(signed)).changes;
+        .prepare('INSERT OR IGNORE INTO central_events (id, base, topic, type, time, received_at, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(signed.id, base, topic, String(signed.type), signed.time, nowIso, JSON.stringify(signed), Number.isSafeInteger(signed.seq) ? signed.seq : null).changes;
       if (inserted === 0) return 'duplicate';
       if (mark) {
         this.db.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs);
@@ -106,6 +140,39 @@ export class CentralStore {
         )
         .all(day) as TimesheetRow[]
     ).map((r) => ({ employee: r.employee, day: r.day, firstInMs: r.firstInMs, lastOutMs: r.lastOutMs }));
+  }
+
+  /** A box's signed high-water mark (bridge/sequence); never lowered by an older one arriving late. */
+  raiseHigh(base: string, device: string, seq: number, nowIso: string): void {
+    this.db
+      .prepare('INSERT INTO central_sequence (base, device, high_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (base) DO UPDATE SET device = excluded.device, high_seq = max(high_seq, excluded.high_seq), updated_at = excluded.updated_at')
+      .run(base, device, seq, nowIso);
+  }
+
+  /** Ranges the box said it no longer holds: never asked for again. Returns those not known before. */
+  markGone(base: string, ranges: readonly SeqRange[], nowIso: string): SeqRange[] {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO central_gone (base, from_seq, to_seq, reported_at) VALUES (?, ?, ?, ?)');
+    return this.db.transaction(() => ranges.filter(([a, b]) => insert.run(base, a, b, nowIso).changes === 1))();
+  }
+
+  /**
+   * Every box with a high-water mark and what it misses, from the database alone: consumers of one
+   * shared group that share this file each store part of the events, so no one of them could tell
+   * a gap from what it saw itself. Numbers above the highest event stored count up to the mark.
+   */
+  gaps(): BoxGaps[] {
+    const boxes = this.db.prepare('SELECT base, device, high_seq FROM central_sequence ORDER BY base').all() as { base: string; device: string; high_seq: number }[];
+    const stored = this.db.prepare(
+      `SELECT min(seq) AS a, max(seq) AS b FROM (
+         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM (SELECT DISTINCT seq FROM central_events WHERE base = ? AND seq IS NOT NULL)
+       ) GROUP BY island`,
+    );
+    const gone = this.db.prepare('SELECT from_seq AS a, to_seq AS b FROM central_gone WHERE base = ?');
+    return boxes.map((box) => {
+      const top = Math.max(box.high_seq, (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM central_events WHERE base = ?').get(box.base) as { m: number }).m);
+      const held = [...(stored.all(box.base) as { a: number; b: number }[]), ...(gone.all(box.base) as { a: number; b: number }[])].map((r): SeqRange => [r.a, r.b]);
+      return { base: box.base, device: box.device, high: top, missing: top > 0 ? missingRanges(1, top, held) : [] };
+    });
   }
 
   /** How many events were accepted (for tests and status). */
