@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../base/log.js';
 import type { MetricsRegistry } from '../base/metrics.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
@@ -127,13 +127,19 @@ export class CentralConsumer {
     }
     client.on('connect', (connack) => {
       this.log.info({ broker: broker.url.replace(/\/\/[^@/]*@/, '//***@'), session_present: connack.sessionPresent }, 'connected to the central broker');
-      // A persistent session the broker kept has the subscriptions already, except shared ones on
-      // Mosquitto 2.0.11, which restores a session after its own restart without them. Subscribing
-      // again on top of the restored session brought nothing (0 of 180 events); unsubscribing the
-      // shared ones first brings them back. What was lost meanwhile, replay asks for.
-      if (connack.sessionPresent && !broker.shared_group) return this.markReady();
-      const again = connack.sessionPresent ? client.unsubscribeAsync(Object.keys(this.subscriptions()).filter((t) => t.startsWith('$share/'))) : Promise.resolve();
-      again.then(() => client.subscribeAsync(this.subscriptions())).then(
+      // Every connect subscribes to every topic this consumer reads, even when the broker kept the
+      // session: a session made by an older consumer, or under another `subscribe` list, lacks
+      // the topics added since (bridge/sequence and the replay answers came with replay), and the
+      // broker would keep it that way until the session expired. Subscribing again to a plain
+      // topic replaces the subscription without losing what is queued for the session (MQTT 5
+      // 3.8.4); bridge/info asks for its retained message only where the subscription is new.
+      // Shared ones are unsubscribed first: Mosquitto 2.0.11 restores a session after its own
+      // restart without them, and subscribing again on top brought nothing (0 of 180 events);
+      // what was lost meanwhile, replay asks for.
+      const topics = this.subscriptions();
+      const sharedTopics = Object.keys(topics).filter((t) => t.startsWith('$share/'));
+      const again = connack.sessionPresent && sharedTopics.length > 0 ? client.unsubscribeAsync(sharedTopics) : Promise.resolve();
+      again.then(() => client.subscribeAsync(topics)).then(
         () => {
           this.log.info({ subscribe, pinning: this.o.config.pinning, shared_group: broker.shared_group ?? null }, 'central consumer subscribed');
           this.markReady();
@@ -148,13 +154,14 @@ export class CentralConsumer {
   /** Resolves once the consumer first holds its subscriptions. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.markReady = resolve));
 
-  private subscriptions(): Record<string, { qos: 1 }> {
+  private subscriptions(): ISubscriptionMap {
     const { broker, subscribe } = this.o.config;
     const shared = (topic: string) => (broker.shared_group ? `$share/${broker.shared_group}/${topic}` : topic);
-    const topics: Record<string, { qos: 1 }> = {};
+    const topics: ISubscriptionMap = {};
     for (const base of subscribe) {
       // bridge/info is retained, and brokers send no retained message to a shared subscription.
-      topics[`${base}/${INFO_SUBTOPIC}`] = { qos: 1 };
+      // rh 1: its retained message only when the subscription is new, not at every reconnect.
+      topics[`${base}/${INFO_SUBTOPIC}`] = { qos: 1, rh: 1 };
       for (const sub of [...EVENT_SUBTOPICS, SEQUENCE_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC]) topics[shared(`${base}/${sub}`)] = { qos: 1 };
     }
     return topics;

@@ -1,0 +1,100 @@
+// Replay between a real box (outbox, signer, remote command router on a real SQLite file) and the
+// central consumer (its own SQLite file) through a real Mosquitto on 127.0.0.1: a consumer whose
+// kept session predates replay.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { createLogger } from '../../daemon/base/log.js';
+import { loadCentralConfig } from '../../daemon/central/config.js';
+import { CentralConsumer } from '../../daemon/central/consumer.js';
+import { CentralStore } from '../../daemon/central/store.js';
+import { Mosquitto } from '../support/mosquitto.js';
+import { EventsStack } from '../support/events-stack.js';
+import { answerReplays } from '../support/replay-box.js';
+
+const BASE = 'facegate/gate-1';
+
+interface Setup {
+  broker: Mosquitto;
+  box: EventsStack;
+  dir: string;
+  configPath: string;
+}
+
+/** A broker, a box that answers replay requests, and the consumer's config file (not started). */
+async function setUp(t: TestContext, replay: string): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-central-replay-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const box = new EventsStack({ dbPath: join(dir, 'box.db'), keyPath: join(dir, 'box.key'), url: broker.url, baseTopic: BASE, clientId: 'facegate-gate-1', announceMs: 500 });
+  const commandKey = answerReplays(box, dir);
+  const configPath = join(dir, 'central.yaml');
+  writeFileSync(
+    configPath,
+    [
+      `broker: { url: "${broker.url}", client_id: central-1 }`,
+      'subscribe: [facegate/+]',
+      'pinning: provisioned',
+      `keys: { ${BASE}: ${JSON.stringify(box.key.publicJwk)} }`,
+      `database: ${join(dir, 'central.db')}`,
+      `timesheet_dir: ${join(dir, 'timesheets')}`,
+      `replay: { command_key: ${commandKey}, ${replay} }`,
+    ].join('\n') + '\n',
+  );
+  return { broker, box, dir, configPath };
+}
+
+/** Writes `n` events on a box whose broker has no subscriber yet: delivered, and lost to any consumer. */
+async function lostBeforeAnyConsumer(box: EventsStack, n: number): Promise<void> {
+  box.start();
+  for (let i = 0; i < n; i++) box.writer.write('unknown', { type: 'unknown', camera: 'gate', anonymous_id: `anon-${i}`, face_px: 96, image_sha256: null });
+  const deadline = Date.now() + 20_000;
+  while (box.outbox.sequence().delivered < n) {
+    if (Date.now() > deadline) assert.fail(`the box delivered ${box.outbox.sequence().delivered} of ${n}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The consumer as `facegate central` builds it, its log lines kept as objects. */
+async function startConsumer(t: TestContext, configPath: string) {
+  const config = loadCentralConfig(configPath);
+  const store = CentralStore.open(config.database);
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  const accepted = new Set<number>();
+  const consumer = new CentralConsumer({ config, store, logger, connect: mqtt.connect, onAccepted: (_base, signed) => accepted.add(signed.seq as number) });
+  consumer.start();
+  t.after(async () => (await consumer.stop(), store.close()));
+  await consumer.ready;
+  const until = async (what: string, done: () => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!done()) {
+      if (Date.now() > deadline) assert.fail(`never: ${what}; log: ${lines.map((l) => l.msg).join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { consumer, store, lines, accepted, until, said: (msg: string) => lines.filter((l) => String(l.msg).startsWith(msg)) };
+}
+
+test('upgrade: a consumer whose kept session was made by the old subscription set still gets bridge/sequence and replay answers', { timeout: 60_000 }, async (t) => {
+  const { broker, box, configPath } = await setUp(t, 'check_s: 1, grace_s: 0, backoff_s: 4');
+  await lostBeforeAnyConsumer(box, 3);
+  t.after(() => box.stop());
+  // The consumer before replay: the same client id, a persistent session, its five topics only.
+  const old = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'central-1', clean: false, properties: { sessionExpiryInterval: 3600 } });
+  await old.subscribeAsync(Object.fromEntries(['bridge/info', 'attendance', 'alerts/#', 'bridge/event', '+/events'].map((s) => [`facegate/+/${s}`, { qos: 1 as const }])));
+  await old.endAsync();
+
+  const c = await startConsumer(t, configPath);
+  assert.deepEqual(c.said('connected to the central broker').map((l) => l.session_present), [true], 'the broker kept the old session');
+  // Only bridge/sequence shows the consumer the three events it never got; only the answer ends the request.
+  await c.until('the three lost events replayed and stored', () => c.accepted.size === 3);
+  assert.ok(c.consumer.countOf('sequence') >= 1, 'bridge/sequence received on the kept session');
+  await c.until('the replay answer received', () => c.consumer.countOf('replay_answer') >= 1);
+  assert.deepEqual([...c.accepted].sort(), [1, 2, 3]);
+  assert.equal(c.store.eventCount(), 3);
+});
