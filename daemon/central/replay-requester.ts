@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
 import type { Logger } from '../base/log.js';
-import type { SeqRange } from '../events/seq-ranges.js';
+import { sizeOf, type SeqRange } from '../events/seq-ranges.js';
 import { GapTracker, type GapPolicy } from './gap-tracker.js';
 import type { CentralStore } from './store.js';
 import { REPLAY_COMMAND } from './topics.js';
@@ -35,8 +35,9 @@ export interface ReplayRequesterOptions {
 /**
  * Asks boxes for the events this consumer's store misses (docs/mqtt.md#replay): at each `check`,
  * the gaps come from the database, each box has at most one request out at a time, and a range is
- * asked for again only after its backoff. A box's answer names the numbers it no longer holds;
- * those are kept as gone and said in the log, never asked for again.
+ * asked for again only after its backoff. A box's answer names the numbers it no longer holds,
+ * and the lowest one it still does (`first`); those are kept as gone and said in the log, never
+ * asked for again.
  */
 export class ReplayRequester {
   private readonly trackers = new Map<string, GapTracker>();
@@ -70,7 +71,7 @@ export class ReplayRequester {
         .setJti(jti)
         .sign(this.o.key);
       this.out.set(box.base, { jti, atMs: nowMs, range });
-      this.requested += range[1] - range[0] + 1;
+      this.requested += sizeOf(range);
       this.log.info({ base: box.base, from: range[0], to: range[1], high: box.high }, 'asking a box to replay events this consumer misses');
       try {
         await this.o.publish(`${box.base}/bridge/request/${REPLAY_COMMAND}`, JSON.stringify({ token }));
@@ -90,10 +91,18 @@ export class ReplayRequester {
     }
     const data = signed.data as Record<string, unknown>;
     const gone = Array.isArray(data.gone) ? data.gone.filter((r): r is [number, number] => Array.isArray(r) && r.length === 2 && r.every(Number.isSafeInteger) && r[0] >= 1 && r[0] <= r[1]) : [];
-    const fresh = this.o.store.markGone(base, gone, new Date(this.o.now()).toISOString());
-    for (const [a, b] of fresh) {
-      this.gone += b - a + 1;
-      this.log.error({ base, from: a, to: b }, 'events lost: the box no longer holds them (evicted from its outbox before delivery, or kept past mqtt.replay limits)');
-    }
+    // The lowest number the box still holds: everything below it is gone for good, however far
+    // behind this consumer is, so it is marked in one step rather than asked for range by range.
+    // Boxes whose answers have no `first` are asked range by range as before.
+    const first = Number.isSafeInteger(data.first) && (data.first as number) > 1 ? (data.first as number) : undefined;
+    const fresh = this.o.store.markGone(base, first ? [[1, first - 1], ...gone] : gone, new Date(this.o.now()).toISOString());
+    if (fresh.length === 0) return;
+    const lost = fresh.reduce((n, r) => n + sizeOf(r), 0);
+    this.gone += lost;
+    // One line per answer, whatever the number of ranges: the ranges are in central_gone.
+    this.log.error(
+      { base, lost, ranges: fresh.length, from: fresh[0]![0], to: fresh.at(-1)![1], ...(first ? { first } : {}) },
+      'events lost: the box no longer holds them (evicted from its outbox before delivery, or kept past mqtt.replay limits)',
+    );
   }
 }

@@ -149,10 +149,35 @@ export class CentralStore {
       .run(base, device, seq, nowIso);
   }
 
-  /** Ranges the box said it no longer holds: never asked for again. Returns those not known before. */
+  /**
+   * Ranges the box said it no longer holds: never asked for again. Only their parts that were
+   * neither stored nor known gone are kept, so the rows stay disjoint and add up to what was lost;
+   * those parts are returned.
+   */
   markGone(base: string, ranges: readonly SeqRange[], nowIso: string): SeqRange[] {
     const insert = this.db.prepare('INSERT OR IGNORE INTO central_gone (base, from_seq, to_seq, reported_at) VALUES (?, ?, ?, ?)');
-    return this.db.transaction(() => ranges.filter(([a, b]) => insert.run(base, a, b, nowIso).changes === 1))();
+    return this.db.transaction(() => {
+      const held = this.held(base);
+      const fresh: SeqRange[] = [];
+      for (const [a, b] of ranges) {
+        const lost = missingRanges(a, b, held);
+        for (const r of lost) insert.run(base, r[0], r[1], nowIso);
+        held.push(...lost);
+        fresh.push(...lost);
+      }
+      return fresh;
+    })();
+  }
+
+  /** The numbers of a box stored or reported gone, as ranges (overlapping, unordered). */
+  private held(base: string): SeqRange[] {
+    const stored = this.db.prepare(
+      `SELECT min(seq) AS a, max(seq) AS b FROM (
+         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM (SELECT DISTINCT seq FROM central_events WHERE base = ? AND seq IS NOT NULL)
+       ) GROUP BY island`,
+    );
+    const gone = this.db.prepare('SELECT from_seq AS a, to_seq AS b FROM central_gone WHERE base = ?');
+    return [...(stored.all(base) as { a: number; b: number }[]), ...(gone.all(base) as { a: number; b: number }[])].map((r): SeqRange => [r.a, r.b]);
   }
 
   /**
@@ -162,16 +187,9 @@ export class CentralStore {
    */
   gaps(): BoxGaps[] {
     const boxes = this.db.prepare('SELECT base, device, high_seq FROM central_sequence ORDER BY base').all() as { base: string; device: string; high_seq: number }[];
-    const stored = this.db.prepare(
-      `SELECT min(seq) AS a, max(seq) AS b FROM (
-         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM (SELECT DISTINCT seq FROM central_events WHERE base = ? AND seq IS NOT NULL)
-       ) GROUP BY island`,
-    );
-    const gone = this.db.prepare('SELECT from_seq AS a, to_seq AS b FROM central_gone WHERE base = ?');
     return boxes.map((box) => {
       const top = Math.max(box.high_seq, (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM central_events WHERE base = ?').get(box.base) as { m: number }).m);
-      const held = [...(stored.all(box.base) as { a: number; b: number }[]), ...(gone.all(box.base) as { a: number; b: number }[])].map((r): SeqRange => [r.a, r.b]);
-      return { base: box.base, device: box.device, high: top, missing: top > 0 ? missingRanges(1, top, held) : [] };
+      return { base: box.base, device: box.device, high: top, missing: top > 0 ? missingRanges(1, top, this.held(box.base)) : [] };
     });
   }
 

@@ -89,6 +89,12 @@ export interface ReplayResult {
   gone: SeqRange[];
   /** The last number given: anything asked above it is not yet an event. */
   last: number;
+  /**
+   * The lowest number this box still holds, pending or kept; `last + 1` when it holds none.
+   * Numbers only go up, so everything below it is gone for good: a receiver far behind learns
+   * that in one answer instead of asking for it range by range.
+   */
+  first: number;
 }
 
 /** What one enqueue had to evict to stay within the limits. */
@@ -283,8 +289,16 @@ export class Outbox {
         replayed += 1;
       }
       const held = rangesOf([...new Set([...pending, ...kept.map((k) => k.event_seq)])].sort((a, b) => a - b));
-      return { from, to: upTo, replayed, pending: pending.length, gone: from <= upTo ? missingRanges(from, upTo, held) : [], last };
+      return { from, to: upTo, replayed, pending: pending.length, gone: from <= upTo ? missingRanges(from, upTo, held) : [], last, first: this.lowestHeld(last) };
     })();
+  }
+
+  /** The lowest number still pending or kept (both tables have it indexed), else the next to be given. */
+  private lowestHeld(last: number): number {
+    const r = this.db
+      .prepare('SELECT min(s) AS low FROM (SELECT min(event_seq) AS s FROM outbox WHERE event_seq IS NOT NULL UNION ALL SELECT min(event_seq) FROM outbox_sent)')
+      .get() as { low: number | null };
+    return r.low ?? last + 1;
   }
 
   private openSent(eventId: string, sealed: Buffer): Buffer | undefined {

@@ -39,9 +39,9 @@ export class EventReplay {
     this.lastMs = nowMs;
     const r = this.o.outbox.replay(from, to, nowMs);
     if (r.replayed > 0) this.o.wake();
-    const fields = { from: r.from, to: r.to, replayed: r.replayed, pending: r.pending, gone: r.gone };
+    const fields = { from: r.from, to: r.to, replayed: r.replayed, pending: r.pending, gone: r.gone, first: r.first };
     if (r.gone.length > 0) this.log.warn(fields, 'replay asked for events this box no longer holds: they are reported gone');
     else this.log.info(fields, 'replayed events on request');
-    return { from: r.from, to: r.to, replayed: r.replayed, pending: r.pending, gone: r.gone.map(([a, b]) => [a, b]), last: r.last };
+    return { from: r.from, to: r.to, replayed: r.replayed, pending: r.pending, gone: r.gone.map(([a, b]) => [a, b]), last: r.last, first: r.first };
   }
 }

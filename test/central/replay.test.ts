@@ -1,6 +1,6 @@
 // Replay between a real box (outbox, signer, remote command router on a real SQLite file) and the
 // central consumer (its own SQLite file) through a real Mosquitto on 127.0.0.1: a consumer whose
-// kept session predates replay.
+// kept session predates replay, and a box that no longer holds a consumer's early events.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { createLogger } from '../../daemon/base/log.js';
+import type { KeptLimits } from '../../daemon/events/outbox.js';
 import { loadCentralConfig } from '../../daemon/central/config.js';
 import { CentralConsumer } from '../../daemon/central/consumer.js';
 import { CentralStore } from '../../daemon/central/store.js';
@@ -25,12 +26,12 @@ interface Setup {
 }
 
 /** A broker, a box that answers replay requests, and the consumer's config file (not started). */
-async function setUp(t: TestContext, replay: string): Promise<Setup> {
+async function setUp(t: TestContext, replay: string, kept?: KeptLimits): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-central-replay-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
-  const box = new EventsStack({ dbPath: join(dir, 'box.db'), keyPath: join(dir, 'box.key'), url: broker.url, baseTopic: BASE, clientId: 'facegate-gate-1', announceMs: 500 });
+  const box = new EventsStack({ dbPath: join(dir, 'box.db'), keyPath: join(dir, 'box.key'), url: broker.url, baseTopic: BASE, clientId: 'facegate-gate-1', announceMs: 500, ...(kept ? { kept } : {}) });
   const commandKey = answerReplays(box, dir);
   const configPath = join(dir, 'central.yaml');
   writeFileSync(
@@ -97,4 +98,21 @@ test('upgrade: a consumer whose kept session was made by the old subscription se
   await c.until('the replay answer received', () => c.consumer.countOf('replay_answer') >= 1);
   assert.deepEqual([...c.accepted].sort(), [1, 2, 3]);
   assert.equal(c.store.eventCount(), 3);
+});
+
+test('a box that no longer holds the early events: one request, one log line, all of them marked gone; the kept ones replayed', { timeout: 90_000 }, async (t) => {
+  // Keeps the last 5 delivered events; 10 numbers a request, so asking from 1 would take 5 requests for 1..45.
+  const { box, configPath } = await setUp(t, 'check_s: 2, grace_s: 0, backoff_s: 60, max_range: 10', { maxEvents: 5, maxBytes: 1 << 30, maxAgeMs: 3_600_000 });
+  await lostBeforeAnyConsumer(box, 50);
+  t.after(() => box.stop());
+
+  const c = await startConsumer(t, configPath);
+  await c.until('the five kept events replayed', () => c.accepted.size === 5);
+  assert.deepEqual([...c.accepted].sort((a, b) => a - b), [46, 47, 48, 49, 50]);
+  const asked = c.said('asking a box to replay').map((l) => [l.from, l.to]);
+  assert.deepEqual(asked, [[1, 10], [46, 50]], 'one request for what is gone, one for what is kept');
+  const lost = c.said('events lost');
+  assert.equal(lost.length, 1, 'one log line for the 45 gone');
+  assert.deepEqual([lost[0]!.base, lost[0]!.lost, lost[0]!.from, lost[0]!.to, lost[0]!.first, lost[0]!.level], [BASE, 45, 1, 45, 46, 50]);
+  assert.equal(c.consumer.replay?.gone, 45);
 });

@@ -58,7 +58,7 @@ test('events/replay: kept events back into the outbox unchanged, gone ones named
 
   const ok = await ask({ from: 1, to: 9 });
   assert.equal(ok.status, 'ok', JSON.stringify(ok));
-  assert.deepEqual(ok.data, { from: 1, to: 5, replayed: 4, pending: 0, gone: [[2, 2]], last: 5 });
+  assert.deepEqual(ok.data, { from: 1, to: 5, replayed: 4, pending: 0, gone: [[2, 2]], last: 5, first: 1 });
   assert.equal(woken, 1);
   const again = outboxed();
   assert.deepEqual(again.map((r) => r.eventSeq), [1, 3, 4, 5]);
@@ -78,6 +78,6 @@ test('events/replay: kept events back into the outbox unchanged, gone ones named
   const still = await ask({ from: 2, to: 3 });
   assert.equal(still.status, 'ok', 'the router keeps serving after the refusals');
   // Each malformed request was refused with a signed bridge/event (command_refused): numbered too.
-  assert.deepEqual(still.data, { from: 2, to: 3, replayed: 0, pending: 1, gone: [[2, 2]], last: 5 + 7 }, '3 is still waiting in the outbox: not queued twice');
+  assert.deepEqual(still.data, { from: 2, to: 3, replayed: 0, pending: 1, gone: [[2, 2]], last: 5 + 7, first: 1 }, '3 is still waiting in the outbox: not queued twice');
   assert.equal(router.counts.failed, 3);
 });

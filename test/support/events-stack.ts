@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { createEventTables } from '../../daemon/store/schema/outbox.js';
 import { createCommandPendingTable } from '../../daemon/store/schema/command-pending.js';
 import { createEventReplayTables } from '../../daemon/store/schema/event-replay.js';
-import { Outbox, type OutboxRow } from '../../daemon/events/outbox.js';
+import { Outbox, type KeptLimits, type OutboxRow } from '../../daemon/events/outbox.js';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { EventWriter } from '../../daemon/events/writer.js';
@@ -54,6 +54,8 @@ export interface StackOptions {
   reconnect?: { minMs: number; maxMs: number };
   /** Period of the signed bridge/sequence; 0 (default): on connect only. */
   announceMs?: number;
+  /** Bounds on the delivered events kept for replay; the daemon's defaults unless given. */
+  kept?: KeptLimits;
 }
 
 /** The real outbox → publisher → broker path on a real SQLite file, as the daemon builds it. */
@@ -72,7 +74,7 @@ export class EventsStack {
     const logger = o.logger ?? quietLogger();
     this.baseTopic = o.baseTopic ?? 'facegate/test-device';
     this.db = openTestDb(o.dbPath, o.fsync ?? true);
-    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30 }, testSealer(), logger);
+    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30, ...(o.kept ? { kept: o.kept } : {}) }, testSealer(), logger);
     this.key = ensureDeviceKey(o.keyPath).key;
     const options: IClientOptions = {
       protocolVersion: 5,
