@@ -37,7 +37,7 @@ export interface ReplayRequesterOptions {
  * the gaps come from the database, each box has at most one request out at a time, and a range is
  * asked for again only after its backoff. A box's answer names the numbers it no longer holds,
  * and the lowest one it still does (`first`); those are kept as gone and said in the log, never
- * asked for again.
+ * asked for again. What was asked for is counted in the store, for `facegate central status`.
  */
 export class ReplayRequester {
   private readonly trackers = new Map<string, GapTracker>();
@@ -72,6 +72,7 @@ export class ReplayRequester {
         .sign(this.o.key);
       this.out.set(box.base, { jti, atMs: nowMs, range });
       this.requested += sizeOf(range);
+      this.o.store.noteAsked(box.base, range, new Date(nowMs).toISOString());
       this.log.info({ base: box.base, from: range[0], to: range[1], high: box.high }, 'asking a box to replay events this consumer misses');
       try {
         await this.o.publish(`${box.base}/bridge/request/${REPLAY_COMMAND}`, JSON.stringify({ token }));
@@ -99,7 +100,8 @@ export class ReplayRequester {
     if (fresh.length === 0) return;
     const lost = fresh.reduce((n, r) => n + sizeOf(r), 0);
     this.gone += lost;
-    // One line per answer, whatever the number of ranges: the ranges are in central_gone.
+    // One line per answer, whatever the number of ranges: the ranges are in central_gone and in
+    // `facegate central status`.
     this.log.error(
       { base, lost, ranges: fresh.length, from: fresh[0]![0], to: fresh.at(-1)![1], ...(first ? { first } : {}) },
       'events lost: the box no longer holds them (evicted from its outbox before delivery, or kept past mqtt.replay limits)',

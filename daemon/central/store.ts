@@ -2,7 +2,7 @@ import { openDatabase, type Database } from '../store/database.js';
 import type { Migration } from '../store/migrate.js';
 import type { OutboxTopic } from '../events/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
-import { missingRanges, type SeqRange } from '../events/seq-ranges.js';
+import { missingRanges, sizeOf, type SeqRange } from '../events/seq-ranges.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is store/migrations.ts):
@@ -45,7 +45,7 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: "central: each event's box sequence number, boxes' high-water marks, ranges a box reported gone",
+    description: "central: each event's box sequence number, boxes' high-water marks, ranges a box reported gone, what was asked for again",
     up(db) {
       // Not unique: a box put back on an older state file numbers again from an older point, with
       // new ids; the id stays what tells events apart.
@@ -65,6 +65,14 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
           reported_at TEXT NOT NULL,
           PRIMARY KEY (base, from_seq, to_seq)
         ) STRICT;
+        CREATE TABLE central_replay_asked (
+          base TEXT PRIMARY KEY,
+          requests INTEGER NOT NULL,
+          numbers INTEGER NOT NULL,
+          last_from INTEGER NOT NULL,
+          last_to INTEGER NOT NULL,
+          last_at TEXT NOT NULL
+        ) STRICT;
       `);
     },
   },
@@ -76,6 +84,22 @@ export interface BoxGaps {
   readonly device: string;
   readonly high: number;
   readonly missing: readonly SeqRange[];
+}
+
+/** What replay did for one box, as `facegate central status` shows it: all from the database, so every consumer sharing it sees the same. */
+export interface BoxReplayStatus {
+  readonly base: string;
+  readonly device: string;
+  /** The highest number announced (bridge/sequence) or stored. */
+  readonly high: number;
+  /** Numbers stored, distinct. */
+  readonly stored: number;
+  /** Numbers neither stored nor reported gone: what replay still asks for. */
+  readonly missing: number;
+  /** Requests sent, the numbers they named together, and the last one. */
+  readonly asked: { readonly requests: number; readonly numbers: number; readonly last: { readonly from: number; readonly to: number; readonly at: string } | null };
+  /** Numbers the box reported it no longer holds, in how many ranges, and when last. */
+  readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
 }
 
 /** One employee's day as the timesheet shows it: instants in ms, null when there was none. */
@@ -169,6 +193,16 @@ export class CentralStore {
     })();
   }
 
+  /** A replay request sent for a box: counted, with the last one, for `facegate central status`. */
+  noteAsked(base: string, range: SeqRange, nowIso: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO central_replay_asked (base, requests, numbers, last_from, last_to, last_at) VALUES (?, 1, ?, ?, ?, ?)
+         ON CONFLICT (base) DO UPDATE SET requests = requests + 1, numbers = numbers + excluded.numbers, last_from = excluded.last_from, last_to = excluded.last_to, last_at = excluded.last_at`,
+      )
+      .run(base, sizeOf(range), range[0], range[1], nowIso);
+  }
+
   /** The numbers of a box stored or reported gone, as ranges (overlapping, unordered). */
   private held(base: string): SeqRange[] {
     const stored = this.db.prepare(
@@ -190,6 +224,25 @@ export class CentralStore {
     return boxes.map((box) => {
       const top = Math.max(box.high_seq, (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM central_events WHERE base = ?').get(box.base) as { m: number }).m);
       return { base: box.base, device: box.device, high: top, missing: top > 0 ? missingRanges(1, top, this.held(box.base)) : [] };
+    });
+  }
+
+  /** Per box with a high-water mark, what replay asked for and what the box reported gone. */
+  replayStatus(): BoxReplayStatus[] {
+    const stored = this.db.prepare('SELECT count(DISTINCT seq) AS n FROM central_events WHERE base = ? AND seq IS NOT NULL');
+    const asked = this.db.prepare('SELECT requests, numbers, last_from, last_to, last_at FROM central_replay_asked WHERE base = ?');
+    const gone = this.db.prepare('SELECT coalesce(sum(to_seq - from_seq + 1), 0) AS numbers, count(*) AS ranges, max(reported_at) AS lastAt FROM central_gone WHERE base = ?');
+    return this.gaps().map((box) => {
+      const a = asked.get(box.base) as { requests: number; numbers: number; last_from: number; last_to: number; last_at: string } | undefined;
+      return {
+        base: box.base,
+        device: box.device,
+        high: box.high,
+        stored: (stored.get(box.base) as { n: number }).n,
+        missing: box.missing.reduce((n, r) => n + sizeOf(r), 0),
+        asked: a ? { requests: a.requests, numbers: a.numbers, last: { from: a.last_from, to: a.last_to, at: a.last_at } } : { requests: 0, numbers: 0, last: null },
+        gone: gone.get(box.base) as { numbers: number; ranges: number; lastAt: string | null },
+      };
     });
   }
 

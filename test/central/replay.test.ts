@@ -1,9 +1,10 @@
 // Replay between a real box (outbox, signer, remote command router on a real SQLite file) and the
 // central consumer (its own SQLite file) through a real Mosquitto on 127.0.0.1: a consumer whose
-// kept session predates replay, and a box that no longer holds a consumer's early events.
+// kept session predates replay, a box that no longer holds a consumer's early events, and what
+// `facegate central status` shows of both.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -12,9 +13,11 @@ import type { KeptLimits } from '../../daemon/events/outbox.js';
 import { loadCentralConfig } from '../../daemon/central/config.js';
 import { CentralConsumer } from '../../daemon/central/consumer.js';
 import { CentralStore } from '../../daemon/central/store.js';
+import { ExitCode } from '../../daemon/base/errors.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack } from '../support/events-stack.js';
 import { answerReplays } from '../support/replay-box.js';
+import { runCli } from '../support/cli.js';
 
 const BASE = 'facegate/gate-1';
 
@@ -100,7 +103,7 @@ test('upgrade: a consumer whose kept session was made by the old subscription se
   assert.equal(c.store.eventCount(), 3);
 });
 
-test('a box that no longer holds the early events: one request, one log line, all of them marked gone; the kept ones replayed', { timeout: 90_000 }, async (t) => {
+test('a box that no longer holds the early events: one request, one log line, all of them marked gone; the kept ones replayed; `facegate central status` shows both', { timeout: 90_000 }, async (t) => {
   // Keeps the last 5 delivered events; 10 numbers a request, so asking from 1 would take 5 requests for 1..45.
   const { box, configPath } = await setUp(t, 'check_s: 2, grace_s: 0, backoff_s: 60, max_range: 10', { maxEvents: 5, maxBytes: 1 << 30, maxAgeMs: 3_600_000 });
   await lostBeforeAnyConsumer(box, 50);
@@ -115,4 +118,31 @@ test('a box that no longer holds the early events: one request, one log line, al
   assert.equal(lost.length, 1, 'one log line for the 45 gone');
   assert.deepEqual([lost[0]!.base, lost[0]!.lost, lost[0]!.from, lost[0]!.to, lost[0]!.first, lost[0]!.level], [BASE, 45, 1, 45, 46, 50]);
   assert.equal(c.consumer.replay?.gone, 45);
+
+  const [status] = c.store.replayStatus();
+  assert.deepEqual({ ...status!, asked: { ...status!.asked, last: { ...status!.asked.last!, at: 'T' } }, gone: { ...status!.gone, lastAt: 'T' } }, {
+    base: BASE, device: 'test-device', high: 50, stored: 5, missing: 0,
+    asked: { requests: 2, numbers: 15, last: { from: 46, to: 50, at: 'T' } },
+    gone: { numbers: 45, ranges: 1, lastAt: 'T' },
+  });
+  // The operator's view, from the built CLI beside the running consumer.
+  const json = await runCli(['central', 'status', '--config', configPath, '--json']);
+  assert.equal(json.code, ExitCode.OK, json.stderr);
+  const shown = JSON.parse(json.stdout) as { events: number; boxes: unknown[] };
+  assert.equal(shown.events, 5);
+  assert.deepEqual(shown.boxes, JSON.parse(JSON.stringify(c.store.replayStatus())));
+  const text = await runCli(['central', 'status', '--config', configPath]);
+  assert.equal(text.code, ExitCode.OK, text.stderr);
+  assert.match(text.stdout, /^facegate\/gate-1 device=test-device high=50 stored=5 missing=0 requests=2 asked=15 last_asked=46-50@\S+ gone=45 gone_ranges=1 last_gone_at=\S+\n$/);
+});
+
+test('facegate central status on a database that does not exist: FG_ERR_DB_MISSING, and no file made', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-central-status-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'central.yaml');
+  writeFileSync(path, `subscribe: [facegate/+]\ndatabase: ${join(dir, 'nowhere.db')}\n`);
+  const r = await runCli(['central', 'status', '--config', path]);
+  assert.notEqual(r.code, ExitCode.OK);
+  assert.match(r.stderr, /FG_ERR_DB_MISSING: central database .*nowhere\.db does not exist/);
+  assert.equal(existsSync(join(dir, 'nowhere.db')), false);
 });
