@@ -4,16 +4,13 @@
 // flow; every event is stored once, what the brokers lose asked for again by replay.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { CommandRouter } from '../../daemon/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
-import { FakePersons } from '../support/fake-persons.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
+import { answerReplays } from '../support/replay-box.js';
 import { parseCentralConfig } from '../../daemon/central/config.js';
 import { CentralStore } from '../../daemon/central/store.js';
 import { CentralConsumer } from '../../daemon/central/consumer.js';
@@ -42,20 +39,7 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
 
   const box = new EventsStack({ dbPath: join(dir, 'box.db'), keyPath: join(dir, 'box.key'), url: site.url, baseTopic: 'facegate/gate-1', clientId: 'facegate-gate-1', announceMs: 1000 });
   // The central key: the consumer signs replay requests with it, the box's router trusts it.
-  const commandKey = generateKeyPairSync('ed25519');
-  writeFileSync(join(dir, 'central.key'), commandKey.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  const router = new CommandRouter({
-    baseTopic: box.baseTopic,
-    policy: { key: commandKey.publicKey, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
-    replay: new ReplayCache(box.db),
-    audit: new CommandAudit(box.db),
-    deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: (from, to) => box.replay.replay(from, to) },
-    writer: box.writer,
-    db: box.db,
-    now: Date.now,
-    logger: quietLogger(),
-  });
-  router.attach(box.bridge);
+  const commandKey = answerReplays(box, dir);
   const config = parseCentralConfig(
     [
       `broker: { url: "${central.url}", client_id: central-1${sharedGroup ? `, shared_group: ${sharedGroup}` : ''} }`,
@@ -64,7 +48,7 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
       `keys: { facegate/gate-1: ${JSON.stringify(box.key.publicJwk)} }`,
       `database: ${join(dir, 'central.db')}`,
       `timesheet_dir: ${join(dir, 'timesheets')}`,
-      `replay: { command_key: ${join(dir, 'central.key')}, check_s: 1, grace_s: 2, backoff_s: 4 }`,
+      `replay: { command_key: ${commandKey}, check_s: 1, grace_s: 2, backoff_s: 4 }`,
     ].join('\n'),
     'central.yaml',
   );
