@@ -37,6 +37,17 @@ export const CentralConfigSchema = Type.Object(
     timesheet_dir: Type.String({ default: 'timesheets', minLength: 1, description: 'One CSV per day: timesheet-YYYY-MM-DD.csv' }),
     employees: Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 256 }), { default: {}, description: 'External id -> name, for the timesheet (events carry ids only)' }),
     metrics_port: Type.Integer({ default: 0, minimum: 0, maximum: 65_535, description: 'Serve /metrics (facegate_central_messages_total) and /healthz on 127.0.0.1 at this port; 0: off' }),
+    replay: Section(
+      {
+        command_key: Type.String({ default: '', description: "File with the central Ed25519 private key (PEM or JWK) whose public half the boxes trust for remote commands; empty: gaps are only logged, never asked for" }),
+        check_s: Type.Integer({ default: 5, minimum: 1, maximum: 3600, description: 'How often the store is looked at for gaps' }),
+        grace_s: Type.Integer({ default: 10, minimum: 0, maximum: 3600, description: 'How long a gap must stay open before it is asked for (redelivery can bring events out of order)' }),
+        backoff_s: Type.Integer({ default: 30, minimum: 1, maximum: 86_400, description: 'The least wait before a range is asked for again, doubled at each try; also how long an unanswered request is waited for' }),
+        max_range: Type.Integer({ default: 1000, minimum: 1, maximum: 1000, description: 'The most event numbers one request names (boxes refuse more than 1000)' }),
+        token_ttl_s: Type.Integer({ default: 60, minimum: 10, maximum: 86_400, description: "Lifetime of a request's token: within the boxes' mqtt.commands.max_token_age_s" }),
+      },
+      'Asking boxes for the events the store misses (docs/mqtt.md#replay)',
+    ),
     limits: Section(
       {
         max_payload_kb: Type.Integer({ default: 256, minimum: 1, maximum: 16_384 }),

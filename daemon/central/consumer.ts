@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../base/log.js';
 import type { MetricsRegistry } from '../base/metrics.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
@@ -8,7 +8,8 @@ import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
 import type { CentralStore } from './store.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
-import { EVENT_SUBTOPICS, INFO_SUBTOPIC } from './topics.js';
+import { EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC } from './topics.js';
+import { loadCommandKey, ReplayRequester } from './replay-requester.js';
 
 /**
  * What became of one message; `outcome` and `reason` are the counter's labels. Refusals: `forged`
@@ -16,7 +17,7 @@ import { EVENT_SUBTOPICS, INFO_SUBTOPIC } from './topics.js';
  * window), `unknown_box` (no key pinned for its base), `malformed` (too large, not JSON, wrong shape),
  * `key_changed` (a bridge/info with another key than the pinned one).
  */
-export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed';
+export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed' | 'sequence' | 'replay_answer';
 
 export interface Verdict {
   readonly outcome: Outcome;
@@ -54,10 +55,28 @@ export class CentralConsumer {
   private readonly pins = new Map<string, PinnedKey>();
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Asks boxes for what the store misses; undefined without replay.command_key. */
+  readonly replay: ReplayRequester | undefined;
+  private replayTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: CentralConsumerOptions) {
     this.log = o.logger.child({ stage: 'central' });
     this.now = o.now ?? Date.now;
+    const r = o.config.replay;
+    this.replay = r.command_key
+      ? new ReplayRequester({
+          store: o.store,
+          key: loadCommandKey(r.command_key),
+          policy: { graceMs: r.grace_s * 1000, backoffMs: r.backoff_s * 1000, maxRange: r.max_range },
+          tokenTtlS: r.token_ttl_s,
+          publish: async (topic, payload) => {
+            if (!this.client?.connected) throw new Error('not connected to the central broker');
+            await this.client.publishAsync(topic, payload, { qos: 1 });
+          },
+          now: this.now,
+          logger: o.logger,
+        })
+      : undefined;
   }
 
   /** Counts by outcome and reason, as the metric `facegate_central_messages_total` shows them. */
@@ -100,11 +119,27 @@ export class CentralConsumer {
       }
     };
     client.on('error', (e) => this.log.error({ err: e.message }, 'MQTT connection failed; retrying'));
+    if (this.replay) {
+      const replay = this.replay;
+      this.replayTimer = setInterval(() => {
+        if (client.connected) replay.check().catch((e: unknown) => this.log.error({ err: (e as Error).message }, 'replay check failed; tried again at the next'));
+      }, this.o.config.replay.check_s * 1000);
+    }
     client.on('connect', (connack) => {
       this.log.info({ broker: broker.url.replace(/\/\/[^@/]*@/, '//***@'), session_present: connack.sessionPresent }, 'connected to the central broker');
-      // A persistent session the broker kept has the subscriptions already.
-      if (connack.sessionPresent) return this.markReady();
-      client.subscribeAsync(this.subscriptions()).then(
+      // Every connect subscribes to every topic this consumer reads, even when the broker kept the
+      // session: a session made by an older consumer, or under another `subscribe` list, lacks
+      // the topics added since (bridge/sequence and the replay answers came with replay), and the
+      // broker would keep it that way until the session expired. Subscribing again to a plain
+      // topic replaces the subscription without losing what is queued for the session (MQTT 5
+      // 3.8.4); bridge/info asks for its retained message only where the subscription is new.
+      // Shared ones are unsubscribed first: Mosquitto 2.0.11 restores a session after its own
+      // restart without them, and subscribing again on top brought nothing (0 of 180 events);
+      // what was lost meanwhile, replay asks for.
+      const topics = this.subscriptions();
+      const sharedTopics = Object.keys(topics).filter((t) => t.startsWith('$share/'));
+      const again = connack.sessionPresent && sharedTopics.length > 0 ? client.unsubscribeAsync(sharedTopics) : Promise.resolve();
+      again.then(() => client.subscribeAsync(topics)).then(
         () => {
           this.log.info({ subscribe, pinning: this.o.config.pinning, shared_group: broker.shared_group ?? null }, 'central consumer subscribed');
           this.markReady();
@@ -119,19 +154,22 @@ export class CentralConsumer {
   /** Resolves once the consumer first holds its subscriptions. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.markReady = resolve));
 
-  private subscriptions(): Record<string, { qos: 1 }> {
+  private subscriptions(): ISubscriptionMap {
     const { broker, subscribe } = this.o.config;
     const shared = (topic: string) => (broker.shared_group ? `$share/${broker.shared_group}/${topic}` : topic);
-    const topics: Record<string, { qos: 1 }> = {};
+    const topics: ISubscriptionMap = {};
     for (const base of subscribe) {
       // bridge/info is retained, and brokers send no retained message to a shared subscription.
-      topics[`${base}/${INFO_SUBTOPIC}`] = { qos: 1 };
-      for (const sub of EVENT_SUBTOPICS) topics[shared(`${base}/${sub}`)] = { qos: 1 };
+      // rh 1: its retained message only when the subscription is new, not at every reconnect.
+      topics[`${base}/${INFO_SUBTOPIC}`] = { qos: 1, rh: 1 };
+      for (const sub of [...EVENT_SUBTOPICS, SEQUENCE_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC]) topics[shared(`${base}/${sub}`)] = { qos: 1 };
     }
     return topics;
   }
 
   async stop(): Promise<void> {
+    if (this.replayTimer) clearInterval(this.replayTimer);
+    this.replayTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(false);
@@ -149,6 +187,9 @@ export class CentralConsumer {
         return this.takeInfo(inbound.base, inbound.device, inbound.publicKey, topic);
       case 'event':
         return this.takeEvent(inbound.base, inbound.topic, inbound.body, topic);
+      case 'sequence':
+      case 'replayAnswer':
+        return this.takeReplayMessage(inbound.kind, inbound.base, inbound.body, topic);
     }
   }
 
@@ -178,7 +219,24 @@ export class CentralConsumer {
     return this.count({ outcome: 'pinned' });
   }
 
-  private takeEvent(base: string, topicName: Parameters<CentralStore['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+  /**
+   * The box's high-water mark, or its answer to a replay request: signed like its events and
+   * checked the same way (pinned key, then the replay window), and not stored as events.
+   */
+  private takeReplayMessage(kind: 'sequence' | 'replayAnswer', base: string, body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+    const checked = this.verified(base, body, topic);
+    if ('outcome' in checked) return checked;
+    const { signed, nowMs } = checked;
+    if (kind === 'sequence') {
+      this.o.store.raiseHigh(base, String(signed.device), signed.seq as number, new Date(nowMs).toISOString());
+      return this.count({ outcome: 'sequence' });
+    }
+    this.replay?.answer(base, signed);
+    return this.count({ outcome: 'replay_answer' });
+  }
+
+  /** The one check of anything a box signs: its pinned key, then its time within the replay window and the clock skew. */
+  private verified(base: string, body: Readonly<Record<string, unknown>>, topic: string): { signed: Record<string, unknown>; nowMs: number } | Verdict {
     const pin = this.pinOf(base);
     if (!pin) return this.refuse({ outcome: 'unknown_box', reason: 'event' }, { base, topic, id: body.id, detail: this.o.config.pinning === 'provisioned' ? 'no key is provisioned for this base topic' : 'no key pinned yet: the box has published no bridge/info' });
     const verdict = verifySignedEvent(body, pin);
@@ -190,6 +248,13 @@ export class CentralConsumer {
     if (!Number.isFinite(atMs)) return this.refuse({ outcome: 'malformed', reason: 'bad_time' }, { base, topic, id: signed.id, detail: 'time is not a date' });
     if (atMs < nowMs - replay_window_s * 1000) return this.refuse({ outcome: 'stale', reason: 'too_old' }, { base, topic, id: signed.id, time: signed.time, detail: `signed more than ${replay_window_s} s ago: a replay, or a box whose outbox waited longer than the window` });
     if (atMs > nowMs + clock_skew_s * 1000) return this.refuse({ outcome: 'stale', reason: 'in_future' }, { base, topic, id: signed.id, time: signed.time, detail: `dated more than ${clock_skew_s} s ahead: check the box's clock` });
+    return { signed, nowMs };
+  }
+
+  private takeEvent(base: string, topicName: Parameters<CentralStore['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Verdict {
+    const checked = this.verified(base, body, topic);
+    if ('outcome' in checked) return checked;
+    const { signed, nowMs } = checked;
     const mark = topicName === 'attendance' ? attendanceMark(signed) : undefined;
     const stored = this.o.store.record(base, topicName, signed, mark, new Date(nowMs).toISOString());
     if (stored === 'duplicate') {

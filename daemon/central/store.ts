@@ -2,6 +2,7 @@ import { openDatabase, type Database } from '../store/database.js';
 import type { Migration } from '../store/migrate.js';
 import type { OutboxTopic } from '../events/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
+import { missingRanges, sizeOf, type SeqRange } from '../events/seq-ranges.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is store/migrations.ts):
@@ -42,7 +43,64 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "central: each event's box sequence number, boxes' high-water marks, ranges a box reported gone, what was asked for again",
+    up(db) {
+      // Not unique: a box put back on an older state file numbers again from an older point, with
+      // new ids; the id stays what tells events apart.
+      db.exec(`
+        ALTER TABLE central_events ADD COLUMN seq INTEGER;
+        CREATE INDEX central_events_seq ON central_events (base, seq) WHERE seq IS NOT NULL;
+        CREATE TABLE central_sequence (
+          base TEXT PRIMARY KEY,
+          device TEXT NOT NULL,
+          high_seq INTEGER NOT NULL,
+          updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE central_gone (
+          base TEXT NOT NULL,
+          from_seq INTEGER NOT NULL,
+          to_seq INTEGER NOT NULL,
+          reported_at TEXT NOT NULL,
+          PRIMARY KEY (base, from_seq, to_seq)
+        ) STRICT;
+        CREATE TABLE central_replay_asked (
+          base TEXT PRIMARY KEY,
+          requests INTEGER NOT NULL,
+          numbers INTEGER NOT NULL,
+          last_from INTEGER NOT NULL,
+          last_to INTEGER NOT NULL,
+          last_at TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
+
+/** A box's numbers as the store holds them: the highest it announced, and the ranges neither stored nor reported gone. */
+export interface BoxGaps {
+  readonly base: string;
+  readonly device: string;
+  readonly high: number;
+  readonly missing: readonly SeqRange[];
+}
+
+/** What replay did for one box, as `facegate central status` shows it: all from the database, so every consumer sharing it sees the same. */
+export interface BoxReplayStatus {
+  readonly base: string;
+  readonly device: string;
+  /** The highest number announced (bridge/sequence) or stored. */
+  readonly high: number;
+  /** Numbers stored, distinct. */
+  readonly stored: number;
+  /** Numbers neither stored nor reported gone: what replay still asks for. */
+  readonly missing: number;
+  /** Requests sent, the numbers they named together, and the last one. */
+  readonly asked: { readonly requests: number; readonly numbers: number; readonly last: { readonly from: number; readonly to: number; readonly at: string } | null };
+  /** Numbers the box reported it no longer holds, in how many ranges, and when last. */
+  readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
+}
 
 /** One employee's day as the timesheet shows it: instants in ms, null when there was none. */
 export interface TimesheetRow {
@@ -84,8 +142,8 @@ export class CentralStore {
   record(base: string, topic: OutboxTopic, signed: Readonly<Record<string, unknown>>, mark: AttendanceMark | undefined, nowIso: string): 'stored' | 'duplicate' {
     return this.db.transaction(() => {
       const inserted = this.db
-        .prepare('INSERT OR IGNORE INTO central_events (id, base, topic, type, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(signed.id, base, topic, String(signed.type), signed.time, nowIso, JSON.stringify(signed)).changes;
+        .prepare('INSERT OR IGNORE INTO central_events (id, base, topic, type, time, received_at, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(signed.id, base, topic, String(signed.type), signed.time, nowIso, JSON.stringify(signed), Number.isSafeInteger(signed.seq) ? signed.seq : null).changes;
       if (inserted === 0) return 'duplicate';
       if (mark) {
         this.db.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs);
@@ -106,6 +164,86 @@ export class CentralStore {
         )
         .all(day) as TimesheetRow[]
     ).map((r) => ({ employee: r.employee, day: r.day, firstInMs: r.firstInMs, lastOutMs: r.lastOutMs }));
+  }
+
+  /** A box's signed high-water mark (bridge/sequence); never lowered by an older one arriving late. */
+  raiseHigh(base: string, device: string, seq: number, nowIso: string): void {
+    this.db
+      .prepare('INSERT INTO central_sequence (base, device, high_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (base) DO UPDATE SET device = excluded.device, high_seq = max(high_seq, excluded.high_seq), updated_at = excluded.updated_at')
+      .run(base, device, seq, nowIso);
+  }
+
+  /**
+   * Ranges the box said it no longer holds: never asked for again. Only their parts that were
+   * neither stored nor known gone are kept, so the rows stay disjoint and add up to what was lost;
+   * those parts are returned.
+   */
+  markGone(base: string, ranges: readonly SeqRange[], nowIso: string): SeqRange[] {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO central_gone (base, from_seq, to_seq, reported_at) VALUES (?, ?, ?, ?)');
+    return this.db.transaction(() => {
+      const held = this.held(base);
+      const fresh: SeqRange[] = [];
+      for (const [a, b] of ranges) {
+        const lost = missingRanges(a, b, held);
+        for (const r of lost) insert.run(base, r[0], r[1], nowIso);
+        held.push(...lost);
+        fresh.push(...lost);
+      }
+      return fresh;
+    })();
+  }
+
+  /** A replay request sent for a box: counted, with the last one, for `facegate central status`. */
+  noteAsked(base: string, range: SeqRange, nowIso: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO central_replay_asked (base, requests, numbers, last_from, last_to, last_at) VALUES (?, 1, ?, ?, ?, ?)
+         ON CONFLICT (base) DO UPDATE SET requests = requests + 1, numbers = numbers + excluded.numbers, last_from = excluded.last_from, last_to = excluded.last_to, last_at = excluded.last_at`,
+      )
+      .run(base, sizeOf(range), range[0], range[1], nowIso);
+  }
+
+  /** The numbers of a box stored or reported gone, as ranges (overlapping, unordered). */
+  private held(base: string): SeqRange[] {
+    const stored = this.db.prepare(
+      `SELECT min(seq) AS a, max(seq) AS b FROM (
+         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM (SELECT DISTINCT seq FROM central_events WHERE base = ? AND seq IS NOT NULL)
+       ) GROUP BY island`,
+    );
+    const gone = this.db.prepare('SELECT from_seq AS a, to_seq AS b FROM central_gone WHERE base = ?');
+    return [...(stored.all(base) as { a: number; b: number }[]), ...(gone.all(base) as { a: number; b: number }[])].map((r): SeqRange => [r.a, r.b]);
+  }
+
+  /**
+   * Every box with a high-water mark and what it misses, from the database alone: consumers of one
+   * shared group that share this file each store part of the events, so no one of them could tell
+   * a gap from what it saw itself. Numbers above the highest event stored count up to the mark.
+   */
+  gaps(): BoxGaps[] {
+    const boxes = this.db.prepare('SELECT base, device, high_seq FROM central_sequence ORDER BY base').all() as { base: string; device: string; high_seq: number }[];
+    return boxes.map((box) => {
+      const top = Math.max(box.high_seq, (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM central_events WHERE base = ?').get(box.base) as { m: number }).m);
+      return { base: box.base, device: box.device, high: top, missing: top > 0 ? missingRanges(1, top, this.held(box.base)) : [] };
+    });
+  }
+
+  /** Per box with a high-water mark, what replay asked for and what the box reported gone. */
+  replayStatus(): BoxReplayStatus[] {
+    const stored = this.db.prepare('SELECT count(DISTINCT seq) AS n FROM central_events WHERE base = ? AND seq IS NOT NULL');
+    const asked = this.db.prepare('SELECT requests, numbers, last_from, last_to, last_at FROM central_replay_asked WHERE base = ?');
+    const gone = this.db.prepare('SELECT coalesce(sum(to_seq - from_seq + 1), 0) AS numbers, count(*) AS ranges, max(reported_at) AS lastAt FROM central_gone WHERE base = ?');
+    return this.gaps().map((box) => {
+      const a = asked.get(box.base) as { requests: number; numbers: number; last_from: number; last_to: number; last_at: string } | undefined;
+      return {
+        base: box.base,
+        device: box.device,
+        high: box.high,
+        stored: (stored.get(box.base) as { n: number }).n,
+        missing: box.missing.reduce((n, r) => n + sizeOf(r), 0),
+        asked: a ? { requests: a.requests, numbers: a.numbers, last: { from: a.last_from, to: a.last_to, at: a.last_at } } : { requests: 0, numbers: 0, last: null },
+        gone: gone.get(box.base) as { numbers: number; ranges: number; lastAt: string | null },
+      };
+    });
   }
 
   /** How many events were accepted (for tests and status). */

@@ -16,6 +16,10 @@ export function baseFilterProblem(filter: string): string | undefined {
 /** The signed topics a consumer reads under each base (bridge/info comes apart: it is retained and never shared). */
 export const EVENT_SUBTOPICS = ['attendance', 'alerts/#', 'bridge/event', '+/events'] as const;
 export const INFO_SUBTOPIC = 'bridge/info';
+/** What replay reads (docs/mqtt.md#replay): the box's signed high-water mark and its answers to replay requests. */
+export const SEQUENCE_SUBTOPIC = 'bridge/sequence';
+export const REPLAY_COMMAND = 'events/replay';
+export const REPLAY_ANSWER_SUBTOPIC = `bridge/response/${REPLAY_COMMAND}`;
 
 export interface SplitTopic {
   readonly base: string;
@@ -34,7 +38,7 @@ export function splitTopic(topic: string, filters: readonly string[]): SplitTopi
 }
 
 /** What a path under a base carries: the box's info, a signed event of a topic of docs/mqtt.md, or nothing the consumer reads. */
-export type PathKind = { readonly kind: 'info' } | { readonly kind: 'event'; readonly topic: OutboxTopic } | { readonly kind: 'other' };
+export type PathKind = { readonly kind: 'info' } | { readonly kind: 'sequence' } | { readonly kind: 'replayAnswer' } | { readonly kind: 'event'; readonly topic: OutboxTopic } | { readonly kind: 'other' };
 
 const EVENT_PATHS: ReadonlyMap<string, OutboxTopic> = new Map([
   ['attendance', 'attendance'],
@@ -47,6 +51,8 @@ const EVENT_PATHS: ReadonlyMap<string, OutboxTopic> = new Map([
 
 export function classifyPath(path: string): PathKind {
   if (path === INFO_SUBTOPIC) return { kind: 'info' };
+  if (path === SEQUENCE_SUBTOPIC) return { kind: 'sequence' };
+  if (path === REPLAY_ANSWER_SUBTOPIC) return { kind: 'replayAnswer' };
   const known = EVENT_PATHS.get(path);
   if (known) return { kind: 'event', topic: known };
   const parts = path.split('/');

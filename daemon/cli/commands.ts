@@ -6,6 +6,7 @@ import { CAMERA_COMMANDS } from './camera-commands.js';
 import { EVENTS_COMMANDS } from './events-commands.js';
 import { OPS_COMMANDS } from './ops-commands/index.js';
 import { centralCommand } from './central-command.js';
+import { centralStatusCommand } from './central-status-command.js';
 
 /** Every `facegate` command; each stage adds its own here. */
-export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS, ...CAMERA_COMMANDS, scanCommand, ...EVENTS_COMMANDS, ...OPS_COMMANDS, centralCommand];
+export const COMMANDS: readonly Command[] = [analyzeCommand, embedCommand, compareCommand, ...GALLERY_COMMANDS, ...CAMERA_COMMANDS, scanCommand, ...EVENTS_COMMANDS, ...OPS_COMMANDS, centralCommand, centralStatusCommand];

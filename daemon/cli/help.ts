@@ -72,6 +72,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'keys export-public': { example: 'facegate keys export-public --config /etc/facegate/config.yaml > gate-1.jwk', options: { '--key-file': 'device signing key file (else mqtt.device_key_file of the config)' } },
   daemon: { example: 'facegate daemon --config /etc/facegate/config.yaml' },
   central: { example: 'facegate central --config /etc/facegate-central/central.yaml', options: { '--config': "the central consumer's own config file (docs/mqtt.md, Central consumer); required" } },
+  'central status': { example: 'facegate central status --config /etc/facegate-central/central.yaml --json', options: { '--config': "the central consumer's config file (its `database` is read)", '--json': 'one JSON object: events, and per box high, stored, missing, asked, gone' } },
   'validate-config': { example: 'facegate validate-config --config /etc/facegate/config.yaml' },
   'audit verify': { example: 'facegate audit verify --config /etc/facegate/config.yaml' },
   'audit list': { example: 'facegate audit list --limit 20 --config /etc/facegate/config.yaml' },
@@ -147,9 +148,14 @@ export function commandHelp(command: Command): string {
   ].join('\n') + '\n';
 }
 
-/** The first words shared by several commands (`person`, `keys`): the groups that `--help` lists. */
+/**
+ * The first words shared by several commands (`person`, `keys`): the groups that `--help` lists.
+ * A word that is a command of its own (`central`, beside `central status`) is not a group: its
+ * `--help` is that command's.
+ */
 export function commandGroups(commands: readonly Command[]): string[] {
-  return [...new Set(commands.filter((c) => c.words.length > 1).map((c) => c.words[0]!))];
+  const own = new Set(commands.filter((c) => c.words.length === 1).map((c) => c.words[0]!));
+  return [...new Set(commands.filter((c) => c.words.length > 1).map((c) => c.words[0]!))].filter((w) => !own.has(w));
 }
 
 /** What `facegate GROUP --help` prints: the group's commands with their summaries. */

@@ -29,7 +29,7 @@ export class OutboxPublisher {
   /** Events the broker refused (e.g. not authorized): kept, and sent again after a delay. */
   private readonly refused: OutboxRow[] = [];
   private refusedTimer: NodeJS.Timeout | undefined;
-  private readonly acked: number[] = [];
+  private readonly acked: OutboxRow[] = [];
   private ackFlush: NodeJS.Immediate | undefined;
   private pumping = false;
   private scheduled = false;
@@ -99,7 +99,7 @@ export class OutboxPublisher {
         return;
       }
       this.published++;
-      this.acked.push(row.seq);
+      this.acked.push(row);
       this.o.onAcknowledged?.(row);
       this.scheduleAckFlush();
       this.wake();
@@ -131,9 +131,9 @@ export class OutboxPublisher {
     if (this.ackFlush) clearImmediate(this.ackFlush);
     this.ackFlush = undefined;
     if (this.acked.length === 0) return;
-    const seqs = this.acked.splice(0);
+    const rows = this.acked.splice(0);
     try {
-      this.o.outbox.acknowledge(seqs);
+      this.o.outbox.acknowledge(rows);
     } catch (e) {
       // Not deleting only means a duplicate after a restart; log and carry on.
       this.log.error({ err: (e as Error).message }, 'could not delete acknowledged events');

@@ -11,6 +11,8 @@ import { loadDeviceKey, type DeviceKey } from './device-key.js';
 import { mqttClientOptions, mqttIdentity, OFFLINE, ONLINE, type MqttIdentity } from './mqtt-options.js';
 import { Outbox, type OutboxSealer } from './outbox.js';
 import { OutboxPublisher } from './publisher.js';
+import { EventReplay } from './replay.js';
+import { SequenceAnnouncer } from './sequence-announcer.js';
 import { createSigner } from './signing.js';
 import { topicFor, type Payload } from './topics.js';
 import { TrackReporter, type TrackView } from './track-report.js';
@@ -68,6 +70,10 @@ export class EventsStage {
   readonly bridge: MqttBridge;
   readonly publisher: OutboxPublisher;
   readonly key: DeviceKey;
+  /** `events/replay`: kept events sent again on request. */
+  readonly replay: EventReplay;
+  /** The signed high-water mark on bridge/sequence. */
+  private readonly sequence: SequenceAnnouncer;
   private readonly startedMs: number;
   private statsTimer: unknown;
   private started = false;
@@ -100,7 +106,13 @@ export class EventsStage {
     this.counters = new DayCounters(o.db);
     this.identity = mqttIdentity(mqttConfig);
     this.key = o.deviceKey ?? loadDeviceKey(mqttConfig.device_key_file);
-    this.outbox = new Outbox(o.db, { maxEvents: mqttConfig.outbox.max_events, maxBytes: mqttConfig.outbox.max_mb * 1024 * 1024 }, o.sealer, o.logger);
+    const keep = mqttConfig.replay;
+    this.outbox = new Outbox(
+      o.db,
+      { maxEvents: mqttConfig.outbox.max_events, maxBytes: mqttConfig.outbox.max_mb * 1024 * 1024, kept: { maxEvents: keep.keep_events, maxBytes: keep.keep_mb * 1024 * 1024, maxAgeMs: keep.keep_hours * 3_600_000 } },
+      o.sealer,
+      o.logger,
+    );
     this.bridge = new MqttBridge({
       url: mqttConfig.url,
       options: mqttClientOptions(mqttConfig, this.identity, o.env),
@@ -111,9 +123,10 @@ export class EventsStage {
       timers: this.timers,
     });
     this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger: o.logger, inflight: mqttConfig.inflight });
+    const signer = createSigner(this.key);
     this.writer = new EventWriter({
       outbox: this.outbox,
-      signer: createSigner(this.key),
+      signer,
       deviceId: this.identity.deviceId,
       baseTopic: this.identity.baseTopic,
       timeZone: o.config.attendance.time_zone,
@@ -121,6 +134,19 @@ export class EventsStage {
       now: this.now,
       logger: o.logger,
       onWritten: () => this.publisher.wake(),
+    });
+    this.replay = new EventReplay({ outbox: this.outbox, now: this.now, wake: () => this.publisher.wake(), logger: o.logger });
+    this.sequence = new SequenceAnnouncer({
+      bridge: this.bridge,
+      outbox: this.outbox,
+      signer,
+      deviceId: this.identity.deviceId,
+      baseTopic: this.identity.baseTopic,
+      timeZone: o.config.attendance.time_zone,
+      intervalMs: keep.announce_s * 1000,
+      now: this.now,
+      timers: this.timers,
+      logger: o.logger,
     });
     const te = mqttConfig.track_events;
     this.tracks = te.enabled
@@ -149,6 +175,7 @@ export class EventsStage {
 
   start(): void {
     this.publisher.start();
+    this.sequence.start();
     this.bridge.start();
     const generation = this.o.galleryGeneration?.();
     this.writer.write('bridgeEvent', {
@@ -194,6 +221,7 @@ export class EventsStage {
     this.statsTimer = undefined;
     if (this.dayTimer !== undefined) this.timers.clearTimeout(this.dayTimer);
     this.dayTimer = undefined;
+    this.sequence.stop();
     this.publisher.stop();
     await this.bridge.stop();
   }

@@ -15,6 +15,9 @@ const envelope = {
   id: Type.String({ pattern: UUID_V7_PATTERN, description: 'UUIDv7; stable across re-deliveries, drop duplicates by it' }),
   device: Type.String(),
   time: Iso,
+  seq: Type.Optional(
+    Type.Integer({ minimum: 1, description: "The box's event sequence number: one more for each event, never going back; a receiver asks for the numbers it misses (see Replay). Absent from boxes older than replay" }),
+  ),
   jws: Type.String({ description: 'Compact JWS (EdDSA) over this object without jws (and without image)' }),
 };
 
@@ -186,6 +189,16 @@ export const BridgeInfoPayload = Type.Object(
   { additionalProperties: false },
 );
 
+export const SequencePayload = Type.Object(
+  {
+    device: Type.String(),
+    time: Iso,
+    seq: Type.Integer({ minimum: 0, description: 'The highest event sequence number a broker acknowledged: a receiver that holds less missed the rest' }),
+    jws: Type.String({ description: 'Compact JWS (EdDSA) by the device key over this object without jws' }),
+  },
+  { additionalProperties: false, description: "The box's high-water mark, so that a lost tail (no later event to show the gap) is seen" },
+);
+
 export const StatsPayload = Type.Object(
   {
     device: Type.String(),
@@ -277,6 +290,7 @@ const spec = <const S extends TopicSpec<TSchema>>(s: S) => s;
 export const TOPICS = {
   bridgeState: spec({ path: 'bridge/state', schema: State, retain: true, qos: 1, via: 'direct' }),
   bridgeInfo: spec({ path: 'bridge/info', schema: BridgeInfoPayload, retain: true, qos: 1, via: 'direct' }),
+  sequence: spec({ path: 'bridge/sequence', schema: SequencePayload, retain: false, qos: 1, via: 'direct' }),
   bridgeEvent: spec({ path: 'bridge/event', schema: BridgeEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
   attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),

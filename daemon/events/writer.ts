@@ -7,8 +7,8 @@ import { eventClassOf, topicFor, type OutboxTopic, type Payload, type TopicParam
 /** How often evictions of info events alone are said (log line and outbox_overflow event). */
 const INFO_OVERFLOW_EVERY_MS = 60_000;
 
-/** The event-specific fields; the writer adds id, device, time and the signature. */
-export type EventBody<T extends OutboxTopic> = Omit<Payload<T>, 'id' | 'device' | 'time' | 'jws'>;
+/** The event-specific fields; the writer adds id, device, time, seq and the signature. */
+export type EventBody<T extends OutboxTopic> = Omit<Payload<T>, 'id' | 'device' | 'time' | 'seq' | 'jws'>;
 
 export interface EventWriterOptions {
   outbox: Outbox;
@@ -41,15 +41,17 @@ export class EventWriter {
   /** `params` fills the topic's placeholders (a command answer's `{command}`). */
   write<T extends OutboxTopic>(name: T, body: EventBody<T>, atMs: number = this.o.now(), params?: TopicParams): string {
     const id = this.o.newId();
-    const unsigned = { id, device: this.o.deviceId, time: formatLocalIso(atMs, this.o.timeZone), ...body } as unknown as { image?: string };
-    const payload = JSON.stringify(withSignature(this.o.signer, unsigned));
-    const evicted = this.o.outbox.enqueue({
+    const envelope = { id, device: this.o.deviceId, time: formatLocalIso(atMs, this.o.timeZone) };
+    const event = (signed: object) => ({
       eventId: id,
       topic: topicFor(this.o.baseTopic, name, params),
-      payload,
+      payload: JSON.stringify(withSignature(this.o.signer, signed as { image?: string })),
       eventClass: eventClassOf(name),
       createdMs: this.o.now(),
     });
+    // Events carry the box's sequence number, signed, so a receiver can tell one it missed and ask
+    // for it again (docs/mqtt.md#replay); command answers go to whoever asked and have none.
+    const evicted = name === 'response' ? this.o.outbox.enqueue(event({ ...envelope, ...body })) : this.o.outbox.enqueueNumbered((seq) => event({ ...envelope, seq, ...body }));
     if (evicted.alert > 0 || evicted.info > 0) this.overflowed(name, evicted);
     this.o.onWritten?.();
     return id;

@@ -36,6 +36,8 @@ export interface CommandDeps {
   persons: PersonCommands;
   setShiftRules(patch: ShiftRulesPatch): { groups: string[] };
   status(): Record<string, unknown>;
+  /** `events/replay`: puts kept events numbered from..to back into the outbox (daemon/events/replay.ts). */
+  replay(from: number, to: number): Record<string, unknown>;
 }
 
 /** Runs `write` in the command's transaction and writes the answer `answer` makes of its result with it. */
@@ -102,6 +104,15 @@ export const COMMAND_HANDLERS = {
       const persons = d.persons.map((p) => ({ ref: p.person_id, ...(p.group !== undefined ? { group: p.group } : {}) }));
       await deps.persons.resync(persons, by, (write) => commit(write, (r) => ({ ...r })));
     },
+  }),
+  'events/replay': handler({
+    // Bounded integers: the range's size is checked by the replay itself, with its own code.
+    schema: Type.Object(
+      { from: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), to: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) },
+      { additionalProperties: false },
+    ),
+    kind: 'atomic',
+    run: (d, deps) => deps.replay(d.from, d.to),
   }),
   status: handler({
     schema: Type.Object({}, { additionalProperties: false }),

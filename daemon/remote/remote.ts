@@ -69,7 +69,7 @@ export class Remote {
           db: o.gallery.db,
           writer: o.events.writer,
           bridge: o.events.bridge,
-          deps: { persons: o.persons, setShiftRules: (patch) => this.setShiftRules(patch), status: () => ({ ...o.status() }) },
+          deps: { persons: o.persons, setShiftRules: (patch) => this.setShiftRules(patch), status: () => ({ ...o.status() }), replay: (from, to) => o.events.replay.replay(from, to) },
           logger: o.logger,
           now: o.now,
         })

@@ -10,6 +10,7 @@ import { GALLERY_GENERATION_MIGRATION } from './schema/gallery-generation.js';
 import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
 import { ATTENDANCE_COOLDOWN_MIGRATION } from './schema/attendance-cooldown.js';
 import { TIMELINE_MIGRATION } from './schema/timeline.js';
+import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -29,5 +30,6 @@ export const MIGRATIONS: readonly Migration[] = [
   EVENTS_COMMAND_PENDING_MIGRATION,
   ATTENDANCE_COOLDOWN_MIGRATION,
   TIMELINE_MIGRATION,
+  EVENT_REPLAY_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

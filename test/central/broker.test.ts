@@ -130,9 +130,12 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   await publisher.publishAsync('facegate/gate-9/attendance', JSON.stringify(strange), { qos: 1 });
 
   const counts = await firstUse.until({ accepted: 5, duplicate: 1, 'forged/altered': 1, 'stale/too_old': 1, 'unknown_box/event': 1 });
-  assert.equal([...counts.keys()].filter((k) => !['pinned', 'accepted', 'duplicate', 'forged/altered', 'stale/too_old', 'unknown_box/event'].includes(k)).length, 0, `nothing else: ${JSON.stringify(Object.fromEntries(counts))}`);
-  // The provisioned consumer trusts gate-1 only: gate-2's two events and gate-9's are refused.
-  await provisioned.until({ accepted: 3, 'unknown_box/event': 3 });
+  // sequence: each box's signed high-water mark (bridge/sequence), published on every connect.
+  assert.equal([...counts.keys()].filter((k) => !['pinned', 'accepted', 'duplicate', 'forged/altered', 'stale/too_old', 'unknown_box/event', 'sequence'].includes(k)).length, 0, `nothing else: ${JSON.stringify(Object.fromEntries(counts))}`);
+  assert.ok((counts.get('sequence') ?? 0) >= 2, 'a high-water mark from each box');
+  // The provisioned consumer trusts gate-1 only: gate-2's two events, its signed high-water mark
+  // (bridge/sequence, on connect) and gate-9's event are refused.
+  await provisioned.until({ accepted: 3, 'unknown_box/event': 4 });
 
   assert.equal(await firstUse.stop(), ExitCode.OK, `SIGTERM stops it cleanly:\n${firstUse.output}`);
   assert.equal(await provisioned.stop(), ExitCode.OK);

@@ -170,14 +170,14 @@ test('malformed messages are refused by size, syntax, depth and shape; topics it
   assert.equal(c.handle('elsewhere/gate-1/attendance', bytes('{}')).outcome, 'ignored', 'outside the subscribed bases');
 });
 
-const OUTCOMES: readonly Outcome[] = ['accepted', 'duplicate', 'pinned', 'ignored', 'forged', 'stale', 'unknown_box', 'malformed', 'key_changed'];
+const OUTCOMES: readonly Outcome[] = ['accepted', 'duplicate', 'pinned', 'ignored', 'forged', 'stale', 'unknown_box', 'malformed', 'key_changed', 'sequence', 'replay_answer'];
 
 test('fuzz: no payload on any topic makes the consumer throw, and nothing unsigned or altered is accepted', (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c } = consumer(t, dir);
   c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  const topics = ['facegate/gate-1/attendance', 'facegate/gate-1/alerts/unknown', 'facegate/gate-1/alerts/spoof', 'facegate/gate-1/bridge/event', 'facegate/gate-1/gate/events', 'facegate/gate-1/bridge/info', 'facegate/gate-2/bridge/info', 'facegate/gate-1/alerts/quarantine'];
+  const topics = ['facegate/gate-1/attendance', 'facegate/gate-1/alerts/unknown', 'facegate/gate-1/alerts/spoof', 'facegate/gate-1/bridge/event', 'facegate/gate-1/gate/events', 'facegate/gate-1/bridge/info', 'facegate/gate-2/bridge/info', 'facegate/gate-1/alerts/quarantine', 'facegate/gate-1/bridge/sequence', 'facegate/gate-1/bridge/response/events/replay'];
   const valid = JSON.stringify(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'));
   let runs = 0;
   fc.assert(
@@ -199,6 +199,28 @@ test('fuzz: no payload on any topic makes the consumer throw, and nothing unsign
   );
   assert.ok(runs >= 100, `ran ${runs} cases`);
   assert.ok(c.countOf('accepted') <= 1, 'the valid event at most once');
+});
+
+test('replay bookkeeping: numbered events, a signed high-water mark and a gone range make the gaps; forged or stale marks are refused', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  const signer = createSigner(key);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  for (const seq of [1, 2, 5]) assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq }))).outcome, 'accepted');
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted', 'a box from before replay: no seq, taken as before');
+  const mark = (seq: number, time = '2026-01-12T17:59:00+01:00') => bytes(withSignature(signer, { device: 'gate-1', time, seq } as { device: string; time: string; seq: number; image?: string }));
+  assert.equal(c.handle('facegate/gate-1/bridge/sequence', mark(9)).outcome, 'sequence');
+  assert.equal(c.handle('facegate/gate-1/bridge/sequence', mark(7)).outcome, 'sequence', 'an older mark arriving late');
+  assert.deepEqual(store.gaps(), [{ base: 'facegate/gate-1', device: 'gate-1', high: 9, missing: [[3, 4], [6, 9]] }], 'the tail 6..9 too, though no event after it came');
+  const forged = JSON.parse(mark(100).toString()) as Record<string, unknown>;
+  forged.seq = 1000;
+  assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes(forged)).outcome, 'forged');
+  assert.equal(c.handle('facegate/gate-1/bridge/sequence', mark(1000, '2025-01-01T00:00:00+01:00')).outcome, 'stale');
+  assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes({ device: 'gate-1', time: 'x', seq: -1, jws: 'a.b.c' })).outcome, 'malformed');
+  assert.deepEqual(store.markGone('facegate/gate-1', [[6, 8]], new Date(NOW).toISOString()), [[6, 8]]);
+  assert.deepEqual(store.markGone('facegate/gate-1', [[6, 8]], new Date(NOW).toISOString()), [], 'known already');
+  assert.deepEqual(store.gaps()[0]!.missing, [[3, 4], [9, 9]], 'gone ranges are not asked for again');
 });
 
 test('the timesheet: an employee with no check-out has an empty last_out; times follow the zone across DST', () => {

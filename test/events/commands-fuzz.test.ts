@@ -38,6 +38,7 @@ function setUp(t: { after(fn: () => void): void }) {
       persons: new FakePersons(),
       setShiftRules: () => ({ groups: [] }),
       status: () => ({ device: 'test-device' }),
+      replay: (from, to) => stack.replay.replay(from, to),
     },
     writer: stack.writer,
     db: stack.db,

@@ -34,6 +34,7 @@ function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?:
       persons,
       setShiftRules: o.setShiftRules ?? (() => ({ groups: ['default'] })),
       status: () => ({ device: 'test-device', enrolled: persons.images }),
+      replay: (from, to) => stack.replay.replay(from, to),
     },
     writer: stack.writer,
     db: stack.db,

@@ -29,7 +29,7 @@ test('reads in order after a seq and deletes what was acknowledged', (t) => {
   const rows = s.outbox.readAfter(0, 3);
   assert.deepEqual(rows.map((r) => r.eventId), ['attendance-1', 'attendance-2', 'attendance-3']);
   assert.deepEqual(s.outbox.readAfter(rows[2]!.seq, 10).map((r) => r.eventId), ['attendance-4', 'attendance-5']);
-  s.outbox.acknowledge([rows[0]!.seq, rows[1]!.seq]);
+  s.outbox.acknowledge([rows[0]!, rows[1]!]);
   assert.deepEqual(s.ids(), ['attendance-3', 'attendance-4', 'attendance-5']);
   assert.equal(s.outbox.stats(10).pending, 3);
 });
@@ -109,11 +109,13 @@ test('a full outbox losing info events says so once a minute with their sum; an 
   const track = (i: number) => writer.write('trackEvent', { type: 'update', camera: 'door', track: i, state: 'tracking', person_id: null, anonymous_id: null, score: null, margin: null, live: false, antispoof: null, liveness: null, reasons: [], face_px: null, image_sha256: null }, nowMs, { camera: 'door' });
   // What the writer enqueued, read as it went in: the overflow events are info too, and later ones evict them.
   const said: { data: { evicted: { info: number; alert: number } } }[] = [];
-  const enqueue = s.outbox.enqueue.bind(s.outbox);
-  s.outbox.enqueue = (e) => {
-    if (e.topic === 'fg/g/bridge/event') said.push(JSON.parse(String(e.payload)) as (typeof said)[number]);
-    return enqueue(e);
-  };
+  const enqueue = s.outbox.enqueueNumbered.bind(s.outbox);
+  s.outbox.enqueueNumbered = (make) =>
+    enqueue((seq) => {
+      const e = make(seq);
+      if (e.topic === 'fg/g/bridge/event') said.push(JSON.parse(String(e.payload)) as (typeof said)[number]);
+      return e;
+    });
   const overflows = () => said.length;
   for (let i = 0; i < 10; i++) track(i);
   for (let i = 0; i < 200; i++) track(i);
@@ -126,4 +128,64 @@ test('a full outbox losing info events says so once a minute with their sum; an 
   writer.write('spoof', { type: 'spoof', camera: 'door', anonymous_id: 'a', person_id: null, reason: 'passive', score: 0.1 }, nowMs);
   assert.equal(overflows(), 3, 'an alert lost is said at once, within the same minute');
   assert.equal(said[2]!.data.evicted.alert, 1);
+});
+
+/** Numbered events as the writer puts them (the payload names its number), on a state file that can be reopened. */
+function numbered(t: { after(fn: () => void): void }, limits: { maxEvents?: number; kept?: { maxEvents: number; maxBytes: number; maxAgeMs: number } } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-seq-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const open = () => {
+    const db = openTestDb(join(dir, 'state.db'), false);
+    const outbox = new Outbox(db, { maxEvents: limits.maxEvents ?? 1000, maxBytes: 1 << 30, ...(limits.kept ? { kept: limits.kept } : {}) }, testSealer());
+    const put = (eventClass: EventClass = 'info') => outbox.enqueueNumbered((seq) => ({ eventId: `e-${seq}`, topic: `t/${eventClass}`, payload: JSON.stringify({ seq }), eventClass, createdMs: seq }));
+    return { db, outbox, put, pending: () => outbox.readAfter(0, 1000) };
+  };
+  return open;
+}
+
+test('event numbers go up by one and never back: not when delivered or evicted events leave, not across a reopen', (t) => {
+  const open = numbered(t, { maxEvents: 100 });
+  let s = open();
+  for (let i = 0; i < 150; i++) s.put(); // the first 50 are evicted
+  assert.deepEqual(s.pending().map((r) => r.eventSeq), Array.from({ length: 100 }, (_, i) => 51 + i));
+  s.outbox.acknowledge(s.pending(), 1000);
+  assert.equal(s.pending().length, 0);
+  s.db.close();
+  s = open();
+  s.put();
+  assert.deepEqual(s.pending().map((r) => r.eventSeq), [151]);
+  assert.deepEqual(s.outbox.sequence(), { last: 151, delivered: 150 });
+  s.db.close();
+});
+
+test('a rolled-back write takes its number back with it: numbers have no holes', (t) => {
+  const s = numbered(t)();
+  t.after(() => s.db.close());
+  s.put();
+  assert.throws(() => s.db.transaction(() => (s.put(), assert.fail('rolled back')))());
+  s.put();
+  assert.deepEqual(s.pending().map((r) => r.eventSeq), [1, 2]);
+});
+
+test('delivered events are kept sealed for replay and cut to their count and age; replay puts them back unchanged and names what is gone', (t) => {
+  const s = numbered(t, { maxEvents: 100, kept: { maxEvents: 5, maxBytes: 1 << 30, maxAgeMs: 60_000 } })();
+  t.after(() => s.db.close());
+  for (let i = 0; i < 8; i++) s.put();
+  const first = s.pending();
+  s.outbox.acknowledge(first, 10_000); // 1..8 delivered; 1..3 over the count
+  const kept = s.db.prepare('SELECT event_seq, payload FROM outbox_sent ORDER BY event_seq').all() as { event_seq: number; payload: Buffer }[];
+  assert.deepEqual(kept.map((k) => k.event_seq), [4, 5, 6, 7, 8]);
+  assert.ok(!kept.some((k) => k.payload.includes('"seq"')), 'sealed at rest');
+  s.put(); // 9, still pending
+  const r = s.outbox.replay(2, 20, 20_000);
+  assert.deepEqual(r, { from: 2, to: 9, replayed: 5, pending: 1, gone: [[2, 3]], last: 9, first: 4 }, 'first: everything below 4 is gone, asked for or not');
+  const again = s.pending();
+  assert.deepEqual(again.map((x) => x.eventSeq), [9, 4, 5, 6, 7, 8]);
+  for (const x of again.slice(1)) assert.deepEqual(x.payload, first.find((f) => f.eventSeq === x.eventSeq)!.payload, 'the same bytes as first published');
+  assert.deepEqual(s.outbox.replay(4, 8, 20_000), { from: 4, to: 8, replayed: 0, pending: 5, gone: [], last: 9, first: 4 }, 'asked twice: still pending, not queued again');
+  s.outbox.acknowledge(s.pending(), 80_000); // 4..8 kept again at 80 s, everything older than 20 s cut
+  assert.deepEqual((s.db.prepare('SELECT event_seq FROM outbox_sent ORDER BY event_seq').all() as { event_seq: number }[]).map((k) => k.event_seq), [5, 6, 7, 8, 9]);
+  s.outbox.acknowledge([], 200_000);
+  const aged = s.outbox.replay(1, 9, 200_000);
+  assert.deepEqual([aged.gone, aged.first], [[[1, 9]], 10], 'past the age limit: gone, and first is the next number, since the box holds none');
 });

@@ -3,12 +3,16 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger, type Logger } from '../../daemon/base/log.js';
 import { createEventTables } from '../../daemon/store/schema/outbox.js';
 import { createCommandPendingTable } from '../../daemon/store/schema/command-pending.js';
-import { Outbox, type OutboxRow } from '../../daemon/events/outbox.js';
+import { createEventReplayTables } from '../../daemon/store/schema/event-replay.js';
+import { Outbox, type KeptLimits, type OutboxRow } from '../../daemon/events/outbox.js';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { EventWriter } from '../../daemon/events/writer.js';
 import { MqttBridge } from '../../daemon/events/bridge.js';
 import { OutboxPublisher } from '../../daemon/events/publisher.js';
+import { EventReplay } from '../../daemon/events/replay.js';
+import { SequenceAnnouncer } from '../../daemon/events/sequence-announcer.js';
+import { realTimers } from '../../daemon/events/bridge.js';
 import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import type { IClientOptions as Opts } from 'mqtt';
 import { Sealer } from '../../daemon/gallery/seal.js';
@@ -29,6 +33,7 @@ export function openTestDb(path: string, fsync = true): Database {
   db.pragma(`synchronous = ${fsync ? 'FULL' : 'NORMAL'}`);
   createEventTables(db);
   createCommandPendingTable(db);
+  createEventReplayTables(db);
   return db;
 }
 
@@ -47,6 +52,10 @@ export interface StackOptions {
   refusedRetryMs?: number;
   /** Reconnect backoff; fast by default so that tests of many restarts stay short. */
   reconnect?: { minMs: number; maxMs: number };
+  /** Period of the signed bridge/sequence; 0 (default): on connect only. */
+  announceMs?: number;
+  /** Bounds on the delivered events kept for replay; the daemon's defaults unless given. */
+  kept?: KeptLimits;
 }
 
 /** The real outbox → publisher → broker path on a real SQLite file, as the daemon builds it. */
@@ -57,13 +66,15 @@ export class EventsStack {
   readonly writer: EventWriter;
   readonly bridge: MqttBridge;
   readonly publisher: OutboxPublisher;
+  readonly replay: EventReplay;
+  readonly sequence: SequenceAnnouncer;
   readonly baseTopic: string;
 
   constructor(o: StackOptions) {
     const logger = o.logger ?? quietLogger();
     this.baseTopic = o.baseTopic ?? 'facegate/test-device';
     this.db = openTestDb(o.dbPath, o.fsync ?? true);
-    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30 }, testSealer(), logger);
+    this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30, ...(o.kept ? { kept: o.kept } : {}) }, testSealer(), logger);
     this.key = ensureDeviceKey(o.keyPath).key;
     const options: IClientOptions = {
       protocolVersion: 5,
@@ -77,9 +88,10 @@ export class EventsStack {
     };
     this.bridge = new MqttBridge({ url: o.url, options, baseTopic: this.baseTopic, reconnect: o.reconnect ?? { minMs: 20, maxMs: 200 }, connect: mqtt.connect, logger });
     this.publisher = new OutboxPublisher({ outbox: this.outbox, bridge: this.bridge, logger, inflight: o.inflight ?? 64, ...(o.refusedRetryMs ? { refusedRetryMs: o.refusedRetryMs } : {}), ...(o.onAcknowledged ? { onAcknowledged: o.onAcknowledged } : {}) });
+    const signer = createSigner(this.key);
     this.writer = new EventWriter({
       outbox: this.outbox,
-      signer: createSigner(this.key),
+      signer,
       deviceId: 'test-device',
       baseTopic: this.baseTopic,
       timeZone: 'Europe/Berlin',
@@ -88,14 +100,18 @@ export class EventsStack {
       logger,
       onWritten: () => this.publisher.wake(),
     });
+    this.replay = new EventReplay({ outbox: this.outbox, now: Date.now, wake: () => this.publisher.wake(), logger });
+    this.sequence = new SequenceAnnouncer({ bridge: this.bridge, outbox: this.outbox, signer, deviceId: 'test-device', baseTopic: this.baseTopic, timeZone: 'Europe/Berlin', intervalMs: o.announceMs ?? 0, now: Date.now, timers: realTimers, logger });
   }
 
   start(): void {
     this.publisher.start();
+    this.sequence.start();
     this.bridge.start();
   }
 
   async stop(): Promise<void> {
+    this.sequence.stop();
     this.publisher.stop();
     await this.bridge.stop();
     this.db.close();

@@ -25,9 +25,10 @@ export interface MosquittoOptions {
   acl?: string;
   /**
    * Bridge `topic` out to another broker on 127.0.0.1 (a site broker to a central one): QoS 1, a
-   * persistent session on both sides (`cleansession false`), reconnecting within a second or two.
+   * persistent session on both sides (`cleansession false`), reconnecting within a second or two;
+   * `inTopic` comes the other way (a central server's command requests to its boxes).
    */
-  bridge?: { port: number; topic: string; clientId: string };
+  bridge?: { port: number; topic: string; clientId: string; inTopic?: string };
 }
 
 /**
@@ -80,6 +81,7 @@ export class Mosquitto {
         `address 127.0.0.1:${b.port}`,
         `remote_clientid ${b.clientId}`,
         `topic ${b.topic} out 1`,
+        ...(b.inTopic !== undefined ? [`topic ${b.inTopic} in 1`] : []),
         'cleansession false',
         'bridge_protocol_version mqttv50',
         'try_private true',

@@ -1,0 +1,110 @@
+import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { FacegateError } from '../base/errors.js';
+import { readInputFile } from '../base/input-file.js';
+import type { Logger } from '../base/log.js';
+import { sizeOf, type SeqRange } from '../events/seq-ranges.js';
+import { GapTracker, type GapPolicy } from './gap-tracker.js';
+import type { CentralStore } from './store.js';
+import { REPLAY_COMMAND } from './topics.js';
+
+/** The central key that signs command tokens (PEM or JWK): the private half of the boxes' mqtt.commands.central_public_key. */
+export function loadCommandKey(path: string): KeyObject {
+  const text = readInputFile(path, 'key', 'replay.command_key').toString('utf8');
+  let key: KeyObject;
+  try {
+    key = text.trimStart().startsWith('{') ? createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' }) : createPrivateKey(text);
+  } catch {
+    throw new FacegateError('FG_ERR_CENTRAL_KEY', `replay.command_key ${path} is not a private key`, 'give the Ed25519 private key whose public half the boxes have as mqtt.commands.central_public_key');
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new FacegateError('FG_ERR_CENTRAL_KEY', `replay.command_key ${path} is ${key.asymmetricKeyType ?? 'unknown'}, not Ed25519`, 'command tokens are EdDSA');
+  return key;
+}
+
+export interface ReplayRequesterOptions {
+  store: CentralStore;
+  key: KeyObject;
+  policy: GapPolicy;
+  /** Lifetime of a request's token: within the boxes' mqtt.commands.max_token_age_s. */
+  tokenTtlS: number;
+  publish: (topic: string, payload: string) => Promise<void>;
+  now: () => number;
+  logger: Logger;
+}
+
+/**
+ * Asks boxes for the events this consumer's store misses (docs/mqtt.md#replay): at each `check`,
+ * the gaps come from the database, each box has at most one request out at a time, and a range is
+ * asked for again only after its backoff. A box's answer names the numbers it no longer holds,
+ * and the lowest one it still does (`first`); those are kept as gone and said in the log, never
+ * asked for again. What was asked for is counted in the store, for `facegate central status`.
+ */
+export class ReplayRequester {
+  private readonly trackers = new Map<string, GapTracker>();
+  /** Per box, the request out: its token's jti and when it was sent. */
+  private readonly out = new Map<string, { jti: string; atMs: number; range: SeqRange }>();
+  private readonly log: Logger;
+  /** Numbers asked for and numbers reported gone, for status and tests. */
+  requested = 0;
+  gone = 0;
+
+  constructor(private readonly o: ReplayRequesterOptions) {
+    this.log = o.logger.child({ stage: 'central', part: 'replay' });
+  }
+
+  async check(): Promise<void> {
+    const nowMs = this.o.now();
+    for (const box of this.o.store.gaps()) {
+      const pending = this.out.get(box.base);
+      // An unanswered request is given up after the backoff: its answer, or the events, were lost.
+      if (pending && nowMs - pending.atMs < this.o.policy.backoffMs) continue;
+      let tracker = this.trackers.get(box.base);
+      if (!tracker) this.trackers.set(box.base, (tracker = new GapTracker(this.o.policy)));
+      const range = tracker.next(box.missing, nowMs);
+      if (!range) continue;
+      const jti = randomUUID();
+      const token = await new SignJWT({ cmd: REPLAY_COMMAND, data: { from: range[0], to: range[1] } })
+        .setProtectedHeader({ alg: 'EdDSA' })
+        .setAudience(box.device)
+        .setIssuedAt(Math.floor(nowMs / 1000))
+        .setExpirationTime(Math.floor(nowMs / 1000) + this.o.tokenTtlS)
+        .setJti(jti)
+        .sign(this.o.key);
+      this.out.set(box.base, { jti, atMs: nowMs, range });
+      this.requested += sizeOf(range);
+      this.o.store.noteAsked(box.base, range, new Date(nowMs).toISOString());
+      this.log.info({ base: box.base, from: range[0], to: range[1], high: box.high }, 'asking a box to replay events this consumer misses');
+      try {
+        await this.o.publish(`${box.base}/bridge/request/${REPLAY_COMMAND}`, JSON.stringify({ token }));
+      } catch (e) {
+        this.log.warn({ base: box.base, err: (e as Error).message }, 'replay request not published; asked again after the backoff');
+      }
+    }
+  }
+
+  /** A verified answer of a box to a replay request (its signed payload). */
+  answer(base: string, signed: Readonly<Record<string, unknown>>): void {
+    const pending = this.out.get(base);
+    if (pending && signed.jti === pending.jti) this.out.delete(base);
+    if (signed.status !== 'ok') {
+      this.log.warn({ base, jti: signed.jti, code: signed.code, error: signed.error }, 'a box refused a replay request; asked again after the backoff');
+      return;
+    }
+    const data = signed.data as Record<string, unknown>;
+    const gone = Array.isArray(data.gone) ? data.gone.filter((r): r is [number, number] => Array.isArray(r) && r.length === 2 && r.every(Number.isSafeInteger) && r[0] >= 1 && r[0] <= r[1]) : [];
+    // The lowest number the box still holds: everything below it is gone for good, however far
+    // behind this consumer is, so it is marked in one step rather than asked for range by range.
+    // Boxes whose answers have no `first` are asked range by range as before.
+    const first = Number.isSafeInteger(data.first) && (data.first as number) > 1 ? (data.first as number) : undefined;
+    const fresh = this.o.store.markGone(base, first ? [[1, first - 1], ...gone] : gone, new Date(this.o.now()).toISOString());
+    if (fresh.length === 0) return;
+    const lost = fresh.reduce((n, r) => n + sizeOf(r), 0);
+    this.gone += lost;
+    // One line per answer, whatever the number of ranges: the ranges are in central_gone and in
+    // `facegate central status`.
+    this.log.error(
+      { base, lost, ranges: fresh.length, from: fresh[0]![0], to: fresh.at(-1)![1], ...(first ? { first } : {}) },
+      'events lost: the box no longer holds them (evicted from its outbox before delivery, or kept past mqtt.replay limits)',
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { ExitCode, FacegateError, isFacegateError } from '../base/errors.js';
+import { loadCentralConfig, type CentralConfig } from '../central/config.js';
+import { replayStatusText } from '../central/replay-status.js';
+import { CentralStore } from '../central/store.js';
+import { parseCommandArgs, UsageError, type Command } from './command.js';
+
+const USAGE = '--config FILE [--json]';
+
+/**
+ * `facegate central status`: what the central consumer's database says of each box's events:
+ * the highest number, how many are stored and missing, what replay asked for and what the box
+ * reported gone. It reads the database the consumer writes, so it runs beside it and shows what
+ * every consumer sharing that file did.
+ */
+export const centralStatusCommand: Command = {
+  words: ['central', 'status'],
+  summary: "each box's event numbers in the central database: stored, missing, asked for again, reported gone",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
+    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
+    if (!values.config) throw new UsageError('no config file given', USAGE);
+    let config: CentralConfig;
+    try {
+      config = loadCentralConfig(values.config);
+    } catch (e) {
+      if (!isFacegateError(e)) throw e;
+      io.stderr(`${e.toLine()}\n`);
+      return ExitCode.CONFIG;
+    }
+    // Never create it: an empty new file would only hide a wrong path.
+    if (!existsSync(config.database)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.database} does not exist`, 'check `database` in the central config; `facegate central` creates it at its first start');
+    const store = CentralStore.open(config.database);
+    try {
+      const boxes = store.replayStatus();
+      io.stdout(values.json ? JSON.stringify({ events: store.eventCount(), boxes }) + '\n' : replayStatusText(boxes));
+    } finally {
+      store.close();
+    }
+    return ExitCode.OK;
+  },
+};
