@@ -60,7 +60,7 @@ export const MqttConfigSchema = Section(
       {
         keep_events: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 50_000, description: 'Delivered events kept so that a receiver can ask for the ones it missed (see docs/mqtt.md#replay); 0 keeps none.' }),
         keep_mb: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 128, description: 'Bytes of delivered events kept, in MiB.' }),
-        keep_hours: Type.Integer({ minimum: 1, maximum: 8760, default: 168, description: "Hours a delivered event is kept; keep it within the receivers' replay window (the central consumer's limits.replay_window_s)." }),
+        keep_hours: Type.Integer({ minimum: 1, maximum: 8760, default: 168, description: "Hours a delivered event is kept, from its first delivery; keep it within the receivers' replay window (the central consumer's limits.replay_window_s)." }),
         announce_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'Period of the signed high-water mark on <base>/bridge/sequence (also sent on every connect); 0: on connect only.' }),
       },
       'Delivered events kept for replay on request.',

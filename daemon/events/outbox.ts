@@ -129,6 +129,10 @@ export class Outbox {
   private readonly nextSeq: Statement<[], { last_seq: number }>;
   private readonly keep: Statement<[number, string, string, Buffer, string, number]>;
   private readonly raiseDelivered: Statement<[number]>;
+  private readonly expireKept: Statement<[number]>;
+  private readonly keptTotals: Statement<[], { rows: number; bytes: number }>;
+  private readonly keptOldest: Statement<[], { event_seq: number; bytes: number }>;
+  private readonly dropKeptUpTo: Statement<[number]>;
   private readonly kept: KeptLimits;
 
   /** Rows whose payload did not authenticate: reported once each, skipped, kept (gallery verify names them). */
@@ -148,8 +152,14 @@ export class Outbox {
     this.after = db.prepare('SELECT seq, event_id, topic, payload, event_seq, class FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.oldest = db.prepare('SELECT created_ms FROM outbox ORDER BY seq LIMIT 1');
     this.nextSeq = db.prepare('UPDATE event_sequence SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq');
-    this.keep = db.prepare('INSERT OR REPLACE INTO outbox_sent (event_seq, event_id, topic, payload, class, delivered_ms) VALUES (?, ?, ?, ?, ?, ?)');
+    // A replayed event is acknowledged again: it stays kept from its first delivery. (Not REPLACE:
+    // the delete it makes would pass by the trigger that keeps the counts.)
+    this.keep = db.prepare('INSERT INTO outbox_sent (event_seq, event_id, topic, payload, class, delivered_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_seq) DO NOTHING');
     this.raiseDelivered = db.prepare('UPDATE event_sequence SET delivered_seq = max(delivered_seq, ?) WHERE id = 1');
+    this.expireKept = db.prepare('DELETE FROM outbox_sent WHERE delivered_ms < ?');
+    this.keptTotals = db.prepare('SELECT rows, bytes FROM outbox_sent_counts WHERE id = 1');
+    this.keptOldest = db.prepare('SELECT event_seq, length(payload) AS bytes FROM outbox_sent ORDER BY event_seq');
+    this.dropKeptUpTo = db.prepare('DELETE FROM outbox_sent WHERE event_seq <= ?');
     this.kept = limits.kept ?? DEFAULT_KEPT;
   }
 
@@ -246,20 +256,19 @@ export class Outbox {
     })();
   }
 
-  /** Drops kept events past the age limit, then the oldest while over the count or bytes. */
+  /** Drops kept events past the age limit, then the oldest while over the count or bytes (the counts are trigger-kept: O(1) while within them). */
   private pruneKept(nowMs: number): void {
-    this.db.prepare('DELETE FROM outbox_sent WHERE delivered_ms < ?').run(nowMs - this.kept.maxAgeMs);
-    const t = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS bytes FROM outbox_sent').get() as { n: number; bytes: number };
-    let { n, bytes } = t;
-    if (n <= this.kept.maxEvents && bytes <= this.kept.maxBytes) return;
+    this.expireKept.run(nowMs - this.kept.maxAgeMs);
+    let { rows, bytes } = this.keptTotals.get()!;
+    if (rows <= this.kept.maxEvents && bytes <= this.kept.maxBytes) return;
     let upTo = 0;
-    for (const r of this.db.prepare('SELECT event_seq, length(payload) AS bytes FROM outbox_sent ORDER BY event_seq').iterate() as Iterable<{ event_seq: number; bytes: number }>) {
-      if (n <= this.kept.maxEvents && bytes <= this.kept.maxBytes) break;
+    for (const r of this.keptOldest.iterate()) {
+      if (rows <= this.kept.maxEvents && bytes <= this.kept.maxBytes) break;
       upTo = r.event_seq;
-      n -= 1;
+      rows -= 1;
       bytes -= r.bytes;
     }
-    this.db.prepare('DELETE FROM outbox_sent WHERE event_seq <= ?').run(upTo);
+    this.dropKeptUpTo.run(upTo);
   }
 
   /** The last number given, and the highest one a broker acknowledged (what bridge/sequence announces). */
