@@ -1,7 +1,8 @@
-// Delivery through a bridged broker: a box publishes to its site's Mosquitto, bridged (QoS 1,
+// Delivery through a bridged broker: three boxes publish to their site's Mosquitto, bridged (QoS 1,
 // cleansession false) to a central Mosquitto, where the central consumer reads a subscription,
 // plain or shared. The bridge link is cut and restored and each broker restarted while events
 // flow; every event is stored once, what the brokers lose asked for again by replay.
+import { generateKeyPairSync } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,13 +17,13 @@ import { CentralStore } from '../../daemon/central/store.js';
 import { CentralConsumer } from '../../daemon/central/consumer.js';
 
 /**
- * A box → site broker → bridge → central broker → consumer, with `outage` run while events are
- * written; then every event must have been accepted once.
+ * Three boxes → site broker → bridge → central broker → consumer, with `outage` run while events
+ * are written; then every event must have been accepted once.
  */
 interface Outage {
   site: Mosquitto;
   central: Mosquitto;
-  /** Writes `n` more events into the box's outbox. */
+  /** Writes `n` more events into each box's outbox, in turn. */
   batch: (n: number) => void;
   /** Stops the consumer, runs `during`, then starts a new one on the same client id and database. */
   consumerAway: (during: () => Promise<void>) => Promise<void>;
@@ -37,15 +38,17 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
   const site = await Mosquitto.start({ bridge: { port: central.port, topic: 'facegate/#', clientId: 'site-a-bridge', inTopic: 'facegate/+/bridge/request/#' } });
   t.after(() => site.dispose());
 
-  const box = new EventsStack({ dbPath: join(dir, 'box.db'), keyPath: join(dir, 'box.key'), url: site.url, baseTopic: 'facegate/gate-1', clientId: 'facegate-gate-1', announceMs: 1000 });
-  // The central key: the consumer signs replay requests with it, the box's router trusts it.
-  const commandKey = answerReplays(box, dir);
+  const gates = ['gate-1', 'gate-2', 'gate-3'];
+  const boxes = gates.map((g) => new EventsStack({ dbPath: join(dir, `${g}.db`), keyPath: join(dir, `${g}.key`), url: site.url, baseTopic: `facegate/${g}`, clientId: `facegate-${g}`, announceMs: 1000 }));
+  // The central key: the consumer signs replay requests with it, every box's router trusts it.
+  const centralKey = generateKeyPairSync('ed25519');
+  const commandKey = boxes.map((box) => answerReplays(box, dir, centralKey))[0]!;
   const config = parseCentralConfig(
     [
       `broker: { url: "${central.url}", client_id: central-1${sharedGroup ? `, shared_group: ${sharedGroup}` : ''} }`,
       'subscribe: [facegate/+]',
       'pinning: provisioned',
-      `keys: { facegate/gate-1: ${JSON.stringify(box.key.publicJwk)} }`,
+      `keys: { ${boxes.map((box, i) => `facegate/${gates[i]}: ${JSON.stringify(box.key.publicJwk)}`).join(', ')} }`,
       `database: ${join(dir, 'central.db')}`,
       `timesheet_dir: ${join(dir, 'timesheets')}`,
       `replay: { command_key: ${commandKey}, check_s: 1, grace_s: 2, backoff_s: 4 }`,
@@ -78,12 +81,14 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
     await during();
     consumer = await startConsumer();
   };
-  box.start();
-  t.after(() => box.stop());
+  for (const box of boxes) {
+    box.start();
+    t.after(() => box.stop());
+  }
 
   const written: string[] = [];
   const batch = (n: number) => {
-    for (let i = 0; i < n; i++) written.push(box.writer.write('unknown', { type: 'unknown', camera: 'gate', anonymous_id: `anon-${written.length}`, face_px: 96, image_sha256: null }));
+    for (let i = 0; i < n; i++) for (const box of boxes) written.push(box.writer.write('unknown', { type: 'unknown', camera: 'gate', anonymous_id: `anon-${written.length}`, face_px: 96, image_sha256: null }));
   };
   await outage({ site, central, batch, consumerAway });
   /** What every consumer so far counted, the one still running included. */
@@ -95,7 +100,7 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
   assert.deepEqual(missing, [], `every event accepted (${accepted.size} of ${written.length}; missing at: ${missing.map((id) => written.indexOf(id)).join(",")}); outcomes: ${JSON.stringify(Object.fromEntries(outcomes.map((o) => [o, total(o)])))}\nsite: ${site.log}\ncentral: ${central.log}`);
   assert.equal(store.eventCount(), written.length, 'each stored once');
   assert.equal(total('accepted'), written.length, 'accepted once each; redeliveries were counted as duplicates');
-  assert.equal(gone + (consumer.replay?.gone ?? 0), 0, 'the box still held every event asked for');
+  assert.equal(gone + (consumer.replay?.gone ?? 0), 0, 'the boxes still held every event asked for');
   t.diagnostic(`duplicates dropped: ${total('duplicate')}; event numbers asked for again: ${requested + (consumer.replay?.requested ?? 0)}; replay answers: ${total('replay_answer')}`);
 }
 

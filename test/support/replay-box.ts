@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyPairKeyObjectResult } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandRouter } from '../../daemon/remote/router.js';
@@ -10,9 +10,9 @@ import { quietLogger, type EventsStack } from './events-stack.js';
  * Lets a box answer `events/replay` as the daemon does: a central command key (its private half
  * written to `dir`/central.key for the consumer's `replay.command_key`), and the box's remote
  * command router, trusting its public half, attached to the box's bridge. Returns the key's path.
+ * Boxes that one consumer asks share its key: pass the same `commandKey` to each.
  */
-export function answerReplays(box: EventsStack, dir: string): string {
-  const commandKey = generateKeyPairSync('ed25519');
+export function answerReplays(box: EventsStack, dir: string, commandKey: KeyPairKeyObjectResult = generateKeyPairSync('ed25519')): string {
   const path = join(dir, 'central.key');
   writeFileSync(path, commandKey.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const router = new CommandRouter({
