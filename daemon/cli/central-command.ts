@@ -6,7 +6,7 @@ import { loadCentralConfig, type CentralConfig } from '../central/config.js';
 import { CentralConsumer } from '../central/consumer.js';
 import { CentralStore } from '../central/store.js';
 import { OpsHttpServer } from '../ops/http.js';
-import { parseCommandArgs, UsageError, type Command } from './command.js';
+import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
 
 const USAGE = '--config FILE';
 
@@ -22,14 +22,8 @@ export const centralCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
     if (!values.config) throw new UsageError('no config file given', USAGE);
-    let config: CentralConfig;
-    try {
-      config = loadCentralConfig(values.config);
-    } catch (e) {
-      if (!isFacegateError(e)) throw e;
-      io.stderr(`Refusing to start: ${e.toLine()}\n`);
-      return ExitCode.CONFIG;
-    }
+    const config = centralConfigOrExit(values.config, io, 'Refusing to start: ');
+    if (typeof config === 'number') return config;
     const logger = createLogger({ level: io.env.FACEGATE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
     const password = config.broker.password_env ? io.env[config.broker.password_env] : undefined;
     const store = CentralStore.open(config.database);
@@ -57,3 +51,14 @@ export const centralCommand: Command = {
     return ExitCode.OK;
   },
 };
+
+/** The central config at `path`, or exit 78 with its coded error on stderr (after `prefix`). */
+export function centralConfigOrExit(path: string, io: Pick<CliIo, 'stderr'>, prefix = ''): CentralConfig | typeof ExitCode.CONFIG {
+  try {
+    return loadCentralConfig(path);
+  } catch (e) {
+    if (!isFacegateError(e)) throw e;
+    io.stderr(`${prefix}${e.toLine()}\n`);
+    return ExitCode.CONFIG;
+  }
+}

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { ExitCode, FacegateError, isFacegateError } from '../base/errors.js';
-import { loadCentralConfig, type CentralConfig } from '../central/config.js';
+import { ExitCode, FacegateError } from '../base/errors.js';
 import { replayStatusText } from '../central/replay-status.js';
 import { CentralStore } from '../central/store.js';
+import { centralConfigOrExit } from './central-command.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
 
 const USAGE = '--config FILE [--json]';
@@ -21,14 +21,8 @@ export const centralStatusCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
     if (!values.config) throw new UsageError('no config file given', USAGE);
-    let config: CentralConfig;
-    try {
-      config = loadCentralConfig(values.config);
-    } catch (e) {
-      if (!isFacegateError(e)) throw e;
-      io.stderr(`${e.toLine()}\n`);
-      return ExitCode.CONFIG;
-    }
+    const config = centralConfigOrExit(values.config, io);
+    if (typeof config === 'number') return config;
     // Never create it: an empty new file would only hide a wrong path.
     if (!existsSync(config.database)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.database} does not exist`, 'check `database` in the central config; `facegate central` creates it at its first start');
     const store = CentralStore.open(config.database);
