@@ -13,9 +13,6 @@
 // (which makes starting a process or loading a model throw in them, in every run), several files
 // at a time, one per core, and without building dist/, which only a spawned CLI or daemon reads.
 // `--list-fast` prints that tier's files and runs nothing.
-//
-// The models tier, the files that import test/support/models-tier.ts (models over media in their
-// own process, no daemon, broker, camera or port), runs next in a full run, also one per core.
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -39,9 +36,7 @@ const fastMode = listFast || process.argv.includes('--fast');
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !OWN_FLAGS.includes(a));
 const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
-const MODELS_MARKER = join(ROOT, 'test', 'support', 'models-tier.ts');
-const imports = (f, marker) => importsOf(f, { typeOnly: false }).files.includes(marker);
-const isFast = (f) => imports(f, FAST_MARKER);
+const isFast = (f) => importsOf(f, { typeOnly: false }).files.includes(FAST_MARKER);
 const files = (roots.length ? roots : ['test'])
   .flatMap((r) => collect(resolve(r), []))
   .filter((f) => !fastMode || isFast(f));
@@ -77,14 +72,9 @@ if (builtMode) {
 const runTests = (list, concurrency) =>
   spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
 // Files that start daemons, brokers and cameras would contend for the cores and ports, so they run
-// one at a time. The fast tier's files and the models tier's share nothing but the CPU: in a full
-// run they go first, a tier at a time, one file per core, which takes minutes off it.
+// one at a time. The fast tier's files share nothing but the CPU: in a full run they go first, one
+// per core, which takes a minute or two off it.
 const parallel = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
-const models = fastMode || builtMode ? [] : files.filter((f) => !isFast(f) && imports(f, MODELS_MARKER));
-const serial = runFiles.filter((f) => !parallel.includes(f) && !models.includes(f));
-const statuses = [
-  parallel.length ? runTests(parallel, availableParallelism()) : 0,
-  models.length ? runTests(models, availableParallelism()) : 0,
-  serial.length ? runTests(serial, 1) : 0,
-];
+const serial = runFiles.filter((f) => !parallel.includes(f));
+const statuses = [parallel.length ? runTests(parallel, availableParallelism()) : 0, serial.length ? runTests(serial, 1) : 0];
 process.exit(statuses.find((s) => s !== 0) ?? 0);

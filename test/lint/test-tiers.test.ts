@@ -1,14 +1,11 @@
-// The tiers' guards (test/support/fast-tier.ts, models-tier.ts) and the media rule
-// (test/support/media.ts): a fast-tier file that starts a process or loads a model fails, in its
-// own thread and in a worker thread it starts; a models-tier file that listens on a port fails;
-// media missing in a CI run fails instead of skipping.
+// The fast tier's guard (test/support/fast-tier.ts) and the media rule (test/support/media.ts):
+// a fast-tier file that starts a process or loads a model fails, in its own thread and in a worker
+// thread it starts; media missing in a CI run fails instead of skipping.
 import '../support/fast-tier.js';
-import '../support/models-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,10 +45,6 @@ test('fast tier: a worker thread, eval or from a file, is held to the same', asy
     await worker.terminate();
     assert.match(message, REFUSED);
   }
-});
-
-test('models tier: listening on a port throws, with the way out in the message', () => {
-  assert.throws(() => createServer().listen(0, '127.0.0.1'), /in a models-tier test: .*drop that import/);
 });
 
 test('media: missing media is a reason to skip on a developer machine, and an error in a CI run', (t) => {

@@ -1,4 +1,3 @@
-import '../support/models-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeImageFile } from '../../daemon/vision/image.js';
