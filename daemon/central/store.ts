@@ -119,6 +119,9 @@ export interface AttendanceMark {
 }
 
 export class CentralStore {
+  /** Per box, a number up to which every number is stored or gone (see gaps). */
+  private readonly wholeUpTo = new Map<string, number>();
+
   private constructor(private readonly db: Database) {}
 
   static open(path: string): CentralStore {
@@ -203,15 +206,15 @@ export class CentralStore {
       .run(base, sizeOf(range), range[0], range[1], nowIso);
   }
 
-  /** The numbers of a box stored or reported gone, as ranges (overlapping, unordered). */
-  private held(base: string): SeqRange[] {
+  /** The numbers of a box above `after` stored or reported gone, as ranges (overlapping, unordered). */
+  private held(base: string, after = 0): SeqRange[] {
     const stored = this.db.prepare(
       `SELECT min(seq) AS a, max(seq) AS b FROM (
-         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM (SELECT DISTINCT seq FROM central_events WHERE base = ? AND seq IS NOT NULL)
+         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM (SELECT DISTINCT seq FROM central_events WHERE base = ? AND seq > ?)
        ) GROUP BY island`,
     );
-    const gone = this.db.prepare('SELECT from_seq AS a, to_seq AS b FROM central_gone WHERE base = ?');
-    return [...(stored.all(base) as { a: number; b: number }[]), ...(gone.all(base) as { a: number; b: number }[])].map((r): SeqRange => [r.a, r.b]);
+    const gone = this.db.prepare('SELECT from_seq AS a, to_seq AS b FROM central_gone WHERE base = ? AND to_seq > ?');
+    return [...(stored.all(base, after) as { a: number; b: number }[]), ...(gone.all(base, after) as { a: number; b: number }[])].map((r): SeqRange => [r.a, r.b]);
   }
 
   /**
@@ -223,7 +226,12 @@ export class CentralStore {
     const boxes = this.db.prepare('SELECT base, device, high_seq FROM central_sequence ORDER BY base').all() as { base: string; device: string; high_seq: number }[];
     return boxes.map((box) => {
       const top = Math.max(box.high_seq, (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM central_events WHERE base = ?').get(box.base) as { m: number }).m);
-      return { base: box.base, device: box.device, high: top, missing: top > 0 ? missingRanges(1, top, this.held(box.base)) : [] };
+      // Numbers once held stay held (stored events and gone ranges are never deleted), so only what
+      // lies above the last prefix found whole is read again: the check runs every few seconds.
+      const whole = this.wholeUpTo.get(box.base) ?? 0;
+      const missing = top > whole ? missingRanges(whole + 1, top, this.held(box.base, whole)) : [];
+      this.wholeUpTo.set(box.base, missing.length ? missing[0]![0] - 1 : top);
+      return { base: box.base, device: box.device, high: top, missing };
     });
   }
 
