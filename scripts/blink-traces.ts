@@ -1,11 +1,13 @@
-// `npx tsx scripts/blink-traces.ts record COND...` / `npx tsx scripts/blink-traces.ts replay [COND,...]`
+// `npx tsx scripts/blink-traces.ts record COND...` / `... replay [COND,...]` / `... structure [COND,...]`
 // Tuning blink detection without running the models again: `record` runs every annotated clip of
 // ../shared/media/video_blink through the whole per-track logic (scanVideo) as a camera condition
 // delivers it, and saves every eye sample a track's BlinkDetector is fed (p(open), the eye regions,
 // the 68 landmarks; a follow's look only once the next detection confirmed it) and every
 // interruption, one file per clip and condition; `replay` feeds those files to BlinkDetector as it
 // is now and scores the blinks like test/liveness/blink-clips.test.ts,
-// in seconds. The condition `attacks` records the photo-attack set instead (every identity photo as
+// in seconds. `structure` feeds the recorded looks to the structure cue, the detections' alone (as
+// the tracker does) and with the confirmed follows', and prints when each track would be proven and
+// the largest residual it counted. The condition `attacks` records the photo-attack set instead (every identity photo as
 // a moved print, test/support/attack-set.ts, in ATTACK_MOTIONS motions each, default 2; `attacksf10`
 // the same at 10 fps): its replay counts the blinks read on prints, so a change is weighed on both
 // sides at once. Record again only
@@ -15,10 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../daemon/config/load.js';
 import { BlinkDetector, type EyeSample } from '../daemon/liveness/blink.js';
+import { STRUCTURE, StructureCue } from '../daemon/liveness/structure.js';
 import { scanVideo } from '../daemon/track/scan.js';
 import { UnknownRegistry } from '../daemon/track/unknowns.js';
 import type { DetectMode } from '../daemon/vision/detector.js';
 import type { EyeRegions } from '../daemon/vision/types.js';
+import type { EyeTraceSample } from '../daemon/track/track.js';
 import { eyelidOpening } from '../daemon/vision/align.js';
 import type { Landmarks68 } from '../daemon/vision/types.js';
 import { testAnalyzer } from '../test/support/analyzer.js';
@@ -59,6 +63,9 @@ interface SavedSample {
   regions: Record<Region, string>;
   /** x, y of the 68 landmarks. */
   landmarks: number[];
+  /** Whether the look was a detection's or a follow's (confirmed by the next detection), and the face's height: what the structure cue weighs. */
+  kind?: 'detection' | 'follow';
+  faceHeight?: number;
 }
 type SavedEntry = SavedSample | { track: number; interrupt: true };
 interface Trace {
@@ -104,17 +111,18 @@ async function record(conditions: string[]): Promise<void> {
   // interrupt() on its detector when the face is lost: the replay must too.
   let entries: SavedEntry[] = [];
   const landmarksOf = new WeakMap<EyeRegions, number[]>();
-  const trackOfLook = new WeakMap<EyeRegions, number>();
+  const trackOfLook = new WeakMap<EyeRegions, EyeTraceSample>();
   let feeding = false;
   const trackOf = new WeakMap<BlinkDetector, number>();
   const proto = BlinkDetector.prototype;
   const push = proto.push;
   const interrupt = proto.interrupt;
   proto.push = function (this: BlinkDetector, s: EyeSample) {
-    const track = trackOfLook.get(s.regions) ?? -1;
+    const look = trackOfLook.get(s.regions);
+    const track = look?.track ?? -1;
     trackOf.set(this, track);
     const regions = Object.fromEntries(REGIONS.map((r) => [r, toBase64(s.regions[r])])) as Record<Region, string>;
-    entries.push({ track, t: s.t, left: s.left, right: s.right, regions, landmarks: landmarksOf.get(s.regions) ?? [] });
+    entries.push({ track, t: s.t, left: s.left, right: s.right, regions, landmarks: landmarksOf.get(s.regions) ?? [], ...(look ? { kind: look.kind, faceHeight: look.faceHeight } : {}) });
     feeding = true;
     try {
       return push.call(this, s);
@@ -147,7 +155,7 @@ async function record(conditions: string[]): Promise<void> {
           config: track,
           identify: () => ({ person: null, score: -1, margin: 0, near: false }),
           unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
-          onEyeSample: (s) => trackOfLook.set(s.regions, s.track),
+          onEyeSample: (s) => trackOfLook.set(s.regions, s),
           onEvent: (e) => {
             if (e.type === 'blink') blinks.push(e.t);
           },
@@ -204,7 +212,53 @@ function replay(conditions: string[]): void {
   }
 }
 
+/**
+ * The structure cue (StructureCue as it is now) over each recorded track, fed the detections' looks
+ * as the tracker feeds it, and fed the follows' that the next detection confirmed as well: when
+ * the track would be proven, and the largest residual it counted. Traces recorded before looks
+ * carried their kind are skipped.
+ */
+function structure(conditions: string[]): void {
+  const feeds = { detections: ['detection'], 'with confirmed follows': ['detection', 'follow'] } as const;
+  for (const condition of conditions) {
+    const traces = readdirSync(DIR)
+      .filter((f) => f.startsWith(`${condition}__`))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace);
+    if (traces.length === 0) continue;
+    const worst = Object.fromEntries(Object.keys(feeds).map((k) => [k, { residual: 0, proven: 0, tracks: 0, clip: '' }]));
+    console.log(`${condition}: per clip, time to proof from the track's first look (s) and the largest residual counted (% of the face height)`);
+    for (const trace of traces) {
+      const byTrack = new Map<number, SavedSample[]>();
+      for (const e of trace.entries) if (!('interrupt' in e) && e.kind && e.faceHeight) byTrack.set(e.track, [...(byTrack.get(e.track) ?? []), e]);
+      if (byTrack.size === 0) continue;
+      const cells = Object.entries(feeds).map(([name, kinds]) => {
+        let first: number | undefined;
+        let residual = 0;
+        for (const looks of byTrack.values()) {
+          const cue = new StructureCue();
+          for (const look of looks) {
+            if (!(kinds as readonly string[]).includes(look.kind!)) continue;
+            cue.push({ t: look.t, landmarks: landmarks68(look.landmarks), faceHeight: look.faceHeight! });
+            if (cue.evidence.hits >= STRUCTURE.hits && first === undefined) first = look.t - looks[0]!.t;
+          }
+          residual = Math.max(residual, cue.evidence.maxResidual);
+          const w = worst[name]!;
+          w.tracks++;
+          if (cue.evidence.hits >= STRUCTURE.hits) w.proven++;
+          if (cue.evidence.maxResidual > w.residual) Object.assign(w, { residual: cue.evidence.maxResidual, clip: trace.clip });
+        }
+        return `${name} ${first === undefined ? '-' : first.toFixed(1)} (${(100 * residual).toFixed(2)} %)`;
+      });
+      console.log(`  ${trace.clip.replace(/^video_blink\//, '').padEnd(44)} ${cells.join(' | ')}`);
+    }
+    for (const [name, w] of Object.entries(worst)) console.log(`  ${name}: proven ${w.proven}/${w.tracks} tracks; largest residual ${(100 * w.residual).toFixed(2)} % (${w.clip})`);
+  }
+}
+
 const [command, ...args] = process.argv.slice(2);
+const allConditions = [...Object.keys(CONDITIONS), ...ATTACKS.keys()];
 if (command === 'record') await record(args.length ? args : Object.keys(CONDITIONS));
-else if (command === 'replay') replay(args[0] ? args[0].split(',') : [...Object.keys(CONDITIONS), ...ATTACKS.keys()]);
-else console.error('usage: blink-traces.ts record [COND...] | replay [COND,...]');
+else if (command === 'replay') replay(args[0] ? args[0].split(',') : allConditions);
+else if (command === 'structure') structure(args[0] ? args[0].split(',') : allConditions);
+else console.error('usage: blink-traces.ts record [COND...] | replay [COND,...] | structure [COND,...]');
