@@ -190,12 +190,17 @@ function replayTrace(trace: Trace): number[] {
   return times;
 }
 
+/** The traces recorded for one condition, in file order. */
+function tracesOf(condition: string): Trace[] {
+  return readdirSync(DIR)
+    .filter((f) => f.startsWith(`${condition}__`))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace);
+}
+
 function replay(conditions: string[]): void {
   for (const condition of conditions) {
-    const traces = readdirSync(DIR)
-      .filter((f) => f.startsWith(`${condition}__`))
-      .sort()
-      .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace);
+    const traces = tracesOf(condition);
     if (traces.length === 0) continue;
     const found = traces.map((trace) => ({ trace, times: replayTrace(trace) }));
     const differ = found.filter(({ trace, times }) => times.join() !== trace.blinks.join()).length;
@@ -221,10 +226,7 @@ function replay(conditions: string[]): void {
 function structure(conditions: string[]): void {
   const feeds = { detections: ['detection'], 'with confirmed follows': ['detection', 'follow'] } as const;
   for (const condition of conditions) {
-    const traces = readdirSync(DIR)
-      .filter((f) => f.startsWith(`${condition}__`))
-      .sort()
-      .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Trace);
+    const traces = tracesOf(condition);
     if (traces.length === 0) continue;
     const worst = Object.fromEntries(Object.keys(feeds).map((k) => [k, { residual: 0, proven: 0, tracks: 0, clip: '' }]));
     console.log(`${condition}: per clip, time to proof from the track's first look (s) and the largest residual counted (% of the face height)`);
