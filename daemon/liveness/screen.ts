@@ -17,8 +17,12 @@ export interface ScreenEvidence {
   moved: number;
   /** Comparisons in which both edges were still where they were (a door, a window, a monitor behind a person). */
   stayed: number;
-  /** Seconds from the track's first detection to its first move; undefined before one. */
-  firstMovedS?: number;
+  /**
+   * Seconds from the track's first detection to the latest comparison in which an edge left its
+   * place (both edges, or one while the other stayed, was hidden or unclear) while the camera did
+   * not move; undefined before one.
+   */
+  lastMovedS?: number;
 }
 
 /**
@@ -54,17 +58,19 @@ export const SCREEN = {
 
 /**
  * When the screen cue speaks: `held` once the frame about the face moved `heldMoved` times (a held
- * screen or print, turned, tilted or wobbled in place); `pending` for `pendingS` after a first move,
- * so that a replay is not made live between its first and second (they came 0.2–1.6 s apart on
- * the screen-attack set; a real person whom something made move once is only kept waiting that
- * long, and none of ~100 real tracks moved once); `world` while its edges only
- * stayed; else `unseen` (no frame about the face, or nothing clear yet).
+ * screen or print, turned, tilted or wobbled in place); `pending` for `pendingS` after the latest
+ * comparison in which an edge left its place, one edge or both, so that a replay is not made live
+ * before its second move. A screen turned in place shows its bezel leaving its place on one side
+ * long before both sides are seen to move in one comparison (a thin-bezelled phone: on one side
+ * from 0.4 s, on both first at 2.4 s); on real tracks an edge that leaves its place is rare (a
+ * hand, a person walking past a door's jamb) and only keeps the decision waiting that long. `world`
+ * while its edges only stayed; else `unseen` (no frame about the face, or nothing clear yet).
  */
 export const SCREEN_VERDICT = { heldMoved: 2, pendingS: 2 } as const;
 
 export function screenVerdict(e: ScreenEvidence, watchedS: number): 'held' | 'pending' | 'world' | 'unseen' {
   if (e.moved >= SCREEN_VERDICT.heldMoved) return 'held';
-  if (e.firstMovedS !== undefined && watchedS - e.firstMovedS < SCREEN_VERDICT.pendingS) return 'pending';
+  if (e.lastMovedS !== undefined && watchedS - e.lastMovedS < SCREEN_VERDICT.pendingS) return 'pending';
   if (e.stayed > 0 && e.moved === 0) return 'world';
   return 'unseen';
 }
@@ -103,7 +109,7 @@ export class ScreenCue {
   private movedCount = 0;
   private stayedCount = 0;
   private firstT: number | undefined;
-  private firstMovedS: number | undefined;
+  private lastMovedS: number | undefined;
 
   push(look: ScreenLook): void {
     if (look.landmarks.length <= FACE_POINTS[1] || !(look.faceHeight > 0) || look.img.data.length < pictureBytes(look.img)) return;
@@ -122,10 +128,10 @@ export class ScreenCue {
         const vote = compareFates(fates);
         // Edges that moved because the camera did (a pole in the wind, a slammed door) are no frame
         // that moved: the world far from the face shifted with them.
-        if (vote === 'moved' && !cameraShifted(earlier.far, look.img, SCREEN.maxMove * h)) {
-          this.movedCount++;
-          this.firstMovedS ??= look.t - this.firstT;
-        } else if (vote === 'stayed') this.stayedCount++;
+        const edgeLeft = fates.includes('moved') && !cameraShifted(earlier.far, look.img, SCREEN.maxMove * h);
+        if (edgeLeft) this.lastMovedS = look.t - this.firstT;
+        if (vote === 'moved' && edgeLeft) this.movedCount++;
+        else if (vote === 'stayed') this.stayedCount++;
         // One comparison per look: the oldest in range.
         break;
       }
@@ -135,7 +141,7 @@ export class ScreenCue {
   }
 
   get evidence(): ScreenEvidence {
-    return { moved: this.movedCount, stayed: this.stayedCount, ...(this.firstMovedS === undefined ? {} : { firstMovedS: this.firstMovedS }) };
+    return { moved: this.movedCount, stayed: this.stayedCount, ...(this.lastMovedS === undefined ? {} : { lastMovedS: this.lastMovedS }) };
   }
 }
 

@@ -101,7 +101,7 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
   }
   const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen);
   // Under 'fused', a face is not live before its surround has been looked at (see surroundVerdict),
-  // nor in the moment after its frame first moved (see screenVerdict).
+  // nor in the moment after an edge of its frame left its place (see screenVerdict).
   const live = !e.frozen && score >= LIVE_LOG_ODDS && !(policy === 'fused' && (surround === 'unseen' || screen === 'pending'));
   const reasons: SpoofReason[] = [];
   if (e.frozen) reasons.push('frozen');

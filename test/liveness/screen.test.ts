@@ -99,9 +99,22 @@ test('a person who walks across the frame of a door: the jamb the face now cover
   assert.equal(run(looks).evidence.moved, 0);
 });
 
-test('screenVerdict: held once the frame moved often enough; one move only keeps the track waiting a while', () => {
-  assert.equal(screenVerdict({ moved: SCREEN_VERDICT.heldMoved, stayed: 3, firstMovedS: 0.4 }, 1), 'held');
-  const once = { moved: SCREEN_VERDICT.heldMoved - 1, stayed: 0, firstMovedS: 0.6 };
+test('a frame whose one side keeps leaving its place (a screen turned about its other edge): no move, but the decision waits', () => {
+  // The right edge stays at x = 270; the left one swings between 130 and 124, 12 % of a face height.
+  const looks = Array.from({ length: 12 }, (_, i) => {
+    const d = i % 2 === 0 ? 0 : 6;
+    return { img: scene([tablet({ cx: 200 - d / 2, halfW: 70 + d / 2 })]), face: { x: 200, y: 150 } };
+  });
+  const e = run(looks).evidence;
+  assert.equal(e.moved, 0, JSON.stringify(e));
+  assert.ok(e.lastMovedS !== undefined && e.lastMovedS >= 1.8, JSON.stringify(e));
+  assert.equal(screenVerdict(e, 2.2), 'pending');
+  assert.equal(screenVerdict(e, e.lastMovedS + SCREEN_VERDICT.pendingS), e.stayed > 0 ? 'world' : 'unseen');
+});
+
+test('screenVerdict: held once the frame moved often enough; an edge that left its place keeps the track waiting a while after', () => {
+  assert.equal(screenVerdict({ moved: SCREEN_VERDICT.heldMoved, stayed: 3, lastMovedS: 0.4 }, 1), 'held');
+  const once = { moved: SCREEN_VERDICT.heldMoved - 1, stayed: 0, lastMovedS: 0.6 };
   assert.equal(screenVerdict(once, 0.6 + SCREEN_VERDICT.pendingS - 0.1), 'pending');
   assert.equal(screenVerdict(once, 0.6 + SCREEN_VERDICT.pendingS), 'unseen');
   assert.equal(screenVerdict({ moved: 0, stayed: 0 }, 3), 'unseen');

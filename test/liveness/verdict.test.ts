@@ -111,7 +111,7 @@ test('fused: a face framed by edges that moved (a screen turned or tilted in pla
   assert.equal(held.cues.surround, 0);
   assert.ok(held.reasons.includes('held_picture'));
   // One move is not enough: it holds the decision back a while, then lets it go.
-  const once = { moved: SCREEN_VERDICT.heldMoved - 1, stayed: 0, firstMovedS: 0.5 };
+  const once = { moved: SCREEN_VERDICT.heldMoved - 1, stayed: 0, lastMovedS: 0.5 };
   assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS - 0.1 }), rules).live, false);
   assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS }), rules).live, true);
   // The cue belongs to the fused verdict: policy blink keeps its meaning.
