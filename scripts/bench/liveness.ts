@@ -14,6 +14,7 @@
 //    tablet held up to a camera, the spoof stills and a photo of each person shown on one, 100–300
 //    px, 720p and 1080p, CRF 23–32, each person enrolled from another picture: how many were live,
 //    and how many recognised as the person (`--screen-sample N`: N replays and N/2 stills of it);
+//    with the whole set, the same replays on a stand (not held), which no cue catches yet;
 // 4. time to check-in: the real daemon (tsx, as `npm start` runs it) on a fake RTSP camera playing
 //    each blinking clip at ~100 px in 1280×720, 15 fps, CRF 30, with the example config's track and
 //    liveness settings, the person enrolled from a still of the clip, a real Mosquitto: from the
@@ -50,7 +51,7 @@ import {
   type ClipScore,
 } from '../../test/support/blink-media.js';
 import { media } from '../../test/support/media.js';
-import { runScreenAttack, sampleScreenCases, screenCases, screenGallery, screenSummary, WEBCAM_CLIP, type ScreenResult } from '../../test/support/screen-attack-set.js';
+import { runScreenAttack, sampleScreenCases, screenCases, screenGallery, screenSummary, standCases, WEBCAM_CLIP, type ScreenResult } from '../../test/support/screen-attack-set.js';
 import { Mosquitto } from '../../test/support/mosquitto.js';
 import { tailEvents } from './daemon-run.js';
 
@@ -190,6 +191,21 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
   console.log(
     `\nscreen attacks (${sample === undefined ? 'the whole set' : `a sample of ${cases.length}`}, ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
       `rendering ${renders.reduce((n, r) => n + r.renderS, 0).toFixed(0)} s of it):\n  ${screenSummary(results).join('\n  ')}`,
+  );
+  if (sample === undefined) await standAttacks(analyzer, dir);
+}
+
+/** The set's replays on a stand, not held: the attack that no cue catches yet, measured so that it stays in sight. */
+async function standAttacks(analyzer: FaceAnalyzer, dir: string): Promise<void> {
+  const cases = standCases();
+  const gallery = await screenGallery(analyzer, cases);
+  const results: ScreenResult[] = [];
+  for (const c of cases) results.push(await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
+  await gallery.close();
+  const live = results.filter((r) => r.live);
+  console.log(
+    `\nreplays on a stand (not held: the bezel never moves; no cue catches it yet): live ${live.length}/${results.length}` +
+      (live.length ? `, at ${live.map((r) => r.liveAtS!.toFixed(1)).join(' ')} s` : ''),
   );
 }
 

@@ -7,9 +7,11 @@ import { spawn } from 'node:child_process';
 /**
  * drift, wobble, zoom, tilt, bend: today's hand-held print; turn: turned in the hand (yaw ±20°);
  * carried: carried toward the camera by a walking person (the face grows threefold over the clip).
+ * `stand` is not in the list a print is held in: set down on a stand, not held, nothing moves (a
+ * print so is a frozen picture; a screen so still plays its video).
  */
 export const MOTIONS = ['drift', 'wobble', 'zoom', 'tilt', 'bend', 'turn', 'carried'] as const;
-export type Motion = (typeof MOTIONS)[number];
+export type Motion = (typeof MOTIONS)[number] | 'stand';
 
 export type Mat3 = [number, number, number, number, number, number, number, number, number];
 
@@ -31,6 +33,7 @@ export function pose(motion: Motion, t: number, seconds: number, frameW: number,
   const phase = (2 * Math.PI * t) / seconds;
   const deg = Math.PI / 180;
   const p: Pose = { pitch: 0, yaw: 0, roll: 0, tx: 0, ty: 0, depth: 0 };
+  if (motion === 'stand') return p;
   switch (motion) {
     case 'drift':
       p.tx = 0.15 * frameW * Math.sin(phase);

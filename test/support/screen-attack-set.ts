@@ -41,7 +41,7 @@ export interface ScreenCase {
   /** Who should be recognised: `clip:<file>` for a clip's person, a labels.csv identity, or null (nobody enrolled). */
   identity: string | null;
   device: Device;
-  motion: (typeof SCREEN_MOTIONS)[number];
+  motion: (typeof SCREEN_MOTIONS)[number] | 'stand';
   /** Face height when the screen is square to the camera: 100–300 px (`carried` grows to it from a third). */
   facePx: number;
   frameHeight: 720 | 1080;
@@ -118,6 +118,17 @@ export function screenCases(): ScreenCase[] {
     });
   });
   return cases;
+}
+
+/**
+ * Every replay of the set set down on a stand instead of held: its bezel never moves, so the
+ * surround and the screen cues have nothing to see. Kept apart from the set, as the attack no cue
+ * catches yet.
+ */
+export function standCases(): ScreenCase[] {
+  return screenCases()
+    .filter((c) => c.kind === 'replay')
+    .map((c) => ({ ...c, motion: 'stand' }));
 }
 
 /**
