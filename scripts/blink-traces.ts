@@ -111,14 +111,14 @@ async function record(conditions: string[]): Promise<void> {
   // interrupt() on its detector when the face is lost: the replay must too.
   let entries: SavedEntry[] = [];
   const landmarksOf = new WeakMap<EyeRegions, number[]>();
-  const trackOfLook = new WeakMap<EyeRegions, EyeTraceSample>();
+  const lookOf = new WeakMap<EyeRegions, EyeTraceSample>();
   let feeding = false;
   const trackOf = new WeakMap<BlinkDetector, number>();
   const proto = BlinkDetector.prototype;
   const push = proto.push;
   const interrupt = proto.interrupt;
   proto.push = function (this: BlinkDetector, s: EyeSample) {
-    const look = trackOfLook.get(s.regions);
+    const look = lookOf.get(s.regions);
     const track = look?.track ?? -1;
     trackOf.set(this, track);
     const regions = Object.fromEntries(REGIONS.map((r) => [r, toBase64(s.regions[r])])) as Record<Region, string>;
@@ -155,7 +155,7 @@ async function record(conditions: string[]): Promise<void> {
           config: track,
           identify: () => ({ person: null, score: -1, margin: 0, near: false }),
           unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
-          onEyeSample: (s) => trackOfLook.set(s.regions, s),
+          onEyeSample: (s) => lookOf.set(s.regions, s),
           onEvent: (e) => {
             if (e.type === 'blink') blinks.push(e.t);
           },
@@ -232,7 +232,12 @@ function structure(conditions: string[]): void {
     console.log(`${condition}: per clip, time to proof from the track's first look (s) and the largest residual counted (% of the face height)`);
     for (const trace of traces) {
       const byTrack = new Map<number, SavedSample[]>();
-      for (const e of trace.entries) if (!('interrupt' in e) && e.kind && e.faceHeight) byTrack.set(e.track, [...(byTrack.get(e.track) ?? []), e]);
+      for (const e of trace.entries) {
+        if ('interrupt' in e || !e.kind || !e.faceHeight) continue;
+        const looks = byTrack.get(e.track) ?? [];
+        looks.push(e);
+        byTrack.set(e.track, looks);
+      }
       if (byTrack.size === 0) continue;
       const cells = Object.entries(feeds).map(([name, kinds]) => {
         let first: number | undefined;

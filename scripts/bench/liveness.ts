@@ -29,6 +29,7 @@ import mqtt from 'mqtt';
 import { defaultConfig } from '../../daemon/config/load.js';
 import type { DetectMode } from '../../daemon/vision/detector.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
+import type { Matcher } from '../../daemon/gallery/matcher.js';
 import type { LivenessSummary } from '../../daemon/track/events.js';
 import { scanVideo } from '../../daemon/track/scan.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
@@ -186,22 +187,20 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
         `${c.source} on a ${c.device}, ${c.motion}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf} (rendered in ${r.renderS.toFixed(1)} s)`,
     );
   }
-  await gallery.close();
   const renders = results.filter((r) => r.renderS > 0);
   console.log(
     `\nscreen attacks (${sample === undefined ? 'the whole set' : `a sample of ${cases.length}`}, ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
       `rendering ${renders.reduce((n, r) => n + r.renderS, 0).toFixed(0)} s of it):\n  ${screenSummary(results).join('\n  ')}`,
   );
-  if (sample === undefined) await standAttacks(analyzer, dir);
+  // The whole set's gallery holds every replayed clip's person, so it serves their stand cases too.
+  if (sample === undefined) await standAttacks(analyzer, gallery, dir);
+  await gallery.close();
 }
 
 /** The set's replays on a stand, not held: the attack that no cue catches yet, measured so that it stays in sight. */
-async function standAttacks(analyzer: FaceAnalyzer, dir: string): Promise<void> {
-  const cases = standCases();
-  const gallery = await screenGallery(analyzer, cases);
+async function standAttacks(analyzer: FaceAnalyzer, gallery: Matcher, dir: string): Promise<void> {
   const results: ScreenResult[] = [];
-  for (const c of cases) results.push(await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
-  await gallery.close();
+  for (const c of standCases()) results.push(await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
   const live = results.filter((r) => r.live);
   console.log(
     `\nreplays on a stand (not held: the bezel never moves; no cue catches it yet): live ${live.length}/${results.length}` +
