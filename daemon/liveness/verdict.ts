@@ -24,6 +24,12 @@ export interface LivenessEvidence {
   screen: ScreenEvidence;
   /** Seconds since the track's first detection. */
   watchedS: number;
+  /**
+   * The track has been live before. The waits under 'fused' (for the surround, after an edge of
+   * the frame left its place) hold back a first decision, not one already made: the check-in was
+   * sent. Evidence against the track still counts in full.
+   */
+  wasLive: boolean;
 }
 
 export interface LivenessVerdict {
@@ -100,9 +106,10 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
     cues.passive = e.antispoof! >= rules.antispoof_min_live ? PROOF_LOG_ODDS : -PROOF_LOG_ODDS;
   }
   const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen);
-  // Under 'fused', a face is not live before its surround has been looked at (see surroundVerdict),
-  // nor in the moment after an edge of its frame left its place (see screenVerdict).
-  const live = !e.frozen && score >= LIVE_LOG_ODDS && !(policy === 'fused' && (surround === 'unseen' || screen === 'pending'));
+  // Under 'fused', a face is not first live before its surround has been looked at (see
+  // surroundVerdict), nor in the moment after an edge of its frame left its place (see screenVerdict).
+  const waits = policy === 'fused' && !e.wasLive && (surround === 'unseen' || screen === 'pending');
+  const live = !e.frozen && score >= LIVE_LOG_ODDS && !waits;
   const reasons: SpoofReason[] = [];
   if (e.frozen) reasons.push('frozen');
   if (cues.surround < 0 || cues.screen < 0) reasons.push('held_picture');

@@ -105,6 +105,8 @@ export class Track {
   private unconfirmed: Look[] = [];
   private region: { box: Box; signature: Float32Array } | undefined;
   private sent = { recognized: false, recognizedLive: false, spoof: false };
+  /** Whether a verdict so far was live (see LivenessEvidence.wasLive). */
+  private wasLive = false;
   /** Events produced by the first frame (constructors cannot return them). */
   readonly pending: TrackEvent[];
 
@@ -216,6 +218,7 @@ export class Track {
         surround: this.surround.evidence,
         screen: this.screen.evidence,
         watchedS: this.lastDetectedT - this.firstT,
+        wasLive: this.wasLive,
       },
       this.ctx.config.liveness,
     );
@@ -336,6 +339,7 @@ export class Track {
   private livenessEvents(t: number): TrackEvent[] {
     const events: TrackEvent[] = [];
     const verdict = this.liveness();
+    this.wasLive ||= verdict.live;
     const named = this.vote.recognized;
     if (named?.person && (!this.sent.recognized || (verdict.live && !this.sent.recognizedLive))) {
       if (!this.sent.recognized) this.namedT = t;

@@ -21,6 +21,7 @@ const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
   surround: { rigid: 0, still: SURROUND_VERDICT.clearStill },
   screen: { moved: 0, stayed: 0 },
   watchedS: 1,
+  wasLive: false,
   ...over,
 });
 
@@ -114,6 +115,10 @@ test('fused: a face framed by edges that moved (a screen turned or tilted in pla
   const once = { moved: SCREEN_VERDICT.heldMoved - 1, stayed: 0, lastMovedS: 0.5 };
   assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS - 0.1 }), rules).live, false);
   assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS }), rules).live, true);
+  // The wait holds back a first decision, not one made before the edge moved (the check-in was
+  // sent, and a track that ends in the wait must not read as refused); a refusal still counts.
+  assert.equal(livenessVerdict(evidence({ screen: once, watchedS: 0.5 + SCREEN_VERDICT.pendingS - 0.1, wasLive: true }), rules).live, true);
+  assert.equal(livenessVerdict(evidence({ structure: turned, screen: { moved: SCREEN_VERDICT.heldMoved, stayed: 2 }, wasLive: true }), rules).live, false);
   // The cue belongs to the fused verdict: policy blink keeps its meaning.
   assert.equal(livenessVerdict(evidence({ screen: { moved: SCREEN_VERDICT.heldMoved, stayed: 0 } }), { ...rules, policy: 'blink' }).live, true);
 });
