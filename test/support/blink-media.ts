@@ -128,26 +128,38 @@ export const CCTV_720P_80: CctvView = { facePx: 80, frame: { width: 1280, height
 /**
  * The clip scaled (area filter, as a sensor averages) so that its face is `view.facePx` high, placed
  * right of the centre of a grey frame, with the sensor's temporal noise over the whole frame, at the
- * camera's rate, encoded as H.264 at the camera's CRF with a 2 s GOP.
+ * camera's rate, encoded as H.264 at the camera's CRF with a 2 s GOP; after `scene.leadS` of the
+ * empty frame, played `scene.plays` times.
  */
-function composeCctv(input: string, output: string, nativeFacePx: number, view: CctvView): void {
+function composeCctv(input: string, output: string, nativeFacePx: number, view: CctvView, scene: Scene): void {
   const scale = view.facePx / nativeFacePx;
   const { width, height } = view.frame;
   const blur = view.blur > 0 ? `,gblur=sigma=${view.blur}` : '';
+  // The lead-in pads the clip with the background's own grey, so that the frame shows no face yet.
+  const lead = scene.leadS > 0 ? `,tpad=start_duration=${scene.leadS}:color=${BACKGROUND}` : '';
   const filter = [
-    `[0:v]fps=${view.fps},scale=trunc(iw*${scale}/2)*2:trunc(ih*${scale}/2)*2:flags=area[face]`,
-    `color=c=0x5a6068:s=${width}x${height}:r=${view.fps}[bg]`,
+    `[0:v]fps=${view.fps},scale=trunc(iw*${scale}/2)*2:trunc(ih*${scale}/2)*2:flags=area${lead}[face]`,
+    `color=c=${BACKGROUND}:s=${width}x${height}:r=${view.fps}[bg]`,
     `[bg][face]overlay=x=(W-w)*0.6:y=(H-h)*0.4:shortest=1${blur},noise=alls=5:allf=t[out]`,
   ].join(';');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', input, '-an', '-filter_complex', filter, '-map', '[out]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(view.crf), '-g', String(2 * view.fps), '-pix_fmt', 'yuv420p', output]);
+  const loop = scene.plays > 1 ? ['-stream_loop', String(scene.plays - 1)] : [];
+  execFileSync('ffmpeg', ['-v', 'error', '-y', ...loop, '-i', input, '-an', '-filter_complex', filter, '-map', '[out]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(view.crf), '-g', String(2 * view.fps), '-pix_fmt', 'yuv420p', output]);
+}
+
+const BACKGROUND = '0x5a6068';
+
+/** What the stream shows besides the clip: seconds of the empty frame before it, and how many times the clip plays on. */
+export interface Scene {
+  leadS: number;
+  plays: number;
 }
 
 /**
  * A clip of the shared media as `view`'s camera delivers it, written to `output` (its face scaled
  * from the clip's own typical height, see composeCctv): the file.
  */
-export async function asCameraStream(analyzer: Pick<FaceAnalyzer, 'detect'>, clip: string, output: string, view: CctvView): Promise<string> {
-  composeCctv(media(clip), output, await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full')), view);
+export async function asCameraStream(analyzer: Pick<FaceAnalyzer, 'detect'>, clip: string, output: string, view: CctvView, scene: Scene = { leadS: 0, plays: 1 }): Promise<string> {
+  composeCctv(media(clip), output, await typicalFaceHeight(media(clip), (img) => analyzer.detect(img, 'full')), view, scene);
   return output;
 }
 
