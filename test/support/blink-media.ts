@@ -125,6 +125,9 @@ export interface CctvView {
 export const CCTV_1080P_100: CctvView = { facePx: 100, frame: { width: 1920, height: 1080 }, fps: 15, crf: 30, blur: 0.5 };
 export const CCTV_720P_80: CctvView = { facePx: 80, frame: { width: 1280, height: 720 }, fps: 15, crf: 32, blur: 0 };
 
+/** The camera's empty scene: a plain grey wall. */
+const BACKGROUND = '0x5a6068';
+
 /**
  * The clip scaled (area filter, as a sensor averages) so that its face is `view.facePx` high, placed
  * right of the centre of a grey frame, with the sensor's temporal noise over the whole frame, at the
@@ -145,8 +148,6 @@ function composeCctv(input: string, output: string, nativeFacePx: number, view: 
   const loop = scene.plays > 1 ? ['-stream_loop', String(scene.plays - 1)] : [];
   execFileSync('ffmpeg', ['-v', 'error', '-y', ...loop, '-i', input, '-an', '-filter_complex', filter, '-map', '[out]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(view.crf), '-g', String(2 * view.fps), '-pix_fmt', 'yuv420p', output]);
 }
-
-const BACKGROUND = '0x5a6068';
 
 /** What the stream shows besides the clip: seconds of the empty frame before it, and how many times the clip plays on. */
 export interface Scene {
