@@ -168,7 +168,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
 
   // Cameras: health, and the live picture with the daemon's green box once she is recognised and live.
   await page.goto(`${url}#cameras`);
-  assert.match(await text(page, '#camera-rows'), /door\s*streaming/);
+  // The page draws its rows once /api/cameras answers, after the hash has changed.
+  await page.waitForFunction("/door\\s*streaming/.test(document.getElementById('camera-rows').textContent)", { timeout: 10_000 });
   let green = 0;
   await until('a green (recognised, live) box on the live view', async () => {
     const img = await page.$('#live-grid figure[data-camera=door] img');
@@ -331,6 +332,7 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.goto(`${url}#audit`);
   await page.click('#audit-verify');
   await page.waitForFunction("document.getElementById('audit-verdict').textContent.startsWith('Chain intact')");
+  await page.waitForFunction("document.getElementById('audit-rows').children.length > 0");
   const audit = await text(page, '#audit-rows');
   for (const action of ['threshold.set', 'person.erase', 'person.update', 'person.promote', 'timeline.crop.view', 'proof.view', 'person.enrol', 'person.teach', 'person.photos.view', 'person.add_templates', 'person.remove_template', 'web.login']) assert.ok(audit.includes(action), action);
   await axeClean(page, 'the audit page');
