@@ -61,8 +61,8 @@ const MAX_CLOSED_P = 0.35;
 const REOPEN_RATIO = 0.6;
 /**
  * A closure also ends when one eye reads open and the lids by the landmarks are back within this
- * fraction of the track's open opening (its median over the level window: eyes are open most of
- * the time). On a small, compressed eye the model's reading of one eye can stay at shut for a
+ * fraction of the track's open opening (its median over the level window before the closure
+ * began: eyes are open most of the time). On a small, compressed eye the model's reading of one eye can stay at shut for a
  * second after the lids rose; waiting for it let the closure run past blink_max_ms and lost the
  * blink. The landmarks of a small face show a closed eye at only 0.5–0.8 of the open opening (the
  * landmark model leans towards an average eye), so "back" has to be near the open level. Ending the
@@ -88,11 +88,18 @@ type Eye = 'left' | 'right';
 const EYES: readonly Eye[] = ['left', 'right'];
 type Levels = Record<Eye, number>;
 
-/** A closure: its shut looks, the open looks before it, and the open level the eyes had when it began (its own shut looks must not lower it). */
+/**
+ * A closure: its shut looks, the open looks before it, and the open level the eyes had when it
+ * began, by the model and by the landmarks. Its own shut looks must not lower either: in a
+ * track's first second they are a third of the window, and lids measured against a level they
+ * pulled down read "back" while one eye is still shut.
+ */
 interface Closure {
   since: number;
   samples: EyeSample[];
   level: Levels;
+  /** The lids' open opening by the landmarks (the median over the level window) when the closure began. */
+  lidsLevel: number;
   before: EyeSample[];
 }
 
@@ -150,7 +157,7 @@ export class BlinkDetector {
     }
     const allOpen = readable.every((e) => s[e] >= REOPEN_RATIO * level[e]);
     // Within a closure, one eye read open with the lids back by the landmarks ends it too (LIDS_REOPEN_RATIO).
-    const open = this.phase.kind === 'closed' || this.phase.kind === 'reopened' ? allOpen || (readable.some((e) => s[e] >= REOPEN_RATIO * level[e]) && this.lidsOpen(s)) : allOpen;
+    const open = this.phase.kind === 'closed' || this.phase.kind === 'reopened' ? allOpen || (readable.some((e) => s[e] >= REOPEN_RATIO * level[e]) && s.lids >= LIDS_REOPEN_RATIO * this.phase.lidsLevel) : allOpen;
     // One eye shut and every eye the model can read at least half shut: an eye closing a little
     // later or less deeply than the other is still a blink; a wink leaves the other eye open.
     const closing = readable.some((e) => s[e] < Math.min(MAX_CLOSED_P, this.rules.closed_ratio * level[e])) && !readable.some((e) => s[e] >= REOPEN_RATIO * level[e]);
@@ -169,7 +176,7 @@ export class BlinkDetector {
     switch (this.phase.kind) {
       case 'open':
         if (open) this.opened(s);
-        else if (closing && this.opens.length > 0) this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s], level, before: this.opens };
+        else if (closing && this.opens.length > 0) this.phase = { kind: 'closed', since: s.t, samples: [...this.halfOpen, s], level, lidsLevel: this.lidsLevelBefore(s), before: this.opens };
         else this.halfOpen.push(s);
         return undefined;
       case 'closed': {
@@ -246,9 +253,9 @@ export class BlinkDetector {
     return m;
   }
 
-  /** The lids by the landmarks are back at the track's open opening. */
-  private lidsOpen(s: EyeSample): boolean {
-    return s.lids >= LIDS_REOPEN_RATIO * quantile(this.window.map((w) => w.lids), 0.5);
+  /** The lids' open opening by the landmarks over the window before `s`: eyes are open most of the time. */
+  private lidsLevelBefore(s: EyeSample): number {
+    return quantile(this.window.filter((w) => w !== s).map((w) => w.lids), 0.5);
   }
 
   /** The current open level of each eye, once enough samples were seen. */

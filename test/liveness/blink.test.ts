@@ -163,6 +163,27 @@ test('the open look next to a closure may still show the lid down (read open as 
 });
 
 
+test("a blink in a track's first moments: the lids are back only at the opening they had before it, which its own shut looks do not pull down", () => {
+  // Three open looks (the face just arrived), both eyes shut, then the right eye reads open while
+  // the left lid is still down and the landmarks show the lids only part way up. Half the window
+  // is the closure itself by then: measured over it, the lids would read back at the first
+  // one-eyed look and end the closure there, against a look with a lid still down.
+  const lids = (n: number, at: number, [l, r]: [number, number], regions: EyeRegions): Look[] => Array.from({ length: n }, () => [l, r, regions, at]);
+  const arrival: Look[] = [
+    ...lids(3, 0.4, [0.99, 0.99], regionsFor(1, 1)),
+    ...lids(3, 0.28, [0.01, 0.01], regionsFor(0, 0)),
+    [0.01, 0.88, regionsFor(0, 1), 0.3],
+    [0.01, 0.52, regionsFor(0, 1), 0.31],
+    [0.09, 0.98, regionsFor(0, 1), 0.33],
+    [0.32, 0.99, regionsFor(0, 1), 0.35],
+    ...lids(6, 0.4, [0.97, 0.99], regionsFor(1, 1)),
+  ];
+  const blinks = run(arrival);
+  assert.equal(blinks.length, 1);
+  assert.ok(Math.abs(blinks[0]!.t - 3 / 15) < 1e-9);
+  assert.ok(Math.abs(blinks[0]!.closedMs - 7000 / 15) < 1e-6, 'closed until both lids were up');
+});
+
 test('an eye the model still reads shut after the lids rose: the landmarks end the closure, and the lids decide', () => {
   // Both eyes shut, then the right eye reads open and the landmarks show the lids open again, but
   // the model keeps reading the left eye shut for a second (a small, compressed eye).
