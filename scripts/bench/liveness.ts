@@ -1,4 +1,4 @@
-// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin]`
+// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin] [--checkin-clip TEXT]`
 // Liveness as a site sees it:
 // 1. blink recall and false blinks on every annotated clip of ../shared/media/video_blink, at native
 //    size and as CCTV cameras deliver them (face ~100 px in 1920×1080 at CRF 30, tiled detection;
@@ -20,7 +20,8 @@
 //    person comes into a running camera), with the example config's track and
 //    liveness settings, the person enrolled from a still of the clip, a real Mosquitto: from the
 //    face's first frame (its track's start) to the signed check_in at a subscriber, and how much of
-//    it was waiting for liveness (first recognition not live → live).
+//    it was waiting for liveness (first recognition not live → live). `--checkin-clip TEXT`: only
+//    the clips whose names contain TEXT, to look at one again.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -304,11 +305,11 @@ async function checkInOne(broker: Mosquitto, analyzer: FaceAnalyzer, clip: strin
   return result;
 }
 
-async function timeToCheckIn(analyzer: FaceAnalyzer, dir: string): Promise<void> {
+async function timeToCheckIn(analyzer: FaceAnalyzer, dir: string, only: string): Promise<void> {
   const broker = await Mosquitto.start();
   const results: CheckIn[] = [];
   try {
-    for (const clip of blinkClips()) {
+    for (const clip of blinkClips().filter((c) => c.includes(only))) {
       let r: CheckIn;
       try {
         r = await checkInOne(broker, analyzer, clip, dir);
@@ -338,6 +339,7 @@ export async function run(args: string[]): Promise<void> {
       motions: { type: 'string', default: '7' },
       'screen-sample': { type: 'string' },
       'no-checkin': { type: 'boolean' },
+      'checkin-clip': { type: 'string', default: '' },
       'no-attacks': { type: 'boolean' },
       'no-screens': { type: 'boolean' },
       'no-recall': { type: 'boolean' },
@@ -354,7 +356,7 @@ export async function run(args: string[]): Promise<void> {
     if (!values['no-live']) await timeToLive(analyzer, dir);
     if (!values['no-attacks']) await photoAttacks(analyzer, dir, Number(values.motions));
     if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
-    if (!values['no-checkin']) await timeToCheckIn(analyzer, dir);
+    if (!values['no-checkin']) await timeToCheckIn(analyzer, dir, values['checkin-clip']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await analyzer.close();
