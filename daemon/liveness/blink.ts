@@ -62,12 +62,12 @@ const REOPEN_RATIO = 0.6;
 /**
  * A closure also ends when one eye reads open and the lids by the landmarks are back within this
  * fraction of the track's open opening (its median over the level window before the closure
- * began: eyes are open most of the time). On a small, compressed eye the model's reading of one eye can stay at shut for a
- * second after the lids rose; waiting for it let the closure run past blink_max_ms and lost the
- * blink. The landmarks of a small face show a closed eye at only 0.5–0.8 of the open opening (the
- * landmark model leans towards an average eye), so "back" has to be near the open level. Ending the
- * closure decides nothing: the eye regions must still show both lids down against open looks on
- * both sides.
+ * began: eyes are open most of the time). On a small, compressed eye the model's reading of one
+ * eye can stay at shut for a second after the lids rose; waiting for it let the closure run past
+ * blink_max_ms and lost the blink. The landmarks of a small face show a closed eye at only
+ * 0.5–0.8 of the open opening (the landmark model leans towards an average eye), so "back" has to
+ * be near the open level. Ending the closure decides nothing: the eye regions must still show both
+ * lids down against open looks on both sides.
  */
 const LIDS_REOPEN_RATIO = 0.9;
 /** Samples further apart than this break the sequence: a blink cannot be told across a gap. */
