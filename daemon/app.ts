@@ -17,7 +17,7 @@ import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
-import { subscribeDispatch } from './pipeline/dispatch.js';
+import { subscribeSightings } from './attendance/track-sightings.js';
 import { AuditLog } from './ops/audit.js';
 import { announceQuarantine } from './ops/quarantine.js';
 import { acquireDaemonLock, type DaemonLock } from './ops/lock.js';
@@ -38,7 +38,6 @@ import { ControlServer } from './control/server.js';
 import { controlHandlers } from './control/handlers.js';
 import { tokenVerifier } from './control/token.js';
 import { Remote } from './remote/remote.js';
-import type { CommandCounts } from './ops/command-records.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { Timeline } from './track/timeline.js';
@@ -173,7 +172,8 @@ export class App {
         recognition: config.recognition,
         audit,
         unknowns,
-        onChange: (change) => this.running?.remote.rosterChanged(change),
+        // Announced on the bus: the recognizer's roster and Home Assistant's entities follow.
+        onChange: (change) => void this.bus.emit('roster', change),
       });
       const remote = new Remote({
         config,
@@ -184,7 +184,6 @@ export class App {
         cameras: () => this.running?.cameras.names() ?? [],
         rules: () => this.running?.attendance?.rules,
         status: () => this.status(),
-        onRosterChange: () => this.running?.recognizer.invalidate(),
         logger: this.o.logger,
         now: this.now,
       });
@@ -235,14 +234,8 @@ export class App {
       this.running.attendance = this.buildAttendance(config);
       // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
       const subscriptions = [
-        subscribeDispatch(this.bus, {
-          attendance: () => this.running?.attendance?.stage,
-          writer: events.writer,
-          count: (camera, kind, atMs) => events.count(camera, kind, atMs),
-          unknownImageMaxKb: config.mqtt.unknown_image_max_kb,
-          unknownAlerts: events.unknownAlerts,
-          reportTrack: (event) => events.reportTrack(event),
-        }),
+        recognizer.subscribe(this.bus),
+        subscribeSightings(this.bus, () => this.running?.attendance?.stage),
         this.running.decisions.subscribe(this.bus),
         this.running.scores.subscribe(this.bus),
         this.running.timeline.subscribe(this.bus),
@@ -250,13 +243,25 @@ export class App {
         remote.subscribe(this.bus),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
-      registerDaemonMetrics(this.metrics, this, { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) });
+      const cameras = this.running.cameras;
+      registerDaemonMetrics(
+        this.metrics,
+        {
+          cameraHealth: () => cameras.health(),
+          pipelineCounts: () => cameras.processedCounts(),
+          liveness: () => this.liveness(),
+          eventsStage: events,
+          gallery,
+          bus: this.bus,
+          commandCounts: () => remote.commands?.counts,
+        },
+        { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },
+      );
       const eventLoop = registerEventLoopMetrics(this.metrics);
       eventLoop.start();
       parts.add('event loop monitor', () => eventLoop.stop());
       if (config.metrics.enabled) await this.startHttp(this.running);
       if (config.live_view.enabled || config.web.enabled) await this.startLiveView(this.running);
-      const cameras = this.running.cameras;
       parts.add('cameras', () => cameras.stop());
       cameras.start(config.cameras);
       if (config.control.enabled) await this.startControl(this.running);
@@ -329,16 +334,8 @@ export class App {
     return this.running?.events;
   }
 
-  commandCounts(): CommandCounts | undefined {
-    return this.running?.remote.commands?.counts;
-  }
-
   cameraHealth(): CameraHealth[] {
     return this.running?.cameras.health() ?? [];
-  }
-
-  pipelineCounts(): { camera: string; processed: number }[] {
-    return this.running?.cameras.processedCounts() ?? [];
   }
 
   liveness(): Liveness {
@@ -371,10 +368,7 @@ export class App {
       roster: () => running.recognizer.roster(),
       logger: this.o.logger,
       now: this.now,
-      onSighting: (d, decisions) => {
-        running.decisions.onAttendance(decisions);
-        running.remote.sighting(d, decisions);
-      },
+      onSighting: (decision, decisions) => void this.bus.emit('sighting', { decision, decisions }),
     });
   }
 

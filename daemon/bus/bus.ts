@@ -26,15 +26,24 @@ export class EventBus<M extends object> implements Subscribable<M> {
     return [...new Set([...this.listeners.values()].flatMap((list) => list.map((l) => l.stage)))];
   }
 
-  /** Calls every listener in order; resolves when async ones have settled, never rejects. */
+  /**
+   * Calls every listener in order; resolves when async ones have settled, never rejects. A listener
+   * that returns nothing is called at once, before `emit` returns, so that a change announced here
+   * (a person erased) is seen by every stage before the announcer's caller goes on.
+   */
   async emit<K extends keyof M>(name: K, payload: M[K]): Promise<void> {
     for (const { stage, fn } of this.listeners.get(name) ?? []) {
       try {
-        await (fn as Listener<M[K]>)(payload);
+        const done = (fn as Listener<M[K]>)(payload);
+        if (done instanceof Promise) await done;
       } catch (e) {
-        this.failures.set(stage, (this.failures.get(stage) ?? 0) + 1);
-        this.logger.error({ stage, event: String(name), err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'listener failed; the other stages go on');
+        this.failed(stage, name, e);
       }
     }
+  }
+
+  private failed(stage: string, name: keyof M, e: unknown): void {
+    this.failures.set(stage, (this.failures.get(stage) ?? 0) + 1);
+    this.logger.error({ stage, event: String(name), err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'listener failed; the other stages go on');
   }
 }

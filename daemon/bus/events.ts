@@ -1,5 +1,14 @@
+import type { AttendanceDecision } from '../attendance/engine.js';
+import type { RecognizedDecision } from '../attendance/stage.js';
 import type { CameraHealth } from '../camera/health.js';
+import type { RosterChange } from '../gallery/roster.js';
 import type { TrackEvent } from '../track/events.js';
+
+/** An accepted attendance sighting and what the rules made of it (check-in, check-out, nothing). */
+export interface Sighting {
+  decision: RecognizedDecision;
+  decisions: readonly AttendanceDecision[];
+}
 
 /** Everything that crosses stages inside the daemon, by name. */
 export interface DaemonEvents {
@@ -7,4 +16,8 @@ export interface DaemonEvents {
   track: TrackEvent & { atMs: number };
   /** A camera changed state (streaming, stalled, backoff ...). */
   cameraState: CameraHealth;
+  /** People were enrolled, changed or erased (committed). */
+  roster: RosterChange;
+  /** Attendance took a live recognition. */
+  sighting: Sighting;
 }

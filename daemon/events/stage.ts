@@ -23,6 +23,7 @@ import { FrigateFaces } from './frigate.js';
 import type { Subscribable } from '../base/subscribable.js';
 import type { CameraHealth } from '../camera/health.js';
 import { CameraLinks } from './camera-links.js';
+import { alertTrackEvent, type AlertTargets } from './track-alerts.js';
 
 /** How often the stage looks whether the local day changed (its counters then start again at zero). */
 const DAY_CHECK_MS = 60_000;
@@ -226,9 +227,21 @@ export class EventsStage {
     await this.bridge.stop();
   }
 
-  /** Follows each camera's state on the bus into its availability and its up/down events, as the stage 'events'; returns the unsubscribe. */
-  subscribe(bus: Subscribable<{ cameraState: CameraHealth }>): () => void {
-    return bus.on('cameraState', 'events', (health) => this.cameraState(health));
+  /**
+   * Follows each camera's state on the bus into its availability and its up/down events, and the
+   * tracker's decisions into per-track events, alerts and day counters, as the stage 'events';
+   * returns the unsubscribe.
+   */
+  subscribe(bus: Subscribable<{ cameraState: CameraHealth; track: TrackEvent & { atMs: number } }>): () => void {
+    const alerts: AlertTargets = { writer: this.writer, count: (camera, kind, atMs) => this.count(camera, kind, atMs), unknownImageMaxKb: this.o.config.mqtt.unknown_image_max_kb, unknownAlerts: this.unknownAlerts };
+    const unsubscribe = [
+      bus.on('cameraState', 'events', (health) => this.cameraState(health)),
+      bus.on('track', 'events', (e) => {
+        this.reportTrack(e);
+        alertTrackEvent(e, alerts);
+      }),
+    ];
+    return () => unsubscribe.forEach((off) => off());
   }
 
   /**

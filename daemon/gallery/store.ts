@@ -124,6 +124,11 @@ export class GalleryStore {
    * Every person that opens; rows that do not are reported, not thrown. `rows` is who may own
    * templates that are matched (see orphanReason).
    */
+  /** Every person's row, those whose sealed cells do not open included. */
+  countPersons(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
+  }
+
   listPersons(): { persons: Person[]; damaged: TamperError[]; rows: PersonRows } {
     const persons: Person[] = [];
     const damaged: TamperError[] = [];

@@ -2,7 +2,7 @@ import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../events/topics.js';
 import type { CommandCounts } from './command-records.js';
-import type { Gallery } from '../gallery/gallery.js';
+import type { GalleryStore } from '../gallery/store.js';
 import type { Liveness } from './health.js';
 import { filesystemSpace } from './disk-space.js';
 import { LATENCY_BUCKETS, type Histogram, type MetricsRegistry, type Sample } from '../base/metrics.js';
@@ -12,8 +12,8 @@ export interface MetricsSource {
   cameraHealth(): CameraHealth[];
   pipelineCounts(): { camera: string; processed: number }[];
   liveness(): Liveness;
-  readonly eventsStage: EventsStage | undefined;
-  readonly gallery: Gallery;
+  readonly eventsStage: Pick<EventsStage, 'outbox' | 'bridge' | 'publisher'> | undefined;
+  readonly gallery: { readonly store: Pick<GalleryStore, 'countPersons'>; readonly quarantinedCount: number; readonly matcher: { readonly size: number } };
   readonly bus: { failures: ReadonlyMap<string, number>; stages(): string[] };
   /** Remote command requests by outcome; undefined while commands are off. */
   commandCounts(): CommandCounts | undefined;
@@ -54,7 +54,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect('facegate_camera_stalls_total', 'counter', 'No-frame watchdog firings since start.', () => perCamera(s, (h) => h.stalls_total));
   m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));
   m.collect('facegate_pipeline_alive', 'gauge', '1 while the pipeline passes the watchdog check (the same check that sends WATCHDOG=1).', () => (s.liveness().alive ? 1 : 0));
-  m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => (s.gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n);
+  m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => s.gallery.store.countPersons());
   m.collect('facegate_gallery_quarantined_persons', 'gauge', "Persons never matched because a gallery row of theirs failed authentication ('facegate gallery verify' lists the rows).", () => s.gallery.quarantinedCount);
   m.collect('facegate_gallery_templates', 'gauge', 'Face templates in the matcher.', () => s.gallery.matcher.size);
   m.collect('facegate_outbox_pending', 'gauge', 'Events waiting in the outbox for the broker.', () => s.eventsStage?.outbox.stats(Date.now()).pending ?? 0);

@@ -35,9 +35,10 @@ export class DecisionMetrics {
     this.faceSize = m.histogram('facegate_face_size_pixels', 'Face height of each recognized and unknown decision, pixels, by camera.', FACE_PX_BUCKETS, () => this.allCameras().map((camera) => ({ camera })));
   }
 
-  /** Counts every tracker decision on the bus, as the stage 'metrics'; returns the unsubscribe. */
-  subscribe(bus: Subscribable<{ track: TrackEvent }>): () => void {
-    return bus.on('track', 'metrics', (e) => this.onTrackEvent(e));
+  /** Counts every tracker decision and every check-in on the bus, as the stage 'metrics'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ track: TrackEvent; sighting: { decisions: readonly AttendanceDecision[] } }>): () => void {
+    const unsubscribe = [bus.on('track', 'metrics', (e) => this.onTrackEvent(e)), bus.on('sighting', 'metrics', (s) => this.onAttendance(s.decisions))];
+    return () => unsubscribe.forEach((off) => off());
   }
 
   onTrackEvent(e: TrackEvent): void {

@@ -5,6 +5,7 @@ import { FacegateError, isFacegateError } from '../base/errors.js';
 import { enrolFromBytes, enrolFromVideo, enrolmentClashes, toTemplate, type EnrolCandidate, type EnrolRefusal, type FaceSource } from '../gallery/enrol.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { EnrolGate } from '../gallery/quality-gate.js';
+import type { RosterChange } from '../gallery/roster.js';
 import type { Person, StoredPhoto, TemplateInput } from '../gallery/store.js';
 import type { ExportedPerson } from '../gallery/transfer.js';
 import { promotionTemplates } from '../track/promote.js';
@@ -15,8 +16,6 @@ import type { AuditLog, Role } from './audit.js';
 import type { Commit } from '../store/database.js';
 import { checkPhotos, externalId, personFields, personGroup, personName, personRef, type PersonFields, type Photo } from './person-input.js';
 import { erasePersonRecords, type EraseResult } from './retention.js';
-
-export type RosterChange = { kind: 'enrolled' | 'removed'; personId: string } | { kind: 'resynced' };
 
 /** Who was erased: only the id, since a quarantined person's sealed cells may not open. */
 export type ErasedPerson = { person: Pick<Person, 'id'> } & EraseResult;

@@ -1,4 +1,5 @@
 import type { RosterPerson } from '../attendance/stage.js';
+import type { Subscribable } from '../base/subscribable.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
 import type { CameraThresholds } from '../track/thresholds.js';
@@ -53,6 +54,11 @@ export class Recognizer {
       this.cache = { atMs: nowMs, people, byId: new Map(people.map((p) => [p.personId, p])) };
     }
     return this.cache;
+  }
+
+  /** Follows the roster's changes on the bus, as the stage 'recognizer'; returns the unsubscribe. */
+  subscribe(bus: Subscribable<{ roster: unknown }>): () => void {
+    return bus.on('roster', 'recognizer', () => this.invalidate());
   }
 
   /** People were enrolled, regrouped or erased: the next read sees them. */

@@ -10,9 +10,10 @@ import { formatLocalIso } from '../base/zoned-time.js';
 import { createCommandRouter } from './build.js';
 import type { CommandRouter } from './router.js';
 import { HomeAssistantDiscovery } from '../events/homeassistant.js';
-import type { PersonService, RosterChange } from '../ops/persons.js';
+import type { PersonService } from '../ops/persons.js';
+import type { RosterChange } from '../gallery/roster.js';
+import type { DaemonEvents } from '../bus/events.js';
 import type { Subscribable } from '../base/subscribable.js';
-import type { TrackEvent } from '../track/events.js';
 
 export interface RemoteOptions {
   config: Config;
@@ -26,8 +27,6 @@ export interface RemoteOptions {
   rules: () => RulesHolder | undefined;
   /** The daemon's status, the answer to `status`. */
   status: () => object;
-  /** The roster changed (enrolment, removal, groups): cached copies must be read again. */
-  onRosterChange: () => void;
   logger: Logger;
   now: () => number;
 }
@@ -76,19 +75,26 @@ export class Remote {
       : undefined;
   }
 
-  /** Home Assistant presence from an accepted sighting: OFF at a check-out, ON otherwise. */
-  sighting(d: RecognizedDecision, decisions: readonly AttendanceDecision[]): void {
-    const ha = this.homeassistant;
-    if (!ha) return;
-    const state = decisions.some((x) => x.kind === 'check_out') ? 'OFF' : 'ON';
-    ha.sighting(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone)).catch((e: unknown) => this.failed('presence', e));
-  }
-
-  /** Follows the tracker's decisions into Home Assistant's device triggers and camera images, as the stage 'homeassistant'; returns the unsubscribe. */
-  subscribe(bus: Subscribable<{ track: TrackEvent & { atMs: number } }>): () => void {
+  /**
+   * Follows the tracker's decisions into Home Assistant's device triggers and camera images,
+   * accepted sightings into its presence, and roster changes into its person entities, as the stage
+   * 'homeassistant'; returns the unsubscribe.
+   */
+  subscribe(bus: Subscribable<Pick<DaemonEvents, 'track' | 'sighting' | 'roster'>>): () => void {
     const ha = this.homeassistant;
     if (!ha) return () => undefined;
-    return bus.on('track', 'homeassistant', (e) => ha.decision(e, formatLocalIso(e.atMs, this.o.config.attendance.time_zone)).catch((err: unknown) => this.failed('decision', err)));
+    const unsubscribe = [
+      bus.on('track', 'homeassistant', (e) => ha.decision(e, formatLocalIso(e.atMs, this.o.config.attendance.time_zone)).catch((err: unknown) => this.failed('decision', err))),
+      bus.on('sighting', 'homeassistant', (s) => this.presence(ha, s.decision, s.decisions)),
+      bus.on('roster', 'homeassistant', (change) => this.rosterChanged(ha, change)),
+    ];
+    return () => unsubscribe.forEach((off) => off());
+  }
+
+  /** Home Assistant presence from an accepted sighting: OFF at a check-out, ON otherwise. */
+  private presence(ha: HomeAssistantDiscovery, d: RecognizedDecision, decisions: readonly AttendanceDecision[]): void {
+    const state = decisions.some((x) => x.kind === 'check_out') ? 'OFF' : 'ON';
+    ha.sighting(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone)).catch((e: unknown) => this.failed('presence', e));
   }
 
   /** `attendance/shifts`: the remote rules replace the config's keys they name, kept across restarts. */
@@ -103,13 +109,9 @@ export class Remote {
     this.commands?.close();
   }
 
-  /** Cached copies of the roster are dropped, and Home Assistant gets the new or removed person. */
-  rosterChanged(change: RosterChange): void {
-    this.o.onRosterChange();
-    const ha = this.homeassistant;
-    if (!ha || !this.o.events.bridge.connected) return;
-    // A new person's entity comes with the full set; a removed one's is deleted by an empty config.
-    if (change.kind === 'resynced') return;
+  /** A new person's entity comes with the full set; a removed one's is deleted by an empty config. */
+  private rosterChanged(ha: HomeAssistantDiscovery, change: RosterChange): void {
+    if (!this.o.events.bridge.connected || change.kind === 'resynced') return;
     const done = change.kind === 'removed' ? ha.removePerson(change.personId) : ha.publishAll();
     done.catch((e: unknown) => this.failed('discovery', e));
   }

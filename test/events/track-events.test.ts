@@ -14,10 +14,18 @@ import { openDatabase } from '../../daemon/store/database.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import { TOPICS } from '../../daemon/events/topics.js';
-import { dispatchTrackEvent } from '../../daemon/pipeline/dispatch.js';
+import { EventBus } from '../../daemon/bus/bus.js';
+import type { DaemonEvents } from '../../daemon/bus/events.js';
 import type { RecognizedEvent, TrackEvent } from '../../daemon/track/events.js';
 
 const person = { id: 'emp-7', name: 'Angelina Okafor' };
+
+/** The stage subscribed to a bus, as the daemon subscribes it: tracker decisions reach it there. */
+function routeTo(stage: EventsStage): (e: TrackEvent & { atMs: number }) => void {
+  const bus = new EventBus<DaemonEvents>(quietLogger());
+  stage.subscribe(bus);
+  return (e) => void bus.emit('track', e);
+}
 
 
 /** A real broker, an events stage on a fresh state file publishing to it, and a subscriber on door/events. */
@@ -42,10 +50,10 @@ async function startedStage(t: TestContext, extraYaml: string, extraMqtt: string
 test("a central subscriber gets a track's new, updates and end on <camera>/events, signed, rate-limited, without names; <camera>/last is retained", async (t) => {
   const { broker, stage, central } = await startedStage(t, 'attendance: { time_zone: Europe/Berlin }', '', 'central-track-events');
 
-  // Driven as the daemon routes the tracker's decisions: through dispatch, into the stage.
-  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  // Driven as the daemon routes the tracker's decisions: on the bus, into the stage.
+  const route = routeTo(stage);
   const t0 = Date.now();
-  const emit = (dtMs: number, e: TrackEvent) => dispatchTrackEvent({ ...e, atMs: t0 + dtMs }, targets);
+  const emit = (dtMs: number, e: TrackEvent) => route({ ...e, atMs: t0 + dtMs });
   const base = { camera: 'door', track: 4, t: 0 };
   const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 0, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
   emit(0, { ...base, type: 'blink', closed_ms: 140 });
@@ -133,9 +141,9 @@ test('an unknown alert withdrawn once the track is recognised: a signed follow-u
   const alerts = await Subscriber.connect(broker.url, 'facegate/gate-1/alerts/#', 'central-withdrawal-alerts');
   t.after(() => alerts.close());
 
-  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const route = routeTo(stage);
   const t0 = Date.now();
-  const emit = (dtMs: number, e: TrackEvent) => dispatchTrackEvent({ ...e, atMs: t0 + dtMs }, targets);
+  const emit = (dtMs: number, e: TrackEvent) => route({ ...e, atMs: t0 + dtMs });
   const base = { camera: 'door', track: 9, t: 0 };
   // The order a Track gives them: unknown, then on a later frame the withdrawal and the recognition.
   emit(0, { ...base, type: 'unknown', anon_id: 'anon-5e1f', score: 0.37, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 104, thumbnail: Buffer.alloc(700, 5) });
@@ -177,15 +185,15 @@ test("opted in, each live recognition also goes out in Frigate's face shape on f
   const { broker, stage } = await startedStage(t, 'attendance: { time_zone: Europe/Berlin }', ', frigate: { enabled: true }', 'central-frigate-track');
   const frigate = await Subscriber.connect(broker.url, 'frigate/tracked_object_update', 'frigate-automation');
   t.after(() => frigate.close());
-  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const route = routeTo(stage);
   const t0 = 1_764_061_200_123;
   const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
   const recognized = (track: number, live: boolean, dtMs: number): RecognizedEvent & { atMs: number } => ({ camera: 'door', track, t: 2 + dtMs / 1000, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 2, blink_t: live ? 2.5 : null, antispoof: 0.93, liveness, face_px: 151, thumbnail: null, atMs: t0 + dtMs });
-  dispatchTrackEvent(recognized(4, false, 0), targets);
-  dispatchTrackEvent(recognized(4, true, 800), targets);
-  dispatchTrackEvent(recognized(4, true, 1800), targets);
-  dispatchTrackEvent({ camera: 'door', track: 5, t: 3, type: 'unknown', anon_id: 'anon-9', score: 0.2, live: true, antispoof: 0.9, liveness, face_px: 120, thumbnail: null, atMs: t0 + 2000 }, targets);
-  dispatchTrackEvent({ ...recognized(6, true, 2500), person: { id: 'emp-8', name: null } }, targets);
+  route(recognized(4, false, 0));
+  route(recognized(4, true, 800));
+  route(recognized(4, true, 1800));
+  route({ camera: 'door', track: 5, t: 3, type: 'unknown', anon_id: 'anon-9', score: 0.2, live: true, antispoof: 0.9, liveness, face_px: 120, thumbnail: null, atMs: t0 + 2000 });
+  route({ ...recognized(6, true, 2500), person: { id: 'emp-8', name: null } });
   await frigate.waitFor(() => frigate.messages.length >= 3, 10_000, 'three Frigate face updates');
 
   const updates = frigate.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
@@ -211,9 +219,9 @@ test('the Frigate output is off by default: nothing on frigate/tracked_object_up
   const { broker, stage, central } = await startedStage(t, '', '', 'central-frigate-off');
   const frigate = await Subscriber.connect(broker.url, 'frigate/#', 'frigate-off');
   t.after(() => frigate.close());
-  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const route = routeTo(stage);
   const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
-  dispatchTrackEvent({ camera: 'door', track: 1, t: 1, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null, atMs: Date.now() }, targets);
+  route({ camera: 'door', track: 1, t: 1, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null, atMs: Date.now() });
   // The track's own update follows the same call: once it is here, a Frigate update would have been published before it.
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"state":"recognized"')), 10_000, 'the track update');
   await frigate.client.publishAsync('frigate/marker', 'x', { qos: 1 });
@@ -225,12 +233,12 @@ test('a Frigate face the broker refuses (not authorized) is logged and dropped; 
   const lines: string[] = [];
   const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
   const { stage, central } = await startedStage(t, '', ', frigate: { enabled: true }', 'central-frigate-refused', { broker: { acl: 'topic deny frigate/#\ntopic readwrite #\n' }, logger });
-  const targets = { attendance: undefined, writer: stage.writer, count: stage.count.bind(stage), unknownImageMaxKb: 48, unknownAlerts: stage.unknownAlerts, reportTrack: stage.reportTrack.bind(stage) };
+  const route = routeTo(stage);
   const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
   const base = { camera: 'door', track: 1, t: 1, atMs: Date.now() };
-  dispatchTrackEvent({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null }, targets);
+  route({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null });
   await central.waitFor(() => lines.some((l) => l.includes('Frigate face publish failed')), 10_000, 'the refusal logged');
-  dispatchTrackEvent({ ...base, t: 2, type: 'track_ended', person, anon_id: null, live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness }, targets);
+  route({ ...base, t: 2, type: 'track_ended', person, anon_id: null, live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness });
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end after the refusal");
   assert.ok(!lines.some((l) => l.includes('Angelina')), 'the log names no one');
 });

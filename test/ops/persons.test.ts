@@ -10,7 +10,8 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/ops/audit.js';
-import { PersonService, type EnrolRequest, type RosterChange } from '../../daemon/ops/persons.js';
+import { PersonService, type EnrolRequest } from '../../daemon/ops/persons.js';
+import type { RosterChange } from '../../daemon/gallery/roster.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { daemonUnknowns } from '../../daemon/track/unknown-store.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
@@ -150,7 +151,6 @@ test('attendance/shifts while attendance is off is refused with what to do; with
     config, events, gallery, persons: service, version: '1.2.3', cameras: () => [],
     rules: () => undefined,
     status: () => ({ summary: '0/0 cameras streaming' }),
-    onRosterChange: () => {},
     logger: quietLogger(),
     now: Date.now,
   });

@@ -1,3 +1,6 @@
+import type { Subscribable } from '../../base/subscribable.js';
+import type { DaemonEvents } from '../../bus/events.js';
+import type { PersonService } from '../../ops/persons.js';
 import { App, type AppOptions } from '../../app.js';
 import type { Config } from '../../config/schema.js';
 import { ExitCode, isFacegateError, type FacegateError } from '../../base/errors.js';
@@ -63,6 +66,12 @@ function isStartConfigFault(e: unknown): e is FacegateError {
   return isFacegateError(e) && START_CONFIG_FAULTS.has(e.code);
 }
 
+/** What a caller of the running daemon may use: its bus to follow, and the person service to act through. */
+export interface ReadyDaemon {
+  readonly bus: Subscribable<DaemonEvents>;
+  readonly persons: Pick<PersonService, 'promote'>;
+}
+
 export interface RunDaemonOptions {
   config: Config;
   configPath: string;
@@ -70,7 +79,7 @@ export interface RunDaemonOptions {
   notifier: Notifier;
   env: NodeJS.ProcessEnv;
   /** Called once READY=1 was sent (the demo prints its banner here). */
-  onReady?: (app: App) => void;
+  onReady?: (daemon: ReadyDaemon) => void;
   /** Stops the daemon as SIGTERM would (the demo's --seconds). */
   stopWhen?: Promise<void>;
   mqttConnect?: AppOptions['mqttConnect'];

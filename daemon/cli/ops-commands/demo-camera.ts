@@ -1,9 +1,9 @@
-import type { App } from '../../app.js';
 import { FacegateError } from '../../base/errors.js';
 import { carriesSecret } from '../../camera/ffmpeg-args.js';
 import { probeCamera } from '../../camera/probe.js';
 import type { TrackEvent } from '../../track/events.js';
 import type { CliIo } from '../command.js';
+import type { ReadyDaemon } from './daemon.js';
 
 /** Who the demo enrols: the first face the camera sees once the countdown is over. */
 export const VISITOR_NAME = 'Demo visitor';
@@ -47,7 +47,7 @@ export async function demoCameraSize(url: string): Promise<{ width: number; heig
  * then on the same track is recognised, and checked in once it is live. A person already in front
  * of the camera when the countdown ends (their unknown event came during it) is the one taken.
  */
-export function enrolFirstVisitor(app: App, io: CliIo, countdownS = 3): void {
+export function enrolFirstVisitor(app: ReadyDaemon, io: CliIo, countdownS = 3): void {
   const inView = new Map<number, string>();
   let armed = false;
   let done = false;

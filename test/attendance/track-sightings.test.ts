@@ -1,0 +1,44 @@
+// Tracker decisions as attendance sightings: pure, so checked with a recording stage.
+import '../support/fast-tier.js';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RecognizedDecision } from '../../daemon/attendance/stage.js';
+import { sightingOf, subscribeSightings } from '../../daemon/attendance/track-sightings.js';
+import { EventBus } from '../../daemon/bus/bus.js';
+import type { DaemonEvents } from '../../daemon/bus/events.js';
+import { createLogger } from '../../daemon/base/log.js';
+import { arrivalMs, type TrackEvent } from '../../daemon/track/events.js';
+
+const base = { camera: 'gate', track: 1, t: 2, atMs: Date.parse('2026-03-02T08:00:00Z') };
+const recognized = (live: boolean): TrackEvent & { atMs: number } =>
+  ({ ...base, type: 'recognized', person: { id: 'p1', name: 'Ada', group: 'night' }, score: 0.7, margin: 0.2, live, named_t: 0.5, first_blink_t: live ? 1.5 : null }) as unknown as TrackEvent & { atMs: number };
+
+test('a live recognition reaches attendance with the group the match carried, with no lookup of its own; one not yet live changes nothing', async () => {
+  const decisions: RecognizedDecision[] = [];
+  const bus = new EventBus<DaemonEvents>(createLogger({ level: 'silent' }));
+  const off = subscribeSightings(bus, () => ({ onRecognized: (d) => decisions.push(d) }));
+  await bus.emit('track', recognized(false));
+  assert.equal(decisions.length, 0);
+  await bus.emit('track', recognized(true));
+  assert.deepEqual(decisions.map((d) => [d.personId, d.group, d.camera]), [['p1', 'night', 'gate']]);
+  // Named at 0.5 s, live at 2 s: the check-in carries the arrival, 1.5 s before.
+  assert.equal(decisions[0]!.atMs, base.atMs - 1500);
+  off();
+  await bus.emit('track', recognized(true));
+  assert.equal(decisions.length, 1, 'unsubscribed: nothing more reaches attendance');
+});
+
+test('with attendance off (or while a reload rebuilds it) a live recognition goes nowhere', () => {
+  assert.ok(sightingOf(recognized(true)));
+  const bus = new EventBus<DaemonEvents>(createLogger({ level: 'silent' }));
+  subscribeSightings(bus, () => undefined);
+  void bus.emit('track', recognized(true));
+  assert.equal(bus.failures.size, 0);
+});
+
+test('arrivalMs: the first naming, never later than the event, whatever the times say', () => {
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 2 }), 7_000);
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 5 }), 10_000);
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 9 }), 10_000);
+  assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: Number.NaN }), 10_000);
+});
