@@ -148,6 +148,26 @@ export class App {
       this.o.notifier.status('opening the gallery');
       const gallery = await Gallery.open({ path: config.gallery.path, keys: { gallery: config.gallery, env: this.o.env }, logger: this.o.logger, create: true });
       parts.add('gallery', () => gallery.close());
+      const thresholds = new CameraThresholds(gallery.db, this.now);
+      const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
+      const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
+      // The live view draws the cameras' tracks, and each camera draws into it: made together.
+      let liveView: LiveView | undefined;
+      const cameras = new CameraMaintainer({
+        bus: this.bus,
+        vision,
+        recognizer,
+        unknowns,
+        track: config.track,
+        liveView: () => liveView,
+        latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame), seconds.', LATENCY_BUCKETS, () => PIPELINE_STAGES.map((stage) => ({ stage }))),
+        signal: this.abort.signal,
+        ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
+        logger: this.o.logger,
+        now: this.now,
+        monoNow: this.mono,
+      });
+      if (config.live_view.enabled || config.web.enabled) liveView = new LiveView(() => cameras.sources(), config.live_view, this.o.logger);
       const events = new EventsStage({
         config,
         db: gallery.db,
@@ -155,7 +175,7 @@ export class App {
         env: this.o.env,
         logger: this.o.logger,
         version: this.o.version,
-        cameras: () => this.running?.cameras.names() ?? [],
+        cameras: () => cameras.names(),
         deviceKey: loadDeviceKey(deviceKeyFile(this.o.env, config.mqtt.device_key_file)),
         galleryGeneration: () => gallery.generation,
         now: this.now,
@@ -164,7 +184,6 @@ export class App {
       const audit = new AuditLog(gallery.db, this.now);
       // Damaged gallery rows cost only their persons: the daemon serves everyone else, and says who.
       announceQuarantine(gallery.quarantined(), gallery.db, audit, events.writer);
-      const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
       const persons = new PersonService({
         gallery,
         analyzer: vision,
@@ -181,14 +200,12 @@ export class App {
         gallery,
         persons,
         version: this.o.version,
-        cameras: () => this.running?.cameras.names() ?? [],
+        cameras: () => cameras.names(),
         rules: () => this.running?.attendance?.rules,
         status: () => this.status(),
         logger: this.o.logger,
         now: this.now,
       });
-      const thresholds = new CameraThresholds(gallery.db, this.now);
-      const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
       if (config.mqtt.enabled) events.start();
       else this.log.warn('mqtt.enabled is false: events are kept in the outbox and not published');
       parts.add('events', () => events.stop());
@@ -211,21 +228,8 @@ export class App {
         unknowns,
         retention: new RetentionService({ db: gallery.db, config: config.retention, unknowns, now: this.now, logger: this.o.logger }),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
-        cameras: new CameraMaintainer({
-          bus: this.bus,
-          vision,
-          recognizer,
-          unknowns,
-          track: config.track,
-          liveView: () => this.running?.liveView,
-          latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame), seconds.', LATENCY_BUCKETS, () => PIPELINE_STAGES.map((stage) => ({ stage }))),
-          signal: this.abort.signal,
-          ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
-          logger: this.o.logger,
-          now: this.now,
-          monoNow: this.mono,
-        }),
-        liveView: undefined,
+        cameras,
+        liveView,
         thresholds,
         recognizer,
         scores: new RecentScores(),
@@ -243,7 +247,6 @@ export class App {
         remote.subscribe(this.bus),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
-      const cameras = this.running.cameras;
       registerDaemonMetrics(
         this.metrics,
         {
@@ -261,7 +264,7 @@ export class App {
       eventLoop.start();
       parts.add('event loop monitor', () => eventLoop.stop());
       if (config.metrics.enabled) await this.startHttp(this.running);
-      if (config.live_view.enabled || config.web.enabled) await this.startLiveView(this.running);
+      if (liveView) await this.startLiveView(liveView, parts);
       parts.add('cameras', () => cameras.stop());
       cameras.start(config.cameras);
       if (config.control.enabled) await this.startControl(this.running);
@@ -406,10 +409,8 @@ export class App {
   /** Port the live view listens on, once started. */
   liveViewPort: number | undefined;
 
-  private async startLiveView(r: Running): Promise<void> {
-    const view = new LiveView(() => r.cameras.sources(), this.config.live_view, this.o.logger);
-    r.liveView = view;
-    r.parts.add('live view', () => view.stop());
+  private async startLiveView(view: LiveView, parts: StartedParts): Promise<void> {
+    parts.add('live view', () => view.stop());
     // The web console draws its camera pictures through the live view without its own server.
     if (!this.config.live_view.enabled) return;
     try {
