@@ -1,5 +1,6 @@
 import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Logger } from '../base/log.js';
+import { probeWebGpu } from './webgpu-probe.js';
 
 /**
  * 'webgpu' is the GPU path onnxruntime-node carries itself (Dawn over Vulkan on Linux); 'cuda' needs
@@ -43,6 +44,13 @@ export class OrtModel {
     });
     let session: InferenceSession;
     let provider = settings.provider;
+    if (provider === 'webgpu') {
+      const probe = await probeWebGpu(path);
+      if (!probe.ok) {
+        log.warn({ stage: 'vision', model: name, reason: probe.reason }, "execution provider 'webgpu' found no GPU adapter; running on CPU");
+        provider = 'cpu';
+      }
+    }
     try {
       // An accelerator takes what it can of the graph and leaves the rest to the CPU.
       const attempt = options(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']);
