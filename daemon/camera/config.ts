@@ -2,10 +2,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Section } from '../base/config-types.js';
 import type { ConfigIssue } from '../base/config-types.js';
 
+/** A name of a camera or a door: a topic segment, a URL segment and a log field. */
+const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$';
+
 export const CameraConfigSchema = Type.Object(
   {
     name: Type.String({
-      pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+      pattern: NAME_PATTERN,
       description: 'Unique name: lower-case letters, digits, - and _ (it appears in MQTT topics and logs). Not alerts, attendance, bridge, presence or stats: the daemon publishes those topics itself.',
     }),
     url: Type.String({
@@ -65,9 +68,30 @@ export const LiveViewConfigSchema = Section(
 );
 export type LiveViewConfig = Static<typeof LiveViewConfigSchema>;
 
+/** Most cameras one door groups: a pair proves a face; more views only add pairs to choose from. */
+export const MAX_DOOR_CAMERAS = 4;
+
+export const DoorConfigSchema = Type.Object(
+  {
+    name: Type.String({ pattern: NAME_PATTERN, description: 'Unique name, as a camera\'s (it appears in events, topics and the console); not the name of a camera.' }),
+    cameras: Type.Array(Type.String({ pattern: NAME_PATTERN }), {
+      minItems: 2,
+      maxItems: MAX_DOOR_CAMERAS,
+      description: 'The configured cameras that view this entrance at once, by name; a camera belongs to at most one door.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type DoorConfig = Static<typeof DoorConfigSchema>;
+
 /** The camera stage's keys of the config, spread into daemon/config/schema.ts. */
 export const CAMERA_CONFIG_SECTIONS = {
   cameras: Type.Array(CameraConfigSchema, { maxItems: 64, default: [], description: 'Cameras to ingest, each with its own FFmpeg process.' }),
+  doors: Type.Array(DoorConfigSchema, {
+    maxItems: 32,
+    default: [],
+    description: 'Entrances seen by two or more cameras at once. A face seen by two cameras of a door in the same moment is one person, and the two views prove a 3D face where a flat picture or a screen cannot pass (docs/track.md). A camera in no door keeps the single-camera cues.',
+  }),
   live_view: LiveViewConfigSchema,
 };
 
@@ -79,6 +103,32 @@ export function cameraConfigIssues(cameras: readonly CameraConfig[]): ConfigIssu
     const first = firstIndex.get(camera.name);
     if (first === undefined) firstIndex.set(camera.name, i);
     else issues.push({ path: `cameras.${i}.name`, message: `duplicate camera name "${camera.name}" (also cameras.${first}.name)` });
+  });
+  return issues;
+}
+
+/**
+ * What a JSON schema cannot say of the doors: each names configured cameras, each camera once, a
+ * camera in one door at most, and names unique among doors and cameras alike (a display and the
+ * events address a door or a camera by one name).
+ */
+export function doorConfigIssues(doors: readonly DoorConfig[], cameras: readonly Pick<CameraConfig, 'name'>[]): ConfigIssue[] {
+  const cameraNames = new Set(cameras.map((c) => c.name));
+  const doorOf = new Map<string, string>();
+  const doorIndex = new Map<string, number>();
+  const issues: ConfigIssue[] = [];
+  doors.forEach((door, i) => {
+    const first = doorIndex.get(door.name);
+    if (first !== undefined) issues.push({ path: `doors.${i}.name`, message: `duplicate door name "${door.name}" (also doors.${first}.name)` });
+    else doorIndex.set(door.name, i);
+    if (cameraNames.has(door.name)) issues.push({ path: `doors.${i}.name`, message: `"${door.name}" is also a camera's name; expected a name of its own, e.g. "${door.name}-door"` });
+    door.cameras.forEach((camera, j) => {
+      const path = `doors.${i}.cameras.${j}`;
+      if (!cameraNames.has(camera)) issues.push({ path, message: `no camera named ${JSON.stringify(camera)} in cameras` });
+      else if (door.cameras.indexOf(camera) !== j) issues.push({ path, message: `camera "${camera}" is named twice in door "${door.name}"; expected two different cameras` });
+      else if (doorOf.has(camera)) issues.push({ path, message: `camera "${camera}" is already in door "${doorOf.get(camera)}"; a camera belongs to one door at most` });
+      else doorOf.set(camera, door.name);
+    });
   });
   return issues;
 }

@@ -1,4 +1,4 @@
-import { cameraConfigIssues, type CameraConfig } from '../camera/config.js';
+import { cameraConfigIssues, doorConfigIssues, type CameraConfig } from '../camera/config.js';
 import { ffmpegCommand } from '../camera/ffmpeg-args.js';
 import { sourceKind } from '../camera/source.js';
 import { isFacegateError } from '../base/errors.js';
@@ -18,7 +18,13 @@ import { metricsConfigIssues } from './ops-sections.js';
  * opens anything.
  */
 export function semanticIssues(config: Config): ConfigIssue[] {
-  const issues = [...cameraConfigIssues(config.cameras), ...reservedNameIssues(config.cameras), ...config.cameras.flatMap((c, i) => cameraInputIssues(c, i))];
+  const issues = [
+    ...cameraConfigIssues(config.cameras),
+    ...reservedNameIssues(config.cameras),
+    ...config.cameras.flatMap((c, i) => cameraInputIssues(c, i)),
+    ...doorConfigIssues(config.doors, config.cameras),
+    ...config.doors.flatMap((d, i) => (RESERVED_CAMERA_NAMES.includes(d.name) ? [{ path: `doors.${i}.name`, message: `"${d.name}" is reserved: the daemon publishes <base>/${d.name} itself; rename the door, e.g. "${d.name}-door"` }] : [])),
+  ];
   if (!isValidTimeZone(config.attendance.time_zone)) {
     issues.push({ path: 'attendance.time_zone', message: `unknown IANA time zone ${JSON.stringify(config.attendance.time_zone)}; expected a name such as "Europe/Berlin" or "UTC"` });
   }

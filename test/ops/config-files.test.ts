@@ -184,3 +184,14 @@ test('validate-config and the daemon refuse a file the config names that is a FI
   const off = await runCli(['validate-config', '--config', file]);
   assert.equal(off.code, ExitCode.OK, off.stderr);
 });
+
+test('validate-config: every mistake in the doors is named with its key path, exit 78', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-config-'));
+  const file = join(dir, 'doors.yaml');
+  writeFileSync(file, ['cameras:', '  - { name: left, url: rtsp://127.0.0.1/a }', '  - { name: right, url: rtsp://127.0.0.1/b }', 'doors:', '  - { name: front, cameras: [left, ghost] }', '  - { name: right, cameras: [left, right] }'].join('\n'));
+  const r = await runCli(['validate-config', '--config', file]);
+  assert.equal(r.code, ExitCode.CONFIG, r.stderr);
+  assert.match(r.stderr, /doors\.0\.cameras\.1: no camera named "ghost" in cameras/);
+  assert.match(r.stderr, /doors\.1\.name: "right" is also a camera's name/);
+  assert.match(r.stderr, /doors\.1\.cameras\.0: camera "left" is already in door "front"/);
+});
