@@ -346,23 +346,46 @@ db_path() { # the state file the config names, as the release reads it
     const { loadConfigFile } = await import('$NEW/dist/daemon/config/load.js');
     console.log(loadConfigFile('$ETC/config.yaml').gallery.path);" 2>/dev/null)
 }
+# The daemon's folder ($STATE) is its user's to write: a compromised daemon can plant a symbolic
+# link at any name there, to have root's mkdir, cp or SQLite (which opens the -wal and -shm beside
+# a file it reads) write or chmod wherever the link points. So what install.sh reads, makes or
+# copies there runs as the daemon's user (facegate under systemd; without systemd the daemon runs as
+# the calling user, and so does this), and a link at a path it is about to use is refused before
+# anything changes.
+as_daemon_user() {
+  if sd_booted; then runuser -u facegate -- "$@"; else "$@"; fi
+}
+refuse_state_links() { # PATH...
+  local path
+  for path in "$@"; do
+    if [ -L "$path" ]; then
+      fail FG_ERR_STATE_SYMLINK "$path is a symbolic link; install.sh never follows one in the daemon's folder, where its user can plant them" \
+        "nothing more was changed; someone with the daemon's rights made it: check that what it points to is intact, remove it, find out how it got there, then run install.sh again"
+    fi
+  done
+}
+backups_dir() { # the folder of the copies, the daemon's user's like the folder it is in
+  # An older install.sh made it as root: given to the daemon's user (-h: the link itself, should
+  # one have been put there since the check), so that the copies below can be made as that user.
+  if sd_booted && [ -d "$STATE/backups" ] && [ "$(stat -c %U "$STATE/backups")" != facegate ]; then chown -h facegate:facegate "$STATE/backups"; fi
+  as_daemon_user mkdir -p -m 0750 "$STATE/backups"
+}
 db_version() { # RELEASE-FOLDER FILE: PRAGMA user_version, read by that release's SQLite
-  (cd "$1" && ./node/bin/node -e "const D = require('better-sqlite3'); const db = new D(process.argv[1], { readonly: true, fileMustExist: true });
+  (cd "$1" && as_daemon_user ./node/bin/node -e "const D = require('better-sqlite3'); const db = new D(process.argv[1], { readonly: true, fileMustExist: true });
     console.log(db.pragma('user_version', { simple: true })); db.close();" "$2" 2>/dev/null) || echo unknown
 }
 copy_db() { # FROM TO: the state file and its WAL, as one (the daemon is stopped)
-  rm -f "$2" "$2-wal" "$2-shm"
-  cp -a "$1" "$2"
-  if [ -e "$1-wal" ]; then cp -a "$1-wal" "$2-wal"; fi
+  refuse_state_links "$1" "$1-wal" "$1-shm" "$2" "$2-wal" "$2-shm"
+  as_daemon_user rm -f "$2" "$2-wal" "$2-shm"
+  as_daemon_user cp -a "$1" "$2"
+  if [ -e "$1-wal" ]; then as_daemon_user cp -a "$1-wal" "$2-wal"; fi
 }
 # audit RELEASE-FOLDER ARGS...: an entry in the daemon's audit log, written by that release's CLI
 # as the daemon's user (the state file and its WAL stay the daemon's).
 audit() {
   local dir="$1"; shift
   [ -n "$DB" ] && [ -e "$DB" ] || return 0
-  local as=()
-  if sd_booted; then as=(runuser -u facegate --); fi
-  (cd "$STATE" && "${as[@]}" "$dir/node/bin/node" "$dir/dist/daemon/cli/main.js" audit release --gallery "$DB" "$@" >/dev/null) \
+  (cd "$STATE" && as_daemon_user "$dir/node/bin/node" "$dir/dist/daemon/cli/main.js" audit release --gallery "$DB" "$@" >/dev/null) \
     || say "warn:  the audit entry could not be written with $dir's CLI; the install log has it ($LOGS/install.log)"
 }
 prune_releases() {
@@ -388,14 +411,18 @@ if [ "$PREV" = "$ID" ]; then
       || fail FG_ERR_RELEASE_NOT_READY "facegate $ID did not reach READY within $START_TIMEOUT s" "see why: journalctl -u facegate (or $LOGS/daemon.log); 'facegate doctor'"
   fi
 else
+  BACKUP=""
+  if [ -n "$PREV" ] && [ -n "$DB" ] && { [ -e "$DB" ] || [ -L "$DB" ]; }; then
+    BACKUP="$STATE/backups/$(basename "$DB").before-$ID"
+    # Before the daemon is stopped: a refused upgrade leaves the box as it was.
+    refuse_state_links "$STATE/backups" "$DB" "$DB-wal" "$DB-shm" "$BACKUP" "$BACKUP-wal" "$BACKUP-shm"
+  fi
   was_running=0
   if [ "$DRY_RUN" = 0 ] && [ -n "$PREV" ] && daemon_running; then was_running=1; fi
   # The new release's migrations must not run under the old daemon's feet.
   if [ "$was_running" = 1 ]; then step "stop facegate ($PREV)" -- stop_daemon; fi
-  BACKUP=""
-  if [ -n "$PREV" ] && [ -n "$DB" ] && [ -e "$DB" ]; then
-    BACKUP="$STATE/backups/$(basename "$DB").before-$ID"
-    step "keep a copy of the state file as $BACKUP (the rollback restores it)" -- eval 'install -d -m 0750 "$STATE/backups" && copy_db "$DB" "$BACKUP"'
+  if [ -n "$BACKUP" ]; then
+    step "keep a copy of the state file as $BACKUP (the rollback restores it)" -- eval 'backups_dir && copy_db "$DB" "$BACKUP"'
   fi
   step "switch $CURRENT to release $ID${PREV:+ (from $PREV)}" -- switch_to "$ID"
   if [ "$DRY_RUN" = 0 ] && { [ "$was_running" = 1 ] || [ "$START" = 1 ]; }; then
