@@ -73,11 +73,12 @@ export function makePrivateFolder(path: string): void {
   try {
     mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw outputError(path, e);
+    // Something other than a folder is there: said below.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputError(path, e);
   }
   const st = lstatSync(path);
   if (st.isSymbolicLink()) throw symlinkError(path);
-  if (!st.isDirectory()) throw new FacegateError('FG_ERR_OUTPUT_NOT_FILE', `${path} is not a folder`, 'give the path of a folder, or of one to make');
+  if (!st.isDirectory()) throw new FacegateError('FG_ERR_OUTPUT_NOT_FILE', `${path} is not a folder; nothing was written`, 'give the path of a folder, or of one to make');
 }
 
 function outputError(path: string, e: unknown): FacegateError {

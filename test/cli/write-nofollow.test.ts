@@ -44,7 +44,7 @@ function refused(r: { rc: number; stderr: string }, code: string, path: string):
   assert.ok(r.stderr.startsWith(`${code}: ${path} `), r.stderr);
 }
 
-test('camera test --save: a link at FILE (to a file, or dangling) or a FIFO is refused, and what it points to is left as it was', async (t) => {
+test('camera test --save: a link at FILE (to a file, or dangling), a FIFO or a missing folder is refused, and what a link points to is left as it was', async (t) => {
   const d = tempDir(t);
   const v = victim(d);
   const video = clip(d);
@@ -59,6 +59,10 @@ test('camera test --save: a link at FILE (to a file, or dangling) or a FIFO is r
   assert.equal(spawnSync('mkfifo', [d.path('fifo')]).status, 0);
   refused(await cli(['camera', 'test', video, '--save', d.path('fifo')]), 'FG_ERR_OUTPUT_NOT_FILE', d.path('fifo'));
 
+  const missing = await cli(['camera', 'test', video, '--save', d.path('no/such/folder/frame.jpg')]);
+  assert.equal(missing.rc, 1);
+  assert.ok(missing.stderr.startsWith(`FG_ERR_OUTPUT_WRITE: cannot write ${d.path('no/such/folder/frame.jpg')}: ENOENT`), missing.stderr);
+
   // A regular file there is replaced, and made private whatever mode it had.
   writeFileSync(d.path('old.jpg'), 'old');
   chmodSync(d.path('old.jpg'), 0o644);
@@ -68,7 +72,7 @@ test('camera test --save: a link at FILE (to a file, or dangling) or a FIFO is r
   assert.equal(statSync(d.path('old.jpg')).mode & 0o777, 0o600);
 });
 
-test('person photos --faces: a link planted at a face file or at the folder is refused, and what it points to is left as it was', async (t) => {
+test('person photos --faces: a link planted at a face file or at the folder, or a file as the folder, is refused, and what a link points to is left as it was', async (t) => {
   const f = await enrolled(t);
   const v = victim(f.d);
   const files = ['--gallery', f.dbPath, '--key-file', f.keyFile];
@@ -85,6 +89,10 @@ test('person photos --faces: a link planted at a face file or at the folder is r
   symlinkSync(v.folder, f.d.path('faces-link'));
   refused(await cli(['person', 'photos', 'EMP-1000', '--faces', f.d.path('faces-link'), ...files]), 'FG_ERR_OUTPUT_SYMLINK', f.d.path('faces-link'));
   v.untouched('person photos --faces at a link to a folder');
+
+  writeFileSync(f.d.path('a-file'), 'not a folder');
+  refused(await cli(['person', 'photos', 'EMP-1000', '--faces', f.d.path('a-file'), ...files]), 'FG_ERR_OUTPUT_NOT_FILE', f.d.path('a-file'));
+  assert.equal(readFileSync(f.d.path('a-file'), 'utf8'), 'not a folder');
 
   // Into a folder of its own, the faces are written, 0600.
   const written = await cli(['person', 'photos', 'EMP-1000', '--faces', f.d.path('own'), ...files]);
