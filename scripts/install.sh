@@ -5,10 +5,26 @@
 # config, keys and state live outside them and are kept. Run it again to repair a box: it changes
 # only what is missing or different and never overwrites keys or config.
 #
-#   sudo ./install.sh                   from an unpacked release: install it, or upgrade to it (the
-#                                       daemon, if it was running, is restarted on it; one that does
-#                                       not reach READY is rolled back to the previous release)
-#   sudo scripts/install.sh             from a checkout: build the release with the pinned Node
+#   sudo ./install.sh facegate-ID-linux-CPU.tar.gz
+#                                       install that release, or upgrade to it (the daemon, if it
+#                                       was running, is restarted on it; one that does not reach
+#                                       READY is rolled back to the previous release). Before
+#                                       anything is unpacked, the signature of SHA256SUMS beside it
+#                                       (SHA256SUMS.minisig, minisign) and the tarball's line in it
+#                                       are checked, then every entry (one folder, named as the
+#                                       tarball; no absolute path, no `..`, no link out of it, no
+#                                       device, hard link or setuid file). An upgrade runs the
+#                                       installed release's install.sh: /opt/facegate/current/install.sh
+#   --pubkey FILE                       the minisign public key releases are signed with (default:
+#                                       facegate-release.pub beside install.sh, as a release carries
+#                                       it, or a checkout's release/facegate-release.pub)
+#   --sums FILE                         the SHA256SUMS to check (default: beside the tarball); its
+#                                       signature is FILE.minisig
+#   --allow-unsigned                    install a release no signature covers: a build of your own
+#                                       (from a checkout, or a release folder unpacked by hand)
+#   sudo ./install.sh --allow-unsigned  from a release folder unpacked by hand
+#   sudo scripts/install.sh --allow-unsigned
+#                                       from a checkout: build the release with the pinned Node
 #                                       (scripts/release.sh; needs the npm registry), then install it
 #   --dry-run                           print every step and whether it would change anything
 #   --start                             also start (or restart) the daemon and wait for READY
@@ -19,10 +35,21 @@
 #   --uninstall                         remove the software (every release, the unit, the launcher);
 #                                       config, keys and state stay
 #   --purge                             with --uninstall: remove config, keys, state and logs too
-#   --prefix DIR --no-system            install under DIR and skip apt, users and systemctl; a
-#                                       started daemon then runs as this user, outside systemd (for
-#                                       tests, chroots and image builds)
+#   --prefix DIR --no-system            install under DIR (an absolute path of letters, digits and
+#                                       . _ + - /) and skip apt, users and systemctl; a started daemon
+#                                       then runs as this user, outside systemd (for tests, chroots
+#                                       and image builds)
 set -euo pipefail
+
+say() { printf '%s\n' "$*"; }
+ok() { say "ok:    $*"; }
+# A value from the command line or a file, as the shell would quote it: a newline or a terminal's
+# escape sequence in it is shown, not acted on.
+shown() { printf '%q' "$1"; }
+# fail CODE MESSAGE FIX: the code is listed in docs/errors.md with what to do.
+fail() { say "error: $1: $2" >&2; say "fix:   $3" >&2; note "error $1: $2"; exit 1; }
+note() { :; }
+usage_error() { say "error: FG_ERR_USAGE: $1" >&2; say "fix:   $2 (install.sh --help lists the options)" >&2; exit 2; }
 
 DRY_RUN=0
 START=0
@@ -32,7 +59,17 @@ START_TIMEOUT=180
 KEEP=3
 UNINSTALL=0
 PURGE=0
+TARBALL=""
+PUBKEY=""
+SUMS=""
+ALLOW_UNSIGNED=0
 ARGS=("$@")
+# What a release's own install.sh is handed once its tarball is checked and unpacked: all but the tarball.
+PASS=()
+value_of() { # OPTION ARGS-LEFT VALUE
+  [ "$2" -ge 2 ] || usage_error "$1 needs a value" "give it as $1 VALUE"
+  case "$3" in -*|'') usage_error "$1 needs a value, not $(shown "$3")" "give it as $1 VALUE" ;; esac
+}
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY_RUN=1 ;;
@@ -40,24 +77,38 @@ while [ $# -gt 0 ]; do
     --no-system) SYSTEM=0 ;;
     --uninstall) UNINSTALL=1 ;;
     --purge) PURGE=1 ;;
-    --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
-    --start-timeout) START_TIMEOUT="${2:?--start-timeout needs seconds}"; shift ;;
-    --keep) KEEP="${2:?--keep needs a number}"; shift ;;
+    --allow-unsigned) ALLOW_UNSIGNED=1 ;;
+    --prefix) value_of "$1" $# "${2-}"; PREFIX="$2"; PASS+=("$1"); shift ;;
+    --start-timeout) value_of "$1" $# "${2-}"; START_TIMEOUT="$2"; PASS+=("$1"); shift ;;
+    --keep) value_of "$1" $# "${2-}"; KEEP="$2"; PASS+=("$1"); shift ;;
+    --pubkey) value_of "$1" $# "${2-}"; PUBKEY="$2"; PASS+=("$1"); shift ;;
+    --sums) value_of "$1" $# "${2-}"; SUMS="$2"; PASS+=("$1"); shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+    -*) usage_error "unknown option $(shown "$1")" "give only the options --help lists" ;;
+    *)
+      [ -n "$1" ] || usage_error "an empty argument" "give the release tarball's path, or leave the argument out"
+      [ -z "$TARBALL" ] || usage_error "one release tarball at a time, not $(shown "$TARBALL") and $(shown "$1")" "give one facegate-….tar.gz"
+      TARBALL="$1"; shift; continue ;;
   esac
+  PASS+=("$1")
   shift
 done
-
-say() { printf '%s\n' "$*"; }
-ok() { say "ok:    $*"; }
-# fail CODE MESSAGE FIX: the code is listed in docs/errors.md with what to do.
-fail() { say "error: $1: $2" >&2; say "fix:   $3" >&2; note "error $1: $2"; exit 1; }
-note() { :; }
-case "$START_TIMEOUT" in ''|*[!0-9]*) fail FG_ERR_USAGE "--start-timeout needs whole seconds, not '$START_TIMEOUT'" "give a number such as 180" ;; esac
-case "$KEEP" in ''|*[!0-9]*|0|1) fail FG_ERR_USAGE "--keep needs a number of releases of at least 2, not '$KEEP'" "give 2 or more: the current release and the one to roll back to" ;; esac
+case "$START_TIMEOUT" in *[!0-9]*) fail FG_ERR_USAGE "--start-timeout needs whole seconds, not $(shown "$START_TIMEOUT")" "give a number such as 180" ;; esac
+case "$KEEP" in *[!0-9]*|0*|1) fail FG_ERR_USAGE "--keep needs a number of releases of at least 2, not $(shown "$KEEP")" "give 2 or more: the current release and the one to roll back to" ;; esac
 [ "$PURGE" = 0 ] || [ "$UNINSTALL" = 1 ] || fail FG_ERR_USAGE "--purge goes with --uninstall" "run install.sh --uninstall --purge"
-if [ -n "$PREFIX" ]; then mkdir -p "$PREFIX"; PREFIX="$(cd "$PREFIX" && pwd)"; fi
+[ -z "$TARBALL" ] || [ "$UNINSTALL" = 0 ] || fail FG_ERR_USAGE "--uninstall takes no release tarball" "run /opt/facegate/current/install.sh --uninstall"
+# The prefix is written into the config, the unit and the launcher: only characters that mean
+# the same there, in sed and in YAML, and no way out of it.
+if [ -n "$PREFIX" ]; then
+  case "$PREFIX" in
+    /*) ;;
+    *) fail FG_ERR_USAGE "--prefix needs an absolute path, not $(shown "$PREFIX")" "give a folder such as /srv/facegate-root" ;;
+  esac
+  case "$PREFIX" in
+    *[!A-Za-z0-9._+/-]*|*/../*|*/..|*/./*|*/.) fail FG_ERR_USAGE "--prefix $(shown "$PREFIX") has characters other than letters, digits and . _ + - /, or a . or .. part" "give a plain absolute folder such as /srv/facegate-root" ;;
+  esac
+  mkdir -p -- "$PREFIX"; PREFIX="$(cd -- "$PREFIX" && pwd)"
+fi
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 APP="$PREFIX/opt/facegate"
@@ -82,11 +133,133 @@ if [ "$SYSTEM" = 1 ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
   fail FG_ERR_INSTALL_ROOT "install.sh must run as root to create users and install the unit" "run it with sudo, or use --dry-run to see the steps"
 fi
 
+# --- A release tarball: its signature, its sum and its entries, checked before it is unpacked ---
+# The tarball and SHA256SUMS are copied into a folder of this user's first, so that what is checked
+# is what is unpacked. The release's own install.sh then installs it from the unpacked folder.
+public_key() { # the minisign public key file: --pubkey, else the one beside this script
+  local candidate
+  if [ -n "$PUBKEY" ]; then printf '%s\n' "$PUBKEY"; return; fi
+  for candidate in "$HERE/facegate-release.pub" "$HERE/../release/facegate-release.pub"; do
+    if [ -f "$candidate" ]; then printf '%s\n' "$candidate"; return; fi
+  done
+}
+# check_entries LISTING VERBOSE-LISTING TOP: the tarball's entries (tar's listings, names escaped,
+# one a line, in the same order): every one inside TOP/, of a kind a release holds, and every link
+# pointing inside TOP/. Prints the first entry refused, and why.
+check_entries() {
+  paste -d '\n' "$1" "$2" | awk -v top="$3" '
+    function bad(why, name) { printf "%s: %s\n", why, name; found = 1; exit 1 }
+    # inside(PATH): PATH, taken from the archive root, stays under top/ once . and .. are resolved
+    function inside(path,    n, parts, depth, stack, i) {
+      n = split(path, parts, "/"); depth = 0
+      for (i = 1; i <= n; i++) {
+        if (parts[i] == "" || parts[i] == ".") continue
+        if (parts[i] == "..") { if (depth <= 1) return 0; depth--; continue }
+        stack[++depth] = parts[i]
+      }
+      return depth >= 1 && stack[1] == top
+    }
+    NR % 2 == 1 { name = $0; next }
+    {
+      line = $0; kind = substr(line, 1, 1); split(line, words, " ")
+      if (name ~ /\\/) bad("a name with a control character or a backslash", name)
+      if (substr(name, 1, 1) == "/") bad("an absolute path", name)
+      if (name != top && name != top "/" && index(name, top "/") != 1) bad("outside the folder " top "/", name)
+      if (("/" name "/") ~ /\/\.\.\//) bad("a .. in the path", name)
+      if (kind != "-" && kind != "d" && kind != "l") bad("neither a file, a folder nor a symbolic link (a device, a FIFO or a hard link)", name)
+      if (words[1] ~ /[sStT]/) bad("a setuid, setgid or sticky mode (" words[1] ")", name)
+      # A release unpacks to a few hundred MB: a bomb would fill the disk first.
+      if ((total += words[3]) > 4 * 1024 * 1024 * 1024) bad("more than 4 GiB unpacked, at", name)
+      if (kind == "l") {
+        at = index(line, " " name " -> ")
+        if (at == 0) bad("a symbolic link whose target cannot be read", name)
+        target = substr(line, at + length(name) + 5)
+        if (target ~ /\\/ || index(target, " -> ")) bad("a symbolic link whose target cannot be read", name)
+        if (substr(target, 1, 1) == "/") bad("a symbolic link to an absolute path", name)
+        dir = name; sub(/\/[^\/]*$/, "", dir)
+        if (!inside(dir "/" target)) bad("a symbolic link out of the release", name)
+      }
+    }
+    END { if (!found && NR == 0) { print "no entries: empty"; exit 1 } }'
+}
+install_tarball() {
+  local base name expected actual work copy listing verbose why stage id platform pub rc=0 source
+  base="$(basename -- "$TARBALL")"
+  name="${base%.tar.gz}"
+  [ -f "$TARBALL" ] || fail FG_ERR_RELEASE_TARBALL "$(shown "$TARBALL") is not a file" "give the path of a release tarball, facegate-VERSION-BUILD-linux-CPU.tar.gz"
+  [ "$(stat -L -c %s -- "$TARBALL")" -le $((1024 * 1024 * 1024)) ] \
+    || fail FG_ERR_RELEASE_TARBALL "$(shown "$TARBALL") is larger than 1 GiB, which no release is" "give the release tarball itself"
+  case "$name" in
+    "$base"|*[!0-9A-Za-z.+-]*|facegate-.*) fail FG_ERR_RELEASE_TARBALL "$(shown "$base") is not named as a release tarball" "give a facegate-VERSION-BUILD-linux-CPU.tar.gz as scripts/release.sh names it (the name is checked against SHA256SUMS)" ;;
+    facegate-*-linux-x64|facegate-*-linux-arm64) ;;
+    *) fail FG_ERR_RELEASE_TARBALL "$(shown "$base") is not named as a release tarball" "give a facegate-VERSION-BUILD-linux-CPU.tar.gz as scripts/release.sh names it (the name is checked against SHA256SUMS)" ;;
+  esac
+  [ -n "$SUMS" ] || SUMS="$(dirname -- "$TARBALL")/SHA256SUMS"
+  work="$(mktemp -d "${TMPDIR:-/tmp}/facegate-install.XXXXXXXX")"
+  # shellcheck disable=SC2064 # the folder is known now, and must go however this ends
+  trap "rm -rf -- '$work'" EXIT
+  copy="$work/$base"
+  cp -- "$TARBALL" "$copy"
+  if [ -f "$SUMS" ]; then cp -- "$SUMS" "$work/SHA256SUMS"; fi
+  if [ -f "$SUMS.minisig" ]; then cp -- "$SUMS.minisig" "$work/SHA256SUMS.minisig"; fi
+
+  if [ "$ALLOW_UNSIGNED" = 1 ]; then
+    say "warn:  --allow-unsigned: the signature of $(shown "$base") is not checked; nothing proves who built it"
+    source="unsigned (--allow-unsigned)"
+  else
+    command -v minisign >/dev/null \
+      || fail FG_ERR_RELEASE_VERIFY_TOOL "minisign is not installed: the release's signature cannot be checked" "apt-get install minisign, then run this again (a build of your own: --allow-unsigned)"
+    pub="$(public_key)"
+    [ -n "$pub" ] && [ -f "$pub" ] \
+      || fail FG_ERR_RELEASE_PUBKEY "no public key to check the release's signature with${PUBKEY:+ ($(shown "$PUBKEY") is not a file)}" "give --pubkey FILE: facegate-release.pub from a copy you trust (the repository, or an installed release's /opt/facegate/current/facegate-release.pub)"
+    [ -f "$work/SHA256SUMS" ] && [ -f "$work/SHA256SUMS.minisig" ] \
+      || fail FG_ERR_RELEASE_UNSIGNED "$(shown "$SUMS") and its signature $(shown "$SUMS.minisig") are not both there" "download SHA256SUMS and SHA256SUMS.minisig beside the tarball (or name them with --sums); a build of your own: --allow-unsigned"
+    minisign -V -q -p "$pub" -m "$work/SHA256SUMS" -x "$work/SHA256SUMS.minisig" >/dev/null 2>&1 \
+      || fail FG_ERR_RELEASE_SIGNATURE "the signature of $(shown "$SUMS") does not verify with the key $(shown "$pub")" "download SHA256SUMS, SHA256SUMS.minisig and the tarball again from the release's own page; if it stays, do not install it: someone changed it"
+    source="signed: SHA256SUMS verified with $(sed -n 2p "$pub" | head -c 60)"
+  fi
+  if [ -f "$work/SHA256SUMS" ]; then
+    expected="$(awk -v f="$base" '$2 == f || $2 == "*" f { print $1 }' "$work/SHA256SUMS")"
+    case "$expected" in
+      ''|*[!0-9a-f]*) fail FG_ERR_RELEASE_CHECKSUM "$(shown "$SUMS") has no single line for $(shown "$base")" "download the SHA256SUMS of this release; a renamed tarball is not the release its name says" ;;
+    esac
+    [ "${#expected}" = 64 ] || fail FG_ERR_RELEASE_CHECKSUM "$(shown "$SUMS") has no single line for $(shown "$base")" "download the SHA256SUMS of this release; a renamed tarball is not the release its name says"
+    actual="$(sha256sum <"$copy" | cut -d' ' -f1)"
+    [ "$actual" = "$expected" ] \
+      || fail FG_ERR_RELEASE_CHECKSUM "$(shown "$base") is not the file SHA256SUMS names (sha256 $actual)" "download it again: it is cut short or changed"
+    source="$source; sha256 $actual"
+  elif [ "$ALLOW_UNSIGNED" = 1 ]; then
+    say "warn:  no $(shown "$SUMS"): the tarball's sum is not checked either"
+  fi
+
+  listing="$work/entries" verbose="$work/entries.verbose"
+  tar --quoting-style=escape -tzf "$copy" >"$listing" 2>/dev/null \
+    && tar --quoting-style=escape --numeric-owner -tvzf "$copy" >"$verbose" 2>/dev/null \
+    || fail FG_ERR_RELEASE_TARBALL "$(shown "$base") is not a whole gzip tar archive" "download it again: it is cut short or damaged"
+  why="$(check_entries "$listing" "$verbose" "$name")" \
+    || fail FG_ERR_RELEASE_TARBALL "$(shown "$base") holds an entry a release never has: $(shown "$why")" "do not install it: a release made by scripts/release.sh has one folder, $name/, of files, folders and links inside it"
+  mkdir "$work/unpacked"
+  tar --no-same-owner -xzf "$copy" -C "$work/unpacked" 2>/dev/null \
+    || fail FG_ERR_RELEASE_TARBALL "$(shown "$base") could not be unpacked" "check the free space in ${TMPDIR:-/tmp}, and download it again"
+  stage="$work/unpacked/$name"
+  id="$(sed -n 's/^id=//p' "$stage/RELEASE" 2>/dev/null | awk 'NR == 1')"
+  platform="$(sed -n 's/^platform=//p' "$stage/RELEASE" 2>/dev/null | awk 'NR == 1')"
+  [ -f "$stage/install.sh" ] && [ "facegate-$id-$platform" = "$name" ] \
+    || fail FG_ERR_RELEASE_INVALID "$(shown "$base") holds release $(shown "$id") for $(shown "$platform"), not the one its name says" "do not install it: a release's name and its RELEASE file agree"
+  FACEGATE_RELEASE_VERIFIED="$(cd "$stage" && pwd -P)" FACEGATE_RELEASE_SOURCE="$base, $source" \
+    bash "$stage/install.sh" ${PASS[@]+"${PASS[@]}"} || rc=$?
+  exit "$rc"
+}
+if [ -n "$TARBALL" ]; then install_tarball; fi
+
 # From a checkout: build the release with the pinned Node, then hand over to its own install.sh.
 # The box's Node (20, 22, 24 or none) plays no part: the release carries the one it runs on.
 if [ ! -f "$HERE/RELEASE" ] && [ "$UNINSTALL" = 0 ]; then
   [ -f "$HERE/release.sh" ] && [ -f "$HERE/../package.json" ] \
-    || fail FG_ERR_RELEASE_INVALID "$HERE holds neither a release (no RELEASE file) nor a checkout's scripts/" "unpack a release tarball and run its install.sh, or run scripts/install.sh from a checkout"
+    || fail FG_ERR_RELEASE_INVALID "$HERE holds neither a release (no RELEASE file) nor a checkout's scripts/" "give the release tarball: install.sh facegate-….tar.gz, or run scripts/install.sh from a checkout"
+  # A build of this checkout carries no signature: the operator says it is theirs.
+  [ "$ALLOW_UNSIGNED" = 1 ] \
+    || fail FG_ERR_RELEASE_UNSIGNED "a release built from this checkout is not signed" "add --allow-unsigned to install a build of your own, or give a signed release tarball: scripts/install.sh facegate-….tar.gz"
   if [ "$DRY_RUN" = 1 ]; then
     say "would: build the release with the pinned Node (scripts/release.sh --dir-only), then run its install.sh ${ARGS[*]}"
     say "dry run: the release's own steps are listed by its install.sh --dry-run once it is built; nothing was changed"
@@ -187,7 +360,28 @@ fi
 # --- 0. The release: what it is, and that it runs on this box, before anything changes ---------
 REL="$HERE"
 ID="$(release_value "$REL" id)"
-case "$ID" in ''|*[!0-9A-Za-z.+-]*|.*) fail FG_ERR_RELEASE_INVALID "$REL/RELEASE names no valid release id ('$ID')" "use a release made by scripts/release.sh, unpacked as it is" ;; esac
+case "$ID" in ''|*[!0-9A-Za-z.+-]*|.*) fail FG_ERR_RELEASE_INVALID "$REL/RELEASE names no valid release id ($(shown "$ID"))" "use a release made by scripts/release.sh, unpacked as it is" ;; esac
+REL_REAL="$(cd "$REL" && pwd -P)"
+INSTALLED="$(cd "$RELEASES/$ID" 2>/dev/null && pwd -P || true)"
+# Where it came from: its tarball, checked above by install.sh itself (signature, sum, entries);
+# the copy in /opt/facegate/releases that was checked when it was installed; or a folder nothing
+# vouches for, installed only when the operator says so.
+if [ "${FACEGATE_RELEASE_VERIFIED:-}" = "$REL_REAL" ]; then
+  ok "release $ID from ${FACEGATE_RELEASE_SOURCE:-its tarball}"
+elif [ "$REL_REAL" = "$INSTALLED" ]; then
+  ok "release $ID is the one installed in $RELEASES/$ID"
+elif [ "$ALLOW_UNSIGNED" = 1 ]; then
+  say "warn:  --allow-unsigned: release $ID is installed from the folder $REL, which no signature covers"
+else
+  fail FG_ERR_RELEASE_UNSIGNED "$REL is a release folder that no signature covers: install.sh installs a release from its tarball" \
+    "run install.sh facegate-$ID-….tar.gz with SHA256SUMS and SHA256SUMS.minisig beside it (it checks them before it unpacks anything); a build of your own: add --allow-unsigned"
+fi
+# A release id names one build: another build under an id already installed is refused, never
+# swapped in under the name the box, its audit log and its rollbacks know it by.
+if [ -n "$INSTALLED" ] && [ "$REL_REAL" != "$INSTALLED" ] && ! diff -rq --no-dereference "$REL" "$INSTALLED" >/dev/null 2>&1; then
+  fail FG_ERR_RELEASE_ID_TAKEN "release $ID is installed in $RELEASES/$ID with other contents than these" \
+    "a new build needs an id of its own (scripts/release.sh --build ID); if the installed copy is the damaged one, install another release, remove $RELEASES/$ID, then install this one again"
+fi
 case "$(uname -m)" in x86_64) cpu=x64 ;; aarch64|arm64) cpu=arm64 ;; *) cpu="$(uname -m)" ;; esac
 [ "$(release_value "$REL" platform)" = "linux-$cpu" ] \
   || fail FG_ERR_RELEASE_PLATFORM "release $ID is built for $(release_value "$REL" platform), this box is linux-$cpu" "download the release for linux-$cpu, or build one on such a box (npm run release)"
@@ -201,11 +395,12 @@ ok "release $ID (facegate $(release_value "$REL" version), Node $(release_value 
 # --- 1. System packages --------------------------------------------------------------------------
 if [ "$SYSTEM" = 1 ]; then
   missing=()
-  for pkg in ffmpeg ca-certificates; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  # minisign: the next release's signature is checked with it.
+  for pkg in ffmpeg ca-certificates minisign; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   if [ ${#missing[@]} -gt 0 ]; then
     step "install ${missing[*]}" -- env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   else
-    ok "ffmpeg and ca-certificates installed"
+    ok "ffmpeg, ca-certificates and minisign installed"
   fi
 fi
 
@@ -243,9 +438,9 @@ stage_release() {
   mv "$RELEASES/.$ID.new" "$RELEASES/$ID"
   rm -rf "$RELEASES/.$ID.old"
 }
-if [ "$REL" = "$(cd "$RELEASES/$ID" 2>/dev/null && pwd -P)" ]; then
+if [ "$REL_REAL" = "$INSTALLED" ]; then
   ok "running from $RELEASES/$ID itself"
-elif [ -d "$RELEASES/$ID" ] && diff -rq --no-dereference "$REL" "$RELEASES/$ID" >/dev/null 2>&1; then
+elif [ -n "$INSTALLED" ]; then
   ok "release $ID is in $RELEASES/$ID"
 else
   step "put release $ID in $RELEASES/$ID" -- stage_release
@@ -346,23 +541,46 @@ db_path() { # the state file the config names, as the release reads it
     const { loadConfigFile } = await import('$NEW/dist/daemon/config/load.js');
     console.log(loadConfigFile('$ETC/config.yaml').gallery.path);" 2>/dev/null)
 }
+# The daemon's folder ($STATE) is its user's to write: a compromised daemon can plant a symbolic
+# link at any name there, to have root's mkdir, cp or SQLite (which opens the -wal and -shm beside
+# a file it reads) write or chmod wherever the link points. So what install.sh reads, makes or
+# copies there runs as the daemon's user (facegate under systemd; without systemd the daemon runs as
+# the calling user, and so does this), and a link at a path it is about to use is refused before
+# anything changes.
+as_daemon_user() {
+  if sd_booted; then runuser -u facegate -- "$@"; else "$@"; fi
+}
+refuse_state_links() { # PATH...
+  local path
+  for path in "$@"; do
+    if [ -L "$path" ]; then
+      fail FG_ERR_STATE_SYMLINK "$path is a symbolic link; install.sh never follows one in the daemon's folder, where its user can plant them" \
+        "nothing more was changed; someone with the daemon's rights made it: check that what it points to is intact, remove it, find out how it got there, then run install.sh again"
+    fi
+  done
+}
+backups_dir() { # the folder of the copies, the daemon's user's like the folder it is in
+  # An older install.sh made it as root: given to the daemon's user (-h: the link itself, should
+  # one have been put there since the check), so that the copies below can be made as that user.
+  if sd_booted && [ -d "$STATE/backups" ] && [ "$(stat -c %U "$STATE/backups")" != facegate ]; then chown -h facegate:facegate "$STATE/backups"; fi
+  as_daemon_user mkdir -p -m 0750 "$STATE/backups"
+}
 db_version() { # RELEASE-FOLDER FILE: PRAGMA user_version, read by that release's SQLite
-  (cd "$1" && ./node/bin/node -e "const D = require('better-sqlite3'); const db = new D(process.argv[1], { readonly: true, fileMustExist: true });
+  (cd "$1" && as_daemon_user ./node/bin/node -e "const D = require('better-sqlite3'); const db = new D(process.argv[1], { readonly: true, fileMustExist: true });
     console.log(db.pragma('user_version', { simple: true })); db.close();" "$2" 2>/dev/null) || echo unknown
 }
 copy_db() { # FROM TO: the state file and its WAL, as one (the daemon is stopped)
-  rm -f "$2" "$2-wal" "$2-shm"
-  cp -a "$1" "$2"
-  if [ -e "$1-wal" ]; then cp -a "$1-wal" "$2-wal"; fi
+  refuse_state_links "$1" "$1-wal" "$1-shm" "$2" "$2-wal" "$2-shm"
+  as_daemon_user rm -f "$2" "$2-wal" "$2-shm"
+  as_daemon_user cp -a "$1" "$2"
+  if [ -e "$1-wal" ]; then as_daemon_user cp -a "$1-wal" "$2-wal"; fi
 }
 # audit RELEASE-FOLDER ARGS...: an entry in the daemon's audit log, written by that release's CLI
 # as the daemon's user (the state file and its WAL stay the daemon's).
 audit() {
   local dir="$1"; shift
   [ -n "$DB" ] && [ -e "$DB" ] || return 0
-  local as=()
-  if sd_booted; then as=(runuser -u facegate --); fi
-  (cd "$STATE" && "${as[@]}" "$dir/node/bin/node" "$dir/dist/daemon/cli/main.js" audit release --gallery "$DB" "$@" >/dev/null) \
+  (cd "$STATE" && as_daemon_user "$dir/node/bin/node" "$dir/dist/daemon/cli/main.js" audit release --gallery "$DB" "$@" >/dev/null) \
     || say "warn:  the audit entry could not be written with $dir's CLI; the install log has it ($LOGS/install.log)"
 }
 prune_releases() {
@@ -388,14 +606,18 @@ if [ "$PREV" = "$ID" ]; then
       || fail FG_ERR_RELEASE_NOT_READY "facegate $ID did not reach READY within $START_TIMEOUT s" "see why: journalctl -u facegate (or $LOGS/daemon.log); 'facegate doctor'"
   fi
 else
+  BACKUP=""
+  if [ -n "$PREV" ] && [ -n "$DB" ] && { [ -e "$DB" ] || [ -L "$DB" ]; }; then
+    BACKUP="$STATE/backups/$(basename "$DB").before-$ID"
+    # Before the daemon is stopped: a refused upgrade leaves the box as it was.
+    refuse_state_links "$STATE/backups" "$DB" "$DB-wal" "$DB-shm" "$BACKUP" "$BACKUP-wal" "$BACKUP-shm"
+  fi
   was_running=0
   if [ "$DRY_RUN" = 0 ] && [ -n "$PREV" ] && daemon_running; then was_running=1; fi
   # The new release's migrations must not run under the old daemon's feet.
   if [ "$was_running" = 1 ]; then step "stop facegate ($PREV)" -- stop_daemon; fi
-  BACKUP=""
-  if [ -n "$PREV" ] && [ -n "$DB" ] && [ -e "$DB" ]; then
-    BACKUP="$STATE/backups/$(basename "$DB").before-$ID"
-    step "keep a copy of the state file as $BACKUP (the rollback restores it)" -- eval 'install -d -m 0750 "$STATE/backups" && copy_db "$DB" "$BACKUP"'
+  if [ -n "$BACKUP" ]; then
+    step "keep a copy of the state file as $BACKUP (the rollback restores it)" -- eval 'backups_dir && copy_db "$DB" "$BACKUP"'
   fi
   step "switch $CURRENT to release $ID${PREV:+ (from $PREV)}" -- switch_to "$ID"
   if [ "$DRY_RUN" = 0 ] && { [ "$was_running" = 1 ] || [ "$START" = 1 ]; }; then

@@ -3,7 +3,16 @@
 # compiler and no network (docs/daemon.md#install-from-a-release). It holds the pinned Node, the
 # built code (dist/), the runtime dependencies built for that Node and pruned to what it loads, the
 # models with their sha256 (models/), install.sh, the systemd unit and the example config, and a
-# RELEASE file that names it. Beside it: SHA256SUMS.
+# RELEASE file that names it, and the public key later releases are signed with. Beside it:
+# SHA256SUMS (of the tarballs, and of install.sh, which is also put beside them for a first
+# install) and, signed, SHA256SUMS.minisig.
+#
+# Signing: minisign, with the project's release key. It is made once, on a machine that builds
+# releases and is kept off every box (minisign -G -p release/facegate-release.pub -s KEYFILE; the
+# password it asks for encrypts it); the public half is committed as release/facegate-release.pub,
+# and every release carries a copy, with which an installed box checks the next one. Only the
+# key's path is given here, never the key: minisign asks for its password on the terminal. Without
+# a key the release is unsigned, and install.sh refuses it unless told --allow-unsigned.
 #
 #   scripts/release.sh                 build release/facegate-VERSION-BUILD-linux-CPU.tar.gz and
 #                                      release/SHA256SUMS; print the size by part
@@ -15,6 +24,10 @@
 #                                      from a checkout installs from it)
 #   --pack DIR                         only pack an already staged release folder DIR (tarball and
 #                                      SHA256SUMS beside it): a release folder changed for a test
+#   --key FILE                         sign SHA256SUMS with this minisign secret key file (or name
+#                                      the file in $FACEGATE_RELEASE_KEY)
+#   --pubkey FILE                      the public key the release carries and the signature is
+#                                      checked with (default: release/facegate-release.pub)
 #
 # Run in a copy made by scripts/pinned-checkout.sh (DIR/src beside DIR/node) it uses that copy as
 # it is; elsewhere it makes or refreshes one in --work (~2 min the first time; needs the npm registry).
@@ -26,6 +39,8 @@ WORK="$ROOT/.pinned"
 BUILD=""
 DIR_ONLY=0
 PACK=""
+KEY="${FACEGATE_RELEASE_KEY:-}"
+PUBKEY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT="${2:?--out needs a folder}"; shift ;;
@@ -33,6 +48,8 @@ while [ $# -gt 0 ]; do
     --build) BUILD="${2:?--build needs an id}"; shift ;;
     --dir-only) DIR_ONLY=1 ;;
     --pack) PACK="${2:?--pack needs a release folder}"; shift ;;
+    --key) KEY="${2:?--key needs a minisign secret key file}"; shift ;;
+    --pubkey) PUBKEY="${2:?--pubkey needs a minisign public key file}"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "release.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -40,6 +57,29 @@ while [ $# -gt 0 ]; do
 done
 fail() { printf 'error: %s\nfix:   %s\n' "$1" "$2" >&2; exit 1; }
 kb() { du -sk --apparent-size "$1" | cut -f1; }
+[ -n "$PUBKEY" ] || { [ ! -f "$ROOT/release/facegate-release.pub" ] || PUBKEY="$ROOT/release/facegate-release.pub"; }
+if [ -n "$KEY" ]; then
+  command -v minisign >/dev/null || fail "minisign is not installed: the release cannot be signed" "apt-get install minisign"
+  [ -f "$KEY" ] || fail "the secret key file $KEY is not there" "give --key FILE (or FACEGATE_RELEASE_KEY=FILE): the minisign key made once for releases"
+  [ -n "$PUBKEY" ] || fail "a signed release must carry the public key that checks it, and there is none" "give --pubkey FILE, or commit release/facegate-release.pub"
+fi
+[ -z "$PUBKEY" ] || [ -f "$PUBKEY" ] || fail "the public key file $PUBKEY is not there" "give --pubkey FILE: a minisign public key"
+
+# SHA256SUMS of the folder's tarballs and of install.sh, signed with the key when there is one.
+sums() { # FOLDER: the folder of the tarballs
+  (cd "$1" && sha256sum -- *.tar.gz install.sh >SHA256SUMS.new && mv SHA256SUMS.new SHA256SUMS)
+  rm -f "$1/SHA256SUMS.minisig"
+  if [ -z "$KEY" ]; then
+    echo "unsigned: no --key, so install.sh refuses this release unless told --allow-unsigned"
+    return
+  fi
+  minisign -S -s "$KEY" -m "$1/SHA256SUMS" -x "$1/SHA256SUMS.minisig" -t "facegate release sums, $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    || fail "signing SHA256SUMS with $KEY failed (see above)" "check the key file and its password"
+  minisign -V -q -p "$PUBKEY" -m "$1/SHA256SUMS" -x "$1/SHA256SUMS.minisig" >/dev/null \
+    || { rm -f "$1/SHA256SUMS.minisig"; fail "the key $KEY is not the one whose public half the release carries ($PUBKEY)" "sign with the release key, or give the public key that goes with $KEY (--pubkey)"; }
+  echo "signed: $1/SHA256SUMS.minisig (key $(sed -n 2p "$PUBKEY" | head -c 60))"
+}
+
 mb() { awk -v kb="$(kb "$1")" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
 # The tarball and its SHA256SUMS line, from a staged release folder.
@@ -47,11 +87,14 @@ pack() { # FOLDER
   local folder parent name
   folder="$(cd "$1" && pwd)"; parent="$(dirname "$folder")"; name="$(basename "$folder")"
   [ -f "$folder/RELEASE" ] || fail "$folder has no RELEASE file: it is not a staged release" "stage one with scripts/release.sh --dir-only"
+  if [ -n "$PUBKEY" ]; then install -m 0644 "$PUBKEY" "$folder/facegate-release.pub"; fi
   # Owners and times fixed, names sorted: the same folder packs to the same bytes.
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='@0' -C "$parent" -cf - "$name" | gzip -n -6 >"$parent/$name.tar.gz.new"
   mv "$parent/$name.tar.gz.new" "$parent/$name.tar.gz"
+  # A first install runs this install.sh, which checks the tarball before it unpacks it.
+  install -m 0755 "$folder/install.sh" "$parent/install.sh"
   # Every release tarball in the folder: `sha256sum -c --ignore-missing SHA256SUMS` checks the one downloaded.
-  (cd "$parent" && sha256sum -- *.tar.gz >SHA256SUMS)
+  sums "$parent"
   echo "release: $parent/$name.tar.gz ($(mb "$parent/$name.tar.gz") MB), $parent/SHA256SUMS"
 }
 if [ -n "$PACK" ]; then pack "$PACK"; exit 0; fi
@@ -101,6 +144,7 @@ cp "$SRC/config/facegate.example.yaml" "$SRC/config/facegate.schema.json" "$STAG
 cp "$SRC/systemd/facegate.service" "$STAGE.new/systemd/"
 cp -a "$SRC/package.json" "$SRC/README.md" "$SRC/LICENSES" "$STAGE.new/"
 install -m 0755 "$SRC/scripts/install.sh" "$STAGE.new/install.sh"
+if [ -n "$PUBKEY" ]; then install -m 0644 "$PUBKEY" "$STAGE.new/facegate-release.pub"; fi
 chmod 0755 "$STAGE.new/dist/daemon/cli/main.js"
 SCHEMA="$(cd "$STAGE.new" && "$NODE" --input-type=module -e "const m = await import('./dist/daemon/store/migrations.js'); console.log(m.MIGRATIONS.length)")"
 # Plain KEY=VALUE lines: install.sh reads them with sed, never by sourcing them.

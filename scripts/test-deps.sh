@@ -31,6 +31,9 @@ gst-inspect-1.0 h264parse >/dev/null 2>&1 || need+=(gstreamer1.0-plugins-bad)
 # The image test (test/image) builds the container image with them, from Debian's packages.
 command -v buildah >/dev/null || need+=(buildah)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+# minisign signs the releases the install tests make (scripts/release.sh --key) and checks them
+# (install.sh), as a box checks the project's releases.
+command -v minisign >/dev/null || need+=(minisign)
 
 # promtool checks the alert rules, the dashboard's queries and the daemon's /metrics
 # (deploy/prometheus); Debian ships it in the Prometheus server's package, whose service a

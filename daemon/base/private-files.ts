@@ -1,5 +1,7 @@
-import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { FacegateError } from './errors.js';
+import { fileKind } from './input-file.js';
 
 /**
  * Files facegate makes hold faces, names, keys and the audit trail: at most owner read/write (and
@@ -16,17 +18,93 @@ export function tightenUmask(): void {
   process.umask(old | 0o027);
 }
 
-/** Writes a whole file with `mode` (0600 by default), also when it already existed with a looser one. */
-export function writePrivateFile(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, mode);
+export interface PrivateFileOptions {
+  /** At most owner read/write by default; the few files meant for the daemon's group pass 0o640. */
+  mode?: number;
+  /** Never over an existing file (O_EXCL): an older export or key may be someone's only copy. */
+  exclusive?: boolean;
+  /** Synced to the disk before it is closed. */
+  sync?: boolean;
+  /** Given to this owner (fchown, as root): a file root writes for the daemon's user to read. */
+  owner?: { uid: number; gid: number };
+}
+
+/**
+ * Writes a whole file with `mode` (0600 by default), also when it already existed with a looser one.
+ *
+ * Never through a symbolic link: the path may be one a user gave on a command line, or lie in a
+ * folder another user can write (the daemon's state folder, /tmp), where a link planted at it would
+ * have this process (root, for a CLI run with sudo) truncate, chmod or chown whatever it points to.
+ * O_NOFOLLOW refuses a link as the path's last part, and the file opened is checked to be a regular
+ * file before anything of it is changed, through its descriptor only (O_NONBLOCK: a FIFO with no
+ * reader is refused instead of blocking). A link higher up the path is the user's own choice of
+ * folder and is followed.
+ */
+export function writePrivateFile(path: string, data: string | Uint8Array, options: PrivateFileOptions = {}): void {
+  const mode = options.mode ?? 0o600;
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY | (options.exclusive ? constants.O_EXCL : 0);
+  let fd: number;
   try {
+    fd = openSync(path, flags, mode);
+  } catch (e) {
+    throw outputError(path, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notAFile(path, st);
+    ftruncateSync(fd, 0);
+    if (options.owner) fchownSync(fd, options.owner.uid, options.owner.gid);
     fchmodSync(fd, mode);
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    if (options.sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A folder for files a command writes (faces, thumbnails), made with its parents (0700) when it is
+ * not there. A folder that is there must be one, not a symbolic link to one: the files would land
+ * wherever it points.
+ */
+export function makePrivateFolder(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    // Something other than a folder is there: said below.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputError(path, e);
+  }
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) throw symlinkError(path);
+  if (!st.isDirectory()) throw new FacegateError('FG_ERR_OUTPUT_NOT_FILE', `${path} is not a folder; nothing was written`, 'give the path of a folder, or of one to make');
+}
+
+function outputError(path: string, e: unknown): FacegateError {
+  const code = (e as NodeJS.ErrnoException).code;
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(path);
+  } catch {
+    // not there: the folder above is missing or not writable
+  }
+  if (st?.isSymbolicLink()) return symlinkError(path);
+  if (code === 'EEXIST' && st?.isFile()) return new FacegateError('FG_ERR_OUTPUT_EXISTS', `${path} already exists; refusing to overwrite it`, 'choose another file name');
+  if (st && !st.isFile() && (code === 'EISDIR' || code === 'ENXIO' || code === 'EEXIST')) return notAFile(path, st);
+  return new FacegateError('FG_ERR_OUTPUT_WRITE', `cannot write ${path}: ${code ?? (e as Error).message}`, 'check that its folder exists and that this user may write there');
+}
+
+function symlinkError(path: string): FacegateError {
+  return new FacegateError(
+    'FG_ERR_OUTPUT_SYMLINK',
+    `${path} is a symbolic link; facegate never writes through one`,
+    'give another path, or remove the link if you made it (one you did not make may have been planted: look at where it points)',
+  );
+}
+
+function notAFile(path: string, st: Stats): FacegateError {
+  return new FacegateError('FG_ERR_OUTPUT_NOT_FILE', `${path} is ${fileKind(st)}, not a regular file; nothing was written`, 'give the path of a new or regular file');
 }
 
 /**

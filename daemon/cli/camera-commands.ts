@@ -75,6 +75,7 @@ export const cameraTestCommand: Command = {
         // A frame of a camera shows people: readable by this user only, whatever the umask.
         writePrivateFile(values.save, await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
       } catch (e) {
+        if (e instanceof FacegateError) throw e;
         throw new FacegateError('FG_ERR_CAMERA_SAVE', `cannot save the frame to ${values.save}: ${(e as Error).message}`, 'check the path and that its folder exists');
       }
     }

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { writePrivateFile } from '../base/private-files.js';
+import { existsSync } from 'node:fs';
+import { makePrivateFolder, writePrivateFile } from '../base/private-files.js';
 import { basename, join } from 'node:path';
 import type { Gallery } from '../gallery/gallery.js';
 import type { MatchResult } from '../track/identity.js';
@@ -25,7 +25,7 @@ export const scanCommand: Command = {
     const promotions = (values.promote ?? []).map((p) => parsePromotion(p));
     checkVideoFile(video);
     const settings = gallerySettings(values, io);
-    if (values.thumbnails) mkdirSync(values.thumbnails, { recursive: true, mode: 0o700 }); // face crops: this user only
+    if (values.thumbnails) makePrivateFolder(values.thumbnails); // face crops: this user only
     const scan = (identify: (fused: Float32Array) => MatchResult, gallery?: Gallery) =>
       withAnalyzer(settings, async (analyzer) => {
         let n = 0;

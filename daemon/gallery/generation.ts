@@ -1,4 +1,4 @@
-import { closeSync, fchownSync, fsyncSync, openSync, statSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { FacegateError } from '../base/errors.js';
@@ -76,17 +76,15 @@ function parseAnchor(text: string): GenerationAnchor | undefined {
   return { galleryId, generation };
 }
 
-/** Replaces the anchor whole: written to a temporary file, synced, renamed over, the folder synced. */
+/**
+ * Replaces the anchor whole: written to a temporary file, synced, renamed over, the folder synced.
+ * The temporary name is the anchor's own: whatever is found there (a leftover of a crash, or a link
+ * the daemon's user planted for root to write through) is removed, and the file is made fresh.
+ */
 export function writeAnchor(path: string, anchor: GenerationAnchor): void {
   const next = `${path}.new`;
-  writePrivateFile(next, JSON.stringify({ gallery_id: anchor.galleryId, generation: anchor.generation }) + '\n');
-  const fd = openSync(next, 'r');
-  try {
-    fsyncSync(fd);
-    keepOwner(fd, path);
-  } finally {
-    closeSync(fd);
-  }
+  rmSync(next, { force: true });
+  writePrivateFile(next, JSON.stringify({ gallery_id: anchor.galleryId, generation: anchor.generation }) + '\n', { exclusive: true, sync: true, ...keptOwner(path) });
   renameDurably(next, path);
 }
 
@@ -94,15 +92,15 @@ export function writeAnchor(path: string, anchor: GenerationAnchor): void {
  * Root running a CLI command writes the anchor as root; the daemon's user must still read it, so
  * the new file gets the owner of the one it replaces (or of the state folder).
  */
-function keepOwner(fd: number, path: string): void {
-  if (process.getuid?.() !== 0) return;
+function keptOwner(path: string): { owner?: { uid: number; gid: number } } {
+  if (process.getuid?.() !== 0) return {};
   let owner: { uid: number; gid: number };
   try {
-    owner = statSync(path);
+    owner = lstatSync(path);
   } catch {
-    owner = statSync(dirname(path));
+    owner = lstatSync(dirname(path));
   }
-  fchownSync(fd, owner.uid, owner.gid);
+  return { owner: { uid: owner.uid, gid: owner.gid } };
 }
 
 /** Whether the file may be opened with this anchor: refused only when it is behind it. */

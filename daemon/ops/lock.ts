@@ -50,7 +50,7 @@ export function acquireDaemonLock(statePath: string, now: () => Date = () => new
     );
   }
   const owner: Owner = { pid: process.pid, started: now().toISOString() };
-  writePrivateFile(ownerPath, JSON.stringify(owner) + '\n', 0o640);
+  writePrivateFile(ownerPath, JSON.stringify(owner) + '\n', { mode: 0o640 });
   return {
     release() {
       if (!db.open) return;

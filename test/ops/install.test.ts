@@ -1,9 +1,10 @@
 // install.sh's checks that stop it before it changes anything, each with its code and fix. The
 // install itself, upgrades, rollbacks and uninstall run from a real release in release.test.ts
-// (under --prefix) and release-rootfs.test.ts (stock Debian root file systems).
+// (under --prefix) and release-rootfs.test.ts (stock Debian root file systems); signed tarballs,
+// hostile ones and hostile arguments in install-hostile.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -31,7 +32,8 @@ function fakeRelease(t: { after(fn: () => void): void }, fields: Record<string, 
 function refused(t: { after(fn: () => void): void }, release: string, code: string, fix: RegExp): void {
   const prefix = mkdtempSync(join(tmpdir(), 'fg-root-'));
   t.after(() => rmSync(prefix, { recursive: true, force: true }));
-  const r = install(join(release, 'install.sh'), ['--prefix', prefix, '--no-system']);
+  // --allow-unsigned: a folder made here; the checks below come after where it came from.
+  const r = install(join(release, 'install.sh'), ['--prefix', prefix, '--no-system', '--allow-unsigned']);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`^error: ${code}: `, 'm'));
   assert.match(r.out, fix);
@@ -62,11 +64,38 @@ test('install.sh refuses a folder that is neither a release nor a checkout (FG_E
   assert.match(r.out, /^error: FG_ERR_RELEASE_INVALID: .* holds neither a release/m);
 });
 
-test('install.sh from a checkout: --dry-run says it builds the release with the pinned Node first, and changes nothing', () => {
-  const r = install(join(ROOT, 'scripts/install.sh'), ['--dry-run']);
+test('install.sh from a checkout: --dry-run says it builds the release with the pinned Node first, and changes nothing; a build of the checkout is unsigned, so only with --allow-unsigned', () => {
+  const r = install(join(ROOT, 'scripts/install.sh'), ['--dry-run', '--allow-unsigned']);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /^would: build the release with the pinned Node \(scripts\/release\.sh --dir-only\), then run its install\.sh --dry-run/m);
+  assert.match(r.out, /^would: build the release with the pinned Node \(scripts\/release\.sh --dir-only\), then run its install\.sh --dry-run --allow-unsigned/m);
   assert.match(r.out, /nothing was changed/);
+  const unsigned = install(join(ROOT, 'scripts/install.sh'), ['--dry-run']);
+  assert.equal(unsigned.code, 1, unsigned.out);
+  assert.match(unsigned.out, /^error: FG_ERR_RELEASE_UNSIGNED: a release built from this checkout is not signed\nfix: {3}add --allow-unsigned/m);
+});
+
+test('install.sh given a tarball: without minisign (FG_ERR_RELEASE_VERIFY_TOOL) or a public key to check it with (FG_ERR_RELEASE_PUBKEY), refused before it is read', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-no-key-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // install.sh alone, with no facegate-release.pub beside it, as one downloaded beside a release.
+  cpSync(join(ROOT, 'scripts/install.sh'), join(dir, 'install.sh'));
+  const tarball = join(dir, `facegate-0.1.0-test-linux-${CPU}.tar.gz`);
+  writeFileSync(tarball, 'not read');
+  const prefix = join(dir, 'box');
+  const noKey = install(join(dir, 'install.sh'), [tarball, '--prefix', prefix, '--no-system']);
+  assert.equal(noKey.code, 1, noKey.out);
+  assert.match(noKey.out, /^error: FG_ERR_RELEASE_PUBKEY: no public key to check the release's signature with\nfix: {3}give --pubkey FILE/m);
+  // A PATH with what install.sh runs before the check, and no minisign.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  for (const tool of ['mkdir', 'basename', 'dirname', 'stat', 'mktemp', 'cp', 'rm']) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    symlinkSync(found, join(bin, tool));
+  }
+  const r = spawnSync('/bin/bash', [join(dir, 'install.sh'), tarball, '--prefix', prefix, '--no-system'], { encoding: 'utf8', env: { PATH: bin } });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /^error: FG_ERR_RELEASE_VERIFY_TOOL: minisign is not installed.*\nfix: {3}apt-get install minisign/m);
+  assert.ok(!existsSync(join(prefix, 'opt')));
 });
 
 test('install.sh refuses bad options with FG_ERR_USAGE', (t) => {

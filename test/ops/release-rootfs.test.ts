@@ -1,7 +1,9 @@
 // Slow (about a minute a suite; the first run makes each root file system with debootstrap, a few
 // minutes, then they are cached with the pinned checkout): the release tarball installed on stock
 // Debian 12 (bookworm) and 13 (trixie) root file systems made by debootstrap, entered with chroot:
-// no npm, no Node, no compiler there, and no network while it installs (unshare --net). The daemon
+// no npm, no Node, no compiler there, and no network while it installs (unshare --net). It is
+// checked and installed as a site does: the signature of SHA256SUMS with minisign and the sums by
+// hand, then install.sh beside the tarball, which checks them again before it unpacks. The daemon
 // it starts (no systemd as PID 1 in a chroot: install.sh runs it itself) answers on its control
 // socket, `facegate --version` answers on PATH, and doctor is green but for the example's cameras
 // once the config names a Mosquitto on the host's loopback.
@@ -25,23 +27,34 @@ const skip =
 let release: ReturnType<typeof buildRelease> | undefined;
 const out = mkdtempSync(join(tmpdir(), 'fg-release-out-'));
 process.on('exit', () => rmSync(out, { recursive: true, force: true }));
+// The release key, made for the test (-W: no password, as only a throwaway key may be), kept
+// beside the release folder, not in it.
+const keys = mkdtempSync(join(tmpdir(), 'fg-release-key-'));
+process.on('exit', () => rmSync(keys, { recursive: true, force: true }));
+const key = { key: join(keys, 'release.key'), pub: join(keys, 'facegate-release.pub') };
 
 for (const suite of ['bookworm', 'trixie']) {
   test(`release on stock Debian ${suite}: installs with no npm, compiler or network; the daemon starts, --version answers on PATH, doctor is green but for the cameras; --uninstall keeps the state`, { skip, timeout: 1_500_000 }, async (t) => {
-    release ??= buildRelease(out, ROOT);
+    if (!release) {
+      assert.equal(spawnSync('minisign', ['-G', '-W', '-p', key.pub, '-s', key.key]).status, 0);
+      release = buildRelease(out, ROOT, undefined, key);
+    }
     const box = DebianBox.create(suite, ROOT);
     t.after(() => box.dispose());
     const bare = box.sh('command -v npm || command -v node || command -v cc || command -v gcc || command -v make');
     assert.notEqual(bare.code, 0, `the stock root has ${bare.out}`);
 
-    box.put(release.tarball);
-    box.put(join(dirname(release.tarball), 'SHA256SUMS'));
+    for (const file of [release.tarball, 'SHA256SUMS', 'SHA256SUMS.minisig', 'install.sh']) box.put(join(dirname(release.tarball), basename(file)));
+    // The site's own copy of the key, from a source it trusts.
+    box.put(key.pub);
     const folder = basename(release.tarball, '.tar.gz');
     const started = Date.now();
-    const install = box.sh(`sha256sum -c --ignore-missing SHA256SUMS && tar -xzf ${folder}.tar.gz && ./${folder}/install.sh`);
+    const install = box.sh(`minisign -Vm SHA256SUMS -p facegate-release.pub && sha256sum -c --ignore-missing SHA256SUMS && ./install.sh --pubkey facegate-release.pub ${folder}.tar.gz`);
     assert.equal(install.code, 0, install.out);
     console.log(`# ${suite}: install.sh took ${((Date.now() - started) / 1000).toFixed(1)} s with no network`);
+    assert.match(install.out, /ok: {4}release .* from .*\.tar\.gz, signed: SHA256SUMS verified/);
     assert.match(install.out, /ok: {4}release .* runs on this box/);
+    assert.match(install.out, /ok: {4}ffmpeg, ca-certificates and minisign installed/);
     assert.match(install.out, /doing: create system user facegate/);
     assert.equal(box.sh('facegate --version').out, `facegate ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
     assert.equal(box.sh('stat -c %a /etc/facegate/gallery.key').out.trim(), '600');
@@ -56,7 +69,7 @@ for (const suite of ['bookworm', 'trixie']) {
         `-e 's#^  port: 9464#  port: ${metricsPort}#' -e 's#^  port: 8443#  port: ${webPort}#' /etc/facegate/config.yaml`,
     );
     assert.equal(edit.code, 0, edit.out);
-    const start = box.sh(`./${folder}/install.sh --start`, { network: true });
+    const start = box.sh('/opt/facegate/current/install.sh --start', { network: true });
     assert.equal(start.code, 0, `${start.out}\n${box.read('var/log/facegate/daemon.log').slice(-3000)}`);
     const status = box.sh('facegate status --config /etc/facegate/config.yaml', { network: true });
     assert.equal(status.code, 0, status.out);

@@ -1,9 +1,11 @@
 // The release as a box gets it (scripts/release.sh, then its install.sh under --prefix): the real
 // built daemon on the pinned Node, a real Mosquitto on loopback and a clip of an enrolled person as
-// the camera. Release N runs and records attendance while the broker is down; N+1 (one more
-// migration) upgrades it in place with nothing lost and its migration run once, and the events
-// still go out; a broken N+2 (it exits before READY) is rolled back to N+1, logged and audited;
-// --uninstall keeps the state, --purge removes it. Needs a checkout built with the pinned Node
+// the camera. Release N (a build of one's own, installed with --allow-unsigned, carrying the
+// release key made for the test) runs and records attendance while the broker is down; N+1 (one
+// more migration), signed with that key, is checked by hand as a site does and upgraded to by the
+// installed release's install.sh from its tarball, with nothing lost and its migration run once,
+// and the events still go out; a broken N+2 (it exits before READY) is rolled back to N+1, logged
+// and audited; --uninstall keeps the state, --purge removes it. Needs a checkout built with the pinned Node
 // (CI's pinned tier, or .pinned beside this checkout: scripts/pinned-checkout.sh .pinned).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -65,7 +67,7 @@ async function until<T>(what: string, probe: () => T | undefined | false, timeou
   }
 }
 
-test('release: install N, record attendance with the broker down, upgrade to N+1 in place (nothing lost, its migration once, events go out), a broken N+2 rolls back (logged, audited), uninstall keeps the state', { skip, timeout: 900_000 }, async (t) => {
+test('release: install N, record attendance with the broker down, upgrade to N+1 from its signed tarball in place (nothing lost, its migration once, events go out), a broken N+2 rolls back (logged, audited), uninstall keeps the state', { skip, timeout: 900_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'fg-release-'));
   const t0 = Date.now();
   const phase = (what: string) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -78,26 +80,32 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
     rmSync(work, { recursive: true, force: true });
   });
   const out = join(work, 'out');
-  const built = ok('bash', [join(ROOT, 'scripts/release.sh'), '--out', out, '--build', 'n1', '--dir-only'], { cwd: ROOT, timeoutMs: 600_000 });
+  // The release key, made on the fly: -W, no password, as only a throwaway key may be.
+  const pub = join(work, 'release.pub');
+  const key = join(work, 'release.key');
+  ok('minisign', ['-G', '-W', '-p', pub, '-s', key]);
+  const built = ok('bash', [join(ROOT, 'scripts/release.sh'), '--out', out, '--build', 'n1', '--dir-only', '--pubkey', pub], { cwd: ROOT, timeoutMs: 600_000 });
   console.log(`# ${built.split('\n').find((l) => l.startsWith('size:'))}`);
   const n1 = /^staged: (.*) \(facegate /m.exec(built)![1]!;
-  assert.deepEqual(readdirSync(n1).sort(), ['LICENSES', 'README.md', 'RELEASE', 'config', 'dist', 'install.sh', 'models', 'node', 'node_modules', 'package.json', 'systemd']);
+  assert.deepEqual(readdirSync(n1).sort(), ['LICENSES', 'README.md', 'RELEASE', 'config', 'dist', 'facegate-release.pub', 'install.sh', 'models', 'node', 'node_modules', 'package.json', 'systemd']);
   for (const absent of ['node_modules/better-sqlite3-napi9', 'node_modules/faceplugin-face-recognition-js', 'node_modules/typescript', 'node_modules/better-sqlite3/deps', 'node/include']) assert.ok(!existsSync(join(n1, absent)), `${absent} is in the release`);
   assert.match(readFileSync(join(n1, 'RELEASE'), 'utf8'), new RegExp(`^schema=${MIGRATIONS.length}$`, 'm'));
 
   phase('N+1: one more migration');
-  // N+1: one more migration, shipped as a tarball with its SHA256SUMS.
+  // N+1: one more migration, shipped as a tarball with its SHA256SUMS, signed, checked by hand as
+  // docs/daemon.md#release says.
   const n2 = releaseVariant(n1, 'n2', VARIANTS.oneMoreMigration(MIGRATIONS.length));
-  ok('bash', [join(ROOT, 'scripts/release.sh'), '--pack', n2], { cwd: ROOT });
-  const unpacked = join(work, 'download');
-  ok('mkdir', ['-p', unpacked]);
+  ok('bash', [join(ROOT, 'scripts/release.sh'), '--pack', n2, '--key', key, '--pubkey', pub], { cwd: ROOT });
+  ok('minisign', ['-V', '-p', pub, '-m', 'SHA256SUMS'], { cwd: out });
   ok('sha256sum', ['-c', '--ignore-missing', 'SHA256SUMS'], { cwd: out });
-  ok('tar', ['-xzf', `${n2}.tar.gz`, '-C', unpacked]);
-  const n2Unpacked = join(unpacked, n2.split('/').pop()!);
   // N+2: exits before READY.
   const n3 = releaseVariant(n2, 'n3', VARIANTS.exitsBeforeReady);
 
-  const install = (release: string, args: string[] = []) => sh('bash', [join(release, 'install.sh'), '--prefix', prefix, '--no-system', '--start-timeout', '120', ...args], { timeoutMs: 400_000 });
+  const box = ['--prefix', prefix, '--no-system', '--start-timeout', '120'];
+  // A release folder of one's own (N, the broken N+2): no signature covers it.
+  const install = (release: string, args: string[] = []) => sh('bash', [join(release, 'install.sh'), ...box, '--allow-unsigned', ...args], { timeoutMs: 400_000 });
+  // N+1 as a box upgrades: the installed release's install.sh, which checks the tarball with the key it carries.
+  const upgradeTo = (tarball: string, args: string[] = []) => sh('bash', [join(prefix, 'opt/facegate/current/install.sh'), tarball, ...box, ...args], { timeoutMs: 400_000 });
   const facegate = (args: string[]) => sh(join(prefix, 'usr/local/bin/facegate'), args, { env: { FACEGATE_CONFIG: '' } });
   const db = join(prefix, 'var/lib/facegate/facegate.db');
   const daemonLog = () => readFileSync(join(prefix, 'var/log/facegate/daemon.log'), 'utf8').slice(-3000);
@@ -156,8 +164,9 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
 
   phase('N+1 from its tarball');
   // N+1 from its tarball: the daemon stops, N+1 starts on the same state, its migration runs.
-  const upgrade = install(n2Unpacked);
+  const upgrade = upgradeTo(`${n2}.tar.gz`);
   assert.equal(upgrade.code, 0, upgrade.out);
+  assert.match(upgrade.out, /^ok: {4}release .*-n2 from .*-n2-linux-.*\.tar\.gz, signed: SHA256SUMS verified/m);
   assert.match(upgrade.out, /doing: stop facegate/);
   assert.match(upgrade.out, /doing: switch .*current to release .*-n2 \(from .*-n1\)/);
   const app = join(prefix, 'opt/facegate');
@@ -170,7 +179,7 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   assert.equal(afterUpgrade.schema, MIGRATIONS.length + 1);
   assert.equal(afterUpgrade.marker, 1);
   // Once: installing it again restarts it, and the migration does not run again.
-  assert.equal(install(n2Unpacked, ['--start']).code, 0);
+  assert.equal(upgradeTo(`${n2}.tar.gz`, ['--start']).code, 0);
   assert.equal(counts(db).marker, 1);
 
   phase('The broker is back');
@@ -198,10 +207,10 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
 
   phase('uninstall');
   // Uninstall: the software goes, the state stays; --purge takes the state too.
-  const removed = install(n2Unpacked, ['--uninstall']);
+  const removed = sh('bash', [join(app, 'current/install.sh'), ...box, '--uninstall']);
   assert.equal(removed.code, 0, removed.out);
   assert.ok(!existsSync(app) && !existsSync(join(prefix, 'usr/local/bin/facegate')));
   assert.ok(existsSync(db) && existsSync(join(prefix, 'etc/facegate/gallery.key')));
-  assert.equal(install(n2Unpacked, ['--uninstall', '--purge']).code, 0);
+  assert.equal(sh('bash', [join(n2, 'install.sh'), ...box, '--uninstall', '--purge']).code, 0);
   assert.ok(!existsSync(db) && !existsSync(join(prefix, 'etc/facegate')));
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 const SCRIPT = resolve('scripts/test-deps.sh');
 /** Every command the script looks for on PATH (Debian's python3 with gi it runs by its full path). */
-const COMMANDS = ['ffmpeg', 'mosquitto', 'systemd-analyze', 'chromium', 'gst-inspect-1.0', 'buildah', 'debootstrap', 'promtool'];
+const COMMANDS = ['ffmpeg', 'mosquitto', 'systemd-analyze', 'chromium', 'gst-inspect-1.0', 'buildah', 'debootstrap', 'minisign', 'promtool'];
 
 /**
  * scripts/test-deps.sh with PATH holding only stubs: the commands named present, `id` answering
@@ -61,6 +61,12 @@ test('not root, test-deps prints the apt-get command to run, installs nothing an
   assert.match(r.stderr, /missing here: ffmpeg gstreamer1\.0-plugins-bad/);
   assert.match(r.stderr, /needs root/);
   assert.ok(r.stderr.includes('sudo apt-get update && sudo apt-get install -y --no-install-recommends ffmpeg gstreamer1.0-plugins-bad\n'), r.stderr);
+});
+
+test('without minisign, test-deps installs it: the release tests sign and check releases with it', { skip }, () => {
+  const r = runDeps({ present: COMMANDS.filter((c) => c !== 'minisign'), uid: 0 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.apt, ['update -qq', 'install -y -qq --no-install-recommends minisign']);
 });
 
 test('test-deps --check only names what is missing, even as root', { skip }, () => {

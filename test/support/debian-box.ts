@@ -89,9 +89,13 @@ export class DebianBox {
   }
 }
 
-/** Builds the release tarball (scripts/release.sh) into `out`; the tarball's path and the size line. */
-export function buildRelease(out: string, checkout = resolve('.'), build?: string): { tarball: string; size: string; stage: string } {
-  const r = spawnSync('bash', [join(checkout, 'scripts/release.sh'), '--out', out, ...(build ? ['--build', build] : [])], { encoding: 'utf8', cwd: checkout, timeout: 900_000 });
+/**
+ * Builds the release tarball (scripts/release.sh) into `out`, signed with `key` (a minisign key
+ * pair, the public half carried by the release) when given; the tarball's path and the size line.
+ */
+export function buildRelease(out: string, checkout = resolve('.'), build?: string, key?: { key: string; pub: string }): { tarball: string; size: string; stage: string } {
+  const args = ['--out', out, ...(build ? ['--build', build] : []), ...(key ? ['--key', key.key, '--pubkey', key.pub] : [])];
+  const r = spawnSync('bash', [join(checkout, 'scripts/release.sh'), ...args], { encoding: 'utf8', cwd: checkout, timeout: 900_000 });
   if (r.status !== 0) throw new Error(`scripts/release.sh: ${r.stdout}${r.stderr}`);
   const tarball = /^release: (\S+\.tar\.gz) /m.exec(r.stdout)?.[1];
   const stage = /^staged: (.*) \(facegate /m.exec(r.stdout)?.[1];

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
-import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { FacegateError } from '../../base/errors.js';
 import { readInputFile } from '../../base/input-file.js';
+import { writePrivateFile } from '../../base/private-files.js';
 import { exportedPersons, exportGallery } from '../../gallery/transfer.js';
 import type { ImportResult } from '../../ops/persons.js';
 import { progressReporter, type Progress } from '../progress.js';
@@ -65,7 +65,8 @@ export const galleryExportCommand: Command = {
     const file = positionals[0]!;
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
       const exported = exportGallery(g, passphrase);
-      writeNewFile(file, exported.bytes);
+      // 0600, never over an existing file (an older export may be someone's only backup).
+      writePrivateFile(file, exported.bytes, { exclusive: true, sync: true });
       if (values.json) io.stdout(JSON.stringify({ file, persons: exported.persons, templates: exported.templates, skipped_damaged: exported.skipped }) + '\n');
       else io.stdout(`exported ${exported.persons} person(s), ${exported.templates} template(s) to ${file}${exported.skipped ? `; ${exported.skipped} damaged row(s) left out` : ''}\n`);
       return 0;
@@ -131,19 +132,3 @@ export const galleryAcceptRestoreCommand: Command = {
   },
 };
 
-/** 0600, never over an existing file (an older export may be someone's only backup). */
-function writeNewFile(path: string, bytes: Buffer): void {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FacegateError('FG_ERR_EXPORT_WRITE', code === 'EEXIST' ? `${path} already exists; refusing to overwrite it` : `cannot write ${path}: ${code ?? (e as Error).message}`, 'choose another file name');
-  }
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FacegateError } from '../../base/errors.js';
-import { writePrivateFile } from '../../base/private-files.js';
+import { makePrivateFolder, writePrivateFile } from '../../base/private-files.js';
 import { formatLocalIso } from '../../base/zoned-time.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { enrolledFrom, type EnrolAnswer } from './person-add.js';
@@ -48,7 +47,7 @@ export const personPhotosCommand: Command = {
           };
         });
     if (values.faces !== undefined) {
-      mkdirSync(values.faces, { recursive: true, mode: 0o700 });
+      makePrivateFolder(values.faces);
       for (const p of listed.photos) if (p.thumbnail) writePrivateFile(join(values.faces, `${p.photo}.jpg`), Buffer.from(p.thumbnail, 'base64'));
     }
     if (values.json) {
