@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FacegateError } from '../base/errors.js';
 import { defaultConfig, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { closestWord } from './closest-word.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
@@ -30,22 +31,49 @@ export interface Command {
 
 export class UsageError extends FacegateError {
   override readonly name = 'UsageError';
+  /** The command's arguments after its words, as in its --help: 'IMAGE... [--json]'. */
+  readonly usage: string;
   constructor(message: string, usage: string) {
     super('FG_ERR_USAGE', message, `usage: ${usage}`);
+    this.usage = usage;
+  }
+
+  /** The line for the terminal, once the command is known: its whole usage, and where each option is explained. */
+  lineFor(words: readonly string[]): string {
+    const command = `facegate ${words.join(' ')}`;
+    return `${this.code}: ${this.message} — usage: ${command} ${this.usage}; '${command} --help' explains each option`;
   }
 }
 
-/** node:util parseArgs with facegate's usage errors; option types are inferred from `options`. */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: O,
-  usage: string,
-) {
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * node:util parseArgs with facegate's usage errors; option types are inferred from `options`. The
+ * one place parseArgs' refusals become usage errors: an unknown option is named with the option of
+ * this command it most likely meant, rather than parseArgs' own text (which is about positionals
+ * that start with '-').
+ */
+export function parseCommandArgs<O extends Options>(argv: string[], options: O, usage: string) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message, usage);
+    throw usageErrorOf(e, argv, options, usage);
   }
+}
+
+function usageErrorOf(e: unknown, argv: string[], options: Options, usage: string): UsageError {
+  const unknown = (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(argv, options) : undefined;
+  if (unknown === undefined) return new UsageError((e as Error).message, usage);
+  const typed = unknown.replace(/^--?/, '');
+  const meant = closestWord(typed, Object.keys(options));
+  return new UsageError(`unknown option ${unknown}${meant !== undefined ? ` (did you mean --${meant}?)` : ''}`, usage);
+}
+
+/** The first option in `argv` that `options` does not know, as typed (`--imgae`, `-x`); read from parseArgs' own tokens. */
+function unknownOption(argv: string[], options: Options): string | undefined {
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) if (t.kind === 'option' && !Object.hasOwn(options, t.name)) return t.rawName;
+  return undefined;
 }
 
 /** Options every command that reads the config accepts. */

@@ -56,10 +56,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`${e.lineFor(command.words)}\n`);
+      return ExitCode.USAGE;
+    }
     if (isFacegateError(e)) {
       io.stderr(e.toLine() + '\n');
       if (e instanceof ConfigError) return ExitCode.CONFIG;
-      if (e instanceof UsageError) return ExitCode.USAGE;
       return ExitCode.FAILED;
     }
     throw e; // a bug: let Node print the stack

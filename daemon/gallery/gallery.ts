@@ -6,7 +6,7 @@ import type { RecognitionConfig } from '../vision/config.js';
 import { openDatabase } from '../store/database.js';
 import { schemaVersion } from '../store/migrate.js';
 import { decide, type IdentityDecision } from './decide.js';
-import { describeKeySources, findKek, type Kek, type KeySourceOptions } from './key-source.js';
+import { findKek, noKekError, type Kek, type KeySourceOptions } from './key-source.js';
 import { anchorPath, readAnchor, rollbackError, stateGeneration, writeAnchor } from './generation.js';
 import { galleryId, initialiseKeys, unlockDataKey, wrapRows, type UnlockedKey } from './keyring.js';
 import { orphanReason } from './integrity.js';
@@ -91,13 +91,7 @@ export class Gallery {
     if (!exists && !options.create) {
       throw new FacegateError('FG_ERR_GALLERY_MISSING', `gallery ${options.path} does not exist`, "enrol someone first with 'facegate person add', or check --gallery / gallery.path");
     }
-    if (!kek) {
-      throw new FacegateError(
-        'FG_ERR_GALLERY_KEY_MISSING',
-        `no key for gallery ${options.path}: tried ${describeKeySources(options.keys)}`,
-        exists ? 'give the key this gallery was made with; nothing was changed' : "make a key with 'facegate keys init' (or set the passphrase variable)",
-      );
-    }
+    if (!kek) throw noKekError(options.keys, { path: options.path, exists });
     let unlocked: UnlockedKey | undefined;
     const db = openDatabase(options.path, {
       beforeMigrate: (file) => {

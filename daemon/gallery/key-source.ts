@@ -1,7 +1,7 @@
 import { closeSync, constants, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FacegateError } from '../base/errors.js';
-import { readInputFile } from '../base/input-file.js';
+import { describeOpenError, readInputFile } from '../base/input-file.js';
 import { renameDurably } from '../base/private-files.js';
 import type { GalleryConfig } from './config.js';
 import type { Sodium } from './sodium.js';
@@ -31,10 +31,12 @@ const KEY_FILE_PREFIX = 'facegate-kek-v1:';
  *   2. the systemd credential $CREDENTIALS_DIRECTORY/<gallery.credential>;
  *   3. the key file <gallery.key_file>;
  *   4. a passphrase in $<gallery.passphrase_env>.
- * Returns undefined when none is there; `describeKeySources` says what was tried.
+ * Returns undefined when none is there (a --key-file that does not exist included: no key was
+ * found, and noKekError says what to do, which depends on whether the gallery exists yet);
+ * `describeKeySources` says what was tried.
  */
 export function findKek(options: KeySourceOptions): Kek | undefined {
-  if (options.keyFileOverride) return readKeyFile(options.keyFileOverride, 'key file');
+  if (options.keyFileOverride) return missing(options.keyFileOverride) ? undefined : readKeyFile(options.keyFileOverride, 'key file');
   const credDir = options.env.CREDENTIALS_DIRECTORY;
   if (credDir) {
     const path = join(credDir, options.gallery.credential);
@@ -54,6 +56,23 @@ export function describeKeySources(options: KeySourceOptions): string {
   return `${cred}, key file ${options.gallery.key_file}, $${options.gallery.passphrase_env}`;
 }
 
+/**
+ * FG_ERR_GALLERY_KEY_MISSING, when findKek found none: what was tried, and the next step. A new
+ * gallery needs a key made ('facegate keys init'); one that exists needs the key it was made with,
+ * which a new key would not open.
+ */
+export function noKekError(options: KeySourceOptions, gallery: { path: string; exists: boolean }): FacegateError {
+  const override = options.keyFileOverride;
+  const make = override
+    ? `make it with 'facegate keys init --key-file ${override}', or check the path`
+    : `make one with 'facegate keys init' (it writes ${options.gallery.key_file}, mode 0600), or set $${options.gallery.passphrase_env}`;
+  return new FacegateError(
+    'FG_ERR_GALLERY_KEY_MISSING',
+    `no key for gallery ${gallery.path}: tried ${describeKeySources(options)}`,
+    gallery.exists ? 'give the key this gallery was made with; nothing was changed' : make,
+  );
+}
+
 /** Reads a key file or credential: "facegate-kek-v1:<base64 of 32 bytes>", or exactly 32 raw bytes. */
 export function readKeyFile(path: string, what: string): KeyKek {
   let bytes: Buffer;
@@ -69,7 +88,7 @@ export function readKeyFile(path: string, what: string): KeyKek {
     });
   } catch (e) {
     if (e instanceof FacegateError) throw e;
-    throw new FacegateError('FG_ERR_KEY_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path and that facegate may read it');
+    throw new FacegateError('FG_ERR_KEY_UNREADABLE', `cannot read ${what} ${path}: ${describeOpenError(e)}`, 'check the path and that facegate may read it');
   }
   const text = bytes.toString('latin1').trim();
   let key: Uint8Array | undefined;
@@ -123,6 +142,16 @@ export function replacementKeyFile(sodium: Sodium, path: string): { kek: KeyKek;
     kek: { ...kek, origin: `key file ${path}`, file: path },
     install: () => renameDurably(next, path),
   };
+}
+
+/** Nothing at the path (a path that cannot be looked at, EACCES, is there: reading it says why it fails). */
+function missing(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function exists(path: string): boolean {

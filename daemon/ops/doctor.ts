@@ -12,7 +12,7 @@ import { describeMqttError } from '../events/bridge.js';
 import type { MqttConfig } from '../events/config.js';
 import { mqttClientOptions, mqttIdentity } from '../events/mqtt-options.js';
 import { Gallery } from '../gallery/gallery.js';
-import { describeKeySources, findKek } from '../gallery/key-source.js';
+import { findKek, noKekError } from '../gallery/key-source.js';
 import { cameraRateWarning, sourceRateWarning } from '../track/camera-rate.js';
 import type { TrackConfig } from '../track/config.js';
 import { defaultModelDir, verifyModels } from '../vision/model-files.js';
@@ -54,8 +54,9 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   const config = o.config;
   const run = o.run ?? defaultRun;
   const timeoutMs = o.timeoutMs ?? 8000;
-  const results: CheckResult[] = [checkFfmpeg(run), checkModels(config), ...checkKeys(config, o.env)];
-  results.push(await checkGallery(config, o));
+  const keys = checkKeys(config, o.env);
+  const results: CheckResult[] = [checkFfmpeg(run), checkModels(config), ...keys];
+  results.push(await checkGallery(config, o, keys.find((k) => k.check === 'gallery key')?.status !== 'fail'));
   if (config.mqtt.enabled) results.push(await checkBroker(config.mqtt, o.env, timeoutMs));
   for (const [i, cam] of config.cameras.entries()) results.push(await checkCamera(cam, i, config.track, timeoutMs));
   results.push(checkDisk(config.gallery.path), checkClock(run));
@@ -84,7 +85,7 @@ function checkKeys(c: Config, env: NodeJS.ProcessEnv): CheckResult[] {
   try {
     const kek = findKek(keys);
     if (!kek) {
-      out.push({ check: 'gallery key', status: 'fail', detail: `none found: tried ${describeKeySources(keys)}`, fix: `facegate keys init --config FILE (makes ${c.gallery.key_file} with mode 0600)` });
+      out.push(failure('gallery key', noKekError(keys, { path: c.gallery.path, exists: existsSync(c.gallery.path) })));
     } else if (kek.kind === 'key' && existsSync(c.gallery.key_file) && (statSync(c.gallery.key_file).mode & 0o077) !== 0) {
       out.push({ check: 'gallery key', status: 'warn', detail: `${c.gallery.key_file} is readable by others (mode ${(statSync(c.gallery.key_file).mode & 0o777).toString(8)})`, fix: `chmod 600 ${c.gallery.key_file}` });
     } else {
@@ -102,9 +103,11 @@ function checkKeys(c: Config, env: NodeJS.ProcessEnv): CheckResult[] {
   return out;
 }
 
-async function checkGallery(c: Config, o: DoctorOptions): Promise<CheckResult> {
+/** The gallery's state; on a new box, the next step: enrolling people, once the keys that needs are there. */
+async function checkGallery(c: Config, o: DoctorOptions, keyFound: boolean): Promise<CheckResult> {
   if (!existsSync(c.gallery.path)) {
-    return { check: 'gallery', status: 'warn', detail: `${c.gallery.path} does not exist yet (the daemon makes it)`, fix: 'enrol people: facegate person add --name NAME --image PHOTO' };
+    const enrol = 'enrol people: facegate person add --name NAME --image PHOTO';
+    return { check: 'gallery', status: 'warn', detail: `${c.gallery.path} does not exist yet (the daemon makes it)`, fix: keyFound ? enrol : `first make the keys (facegate keys init), then ${enrol}` };
   }
   try {
     const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: o.env }, logger: o.logger, create: false });

@@ -179,7 +179,6 @@ test('fuzz: no payload on any topic makes the consumer throw, and nothing unsign
   c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
   const topics = ['facegate/gate-1/attendance', 'facegate/gate-1/alerts/unknown', 'facegate/gate-1/alerts/spoof', 'facegate/gate-1/bridge/event', 'facegate/gate-1/gate/events', 'facegate/gate-1/bridge/info', 'facegate/gate-2/bridge/info', 'facegate/gate-1/alerts/quarantine', 'facegate/gate-1/bridge/sequence', 'facegate/gate-1/bridge/response/events/replay'];
   const valid = JSON.stringify(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'));
-  let runs = 0;
   fc.assert(
     fc.property(
       fc.constantFrom(...topics),
@@ -189,7 +188,6 @@ test('fuzz: no payload on any topic makes the consumer throw, and nothing unsign
         fc.tuple(fc.nat(valid.length - 1), fc.string({ minLength: 1, maxLength: 1 })).map(([i, ch]) => valid.slice(0, i) + ch + valid.slice(i + 1)),
       ),
       (topic, text) => {
-        runs++;
         const v = c.handle(topic, Buffer.from(text));
         assert.ok(OUTCOMES.includes(v.outcome), `outcome ${v.outcome}`);
         if (v.outcome === 'accepted') assert.equal(text, valid, 'only the untouched event is accepted');
@@ -197,7 +195,6 @@ test('fuzz: no payload on any topic makes the consumer throw, and nothing unsign
     ),
     fuzzParameters(400),
   );
-  assert.ok(runs >= 100, `ran ${runs} cases`);
   assert.ok(c.countOf('accepted') <= 1, 'the valid event at most once');
 });
 

@@ -3,6 +3,7 @@ import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParameters } from '../support/fuzz.js';
 import { firstPart, missingRanges, rangesOf } from '../../daemon/events/seq-ranges.js';
 import { GapTracker } from '../../daemon/central/gap-tracker.js';
 
@@ -20,6 +21,7 @@ test('missingRanges: what no covered range covers, in order, whatever the overla
       const got = missingRanges(from, to, covered).flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
       assert.deepEqual(got, want);
     }),
+    fuzzParameters(500),
   );
 });
 

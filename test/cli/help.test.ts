@@ -101,3 +101,35 @@ test('a closed stdout pipe ends a command quietly with exit 0, without a stack t
     assert.equal(r.code, 0, `facegate ${args.join(' ')} with stdout closed exits 0`);
   }
 });
+
+test("an unknown option: a usage error (exit 2) naming it, the command's option it most likely meant, its usage and its --help", async () => {
+  const add = COMMANDS.find((c) => c.words.join(' ') === 'person add')!;
+  const typo = await runCli(['person', 'add', '--name', 'Ann', '--imgae', 'ann.jpg']);
+  assert.equal(typo.code, ExitCode.USAGE, typo.stderr);
+  assert.equal(typo.stderr, `FG_ERR_USAGE: unknown option --imgae (did you mean --image?) — usage: facegate person add ${add.usage}; 'facegate person add --help' explains each option\n`);
+  const short = await runCli(['identify', '--key', '/etc/facegate/gallery.key', 'door.jpg']);
+  assert.match(short.stderr, /^FG_ERR_USAGE: unknown option --key \(did you mean --key-file\?\) — /, 'the one option it begins');
+  // Nothing near: no guess. An option of another command is not one of this command's.
+  for (const [args, unknown] of [[['analyze', '--frobnicate', 'x.jpg'], '--frobnicate'], [['doctor', '--force=yes'], '--force'], [['person', 'list', '-x'], '-x']] as const) {
+    const r = await runCli([...args]);
+    assert.equal(r.code, ExitCode.USAGE, r.stderr);
+    assert.ok(r.stderr.startsWith(`FG_ERR_USAGE: unknown option ${unknown} — usage: facegate ${args[0]} `), r.stderr);
+    assert.doesNotMatch(r.stderr, /did you mean|To specify a positional/);
+  }
+  // Every command, through the same one place.
+  for (const command of COMMANDS) {
+    const words = command.words.join(' ');
+    const r = await cli([...command.words, '--no-such-option']);
+    assert.equal(r.code, ExitCode.USAGE, `${words}: ${r.stderr}`);
+    assert.equal(r.stderr, `FG_ERR_USAGE: unknown option --no-such-option — usage: facegate ${words} ${command.usage}; 'facegate ${words} --help' explains each option\n`, words);
+  }
+});
+
+test("a command's own usage errors name the whole command, its usage and its --help", async () => {
+  const r = await runCli(['person', 'add', '--name']);
+  assert.equal(r.code, ExitCode.USAGE);
+  assert.match(r.stderr, /^FG_ERR_USAGE: Option '--name <value>' argument missing — usage: facegate person add \(--name NAME/);
+  const none = await runCli(['identify']);
+  assert.equal(none.code, ExitCode.USAGE);
+  assert.match(none.stderr, /^FG_ERR_USAGE: no image given — usage: facegate identify IMAGE\.\.\. .*; 'facegate identify --help' explains each option\n$/);
+});

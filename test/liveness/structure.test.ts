@@ -2,6 +2,7 @@ import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { fuzzParameters } from '../support/fuzz.js';
 import { planarResidual } from '../../daemon/liveness/planar-fit.js';
 import { STRUCTURE, StructureCue } from '../../daemon/liveness/structure.js';
 import type { Point } from '../../daemon/vision/types.js';
@@ -65,6 +66,7 @@ test('planarResidual: fuzzed planes stay planar, and the residual scales with th
       const front = project(face3d(), 0, 0, 100, true).slice(17, 48);
       assert.ok(planarResidual(front, flat)! / px < 1e-4);
     }),
+    fuzzParameters(200),
   );
 });
 

@@ -38,11 +38,9 @@ const requestLine: fc.Arbitrary<string> = fc.oneof(
     .map((r) => JSON.stringify(r)),
 );
 
-test('control parseRequest: any line is a checked request or a coded refusal, never a throw; nothing reaches Object.prototype', (t) => {
-  let cases = 0;
+test('control parseRequest: any line is a checked request or a coded refusal, never a throw; nothing reaches Object.prototype', () => {
   fc.assert(
     fc.property(requestLine, (line) => {
-      cases++;
       const r = parseRequest(line);
       if ('request' in r) {
         assert.ok(Value.Check(RequestSchema, r.request));
@@ -55,17 +53,13 @@ test('control parseRequest: any line is a checked request or a coded refusal, ne
       }
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
     }),
-    fuzzParameters(3000),
+    fuzzParameters(1500),
   );
-  t.diagnostic(`${cases} lines`);
-  assert.ok(cases >= 500, `only ${cases} cases ran`);
 });
 
-test('control checkParams: any params of any method are accepted as the exact schema or refused with FG_ERR_CONTROL_BAD_REQUEST', (t) => {
-  let cases = 0;
+test('control checkParams: any params of any method are accepted as the exact schema or refused with FG_ERR_CONTROL_BAD_REQUEST', () => {
   fc.assert(
     fc.property(fc.constantFrom(...METHOD_NAMES), fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), hostileValue), fc.object()), (method, params) => {
-      cases++;
       try {
         assert.equal(checkParams(method, params), params);
         assert.ok(Value.Check(METHODS[method].params, params));
@@ -76,8 +70,6 @@ test('control checkParams: any params of any method are accepted as the exact sc
     }),
     fuzzParameters(3000),
   );
-  t.diagnostic(`${cases} params`);
-  assert.ok(cases >= 500, `only ${cases} cases ran`);
 });
 
 test('control server: after junk lines on a socket, that socket and a new one still answer status', { timeout: 60_000 }, async (t) => {
@@ -107,7 +99,7 @@ test('control server: after junk lines on a socket, that socket and a new one st
     }
   });
   // Lines with a newline inside would be two lines: each sample is one line as sent.
-  const lines = fc.sample(requestLine.map((l) => l.replace(/\n/g, ' ')), { seed: 7, numRuns: 1500 });
+  const lines = fc.sample(requestLine.map((l) => l.replace(/\n/g, ' ')), fuzzParameters(1500));
   for (const line of lines) socket.write(`${line}\n`);
   socket.write(`${JSON.stringify({ id: 424242, method: 'status' })}\n`);
   // Blank lines are skipped; every other line gets exactly one answer.

@@ -37,7 +37,9 @@ test('doctor on a broken box: each failure is named with its fix, exit 1', { tim
   const out = r.stdout;
   assert.match(out, /^ok {4}ffmpeg/m);
   assert.match(out, /^FAIL {2}models .*FG_ERR_MODEL_MISSING[^\n]*\n\s+fix: run `npm run models`/m);
-  assert.match(out, /^FAIL {2}gallery key .*none found[^\n]*\n\s+fix: facegate keys init/m);
+  assert.match(out, /^FAIL {2}gallery key +FG_ERR_GALLERY_KEY_MISSING: no key for gallery .*state\.db: tried [^\n]*gallery\.key[^\n]*\n\s+fix: make one with 'facegate keys init' \(it writes .*gallery\.key, mode 0600\)/m);
+  // Enrolling needs the key: the gallery's next step says to make it first.
+  assert.match(out, /^WARN {2}gallery +.*state\.db does not exist yet[^\n]*\n\s+fix: first make the keys \(facegate keys init\), then enrol people: facegate person add/m);
   assert.match(out, /^FAIL {2}device key[^\n]*\n\s+fix: /m);
   assert.match(out, new RegExp(`^FAIL {2}broker +FG_ERR_MQTT_UNREACHABLE: broker mqtt://127\\.0\\.0\\.1:${brokerPort} unreachable \\(ECONNREFUSED\\)\\n\\s+fix: check that the broker runs and mqtt\\.url`, 'm'));
   assert.match(out, /^FAIL {2}camera door .*\n\s+fix: /m);

@@ -11,6 +11,7 @@ import { followDrift } from '../../daemon/track/track.js';
 import { MAX_SIGHTINGS, UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { decodeSightings, encodeSightings } from '../../daemon/track/unknown-store.js';
 import fc from 'fast-check';
+import { fuzzParameters } from '../support/fuzz.js';
 import { parseShowinfoPts } from '../../daemon/camera/video-file.js';
 import type { FaceQuality, Point } from '../../daemon/vision/types.js';
 import { near, unitVector } from '../gallery/helpers.js';
@@ -218,7 +219,7 @@ test('parseShowinfoPts reads each output frame time from FFmpeg showinfo lines o
 
 test('sightings column (fuzzed): what the daemon writes reads back; anything else is a bounded list of valid sightings or undefined, never a throw', () => {
   const sighting = fc.record({ camera: fc.string({ maxLength: 200 }), at: fc.integer({ min: 0, max: 4e9 }) }, { noNullPrototype: true });
-  fc.assert(fc.property(fc.array(sighting, { maxLength: MAX_SIGHTINGS }), (list) => assert.deepEqual(decodeSightings(encodeSightings(list)), list)));
+  fc.assert(fc.property(fc.array(sighting, { maxLength: MAX_SIGHTINGS }), (list) => assert.deepEqual(decodeSightings(encodeSightings(list)), list)), fuzzParameters(200));
   const hostile = fc.oneof(fc.string(), fc.json(), fc.array(fc.record({ camera: fc.anything(), at_ms: fc.anything() }), { maxLength: 3 * MAX_SIGHTINGS }).map((v) => JSON.stringify(v)));
   fc.assert(
     fc.property(hostile, (text) => {
@@ -227,6 +228,6 @@ test('sightings column (fuzzed): what the daemon writes reads back; anything els
       assert.ok(out.length <= MAX_SIGHTINGS);
       for (const s of out) assert.ok(typeof s.camera === 'string' && s.camera.length <= 200 && Number.isFinite(s.at));
     }),
-    { numRuns: 500 },
+    fuzzParameters(500),
   );
 });

@@ -14,7 +14,7 @@ test('scan without a video, or with two: usage error (exit 2)', async () => {
   for (const args of [['scan'], ['scan', 'a.mp4', 'b.mp4']]) {
     const r = await runCli(args);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^FG_ERR_USAGE: .*usage: VIDEO/m);
+    assert.match(r.stderr, /^FG_ERR_USAGE: .*usage: facegate scan VIDEO/m);
   }
 });
 

@@ -33,14 +33,11 @@ test('history CSV: every cell quoted; a formula is neutralised at a cell start a
 test('history CSV fuzzed: for any names and any separator, no cell a spreadsheet sees starts with a formula trigger', () => {
   const piece = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', ';', '|', '"', "'", ' ', '=cmd|', '"=1"'));
   const text = fc.array(piece, { maxLength: 8 }).map((p) => p.join(''));
-  let cases = 0;
   fc.assert(
     fc.property(fc.array(fc.tuple(text, fc.option(text)), { minLength: 1, maxLength: 4 }), fc.constantFrom(...SEPARATORS), (rows, sep) => {
-      cases++;
       const csv = historyCsv(rows.map(([name, group]) => day(name, group)), 'UTC');
       for (const c of cellsSeen(csv, sep)) assert.doesNotMatch(c, TRIGGER, `split on ${JSON.stringify(sep)}: ${JSON.stringify(c)}`);
     }),
     fuzzParameters(3000),
   );
-  assert.ok(cases >= 500, `only ${cases} cases ran`);
 });

@@ -458,18 +458,15 @@ test('console API fuzzed as an admin: hostile bodies, queries and paths on every
   ];
   const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('..', '%2e%2e%2f', '%00', '__proto__', 'a'.repeat(300), '😀'));
   const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });
-  let cases = 0;
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...ROUTES), segment, query, fc.oneof(hostileJsonText, hostileValue.map((v) => JSON.stringify(v) ?? 'null')), async ([method, pattern], seg, q, body) => {
-      cases++;
       const url = pattern.replace('X', encodeURIComponent(seg)).replace('?X', `?${new URLSearchParams(q as Record<string, string>)}`);
       const r = await app.inject({ method, url, headers, ...(method === 'GET' ? {} : { payload: body }) });
       assert.ok(r.statusCode < 500, `${method} ${url} -> ${r.statusCode} ${r.body.slice(0, 200)}`);
       if (r.statusCode >= 400) assert.match(String(json(r).error?.code), /^FG_ERR_/, `${method} ${url}: ${r.body.slice(0, 200)}`);
     }),
-    fuzzParameters(400, 20_000),
+    fuzzParameters(400),
   );
-  assert.ok(cases >= 100, `only ${cases} cases ran`);
   assert.equal((await as(app, token)('GET', '/api/me')).statusCode, 200, 'the server still answers');
   assert.equal(lines.some((l) => l.includes(PW) || l.includes(token)), false, 'no password or token in the log');
 });

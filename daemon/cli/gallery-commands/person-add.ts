@@ -81,11 +81,10 @@ export const personAddCommand: Command = {
     let r: Enrolled;
     const photos = readPhotos(args.images);
     try {
-      const done = daemon ? await throughDaemon(daemon, args, photos.read) : await inFile(settings, args, photos.read, io);
-      r = { ...done, refused: inArgumentOrder([...photos.refused, ...done.refused], args.images) };
+      r = daemon ? await throughDaemon(daemon, args, photos) : await inFile(settings, args, photos, io);
     } catch (e) {
       if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
-      const refused = e instanceof NoUsableFace ? inArgumentOrder([...photos.refused, ...e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail }))], args.images) : undefined;
+      const refused = e instanceof NoUsableFace ? e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })) : undefined;
       if (args.json) io.stdout(JSON.stringify({ id: null, templates: 0, ...(refused ? { refused } : {}) }) + '\n');
       // One refused photo a line, as the rest of the CLI prints them.
       throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${'name' in args.who ? args.who.name : args.who.to}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
@@ -104,21 +103,14 @@ export const personAddCommand: Command = {
 
 /**
  * The photos' bytes, read here whichever way the enrolment goes, so that the person service checks
- * the same photos the same way (count and size) in the daemon and in this process. A photo this
- * user cannot read is refused on its own, as one that cannot be decoded is.
+ * the same photos the same way (count and size) in the daemon and in this process. A path that
+ * cannot be read (missing, a folder, not this user's) is a mistake in the command, not a photo
+ * without a face: it stops the command before anything is enrolled, with readImageFile's error, as
+ * every command that reads an image reports it. A photo read but not decodable is refused on its
+ * own by the enrolment.
  */
-function readPhotos(files: readonly string[]): { read: Photo[]; refused: Enrolled['refused'] } {
-  const read: Photo[] = [];
-  const refused: Enrolled['refused'] = [];
-  for (const file of files) {
-    try {
-      read.push({ name: file, bytes: readImageFile(file) });
-    } catch (e) {
-      if (!isFacegateError(e)) throw e;
-      refused.push({ file, reason: 'no_face', detail: e.message });
-    }
-  }
-  return { read, refused };
+function readPhotos(files: readonly string[]): Photo[] {
+  return files.map((file) => ({ name: file, bytes: readImageFile(file) }));
 }
 
 /** No daemon holds the file: the CLI opens it and runs the enrolment itself, audited as this user. */
@@ -190,12 +182,6 @@ export interface EnrolAnswer {
 
 export function enrolledFrom(a: EnrolAnswer): Enrolled {
   return { id: a.id, name: a.name, templates: a.templates, bestQuality: a.best_quality, refused: a.refused, clashes: a.enrolled_despite ?? [], dropped: a.dropped ?? 0 };
-}
-
-/** Refusals in the order the photos were given (those of unreadable files come from here, the rest from the enrolment); the video's last. */
-function inArgumentOrder(refused: Enrolled['refused'], images: readonly string[]): Enrolled['refused'] {
-  const at = new Map(images.map((file, i) => [file, i]));
-  return refused.map((r, i) => ({ r, i })).sort((a, b) => (at.get(a.r.file) ?? Infinity) - (at.get(b.r.file) ?? Infinity) || a.i - b.i).map(({ r }) => r);
 }
 
 function imagesIn(dir: string): string[] {

@@ -7,6 +7,7 @@ import { readImageFile } from '../../vision/image.js';
 import { callDaemon, type ControlTarget } from '../../control/client.js';
 import { METHODS, type MethodName } from '../../control/protocol.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { EventLines } from '../event-lines.js';
 
 const COMMON = { config: { type: 'string', short: 'c' }, 'socket-dir': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
 const COMMON_USAGE = '[--config FILE] [--socket-dir DIR] [--token FILE] [--json]';
@@ -89,31 +90,14 @@ export const eventsTailCommand: Command = {
     const onSignal = () => abort.abort();
     process.once('SIGINT', onSignal);
     try {
-      await callDaemon(target(values, io), 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => io.stdout(values.json ? JSON.stringify(e) + '\n' : describeEvent(e as Record<string, unknown>)) });
+      const lines = new EventLines();
+      await callDaemon(target(values, io), 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => io.stdout(values.json ? JSON.stringify(e) + '\n' : lines.describe(e as Record<string, unknown>)) });
     } finally {
       process.off('SIGINT', onSignal);
     }
     return ExitCode.OK;
   },
 };
-
-export function describeEvent(e: Record<string, unknown>): string {
-  const person = e.person as { id: string; name: string | null } | null | undefined;
-  const who = person ? (person.name ?? person.id) : ((e.anon_id as string | undefined) ?? '');
-  // The daemon writes `at` in the site's zone: the clock the console, the CSV and MQTT show.
-  const when = typeof e.at === 'string' ? e.at.slice(11, 19) : new Date(e.atMs as number).toISOString().slice(11, 19);
-  const extra =
-    e.type === 'recognized'
-      ? `score ${String(e.score)} ${e.live ? 'LIVE' : 'not live yet'}`
-      : e.type === 'spoof_suspected'
-        ? (e.reasons as string[]).join(', ')
-        : e.type === 'too_small' || e.type === 'low_quality'
-          ? String(e.reason)
-          : e.type === 'unknown_withdrawn'
-            ? `was ${String(e.anon_id)}: unknown alert withdrawn`
-            : '';
-  return `${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}\n`;
-}
 
 const ERASE_USAGE = `ID ${COMMON_USAGE}`;
 export const personEraseCommand: Command = {

@@ -15,7 +15,7 @@ import { prepareDemoGallery, prepareDemoKeys, samplePhoto } from '../../demo/sit
 import { stillFrame, stillPhotoSpawn } from '../../demo/still-camera.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { runDaemon, type RunDaemonOptions } from './daemon.js';
-import { describeEvent } from './control.js';
+import { EventLines } from '../event-lines.js';
 import { demoCameraSize, demoCameraUrl, demoInputArgs, enrolFirstVisitor } from './demo-camera.js';
 
 const USAGE = '[--camera URL|-] [--seconds N] [--keep] [--broker URL] [--photo FILE]';
@@ -169,8 +169,11 @@ export const demoCommand: Command = {
         ...(stopWhen ? { stopWhen } : {}),
         onReady: (app) => {
           io.stdout(banner);
+          const lines = new EventLines();
           app.bus.on('track', 'demo', (e) => {
-            if (e.type !== 'track_ended') io.stdout(describeEvent(e as unknown as Record<string, unknown>));
+            // Every event goes through, so that a track's name is known for its blinks and forgotten at its end.
+            const line = lines.describe(e as unknown as Record<string, unknown>);
+            if (e.type !== 'track_ended') io.stdout(line);
           });
           if (cameraUrl !== undefined) enrolFirstVisitor(app, io);
         },
