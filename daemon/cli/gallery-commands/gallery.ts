@@ -26,18 +26,20 @@ export const galleryVerifyCommand: Command = {
       if (values.json) {
         const links = report.links.map((l) => ({ table: 'thumbnails', row: l.thumbnailId, person: l.personId, template: l.templateId, template_person: l.templatePersonId }));
         const orphans = report.orphans.map((o) => ({ table: 'templates', row: o.templateId, person: o.personId, reason: o.reason }));
-        io.stdout(JSON.stringify({ ok, checked: report.checked, damaged: report.damaged.map(row), nulls: report.nulls.map(row), lookup: report.lookup.map(row), orphans, links, integrity: report.integrity }) + '\n');
+        const malformed = report.malformed.map((m) => ({ ...row(m.ref), problem: m.problem }));
+        io.stdout(JSON.stringify({ ok, checked: report.checked, damaged: report.damaged.map(row), nulls: report.nulls.map(row), lookup: report.lookup.map(row), malformed, orphans, links, integrity: report.integrity }) + '\n');
       } else {
         for (const d of report.damaged) io.stdout(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})\n`);
         for (const d of report.nulls) io.stdout(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased\n`);
         for (const d of report.lookup) io.stdout(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row\n`);
+        for (const { ref: d, problem } of report.malformed) io.stdout(`MALFORMED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): ${problem}\n`);
         for (const o of report.orphans) io.stdout(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}\n`);
         for (const l of report.links) io.stdout(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}\n`);
         for (const i of report.integrity) io.stdout(`SQLITE ${i}\n`);
         const checked = report.checked;
         io.stdout(
           `${ok ? 'ok' : 'FAILED'}: ${checked.cells} sealed cells in ${checked.persons} persons, ${checked.templates} templates, ${checked.thumbnails} thumbnails; ` +
-            `${report.damaged.length} damaged, ${report.nulls.length} NULL, ${report.lookup.length} lookup mismatches, ${report.orphans.length} orphan templates, ${report.links.length} cross-person links\n`,
+            `${report.damaged.length} damaged, ${report.nulls.length} NULL, ${report.lookup.length} lookup mismatches, ${report.malformed.length} malformed, ${report.orphans.length} orphan templates, ${report.links.length} cross-person links\n`,
         );
       }
       return ok ? 0 : 1;
