@@ -237,6 +237,8 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(daemon.audit.recent(1)[0]!.action, 'proof.view');
   assert.equal(json(await olga('GET', '/api/history/rec-9/proof/check_in')).error?.code, 'FG_ERR_WEB_NO_PROOF');
   assert.equal(json(await vic('GET', '/api/history?from=yesterday')).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  // The shape of a date is not enough: a day that never comes is as bad a request.
+  for (const q of ['from=2026-02-30', 'to=2026-13-01']) assert.equal(json(await vic('GET', `/api/history?${q}`)).error?.code, 'FG_ERR_WEB_BAD_REQUEST', q);
   // The system page's facts for every role: the status `facegate status --json` answers.
   const system = json(await vic('GET', '/api/system')) as unknown as { version: string; uptime_s: number; outbox: { pending: number; oldestAgeS: number }; mqtt: { connected: boolean }; disk: { free_bytes: number } };
   assert.deepEqual([system.version, system.uptime_s, system.outbox.pending, system.outbox.oldestAgeS, system.mqtt.connected], ['0.0.0-test', 90, 2, 40, false], 'the status as the daemon reports it');
