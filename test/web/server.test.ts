@@ -181,6 +181,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const huge = await olga('POST', '/api/people/check-photo', { photo: { name: 'big', data: 'A'.repeat(6 * 1024 * 1024) } });
   assert.equal(huge.statusCode, 413);
   assert.equal(json(huge).error?.code, 'FG_ERR_WEB_TOO_LARGE');
+  assert.equal(json(huge).error?.hint, 'send smaller or fewer photos (at most 10, 4 MiB each, 8 MiB together)', 'the limits the rules hold');
   // The people list is kept between requests: a change (here a rename) is seen at once all the same.
   assert.deepEqual((json(await olga('GET', '/api/people?q=angel')) as unknown as { name: string }[]).map((p) => p.name), ['Angelina']);
   assert.equal(json(await olga('PATCH', `/api/people/${personId}`, { name: 'Angelina J.' })).name, 'Angelina J.');
