@@ -32,7 +32,7 @@ export const auditVerifyCommand: Command = {
   async run(argv, io) {
     return withAudit(argv, io, USAGE, (audit, json) => {
       const v = audit.verify();
-      if (json) io.stdout(JSON.stringify(v) + '\n');
+      if (json) io.stdout(jsonLine(v));
       else if (v.ok) io.stdout(`audit chain intact: ${v.entries} entr${v.entries === 1 ? 'y' : 'ies'} (${v.fromSeq}..${v.toSeq})\n`);
       if (v.ok) return ExitCode.OK;
       if (!json) for (const p of v.problems) io.stderr(`audit: ${p.kind}: ${printable(p.message)}\n`);
