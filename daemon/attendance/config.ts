@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CalendarDate } from '../base/calendar-date.js';
 import { OneOf, Section } from '../base/config-types.js';
 import { FacegateError } from '../base/errors.js';
 import { isValidTimeZone } from '../base/zoned-time.js';
@@ -63,7 +64,7 @@ export const AttendanceConfigSchema = Section(
       default: {},
       description: 'Per person id, fields that replace those of the group shift.',
     }),
-    holidays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), {
+    holidays: Type.Array(CalendarDate(), {
       default: [],
       uniqueItems: true,
       maxItems: 3660,

@@ -7,6 +7,7 @@ import { CentralConsumer } from '../central/consumer.js';
 import { CentralStore } from '../central/store.js';
 import { OpsHttpServer } from '../ops/http.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { errorText } from './terminal-text.js';
 
 const USAGE = '--config FILE';
 
@@ -58,7 +59,7 @@ export function centralConfigOrExit(path: string, io: Pick<CliIo, 'stderr'>, pre
     return loadCentralConfig(path);
   } catch (e) {
     if (!isFacegateError(e)) throw e;
-    io.stderr(`${prefix}${e.toLine()}\n`);
+    io.stderr(`${prefix}${errorText(e)}\n`);
     return ExitCode.CONFIG;
   }
 }

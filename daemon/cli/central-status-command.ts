@@ -4,6 +4,7 @@ import { replayStatusText } from '../central/replay-status.js';
 import { CentralStore } from '../central/store.js';
 import { centralConfigOrExit } from './central-command.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
+import { jsonLine, printable } from './terminal-text.js';
 
 const USAGE = '--config FILE [--json]';
 
@@ -28,7 +29,8 @@ export const centralStatusCommand: Command = {
     const store = CentralStore.open(config.database);
     try {
       const boxes = store.replayStatus();
-      io.stdout(values.json ? JSON.stringify({ events: store.eventCount(), boxes }) + '\n' : replayStatusText(boxes));
+      // Box ids are what each box's topics said: escaped a line at a time.
+      io.stdout(values.json ? jsonLine({ events: store.eventCount(), boxes }) : replayStatusText(boxes).split('\n').map(printable).join('\n'));
     } finally {
       store.close();
     }

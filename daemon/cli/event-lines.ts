@@ -6,6 +6,7 @@
  * line names someone all the same, EventLines remembers, per camera and track, who the track was
  * named as (recognised, or an unknown's anonymous id) until it ends; before that it is `track N`.
  */
+import { printable } from './terminal-text.js';
 
 /** Tracks remembered at most: a stream whose track_ended lines were lost must not grow this without end. */
 const MAX_TRACKS = 1024;
@@ -51,7 +52,8 @@ export function describeEvent(e: Record<string, unknown>, named?: string): strin
               : e.type === 'blink'
                 ? `eyes closed ${String(e.closed_ms)} ms`
                 : '';
-  return `${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}\n`;
+  // A person's name and every other field are the daemon's text: printed escaped.
+  return `${printable(`${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}`)}\n`;
 }
 
 /** Who an event itself names: the person, else the anonymous id of an unknown. */

@@ -4,6 +4,7 @@ import { UsageError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { commandGroups, commandHelp, groupHelp } from './help.js';
 import { packageVersion } from '../base/paths.js';
+import { errorText } from './terminal-text.js';
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
   // Longest match first, so that `person add` wins over a hypothetical `person`.
@@ -61,7 +62,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return ExitCode.USAGE;
     }
     if (isFacegateError(e)) {
-      io.stderr(e.toLine() + '\n');
+      io.stderr(`${errorText(e)}\n`);
       if (e instanceof ConfigError) return ExitCode.CONFIG;
       return ExitCode.FAILED;
     }

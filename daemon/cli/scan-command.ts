@@ -11,6 +11,7 @@ import { parseCommandArgs, UsageError, type CliIo, type Command } from './comman
 import { progressReporter } from './progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
 import { cliActor, localPersons } from './gallery-commands/via-daemon.js';
+import { jsonLine, printable } from './terminal-text.js';
 
 const USAGE = `VIDEO [--thumbnails DIR] [--promote ANON_ID=NAME]... ${GALLERY_USAGE}`;
 
@@ -48,7 +49,7 @@ export const scanCommand: Command = {
           camera: 'file',
           onEvent: (e) => {
             progress.finish(); // the event's line replaces the progress line, which comes back with the next frame
-            io.stdout(values.json ? JSON.stringify(eventJson(e, values.thumbnails)) + '\n' : describe(e, values.thumbnails));
+            io.stdout(values.json ? jsonLine(eventJson(e, values.thumbnails)) : `${printable(describe(e, values.thumbnails))}\n`);
           },
           onFrame: (pts) => progress.update(pts),
         }).finally(() => progress.finish());
@@ -57,7 +58,7 @@ export const scanCommand: Command = {
           const persons = localPersons(settings, gallery!, undefined, unknowns);
           for (const { anonId, name } of promotions) {
             const { person, templates } = await persons.promote(anonId, { name }, cliActor());
-            io.stderr(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)\n`);
+            io.stderr(`${printable(`promoted ${anonId} to ${name} (${person.id}): ${templates} template(s)`)}\n`);
           }
         }
         return 0;
@@ -107,27 +108,28 @@ function writeThumbnail(dir: string, e: TrackEvent, jpeg: Buffer): string {
   return path;
 }
 
+/** One event a line, without its newline: the caller escapes it whole (a name is the gallery's text). */
 function describe(e: TrackEvent, thumbnailDir?: string): string {
   const head = `${e.t.toFixed(3).padStart(8)} s  track ${String(e.track).padEnd(3)} ${e.type.padEnd(15)}`;
   const thumb = 'thumbnail' in e && e.thumbnail && thumbnailDir ? `  ${writeThumbnail(thumbnailDir, e, e.thumbnail)}` : '';
   switch (e.type) {
     case 'track_started':
-      return `${head} face ${e.face_px} px\n`;
+      return `${head} face ${e.face_px} px`;
     case 'blink':
-      return `${head} eyes closed ${e.closed_ms} ms\n`;
+      return `${head} eyes closed ${e.closed_ms} ms`;
     case 'recognized':
-      return `${head} ${e.person.name ?? e.person.id} (score ${e.score}, margin ${e.margin}) ${e.live ? 'LIVE' : 'not live yet'}${e.blink_t === null ? '' : `, blink at ${e.blink_t} s`}${e.antispoof === null ? '' : `, anti-spoof ${e.antispoof}`}, ${cues(e.liveness)}${thumb}\n`;
+      return `${head} ${e.person.name ?? e.person.id} (score ${e.score}, margin ${e.margin}) ${e.live ? 'LIVE' : 'not live yet'}${e.blink_t === null ? '' : `, blink at ${e.blink_t} s`}${e.antispoof === null ? '' : `, anti-spoof ${e.antispoof}`}, ${cues(e.liveness)}${thumb}`;
     case 'unknown':
-      return `${head} ${e.anon_id} (best score ${e.score})${thumb}\n`;
+      return `${head} ${e.anon_id} (best score ${e.score})${thumb}`;
     case 'unknown_withdrawn':
-      return `${head} ${e.anon_id} was ${e.person.name ?? e.person.id} (score ${e.score}): unknown alert withdrawn\n`;
+      return `${head} ${e.anon_id} was ${e.person.name ?? e.person.id} (score ${e.score}): unknown alert withdrawn`;
     case 'spoof_suspected':
-      return `${head} ${e.person ? `${e.person.name ?? e.person.id}: ` : ''}${e.reasons.join(', ')}${e.antispoof === null ? '' : ` (anti-spoof ${e.antispoof})`}, ${cues(e.liveness)}\n`;
+      return `${head} ${e.person ? `${e.person.name ?? e.person.id}: ` : ''}${e.reasons.join(', ')}${e.antispoof === null ? '' : ` (anti-spoof ${e.antispoof})`}, ${cues(e.liveness)}`;
     case 'too_small':
     case 'low_quality':
-      return `${head} ${e.reason}\n`;
+      return `${head} ${e.reason}`;
     case 'track_ended':
-      return `${head} ${e.person ? (e.person.name ?? e.person.id) : (e.anon_id ?? 'undecided')}, ${e.duration} s, ${e.blinks} blink(s), ${e.live ? 'live' : 'not live'}, ${cues(e.liveness)}\n`;
+      return `${head} ${e.person ? (e.person.name ?? e.person.id) : (e.anon_id ?? 'undecided')}, ${e.duration} s, ${e.blinks} blink(s), ${e.live ? 'live' : 'not live'}, ${cues(e.liveness)}`;
   }
 }
 

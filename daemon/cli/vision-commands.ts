@@ -7,6 +7,7 @@ import { cosine } from '../vision/embedder.js';
 import { decodeImageFile } from '../vision/image.js';
 import type { FaceAnalysis } from '../vision/types.js';
 import { CONFIG_OPTIONS, parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
+import { errorText } from './terminal-text.js';
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
@@ -47,7 +48,7 @@ async function eachImage(files: string[], io: CliIo, perFile: (file: string, fac
       perFile(file, await analyze(file));
     } catch (e) {
       if (!isFacegateError(e)) throw e;
-      io.stderr(`${e.toLine()}\n`);
+      io.stderr(`${errorText(e)}\n`);
       failed++;
     }
   }

@@ -1,6 +1,7 @@
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Lexer, parse as parseYaml, YAMLParseError } from 'yaml';
+import { calendarDateProblem } from '../base/calendar-date.js';
 import { ConfigError, type ConfigIssue } from '../base/config-types.js';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
@@ -166,6 +167,8 @@ function collectIssues(schema: TSchema, value: unknown): ConfigIssue[] {
 
 /** The value is shown so that the fix is obvious, but never a secret: a secret key's value, or a URL's credentials. */
 function describe(error: ValueError, path: string): string {
+  const notADay = calendarDateProblem(error);
+  if (notADay) return notADay;
   const got = `got ${isSecretKey(path) ? REDACTED : JSON.stringify(redactSecrets(error.value))}`;
   const allowed = literalChoices(error.schema);
   if (allowed) return `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, ${got}`;

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Section } from '../base/config-types.js';
 
+/** The most templates a person can have: gallery.enrol.max_templates at its highest. */
+export const MAX_TEMPLATES_PER_PERSON = 200;
+
 export const GalleryConfigSchema = Section(
   {
     path: Type.String({
@@ -42,7 +45,7 @@ export const GalleryConfigSchema = Section(
         max_faces: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'An image with more faces than this (above min_face_px) is refused: whose face would it be?' }),
         max_templates: Type.Integer({
           minimum: 1,
-          maximum: 200,
+          maximum: MAX_TEMPLATES_PER_PERSON,
           default: 20,
           description: "Most templates (photos) kept per person. Past it the worst by quality are dropped, so photos added or taught later replace the weakest ones.",
         }),

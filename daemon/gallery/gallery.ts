@@ -38,7 +38,8 @@ export interface DamagedCell {
   kind: 'damaged' | 'null' | 'lookup';
 }
 
-const CELL_KIND: Record<TamperKind, DamagedCell['kind']> = { unopened: 'damaged', null: 'null', lookup: 'lookup' };
+/** A cell that opened malformed is damaged as far as the quarantine's readers (audit, alerts, console) go. */
+const CELL_KIND: Record<TamperKind, DamagedCell['kind']> = { unopened: 'damaged', null: 'null', lookup: 'lookup', malformed: 'damaged' };
 
 /**
  * A person with a row that failed authentication when the gallery opened: never matched (none of
@@ -189,7 +190,8 @@ export class Gallery {
     // read, leave the matcher again (one pass, so that the plaintext of every template is never held at once).
     for (const personId of this.#quarantine.keys()) this.matcher.removePerson(personId);
     for (const e of this.damaged) {
-      this.logger.warn({ code: e.code, table: e.ref.table, column: e.ref.column, row: e.ref.rowId, person: e.ref.personId, kind: e.kind }, 'gallery row failed authentication; its person is quarantined');
+      const what = e.kind === 'malformed' ? `opened, but ${e.detail ?? 'holds no usable value'}` : 'failed authentication';
+      this.logger.warn({ code: e.code, table: e.ref.table, column: e.ref.column, row: e.ref.rowId, person: e.ref.personId, kind: e.kind }, `gallery row ${what}; its person is quarantined`);
     }
     if (this.#quarantine.size > 0) {
       this.logger.warn(

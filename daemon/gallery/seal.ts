@@ -21,24 +21,38 @@ export interface CellRef {
  * How a row failed: a sealed cell that does not open (flipped bytes, or copied or swapped from
  * another row); a sealed cell that is NULL (absence is sealed too, so a NULL was erased); or a
  * clear-text lookup column (the keyed hash of the external id) that does not hash the sealed value
- * of its own row, so a lookup through it would act on another person.
+ * of its own row, so a lookup through it would act on another person; or a sealed cell that opens
+ * but holds what no such cell can (a template that is not EMBEDDING_DIM finite numbers, which an
+ * import once let in): authentic, yet unusable, so its person is quarantined the same way.
  */
-export type TamperKind = 'unopened' | 'null' | 'lookup';
+export type TamperKind = 'unopened' | 'null' | 'lookup' | 'malformed';
 
-/** A row failed authentication; `ref` names the cell (or lookup column), its row and person. */
+/**
+ * A row failed authentication, or opened malformed; `ref` names the cell (or lookup column), its
+ * row and person, `detail` what is wrong with a malformed one.
+ */
 export class TamperError extends FacegateError {
   readonly ref: CellRef;
   readonly kind: TamperKind;
+  readonly detail: string | undefined;
   override readonly name = 'TamperError';
-  constructor(ref: CellRef, kind: TamperKind = 'unopened') {
-    super(...tamperMessage(ref, kind));
+  constructor(ref: CellRef, kind: TamperKind = 'unopened', detail?: string) {
+    super(...tamperMessage(ref, kind, detail));
     this.ref = ref;
     this.kind = kind;
+    this.detail = detail;
   }
 }
 
-function tamperMessage(ref: CellRef, kind: TamperKind): [code: `FG_ERR_${string}`, message: string, hint: string] {
+function tamperMessage(ref: CellRef, kind: TamperKind, detail = ''): [code: `FG_ERR_${string}`, message: string, hint: string] {
   const where = `gallery row ${ref.table}.${ref.column} id ${ref.rowId} (person ${ref.personId})`;
+  if (kind === 'malformed') {
+    return [
+      'FG_ERR_GALLERY_MALFORMED',
+      `${where} opens, but does not hold what such a cell must: ${detail}`,
+      "run 'facegate gallery verify' for the full list; remove or re-enrol the person, or restore a backup",
+    ];
+  }
   if (kind === 'lookup') {
     return [
       'FG_ERR_GALLERY_LOOKUP',

@@ -4,6 +4,7 @@ import { FacegateError } from '../base/errors.js';
 import { sameLookupHash, type PersonRows } from './integrity.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
 import { externalIdHash, galleryCellRef } from './sealed-cells.js';
+import { EMBEDDING_DIM, embeddingProblem } from './matcher.js';
 
 export interface PersonInput {
   name: string;
@@ -169,7 +170,15 @@ export class GalleryStore {
       .immediate();
   }
 
+  /**
+   * Refuses (FG_ERR_TEMPLATE_INVALID, nothing written) a template whose embedding the matcher could
+   * not hold: whoever made it, such a row would only be quarantined at the next open.
+   */
   insertTemplates(personId: string, inputs: readonly TemplateInput[]): number[] {
+    for (const t of inputs) {
+      const problem = embeddingProblem(t.embedding);
+      if (problem) throw new FacegateError('FG_ERR_TEMPLATE_INVALID', `a template for person ${personId} is not an embedding the gallery can match (${problem}); nothing was written`, 'enrol the person from photos');
+    }
     const at = this.now().toISOString();
     const sealer = this.sealer;
     return this.db
@@ -241,7 +250,10 @@ export class GalleryStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM templates WHERE person_id = ?').get(personId) as { n: number }).n;
   }
 
-  /** Opens every template; a row that fails authentication is handed to `onDamaged` and skipped. */
+  /**
+   * Opens every template; a row that fails authentication, or opens to something other than an
+   * embedding the matcher can hold (embeddingProblem), is handed to `onDamaged` and skipped.
+   */
   *templates(onDamaged: (e: TamperError) => void, personId?: string): Generator<StoredTemplate> {
     const stmt = personId
       ? this.db.prepare('SELECT id, person_id, embedding FROM templates WHERE person_id = ? ORDER BY id').bind(personId)
@@ -257,7 +269,13 @@ export class GalleryStore {
         continue;
       }
       const embedding = bytesToEmbedding(bytes);
+      const problem = bytes.length % 4 === 0 ? embeddingProblem(embedding) : `it has ${bytes.length} bytes, not ${EMBEDDING_DIM * 4}`;
       bytes.fill(0);
+      if (problem) {
+        embedding.fill(0);
+        onDamaged(new TamperError(ref, 'malformed', problem));
+        continue;
+      }
       yield { id: row.id, personId: row.person_id, embedding };
     }
   }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FacegateError } from '../base/errors.js';
+import { MAX_TEMPLATES_PER_PERSON } from './config.js';
 import type { Gallery } from './gallery.js';
 import { PASSPHRASE_KDF } from './keyring.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError } from './seal.js';
@@ -44,6 +45,7 @@ const ExportPayloadSchema = Type.Object({
           source: Type.String(),
           thumbnail: Type.Union([Type.String(), Type.Null()]),
         }),
+        { maxItems: MAX_TEMPLATES_PER_PERSON },
       ),
     }),
   ),
@@ -125,19 +127,43 @@ export interface ExportedPerson {
   templates: TemplateInput[];
 }
 
-/** The persons an export holds, once it opened with the passphrase; nothing is written here. */
+/**
+ * The persons an export holds, once it opened with the passphrase, their embeddings and thumbnails
+ * decoded; nothing is written or checked against the rules of what is stored here (the person
+ * service does, ops/persons.ts importPersons). A cell that is not base64 (of whole 4-byte floats,
+ * for an embedding) is FG_ERR_EXPORT_INVALID naming its row.
+ */
 export function exportedPersons(s: Sodium, file: Buffer, passphrase: string, source: string): ExportedPerson[] {
-  return openExport(s, file, passphrase, source).persons.map((p) => ({
+  return openExport(s, file, passphrase, source).persons.map((p, i) => ({
     id: p.id,
     fields: { name: p.name, ...(p.external_id !== null ? { externalId: p.external_id } : {}), ...(p.group !== null ? { group: p.group } : {}) },
-    templates: p.templates.map((t) => ({
-      model: t.model,
-      embedding: bytesToEmbedding(Buffer.from(t.embedding, 'base64')),
-      quality: t.quality,
-      source: t.source,
-      ...(t.thumbnail ? { thumbnail: Buffer.from(t.thumbnail, 'base64') } : {}),
-    })),
+    templates: p.templates.map((t, k) => {
+      const cell = (what: 'embedding' | 'thumbnail', value: string, unit: number) => {
+        const bytes = BASE64.test(value) && value.length % 4 === 0 ? Buffer.from(value, 'base64') : undefined;
+        if (bytes && bytes.length % unit === 0) return bytes;
+        throw new FacegateError(
+          'FG_ERR_EXPORT_INVALID',
+          `${source}: ${exportRow(i, p.id, k)}: its ${what} is not base64${unit > 1 ? ` of ${unit}-byte numbers` : ''}; nothing was imported`,
+          "give a file made by 'facegate gallery export'",
+        );
+      };
+      return {
+        model: t.model,
+        embedding: bytesToEmbedding(cell('embedding', t.embedding, 4)),
+        quality: t.quality,
+        source: t.source,
+        ...(t.thumbnail ? { thumbnail: cell('thumbnail', t.thumbnail, 1) } : {}),
+      };
+    }),
   }));
+}
+
+/**
+ * A row of an export as refusals name it: its place in the file (from 1), its id as the file spells
+ * it (quoted and cut short: it is not checked yet), and the template's place when one is meant.
+ */
+export function exportRow(index: number, id: string, template?: number): string {
+  return `person ${index + 1} (id ${JSON.stringify(id.slice(0, 64))})${template !== undefined ? `, template ${template + 1}` : ''}`;
 }
 
 /**

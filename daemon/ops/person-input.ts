@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { FacegateError } from '../base/errors.js';
+import { EMBEDDING_DIM, embeddingProblem } from '../gallery/matcher.js';
+import type { TemplateInput } from '../gallery/store.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,6 +21,11 @@ const MiB = 1024 * 1024;
  *   and a shell, and never looks like a command-line option.
  * - A group names a shift in the attendance rules and a department on screen: letters, marks and
  *   digits of any script, space, `. _ -`; it starts and ends with a letter or digit.
+ * - A template made elsewhere (an import): what enrolment stores of a photo. Its embedding is
+ *   EMBEDDING_DIM finite numbers, not all zero, stored at unit length as the embedder makes them;
+ *   its quality a number from 0 to 1 (the enrolment score); its source a photo's name or a video's
+ *   path and frame, as free of control characters as a name; its model a short token; its
+ *   thumbnail a small JPEG.
  * - Photos: at most MAX_PHOTOS a call, each at most MAX_PHOTO_BYTES, together at most
  *   MAX_PHOTOS_BYTES. The total is what one remote command carries: base64 inside the token's
  *   base64url payload makes 8 MiB of photos about 14.3 MiB, under the 16 MiB MQTT packet the device
@@ -31,6 +38,10 @@ export const PERSON_LIMITS = {
   /** A uuid or external id to look a person up by: bounded, free of control characters, never stored. */
   refChars: 256,
   photoNameChars: 256,
+  /** A template's source: a photo's name, or a video's path with the frame's time. */
+  templateSourceChars: 4096 + 32,
+  /** The face kept beside a template: 112 px JPEG of a few KiB; a promoted unknown's crop is larger. */
+  thumbnailBytes: 256 * 1024,
   photos: 10,
   photoBytes: 4 * MiB,
   photosBytes: 8 * MiB,
@@ -63,6 +74,7 @@ export interface Photo {
 
 const UNSAFE_IN_TEXT = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
 const EXTERNAL_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+const MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const GROUP = /^[\p{L}\p{N}](?:[\p{L}\p{M}\p{N} ._-]*[\p{L}\p{M}\p{N}])?$/u;
 
 const chars = (s: string) => [...s].length;
@@ -132,3 +144,30 @@ export function checkPhotos(photos: readonly Photo[]): void {
   }
   if (total > PERSON_LIMITS.photosBytes) throw tooLarge(`the photos come to ${(total / MiB).toFixed(1)} MiB, more than the ${PERSON_LIMITS.photosBytes / MiB} MiB one enrolment takes`);
 }
+
+/**
+ * A template made elsewhere (an import), as enrolment would have stored it: within the rules above,
+ * its embedding scaled to unit length; FG_ERR_TEMPLATE_INVALID naming what is wrong otherwise.
+ */
+export function templateInput(t: TemplateInput): TemplateInput {
+  const bad = (why: string) => new FacegateError('FG_ERR_TEMPLATE_INVALID', `the template ${why}; nothing was changed`, TEMPLATE_RULES_HINT);
+  const problem = embeddingProblem(t.embedding);
+  if (problem) throw bad(`is not an embedding the gallery can match: ${problem}`);
+  let norm = 0;
+  for (const x of t.embedding) norm += x * x;
+  norm = Math.sqrt(norm);
+  if (!(norm > 0) || !Number.isFinite(norm)) throw bad(`embedding has no direction (its length is ${norm})`);
+  const embedding = t.embedding.map((x) => x / norm);
+  if (embeddingProblem(embedding)) throw bad('embedding cannot be scaled to unit length');
+  if (!Number.isFinite(t.quality) || t.quality < 0 || t.quality > 1) throw bad(`quality ${t.quality} is not a number from 0 to 1`);
+  if (t.source.length === 0 || chars(t.source) > PERSON_LIMITS.templateSourceChars || UNSAFE_IN_TEXT.test(t.source)) {
+    throw bad(`source is not 1-${PERSON_LIMITS.templateSourceChars} characters without control characters, line breaks or bidirectional overrides`);
+  }
+  if (!MODEL.test(t.model)) throw bad('model is not 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit');
+  if (t.thumbnail && t.thumbnail.length > PERSON_LIMITS.thumbnailBytes) throw bad(`thumbnail is ${t.thumbnail.length} bytes, more than the ${PERSON_LIMITS.thumbnailBytes} one may have`);
+  return { ...t, embedding };
+}
+
+const TEMPLATE_RULES_HINT =
+  `a template: ${EMBEDDING_DIM} finite numbers not all zero, a quality from 0 to 1, a source of 1-${PERSON_LIMITS.templateSourceChars} characters without control characters, ` +
+  `a model of A-Z a-z 0-9 . _ -, a thumbnail of at most ${PERSON_LIMITS.thumbnailBytes / 1024} KiB (docs/gallery.md#export-and-import)`;

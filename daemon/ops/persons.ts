@@ -7,14 +7,14 @@ import type { Gallery } from '../gallery/gallery.js';
 import type { EnrolGate } from '../gallery/quality-gate.js';
 import type { RosterChange } from '../gallery/roster.js';
 import type { Person, StoredPhoto, TemplateInput } from '../gallery/store.js';
-import type { ExportedPerson } from '../gallery/transfer.js';
+import { exportRow, type ExportedPerson } from '../gallery/transfer.js';
 import { promotionTemplates } from '../track/promote.js';
 import { Timeline } from '../track/timeline.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import type { AuditLog, Role } from './audit.js';
 import type { Commit } from '../store/database.js';
-import { checkPhotos, externalId, personFields, personGroup, personName, personRef, type PersonFields, type Photo } from './person-input.js';
+import { checkPhotos, externalId, personFields, personGroup, personName, personRef, templateInput, type PersonFields, type Photo } from './person-input.js';
 import { erasePersonRecords, type EraseResult } from './retention.js';
 
 /** Who was erased: only the id, since a quarantined person's sealed cells may not open. */
@@ -412,41 +412,43 @@ export class PersonService {
   }
 
   /**
-   * The persons of a gallery export, each in a transaction of its own with its audit entry: an
-   * import cut short never leaves a person without templates, which a second import would then skip
-   * as already there. Their fields are written as the export holds them, not checked against
-   * today's rules: an export is an authenticated copy of a facegate gallery, and a person stored
-   * there under older rules moves to the new box with everyone else. `onProgress` is told after each
-   * person how many of how many are done.
+   * The persons of a gallery export, in one transaction with an audit entry each: an import writes
+   * everyone or no one, so a refusal leaves the gallery as it was and the same file (or a corrected
+   * one) can simply be imported again. Every row is first held to the rules of what is stored, as
+   * an enrolment is (importedRows): an export authenticates only who made it, with the passphrase,
+   * not what is in it, and one row the gallery cannot hold would otherwise be written for every
+   * later open to trip over. Persons already here (same id or external id) are kept as they are.
+   * `onProgress` is told after each person how many of how many are done.
    */
   importPersons(persons: readonly ExportedPerson[], by: Actor, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
-    return this.audited('person.import', by, null, () =>
-      this.serial(async () => {
+    return this.audited('person.import', by, null, () => {
+      const rows = importedRows(persons);
+      return this.serial(async () => {
         const result: ImportResult = { persons: 0, templates: 0, skipped: [] };
-        for (const [i, p] of persons.entries()) {
-          onProgress?.(i, persons.length);
-          let written: Written;
-          try {
-            written = this.ownTransaction(() => {
+        const written = this.ownTransaction(() => {
+          const done: Written[] = [];
+          for (const [i, p] of rows.entries()) {
+            onProgress?.(i, rows.length);
+            try {
               const w = this.writePerson(undefined, p.fields, p.templates, p.id);
               this.o.audit.append({ ...by, action: 'person.import', target: w.person.id, detail: { templates: w.templateIds.length }, outcome: 'ok' });
-              return w;
-            });
-          } catch (e) {
-            if (isFacegateError(e) && e.code === 'FG_ERR_PERSON_EXISTS') {
+              done.push(w);
+            } catch (e) {
+              if (!isFacegateError(e) || e.code !== 'FG_ERR_PERSON_EXISTS') throw e;
               result.skipped.push({ id: p.id, reason: e.message });
-              continue;
             }
-            throw e;
           }
-          this.follow(written);
+          return done;
+        });
+        for (const w of written) {
+          this.follow(w);
           result.persons++;
-          result.templates += written.templateIds.length;
+          result.templates += w.templateIds.length;
         }
-        onProgress?.(persons.length, persons.length);
+        onProgress?.(rows.length, rows.length);
         return result;
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -591,6 +593,47 @@ export class PersonService {
  */
 function auditTarget(ref: string): string | null {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref) ? ref : null;
+}
+
+/**
+ * The persons of an export as an enrolment would store them: the id as a new person's id, the
+ * fields through personFields, each template through templateInput (its embedding at unit length),
+ * and no id or external id twice. The first row that breaks a rule is FG_ERR_IMPORT_INVALID naming
+ * it, before anything is written.
+ */
+function importedRows(persons: readonly ExportedPerson[]): ExportedPerson[] {
+  const ids = new Map<string, number>();
+  const externalIds = new Map<string, number>();
+  return persons.map((p, i) => {
+    const refused = (why: string, template?: number) =>
+      new FacegateError(
+        'FG_ERR_IMPORT_INVALID',
+        `${exportRow(i, p.id, template)} of the export breaks the rules of what the gallery stores: ${why}; nothing was imported`,
+        'correct or remove that person on the box the export was made on (facegate person rename, drop-photo or remove), export again and import that file',
+      );
+    const rule = <T>(check: () => T, template?: number): T => {
+      try {
+        return check();
+      } catch (e) {
+        if (!isFacegateError(e)) throw e;
+        // The rule's own "nothing was changed" is said once, for the whole import.
+        throw refused(e.message.replace(/; nothing was changed$/, ''), template);
+      }
+    };
+    const id = rule(() => externalId(p.id));
+    const fields = rule(() => personFields(p.fields)) as ExportedPerson['fields'];
+    const templates = p.templates.map((t, k) => rule(() => templateInput(t), k));
+    for (const [key, seen, what] of [
+      [id, ids, 'id'],
+      [fields.externalId, externalIds, 'external id'],
+    ] as const) {
+      if (key === undefined) continue;
+      const first = seen.get(key);
+      if (first !== undefined) throw refused(`person ${first + 1} has the same ${what}`);
+      seen.set(key, i);
+    }
+    return { id, fields, templates };
+  });
 }
 
 /** FG_ERR_ENROL_NO_FACE, with each photo's refusal for an entry point to show its own way. */

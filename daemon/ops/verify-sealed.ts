@@ -27,6 +27,8 @@ export interface VerifyReport {
   nulls: CellRef[];
   /** Persons whose lookup hash is not the hash of their own sealed external id (swapped or copied). */
   lookup: CellRef[];
+  /** Cells that open but hold what no such cell can (a template that is not an embedding), and what is wrong. */
+  malformed: Array<{ ref: CellRef; problem: string }>;
   /** Templates that are never matched: their person row is gone or not authentic. */
   orphans: OrphanTemplate[];
   /** Thumbnails linked to another person's template (export looks them up by that link). */
@@ -36,7 +38,7 @@ export interface VerifyReport {
 }
 
 export function verifyOk(r: VerifyReport): boolean {
-  return r.damaged.length === 0 && r.nulls.length === 0 && r.lookup.length === 0 && r.orphans.length === 0 && r.links.length === 0 && r.integrity.length === 0;
+  return r.damaged.length === 0 && r.nulls.length === 0 && r.lookup.length === 0 && r.malformed.length === 0 && r.orphans.length === 0 && r.links.length === 0 && r.integrity.length === 0;
 }
 
 /** Opens every sealed cell of every row (and zeroes what it opened); reports, never stops at the first. */
@@ -57,8 +59,12 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
   }
   // The store's own reading of each person decides who is authentic: the rows verify passes are
   // exactly the rows lookups and matching accept.
-  const { damaged: persons, rows } = new GalleryStore(db, sealer, () => new Date()).listPersons();
+  const store = new GalleryStore(db, sealer, () => new Date());
+  const { damaged: persons, rows } = store.listPersons();
   const lookup = persons.filter((e) => e.kind === 'lookup').map((e) => e.ref);
+  // What an opened template holds, read as the gallery reads it when it opens.
+  const malformed: VerifyReport['malformed'] = [];
+  for (const t of store.templates((e) => e.kind === 'malformed' && malformed.push({ ref: e.ref, problem: e.detail ?? '' }))) t.embedding.fill(0);
   const orphans: OrphanTemplate[] = [];
   for (const t of db.prepare('SELECT id, person_id FROM templates ORDER BY id').iterate() as Iterable<{ id: number; person_id: string }>) {
     const reason = orphanReason(t.person_id, rows);
@@ -80,6 +86,7 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
     damaged,
     nulls,
     lookup,
+    malformed,
     orphans,
     links,
     integrity: [...quick, ...fk],

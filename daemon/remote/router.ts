@@ -5,6 +5,7 @@ import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
 import type { MqttBridge } from '../events/bridge.js';
 import { RequestPayload, type Payload } from '../events/topics.js';
+import { calendarDateProblem } from '../base/calendar-date.js';
 import { isFacegateError } from '../base/errors.js';
 import { COMMAND_HANDLERS, type AnswerCommit, type CommandActor, type CommandDeps } from './handlers.js';
 import { PendingCommands, type CommandAudit, type CommandCounts, type ReplayCache } from '../ops/command-records.js';
@@ -171,7 +172,7 @@ export class CommandRouter {
       if (!handler) throw new CommandRefused(`unknown command ${JSON.stringify(command)}`, true, 'FG_ERR_COMMAND_UNKNOWN');
       data = Value.Default(handler.schema, structuredClone(claims.data));
       const bad = Value.Errors(handler.schema, data).First();
-      if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${bad.message.toLowerCase()}`, true, 'FG_ERR_COMMAND_INVALID');
+      if (bad) throw new CommandRefused(`invalid data: ${bad.path || '(root)'} ${calendarDateProblem(bad) ?? bad.message.toLowerCase()}`, true, 'FG_ERR_COMMAND_INVALID');
     } catch (e) {
       if (!(e instanceof CommandRefused)) throw e;
       this.refuse({ ...base, reason: e.reason, code: e.code, authenticated: true });

@@ -4,6 +4,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { isFacegateError } from '../base/errors.js';
 import type { Role } from '../ops/audit.js';
+import { PERSON_LIMITS } from '../ops/person-input.js';
 import type { Logger } from '../base/log.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { WebConfig } from '../config/web-section.js';
@@ -245,12 +246,16 @@ function sendError(reply: FastifyReply, e: WebError): void {
   void reply.code(e.status).send({ error: { code: e.code, message: e.message, hint: e.hint } });
 }
 
+/** What a body over its limit may hold at most: the photo rules every entry point shares, from the rules themselves. */
+const MiB = 1024 * 1024;
+const TOO_LARGE_HINT = `send smaller or fewer photos (at most ${PERSON_LIMITS.photos}, ${PERSON_LIMITS.photoBytes / MiB} MiB each, ${PERSON_LIMITS.photosBytes / MiB} MiB together)`;
+
 function toWebError(err: FastifyError | Error): WebError {
   if (err instanceof WebError) return err;
   if (isFacegateError(err)) return new WebError(statusOf(err), err.code, err.message, err.hint ?? '');
   const f = err as FastifyError;
   if (f.validation) return new WebError(400, 'FG_ERR_WEB_BAD_REQUEST', `the request does not fit its schema: ${f.message}`.slice(0, 500), 'send what the console sends; see docs/web.md');
-  if (f.statusCode === 413) return new WebError(413, 'FG_ERR_WEB_TOO_LARGE', 'the request body is over its size limit', 'send smaller or fewer photos (at most 5, 3 MiB each)');
+  if (f.statusCode === 413) return new WebError(413, 'FG_ERR_WEB_TOO_LARGE', 'the request body is over its size limit', TOO_LARGE_HINT);
   if (f.statusCode === 415) return new WebError(415, 'FG_ERR_WEB_MEDIA_TYPE', 'only application/json bodies are accepted', 'send the request as JSON');
   if (f.statusCode !== undefined && f.statusCode >= 400 && f.statusCode < 500) return new WebError(f.statusCode, 'FG_ERR_WEB_BAD_REQUEST', f.message.slice(0, 300), 'send what the console sends; see docs/web.md');
   return new WebError(500, 'FG_ERR_WEB_INTERNAL', 'the console failed to answer', 'try again; if it persists, look at the daemon log');

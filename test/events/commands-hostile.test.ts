@@ -13,6 +13,7 @@ import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
 import type { FloodWindow } from '../../daemon/remote/flood.js';
+import type { CommandDeps } from '../../daemon/remote/handlers.js';
 import { FakePersons } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });
@@ -23,7 +24,7 @@ function sign(cmd: string, data: Record<string, unknown> = {}, key: CryptoKey = 
   return new SignJWT({ cmd, data }).setProtectedHeader({ alg: 'EdDSA' }).setAudience('test-device').setIssuedAt(now).setExpirationTime(now + 60).setJti(randomUUID()).sign(key);
 }
 
-function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?: () => { groups: string[] }; persons?: FakePersons } = {}): CommandRouter {
+function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?: CommandDeps['setShiftRules']; persons?: FakePersons } = {}): CommandRouter {
   const persons = o.persons ?? new FakePersons();
   return new CommandRouter({
     baseTopic: stack.baseTopic,
@@ -253,4 +254,32 @@ test('a gallery command is recorded before the broker gets its acknowledgement: 
   assert.deepEqual(again.counts, { ok: 0, failed: 1, refused: 0, unauthenticated: 0, retained: 0, duplicate: 1 });
   await again.handle(topic, request);
   assert.equal(answers().at(-1)!.code, 'FG_ERR_COMMAND_REPLAYED', 'a copy without the DUP flag is a replay');
+});
+
+test('attendance/shifts: a holiday that is no day of the calendar (2026-02-30, 2026-13-01, 2025-02-29) is refused naming it, and the rules are not touched', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-cmd-holiday-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: 'mqtt://127.0.0.1:1' });
+  t.after(() => stack.db.close());
+  const set: unknown[] = [];
+  const router = routerFor(stack, { flood: { windowMs: 60_000, detailed: 100 }, setShiftRules: (patch) => (set.push(patch), { groups: ['default'] }) });
+  const topic = `${stack.baseTopic}/bridge/request/attendance/shifts`;
+  const days = ['2026-02-30', '2026-13-01', '2025-02-29', '2028-02-29'];
+  for (const [i, day] of days.entries()) await router.handle(topic, Buffer.from(JSON.stringify({ token: await sign('attendance/shifts', { holidays: ['2026-12-25', day] }), transaction: `t${i}` })));
+  const answers = stack.outbox.readAfter(0, 100).filter((r) => r.topic.endsWith('/bridge/response/attendance/shifts')).map((r) => JSON.parse(r.payload.toString()) as { status: string; error?: string; code?: string });
+  const expected = "is not a calendar day 'YYYY-MM-DD' that exists (month 01-12, a day that month has; 29 February in leap years only)";
+  assert.deepEqual(
+    answers.map((a) => [a.status, a.code, a.error]),
+    [
+      ['error', 'FG_ERR_COMMAND_INVALID', `invalid data: /holidays/1 "2026-02-30" ${expected}`],
+      ['error', 'FG_ERR_COMMAND_INVALID', `invalid data: /holidays/1 "2026-13-01" ${expected}`],
+      ['error', 'FG_ERR_COMMAND_INVALID', `invalid data: /holidays/1 "2025-02-29" ${expected}`],
+      ['ok', undefined, undefined],
+    ],
+  );
+  assert.deepEqual(
+    set.map((patch) => (patch as { holidays: string[] }).holidays),
+    [['2026-12-25', '2028-02-29']],
+    'only the real leap day reached the rules',
+  );
 });

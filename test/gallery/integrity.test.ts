@@ -143,7 +143,7 @@ test('gallery verify names each swapped hash, orphan template and moved template
   assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[0]![0]} \\(person ${f.ids[0]}\\): no such person$`, 'm'));
   assert.match(text.stdout, new RegExp(`^ORPHAN templates row ${tids[1]![0]} \\(person ${f.ids[1]}\\): its person fails authentication$`, 'm'));
   assert.match(text.stdout, new RegExp(`^DAMAGED templates.embedding row ${tids[4]![0]} \\(person ${f.ids[1]}\\)$`, 'm'));
-  assert.match(text.stdout, /^FAILED: .*3 damaged, 0 NULL, 2 lookup mismatches, 9 orphan templates, 1 cross-person links$/m);
+  assert.match(text.stdout, /^FAILED: .*3 damaged, 0 NULL, 2 lookup mismatches, 0 malformed, 9 orphan templates, 1 cross-person links$/m);
 });
 
 test('a NULLed sealed cell is reported by verify, the person is left out, and a lookup through it is refused', async (t) => {

@@ -95,6 +95,19 @@ test('validate-config: each bad key is named with its value and what is expected
   assert.match(r2.stderr, /attendance\.camera_roles\.lobby: no camera named "lobby"/);
 });
 
+test('validate-config: a holiday that is no day of the calendar is named with what is expected; exit 78, as the daemon refuses it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-config-'));
+  const file = join(dir, 'holidays.yaml');
+  writeFileSync(file, 'attendance:\n  holidays: ["2026-12-25", "2026-02-30", "2026-13-01", "2100-02-29", "2000-02-29"]\n');
+  const expected = "is not a calendar day 'YYYY-MM-DD' that exists \\(month 01-12, a day that month has; 29 February in leap years only\\)";
+  for (const args of [['validate-config'], ['daemon']]) {
+    const r = await runCli([...args, '--config', file]);
+    assert.equal(r.code, ExitCode.CONFIG, r.stderr);
+    for (const [i, day] of [[1, '2026-02-30'], [2, '2026-13-01'], [3, '2100-02-29']] as const) assert.match(r.stderr, new RegExp(`attendance\\.holidays\\.${i}: "${day}" ${expected}`));
+    assert.doesNotMatch(r.stderr, /holidays\.(0|4)/, '25 December, and 29 February 2000 (a leap year), are days');
+  }
+});
+
 test('validate-config: a camera named after a topic the daemon publishes itself is refused with the fix; exit 78', async () => {
   assert.deepEqual([...RESERVED_CAMERA_NAMES], ['alerts', 'attendance', 'bridge', 'presence', 'stats']);
   for (const name of RESERVED_CAMERA_NAMES) assert.match(CameraConfigSchema.properties.name.description!, new RegExp(`\\b${name}\\b`), 'the schema says which names are reserved');

@@ -181,6 +181,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const huge = await olga('POST', '/api/people/check-photo', { photo: { name: 'big', data: 'A'.repeat(6 * 1024 * 1024) } });
   assert.equal(huge.statusCode, 413);
   assert.equal(json(huge).error?.code, 'FG_ERR_WEB_TOO_LARGE');
+  assert.equal(json(huge).error?.hint, 'send smaller or fewer photos (at most 10, 4 MiB each, 8 MiB together)', 'the limits the rules hold');
   // The people list is kept between requests: a change (here a rename) is seen at once all the same.
   assert.deepEqual((json(await olga('GET', '/api/people?q=angel')) as unknown as { name: string }[]).map((p) => p.name), ['Angelina']);
   assert.equal(json(await olga('PATCH', `/api/people/${personId}`, { name: 'Angelina J.' })).name, 'Angelina J.');
@@ -237,6 +238,8 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   assert.equal(daemon.audit.recent(1)[0]!.action, 'proof.view');
   assert.equal(json(await olga('GET', '/api/history/rec-9/proof/check_in')).error?.code, 'FG_ERR_WEB_NO_PROOF');
   assert.equal(json(await vic('GET', '/api/history?from=yesterday')).error?.code, 'FG_ERR_WEB_BAD_REQUEST');
+  // The shape of a date is not enough: a day that never comes is as bad a request.
+  for (const q of ['from=2026-02-30', 'to=2026-13-01']) assert.equal(json(await vic('GET', `/api/history?${q}`)).error?.code, 'FG_ERR_WEB_BAD_REQUEST', q);
   // The system page's facts for every role: the status `facegate status --json` answers.
   const system = json(await vic('GET', '/api/system')) as unknown as { version: string; uptime_s: number; outbox: { pending: number; oldestAgeS: number }; mqtt: { connected: boolean }; disk: { free_bytes: number } };
   assert.deepEqual([system.version, system.uptime_s, system.outbox.pending, system.outbox.oldestAgeS, system.mqtt.connected], ['0.0.0-test', 90, 2, 40, false], 'the status as the daemon reports it');

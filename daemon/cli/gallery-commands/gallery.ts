@@ -11,6 +11,7 @@ import { parseCommandArgs, UsageError, type CliIo, type Command } from '../comma
 import { AuditLog } from '../../ops/audit.js';
 import { cliActor, localPersons, refuseBesideDaemon } from './via-daemon.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 const VERIFY_USAGE = GALLERY_USAGE;
 export const galleryVerifyCommand: Command = {
@@ -26,18 +27,22 @@ export const galleryVerifyCommand: Command = {
       if (values.json) {
         const links = report.links.map((l) => ({ table: 'thumbnails', row: l.thumbnailId, person: l.personId, template: l.templateId, template_person: l.templatePersonId }));
         const orphans = report.orphans.map((o) => ({ table: 'templates', row: o.templateId, person: o.personId, reason: o.reason }));
-        io.stdout(JSON.stringify({ ok, checked: report.checked, damaged: report.damaged.map(row), nulls: report.nulls.map(row), lookup: report.lookup.map(row), orphans, links, integrity: report.integrity }) + '\n');
+        const malformed = report.malformed.map((m) => ({ ...row(m.ref), problem: m.problem }));
+        io.stdout(jsonLine({ ok, checked: report.checked, damaged: report.damaged.map(row), nulls: report.nulls.map(row), lookup: report.lookup.map(row), malformed, orphans, links, integrity: report.integrity }));
       } else {
-        for (const d of report.damaged) io.stdout(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})\n`);
-        for (const d of report.nulls) io.stdout(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased\n`);
-        for (const d of report.lookup) io.stdout(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row\n`);
-        for (const o of report.orphans) io.stdout(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}\n`);
-        for (const l of report.links) io.stdout(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}\n`);
-        for (const i of report.integrity) io.stdout(`SQLITE ${i}\n`);
+        // Row and person ids are the file's own text, whatever was written into it.
+        const out = (line: string) => io.stdout(`${printable(line)}\n`);
+        for (const d of report.damaged) out(`DAMAGED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId})`);
+        for (const d of report.nulls) out(`NULL ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): its sealed value was erased`);
+        for (const d of report.lookup) out(`LOOKUP ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): not the hash of the sealed external id of its row`);
+        for (const { ref: d, problem } of report.malformed) out(`MALFORMED ${d.table}.${d.column} row ${d.rowId} (person ${d.personId}): ${problem}`);
+        for (const o of report.orphans) out(`ORPHAN templates row ${o.templateId} (person ${o.personId}): ${o.reason === 'no_person' ? 'no such person' : 'its person fails authentication'}`);
+        for (const l of report.links) out(`LINK thumbnails row ${l.thumbnailId} (person ${l.personId}): its template ${l.templateId} belongs to person ${l.templatePersonId}`);
+        for (const i of report.integrity) out(`SQLITE ${i}`);
         const checked = report.checked;
         io.stdout(
           `${ok ? 'ok' : 'FAILED'}: ${checked.cells} sealed cells in ${checked.persons} persons, ${checked.templates} templates, ${checked.thumbnails} thumbnails; ` +
-            `${report.damaged.length} damaged, ${report.nulls.length} NULL, ${report.lookup.length} lookup mismatches, ${report.orphans.length} orphan templates, ${report.links.length} cross-person links\n`,
+            `${report.damaged.length} damaged, ${report.nulls.length} NULL, ${report.lookup.length} lookup mismatches, ${report.malformed.length} malformed, ${report.orphans.length} orphan templates, ${report.links.length} cross-person links\n`,
         );
       }
       return ok ? 0 : 1;
@@ -105,7 +110,7 @@ export const galleryImportCommand: Command = {
       } finally {
         progress?.finish();
       }
-      if (values.json) io.stdout(JSON.stringify({ file, persons: r.persons, templates: r.templates, skipped: r.skipped }) + '\n');
+      if (values.json) io.stdout(jsonLine({ file, persons: r.persons, templates: r.templates, skipped: r.skipped }));
       else io.stdout(`imported ${r.persons} person(s), ${r.templates} template(s) from ${file}${r.skipped.length ? `; ${r.skipped.length} already here, kept as they were` : ''}\n`);
       return 0;
     });

@@ -7,6 +7,7 @@ import { decodeImageFile } from '../../vision/image.js';
 import type { FaceAnalysis } from '../../vision/types.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery } from './common.js';
+import { errorText, jsonLine, printable } from '../terminal-text.js';
 
 export interface FaceIdentity {
   box: [number, number, number, number];
@@ -55,10 +56,10 @@ export const identifyCommand: Command = {
             const faces = await analyzer.analyze(await decodeImageFile(file), { embed: true });
             const result = identifyFaces(g, faces, settings.config.recognition, settings.config.gallery.matcher);
             for (const f of faces) f.embedding?.fill(0);
-            io.stdout(values.json ? JSON.stringify({ file, faces: result }) + '\n' : describe(file, result));
+            io.stdout(values.json ? jsonLine({ file, faces: result }) : describe(file, result));
           } catch (e) {
             if (!isFacegateError(e)) throw e;
-            io.stderr(`${e.toLine()}\n`);
+            io.stderr(`${errorText(e)}\n`);
             failed++;
           }
         }
@@ -73,7 +74,7 @@ function describe(file: string, faces: FaceIdentity[]): string {
   return faces
     .map((f) => {
       const who = f.decision === 'match' ? `${f.person?.name ?? f.person?.id} (score ${f.score}, margin ${f.margin})` : f.decision === 'unknown' ? `unknown (best ${f.candidates[0]?.name ?? '-'} ${f.score})` : f.decision.replace('_', ' ');
-      return `${file} [${f.box.join(',')}]: ${who}\n`;
+      return `${printable(`${file} [${f.box.join(',')}]: ${who}`)}\n`;
     })
     .join('');
 }

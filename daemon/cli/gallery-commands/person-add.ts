@@ -10,6 +10,7 @@ import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, 
 import { NO_FACE_HINT, NoUsableFace } from '../../ops/persons.js';
 import type { Photo } from '../../ops/person-input.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 const USAGE = `(--name NAME [--id EXT] [--group G] | --to ID) (--image FILE)... [--dir FOLDER] [--video FILE] [--force] ${GALLERY_USAGE}`;
@@ -85,15 +86,15 @@ export const personAddCommand: Command = {
     } catch (e) {
       if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
       const refused = e instanceof NoUsableFace ? e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })) : undefined;
-      if (args.json) io.stdout(JSON.stringify({ id: null, templates: 0, ...(refused ? { refused } : {}) }) + '\n');
+      if (args.json) io.stdout(jsonLine({ id: null, templates: 0, ...(refused ? { refused } : {}) }));
       // One refused photo a line, as the rest of the CLI prints them.
       throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${'name' in args.who ? args.who.name : args.who.to}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
     }
-    for (const clash of r.clashes) io.stderr(`warning: ${clash} (enrolled anyway: --force)\n`);
+    for (const clash of r.clashes) io.stderr(`warning: ${printable(clash)} (enrolled anyway: --force)\n`);
     if (args.json) {
-      io.stdout(JSON.stringify({ id: r.id, templates: r.templates, refused: r.refused, ...(r.dropped > 0 ? { dropped: r.dropped } : {}) }) + '\n');
+      io.stdout(jsonLine({ id: r.id, templates: r.templates, refused: r.refused, ...(r.dropped > 0 ? { dropped: r.dropped } : {}) }));
     } else {
-      const what = 'to' in args.who ? `added ${r.templates} photo(s) to ${r.name} (${r.id})` : `enrolled ${r.name} as ${r.id}: ${r.templates} template(s)`;
+      const what = 'to' in args.who ? `added ${r.templates} photo(s) to ${printable(r.name)} (${printable(r.id)})` : `enrolled ${printable(r.name)} as ${printable(r.id)}: ${r.templates} template(s)`;
       const dropped = r.dropped > 0 ? `; ${r.dropped} weakest template(s) dropped to stay within gallery.enrol.max_templates` : '';
       io.stdout(`${what} (best quality ${round4(r.bestQuality)})${dropped}${describeRefusals(r.refused)}\n`);
     }
@@ -196,5 +197,5 @@ function imagesIn(dir: string): string[] {
 
 function describeRefusals(refused: Enrolled['refused'], label = '; refused:'): string {
   if (!refused.length) return label ? '' : ' no photo given';
-  return label + refused.map((r) => `\n  ${r.file}: ${r.detail}`).join('');
+  return label + refused.map((r) => `\n  ${printable(r.file)}: ${printable(r.detail)}`).join('');
 }

@@ -6,6 +6,7 @@ import { parseCommandArgs, UsageError, type CliIo, type Command } from '../comma
 import { enrolledFrom, type EnrolAnswer } from './person-add.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery, type GalleryValues } from './common.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 /** A photo as the control socket answers it (control/handlers.ts) and this command prints it. */
 interface PhotoRow {
@@ -51,10 +52,10 @@ export const personPhotosCommand: Command = {
       for (const p of listed.photos) if (p.thumbnail) writePrivateFile(join(values.faces, `${p.photo}.jpg`), Buffer.from(p.thumbnail, 'base64'));
     }
     if (values.json) {
-      for (const { thumbnail, ...p } of listed.photos) io.stdout(JSON.stringify({ person: listed.id, ...p, has_face: thumbnail !== null }) + '\n');
+      for (const { thumbnail, ...p } of listed.photos) io.stdout(jsonLine({ person: listed.id, ...p, has_face: thumbnail !== null }));
     } else {
-      io.stdout(`${listed.name} (${listed.id}): ${listed.photos.length} photo(s), best first\n`);
-      for (const p of listed.photos) io.stdout(`  #${p.photo}  quality ${p.quality}  ${p.source}  ${p.created}${p.thumbnail ? '' : '  (no face kept)'}\n`);
+      io.stdout(`${printable(listed.name)} (${printable(listed.id)}): ${listed.photos.length} photo(s), best first\n`);
+      for (const p of listed.photos) io.stdout(`  #${p.photo}  quality ${p.quality}  ${printable(p.source)}  ${p.created}${p.thumbnail ? '' : '  (no face kept)'}\n`);
       if (values.faces !== undefined) io.stdout(`faces written to ${values.faces}\n`);
     }
     return 0;
@@ -79,7 +80,7 @@ export const personDropPhotoCommand: Command = {
           const r = await localPersons(settings, g).removePhoto(ref, photo, cliActor());
           return { id: r.person.id, photo: r.templateId, left: r.left };
         });
-    io.stdout(values.json ? JSON.stringify(dropped) + '\n' : `removed photo #${dropped.photo} of ${dropped.id}; ${dropped.left} left\n`);
+    io.stdout(values.json ? jsonLine(dropped) : `removed photo #${dropped.photo} of ${printable(dropped.id)}; ${dropped.left} left\n`);
     return 0;
   },
 };
@@ -120,17 +121,17 @@ export const personTeachCommand: Command = {
             return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, bestQuality: r.bestQuality, refused: [], clashes: r.clashes, dropped: r.dropped };
           }),
         );
-    for (const clash of answer.clashes) io.stderr(`warning: ${clash} (taught anyway: --force)\n`);
+    for (const clash of answer.clashes) io.stderr(`warning: ${printable(clash)} (taught anyway: --force)\n`);
     if (answer.templates === 0) throw new FacegateError('FG_ERR_ENROL_NO_FACE', `sighting ${sighting} added nothing to ${answer.name}`, 'it was weaker than every photo they have (gallery.enrol.max_templates)');
-    io.stdout(values.json ? JSON.stringify({ id: answer.id, templates: answer.templates, dropped: answer.dropped }) + '\n' : `taught ${answer.name} (${answer.id}) from sighting ${sighting} (quality ${round4(answer.bestQuality)})${answer.dropped ? `; ${answer.dropped} weakest template(s) dropped` : ''}\n`);
+    io.stdout(values.json ? jsonLine({ id: answer.id, templates: answer.templates, dropped: answer.dropped }) : `taught ${printable(answer.name)} (${printable(answer.id)}) from sighting ${sighting} (quality ${round4(answer.bestQuality)})${answer.dropped ? `; ${answer.dropped} weakest template(s) dropped` : ''}\n`);
     return 0;
   },
 };
 
 function printCheck(what: string, checked: SightingCheck, json: boolean, io: CliIo): number {
-  if (json) io.stdout(JSON.stringify(checked) + '\n');
-  else if (checked.ok) io.stdout(`${what} passes the enrolment gate: face ${checked.face_px} px, quality ${checked.quality}${checked.matches ? `; the gallery recognises ${checked.matches} in it` : ''}\n`);
-  else io.stdout(`${what} is refused by the enrolment gate (${checked.reason}): ${checked.detail}\n`);
+  if (json) io.stdout(jsonLine(checked));
+  else if (checked.ok) io.stdout(`${printable(what)} passes the enrolment gate: face ${checked.face_px} px, quality ${checked.quality}${checked.matches ? `; the gallery recognises ${printable(checked.matches)} in it` : ''}\n`);
+  else io.stdout(`${printable(what)} is refused by the enrolment gate (${printable(checked.reason)}): ${printable(checked.detail)}\n`);
   return checked.ok ? 0 : 1;
 }
 
@@ -143,6 +144,6 @@ async function teachFromUnknown(positionals: string[], anonId: string, values: G
   const params = { id: positionals[0]!, unknown: anonId };
   if (values.check) return printCheck(anonId, (await callRunningDaemon(daemon, 'person.teach', { ...params, check: true })) as SightingCheck, values.json === true, io);
   const answer = enrolledFrom((await callRunningDaemon(daemon, 'person.teach', params)) as EnrolAnswer);
-  io.stdout(values.json ? JSON.stringify({ id: answer.id, templates: answer.templates, dropped: answer.dropped }) + '\n' : `taught ${answer.name} (${answer.id}) from ${anonId}: ${answer.templates} frame(s)${answer.dropped ? `; ${answer.dropped} weakest template(s) dropped` : ''}\n`);
+  io.stdout(values.json ? jsonLine({ id: answer.id, templates: answer.templates, dropped: answer.dropped }) : `taught ${printable(answer.name)} (${printable(answer.id)}) from ${printable(anonId)}: ${answer.templates} frame(s)${answer.dropped ? `; ${answer.dropped} weakest template(s) dropped` : ''}\n`);
   return 0;
 }

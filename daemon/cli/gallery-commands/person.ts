@@ -5,6 +5,7 @@ import { parseCommandArgs, UsageError, type Command } from '../command.js';
 import type { EraseResult } from '../../ops/retention.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 function personJson(p: Person, templates: number) {
   return { id: p.id, name: p.name, external_id: p.externalId, group: p.group, templates, created_at: p.createdAt, updated_at: p.updatedAt };
@@ -28,11 +29,11 @@ export const personListCommand: Command = {
       const { persons, damaged } = g.store.listPersons();
       const rows = persons.map((p) => personJson(p, g.store.countTemplates(p.id)));
       if (values.json) {
-        for (const r of rows) io.stdout(JSON.stringify(r) + '\n');
-        for (const d of damaged) io.stdout(JSON.stringify({ id: d.ref.personId, damaged: true, column: d.ref.column }) + '\n');
+        for (const r of rows) io.stdout(jsonLine(r));
+        for (const d of damaged) io.stdout(jsonLine({ id: d.ref.personId, damaged: true, column: d.ref.column }));
       } else {
-        for (const r of rows) io.stdout(`${r.id}  ${r.name}${r.external_id ? `  [${r.external_id}]` : ''}${r.group ? `  (${r.group})` : ''}  ${r.templates} template(s)\n`);
-        for (const d of damaged) io.stdout(`${d.ref.personId}  DAMAGED (${d.ref.column} failed authentication)\n`);
+        for (const r of rows) io.stdout(`${printable(r.id)}  ${printable(r.name)}${r.external_id ? `  [${printable(r.external_id)}]` : ''}${r.group ? `  (${printable(r.group)})` : ''}  ${r.templates} template(s)\n`);
+        for (const d of damaged) io.stdout(`${printable(d.ref.personId)}  DAMAGED (${d.ref.column} failed authentication)\n`);
         io.stdout(`${rows.length} person(s)${damaged.length ? `, ${damaged.length} damaged: run 'facegate gallery verify'` : ''}\n`);
       }
       return damaged.length ? 1 : 0;
@@ -52,10 +53,10 @@ export const personShowCommand: Command = {
       const p = mustFind(g, positionals[0]!);
       const templates = g.db.prepare('SELECT id, model, quality, created_at FROM templates WHERE person_id = ? ORDER BY id').all(p.id) as Array<{ id: number; model: string; quality: number; created_at: string }>;
       const out = { ...personJson(p, templates.length), template_list: templates };
-      if (values.json) io.stdout(JSON.stringify(out) + '\n');
+      if (values.json) io.stdout(jsonLine(out));
       else {
-        io.stdout(`${p.name}\n  id: ${p.id}\n  external id: ${p.externalId ?? '-'}\n  group: ${p.group ?? '-'}\n  enrolled: ${p.createdAt}\n  templates:\n`);
-        for (const t of templates) io.stdout(`    #${t.id} ${t.model} quality ${t.quality} (${t.created_at})\n`);
+        io.stdout(`${printable(p.name)}\n  id: ${printable(p.id)}\n  external id: ${printable(p.externalId ?? '-')}\n  group: ${printable(p.group ?? '-')}\n  enrolled: ${p.createdAt}\n  templates:\n`);
+        for (const t of templates) io.stdout(`    #${t.id} ${printable(t.model)} quality ${t.quality} (${t.created_at})\n`);
       }
       return 0;
     });
@@ -79,7 +80,7 @@ export const personRenameCommand: Command = {
           const person = await localPersons(settings, g).update(ref, { name }, cliActor());
           return { id: person.id, name: person.name };
         });
-    io.stdout(values.json ? JSON.stringify(renamed) + '\n' : `renamed ${renamed.id}\n`);
+    io.stdout(values.json ? jsonLine(renamed) : `renamed ${printable(renamed.id)}\n`);
     return 0;
   },
 };
@@ -103,8 +104,8 @@ export const personRemoveCommand: Command = {
           const { person, ...counts } = erased;
           return { id: person.id, ...counts };
         });
-    if (values.json) io.stdout(JSON.stringify({ removed: true, ...erased }) + '\n');
-    else io.stdout(`removed ${erased.id}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s) and ${erased.proofs} proof image(s) erased\n`);
+    if (values.json) io.stdout(jsonLine({ removed: true, ...erased }));
+    else io.stdout(`removed ${printable(erased.id)}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s) and ${erased.proofs} proof image(s) erased\n`);
     return 0;
   },
 };

@@ -4,6 +4,7 @@ import { openDatabase } from '../../store/database.js';
 import { AuditLog, type AuditEntry } from '../../ops/audit.js';
 import { formatLocalIso } from '../../base/zoned-time.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 const USAGE = '[--config FILE] [--gallery FILE] [--json]';
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -31,10 +32,10 @@ export const auditVerifyCommand: Command = {
   async run(argv, io) {
     return withAudit(argv, io, USAGE, (audit, json) => {
       const v = audit.verify();
-      if (json) io.stdout(JSON.stringify(v) + '\n');
+      if (json) io.stdout(jsonLine(v));
       else if (v.ok) io.stdout(`audit chain intact: ${v.entries} entr${v.entries === 1 ? 'y' : 'ies'} (${v.fromSeq}..${v.toSeq})\n`);
       if (v.ok) return ExitCode.OK;
-      if (!json) for (const p of v.problems) io.stderr(`audit: ${p.kind}: ${p.message}\n`);
+      if (!json) for (const p of v.problems) io.stderr(`audit: ${p.kind}: ${printable(p.message)}\n`);
       throw new FacegateError('FG_ERR_AUDIT_TAMPERED', `the audit chain is broken in ${v.problems.length} place(s)`, 'restore the state file from a backup and find out who had write access to it');
     });
   },
@@ -49,14 +50,15 @@ export const auditListCommand: Command = {
   async run(argv, io) {
     const limit = Number(parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, LIST_USAGE).values.limit ?? 20);
     return withAudit(argv, io, LIST_USAGE, (audit, json, timeZone) => {
-      for (const e of audit.recent(Number.isInteger(limit) && limit > 0 ? limit : 20)) io.stdout(json ? JSON.stringify(e) + '\n' : describe(e, timeZone));
+      for (const e of audit.recent(Number.isInteger(limit) && limit > 0 ? limit : 20)) io.stdout(json ? jsonLine(e) : describe(e, timeZone));
       return ExitCode.OK;
     });
   },
 };
 
+/** One entry a line; its actor (a token's subject, an account's name) and target are the state file's text. */
 function describe(e: AuditEntry, timeZone: string): string {
-  return `${String(e.seq).padStart(5)}  ${formatLocalIso(e.atMs, timeZone)}  ${e.role.padEnd(8)} ${e.actor.padEnd(16)} ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}\n`;
+  return `${printable(`${String(e.seq).padStart(5)}  ${formatLocalIso(e.atMs, timeZone)}  ${e.role.padEnd(8)} ${e.actor.padEnd(16)} ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}`)}\n`;
 }
 
 const RELEASE_USAGE = '--event upgrade|rollback --release ID --from ID [--reason TEXT] [--config FILE] [--gallery FILE]';
@@ -94,7 +96,7 @@ export const auditReleaseCommand: Command = {
         detail: { from: values.from!, to: event === 'upgrade' ? values.release! : values.from!, ...(reason ? { reason } : {}) },
         outcome: RELEASE_EVENTS[event],
       });
-      io.stdout(json ? JSON.stringify(entry) + '\n' : describe(entry, timeZone));
+      io.stdout(json ? jsonLine(entry) : describe(entry, timeZone));
       return ExitCode.OK;
     });
   },

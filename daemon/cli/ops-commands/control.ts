@@ -8,6 +8,7 @@ import { callDaemon, type ControlTarget } from '../../control/client.js';
 import { METHODS, type MethodName } from '../../control/protocol.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 import { EventLines } from '../event-lines.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 const COMMON = { config: { type: 'string', short: 'c' }, 'socket-dir': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
 const COMMON_USAGE = '[--config FILE] [--socket-dir DIR] [--token FILE] [--json]';
@@ -35,15 +36,18 @@ function readToken(path: string): string {
 
 const call = (values: Common, io: CliIo, method: MethodName, params: Record<string, unknown> = {}) => callDaemon(target(values, io), method, METHODS[method].role, params);
 
+/** The daemon's answer: as a JSON line, or as `text` makes it, whose text fields each go through printable. */
 function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => string): number {
-  io.stdout(json ? JSON.stringify(data) + '\n' : text());
+  io.stdout(json ? jsonLine(data) : text());
   return ExitCode.OK;
 }
 
 function cameraLine(h: CameraHealth): string {
   const err = h.last_error ? `  last error: ${h.last_error.kind}` : '';
-  return `  ${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${h.fps_in.toFixed(1)} fps in, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped, ${h.reconnects_last_hour} reconnects/h${err}\n`;
+  return `  ${printable(`${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${h.fps_in.toFixed(1)} fps in, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped, ${h.reconnects_last_hour} reconnects/h${err}`)}\n`;
 }
+
+const list = (names: readonly string[]) => names.map(printable).join(', ');
 
 export const statusCommand: Command = {
   words: ['status'],
@@ -54,7 +58,12 @@ export const statusCommand: Command = {
     const status = (await call(values, io, 'status')) as StatusReport;
     const disk = status.disk ? `${(status.disk.free_bytes / 2 ** 30).toFixed(1)} GiB free on ${status.disk.path}` : 'disk space unknown';
     const outbox = status.outbox.pending ? `, the oldest waiting ${status.outbox.oldestAgeS} s` : '';
-    return print(io, values.json, status, () => `${status.summary}${outbox}\nversion ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}\n${status.cameras.map(cameraLine).join('')}`);
+    return print(
+      io,
+      values.json,
+      status,
+      () => `${printable(`${status.summary}${outbox}`)}\n${printable(`version ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}`)}\n${status.cameras.map(cameraLine).join('')}`,
+    );
   },
 };
 
@@ -76,7 +85,7 @@ export const reloadCommand: Command = {
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
     const reloaded = (await call(values, io, 'reload')) as { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] };
-    return print(io, values.json, reloaded, () => `reloaded: added [${reloaded.added.join(', ')}], removed [${reloaded.removed.join(', ')}], changed [${reloaded.changed.join(', ')}]${reloaded.restartNeeded.length ? `; needs a restart for: ${reloaded.restartNeeded.join(', ')}` : ''}\n`);
+    return print(io, values.json, reloaded, () => `reloaded: added [${list(reloaded.added)}], removed [${list(reloaded.removed)}], changed [${list(reloaded.changed)}]${reloaded.restartNeeded.length ? `; needs a restart for: ${list(reloaded.restartNeeded)}` : ''}\n`);
   },
 };
 
@@ -91,7 +100,7 @@ export const eventsTailCommand: Command = {
     process.once('SIGINT', onSignal);
     try {
       const lines = new EventLines();
-      await callDaemon(target(values, io), 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => io.stdout(values.json ? JSON.stringify(e) + '\n' : lines.describe(e as Record<string, unknown>)) });
+      await callDaemon(target(values, io), 'events.tail', 'viewer', {}, { signal: abort.signal, onEvent: (e) => io.stdout(values.json ? jsonLine(e) : lines.describe(e as Record<string, unknown>)) });
     } finally {
       process.off('SIGINT', onSignal);
     }
@@ -108,7 +117,7 @@ export const personEraseCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, COMMON, ERASE_USAGE);
     if (positionals.length !== 1) throw new UsageError('give one person id (uuid or external id)', ERASE_USAGE);
     const erased = (await call(values, io, 'person.erase', { id: positionals[0] })) as { id: string; templates: number; thumbnails: number; attendanceDays: number; proofs: number };
-    return print(io, values.json, erased, () => `erased ${erased.id}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s), ${erased.proofs} proof image(s)\n`);
+    return print(io, values.json, erased, () => `erased ${printable(erased.id)}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s), ${erased.proofs} proof image(s)\n`);
   },
 };
 
@@ -123,8 +132,8 @@ export const personEnrolCommand: Command = {
     const images = positionals.map((p) => ({ name: basename(p), data: readImageFile(p).toString('base64') }));
     const params = { name: values.name, images, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}), ...(values.force ? { force: true } : {}) };
     const enrolled = (await call(values, io, 'person.enrol', params)) as { id: string; templates: number; refused: { file: string; detail: string }[]; enrolled_despite?: string[] };
-    const warnings = (enrolled.enrolled_despite ?? []).map((c) => `\n  warning: ${c} (enrolled anyway: --force)`).join('');
-    return print(io, values.json, enrolled, () => `enrolled ${values.name} as ${enrolled.id}: ${enrolled.templates} template(s)${enrolled.refused.map((x) => `\n  refused ${x.file}: ${x.detail}`).join('')}${warnings}\n`);
+    const warnings = (enrolled.enrolled_despite ?? []).map((c) => `\n  warning: ${printable(c)} (enrolled anyway: --force)`).join('');
+    return print(io, values.json, enrolled, () => `enrolled ${printable(values.name!)} as ${printable(enrolled.id)}: ${enrolled.templates} template(s)${enrolled.refused.map((x) => `\n  refused ${printable(x.file)}: ${printable(x.detail)}`).join('')}${warnings}\n`);
   },
 };
 
@@ -138,7 +147,7 @@ export const personPromoteCommand: Command = {
     if (positionals.length !== 1 || !values.name) throw new UsageError('give one anonymous id (anon-...) and --name', PROMOTE_USAGE);
     const params = { anon_id: positionals[0], name: values.name, ...(values.id ? { id: values.id } : {}), ...(values.group ? { group: values.group } : {}) };
     const promoted = (await call(values, io, 'person.promote', params)) as { id: string; anon_id: string; templates: number };
-    return print(io, values.json, promoted, () => `promoted ${promoted.anon_id} to ${values.name} (${promoted.id}): ${promoted.templates} template(s)\n`);
+    return print(io, values.json, promoted, () => `promoted ${printable(promoted.anon_id)} to ${printable(values.name!)} (${printable(promoted.id)}): ${promoted.templates} template(s)\n`);
   },
 };
 
@@ -149,7 +158,7 @@ export const retentionPurgeCommand: Command = {
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, COMMON, COMMON_USAGE);
     const purged = await call(values, io, 'retention.purge');
-    return print(io, values.json, purged, () => `purged: ${JSON.stringify(purged)}\n`);
+    return print(io, values.json, purged, () => `purged: ${jsonLine(purged)}`);
   },
 };
 

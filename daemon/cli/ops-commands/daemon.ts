@@ -9,6 +9,7 @@ import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { packageVersion } from '../../base/paths.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { errorText } from '../terminal-text.js';
 
 const USAGE = '--config FILE';
 
@@ -40,7 +41,7 @@ export const daemonCommand: Command = {
 /** A config that cannot be used: "Refusing to start", every key named, exit 78 so systemd does not loop. */
 function refuse(e: unknown, io: CliIo, notifier: Notifier): number {
   if (!isFacegateError(e)) throw e;
-  io.stderr(`Refusing to start: ${e.toLine()}\n`);
+  io.stderr(`Refusing to start: ${errorText(e)}\n`);
   notifier.status(`refusing to start: bad config (${e.code})`);
   notifier.close();
   return ExitCode.CONFIG;

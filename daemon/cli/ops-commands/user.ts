@@ -5,6 +5,7 @@ import { openDatabase } from '../../store/database.js';
 import { PasswordHasher } from '../../web/passwords.js';
 import { ROLES, UserStore, type UserActor } from '../../web/users.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { jsonLine, printable } from '../terminal-text.js';
 
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' } } as const;
 
@@ -114,7 +115,7 @@ export const userListCommand: Command = {
     const now = Date.now();
     for (const u of list) {
       const locked = u.lockedUntilMs > now ? new Date(u.lockedUntilMs).toISOString() : null;
-      io.stdout(values.json ? JSON.stringify({ name: u.name, role: u.role, locked_until: locked, created: new Date(u.createdMs).toISOString() }) + '\n' : `${u.name.padEnd(24)} ${u.role.padEnd(9)}${locked ? ` locked until ${locked}` : ''}\n`);
+      io.stdout(values.json ? jsonLine({ name: u.name, role: u.role, locked_until: locked, created: new Date(u.createdMs).toISOString() }) : `${printable(u.name.padEnd(24))} ${u.role.padEnd(9)}${locked ? ` locked until ${locked}` : ''}\n`);
     }
     return ExitCode.OK;
   },

@@ -5,12 +5,12 @@ import { dayOwner, readHistory } from '../../attendance/history.js';
 import { historyCsv } from '../history-csv.js';
 import { PersonText } from '../../ops/person-input.js';
 import { addDays, formatLocalIso, localParts } from '../../base/zoned-time.js';
+import { CalendarDate } from '../../base/calendar-date.js';
 
-const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const HistoryQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ pattern: DATE })),
-    to: Type.Optional(Type.String({ pattern: DATE })),
+    from: Type.Optional(CalendarDate()),
+    to: Type.Optional(CalendarDate()),
     person: Type.Optional(Type.String({ maxLength: 200 })),
     camera: Type.Optional(Type.String({ maxLength: 64 })),
     group: Type.Optional(Type.String({ maxLength: 64 })),

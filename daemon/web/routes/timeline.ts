@@ -3,15 +3,15 @@ import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
 import { TIMELINE_KINDS } from '../../track/timeline.js';
 import { formatLocalIso, zonedInstant } from '../../base/zoned-time.js';
+import { CalendarDate } from '../../base/calendar-date.js';
 
-const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const TimelineQuery = Type.Object(
   {
     camera: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' })),
     person: Type.Optional(Type.String({ maxLength: 200 })),
     kind: Type.Optional(Type.Union(TIMELINE_KINDS.map((k) => Type.Literal(k)))),
-    from: Type.Optional(Type.String({ pattern: DATE })),
-    to: Type.Optional(Type.String({ pattern: DATE })),
+    from: Type.Optional(CalendarDate()),
+    to: Type.Optional(CalendarDate()),
     before: Type.Optional(Type.Integer({ minimum: 1 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
   },
