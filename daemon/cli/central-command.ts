@@ -5,7 +5,7 @@ import { MetricsRegistry } from '../base/metrics.js';
 import { loadCentralConfig, type CentralConfig } from '../central/config.js';
 import { CentralConsumer } from '../central/consumer.js';
 import { CentralStore } from '../central/store.js';
-import { OpsHttpServer } from '../ops/http.js';
+import { OpsHttpServer } from '../system/http.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
 import { errorText } from './terminal-text.js';
 

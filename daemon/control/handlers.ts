@@ -3,10 +3,10 @@ import type { CameraHealth } from '../camera/health.js';
 import type { Config } from '../config/schema.js';
 import { FacegateError } from '../base/errors.js';
 import type { Person } from '../gallery/store.js';
-import type { Actor, EnrolResult, PersonService } from '../ops/persons.js';
-import type { PersonFields } from '../ops/person-input.js';
-import type { PurgeResult } from '../ops/retention.js';
-import type { StatusReport } from '../ops/status.js';
+import type { Actor, EnrolResult, PersonService } from '../service/persons.js';
+import type { PersonFields } from '../service/person-input.js';
+import type { PurgeResult } from '../service/retention.js';
+import type { StatusReport } from '../service/status.js';
 import { loadValidConfig } from '../config/validate.js';
 import type { ParamsOf } from './request.js';
 import type { Handler, Handlers } from './server.js';
@@ -31,7 +31,7 @@ const bytesOf = (b: Blob) => ({ name: b.name, bytes: Buffer.from(b.data, 'base64
 /**
  * The control methods: each reads its params (already checked against METHODS in protocol.ts, and
  * of the type its schema states), calls the daemon, and shapes the answer. What they do is the
- * daemon's (ops/persons.ts for persons).
+ * daemon's (service/persons.ts for persons).
  */
 export function controlHandlers(daemon: ControlledDaemon, configPath: string): Handlers {
   return {

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { Role } from '../ops/audit.js';
-import { PersonText } from '../ops/person-input.js';
+import type { Role } from '../service/audit.js';
+import { PersonText } from '../service/person-input.js';
 
 export type { Role };
 
@@ -23,7 +23,7 @@ const NoParams = Type.Object({}, { additionalProperties: false });
 
 /**
  * A photo or video sent inside the request line, base64, named for refusals. How many and how large
- * are the person service's rules (ops/person-input.ts), the same as every other entry point's.
+ * are the person service's rules (service/person-input.ts), the same as every other entry point's.
  */
 const Blob = Type.Object({ name: PersonText, data: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 

@@ -2,7 +2,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FacegateError, isFacegateError } from '../base/errors.js';
-import type { AuditLog } from '../ops/audit.js';
+import type { AuditLog } from '../service/audit.js';
 import type { Logger } from '../base/log.js';
 import { ControlConnection } from './connection.js';
 import { checkParams, parseRequest, type ParamsOf } from './request.js';

@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { FacegateError } from '../base/errors.js';
-import { loadCentralKey } from '../ops/command-token.js';
+import { loadCentralKey } from '../service/command-token.js';
 import { ROLES, type Role } from './protocol.js';
 
 /**

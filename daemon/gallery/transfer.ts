@@ -120,7 +120,7 @@ export function sealExport(s: Sodium, payload: ExportPayload, passphrase: string
   return Buffer.concat([MAGIC, len, headerBytes, sealed]);
 }
 
-/** A person of an export with their templates, ready to be written (ops/persons.ts importPersons). */
+/** A person of an export with their templates, ready to be written (service/persons.ts importPersons). */
 export interface ExportedPerson {
   id: string;
   fields: { name: string; externalId?: string; group?: string };
@@ -130,7 +130,7 @@ export interface ExportedPerson {
 /**
  * The persons an export holds, once it opened with the passphrase, their embeddings and thumbnails
  * decoded; nothing is written or checked against the rules of what is stored here (the person
- * service does, ops/persons.ts importPersons). A cell that is not base64 (of whole 4-byte floats,
+ * service does, service/persons.ts importPersons). A cell that is not base64 (of whole 4-byte floats,
  * for an embedding) is FG_ERR_EXPORT_INVALID naming its row.
  */
 export function exportedPersons(s: Sodium, file: Buffer, passphrase: string, source: string): ExportedPerson[] {

@@ -6,9 +6,9 @@ import type { MqttBridge } from '../events/bridge.js';
 import type { MqttIdentity } from '../events/mqtt-options.js';
 import type { EventWriter } from '../events/writer.js';
 import type { CommandDeps } from './handlers.js';
-import { CommandAudit, ReplayCache } from '../ops/command-records.js';
+import { CommandAudit, ReplayCache } from '../service/command-records.js';
 import { CommandRouter } from './router.js';
-import { loadCentralKey } from '../ops/command-token.js';
+import { loadCentralKey } from '../service/command-token.js';
 
 /**
  * Remote commands from the config. While they are off, a router still subscribes and answers every

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../attendance/rules-holder.js';
-import { PersonText } from '../ops/person-input.js';
+import { PersonText } from '../service/person-input.js';
 
 /** A photo refused by the enrolment gate (the others were enrolled), by position: "image 2". */
 interface Refusal {
@@ -16,7 +16,7 @@ export interface CommandActor {
 }
 
 /**
- * What remote commands need of the person operations (daemon/ops/persons.ts). Each runs its
+ * What remote commands need of the person operations (daemon/daemon/service/persons.ts). Each runs its
  * analysis first and then calls `commit` once with its synchronous write: the router's commit runs
  * that write (and the person service's audit entry of it) in the transaction that also claims the
  * token and writes the command's audit row and the answer.
@@ -56,7 +56,7 @@ const handler = <S extends TSchema>(h: Handler<S>) => h;
 
 /**
  * A person's central id, name and group, and the photos: their rules (lengths, characters, how many
- * photos and how large) are the person service's (ops/person-input.ts), the same as every other
+ * photos and how large) are the person service's (service/person-input.ts), the same as every other
  * entry point's, so a bad value is answered with the same code as at the console.
  */
 const PersonId = PersonText;

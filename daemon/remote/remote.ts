@@ -10,7 +10,7 @@ import { formatLocalIso } from '../base/zoned-time.js';
 import { createCommandRouter } from './build.js';
 import type { CommandRouter } from './router.js';
 import { HomeAssistantDiscovery } from '../events/homeassistant.js';
-import type { PersonService } from '../ops/persons.js';
+import type { PersonService } from '../service/persons.js';
 import type { RosterChange } from '../gallery/roster.js';
 import type { DaemonEvents } from '../bus/events.js';
 import type { Subscribable } from '../base/subscribable.js';

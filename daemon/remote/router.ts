@@ -8,8 +8,8 @@ import { RequestPayload, type Payload } from '../events/topics.js';
 import { calendarDateProblem } from '../base/calendar-date.js';
 import { isFacegateError } from '../base/errors.js';
 import { COMMAND_HANDLERS, type AnswerCommit, type CommandActor, type CommandDeps } from './handlers.js';
-import { PendingCommands, type CommandAudit, type CommandCounts, type ReplayCache } from '../ops/command-records.js';
-import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from '../ops/command-token.js';
+import { PendingCommands, type CommandAudit, type CommandCounts, type ReplayCache } from '../service/command-records.js';
+import { CommandRefused, verifyCommandToken, type CommandClaims, type TokenPolicy } from '../service/command-token.js';
 import { DEFAULT_FLOOD_WINDOW, FloodGate, type FloodSummary, type FloodWindow } from './flood.js';
 
 export interface RouterOptions {

@@ -6,7 +6,7 @@ import type { UnknownRegistry } from './unknowns.js';
 /**
  * The templates an unknown person is enrolled from: the best frames the cameras kept of them, the
  * best one with its face crop as the enrolment thumbnail. Nothing is taken from the registry: the
- * person service writes them (ops/persons.ts), and only once that is committed does the anonymous
+ * person service writes them (service/persons.ts), and only once that is committed does the anonymous
  * id stop existing (`unknowns.take`), so an enrolment that fails (an external id already taken)
  * leaves the cluster as it was.
  */

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import type { Role } from '../ops/audit.js';
+import type { Role } from '../service/audit.js';
 import { ROLES } from './users.js';
 
 export interface AccessClaims {

@@ -2,10 +2,10 @@ import type { Database } from 'better-sqlite3';
 import type { CameraHealth } from '../camera/health.js';
 import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
-import type { AuditLog } from '../ops/audit.js';
-import type { StatusReport } from '../ops/status.js';
+import type { AuditLog } from '../service/audit.js';
+import type { StatusReport } from '../service/status.js';
 import type { Timeline } from '../track/timeline.js';
-import type { PersonService } from '../ops/persons.js';
+import type { PersonService } from '../service/persons.js';
 import type { UserStore } from './users.js';
 import type { CameraRules, MatchRules } from '../track/thresholds.js';
 

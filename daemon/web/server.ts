@@ -3,8 +3,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { isFacegateError } from '../base/errors.js';
-import type { Role } from '../ops/audit.js';
-import { PERSON_LIMITS } from '../ops/person-input.js';
+import type { Role } from '../service/audit.js';
+import { PERSON_LIMITS } from '../service/person-input.js';
 import type { Logger } from '../base/log.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { WebConfig } from '../config/web-section.js';

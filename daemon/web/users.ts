@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { FacegateError } from '../base/errors.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
-import type { AuditLog, Role } from '../ops/audit.js';
+import type { AuditLog, Role } from '../service/audit.js';
 import { checkNewPassword, type PasswordHasher } from './passwords.js';
 
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];

@@ -4,7 +4,7 @@
 // built CLI as an operator runs it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { cli, enrolled, open, unitVector, type Fixture } from '../gallery/helpers.js';
 
 /** What a terminal obeys: C0 and C1 controls, DEL, separators, bidirectional controls; the newlines ending the lines left out. */
@@ -17,7 +17,7 @@ const keyArgs = (f: Fixture) => ['--gallery', f.dbPath, '--key-file', f.keyFile]
 async function plant(f: Fixture): Promise<string> {
   const g = await open(f);
   try {
-    // The store writes what it is given: the rules are the person service's (ops/person-input.ts).
+    // The store writes what it is given: the rules are the person service's (service/person-input.ts).
     const person = g.store.insertPerson({ name: NAME, externalId: 'X\r\nY', group: 'staff\u009b8m' });
     g.store.insertTemplates(person.id, [{ embedding: unitVector(77), quality: 0.9, source: 'a.jpg\x1b[1A\x1b[2K', model: 'fr\x1b[5m', thumbnail: Buffer.from('jpeg') }]);
     new AuditLog(g.db).append({ actor: 'token:\x1b[31mroot\x1b[0m', role: 'admin', action: 'person.erase', target: '\u202elive', detail: { note: '\x1b[2J' }, outcome: 'ok' });

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { checkInputFile, INPUT_FILE_LIMITS, readInputFile } from '../../daemon/base/input-file.js';
 import { loadConfigFile } from '../../daemon/config/load.js';
-import { loadCentralKey } from '../../daemon/ops/command-token.js';
+import { loadCentralKey } from '../../daemon/service/command-token.js';
 import { loadDeviceKey } from '../../daemon/events/device-key.js';
 import { readKeyFile } from '../../daemon/gallery/key-source.js';
 import { readImageFile } from '../../daemon/vision/image.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { readHiddenLine, type SecretSource } from '../../daemon/cli/secret-input.js';
 import { openDatabase } from '../../daemon/store/database.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
 import { CLI_MAIN } from '../support/cli.js';

@@ -18,8 +18,8 @@ import { MAX_RETENTION_DAYS, MAX_TIMER_MS } from '../../daemon/base/config-types
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { purgeExpired } from '../../daemon/ops/retention.js';
-import { createNotifier } from '../../daemon/ops/sd-notify.js';
+import { purgeExpired } from '../../daemon/service/retention.js';
+import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { quietLogger } from '../support/events-stack.js';
 import { freePort, Mosquitto } from '../support/mosquitto.js';

@@ -13,7 +13,7 @@ import { EventWriter } from '../../daemon/events/writer.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
+import { verifyGallery } from '../../daemon/service/verify-sealed.js';
 import { keyOptions, memoryLogger, storePerson, tempDir } from '../gallery/helpers.js';
 
 const NAME = 'Zebulon Plantedname';

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { fuzzParameters, hostileJsonText, hostileValue, PROTOTYPE_KEYS } from '../support/fuzz.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import { COMMAND_HANDLERS } from '../../daemon/remote/handlers.js';
 import { FakePersons } from '../support/fake-persons.js';
 

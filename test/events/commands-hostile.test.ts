@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import type { FloodWindow } from '../../daemon/remote/flood.js';
 import type { CommandDeps } from '../../daemon/remote/handlers.js';
 import { FakePersons } from '../support/fake-persons.js';

@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import { FakePersons } from '../support/fake-persons.js';
 
 async function token(key: KeyObject | Parameters<SignJWT['sign']>[0], claims: Record<string, unknown>, o: { aud?: string; iat?: number; exp?: number; jti?: string } = {}) {

@@ -11,7 +11,7 @@ import { randomUUID, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import { EventReplay, MAX_REPLAY_RANGE, MIN_REPLAY_INTERVAL_MS } from '../../daemon/events/replay.js';
 import { FakePersons } from '../support/fake-persons.js';
 

@@ -6,7 +6,7 @@ import { Sqlite } from '../../daemon/store/sqlite.js';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
-import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
+import { rotateKeys } from '../../daemon/service/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { exportedPersons } from '../../daemon/gallery/transfer.js';
 import { videoFrames } from '../../daemon/camera/video-file.js';

@@ -17,11 +17,11 @@ import { embeddingProblem } from '../../daemon/gallery/matcher.js';
 import { embeddingToBytes } from '../../daemon/gallery/seal.js';
 import { loadSodium, type Sodium } from '../../daemon/gallery/sodium.js';
 import { exportedPersons, readExportHeader, sealExport, type ExportPayload } from '../../daemon/gallery/transfer.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
-import { personFields } from '../../daemon/ops/person-input.js';
-import { PersonService } from '../../daemon/ops/persons.js';
-import { verifyGallery, verifyOk } from '../../daemon/ops/verify-sealed.js';
-import { FUZZ_SEED, hostileValue, PROTOTYPE_KEYS } from '../support/fuzz.js';
+import { AuditLog } from '../../daemon/service/audit.js';
+import { personFields } from '../../daemon/service/person-input.js';
+import { PersonService } from '../../daemon/service/persons.js';
+import { verifyGallery, verifyOk } from '../../daemon/service/verify-sealed.js';
+import { FUZZ_SEED, fuzzParameters, hostileValue, PROTOTYPE_KEYS } from '../support/fuzz.js';
 import { keyOptions, memoryLogger, tempDir, unitVector } from './helpers.js';
 
 const PASSPHRASE = 'fuzz passphrase';
@@ -170,7 +170,7 @@ test(`export reader fuzz: ${RUNS} mutated exports (seed ${FUZZ_SEED}) are import
       }
       if (rowsHash(g) !== before) assertSound(g);
     }),
-    { seed: FUZZ_SEED, numRuns: RUNS },
+    fuzzParameters(RUNS),
   );
   t.diagnostic(`${seen.imported} imported, refused ${JSON.stringify(Object.fromEntries(seen.refused))}`);
   assert.ok(seen.imported > 0, 'some mutations import');

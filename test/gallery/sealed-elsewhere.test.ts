@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile, replacementKeyFile } from '../../daemon/gallery/key-source.js';
-import { rotateKeys } from '../../daemon/ops/rotate-keys.js';
+import { rotateKeys } from '../../daemon/service/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { verifyGallery } from '../../daemon/ops/verify-sealed.js';
+import { verifyGallery } from '../../daemon/service/verify-sealed.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { keyOptions, memoryLogger, storePerson, tempDir } from './helpers.js';
 

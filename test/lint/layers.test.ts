@@ -20,33 +20,34 @@ async function refusals(file: string, code: string): Promise<string[]> {
 
 test('layers: an import against the direction is refused, with the order in the message', async () => {
   const backwards: Array<[string, string]> = [
-    ['daemon/camera/x.ts', "import type { Status } from '../ops/status.js';"],
+    ['daemon/camera/x.ts', "import type { Status } from '../service/status.js';"],
     ['daemon/base/x.ts', "import { Gallery } from '../gallery/gallery.js';"],
     ['daemon/events/x.ts', "import { AttendanceStore } from '../attendance/store.js';"],
     ['daemon/gallery/x.ts', "import { Track } from '../track/track.js';"],
     ['daemon/track/x.ts', "import { App } from '../app.js';"],
     ['daemon/web/routes/x.ts', "export { main } from '../../cli/main.js';"],
-    ['daemon/ops/x.ts', "import { CommandRouter } from '../remote/router.js';"],
+    ['daemon/service/x.ts', "import { CommandRouter } from '../remote/router.js';"],
     ['daemon/remote/x.ts', "import { ControlServer } from '../control/server.js';"],
+    ['daemon/service/x.ts', "import { Watchdog } from '../system/watchdog.js';"],
     ['daemon/vision/deep/er/x.ts', "import '../../../config/schema.js';"],
     ['daemon/app.ts', "import { run } from './cli/run.js';"],
-    ['daemon/camera/x.ts', "import { status } from '../camera/../ops/status.js';"],
+    ['daemon/camera/x.ts', "import { status } from '../camera/../service/status.js';"],
   ];
   for (const [file, code] of backwards) {
     const found = await refusals(file, code);
     assert.equal(found.length, 1, `${file}: ${code} was not refused`);
   }
-  const [message] = await refusals('daemon/camera/x.ts', "import type { Status } from '../ops/status.js';");
+  const [message] = await refusals('daemon/camera/x.ts', "import type { Status } from '../service/status.js';");
   assert.match(message ?? '', /base < store < camera < vision/);
 });
 
 test('layers: imports down the layers and within a folder are allowed', async () => {
   const forwards: Array<[string, string]> = [
-    ['daemon/ops/x.ts', "import { Camera } from '../camera/camera.js';"],
+    ['daemon/system/x.ts', "import { Camera } from '../camera/camera.js';"],
     ['daemon/attendance/x.ts', "import { EventWriter } from '../events/writer.js';"],
     ['daemon/camera/x.ts', "import { createLogger } from '../base/log.js';\nimport { Frame } from './frame.js';"],
     ['daemon/web/routes/x.ts', "import { users } from '../users.js';\nimport { Outbox } from '../../events/outbox.js';"],
-    ['daemon/control/x.ts', "import { statusReport } from '../ops/status.js';\nimport { Request } from './request.js';"],
+    ['daemon/control/x.ts', "import { statusReport } from '../service/status.js';\nimport { Request } from './request.js';"],
     ['daemon/app.ts', "import { Remote } from './remote/remote.js';\nimport { Gallery } from './gallery/gallery.js';"],
     ['daemon/cli/x.ts', "import { App } from '../app.js';"],
   ];

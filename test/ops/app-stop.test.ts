@@ -8,8 +8,8 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { acquireDaemonLock } from '../../daemon/ops/lock.js';
-import { createNotifier } from '../../daemon/ops/sd-notify.js';
+import { acquireDaemonLock } from '../../daemon/system/lock.js';
+import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { memoryLogger, tempDir } from '../gallery/helpers.js';
 
 test('a part that fails to stop is logged, and the others stop all the same: the lock is released; the purge after start fails without throwing', { timeout: 120_000 }, async (t) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { FacegateError } from '../../daemon/base/errors.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { callDaemon } from '../../daemon/control/client.js';
 import { METHODS, RequestSchema, type MethodName } from '../../daemon/control/protocol.js';
 import { checkParams, parseRequest } from '../../daemon/control/request.js';

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { callDaemon } from '../../daemon/control/client.js';
 import { MAX_LINE_BYTES } from '../../daemon/control/protocol.js';
 import { ControlServer, type Handlers } from '../../daemon/control/server.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT } from 'jose';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { callDaemon } from '../../daemon/control/client.js';
 import { ControlServer, groupId, type Handlers } from '../../daemon/control/server.js';
 import { tokenVerifier } from '../../daemon/control/token.js';

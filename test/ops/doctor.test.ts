@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { createLogger } from '../../daemon/base/log.js';
-import { runDoctor } from '../../daemon/ops/doctor.js';
+import { runDoctor } from '../../daemon/system/doctor.js';
 import { Mosquitto, freePort, makeTestCa } from '../support/mosquitto.js';
 import { media, mediaMissing } from '../support/media.js';
 import { runCli } from '../support/cli.js';

@@ -3,7 +3,7 @@ import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { lateBySeconds, registerEventLoopMetrics } from '../../daemon/ops/daemon-metrics.js';
+import { lateBySeconds, registerEventLoopMetrics } from '../../daemon/system/daemon-metrics.js';
 import { MetricsRegistry } from '../../daemon/base/metrics.js';
 
 test('lateBySeconds: the time since the last check beyond the 10 ms asked for; never below 0 (a timer run early)', () => {

@@ -1,7 +1,7 @@
 import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pipelineLiveness, type PipelineProgress } from '../../daemon/ops/health.js';
+import { pipelineLiveness, type PipelineProgress } from '../../daemon/pipeline/pipeline-health.js';
 
 const p = (o: Partial<PipelineProgress>): PipelineProgress => ({ camera: 'gate', state: 'streaming', streamingSinceMono: 0, lastProcessedMono: undefined, ...o });
 

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditLog } from '../../daemon/ops/audit.js';
-import { OpsHttpServer } from '../../daemon/ops/http.js';
+import { AuditLog } from '../../daemon/service/audit.js';
+import { OpsHttpServer } from '../../daemon/system/http.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { createLogger } from '../../daemon/base/log.js';
 

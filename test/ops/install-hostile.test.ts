@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { SQLITE_PACKAGE } from '../../daemon/store/sqlite.js';
-import { FUZZ_SEED } from '../support/fuzz.js';
+import { FUZZ_SEED, fuzzParameters } from '../support/fuzz.js';
 
 const ROOT = resolve('.');
 const CPU = arch() === 'arm64' ? 'arm64' : 'x64';
@@ -451,7 +451,7 @@ test(`install.sh's arguments: paths with spaces, .. or newlines, options in odd 
       assert.ok(!existsSync(join(w.prefix, 'opt')), `install.sh ${shown}: nothing installed\n${r.out}`);
       assert.ok(!existsSync(join(dirname(w.dir), 'escaped')) && !existsSync('pwned'), `install.sh ${shown}: nothing made outside`);
     }),
-    { seed: FUZZ_SEED, numRuns: 150 },
+    fuzzParameters(150),
   );
   assert.equal(runs, 150);
   assert.deepEqual(snapshot(w.dir, skipped), before, 'nothing written outside the prefix');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { FacegateError } from '../../daemon/base/errors.js';
-import { acquireDaemonLock, daemonHolding } from '../../daemon/ops/lock.js';
+import { acquireDaemonLock, daemonHolding } from '../../daemon/system/lock.js';
 
 /**
  * Another process holding the lock, as a second daemon would meet it; resolves once it holds it.
@@ -15,7 +15,7 @@ import { acquireDaemonLock, daemonHolding } from '../../daemon/ops/lock.js';
  * lock kept only by chance would show here rather than now and then.
  */
 async function holderProcess(statePath: string) {
-  const code = `import { acquireDaemonLock } from './daemon/ops/lock.ts'; globalThis.lock = acquireDaemonLock(${JSON.stringify(statePath)}); globalThis.gc(); console.log('held'); setInterval(() => {}, 1000);`;
+  const code = `import { acquireDaemonLock } from './daemon/daemon/system/lock.ts'; globalThis.lock = acquireDaemonLock(${JSON.stringify(statePath)}); globalThis.gc(); console.log('held'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [data] = (await once(child.stdout, 'data')) as [Buffer];
   assert.equal(data.toString().trim(), 'held');

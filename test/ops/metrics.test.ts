@@ -12,7 +12,7 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { createNotifier } from '../../daemon/ops/sd-notify.js';
+import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { TRACK_EVENT_TYPES } from '../../daemon/track/events.js';
 import { quietLogger } from '../support/events-stack.js';
 import { freePort } from '../support/mosquitto.js';

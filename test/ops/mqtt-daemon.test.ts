@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { App } from '../../daemon/app.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
-import { createNotifier } from '../../daemon/ops/sd-notify.js';
+import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { enrolled, memoryLogger, NAMES } from '../gallery/helpers.js';
 import { Mosquitto } from '../support/mosquitto.js';

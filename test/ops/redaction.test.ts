@@ -7,7 +7,7 @@ import { Sqlite } from '../../daemon/store/sqlite.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { FacegateError } from '../../daemon/base/errors.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { createAuditTables } from '../../daemon/store/schema/audit.js';
 import { createLogger, redactSecrets, redactText, REDACTED } from '../../daemon/base/log.js';
 

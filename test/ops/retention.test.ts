@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultConfig } from '../../daemon/config/load.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
-import { erasePersonRecords, purgeExpired } from '../../daemon/ops/retention.js';
+import { AuditLog } from '../../daemon/service/audit.js';
+import { erasePersonRecords, purgeExpired } from '../../daemon/service/retention.js';
 import { openDatabase } from '../../daemon/store/database.js';
 
 const DAY = 86_400_000;

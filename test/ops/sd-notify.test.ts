@@ -1,7 +1,7 @@
 import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createNotifier, statusLine, watchdogPeriodMs } from '../../daemon/ops/sd-notify.js';
+import { createNotifier, statusLine, watchdogPeriodMs } from '../../daemon/system/sd-notify.js';
 import { NotifyListener } from './notify-listener.js';
 
 test('sd_notify: READY, STATUS, WATCHDOG and STOPPING arrive as datagrams on NOTIFY_SOCKET', async () => {

@@ -7,7 +7,7 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { createNotifier } from '../../daemon/ops/sd-notify.js';
+import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { memoryLogger, tempDir } from '../gallery/helpers.js';
 
 async function startLog(t: Parameters<typeof tempDir>[0], track: string): Promise<Array<{ level: number; code?: string; path?: string; hint?: string; msg: string }>> {

@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyPairKeyObjectResult } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandRouter } from '../../daemon/remote/router.js';
-import { CommandAudit, ReplayCache } from '../../daemon/ops/command-records.js';
+import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import { FakePersons } from './fake-persons.js';
 import { quietLogger, type EventsStack } from './events-stack.js';
 

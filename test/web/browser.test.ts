@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import { Gallery } from '../../daemon/gallery/gallery.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';

@@ -2,14 +2,14 @@
 // real sealed SQLite file, real person service and accounts, fastify's inject.
 import { Timeline } from '../../daemon/track/timeline.js';
 import { tmpdir } from 'node:os';
-import { diskSpace, statusReport } from '../../daemon/ops/status.js';
+import { diskSpace, statusReport } from '../../daemon/service/status.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { LiveView } from '../../daemon/camera/live-view.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
-import { PersonService } from '../../daemon/ops/persons.js';
+import { AuditLog } from '../../daemon/service/audit.js';
+import { PersonService } from '../../daemon/service/persons.js';
 import { CameraThresholds, RecentScores } from '../../daemon/track/thresholds.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';

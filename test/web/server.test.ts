@@ -2,7 +2,7 @@
 // file, the real person service with the real models, real accounts (Argon2id), the real audit log.
 import { Timeline } from '../../daemon/track/timeline.js';
 import { tmpdir } from 'node:os';
-import { diskSpace, statusReport } from '../../daemon/ops/status.js';
+import { diskSpace, statusReport } from '../../daemon/service/status.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,8 +13,8 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
-import { PersonService } from '../../daemon/ops/persons.js';
+import { AuditLog } from '../../daemon/service/audit.js';
+import { PersonService } from '../../daemon/service/persons.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { LiveView } from '../../daemon/camera/live-view.js';
 import type { CameraHealth } from '../../daemon/camera/health.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../daemon/store/database.js';
 import { MIGRATIONS } from '../../daemon/store/migrations.js';
 import { UUID_V7_PATTERN } from '../../daemon/base/uuidv7.js';
-import { AuditLog } from '../../daemon/ops/audit.js';
+import { AuditLog } from '../../daemon/service/audit.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';

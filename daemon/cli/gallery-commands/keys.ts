@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { FacegateError } from '../../base/errors.js';
 import { ensureDeviceKey } from '../../events/device-key.js';
 import { createKeyFile, replacementKeyFile, type Kek } from '../../gallery/key-source.js';
-import { rotateKeys } from '../../ops/rotate-keys.js';
+import { rotateKeys } from '../../service/rotate-keys.js';
 import { loadSodium } from '../../gallery/sodium.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';

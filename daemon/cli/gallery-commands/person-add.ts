@@ -7,8 +7,8 @@ import { readImageFile } from '../../vision/image.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { progressReporter, type Progress } from '../progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery, type GallerySettings } from './common.js';
-import { NO_FACE_HINT, NoUsableFace } from '../../ops/persons.js';
-import type { Photo } from '../../ops/person-input.js';
+import { NO_FACE_HINT, NoUsableFace } from '../../service/persons.js';
+import type { Photo } from '../../service/person-input.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
 import { jsonLine, printable } from '../terminal-text.js';
 

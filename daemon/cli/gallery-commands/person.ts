@@ -2,7 +2,7 @@ import { FacegateError } from '../../base/errors.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { Person } from '../../gallery/store.js';
 import { parseCommandArgs, UsageError, type Command } from '../command.js';
-import type { EraseResult } from '../../ops/retention.js';
+import type { EraseResult } from '../../service/retention.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
 import { jsonLine, printable } from '../terminal-text.js';

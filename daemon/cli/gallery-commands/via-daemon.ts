@@ -1,10 +1,10 @@
 import { userInfo } from 'node:os';
 import { FacegateError, isFacegateError } from '../../base/errors.js';
-import { AuditLog } from '../../ops/audit.js';
+import { AuditLog } from '../../service/audit.js';
 import { callDaemon, type ControlTarget } from '../../control/client.js';
 import { METHODS, type MethodName } from '../../control/protocol.js';
-import { daemonHolding } from '../../ops/lock.js';
-import { PersonService, type Actor } from '../../ops/persons.js';
+import { daemonHolding } from '../../system/lock.js';
+import { PersonService, type Actor } from '../../service/persons.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { FaceSource } from '../../gallery/enrol.js';
 import type { UnknownRegistry } from '../../track/unknowns.js';

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { ExitCode, FacegateError } from '../../base/errors.js';
 import { openDatabase } from '../../store/database.js';
-import { AuditLog, type AuditEntry } from '../../ops/audit.js';
+import { AuditLog, type AuditEntry } from '../../service/audit.js';
 import { formatLocalIso } from '../../base/zoned-time.js';
 import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 import { jsonLine, printable } from '../terminal-text.js';

@@ -1,4 +1,4 @@
-import type { StatusReport } from '../../ops/status.js';
+import type { StatusReport } from '../../service/status.js';
 import { basename } from 'node:path';
 import type { CameraHealth } from '../../camera/health.js';
 import { ExitCode, FacegateError } from '../../base/errors.js';

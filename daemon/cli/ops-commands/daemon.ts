@@ -1,11 +1,11 @@
 import type { Subscribable } from '../../base/subscribable.js';
 import type { DaemonEvents } from '../../bus/events.js';
-import type { PersonService } from '../../ops/persons.js';
+import type { PersonService } from '../../service/persons.js';
 import { App, type AppOptions } from '../../app.js';
 import type { Config } from '../../config/schema.js';
 import { ExitCode, isFacegateError, type FacegateError } from '../../base/errors.js';
 import { createLogger, type Logger } from '../../base/log.js';
-import { createNotifier, type Notifier } from '../../ops/sd-notify.js';
+import { createNotifier, type Notifier } from '../../system/sd-notify.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { packageVersion } from '../../base/paths.js';
 import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';

@@ -9,7 +9,7 @@ import { loadDeviceKey } from '../../events/device-key.js';
 import { pinnedKeyFromJwk, verifySignedEvent } from '../../events/verify.js';
 import { createLogger } from '../../base/log.js';
 import { writePrivateFile } from '../../base/private-files.js';
-import { createNotifier } from '../../ops/sd-notify.js';
+import { createNotifier } from '../../system/sd-notify.js';
 import { startDemoBroker } from '../../demo/broker.js';
 import { prepareDemoGallery, prepareDemoKeys, samplePhoto } from '../../demo/site.js';
 import { stillFrame, stillPhotoSpawn } from '../../demo/still-camera.js';

@@ -1,6 +1,6 @@
 import { ExitCode } from '../../base/errors.js';
 import { createLogger } from '../../base/log.js';
-import { runDoctor, type CheckResult } from '../../ops/doctor.js';
+import { runDoctor, type CheckResult } from '../../system/doctor.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { defaultConfig } from '../../config/load.js';
 import { parseCommandArgs, type Command } from '../command.js';

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { ExitCode, FacegateError } from '../../base/errors.js';
-import { AuditLog, type Role } from '../../ops/audit.js';
+import { AuditLog, type Role } from '../../service/audit.js';
 import { openDatabase } from '../../store/database.js';
 import { PasswordHasher } from '../../web/passwords.js';
 import { ROLES, UserStore, type UserActor } from '../../web/users.js';

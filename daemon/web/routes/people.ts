@@ -1,15 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { QUARANTINE_CELLS_MAX } from '../../events/topics.js';
-import { ENROL_BODY_BYTES, PERSON_LIMITS, PersonText } from '../../ops/person-input.js';
+import { ENROL_BODY_BYTES, PERSON_LIMITS, PersonText } from '../../service/person-input.js';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
 import { formatLocalIso } from '../../base/zoned-time.js';
-import type { EnrolResult } from '../../ops/persons.js';
+import type { EnrolResult } from '../../service/persons.js';
 
 /**
  * The person's fields and photos are text and base64 of any size the body limit lets through:
  * their rules (lengths, characters, how many photos and how large) and codes are the person
- * service's (ops/person-input.ts), the same as at every other entry point. The body limits are set
+ * service's (service/person-input.ts), the same as at every other entry point. The body limits are set
  * above those rules, so a photo too many or too large is answered FG_ERR_ENROL_TOO_LARGE as it is
  * everywhere else, not by the transport.
  */

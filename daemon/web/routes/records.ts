@@ -3,7 +3,7 @@ import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
 import { dayOwner, readHistory } from '../../attendance/history.js';
 import { historyCsv } from '../history-csv.js';
-import { PersonText } from '../../ops/person-input.js';
+import { PersonText } from '../../service/person-input.js';
 import { addDays, formatLocalIso, localParts } from '../../base/zoned-time.js';
 import { CalendarDate } from '../../base/calendar-date.js';
 
@@ -20,7 +20,7 @@ const HistoryQuery = Type.Object(
 );
 const Proof = Type.Object({ record: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]) });
 const AnonRef = Type.Object({ id: Type.String({ pattern: '^anon-[0-9a-f]{1,32}$' }) });
-/** The person's fields: their rules and codes are the person service's (ops/person-input.ts). */
+/** The person's fields: their rules and codes are the person service's (service/person-input.ts). */
 const Promote = Type.Object({ name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false });
 const TeachUnknown = Type.Object({ person: PersonText }, { additionalProperties: false });
 const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });

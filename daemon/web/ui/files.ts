@@ -1,6 +1,6 @@
 // Photos picked in the page, read for the API (base64 in JSON).
 
-/** The server's limit on one photo (ops/person-input.ts), said before the upload. */
+/** The server's limit on one photo (service/person-input.ts), said before the upload. */
 export const MAX_PHOTO_BYTES = 4 * 1024 * 1024;
 /** Photos taken from one pick. */
 export const MAX_PHOTOS = 5;

@@ -1,6 +1,6 @@
 import type { CameraHealth } from '../camera/health.js';
-import { filesystemSpace } from './disk-space.js';
-import { pipelineLiveness, type Liveness, type PipelineProgress } from './health.js';
+import { filesystemSpace } from '../base/disk-space.js';
+import { pipelineLiveness, type Liveness, type PipelineProgress } from '../pipeline/pipeline-health.js';
 
 /** What the daemon is made of, as far as its status goes; each read when a status is asked for. */
 export interface StatusParts {

@@ -1,7 +1,7 @@
 import type { Logger } from '../base/log.js';
 import type { PeriodicTasks } from '../base/periodic.js';
 import type { Notifier } from './sd-notify.js';
-import type { StatusService } from './status.js';
+import type { StatusService } from '../service/status.js';
 
 export interface WatchdogOptions {
   status: StatusService;

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from '../service/audit.js';
 import type { Logger } from '../base/log.js';
-import type { Liveness } from './health.js';
+import type { Liveness } from '../pipeline/pipeline-health.js';
 import { hostPort } from '../config/ops-sections.js';
 
 /** Bounds of the metrics port; anyone who reaches it can connect, so none of them is left open. */

@@ -17,7 +17,7 @@ import { cameraRateWarning, sourceRateWarning } from '../track/camera-rate.js';
 import type { TrackConfig } from '../track/config.js';
 import { defaultModelDir, verifyModels } from '../vision/model-files.js';
 import type { Logger } from '../base/log.js';
-import { filesystemSpace } from './disk-space.js';
+import { filesystemSpace } from '../base/disk-space.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

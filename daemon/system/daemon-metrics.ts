@@ -1,10 +1,10 @@
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../events/topics.js';
-import type { CommandCounts } from './command-records.js';
+import type { CommandCounts } from '../service/command-records.js';
 import type { GalleryStore } from '../gallery/store.js';
-import type { Liveness } from './health.js';
-import { filesystemSpace } from './disk-space.js';
+import type { Liveness } from '../pipeline/pipeline-health.js';
+import { filesystemSpace } from '../base/disk-space.js';
 import { LATENCY_BUCKETS, type Histogram, type MetricsRegistry, type Sample } from '../base/metrics.js';
 
 /** What the metrics read from the running daemon at scrape time. */
