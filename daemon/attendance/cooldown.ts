@@ -33,6 +33,12 @@ export class Cooldown {
     if (this.last.size > this.maxEntries) this.prune(atMs);
   }
 
+  /** Forgets the sighting admitted at `atMs` (withdrawn), so the next one is admitted at once. */
+  forget(personId: string, camera: string, atMs: number): void {
+    const key = `${personId}\u0000${camera}`;
+    if (this.last.get(key) === atMs) this.last.delete(key);
+  }
+
   get size(): number {
     return this.last.size;
   }

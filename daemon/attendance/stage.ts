@@ -7,13 +7,17 @@ import { attendanceBody } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
-import { addDays, localParts } from '../base/zoned-time.js';
+import { TrackDecisions } from './track-decisions.js';
+import type { SpoofAlertReason } from '../events/topics.js';
+import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 
 /** A live `recognized` decision from the recognition stage (only live, liveness-passed faces). */
 export interface RecognizedDecision {
   personId: string;
   group?: string;
   camera: string;
+  /** The camera's track that made it, so that a refusal of that track later withdraws what it made. */
+  track?: number;
   atMs: number;
   /** JPEG face crop kept (sealed) as the proof of a check-in or check-out. */
   thumbnail?: Uint8Array;
@@ -53,6 +57,8 @@ const SUMMARIES_SINCE = 'summaries_since_ms';
 export class AttendanceStage {
   private readonly cooldown: Cooldown;
   private readonly log: Logger;
+  /** What each running track made, until it ends, for its withdrawal. */
+  private readonly made = new TrackDecisions();
 
   constructor(private readonly o: AttendanceStageOptions) {
     this.cooldown = new Cooldown(o.cooldownMs);
@@ -82,7 +88,10 @@ export class AttendanceStage {
           const ref = { recordId: t.record.recordId, personId: d.personId, kind: decision.kind };
           this.o.store.saveProof(t.record.recordId, decision.kind, d.atMs, this.o.sealer.seal(ref, d.thumbnail));
         }
-        this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId: this.externalIdOf(d.personId) }, rules.timeZone), d.atMs);
+        const eventId = this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId: this.externalIdOf(d.personId) }, rules.timeZone), d.atMs);
+        if (d.track !== undefined && decision.kind !== 'summary') {
+          this.made.add(d.camera, d.track, { recordId: t.record.recordId, personId: d.personId, date: t.record.date, kind: decision.kind, atMs: decision.atMs, sightingMs: d.atMs, eventId, group });
+        }
       }
       return t.decisions;
     })();
@@ -90,6 +99,40 @@ export class AttendanceStage {
     for (const decision of decisions) this.log.info({ person: d.personId, camera: d.camera, kind: decision.kind, status: 'status' in decision ? decision.status : undefined }, 'attendance');
     this.o.onSighting?.(d, decisions);
     return decisions;
+  }
+
+  /**
+   * The track was refused after it made a check-in or check-out (a held picture, a screen, a frozen
+   * face): each decision it made that its record still holds is withdrawn, in one transaction with
+   * a signed `attendance/retracted` event naming the event it withdraws. Returns how many.
+   */
+  onRefused(camera: string, track: number, reason: SpoofAlertReason): number {
+    let withdrawn = 0;
+    for (const m of this.made.take(camera, track)) {
+      const retracted = this.o.store.db.transaction(() => {
+        const nowMs = this.o.now();
+        const done = this.o.store.retract({ recordId: m.recordId, personId: m.personId, kind: m.kind, atMs: m.atMs, camera, sightingMs: m.sightingMs, reason, eventId: m.eventId, retractedMs: nowMs });
+        if (!done) return false;
+        const record = this.o.store.day(m.personId, m.date)?.record;
+        const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
+        this.o.writer.write(
+          'attendanceRetracted',
+          { type: 'retracted', kind: m.kind, retracts: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera, reason, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
+          nowMs,
+        );
+        return true;
+      })();
+      if (!retracted) continue;
+      this.cooldown.forget(m.personId, camera, m.sightingMs);
+      withdrawn++;
+      this.log.warn({ person: m.personId, camera, kind: m.kind, reason, retracts: m.eventId }, 'attendance withdrawn: its track was refused afterwards');
+    }
+    return withdrawn;
+  }
+
+  /** The track ended: what it made stands. */
+  onTrackEnded(camera: string, track: number): void {
+    this.made.take(camera, track);
   }
 
   /** Settles closed days (last-sighting check-outs, summaries) and summarises absences. */

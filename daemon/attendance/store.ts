@@ -25,6 +25,22 @@ export interface StoredDay {
 }
 
 /** Row mapping for attendance_days and friends; transactions belong to the caller. */
+/** A decision withdrawn (see AttendanceStore.retract). */
+export interface Retraction {
+  recordId: string;
+  personId: string;
+  kind: 'check_in' | 'check_out';
+  /** When the decision says the person came or left (the record's check_in_ms or check_out_ms). */
+  atMs: number;
+  camera: string;
+  /** The admitted sighting's time in the cooldown (the arrival, for a check-in). */
+  sightingMs: number;
+  reason: string;
+  /** The signed event that says it. */
+  eventId: string;
+  retractedMs: number;
+}
+
 export class AttendanceStore {
   private readonly getDay: Statement<[string, string], DayRow>;
   private readonly upsertDay: Statement;
@@ -38,6 +54,10 @@ export class AttendanceStore {
   private readonly putSighting: Statement<[string, string, number]>;
   private readonly sightingsAfter: Statement<[number], { person_id: string; camera: string; at_ms: number }>;
   private readonly dropSightings: Statement<[number]>;
+  private readonly forgetSighting: Statement<[string, string, number]>;
+  private readonly clearCheckIn: Statement<[string, number]>;
+  private readonly clearCheckOut: Statement<[string, number]>;
+  private readonly putRetraction: Statement<[string, string, number, string, string, string, number]>;
 
   constructor(readonly db: Database) {
     this.getDay = db.prepare('SELECT * FROM attendance_days WHERE person_id = ? AND date = ?');
@@ -61,6 +81,10 @@ export class AttendanceStore {
     this.putSighting = db.prepare('INSERT OR REPLACE INTO attendance_cooldown (person_id, camera, at_ms) VALUES (?, ?, ?)');
     this.sightingsAfter = db.prepare('SELECT person_id, camera, at_ms FROM attendance_cooldown WHERE at_ms > ? ORDER BY at_ms');
     this.dropSightings = db.prepare('DELETE FROM attendance_cooldown WHERE at_ms <= ?');
+    this.forgetSighting = db.prepare('DELETE FROM attendance_cooldown WHERE person_id = ? AND camera = ? AND at_ms = ?');
+    this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL WHERE record_id = ? AND check_in_ms = ?');
+    this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
+    this.putRetraction = db.prepare('INSERT OR IGNORE INTO attendance_retractions (record_id, kind, at_ms, camera, reason, event_id, retracted_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
   day(personId: string, date: string): StoredDay | undefined {
@@ -90,6 +114,20 @@ export class AttendanceStore {
   /** Records whose window has closed and that still owe a check-out or a summary. */
   due(nowMs: number, limit = 500): StoredDay[] {
     return this.dueDays.all(nowMs, limit).map(fromRow);
+  }
+
+  /**
+   * Withdraws a check-in or check-out from its day record, if the record still holds it (a later
+   * sighting may have replaced a check-out), and keeps the withdrawal. The admitted sighting goes
+   * from the cooldown, so that the person, really there, is admitted again at once. False when the
+   * record no longer holds the decision: nothing changed.
+   */
+  retract(r: Retraction): boolean {
+    const cleared = (r.kind === 'check_in' ? this.clearCheckIn : this.clearCheckOut).run(r.recordId, r.atMs).changes > 0;
+    if (!cleared) return false;
+    this.putRetraction.run(r.recordId, r.kind, r.atMs, r.camera, r.reason, r.eventId, r.retractedMs);
+    this.forgetSighting.run(r.personId, r.camera, r.sightingMs);
+    return true;
   }
 
   saveProof(recordId: string, kind: 'check_in' | 'check_out', atMs: number, sealed: Uint8Array): void {

@@ -1,6 +1,8 @@
 import type { Subscribable } from '../base/subscribable.js';
 import { arrivalMs, type TrackEvent } from '../track/events.js';
 import type { RecognizedDecision } from './stage.js';
+import { spoofAlertReason } from '../events/track-alerts.js';
+import type { SpoofAlertReason } from '../events/topics.js';
 
 /**
  * The attendance sighting a tracker decision makes: a live recognition only. A recognition not
@@ -12,6 +14,7 @@ export function sightingOf(e: TrackEvent & { atMs: number }): RecognizedDecision
   return {
     personId: e.person.id,
     camera: e.camera,
+    track: e.track,
     // The person arrived when they were first named; liveness may be proven seconds later.
     atMs: arrivalMs(e),
     ...(group !== undefined ? { group } : {}),
@@ -19,16 +22,29 @@ export function sightingOf(e: TrackEvent & { atMs: number }): RecognizedDecision
   };
 }
 
+/** What attendance does with a track's decisions (the stage, or nothing while attendance is off). */
+export interface SightingTarget {
+  onRecognized(d: RecognizedDecision): unknown;
+  onRefused(camera: string, track: number, reason: SpoofAlertReason): unknown;
+  onTrackEnded(camera: string, track: number): void;
+}
+
 /**
- * Follows the tracker's live recognitions into attendance (with their face crop as proof), as the
- * stage 'attendance'; returns the unsubscribe. `stage` is read at each decision: a reload may
+ * Follows the tracker into attendance, as the stage 'attendance': live recognitions become
+ * sightings (with their face crop as proof), a track refused afterwards withdraws what it made, and
+ * one that ends keeps it. Returns the unsubscribe. `stage` is read at each decision: a reload may
  * rebuild attendance or turn it off.
  */
-export function subscribeSightings(
-  bus: Subscribable<{ track: TrackEvent & { atMs: number } }>,
-  stage: () => { onRecognized(d: RecognizedDecision): unknown } | undefined,
-): () => void {
+export function subscribeSightings(bus: Subscribable<{ track: TrackEvent & { atMs: number } }>, stage: () => SightingTarget | undefined): () => void {
   return bus.on('track', 'attendance', (e) => {
+    if (e.type === 'spoof_suspected') {
+      stage()?.onRefused(e.camera, e.track, spoofAlertReason(e.reasons));
+      return;
+    }
+    if (e.type === 'track_ended') {
+      stage()?.onTrackEnded(e.camera, e.track);
+      return;
+    }
     const sighting = sightingOf(e);
     if (sighting) stage()?.onRecognized(sighting);
   });

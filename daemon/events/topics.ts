@@ -94,6 +94,29 @@ export const SpoofAlertPayload = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A check-in or check-out withdrawn: the track that made it was refused afterwards. Receivers drop
+ * the decision named by `retracts` from attendance and timesheets; the record's check_in/check_out
+ * say what stands now.
+ */
+export const AttendanceRetractedPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Literal('retracted'),
+    kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]),
+    retracts: Type.String({ pattern: UUID_V7_PATTERN, description: 'The id of the attendance event withdrawn' }),
+    record_id: Type.String(),
+    person_id: Type.String(),
+    external_id: Type.Union([Type.String(), Type.Null()]),
+    group: Type.Union([Type.String(), Type.Null()]),
+    camera: Type.String({ description: 'The camera whose track made the decision' }),
+    reason: SpoofAlertReason,
+    check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
+    check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),
+  },
+  { additionalProperties: false },
+);
+
 /** At most this many damaged cells are listed in one quarantine event; `cells_total` counts them all. */
 export const QUARANTINE_CELLS_MAX = 32;
 
@@ -294,6 +317,7 @@ export const TOPICS = {
   bridgeEvent: spec({ path: 'bridge/event', schema: BridgeEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
   attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
+  attendanceRetracted: spec({ path: 'attendance/retracted', schema: AttendanceRetractedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),

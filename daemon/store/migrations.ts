@@ -11,6 +11,7 @@ import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
 import { ATTENDANCE_COOLDOWN_MIGRATION } from './schema/attendance-cooldown.js';
 import { TIMELINE_MIGRATION } from './schema/timeline.js';
 import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
+import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -31,5 +32,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_COOLDOWN_MIGRATION,
   TIMELINE_MIGRATION,
   EVENT_REPLAY_MIGRATION,
+  ATTENDANCE_RETRACTIONS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

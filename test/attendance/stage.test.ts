@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK } from 'jose';
 import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
 import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
 import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
+import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
 import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';
@@ -20,7 +22,7 @@ import { EventWriter } from '../../daemon/events/writer.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
-import { AttendancePayload } from '../../daemon/events/topics.js';
+import { AttendancePayload, AttendanceRetractedPayload } from '../../daemon/events/topics.js';
 import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -32,6 +34,7 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
   t.after(() => db.close());
   createAttendanceTables(db);
   createAttendanceCooldownTable(db);
+  createAttendanceRetractionsTable(db);
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   let clock = at('2026-01-12T07:00:00Z');
   const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 }, testSealer());
@@ -56,9 +59,12 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
     const rows = outbox.readAfter(0, 1000);
     return Promise.all(rows.map(async (r) => {
       const body = JSON.parse(r.payload.toString()) as Record<string, unknown>;
-      assert.ok(Value.Check(AttendancePayload, body), JSON.stringify([...Value.Errors(AttendancePayload, body)][0]));
+      // A withdrawal is checked against its own schema; the tests read both through the attendance event's fields.
+      const schema = body.type === 'retracted' ? AttendanceRetractedPayload : AttendancePayload;
+      const valid: boolean = Value.Check(schema, body);
+      assert.ok(valid, JSON.stringify([...Value.Errors(schema, body)][0]));
       await compactVerify(body.jws as string, jwk);
-      return body;
+      return body as Static<typeof AttendancePayload> & Record<string, unknown>;
     }));
   };
   return { db, stage, store, outbox, sealer, events, setClock: (iso: string) => (clock = at(iso)) };
@@ -119,4 +125,40 @@ test('if sealing fails nothing is written: record and event share one transactio
   assert.equal(s.store.day('emp-1', '2026-01-12'), undefined);
   down = false;
   assert.equal(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:30Z'), thumbnail: new Uint8Array(10) }).length, 1, 'the failed sighting did not start a cooldown');
+});
+
+test('a check-in whose track is refused afterwards is withdrawn, signed, naming the event it withdraws; the person really there checks in again at once', async (t) => {
+  const s = await setup(t);
+  const arrival = at('2026-01-12T08:07:00Z');
+  const made = s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 4, atMs: arrival, thumbnail: new Uint8Array(randomBytes(300)) });
+  assert.deepEqual(made.map((d) => d.kind), ['check_in']);
+  s.setClock('2026-01-12T08:07:02Z');
+  assert.equal(s.stage.onRefused('gate', 4, 'held_picture'), 1);
+  const [checkIn, retracted] = await s.events();
+  assert.equal(checkIn!.type, 'check_in');
+  assert.deepEqual(
+    { type: retracted!.type, kind: retracted!.kind, retracts: retracted!.retracts, record_id: retracted!.record_id, camera: retracted!.camera, reason: retracted!.reason, check_in: retracted!.check_in },
+    { type: 'retracted', kind: 'check_in', retracts: checkIn!.id, record_id: checkIn!.record_id, camera: 'gate', reason: 'held_picture', check_in: null },
+  );
+  assert.equal(s.store.day('emp-1', '2026-01-12')?.record.checkInMs, null, 'the day record no longer holds it');
+  assert.deepEqual(s.db.prepare('SELECT kind, at_ms, reason, event_id FROM attendance_retractions').all(), [{ kind: 'check_in', at_ms: arrival, reason: 'held_picture', event_id: checkIn!.id }]);
+  // Refused twice, or after the track ended: nothing more.
+  assert.equal(s.stage.onRefused('gate', 4, 'held_picture'), 0);
+  // The person, really there, a minute later: within the cooldown of the withdrawn sighting, admitted all the same.
+  const again = s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 9, atMs: arrival + 60_000 });
+  assert.deepEqual(again.map((d) => d.kind), ['check_in']);
+  s.stage.onTrackEnded('gate', 9);
+  assert.equal(s.stage.onRefused('gate', 9, 'frozen'), 0, 'a track that ended keeps what it made');
+  assert.equal(s.store.day('emp-1', '2026-01-12')?.record.checkInMs, arrival + 60_000);
+});
+
+test('a refused track that made nothing, or whose check-in a sighting before it already made, withdraws nothing', async (t) => {
+  const s = await setup(t);
+  s.stage.onRecognized({ personId: 'emp-2', camera: 'gate', track: 1, atMs: at('2026-01-12T07:55:00Z') });
+  // A second track of the same person, at another camera of role both, the same day: no new check-in.
+  const later = s.stage.onRecognized({ personId: 'emp-2', camera: 'lobby', track: 2, atMs: at('2026-01-12T08:30:00Z') });
+  assert.equal(later.filter((d) => d.kind === 'check_in').length, 0);
+  assert.equal(s.stage.onRefused('lobby', 2, 'held_picture'), 0);
+  assert.equal(s.stage.onRefused('gate', 77, 'frozen'), 0);
+  assert.equal(s.store.day('emp-2', '2026-01-12')?.record.checkInMs, at('2026-01-12T07:55:00Z'));
 });

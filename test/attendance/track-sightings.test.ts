@@ -16,7 +16,7 @@ const recognized = (live: boolean): TrackEvent & { atMs: number } =>
 test('a live recognition reaches attendance with the group the match carried, with no lookup of its own; one not yet live changes nothing', async () => {
   const decisions: RecognizedDecision[] = [];
   const bus = new EventBus<DaemonEvents>(createLogger({ level: 'silent' }));
-  const off = subscribeSightings(bus, () => ({ onRecognized: (d) => decisions.push(d) }));
+  const off = subscribeSightings(bus, () => ({ onRecognized: (d) => decisions.push(d), onRefused: () => 0, onTrackEnded: () => undefined }));
   await bus.emit('track', recognized(false));
   assert.equal(decisions.length, 0);
   await bus.emit('track', recognized(true));
@@ -41,4 +41,14 @@ test('arrivalMs: the first naming, never later than the event, whatever the time
   assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 5 }), 10_000);
   assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: 9 }), 10_000);
   assert.equal(arrivalMs({ atMs: 10_000, t: 5, named_t: Number.NaN }), 10_000);
+});
+
+test('a refused track and an ended one reach attendance by camera and track, with the alert\'s reason', async () => {
+  const calls: string[] = [];
+  const bus = new EventBus<DaemonEvents>(createLogger({ level: 'silent' }));
+  subscribeSightings(bus, () => ({ onRecognized: () => calls.push('recognized'), onRefused: (camera, track, reason) => calls.push(`refused ${camera}/${track} ${reason}`), onTrackEnded: (camera, track) => void calls.push(`ended ${camera}/${track}`) }));
+  await bus.emit('track', { ...base, type: 'spoof_suspected', person: { id: 'p1', name: 'Ada' }, reasons: ['held_picture', 'no_blink'], antispoof: null } as unknown as TrackEvent & { atMs: number });
+  await bus.emit('track', { ...base, type: 'track_ended' } as unknown as TrackEvent & { atMs: number });
+  assert.deepEqual(calls, ['refused gate/1 held_picture', 'ended gate/1']);
+  assert.equal(sightingOf(recognized(true))?.track, 1, 'a sighting names its track');
 });

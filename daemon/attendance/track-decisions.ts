@@ -1,0 +1,46 @@
+/** A check-in or check-out a track made, kept until the track ends in case it is refused. */
+export interface TrackDecision {
+  recordId: string;
+  personId: string;
+  date: string;
+  kind: 'check_in' | 'check_out';
+  /** The time the decision put on the record. */
+  atMs: number;
+  /** The admitted sighting's time (the cooldown's key). */
+  sightingMs: number;
+  /** The signed attendance event that said it. */
+  eventId: string;
+  group: string | null;
+}
+
+/** Tracks remembered at once; far more than cameras × track.max_tracks, so only a leak would reach it. */
+const MAX_TRACKS = 10_000;
+
+/** What each running track made, by camera and track; bounded whatever the tracker sends. */
+export class TrackDecisions {
+  private readonly byTrack = new Map<string, TrackDecision[]>();
+
+  add(camera: string, track: number, d: TrackDecision): void {
+    const key = `${camera}\u0000${track}`;
+    const list = this.byTrack.get(key) ?? [];
+    this.byTrack.delete(key);
+    this.byTrack.set(key, [...list, d]);
+    // Oldest first: a Map iterates in insertion order.
+    for (const oldest of this.byTrack.keys()) {
+      if (this.byTrack.size <= MAX_TRACKS) break;
+      this.byTrack.delete(oldest);
+    }
+  }
+
+  /** The track's decisions, forgotten here. */
+  take(camera: string, track: number): TrackDecision[] {
+    const key = `${camera}\u0000${track}`;
+    const list = this.byTrack.get(key) ?? [];
+    this.byTrack.delete(key);
+    return list;
+  }
+
+  get size(): number {
+    return this.byTrack.size;
+  }
+}
