@@ -34,6 +34,13 @@ function storeFor(layout: SampleLayout, pixels: number): Store {
   return { r, g: pixels, b, step: 1, scale: 1 / layout.div, offset: -layout.mean / layout.div };
 }
 
+/** One output pixel's channel sums, scaled by `gain`, into the store's layout. */
+function put(dst: Float32Array, st: Store, at: number, r: number, g: number, b: number, gain: number): void {
+  dst[st.r + at] = r * gain + st.offset;
+  dst[st.g + at] = g * gain + st.offset;
+  dst[st.b + at] = b * gain + st.offset;
+}
+
 /**
  * Samples an outW×outH crop of `img` through `map` (crop coordinates → image coordinates).
  * Outside the image reads black, which is also how the detector's pad-to-4:3 is done. Upscaling
@@ -100,7 +107,7 @@ function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: num
     average2x2(data, cols, rows, outW, outH, dst, st);
     return;
   }
-  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
+  const { step } = st;
   const gain = st.scale / (taps * taps);
   for (let v = 0, at = 0; v < outH; v++) {
     for (let u = 0; u < outW; u++, at += step) {
@@ -117,16 +124,14 @@ function boxAverageAxisAligned(img: RgbImage, m: Affine, outW: number, outH: num
           b += data[p + 2]!;
         }
       }
-      dst[rAt + at] = r * gain + offset;
-      dst[gAt + at] = g * gain + offset;
-      dst[bAt + at] = b * gain + offset;
+      put(dst, st, at, r, g, b, gain);
     }
   }
 }
 
 function bilinear(img: RgbImage, m: Affine, outW: number, outH: number, dst: Float32Array, st: Store): void {
   const { width: W, height: H, data } = img;
-  const { r: rAt, g: gAt, b: bAt, step, scale: gain, offset } = st;
+  const { step, scale: gain } = st;
   for (let v = 0, at = 0; v < outH; v++) {
     const cy = v + 0.5;
     for (let u = 0; u < outW; u++, at += step) {
@@ -161,9 +166,7 @@ function bilinear(img: RgbImage, m: Affine, outW: number, outH: number, dst: Flo
           b += data[i + 2]! * w;
         }
       }
-      dst[rAt + at] = r * gain + offset;
-      dst[gAt + at] = g * gain + offset;
-      dst[bAt + at] = b * gain + offset;
+      put(dst, st, at, r, g, b, gain);
     }
   }
 }
@@ -175,7 +178,7 @@ function bilinear(img: RgbImage, m: Affine, outW: number, outH: number, dst: Flo
 function boxAverage(img: RgbImage, m: Affine, outW: number, outH: number, taps: number, dst: Float32Array, st: Store): void {
   const { width: W, height: H, data } = img;
   const n = taps * taps;
-  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
+  const { step } = st;
   const gain = st.scale / n;
   const offX = new Float64Array(n);
   const offY = new Float64Array(n);
@@ -202,9 +205,7 @@ function boxAverage(img: RgbImage, m: Affine, outW: number, outH: number, taps: 
         g += data[p + 1]!;
         b += data[p + 2]!;
       }
-      dst[rAt + at] = r * gain + offset;
-      dst[gAt + at] = g * gain + offset;
-      dst[bAt + at] = b * gain + offset;
+      put(dst, st, at, r, g, b, gain);
     }
   }
 }
@@ -276,9 +277,7 @@ function average2x2(data: Uint8Array, cols: Int32Array, rows: Int32Array, outW: 
           b += data[row + col + 2]!;
         }
       }
-      dst[rAt + at] = r * gain + offset;
-      dst[gAt + at] = g * gain + offset;
-      dst[bAt + at] = b * gain + offset;
+      put(dst, st, at, r, g, b, gain);
     }
   }
 }
