@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FacegateError } from '../base/errors.js';
 import { defaultConfig, loadConfigFile } from '../config/load.js';
@@ -81,8 +82,42 @@ export const CONFIG_OPTIONS = {
   config: { type: 'string', short: 'c' },
 } as const;
 
-/** --config PATH, else $FACEGATE_CONFIG, else built-in defaults. */
+/** Where install.sh puts the box's config, and the unit reads it from. */
+export const INSTALLED_CONFIG = '/etc/facegate/config.yaml';
+
+/** A config file and how the command found it, for the message when it cannot be read. */
+export interface ConfigSource {
+  path: string;
+  from: '--config' | 'FACEGATE_CONFIG' | 'the installed config';
+}
+
+/**
+ * The config a command reads: --config, else $FACEGATE_CONFIG, else the installed
+ * /etc/facegate/config.yaml where there is one; undefined means the built-in defaults. A
+ * FACEGATE_CONFIG that is set but empty asks for the defaults, even on a box with an installed config.
+ */
+export function configSource(given: string | undefined, env: NodeJS.ProcessEnv, installed = INSTALLED_CONFIG): ConfigSource | undefined {
+  if (given !== undefined) return { path: given, from: '--config' };
+  const fromEnv = env.FACEGATE_CONFIG;
+  if (fromEnv !== undefined) return fromEnv === '' ? undefined : { path: fromEnv, from: 'FACEGATE_CONFIG' };
+  return existsSync(installed) ? { path: installed, from: 'the installed config' } : undefined;
+}
+
+/** Reads `source` with `load`; a file that cannot be read says how it was found. */
+export function loadFromSource<T>(source: ConfigSource, load: (path: string) => T): T {
+  try {
+    return load(source.path);
+  } catch (e) {
+    if (e instanceof FacegateError && e.code === 'FG_ERR_CONFIG_UNREADABLE') {
+      const next = source.from === '--config' ? 'check the path given with --config' : source.from === 'FACEGATE_CONFIG' ? 'check FACEGATE_CONFIG, or give --config FILE' : `give --config FILE, or make ${source.path} readable`;
+      throw new FacegateError(e.code, `${e.message} (from ${source.from})`, next, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The config of a command: as configSource finds it, or the built-in defaults. */
 export function resolveConfig(configPath: string | undefined, io: CliIo): Config {
-  const path = configPath ?? io.env.FACEGATE_CONFIG;
-  return path ? loadConfigFile(path) : defaultConfig();
+  const source = configSource(configPath, io.env);
+  return source ? loadFromSource(source, loadConfigFile) : defaultConfig();
 }

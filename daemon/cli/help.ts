@@ -6,7 +6,7 @@ import type { Command } from './command.js';
  * test/cli/help.test.ts saying so (every option named has a line here, every command an example).
  */
 const OPTIONS: Readonly<Record<string, string>> = {
-  '--config': 'config file (else $FACEGATE_CONFIG, else the built-in defaults)',
+  '--config': 'config file (else $FACEGATE_CONFIG, else /etc/facegate/config.yaml where installed, else the built-in defaults)',
   '--json': 'machine-readable output: JSON, one object per line where there are several',
   '--gallery': 'gallery state file (else gallery.path of the config)',
   '--key-file': 'gallery key file (else gallery.key_file of the config)',

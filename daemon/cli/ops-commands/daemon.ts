@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../../base/log.js';
 import { createNotifier, type Notifier } from '../../system/sd-notify.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { packageVersion } from '../../base/paths.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { configSource, INSTALLED_CONFIG, loadFromSource, parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
 import { errorText } from '../terminal-text.js';
 
 const USAGE = '--config FILE';
@@ -24,13 +24,14 @@ export const daemonCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
-    const path = values.config ?? io.env.FACEGATE_CONFIG;
-    if (!path) throw new UsageError('no config file given', USAGE);
+    const source = configSource(values.config, io.env);
+    if (!source) throw new UsageError(`no config file given, and none installed at ${INSTALLED_CONFIG}`, USAGE);
+    const path = source.path;
     const logger = createLogger({ level: io.env.FACEGATE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
     const notifier = createNotifier({ env: io.env, warn: (m) => logger.warn({ stage: 'daemon' }, m) });
     let config: Config;
     try {
-      config = loadValidConfig(path);
+      config = loadFromSource(source, loadValidConfig);
     } catch (e) {
       return refuse(e, io, notifier);
     }

@@ -3,7 +3,7 @@ import { createLogger } from '../../base/log.js';
 import { runDoctor, type CheckResult } from '../../system/doctor.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { defaultConfig } from '../../config/load.js';
-import { parseCommandArgs, type Command } from '../command.js';
+import { configSource, loadFromSource, parseCommandArgs, type Command } from '../command.js';
 
 const USAGE = '[--config FILE] [--json]';
 const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
@@ -14,8 +14,8 @@ export const doctorCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
-    const path = values.config ?? io.env.FACEGATE_CONFIG;
-    const config = path ? loadValidConfig(path) : defaultConfig();
+    const source = configSource(values.config, io.env);
+    const config = source ? loadFromSource(source, loadValidConfig) : defaultConfig();
     const results = await runDoctor({ config, env: io.env, logger: createLogger({ level: 'silent' }) });
     for (const r of results) {
       if (values.json) io.stdout(JSON.stringify(r) + '\n');

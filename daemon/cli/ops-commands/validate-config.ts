@@ -1,7 +1,7 @@
 import { ExitCode } from '../../base/errors.js';
 import { hostPort } from '../../config/ops-sections.js';
 import { configWarnings, loadValidConfig } from '../../config/validate.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { configSource, INSTALLED_CONFIG, loadFromSource, parseCommandArgs, UsageError, type Command } from '../command.js';
 
 const USAGE = '--config FILE [--json]';
 
@@ -11,9 +11,10 @@ export const validateConfigCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
-    const path = values.config ?? positionals[0] ?? io.env.FACEGATE_CONFIG;
-    if (!path) throw new UsageError('no config file given', USAGE);
-    const config = loadValidConfig(path);
+    const source = configSource(values.config ?? positionals[0], io.env);
+    if (!source) throw new UsageError(`no config file given, and none installed at ${INSTALLED_CONFIG}`, USAGE);
+    const path = source.path;
+    const config = loadFromSource(source, loadValidConfig);
     // A warning is a config that runs but misses its purpose: named with its fix, yet still exit 0,
     // so that scripts which gate on validity do not stop a site that works.
     const warnings = configWarnings(config);
