@@ -10,6 +10,7 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { createAttendance } from '../../daemon/attendance/build.js';
 import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
 import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
+import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, Subscriber, quietLogger } from '../support/events-stack.js';
 
@@ -29,6 +30,7 @@ test('the cooldown holds across a restart: no second check-out at the same exit 
     const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url });
     createAttendanceTables(stack.db);
     createAttendanceCooldownTable(stack.db);
+    createAttendanceRetractionsTable(stack.db);
     const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
     const { stage } = createAttendance({ config, db: stack.db, writer: stack.writer, sealer, roster: () => [], logger: quietLogger(), now: () => clock });
     return { stack, stage };
