@@ -263,3 +263,27 @@ test('an event that cannot be stored is not swallowed: handle throws, so the bro
   assert.throws(() => c.handle('facegate/gate-1/attendance', bytes(event)), /not open/, 'the database is gone');
   assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
 });
+
+test('numbers out of range are refused where the message is read, on every topic: 1e300, 2^53 + 1, 1e309, a negative count; a replay answer with a backwards range', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  const signer = createSigner(key);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const signed = (body: Record<string, unknown>) => withSignature<Record<string, unknown>>(signer, { device: 'gate-1', time: '2026-01-12T17:59:00+01:00', ...body });
+  const refused = (topic: string, payload: Buffer, reason: string, what: string) => assert.deepEqual(c.handle(`facegate/gate-1/${topic}`, payload), { outcome: 'malformed', reason }, what);
+  refused('bridge/sequence', bytes(signed({ seq: 1e300 })), 'bad_number', 'seq 1e300');
+  refused('bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER + 2 })), 'bad_number', 'seq past 2^53');
+  refused('bridge/sequence', bytes(signed({ seq: -1 })), 'bad_shape', 'a negative seq');
+  refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq: 1e20 })), 'bad_number', "an event's seq 1e20");
+  refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { worked_minutes: -5 })), 'bad_shape', 'negative minutes');
+  refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { time: 'tomorrow' })), 'bad_shape', 'a time that is no date');
+  refused('bridge/event', Buffer.from(JSON.stringify(signed({ id: nextId(), type: 'started', data: { n: 1 } })).replace('"n":1', '"n":1e309')), 'bad_number', 'Infinity in free data');
+  const answer = (data: Record<string, unknown>) => bytes(signed({ id: nextId(), status: 'ok', data, jti: 'j' }));
+  refused('bridge/response/events/replay', answer({ gone: [[9, 3]], first: 2 }), 'bad_shape', 'a gone range backwards');
+  refused('bridge/response/events/replay', answer({ gone: [], first: 0 }), 'bad_shape', 'first 0');
+  refused('bridge/response/events/replay', answer({ gone: Array.from({ length: 1001 }, (_, i) => [2 * i + 1, 2 * i + 1]) }), 'bad_shape', 'more gone ranges than a request names');
+  assert.equal(c.handle('facegate/gate-1/bridge/response/events/replay', answer({ from: 1, to: 4, replayed: 0, pending: 0, gone: [[1, 4]], last: 4, first: 5 })).outcome, 'replay_answer', 'a good answer');
+  assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER }))).outcome, 'sequence', 'the largest safe integer is a number like any other');
+  assert.equal(store.gaps()[0]!.high, Number.MAX_SAFE_INTEGER);
+});
