@@ -253,7 +253,7 @@ test('the consumer config refuses what cannot work, each key named', () => {
   assert.deepEqual(issues('broker: { password: hunter2 }\n'), ['broker.password'], 'no password in the file: password_env names the variable');
 });
 
-test('an event that cannot be stored is not swallowed: handle throws, so the broker is not acknowledged and sends it again', (t) => {
+test('a message that cannot be stored is counted as failed and acknowledged: handle throws, the message handler does not', (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c, store } = consumer(t, dir);
@@ -261,6 +261,10 @@ test('an event that cannot be stored is not swallowed: handle throws, so the bro
   const event = attendance(key, 'check_in', '2026-01-12T08:00:00+01:00');
   store.close();
   assert.throws(() => c.handle('facegate/gate-1/attendance', bytes(event)), /not open/, 'the database is gone');
+  let acks = 0;
+  c.handleMessage({ topic: 'facegate/gate-1/attendance', payload: bytes(event) }, () => acks++);
+  assert.equal(acks, 1, 'acknowledged: the broker must not hold it against the in-flight window');
+  assert.equal(c.countOf('failed', 'attendance'), 1);
   assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
 });
 
