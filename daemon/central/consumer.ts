@@ -8,17 +8,18 @@ import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
 import type { CentralStore } from './store.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
-import { classifyPath, EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC, splitTopic } from './topics.js';
+import { boxIdOf, classifyPath, EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC, splitTopic } from './topics.js';
 import { loadCommandKey, ReplayRequester } from './replay-requester.js';
 
 /**
  * What became of one message; `outcome` and `reason` are the counter's labels. Refusals: `forged`
  * (the signature does not verify under the box's pinned key), `stale` (signed outside the replay
  * window), `unknown_box` (no key pinned for its base), `malformed` (too large, not JSON, a number
- * out of range, wrong shape), `key_changed` (a bridge/info with another key than the pinned one).
- * `failed`: it could not be handled (the database refused it), by kind of message.
+ * out of range, wrong shape), `key_changed` (a bridge/info with another key than the pinned one),
+ * `wrong_device` (a payload naming another box than its topic's, or a new base whose box id another
+ * base holds). `failed`: it could not be handled (the database refused it), by kind of message.
  */
-export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed' | 'failed' | 'sequence' | 'replay_answer';
+export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed' | 'wrong_device' | 'failed' | 'sequence' | 'replay_answer';
 
 export interface Verdict {
   readonly outcome: Outcome;
@@ -50,6 +51,8 @@ const MAX_ERROR_CHARS = 200;
  * drops duplicates by id, keeps events and attendance in SQLite and writes the day's timesheet.
  * A message is acknowledged to the broker once it is handled (stored, refused, or failed), so a
  * crash in between leaves it with the broker, which sends it again to the persistent session.
+ * A box is known by its base topic and the key pinned for it: the name a payload gives must be
+ * that base's box id (boxIdOf), and is never taken as an identity of its own.
  */
 export class CentralConsumer {
   private client: MqttClient | undefined;
@@ -97,7 +100,7 @@ export class CentralConsumer {
   }
 
   registerMetrics(registry: MetricsRegistry): void {
-    registry.collect('facegate_central_messages_total', 'counter', 'Messages read by the central consumer, by outcome (accepted, duplicate, forged, stale, unknown_box, malformed, failed ...) and reason', () =>
+    registry.collect('facegate_central_messages_total', 'counter', 'Messages read by the central consumer, by outcome (accepted, duplicate, forged, stale, unknown_box, malformed, wrong_device, failed ...) and reason', () =>
       this.counted().map((c) => ({ labels: { outcome: c.outcome, reason: c.reason }, value: c.n })),
     );
   }
@@ -205,6 +208,15 @@ export class CentralConsumer {
     const inbound = readMessage(topic, payload, this.o.config.subscribe, this.o.config.limits.max_payload_kb * 1024);
     if (inbound.kind === 'ignored') return { outcome: 'ignored' };
     if (inbound.kind === 'malformed') return this.refuse({ outcome: 'malformed', reason: inbound.reason }, { base: inbound.base, topic, detail: inbound.detail });
+    // Whose key signs is known only from the topic: a name in the payload is a claim. The box a
+    // replay request addresses (its token's audience) is the topic's, so a payload naming another
+    // box is refused here, before it could make the consumer sign a request for that box.
+    if (inbound.device !== boxIdOf(inbound.base)) {
+      return this.refuse(
+        { outcome: 'wrong_device', reason: 'claimed' },
+        { base: inbound.base, topic, device: inbound.device, detail: `the payload names device ${JSON.stringify(inbound.device)}, its topic is box ${JSON.stringify(boxIdOf(inbound.base))}'s: an impostor, or a box whose base topic does not end in its mqtt.device_id` },
+      );
+    }
     switch (inbound.kind) {
       case 'info':
         return this.takeInfo(inbound.base, inbound.device, inbound.publicKey, topic);
@@ -236,10 +248,22 @@ export class CentralConsumer {
       return this.refuse({ outcome: 'key_changed' }, { base, topic, device, pinned_kid: pinned.kid, offered_kid: offered.kid, detail: 'the box offers another key than the one pinned: a new key (keys init on a rebuilt box) or an impostor; pin the new key by hand once it is known to be the box' });
     }
     if (this.o.config.pinning === 'provisioned') return this.refuse({ outcome: 'unknown_box', reason: 'bridge_info' }, { base, topic, device, detail: 'no key is provisioned for this base topic' });
+    // Boxes check a request's audience against their device id alone: two bases of one box id
+    // (site-a/x/gate-1, site-a/y/gate-1) would each run the requests signed for the other.
+    const holder = this.holderOf(device, base);
+    if (holder !== undefined) {
+      return this.refuse({ outcome: 'wrong_device', reason: 'taken' }, { base, topic, device, held_by: holder, detail: `box id ${JSON.stringify(device)} is already ${JSON.stringify(holder)}'s: device ids must be unique across the bases a consumer reads; list this one under keys by hand if it is a box` });
+    }
     this.o.store.pin(base, offered, device, new Date(this.now()).toISOString());
     this.pins.set(base, offered);
     this.log.info({ base, device, kid: offered.kid }, 'pinned the key of a new box from its bridge/info (trust on first use)');
     return this.count({ outcome: 'pinned' });
+  }
+
+  /** Another base whose box id is `device` (provisioned or pinned), if any. */
+  private holderOf(device: string, base: string): string | undefined {
+    for (const other of this.o.config.keys.keys()) if (other !== base && boxIdOf(other) === device) return other;
+    return this.o.store.baseOfBox(device, base);
   }
 
   /**
@@ -251,7 +275,7 @@ export class CentralConsumer {
     if ('outcome' in checked) return checked;
     const { signed, nowMs } = checked;
     if (kind === 'sequence') {
-      this.o.store.raiseHigh(base, String(signed.device), signed.seq as number, new Date(nowMs).toISOString());
+      this.o.store.raiseHigh(base, boxIdOf(base), signed.seq as number, new Date(nowMs).toISOString());
       return this.count({ outcome: 'sequence' });
     }
     this.replay?.answer(base, signed);

@@ -8,11 +8,14 @@ import { classifyPath, splitTopic, type PathKind } from './topics.js';
 /** Why a message is not even looked at for a signature; each is a counter label. */
 export type MalformedReason = 'too_large' | 'not_json' | 'too_deep' | 'bad_number' | 'bad_shape';
 
-/** One MQTT message as the consumer reads it, before any key is consulted. */
+/**
+ * One MQTT message as the consumer reads it, before any key is consulted. `device` is the name the
+ * payload claims, to be checked against its topic: never an identity by itself.
+ */
 export type Inbound =
   | { readonly kind: 'info'; readonly base: string; readonly device: string; readonly publicKey: unknown }
-  | { readonly kind: 'event'; readonly base: string; readonly topic: OutboxTopic; readonly body: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'sequence' | 'replayAnswer'; readonly base: string; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'event'; readonly base: string; readonly device: string; readonly topic: OutboxTopic; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'sequence' | 'replayAnswer'; readonly base: string; readonly device: string; readonly body: Readonly<Record<string, unknown>> }
   | { readonly kind: 'ignored' }
   | { readonly kind: 'malformed'; readonly base: string; readonly reason: MalformedReason; readonly detail: string };
 
@@ -71,9 +74,10 @@ export function readMessage(topic: string, payload: Uint8Array, filters: readonl
   const problem = shapeProblem(schemaOf(path), value) ?? (path.kind === 'replayAnswer' ? replayAnswerProblem(value as Record<string, unknown>) : undefined);
   if (problem) return refuse('bad_shape', problem);
   const body = value as Record<string, unknown>;
-  if (path.kind === 'info') return { kind: 'info', base: split.base, device: body.device as string, publicKey: body.public_key };
-  if (path.kind === 'sequence' || path.kind === 'replayAnswer') return { kind: path.kind, base: split.base, body };
-  return { kind: 'event', base: split.base, topic: path.topic, body };
+  const device = body.device as string;
+  if (path.kind === 'info') return { kind: 'info', base: split.base, device, publicKey: body.public_key };
+  if (path.kind === 'sequence' || path.kind === 'replayAnswer') return { kind: path.kind, base: split.base, device, body };
+  return { kind: 'event', base: split.base, device, topic: path.topic, body };
 }
 
 /** The first way `value` (at `at` in the payload) differs from `schema`, or undefined. */

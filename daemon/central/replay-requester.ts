@@ -7,7 +7,7 @@ import type { ReplayAnswerData } from '../events/replay.js';
 import { sizeOf, type SeqRange } from '../events/seq-ranges.js';
 import { GapTracker, type GapPolicy } from './gap-tracker.js';
 import type { CentralStore } from './store.js';
-import { REPLAY_COMMAND } from './topics.js';
+import { boxIdOf, REPLAY_COMMAND } from './topics.js';
 
 /** The central key that signs command tokens (PEM or JWK): the private half of the boxes' mqtt.commands.central_public_key. */
 export function loadCommandKey(path: string): KeyObject {
@@ -66,7 +66,9 @@ export class ReplayRequester {
       const jti = randomUUID();
       const token = await new SignJWT({ cmd: REPLAY_COMMAND, data: { from: range[0], to: range[1] } })
         .setProtectedHeader({ alg: 'EdDSA' })
-        .setAudience(box.device)
+        // The box of the base whose pinned key signed the numbers, by its topic: never a name
+        // from a payload, which the request could then be carried to.
+        .setAudience(boxIdOf(box.base))
         .setIssuedAt(Math.floor(nowMs / 1000))
         .setExpirationTime(Math.floor(nowMs / 1000) + this.o.tokenTtlS)
         .setJti(jti)

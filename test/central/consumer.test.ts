@@ -64,7 +64,7 @@ const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.strin
 
 function consumer(t: { after(fn: () => void): void }, dir: string, yaml = '') {
   const config = parseCentralConfig(
-    `database: ${join(dir, 'central.db')}\ntimesheet_dir: ${join(dir, 'ts')}\ntime_zone: Europe/Berlin\nemployees: { EMP-17: "=Anna, \\"the\\" boss" }\nsubscribe: [facegate/+]\n${yaml}`,
+    `database: ${join(dir, 'central.db')}\ntimesheet_dir: ${join(dir, 'ts')}\ntime_zone: Europe/Berlin\nemployees: { EMP-17: "=Anna, \\"the\\" boss" }\n${yaml.includes('subscribe:') ? '' : 'subscribe: [facegate/+]\n'}${yaml}`,
     'test.yaml',
   );
   const store = CentralStore.open(config.database);
@@ -136,7 +136,7 @@ test('provisioned pinning: a box not listed is refused, its bridge/info pins not
   const stranger = keyIn(dir, 'stranger');
   const { c } = consumer(t, dir, `pinning: provisioned\nkeys:\n  facegate/gate-1: ${JSON.stringify(key.publicJwk)}\n`);
   assert.deepEqual(c.handle('facegate/gate-9/bridge/info', bytes(info(stranger, 'gate-9'))), { outcome: 'unknown_box', reason: 'bridge_info' });
-  assert.deepEqual(c.handle('facegate/gate-9/attendance', bytes(attendance(stranger, 'check_in', '2026-01-12T08:00:00+01:00'))), { outcome: 'unknown_box', reason: 'event' });
+  assert.deepEqual(c.handle('facegate/gate-9/attendance', bytes(attendance(stranger, 'check_in', '2026-01-12T08:00:00+01:00', { device: 'gate-9' }))), { outcome: 'unknown_box', reason: 'event' });
   assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted', 'no bridge/info needed');
   assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(stranger))).outcome, 'key_changed', 'a bridge/info offering another key is refused');
 });
@@ -165,12 +165,12 @@ test('malformed messages are refused by size, syntax, depth and shape; topics it
   assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes('{"id":')), { outcome: 'malformed', reason: 'not_json' });
   assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes('['.repeat(500) + ']'.repeat(500))), { outcome: 'malformed', reason: 'too_deep' });
   assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes({ ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), type: 'lunch' })), { outcome: 'malformed', reason: 'bad_shape' });
-  assert.deepEqual(c.handle('facegate/gate-1/bridge/info', bytes({ version: '1', device: 'x', cameras: [], public_key: { kty: 'OKP', crv: 'Ed25519', x: 'short' }, config: {} })), { outcome: 'malformed', reason: 'bad_key' });
+  assert.deepEqual(c.handle('facegate/gate-1/bridge/info', bytes({ version: '1', device: 'gate-1', cameras: [], public_key: { kty: 'OKP', crv: 'Ed25519', x: 'short' }, config: {} })), { outcome: 'malformed', reason: 'bad_key' });
   assert.equal(c.handle('facegate/gate-1/stats', bytes('{}')).outcome, 'ignored', 'stats is not read');
   assert.equal(c.handle('elsewhere/gate-1/attendance', bytes('{}')).outcome, 'ignored', 'outside the subscribed bases');
 });
 
-const OUTCOMES: readonly Outcome[] = ['accepted', 'duplicate', 'pinned', 'ignored', 'forged', 'stale', 'unknown_box', 'malformed', 'key_changed', 'sequence', 'replay_answer'];
+const OUTCOMES: readonly Outcome[] = ['accepted', 'duplicate', 'pinned', 'ignored', 'forged', 'stale', 'unknown_box', 'malformed', 'key_changed', 'wrong_device', 'failed', 'sequence', 'replay_answer'];
 
 test('fuzz: no payload on any topic makes the consumer throw, and nothing unsigned or altered is accepted', (t) => {
   const dir = tmp(t);
@@ -251,6 +251,9 @@ test('the consumer config refuses what cannot work, each key named', () => {
   assert.deepEqual(issues('keys: { facegate/g1: { kty: RSA } }\n'), ['keys.facegate/g1'], 'not an Ed25519 JWK');
   assert.deepEqual(issues('time_zone: Mars/Olympus\n'), ['time_zone']);
   assert.deepEqual(issues('broker: { password: hunter2 }\n'), ['broker.password'], 'no password in the file: password_env names the variable');
+  const x = '{ kty: OKP, crv: Ed25519, x: "I5MmJkjf_UGETxaAwC2C139GTEzy3HzKj2hQionO57g" }';
+  assert.deepEqual(issues(`keys: { site-a/gate-1: ${x}, site-b/gate-1: ${x} }\n`), ['keys.site-b/gate-1'], 'two bases of one box id');
+  assert.deepEqual(issues(`keys: { "facegate/gate 1": ${x} }\n`), ['keys.facegate/gate 1'], 'a last level that is no device id');
 });
 
 test('a message that cannot be stored is counted as failed and acknowledged: handle throws, the message handler does not', (t) => {
@@ -266,6 +269,26 @@ test('a message that cannot be stored is counted as failed and acknowledged: han
   assert.equal(acks, 1, 'acknowledged: the broker must not hold it against the in-flight window');
   assert.equal(c.countOf('failed', 'attendance'), 1);
   assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
+});
+
+test("a box is its topic's: a payload naming another device is refused whatever its signature, and a new base cannot take a box id another base holds", (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const impostor = keyIn(dir, 'impostor');
+  const { c, store } = consumer(t, dir, 'subscribe: [site/+/+]\n');
+  const signer = createSigner(impostor);
+  const claimed = { outcome: 'wrong_device', reason: 'claimed' };
+  assert.deepEqual(c.handle('site/x/evil1/bridge/info', bytes(info(impostor, 'gate-1'))), claimed, "bridge/info naming gate-1 on evil1's topic");
+  assert.equal(c.handle('site/x/evil1/bridge/info', bytes(info(impostor, 'evil1'))).outcome, 'pinned', 'as itself, it is pinned');
+  const mark = bytes(withSignature(signer, { device: 'gate-1', time: '2026-01-12T17:59:00+01:00', seq: 5 } as { device: string; time: string; seq: number; image?: string }));
+  assert.deepEqual(c.handle('site/x/evil1/bridge/sequence', mark), claimed, 'a signed bridge/sequence naming gate-1');
+  assert.deepEqual(c.handle('site/x/evil1/attendance', bytes(attendance(impostor, 'check_in', '2026-01-12T08:00:00+01:00'))), claimed, 'an event naming gate-1 (the fixture says gate-1)');
+  assert.deepEqual(store.gaps(), [], 'no number of gate-1 taken from evil1');
+
+  assert.equal(c.handle('site/x/gate-1/bridge/info', bytes(info(key))).outcome, 'pinned');
+  assert.deepEqual(c.handle('site/y/gate-1/bridge/info', bytes(info(impostor))), { outcome: 'wrong_device', reason: 'taken' }, 'another base ending in gate-1');
+  assert.equal(store.pinOf('site/y/gate-1'), undefined, 'not pinned');
+  assert.equal(c.countOf('wrong_device'), 4);
 });
 
 test('numbers out of range are refused where the message is read, on every topic: 1e300, 2^53 + 1, 1e309, a negative count; a replay answer with a backwards range', (t) => {
