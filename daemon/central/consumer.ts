@@ -42,6 +42,8 @@ export interface CentralConsumerOptions {
 
 /** Refusals logged per outcome and minute; the rest are only counted, so a flood cannot fill the log. */
 const LOG_PER_MINUTE = 10;
+/** How long a stop waits for the broker to end the session before it drops the connection. */
+const STOP_GRACE_MS = 2000;
 /** The longest error message a failure's log line carries. */
 const MAX_ERROR_CHARS = 200;
 
@@ -170,12 +172,27 @@ export class CentralConsumer {
     return topics;
   }
 
+  /**
+   * Ends the session gracefully (DISCONNECT, and the acknowledgements sent flushed) within
+   * STOP_GRACE_MS, else drops the connection: MQTT.js's graceful end waits for the broker to
+   * acknowledge what is in flight and to close its side, and a broker that stopped answering, or a
+   * subscription in flight as the connection dropped, made that wait endless, and SIGTERM with it.
+   * What is dropped is only this consumer's own requests, asked again by the next one.
+   */
   async stop(): Promise<void> {
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = undefined;
     const client = this.client;
     this.client = undefined;
-    if (client) await client.endAsync(false);
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS)));
+    const ended = await Promise.race([client.endAsync(false).then(() => true as const), late]);
+    clearTimeout(timer);
+    if (!ended) {
+      this.log.warn({ in_flight: Object.keys(client.outgoing).length }, `the broker did not close the session within ${STOP_GRACE_MS} ms: the connection is dropped`);
+      client.stream.destroy();
+    }
   }
 
   /**
