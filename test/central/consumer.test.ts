@@ -1,6 +1,6 @@
 // The central consumer's decisions on real signed events (the daemon's signing code) and a real
-// SQLite file, without a broker: what it accepts, drops and refuses, the timesheet it writes, and
-// that no payload on any topic makes it throw.
+// SQLite file, without a broker: what it accepts, drops and refuses, and the timesheet it writes
+// (consumer-fuzz.test.ts feeds it random messages).
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,16 +8,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import fc from 'fast-check';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner, withSignature } from '../../daemon/events/signing.js';
-import { CentralConsumer, type Outcome } from '../../daemon/central/consumer.js';
+import { CentralConsumer } from '../../daemon/central/consumer.js';
 import { CentralStore } from '../../daemon/central/store.js';
 import { parseCentralConfig } from '../../daemon/central/config.js';
 import { timesheetCsv } from '../../daemon/central/timesheet.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { quietLogger } from '../support/events-stack.js';
-import { fuzzParameters, hostileJsonText } from '../support/fuzz.js';
 
 const NOW = Date.parse('2026-01-12T18:00:00+01:00');
 let seq = 0;
@@ -168,37 +166,6 @@ test('malformed messages are refused by size, syntax, depth and shape; topics it
   assert.deepEqual(c.handle('facegate/gate-1/bridge/info', bytes({ version: '1', device: 'gate-1', cameras: [], public_key: { kty: 'OKP', crv: 'Ed25519', x: 'short' }, config: {} })), { outcome: 'malformed', reason: 'bad_key' });
   assert.equal(c.handle('facegate/gate-1/stats', bytes('{}')).outcome, 'ignored', 'stats is not read');
   assert.equal(c.handle('elsewhere/gate-1/attendance', bytes('{}')).outcome, 'ignored', 'outside the subscribed bases');
-});
-
-const OUTCOMES: readonly Outcome[] = ['accepted', 'duplicate', 'pinned', 'ignored', 'forged', 'stale', 'unknown_box', 'malformed', 'key_changed', 'wrong_device', 'failed', 'sequence', 'replay_answer'];
-
-test('fuzz: no payload on any topic makes the consumer throw, and nothing unsigned or altered is accepted', (t) => {
-  const dir = tmp(t);
-  const key = keyIn(dir, 'box');
-  const { c } = consumer(t, dir);
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  const topics = ['facegate/gate-1/attendance', 'facegate/gate-1/alerts/unknown', 'facegate/gate-1/alerts/spoof', 'facegate/gate-1/bridge/event', 'facegate/gate-1/gate/events', 'facegate/gate-1/bridge/info', 'facegate/gate-2/bridge/info', 'facegate/gate-1/alerts/quarantine', 'facegate/gate-1/bridge/sequence', 'facegate/gate-1/bridge/response/events/replay'];
-  const valid = JSON.stringify(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'));
-  let runs = 0;
-  fc.assert(
-    fc.property(
-      fc.constantFrom(...topics),
-      fc.oneof(
-        hostileJsonText,
-        // One character of a valid signed event changed: it must never be accepted.
-        fc.tuple(fc.nat(valid.length - 1), fc.string({ minLength: 1, maxLength: 1 })).map(([i, ch]) => valid.slice(0, i) + ch + valid.slice(i + 1)),
-      ),
-      (topic, text) => {
-        runs++;
-        const v = c.handle(topic, Buffer.from(text));
-        assert.ok(OUTCOMES.includes(v.outcome), `outcome ${v.outcome}`);
-        if (v.outcome === 'accepted') assert.equal(text, valid, 'only the untouched event is accepted');
-      },
-    ),
-    fuzzParameters(400),
-  );
-  assert.ok(runs >= 100, `ran ${runs} cases`);
-  assert.ok(c.countOf('accepted') <= 1, 'the valid event at most once');
 });
 
 test('replay bookkeeping: numbered events, a signed high-water mark and a gone range make the gaps; forged or stale marks are refused', (t) => {
