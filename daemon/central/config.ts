@@ -2,8 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, OneOf, Section } from '../base/config-types.js';
 import { isValidTimeZone } from '../base/zoned-time.js';
 import { parseYamlConfig, readConfigText } from '../config/load.js';
+import { DEVICE_ID_PATTERN } from '../events/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
-import { baseFilterProblem } from './topics.js';
+import { baseFilterProblem, boxIdOf } from './topics.js';
 
 /** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */
 export const CentralConfigSchema = Type.Object(
@@ -75,10 +76,17 @@ export function parseCentralConfig(text: string, source: string): CentralConfig 
     if (problem) issues.push({ path: `subscribe.${i}`, message: problem });
   });
   const keys = new Map<string, PinnedKey>();
+  const deviceId = new RegExp(DEVICE_ID_PATTERN);
   for (const [base, jwk] of Object.entries(file.keys)) {
     const problem = baseFilterProblem(base);
     const pinned = pinnedKeyFromJwk(jwk);
+    // A box's payloads name it by the base's last level, and the replay requests signed for it
+    // are addressed to that id, which is all a box checks: two bases with one id would each run
+    // the other's requests.
+    const twin = [...keys.keys()].find((other) => boxIdOf(other) === boxIdOf(base));
     if (problem || base.includes('+')) issues.push({ path: `keys.${base}`, message: problem ?? 'a key belongs to one box: name its base topic without +' });
+    else if (!deviceId.test(boxIdOf(base))) issues.push({ path: `keys.${base}`, message: "the base topic's last level is the box's mqtt.device_id (letters, digits, _ and -, up to 64)" });
+    else if (twin !== undefined) issues.push({ path: `keys.${base}`, message: `its box id ${boxIdOf(base)} is ${twin}'s too: device ids must be unique across the boxes a consumer reads` });
     else if (!pinned) issues.push({ path: `keys.${base}`, message: 'expected an Ed25519 public JWK ({kty: OKP, crv: Ed25519, x}) as `facegate keys export-public` prints it' });
     else keys.set(base, pinned);
   }

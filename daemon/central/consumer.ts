@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IClientOptions, ISubscriptionMap, MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../base/log.js';
 import type { MetricsRegistry } from '../base/metrics.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
@@ -8,16 +8,18 @@ import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
 import type { CentralStore } from './store.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
-import { EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC } from './topics.js';
+import { boxIdOf, classifyPath, EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC, splitTopic } from './topics.js';
 import { loadCommandKey, ReplayRequester } from './replay-requester.js';
 
 /**
  * What became of one message; `outcome` and `reason` are the counter's labels. Refusals: `forged`
  * (the signature does not verify under the box's pinned key), `stale` (signed outside the replay
- * window), `unknown_box` (no key pinned for its base), `malformed` (too large, not JSON, wrong shape),
- * `key_changed` (a bridge/info with another key than the pinned one).
+ * window), `unknown_box` (no key pinned for its base), `malformed` (too large, not JSON, a number
+ * out of range, wrong shape), `key_changed` (a bridge/info with another key than the pinned one),
+ * `wrong_device` (a payload naming another box than its topic's, or a new base whose box id another
+ * base holds). `failed`: it could not be handled (the database refused it), by kind of message.
  */
-export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed' | 'sequence' | 'replay_answer';
+export type Outcome = 'accepted' | 'duplicate' | 'pinned' | 'ignored' | 'forged' | 'stale' | 'unknown_box' | 'malformed' | 'key_changed' | 'wrong_device' | 'failed' | 'sequence' | 'replay_answer';
 
 export interface Verdict {
   readonly outcome: Outcome;
@@ -40,18 +42,26 @@ export interface CentralConsumerOptions {
 
 /** Refusals logged per outcome and minute; the rest are only counted, so a flood cannot fill the log. */
 const LOG_PER_MINUTE = 10;
+/** How long a stop waits for the broker to end the session before it drops the connection. */
+const STOP_GRACE_MS = 2000;
+/** The longest error message a failure's log line carries. */
+const MAX_ERROR_CHARS = 200;
 
 /**
  * The reference central consumer (docs/mqtt.md#central-consumer): reads the signed events of any
  * number of boxes, verifies each with its box's pinned key (daemon/events/verify.ts, the one check),
  * drops duplicates by id, keeps events and attendance in SQLite and writes the day's timesheet.
- * A message is acknowledged to the broker only once it is stored (or refused), so a crash in
- * between leaves it with the broker, which sends it again to the persistent session.
+ * A message is acknowledged to the broker once it is handled (stored, refused, or failed), so a
+ * crash in between leaves it with the broker, which sends it again to the persistent session.
+ * A box is known by its base topic and the key pinned for it: the name a payload gives must be
+ * that base's box id (boxIdOf), and is never taken as an identity of its own.
  */
 export class CentralConsumer {
   private client: MqttClient | undefined;
   private readonly counts = new Map<string, { outcome: Outcome; reason: string; n: number }>();
-  private readonly logged = new Map<Outcome, { minute: number; n: number }>();
+  /** Log lines written this minute, per rate-limit key; emptied when the minute turns, so it holds at most a minute's keys. */
+  private readonly logged = new Map<string, number>();
+  private loggedMinute = -1;
   private readonly pins = new Map<string, PinnedKey>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -86,9 +96,14 @@ export class CentralConsumer {
     return n;
   }
 
+  /** Every count, for the metric and the status summary on `/healthz`. */
+  counted(): { outcome: Outcome; reason: string; n: number }[] {
+    return [...this.counts.values()].map((c) => ({ ...c }));
+  }
+
   registerMetrics(registry: MetricsRegistry): void {
-    registry.collect('facegate_central_messages_total', 'counter', 'Messages read by the central consumer, by outcome (accepted, duplicate, forged, stale, unknown_box, malformed ...) and reason', () =>
-      [...this.counts.values()].map((c) => ({ labels: { outcome: c.outcome, reason: c.reason }, value: c.n })),
+    registry.collect('facegate_central_messages_total', 'counter', 'Messages read by the central consumer, by outcome (accepted, duplicate, forged, stale, unknown_box, malformed, wrong_device, failed ...) and reason', () =>
+      this.counted().map((c) => ({ labels: { outcome: c.outcome, reason: c.reason }, value: c.n })),
     );
   }
 
@@ -106,18 +121,8 @@ export class CentralConsumer {
       ...(this.o.password !== undefined ? { password: this.o.password } : {}),
     });
     this.client = client;
-    // The PUBACK waits for this callback (MQTT.js sends it when called back): the message is in
-    // the database, or refused, by then.
-    client.handleMessage = (packet, callback) => {
-      try {
-        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        this.handle(packet.topic.toString(), payload);
-        callback();
-      } catch (e) {
-        this.log.error({ topic: packet.topic, err: (e as Error).message }, 'message not stored, so not acknowledged: the broker sends it again after the next connect');
-        callback(e as Error);
-      }
-    };
+    // Only PUBLISH packets reach handleMessage (MQTT.js calls it from its publish handler).
+    client.handleMessage = (packet, callback) => void this.handleMessage(packet as IPublishPacket, () => callback());
     client.on('error', (e) => this.log.error({ err: e.message }, 'MQTT connection failed; retrying'));
     if (this.replay) {
       const replay = this.replay;
@@ -167,22 +172,69 @@ export class CentralConsumer {
     return topics;
   }
 
+  /**
+   * Ends the session gracefully (DISCONNECT, and the acknowledgements sent flushed) within
+   * STOP_GRACE_MS, else drops the connection: MQTT.js's graceful end waits for the broker to
+   * acknowledge what is in flight and to close its side, and a broker that stopped answering, or a
+   * subscription in flight as the connection dropped, made that wait endless, and SIGTERM with it.
+   * What is dropped is only this consumer's own requests, asked again by the next one.
+   */
   async stop(): Promise<void> {
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = undefined;
     const client = this.client;
     this.client = undefined;
-    if (client) await client.endAsync(false);
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS)));
+    const ended = await Promise.race([client.endAsync(false).then(() => true as const), late]);
+    clearTimeout(timer);
+    if (!ended) {
+      this.log.warn({ in_flight: Object.keys(client.outgoing).length }, `the broker did not close the session within ${STOP_GRACE_MS} ms: the connection is dropped`);
+      client.stream.destroy();
+    }
+  }
+
+  /**
+   * MQTT.js's handler of each message it receives: it sends the PUBACK of a QoS 1 message when this
+   * calls back, and withholds it when called back with an error. The broker lets only so many
+   * messages be unacknowledged to one client at a time (Mosquitto: 20), across all topics: that
+   * many messages the consumer could not store, from one sender, would stop every box's messages,
+   * and come again after every restart. So every message is acknowledged once handled, whatever
+   * became of it: stored, refused, or failed (counted, logged). A numbered event that failed is
+   * seen missing and asked for again by replay (docs/mqtt.md#replay) once the store takes it.
+   */
+  handleMessage(packet: Pick<IPublishPacket, 'topic' | 'payload'>, acknowledge: () => void): Verdict {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const verdict = this.receive(packet.topic.toString(), payload);
+    acknowledge();
+    return verdict;
+  }
+
+  /** One message, start to end, never throwing: its verdict, or `failed` where handling it threw (the database refused it). */
+  receive(topic: string, payload: Uint8Array): Verdict {
+    try {
+      return this.handle(topic, payload);
+    } catch (e) {
+      return this.failed(topic, e);
+    }
   }
 
   /** One message, start to end: never throws for anything in it; throws only when the database cannot be written. */
   handle(topic: string, payload: Uint8Array): Verdict {
     const inbound = readMessage(topic, payload, this.o.config.subscribe, this.o.config.limits.max_payload_kb * 1024);
+    if (inbound.kind === 'ignored') return { outcome: 'ignored' };
+    if (inbound.kind === 'malformed') return this.refuse({ outcome: 'malformed', reason: inbound.reason }, { base: inbound.base, topic, detail: inbound.detail });
+    // Whose key signs is known only from the topic: a name in the payload is a claim. The box a
+    // replay request addresses (its token's audience) is the topic's, so a payload naming another
+    // box is refused here, before it could make the consumer sign a request for that box.
+    if (inbound.device !== boxIdOf(inbound.base)) {
+      return this.refuse(
+        { outcome: 'wrong_device', reason: 'claimed' },
+        { base: inbound.base, topic, device: inbound.device, detail: `the payload names device ${JSON.stringify(inbound.device)}, its topic is box ${JSON.stringify(boxIdOf(inbound.base))}'s: an impostor, or a box whose base topic does not end in its mqtt.device_id` },
+      );
+    }
     switch (inbound.kind) {
-      case 'ignored':
-        return { outcome: 'ignored' };
-      case 'malformed':
-        return this.refuse({ outcome: 'malformed', reason: inbound.reason }, { base: inbound.base, topic, detail: inbound.detail });
       case 'info':
         return this.takeInfo(inbound.base, inbound.device, inbound.publicKey, topic);
       case 'event':
@@ -213,10 +265,22 @@ export class CentralConsumer {
       return this.refuse({ outcome: 'key_changed' }, { base, topic, device, pinned_kid: pinned.kid, offered_kid: offered.kid, detail: 'the box offers another key than the one pinned: a new key (keys init on a rebuilt box) or an impostor; pin the new key by hand once it is known to be the box' });
     }
     if (this.o.config.pinning === 'provisioned') return this.refuse({ outcome: 'unknown_box', reason: 'bridge_info' }, { base, topic, device, detail: 'no key is provisioned for this base topic' });
+    // Boxes check a request's audience against their device id alone: two bases of one box id
+    // (site-a/x/gate-1, site-a/y/gate-1) would each run the requests signed for the other.
+    const holder = this.holderOf(device, base);
+    if (holder !== undefined) {
+      return this.refuse({ outcome: 'wrong_device', reason: 'taken' }, { base, topic, device, held_by: holder, detail: `box id ${JSON.stringify(device)} is already ${JSON.stringify(holder)}'s: device ids must be unique across the bases a consumer reads; list this one under keys by hand if it is a box` });
+    }
     this.o.store.pin(base, offered, device, new Date(this.now()).toISOString());
     this.pins.set(base, offered);
     this.log.info({ base, device, kid: offered.kid }, 'pinned the key of a new box from its bridge/info (trust on first use)');
     return this.count({ outcome: 'pinned' });
+  }
+
+  /** Another base whose box id is `device` (provisioned or pinned), if any. */
+  private holderOf(device: string, base: string): string | undefined {
+    for (const other of this.o.config.keys.keys()) if (other !== base && boxIdOf(other) === device) return other;
+    return this.o.store.baseOfBox(device, base);
   }
 
   /**
@@ -228,7 +292,7 @@ export class CentralConsumer {
     if ('outcome' in checked) return checked;
     const { signed, nowMs } = checked;
     if (kind === 'sequence') {
-      this.o.store.raiseHigh(base, String(signed.device), signed.seq as number, new Date(nowMs).toISOString());
+      this.o.store.raiseHigh(base, boxIdOf(base), signed.seq as number, new Date(nowMs).toISOString());
       return this.count({ outcome: 'sequence' });
     }
     this.replay?.answer(base, signed);
@@ -285,14 +349,44 @@ export class CentralConsumer {
 
   private refuse(v: Verdict, fields: Record<string, unknown>): Verdict {
     this.count(v);
-    const minute = Math.floor(this.now() / 60_000);
-    const l = this.logged.get(v.outcome);
-    const n = l && l.minute === minute ? l.n + 1 : 1;
-    this.logged.set(v.outcome, { minute, n });
+    const n = this.logCount(v.outcome);
     if (n <= LOG_PER_MINUTE) {
       const level = v.outcome === 'malformed' ? 'warn' : 'error';
       this.log[level]({ ...fields, outcome: v.outcome, reason: v.reason, ...(n === LOG_PER_MINUTE ? { more: 'further refusals of this kind this minute are only counted' } : {}) }, `refused a message: ${v.outcome}${v.reason ? ` (${v.reason})` : ''}`);
     }
     return v;
+  }
+
+  /**
+   * A message whose handling threw: counted by its kind, logged once a minute per box and kind
+   * (and at most LOG_PER_MINUTE lines a minute in all, however many bases fail), with the error's
+   * words but nothing of the payload.
+   */
+  private failed(topic: string, e: unknown): Verdict {
+    const split = splitTopic(topic, this.o.config.subscribe);
+    const path = split ? classifyPath(split.path) : undefined;
+    const kind = path === undefined ? 'other' : path.kind === 'event' ? path.topic : path.kind;
+    const v = this.count({ outcome: 'failed', reason: kind });
+    const base = split?.base ?? '';
+    if (this.logCount(`failed\u0000${base}\u0000${kind}`) === 1 && this.logCount('failed') <= LOG_PER_MINUTE) {
+      const err: Error & { code?: unknown } = e instanceof Error ? e : new Error(String(e));
+      this.log.error(
+        { code: 'FG_ERR_CENTRAL_NOT_STORED', base, topic, kind, err: err.message.slice(0, MAX_ERROR_CHARS), ...(typeof err.code === 'string' ? { err_code: err.code } : {}) },
+        'message not stored: acknowledged all the same, so that it cannot hold back the session; further ones of this box and kind this minute are only counted. Check the database (disk, permissions); a numbered event is asked for again by replay',
+      );
+    }
+    return v;
+  }
+
+  /** How many lines were asked to be logged under `key` this minute, this one included. */
+  private logCount(key: string): number {
+    const minute = Math.floor(this.now() / 60_000);
+    if (minute !== this.loggedMinute) {
+      this.logged.clear();
+      this.loggedMinute = minute;
+    }
+    const n = (this.logged.get(key) ?? 0) + 1;
+    this.logged.set(key, n);
+    return n;
   }
 }

@@ -1,17 +1,21 @@
 import { Value } from '@sinclair/typebox/value';
 import { nestedDeeperThan } from '../base/nesting.js';
+import { ReplayAnswerData } from '../events/replay.js';
 import { TOPICS, type OutboxTopic } from '../events/topics.js';
 import type { TSchema } from '@sinclair/typebox';
 import { classifyPath, splitTopic, type PathKind } from './topics.js';
 
 /** Why a message is not even looked at for a signature; each is a counter label. */
-export type MalformedReason = 'too_large' | 'not_json' | 'too_deep' | 'bad_shape';
+export type MalformedReason = 'too_large' | 'not_json' | 'too_deep' | 'bad_number' | 'bad_shape';
 
-/** One MQTT message as the consumer reads it, before any key is consulted. */
+/**
+ * One MQTT message as the consumer reads it, before any key is consulted. `device` is the name the
+ * payload claims, to be checked against its topic: never an identity by itself.
+ */
 export type Inbound =
   | { readonly kind: 'info'; readonly base: string; readonly device: string; readonly publicKey: unknown }
-  | { readonly kind: 'event'; readonly base: string; readonly topic: OutboxTopic; readonly body: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'sequence' | 'replayAnswer'; readonly base: string; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'event'; readonly base: string; readonly device: string; readonly topic: OutboxTopic; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'sequence' | 'replayAnswer'; readonly base: string; readonly device: string; readonly body: Readonly<Record<string, unknown>> }
   | { readonly kind: 'ignored' }
   | { readonly kind: 'malformed'; readonly base: string; readonly reason: MalformedReason; readonly detail: string };
 
@@ -32,6 +36,22 @@ function schemaOf(path: Exclude<PathKind, { kind: 'other' }>): TSchema {
 const MAX_DEPTH = 8;
 
 /**
+ * Whether a parsed document holds a number no receiver keeps as written: JSON.parse makes 1e309
+ * Infinity, and 1e300 or 9007199254740993 are numbers a double does not hold exactly. The schemas
+ * bound the fields they name; this bounds the free ones too (`data` of bridge/event and answers).
+ * Walks with its own stack, after the depth check.
+ */
+function holdsUnsafeNumber(value: unknown): boolean {
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (typeof v === 'number' && !(Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER)) return true;
+    if (typeof v === 'object' && v !== null) todo.push(...Object.values(v));
+  }
+  return false;
+}
+
+/**
  * Reads a message from anyone allowed to publish on the broker: bounded in size, JSON, shallow, and
  * of the shape its topic's schema (daemon/events/topics.ts) says, or refused with the reason. Never
  * throws, whatever the bytes.
@@ -50,13 +70,28 @@ export function readMessage(topic: string, payload: Uint8Array, filters: readonl
     return refuse('not_json', 'not JSON');
   }
   if (nestedDeeperThan(value, MAX_DEPTH)) return refuse('too_deep', `nested deeper than ${MAX_DEPTH} levels`);
-  const schema = schemaOf(path);
-  if (!Value.Check(schema, value)) {
-    const first = Value.Errors(schema, value).First();
-    return refuse('bad_shape', first ? `${first.path || '(root)'}: ${first.message}` : 'does not match its schema');
-  }
+  if (holdsUnsafeNumber(value)) return refuse('bad_number', `a number beyond ±${Number.MAX_SAFE_INTEGER} or not finite`);
+  const problem = shapeProblem(schemaOf(path), value) ?? (path.kind === 'replayAnswer' ? replayAnswerProblem(value as Record<string, unknown>) : undefined);
+  if (problem) return refuse('bad_shape', problem);
   const body = value as Record<string, unknown>;
-  if (path.kind === 'info') return { kind: 'info', base: split.base, device: body.device as string, publicKey: body.public_key };
-  if (path.kind === 'sequence' || path.kind === 'replayAnswer') return { kind: path.kind, base: split.base, body };
-  return { kind: 'event', base: split.base, topic: path.topic, body };
+  const device = body.device as string;
+  if (path.kind === 'info') return { kind: 'info', base: split.base, device, publicKey: body.public_key };
+  if (path.kind === 'sequence' || path.kind === 'replayAnswer') return { kind: path.kind, base: split.base, device, body };
+  return { kind: 'event', base: split.base, device, topic: path.topic, body };
+}
+
+/** The first way `value` (at `at` in the payload) differs from `schema`, or undefined. */
+function shapeProblem(schema: TSchema, value: unknown, at = ''): string | undefined {
+  if (Value.Check(schema, value)) return undefined;
+  const first = Value.Errors(schema, value).First();
+  return first ? `${at + first.path || '(root)'}: ${first.message}` : `${at || '(root)'}: does not match its schema`;
+}
+
+/** An `ok` answer to a replay request carries numbers the consumer stores: each range ascending, each number bounded. */
+function replayAnswerProblem(body: Record<string, unknown>): string | undefined {
+  if (body.status !== 'ok') return undefined;
+  const problem = shapeProblem(ReplayAnswerData, body.data, '/data');
+  if (problem) return problem;
+  const gone = (body.data as ReplayAnswerData).gone ?? [];
+  return gone.some(([from, to]) => from > to) ? '/data/gone: a range runs backwards' : undefined;
 }

@@ -3,10 +3,11 @@ import { SignJWT } from 'jose';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
 import type { Logger } from '../base/log.js';
+import type { ReplayAnswerData } from '../events/replay.js';
 import { sizeOf, type SeqRange } from '../events/seq-ranges.js';
 import { GapTracker, type GapPolicy } from './gap-tracker.js';
 import type { CentralStore } from './store.js';
-import { REPLAY_COMMAND } from './topics.js';
+import { boxIdOf, REPLAY_COMMAND } from './topics.js';
 
 /** The central key that signs command tokens (PEM or JWK): the private half of the boxes' mqtt.commands.central_public_key. */
 export function loadCommandKey(path: string): KeyObject {
@@ -65,7 +66,9 @@ export class ReplayRequester {
       const jti = randomUUID();
       const token = await new SignJWT({ cmd: REPLAY_COMMAND, data: { from: range[0], to: range[1] } })
         .setProtectedHeader({ alg: 'EdDSA' })
-        .setAudience(box.device)
+        // The box of the base whose pinned key signed the numbers, by its topic: never a name
+        // from a payload, which the request could then be carried to.
+        .setAudience(boxIdOf(box.base))
         .setIssuedAt(Math.floor(nowMs / 1000))
         .setExpirationTime(Math.floor(nowMs / 1000) + this.o.tokenTtlS)
         .setJti(jti)
@@ -90,12 +93,13 @@ export class ReplayRequester {
       this.log.warn({ base, jti: signed.jti, code: signed.code, error: signed.error }, 'a box refused a replay request; asked again after the backoff');
       return;
     }
-    const data = signed.data as Record<string, unknown>;
-    const gone = Array.isArray(data.gone) ? data.gone.filter((r): r is [number, number] => Array.isArray(r) && r.length === 2 && r.every(Number.isSafeInteger) && r[0] >= 1 && r[0] <= r[1]) : [];
+    // Checked where the message was read (message.ts): bounded numbers, ascending ranges.
+    const data = signed.data as ReplayAnswerData;
+    const gone = data.gone ?? [];
     // The lowest number the box still holds: everything below it is gone for good, however far
     // behind this consumer is, so it is marked in one step rather than asked for range by range.
     // Boxes whose answers have no `first` are asked range by range as before.
-    const first = Number.isSafeInteger(data.first) && (data.first as number) > 1 ? (data.first as number) : undefined;
+    const first = data.first !== undefined && data.first > 1 ? data.first : undefined;
     const fresh = this.o.store.markGone(base, first ? [[1, first - 1], ...gone] : gone, new Date(this.o.now()).toISOString());
     if (fresh.length === 0) return;
     const lost = fresh.reduce((n, r) => n + sizeOf(r), 0);

@@ -133,6 +133,12 @@ export class CentralStore {
     return row ? pinnedKeyFromJwk(JSON.parse(row.jwk)) : undefined;
   }
 
+  /** A pinned base other than `except` whose last level (its box id, topics.ts boxIdOf) is `boxId`; the `device` column is not trusted for this, as pins made before it was checked hold what the payload claimed. */
+  baseOfBox(boxId: string, except: string): string | undefined {
+    const row = this.db.prepare("SELECT base FROM central_pins WHERE base <> @except AND (base = @id OR substr(base, -length(@id) - 1) = '/' || @id) ORDER BY base LIMIT 1").get({ id: boxId, except }) as { base: string } | undefined;
+    return row?.base;
+  }
+
   /** Pins a box's key once; a later call for the same base changes nothing and says false. */
   pin(base: string, key: PinnedKey, device: string, nowIso: string): boolean {
     return this.db.prepare('INSERT OR IGNORE INTO central_pins (base, kid, jwk, device, pinned_at) VALUES (?, ?, ?, ?, ?)').run(base, key.kid, JSON.stringify(key.jwk), device, nowIso).changes === 1;

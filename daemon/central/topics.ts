@@ -21,6 +21,15 @@ export const SEQUENCE_SUBTOPIC = 'bridge/sequence';
 export const REPLAY_COMMAND = 'events/replay';
 export const REPLAY_ANSWER_SUBTOPIC = `bridge/response/${REPLAY_COMMAND}`;
 
+/**
+ * The box a base topic belongs to: its last level, the device id of a box on its default base
+ * topic (`facegate/<device_id>`). What a box's payloads must name as `device`, and the audience of
+ * the replay requests the consumer signs for it, so that a request reaches only that box.
+ */
+export function boxIdOf(base: string): string {
+  return base.slice(base.lastIndexOf('/') + 1);
+}
+
 export interface SplitTopic {
   readonly base: string;
   readonly path: string;

@@ -33,7 +33,7 @@ export const centralCommand: Command = {
     consumer.registerMetrics(registry);
     const http =
       config.metrics_port > 0
-        ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ events: store.eventCount(), replay: store.replayStatus() }), logger })
+        ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ events: store.eventCount(), replay: store.replayStatus(), messages: consumer.counted() }), logger })
         : undefined;
     const stopped = new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

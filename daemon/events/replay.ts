@@ -1,3 +1,4 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { FacegateError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { Outbox } from './outbox.js';
@@ -6,6 +7,29 @@ import type { Outbox } from './outbox.js';
 export const MAX_REPLAY_RANGE = 1000;
 /** Replay requests run one at a time (each in its command's transaction), and at most one per this. */
 export const MIN_REPLAY_INTERVAL_MS = 1000;
+
+const SeqNumber = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/**
+ * The `data` of an `ok` answer to `events/replay` (what `replay` returns), as a receiver reads it
+ * off the broker: every number one a database column holds, and `gone` no longer than a request's
+ * range. Fields are optional: boxes from before `first` answer without it.
+ */
+export const ReplayAnswerData = Type.Object(
+  {
+    from: Type.Optional(SeqNumber),
+    /** `to` cut at `last`: 0 from a box that gave no number yet. */
+    to: Type.Optional(Count),
+    replayed: Type.Optional(Count),
+    pending: Type.Optional(Count),
+    gone: Type.Optional(Type.Array(Type.Tuple([SeqNumber, SeqNumber]), { maxItems: MAX_REPLAY_RANGE })),
+    last: Type.Optional(Count),
+    first: Type.Optional(SeqNumber),
+  },
+  { description: 'The answer to events/replay' },
+);
+export type ReplayAnswerData = Static<typeof ReplayAnswerData>;
 
 /**
  * The `events/replay` remote command (docs/mqtt.md#replay): a receiver that missed events asks

@@ -7,16 +7,27 @@ import { UUID_V7_PATTERN } from '../base/uuidv7.js';
  * payload, and test/events/topics.test.ts checks the two against each other.
  */
 
-const Iso = Type.String({ description: 'Local time with offset, ISO 8601' });
+/**
+ * Every payload here is read by receivers that store its numbers (a central's SQLite columns,
+ * counters): JSON can spell 1e300, an integer to JavaScript that no INTEGER column holds, so every
+ * integer is bounded to those a double holds exactly. A box never comes near the bound.
+ */
+const SafeInteger = (options: { minimum: number; description?: string }) => Type.Integer({ maximum: Number.MAX_SAFE_INTEGER, ...options });
+const Count = (description?: string) => SafeInteger({ minimum: 0, ...(description !== undefined ? { description } : {}) });
+/** As the box writes it (2026-01-12T08:03:12+01:00, fractions of a second optional): a date a receiver parses to a finite instant, four-digit year. */
+const Iso = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$', maxLength: 35, description: 'Local time with offset, ISO 8601' });
+/** A box's `mqtt.device_id`: the audience of the commands it runs, and the last level of its default base topic. */
+export const DEVICE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, description: "The box's mqtt.device_id" });
 const State = Type.Object({ state: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
 
 /** Fields every one-shot event carries; `jws` signs all the others (see docs/mqtt.md#signatures). */
 const envelope = {
   id: Type.String({ pattern: UUID_V7_PATTERN, description: 'UUIDv7; stable across re-deliveries, drop duplicates by it' }),
-  device: Type.String(),
+  device: DeviceId,
   time: Iso,
   seq: Type.Optional(
-    Type.Integer({ minimum: 1, description: "The box's event sequence number: one more for each event, never going back; a receiver asks for the numbers it misses (see Replay). Absent from boxes older than replay" }),
+    SafeInteger({ minimum: 1, description: "The box's event sequence number: one more for each event, never going back; a receiver asks for the numbers it misses (see Replay). Absent from boxes older than replay" }),
   ),
   jws: Type.String({ description: 'Compact JWS (EdDSA) over this object without jws (and without image)' }),
 };
@@ -39,12 +50,12 @@ export const AttendancePayload = Type.Object(
     ]),
     status: Type.Union(['on_time', 'late', 'early', 'unscheduled', 'present', 'half_day', 'absent'].map((s) => Type.Literal(s))),
     source: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('last_seen'), Type.Literal('end_of_day')]),
-    late_minutes: Type.Integer({ minimum: 0 }),
-    early_minutes: Type.Integer({ minimum: 0 }),
-    overtime_minutes: Type.Integer({ minimum: 0 }),
+    late_minutes: Count(),
+    early_minutes: Count(),
+    overtime_minutes: Count(),
     check_in: Type.Union([Iso, Type.Null()]),
     check_out: Type.Union([Iso, Type.Null()]),
-    worked_minutes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    worked_minutes: Type.Union([Count(), Type.Null()]),
   },
   { additionalProperties: false },
 );
@@ -55,7 +66,7 @@ export const UnknownAlertPayload = Type.Object(
     type: Type.Literal('unknown'),
     camera: Type.String(),
     anonymous_id: Type.String({ description: 'Stable for one tracked unknown face; not a person id' }),
-    face_px: Type.Integer({ minimum: 0 }),
+    face_px: Count(),
     image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
     image: Type.Optional(Type.String({ description: 'Base64 JPEG face crop, size-capped; not signed itself, its sha256 is' })),
   },
@@ -67,7 +78,7 @@ export const UnknownWithdrawnPayload = Type.Object(
     ...envelope,
     type: Type.Literal('unknown_withdrawn'),
     camera: Type.String(),
-    track: Type.Integer({ minimum: 0, description: 'The track that was alerted as unknown, as in <camera>/events' }),
+    track: Count('The track that was alerted as unknown, as in <camera>/events'),
     anonymous_id: Type.String({ description: 'The anonymous_id of the alert withdrawn' }),
     alert_id: Type.Union([Type.String({ pattern: UUID_V7_PATTERN }), Type.Null()], {
       description: 'The id of the alerts/unknown event withdrawn; null only when the daemon no longer holds it',
@@ -130,14 +141,14 @@ export const QuarantineAlertPayload = Type.Object(
         {
           table: Type.String(),
           column: Type.String(),
-          row: Type.Union([Type.String(), Type.Integer()]),
+          row: Type.Union([Type.String(), SafeInteger({ minimum: -Number.MAX_SAFE_INTEGER })]),
           kind: Type.Union([Type.Literal('damaged'), Type.Literal('null'), Type.Literal('lookup')], { description: "As 'facegate gallery verify' names them: DAMAGED, NULL, LOOKUP" }),
         },
         { additionalProperties: false },
       ),
       { maxItems: QUARANTINE_CELLS_MAX, description: 'The cells that failed authentication, first ones only' },
     ),
-    cells_total: Type.Integer({ minimum: 1 }),
+    cells_total: SafeInteger({ minimum: 1 }),
   },
   { additionalProperties: false, description: 'Ids only: no name, external id or face' },
 );
@@ -150,7 +161,7 @@ const TrackState = Type.Union(
 /** The fields a track's event and the retained `last` share; ids only, a name only where the site asked for names. */
 const trackFields = {
   camera: Type.String(),
-  track: Type.Integer({ minimum: 0, description: 'Track id, unique per camera while the daemon runs' }),
+  track: Count('Track id, unique per camera while the daemon runs'),
   state: TrackState,
   person_id: Type.Union([Type.String(), Type.Null()]),
   anonymous_id: Type.Union([Type.String(), Type.Null()], { description: 'Stable for one tracked unknown face; not a person id' }),
@@ -170,7 +181,7 @@ const trackFields = {
     { description: 'Null before the track was decided' },
   ),
   reasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 8, description: 'Why it is not decided or not live (not_live_yet, too_small, no_blink ...)' }),
-  face_px: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Face height in pixels' }),
+  face_px: Type.Union([Count(), Type.Null()], { description: 'Face height in pixels' }),
 };
 
 export const TrackEventPayload = Type.Object(
@@ -201,11 +212,11 @@ export const BridgeEventPayload = Type.Object(
 export const BridgeInfoPayload = Type.Object(
   {
     version: Type.String(),
-    device: Type.String(),
+    device: DeviceId,
     cameras: Type.Array(Type.String()),
     public_key: Type.Record(Type.String(), Type.Unknown(), { description: 'Device public JWK that verifies every jws' }),
     gallery_generation: Type.Optional(
-      Type.Integer({ minimum: 0, description: "The gallery's generation: raised by every change of persons; lower than before means an older state file was put back" }),
+      Count("The gallery's generation: raised by every change of persons; lower than before means an older state file was put back"),
     ),
     config: Type.Record(Type.String(), Type.Unknown(), { description: 'Effective config, secrets removed' }),
   },
@@ -214,9 +225,9 @@ export const BridgeInfoPayload = Type.Object(
 
 export const SequencePayload = Type.Object(
   {
-    device: Type.String(),
+    device: DeviceId,
     time: Iso,
-    seq: Type.Integer({ minimum: 0, description: 'The highest event sequence number a broker acknowledged: a receiver that holds less missed the rest' }),
+    seq: Count('The highest event sequence number a broker acknowledged: a receiver that holds less missed the rest'),
     jws: Type.String({ description: 'Compact JWS (EdDSA) by the device key over this object without jws' }),
   },
   { additionalProperties: false, description: "The box's high-water mark, so that a lost tail (no later event to show the gap) is seen" },
@@ -224,23 +235,23 @@ export const SequencePayload = Type.Object(
 
 export const StatsPayload = Type.Object(
   {
-    device: Type.String(),
+    device: DeviceId,
     time: Iso,
-    uptime_s: Type.Integer({ minimum: 0 }),
+    uptime_s: Count(),
     outbox: Type.Object(
-      { pending: Type.Integer(), oldest_age_s: Type.Integer(), dropped: Type.Record(Type.String(), Type.Integer()) },
+      { pending: Count(), oldest_age_s: Count(), dropped: Type.Record(Type.String(), Count()) },
       { additionalProperties: false },
     ),
-    mqtt: Type.Object({ published: Type.Integer(), reconnects: Type.Integer() }, { additionalProperties: false }),
+    mqtt: Type.Object({ published: Count(), reconnects: Count() }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
 
 export const CameraStatePayload = Type.Object(
   {
-    recognized_today: Type.Integer({ minimum: 0 }),
-    unknown_today: Type.Integer({ minimum: 0 }),
-    spoof_today: Type.Integer({ minimum: 0 }),
+    recognized_today: Count(),
+    unknown_today: Count(),
+    spoof_today: Count(),
     last_event: Type.Union([Iso, Type.Null()]),
   },
   { additionalProperties: false, description: 'Counts only: no names or faces in retained state' },
@@ -276,7 +287,7 @@ export const ResponsePayload = Type.Object(
     error: Type.Optional(Type.String()),
     transaction: Type.Optional(Type.String()),
     jti: Type.Optional(Type.String({ description: "The request token's jti, once the token was read: binds the answer to its request" })),
-    device: Type.String(),
+    device: DeviceId,
     time: Iso,
     jws: Type.String({ description: 'Compact JWS (EdDSA) by the device key over this object without jws' }),
   },

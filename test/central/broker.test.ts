@@ -2,14 +2,14 @@
 // outbox, signer and MQTT bridge: what it stores, drops and refuses, its timesheet, its metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { Mosquitto, freePort } from '../support/mosquitto.js';
+import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, Subscriber } from '../support/events-stack.js';
-import { CLI_MAIN, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { startCentralCli } from '../support/central-cli.js';
 import { createSigner, withSignature } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
@@ -19,63 +19,6 @@ function tmp(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'fg-central-broker-'));
   t.after(() => rmSync(d, { recursive: true, force: true }));
   return d;
-}
-
-/** The consumer as an operator runs it: the built CLI with its config file. */
-class Central {
-  readonly proc: ChildProcess;
-  output = '';
-  constructor(readonly configPath: string, readonly metricsPort: number) {
-    this.proc = spawn(process.execPath, [CLI_MAIN, 'central', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-  }
-
-  async metrics(): Promise<Map<string, number>> {
-    const text = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`).then((r) => r.text());
-    const counts = new Map<string, number>();
-    for (const m of text.matchAll(/^facegate_central_messages_total\{outcome="(\w+)",reason="(\w*)"\} (\d+)$/gm)) counts.set(m[2] ? `${m[1]}/${m[2]}` : m[1]!, Number(m[3]));
-    return counts;
-  }
-
-  /** Waits (no time is asserted) until the metrics say `want`. */
-  async until(want: Record<string, number>): Promise<Map<string, number>> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const have = await this.metrics().catch(() => new Map<string, number>());
-      if (Object.entries(want).every(([k, n]) => have.get(k) === n)) return have;
-      if (Date.now() > deadline) assert.fail(`central never reached ${JSON.stringify(want)}: ${JSON.stringify(Object.fromEntries(have))}\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.proc.exitCode !== null) return this.proc.exitCode;
-    const exited = new Promise<number | null>((resolve) => this.proc.once('exit', (code) => resolve(code)));
-    this.proc.kill('SIGTERM');
-    return exited;
-  }
-}
-
-async function centralWith(t: { after(fn: () => Promise<unknown> | void): void }, dir: string, name: string, url: string, extra: string): Promise<Central> {
-  const port = await freePort();
-  const path = join(dir, `${name}.yaml`);
-  writeFileSync(
-    path,
-    [
-      `broker: { url: "${url}", client_id: ${name} }`,
-      'subscribe: [facegate/+]',
-      `database: ${join(dir, `${name}.db`)}`,
-      `timesheet_dir: ${join(dir, `${name}-timesheets`)}`,
-      'time_zone: Europe/Berlin',
-      'employees: { EMP-17: Anna Weber, EMP-42: Ben Okafor }',
-      `metrics_port: ${port}`,
-      extra,
-    ].join('\n') + '\n',
-  );
-  const c = new Central(path, port);
-  t.after(() => c.stop());
-  return c;
 }
 
 const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string) => ({
@@ -96,8 +39,8 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   for (const [device, box] of [['gate-1', gate1], ['gate-2', gate2]] as const) {
     await publisher.publishAsync(`facegate/${device}/bridge/info`, JSON.stringify({ version: '0.1.0', device, cameras: ['gate'], public_key: box.key.publicJwk, config: {} }), { qos: 1, retain: true });
   }
-  const firstUse = await centralWith(t, dir, 'central-a', broker.url, 'pinning: first_use');
-  const provisioned = await centralWith(t, dir, 'central-b', broker.url, `pinning: provisioned\nkeys:\n  facegate/gate-1: ${JSON.stringify(gate1.key.publicJwk)}`);
+  const firstUse = await startCentralCli(t, dir, 'central-a', broker.url, 'pinning: first_use');
+  const provisioned = await startCentralCli(t, dir, 'central-b', broker.url, `pinning: provisioned\nkeys:\n  facegate/gate-1: ${JSON.stringify(gate1.key.publicJwk)}`);
   await firstUse.until({ pinned: 2 });
   await provisioned.until({ 'unknown_box/bridge_info': 1 });
   const raw = await Subscriber.connect(broker.url, 'facegate/+/attendance', 'test-raw');
@@ -166,4 +109,17 @@ test('facegate central refuses a config it cannot run with, exit 78, every key n
   const r = await runCli(['central', '--config', path]);
   assert.equal(r.code, ExitCode.CONFIG, r.stderr);
   assert.match(r.stderr, /^Refusing to start: FG_ERR_CONFIG: invalid config .*\n {2}subscribe\.0: .*\n {2}keys: /m);
+});
+
+test('facegate central stops on SIGTERM while its broker does not answer: the session is dropped after a grace, exit 0', { timeout: 60_000 }, async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = tmp(t);
+  const central = await startCentralCli(t, dir, 'central', broker.url, '');
+  while (!central.output.includes('central consumer subscribed')) await new Promise((r) => setTimeout(r, 20));
+  // Connected, and the broker stops answering: its side of the connection is never closed, which
+  // MQTT.js's graceful end waits for.
+  broker.freeze();
+  assert.equal(await central.stop(), ExitCode.OK, central.output);
+  assert.match(central.output, /the broker did not close the session within \d+ ms: the connection is dropped/);
 });

@@ -121,7 +121,7 @@ test('a box that no longer holds the early events: one request, one log line, al
 
   const [status] = c.store.replayStatus();
   assert.deepEqual({ ...status!, asked: { ...status!.asked, last: { ...status!.asked.last!, at: 'T' } }, gone: { ...status!.gone, lastAt: 'T' } }, {
-    base: BASE, device: 'test-device', high: 50, stored: 5, missing: 0,
+    base: BASE, device: 'gate-1', high: 50, stored: 5, missing: 0,
     asked: { requests: 2, numbers: 15, last: { from: 46, to: 50, at: 'T' } },
     gone: { numbers: 45, ranges: 1, lastAt: 'T' },
   });
@@ -133,7 +133,7 @@ test('a box that no longer holds the early events: one request, one log line, al
   assert.deepEqual(shown.boxes, JSON.parse(JSON.stringify(c.store.replayStatus())));
   const text = await runCli(['central', 'status', '--config', configPath]);
   assert.equal(text.code, ExitCode.OK, text.stderr);
-  assert.match(text.stdout, /^facegate\/gate-1 device=test-device high=50 stored=5 missing=0 requests=2 asked=15 last_asked=46-50@\S+ gone=45 gone_ranges=1 last_gone_at=\S+\n$/);
+  assert.match(text.stdout, /^facegate\/gate-1 device=gate-1 high=50 stored=5 missing=0 requests=2 asked=15 last_asked=46-50@\S+ gone=45 gone_ranges=1 last_gone_at=\S+\n$/);
 });
 
 test('facegate central status on a database that does not exist: FG_ERR_DB_MISSING, and no file made', async (t) => {

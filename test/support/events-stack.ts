@@ -42,6 +42,8 @@ export interface StackOptions {
   keyPath: string;
   url: string;
   baseTopic?: string;
+  /** The box's id (events' `device`, the audience of its commands); the base topic's last level unless given, as the daemon's default base topic `facegate/<device_id>` makes it. */
+  deviceId?: string;
   clientId?: string;
   mqttOptions?: Partial<Opts>;
   maxEvents?: number;
@@ -69,10 +71,12 @@ export class EventsStack {
   readonly replay: EventReplay;
   readonly sequence: SequenceAnnouncer;
   readonly baseTopic: string;
+  readonly deviceId: string;
 
   constructor(o: StackOptions) {
     const logger = o.logger ?? quietLogger();
     this.baseTopic = o.baseTopic ?? 'facegate/test-device';
+    this.deviceId = o.deviceId ?? this.baseTopic.slice(this.baseTopic.lastIndexOf('/') + 1);
     this.db = openTestDb(o.dbPath, o.fsync ?? true);
     this.outbox = new Outbox(this.db, { maxEvents: o.maxEvents ?? 1_000_000, maxBytes: 1 << 30, ...(o.kept ? { kept: o.kept } : {}) }, testSealer(), logger);
     this.key = ensureDeviceKey(o.keyPath).key;
@@ -92,7 +96,7 @@ export class EventsStack {
     this.writer = new EventWriter({
       outbox: this.outbox,
       signer,
-      deviceId: 'test-device',
+      deviceId: this.deviceId,
       baseTopic: this.baseTopic,
       timeZone: 'Europe/Berlin',
       newId: uuidv7Generator(),
@@ -101,7 +105,7 @@ export class EventsStack {
       onWritten: () => this.publisher.wake(),
     });
     this.replay = new EventReplay({ outbox: this.outbox, now: Date.now, wake: () => this.publisher.wake(), logger });
-    this.sequence = new SequenceAnnouncer({ bridge: this.bridge, outbox: this.outbox, signer, deviceId: 'test-device', baseTopic: this.baseTopic, timeZone: 'Europe/Berlin', intervalMs: o.announceMs ?? 0, now: Date.now, timers: realTimers, logger });
+    this.sequence = new SequenceAnnouncer({ bridge: this.bridge, outbox: this.outbox, signer, deviceId: this.deviceId, baseTopic: this.baseTopic, timeZone: 'Europe/Berlin', intervalMs: o.announceMs ?? 0, now: Date.now, timers: realTimers, logger });
   }
 
   start(): void {

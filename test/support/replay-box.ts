@@ -17,7 +17,7 @@ export function answerReplays(box: EventsStack, dir: string, commandKey: KeyPair
   writeFileSync(path, commandKey.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const router = new CommandRouter({
     baseTopic: box.baseTopic,
-    policy: { key: commandKey.publicKey, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
+    policy: { key: commandKey.publicKey, deviceId: box.deviceId, maxTokenAgeS: 300, clockSkewS: 5 },
     replay: new ReplayCache(box.db),
     audit: new CommandAudit(box.db),
     deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: (from, to) => box.replay.replay(from, to) },
