@@ -326,6 +326,10 @@ export class CentralConsumer {
       return this.count({ outcome: 'duplicate' });
     }
     if (mark) this.writeTimesheet(mark.day);
+    if (topicName === 'attendanceRetracted' && typeof signed.retracts === 'string') {
+      const day = this.o.store.retract(base, String(signed.id), signed.retracts);
+      if (day !== undefined) this.writeTimesheet(day);
+    }
     this.o.onAccepted?.(base, signed);
     return this.count({ outcome: 'accepted' });
   }

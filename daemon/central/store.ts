@@ -76,6 +76,13 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'central: a check-in or check-out withdrawn by its box (attendance/retracted) leaves the timesheet',
+    up(db) {
+      db.exec('ALTER TABLE central_attendance ADD COLUMN retracted_by TEXT;');
+    },
+  },
 ];
 
 /** A box's numbers as the store holds them: the highest it announced, and the ranges neither stored nor reported gone. */
@@ -155,13 +162,29 @@ export class CentralStore {
         .run(signed.id, base, topic, String(signed.type), signed.time, nowIso, JSON.stringify(signed), Number.isSafeInteger(signed.seq) ? signed.seq : null).changes;
       if (inserted === 0) return 'duplicate';
       if (mark) {
-        this.db.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs);
+        // A withdrawal can come first (replayed, or from another consumer's share of the stream).
+        const withdrawn = this.db
+          .prepare("SELECT id FROM central_events WHERE base = ? AND topic = 'attendanceRetracted' AND json_extract(body, '$.retracts') = ?")
+          .get(base, signed.id) as { id: string } | undefined;
+        this.db.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null);
       }
       return 'stored';
     }).immediate();
   }
 
-  /** Every employee seen on `day`: the first check-in and the last check-out, across boxes. */
+  /**
+   * A box withdrew one of its check-ins or check-outs (attendance/retracted): the mark stays, named
+   * by the withdrawal, and leaves the timesheet. Only the box that made a decision withdraws it.
+   * Returns the day whose timesheet changed, if the mark is here.
+   */
+  retract(base: string, withdrawalId: string, retracts: string): string | undefined {
+    const row = this.db.prepare('SELECT day FROM central_attendance WHERE event_id = ? AND base = ?').get(retracts, base) as { day: string } | undefined;
+    if (!row) return undefined;
+    this.db.prepare('UPDATE central_attendance SET retracted_by = ? WHERE event_id = ? AND base = ? AND retracted_by IS NULL').run(withdrawalId, retracts, base);
+    return row.day;
+  }
+
+  /** Every employee seen on `day`: the first check-in and the last check-out that stand, across boxes. */
   timesheet(day: string): TimesheetRow[] {
     return (
       this.db
@@ -169,7 +192,7 @@ export class CentralStore {
           `SELECT employee, day,
              MIN(CASE WHEN type = 'check_in' THEN at_ms END) AS firstInMs,
              MAX(CASE WHEN type = 'check_out' THEN at_ms END) AS lastOutMs
-           FROM central_attendance WHERE day = ? GROUP BY employee ORDER BY employee`,
+           FROM central_attendance WHERE day = ? AND retracted_by IS NULL GROUP BY employee ORDER BY employee`,
         )
         .all(day) as TimesheetRow[]
     ).map((r) => ({ employee: r.employee, day: r.day, firstInMs: r.firstInMs, lastOutMs: r.lastOutMs }));

@@ -281,3 +281,32 @@ test('numbers out of range are refused where the message is read, on every topic
   assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER }))).outcome, 'sequence', 'the largest safe integer is a number like any other');
   assert.equal(store.gaps()[0]!.high, Number.MAX_SAFE_INTEGER);
 });
+
+test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, whichever comes first; another box cannot withdraw it', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const other = keyIn(dir, 'other');
+  const { c } = consumer(t, dir);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  c.handle('facegate/gate-2/bridge/info', bytes(info(other, 'gate-2')));
+  const retraction = (signer: DeviceKey, device: string, checkIn: Record<string, unknown>, at: string) =>
+    withSignature<Record<string, unknown>>(createSigner(signer), {
+      id: nextId(), device, time: at, type: 'retracted', kind: 'check_in', retracts: checkIn.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', reason: 'held_picture', check_in: null, check_out: null,
+    });
+  const sheet = () => readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
+  const replayed = attendance(key, 'check_in', '2026-01-12T07:40:00+01:00');
+  const real = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00');
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(replayed)).outcome, 'accepted');
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(real)).outcome, 'accepted');
+  assert.match(sheet()!, /"2026-01-12T07:40:00\+01:00"/);
+  // Another box's key names gate-1's check-in: stored as its own event, but gate-1's mark stands.
+  assert.equal(c.handle('facegate/gate-2/attendance/retracted', bytes(retraction(other, 'gate-2', replayed, '2026-01-12T07:40:02+01:00'))).outcome, 'accepted');
+  assert.match(sheet()!, /"2026-01-12T07:40:00\+01:00"/);
+  assert.equal(c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', replayed, '2026-01-12T07:40:02+01:00'))).outcome, 'accepted');
+  assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/, 'the real check-in is the first that stands');
+  // A withdrawal that arrives before the check-in it names (a replay fills the gap later).
+  const early = attendance(key, 'check_in', '2026-01-12T06:00:00+01:00');
+  assert.equal(c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', early, '2026-01-12T06:00:03+01:00'))).outcome, 'accepted');
+  assert.equal(c.handle('facegate/gate-1/attendance', bytes(early)).outcome, 'accepted');
+  assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/);
+});
