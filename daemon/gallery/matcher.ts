@@ -1,4 +1,4 @@
-import { createMemory, loadDotKernel, MAX_PAGES, scoresScalar, type ScoresFn, type WasmMemory } from './dot-kernel.js';
+import { createMemory, loadKernels, MAX_PAGES, scalarKernels, type Kernels, type WasmMemory } from './dot-kernel.js';
 import { DotThreads, WAIT_MS } from './dot-threads.js';
 
 export const EMBEDDING_DIM = 512;
@@ -41,7 +41,7 @@ export interface SearchResult {
 export class Matcher {
   readonly dim: number;
   #memory: WasmMemory;
-  #kernel: ScoresFn;
+  #kernels: Kernels;
   /** Whether a second thread may run the kernel: the memory is shared and the kernel is SIMD. */
   #canShare: boolean;
   #parallelFrom: number;
@@ -67,9 +67,9 @@ export class Matcher {
     this.#rowsOffset = align(this.dim * 2, 64);
     const { memory, shared } = createMemory(1, { shared: options.threads !== 1 && !options.forceScalar });
     this.#memory = memory;
-    const simd = options.forceScalar ? undefined : loadDotKernel(this.#memory);
-    this.#kernel = simd ?? ((q, rows, n, dim, out) => scoresScalar(this.#memory, q, rows, n, dim, out));
-    this.#canShare = shared && simd !== undefined;
+    const wasm = options.forceScalar ? undefined : loadKernels(this.#memory);
+    this.#kernels = wasm ?? scalarKernels(this.#memory);
+    this.#canShare = shared && wasm !== undefined;
     this.#parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
     this.#reserve(options.initialCapacity ?? 1024);
   }
@@ -165,7 +165,7 @@ export class Matcher {
     const threads = n >= this.#parallelFrom ? this.#startThreads() : undefined;
     const area = this.#threads?.lagging ? 1 : 0;
     const outOffset = this.#rowsOffset + this.#capacity * this.dim + area * this.#capacity * 4;
-    if (!threads?.scores(0, this.#rowsOffset, n, this.dim, outOffset)) this.#kernel(0, this.#rowsOffset, n, this.dim, outOffset);
+    if (!threads?.run('scores', 0, this.#rowsOffset, n, this.dim, outOffset)) this.#kernels.scores(0, this.#rowsOffset, n, this.dim, outOffset);
     const raw = new Int32Array(this.#memory.buffer, outOffset, n);
     const top = topRows(raw, this.#scales, this.#rowPerson, qScale, topK);
     return {
@@ -176,7 +176,7 @@ export class Matcher {
 
   #startThreads(): DotThreads | undefined {
     if (!this.#threads && this.#canShare && !this.#closed) {
-      this.#threads = DotThreads.start(this.#memory, this.#kernel, this.dim);
+      this.#threads = DotThreads.start(this.#memory, this.#kernels, this.dim);
       // One try: where a worker cannot start, the matcher stays on one thread.
       if (!this.#threads) this.#canShare = false;
     }
@@ -198,10 +198,10 @@ export class Matcher {
     const old = this.#memory;
     const { memory } = createMemory(old.buffer.byteLength / PAGE, { shared: true });
     new Uint8Array(memory.buffer).set(new Uint8Array(old.buffer, 0, this.#rowsOffset + this.#count * this.dim));
-    const kernel = loadDotKernel(memory);
-    if (!kernel) throw new Error('the dot kernel loaded once and not again');
+    const kernels = loadKernels(memory);
+    if (!kernels) throw new Error('the kernels loaded once and not again');
     this.#memory = memory;
-    this.#kernel = kernel;
+    this.#kernels = kernels;
   }
 
   #reserve(capacity: number): void {
