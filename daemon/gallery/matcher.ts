@@ -1,5 +1,6 @@
-import { createMemory, loadKernels, MAX_PAGES, scalarKernels, type Kernels, type WasmMemory } from './dot-kernel.js';
-import { DotThreads, WAIT_MS } from './dot-threads.js';
+import { CODE_BYTES, createMemory, loadKernels, MAX_PAGES, scalarKernels, type KernelName, type Kernels, type WasmMemory } from './dot-kernel.js';
+import { CHUNK_ROWS, DotThreads, WAIT_MS } from './dot-threads.js';
+import { CODE_BITS, frontierOf, hammingFrontier, signCode, strangersFrontier } from './binary-codes.js';
 
 export const EMBEDDING_DIM = 512;
 const PAGE = 65536;
@@ -11,6 +12,37 @@ const QUERY_SCALE = 32767;
  */
 export const PARALLEL_FROM = 30_000;
 
+/**
+ * Rows from which a search goes by binary codes first. Measured (`npm run bench -- gallery`, 2-core
+ * x86): at 10k rows 0.14 ms against 0.23 ms for every row scored, at 30k 0.20 against 0.40; at 3k
+ * the RERANK rows are more than RERANK_SHARE of the gallery, so every row is scored anyway.
+ */
+export const BINARY_FROM = 10_000;
+/**
+ * Rows a search by codes scores at the least: those of the RERANK nearest codes. Measured on a
+ * clustered million (bench): the rows of the 64 nearest codes held the best template of every one
+ * of 600 queries of enrolled persons and lookalikes; 256 keeps room for galleries less kind than
+ * synthetic ones, for ~0.1 ms. (For strangers, whose best is a chance match at ~0.2, no K short of
+ * a large share of the gallery finds it: 26 % at 256, 44 % at 1024; their answer is unknown either way.)
+ */
+export const RERANK = 256;
+/**
+ * How far out a search by codes reaches for a template scoring `exactFrom`: standard deviations
+ * of its code's Hamming distance past the mean (hammingFrontier). At 3, for exactFrom 0.40
+ * (threshold - margin) the search reaches 222 bits of 512, past which a template scoring 0.40 lies
+ * with a chance of 1.2e-3, one scoring 0.45 5e-5, 0.50 1e-6 (binomial); it means the rows of ~1,500
+ * codes of a million, ~1 ms to score (3.5: 228 bits, 1.7e-4 at 0.40, ~7,400 rows, 3-11 ms).
+ */
+export const FRONTIER_SIGMAS = 3;
+/**
+ * Most rows a search by codes scores, as a share of the gallery: a row picked out of a large one
+ * costs ~0.5 µs to score, some 35 times its share of the scan in order, so past 1/32 scoring every
+ * row is as fast, and that is what the search does.
+ */
+export const RERANK_SHARE = 1 / 32;
+/** How many more codes than k the first stage lists at first, counting on strangers' odds (strangersFrontier). */
+const NEAR_SLACK = 4;
+
 export interface Candidate {
   personId: string;
   /** Best cosine similarity among this person's templates. */
@@ -21,8 +53,23 @@ export interface Candidate {
 export interface SearchResult {
   /** Persons best first, at most top_k. */
   candidates: Candidate[];
-  /** Templates compared. */
+  /** Templates compared (by code, where the search went by codes first). */
   searched: number;
+  /** Templates scored exactly after their codes were compared; 0 where every template was scored. */
+  reranked: number;
+}
+
+export interface SearchOptions {
+  /** Scores every row, whatever the gallery's size: the answer a search by codes is measured against. */
+  exact?: boolean;
+  /**
+   * The score from which every template must be scored exactly: a search by codes first then
+   * reaches for every code as far from the query's as such a template's may be (FRONTIER_SIGMAS).
+   * Unset, it scores the `rerank` nearest codes' rows.
+   */
+  exactFrom?: number;
+  /** Rows a search by codes scores at the least, those of the nearest codes: RERANK unless set. */
+  rerank?: number;
 }
 
 /**
@@ -31,46 +78,64 @@ export interface SearchResult {
  * kept current as templates come and go. A search scores every row with the SIMD kernel, keeps
  * each person's best template, and returns the top persons.
  *
- * From PARALLEL_FROM rows a search is shared with a second thread (dot-threads.ts): on one core
- * the kernel and the ranking take ~70 ms for a million templates, near twice what one core needs
- * only to read their bytes, and two cores read them faster than one. The memory
- * is therefore a shared one, and search() stays synchronous: the calling thread scores its share
+ * From BINARY_FROM rows a search goes in two stages, as it is the bytes read that take its time:
+ * each row has a binary code beside it (the signs of its 512 values, 64 bytes: an eighth of the
+ * row), derived when the row is added; the first stage takes every code's Hamming distance to
+ * the query's and picks the rows with the nearest codes (at least RERANK, and every one within
+ * the reach of `exactFrom`), and the second scores those rows exactly and ranks their persons.
+ * Nothing of it is written out: the codes live beside the rows, in memory only.
+ *
+ * From PARALLEL_FROM rows a scan (rows or codes) is shared with a second thread (dot-threads.ts):
+ * on one core the kernel and the ranking take ~70 ms for a million templates, near twice what one
+ * core needs only to read their bytes, and two cores read them faster than one. The memory
+ * is therefore a shared one, and search() stays synchronous: the calling thread scans its share
  * and blocks, briefly and with a time limit, for the worker's. close() stops that thread.
- * Lives in memory only: nothing here is ever written out.
  */
 export class Matcher {
   readonly dim: number;
   #memory: WasmMemory;
   #kernels: Kernels;
-  /** Whether a second thread may run the kernel: the memory is shared and the kernel is SIMD. */
+  /** Whether a second thread may run the kernels: the memory is shared and the kernels are WebAssembly. */
   #canShare: boolean;
   #parallelFrom: number;
+  #binaryFrom: number;
   #threads: DotThreads | undefined;
   #closed = false;
   #capacity = 0;
   #count = 0;
+  #codeOffset: number;
+  #scoreOffset: number;
   #rowsOffset: number;
   #scales = new Float32Array(0);
   #rowPerson = new Int32Array(0);
   #rowTemplate = new Float64Array(0);
+  /** The rows the first stage listed, then those it chose; the listed rows' distances. */
+  #nearest = new Int32Array(0);
+  #nearDistance = new Uint16Array(0);
   #slotOfTemplate = new Map<number, number>();
   #personIds: string[] = [];
   #personIndex = new Map<string, number>();
 
   /**
    * `threads: 1` keeps every search on the calling thread; `parallelFrom` moves the row count from
-   * which a search is shared with the second thread (PARALLEL_FROM).
+   * which a search is shared with the second thread (PARALLEL_FROM), `binaryFrom` the one from
+   * which it goes by codes first (BINARY_FROM).
    */
-  constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean; threads?: 1 | 2; parallelFrom?: number } = {}) {
+  constructor(options: { dim?: number; initialCapacity?: number; forceScalar?: boolean; threads?: 1 | 2; parallelFrom?: number; binaryFrom?: number } = {}) {
     this.dim = options.dim ?? EMBEDDING_DIM;
-    if (this.dim % 16 !== 0) throw new Error(`matcher dimension must be a multiple of 16, got ${this.dim}`);
-    this.#rowsOffset = align(this.dim * 2, 64);
+    if (this.dim % 16 !== 0 || this.dim > CODE_BITS) throw new Error(`matcher dimension must be a multiple of 16 up to ${CODE_BITS}, got ${this.dim}`);
+    // The query (int16), its code and the first stage's limit (u32), a row's score for the second
+    // stage, then the rows.
+    this.#codeOffset = align(this.dim * 2, 64);
+    this.#scoreOffset = this.#codeOffset + align(CODE_BYTES + 4, 64);
+    this.#rowsOffset = this.#scoreOffset + 64;
     const { memory, shared } = createMemory(1, { shared: options.threads !== 1 && !options.forceScalar });
     this.#memory = memory;
     const wasm = options.forceScalar ? undefined : loadKernels(this.#memory);
     this.#kernels = wasm ?? scalarKernels(this.#memory);
     this.#canShare = shared && wasm !== undefined;
     this.#parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
+    this.#binaryFrom = options.binaryFrom ?? BINARY_FROM;
     this.#reserve(options.initialCapacity ?? 1024);
   }
 
@@ -89,6 +154,8 @@ export class Matcher {
     const slot = this.#count++;
     const row = new Int8Array(this.#memory.buffer, this.#rowsOffset + slot * this.dim, this.dim);
     this.#scales[slot] = quantiseRow(embedding, row);
+    // From the int8 row, so that a value quantised to 0 has the same bit as when the row is scored.
+    signCode(row, new Uint8Array(this.#memory.buffer, this.#codesOffset + slot * CODE_BYTES, CODE_BYTES));
     this.#rowPerson[slot] = this.#personSlot(personId);
     this.#rowTemplate[slot] = templateId;
     this.#slotOfTemplate.set(templateId, slot);
@@ -98,17 +165,20 @@ export class Matcher {
     const slot = this.#slotOfTemplate.get(templateId);
     if (slot === undefined) return false;
     const last = --this.#count;
+    const bytes = new Int8Array(this.#memory.buffer);
+    const codes = this.#codesOffset;
     if (slot !== last) {
-      // Move the last row into the hole so that the block stays contiguous.
-      const bytes = new Int8Array(this.#memory.buffer);
+      // Move the last row and its code into the hole so that the blocks stay contiguous.
       const from = this.#rowsOffset + last * this.dim;
       bytes.copyWithin(this.#rowsOffset + slot * this.dim, from, from + this.dim);
+      bytes.copyWithin(codes + slot * CODE_BYTES, codes + last * CODE_BYTES, codes + (last + 1) * CODE_BYTES);
       this.#scales[slot] = this.#scales[last]!;
       this.#rowPerson[slot] = this.#rowPerson[last]!;
       this.#rowTemplate[slot] = this.#rowTemplate[last]!;
       this.#slotOfTemplate.set(this.#rowTemplate[slot]!, slot);
     }
-    new Int8Array(this.#memory.buffer, this.#rowsOffset + last * this.dim, this.dim).fill(0);
+    bytes.fill(0, this.#rowsOffset + last * this.dim, this.#rowsOffset + (last + 1) * this.dim);
+    bytes.fill(0, codes + last * CODE_BYTES, codes + (last + 1) * CODE_BYTES);
     this.#slotOfTemplate.delete(templateId);
     return true;
   }
@@ -135,7 +205,7 @@ export class Matcher {
     return this.#threads?.available ? 2 : 1;
   }
 
-  /** Chunks of rows the second thread has scored so far. */
+  /** Chunks of rows the second thread has scanned so far. */
   get secondThreadChunks(): number {
     return this.#threads?.workerChunks ?? 0;
   }
@@ -155,23 +225,129 @@ export class Matcher {
     this.#slotOfTemplate.clear();
   }
 
-  search(query: Float32Array, topK: number): SearchResult {
+  /**
+   * The topK persons by their best template's score against `query`: from BINARY_FROM rows by
+   * codes first (every template that scores `exactFrom` or more scored, but for the binomial odds
+   * of FRONTIER_SIGMAS), below it, or with `exact`, every row scored.
+   */
+  search(query: Float32Array, topK: number, options: SearchOptions = {}): SearchResult {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values, expected ${this.dim}`);
     const n = this.#count;
-    if (n === 0) return { candidates: [], searched: 0 };
-    const qScale = quantiseQuery(query, new Int16Array(this.#memory.buffer, 0, this.dim));
-    // A worker that lags behind a search it was left out of still writes into the first scores
+    if (n === 0) return { candidates: [], searched: 0, reranked: 0 };
+    const q16 = new Int16Array(this.#memory.buffer, 0, this.dim);
+    const qScale = quantiseQuery(query, q16);
+    const byCodes = n >= this.#binaryFrom && !options.exact;
+    const top = (byCodes && this.#byCodes(q16, qScale, topK, options)) || {
+      rows: this.#scoreAll(qScale, topK),
+      reranked: 0,
+    };
+    return {
+      candidates: top.rows.map((t) => ({ personId: this.#personIds[t.person]!, score: t.score, templateId: this.#rowTemplate[t.row]! })),
+      searched: n,
+      reranked: top.reranked,
+    };
+  }
+
+  /** Every row scored: the search below BINARY_FROM, and where the codes point to too many rows. */
+  #scoreAll(qScale: number, topK: number): TopRow[] {
+    const n = this.#count;
+    const raw = new Int32Array(this.#memory.buffer, this.#scoreRows(), n);
+    return topRows(raw, this.#scales, this.#rowPerson, qScale, topK);
+  }
+
+  /**
+   * The two stages: the codes near the query's, their rows scored exactly. Undefined where those
+   * would be more than RERANK_SHARE of the rows.
+   */
+  #byCodes(q16: Int16Array, qScale: number, topK: number, { exactFrom, rerank = RERANK }: SearchOptions): { rows: TopRow[]; reranked: number } | undefined {
+    const n = this.#count;
+    const k = Math.max(1, rerank);
+    const reach = exactFrom === undefined ? 0 : hammingFrontier(exactFrom, this.dim, FRONTIER_SIGMAS);
+    signCode(q16, new Uint8Array(this.#memory.buffer, this.#codeOffset, CODE_BYTES));
+    // List the codes up to where the k nearest should lie among strangers' (with room to spare)
+    // or the reach, if further; should fewer than k be listed, list them all.
+    let listed = this.#nearCodes(Math.max(reach, strangersFrontier(n, NEAR_SLACK * k, this.dim)));
+    let frontier = frontierOf(this.#nearDistance, listed, k, reach);
+    if (frontier === undefined) {
+      listed = this.#nearCodes(CODE_BITS);
+      frontier = frontierOf(this.#nearDistance, listed, k, reach) ?? CODE_BITS;
+    }
+    let count = 0;
+    for (let i = 0; i < listed; i++) if (this.#nearDistance[i]! <= frontier) this.#nearest[count++] = this.#nearest[i]!;
+    if (count > n * RERANK_SHARE) return undefined;
+    // Scored one at a time, each read back at once, in a place of its own: a worker that lags
+    // behind the first stage still reads the query's code and writes its list.
+    const score = this.#kernels.scores;
+    const out = this.#scoreOffset;
+    const got = new Int32Array(this.#memory.buffer, out, 1);
+    const raw = new Int32Array(count);
+    const scales = new Float32Array(count);
+    const persons = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const row = this.#nearest[i]!;
+      score(0, this.#rowsOffset + row * this.dim, 1, this.dim, out);
+      raw[i] = got[0]!;
+      scales[i] = this.#scales[row]!;
+      persons[i] = this.#rowPerson[row]!;
+    }
+    const top = topRows(raw, scales, persons, qScale, topK);
+    for (const t of top) t.row = this.#nearest[t.row]!;
+    return { rows: top, reranked: count };
+  }
+
+  /**
+   * Lists the rows whose codes lie within `limit` of the query's, in row order, into #nearest and
+   * their distances into #nearDistance; returns how many. In chunks of CHUNK_ROWS, on two threads
+   * from PARALLEL_FROM rows: each chunk's list is written at the chunk's place in a results area.
+   */
+  #nearCodes(limit: number): number {
+    const n = this.#count;
+    new Uint32Array(this.#memory.buffer, this.#codeOffset + CODE_BYTES, 1)[0] = limit;
+    const { out, returned } = this.#scan('near', this.#codeOffset, this.#codesOffset, CODE_BYTES);
+    const lists = new Uint32Array(this.#memory.buffer, out, n);
+    let listed = 0;
+    for (let c = 0, first = 0; first < n; c++, first += CHUNK_ROWS) {
+      const chunkListed = returned[c]!;
+      for (let i = 0; i < chunkListed; i++) {
+        const entry = lists[first + i]!;
+        this.#nearest[listed] = first + (entry & 0xffff);
+        this.#nearDistance[listed++] = entry >>> 16;
+      }
+    }
+    return listed;
+  }
+
+  /** Scores every row; returns where the n scores are. */
+  #scoreRows(): number {
+    return this.#scan('scores', 0, this.#rowsOffset, this.dim).out;
+  }
+
+  /**
+   * Runs a kernel over every row (`stride` bytes apart from `first`) in chunks of CHUNK_ROWS, on
+   * two threads from PARALLEL_FROM rows: where the results are (each chunk's at its place), and
+   * what the kernel returned on each chunk.
+   */
+  #scan(kernel: KernelName, q: number, first: number, stride: number): { out: number; returned: Int32Array } {
+    const n = this.#count;
+    // A worker that lags behind a search it was left out of still writes into the first results
     // area; until it catches up, searches write theirs into the second.
     const threads = n >= this.#parallelFrom ? this.#startThreads() : undefined;
     const area = this.#threads?.lagging ? 1 : 0;
-    const outOffset = this.#rowsOffset + this.#capacity * this.dim + area * this.#capacity * 4;
-    if (!threads?.run('scores', 0, this.#rowsOffset, n, this.dim, outOffset)) this.#kernels.scores(0, this.#rowsOffset, n, this.dim, outOffset);
-    const raw = new Int32Array(this.#memory.buffer, outOffset, n);
-    const top = topRows(raw, this.#scales, this.#rowPerson, qScale, topK);
-    return {
-      candidates: top.map((t) => ({ personId: this.#personIds[t.person]!, score: t.score, templateId: this.#rowTemplate[t.row]! })),
-      searched: n,
-    };
+    const out = this.#resultsOffset + area * this.#capacity * 4;
+    const shared = threads?.run(kernel, q, first, n, stride, out);
+    if (shared) return { out, returned: shared };
+    const run = this.#kernels[kernel];
+    const returned = new Int32Array(Math.ceil(n / CHUNK_ROWS));
+    for (let c = 0, r = 0; r < n; c++, r += CHUNK_ROWS) returned[c] = run(q, first + r * stride, Math.min(CHUNK_ROWS, n - r), stride, out + r * 4) ?? 0;
+    return { out, returned };
+  }
+
+  get #codesOffset(): number {
+    return this.#rowsOffset + this.#capacity * this.dim;
+  }
+
+  get #resultsOffset(): number {
+    return this.#codesOffset + this.#capacity * CODE_BYTES;
   }
 
   #startThreads(): DotThreads | undefined {
@@ -193,11 +369,11 @@ export class Matcher {
     return p;
   }
 
-  /** Copies the query and the rows into a new memory with a kernel over it; the old one is dropped. */
+  /** Copies the query, the rows and their codes into a new memory with kernels over it; the old one is dropped. */
   #leaveMemory(): void {
     const old = this.#memory;
     const { memory } = createMemory(old.buffer.byteLength / PAGE, { shared: true });
-    new Uint8Array(memory.buffer).set(new Uint8Array(old.buffer, 0, this.#rowsOffset + this.#count * this.dim));
+    new Uint8Array(memory.buffer).set(new Uint8Array(old.buffer, 0, this.#resultsOffset));
     const kernels = loadKernels(memory);
     if (!kernels) throw new Error('the kernels loaded once and not again');
     this.#memory = memory;
@@ -205,24 +381,32 @@ export class Matcher {
   }
 
   #reserve(capacity: number): void {
-    // Rows, then two areas for their scores.
-    const needed = this.#rowsOffset + capacity * this.dim + 2 * capacity * 4;
+    // Rows, their codes, then two areas for the kernels' results.
+    const needed = this.#rowsOffset + capacity * (this.dim + CODE_BYTES) + 2 * capacity * 4;
     const pages = Math.ceil(needed / PAGE);
     const have = this.#memory.buffer.byteLength / PAGE;
     if (pages > MAX_PAGES) throw new Error(`matcher cannot hold ${capacity} templates of ${this.dim} values in 4 GiB`);
-    // The scores areas move with the capacity, onto what becomes rows: a lagging worker must have
-    // finished writing first. One that has not may still write there after it is told to stop, so
-    // the rows move to a memory of their own and the old one is left to it.
+    // The codes and the results areas move with the capacity, onto what becomes rows: a lagging
+    // worker must have finished writing first. One that has not may still write there after it is
+    // told to stop, so the rows move to a memory of their own and the old one is left to it.
     if (this.#threads?.lagging && !this.#threads.settle(4 * WAIT_MS)) {
       void this.#threads.close();
       this.#threads = undefined;
       this.#leaveMemory();
     }
     if (pages > have) this.#memory.grow(pages - have);
+    const codesFrom = this.#codesOffset;
+    const codesEnd = codesFrom + this.#count * CODE_BYTES;
+    this.#capacity = capacity;
+    const bytes = new Uint8Array(this.#memory.buffer);
+    bytes.copyWithin(this.#codesOffset, codesFrom, codesEnd);
+    // No copy of a code stays behind where it would outlive its template's removal.
+    bytes.fill(0, codesFrom, Math.min(codesEnd, this.#codesOffset));
     this.#scales = grow(this.#scales, capacity, Float32Array);
     this.#rowPerson = grow(this.#rowPerson, capacity, Int32Array);
     this.#rowTemplate = grow(this.#rowTemplate, capacity, Float64Array);
-    this.#capacity = capacity;
+    this.#nearest = new Int32Array(capacity);
+    this.#nearDistance = new Uint16Array(capacity);
   }
 }
 
@@ -281,7 +465,8 @@ export function quantiseRow(v: Float32Array, out: Int8Array): number {
   return max / 127;
 }
 
-function quantiseQuery(v: Float32Array, out: Int16Array): number {
+/** int16 query = round(x · 32767 / max|x|); returns the scale that maps it back. */
+export function quantiseQuery(v: Float32Array, out: Int16Array): number {
   let max = 0;
   for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
   if (max === 0) {
