@@ -46,15 +46,15 @@ export function strangersFrontier(rows: number, expected: number, bits: number):
 }
 
 /**
- * The frontier of the rows a search by codes scores: the smallest distance at or under which lie
- * at least `k` of the listed `distances[0..count)`, or `atLeast` if that is larger. Undefined where
- * fewer than k are listed (the list stopped short: list more).
+ * The frontier of the rows a search by codes scores first: the smallest distance at or under which
+ * lie at least `k` of the listed `distances[0..count)`. Undefined where fewer than k are listed
+ * (the list stopped short: list more).
  */
-export function frontierOf(distances: ArrayLike<number>, count: number, k: number, atLeast: number): number | undefined {
+export function frontierOf(distances: ArrayLike<number>, count: number, k: number): number | undefined {
   if (count < k) return undefined;
   const under = new Int32Array(CODE_BITS + 1);
   for (let i = 0; i < count; i++) under[distances[i]!]!++;
   let t = 0;
   for (let held = under[0]!; held < k; held += under[t]!) t++;
-  return Math.max(t, atLeast);
+  return t;
 }

@@ -1,5 +1,6 @@
 import { CODE_BYTES, createMemory, loadKernels, MAX_PAGES, scalarKernels, type KernelName, type Kernels, type WasmMemory } from './dot-kernel.js';
 import { CHUNK_ROWS, DotThreads, WAIT_MS } from './dot-threads.js';
+import type { RecognitionConfig } from '../vision/config.js';
 import { CODE_BITS, frontierOf, hammingFrontier, signCode, strangersFrontier } from './binary-codes.js';
 
 export const EMBEDDING_DIM = 512;
@@ -14,24 +15,30 @@ export const PARALLEL_FROM = 30_000;
 
 /**
  * Rows from which a search goes by binary codes first. Measured (`npm run bench -- gallery`, 2-core
- * x86): at 10k rows 0.14 ms against 0.23 ms for every row scored, at 30k 0.20 against 0.40; at 3k
- * the RERANK rows are more than RERANK_SHARE of the gallery, so every row is scored anyway.
+ * x86): at 30k rows 0.20 ms against 0.40 ms for every row scored, at 100k 0.38-0.88 against
+ * 2.5-2.6 ms; at 10k it was 0.14 against 0.23 one hour and 0.25 against 0.24 the next: too little to gain.
  */
-export const BINARY_FROM = 10_000;
+export const BINARY_FROM = 30_000;
 /**
- * Rows a search by codes scores at the least: those of the RERANK nearest codes. Measured on a
- * clustered million (bench): the rows of the 64 nearest codes held the best template of every one
- * of 600 queries of enrolled persons and lookalikes; 256 keeps room for galleries less kind than
- * synthetic ones, for ~0.1 ms. (For strangers, whose best is a chance match at ~0.2, no K short of
- * a large share of the gallery finds it: 26 % at 256, 44 % at 1024; their answer is unknown either way.)
+ * Rows a search by codes scores: those of the nearest codes, RERANK of them or NEAREST_SHARE of
+ * the gallery, whichever is more. Whether a template's code is among the nearest depends on the
+ * share: it must lie nearer the query's than all but that share of the strangers' codes. Measured
+ * on a million model-like templates (bench; test/support/face-clusters.ts): the 256 nearest codes'
+ * rows held the best template of all 300 queries of enrolled persons and of 295 of 300 lookalikes
+ * (98.3 %), the 1024 nearest of all of both; 0.2 % (2000 rows, ~1 ms to score) leaves room. For
+ * strangers, whose best is a chance likeness, more rows find it more often (85 %, 95 %, 98 % and
+ * 99.7 % at 256, 1024, 2048 and 4096 rows) but it scores under the threshold either way.
  */
 export const RERANK = 256;
+export const NEAREST_SHARE = 1 / 500;
 /**
- * How far out a search by codes reaches for a template scoring `exactFrom`: standard deviations
- * of its code's Hamming distance past the mean (hammingFrontier). At 3, for exactFrom 0.40
- * (threshold - margin) the search reaches 222 bits of 512, past which a template scoring 0.40 lies
- * with a chance of 1.2e-3, one scoring 0.45 5e-5, 0.50 1e-6 (binomial); it means the rows of ~1,500
- * codes of a million, ~1 ms to score (3.5: 228 bits, 1.7e-4 at 0.40, ~7,400 rows, 3-11 ms).
+ * How far out a search by codes reaches for a match's rivals, templates scoring within the margin
+ * of the best: standard deviations of a rival's code's Hamming distance past its mean
+ * (hammingFrontier). At 3, with the best at 0.60 and the margin 0.05, it scores every code within
+ * 193 bits, past which a rival scoring 0.55 lies with a chance of 1.2e-3 (binomial; 6e-5 with the
+ * spread 0.8 times as wide that the model's embeddings show). The reach costs rows where the best
+ * is weak: on a model-like gallery 0.13 % of it at a best of 0.60, 2.1 % at 0.50, and at 0.45 (the
+ * threshold) 5.4 %, past RERANK_SHARE: there every row is scored.
  */
 export const FRONTIER_SIGMAS = 3;
 /**
@@ -63,12 +70,13 @@ export interface SearchOptions {
   /** Scores every row, whatever the gallery's size: the answer a search by codes is measured against. */
   exact?: boolean;
   /**
-   * The score from which every template must be scored exactly: a search by codes first then
-   * reaches for every code as far from the query's as such a template's may be (FRONTIER_SIGMAS).
-   * Unset, it scores the `rerank` nearest codes' rows.
+   * The rules decide() will apply to the answer. With them, where the rows scored make a match, a
+   * search by codes also scores every row whose code is as near the query's as that of a template
+   * scoring within the margin of the best may be (FRONTIER_SIGMAS): such a rival is all that could
+   * turn the match into an unknown.
    */
-  exactFrom?: number;
-  /** Rows a search by codes scores at the least, those of the nearest codes: RERANK unless set. */
+  rules?: Pick<RecognitionConfig, 'threshold' | 'margin'>;
+  /** Rows a search by codes scores, those of the nearest codes: by RERANK and NEAREST_SHARE unless set. */
   rerank?: number;
 }
 
@@ -81,8 +89,9 @@ export interface SearchOptions {
  * From BINARY_FROM rows a search goes in two stages, as it is the bytes read that take its time:
  * each row has a binary code beside it (the signs of its 512 values, 64 bytes: an eighth of the
  * row), derived when the row is added; the first stage takes every code's Hamming distance to
- * the query's and picks the rows with the nearest codes (at least RERANK, and every one within
- * the reach of `exactFrom`), and the second scores those rows exactly and ranks their persons.
+ * the query's and picks the rows with the nearest codes (RERANK or NEAREST_SHARE of them, and for
+ * a match every one as near as a rival within the margin may be), and the second scores those
+ * rows exactly and ranks their persons.
  * Nothing of it is written out: the codes live beside the rows, in memory only.
  *
  * From PARALLEL_FROM rows a scan (rows or codes) is shared with a second thread (dot-threads.ts):
@@ -227,8 +236,7 @@ export class Matcher {
 
   /**
    * The topK persons by their best template's score against `query`: from BINARY_FROM rows by
-   * codes first (every template that scores `exactFrom` or more scored, but for the binomial odds
-   * of FRONTIER_SIGMAS), below it, or with `exact`, every row scored.
+   * codes first, below it, or with `exact`, every row scored.
    */
   search(query: Float32Array, topK: number, options: SearchOptions = {}): SearchResult {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values, expected ${this.dim}`);
@@ -259,40 +267,76 @@ export class Matcher {
    * The two stages: the codes near the query's, their rows scored exactly. Undefined where those
    * would be more than RERANK_SHARE of the rows.
    */
-  #byCodes(q16: Int16Array, qScale: number, topK: number, { exactFrom, rerank = RERANK }: SearchOptions): { rows: TopRow[]; reranked: number } | undefined {
+  #byCodes(q16: Int16Array, qScale: number, topK: number, { rules, rerank }: SearchOptions): { rows: TopRow[]; reranked: number } | undefined {
     const n = this.#count;
-    const k = Math.max(1, rerank);
-    const reach = exactFrom === undefined ? 0 : hammingFrontier(exactFrom, this.dim, FRONTIER_SIGMAS);
+    const k = Math.max(1, rerank ?? Math.max(RERANK, Math.ceil(n * NEAREST_SHARE)));
     signCode(q16, new Uint8Array(this.#memory.buffer, this.#codeOffset, CODE_BYTES));
-    // List the codes up to where the k nearest should lie among strangers' (with room to spare)
-    // or the reach, if further; should fewer than k be listed, list them all.
-    let listed = this.#nearCodes(Math.max(reach, strangersFrontier(n, NEAR_SLACK * k, this.dim)));
-    let frontier = frontierOf(this.#nearDistance, listed, k, reach);
+    // List the codes up to where the k nearest would lie among strangers' with room to spare
+    // (real ones lie nearer: the list is longer, and holds a match's rivals too); should fewer
+    // than k be listed, list them all.
+    let limit = strangersFrontier(n, NEAR_SLACK * k, this.dim);
+    let listed = this.#nearCodes(limit);
+    let frontier = frontierOf(this.#nearDistance, listed, k);
     if (frontier === undefined) {
-      listed = this.#nearCodes(CODE_BITS);
-      frontier = frontierOf(this.#nearDistance, listed, k, reach) ?? CODE_BITS;
+      limit = CODE_BITS;
+      listed = this.#nearCodes(limit);
+      frontier = frontierOf(this.#nearDistance, listed, k) ?? CODE_BITS;
     }
-    let count = 0;
-    for (let i = 0; i < listed; i++) if (this.#nearDistance[i]! <= frontier) this.#nearest[count++] = this.#nearest[i]!;
-    if (count > n * RERANK_SHARE) return undefined;
-    // Scored one at a time, each read back at once, in a place of its own: a worker that lags
-    // behind the first stage still reads the query's code and writes its list.
+    let scored = this.#scoreNearest(listed, frontier, 0, undefined);
+    if (!scored) return undefined;
+    // A match on these rows: score every rival that could be within the margin too. (Where a rival
+    // already is, the answer is no match, and a rival more would not change that.)
+    const [first, second] = topRows(scored.raw, scored.scales, scored.persons, qScale, 2);
+    const best = first?.score ?? -Infinity;
+    if (rules && best >= rules.threshold && best - Math.max(second?.score ?? 0, 0) >= rules.margin) {
+      const reach = hammingFrontier(best - rules.margin, this.dim, FRONTIER_SIGMAS);
+      if (reach > frontier) {
+        if (reach > limit) listed = this.#nearCodes(reach);
+        scored = this.#scoreNearest(listed, reach, frontier, scored);
+        if (!scored) return undefined;
+      }
+    }
+    const top = topRows(scored.raw, scored.scales, scored.persons, qScale, topK);
+    for (const t of top) t.row = scored.rows[t.row]!;
+    return { rows: top, reranked: scored.rows.length };
+  }
+
+  /**
+   * Scores the listed rows whose codes lie over `from` and at most `to` from the query's, with
+   * those of `before` (scored up to `from`), in row order; undefined past RERANK_SHARE of the rows.
+   * Each row is scored on its own and read back at once, in a place of its own: a worker that lags
+   * behind the first stage still reads the query's code and writes its lists.
+   */
+  #scoreNearest(listed: number, to: number, from: number, before: Scored | undefined): Scored | undefined {
+    const rows: number[] = [];
+    for (let i = 0; i < listed; i++) {
+      const d = this.#nearDistance[i]!;
+      if (d <= to && (before === undefined || d > from)) rows.push(this.#nearest[i]!);
+    }
+    const count = rows.length + (before?.rows.length ?? 0);
+    if (count > this.#count * RERANK_SHARE) return undefined;
     const score = this.#kernels.scores;
     const out = this.#scoreOffset;
     const got = new Int32Array(this.#memory.buffer, out, 1);
-    const raw = new Int32Array(count);
-    const scales = new Float32Array(count);
-    const persons = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      const row = this.#nearest[i]!;
+    const next: Scored = { rows: new Int32Array(count), raw: new Int32Array(count), scales: new Float32Array(count), persons: new Int32Array(count) };
+    // Merge by row, so that ties rank as in the exact search (a person's first row).
+    let i = 0, j = 0;
+    for (let w = 0; w < count; w++) {
+      if (before && j < before.rows.length && (i >= rows.length || before.rows[j]! < rows[i]!)) {
+        next.rows[w] = before.rows[j]!;
+        next.raw[w] = before.raw[j]!;
+        next.scales[w] = before.scales[j]!;
+        next.persons[w] = before.persons[j++]!;
+        continue;
+      }
+      const row = rows[i++]!;
       score(0, this.#rowsOffset + row * this.dim, 1, this.dim, out);
-      raw[i] = got[0]!;
-      scales[i] = this.#scales[row]!;
-      persons[i] = this.#rowPerson[row]!;
+      next.rows[w] = row;
+      next.raw[w] = got[0]!;
+      next.scales[w] = this.#scales[row]!;
+      next.persons[w] = this.#rowPerson[row]!;
     }
-    const top = topRows(raw, scales, persons, qScale, topK);
-    for (const t of top) t.row = this.#nearest[t.row]!;
-    return { rows: top, reranked: count };
+    return next;
   }
 
   /**
@@ -408,6 +452,14 @@ export class Matcher {
     this.#nearest = new Int32Array(capacity);
     this.#nearDistance = new Uint16Array(capacity);
   }
+}
+
+/** Rows scored by a search by codes, in row order, with what topRows needs of each. */
+interface Scored {
+  rows: Int32Array;
+  raw: Int32Array;
+  scales: Float32Array;
+  persons: Int32Array;
 }
 
 export interface TopRow {
