@@ -258,7 +258,7 @@ export class Gallery {
   }
 
   identify(embedding: Float32Array, rules: Pick<RecognitionConfig, 'threshold' | 'margin'>, topK: number): Identification {
-    const { candidates } = this.matcher.search(embedding, Math.max(topK, 2));
+    const { candidates } = this.matcher.search(embedding, Math.max(topK, 2), { rules });
     const decision = decide(candidates, rules);
     return { ...decision, candidates: candidates.slice(0, topK).map((c) => ({ ...c, name: this.nameOf(c.personId) })) };
   }

@@ -44,7 +44,9 @@ function searchBoth(m: ReturnType<typeof pair>, queries: number, seed: number): 
   const before = m.two.secondThreadChunks;
   for (let i = 0; i < queries || (m.two.secondThreadChunks === before && i < 2000); i++) {
     const q = unitVector(seed + (i % 97));
+    // By codes first (the first stage on both threads), and every row scored.
     assert.deepEqual(m.two.search(q, 5), m.one.search(q, 5), `query ${i}`);
+    assert.deepEqual(m.two.search(q, 5, { exact: true }), m.one.search(q, 5, { exact: true }), `query ${i}, every row scored`);
   }
   assert.ok(m.two.secondThreadChunks > before, 'the second thread scored some rows');
 }
