@@ -50,7 +50,7 @@ export const personAddCommand = command({
     }
     if (values.name === undefined && values.to === undefined) throw new UsageError('--name (a new person) or --to ID (an enrolled one) is required', USAGE);
     const images = [...positionals, ...(values.image ?? []), ...(values.dir ? imagesIn(values.dir) : [])];
-    if (images.length === 0 && !values.video) throw new UsageError('give at least one photo (IMAGE or --image), a --dir or a --video', USAGE);
+    if (images.length === 0 && !values.video) throw new UsageError('give at least one --image (or a photo as an argument), a --dir or a --video', USAGE);
     const who: { to: string } | { name: string } = values.to !== undefined ? { to: values.to } : { name: values.name! };
     const settings = gallerySettings(values, io);
     const daemon = daemonFor(settings, values, io);
