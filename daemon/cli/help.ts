@@ -42,6 +42,9 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--role': 'what the account may do in the web console: viewer, operator or admin (else viewer; the first account is always admin)',
 };
 
+/** --socket-dir of the person commands that also run on the file: where it sends them. */
+const THROUGH_SOCKETS = 'go through the daemon on the control sockets in DIR, whoever holds the state file (else through the daemon that holds it, if one does, else on the file)';
+
 interface CommandHelp {
   readonly example: string;
   /** Where an option means something narrower for this command than in OPTIONS. */
@@ -55,7 +58,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'keys init': { example: 'sudo facegate keys init --config /etc/facegate/config.yaml', options: { '--key-file': 'gallery key file to make (else gallery.key_file of the config)' } },
   'keys rotate': { example: 'sudo facegate keys rotate --new-key-file /etc/facegate/gallery.key.new --config /etc/facegate/config.yaml', options: { '--key-file': 'the current gallery key file (else gallery.key_file of the config)' } },
   // Also `person enrol` (its alias: the control socket's name for it, which installers use).
-  'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg" },
+  'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg", options: { '--socket-dir': THROUGH_SOCKETS } },
   'person list': { example: 'facegate person list --json' },
   'person show': { example: 'facegate person show emp-42' },
   'person photos': { example: 'facegate person photos emp-42 --faces /root/emp-42-faces' },
@@ -63,7 +66,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person teach': { example: 'facegate person teach emp-42 5120 --check' },
   'person rename': { example: "facegate person rename emp-42 'Jane Smith'" },
   // Also `person erase` (its alias: the control socket's name for it, which installers use).
-  'person remove': { example: 'facegate person remove emp-42' },
+  'person remove': { example: 'facegate person remove emp-42', options: { '--socket-dir': THROUGH_SOCKETS } },
   identify: { example: 'facegate identify visitor.jpg --json' },
   'gallery verify': { example: 'facegate gallery verify --config /etc/facegate/config.yaml' },
   'gallery export': { example: 'GALLERY_PASS=... facegate gallery export site.fgx --passphrase-env GALLERY_PASS' },
