@@ -57,7 +57,7 @@ function auditSince(dbPath: string, seq: number): { seq: number; what: string; a
 /** The newest entry's seq; 0 before the file exists (the CLI makes its gallery at its first enrolment). */
 const lastSeq = (dbPath: string) => (existsSync(dbPath) ? (auditSince(dbPath, 0).at(-1)?.seq ?? 0) : 0);
 
-test('a person through the CLI, the control socket, MQTT commands and the console: the same rules, codes and one audit entry per change', { skip: mediaMissing(...Object.values(FACES)), timeout: 600_000 }, async (t) => {
+test("a person through the CLI, the control socket, MQTT commands and the console: the same rules, codes and answers, the same refusal of no one, and one audit entry per audited action with the door's actor", { skip: mediaMissing(...Object.values(FACES)), timeout: 600_000 }, async (t) => {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const dir = mkdtempSync(join(tmpdir(), 'fg-entries-'));
