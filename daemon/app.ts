@@ -14,13 +14,12 @@ import type { Connect } from './events/bridge.js';
 import { deviceKeyFile, loadDeviceKey } from './events/device-key.js';
 import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
-import type { UnknownRegistry } from './track/unknowns.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
-import { AuditLog } from './service/audit.js';
+import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
-import { acquireDaemonLock, type DaemonLock } from './system/lock.js';
+import { acquireDaemonLock } from './system/lock.js';
 import type { Liveness } from './pipeline/pipeline-health.js';
 import { LATENCY_BUCKETS, MetricsRegistry } from './base/metrics.js';
 import { PIPELINE_STAGES } from './pipeline/camera-pipeline.js';
@@ -32,21 +31,17 @@ import { Watchdog } from './system/watchdog.js';
 import { PeriodicTasks } from './base/periodic.js';
 import { StatusService, type StatusReport } from './service/status.js';
 import type { Notifier } from './system/sd-notify.js';
-import { OpsHttpServer } from './system/http.js';
-import { FacegateError } from './base/errors.js';
-import { ControlServer } from './control/server.js';
-import { controlHandlers } from './control/handlers.js';
-import { tokenVerifier } from './control/token.js';
 import { Remote } from './remote/remote.js';
-import { WebConsole } from './web/console.js';
-import { consoleDaemon } from './web/console-daemon.js';
 import { Timeline } from './track/timeline.js';
 import { modelSummary } from './vision/model-files.js';
 import { CameraThresholds, RecentScores } from './track/thresholds.js';
 import { Recognizer } from './pipeline/recognizer.js';
 import { StartedParts } from './base/parts.js';
 import { configChange } from './config/diff.js';
-import { hostPort } from './config/ops-sections.js';
+import { FacegateError } from './base/errors.js';
+import { ConfigReload, type ReloadResult } from './service/reload.js';
+import { startDoors, startMonitoring } from './app-servers.js';
+import type { Running } from './app-running.js';
 
 export interface AppOptions {
   config: Config;
@@ -64,29 +59,6 @@ export interface AppOptions {
   flushTimeoutMs?: number;
   /** Replaces FFmpeg for every camera (the demo's still photo, on a box without FFmpeg). */
   spawnCamera?: SpawnFfmpeg;
-}
-
-/** The daemon's stages, once started; what the control socket, metrics and signals act on. */
-interface Running {
-  lock: DaemonLock;
-  /** What runs, in start order: the stop goes through it in reverse. */
-  parts: StartedParts;
-  vision: VisionPool;
-  gallery: Gallery;
-  audit: AuditLog;
-  events: EventsStage;
-  persons: PersonService;
-  remote: Remote;
-  attendance: AttendanceParts | undefined;
-  unknowns: UnknownRegistry;
-  retention: RetentionService;
-  decisions: DecisionMetrics;
-  cameras: CameraMaintainer;
-  liveView: LiveView | undefined;
-  thresholds: CameraThresholds;
-  recognizer: Recognizer;
-  scores: RecentScores;
-  timeline: Timeline;
 }
 
 /**
@@ -227,6 +199,7 @@ export class App {
         attendance: undefined,
         unknowns,
         retention: new RetentionService({ db: gallery.db, config: config.retention, unknowns, now: this.now, logger: this.o.logger }),
+        reloads: new ConfigReload({ configPath: this.o.configPath, apply: (next) => this.reload(next), audit }),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras,
         liveView,
@@ -263,12 +236,10 @@ export class App {
       const eventLoop = registerEventLoopMetrics(this.metrics);
       eventLoop.start();
       parts.add('event loop monitor', () => eventLoop.stop());
-      if (config.metrics.enabled) await this.startHttp(this.running);
-      if (liveView) await this.startLiveView(liveView, parts);
+      await startMonitoring(config, this.running, this.o.logger, this);
       parts.add('cameras', () => cameras.stop());
       cameras.start(config.cameras);
-      if (config.control.enabled) await this.startControl(this.running);
-      if (config.web.enabled) await this.startWeb(this.running);
+      await startDoors(config, this.running, this.o.logger, this, this.now);
       this.startTimers();
       this.o.notifier.ready(this.statusLine());
       this.log.info({ cameras: config.cameras.length, persons: gallery.personCount, templates: gallery.matcher.size, mqtt: config.mqtt.enabled }, 'facegate ready');
@@ -293,10 +264,14 @@ export class App {
     this.log.info('facegate stopped');
   }
 
-  /** SIGHUP: cameras added, removed or changed, and attendance rules; other sections need a restart. */
-  reload(next: Config): { added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] } {
+  /**
+   * The owner's side of a reload: cameras added, removed or changed, and attendance rules, taken
+   * over from `next`; other sections need a restart. Doors reload through `reloadConfig`, which
+   * reads the file, checks it and audits.
+   */
+  reload(next: Config): ReloadResult {
     const running = this.mustRun();
-    if (this.stopping) throw new Error('the daemon is stopping');
+    if (this.stopping) throw new FacegateError('FG_ERR_DAEMON_STOPPING', 'the daemon is stopping', 'reload it once it is back');
     this.o.notifier.reloading('reloading cameras and rules');
     const { added, removed, changed, attendanceChanged, restartNeeded } = configChange(this.config, next);
     if (attendanceChanged) running.attendance = this.buildAttendance(next);
@@ -310,14 +285,19 @@ export class App {
     return { added, removed, changed, restartNeeded };
   }
 
+  /** SIGHUP and the control socket's `reload`: the config file read and checked again, taken over, audited with `by`. */
+  reloadConfig(by: Actor): ReloadResult {
+    return this.mustRun().reloads.reload(by);
+  }
+
   /** Enrol, rename, erase, promote: the one implementation every entry point goes through. */
   get persons(): PersonService {
     return this.mustRun().persons;
   }
 
-  /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
-  purgeRetention(): PurgeResult {
-    return this.mustRun().retention.purge();
+  /** Deletes what the retention settings say is too old, in the state file and in memory alike; audited with `by`, who asked. */
+  purgeRetention(by?: Actor): PurgeResult {
+    return this.mustRun().retention.purge(by);
   }
 
   get audit(): AuditLog {
@@ -385,93 +365,8 @@ export class App {
     running.retention.schedule(tasks, () => this.running === running);
   }
 
-  /** Port the metrics server listens on, once started. */
-  metricsPort: number | undefined;
-
-  private async startHttp(r: Running): Promise<void> {
-    const http = new OpsHttpServer({
-      host: this.config.metrics.host,
-      port: this.config.metrics.port,
-      metrics: () => this.metrics.text(),
-      liveness: () => this.liveness(),
-      status: () => this.statusLine(),
-      logger: this.o.logger,
-      audit: r.audit,
-    });
-    try {
-      this.metricsPort = await http.start();
-    } catch (e) {
-      throw new FacegateError('FG_ERR_METRICS_PORT', `cannot serve metrics on ${hostPort(this.config.metrics.host, this.config.metrics.port)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free metrics.port, an address of this box as metrics.host, or turn metrics off');
-    }
-    r.parts.add('metrics server', () => http.stop());
-  }
-
-  /** Port the live view listens on, once started. */
-  liveViewPort: number | undefined;
-
-  private async startLiveView(view: LiveView, parts: StartedParts): Promise<void> {
-    parts.add('live view', () => view.stop());
-    // The web console draws its camera pictures through the live view without its own server.
-    if (!this.config.live_view.enabled) return;
-    try {
-      this.liveViewPort = await view.start();
-    } catch (e) {
-      throw new FacegateError('FG_ERR_LIVE_VIEW_PORT', `cannot serve the live view on 127.0.0.1:${this.config.live_view.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a free live_view.port or turn the live view off');
-    }
-  }
-
   /** The site's zone, the one clock of every entry point: as the config has it, or as the shifts command replaced it. */
-  private siteTimeZone(): string {
+  timeZone(): string {
     return this.running?.attendance?.rules.current().timeZone ?? this.config.attendance.time_zone;
-  }
-
-  /** Port the web console listens on, once started. */
-  webPort: number | undefined;
-
-  private async startWeb(r: Running): Promise<void> {
-    const daemon = await consoleDaemon({
-      deviceId: r.events.identity.deviceId,
-      gallery: r.gallery,
-      persons: r.persons,
-      unknowns: r.unknowns,
-      audit: r.audit,
-      liveView: r.liveView!,
-      cameraHealth: () => this.cameraHealth(),
-      status: () => this.status(),
-      thresholds: r.thresholds,
-      scores: r.scores,
-      timeline: r.timeline,
-      recognition: () => this.config.recognition,
-      now: this.now,
-      timeZone: () => this.siteTimeZone(),
-    });
-    const web = new WebConsole(this.config.web, daemon, this.o.logger);
-    this.webPort = await web.start();
-    r.parts.add('web console', () => web.stop());
-  }
-
-  private async startControl(r: Running): Promise<void> {
-    const controlConfig = this.config.control;
-    const control = new ControlServer({
-      dir: controlConfig.socket_dir,
-      groups: controlConfig.groups,
-      handlers: controlHandlers(
-        {
-          status: () => this.status(),
-          cameraHealth: () => this.cameraHealth(),
-          onTrack: (listener) => this.bus.on('track', 'control', listener),
-          timeZone: () => this.siteTimeZone(),
-          reload: (next) => this.reload(next),
-          persons: r.persons,
-          purgeRetention: () => this.purgeRetention(),
-        },
-        this.o.configPath,
-      ),
-      audit: r.audit,
-      logger: this.o.logger,
-      ...(controlConfig.token_public_key ? { verifyToken: tokenVerifier(controlConfig.token_public_key, r.events.identity.deviceId) } : {}),
-    });
-    await control.start();
-    r.parts.add('control sockets', () => control.stop());
   }
 }

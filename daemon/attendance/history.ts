@@ -85,11 +85,6 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
   }));
 }
 
-/** The person a day belongs to, for reading its sealed proof. */
-export function dayOwner(db: Database, recordId: string): string | undefined {
-  return (db.prepare('SELECT person_id FROM attendance_days WHERE record_id = ?').get(recordId) as { person_id: string } | undefined)?.person_id;
-}
-
 /** A day's sealed proof image as stored, with the person it is bound to. */
 export function sealedProof(db: Database, recordId: string, kind: 'check_in' | 'check_out'): { personId: string; sealed: Uint8Array } | undefined {
   return db

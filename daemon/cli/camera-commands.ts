@@ -3,7 +3,7 @@ import { carriesSecret } from '../camera/ffmpeg-args.js';
 import { probeCamera } from '../camera/probe.js';
 import { FacegateError } from '../base/errors.js';
 import { writePrivateFile } from '../base/private-files.js';
-import { CONFIG_OPTIONS, parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
+import { command, CONFIG_OPTIONS, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
 
 const USAGE = '(URL | - | --camera NAME [--config FILE]) [--save FILE] [--json] [--transport tcp|udp] [--timeout SECONDS]';
 
@@ -45,23 +45,22 @@ async function cameraToTest(
 }
 
 /** `facegate camera test URL`: what an installer runs first at a new camera. */
-export const cameraTestCommand: Command = {
+export const cameraTestCommand = command({
   words: ['camera', 'test'],
   summary: 'connect to a camera: codec, resolution, fps, time to first frame; save one frame as JPEG',
   usage: USAGE,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      {
-        ...CONFIG_OPTIONS,
-        camera: { type: 'string' },
-        save: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        transport: { type: 'string' },
-        timeout: { type: 'string', default: '15' },
-      },
-      USAGE,
-    );
+  options: {
+    ...CONFIG_OPTIONS,
+    camera: { type: 'string' },
+    save: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    transport: { type: 'string' },
+    timeout: { type: 'string', default: '15' },
+  },
+  // A URL, '-', or none with --camera: cameraToTest says which was wrong.
+  args: [0, 1],
+  argsError: 'give exactly one camera URL, - to read it from stdin, or --camera NAME',
+  async run({ values, positionals }, io) {
     const transport = values.transport;
     if (transport !== undefined && transport !== 'tcp' && transport !== 'udp') throw new UsageError(`--transport must be tcp or udp, got ${transport}`, USAGE);
     const timeoutS = Number(values.timeout);
@@ -104,6 +103,6 @@ export const cameraTestCommand: Command = {
     }
     return 0;
   },
-};
+});
 
 export const CAMERA_COMMANDS: readonly Command[] = [cameraTestCommand];

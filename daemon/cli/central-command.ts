@@ -6,7 +6,7 @@ import { loadCentralConfig, type CentralConfig } from '../central/config.js';
 import { CentralConsumer } from '../central/consumer.js';
 import { CentralStore } from '../central/store.js';
 import { OpsHttpServer } from '../system/http.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { command, UsageError, type CliIo } from './command.js';
 import { errorText } from './terminal-text.js';
 
 const USAGE = '--config FILE';
@@ -15,13 +15,12 @@ const USAGE = '--config FILE';
  * `facegate central`: the reference central consumer, for a server that receives the events of
  * many boxes (docs/mqtt.md#central-consumer). Runs until SIGTERM or SIGINT; exit 78 on a bad config.
  */
-export const centralCommand: Command = {
+export const centralCommand = command({
   words: ['central'],
   summary: "verify, de-duplicate and store the signed events of many boxes, and write each day's timesheet CSV",
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
+  options: { config: { type: 'string', short: 'c' } },
+  async run({ values }, io) {
     if (!values.config) throw new UsageError('no config file given', USAGE);
     const config = centralConfigOrExit(values.config, io, 'Refusing to start: ');
     if (typeof config === 'number') return config;
@@ -51,7 +50,7 @@ export const centralCommand: Command = {
     }
     return ExitCode.OK;
   },
-};
+});
 
 /** The central config at `path`, or exit 78 with its coded error on stderr (after `prefix`). */
 export function centralConfigOrExit(path: string, io: Pick<CliIo, 'stderr'>, prefix = ''): CentralConfig | typeof ExitCode.CONFIG {

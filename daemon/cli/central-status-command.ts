@@ -3,7 +3,7 @@ import { ExitCode, FacegateError } from '../base/errors.js';
 import { replayStatusText } from '../central/replay-status.js';
 import { CentralStore } from '../central/store.js';
 import { centralConfigOrExit } from './central-command.js';
-import { parseCommandArgs, UsageError, type Command } from './command.js';
+import { command, UsageError } from './command.js';
 import { jsonLine, printable } from './terminal-text.js';
 
 const USAGE = '--config FILE [--json]';
@@ -14,13 +14,12 @@ const USAGE = '--config FILE [--json]';
  * reported gone. It reads the database the consumer writes, so it runs beside it and shows what
  * every consumer sharing that file did.
  */
-export const centralStatusCommand: Command = {
+export const centralStatusCommand = command({
   words: ['central', 'status'],
   summary: "each box's event numbers in the central database: stored, missing, asked for again, reported gone",
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
+  options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+  async run({ values }, io) {
     if (!values.config) throw new UsageError('no config file given', USAGE);
     const config = centralConfigOrExit(values.config, io);
     if (typeof config === 'number') return config;
@@ -36,4 +35,4 @@ export const centralStatusCommand: Command = {
     }
     return ExitCode.OK;
   },
-};
+});

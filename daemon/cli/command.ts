@@ -24,6 +24,8 @@ export interface CliIo {
 export interface Command {
   /** Words that select the command: ['analyze'] or ['person', 'add']. */
   readonly words: readonly string[];
+  /** Other words that select the same command: names installers already use, documented as aliases (help.ts, README). */
+  readonly aliases?: readonly (readonly string[])[];
   readonly summary: string;
   /** Arguments after the command words, for help: 'IMAGE... [--json]'. */
   readonly usage: string;
@@ -75,6 +77,52 @@ function unknownOption(argv: string[], options: Options): string | undefined {
   const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
   for (const t of tokens) if (t.kind === 'option' && !Object.hasOwn(options, t.name)) return t.rawName;
   return undefined;
+}
+
+/** What a command's options and arguments parsed to. */
+export type Parsed<O extends Options> = ReturnType<typeof parseCommandArgs<O>>;
+
+/** How many arguments (besides options) a command takes: exactly n, or from least to most. */
+export type ArgCount = number | readonly [least: number, most: number];
+
+/** n strings, for a command that takes exactly n arguments; any number of them otherwise. */
+type Strings<N extends number, T extends string[] = []> = T['length'] extends N ? T : Strings<N, [...T, string]>;
+type ArgsOf<A extends ArgCount> = A extends number ? (number extends A ? string[] : Strings<A>) : string[];
+
+export interface CommandSpec<O extends Options, A extends ArgCount> {
+  readonly words: readonly string[];
+  readonly aliases?: readonly (readonly string[])[];
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: O;
+  /** Its arguments besides options; none when left out. */
+  readonly args?: A;
+  /** What a wrong number of arguments is told (else "missing argument" or "unexpected argument X"). */
+  readonly argsError?: string;
+  run(parsed: { values: Parsed<O>['values']; positionals: ArgsOf<A> }, io: CliIo): Promise<number> | number;
+}
+
+/**
+ * A command from what is its own: words, summary, usage, options, how many arguments, and what it
+ * does with them. Parsing (and its usage errors) and the count of arguments are the same for
+ * every command, and done here.
+ */
+export function command<O extends Options, A extends ArgCount = 0>(spec: CommandSpec<O, A>): Command {
+  const { run, options, args, argsError, ...described } = spec;
+  return {
+    ...described,
+    async run(argv, io) {
+      const { values, positionals } = parseCommandArgs(argv, options, spec.usage);
+      checkArgCount(positionals, args ?? 0, argsError, spec.usage);
+      return run({ values, positionals: positionals as ArgsOf<A> }, io);
+    },
+  };
+}
+
+function checkArgCount(given: readonly string[], count: ArgCount, error: string | undefined, usage: string): void {
+  const [least, most] = typeof count === 'number' ? [count, count] : count;
+  if (given.length < least) throw new UsageError(error ?? 'missing argument', usage);
+  if (given.length > most) throw new UsageError(error ?? `unexpected argument ${given[most]}`, usage);
 }
 
 /** Options every command that reads the config accepts. */

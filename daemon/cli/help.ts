@@ -42,6 +42,9 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--role': 'what the account may do in the web console: viewer, operator or admin (else viewer; the first account is always admin)',
 };
 
+/** --socket-dir of the person commands that also run on the file: where it sends them. */
+const THROUGH_SOCKETS = 'go through the daemon on the control sockets in DIR, whoever holds the state file (else through the daemon that holds it, if one does, else on the file)';
+
 interface CommandHelp {
   readonly example: string;
   /** Where an option means something narrower for this command than in OPTIONS. */
@@ -54,14 +57,16 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   compare: { example: 'facegate compare badge.jpg door.jpg --threshold 0.4' },
   'keys init': { example: 'sudo facegate keys init --config /etc/facegate/config.yaml', options: { '--key-file': 'gallery key file to make (else gallery.key_file of the config)' } },
   'keys rotate': { example: 'sudo facegate keys rotate --new-key-file /etc/facegate/gallery.key.new --config /etc/facegate/config.yaml', options: { '--key-file': 'the current gallery key file (else gallery.key_file of the config)' } },
-  'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg" },
+  // Also `person enrol` (its alias: the control socket's name for it, which installers use).
+  'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg", options: { '--socket-dir': THROUGH_SOCKETS } },
   'person list': { example: 'facegate person list --json' },
   'person show': { example: 'facegate person show emp-42' },
   'person photos': { example: 'facegate person photos emp-42 --faces /root/emp-42-faces' },
   'person drop-photo': { example: 'facegate person drop-photo emp-42 17' },
   'person teach': { example: 'facegate person teach emp-42 5120 --check' },
   'person rename': { example: "facegate person rename emp-42 'Jane Smith'" },
-  'person remove': { example: 'facegate person remove emp-42' },
+  // Also `person erase` (its alias: the control socket's name for it, which installers use).
+  'person remove': { example: 'facegate person remove emp-42', options: { '--socket-dir': THROUGH_SOCKETS } },
   identify: { example: 'facegate identify visitor.jpg --json' },
   'gallery verify': { example: 'facegate gallery verify --config /etc/facegate/config.yaml' },
   'gallery export': { example: 'GALLERY_PASS=... facegate gallery export site.fgx --passphrase-env GALLERY_PASS' },
@@ -90,9 +95,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   cameras: { example: 'facegate cameras --json' },
   reload: { example: 'facegate reload --config /etc/facegate/config.yaml' },
   'events tail': { example: 'facegate events tail --json' },
-  'person enrol': { example: "facegate person enrol --name 'Jane Doe' --id emp-42 jane1.jpg jane2.jpg" },
   'person promote': { example: "facegate person promote anon-1f3a --name 'Jane Doe' --id emp-42" },
-  'person erase': { example: 'facegate person erase emp-42' },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
   demo: {
     example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0)',
@@ -144,8 +147,20 @@ export function commandHelp(command: Command): string {
     '',
     'options:',
     ...options.map((o) => `  ${o.flag.padEnd(width)}  ${o.text ?? ''}`.trimEnd()),
+    ...aliasLines(command),
     ...(example ? ['', 'example:', `  ${example}`] : []),
   ].join('\n') + '\n';
+}
+
+/** The other names of a command, which select it as well. */
+function aliasLines(command: Command): string[] {
+  const aliases = command.aliases ?? [];
+  return aliases.length ? ['', `also: ${aliases.map((a) => `facegate ${a.join(' ')}`).join(', ')} (the same command)`] : [];
+}
+
+/** A command's aliases as lines of a command list, each pointing at the command. */
+export function aliasRows(commands: readonly Command[], width: number, group?: string): string[] {
+  return commands.flatMap((c) => (c.aliases ?? []).filter((a) => group === undefined || a[0] === group).map((a) => `  ${a.join(' ').padEnd(width)}  the same as ${key(c)}`));
 }
 
 /**
@@ -167,6 +182,7 @@ export function groupHelp(group: string, commands: readonly Command[]): string {
     '',
     'commands:',
     ...members.map((c) => `  ${key(c).padEnd(width)}  ${c.summary}`),
+    ...aliasRows(commands, width, group),
     '',
     `Run 'facegate ${group} COMMAND --help' for a command's options and an example.`,
   ].join('\n') + '\n';

@@ -2,22 +2,24 @@ import { ExitCode, isFacegateError } from '../base/errors.js';
 import { ConfigError } from '../base/config-types.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
-import { commandGroups, commandHelp, groupHelp } from './help.js';
+import { aliasRows, commandGroups, commandHelp, groupHelp } from './help.js';
 import { packageVersion } from '../base/paths.js';
 import { errorText } from './terminal-text.js';
 
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  // Longest match first, so that `person add` wins over a hypothetical `person`.
-  const sorted = [...COMMANDS].sort((a, b) => b.words.length - a.words.length);
-  for (const command of sorted) {
-    if (command.words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(command.words.length) };
+function findCommand(argv: string[]): { command: Command; words: readonly string[]; rest: string[] } | undefined {
+  // Each command's words and its aliases' (`person enrol` is `person add`), longest match first, so
+  // that `person add` wins over a hypothetical `person`.
+  const names = COMMANDS.flatMap((command) => [command.words, ...(command.aliases ?? [])].map((words) => ({ command, words })));
+  names.sort((a, b) => b.words.length - a.words.length);
+  for (const { command, words } of names) {
+    if (words.every((w, i) => argv[i] === w)) return { command, words, rest: argv.slice(words.length) };
   }
   return undefined;
 }
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
-  const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  const lines = [...COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`), ...aliasRows(COMMANDS, width)];
   return ['usage: facegate COMMAND [ARGS]', '       facegate --version', '', 'commands:', ...lines, '', "Run 'facegate COMMAND --help' for a command's options and an example."].join('\n') + '\n';
 }
 
@@ -49,7 +51,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`FG_ERR_USAGE: unknown command '${argv.join(' ')}' — run 'facegate --help' for the list\n`);
     return ExitCode.USAGE;
   }
-  const { command, rest } = found;
+  const { command, words, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(commandHelp(command));
     return ExitCode.OK;
@@ -58,7 +60,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`${e.lineFor(command.words)}\n`);
+      io.stderr(`${e.lineFor(words)}\n`);
       return ExitCode.USAGE;
     }
     if (isFacegateError(e)) {

@@ -7,7 +7,7 @@ import type { LivenessSummary, TrackEvent } from '../track/events.js';
 import { checkVideoFile, probeDuration } from '../camera/video-file.js';
 import { scanVideo } from '../track/scan.js';
 import { UnknownRegistry } from '../track/unknowns.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { command, UsageError, type CliIo } from './command.js';
 import { progressReporter } from './progress.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withAnalyzer, withGallery, type GallerySettings } from './gallery-commands/common.js';
 import { cliActor, localPersons } from './gallery-commands/via-daemon.js';
@@ -15,13 +15,15 @@ import { jsonLine, printable } from './terminal-text.js';
 
 const USAGE = `VIDEO [--thumbnails DIR] [--promote ANON_ID=NAME]... ${GALLERY_USAGE}`;
 
-export const scanCommand: Command = {
+export const scanCommand = command({
   words: ['scan'],
   summary: 'run tracking, blink liveness and recognition over a video file and print the decisions (NDJSON with --json)',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, thumbnails: { type: 'string' }, promote: { type: 'string', multiple: true } }, USAGE);
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? `one video at a time, got ${positionals.length}` : 'no video given', USAGE);
+  options: { ...GALLERY_OPTIONS, thumbnails: { type: 'string' }, promote: { type: 'string', multiple: true } },
+  args: [1, Infinity],
+  argsError: 'no video given',
+  async run({ values, positionals }, io) {
+    if (positionals.length > 1) throw new UsageError(`one video at a time, got ${positionals.length}`, USAGE);
     const video = positionals[0]!;
     const promotions = (values.promote ?? []).map((p) => parsePromotion(p));
     checkVideoFile(video);
@@ -70,7 +72,7 @@ export const scanCommand: Command = {
     }
     return withGallery(settings, { create: false }, (g) => scan((fused) => matchIn(g, fused, settings), g));
   },
-};
+});
 
 /** `anon-3=Jane Doe` → the anonymous id and the name to enrol it under. */
 export function parsePromotion(arg: string): { anonId: string; name: string } {

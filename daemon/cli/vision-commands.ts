@@ -6,7 +6,7 @@ import type { AnalyzeOptions } from '../vision/engine.js';
 import { cosine } from '../vision/embedder.js';
 import { decodeImageFile } from '../vision/image.js';
 import type { FaceAnalysis } from '../vision/types.js';
-import { CONFIG_OPTIONS, parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
+import { command, CONFIG_OPTIONS, resolveConfig, UsageError, type CliIo } from './command.js';
 import { errorText } from './terminal-text.js';
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
@@ -38,19 +38,25 @@ export function faceJson(face: FaceAnalysis, fields: { details: boolean; embeddi
 }
 
 /**
- * Runs `perFile` on each image in turn: a file that cannot be read or decoded gets one error line
- * naming it and the reason, the others are still processed, and the exit code says whether any failed.
+ * Analyses each image in turn with the models the config names (`options`: what to compute) and
+ * hands its faces to `perFile`: a file that cannot be read or decoded gets one error line naming it
+ * and the reason, the others are still processed, and the exit code says whether any failed.
  */
-async function eachImage(files: string[], io: CliIo, perFile: (file: string, faces: FaceAnalysis[]) => void, analyze: (file: string) => Promise<FaceAnalysis[]>): Promise<number> {
+async function eachImage(files: string[], configPath: string | undefined, io: CliIo, options: AnalyzeOptions, perFile: (file: string, faces: FaceAnalysis[]) => void): Promise<number> {
+  const analyzer = await openAnalyzer(resolveConfig(configPath, io));
   let failed = 0;
-  for (const file of files) {
-    try {
-      perFile(file, await analyze(file));
-    } catch (e) {
-      if (!isFacegateError(e)) throw e;
-      io.stderr(`${errorText(e)}\n`);
-      failed++;
+  try {
+    for (const file of files) {
+      try {
+        perFile(file, await analyzer.analyze(await decodeImageFile(file), options));
+      } catch (e) {
+        if (!isFacegateError(e)) throw e;
+        io.stderr(`${errorText(e)}\n`);
+        failed++;
+      }
     }
+  } finally {
+    await analyzer.close();
   }
   return failed > 0 ? 1 : 0;
 }
@@ -59,34 +65,19 @@ async function openAnalyzer(config: Config): Promise<FaceAnalyzer> {
   return FaceAnalyzer.create({ vision: config.vision, logger: createLogger({ level: 'warn' }) });
 }
 
-function imageAnalysis(analyzer: FaceAnalyzer, options: AnalyzeOptions) {
-  return async (file: string) => analyzer.analyze(await decodeImageFile(file), options);
-}
+const IMAGES = { options: { ...CONFIG_OPTIONS, json: { type: 'boolean' } }, args: [1, Infinity], argsError: 'no image given' } as const;
 
-const ANALYZE_USAGE = 'IMAGE... [--json] [--config FILE]';
-export const analyzeCommand: Command = {
+export const analyzeCommand = command({
   words: ['analyze'],
   summary: 'faces in photos: box, score, landmarks, quality, eyes open, anti-spoof',
-  usage: ANALYZE_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean' } }, ANALYZE_USAGE);
-    if (positionals.length === 0) throw new UsageError('no image given', ANALYZE_USAGE);
-    const analyzer = await openAnalyzer(resolveConfig(values.config, io));
-    try {
-      return await eachImage(
-        positionals,
-        io,
-        (file, faces) => {
-          if (values.json) io.stdout(JSON.stringify({ file, faces: faces.map((f) => faceJson(f, { details: true, embedding: false })) }) + '\n');
-          else io.stdout(describeFaces(file, faces));
-        },
-        imageAnalysis(analyzer, { eyes: true, antispoof: true }),
-      );
-    } finally {
-      await analyzer.close();
-    }
-  },
-};
+  usage: 'IMAGE... [--json] [--config FILE]',
+  ...IMAGES,
+  run: ({ values, positionals }, io) =>
+    eachImage(positionals, values.config, io, { eyes: true, antispoof: true }, (file, faces) => {
+      if (values.json) io.stdout(JSON.stringify({ file, faces: faces.map((f) => faceJson(f, { details: true, embedding: false })) }) + '\n');
+      else io.stdout(describeFaces(file, faces));
+    }),
+});
 
 function describeFaces(file: string, faces: FaceAnalysis[]): string {
   const lines = [`${file}: ${faces.length === 0 ? 'no face' : faces.length === 1 ? '1 face' : `${faces.length} faces`}`];
@@ -102,41 +93,24 @@ function describeFaces(file: string, faces: FaceAnalysis[]): string {
   return lines.join('\n') + '\n';
 }
 
-const EMBED_USAGE = 'IMAGE... --json [--config FILE]';
-export const embedCommand: Command = {
+// Embeddings are only useful to programs, so the output is NDJSON with or without --json.
+export const embedCommand = command({
   words: ['embed'],
   summary: 'NDJSON, one line per image, with each face’s 512-d embedding (largest face first)',
-  usage: EMBED_USAGE,
-  async run(argv, io) {
-    // Embeddings are only useful to programs, so the output is NDJSON with or without --json.
-    const { values, positionals } = parseCommandArgs(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean' } }, EMBED_USAGE);
-    if (positionals.length === 0) throw new UsageError('no image given', EMBED_USAGE);
-    const analyzer = await openAnalyzer(resolveConfig(values.config, io));
-    try {
-      return await eachImage(
-        positionals,
-        io,
-        (file, faces) => io.stdout(JSON.stringify({ file, faces: faces.map((f) => faceJson(f, { details: false, embedding: true })) }) + '\n'),
-        imageAnalysis(analyzer, { embed: true }),
-      );
-    } finally {
-      await analyzer.close();
-    }
-  },
-};
+  usage: 'IMAGE... --json [--config FILE]',
+  ...IMAGES,
+  run: ({ values, positionals }, io) => eachImage(positionals, values.config, io, { embed: true }, (file, faces) => io.stdout(JSON.stringify({ file, faces: faces.map((f) => faceJson(f, { details: false, embedding: true })) }) + '\n')),
+});
 
 const COMPARE_USAGE = 'IMAGE_A IMAGE_B [--threshold T] [--json] [--config FILE]';
-export const compareCommand: Command = {
+export const compareCommand = command({
   words: ['compare'],
   summary: 'cosine similarity of the largest faces of two photos; same or different person',
   usage: COMPARE_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      { ...CONFIG_OPTIONS, json: { type: 'boolean' }, threshold: { type: 'string' } },
-      COMPARE_USAGE,
-    );
-    if (positionals.length !== 2) throw new UsageError('compare takes exactly two images', COMPARE_USAGE);
+  options: { ...CONFIG_OPTIONS, json: { type: 'boolean' }, threshold: { type: 'string' } },
+  args: 2,
+  argsError: 'compare takes exactly two images',
+  async run({ values, positionals }, io) {
     const config = resolveConfig(values.config, io);
     const threshold = values.threshold === undefined ? config.recognition.threshold : Number(values.threshold);
     if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) {
@@ -159,4 +133,4 @@ export const compareCommand: Command = {
       await analyzer.close();
     }
   },
-};
+});

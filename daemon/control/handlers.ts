@@ -1,13 +1,13 @@
 import { formatLocalIso } from '../base/zoned-time.js';
 import type { CameraHealth } from '../camera/health.js';
-import type { Config } from '../config/schema.js';
-import { FacegateError } from '../base/errors.js';
 import type { Person } from '../gallery/store.js';
-import type { Actor, EnrolResult, PersonService } from '../service/persons.js';
+import type { Actor } from '../service/audit.js';
+import { checkAnswer, enrolAnswer, eraseAnswer, photoRemovedAnswer, photosAnswer, promoteAnswer, updateAnswer } from '../service/person-answers.js';
+import type { PersonService } from '../service/persons.js';
 import type { PersonFields } from '../service/person-input.js';
+import type { ReloadResult } from '../service/reload.js';
 import type { PurgeResult } from '../service/retention.js';
 import type { StatusReport } from '../service/status.js';
-import { loadValidConfig } from '../config/validate.js';
 import type { ParamsOf } from './request.js';
 import type { Handler, Handlers } from './server.js';
 
@@ -19,9 +19,11 @@ export interface ControlledDaemon {
   onTrack(listener: (event: object) => void): () => void;
   /** The site's IANA zone: the times a client is sent are written in it. */
   timeZone(): string;
-  reload(next: Config): unknown;
+  /** Reads the config file again and takes over what can change while running; audited with `by`. */
+  reload(by: Actor): ReloadResult;
   persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting' | 'teachFromUnknown' | 'checkUnknown'>;
-  purgeRetention(): PurgeResult;
+  /** Deletes what the retention settings say is too old now; audited with `by`. */
+  purgeRetention(by: Actor): PurgeResult;
 }
 
 /** A photo or video sent inside the request line, base64. */
@@ -30,10 +32,11 @@ const bytesOf = (b: Blob) => ({ name: b.name, bytes: Buffer.from(b.data, 'base64
 
 /**
  * The control methods: each reads its params (already checked against METHODS in protocol.ts, and
- * of the type its schema states), calls the daemon, and shapes the answer. What they do is the
- * daemon's (service/persons.ts for persons).
+ * of the type its schema states), calls the daemon with the caller as actor, and answers what the
+ * service answers (service/person-answers.ts for persons, the same at every door). What they do,
+ * and its audit, is the service's.
  */
-export function controlHandlers(daemon: ControlledDaemon, configPath: string): Handlers {
+export function controlHandlers(daemon: ControlledDaemon): Handlers {
   return {
     status: () => daemon.status(),
     cameras: () => daemon.cameraHealth(),
@@ -46,61 +49,35 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
         });
         ctx.signal.addEventListener('abort', () => (off(), resolve(null)), { once: true });
       }),
-    reload: () => daemon.reload(loadValidConfig(configPath)),
-    // Person changes are audited by the person service, with the caller as actor (not by the server).
-    'person.erase': async (params, ctx) => {
-      const ref = params.id;
-      const erased = await daemon.persons.erase(ref, actorOf(ctx));
-      if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person ${ref}`, 'facegate person list shows ids and external ids');
-      const { person, ...counts } = erased;
-      return { id: person.id, ...counts };
-    },
-    'person.rename': async (params, ctx) => {
-      const person = await daemon.persons.update(params.id, { name: params.name }, actorOf(ctx));
-      return { id: person.id, name: person.name };
-    },
-    'person.enrol': async (params, ctx) => {
-      const enrolled = await daemon.persons.enrol(
-        {
-          name: params.name,
-          photos: (params.images ?? []).map(bytesOf),
-          ifExists: 'refuse',
-          ...(params.id !== undefined ? { externalId: params.id } : {}),
-          ...(params.group !== undefined ? { group: params.group } : {}),
-          ...(params.video ? { video: bytesOf(params.video) } : {}),
-          ...(params.force ? { force: true } : {}),
-        },
-        actorOf(ctx),
-      );
-      return enrolAnswer(enrolled);
-    },
-    'person.photos': async (params, ctx) => {
-      const { person, photos } = await daemon.persons.photos(params.id, actorOf(ctx));
-      return {
-        id: person.id,
-        name: person.name,
-        photos: photos.map((p) => ({ photo: p.templateId, quality: Number(p.quality.toFixed(4)), source: p.source, model: p.model, created: formatLocalIso(Date.parse(p.createdAt), daemon.timeZone()), thumbnail: p.thumbnail?.toString('base64') ?? null })),
-      };
-    },
+    reload: (_params, ctx) => daemon.reload(actorOf(ctx)),
+    'person.erase': async (params, ctx) => eraseAnswer(await daemon.persons.erase(params.id, actorOf(ctx))),
+    'person.rename': async (params, ctx) => updateAnswer(await daemon.persons.update(params.id, { name: params.name }, actorOf(ctx))),
+    'person.enrol': async (params, ctx) =>
+      enrolAnswer(
+        await daemon.persons.enrol(
+          {
+            name: params.name,
+            photos: (params.images ?? []).map(bytesOf),
+            ifExists: 'refuse',
+            ...(params.id !== undefined ? { externalId: params.id } : {}),
+            ...(params.group !== undefined ? { group: params.group } : {}),
+            ...(params.video ? { video: bytesOf(params.video) } : {}),
+            ...(params.force ? { force: true } : {}),
+          },
+          actorOf(ctx),
+        ),
+      ),
+    'person.photos': async (params, ctx) => photosAnswer(await daemon.persons.photos(params.id, actorOf(ctx)), daemon.timeZone()),
     'person.add_photos': async (params, ctx) =>
       enrolAnswer(await daemon.persons.addPhotos(params.id, (params.images ?? []).map(bytesOf), actorOf(ctx), { ...(params.video ? { video: bytesOf(params.video) } : {}), ...(params.force ? { force: true } : {}) })),
-    'person.remove_photo': async (params, ctx) => {
-      const { person, templateId, left } = await daemon.persons.removePhoto(params.id, params.photo, actorOf(ctx));
-      return { id: person.id, photo: templateId, left };
-    },
+    'person.remove_photo': async (params, ctx) => photoRemovedAnswer(await daemon.persons.removePhoto(params.id, params.photo, actorOf(ctx))),
     'person.teach': async (params, ctx) => {
-      if (params.check) {
-        const checked = 'unknown' in params ? await daemon.persons.checkUnknown(params.unknown) : await daemon.persons.checkSighting(params.sighting, actorOf(ctx));
-        return checked.ok ? { ok: true, quality: Number(checked.quality.toFixed(4)), face_px: checked.facePx, ...(checked.matches ? { matches: checked.matches } : {}) } : checked;
-      }
-      if ('unknown' in params) {
-        const taught = await daemon.persons.teachFromUnknown(params.id, params.unknown, actorOf(ctx));
-        return { id: taught.person.id, name: taught.person.name, templates: taught.templates, best_quality: Number(taught.bestQuality.toFixed(4)), refused: [], ...(taught.dropped ? { dropped: taught.dropped } : {}) };
-      }
+      if (params.check) return checkAnswer('unknown' in params ? await daemon.persons.checkUnknown(params.unknown) : await daemon.persons.checkSighting(params.sighting, actorOf(ctx)));
+      if ('unknown' in params) return enrolAnswer(await daemon.persons.teachFromUnknown(params.id, params.unknown, actorOf(ctx)));
       return enrolAnswer(await daemon.persons.teach(params.id, params.sighting, actorOf(ctx), params.force ? { force: true } : {}));
     },
     'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),
-    'retention.purge': () => daemon.purgeRetention(),
+    'retention.purge': (_params, ctx) => daemon.purgeRetention(actorOf(ctx)),
   };
 }
 
@@ -108,21 +85,7 @@ export function controlHandlers(daemon: ControlledDaemon, configPath: string): H
 export function promoteHandler(promote: (anonId: string, input: PersonFields & { name: string }, by: Actor) => Promise<{ person: Person; templates: number }>): Handler<'person.promote'> {
   return async (params, ctx) => {
     const input = { name: params.name, ...(params.id !== undefined ? { externalId: params.id } : {}), ...(params.group !== undefined ? { group: params.group } : {}) };
-    const { person, templates } = await promote(params.anon_id, input, actorOf(ctx));
-    return { id: person.id, anon_id: params.anon_id, templates };
-  };
-}
-
-/** What an enrolment, or photos added to a person, answers. */
-function enrolAnswer(enrolled: EnrolResult) {
-  return {
-    id: enrolled.person.id,
-    name: enrolled.person.name,
-    templates: enrolled.templateIds.length,
-    best_quality: Number(enrolled.bestQuality.toFixed(4)),
-    refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })),
-    ...(enrolled.clashes.length > 0 ? { enrolled_despite: enrolled.clashes } : {}),
-    ...(enrolled.dropped > 0 ? { dropped: enrolled.dropped } : {}),
+    return promoteAnswer(await promote(params.anon_id, input, actorOf(ctx)), params.anon_id);
   };
 }
 

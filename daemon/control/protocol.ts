@@ -31,12 +31,12 @@ const Blob = Type.Object({ name: PersonText, data: Type.String({ minLength: 1 })
 const PhotoId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
 /**
- * Every method, the least role it needs, whether it changes anything (then it is audited), and the
- * exact shape of its params: a request is checked against it before a handler sees any field.
- * `person`: a person change, which the person service audits itself (with the caller as actor, in
- * the transaction of the change, ok or failed); the server audits only what never reached it (a
- * refusal of the role or token, params of the wrong shape). Person fields are text of any length
- * here: their rules and codes are the service's.
+ * Every method, the least role it needs, whether it changes anything, and the exact shape of its
+ * params: a request is checked against it before a handler sees any field. What a method changes
+ * (or shows of a person) is audited by the service it calls, with the caller as actor, in the
+ * transaction of the change, ok or failed; the server audits a refusal of a mutating method that
+ * never reached its service (the role or token, params of the wrong shape). Person fields are text
+ * of any length here: their rules and codes are the service's.
  */
 export const METHODS = {
   status: { role: 'viewer', mutating: false, params: NoParams },
@@ -46,7 +46,6 @@ export const METHODS = {
   'person.enrol': {
     role: 'operator',
     mutating: true,
-    person: true,
     params: Type.Object(
       {
         name: PersonText,
@@ -62,31 +61,28 @@ export const METHODS = {
   'person.promote': {
     role: 'operator',
     mutating: true,
-    person: true,
     params: Type.Object({ anon_id: Text, name: PersonText, id: Type.Optional(PersonText), group: Type.Optional(PersonText) }, { additionalProperties: false }),
   },
-  'person.photos': { role: 'operator', mutating: false, person: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
+  'person.photos': { role: 'operator', mutating: false, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
   'person.add_photos': {
     role: 'operator',
     mutating: true,
-    person: true,
     params: Type.Object({ id: PersonText, images: Type.Optional(Type.Array(Blob)), video: Type.Optional(Blob), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
   },
-  'person.remove_photo': { role: 'operator', mutating: true, person: true, params: Type.Object({ id: PersonText, photo: PhotoId }, { additionalProperties: false }) },
+  'person.remove_photo': { role: 'operator', mutating: true, params: Type.Object({ id: PersonText, photo: PhotoId }, { additionalProperties: false }) },
   'person.teach': {
     role: 'operator',
     mutating: true,
-    person: true,
     // From a timeline entry's face, or from an unknown person's best frames.
     params: Type.Union([
       Type.Object({ id: PersonText, sighting: PhotoId, check: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       Type.Object({ id: PersonText, unknown: Text, check: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
     ]),
   },
-  'person.rename': { role: 'operator', mutating: true, person: true, params: Type.Object({ id: PersonText, name: PersonText }, { additionalProperties: false }) },
-  'person.erase': { role: 'admin', mutating: true, person: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
+  'person.rename': { role: 'operator', mutating: true, params: Type.Object({ id: PersonText, name: PersonText }, { additionalProperties: false }) },
+  'person.erase': { role: 'admin', mutating: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
   'retention.purge': { role: 'admin', mutating: true, params: NoParams },
-} as const satisfies Record<string, { role: Role; mutating: boolean; person?: true; params: TSchema }>;
+} as const satisfies Record<string, { role: Role; mutating: boolean; params: TSchema }>;
 
 /**
  * The envelope of every request line. Params are checked per method (METHODS); here only that they

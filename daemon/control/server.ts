@@ -41,7 +41,8 @@ export interface ControlServerOptions {
  * One unix socket per role (viewer.sock, operator.sock, admin.sock), mode 0660, each owned by its
  * role's group: the kernel checks group membership at connect(), so a role is what the caller can
  * open. Node has no SO_PEERCRED; file permissions give the same guarantee without a native addon.
- * Requests are NDJSON; mutating calls (and refusals of them) go to the hash-chained audit log.
+ * Requests are NDJSON; the services a call reaches audit it in the hash-chained audit log, and the
+ * server audits refusals of mutating calls and calls that failed unexpectedly.
  *
  * Every line is hostile until checked: its shape is validated (protocol.ts) before any field is
  * used, each connection is bounded (connection.ts), connections per socket are capped, and an
@@ -142,9 +143,10 @@ export class ControlServer {
     const spec = METHODS[method];
     let role = c.role;
     let actor = `socket:${c.role}${req.client ? ` (${req.client.slice(0, 64)})` : ''}`;
+    // Once its params are checked a call reaches its service, which audits what it changes (or shows
+    // of a person) with the caller as actor, ok or failed; the server audits only what never got
+    // there (a refusal of the role or token, params of the wrong shape) and what failed unexpectedly.
     let params: ParamsOf<MethodName> | undefined;
-    // Set once a person change reaches the person service, which audits it from then on.
-    let serviceAudits = false;
     try {
       if (req.token !== undefined) {
         if (!this.o.verifyToken) throw refusal('tokens are not accepted here', 'set control.token_public_key to use signed tokens');
@@ -156,16 +158,13 @@ export class ControlServer {
         throw refusal(`${method} needs the ${spec.role} role; this connection has ${role}`, `use a member of the ${this.o.groups[spec.role] || spec.role} group, e.g. sudo -g ${this.o.groups[spec.role] || 'facegate-admin'} facegate ...`);
       }
       params = checkParams(method, req.params ?? {});
-      serviceAudits = 'person' in spec;
       const data = await callHandler(this.o.handlers, method, params, { role, actor, signal: c.abort.signal, emit: (event) => c.send({ id, event }, true) });
-      if (spec.mutating && !serviceAudits) this.audit({ actor, role, action: method, target: target(params), detail: summary(params), outcome: 'ok' });
       c.send({ id, ok: true, data: data ?? null });
     } catch (e) {
       const refused = e instanceof Refusal;
       const expected = isFacegateError(e);
       // A checked request's params summarise safely; unchecked ones may be anything, so only the error goes.
-      // A person change that reached the service was audited there, unless it failed in a way no one expected.
-      if ((spec.mutating && !serviceAudits) || !expected) {
+      if ((spec.mutating && params === undefined) || !expected) {
         // The target names what the call was about even when it was refused before its params were checked.
         const raw = params ?? (typeof req.params === 'object' && req.params !== null && !Array.isArray(req.params) ? (req.params as Record<string, unknown>) : {});
         this.audit({ actor, role, action: method, target: target(raw), detail: { ...(params ? summary(params) : {}), error: describeThrown(e) }, outcome: refused ? 'refused' : 'failed' });

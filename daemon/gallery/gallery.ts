@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from '../base/log.js';
 import { FacegateError } from '../base/errors.js';
 import type { RecognitionConfig } from '../vision/config.js';
-import { openDatabase } from '../store/database.js';
+import { checkpointWal, openDatabase } from '../store/database.js';
 import { schemaVersion } from '../store/migrate.js';
 import { decide, type IdentityDecision } from './decide.js';
 import { findKek, noKekError, type Kek, type KeySourceOptions } from './key-source.js';
@@ -231,7 +231,7 @@ export class Gallery {
     this.matcher.removePerson(personId);
     this.#names.delete(personId);
     this.#quarantine.delete(personId);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    checkpointWal(this.db);
     this.recordGeneration();
   }
 
@@ -242,7 +242,7 @@ export class Gallery {
   forgetTemplates(templateIds: readonly number[]): void {
     if (templateIds.length === 0) return;
     for (const id of templateIds) this.matcher.removeTemplate(id);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    checkpointWal(this.db);
     this.recordGeneration();
   }
 

@@ -46,6 +46,12 @@ function wrapAd(gid: string, dekId: string): Uint8Array {
 }
 
 /** Inserts a wrapping of `dataKey` under `kek`; returns its row id. Call inside the caller's transaction. */
+/** Deletes the data key's wrappings, all of them or all but `keep` (a rotation's last step). */
+export function deleteWraps(db: Database, keep?: number): void {
+  if (keep === undefined) db.prepare('DELETE FROM gallery_keys').run();
+  else db.prepare('DELETE FROM gallery_keys WHERE id != ?').run(keep);
+}
+
 export function insertWrap(db: Database, sodium: Sodium, kek: Kek, dataKey: Uint8Array, dekId: string, now: string): number {
   const gid = galleryId(db);
   if (!gid) throw new Error('gallery_meta missing');

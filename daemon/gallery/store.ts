@@ -250,6 +250,31 @@ export class GalleryStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM templates WHERE person_id = ?').get(personId) as { n: number }).n;
   }
 
+  /** A person's templates in the order they were made, with their clear-text facts only (nothing is opened). */
+  templateList(personId: string): { id: number; model: string; quality: number; createdAt: string }[] {
+    return this.db.prepare('SELECT id, model, quality, created_at AS createdAt FROM templates WHERE person_id = ? ORDER BY id').all(personId) as { id: number; model: string; quality: number; createdAt: string }[];
+  }
+
+  /** Every template with the person its clear-text link names, in id order: for a check of who owns each (gallery verify). */
+  templateOwners(): Iterable<{ id: number; personId: string }> {
+    return this.db.prepare('SELECT id, person_id AS personId FROM templates ORDER BY id').iterate() as Iterable<{ id: number; personId: string }>;
+  }
+
+  /** Thumbnails whose clear-text template link names a template of another person (an export looks them up by it). */
+  crossLinkedThumbnails(): { thumbnailId: number; personId: string; templateId: number; templatePersonId: string }[] {
+    return this.db
+      .prepare(
+        `SELECT th.id AS thumbnailId, th.person_id AS personId, t.id AS templateId, t.person_id AS templatePersonId
+         FROM thumbnails th JOIN templates t ON t.id = th.template_id WHERE t.person_id != th.person_id ORDER BY th.id`,
+      )
+      .all() as { thumbnailId: number; personId: string; templateId: number; templatePersonId: string }[];
+  }
+
+  /** How many rows each of the gallery's tables holds. */
+  rowCounts(): { persons: number; templates: number; thumbnails: number } {
+    return this.db.prepare('SELECT (SELECT COUNT(*) FROM persons) AS persons, (SELECT COUNT(*) FROM templates) AS templates, (SELECT COUNT(*) FROM thumbnails) AS thumbnails').get() as { persons: number; templates: number; thumbnails: number };
+  }
+
   /**
    * Opens every template; a row that fails authentication, or opens to something other than an
    * embedding the matcher can hold (embeddingProblem), is handed to `onDamaged` and skipped.

@@ -1,13 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../attendance/rules-holder.js';
+import { enrolAnswer, eraseAnswer } from '../service/person-answers.js';
 import { PersonText } from '../service/person-input.js';
-
-/** A photo refused by the enrolment gate (the others were enrolled), by position: "image 2". */
-interface Refusal {
-  file: string;
-  reason: string;
-  detail: string;
-}
+import type { PersonService } from '../service/persons.js';
 
 /** Who the audit log names for a remote command's person change: 'mqtt:<jti>', the id of the request's token. */
 export interface CommandActor {
@@ -16,21 +11,13 @@ export interface CommandActor {
 }
 
 /**
- * What remote commands need of the person operations (daemon/daemon/service/persons.ts). Each runs its
+ * What remote commands need of the person operations (daemon/service/persons.ts). Each runs its
  * analysis first and then calls `commit` once with its synchronous write: the router's commit runs
  * that write (and the person service's audit entry of it) in the transaction that also claims the
- * token and writes the command's audit row and the answer.
+ * token and writes the command's audit row and the answer. What the service refuses (a person not
+ * found, no usable face) is answered as an error with its code.
  */
-export interface PersonCommands {
-  enrol(
-    req: { id: string; externalId: string; name?: string; group?: string; photos: { name: string; bytes: Buffer }[]; ifExists: 'add' },
-    by: CommandActor,
-    commit: <T extends { templateIds: readonly number[]; refused: readonly Refusal[] }>(write: () => T) => T,
-  ): Promise<unknown>;
-  erase(ref: string, by: CommandActor, commit: <T extends object | null>(write: () => T) => T): Promise<unknown>;
-  /** Makes the roster's groups match the central list; returns who is known and who is not enrolled. */
-  resync(persons: { ref: string; group?: string }[], by: CommandActor, commit: <T extends { known: number; unknown: string[] }>(write: () => T) => T): Promise<unknown>;
-}
+export type PersonCommands = Pick<PersonService, 'enrol' | 'erase' | 'resync'>;
 
 export interface CommandDeps {
   persons: PersonCommands;
@@ -78,7 +65,11 @@ export const COMMAND_HANDLERS = {
       const photos = d.images.map((b64, i) => ({ name: `image ${i + 1}`, bytes: Buffer.from(b64, 'base64') }));
       const req = { id: d.person_id, externalId: d.person_id, photos, ifExists: 'add' as const, ...(d.name !== undefined ? { name: d.name } : {}), ...(d.group !== undefined ? { group: d.group } : {}) };
       await deps.persons.enrol(req, by, (write) =>
-        commit(write, (r) => ({ person_id: d.person_id, templates: r.templateIds.length, ...(r.refused.length ? { refused: r.refused.map((x) => ({ image: x.file, reason: x.reason, detail: x.detail })) } : {}) })),
+        commit(write, (r) => {
+          // The one enrolment answer, with the names docs/mqtt.md promised before it: person_id, and each refusal's image.
+          const answer = enrolAnswer(r);
+          return { person_id: d.person_id, ...answer, refused: answer.refused.map((x) => ({ ...x, image: x.file })) };
+        }),
       );
     },
   }),
@@ -86,7 +77,8 @@ export const COMMAND_HANDLERS = {
     schema: Type.Object({ person_id: PersonId }, { additionalProperties: false }),
     kind: 'staged',
     async run(d, deps, commit, by) {
-      await deps.persons.erase(d.person_id, by, (write) => commit(write, (erased) => ({ person_id: d.person_id, removed: erased !== null })));
+      // The one erase answer, with person_id as docs/mqtt.md promised before it; no one of that id is an error answer (FG_ERR_PERSON_NOT_FOUND).
+      await deps.persons.erase(d.person_id, by, (write) => commit(write, (erased) => ({ person_id: d.person_id, ...eraseAnswer(erased) })));
     },
   }),
   'attendance/shifts': handler({

@@ -2,9 +2,20 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { GENESIS_HASH } from '../store/schema/audit.js';
 import { redactSecrets, redactText } from '../base/log.js';
+import { isFacegateError } from '../base/errors.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type AuditOutcome = 'ok' | 'failed' | 'refused';
+
+/**
+ * Who asked, for the audit log: 'cli:<unix user>', 'socket:<role>' or 'token:<subject>' (control
+ * socket), 'mqtt:<jti>' (a remote command's token id), 'web:<account>', 'signal:SIGHUP', 'demo'.
+ * Every door names its caller; the service writes the entry.
+ */
+export interface Actor {
+  actor: string;
+  role: Role;
+}
 
 export interface AuditInput {
   /** Who: 'socket:admin', 'token:<sub>', 'cli:<user>'. */
@@ -157,6 +168,42 @@ export class AuditLog {
       head_seq: 0,
       head_hash: GENESIS_HASH,
     };
+  }
+}
+
+/**
+ * install.sh's record of a release change: an upgrade that reached READY (outcome 'ok'), or a
+ * rollback (the new release did not, and the one before runs again: outcome 'failed'), with the
+ * installer as actor.
+ */
+export function recordRelease(audit: AuditLog, change: { event: 'upgrade' | 'rollback'; release: string; from: string; reason?: string }, by: Actor): AuditEntry {
+  const { event, release, from, reason } = change;
+  return audit.append({
+    ...by,
+    action: `release.${event}`,
+    target: release,
+    detail: { from, to: event === 'upgrade' ? release : from, ...(reason ? { reason: reason.slice(0, 300) } : {}) },
+    outcome: event === 'upgrade' ? 'ok' : 'failed',
+  });
+}
+
+/**
+ * Runs a change whose 'ok' entry the change writes in its own transaction; if it fails as a change
+ * can (a FacegateError: its input breaks the rules, what it names is not there, the service is busy
+ * or stopping), one 'failed' entry with the code is written instead, since the transaction that
+ * would have held the 'ok' entry did not commit. Anything else is a bug, which the door's last
+ * resort logs. `run` may be synchronous or not; the answer is of the same kind.
+ */
+export function auditingFailure<T>(audit: Pick<AuditLog, 'append'>, action: string, by: Actor, target: string | null, run: () => T): T {
+  const failed = (e: unknown): never => {
+    if (isFacegateError(e)) audit.append({ ...by, action, target, detail: { code: e.code }, outcome: 'failed' });
+    throw e;
+  };
+  try {
+    const result = run();
+    return (result instanceof Promise ? result.catch(failed) : result) as T;
+  } catch (e) {
+    return failed(e);
   }
 }
 

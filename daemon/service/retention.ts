@@ -6,7 +6,7 @@ import { eraseAttendanceOf, purgeAttendanceBefore } from '../attendance/store.js
 import { purgeUnknownAlertsBefore } from '../events/outbox.js';
 import { purgeUnknownPersonsBefore } from '../track/unknown-store.js';
 import { eraseTimelineOf, purgeTimelineBefore } from '../track/timeline.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, type Actor } from './audit.js';
 import { CommandAudit } from './command-records.js';
 
 const DAY_MS = 86_400_000;
@@ -21,28 +21,34 @@ export interface PurgeResult {
   commandAudit: number;
 }
 
+/** Who purges on the schedule: the daemon itself. */
+const SCHEDULE: Actor = { actor: 'retention', role: 'admin' };
+
 /**
  * Deletes what the retention settings say is too old, each table group through the purge of the
- * stage that owns it (in one transaction each):
+ * stage that owns it, all in one transaction with the purge's audit entry:
  * attendance day records with their sealed proof images (by the day's last sighting), undelivered
  * unknown-person alerts that carry a face crop, unknown persons' clusters (sealed embeddings and
  * face crop) by when they were last seen, the decision timeline with its sealed crops, audit entries (the chain keeps a checkpoint), and the
- * remote command audit (plain rows, no chain). The purge itself is audited when it deleted anything.
+ * remote command audit (plain rows, no chain). A purge someone asked for (`by`: the control
+ * socket's caller) is audited always; the schedule's only when it deleted anything.
  */
-export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number): PurgeResult {
-  const { attendanceDays, proofs } = purgeAttendanceBefore(db, nowMs - r.attendance_days * DAY_MS);
-  const unknownBefore = nowMs - r.unknown_thumbnail_days * DAY_MS;
-  const unknownAlerts = purgeUnknownAlertsBefore(db, unknownBefore);
-  const unknownPersons = purgeUnknownPersonsBefore(db, unknownBefore);
-  const timelineEntries = purgeTimelineBefore(db, nowMs - r.timeline_days * DAY_MS);
-  const audit = new AuditLog(db, () => nowMs);
-  const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
-  const commandAudit = new CommandAudit(db).purge(nowMs - r.command_audit_days * DAY_MS);
-  const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, timelineEntries, auditEntries, commandAudit };
-  if (attendanceDays + proofs + unknownAlerts + unknownPersons + timelineEntries + auditEntries + commandAudit > 0) {
-    audit.append({ actor: 'retention', role: 'admin', action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
-  }
-  return result;
+export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number, by?: Actor): PurgeResult {
+  return db.transaction(() => {
+    const { attendanceDays, proofs } = purgeAttendanceBefore(db, nowMs - r.attendance_days * DAY_MS);
+    const unknownBefore = nowMs - r.unknown_thumbnail_days * DAY_MS;
+    const unknownAlerts = purgeUnknownAlertsBefore(db, unknownBefore);
+    const unknownPersons = purgeUnknownPersonsBefore(db, unknownBefore);
+    const timelineEntries = purgeTimelineBefore(db, nowMs - r.timeline_days * DAY_MS);
+    const audit = new AuditLog(db, () => nowMs);
+    const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
+    const commandAudit = new CommandAudit(db).purge(nowMs - r.command_audit_days * DAY_MS);
+    const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, timelineEntries, auditEntries, commandAudit };
+    if (by || Object.values(result).some((n) => n > 0)) {
+      audit.append({ ...(by ?? SCHEDULE), action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
+    }
+    return result;
+  }).immediate();
 }
 
 export interface RetentionOptions {
@@ -62,10 +68,10 @@ export class RetentionService {
     this.log = o.logger.child({ stage: 'daemon' });
   }
 
-  /** Deletes what the retention settings say is too old, in the state file and in memory alike. */
-  purge(): PurgeResult {
+  /** Deletes what the retention settings say is too old, in the state file and in memory alike; `by` when someone asked. */
+  purge(by?: Actor): PurgeResult {
     const nowMs = this.o.now();
-    const result = purgeExpired(this.o.db, this.o.config, nowMs);
+    const result = purgeExpired(this.o.db, this.o.config, nowMs, by);
     this.o.unknowns.expire(nowMs / 1000);
     return result;
   }

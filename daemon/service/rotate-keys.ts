@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { FacegateError } from '../base/errors.js';
 import type { Kek } from '../gallery/key-source.js';
-import { insertWrap, type UnlockedKey } from '../gallery/keyring.js';
+import { deleteWraps, insertWrap, type UnlockedKey } from '../gallery/keyring.js';
+import { checkpointWal } from '../store/database.js';
 import { Sealer, TamperError } from '../gallery/seal.js';
 import type { Sodium } from '../gallery/sodium.js';
 import { SEALED_CELL_SOURCES } from './sealed-cells.js';
@@ -54,16 +55,16 @@ export function rotateKeys(o: RotateOptions): RotateResult {
           oldSealer.dispose();
           newSealer.dispose();
         }
-        o.db.prepare('DELETE FROM gallery_keys').run();
+        deleteWraps(o.db);
         insertWrap(o.db, o.sodium, o.oldKek, dataKey, dekId, at);
       }
       return insertWrap(o.db, o.sodium, o.newKek, dataKey, dekId, at);
     })
     .immediate();
   o.install();
-  o.db.prepare('DELETE FROM gallery_keys WHERE id != ?').run(newWrapId);
+  deleteWraps(o.db, newWrapId);
   // Pages sealed under the old data key must not linger in the -wal file.
-  o.db.pragma('wal_checkpoint(TRUNCATE)');
+  checkpointWal(o.db);
   return { dekId, resealed };
 }
 

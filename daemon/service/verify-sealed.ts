@@ -4,6 +4,7 @@ import { orphanReason, type OrphanReason } from '../gallery/integrity.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
 import { GalleryStore } from '../gallery/store.js';
+import { integrityProblems } from '../store/database.js';
 
 export interface OrphanTemplate {
   templateId: number;
@@ -66,29 +67,19 @@ export function verifyGallery(db: Database, sealer: Sealer, sources: readonly Se
   const malformed: VerifyReport['malformed'] = [];
   for (const t of store.templates((e) => e.kind === 'malformed' && malformed.push({ ref: e.ref, problem: e.detail ?? '' }))) t.embedding.fill(0);
   const orphans: OrphanTemplate[] = [];
-  for (const t of db.prepare('SELECT id, person_id FROM templates ORDER BY id').iterate() as Iterable<{ id: number; person_id: string }>) {
-    const reason = orphanReason(t.person_id, rows);
-    if (reason) orphans.push({ templateId: t.id, personId: t.person_id, reason });
+  for (const t of store.templateOwners()) {
+    const reason = orphanReason(t.personId, rows);
+    if (reason) orphans.push({ templateId: t.id, personId: t.personId, reason });
   }
-  const links = db
-    .prepare(
-      `SELECT th.id AS thumbnailId, th.person_id AS personId, t.id AS templateId, t.person_id AS templatePersonId
-       FROM thumbnails th JOIN templates t ON t.id = th.template_id WHERE t.person_id != th.person_id ORDER BY th.id`,
-    )
-    .all() as CrossLink[];
-  const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
-  const quick = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((s) => s !== 'ok');
-  const fk = (db.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map(
-    (r) => `${r.table} row ${r.rowid} points to a missing ${r.parent} row`,
-  );
+  const links: CrossLink[] = store.crossLinkedThumbnails();
   return {
-    checked: { persons: count('persons'), templates: count('templates'), thumbnails: count('thumbnails'), cells },
+    checked: { ...store.rowCounts(), cells },
     damaged,
     nulls,
     lookup,
     malformed,
     orphans,
     links,
-    integrity: [...quick, ...fk],
+    integrity: integrityProblems(db),
   };
 }

@@ -69,3 +69,15 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     throw e;
   }
 }
+
+/** SQLite's own findings on the file (quick_check, foreign keys); empty when it is sound. */
+export function integrityProblems(db: Database): string[] {
+  const quick = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((s) => s !== 'ok');
+  const fk = (db.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map((r) => `${r.table} row ${r.rowid} points to a missing ${r.parent} row`);
+  return [...quick, ...fk];
+}
+
+/** Copies the WAL into the file and truncates it, so that pages written before (old keys, erased rows) do not linger in the -wal. */
+export function checkpointWal(db: Database): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}

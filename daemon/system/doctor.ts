@@ -111,7 +111,7 @@ async function checkGallery(c: Config, o: DoctorOptions, keyFound: boolean): Pro
   }
   try {
     const gallery = await Gallery.open({ path: c.gallery.path, keys: { gallery: c.gallery, env: o.env }, logger: o.logger, create: false });
-    const persons = (gallery.db.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
+    const persons = gallery.store.countPersons();
     const damaged = gallery.damaged.length;
     const templates = gallery.matcher.size; // before close(), which empties the matcher
     gallery.close();

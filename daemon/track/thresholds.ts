@@ -35,14 +35,18 @@ export class CameraThresholds {
     return { camera, ...(siteRules ?? { threshold: fallback.threshold, margin: fallback.margin }), source: siteRules ? 'site' : 'config' };
   }
 
-  set(camera: string, rules: MatchRules, by: string): void {
-    this.db.prepare('INSERT INTO camera_thresholds (camera, threshold, margin, updated_ms, updated_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (camera) DO UPDATE SET threshold = excluded.threshold, margin = excluded.margin, updated_ms = excluded.updated_ms, updated_by = excluded.updated_by').run(camera, rules.threshold, rules.margin, this.now(), by);
-    this.rules.set(camera, { threshold: rules.threshold, margin: rules.margin });
-  }
-
-  clear(camera: string): void {
-    this.db.prepare('DELETE FROM camera_thresholds WHERE camera = ?').run(camera);
-    this.rules.delete(camera);
+  /**
+   * Sets a camera's rules (null: back to the config's) from the next decision on: the row in
+   * `commit`'s transaction (the caller's, which writes its audit entry with it), memory once it
+   * committed.
+   */
+  change(camera: string, rules: MatchRules | null, by: string, commit: (write: () => void) => void = (write) => this.db.transaction(write)()): void {
+    commit(() => {
+      if (rules) this.db.prepare('INSERT INTO camera_thresholds (camera, threshold, margin, updated_ms, updated_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (camera) DO UPDATE SET threshold = excluded.threshold, margin = excluded.margin, updated_ms = excluded.updated_ms, updated_by = excluded.updated_by').run(camera, rules.threshold, rules.margin, this.now(), by);
+      else this.db.prepare('DELETE FROM camera_thresholds WHERE camera = ?').run(camera);
+    });
+    if (rules) this.rules.set(camera, { threshold: rules.threshold, margin: rules.margin });
+    else this.rules.delete(camera);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { CameraHealth } from '../camera/health.js';
 import type { LiveView } from '../camera/live-view.js';
-import { gallerySealerForProofs } from '../attendance/proof-sealer.js';
+import { readHistory } from '../attendance/history.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
 import type { AuditLog } from '../service/audit.js';
@@ -11,7 +11,8 @@ import type { UnknownRegistry } from '../track/unknowns.js';
 import type { CameraThresholds, RecentScores } from '../track/thresholds.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import type { ConsoleDaemon } from './deps.js';
-import { sealedProof } from '../attendance/history.js';
+import { FaceViews } from '../service/face-views.js';
+import { ThresholdService } from '../service/thresholds.js';
 import { PasswordHasher } from './passwords.js';
 import { UserStore } from './users.js';
 import { formatLocalIso } from '../base/zoned-time.js';
@@ -33,9 +34,10 @@ export interface ConsoleParts {
   timeZone: () => string;
 }
 
-/** The running daemon's parts as the console sees them. */
+/** The running daemon's parts as the console sees them: the console reads and changes through the services only. */
 export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
-  const proofs = gallerySealerForProofs(p.gallery.sealer);
+  const views = new FaceViews({ db: p.gallery.db, sealer: p.gallery.sealer, audit: p.audit });
+  const thresholds = new ThresholdService({ db: p.gallery.db, thresholds: p.thresholds, audit: p.audit });
   const isoS = (s: number) => formatLocalIso(s * 1000, p.timeZone());
   return {
     deviceId: p.deviceId,
@@ -49,13 +51,11 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     quarantined: () => p.gallery.quarantined(),
     unknowns: () => p.unknowns.list().map((u) => ({ anon_id: u.id, first_seen: isoS(u.firstSeen), last_seen: isoS(u.lastSeen), frames: u.frames, has_face: u.hasThumbnail, sightings: u.sightings.map((s) => ({ camera: s.camera, at: isoS(s.at) })) })),
     unknownFace: (id) => p.unknowns.get(id)?.thumbnail ?? undefined,
-    openProof: (recordId, kind) => {
-      const row = sealedProof(p.gallery.db, recordId, kind);
-      return row ? Buffer.from(proofs.open({ recordId, personId: row.personId, kind }, row.sealed)) : undefined;
-    },
+    history: (filter) => readHistory(p.gallery.db, filter),
+    proof: (recordId, kind, by) => views.proof(recordId, kind, by),
+    crop: (entryId, by) => views.crop(entryId, by),
     thresholds: () => p.cameraHealth().map((h) => ({ ...p.thresholds.describe(h.camera, p.recognition()), scores: p.scores.histogram(h.camera) })),
-    setThreshold: (camera, rules, by) => (rules ? p.thresholds.set(camera, rules, by) : p.thresholds.clear(camera)),
-    db: p.gallery.db,
+    setThreshold: (camera, rules, by) => thresholds.set(camera, rules, by),
     audit: p.audit,
     users: new UserStore(p.gallery.db, new PasswordHasher(), p.audit, p.now),
   };

@@ -1,8 +1,8 @@
-import type { Database } from 'better-sqlite3';
+import type { HistoryDay, HistoryFilter } from '../attendance/history.js';
 import type { CameraHealth } from '../camera/health.js';
 import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
-import type { AuditLog } from '../service/audit.js';
+import type { Actor, AuditLog } from '../service/audit.js';
 import type { StatusReport } from '../service/status.js';
 import type { Timeline } from '../track/timeline.js';
 import type { PersonService } from '../service/persons.js';
@@ -35,15 +35,19 @@ export interface ConsoleDaemon {
   quarantined(): QuarantinedPerson[];
   unknowns(): UnknownSummary[];
   unknownFace(anonId: string): Buffer | undefined;
-  /** A check-in or check-out proof image, opened (decrypted) for this one answer. */
-  openProof(recordId: string, kind: 'check_in' | 'check_out'): Buffer | undefined;
+  /** Attendance days for the history page, newest first (the attendance stage reads its own rows). */
+  history(filter: HistoryFilter): HistoryDay[];
+  /** A check-in or check-out proof image, opened (decrypted) for this one answer; each view audited with `by`. */
+  proof(recordId: string, kind: 'check_in' | 'check_out', by: Actor): Buffer | undefined;
+  /** A timeline entry's face crop, opened for this one answer; each view audited with `by`. */
+  crop(entryId: number, by: Actor): Buffer | undefined;
   /** Each camera's match threshold and margin, and the scores of its recent decisions. */
   thresholds(): (CameraRules & { scores: { from: number; recognized: number; unknown: number }[] })[];
-  /** Sets a camera's rules from the next decision on; null goes back to the config's. */
-  setThreshold(camera: string, rules: MatchRules | null, by: string): void;
-  /** What each camera decided, with sealed face crops. */
-  timeline: Pick<Timeline, 'list' | 'crop'>;
-  db: Database;
-  audit: AuditLog;
+  /** Sets a camera's rules from the next decision on; null goes back to the config's. Audited with `by`. */
+  setThreshold(camera: string, rules: MatchRules | null, by: Actor): void;
+  /** What each camera decided (its face crops through `crop`). */
+  timeline: Pick<Timeline, 'list'>;
+  /** The audit log, for the admin's audit page and the refusals of a role at the door. */
+  audit: Pick<AuditLog, 'append' | 'recent' | 'verify'>;
   users: UserStore;
 }

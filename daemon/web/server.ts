@@ -37,9 +37,7 @@ export interface ConsoleContext {
    * does not hold up the others.
    */
   open(account?: (req: FastifyRequest) => string): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
-  /** Runs a change for a user and writes its audit entry, ok or failed with the error's code; `target` may be read from the result (a new person's id). */
-  audited<T>(req: FastifyRequest, action: string, target: string | null | ((result: T) => string), fn: () => Promise<T> | T): Promise<T>;
-  /** The logged-in account, as the person service audits its changes: 'web:<name>' with its role. */
+  /** The logged-in account, as the services audit what it does: 'web:<name>' with its role. */
   actor(req: FastifyRequest): { actor: string; role: Role };
 }
 
@@ -186,18 +184,6 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
       preHandler: account ? [limiter('login', (req) => `account:${account(req)}`)] : [],
     }),
     actor: (req) => ({ actor: `web:${req.user!.name}`, role: req.user!.role }),
-    audited: async (req, action, target, fn) => {
-      const user = req.user!;
-      const by = { actor: `web:${user.name}`, role: user.role, action };
-      try {
-        const result = await fn();
-        o.daemon.audit.append({ ...by, target: typeof target === 'function' ? target(result) : target, outcome: 'ok' });
-        return result;
-      } catch (e) {
-        o.daemon.audit.append({ ...by, target: typeof target === 'function' ? null : target, detail: { code: isFacegateError(e) ? e.code : 'internal' }, outcome: 'failed' });
-        throw e;
-      }
-    },
   };
   for (const routes of o.routes) routes(ctx);
   return app;

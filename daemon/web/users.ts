@@ -231,12 +231,21 @@ export class UserStore {
       .immediate();
   }
 
-  /** Logout: the login the token belongs to ends, its access tokens with it. Returns the account, if the token was one. */
+  /**
+   * Logout: the login the token belongs to ends, its access tokens with it, audited in the same
+   * transaction. Returns the account, if the token was one.
+   */
   revokeFamilyOf(token: string): WebUser | undefined {
-    const t = this.db.prepare('SELECT user_id, family FROM web_refresh_tokens WHERE token_hash = ?').get(sha256(token)) as { user_id: string; family: string } | undefined;
-    if (!t) return undefined;
-    this.db.prepare('DELETE FROM web_refresh_tokens WHERE family = ?').run(t.family);
-    return this.byId(t.user_id);
+    return this.db
+      .transaction(() => {
+        const t = this.db.prepare('SELECT user_id, family FROM web_refresh_tokens WHERE token_hash = ?').get(sha256(token)) as { user_id: string; family: string } | undefined;
+        if (!t) return undefined;
+        this.db.prepare('DELETE FROM web_refresh_tokens WHERE family = ?').run(t.family);
+        const user = this.byId(t.user_id);
+        if (user) this.audit.append({ actor: `web:${user.name}`, role: user.role, action: 'web.logout', target: user.name, outcome: 'ok' });
+        return user;
+      })
+      .immediate();
   }
 
   private row(name: string): Row | undefined {

@@ -77,7 +77,7 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
   const enrolJti = (JSON.parse(Buffer.from(enrol.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
   const { jws, time, id, ...rest } = ok;
   assert.match(String(id), /^[0-9a-f-]{36}$/, 'answers carry an event id: they come at least once, receivers drop duplicates by it');
-  assert.deepEqual(rest, { status: 'ok', data: { person_id: 'emp-9', templates: 1 }, transaction: 't-ok', jti: enrolJti, device: 'test-device', topic: `${stack.baseTopic}/bridge/response/person/enrol` });
+  assert.deepEqual(rest, { status: 'ok', data: { person_id: 'emp-9', id: 'emp-9', name: 'Ada', templates: 1, best_quality: 0.9, refused: [], clashes: [], dropped: 0 }, transaction: 't-ok', jti: enrolJti, device: 'test-device', topic: `${stack.baseTopic}/bridge/response/person/enrol` });
   assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
   // Signed by the device key, over the whole answer: a central server can tell it from a forged one.
   const { payload: signed } = await compactVerify(String(jws), await importJWK(stack.key.publicJwk, 'EdDSA'));

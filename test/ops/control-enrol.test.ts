@@ -28,7 +28,7 @@ test('control person.enrol: photos through the enrolment gate into the real gall
   const rosterChanges: unknown[] = [];
   const persons = new PersonService({ gallery, analyzer, gate: config.gallery.enrol, recognition: config.recognition, audit: new AuditLog(gallery.db), onChange: (c) => rosterChanges.push(c) });
   // The handler reaches the running daemon only through its person operations here.
-  const enrol = controlHandlers({ persons } as unknown as ControlledDaemon, '/nonexistent/config.yaml')['person.enrol'];
+  const enrol = controlHandlers({ persons } as unknown as ControlledDaemon)['person.enrol'];
   const ctx = { role: 'operator' as const, actor: 'test', signal: new AbortController().signal, emit: () => true };
   const image = (file: string) => ({ name: file, data: readFileSync(media(file)).toString('base64') });
 
@@ -40,14 +40,15 @@ test('control person.enrol: photos through the enrolment gate into the real gall
   // The roster cache (shift groups) and Home Assistant hear of the new person.
   assert.deepEqual(rosterChanges, [{ kind: 'enrolled', personId: r.id }]);
 
-  // Her face under another name is refused, and nothing is stored; force enrols it with the clash named.
+  // Her face under another name is refused, and nothing is stored; force enrols it with the clash named
+  // (in `clashes`, the one enrolment answer of every door: service/person-answers.ts).
   await assert.rejects(
     Promise.resolve(enrol({ name: 'Someone Else', images: [image(SAME)] }, ctx)),
     (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_ENROL_DUPLICATE' && /img2\.jpg matches Angelina Jolie \(0\.\d+\)/.test(e.message) && /force/.test(e.hint ?? ''),
   );
   assert.equal(gallery.store.listPersons().persons.length, 1);
-  const forced = (await enrol({ name: 'Someone Else', images: [image(SAME)], force: true }, ctx)) as { enrolled_despite?: string[] };
-  assert.match(forced.enrolled_despite?.[0] ?? '', /matches Angelina Jolie/);
+  const forced = (await enrol({ name: 'Someone Else', images: [image(SAME)], force: true }, ctx)) as { clashes: string[] };
+  assert.match(forced.clashes[0] ?? '', /matches Angelina Jolie/);
   assert.equal(gallery.store.listPersons().persons.length, 2);
 
   await assert.rejects(

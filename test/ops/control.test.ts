@@ -13,10 +13,12 @@ import { tokenVerifier } from '../../daemon/control/token.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { openDatabase, type Database } from '../../daemon/store/database.js';
 import { FacegateError } from '../../daemon/base/errors.js';
+import { ConfigReload } from '../../daemon/service/reload.js';
 
 let dir: string;
 let db: Database;
 let audit: AuditLog;
+let reloads: ConfigReload;
 let server: ControlServer;
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const calls: string[] = [];
@@ -29,7 +31,8 @@ const handlers: Handlers = {
     ctx.emit({ type: 'recognized', camera: 'door' });
     return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
   },
-  reload: () => (calls.push('reload'), { added: [] }),
+  // The daemon's own reload service, which audits a reload with the caller as actor (the server does not).
+  reload: (_p, ctx) => (calls.push('reload'), reloads.reload({ actor: ctx.actor, role: ctx.role })),
   'person.enrol': () => ({}),
   'person.promote': () => ({}),
   'person.photos': () => ({}),
@@ -49,6 +52,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fg-control-'));
   db = openDatabase(join(dir, 'state.db'));
   audit = new AuditLog(db);
+  writeFileSync(join(dir, 'config.yaml'), 'cameras: []\n');
+  reloads = new ConfigReload({ configPath: join(dir, 'config.yaml'), apply: () => ({ added: [], removed: [], changed: [], restartNeeded: [] }), audit });
   const keyFile = join(dir, 'central.pem');
   writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }));
   server = new ControlServer({
@@ -90,7 +95,8 @@ test('control: a viewer may read but not reload or erase; refusals are audited',
   await assert.rejects(callAs('admin', 'person.erase', { id: 'nobody' }), /FG_ERR_PERSON_NOT_FOUND|no person nobody/);
   assert.deepEqual(calls, ['reload', 'erase p1']);
   const entries = audit.recent(10).reverse().map((e) => `${e.action} ${e.role} ${e.outcome}`);
-  // An erase that reached the handler is the person service's to audit (test/ops/person-entry-points.test.ts); the server audits the refusal only.
+  // A call that reached its handler is its service's to audit (the reload service here; the person service's erase in
+  // test/ops/person-entry-points.test.ts); the server audits the refusals only.
   assert.deepEqual(entries, ['reload viewer refused', 'person.erase operator refused', 'reload operator ok']);
   assert.equal(audit.verify().ok, true);
 });

@@ -10,7 +10,8 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/service/audit.js';
-import { PersonService, type EnrolRequest } from '../../daemon/service/persons.js';
+import { PersonService } from '../../daemon/service/persons.js';
+import type { EnrolRequest } from '../../daemon/service/enrolment.js';
 import type { RosterChange } from '../../daemon/gallery/roster.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { daemonUnknowns } from '../../daemon/track/unknown-store.js';
@@ -64,7 +65,7 @@ async function setup(t: { after(fn: () => void): void }, gate = config.gallery.e
       const r = await service.enrol(remoteRequest(p), MQTT, commit);
       return { templates: r.templateIds.length, refused: r.refused.map((x) => ({ image: x.file, reason: x.reason, detail: x.detail })) };
     },
-    remove: async (ref: string) => ({ removed: (await service.erase(ref, MQTT)) !== null }),
+    remove: async (ref: string) => ({ removed: (await service.erase(ref, MQTT)).person.id === ref }),
     resync: (persons: { personId: string; group?: string }[]) => service.resync(persons.map((p) => ({ ref: p.personId, ...(p.group !== undefined ? { group: p.group } : {}) })), MQTT),
     close: () => service.close(),
   };
@@ -99,14 +100,14 @@ test('enrol: a known person gets more photos and the name and group sent; a face
   assert.deepEqual(changes, [{ kind: 'enrolled', personId: 'emp-1' }, { kind: 'enrolled', personId: 'emp-1' }]);
 });
 
-test('resync: listed persons take the central group (none clears it); persons not enrolled are listed; remove of an unknown id removes nothing', async (t) => {
+test('resync: listed persons take the central group (none clears it); persons not enrolled are listed; remove of an unknown id is refused and removes nothing', async (t) => {
   const { gallery, ops, changes } = await setup(t);
   await ops.enrol({ personId: 'emp-1', group: 'day', images: [await photoOf(1)] });
   await ops.enrol({ personId: 'emp-2', group: 'day', images: [await photoOf(2)] });
   assert.deepEqual(await ops.resync([{ personId: 'emp-1', group: 'night' }, { personId: 'emp-2' }, { personId: 'emp-9', group: 'day' }]), { known: 2, unknown: ['emp-9'] });
   assert.equal(gallery.store.findPerson('emp-1')?.group, 'night');
   assert.equal(gallery.store.findPerson('emp-2')?.group, null);
-  assert.deepEqual(await ops.remove('emp-9'), { removed: false });
+  await assert.rejects(ops.remove('emp-9'), { code: 'FG_ERR_PERSON_NOT_FOUND' });
   assert.deepEqual(await ops.remove('emp-2'), { removed: true });
   assert.deepEqual(changes.slice(2), [{ kind: 'resynced' }, { kind: 'removed', personId: 'emp-2' }]);
 });
@@ -190,11 +191,11 @@ test('erase goes everywhere and is audited; a failing commit keeps the person, r
   assert.ok(gallery.store.findPerson('emp-4'));
   assert.equal(gallery.identify(unitVector(4), config.recognition, 1).match?.personId, 'emp-4');
   const erased = await service.erase('emp-4', MQTT);
-  assert.deepEqual(erased && { id: erased.person.id, templates: erased.templates, attendanceDays: erased.attendanceDays }, { id: 'emp-4', templates: 1, attendanceDays: 0 });
+  assert.deepEqual({ id: erased.person.id, templates: erased.templates, attendanceDays: erased.attendanceDays }, { id: 'emp-4', templates: 1, attendanceDays: 0 });
   assert.equal(gallery.identify(unitVector(4), config.recognition, 1).match, null);
   assert.equal(new AuditLog(gallery.db).recent(1)[0]?.action, 'person.erase');
   assert.deepEqual(changes.at(-1), { kind: 'removed', personId: 'emp-4' });
-  assert.equal(await service.erase('emp-4', MQTT), null);
+  await assert.rejects(service.erase('emp-4', MQTT), { code: 'FG_ERR_PERSON_NOT_FOUND' });
 });
 
 test('CLI and control enrolment: an id already enrolled is refused; rename follows in memory, resync regroups', async (t) => {

@@ -56,7 +56,7 @@ test('recognizer: the match comes with its group; the roster follows a change on
   // A face only somewhat like Anna: a match at the config's threshold, refused where the console raised the door's.
   const weak = near(anna, recognition.threshold + 0.05, 11);
   assert.equal(r.identify(weak, 'door').person?.id, person.id);
-  thresholds.set('door', { threshold: Math.min(0.95, recognition.threshold + 0.2), margin: recognition.margin }, 'test');
+  thresholds.change('door', { threshold: Math.min(0.95, recognition.threshold + 0.2), margin: recognition.margin }, 'test');
   assert.equal(r.identify(weak, 'door').person, null);
   assert.equal(r.identify(weak, 'gate').person?.id, person.id, 'another camera keeps the config threshold');
 });

@@ -3,23 +3,22 @@ import { FacegateError } from '../../base/errors.js';
 import { readInputFile } from '../../base/input-file.js';
 import { writePrivateFile } from '../../base/private-files.js';
 import { exportedPersons, exportGallery } from '../../gallery/transfer.js';
-import type { ImportResult } from '../../service/persons.js';
+import type { ImportResult } from '../../service/person-import.js';
 import { progressReporter, type Progress } from '../progress.js';
 import type { CellRef } from '../../gallery/seal.js';
 import { verifyGallery, verifyOk } from '../../service/verify-sealed.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
-import { AuditLog } from '../../service/audit.js';
+import { command, type CliIo } from '../command.js';
+import { acceptRestore } from '../../service/accept-restore.js';
 import { cliActor, localPersons, refuseBesideDaemon } from './via-daemon.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
-const VERIFY_USAGE = GALLERY_USAGE;
-export const galleryVerifyCommand: Command = {
+export const galleryVerifyCommand = command({
   words: ['gallery', 'verify'],
   summary: 'authenticate every sealed cell, lookup hash and template owner; report each failure with its row and person',
-  usage: VERIFY_USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, VERIFY_USAGE);
+  usage: GALLERY_USAGE,
+  options: GALLERY_OPTIONS,
+  async run({ values }, io) {
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
       const report = verifyGallery(g.db, g.sealer);
       const ok = verifyOk(report);
@@ -48,7 +47,7 @@ export const galleryVerifyCommand: Command = {
       return ok ? 0 : 1;
     });
   },
-};
+});
 
 const PASSPHRASE_OPTION = { 'passphrase-env': { type: 'string', default: 'FACEGATE_EXPORT_PASSPHRASE' } } as const;
 
@@ -58,16 +57,15 @@ function passphraseFrom(io: CliIo, name: string): string {
   return p;
 }
 
-const EXPORT_USAGE = `FILE [--passphrase-env NAME] ${GALLERY_USAGE}`;
-export const galleryExportCommand: Command = {
+export const galleryExportCommand = command({
   words: ['gallery', 'export'],
   summary: 'write the whole gallery to FILE sealed with a passphrase (Argon2id), to import on another box',
-  usage: EXPORT_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, ...PASSPHRASE_OPTION }, EXPORT_USAGE);
-    if (positionals.length !== 1) throw new UsageError('give one output file', EXPORT_USAGE);
+  usage: `FILE [--passphrase-env NAME] ${GALLERY_USAGE}`,
+  options: { ...GALLERY_OPTIONS, ...PASSPHRASE_OPTION },
+  args: 1,
+  argsError: 'give one output file',
+  async run({ values, positionals: [file] }, io) {
     const passphrase = passphraseFrom(io, values['passphrase-env']);
-    const file = positionals[0]!;
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
       const exported = exportGallery(g, passphrase);
       // 0600, never over an existing file (an older export may be someone's only backup).
@@ -77,18 +75,17 @@ export const galleryExportCommand: Command = {
       return 0;
     });
   },
-};
+});
 
-const IMPORT_USAGE = `FILE [--passphrase-env NAME] ${GALLERY_USAGE}`;
-export const galleryImportCommand: Command = {
+export const galleryImportCommand = command({
   words: ['gallery', 'import'],
   summary: 'add the persons of an export to this gallery (re-sealed under its key); existing ones are kept',
-  usage: IMPORT_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, ...PASSPHRASE_OPTION }, IMPORT_USAGE);
-    if (positionals.length !== 1) throw new UsageError('give one export file', IMPORT_USAGE);
+  usage: `FILE [--passphrase-env NAME] ${GALLERY_USAGE}`,
+  options: { ...GALLERY_OPTIONS, ...PASSPHRASE_OPTION },
+  args: 1,
+  argsError: 'give one export file',
+  async run({ values, positionals: [file] }, io) {
     const passphrase = passphraseFrom(io, values['passphrase-env']);
-    const file = positionals[0]!;
     let bytes: Buffer;
     try {
       bytes = readInputFile(file, 'export', 'export');
@@ -115,25 +112,21 @@ export const galleryImportCommand: Command = {
       return 0;
     });
   },
-};
+});
 
-const ACCEPT_RESTORE_USAGE = GALLERY_USAGE;
-export const galleryAcceptRestoreCommand: Command = {
+export const galleryAcceptRestoreCommand = command({
   words: ['gallery', 'accept-restore'],
   summary: 'accept a state file restored from an older copy on purpose: its generation becomes the one on record (audited)',
-  usage: ACCEPT_RESTORE_USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, ACCEPT_RESTORE_USAGE);
+  usage: GALLERY_USAGE,
+  options: GALLERY_OPTIONS,
+  async run({ values }, io) {
     const settings = gallerySettings(values, io);
     refuseBesideDaemon(settings, 'accepting a restore');
     return withGallery(settings, { create: false, acceptRestore: true }, (g) => {
-      const { from, to } = g.acceptRestore();
-      // In the restored file's own audit trail: the file now in force says who let it back.
-      new AuditLog(g.db).append({ ...cliActor(), action: 'gallery.accept_restore', target: settings.path, detail: { generation_before: from, generation_now: to }, outcome: 'ok' });
+      const { from, to } = acceptRestore(g, settings.path, cliActor());
       if (values.json) io.stdout(JSON.stringify({ gallery: settings.path, generation_before: from, generation_now: to }) + '\n');
       else io.stdout(`${settings.path}: generation ${to} accepted${from !== null && from !== to ? ` (the record said ${from}; persons removed since that copy was made are back: remove them again)` : ''}\n`);
       return 0;
     });
   },
-};
-
+});

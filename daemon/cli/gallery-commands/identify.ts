@@ -5,7 +5,7 @@ import type { GalleryConfig } from '../../gallery/config.js';
 import type { RecognitionConfig } from '../../vision/config.js';
 import { decodeImageFile } from '../../vision/image.js';
 import type { FaceAnalysis } from '../../vision/types.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { command } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery } from './common.js';
 import { errorText, jsonLine, printable } from '../terminal-text.js';
 
@@ -39,14 +39,14 @@ export function identifyFaces(g: Gallery, faces: readonly FaceAnalysis[], rules:
   });
 }
 
-const USAGE = `IMAGE... ${GALLERY_USAGE}`;
-export const identifyCommand: Command = {
+export const identifyCommand = command({
   words: ['identify'],
   summary: 'who is in each photo: one NDJSON line per image with --json',
-  usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, USAGE);
-    if (positionals.length === 0) throw new UsageError('no image given', USAGE);
+  usage: `IMAGE... ${GALLERY_USAGE}`,
+  options: GALLERY_OPTIONS,
+  args: [1, Infinity],
+  argsError: 'no image given',
+  async run({ values, positionals }, io) {
     const settings = gallerySettings(values, io);
     return withGallery(settings, { create: false }, (g) =>
       withAnalyzer(settings, async (analyzer) => {
@@ -67,7 +67,7 @@ export const identifyCommand: Command = {
       }),
     );
   },
-};
+});
 
 function describe(file: string, faces: FaceIdentity[]): string {
   if (!faces.length) return `${file}: no face\n`;

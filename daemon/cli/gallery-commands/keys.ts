@@ -4,17 +4,15 @@ import { ensureDeviceKey } from '../../events/device-key.js';
 import { createKeyFile, replacementKeyFile, type Kek } from '../../gallery/key-source.js';
 import { rotateKeys } from '../../service/rotate-keys.js';
 import { loadSodium } from '../../gallery/sodium.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { command, UsageError } from '../command.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 
-const INIT_USAGE = '[--key-file FILE] [--device-key-file FILE] [--config FILE] [--json]';
-export const keysInitCommand: Command = {
+export const keysInitCommand = command({
   words: ['keys', 'init'],
   summary: 'make the gallery key file and the device signing key (mode 0600); never overwrites existing ones',
-  usage: INIT_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GALLERY_OPTIONS, 'device-key-file': { type: 'string' } }, INIT_USAGE);
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, INIT_USAGE);
+  usage: '[--key-file FILE] [--device-key-file FILE] [--config FILE] [--json]',
+  options: { ...GALLERY_OPTIONS, 'device-key-file': { type: 'string' } },
+  async run({ values }, io) {
     const settings = gallerySettings(values, io);
     const path = values['key-file'] ?? settings.config.gallery.key_file;
     createKeyFile(await loadSodium(), path);
@@ -31,19 +29,15 @@ export const keysInitCommand: Command = {
     );
     return 0;
   },
-};
+});
 
 const ROTATE_USAGE = `[--reencrypt] [--new-key-file FILE | --new-passphrase-env NAME] ${GALLERY_USAGE}`;
-export const keysRotateCommand: Command = {
+export const keysRotateCommand = command({
   words: ['keys', 'rotate'],
   summary: 're-wrap the gallery data key under a new key (and with --reencrypt, re-seal every row under a new data key)',
   usage: ROTATE_USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(
-      argv,
-      { ...GALLERY_OPTIONS, reencrypt: { type: 'boolean' }, 'new-key-file': { type: 'string' }, 'new-passphrase-env': { type: 'string' } },
-      ROTATE_USAGE,
-    );
+  options: { ...GALLERY_OPTIONS, reencrypt: { type: 'boolean' }, 'new-key-file': { type: 'string' }, 'new-passphrase-env': { type: 'string' } },
+  async run({ values }, io) {
     const settings = gallerySettings(values, io);
     const sodium = await loadSodium();
     const result = await withGallery(settings, { create: false }, (g) => {
@@ -74,4 +68,4 @@ export const keysRotateCommand: Command = {
     else io.stdout(`gallery key rotated: now opened by the ${result.where}${values.reencrypt ? `; ${result.resealed} cells re-sealed under a new data key` : ''}\n`);
     return 0;
   },
-};
+});

@@ -4,103 +4,94 @@ import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { readInputFile } from '../../base/input-file.js';
 import { MAX_LINE_BYTES } from '../../control/protocol.js';
 import { readImageFile } from '../../vision/image.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { command, UsageError, type CliIo } from '../command.js';
+import { CONTROL_OPTIONS } from '../control-target.js';
 import { progressReporter, type Progress } from '../progress.js';
-import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, round4, withAnalyzer, withGallery, type GallerySettings } from './common.js';
-import { NO_FACE_HINT, NoUsableFace } from '../../service/persons.js';
+import { GALLERY_OPTIONS, gallerySettings } from './common.js';
+import { NO_FACE_HINT, NoUsableFace, type EnrolRequest } from '../../service/enrolment.js';
+import { enrolAnswer, type EnrolAnswer } from '../../service/person-answers.js';
 import type { Photo } from '../../service/person-input.js';
-import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
+import { cliActor, daemonFor, personCall } from './via-daemon.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
-const USAGE = `(--name NAME [--id EXT] [--group G] | --to ID) (--image FILE)... [--dir FOLDER] [--video FILE] [--force] ${GALLERY_USAGE}`;
+const USAGE =
+  '(--name NAME [--id EXT] [--group G] | --to ID) [IMAGE...] [--image FILE]... [--dir FOLDER] [--video FILE] [--force] [--config FILE] [--gallery FILE] [--key-file FILE] [--socket-dir DIR] [--token FILE] [--json]';
 
-interface AddArgs {
-  /** Who is enrolled: a new person by name, or more photos for one enrolled already (uuid or external id). */
-  who: { name: string } | { to: string };
-  id?: string;
-  group?: string;
-  images: string[];
-  video?: string;
-  force: boolean;
-  json: boolean;
-  showProgress: boolean;
-}
-
-/** What an enrolment answered, whichever way it went (the daemon's socket or the file). */
-export interface Enrolled {
-  id: string;
-  name: string;
-  templates: number;
-  bestQuality: number;
-  refused: { file: string; reason: string; detail: string }[];
-  clashes: string[];
-  /** Templates dropped past gallery.enrol.max_templates. */
-  dropped: number;
-}
-
-export const personAddCommand: Command = {
+/**
+ * `facegate person add` (also `person enrol`, the control socket's name for it): a new person from
+ * photos, a folder of photos or a video, or with --to more of them for an enrolled one. Through the
+ * running daemon when one holds the state file (or --socket-dir / --token name one), else on the
+ * file; either way the person service enrols and answers in its one shape (service/person-answers.ts).
+ */
+export const personAddCommand = command({
   words: ['person', 'add'],
-  summary: 'enrol a person from photos, a folder of photos or a short video (quality-gated; one face per photo), or with --to give an enrolled person more; through the running daemon when one holds the gallery',
+  aliases: [['person', 'enrol']],
+  summary: 'enrol a person from photos, a folder of photos or a short video (quality-gated; one face per photo), or with --to give an enrolled person more; operator role, audited; through the running daemon when one holds the gallery',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      {
-        ...GALLERY_OPTIONS,
-        name: { type: 'string' },
-        to: { type: 'string' },
-        id: { type: 'string' },
-        group: { type: 'string' },
-        image: { type: 'string', multiple: true },
-        dir: { type: 'string' },
-        video: { type: 'string' },
-        force: { type: 'boolean' },
-      },
-      USAGE,
-    );
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (images go after --image)`, USAGE);
+  options: {
+    ...GALLERY_OPTIONS,
+    ...CONTROL_OPTIONS,
+    name: { type: 'string' },
+    to: { type: 'string' },
+    id: { type: 'string' },
+    group: { type: 'string' },
+    image: { type: 'string', multiple: true },
+    dir: { type: 'string' },
+    video: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  // Photos as arguments or after --image: installers write both.
+  args: [0, Infinity],
+  async run({ values, positionals }, io) {
     // The name's rules (and its trimming) are the person service's, the same as at every entry point.
     if (values.to !== undefined && (values.name !== undefined || values.id !== undefined || values.group !== undefined)) {
       throw new UsageError('--to adds photos to an enrolled person: change their name or group with person rename or the console, not here', USAGE);
     }
     if (values.name === undefined && values.to === undefined) throw new UsageError('--name (a new person) or --to ID (an enrolled one) is required', USAGE);
-    const images = [...(values.image ?? []), ...(values.dir ? imagesIn(values.dir) : [])];
-    if (images.length === 0 && !values.video) throw new UsageError('give at least one --image, a --dir or a --video', USAGE);
-    const args: AddArgs = {
-      who: values.to !== undefined ? { to: values.to } : { name: values.name! },
-      images,
-      force: values.force === true,
-      json: values.json === true,
-      showProgress: !values.json && (values.dir !== undefined || values.video !== undefined),
-      ...(values.id !== undefined ? { id: values.id } : {}),
-      ...(values.group !== undefined ? { group: values.group } : {}),
-      ...(values.video !== undefined ? { video: values.video } : {}),
-    };
+    const images = [...positionals, ...(values.image ?? []), ...(values.dir ? imagesIn(values.dir) : [])];
+    if (images.length === 0 && !values.video) throw new UsageError('give at least one --image (or a photo as an argument), a --dir or a --video', USAGE);
+    const who: { to: string } | { name: string } = values.to !== undefined ? { to: values.to } : { name: values.name! };
     const settings = gallerySettings(values, io);
-    const daemon = runningDaemon(settings);
-    let r: Enrolled;
-    const photos = readPhotos(args.images);
+    const daemon = daemonFor(settings, values, io);
+    const photos = readPhotos(images);
+    const force = values.force === true;
+    const video = values.video;
+    const fields = { ...(values.id !== undefined ? { externalId: values.id } : {}), ...(values.group !== undefined ? { group: values.group } : {}) };
+    const showProgress = !values.json && (values.dir !== undefined || video !== undefined);
+    let r: EnrolAnswer;
     try {
-      r = daemon ? await throughDaemon(daemon, args, photos) : await inFile(settings, args, photos, io);
+      r = await personCall(
+        settings,
+        daemon,
+        () => controlCall(who, photos, { video, force, id: values.id, group: values.group }),
+        (persons) =>
+          withProgress(io, showProgress, async (onProgress) => {
+            const videoInput = video !== undefined ? { video: { name: video, file: video } } : {};
+            if ('to' in who) return enrolAnswer(await persons.addPhotos(who.to, photos, cliActor(), { ...videoInput, force }));
+            const req: EnrolRequest = { name: who.name, photos, ifExists: 'refuse', force, onProgress, ...fields, ...videoInput };
+            return enrolAnswer(await persons.enrol(req, cliActor()));
+          }),
+        { analyzer: true, create: true },
+      );
     } catch (e) {
       if (!isFacegateError(e) || e.code !== 'FG_ERR_ENROL_NO_FACE') throw e;
       const refused = e instanceof NoUsableFace ? e.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })) : undefined;
-      if (args.json) io.stdout(jsonLine({ id: null, templates: 0, ...(refused ? { refused } : {}) }));
+      if (values.json) io.stdout(jsonLine({ id: null, templates: 0, ...(refused ? { refused } : {}) }));
       // One refused photo a line, as the rest of the CLI prints them.
-      throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${'name' in args.who ? args.who.name : args.who.to}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
+      throw refused ? new FacegateError('FG_ERR_ENROL_NO_FACE', `no usable face for ${'name' in who ? who.name : who.to}:${describeRefusals(refused, '')}`, NO_FACE_HINT) : e;
     }
     for (const clash of r.clashes) io.stderr(`warning: ${printable(clash)} (enrolled anyway: --force)\n`);
-    if (args.json) {
-      io.stdout(jsonLine({ id: r.id, templates: r.templates, refused: r.refused, ...(r.dropped > 0 ? { dropped: r.dropped } : {}) }));
+    if (values.json) {
+      io.stdout(jsonLine(r));
     } else {
-      const what = 'to' in args.who ? `added ${r.templates} photo(s) to ${printable(r.name)} (${printable(r.id)})` : `enrolled ${printable(r.name)} as ${printable(r.id)}: ${r.templates} template(s)`;
+      const what = 'to' in who ? `added ${r.templates} photo(s) to ${printable(r.name)} (${printable(r.id)})` : `enrolled ${printable(r.name)} as ${printable(r.id)}: ${r.templates} template(s)`;
       const dropped = r.dropped > 0 ? `; ${r.dropped} weakest template(s) dropped to stay within gallery.enrol.max_templates` : '';
-      io.stdout(`${what} (best quality ${round4(r.bestQuality)})${dropped}${describeRefusals(r.refused)}\n`);
+      io.stdout(`${what} (best quality ${r.best_quality})${dropped}${describeRefusals(r.refused)}\n`);
     }
     return 0;
   },
-};
+});
 
 /**
  * The photos' bytes, read here whichever way the enrolment goes, so that the person service checks
@@ -114,75 +105,35 @@ function readPhotos(files: readonly string[]): Photo[] {
   return files.map((file) => ({ name: file, bytes: readImageFile(file) }));
 }
 
-/** No daemon holds the file: the CLI opens it and runs the enrolment itself, audited as this user. */
-async function inFile(s: GallerySettings, a: AddArgs, photos: Photo[], io: CliIo): Promise<Enrolled> {
-  return withGallery(s, { create: true }, (g) =>
-    withAnalyzer(s, async (analyzer) => {
-      // One line per kind of input, made when its first count (and so its total) is known.
-      const bars: Partial<Record<'photos' | 'video frames', Progress>> = {};
-      const bar = (what: 'photos' | 'video frames', total: number) =>
-        (bars[what] ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `enrol ${what}`, total, format: (n) => String(n), quiet: !a.showProgress }));
-      try {
-        const persons = localPersons(s, g, analyzer);
-        const video = a.video !== undefined ? { video: { name: a.video, file: a.video } } : {};
-        const enrolled =
-          'to' in a.who
-            ? await persons.addPhotos(a.who.to, photos, cliActor(), { ...video, force: a.force })
-            : await persons.enrol(
-                {
-                  name: a.who.name,
-                  photos,
-                  ifExists: 'refuse',
-                  force: a.force,
-                  onProgress: (what, done, total) => bar(what, total).update(done),
-                  ...(a.id !== undefined ? { externalId: a.id } : {}),
-                  ...(a.group !== undefined ? { group: a.group } : {}),
-                  ...video,
-                },
-                cliActor(),
-              );
-        return { id: enrolled.person.id, name: enrolled.person.name, templates: enrolled.templateIds.length, bestQuality: enrolled.bestQuality, refused: enrolled.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: enrolled.clashes, dropped: enrolled.dropped };
-      } finally {
-        bars.photos?.finish();
-        bars['video frames']?.finish();
-      }
-    }),
-  );
-}
-
 /**
- * A daemon holds the file: the photos (and video) travel to it over its control socket, and it
- * enrols them, so that it recognises the person from its next frame.
+ * The control call of an enrolment through the daemon: the photos (and video) travel inside the
+ * request line, base64, and the daemon enrols them, so that it recognises the person from its next
+ * frame.
  */
-async function throughDaemon(daemon: NonNullable<ReturnType<typeof runningDaemon>>, a: AddArgs, photos: Photo[]): Promise<Enrolled> {
+function controlCall(who: { name: string } | { to: string }, photos: Photo[], o: { video: string | undefined; force: boolean; id: string | undefined; group: string | undefined }) {
   const images = photos.map((p) => ({ name: p.name, data: p.bytes.toString('base64') }));
-  const video = a.video !== undefined ? readInputFile(a.video, 'video', 'video') : undefined;
+  const video = o.video !== undefined ? readInputFile(o.video, 'video', 'video') : undefined;
   const size = images.reduce((n, i) => n + i.data.length, 0) + (video ? Math.ceil(video.length / 3) * 4 : 0);
   if (size > MAX_LINE_BYTES - 64 * 1024) {
     throw new FacegateError('FG_ERR_ENROL_TOO_LARGE', `the photos and video come to ${Math.round(size / 1048576)} MiB encoded, more than the daemon takes in one call (${MAX_LINE_BYTES / 1048576} MiB)`, 'send fewer or smaller photos, or a shorter clip (ffmpeg -t 10)');
   }
-  const media = { images, ...(video ? { video: { name: a.video!, data: video.toString('base64') } } : {}), ...(a.force ? { force: true } : {}) };
-  const enrolled = (
-    'to' in a.who
-      ? await callRunningDaemon(daemon, 'person.add_photos', { id: a.who.to, ...media })
-      : await callRunningDaemon(daemon, 'person.enrol', { name: a.who.name, ...media, ...(a.id !== undefined ? { id: a.id } : {}), ...(a.group !== undefined ? { group: a.group } : {}) })
-  ) as EnrolAnswer;
-  return enrolledFrom(enrolled);
+  const media = { images, ...(video ? { video: { name: o.video!, data: video.toString('base64') } } : {}), ...(o.force ? { force: true } : {}) };
+  return 'to' in who
+    ? { method: 'person.add_photos' as const, params: { id: who.to, ...media } }
+    : { method: 'person.enrol' as const, params: { name: who.name, ...media, ...(o.id !== undefined ? { id: o.id } : {}), ...(o.group !== undefined ? { group: o.group } : {}) } };
 }
 
-/** The control socket's answer to an enrolment or to photos added (control/handlers.ts). */
-export interface EnrolAnswer {
-  id: string;
-  name: string;
-  templates: number;
-  best_quality: number;
-  refused: Enrolled['refused'];
-  enrolled_despite?: string[];
-  dropped?: number;
-}
-
-export function enrolledFrom(a: EnrolAnswer): Enrolled {
-  return { id: a.id, name: a.name, templates: a.templates, bestQuality: a.best_quality, refused: a.refused, clashes: a.enrolled_despite ?? [], dropped: a.dropped ?? 0 };
+/** Progress lines on stderr for a long enrolment on the file (a folder, a video): one per kind of input, made when its total is known. */
+async function withProgress<T>(io: CliIo, show: boolean, fn: (onProgress: EnrolRequest['onProgress']) => Promise<T>): Promise<T> {
+  const bars: Partial<Record<'photos' | 'video frames', Progress>> = {};
+  const bar = (what: 'photos' | 'video frames', total: number) =>
+    (bars[what] ??= progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: `enrol ${what}`, total, format: (n) => String(n), quiet: !show }));
+  try {
+    return await fn((what, done, total) => bar(what, total).update(done));
+  } finally {
+    bars.photos?.finish();
+    bars['video frames']?.finish();
+  }
 }
 
 function imagesIn(dir: string): string[] {
@@ -195,7 +146,7 @@ function imagesIn(dir: string): string[] {
   return names.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort().map((n) => join(dir, n));
 }
 
-function describeRefusals(refused: Enrolled['refused'], label = '; refused:'): string {
+function describeRefusals(refused: EnrolAnswer['refused'], label = '; refused:'): string {
   if (!refused.length) return label ? '' : ' no photo given';
   return label + refused.map((r) => `\n  ${printable(r.file)}: ${printable(r.detail)}`).join('');
 }

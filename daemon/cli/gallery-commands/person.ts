@@ -1,30 +1,22 @@
-import { FacegateError } from '../../base/errors.js';
-import type { Gallery } from '../../gallery/gallery.js';
 import type { Person } from '../../gallery/store.js';
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
-import type { EraseResult } from '../../service/retention.js';
+import { eraseAnswer, updateAnswer, type EraseAnswer } from '../../service/person-answers.js';
+import { personNotFound } from '../../service/person-context.js';
+import { command } from '../command.js';
+import { CONTROL_OPTIONS } from '../control-target.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
-import { callRunningDaemon, cliActor, localPersons, runningDaemon } from './via-daemon.js';
+import { cliActor, daemonFor, personCall, runningDaemon } from './via-daemon.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
 function personJson(p: Person, templates: number) {
   return { id: p.id, name: p.name, external_id: p.externalId, group: p.group, templates, created_at: p.createdAt, updated_at: p.updatedAt };
 }
 
-/** A person by uuid or external id, or a clear error. */
-function mustFind(g: Gallery, ref: string): Person {
-  const p = g.store.findPerson(ref);
-  if (!p) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person with id or external id ${ref}`, "see 'facegate person list'");
-  return p;
-}
-
-const LIST_USAGE = GALLERY_USAGE;
-export const personListCommand: Command = {
+export const personListCommand = command({
   words: ['person', 'list'],
   summary: 'enrolled persons with their template counts',
-  usage: LIST_USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, GALLERY_OPTIONS, LIST_USAGE);
+  usage: GALLERY_USAGE,
+  options: GALLERY_OPTIONS,
+  async run({ values }, io) {
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
       const { persons, damaged } = g.store.listPersons();
       const rows = persons.map((p) => personJson(p, g.store.countTemplates(p.id)));
@@ -39,19 +31,20 @@ export const personListCommand: Command = {
       return damaged.length ? 1 : 0;
     });
   },
-};
+});
 
-const SHOW_USAGE = `ID ${GALLERY_USAGE}`;
-export const personShowCommand: Command = {
+export const personShowCommand = command({
   words: ['person', 'show'],
   summary: 'one person (by uuid or external id) and their templates',
-  usage: SHOW_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, SHOW_USAGE);
-    if (positionals.length !== 1) throw new UsageError('give one person id', SHOW_USAGE);
+  usage: `ID ${GALLERY_USAGE}`,
+  options: GALLERY_OPTIONS,
+  args: 1,
+  argsError: 'give one person id',
+  async run({ values, positionals: [ref] }, io) {
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
-      const p = mustFind(g, positionals[0]!);
-      const templates = g.db.prepare('SELECT id, model, quality, created_at FROM templates WHERE person_id = ? ORDER BY id').all(p.id) as Array<{ id: number; model: string; quality: number; created_at: string }>;
+      const p = g.store.findPerson(ref);
+      if (!p) throw personNotFound(ref);
+      const templates = g.store.templateList(p.id).map((t) => ({ id: t.id, model: t.model, quality: t.quality, created_at: t.createdAt }));
       const out = { ...personJson(p, templates.length), template_list: templates };
       if (values.json) io.stdout(jsonLine(out));
       else {
@@ -61,51 +54,38 @@ export const personShowCommand: Command = {
       return 0;
     });
   },
-};
+});
 
-const RENAME_USAGE = `ID NAME ${GALLERY_USAGE}`;
-export const personRenameCommand: Command = {
+export const personRenameCommand = command({
   words: ['person', 'rename'],
   summary: "change a person's display name (through the running daemon when one holds the gallery)",
-  usage: RENAME_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, RENAME_USAGE);
-    if (positionals.length !== 2) throw new UsageError('give a person id and the new name', RENAME_USAGE);
-    const [ref, name] = [positionals[0]!, positionals[1]!];
+  usage: `ID NAME ${GALLERY_USAGE}`,
+  options: GALLERY_OPTIONS,
+  args: 2,
+  argsError: 'give a person id and the new name',
+  async run({ values, positionals: [ref, name] }, io) {
     const settings = gallerySettings(values, io);
-    const daemon = runningDaemon(settings);
-    const renamed = daemon
-      ? ((await callRunningDaemon(daemon, 'person.rename', { id: ref, name })) as { id: string; name: string })
-      : await withGallery(settings, { create: false }, async (g) => {
-          const person = await localPersons(settings, g).update(ref, { name }, cliActor());
-          return { id: person.id, name: person.name };
-        });
+    const renamed = await personCall(settings, runningDaemon(settings), () => ({ method: 'person.rename', params: { id: ref, name } }), async (persons) => updateAnswer(await persons.update(ref, { name: name }, cliActor())));
     io.stdout(values.json ? jsonLine(renamed) : `renamed ${printable(renamed.id)}\n`);
     return 0;
   },
-};
+});
 
-const REMOVE_USAGE = `ID ${GALLERY_USAGE}`;
-export const personRemoveCommand: Command = {
+const REMOVE_USAGE = 'ID [--config FILE] [--gallery FILE] [--key-file FILE] [--socket-dir DIR] [--token FILE] [--json]';
+export const personRemoveCommand = command({
   words: ['person', 'remove'],
-  summary: 'forget a person everywhere: templates, thumbnails, attendance days and proof images erased (secure_delete); audited; through the running daemon when one holds the gallery',
+  // The control socket's own name for it, which installers use too.
+  aliases: [['person', 'erase']],
+  summary: 'forget a person everywhere: templates, thumbnails, attendance days and proof images erased (secure_delete); admin role, audited; through the running daemon when one holds the gallery',
   usage: REMOVE_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, GALLERY_OPTIONS, REMOVE_USAGE);
-    if (positionals.length !== 1) throw new UsageError('give one person id', REMOVE_USAGE);
-    const ref = positionals[0]!;
+  options: { ...GALLERY_OPTIONS, ...CONTROL_OPTIONS },
+  args: 1,
+  argsError: 'give one person id (uuid or external id)',
+  async run({ values, positionals: [ref] }, io) {
     const settings = gallerySettings(values, io);
-    const daemon = runningDaemon(settings);
-    const erased = daemon
-      ? ((await callRunningDaemon(daemon, 'person.erase', { id: ref })) as { id: string } & EraseResult)
-      : await withGallery(settings, { create: false }, async (g) => {
-          const erased = await localPersons(settings, g).erase(ref, cliActor());
-          if (!erased) throw new FacegateError('FG_ERR_PERSON_NOT_FOUND', `no person with id or external id ${ref}`, "see 'facegate person list'");
-          const { person, ...counts } = erased;
-          return { id: person.id, ...counts };
-        });
-    if (values.json) io.stdout(jsonLine({ removed: true, ...erased }));
+    const erased = await personCall<EraseAnswer>(settings, daemonFor(settings, values, io), () => ({ method: 'person.erase', params: { id: ref } }), async (persons) => eraseAnswer(await persons.erase(ref, cliActor())));
+    if (values.json) io.stdout(jsonLine(erased));
     else io.stdout(`removed ${printable(erased.id)}: ${erased.templates} template(s), ${erased.thumbnails} thumbnail(s), ${erased.attendanceDays} attendance day(s) and ${erased.proofs} proof image(s) erased\n`);
     return 0;
   },
-};
+});

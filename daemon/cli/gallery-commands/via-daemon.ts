@@ -4,11 +4,14 @@ import { AuditLog } from '../../service/audit.js';
 import { callDaemon, type ControlTarget } from '../../control/client.js';
 import { METHODS, type MethodName } from '../../control/protocol.js';
 import { daemonHolding } from '../../system/lock.js';
-import { PersonService, type Actor } from '../../service/persons.js';
+import type { Actor } from '../../service/audit.js';
+import { PersonService } from '../../service/persons.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { FaceSource } from '../../gallery/enrol.js';
 import type { UnknownRegistry } from '../../track/unknowns.js';
-import type { GallerySettings } from './common.js';
+import type { CliIo } from '../command.js';
+import { controlTarget, type ControlValues } from '../control-target.js';
+import { withAnalyzer, withGallery, type GallerySettings } from './common.js';
 
 /**
  * The daemon that holds this state file, if one does. A person change made beside it in the file
@@ -36,14 +39,46 @@ export function refuseBesideDaemon(s: GallerySettings, what: string): void {
   throw new FacegateError('FG_ERR_DAEMON_HOLDS_STATE', `a facegate daemon${held.pid !== undefined ? ` (pid ${held.pid})` : ''} holds ${s.path}: ${what} beside it would not reach it`, `stop it (systemctl stop facegate), run this again, then start it: it reads the gallery at start`);
 }
 
-/** One control call for a gallery command; a daemon that holds the file but does not answer is refused with what to do. */
-export async function callRunningDaemon(target: ControlTarget & { statePath: string }, method: MethodName, params: Record<string, unknown>): Promise<unknown> {
+/**
+ * The daemon a person command goes through: the one named by --socket-dir or --token (a daemon
+ * elsewhere, or a user outside the facegate groups), else the one that holds the state file, if any.
+ */
+export function daemonFor(s: GallerySettings, values: ControlValues, io: CliIo): (ControlTarget & { statePath?: string }) | undefined {
+  if (values['socket-dir'] !== undefined || values.token !== undefined) return controlTarget(values, io);
+  return runningDaemon(s);
+}
+
+/**
+ * One control call for a gallery command; a daemon that holds the file but does not answer is
+ * refused with what to do (one named by --socket-dir that does not answer is not running).
+ */
+export async function callRunningDaemon(target: ControlTarget & { statePath?: string }, method: MethodName, params: Record<string, unknown>): Promise<unknown> {
   try {
     return await callDaemon(target, method, METHODS[method].role, params);
   } catch (e) {
-    if (!isFacegateError(e) || e.code !== 'FG_ERR_DAEMON_NOT_RUNNING') throw e;
+    if (!isFacegateError(e) || e.code !== 'FG_ERR_DAEMON_NOT_RUNNING' || target.statePath === undefined) throw e;
     throw new FacegateError('FG_ERR_DAEMON_HOLDS_STATE', `a facegate daemon holds ${target.statePath} but does not answer on ${target.dir}`, 'give --config the config the daemon runs with (control.socket_dir), or stop it (systemctl stop facegate) to change the file directly');
   }
+}
+
+/**
+ * One person use case as the CLI runs it: through the daemon's control socket (`daemon`, when one
+ * holds the file or is named) as the call `remote` makes, else on the file with the CLI's own person
+ * service (`local`, audited as this user). The daemon and the service answer in the one shape of
+ * service/person-answers.ts, so the command prints either the same way.
+ */
+export async function personCall<T>(
+  s: GallerySettings,
+  daemon: (ControlTarget & { statePath?: string }) | undefined,
+  remote: () => { method: MethodName; params: Record<string, unknown> },
+  local: (persons: PersonService, g: Gallery) => Promise<T>,
+  options: { analyzer?: boolean; create?: boolean } = {},
+): Promise<T> {
+  if (daemon) {
+    const { method, params } = remote();
+    return (await callRunningDaemon(daemon, method, params)) as T;
+  }
+  return withGallery(s, { create: options.create === true }, (g) => (options.analyzer ? withAnalyzer(s, (analyzer) => local(localPersons(s, g, analyzer), g)) : local(localPersons(s, g), g)));
 }
 
 /** Who the audit log names for a change made by the CLI on a file no daemon holds. */

@@ -1,18 +1,13 @@
 import { userInfo } from 'node:os';
 import { ExitCode, FacegateError } from '../../base/errors.js';
 import { openDatabase } from '../../store/database.js';
-import { AuditLog, type AuditEntry } from '../../service/audit.js';
+import { AuditLog, recordRelease, type AuditEntry } from '../../service/audit.js';
 import { formatLocalIso } from '../../base/zoned-time.js';
-import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { command, resolveConfig, UsageError, type CliIo } from '../command.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
 const USAGE = '[--config FILE] [--gallery FILE] [--json]';
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' }, json: { type: 'boolean' } } as const;
-
-function withAudit<T>(argv: string[], io: CliIo, usage: string, fn: (audit: AuditLog, json: boolean, timeZone: string) => T): T {
-  const { values } = parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, usage);
-  return onAuditLog(values, io, fn);
-}
 
 function onAuditLog<T>(values: { config?: string; gallery?: string; json?: boolean }, io: CliIo, fn: (audit: AuditLog, json: boolean, timeZone: string) => T): T {
   // A state file named alone has no config beside it: its times are then written in UTC (+00:00).
@@ -25,12 +20,13 @@ function onAuditLog<T>(values: { config?: string; gallery?: string; json?: boole
   }
 }
 
-export const auditVerifyCommand: Command = {
+export const auditVerifyCommand = command({
   words: ['audit', 'verify'],
   summary: 'check the audit chain: an edited, deleted or cut-off entry is reported (exit 1)',
   usage: USAGE,
-  async run(argv, io) {
-    return withAudit(argv, io, USAGE, (audit, json) => {
+  options: OPTIONS,
+  async run({ values }, io) {
+    return onAuditLog(values, io, (audit, json) => {
       const v = audit.verify();
       if (json) io.stdout(jsonLine(v));
       else if (v.ok) io.stdout(`audit chain intact: ${v.entries} entr${v.entries === 1 ? 'y' : 'ies'} (${v.fromSeq}..${v.toSeq})\n`);
@@ -39,22 +35,23 @@ export const auditVerifyCommand: Command = {
       throw new FacegateError('FG_ERR_AUDIT_TAMPERED', `the audit chain is broken in ${v.problems.length} place(s)`, 'restore the state file from a backup and find out who had write access to it');
     });
   },
-};
+});
 
 const LIST_USAGE = `${USAGE} [--limit N]`;
 
-export const auditListCommand: Command = {
+export const auditListCommand = command({
   words: ['audit', 'list'],
   summary: 'the newest audit entries: who did what, with which role, and the outcome',
   usage: LIST_USAGE,
-  async run(argv, io) {
-    const limit = Number(parseCommandArgs(argv, { ...OPTIONS, limit: { type: 'string' } }, LIST_USAGE).values.limit ?? 20);
-    return withAudit(argv, io, LIST_USAGE, (audit, json, timeZone) => {
+  options: { ...OPTIONS, limit: { type: 'string' } },
+  async run({ values }, io) {
+    const limit = Number(values.limit ?? 20);
+    return onAuditLog(values, io, (audit, json, timeZone) => {
       for (const e of audit.recent(Number.isInteger(limit) && limit > 0 ? limit : 20)) io.stdout(json ? jsonLine(e) : describe(e, timeZone));
       return ExitCode.OK;
     });
   },
-};
+});
 
 /** One entry a line; its actor (a token's subject, an account's name) and target are the state file's text. */
 function describe(e: AuditEntry, timeZone: string): string {
@@ -64,40 +61,29 @@ function describe(e: AuditEntry, timeZone: string): string {
 const RELEASE_USAGE = '--event upgrade|rollback --release ID --from ID [--reason TEXT] [--config FILE] [--gallery FILE]';
 /** A release id as scripts/release.sh makes them (VERSION-BUILD), or `none` before the first. */
 const RELEASE_ID = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/;
-const RELEASE_EVENTS = { upgrade: 'ok', rollback: 'failed' } as const;
 
 /**
  * install.sh's record of a release change in the daemon's audit log: an upgrade that reached READY,
  * or a rollback (the new release did not, and the previous one runs again). A rollback is written
  * by the restored release's CLI, so the entry lands in a state file that release can read.
  */
-export const auditReleaseCommand: Command = {
+export const auditReleaseCommand = command({
   words: ['audit', 'release'],
   summary: "record a release upgrade or rollback in the audit log (install.sh's entry; admin role)",
   usage: RELEASE_USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(
-      argv,
-      { ...OPTIONS, event: { type: 'string' }, release: { type: 'string' }, from: { type: 'string' }, reason: { type: 'string' } },
-      RELEASE_USAGE,
-    );
+  options: { ...OPTIONS, event: { type: 'string' }, release: { type: 'string' }, from: { type: 'string' }, reason: { type: 'string' } },
+  async run({ values }, io) {
     const event = values.event;
     if (event !== 'upgrade' && event !== 'rollback') throw new UsageError(`--event must be upgrade or rollback, not ${JSON.stringify(event ?? '')}`, RELEASE_USAGE);
     for (const [name, id] of [['--release', values.release], ['--from', values.from]] as const) {
       if (!id || !RELEASE_ID.test(id)) throw new UsageError(`${name} must be a release id (letters, digits, . + -; at most 64), not ${JSON.stringify(id ?? '')}`, RELEASE_USAGE);
     }
-    const reason = (values.reason ?? '').slice(0, 300);
+    const known: 'upgrade' | 'rollback' = event;
     return onAuditLog(values, io, (audit, json, timeZone) => {
-      const entry = audit.append({
-        actor: `installer:${userInfo().username}`,
-        role: 'admin',
-        action: `release.${event}`,
-        target: values.release!,
-        detail: { from: values.from!, to: event === 'upgrade' ? values.release! : values.from!, ...(reason ? { reason } : {}) },
-        outcome: RELEASE_EVENTS[event],
-      });
+      const change = { event: known, release: values.release!, from: values.from!, ...(values.reason ? { reason: values.reason } : {}) };
+      const entry = recordRelease(audit, change, { actor: `installer:${userInfo().username}`, role: 'admin' });
       io.stdout(json ? jsonLine(entry) : describe(entry, timeZone));
       return ExitCode.OK;
     });
   },
-};
+});

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../../base/log.js';
 import { createNotifier, type Notifier } from '../../system/sd-notify.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { packageVersion } from '../../base/paths.js';
-import { configSource, INSTALLED_CONFIG, loadFromSource, parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { command, configSource, INSTALLED_CONFIG, loadFromSource, UsageError, type CliIo } from '../command.js';
 import { errorText } from '../terminal-text.js';
 
 const USAGE = '--config FILE';
@@ -18,12 +18,12 @@ const USAGE = '--config FILE';
  * config is bad or unreadable, or a file it names proves unusable at start (the unit's
  * RestartPreventExitStatus), 1 when start-up fails otherwise.
  */
-export const daemonCommand: Command = {
+export const daemonCommand = command({
   words: ['daemon'],
   summary: 'run the daemon (under systemd: Type=notify with watchdog); SIGHUP reloads cameras and rules, SIGTERM stops',
   usage: USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
+  options: { config: { type: 'string', short: 'c' } },
+  async run({ values }, io) {
     const source = configSource(values.config, io.env);
     if (!source) throw new UsageError(`no config file given, and none installed at ${INSTALLED_CONFIG}`, USAGE);
     const path = source.path;
@@ -37,7 +37,7 @@ export const daemonCommand: Command = {
     }
     return runDaemon({ config, configPath: path, logger, notifier, env: io.env });
   },
-};
+});
 
 /** A config that cannot be used: "Refusing to start", every key named, exit 78 so systemd does not loop. */
 function refuse(e: unknown, io: CliIo, notifier: Notifier): number {
@@ -88,6 +88,9 @@ export interface RunDaemonOptions {
   spawnCamera?: AppOptions['spawnCamera'];
 }
 
+/** Who reloads on SIGHUP, for the audit log: whoever sent the signal (systemctl reload), as admin. */
+const SIGHUP = { actor: 'signal:SIGHUP', role: 'admin' } as const;
+
 export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   const log = o.logger.child({ stage: 'daemon' });
   const app = new App({
@@ -120,8 +123,8 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
   process.on('SIGHUP', () => {
     if (stopping) return;
     try {
-      const result = app.reload(loadValidConfig(o.configPath));
-      app.audit.append({ actor: 'signal:SIGHUP', role: 'admin', action: 'reload', detail: { ...result }, outcome: 'ok' });
+      // Read, checked, taken over and audited by the daemon's one reload, as the control socket's is.
+      app.reloadConfig(SIGHUP);
     } catch (e) {
       const message = isFacegateError(e) ? e.toLine() : (e as Error).message;
       log.error({ err: message }, 'reload refused: the running config stays in force');

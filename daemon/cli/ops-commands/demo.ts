@@ -13,7 +13,7 @@ import { createNotifier } from '../../system/sd-notify.js';
 import { startDemoBroker } from '../../demo/broker.js';
 import { prepareDemoGallery, prepareDemoKeys, samplePhoto } from '../../demo/site.js';
 import { stillFrame, stillPhotoSpawn } from '../../demo/still-camera.js';
-import { parseCommandArgs, UsageError, type CliIo, type Command } from '../command.js';
+import { command, UsageError, type CliIo } from '../command.js';
 import { runDaemon, type RunDaemonOptions } from './daemon.js';
 import { EventLines } from '../event-lines.js';
 import { demoCameraSize, demoCameraUrl, demoInputArgs, enrolFirstVisitor } from './demo-camera.js';
@@ -89,16 +89,12 @@ function demoConfig(dir: string, brokerUrl: string, camera: string, attendance: 
  * shows a still photo, enrolled first: recognised, and refused as not live. With --camera, a real
  * camera: the first face it sees is enrolled, then checked in once live.
  */
-export const demoCommand: Command = {
+export const demoCommand = command({
   words: ['demo'],
   summary: 'run the real daemon on a still photo (refused: not live) or on your camera (--camera: enrols you, then checks you in), with an in-process MQTT broker and a temporary encrypted gallery; print events as they arrive',
   usage: USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(
-      argv,
-      { camera: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' }, broker: { type: 'string' }, photo: { type: 'string' } },
-      USAGE,
-    );
+  options: { camera: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' }, broker: { type: 'string' }, photo: { type: 'string' } },
+  async run({ values }, io) {
     if (values.camera !== undefined && values.photo !== undefined) throw new UsageError('give --camera or --photo, not both', USAGE);
     // --broker and --photo stand in for the two devDependencies (aedes, @vladmandic/face-api), so
     // the demo runs where only the runtime ones are installed: the container image, /opt/facegate.
@@ -186,4 +182,4 @@ export const demoCommand: Command = {
       if (!values.keep) rmSync(dir, { recursive: true, force: true });
     }
   },
-};
+});

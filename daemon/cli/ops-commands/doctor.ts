@@ -3,17 +3,16 @@ import { createLogger } from '../../base/log.js';
 import { runDoctor, type CheckResult } from '../../system/doctor.js';
 import { loadValidConfig } from '../../config/validate.js';
 import { defaultConfig } from '../../config/load.js';
-import { configSource, loadFromSource, parseCommandArgs, type Command } from '../command.js';
+import { command, configSource, loadFromSource } from '../command.js';
 
-const USAGE = '[--config FILE] [--json]';
 const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
 
-export const doctorCommand: Command = {
+export const doctorCommand = command({
   words: ['doctor'],
   summary: 'check ffmpeg, models, keys, gallery, broker, every camera, free disk and clock; print the fix for each failure',
-  usage: USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
+  usage: '[--config FILE] [--json]',
+  options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+  async run({ values }, io) {
     const source = configSource(values.config, io.env);
     const config = source ? loadFromSource(source, loadValidConfig) : defaultConfig();
     const results = await runDoctor({ config, env: io.env, logger: createLogger({ level: 'silent' }) });
@@ -25,4 +24,4 @@ export const doctorCommand: Command = {
     if (!values.json) io.stdout(failed ? `${failed} check(s) failed\n` : 'all checks passed\n');
     return failed ? ExitCode.FAILED : ExitCode.OK;
   },
-};
+});

@@ -4,7 +4,7 @@ import { AuditLog, type Role } from '../../service/audit.js';
 import { openDatabase } from '../../store/database.js';
 import { PasswordHasher } from '../../web/passwords.js';
 import { ROLES, UserStore, type UserActor } from '../../web/users.js';
-import { parseCommandArgs, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { command, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' } } as const;
@@ -38,79 +38,75 @@ async function readPassword(io: CliIo, usage: string): Promise<string> {
   return line;
 }
 
-function oneName(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new UsageError('give exactly one account name', usage);
-  return positionals[0]!;
-}
+/** The account name every command but list takes. */
+const ONE_NAME = { args: 1, argsError: 'give exactly one account name' } as const;
 
 const ADD_USAGE = 'NAME [--role viewer|operator|admin] [--config FILE] [--gallery FILE] < password';
-export const userAddCommand: Command = {
+export const userAddCommand = command({
   words: ['user', 'add'],
   summary: 'add a web console account; the password is typed at a prompt without echo, or read from stdin; the first account is an admin',
   usage: ADD_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { ...OPTIONS, role: { type: 'string' } }, ADD_USAGE);
-    const name = oneName(positionals, ADD_USAGE);
+  options: { ...OPTIONS, role: { type: 'string' } },
+  ...ONE_NAME,
+  async run({ values, positionals: [name] }, io) {
     if (values.role !== undefined && !(ROLES as readonly string[]).includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`, ADD_USAGE);
     const password = await readPassword(io, ADD_USAGE);
     const user = await withUsers(values, io, (users, by) => users.add(name, password, values.role as Role | undefined, by));
     io.stdout(`account ${user.name} added (${user.role})\n`);
     return ExitCode.OK;
   },
-};
+});
 
 const PASSWD_USAGE = 'NAME [--config FILE] [--gallery FILE] < password';
-export const userPasswdCommand: Command = {
+export const userPasswdCommand = command({
   words: ['user', 'passwd'],
   summary: "set an account's password (prompt without echo, or stdin); its sessions end and a lockout is lifted",
   usage: PASSWD_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS, PASSWD_USAGE);
-    const name = oneName(positionals, PASSWD_USAGE);
+  options: OPTIONS,
+  ...ONE_NAME,
+  async run({ values, positionals: [name] }, io) {
     const password = await readPassword(io, PASSWD_USAGE);
     await withUsers(values, io, (users, by) => users.passwd(name, password, by));
     io.stdout(`password of ${name} changed; its sessions have ended\n`);
     return ExitCode.OK;
   },
-};
+});
 
 const ROLE_USAGE = 'NAME viewer|operator|admin [--config FILE] [--gallery FILE]';
-export const userRoleCommand: Command = {
+export const userRoleCommand = command({
   words: ['user', 'role'],
   summary: "change an account's role; its access tokens end at once and its next refresh carries the new role (never the last admin's)",
   usage: ROLE_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS, ROLE_USAGE);
-    if (positionals.length !== 2) throw new UsageError('give an account name and a role', ROLE_USAGE);
-    const [name, role] = positionals as [string, string];
+  options: OPTIONS,
+  args: 2,
+  argsError: 'give an account name and a role',
+  async run({ values, positionals: [name, role] }, io) {
     if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`the role must be one of ${ROLES.join(', ')}`, ROLE_USAGE);
     const user = await withUsers(values, io, (users, by) => users.setRole(name, role as Role, by));
     io.stdout(`account ${user.name} is now ${user.role}\n`);
     return ExitCode.OK;
   },
-};
+});
 
-const REMOVE_USAGE = 'NAME [--config FILE] [--gallery FILE]';
-export const userRemoveCommand: Command = {
+export const userRemoveCommand = command({
   words: ['user', 'remove'],
   summary: 'remove a web console account and end its sessions (never the last admin)',
-  usage: REMOVE_USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS, REMOVE_USAGE);
-    const name = oneName(positionals, REMOVE_USAGE);
+  usage: 'NAME [--config FILE] [--gallery FILE]',
+  options: OPTIONS,
+  ...ONE_NAME,
+  async run({ values, positionals: [name] }, io) {
     await withUsers(values, io, (users, by) => users.remove(name, by));
     io.stdout(`account ${name} removed\n`);
     return ExitCode.OK;
   },
-};
+});
 
-const LIST_USAGE = '[--config FILE] [--gallery FILE] [--json]';
-export const userListCommand: Command = {
+export const userListCommand = command({
   words: ['user', 'list'],
   summary: 'the web console accounts: name, role, locked until',
-  usage: LIST_USAGE,
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { ...OPTIONS, json: { type: 'boolean' } }, LIST_USAGE);
+  usage: '[--config FILE] [--gallery FILE] [--json]',
+  options: { ...OPTIONS, json: { type: 'boolean' } },
+  async run({ values }, io) {
     const list = await withUsers(values, io, (users) => users.list());
     const now = Date.now();
     for (const u of list) {
@@ -119,6 +115,6 @@ export const userListCommand: Command = {
     }
     return ExitCode.OK;
   },
-};
+});
 
 export const USER_COMMANDS: readonly Command[] = [userAddCommand, userPasswdCommand, userRoleCommand, userRemoveCommand, userListCommand];

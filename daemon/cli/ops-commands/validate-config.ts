@@ -1,16 +1,18 @@
 import { ExitCode } from '../../base/errors.js';
 import { hostPort } from '../../config/ops-sections.js';
 import { configWarnings, loadValidConfig } from '../../config/validate.js';
-import { configSource, INSTALLED_CONFIG, loadFromSource, parseCommandArgs, UsageError, type Command } from '../command.js';
+import { command, configSource, INSTALLED_CONFIG, loadFromSource, UsageError } from '../command.js';
 
 const USAGE = '--config FILE [--json]';
 
-export const validateConfigCommand: Command = {
+export const validateConfigCommand = command({
   words: ['validate-config'],
   summary: 'check a config file against the schema and name every bad key (exit 78 when invalid) and each warning (still exit 0)',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, USAGE);
+  options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+  // The config's path may also come as the argument.
+  args: [0, 1],
+  async run({ values, positionals }, io) {
     const source = configSource(values.config ?? positionals[0], io.env);
     if (!source) throw new UsageError(`no config file given, and none installed at ${INSTALLED_CONFIG}`, USAGE);
     const path = source.path;
@@ -35,4 +37,4 @@ export const validateConfigCommand: Command = {
     for (const w of warnings) io.stderr(`warning ${w.code}: ${w.path}: ${w.message} — ${w.hint}\n`);
     return ExitCode.OK;
   },
-};
+});

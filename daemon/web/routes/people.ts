@@ -3,8 +3,7 @@ import { QUARANTINE_CELLS_MAX } from '../../events/topics.js';
 import { ENROL_BODY_BYTES, PERSON_LIMITS, PersonText } from '../../service/person-input.js';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
-import { formatLocalIso } from '../../base/zoned-time.js';
-import type { EnrolResult } from '../../service/persons.js';
+import { checkAnswer, enrolAnswer, eraseAnswer, photoRemovedAnswer, photosAnswer, updateAnswer } from '../../service/person-answers.js';
 
 /**
  * The person's fields and photos are text and base64 of any size the body limit lets through:
@@ -30,11 +29,6 @@ const Search = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }
 
 const bytes = (p: Static<typeof Photo>) => ({ name: p.name, bytes: Buffer.from(p.data, 'base64') });
 
-/** What an enrolment, or photos added to a person, answers. */
-function enrolled(r: EnrolResult) {
-  return { id: r.person.id, name: r.person.name, templates: r.templateIds.length, best_quality: Number(r.bestQuality.toFixed(3)), refused: r.refused.map((x) => ({ file: x.file, reason: x.reason, detail: x.detail })), clashes: r.clashes, dropped: r.dropped };
-}
-
 /** People: search, check a photo against the quality gate, enrol, their photos (add, list, remove, teach from a sighting), rename, regroup, erase everywhere. */
 export function peopleRoutes(ctx: ConsoleContext): void {
   const { app, daemon } = ctx;
@@ -58,12 +52,10 @@ export function peopleRoutes(ctx: ConsoleContext): void {
       .map((q) => ({ id: q.personId, cells: q.cells.slice(0, QUARANTINE_CELLS_MAX).map((c) => ({ table: c.table, column: c.column, row: c.rowId, kind: c.kind })), cells_total: q.cells.length })),
   );
 
-  app.post<{ Body: Static<typeof Check> }>('/api/people/check-photo', { schema: { body: Check }, bodyLimit: CHECK_BODY_BYTES, ...enrolling }, async (req) => {
-    const checked = await daemon.persons.checkPhoto(bytes(req.body.photo));
-    return checked.ok ? { ok: true, quality: Number(checked.quality.toFixed(3)), face_px: checked.facePx, thumbnail: checked.thumbnail.toString('base64'), ...(checked.matches ? { matches: checked.matches } : {}) } : checked;
-  });
+  app.post<{ Body: Static<typeof Check> }>('/api/people/check-photo', { schema: { body: Check }, bodyLimit: CHECK_BODY_BYTES, ...enrolling }, async (req) => checkAnswer(await daemon.persons.checkPhoto(bytes(req.body.photo))));
 
-  // Person changes are audited by the person service, with the account as actor.
+  // Person changes (and looks at their faces) are audited by the person service, with the account as
+  // actor; each answers what it answers at every door (service/person-answers.ts).
   app.post<{ Body: Static<typeof Enrol> }>('/api/people', { schema: { body: Enrol }, bodyLimit: ENROL_BODY_BYTES, ...enrolling }, async (req, reply) => {
     const b = req.body;
     const r = await daemon.persons.enrol(
@@ -71,50 +63,34 @@ export function peopleRoutes(ctx: ConsoleContext): void {
       ctx.actor(req),
     );
     void reply.code(201);
-    return enrolled(r);
+    return enrolAnswer(r);
   });
 
   app.patch<{ Params: Static<typeof Ref>; Body: Static<typeof Change> }>('/api/people/:id', { schema: { params: Ref, body: Change }, ...operator }, async (req) => {
     const b = req.body;
-    const person = await daemon.persons.update(req.params.id, { ...(b.name !== undefined ? { name: b.name } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
-    return { id: person.id, name: person.name, group: person.group };
+    return updateAnswer(await daemon.persons.update(req.params.id, { ...(b.name !== undefined ? { name: b.name } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req)));
   });
 
   // A person's photos are faces: operators and admins only, every look audited by the service.
-  app.get<{ Params: Static<typeof Ref> }>('/api/people/:id/photos', { schema: { params: Ref }, ...operator }, async (req) => {
-    const { person, photos } = await daemon.persons.photos(req.params.id, ctx.actor(req));
-    const zone = daemon.timeZone();
-    return {
-      id: person.id,
-      name: person.name,
-      photos: photos.map((p) => ({ photo: p.templateId, quality: Number(p.quality.toFixed(3)), source: p.source, created: formatLocalIso(Date.parse(p.createdAt), zone), thumbnail: p.thumbnail?.toString('base64') ?? null })),
-    };
-  });
+  app.get<{ Params: Static<typeof Ref> }>('/api/people/:id/photos', { schema: { params: Ref }, ...operator }, async (req) => photosAnswer(await daemon.persons.photos(req.params.id, ctx.actor(req)), daemon.timeZone()));
 
   app.post<{ Params: Static<typeof Ref>; Body: Static<typeof AddPhotos> }>('/api/people/:id/photos', { schema: { params: Ref, body: AddPhotos }, bodyLimit: ENROL_BODY_BYTES, ...enrolling }, async (req) =>
-    enrolled(await daemon.persons.addPhotos(req.params.id, req.body.photos.map(bytes), ctx.actor(req), req.body.force ? { force: true } : {})),
+    enrolAnswer(await daemon.persons.addPhotos(req.params.id, req.body.photos.map(bytes), ctx.actor(req), req.body.force ? { force: true } : {})),
   );
 
-  app.delete<{ Params: Static<typeof PhotoRef> }>('/api/people/:id/photos/:photo', { schema: { params: PhotoRef }, ...enrolling }, async (req) => {
-    const r = await daemon.persons.removePhoto(req.params.id, req.params.photo, ctx.actor(req));
-    return { id: r.person.id, photo: r.templateId, left: r.left };
-  });
+  app.delete<{ Params: Static<typeof PhotoRef> }>('/api/people/:id/photos/:photo', { schema: { params: PhotoRef }, ...enrolling }, async (req) =>
+    photoRemovedAnswer(await daemon.persons.removePhoto(req.params.id, req.params.photo, ctx.actor(req))),
+  );
 
   // Teach from a sighting: the gate's verdict on the camera's face first (storing nothing), as check-photo is for a photo.
-  app.post<{ Body: Static<typeof Sighting> }>('/api/people/check-sighting', { schema: { body: Sighting }, ...enrolling }, async (req) => {
-    const c = await daemon.persons.checkSighting(req.body.sighting, ctx.actor(req));
-    return c.ok ? { ok: true, quality: Number(c.quality.toFixed(3)), face_px: c.facePx, ...(c.matches ? { matches: c.matches } : {}) } : c;
-  });
+  app.post<{ Body: Static<typeof Sighting> }>('/api/people/check-sighting', { schema: { body: Sighting }, ...enrolling }, async (req) => checkAnswer(await daemon.persons.checkSighting(req.body.sighting, ctx.actor(req))));
   app.post<{ Params: Static<typeof Ref>; Body: Static<typeof Teach> }>('/api/people/:id/teach', { schema: { params: Ref, body: Teach }, ...enrolling }, async (req) =>
-    enrolled(await daemon.persons.teach(req.params.id, req.body.sighting, ctx.actor(req), req.body.force ? { force: true } : {})),
+    enrolAnswer(await daemon.persons.teach(req.params.id, req.body.sighting, ctx.actor(req), req.body.force ? { force: true } : {})),
   );
 
   app.post<{ Params: Static<typeof Ref>; Body: Static<typeof Erase> }>('/api/people/:id/erase', { schema: { params: Ref, body: Erase }, ...ctx.guard({ role: 'admin', limit: 'enrol' }) }, async (req) => {
     const { id } = req.params;
     if (req.body.confirm !== id) throw new WebError(400, 'FG_ERR_WEB_CONFIRM', 'the confirmation does not repeat the id of the person to erase', 'type the id exactly as shown to confirm');
-    const erased = await daemon.persons.erase(id, ctx.actor(req));
-    if (!erased) throw new WebError(404, 'FG_ERR_PERSON_NOT_FOUND', `no person ${id}`, 'search the people page again');
-    const { person, ...counts } = erased;
-    return { id: person.id, ...counts };
+    return eraseAnswer(await daemon.persons.erase(id, ctx.actor(req)));
   });
 }

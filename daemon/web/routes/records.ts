@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
-import { dayOwner, readHistory } from '../../attendance/history.js';
 import { historyCsv } from '../history-csv.js';
 import { PersonText } from '../../service/person-input.js';
+import { checkAnswer, enrolAnswer, promoteAnswer } from '../../service/person-answers.js';
 import { addDays, formatLocalIso, localParts } from '../../base/zoned-time.js';
 import { CalendarDate } from '../../base/calendar-date.js';
 
@@ -25,7 +25,6 @@ const Promote = Type.Object({ name: PersonText, id: Type.Optional(PersonText), g
 const TeachUnknown = Type.Object({ person: PersonText }, { additionalProperties: false });
 const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
 
-
 /** Recognition history (with CSV), proofs on demand, unknown persons and their promotion, the audit log. */
 export function recordRoutes(ctx: ConsoleContext): void {
   const { app, daemon } = ctx;
@@ -38,7 +37,7 @@ export function recordRoutes(ctx: ConsoleContext): void {
     const needle = q.person?.trim().toLowerCase();
     const personIds = needle ? persons.filter((p) => [p.name, p.externalId ?? '', p.id].some((v) => v.toLowerCase().includes(needle))).map((p) => p.id) : undefined;
     const today = localParts(Date.now(), daemon.timeZone()).date;
-    const days = readHistory(daemon.db, {
+    const days = daemon.history({
       from: q.from ?? addDays(today, -30),
       to: q.to ?? addDays(today, 1),
       ...(personIds ? { personIds } : {}),
@@ -57,12 +56,9 @@ export function recordRoutes(ctx: ConsoleContext): void {
 
   app.get<{ Params: Static<typeof Proof> }>('/api/history/:record/proof/:kind', { schema: { params: Proof }, ...operator }, async (req, reply) => {
     const { record, kind } = req.params;
-    const owner = dayOwner(daemon.db, record);
-    const jpeg = owner ? daemon.openProof(record, kind) : undefined;
+    // Seeing a face behind a check-in is a read of personal data: the service audits each view.
+    const jpeg = daemon.proof(record, kind, ctx.actor(req));
     if (!jpeg) throw new WebError(404, 'FG_ERR_WEB_NO_PROOF', `no ${kind} proof for that day`, 'it may have been purged by retention or erased');
-    const user = req.user!;
-    // Seeing a face behind a check-in is a read of personal data: it is audited.
-    daemon.audit.append({ actor: `web:${user.name}`, role: user.role, action: 'proof.view', target: owner, detail: { record, kind }, outcome: 'ok' });
     return reply.header('content-type', 'image/jpeg').send(jpeg);
   });
 
@@ -74,19 +70,14 @@ export function recordRoutes(ctx: ConsoleContext): void {
   });
   app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof Promote> }>('/api/unknowns/:id/promote', { schema: { params: AnonRef, body: Promote }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
     const b = req.body;
-    const promoted = await daemon.persons.promote(req.params.id, { name: b.name, ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req));
-    return { id: promoted.person.id, name: promoted.person.name, anon_id: req.params.id, templates: promoted.templates };
+    return promoteAnswer(await daemon.persons.promote(req.params.id, { name: b.name, ...(b.id !== undefined ? { externalId: b.id } : {}), ...(b.group !== undefined ? { group: b.group } : {}) }, ctx.actor(req)), req.params.id);
   });
 
   // An unknown who was an enrolled person all along: the gate's verdict on their best face first, then their frames taught to that person.
-  app.post<{ Params: Static<typeof AnonRef> }>('/api/unknowns/:id/check', { schema: { params: AnonRef }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
-    const c = await daemon.persons.checkUnknown(req.params.id);
-    return c.ok ? { ok: true, quality: Number(c.quality.toFixed(3)), face_px: c.facePx, ...(c.matches ? { matches: c.matches } : {}) } : c;
-  });
-  app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof TeachUnknown> }>('/api/unknowns/:id/teach', { schema: { params: AnonRef, body: TeachUnknown }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => {
-    const taught = await daemon.persons.teachFromUnknown(req.body.person, req.params.id, ctx.actor(req));
-    return { id: taught.person.id, name: taught.person.name, anon_id: req.params.id, templates: taught.templates, dropped: taught.dropped };
-  });
+  app.post<{ Params: Static<typeof AnonRef> }>('/api/unknowns/:id/check', { schema: { params: AnonRef }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) => checkAnswer(await daemon.persons.checkUnknown(req.params.id)));
+  app.post<{ Params: Static<typeof AnonRef>; Body: Static<typeof TeachUnknown> }>('/api/unknowns/:id/teach', { schema: { params: AnonRef, body: TeachUnknown }, ...ctx.guard({ role: 'operator', limit: 'enrol' }) }, async (req) =>
+    enrolAnswer(await daemon.persons.teachFromUnknown(req.body.person, req.params.id, ctx.actor(req))),
+  );
 
   const admin = ctx.guard({ role: 'admin', limit: 'read' });
   app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', { schema: { querystring: AuditQuery }, ...admin }, async (req) =>

@@ -16,7 +16,7 @@ export function thresholdRoutes(ctx: ConsoleContext): void {
   app.put<{ Params: Static<typeof CameraParams>; Body: Static<typeof Change> }>('/api/thresholds/:camera', { schema: { params: CameraParams, body: Change }, ...ctx.guard({ role: 'admin', limit: 'enrol' }) }, async (req) => {
     const { camera } = req.params;
     if (!daemon.cameraHealth().some((h) => h.camera === camera)) throw new WebError(404, 'FG_ERR_WEB_NO_CAMERA', `no camera named ${camera}`, 'pick a camera from the list');
-    await ctx.audited(req, 'threshold.set', camera, () => daemon.setThreshold(camera, req.body.rules, `web:${req.user!.name}`));
+    daemon.setThreshold(camera, req.body.rules, ctx.actor(req));
     return daemon.thresholds().find((t) => t.camera === camera);
   });
 }

@@ -61,11 +61,9 @@ export function timelineRoutes(ctx: ConsoleContext): void {
     };
   });
   app.get<{ Params: Static<typeof Entry> }>('/api/timeline/:id/crop.jpg', { schema: { params: Entry }, ...ctx.guard({ role: 'operator', limit: 'read' }) }, async (req, reply) => {
-    const jpeg = daemon.timeline.crop(req.params.id);
+    // A face is personal data: the service audits each view, as it does a proof's.
+    const jpeg = daemon.crop(req.params.id, ctx.actor(req));
     if (!jpeg) throw new WebError(404, 'FG_ERR_WEB_NO_CROP', `no face crop for timeline entry ${req.params.id}`, 'retention may have purged it, or the decision kept no face');
-    const user = req.user!;
-    // A face is personal data: each view is audited, as proofs are.
-    daemon.audit.append({ actor: `web:${user.name}`, role: user.role, action: 'timeline.crop.view', target: String(req.params.id), detail: {}, outcome: 'ok' });
     return reply.header('content-type', 'image/jpeg').send(jpeg);
   });
 }
