@@ -14,7 +14,7 @@ export interface SealedCell {
  * The cells one stage seals under the gallery's data key. Verify opens every cell of every source;
  * re-encryption re-seals them all in one transaction, so a stage whose cells were missing from the
  * list would lose them to `keys rotate --reencrypt`: every stage that seals names its source in
- * daemon/daemon/service/sealed-cells.ts.
+ * daemon/service/sealed-cells.ts.
  */
 export interface SealedCellSource {
   cells(db: Database): Iterable<SealedCell>;

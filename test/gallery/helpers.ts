@@ -169,7 +169,7 @@ export function damageEachWay(f: Fixture, otherBox: Fixture): void {
 /**
  * A fixture's person and templates written straight through the gallery's store, memory following
  * as it does after the person service's commit: gallery tests that need rows but no analyzer, no
- * audit and no service. Everything else writes persons through the service (daemon/daemon/service/persons.ts).
+ * audit and no service. Everything else writes persons through the service (daemon/service/persons.ts).
  */
 export function storePerson(g: Gallery, input: PersonInput, templates: readonly TemplateInput[] = [], id?: string): { person: Person; templateIds: number[] } {
   const person = g.store.insertPerson(input, id);

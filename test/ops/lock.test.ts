@@ -15,7 +15,7 @@ import { acquireDaemonLock, daemonHolding } from '../../daemon/system/lock.js';
  * lock kept only by chance would show here rather than now and then.
  */
 async function holderProcess(statePath: string) {
-  const code = `import { acquireDaemonLock } from './daemon/daemon/system/lock.ts'; globalThis.lock = acquireDaemonLock(${JSON.stringify(statePath)}); globalThis.gc(); console.log('held'); setInterval(() => {}, 1000);`;
+  const code = `import { acquireDaemonLock } from './daemon/system/lock.ts'; globalThis.lock = acquireDaemonLock(${JSON.stringify(statePath)}); globalThis.gc(); console.log('held'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [data] = (await once(child.stdout, 'data')) as [Buffer];
   assert.equal(data.toString().trim(), 'held');
