@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { FacegateError } from './errors.js';
 import { fileKind } from './input-file.js';
@@ -126,7 +126,10 @@ export function ensurePrivateFile(path: string, mode = 0o600): boolean {
 /** Takes the bits beyond `most` off an existing regular file; a file this user may not change is left as it is. */
 export function tightenFile(path: string, most = 0o600): void {
   try {
-    const st = statSync(path);
+    // A link is never followed: as root, chmod through one planted in a folder the daemon's user
+    // writes would change whatever it points to.
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) throw stateLinkError(path);
     if (st.isFile() && (st.mode & 0o777 & ~most) !== 0) chmodSync(path, st.mode & most);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -145,5 +148,28 @@ export function renameDurably(from: string, to: string): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+/**
+ * The state file, or a file SQLite keeps beside it, is a symbolic link. The folder belongs to the
+ * daemon's user, so a compromised daemon could plant one to have a command run as root write or
+ * chmod where it points: refused, never followed.
+ */
+export function stateLinkError(path: string): FacegateError {
+  return new FacegateError('FG_ERR_STATE_SYMLINK', `${path} is a symbolic link; the state file and its -wal, -shm and -journal files must be plain files`, 'check that what the link points to is intact, remove the link and find out how it got there, then run the command again');
+}
+
+/** Refuses the state file at `path` when it or a file SQLite opens beside it is a symbolic link. */
+export function refuseStateLinks(path: string): void {
+  for (const p of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    let st: Stats;
+    try {
+      st = lstatSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    if (st.isSymbolicLink()) throw stateLinkError(p);
   }
 }

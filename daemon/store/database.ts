@@ -1,7 +1,7 @@
 import { Sqlite, type Database } from './sqlite.js';
 import { existsSync } from 'node:fs';
 import { FacegateError } from '../base/errors.js';
-import { ensurePrivateFile, tightenFile } from '../base/private-files.js';
+import { ensurePrivateFile, refuseStateLinks, tightenFile } from '../base/private-files.js';
 import { migrate, type Migration } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -37,6 +37,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   if (options.mustExist && path !== ':memory:' && !existsSync(path)) {
     throw new FacegateError('FG_ERR_DB_MISSING', `database ${path} does not exist`, 'check the gallery path (--gallery or gallery.path in the config)');
   }
+  // Before anything opens or tightens them: SQLite follows links, and a CLI command may run as root.
+  if (path !== ':memory:') refuseStateLinks(path);
   let db: Database;
   try {
     if (path !== ':memory:') {
