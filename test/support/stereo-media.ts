@@ -217,7 +217,8 @@ export function flatCases(perCell = 1, foldDeg = FOLD_DEG): FlatCase[] {
             source: FLAT_SOURCES[n % FLAT_SOURCES.length]!,
             motion,
             angleDeg,
-            turnDeg: [0, -angleDeg / 2, angleDeg / 2, angleDeg / 2 - 60, 60 - angleDeg / 2][n % 5]!,
+            // Shifted by one each round of the sources, so that every source meets every turn.
+            turnDeg: [0, -angleDeg / 2, angleDeg / 2, angleDeg / 2 - 60, 60 - angleDeg / 2][(n + Math.floor(n / FLAT_SOURCES.length)) % 5]!,
             facePx,
             foldDeg: motion === 'bent' ? foldDeg : 0,
             crf: [CRFS[n % CRFS.length]!, CRFS[(n + 1 + Math.floor(n / 4)) % CRFS.length]!],
