@@ -31,18 +31,19 @@ export interface StereoView {
  *   at their 1st percentile); a flat picture narrows by the cosine of its slant, and one seen square
  *   by one camera and at more than ~53° by the other falls below 0.6, where the landmark model
  *   mimicked depth most (up to 4.1 % of the face height);
- * - `flatParallax`: the most parallax a print gave within those limits (face heights). Not nothing:
- *   a print seen square by one camera and at a slant by the other looks narrower in the second, and
- *   the landmark model reads a narrowed face as a head turned away, placing its nose part of the way
- *   a turned head's would be; worst for a photo of a face already turned 40° (the slant turns it
- *   back toward the front in one view). However far apart a door's cameras are, a print can be held
- *   so;
+ * - `flatParallax`: the most parallax a print gave within those limits (face heights): 3.16 %, of
+ *   420 prints turned every 10° toward two cameras 15–65° apart and the bench's sets, for a photo
+ *   of a face turned 38° held at slants of 60° and 30° to two cameras 30° apart. Not nothing: a print
+ *   seen at a slant looks narrower, and the landmark model reads a narrowed face as a head turned
+ *   away, placing its nose part of the way a turned head's would be; the slant turns a photo of a
+ *   turned face back toward the front in one view and not in the other. However far apart a door's
+ *   cameras are, a print can be held so;
  * - `margin`: the limit is `flatParallax` times this, as the structure cue's limit is its worst
  *   print times 1.35. A real head's parallax grows with the angle between the cameras (a mean head:
  *   2.6 % at 15°, 5 % at 30°, 9.6 % at 60°), so the cue proves faces at doors whose cameras are 30°
  *   or more apart at the face, and never a print: the margin comes before how many real pairs pass.
  */
-export const STEREO = { maxYawDeg: 45, minFacePx: 64, minWidthRatio: 0.6, flatParallax: 0.033, margin: 1.35 } as const;
+export const STEREO = { maxYawDeg: 45, minFacePx: 64, minWidthRatio: 0.6, flatParallax: 0.032, margin: 1.35 } as const;
 
 /** The parallax at or above which a pair of views proves a face that stands out of a plane. */
 export const STEREO_LIMIT = STEREO.margin * STEREO.flatParallax;

@@ -231,6 +231,16 @@ export function flatCases(perCell = 1, foldDeg = FOLD_DEG): FlatCase[] {
   return cases;
 }
 
+/**
+ * Every source held before two cameras 30° apart, turned so that one sees it at a slant of 60° and
+ * the other at 30°, 200 px: the geometry where prints came nearest to a head (a photo of him turned
+ * 38° gave 3.2 % of the face height there, the most of 420 prints turned every 10° toward cameras
+ * 15–65° apart).
+ */
+export function slantCases(): FlatCase[] {
+  return FLAT_SOURCES.map((source, i) => ({ source, motion: 'held', angleDeg: 30, turnDeg: i % 2 ? -45 : 45, facePx: 200, foldDeg: 0, crf: [CRFS[i % CRFS.length]!, CRFS[(i + 2) % CRFS.length]!], seed: 1000 + i }));
+}
+
 /** Seconds of each flat attack, at the recording's frame rate: 6 moments of the hand's motion. */
 const FLAT_SECONDS = 1;
 
