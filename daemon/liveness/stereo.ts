@@ -65,9 +65,18 @@ export function stereoLogOdds(parallax: number | undefined): number {
   return 0;
 }
 
-/** Log-odds of a pair at or above the limit: see the bench's figures in docs/track.md. */
-export const STEREO_LIVE_LOG_ODDS = 4.6;
-/** Log-odds of a pair below the prints' worst: see the bench's figures in docs/track.md. */
+/**
+ * Log-odds of a pair at or above the limit: none of 154 prints reached it (`npm run bench -- stereo
+ * --per-cell 3`) where 55 % of the real pairs did, ln(0.55 / (1/154)) = 4.4. One such pair proves a
+ * face alone (above LIVE_LOG_ODDS), as a blink does, and a replay on a flat screen cannot show one.
+ */
+export const STEREO_LIVE_LOG_ODDS = 4.4;
+/**
+ * Log-odds of a pair below the prints' worst: every print lies there and 8 % of the real pairs did
+ * (ln 0.08 = -2.5), but those are one man in one room, at cameras 26–90° apart, with his hands
+ * across his face at times; a person at a door whose cameras are closer together falls there more
+ * often, so it weighs as little as a low passive score.
+ */
 export const STEREO_FLAT_LOG_ODDS = -1;
 
 /** The plane of the face: brows (17–26), eyes (36–47) and mouth (48–67). */

@@ -75,11 +75,22 @@ function table(rows: Row[]): string {
   const lines = [`side views angle face frames found measured | parallax, % of the face height:  min    p10    med    p90    max | wrong side of ${pct(STEREO_LIMIT)} %`];
   for (const r of rows) {
     lines.push(
-      `${r.side.padEnd(4)} ${r.views.padEnd(5)} ${`${r.angleDeg}°`.padStart(5)} ${String(r.facePx).padStart(4)} ${String(r.frames).padStart(6)} ${String(r.found.length).padStart(5)} ${String(r.parallax.length).padStart(8)} |` +
+      `${r.side.padEnd(4)} ${r.views.padEnd(5)} ${`${r.angleDeg}°`.padStart(5)} ${String(r.facePx || 'all').padStart(4)} ${String(r.frames).padStart(6)} ${String(r.found.length).padStart(5)} ${String(r.parallax.length).padStart(8)} |` +
         `${' '.repeat(32)}${quantiles(r.parallax, pct)} | ${wrong(r)}/${r.parallax.length}`,
     );
   }
   return lines.join('\n');
+}
+
+/** The rows of each side, views and angle merged over the face sizes (face 0). */
+function allSizes(rows: Row[]): Row[] {
+  const merged = new Map<string, Row>();
+  for (const r of rows) {
+    const key = `${r.side} ${r.views} ${r.angleDeg}`;
+    const m = merged.get(key) ?? { ...r, facePx: 0, frames: 0, found: [], parallax: [] };
+    merged.set(key, { ...m, frames: m.frames + r.frames, found: [...m.found, ...r.found], parallax: [...m.parallax, ...r.parallax] });
+  }
+  return [...merged.values()];
 }
 
 async function realRows(dir: string): Promise<Row[]> {
@@ -182,6 +193,7 @@ export async function run(args: string[]): Promise<void> {
     const flat = await flatRows(dir, flatCases(perCell, fold), slantCases());
     const flatS = (performance.now() - started) / 1000 - realS;
     console.log(`\n${table([...real, ...flat.rows])}`);
+    console.log(`\nall sizes together:\n${table(allSizes([...real, ...flat.rows]))}`);
     summary(real, flat.rows, flat.byCase);
     const cost = costPerPair([...real, ...flat.rows]);
     console.log(`cost of the cue: ${cost.meanUs.toFixed(0)} µs per pair on average, ${cost.costliestUs.toFixed(0)} µs for the costliest pair (both homographies, the nose's transfers and both yaws)`);
