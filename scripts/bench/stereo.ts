@@ -22,6 +22,7 @@ import { STEREO, STEREO_LIMIT, stereoParallax, type StereoView } from '../../dae
 import { testAnalyzer } from '../../test/support/analyzer.js';
 import {
   FLAT_ANGLES,
+  FLAT_MOTIONS,
   FOLD_DEG,
   flatCases,
   flatPairs,
@@ -158,6 +159,11 @@ function summary(real: Row[], flat: Row[], byCase: Array<{ c: FlatCase; worst: n
       `(${byCase.filter((b) => b.worst >= STEREO_LIMIT).length} prints); the most ${pct(worst.worst)} %, margin ×${(STEREO_LIMIT / worst.worst).toFixed(2)}: ` +
       `${worst.c.source}, ${worst.c.motion}${worst.c.foldDeg ? ` (${worst.c.foldDeg}°)` : ''}, ${worst.c.angleDeg}° apart, turned ${worst.c.turnDeg}°, ${worst.c.facePx} px, CRF ${worst.c.crf.join('/')}`,
   );
+  const byMotion = FLAT_MOTIONS.map((motion) => {
+    const mine = byCase.filter((b) => b.c.motion === motion);
+    return `${motion}${motion === 'bent' ? ` (${mine[0]?.c.foldDeg}°)` : ''} ${pct(Math.max(0, ...mine.map((b) => b.worst)))} %`;
+  });
+  console.log(`flat, the most by motion: ${byMotion.join(', ')}`);
   const realValues = real.flatMap((r) => r.parallax);
   const above = realValues.filter((p) => p >= STEREO_LIMIT).length;
   const belowFlat = realValues.filter((p) => p < STEREO.flatParallax).length;
