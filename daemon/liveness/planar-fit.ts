@@ -1,15 +1,17 @@
 import type { Point } from '../vision/types.js';
 
 /**
- * How far a set of points is from having moved as one plane between two views: the RMS distance,
- * in `to`'s pixels, between the points of `to` and those of `from` mapped by the homography that
- * fits them best (least squares, h33 = 1, both sets normalised first as Hartley's DLT does so the
- * equations are well conditioned). A photo or a screen, however it is held, tilted or moved, is a
- * plane: one homography maps it between any two frames and this is the landmarks' noise. A head
- * that turns or nods is not: its nose stands out of the plane of its eyes and brows, and what the
- * homography leaves grows with the turn. Undefined for fewer than five points or a degenerate set.
+ * The homography that maps one view's points onto another's best (least squares, h33 = 1, both
+ * sets normalised first as Hartley's DLT does so the equations are well conditioned): `transfer`
+ * takes a point of the first view, in pixels, to the second's. Undefined for fewer than five points
+ * or a degenerate set. Every point of a plane, fitted or not, transfers to its place in the other
+ * view; a point out of the plane of the fitted ones does not.
  */
-export function planarResidual(from: readonly Point[], to: readonly Point[]): number | undefined {
+export interface Homography {
+  transfer(p: Point): Point;
+}
+
+export function fitHomography(from: readonly Point[], to: readonly Point[]): Homography | undefined {
   const n = Math.min(from.length, to.length);
   if (n < 5) return undefined;
   const a = normalise(from, n);
@@ -30,21 +32,42 @@ export function planarResidual(from: readonly Point[], to: readonly Point[]): nu
   }
   const h = solve8(ata, atb);
   if (!h) return undefined;
+  return {
+    transfer(p: Point): Point {
+      const x = (p.x - a.mx) * a.scale;
+      const y = (p.y - a.my) * a.scale;
+      const w = h[6]! * x + h[7]! * y + 1;
+      return { x: (h[0]! * x + h[1]! * y + h[2]!) / w / b.scale + b.mx, y: (h[3]! * x + h[4]! * y + h[5]!) / w / b.scale + b.my };
+    },
+  };
+}
+
+/**
+ * How far a set of points is from having moved as one plane between two views: the RMS distance,
+ * in `to`'s pixels, between the points of `to` and those of `from` mapped by the homography that
+ * fits them best (`fitHomography`). A photo or a screen, however it is held, tilted or moved, is a
+ * plane: one homography maps it between any two frames and this is the landmarks' noise. A head
+ * that turns or nods is not: its nose stands out of the plane of its eyes and brows, and what the
+ * homography leaves grows with the turn. Undefined for fewer than five points or a degenerate set.
+ */
+export function planarResidual(from: readonly Point[], to: readonly Point[]): number | undefined {
+  const homography = fitHomography(from, to);
+  if (!homography) return undefined;
+  const n = Math.min(from.length, to.length);
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const x = a.xs[i]!;
-    const y = a.ys[i]!;
-    const w = h[6]! * x + h[7]! * y + 1;
-    const du = (h[0]! * x + h[1]! * y + h[2]!) / w - b.xs[i]!;
-    const dv = (h[3]! * x + h[4]! * y + h[5]!) / w - b.ys[i]!;
-    sum += du * du + dv * dv;
+    const p = homography.transfer(from[i]!);
+    sum += (p.x - to[i]!.x) ** 2 + (p.y - to[i]!.y) ** 2;
   }
-  return Math.sqrt(sum / n) / b.scale;
+  return Math.sqrt(sum / n);
 }
 
 interface Normalised {
   xs: Float64Array;
   ys: Float64Array;
+  /** The centroid, in pixels. */
+  mx: number;
+  my: number;
   /** Normalised units per pixel. */
   scale: number;
 }
@@ -68,7 +91,7 @@ function normalise(points: readonly Point[], n: number): Normalised {
     xs[i] = (points[i]!.x - mx) * scale;
     ys[i] = (points[i]!.y - my) * scale;
   }
-  return { xs, ys, scale };
+  return { xs, ys, mx, my, scale };
 }
 
 function accumulate(ata: Float64Array, atb: Float64Array, row: Float64Array, target: number): void {

@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   track: () => import('./track.js'),
   daemon: () => import('./daemon.js'),
   liveness: () => import('./liveness.js'),
+  stereo: () => import('./stereo.js'),
   throughput: () => import('./throughput.js'),
   install: () => import('./install.js'),
   bridge: () => import('./bridge.js'),

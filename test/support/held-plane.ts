@@ -8,10 +8,12 @@ import { spawn } from 'node:child_process';
  * drift, wobble, zoom, tilt, bend: today's hand-held print; turn: turned in the hand (yaw ±20°);
  * carried: carried toward the camera by a walking person (the face grows threefold over the clip).
  * `stand` is not in the list a print is held in: set down on a stand, not held, nothing moves (a
- * print so is a frozen picture; a screen so still plays its video).
+ * print so is a frozen picture; a screen so still plays its video). `held` is not either: held
+ * still in the hand, only the hand's tremor moves it (what a second camera's view is compared with
+ * at one moment, where the motion over time does not matter).
  */
 export const MOTIONS = ['drift', 'wobble', 'zoom', 'tilt', 'bend', 'turn', 'carried'] as const;
-export type Motion = (typeof MOTIONS)[number] | 'stand';
+export type Motion = (typeof MOTIONS)[number] | 'stand' | 'held';
 
 export type Mat3 = [number, number, number, number, number, number, number, number, number];
 
@@ -53,6 +55,7 @@ export function pose(motion: Motion, t: number, seconds: number, frameW: number,
       p.yaw = 10 * deg * Math.sin(phase);
       break;
     case 'bend':
+    case 'held':
       break;
     case 'turn':
       // Turned about its vertical axis to one side by 20° and to the other, a swing every 2 s, the
@@ -95,24 +98,31 @@ export function cameraFor(frame: { width: number; height: number }): Camera {
   return { width: frame.width, height: frame.height, f: 1.1 * frame.width, cx: frame.width * 0.55, cy: frame.height * 0.45 };
 }
 
-/** The homography from the plane (centred, px at the base distance) to the camera frame. */
-export function planeToImage(p: Pose, cam: Camera): Mat3 {
-  const { f, cx, cy } = cam;
+/** The plane's rotation for a pose, row-major: R = Rz(roll) · Ry(yaw) · Rx(pitch). */
+export function poseRotation(p: Pose): Mat3 {
   const [sa, ca] = [Math.sin(p.pitch), Math.cos(p.pitch)];
   const [sb, cb] = [Math.sin(p.yaw), Math.cos(p.yaw)];
   const [sc, cc] = [Math.sin(p.roll), Math.cos(p.roll)];
-  // R = Rz(roll) · Ry(yaw) · Rx(pitch); only its first two columns act on the plane (z = 0).
-  const r11 = cc * cb;
-  const r21 = sc * cb;
-  const r31 = -sb;
-  const r12 = cc * sb * sa - sc * ca;
-  const r22 = sc * sb * sa + cc * ca;
-  const r32 = cb * sa;
-  const tz = f * (1 + p.depth);
-  const t1 = p.tx;
-  const t2 = p.ty;
+  return [cc * cb, cc * sb * sa - sc * ca, cc * sb * ca + sc * sa, sc * cb, sc * sb * sa + cc * ca, sc * sb * ca - cc * sa, -sb, cb * sa, cb * ca];
+}
+
+/**
+ * The homography from a plane (its own coordinates: px at the base distance, z = 0) to the camera
+ * frame, for the plane rotated by `r` and its centre at `t` in the camera's coordinates (px at the
+ * base distance; the base distance is f): K · [r1 r2 t]. Only the rotation's first two columns act
+ * on the plane.
+ */
+export function projectPlane(cam: Camera, r: Mat3, t: readonly [number, number, number]): Mat3 {
+  const { f, cx, cy } = cam;
+  const [r11, r12, , r21, r22, , r31, r32] = r;
+  const [t1, t2, tz] = t;
   // K · [r1 r2 t] with K = [f 0 cx; 0 f cy; 0 0 1].
   return [f * r11 + cx * r31, f * r12 + cx * r32, f * t1 + cx * tz, f * r21 + cy * r31, f * r22 + cy * r32, f * t2 + cy * tz, r31, r32, tz];
+}
+
+/** The homography from the plane (centred, px at the base distance) to the camera frame. */
+export function planeToImage(p: Pose, cam: Camera): Mat3 {
+  return projectPlane(cam, poseRotation(p), [p.tx, p.ty, cam.f * (1 + p.depth)]);
 }
 
 export function invert3(m: Mat3): Mat3 {
@@ -155,18 +165,30 @@ export interface PlaneSurface {
 /**
  * One frame: the background, then each camera pixel inside the plane's projected outline traced
  * back through the pose to the plane. `bend` curves the plane around its vertical axis (1/px, 0 flat).
- * Only the outline's bounding box is traced: a face 100 px high in 1080p covers a tenth of the frame.
  */
 export function renderPlane(cam: Camera, p: Pose, bend: number, surface: PlaneSurface, background: Uint8Array, out: Uint8Array): void {
   out.set(background);
-  const h = planeToImage(p, cam);
+  drawPlane(cam, planeToImage(p, cam), surface, out, { bend });
+}
+
+/**
+ * Draws the plane that `h` maps into the frame over what `out` holds: each camera pixel inside the
+ * plane's projected outline traced back through `h` to the plane. `bend` curves the plane around
+ * its vertical axis (1/px, 0 flat); `from` and `to` keep only the part of the surface between those
+ * plane x (a print folded into two planes draws each half by its own homography). Only the
+ * outline's bounding box is traced: a face 100 px high in 1080p covers a tenth of the frame.
+ */
+export function drawPlane(cam: Camera, h: Mat3, surface: PlaneSurface, out: Uint8Array, o: { bend?: number; from?: number; to?: number } = {}): void {
+  const bend = o.bend ?? 0;
+  const xFrom = Math.max(surface.left, o.from ?? -Infinity);
+  const xTo = Math.min(surface.right, o.to ?? Infinity);
   const inv = invert3(h);
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const [px, py] of [
-    [surface.left, surface.top],
-    [surface.right, surface.top],
-    [surface.left, surface.bottom],
-    [surface.right, surface.bottom],
+    [xFrom, surface.top],
+    [xTo, surface.top],
+    [xFrom, surface.bottom],
+    [xTo, surface.bottom],
   ] as const) {
     const w = h[6] * px + h[7] * py + h[8];
     const x = (h[0] * px + h[1] * py + h[2]) / w;
@@ -189,21 +211,26 @@ export function renderPlane(cam: Camera, p: Pose, bend: number, surface: PlaneSu
         X = Math.asin(s) / bend;
         shade = 0.75 + 0.25 * Math.sqrt(1 - s * s);
       }
-      if (X <= surface.left || X >= surface.right || Y <= surface.top || Y >= surface.bottom) continue;
+      if (X <= xFrom || X >= xTo || Y <= surface.top || Y >= surface.bottom) continue;
       surface.sample(X, Y, shade, out, (y * cam.width + x) * 3);
     }
   }
 }
 
-/** The frames a camera would send, encoded as H.264 in MP4 by FFmpeg with its sensor's temporal noise. */
+/**
+ * The frames a camera would send, encoded as H.264 in MP4 by FFmpeg with its sensor's temporal
+ * noise. `noiseSeed` gives a camera noise of its own: two cameras filming one scene at once do not
+ * share their sensors' noise (FFmpeg seeds every noise filter alike by default).
+ */
 export class H264Writer {
   readonly #ffmpeg;
   readonly #done: Promise<void>;
 
-  constructor(output: string, o: { width: number; height: number; fps: number; crf: number }) {
+  constructor(output: string, o: { width: number; height: number; fps: number; crf: number; noiseSeed?: number }) {
+    const seed = o.noiseSeed === undefined ? '' : `:all_seed=${o.noiseSeed}`;
     this.#ffmpeg = spawn(
       'ffmpeg',
-      ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0', '-vf', 'noise=alls=5:allf=t', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(o.crf), '-g', String(2 * o.fps), '-pix_fmt', 'yuv420p', output],
+      ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0', '-vf', `noise=alls=5:allf=t${seed}`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(o.crf), '-g', String(2 * o.fps), '-pix_fmt', 'yuv420p', output],
       { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     let stderr = '';

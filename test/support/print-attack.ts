@@ -22,15 +22,18 @@ export interface PrintAttack {
   seed: number;
 }
 
-/** The print: the photo around the face, 1.25 face heights each side (1.6 down and up), as a portrait print is cut. */
-function printSurface(a: PrintAttack): PlaneSurface {
-  const scale = a.facePx / a.face.h;
-  const half = 1.25 * a.face.h;
-  const pcx = a.face.x + a.face.w / 2;
-  const pcy = a.face.y + a.face.h / 2;
-  const src = a.photo.data;
-  const sw = a.photo.width;
-  const sh = a.photo.height;
+/**
+ * The print: the photo around the face, 1.25 face heights each side (1.6 down and up), as a
+ * portrait print is cut, scaled so that the face is `facePx` high at the base distance.
+ */
+export function printSurface(photo: RgbImage, face: Box, facePx: number): PlaneSurface {
+  const scale = facePx / face.h;
+  const half = 1.25 * face.h;
+  const pcx = face.x + face.w / 2;
+  const pcy = face.y + face.h / 2;
+  const src = photo.data;
+  const sw = photo.width;
+  const sh = photo.height;
   const halfW = Math.min(half, pcx, sw - pcx) * scale;
   const halfH = Math.min(1.3 * half, pcy, sh - pcy) * scale;
   return {
@@ -57,7 +60,7 @@ function printSurface(a: PrintAttack): PlaneSurface {
 }
 
 /** The wall behind the print, lit from above. */
-function wall(width: number, height: number): Uint8Array {
+export function wall(width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     const shade = 150 - (60 * y) / height;
@@ -69,7 +72,7 @@ function wall(width: number, height: number): Uint8Array {
 /** Renders the attack and encodes it to `output` (H.264 in MP4). */
 export async function writePrintAttack(a: PrintAttack, output: string): Promise<void> {
   const cam = cameraFor(a.frame);
-  const surface = printSurface(a);
+  const surface = printSurface(a.photo, a.face, a.facePx);
   const background = wall(cam.width, cam.height);
   const writer = new H264Writer(output, { ...a.frame, fps: a.fps, crf: a.crf });
   const tremor = tremorSource(a.seed);
