@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { STEREO, STEREO_FLAT_LOG_ODDS, STEREO_LIMIT, STEREO_LIVE_LOG_ODDS, stereoLogOdds, stereoParallax, type StereoView } from '../../daemon/liveness/stereo.js';
 import { CUT_EDGE_PX } from '../../daemon/vision/tiles.js';
 import type { Point } from '../../daemon/vision/types.js';
-import { FUZZ_SEED } from '../support/fuzz.js';
+import { FUZZ_SEED, fuzzParameters } from '../support/fuzz.js';
 import { flattened, meanHead, view } from '../support/mean-head.js';
 
 const head = meanHead();
@@ -65,7 +65,7 @@ test('stereoParallax: a flat face seen by any two cameras, or warped by any homo
         assert.ok(parallax === undefined || parallax < 1e-9, String(parallax));
       },
     ),
-    { seed: FUZZ_SEED, numRuns: 500 },
+    fuzzParameters(500),
   );
 });
 
@@ -160,7 +160,7 @@ test('stereoParallax: says nothing of degenerate or malformed looks, and never t
         assert.ok(Number.isFinite(stereoLogOdds(parallax)));
       }
     }),
-    { seed: FUZZ_SEED, numRuns: 300 },
+    fuzzParameters(300),
   );
 });
 
