@@ -646,7 +646,8 @@ else
         "see why $ID did not start in journalctl -u facegate (or $LOGS/daemon.log); fix it, then run its install.sh again"
     fi
   elif [ "$DRY_RUN" = 0 ]; then
-    say "note:  facegate was not running; start it with --start (or systemctl start facegate)"
+    if [ "$SYSTEM" = 1 ]; then say "note:  facegate was not running; start it with --start (or systemctl start facegate)"
+    else say "note:  facegate was not running; start it with --start (no systemd here: it runs in the background, its log in $LOGS/daemon.log)"; fi
   fi
   if [ -n "$PREV" ]; then prune_releases "$PREV"; fi
 fi
@@ -655,5 +656,8 @@ if [ "$DRY_RUN" = 1 ]; then
   say "dry run: $CHANGED step(s) would change this box; nothing was changed"
 else
   say "done: $CHANGED step(s) changed this box; release $ID is current"
-  say "next: edit $ETC/config.yaml, then 'facegate validate-config --config $ETC/config.yaml' and 'facegate doctor --config $ETC/config.yaml'"
+  # Under a prefix the launcher is not on PATH: name it whole.
+  cli=facegate
+  case ":$PATH:" in *":$BIN:"*) ;; *) cli="$BIN/facegate" ;; esac
+  say "next: edit $ETC/config.yaml, then '$cli validate-config --config $ETC/config.yaml' and '$cli doctor --config $ETC/config.yaml'"
 fi

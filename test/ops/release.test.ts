@@ -115,6 +115,9 @@ test('release: install N, record attendance with the broker down, upgrade to N+1
   assert.equal(first.code, 0, first.out);
   const again = install(n1);
   assert.match(again.out, /done: 0 step\(s\) changed this box/, again.out);
+  // Under a prefix without systemd: no systemctl to start it with, and the launcher named whole (it is not on PATH).
+  assert.match(first.out, /facegate was not running; start it with --start \(no systemd here/, first.out);
+  assert.ok(first.out.includes(`next: edit ${join(prefix, 'etc/facegate/config.yaml')}, then '${join(prefix, 'usr/local/bin/facegate')} validate-config`), first.out);
   assert.match(again.out, /keys exist .* \(never overwritten\)/);
   // The example config, its paths under the prefix: doctor finds the keys it made.
   const config = join(prefix, 'etc/facegate/config.yaml');
