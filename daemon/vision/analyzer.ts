@@ -10,7 +10,7 @@ import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
 import { LandmarkModel } from './landmarks.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
-import type { ExecutionProvider, SessionSettings } from './ort.js';
+import { usableSettings, type ExecutionProvider, type SessionSettings } from './ort.js';
 import { faceQuality } from './quality.js';
 import { planarToGray, sampleAffine } from './sampling.js';
 import type { SearchArea } from './tiles.js';
@@ -42,7 +42,7 @@ export class FaceAnalyzer implements VisionEngine {
   static async create(options: { vision: VisionConfig; logger: Logger; models?: ModelPaths }): Promise<FaceAnalyzer> {
     const { vision, logger } = options;
     const models = options.models ?? verifyModels(vision.models_dir);
-    const requested: SessionSettings = { provider: vision.execution_provider, threads: vision.threads };
+    const requested = await usableSettings({ provider: vision.execution_provider, threads: vision.threads }, models.detector, logger);
     const detector = await FaceDetector.load(models.detector, requested, logger);
     // If the GPU could not load for the first model it will not for the others: one log line, not five.
     const settings: SessionSettings = { ...requested, provider: detector.provider };

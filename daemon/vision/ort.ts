@@ -14,6 +14,19 @@ export interface SessionSettings {
 }
 
 /**
+ * The provider the models of a process may ask for: 'webgpu' only where an adapter answered the
+ * probe (webgpu-probe.ts), once for all of them, since starting it without one crashes the process
+ * at exit; the others as asked (they fall back in OrtModel.load).
+ */
+export async function usableSettings(requested: SessionSettings, modelPath: string, log: Logger): Promise<SessionSettings> {
+  if (requested.provider !== 'webgpu') return requested;
+  const probe = await probeWebGpu(modelPath);
+  if (probe.ok) return requested;
+  log.warn({ stage: 'vision', reason: probe.reason }, "execution provider 'webgpu' found no GPU adapter; running on CPU");
+  return { ...requested, provider: 'cpu' };
+}
+
+/**
  * One ONNX model with a fixed input shape, run one input at a time. The sessions of one worker
  * share nothing with other workers, so a camera's worker thread never waits on another's model.
  */
@@ -44,13 +57,6 @@ export class OrtModel {
     });
     let session: InferenceSession;
     let provider = settings.provider;
-    if (provider === 'webgpu') {
-      const probe = await probeWebGpu(path);
-      if (!probe.ok) {
-        log.warn({ stage: 'vision', model: name, reason: probe.reason }, "execution provider 'webgpu' found no GPU adapter; running on CPU");
-        provider = 'cpu';
-      }
-    }
     try {
       // An accelerator takes what it can of the graph and leaves the rest to the CPU.
       const attempt = options(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']);

@@ -17,7 +17,7 @@ import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from '../../daemon/visi
 import { EyeModel } from '../../daemon/vision/eyes.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { LandmarkModel } from '../../daemon/vision/landmarks.js';
-import { OrtModel } from '../../daemon/vision/ort.js';
+import { OrtModel, usableSettings } from '../../daemon/vision/ort.js';
 import { verifyModels, type ModelPaths } from '../../daemon/vision/model-files.js';
 import { faceQuality } from '../../daemon/vision/quality.js';
 import { planarToGray, sampleAffine } from '../../daemon/vision/sampling.js';
@@ -79,8 +79,8 @@ export async function run(args: string[]): Promise<void> {
   const log = createLogger({ level: 'warn' });
   const provider = values.provider;
   if (provider !== 'cpu' && provider !== 'webgpu' && provider !== 'cuda') throw new Error(`--provider: cpu, webgpu or cuda, not ${provider}`);
-  const requested = { provider, threads: Number(values.threads) } as const;
   const paths = verifyModels();
+  const requested = await usableSettings({ provider, threads: Number(values.threads) }, paths.detector, log);
   const detector = await FaceDetector.load(paths.detector, requested, log);
   // What actually runs: a GPU provider that could not load has fallen back to the CPU.
   const settings = { ...requested, provider: detector.provider };
