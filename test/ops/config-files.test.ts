@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,6 +10,7 @@ import { configWarnings, loadValidConfig } from '../../daemon/config/validate.js
 import { runCli } from '../support/cli.js';
 import { CameraConfigSchema } from '../../daemon/camera/config.js';
 import { RESERVED_CAMERA_NAMES } from '../../daemon/events/topics.js';
+import { openDatabase } from '../../daemon/store/database.js';
 
 test('config/facegate.schema.json is what `npm run schema` writes from the TypeBox schema', () => {
   assert.equal(readFileSync('config/facegate.schema.json', 'utf8'), configJsonSchema(), 'run `npm run schema` and commit the result');
@@ -207,4 +208,27 @@ test('validate-config: every mistake in the doors is named with its key path, ex
   assert.match(r.stderr, /doors\.0\.cameras\.1: no camera named "ghost" in cameras/);
   assert.match(r.stderr, /doors\.1\.name: "right" is also a camera's name/);
   assert.match(r.stderr, /doors\.1\.cameras\.0: camera "left" is already in door "front"/);
+});
+
+test('a config the CLI cannot read says how it was found: FACEGATE_CONFIG, with the next step; exit 1', async () => {
+  const r = await runCli(['doctor'], { env: { FACEGATE_CONFIG: '/nonexistent/facegate.yaml' } });
+  assert.equal(r.code, ExitCode.FAILED, r.stderr);
+  assert.match(r.stderr, /FG_ERR_CONFIG_UNREADABLE: cannot read config \/nonexistent\/facegate\.yaml: ENOENT \(from FACEGATE_CONFIG\) — check FACEGATE_CONFIG, or give --config FILE/);
+});
+
+test('the built CLI refuses a state file whose -wal is a link (FG_ERR_STATE_SYMLINK), and leaves what it points to as it was', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-config-'));
+  const state = join(dir, 'facegate.db');
+  openDatabase(state).close();
+  rmSync(`${state}-wal`, { force: true });
+  rmSync(`${state}-shm`, { force: true });
+  const target = join(dir, 'root-owned');
+  writeFileSync(target, 'x', { mode: 0o644 });
+  symlinkSync(target, `${state}-wal`);
+  const config = join(dir, 'facegate.yaml');
+  writeFileSync(config, `gallery:\n  path: ${state}\n  key_file: ${join(dir, 'gallery.key')}\n`);
+  const r = await runCli(['audit', 'list', '--config', config]);
+  assert.equal(r.code, ExitCode.FAILED, r.stderr);
+  assert.match(r.stderr, /FG_ERR_STATE_SYMLINK: .*facegate\.db-wal is a symbolic link/);
+  assert.equal(statSync(target).mode & 0o777, 0o644);
 });
