@@ -80,7 +80,11 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'central: a check-in or check-out withdrawn by its box (attendance/retracted) leaves the timesheet',
     up(db) {
-      db.exec('ALTER TABLE central_attendance ADD COLUMN retracted_by TEXT;');
+      // The index lets a check-in find a withdrawal that came before it without reading every event.
+      db.exec(`
+        ALTER TABLE central_attendance ADD COLUMN retracted_by TEXT;
+        CREATE INDEX central_events_retracts ON central_events (base, json_extract(body, '$.retracts')) WHERE topic = 'attendanceRetracted';
+      `);
     },
   },
 ];
