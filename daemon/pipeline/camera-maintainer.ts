@@ -8,7 +8,7 @@ import type { CameraHealth, CameraState } from '../camera/health.js';
 import type { LiveView } from '../camera/live-view.js';
 import type { SpawnFfmpeg } from '../camera/process.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
-import { CameraTracker } from '../track/camera-tracker.js';
+import { CameraTracker, type FaceModelRuns } from '../track/camera-tracker.js';
 import type { TrackConfig } from '../track/config.js';
 import type { TrackView } from '../track/track.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
@@ -45,8 +45,16 @@ export interface CameraProgress {
   lastProcessedMono: number | undefined;
 }
 
+/** What one camera's pipeline has done since it started: frames finished, faces the costly models ran on. */
+export interface PipelineCounts {
+  camera: string;
+  processed: number;
+  runs: FaceModelRuns;
+}
+
 interface CameraSlot {
   config: CameraConfig;
+  tracker: CameraTracker;
   pipeline: CameraPipeline;
   camera: FfmpegCamera;
   streamingSinceMono: number | undefined;
@@ -106,8 +114,8 @@ export class CameraMaintainer {
     return [...this.slots.values()].map((slot) => slot.camera.health());
   }
 
-  processedCounts(): { camera: string; processed: number }[] {
-    return [...this.slots.values()].map((slot) => ({ camera: slot.config.name, processed: slot.pipeline.processed }));
+  processedCounts(): PipelineCounts[] {
+    return [...this.slots.values()].map((slot) => ({ camera: slot.config.name, processed: slot.pipeline.processed, runs: { ...slot.tracker.stats.runs } }));
   }
 
   progress(): CameraProgress[] {
@@ -152,7 +160,7 @@ export class CameraMaintainer {
       now: o.now,
       monoNow: o.monoNow,
     });
-    const slot: CameraSlot = { config, camera, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
+    const slot: CameraSlot = { config, camera, tracker, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
     slot.unsubscribe = camera.onState((health) => {
       slot.streamingSinceMono = health.state === 'streaming' ? (slot.streamingSinceMono ?? o.monoNow()) : undefined;
       void o.bus.emit('cameraState', health);

@@ -3,14 +3,16 @@ import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../events/topics.js';
 import type { CommandCounts } from '../service/command-records.js';
 import type { GalleryStore } from '../gallery/store.js';
+import type { PipelineCounts } from '../pipeline/camera-maintainer.js';
 import type { Liveness } from '../pipeline/pipeline-health.js';
+import type { FaceModelRuns } from '../track/camera-tracker.js';
 import { filesystemSpace } from '../base/disk-space.js';
 import { LATENCY_BUCKETS, type Histogram, type MetricsRegistry, type Sample } from '../base/metrics.js';
 
 /** What the metrics read from the running daemon at scrape time. */
 export interface MetricsSource {
   cameraHealth(): CameraHealth[];
-  pipelineCounts(): { camera: string; processed: number }[];
+  pipelineCounts(): PipelineCounts[];
   liveness(): Liveness;
   readonly eventsStage: Pick<EventsStage, 'outbox' | 'bridge' | 'publisher'> | undefined;
   readonly gallery: { readonly store: Pick<GalleryStore, 'countPersons'>; readonly quarantinedCount: number; readonly matcher: { readonly size: number } };
@@ -53,6 +55,9 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect('facegate_camera_reconnects_total', 'counter', 'Reconnects of the camera since start.', () => perCamera(s, (h) => h.reconnects_total));
   m.collect('facegate_camera_stalls_total', 'counter', 'No-frame watchdog firings since start.', () => perCamera(s, (h) => h.stalls_total));
   m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));
+  m.collect('facegate_face_model_runs_total', 'counter', 'Faces each costly model ran on, per camera (landmarks on every face looked at; embedder and anti-spoof only where a track still needs them).', () =>
+    s.pipelineCounts().flatMap((p) => (Object.keys(p.runs) as (keyof FaceModelRuns)[]).map((model) => ({ labels: { camera: p.camera, model }, value: p.runs[model] }))),
+  );
   m.collect('facegate_pipeline_alive', 'gauge', '1 while the pipeline passes the watchdog check (the same check that sends WATCHDOG=1).', () => (s.liveness().alive ? 1 : 0));
   m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => s.gallery.store.countPersons());
   m.collect('facegate_gallery_quarantined_persons', 'gauge', "Persons never matched because a gallery row of theirs failed authentication ('facegate gallery verify' lists the rows).", () => s.gallery.quarantinedCount);

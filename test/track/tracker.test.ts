@@ -100,6 +100,9 @@ test('a decided, scored track is embedded again once every reembed_s, and anti-s
   const untilLive = Math.ceil(2.2 * 5) + 1;
   assert.ok(gated.engine.calls.antispoof > gated.engine.calls.embed && gated.engine.calls.antispoof <= untilLive + 2, `anti-spoofed ${gated.engine.calls.antispoof} times`);
   assert.equal(gated.engine.calls.analyze, every.engine.calls.analyze, 'eyes are read on every frame either way');
+  for (const { engine, tracker } of [gated, every]) {
+    assert.deepEqual(tracker.stats.runs, { landmarks: engine.calls.analyze, embedder: engine.calls.embed, antispoof: engine.calls.antispoof }, 'the runs the metrics count are the runs made');
+  }
 });
 
 test('a print whose passive score falls once its identity is decided is still scored on every detection until it is live, and never is', async () => {
