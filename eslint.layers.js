@@ -1,7 +1,8 @@
 // The daemon's layers, lowest first (docs/layers.md says why each sits where it does). A module may
 // import from its own folder and from folders listed before its own, never from one listed after:
 // the order is total, so no two folders can import each other either. The files directly in
-// daemon/ (app.ts) are the layer 'app'.
+// daemon/ (app.ts) are the layer 'app'. Every layer may import contract/, the MQTT API's contract,
+// which imports nothing of the repository outside it.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -38,6 +39,25 @@ export function checkEveryFolderPlaced(root) {
   }
 }
 
+/** Any `..` after a folder name: '../camera/../ops/x.js' would slip past patterns that read the path from its start. */
+const NO_FOLDER_THEN_UP = { regex: '(^|/)[^./][^/]*/\\.\\./', message: 'write the import path without a folder followed by ..' };
+
+/** `room`/**.ts at `depth` folders below it (contract/topics.ts is 1). */
+const roomGlob = (room, depth) => [room, ...Array(depth - 1).fill('*'), '*.ts'].join('/');
+
+/**
+ * contract/ is what the box and the central share of the MQTT API (topics, payload schemas, the
+ * signature check, the replay command): it imports nothing of the repository outside itself, so
+ * that neither program reaches the other through it.
+ */
+function contractRules() {
+  const message = 'contract/ imports nothing outside contract/ (not daemon/, not central/): both programs import it, and it stands alone (docs/layers.md)';
+  return Array.from({ length: MAX_DEPTH }, (_, d) => ({
+    files: [roomGlob('contract', d + 1)],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `^(\\.\\./){${d + 1}}`, message }, NO_FOLDER_THEN_UP] }] },
+  }));
+}
+
 /** ESLint config blocks: for each layer and depth, the imports that would reach a higher layer are refused. */
 export function layerRules() {
   const blocks = [];
@@ -46,17 +66,16 @@ export function layerRules() {
     const message = `daemon/${layer === 'app' ? '*.ts' : layer} must not import from a higher layer (${above.join(', ')}): the order is ${LAYERS.join(' < ')} (docs/layers.md)`;
     const depths = layer === 'app' ? [0] : Array.from({ length: MAX_DEPTH }, (_, d) => d + 1);
     for (const depth of depths) {
-      const patterns = [
-        ...reaching(above, depth).map((regex) => ({ regex, message })),
-        // '../camera/../ops/x.js' would slip past the patterns above.
-        { regex: '(^|/)[^./][^/]*/\\.\\./', message: 'write the import path without a folder followed by ..' },
-      ];
+      const patterns = [...reaching(above, depth).map((regex) => ({ regex, message })), NO_FOLDER_THEN_UP];
       blocks.push({ files: globsAt(layer, depth), rules: { 'no-restricted-imports': ['error', { patterns }] } });
     }
   });
-  blocks.push({
-    files: [`daemon/${Array(MAX_DEPTH + 1).fill('*').join('/')}/**/*.ts`],
-    rules: { 'no-restricted-syntax': ['error', { selector: 'Program', message: `daemon modules sit at most ${MAX_DEPTH} folders deep (eslint.layers.js checks imports to that depth)` }] },
-  });
+  blocks.push(...contractRules());
+  for (const room of ['daemon', 'contract']) {
+    blocks.push({
+      files: [`${room}/${Array(MAX_DEPTH + 1).fill('*').join('/')}/**/*.ts`],
+      rules: { 'no-restricted-syntax': ['error', { selector: 'Program', message: `${room} modules sit at most ${MAX_DEPTH} folders deep (eslint.layers.js checks imports to that depth)` }] },
+    });
+  }
   return blocks;
 }

@@ -1,8 +1,8 @@
 import { openDatabase, type Database } from '../store/database.js';
 import type { Migration } from '../store/migrate.js';
-import type { OutboxTopic } from '../events/topics.js';
-import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
-import { missingRanges, sizeOf, type SeqRange } from '../events/seq-ranges.js';
+import type { OutboxTopic } from '../../contract/topics.js';
+import { pinnedKeyFromJwk, type PinnedKey } from '../../contract/signature.js';
+import { missingRanges, sizeOf, type SeqRange } from '../../contract/seq-ranges.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is store/migrations.ts):

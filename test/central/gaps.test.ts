@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fuzzParameters } from '../support/fuzz.js';
-import { firstPart, missingRanges, rangesOf } from '../../daemon/events/seq-ranges.js';
+import { firstPart, missingRanges, rangesOf } from '../../contract/seq-ranges.js';
 import { GapTracker } from '../../daemon/central/gap-tracker.js';
 
 test('missingRanges: what no covered range covers, in order, whatever the overlap and order of the covered', () => {

@@ -32,6 +32,9 @@ test('layers: an import against the direction is refused, with the order in the 
     ['daemon/vision/deep/er/x.ts', "import '../../../config/schema.js';"],
     ['daemon/app.ts', "import { run } from './cli/run.js';"],
     ['daemon/camera/x.ts', "import { status } from '../camera/../service/status.js';"],
+    ['contract/x.ts', "import { FacegateError } from '../daemon/base/errors.js';"],
+    ['contract/deep/x.ts', "import { Outbox } from '../../daemon/events/outbox.js';"],
+    ['contract/x.ts', "import { something } from '../scripts/anything.js';"],
   ];
   for (const [file, code] of backwards) {
     const found = await refusals(file, code);
@@ -50,6 +53,10 @@ test('layers: imports down the layers and within a folder are allowed', async ()
     ['daemon/control/x.ts', "import { statusReport } from '../service/status.js';\nimport { Request } from './request.js';"],
     ['daemon/app.ts', "import { Remote } from './remote/remote.js';\nimport { Gallery } from './gallery/gallery.js';"],
     ['daemon/cli/x.ts', "import { App } from '../app.js';"],
+    ['daemon/events/x.ts', "import { TOPICS } from '../../contract/topics.js';"],
+    ['daemon/base/x.ts', "import { UUID_V7_PATTERN } from '../../contract/topics.js';"],
+    ['daemon/web/routes/x.ts', "import { QUARANTINE_CELLS_MAX } from '../../../contract/topics.js';"],
+    ['contract/x.ts', "import { SafeInteger } from './numbers.js';"],
   ];
   for (const [file, code] of forwards) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);
 });
@@ -66,7 +73,7 @@ test('layers: a folder of daemon/ with no place in the order stops the lint', as
   }
 });
 
-test('layers: no daemon module switches the rule off', () => {
+test('layers: no module of daemon/ or contract/ switches the rule off', () => {
   const offenders: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -76,6 +83,6 @@ test('layers: no daemon module switches the rule off', () => {
       else if (/no-restricted-imports|eslint-disable(-next-line|-line)?\s*(\*\/|$)/m.test(readFileSync(path, 'utf8'))) offenders.push(path);
     }
   };
-  walk(join(ROOT, 'daemon'));
+  for (const room of ['daemon', 'contract']) walk(join(ROOT, room));
   assert.deepEqual(offenders, []);
 });
