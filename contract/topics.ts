@@ -358,8 +358,6 @@ export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 
 export function eventClassOf(name: OutboxTopic): EventClass {
   return (TOPICS[name] as { eventClass: EventClass }).eventClass;
 }
-/** An event before signing: the envelope's id/device/time are filled, jws is added by the signer. */
-export type UnsignedEvent<T extends OutboxTopic> = Omit<Payload<T>, 'jws'>;
 
 export type TopicParams = { camera?: string; command?: string; person?: string };
 

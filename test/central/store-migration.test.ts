@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../daemon/store/database.js';
 import { schemaVersion } from '../../daemon/store/migrate.js';
-import { CENTRAL_MIGRATIONS, CentralStore } from '../../daemon/central/store.js';
+import { CENTRAL_MIGRATIONS, CentralStore } from '../../central/store.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { pinnedKeyFromJwk } from '../../contract/signature.js';
 

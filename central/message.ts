@@ -1,8 +1,8 @@
 import { Value } from '@sinclair/typebox/value';
-import { nestedDeeperThan } from '../base/nesting.js';
-import { ReplayAnswerData } from '../../contract/replay.js';
-import { holdsUnsafeNumber } from '../../contract/numbers.js';
-import { TOPICS, type OutboxTopic } from '../../contract/topics.js';
+import { nestedDeeperThan } from '../daemon/base/nesting.js';
+import { ReplayAnswerData } from '../contract/replay.js';
+import { holdsUnsafeNumber } from '../contract/numbers.js';
+import { TOPICS, type OutboxTopic } from '../contract/topics.js';
 import type { TSchema } from '@sinclair/typebox';
 import { classifyPath, splitTopic, type PathKind } from './topics.js';
 

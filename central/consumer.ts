@@ -1,9 +1,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IClientOptions, IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
-import type { Logger } from '../base/log.js';
-import type { MetricsRegistry } from '../base/metrics.js';
-import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../../contract/signature.js';
+import type { Logger } from '../daemon/base/log.js';
+import type { MetricsRegistry } from '../daemon/base/metrics.js';
+import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
 import type { CentralStore } from './store.js';

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, OneOf, Section } from '../base/config-types.js';
-import { isValidTimeZone } from '../base/zoned-time.js';
-import { parseYamlConfig, readConfigText } from '../config/load.js';
-import { MAX_REPLAY_RANGE } from '../../contract/replay.js';
-import { DEVICE_ID_PATTERN } from '../../contract/topics.js';
-import { pinnedKeyFromJwk, type PinnedKey } from '../../contract/signature.js';
+import { ConfigError, OneOf, Section } from '../daemon/base/config-types.js';
+import { isValidTimeZone } from '../daemon/base/zoned-time.js';
+import { parseYamlConfig, readConfigText } from '../daemon/config/load.js';
+import { MAX_REPLAY_RANGE } from '../contract/replay.js';
+import { DEVICE_ID_PATTERN } from '../contract/topics.js';
+import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { baseFilterProblem, boxIdOf } from './topics.js';
 
 /** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */

@@ -1,5 +1,5 @@
-import { REPLAY_COMMAND } from '../../contract/replay.js';
-import type { OutboxTopic } from '../../contract/topics.js';
+import { REPLAY_COMMAND } from '../contract/replay.js';
+import type { OutboxTopic } from '../contract/topics.js';
 
 /**
  * Where a box's topic splits into its base and the path under it. The consumer subscribes to base
