@@ -34,7 +34,6 @@ export const CENTRAL_MAY_IMPORT = [
 const CENTRAL_COMMANDS_MODULE = 'commands.js';
 
 /** Deepest a module sits below its room (daemon/web/routes/x.ts is 2); deeper ones are refused. */
-
 const MAX_DEPTH = 4;
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
