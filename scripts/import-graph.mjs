@@ -2,7 +2,7 @@
 // type checking, so it takes a second): which file imports which, and which outside modules
 // (node:child_process, onnxruntime-node, ...) each one names. Used by the test runner to find the
 // tests that start no process and load no model (`--fast`), and by test/lint/import-cycles.test.ts
-// to refuse import cycles in daemon/.
+// to refuse import cycles in daemon/, contract/ and central/.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ts from 'typescript';

@@ -8,7 +8,7 @@ import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
 import { TrackDecisions } from './track-decisions.js';
-import type { SpoofAlertReason } from '../events/topics.js';
+import type { SpoofAlertReason } from '../../contract/topics.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 
 /** A live `recognized` decision from the recognition stage (only live, liveness-passed faces). */

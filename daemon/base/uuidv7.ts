@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 /**
  * RFC 9562 UUIDv7: 48-bit Unix ms, then a 12-bit counter (rand_a) so that ids made in the same
  * millisecond by one generator still sort in creation order, then 62 random bits. Receivers use the
- * id to drop duplicates; its order helps them notice gaps. `now` is injected for tests.
+ * id to drop duplicates; its order helps them notice gaps. Its form is the MQTT API's
+ * (UUID_V7_PATTERN in contract/topics.ts). `now` is injected for tests.
  */
 export function uuidv7Generator(now: () => number = Date.now): () => string {
   let lastMs = -1;
@@ -31,5 +32,3 @@ export function uuidv7Generator(now: () => number = Date.now): () => string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   };
 }
-
-export const UUID_V7_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';

@@ -7,7 +7,7 @@ import { ConfigError, type ConfigIssue, type ConfigWarning } from '../base/confi
 import { loadConfigFile } from './load.js';
 import type { Config } from './schema.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
-import { RESERVED_CAMERA_NAMES } from '../events/topics.js';
+import { RESERVED_CAMERA_NAMES } from '../../contract/topics.js';
 import { webConfigIssues } from './web-section.js';
 import { conflictIssues } from './config-conflicts.js';
 import { metricsConfigIssues } from './ops-sections.js';

@@ -1,8 +1,9 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FacegateError } from '../base/errors.js';
 import { readInputFile } from '../base/input-file.js';
+import { jwkThumbprint, type Ed25519PublicJwk } from '../../contract/signature.js';
 
 /** systemd's credential copy when the unit passes one (LoadCredential=facegate-device-key), else the configured file. */
 export function deviceKeyFile(env: NodeJS.ProcessEnv, configured: string): string {
@@ -21,15 +22,6 @@ export interface DeviceKey {
   publicJwk: Ed25519PublicJwk;
   /** RFC 7638 thumbprint of the public JWK, sent as the JWS `kid`. */
   kid: string;
-}
-
-export interface Ed25519PublicJwk {
-  kty: 'OKP';
-  crv: 'Ed25519';
-  x: string;
-  kid: string;
-  alg: 'EdDSA';
-  use: 'sig';
 }
 
 /** Loads the key at `path`, creating it first if there is none. Returns whether it was created. */
@@ -83,9 +75,4 @@ function fromPrivateKey(privateKey: KeyObject): DeviceKey {
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string };
   const kid = jwkThumbprint(jwk.x);
   return { privateKey, kid, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid, alg: 'EdDSA', use: 'sig' } };
-}
-
-/** RFC 7638: sha256 over the required members in lexicographic order, base64url. */
-export function jwkThumbprint(x: string): string {
-  return createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
 }

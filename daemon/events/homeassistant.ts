@@ -1,5 +1,5 @@
 import type { MqttBridge } from './bridge.js';
-import { topicFor, type Payload } from './topics.js';
+import { topicFor, type Payload } from '../../contract/topics.js';
 import type { PersonRef, TrackEvent } from '../track/events.js';
 
 export interface DiscoveryOptions {

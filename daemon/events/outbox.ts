@@ -2,8 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import { TamperError, type CellRef, type Sealer } from '../gallery/seal.js';
 import type { Logger } from '../base/log.js';
-import type { EventClass } from './topics.js';
-import { missingRanges, rangesOf, type SeqRange } from './seq-ranges.js';
+import type { EventClass } from '../../contract/topics.js';
+import { missingRanges, rangesOf, type SeqRange } from '../../contract/seq-ranges.js';
 
 /** What seals payloads at rest: the gallery's sealer (XChaCha20-Poly1305 under its data key). */
 export type OutboxSealer = Pick<Sealer, 'seal' | 'open'>;

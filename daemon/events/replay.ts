@@ -1,35 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { MAX_REPLAY_RANGE } from '../../contract/replay.js';
 import { FacegateError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { Outbox } from './outbox.js';
 
-/** The most numbers one replay request may name: its answer and the events it queues stay small. */
-export const MAX_REPLAY_RANGE = 1000;
 /** Replay requests run one at a time (each in its command's transaction), and at most one per this. */
 export const MIN_REPLAY_INTERVAL_MS = 1000;
-
-const SeqNumber = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
-const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-
-/**
- * The `data` of an `ok` answer to `events/replay` (what `replay` returns), as a receiver reads it
- * off the broker: every number one a database column holds, and `gone` no longer than a request's
- * range. Fields are optional: boxes from before `first` answer without it.
- */
-export const ReplayAnswerData = Type.Object(
-  {
-    from: Type.Optional(SeqNumber),
-    /** `to` cut at `last`: 0 from a box that gave no number yet. */
-    to: Type.Optional(Count),
-    replayed: Type.Optional(Count),
-    pending: Type.Optional(Count),
-    gone: Type.Optional(Type.Array(Type.Tuple([SeqNumber, SeqNumber]), { maxItems: MAX_REPLAY_RANGE })),
-    last: Type.Optional(Count),
-    first: Type.Optional(SeqNumber),
-  },
-  { description: 'The answer to events/replay' },
-);
-export type ReplayAnswerData = Static<typeof ReplayAnswerData>;
 
 /**
  * The `events/replay` remote command (docs/mqtt.md#replay): a receiver that missed events asks
@@ -54,7 +29,7 @@ export class EventReplay {
     this.log = o.logger.child({ stage: 'events', part: 'replay' });
   }
 
-  /** Runs inside the command's transaction; throws a coded error for a range too large or a request too soon. */
+  /** Runs inside the command's transaction; throws a coded error for a range too large or a request too soon. Answers ReplayAnswerData (contract/replay.ts). */
   replay(from: number, to: number): Record<string, unknown> {
     if (to < from) throw new FacegateError('FG_ERR_REPLAY_RANGE', `replay range ${from}..${to} is empty: to is below from`, 'ask for from ≤ to');
     if (to - from + 1 > MAX_REPLAY_RANGE) throw new FacegateError('FG_ERR_REPLAY_RANGE', `replay range ${from}..${to} names ${to - from + 1} events, over ${MAX_REPLAY_RANGE}`, `ask for at most ${MAX_REPLAY_RANGE} at a time`);

@@ -3,7 +3,7 @@ import { formatLocalIso } from '../base/zoned-time.js';
 import type { MqttBridge, Timers } from './bridge.js';
 import type { Outbox } from './outbox.js';
 import { withSignature, type Signer } from './signing.js';
-import { topicFor, type Payload } from './topics.js';
+import { topicFor, type Payload } from '../../contract/topics.js';
 
 /**
  * Publishes the box's high-water mark on `bridge/sequence`, signed, on every connect and then

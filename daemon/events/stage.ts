@@ -14,7 +14,7 @@ import { OutboxPublisher } from './publisher.js';
 import { EventReplay } from './replay.js';
 import { SequenceAnnouncer } from './sequence-announcer.js';
 import { createSigner } from './signing.js';
-import { topicFor, type Payload } from './topics.js';
+import { topicFor, type Payload } from '../../contract/topics.js';
 import { TrackReporter, type TrackView } from './track-report.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
 import type { TrackEvent } from '../track/events.js';

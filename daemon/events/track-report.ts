@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TrackEvent } from '../track/events.js';
-import type { Payload } from './topics.js';
+import type { Payload } from '../../contract/topics.js';
 import type { EventBody } from './writer.js';
 
 /** What a track looks like to a subscriber: the fields its events and `last` carry. */

@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import type { Evicted, Outbox } from './outbox.js';
 import { withSignature, type Signer } from './signing.js';
-import { eventClassOf, topicFor, type OutboxTopic, type Payload, type TopicParams } from './topics.js';
+import { eventClassOf, topicFor, type OutboxTopic, type Payload, type TopicParams } from '../../contract/topics.js';
 
 /** How often evictions of info events alone are said (log line and outbox_overflow event). */
 const INFO_OVERFLOW_EVERY_MS = 60_000;

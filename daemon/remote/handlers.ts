@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { REPLAY_COMMAND, ReplayRequestData } from '../../contract/replay.js';
 import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../attendance/rules-holder.js';
 import { enrolAnswer, eraseAnswer } from '../service/person-answers.js';
 import { PersonText } from '../service/person-input.js';
@@ -97,12 +98,9 @@ export const COMMAND_HANDLERS = {
       await deps.persons.resync(persons, by, (write) => commit(write, (r) => ({ ...r })));
     },
   }),
-  'events/replay': handler({
-    // Bounded integers: the range's size is checked by the replay itself, with its own code.
-    schema: Type.Object(
-      { from: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), to: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) },
-      { additionalProperties: false },
-    ),
+  [REPLAY_COMMAND]: handler({
+    // The request's data as the central signs it; the range's size is checked by the replay itself, with its own code.
+    schema: ReplayRequestData,
     kind: 'atomic',
     run: (d, deps) => deps.replay(d.from, d.to),
   }),

@@ -4,7 +4,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
 import type { MqttBridge } from '../events/bridge.js';
-import { RequestPayload, type Payload } from '../events/topics.js';
+import { RequestPayload, type Payload } from '../../contract/topics.js';
 import { calendarDateProblem } from '../base/calendar-date.js';
 import { isFacegateError } from '../base/errors.js';
 import { COMMAND_HANDLERS, type AnswerCommit, type CommandActor, type CommandDeps } from './handlers.js';

@@ -1,6 +1,6 @@
 import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
-import type { EventClass } from '../events/topics.js';
+import type { EventClass } from '../../contract/topics.js';
 import type { CommandCounts } from '../service/command-records.js';
 import type { GalleryStore } from '../gallery/store.js';
 import type { PipelineCounts } from '../pipeline/camera-maintainer.js';

@@ -11,9 +11,9 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { Mosquitto } from '../../test/support/mosquitto.js';
 import { EventsStack, quietLogger } from '../../test/support/events-stack.js';
-import { parseCentralConfig } from '../../daemon/central/config.js';
-import { CentralStore } from '../../daemon/central/store.js';
-import { CentralConsumer } from '../../daemon/central/consumer.js';
+import { parseCentralConfig } from '../../central/config.js';
+import { CentralStore } from '../../central/store.js';
+import { CentralConsumer } from '../../central/consumer.js';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

@@ -12,9 +12,9 @@ import mqtt from 'mqtt';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { answerReplays } from '../support/replay-box.js';
-import { parseCentralConfig } from '../../daemon/central/config.js';
-import { CentralStore } from '../../daemon/central/store.js';
-import { CentralConsumer } from '../../daemon/central/consumer.js';
+import { parseCentralConfig } from '../../central/config.js';
+import { CentralStore } from '../../central/store.js';
+import { CentralConsumer } from '../../central/consumer.js';
 
 /**
  * Three boxes → site broker → bridge → central broker → consumer, with `outage` run while events

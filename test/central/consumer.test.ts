@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner, withSignature } from '../../daemon/events/signing.js';
-import { CentralConsumer } from '../../daemon/central/consumer.js';
-import { CentralStore } from '../../daemon/central/store.js';
-import { parseCentralConfig } from '../../daemon/central/config.js';
-import { timesheetCsv } from '../../daemon/central/timesheet.js';
+import { CentralConsumer } from '../../central/consumer.js';
+import { CentralStore } from '../../central/store.js';
+import { parseCentralConfig } from '../../central/config.js';
+import { timesheetCsv } from '../../central/timesheet.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { quietLogger } from '../support/events-stack.js';
 

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fuzzParameters } from '../support/fuzz.js';
-import { firstPart, missingRanges, rangesOf } from '../../daemon/events/seq-ranges.js';
-import { GapTracker } from '../../daemon/central/gap-tracker.js';
+import { firstPart, missingRanges, rangesOf } from '../../contract/seq-ranges.js';
+import { GapTracker } from '../../central/gap-tracker.js';
 
 test('missingRanges: what no covered range covers, in order, whatever the overlap and order of the covered', () => {
   assert.deepEqual(missingRanges(1, 10, []), [[1, 10]]);

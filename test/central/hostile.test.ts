@@ -15,7 +15,7 @@ import { answerReplays } from '../support/replay-box.js';
 import { startCentralCli } from '../support/central-cli.js';
 import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.js';
 import { createSigner, withSignature } from '../../daemon/events/signing.js';
-import { CentralStore } from '../../daemon/central/store.js';
+import { CentralStore } from '../../central/store.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 
 function tmp(t: { after(fn: () => void): void }): string {

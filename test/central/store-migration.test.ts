@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../daemon/store/database.js';
 import { schemaVersion } from '../../daemon/store/migrate.js';
-import { CENTRAL_MIGRATIONS, CentralStore } from '../../daemon/central/store.js';
+import { CENTRAL_MIGRATIONS, CentralStore } from '../../central/store.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
-import { pinnedKeyFromJwk } from '../../daemon/events/verify.js';
+import { pinnedKeyFromJwk } from '../../contract/signature.js';
 
 const BASE = 'facegate/gate-1';
 const V1_TABLES = { central_pins: 'base', central_events: 'id', central_attendance: 'event_id' } as const;

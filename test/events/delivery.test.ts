@@ -7,7 +7,7 @@ import { compactVerify, importJWK } from 'jose';
 import { Value } from '@sinclair/typebox/value';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, Subscriber } from '../support/events-stack.js';
-import { TOPICS } from '../../daemon/events/topics.js';
+import { TOPICS } from '../../contract/topics.js';
 
 function tmp(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'fg-ev-'));

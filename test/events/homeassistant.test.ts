@@ -8,7 +8,7 @@ import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack } from '../support/events-stack.js';
 import { Subscriber } from '../support/events-stack.js';
 import { HomeAssistantDiscovery, decisionFor, discoveryMessages, removalMessages, type DiscoveryOptions } from '../../daemon/events/homeassistant.js';
-import { TOPICS } from '../../daemon/events/topics.js';
+import { TOPICS } from '../../contract/topics.js';
 import { Value } from '@sinclair/typebox/value';
 import type { TrackEvent } from '../../daemon/track/events.js';
 

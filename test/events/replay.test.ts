@@ -12,7 +12,8 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
-import { EventReplay, MAX_REPLAY_RANGE, MIN_REPLAY_INTERVAL_MS } from '../../daemon/events/replay.js';
+import { EventReplay, MIN_REPLAY_INTERVAL_MS } from '../../daemon/events/replay.js';
+import { MAX_REPLAY_RANGE } from '../../contract/replay.js';
 import { FakePersons } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });

@@ -11,7 +11,7 @@ import { openDatabase } from '../../daemon/store/database.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
 import type { Timers } from '../../daemon/events/bridge.js';
-import { TOPICS } from '../../daemon/events/topics.js';
+import { TOPICS } from '../../contract/topics.js';
 import type { CameraHealth } from '../../daemon/camera/health.js';
 import { compactVerify, importJWK } from 'jose';
 import { memoryLogger } from '../gallery/helpers.js';

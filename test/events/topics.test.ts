@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { RESERVED_CAMERA_NAMES, TOPICS, topicFor, type TopicName } from '../../daemon/events/topics.js';
+import { RESERVED_CAMERA_NAMES, TOPICS, topicFor, type TopicName } from '../../contract/topics.js';
 
 const doc = readFileSync(new URL('../../docs/mqtt.md', import.meta.url), 'utf8');
 

@@ -13,7 +13,7 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { EventsStage } from '../../daemon/events/stage.js';
-import { TOPICS } from '../../daemon/events/topics.js';
+import { TOPICS } from '../../contract/topics.js';
 import { EventBus } from '../../daemon/bus/bus.js';
 import type { DaemonEvents } from '../../daemon/bus/events.js';
 import type { RecognizedEvent, TrackEvent } from '../../daemon/track/events.js';

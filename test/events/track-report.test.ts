@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { TrackReporter, nextTrackView, trackEventBody, type TrackReport } from '../../daemon/events/track-report.js';
-import { TOPICS } from '../../daemon/events/topics.js';
+import { TOPICS } from '../../contract/topics.js';
 import type { TrackEvent } from '../../daemon/track/events.js';
 
 const options = { intervalMs: 1000, maxTracks: 2, snapshotMaxKb: 0, personNames: false };

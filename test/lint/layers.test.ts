@@ -32,6 +32,19 @@ test('layers: an import against the direction is refused, with the order in the 
     ['daemon/vision/deep/er/x.ts', "import '../../../config/schema.js';"],
     ['daemon/app.ts', "import { run } from './cli/run.js';"],
     ['daemon/camera/x.ts', "import { status } from '../camera/../service/status.js';"],
+    ['contract/x.ts', "import { FacegateError } from '../daemon/base/errors.js';"],
+    ['contract/deep/x.ts', "import { Outbox } from '../../daemon/events/outbox.js';"],
+    ['contract/x.ts', "import { something } from '../scripts/anything.js';"],
+    ['contract/x.ts', "import { CentralStore } from '../central/store.js';"],
+    ['daemon/events/x.ts', "import { CentralStore } from '../../central/store.js';"],
+    ['daemon/app.ts', "import { CENTRAL_COMMANDS } from '../central/commands.js';"],
+    ['daemon/cli/x.ts', "import { CentralConsumer } from '../../central/consumer.js';"],
+    ['central/x.ts', "import { Gallery } from '../daemon/gallery/gallery.js';"],
+    ['central/x.ts', "import { EventReplay } from '../daemon/events/replay.js';"],
+    ['central/x.ts', "import { COMMANDS } from '../daemon/cli/commands.js';"],
+    ['central/x.ts', "import { something } from '../scripts/anything.js';"],
+    ['central/deep/x.ts', "import { App } from '../../daemon/app.js';"],
+    ['central/x.ts', "import { Gallery } from '../daemon/base/../gallery/gallery.js';"],
   ];
   for (const [file, code] of backwards) {
     const found = await refusals(file, code);
@@ -50,6 +63,25 @@ test('layers: imports down the layers and within a folder are allowed', async ()
     ['daemon/control/x.ts', "import { statusReport } from '../service/status.js';\nimport { Request } from './request.js';"],
     ['daemon/app.ts', "import { Remote } from './remote/remote.js';\nimport { Gallery } from './gallery/gallery.js';"],
     ['daemon/cli/x.ts', "import { App } from '../app.js';"],
+    ['daemon/events/x.ts', "import { TOPICS } from '../../contract/topics.js';"],
+    ['daemon/base/x.ts', "import { UUID_V7_PATTERN } from '../../contract/topics.js';"],
+    ['daemon/web/routes/x.ts', "import { QUARANTINE_CELLS_MAX } from '../../../contract/topics.js';"],
+    ['contract/x.ts', "import { SafeInteger } from './numbers.js';"],
+    ['daemon/cli/x.ts', "import { CENTRAL_COMMANDS } from '../../central/commands.js';"],
+    [
+      'central/x.ts',
+      [
+        "import { verifySignedEvent } from '../contract/signature.js';",
+        "import { createLogger } from '../daemon/base/log.js';",
+        "import { openDatabase } from '../daemon/store/database.js';",
+        "import type { Migration } from '../daemon/store/migrate.js';",
+        "import { parseYamlConfig } from '../daemon/config/load.js';",
+        "import { OpsHttpServer } from '../daemon/system/http.js';",
+        "import { command } from '../daemon/cli/command.js';",
+        "import { printable } from '../daemon/cli/terminal-text.js';",
+        "import { CentralStore } from './store.js';",
+      ].join('\n'),
+    ],
   ];
   for (const [file, code] of forwards) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);
 });
@@ -66,7 +98,7 @@ test('layers: a folder of daemon/ with no place in the order stops the lint', as
   }
 });
 
-test('layers: no daemon module switches the rule off', () => {
+test('layers: no module of daemon/, contract/ or central/ switches the rule off', () => {
   const offenders: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -76,6 +108,6 @@ test('layers: no daemon module switches the rule off', () => {
       else if (/no-restricted-imports|eslint-disable(-next-line|-line)?\s*(\*\/|$)/m.test(readFileSync(path, 'utf8'))) offenders.push(path);
     }
   };
-  walk(join(ROOT, 'daemon'));
+  for (const room of ['daemon', 'contract', 'central']) walk(join(ROOT, room));
   assert.deepEqual(offenders, []);
 });

@@ -9,7 +9,7 @@ import { configJsonSchema } from '../../daemon/config/json-schema.js';
 import { configWarnings, loadValidConfig } from '../../daemon/config/validate.js';
 import { runCli } from '../support/cli.js';
 import { CameraConfigSchema } from '../../daemon/camera/config.js';
-import { RESERVED_CAMERA_NAMES } from '../../daemon/events/topics.js';
+import { RESERVED_CAMERA_NAMES } from '../../contract/topics.js';
 import { openDatabase } from '../../daemon/store/database.js';
 
 test('config/facegate.schema.json is what `npm run schema` writes from the TypeBox schema', () => {

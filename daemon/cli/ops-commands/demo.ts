@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { loadDeviceKey } from '../../events/device-key.js';
-import { pinnedKeyFromJwk, verifySignedEvent } from '../../events/verify.js';
+import { pinnedKeyFromJwk, verifySignedEvent } from '../../../contract/signature.js';
 import { createLogger } from '../../base/log.js';
 import { writePrivateFile } from '../../base/private-files.js';
 import { createNotifier } from '../../system/sd-notify.js';

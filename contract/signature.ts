@@ -1,12 +1,28 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { jwkThumbprint, type Ed25519PublicJwk } from './device-key.js';
 
-/**
- * The one check of a device's signature on an event (the other side of signing.ts), for whoever
- * receives events: the demo's subscriber and the central consumer. Synchronous like the signer, with
- * node:crypto; any JOSE library gives the same verdicts (the tests check the signer with jose).
- */
+// The one check of a device's signature on an event (the other side of the box's signer,
+// daemon/events/signing.ts), for whoever receives events: the demo's subscriber and the central
+// consumer. Synchronous like the signer, with node:crypto; any JOSE library gives the same verdicts
+// (the tests check the signer with jose). The key's form and its kid are the contract's too: a box
+// publishes them, a receiver pins them.
+
+/** A box's public key as `bridge/info` publishes it and `facegate keys export-public` prints it. */
+export interface Ed25519PublicJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  kid: string;
+  alg: 'EdDSA';
+  use: 'sig';
+}
+
+/** RFC 7638: sha256 over the required members in lexicographic order, base64url. A box's `kid`, in its JWK and in every JWS header. */
+export function jwkThumbprint(x: string): string {
+  return createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
+}
+
+/** A box's key as a receiver holds it: pinned from its bridge/info, or provisioned. */
 export interface PinnedKey {
   readonly kid: string;
   readonly key: KeyObject;

@@ -1,5 +1,5 @@
-import { formatLocalIso } from '../base/zoned-time.js';
-import { csvCell } from '../base/csv.js';
+import { formatLocalIso } from '../daemon/base/zoned-time.js';
+import { csvCell } from '../daemon/base/csv.js';
 import type { AttendanceMark, TimesheetRow } from './store.js';
 
 /**

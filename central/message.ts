@@ -1,7 +1,8 @@
 import { Value } from '@sinclair/typebox/value';
-import { nestedDeeperThan } from '../base/nesting.js';
-import { ReplayAnswerData } from '../events/replay.js';
-import { TOPICS, type OutboxTopic } from '../events/topics.js';
+import { nestedDeeperThan } from '../daemon/base/nesting.js';
+import { ReplayAnswerData } from '../contract/replay.js';
+import { holdsUnsafeNumber } from '../contract/numbers.js';
+import { TOPICS, type OutboxTopic } from '../contract/topics.js';
 import type { TSchema } from '@sinclair/typebox';
 import { classifyPath, splitTopic, type PathKind } from './topics.js';
 
@@ -36,24 +37,8 @@ function schemaOf(path: Exclude<PathKind, { kind: 'other' }>): TSchema {
 const MAX_DEPTH = 8;
 
 /**
- * Whether a parsed document holds a number no receiver keeps as written: JSON.parse makes 1e309
- * Infinity, and 1e300 or 9007199254740993 are numbers a double does not hold exactly. The schemas
- * bound the fields they name; this bounds the free ones too (`data` of bridge/event and answers).
- * Walks with its own stack, after the depth check.
- */
-function holdsUnsafeNumber(value: unknown): boolean {
-  const todo: unknown[] = [value];
-  while (todo.length > 0) {
-    const v = todo.pop();
-    if (typeof v === 'number' && !(Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER)) return true;
-    if (typeof v === 'object' && v !== null) todo.push(...Object.values(v));
-  }
-  return false;
-}
-
-/**
  * Reads a message from anyone allowed to publish on the broker: bounded in size, JSON, shallow, and
- * of the shape its topic's schema (daemon/events/topics.ts) says, or refused with the reason. Never
+ * of the shape its topic's schema (contract/topics.ts) says, or refused with the reason. Never
  * throws, whatever the bytes.
  */
 export function readMessage(topic: string, payload: Uint8Array, filters: readonly string[], maxBytes: number): Inbound {

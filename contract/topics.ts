@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { UUID_V7_PATTERN } from '../base/uuidv7.js';
+import { SafeInteger } from './numbers.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -7,15 +7,11 @@ import { UUID_V7_PATTERN } from '../base/uuidv7.js';
  * payload, and test/events/topics.test.ts checks the two against each other.
  */
 
-/**
- * Every payload here is read by receivers that store its numbers (a central's SQLite columns,
- * counters): JSON can spell 1e300, an integer to JavaScript that no INTEGER column holds, so every
- * integer is bounded to those a double holds exactly. A box never comes near the bound.
- */
-const SafeInteger = (options: { minimum: number; description?: string }) => Type.Integer({ maximum: Number.MAX_SAFE_INTEGER, ...options });
 const Count = (description?: string) => SafeInteger({ minimum: 0, ...(description !== undefined ? { description } : {}) });
 /** As the box writes it (2026-01-12T08:03:12+01:00, fractions of a second optional): a date a receiver parses to a finite instant, four-digit year. */
 const Iso = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$', maxLength: 35, description: 'Local time with offset, ISO 8601' });
+/** An event's id: RFC 9562 UUIDv7 (lower-case hex), as the box's generator (daemon/base/uuidv7.ts) makes it. */
+export const UUID_V7_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
 /** A box's `mqtt.device_id`: the audience of the commands it runs, and the last level of its default base topic. */
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, description: "The box's mqtt.device_id" });
@@ -342,7 +338,7 @@ export const TOPICS = {
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
   request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
   // Answers are kept like attendance (never evicted): the central server acts on them, and junk
-  // requests cannot fill the outbox with answers because refusals are limited (commands/flood.ts).
+  // requests cannot fill the outbox with answers because the box limits refusals (daemon/remote/flood.ts).
   response: spec({ path: 'bridge/response/{command}', schema: ResponsePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
 } as const;
 
@@ -362,8 +358,6 @@ export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 
 export function eventClassOf(name: OutboxTopic): EventClass {
   return (TOPICS[name] as { eventClass: EventClass }).eventClass;
 }
-/** An event before signing: the envelope's id/device/time are filled, jws is added by the signer. */
-export type UnsignedEvent<T extends OutboxTopic> = Omit<Payload<T>, 'jws'>;
 
 export type TopicParams = { camera?: string; command?: string; person?: string };
 

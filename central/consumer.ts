@@ -1,9 +1,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IClientOptions, IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
-import type { Logger } from '../base/log.js';
-import type { MetricsRegistry } from '../base/metrics.js';
-import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
+import type { Logger } from '../daemon/base/log.js';
+import type { MetricsRegistry } from '../daemon/base/metrics.js';
+import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
 import type { CentralStore } from './store.js';
@@ -49,7 +49,7 @@ const MAX_ERROR_CHARS = 200;
 
 /**
  * The reference central consumer (docs/mqtt.md#central-consumer): reads the signed events of any
- * number of boxes, verifies each with its box's pinned key (daemon/events/verify.ts, the one check),
+ * number of boxes, verifies each with its box's pinned key (contract/signature.ts, the one check),
  * drops duplicates by id, keeps events and attendance in SQLite and writes the day's timesheet.
  * A message is acknowledged to the broker once it is handled (stored, refused, or failed), so a
  * crash in between leaves it with the broker, which sends it again to the persistent session.

@@ -1,11 +1,11 @@
-import { openDatabase, type Database } from '../store/database.js';
-import type { Migration } from '../store/migrate.js';
-import type { OutboxTopic } from '../events/topics.js';
-import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
-import { missingRanges, sizeOf, type SeqRange } from '../events/seq-ranges.js';
+import { openDatabase, type Database } from '../daemon/store/database.js';
+import type { Migration } from '../daemon/store/migrate.js';
+import type { OutboxTopic } from '../contract/topics.js';
+import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
+import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 
 /**
- * The central consumer's own SQLite file (not a box's state file, whose schema is store/migrations.ts):
+ * The central consumer's own SQLite file (not a box's state file, whose schema is daemon/store/migrations.ts):
  * the keys pinned on first use, every accepted event by id (which is how duplicates are dropped, across
  * restarts too), and the check-ins and check-outs the timesheet is made of.
  */

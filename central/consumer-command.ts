@@ -1,13 +1,13 @@
 import mqtt from 'mqtt';
-import { ExitCode, isFacegateError } from '../base/errors.js';
-import { createLogger } from '../base/log.js';
-import { MetricsRegistry } from '../base/metrics.js';
-import { loadCentralConfig, type CentralConfig } from '../central/config.js';
-import { CentralConsumer } from '../central/consumer.js';
-import { CentralStore } from '../central/store.js';
-import { OpsHttpServer } from '../system/http.js';
-import { command, UsageError, type CliIo } from './command.js';
-import { errorText } from './terminal-text.js';
+import { ExitCode, isFacegateError } from '../daemon/base/errors.js';
+import { createLogger } from '../daemon/base/log.js';
+import { MetricsRegistry } from '../daemon/base/metrics.js';
+import { loadCentralConfig, type CentralConfig } from './config.js';
+import { CentralConsumer } from './consumer.js';
+import { CentralStore } from './store.js';
+import { OpsHttpServer } from '../daemon/system/http.js';
+import { command, UsageError, type CliIo } from '../daemon/cli/command.js';
+import { errorText } from '../daemon/cli/terminal-text.js';
 
 const USAGE = '--config FILE';
 

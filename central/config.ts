@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, OneOf, Section } from '../base/config-types.js';
-import { isValidTimeZone } from '../base/zoned-time.js';
-import { parseYamlConfig, readConfigText } from '../config/load.js';
-import { DEVICE_ID_PATTERN } from '../events/topics.js';
-import { pinnedKeyFromJwk, type PinnedKey } from '../events/verify.js';
+import { ConfigError, OneOf, Section } from '../daemon/base/config-types.js';
+import { isValidTimeZone } from '../daemon/base/zoned-time.js';
+import { parseYamlConfig, readConfigText } from '../daemon/config/load.js';
+import { MAX_REPLAY_RANGE } from '../contract/replay.js';
+import { DEVICE_ID_PATTERN } from '../contract/topics.js';
+import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { baseFilterProblem, boxIdOf } from './topics.js';
 
 /** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */
@@ -44,7 +45,7 @@ export const CentralConfigSchema = Type.Object(
         check_s: Type.Integer({ default: 5, minimum: 1, maximum: 3600, description: 'How often the store is looked at for gaps' }),
         grace_s: Type.Integer({ default: 10, minimum: 0, maximum: 3600, description: 'How long a gap must stay open before it is asked for (redelivery can bring events out of order)' }),
         backoff_s: Type.Integer({ default: 30, minimum: 1, maximum: 86_400, description: 'The least wait before a range is asked for again, doubled at each try; also how long an unanswered request is waited for' }),
-        max_range: Type.Integer({ default: 1000, minimum: 1, maximum: 1000, description: 'The most event numbers one request names (boxes refuse more than 1000)' }),
+        max_range: Type.Integer({ default: MAX_REPLAY_RANGE, minimum: 1, maximum: MAX_REPLAY_RANGE, description: `The most event numbers one request names (boxes refuse more than ${MAX_REPLAY_RANGE})` }),
         token_ttl_s: Type.Integer({ default: 60, minimum: 10, maximum: 86_400, description: "Lifetime of a request's token: within the boxes' mqtt.commands.max_token_age_s" }),
       },
       'Asking boxes for the events the store misses (docs/mqtt.md#replay)',

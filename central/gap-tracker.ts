@@ -1,4 +1,4 @@
-import { firstPart, type SeqRange } from '../events/seq-ranges.js';
+import { firstPart, type SeqRange } from '../contract/seq-ranges.js';
 
 export interface GapPolicy {
   /** How long a gap must stay open before it is asked for: QoS 1 redelivery can bring events out of order. */

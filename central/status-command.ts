@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { ExitCode, FacegateError } from '../base/errors.js';
-import { replayStatusText } from '../central/replay-status.js';
-import { CentralStore } from '../central/store.js';
-import { centralConfigOrExit } from './central-command.js';
-import { command, UsageError } from './command.js';
-import { jsonLine, printable } from './terminal-text.js';
+import { ExitCode, FacegateError } from '../daemon/base/errors.js';
+import { replayStatusText } from './replay-status.js';
+import { CentralStore } from './store.js';
+import { centralConfigOrExit } from './consumer-command.js';
+import { command, UsageError } from '../daemon/cli/command.js';
+import { jsonLine, printable } from '../daemon/cli/terminal-text.js';
 
 const USAGE = '--config FILE [--json]';
 

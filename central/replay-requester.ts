@@ -1,13 +1,13 @@
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { FacegateError } from '../base/errors.js';
-import { readInputFile } from '../base/input-file.js';
-import type { Logger } from '../base/log.js';
-import type { ReplayAnswerData } from '../events/replay.js';
-import { sizeOf, type SeqRange } from '../events/seq-ranges.js';
+import { FacegateError } from '../daemon/base/errors.js';
+import { readInputFile } from '../daemon/base/input-file.js';
+import type { Logger } from '../daemon/base/log.js';
+import { REPLAY_COMMAND, type ReplayAnswerData } from '../contract/replay.js';
+import { sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { GapTracker, type GapPolicy } from './gap-tracker.js';
 import type { CentralStore } from './store.js';
-import { boxIdOf, REPLAY_COMMAND } from './topics.js';
+import { boxIdOf } from './topics.js';
 
 /** The central key that signs command tokens (PEM or JWK): the private half of the boxes' mqtt.commands.central_public_key. */
 export function loadCommandKey(path: string): KeyObject {

@@ -1,4 +1,5 @@
-import type { OutboxTopic } from '../events/topics.js';
+import { REPLAY_COMMAND } from '../contract/replay.js';
+import type { OutboxTopic } from '../contract/topics.js';
 
 /**
  * Where a box's topic splits into its base and the path under it. The consumer subscribes to base
@@ -18,7 +19,6 @@ export const EVENT_SUBTOPICS = ['attendance', 'attendance/retracted', 'alerts/#'
 export const INFO_SUBTOPIC = 'bridge/info';
 /** What replay reads (docs/mqtt.md#replay): the box's signed high-water mark and its answers to replay requests. */
 export const SEQUENCE_SUBTOPIC = 'bridge/sequence';
-export const REPLAY_COMMAND = 'events/replay';
 export const REPLAY_ANSWER_SUBTOPIC = `bridge/response/${REPLAY_COMMAND}`;
 
 /**
