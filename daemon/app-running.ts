@@ -7,9 +7,11 @@ import type { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import type { Recognizer } from './pipeline/recognizer.js';
 import type { Remote } from './remote/remote.js';
 import type { AuditLog } from './service/audit.js';
+import type { FaceViews } from './service/face-views.js';
 import type { PersonService } from './service/persons.js';
 import type { ConfigReload } from './service/reload.js';
 import type { RetentionService } from './service/retention.js';
+import type { ThresholdService } from './service/thresholds.js';
 import type { DecisionMetrics } from './system/decision-metrics.js';
 import type { DaemonLock } from './system/lock.js';
 import type { CameraThresholds, RecentScores } from './track/thresholds.js';
@@ -36,6 +38,10 @@ export interface Running {
   cameras: CameraMaintainer;
   liveView: LiveView | undefined;
   thresholds: CameraThresholds;
+  /** A camera's rules set on site (the console's thresholds page), each change audited. */
+  thresholdChanges: ThresholdService;
+  /** Faces opened for an operator (a timeline crop, a proof), each look audited. */
+  faces: FaceViews;
   recognizer: Recognizer;
   scores: RecentScores;
   timeline: Timeline;

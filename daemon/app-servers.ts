@@ -14,8 +14,11 @@ import { OpsHttpServer } from './system/http.js';
 import { ControlServer } from './control/server.js';
 import { controlHandlers } from './control/handlers.js';
 import { tokenVerifier } from './control/token.js';
+import { readHistory, type HistoryFilter } from './attendance/history.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
+import { PasswordHasher } from './web/passwords.js';
+import { UserStore } from './web/users.js';
 import type { Running } from './app-running.js';
 
 /**
@@ -85,8 +88,9 @@ export async function startDoors(config: Config, r: Running, logger: Logger, dae
   }
   if (config.web.enabled) {
     const parts = { deviceId, gallery: r.gallery, persons: r.persons, unknowns: r.unknowns, audit: r.audit, liveView: r.liveView!, thresholds: r.thresholds, scores: r.scores, timeline: r.timeline };
-    const served = { cameraHealth: () => daemon.cameraHealth(), status: () => daemon.status(), recognition: () => daemon.currentConfig.recognition, now, timeZone: () => daemon.timeZone() };
-    const web = new WebConsole(config.web, await consoleDaemon({ ...parts, ...served }), logger);
+    const services = { faces: r.faces, thresholdChanges: r.thresholdChanges, history: (filter: HistoryFilter) => readHistory(r.gallery.db, filter), users: new UserStore(r.gallery.db, new PasswordHasher(), r.audit, now) };
+    const served = { cameraHealth: () => daemon.cameraHealth(), status: () => daemon.status(), recognition: () => daemon.currentConfig.recognition, timeZone: () => daemon.timeZone() };
+    const web = new WebConsole(config.web, await consoleDaemon({ ...parts, ...services, ...served }), logger);
     await web.start();
     r.parts.add('web console', () => web.stop());
   }

@@ -26,6 +26,8 @@ import { PIPELINE_STAGES } from './pipeline/camera-pipeline.js';
 import { registerDaemonMetrics, registerEventLoopMetrics } from './system/daemon-metrics.js';
 import { DecisionMetrics } from './system/decision-metrics.js';
 import { PersonService } from './service/persons.js';
+import { FaceViews } from './service/face-views.js';
+import { ThresholdService } from './service/thresholds.js';
 import { RetentionService, type PurgeResult } from './service/retention.js';
 import { Watchdog } from './system/watchdog.js';
 import { PeriodicTasks } from './base/periodic.js';
@@ -204,6 +206,8 @@ export class App {
         cameras,
         liveView,
         thresholds,
+        thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
+        faces: new FaceViews({ db: gallery.db, sealer: gallery.sealer, audit }),
         recognizer,
         scores: new RecentScores(),
         timeline: new Timeline(gallery.db, gallery.sealer),

@@ -1,17 +1,17 @@
-import type { YuvMatrix } from '../base/image.js';
 import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import type { CameraConfig } from './config.js';
 import { ffmpegCommand, letterbox } from './ffmpeg-args.js';
-import { classifyFfmpegStderr, ffmpegLogLine, needsAPerson, StderrTail, type Failure } from './ffmpeg-errors.js';
+import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-errors.js';
+import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
 import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
-import { displayRotation, parseVideoStream, type VideoStreamInfo } from './probe.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
+import { StallWatchdog } from './stall-watchdog.js';
 import { redactText } from '../base/log.js';
 import { yuv420Layout } from '../base/yuv.js';
 
@@ -68,9 +68,9 @@ const POOLED_FRAMES = QUEUED_FRAMES + 2;
 const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
 
 /**
- * One camera: one FFmpeg child writing raw YUV 4:2:0 frames, a no-frame watchdog, and reconnects
- * with capped exponential backoff. Nothing here blocks on another camera: each has its own
- * process, timers and frame queue.
+ * One camera: one FFmpeg child writing raw YUV 4:2:0 frames, a no-frame watchdog (StallWatchdog),
+ * and reconnects with capped exponential backoff. Nothing here blocks on another camera: each has
+ * its own process, timers and frame queue.
  */
 export class FfmpegCamera implements CameraSource {
   readonly name: string;
@@ -80,7 +80,6 @@ export class FfmpegCamera implements CameraSource {
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly policy: BackoffPolicy;
-  private readonly watchdogMs: number;
   private readonly killGraceMs: number;
   private readonly source: string;
 
@@ -88,14 +87,8 @@ export class FfmpegCamera implements CameraSource {
   private readonly queue: FrameQueue<Frame>;
   /** The frame the last `next()` returned: its buffer is held until the next call. */
   private taken: Frame | undefined;
-  /** The error lines FFmpeg printed; its info lines are read for the stream's matrix and left out. */
-  private readonly stderr = new StderrTail(20, (line) => this.readLogLine(line));
-  /** The matrix of the stream, once FFmpeg has said it; until then FFmpeg's own default. */
-  private matrix: YuvMatrix = 'bt601';
-  /** The input stream's own size as shown (turned by its display matrix), once FFmpeg has said it. */
-  private streamSize: Pick<VideoStreamInfo, 'width' | 'height'> | undefined;
-  /** Whether the input's display matrix was read: the output's comes after it and says nothing. */
-  private rotationRead = false;
+  /** What the running FFmpeg's log said: its error lines, the stream's matrix and size. */
+  private readonly ffmpegLog = new FfmpegLog();
   /** Whether a stream of another aspect than width×height was said in the log: once per camera, not per reconnect. */
   private letterboxSaid = false;
   private readonly inMeter = new RateMeter();
@@ -104,6 +97,7 @@ export class FfmpegCamera implements CameraSource {
   private readonly stalls = new HourCounter();
   private readonly listeners = new Set<(health: CameraHealth) => void>();
   private readonly assembler: FrameAssembler;
+  private readonly watchdog: StallWatchdog;
 
   private state: CameraState = 'stopped';
   private child: FfmpegProcess | undefined;
@@ -113,10 +107,8 @@ export class FfmpegCamera implements CameraSource {
   private frameIndex = 0;
   private spawnedAt = 0;
   private firstFrameAt: number | undefined;
-  private lastFrameAt = 0;
   private ttffMs: number | null = null;
   private lastError: CameraHealth['last_error'] = null;
-  private watchdogTimer: unknown;
   private retryTimer: unknown;
   private killTimer: unknown;
   private running = false;
@@ -134,7 +126,7 @@ export class FfmpegCamera implements CameraSource {
     this.timers = deps.timers ?? systemTimers;
     this.random = deps.random ?? Math.random;
     this.policy = { baseMs: deps.backoffBaseMs ?? 500, maxMs: config.backoff_max_s * 1000 };
-    this.watchdogMs = config.watchdog_s * 1000;
+    this.watchdog = new StallWatchdog(config.watchdog_s * 1000, this.clock, this.timers, () => this.onStall());
     this.killGraceMs = deps.killGraceMs ?? 1000;
     const frameBytes = yuv420Layout(config.width, config.height).bytes;
     this.pool = new FramePool(frameBytes, POOLED_FRAMES);
@@ -154,7 +146,7 @@ export class FfmpegCamera implements CameraSource {
     if (!this.running) return;
     this.running = false;
     this.timers.clearTimeout(this.retryTimer);
-    this.timers.clearTimeout(this.watchdogTimer);
+    this.watchdog.stop();
     if (this.child) {
       const exited = new Promise<void>((resolve) => (this.exited = resolve));
       this.terminate();
@@ -215,10 +207,7 @@ export class FfmpegCamera implements CameraSource {
     this.retryTimer = undefined;
     if (!this.running) return;
     this.setState('connecting');
-    this.stderr.clear();
-    this.matrix = 'bt601';
-    this.streamSize = undefined;
-    this.rotationRead = false;
+    this.ffmpegLog.clear();
     this.assembler.reset();
     this.killReason = undefined;
     this.frameIndex = 0;
@@ -236,33 +225,13 @@ export class FfmpegCamera implements CameraSource {
     child.stdout?.on('data', (chunk: Uint8Array) => {
       if (this.child === child && !this.killReason) this.assembler.push(chunk);
     });
-    child.stderr?.on('data', (chunk: Buffer | string) => this.stderr.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer | string) => this.ffmpegLog.push(chunk.toString()));
     child.once('error', (err) => {
       // A process that never started gets no 'close'.
       if (child.pid === undefined) this.onExit(child, ffmpegMissing(err));
     });
-    child.once('close', (code) => this.onExit(child, code === 0 ? undefined : classifyFfmpegStderr(this.stderr.all()), code === 0));
-    this.armWatchdog(this.watchdogMs);
-  }
-
-  /** An FFmpeg log line: its input stream's line gives the matrix; only error lines are kept. */
-  private readLogLine(line: string): string | undefined {
-    const { level, text } = ffmpegLogLine(line);
-    if (level === 'info') {
-      const stream = parseVideoStream([text]);
-      if (stream) {
-        this.matrix = stream.matrix;
-        // The input's stream line comes first; the output's (the frame size) after it.
-        this.streamSize ??= { width: stream.width, height: stream.height };
-      }
-      // A phone's video stored on its side: FFmpeg turns the picture upright before scaling it.
-      const rotation = displayRotation(text);
-      if (rotation !== undefined && this.streamSize && !this.rotationRead) {
-        this.rotationRead = true;
-        if (Math.abs(Math.round(rotation)) % 180 === 90) this.streamSize = { width: this.streamSize.height, height: this.streamSize.width };
-      }
-    }
-    return level === undefined || level === 'error' || level === 'fatal' || level === 'panic' ? text : undefined;
+    child.once('close', (code) => this.onExit(child, code === 0 ? undefined : classifyFfmpegStderr(this.ffmpegLog.errors()), code === 0));
+    this.watchdog.start(this.spawnedAt);
   }
 
   /**
@@ -271,52 +240,44 @@ export class FfmpegCamera implements CameraSource {
    * proportion at the same height.
    */
   private sayLetterbox(): void {
-    if (this.letterboxSaid || !this.streamSize) return;
+    const stream = this.ffmpegLog.streamSize;
+    if (this.letterboxSaid || !stream) return;
     const { width, height } = this.config;
-    const picture = letterbox(this.streamSize, { width, height });
+    const picture = letterbox(stream, { width, height });
     if (picture.width * picture.height >= 0.98 * width * height) return;
     this.letterboxSaid = true;
-    const proportional = Math.round((height * this.streamSize.width) / this.streamSize.height / 2) * 2;
+    const proportional = Math.round((height * stream.width) / stream.height / 2) * 2;
     this.log.warn(
-      { stream: `${this.streamSize.width}x${this.streamSize.height}`, frame: `${width}x${height}`, picture: `${picture.width}x${picture.height}` },
+      { stream: `${stream.width}x${stream.height}`, frame: `${width}x${height}`, picture: `${picture.width}x${picture.height}` },
       `camera: the stream's aspect differs from width×height, so its picture is fitted in with black bars; set width: ${proportional}, height: ${height} (or another size in the stream's proportion) to use the whole frame`,
     );
   }
 
   private onFrame(data: Uint8Array): void {
     const now = this.clock.now();
-    this.lastFrameAt = now;
+    this.watchdog.frame(now);
     if (this.firstFrameAt === undefined) {
       this.firstFrameAt = now;
       this.ttffMs = Math.round(now - this.spawnedAt);
-      const stream = this.streamSize ? `${this.streamSize.width}x${this.streamSize.height}` : null;
-      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.matrix, stream }, 'camera streaming');
+      const size = this.ffmpegLog.streamSize;
+      const stream = size ? `${size.width}x${size.height}` : null;
+      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream }, 'camera streaming');
       this.sayLetterbox();
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;
-    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.matrix, width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
+    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
     this.frameIndex++;
     this.inMeter.mark(now);
     this.queue.put(frame);
   }
 
-  /** Re-armed lazily: frames only move lastFrameAt, the timer checks when it fires. */
-  private armWatchdog(ms: number): void {
-    this.watchdogTimer = this.timers.setTimeout(() => this.onWatchdog(), ms);
-  }
-
-  private onWatchdog(): void {
+  /** No frame for watchdog_s: FFmpeg is restarted, and a stream that had frames counts a stall. */
+  private onStall(): void {
     if (!this.child || this.killReason) return;
-    const since = this.firstFrameAt === undefined ? this.spawnedAt : this.lastFrameAt;
-    const quiet = this.clock.now() - since;
-    if (quiet < this.watchdogMs) {
-      this.armWatchdog(this.watchdogMs - quiet);
-      return;
-    }
     const seconds = this.config.watchdog_s;
     if (this.firstFrameAt === undefined) {
-      this.killReason = classifyStalledConnect(this.stderr.all(), seconds);
+      this.killReason = classifyStalledConnect(this.ffmpegLog.errors(), seconds);
     } else {
       this.killReason = { kind: 'stalled', message: `stalled: no new frame for ${seconds} s` };
       this.lastError = { ...this.killReason, at_ms: this.clock.now() };
@@ -340,7 +301,7 @@ export class FfmpegCamera implements CameraSource {
   private onExit(child: FfmpegProcess, failure: Failure | undefined, clean = false): void {
     if (this.child !== child) return;
     this.child = undefined;
-    this.timers.clearTimeout(this.watchdogTimer);
+    this.watchdog.stop();
     this.timers.clearTimeout(this.killTimer);
     if (this.exited) {
       const exited = this.exited;

@@ -1,5 +1,5 @@
 /**
- * The first stage of a large gallery's search (matcher.ts): each template's binary code, the sign
+ * The first stage of a large gallery's search (code-search.ts): each template's binary code, the sign
  * bits of its embedding, compared with the query's by Hamming distance, picks the few rows worth
  * scoring exactly. Pure functions; the popcount itself is a kernel (dot-kernel.ts).
  */

@@ -1,66 +1,18 @@
 import { CODE_BYTES, createMemory, loadKernels, MAX_PAGES, scalarKernels, type KernelName, type Kernels, type WasmMemory } from './dot-kernel.js';
 import { CHUNK_ROWS, DotThreads, WAIT_MS } from './dot-threads.js';
-import type { RecognitionConfig } from '../vision/config.js';
-import { CODE_BITS, frontierOf, hammingFrontier, signCode, strangersFrontier } from './binary-codes.js';
+import { CODE_BITS, signCode } from './binary-codes.js';
+import { BINARY_FROM, searchByCodes, type CodedRows, type CodeSearchOptions } from './code-search.js';
+import { EMBEDDING_DIM } from './embedding.js';
+import { quantiseQuery, quantiseRow } from './quantise.js';
+import { topRows, type TopRow } from './top-rows.js';
 
-export const EMBEDDING_DIM = 512;
-
-/**
- * Why a vector is not an embedding the matcher can hold, or undefined when it is one: EMBEDDING_DIM
- * values, each a finite number. A stored template is checked with it as it is read (a row written
- * otherwise quarantines its person rather than stopping the gallery from opening), and every
- * template is checked with it before it is written.
- */
-export function embeddingProblem(v: Float32Array): string | undefined {
-  if (v.length !== EMBEDDING_DIM) return `it has ${v.length} values, not ${EMBEDDING_DIM}`;
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return `its value ${i} is ${v[i]}, not a finite number`;
-  return undefined;
-}
 const PAGE = 65536;
-const QUERY_SCALE = 32767;
 /**
  * Rows from which a search is shared with a second thread. Below it, waking the worker costs
  * more than it saves: on a 2-core machine with the other core busy, two threads were ~10 % slower
  * at 10k rows, even at 20-30k, and ahead from 50-100k (`npm run bench -- gallery`, `--threads 1`).
  */
 export const PARALLEL_FROM = 30_000;
-
-/**
- * Rows from which a search goes by binary codes first. Measured (`npm run bench -- gallery`, 2-core
- * x86): at 30k rows 0.20 ms against 0.40 ms for every row scored, at 100k 0.38-0.88 against
- * 2.5-2.6 ms; at 10k it was 0.14 against 0.23 one hour and 0.25 against 0.24 the next: too little to gain.
- */
-export const BINARY_FROM = 30_000;
-/**
- * Rows a search by codes scores: those of the nearest codes, RERANK of them or NEAREST_SHARE of
- * the gallery, whichever is more. Whether a template's code is among the nearest depends on the
- * share: it must lie nearer the query's than all but that share of the strangers' codes. Measured
- * on a million model-like templates (bench; test/support/face-clusters.ts): the 256 nearest codes'
- * rows held the best template of all 300 queries of enrolled persons and of 295 of 300 lookalikes
- * (98.3 %), the 1024 nearest of all of both; 0.2 % (2000 rows, ~1 ms to score) leaves room. For
- * strangers, whose best is a chance likeness, more rows find it more often (85 %, 95 %, 98 % and
- * 99.7 % at 256, 1024, 2048 and 4096 rows) but it scores under the threshold either way.
- */
-export const RERANK = 256;
-export const NEAREST_SHARE = 1 / 500;
-/**
- * How far out a search by codes reaches for a match's rivals, templates scoring within the margin
- * of the best: standard deviations of a rival's code's Hamming distance past its mean
- * (hammingFrontier). At 3, with the best at 0.60 and the margin 0.05, it scores every code within
- * 193 bits, past which a rival scoring 0.55 lies with a chance of 1.2e-3 (binomial; 6e-5 with the
- * spread 0.8 times as wide that the model's embeddings show). The reach costs rows where the best
- * is weak: on a model-like gallery 0.13 % of it at a best of 0.60, 2.1 % at 0.50, and at 0.45 (the
- * threshold) 5.4 %, past RERANK_SHARE: there every row is scored.
- */
-export const FRONTIER_SIGMAS = 3;
-/**
- * Most rows a search by codes scores, as a share of the gallery: a row picked out of a large one
- * costs ~0.5 µs to score, some 35 times its share of the scan in order, so past 1/32 scoring every
- * row is as fast, and that is what the search does.
- */
-export const RERANK_SHARE = 1 / 32;
-/** How many more codes than k the first stage lists at first, counting on strangers' odds (strangersFrontier). */
-const NEAR_SLACK = 4;
 
 export interface Candidate {
   personId: string;
@@ -78,18 +30,9 @@ export interface SearchResult {
   reranked: number;
 }
 
-export interface SearchOptions {
+export interface SearchOptions extends CodeSearchOptions {
   /** Scores every row, whatever the gallery's size: the answer a search by codes is measured against. */
   exact?: boolean;
-  /**
-   * The rules decide() will apply to the answer. With them, where the rows scored make a match, a
-   * search by codes also scores every row whose code is as near the query's as that of a template
-   * scoring within the margin of the best may be (FRONTIER_SIGMAS): such a rival is all that could
-   * turn the match into an unknown.
-   */
-  rules?: Pick<RecognitionConfig, 'threshold' | 'margin'>;
-  /** Rows a search by codes scores, those of the nearest codes: by RERANK and NEAREST_SHARE unless set. */
-  rerank?: number;
 }
 
 /**
@@ -98,13 +41,10 @@ export interface SearchOptions {
  * kept current as templates come and go. A search scores every row with the SIMD kernel, keeps
  * each person's best template, and returns the top persons.
  *
- * From BINARY_FROM rows a search goes in two stages, as it is the bytes read that take its time:
- * each row has a binary code beside it (the signs of its 512 values, 64 bytes: an eighth of the
- * row), derived when the row is added; the first stage takes every code's Hamming distance to
- * the query's and picks the rows with the nearest codes (RERANK or NEAREST_SHARE of them, and for
- * a match every one as near as a rival within the margin may be), and the second scores those
- * rows exactly and ranks their persons.
- * Nothing of it is written out: the codes live beside the rows, in memory only.
+ * From BINARY_FROM rows a search goes by binary codes first (code-search.ts): each row has its
+ * code beside it (the signs of its 512 values), derived when the row is added, and the kernels list
+ * the rows whose codes lie near the query's for that search to score. Nothing of it is written
+ * out: the codes live beside the rows, in memory only.
  *
  * From PARALLEL_FROM rows a scan (rows or codes) is shared with a second thread (dot-threads.ts):
  * on one core the kernel and the ranking take ~70 ms for a million templates, near twice what one
@@ -275,80 +215,36 @@ export class Matcher {
     return topRows(raw, this.#scales, this.#rowPerson, qScale, topK);
   }
 
-  /**
-   * The two stages: the codes near the query's, their rows scored exactly. Undefined where those
-   * would be more than RERANK_SHARE of the rows.
-   */
-  #byCodes(q16: Int16Array, qScale: number, topK: number, { rules, rerank }: SearchOptions): { rows: TopRow[]; reranked: number } | undefined {
-    const n = this.#count;
-    const k = Math.max(1, rerank ?? Math.max(RERANK, Math.ceil(n * NEAREST_SHARE)));
+  /** The search by codes, on the query's code; undefined where it would score too many rows. */
+  #byCodes(q16: Int16Array, qScale: number, topK: number, options: CodeSearchOptions): { rows: TopRow[]; reranked: number } | undefined {
     signCode(q16, new Uint8Array(this.#memory.buffer, this.#codeOffset, CODE_BYTES));
-    // List the codes up to where the k nearest would lie among strangers' with room to spare
-    // (real ones lie nearer: the list is longer, and holds a match's rivals too); should fewer
-    // than k be listed, list them all.
-    let limit = strangersFrontier(n, NEAR_SLACK * k, this.dim);
-    let listed = this.#nearCodes(limit);
-    let frontier = frontierOf(this.#nearDistance, listed, k);
-    if (frontier === undefined) {
-      limit = CODE_BITS;
-      listed = this.#nearCodes(limit);
-      frontier = frontierOf(this.#nearDistance, listed, k) ?? CODE_BITS;
-    }
-    let scored = this.#scoreNearest(listed, frontier, 0, undefined);
-    if (!scored) return undefined;
-    // A match on these rows: score every rival that could be within the margin too. (Where a rival
-    // already is, the answer is no match, and a rival more would not change that.)
-    const [first, second] = topRows(scored.raw, scored.scales, scored.persons, qScale, 2);
-    const best = first?.score ?? -Infinity;
-    if (rules && best >= rules.threshold && best - Math.max(second?.score ?? 0, 0) >= rules.margin) {
-      const reach = hammingFrontier(best - rules.margin, this.dim, FRONTIER_SIGMAS);
-      if (reach > frontier) {
-        if (reach > limit) listed = this.#nearCodes(reach);
-        scored = this.#scoreNearest(listed, reach, frontier, scored);
-        if (!scored) return undefined;
-      }
-    }
-    const top = topRows(scored.raw, scored.scales, scored.persons, qScale, topK);
-    for (const t of top) t.row = scored.rows[t.row]!;
-    return { rows: top, reranked: scored.rows.length };
+    return searchByCodes(this.#codedRows(), qScale, topK, options);
   }
 
   /**
-   * Scores the listed rows whose codes lie over `from` and at most `to` from the query's, with
-   * those of `before` (scored up to `from`), in row order; undefined past RERANK_SHARE of the rows.
-   * Each row is scored on its own and read back at once, in a place of its own: a worker that lags
-   * behind the first stage still reads the query's code and writes its lists.
+   * The rows as a search by codes reaches them. A row is scored on its own and read back at once,
+   * in a place of its own: a worker that lags behind the first stage still reads the query's code
+   * and writes its lists.
    */
-  #scoreNearest(listed: number, to: number, from: number, before: Scored | undefined): Scored | undefined {
-    const rows: number[] = [];
-    for (let i = 0; i < listed; i++) {
-      const d = this.#nearDistance[i]!;
-      if (d <= to && (before === undefined || d > from)) rows.push(this.#nearest[i]!);
-    }
-    const count = rows.length + (before?.rows.length ?? 0);
-    if (count > this.#count * RERANK_SHARE) return undefined;
+  #codedRows(): CodedRows {
     const score = this.#kernels.scores;
     const out = this.#scoreOffset;
     const got = new Int32Array(this.#memory.buffer, out, 1);
-    const next: Scored = { rows: new Int32Array(count), raw: new Int32Array(count), scales: new Float32Array(count), persons: new Int32Array(count) };
-    // Merge by row, so that ties rank as in the exact search (a person's first row).
-    let i = 0, j = 0;
-    for (let w = 0; w < count; w++) {
-      if (before && j < before.rows.length && (i >= rows.length || before.rows[j]! < rows[i]!)) {
-        next.rows[w] = before.rows[j]!;
-        next.raw[w] = before.raw[j]!;
-        next.scales[w] = before.scales[j]!;
-        next.persons[w] = before.persons[j++]!;
-        continue;
-      }
-      const row = rows[i++]!;
-      score(0, this.#rowsOffset + row * this.dim, 1, this.dim, out);
-      next.rows[w] = row;
-      next.raw[w] = got[0]!;
-      next.scales[w] = this.#scales[row]!;
-      next.persons[w] = this.#rowPerson[row]!;
-    }
-    return next;
+    const rowsOffset = this.#rowsOffset;
+    const dim = this.dim;
+    return {
+      count: this.#count,
+      dim,
+      scales: this.#scales,
+      rowPerson: this.#rowPerson,
+      nearCodes: (limit) => this.#nearCodes(limit),
+      nearest: this.#nearest,
+      nearDistance: this.#nearDistance,
+      scoreRow: (row) => {
+        score(0, rowsOffset + row * dim, 1, dim, out);
+        return got[0]!;
+      },
+    };
   }
 
   /**
@@ -464,82 +360,6 @@ export class Matcher {
     this.#nearest = new Int32Array(capacity);
     this.#nearDistance = new Uint16Array(capacity);
   }
-}
-
-/** Rows scored by a search by codes, in row order, with what topRows needs of each. */
-interface Scored {
-  rows: Int32Array;
-  raw: Int32Array;
-  scales: Float32Array;
-  persons: Int32Array;
-}
-
-export interface TopRow {
-  person: number;
-  row: number;
-  score: number;
-}
-
-/**
- * The k persons with the best scores, each with the row of its best score, best first (ties: the
- * lower person index first, and a person's first row). One pass over the rows, holding only the k
- * best so far: once k persons are held, a row under the k-th best score costs a multiply and a
- * compare, where keeping every person's best cost a random store per row and a pass over the persons.
- */
-export function topRows(raw: Int32Array, scales: Float32Array, rowPerson: Int32Array, qScale: number, k: number): TopRow[] {
-  const top: TopRow[] = [];
-  if (k <= 0) return top;
-  let floor = -Infinity;
-  const n = raw.length;
-  for (let r = 0; r < n; r++) {
-    const score = Math.fround(raw[r]! * scales[r]! * qScale);
-    if (score < floor) continue;
-    offer(top, k, rowPerson[r]!, r, score);
-    if (top.length === k) floor = top[k - 1]!.score;
-  }
-  return top;
-}
-
-/** `a` ranks before `b`: higher score, then lower person index. */
-const before = (score: number, person: number, b: TopRow) => score > b.score || (score === b.score && person < b.person);
-
-function offer(top: TopRow[], k: number, person: number, row: number, score: number): void {
-  const held = top.findIndex((t) => t.person === person);
-  if (held >= 0) {
-    if (score <= top[held]!.score) return;
-    top.splice(held, 1);
-  }
-  let i = top.length;
-  while (i > 0 && before(score, person, top[i - 1]!)) i--;
-  if (i >= k) return;
-  top.splice(i, 0, { person, row, score });
-  if (top.length > k) top.pop();
-}
-
-/** int8 row = round(x · 127 / max|x|); returns the scale that maps it back. */
-export function quantiseRow(v: Float32Array, out: Int8Array): number {
-  let max = 0;
-  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
-  if (max === 0) {
-    out.fill(0);
-    return 0;
-  }
-  const k = 127 / max;
-  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * k);
-  return max / 127;
-}
-
-/** int16 query = round(x · 32767 / max|x|); returns the scale that maps it back. */
-export function quantiseQuery(v: Float32Array, out: Int16Array): number {
-  let max = 0;
-  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
-  if (max === 0) {
-    out.fill(0);
-    return 0;
-  }
-  const k = QUERY_SCALE / max;
-  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * k);
-  return max / QUERY_SCALE;
 }
 
 function grow<T extends Float32Array | Int32Array | Float64Array>(

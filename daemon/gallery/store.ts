@@ -4,7 +4,7 @@ import { FacegateError } from '../base/errors.js';
 import { sameLookupHash, type PersonRows } from './integrity.js';
 import { bytesToEmbedding, embeddingToBytes, TamperError, type CellRef, type Sealer } from './seal.js';
 import { externalIdHash, galleryCellRef } from './sealed-cells.js';
-import { EMBEDDING_DIM, embeddingProblem } from './matcher.js';
+import { EMBEDDING_DIM, embeddingProblem } from './embedding.js';
 
 export interface PersonInput {
   name: string;

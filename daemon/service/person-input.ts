@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { FacegateError } from '../base/errors.js';
-import { EMBEDDING_DIM, embeddingProblem } from '../gallery/matcher.js';
+import { EMBEDDING_DIM, embeddingProblem } from '../gallery/embedding.js';
 import type { TemplateInput } from '../gallery/store.js';
 
 const MiB = 1024 * 1024;

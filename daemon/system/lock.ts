@@ -1,11 +1,11 @@
-import { Sqlite, type Database } from '../store/sqlite.js';
+import { LockFile, probeLockFile } from '../store/lock-file.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { FacegateError } from '../base/errors.js';
 import { ensurePrivateFile, writePrivateFile } from '../base/private-files.js';
 
 /**
- * Held while this object is referenced: the SQLite handle that holds the lock is closed by the
- * garbage collector once nothing refers to it, and the lock goes with it. Keep it until release().
+ * Held while this object is referenced: the lock file's handle is closed by the garbage collector
+ * once nothing refers to it, and the lock goes with it (LockFile). Keep it until release().
  */
 export interface DaemonLock {
   release(): void;
@@ -17,31 +17,23 @@ interface Owner {
 }
 
 /**
- * One daemon per state file. The lock is an exclusive SQLite transaction held open on
- * `<state>.lock` for the daemon's life: SQLite takes it with fcntl, which the kernel drops when the
- * process dies, so a killed daemon never leaves a stale lock behind (a pid file alone would).
+ * One daemon per state file. The lock is a LockFile on `<state>.lock`, held for the daemon's life:
+ * the kernel drops it when the process dies, so a killed daemon never leaves a stale lock behind
+ * (a pid file alone would).
  * The CLI does not take it: it asks `daemonHolding` and goes through the daemon's control socket.
  */
 export function acquireDaemonLock(statePath: string, now: () => Date = () => new Date()): DaemonLock {
   const lockPath = `${statePath}.lock`;
   const ownerPath = `${lockPath}.owner`;
-  let db: Database;
+  let file: LockFile;
   try {
     // Whoever can write the lock file can hold the lock and keep the daemon from starting.
     ensurePrivateFile(lockPath);
-    db = new Sqlite(lockPath);
+    file = LockFile.open(lockPath);
   } catch (e) {
     throw new FacegateError('FG_ERR_LOCK_OPEN', `cannot create the lock file ${lockPath}: ${(e as Error).message}`, "check that the state folder exists and belongs to the daemon's user");
   }
-  try {
-    db.pragma('busy_timeout = 0');
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE');
-    // A write makes SQLite take the file lock now, not at commit.
-    db.exec('CREATE TABLE IF NOT EXISTS held (x); DELETE FROM held;');
-  } catch (e) {
-    db.close();
-    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+  if (!file.take()) {
     const owner = readOwner(ownerPath);
     throw new FacegateError(
       'FG_ERR_ALREADY_RUNNING',
@@ -53,9 +45,9 @@ export function acquireDaemonLock(statePath: string, now: () => Date = () => new
   writePrivateFile(ownerPath, JSON.stringify(owner) + '\n', { mode: 0o640 });
   return {
     release() {
-      if (!db.open) return;
+      if (!file.open) return;
       rmSync(ownerPath, { force: true });
-      db.close();
+      file.release();
     },
   };
 }
@@ -69,21 +61,13 @@ export function daemonHolding(statePath: string): { pid?: number } | undefined {
   const lockPath = `${statePath}.lock`;
   if (!existsSync(lockPath)) return undefined;
   const owner = readOwner(`${lockPath}.owner`);
-  let db: Database;
-  try {
-    db = new Sqlite(lockPath, { readonly: true, fileMustExist: true });
-  } catch {
-    return owner ? { pid: owner.pid } : undefined;
-  }
-  try {
-    db.pragma('busy_timeout = 0');
-    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
-    return undefined;
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
-    return owner ? { pid: owner.pid } : {};
-  } finally {
-    db.close();
+  switch (probeLockFile(lockPath)) {
+    case 'unreadable':
+      return owner ? { pid: owner.pid } : undefined;
+    case 'free':
+      return undefined;
+    case 'held':
+      return owner ? { pid: owner.pid } : {};
   }
 }
 

@@ -27,7 +27,8 @@ import { defaultConfig } from '../../daemon/config/load.js';
 import { decide } from '../../daemon/gallery/decide.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
-import { BINARY_FROM, Matcher, NEAREST_SHARE, PARALLEL_FROM, RERANK, type SearchResult } from '../../daemon/gallery/matcher.js';
+import { BINARY_FROM, NEAREST_SHARE, RERANK } from '../../daemon/gallery/code-search.js';
+import { Matcher, PARALLEL_FROM, type SearchResult } from '../../daemon/gallery/matcher.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { FaceClusters, LOOKALIKE_SPREAD, QUERY_SPREAD, TEMPLATE_SPREAD } from '../../test/support/face-clusters.js';
 

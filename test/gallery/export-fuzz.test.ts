@@ -13,7 +13,7 @@ import { FacegateError } from '../../daemon/base/errors.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
-import { embeddingProblem } from '../../daemon/gallery/matcher.js';
+import { embeddingProblem } from '../../daemon/gallery/embedding.js';
 import { embeddingToBytes } from '../../daemon/gallery/seal.js';
 import { loadSodium, type Sodium } from '../../daemon/gallery/sodium.js';
 import { exportedPersons, readExportHeader, sealExport, type ExportPayload } from '../../daemon/gallery/transfer.js';

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { CODE_BITS, frontierOf, hammingFrontier, signCode, strangersFrontier } from '../../daemon/gallery/binary-codes.js';
 import { CODE_BYTES } from '../../daemon/gallery/dot-kernel.js';
 import { decide } from '../../daemon/gallery/decide.js';
-import { BINARY_FROM, FRONTIER_SIGMAS, Matcher, NEAREST_SHARE, quantiseQuery, quantiseRow, RERANK, RERANK_SHARE, topRows, type SearchResult } from '../../daemon/gallery/matcher.js';
+import { BINARY_FROM, FRONTIER_SIGMAS, NEAREST_SHARE, RERANK, RERANK_SHARE } from '../../daemon/gallery/code-search.js';
+import { Matcher, type SearchResult } from '../../daemon/gallery/matcher.js';
+import { quantiseQuery, quantiseRow } from '../../daemon/gallery/quantise.js';
+import { topRows } from '../../daemon/gallery/top-rows.js';
 import { FaceClusters, LOOKALIKE_SPREAD, QUERY_SPREAD, TEMPLATE_SPREAD } from '../support/face-clusters.js';
 
 const DIM = 512;

@@ -1,7 +1,8 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matcher, topRows } from '../../daemon/gallery/matcher.js';
+import { Matcher } from '../../daemon/gallery/matcher.js';
+import { topRows } from '../../daemon/gallery/top-rows.js';
 import { decide } from '../../daemon/gallery/decide.js';
 import { near, unitVector } from './helpers.js';
 

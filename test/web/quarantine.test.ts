@@ -9,6 +9,11 @@ import type { FastifyInstance } from 'fastify';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { LiveView } from '../../daemon/camera/live-view.js';
 import { AuditLog } from '../../daemon/service/audit.js';
+import { FaceViews } from '../../daemon/service/face-views.js';
+import { ThresholdService } from '../../daemon/service/thresholds.js';
+import { readHistory } from '../../daemon/attendance/history.js';
+import { PasswordHasher } from '../../daemon/web/passwords.js';
+import { UserStore } from '../../daemon/web/users.js';
 import { PersonService } from '../../daemon/service/persons.js';
 import { CameraThresholds, RecentScores } from '../../daemon/track/thresholds.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
@@ -31,6 +36,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
   const audit = new AuditLog(gallery.db);
   const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 });
   const persons = new PersonService({ gallery, analyzer: await testAnalyzer(), gate: config.gallery.enrol, recognition: config.recognition, audit, unknowns });
+  const thresholds = new CameraThresholds(gallery.db);
   const daemon = await consoleDaemon({
     deviceId: 'gate-1',
     gallery,
@@ -39,10 +45,13 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     audit,
     liveView: new LiveView(() => [], config.live_view, memoryLogger().logger),
     cameraHealth: () => [],
-    thresholds: new CameraThresholds(gallery.db),
+    thresholds,
     scores: new RecentScores(),
     recognition: () => config.recognition,
-    now: Date.now,
+    faces: new FaceViews({ db: gallery.db, sealer: gallery.sealer, audit }),
+    thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
+    history: (filter) => readHistory(gallery.db, filter),
+    users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'UTC',

@@ -14,6 +14,11 @@ import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/service/audit.js';
+import { FaceViews } from '../../daemon/service/face-views.js';
+import { ThresholdService } from '../../daemon/service/thresholds.js';
+import { readHistory } from '../../daemon/attendance/history.js';
+import { PasswordHasher } from '../../daemon/web/passwords.js';
+import { UserStore } from '../../daemon/web/users.js';
 import { PersonService } from '../../daemon/service/persons.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { LiveView } from '../../daemon/camera/live-view.js';
@@ -52,6 +57,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
   // One camera known to the daemon, not streaming (no frame yet).
   const gate = { camera: 'gate', source: 'rtsp://127.0.0.1/gate', state: 'connecting', fps_in: 0, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0, reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0, last_error: null, time_to_first_frame_ms: null } as CameraHealth;
   const scores = new RecentScores();
+  const thresholds = new CameraThresholds(gallery.db);
   const daemon = await consoleDaemon({
     deviceId: 'gate-1',
     gallery,
@@ -60,10 +66,13 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     audit,
     liveView: new LiveView(() => [], config.live_view, logger),
     cameraHealth: () => [gate],
-    thresholds: new CameraThresholds(gallery.db),
+    thresholds,
     scores,
     recognition: () => config.recognition,
-    now: Date.now,
+    faces: new FaceViews({ db: gallery.db, sealer: gallery.sealer, audit }),
+    thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
+    history: (filter) => readHistory(gallery.db, filter),
+    users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'Europe/Berlin',

@@ -1,0 +1,47 @@
+import type { Clock, Timers } from './process.js';
+
+/**
+ * One FFmpeg process's no-frame watchdog: it calls `onQuiet` once no frame has come for `ms`,
+ * counted from the process's start until its first frame, and from the last frame after. Re-armed
+ * lazily: a frame only moves the time it counts from, and the timer checks that when it fires, so
+ * frames cost no timer calls.
+ */
+export class StallWatchdog {
+  private timer: unknown;
+  private since = 0;
+
+  constructor(
+    private readonly ms: number,
+    private readonly clock: Clock,
+    private readonly timers: Timers,
+    private readonly onQuiet: () => void,
+  ) {}
+
+  /** Watches a process started at `startedAt`. */
+  start(startedAt: number): void {
+    this.since = startedAt;
+    this.arm(this.ms);
+  }
+
+  /** A frame came at `at`. */
+  frame(at: number): void {
+    this.since = at;
+  }
+
+  stop(): void {
+    this.timers.clearTimeout(this.timer);
+  }
+
+  private arm(ms: number): void {
+    this.timer = this.timers.setTimeout(() => this.check(), ms);
+  }
+
+  private check(): void {
+    const quiet = this.clock.now() - this.since;
+    if (quiet < this.ms) {
+      this.arm(this.ms - quiet);
+      return;
+    }
+    this.onQuiet();
+  }
+}
