@@ -25,9 +25,11 @@ export function fitHomography(from: readonly Point[], to: readonly Point[]): Hom
     const y = a.ys[i]!;
     const u = b.xs[i]!;
     const v = b.ys[i]!;
-    row.set([x, y, 1, 0, 0, 0, -u * x, -u * y]);
+    // Written in place: the track fits several of these a detection, on the main thread, and an
+    // array literal per equation was most of what its garbage collector had to find.
+    setRow(row, x, y, 1, 0, 0, 0, -u * x, -u * y);
     accumulate(ata, atb, row, u);
-    row.set([0, 0, 0, x, y, 1, -v * x, -v * y]);
+    setRow(row, 0, 0, 0, x, y, 1, -v * x, -v * y);
     accumulate(ata, atb, row, v);
   }
   const h = solve8(ata, atb);
@@ -92,6 +94,17 @@ function normalise(points: readonly Point[], n: number): Normalised {
     ys[i] = (points[i]!.y - my) * scale;
   }
   return { xs, ys, mx, my, scale };
+}
+
+function setRow(row: Float64Array, r0: number, r1: number, r2: number, r3: number, r4: number, r5: number, r6: number, r7: number): void {
+  row[0] = r0;
+  row[1] = r1;
+  row[2] = r2;
+  row[3] = r3;
+  row[4] = r4;
+  row[5] = r5;
+  row[6] = r6;
+  row[7] = r7;
 }
 
 function accumulate(ata: Float64Array, atb: Float64Array, row: Float64Array, target: number): void {
