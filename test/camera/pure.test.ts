@@ -36,6 +36,10 @@ test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, ex
   assert.equal(at('-pix_fmt'), 'yuv420p');
   assert.equal(args.at(-1), 'pipe:1');
   assert.ok(!args.includes('-hwaccel'));
+  assert.equal(at('-threads'), '1', 'one decoding thread per camera');
+  const more = ffmpegArgs({ ...base, input_args: ['-threads', '4'] });
+  assert.equal(more[more.lastIndexOf('-threads') + 1], '4', "input_args come later: FFmpeg keeps the last value, the camera's own");
+  assert.ok(more.lastIndexOf('-threads') < more.indexOf('-i'));
 });
 
 test('letterbox: a stream of another aspect fitted inside the frame, centred, rounded to even as FFmpeg rounds', () => {
