@@ -167,6 +167,11 @@ export function modelRuns(text: string): Map<string, number> {
   return out;
 }
 
+/** Seconds spent in each pipeline stage (detect, analyze, follow, decide, frame), summed over the cameras of a scrape. */
+export function stageSeconds(text: string): Map<string, number> {
+  return new Map([...text.matchAll(/^facegate_stage_seconds_sum\{stage="([^"]+)"\} (\S+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
 /** The event-loop delay histogram of a scrape: each bucket's bound (seconds) and cumulative count. */
 export function eventLoopBuckets(text: string): Map<number, number> {
   const family = parsePrometheus(text).find((f) => f.name === 'facegate_event_loop_delay_seconds');

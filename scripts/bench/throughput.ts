@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -135,13 +135,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const first = await scrape(metricsPort);
-    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first) };
+    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), stages: stageSeconds(first) };
     counting = true;
     await new Promise((res) => setTimeout(res, seconds * 1000));
     counting = false;
     const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
-    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text) };
+    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), stages: stageSeconds(text) };
     const loop = eventLoopBuckets(text);
     const lateMs = (q: number) => {
       const bound = lateBoundMs(before.loop, loop, q);
@@ -160,6 +160,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
       `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); read/sent worst ${readOfSent.toFixed(0)} %; node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
       `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
       `  faces per camera a second: ${[...after.runs].map(([model, n]) => `${model} ${((n - (before.runs.get(model) ?? 0)) / wall / cameras).toFixed(1)}`).join(', ')}`,
+      `  wall time per frame finished, by stage (waits for a worker included): ${[...after.stages].map(([stage, sec]) => `${stage} ${((1000 * (sec - (before.stages.get(stage) ?? 0))) / Math.max(1, shares.reduce((n, s) => n + s.done, 0))).toFixed(1)} ms`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ≤ ${lateMs(0.5)}, p99 ≤ ${lateMs(0.99)}, worst ≤ ${lateMs(1)}`,
     ];
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
