@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const LAYERS = ['base', 'store', 'camera', 'vision', 'liveness', 'gallery', 'track', 'events', 'attendance', 'bus', 'pipeline', 'config', 'service', 'system', 'remote', 'control', 'web', 'central', 'demo', 'app', 'cli'];
+export const LAYERS = ['base', 'store', 'camera', 'vision', 'liveness', 'gallery', 'track', 'door', 'events', 'attendance', 'bus', 'pipeline', 'config', 'service', 'system', 'remote', 'control', 'web', 'central', 'demo', 'app', 'cli'];
 
 /** Deepest a daemon module sits below daemon/ (daemon/web/routes/x.ts is 2); deeper ones are refused. */
 const MAX_DEPTH = 4;
