@@ -15,6 +15,8 @@ const LOOK_WINDOW_MS = 2000;
 const DOOR_TRACK_IDLE_MS = 5000;
 /** Door tracks kept at most: a person is one per pair of cameras, and a door sees a few at once. */
 const MAX_DOOR_TRACKS = 256;
+/** The latest looks whose skew to their partner's nearest look the status sums up. */
+const SKEWS_KEPT = 256;
 
 /**
  * Whether a door's cameras can prove faces by stereo now: `stereo` while every camera of the door
@@ -37,6 +39,12 @@ export interface DoorStatus {
   refused_time_skew: number;
   /** Seconds since the last pair, or null before the first. */
   last_pair_age_s: number | null;
+  /**
+   * How far apart in capture time the latest looks were from their partner's nearest look (ms),
+   * paired or not: the median and the 90th percentile, against `pair_limit_ms`; null before any.
+   * Two cameras at one rate stay within half an interval; more says that their frames drift apart.
+   */
+  skew_ms: { p50: number; p90: number } | null;
 }
 
 export interface DoorStageOptions {
@@ -80,6 +88,7 @@ export class DoorStage {
   private pairs = 0;
   private refusedSkew = 0;
   private lastPairMs: number | undefined;
+  private readonly skews: number[] = [];
   private lastState: DoorState | undefined;
   private readonly log: Logger;
 
@@ -119,6 +128,7 @@ export class DoorStage {
       pairs: this.pairs,
       refused_time_skew: this.refusedSkew,
       last_pair_age_s: this.lastPairMs === undefined ? null : Math.max(0, Math.round((this.o.monoNow() - this.lastPairMs) / 1000)),
+      skew_ms: this.skewSummary(),
     };
   }
 
@@ -154,8 +164,10 @@ export class DoorStage {
     );
     if (i === undefined) return;
     const match = open[i]!;
-    if (Math.abs(match.capturedMs - kept.capturedMs) > this.limitMs) return;
+    const skew = Math.abs(match.capturedMs - kept.capturedMs);
+    if (skew > this.limitMs) return;
     kept.paired = match.paired = kept.settled = match.settled = true;
+    this.noteSkew(skew);
     this.pairs++;
     this.lastPairMs = Math.max(kept.capturedMs, match.capturedMs);
     const parallax = stereoParallax(kept.view, match.view);
@@ -172,8 +184,8 @@ export class DoorStage {
   /**
    * The looks of `looks` that `others` (their partner's, which come in time order) have gone past by
    * more than the limit, unpaired, are refused for time skew: counted once, and only where the
-   * partner's nearest look was within a frame interval, so that a frame the partner did not process
-   * (skipped, or its face not found) is not taken for skew.
+   * partner's nearest look was beyond the limit but within a frame interval, so that a frame the
+   * partner did not process (skipped, or its face not found) is not taken for skew.
    */
   private settle(looks: readonly KeptLook[], others: readonly KeptLook[]): void {
     const latest = others.reduce((m, l) => Math.max(m, l.capturedMs), -Infinity);
@@ -184,8 +196,24 @@ export class DoorStage {
         others.map((o) => o.capturedMs),
         l.capturedMs,
       );
-      if (i !== undefined && Math.abs(others[i]!.capturedMs - l.capturedMs) <= this.frameMs) this.refusedSkew++;
+      const skew = i === undefined ? Infinity : Math.abs(others[i]!.capturedMs - l.capturedMs);
+      // Within the limit, its nearest partner look was paired with another look already: not skew.
+      if (skew <= this.limitMs || skew > this.frameMs) continue;
+      this.refusedSkew++;
+      this.noteSkew(skew);
     }
+  }
+
+  private noteSkew(ms: number): void {
+    this.skews.push(ms);
+    if (this.skews.length > SKEWS_KEPT) this.skews.shift();
+  }
+
+  private skewSummary(): DoorStatus['skew_ms'] {
+    if (this.skews.length === 0) return null;
+    const sorted = [...this.skews].sort((a, b) => a - b);
+    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+    return { p50: at(0.5), p90: at(0.9) };
   }
 
   /** The door track of two camera tracks: one entry whichever of them made the pair. */

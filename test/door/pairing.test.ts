@@ -148,6 +148,7 @@ test('door: looks further apart in time than the limit are not paired, and count
   assert.equal(s.pairs, 0);
   assert.ok(s.refused_time_skew >= 5, `refused ${s.refused_time_skew}`);
   assert.equal(s.pair_limit_ms, 33);
+  assert.deepEqual(s.skew_ms, { p50: 50, p90: 50 }, 'how far apart the looks were, against the limit');
   const { stage: still, left: l2, right: r2 } = door();
   const frozen = new FakeSide('left', 1, { id: 'p-ann', name: null }, undefined);
   frozen.frozen = true;

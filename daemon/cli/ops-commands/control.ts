@@ -29,7 +29,8 @@ function cameraLine(h: CameraHealth): string {
 function doorLine(d: DoorStatus): string {
   const state = d.state === 'stereo' ? 'stereo' : `single-camera cues: ${d.reason}`;
   const last = d.last_pair_age_s === null ? 'no pair yet' : `last pair ${d.last_pair_age_s} s ago`;
-  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms), ${last}`)}\n`;
+  const skew = d.skew_ms ? `, skew ${d.skew_ms.p50} ms median, ${d.skew_ms.p90} ms p90` : '';
+  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms${skew}), ${last}`)}\n`;
 }
 
 const list = (names: readonly string[]) => names.map(printable).join(', ');
