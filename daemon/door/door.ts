@@ -61,9 +61,10 @@ export interface DoorStageOptions {
 }
 
 interface KeptLook extends DoorLook {
-  paired: boolean;
-  /** Paired, or past the time a partner's look within the limit could still come: counted once. */
-  settled: boolean;
+  /** The door's other cameras this look was paired with: once each (a door may have up to four). */
+  paired: Set<string>;
+  /** The other cameras it was paired with, or whose looks went past the time one within the limit could still come: counted once each. */
+  settled: Set<string>;
 }
 
 interface DoorTrack {
@@ -135,7 +136,7 @@ export class DoorStage {
   private look(camera: string, side: DoorSide, look: DoorLook): void {
     this.forget(look.capturedMs);
     const own = this.looks.get(camera)!;
-    const kept: KeptLook = { ...look, paired: false, settled: false };
+    const kept: KeptLook = { ...look, paired: new Set(), settled: new Set() };
     const list = own.get(side);
     if (list) list.push(kept);
     else own.set(side, [kept]);
@@ -144,20 +145,24 @@ export class DoorStage {
     const same = (a: DoorSide, b: DoorSide) => samePerson(who(a), who(b), this.o.threshold());
     const rivals = [...own.keys()].filter((s) => !s.frozen);
     for (const other of this.cameras) {
-      if (other === camera || kept.paired) continue;
+      if (other === camera) continue;
       const theirs = this.looks.get(other)!;
       const partner = partnerOf(side, [...theirs.keys()].filter((s) => !s.frozen), rivals, same);
       if (!partner) continue;
       const partnerLooks = theirs.get(partner)!;
       this.pairWith(side, kept, partner, partnerLooks);
-      this.settle(partnerLooks, own.get(side)!);
-      this.settle(own.get(side)!, partnerLooks);
+      this.settle(partnerLooks, camera, own.get(side)!);
+      this.settle(own.get(side)!, other, partnerLooks);
     }
   }
 
-  /** `kept` with the nearest look of `partner` not yet paired, where their capture times are within the limit. */
+  /**
+   * `kept` with the nearest look of `partner` not yet paired with kept's camera, where their capture
+   * times are within the limit. A look pairs once with each other camera: two pairs sharing one look
+   * would repeat its landmarks' errors, which the door track's second largest value is there to leave out.
+   */
   private pairWith(side: DoorSide, kept: KeptLook, partner: DoorSide, partnerLooks: readonly KeptLook[]): void {
-    const open = partnerLooks.filter((l) => !l.paired);
+    const open = partnerLooks.filter((l) => !l.paired.has(side.camera));
     const i = nearest(
       open.map((l) => l.capturedMs),
       kept.capturedMs,
@@ -166,7 +171,13 @@ export class DoorStage {
     const match = open[i]!;
     const skew = Math.abs(match.capturedMs - kept.capturedMs);
     if (skew > this.limitMs) return;
-    kept.paired = match.paired = kept.settled = match.settled = true;
+    for (const [look, camera] of [
+      [kept, partner.camera],
+      [match, side.camera],
+    ] as const) {
+      look.paired.add(camera);
+      look.settled.add(camera);
+    }
     this.noteSkew(skew);
     this.pairs++;
     this.lastPairMs = Math.max(kept.capturedMs, match.capturedMs);
@@ -187,11 +198,11 @@ export class DoorStage {
    * partner's nearest look was beyond the limit but within a frame interval, so that a frame the
    * partner did not process (skipped, or its face not found) is not taken for skew.
    */
-  private settle(looks: readonly KeptLook[], others: readonly KeptLook[]): void {
+  private settle(looks: readonly KeptLook[], othersCamera: string, others: readonly KeptLook[]): void {
     const latest = others.reduce((m, l) => Math.max(m, l.capturedMs), -Infinity);
     for (const l of looks) {
-      if (l.settled || latest <= l.capturedMs + this.limitMs) continue;
-      l.settled = true;
+      if (l.settled.has(othersCamera) || latest <= l.capturedMs + this.limitMs) continue;
+      l.settled.add(othersCamera);
       const i = nearest(
         others.map((o) => o.capturedMs),
         l.capturedMs,

@@ -16,13 +16,13 @@ export interface Who {
  *   only worse ones;
  * - a wider one is what a replay on a flat screen needs: the screen's picture changes between the
  *   two moments, and the head it shows moves as a head does. Measured on the four-camera recording
- *   (one camera's frames 167 ms apart stand for two moments of a replay, at 6 fps): the parallax its
- *   own motion gave was 0.19–0.28 % of the face height at the median, 0.65–1.14 % at the 99th
- *   percentile of views 2 and 3, and 5.6 % once in view 0 (a misplaced landmark: 2.4 % at most two
- *   frames apart). Half that interval, `maxMs`, keeps what the motion adds within the margin
- *   between the prints' worst and the limit (3.16 % against 4.32 %, stereo.ts) on every measured
- *   pair but the one misplaced landmark, which the one value standing for a door track's pairs
- *   (the second largest) leaves out.
+ *   with the real detector and landmarks (one camera's consecutive frames, 167 ms apart at 6 fps,
+ *   stand for two moments of a replay of him): the parallax his own motion gave was 0.19–0.28 % of
+ *   the face height at the median (views 0, 2, 3), 0.65 and 0.95 % at the 99th percentile of views
+ *   2 and 3, and 5.6 % on one pair of view 0, whose frames two apart gave at most 2.4 %. Half that
+ *   interval, `maxMs`, keeps what the motion adds within the margin between the prints' worst and
+ *   the limit (3.16 % against 4.32 %, stereo.ts) on every measured pair but that one, which the one
+ *   value standing for a door track's pairs (the second largest) leaves out alone.
  * The looks' times are when their frames came out of FFmpeg (DoorLook.capturedMs): two cameras of
  * one make and settings have the same latency, so the measured skew is their frames' own. A camera
  * whose stream runs later than its partner's by a steady delay is not seen by this: mount a door's

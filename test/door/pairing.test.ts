@@ -183,3 +183,14 @@ test('door: a camera down puts the door on single-camera cues, says which and wh
   assert.equal(listeners.length, 0, 'unsubscribed on stop');
   assert.equal(doorSinkOf([stage], 'lobby'), undefined, 'a camera in no door has no sink: nothing runs for it per frame');
 });
+
+test('door of three cameras: a look pairs once with each of the others, so each pair of cameras proves the face', () => {
+  const cameras = ['left', 'middle', 'right'].map((name) => ({ name, fps: 15 }) as unknown as import('../../daemon/camera/config.js').CameraConfig);
+  const stage = new DoorStage({ door: { name: 'hall', cameras: ['left', 'middle', 'right'] }, cameras, eyeFps: 15, threshold: () => 0.45, monoNow: () => 0, logger: createLogger({ level: 'silent' }) });
+  const ann = { id: 'p-ann', name: null };
+  const sides = { left: new FakeSide('left', 1, ann, undefined), middle: new FakeSide('middle', 1, ann, undefined), right: new FakeSide('right', 1, ann, undefined) };
+  const yaw = { left: -30, middle: 0, right: 30 };
+  for (let i = 0; i < 4; i++) for (const c of ['left', 'middle', 'right'] as const) doorSinkOf([stage], c)!.look(sides[c], { capturedMs: i * 67 + 3, view: look(head, yaw[c], 0) });
+  assert.equal(stage.status().pairs, 12, 'four moments, three pairs of cameras');
+  assert.ok(Object.values(sides).every((s) => s.seen.length > 0 && s.seen.every((v) => v >= STEREO_LIMIT)));
+});
