@@ -90,6 +90,7 @@ export class DoorStage {
   private refusedSkew = 0;
   private lastPairMs: number | undefined;
   private readonly skews: number[] = [];
+  private failures = 0;
   private lastState: DoorState | undefined;
   private readonly log: Logger;
 
@@ -103,10 +104,22 @@ export class DoorStage {
     this.log = o.logger.child({ stage: 'door', door: this.name });
   }
 
-  /** Where `camera`'s tracker hands its looks, or undefined for a camera not in this door. */
+  /**
+   * Where `camera`'s tracker hands its looks, or undefined for a camera not in this door. The
+   * tracker calls it inside its frame: a look the door fails on is dropped and said once, and never
+   * stops the camera's frames.
+   */
   sink(camera: string): DoorSink | undefined {
     if (!this.cameras.includes(camera)) return undefined;
-    return { look: (side, look) => this.look(camera, side, look) };
+    return {
+      look: (side, look) => {
+        try {
+          this.look(camera, side, look);
+        } catch (e) {
+          if (this.failures++ === 0) this.log.error({ camera, err: e instanceof Error ? e.message : String(e) }, 'door: a look could not be paired; the camera goes on, and the door with its next looks');
+        }
+      },
+    };
   }
 
   /** Follows the door's cameras' states, as the stage 'door'; returns the unsubscribe. */

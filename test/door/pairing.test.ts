@@ -194,3 +194,16 @@ test('door of three cameras: a look pairs once with each of the others, so each 
   assert.equal(stage.status().pairs, 12, 'four moments, three pairs of cameras');
   assert.ok(Object.values(sides).every((s) => s.seen.length > 0 && s.seen.every((v) => v >= STEREO_LIMIT)));
 });
+
+test('door: a look the door fails on is dropped without stopping the camera that handed it on', () => {
+  const { stage, left } = door();
+  const broken = new FakeSide('left', 1, null, undefined);
+  Object.defineProperty(broken, 'frozen', {
+    get() {
+      throw new Error('broken track');
+    },
+  });
+  assert.doesNotThrow(() => left.look(broken, { capturedMs: 0, view: look(head, -20, 0) }));
+  assert.doesNotThrow(() => left.look(broken, { capturedMs: 67, view: look(head, -20, 0) }));
+  assert.equal(stage.status().pairs, 0);
+});
