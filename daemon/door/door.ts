@@ -153,6 +153,8 @@ export class DoorStage {
     const list = own.get(side);
     if (list) list.push(kept);
     else own.set(side, [kept]);
+    // A frozen picture (a camera repeating its frame, a still photo; a live camera's picture
+    // changes by its sensor noise at least) shows no moment of anyone: it pairs with nothing.
     if (side.frozen) return;
     const who = whoOf();
     const same = (a: DoorSide, b: DoorSide) => samePerson(who(a), who(b), this.o.threshold());
