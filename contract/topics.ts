@@ -169,7 +169,16 @@ const trackFields = {
   liveness: Type.Union(
     [
       Type.Object(
-        { score: Type.Number(), blink: Type.Number(), structure: Type.Number(), passive: Type.Number(), surround: Type.Number(), screen: Type.Number() },
+        {
+          score: Type.Number(),
+          blink: Type.Number(),
+          structure: Type.Number(),
+          passive: Type.Number(),
+          surround: Type.Number(),
+          screen: Type.Number(),
+          // Optional: a box of a release before doors sends none, and its events still verify.
+          stereo: Type.Optional(Type.Number({ description: "What a door's second camera proved: 4.4 once two simultaneous views showed a face out of a plane" })),
+        },
         { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
       ),
       Type.Null(),

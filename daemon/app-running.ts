@@ -3,6 +3,7 @@ import type { StartedParts } from './base/parts.js';
 import type { LiveView } from './camera/live-view.js';
 import type { EventsStage } from './events/stage.js';
 import type { Gallery } from './gallery/gallery.js';
+import type { DoorStage } from './door/door.js';
 import type { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import type { Recognizer } from './pipeline/recognizer.js';
 import type { Remote } from './remote/remote.js';
@@ -36,6 +37,8 @@ export interface Running {
   reloads: ConfigReload;
   decisions: DecisionMetrics;
   cameras: CameraMaintainer;
+  /** The configured doors (a change needs a restart). */
+  doors: readonly DoorStage[];
   liveView: LiveView | undefined;
   thresholds: CameraThresholds;
   /** A camera's rules set on site (the console's thresholds page), each change audited. */

@@ -16,6 +16,7 @@ import { createAttendance, type AttendanceParts } from './attendance/build.js';
 import { gallerySealerForProofs } from './attendance/proof-sealer.js';
 import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
+import { DoorStage, doorSinkOf } from './door/door.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
 import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
@@ -23,7 +24,7 @@ import { acquireDaemonLock } from './system/lock.js';
 import type { Liveness } from './pipeline/pipeline-health.js';
 import { LATENCY_BUCKETS, MetricsRegistry } from './base/metrics.js';
 import { PIPELINE_STAGES } from './pipeline/camera-pipeline.js';
-import { registerDaemonMetrics, registerEventLoopMetrics } from './system/daemon-metrics.js';
+import { registerDaemonMetrics, registerDoorMetrics, registerEventLoopMetrics } from './system/daemon-metrics.js';
 import { DecisionMetrics } from './system/decision-metrics.js';
 import { PersonService } from './service/persons.js';
 import { FaceViews } from './service/face-views.js';
@@ -125,6 +126,10 @@ export class App {
       const thresholds = new CameraThresholds(gallery.db, this.now);
       const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
       const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
+      // Each door pairs its cameras' looks at a face and hands the stereo cue back to their tracks.
+      const doors = config.doors.map(
+        (door) => new DoorStage({ door, cameras: config.cameras, eyeFps: config.track.eye_fps, threshold: () => this.config.recognition.threshold, monoNow: this.mono, logger: this.o.logger }),
+      );
       // The live view draws the cameras' tracks, and each camera draws into it: made together.
       let liveView: LiveView | undefined;
       const cameras = new CameraMaintainer({
@@ -134,6 +139,7 @@ export class App {
         unknowns,
         track: config.track,
         liveView: () => liveView,
+        door: (camera) => doorSinkOf(doors, camera),
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame), seconds.', LATENCY_BUCKETS, () => PIPELINE_STAGES.map((stage) => ({ stage }))),
         signal: this.abort.signal,
         ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
@@ -204,6 +210,7 @@ export class App {
         reloads: new ConfigReload({ configPath: this.o.configPath, apply: (next) => this.reload(next), audit }),
         decisions: new DecisionMetrics(this.metrics, () => this.config.cameras.map((cam) => cam.name)),
         cameras,
+        doors,
         liveView,
         thresholds,
         thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
@@ -222,6 +229,7 @@ export class App {
         this.running.timeline.subscribe(this.bus),
         events.subscribe(this.bus),
         remote.subscribe(this.bus),
+        ...doors.map((door) => door.subscribe(this.bus)),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
       registerDaemonMetrics(
@@ -237,6 +245,7 @@ export class App {
         },
         { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },
       );
+      registerDoorMetrics(this.metrics, () => doors.map((door) => door.status()));
       const eventLoop = registerEventLoopMetrics(this.metrics);
       eventLoop.start();
       parts.add('event loop monitor', () => eventLoop.stop());

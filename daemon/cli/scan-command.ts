@@ -137,7 +137,7 @@ function describe(e: TrackEvent, thumbnailDir?: string): string {
 
 /** The fused liveness and what each cue gave it (log-odds; live at LIVE_LOG_ODDS). */
 function cues(l: LivenessSummary): string {
-  return `liveness ${l.score} (blink ${l.blink}, motion ${l.structure}, passive ${l.passive}${l.surround ? `, held picture ${l.surround}` : ''}${l.screen ? `, moving frame ${l.screen}` : ''})`;
+  return `liveness ${l.score} (blink ${l.blink}, motion ${l.structure}, passive ${l.passive}${l.surround ? `, held picture ${l.surround}` : ''}${l.screen ? `, moving frame ${l.screen}` : ''}${l.stereo ? `, stereo ${l.stereo}` : ''})`;
 }
 
 export type { CliIo };

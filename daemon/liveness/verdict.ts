@@ -1,5 +1,6 @@
 import type { LivenessConfig } from './config.js';
 import { passiveLogOdds } from './passive.js';
+import { STEREO_LIVE_LOG_ODDS, stereoLogOdds } from './stereo.js';
 import { STRUCTURE, type StructureEvidence } from './structure.js';
 import { screenVerdict, type ScreenEvidence } from './screen.js';
 import { surroundVerdict, type SurroundEvidence } from './surround.js';
@@ -7,7 +8,7 @@ import { surroundVerdict, type SurroundEvidence } from './surround.js';
 export type SpoofReason = 'no_blink' | 'no_motion' | 'antispoof' | 'frozen' | 'held_picture';
 
 /** The independent cues a track's liveness is fused from. */
-export type Cue = 'blink' | 'structure' | 'passive' | 'surround' | 'screen';
+export type Cue = 'blink' | 'structure' | 'passive' | 'surround' | 'screen' | 'stereo';
 
 export interface LivenessEvidence {
   blinks: number;
@@ -24,6 +25,12 @@ export interface LivenessEvidence {
   screen: ScreenEvidence;
   /** Seconds since the track's first detection. */
   watchedS: number;
+  /**
+   * The out-of-plane parallax that stands for the pairs of this face seen by two cameras of a door
+   * at once (stereo.ts), in face heights; undefined where no door paired it (a camera in no door,
+   * the door's other camera down, or too few pairs measured yet).
+   */
+  stereo: number | undefined;
   /**
    * The track has been live before. The waits under 'fused' (for the surround, after an edge of
    * the frame left its place) hold back a first decision, not one already made: the check-in was
@@ -75,6 +82,13 @@ const NO_BLINK_FLOOR = -0.5;
  * picture is never live, whatever the rest says: its eyes cannot blink, its landmarks do not move,
  * and its anti-spoof score is one frame's, repeated.
  *
+ * Stereo proof (two cameras of a door saw a face that stands out of a plane, stereo.ts) is live
+ * under every policy, whatever the single-camera cues say, and nothing they show refuses it: no
+ * flat thing (a print, a phone, a tablet, a monitor, still or held) gives two simultaneous views
+ * that no homography relates, and a person who holds still and does not blink looks frozen or
+ * unproven to one camera. Its share counts in the score like the other cues' (a door pair below the
+ * prints' worst takes a little away).
+ *
  * - 'fused' (and its older name 'both'): blinks, the structure of the landmarks' motion and the
  *   passive score, each weighed by what it was measured to tell, against what only a held picture
  *   shows: a surround that moves with the face, or straight edges framing it that leave their
@@ -87,7 +101,8 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
   const policy = rules.policy === 'both' ? 'fused' : rules.policy;
   const passiveKnown = e.antispoofSamples >= rules.antispoof_min_samples && e.antispoof !== undefined;
   const blinked = e.blinks > 0 ? PROOF_LOG_ODDS : 0;
-  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: stereoLogOdds(e.stereo) };
+  const stereoProof = cues.stereo >= STEREO_LIVE_LOG_ODDS;
   const surround = surroundVerdict(e.surround, e.watchedS);
   const screen = screenVerdict(e.screen, e.watchedS);
   if (policy === 'fused') {
@@ -105,21 +120,22 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
     // Where faces are as large as at an access terminal, the model's own threshold decides alone.
     cues.passive = e.antispoof! >= rules.antispoof_min_live ? PROOF_LOG_ODDS : -PROOF_LOG_ODDS;
   }
-  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen);
+  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen + cues.stereo);
   // Under 'fused', a face is not first live before its surround has been looked at (see
   // surroundVerdict), nor in the moment after an edge of its frame left its place (see screenVerdict).
   const waits = policy === 'fused' && !e.wasLive && (surround === 'unseen' || screen === 'pending');
-  const live = !e.frozen && score >= LIVE_LOG_ODDS && !waits;
+  const live = stereoProof || (!e.frozen && score >= LIVE_LOG_ODDS && !waits);
   const reasons: SpoofReason[] = [];
-  if (e.frozen) reasons.push('frozen');
-  if (cues.surround < 0 || cues.screen < 0) reasons.push('held_picture');
+  if (e.frozen && !stereoProof) reasons.push('frozen');
+  if ((cues.surround < 0 || cues.screen < 0) && !stereoProof) reasons.push('held_picture');
   if (!live) {
     if (policy !== 'passive' && e.blinks === 0) reasons.push('no_blink');
     if (policy === 'fused' && cues.structure === 0) reasons.push('no_motion');
     if (cues.passive < 0 || (policy === 'passive' && !passiveKnown)) reasons.push('antispoof');
   }
-  const passiveFailed = cues.passive <= -PROOF_LOG_ODDS;
-  return { live, score, cues: { blink: round2(cues.blink), structure: round2(cues.structure), passive: round2(cues.passive), surround: round2(cues.surround), screen: round2(cues.screen) }, reasons, passiveFailed };
+  const passiveFailed = cues.passive <= -PROOF_LOG_ODDS && !stereoProof;
+  const shares = Object.fromEntries(Object.entries(cues).map(([cue, v]) => [cue, round2(v)])) as Record<Cue, number>;
+  return { live, score, cues: shares, reasons, passiveFailed };
 }
 
 function round2(v: number): number {

@@ -10,6 +10,7 @@ import type { SpawnFfmpeg } from '../camera/process.js';
 import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { CameraTracker, type FaceModelRuns } from '../track/camera-tracker.js';
 import type { TrackConfig } from '../track/config.js';
+import type { DoorSink } from '../track/door-link.js';
 import type { TrackView } from '../track/track.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { VisionPool } from '../vision/pool.js';
@@ -27,6 +28,8 @@ export interface CameraMaintainerOptions {
   track: TrackConfig;
   /** Read as each camera starts: the live view, when there is one, draws its tracks. */
   liveView: () => LiveView | undefined;
+  /** The door a camera is one of, where its tracks' looks go to be paired; undefined for a camera in no door. */
+  door?: (camera: string) => DoorSink | undefined;
   latency: Histogram;
   /** Aborted when the daemon stops: every camera stops taking frames at once. */
   signal: AbortSignal;
@@ -148,6 +151,7 @@ export class CameraMaintainer {
       identify: (fused) => o.recognizer.identify(fused, config.name),
       unknowns: o.unknowns,
       logger: o.logger,
+      door: o.door?.(config.name),
     });
     const liveView = o.liveView();
     const pipeline = new CameraPipeline({

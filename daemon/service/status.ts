@@ -1,5 +1,6 @@
 import type { CameraHealth } from '../camera/health.js';
 import { filesystemSpace } from '../base/disk-space.js';
+import type { DoorStatus } from '../door/door.js';
 import { pipelineLiveness, type Liveness, type PipelineProgress } from '../pipeline/pipeline-health.js';
 
 /** What the daemon is made of, as far as its status goes; each read when a status is asked for. */
@@ -10,6 +11,8 @@ export interface StatusParts {
   nowMs: number;
   liveness: Liveness;
   cameras: CameraHealth[];
+  /** The configured doors: whether each proves faces by stereo now, and its pairs. */
+  doors: DoorStatus[];
   outbox: { pending: number; bytes: number; oldestAgeS: number; dropped: Record<string, number> };
   mqtt: { enabled: boolean; connected: boolean; reconnects: number };
   templates: number;
@@ -55,6 +58,7 @@ export interface StatusReport {
   liveness: Liveness;
   uptime_s: number;
   cameras: CameraHealth[];
+  doors: DoorStatus[];
   outbox: StatusParts['outbox'];
   mqtt: StatusParts['mqtt'];
   gallery: { templates: number; quarantined_persons: number };
@@ -70,6 +74,7 @@ export function statusReport(p: StatusParts): StatusReport {
     liveness: p.liveness,
     uptime_s: Math.floor((p.nowMs - p.startedMs) / 1000),
     cameras: p.cameras,
+    doors: p.doors,
     outbox: p.outbox,
     mqtt: p.mqtt,
     gallery: { templates: p.templates, quarantined_persons: p.quarantined },
@@ -79,21 +84,23 @@ export function statusReport(p: StatusParts): StatusReport {
 }
 
 /**
- * "2/3 cameras streaming, 14.5 fps, outbox 0, mqtt connected", persons quarantined if any, and
- * what is stuck, if anything.
+ * "2/3 cameras streaming, 14.5 fps, outbox 0, mqtt connected", persons quarantined if any, doors
+ * fallen back to the single-camera cues if any, and what is stuck, if anything.
  */
-export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 'liveness'> & Partial<Pick<StatusParts, 'quarantined'>>): string {
+export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 'liveness'> & Partial<Pick<StatusParts, 'quarantined' | 'doors'>>): string {
   const streaming = p.cameras.filter((h) => h.state === 'streaming').length;
   const fps = p.cameras.reduce((sum, h) => sum + h.fps_processed, 0);
   const mqtt = !p.mqtt.enabled ? 'mqtt off' : p.mqtt.connected ? 'mqtt connected' : 'mqtt queueing';
   const alive = p.liveness.alive ? '' : `; STUCK: ${p.liveness.problems.join('; ')}`;
   const quarantined = p.quarantined ? `, ${p.quarantined} person(s) quarantined (gallery verify)` : '';
-  return `${streaming}/${p.cameras.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${p.outbox.pending}, ${mqtt}${quarantined}${alive}`;
+  const single = (p.doors ?? []).filter((d) => d.state === 'single_camera').map((d) => `, door ${d.door} on single-camera cues (${d.reason})`);
+  return `${streaming}/${p.cameras.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${p.outbox.pending}, ${mqtt}${quarantined}${single.join('')}${alive}`;
 }
 
 /** What the status service reads from the running daemon; absent while it is not running. */
 export interface RunningStatusSources {
   cameras: { health(): CameraHealth[]; progress(): readonly PipelineProgress[] };
+  doors: readonly { status(): DoorStatus }[];
   events: {
     identity: { deviceId: string };
     outbox: { stats(nowMs: number): StatusParts['outbox'] };
@@ -161,6 +168,7 @@ export class StatusService {
       nowMs,
       liveness,
       cameras: running?.cameras.health() ?? [],
+      doors: running?.doors.map((door) => door.status()) ?? [],
       outbox: events?.outbox.stats(nowMs) ?? { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} },
       mqtt: { enabled: this.o.mqttEnabled(), connected: events?.bridge.connected ?? false, reconnects: events?.bridge.reconnects ?? 0 },
       templates: running?.gallery.matcher.size ?? 0,

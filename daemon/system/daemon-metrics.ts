@@ -6,6 +6,7 @@ import type { GalleryStore } from '../gallery/store.js';
 import type { PipelineCounts } from '../pipeline/camera-maintainer.js';
 import type { Liveness } from '../pipeline/pipeline-health.js';
 import type { FaceModelRuns } from '../track/camera-tracker.js';
+import type { DoorStatus } from '../door/door.js';
 import { filesystemSpace } from '../base/disk-space.js';
 import { LATENCY_BUCKETS, type Histogram, type MetricsRegistry, type Sample } from '../base/metrics.js';
 
@@ -137,4 +138,19 @@ export class EventLoopLag {
 export function registerEventLoopMetrics(m: MetricsRegistry, monoNow?: () => number): EventLoopLag {
   const histogram = m.histogram('facegate_event_loop_delay_seconds', `How late the main event loop ran beyond its ${EVENT_LOOP_RESOLUTION_MS} ms check, seconds.`, LATENCY_BUCKETS, () => [{}]);
   return new EventLoopLag(histogram, monoNow);
+}
+
+/** Each configured door's pairing and state, per door (none where no door is configured). */
+export function registerDoorMetrics(m: MetricsRegistry, doors: () => readonly DoorStatus[]): void {
+  const perDoor = (value: (d: DoorStatus) => number): Sample[] => doors().map((d) => ({ labels: { door: d.door }, value: value(d) }));
+  m.collect('facegate_door_stereo', 'gauge', "1 while every camera of the door streams and faces seen by two of them at once are proven by stereo; 0 while the door's faces fall back to the single-camera cues.", () =>
+    perDoor((d) => (d.state === 'stereo' ? 1 : 0)),
+  );
+  m.collect('facegate_door_pairs_total', 'counter', 'Pairs of looks at one face by two cameras of the door at the same moment, since start.', () => perDoor((d) => d.pairs));
+  m.collect(
+    'facegate_door_pairs_refused_total',
+    'counter',
+    "Looks whose partner in another camera of the door was seen, but not within the pairing limit (the cameras' frames drifted apart), since start.",
+    () => doors().map((d) => ({ labels: { door: d.door, reason: 'time_skew' }, value: d.refused_time_skew })),
+  );
 }

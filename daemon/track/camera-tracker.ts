@@ -8,6 +8,7 @@ import type { SearchArea } from '../vision/tiles.js';
 import type { Box, FaceAnalysis, Picture } from '../vision/types.js';
 import { associate, sizeRatio } from './associate.js';
 import { STILL_SWEEP_S, type TrackConfig } from './config.js';
+import type { DoorSink } from './door-link.js';
 import type { TrackEvent } from './events.js';
 import type { MatchResult } from './identity.js';
 import { followDrift, Track, type TrackContext } from './track.js';
@@ -21,6 +22,8 @@ export interface CameraTrackerOptions {
   unknowns: UnknownRegistry;
   logger?: Logger;
   onEyeSample?: TrackContext['onEyeSample'];
+  /** The camera's door, where it is one of a door's cameras: every look a track trusts goes to it. */
+  door?: DoorSink | undefined;
 }
 
 /**
@@ -36,6 +39,13 @@ const SETTLED_IOU = 0.5;
  * size) are run again on the box they give: past the few per cent that landmarks wander by.
  */
 const REFINE_OFF = 0.05;
+
+/**
+ * Frames whose capture time is kept for a door: a follow's look is trusted only at the next
+ * detection (up to coast_s, 0.8 s, later), so a look may name a frame that far back; 10 s at 60
+ * frames a second.
+ */
+const KEPT_CAPTURE_TIMES = 600;
 
 /** Milliseconds spent per stage and how often, for the benchmark and the health page. */
 export interface TrackerStats {
@@ -86,16 +96,37 @@ export class CameraTracker {
   private fruitlessArrivalsT = -Infinity;
   /** Whether this detect frame searched where the picture moved. */
   private searchedArrivals = false;
+  /** Each recent frame's time → its capture time (ms), only where the camera is one of a door's. */
+  private readonly captured = new Map<number, number>();
+  private readonly context: TrackContext;
   readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, changeSweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, arrivalsDeferred: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 }, runs: { landmarks: 0, embedder: 0, antispoof: 0 } };
 
-  constructor(private readonly o: CameraTrackerOptions) {}
+  constructor(private readonly o: CameraTrackerOptions) {
+    const door = o.door;
+    this.context = {
+      camera: o.camera,
+      config: o.config,
+      identify: o.identify,
+      unknowns: o.unknowns,
+      onEyeSample: o.onEyeSample,
+      onLook: door
+        ? (track, t, view) => {
+            const capturedMs = this.captured.get(t);
+            if (capturedMs !== undefined) door.look(track, { capturedMs, view });
+          }
+        : undefined,
+    };
+  }
 
   get activeTracks(): readonly Track[] {
     return this.tracks;
   }
 
-  /** One frame at time t (seconds, increasing). Frames faster than eye_fps are skipped. */
-  async process(img: Picture, t: number): Promise<TrackEvent[]> {
+  /**
+   * One frame at time t (seconds, increasing), taken at `capturedMs` (the monotonic clock, ms; a
+   * door pairs its cameras' looks by it). Frames faster than eye_fps are skipped.
+   */
+  async process(img: Picture, t: number, capturedMs?: number): Promise<TrackEvent[]> {
     const config = this.o.config;
     const eyeStep = 1 / config.eye_fps;
     // A quarter of a step of slack: timestamps of real streams jitter around the nominal rate.
@@ -105,6 +136,11 @@ export class CameraTracker {
     }
     this.lastFrameT = t;
     this.stats.frames++;
+    if (this.o.door && capturedMs !== undefined) {
+      this.captured.set(t, capturedMs);
+      // A Map keeps insertion order, and times increase: the first key is the oldest.
+      if (this.captured.size > KEPT_CAPTURE_TIMES) this.captured.delete(this.captured.keys().next().value!);
+    }
     const events: TrackEvent[] = [];
     if (t - this.lastDetectT >= 1 / config.detect_fps - 0.25 * eyeStep) {
       this.lastDetectT = t;
@@ -218,7 +254,7 @@ export class CameraTracker {
         this.stats.droppedDetections++;
         continue;
       }
-      const track = new Track(this.nextId++, { camera: this.o.camera, config, identify: this.o.identify, unknowns: this.o.unknowns, onEyeSample: this.o.onEyeSample }, face, img, t);
+      const track = new Track(this.nextId++, this.context, face, img, t);
       this.tracks.push(track);
       this.o.logger?.debug({ stage: 'track', camera: this.o.camera, track: track.id, box: face.detection.box }, 'track started');
       events.push(...track.pending);

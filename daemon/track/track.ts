@@ -1,20 +1,19 @@
-import { BlinkDetector, type Blink, type EyeSample } from '../liveness/blink.js';
-import { FrozenCheck, meanAbsDiff, regionSignature } from '../liveness/frozen.js';
-import { PassiveScore } from '../liveness/passive.js';
-import { StructureCue, type StructureLook } from '../liveness/structure.js';
-import { ScreenCue } from '../liveness/screen.js';
-import { SurroundCue } from '../liveness/surround.js';
-import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
+import type { EyeSample } from '../liveness/blink.js';
+import type { StereoView } from '../liveness/stereo.js';
+import type { StructureLook } from '../liveness/structure.js';
+import type { LivenessVerdict } from '../liveness/verdict.js';
 import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
 import type { TrackConfig } from './config.js';
+import type { DoorSide } from './door-link.js';
 import type { LivenessSummary, PersonRef, TrackEvent } from './events.js';
 import { BoxMotion, boxFromLandmarks, relateBox, type BoxFromLandmarks } from './follow.js';
 import { frameVerdict } from './frame-quality.js';
 import { EmbeddingFusion } from './fusion.js';
 import { IdentityVote, type MatchResult } from './identity.js';
+import { TrackLiveness } from './track-liveness.js';
 import type { UnknownRegistry, UnknownShare } from './unknowns.js';
 
 /** What a track needs from outside to decide: the gallery and the registry of unknown persons. */
@@ -25,6 +24,8 @@ export interface TrackContext {
   unknowns: UnknownRegistry;
   /** Sees every eye sample of every track (for `facegate scan --eye-trace` and tuning). */
   onEyeSample?: ((sample: EyeTraceSample) => void) | undefined;
+  /** Sees every look a track trusts, at its frame's time t, where the camera is one of a door's. */
+  onLook?: ((track: Track, t: number, view: StereoView) => void) | undefined;
 }
 
 export interface EyeTraceSample extends EyeSample {
@@ -48,6 +49,8 @@ interface Look {
   kind: 'detection' | 'follow';
   structure: StructureLook;
   eyes?: EyeSample;
+  /** The look as a door pairs it, where the camera is one of a door's. */
+  view?: StereoView;
 }
 
 type QualityReason = { reason: 'too_small' | 'low_quality'; detail: string };
@@ -70,26 +73,17 @@ export interface TrackView {
  * (full analysis: embedding, anti-spoof, eyes) and follows (landmarks and eyes on a crop, between
  * detections). Returns events without thumbnails; the tracker adds them from `bestCrop()`.
  */
-export class Track {
+export class Track implements DoorSide {
   box: Box;
   lastDetectedT: number;
   readonly firstT: number;
   private rel: BoxFromLandmarks;
   private readonly motion = new BoxMotion();
-  private readonly blinkDetector: BlinkDetector;
-  private readonly blinks: Blink[] = [];
-  private readonly passive = new PassiveScore();
-  private readonly structure = new StructureCue();
-  private readonly surround = new SurroundCue();
-  private readonly screen = new ScreenCue();
-  private readonly frozen = new FrozenCheck();
+  private readonly cues: TrackLiveness;
   private readonly fusion = new EmbeddingFusion();
   private readonly vote: IdentityVote;
   private readonly best: BestFrames;
   private lastT: number;
-  private eyesReadableS = 0;
-  /** Time of the last look given to the blink detector. */
-  private eyesT: number;
   private lastQuality: QualityReason | undefined;
   /** Face height (px) of the last identity-grade frame, for the recognized event. */
   private lastFacePx = 0;
@@ -103,10 +97,7 @@ export class Track {
   private lost = false;
   /** Looks taken on follows since the last detection, waiting for it to confirm the follow held the face. */
   private unconfirmed: Look[] = [];
-  private region: { box: Box; signature: Float32Array } | undefined;
   private sent = { recognized: false, recognizedLive: false, spoof: false };
-  /** Whether a verdict so far was live (see LivenessEvidence.wasLive). */
-  private wasLive = false;
   /** Events produced by the first frame (constructors cannot return them). */
   readonly pending: TrackEvent[];
 
@@ -118,10 +109,10 @@ export class Track {
     t: number,
   ) {
     this.box = face.detection.box;
-    this.firstT = this.lastT = this.lastDetectedT = this.eyesT = t;
+    this.firstT = this.lastT = this.lastDetectedT = t;
     this.rel = relateBox(face.detection.box, face.landmarks68);
-    this.stillness(img, face.detection.box);
-    this.blinkDetector = new BlinkDetector(ctx.config.liveness);
+    this.cues = new TrackLiveness(ctx.config.liveness, t);
+    this.cues.stillness(img, face.detection.box);
     this.vote = new IdentityVote(ctx.config.decide_frames, ctx.config.unknown_frames);
     this.best = new BestFrames(ctx.config.best_k);
     this.pending = [{ ...this.base(t), type: 'track_started', face_px: Math.round(face.detection.box.h) }, ...this.observe(face, img, t, 'detection')];
@@ -129,6 +120,19 @@ export class Track {
 
   get identity(): PersonRef | null {
     return this.vote.recognized?.person ?? null;
+  }
+
+  get camera(): string {
+    return this.ctx.camera;
+  }
+
+  get frozen(): boolean {
+    return this.cues.isFrozen;
+  }
+
+  /** What a door's pairs of this face stand for: weighed by the next verdict (see TrackLiveness.stereoSeen). */
+  stereoSeen(parallax: number): void {
+    this.cues.stereoSeen(parallax);
   }
 
   /**
@@ -139,7 +143,7 @@ export class Track {
    * track is live.
    */
   settled(t: number): boolean {
-    const samples = this.passive.samples;
+    const samples = this.cues.passiveSamples;
     const passiveWaits = samples > 0 && samples < this.ctx.config.liveness.antispoof_min_samples;
     return this.vote.decided !== 'pending' && !passiveWaits && t - this.lastEmbedT < this.ctx.config.reembed_s;
   }
@@ -165,7 +169,7 @@ export class Track {
     this.unconfirmed = [];
     this.lastDetectedT = t;
     this.lost = false;
-    this.stillness(img, face.detection.box);
+    this.cues.stillness(img, face.detection.box);
     this.rel = relateBox(face.detection.box, face.landmarks68);
     return [...events, ...this.observe(face, img, t, 'detection')];
   }
@@ -177,7 +181,7 @@ export class Track {
     if (sizeRatio(boxFromLandmarks(face.landmarks68, this.rel), this.box) > MAX_FOLLOW_RATIO) {
       this.lost = true;
       this.unconfirmed = [];
-      this.blinkDetector.interrupt();
+      this.cues.interrupt();
       return [];
     }
     return this.observe(face, img, t, 'follow');
@@ -207,21 +211,7 @@ export class Track {
   }
 
   liveness(): LivenessVerdict {
-    return livenessVerdict(
-      {
-        blinks: this.blinks.length,
-        eyesReadableS: this.eyesReadableS,
-        structure: this.structure.evidence,
-        antispoof: this.passive.mean,
-        antispoofSamples: this.passive.samples,
-        frozen: this.frozen.frozen,
-        surround: this.surround.evidence,
-        screen: this.screen.evidence,
-        watchedS: this.lastDetectedT - this.firstT,
-        wasLive: this.wasLive,
-      },
-      this.ctx.config.liveness,
-    );
+    return this.cues.verdict(this.lastDetectedT - this.firstT);
   }
 
   /** The track is over (unseen for expire_s, or the video ended): final reports. */
@@ -234,7 +224,7 @@ export class Track {
       events.push({ ...base, type: q.reason, reason: q.detail });
     }
     const verdict = this.liveness();
-    const watchedLongEnough = this.eyesReadableS >= this.ctx.config.liveness.no_blink_alert_s;
+    const watchedLongEnough = this.cues.eyesReadableS >= this.ctx.config.liveness.no_blink_alert_s;
     if (decided !== 'pending' && !verdict.live && !this.sent.spoof && verdict.reasons.includes('no_blink') && watchedLongEnough) {
       events.push(this.spoofEvent(t, verdict));
     }
@@ -245,7 +235,7 @@ export class Track {
       anon_id: this.anonId,
       live: verdict.live,
       duration: round3(this.lastT - this.firstT),
-      blinks: this.blinks.length,
+      blinks: this.cues.blinks.length,
       antispoof: this.antispoofMean(),
       liveness: summary(verdict),
     });
@@ -255,17 +245,13 @@ export class Track {
     return events;
   }
 
-  /** The region of the last detection looked at again: has anything moved since? */
-  private stillness(img: Picture, box: Box): void {
-    if (this.region) this.frozen.push(meanAbsDiff(regionSignature(img, this.region.box), this.region.signature));
-    this.region = { box, signature: regionSignature(img, box) };
-  }
-
   private observe(face: FaceAnalysis, img: Picture, t: number, kind: 'detection' | 'follow'): TrackEvent[] {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     this.motion.observe(this.box, t);
     const look: Look = { kind, structure: { t, landmarks: face.landmarks68, faceHeight: face.detection.box.h } };
+    // The box the landmarks give (a follow has no detection box of its own): the face's scale and where the frame cuts it.
+    if (this.ctx.onLook) look.view = { landmarks: face.landmarks68, box: this.box, frame: { width: img.width, height: img.height } };
     if (face.eyes) {
       look.eyes = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
       this.ctx.onEyeSample?.({ ...look.eyes, track: this.id, kind, faceHeight: face.detection.box.h });
@@ -275,34 +261,27 @@ export class Track {
     this.lastT = t;
     if (kind === 'detection') {
       // Detections only: a follow's landmarks are cut from a predicted box (see StructureCue).
-      this.surround.push({ t, img, landmarks: face.landmarks68, faceHeight: face.detection.box.h });
-      this.screen.push({ t, img, landmarks: face.landmarks68, faceHeight: face.detection.box.h });
+      this.cues.detectionPicture(t, img, face.landmarks68, face.detection.box.h);
       events.push(...this.identityFrame(face, img, t));
     }
     events.push(...this.livenessEvents(t));
     return events;
   }
 
-  /** One look at the face, in time order: a detection's landmarks to the structure cue, its eyes to the blink detector. */
+  /**
+   * One look at the face, trusted and in time order: a detection's landmarks to the structure cue,
+   * its eyes to the blink detector, and the look to the camera's door.
+   */
   private useLook(look: Look): TrackEvent[] {
-    if (look.kind === 'detection') this.structure.push(look.structure);
-    return look.eyes ? this.useEyes(look.eyes) : [];
-  }
-
-  private useEyes(sample: EyeSample): TrackEvent[] {
-    const dt = sample.t - this.eyesT;
-    this.eyesT = sample.t;
-    const blink = this.blinkDetector.push(sample);
-    const levels = this.blinkDetector.levels();
-    if (levels && Math.min(levels.left, levels.right) >= this.ctx.config.liveness.min_open_level && dt > 0 && dt < 1) this.eyesReadableS += dt;
-    if (!blink) return [];
-    this.blinks.push(blink);
-    return [{ ...this.base(blink.t), type: 'blink', closed_ms: Math.round(blink.closedMs) }];
+    if (look.kind === 'detection') this.cues.structureLook(look.structure);
+    if (look.view) this.ctx.onLook?.(this, look.structure.t, look.view);
+    const blink = look.eyes ? this.cues.eyes(look.eyes) : undefined;
+    return blink ? [{ ...this.base(blink.t), type: 'blink', closed_ms: Math.round(blink.closedMs) }] : [];
   }
 
   private identityFrame(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
     // Liveness needs no identity-grade frame: a turned or blurred print is still a print.
-    if (face.antispoof) this.passive.add(face.antispoof.pLive);
+    if (face.antispoof) this.cues.passiveScore(face.antispoof.pLive);
     const verdict = frameVerdict(face.quality, this.ctx.config);
     if (!verdict.usable) {
       this.lastQuality = { reason: verdict.reason, detail: verdict.detail };
@@ -339,7 +318,7 @@ export class Track {
   private livenessEvents(t: number): TrackEvent[] {
     const events: TrackEvent[] = [];
     const verdict = this.liveness();
-    this.wasLive ||= verdict.live;
+    this.cues.reported(verdict);
     const named = this.vote.recognized;
     if (named?.person && (!this.sent.recognized || (verdict.live && !this.sent.recognizedLive))) {
       if (!this.sent.recognized) this.namedT = t;
@@ -353,7 +332,7 @@ export class Track {
         margin: round3(named.margin),
         live: verdict.live,
         named_t: round3(this.namedT),
-        blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
+        blink_t: this.cues.blinks[0] ? round3(this.cues.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
         liveness: summary(verdict),
         face_px: this.lastFacePx,
@@ -371,7 +350,7 @@ export class Track {
   }
 
   private antispoofMean(): number | null {
-    const mean = this.passive.mean;
+    const mean = this.cues.antispoofMean;
     return mean === undefined ? null : round3(mean);
   }
 

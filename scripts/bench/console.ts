@@ -54,7 +54,7 @@ async function fillTimeline(site: BenchSite, rows: number): Promise<number> {
     const timeline = new Timeline(g.db, g.sealer);
     // A plain 112×112 JPEG: the crop's bytes are sealed and stored, never decoded by a page load.
     const crop = await sharp({ create: { width: 112, height: 112, channels: 3, background: '#7a6e64' } }).jpeg().toBuffer();
-    const liveness: LivenessSummary = { score: 2.1, blink: 1.2, structure: 0.4, passive: 0.5, surround: 0, screen: 0 };
+    const liveness: LivenessSummary = { score: 2.1, blink: 1.2, structure: 0.4, passive: 0.5, surround: 0, screen: 0, stereo: 0 };
     const start = Date.now() - 7 * DAY_MS;
     let crops = 0;
     const decision = (i: number): TrackEvent & { atMs: number } => {

@@ -41,7 +41,7 @@ test("a track recognised after its unknown alert withdraws that alert by id; the
   const { t, written, counted } = targets();
   const unknown = (track: number, anon: string) => ({ ...base, track, type: 'unknown', anon_id: anon, face_px: 104, score: 0.38, live: false, antispoof: null, thumbnail: null }) as TrackEvent & { atMs: number };
   const withdrawn = (track: number, anon: string): TrackEvent & { atMs: number } => ({ ...base, track, type: 'unknown_withdrawn', anon_id: anon, person: { id: 'p1', name: 'Ada' }, score: 0.47, cluster: 'removed' });
-  const ended = (track: number): TrackEvent & { atMs: number } => ({ ...base, track, type: 'track_ended', person: null, anon_id: null, live: false, duration: 1, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 } });
+  const ended = (track: number): TrackEvent & { atMs: number } => ({ ...base, track, type: 'track_ended', person: null, anon_id: null, live: false, duration: 1, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } });
   alertTrackEvent(unknown(1, 'anon-a'), t);
   alertTrackEvent(unknown(2, 'anon-b'), t);
   alertTrackEvent(withdrawn(1, 'anon-a'), t);

@@ -55,13 +55,13 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   const t0 = Date.now();
   const emit = (dtMs: number, e: TrackEvent) => route({ ...e, atMs: t0 + dtMs });
   const base = { camera: 'door', track: 4, t: 0 };
-  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 0, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
+  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 0, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
   emit(0, { ...base, type: 'blink', closed_ms: 140 });
   // A burst of state changes that do not matter, all within the first second: none goes out.
   for (let i = 0; i < 200; i++) emit(1 + i, { ...base, type: 'too_small', reason: `face ${40 + (i % 7)} px, 64 needed` });
   emit(300, recognized(false));
   emit(400, recognized(true));
-  emit(500, { ...base, type: 'track_ended', person, anon_id: null, live: true, duration: 0.5, blinks: 1, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 } });
+  emit(500, { ...base, type: 'track_ended', person, anon_id: null, live: true, duration: 0.5, blinks: 1, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } });
 
   // The outbox sends in order: once the end is here, everything written before it is too.
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end");
@@ -116,9 +116,9 @@ test('with a snapshot cap the thumbnail rides along, bound by its signed sha256;
 
   const small = Buffer.alloc(1500, 3);
   const large = Buffer.alloc(2049, 4);
-  const unknown = (track: number, thumbnail: Buffer): TrackEvent & { atMs: number } => ({ camera: 'door', track, t: 0, type: 'unknown', anon_id: `anon-${track}`, score: 0.2, live: true, antispoof: 0.9, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 120, thumbnail, atMs: Date.now() });
+  const unknown = (track: number, thumbnail: Buffer): TrackEvent & { atMs: number } => ({ camera: 'door', track, t: 0, type: 'unknown', anon_id: `anon-${track}`, score: 0.2, live: true, antispoof: 0.9, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 120, thumbnail, atMs: Date.now() });
   for (const [track, jpeg] of [[1, small], [2, large], [3, small], [4, small]] as const) stage.reportTrack(unknown(track, jpeg));
-  stage.reportTrack({ camera: 'door', track: 1, t: 1, type: 'track_ended', person: null, anon_id: 'anon-1', live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 }, atMs: Date.now() });
+  stage.reportTrack({ camera: 'door', track: 1, t: 1, type: 'track_ended', person: null, anon_id: 'anon-1', live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, atMs: Date.now() });
   stage.reportTrack(unknown(5, small));
 
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"anonymous_id":"anon-5"')), 10_000, 'the track that took the freed place');
@@ -146,10 +146,10 @@ test('an unknown alert withdrawn once the track is recognised: a signed follow-u
   const emit = (dtMs: number, e: TrackEvent) => route({ ...e, atMs: t0 + dtMs });
   const base = { camera: 'door', track: 9, t: 0 };
   // The order a Track gives them: unknown, then on a later frame the withdrawal and the recognition.
-  emit(0, { ...base, type: 'unknown', anon_id: 'anon-5e1f', score: 0.37, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 104, thumbnail: Buffer.alloc(700, 5) });
+  emit(0, { ...base, type: 'unknown', anon_id: 'anon-5e1f', score: 0.37, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 104, thumbnail: Buffer.alloc(700, 5) });
   emit(900, { ...base, type: 'unknown_withdrawn', anon_id: 'anon-5e1f', person, score: 0.47, cluster: 'removed' });
-  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, named_t: 0, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 106, thumbnail: null });
-  emit(1500, { ...base, type: 'track_ended', person, anon_id: null, live: false, duration: 1.5, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 } });
+  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, named_t: 0, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 106, thumbnail: null });
+  emit(1500, { ...base, type: 'track_ended', person, anon_id: null, live: false, duration: 1.5, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } });
 
   await alerts.waitFor(() => alerts.messages.some((m) => m.topic.endsWith('/withdrawn')), 10_000, 'the withdrawal');
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end");
@@ -187,7 +187,7 @@ test("opted in, each live recognition also goes out in Frigate's face shape on f
   t.after(() => frigate.close());
   const route = routeTo(stage);
   const t0 = 1_764_061_200_123;
-  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
   const recognized = (track: number, live: boolean, dtMs: number): RecognizedEvent & { atMs: number } => ({ camera: 'door', track, t: 2 + dtMs / 1000, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 2, blink_t: live ? 2.5 : null, antispoof: 0.93, liveness, face_px: 151, thumbnail: null, atMs: t0 + dtMs });
   route(recognized(4, false, 0));
   route(recognized(4, true, 800));
@@ -220,7 +220,7 @@ test('the Frigate output is off by default: nothing on frigate/tracked_object_up
   const frigate = await Subscriber.connect(broker.url, 'frigate/#', 'frigate-off');
   t.after(() => frigate.close());
   const route = routeTo(stage);
-  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
   route({ camera: 'door', track: 1, t: 1, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null, atMs: Date.now() });
   // The track's own update follows the same call: once it is here, a Frigate update would have been published before it.
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"state":"recognized"')), 10_000, 'the track update');
@@ -234,7 +234,7 @@ test('a Frigate face the broker refuses (not authorized) is logged and dropped; 
   const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
   const { stage, central } = await startedStage(t, '', ', frigate: { enabled: true }', 'central-frigate-refused', { broker: { acl: 'topic deny frigate/#\ntopic readwrite #\n' }, logger });
   const route = routeTo(stage);
-  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 };
+  const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
   const base = { camera: 'door', track: 1, t: 1, atMs: Date.now() };
   route({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null });
   await central.waitFor(() => lines.some((l) => l.includes('Frigate face publish failed')), 10_000, 'the refusal logged');

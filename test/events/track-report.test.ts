@@ -21,11 +21,11 @@ const recognized = (track: number, live: boolean, thumbnail: Buffer | null = nul
   named_t: 0,
   blink_t: live ? 1 : null,
   antispoof: 0.9,
-  liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 },
+  liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 },
   face_px: 142,
   thumbnail,
 });
-const ended = (track: number): TrackEvent => ({ ...base(track), type: 'track_ended', person: { id: 'emp-1', name: 'Angelina' }, anon_id: null, live: true, duration: 3, blinks: 1, antispoof: 0.9, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 } });
+const ended = (track: number): TrackEvent => ({ ...base(track), type: 'track_ended', person: { id: 'emp-1', name: 'Angelina' }, anon_id: null, live: true, duration: 3, blinks: 1, antispoof: 0.9, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } });
 const small = (track: number, reason: string): TrackEvent => ({ ...base(track), type: 'too_small', reason });
 
 function assertValid(r: TrackReport): void {
@@ -77,7 +77,7 @@ test('changes that matter go at once but never more than a short burst', () => {
   const r = new TrackReporter(options);
   let sent = 0;
   for (let i = 0; i < 100; i++) {
-    const e: TrackEvent = i % 2 === 0 ? recognized(1, false) : { ...base(1), type: 'unknown', anon_id: `door-${i}`, score: 0.2, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 }, face_px: 90, thumbnail: null };
+    const e: TrackEvent = i % 2 === 0 ? recognized(1, false) : { ...base(1), type: 'unknown', anon_id: `door-${i}`, score: 0.2, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 90, thumbnail: null };
     if (r.report(at(i, e)).event) sent++;
   }
   assert.equal(sent, 3, 'new and two updates, then nothing until the interval refills');
@@ -113,7 +113,7 @@ test('low quality carries its reason, bounded; spoof carries its reasons and is 
   assert.equal(low.state, 'low_quality');
   assert.equal(low.reasons[0], 'low_quality');
   assert.equal(low.reasons[1]!.length, 200);
-  const spoof = nextTrackView(nextTrackView(undefined, recognized(1, true), false), { ...base(1), type: 'spoof_suspected', person: { id: 'emp-1', name: 'A' }, reasons: ['no_blink'], antispoof: 0.2, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 } }, false);
+  const spoof = nextTrackView(nextTrackView(undefined, recognized(1, true), false), { ...base(1), type: 'spoof_suspected', person: { id: 'emp-1', name: 'A' }, reasons: ['no_blink'], antispoof: 0.2, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } }, false);
   assert.deepEqual([spoof.state, spoof.live, spoof.reasons, spoof.person_id, spoof.score], ['spoof_suspected', false, ['no_blink'], 'emp-1', 0.81]);
 });
 
@@ -121,6 +121,6 @@ test('a change held back by the interval is not lost: the end reports the state 
   const r = new TrackReporter(options);
   r.report(at(0, { ...base(1), type: 'blink', closed_ms: 100 }));
   assert.deepEqual(r.report(at(400, small(1, 'face 40 px, 64 needed'))), {}, 'within the interval: held back');
-  const end = r.report(at(400, { ...base(1), type: 'track_ended', person: null, anon_id: null, live: false, duration: 0.4, blinks: 1, antispoof: null, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0 } })).event!;
+  const end = r.report(at(400, { ...base(1), type: 'track_ended', person: null, anon_id: null, live: false, duration: 0.4, blinks: 1, antispoof: null, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } })).event!;
   assert.deepEqual([end.type, end.state, end.reasons], ['end', 'too_small', ['too_small', 'face 40 px, 64 needed']]);
 });

@@ -61,7 +61,7 @@ test('keys rotate --reencrypt re-seals attendance proofs too, and verify checks 
 test("keys rotate --reencrypt re-seals the timeline's face crops too, verify checks them, and a crop moved to another row does not open", async (t) => {
   const { sodium, keyFile, open } = await galleryOnDisk(t);
   const g = await open();
-  const liveness = { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0 } as never;
+  const liveness = { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } as never;
   const face = Buffer.from('JPEG of a stranger');
   const id = new Timeline(g.db, g.sealer).record({ type: 'unknown', camera: 'gate', track: 1, t: 1, atMs: 0, anon_id: 'anon-1', score: 0.2, live: false, antispoof: null, liveness, face_px: 80, thumbnail: face })!;
   new Timeline(g.db, g.sealer).record({ type: 'too_small', camera: 'gate', track: 2, t: 1, atMs: 1, reason: 'face 20 px high' });

@@ -6,6 +6,7 @@ import { PassiveScore, passiveLogOdds } from '../../daemon/liveness/passive.js';
 import { STRUCTURE } from '../../daemon/liveness/structure.js';
 import { SCREEN_VERDICT } from '../../daemon/liveness/screen.js';
 import { SURROUND_VERDICT } from '../../daemon/liveness/surround.js';
+import { STEREO, STEREO_FLAT_LOG_ODDS, STEREO_LIMIT, STEREO_LIVE_LOG_ODDS } from '../../daemon/liveness/stereo.js';
 import { LIVE_LOG_ODDS, livenessVerdict, PROOF_LOG_ODDS, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
 
 const rules = { policy: 'fused' as const, antispoof_min_live: 0.5, antispoof_min_samples: 3 };
@@ -22,13 +23,14 @@ const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
   screen: { moved: 0, stayed: 0 },
   watchedS: 1,
   wasLive: false,
+  stereo: undefined,
   ...over,
 });
 
 test('fused: one blink, or one turn or nod of the head, is live on its own', () => {
   const blinked = livenessVerdict(evidence(), rules);
   assert.equal(blinked.live, true);
-  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0, screen: 0 });
+  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 });
   const moved = livenessVerdict(evidence({ blinks: 0, structure: turned }), rules);
   assert.equal(moved.live, true);
   assert.equal(moved.cues.structure, PROOF_LOG_ODDS);
@@ -161,4 +163,34 @@ test('PassiveScore is the mean over frames and ignores non-numbers', () => {
   p.add(Number.NaN);
   assert.equal(p.samples, 2);
   assert.ok(Math.abs(p.mean! - 0.5) < 1e-12);
+});
+
+test('stereo: a door whose pairs prove a face out of a plane is live under every policy, whatever one camera saw, and nothing refuses it', () => {
+  const proof = STEREO_LIMIT + 0.001;
+  // Still, unblinking, scored low, its picture unchanged and its surround moving with it: all that one camera sees of a person who holds still before a wall.
+  const stillPerson = evidence({ blinks: 0, eyesReadableS: 20, antispoof: 0.01, frozen: true, surround: { rigid: SURROUND_VERDICT.heldRigid, still: 6 }, screen: { moved: SCREEN_VERDICT.heldMoved, stayed: 2 }, stereo: proof });
+  for (const policy of ['fused', 'both', 'blink', 'passive'] as const) {
+    const v = livenessVerdict(stillPerson, { ...rules, policy });
+    assert.equal(v.live, true, policy);
+    assert.equal(v.cues.stereo, STEREO_LIVE_LOG_ODDS, policy);
+    assert.deepEqual(v.reasons, [], `${policy}: nothing speaks against a face that stereo proved`);
+    assert.equal(v.passiveFailed, false, policy);
+  }
+  // Not yet looked at long enough by one camera (the surround unseen): stereo does not wait for it.
+  assert.equal(livenessVerdict(evidence({ blinks: 0, surround: { rigid: 0, still: 0 }, watchedS: 0, stereo: proof }), rules).live, true);
+});
+
+test('stereo: a door pair between the limits says nothing, one below the prints\' worst takes a little away and never refuses a blink', () => {
+  const between = livenessVerdict(evidence({ blinks: 0, stereo: (STEREO.flatParallax + STEREO_LIMIT) / 2 }), rules);
+  assert.equal(between.cues.stereo, 0);
+  assert.equal(between.live, false);
+  const flat = livenessVerdict(evidence({ stereo: STEREO.flatParallax / 2 }), rules);
+  assert.equal(flat.cues.stereo, STEREO_FLAT_LOG_ODDS);
+  assert.equal(flat.live, true, 'a blink still proves a face where the door\'s cameras are too close together to');
+  assert.equal(livenessVerdict(evidence({ blinks: 0, stereo: STEREO.flatParallax / 2 }), rules).live, false);
+  // No pair at all (a camera in no door, or its door's other camera down): the single-camera cues alone, as before.
+  const alone = livenessVerdict(evidence({ stereo: undefined }), rules);
+  assert.equal(alone.cues.stereo, 0);
+  assert.equal(alone.live, true);
+  assert.equal(livenessVerdict(evidence({ stereo: Number.NaN }), rules).cues.stereo, 0);
 });

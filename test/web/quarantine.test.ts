@@ -52,7 +52,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
-    status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
+    status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'UTC',
   });

@@ -73,7 +73,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
-    status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
+    status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'Europe/Berlin',
   });
@@ -264,7 +264,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
 
   // Timeline: each decision with its reasons; crops sealed at rest, for operators only, each view audited; paged newest first.
   const decidedAt = Date.parse('2026-11-20T08:30:00Z');
-  const liveness = { score: 5, blink: 4.6, structure: 0, passive: 0.4, surround: 0, screen: 0 } as never;
+  const liveness = { score: 5, blink: 4.6, structure: 0, passive: 0.4, surround: 0, screen: 0, stereo: 0 } as never;
   const recognised = daemon.timeline as unknown as Timeline;
   recognised.record({ type: 'recognized', camera: 'gate', track: 1, t: 1, atMs: decidedAt, person: { id: personId, name: 'Angelina J.' }, score: 0.71, margin: 0.2, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 96, thumbnail: jpeg });
   recognised.record({ type: 'too_small', camera: 'yard', track: 2, t: 2, atMs: decidedAt + 1000, reason: 'face 30 px high, needs 32' });

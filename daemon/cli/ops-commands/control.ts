@@ -1,6 +1,7 @@
 import type { StatusReport } from '../../service/status.js';
 import type { ReloadResult } from '../../service/reload.js';
 import type { CameraHealth } from '../../camera/health.js';
+import type { DoorStatus } from '../../door/door.js';
 import { ExitCode } from '../../base/errors.js';
 import { callDaemon } from '../../control/client.js';
 import { METHODS, type MethodName } from '../../control/protocol.js';
@@ -23,6 +24,13 @@ function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => 
 function cameraLine(h: CameraHealth): string {
   const err = h.last_error ? `  last error: ${h.last_error.kind}` : '';
   return `  ${printable(`${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${h.fps_in.toFixed(1)} fps in, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped, ${h.reconnects_last_hour} reconnects/h${err}`)}\n`;
+}
+
+function doorLine(d: DoorStatus): string {
+  const state = d.state === 'stereo' ? 'stereo' : `single-camera cues: ${d.reason}`;
+  const last = d.last_pair_age_s === null ? 'no pair yet' : `last pair ${d.last_pair_age_s} s ago`;
+  const skew = d.skew_ms ? `, skew ${d.skew_ms.p50} ms median, ${d.skew_ms.p90} ms p90` : '';
+  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms${skew}), ${last}`)}\n`;
 }
 
 const list = (names: readonly string[]) => names.map(printable).join(', ');
@@ -48,7 +56,7 @@ export const statusCommand = askDaemon<StatusReport>({
   text: (status) => {
     const disk = status.disk ? `${(status.disk.free_bytes / 2 ** 30).toFixed(1)} GiB free on ${status.disk.path}` : 'disk space unknown';
     const outbox = status.outbox.pending ? `, the oldest waiting ${status.outbox.oldestAgeS} s` : '';
-    return `${printable(`${status.summary}${outbox}`)}\n${printable(`version ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}`)}\n${status.cameras.map(cameraLine).join('')}`;
+    return `${printable(`${status.summary}${outbox}`)}\n${printable(`version ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}`)}\n${status.cameras.map(cameraLine).join('')}${(status.doors ?? []).map(doorLine).join('')}`;
   },
 });
 

@@ -1,0 +1,35 @@
+import type { StereoView } from '../liveness/stereo.js';
+import type { PersonRef } from './events.js';
+
+/**
+ * A camera's track as a door sees it: who it is so far (to pair it with the same person in the
+ * door's other cameras, never with someone else), and where the door's answer goes.
+ */
+export interface DoorSide {
+  readonly camera: string;
+  readonly id: number;
+  /** The person the track was recognised as, or null while it is not. */
+  readonly identity: PersonRef | null;
+  /** The track's fused embedding, or undefined before its first identity-grade frame. */
+  readonly fused: Float32Array | undefined;
+  /** Its face region has looked the same on every detection for a while: a frozen stream or picture pairs with nothing. */
+  readonly frozen: boolean;
+  /** The door's one value standing for this face's pairs (parallax, in face heights; stereo.ts). */
+  stereoSeen(parallax: number): void;
+}
+
+/** One look at a face that its track trusts, as a door pairs it. */
+export interface DoorLook {
+  /**
+   * When the frame was taken, on the daemon's monotonic clock (ms): when it came out of FFmpeg,
+   * which is the capture time shifted by the camera's latency (encoder, network, decoder), the same
+   * for two cameras of a door of the same make and settings.
+   */
+  capturedMs: number;
+  view: StereoView;
+}
+
+/** Where a camera's tracker hands each trusted look of each of its tracks, for its door to pair. */
+export interface DoorSink {
+  look(side: DoorSide, look: DoorLook): void;
+}
