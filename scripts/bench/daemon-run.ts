@@ -167,6 +167,11 @@ export function modelRuns(text: string): Map<string, number> {
   return out;
 }
 
+/** Pairs of looks the doors of a scrape made, all doors together. */
+export function doorPairs(text: string): number {
+  return [...text.matchAll(/^facegate_door_pairs_total\{door="[^"]+"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
 /** Seconds spent in each pipeline stage (detect, analyze, follow, decide, frame), summed over the cameras of a scrape. */
 export function stageSeconds(text: string): Map<string, number> {
   return new Map([...text.matchAll(/^facegate_stage_seconds_sum\{stage="([^"]+)"\} (\S+)/gm)].map((m) => [m[1]!, Number(m[2])]));

@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR] [--console] [--source FILE]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR] [--console] [--source FILE] [--doors]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
@@ -12,6 +12,9 @@
 // node (all its threads) and of its FFmpeg children, the lag from a frame's arrival to its track
 // events (events tail on the control socket), how late the main event loop ran (what MQTT and
 // control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
+// --doors groups the cameras two by two into doors (cam1 and cam2 the first door, ...): what pairing
+// their looks and the stereo cue cost. The two cameras of a door play the same file, so every pair is
+// flat: the cost is a real door's, the liveness is not.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -23,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, doorPairs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -100,14 +103,15 @@ async function watchConsole(port: number, cameras: number): Promise<{ stop: () =
   };
 }
 
-async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined, profile: string | undefined, withConsole: boolean): Promise<string> {
+async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
   const metricsPort = await freePort();
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
   const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15 }`).join('\n');
   const vision = workers === undefined ? '' : `vision:\n  workers: ${workers}\n`;
+  const doors = withDoors ? `doors:\n${Array.from({ length: Math.floor(cameras / 2) }, (_, i) => `  - { name: door${i + 1}, cameras: [cam${2 * i + 1}, cam${2 * i + 2}] }`).join('\n')}\n` : '';
   const config = join(dir, `${kind}-${cameras}.yaml`);
-  writeFileSync(config, `cameras:\n${cams}\n${vision}${web}${siteConfig(dir, site, metricsPort)}`);
+  writeFileSync(config, `cameras:\n${cams}\n${doors}${vision}${web}${siteConfig(dir, site, metricsPort)}`);
   const notify = new NotifyListener();
   const profiling = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, `${kind}-${cameras}`)];
   const child = spawn(process.execPath, [...profiling, 'dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '60000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
@@ -135,13 +139,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const first = await scrape(metricsPort);
-    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), stages: stageSeconds(first) };
+    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), stages: stageSeconds(first), pairs: doorPairs(first) };
     counting = true;
     await new Promise((res) => setTimeout(res, seconds * 1000));
     counting = false;
     const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
-    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), stages: stageSeconds(text) };
+    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), stages: stageSeconds(text), pairs: doorPairs(text) };
     const loop = eventLoopBuckets(text);
     const lateMs = (q: number) => {
       const bound = lateBoundMs(before.loop, loop, q);
@@ -163,6 +167,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
       `  wall time per frame finished, by stage (waits for a worker included): ${[...after.stages].map(([stage, sec]) => `${stage} ${((1000 * (sec - (before.stages.get(stage) ?? 0))) / Math.max(1, shares.reduce((n, s) => n + s.done, 0))).toFixed(1)} ms`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ≤ ${lateMs(0.5)}, p99 ≤ ${lateMs(0.99)}, worst ≤ ${lateMs(1)}`,
     ];
+    if (withDoors) lines.push(`  doors: ${((after.pairs - before.pairs) / wall / Math.max(1, Math.floor(cameras / 2))).toFixed(1)} pairs of looks a door a second`);
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
     return lines.join('\n');
@@ -175,7 +180,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false } } });
   const missing = mediaMissing(CLIP, ...PEOPLE.map(([clip]) => clip));
   if (missing) throw new Error(missing);
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
@@ -192,9 +197,9 @@ export async function run(args: string[]): Promise<void> {
     if (values.source) copyFileSync(values.source, busy);
     else composePeople(busy, BUSY_S);
     composeQuiet(quiet);
-    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people`);
-    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile, values.console));
-    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers, values.profile, values.console));
+    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
+    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile, values.console, values.doors));
+    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers, values.profile, values.console, values.doors));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
