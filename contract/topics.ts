@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SafeInteger } from './numbers.js';
+import { AssuranceSchema } from './assurance.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -180,19 +181,25 @@ const trackFields = {
   face_px: Type.Union([Count(), Type.Null()], { description: 'Face height in pixels' }),
 };
 
-export const TrackEventPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('end')]),
-    ...trackFields,
-    image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
-    image: Type.Optional(Type.String({ description: 'Base64 JPEG thumbnail, only with mqtt.track_events.snapshot_max_kb; its sha256 is signed' })),
-  },
-  { additionalProperties: false },
-);
+const trackAssurance = Type.Union([AssuranceSchema, Type.Null()], {
+  description: "What proved the recognised person (state recognized): 'stereo', 'live' or 'recognised' (named, not proven yet); null while no one is named, and for unknown and refused faces",
+});
+
+const trackEventFields = {
+  ...envelope,
+  type: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('end')]),
+  ...trackFields,
+  image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+  image: Type.Optional(Type.String({ description: 'Base64 JPEG thumbnail, only with mqtt.track_events.snapshot_max_kb; its sha256 is signed' })),
+};
+
+export const TrackEventPayload = Type.Object({ ...trackEventFields, assurance: trackAssurance }, { additionalProperties: false });
+
+/** `<base>/<camera>/events` as a receiver takes it, from boxes of every version: boxes from before assurance send none. */
+const TrackEventPayloadAccepted = Type.Object({ ...trackEventFields, assurance: Type.Optional(trackAssurance) }, { additionalProperties: false });
 
 export const TrackLastPayload = Type.Object(
-  { ...trackFields, time: Iso },
+  { ...trackFields, assurance: trackAssurance, time: Iso },
   { additionalProperties: false, description: "A camera's latest decision; no image" },
 );
 
@@ -313,6 +320,12 @@ interface TopicSpec<S extends TSchema> {
   /** Sent through the outbox (at least once, signed) or directly by the bridge. */
   readonly via: 'outbox' | 'direct';
   readonly eventClass?: EventClass;
+  /**
+   * What a receiver accepts on the topic, where it differs from `schema` (what a box of this
+   * version sends): the fields boxes added since left optional, since older boxes in the field
+   * still send without them. See acceptedSchema.
+   */
+  readonly accepts?: TSchema;
 }
 
 const spec = <const S extends TopicSpec<TSchema>>(s: S) => s;
@@ -329,7 +342,7 @@ export const TOPICS = {
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   quarantine: spec({ path: 'alerts/quarantine', schema: QuarantineAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
-  trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
+  trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, accepts: TrackEventPayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   trackLast: spec({ path: '{camera}/last', schema: TrackLastPayload, retain: true, qos: 1, via: 'direct' }),
   cameraState: spec({ path: '{camera}', schema: CameraStatePayload, retain: true, qos: 1, via: 'direct' }),
   presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
@@ -354,6 +367,12 @@ export const RESERVED_CAMERA_NAMES: readonly string[] = [
 ].sort();
 export type Payload<T extends TopicName> = Static<(typeof TOPICS)[T]['schema']>;
 export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 'outbox' } ? K : never }[TopicName];
+
+/** The schema a receiver checks a topic's payloads against: what boxes of every version send on it. */
+export function acceptedSchema(name: TopicName): TSchema {
+  const spec: TopicSpec<TSchema> = TOPICS[name];
+  return spec.accepts ?? spec.schema;
+}
 
 export function eventClassOf(name: OutboxTopic): EventClass {
   return (TOPICS[name] as { eventClass: EventClass }).eventClass;

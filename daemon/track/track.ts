@@ -5,6 +5,7 @@ import { StructureCue, type StructureLook } from '../liveness/structure.js';
 import { ScreenCue } from '../liveness/screen.js';
 import { SurroundCue } from '../liveness/surround.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
+import { assuranceOf } from './assurance.js';
 import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
@@ -356,6 +357,7 @@ export class Track {
         blink_t: this.blinks[0] ? round3(this.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
         liveness: summary(verdict),
+        assurance: assuranceOf(verdict.live, summary(verdict)),
         face_px: this.lastFacePx,
         thumbnail: null,
       });
