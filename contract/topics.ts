@@ -29,33 +29,43 @@ const envelope = {
   jws: Type.String({ description: 'Compact JWS (EdDSA) over this object without jws (and without image)' }),
 };
 
-export const AttendancePayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
-    record_id: Type.String({ description: "One person's day; a later check_out with the same record_id replaces an earlier one" }),
-    person_id: Type.String(),
-    external_id: Type.Union([Type.String(), Type.Null()], {
-      description: "The person's id in the site's own systems, given at enrolment (person add --id, a remote enrolment's person_id); null if none",
-    }),
-    group: Type.Union([Type.String(), Type.Null()]),
-    camera: Type.Union([Type.String(), Type.Null()]),
-    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
-    shift: Type.Union([
-      Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
-      Type.Null(),
-    ]),
-    status: Type.Union(['on_time', 'late', 'early', 'unscheduled', 'present', 'half_day', 'absent'].map((s) => Type.Literal(s))),
-    source: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('last_seen'), Type.Literal('end_of_day')]),
-    late_minutes: Count(),
-    early_minutes: Count(),
-    overtime_minutes: Count(),
-    check_in: Type.Union([Iso, Type.Null()]),
-    check_out: Type.Union([Iso, Type.Null()]),
-    worked_minutes: Type.Union([Count(), Type.Null()]),
-  },
-  { additionalProperties: false },
-);
+const attendanceFields = {
+  ...envelope,
+  type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
+  record_id: Type.String({ description: "One person's day; a later check_out with the same record_id replaces an earlier one" }),
+  person_id: Type.String(),
+  external_id: Type.Union([Type.String(), Type.Null()], {
+    description: "The person's id in the site's own systems, given at enrolment (person add --id, a remote enrolment's person_id); null if none",
+  }),
+  group: Type.Union([Type.String(), Type.Null()]),
+  camera: Type.Union([Type.String(), Type.Null()]),
+  date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
+  shift: Type.Union([
+    Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
+    Type.Null(),
+  ]),
+  status: Type.Union(['on_time', 'late', 'early', 'unscheduled', 'present', 'half_day', 'absent'].map((s) => Type.Literal(s))),
+  source: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('last_seen'), Type.Literal('end_of_day')]),
+  late_minutes: Count(),
+  early_minutes: Count(),
+  overtime_minutes: Count(),
+  check_in: Type.Union([Iso, Type.Null()]),
+  check_out: Type.Union([Iso, Type.Null()]),
+  worked_minutes: Type.Union([Count(), Type.Null()]),
+};
+
+const attendanceAssurance = Type.Union([AssuranceSchema, Type.Null()], {
+  description: 'What proved the person there, on a check_in or check_out (see contract/assurance.ts); null on a summary',
+});
+
+export const AttendancePayload = Type.Object({ ...attendanceFields, assurance: attendanceAssurance }, { additionalProperties: false });
+
+/**
+ * `<base>/attendance` as a receiver takes it, from boxes of every version: boxes from before
+ * assurance send none, and each of their check-ins and check-outs was proven live
+ * (contract/assurance.ts, attendanceAssurance).
+ */
+const AttendancePayloadAccepted = Type.Object({ ...attendanceFields, assurance: Type.Optional(attendanceAssurance) }, { additionalProperties: false });
 
 export const UnknownAlertPayload = Type.Object(
   {
@@ -336,7 +346,7 @@ export const TOPICS = {
   sequence: spec({ path: 'bridge/sequence', schema: SequencePayload, retain: false, qos: 1, via: 'direct' }),
   bridgeEvent: spec({ path: 'bridge/event', schema: BridgeEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
-  attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
+  attendance: spec({ path: 'attendance', schema: AttendancePayload, accepts: AttendancePayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   attendanceRetracted: spec({ path: 'attendance/retracted', schema: AttendanceRetractedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),

@@ -14,6 +14,7 @@ import { createSigner, withSignature } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { ExitCode } from '../../daemon/base/errors.js';
+import type { Assurance } from '../../contract/assurance.js';
 
 function tmp(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'fg-central-broker-'));
@@ -21,9 +22,9 @@ function tmp(t: { after(fn: () => void): void }): string {
   return d;
 }
 
-const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string) => ({
+const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string, assurance: Assurance = 'live') => ({
   type, record_id: `r-${person}`, person_id: `p-${person}`, external_id: person, group: 'staff', camera: 'gate', date: at.slice(0, 10), shift: null,
-  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const),
+  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const), assurance,
   late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: type === 'check_in' ? at : null, check_out: type === 'check_out' ? at : null, worked_minutes: null,
 });
 
