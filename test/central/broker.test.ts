@@ -51,10 +51,11 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
     box.start();
     t.after(() => box.stop());
   }
-  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00'));
-  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00'));
-  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00'));
-  gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00'));
+  // gate-1 checks in on a recognition alone (its camera requires no more), and again later on a live one.
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00', 'recognised'));
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00', 'live'));
+  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo'));
+  gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
   gate1.writer.write('spoof', { type: 'spoof', camera: 'gate', anonymous_id: 'anon-4', person_id: null, reason: 'no_blink', score: 0.1 });
   await firstUse.until({ accepted: 5 });
   await raw.waitFor(() => raw.messages.length >= 4, 10_000, 'the raw attendance events');
@@ -95,11 +96,29 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   assert.deepEqual(db.prepare('SELECT base, device FROM central_pins ORDER BY base').all(), [{ base: 'facegate/gate-1', device: 'gate-1' }, { base: 'facegate/gate-2', device: 'gate-2' }]);
   assert.equal(
     readFileSync(join(dir, 'central-a-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'),
-    'external_id,name,day,first_in,last_out\r\n' +
-      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00",""\r\n',
-    'first in at one box, last out at the other, in the site zone',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","recognised",""\r\n',
+    'first in at one box, last out at the other, in the site zone, each with what proved it',
   );
+  assert.deepEqual(db.prepare('SELECT employee, type, assurance FROM central_attendance ORDER BY at_ms').all(), [
+    { employee: 'EMP-17', type: 'check_in', assurance: 'recognised' },
+    { employee: 'EMP-42', type: 'check_in', assurance: 'recognised' },
+    { employee: 'EMP-17', type: 'check_in', assurance: 'live' },
+    { employee: 'EMP-17', type: 'check_out', assurance: 'stereo' },
+  ]);
+  // HR counting only what a camera proved: the recognition alone leaves the sheet, the live check-in later that day counts.
+  const proven = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,stereo']);
+  assert.equal(proven.code, ExitCode.OK, proven.stderr);
+  assert.equal(
+    proven.stdout,
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' + '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo"\r\n',
+  );
+  const wrong = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,proven']);
+  assert.equal(wrong.code, ExitCode.USAGE, wrong.stderr);
+  assert.match(wrong.stderr, /FG_ERR_USAGE: --assurance takes a comma-separated list of stereo, live, reviewed, recognised; got "proven"/);
+  const noDay = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-02-30']);
+  assert.match(noDay.stderr, /FG_ERR_USAGE: --day takes a calendar day/);
   assert.match(firstUse.output, /"outcome":"forged","reason":"altered"/, 'the refusal is logged, structured');
 });
 
