@@ -380,8 +380,8 @@ export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 
 
 /** The schema a receiver checks a topic's payloads against: what boxes of every version send on it. */
 export function acceptedSchema(name: TopicName): TSchema {
-  const spec: TopicSpec<TSchema> = TOPICS[name];
-  return spec.accepts ?? spec.schema;
+  const topic: TopicSpec<TSchema> = TOPICS[name];
+  return topic.accepts ?? topic.schema;
 }
 
 export function eventClassOf(name: OutboxTopic): EventClass {

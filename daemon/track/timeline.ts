@@ -4,6 +4,7 @@ import type { CellRef, Sealer } from '../gallery/seal.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import type { TrackEvent } from './events.js';
 import { assuranceOf, type TrackAssurance } from './assurance.js';
+import { isAssurance } from '../../contract/assurance.js';
 
 /** The decisions the timeline keeps: every way a track ends up decided, not its blinks or starts. */
 export const TIMELINE_KINDS = ['recognized', 'unknown', 'unknown_withdrawn', 'spoof_suspected', 'low_quality', 'too_small'] as const;
@@ -139,15 +140,13 @@ export class Timeline {
   }
 }
 
-const TRACK_ASSURANCES: readonly unknown[] = ['stereo', 'live', 'recognised'] satisfies TrackAssurance[];
-
 /**
  * A recognition's assurance as its entry keeps it. Entries written before recognitions carried one
  * keep what it was derived from (whether the track was live, its cues), so the one rule gives it.
  */
 function assuranceIn(kind: TimelineKind, detail: Record<string, unknown>): TrackAssurance | null {
   if (kind !== 'recognized') return null;
-  if (TRACK_ASSURANCES.includes(detail.assurance)) return detail.assurance as TrackAssurance;
+  if (isAssurance(detail.assurance) && detail.assurance !== 'reviewed') return detail.assurance;
   const liveness = detail.liveness as { score?: unknown; stereo?: unknown } | undefined;
   return assuranceOf(detail.live === true, { score: Number(liveness?.score ?? 0), ...(typeof liveness?.stereo === 'number' ? { stereo: liveness.stereo } : {}) });
 }
