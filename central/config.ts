@@ -5,6 +5,7 @@ import { parseYamlConfig, readConfigText } from '../daemon/config/load.js';
 import { MAX_REPLAY_RANGE } from '../contract/replay.js';
 import { DEVICE_ID_PATTERN } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
+import { ASSURANCES, AssuranceSchema } from '../contract/assurance.js';
 import { baseFilterProblem, boxIdOf } from './topics.js';
 
 /** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */
@@ -37,6 +38,13 @@ export const CentralConfigSchema = Type.Object(
     database: Type.String({ default: 'central.db', minLength: 1 }),
     time_zone: Type.String({ default: 'UTC', description: "The site's IANA time zone, for the timesheet" }),
     timesheet_dir: Type.String({ default: 'timesheets', minLength: 1, description: 'One CSV per day: timesheet-YYYY-MM-DD.csv' }),
+    timesheet_assurance: Type.Array(AssuranceSchema, {
+      default: [...ASSURANCES],
+      minItems: 1,
+      maxItems: ASSURANCES.length,
+      uniqueItems: true,
+      description: "The check-ins and check-outs the daily timesheet counts, by what proved them (stereo, live, reviewed, recognised): e.g. [stereo, live, reviewed] leaves out those a box made of a recognition alone. Every one by default",
+    }),
     employees: Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 256 }), { default: {}, description: 'External id -> name, for the timesheet (events carry ids only)' }),
     metrics_port: Type.Integer({ default: 0, minimum: 0, maximum: 65_535, description: 'Serve /metrics (facegate_central_messages_total) and /healthz on 127.0.0.1 at this port; 0: off' }),
     replay: Section(

@@ -336,10 +336,10 @@ export class CentralConsumer {
 
   /** Rewrites the day's CSV whole (written aside, then renamed): a reader never sees half a file. */
   private writeTimesheet(day: string): void {
-    const { timesheet_dir, employees, time_zone } = this.o.config;
+    const { timesheet_dir, timesheet_assurance, employees, time_zone } = this.o.config;
     mkdirSync(timesheet_dir, { recursive: true, mode: 0o700 });
     const path = join(timesheet_dir, `timesheet-${day}.csv`);
-    writeFileSync(`${path}.tmp`, timesheetCsv(this.o.store.timesheet(day), employees, time_zone), { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, timesheetCsv(this.o.store.timesheet(day, timesheet_assurance), employees, time_zone), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 

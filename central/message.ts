@@ -2,7 +2,8 @@ import { Value } from '@sinclair/typebox/value';
 import { nestedDeeperThan } from '../daemon/base/nesting.js';
 import { ReplayAnswerData } from '../contract/replay.js';
 import { holdsUnsafeNumber } from '../contract/numbers.js';
-import { TOPICS, type OutboxTopic } from '../contract/topics.js';
+import { acceptedSchema, TOPICS, type OutboxTopic } from '../contract/topics.js';
+import { attendanceAssuranceProblem } from '../contract/assurance.js';
 import type { TSchema } from '@sinclair/typebox';
 import { classifyPath, splitTopic, type PathKind } from './topics.js';
 
@@ -29,7 +30,8 @@ function schemaOf(path: Exclude<PathKind, { kind: 'other' }>): TSchema {
     case 'replayAnswer':
       return TOPICS.response.schema;
     case 'event':
-      return TOPICS[path.topic].schema;
+      // Older boxes still in the field send fewer fields than this version (an attendance event without its assurance).
+      return acceptedSchema(path.topic);
   }
 }
 
@@ -56,7 +58,7 @@ export function readMessage(topic: string, payload: Uint8Array, filters: readonl
   }
   if (nestedDeeperThan(value, MAX_DEPTH)) return refuse('too_deep', `nested deeper than ${MAX_DEPTH} levels`);
   if (holdsUnsafeNumber(value)) return refuse('bad_number', `a number beyond ±${Number.MAX_SAFE_INTEGER} or not finite`);
-  const problem = shapeProblem(schemaOf(path), value) ?? (path.kind === 'replayAnswer' ? replayAnswerProblem(value as Record<string, unknown>) : undefined);
+  const problem = shapeProblem(schemaOf(path), value) ?? contentProblem(path, value as Record<string, unknown>);
   if (problem) return refuse('bad_shape', problem);
   const body = value as Record<string, unknown>;
   const device = body.device as string;
@@ -70,6 +72,13 @@ function shapeProblem(schema: TSchema, value: unknown, at = ''): string | undefi
   if (Value.Check(schema, value)) return undefined;
   const first = Value.Errors(schema, value).First();
   return first ? `${at + first.path || '(root)'}: ${first.message}` : `${at || '(root)'}: does not match its schema`;
+}
+
+/** What a schema of one field at a time cannot say: a replay answer's ranges, an attendance event's assurance. */
+function contentProblem(path: Exclude<PathKind, { kind: 'other' }>, body: Record<string, unknown>): string | undefined {
+  if (path.kind === 'replayAnswer') return replayAnswerProblem(body);
+  if (path.kind === 'event' && path.topic === 'attendance') return attendanceAssuranceProblem(body);
+  return undefined;
 }
 
 /** An `ok` answer to a replay request carries numbers the consumer stores: each range ascending, each number bounded. */

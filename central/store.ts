@@ -3,6 +3,7 @@ import type { Migration } from '../daemon/store/migrate.js';
 import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
+import { ASSURANCES, type Assurance } from '../contract/assurance.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is daemon/store/migrations.ts):
@@ -87,6 +88,17 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'central: what proved each check-in and check-out (its assurance), for the timesheet and its filter',
+    up(db) {
+      // Marks stored before this step came from boxes whose one rule was a live recognition (a box
+      // sent no assurance before it had another rule), so each of them was proven live.
+      db.exec(`
+        ALTER TABLE central_attendance ADD COLUMN assurance TEXT NOT NULL DEFAULT 'live' CHECK (assurance IN (${ASSURANCES.map((a) => `'${a}'`).join(', ')}));
+      `);
+    },
+  },
 ];
 
 /** A box's numbers as the store holds them: the highest it announced, and the ranges neither stored nor reported gone. */
@@ -113,12 +125,14 @@ export interface BoxReplayStatus {
   readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
 }
 
-/** One employee's day as the timesheet shows it: instants in ms, null when there was none. */
+/** One employee's day as the timesheet shows it: instants in ms and what proved each, null when there was none. */
 export interface TimesheetRow {
   readonly employee: string;
   readonly day: string;
   readonly firstInMs: number | null;
+  readonly firstInAssurance: Assurance | null;
   readonly lastOutMs: number | null;
+  readonly lastOutAssurance: Assurance | null;
 }
 
 /** An accepted check-in or check-out: `employee` is the external id, else the box's person id. */
@@ -127,6 +141,7 @@ export interface AttendanceMark {
   readonly type: 'check_in' | 'check_out';
   readonly day: string;
   readonly atMs: number;
+  readonly assurance: Assurance;
 }
 
 export class CentralStore {
@@ -170,7 +185,9 @@ export class CentralStore {
         const withdrawn = this.db
           .prepare("SELECT id FROM central_events WHERE base = ? AND topic = 'attendanceRetracted' AND json_extract(body, '$.retracts') = ?")
           .get(base, signed.id) as { id: string } | undefined;
-        this.db.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null);
+        this.db
+          .prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, mark.assurance);
       }
       return 'stored';
     }).immediate();
@@ -188,18 +205,29 @@ export class CentralStore {
     return row.day;
   }
 
-  /** Every employee seen on `day`: the first check-in and the last check-out that stand, across boxes. */
-  timesheet(day: string): TimesheetRow[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT employee, day,
-             MIN(CASE WHEN type = 'check_in' THEN at_ms END) AS firstInMs,
-             MAX(CASE WHEN type = 'check_out' THEN at_ms END) AS lastOutMs
-           FROM central_attendance WHERE day = ? AND retracted_by IS NULL GROUP BY employee ORDER BY employee`,
-        )
-        .all(day) as TimesheetRow[]
-    ).map((r) => ({ employee: r.employee, day: r.day, firstInMs: r.firstInMs, lastOutMs: r.lastOutMs }));
+  /**
+   * Every employee seen on `day`: the first check-in and the last check-out that stand, across
+   * boxes, each with what proved it. `assurances` keeps only the marks proven so (a site's HR may
+   * count only check-ins a camera proved live); every mark counts without it.
+   */
+  timesheet(day: string, assurances: readonly Assurance[] = ASSURANCES): TimesheetRow[] {
+    if (assurances.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `WITH marks AS (
+           SELECT employee, type, at_ms, assurance FROM central_attendance
+            WHERE day = ? AND retracted_by IS NULL AND assurance IN (${assurances.map(() => '?').join(', ')})
+         ),
+         firsts AS (SELECT employee, at_ms, assurance, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance) AS n FROM marks WHERE type = 'check_in'),
+         lasts AS (SELECT employee, at_ms, assurance, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance) AS n FROM marks WHERE type = 'check_out')
+         SELECT e.employee, f.at_ms AS firstInMs, f.assurance AS firstInAssurance, l.at_ms AS lastOutMs, l.assurance AS lastOutAssurance
+           FROM (SELECT DISTINCT employee FROM marks) e
+           LEFT JOIN firsts f ON f.employee = e.employee AND f.n = 1
+           LEFT JOIN lasts l ON l.employee = e.employee AND l.n = 1
+          ORDER BY e.employee`,
+      )
+      .all(day, ...assurances) as Omit<TimesheetRow, 'day'>[];
+    return rows.map((r) => ({ employee: r.employee, day, firstInMs: r.firstInMs, firstInAssurance: r.firstInAssurance, lastOutMs: r.lastOutMs, lastOutAssurance: r.lastOutAssurance }));
   }
 
   /** A box's signed high-water mark (bridge/sequence); never lowered by an older one arriving late. */

@@ -1,26 +1,32 @@
 import { formatLocalIso } from '../daemon/base/zoned-time.js';
 import { csvCell } from '../daemon/base/csv.js';
+import { attendanceAssurance } from '../contract/assurance.js';
 import type { AttendanceMark, TimesheetRow } from './store.js';
 
 /**
  * The mark a verified attendance event leaves in the timesheet: check-ins and check-outs only (a
  * summary repeats them), on the day the box gave (the local date the shift starts on, so a night
- * shift stays on one line), at the signed check-in or check-out time.
+ * shift stays on one line), at the signed check-in or check-out time, with what proved it (`live`
+ * from a box older than assurance: contract/assurance.ts).
  */
 export function attendanceMark(signed: Readonly<Record<string, unknown>>): AttendanceMark | undefined {
   const { type, external_id, person_id, date, check_in, check_out } = signed;
   if (type !== 'check_in' && type !== 'check_out') return undefined;
   const at = type === 'check_in' ? check_in : check_out;
   const atMs = typeof at === 'string' ? Date.parse(at) : NaN;
-  if (!Number.isFinite(atMs) || typeof date !== 'string' || typeof person_id !== 'string') return undefined;
-  return { employee: typeof external_id === 'string' ? external_id : person_id, type, day: date, atMs };
+  const assurance = attendanceAssurance(signed);
+  if (!Number.isFinite(atMs) || typeof date !== 'string' || typeof person_id !== 'string' || assurance === null) return undefined;
+  return { employee: typeof external_id === 'string' ? external_id : person_id, type, day: date, atMs, assurance };
 }
 
-const COLUMNS = ['external_id', 'name', 'day', 'first_in', 'last_out'] as const;
+/** The columns HR's imports read by position come first, as before; what proved each time follows them. */
+const COLUMNS = ['external_id', 'name', 'day', 'first_in', 'last_out', 'first_in_assurance', 'last_out_assurance'] as const;
 
 /** One day's timesheet as RFC 4180 CSV, times in the site's zone with their offset; names from the consumer's config. */
 export function timesheetCsv(rows: readonly TimesheetRow[], names: Readonly<Record<string, string>>, timeZone: string): string {
   const at = (ms: number | null) => (ms === null ? '' : formatLocalIso(ms, timeZone));
-  const lines = rows.map((r) => [r.employee, Object.hasOwn(names, r.employee) ? names[r.employee]! : '', r.day, at(r.firstInMs), at(r.lastOutMs)].map(csvCell).join(','));
+  const lines = rows.map((r) =>
+    [r.employee, Object.hasOwn(names, r.employee) ? names[r.employee]! : '', r.day, at(r.firstInMs), at(r.lastOutMs), r.firstInAssurance ?? '', r.lastOutAssurance ?? ''].map(csvCell).join(','),
+  );
   return [COLUMNS.join(','), ...lines].join('\r\n') + '\r\n';
 }

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SafeInteger } from './numbers.js';
+import { AssuranceSchema } from './assurance.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -28,33 +29,43 @@ const envelope = {
   jws: Type.String({ description: 'Compact JWS (EdDSA) over this object without jws (and without image)' }),
 };
 
-export const AttendancePayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
-    record_id: Type.String({ description: "One person's day; a later check_out with the same record_id replaces an earlier one" }),
-    person_id: Type.String(),
-    external_id: Type.Union([Type.String(), Type.Null()], {
-      description: "The person's id in the site's own systems, given at enrolment (person add --id, a remote enrolment's person_id); null if none",
-    }),
-    group: Type.Union([Type.String(), Type.Null()]),
-    camera: Type.Union([Type.String(), Type.Null()]),
-    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
-    shift: Type.Union([
-      Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
-      Type.Null(),
-    ]),
-    status: Type.Union(['on_time', 'late', 'early', 'unscheduled', 'present', 'half_day', 'absent'].map((s) => Type.Literal(s))),
-    source: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('last_seen'), Type.Literal('end_of_day')]),
-    late_minutes: Count(),
-    early_minutes: Count(),
-    overtime_minutes: Count(),
-    check_in: Type.Union([Iso, Type.Null()]),
-    check_out: Type.Union([Iso, Type.Null()]),
-    worked_minutes: Type.Union([Count(), Type.Null()]),
-  },
-  { additionalProperties: false },
-);
+const attendanceFields = {
+  ...envelope,
+  type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
+  record_id: Type.String({ description: "One person's day; a later check_out with the same record_id replaces an earlier one" }),
+  person_id: Type.String(),
+  external_id: Type.Union([Type.String(), Type.Null()], {
+    description: "The person's id in the site's own systems, given at enrolment (person add --id, a remote enrolment's person_id); null if none",
+  }),
+  group: Type.Union([Type.String(), Type.Null()]),
+  camera: Type.Union([Type.String(), Type.Null()]),
+  date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
+  shift: Type.Union([
+    Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
+    Type.Null(),
+  ]),
+  status: Type.Union(['on_time', 'late', 'early', 'unscheduled', 'present', 'half_day', 'absent'].map((s) => Type.Literal(s))),
+  source: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('last_seen'), Type.Literal('end_of_day')]),
+  late_minutes: Count(),
+  early_minutes: Count(),
+  overtime_minutes: Count(),
+  check_in: Type.Union([Iso, Type.Null()]),
+  check_out: Type.Union([Iso, Type.Null()]),
+  worked_minutes: Type.Union([Count(), Type.Null()]),
+};
+
+const attendanceAssurance = Type.Union([AssuranceSchema, Type.Null()], {
+  description: 'What proved the person there, on a check_in or check_out (see contract/assurance.ts); null on a summary',
+});
+
+export const AttendancePayload = Type.Object({ ...attendanceFields, assurance: attendanceAssurance }, { additionalProperties: false });
+
+/**
+ * `<base>/attendance` as a receiver takes it, from boxes of every version: boxes from before
+ * assurance send none, and each of their check-ins and check-outs was proven live
+ * (contract/assurance.ts, attendanceAssurance).
+ */
+const AttendancePayloadAccepted = Type.Object({ ...attendanceFields, assurance: Type.Optional(attendanceAssurance) }, { additionalProperties: false });
 
 export const UnknownAlertPayload = Type.Object(
   {
@@ -189,19 +200,25 @@ const trackFields = {
   face_px: Type.Union([Count(), Type.Null()], { description: 'Face height in pixels' }),
 };
 
-export const TrackEventPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('end')]),
-    ...trackFields,
-    image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
-    image: Type.Optional(Type.String({ description: 'Base64 JPEG thumbnail, only with mqtt.track_events.snapshot_max_kb; its sha256 is signed' })),
-  },
-  { additionalProperties: false },
-);
+const trackAssurance = Type.Union([AssuranceSchema, Type.Null()], {
+  description: "What proved the recognised person (state recognized): 'stereo', 'live' or 'recognised' (named, not proven yet); null while no one is named, and for unknown and refused faces",
+});
+
+const trackEventFields = {
+  ...envelope,
+  type: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('end')]),
+  ...trackFields,
+  image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+  image: Type.Optional(Type.String({ description: 'Base64 JPEG thumbnail, only with mqtt.track_events.snapshot_max_kb; its sha256 is signed' })),
+};
+
+export const TrackEventPayload = Type.Object({ ...trackEventFields, assurance: trackAssurance }, { additionalProperties: false });
+
+/** `<base>/<camera>/events` as a receiver takes it, from boxes of every version: boxes from before assurance send none. */
+const TrackEventPayloadAccepted = Type.Object({ ...trackEventFields, assurance: Type.Optional(trackAssurance) }, { additionalProperties: false });
 
 export const TrackLastPayload = Type.Object(
-  { ...trackFields, time: Iso },
+  { ...trackFields, assurance: trackAssurance, time: Iso },
   { additionalProperties: false, description: "A camera's latest decision; no image" },
 );
 
@@ -322,6 +339,12 @@ interface TopicSpec<S extends TSchema> {
   /** Sent through the outbox (at least once, signed) or directly by the bridge. */
   readonly via: 'outbox' | 'direct';
   readonly eventClass?: EventClass;
+  /**
+   * What a receiver accepts on the topic, where it differs from `schema` (what a box of this
+   * version sends): the fields boxes added since left optional, since older boxes in the field
+   * still send without them. See acceptedSchema.
+   */
+  readonly accepts?: TSchema;
 }
 
 const spec = <const S extends TopicSpec<TSchema>>(s: S) => s;
@@ -332,13 +355,13 @@ export const TOPICS = {
   sequence: spec({ path: 'bridge/sequence', schema: SequencePayload, retain: false, qos: 1, via: 'direct' }),
   bridgeEvent: spec({ path: 'bridge/event', schema: BridgeEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
-  attendance: spec({ path: 'attendance', schema: AttendancePayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
+  attendance: spec({ path: 'attendance', schema: AttendancePayload, accepts: AttendancePayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   attendanceRetracted: spec({ path: 'attendance/retracted', schema: AttendanceRetractedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   quarantine: spec({ path: 'alerts/quarantine', schema: QuarantineAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
-  trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
+  trackEvent: spec({ path: '{camera}/events', schema: TrackEventPayload, accepts: TrackEventPayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'info' }),
   trackLast: spec({ path: '{camera}/last', schema: TrackLastPayload, retain: true, qos: 1, via: 'direct' }),
   cameraState: spec({ path: '{camera}', schema: CameraStatePayload, retain: true, qos: 1, via: 'direct' }),
   presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
@@ -363,6 +386,12 @@ export const RESERVED_CAMERA_NAMES: readonly string[] = [
 ].sort();
 export type Payload<T extends TopicName> = Static<(typeof TOPICS)[T]['schema']>;
 export type OutboxTopic = { [K in TopicName]: (typeof TOPICS)[K] extends { via: 'outbox' } ? K : never }[TopicName];
+
+/** The schema a receiver checks a topic's payloads against: what boxes of every version send on it. */
+export function acceptedSchema(name: TopicName): TSchema {
+  const topic: TopicSpec<TSchema> = TOPICS[name];
+  return topic.accepts ?? topic.schema;
+}
 
 export function eventClassOf(name: OutboxTopic): EventClass {
   return (TOPICS[name] as { eventClass: EventClass }).eventClass;

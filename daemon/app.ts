@@ -358,6 +358,8 @@ export class App {
     if (!c.attendance.enabled) return undefined;
     return createAttendance({
       config: c.attendance,
+      // Doors take effect at a restart (config/diff.ts): the ones the cameras run with now.
+      doors: this.config.doors,
       db: running.gallery.db,
       writer: running.events.writer,
       sealer: gallerySealerForProofs(running.gallery.sealer),

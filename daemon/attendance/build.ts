@@ -7,6 +7,8 @@ import type { ProofSealer } from './proof-sealer.js';
 import { RulesHolder } from './rules-holder.js';
 import { AttendanceStage, type AttendanceStageOptions, type RosterPerson } from './stage.js';
 import { AttendanceStore } from './store.js';
+import { requirementOf } from './requirement.js';
+import type { DoorConfig } from '../camera/config.js';
 
 export interface AttendanceParts {
   stage: AttendanceStage;
@@ -17,6 +19,8 @@ export interface AttendanceParts {
 /** Builds the attendance stage from its config section (for the composition root). */
 export function createAttendance(o: {
   config: AttendanceConfig;
+  /** The doors the daemon runs with: a door's requirement holds for its cameras. */
+  doors: readonly DoorConfig[];
   db: Database;
   writer: EventWriter;
   sealer: ProofSealer;
@@ -35,6 +39,7 @@ export function createAttendance(o: {
     sealer: o.sealer,
     rules: () => rules.current(),
     roleOf: (camera) => o.config.camera_roles[camera] ?? o.config.default_camera_role,
+    requireOf: requirementOf(o.config, o.doors),
     cooldownMs: o.config.cooldown_s * 1000,
     roster: o.roster,
     newId: uuidv7Generator(now),

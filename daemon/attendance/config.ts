@@ -3,6 +3,7 @@ import { CalendarDate } from '../base/calendar-date.js';
 import { OneOf, Section } from '../base/config-types.js';
 import { FacegateError } from '../base/errors.js';
 import { isValidTimeZone } from '../base/zoned-time.js';
+import type { Assurance } from '../../contract/assurance.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -43,6 +44,15 @@ const CAMERA_ROLES = ['entry', 'exit', 'both'] as const;
 export const CameraRoleSchema = OneOf(CAMERA_ROLES);
 export type CameraRole = Static<typeof CameraRoleSchema>;
 
+/**
+ * What a sighting must be proven by to become a check-in or check-out (contract/assurance.ts), the
+ * strongest first: `stereo` (two cameras of a door), `live` (the single camera's cues), `recognised`
+ * (named, not proven). `reviewed` is no requirement: only a person's review gives it.
+ */
+export const REQUIREMENTS = ['stereo', 'live', 'recognised'] as const satisfies readonly Assurance[];
+const RequirementSchema = OneOf(REQUIREMENTS);
+export type Requirement = Static<typeof RequirementSchema>;
+
 export const AttendanceConfigSchema = Section(
   {
     enabled: Type.Boolean({ default: true, description: 'Turn live recognitions into check-ins and check-outs.' }),
@@ -53,6 +63,21 @@ export const AttendanceConfigSchema = Section(
       maxProperties: 1000,
       default: {},
       description: "Role per camera name: 'entry' sightings check in, 'exit' sightings check out, 'both' does both (last sighting → check-out).",
+    }),
+    require: OneOf(REQUIREMENTS, {
+      default: 'live',
+      description:
+        "What proves a sighting enough to check in or out, site-wide: 'stereo' (two cameras of a door saw a 3D face), 'live' (the single camera's liveness cues), 'recognised' (named, nothing proven). A sighting below it is still a recognition on the timeline, with its assurance, and never a check-in or check-out by itself.",
+    }),
+    door_require: Type.Record(Type.String(), RequirementSchema, {
+      maxProperties: 1000,
+      default: {},
+      description: 'The requirement per door name (doors:), for every camera of that door; replaces require there.',
+    }),
+    camera_require: Type.Record(Type.String(), RequirementSchema, {
+      maxProperties: 1000,
+      default: {},
+      description: "The requirement per camera name; replaces require and the camera's door_require.",
     }),
     shifts: Type.Record(Type.String(), ShiftSchema, {
       maxProperties: 1000,

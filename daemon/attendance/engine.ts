@@ -1,14 +1,17 @@
 import type { CameraRole } from './config.js';
 import { classifyCheckIn, classifyCheckOut, summarizeDay, type CheckInVerdict, type CheckOutVerdict, type DaySummary } from './rules.js';
 import type { ShiftDay } from './shift.js';
+import type { Assurance } from '../../contract/assurance.js';
 
-/** A live `recognized` decision that passed the cooldown. */
+/** A recognition that met its camera's requirement and passed the cooldown. */
 export interface Sighting {
   personId: string;
   group?: string;
   camera: string;
   role: CameraRole;
   atMs: number;
+  /** What proved the person there: the check-in or check-out it makes carries it. */
+  assurance: Assurance;
 }
 
 /** One person's attendance for one day key, as stored; the engine only ever returns new copies. */
@@ -19,18 +22,23 @@ export interface DayRecord {
   day: ShiftDay;
   checkInMs: number | null;
   checkInCamera: string | null;
+  /** What proved the check-in; null while there is none. */
+  checkInAssurance: Assurance | null;
   checkOutMs: number | null;
   checkOutCamera: string | null;
+  checkOutAssurance: Assurance | null;
   lastSeenMs: number;
   lastSeenCamera: string;
+  /** What proved the last sighting, which a `both` camera's check-out is made of. */
+  lastSeenAssurance: Assurance;
   /** False while the last sighting after check-in is a check-out candidate not yet published. */
   checkOutSettled: boolean;
   summarized: boolean;
 }
 
 export type AttendanceDecision =
-  | ({ kind: 'check_in'; atMs: number; camera: string } & CheckInVerdict)
-  | ({ kind: 'check_out'; atMs: number; camera: string; source: 'exit' | 'last_seen' } & CheckOutVerdict)
+  | ({ kind: 'check_in'; atMs: number; camera: string; assurance: Assurance } & CheckInVerdict)
+  | ({ kind: 'check_out'; atMs: number; camera: string; assurance: Assurance; source: 'exit' | 'last_seen' } & CheckOutVerdict)
   | ({ kind: 'summary'; checkInMs: number | null; checkOutMs: number | null } & DaySummary);
 
 export interface Transition {
@@ -53,29 +61,35 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
         day,
         checkInMs: null,
         checkInCamera: null,
+        checkInAssurance: null,
         checkOutMs: null,
         checkOutCamera: null,
+        checkOutAssurance: null,
         lastSeenMs: s.atMs,
         lastSeenCamera: s.camera,
+        lastSeenAssurance: s.assurance,
         checkOutSettled: true,
         summarized: false,
       };
   if (s.atMs >= r.lastSeenMs) {
     r.lastSeenMs = s.atMs;
     r.lastSeenCamera = s.camera;
+    r.lastSeenAssurance = s.assurance;
   }
   const decisions: AttendanceDecision[] = [];
   if (s.role === 'exit') {
     if (r.checkOutMs === null || s.atMs > r.checkOutMs) {
       r.checkOutMs = s.atMs;
       r.checkOutCamera = s.camera;
+      r.checkOutAssurance = s.assurance;
       r.checkOutSettled = true;
-      decisions.push({ kind: 'check_out', atMs: s.atMs, camera: s.camera, source: 'exit', ...classifyCheckOut(day, s.atMs) });
+      decisions.push({ kind: 'check_out', atMs: s.atMs, camera: s.camera, assurance: s.assurance, source: 'exit', ...classifyCheckOut(day, s.atMs) });
     }
   } else if (r.checkInMs === null) {
     r.checkInMs = s.atMs;
     r.checkInCamera = s.camera;
-    decisions.push({ kind: 'check_in', atMs: s.atMs, camera: s.camera, ...classifyCheckIn(day, s.atMs) });
+    r.checkInAssurance = s.assurance;
+    decisions.push({ kind: 'check_in', atMs: s.atMs, camera: s.camera, assurance: s.assurance, ...classifyCheckIn(day, s.atMs) });
   } else if (s.role === 'both' && s.atMs > r.checkInMs && (r.checkOutMs === null || s.atMs > r.checkOutMs)) {
     r.checkOutSettled = false;
   }
@@ -93,8 +107,9 @@ export function settle(record: DayRecord, nowMs: number): Transition {
   if (!next.checkOutSettled) {
     next.checkOutMs = next.lastSeenMs;
     next.checkOutCamera = next.lastSeenCamera;
+    next.checkOutAssurance = next.lastSeenAssurance;
     next.checkOutSettled = true;
-    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
+    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, assurance: next.lastSeenAssurance, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
   }
   if (!next.summarized) {
     next.summarized = true;

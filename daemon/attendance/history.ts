@@ -3,6 +3,7 @@ import type { DayRow } from './store.js';
 import type { ShiftDay } from './shift.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import { dayMinutes } from './payload.js';
+import type { Assurance } from '../../contract/assurance.js';
 
 export interface HistoryFilter {
   /** Inclusive ISO dates (YYYY-MM-DD). */
@@ -24,8 +25,11 @@ export interface HistoryDay {
   status: 'checked_out' | 'checked_in' | 'seen';
   check_in: string | null;
   check_in_camera: string | null;
+  /** What proved the check-in (contract/assurance.ts); null where there is none. */
+  check_in_assurance: Assurance | null;
   check_out: string | null;
   check_out_camera: string | null;
+  check_out_assurance: Assurance | null;
   last_seen: string;
   last_seen_camera: string;
   /** Against the day's shift, as the end-of-day summary counts them; 0 on an unscheduled day. */
@@ -36,7 +40,7 @@ export interface HistoryDay {
 }
 
 /** The day's columns a history shows, and the kinds of proof it has (comma-separated). */
-type Row = Omit<DayRow, 'check_out_settled' | 'summarized'> & { proofs: string | null };
+type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance'> & { proofs: string | null };
 
 /**
  * Attendance days for a history (the web console's), newest first, filtered in SQL with bound parameters,
@@ -62,7 +66,8 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
   const iso = (ms: number | null) => (ms === null ? null : formatLocalIso(ms, f.timeZone));
   const rows = db
     .prepare(
-      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_out_ms, d.check_out_camera, d.last_seen_ms, d.last_seen_camera,
+      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_in_assurance, d.check_out_ms, d.check_out_camera, d.check_out_assurance,
+              d.last_seen_ms, d.last_seen_camera,
               (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs
          FROM attendance_days d WHERE ${where.join(' AND ')}
         ORDER BY d.date DESC, d.last_seen_ms DESC LIMIT ?`,
@@ -76,8 +81,10 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
     status: r.check_out_ms !== null ? 'checked_out' : r.check_in_ms !== null ? 'checked_in' : 'seen',
     check_in: iso(r.check_in_ms),
     check_in_camera: r.check_in_camera,
+    check_in_assurance: r.check_in_assurance,
     check_out: iso(r.check_out_ms),
     check_out_camera: r.check_out_camera,
+    check_out_assurance: r.check_out_assurance,
     last_seen: iso(r.last_seen_ms)!,
     last_seen_camera: r.last_seen_camera,
     ...dayMinutes(JSON.parse(r.day_json) as ShiftDay, r.check_in_ms, r.check_out_ms),

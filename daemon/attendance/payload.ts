@@ -24,7 +24,7 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
   };
   switch (decision.kind) {
     case 'check_in':
-      return { ...base, type: 'check_in', camera: decision.camera, status: decision.status, source: 'entry', late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
+      return { ...base, type: 'check_in', camera: decision.camera, status: decision.status, source: 'entry', assurance: decision.assurance, late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
     case 'check_out':
       return {
         ...base,
@@ -32,6 +32,7 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
         camera: decision.camera,
         status: decision.status,
         source: decision.source,
+        assurance: decision.assurance,
         late_minutes: 0,
         early_minutes: decision.early_minutes,
         overtime_minutes: decision.overtime_minutes,
@@ -44,6 +45,8 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
         camera: null,
         status: decision.status,
         source: 'end_of_day',
+        // A summary repeats the day's check-in and check-out, whose own events said what proved them.
+        assurance: null,
         ...dayMinutes(record.day, record.checkInMs, record.checkOutMs),
         worked_minutes: decision.worked_minutes,
       };

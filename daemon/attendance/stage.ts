@@ -1,17 +1,19 @@
 import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
-import type { CameraRole, ShiftRules } from './config.js';
+import type { CameraRole, Requirement, ShiftRules } from './config.js';
 import { Cooldown } from './cooldown.js';
-import { absentSummary, applySighting, settle, type AttendanceDecision, type DayRecord } from './engine.js';
+import { absentSummary, applySighting, settle, type AttendanceDecision } from './engine.js';
 import { attendanceBody } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
 import { TrackDecisions } from './track-decisions.js';
+import { meetsRequirement } from './requirement.js';
+import type { TrackAssurance } from '../track/assurance.js';
 import type { SpoofAlertReason } from '../../contract/topics.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 
-/** A live `recognized` decision from the recognition stage (only live, liveness-passed faces). */
+/** A `recognized` decision of a camera's tracker, with what proved the person there; the camera's requirement decides whether it counts. */
 export interface RecognizedDecision {
   personId: string;
   group?: string;
@@ -19,6 +21,8 @@ export interface RecognizedDecision {
   /** The camera's track that made it, so that a refusal of that track later withdraws what it made. */
   track?: number;
   atMs: number;
+  /** What proved the person there when the track decided (track/assurance.ts). */
+  assurance: TrackAssurance;
   /** JPEG face crop kept (sealed) as the proof of a check-in or check-out. */
   thumbnail?: Uint8Array;
 }
@@ -37,6 +41,8 @@ export interface AttendanceStageOptions {
   /** Current rules (config, or as replaced by the `attendance/shifts` command). */
   rules: () => ShiftRules;
   roleOf: (camera: string) => CameraRole;
+  /** What a sighting at this camera must be proven by to count (requirement.ts, requirementOf). */
+  requireOf: (camera: string) => Requirement;
   cooldownMs: number;
   /** Everyone who should be summarised as absent when never seen on a scheduled day. */
   roster: () => readonly RosterPerson[];
@@ -50,7 +56,7 @@ export interface AttendanceStageOptions {
 const SUMMARIES_SINCE = 'summaries_since_ms';
 
 /**
- * Turns live recognitions into attendance: cooldown, then the rules engine, then one SQLite
+ * Turns recognitions into attendance: the camera's requirement, the cooldown, then the rules engine, then one SQLite
  * transaction that writes the day record, the sealed proof and the signed outbox events together.
  * `tick` (once a minute) settles days whose windows have closed and summarises absences.
  */
@@ -67,8 +73,11 @@ export class AttendanceStage {
     this.log = o.logger.child({ stage: 'attendance' });
   }
 
-  /** Returns the decisions made (empty for a repeat within the cooldown). */
+  /** Returns the decisions made (empty for a sighting below its camera's requirement, or a repeat within the cooldown). */
   onRecognized(d: RecognizedDecision): AttendanceDecision[] {
+    // Below the requirement it is a recognition only (the timeline keeps it, with its assurance),
+    // and it holds no cooldown: the same track, proven a moment later, still counts.
+    if (!meetsRequirement(d.assurance, this.o.requireOf(d.camera))) return [];
     // Admitted only once written: a sighting that failed to store is not swallowed by the cooldown.
     if (!this.cooldown.allows(d.personId, d.camera, d.atMs)) return [];
     const rules = this.o.rules();
@@ -78,7 +87,7 @@ export class AttendanceStage {
       const existing = this.o.store.day(d.personId, dayNow.date);
       // An existing record keeps the window it was opened with, even if the rules change meanwhile.
       const day = existing?.record.day ?? dayNow;
-      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, ...(d.group !== undefined ? { group: d.group } : {}) };
+      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance: d.assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
       const group = existing?.group ?? d.group ?? null;
       this.o.store.save(t.record, group);
@@ -96,7 +105,7 @@ export class AttendanceStage {
       return t.decisions;
     })();
     this.cooldown.admit(d.personId, d.camera, d.atMs);
-    for (const decision of decisions) this.log.info({ person: d.personId, camera: d.camera, kind: decision.kind, status: 'status' in decision ? decision.status : undefined }, 'attendance');
+    for (const decision of decisions) this.log.info({ person: d.personId, camera: d.camera, kind: decision.kind, status: 'status' in decision ? decision.status : undefined, assurance: 'assurance' in decision ? decision.assurance : undefined }, 'attendance');
     this.o.onSighting?.(d, decisions);
     return decisions;
   }
@@ -177,11 +186,8 @@ export class AttendanceStage {
         if (typeof day === 'string' || day.closesMs > nowMs || day.closesMs <= since) continue;
         if (store.day(person.personId, date) || store.absenceSummarized(person.personId, date)) continue;
         store.db.transaction(() => {
-          const record: DayRecord = {
-            recordId: this.o.newId(), personId: person.personId, date, day,
-            checkInMs: null, checkInCamera: null, checkOutMs: null, checkOutCamera: null,
-            lastSeenMs: day.closesMs, lastSeenCamera: '', checkOutSettled: true, summarized: true,
-          };
+          // No record is kept of a day never seen: the summary's event alone says it.
+          const record = { recordId: this.o.newId(), personId: person.personId, date, day, checkInMs: null, checkOutMs: null };
           store.markAbsenceSummarized(person.personId, date);
           this.o.writer.write('attendance', attendanceBody(absentSummary(), record, { group: person.group ?? null, externalId: person.externalId ?? null }, rules.timeZone), nowMs);
         })();

@@ -5,11 +5,12 @@ import { spoofAlertReason } from '../events/track-alerts.js';
 import type { SpoofAlertReason } from '../../contract/topics.js';
 
 /**
- * The attendance sighting a tracker decision makes: a live recognition only. A recognition not
- * (yet) live makes none: the track sends it again once it is live.
+ * The attendance sighting a tracker decision makes: every recognition, with what proved the person
+ * there. Whether it counts is the camera's requirement's to say (the stage): a track sends its
+ * recognition when it is named, and again once it is live.
  */
 export function sightingOf(e: TrackEvent & { atMs: number }): RecognizedDecision | undefined {
-  if (e.type !== 'recognized' || !e.live) return undefined;
+  if (e.type !== 'recognized') return undefined;
   const group = e.person.group;
   return {
     personId: e.person.id,
@@ -17,6 +18,7 @@ export function sightingOf(e: TrackEvent & { atMs: number }): RecognizedDecision
     track: e.track,
     // The person arrived when they were first named; liveness may be proven seconds later.
     atMs: arrivalMs(e),
+    assurance: e.assurance,
     ...(group !== undefined ? { group } : {}),
     ...(e.thumbnail ? { thumbnail: new Uint8Array(e.thumbnail) } : {}),
   };
@@ -30,8 +32,8 @@ export interface SightingTarget {
 }
 
 /**
- * Follows the tracker into attendance, as the stage 'attendance': live recognitions become
- * sightings (with their face crop as proof), a track refused afterwards withdraws what it made, and
+ * Follows the tracker into attendance, as the stage 'attendance': recognitions become sightings
+ * (with their face crop as proof), a track refused afterwards withdraws what it made, and
  * one that ends keeps it. Returns the unsubscribe. `stage` is read at each decision: a reload may
  * rebuild attendance or turn it off.
  */

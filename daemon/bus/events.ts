@@ -18,6 +18,6 @@ export interface DaemonEvents {
   cameraState: CameraHealth;
   /** People were enrolled, changed or erased (committed). */
   roster: RosterChange;
-  /** Attendance took a live recognition. */
+  /** Attendance took a recognition that met its camera's requirement (attendance.require). */
   sighting: Sighting;
 }

@@ -40,7 +40,7 @@ export function describeEvent(e: Record<string, unknown>, named?: string): strin
   const when = typeof e.at === 'string' ? e.at.slice(11, 19) : new Date(e.atMs as number).toISOString().slice(11, 19);
   const extra =
     e.type === 'recognized'
-      ? `score ${String(e.score)} ${e.live ? 'LIVE' : 'not live yet'}`
+      ? `score ${String(e.score)} ${e.assurance === 'stereo' ? 'STEREO' : e.live ? 'LIVE' : 'not live yet'}`
       : e.type === 'spoof_suspected'
         ? (e.reasons as string[]).join(', ')
         : e.type === 'too_small' || e.type === 'low_quality'

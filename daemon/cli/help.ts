@@ -78,6 +78,14 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   daemon: { example: 'facegate daemon --config /etc/facegate/config.yaml' },
   central: { example: 'facegate central --config /etc/facegate-central/central.yaml', options: { '--config': "the central consumer's own config file (docs/mqtt.md, Central consumer); required" } },
   'central status': { example: 'facegate central status --config /etc/facegate-central/central.yaml --json', options: { '--config': "the central consumer's config file (its `database` is read)", '--json': 'one JSON object: events, and per box high, stored, missing, asked, gone' } },
+  'central timesheet': {
+    example: 'facegate central timesheet --config /etc/facegate-central/central.yaml --day 2026-01-12 --assurance stereo,live,reviewed > timesheet.csv',
+    options: {
+      '--config': "the central consumer's config file (its `database` is read)",
+      '--day': 'the day, YYYY-MM-DD: the date the shift starts on, as the boxes give it',
+      '--assurance': "count only check-ins and check-outs proven so, comma-separated: stereo, live, reviewed, recognised (else the config's timesheet_assurance)",
+    },
+  },
   'validate-config': { example: 'facegate validate-config --config /etc/facegate/config.yaml' },
   'audit verify': { example: 'facegate audit verify --config /etc/facegate/config.yaml' },
   'audit list': { example: 'facegate audit list --limit 20 --config /etc/facegate/config.yaml' },

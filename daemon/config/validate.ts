@@ -11,6 +11,7 @@ import { RESERVED_CAMERA_NAMES } from '../../contract/topics.js';
 import { webConfigIssues } from './web-section.js';
 import { conflictIssues } from './config-conflicts.js';
 import { metricsConfigIssues } from './ops-sections.js';
+import { requirementIssues } from '../attendance/requirement.js';
 
 /**
  * What the JSON schema cannot say, checked with the schema at start-up and by `facegate
@@ -32,6 +33,7 @@ export function semanticIssues(config: Config): ConfigIssue[] {
   for (const name of Object.keys(config.attendance.camera_roles)) {
     if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_roles.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
   }
+  issues.push(...requirementIssues(config.attendance, config.cameras, config.doors));
   issues.push(...webConfigIssues(config.web), ...metricsConfigIssues(config.metrics), ...conflictIssues(config));
   return issues;
 }

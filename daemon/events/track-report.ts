@@ -47,6 +47,7 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
     live: false,
     antispoof: null,
     liveness: null,
+    assurance: null,
     reasons: [],
     face_px: null,
   };
@@ -66,13 +67,15 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
         live: e.live,
         antispoof: e.antispoof,
         liveness: e.liveness,
+        assurance: e.assurance,
         reasons: e.live ? [] : ['not_live_yet'],
         face_px: e.face_px,
       };
     case 'unknown':
-      return { ...named(null), state: 'unknown', anonymous_id: e.anon_id, score: e.score, margin: null, live: e.live, antispoof: e.antispoof, liveness: e.liveness, reasons: [], face_px: e.face_px };
+      return { ...named(null), state: 'unknown', anonymous_id: e.anon_id, score: e.score, margin: null, live: e.live, antispoof: e.antispoof, liveness: e.liveness, assurance: null, reasons: [], face_px: e.face_px };
     case 'spoof_suspected':
-      return { ...named(e.person), state: 'spoof_suspected', live: false, antispoof: e.antispoof, liveness: e.liveness, reasons: e.reasons.slice(0, 8) };
+      // Refused: whatever the recognition was proven by no longer stands.
+      return { ...named(e.person), state: 'spoof_suspected', live: false, antispoof: e.antispoof, liveness: e.liveness, assurance: null, reasons: e.reasons.slice(0, 8) };
     case 'too_small':
     case 'low_quality':
       return { ...base, state: e.type, reasons: [e.type, e.reason.slice(0, MAX_REASON)] };
@@ -96,7 +99,7 @@ export function changeMatters(prev: TrackView, next: TrackView): boolean {
 }
 
 const sameView = (a: TrackView, b: TrackView) =>
-  a.state === b.state && a.person_id === b.person_id && a.anonymous_id === b.anonymous_id && a.live === b.live && a.reasons.join('\n') === b.reasons.join('\n');
+  a.state === b.state && a.person_id === b.person_id && a.anonymous_id === b.anonymous_id && a.live === b.live && a.assurance === b.assurance && a.reasons.join('\n') === b.reasons.join('\n');
 
 /** The event body: the view, and the thumbnail when it fits the cap (its sha256 signed with the rest). */
 export function trackEventBody(type: 'new' | 'update' | 'end', view: TrackView, thumbnail: Uint8Array | null, snapshotMaxKb: number): EventBody<'trackEvent'> {

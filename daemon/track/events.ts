@@ -1,4 +1,5 @@
 import type { Cue, SpoofReason } from '../liveness/verdict.js';
+import type { TrackAssurance } from './assurance.js';
 
 /** Who a track was recognised as: what the events a recognition leads to need of the person. */
 export interface PersonRef {
@@ -42,6 +43,8 @@ export interface RecognizedEvent extends Base {
   /** Mean passive anti-spoof p(live) over the track, or null before any. */
   antispoof: number | null;
   liveness: LivenessSummary;
+  /** What proved the person there when this was decided (assuranceOf): `recognised` until the track is live. */
+  assurance: TrackAssurance;
   /** Height in pixels of the face in the track's last identity-grade frame. */
   face_px: number;
   thumbnail: Thumbnail | null;

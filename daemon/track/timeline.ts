@@ -3,6 +3,8 @@ import type { Subscribable } from '../base/subscribable.js';
 import type { CellRef, Sealer } from '../gallery/seal.js';
 import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import type { TrackEvent } from './events.js';
+import { assuranceOf, type TrackAssurance } from './assurance.js';
+import { isAssurance } from '../../contract/assurance.js';
 
 /** The decisions the timeline keeps: every way a track ends up decided, not its blinks or starts. */
 export const TIMELINE_KINDS = ['recognized', 'unknown', 'unknown_withdrawn', 'spoof_suspected', 'low_quality', 'too_small'] as const;
@@ -19,6 +21,8 @@ export interface TimelineEntry {
   score: number | null;
   /** What the decision rests on: liveness cues, reasons, margin, face size (no crop, no embedding). */
   detail: Record<string, unknown>;
+  /** What proved the person there, on a recognition; null on a decision that proves no one (unknown, refused, too small ...). */
+  assurance: TrackAssurance | null;
   hasCrop: boolean;
 }
 
@@ -56,7 +60,7 @@ function cropCell(id: number, personId: string | null, anonId: string | null): C
 function shape(e: Decision): { personId: string | null; anonId: string | null; score: number | null; detail: Record<string, unknown>; crop: Buffer | null } {
   switch (e.type) {
     case 'recognized':
-      return { personId: e.person.id, anonId: null, score: e.score, detail: { track: e.track, name: e.person.name, margin: e.margin, live: e.live, liveness: e.liveness, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
+      return { personId: e.person.id, anonId: null, score: e.score, detail: { track: e.track, name: e.person.name, margin: e.margin, live: e.live, liveness: e.liveness, assurance: e.assurance, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
     case 'unknown':
       return { personId: null, anonId: e.anon_id, score: e.score, detail: { track: e.track, live: e.live, liveness: e.liveness, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
     case 'unknown_withdrawn':
@@ -117,7 +121,10 @@ export class Timeline {
     const rows = this.db
       .prepare(`SELECT id, at_ms, camera, kind, person_id, anon_id, score, detail, crop IS NOT NULL AS has_crop FROM timeline ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
       .all(...args, f.limit) as Row[];
-    return rows.map((r) => ({ id: r.id, atMs: r.at_ms, camera: r.camera, kind: r.kind, personId: r.person_id, anonId: r.anon_id, score: r.score, detail: JSON.parse(r.detail) as Record<string, unknown>, hasCrop: r.has_crop === 1 }));
+    return rows.map((r) => {
+      const detail = JSON.parse(r.detail) as Record<string, unknown>;
+      return { id: r.id, atMs: r.at_ms, camera: r.camera, kind: r.kind, personId: r.person_id, anonId: r.anon_id, score: r.score, detail, assurance: assuranceIn(r.kind, detail), hasCrop: r.has_crop === 1 };
+    });
   }
 
   /** An entry's face crop, opened for this one answer; undefined where it has none. */
@@ -131,6 +138,17 @@ export class Timeline {
   subscribe(bus: Subscribable<{ track: TrackEvent & { atMs: number } }>): () => void {
     return bus.on('track', 'timeline', (e) => void this.record(e));
   }
+}
+
+/**
+ * A recognition's assurance as its entry keeps it. Entries written before recognitions carried one
+ * keep what it was derived from (whether the track was live, its cues), so the one rule gives it.
+ */
+function assuranceIn(kind: TimelineKind, detail: Record<string, unknown>): TrackAssurance | null {
+  if (kind !== 'recognized') return null;
+  if (isAssurance(detail.assurance) && detail.assurance !== 'reviewed') return detail.assurance;
+  const liveness = detail.liveness as { score?: unknown; stereo?: unknown } | undefined;
+  return assuranceOf(detail.live === true, { score: Number(liveness?.score ?? 0), ...(typeof liveness?.stereo === 'number' ? { stereo: liveness.stereo } : {}) });
 }
 
 /** Retention: entries (and their crops) older than `beforeMs`. */

@@ -2,6 +2,7 @@ import type { EyeSample } from '../liveness/blink.js';
 import type { StereoView } from '../liveness/stereo.js';
 import type { StructureLook } from '../liveness/structure.js';
 import type { LivenessVerdict } from '../liveness/verdict.js';
+import { assuranceOf } from './assurance.js';
 import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
@@ -335,6 +336,7 @@ export class Track implements DoorSide {
         blink_t: this.cues.blinks[0] ? round3(this.cues.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
         liveness: summary(verdict),
+        assurance: assuranceOf(verdict.live, summary(verdict)),
         face_px: this.lastFacePx,
         thumbnail: null,
       });

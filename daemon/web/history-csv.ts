@@ -6,9 +6,13 @@ export type CsvDay = HistoryDay & { name: string; external_id: string | null };
 
 /**
  * Payroll keys on the staff id, so it leads; times are the site's wall clock with its offset, and
- * the zone is said on every row, so a sheet merged from several sites stays unambiguous.
+ * the zone is said on every row, so a sheet merged from several sites stays unambiguous. What
+ * proved each time comes last, after the columns imports already read by position.
  */
-const CSV_COLUMNS = ['external_id', 'name', 'group', 'date', 'first_in', 'last_out', 'late_minutes', 'early_minutes', 'overtime_minutes', 'time_zone', 'status', 'check_in_camera', 'check_out_camera', 'person_id'] as const;
+const CSV_COLUMNS = [
+  'external_id', 'name', 'group', 'date', 'first_in', 'last_out', 'late_minutes', 'early_minutes', 'overtime_minutes', 'time_zone', 'status', 'check_in_camera', 'check_out_camera', 'person_id',
+  'first_in_assurance', 'last_out_assurance',
+] as const;
 
 
 /** The history as RFC 4180 CSV, one quoted cell per column, in the site's zone. */
@@ -28,6 +32,8 @@ export function historyCsv(days: readonly CsvDay[], timeZone: string): string {
     check_in_camera: d.check_in_camera,
     check_out_camera: d.check_out_camera,
     person_id: d.person_id,
+    first_in_assurance: d.check_in_assurance,
+    last_out_assurance: d.check_out_assurance,
   });
   const lines = days.map((d) => {
     const row = cells(d);

@@ -62,7 +62,7 @@ async function fillTimeline(site: BenchSite, rows: number): Promise<number> {
       const kind = i % 20;
       if (kind < 12) {
         const p = persons[Math.floor(Math.random() * persons.length)]!;
-        return { ...base, type: 'recognized', person: { id: p.id, name: p.name }, score: 0.6 + Math.random() * 0.3, margin: 0.2, live: true, named_t: i, blink_t: i, antispoof: 0.9, liveness, face_px: 96, thumbnail: crop };
+        return { ...base, type: 'recognized', person: { id: p.id, name: p.name }, score: 0.6 + Math.random() * 0.3, margin: 0.2, live: true, named_t: i, blink_t: i, antispoof: 0.9, liveness, assurance: 'live', face_px: 96, thumbnail: crop };
       }
       if (kind < 17) return { ...base, type: 'unknown', anon_id: `anon-${i % 5000}`, score: Math.random() * 0.4, live: true, antispoof: 0.9, liveness, face_px: 90, thumbnail: crop };
       return kind < 19 ? { ...base, type: 'too_small', reason: 'face 30 px high' } : { ...base, type: 'low_quality', reason: 'blurred' };

@@ -32,7 +32,7 @@ function parts(t: { after(fn: () => void): void }, yaml: string) {
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   const writer = new EventWriter({ outbox: new Outbox(db, { maxEvents: 1000, maxBytes: 1 << 20 }, testSealer()), signer: createSigner(key), deviceId: 'd', baseTopic: 'facegate/d', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: quietLogger() });
   const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
-  const build = (database = db) => createAttendance({ config: config.attendance, db: database, writer, sealer, roster: () => [], logger: quietLogger() });
+  const build = (database = db) => createAttendance({ config: config.attendance, doors: config.doors, db: database, writer, sealer, roster: () => [], logger: quietLogger() });
   return { dir, config, db, open, build, writer };
 }
 
@@ -40,8 +40,41 @@ test('camera roles come from the config; unlisted cameras take the default role'
   const p = parts(t, 'attendance:\n  camera_roles: { out: exit }\n  default_camera_role: entry\n');
   const { stage } = p.build();
   const inAt = Date.parse('2026-01-12T08:00:00Z');
-  assert.equal(stage.onRecognized({ personId: 'a', camera: 'lobby', atMs: inAt })[0]?.kind, 'check_in');
-  assert.equal(stage.onRecognized({ personId: 'a', camera: 'out', atMs: inAt + 3_600_000 })[0]?.kind, 'check_out');
+  assert.equal(stage.onRecognized({ personId: 'a', camera: 'lobby', atMs: inAt, assurance: 'live' })[0]?.kind, 'check_in');
+  assert.equal(stage.onRecognized({ personId: 'a', camera: 'out', atMs: inAt + 3_600_000, assurance: 'live' })[0]?.kind, 'check_out');
+  p.db.close();
+});
+
+test("each camera's requirement comes from the config: its own, else its door's, else the site's (live by default)", (t) => {
+  const p = parts(
+    t,
+    [
+      'cameras:',
+      '  - { name: front-left, url: rtsp://127.0.0.1/a }',
+      '  - { name: front-right, url: rtsp://127.0.0.1/b }',
+      '  - { name: lobby, url: rtsp://127.0.0.1/c }',
+      '  - { name: yard, url: rtsp://127.0.0.1/d }',
+      'doors:',
+      '  - { name: front, cameras: [front-left, front-right] }',
+      'attendance:',
+      '  door_require: { front: stereo }',
+      '  camera_require: { front-right: recognised, yard: recognised }',
+    ].join('\n'),
+  );
+  assert.equal(p.config.attendance.require, 'live', "today's rule is the default");
+  const { stage } = p.build();
+  const inAt = Date.parse('2026-01-12T08:00:00Z');
+  const made = (personId: string, camera: string, assurance: 'stereo' | 'live' | 'recognised') => stage.onRecognized({ personId, camera, atMs: inAt, assurance }).map((d) => d.kind);
+  // front-left: the door's stereo.
+  assert.deepEqual(made('a', 'front-left', 'live'), []);
+  assert.deepEqual(made('a', 'front-left', 'stereo'), ['check_in']);
+  // front-right: its own, over its door's.
+  assert.deepEqual(made('b', 'front-right', 'recognised'), ['check_in']);
+  // lobby: the site's.
+  assert.deepEqual(made('c', 'lobby', 'recognised'), []);
+  assert.deepEqual(made('c', 'lobby', 'live'), ['check_in']);
+  // yard: in no door, its own.
+  assert.deepEqual(made('d', 'yard', 'recognised'), ['check_in']);
   p.db.close();
 });
 

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
 import { resolveShift, shiftDayAt } from '../../daemon/attendance/shift.js';
 import { applySighting, settle, type DayRecord, type Sighting } from '../../daemon/attendance/engine.js';
+import type { Assurance } from '../../contract/assurance.js';
 
 const rules: ShiftRules = {
   timeZone: 'Europe/Berlin',
@@ -15,10 +16,11 @@ const rules: ShiftRules = {
 let n = 0;
 const newId = () => `rec-${++n}`;
 
-function feed(sightings: Omit<Sighting, 'personId'>[], record?: DayRecord) {
+/** Sightings of p1, proven live unless they say otherwise. */
+function feed(sightings: (Omit<Sighting, 'personId' | 'assurance'> & { assurance?: Assurance })[], record?: DayRecord) {
   const decisions = [];
   for (const s of sightings) {
-    const full = { personId: 'p1', ...s };
+    const full = { personId: 'p1', assurance: 'live' as const, ...s };
     const day = shiftDayAt(rules, resolveShift(rules, 'p1', undefined), s.atMs);
     const t = applySighting(record, full, day, newId);
     record = t.record;
@@ -34,7 +36,7 @@ test('first entry sighting checks in, later entries do not', () => {
     { camera: 'gate', role: 'entry', atMs: at('2026-01-12T10:00:00Z') },
   ]);
   assert.equal(decisions.length, 1);
-  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', status: 'late', late_minutes: 10 });
+  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', assurance: 'live', status: 'late', late_minutes: 10 });
   assert.equal(record.checkOutSettled, true);
 });
 
@@ -83,4 +85,21 @@ test('unscheduled days record check-in and check-out but get no summary', () => 
   assert.equal(record.date, '2026-01-17');
   const done = settle(record, at('2026-01-18T00:00:00Z')); // local midnight is 23:00Z, closed
   assert.deepEqual(done.decisions.map((d) => d.kind), ['check_out']);
+});
+
+test('each check-in and check-out carries what proved its own sighting; a last-seen check-out, the last sighting\'s', () => {
+  const { record, decisions } = feed([
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T08:00:00Z'), assurance: 'recognised' },
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T12:00:00Z'), assurance: 'live' },
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T16:40:00Z'), assurance: 'stereo' },
+  ]);
+  assert.deepEqual(decisions.map((d) => [d.kind, 'assurance' in d ? d.assurance : null]), [['check_in', 'recognised']]);
+  assert.deepEqual([record.checkInAssurance, record.checkOutAssurance, record.lastSeenAssurance], ['recognised', null, 'stereo']);
+  const done = settle(record, at('2026-01-12T18:00:00Z'));
+  assert.deepEqual(done.decisions.map((d) => [d.kind, 'assurance' in d ? d.assurance : null]), [['check_out', 'stereo'], ['summary', null]]);
+  assert.equal(done.record.checkOutAssurance, 'stereo');
+  const exit = feed([{ camera: 'out', role: 'exit', atMs: at('2026-01-12T16:00:00Z'), assurance: 'recognised' }], done.record);
+  assert.equal(exit.record.checkOutAssurance, 'stereo', 'an earlier exit replaces no later check-out');
+  const later = feed([{ camera: 'out', role: 'exit', atMs: at('2026-01-12T17:10:00Z'), assurance: 'recognised' }], done.record);
+  assert.deepEqual([later.decisions[0]?.kind, later.record.checkOutAssurance], ['check_out', 'recognised'], 'a later exit replaces it, with its own');
 });

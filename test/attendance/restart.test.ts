@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../daemon/config/load.js';
 import { createAttendance } from '../../daemon/attendance/build.js';
-import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
-import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
-import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
+import { createAttendanceSchema } from '../support/attendance-schema.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, Subscriber, quietLogger } from '../support/events-stack.js';
 
@@ -28,19 +26,17 @@ test('the cooldown holds across a restart: no second check-out at the same exit 
   /** One run of the daemon: its events stage and attendance stage on the same state file. */
   const run = () => {
     const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url });
-    createAttendanceTables(stack.db);
-    createAttendanceCooldownTable(stack.db);
-    createAttendanceRetractionsTable(stack.db);
+    createAttendanceSchema(stack.db);
     const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
-    const { stage } = createAttendance({ config, db: stack.db, writer: stack.writer, sealer, roster: () => [], logger: quietLogger(), now: () => clock });
+    const { stage } = createAttendance({ config, doors: [], db: stack.db, writer: stack.writer, sealer, roster: () => [], logger: quietLogger(), now: () => clock });
     return { stack, stage };
   };
 
   // First run, the broker not reached yet: a check-in, then a check-out at the exit camera.
   const first = run();
-  assert.equal(first.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: clock }).length, 1, 'check-in');
+  assert.equal(first.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: clock, assurance: 'live' }).length, 1, 'check-in');
   clock = at('2026-01-12T17:10:00Z');
-  assert.deepEqual(first.stage.onRecognized({ personId: 'emp-1', camera: 'out', atMs: clock }).map((d) => d.kind), ['check_out']);
+  assert.deepEqual(first.stage.onRecognized({ personId: 'emp-1', camera: 'out', atMs: clock, assurance: 'stereo' }).map((d) => d.kind), ['check_out']);
   const written = first.stack.outbox.readAfter(0, 10).map((r) => r.eventId);
   assert.equal(written.length, 2, 'both events wait in the outbox');
   await first.stack.stop();
@@ -49,16 +45,19 @@ test('the cooldown holds across a restart: no second check-out at the same exit 
   clock += 21_000;
   const second = run();
   t.after(() => second.stack.stop());
-  assert.deepEqual(second.stage.onRecognized({ personId: 'emp-1', camera: 'out', atMs: clock }), [], 'no second check-out inside the cooldown after a restart');
+  assert.deepEqual(second.stage.onRecognized({ personId: 'emp-1', camera: 'out', atMs: clock, assurance: 'live' }), [], 'no second check-out inside the cooldown after a restart');
   second.stack.start();
   await central.waitFor(() => central.unique.size >= 2, 10_000, 'the first run’s events');
   assert.deepEqual([...central.unique].sort(), [...written].sort(), 'delivered with the ids written before the restart, and nothing else');
   const types = central.messages.map((m) => (JSON.parse(m.payload.toString()) as { type: string }).type);
   assert.deepEqual(types.filter((ty) => ty === 'check_out').length, 1, `one check-out: ${types.join(', ')}`);
+  // What proved each reaches the broker with it, signed with the rest.
+  const proven = new Map(central.messages.map((m) => JSON.parse(m.payload.toString()) as { type: string; assurance: string }).map((p) => [p.type, p.assurance]));
+  assert.deepEqual(Object.fromEntries(proven), { check_in: 'live', check_out: 'stereo' });
 
   // Past the cooldown the exit counts again (it replaces the check-out on the same record).
   clock += 300_000;
-  assert.deepEqual(second.stage.onRecognized({ personId: 'emp-1', camera: 'out', atMs: clock }).map((d) => d.kind), ['check_out'], 'after the cooldown the exit is processed');
+  assert.deepEqual(second.stage.onRecognized({ personId: 'emp-1', camera: 'out', atMs: clock, assurance: 'live' }).map((d) => d.kind), ['check_out'], 'after the cooldown the exit is processed');
   // And the cooldown's rows are bounded: what is over is pruned at the next tick.
   clock += 301_000;
   second.stage.tick(clock);

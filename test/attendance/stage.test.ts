@@ -8,10 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { compactVerify, importJWK } from 'jose';
-import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
-import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
-import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
-import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
+import { ShiftSchema, type Requirement, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
+import { createAttendanceSchema } from '../support/attendance-schema.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
 import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';
@@ -27,14 +25,12 @@ import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js'
 
 const at = (iso: string) => Date.parse(iso);
 
-async function setup(t: { after(fn: () => void): void }, opts: { roster?: RosterPerson[]; sealer?: ProofSealer } = {}) {
+async function setup(t: { after(fn: () => void): void }, opts: { roster?: RosterPerson[]; sealer?: ProofSealer; require?: Requirement } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-att-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const db = openTestDb(join(dir, 'state.db'));
   t.after(() => db.close());
-  createAttendanceTables(db);
-  createAttendanceCooldownTable(db);
-  createAttendanceRetractionsTable(db);
+  createAttendanceSchema(db);
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   let clock = at('2026-01-12T07:00:00Z');
   const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 }, testSealer());
@@ -51,7 +47,7 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
   const store = new AttendanceStore(db);
   const roles: Record<string, 'entry' | 'exit' | 'both'> = { gate: 'entry', exit: 'exit', lobby: 'both' };
   const stage = new AttendanceStage({
-    store, writer, sealer, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', cooldownMs: 300_000,
+    store, writer, sealer, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', requireOf: () => opts.require ?? 'live', cooldownMs: 300_000,
     roster: () => opts.roster ?? [], newId, now: () => clock, logger: quietLogger(),
   });
   const events = async () => {
@@ -73,7 +69,7 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
 test('a check-in writes the day record, the sealed proof and a signed attendance event together', async (t) => {
   const s = await setup(t);
   const jpeg = new Uint8Array(randomBytes(500));
-  const made = s.stage.onRecognized({ personId: 'emp-1', group: 'staff', camera: 'gate', atMs: at('2026-01-12T08:07:00Z'), thumbnail: jpeg });
+  const made = s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', group: 'staff', camera: 'gate', atMs: at('2026-01-12T08:07:00Z'), thumbnail: jpeg });
   assert.equal(made.length, 1);
   const [ev] = await s.events();
   assert.equal(ev!.type, 'check_in');
@@ -90,9 +86,9 @@ test('a check-in writes the day record, the sealed proof and a signed attendance
 
 test('repeats within the cooldown make nothing; an exit checks out with overtime', async (t) => {
   const s = await setup(t);
-  s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T07:55:00Z') });
-  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T07:58:00Z') }), []);
-  s.stage.onRecognized({ personId: 'emp-1', camera: 'exit', atMs: at('2026-01-12T16:45:00Z') });
+  s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T07:55:00Z') });
+  assert.deepEqual(s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T07:58:00Z') }), []);
+  s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'exit', atMs: at('2026-01-12T16:45:00Z') });
   const evs = await s.events();
   assert.deepEqual(evs.map((e) => [e.type, e.status, e.overtime_minutes, e.worked_minutes]), [['check_in', 'on_time', 0, null], ['check_out', 'on_time', 45, 530]]);
 });
@@ -100,8 +96,8 @@ test('repeats within the cooldown make nothing; an exit checks out with overtime
 test('tick settles a both-camera day into a last-seen check-out and a summary, and summarises absences; events carry the external id', async (t) => {
   const s = await setup(t, { roster: [{ personId: 'emp-1', externalId: 'EMP-0001' }, { personId: 'emp-2' }] });
   s.stage.tick(); // starts the absence clock: days that closed before now are not reported
-  s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T08:00:00Z') });
-  s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T16:10:00Z') });
+  s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T08:00:00Z') });
+  s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'lobby', atMs: at('2026-01-12T16:10:00Z') });
   s.setClock('2026-01-12T17:00:00Z');
   assert.equal(s.stage.tick(), 0, 'window still open');
   s.setClock('2026-01-12T18:00:00Z');
@@ -120,17 +116,17 @@ test('if sealing fails nothing is written: record and event share one transactio
   let down = true;
   const failing: ProofSealer = { seal: (_r, jpeg) => { if (down) throw new Error('sealer down'); return jpeg; }, open: () => new Uint8Array() };
   const s = await setup(t, { sealer: failing });
-  assert.throws(() => s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:00Z'), thumbnail: new Uint8Array(10) }), /sealer down/);
+  assert.throws(() => s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:00Z'), thumbnail: new Uint8Array(10) }), /sealer down/);
   assert.equal(s.outbox.stats(0).pending, 0);
   assert.equal(s.store.day('emp-1', '2026-01-12'), undefined);
   down = false;
-  assert.equal(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:30Z'), thumbnail: new Uint8Array(10) }).length, 1, 'the failed sighting did not start a cooldown');
+  assert.equal(s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'gate', atMs: at('2026-01-12T08:00:30Z'), thumbnail: new Uint8Array(10) }).length, 1, 'the failed sighting did not start a cooldown');
 });
 
 test('a check-in whose track is refused afterwards is withdrawn, signed, naming the event it withdraws; the person really there checks in again at once', async (t) => {
   const s = await setup(t);
   const arrival = at('2026-01-12T08:07:00Z');
-  const made = s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 4, atMs: arrival, thumbnail: new Uint8Array(randomBytes(300)) });
+  const made = s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'gate', track: 4, atMs: arrival, thumbnail: new Uint8Array(randomBytes(300)) });
   assert.deepEqual(made.map((d) => d.kind), ['check_in']);
   s.setClock('2026-01-12T08:07:02Z');
   assert.equal(s.stage.onRefused('gate', 4, 'held_picture'), 1);
@@ -145,7 +141,7 @@ test('a check-in whose track is refused afterwards is withdrawn, signed, naming 
   // Refused twice, or after the track ended: nothing more.
   assert.equal(s.stage.onRefused('gate', 4, 'held_picture'), 0);
   // The person, really there, a minute later: within the cooldown of the withdrawn sighting, admitted all the same.
-  const again = s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 9, atMs: arrival + 60_000 });
+  const again = s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', camera: 'gate', track: 9, atMs: arrival + 60_000 });
   assert.deepEqual(again.map((d) => d.kind), ['check_in']);
   s.stage.onTrackEnded('gate', 9);
   assert.equal(s.stage.onRefused('gate', 9, 'frozen'), 0, 'a track that ended keeps what it made');
@@ -154,11 +150,53 @@ test('a check-in whose track is refused afterwards is withdrawn, signed, naming 
 
 test('a refused track that made nothing, or whose check-in a sighting before it already made, withdraws nothing', async (t) => {
   const s = await setup(t);
-  s.stage.onRecognized({ personId: 'emp-2', camera: 'gate', track: 1, atMs: at('2026-01-12T07:55:00Z') });
+  s.stage.onRecognized({ assurance: 'live', personId: 'emp-2', camera: 'gate', track: 1, atMs: at('2026-01-12T07:55:00Z') });
   // A second track of the same person, at another camera of role both, the same day: no new check-in.
-  const later = s.stage.onRecognized({ personId: 'emp-2', camera: 'lobby', track: 2, atMs: at('2026-01-12T08:30:00Z') });
+  const later = s.stage.onRecognized({ assurance: 'live', personId: 'emp-2', camera: 'lobby', track: 2, atMs: at('2026-01-12T08:30:00Z') });
   assert.equal(later.filter((d) => d.kind === 'check_in').length, 0);
   assert.equal(s.stage.onRefused('lobby', 2, 'held_picture'), 0);
   assert.equal(s.stage.onRefused('gate', 77, 'frozen'), 0);
   assert.equal(s.store.day('emp-2', '2026-01-12')?.record.checkInMs, at('2026-01-12T07:55:00Z'));
+});
+
+test('require recognised: a person named but not proven live checks in, and the record, the signed event and the proof say recognised', async (t) => {
+  const s = await setup(t, { require: 'recognised' });
+  const arrival = at('2026-01-12T07:58:00Z');
+  const made = s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'recognised', thumbnail: new Uint8Array(randomBytes(200)) });
+  assert.deepEqual(made.map((d) => [d.kind, 'assurance' in d ? d.assurance : null]), [['check_in', 'recognised']]);
+  // The same track proven live a second later: within the cooldown, the check-in stands as it was made.
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'live' }), []);
+  const [ev] = await s.events();
+  assert.deepEqual([ev!.type, ev!.assurance], ['check_in', 'recognised']);
+  const record = s.store.day('emp-3', '2026-01-12')!.record;
+  assert.deepEqual([record.checkInMs, record.checkInAssurance, record.lastSeenAssurance], [arrival, 'recognised', 'recognised']);
+  assert.ok(s.store.proof(record.recordId, 'check_in'), 'with its proof, as any check-in');
+});
+
+test('require live: a person named but not proven makes nothing and holds no cooldown; proven a moment later, they check in as live', async (t) => {
+  const s = await setup(t, { require: 'live' });
+  const arrival = at('2026-01-12T07:58:00Z');
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'recognised' }), []);
+  assert.equal(s.store.day('emp-3', '2026-01-12'), undefined, 'no record of a sighting below the requirement');
+  assert.equal(s.outbox.stats(0).pending, 0, 'and no event');
+  const made = s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'live' });
+  assert.deepEqual(made.map((d) => [d.kind, 'assurance' in d ? d.assurance : null]), [['check_in', 'live']]);
+  assert.deepEqual((await s.events()).map((e) => [e.type, e.assurance]), [['check_in', 'live']]);
+});
+
+test('require stereo: a sighting proven live at one camera is not enough; one proven by two cameras is, and a check-out carries its own assurance', async (t) => {
+  const s = await setup(t, { require: 'stereo' });
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-4', camera: 'gate', atMs: at('2026-01-12T07:50:00Z'), assurance: 'live' }), []);
+  assert.equal(s.stage.onRecognized({ personId: 'emp-4', camera: 'gate', atMs: at('2026-01-12T07:51:00Z'), assurance: 'stereo' })[0]?.kind, 'check_in');
+  assert.equal(s.stage.onRecognized({ personId: 'emp-4', camera: 'exit', atMs: at('2026-01-12T16:30:00Z'), assurance: 'stereo' })[0]?.kind, 'check_out');
+  assert.deepEqual((await s.events()).map((e) => [e.type, e.assurance]), [['check_in', 'stereo'], ['check_out', 'stereo']]);
+});
+
+test('a summary carries no assurance of its own: the check-in and check-out it repeats said theirs', async (t) => {
+  const s = await setup(t, { require: 'recognised' });
+  s.stage.onRecognized({ personId: 'emp-5', camera: 'lobby', atMs: at('2026-01-12T08:00:00Z'), assurance: 'recognised' });
+  s.stage.onRecognized({ personId: 'emp-5', camera: 'lobby', atMs: at('2026-01-12T16:10:00Z'), assurance: 'live' });
+  s.setClock('2026-01-12T18:00:00Z');
+  s.stage.tick();
+  assert.deepEqual((await s.events()).map((e) => [e.type, e.assurance]), [['check_in', 'recognised'], ['check_out', 'live'], ['summary', null]]);
 });

@@ -11,21 +11,20 @@ import { arrivalMs, type TrackEvent } from '../../daemon/track/events.js';
 
 const base = { camera: 'gate', track: 1, t: 2, atMs: Date.parse('2026-03-02T08:00:00Z') };
 const recognized = (live: boolean): TrackEvent & { atMs: number } =>
-  ({ ...base, type: 'recognized', person: { id: 'p1', name: 'Ada', group: 'night' }, score: 0.7, margin: 0.2, live, named_t: 0.5, first_blink_t: live ? 1.5 : null }) as unknown as TrackEvent & { atMs: number };
+  ({ ...base, type: 'recognized', person: { id: 'p1', name: 'Ada', group: 'night' }, score: 0.7, margin: 0.2, live, named_t: 0.5, first_blink_t: live ? 1.5 : null, assurance: live ? 'live' : 'recognised' }) as unknown as TrackEvent & { atMs: number };
 
-test('a live recognition reaches attendance with the group the match carried, with no lookup of its own; one not yet live changes nothing', async () => {
+test('every recognition reaches attendance with what proved it and the group the match carried, with no lookup of its own: the camera\'s requirement decides', async () => {
   const decisions: RecognizedDecision[] = [];
   const bus = new EventBus<DaemonEvents>(createLogger({ level: 'silent' }));
   const off = subscribeSightings(bus, () => ({ onRecognized: (d) => decisions.push(d), onRefused: () => 0, onTrackEnded: () => undefined }));
   await bus.emit('track', recognized(false));
-  assert.equal(decisions.length, 0);
   await bus.emit('track', recognized(true));
-  assert.deepEqual(decisions.map((d) => [d.personId, d.group, d.camera]), [['p1', 'night', 'gate']]);
+  assert.deepEqual(decisions.map((d) => [d.personId, d.group, d.camera, d.assurance]), [['p1', 'night', 'gate', 'recognised'], ['p1', 'night', 'gate', 'live']]);
   // Named at 0.5 s, live at 2 s: the check-in carries the arrival, 1.5 s before.
-  assert.equal(decisions[0]!.atMs, base.atMs - 1500);
+  assert.equal(decisions[1]!.atMs, base.atMs - 1500);
   off();
   await bus.emit('track', recognized(true));
-  assert.equal(decisions.length, 1, 'unsubscribed: nothing more reaches attendance');
+  assert.equal(decisions.length, 2, 'unsubscribed: nothing more reaches attendance');
 });
 
 test('with attendance off (or while a reload rebuilds it) a live recognition goes nowhere', () => {

@@ -14,6 +14,7 @@ import { createSigner, withSignature } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { ExitCode } from '../../daemon/base/errors.js';
+import type { Assurance } from '../../contract/assurance.js';
 
 function tmp(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'fg-central-broker-'));
@@ -21,9 +22,9 @@ function tmp(t: { after(fn: () => void): void }): string {
   return d;
 }
 
-const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string) => ({
+const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string, assurance: Assurance = 'live') => ({
   type, record_id: `r-${person}`, person_id: `p-${person}`, external_id: person, group: 'staff', camera: 'gate', date: at.slice(0, 10), shift: null,
-  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const),
+  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const), assurance,
   late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: type === 'check_in' ? at : null, check_out: type === 'check_out' ? at : null, worked_minutes: null,
 });
 
@@ -50,10 +51,11 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
     box.start();
     t.after(() => box.stop());
   }
-  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00'));
-  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00'));
-  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00'));
-  gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00'));
+  // gate-1 checks in on a recognition alone (its camera requires no more), and again later on a live one.
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00', 'recognised'));
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00', 'live'));
+  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo'));
+  gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
   gate1.writer.write('spoof', { type: 'spoof', camera: 'gate', anonymous_id: 'anon-4', person_id: null, reason: 'no_blink', score: 0.1 });
   await firstUse.until({ accepted: 5 });
   await raw.waitFor(() => raw.messages.length >= 4, 10_000, 'the raw attendance events');
@@ -94,11 +96,29 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   assert.deepEqual(db.prepare('SELECT base, device FROM central_pins ORDER BY base').all(), [{ base: 'facegate/gate-1', device: 'gate-1' }, { base: 'facegate/gate-2', device: 'gate-2' }]);
   assert.equal(
     readFileSync(join(dir, 'central-a-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'),
-    'external_id,name,day,first_in,last_out\r\n' +
-      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00",""\r\n',
-    'first in at one box, last out at the other, in the site zone',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","recognised",""\r\n',
+    'first in at one box, last out at the other, in the site zone, each with what proved it',
   );
+  assert.deepEqual(db.prepare('SELECT employee, type, assurance FROM central_attendance ORDER BY at_ms').all(), [
+    { employee: 'EMP-17', type: 'check_in', assurance: 'recognised' },
+    { employee: 'EMP-42', type: 'check_in', assurance: 'recognised' },
+    { employee: 'EMP-17', type: 'check_in', assurance: 'live' },
+    { employee: 'EMP-17', type: 'check_out', assurance: 'stereo' },
+  ]);
+  // HR counting only what a camera proved: the recognition alone leaves the sheet, the live check-in later that day counts.
+  const proven = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,stereo']);
+  assert.equal(proven.code, ExitCode.OK, proven.stderr);
+  assert.equal(
+    proven.stdout,
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' + '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo"\r\n',
+  );
+  const wrong = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,proven']);
+  assert.equal(wrong.code, ExitCode.USAGE, wrong.stderr);
+  assert.match(wrong.stderr, /FG_ERR_USAGE: --assurance takes a comma-separated list of stereo, live, reviewed, recognised; got "proven"/);
+  const noDay = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-02-30']);
+  assert.match(noDay.stderr, /FG_ERR_USAGE: --day takes a calendar day/);
   assert.match(firstUse.output, /"outcome":"forged","reason":"altered"/, 'the refusal is logged, structured');
 });
 

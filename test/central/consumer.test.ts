@@ -31,6 +31,7 @@ function keyIn(dir: string, name: string): DeviceKey {
   return ensureDeviceKey(join(dir, `${name}.key`)).key;
 }
 
+/** A check-in or check-out as boxes from before assurance sent it (none); `over` adds or replaces fields. */
 function attendance(key: DeviceKey, type: 'check_in' | 'check_out', at: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   return withSignature<Record<string, unknown>>(createSigner(key), {
     id: nextId(), device: 'gate-1', time: at, type, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate',
@@ -89,8 +90,8 @@ test('first use: the key is pinned from bridge/info, events verify, a duplicate 
   const csv = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8');
   assert.equal(
     csv,
-    'external_id,name,day,first_in,last_out\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00"\r\n',
-    'first in, last out, in the site zone, the name quoted and defused',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","live","live"\r\n',
+    'first in, last out, in the site zone, the name quoted and defused; a box from before assurance made them of live recognitions',
   );
 });
 
@@ -193,13 +194,17 @@ test('replay bookkeeping: numbered events, a signed high-water mark and a gone r
 test('the timesheet: an employee with no check-out has an empty last_out; times follow the zone across DST', () => {
   const csv = timesheetCsv(
     [
-      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), lastOutMs: null },
-      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z') },
+      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), firstInAssurance: 'live', lastOutMs: null, lastOutAssurance: null },
+      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, firstInAssurance: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z'), lastOutAssurance: 'stereo' },
     ],
     { 'EMP-1': 'Ben' },
     'Europe/Berlin',
   );
-  assert.equal(csv, 'external_id,name,day,first_in,last_out\r\n"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00",""\r\n"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00"\r\n', 'CEST after the switch');
+  assert.equal(
+    csv,
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00","","live",""\r\n"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00","","stereo"\r\n',
+    'CEST after the switch',
+  );
 });
 
 test('the consumer config refuses what cannot work, each key named', () => {
@@ -309,4 +314,43 @@ test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, w
   assert.equal(c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', early, '2026-01-12T06:00:03+01:00'))).outcome, 'accepted');
   assert.equal(c.handle('facegate/gate-1/attendance', bytes(early)).outcome, 'accepted');
   assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/);
+});
+
+test('assurance: a box signs what proved each check-in and check-out, and the timesheet counts those the config names; an older box\'s, without one, were live', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir, 'timesheet_assurance: [stereo, live, reviewed]\n');
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const accepted = (e: Record<string, unknown>, topic = 'attendance') => assert.equal(c.handle(`facegate/gate-1/${topic}`, bytes(e)).outcome, 'accepted', JSON.stringify(e).slice(0, 120));
+  // On a recognition alone (the box's camera required no more): stored, but not on this site's sheet.
+  accepted(attendance(key, 'check_in', '2026-01-12T07:50:00+01:00', { assurance: 'recognised' }));
+  accepted(attendance(key, 'check_in', '2026-01-12T08:10:00+01:00'));
+  accepted(attendance(key, 'check_out', '2026-01-12T17:00:00+01:00', { assurance: 'stereo' }));
+  accepted(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { type: 'summary', status: 'present', source: 'end_of_day', camera: null, assurance: null }));
+  const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
+  assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo"', 'the first check-in proven, from the box older than assurance');
+  assert.deepEqual(store.timesheet('2026-01-12').map((r) => [r.firstInAssurance, r.lastOutAssurance]), [['recognised', 'stereo']], 'every mark is kept: the filter is the sheet\'s');
+  assert.deepEqual(store.timesheet('2026-01-12', ['recognised']).map((r) => [r.firstInMs, r.lastOutMs]), [[Date.parse('2026-01-12T07:50:00+01:00'), null]]);
+  assert.deepEqual(store.timesheet('2026-01-12', []), []);
+
+  // What only a damaged or forged box sends: a check-in naming no assurance, or one no box knows.
+  const refused = (e: Record<string, unknown>, what: string) => assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(e)), { outcome: 'malformed', reason: 'bad_shape' }, what);
+  refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: null }), 'null belongs to a summary');
+  refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: 'certain' }), 'an assurance no box sends');
+  assert.equal(store.eventCount(), 4);
+});
+
+test('assurance on track events: a box sends what proved the recognised person; an older box\'s events, without it, are taken as before', (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c } = consumer(t, dir);
+  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const trackEvent = (over: Record<string, unknown>) =>
+    withSignature<Record<string, unknown>>(createSigner(key), {
+      id: nextId(), device: 'gate-1', time: '2026-01-12T09:31:41+01:00', type: 'update', camera: 'gate', track: 17, state: 'recognized', person_id: 'emp-0042', anonymous_id: null, score: 0.8, margin: 0.3,
+      live: true, antispoof: 0.9, liveness: { score: 5.6, blink: 0, structure: 4.6, passive: 1, surround: 0, screen: 0 }, reasons: [], face_px: 142, image_sha256: null, ...over,
+    });
+  assert.equal(c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'live' }))).outcome, 'accepted');
+  assert.equal(c.handle('facegate/gate-1/gate/events', bytes(trackEvent({}))).outcome, 'accepted', 'an older box');
+  assert.deepEqual(c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'reviewd' }))), { outcome: 'malformed', reason: 'bad_shape' });
 });

@@ -28,7 +28,7 @@ test('events arrive signed, with the documented payloads; bridge/state is retain
   stack.writer.write('attendance', {
     type: 'check_in', record_id: 'r-1', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', date: '2026-01-12',
     shift: { name: 'staff', start: '2026-01-12T09:00:00+01:00', end: '2026-01-12T17:00:00+01:00' },
-    status: 'late', source: 'entry', late_minutes: 7, early_minutes: 0, overtime_minutes: 0,
+    status: 'late', source: 'entry', assurance: 'stereo', late_minutes: 7, early_minutes: 0, overtime_minutes: 0,
     check_in: '2026-01-12T09:07:00+01:00', check_out: null, worked_minutes: null,
   });
   stack.writer.write('unknown', { type: 'unknown', camera: 'gate', anonymous_id: 'anon-3', face_px: 96, image_sha256: null });
@@ -46,6 +46,7 @@ test('events arrive signed, with the documented payloads; bridge/state is retain
     const name = m.topic.endsWith('/attendance') ? 'attendance' : m.topic.endsWith('/alerts/unknown') ? 'unknown' : m.topic.endsWith('/bridge/sequence') ? 'sequence' : 'spoof';
     assert.ok(Value.Check(TOPICS[name].schema, body), `${m.topic}: ${JSON.stringify([...Value.Errors(TOPICS[name].schema, body)][0])}`);
     assert.equal(m.retain, false, 'one-shot events are never retained');
+    if (name === 'attendance') assert.equal((body as { assurance?: unknown }).assurance, 'stereo', 'what proved the check-in, signed with it');
     const { payload, protectedHeader } = await compactVerify(body.jws as string, key);
     assert.equal(protectedHeader.kid, stack.key.kid);
     const { jws: _jws, ...rest } = body;

@@ -81,7 +81,7 @@ test('discovery configs: device block, unique ids, availability on bridge and ca
 test('decisions for the device triggers: live recognitions, unknown faces and spoofs only; a name only where names are on; a face only where images are on and it fits', () => {
   const liveness = { score: 4, blink: 4, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
   const face = Buffer.alloc(1024, 1);
-  const recognized: TrackEvent = { type: 'recognized', camera: 'gate', track: 1, t: 2, person: { id: 'emp-1', name: 'Ada' }, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1.5, antispoof: 0.9, liveness, face_px: 120, thumbnail: face };
+  const recognized: TrackEvent = { type: 'recognized', camera: 'gate', track: 1, t: 2, person: { id: 'emp-1', name: 'Ada' }, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1.5, antispoof: 0.9, liveness, assurance: 'live', face_px: 120, thumbnail: face };
   const time = '2026-11-25T09:00:00+01:00';
   assert.equal(decisionFor({ ...recognized, live: false }, time, options), undefined, 'not live yet: no trigger');
   assert.equal(decisionFor({ type: 'blink', camera: 'gate', track: 1, t: 1, closed_ms: 100 }, time, options), undefined, 'no decision');
@@ -182,7 +182,7 @@ test('sightings, decisions and faces reach Home Assistant on a real broker: last
   const liveness = { score: 4, blink: 4, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
   const ada = { id: 'emp-1', name: 'Ada' };
   const face = Buffer.alloc(1000, 0xd8);
-  const recognized: TrackEvent = { type: 'recognized', camera: 'gate', track: 1, t: 2, person: ada, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1.5, antispoof: 0.9, liveness, face_px: 120, thumbnail: face };
+  const recognized: TrackEvent = { type: 'recognized', camera: 'gate', track: 1, t: 2, person: ada, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1.5, antispoof: 0.9, liveness, assurance: 'live', face_px: 120, thumbnail: face };
   await ha.decision({ ...recognized, live: false }, time);
   await ha.decision(recognized, time);
   await ha.decision({ type: 'unknown', camera: 'gate', track: 2, t: 3, anon_id: 'anon-1', score: 0.2, live: true, antispoof: 0.9, liveness, face_px: 110, thumbnail: Buffer.alloc(2000, 1) }, time);

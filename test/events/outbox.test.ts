@@ -107,7 +107,7 @@ test('a full outbox losing info events says so once a minute with their sum; an 
     now: () => nowMs,
     logger: createLogger({ level: 'silent' }),
   });
-  const track = (i: number) => writer.write('trackEvent', { type: 'update', camera: 'door', track: i, state: 'tracking', person_id: null, anonymous_id: null, score: null, margin: null, live: false, antispoof: null, liveness: null, reasons: [], face_px: null, image_sha256: null }, nowMs, { camera: 'door' });
+  const track = (i: number) => writer.write('trackEvent', { type: 'update', camera: 'door', track: i, state: 'tracking', person_id: null, anonymous_id: null, score: null, margin: null, live: false, antispoof: null, liveness: null, assurance: null, reasons: [], face_px: null, image_sha256: null }, nowMs, { camera: 'door' });
   // What the writer enqueued, read as it went in: the overflow events are info too, and later ones evict them.
   const said: { data: { evicted: { info: number; alert: number } } }[] = [];
   const enqueue = s.outbox.enqueueNumbered.bind(s.outbox);

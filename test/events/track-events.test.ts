@@ -55,7 +55,7 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   const t0 = Date.now();
   const emit = (dtMs: number, e: TrackEvent) => route({ ...e, atMs: t0 + dtMs });
   const base = { camera: 'door', track: 4, t: 0 };
-  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 0, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 151, thumbnail: Buffer.alloc(900, 7) });
+  const recognized = (live: boolean): TrackEvent => ({ ...base, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 0, blink_t: live ? 1.2 : null, antispoof: 0.93, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, assurance: live ? 'live' : 'recognised', face_px: 151, thumbnail: Buffer.alloc(900, 7) });
   emit(0, { ...base, type: 'blink', closed_ms: 140 });
   // A burst of state changes that do not matter, all within the first second: none goes out.
   for (let i = 0; i < 200; i++) emit(1 + i, { ...base, type: 'too_small', reason: `face ${40 + (i % 7)} px, 64 needed` });
@@ -68,13 +68,14 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   const events = central.messages.map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
   const distinct = [...new Map(events.map((e) => [e.id as string, e])).values()].sort((a, b) => (a.id as string).localeCompare(b.id as string));
   assert.deepEqual(
-    distinct.map((e) => [e.type, e.state, e.live]),
+    distinct.map((e) => [e.type, e.state, e.live, e.assurance]),
     [
-      ['new', 'tracking', false],
-      ['update', 'recognized', false],
-      ['update', 'recognized', true],
-      ['end', 'recognized', true],
+      ['new', 'tracking', false, null],
+      ['update', 'recognized', false, 'recognised'],
+      ['update', 'recognized', true, 'live'],
+      ['end', 'recognized', true, 'live'],
     ],
+    'what proved the person, signed with the rest: nothing before a name, named but not proven, then live',
   );
   assert.ok(central.messages.every((m) => !m.retain), 'track events are never retained');
   const key = await importJWK(stage.key.publicJwk as JWK, 'EdDSA');
@@ -95,7 +96,7 @@ test("a central subscriber gets a track's new, updates and end on <camera>/event
   const last = JSON.parse(late.messages[0]!.payload.toString()) as Record<string, unknown>;
   assert.equal(late.messages[0]!.retain, true);
   assert.deepEqual([...Value.Errors(TOPICS.trackLast.schema, last)].map((x) => `${x.path} ${x.message}`), []);
-  assert.deepEqual([last.state, last.person_id, last.live, last.track], ['recognized', 'emp-7', true, 4]);
+  assert.deepEqual([last.state, last.person_id, last.live, last.assurance, last.track], ['recognized', 'emp-7', true, 'live', 4]);
   assert.ok(![...central.messages, ...late.messages].some((m) => m.payload.toString().includes('Angelina')), 'no name on the broker');
 });
 
@@ -148,7 +149,7 @@ test('an unknown alert withdrawn once the track is recognised: a signed follow-u
   // The order a Track gives them: unknown, then on a later frame the withdrawal and the recognition.
   emit(0, { ...base, type: 'unknown', anon_id: 'anon-5e1f', score: 0.37, live: false, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 104, thumbnail: Buffer.alloc(700, 5) });
   emit(900, { ...base, type: 'unknown_withdrawn', anon_id: 'anon-5e1f', person, score: 0.47, cluster: 'removed' });
-  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, named_t: 0, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 106, thumbnail: null });
+  emit(900, { ...base, type: 'recognized', person, score: 0.47, margin: 0.47, live: false, named_t: 0, blink_t: null, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, assurance: 'recognised', face_px: 106, thumbnail: null });
   emit(1500, { ...base, type: 'track_ended', person, anon_id: null, live: false, duration: 1.5, blinks: 0, antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } });
 
   await alerts.waitFor(() => alerts.messages.some((m) => m.topic.endsWith('/withdrawn')), 10_000, 'the withdrawal');
@@ -188,7 +189,7 @@ test("opted in, each live recognition also goes out in Frigate's face shape on f
   const route = routeTo(stage);
   const t0 = 1_764_061_200_123;
   const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
-  const recognized = (track: number, live: boolean, dtMs: number): RecognizedEvent & { atMs: number } => ({ camera: 'door', track, t: 2 + dtMs / 1000, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 2, blink_t: live ? 2.5 : null, antispoof: 0.93, liveness, face_px: 151, thumbnail: null, atMs: t0 + dtMs });
+  const recognized = (track: number, live: boolean, dtMs: number): RecognizedEvent & { atMs: number } => ({ camera: 'door', track, t: 2 + dtMs / 1000, type: 'recognized', person, score: 0.79, margin: 0.32, live, named_t: 2, blink_t: live ? 2.5 : null, antispoof: 0.93, liveness, assurance: live ? 'live' : 'recognised', face_px: 151, thumbnail: null, atMs: t0 + dtMs });
   route(recognized(4, false, 0));
   route(recognized(4, true, 800));
   route(recognized(4, true, 1800));
@@ -221,7 +222,7 @@ test('the Frigate output is off by default: nothing on frigate/tracked_object_up
   t.after(() => frigate.close());
   const route = routeTo(stage);
   const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
-  route({ camera: 'door', track: 1, t: 1, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null, atMs: Date.now() });
+  route({ camera: 'door', track: 1, t: 1, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, assurance: 'live', face_px: 150, thumbnail: null, atMs: Date.now() });
   // The track's own update follows the same call: once it is here, a Frigate update would have been published before it.
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"state":"recognized"')), 10_000, 'the track update');
   await frigate.client.publishAsync('frigate/marker', 'x', { qos: 1 });
@@ -236,7 +237,7 @@ test('a Frigate face the broker refuses (not authorized) is logged and dropped; 
   const route = routeTo(stage);
   const liveness = { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 };
   const base = { camera: 'door', track: 1, t: 1, atMs: Date.now() };
-  route({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 150, thumbnail: null });
+  route({ ...base, type: 'recognized', person, score: 0.8, margin: 0.3, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, assurance: 'live', face_px: 150, thumbnail: null });
   await central.waitFor(() => lines.some((l) => l.includes('Frigate face publish failed')), 10_000, 'the refusal logged');
   route({ ...base, t: 2, type: 'track_ended', person, anon_id: null, live: true, duration: 1, blinks: 1, antispoof: 0.9, liveness });
   await central.waitFor(() => central.messages.some((m) => m.payload.includes('"type":"end"')), 10_000, "the track's end after the refusal");

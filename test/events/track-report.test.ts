@@ -22,6 +22,7 @@ const recognized = (track: number, live: boolean, thumbnail: Buffer | null = nul
   blink_t: live ? 1 : null,
   antispoof: 0.9,
   liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 },
+  assurance: live ? 'live' : 'recognised',
   face_px: 142,
   thumbnail,
 });
@@ -47,6 +48,7 @@ test("a track's life is new, update on a decision and on becoming live, end; the
   assert.deepEqual(seen[1]!.event!.reasons, ['not_live_yet']);
   assert.equal(seen[2]!.event!.live, true);
   assert.deepEqual(seen.map((s) => s.last?.live), [undefined, false, true, undefined]);
+  assert.deepEqual(seen.map((s) => s.event?.assurance), [null, 'recognised', 'live', 'live'], 'what proved the person: nothing before a name, then what the recognition said; the end keeps it');
   assert.equal(seen[2]!.event!.person_id, 'emp-1');
   assert.equal(seen[2]!.event!.face_px, 142);
   assert.equal(r.reporting('door'), 0, 'an ended track is forgotten');

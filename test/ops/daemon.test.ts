@@ -83,9 +83,10 @@ test('daemon: READY=1 after start-up, then WATCHDOG=1 while frames flow; a signe
   let attendance: { topic: string; payload: string } | undefined;
   while (!(attendance = received.find((m) => m.topic === 'facegate/gate-1/attendance')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.ok(attendance, `no attendance event; got topics ${[...new Set(received.map((m) => m.topic))].join(', ')}\n${daemon.log.slice(-3000)}`);
-  const body = JSON.parse(attendance.payload) as { jws: string; person_id: string; external_id: string | null; type: string; camera: string };
+  const body = JSON.parse(attendance.payload) as { jws: string; person_id: string; external_id: string | null; type: string; camera: string; assurance: string };
   assert.equal(body.type, 'check_in');
   assert.equal(body.camera, 'door');
+  assert.equal(body.assurance, 'live', "proven by the door camera's own cues, as the site's default requires");
   assert.equal(body.external_id, 'emp-7', 'May was enrolled with --id emp-7');
   const publicJwk = JSON.parse(received.find((m) => m.topic === 'facegate/gate-1/bridge/info')!.payload).public_key;
   await compactVerify(body.jws, await importJWK(publicJwk, 'EdDSA'));

@@ -101,7 +101,7 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   // Decisions as the tracker sends them, through the daemon's bus: counted, their scores and face
   // sizes observed, the live recognition checked in by the attendance stage.
   const base = { camera: 'door', t: 1, atMs: Date.now(), antispoof: 0.9, thumbnail: null };
-  await app.bus.emit('track', { ...base, type: 'recognized', track: 1, person: { id: 'emp-1', name: 'Ann' }, score: 0.75, margin: 0.4, live: true, named_t: 0.5, blink_t: 0.5, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 150 });
+  await app.bus.emit('track', { ...base, type: 'recognized', track: 1, person: { id: 'emp-1', name: 'Ann' }, score: 0.75, margin: 0.4, live: true, named_t: 0.5, blink_t: 0.5, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, assurance: 'live', face_px: 150 });
   await app.bus.emit('track', { ...base, type: 'unknown', track: 2, anon_id: 'anon-1', score: 0.12, live: true, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 50 });
   await app.bus.emit('track', { ...base, type: 'blink', track: 2, closed_ms: 120 });
   const after = await scrape();

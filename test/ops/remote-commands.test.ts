@@ -144,7 +144,7 @@ test('remote commands in the daemon: signed person/enrol enrols through the qual
 
   // A live recognition becomes attendance with its sealed proof, and Home Assistant presence ON.
   const thumbnail = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } }).jpeg().toBuffer();
-  await app.bus.emit('track', { type: 'recognized', camera: 'door', track: 1, t: 1, atMs: Date.now(), person: { id: 'emp-1', name: 'Angelina' }, score: 0.8, margin: 0.5, live: true, named_t: 0.5, blink_t: 0.5, antispoof: 0.9, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, face_px: 160, thumbnail });
+  await app.bus.emit('track', { type: 'recognized', camera: 'door', track: 1, t: 1, atMs: Date.now(), person: { id: 'emp-1', name: 'Angelina' }, score: 0.8, margin: 0.5, live: true, named_t: 0.5, blink_t: 0.5, antispoof: 0.9, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 }, assurance: 'live', face_px: 160, thumbnail });
   const count = (table: string) => (app.gallery.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   assert.equal(count('attendance_days'), 1);
   assert.equal(count('attendance_proofs'), 1);

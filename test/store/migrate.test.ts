@@ -8,6 +8,9 @@ import { openDatabase } from '../../daemon/store/database.js';
 import { checkMigrationList, migrate, schemaVersion, type Migration } from '../../daemon/store/migrate.js';
 import { MIGRATIONS } from '../../daemon/store/migrations.js';
 import { FacegateError } from '../../daemon/base/errors.js';
+import { ATTENDANCE_ASSURANCE_MIGRATION } from '../../daemon/store/schema/attendance-assurance.js';
+import { AttendanceStore } from '../../daemon/attendance/store.js';
+import { readHistory } from '../../daemon/attendance/history.js';
 
 function tempDb(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fg-store-'));
@@ -92,4 +95,24 @@ test('beforeMigrate sees the file as it was, and a refusal there leaves it unmig
   assert.equal(schemaVersion(db), 1);
   assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'b'").get() as { n: number }).n, 0);
   db.close();
+});
+
+test('day records from before assurance read live, the one rule they were made under; the columns take nothing but an assurance', (t) => {
+  const path = tempDb(t);
+  const before = MIGRATIONS.indexOf(ATTENDANCE_ASSURANCE_MIGRATION);
+  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
+  const day = JSON.stringify({ scheduled: false, date: '2026-01-12', opensMs: 0, closesMs: 1 });
+  const insert = old.prepare(`INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_out_ms, check_out_camera, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
+                              VALUES (?, '2026-01-12', ?, NULL, ?, ?, 'gate', ?, ?, ?, 'gate', 1, 0, 1)`);
+  insert.run('p1', 'r1', day, 1000, 2000, 'out', 2000);
+  insert.run('p2', 'r2', day, 1000, null, null, 1500);
+  old.close();
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  const store = new AttendanceStore(db);
+  const [one, two] = [store.day('p1', '2026-01-12')!.record, store.day('p2', '2026-01-12')!.record];
+  assert.deepEqual([one.checkInAssurance, one.checkOutAssurance, one.lastSeenAssurance], ['live', 'live', 'live']);
+  assert.deepEqual([two.checkInAssurance, two.checkOutAssurance, two.lastSeenAssurance], ['live', null, 'live'], 'no check-out: none proven');
+  assert.deepEqual(readHistory(db, { from: '2026-01-01', to: '2026-01-31', limit: 10, timeZone: 'UTC' }).map((d) => [d.person_id, d.check_in_assurance, d.check_out_assurance]), [['p1', 'live', 'live'], ['p2', 'live', null]]);
+  assert.throws(() => db.prepare("UPDATE attendance_days SET check_in_assurance = 'certain' WHERE record_id = 'r1'").run(), /CHECK constraint failed/);
 });

@@ -57,10 +57,12 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
   const [started, first, blink, live, ended] = events as [Extract<TrackEvent, { type: 'track_started' }>, Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'blink' }>, Extract<TrackEvent, { type: 'recognized' }>, Extract<TrackEvent, { type: 'track_ended' }>];
   assert.equal(started.face_px, 120, 'a track begins with the height of its face');
   assert.equal(first.live, false);
+  assert.equal(first.assurance, 'recognised', 'named, not proven yet');
   assert.equal(first.person.name, 'Ada');
   assert.ok(first.thumbnail && first.thumbnail.subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'JPEG thumbnail');
   assert.ok(Math.abs(blink.t - 2.0) < 0.07);
   assert.equal(live.live, true);
+  assert.equal(live.assurance, 'live', 'proven by the single camera: no door');
   assert.equal(live.blink_t, blink.t);
   assert.equal(live.antispoof, null, 'a 120 px face is below the passive model’s range: the blink decides');
   assert.equal(ended.live, true);

@@ -202,7 +202,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     const { access_token } = (await r.json()) as { access_token: string };
     return (await fetch('/api/history.csv', { headers: { authorization: `Bearer ${access_token}` } })).text();
   });
-  assert.match(csv, /\r\n"[^"]*","May","","\d{4}-\d{2}-\d{2}","[^"]+\+05:30","","\d+","0","0","Asia\/Kolkata","checked_in","door",/, 'payroll columns in the site zone');
+  assert.match(csv, /\r\n"[^"]*","May","","\d{4}-\d{2}-\d{2}","[^"]+\+05:30","","\d+","0","0","Asia\/Kolkata","checked_in","door","","[0-9a-f-]+","live",""\r\n/, 'payroll columns in the site zone, then what proved her check-in: her liveness at the door');
+  assert.match(await text(page, '#history-rows'), /\(door\), live/, 'the page says what proved her check-in');
   // One clock: the API, the page and the CSV all say the site's wall clock, and the page says which zone.
   const checkIn = await page.evaluate(async () => {
     const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -223,6 +224,10 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     return /recognized\s*May\s*0\.\d\d\s*live/.test(await text(page, '#timeline-rows'));
   }, 30_000, 1000);
   assert.doesNotMatch(await text(page, '#timeline-rows'), /hall|unknown/, 'only what the filter asks for');
+  // Each recognition of her with what proved it: named and not yet proven, then live.
+  const assurances = await page.$$eval('#timeline-rows tr', (rows) => rows.map((r) => r.children[5]?.textContent));
+  assert.ok(assurances.includes('live'), `her live recognition says so: ${assurances.join(', ')}`);
+  assert.ok(assurances.every((a) => a === 'live' || a === 'recognised, not proven'), assurances.join(', '));
   await page.click('#timeline-rows button');
   await page.waitForSelector('#timeline-rows img.thumb');
   await axeClean(page, 'the timeline page');

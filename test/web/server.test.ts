@@ -229,14 +229,14 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
 
   // History: a day with a sealed proof; the viewer sees no proofs, the operator opens one (audited).
   new AttendanceStore(gallery.db).save(
-    { recordId: 'rec-1', personId, date: '2026-11-20', day: { scheduled: true, date: '2026-11-20', shiftName: 'day', shift: { grace_min: 0 } as never, startMs: Date.parse('2026-11-20T08:00:00Z'), endMs: Date.parse('2026-11-20T16:00:00Z'), opensMs: Date.parse('2026-11-20T06:00:00Z'), closesMs: Date.parse('2026-11-21') }, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkOutMs: null, checkOutCamera: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', checkOutSettled: false, summarized: false },
+    { recordId: 'rec-1', personId, date: '2026-11-20', day: { scheduled: true, date: '2026-11-20', shiftName: 'day', shift: { grace_min: 0 } as never, startMs: Date.parse('2026-11-20T08:00:00Z'), endMs: Date.parse('2026-11-20T16:00:00Z'), opensMs: Date.parse('2026-11-20T06:00:00Z'), closesMs: Date.parse('2026-11-21') }, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkInAssurance: 'recognised', checkOutMs: null, checkOutCamera: null, checkOutAssurance: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', lastSeenAssurance: 'recognised', checkOutSettled: false, summarized: false },
     'staff',
   );
   const jpeg = readFileSync(media(FACE));
   new AttendanceStore(gallery.db).saveProof('rec-1', 'check_in', Date.parse('2026-11-20T08:01:00Z'), gallerySealerForProofs(gallery.sealer).seal({ recordId: 'rec-1', personId, kind: 'check_in' }, jpeg));
   const range = '?from=2026-11-01&to=2026-11-30';
-  const seen = json(await vic('GET', `/api/history${range}&camera=gate&group=staff&person=angel`)) as unknown as { name: string; status: string; proofs: string[] }[];
-  assert.deepEqual(seen.map((d) => [d.name, d.status, d.proofs]), [['Angelina J.', 'checked_in', []]]);
+  const seen = json(await vic('GET', `/api/history${range}&camera=gate&group=staff&person=angel`)) as unknown as { name: string; status: string; proofs: string[]; check_in_assurance: string; check_out_assurance: string | null }[];
+  assert.deepEqual(seen.map((d) => [d.name, d.status, d.proofs, d.check_in_assurance, d.check_out_assurance]), [['Angelina J.', 'checked_in', [], 'recognised', null]], 'what proved the check-in: a recognition alone');
   assert.deepEqual(json(await vic('GET', `/api/history${range}&camera=door`)), []);
   assert.equal((json(await olga('GET', `/api/history${range}`)) as unknown as { proofs: string[] }[])[0]!.proofs[0], 'check_in');
   assert.equal((await vic('GET', '/api/history/rec-1/proof/check_in')).statusCode, 403);
@@ -257,8 +257,8 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const csv = await vic('GET', `/api/history.csv${range}`);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   // Payroll's columns, keyed on the staff id, in the site's zone (09:01 in Berlin is 08:01 UTC), one minute late for a 09:00 shift.
-  assert.match(csv.body, /^external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id\r\n/);
-  assert.match(csv.body, /\r\n"[^"]*","Angelina J\.","staff","2026-11-20","2026-11-20T09:01:00\+01:00","","1","0","0","Europe\/Berlin","checked_in","gate","","[0-9a-f-]+"\r\n/);
+  assert.match(csv.body, /^external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id,first_in_assurance,last_out_assurance\r\n/);
+  assert.match(csv.body, /\r\n"[^"]*","Angelina J\.","staff","2026-11-20","2026-11-20T09:01:00\+01:00","","1","0","0","Europe\/Berlin","checked_in","gate","","[0-9a-f-]+","recognised",""\r\n/);
   const day = (json(await vic('GET', `/api/history${range}`)) as unknown as { check_in: string; last_seen: string; late_minutes: number }[])[0]!;
   assert.deepEqual([day.check_in, day.last_seen, day.late_minutes], ['2026-11-20T09:01:00+01:00', '2026-11-20T09:01:00+01:00', 1], 'the history API writes the site clock, as MQTT does');
 
@@ -266,15 +266,16 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const decidedAt = Date.parse('2026-11-20T08:30:00Z');
   const liveness = { score: 5, blink: 4.6, structure: 0, passive: 0.4, surround: 0, screen: 0, stereo: 0 } as never;
   const recognised = daemon.timeline as unknown as Timeline;
-  recognised.record({ type: 'recognized', camera: 'gate', track: 1, t: 1, atMs: decidedAt, person: { id: personId, name: 'Angelina J.' }, score: 0.71, margin: 0.2, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, face_px: 96, thumbnail: jpeg });
+  recognised.record({ type: 'recognized', camera: 'gate', track: 1, t: 1, atMs: decidedAt, person: { id: personId, name: 'Angelina J.' }, score: 0.71, margin: 0.2, live: true, named_t: 1, blink_t: 1, antispoof: 0.9, liveness, assurance: 'live', face_px: 96, thumbnail: jpeg });
   recognised.record({ type: 'too_small', camera: 'yard', track: 2, t: 2, atMs: decidedAt + 1000, reason: 'face 30 px high, needs 32' });
   recognised.record({ type: 'spoof_suspected', camera: 'gate', track: 3, t: 3, atMs: decidedAt + 2000, person: null, reasons: ['screen'] as never, antispoof: null, liveness });
   recognised.record({ type: 'blink', camera: 'gate', track: 1, t: 1, atMs: decidedAt, closed_ms: 120 });
-  const page1 = json(await vic('GET', '/api/timeline?limit=2')) as unknown as { entries: { id: number; at: string; kind: string; has_crop: boolean; person: { name: string } | null; detail: { reasons?: string[] } }[]; next: number };
+  const page1 = json(await vic('GET', '/api/timeline?limit=2')) as unknown as { entries: { id: number; at: string; kind: string; has_crop: boolean; person: { name: string } | null; assurance: string | null; detail: { reasons?: string[] } }[]; next: number };
   assert.deepEqual(page1.entries.map((e) => [e.kind, e.at]), [['spoof_suspected', '2026-11-20T09:30:02+01:00'], ['too_small', '2026-11-20T09:30:01+01:00']], 'newest first, on the site clock; a blink is no decision');
   assert.deepEqual(page1.entries[0]!.detail.reasons, ['screen']);
   const page2 = json(await vic('GET', `/api/timeline?limit=2&before=${page1.next}`)) as unknown as typeof page1;
-  assert.deepEqual(page2.entries.map((e) => [e.kind, e.person?.name, e.has_crop]), [['recognized', 'Angelina J.', false]], 'the next page; a viewer sees no crop');
+  assert.deepEqual(page2.entries.map((e) => [e.kind, e.person?.name, e.has_crop, e.assurance]), [['recognized', 'Angelina J.', false, 'live']], 'the next page; a viewer sees no crop; what proved her');
+  assert.deepEqual(page1.entries.map((e) => e.assurance), [null, null], 'a refused or too small face proves no one');
   assert.equal(page2.next, null);
   const mine = json(await olga('GET', '/api/timeline?person=angelina j.&kind=recognized')) as unknown as typeof page1;
   assert.deepEqual(mine.entries.map((e) => [e.kind, e.has_crop]), [['recognized', true]], 'filtered by person and kind; an operator sees that it has a crop');

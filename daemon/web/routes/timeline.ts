@@ -54,6 +54,7 @@ export function timelineRoutes(ctx: ConsoleContext): void {
         person: e.personId ? { id: e.personId, name: names.get(e.personId) ?? '(erased)' } : null,
         anon_id: e.anonId,
         score: e.score,
+        assurance: e.assurance,
         detail: e.detail,
         has_crop: crops && e.hasCrop,
       })),

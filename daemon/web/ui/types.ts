@@ -69,6 +69,9 @@ export interface Added {
   refused: { file: string; detail: string }[];
 }
 
+/** What proved a person there (contract/assurance.ts). */
+export type Assurance = 'stereo' | 'live' | 'reviewed' | 'recognised';
+
 export interface TimelineEntry {
   id: number;
   at: string;
@@ -77,6 +80,8 @@ export interface TimelineEntry {
   person?: { id: string; name: string } | null;
   anon_id?: string | null;
   score: number | null;
+  /** On a recognition; null on a decision that proves no one. */
+  assurance?: Assurance | null;
   has_crop?: boolean;
   detail: {
     reason?: string;
@@ -101,8 +106,10 @@ export interface Day {
   status: string;
   check_in?: string | null;
   check_in_camera?: string | null;
+  check_in_assurance?: Assurance | null;
   check_out?: string | null;
   check_out_camera?: string | null;
+  check_out_assurance?: Assurance | null;
   last_seen: string;
   last_seen_camera: string;
   proofs: string[];

@@ -8,6 +8,7 @@ import { draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
 import type { Taught, TimelineEntry, TimelinePage, Verdict } from '../types.js';
 import { accepted, askWhom, dropped } from './teach.js';
+import { assuranceText } from '../assurance.js';
 
 /** The entries drawn so far, and the id to page on from ("Older decisions"). */
 const shown: { entries: TimelineEntry[]; next: number | null } = { entries: [], next: null };
@@ -33,6 +34,7 @@ function Entry({ e }: { e: TimelineEntry }) {
       <td>{e.kind.replace('_', ' ')}</td>
       <th scope="row">{who}</th>
       <td>{e.score === null ? '' : e.score.toFixed(2)}</td>
+      <td>{e.assurance ? assuranceText(e.assurance) : '—'}</td>
       <td>{why(e)}</td>
       <td>
         {/* A face the camera kept can teach a person (has_crop is only set for operators and admins). */}

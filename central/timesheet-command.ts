@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { ExitCode, FacegateError } from '../daemon/base/errors.js';
+import { CALENDAR_DATE_EXPECTED, isCalendarDate } from '../daemon/base/calendar-date.js';
+import { ASSURANCES, isAssurance, type Assurance } from '../contract/assurance.js';
+import { centralConfigOrExit } from './consumer-command.js';
+import { CentralStore } from './store.js';
+import { timesheetCsv } from './timesheet.js';
+import { command, UsageError } from '../daemon/cli/command.js';
+import { printable } from '../daemon/cli/terminal-text.js';
+
+const USAGE = '--config FILE --day YYYY-MM-DD [--assurance LIST]';
+
+/**
+ * `facegate central timesheet`: one day's timesheet, as the consumer writes it, from the central
+ * database, on stdout; with `--assurance live,stereo` only the check-ins and check-outs proven so
+ * count (the config's `timesheet_assurance` without it). It reads the database the consumer writes,
+ * so it runs beside it.
+ */
+export const centralTimesheetCommand = command({
+  words: ['central', 'timesheet'],
+  summary: "one day's timesheet CSV from the central database, counting only the check-ins and check-outs proven as --assurance says",
+  usage: USAGE,
+  options: { config: { type: 'string', short: 'c' }, day: { type: 'string' }, assurance: { type: 'string' } },
+  async run({ values }, io) {
+    if (!values.config) throw new UsageError('no config file given', USAGE);
+    if (values.day === undefined || !isCalendarDate(values.day)) throw new UsageError(`--day takes ${CALENDAR_DATE_EXPECTED}`, USAGE);
+    const assurances = values.assurance === undefined ? undefined : assuranceList(values.assurance);
+    const config = centralConfigOrExit(values.config, io);
+    if (typeof config === 'number') return config;
+    // Never create it: an empty new file would only hide a wrong path.
+    if (!existsSync(config.database)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.database} does not exist`, 'check `database` in the central config; `facegate central` creates it at its first start');
+    const store = CentralStore.open(config.database);
+    try {
+      const csv = timesheetCsv(store.timesheet(values.day, assurances ?? config.timesheet_assurance), config.employees, config.time_zone);
+      // Ids are what the boxes signed, and names the config's: a line at a time, escaped.
+      io.stdout(csv.split('\r\n').map(printable).join('\r\n'));
+    } finally {
+      store.close();
+    }
+    return ExitCode.OK;
+  },
+});
+
+/** `live,stereo` as the assurances it names; an empty or unknown one is a usage error naming the ones there are. */
+function assuranceList(text: string): Assurance[] {
+  const names = text.split(',').map((s) => s.trim());
+  const wrong = names.find((n) => !isAssurance(n));
+  if (wrong !== undefined) throw new UsageError(`--assurance takes a comma-separated list of ${ASSURANCES.join(', ')}; got ${JSON.stringify(wrong.slice(0, 40))}`, USAGE);
+  return [...new Set(names as Assurance[])];
+}

@@ -1,0 +1,55 @@
+import type { Assurance } from '../../contract/assurance.js';
+import type { DoorConfig } from '../camera/config.js';
+import type { ConfigIssue } from '../base/config-types.js';
+import type { AttendanceConfig, Requirement } from './config.js';
+
+/**
+ * How strongly each assurance proves a person there. A person's review stands above what any camera
+ * proved: it is how a sighting below the requirement becomes a check-in at all.
+ */
+const STRENGTH: Readonly<Record<Assurance, number>> = { recognised: 0, live: 1, stereo: 2, reviewed: 3 };
+
+/** Whether a sighting proven by `assurance` may become a check-in or check-out where `required` holds. */
+export function meetsRequirement(assurance: Assurance, required: Requirement): boolean {
+  return STRENGTH[assurance] >= STRENGTH[required];
+}
+
+/**
+ * Each camera's requirement: its own (`camera_require`), else its door's (`door_require`), else the
+ * site's (`require`). The most particular setting wins, since it was written for that place.
+ */
+export function requirementOf(c: Pick<AttendanceConfig, 'require' | 'camera_require' | 'door_require'>, doors: readonly DoorConfig[]): (camera: string) => Requirement {
+  const doorOf = new Map(doors.flatMap((d) => d.cameras.map((camera) => [camera, d.name] as const)));
+  return (camera) => {
+    if (Object.hasOwn(c.camera_require, camera)) return c.camera_require[camera]!;
+    const door = doorOf.get(camera);
+    if (door !== undefined && Object.hasOwn(c.door_require, door)) return c.door_require[door]!;
+    return c.require;
+  };
+}
+
+/**
+ * What the schema cannot say of the requirements: each names a configured camera or door, and
+ * `stereo` holds only where a second camera can prove it. A camera in no door never has a face
+ * proven by two cameras, so a `stereo` requirement there would check nobody in, silently: refused
+ * at the key that set it.
+ */
+export function requirementIssues(c: Pick<AttendanceConfig, 'require' | 'camera_require' | 'door_require'>, cameras: readonly { name: string }[], doors: readonly DoorConfig[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const cameraNames = new Set(cameras.map((cam) => cam.name));
+  const doorNames = new Set(doors.map((d) => d.name));
+  const inDoor = new Set(doors.flatMap((d) => d.cameras));
+  for (const name of Object.keys(c.camera_require)) {
+    if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_require.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
+  }
+  for (const name of Object.keys(c.door_require)) {
+    if (!doorNames.has(name)) issues.push({ path: `attendance.door_require.${name}`, message: `no door named ${JSON.stringify(name)} in doors` });
+  }
+  const requireOf = requirementOf(c, doors);
+  for (const { name } of cameras) {
+    if (requireOf(name) !== 'stereo' || inDoor.has(name)) continue;
+    const path = Object.hasOwn(c.camera_require, name) ? `attendance.camera_require.${name}` : 'attendance.require';
+    issues.push({ path, message: `camera ${JSON.stringify(name)} is in no door, so no second camera can prove a face stereo there and nobody would check in; put it in a door (doors:), or require live for it (attendance.camera_require.${name}: live)` });
+  }
+  return issues;
+}

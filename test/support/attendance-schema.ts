@@ -1,0 +1,16 @@
+// The attendance tables as the state file's migrations leave them, for tests that open a database
+// of their own beside the events' tables rather than the whole state file.
+import type { Database } from 'better-sqlite3';
+import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
+import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
+import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
+import { addAttendanceAssurance } from '../../daemon/store/schema/attendance-assurance.js';
+
+/** Every attendance table at its newest; a second call on the same file (a restart) changes nothing. */
+export function createAttendanceSchema(db: Database): void {
+  createAttendanceTables(db);
+  createAttendanceCooldownTable(db);
+  createAttendanceRetractionsTable(db);
+  const hasAssurance = db.prepare("SELECT 1 FROM pragma_table_info('attendance_days') WHERE name = 'last_seen_assurance'").get() !== undefined;
+  if (!hasAssurance) addAttendanceAssurance(db);
+}
