@@ -41,6 +41,7 @@ interface TrackMessage {
   state: string;
   live: boolean;
   liveness: { score: number; stereo?: number } | null;
+  assurance?: string | null;
 }
 
 /**
@@ -134,6 +135,7 @@ test('a door of two real cameras: a real man is live by stereo soon after both s
     const proven = await until('a decision live by stereo', () => received.find((m) => m.body.live && (m.body.liveness?.stereo ?? 0) >= 4), LIVE_WITHIN_MS + 60_000, daemon);
     console.log(`# live by stereo ${proven.atMs - seen} ms after both cameras reported him (${proven.camera}: ${JSON.stringify(proven.body.liveness)})`);
     assert.ok(proven.atMs - seen <= LIVE_WITHIN_MS, `live by stereo ${proven.atMs - seen} ms after both cameras reported him`);
+    assert.equal(proven.body.assurance, 'stereo', 'the decision says what proved him there');
     const paired = await door();
     console.log(`# door: ${JSON.stringify(paired)}`);
     assert.equal(paired.state, 'stereo');
@@ -180,6 +182,7 @@ test('a door whose second camera sees a flat thing (the first view warped by one
     console.log(`# ${pairs} pairs; the decisions' stereo shares: ${shares.join(' ')}; door ${JSON.stringify(await door())}`);
     assert.ok(received.some((m) => m.body.liveness !== null), 'decisions were made');
     assert.equal(shares.filter((s) => s > 0).length, 0, 'no decision live by stereo');
+    assert.ok(!received.some((m) => m.body.assurance === 'stereo'), 'no decision rests on stereo');
   } finally {
     daemon.signal('SIGTERM');
     await daemon.exited;
