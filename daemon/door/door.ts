@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import type { Subscribable } from '../base/subscribable.js';
 import type { CameraConfig, DoorConfig } from '../camera/config.js';
 import type { CameraHealth, CameraState } from '../camera/health.js';
-import { stereoParallax } from '../liveness/stereo.js';
+import { STEREO_LIMIT, stereoParallax } from '../liveness/stereo.js';
 import type { DoorLook, DoorSide, DoorSink } from '../track/door-link.js';
 import { nearest, pairingLimitMs, PairValue, partnerOf, samePerson, type Who } from './pairing.js';
 
@@ -17,6 +17,8 @@ const DOOR_TRACK_IDLE_MS = 5000;
 const MAX_DOOR_TRACKS = 256;
 /** The latest looks whose skew to their partner's nearest look the status sums up. */
 const SKEWS_KEPT = 256;
+/** The latest enrolled people whose door track's parallax the status sums up. */
+const PEOPLE_KEPT = 64;
 
 /**
  * Whether a door's cameras can prove faces by stereo now: `stereo` while every camera of the door
@@ -45,6 +47,13 @@ export interface DoorStatus {
    * Two cameras at one rate stay within half an interval; more says that their frames drift apart.
    */
   skew_ms: { p50: number; p90: number } | null;
+  /**
+   * The parallax (face heights) of the door tracks of enrolled people who passed, the latest
+   * PEOPLE_KEPT of them, against the limit stereo proves a face at: a door whose median person stays
+   * below it has cameras too close in angle to prove most people (doctor says so). Enrolled people
+   * only: they are real people, where a stranger could be a picture. Null before any.
+   */
+  people_parallax: { people: number; p50: number; limit: number } | null;
 }
 
 export interface DoorStageOptions {
@@ -70,6 +79,8 @@ interface KeptLook extends DoorLook {
 interface DoorTrack {
   value: PairValue;
   lastMs: number;
+  /** Whether both camera tracks named one enrolled person when it last paired. */
+  enrolled: boolean;
 }
 
 /**
@@ -90,6 +101,8 @@ export class DoorStage {
   private refusedSkew = 0;
   private lastPairMs: number | undefined;
   private readonly skews: number[] = [];
+  /** Parallax of the door tracks of enrolled people that are over (see `people_parallax`). */
+  private readonly passed: number[] = [];
   private failures = 0;
   private lastState: DoorState | undefined;
   private readonly log: Logger;
@@ -143,6 +156,7 @@ export class DoorStage {
       refused_time_skew: this.refusedSkew,
       last_pair_age_s: this.lastPairMs === undefined ? null : Math.max(0, Math.round((this.o.monoNow() - this.lastPairMs) / 1000)),
       skew_ms: this.skewSummary(),
+      people_parallax: this.peopleParallax(),
     };
   }
 
@@ -201,6 +215,7 @@ export class DoorStage {
     const track = this.doorTrack(side, partner);
     track.value.push(parallax);
     track.lastMs = this.lastPairMs;
+    track.enrolled = side.identity !== null && side.identity.id === partner.identity?.id;
     const value = track.value.value;
     if (value === undefined) return;
     side.stereoSeen(value);
@@ -235,6 +250,22 @@ export class DoorStage {
     if (this.skews.length > SKEWS_KEPT) this.skews.shift();
   }
 
+  /** A door track that is over: an enrolled person's parallax joins those the status sums up. */
+  private passedBy(track: DoorTrack): void {
+    const value = track.value.value;
+    if (!track.enrolled || value === undefined) return;
+    this.passed.push(value);
+    if (this.passed.length > PEOPLE_KEPT) this.passed.shift();
+  }
+
+  private peopleParallax(): DoorStatus['people_parallax'] {
+    const current = [...this.doorTracks.values()].flatMap((partners) => [...partners.values()].flatMap((t) => (t.enrolled && t.value.value !== undefined ? [t.value.value] : [])));
+    const values = [...this.passed, ...current].sort((a, b) => a - b);
+    if (values.length === 0) return null;
+    const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+    return { people: values.length, p50: round4(values[Math.floor(values.length / 2)]!), limit: round4(STEREO_LIMIT) };
+  }
+
   private skewSummary(): DoorStatus['skew_ms'] {
     if (this.skews.length === 0) return null;
     const sorted = [...this.skews].sort((a, b) => a - b);
@@ -249,7 +280,7 @@ export class DoorStage {
     if (!partners) this.doorTracks.set(first, (partners = new Map()));
     let track = partners.get(second);
     if (!track) {
-      track = { value: new PairValue(), lastMs: 0 };
+      track = { value: new PairValue(), lastMs: 0, enrolled: false };
       partners.set(second, track);
     }
     return track;
@@ -267,8 +298,10 @@ export class DoorStage {
     let count = 0;
     for (const [first, partners] of this.doorTracks) {
       for (const [second, track] of partners) {
-        if (nowMs - track.lastMs > DOOR_TRACK_IDLE_MS || count >= MAX_DOOR_TRACKS) partners.delete(second);
-        else count++;
+        if (nowMs - track.lastMs > DOOR_TRACK_IDLE_MS || count >= MAX_DOOR_TRACKS) {
+          partners.delete(second);
+          this.passedBy(track);
+        } else count++;
       }
       if (partners.size === 0) this.doorTracks.delete(first);
     }

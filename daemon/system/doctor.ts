@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CameraConfig } from '../camera/config.js';
+import type { CameraConfig, DoorConfig } from '../camera/config.js';
+import type { DoorStatus } from '../door/door.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../base/errors.js';
 import { probeCamera } from '../camera/probe.js';
@@ -35,6 +36,11 @@ export interface DoctorOptions {
   logger: Logger;
   /** Per network check (broker, each camera). */
   timeoutMs?: number;
+  /**
+   * The running daemon's doors (through its control socket), or undefined when no daemon answers:
+   * how a door's cameras pair and what parallax people show there is only known while it runs.
+   */
+  daemonDoors?: () => Promise<readonly DoorStatus[] | undefined>;
   /** For tests: the commands doctor runs (ffmpeg -version, timedatectl). */
   run?: (cmd: string, args: string[]) => { status: number | null; stdout: string; error?: Error };
 }
@@ -59,6 +65,10 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   results.push(await checkGallery(config, o, keys.find((k) => k.check === 'gallery key')?.status !== 'fail'));
   if (config.mqtt.enabled) results.push(await checkBroker(config.mqtt, o.env, timeoutMs));
   for (const [i, cam] of config.cameras.entries()) results.push(await checkCamera(cam, i, config.track, timeoutMs));
+  if (config.doors.length > 0) {
+    const running = await o.daemonDoors?.().catch(() => undefined);
+    for (const door of config.doors) results.push(checkDoor(door, config.cameras, config.track.eye_fps, running?.find((d) => d.door === door.name)));
+  }
   results.push(checkDisk(config.gallery.path), checkClock(run));
   // A check's detail may quote what a library or FFmpeg said, URLs included.
   return results.map((r) => redactSecrets(r) as CheckResult);
@@ -172,6 +182,42 @@ async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig,
   } catch (e) {
     return failure(check, e, `facegate camera test --camera ${cam.name} shows the details`);
   }
+}
+
+/** A look refused for time skew this often, of those that found a partner, says the cameras' frames drift apart. */
+const DOOR_SKEW_SHARE = 0.2;
+/** Looks and people a door must have seen before doctor judges its skew and its cameras' angle. */
+const DOOR_MIN_LOOKS = 20;
+const DOOR_MIN_PEOPLE = 5;
+
+/**
+ * One door: its cameras at one frame rate (frames at other rates drift apart and pair seldom), and,
+ * while the daemon runs, whether it is on stereo, whether its looks pair in time, and whether the
+ * people who passed stood out of the plane enough for stereo to prove them (cameras too close in
+ * angle do not). Pure: the live figures come from the daemon's status.
+ */
+export function checkDoor(door: DoorConfig, cameras: readonly Pick<CameraConfig, 'name' | 'fps'>[], eyeFps: number, live: DoorStatus | undefined): CheckResult {
+  const check = `door ${door.name}`;
+  const rates = door.cameras.map((name) => Math.min(cameras.find((c) => c.name === name)?.fps ?? eyeFps, eyeFps));
+  if (new Set(rates).size > 1) {
+    return { check, status: 'warn', detail: `its cameras run at ${rates.join(', ')} fps: frames at different rates seldom come at one moment, and stereo pairs few`, fix: `give ${door.cameras.join(' and ')} one frame rate (fps:, and the cameras' own settings)` };
+  }
+  if (!live) return { check, status: 'ok', detail: `${door.cameras.join(', ')} at ${rates[0]} fps; the daemon is not running, so pairing is not measured (start it and run doctor again)` };
+  const warnings: { detail: string; fix: string }[] = [];
+  if (live.state === 'single_camera') warnings.push({ detail: `on single-camera cues: ${live.reason}`, fix: 'bring the camera back (see its check above); until then the door proves faces as one camera does' });
+  const looks = live.pairs + live.refused_time_skew;
+  if (looks >= DOOR_MIN_LOOKS && live.refused_time_skew > DOOR_SKEW_SHARE * looks) {
+    const skew = live.skew_ms ? ` (skew ${live.skew_ms.p50} ms median, ${live.skew_ms.p90} ms p90)` : '';
+    warnings.push({ detail: `its cameras' frames drift apart: ${live.refused_time_skew} of ${looks} looks refused for time skew, limit ${live.pair_limit_ms} ms${skew}`, fix: 'give both cameras the same stream settings (rate, GOP, no B-frames) and the same network path; a camera that buffers more than its partner lags it' });
+  }
+  const people = live.people_parallax;
+  if (people && people.people >= DOOR_MIN_PEOPLE && people.p50 < people.limit) {
+    const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+    warnings.push({ detail: `its cameras are too close in angle: the ${people.people} enrolled people who passed showed a median parallax of ${pct(people.p50)} of the face height, below the ${pct(people.limit)} that stereo proves a face at`, fix: 'mount the two cameras at least 30° apart at the face (docs/camera.md, "Doors")' });
+  }
+  const figures = `${live.pairs} pairs, ${live.refused_time_skew} refused for skew${people ? `, median parallax ${(100 * people.p50).toFixed(1)} % of ${people.people} people (limit ${(100 * people.limit).toFixed(1)} %)` : ''}`;
+  if (warnings.length === 0) return { check, status: 'ok', detail: `${live.state === 'stereo' ? 'stereo' : live.state}; ${figures}` };
+  return { check, status: 'warn', detail: `${warnings.map((w) => w.detail).join('; ')} (${figures})`, fix: warnings.map((w) => w.fix).join('; ') };
 }
 
 function checkDisk(statePath: string): CheckResult {

@@ -207,3 +207,31 @@ test('door: a look the door fails on is dropped without stopping the camera that
   assert.doesNotThrow(() => left.look(broken, { capturedMs: 67, view: look(head, -20, 0) }));
   assert.equal(stage.status().pairs, 0);
 });
+
+test('door: the parallax of the enrolled people who passed, against the limit, for doctor; strangers are left out, since one may be a picture', () => {
+  const { stage, left, right, setNow } = door();
+  assert.equal(stage.status().people_parallax, null, 'no one yet');
+  const people = ['p-ann', 'p-bob', 'p-cy'].map((id) => ({ id, name: id }));
+  let t = 1000;
+  for (const [i, person] of people.entries()) {
+    const l = new FakeSide('left', i + 1, person, undefined);
+    const r = new FakeSide('right', i + 1, person, undefined);
+    for (let k = 0; k < 4; k++, t += 67) {
+      left.look(l, { capturedMs: t, view: look(head, -20, 0) });
+      right.look(r, { capturedMs: t + 5, view: look(head, 20, 0) });
+    }
+    t += 6000; // gone past the door track's idle time before the next person comes
+    setNow(t);
+  }
+  // A stranger's print in both views: it pairs (flat), and is not one of the people.
+  const sl = new FakeSide('left', 9, null, unit(1, 0, 0));
+  const sr = new FakeSide('right', 9, null, unit(1, 0, 0));
+  for (let k = 0; k < 4; k++, t += 67) {
+    left.look(sl, { capturedMs: t, view: look(flat, -20, 0) });
+    right.look(sr, { capturedMs: t + 5, view: look(flat, 20, 0) });
+  }
+  const summary = stage.status().people_parallax!;
+  assert.equal(summary.people, 3, JSON.stringify(summary));
+  assert.ok(summary.p50 >= STEREO_LIMIT, `heads 40° apart stand out of the plane: ${JSON.stringify(summary)}`);
+  assert.equal(summary.limit, Math.round(STEREO_LIMIT * 1e4) / 1e4);
+});

@@ -139,3 +139,40 @@ test('doctor counts the templates of the gallery and logs in to the broker as th
   assert.equal(untrusted.code, 1);
   assert.match(untrusted.stdout, /^FAIL {2}broker +FG_ERR_MQTT_TLS: [^\n]*\n\s+fix: check mqtt\.tls\.ca/m, untrusted.stdout);
 });
+
+test('doctor on a door: one frame rate for its cameras; with the daemon running, stereo or why not, skew that drifts, cameras too close in angle by the people who passed', async () => {
+  const { checkDoor } = await import('../../daemon/system/doctor.js');
+  const door = { name: 'front', cameras: ['l', 'r'] };
+  const cameras = [
+    { name: 'l', fps: 15 },
+    { name: 'r', fps: 15 },
+  ];
+  const live = { door: 'front', cameras: ['l', 'r'], state: 'stereo' as const, reason: null, pair_limit_ms: 33, pairs: 400, refused_time_skew: 10, last_pair_age_s: 1, skew_ms: { p50: 12, p90: 25 }, people_parallax: { people: 12, p50: 0.061, limit: 0.0432 } };
+
+  const unmeasured = checkDoor(door, cameras, 15, undefined);
+  assert.equal(unmeasured.status, 'ok');
+  assert.match(unmeasured.detail, /the daemon is not running, so pairing is not measured/);
+  const rates = checkDoor(door, [cameras[0]!, { name: 'r', fps: 10 }], 15, live);
+  assert.equal(rates.status, 'warn');
+  assert.match(rates.detail, /15, 10 fps/);
+  assert.match(rates.fix ?? '', /one frame rate/);
+
+  const fine = checkDoor(door, cameras, 15, live);
+  assert.equal(fine.status, 'ok', fine.detail);
+  assert.match(fine.detail, /stereo; 400 pairs, 10 refused for skew, median parallax 6\.1 % of 12 people \(limit 4\.3 %\)/);
+
+  const down = checkDoor(door, cameras, 15, { ...live, state: 'single_camera', reason: 'r is stalled' });
+  assert.equal(down.status, 'warn');
+  assert.match(down.detail, /on single-camera cues: r is stalled/);
+
+  const drift = checkDoor(door, cameras, 15, { ...live, pairs: 60, refused_time_skew: 40, skew_ms: { p50: 40, p90: 60 } });
+  assert.equal(drift.status, 'warn');
+  assert.match(drift.detail, /frames drift apart: 40 of 100 looks refused for time skew, limit 33 ms \(skew 40 ms median, 60 ms p90\)/);
+
+  const close = checkDoor(door, cameras, 15, { ...live, people_parallax: { people: 8, p50: 0.025, limit: 0.0432 } });
+  assert.equal(close.status, 'warn');
+  assert.match(close.detail, /too close in angle: the 8 enrolled people who passed showed a median parallax of 2\.5 %/);
+  assert.match(close.fix ?? '', /at least 30° apart/);
+  const few = checkDoor(door, cameras, 15, { ...live, people_parallax: { people: 2, p50: 0.01, limit: 0.0432 } });
+  assert.equal(few.status, 'ok', 'two people are too few to judge the angle by');
+});

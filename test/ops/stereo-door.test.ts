@@ -98,6 +98,7 @@ interface DoorStatus {
   pairs: number;
   refused_time_skew: number;
   pair_limit_ms: number;
+  people_parallax: { people: number; p50: number; limit: number } | null;
 }
 
 async function door(): Promise<DoorStatus> {
@@ -140,6 +141,9 @@ test('a door of two real cameras: a real man is live by stereo soon after both s
     console.log(`# door: ${JSON.stringify(paired)}`);
     assert.equal(paired.state, 'stereo');
     assert.ok(paired.pairs > 0);
+    // Counted once both cameras' tracks name him at one pair (an unnamed track pairs by its embedding first).
+    const people = await until('the enrolled man among the people who passed', async () => (await door()).people_parallax ?? undefined, 30_000, daemon);
+    assert.ok(people.people >= 1 && people.p50 >= people.limit, `the enrolled man stood out of the plane, as doctor reads it: ${JSON.stringify(people)}`);
     assert.equal(paired.pair_limit_ms, 83, 'half a frame interval at 6 fps');
     assert.match(await metric('facegate_door_pairs_total'), /facegate_door_pairs_total\{door="front-door"\} [1-9]/);
     assert.match(await metric('facegate_door_stereo'), /facegate_door_stereo\{door="front-door"\} 1/);

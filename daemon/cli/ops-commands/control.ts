@@ -30,7 +30,8 @@ function doorLine(d: DoorStatus): string {
   const state = d.state === 'stereo' ? 'stereo' : `single-camera cues: ${d.reason}`;
   const last = d.last_pair_age_s === null ? 'no pair yet' : `last pair ${d.last_pair_age_s} s ago`;
   const skew = d.skew_ms ? `, skew ${d.skew_ms.p50} ms median, ${d.skew_ms.p90} ms p90` : '';
-  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms${skew}), ${last}`)}\n`;
+  const people = d.people_parallax ? `; enrolled people's parallax ${(100 * d.people_parallax.p50).toFixed(1)} % median of ${d.people_parallax.people} (stereo proves at ${(100 * d.people_parallax.limit).toFixed(1)} %)` : '';
+  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms${skew}), ${last}${people}`)}\n`;
 }
 
 const list = (names: readonly string[]) => names.map(printable).join(', ');
