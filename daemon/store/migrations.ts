@@ -12,6 +12,7 @@ import { ATTENDANCE_COOLDOWN_MIGRATION } from './schema/attendance-cooldown.js';
 import { TIMELINE_MIGRATION } from './schema/timeline.js';
 import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
+import { DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -33,5 +34,6 @@ export const MIGRATIONS: readonly Migration[] = [
   TIMELINE_MIGRATION,
   EVENT_REPLAY_MIGRATION,
   ATTENDANCE_RETRACTIONS_MIGRATION,
+  DISPLAY_TOKENS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];
