@@ -34,7 +34,9 @@ function show(state: string, headline: string, detail: string): void {
   el('detail').textContent = detail;
 }
 
-function link(text: string): void {
+/** The feed's state, said on screen (small) and in the body's data-link for tests and kiosk tooling: open, reconnecting, stopped. */
+function link(state: 'open' | 'reconnecting' | 'stopped', text = ''): void {
+  document.body.dataset.link = state;
   el('link').textContent = text;
 }
 
@@ -80,14 +82,14 @@ async function follow(): Promise<'again' | 'stop'> {
     if (res.status === 401 || res.status === 403) {
       const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
       show('refused', 'This display is not set up', body.error?.message ?? `refused (${res.status})`);
-      link('');
+      link('stopped');
       return 'stop';
     }
     if (!res.ok || !res.body) {
-      link(`Reconnecting… (${res.status})`);
+      link('reconnecting', `Reconnecting… (${res.status})`);
       return 'again';
     }
-    link('');
+    link('open');
     retryMs = RETRY_MIN_MS;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -103,6 +105,7 @@ async function follow(): Promise<'again' | 'stop'> {
         buffer = buffer.slice(end + 2);
         if (dispatch(block) === 'revoked') {
           show('refused', 'This display is not set up', "this display's token was revoked");
+          link('stopped');
           return 'stop';
         }
       }
@@ -122,11 +125,12 @@ let retryMs = RETRY_MIN_MS;
 async function run(): Promise<void> {
   if (!token) {
     show('refused', 'This display is not set up', 'open the link an admin made for it (it ends in #fgd_…)');
+    link('stopped');
     return;
   }
   for (;;) {
     if ((await follow()) === 'stop') return;
-    link('Reconnecting…');
+    link('reconnecting', 'Reconnecting…');
     show('idle', '', '');
     await new Promise((r) => setTimeout(r, retryMs));
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
