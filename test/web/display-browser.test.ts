@@ -80,7 +80,7 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   const shownAt = Date.now();
   const attendance = daemon.log.split('\n').find((l) => l.includes('"msg":"attendance"') && l.includes('check_in'));
   assert.ok(attendance, 'the daemon checked her in');
-  console.log(`# greeting on the page ${shownAt - (JSON.parse(attendance) as { time: number }).time} ms after the daemon logged the check-in (polled every 50 ms)`);
+  console.log(`# greeting on the page ${shownAt - Date.parse((JSON.parse(attendance) as { time: string }).time)} ms after the daemon logged the check-in (polled every 50 ms)`);
   // Her first name only (the default): the enrolled name is just "May", so the greeting is all of it; the time is the site clock's.
   for (const [w, h] of [
     [1280, 800],
