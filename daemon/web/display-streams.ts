@@ -86,7 +86,8 @@ export class DisplayStreams {
     s.res.write(`data: ${JSON.stringify(payload)}\n\n`);
   }
 
-  private recheck(): void {
+  /** Closes the feeds whose tokens are gone; the console calls it at once after its own revocation. */
+  recheck(): void {
     if (this.open.size === 0) return;
     let valid: Set<string>;
     try {

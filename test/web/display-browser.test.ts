@@ -19,6 +19,7 @@ import { runCli } from '../support/cli.js';
 import { DaemonProcess, makeSite } from '../ops/daemon-harness.js';
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
+const PW = 'correct horse battery staple';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const detail = (page: Page) => page.$eval('#detail', (e) => e.textContent ?? '');
@@ -55,7 +56,8 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
       `web:\n  enabled: true\n  port: ${port}\n`,
   );
   const doorToken = await token(site.config, 'door');
-  const sideToken = await token(site.config, 'side');
+  const admin = await runCli(['user', 'add', 'ada', '--config', site.config], { input: `${PW}\n` });
+  assert.equal(admin.code, 0, admin.stderr);
   let daemon = new DaemonProcess(site.config);
   t.after(() => daemon.kill());
   await daemon.waitForLog(/web console listening/, 120_000);
@@ -96,8 +98,27 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   const violations = (await doorPage.evaluate(() => (globalThis as unknown as { axe: { run(o: object): Promise<{ violations: { id: string }[] }> } }).axe.run({ resultTypes: ['violations'] }))).violations;
   assert.deepEqual(violations.map((v) => v.id), [], 'axe on the display');
 
+  // An admin makes the side entrance's token on the console's Displays page: its link is shown once.
+  const consolePage = await open('/');
+  await consolePage.waitForFunction("document.activeElement?.id === 'login-name'");
+  await consolePage.keyboard.type('ada');
+  await consolePage.keyboard.press('Tab');
+  await consolePage.keyboard.type(PW);
+  await consolePage.keyboard.press('Enter');
+  await consolePage.waitForFunction("document.activeElement?.id === 'main'");
+  await consolePage.goto(`${base}/#displays`);
+  await consolePage.waitForFunction("[...document.querySelectorAll('#display-target option')].some((o) => o.value === 'side')", { timeout: 10_000 });
+  await consolePage.select('#display-target', 'side');
+  await consolePage.type('#display-label', 'side tablet');
+  await consolePage.click('#display-add button[type=submit]');
+  await consolePage.waitForFunction("document.getElementById('display-link').textContent.includes('/display/side#fgd_')", { timeout: 10_000 });
+  const sideLink = await consolePage.$eval('#display-link', (e) => e.textContent ?? '');
+  const sideToken = { token: sideLink.split('#')[1]! };
+  await consolePage.waitForFunction("document.getElementById('display-rows').textContent.includes('side tablet')");
+  assert.equal((await consolePage.$eval('#display-rows', (e) => e.textContent ?? '')).includes('fgd_'), false, 'the list never shows a token');
+
   // The side entrance: her face too small, so the page asks her to step closer.
-  const sidePage = await open(`/display/side#${sideToken.token}`);
+  const sidePage = await open(sideLink.slice(base.length));
   await waitForHeadline(sidePage, /^Please step closer$/, 60_000);
 
   // Another door's token on the door's page is refused, saying whose it is.
@@ -119,6 +140,14 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   // The face goes (the camera dies): the prompt clears.
   await side.kill();
   await waitForHeadline(sidePage, /^$/, 15_000);
+
+  // Revoked on the console: the side page is told within 5 s and stops.
+  await consolePage.reload();
+  await consolePage.waitForFunction("[...document.querySelectorAll('#display-rows button')].some((b) => b.textContent === 'Revoke side tablet')", { timeout: 30_000 });
+  const clickedAt = Date.now();
+  await consolePage.evaluate("[...document.querySelectorAll('#display-rows button')].find((b) => b.textContent === 'Revoke side tablet').click()");
+  await waitForHeadline(sidePage, /^This display is not set up$/, 5000);
+  console.log(`# the side page was refused ${Date.now() - clickedAt} ms after its token was revoked on the console`);
 
   // Revoked with the CLI beside the running daemon: the open page is told within 5 s and stops.
   const revoke = await runCli(['display', 'token', 'revoke', doorToken.id, '--config', site.config]);

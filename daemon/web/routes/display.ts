@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
+import { formatLocalIso } from '../../base/zoned-time.js';
 import { SHOWN_PERSON } from '../../display/config.js';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
@@ -64,7 +65,7 @@ export function displayRoutes(ctx: ConsoleContext): void {
   const admin = ctx.guard({ role: 'admin', limit: 'enrol' });
   app.get('/api/displays', ctx.guard({ role: 'admin', limit: 'read' }), async () => ({
     targets: d.targets(),
-    tokens: d.tokens.list().map((t) => ({ id: t.id, target: t.target, show: t.show, label: t.label, created: new Date(t.createdMs).toISOString(), created_by: t.createdBy })),
+    tokens: d.tokens.list().map((t) => ({ id: t.id, target: t.target, show: t.show, label: t.label, created: formatLocalIso(t.createdMs, daemon.timeZone()), created_by: t.createdBy })),
     open_feeds: streams.size,
   }));
   app.post<{ Body: Static<typeof NewToken> }>('/api/displays', { schema: { body: NewToken }, ...admin }, async (req) => {
@@ -74,6 +75,8 @@ export function displayRoutes(ctx: ConsoleContext): void {
   });
   app.delete<{ Params: Static<typeof IdParams> }>('/api/displays/:id', { schema: { params: IdParams }, ...admin }, async (req) => {
     const record = d.tokens.revoke(req.params.id, ctx.actor(req));
+    // Its display is closed now, not at the next periodic check (that one is for the CLI's revocations).
+    streams.recheck();
     return { id: record.id, target: record.target, revoked: true };
   });
 }
