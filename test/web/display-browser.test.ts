@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
 import { CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.js';
 import { FakeCamera } from '../support/fake-camera.js';
-import { freePort } from '../support/mosquitto.js';
+import { freePort, Mosquitto } from '../support/mosquitto.js';
+import mqtt from 'mqtt';
 import { media, mediaMissing } from '../support/media.js';
 import { runCli } from '../support/cli.js';
 import { DaemonProcess, makeSite } from '../ops/daemon-harness.js';
@@ -47,8 +48,12 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   const side = await FakeCamera.start({ video: small, width: 512, height: 512, fps: 10, videoLoops: 60 });
   t.after(() => side.stop());
   const port = await freePort();
+  // The site also drives a display of its own from MQTT: the same greeting comes on <base>/door/display.
+  const broker = await Mosquitto.start();
+  t.after(() => broker.stop());
   site.writeConfig(
-    `mqtt:\n  enabled: false\n  device_key_file: ${site.dir}/device.key\n` +
+    `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
+      `display:\n  mqtt: { enabled: true }\n` +
       `cameras:\n  - { name: door, url: "${door.url('/video')}", width: 512, height: 512, fps: 10, backoff_max_s: 1 }\n` +
       `  - { name: side, url: "${side.url('/video')}", width: 512, height: 512, fps: 10 }\n` +
       `track:\n  min_face_px: 120\n` +
@@ -73,6 +78,12 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
     return page;
   };
 
+  const onMqtt: Record<string, unknown>[] = [];
+  const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+  t.after(() => sub.end(true));
+  sub.on('message', (_topic, payload, packet) => void (!packet.retain && onMqtt.push(JSON.parse(payload.toString()) as Record<string, unknown>)));
+  await sub.subscribeAsync('facegate/gate-1/door/display', { qos: 1 });
+
   // The door's page is open and connected; then her camera comes up.
   const doorPage = await open(`/display/door#${doorToken.token}`);
   await page(doorPage).connected();
@@ -80,6 +91,11 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   await waitForHeadline(doorPage, /^Welcome, May$/, 120_000);
   assert.match(await detail(doorPage), /^checked in \d\d:\d\d$/);
   const shownAt = Date.now();
+  const published = onMqtt.find((p) => p.type === 'greeting');
+  assert.ok(published, `the greeting on MQTT: ${JSON.stringify(onMqtt)}`);
+  assert.equal(published.name, 'May');
+  assert.equal(published.greeting, 'check_in');
+  assert.equal(`checked in ${String(published.clock)}`, await detail(doorPage), 'the same time on the page and on MQTT');
   const attendance = daemon.log.split('\n').find((l) => l.includes('"msg":"attendance"') && l.includes('check_in'));
   assert.ok(attendance, 'the daemon checked her in');
   console.log(`# greeting on the page ${shownAt - Date.parse((JSON.parse(attendance) as { time: string }).time)} ms after the daemon logged the check-in (polled every 50 ms)`);
@@ -100,21 +116,21 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
 
   // An admin makes the side entrance's token on the console's Displays page: its link is shown once.
   const consolePage = await open('/');
-  await consolePage.waitForFunction("document.activeElement?.id === 'login-name'");
+  await consolePage.waitForFunction("document.activeElement?.id === 'login-name'", { polling: 100 });
   await consolePage.keyboard.type('ada');
   await consolePage.keyboard.press('Tab');
   await consolePage.keyboard.type(PW);
   await consolePage.keyboard.press('Enter');
-  await consolePage.waitForFunction("document.activeElement?.id === 'main'");
+  await consolePage.waitForFunction("document.activeElement?.id === 'main'", { polling: 100 });
   await consolePage.goto(`${base}/#displays`);
-  await consolePage.waitForFunction("[...document.querySelectorAll('#display-target option')].some((o) => o.value === 'side')", { timeout: 10_000 });
+  await consolePage.waitForFunction("[...document.querySelectorAll('#display-target option')].some((o) => o.value === 'side')", { timeout: 10_000, polling: 100 });
   await consolePage.select('#display-target', 'side');
   await consolePage.type('#display-label', 'side tablet');
   await consolePage.click('#display-add button[type=submit]');
-  await consolePage.waitForFunction("document.getElementById('display-link').textContent.includes('/display/side#fgd_')", { timeout: 10_000 });
+  await consolePage.waitForFunction("document.getElementById('display-link').textContent.includes('/display/side#fgd_')", { timeout: 10_000, polling: 100 });
   const sideLink = await consolePage.$eval('#display-link', (e) => e.textContent ?? '');
   const sideToken = { token: sideLink.split('#')[1]! };
-  await consolePage.waitForFunction("document.getElementById('display-rows').textContent.includes('side tablet')");
+  await consolePage.waitForFunction("document.getElementById('display-rows').textContent.includes('side tablet')", { polling: 100 });
   assert.equal((await consolePage.$eval('#display-rows', (e) => e.textContent ?? '')).includes('fgd_'), false, 'the list never shows a token');
 
   // The side entrance: her face too small, so the page asks her to step closer.
@@ -130,7 +146,7 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   // A daemon restart: the open pages say they are reconnecting, and come back by themselves.
   daemon.signal('SIGTERM');
   assert.equal(await daemon.exited, 0);
-  await sidePage.waitForFunction("document.getElementById('link').textContent.startsWith('Reconnecting')", { timeout: 20_000 });
+  await sidePage.waitForFunction("document.getElementById('link').textContent.startsWith('Reconnecting')", { timeout: 20_000, polling: 100 });
   daemon = new DaemonProcess(site.config);
   await daemon.waitForLog(/web console listening/, 120_000);
   await page(sidePage).connected();
@@ -143,7 +159,11 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
 
   // Revoked on the console: the side page is told within 5 s and stops.
   await consolePage.reload();
-  await consolePage.waitForFunction("[...document.querySelectorAll('#display-rows button')].some((b) => b.textContent === 'Revoke side tablet')", { timeout: 30_000 });
+  await consolePage
+    .waitForFunction("[...document.querySelectorAll('#display-rows button')].some((b) => b.textContent === 'Revoke side tablet')", { timeout: 30_000, polling: 100 })
+    .catch(async (e: unknown) => {
+      throw new Error(`the console's displays page: ${await consolePage.evaluate("document.getElementById('status').textContent + ' | ' + document.getElementById('displays-page').hidden + ' | ' + document.getElementById('display-rows').textContent + ' | ' + location.href")}`, { cause: e });
+    });
   const clickedAt = Date.now();
   await consolePage.evaluate("[...document.querySelectorAll('#display-rows button')].find((b) => b.textContent === 'Revoke side tablet').click()");
   await waitForHeadline(sidePage, /^This display is not set up$/, 5000);
@@ -164,9 +184,9 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   console.log(`# display screenshots in ${site.dir}`);
 });
 
-/** The page's connection state, as its status line says it. */
+/** The page's connection state, as its status line says it. Polled by time: a tab in the background runs no animation frames. */
 function page(p: Page) {
   return {
-    connected: () => p.waitForFunction("document.body.dataset.link === 'open'", { timeout: 30_000 }),
+    connected: () => p.waitForFunction("document.body.dataset.link === 'open'", { timeout: 30_000, polling: 100 }),
   };
 }
