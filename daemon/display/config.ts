@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Section } from '../base/config-types.js';
+import { OneOf, Section, type ConfigIssue } from '../base/config-types.js';
 
 /** What a door display shows of a person it greets: their first name, their whole name, or no name at all. */
 export const SHOWN_PERSON = ['first_name', 'full_name', 'none'] as const;
@@ -31,3 +31,9 @@ export const DisplayConfigSchema = Section(
   'Door displays: a tablet or monitor at a door that greets people by name as they are checked in, and says what would help while a face is not yet decided (docs/web.md#door-displays).',
 );
 export type DisplayConfig = Static<typeof DisplayConfigSchema>;
+
+/** What the schema cannot say: the displays' feeds leave the console connections for its own pages. */
+export function displayConfigIssues(display: DisplayConfig, web: { enabled: boolean; connections: { max: number } }): ConfigIssue[] {
+  if (!web.enabled || display.max_streams < web.connections.max) return [];
+  return [{ path: 'display.max_streams', message: `${display.max_streams} is not below web.connections.max (${web.connections.max}); expected fewer, so that door displays cannot hold every connection of the console` }];
+}

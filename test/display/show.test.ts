@@ -14,6 +14,8 @@ import { TOPICS } from '../../contract/topics.js';
 import { Value } from '@sinclair/typebox/value';
 import type { AttendanceDecision } from '../../daemon/attendance/engine.js';
 import { fuzzParameters } from '../support/fuzz.js';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { semanticIssues } from '../../daemon/config/validate.js';
 
 const RULES = { min_face_px: 32, min_sharpness: 5, max_yaw: 45 };
 const quality = (q: Partial<{ faceHeight: number; sharpness: number; yaw: number; pitch: number }>) => ({ faceHeight: 80, sharpness: 50, yaw: 0, pitch: 0, ...q }) as Parameters<typeof frameVerdict>[0];
@@ -130,4 +132,13 @@ test('display targets: each door, and each camera in no door; a door\'s cameras 
   assert.equal(t.targetOf('nope'), undefined);
   assert.deepEqual(t.camerasOf('front'), ['a', 'b']);
   assert.deepEqual(t.camerasOf('a'), []);
+});
+
+test("the config refuses display feeds that could hold every console connection, naming the key", () => {
+  const config = defaultConfig();
+  const web = { ...config.web, enabled: true, connections: { ...config.web.connections, max: 16 } };
+  assert.deepEqual(semanticIssues({ ...config, web }).filter((i) => i.path.startsWith('display')).map((i) => i.path), ['display.max_streams']);
+  assert.deepEqual(semanticIssues({ ...config, web, display: { ...config.display, max_streams: 15 } }).filter((i) => i.path.startsWith('display')), []);
+  // Without the console there are no feeds to bound.
+  assert.deepEqual(semanticIssues({ ...config, web: { ...web, enabled: false } }).filter((i) => i.path.startsWith('display')), []);
 });
