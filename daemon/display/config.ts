@@ -12,7 +12,7 @@ export const DisplayConfigSchema = Section(
       minimum: 1,
       maximum: 8,
       default: 2,
-      description: 'Open feeds one display token may hold at once: its page, and the one a network drop left half-open until it times out. Past it a new feed is refused (429 FG_ERR_DISPLAY_STREAMS).',
+      description: 'Open feeds one display token may hold at once (the same link open on two screens). A page that reconnects replaces its own earlier feed, so a network drop costs none. Past it a new feed is refused (429 FG_ERR_DISPLAY_STREAMS).',
     }),
     max_streams: Type.Integer({
       minimum: 1,

@@ -21,6 +21,8 @@ export interface DisplayStreamsOptions {
 
 interface Stream {
   token: DisplayToken;
+  /** The page's own id for itself (a random value it makes when it loads), when it sent one. */
+  page: string | undefined;
   res: ServerResponse;
 }
 
@@ -46,11 +48,23 @@ export class DisplayStreams {
     return this.open.size;
   }
 
-  /** Whether `token` may open one more feed now; refused with 429 past its own bound, 503 past the console's. */
-  admit(token: DisplayToken): void {
+  /**
+   * Whether `token` may open one more feed now; refused with 429 past its own bound, 503 past the
+   * console's. A page that connects again (the same page id) replaces its own earlier feed first:
+   * after a network drop that feed is half-open, and the server would not learn it for many minutes
+   * (the kernel's retransmissions), while the page needs its feed back now.
+   */
+  admit(token: DisplayToken, page: string | undefined): void {
+    if (page !== undefined) {
+      for (const s of this.open) {
+        if (s.token.id !== token.id || s.page !== page) continue;
+        s.res.destroy();
+        this.open.delete(s);
+      }
+    }
     const mine = [...this.open].filter((s) => s.token.id === token.id).length;
     if (mine >= this.o.perToken) {
-      throw new WebError(429, 'FG_ERR_DISPLAY_STREAMS', `this display token already has ${mine} open feeds (display.streams_per_token)`, 'close the other page showing this display; a feed left by a network drop closes by itself within a minute');
+      throw new WebError(429, 'FG_ERR_DISPLAY_STREAMS', `this display token already has ${mine} open feeds (display.streams_per_token)`, 'close the other page showing this display (a display that reconnects replaces its own feed)');
     }
     if (this.open.size >= this.o.max) {
       throw new WebError(503, 'FG_ERR_DISPLAY_STREAMS', `the console already serves ${this.open.size} display feeds (display.max_streams)`, 'revoke the tokens of displays no longer used, or raise display.max_streams');
@@ -58,8 +72,8 @@ export class DisplayStreams {
   }
 
   /** Starts the feed of `token`'s display on `res`, once admitted. */
-  start(token: DisplayToken, res: ServerResponse): void {
-    const stream: Stream = { token, res };
+  start(token: DisplayToken, page: string | undefined, res: ServerResponse): void {
+    const stream: Stream = { token, page, res };
     this.open.add(stream);
     res.on('close', () => this.open.delete(stream));
     res.writeHead(200, {

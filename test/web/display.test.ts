@@ -105,9 +105,9 @@ interface Feed {
 }
 
 /** Opens a display feed as the page does (the token in the Authorization header) and keeps what comes. */
-function openFeed(port: number, target: string, authorization?: string): Promise<Feed> {
+function openFeed(port: number, target: string, authorization?: string, page?: string): Promise<Feed> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `/display/${target}/feed`, headers: authorization ? { authorization } : {} }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: `/display/${target}/feed`, headers: { ...(authorization ? { authorization } : {}), ...(page ? { 'x-display-page': page } : {}) } }, (res) => {
       const feed: Feed = { status: res.statusCode ?? 0, res, blocks: [], body: '', ended: new Promise((done) => res.on('close', () => done())), close: () => req.destroy() };
       let buffer = '';
       res.setEncoding('utf8');
@@ -306,6 +306,21 @@ test('display: a flood of feeds on one token gets the bound and coded refusals p
   const again = await openFeed(s.port, 'front', `Bearer ${made.token}`);
   assert.equal(again.status, 200);
   again.close();
+
+  // A page that reconnects (its own id again) replaces the feed a network drop left half-open
+  // instead of being refused; a third page is still refused.
+  const pageA = await openFeed(s.port, 'front', `Bearer ${made.token}`, 'page-aaaaaaaaaaaaaaaa');
+  const pageB = await openFeed(s.port, 'front', `Bearer ${made.token}`, 'page-bbbbbbbbbbbbbbbb');
+  assert.deepEqual([pageA.status, pageB.status], [200, 200]);
+  const pageC = await openFeed(s.port, 'front', `Bearer ${made.token}`, 'page-cccccccccccccccc');
+  assert.equal(pageC.status, 429);
+  const pageAgain = await openFeed(s.port, 'front', `Bearer ${made.token}`, 'page-aaaaaaaaaaaaaaaa');
+  assert.equal(pageAgain.status, 200);
+  await pageA.ended;
+  const odd = await openFeed(s.port, 'front', `Bearer ${made.token}`, 'page-b; DROP TABLE x');
+  assert.equal(odd.status, 429, 'an id that is none is no id: it replaces nothing');
+  for (const f of [pageB, pageC, pageAgain, odd]) f.close();
+  await new Promise((r) => setTimeout(r, 200));
 
   // 200 raw connections that send nothing: past web.connections.max they are closed as they come,
   // and once they go the display's page and feed answer again.

@@ -23,6 +23,11 @@ function displayTokenOf(authorization: string | undefined): string {
   return /^Bearer (fgd_[A-Za-z0-9_-]{43})$/.exec(authorization ?? '')?.[1] ?? '';
 }
 
+/** The page's id for itself, which lets it replace its own half-open feed when it reconnects; anything else is ignored. */
+function pageIdOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(header) ? header : undefined;
+}
+
 /**
  * Door displays: the page (`/display/<door-or-camera>`), its feed of server-sent events opened by
  * a display token, and the admin's calls that make, list and revoke the tokens. A display token
@@ -56,10 +61,11 @@ export function displayRoutes(ctx: ConsoleContext): void {
     const opened = d.tokens.open(displayTokenOf(req.headers.authorization), req.params.target);
     if (!opened.ok && opened.why === 'invalid') throw new WebError(401, 'FG_ERR_DISPLAY_TOKEN', 'no valid display token: missing, mistyped or revoked', "ask an admin for this display's link ('facegate display token add DOOR', or the console's Displays page)");
     if (!opened.ok) throw new WebError(403, 'FG_ERR_DISPLAY_OTHER_TARGET', `this display token is for ${opened.record!.target}, not ${req.params.target}`, `open /display/${opened.record!.target} with it, or make a token for ${req.params.target}`);
-    streams.admit(opened.record);
+    const page = pageIdOf(req.headers['x-display-page']);
+    streams.admit(opened.record, page);
     // From here the answer is the stream, written by the feed and never by fastify.
     reply.hijack();
-    streams.start(opened.record, reply.raw);
+    streams.start(opened.record, page, reply.raw);
   });
 
   const admin = ctx.guard({ role: 'admin', limit: 'enrol' });

@@ -27,6 +27,8 @@ const RETRY_MAX_MS = 15_000;
 const el = (id: string) => document.getElementById(id)!;
 const target = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const token = location.hash.replace(/^#(token=)?/, '');
+/** This page's id for itself: its reconnection replaces the feed a network drop left half-open on the daemon. */
+const pageId = crypto.randomUUID();
 
 function show(state: string, headline: string, detail: string): void {
   document.body.dataset.state = state;
@@ -78,7 +80,7 @@ async function follow(): Promise<'again' | 'stop'> {
   const abort = new AbortController();
   let silence = setTimeout(() => abort.abort(), SILENCE_MS);
   try {
-    const res = await fetch(`/display/${encodeURIComponent(target)}/feed`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, cache: 'no-store', signal: abort.signal });
+    const res = await fetch(`/display/${encodeURIComponent(target)}/feed`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'x-display-page': pageId }, cache: 'no-store', signal: abort.signal });
     if (res.status === 401 || res.status === 403) {
       const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
       show('refused', 'This display is not set up', body.error?.message ?? `refused (${res.status})`);
