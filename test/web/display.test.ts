@@ -225,7 +225,7 @@ test('display: the page, an admin\'s token, its feed greeting by first name; ano
   assert.equal(JSON.stringify(s.audit.recent(50)).includes('fgd_'), false);
 });
 
-test('display: fuzzed targets and Authorization headers get a coded 4xx, never a 5xx, and the console still answers', async (t) => {
+test('display: fuzzed targets, Authorization and page-id headers get a coded 4xx, never a 5xx, and the console still answers', async (t) => {
   const s = await site(t, { rate_limits: { ...defaultConfig().web.rate_limits, read: { max: 100_000, window_s: 60 } } });
   const ada = await loginAs(s.base, 'ada');
   const made = (await (await ada('POST', '/api/displays', { target: 'front' })).json()) as { token: string };
@@ -237,9 +237,10 @@ test('display: fuzzed targets and Authorization headers get a coded 4xx, never a
     fc.string({ maxLength: 60 }).map((v) => `Bearer fgd_${v.replace(/[^\x20-\x7e]/g, '')}`),
     fc.constantFrom('Bearer', 'Bearer ', `bearer ${made.token}`, `Bearer  ${made.token}`, `Basic ${made.token}`),
   );
+  const page = fc.option(fc.oneof(fc.constant('page-aaaaaaaaaaaaaaaa'), fc.string({ maxLength: 100 }).map((v) => v.replace(/[^\x20-\x7e]/g, ''))));
   await fc.assert(
-    fc.asyncProperty(target, auth, async (tg, a) => {
-      const f = await openFeed(s.port, tg, a);
+    fc.asyncProperty(target, auth, page, async (tg, a, p) => {
+      const f = await openFeed(s.port, tg, a, p ?? undefined);
       if (f.status === 200) {
         // Only the right token on its own door opens a feed.
         assert.equal(tg, 'front');
