@@ -334,3 +334,19 @@ test('display: a flood of feeds on one token gets the bound and coded refusals p
   assert.equal(last.status, 200);
   last.close();
 });
+
+test("display: a feed outlives the console's request and idle timeouts, kept alive by its heartbeats", async (t) => {
+  const s = await site(t, { connections: { ...defaultConfig().web.connections, headers_timeout_s: 1, request_timeout_s: 2, idle_timeout_s: 3, keep_alive_timeout_s: 1 } });
+  const ada = await loginAs(s.base, 'ada');
+  const made = (await (await ada('POST', '/api/displays', { target: 'front' })).json()) as { token: string };
+  const feed = await openFeed(s.port, 'front', `Bearer ${made.token}`);
+  assert.equal(feed.status, 200);
+  let ended = false;
+  void feed.ended.then(() => (ended = true));
+  await new Promise((r) => setTimeout(r, 7000));
+  assert.equal(ended, false, 'still open after twice the idle timeout');
+  assert.ok(feed.blocks.filter((b) => b.startsWith(': alive')).length >= 4, `heartbeats every idle_timeout_s / 3: ${feed.blocks.length} blocks`);
+  void s.bus.emit('track', recognized('front', 9));
+  await until('the greeting on the old feed', () => dataOf(feed).some((d) => d.type === 'greeting'));
+  feed.close();
+});
