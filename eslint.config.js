@@ -19,7 +19,7 @@ export default tseslint.config(
   // .pinned/: the copy scripts/pinned-checkout.sh builds with the pinned Node (its own dist/).
   // .built/: the tests compiled by tsc for `run-tests --built`.
   // daemon/web/static/app.js: the console page's bundle, built from daemon/web/ui/ (linted there).
-  { ignores: ['dist/', 'node_modules/', 'models/onnx/', '.pinned/', '.built/', 'daemon/web/static/app.js'] },
+  { ignores: ['dist/', 'node_modules/', 'models/onnx/', '.pinned/', '.built/', 'daemon/web/static/app.js', 'daemon/web/static/display.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

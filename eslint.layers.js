@@ -9,7 +9,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const LAYERS = ['base', 'store', 'camera', 'vision', 'liveness', 'gallery', 'track', 'door', 'events', 'attendance', 'bus', 'pipeline', 'config', 'service', 'system', 'remote', 'control', 'web', 'demo', 'app', 'cli'];
+export const LAYERS = ['base', 'store', 'camera', 'vision', 'liveness', 'gallery', 'track', 'door', 'events', 'attendance', 'display', 'bus', 'pipeline', 'config', 'service', 'system', 'remote', 'control', 'web', 'demo', 'app', 'cli'];
 
 /**
  * What central/ may import of the daemon, besides contract/: the layer that knows no stage (base/),

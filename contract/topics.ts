@@ -300,6 +300,30 @@ export const DecisionPayload = Type.Object(
   { additionalProperties: false, description: "A camera's decisions as they happen, for Home Assistant's device triggers" },
 );
 
+/** What a door display asks of the person in front of it while their face is not yet decided. */
+export const DISPLAY_PROMPTS = ['step_closer', 'look_at_camera', 'hold_still', 'one_moment'] as const;
+/** What a display's greeting says happened: a check-in, a check-out, or a recognition that recorded nothing new. */
+export const DISPLAY_GREETINGS = ['check_in', 'check_out', 'seen'] as const;
+
+export const DisplayPayload = Type.Object(
+  {
+    device: DeviceId,
+    target: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$', description: 'The door, or the camera in no door, the display stands at' }),
+    time: Iso,
+    type: Type.Union([Type.Literal('greeting'), Type.Literal('prompt'), Type.Literal('idle')], {
+      description: "greeting: a person was recognised (and checked in or out); prompt: a face is seen and not yet decided; idle: nothing to show",
+    }),
+    greeting: Type.Optional(Type.Union(DISPLAY_GREETINGS.map((g) => Type.Literal(g)), { description: 'With a greeting: what happened' })),
+    name: Type.Optional(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: "With a greeting: the person's first name, whole name or null, as display.mqtt.show (or the display token) says; never anything of an unknown person" }),
+    ),
+    at: Type.Optional(Iso),
+    clock: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}$', description: "With a greeting: `at` as the site's wall clock shows it, HH:MM" })),
+    prompt: Type.Optional(Type.Union(DISPLAY_PROMPTS.map((p) => Type.Literal(p)), { description: 'With a prompt: what would help' })),
+  },
+  { additionalProperties: false, description: 'What a door display shows now; unsigned and never retained: a greeting is only worth showing as it happens' },
+);
+
 export const ResponsePayload = Type.Object(
   {
     id: envelope.id,
@@ -367,6 +391,8 @@ export const TOPICS = {
   presence: spec({ path: 'presence/{person}', schema: PresencePayload, retain: false, qos: 1, via: 'direct' }),
   lastSeen: spec({ path: 'presence/{person}/last_seen', schema: LastSeenPayload, retain: true, qos: 1, via: 'direct' }),
   decision: spec({ path: '{camera}/decision', schema: DecisionPayload, retain: false, qos: 1, via: 'direct' }),
+  // Straight to the broker, never through the outbox: a greeting sent after the person left helps no one.
+  display: spec({ path: '{target}/display', schema: DisplayPayload, retain: false, qos: 1, via: 'direct' }),
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
   request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
   // Answers are kept like attendance (never evicted): the central server acts on them, and junk
@@ -397,11 +423,11 @@ export function eventClassOf(name: OutboxTopic): EventClass {
   return (TOPICS[name] as { eventClass: EventClass }).eventClass;
 }
 
-export type TopicParams = { camera?: string; command?: string; person?: string };
+export type TopicParams = { camera?: string; command?: string; person?: string; target?: string };
 
 /** `<base>/<path>` with placeholders filled; wildcards are refused so a name cannot widen a topic. */
 export function topicFor(base: string, name: TopicName, params: TopicParams = {}): string {
-  const path = TOPICS[name].path.replace(/\{(camera|command|person)\}/g, (_, k: 'camera' | 'command' | 'person') => {
+  const path = TOPICS[name].path.replace(/\{(camera|command|person|target)\}/g, (_, k: 'camera' | 'command' | 'person' | 'target') => {
     const v = params[k];
     if (v === undefined || v === '' || /[+#]/.test(v)) throw new Error(`topic ${name} needs a valid ${k}, got ${JSON.stringify(v)}`);
     return v;

@@ -19,6 +19,9 @@ import type { CameraThresholds, RecentScores } from './track/thresholds.js';
 import type { Timeline } from './track/timeline.js';
 import type { UnknownRegistry } from './track/unknowns.js';
 import type { VisionPool } from './vision/pool.js';
+import type { DisplayFeed } from './display/feed.js';
+import type { DisplayTokenService } from './service/display-tokens.js';
+import type { DisplayTargets } from './display/targets.js';
 
 /** The daemon's stages, once started (app.ts); what its servers (app-servers.ts), metrics and signals act on. */
 export interface Running {
@@ -48,4 +51,6 @@ export interface Running {
   recognizer: Recognizer;
   scores: RecentScores;
   timeline: Timeline;
+  /** The door displays: what each shows, their tokens, and the doors and cameras they can be bound to. */
+  displays: { feed: DisplayFeed; tokens: DisplayTokenService; targets: () => DisplayTargets };
 }

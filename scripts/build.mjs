@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The build (`npm run build`): the web console's page bundled by esbuild from its TypeScript source
+// The build (`npm run build`): the web console's page (and the door display's) bundled by esbuild from its TypeScript source
 // (daemon/web/ui/) into daemon/web/static/app.js, then dist/ compiled by tsc and the console's
 // static files copied beside it. The bundle is written into the source tree first so that the
 // daemon run from source (tsx) serves the same page as dist/. A script of its own so that the test
@@ -28,6 +28,17 @@ await build({
   jsxImportSource: 'preact',
   legalComments: 'none',
   banner: { js: `/*!\n${notice.replaceAll('*/', '* /')}\n*/` },
+  logLevel: 'warning',
+});
+// The door display's page: a script of its own, with nothing of the console's in it.
+await build({
+  entryPoints: [join(root, 'daemon/web/ui/display.ts')],
+  outfile: join(root, 'daemon/web/static/display.js'),
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2022',
+  legalComments: 'none',
   logLevel: 'warning',
 });
 const tsc = require.resolve('typescript/bin/tsc');

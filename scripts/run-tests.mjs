@@ -13,7 +13,7 @@
 // (which makes starting a process or loading a model throw in them, in every run), several files
 // at a time, one per core, and without building dist/, which only a spawned CLI or daemon reads.
 // `--list-fast` prints that tier's files and runs nothing.
-import { readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -64,6 +64,9 @@ if (builtMode) {
     console.error('compiling the tests failed: no test was run');
     process.exit(compiled.status ?? 1);
   }
+  // The console's page files beside its compiled server, as npm run build puts them in dist/: the
+  // console's routes read them when they are built.
+  cpSync(join(ROOT, 'daemon', 'web', 'static'), join(ROOT, '.built', 'daemon', 'web', 'static'), { recursive: true });
   runner = [];
   runFiles = files.map((f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js'));
 }

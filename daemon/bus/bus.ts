@@ -21,6 +21,11 @@ export class EventBus<M extends object> implements Subscribable<M> {
     return () => this.listeners.set(name, (this.listeners.get(name) ?? []).filter((l) => l !== entry));
   }
 
+  /** Whether any stage listens to `name`: an event costly to make is made only then. */
+  listens(name: keyof M): boolean {
+    return (this.listeners.get(name)?.length ?? 0) > 0;
+  }
+
   /** The stages listening to anything, for metrics that list each stage from the start. */
   stages(): string[] {
     return [...new Set([...this.listeners.values()].flatMap((list) => list.map((l) => l.stage)))];

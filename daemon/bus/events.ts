@@ -3,6 +3,7 @@ import type { RecognizedDecision } from '../attendance/stage.js';
 import type { CameraHealth } from '../camera/health.js';
 import type { RosterChange } from '../gallery/roster.js';
 import type { TrackEvent } from '../track/events.js';
+import type { TrackView } from '../track/track.js';
 
 /** An accepted attendance sighting and what the rules made of it (check-in, check-out, nothing). */
 export interface Sighting {
@@ -20,4 +21,9 @@ export interface DaemonEvents {
   roster: RosterChange;
   /** Attendance took a recognition that met its camera's requirement (attendance.require). */
   sighting: Sighting;
+  /**
+   * A camera's faces after each frame, as a viewer is shown them (who, and why nothing is decided
+   * yet). Emitted only while a stage listens (the door displays): making them costs every frame.
+   */
+  trackViews: { camera: string; atMs: number; tracks: readonly TrackView[] };
 }

@@ -118,6 +118,15 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'user role': { example: 'facegate user role jane viewer --config /etc/facegate/config.yaml' },
   'user remove': { example: 'facegate user remove jane --config /etc/facegate/config.yaml' },
   'user list': { example: 'facegate user list --json' },
+  'display token add': {
+    example: "facegate display token add front-door --label 'lobby tablet' --config /etc/facegate/config.yaml",
+    options: {
+      '--show': 'what the display shows of a person it greets: first_name (the default), full_name or none',
+      '--label': 'where the display hangs, for the list (at most 64 letters, digits, spaces and . _ , : ( ) / -)',
+    },
+  },
+  'display token list': { example: 'facegate display token list --json' },
+  'display token revoke': { example: 'facegate display token revoke 0193b0c4-5d1e-7a2b-8c3d-4e5f60718293 --config /etc/facegate/config.yaml' },
 };
 
 export interface OptionHelp {

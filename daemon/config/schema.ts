@@ -7,6 +7,7 @@ import { AttendanceConfigSchema } from '../attendance/config.js';
 import { MqttConfigSchema } from '../events/config.js';
 import { OPS_CONFIG_SECTIONS } from './ops-sections.js';
 import { WebConfigSchema } from './web-section.js';
+import { DisplayConfigSchema } from '../display/config.js';
 
 /**
  * The one schema of facegate's config: TypeScript types, defaults and docs all come from here.
@@ -24,6 +25,7 @@ export const ConfigSchema = Type.Object(
     mqtt: MqttConfigSchema,
     ...OPS_CONFIG_SECTIONS,
     web: WebConfigSchema,
+    display: DisplayConfigSchema,
   },
   { additionalProperties: false, $id: 'https://facegate.dev/schema/config.json', title: 'facegate configuration' },
 );

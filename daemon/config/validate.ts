@@ -1,3 +1,4 @@
+import { displayConfigIssues } from '../display/config.js';
 import { cameraConfigIssues, doorConfigIssues, type CameraConfig } from '../camera/config.js';
 import { ffmpegCommand } from '../camera/ffmpeg-args.js';
 import { sourceKind } from '../camera/source.js';
@@ -34,7 +35,7 @@ export function semanticIssues(config: Config): ConfigIssue[] {
     if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_roles.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
   }
   issues.push(...requirementIssues(config.attendance, config.cameras, config.doors));
-  issues.push(...webConfigIssues(config.web), ...metricsConfigIssues(config.metrics), ...conflictIssues(config));
+  issues.push(...webConfigIssues(config.web), ...displayConfigIssues(config.display, config.web), ...metricsConfigIssues(config.metrics), ...conflictIssues(config));
   return issues;
 }
 

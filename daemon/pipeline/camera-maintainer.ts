@@ -154,11 +154,17 @@ export class CameraMaintainer {
       door: o.door?.(config.name),
     });
     const liveView = o.liveView();
+    // The views are made for each frame only where someone draws or shows them.
+    const shown = o.bus.listens('trackViews');
+    const onTracks = (tracks: readonly TrackView[]) => {
+      liveView?.setOverlay(config.name, trackOverlay(tracks));
+      if (shown) void o.bus.emit('trackViews', { camera: config.name, atMs: o.now(), tracks });
+    };
     const pipeline = new CameraPipeline({
       camera,
       tracker,
       onEvent: (event) => o.bus.emit('track', event),
-      ...(liveView ? { onTracks: (tracks: readonly TrackView[]) => liveView.setOverlay(config.name, trackOverlay(tracks)) } : {}),
+      ...(liveView || shown ? { onTracks } : {}),
       logger: o.logger,
       latency: o.latency,
       now: o.now,

@@ -8,6 +8,18 @@ import type { Timeline } from '../track/timeline.js';
 import type { PersonService } from '../service/persons.js';
 import type { UserStore } from './users.js';
 import type { CameraRules, MatchRules } from '../track/thresholds.js';
+import type { DisplayConfig } from '../display/config.js';
+import type { DisplayFeed } from '../display/feed.js';
+import type { DisplayTokenService } from '../service/display-tokens.js';
+
+/** The door displays as the console serves them: their tokens (through the service) and what they show. */
+export interface ConsoleDisplays {
+  tokens: Pick<DisplayTokenService, 'add' | 'list' | 'revoke' | 'open' | 'stillValid'>;
+  feed: Pick<DisplayFeed, 'listen' | 'current'>;
+  /** The doors and the cameras in no door of the config in force. */
+  targets(): readonly string[];
+  config: DisplayConfig;
+}
 
 export interface UnknownSummary {
   anon_id: string;
@@ -50,4 +62,5 @@ export interface ConsoleDaemon {
   /** The audit log, for the admin's audit page and the refusals of a role at the door. */
   audit: Pick<AuditLog, 'append' | 'recent' | 'verify'>;
   users: UserStore;
+  displays: ConsoleDisplays;
 }

@@ -26,6 +26,9 @@ const STATUS: Readonly<Record<string, number>> = {
   FG_ERR_ENROL_TOO_LARGE: 413,
   FG_ERR_COMMAND_BUSY: 503,
   FG_ERR_DAEMON_STOPPING: 503,
+  FG_ERR_DISPLAY_TARGET: 404,
+  FG_ERR_DISPLAY_TOKEN_NOT_FOUND: 404,
+  FG_ERR_DISPLAY_TOKENS_FULL: 409,
 };
 
 export function statusOf(e: FacegateError): number {

@@ -37,6 +37,11 @@ export interface ConsoleContext {
    * does not hold up the others.
    */
   open(account?: (req: FastifyRequest) => string): { onRequest: preHandlerAsyncHookHandler[]; preHandler: preHandlerAsyncHookHandler[] };
+  /**
+   * The hooks of a call anyone may make without an account (a door display's page and feed, which
+   * carry their own token): limited per client address in `limit`'s class.
+   */
+  perClient(limit: LimitClass): { onRequest: preHandlerAsyncHookHandler[] };
   /** The logged-in account, as the services audit what it does: 'web:<name>' with its role. */
   actor(req: FastifyRequest): { actor: string; role: Role };
 }
@@ -64,6 +69,9 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  // The door display's page (served at /display/<door-or-camera> by routes/display.ts) and its own small script and style.
+  '/display.js': { file: 'display.js', type: 'text/javascript; charset=utf-8' },
+  '/display.css': { file: 'display.css', type: 'text/css; charset=utf-8' },
 };
 
 /**
@@ -128,7 +136,7 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
   }
   // Personal data must not stay in a browser's or a proxy's cache.
   app.addHook('onSend', async (req, reply) => {
-    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    if (req.url.startsWith('/api/') || /^\/display\/[^/]+\/feed/.test(req.url)) reply.header('cache-control', 'no-store');
   });
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
@@ -183,6 +191,7 @@ export async function buildConsoleServer(o: ConsoleServerOptions): Promise<Fasti
       onRequest: [limiter('login_client', (req) => `client:${req.ip}`)],
       preHandler: account ? [limiter('login', (req) => `account:${account(req)}`)] : [],
     }),
+    perClient: (limit) => ({ onRequest: [limiter(limit, (req) => `client:${req.ip}`)] }),
     actor: (req) => ({ actor: `web:${req.user!.name}`, role: req.user!.role }),
   };
   for (const routes of o.routes) routes(ctx);

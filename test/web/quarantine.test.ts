@@ -19,6 +19,7 @@ import { CameraThresholds, RecentScores } from '../../daemon/track/thresholds.js
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';
 import { consoleDaemon } from '../../daemon/web/console-daemon.js';
+import { consoleDisplays } from '../support/displays.js';
 import { CONSOLE_ROUTES } from '../../daemon/web/console.js';
 import { buildConsoleServer } from '../../daemon/web/server.js';
 import { damageEachWay, enrolled, memoryLogger, open } from '../gallery/helpers.js';
@@ -52,6 +53,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
+    displays: consoleDisplays(gallery.db, audit, memoryLogger().logger, []),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'UTC',

@@ -28,6 +28,7 @@ import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { AccessTokens } from '../../daemon/web/access-tokens.js';
 import { consoleDaemon } from '../../daemon/web/console-daemon.js';
+import { consoleDisplays } from '../support/displays.js';
 import { CONSOLE_ROUTES, WebConsole } from '../../daemon/web/console.js';
 import { buildConsoleServer } from '../../daemon/web/server.js';
 import { webConfigIssues, type WebConfig } from '../../daemon/config/web-section.js';
@@ -73,6 +74,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
+    displays: consoleDisplays(gallery.db, audit, logger, ['gate']),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'Europe/Berlin',

@@ -11,6 +11,7 @@ import { exportCsv, showHistory } from './pages/history.js';
 import { showPeople } from './pages/people.js';
 import { addPhotos, closePhotos } from './pages/photos.js';
 import { forgetTimeline, showTimeline } from './pages/timeline.js';
+import { addDisplay } from './pages/displays.js';
 import { route } from './router.js';
 import { logIn, logOut, refresh } from './session.js';
 
@@ -30,7 +31,7 @@ async function login(ev: Event): Promise<void> {
 async function logout(): Promise<void> {
   await logOut();
   // What the last account saw (names, faces, proofs) is not left in the page for the next one.
-  for (const list of document.querySelectorAll('tbody[id], #unknown-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts')) clear(list);
+  for (const list of document.querySelectorAll('tbody[id], #unknown-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts, #display-link')) clear(list);
   closePhotos();
   forgetEnrolment();
   forgetTimeline();
@@ -56,6 +57,7 @@ redraw('timeline-filter', () => showTimeline());
 $('h-csv').addEventListener('click', () => void exportCsv());
 $('timeline-more').addEventListener('click', () => showTimeline(true).catch(sayFailure));
 $('audit-verify').addEventListener('click', () => void verifyAudit());
+$('display-add').addEventListener('submit', (ev) => void addDisplay(ev));
 window.addEventListener('hashchange', () => void route());
 // A session survives a reload through the refresh cookie.
 void refresh().then(route);

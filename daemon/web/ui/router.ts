@@ -2,6 +2,7 @@
 // cameras page otherwise); the header's menu lists only those it may.
 import { $, say, sayFailure } from './dom.js';
 import { showAudit } from './pages/audit.js';
+import { showDisplays } from './pages/displays.js';
 import { showCameras } from './pages/cameras.js';
 import { showHistory } from './pages/history.js';
 import { showPeople } from './pages/people.js';
@@ -22,6 +23,7 @@ const PAGES: Readonly<Record<string, { role: Role; show: Show }>> = {
   history: { role: 'viewer', show: showHistory },
   unknowns: { role: 'operator', show: showUnknowns },
   thresholds: { role: 'operator', show: showThresholds },
+  displays: { role: 'admin', show: showDisplays },
   audit: { role: 'admin', show: showAudit },
   system: { role: 'viewer', show: showSystem },
 };
