@@ -27,6 +27,7 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--group': 'a group such as staff or visitors, for attendance rules',
   '--image': 'a photo with one face; repeat for more photos',
   '--dir': 'a folder of photos, one face each',
+  '--photos': 'the folder of photos named by staff number: E100.jpg (.jpeg, .png), E100_2.jpg ... for more of the same person',
   '--video': 'a short video of the person, frames picked by quality',
   '--force': 'enrol even when the face already matches another person',
   '--camera': 'the camera of that name in the config (its URL, with the password, stays out of argv)',
@@ -59,6 +60,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'keys rotate': { example: 'sudo facegate keys rotate --new-key-file /etc/facegate/gallery.key.new --config /etc/facegate/config.yaml', options: { '--key-file': 'the current gallery key file (else gallery.key_file of the config)' } },
   // Also `person enrol` (its alias: the control socket's name for it, which installers use).
   'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg", options: { '--socket-dir': THROUGH_SOCKETS } },
+  'person import-roster': { example: 'facegate person import-roster staff.csv --photos /root/staff-photos', options: { '--socket-dir': THROUGH_SOCKETS } },
   'person list': { example: 'facegate person list --json' },
   'person show': { example: 'facegate person show emp-42' },
   'person photos': { example: 'facegate person photos emp-42 --faces /root/emp-42-faces' },
