@@ -170,6 +170,9 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.goto(`${url}#cameras`);
   // The page draws its rows once /api/cameras answers, after the hash has changed.
   await page.waitForFunction("/door\\s*streaming/.test(document.getElementById('camera-rows').textContent)", { timeout: 10_000 });
+  // Each rate with what it is measured against, and a key saying what the numbers mean under the table.
+  assert.match(await text(page, '#camera-rows'), /door\s*streaming\s*\d+\.\d of 10 read.*, \d+\.\d processed/);
+  assert.match(await text(page, '#camera-key'), /Skipped frames: replaced by a newer one before the pipeline took it, since the start; normal when frames come faster than the pipeline needs/);
   let green = 0;
   await until('a green (recognised, live) box on the live view', async () => {
     const img = await page.$('#live-grid figure[data-camera=door] img');
