@@ -100,9 +100,9 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person promote': { example: "facegate person promote anon-1f3a --name 'Jane Doe' --id emp-42" },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
   demo: {
-    example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0)',
+    example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0, facegate demo --camera door-clip.mp4)',
     options: {
-      '--camera': 'your camera instead of the still photo: an RTSP URL, a V4L2 webcam (/dev/video0), or - to read a URL with a password from stdin; enrols the first face it sees after a countdown and checks it in once live',
+      '--camera': 'your camera instead of the still photo: an RTSP URL, a V4L2 webcam (/dev/video0), a video file (played in real time and looped, as a camera), or - to read a URL with a password from stdin; enrols the first face it sees after a countdown and checks it in once live',
       '--broker': 'an MQTT broker to use instead of the built-in one (mqtt://HOST:PORT, no password), where the devDependency aedes is not installed',
       '--photo': 'a face photo to enrol and film instead of the built-in sample, where the devDependency @vladmandic/face-api is not installed',
     },
