@@ -66,7 +66,7 @@ export const personImportRosterCommand = command({
     );
     const settings = gallerySettings(values, io);
     const daemon = daemonFor(settings, values, io);
-    const bar = progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: 'enrol roster', total: rows.length, format: (n) => `${n} person(s)`, quiet: values.json === true });
+    const bar = progressReporter({ write: (text) => io.stderr(text), isTty: io.stderrIsTty === true }, { label: 'enrol roster', total: rows.length, format: (n) => String(n), quiet: values.json === true });
     const reports: RowReport[] = [];
     const print = (r: RowReport) => {
       reports.push(r);
@@ -76,6 +76,7 @@ export const personImportRosterCommand = command({
     };
     try {
       await personCalls(settings, daemon, { analyzer: true, create: true }, async (call) => {
+        bar.update(0);
         for (const row of rows) print(row.ok ? await enrolRow(call, row, photos.get(row.staffNumber) ?? [], values.photos!) : refusedRow(row));
       });
     } catch (e) {
