@@ -12,7 +12,7 @@ import { FacegateError } from './errors.js';
  * or grows meanwhile. Symlinks are followed (installations link configs and keys into place) but
  * only to a regular file, which the fstat checks.
  */
-export type InputKind = 'image' | 'video' | 'config' | 'key' | 'export';
+export type InputKind = 'image' | 'video' | 'config' | 'key' | 'export' | 'roster';
 
 const MiB = 1024 * 1024;
 
@@ -27,6 +27,8 @@ export const INPUT_FILE_LIMITS: Readonly<Record<InputKind, number>> = {
   key: 1 * MiB,
   // A gallery export of a large site: templates and thumbnails of tens of thousands of persons.
   export: 2048 * MiB,
+  // A staff roster (person import-roster): thousands of rows of a name, a number and a group.
+  roster: 1 * MiB,
 };
 
 const CHUNK = 1 * MiB;

@@ -7,7 +7,7 @@ import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
 import { FrameAssembler } from './frame-reader.js';
-import { HourCounter, RateMeter, type CameraHealth, type CameraState } from './health.js';
+import { HourCounter, rateAttention, RateMeter, type CameraHealth, type CameraState } from './health.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
 import { sourceKind } from './source.js';
@@ -180,11 +180,13 @@ export class FfmpegCamera implements CameraSource {
 
   health(): CameraHealth {
     const now = this.clock.now();
-    return {
+    const health = {
       camera: this.name,
       source: this.source,
       state: this.state,
       fps_in: round1(this.inMeter.rate(now)),
+      fps_asked: this.config.fps,
+      fps_source: this.ffmpegLog.sourceFps,
       fps_processed: round1(this.processedMeter.rate(now)),
       frames_skipped: this.queue.dropped,
       frames_unpooled: this.pool.overflows,
@@ -196,6 +198,7 @@ export class FfmpegCamera implements CameraSource {
       last_error: this.lastError,
       time_to_first_frame_ms: this.ttffMs,
     };
+    return { ...health, attention: rateAttention(health, this.firstFrameAt === undefined ? 0 : now - this.firstFrameAt) };
   }
 
   onState(listener: (health: CameraHealth) => void): () => void {

@@ -11,6 +11,7 @@ export class FfmpegLog {
   private readonly tail = new StderrTail(20, (line) => this.read(line));
   private matrixSaid: YuvMatrix = 'bt601';
   private size: Pick<VideoStreamInfo, 'width' | 'height'> | undefined;
+  private fps: number | null = null;
   /** Whether the input's display matrix was read: the output's comes after it and says nothing. */
   private rotationRead = false;
 
@@ -34,11 +35,17 @@ export class FfmpegLog {
     return this.size;
   }
 
+  /** The frame rate the input stream declares, once FFmpeg has said it (null when it says none). */
+  get sourceFps(): number | null {
+    return this.fps;
+  }
+
   /** Forgets the last process: a new one says it all again. */
   clear(): void {
     this.tail.clear();
     this.matrixSaid = 'bt601';
     this.size = undefined;
+    this.fps = null;
     this.rotationRead = false;
   }
 
@@ -49,7 +56,8 @@ export class FfmpegLog {
       const stream = parseVideoStream([text]);
       if (stream) {
         this.matrixSaid = stream.matrix;
-        // The input's stream line comes first; the output's (the frame size) after it.
+        // The input's stream line comes first; the output's (the frame size and asked rate) after it.
+        if (!this.size) this.fps = stream.fps;
         this.size ??= { width: stream.width, height: stream.height };
       }
       // A phone's video stored on its side: FFmpeg turns the picture upright before scaling it.

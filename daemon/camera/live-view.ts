@@ -89,7 +89,7 @@ export class LiveView {
     const items = this.cameras()
       .map((c) => {
         const h = c.health();
-        return `<figure><img src="/cameras/${c.name}.mjpeg" alt="${c.name}"><figcaption>${c.name}: ${h.state}, ${h.fps_in} fps in, ${h.fps_processed} processed${h.last_error ? `, last error: ${escapeMarkup(h.last_error.message)}` : ''}</figcaption></figure>`;
+        return `<figure><img src="/cameras/${c.name}.mjpeg" alt="${c.name}"><figcaption>${c.name}: ${h.state}, ${h.fps_in} of ${h.fps_asked} fps read, ${h.fps_processed} processed${h.attention ? `; needs attention: ${escapeMarkup(h.attention.message)}` : ''}${h.last_error ? `, last error: ${escapeMarkup(h.last_error.message)}` : ''}</figcaption></figure>`;
       })
       .join('\n');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });

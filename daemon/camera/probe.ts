@@ -2,6 +2,7 @@ import { FacegateError } from '../base/errors.js';
 import type { RgbImage, YuvMatrix } from '../base/image.js';
 import { classifyFfmpegStderr, StderrTail, type Failure } from './ffmpeg-errors.js';
 import { ffmpegInput } from './ffmpeg-args.js';
+import { sourceKind } from './source.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type SpawnFfmpeg, type Timers } from './process.js';
 import { redactText } from '../base/log.js';
 import { matrixNamed } from '../base/yuv.js';
@@ -162,7 +163,15 @@ const PROBE_ERRORS: Record<Failure['kind'], { code: `FG_ERR_${string}`; hint: st
   other: { code: 'FG_ERR_CAMERA_FAILED', hint: "FFmpeg's message is above; check the URL" },
 };
 
+/** The hints of a video file or device, where PROBE_ERRORS speak of a camera's URL. */
+const FILE_HINTS: Partial<Record<Failure['kind'], string>> = {
+  not_found: 'check the path of the file (relative to the folder the command runs in), or give an absolute one',
+  not_video: 'give a video file FFmpeg can read (MP4, MKV, WebM ...)',
+  ended: 'give a video file FFmpeg can read (MP4, MKV, WebM ...)',
+};
+
 function probeError(failure: Failure, source: string): FacegateError {
   const { code, hint } = PROBE_ERRORS[failure.kind];
-  return new FacegateError(code, `${source}: ${failure.message}`, hint);
+  const fileHint = sourceKind(source) === 'file' ? FILE_HINTS[failure.kind] : undefined;
+  return new FacegateError(code, `${source}: ${failure.message}`, fileHint ?? hint);
 }

@@ -27,6 +27,7 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--group': 'a group such as staff or visitors, for attendance rules',
   '--image': 'a photo with one face; repeat for more photos',
   '--dir': 'a folder of photos, one face each',
+  '--photos': 'the folder of photos named by staff number: E100.jpg (.jpeg, .png), E100_2.jpg ... for more of the same person',
   '--video': 'a short video of the person, frames picked by quality',
   '--force': 'enrol even when the face already matches another person',
   '--camera': 'the camera of that name in the config (its URL, with the password, stays out of argv)',
@@ -59,6 +60,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'keys rotate': { example: 'sudo facegate keys rotate --new-key-file /etc/facegate/gallery.key.new --config /etc/facegate/config.yaml', options: { '--key-file': 'the current gallery key file (else gallery.key_file of the config)' } },
   // Also `person enrol` (its alias: the control socket's name for it, which installers use).
   'person add': { example: "facegate person add --name 'Jane Doe' --id emp-42 --group staff --image jane1.jpg --image jane2.jpg", options: { '--socket-dir': THROUGH_SOCKETS } },
+  'person import-roster': { example: 'facegate person import-roster staff.csv --photos /root/staff-photos', options: { '--socket-dir': THROUGH_SOCKETS } },
   'person list': { example: 'facegate person list --json' },
   'person show': { example: 'facegate person show emp-42' },
   'person photos': { example: 'facegate person photos emp-42 --faces /root/emp-42-faces' },
@@ -106,9 +108,9 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'person promote': { example: "facegate person promote anon-1f3a --name 'Jane Doe' --id emp-42" },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
   demo: {
-    example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0)',
+    example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0, facegate demo --camera door-clip.mp4)',
     options: {
-      '--camera': 'your camera instead of the still photo: an RTSP URL, a V4L2 webcam (/dev/video0), or - to read a URL with a password from stdin; enrols the first face it sees after a countdown and checks it in once live',
+      '--camera': 'your camera instead of the still photo: an RTSP URL, a V4L2 webcam (/dev/video0), a video file (played in real time and looped, as a camera), or - to read a URL with a password from stdin; enrols the first face it sees after a countdown and checks it in once live',
       '--broker': 'an MQTT broker to use instead of the built-in one (mqtt://HOST:PORT, no password), where the devDependency aedes is not installed',
       '--photo': 'a face photo to enrol and film instead of the built-in sample, where the devDependency @vladmandic/face-api is not installed',
     },

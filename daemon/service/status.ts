@@ -84,8 +84,9 @@ export function statusReport(p: StatusParts): StatusReport {
 }
 
 /**
- * "2/3 cameras streaming, 14.5 fps, outbox 0, mqtt connected", persons quarantined if any, doors
- * fallen back to the single-camera cues if any, and what is stuck, if anything.
+ * "2/3 cameras streaming, 14.5 fps processed, outbox 0, mqtt connected", cameras that need
+ * attention, persons quarantined and doors fallen back to the single-camera cues if any, and what
+ * is stuck, if anything.
  */
 export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 'liveness'> & Partial<Pick<StatusParts, 'quarantined' | 'doors'>>): string {
   const streaming = p.cameras.filter((h) => h.state === 'streaming').length;
@@ -94,7 +95,9 @@ export function statusLine(p: Pick<StatusParts, 'cameras' | 'outbox' | 'mqtt' | 
   const alive = p.liveness.alive ? '' : `; STUCK: ${p.liveness.problems.join('; ')}`;
   const quarantined = p.quarantined ? `, ${p.quarantined} person(s) quarantined (gallery verify)` : '';
   const single = (p.doors ?? []).filter((d) => d.state === 'single_camera').map((d) => `, door ${d.door} on single-camera cues (${d.reason})`);
-  return `${streaming}/${p.cameras.length} cameras streaming, ${fps.toFixed(1)} fps, outbox ${p.outbox.pending}, ${mqtt}${quarantined}${single.join('')}${alive}`;
+  const attention = p.cameras.filter((h) => h.attention).length;
+  const cameras = attention ? `, ${attention} camera(s) need attention (facegate cameras)` : '';
+  return `${streaming}/${p.cameras.length} cameras streaming${cameras}, ${fps.toFixed(1)} fps processed, outbox ${p.outbox.pending}, ${mqtt}${quarantined}${single.join('')}${alive}`;
 }
 
 /** What the status service reads from the running daemon; absent while it is not running. */

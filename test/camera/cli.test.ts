@@ -65,12 +65,13 @@ test('camera test: wrong path, wrong password, refused, silent host and non-vide
   await new Promise((r) => closed.close(r));
   try {
     const cases: [string[], string, RegExp][] = [
-      [[camera.url('/nope', 'admin:secret')], 'FG_ERR_CAMERA_NOT_FOUND', /404 stream not found/],
+      [[camera.url('/nope', 'admin:secret')], 'FG_ERR_CAMERA_NOT_FOUND', /404 stream not found.* — check the stream path in the URL/],
       [[camera.url('/pattern', 'admin:Wr0ngPw')], 'FG_ERR_CAMERA_UNAUTHORIZED', /401 unauthorized/],
       [[`rtsp://127.0.0.1:${closedPort}/stream`], 'FG_ERR_CAMERA_UNREACHABLE', /connection refused/],
       [[`rtsp://127.0.0.1:${silentPort}/stream`, '--timeout', '2'], 'FG_ERR_CAMERA_TIMEOUT', /no frame within 2 s|timeout/],
       [[`http://127.0.0.1:${webPort}/index.html`], 'FG_ERR_CAMERA_NOT_VIDEO', /not a video stream/],
-      [[join(dir, 'missing.mp4')], 'FG_ERR_CAMERA_NOT_FOUND', /file not found/],
+      // A file's fix is its path, not a camera's stream path.
+      [[join(dir, 'missing.mp4')], 'FG_ERR_CAMERA_NOT_FOUND', /file not found — check the path of the file/],
     ];
     for (const [argv, code, message] of cases) {
       const r = await cli(...argv);

@@ -9,7 +9,8 @@ import { displayRotation, parseVideoStream, streamMatrix } from '../../daemon/ca
 import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { FrameQueue } from '../../daemon/camera/frame-queue.js';
-import { HourCounter, RateMeter } from '../../daemon/camera/health.js';
+import { HourCounter, rateAttention, RateMeter } from '../../daemon/camera/health.js';
+import { FfmpegLog } from '../../daemon/camera/ffmpeg-log.js';
 import { sourceKind } from '../../daemon/camera/source.js';
 import { cameraConfigIssues } from '../../daemon/camera/config.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
@@ -351,4 +352,29 @@ test('labels: two faces side by side get labels that do not cover each other; on
   assert.deepEqual(edge, [{ x: 520, y: 78 }], 'moved left to end at the right edge');
   const top = placeLabels([{ x: 10, y: 0, w: 40, h: 40 }], [size], 640, 360);
   assert.deepEqual(top, [{ x: 10, y: 42 }], 'below a box that touches the top');
+});
+
+test("FfmpegLog: the input stream's declared rate, not the output's asked one; forgotten for the next process", () => {
+  const log = new FfmpegLog();
+  log.push('[info]   Stream #0:0: Video: h264 (Main), yuv420p(progressive), 1920x1080 [SAR 1:1 DAR 16:9], 5 fps, 5 tbr, 90k tbn\n');
+  log.push('[info]   Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p, 1280x720, q=2-31, 15 fps, 15 tbn\n');
+  assert.equal(log.sourceFps, 5);
+  log.clear();
+  assert.equal(log.sourceFps, null);
+  log.push('[info]   Stream #0:0: Video: h264 (Main), yuv420p, 1280x720, 90k tbr, 90k tbn\n');
+  assert.equal(log.sourceFps, null, 'a stream that declares no rate says nothing');
+});
+
+test('rateAttention: only what needs doing, with the next step; skipped frames and a warming-up meter never alone', () => {
+  const h = { camera: 'door', state: 'streaming' as const, fps_in: 15, fps_asked: 15, fps_source: 25 };
+  assert.equal(rateAttention(h, 60_000), null, 'a camera faster than asked: FFmpeg drops the rest, as it should');
+  assert.equal(rateAttention({ ...h, fps_source: 14.99 }, 60_000), null, 'an NTSC-style 15000/1001 is the 15 it means');
+  const slowCamera = rateAttention({ ...h, fps_source: 5, fps_in: 16.4 }, 60_000);
+  assert.match(slowCamera?.message ?? '', /the camera itself sends 5 fps, fewer than the 15 fps asked for: FFmpeg repeats frames/);
+  assert.match(slowCamera?.hint ?? '', /raise the frame rate in the camera's own video settings to 15 fps, or set fps: 5 for camera "door"/);
+  const short = rateAttention({ ...h, fps_source: null, fps_in: 9.2 }, 60_000);
+  assert.match(short?.message ?? '', /^9\.2 fps read of the 15 fps asked for/);
+  assert.match(short?.hint ?? '', /facegate camera test --camera door/);
+  assert.equal(rateAttention({ ...h, fps_source: null, fps_in: 9.2 }, 3000), null, 'the rate window not yet full after a (re)connect');
+  assert.equal(rateAttention({ ...h, state: 'backoff', fps_source: 5 }, 60_000), null, 'a camera not streaming has its own state and error');
 });

@@ -39,12 +39,32 @@ test('frames arrive at the configured size and rate, scaled and rate-converted b
     const h = a.camera.health();
     assert.equal(h.state, 'streaming');
     assert.ok(h.fps_in > 3.5 && h.fps_in < 6.5, `fps_in ${h.fps_in}`);
+    // The rate read beside the rate asked for and the one the stream declares: as asked, nothing flagged.
+    assert.deepEqual([h.fps_asked, h.fps_source, h.attention, b.camera.health().fps_source, b.camera.health().attention], [5, 5, null, 5, null]);
     assert.equal(h.last_error, null);
     assert.ok(!a.lines.some((l) => l.includes('black bars')), 'a stream in the frame\'s proportion is not boxed');
   } finally {
     ac.abort();
     await Promise.all([a.camera.stop(), b.camera.stop()]);
     await Promise.all([seenA.done, seenB.done]);
+  }
+});
+
+test('a camera that sends fewer frames than asked for (FFmpeg repeats them up to the rate): health names the camera as the cause and what to do', async () => {
+  const { camera } = realCamera(cameraConfig('slow', server.url(), { width: 320, height: 180, fps: 15 }));
+  const ac = new AbortController();
+  const { done } = consume(camera, ac);
+  camera.start();
+  try {
+    await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    const h = camera.health();
+    assert.deepEqual([h.fps_asked, h.fps_source], [15, 5]);
+    assert.match(h.attention?.message ?? '', /^the camera itself sends 5 fps, fewer than the 15 fps asked for: FFmpeg repeats frames to make up the rate/);
+    assert.match(h.attention?.hint ?? '', /raise the frame rate in the camera's own video settings to 15 fps, or set fps: 5 for camera "slow"/);
+  } finally {
+    ac.abort();
+    await camera.stop();
+    await done;
   }
 });
 

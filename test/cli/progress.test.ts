@@ -2,7 +2,7 @@
 // (util-linux `script`) around the real `facegate scan` on a real clip.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,7 @@ test('scan on a terminal shows its progress with an ETA and clears it; with --js
   assert.match(piped.stderr, /^note: no gallery at .*\n\d+ frames to \d+\.\d\d s\n$/);
 });
 
-test('person add --dir and gallery import on a terminal show their progress and clear it; through a pipe they stay quiet', { skip, timeout: 300_000 }, async () => {
+test('person add --dir, person import-roster and gallery import on a terminal show their progress and clear it; through a pipe they stay quiet', { skip, timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-progress-'));
   try {
     const photos = join(dir, 'photos');
@@ -87,6 +87,16 @@ test('person add --dir and gallery import on a terminal show their progress and 
     assert.equal(added.code, 0, added.out);
     assert.match(added.out, /\r<ESC>\[Kenrol photos +\d+% {2}\d of 3/);
     assert.match(added.out, /\r<ESC>\[Kenrolled Angelina as /, 'the line is cleared before the result');
+
+    // A roster: its bar drawn between the persons' lines, each line on a cleared one.
+    mkdirSync(join(dir, 'staff'));
+    symlinkSync(media('identities/deepface/img20.jpg'), join(dir, 'staff/E1.jpg'));
+    writeFileSync(join(dir, 'staff.csv'), 'name,staff number\nJeff,E1\nNobody,E2\n');
+    const roster = onTerminal(['person', 'import-roster', join(dir, 'staff.csv'), '--photos', join(dir, 'staff'), '--gallery', join(dir, 'staff.db'), '--key-file', join(dir, 'g.key')]);
+    assert.equal(roster.code, 1, roster.out);
+    assert.match(roster.out, /\r<ESC>\[Kenrol roster +\d+% {2}\d of 2/);
+    assert.match(roster.out, /\r<ESC>\[Kline 2 {2}E1 {2}Jeff: enrolled as /, 'the bar is cleared before a person\'s line');
+    assert.match(roster.out, /2 row\(s\): 1 enrolled, 0 already enrolled \(skipped\), 1 refused/);
 
     const env = { FACEGATE_EXPORT_PASSPHRASE: 'correct horse battery staple' };
     const exported = await runCli(['gallery', 'export', ...g, '--passphrase-env', 'FACEGATE_EXPORT_PASSPHRASE', join(dir, 'x.fgx')], { env });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from '../../daemon/app.js';
 import { parseConfig } from '../../daemon/config/load.js';
@@ -169,4 +169,23 @@ test('a daemon with its control socket off holds the file: person changes are re
   lock.release();
   const list = await runCli(['person', 'list', '--config', site.config, '--json']);
   assert.equal(JSON.parse(list.stdout.trim().split('\n')[0]!).external_id, 'emp-7', 'May is still enrolled');
+});
+
+test('person import-roster beside the running daemon: each person enrolled through its control socket, so its matcher knows them at once; one enrolled already is skipped', { skip: mediaMissing(CLIP, 'identities/deepface/img20.jpg'), timeout: 180_000 }, async (t) => {
+  const site = await makeSite(media(CLIP));
+  t.after(() => rmSync(site.dir, { recursive: true, force: true }));
+  const app = await startDaemon(t, site);
+  mkdirSync(join(site.dir, 'photos'));
+  symlinkSync(join(site.dir, 'enrol.jpg'), join(site.dir, 'photos/emp-7.jpg'));
+  symlinkSync(media('identities/deepface/img20.jpg'), join(site.dir, 'photos/emp-8.jpg'));
+  writeFileSync(join(site.dir, 'staff.csv'), 'name,staff number,group\nMay,emp-7,staff\nJeff,emp-8,staff\n');
+
+  const r = await runCli(['person', 'import-roster', join(site.dir, 'staff.csv'), '--photos', join(site.dir, 'photos'), '--config', site.config, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome?: string; id?: string; summary?: unknown });
+  assert.deepEqual(rows.map((x) => x.outcome ?? x.summary), ['already_enrolled', 'enrolled', { rows: 2, enrolled: 1, already_enrolled: 1, refused: 0 }]);
+  const [face] = await app.analyzer.analyze(await decodeImageFile(media('identities/deepface/img21.jpg')), { embed: true });
+  assert.equal(app.gallery.identify(face!.embedding!, app.currentConfig.recognition, 1).match?.personId, rows[1]!.id, "the daemon's matcher holds Jeff, from another photo of him");
+  const enrolled = app.audit.recent().find((a) => a.action === 'person.enrol' && a.target === rows[1]!.id);
+  assert.equal(enrolled?.actor, `socket:operator (${userInfo().username})`, 'enrolled by the daemon, audited with the socket and the CLI user');
 });

@@ -1,12 +1,17 @@
 // `npm start -- --camera URL` on a real RTSP camera (GStreamer, test/support/fake-camera.ts) serving
 // a talking-head clip: the demo enrols the person it sees and checks them in once live, then stops
-// on Ctrl-C (SIGINT) with exit 0 and a goodbye, no raw log line.
+// on Ctrl-C (SIGINT) with exit 0 and a goodbye, no raw log line. `--camera FILE`: the same clip as a
+// video file, the way an installer at a desk without a camera runs it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { FakeCamera } from '../support/fake-camera.js';
 import { media, mediaMissing } from '../support/media.js';
 import { CLI_MAIN, runCli } from '../support/cli.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
 const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : false;
@@ -43,6 +48,22 @@ test('demo --camera: the first face seen is enrolled, checked in once live with 
   assert.match(stdout, /facegate demo stopped; its keys and gallery are deleted\. Goodbye\.\n$/);
   assert.doesNotMatch(out, /^\s*\{.*"level"/m, 'no raw pino line');
   assert.doesNotMatch(out, /cam-secret/, 'the camera password is never printed');
+});
+
+test('demo --camera FILE: a clip stands in for a camera, played in real time and looped without a reconnect; the person in it is enrolled and checked in once live', { skip, timeout: 240_000 }, async () => {
+  // A path relative to where the demo is started, as an installer at a desk types it.
+  const clip = relative(ROOT, media(CLIP));
+  const r = await runCli(['demo', '--camera', clip, '--seconds', '30'], { cwd: ROOT });
+  const out = r.stdout + r.stderr;
+  assert.equal(r.code, 0, out);
+  assert.ok(r.stdout.includes(`opening the video ${media(CLIP)}...`), 'the path as the demo opens it, made absolute');
+  assert.match(r.stdout, /a video file played in real time and looped, \d+x\d+/);
+  assert.match(r.stdout, /The first face the video shows after the countdown is enrolled as "Demo visitor"/);
+  assert.match(r.stdout, /enrolled Demo visitor \(person [0-9a-f]{8}\) from \d+ frame\(s\) of anon-[0-9a-f]+; checked in once live/);
+  assert.match(r.stdout, /mqtt {2}facegate\/demo\/attendance {2}check_in person [0-9a-f]{8} {2}\[signature ok\]/);
+  // 30 s of a 5 s clip: five loops in one FFmpeg, so the camera never went offline between them.
+  assert.doesNotMatch(out, /camera_offline|camera_online|end of the video file|reconnect/i);
+  assert.doesNotMatch(out, /^\s*\{.*"level"/m, 'no raw pino line');
 });
 
 test('demo --camera refuses a URL with a password on the command line (FG_ERR_SECRET_IN_ARGV), and --camera with --photo', async () => {

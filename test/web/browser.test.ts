@@ -170,6 +170,9 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.goto(`${url}#cameras`);
   // The page draws its rows once /api/cameras answers, after the hash has changed.
   await page.waitForFunction("/door\\s*streaming/.test(document.getElementById('camera-rows').textContent)", { timeout: 10_000 });
+  // Each rate with what it is measured against, and a key saying what the numbers mean under the table.
+  assert.match(await text(page, '#camera-rows'), /door\s*streaming\s*\d+\.\d of 10 read.*, \d+\.\d processed/);
+  assert.match(await text(page, '#camera-key'), /Skipped frames: replaced by a newer one before the pipeline took it, since the start; normal when frames come faster than the pipeline needs/);
   let green = 0;
   await until('a green (recognised, live) box on the live view', async () => {
     const img = await page.$('#live-grid figure[data-camera=door] img');
@@ -232,6 +235,16 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   await page.waitForSelector('#timeline-rows img.thumb');
   await axeClean(page, 'the timeline page');
   await shot('6b-timeline');
+  // Its column headers each on one line at a laptop's, a desktop's and a wide screen's width, beside the long Why column.
+  for (const width of [1024, 1400, 1920]) {
+    await page.setViewport({ width, height: 900 });
+    // A range over a header's text has one rectangle a line it is laid out on.
+    const split = (await page.evaluate(
+      "[...document.querySelectorAll('#timeline-page thead th')].filter((th) => { const r = document.createRange(); r.selectNodeContents(th); return r.getClientRects().length > 1; }).map((th) => th.textContent)",
+    )) as string[];
+    assert.deepEqual(split, [], `timeline headers broken over lines at ${width} px`);
+  }
+  await page.setViewport({ width: 1280, height: 900 });
 
   // Teach her from that sighting: the enrolment gate's verdict on the camera's face comes first,
   // then whom to add it to (hers, offered); the face becomes one of her photos.

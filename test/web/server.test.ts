@@ -56,7 +56,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
   const unknowns = new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 });
   const persons = new PersonService({ gallery, analyzer: await testAnalyzer(), gate: config.gallery.enrol, recognition: config.recognition, audit, unknowns });
   // One camera known to the daemon, not streaming (no frame yet).
-  const gate = { camera: 'gate', source: 'rtsp://127.0.0.1/gate', state: 'connecting', fps_in: 0, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0, reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0, last_error: null, time_to_first_frame_ms: null } as CameraHealth;
+  const gate = { camera: 'gate', source: 'rtsp://127.0.0.1/gate', state: 'connecting', fps_in: 0, fps_asked: 15, fps_source: null, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0, reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0, last_error: null, time_to_first_frame_ms: null, attention: null } as CameraHealth;
   const scores = new RecentScores();
   const thresholds = new CameraThresholds(gallery.db);
   const daemon = await consoleDaemon({

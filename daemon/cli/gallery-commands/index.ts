@@ -3,6 +3,7 @@ import { galleryAcceptRestoreCommand, galleryExportCommand, galleryImportCommand
 import { identifyCommand } from './identify.js';
 import { keysInitCommand, keysRotateCommand } from './keys.js';
 import { personAddCommand } from './person-add.js';
+import { personImportRosterCommand } from './person-roster.js';
 import { personListCommand, personRemoveCommand, personRenameCommand, personShowCommand } from './person.js';
 import { personDropPhotoCommand, personPhotosCommand, personTeachCommand } from './person-photos.js';
 
@@ -11,6 +12,7 @@ export const GALLERY_COMMANDS: readonly Command[] = [
   keysInitCommand,
   keysRotateCommand,
   personAddCommand,
+  personImportRosterCommand,
   personListCommand,
   personShowCommand,
   personPhotosCommand,

@@ -110,7 +110,7 @@ function readPhotos(files: readonly string[]): Photo[] {
  * request line, base64, and the daemon enrols them, so that it recognises the person from its next
  * frame.
  */
-function controlCall(who: { name: string } | { to: string }, photos: Photo[], o: { video: string | undefined; force: boolean; id: string | undefined; group: string | undefined }) {
+export function controlCall(who: { name: string } | { to: string }, photos: Photo[], o: { video: string | undefined; force: boolean; id: string | undefined; group: string | undefined }) {
   const images = photos.map((p) => ({ name: p.name, data: p.bytes.toString('base64') }));
   const video = o.video !== undefined ? readInputFile(o.video, 'video', 'video') : undefined;
   const size = images.reduce((n, i) => n + i.data.length, 0) + (video ? Math.ceil(video.length / 3) * 4 : 0);

@@ -74,11 +74,34 @@ export async function personCall<T>(
   local: (persons: PersonService, g: Gallery) => Promise<T>,
   options: { analyzer?: boolean; create?: boolean } = {},
 ): Promise<T> {
+  return personCalls(s, daemon, options, (call) => call(remote, local));
+}
+
+/** One person use case, the daemon's way or the file's: what `personCalls` hands its caller. */
+export type PersonCaller = <T>(remote: () => { method: MethodName; params: Record<string, unknown> }, local: (persons: PersonService, g: Gallery) => Promise<T>) => Promise<T>;
+
+/**
+ * Many person use cases in one go (a roster, one enrolment a person), each as `personCall` makes it,
+ * the gallery and the face models opened once for all of them when no daemon holds the file.
+ */
+export async function personCalls<T>(
+  s: GallerySettings,
+  daemon: (ControlTarget & { statePath?: string }) | undefined,
+  options: { analyzer?: boolean; create?: boolean },
+  fn: (call: PersonCaller) => Promise<T>,
+): Promise<T> {
   if (daemon) {
-    const { method, params } = remote();
-    return (await callRunningDaemon(daemon, method, params)) as T;
+    // The daemon answers what the local use case would (service/person-answers.ts).
+    const viaDaemon: PersonCaller = async <R>(remote: () => { method: MethodName; params: Record<string, unknown> }) => {
+      const { method, params } = remote();
+      return (await callRunningDaemon(daemon, method, params)) as R;
+    };
+    return fn(viaDaemon);
   }
-  return withGallery(s, { create: options.create === true }, (g) => (options.analyzer ? withAnalyzer(s, (analyzer) => local(localPersons(s, g, analyzer), g)) : local(localPersons(s, g), g)));
+  return withGallery(s, { create: options.create === true }, (g) => {
+    const run = (persons: PersonService) => fn((_remote, local) => local(persons, g));
+    return options.analyzer ? withAnalyzer(s, (analyzer) => run(localPersons(s, g, analyzer))) : run(localPersons(s, g));
+  });
 }
 
 /** Who the audit log names for a change made by the CLI on a file no daemon holds. */

@@ -21,9 +21,26 @@ function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => 
   return ExitCode.OK;
 }
 
-function cameraLine(h: CameraHealth): string {
+/**
+ * One camera's line, each number with what it is: read of the rate asked for (and what the camera
+ * itself sends, when it said), taken by the pipeline, skipped as the pipeline took a newer frame;
+ * then, only when something needs doing, what and how on a line of its own.
+ */
+export function cameraLine(h: CameraHealth): string {
   const err = h.last_error ? `  last error: ${h.last_error.kind}` : '';
-  return `  ${printable(`${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${h.fps_in.toFixed(1)} fps in, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped, ${h.reconnects_last_hour} reconnects/h${err}`)}\n`;
+  const source = h.fps_source !== null ? `, the camera sends ${h.fps_source}` : '';
+  const rates = `${h.fps_in.toFixed(1)} of ${h.fps_asked} fps read${source}, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped (a newer frame was ready)`;
+  const line = `  ${printable(`${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${rates}, ${h.reconnects_last_hour} reconnects/h${err}`)}\n`;
+  return h.attention ? `${line}    ${printable(`needs attention: ${h.attention.message} — ${h.attention.hint}`)}\n` : line;
+}
+
+/** What the numbers of the camera lines mean, said once under them. */
+export const CAMERA_LINES_KEY =
+  '  (read: frames a second FFmpeg hands over, at most the camera\'s fps in the config, repeated or dropped to make it; ' +
+  'skipped: frames replaced by a newer one before the pipeline took them, normal when frames come faster than the pipeline needs)\n';
+
+function cameraLines(cams: readonly CameraHealth[]): string {
+  return cams.length ? cams.map(cameraLine).join('') + CAMERA_LINES_KEY : '';
 }
 
 function doorLine(d: DoorStatus): string {
@@ -57,7 +74,7 @@ export const statusCommand = askDaemon<StatusReport>({
   text: (status) => {
     const disk = status.disk ? `${(status.disk.free_bytes / 2 ** 30).toFixed(1)} GiB free on ${status.disk.path}` : 'disk space unknown';
     const outbox = status.outbox.pending ? `, the oldest waiting ${status.outbox.oldestAgeS} s` : '';
-    return `${printable(`${status.summary}${outbox}`)}\n${printable(`version ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}`)}\n${status.cameras.map(cameraLine).join('')}${(status.doors ?? []).map(doorLine).join('')}`;
+    return `${printable(`${status.summary}${outbox}`)}\n${printable(`version ${status.version}, up ${status.uptime_s} s, pipeline ${status.liveness.alive ? 'alive' : `STUCK: ${status.liveness.problems.join('; ')}`}, ${disk}`)}\n${cameraLines(status.cameras)}${(status.doors ?? []).map(doorLine).join('')}`;
   },
 });
 
@@ -65,7 +82,7 @@ export const camerasCommand = askDaemon<CameraHealth[]>({
   words: ['cameras'],
   summary: 'each camera of the running daemon: state, fps, skipped frames, reconnects, last error',
   method: 'cameras',
-  text: (cams) => cams.map(cameraLine).join('') || '  no cameras\n',
+  text: (cams) => cameraLines(cams) || '  no cameras\n',
 });
 
 export const reloadCommand = askDaemon<ReloadResult>({

@@ -1,6 +1,9 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { FacegateError } from '../../base/errors.js';
 import { carriesSecret } from '../../camera/ffmpeg-args.js';
 import { probeCamera } from '../../camera/probe.js';
+import { filePath, sourceKind } from '../../camera/source.js';
 import type { TrackEvent } from '../../track/events.js';
 import type { CliIo } from '../command.js';
 import type { ReadyDaemon } from './daemon.js';
@@ -27,6 +30,23 @@ export async function demoCameraUrl(given: string, io: CliIo): Promise<string> {
     );
   }
   return given;
+}
+
+/**
+ * The video file `--camera` names, as an absolute path, when it names one (a path or file:// URL of
+ * a regular file): the demo's camera plays it in real time and loops it, as the camera stage plays
+ * any file (`-re`, `-stream_loop -1`: one FFmpeg for every loop, so no reconnect between them). A
+ * device (/dev/video0), a URL or a path that is not there is left to the camera's own probe, which
+ * says what is wrong with it.
+ */
+export function demoVideoFile(url: string): string | undefined {
+  if (sourceKind(url) !== 'file') return undefined;
+  const path = resolve(filePath(url));
+  try {
+    return statSync(path).isFile() ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A V4L2 device (a USB webcam) is read by FFmpeg's v4l2 input; anything else as the camera stage reads it. */

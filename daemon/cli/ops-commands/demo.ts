@@ -16,9 +16,9 @@ import { stillFrame, stillPhotoSpawn } from '../../demo/still-camera.js';
 import { command, UsageError, type CliIo } from '../command.js';
 import { runDaemon, type RunDaemonOptions } from './daemon.js';
 import { EventLines } from '../event-lines.js';
-import { demoCameraSize, demoCameraUrl, demoInputArgs, enrolFirstVisitor } from './demo-camera.js';
+import { demoCameraSize, demoCameraUrl, demoInputArgs, demoVideoFile, enrolFirstVisitor } from './demo-camera.js';
 
-const USAGE = '[--camera URL|-] [--seconds N] [--keep] [--broker URL] [--photo FILE]';
+const USAGE = '[--camera URL|FILE|-] [--seconds N] [--keep] [--broker URL] [--photo FILE]';
 
 /** Frames a second of the still photo's camera. */
 const STILL_FPS = 15;
@@ -91,7 +91,7 @@ function demoConfig(dir: string, brokerUrl: string, camera: string, attendance: 
  */
 export const demoCommand = command({
   words: ['demo'],
-  summary: 'run the real daemon on a still photo (refused: not live) or on your camera (--camera: enrols you, then checks you in), with an in-process MQTT broker and a temporary encrypted gallery; print events as they arrive',
+  summary: 'run the real daemon on a still photo (refused: not live) or on your camera or a video file (--camera: enrols the first face, then checks them in), with an in-process MQTT broker and a temporary encrypted gallery; print events as they arrive',
   usage: USAGE,
   options: { camera: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' }, broker: { type: 'string' }, photo: { type: 'string' } },
   async run({ values }, io) {
@@ -125,16 +125,22 @@ export const demoCommand = command({
           '  The camera shows a photo of them, as someone holding a printed photo up to a door camera would.\n' +
           '  It is recognised, but a photo never blinks nor moves as a face does, so it is never live and no one is checked in:\n' +
           "  expect 'recognized ... not live yet', then 'spoof_suspected' (frozen: the picture never changes) and signed alerts on MQTT.\n" +
-          '  To see a check-in, run it on your camera: npm start -- --camera rtsp://HOST/PATH (or /dev/video0). Ctrl-C stops.\n\n';
+          '  To see a check-in, run it on your camera: npm start -- --camera rtsp://HOST/PATH (or /dev/video0, or a video file of a person). Ctrl-C stops.\n\n';
       } else {
-        io.stdout('  connecting to the camera...\n');
-        const size = await demoCameraSize(cameraUrl);
-        yaml = demoConfig(dir, broker.url, `{ name: demo-cam, url: ${JSON.stringify(cameraUrl)}, width: ${size.width}, height: ${size.height}, input_args: ${JSON.stringify(demoInputArgs(cameraUrl))} }`, '{ time_zone: UTC, default_camera_role: entry }');
+        // A clip stands in for a camera: played in real time and looped, from the temporary config's folder too.
+        const video = demoVideoFile(cameraUrl);
+        const url = video ?? cameraUrl;
+        io.stdout(video ? `  opening the video ${video}...\n` : '  connecting to the camera...\n');
+        const size = await demoCameraSize(url);
+        yaml = demoConfig(dir, broker.url, `{ name: demo-cam, url: ${JSON.stringify(url)}, width: ${size.width}, height: ${size.height}, input_args: ${JSON.stringify(demoInputArgs(url))}${video ? ', loop: true' : ''} }`, '{ time_zone: UTC, default_camera_role: entry }');
         config = parseConfig(yaml, configPath);
         await prepareDemoKeys(config, logger);
+        const source = video ? `a video file played in real time and looped, ${size.width}x${size.height}` : `camera ${size.width}x${size.height}`;
         banner =
-          `  camera ${size.width}x${size.height}${size.fps ? ` at ${size.fps} fps` : ''}; an empty encrypted gallery; broker on ${broker.url}\n` +
-          '  Look at the camera: the first face it sees after the countdown is enrolled as "Demo visitor",\n' +
+          `  ${source}${size.fps ? ` at ${size.fps} fps` : ''}; an empty encrypted gallery; broker on ${broker.url}\n` +
+          (video
+            ? '  The first face the video shows after the countdown is enrolled as "Demo visitor",\n'
+            : '  Look at the camera: the first face it sees after the countdown is enrolled as "Demo visitor",\n') +
           '  then checked in once it is live (a blink, or the face moving as a face does). Ctrl-C stops.\n';
       }
       // The camera's URL may carry a password: the config is readable by this user only.

@@ -22,8 +22,11 @@ export interface CameraHealth {
   camera: string;
   state: string;
   fps_in: number;
+  fps_asked: number;
+  fps_source: number | null;
   fps_processed: number;
   frames_skipped: number;
+  attention: { message: string; hint: string } | null;
   last_error?: { message: string } | null;
 }
 
