@@ -12,7 +12,11 @@ import { personFields } from './person-input.js';
  * The CSV is RFC 4180's: fields separated by commas (or semicolons, as spreadsheets set to a
  * decimal comma export, when the header has no comma), optionally quoted with `"`, a quote inside a
  * quoted field doubled, line breaks inside quotes allowed; a UTF-8 byte order mark is skipped.
- * The format is small and fixed, so it is parsed here in a few lines rather than with a dependency.
+ * It is parsed here rather than with csv-parse, the well-kept parser: a roster is hostile input and
+ * one broken row must cost that row alone. Tried with csv-parse 7 (skip_records_with_error): after
+ * a field with text past its closing quote, the next well-formed quoted row was refused too, as the
+ * parser does not find its way back to the next line; this reader starts again at the next line
+ * break outside quotes.
  */
 
 export const ROSTER_LIMITS = {
