@@ -3,7 +3,7 @@ import { ConfigError, OneOf, Section } from '../daemon/base/config-types.js';
 import { isValidTimeZone } from '../daemon/base/zoned-time.js';
 import { parseYamlConfig, readConfigText } from '../daemon/config/load.js';
 import { MAX_REPLAY_RANGE } from '../contract/replay.js';
-import { DEVICE_ID_PATTERN } from '../contract/topics.js';
+import { DEVICE_ID_PATTERN } from '../contract/fields.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { ASSURANCES, AssuranceSchema } from '../contract/assurance.js';
 import { baseFilterProblem, boxIdOf } from './topics.js';

@@ -1,6 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { SafeInteger } from './numbers.js';
 import { AssuranceSchema } from './assurance.js';
+import { AttendanceRetractedPayload, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
+import { DisplayPayload } from './display.js';
+import { Count, DeviceId, envelope, Iso } from './fields.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -8,26 +10,7 @@ import { AssuranceSchema } from './assurance.js';
  * payload, and test/events/topics.test.ts checks the two against each other.
  */
 
-const Count = (description?: string) => SafeInteger({ minimum: 0, ...(description !== undefined ? { description } : {}) });
-/** As the box writes it (2026-01-12T08:03:12+01:00, fractions of a second optional): a date a receiver parses to a finite instant, four-digit year. */
-const Iso = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$', maxLength: 35, description: 'Local time with offset, ISO 8601' });
-/** An event's id: RFC 9562 UUIDv7 (lower-case hex), as the box's generator (daemon/base/uuidv7.ts) makes it. */
-export const UUID_V7_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
-/** A box's `mqtt.device_id`: the audience of the commands it runs, and the last level of its default base topic. */
-export const DEVICE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
-const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, description: "The box's mqtt.device_id" });
 const State = Type.Object({ state: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
-
-/** Fields every one-shot event carries; `jws` signs all the others (see docs/mqtt.md#signatures). */
-const envelope = {
-  id: Type.String({ pattern: UUID_V7_PATTERN, description: 'UUIDv7; stable across re-deliveries, drop duplicates by it' }),
-  device: DeviceId,
-  time: Iso,
-  seq: Type.Optional(
-    SafeInteger({ minimum: 1, description: "The box's event sequence number: one more for each event, never going back; a receiver asks for the numbers it misses (see Replay). Absent from boxes older than replay" }),
-  ),
-  jws: Type.String({ description: 'Compact JWS (EdDSA) over this object without jws (and without image)' }),
-};
 
 const attendanceFields = {
   ...envelope,
@@ -66,99 +49,6 @@ export const AttendancePayload = Type.Object({ ...attendanceFields, assurance: a
  * (contract/assurance.ts, attendanceAssurance).
  */
 const AttendancePayloadAccepted = Type.Object({ ...attendanceFields, assurance: Type.Optional(attendanceAssurance) }, { additionalProperties: false });
-
-export const UnknownAlertPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Literal('unknown'),
-    camera: Type.String(),
-    anonymous_id: Type.String({ description: 'Stable for one tracked unknown face; not a person id' }),
-    face_px: Count(),
-    image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
-    image: Type.Optional(Type.String({ description: 'Base64 JPEG face crop, size-capped; not signed itself, its sha256 is' })),
-  },
-  { additionalProperties: false },
-);
-
-export const UnknownWithdrawnPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Literal('unknown_withdrawn'),
-    camera: Type.String(),
-    track: Count('The track that was alerted as unknown, as in <camera>/events'),
-    anonymous_id: Type.String({ description: 'The anonymous_id of the alert withdrawn' }),
-    alert_id: Type.Union([Type.String({ pattern: UUID_V7_PATTERN }), Type.Null()], {
-      description: 'The id of the alerts/unknown event withdrawn; null only when the daemon no longer holds it',
-    }),
-    person_id: Type.String({ description: 'The enrolled person the face turned out to be' }),
-    score: Type.Number({ description: "The track's fused match score when it was recognised" }),
-  },
-  { additionalProperties: false },
-);
-
-export const SpoofAlertReason = Type.Union([Type.Literal('held_picture'), Type.Literal('frozen'), Type.Literal('no_blink'), Type.Literal('passive')]);
-export type SpoofAlertReason = Static<typeof SpoofAlertReason>;
-
-export const SpoofAlertPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Literal('spoof'),
-    camera: Type.String(),
-    anonymous_id: Type.String(),
-    person_id: Type.Union([Type.String(), Type.Null()], { description: 'Who the face looked like, if anyone' }),
-    reason: SpoofAlertReason,
-    score: Type.Number(),
-  },
-  { additionalProperties: false },
-);
-
-/**
- * A check-in or check-out withdrawn: the track that made it was refused afterwards. Receivers drop
- * the decision named by `retracts` from attendance and timesheets; the record's check_in/check_out
- * say what stands now.
- */
-export const AttendanceRetractedPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Literal('retracted'),
-    kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]),
-    retracts: Type.String({ pattern: UUID_V7_PATTERN, description: 'The id of the attendance event withdrawn' }),
-    record_id: Type.String(),
-    person_id: Type.String(),
-    external_id: Type.Union([Type.String(), Type.Null()]),
-    group: Type.Union([Type.String(), Type.Null()]),
-    camera: Type.String({ description: 'The camera whose track made the decision' }),
-    reason: SpoofAlertReason,
-    check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
-    check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),
-  },
-  { additionalProperties: false },
-);
-
-/** At most this many damaged cells are listed in one quarantine event; `cells_total` counts them all. */
-export const QUARANTINE_CELLS_MAX = 32;
-
-export const QuarantineAlertPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Literal('quarantine'),
-    person_id: Type.String({ description: 'The gallery uuid of the person left out; remove them by it' }),
-    cells: Type.Array(
-      Type.Object(
-        {
-          table: Type.String(),
-          column: Type.String(),
-          row: Type.Union([Type.String(), SafeInteger({ minimum: -Number.MAX_SAFE_INTEGER })]),
-          kind: Type.Union([Type.Literal('damaged'), Type.Literal('null'), Type.Literal('lookup')], { description: "As 'facegate gallery verify' names them: DAMAGED, NULL, LOOKUP" }),
-        },
-        { additionalProperties: false },
-      ),
-      { maxItems: QUARANTINE_CELLS_MAX, description: 'The cells that failed authentication, first ones only' },
-    ),
-    cells_total: SafeInteger({ minimum: 1 }),
-  },
-  { additionalProperties: false, description: 'Ids only: no name, external id or face' },
-);
 
 /** What a track is at now: tracked and undecided, a decision, or why it cannot be decided. */
 const TrackState = Type.Union(
@@ -298,30 +188,6 @@ export const DecisionPayload = Type.Object(
     name: Type.Optional(Type.String({ description: 'Only with mqtt.homeassistant.person_names' })),
   },
   { additionalProperties: false, description: "A camera's decisions as they happen, for Home Assistant's device triggers" },
-);
-
-/** What a door display asks of the person in front of it while their face is not yet decided. */
-export const DISPLAY_PROMPTS = ['step_closer', 'look_at_camera', 'hold_still', 'one_moment'] as const;
-/** What a display's greeting says happened: a check-in, a check-out, or a recognition that recorded nothing new. */
-export const DISPLAY_GREETINGS = ['check_in', 'check_out', 'seen'] as const;
-
-export const DisplayPayload = Type.Object(
-  {
-    device: DeviceId,
-    target: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$', description: 'The door, or the camera in no door, the display stands at' }),
-    time: Iso,
-    type: Type.Union([Type.Literal('greeting'), Type.Literal('prompt'), Type.Literal('idle')], {
-      description: "greeting: a person was recognised (and checked in or out); prompt: a face is seen and not yet decided; idle: nothing to show",
-    }),
-    greeting: Type.Optional(Type.Union(DISPLAY_GREETINGS.map((g) => Type.Literal(g)), { description: 'With a greeting: what happened' })),
-    name: Type.Optional(
-      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: "With a greeting: the person's first name, whole name or null, as display.mqtt.show (or the display token) says; never anything of an unknown person" }),
-    ),
-    at: Type.Optional(Iso),
-    clock: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}$', description: "With a greeting: `at` as the site's wall clock shows it, HH:MM" })),
-    prompt: Type.Optional(Type.Union(DISPLAY_PROMPTS.map((p) => Type.Literal(p)), { description: 'With a prompt: what would help' })),
-  },
-  { additionalProperties: false, description: 'What a door display shows now; unsigned and never retained: a greeting is only worth showing as it happens' },
 );
 
 export const ResponsePayload = Type.Object(

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import type { Config } from './config/schema.js';
+import { buildDisplays, subscribeDisplays, type DisplayWiring } from './app-displays.js';
 import type { Logger } from './base/log.js';
 import { EventBus } from './bus/bus.js';
 import type { DaemonEvents } from './bus/events.js';
@@ -45,10 +46,6 @@ import { FacegateError } from './base/errors.js';
 import { ConfigReload, type ReloadResult } from './service/reload.js';
 import { startDoors, startMonitoring } from './app-servers.js';
 import type { Running } from './app-running.js';
-import { DisplayFeed } from './display/feed.js';
-import { publishDisplays } from './display/mqtt.js';
-import { displayTargets, type DisplayTargets } from './display/targets.js';
-import { DisplayTokenService } from './service/display-tokens.js';
 
 export interface AppOptions {
   config: Config;
@@ -74,6 +71,7 @@ export interface AppOptions {
  */
 export class App {
   readonly bus: EventBus<DaemonEvents>;
+  private readonly displayWiring: DisplayWiring;
   readonly metrics = new MetricsRegistry();
   private running: Running | undefined;
   private config: Config;
@@ -91,6 +89,7 @@ export class App {
     this.mono = o.monoNow ?? (() => performance.now());
     this.log = o.logger.child({ stage: 'daemon' });
     this.bus = new EventBus<DaemonEvents>(o.logger);
+    this.displayWiring = { config: () => this.config, logger: o.logger, now: this.now, timeZone: () => this.timeZone() };
     this.startedMs = this.now();
     this.statusService = new StatusService({
       version: o.version,
@@ -222,7 +221,7 @@ export class App {
         recognizer,
         scores: new RecentScores(),
         timeline: new Timeline(gallery.db, gallery.sealer),
-        displays: this.buildDisplays(gallery, audit),
+        displays: buildDisplays(this.displayWiring, gallery, audit),
       };
       this.running.attendance = this.buildAttendance(config);
       // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
@@ -236,7 +235,7 @@ export class App {
         remote.subscribe(this.bus),
         ...doors.map((door) => door.subscribe(this.bus)),
         // After attendance: a display greets with the check-in that attendance made of the recognition.
-        ...this.subscribeDisplays(config, this.running),
+        ...subscribeDisplays(this.displayWiring, this.bus, this.running.displays, this.running.events),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
       registerDaemonMetrics(
@@ -375,32 +374,6 @@ export class App {
       now: this.now,
       onSighting: (decision, decisions) => void this.bus.emit('sighting', { decision, decisions }),
     });
-  }
-
-  private buildDisplays(gallery: Gallery, audit: AuditLog): Running['displays'] {
-    // Made again only when a reload brought another camera list: the feed asks at every frame.
-    let made: { cameras: Config['cameras']; targets: DisplayTargets } | undefined;
-    const targets = () => {
-      if (made?.cameras !== this.config.cameras) made = { cameras: this.config.cameras, targets: displayTargets(this.config.cameras, this.config.doors) };
-      return made.targets;
-    };
-    return {
-      feed: new DisplayFeed({ targets, greetingMs: this.config.display.greeting_s * 1000, logger: this.o.logger, now: this.now }),
-      tokens: new DisplayTokenService({ db: gallery.db, audit, targets: () => targets().names, now: this.now }),
-      targets,
-    };
-  }
-
-  /** The displays follow the bus only where something shows them (the console, or their MQTT topic): their views cost every frame. */
-  private subscribeDisplays(config: Config, r: Running): (() => void)[] {
-    const mqtt = config.display.mqtt.enabled && config.mqtt.enabled;
-    if (!config.web.enabled && !mqtt) return [];
-    const subscriptions = [r.displays.feed.subscribe(this.bus)];
-    if (mqtt) {
-      const id = r.events.identity;
-      subscriptions.push(publishDisplays(r.displays.feed, { bridge: r.events.bridge, baseTopic: id.baseTopic, device: id.deviceId, show: config.display.mqtt.show, timeZone: () => this.timeZone(), now: this.now, logger: this.o.logger }));
-    }
-    return subscriptions;
   }
 
   private startTimers(): void {

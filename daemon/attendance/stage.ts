@@ -10,7 +10,7 @@ import type { AttendanceStore } from './store.js';
 import { TrackDecisions } from './track-decisions.js';
 import { meetsRequirement } from './requirement.js';
 import type { TrackAssurance } from '../track/assurance.js';
-import type { SpoofAlertReason } from '../../contract/topics.js';
+import type { SpoofAlertReason } from '../../contract/alerts.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 
 /** A `recognized` decision of a camera's tracker, with what proved the person there; the camera's requirement decides whether it counts. */

@@ -2,7 +2,7 @@ import type { Subscribable } from '../base/subscribable.js';
 import { arrivalMs, type TrackEvent } from '../track/events.js';
 import type { RecognizedDecision } from './stage.js';
 import { spoofAlertReason } from '../events/track-alerts.js';
-import type { SpoofAlertReason } from '../../contract/topics.js';
+import type { SpoofAlertReason } from '../../contract/alerts.js';
 
 /**
  * The attendance sighting a tracker decision makes: every recognition, with what proved the person

@@ -1,7 +1,7 @@
 import type { AttendanceDecision } from '../attendance/engine.js';
 import type { TrackView } from '../track/track.js';
 import type { ShownPerson } from './config.js';
-import { DISPLAY_GREETINGS, DISPLAY_PROMPTS } from '../../contract/topics.js';
+import { DISPLAY_GREETINGS, DISPLAY_PROMPTS } from '../../contract/display.js';
 
 /**
  * What a display asks of the person in front of it while their face is not yet decided. Each names

@@ -1,6 +1,6 @@
 import { unknownAlertBody, unknownWithdrawalBody, type UnknownAlerts } from './alerts.js';
 import type { CountKind } from './day-counters.js';
-import type { SpoofAlertReason } from '../../contract/topics.js';
+import type { SpoofAlertReason } from '../../contract/alerts.js';
 import type { EventWriter } from './writer.js';
 import type { TrackEvent } from '../track/events.js';
 

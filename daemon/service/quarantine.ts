@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { EventWriter } from '../events/writer.js';
-import { QUARANTINE_CELLS_MAX } from '../../contract/topics.js';
+import { QUARANTINE_CELLS_MAX } from '../../contract/alerts.js';
 import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { AuditLog } from './audit.js';
 

@@ -20,7 +20,8 @@ import { EventWriter } from '../../daemon/events/writer.js';
 import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
-import { AttendancePayload, AttendanceRetractedPayload } from '../../contract/topics.js';
+import { AttendancePayload } from '../../contract/topics.js';
+import { AttendanceRetractedPayload } from '../../contract/alerts.js';
 import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
 
 const at = (iso: string) => Date.parse(iso);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { unknownAlertBody } from '../../daemon/events/alerts.js';
-import { UnknownAlertPayload } from '../../contract/topics.js';
+import { UnknownAlertPayload } from '../../contract/alerts.js';
 
 const envelope = { id: '019b4f52-0a10-7000-8000-4c5d6e7f8091', device: 'g', time: '2026-01-12T09:31:40+01:00', jws: 'x' };
 

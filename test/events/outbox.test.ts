@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Outbox } from '../../daemon/events/outbox.js';
 import type { EventClass } from '../../contract/topics.js';
 import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
-import { UUID_V7_PATTERN } from '../../contract/topics.js';
+import { UUID_V7_PATTERN } from '../../contract/fields.js';
 import { openTestDb, testSealer } from '../support/events-stack.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { EventWriter } from '../../daemon/events/writer.js';

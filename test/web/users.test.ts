@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../daemon/store/database.js';
 import { MIGRATIONS } from '../../daemon/store/migrations.js';
-import { UUID_V7_PATTERN } from '../../contract/topics.js';
+import { UUID_V7_PATTERN } from '../../contract/fields.js';
 import { AuditLog } from '../../daemon/service/audit.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';

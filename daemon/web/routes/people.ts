@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { QUARANTINE_CELLS_MAX } from '../../../contract/topics.js';
+import { QUARANTINE_CELLS_MAX } from '../../../contract/alerts.js';
 import { ENROL_BODY_BYTES, PERSON_LIMITS, PersonText } from '../../service/person-input.js';
 import type { ConsoleContext } from '../server.js';
 import { WebError } from '../errors.js';
