@@ -363,6 +363,7 @@ export class App {
       db: running.gallery.db,
       writer: running.events.writer,
       sealer: gallerySealerForProofs(running.gallery.sealer),
+      cellSealer: running.gallery.sealer,
       roster: () => running.recognizer.roster(),
       logger: this.o.logger,
       now: this.now,

@@ -13,6 +13,7 @@ import { TIMELINE_MIGRATION } from './schema/timeline.js';
 import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
+import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -35,5 +36,6 @@ export const MIGRATIONS: readonly Migration[] = [
   EVENT_REPLAY_MIGRATION,
   ATTENDANCE_RETRACTIONS_MIGRATION,
   ATTENDANCE_ASSURANCE_MIGRATION,
+  ATTENDANCE_ARRIVALS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -32,7 +32,7 @@ function parts(t: { after(fn: () => void): void }, yaml: string) {
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   const writer = new EventWriter({ outbox: new Outbox(db, { maxEvents: 1000, maxBytes: 1 << 20 }, testSealer()), signer: createSigner(key), deviceId: 'd', baseTopic: 'facegate/d', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: quietLogger() });
   const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
-  const build = (database = db) => createAttendance({ config: config.attendance, doors: config.doors, db: database, writer, sealer, roster: () => [], logger: quietLogger() });
+  const build = (database = db) => createAttendance({ config: config.attendance, doors: config.doors, db: database, writer, sealer, cellSealer: sealer, roster: () => [], logger: quietLogger() });
   return { dir, config, db, open, build, writer };
 }
 
