@@ -18,6 +18,7 @@ import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { DoorStage, doorSinkOf } from './door/door.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
+import { ArrivalReviews } from './service/arrival-reviews.js';
 import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
 import { acquireDaemonLock } from './system/lock.js';
@@ -174,11 +175,14 @@ export class App {
         // Announced on the bus: the recognizer's roster and Home Assistant's entities follow.
         onChange: (change) => void this.bus.emit('roster', change),
       });
+      // Reads the attendance running at each call: a reload may rebuild it or turn it off.
+      const reviews = new ArrivalReviews({ db: gallery.db, attendance: () => this.running?.attendance, audit, timeZone: () => this.timeZone(), now: this.now });
       const remote = new Remote({
         config,
         events,
         gallery,
         persons,
+        reviews,
         version: this.o.version,
         cameras: () => cameras.names(),
         rules: () => this.running?.attendance?.rules,
@@ -205,6 +209,7 @@ export class App {
         persons,
         remote,
         attendance: undefined,
+        reviews,
         unknowns,
         retention: new RetentionService({ db: gallery.db, config: config.retention, unknowns, now: this.now, logger: this.o.logger }),
         reloads: new ConfigReload({ configPath: this.o.configPath, apply: (next) => this.reload(next), audit }),
@@ -242,6 +247,7 @@ export class App {
           gallery,
           bus: this.bus,
           commandCounts: () => remote.commands?.counts,
+          reviewOutcomes: () => reviews.outcomeCounts(),
         },
         { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },
       );

@@ -8,6 +8,7 @@ import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 
 /** What a review says of the camera: the label of `facegate_review_outcomes_total` and of the System page's counts. */
 export type ReviewOutcome = 'confirmed' | RejectReason;
+export const REVIEW_OUTCOMES: readonly ReviewOutcome[] = ['confirmed', ...REJECT_REASONS];
 
 /**
  * How a review outcome measures the site's recognition: a confirmed arrival is a real person the

@@ -20,7 +20,7 @@ import { MqttBridge } from '../../daemon/events/bridge.js';
 import mqtt from 'mqtt';
 import type { FacegateError } from '../../daemon/base/errors.js';
 import { quietLogger, testSealer } from '../support/events-stack.js';
-import { FakePersons } from '../support/fake-persons.js';
+import { FakePersons, noReviews } from '../support/fake-persons.js';
 
 function parts(t: { after(fn: () => void): void }, yaml: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-build-'));
@@ -103,7 +103,7 @@ test('an unknown time zone stops the stage from being built', (t) => {
 test('commands: off by default (refusing, without a key); on without a central key is refused; a PEM key loads', (t) => {
   const p = parts(t, '');
   const bridge = new MqttBridge({ url: 'mqtt://127.0.0.1:1', options: {}, baseTopic: 'facegate/d', reconnect: { minMs: 10, maxMs: 10 }, connect: mqtt.connect, logger: quietLogger() });
-  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: () => ({}) } };
+  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: () => ({}), reviews: noReviews } };
   // Off, a router still subscribes and refuses every request FG_ERR_COMMANDS_OFF (test/events/commands.test.ts); no key needed.
   assert.ok(createCommandRouter({ ...base, config: p.config.mqtt }));
   const on = parseConfig('mqtt:\n  commands: { enabled: true }\n', 't.yaml').mqtt;

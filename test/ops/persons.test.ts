@@ -22,6 +22,7 @@ import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { quietLogger } from '../support/events-stack.js';
 import { keyOptions, near, storePerson, tempDir, unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
+import { noReviews } from '../support/fake-persons.js';
 
 const config = defaultConfig();
 
@@ -151,6 +152,7 @@ test('attendance/shifts while attendance is off is refused with what to do; with
   const remote = new Remote({
     config, events, gallery, persons: service, version: '1.2.3', cameras: () => [],
     rules: () => undefined,
+    reviews: noReviews,
     status: () => ({ summary: '0/0 cameras streaming' }),
     logger: quietLogger(),
     now: Date.now,
