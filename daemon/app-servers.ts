@@ -87,7 +87,7 @@ export async function startDoors(config: Config, r: Running, logger: Logger, dae
     r.parts.add('control sockets', () => control.stop());
   }
   if (config.web.enabled) {
-    const parts = { deviceId, gallery: r.gallery, persons: r.persons, unknowns: r.unknowns, audit: r.audit, liveView: r.liveView!, thresholds: r.thresholds, scores: r.scores, timeline: r.timeline };
+    const parts = { deviceId, gallery: r.gallery, persons: r.persons, unknowns: r.unknowns, audit: r.audit, liveView: r.liveView!, thresholds: r.thresholds, scores: r.scores, timeline: r.timeline, reviews: r.reviews };
     const services = { faces: r.faces, thresholdChanges: r.thresholdChanges, history: (filter: HistoryFilter) => readHistory(r.gallery.db, filter), users: new UserStore(r.gallery.db, new PasswordHasher(), r.audit, now) };
     const served = { cameraHealth: () => daemon.cameraHealth(), status: () => daemon.status(), recognition: () => daemon.currentConfig.recognition, timeZone: () => daemon.timeZone() };
     const web = new WebConsole(config.web, await consoleDaemon({ ...parts, ...services, ...served }), logger);

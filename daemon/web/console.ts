@@ -12,10 +12,11 @@ import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
 import { thresholdRoutes } from './routes/thresholds.js';
 import { systemRoutes } from './routes/system.js';
+import { reviewRoutes } from './routes/reviews.js';
 import { timelineRoutes } from './routes/timeline.js';
 import { buildConsoleServer } from './server.js';
 
-export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes, systemRoutes, timelineRoutes] as const;
+export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes, systemRoutes, timelineRoutes, reviewRoutes] as const;
 
 /** The web console as one part of the daemon: start listens, stop closes every connection. */
 export class WebConsole {

@@ -37,6 +37,7 @@ import { testAnalyzer } from '../support/analyzer.js';
 import { media, mediaMissing } from '../support/media.js';
 import fc from 'fast-check';
 import { fuzzParameters, hostileJsonText, hostileValue } from '../support/fuzz.js';
+import { ArrivalReviews } from '../../daemon/service/arrival-reviews.js';
 
 const FACE = 'identities/deepface/img6.jpg';
 const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
@@ -60,6 +61,8 @@ async function site(t: Parameters<typeof tempDir>[0]) {
   const thresholds = new CameraThresholds(gallery.db);
   const daemon = await consoleDaemon({
     deviceId: 'gate-1',
+    // Attendance is off here: reviews refuse with FG_ERR_ATTENDANCE_OFF.
+    reviews: new ArrivalReviews({ db: gallery.db, attendance: () => undefined, audit, timeZone: () => 'UTC', now: Date.now }),
     gallery,
     persons,
     unknowns,

@@ -13,6 +13,7 @@ import { addPhotos, closePhotos } from './pages/photos.js';
 import { forgetTimeline, showTimeline } from './pages/timeline.js';
 import { route } from './router.js';
 import { logIn, logOut, refresh } from './session.js';
+import { showReview } from './pages/review.js';
 
 async function login(ev: Event): Promise<void> {
   ev.preventDefault();
@@ -30,7 +31,7 @@ async function login(ev: Event): Promise<void> {
 async function logout(): Promise<void> {
   await logOut();
   // What the last account saw (names, faces, proofs) is not left in the page for the next one.
-  for (const list of document.querySelectorAll('tbody[id], #unknown-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts')) clear(list);
+  for (const list of document.querySelectorAll('tbody[id], #unknown-list, #arrival-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts')) clear(list);
   closePhotos();
   forgetEnrolment();
   forgetTimeline();
@@ -52,6 +53,7 @@ $('photos-add').addEventListener('submit', (ev) => void addPhotos(ev));
 $('photos-close').addEventListener('click', closePhotos);
 redraw('people-search', showPeople);
 redraw('history-filter', showHistory);
+redraw('review-filter', showReview);
 redraw('timeline-filter', () => showTimeline());
 $('h-csv').addEventListener('click', () => void exportCsv());
 $('timeline-more').addEventListener('click', () => showTimeline(true).catch(sayFailure));
