@@ -81,6 +81,7 @@ export async function startDoors(config: Config, r: Running, logger: Logger, dae
       reload: (by) => daemon.reloadConfig(by),
       persons: r.persons,
       purgeRetention: (by) => daemon.purgeRetention(by),
+      reviews: r.reviews,
     });
     const control = new ControlServer({ dir: c.socket_dir, groups: c.groups, handlers, audit: r.audit, logger, ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, deviceId) } : {}) });
     await control.start();
