@@ -332,6 +332,11 @@ export class App {
     return this.mustRun().vision;
   }
 
+  /** The review of unverified arrivals, as every door calls it. */
+  get reviews(): ArrivalReviews {
+    return this.mustRun().reviews;
+  }
+
   get eventsStage(): EventsStage | undefined {
     return this.running?.events;
   }

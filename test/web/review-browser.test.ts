@@ -168,7 +168,7 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   assert.ok(!(await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent))).includes('Review'));
   await page.goto(`${url}#review`);
   await page.waitForFunction("!document.getElementById('cameras-page').hidden");
-  assert.equal(await page.$eval('#review-page', (e) => (e as HTMLElement).hidden), true);
+  assert.equal(await page.$eval('#review-page', (e) => e.hasAttribute('hidden')), true);
   const listed = await apiCall(page, '/api/arrivals');
   const decided = await apiCall(page, '/api/arrivals/019a0000-0000-7000-8000-000000000002/confirm', 'POST', {});
   assert.deepEqual([listed.status, decided.status, (decided.body as { error: { code: string } }).error.code], [403, 403, 'FG_ERR_WEB_FORBIDDEN']);
