@@ -165,6 +165,8 @@ export class App {
       const audit = new AuditLog(gallery.db, this.now);
       // Damaged gallery rows cost only their persons: the daemon serves everyone else, and says who.
       announceQuarantine(gallery.quarantined(), gallery.db, audit, events.writer);
+      // Reads the attendance running at each call: a reload may rebuild it or turn it off.
+      const reviews = new ArrivalReviews({ db: gallery.db, attendance: () => this.running?.attendance, audit, timeZone: () => this.timeZone(), now: this.now });
       const persons = new PersonService({
         gallery,
         analyzer: vision,
@@ -174,9 +176,9 @@ export class App {
         unknowns,
         // Announced on the bus: the recognizer's roster and Home Assistant's entities follow.
         onChange: (change) => void this.bus.emit('roster', change),
+        // Teaching from a camera's wrong decision is the site's measure of that camera, as reviews are.
+        onMeasured: (camera, outcome) => reviews.measured(camera, outcome),
       });
-      // Reads the attendance running at each call: a reload may rebuild it or turn it off.
-      const reviews = new ArrivalReviews({ db: gallery.db, attendance: () => this.running?.attendance, audit, timeZone: () => this.timeZone(), now: this.now });
       const remote = new Remote({
         config,
         events,

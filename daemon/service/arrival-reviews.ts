@@ -1,22 +1,28 @@
 import type { Database } from 'better-sqlite3';
 import { FacegateError } from '../base/errors.js';
 import { formatLocalIso } from '../base/zoned-time.js';
-import { REJECT_REASONS, type Arrival, type ArrivalStatus, type ArrivalStore, type RejectReason } from '../attendance/arrivals.js';
+import { REJECT_REASONS, isoWeek, type Arrival, type ArrivalStatus, type ArrivalStore, type RejectReason } from '../attendance/arrivals.js';
 import type { AttendanceDecision } from '../attendance/engine.js';
 import type { AttendanceStage } from '../attendance/stage.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 
-/** What a review says of the camera: the label of `facegate_review_outcomes_total` and of the System page's counts. */
-export type ReviewOutcome = 'confirmed' | RejectReason;
-export const REVIEW_OUTCOMES: readonly ReviewOutcome[] = ['confirmed', ...REJECT_REASONS];
+/**
+ * What a person's judgement says of a camera: the label of `facegate_review_outcomes_total` and of
+ * the System page's counts. A review's (`confirmed`, or a rejection's reason), or teaching from a
+ * timeline decision (teaching.ts, `measureOf`): `taught` an unknown who was enrolled, `corrected` a
+ * recognition of someone else.
+ */
+export type ReviewOutcome = 'confirmed' | RejectReason | 'taught' | 'corrected';
+export const REVIEW_OUTCOMES: readonly ReviewOutcome[] = ['confirmed', ...REJECT_REASONS, 'taught', 'corrected'];
 
 /**
- * How a review outcome measures the site's recognition: a confirmed arrival is a real person the
- * camera's cues did not prove (a false reject); an arrival rejected as the wrong person or as a
- * picture or screen was named by the camera all the same (a false accept); `other` is neither.
+ * How an outcome measures the site's recognition: a confirmed arrival is a real person the
+ * camera's cues did not prove, and a taught unknown an enrolled person it did not name (false
+ * rejects); an arrival rejected as the wrong person or as a picture or screen, and a corrected
+ * recognition, were named by the camera all the same (false accepts); `other` is neither.
  */
 export function outcomeKind(outcome: ReviewOutcome): 'false_reject' | 'false_accept' | 'other' {
-  if (outcome === 'confirmed') return 'false_reject';
+  if (outcome === 'confirmed' || outcome === 'taught') return 'false_reject';
   return outcome === 'other' ? 'other' : 'false_accept';
 }
 
@@ -32,7 +38,8 @@ export interface ReviewedAttendance {
 export interface ArrivalReviewOptions {
   db: Database;
   attendance: () => ReviewedAttendance | undefined;
-  audit: Pick<AuditLog, 'append'>;
+  /** Where each decision is written; teaching's measures are read back from it for the weekly counts. */
+  audit: Pick<AuditLog, 'append' | 'since'>;
   /** The site's zone: the answers' times are its wall clock. */
   timeZone: () => string;
   now: () => number;
@@ -150,21 +157,33 @@ export class ArrivalReviews {
     return [...this.counts.values()].map((c) => ({ ...c }));
   }
 
-  /** Reviews kept (within retention), per camera and ISO week, as false accepts, false rejects and others: the System page's table. */
+  /** A person was taught from a camera's decision that named nobody or someone else (teaching.ts): counted as the camera's. */
+  measured(camera: string, outcome: 'taught' | 'corrected'): void {
+    this.count(camera, outcome);
+  }
+
+  /**
+   * Reviews kept (within retention) and teaching from the timeline (the audit's `person.teach`
+   * entries that say what they measured), per camera and ISO week, as false accepts, false rejects
+   * and others: the System page's table, newest week first.
+   */
   weekly(sinceMs: number): { camera: string; week: string; false_accepts: number; false_rejects: number; other: number }[] {
-    const attendance = this.o.attendance();
-    if (!attendance) return [];
     const rows = new Map<string, { camera: string; week: string; false_accepts: number; false_rejects: number; other: number }>();
-    for (const r of attendance.arrivals.outcomes(sinceMs)) {
-      const key = `${r.week}\u0000${r.camera}`;
-      const row = rows.get(key) ?? { camera: r.camera, week: r.week, false_accepts: 0, false_rejects: 0, other: 0 };
-      const kind = outcomeKind(r.status === 'confirmed' ? 'confirmed' : (r.reason ?? 'other'));
-      if (kind === 'false_accept') row.false_accepts += r.count;
-      else if (kind === 'false_reject') row.false_rejects += r.count;
-      else row.other += r.count;
+    const add = (camera: string, week: string, outcome: ReviewOutcome, count: number) => {
+      const key = `${week}\u0000${camera}`;
+      const row = rows.get(key) ?? { camera, week, false_accepts: 0, false_rejects: 0, other: 0 };
+      const kind = outcomeKind(outcome);
+      if (kind === 'false_accept') row.false_accepts += count;
+      else if (kind === 'false_reject') row.false_rejects += count;
+      else row.other += count;
       rows.set(key, row);
+    };
+    for (const r of this.o.attendance()?.arrivals.outcomes(sinceMs) ?? []) add(r.camera, r.week, r.status === 'confirmed' ? 'confirmed' : (r.reason ?? 'other'), r.count);
+    for (const e of this.o.audit.since('person.teach', sinceMs)) {
+      const { camera, measure } = e.detail;
+      if (e.outcome === 'ok' && typeof camera === 'string' && (measure === 'taught' || measure === 'corrected')) add(camera, isoWeek(e.atMs), measure, 1);
     }
-    return [...rows.values()];
+    return [...rows.values()].sort((a, b) => b.week.localeCompare(a.week) || a.camera.localeCompare(b.camera));
   }
 
   private count(camera: string, outcome: ReviewOutcome): void {

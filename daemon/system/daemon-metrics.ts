@@ -86,7 +86,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect(
     'facegate_review_outcomes_total',
     'counter',
-    'Unverified arrivals reviewed, by camera and outcome: confirmed (a real person the cues did not prove: a false reject), wrong_person and picture (named all the same: false accepts), other.',
+    'What people judged of each camera since the start: unverified arrivals reviewed (confirmed: a real person the cues did not prove, a false reject; wrong_person and picture: named all the same, false accepts; other) and persons taught from its timeline decisions (taught: an unknown who was enrolled, a false reject; corrected: a recognition of someone else, a false accept).',
     () => {
       const counts = new Map(s.reviewOutcomes().map((c) => [`${c.camera}\u0000${c.outcome}`, c.count]));
       const cameras = new Set([...s.cameraHealth().map((h) => h.camera), ...s.reviewOutcomes().map((c) => c.camera)]);

@@ -20,6 +20,7 @@ import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { AuditLog } from '../../daemon/service/audit.js';
 import { createAuditTables } from '../../daemon/store/schema/audit.js';
 import { ArrivalReviews, outcomeKind } from '../../daemon/service/arrival-reviews.js';
+import { measureOf } from '../../daemon/service/teaching.js';
 import { isFacegateError } from '../../daemon/base/errors.js';
 import { AttendancePayload } from '../../contract/topics.js';
 import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
@@ -165,6 +166,25 @@ test('a track refused afterwards leaves its arrival to review, saying why; reten
   assert.deepEqual(s.reviews.list().map((a) => a.person_id), ['emp-2']);
   assert.equal(eraseArrivalsOf(s.db, 'emp-2'), 1);
   assert.equal([...ARRIVAL_CROP_CELLS.cells(s.db)].length, 0);
+});
+
+test('teaching from the timeline measures the camera: an unknown taught is a false reject, a recognition of someone else corrected a false accept; both counted per camera and week', (t) => {
+  const s = setup(t);
+  assert.deepEqual(measureOf({ camera: 'gate', kind: 'unknown', personId: null }, 'emp-1'), { camera: 'gate', outcome: 'taught' });
+  assert.deepEqual(measureOf({ camera: 'lobby', kind: 'recognized', personId: 'emp-2' }, 'emp-1'), { camera: 'lobby', outcome: 'corrected' });
+  assert.equal(measureOf({ camera: 'gate', kind: 'recognized', personId: 'emp-1' }, 'emp-1'), undefined, 'teaching the person it named says nothing against it');
+  assert.equal(measureOf(undefined, 'emp-1'), undefined);
+  s.setClock('2026-01-14T10:00:00Z');
+  // As the enrolment writes them (enrolment.ts): the audit entry of the teach says what it measured.
+  s.audit.append({ actor: 'web:olga', role: 'operator', action: 'person.teach', target: 'emp-1', detail: { templates: 1, sighting: 5, camera: 'gate', measure: 'taught' }, outcome: 'ok' });
+  s.audit.append({ actor: 'web:olga', role: 'operator', action: 'person.teach', target: 'emp-1', detail: { templates: 1, sighting: 6, camera: 'lobby', measure: 'corrected' }, outcome: 'ok' });
+  s.audit.append({ actor: 'web:olga', role: 'operator', action: 'person.teach', target: 'emp-1', detail: { templates: 1, sighting: 7 }, outcome: 'ok' });
+  s.reviews.measured('gate', 'taught');
+  assert.deepEqual(s.reviews.weekly(0), [
+    { camera: 'gate', week: '2026-W03', false_accepts: 0, false_rejects: 1, other: 0 },
+    { camera: 'lobby', week: '2026-W03', false_accepts: 1, false_rejects: 0, other: 0 },
+  ]);
+  assert.deepEqual(s.reviews.outcomeCounts(), [{ camera: 'gate', outcome: 'taught', count: 1 }]);
 });
 
 test('ISO weeks: the Thursday decides the year', () => {
