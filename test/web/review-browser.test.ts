@@ -1,6 +1,7 @@
 // The review of unverified arrivals in a real browser (Debian's Chromium driven by puppeteer-core)
 // against the real daemon (from dist/, as systemd runs it): arrivals kept in its state file through
-// the attendance stage's own store, with sealed face crops; an operator opens a face, confirms one
+// the attendance stage's own store, with sealed face crops; the command line rejects one over the
+// control socket; an operator opens a face, confirms one
 // (a check-in at the arrival, assurance reviewed, in the history and the CSV) and rejects another
 // as a picture; the audit names them; the System page counts them; a viewer is offered no review
 // and the API refuses one.
@@ -46,6 +47,7 @@ async function site() {
   await users.close();
   gallery.store.insertPerson({ name: 'Mira', externalId: 'emp-1' }, 'p-mira');
   gallery.store.insertPerson({ name: 'Tariq', externalId: 'emp-2' }, 'p-tariq');
+  gallery.store.insertPerson({ name: 'Lena', externalId: 'emp-3' }, 'p-lena');
   const arrivals = new ArrivalStore(gallery.db, gallery.sealer);
   const jpeg = readFileSync(media(FACE));
   // This morning in the site's zone (UTC here), so that the history's default range holds it.
@@ -57,6 +59,7 @@ async function site() {
   };
   keep('019a0000-0000-7000-8000-000000000001', 'p-mira', morning.getTime());
   keep('019a0000-0000-7000-8000-000000000002', 'p-tariq', morning.getTime() + 60_000);
+  keep('019a0000-0000-7000-8000-000000000003', 'p-lena', morning.getTime() - 60_000);
   gallery.close();
   return { dir, config, base };
 }
@@ -100,6 +103,26 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   const daemon = new DaemonProcess(s.config);
   t.after(() => daemon.kill());
   await daemon.waitForLog(/web console listening/, 120_000);
+
+  // The command line reviews through the same service, over the control socket.
+  const run = (...args: string[]) => runCli(['attendance', 'review', ...args, '--socket-dir', `${s.dir}/run`]);
+  const queued = await run('list');
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.equal(queued.stdout.trim().split('\n').length, 3);
+  assert.match(queued.stdout, /019a0000-0000-7000-8000-000000000003 +\S+ +p-lena +door +recognised < live, missing: blink, screen, stereo, surround/);
+  const bogus = await run('reject', '019a0000-0000-7000-8000-000000000003', '--reason', 'bogus');
+  assert.notEqual(bogus.code, 0);
+  assert.match(bogus.stderr, /--reason is one of wrong_person, picture, other/);
+  const rejected = await run('reject', '019a0000-0000-7000-8000-000000000003', '--reason', 'wrong_person', '--note', 'her sister', '--json');
+  assert.equal(rejected.code, 0, rejected.stderr);
+  assert.equal((JSON.parse(rejected.stdout) as { arrival: { status: string } }).arrival.status, 'rejected');
+  const again = await run('confirm', '019a0000-0000-7000-8000-000000000003');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /FG_ERR_ARRIVAL_REVIEWED/);
+  const missing = await run('confirm', '019a0000-0000-7000-8000-0000000000ff');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /FG_ERR_ARRIVAL_NOT_FOUND/);
+
   const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, '--window-size=1280,900'], defaultViewport: { width: 1280, height: 900 } });
   t.after(() => browser.close());
   const page = await browser.newPage();
@@ -141,11 +164,12 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   await page.select('#review-status', 'rejected');
   await page.click('#review-filter button[type=submit]');
   await page.waitForFunction("document.getElementById('arrival-list').textContent.includes('Rejected (Picture or screen) by web:olga')");
+  assert.match(await text(page, '#arrival-list'), /Rejected \(Wrong person\) by socket:operator \(\S+\) at [^:]+:\d\d:\d\d: her sister/, 'the command line\'s review, with its why');
 
   // A review stands: a second decision is refused with its code.
-  const again = await apiCall(page, '/api/arrivals/019a0000-0000-7000-8000-000000000001/reject', 'POST', { reason: 'other' });
-  assert.equal(again.status, 409);
-  assert.equal((again.body as { error: { code: string } }).error.code, 'FG_ERR_ARRIVAL_REVIEWED');
+  const twice = await apiCall(page, '/api/arrivals/019a0000-0000-7000-8000-000000000001/reject', 'POST', { reason: 'other' });
+  assert.equal(twice.status, 409);
+  assert.equal((twice.body as { error: { code: string } }).error.code, 'FG_ERR_ARRIVAL_REVIEWED');
 
   // The history and the CSV: Mira's check-in at her arrival, with what proved it: the review.
   await page.goto(`${url}#history`);
@@ -159,7 +183,7 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   await page.goto(`${url}#system`);
   await page.waitForFunction("document.querySelectorAll('#system-reviews tr').length === 1", { timeout: 30_000 });
   const row = await page.$$eval('#system-reviews tr > *', (cells) => cells.map((c) => c.textContent));
-  assert.deepEqual(row.slice(1), ['door', '1', '1', '0'], 'the picture a false accept, the confirmed arrival a false reject');
+  assert.deepEqual(row.slice(1), ['door', '2', '1', '0'], 'the wrong person and the picture false accepts, the confirmed arrival a false reject');
   await axeClean(page, 'the system page');
 
   // A viewer: no Review in the menu, #review shows the cameras, and the API refuses the queue and a decision.
