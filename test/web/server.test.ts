@@ -471,9 +471,10 @@ test('console API fuzzed as an admin: hostile bodies, queries and paths on every
     ['GET', '/api/history.csv?X'], ['GET', '/api/audit?X'], ['GET', '/api/history/X/proof/check_in'], ['GET', '/api/unknowns/X/face.jpg'], ['GET', '/api/cameras/X/frame.jpg'],
     ['GET', '/api/people/X/photos'], ['POST', '/api/people/X/photos'], ['DELETE', '/api/people/emp-7/photos/X'], ['POST', '/api/people/X/teach'], ['POST', '/api/people/check-sighting'],
     ['POST', '/api/unknowns/X/check'], ['POST', '/api/unknowns/X/teach'],
+    ['GET', '/api/arrivals?X'], ['GET', '/api/arrivals/X/crops/1'], ['POST', '/api/arrivals/X/confirm'], ['POST', '/api/arrivals/X/reject'],
   ];
   const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('..', '%2e%2e%2f', '%00', '__proto__', 'a'.repeat(300), '😀'));
-  const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });
+  const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'status', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...ROUTES), segment, query, fc.oneof(hostileJsonText, hostileValue.map((v) => JSON.stringify(v) ?? 'null')), async ([method, pattern], seg, q, body) => {
       const url = pattern.replace('X', encodeURIComponent(seg)).replace('?X', `?${new URLSearchParams(q as Record<string, string>)}`);
