@@ -8,6 +8,7 @@ import type { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import type { Recognizer } from './pipeline/recognizer.js';
 import type { Remote } from './remote/remote.js';
 import type { AuditLog } from './service/audit.js';
+import type { ArrivalReviews } from './service/arrival-reviews.js';
 import type { FaceViews } from './service/face-views.js';
 import type { PersonService } from './service/persons.js';
 import type { ConfigReload } from './service/reload.js';
@@ -35,6 +36,8 @@ export interface Running {
   persons: PersonService;
   remote: Remote;
   attendance: AttendanceParts | undefined;
+  /** The review of unverified arrivals, for every door; refuses while attendance is off. */
+  reviews: ArrivalReviews;
   unknowns: UnknownRegistry;
   retention: RetentionService;
   reloads: ConfigReload;

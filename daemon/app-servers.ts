@@ -81,6 +81,7 @@ export async function startDoors(config: Config, r: Running, logger: Logger, dae
       reload: (by) => daemon.reloadConfig(by),
       persons: r.persons,
       purgeRetention: (by) => daemon.purgeRetention(by),
+      reviews: r.reviews,
     });
     const control = new ControlServer({ dir: c.socket_dir, groups: c.groups, handlers, audit: r.audit, logger, ...(c.token_public_key ? { verifyToken: tokenVerifier(c.token_public_key, deviceId) } : {}) });
     await control.start();
@@ -88,7 +89,7 @@ export async function startDoors(config: Config, r: Running, logger: Logger, dae
   }
   if (config.web.enabled) {
     const displays = { tokens: r.displays.tokens, feed: r.displays.feed, targets: () => r.displays.targets().names, config: config.display };
-    const parts = { deviceId, gallery: r.gallery, persons: r.persons, unknowns: r.unknowns, audit: r.audit, liveView: r.liveView!, thresholds: r.thresholds, scores: r.scores, timeline: r.timeline, displays };
+    const parts = { deviceId, gallery: r.gallery, persons: r.persons, unknowns: r.unknowns, audit: r.audit, liveView: r.liveView!, thresholds: r.thresholds, scores: r.scores, timeline: r.timeline, displays, reviews: r.reviews };
     const services = { faces: r.faces, thresholdChanges: r.thresholdChanges, history: (filter: HistoryFilter) => readHistory(r.gallery.db, filter), users: new UserStore(r.gallery.db, new PasswordHasher(), r.audit, now) };
     const served = { cameraHealth: () => daemon.cameraHealth(), status: () => daemon.status(), recognition: () => daemon.currentConfig.recognition, timeZone: () => daemon.timeZone() };
     const web = new WebConsole(config.web, await consoleDaemon({ ...parts, ...services, ...served }), logger);

@@ -19,6 +19,7 @@ import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { DoorStage, doorSinkOf } from './door/door.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
+import { ArrivalReviews } from './service/arrival-reviews.js';
 import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
 import { acquireDaemonLock } from './system/lock.js';
@@ -167,6 +168,8 @@ export class App {
       const audit = new AuditLog(gallery.db, this.now);
       // Damaged gallery rows cost only their persons: the daemon serves everyone else, and says who.
       announceQuarantine(gallery.quarantined(), gallery.db, audit, events.writer);
+      // Reads the attendance running at each call: a reload may rebuild it or turn it off.
+      const reviews = new ArrivalReviews({ db: gallery.db, attendance: () => this.running?.attendance, audit, timeZone: () => this.timeZone(), now: this.now });
       const persons = new PersonService({
         gallery,
         analyzer: vision,
@@ -176,12 +179,15 @@ export class App {
         unknowns,
         // Announced on the bus: the recognizer's roster and Home Assistant's entities follow.
         onChange: (change) => void this.bus.emit('roster', change),
+        // Teaching from a camera's wrong decision is the site's measure of that camera, as reviews are.
+        onMeasured: (camera, outcome) => reviews.measured(camera, outcome),
       });
       const remote = new Remote({
         config,
         events,
         gallery,
         persons,
+        reviews,
         version: this.o.version,
         cameras: () => cameras.names(),
         rules: () => this.running?.attendance?.rules,
@@ -208,6 +214,7 @@ export class App {
         persons,
         remote,
         attendance: undefined,
+        reviews,
         unknowns,
         retention: new RetentionService({ db: gallery.db, config: config.retention, unknowns, now: this.now, logger: this.o.logger }),
         reloads: new ConfigReload({ configPath: this.o.configPath, apply: (next) => this.reload(next), audit }),
@@ -248,6 +255,7 @@ export class App {
           gallery,
           bus: this.bus,
           commandCounts: () => remote.commands?.counts,
+          reviewOutcomes: () => reviews.outcomeCounts(),
         },
         { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },
       );
@@ -332,6 +340,11 @@ export class App {
     return this.mustRun().vision;
   }
 
+  /** The review of unverified arrivals, as every door calls it. */
+  get reviews(): ArrivalReviews {
+    return this.mustRun().reviews;
+  }
+
   get eventsStage(): EventsStage | undefined {
     return this.running?.events;
   }
@@ -369,6 +382,7 @@ export class App {
       db: running.gallery.db,
       writer: running.events.writer,
       sealer: gallerySealerForProofs(running.gallery.sealer),
+      cellSealer: running.gallery.sealer,
       roster: () => running.recognizer.roster(),
       logger: this.o.logger,
       now: this.now,

@@ -3,7 +3,8 @@ import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
 import { checkAttendanceConfig, type AttendanceConfig } from './config.js';
-import type { ProofSealer } from './proof-sealer.js';
+import type { CellSealer, ProofSealer } from './proof-sealer.js';
+import { ArrivalStore } from './arrivals.js';
 import { RulesHolder } from './rules-holder.js';
 import { AttendanceStage, type AttendanceStageOptions, type RosterPerson } from './stage.js';
 import { AttendanceStore } from './store.js';
@@ -14,6 +15,8 @@ export interface AttendanceParts {
   stage: AttendanceStage;
   rules: RulesHolder;
   store: AttendanceStore;
+  /** Unverified arrivals, kept by the stage and decided by the review service. */
+  arrivals: ArrivalStore;
 }
 
 /** Builds the attendance stage from its config section (for the composition root). */
@@ -24,6 +27,8 @@ export function createAttendance(o: {
   db: Database;
   writer: EventWriter;
   sealer: ProofSealer;
+  /** Seals the face crops of unverified arrivals (the gallery's sealer, as proofs). */
+  cellSealer: CellSealer;
   roster: () => readonly RosterPerson[];
   logger: Logger;
   now?: () => number;
@@ -33,10 +38,12 @@ export function createAttendance(o: {
   const now = o.now ?? Date.now;
   const store = new AttendanceStore(o.db);
   const rules = new RulesHolder(o.config, store);
+  const arrivals = new ArrivalStore(o.db, o.cellSealer);
   const stage = new AttendanceStage({
     store,
     writer: o.writer,
     sealer: o.sealer,
+    arrivals,
     rules: () => rules.current(),
     roleOf: (camera) => o.config.camera_roles[camera] ?? o.config.default_camera_role,
     requireOf: requirementOf(o.config, o.doors),
@@ -47,5 +54,5 @@ export function createAttendance(o: {
     logger: o.logger,
     ...(o.onSighting ? { onSighting: o.onSighting } : {}),
   });
-  return { stage, rules, store };
+  return { stage, rules, store, arrivals };
 }

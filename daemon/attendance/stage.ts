@@ -12,6 +12,8 @@ import { meetsRequirement } from './requirement.js';
 import type { TrackAssurance } from '../track/assurance.js';
 import type { SpoofAlertReason } from '../../contract/alerts.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
+import type { Assurance } from '../../contract/assurance.js';
+import type { Arrival, ArrivalStore } from './arrivals.js';
 
 /** A `recognized` decision of a camera's tracker, with what proved the person there; the camera's requirement decides whether it counts. */
 export interface RecognizedDecision {
@@ -25,6 +27,8 @@ export interface RecognizedDecision {
   assurance: TrackAssurance;
   /** JPEG face crop kept (sealed) as the proof of a check-in or check-out. */
   thumbnail?: Uint8Array;
+  /** The liveness cues' shares of the fused score when the track decided: what an unverified arrival lacked. */
+  liveness?: Readonly<Record<string, number>>;
 }
 
 export interface RosterPerson {
@@ -38,6 +42,8 @@ export interface AttendanceStageOptions {
   store: AttendanceStore;
   writer: EventWriter;
   sealer: ProofSealer;
+  /** Where a recognised person below the camera's requirement is kept for review (arrivals.ts); without it they are not kept. */
+  arrivals?: ArrivalStore;
   /** Current rules (config, or as replaced by the `attendance/shifts` command). */
   rules: () => ShiftRules;
   roleOf: (camera: string) => CameraRole;
@@ -73,13 +79,42 @@ export class AttendanceStage {
     this.log = o.logger.child({ stage: 'attendance' });
   }
 
-  /** Returns the decisions made (empty for a sighting below its camera's requirement, or a repeat within the cooldown). */
+  /**
+   * Returns the decisions made (empty for a sighting below its camera's requirement, or a repeat
+   * within the cooldown). A sighting below the requirement at an entry camera is kept as the
+   * person's unverified arrival of the day, for review, unless they checked in already.
+   */
   onRecognized(d: RecognizedDecision): AttendanceDecision[] {
     // Below the requirement it is a recognition only (the timeline keeps it, with its assurance),
     // and it holds no cooldown: the same track, proven a moment later, still counts.
-    if (!meetsRequirement(d.assurance, this.o.requireOf(d.camera))) return [];
+    const required = this.o.requireOf(d.camera);
+    if (!meetsRequirement(d.assurance, required)) {
+      this.keepArrival(d, required);
+      return [];
+    }
     // Admitted only once written: a sighting that failed to store is not swallowed by the cooldown.
     if (!this.cooldown.allows(d.personId, d.camera, d.atMs)) return [];
+    const decisions = this.write(d, d.assurance);
+    this.cooldown.admit(d.personId, d.camera, d.atMs);
+    this.o.onSighting?.(d, decisions);
+    return decisions;
+  }
+
+  /**
+   * A person confirmed an unverified arrival: the check-in (or check-out, at an exit camera) it makes
+   * goes through the same rules and the same write as a camera's, with assurance `reviewed` and the
+   * arrival's first crop as its proof. Runs in the caller's transaction when there is one (the
+   * review service's, with its audit entry). Returns the decisions and the day record's id.
+   */
+  confirmArrival(a: Arrival, proof: Uint8Array | undefined): { decisions: AttendanceDecision[]; recordId: string } {
+    const d: RecognizedDecision = { personId: a.personId, camera: a.camera, atMs: a.atMs, assurance: 'recognised', ...(a.group !== null ? { group: a.group } : {}), ...(proof ? { thumbnail: proof } : {}) };
+    let recordId = '';
+    const decisions = this.write(d, 'reviewed', (id) => (recordId = id));
+    return { decisions, recordId };
+  }
+
+  /** The day record, its proofs and its signed events, in one transaction; a check-in leaves no arrival of that day to review. */
+  private write(d: RecognizedDecision, assurance: Assurance, onRecord?: (recordId: string) => void): AttendanceDecision[] {
     const rules = this.o.rules();
     const resolved = resolveShift(rules, d.personId, d.group);
     const dayNow = shiftDayAt(rules, resolved, d.atMs);
@@ -87,16 +122,18 @@ export class AttendanceStage {
       const existing = this.o.store.day(d.personId, dayNow.date);
       // An existing record keeps the window it was opened with, even if the rules change meanwhile.
       const day = existing?.record.day ?? dayNow;
-      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance: d.assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
+      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
       const group = existing?.group ?? d.group ?? null;
       this.o.store.save(t.record, group);
-      this.o.store.saveSighting(d.personId, d.camera, d.atMs);
+      if (assurance !== 'reviewed') this.o.store.saveSighting(d.personId, d.camera, d.atMs);
+      onRecord?.(t.record.recordId);
       for (const decision of t.decisions) {
         if (d.thumbnail && decision.kind !== 'summary') {
           const ref = { recordId: t.record.recordId, personId: d.personId, kind: decision.kind };
           this.o.store.saveProof(t.record.recordId, decision.kind, d.atMs, this.o.sealer.seal(ref, d.thumbnail));
         }
+        if (decision.kind === 'check_in' && assurance !== 'reviewed') this.o.arrivals?.dropPending(d.personId, t.record.date);
         const eventId = this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId: this.externalIdOf(d.personId) }, rules.timeZone), d.atMs);
         if (d.track !== undefined && decision.kind !== 'summary') {
           this.made.add(d.camera, d.track, { recordId: t.record.recordId, personId: d.personId, date: t.record.date, kind: decision.kind, atMs: decision.atMs, sightingMs: d.atMs, eventId, group });
@@ -104,10 +141,39 @@ export class AttendanceStage {
       }
       return t.decisions;
     })();
-    this.cooldown.admit(d.personId, d.camera, d.atMs);
     for (const decision of decisions) this.log.info({ person: d.personId, camera: d.camera, kind: decision.kind, status: 'status' in decision ? decision.status : undefined, assurance: 'assurance' in decision ? decision.assurance : undefined }, 'attendance');
-    this.o.onSighting?.(d, decisions);
     return decisions;
+  }
+
+  /**
+   * A recognised person whose sighting did not reach the requirement is kept, not left out: the
+   * first such sighting of their shift day at an entry camera is their arrival, with the face crops
+   * of that track (up to ARRIVAL_CROPS) and the cues that did not speak for a live face. Nothing is
+   * kept once the day has a check-in, nor at an exit camera (a departure proves no arrival).
+   */
+  private keepArrival(d: RecognizedDecision, required: Requirement): void {
+    const arrivals = this.o.arrivals;
+    if (!arrivals || this.o.roleOf(d.camera) === 'exit') return;
+    const assurance = d.assurance;
+    const rules = this.o.rules();
+    const date = shiftDayAt(rules, resolveShift(rules, d.personId, d.group), d.atMs).date;
+    this.o.store.db.transaction(() => {
+      if (this.o.store.day(d.personId, date)?.record.checkInMs != null) return;
+      let arrival = arrivals.ofDay(d.personId, date);
+      if (!arrival) {
+        const liveness = { ...(d.liveness ?? {}) };
+        const missing = Object.entries(liveness)
+          .filter(([cue, share]) => cue !== 'score' && !(share > 0))
+          .map(([cue]) => cue)
+          .sort();
+        arrivals.keep({ id: this.o.newId(), personId: d.personId, group: d.group ?? null, date, camera: d.camera, track: d.track ?? null, atMs: d.atMs, assurance, required, liveness, missing });
+        arrival = arrivals.ofDay(d.personId, date);
+        if (arrival) this.log.info({ person: d.personId, camera: d.camera, assurance, required }, 'unverified arrival kept for review');
+      } else if (arrival.status !== 'pending' || arrival.camera !== d.camera || arrival.track !== (d.track ?? null)) {
+        return;
+      }
+      if (arrival && d.thumbnail) arrivals.addCrop(arrival, d.thumbnail);
+    })();
   }
 
   /**
@@ -116,6 +182,8 @@ export class AttendanceStage {
    * a signed `attendance/retracted` event naming the event it withdraws. Returns how many.
    */
   onRefused(camera: string, track: number, reason: SpoofAlertReason): number {
+    // Its unverified arrival stays for a person to judge, saying what the tracker found.
+    this.o.arrivals?.refuse(camera, track, reason);
     let withdrawn = 0;
     for (const m of this.made.take(camera, track)) {
       const retracted = this.o.store.db.transaction(() => {

@@ -19,6 +19,7 @@ export function sightingOf(e: TrackEvent & { atMs: number }): RecognizedDecision
     // The person arrived when they were first named; liveness may be proven seconds later.
     atMs: arrivalMs(e),
     assurance: e.assurance,
+    liveness: { ...e.liveness },
     ...(group !== undefined ? { group } : {}),
     ...(e.thumbnail ? { thumbnail: new Uint8Array(e.thumbnail) } : {}),
   };

@@ -107,6 +107,12 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'events tail': { example: 'facegate events tail --json' },
   'person promote': { example: "facegate person promote anon-1f3a --name 'Jane Doe' --id emp-42" },
   'retention purge': { example: 'facegate retention purge --config /etc/facegate/config.yaml' },
+  'attendance review list': { example: 'facegate attendance review list --all', options: { '--all': 'confirmed and rejected arrivals too, not only those waiting for review' } },
+  'attendance review confirm': { example: "facegate attendance review confirm 019a6b1e-0c4d-7f00-8a1b-2c3d4e5f6a7b --note 'badge seen at the desk'", options: { '--note': 'why, in a line (at most 500 characters), kept in the audit log' } },
+  'attendance review reject': {
+    example: 'facegate attendance review reject 019a6b1e-0c4d-7f00-8a1b-2c3d4e5f6a7b --reason picture',
+    options: { '--reason': 'wrong_person (someone else), picture (a picture or screen) or other', '--note': 'why, in a line (at most 500 characters), kept in the audit log' },
+  },
   demo: {
     example: 'npm start -- --camera - < url.txt   (or: facegate demo --camera /dev/video0, facegate demo --camera door-clip.mp4)',
     options: {

@@ -59,7 +59,7 @@ export const RetentionConfigSchema = Section(
   {
     attendance_days: Type.Integer({ minimum: 1, maximum: MAX_RETENTION_DAYS, default: 400, description: 'Attendance day records and their sealed proof images older than this are deleted.' }),
     unknown_thumbnail_days: Type.Integer({ minimum: 0, maximum: MAX_RETENTION_DAYS, default: 30, description: "Unknown-person face crops older than this are deleted, and unknown persons not seen for this long lose their anonymous id (0: keep none, and unknown persons stay in memory only)." }),
-    timeline_days: Type.Integer({ minimum: 1, maximum: MAX_RETENTION_DAYS, default: 30, description: 'Decision timeline entries (each camera decision with its sealed face crop) older than this are deleted.' }),
+    timeline_days: Type.Integer({ minimum: 1, maximum: MAX_RETENTION_DAYS, default: 30, description: 'Decision timeline entries (each camera decision with its sealed face crop), and unverified arrivals with theirs, older than this are deleted.' }),
     audit_days: Type.Integer({ minimum: 30, maximum: MAX_RETENTION_DAYS, default: 730, description: 'Audit entries older than this are deleted; the chain stays verifiable from a checkpoint.' }),
     command_audit_days: Type.Integer({
       minimum: 1,

@@ -4,6 +4,7 @@ import type { Person } from '../gallery/store.js';
 import type { Actor } from '../service/audit.js';
 import { checkAnswer, enrolAnswer, eraseAnswer, photoRemovedAnswer, photosAnswer, promoteAnswer, updateAnswer } from '../service/person-answers.js';
 import type { PersonService } from '../service/persons.js';
+import type { ArrivalReviews } from '../service/arrival-reviews.js';
 import type { PersonFields } from '../service/person-input.js';
 import type { ReloadResult } from '../service/reload.js';
 import type { PurgeResult } from '../service/retention.js';
@@ -24,6 +25,8 @@ export interface ControlledDaemon {
   persons: Pick<PersonService, 'enrol' | 'erase' | 'update' | 'promote' | 'photos' | 'addPhotos' | 'removePhoto' | 'teach' | 'checkSighting' | 'teachFromUnknown' | 'checkUnknown'>;
   /** Deletes what the retention settings say is too old now; audited with `by`. */
   purgeRetention(by: Actor): PurgeResult;
+  /** The review of unverified arrivals; each decision audited with `by`. */
+  reviews: Pick<ArrivalReviews, 'list' | 'confirm' | 'reject'>;
 }
 
 /** A photo or video sent inside the request line, base64. */
@@ -78,6 +81,9 @@ export function controlHandlers(daemon: ControlledDaemon): Handlers {
     },
     'person.promote': promoteHandler((anonId, input, by) => daemon.persons.promote(anonId, input, by)),
     'retention.purge': (_params, ctx) => daemon.purgeRetention(actorOf(ctx)),
+    'attendance.review.list': (params) => daemon.reviews.list({ ...(params.status ? { status: params.status as 'pending' } : {}), ...(params.limit ? { limit: params.limit } : {}) }),
+    'attendance.review.confirm': (params, ctx) => daemon.reviews.confirm(params.id, actorOf(ctx), params.note),
+    'attendance.review.reject': (params, ctx) => daemon.reviews.reject(params.id, params.reason, actorOf(ctx), params.note),
   };
 }
 

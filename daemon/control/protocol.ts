@@ -1,6 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Role } from '../service/audit.js';
 import { PersonText } from '../service/person-input.js';
+import { REJECT_REASONS } from '../attendance/arrivals.js';
+import { NOTE_MAX } from '../service/arrival-reviews.js';
 
 export type { Role };
 
@@ -20,6 +22,8 @@ export type ControlResponse =
 /** An anonymous id: short text, never a blob. */
 const Text = Type.String({ minLength: 1, maxLength: 256 });
 const NoParams = Type.Object({}, { additionalProperties: false });
+const ArrivalId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9a-f-]+$' });
+const ReviewNote = Type.String({ maxLength: NOTE_MAX });
 
 /**
  * A photo or video sent inside the request line, base64, named for refusals. How many and how large
@@ -82,6 +86,18 @@ export const METHODS = {
   'person.rename': { role: 'operator', mutating: true, params: Type.Object({ id: PersonText, name: PersonText }, { additionalProperties: false }) },
   'person.erase': { role: 'admin', mutating: true, params: Type.Object({ id: PersonText }, { additionalProperties: false }) },
   'retention.purge': { role: 'admin', mutating: true, params: NoParams },
+  // The review of unverified arrivals: the service decides, audits, and refuses a viewer itself too.
+  'attendance.review.list': {
+    role: 'operator',
+    mutating: false,
+    params: Type.Object({ status: Type.Optional(Type.Union(['pending', 'confirmed', 'rejected', 'all'].map((s) => Type.Literal(s)))), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }),
+  },
+  'attendance.review.confirm': { role: 'operator', mutating: true, params: Type.Object({ id: ArrivalId, note: Type.Optional(ReviewNote) }, { additionalProperties: false }) },
+  'attendance.review.reject': {
+    role: 'operator',
+    mutating: true,
+    params: Type.Object({ id: ArrivalId, reason: Type.Union(REJECT_REASONS.map((r) => Type.Literal(r))), note: Type.Optional(ReviewNote) }, { additionalProperties: false }),
+  },
 } as const satisfies Record<string, { role: Role; mutating: boolean; params: TSchema }>;
 
 /**

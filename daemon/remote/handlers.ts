@@ -1,9 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { FacegateError } from '../base/errors.js';
 import { REPLAY_COMMAND, ReplayRequestData } from '../../contract/replay.js';
 import { ShiftRulesPatchSchema, type ShiftRulesPatch } from '../attendance/rules-holder.js';
 import { enrolAnswer, eraseAnswer } from '../service/person-answers.js';
 import { PersonText } from '../service/person-input.js';
 import type { PersonService } from '../service/persons.js';
+import { NOTE_MAX, type ArrivalReviews } from '../service/arrival-reviews.js';
+import { REJECT_REASONS } from '../attendance/arrivals.js';
 
 /** Who the audit log names for a remote command's person change: 'mqtt:<jti>', the id of the request's token. */
 export interface CommandActor {
@@ -26,6 +29,8 @@ export interface CommandDeps {
   status(): Record<string, unknown>;
   /** `events/replay`: puts kept events numbered from..to back into the outbox (daemon/events/replay.ts). */
   replay(from: number, to: number): Record<string, unknown>;
+  /** `attendance/review`: the review of unverified arrivals, the same as the console's and the CLI's. */
+  reviews: Pick<ArrivalReviews, 'confirm' | 'reject'>;
 }
 
 /** Runs `write` in the command's transaction and writes the answer `answer` makes of its result with it. */
@@ -38,7 +43,7 @@ export type AnswerCommit = <T>(write: () => T, answer: (result: T) => Record<str
  * it calls `commit` once with its write, which runs in that same kind of transaction.
  */
 type Handler<S extends TSchema> =
-  | { schema: S; kind: 'atomic'; run(data: Static<S>, deps: CommandDeps): Record<string, unknown> }
+  | { schema: S; kind: 'atomic'; run(data: Static<S>, deps: CommandDeps, by: CommandActor): Record<string, unknown> }
   | { schema: S; kind: 'staged'; run(data: Static<S>, deps: CommandDeps, commit: AnswerCommit, by: CommandActor): Promise<void> };
 const handler = <S extends TSchema>(h: Handler<S>) => h;
 
@@ -86,6 +91,24 @@ export const COMMAND_HANDLERS = {
     schema: ShiftRulesPatchSchema,
     kind: 'atomic',
     run: (d, deps) => deps.setShiftRules(d),
+  }),
+  'attendance/review': handler({
+    schema: Type.Object(
+      {
+        arrival_id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9a-f-]+$', description: 'The unverified arrival, as its id is listed' }),
+        decision: Type.Union([Type.Literal('confirm'), Type.Literal('reject')]),
+        reason: Type.Optional(Type.Union(REJECT_REASONS.map((r) => Type.Literal(r)), { description: 'Why it is rejected; required with reject' })),
+        note: Type.Optional(Type.String({ maxLength: NOTE_MAX, description: 'Why, in a line, for the audit' })),
+      },
+      { additionalProperties: false },
+    ),
+    kind: 'atomic',
+    // The review service decides and audits, in the transaction that claims the token and writes the answer.
+    run(d, deps, by) {
+      if (d.decision === 'confirm') return { ...deps.reviews.confirm(d.arrival_id, by, d.note) };
+      if (d.reason === undefined) throw new FacegateError('FG_ERR_REVIEW_INVALID', 'a rejection names its reason', `give reason: one of ${REJECT_REASONS.join(', ')}`);
+      return { ...deps.reviews.reject(d.arrival_id, d.reason, by, d.note) };
+    },
   }),
   'roster/resync': handler({
     schema: Type.Object(

@@ -11,6 +11,7 @@ import { createCommandRouter } from './build.js';
 import type { CommandRouter } from './router.js';
 import { HomeAssistantDiscovery } from '../events/homeassistant.js';
 import type { PersonService } from '../service/persons.js';
+import type { ArrivalReviews } from '../service/arrival-reviews.js';
 import type { RosterChange } from '../gallery/roster.js';
 import type { DaemonEvents } from '../bus/events.js';
 import type { Subscribable } from '../base/subscribable.js';
@@ -21,6 +22,8 @@ export interface RemoteOptions {
   gallery: Gallery;
   /** The person operations that remote commands run (the same as the CLI's and the control socket's). */
   persons: PersonService;
+  /** The review of unverified arrivals (`attendance/review`). */
+  reviews: Pick<ArrivalReviews, 'confirm' | 'reject'>;
   version: string;
   cameras: () => readonly string[];
   /** The shift rules in force; undefined while attendance is off. */
@@ -68,7 +71,7 @@ export class Remote {
           db: o.gallery.db,
           writer: o.events.writer,
           bridge: o.events.bridge,
-          deps: { persons: o.persons, setShiftRules: (patch) => this.setShiftRules(patch), status: () => ({ ...o.status() }), replay: (from, to) => o.events.replay.replay(from, to) },
+          deps: { persons: o.persons, setShiftRules: (patch) => this.setShiftRules(patch), status: () => ({ ...o.status() }), replay: (from, to) => o.events.replay.replay(from, to), reviews: o.reviews },
           logger: o.logger,
           now: o.now,
         })

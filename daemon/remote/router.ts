@@ -207,7 +207,7 @@ export class CommandRouter {
       this.o.db
         .transaction(() => {
           if (!claim()) throw new Replayed();
-          this.finish(base, 'ok', handler.run(data, this.o.deps));
+          this.finish(base, 'ok', handler.run(data, this.o.deps, { actor: `mqtt:${base.jti}`, role: 'admin' }));
         })
         .immediate();
     } catch (e) {
@@ -313,7 +313,7 @@ class Replayed extends Error {}
 
 /** A command of the table, seen by the router without its own data type. */
 type RoutedHandler =
-  | { schema: TSchema; kind: 'atomic'; run(data: unknown, deps: CommandDeps): Record<string, unknown> }
+  | { schema: TSchema; kind: 'atomic'; run(data: unknown, deps: CommandDeps, by: CommandActor): Record<string, unknown> }
   | { schema: TSchema; kind: 'staged'; run(data: unknown, deps: CommandDeps, commit: AnswerCommit, by: CommandActor): Promise<void> };
 
 function reasonOf(e: unknown): string {

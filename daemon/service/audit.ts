@@ -115,6 +115,11 @@ export class AuditLog {
     return (this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?').all(limit) as Row[]).map(toEntry);
   }
 
+  /** Entries of one action since `sinceMs`, oldest first, at most `limit` (the System page's counts of teaching). */
+  since(action: string, sinceMs: number, limit = 10_000): AuditEntry[] {
+    return (this.db.prepare('SELECT * FROM audit_log WHERE action = ? AND at_ms >= ? ORDER BY seq LIMIT ?').all(action, sinceMs, limit) as Row[]).map(toEntry);
+  }
+
   /** Walks the chain from the anchor's base to its head and reports every break. */
   verify(): AuditVerdict {
     const anchor = this.anchor();

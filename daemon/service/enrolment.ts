@@ -31,6 +31,8 @@ export interface EnrolRequest {
   ifExists: 'add' | 'refuse';
   /** The timeline entry whose face crop is the photo (teach from a sighting), for the audit. */
   sighting?: number;
+  /** What teaching from that entry says of its camera's decision (teaching.ts, `measureOf`), for the audit and the site's counts. */
+  measure?: { camera: string; outcome: 'taught' | 'corrected' };
   onProgress?: (what: 'photos' | 'video frames', done: number, total: number) => void;
 }
 
@@ -134,7 +136,7 @@ export async function enrolNow(ctx: PersonContext, req: EnrolRequest, by: Actor,
       const w = ctx.write(existing, existing ? { ...(req.name !== undefined ? { name: req.name } : {}), ...(req.group !== undefined ? { group: req.group } : {}) } : fields, templates, req.id);
       written = w;
       const dropped = w.dropped.length;
-      const detail = { templates: w.templateIds.length, refused: refused.length, ...(clashes.length > 0 ? { forced: clashes.length } : {}), ...(dropped > 0 ? { dropped } : {}), ...(req.sighting !== undefined ? { sighting: req.sighting } : {}) };
+      const detail = { templates: w.templateIds.length, refused: refused.length, ...(clashes.length > 0 ? { forced: clashes.length } : {}), ...(dropped > 0 ? { dropped } : {}), ...(req.sighting !== undefined ? { sighting: req.sighting } : {}), ...(req.measure ? { camera: req.measure.camera, measure: req.measure.outcome } : {}) };
       ctx.o.audit.append({ ...by, action: req.sighting !== undefined ? 'person.teach' : existing ? 'person.add_templates' : 'person.enrol', target: w.person.id, detail, outcome: 'ok' });
       return { person: w.person, templateIds: keptTemplates(w), refused, clashes, bestQuality, dropped };
     });

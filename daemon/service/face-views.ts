@@ -20,7 +20,7 @@ export interface FaceViewsOptions {
  * there.
  */
 export class FaceViews {
-  private readonly timeline: Pick<Timeline, 'crop'>;
+  private readonly timeline: Pick<Timeline, 'crop' | 'decisionOf'>;
   private readonly proofs: ReturnType<typeof gallerySealerForProofs>;
 
   constructor(private readonly o: FaceViewsOptions) {
@@ -33,6 +33,11 @@ export class FaceViews {
     const jpeg = Number.isSafeInteger(entryId) && entryId >= 1 ? this.timeline.crop(entryId) : undefined;
     if (jpeg) this.o.audit.append({ ...by, action: 'timeline.crop.view', target: String(entryId), detail: {}, outcome: 'ok' });
     return jpeg;
+  }
+
+  /** What a timeline entry decided (no face in it: nothing to audit), for what teaching from it says of the camera. */
+  decisionOf(entryId: number): ReturnType<Timeline['decisionOf']> {
+    return this.timeline.decisionOf(entryId);
   }
 
   /** A day's check-in or check-out proof image as JPEG; undefined where that day has none. */

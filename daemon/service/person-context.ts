@@ -20,6 +20,8 @@ export interface PersonServiceOptions {
   unknowns?: UnknownRegistry;
   /** After each committed change, so the roster cache and Home Assistant follow. */
   onChange?: (change: RosterChange) => void;
+  /** After a person was taught from a camera's decision that named nobody or someone else: the site's count of false rejects and accepts. */
+  onMeasured?: (camera: string, outcome: 'taught' | 'corrected') => void;
 }
 
 /** Operations waiting behind the one running; more are refused rather than queued without end. */

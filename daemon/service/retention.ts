@@ -3,6 +3,7 @@ import type { Logger } from '../base/log.js';
 import type { PeriodicTasks } from '../base/periodic.js';
 import type { RetentionConfig } from '../config/ops-sections.js';
 import { eraseAttendanceOf, purgeAttendanceBefore } from '../attendance/store.js';
+import { eraseArrivalsOf, purgeArrivalsBefore } from '../attendance/arrivals.js';
 import { purgeUnknownAlertsBefore } from '../events/outbox.js';
 import { purgeUnknownPersonsBefore } from '../track/unknown-store.js';
 import { eraseTimelineOf, purgeTimelineBefore } from '../track/timeline.js';
@@ -17,6 +18,8 @@ export interface PurgeResult {
   unknownAlerts: number;
   unknownPersons: number;
   timelineEntries: number;
+  /** Unverified arrivals (reviewed or not) with their sealed crops, kept as long as the timeline. */
+  arrivals: number;
   auditEntries: number;
   commandAudit: number;
 }
@@ -29,7 +32,7 @@ const SCHEDULE: Actor = { actor: 'retention', role: 'admin' };
  * stage that owns it, all in one transaction with the purge's audit entry:
  * attendance day records with their sealed proof images (by the day's last sighting), undelivered
  * unknown-person alerts that carry a face crop, unknown persons' clusters (sealed embeddings and
- * face crop) by when they were last seen, the decision timeline with its sealed crops, audit entries (the chain keeps a checkpoint), and the
+ * face crop) by when they were last seen, the decision timeline with its sealed crops and the unverified arrivals with theirs, audit entries (the chain keeps a checkpoint), and the
  * remote command audit (plain rows, no chain). A purge someone asked for (`by`: the control
  * socket's caller) is audited always; the schedule's only when it deleted anything.
  */
@@ -40,10 +43,11 @@ export function purgeExpired(db: Database, r: RetentionConfig, nowMs: number, by
     const unknownAlerts = purgeUnknownAlertsBefore(db, unknownBefore);
     const unknownPersons = purgeUnknownPersonsBefore(db, unknownBefore);
     const timelineEntries = purgeTimelineBefore(db, nowMs - r.timeline_days * DAY_MS);
+    const arrivals = purgeArrivalsBefore(db, nowMs - r.timeline_days * DAY_MS);
     const audit = new AuditLog(db, () => nowMs);
     const auditEntries = audit.purge(nowMs - r.audit_days * DAY_MS);
     const commandAudit = new CommandAudit(db).purge(nowMs - r.command_audit_days * DAY_MS);
-    const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, timelineEntries, auditEntries, commandAudit };
+    const result = { attendanceDays, proofs, unknownAlerts, unknownPersons, timelineEntries, arrivals, auditEntries, commandAudit };
     if (by || Object.values(result).some((n) => n > 0)) {
       audit.append({ ...(by ?? SCHEDULE), action: 'retention.purge', detail: { ...result }, outcome: 'ok' });
     }
@@ -101,7 +105,7 @@ export interface EraseResult {
 
 /**
  * Removes a person everywhere the state file knows them: attendance day records and their sealed
- * proof images, absence marks, the timeline's entries naming them, and the gallery rows (`removeGalleryRows`: templates and enrolment
+ * proof images, absence marks, the timeline's entries and the unverified arrivals naming them, and the gallery rows (`removeGalleryRows`: templates and enrolment
  * thumbnails cascade), all in one transaction, or in the caller's when it runs inside one (a remote
  * command's answer is written with it). secure_delete is on for the state file, so the freed pages
  * are zeroed; the caller checkpoints the WAL once the transaction committed.
@@ -110,6 +114,7 @@ export function erasePersonRecords(db: Database, personId: string, removeGallery
   return db.transaction(() => {
     const { attendanceDays, proofs } = eraseAttendanceOf(db, personId);
     eraseTimelineOf(db, personId);
+    eraseArrivalsOf(db, personId);
     const { templates, thumbnails } = removeGalleryRows(personId);
     return { templates, thumbnails, attendanceDays, proofs };
   })();

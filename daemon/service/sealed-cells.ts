@@ -1,4 +1,5 @@
 import { ATTENDANCE_PROOF_CELLS } from '../attendance/proof-cells.js';
+import { ARRIVAL_CROP_CELLS } from '../attendance/arrivals.js';
 import { OUTBOX_SEALED_CELLS, OUTBOX_SENT_SEALED_CELLS } from '../events/outbox.js';
 import { GALLERY_SEALED_CELLS, type SealedCellSource } from '../gallery/sealed-cells.js';
 import { UNKNOWN_SEALED_CELLS } from '../track/unknown-store.js';
@@ -9,4 +10,4 @@ import { TIMELINE_SEALED_CELLS } from '../track/timeline.js';
  * that seals something new adds its source here, or `keys rotate --reencrypt` would leave its
  * cells sealed under a key that no longer exists.
  */
-export const SEALED_CELL_SOURCES: readonly SealedCellSource[] = [GALLERY_SEALED_CELLS, ATTENDANCE_PROOF_CELLS, UNKNOWN_SEALED_CELLS, OUTBOX_SEALED_CELLS, OUTBOX_SENT_SEALED_CELLS, TIMELINE_SEALED_CELLS];
+export const SEALED_CELL_SOURCES: readonly SealedCellSource[] = [GALLERY_SEALED_CELLS, ATTENDANCE_PROOF_CELLS, ARRIVAL_CROP_CELLS, UNKNOWN_SEALED_CELLS, OUTBOX_SEALED_CELLS, OUTBOX_SENT_SEALED_CELLS, TIMELINE_SEALED_CELLS];

@@ -32,10 +32,13 @@ export async function checkSighting(ctx: PersonContext, entryId: number, by: Act
 export function teach(ctx: PersonContext, ref: string, entryId: number, by: Actor, options: { force?: boolean } = {}): Promise<EnrolResult> {
   return ctx.audited('person.teach', by, auditTarget(ref), () => {
     personRef(ref);
-    return ctx.serial(() => {
+    return ctx.serial(async () => {
       const person = ctx.find(ref);
       const photo = sightingPhoto(ctx, entryId, by);
-      return enrolNow(ctx, { id: person.id, photos: [photo], ifExists: 'add', sighting: entryId, ...(options.force ? { force: true } : {}) }, by, ctx.ownTransaction);
+      const measure = measureOf(ctx.views.decisionOf(entryId), person.id);
+      const taught = await enrolNow(ctx, { id: person.id, photos: [photo], ifExists: 'add', sighting: entryId, ...(measure ? { measure } : {}), ...(options.force ? { force: true } : {}) }, by, ctx.ownTransaction);
+      if (measure) ctx.o.onMeasured?.(measure.camera, measure.outcome);
+      return taught;
     });
   });
 }
@@ -116,6 +119,18 @@ export function enrolTemplates(ctx: PersonContext, fields: PersonFields & { name
       return written.person;
     });
   });
+}
+
+/**
+ * What teaching a person from a camera's decision says of that camera: an unknown decision of an
+ * enrolled person is a false reject (`taught`), a recognition of someone else a false accept
+ * (`corrected`); teaching the person it named says nothing against it.
+ */
+export function measureOf(decision: { camera: string; kind: string; personId: string | null } | undefined, personId: string): { camera: string; outcome: 'taught' | 'corrected' } | undefined {
+  if (!decision) return undefined;
+  if (decision.kind === 'unknown') return { camera: decision.camera, outcome: 'taught' };
+  if (decision.kind === 'recognized' && decision.personId !== personId) return { camera: decision.camera, outcome: 'corrected' };
+  return undefined;
 }
 
 /** A timeline entry's face crop as a photo named after the entry; opening it is audited as a view (FaceViews). */

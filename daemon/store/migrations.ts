@@ -14,6 +14,7 @@ import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
 import { DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
+import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -37,5 +38,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_RETRACTIONS_MIGRATION,
   ATTENDANCE_ASSURANCE_MIGRATION,
   DISPLAY_TOKENS_MIGRATION,
+  ATTENDANCE_ARRIVALS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

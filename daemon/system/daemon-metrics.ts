@@ -2,6 +2,7 @@ import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../../contract/topics.js';
 import type { CommandCounts } from '../service/command-records.js';
+import { REVIEW_OUTCOMES, type ReviewOutcome } from '../service/arrival-reviews.js';
 import type { GalleryStore } from '../gallery/store.js';
 import type { PipelineCounts } from '../pipeline/camera-maintainer.js';
 import type { Liveness } from '../pipeline/pipeline-health.js';
@@ -20,6 +21,8 @@ export interface MetricsSource {
   readonly bus: { failures: ReadonlyMap<string, number>; stages(): string[] };
   /** Remote command requests by outcome; undefined while commands are off. */
   commandCounts(): CommandCounts | undefined;
+  /** Unverified arrivals reviewed since the start, per camera and outcome (service/arrival-reviews.ts). */
+  reviewOutcomes(): readonly { camera: string; outcome: ReviewOutcome; count: number }[];
 }
 
 /** What the metrics read from the config the daemon runs with. */
@@ -79,6 +82,16 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect('facegate_mqtt_packets_too_large_total', 'counter', 'Packets over mqtt.max_packet_mb that the broker sent all the same; each closed the connection before it was read.', () => s.eventsStage?.bridge.oversized ?? 0);
   m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored), duplicate (sent again by the broker after it was taken).', () =>
     COMMAND_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.commandCounts()?.[outcome] ?? 0 })),
+  );
+  m.collect(
+    'facegate_review_outcomes_total',
+    'counter',
+    'What people judged of each camera since the start: unverified arrivals reviewed (confirmed: a real person the cues did not prove, a false reject; wrong_person and picture: named all the same, false accepts; other) and persons taught from its timeline decisions (taught: an unknown who was enrolled, a false reject; corrected: a recognition of someone else, a false accept).',
+    () => {
+      const counts = new Map(s.reviewOutcomes().map((c) => [`${c.camera}\u0000${c.outcome}`, c.count]));
+      const cameras = new Set([...s.cameraHealth().map((h) => h.camera), ...s.reviewOutcomes().map((c) => c.camera)]);
+      return [...cameras].flatMap((camera) => REVIEW_OUTCOMES.map((outcome) => ({ labels: { camera, outcome }, value: counts.get(`${camera}\u0000${outcome}`) ?? 0 })));
+    },
   );
   m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () =>
     [...new Set([...s.bus.stages(), ...s.bus.failures.keys()])].map((stage) => ({ labels: { stage }, value: s.bus.failures.get(stage) ?? 0 })),

@@ -82,6 +82,7 @@ export class Timeline {
   private readonly insert: Statement;
   private readonly setCrop: Statement<[Buffer, number]>;
   private readonly getCrop: Statement<[number], { crop: Buffer | null; person_id: string | null; anon_id: string | null }>;
+  private readonly getDecision: Statement<[number], { camera: string; kind: TimelineKind; person_id: string | null }>;
 
   constructor(
     private readonly db: Database,
@@ -90,6 +91,13 @@ export class Timeline {
     this.insert = db.prepare('INSERT INTO timeline (at_ms, camera, kind, person_id, anon_id, score, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.setCrop = db.prepare('UPDATE timeline SET crop = ? WHERE id = ?');
     this.getCrop = db.prepare('SELECT crop, person_id, anon_id FROM timeline WHERE id = ?');
+    this.getDecision = db.prepare('SELECT camera, kind, person_id FROM timeline WHERE id = ?');
+  }
+
+  /** Which camera decided an entry, what, and whom it named; undefined where the entry is gone. */
+  decisionOf(id: number): { camera: string; kind: TimelineKind; personId: string | null } | undefined {
+    const row = Number.isSafeInteger(id) ? this.getDecision.get(id) : undefined;
+    return row && { camera: row.camera, kind: row.kind, personId: row.person_id };
   }
 
   /** Keeps one decision (other track events are not decisions and are left out); returns its id. */

@@ -15,7 +15,7 @@ import { formatLocalIso } from '../base/zoned-time.js';
  * The running daemon's parts and services, each as far as the console reads it. The composition
  * root builds them (app.ts, app-servers.ts); the console builds none of its own.
  */
-export interface ConsoleParts extends Pick<ConsoleDaemon, 'deviceId' | 'persons' | 'audit' | 'timeline' | 'history' | 'users' | 'displays'> {
+export interface ConsoleParts extends Pick<ConsoleDaemon, 'deviceId' | 'persons' | 'audit' | 'timeline' | 'history' | 'users' | 'displays' | 'reviews'> {
   gallery: Pick<Gallery, 'generation' | 'quarantined'> & { readonly store: Pick<GalleryStore, 'listPersons'> };
   unknowns: Pick<UnknownRegistry, 'list' | 'get'>;
   liveView: Pick<LiveView, 'frame'>;
@@ -54,6 +54,7 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     audit: p.audit,
     users: p.users,
     displays: p.displays,
+    reviews: p.reviews,
   };
 }
 

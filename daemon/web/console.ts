@@ -12,11 +12,12 @@ import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
 import { thresholdRoutes } from './routes/thresholds.js';
 import { systemRoutes } from './routes/system.js';
+import { reviewRoutes } from './routes/reviews.js';
 import { timelineRoutes } from './routes/timeline.js';
 import { displayRoutes } from './routes/display.js';
 import { buildConsoleServer } from './server.js';
 
-export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes, systemRoutes, timelineRoutes, displayRoutes] as const;
+export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes, systemRoutes, timelineRoutes, displayRoutes, reviewRoutes] as const;
 
 /** The web console as one part of the daemon: start listens, stop closes every connection. */
 export class WebConsole {

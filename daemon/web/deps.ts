@@ -6,6 +6,7 @@ import type { Actor, AuditLog } from '../service/audit.js';
 import type { StatusReport } from '../service/status.js';
 import type { Timeline } from '../track/timeline.js';
 import type { PersonService } from '../service/persons.js';
+import type { ArrivalReviews } from '../service/arrival-reviews.js';
 import type { UserStore } from './users.js';
 import type { CameraRules, MatchRules } from '../track/thresholds.js';
 import type { DisplayConfig } from '../display/config.js';
@@ -63,4 +64,6 @@ export interface ConsoleDaemon {
   audit: Pick<AuditLog, 'append' | 'recent' | 'verify'>;
   users: UserStore;
   displays: ConsoleDisplays;
+  /** Unverified arrivals and their review (each decision and each crop looked at audited by the service). */
+  reviews: Pick<ArrivalReviews, 'list' | 'crop' | 'confirm' | 'reject' | 'weekly'>;
 }

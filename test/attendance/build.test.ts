@@ -20,7 +20,7 @@ import { MqttBridge } from '../../daemon/events/bridge.js';
 import mqtt from 'mqtt';
 import type { FacegateError } from '../../daemon/base/errors.js';
 import { quietLogger, testSealer } from '../support/events-stack.js';
-import { FakePersons } from '../support/fake-persons.js';
+import { FakePersons, noReviews } from '../support/fake-persons.js';
 
 function parts(t: { after(fn: () => void): void }, yaml: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-build-'));
@@ -32,7 +32,7 @@ function parts(t: { after(fn: () => void): void }, yaml: string) {
   const key = ensureDeviceKey(join(dir, 'device.key')).key;
   const writer = new EventWriter({ outbox: new Outbox(db, { maxEvents: 1000, maxBytes: 1 << 20 }, testSealer()), signer: createSigner(key), deviceId: 'd', baseTopic: 'facegate/d', timeZone: 'UTC', newId: uuidv7Generator(), now: Date.now, logger: quietLogger() });
   const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
-  const build = (database = db) => createAttendance({ config: config.attendance, doors: config.doors, db: database, writer, sealer, roster: () => [], logger: quietLogger() });
+  const build = (database = db) => createAttendance({ config: config.attendance, doors: config.doors, db: database, writer, sealer, cellSealer: sealer, roster: () => [], logger: quietLogger() });
   return { dir, config, db, open, build, writer };
 }
 
@@ -103,7 +103,7 @@ test('an unknown time zone stops the stage from being built', (t) => {
 test('commands: off by default (refusing, without a key); on without a central key is refused; a PEM key loads', (t) => {
   const p = parts(t, '');
   const bridge = new MqttBridge({ url: 'mqtt://127.0.0.1:1', options: {}, baseTopic: 'facegate/d', reconnect: { minMs: 10, maxMs: 10 }, connect: mqtt.connect, logger: quietLogger() });
-  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: () => ({}) } };
+  const base = { identity: { deviceId: 'd', baseTopic: 'facegate/d', clientId: 'c' }, db: p.db, writer: p.writer, bridge, logger: quietLogger(), deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: () => ({}), reviews: noReviews } };
   // Off, a router still subscribes and refuses every request FG_ERR_COMMANDS_OFF (test/events/commands.test.ts); no key needed.
   assert.ok(createCommandRouter({ ...base, config: p.config.mqtt }));
   const on = parseConfig('mqtt:\n  commands: { enabled: true }\n', 't.yaml').mqtt;

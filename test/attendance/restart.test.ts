@@ -28,7 +28,7 @@ test('the cooldown holds across a restart: no second check-out at the same exit 
     const stack = new EventsStack({ dbPath: join(dir, 'state.db'), keyPath: join(dir, 'device.key'), url: broker.url });
     createAttendanceSchema(stack.db);
     const sealer = { seal: (_r: unknown, b: Uint8Array) => b, open: (_r: unknown, b: Uint8Array) => b };
-    const { stage } = createAttendance({ config, doors: [], db: stack.db, writer: stack.writer, sealer, roster: () => [], logger: quietLogger(), now: () => clock });
+    const { stage } = createAttendance({ config, doors: [], db: stack.db, writer: stack.writer, sealer, cellSealer: sealer, roster: () => [], logger: quietLogger(), now: () => clock });
     return { stack, stage };
   };
 

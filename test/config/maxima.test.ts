@@ -109,7 +109,7 @@ test('config maxima: purges with every retention at its maximum delete nothing r
     const db = openDatabase(join(dir, 'state.db'));
     const r = { attendance_days: MAX_RETENTION_DAYS, unknown_thumbnail_days: MAX_RETENTION_DAYS, timeline_days: MAX_RETENTION_DAYS, audit_days: MAX_RETENTION_DAYS, command_audit_days: MAX_RETENTION_DAYS, check_interval_min: 1440 };
     db.prepare("INSERT INTO outbox (event_id, topic, payload, class, created_ms) VALUES ('a1', 'x/alerts/unknown', x'7b7d', 'alert', ?)").run(Date.now() - 400 * DAY_MS);
-    assert.deepEqual(purgeExpired(db, r, Date.now()), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, auditEntries: 0, commandAudit: 0 });
+    assert.deepEqual(purgeExpired(db, r, Date.now()), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, arrivals: 0, auditEntries: 0, commandAudit: 0 });
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -184,7 +184,7 @@ test('config maxima: the daemon runs with every duration at its maximum: no time
   await until('the broker connection', () => app.eventsStage?.bridge.connected === true);
   // The purge that start() schedules at once, then one more by hand.
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(app.purgeRetention(), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, auditEntries: 0, commandAudit: 0 });
+  assert.deepEqual(app.purgeRetention(), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, arrivals: 0, auditEntries: 0, commandAudit: 0 });
   // An overflowed timer fires after 1 ms, and an interval every millisecond: a second is plenty to see it.
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(overflows, []);

@@ -15,7 +15,7 @@ import { fuzzParameters, hostileJsonText, hostileValue, PROTOTYPE_KEYS } from '.
 import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import { COMMAND_HANDLERS } from '../../daemon/remote/handlers.js';
-import { FakePersons } from '../support/fake-persons.js';
+import { FakePersons, noReviews } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });
 const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
@@ -40,6 +40,7 @@ function setUp(t: { after(fn: () => void): void }) {
       setShiftRules: () => ({ groups: [] }),
       status: () => ({ device: 'test-device' }),
       replay: (from, to) => stack.replay.replay(from, to),
+      reviews: noReviews,
     },
     writer: stack.writer,
     db: stack.db,

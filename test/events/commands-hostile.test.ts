@@ -14,7 +14,7 @@ import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import type { FloodWindow } from '../../daemon/remote/flood.js';
 import type { CommandDeps } from '../../daemon/remote/handlers.js';
-import { FakePersons } from '../support/fake-persons.js';
+import { FakePersons, noReviews } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });
 const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
@@ -36,6 +36,7 @@ function routerFor(stack: EventsStack, o: { flood?: FloodWindow; setShiftRules?:
       setShiftRules: o.setShiftRules ?? (() => ({ groups: ['default'] })),
       status: () => ({ device: 'test-device', enrolled: persons.images }),
       replay: (from, to) => stack.replay.replay(from, to),
+      reviews: noReviews,
     },
     writer: stack.writer,
     db: stack.db,

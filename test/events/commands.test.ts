@@ -10,7 +10,7 @@ import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
-import { FakePersons } from '../support/fake-persons.js';
+import { FakePersons, noReviews } from '../support/fake-persons.js';
 
 async function token(key: KeyObject | Parameters<SignJWT['sign']>[0], claims: Record<string, unknown>, o: { aud?: string; iat?: number; exp?: number; jti?: string } = {}) {
   const now = Math.floor(Date.now() / 1000);
@@ -39,7 +39,7 @@ test('remote commands over Mosquitto: valid enrol runs; forged, expired, wrong-a
     policy: { key: centralPublic, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
     replay: new ReplayCache(stack.db),
     audit: new CommandAudit(stack.db),
-    deps: { persons: gallery, setShiftRules: () => ({ groups: ['default'] }), status: () => ({ device: 'test-device' }), replay: () => ({}) },
+    deps: { persons: gallery, setShiftRules: () => ({ groups: ['default'] }), status: () => ({ device: 'test-device' }), replay: () => ({}), reviews: noReviews },
     writer: stack.writer,
     db: stack.db,
     now: Date.now,
@@ -141,7 +141,7 @@ test('remote commands turned off: every request is answered FG_ERR_COMMANDS_OFF 
     policy: undefined,
     replay: new ReplayCache(stack.db),
     audit: new CommandAudit(stack.db),
-    deps: { persons, setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: () => ({}) },
+    deps: { persons, setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: () => ({}), reviews: noReviews },
     writer: stack.writer,
     db: stack.db,
     now: Date.now,

@@ -14,7 +14,7 @@ import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
 import { EventReplay, MIN_REPLAY_INTERVAL_MS } from '../../daemon/events/replay.js';
 import { MAX_REPLAY_RANGE } from '../../contract/replay.js';
-import { FakePersons } from '../support/fake-persons.js';
+import { FakePersons, noReviews } from '../support/fake-persons.js';
 
 const central = await generateKeyPair('EdDSA', { extractable: true });
 const centralPublic = createPublicKey({ key: (await exportJWK(central.publicKey)) as JsonWebKey, format: 'jwk' });
@@ -38,7 +38,7 @@ test('events/replay: kept events back into the outbox unchanged, gone ones named
     policy: { key: centralPublic, deviceId: 'test-device', maxTokenAgeS: 300, clockSkewS: 5 },
     replay: new ReplayCache(stack.db),
     audit: new CommandAudit(stack.db),
-    deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: (from, to) => replay.replay(from, to) },
+    deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: (from, to) => replay.replay(from, to), reviews: noReviews },
     writer: stack.writer,
     db: stack.db,
     now: Date.now,

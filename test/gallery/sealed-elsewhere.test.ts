@@ -8,6 +8,7 @@ import { rotateKeys } from '../../daemon/service/rotate-keys.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { verifyGallery } from '../../daemon/service/verify-sealed.js';
 import { Timeline } from '../../daemon/track/timeline.js';
+import { ArrivalStore } from '../../daemon/attendance/arrivals.js';
 import { keyOptions, memoryLogger, storePerson, tempDir } from './helpers.js';
 
 /** One attendance day with a sealed check-in proof, written as the attendance stage writes it. */
@@ -79,4 +80,30 @@ test("keys rotate --reencrypt re-seals the timeline's face crops too, verify che
   // The crop copied onto the other row: bound to its own row, it is reported, not shown as someone else's.
   again.db.prepare('UPDATE timeline SET crop = (SELECT crop FROM timeline WHERE id = ?) WHERE id <> ?').run(id, id);
   assert.deepEqual(verifyGallery(again.db, again.sealer).damaged.map((r) => [r.table, r.column]), [['timeline', 'crop']]);
+});
+
+test("keys rotate --reencrypt re-seals unverified arrivals' face crops too, verify checks them, and a damaged one is reported with its arrival and person", async (t) => {
+  const { sodium, keyFile, open } = await galleryOnDisk(t);
+  const g = await open();
+  const arrivals = new ArrivalStore(g.db, g.sealer);
+  const id = '019a0000-0000-7000-8000-000000000001';
+  arrivals.keep({ id, personId: 'p-1', group: null, date: '2026-11-20', camera: 'gate', track: 1, atMs: 0, assurance: 'recognised', required: 'live', liveness: {}, missing: [] });
+  arrivals.addCrop({ id, personId: 'p-1', crops: 0 }, Buffer.from('JPEG of an arrival'));
+  arrivals.addCrop({ id, personId: 'p-1', crops: 1 }, Buffer.from('another JPEG of it'));
+  assert.equal(verifyGallery(g.db, g.sealer).damaged.length, 0);
+
+  const replacement = replacementKeyFile(sodium, keyFile);
+  const result = rotateKeys({ db: g.db, sodium, oldKek: g.kek, unlocked: g.key, newKek: replacement.kek, reencrypt: true, install: replacement.install, now: () => new Date() });
+  g.close();
+  assert.equal(result.resealed, 2, 'the two crops');
+
+  const again = await open();
+  t.after(() => again.close());
+  const reopened = new ArrivalStore(again.db, again.sealer);
+  assert.equal(reopened.crop({ id, personId: 'p-1' }, 2)!.toString(), 'another JPEG of it');
+  assert.equal(verifyGallery(again.db, again.sealer).damaged.length, 0);
+  // The first crop put in the second's place: bound to its number, it is reported, not shown.
+  again.db.prepare('UPDATE attendance_arrival_crops SET sealed = (SELECT sealed FROM attendance_arrival_crops WHERE n = 1) WHERE n = 2').run();
+  assert.deepEqual(verifyGallery(again.db, again.sealer).damaged.map((r) => [r.table, r.column, r.rowId, r.personId]), [['thumbnails', 'arrival_crop_2', id, 'p-1']]);
+  assert.throws(() => reopened.crop({ id, personId: 'p-1' }, 2));
 });

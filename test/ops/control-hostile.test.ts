@@ -40,6 +40,9 @@ const handlers: Handlers = {
   'retention.purge': () => {
     throw new TypeError('boom');
   },
+  'attendance.review.list': () => [],
+  'attendance.review.confirm': () => ({}),
+  'attendance.review.reject': () => ({}),
 };
 
 before(async () => {

@@ -46,6 +46,9 @@ const handlers: Handlers = {
     return { id: p.id };
   },
   'retention.purge': () => ({}),
+  'attendance.review.list': () => [],
+  'attendance.review.confirm': () => ({}),
+  'attendance.review.reject': () => ({}),
 };
 
 before(async () => {

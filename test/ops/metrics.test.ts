@@ -96,6 +96,7 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   for (const name of ['facegate_camera_reconnects_total', 'facegate_camera_stalls_total']) assert.equal(before.get(name)?.type, 'COUNTER', name);
   for (const outcome of ['ok', 'failed', 'refused', 'unauthenticated', 'retained']) assert.equal(value(before, 'facegate_command_requests_total', { outcome }).value, '0', outcome);
   for (const cls of ['attendance', 'alert', 'info']) assert.equal(value(before, 'facegate_outbox_dropped_total', { class: cls }).value, '0', cls);
+  for (const outcome of ['confirmed', 'wrong_person', 'picture', 'other', 'taught', 'corrected']) assert.equal(value(before, 'facegate_review_outcomes_total', { camera: 'door', outcome }).value, '0', outcome);
   for (const stage of ['attendance', 'recognizer', 'metrics', 'events']) assert.equal(value(before, 'facegate_listener_failures_total', { stage }).value, '0', stage);
 
   // Decisions as the tracker sends them, through the daemon's bus: counted, their scores and face

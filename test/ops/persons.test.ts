@@ -22,6 +22,7 @@ import type { FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { quietLogger } from '../support/events-stack.js';
 import { keyOptions, near, storePerson, tempDir, unitVector } from '../gallery/helpers.js';
 import { regionsFor } from '../support/eye-regions.js';
+import { noReviews } from '../support/fake-persons.js';
 
 const config = defaultConfig();
 
@@ -151,6 +152,7 @@ test('attendance/shifts while attendance is off is refused with what to do; with
   const remote = new Remote({
     config, events, gallery, persons: service, version: '1.2.3', cameras: () => [],
     rules: () => undefined,
+    reviews: noReviews,
     status: () => ({ summary: '0/0 cameras streaming' }),
     logger: quietLogger(),
     now: Date.now,
@@ -290,6 +292,12 @@ test('teach from a sighting: the face a camera kept goes through the enrolment g
   const audit = gallery.db.prepare("SELECT action, detail FROM audit_log WHERE action IN ('person.teach', 'timeline.crop.view') AND outcome = 'ok' ORDER BY seq").all() as { action: string; detail: string }[];
   assert.deepEqual(audit.map((a) => a.action), ['timeline.crop.view', 'timeline.crop.view', 'person.teach', 'timeline.crop.view', 'timeline.crop.view']);
   assert.equal(JSON.parse(audit[2]!.detail).sighting, seen);
+  assert.equal(JSON.parse(audit[2]!.detail).measure, undefined, 'teaching the person the camera named says nothing against the camera');
+  // Taught from the camera's unknown decision: the camera missed an enrolled person, a false reject the audit keeps for the site's counts.
+  const missed = decision('unknown', await photoOf(9, 84));
+  await service.teach('EMP-9', missed, CLI);
+  const last = gallery.db.prepare("SELECT detail FROM audit_log WHERE action = 'person.teach' ORDER BY seq DESC LIMIT 1").get() as { detail: string };
+  assert.deepEqual([JSON.parse(last.detail).camera, JSON.parse(last.detail).measure], ['door', 'taught']);
 });
 
 test('teach from an unknown who was an enrolled person all along: their best face through the gate first, their frames become the person\'s, the anonymous id is gone', async (t) => {

@@ -54,6 +54,9 @@ before(async () => {
     'person.teach': none,
     'person.rename': none,
     'retention.purge': none,
+    'attendance.review.list': none,
+    'attendance.review.confirm': none,
+    'attendance.review.reject': none,
     'person.promote': promoteHandler((id, input, by) => persons.promote(id, input, by)),
   };
   server = new ControlServer({ dir: join(dir, 'run'), groups: { viewer: '', operator: '', admin: '' }, handlers, audit, logger });

@@ -46,14 +46,14 @@ const count = (db: ReturnType<typeof stateWith>, sql: string) => (db.prepare(sql
 test('retention: old attendance with its proofs, old unknown-face alerts and old command audit rows go; recent ones and spoof alerts stay; the purge is audited', () => {
   const db = stateWith();
   const r = purgeExpired(db, defaultConfig().retention, NOW);
-  assert.deepEqual(r, { attendanceDays: 1, proofs: 1, unknownAlerts: 1, unknownPersons: 0, timelineEntries: 1, auditEntries: 0, commandAudit: 1 });
+  assert.deepEqual(r, { attendanceDays: 1, proofs: 1, unknownAlerts: 1, unknownPersons: 0, timelineEntries: 1, arrivals: 0, auditEntries: 0, commandAudit: 1 });
   assert.deepEqual(db.prepare('SELECT at_ms FROM command_audit').all(), [{ at_ms: NOW - 89 * DAY }], 'command_audit_days (90) keeps the younger row');
   assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_days'), 2);
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_proofs WHERE record_id = 'new-1'"), 1);
   assert.deepEqual((db.prepare('SELECT event_id FROM outbox ORDER BY event_id').all() as { event_id: string }[]).map((x) => x.event_id), ['a2', 'a3']);
   const audit = new AuditLog(db);
   assert.equal(audit.recent(1)[0]!.action, 'retention.purge');
-  assert.deepEqual(purgeExpired(db, defaultConfig().retention, NOW), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, auditEntries: 0, commandAudit: 0 });
+  assert.deepEqual(purgeExpired(db, defaultConfig().retention, NOW), { attendanceDays: 0, proofs: 0, unknownAlerts: 0, unknownPersons: 0, timelineEntries: 0, arrivals: 0, auditEntries: 0, commandAudit: 0 });
   assert.equal(audit.recent(10).length, 1, 'a purge that deleted nothing is not audited');
   db.close();
 });

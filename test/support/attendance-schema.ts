@@ -5,6 +5,7 @@ import { createAttendanceTables } from '../../daemon/store/schema/attendance.js'
 import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
 import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
 import { addAttendanceAssurance } from '../../daemon/store/schema/attendance-assurance.js';
+import { createAttendanceArrivalsTables } from '../../daemon/store/schema/attendance-arrivals.js';
 
 /** Every attendance table at its newest; a second call on the same file (a restart) changes nothing. */
 export function createAttendanceSchema(db: Database): void {
@@ -13,4 +14,5 @@ export function createAttendanceSchema(db: Database): void {
   createAttendanceRetractionsTable(db);
   const hasAssurance = db.prepare("SELECT 1 FROM pragma_table_info('attendance_days') WHERE name = 'last_seen_assurance'").get() !== undefined;
   if (!hasAssurance) addAttendanceAssurance(db);
+  createAttendanceArrivalsTables(db);
 }

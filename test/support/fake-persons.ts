@@ -37,3 +37,13 @@ export class FakePersons implements PersonCommands {
     return commit(() => ({ known: persons.filter((p) => this.enrolled.has(p.ref)).length, unknown: persons.filter((p) => !this.enrolled.has(p.ref)).map((p) => p.ref) }));
   }
 }
+
+/** The review of arrivals on a device whose attendance is off: every review refused as the service refuses it. */
+export const noReviews = {
+  confirm(): never {
+    throw new FacegateError('FG_ERR_ATTENDANCE_OFF', 'attendance is turned off on this device', 'set attendance.enabled: true in its config first');
+  },
+  reject(): never {
+    throw new FacegateError('FG_ERR_ATTENDANCE_OFF', 'attendance is turned off on this device', 'set attendance.enabled: true in its config first');
+  },
+};

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandRouter } from '../../daemon/remote/router.js';
 import { CommandAudit, ReplayCache } from '../../daemon/service/command-records.js';
-import { FakePersons } from './fake-persons.js';
+import { FakePersons, noReviews } from './fake-persons.js';
 import { quietLogger, type EventsStack } from './events-stack.js';
 
 /**
@@ -20,7 +20,7 @@ export function answerReplays(box: EventsStack, dir: string, commandKey: KeyPair
     policy: { key: commandKey.publicKey, deviceId: box.deviceId, maxTokenAgeS: 300, clockSkewS: 5 },
     replay: new ReplayCache(box.db),
     audit: new CommandAudit(box.db),
-    deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: (from, to) => box.replay.replay(from, to) },
+    deps: { persons: new FakePersons(), setShiftRules: () => ({ groups: [] }), status: () => ({}), replay: (from, to) => box.replay.replay(from, to), reviews: noReviews },
     writer: box.writer,
     db: box.db,
     now: Date.now,

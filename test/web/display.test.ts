@@ -15,6 +15,7 @@ import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/service/audit.js';
 import { PersonService } from '../../daemon/service/persons.js';
+import { ArrivalReviews } from '../../daemon/service/arrival-reviews.js';
 import { FaceViews } from '../../daemon/service/face-views.js';
 import { ThresholdService } from '../../daemon/service/thresholds.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
@@ -70,6 +71,7 @@ async function site(t: Parameters<typeof tempDir>[0], web: Partial<ReturnType<ty
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
+    reviews: new ArrivalReviews({ db: gallery.db, attendance: () => undefined, audit, timeZone: () => 'UTC', now: Date.now }),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} }, mqtt: { enabled: false, connected: false, reconnects: 0 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),
     timeline: new Timeline(gallery.db, gallery.sealer),
     timeZone: () => 'Asia/Kolkata',

@@ -24,6 +24,7 @@ import { CONSOLE_ROUTES } from '../../daemon/web/console.js';
 import { buildConsoleServer } from '../../daemon/web/server.js';
 import { damageEachWay, enrolled, memoryLogger, open } from '../gallery/helpers.js';
 import { testAnalyzer } from '../support/analyzer.js';
+import { ArrivalReviews } from '../../daemon/service/arrival-reviews.js';
 
 const PW = 'correct horse battery staple';
 const HOST = { host: '127.0.0.1:8443' };
@@ -40,6 +41,8 @@ test('console: quarantined persons are listed by id with their damaged cells, le
   const thresholds = new CameraThresholds(gallery.db);
   const daemon = await consoleDaemon({
     deviceId: 'gate-1',
+    // Attendance is off here: reviews refuse with FG_ERR_ATTENDANCE_OFF.
+    reviews: new ArrivalReviews({ db: gallery.db, attendance: () => undefined, audit, timeZone: () => 'UTC', now: Date.now }),
     gallery,
     persons,
     unknowns,

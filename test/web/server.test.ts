@@ -38,6 +38,7 @@ import { testAnalyzer } from '../support/analyzer.js';
 import { media, mediaMissing } from '../support/media.js';
 import fc from 'fast-check';
 import { fuzzParameters, hostileJsonText, hostileValue } from '../support/fuzz.js';
+import { ArrivalReviews } from '../../daemon/service/arrival-reviews.js';
 
 const FACE = 'identities/deepface/img6.jpg';
 const BLANK = 'detector_edge/no_face/juan_none_blank.jpg';
@@ -61,6 +62,8 @@ async function site(t: Parameters<typeof tempDir>[0]) {
   const thresholds = new CameraThresholds(gallery.db);
   const daemon = await consoleDaemon({
     deviceId: 'gate-1',
+    // Attendance is off here: reviews refuse with FG_ERR_ATTENDANCE_OFF.
+    reviews: new ArrivalReviews({ db: gallery.db, attendance: () => undefined, audit, timeZone: () => 'UTC', now: Date.now }),
     gallery,
     persons,
     unknowns,
@@ -470,9 +473,10 @@ test('console API fuzzed as an admin: hostile bodies, queries and paths on every
     ['GET', '/api/history.csv?X'], ['GET', '/api/audit?X'], ['GET', '/api/history/X/proof/check_in'], ['GET', '/api/unknowns/X/face.jpg'], ['GET', '/api/cameras/X/frame.jpg'],
     ['GET', '/api/people/X/photos'], ['POST', '/api/people/X/photos'], ['DELETE', '/api/people/emp-7/photos/X'], ['POST', '/api/people/X/teach'], ['POST', '/api/people/check-sighting'],
     ['POST', '/api/unknowns/X/check'], ['POST', '/api/unknowns/X/teach'],
+    ['GET', '/api/arrivals?X'], ['GET', '/api/arrivals/X/crops/1'], ['POST', '/api/arrivals/X/confirm'], ['POST', '/api/arrivals/X/reject'],
   ];
   const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('..', '%2e%2e%2f', '%00', '__proto__', 'a'.repeat(300), '😀'));
-  const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });
+  const query = fc.dictionary(fc.oneof(fc.constantFrom('from', 'to', 'person', 'camera', 'group', 'limit', 'status', 'q', '__proto__'), fc.string({ maxLength: 6 })), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '1e309', '9999999999', '2026-13-45')), { maxKeys: 5 });
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...ROUTES), segment, query, fc.oneof(hostileJsonText, hostileValue.map((v) => JSON.stringify(v) ?? 'null')), async ([method, pattern], seg, q, body) => {
       const url = pattern.replace('X', encodeURIComponent(seg)).replace('?X', `?${new URLSearchParams(q as Record<string, string>)}`);

@@ -14,6 +14,7 @@ import { forgetTimeline, showTimeline } from './pages/timeline.js';
 import { addDisplay } from './pages/displays.js';
 import { route } from './router.js';
 import { logIn, logOut, refresh } from './session.js';
+import { showReview } from './pages/review.js';
 
 async function login(ev: Event): Promise<void> {
   ev.preventDefault();
@@ -31,7 +32,7 @@ async function login(ev: Event): Promise<void> {
 async function logout(): Promise<void> {
   await logOut();
   // What the last account saw (names, faces, proofs) is not left in the page for the next one.
-  for (const list of document.querySelectorAll('tbody[id], #unknown-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts, #display-link')) clear(list);
+  for (const list of document.querySelectorAll('tbody[id], #unknown-list, #arrival-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts, #display-link')) clear(list);
   closePhotos();
   forgetEnrolment();
   forgetTimeline();
@@ -53,6 +54,7 @@ $('photos-add').addEventListener('submit', (ev) => void addPhotos(ev));
 $('photos-close').addEventListener('click', closePhotos);
 redraw('people-search', showPeople);
 redraw('history-filter', showHistory);
+redraw('review-filter', showReview);
 redraw('timeline-filter', () => showTimeline());
 $('h-csv').addEventListener('click', () => void exportCsv());
 $('timeline-more').addEventListener('click', () => showTimeline(true).catch(sayFailure));

@@ -6,6 +6,7 @@ import { showDisplays } from './pages/displays.js';
 import { showCameras } from './pages/cameras.js';
 import { showHistory } from './pages/history.js';
 import { showPeople } from './pages/people.js';
+import { showReview } from './pages/review.js';
 import { showSystem } from './pages/system.js';
 import { showThresholds } from './pages/thresholds.js';
 import { showTimeline } from './pages/timeline.js';
@@ -21,6 +22,7 @@ const PAGES: Readonly<Record<string, { role: Role; show: Show }>> = {
   people: { role: 'operator', show: showPeople },
   timeline: { role: 'viewer', show: () => showTimeline() },
   history: { role: 'viewer', show: showHistory },
+  review: { role: 'operator', show: showReview },
   unknowns: { role: 'operator', show: showUnknowns },
   thresholds: { role: 'operator', show: showThresholds },
   displays: { role: 'admin', show: showDisplays },

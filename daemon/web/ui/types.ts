@@ -164,3 +164,33 @@ export interface SystemStatus {
   cameras: { camera: string; state: string; fps_processed: number; reconnects_last_hour: number; last_error?: { message: string } | null }[];
   models: { name: string; package: string; version: string; sha256: string }[];
 }
+
+/** An unverified arrival as /api/arrivals answers it (service/arrival-reviews.ts, with the person's name). */
+export interface ArrivalItem {
+  id: string;
+  person_id: string;
+  name: string;
+  external_id: string | null;
+  date: string;
+  camera: string;
+  at: string;
+  assurance: Assurance;
+  required: Assurance;
+  missing: string[];
+  refused: string | null;
+  status: 'pending' | 'confirmed' | 'rejected';
+  reason: 'wrong_person' | 'picture' | 'other' | null;
+  note: string | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  crops: number;
+}
+
+/** Reviews of one camera in one ISO week, as the site's own measure of accuracy. */
+export interface ReviewWeek {
+  camera: string;
+  week: string;
+  false_accepts: number;
+  false_rejects: number;
+  other: number;
+}

@@ -3,7 +3,7 @@
 import { $, sayFailure } from '../dom.js';
 import { draw } from '../draw.js';
 import { api, session } from '../session.js';
-import type { SystemStatus } from '../types.js';
+import type { ReviewWeek, SystemStatus } from '../types.js';
 
 const GIB = 1024 ** 3;
 const span = (s: number) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.floor(s / 60)} min` : s < 172800 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 86400)} days`);
@@ -24,7 +24,7 @@ function facts(s: SystemStatus): [string, string][] {
 }
 
 async function drawSystem(): Promise<void> {
-  const s = await api<SystemStatus>('/api/system');
+  const [s, reviews] = await Promise.all([api<SystemStatus>('/api/system'), api<ReviewWeek[]>('/api/reviews/weekly')]);
   $('system-summary').textContent = s.summary;
   draw(
     $('system-facts'),
@@ -49,6 +49,19 @@ async function drawSystem(): Promise<void> {
         <th scope="row">{m.name}</th>
         <td>{`${m.package}@${m.version}`}</td>
         <td class="hash">{m.sha256}</td>
+      </tr>
+    )),
+  );
+  // The site's own measure of accuracy, from its reviews (the last eight weeks kept).
+  draw(
+    $('system-reviews'),
+    reviews.map((r) => (
+      <tr key={`${r.week}-${r.camera}`}>
+        <th scope="row">{r.week}</th>
+        <td>{r.camera}</td>
+        <td>{String(r.false_accepts)}</td>
+        <td>{String(r.false_rejects)}</td>
+        <td>{String(r.other)}</td>
       </tr>
     )),
   );

@@ -1,0 +1,49 @@
+import type { Database } from 'better-sqlite3';
+import type { Migration } from '../migrate.js';
+
+/**
+ * Unverified arrivals: a person recognised at an entry camera whose sighting did not reach the
+ * camera's `attendance.require`, kept for a person to review instead of being left out. One row per
+ * person and shift day (the first such sighting of the day is the arrival); its face crops are
+ * sealed like proofs, in a table of their own so that they go with the row. A review keeps the row
+ * (confirmed with the day record it made, or rejected with its reason), who made it and when.
+ */
+export function createAttendanceArrivalsTables(db: Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS attendance_arrivals (
+      id           TEXT    PRIMARY KEY,
+      person_id    TEXT    NOT NULL,
+      group_name   TEXT,
+      date         TEXT    NOT NULL,
+      camera       TEXT    NOT NULL,
+      track        INTEGER,
+      at_ms        INTEGER NOT NULL,
+      assurance    TEXT    NOT NULL CHECK (assurance IN ('stereo', 'live', 'recognised')),
+      required     TEXT    NOT NULL CHECK (required IN ('stereo', 'live', 'recognised')),
+      liveness     TEXT    NOT NULL,
+      missing      TEXT    NOT NULL,
+      refused      TEXT,
+      status       TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'confirmed', 'rejected')),
+      reason       TEXT    CHECK (reason IN ('wrong_person', 'picture', 'other')),
+      note         TEXT,
+      reviewed_by  TEXT,
+      reviewed_ms  INTEGER,
+      record_id    TEXT,
+      UNIQUE (person_id, date)
+    );
+    CREATE INDEX IF NOT EXISTS attendance_arrivals_by_status ON attendance_arrivals (status, at_ms);
+    CREATE INDEX IF NOT EXISTS attendance_arrivals_by_time ON attendance_arrivals (at_ms);
+    CREATE TABLE IF NOT EXISTS attendance_arrival_crops (
+      arrival_id TEXT    NOT NULL REFERENCES attendance_arrivals (id) ON DELETE CASCADE,
+      n          INTEGER NOT NULL CHECK (n BETWEEN 1 AND 3),
+      sealed     BLOB    NOT NULL,
+      PRIMARY KEY (arrival_id, n)
+    ) WITHOUT ROWID;
+  `);
+}
+
+export const ATTENDANCE_ARRIVALS_MIGRATION: Migration = {
+  version: 18,
+  description: 'attendance: unverified arrivals (recognised below the camera requirement) with sealed face crops, for review',
+  up: createAttendanceArrivalsTables,
+};

@@ -1,0 +1,195 @@
+import '../support/fast-tier.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { ShiftSchema, type Requirement, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
+import { createAttendanceSchema } from '../support/attendance-schema.js';
+import { AttendanceStore } from '../../daemon/attendance/store.js';
+import { AttendanceStage } from '../../daemon/attendance/stage.js';
+import { ArrivalStore, ARRIVAL_CROP_CELLS, isoWeek, purgeArrivalsBefore, eraseArrivalsOf } from '../../daemon/attendance/arrivals.js';
+import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
+import { Outbox } from '../../daemon/events/outbox.js';
+import { EventWriter } from '../../daemon/events/writer.js';
+import { createSigner } from '../../daemon/events/signing.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
+import { AuditLog } from '../../daemon/service/audit.js';
+import { createAuditTables } from '../../daemon/store/schema/audit.js';
+import { ArrivalReviews, outcomeKind } from '../../daemon/service/arrival-reviews.js';
+import { measureOf } from '../../daemon/service/teaching.js';
+import { isFacegateError } from '../../daemon/base/errors.js';
+import { AttendancePayload } from '../../contract/topics.js';
+import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
+
+const at = (iso: string) => Date.parse(iso);
+const OPERATOR = { actor: 'web:olga', role: 'operator' as const };
+const VIEWER = { actor: 'web:vic', role: 'viewer' as const };
+const NOT_LIVE = { score: 1.2, blink: 0, structure: 0.8, passive: 0.4, surround: 0, screen: -0.2, stereo: 0 };
+
+function setup(t: { after(fn: () => void): void }, require: Requirement = 'live') {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-review-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openTestDb(join(dir, 'state.db'));
+  t.after(() => db.close());
+  createAttendanceSchema(db);
+  createAuditTables(db);
+  let clock = at('2026-01-12T07:00:00Z');
+  const outbox = new Outbox(db, { maxEvents: 10_000, maxBytes: 1 << 26 }, testSealer());
+  const newId = uuidv7Generator(() => clock);
+  const writer = new EventWriter({ outbox, signer: createSigner(ensureDeviceKey(join(dir, 'device.key')).key), deviceId: 'gate-1', baseTopic: 'facegate/gate-1', timeZone: 'Europe/Berlin', newId, now: () => clock, logger: quietLogger() });
+  const sealer = testSealer();
+  const rules: ShiftRules = { timeZone: 'Europe/Berlin', shifts: { default: Value.Default(ShiftSchema, {}) as Shift }, personOverrides: {}, holidays: new Set() };
+  const store = new AttendanceStore(db);
+  const arrivals = new ArrivalStore(db, sealer);
+  const roles: Record<string, 'entry' | 'exit' | 'both'> = { gate: 'entry', exit: 'exit' };
+  const stage = new AttendanceStage({
+    store, writer, sealer: gallerySealerForProofs(sealer), arrivals, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', requireOf: () => require, cooldownMs: 300_000,
+    roster: () => [], newId, now: () => clock, logger: quietLogger(),
+  });
+  const audit = new AuditLog(db, () => clock);
+  const reviews = new ArrivalReviews({ db, attendance: () => ({ stage, arrivals }), audit, timeZone: () => 'Europe/Berlin', now: () => clock });
+  const events = () => outbox.readAfter(0, 1000).map((r) => JSON.parse(r.payload.toString()) as Record<string, unknown>);
+  return { db, stage, store, arrivals, reviews, audit, events, sealer, setClock: (iso: string) => (clock = at(iso)) };
+}
+
+const code = (c: string) => (e: unknown) => isFacegateError(e) && e.code === c;
+
+test('a recognised person below the requirement is kept as one unverified arrival of the day, with the track\'s crops and the cues that did not speak', (t) => {
+  const s = setup(t);
+  const crop = (n: number) => new Uint8Array(randomBytes(100 + n));
+  const first = { personId: 'emp-1', camera: 'gate', track: 4, atMs: at('2026-01-12T07:58:00Z'), assurance: 'recognised' as const, liveness: NOT_LIVE };
+  for (let i = 0; i < 5; i++) assert.deepEqual(s.stage.onRecognized({ ...first, thumbnail: crop(i) }), []);
+  // A second track of the same person that day adds nothing: the first is the arrival.
+  s.stage.onRecognized({ ...first, track: 9, atMs: first.atMs + 60_000, thumbnail: crop(9) });
+  const queue = s.reviews.list();
+  assert.equal(queue.length, 1);
+  const [a] = queue;
+  assert.equal(a!.person_id, 'emp-1');
+  assert.equal(a!.at, '2026-01-12T08:58:00+01:00');
+  assert.equal(a!.assurance, 'recognised');
+  assert.equal(a!.required, 'live');
+  assert.deepEqual(a!.missing, ['blink', 'screen', 'stereo', 'surround']);
+  assert.equal(a!.crops, 3, 'the first three crops of its track, no more');
+  assert.equal(s.events().length, 0, 'no check-in, no event');
+  // The crops are sealed, bound to their row: gallery verify reads them as every sealed cell.
+  const cells = [...ARRIVAL_CROP_CELLS.cells(s.db)];
+  assert.equal(cells.length, 3);
+  for (const c of cells) assert.ok(s.sealer.open(c.ref, c.value!).length > 0);
+  assert.throws(() => s.sealer.open({ ...cells[0]!.ref, personId: 'emp-2' }, cells[0]!.value!));
+});
+
+test('a person proven a moment later checks in on their own, and their arrival leaves the queue; nothing is kept at an exit camera', (t) => {
+  const s = setup(t);
+  const base = { personId: 'emp-1', camera: 'gate', track: 1, atMs: at('2026-01-12T07:58:00Z'), liveness: NOT_LIVE, thumbnail: new Uint8Array([1, 2, 3]) };
+  s.stage.onRecognized({ ...base, assurance: 'recognised' });
+  assert.equal(s.reviews.list().length, 1);
+  assert.equal(s.stage.onRecognized({ ...base, assurance: 'live' }).length, 1);
+  assert.equal(s.reviews.list({ status: 'all' }).length, 0);
+  // Checked in already: a later unproven sighting that day is no arrival to review.
+  s.stage.onRecognized({ ...base, track: 2, atMs: base.atMs + 3_600_000, assurance: 'recognised' });
+  assert.equal(s.reviews.list({ status: 'all' }).length, 0);
+  s.stage.onRecognized({ ...base, personId: 'emp-2', camera: 'exit', assurance: 'recognised' });
+  assert.equal(s.reviews.list({ status: 'all' }).length, 0);
+});
+
+test('confirm: a check-in at the arrival time with assurance reviewed, through the engine, signed, with the proof, audited with who and why', (t) => {
+  const s = setup(t);
+  s.stage.onRecognized({ personId: 'emp-1', group: 'staff', camera: 'gate', track: 1, atMs: at('2026-01-12T08:07:00Z'), assurance: 'recognised', liveness: NOT_LIVE, thumbnail: new Uint8Array([9, 9, 9]) });
+  const [a] = s.reviews.list();
+  s.setClock('2026-01-12T10:00:00Z');
+  const r = s.reviews.confirm(a!.id, OPERATOR, 'known face, badge seen at the desk');
+  assert.deepEqual(r.decisions, ['check_in']);
+  assert.equal(r.arrival.status, 'confirmed');
+  assert.equal(r.arrival.reviewed_by, 'web:olga');
+  const day = s.store.day('emp-1', '2026-01-12')!.record;
+  assert.equal(day.checkInMs, at('2026-01-12T08:07:00Z'), 'at the arrival, not at the review');
+  assert.equal(day.checkInAssurance, 'reviewed');
+  assert.equal(r.arrival.record_id, day.recordId);
+  assert.ok(s.store.proof(day.recordId, 'check_in'), 'the arrival\'s crop is the proof');
+  const [ev] = s.events();
+  assert.ok(Value.Check(AttendancePayload, ev));
+  assert.equal(ev!.type, 'check_in');
+  assert.equal(ev!.assurance, 'reviewed');
+  assert.equal(ev!.status, 'late');
+  assert.equal(ev!.time, '2026-01-12T09:07:00+01:00');
+  const entry = s.audit.recent(10).find((e) => e.action === 'arrival.confirm')!;
+  assert.equal(entry.actor, 'web:olga');
+  assert.equal(entry.outcome, 'ok');
+  assert.equal(entry.detail.note, 'known face, badge seen at the desk');
+  // A review stands: a second one is refused, with nothing changed.
+  assert.throws(() => s.reviews.reject(a!.id, 'wrong_person', OPERATOR), code('FG_ERR_ARRIVAL_REVIEWED'));
+  assert.equal(s.events().length, 1);
+  assert.deepEqual(s.reviews.outcomeCounts(), [{ camera: 'gate', outcome: 'confirmed', count: 1 }]);
+});
+
+test('reject: kept as rejected with the reason, nothing checked in; viewers, unknown ids, bad reasons and notes are refused with codes', (t) => {
+  const s = setup(t, 'stereo');
+  for (const [personId, camera] of [['emp-1', 'gate'], ['emp-2', 'lobby'], ['emp-3', 'gate']] as const) {
+    s.stage.onRecognized({ personId, camera, track: 1, atMs: at('2026-01-12T07:58:00Z'), assurance: 'live', liveness: { ...NOT_LIVE, blink: 2 } });
+  }
+  const byPerson = new Map(s.reviews.list().map((a) => [a.person_id, a.id]));
+  assert.equal(byPerson.size, 3);
+  assert.throws(() => s.reviews.confirm(byPerson.get('emp-1')!, VIEWER), code('FG_ERR_REVIEW_ROLE'));
+  assert.throws(() => s.reviews.reject(byPerson.get('emp-1')!, 'picture', VIEWER), code('FG_ERR_REVIEW_ROLE'));
+  assert.ok(s.audit.recent(10).some((e) => e.action === 'arrival.confirm' && e.outcome === 'refused' && e.actor === 'web:vic'));
+  assert.throws(() => s.reviews.confirm('0190a0a0-0000-7000-8000-000000000000', OPERATOR), code('FG_ERR_ARRIVAL_NOT_FOUND'));
+  assert.throws(() => s.reviews.reject(byPerson.get('emp-1')!, 'because' as never, OPERATOR), code('FG_ERR_REVIEW_INVALID'));
+  assert.throws(() => s.reviews.reject(byPerson.get('emp-1')!, 'other', OPERATOR, 'x'.repeat(501)), code('FG_ERR_REVIEW_INVALID'));
+  assert.throws(() => s.reviews.reject(byPerson.get('emp-1')!, 'other', OPERATOR, 'line\nbreak'), code('FG_ERR_REVIEW_INVALID'));
+  assert.equal(s.reviews.list().length, 3, 'nothing decided by a refusal');
+  const r = s.reviews.reject(byPerson.get('emp-1')!, 'wrong_person', OPERATOR, 'that is her brother');
+  assert.equal(r.arrival.status, 'rejected');
+  assert.equal(r.arrival.reason, 'wrong_person');
+  s.reviews.reject(byPerson.get('emp-2')!, 'picture', { actor: 'cli:root', role: 'admin' });
+  s.reviews.confirm(byPerson.get('emp-3')!, OPERATOR);
+  assert.equal(s.store.day('emp-1', '2026-01-12'), undefined);
+  assert.deepEqual(s.reviews.list({ status: 'rejected' }).map((a) => a.person_id).sort(), ['emp-1', 'emp-2']);
+  const week = s.reviews.weekly(0);
+  assert.deepEqual(week.sort((a, b) => a.camera.localeCompare(b.camera)), [
+    { camera: 'gate', week: '2026-W03', false_accepts: 1, false_rejects: 1, other: 0 },
+    { camera: 'lobby', week: '2026-W03', false_accepts: 1, false_rejects: 0, other: 0 },
+  ]);
+  assert.equal(outcomeKind('other'), 'other');
+});
+
+test('a track refused afterwards leaves its arrival to review, saying why; retention and erasure take arrivals with their crops', (t) => {
+  const s = setup(t);
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 7, atMs: at('2026-01-12T07:58:00Z'), assurance: 'recognised', liveness: NOT_LIVE, thumbnail: new Uint8Array([1]) });
+  s.stage.onRefused('gate', 7, 'held_picture');
+  assert.equal(s.reviews.list()[0]!.refused, 'held_picture');
+  s.stage.onRecognized({ personId: 'emp-2', camera: 'gate', track: 8, atMs: at('2026-01-13T07:58:00Z'), assurance: 'recognised', liveness: NOT_LIVE, thumbnail: new Uint8Array([1]) });
+  assert.equal(purgeArrivalsBefore(s.db, at('2026-01-13T00:00:00Z')), 1);
+  assert.deepEqual(s.reviews.list().map((a) => a.person_id), ['emp-2']);
+  assert.equal(eraseArrivalsOf(s.db, 'emp-2'), 1);
+  assert.equal([...ARRIVAL_CROP_CELLS.cells(s.db)].length, 0);
+});
+
+test('teaching from the timeline measures the camera: an unknown taught is a false reject, a recognition of someone else corrected a false accept; both counted per camera and week', (t) => {
+  const s = setup(t);
+  assert.deepEqual(measureOf({ camera: 'gate', kind: 'unknown', personId: null }, 'emp-1'), { camera: 'gate', outcome: 'taught' });
+  assert.deepEqual(measureOf({ camera: 'lobby', kind: 'recognized', personId: 'emp-2' }, 'emp-1'), { camera: 'lobby', outcome: 'corrected' });
+  assert.equal(measureOf({ camera: 'gate', kind: 'recognized', personId: 'emp-1' }, 'emp-1'), undefined, 'teaching the person it named says nothing against it');
+  assert.equal(measureOf(undefined, 'emp-1'), undefined);
+  s.setClock('2026-01-14T10:00:00Z');
+  // As the enrolment writes them (enrolment.ts): the audit entry of the teach says what it measured.
+  s.audit.append({ actor: 'web:olga', role: 'operator', action: 'person.teach', target: 'emp-1', detail: { templates: 1, sighting: 5, camera: 'gate', measure: 'taught' }, outcome: 'ok' });
+  s.audit.append({ actor: 'web:olga', role: 'operator', action: 'person.teach', target: 'emp-1', detail: { templates: 1, sighting: 6, camera: 'lobby', measure: 'corrected' }, outcome: 'ok' });
+  s.audit.append({ actor: 'web:olga', role: 'operator', action: 'person.teach', target: 'emp-1', detail: { templates: 1, sighting: 7 }, outcome: 'ok' });
+  s.reviews.measured('gate', 'taught');
+  assert.deepEqual(s.reviews.weekly(0), [
+    { camera: 'gate', week: '2026-W03', false_accepts: 0, false_rejects: 1, other: 0 },
+    { camera: 'lobby', week: '2026-W03', false_accepts: 1, false_rejects: 0, other: 0 },
+  ]);
+  assert.deepEqual(s.reviews.outcomeCounts(), [{ camera: 'gate', outcome: 'taught', count: 1 }]);
+});
+
+test('ISO weeks: the Thursday decides the year', () => {
+  assert.equal(isoWeek(at('2026-01-01T12:00:00Z')), '2026-W01');
+  assert.equal(isoWeek(at('2027-01-01T12:00:00Z')), '2026-W53');
+  assert.equal(isoWeek(at('2024-12-30T12:00:00Z')), '2025-W01');
+  assert.equal(isoWeek(at('2026-11-26T12:00:00Z')), '2026-W48');
+});
