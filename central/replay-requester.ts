@@ -5,7 +5,7 @@ import { readInputFile } from '../daemon/base/input-file.js';
 import type { Logger } from '../daemon/base/log.js';
 import { REPLAY_COMMAND, type ReplayAnswerData } from '../contract/replay.js';
 import { sizeOf, type SeqRange } from '../contract/seq-ranges.js';
-import { GapTracker, type GapPolicy } from './gap-tracker.js';
+import { GapTracker, requestSpans, type GapPolicy } from './gap-tracker.js';
 import type { CentralStorage } from './storage.js';
 import { boxIdOf } from './topics.js';
 
@@ -67,7 +67,7 @@ export class ReplayRequester {
       if (pending && nowMs - pending.atMs < this.o.policy.backoffMs) continue;
       let tracker = this.trackers.get(box.base);
       if (!tracker) this.trackers.set(box.base, (tracker = new GapTracker(this.o.policy)));
-      const range = tracker.next(box.missing, nowMs);
+      const range = tracker.next(requestSpans(box.missing, this.o.policy.maxRange), nowMs);
       if (!range) continue;
       const jti = randomUUID();
       const token = await new SignJWT({ cmd: REPLAY_COMMAND, data: { from: range[0], to: range[1] } })
