@@ -27,7 +27,8 @@ export const centralCommand = command({
     if (typeof config === 'number') return config;
     const logger = createLogger({ level: io.env.FACEGATE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
     const password = config.broker.password_env ? io.env[config.broker.password_env] : undefined;
-    const store = await openCentralStore(config.store, io.env);
+    const store = await centralStoreOrExit(config, io, 'Refusing to start: ');
+    if (typeof store === 'number') return store;
     const consumer = new CentralConsumer({ config, store, logger, connect: mqtt.connect, ...(password !== undefined ? { password } : {}) });
     const registry = new MetricsRegistry();
     consumer.registerMetrics(registry);
@@ -54,6 +55,21 @@ export const centralCommand = command({
     return ExitCode.OK;
   },
 });
+
+/**
+ * The store the config names, opened, or exit 78 where its URL is not one (FG_ERR_CENTRAL_STORE_URL:
+ * a setting to fix, which a restart would not). A server that does not answer is thrown (exit 1),
+ * so that systemd tries again.
+ */
+export async function centralStoreOrExit(config: CentralConfig, io: Pick<CliIo, 'stderr' | 'env'>, prefix = ''): Promise<CentralStorage | typeof ExitCode.CONFIG> {
+  try {
+    return await openCentralStore(config.store, io.env);
+  } catch (e) {
+    if (!isFacegateError(e) || e.code !== 'FG_ERR_CENTRAL_STORE_URL') throw e;
+    io.stderr(`${prefix}${errorText(e)}\n`);
+    return ExitCode.CONFIG;
+  }
+}
 
 /** The central config at `path`, or exit 78 with its coded error on stderr (after `prefix`). */
 export function centralConfigOrExit(path: string, io: Pick<CliIo, 'stderr'>, prefix = ''): CentralConfig | typeof ExitCode.CONFIG {

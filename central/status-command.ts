@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ExitCode, FacegateError } from '../daemon/base/errors.js';
 import { replayStatusText } from './replay-status.js';
-import { openCentralStore } from './store-open.js';
-import { centralConfigOrExit } from './consumer-command.js';
+import { centralConfigOrExit, centralStoreOrExit } from './consumer-command.js';
 import { command, UsageError } from '../daemon/cli/command.js';
 import { jsonLine, printable } from '../daemon/cli/terminal-text.js';
 
@@ -25,7 +24,8 @@ export const centralStatusCommand = command({
     if (typeof config === 'number') return config;
     // Never create it: an empty new file would only hide a wrong path.
     if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
-    const store = await openCentralStore(config.store, io.env);
+    const store = await centralStoreOrExit(config, io);
+    if (typeof store === 'number') return store;
     try {
       const boxes = await store.replayStatus();
       // Box ids are what each box's topics said: escaped a line at a time.
