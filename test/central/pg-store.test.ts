@@ -3,7 +3,7 @@
 // timesheet from either store; and what several consumers sharing one database rely on: an event
 // stored once however many store it at once, one replay request out per box, a check-in and its
 // withdrawal stored at once still meeting.
-import { test, type TestContext } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,12 +26,10 @@ const nextId = () => `019b4f3a-6c00-7000-8000-${(++seq).toString(16).padStart(12
 
 let server: Postgres | undefined;
 let dbs = 0;
+after(() => server?.dispose());
 /** One server for the file, a database per test. */
 async function pgUrl(): Promise<string> {
-  if (!server) {
-    server = await Postgres.start();
-    process.once('beforeExit', () => void server?.dispose());
-  }
+  server ??= await Postgres.start();
   return server.createDatabase(`t${++dbs}`);
 }
 
@@ -186,9 +184,4 @@ test('several consumers on one PostgreSQL at once: each event stored once, one r
   assert.ok(server);
   const versions = await server.query<{ version: number }>(url.slice(url.lastIndexOf('/') + 1), 'SELECT version FROM central_schema ORDER BY version');
   assert.deepEqual(versions.map((v) => v.version), PG_MIGRATIONS.map((m) => m.version), 'each step once');
-});
-
-test('after all: the test server stops', { skip: PG_MISSING }, async () => {
-  await server?.dispose();
-  server = undefined;
 });

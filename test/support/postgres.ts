@@ -32,15 +32,20 @@ export class Postgres {
   static async start(): Promise<Postgres> {
     if (!PG_BIN) throw new Error(PG_MISSING);
     const dir = mkdtempSync(join(tmpdir(), 'fg-pg-'));
-    const owner = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : undefined;
-    if (owner) chownSync(dir, owner.uid, owner.gid);
-    const pw = join(dir, 'pwfile');
-    writeFileSync(pw, `${PG_PASSWORD}\n`, { mode: 0o600 });
-    if (owner) chownSync(pw, owner.uid, owner.gid);
-    await run(join(PG_BIN, 'initdb'), ['-D', join(dir, 'data'), '-U', 'facegate', `--pwfile=${pw}`, '--auth=scram-sha-256', '--locale=C', '-E', 'UTF8', '--no-sync'], owner);
-    const p = new Postgres(dir, await freePort(), owner);
-    await p.start();
-    return p;
+    try {
+      const owner = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : undefined;
+      if (owner) chownSync(dir, owner.uid, owner.gid);
+      const pw = join(dir, 'pwfile');
+      writeFileSync(pw, `${PG_PASSWORD}\n`, { mode: 0o600 });
+      if (owner) chownSync(pw, owner.uid, owner.gid);
+      await run(join(PG_BIN, 'initdb'), ['-D', join(dir, 'data'), '-U', 'facegate', `--pwfile=${pw}`, '--auth=scram-sha-256', '--locale=C', '-E', 'UTF8', '--no-sync'], owner);
+      const p = new Postgres(dir, await freePort(), owner);
+      await p.start();
+      return p;
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   /** The URL of database `db` (made by `createDatabase`), with the password in it. */
