@@ -22,6 +22,8 @@ const TYPES = {
 
 /** SQLSTATE classes and codes of a server that is away for now, and the socket's own words for it. */
 const AWAY_SQLSTATE = /^(08|57P0[123]|53300)/;
+/** The longest a query may take before the store counts as away. */
+const QUERY_TIMEOUT_MS = 30_000;
 const AWAY_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 export interface PgStoreOptions {
@@ -65,7 +67,17 @@ export class PgCentralStore implements CentralStorage {
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgCentralStore> {
     const where = maskedStoreUrl(url);
-    const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 4, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000, types: TYPES, application_name: 'facegate-central' });
+    // A query that hangs (a server gone without closing the connection) ends in QUERY_TIMEOUT_MS,
+    // and counts as the store away: the message waits and is tried again on a fresh connection.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolMax ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      types: TYPES,
+      application_name: 'facegate-central',
+    });
     // An idle connection the server dropped (a restart) is reported here; the next query opens another.
     pool.on('error', () => {});
     const store = new PgCentralStore(pool, where);
@@ -94,11 +106,11 @@ export class PgCentralStore implements CentralStorage {
         await client.query('INSERT INTO central_schema (version, description) VALUES ($1, $2)', [m.version, m.description]);
       }
       await client.query('COMMIT');
+      client.release();
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
+      client.release(true);
       throw e;
-    } finally {
-      client.release();
     }
   }
 
@@ -110,12 +122,13 @@ export class PgCentralStore implements CentralStorage {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, base]);
       const result = await fn(client);
       await client.query('COMMIT');
+      client.release();
       return result;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
+      // Not back to the pool: after a timeout or a lost server its state is unknown.
+      client.release(true);
       throw e;
-    } finally {
-      client.release();
     }
   }
 
@@ -277,7 +290,7 @@ export function isAway(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && (AWAY_SQLSTATE.test(code) || AWAY_ERRNO.has(code))) return true;
   // node-postgres's own words for a connection that ended under a query, or never opened in time.
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message);
+  return /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message);
 }
 
 /** An error's words, short, with no URL's user info in them. */

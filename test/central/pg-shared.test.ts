@@ -84,7 +84,6 @@ test('two consumers in one shared group on one PostgreSQL: nothing lost, nothing
 
   const deadline = Date.now() + 120_000;
   while ((await stored().catch(() => 0)) < written.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  if (process.env.FG_PG_SHARED_LOG) writeFileSync(process.env.FG_PG_SHARED_LOG, `a:\n${a.output}\nb:\n${b.output}\n`);
   const rows = await pg.query<{ id: string; seq: string }>('central', 'SELECT id, seq FROM central_events');
   const ids = new Set(rows.map((r) => r.id));
   const missing = written.filter((id) => !ids.has(id));

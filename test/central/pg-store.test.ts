@@ -13,7 +13,7 @@ import { createSigner, withSignature } from '../../daemon/events/signing.js';
 import { CentralConsumer } from '../../central/consumer.js';
 import { CENTRAL_MIGRATIONS, CentralStore } from '../../central/store.js';
 import { PG_MIGRATIONS } from '../../central/pg-migrations.js';
-import { PgCentralStore } from '../../central/pg-store.js';
+import { PgCentralStore, isAway } from '../../central/pg-store.js';
 import type { CentralStorage } from '../../central/storage.js';
 import { parseCentralConfig } from '../../central/config.js';
 import { quietLogger } from '../support/events-stack.js';
@@ -65,6 +65,16 @@ test('the PostgreSQL migrations are the SQLite ones, step for step: same version
     PG_MIGRATIONS.map((m) => [m.version, m.description]),
     CENTRAL_MIGRATIONS.map((m) => [m.version, m.description]),
   );
+});
+
+test('the store away (waited out, unacknowledged) is told from a refusal (counted failed, acknowledged)', () => {
+  const err = (message: string, code?: string) => Object.assign(new Error(message), code === undefined ? {} : { code });
+  for (const e of [err('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), err('terminating connection due to administrator command', '57P01'), err('the database system is starting up', '57P03'), err('could not connect', '08006'), err('Connection terminated unexpectedly'), err('Query read timeout'), err('too many clients', '53300')]) {
+    assert.equal(isAway(e), true, e.message);
+  }
+  for (const e of [err('duplicate key value', '23505'), err('new row violates check constraint', '23514'), err('invalid byte sequence for encoding "UTF8": 0x00', '22021'), 'ECONNREFUSED', undefined]) {
+    assert.equal(isAway(e), false, String(e));
+  }
 });
 
 for (const kind of KINDS) {
