@@ -32,11 +32,10 @@ export const centralCommand = command({
     const consumer = new CentralConsumer({ config, store, logger, connect: mqtt.connect, ...(password !== undefined ? { password } : {}) });
     const registry = new MetricsRegistry();
     consumer.registerMetrics(registry);
-    const http =
-      config.metrics_port > 0
-        ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ ...storeSummary.last, messages: consumer.counted() }), logger })
-        : undefined;
-    const storeSummary = new StoreSummary(store);
+    const storeSummary = config.metrics_port > 0 ? new StoreSummary(store) : undefined;
+    const http = storeSummary
+      ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ ...storeSummary.last, messages: consumer.counted() }), logger })
+      : undefined;
     const stopped = new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
@@ -49,7 +48,7 @@ export const centralCommand = command({
     } finally {
       await consumer.stop();
       await http?.stop();
-      storeSummary.stop();
+      storeSummary?.stop();
       await store.close();
     }
     return ExitCode.OK;
