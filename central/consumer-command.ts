@@ -58,11 +58,11 @@ export const centralCommand = command({
 /**
  * The store the config names, opened, or exit 78 where its URL is not one (FG_ERR_CENTRAL_STORE_URL:
  * a setting to fix, which a restart would not). A server that does not answer is thrown (exit 1),
- * so that systemd tries again.
+ * so that systemd tries again. `create` false: a database without the central's tables is refused.
  */
-export async function centralStoreOrExit(config: CentralConfig, io: Pick<CliIo, 'stderr' | 'env'>, prefix = ''): Promise<CentralStorage | typeof ExitCode.CONFIG> {
+export async function centralStoreOrExit(config: CentralConfig, io: Pick<CliIo, 'stderr' | 'env'>, prefix = '', create = true): Promise<CentralStorage | typeof ExitCode.CONFIG> {
   try {
-    return await openCentralStore(config.store, io.env);
+    return await openCentralStore(config.store, io.env, create);
   } catch (e) {
     if (!isFacegateError(e) || e.code !== 'FG_ERR_CENTRAL_STORE_URL') throw e;
     io.stderr(`${prefix}${errorText(e)}\n`);

@@ -31,6 +31,8 @@ export interface PgStoreOptions {
   poolMax?: number;
   /** How long a connection may take to open before the store counts as away. */
   connectTimeoutMs?: number;
+  /** Make the tables in a database that has none (the consumer); false for the commands that only read it, which refuse such a database (FG_ERR_DB_MISSING) rather than hide a wrong URL. */
+  create?: boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ export class PgCentralStore implements CentralStorage {
     pool.on('error', () => {});
     const store = new PgCentralStore(pool, where);
     try {
-      await store.migrate();
+      await store.migrate(options.create ?? true);
     } catch (e) {
       await pool.end().catch(() => {});
       if (e instanceof FacegateError) throw e;
@@ -91,10 +93,13 @@ export class PgCentralStore implements CentralStorage {
     return store;
   }
 
-  private async migrate(): Promise<void> {
+  private async migrate(create: boolean): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      if (!create && (await client.query<{ t: string | null }>("SELECT to_regclass('central_schema')::text AS t")).rows[0]!.t === null) {
+        throw new FacegateError('FG_ERR_DB_MISSING', `the central database at ${this.where} has no central tables`, 'check the store URL in the central config; `facegate central` makes its tables at its first start');
+      }
       await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASS]);
       await client.query('CREATE TABLE IF NOT EXISTS central_schema (version integer NOT NULL, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (version))');
       const from = (await client.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM central_schema')).rows[0]!.v;

@@ -28,7 +28,7 @@ export const centralTimesheetCommand = command({
     if (typeof config === 'number') return config;
     // Never create it: an empty new file would only hide a wrong path.
     if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
-    const store = await centralStoreOrExit(config, io);
+    const store = await centralStoreOrExit(config, io, '', false);
     if (typeof store === 'number') return store;
     try {
       const csv = timesheetCsv(await store.timesheet(values.day, assurances ?? config.timesheet_assurance), config.employees, config.time_zone);

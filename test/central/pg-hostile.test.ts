@@ -85,6 +85,14 @@ test('a wrong password on a real server: FG_ERR_CENTRAL_STORE_UNREACHABLE, and n
   const path = config('{ kind: postgres, url_env: FG_STORE_URL }');
   await refusedEverywhere(path, { FG_STORE_URL: url.replace(PG_PASSWORD, SECRET) }, 'FG_ERR_CENTRAL_STORE_UNREACHABLE', ExitCode.FAILED, [SECRET, PG_PASSWORD]);
 
+  // Status and timesheet on a database the consumer never opened: refused, and no table made there.
+  for (const args of [['central', 'status', '--config', path], ['central', 'timesheet', '--config', path, '--day', '2026-01-12']]) {
+    const r = await runCli(args, { env: { FG_STORE_URL: url } });
+    assert.equal(r.code, ExitCode.FAILED, r.stderr);
+    assert.match(r.stderr, /FG_ERR_DB_MISSING: the central database at 127\.0\.0\.1:\d+\/central as facegate has no central tables/);
+  }
+  assert.deepEqual(await pg.query('central', "SELECT tablename FROM pg_tables WHERE tablename LIKE 'central%'"), []);
+
   // Timesheets and status from the PostgreSQL store, as from the SQLite file.
   const store = await PgCentralStore.open(url);
   const at = '2026-01-12T08:01:00+01:00';
