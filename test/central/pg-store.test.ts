@@ -17,7 +17,7 @@ import { PgCentralStore, isAway } from '../../central/pg-store.js';
 import type { CentralStorage } from '../../central/storage.js';
 import { parseCentralConfig } from '../../central/config.js';
 import { quietLogger } from '../support/events-stack.js';
-import { PG_MISSING, Postgres } from '../support/postgres.js';
+import { PG_MISSING, PG_PASSWORD, Postgres } from '../support/postgres.js';
 
 const NOW = Date.parse('2026-01-12T18:00:00+01:00');
 const BASE = 'facegate/gate-1';
@@ -194,4 +194,13 @@ test('several consumers on one PostgreSQL at once: each event stored once, one r
   assert.ok(server);
   const versions = await server.query<{ version: number }>(url.slice(url.lastIndexOf('/') + 1), 'SELECT version FROM central_schema ORDER BY version');
   assert.deepEqual(versions.map((v) => v.version), PG_MIGRATIONS.map((m) => m.version), 'each step once');
+});
+
+test('a PostgreSQL database written by a newer facegate is refused, never downgraded; one without the tables is refused where only read', { skip: PG_MISSING }, async () => {
+  const url = await pgUrl();
+  const db = url.slice(url.lastIndexOf('/') + 1);
+  await assert.rejects(PgCentralStore.open(url, { create: false }), (e: Error & { code?: string }) => e.code === 'FG_ERR_DB_MISSING' && !e.message.includes(PG_PASSWORD));
+  await (await PgCentralStore.open(url)).close();
+  await server!.query(db, "INSERT INTO central_schema (version, description) VALUES (99, 'from a newer facegate')");
+  await assert.rejects(PgCentralStore.open(url), (e: Error & { code?: string }) => e.code === 'FG_ERR_DB_TOO_NEW' && /schema version 99, newer than this facegate knows \(5\)/.test(e.message) && !e.message.includes(PG_PASSWORD));
 });
