@@ -7,6 +7,7 @@ import { DEVICE_ID_PATTERN } from '../contract/fields.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { ASSURANCES, AssuranceSchema } from '../contract/assurance.js';
 import { baseFilterProblem, boxIdOf } from './topics.js';
+import type { StoreConfig } from './store-open.js';
 
 /** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */
 export const CentralConfigSchema = Type.Object(
@@ -35,7 +36,17 @@ export const CentralConfigSchema = Type.Object(
       description: "first_use: a box's key is pinned from its first bridge/info; provisioned: only boxes listed under keys are trusted",
     }),
     keys: Type.Record(Type.String({ maxLength: 512 }), Type.Unknown(), { default: {}, description: 'Base topic -> the public JWK printed by `facegate keys export-public` on that box' }),
-    database: Type.String({ default: 'central.db', minLength: 1 }),
+    database: Type.String({ default: 'central.db', minLength: 1, description: 'The SQLite file of the store, where store.kind is sqlite and store.path is not given' }),
+    store: Section(
+      {
+        kind: OneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'sqlite: one file, for consumers on one machine (the default); postgres: a database that consumers on several machines share' }),
+        path: Type.Optional(Type.String({ minLength: 1, description: 'sqlite: the file (database: otherwise)' })),
+        url_file: Type.Optional(Type.String({ minLength: 1, description: "postgres: a file holding the URL, postgres://user:password@host:5432/database, readable by the consumer's user only" })),
+        url_env: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'postgres: the name of the environment variable that holds the URL' })),
+        pool_max: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'postgres: the most connections this consumer holds' }),
+      },
+      'Where events, attendance and replay bookkeeping are kept (docs/mqtt.md#central-on-postgresql)',
+    ),
     time_zone: Type.String({ default: 'UTC', description: "The site's IANA time zone, for the timesheet" }),
     timesheet_dir: Type.String({ default: 'timesheets', minLength: 1, description: 'One CSV per day: timesheet-YYYY-MM-DD.csv' }),
     timesheet_assurance: Type.Array(AssuranceSchema, {
@@ -72,9 +83,23 @@ export const CentralConfigSchema = Type.Object(
 
 type CentralConfigFile = Static<typeof CentralConfigSchema>;
 
-export interface CentralConfig extends Omit<CentralConfigFile, 'keys'> {
+export interface CentralConfig extends Omit<CentralConfigFile, 'keys' | 'store'> {
   /** Provisioned pins by base topic, checked. */
   readonly keys: ReadonlyMap<string, PinnedKey>;
+  /** The store, checked: its kind and where it is. */
+  readonly store: StoreConfig;
+}
+
+/** The `store` section as one of the stores there are, or the issues that keep it from being one. */
+function storeOf(file: CentralConfigFile, issues: { path: string; message: string }[]): StoreConfig {
+  const s = file.store;
+  if (s.kind === 'sqlite') {
+    for (const k of ['url_file', 'url_env'] as const) if (s[k] !== undefined) issues.push({ path: `store.${k}`, message: 'belongs to store.kind postgres; an SQLite store is a file (store.path)' });
+    return { kind: 'sqlite', path: s.path ?? file.database };
+  }
+  if (s.path !== undefined) issues.push({ path: 'store.path', message: 'belongs to store.kind sqlite; a PostgreSQL store is named by its URL (store.url_file or store.url_env)' });
+  if ((s.url_file === undefined) === (s.url_env === undefined)) issues.push({ path: 'store', message: 'store.kind postgres takes its URL from exactly one of store.url_file and store.url_env (never from the config itself: it holds the password)' });
+  return { kind: 'postgres', url: s.url_file !== undefined ? { file: s.url_file } : { env: s.url_env ?? '' }, poolMax: s.pool_max };
 }
 
 export function parseCentralConfig(text: string, source: string): CentralConfig {
@@ -101,8 +126,9 @@ export function parseCentralConfig(text: string, source: string): CentralConfig 
   }
   if (!isValidTimeZone(file.time_zone)) issues.push({ path: 'time_zone', message: `unknown IANA time zone ${JSON.stringify(file.time_zone)}` });
   if (file.pinning === 'provisioned' && keys.size === 0) issues.push({ path: 'keys', message: 'pinning: provisioned trusts only the boxes listed here, and none is' });
+  const store = storeOf(file, issues);
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return { ...file, keys };
+  return { ...file, keys, store };
 }
 
 export function loadCentralConfig(path: string): CentralConfig {

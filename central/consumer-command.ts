@@ -4,7 +4,8 @@ import { createLogger } from '../daemon/base/log.js';
 import { MetricsRegistry } from '../daemon/base/metrics.js';
 import { loadCentralConfig, type CentralConfig } from './config.js';
 import { CentralConsumer } from './consumer.js';
-import { CentralStore } from './store.js';
+import { openCentralStore } from './store-open.js';
+import type { CentralStorage } from './storage.js';
 import { OpsHttpServer } from '../daemon/system/http.js';
 import { command, UsageError, type CliIo } from '../daemon/cli/command.js';
 import { errorText } from '../daemon/cli/terminal-text.js';
@@ -26,14 +27,15 @@ export const centralCommand = command({
     if (typeof config === 'number') return config;
     const logger = createLogger({ level: io.env.FACEGATE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
     const password = config.broker.password_env ? io.env[config.broker.password_env] : undefined;
-    const store = CentralStore.open(config.database);
+    const store = await centralStoreOrExit(config, io, 'Refusing to start: ');
+    if (typeof store === 'number') return store;
     const consumer = new CentralConsumer({ config, store, logger, connect: mqtt.connect, ...(password !== undefined ? { password } : {}) });
     const registry = new MetricsRegistry();
     consumer.registerMetrics(registry);
-    const http =
-      config.metrics_port > 0
-        ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ events: store.eventCount(), replay: store.replayStatus(), messages: consumer.counted() }), logger })
-        : undefined;
+    const storeSummary = config.metrics_port > 0 ? new StoreSummary(store) : undefined;
+    const http = storeSummary
+      ? new OpsHttpServer({ host: '127.0.0.1', port: config.metrics_port, metrics: () => registry.text(), liveness: () => ({ alive: true, problems: [] }), status: () => JSON.stringify({ ...storeSummary.last, messages: consumer.counted() }), logger })
+      : undefined;
     const stopped = new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
@@ -46,11 +48,27 @@ export const centralCommand = command({
     } finally {
       await consumer.stop();
       await http?.stop();
-      store.close();
+      storeSummary?.stop();
+      await store.close();
     }
     return ExitCode.OK;
   },
 });
+
+/**
+ * The store the config names, opened, or exit 78 where its URL is not one (FG_ERR_CENTRAL_STORE_URL:
+ * a setting to fix, which a restart would not). A server that does not answer is thrown (exit 1),
+ * so that systemd tries again. `create` false: a database without the central's tables is refused.
+ */
+export async function centralStoreOrExit(config: CentralConfig, io: Pick<CliIo, 'stderr' | 'env'>, prefix = '', create = true): Promise<CentralStorage | typeof ExitCode.CONFIG> {
+  try {
+    return await openCentralStore(config.store, io.env, create);
+  } catch (e) {
+    if (!isFacegateError(e) || e.code !== 'FG_ERR_CENTRAL_STORE_URL') throw e;
+    io.stderr(`${prefix}${errorText(e)}\n`);
+    return ExitCode.CONFIG;
+  }
+}
 
 /** The central config at `path`, or exit 78 with its coded error on stderr (after `prefix`). */
 export function centralConfigOrExit(path: string, io: Pick<CliIo, 'stderr'>, prefix = ''): CentralConfig | typeof ExitCode.CONFIG {
@@ -62,3 +80,32 @@ export function centralConfigOrExit(path: string, io: Pick<CliIo, 'stderr'>, pre
     return ExitCode.CONFIG;
   }
 }
+
+/**
+ * What /healthz shows of the store (events, and replay per box), read every SUMMARY_MS rather than
+ * at each request: a store on PostgreSQL answers later than a health check may wait, and a probe
+ * must not queue queries on a database that is away.
+ */
+class StoreSummary {
+  last: { events: number; replay: unknown; as_of: string } | { store: 'not read yet' } = { store: 'not read yet' };
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly store: CentralStorage) {
+    void this.read();
+    this.timer = setInterval(() => void this.read(), SUMMARY_MS);
+    this.timer.unref();
+  }
+
+  private async read(): Promise<void> {
+    try {
+      this.last = { events: await this.store.eventCount(), replay: await this.store.replayStatus(), as_of: new Date().toISOString() };
+    } catch {
+      // The last one read stays, with its time: the store being away is said in the log.
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const SUMMARY_MS = 5000;

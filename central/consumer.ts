@@ -6,7 +6,7 @@ import type { MetricsRegistry } from '../daemon/base/metrics.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
-import type { CentralStore } from './store.js';
+import type { CentralStorage } from './storage.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
 import { boxIdOf, classifyPath, EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC, splitTopic } from './topics.js';
 import { loadCommandKey, ReplayRequester } from './replay-requester.js';
@@ -30,7 +30,7 @@ export type Connect = (url: string, options: IClientOptions) => MqttClient;
 
 export interface CentralConsumerOptions {
   config: CentralConfig;
-  store: CentralStore;
+  store: CentralStorage;
   logger: Logger;
   connect: Connect;
   /** The broker password, from the environment variable the config names; never from the config itself. */
@@ -46,11 +46,14 @@ const LOG_PER_MINUTE = 10;
 const STOP_GRACE_MS = 2000;
 /** The longest error message a failure's log line carries. */
 const MAX_ERROR_CHARS = 200;
+/** How long a message whose store is away waits before it is tried again. */
+const STORE_RETRY_MS = 1000;
 
 /**
  * The reference central consumer (docs/mqtt.md#central-consumer): reads the signed events of any
  * number of boxes, verifies each with its box's pinned key (contract/signature.ts, the one check),
- * drops duplicates by id, keeps events and attendance in SQLite and writes the day's timesheet.
+ * drops duplicates by id, keeps events and attendance in its store (an SQLite file, or PostgreSQL
+ * shared with other consumers) and writes the day's timesheet.
  * A message is acknowledged to the broker once it is handled (stored, refused, or failed), so a
  * crash in between leaves it with the broker, which sends it again to the persistent session.
  * A box is known by its base topic and the key pinned for it: the name a payload gives must be
@@ -68,6 +71,8 @@ export class CentralConsumer {
   /** Asks boxes for what the store misses; undefined without replay.command_key. */
   readonly replay: ReplayRequester | undefined;
   private replayTimer: NodeJS.Timeout | undefined;
+  /** Set by `stop`: a message waiting for its store to come back gives up, unacknowledged. */
+  private stopping = false;
 
   constructor(private readonly o: CentralConsumerOptions) {
     this.log = o.logger.child({ stage: 'central' });
@@ -180,6 +185,7 @@ export class CentralConsumer {
    * What is dropped is only this consumer's own requests, asked again by the next one.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = undefined;
     const client = this.client;
@@ -203,25 +209,46 @@ export class CentralConsumer {
    * and come again after every restart. So every message is acknowledged once handled, whatever
    * became of it: stored, refused, or failed (counted, logged). A numbered event that failed is
    * seen missing and asked for again by replay (docs/mqtt.md#replay) once the store takes it.
+   * One exception: while the store itself is away (a PostgreSQL server restarting, its network),
+   * no message could be stored, whoever sent it: the message is tried again every STORE_RETRY_MS
+   * and acknowledged only once stored, so nothing is acknowledged that is not kept. A consumer
+   * stopped meanwhile leaves it unacknowledged, and the broker sends it again.
    */
-  handleMessage(packet: Pick<IPublishPacket, 'topic' | 'payload'>, acknowledge: () => void): Verdict {
+  async handleMessage(packet: Pick<IPublishPacket, 'topic' | 'payload'>, acknowledge: () => void): Promise<Verdict> {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const verdict = this.receive(packet.topic.toString(), payload);
-    acknowledge();
-    return verdict;
+    const topic = packet.topic.toString();
+    for (let waited = 0; ; waited++) {
+      try {
+        const verdict = await this.handle(topic, payload);
+        if (waited > 0) this.log.info({ topic, waited_s: (waited * STORE_RETRY_MS) / 1000 }, 'the store is back: the message kept waiting is stored');
+        acknowledge();
+        return verdict;
+      } catch (e) {
+        if (!this.o.store.unavailable(e)) {
+          const verdict = this.failed(topic, e);
+          acknowledge();
+          return verdict;
+        }
+        if (this.stopping) return this.count({ outcome: 'failed', reason: 'store_unavailable' });
+        if (waited === 0 && this.logCount('store_unavailable') === 1) {
+          this.log.error({ code: 'FG_ERR_CENTRAL_STORE_UNAVAILABLE', err: String((e as Error).message).slice(0, MAX_ERROR_CHARS) }, 'the store is away: messages wait, unacknowledged, and are tried again each second');
+        }
+        await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
+      }
+    }
   }
 
   /** One message, start to end, never throwing: its verdict, or `failed` where handling it threw (the database refused it). */
-  receive(topic: string, payload: Uint8Array): Verdict {
+  async receive(topic: string, payload: Uint8Array): Promise<Verdict> {
     try {
-      return this.handle(topic, payload);
+      return await this.handle(topic, payload);
     } catch (e) {
       return this.failed(topic, e);
     }
   }
 
   /** One message, start to end: never throws for anything in it; throws only when the database cannot be written. */
-  handle(topic: string, payload: Uint8Array): Verdict {
+  async handle(topic: string, payload: Uint8Array): Promise<Verdict> {
     const inbound = readMessage(topic, payload, this.o.config.subscribe, this.o.config.limits.max_payload_kb * 1024);
     if (inbound.kind === 'ignored') return { outcome: 'ignored' };
     if (inbound.kind === 'malformed') return this.refuse({ outcome: 'malformed', reason: inbound.reason }, { base: inbound.base, topic, detail: inbound.detail });
@@ -245,21 +272,21 @@ export class CentralConsumer {
     }
   }
 
-  private pinOf(base: string): PinnedKey | undefined {
+  private async pinOf(base: string): Promise<PinnedKey | undefined> {
     const provisioned = this.o.config.keys.get(base);
     if (provisioned || this.o.config.pinning === 'provisioned') return provisioned;
     let pin = this.pins.get(base);
     if (!pin) {
-      pin = this.o.store.pinOf(base);
+      pin = await this.o.store.pinOf(base);
       if (pin) this.pins.set(base, pin);
     }
     return pin;
   }
 
-  private takeInfo(base: string, device: string, publicKey: unknown, topic: string): Verdict {
+  private async takeInfo(base: string, device: string, publicKey: unknown, topic: string): Promise<Verdict> {
     const offered = pinnedKeyFromJwk(publicKey);
     if (!offered) return this.refuse({ outcome: 'malformed', reason: 'bad_key' }, { base, topic, detail: 'public_key is not an Ed25519 JWK with its thumbprint as kid' });
-    const pinned = this.pinOf(base);
+    const pinned = await this.pinOf(base);
     if (pinned) {
       if (pinned.kid === offered.kid) return this.count({ outcome: 'ignored', reason: 'same_key' });
       return this.refuse({ outcome: 'key_changed' }, { base, topic, device, pinned_kid: pinned.kid, offered_kid: offered.kid, detail: 'the box offers another key than the one pinned: a new key (keys init on a rebuilt box) or an impostor; pin the new key by hand once it is known to be the box' });
@@ -267,18 +294,18 @@ export class CentralConsumer {
     if (this.o.config.pinning === 'provisioned') return this.refuse({ outcome: 'unknown_box', reason: 'bridge_info' }, { base, topic, device, detail: 'no key is provisioned for this base topic' });
     // Boxes check a request's audience against their device id alone: two bases of one box id
     // (site-a/x/gate-1, site-a/y/gate-1) would each run the requests signed for the other.
-    const holder = this.holderOf(device, base);
+    const holder = await this.holderOf(device, base);
     if (holder !== undefined) {
       return this.refuse({ outcome: 'wrong_device', reason: 'taken' }, { base, topic, device, held_by: holder, detail: `box id ${JSON.stringify(device)} is already ${JSON.stringify(holder)}'s: device ids must be unique across the bases a consumer reads; list this one under keys by hand if it is a box` });
     }
-    this.o.store.pin(base, offered, device, new Date(this.now()).toISOString());
+    await this.o.store.pin(base, offered, device, new Date(this.now()).toISOString());
     this.pins.set(base, offered);
     this.log.info({ base, device, kid: offered.kid }, 'pinned the key of a new box from its bridge/info (trust on first use)');
     return this.count({ outcome: 'pinned' });
   }
 
   /** Another base whose box id is `device` (provisioned or pinned), if any. */
-  private holderOf(device: string, base: string): string | undefined {
+  private async holderOf(device: string, base: string): Promise<string | undefined> {
     for (const other of this.o.config.keys.keys()) if (other !== base && boxIdOf(other) === device) return other;
     return this.o.store.baseOfBox(device, base);
   }
@@ -287,21 +314,21 @@ export class CentralConsumer {
    * The box's high-water mark, or its answer to a replay request: signed like its events and
    * checked the same way (pinned key, then the replay window), and not stored as events.
    */
-  private takeReplayMessage(kind: 'sequence' | 'replayAnswer', base: string, body: Readonly<Record<string, unknown>>, topic: string): Verdict {
-    const checked = this.verified(base, body, topic);
+  private async takeReplayMessage(kind: 'sequence' | 'replayAnswer', base: string, body: Readonly<Record<string, unknown>>, topic: string): Promise<Verdict> {
+    const checked = await this.verified(base, body, topic);
     if ('outcome' in checked) return checked;
     const { signed, nowMs } = checked;
     if (kind === 'sequence') {
-      this.o.store.raiseHigh(base, boxIdOf(base), signed.seq as number, new Date(nowMs).toISOString());
+      await this.o.store.raiseHigh(base, boxIdOf(base), signed.seq as number, new Date(nowMs).toISOString());
       return this.count({ outcome: 'sequence' });
     }
-    this.replay?.answer(base, signed);
+    await this.replay?.answer(base, signed);
     return this.count({ outcome: 'replay_answer' });
   }
 
   /** The one check of anything a box signs: its pinned key, then its time within the replay window and the clock skew. */
-  private verified(base: string, body: Readonly<Record<string, unknown>>, topic: string): { signed: Record<string, unknown>; nowMs: number } | Verdict {
-    const pin = this.pinOf(base);
+  private async verified(base: string, body: Readonly<Record<string, unknown>>, topic: string): Promise<{ signed: Record<string, unknown>; nowMs: number } | Verdict> {
+    const pin = await this.pinOf(base);
     if (!pin) return this.refuse({ outcome: 'unknown_box', reason: 'event' }, { base, topic, id: body.id, detail: this.o.config.pinning === 'provisioned' ? 'no key is provisioned for this base topic' : 'no key pinned yet: the box has published no bridge/info' });
     const verdict = verifySignedEvent(body, pin);
     if (!verdict.ok) return this.refuse({ outcome: 'forged', reason: verdict.problem }, { base, topic, id: body.id, detail: 'not as the box signed it: the signature, its key or the fields around it do not match its pinned key' });
@@ -315,31 +342,31 @@ export class CentralConsumer {
     return { signed, nowMs };
   }
 
-  private takeEvent(base: string, topicName: Parameters<CentralStore['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Verdict {
-    const checked = this.verified(base, body, topic);
+  private async takeEvent(base: string, topicName: Parameters<CentralStorage['record']>[1], body: Readonly<Record<string, unknown>>, topic: string): Promise<Verdict> {
+    const checked = await this.verified(base, body, topic);
     if ('outcome' in checked) return checked;
     const { signed, nowMs } = checked;
     const mark = topicName === 'attendance' ? attendanceMark(signed) : undefined;
-    const stored = this.o.store.record(base, topicName, signed, mark, new Date(nowMs).toISOString());
+    const stored = await this.o.store.record(base, topicName, signed, mark, new Date(nowMs).toISOString());
     if (stored === 'duplicate') {
       this.log.debug({ base, id: signed.id }, 'dropped a duplicate (same id: a redelivery or a replay)');
       return this.count({ outcome: 'duplicate' });
     }
-    if (mark) this.writeTimesheet(mark.day);
+    if (mark) await this.writeTimesheet(mark.day);
     if (topicName === 'attendanceRetracted' && typeof signed.retracts === 'string') {
-      const day = this.o.store.retract(base, String(signed.id), signed.retracts);
-      if (day !== undefined) this.writeTimesheet(day);
+      const day = await this.o.store.retract(base, String(signed.id), signed.retracts);
+      if (day !== undefined) await this.writeTimesheet(day);
     }
     this.o.onAccepted?.(base, signed);
     return this.count({ outcome: 'accepted' });
   }
 
   /** Rewrites the day's CSV whole (written aside, then renamed): a reader never sees half a file. */
-  private writeTimesheet(day: string): void {
+  private async writeTimesheet(day: string): Promise<void> {
     const { timesheet_dir, timesheet_assurance, employees, time_zone } = this.o.config;
     mkdirSync(timesheet_dir, { recursive: true, mode: 0o700 });
     const path = join(timesheet_dir, `timesheet-${day}.csv`);
-    writeFileSync(`${path}.tmp`, timesheetCsv(this.o.store.timesheet(day, timesheet_assurance), employees, time_zone), { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, timesheetCsv(await this.o.store.timesheet(day, timesheet_assurance), employees, time_zone), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 

@@ -1,5 +1,22 @@
 import { firstPart, type SeqRange } from '../contract/seq-ranges.js';
 
+/**
+ * Missing ranges joined where one request may name them together: ranges whose span, first number
+ * to last, fits in `maxRange`. Consumers in one shared group miss numbers interleaved (a member
+ * that died held every other message), and one request a gap would ask a box for each number on
+ * its own, one a second at best; the box replays what lies between as well, which is dropped as
+ * duplicates by id. Ranges in, ascending and disjoint; ranges out, the same.
+ */
+export function requestSpans(missing: readonly SeqRange[], maxRange: number): SeqRange[] {
+  const out: SeqRange[] = [];
+  for (const r of missing) {
+    const last = out.at(-1);
+    if (last && r[1] - last[0] + 1 <= maxRange) out[out.length - 1] = [last[0], r[1]];
+    else out.push(r);
+  }
+  return out;
+}
+
 export interface GapPolicy {
   /** How long a gap must stay open before it is asked for: QoS 1 redelivery can bring events out of order. */
   graceMs: number;

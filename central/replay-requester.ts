@@ -5,8 +5,8 @@ import { readInputFile } from '../daemon/base/input-file.js';
 import type { Logger } from '../daemon/base/log.js';
 import { REPLAY_COMMAND, type ReplayAnswerData } from '../contract/replay.js';
 import { sizeOf, type SeqRange } from '../contract/seq-ranges.js';
-import { GapTracker, type GapPolicy } from './gap-tracker.js';
-import type { CentralStore } from './store.js';
+import { GapTracker, requestSpans, type GapPolicy } from './gap-tracker.js';
+import type { CentralStorage } from './storage.js';
 import { boxIdOf } from './topics.js';
 
 /** The central key that signs command tokens (PEM or JWK): the private half of the boxes' mqtt.commands.central_public_key. */
@@ -23,7 +23,7 @@ export function loadCommandKey(path: string): KeyObject {
 }
 
 export interface ReplayRequesterOptions {
-  store: CentralStore;
+  store: CentralStorage;
   key: KeyObject;
   policy: GapPolicy;
   /** Lifetime of a request's token: within the boxes' mqtt.commands.max_token_age_s. */
@@ -39,6 +39,12 @@ export interface ReplayRequesterOptions {
  * asked for again only after its backoff. A box's answer names the numbers it no longer holds,
  * and the lowest one it still does (`first`); those are kept as gone and said in the log, never
  * asked for again. What was asked for is counted in the store, for `facegate central status`.
+ *
+ * Consumers that share one store (PostgreSQL) and one subscription group each run this check on
+ * the same gaps, and a box's answer reaches only one of them: so the request a box has out is a
+ * lease in the store (`claimAsk`), taken by one consumer in one atomic statement and ended by
+ * whichever consumer reads the answer (`releaseAsk`) or by its running out after the backoff.
+ * Two consumers never both ask a box for the same numbers within a backoff.
  */
 export class ReplayRequester {
   private readonly trackers = new Map<string, GapTracker>();
@@ -55,13 +61,13 @@ export class ReplayRequester {
 
   async check(): Promise<void> {
     const nowMs = this.o.now();
-    for (const box of this.o.store.gaps()) {
+    for (const box of await this.o.store.gaps()) {
       const pending = this.out.get(box.base);
       // An unanswered request is given up after the backoff: its answer, or the events, were lost.
       if (pending && nowMs - pending.atMs < this.o.policy.backoffMs) continue;
       let tracker = this.trackers.get(box.base);
       if (!tracker) this.trackers.set(box.base, (tracker = new GapTracker(this.o.policy)));
-      const range = tracker.next(box.missing, nowMs);
+      const range = tracker.next(requestSpans(box.missing, this.o.policy.maxRange), nowMs);
       if (!range) continue;
       const jti = randomUUID();
       const token = await new SignJWT({ cmd: REPLAY_COMMAND, data: { from: range[0], to: range[1] } })
@@ -73,9 +79,10 @@ export class ReplayRequester {
         .setExpirationTime(Math.floor(nowMs / 1000) + this.o.tokenTtlS)
         .setJti(jti)
         .sign(this.o.key);
+      // Another consumer sharing the store holds this box's request: it asks, this one does not.
+      if (!(await this.o.store.claimAsk(box.base, range, jti, new Date(nowMs).toISOString(), new Date(nowMs + this.o.policy.backoffMs).toISOString()))) continue;
       this.out.set(box.base, { jti, atMs: nowMs, range });
       this.requested += sizeOf(range);
-      this.o.store.noteAsked(box.base, range, new Date(nowMs).toISOString());
       this.log.info({ base: box.base, from: range[0], to: range[1], high: box.high }, 'asking a box to replay events this consumer misses');
       try {
         await this.o.publish(`${box.base}/bridge/request/${REPLAY_COMMAND}`, JSON.stringify({ token }));
@@ -86,9 +93,11 @@ export class ReplayRequester {
   }
 
   /** A verified answer of a box to a replay request (its signed payload). */
-  answer(base: string, signed: Readonly<Record<string, unknown>>): void {
+  async answer(base: string, signed: Readonly<Record<string, unknown>>): Promise<void> {
     const pending = this.out.get(base);
     if (pending && signed.jti === pending.jti) this.out.delete(base);
+    // The request may be another consumer's: its lease ends wherever the answer is read.
+    if (typeof signed.jti === 'string') await this.o.store.releaseAsk(base, signed.jti);
     if (signed.status !== 'ok') {
       this.log.warn({ base, jti: signed.jti, code: signed.code, error: signed.error }, 'a box refused a replay request; asked again after the backoff');
       return;
@@ -100,7 +109,7 @@ export class ReplayRequester {
     // behind this consumer is, so it is marked in one step rather than asked for range by range.
     // Boxes whose answers have no `first` are asked range by range as before.
     const first = data.first !== undefined && data.first > 1 ? data.first : undefined;
-    const fresh = this.o.store.markGone(base, first ? [[1, first - 1], ...gone] : gone, new Date(this.o.now()).toISOString());
+    const fresh = await this.o.store.markGone(base, first ? [[1, first - 1], ...gone] : gone, new Date(this.o.now()).toISOString());
     if (fresh.length === 0) return;
     const lost = fresh.reduce((n, r) => n + sizeOf(r), 0);
     this.gone += lost;

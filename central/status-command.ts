@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ExitCode, FacegateError } from '../daemon/base/errors.js';
 import { replayStatusText } from './replay-status.js';
-import { CentralStore } from './store.js';
-import { centralConfigOrExit } from './consumer-command.js';
+import { centralConfigOrExit, centralStoreOrExit } from './consumer-command.js';
 import { command, UsageError } from '../daemon/cli/command.js';
 import { jsonLine, printable } from '../daemon/cli/terminal-text.js';
 
@@ -24,14 +23,15 @@ export const centralStatusCommand = command({
     const config = centralConfigOrExit(values.config, io);
     if (typeof config === 'number') return config;
     // Never create it: an empty new file would only hide a wrong path.
-    if (!existsSync(config.database)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.database} does not exist`, 'check `database` in the central config; `facegate central` creates it at its first start');
-    const store = CentralStore.open(config.database);
+    if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
+    const store = await centralStoreOrExit(config, io, '', false);
+    if (typeof store === 'number') return store;
     try {
-      const boxes = store.replayStatus();
+      const boxes = await store.replayStatus();
       // Box ids are what each box's topics said: escaped a line at a time.
-      io.stdout(values.json ? jsonLine({ events: store.eventCount(), boxes }) : replayStatusText(boxes).split('\n').map(printable).join('\n'));
+      io.stdout(values.json ? jsonLine({ events: await store.eventCount(), boxes }) : replayStatusText(boxes).split('\n').map(printable).join('\n'));
     } finally {
-      store.close();
+      await store.close();
     }
     return ExitCode.OK;
   },

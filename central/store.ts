@@ -4,6 +4,9 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
+import type { AttendanceMark, BoxGaps, BoxReplayStatus, CentralStorage, TimesheetRow } from './storage.js';
+
+export type { AttendanceMark, BoxGaps, BoxReplayStatus, TimesheetRow } from './storage.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is daemon/store/migrations.ts):
@@ -99,52 +102,21 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'central: the replay request each box has out, by its token id and until when it holds, for every consumer sharing the store',
+    up(db) {
+      // Rows of before carry no lease: their box may be asked at once, as before a restart.
+      db.exec(`
+        ALTER TABLE central_replay_asked ADD COLUMN jti TEXT;
+        ALTER TABLE central_replay_asked ADD COLUMN lease_until TEXT;
+      `);
+    },
+  },
 ];
 
-/** A box's numbers as the store holds them: the highest it announced, and the ranges neither stored nor reported gone. */
-export interface BoxGaps {
-  readonly base: string;
-  readonly device: string;
-  readonly high: number;
-  readonly missing: readonly SeqRange[];
-}
-
-/** What replay did for one box, as `facegate central status` shows it: all from the database, so every consumer sharing it sees the same. */
-export interface BoxReplayStatus {
-  readonly base: string;
-  readonly device: string;
-  /** The highest number announced (bridge/sequence) or stored. */
-  readonly high: number;
-  /** Numbers stored, distinct. */
-  readonly stored: number;
-  /** Numbers neither stored nor reported gone: what replay still asks for. */
-  readonly missing: number;
-  /** Requests sent, the numbers they named together, and the last one. */
-  readonly asked: { readonly requests: number; readonly numbers: number; readonly last: { readonly from: number; readonly to: number; readonly at: string } | null };
-  /** Numbers the box reported it no longer holds, in how many ranges, and when last. */
-  readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
-}
-
-/** One employee's day as the timesheet shows it: instants in ms and what proved each, null when there was none. */
-export interface TimesheetRow {
-  readonly employee: string;
-  readonly day: string;
-  readonly firstInMs: number | null;
-  readonly firstInAssurance: Assurance | null;
-  readonly lastOutMs: number | null;
-  readonly lastOutAssurance: Assurance | null;
-}
-
-/** An accepted check-in or check-out: `employee` is the external id, else the box's person id. */
-export interface AttendanceMark {
-  readonly employee: string;
-  readonly type: 'check_in' | 'check_out';
-  readonly day: string;
-  readonly atMs: number;
-  readonly assurance: Assurance;
-}
-
-export class CentralStore {
+/** The central store in one SQLite file: the embedded default, for consumers on one machine. */
+export class CentralStore implements CentralStorage {
   /** Per box, a number up to which every number is stored or gone (see gaps). */
   private readonly wholeUpTo = new Map<string, number>();
 
@@ -257,14 +229,29 @@ export class CentralStore {
     })();
   }
 
-  /** A replay request sent for a box: counted, with the last one, for `facegate central status`. */
-  noteAsked(base: string, range: SeqRange, nowIso: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO central_replay_asked (base, requests, numbers, last_from, last_to, last_at) VALUES (?, 1, ?, ?, ?, ?)
-         ON CONFLICT (base) DO UPDATE SET requests = requests + 1, numbers = numbers + excluded.numbers, last_from = excluded.last_from, last_to = excluded.last_to, last_at = excluded.last_at`,
-      )
-      .run(base, sizeOf(range), range[0], range[1], nowIso);
+  /**
+   * One conditional upsert, atomic under SQLite's write lock: the request is counted and its
+   * lease taken only where none holds (times are ISO strings in UTC, which order as text).
+   */
+  claimAsk(base: string, range: SeqRange, jti: string, nowIso: string, leaseUntilIso: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO central_replay_asked (base, requests, numbers, last_from, last_to, last_at, jti, lease_until) VALUES (?, 1, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (base) DO UPDATE SET requests = requests + 1, numbers = numbers + excluded.numbers, last_from = excluded.last_from, last_to = excluded.last_to, last_at = excluded.last_at, jti = excluded.jti, lease_until = excluded.lease_until
+           WHERE central_replay_asked.lease_until IS NULL OR central_replay_asked.lease_until <= excluded.last_at`,
+        )
+        .run(base, sizeOf(range), range[0], range[1], nowIso, jti, leaseUntilIso).changes === 1
+    );
+  }
+
+  releaseAsk(base: string, jti: string): void {
+    this.db.prepare('UPDATE central_replay_asked SET lease_until = NULL WHERE base = ? AND jti = ?').run(base, jti);
+  }
+
+  /** SQLite is a file beside the consumer: an error writing it is no outage to wait out. */
+  unavailable(): boolean {
+    return false;
   }
 
   /** The numbers of a box above `after` stored or reported gone, as ranges (overlapping, unordered). */

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { ExitCode, FacegateError } from '../daemon/base/errors.js';
 import { CALENDAR_DATE_EXPECTED, isCalendarDate } from '../daemon/base/calendar-date.js';
 import { ASSURANCES, isAssurance, type Assurance } from '../contract/assurance.js';
-import { centralConfigOrExit } from './consumer-command.js';
-import { CentralStore } from './store.js';
+import { centralConfigOrExit, centralStoreOrExit } from './consumer-command.js';
 import { timesheetCsv } from './timesheet.js';
 import { command, UsageError } from '../daemon/cli/command.js';
 import { printable } from '../daemon/cli/terminal-text.js';
@@ -28,14 +27,15 @@ export const centralTimesheetCommand = command({
     const config = centralConfigOrExit(values.config, io);
     if (typeof config === 'number') return config;
     // Never create it: an empty new file would only hide a wrong path.
-    if (!existsSync(config.database)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.database} does not exist`, 'check `database` in the central config; `facegate central` creates it at its first start');
-    const store = CentralStore.open(config.database);
+    if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
+    const store = await centralStoreOrExit(config, io, '', false);
+    if (typeof store === 'number') return store;
     try {
-      const csv = timesheetCsv(store.timesheet(values.day, assurances ?? config.timesheet_assurance), config.employees, config.time_zone);
+      const csv = timesheetCsv(await store.timesheet(values.day, assurances ?? config.timesheet_assurance), config.employees, config.time_zone);
       // Ids are what the boxes signed, and names the config's: a line at a time, escaped.
       io.stdout(csv.split('\r\n').map(printable).join('\r\n'));
     } finally {
-      store.close();
+      await store.close();
     }
     return ExitCode.OK;
   },

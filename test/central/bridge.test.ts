@@ -1,6 +1,6 @@
 // Delivery through a bridged broker: three boxes publish to their site's Mosquitto, bridged (QoS 1,
 // cleansession false) to a central Mosquitto, where the central consumer reads a subscription,
-// plain or shared. The bridge link is cut and restored and each broker restarted while events
+// plain or shared (and shared with the store on PostgreSQL). The bridge link is cut and restored and each broker restarted while events
 // flow; every event is stored once, what the brokers lose asked for again by replay.
 import { generateKeyPairSync } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
@@ -14,6 +14,9 @@ import { EventsStack, quietLogger } from '../support/events-stack.js';
 import { answerReplays } from '../support/replay-box.js';
 import { parseCentralConfig } from '../../central/config.js';
 import { CentralStore } from '../../central/store.js';
+import { PgCentralStore } from '../../central/pg-store.js';
+import type { CentralStorage } from '../../central/storage.js';
+import { PG_MISSING, Postgres } from '../support/postgres.js';
 import { CentralConsumer } from '../../central/consumer.js';
 
 /**
@@ -29,7 +32,7 @@ interface Outage {
   consumerAway: (during: () => Promise<void>) => Promise<void>;
 }
 
-async function throughBridge(t: TestContext, sharedGroup: string | undefined, outage: (o: Outage) => Promise<void>): Promise<void> {
+async function throughBridge(t: TestContext, sharedGroup: string | undefined, outage: (o: Outage) => Promise<void>, storeKind: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-central-bridge-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const central = await Mosquitto.start();
@@ -55,7 +58,13 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
     ].join('\n'),
     'central.yaml',
   );
-  const store = CentralStore.open(config.database);
+  let store: CentralStorage;
+  if (storeKind === 'sqlite') store = CentralStore.open(config.database);
+  else {
+    const pg = await Postgres.start();
+    t.after(() => pg.dispose());
+    store = await PgCentralStore.open(await pg.createDatabase('central'));
+  }
   t.after(() => store.close());
   const accepted = new Set<string>();
   const counts = new Map<string, number>();
@@ -98,7 +107,7 @@ async function throughBridge(t: TestContext, sharedGroup: string | undefined, ou
   while (accepted.size < written.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const missing = written.filter((id) => !accepted.has(id));
   assert.deepEqual(missing, [], `every event accepted (${accepted.size} of ${written.length}; missing at: ${missing.map((id) => written.indexOf(id)).join(",")}); outcomes: ${JSON.stringify(Object.fromEntries(outcomes.map((o) => [o, total(o)])))}\nsite: ${site.log}\ncentral: ${central.log}`);
-  assert.equal(store.eventCount(), written.length, 'each stored once');
+  assert.equal(await store.eventCount(), written.length, 'each stored once');
   assert.equal(total('accepted'), written.length, 'accepted once each; redeliveries were counted as duplicates');
   assert.equal(gone + (consumer.replay?.gone ?? 0), 0, 'the boxes still held every event asked for');
   t.diagnostic(`duplicates dropped: ${total('duplicate')}; event numbers asked for again: ${requested + (consumer.replay?.requested ?? 0)}; replay answers: ${total('replay_answer')}`);
@@ -139,4 +148,8 @@ test('through a site broker bridged to a central one: every event reaches the ce
 // meanwhile are found missing by their numbers and asked for again from the box.
 test('a shared subscription ($share) on the central broker: every event once, across the same outages, restarts of the central broker included', { timeout: 240_000 }, async (t) => {
   await throughBridge(t, 'central', everyOutage);
+});
+
+test('the same shared subscription and outages with the store on PostgreSQL: every event once', { timeout: 240_000, skip: PG_MISSING }, async (t) => {
+  await throughBridge(t, 'central', everyOutage, 'postgres');
 });

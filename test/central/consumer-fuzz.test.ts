@@ -87,7 +87,7 @@ const fieldPaths = (body: Record<string, unknown>): string[][] => [
   ['unexpected'],
 ];
 
-test(`fuzz (seed ${FUZZ_SEED}): every message on any topic is acknowledged, nothing throws out of the handler, and only what the pinned key signed is stored, in range`, (t) => {
+test(`fuzz (seed ${FUZZ_SEED}): every message on any topic is acknowledged, nothing throws out of the handler, and only what the pinned key signed is stored, in range`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-central-fuzz-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const key = ensureDeviceKey(join(dir, 'box.key')).key;
@@ -102,7 +102,7 @@ test(`fuzz (seed ${FUZZ_SEED}): every message on any topic is acknowledged, noth
   t.after(() => store.close());
   const consumer = new CentralConsumer({ config, store, logger: quietLogger(), connect: () => assert.fail('no broker in this test'), now: () => NOW });
   const info = (k: DeviceKey, device: string) => JSON.stringify({ version: '0.1.0', device, cameras: ['gate'], public_key: k.publicJwk, config: {} });
-  assert.equal(consumer.handleMessage({ topic: `${BASE}/bridge/info`, payload: Buffer.from(info(key, 'gate-1')) }, () => {}).outcome, 'pinned');
+  assert.equal((await consumer.handleMessage({ topic: `${BASE}/bridge/info`, payload: Buffer.from(info(key, 'gate-1')) }, () => {})).outcome, 'pinned');
   const db = new Sqlite(config.database, { readonly: true });
   t.after(() => db.close());
 
@@ -158,11 +158,11 @@ test(`fuzz (seed ${FUZZ_SEED}): every message on any topic is acknowledged, noth
   );
 
   let runs = 0;
-  fc.assert(
-    fc.property(fc.oneof(signedMessage, junk), ({ topic, text }) => {
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(signedMessage, junk), async ({ topic, text }) => {
       runs++;
       let acks = 0;
-      const verdict = consumer.handleMessage({ topic, payload: Buffer.from(text) }, () => acks++);
+      const verdict = (await consumer.handleMessage({ topic, payload: Buffer.from(text) }, () => acks++));
       assert.equal(acks, 1, 'acknowledged once');
       assert.ok(OUTCOMES.includes(verdict.outcome), `outcome ${verdict.outcome}`);
       assert.notEqual(verdict.outcome, 'failed', 'the store never refused what the consumer let through');

@@ -72,19 +72,19 @@ function consumer(t: { after(fn: () => void): void }, dir: string, yaml = '') {
   return { c, store, config };
 }
 
-test('first use: the key is pinned from bridge/info, events verify, a duplicate id is dropped, and the day timesheet is written', (t) => {
+test('first use: the key is pinned from bridge/info, events verify, a duplicate id is dropped, and the day timesheet is written', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c, store } = consumer(t, dir);
-  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(key))).outcome, 'pinned', 'first bridge/info pins');
-  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(key))).outcome, 'ignored', 'the same key again changes nothing');
+  assert.equal((await c.handle('facegate/gate-1/bridge/info', bytes(info(key)))).outcome, 'pinned', 'first bridge/info pins');
+  assert.equal((await c.handle('facegate/gate-1/bridge/info', bytes(info(key)))).outcome, 'ignored', 'the same key again changes nothing');
   const inEarly = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00');
   const inLate = attendance(key, 'check_in', '2026-01-12T12:30:00+01:00');
   const outEarly = attendance(key, 'check_out', '2026-01-12T12:00:00+01:00');
   const outLate = attendance(key, 'check_out', '2026-01-12T17:05:09+01:00');
-  for (const e of [inLate, inEarly, outLate, outEarly]) assert.equal(c.handle('facegate/gate-1/attendance', bytes(e)).outcome, 'accepted', `${String(e.type)} at ${String(e.time)}`);
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(inEarly)).outcome, 'duplicate', 'the same event again (at-least-once, or a replay)');
-  assert.equal(c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.from('jpeg bytes')))).outcome, 'accepted', 'an alert with its image');
+  for (const e of [inLate, inEarly, outLate, outEarly]) assert.equal((await c.handle('facegate/gate-1/attendance', bytes(e))).outcome, 'accepted', `${String(e.type)} at ${String(e.time)}`);
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(inEarly))).outcome, 'duplicate', 'the same event again (at-least-once, or a replay)');
+  assert.equal((await c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.from('jpeg bytes'))))).outcome, 'accepted', 'an alert with its image');
   assert.equal(store.eventCount(), 5, 'five distinct events stored');
   assert.equal(c.countOf('duplicate'), 1, 'one duplicate counted');
   const csv = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8');
@@ -95,14 +95,14 @@ test('first use: the key is pinned from bridge/info, events verify, a duplicate 
   );
 });
 
-test('forged events are refused: another key, a changed field, a swapped image, a broken jws, an event before the box is known', (t) => {
+test('forged events are refused: another key, a changed field, a swapped image, a broken jws, an event before the box is known', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const other = keyIn(dir, 'other');
   const { c, store } = consumer(t, dir);
   const early = attendance(key, 'check_in', '2026-01-12T08:00:00+01:00');
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(early)), { outcome: 'unknown_box', reason: 'event' }, 'no key pinned yet');
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes(early))), { outcome: 'unknown_box', reason: 'event' }, 'no key pinned yet');
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
   const cases: [string, Record<string, unknown>, string][] = [
     ['signed by another key (same kid claimed)', { ...attendance(other, 'check_in', '2026-01-12T08:00:00+01:00'), jws: (attendance(other, 'check_in', '2026-01-12T08:00:00+01:00').jws as string).replace(/^[^.]+/, (attendance(key, 'check_in', '2026-01-12T08:00:00+01:00').jws as string).split('.')[0]!) }, 'bad_signature'],
     ['signed by another key', attendance(other, 'check_in', '2026-01-12T08:00:00+01:00'), 'wrong_key'],
@@ -113,79 +113,79 @@ test('forged events are refused: another key, a changed field, a swapped image, 
   ];
   for (const [what, event, reason] of cases) {
     const topic = event.type === 'unknown' ? 'facegate/gate-1/alerts/unknown' : 'facegate/gate-1/attendance';
-    assert.deepEqual(c.handle(topic, bytes(event)), { outcome: 'forged', reason }, what);
+    assert.deepEqual((await c.handle(topic, bytes(event))), { outcome: 'forged', reason }, what);
   }
   assert.equal(store.eventCount(), 0, 'nothing stored');
   assert.equal(c.countOf('forged'), cases.length, 'each counted');
 });
 
-test('replays outside the window and events dated ahead are refused; the window and skew are the config', (t) => {
+test('replays outside the window and events dated ahead are refused; the window and skew are the config', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c } = consumer(t, dir, 'limits: { replay_window_s: 3600, clock_skew_s: 60 }\n');
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T16:59:00+01:00'))), { outcome: 'stale', reason: 'too_old' });
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T18:02:00+01:00'))), { outcome: 'stale', reason: 'in_future' });
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T17:01:00+01:00'))).outcome, 'accepted', 'inside the window');
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T16:59:00+01:00')))), { outcome: 'stale', reason: 'too_old' });
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T18:02:00+01:00')))), { outcome: 'stale', reason: 'in_future' });
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T17:01:00+01:00')))).outcome, 'accepted', 'inside the window');
 });
 
-test('provisioned pinning: a box not listed is refused, its bridge/info pins nothing; a listed box is verified by its provisioned key', (t) => {
+test('provisioned pinning: a box not listed is refused, its bridge/info pins nothing; a listed box is verified by its provisioned key', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const stranger = keyIn(dir, 'stranger');
   const { c } = consumer(t, dir, `pinning: provisioned\nkeys:\n  facegate/gate-1: ${JSON.stringify(key.publicJwk)}\n`);
-  assert.deepEqual(c.handle('facegate/gate-9/bridge/info', bytes(info(stranger, 'gate-9'))), { outcome: 'unknown_box', reason: 'bridge_info' });
-  assert.deepEqual(c.handle('facegate/gate-9/attendance', bytes(attendance(stranger, 'check_in', '2026-01-12T08:00:00+01:00', { device: 'gate-9' }))), { outcome: 'unknown_box', reason: 'event' });
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted', 'no bridge/info needed');
-  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(stranger))).outcome, 'key_changed', 'a bridge/info offering another key is refused');
+  assert.deepEqual((await c.handle('facegate/gate-9/bridge/info', bytes(info(stranger, 'gate-9')))), { outcome: 'unknown_box', reason: 'bridge_info' });
+  assert.deepEqual((await c.handle('facegate/gate-9/attendance', bytes(attendance(stranger, 'check_in', '2026-01-12T08:00:00+01:00', { device: 'gate-9' })))), { outcome: 'unknown_box', reason: 'event' });
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00')))).outcome, 'accepted', 'no bridge/info needed');
+  assert.equal((await c.handle('facegate/gate-1/bridge/info', bytes(info(stranger)))).outcome, 'key_changed', 'a bridge/info offering another key is refused');
 });
 
-test('first use: a pinned key stays pinned across restarts; another key offered later is refused and events under it are forged', (t) => {
+test('first use: a pinned key stays pinned across restarts; another key offered later is refused and events under it are forged', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const impostor = keyIn(dir, 'impostor');
   {
     const { c, store } = consumer(t, dir);
-    c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+    (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
     store.close();
   }
   const { c } = consumer(t, dir);
-  assert.equal(c.handle('facegate/gate-1/bridge/info', bytes(info(impostor))).outcome, 'key_changed');
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(attendance(impostor, 'check_in', '2026-01-12T08:00:00+01:00'))), { outcome: 'forged', reason: 'wrong_key' });
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/bridge/info', bytes(info(impostor)))).outcome, 'key_changed');
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes(attendance(impostor, 'check_in', '2026-01-12T08:00:00+01:00')))), { outcome: 'forged', reason: 'wrong_key' });
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00')))).outcome, 'accepted');
 });
 
-test('malformed messages are refused by size, syntax, depth and shape; topics it does not read are ignored', (t) => {
+test('malformed messages are refused by size, syntax, depth and shape; topics it does not read are ignored', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c } = consumer(t, dir, 'limits: { max_payload_kb: 4 }\n');
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  assert.deepEqual(c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.alloc(5000)))), { outcome: 'malformed', reason: 'too_large' });
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes('{"id":')), { outcome: 'malformed', reason: 'not_json' });
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes('['.repeat(500) + ']'.repeat(500))), { outcome: 'malformed', reason: 'too_deep' });
-  assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes({ ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), type: 'lunch' })), { outcome: 'malformed', reason: 'bad_shape' });
-  assert.deepEqual(c.handle('facegate/gate-1/bridge/info', bytes({ version: '1', device: 'gate-1', cameras: [], public_key: { kty: 'OKP', crv: 'Ed25519', x: 'short' }, config: {} })), { outcome: 'malformed', reason: 'bad_key' });
-  assert.equal(c.handle('facegate/gate-1/stats', bytes('{}')).outcome, 'ignored', 'stats is not read');
-  assert.equal(c.handle('elsewhere/gate-1/attendance', bytes('{}')).outcome, 'ignored', 'outside the subscribed bases');
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  assert.deepEqual((await c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.alloc(5000))))), { outcome: 'malformed', reason: 'too_large' });
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes('{"id":'))), { outcome: 'malformed', reason: 'not_json' });
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes('['.repeat(500) + ']'.repeat(500)))), { outcome: 'malformed', reason: 'too_deep' });
+  assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes({ ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), type: 'lunch' }))), { outcome: 'malformed', reason: 'bad_shape' });
+  assert.deepEqual((await c.handle('facegate/gate-1/bridge/info', bytes({ version: '1', device: 'gate-1', cameras: [], public_key: { kty: 'OKP', crv: 'Ed25519', x: 'short' }, config: {} }))), { outcome: 'malformed', reason: 'bad_key' });
+  assert.equal((await c.handle('facegate/gate-1/stats', bytes('{}'))).outcome, 'ignored', 'stats is not read');
+  assert.equal((await c.handle('elsewhere/gate-1/attendance', bytes('{}'))).outcome, 'ignored', 'outside the subscribed bases');
 });
 
-test('replay bookkeeping: numbered events, a signed high-water mark and a gone range make the gaps; forged or stale marks are refused', (t) => {
+test('replay bookkeeping: numbered events, a signed high-water mark and a gone range make the gaps; forged or stale marks are refused', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c, store } = consumer(t, dir);
   const signer = createSigner(key);
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  for (const seq of [1, 2, 5]) assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq }))).outcome, 'accepted');
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'))).outcome, 'accepted', 'a box from before replay: no seq, taken as before');
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  for (const seq of [1, 2, 5]) assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq })))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00')))).outcome, 'accepted', 'a box from before replay: no seq, taken as before');
   const mark = (seq: number, time = '2026-01-12T17:59:00+01:00') => bytes(withSignature(signer, { device: 'gate-1', time, seq } as { device: string; time: string; seq: number; image?: string }));
-  assert.equal(c.handle('facegate/gate-1/bridge/sequence', mark(9)).outcome, 'sequence');
-  assert.equal(c.handle('facegate/gate-1/bridge/sequence', mark(7)).outcome, 'sequence', 'an older mark arriving late');
+  assert.equal((await c.handle('facegate/gate-1/bridge/sequence', mark(9))).outcome, 'sequence');
+  assert.equal((await c.handle('facegate/gate-1/bridge/sequence', mark(7))).outcome, 'sequence', 'an older mark arriving late');
   assert.deepEqual(store.gaps(), [{ base: 'facegate/gate-1', device: 'gate-1', high: 9, missing: [[3, 4], [6, 9]] }], 'the tail 6..9 too, though no event after it came');
   const forged = JSON.parse(mark(100).toString()) as Record<string, unknown>;
   forged.seq = 1000;
-  assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes(forged)).outcome, 'forged');
-  assert.equal(c.handle('facegate/gate-1/bridge/sequence', mark(1000, '2025-01-01T00:00:00+01:00')).outcome, 'stale');
-  assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes({ device: 'gate-1', time: 'x', seq: -1, jws: 'a.b.c' })).outcome, 'malformed');
+  assert.equal((await c.handle('facegate/gate-1/bridge/sequence', bytes(forged))).outcome, 'forged');
+  assert.equal((await c.handle('facegate/gate-1/bridge/sequence', mark(1000, '2025-01-01T00:00:00+01:00'))).outcome, 'stale');
+  assert.equal((await c.handle('facegate/gate-1/bridge/sequence', bytes({ device: 'gate-1', time: 'x', seq: -1, jws: 'a.b.c' }))).outcome, 'malformed');
   assert.deepEqual(store.markGone('facegate/gate-1', [[6, 8]], new Date(NOW).toISOString()), [[6, 8]]);
   assert.deepEqual(store.markGone('facegate/gate-1', [[6, 8]], new Date(NOW).toISOString()), [], 'known already');
   assert.deepEqual(store.gaps()[0]!.missing, [[3, 4], [9, 9]], 'gone ranges are not asked for again');
@@ -228,72 +228,72 @@ test('the consumer config refuses what cannot work, each key named', () => {
   assert.deepEqual(issues(`keys: { "facegate/gate 1": ${x} }\n`), ['keys.facegate/gate 1'], 'a last level that is no device id');
 });
 
-test('a message that cannot be stored is counted as failed and acknowledged: handle throws, the message handler does not', (t) => {
+test('a message that cannot be stored is counted as failed and acknowledged: handle throws, the message handler does not', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c, store } = consumer(t, dir);
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
   const event = attendance(key, 'check_in', '2026-01-12T08:00:00+01:00');
   store.close();
-  assert.throws(() => c.handle('facegate/gate-1/attendance', bytes(event)), /not open/, 'the database is gone');
+  await assert.rejects(c.handle('facegate/gate-1/attendance', bytes(event)), /not open/, 'the database is gone');
   let acks = 0;
-  c.handleMessage({ topic: 'facegate/gate-1/attendance', payload: bytes(event) }, () => acks++);
+  await c.handleMessage({ topic: 'facegate/gate-1/attendance', payload: bytes(event) }, () => acks++);
   assert.equal(acks, 1, 'acknowledged: the broker must not hold it against the in-flight window');
   assert.equal(c.countOf('failed', 'attendance'), 1);
   assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
 });
 
-test("a box is its topic's: a payload naming another device is refused whatever its signature, and a new base cannot take a box id another base holds", (t) => {
+test("a box is its topic's: a payload naming another device is refused whatever its signature, and a new base cannot take a box id another base holds", async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const impostor = keyIn(dir, 'impostor');
   const { c, store } = consumer(t, dir, 'subscribe: [site/+/+]\n');
   const signer = createSigner(impostor);
   const claimed = { outcome: 'wrong_device', reason: 'claimed' };
-  assert.deepEqual(c.handle('site/x/evil1/bridge/info', bytes(info(impostor, 'gate-1'))), claimed, "bridge/info naming gate-1 on evil1's topic");
-  assert.equal(c.handle('site/x/evil1/bridge/info', bytes(info(impostor, 'evil1'))).outcome, 'pinned', 'as itself, it is pinned');
+  assert.deepEqual((await c.handle('site/x/evil1/bridge/info', bytes(info(impostor, 'gate-1')))), claimed, "bridge/info naming gate-1 on evil1's topic");
+  assert.equal((await c.handle('site/x/evil1/bridge/info', bytes(info(impostor, 'evil1')))).outcome, 'pinned', 'as itself, it is pinned');
   const mark = bytes(withSignature(signer, { device: 'gate-1', time: '2026-01-12T17:59:00+01:00', seq: 5 } as { device: string; time: string; seq: number; image?: string }));
-  assert.deepEqual(c.handle('site/x/evil1/bridge/sequence', mark), claimed, 'a signed bridge/sequence naming gate-1');
-  assert.deepEqual(c.handle('site/x/evil1/attendance', bytes(attendance(impostor, 'check_in', '2026-01-12T08:00:00+01:00'))), claimed, 'an event naming gate-1 (the fixture says gate-1)');
+  assert.deepEqual((await c.handle('site/x/evil1/bridge/sequence', mark)), claimed, 'a signed bridge/sequence naming gate-1');
+  assert.deepEqual((await c.handle('site/x/evil1/attendance', bytes(attendance(impostor, 'check_in', '2026-01-12T08:00:00+01:00')))), claimed, 'an event naming gate-1 (the fixture says gate-1)');
   assert.deepEqual(store.gaps(), [], 'no number of gate-1 taken from evil1');
 
-  assert.equal(c.handle('site/x/gate-1/bridge/info', bytes(info(key))).outcome, 'pinned');
-  assert.deepEqual(c.handle('site/y/gate-1/bridge/info', bytes(info(impostor))), { outcome: 'wrong_device', reason: 'taken' }, 'another base ending in gate-1');
+  assert.equal((await c.handle('site/x/gate-1/bridge/info', bytes(info(key)))).outcome, 'pinned');
+  assert.deepEqual((await c.handle('site/y/gate-1/bridge/info', bytes(info(impostor)))), { outcome: 'wrong_device', reason: 'taken' }, 'another base ending in gate-1');
   assert.equal(store.pinOf('site/y/gate-1'), undefined, 'not pinned');
   assert.equal(c.countOf('wrong_device'), 4);
 });
 
-test('numbers out of range are refused where the message is read, on every topic: 1e300, 2^53 + 1, 1e309, a negative count; a replay answer with a backwards range', (t) => {
+test('numbers out of range are refused where the message is read, on every topic: 1e300, 2^53 + 1, 1e309, a negative count; a replay answer with a backwards range', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c, store } = consumer(t, dir);
   const signer = createSigner(key);
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
   const signed = (body: Record<string, unknown>) => withSignature<Record<string, unknown>>(signer, { device: 'gate-1', time: '2026-01-12T17:59:00+01:00', ...body });
-  const refused = (topic: string, payload: Buffer, reason: string, what: string) => assert.deepEqual(c.handle(`facegate/gate-1/${topic}`, payload), { outcome: 'malformed', reason }, what);
-  refused('bridge/sequence', bytes(signed({ seq: 1e300 })), 'bad_number', 'seq 1e300');
-  refused('bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER + 2 })), 'bad_number', 'seq past 2^53');
-  refused('bridge/sequence', bytes(signed({ seq: -1 })), 'bad_shape', 'a negative seq');
-  refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq: 1e20 })), 'bad_number', "an event's seq 1e20");
-  refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { worked_minutes: -5 })), 'bad_shape', 'negative minutes');
-  refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { time: 'tomorrow' })), 'bad_shape', 'a time that is no date');
-  refused('bridge/event', Buffer.from(JSON.stringify(signed({ id: nextId(), type: 'started', data: { n: 1 } })).replace('"n":1', '"n":1e309')), 'bad_number', 'Infinity in free data');
+  const refused = async (topic: string, payload: Buffer, reason: string, what: string) => assert.deepEqual((await c.handle(`facegate/gate-1/${topic}`, payload)), { outcome: 'malformed', reason }, what);
+  await refused('bridge/sequence', bytes(signed({ seq: 1e300 })), 'bad_number', 'seq 1e300');
+  await refused('bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER + 2 })), 'bad_number', 'seq past 2^53');
+  await refused('bridge/sequence', bytes(signed({ seq: -1 })), 'bad_shape', 'a negative seq');
+  await refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq: 1e20 })), 'bad_number', "an event's seq 1e20");
+  await refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { worked_minutes: -5 })), 'bad_shape', 'negative minutes');
+  await refused('attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { time: 'tomorrow' })), 'bad_shape', 'a time that is no date');
+  await refused('bridge/event', Buffer.from(JSON.stringify(signed({ id: nextId(), type: 'started', data: { n: 1 } })).replace('"n":1', '"n":1e309')), 'bad_number', 'Infinity in free data');
   const answer = (data: Record<string, unknown>) => bytes(signed({ id: nextId(), status: 'ok', data, jti: 'j' }));
-  refused('bridge/response/events/replay', answer({ gone: [[9, 3]], first: 2 }), 'bad_shape', 'a gone range backwards');
-  refused('bridge/response/events/replay', answer({ gone: [], first: 0 }), 'bad_shape', 'first 0');
-  refused('bridge/response/events/replay', answer({ gone: Array.from({ length: 1001 }, (_, i) => [2 * i + 1, 2 * i + 1]) }), 'bad_shape', 'more gone ranges than a request names');
-  assert.equal(c.handle('facegate/gate-1/bridge/response/events/replay', answer({ from: 1, to: 4, replayed: 0, pending: 0, gone: [[1, 4]], last: 4, first: 5 })).outcome, 'replay_answer', 'a good answer');
-  assert.equal(c.handle('facegate/gate-1/bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER }))).outcome, 'sequence', 'the largest safe integer is a number like any other');
+  await refused('bridge/response/events/replay', answer({ gone: [[9, 3]], first: 2 }), 'bad_shape', 'a gone range backwards');
+  await refused('bridge/response/events/replay', answer({ gone: [], first: 0 }), 'bad_shape', 'first 0');
+  await refused('bridge/response/events/replay', answer({ gone: Array.from({ length: 1001 }, (_, i) => [2 * i + 1, 2 * i + 1]) }), 'bad_shape', 'more gone ranges than a request names');
+  assert.equal((await c.handle('facegate/gate-1/bridge/response/events/replay', answer({ from: 1, to: 4, replayed: 0, pending: 0, gone: [[1, 4]], last: 4, first: 5 }))).outcome, 'replay_answer', 'a good answer');
+  assert.equal((await c.handle('facegate/gate-1/bridge/sequence', bytes(signed({ seq: Number.MAX_SAFE_INTEGER })))).outcome, 'sequence', 'the largest safe integer is a number like any other');
   assert.equal(store.gaps()[0]!.high, Number.MAX_SAFE_INTEGER);
 });
 
-test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, whichever comes first; another box cannot withdraw it', (t) => {
+test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, whichever comes first; another box cannot withdraw it', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const other = keyIn(dir, 'other');
   const { c } = consumer(t, dir);
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  c.handle('facegate/gate-2/bridge/info', bytes(info(other, 'gate-2')));
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  (await c.handle('facegate/gate-2/bridge/info', bytes(info(other, 'gate-2'))));
   const retraction = (signer: DeviceKey, device: string, checkIn: Record<string, unknown>, at: string) =>
     withSignature<Record<string, unknown>>(createSigner(signer), {
       id: nextId(), device, time: at, type: 'retracted', kind: 'check_in', retracts: checkIn.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', reason: 'held_picture', check_in: null, check_out: null,
@@ -301,32 +301,32 @@ test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, w
   const sheet = () => readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
   const replayed = attendance(key, 'check_in', '2026-01-12T07:40:00+01:00');
   const real = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00');
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(replayed)).outcome, 'accepted');
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(real)).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(replayed))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(real))).outcome, 'accepted');
   assert.match(sheet()!, /"2026-01-12T07:40:00\+01:00"/);
   // Another box's key names gate-1's check-in: stored as its own event, but gate-1's mark stands.
-  assert.equal(c.handle('facegate/gate-2/attendance/retracted', bytes(retraction(other, 'gate-2', replayed, '2026-01-12T07:40:02+01:00'))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-2/attendance/retracted', bytes(retraction(other, 'gate-2', replayed, '2026-01-12T07:40:02+01:00')))).outcome, 'accepted');
   assert.match(sheet()!, /"2026-01-12T07:40:00\+01:00"/);
-  assert.equal(c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', replayed, '2026-01-12T07:40:02+01:00'))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', replayed, '2026-01-12T07:40:02+01:00')))).outcome, 'accepted');
   assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/, 'the real check-in is the first that stands');
   // A withdrawal that arrives before the check-in it names (a replay fills the gap later).
   const early = attendance(key, 'check_in', '2026-01-12T06:00:00+01:00');
-  assert.equal(c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', early, '2026-01-12T06:00:03+01:00'))).outcome, 'accepted');
-  assert.equal(c.handle('facegate/gate-1/attendance', bytes(early)).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', early, '2026-01-12T06:00:03+01:00')))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(early))).outcome, 'accepted');
   assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/);
 });
 
-test('assurance: a box signs what proved each check-in and check-out, and the timesheet counts those the config names; an older box\'s, without one, were live', (t) => {
+test('assurance: a box signs what proved each check-in and check-out, and the timesheet counts those the config names; an older box\'s, without one, were live', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c, store } = consumer(t, dir, 'timesheet_assurance: [stereo, live, reviewed]\n');
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
-  const accepted = (e: Record<string, unknown>, topic = 'attendance') => assert.equal(c.handle(`facegate/gate-1/${topic}`, bytes(e)).outcome, 'accepted', JSON.stringify(e).slice(0, 120));
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  const accepted = async (e: Record<string, unknown>, topic = 'attendance') => assert.equal((await c.handle(`facegate/gate-1/${topic}`, bytes(e))).outcome, 'accepted', JSON.stringify(e).slice(0, 120));
   // On a recognition alone (the box's camera required no more): stored, but not on this site's sheet.
-  accepted(attendance(key, 'check_in', '2026-01-12T07:50:00+01:00', { assurance: 'recognised' }));
-  accepted(attendance(key, 'check_in', '2026-01-12T08:10:00+01:00'));
-  accepted(attendance(key, 'check_out', '2026-01-12T17:00:00+01:00', { assurance: 'stereo' }));
-  accepted(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { type: 'summary', status: 'present', source: 'end_of_day', camera: null, assurance: null }));
+  await accepted(attendance(key, 'check_in', '2026-01-12T07:50:00+01:00', { assurance: 'recognised' }));
+  await accepted(attendance(key, 'check_in', '2026-01-12T08:10:00+01:00'));
+  await accepted(attendance(key, 'check_out', '2026-01-12T17:00:00+01:00', { assurance: 'stereo' }));
+  await accepted(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { type: 'summary', status: 'present', source: 'end_of_day', camera: null, assurance: null }));
   const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
   assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo"', 'the first check-in proven, from the box older than assurance');
   assert.deepEqual(store.timesheet('2026-01-12').map((r) => [r.firstInAssurance, r.lastOutAssurance]), [['recognised', 'stereo']], 'every mark is kept: the filter is the sheet\'s');
@@ -334,23 +334,23 @@ test('assurance: a box signs what proved each check-in and check-out, and the ti
   assert.deepEqual(store.timesheet('2026-01-12', []), []);
 
   // What only a damaged or forged box sends: a check-in naming no assurance, or one no box knows.
-  const refused = (e: Record<string, unknown>, what: string) => assert.deepEqual(c.handle('facegate/gate-1/attendance', bytes(e)), { outcome: 'malformed', reason: 'bad_shape' }, what);
-  refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: null }), 'null belongs to a summary');
-  refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: 'certain' }), 'an assurance no box sends');
+  const refused = async (e: Record<string, unknown>, what: string) => assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes(e))), { outcome: 'malformed', reason: 'bad_shape' }, what);
+  await refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: null }), 'null belongs to a summary');
+  await refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: 'certain' }), 'an assurance no box sends');
   assert.equal(store.eventCount(), 4);
 });
 
-test('assurance on track events: a box sends what proved the recognised person; an older box\'s events, without it, are taken as before', (t) => {
+test('assurance on track events: a box sends what proved the recognised person; an older box\'s events, without it, are taken as before', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');
   const { c } = consumer(t, dir);
-  c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
   const trackEvent = (over: Record<string, unknown>) =>
     withSignature<Record<string, unknown>>(createSigner(key), {
       id: nextId(), device: 'gate-1', time: '2026-01-12T09:31:41+01:00', type: 'update', camera: 'gate', track: 17, state: 'recognized', person_id: 'emp-0042', anonymous_id: null, score: 0.8, margin: 0.3,
       live: true, antispoof: 0.9, liveness: { score: 5.6, blink: 0, structure: 4.6, passive: 1, surround: 0, screen: 0 }, reasons: [], face_px: 142, image_sha256: null, ...over,
     });
-  assert.equal(c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'live' }))).outcome, 'accepted');
-  assert.equal(c.handle('facegate/gate-1/gate/events', bytes(trackEvent({}))).outcome, 'accepted', 'an older box');
-  assert.deepEqual(c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'reviewd' }))), { outcome: 'malformed', reason: 'bad_shape' });
+  assert.equal((await c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'live' })))).outcome, 'accepted');
+  assert.equal((await c.handle('facegate/gate-1/gate/events', bytes(trackEvent({})))).outcome, 'accepted', 'an older box');
+  assert.deepEqual((await c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'reviewd' })))), { outcome: 'malformed', reason: 'bad_shape' });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fuzzParameters } from '../support/fuzz.js';
 import { firstPart, missingRanges, rangesOf } from '../../contract/seq-ranges.js';
-import { GapTracker } from '../../central/gap-tracker.js';
+import { GapTracker, requestSpans } from '../../central/gap-tracker.js';
 
 test('missingRanges: what no covered range covers, in order, whatever the overlap and order of the covered', () => {
   assert.deepEqual(missingRanges(1, 10, []), [[1, 10]]);
@@ -46,4 +46,20 @@ test('GapTracker: a gap is asked for only after its grace, a range no faster tha
   assert.equal(g.next([], 18_000), undefined);
   assert.equal(g.next([[3, 4]], 18_000), undefined, 'closed and open again: seen anew, with its grace');
   assert.deepEqual(g.next([[3, 4]], 19_000), [3, 4], 'and its backoff forgotten');
+});
+
+test('requestSpans: interleaved gaps are asked for together within the most one request names, and nothing is left out', () => {
+  assert.deepEqual(requestSpans([], 10), []);
+  assert.deepEqual(requestSpans([[2, 2], [4, 4], [6, 6], [20, 25]], 10), [[2, 6], [20, 25]]);
+  assert.deepEqual(requestSpans([[1, 30]], 10), [[1, 30]], 'one range longer than the most is left to firstPart');
+  assert.deepEqual(requestSpans([[1, 1], [10, 10], [11, 11]], 10), [[1, 10], [11, 11]], 'a span is never wider than the most');
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { maxLength: 60 }), fc.integer({ min: 1, max: 50 }), (numbers, max) => {
+      const missing = rangesOf([...numbers].sort((a, b) => a - b));
+      const spans = requestSpans(missing, max);
+      for (const [a, b] of missing) assert.ok(spans.some(([x, y]) => x <= a && b <= y), 'every missing range inside a span');
+      for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] > spans[i - 1]![1], 'ascending, disjoint');
+    }),
+    fuzzParameters(200),
+  );
 });

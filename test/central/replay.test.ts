@@ -1,5 +1,5 @@
 // Replay between a real box (outbox, signer, remote command router on a real SQLite file) and the
-// central consumer (its own SQLite file) through a real Mosquitto on 127.0.0.1: a consumer whose
+// central consumer (its own SQLite file, and a real PostgreSQL where it matters) through a real Mosquitto on 127.0.0.1: a consumer whose
 // kept session predates replay, a box that no longer holds a consumer's early events, and what
 // `facegate central status` shows of both.
 import { test, type TestContext } from 'node:test';
@@ -12,7 +12,8 @@ import { createLogger } from '../../daemon/base/log.js';
 import type { KeptLimits } from '../../daemon/events/outbox.js';
 import { loadCentralConfig } from '../../central/config.js';
 import { CentralConsumer } from '../../central/consumer.js';
-import { CentralStore } from '../../central/store.js';
+import { openCentralStore } from '../../central/store-open.js';
+import { PG_MISSING, Postgres } from '../support/postgres.js';
 import { ExitCode } from '../../daemon/base/errors.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { EventsStack } from '../support/events-stack.js';
@@ -26,16 +27,26 @@ interface Setup {
   box: EventsStack;
   dir: string;
   configPath: string;
+  /** What the consumer and its commands need in their environment: a PostgreSQL store's URL. */
+  env: Record<string, string>;
 }
 
+type StoreKind = 'sqlite' | 'postgres';
+
 /** A broker, a box that answers replay requests, and the consumer's config file (not started). */
-async function setUp(t: TestContext, replay: string, kept?: KeptLimits): Promise<Setup> {
+async function setUp(t: TestContext, replay: string, kept?: KeptLimits, kind: StoreKind = 'sqlite'): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-central-replay-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const box = new EventsStack({ dbPath: join(dir, 'box.db'), keyPath: join(dir, 'box.key'), url: broker.url, baseTopic: BASE, clientId: 'facegate-gate-1', announceMs: 500, ...(kept ? { kept } : {}) });
   const commandKey = answerReplays(box, dir);
+  const env: Record<string, string> = {};
+  if (kind === 'postgres') {
+    const pg = await Postgres.start();
+    t.after(() => pg.dispose());
+    env.FG_TEST_STORE_URL = await pg.createDatabase('central');
+  }
   const configPath = join(dir, 'central.yaml');
   writeFileSync(
     configPath,
@@ -44,12 +55,12 @@ async function setUp(t: TestContext, replay: string, kept?: KeptLimits): Promise
       'subscribe: [facegate/+]',
       'pinning: provisioned',
       `keys: { ${BASE}: ${JSON.stringify(box.key.publicJwk)} }`,
-      `database: ${join(dir, 'central.db')}`,
+      kind === 'sqlite' ? `database: ${join(dir, 'central.db')}` : 'store: { kind: postgres, url_env: FG_TEST_STORE_URL }',
       `timesheet_dir: ${join(dir, 'timesheets')}`,
       `replay: { command_key: ${commandKey}, ${replay} }`,
     ].join('\n') + '\n',
   );
-  return { broker, box, dir, configPath };
+  return { broker, box, dir, configPath, env };
 }
 
 /** Writes `n` events on a box whose broker has no subscriber yet: delivered, and lost to any consumer. */
@@ -64,15 +75,15 @@ async function lostBeforeAnyConsumer(box: EventsStack, n: number): Promise<void>
 }
 
 /** The consumer as `facegate central` builds it, its log lines kept as objects. */
-async function startConsumer(t: TestContext, configPath: string) {
+async function startConsumer(t: TestContext, configPath: string, env: Record<string, string> = {}) {
   const config = loadCentralConfig(configPath);
-  const store = CentralStore.open(config.database);
+  const store = await openCentralStore(config.store, { ...process.env, ...env });
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
   const accepted = new Set<number>();
   const consumer = new CentralConsumer({ config, store, logger, connect: mqtt.connect, onAccepted: (_base, signed) => accepted.add(signed.seq as number) });
   consumer.start();
-  t.after(async () => (await consumer.stop(), store.close()));
+  t.after(async () => (await consumer.stop(), await store.close()));
   await consumer.ready;
   const until = async (what: string, done: () => boolean) => {
     const deadline = Date.now() + 30_000;
@@ -100,16 +111,16 @@ test('upgrade: a consumer whose kept session was made by the old subscription se
   assert.ok(c.consumer.countOf('sequence') >= 1, 'bridge/sequence received on the kept session');
   await c.until('the replay answer received', () => c.consumer.countOf('replay_answer') >= 1);
   assert.deepEqual([...c.accepted].sort(), [1, 2, 3]);
-  assert.equal(c.store.eventCount(), 3);
+  assert.equal(await c.store.eventCount(), 3);
 });
 
-test('a box that no longer holds the early events: one request, one log line, all of them marked gone; the kept ones replayed; `facegate central status` shows both', { timeout: 90_000 }, async (t) => {
+for (const kind of ['sqlite', 'postgres'] as const) test(`a box that no longer holds the early events: one request, one log line, all of them marked gone; the kept ones replayed; \`facegate central status\` shows both [${kind}]`, { timeout: 90_000, skip: kind === 'postgres' && PG_MISSING }, async (t) => {
   // Keeps the last 5 delivered events; 10 numbers a request, so asking from 1 would take 5 requests for 1..45.
-  const { box, configPath } = await setUp(t, 'check_s: 2, grace_s: 0, backoff_s: 60, max_range: 10', { maxEvents: 5, maxBytes: 1 << 30, maxAgeMs: 3_600_000 });
+  const { box, configPath, env } = await setUp(t, 'check_s: 2, grace_s: 0, backoff_s: 60, max_range: 10', { maxEvents: 5, maxBytes: 1 << 30, maxAgeMs: 3_600_000 }, kind);
   await lostBeforeAnyConsumer(box, 50);
   t.after(() => box.stop());
 
-  const c = await startConsumer(t, configPath);
+  const c = await startConsumer(t, configPath, env);
   await c.until('the five kept events replayed', () => c.accepted.size === 5);
   assert.deepEqual([...c.accepted].sort((a, b) => a - b), [46, 47, 48, 49, 50]);
   const asked = c.said('asking a box to replay').map((l) => [l.from, l.to]);
@@ -119,19 +130,19 @@ test('a box that no longer holds the early events: one request, one log line, al
   assert.deepEqual([lost[0]!.base, lost[0]!.lost, lost[0]!.from, lost[0]!.to, lost[0]!.first, lost[0]!.level], [BASE, 45, 1, 45, 46, 50]);
   assert.equal(c.consumer.replay?.gone, 45);
 
-  const [status] = c.store.replayStatus();
+  const [status] = await c.store.replayStatus();
   assert.deepEqual({ ...status!, asked: { ...status!.asked, last: { ...status!.asked.last!, at: 'T' } }, gone: { ...status!.gone, lastAt: 'T' } }, {
     base: BASE, device: 'gate-1', high: 50, stored: 5, missing: 0,
     asked: { requests: 2, numbers: 15, last: { from: 46, to: 50, at: 'T' } },
     gone: { numbers: 45, ranges: 1, lastAt: 'T' },
   });
   // The operator's view, from the built CLI beside the running consumer.
-  const json = await runCli(['central', 'status', '--config', configPath, '--json']);
+  const json = await runCli(['central', 'status', '--config', configPath, '--json'], { env });
   assert.equal(json.code, ExitCode.OK, json.stderr);
   const shown = JSON.parse(json.stdout) as { events: number; boxes: unknown[] };
   assert.equal(shown.events, 5);
-  assert.deepEqual(shown.boxes, JSON.parse(JSON.stringify(c.store.replayStatus())));
-  const text = await runCli(['central', 'status', '--config', configPath]);
+  assert.deepEqual(shown.boxes, JSON.parse(JSON.stringify(await c.store.replayStatus())));
+  const text = await runCli(['central', 'status', '--config', configPath], { env });
   assert.equal(text.code, ExitCode.OK, text.stderr);
   assert.match(text.stdout, /^facegate\/gate-1 device=gate-1 high=50 stored=5 missing=0 requests=2 asked=15 last_asked=46-50@\S+ gone=45 gone_ranges=1 last_gone_at=\S+\n$/);
 });

@@ -73,7 +73,8 @@ test('central.db version 1 → newest: nothing lost, old events still de-duplica
   assert.equal(store.record(BASE, 'spoof', { id: '019b4f3a-6c00-7000-8000-000000000004', device: 'gate-1', time: '2026-01-13T09:00:00+01:00', type: 'spoof', seq: 2, jws: 'x' }, undefined, '2026-01-13T08:00:00.000Z'), 'stored');
   store.raiseHigh(BASE, 'gate-1', 3, '2026-01-13T08:00:00.000Z');
   assert.deepEqual(store.gaps(), [{ base: BASE, device: 'gate-1', high: 3, missing: [[1, 1], [3, 3]] }]);
-  store.noteAsked(BASE, [1, 3], '2026-01-13T08:00:10.000Z');
+  assert.equal(store.claimAsk(BASE, [1, 3], 'jti-1', '2026-01-13T08:00:10.000Z', '2026-01-13T08:00:40.000Z'), true);
+  assert.equal(store.claimAsk(BASE, [1, 3], 'jti-2', '2026-01-13T08:00:20.000Z', '2026-01-13T08:00:50.000Z'), false, 'one request out per box: the second waits for the lease');
   assert.deepEqual(store.markGone(BASE, [[1, 3]], '2026-01-13T08:00:11.000Z'), [[1, 1], [3, 3]], 'only what was missing is gone');
   assert.deepEqual(store.replayStatus(), [
     { base: BASE, device: 'gate-1', high: 3, stored: 1, missing: 0, asked: { requests: 1, numbers: 3, last: { from: 1, to: 3, at: '2026-01-13T08:00:10.000Z' } }, gone: { numbers: 2, ranges: 2, lastAt: '2026-01-13T08:00:11.000Z' } },

@@ -1,0 +1,93 @@
+import type { OutboxTopic } from '../contract/topics.js';
+import type { PinnedKey } from '../contract/signature.js';
+import type { SeqRange } from '../contract/seq-ranges.js';
+import type { Assurance } from '../contract/assurance.js';
+
+/** A value now (SQLite, in process) or later (PostgreSQL, over the network): the consumer awaits either. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A box's numbers as the store holds them: the highest it announced, and the ranges neither stored nor reported gone. */
+export interface BoxGaps {
+  readonly base: string;
+  readonly device: string;
+  readonly high: number;
+  readonly missing: readonly SeqRange[];
+}
+
+/** What replay did for one box, as `facegate central status` shows it: all from the database, so every consumer sharing it sees the same. */
+export interface BoxReplayStatus {
+  readonly base: string;
+  readonly device: string;
+  /** The highest number announced (bridge/sequence) or stored. */
+  readonly high: number;
+  /** Numbers stored, distinct. */
+  readonly stored: number;
+  /** Numbers neither stored nor reported gone: what replay still asks for. */
+  readonly missing: number;
+  /** Requests sent, the numbers they named together, and the last one. */
+  readonly asked: { readonly requests: number; readonly numbers: number; readonly last: { readonly from: number; readonly to: number; readonly at: string } | null };
+  /** Numbers the box reported it no longer holds, in how many ranges, and when last. */
+  readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
+}
+
+/** One employee's day as the timesheet shows it: instants in ms and what proved each, null when there was none. */
+export interface TimesheetRow {
+  readonly employee: string;
+  readonly day: string;
+  readonly firstInMs: number | null;
+  readonly firstInAssurance: Assurance | null;
+  readonly lastOutMs: number | null;
+  readonly lastOutAssurance: Assurance | null;
+}
+
+/** An accepted check-in or check-out: `employee` is the external id, else the box's person id. */
+export interface AttendanceMark {
+  readonly employee: string;
+  readonly type: 'check_in' | 'check_out';
+  readonly day: string;
+  readonly atMs: number;
+  readonly assurance: Assurance;
+}
+
+/**
+ * What the central consumer, its replay requester and its commands ask of the store, whichever
+ * database holds it: an SQLite file (store.ts, the embedded default) or PostgreSQL (pg-store.ts,
+ * shared by consumers on several machines). Both keep the same tables under the same numbered
+ * migrations, drop a duplicate by the event's id (a unique key), and keep what replay asked for in
+ * the database, so that consumers sharing one store and one subscription group ask each box once.
+ */
+export interface CentralStorage {
+  pinOf(base: string): Awaitable<PinnedKey | undefined>;
+  /** A pinned base other than `except` whose last level (its box id) is `boxId`. */
+  baseOfBox(boxId: string, except: string): Awaitable<string | undefined>;
+  /** Pins a box's key once; a later call for the same base changes nothing and says false. */
+  pin(base: string, key: PinnedKey, device: string, nowIso: string): Awaitable<boolean>;
+  /** Keeps a verified event and its attendance mark together, or says its id is known already. */
+  record(base: string, topic: OutboxTopic, signed: Readonly<Record<string, unknown>>, mark: AttendanceMark | undefined, nowIso: string): Awaitable<'stored' | 'duplicate'>;
+  /** A box withdrew one of its marks: the day whose timesheet changed, if the mark is here. */
+  retract(base: string, withdrawalId: string, retracts: string): Awaitable<string | undefined>;
+  /** The day's first check-in and last check-out that stand, per employee, counting only `assurances`. */
+  timesheet(day: string, assurances?: readonly Assurance[]): Awaitable<TimesheetRow[]>;
+  /** A box's signed high-water mark; never lowered. */
+  raiseHigh(base: string, device: string, seq: number, nowIso: string): Awaitable<void>;
+  /** Ranges a box reported gone: the parts of them not held before, now kept. */
+  markGone(base: string, ranges: readonly SeqRange[], nowIso: string): Awaitable<SeqRange[]>;
+  /**
+   * Takes the one replay request a box may have out, for every consumer sharing the store: true
+   * (and counted, with `jti` kept) when no request for `base` is out, or the last one's lease ran
+   * out by `nowIso`; false when another request holds it (this consumer's or another's).
+   */
+  claimAsk(base: string, range: SeqRange, jti: string, nowIso: string, leaseUntilIso: string): Awaitable<boolean>;
+  /** The box answered the request `jti`: its lease ends, so the next range may be asked at once. */
+  releaseAsk(base: string, jti: string): Awaitable<void>;
+  /** Every box with a high-water mark and what it misses, from the database alone. */
+  gaps(): Awaitable<BoxGaps[]>;
+  replayStatus(): Awaitable<BoxReplayStatus[]>;
+  eventCount(): Awaitable<number>;
+  /**
+   * Whether `e` says the database is away for now (a server restarting, the network): the message
+   * is kept unacknowledged and tried again, rather than counted failed. SQLite is never away.
+   */
+  unavailable(e: unknown): boolean;
+  close(): Awaitable<void>;
+}
