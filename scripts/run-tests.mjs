@@ -71,9 +71,11 @@ if (builtMode) {
   runFiles = files.map((f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js'));
 }
 // --test-force-exit: a test that fails half-way may leave a child process or a socket open; the
-// file's process must still end, or the whole run waits on it for ever.
+// file's process must still end, or the whole run waits on it for ever. --test-timeout: a test
+// that waits for ever (a promise nothing settles) fails with its name after 10 minutes instead of
+// holding the whole run; a test that needs longer says so in its own options.
 const runTests = (list, concurrency) =>
-  spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
+  spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-timeout=600000', '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
 // Files that start daemons, brokers and cameras would contend for the cores and ports, so they run
 // one at a time. The fast tier's files share nothing but the CPU: in a full run they go first, one
 // per core, which takes a minute or two off it.
