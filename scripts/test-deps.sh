@@ -20,8 +20,9 @@ command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v mosquitto >/dev/null || need+=(mosquitto mosquitto-clients)
 # PostgreSQL's server binaries (initdb, pg_ctl): the central store's tests start a server of their
 # own on a free port (test/support/postgres.ts); Debian's package also starts a cluster on :5432,
-# which the tests do not use (systemctl disable --now postgresql if unwanted).
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# which the tests do not use (systemctl disable --now postgresql if unwanted). Looked for with a
+# bash glob, not ls: PATH may hold nothing but what the caller put there.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 # Debian's Chromium, headless: the tests look at the pages the daemon serves in a real browser.
 command -v chromium >/dev/null || need+=(chromium)
