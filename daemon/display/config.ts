@@ -5,6 +5,9 @@ import { OneOf, Section, type ConfigIssue } from '../base/config-types.js';
 export const SHOWN_PERSON = ['first_name', 'full_name', 'none'] as const;
 export type ShownPerson = (typeof SHOWN_PERSON)[number];
 
+/** The display feeds at most, all tokens together, where the config names no number and the console's connections allow. */
+const DEFAULT_MAX_STREAMS = 16;
+
 export const DisplayConfigSchema = Section(
   {
     greeting_s: Type.Number({ minimum: 1, maximum: 60, default: 5, description: 'How long a display shows a greeting ("Welcome, Anna — checked in 08:59") before it goes back to what the camera sees, seconds.' }),
@@ -14,12 +17,13 @@ export const DisplayConfigSchema = Section(
       default: 2,
       description: 'Open feeds one display token may hold at once (the same link open on two screens). A page that reconnects replaces its own earlier feed, so a network drop costs none. Past it a new feed is refused (429 FG_ERR_DISPLAY_STREAMS).',
     }),
-    max_streams: Type.Integer({
-      minimum: 1,
-      maximum: 256,
-      default: 16,
-      description: "Open display feeds at once, all tokens together: each holds one of the console's connections (web.connections.max), so that displays never take them all.",
-    }),
+    max_streams: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 256,
+        description: `Open display feeds at once, all tokens together: each holds one of the console's connections (web.connections.max), so that displays never take them all. Given, it must be below web.connections.max; left out, ${DEFAULT_MAX_STREAMS} or half of web.connections.max, whichever is fewer.`,
+      }),
+    ),
     mqtt: Section(
       {
         enabled: Type.Boolean({ default: false, description: 'Publish what each display shows on <base>/<door-or-camera>/display (not retained), for a site that drives its own display, light or speaker.' }),
@@ -34,6 +38,15 @@ export type DisplayConfig = Static<typeof DisplayConfigSchema>;
 
 /** What the schema cannot say: the displays' feeds leave the console connections for its own pages. */
 export function displayConfigIssues(display: DisplayConfig, web: { enabled: boolean; connections: { max: number } }): ConfigIssue[] {
-  if (!web.enabled || display.max_streams < web.connections.max) return [];
+  if (!web.enabled || display.max_streams === undefined || display.max_streams < web.connections.max) return [];
   return [{ path: 'display.max_streams', message: `${display.max_streams} is not below web.connections.max (${web.connections.max}); expected fewer, so that door displays cannot hold every connection of the console` }];
+}
+
+/**
+ * The display feeds the console serves at once: as the config says, or, left out, DEFAULT_MAX_STREAMS
+ * or half the console's connections, whichever is fewer, so that a site that lowered
+ * web.connections.max is not refused at start for a display setting it never wrote.
+ */
+export function displayStreamsMax(display: Pick<DisplayConfig, 'max_streams'>, web: { connections: { max: number } }): number {
+  return display.max_streams ?? Math.max(1, Math.min(DEFAULT_MAX_STREAMS, Math.floor(web.connections.max / 2)));
 }

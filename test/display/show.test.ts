@@ -1,6 +1,7 @@
 // The door display's pure rules: which prompt a track's waiting reason asks for (on the very
 // strings the tracker's frame verdicts make), which face a display answers, what of a name it
 // shows, and the greeting an attendance outcome makes.
+import { displayStreamsMax } from '../../daemon/display/config.js';
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -134,10 +135,13 @@ test('display targets: each door, and each camera in no door; a door\'s cameras 
   assert.deepEqual(t.camerasOf('a'), []);
 });
 
-test("the config refuses display feeds that could hold every console connection, naming the key", () => {
+test("the config refuses display feeds that could hold every console connection, naming the key; left out, the bound follows the console's", () => {
   const config = defaultConfig();
   const web = { ...config.web, enabled: true, connections: { ...config.web.connections, max: 16 } };
-  assert.deepEqual(semanticIssues({ ...config, web }).filter((i) => i.path.startsWith('display')).map((i) => i.path), ['display.max_streams']);
+  assert.deepEqual(semanticIssues({ ...config, web }).filter((i) => i.path.startsWith('display')), [], 'a site that lowered web.connections.max and wrote no display bound starts');
+  assert.equal(displayStreamsMax(config.display, web), 8, 'half the console connections');
+  assert.equal(displayStreamsMax(config.display, config.web), Math.min(16, Math.floor(config.web.connections.max / 2)));
+  assert.deepEqual(semanticIssues({ ...config, web, display: { ...config.display, max_streams: 16 } }).filter((i) => i.path.startsWith('display')).map((i) => i.path), ['display.max_streams']);
   assert.deepEqual(semanticIssues({ ...config, web, display: { ...config.display, max_streams: 15 } }).filter((i) => i.path.startsWith('display')), []);
   // Without the console there are no feeds to bound.
   assert.deepEqual(semanticIssues({ ...config, web: { ...web, enabled: false } }).filter((i) => i.path.startsWith('display')), []);

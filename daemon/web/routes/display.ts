@@ -1,3 +1,4 @@
+import { displayStreamsMax } from '../../display/config.js';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { formatLocalIso } from '../../base/zoned-time.js';
@@ -44,7 +45,7 @@ export function displayRoutes(ctx: ConsoleContext): void {
     device: daemon.deviceId,
     timeZone: () => daemon.timeZone(),
     perToken: d.config.streams_per_token,
-    max: d.config.max_streams,
+    max: displayStreamsMax(d.config, ctx.config),
     // Well inside the console's idle timeout, which would otherwise close a quiet feed.
     heartbeatMs: Math.min(10_000, (ctx.config.connections.idle_timeout_s * 1000) / 3),
     recheckMs: 1000,
