@@ -26,12 +26,6 @@ export interface CameraTrackerOptions {
   door?: DoorSink | undefined;
 }
 
-/**
- * Detect intervals, after a search where the picture moved found no one, before that motion is
- * searched again: 1.5 skips one detect frame and not two, whatever jitter the frame times have.
- */
-const FRUITLESS_SKIP = 1.5;
-
 /** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
 const SETTLED_IOU = 0.5;
 /**
@@ -61,8 +55,6 @@ export interface TrackerStats {
   stillFrames: number;
   followFrames: number;
   droppedDetections: number;
-  /** Detect frames that left moving areas for the next one, their last search having found no one there. */
-  arrivalsDeferred: number;
   ms: { detect: number; analyze: number; follow: number; decide: number };
   /**
    * Faces the costly models ran on: the landmark model runs on every face looked at (detected or
@@ -92,14 +84,10 @@ export class CameraTracker {
   private lastSweepT = -Infinity;
   private lastFullSweepT = -Infinity;
   private readonly motion = new MotionMask();
-  /** When a search where the picture moved last started no track (see `focus`). */
-  private fruitlessArrivalsT = -Infinity;
-  /** Whether this detect frame searched where the picture moved. */
-  private searchedArrivals = false;
   /** Each recent frame's time → its capture time (ms), only where the camera is one of a door's. */
   private readonly captured = new Map<number, number>();
   private readonly context: TrackContext;
-  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, changeSweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, arrivalsDeferred: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 }, runs: { landmarks: 0, embedder: 0, antispoof: 0 } };
+  readonly stats: TrackerStats = { frames: 0, skipped: 0, detectFrames: 0, sweepFrames: 0, changeSweepFrames: 0, stillFrames: 0, followFrames: 0, droppedDetections: 0, ms: { detect: 0, analyze: 0, follow: 0, decide: 0 }, runs: { landmarks: 0, embedder: 0, antispoof: 0 } };
 
   constructor(private readonly o: CameraTrackerOptions) {
     const door = o.door;
@@ -180,7 +168,6 @@ export class CameraTracker {
     const moved = this.motion.update(img, explained);
     if (config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S)) {
       this.lastFullSweepT = this.lastSweepT = t;
-      this.searchedArrivals = false;
       this.motion.takeChanged();
       this.stats.sweepFrames++;
       return undefined;
@@ -198,14 +185,7 @@ export class CameraTracker {
       const area = clipBox({ x: b.x - b.w / 8, y: b.y - b.h / 8, w: 1.25 * b.w, h: 1.25 * b.h }, img.width, img.height);
       return area.w > 0 && area.h > 0 ? [{ kind: 'tracked', facePx: b.h, ...area }] : [];
     });
-    // Motion that the last search of it found no one in (hands waving, a body turning, a door
-    // swinging) is looked at every other detect frame, not every one: at a busy camera those searches
-    // were most of the detector's work. A face arriving there is found one detect frame later at
-    // worst, and the sweep's changed areas are always looked at.
-    const recheck = t - this.fruitlessArrivalsT < FRUITLESS_SKIP / config.detect_fps;
-    if (recheck && moved.length > 0) this.stats.arrivalsDeferred++;
-    this.searchedArrivals = !recheck && moved.length > 0;
-    const arrivals = [...(recheck ? [] : moved), ...changed].map((b): SearchArea => ({ kind: 'arrival', ...b }));
+    const arrivals = [...moved, ...changed].map((b): SearchArea => ({ kind: 'arrival', ...b }));
     return [...arrivals, ...tracked];
   }
 
@@ -236,7 +216,6 @@ export class CameraTracker {
     this.stats.ms.analyze += performance.now() - started;
 
     started = performance.now();
-    const tracksBefore = this.tracks.length;
     const slots = this.tracks.map((tr) => ({ box: tr.predictedBox(t), embedding: tr.fused }));
     const pairs = associate(slots, faces.map((f) => ({ box: f.detection.box, embedding: f.embedding })), { minIou: config.match_iou, minSimilarity: config.match_similarity, splitSimilarity: config.split_similarity });
     const events: TrackEvent[] = [];
@@ -259,7 +238,6 @@ export class CameraTracker {
       this.o.logger?.debug({ stage: 'track', camera: this.o.camera, track: track.id, box: face.detection.box }, 'track started');
       events.push(...track.pending);
     }
-    if (this.searchedArrivals) this.fruitlessArrivalsT = this.tracks.length > tracksBefore ? -Infinity : t;
     for (const f of faces) f.embedding = undefined; // the tracks keep what they need
     this.stats.ms.decide += performance.now() - started;
     // Faces the detector missed this time are followed by landmarks for a while (detectors drop faces mid-blink).
