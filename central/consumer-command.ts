@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { ExitCode, isFacegateError } from '../daemon/base/errors.js';
+import { ExitCode, FacegateError, isFacegateError } from '../daemon/base/errors.js';
 import { createLogger } from '../daemon/base/log.js';
 import { MetricsRegistry } from '../daemon/base/metrics.js';
 import { loadCentralConfig, type CentralConfig } from './config.js';
@@ -68,6 +69,17 @@ export async function centralStoreOrExit(config: CentralConfig, io: Pick<CliIo, 
     io.stderr(`${prefix}${errorText(e)}\n`);
     return ExitCode.CONFIG;
   }
+}
+
+/**
+ * The store of a command that only reads (status, timesheet): opened as it is, never created. A
+ * SQLite file that does not exist is FG_ERR_DB_MISSING, as an empty new one would only hide a wrong path.
+ */
+export async function existingStoreOrExit(config: CentralConfig, io: Pick<CliIo, 'stderr' | 'env'>): Promise<CentralStorage | typeof ExitCode.CONFIG> {
+  if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) {
+    throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
+  }
+  return centralStoreOrExit(config, io, '', false);
 }
 
 /** The central config at `path`, or exit 78 with its coded error on stderr (after `prefix`). */

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { ExitCode, FacegateError } from '../daemon/base/errors.js';
+import { ExitCode } from '../daemon/base/errors.js';
 import { replayStatusText } from './replay-status.js';
-import { centralConfigOrExit, centralStoreOrExit } from './consumer-command.js';
+import { centralConfigOrExit, existingStoreOrExit } from './consumer-command.js';
 import { command, UsageError } from '../daemon/cli/command.js';
 import { jsonLine, printable } from '../daemon/cli/terminal-text.js';
 
@@ -22,9 +21,7 @@ export const centralStatusCommand = command({
     if (!values.config) throw new UsageError('no config file given', USAGE);
     const config = centralConfigOrExit(values.config, io);
     if (typeof config === 'number') return config;
-    // Never create it: an empty new file would only hide a wrong path.
-    if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
-    const store = await centralStoreOrExit(config, io, '', false);
+    const store = await existingStoreOrExit(config, io);
     if (typeof store === 'number') return store;
     try {
       const boxes = await store.replayStatus();

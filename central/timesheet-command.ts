@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { ExitCode, FacegateError } from '../daemon/base/errors.js';
+import { ExitCode } from '../daemon/base/errors.js';
 import { CALENDAR_DATE_EXPECTED, isCalendarDate } from '../daemon/base/calendar-date.js';
 import { ASSURANCES, isAssurance, type Assurance } from '../contract/assurance.js';
-import { centralConfigOrExit, centralStoreOrExit } from './consumer-command.js';
+import { centralConfigOrExit, existingStoreOrExit } from './consumer-command.js';
 import { timesheetCsv } from './timesheet.js';
 import { command, UsageError } from '../daemon/cli/command.js';
 import { printable } from '../daemon/cli/terminal-text.js';
@@ -26,9 +25,7 @@ export const centralTimesheetCommand = command({
     const assurances = values.assurance === undefined ? undefined : assuranceList(values.assurance);
     const config = centralConfigOrExit(values.config, io);
     if (typeof config === 'number') return config;
-    // Never create it: an empty new file would only hide a wrong path.
-    if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new FacegateError('FG_ERR_DB_MISSING', `central database ${config.store.path} does not exist`, 'check `database` (or store.path) in the central config; `facegate central` creates it at its first start');
-    const store = await centralStoreOrExit(config, io, '', false);
+    const store = await existingStoreOrExit(config, io);
     if (typeof store === 'number') return store;
     try {
       const csv = timesheetCsv(await store.timesheet(values.day, assurances ?? config.timesheet_assurance), config.employees, config.time_zone);
