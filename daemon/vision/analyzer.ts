@@ -1,7 +1,7 @@
 import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE, alignment, fivePoints, toAlignedFrame } from './align.js';
 import { AntiSpoofModel } from './antispoof.js';
-import type { VisionConfig } from './config.js';
+import { batchPolicy, type VisionConfig } from './config.js';
 import { FaceDetector } from './detector.js';
 import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from './embedder.js';
 import type { AnalyzeOptions, CameraEngine, VisionEngine } from './engine.js';
@@ -22,8 +22,8 @@ import type { Detection, FaceAnalysis, Picture } from './types.js';
  * thread of its `VisionPool`; short CLI commands and tests use one on their own thread.
  */
 export class FaceAnalyzer implements VisionEngine {
-  /** The call running now: the next one starts when it ends (see `exclusive`). */
-  private running: Promise<unknown> = Promise.resolve();
+  /** The calls under way, which `close` waits for. */
+  private readonly calls = new Set<Promise<unknown>>();
   /** The aligned face, sampled once as the embedder's input; quality reads it back as grey. */
   private readonly aligned = new Float32Array(EMBEDDER_INPUT_SIZE);
   private readonly alignedGray = new Float32Array(ALIGNED_SIZE * ALIGNED_SIZE);
@@ -43,14 +43,20 @@ export class FaceAnalyzer implements VisionEngine {
     const { vision, logger } = options;
     const models = options.models ?? verifyModels(vision.models_dir);
     const requested = await usableSettings({ provider: vision.execution_provider, threads: vision.threads }, models.detector, logger);
-    const detector = await FaceDetector.load(models.detector, requested, logger);
+    let detector = await FaceDetector.load(models.detector, requested, logger, batchPolicy(vision, requested.provider));
+    if (detector.provider !== requested.provider) {
+      // Fallen back to the CPU: loaded again for the CPU's runs, one input each.
+      await detector.close();
+      detector = await FaceDetector.load(models.detector, { ...requested, provider: detector.provider }, logger, batchPolicy(vision, detector.provider));
+    }
     // If the GPU could not load for the first model it will not for the others: one log line, not five.
     const settings: SessionSettings = { ...requested, provider: detector.provider };
+    const batch = batchPolicy(vision, settings.provider);
     const [landmarker, embedder, eyes, antispoof] = await Promise.all([
-      LandmarkModel.load(models.landmarks, settings, logger),
-      Embedder.load(models.embedder, settings, logger),
-      EyeModel.load(models.eyes, settings, logger),
-      AntiSpoofModel.load(models.antispoof, settings, logger),
+      LandmarkModel.load(models.landmarks, settings, logger, batch),
+      Embedder.load(models.embedder, settings, logger, batch),
+      EyeModel.load(models.eyes, settings, logger, batch),
+      AntiSpoofModel.load(models.antispoof, settings, logger, batch),
     ]);
     logger.debug({ stage: 'vision', provider: settings.provider, threads: settings.threads }, 'face models loaded');
     return new FaceAnalyzer(vision, settings.provider, detector, landmarker, embedder, eyes, antispoof);
@@ -58,7 +64,7 @@ export class FaceAnalyzer implements VisionEngine {
 
   /** Faces in the image, largest first; with a `focus`, only those where it says a face can be. */
   detect(img: Picture, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
-    return this.exclusive(() => this.detectNow(img, mode, focus));
+    return this.track(this.detectNow(img, mode, focus));
   }
 
   /** A camera's engine on this analyzer (see `CameraEngine`). */
@@ -71,33 +77,34 @@ export class FaceAnalyzer implements VisionEngine {
    * embedding network does not see as a face (see `looksLikeFace`) are left out.
    */
   analyze(img: Picture, options: AnalyzeOptions = {}): Promise<FaceAnalysis[]> {
-    return this.exclusive(async () => {
-      const faces: FaceAnalysis[] = [];
-      for (const detection of await this.detectNow(img, options.detectMode)) {
-        const face = await this.analyzeFaceNow(img, detection, { ...options, embed: true });
-        if (!looksLikeFace(face)) continue;
-        if (!options.embed) delete face.embedding;
-        faces.push(face);
-      }
-      return faces;
-    });
+    return this.track(
+      (async () => {
+        const detections = await this.detectNow(img, options.detectMode);
+        const faces = await Promise.all(detections.map((detection) => this.analyzeFaceNow(img, detection, { ...options, embed: true })));
+        return faces.filter(looksLikeFace).map((face) => {
+          if (!options.embed) delete face.embedding;
+          return face;
+        });
+      })(),
+    );
   }
 
   /** Everything about one detected (or tracked) face. */
   analyzeFace(img: Picture, detection: Detection, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
-    return this.exclusive(() => this.analyzeFaceNow(img, detection, options));
+    return this.track(this.analyzeFaceNow(img, detection, options));
   }
 
   /**
-   * One call at a time. Every camera pinned to this analyzer's worker (and enrolment) shares it,
-   * and each model reads its input buffer only when its run starts, a turn of the event loop after
-   * the call: overlapping calls would hand one camera's face to another's model. ONNX Runtime runs
-   * on this thread anyway, so nothing is lost by waiting.
+   * Calls run side by side: every camera of this worker (and enrolment) gives its inputs to the
+   * models' queues, which run what is waiting together (batcher.ts). Each model's input is copied
+   * into its queue when given, and this analyzer's own buffers are read between two awaits, so no
+   * call reads another's pixels.
    */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.running.then(fn);
-    this.running = result.catch(() => undefined);
-    return result;
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.calls.add(call);
+    const forget = () => this.calls.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
   private async detectNow(img: Picture, mode = this.config.detect.mode, focus?: readonly SearchArea[]): Promise<Detection[]> {
@@ -113,6 +120,7 @@ export class FaceAnalyzer implements VisionEngine {
 
   private async analyzeFaceNow(img: Picture, detection: Detection, options: AnalyzeOptions): Promise<FaceAnalysis> {
     const landmarks68 = await this.landmarker.landmarks(img, detection.box);
+    // From here to the models' calls below nothing awaits: the aligned buffers are this call's.
     const landmarks5 = fivePoints(landmarks68);
     const align = alignment(landmarks5);
     sampleAffine(img, align.fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, this.aligned, { layout: EMBEDDER_INPUT });
@@ -123,19 +131,25 @@ export class FaceAnalyzer implements VisionEngine {
       landmarks5,
       quality: faceQuality(detection, landmarks68, toAlignedFrame(align, landmarks68), this.alignedGray),
     };
-    if (options.embed) {
-      const { embedding, norm } = await this.embedder.embed(this.aligned);
-      face.embedding = embedding;
-      face.quality.embeddingNorm = norm;
+    const regions = options.eyes ? eyeRegions(this.alignedGray) : undefined;
+    // The three models are given their inputs at once, so that they wait in their queues together.
+    const [embedded, eyes, pLive] = await Promise.all([
+      options.embed ? this.embedder.embed(this.aligned) : undefined,
+      options.eyes ? this.eyeModel.eyes(img, landmarks68) : undefined,
+      options.antispoof ? this.antispoofModel.pLive(img, detection.box) : undefined,
+    ]);
+    if (embedded) {
+      face.embedding = embedded.embedding;
+      face.quality.embeddingNorm = embedded.norm;
     }
-    if (options.eyes) face.eyes = { ...(await this.eyeModel.eyes(img, landmarks68)), regions: eyeRegions(this.alignedGray) };
-    if (options.antispoof) face.antispoof = { pLive: await this.antispoofModel.pLive(img, detection.box) };
+    if (eyes && regions) face.eyes = { ...eyes, regions };
+    if (pLive !== undefined) face.antispoof = { pLive };
     return face;
   }
 
-  /** Once the call running has finished. */
+  /** Once the calls under way have finished. */
   async close(): Promise<void> {
-    await this.running;
+    await Promise.allSettled([...this.calls]);
     await Promise.all([
       this.detector.close(),
       this.landmarker.close(),

@@ -1,6 +1,7 @@
 import type { Logger } from '../base/log.js';
 import { rectToAffine } from './geometry.js';
-import { OrtModel, type SessionSettings } from './ort.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import type { SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
 import type { Box, Picture } from './types.js';
 
@@ -14,10 +15,10 @@ const CONTEXT_SCALE = 2.7;
 export class AntiSpoofModel {
   private readonly input = new Float32Array(SIZE * SIZE * 3);
 
-  private constructor(private readonly model: OrtModel) {}
+  private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger): Promise<AntiSpoofModel> {
-    return new AntiSpoofModel(await OrtModel.load('antispoof', path, settings, log));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<AntiSpoofModel> {
+    return new AntiSpoofModel(await ModelBatcher.load('antispoof', path, settings, log, batch));
   }
 
   /** Probability that the face is a live person. */

@@ -1,7 +1,8 @@
 import type { Logger } from '../base/log.js';
 import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
-import { OrtModel, type SessionSettings } from './ort.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import type { SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
 import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
 import type { Box, Detection, Picture } from './types.js';
@@ -27,10 +28,10 @@ const NESTED_FRACTION = 0.6;
 export class FaceDetector {
   private readonly input = new Float32Array(DETECT_W * DETECT_H * 3);
 
-  private constructor(private readonly model: OrtModel) {}
+  private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger): Promise<FaceDetector> {
-    return new FaceDetector(await OrtModel.load('detector', path, settings, log));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<FaceDetector> {
+    return new FaceDetector(await ModelBatcher.load('detector', path, settings, log, batch));
   }
 
   get provider() {
@@ -41,8 +42,8 @@ export class FaceDetector {
     const tile =
       options.mode === 'tiled' || (options.mode === 'auto' && needsTiles(img.width, img.height, options.minFacePx));
     const regions = detectionRegions(img.width, img.height, tile, options.minFacePx, options.focus);
-    const found: Detection[] = [];
-    for (const region of regions) found.push(...(await this.detectRegion(img, region, options.minScore)));
+    // Every region is given at once: where the model takes batches, the tiles share one run.
+    const found = (await Promise.all(regions.map((region) => this.detectRegion(img, region, options.minScore)))).flat();
     const merged = nms(found, options.nmsIou)
       .map((d) => ({ ...d, box: clipBox(d.box, img.width, img.height) }))
       .filter((d) => d.box.w >= 4 && d.box.h >= 4);
@@ -53,6 +54,7 @@ export class FaceDetector {
     sampleAffine(img, rectToAffine(region, DETECT_W, DETECT_H), DETECT_W, DETECT_H, this.input, {
       layout: { planes: 'rgb', mean: 127, div: 128 },
     });
+    // The queue copies the input before this returns, so the next region reuses the buffer.
     const [scores, boxes] = await this.model.run(this.input);
     return decodeDetections(scores!, boxes!, region, minScore).filter(
       (d) => d.box.h <= region.maxFaceHeight && !(region.tiled && touchesInnerEdge(d, region, img.width, img.height)),

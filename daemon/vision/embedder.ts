@@ -1,6 +1,7 @@
 import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE } from './align.js';
-import { OrtModel, type SessionSettings } from './ort.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import type { SessionSettings } from './ort.js';
 import type { PlanarLayout } from './sampling.js';
 
 export const EMBEDDING_DIM = 512;
@@ -10,10 +11,10 @@ export const EMBEDDER_INPUT_SIZE = ALIGNED_SIZE * ALIGNED_SIZE * 3;
 
 /** fr_feature: 512-d identity embedding of an aligned 112×112 face. */
 export class Embedder {
-  private constructor(private readonly model: OrtModel) {}
+  private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger): Promise<Embedder> {
-    return new Embedder(await OrtModel.load('embedder', path, settings, log));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<Embedder> {
+    return new Embedder(await ModelBatcher.load('embedder', path, settings, log, batch));
   }
 
   /**

@@ -1,7 +1,8 @@
 import type { Logger } from '../base/log.js';
 import { LEFT_EYE_CORNERS, LEFT_EYE_LIDS, RIGHT_EYE_CORNERS, RIGHT_EYE_LIDS } from './align.js';
 import { distance, meanPoint, rectToAffine, squareAround } from './geometry.js';
-import { OrtModel, softmax2, type SessionSettings } from './ort.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import { softmax2, type SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
 import type { Box, EyeState, Landmarks68, Picture } from './types.js';
 
@@ -17,10 +18,10 @@ export class EyeModel {
   /** [right eye, left eye] × 1 × 24 × 24. */
   private readonly input = new Float32Array(2 * PIXELS);
 
-  private constructor(private readonly model: OrtModel) {}
+  private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger): Promise<EyeModel> {
-    return new EyeModel(await OrtModel.load('eyes', path, settings, log));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<EyeModel> {
+    return new EyeModel(await ModelBatcher.load('eyes', path, settings, log, batch));
   }
 
   async eyes(img: Picture, lm: Landmarks68): Promise<{ left: EyeState; right: EyeState }> {

@@ -1,5 +1,6 @@
 import { boxCentre, clipBox, rectToAffine, squareAround } from './geometry.js';
-import { OrtModel, type SessionSettings } from './ort.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import type { SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
 import type { Box, Landmarks68, Point, Picture } from './types.js';
 import type { Logger } from '../base/log.js';
@@ -14,10 +15,10 @@ export class LandmarkModel {
   private readonly rgb = new Float32Array(SIZE * SIZE * 3);
   private readonly input = new Float32Array(SIZE * SIZE);
 
-  private constructor(private readonly model: OrtModel) {}
+  private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger): Promise<LandmarkModel> {
-    return new LandmarkModel(await OrtModel.load('landmarks', path, settings, log));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<LandmarkModel> {
+    return new LandmarkModel(await ModelBatcher.load('landmarks', path, settings, log, batch));
   }
 
   async landmarks(img: Picture, box: Box): Promise<Landmarks68> {

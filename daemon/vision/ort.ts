@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { env, InferenceSession, Tensor } from 'onnxruntime-node';
+import { decodeModel, encodeModel, inputBatch, setBatch } from '../../models/rewrite/onnx-graph.js';
 import type { Logger } from '../base/log.js';
 import { probeWebGpu } from './webgpu-probe.js';
 
@@ -26,26 +28,40 @@ export async function usableSettings(requested: SessionSettings, modelPath: stri
   return { ...requested, provider: 'cpu' };
 }
 
+/** The batch dimension's name in a model loaded for batches (`OrtModel.load`'s `batches`). */
+const BATCH_DIM = 'batch';
+
 /**
- * One ONNX model with a fixed input shape, run one input at a time. The sessions of one worker
- * share nothing with other workers, so a camera's worker thread never waits on another's model.
+ * One ONNX model. An input is what the model file takes in one run (one face; both eyes of one face
+ * for the eye model). Loaded with `batches`, its first dimension is left free, so that one run takes
+ * any number of inputs laid end to end (`runMany`): what a GPU needs to pay. The sessions of one
+ * worker share nothing with other workers, so a camera's worker thread never waits on another's model.
  */
 export class OrtModel {
   private constructor(
     private readonly session: InferenceSession,
     readonly name: string,
     private readonly inputName: string,
+    /** One input's shape, as the model file gives it. */
     readonly inputShape: readonly number[],
     readonly provider: ExecutionProvider,
+    /** Whether `runMany` may take more than one input. */
+    readonly batches: boolean,
   ) {}
+
+  /** Floats in one input. */
+  get inputSize(): number {
+    return this.inputShape.reduce((a, b) => a * b, 1);
+  }
 
   static async load(
     name: string,
     path: string,
     settings: SessionSettings,
     log: Logger,
+    options: { batches?: boolean } = {},
   ): Promise<OrtModel> {
-    const options = (providers: ExecutionProvider[]): InferenceSession.SessionOptions => ({
+    const sessionOptions = (providers: ExecutionProvider[]): InferenceSession.SessionOptions => ({
       executionProviders: providers,
       intraOpNumThreads: settings.threads,
       interOpNumThreads: 1,
@@ -55,15 +71,25 @@ export class OrtModel {
       // microcode: flushing them to zero made the embedder 2.5× faster (npm run bench -- vision).
       extra: { session: { set_denormal_as_zero: '1' } },
     });
+    // The file was verified by its sha256 (model-files.ts); the batch dimension is freed in memory,
+    // the same rewrite the batch test checks row by row against single runs.
+    let model: string | Uint8Array = path;
+    let rows: number | undefined;
+    if (options.batches) {
+      const graph = decodeModel(readFileSync(path));
+      rows = inputBatch(graph.graph);
+      setBatch(graph.graph, BATCH_DIM);
+      model = encodeModel(graph);
+    }
     let session: InferenceSession;
     let provider = settings.provider;
     try {
       // An accelerator takes what it can of the graph and leaves the rest to the CPU.
-      const attempt = options(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']);
+      const attempt = sessionOptions(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']);
       // ONNX Runtime prints its own multi-line error when a GPU is missing; facegate says it once, below.
       // (Its log level is process-wide and read when the first session is made.)
       if (provider !== 'cpu') env.logLevel = 'fatal';
-      session = await InferenceSession.create(path, attempt);
+      session = await createSession(model, attempt);
     } catch (e) {
       if (provider === 'cpu') throw e;
       // onnxruntime-node throws when the provider library, the driver or a GPU adapter is absent.
@@ -72,17 +98,28 @@ export class OrtModel {
         `execution provider '${provider}' could not load; running on CPU`,
       );
       provider = 'cpu';
-      session = await InferenceSession.create(path, options(['cpu']));
+      session = await createSession(model, sessionOptions(['cpu']));
     }
     const inputName = session.inputNames[0]!;
     const meta = session.inputMetadata[0];
     const shape = meta && 'shape' in meta ? meta.shape.map((d) => (typeof d === 'number' ? d : 1)) : [];
-    return new OrtModel(session, name, inputName, shape, provider);
+    if (rows !== undefined && shape.length > 0) shape[0] = rows;
+    return new OrtModel(session, name, inputName, shape, provider, options.batches === true);
   }
 
   /** Runs the model on one input laid out as `inputShape`; returns its outputs in the model's order. */
   async run(input: Float32Array): Promise<Float32Array[]> {
-    const tensor = new Tensor('float32', input, this.inputShape as number[]);
+    return this.runMany(input, 1);
+  }
+
+  /**
+   * Runs the model once on `count` inputs laid end to end in `inputs`; returns each output of the
+   * model with the inputs' rows end to end, in the same order.
+   */
+  async runMany(inputs: Float32Array, count: number): Promise<Float32Array[]> {
+    if (count !== 1 && !this.batches) throw new Error(`model '${this.name}' was loaded for one input a run, given ${count}`);
+    const [rows, ...rest] = this.inputShape;
+    const tensor = new Tensor('float32', inputs.subarray(0, count * this.inputSize), [count * rows!, ...rest]);
     const results = await this.session.run({ [this.inputName]: tensor });
     return this.session.outputNames.map((n) => results[n]!.data as Float32Array);
   }
@@ -90,6 +127,10 @@ export class OrtModel {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+function createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  return typeof model === 'string' ? InferenceSession.create(model, options) : InferenceSession.create(model, options);
 }
 
 export function softmax2(logits: Float32Array, offset = 0): [number, number] {

@@ -137,19 +137,20 @@ function encodeNode(node: OnnxNode): Uint8Array {
 }
 
 /**
- * Sets the first dimension of every graph input (initializers aside) and output to `batch`, and
+ * Sets the first dimension of every graph input (initializers aside) and output to `batch` (a
+ * symbolic name makes it whatever each run gives: one session for every batch size), and
  * makes each reshape to a constant shape that starts with 1 (a flatten written for one input,
  * `[1, -1]`) keep its input's first dimension instead, so that a batch stays one row per input.
  * Only right for a graph whose other reshapes take the batch from the input (Shape → Gather), and
  * whose constant reshapes start with the batch, which the caller's test has to show.
  */
-export function setBatch(graph: OnnxGraph, batch: number): number {
+export function setBatch(graph: OnnxGraph, batch: number | string): number {
   let changed = keepBatchInReshapes(graph);
   graph.fields = graph.fields.map((f) => {
     if (f.wire !== 'bytes' || (f.num !== GRAPH.input && f.num !== GRAPH.output)) return f;
     if (f.num === GRAPH.input && graph.initializers.has(readString(decodeFields(f.value), VALUE_INFO.name) ?? '')) return f;
     const value = editFirst(f.value, [VALUE_INFO.type, TYPE_TENSOR, TENSOR_TYPE_SHAPE, SHAPE_DIM], (dim) => [
-      intField(DIM.value, batch),
+      typeof batch === 'number' ? intField(DIM.value, batch) : stringField(DIM.param, batch),
       ...dim.filter((d) => d.num !== DIM.value && d.num !== DIM.param),
     ]);
     if (value === f.value) return f;
@@ -157,6 +158,22 @@ export function setBatch(graph: OnnxGraph, batch: number): number {
     return { ...f, value };
   });
   return changed;
+}
+
+/** The first dimension of the graph's first input (initializers aside) where it is a number: the rows one run takes. */
+export function inputBatch(graph: OnnxGraph): number | undefined {
+  for (const f of graph.fields) {
+    if (f.num !== GRAPH.input || f.wire !== 'bytes') continue;
+    let fields = decodeFields(f.value);
+    if (graph.initializers.has(readString(fields, VALUE_INFO.name) ?? '')) continue;
+    for (const num of [VALUE_INFO.type, TYPE_TENSOR, TENSOR_TYPE_SHAPE, SHAPE_DIM]) {
+      const inner = fields.find((x) => x.num === num && x.wire === 'bytes');
+      if (!inner) return undefined;
+      fields = decodeFields(inner.value as Uint8Array);
+    }
+    return readInts(fields, DIM.value)[0];
+  }
+  return undefined;
 }
 
 /** Reshape's shape 0 copies the input's dimension there (unless allowzero = 1 says 0 is a size). */
