@@ -256,6 +256,7 @@ export class App {
           bus: this.bus,
           commandCounts: () => remote.commands?.counts,
           reviewOutcomes: () => reviews.outcomeCounts(),
+          vision: () => vision.info(),
         },
         { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },
       );

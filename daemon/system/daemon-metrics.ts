@@ -21,6 +21,8 @@ export interface MetricsSource {
   readonly bus: { failures: ReadonlyMap<string, number>; stages(): string[] };
   /** Remote command requests by outcome; undefined while commands are off. */
   commandCounts(): CommandCounts | undefined;
+  /** Where the face models run: the provider they got (a GPU that could not load falls back to 'cpu'), the workers, and the most inputs a model run takes. */
+  vision(): { provider: string; workers: number; batchMax: number };
   /** Unverified arrivals reviewed since the start, per camera and outcome (service/arrival-reviews.ts). */
   reviewOutcomes(): readonly { camera: string; outcome: ReviewOutcome; count: number }[];
 }
@@ -45,6 +47,10 @@ const perCamera = (s: MetricsSource, value: (h: CameraHealth) => number): Sample
 /** The daemon's metric families (docs/daemon.md#metrics lists them). */
 export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setup: DaemonMetricsSetup): void {
   m.collect('facegate_build_info', 'gauge', 'Always 1; the labels say which facegate and Node.js run.', () => [{ labels: { version: setup.version, node: process.version }, value: 1 }]);
+  m.collect('facegate_vision_info', 'gauge', 'Always 1; the labels say where the face models run: the execution provider they got, the vision workers and the most inputs one model run takes.', () => {
+    const v = s.vision();
+    return [{ labels: { provider: v.provider, workers: String(v.workers), batch_max: String(v.batchMax) }, value: 1 }];
+  });
   m.collect('process_cpu_seconds_total', 'counter', 'User and system CPU time of the daemon process (all threads), seconds.', () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;

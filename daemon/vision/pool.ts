@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../base/log.js';
 import type { AnalyzeOptions } from './engine.js';
-import { MAX_VISION_WORKERS, type VisionConfig } from './config.js';
+import { batchPolicy, MAX_VISION_WORKERS, type VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
 import type { CameraEngine, VisionEngine } from './engine.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
@@ -58,7 +58,10 @@ export class VisionPool implements VisionEngine {
   private readonly cameras = new Map<string, CameraSlot>();
   private nextKey = 1;
 
-  private constructor(private readonly workers: readonly VisionWorker[]) {}
+  private constructor(
+    private readonly workers: readonly VisionWorker[],
+    private readonly config: VisionConfig,
+  ) {}
 
   /** Verifies the models once, then starts every worker and waits for all their models. */
   static async create(options: VisionPoolOptions): Promise<VisionPool> {
@@ -75,7 +78,7 @@ export class VisionPool implements VisionEngine {
       throw failed.reason;
     }
     options.logger.debug({ stage: 'vision', workers: count, provider: workers[0]!.provider }, 'vision workers ready');
-    return new VisionPool(workers);
+    return new VisionPool(workers, options.vision);
   }
 
   get provider(): ExecutionProvider {
@@ -84,6 +87,11 @@ export class VisionPool implements VisionEngine {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** Where the models run: the provider they got, the workers, the most inputs one model run takes. */
+  info(): { provider: ExecutionProvider; workers: number; batchMax: number } {
+    return { provider: this.provider, workers: this.size, batchMax: batchPolicy(this.config, this.provider).max };
   }
 
   /** The engine of one camera; `release` it when the camera stops. */
