@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--profile DIR] [--console] [--source FILE] [--doors]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
@@ -15,6 +15,8 @@
 // --doors groups the cameras two by two into doors (cam1 and cam2 the first door, ...): what pairing
 // their looks and the stereo cue cost. The two cameras of a door play the same file, so every pair is
 // flat: the cost is a real door's, the liveness is not.
+// --provider and --batch set vision.execution_provider and vision.batch.max (the daemon's defaults
+// otherwise): a GPU box's figures.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -103,12 +105,27 @@ async function watchConsole(port: number, cameras: number): Promise<{ stop: () =
   };
 }
 
-async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, workers: number | undefined, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
+interface VisionChoice {
+  workers: number | undefined;
+  provider: string | undefined;
+  batch: number | undefined;
+}
+
+function visionYaml(v: VisionChoice): string {
+  const lines = [
+    ...(v.workers === undefined ? [] : [`  workers: ${v.workers}`]),
+    ...(v.provider === undefined ? [] : [`  execution_provider: ${v.provider}`]),
+    ...(v.batch === undefined ? [] : [`  batch: { max: ${v.batch} }`]),
+  ];
+  return lines.length === 0 ? '' : `vision:\n${lines.join('\n')}\n`;
+}
+
+async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, visionChoice: VisionChoice, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
   const metricsPort = await freePort();
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
   const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15 }`).join('\n');
-  const vision = workers === undefined ? '' : `vision:\n  workers: ${workers}\n`;
+  const vision = visionYaml(visionChoice);
   const doors = withDoors ? `doors:\n${Array.from({ length: Math.floor(cameras / 2) }, (_, i) => `  - { name: door${i + 1}, cameras: [cam${2 * i + 1}, cam${2 * i + 2}] }`).join('\n')}\n` : '';
   const config = join(dir, `${kind}-${cameras}.yaml`);
   writeFileSync(config, `cameras:\n${cams}\n${doors}${vision}${web}${siteConfig(dir, site, metricsPort)}`);
@@ -167,6 +184,9 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
       `  wall time per frame finished, by stage (waits for a worker included): ${[...after.stages].map(([stage, sec]) => `${stage} ${((1000 * (sec - (before.stages.get(stage) ?? 0))) / Math.max(1, shares.reduce((n, s) => n + s.done, 0))).toFixed(1)} ms`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ≤ ${lateMs(0.5)}, p99 ≤ ${lateMs(0.99)}, worst ≤ ${lateMs(1)}`,
     ];
+    // What the daemon runs on, as it says: a GPU it could not use has fallen back to the CPU.
+    const info = /^facegate_vision_info\{([^}]*)\}/m.exec(text)?.[1];
+    if (info) lines.push(`  vision: ${info.replaceAll('"', '')}`);
     if (withDoors) lines.push(`  doors: ${((after.pairs - before.pairs) / wall / Math.max(1, Math.floor(cameras / 2))).toFixed(1)} pairs of looks a door a second`);
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
@@ -180,14 +200,18 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false } } });
-  const missing = mediaMissing(CLIP, ...PEOPLE.map(([clip]) => clip));
-  if (missing) throw new Error(missing);
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false } } });
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
   const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
+  const visionChoice: VisionChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch) };
+  const busyCounts = counts(values.busy);
+  const quietCounts = counts(values.quiet);
+  // The media the runs need: the busy scene's people unless --source plays other footage, the quiet entrance's face.
+  const missing = mediaMissing(...(quietCounts.length > 0 ? [CLIP] : []), ...(busyCounts.length > 0 && !values.source ? PEOPLE.map(([clip]) => clip) : []));
+  if (missing) throw new Error(missing);
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-throughput-'));
   try {
     const site = await benchSite(dir, 100);
@@ -195,11 +219,11 @@ export async function run(args: string[]): Promise<void> {
     const busy = join(dir, 'busy.mp4');
     const quiet = join(dir, 'quiet.mp4');
     if (values.source) copyFileSync(values.source, busy);
-    else composePeople(busy, BUSY_S);
-    composeQuiet(quiet);
-    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default (one per core)'}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
-    for (const n of counts(values.busy)) console.log(await measure(dir, site, 'busy', busy, n, seconds, workers, values.profile, values.console, values.doors));
-    for (const n of counts(values.quiet)) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, workers, values.profile, values.console, values.doors));
+    else if (busyCounts.length > 0) composePeople(busy, BUSY_S);
+    if (quietCounts.length > 0) composeQuiet(quiet);
+    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
+    for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, visionChoice, values.profile, values.console, values.doors));
+    for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, visionChoice, values.profile, values.console, values.doors));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,11 @@
-// `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T] [--batch 1,2,4,10]`:
+// `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T] [--batch 1,2,4,10] [--concurrent 1,8,32]`:
 // milliseconds per stage of the vision core (by default on the CPU at one ONNX Runtime thread), median
 // of N runs after a warm-up, on real photos from ../shared/media. `--batch` adds each model's time
 // per input when it runs that many inputs in one call (the models' batch dimension set to it, as
 // models/rewrite's setBatch sets it): what batching across faces and cameras would buy on this
-// provider.
+// provider. `--concurrent` runs the vision core as the daemon's worker does, with that many cameras
+// calling it at once (their inputs batched in its model queues, vision.batch): faces a second and
+// each face's share of the time, and the same for tiled 1080p detections.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -11,6 +13,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../daemon/base/log.js';
 import { alignment, ALIGNED_SIZE, fivePoints, toAlignedFrame } from '../../daemon/vision/align.js';
+import type { Logger } from '../../daemon/base/log.js';
+import { defaultConfig } from '../../daemon/config/load.js';
+import { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
+import { batchPolicy } from '../../daemon/vision/config.js';
 import { AntiSpoofModel } from '../../daemon/vision/antispoof.js';
 import { FaceDetector, type DetectOptions } from '../../daemon/vision/detector.js';
 import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from '../../daemon/vision/embedder.js';
@@ -21,7 +27,7 @@ import { OrtModel, usableSettings } from '../../daemon/vision/ort.js';
 import { verifyModels, type ModelPaths } from '../../daemon/vision/model-files.js';
 import { faceQuality } from '../../daemon/vision/quality.js';
 import { planarToGray, sampleAffine } from '../../daemon/vision/sampling.js';
-import type { RgbImage } from '../../daemon/vision/types.js';
+import type { Detection, RgbImage } from '../../daemon/vision/types.js';
 import { decodeModel, encodeModel, setBatch } from '../../models/rewrite/onnx-graph.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 
@@ -68,9 +74,12 @@ export async function run(args: string[]): Promise<void> {
       provider: { type: 'string', default: 'cpu' },
       threads: { type: 'string', default: '1' },
       batch: { type: 'string' },
+      concurrent: { type: 'string' },
     },
   });
   const batches = values.batch === undefined ? [] : values.batch.split(',').map(Number);
+  const concurrent = values.concurrent === undefined ? [] : values.concurrent.split(',').map(Number);
+  if (concurrent.some((c) => !Number.isInteger(c) || c < 1 || c > 64)) throw new Error(`--concurrent: callers from 1 to 64, comma-separated, not ${values.concurrent}`);
   if (batches.some((b) => !Number.isInteger(b) || b < 1 || b > 64)) throw new Error(`--batch: batch sizes from 1 to 64, comma-separated, not ${values.batch}`);
   const n = Number(values.iterations);
   const rounds = Number(values.rounds);
@@ -177,8 +186,43 @@ export async function run(args: string[]): Promise<void> {
   console.log(line('per face with quality, as analyzeFace runs it', best.all));
   for (const [name, t] of alone) console.log(line(name, t));
   if (batches.length > 0) await batchTable(paths, batches, n, rounds, (name, path) => OrtModel.load(name, path, settings, log));
+  if (concurrent.length > 0) await concurrentTable(provider, Number(values.threads), concurrent, n, frame, frame1080, det, log);
   console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
   await Promise.all([detector.close(), landmarker.close(), embedder.close(), eyes.close(), antispoof.close()]);
+}
+
+/**
+ * The vision core as a daemon's worker runs it (FaceAnalyzer, its model queues set by
+ * vision.batch's defaults for the provider), with `callers` cameras calling at once: per face, the
+ * whole analysis (landmarks, embedding, eyes, anti-spoof) of ~220 px faces; per frame, a tiled
+ * 1080p detection. Wall time over everything done, and CPU time of this process (the calling
+ * thread waits busy on a GPU).
+ */
+async function concurrentTable(provider: 'cpu' | 'webgpu' | 'cuda', threads: number, callers: readonly number[], n: number, frame: RgbImage, frame1080: RgbImage, det: Detection, log: Logger): Promise<void> {
+  const vision = { ...defaultConfig().vision, execution_provider: provider, threads };
+  const analyzer = await FaceAnalyzer.create({ vision, logger: log });
+  const policy = batchPolicy(vision, analyzer.provider);
+  console.log(`  with callers at once (${analyzer.provider}, runs of up to ${policy.max}${policy.padToPowerOfTwo ? ', padded to a power of two' : ''})`);
+  const options = { embed: true, eyes: true, antispoof: true };
+  const measure = async (count: number, call: () => Promise<unknown>) => {
+    const each = Math.max(3, Math.ceil((4 * n) / count));
+    await Promise.all(Array.from({ length: count }, () => call())); // warm-up: kernels for this shape
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: count }, async () => {
+      for (let i = 0; i < each; i++) await call();
+    }));
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const done = count * each;
+    return `${(wall / done).toFixed(2)} ms (CPU ${((cpu.user + cpu.system) / 1000 / done).toFixed(2)} ms), ${((1000 * done) / wall).toFixed(0)}/s`;
+  };
+  for (const count of callers) {
+    const face = await measure(count, () => analyzer.analyzeFace(frame, det, options));
+    const tiled = await measure(count, () => analyzer.detect(frame1080, 'tiled'));
+    console.log(`  ${`  ${count} caller(s): a face's analysis`.padEnd(48)} ${face}; a tiled 1080p detection ${tiled}`);
+  }
+  await analyzer.close();
 }
 
 /**
