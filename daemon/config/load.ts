@@ -13,10 +13,7 @@ import { nestedDeeperThan } from '../base/nesting.js';
 
 /** Parses and validates config text once, at the edge, into a frozen typed object with every default filled. */
 export function parseConfig(text: string, source: string): Config {
-  const file = parseYamlConfig(ConfigSchema, text, source);
-  const issues = crossFieldIssues(file);
-  if (issues.length > 0) throw new ConfigError(source, issues);
-  return deepFreeze(resolveDependentDefaults(file));
+  return deepFreeze(resolveDependentDefaults(parseYamlConfig(ConfigSchema, text, source)));
 }
 
 /**
@@ -111,17 +108,6 @@ function listIssues(schema: TSchema, value: unknown, path: string[]): ConfigIssu
     return Object.entries(node.properties).flatMap(([key, child]) => (Object.hasOwn(value, key) ? listIssues(child, (value as Record<string, unknown>)[key], [...path, key]) : []));
   }
   return [];
-}
-
-/** Rules between keys, which a schema of one key at a time cannot say. */
-function crossFieldIssues({ vision }: ConfigFile): ConfigIssue[] {
-  if (vision.execution_provider !== 'webgpu' || (vision.workers ?? 1) <= 1) return [];
-  return [
-    {
-      path: 'vision.workers',
-      message: `'webgpu' runs on one vision worker (ONNX Runtime drives the GPU through one queue per process, and two workers' calls corrupt each other's), got ${vision.workers}: remove vision.workers or set it to 1`,
-    },
-  ];
 }
 
 /** Defaults the schema cannot give because they follow another section: a camera's fps follows track. */

@@ -10,6 +10,8 @@ import { EyeModel } from './eyes.js';
 import { boxArea } from './geometry.js';
 import { LandmarkModel } from './landmarks.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
+import type { ServerLink } from './model-server-protocol.js';
+import { ServerClient } from './model-server.js';
 import { usableSettings, type ExecutionProvider, type SessionSettings } from './ort.js';
 import { faceQuality } from './quality.js';
 import { planarToGray, sampleAffine } from './sampling.js';
@@ -22,6 +24,8 @@ import type { Detection, FaceAnalysis, Picture } from './types.js';
  * thread of its `VisionPool`; short CLI commands and tests use one on their own thread.
  */
 export class FaceAnalyzer implements VisionEngine {
+  /** The GPU's model thread, where this analyzer's models run, if they do not run here. */
+  private server: ServerClient | undefined;
   /** The calls under way, which `close` waits for. */
   private readonly calls = new Set<Promise<unknown>>();
   /** The aligned face, sampled once as the embedder's input; quality reads it back as grey. */
@@ -38,10 +42,14 @@ export class FaceAnalyzer implements VisionEngine {
     private readonly antispoofModel: AntiSpoofModel,
   ) {}
 
-  /** Verifies the model files against the manifest, then loads every session. */
-  static async create(options: { vision: VisionConfig; logger: Logger; models?: ModelPaths }): Promise<FaceAnalyzer> {
+  /**
+   * Verifies the model files against the manifest, then loads every session; with a `server`,
+   * loads none: the models run on the GPU's model thread, and this analyzer prepares their inputs.
+   */
+  static async create(options: { vision: VisionConfig; logger: Logger; models?: ModelPaths; server?: ServerLink }): Promise<FaceAnalyzer> {
     const { vision, logger } = options;
     const models = options.models ?? verifyModels(vision.models_dir);
+    if (options.server) return FaceAnalyzer.onServer(vision, models, options.server, logger);
     const requested = await usableSettings({ provider: vision.execution_provider, threads: vision.threads }, models.detector, logger);
     let detector = await FaceDetector.load(models.detector, requested, logger, batchPolicy(vision, requested.provider));
     if (detector.provider !== requested.provider) {
@@ -60,6 +68,24 @@ export class FaceAnalyzer implements VisionEngine {
     ]);
     logger.debug({ stage: 'vision', provider: settings.provider, threads: settings.threads }, 'face models loaded');
     return new FaceAnalyzer(vision, settings.provider, detector, landmarker, embedder, eyes, antispoof);
+  }
+
+  private static async onServer(vision: VisionConfig, models: ModelPaths, server: ServerLink, logger: Logger): Promise<FaceAnalyzer> {
+    const client = new ServerClient(server);
+    const settings: SessionSettings = { provider: server.provider, threads: vision.threads };
+    // This thread's queues send what waits in one request; the server pads the runs it makes.
+    const batch = { ...batchPolicy(vision, server.provider), padToPowerOfTwo: false };
+    const analyzer = new FaceAnalyzer(
+      vision,
+      server.provider,
+      await FaceDetector.load(models.detector, settings, logger, batch, client.model('detector')),
+      await LandmarkModel.load(models.landmarks, settings, logger, batch, client.model('landmarks')),
+      await Embedder.load(models.embedder, settings, logger, batch, client.model('embedder')),
+      await EyeModel.load(models.eyes, settings, logger, batch, client.model('eyes')),
+      await AntiSpoofModel.load(models.antispoof, settings, logger, batch, client.model('antispoof')),
+    );
+    analyzer.server = client;
+    return analyzer;
   }
 
   /** Faces in the image, largest first; with a `focus`, only those where it says a face can be. */
@@ -157,6 +183,7 @@ export class FaceAnalyzer implements VisionEngine {
       this.eyeModel.close(),
       this.antispoofModel.close(),
     ]);
+    this.server?.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../base/log.js';
 import { rectToAffine } from './geometry.js';
-import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import type { SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
 import type { Box, Picture } from './types.js';
@@ -17,8 +17,8 @@ export class AntiSpoofModel {
 
   private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<AntiSpoofModel> {
-    return new AntiSpoofModel(await ModelBatcher.load('antispoof', path, settings, log, batch));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME, runner?: ModelRunner): Promise<AntiSpoofModel> {
+    return new AntiSpoofModel(await ModelBatcher.load('antispoof', path, settings, log, batch, runner));
   }
 
   /** Probability that the face is a live person. */

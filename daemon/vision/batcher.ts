@@ -1,5 +1,18 @@
 import type { Logger } from '../base/log.js';
-import { OrtModel, type SessionSettings } from './ort.js';
+import { OrtModel, type ExecutionProvider, type SessionSettings } from './ort.js';
+
+/** What runs a model's inputs: its session on this thread (OrtModel), or the GPU's thread (RemoteModel). */
+export interface ModelRunner {
+  readonly name: string;
+  /** One input's shape, as the model file gives it. */
+  readonly inputShape: readonly number[];
+  readonly inputSize: number;
+  readonly provider: ExecutionProvider;
+  /** Whether `runMany` may take more than one input. */
+  readonly batches: boolean;
+  runMany(inputs: Float32Array, count: number): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
 
 /** How a model's inputs are gathered into runs. */
 export interface BatchPolicy {
@@ -45,20 +58,31 @@ export class ModelBatcher {
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly model: OrtModel,
+    private readonly model: ModelRunner,
     private readonly policy: BatchPolicy,
   ) {
     if (!Number.isInteger(policy.max) || policy.max < 1) throw new RangeError(`batch max must be a positive integer, got ${policy.max}`);
     if (policy.max > 1 && !model.batches) throw new RangeError(`model '${model.name}' was not loaded for batches`);
   }
 
-  /** The model file at `path` behind a queue of `policy`'s (loaded for batches when it gathers any). */
-  static async load(name: string, path: string, settings: SessionSettings, log: Logger, policy: BatchPolicy): Promise<ModelBatcher> {
-    return new ModelBatcher(await OrtModel.load(name, path, settings, log, { batches: policy.max > 1 }), policy);
+  /**
+   * A queue of `policy`'s in front of `runner`, or else of the model file at `path` on this thread
+   * (loaded for batches when the queue gathers any).
+   */
+  static async load(name: string, path: string, settings: SessionSettings, log: Logger, policy: BatchPolicy, runner?: ModelRunner): Promise<ModelBatcher> {
+    return new ModelBatcher(runner ?? (await OrtModel.load(name, path, settings, log, { batches: policy.max > 1 })), policy);
   }
 
-  get provider() {
+  get provider(): ExecutionProvider {
     return this.model.provider;
+  }
+
+  get inputShape(): readonly number[] {
+    return this.model.inputShape;
+  }
+
+  get inputSize(): number {
+    return this.model.inputSize;
   }
 
   /** Once the inputs given have their outputs. */

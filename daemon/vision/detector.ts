@@ -1,7 +1,7 @@
 import type { Logger } from '../base/log.js';
 import type { VisionConfig } from './config.js';
 import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
-import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import type { SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
 import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
@@ -30,8 +30,8 @@ export class FaceDetector {
 
   private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<FaceDetector> {
-    return new FaceDetector(await ModelBatcher.load('detector', path, settings, log, batch));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME, runner?: ModelRunner): Promise<FaceDetector> {
+    return new FaceDetector(await ModelBatcher.load('detector', path, settings, log, batch, runner));
   }
 
   get provider() {

@@ -1,6 +1,6 @@
 import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE } from './align.js';
-import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import type { SessionSettings } from './ort.js';
 import type { PlanarLayout } from './sampling.js';
 
@@ -13,8 +13,8 @@ export const EMBEDDER_INPUT_SIZE = ALIGNED_SIZE * ALIGNED_SIZE * 3;
 export class Embedder {
   private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<Embedder> {
-    return new Embedder(await ModelBatcher.load('embedder', path, settings, log, batch));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME, runner?: ModelRunner): Promise<Embedder> {
+    return new Embedder(await ModelBatcher.load('embedder', path, settings, log, batch, runner));
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Logger } from '../base/log.js';
 import { LEFT_EYE_CORNERS, LEFT_EYE_LIDS, RIGHT_EYE_CORNERS, RIGHT_EYE_LIDS } from './align.js';
 import { distance, meanPoint, rectToAffine, squareAround } from './geometry.js';
-import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import { softmax2, type SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
 import type { Box, EyeState, Landmarks68, Picture } from './types.js';
@@ -20,8 +20,8 @@ export class EyeModel {
 
   private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<EyeModel> {
-    return new EyeModel(await ModelBatcher.load('eyes', path, settings, log, batch));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME, runner?: ModelRunner): Promise<EyeModel> {
+    return new EyeModel(await ModelBatcher.load('eyes', path, settings, log, batch, runner));
   }
 
   async eyes(img: Picture, lm: Landmarks68): Promise<{ left: EyeState; right: EyeState }> {

@@ -1,5 +1,5 @@
 import { boxCentre, clipBox, rectToAffine, squareAround } from './geometry.js';
-import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy } from './batcher.js';
+import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import type { SessionSettings } from './ort.js';
 import { packGray, sampleAffine } from './sampling.js';
 import type { Box, Landmarks68, Point, Picture } from './types.js';
@@ -17,8 +17,8 @@ export class LandmarkModel {
 
   private constructor(private readonly model: ModelBatcher) {}
 
-  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME): Promise<LandmarkModel> {
-    return new LandmarkModel(await ModelBatcher.load('landmarks', path, settings, log, batch));
+  static async load(path: string, settings: SessionSettings, log: Logger, batch: BatchPolicy = ONE_AT_A_TIME, runner?: ModelRunner): Promise<LandmarkModel> {
+    return new LandmarkModel(await ModelBatcher.load('landmarks', path, settings, log, batch, runner));
   }
 
   async landmarks(img: Picture, box: Box): Promise<Landmarks68> {

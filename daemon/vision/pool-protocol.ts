@@ -3,6 +3,7 @@ import type { AnalyzeOptions } from './engine.js';
 import type { VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
 import type { ModelPaths } from './model-files.js';
+import type { ServerLink } from './model-server-protocol.js';
 import type { ExecutionProvider } from './ort.js';
 import type { SearchArea } from './tiles.js';
 import type { Detection, Picture } from './types.js';
@@ -15,6 +16,8 @@ export interface WorkerSetup {
   vision: VisionConfig;
   models: ModelPaths;
   logLevel: LevelWithSilent;
+  /** The GPU's model thread, where the models run: this thread prepares their inputs only. */
+  server?: ServerLink;
 }
 
 /**

@@ -34,7 +34,7 @@ function resolve(ref: ImageRef): Picture {
   return ref.image;
 }
 
-const loading = FaceAnalyzer.create({ vision: setup.vision, logger, models: setup.models });
+const loading = FaceAnalyzer.create({ vision: setup.vision, logger, models: setup.models, ...(setup.server ? { server: setup.server } : {}) });
 loading.then(
   (analyzer) => post({ hello: true, provider: analyzer.provider }),
   (e: unknown) => {

@@ -5,7 +5,8 @@ import { batchPolicy, MAX_VISION_WORKERS, type VisionConfig } from './config.js'
 import type { DetectMode } from './detector.js';
 import type { CameraEngine, VisionEngine } from './engine.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
-import type { ExecutionProvider } from './ort.js';
+import { ModelServer } from './model-server.js';
+import { usableSettings, type ExecutionProvider } from './ort.js';
 import type { SearchArea } from './tiles.js';
 import type { Detection, FaceAnalysis, Picture } from './types.js';
 import { VisionWorker } from './vision-worker.js';
@@ -37,10 +38,10 @@ export interface PoolStats {
 
 /**
  * Default worker count: one per core, as each worker keeps one core busy with one ORT thread per
- * model; one on 'webgpu', whose sessions share one GPU queue per process (the config refuses more).
+ * model. On 'webgpu' too: there the workers prepare the models' inputs, and the models run on the
+ * GPU's own thread beside them (model-server.ts).
  */
-export function defaultWorkers(vision: Pick<VisionConfig, 'workers' | 'execution_provider'>): number {
-  if (vision.execution_provider === 'webgpu') return 1;
+export function defaultWorkers(vision: Pick<VisionConfig, 'workers'>): number {
   return vision.workers ?? Math.min(MAX_VISION_WORKERS, availableParallelism());
 }
 
@@ -61,24 +62,34 @@ export class VisionPool implements VisionEngine {
   private constructor(
     private readonly workers: readonly VisionWorker[],
     private readonly config: VisionConfig,
+    private readonly server: ModelServer | undefined,
   ) {}
 
-  /** Verifies the models once, then starts every worker and waits for all their models. */
+  /**
+   * Verifies the models once, then starts every worker and waits for all their models. On
+   * 'webgpu' with an adapter, the GPU's model thread is started first and every worker sends it
+   * its models' inputs; without one, the workers run on the CPU, said once here.
+   */
   static async create(options: VisionPoolOptions): Promise<VisionPool> {
     const models = options.models ?? verifyModels(options.vision.models_dir);
-    const count = defaultWorkers(options.vision);
+    const server = await startServer(options.vision, models, options.logger);
+    // Without a GPU the workers are told the CPU, so that none of them asks for the adapter again.
+    const vision: VisionConfig = server || options.vision.execution_provider !== 'webgpu' ? options.vision : { ...options.vision, execution_provider: 'cpu' };
+    const count = defaultWorkers(vision);
     const workers = Array.from(
       { length: count },
-      (_, index) => new VisionWorker({ setup: { index, vision: options.vision, models, logLevel: options.logger.level as 'info' }, logger: options.logger }),
+      (_, index) =>
+        new VisionWorker({ setup: { index, vision, models, logLevel: options.logger.level as 'info' }, logger: options.logger, ...(server ? { connect: () => server.connect() } : {}) }),
     );
     const started = await Promise.allSettled(workers.map((w) => w.start()));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(workers.map((w) => w.close()));
+      await server?.close();
       throw failed.reason;
     }
-    options.logger.debug({ stage: 'vision', workers: count, provider: workers[0]!.provider }, 'vision workers ready');
-    return new VisionPool(workers, options.vision);
+    options.logger.debug({ stage: 'vision', workers: count, provider: workers[0]!.provider, model_thread: server !== undefined }, 'vision workers ready');
+    return new VisionPool(workers, vision, server);
   }
 
   get provider(): ExecutionProvider {
@@ -163,6 +174,7 @@ export class VisionPool implements VisionEngine {
   async close(): Promise<void> {
     this.cameras.clear();
     await Promise.all(this.workers.map((w) => w.close()));
+    await this.server?.close();
   }
 
   /** The worker with the fewest calls waiting, among those that take calls now (a restarting one would fail them). */
@@ -170,4 +182,16 @@ export class VisionPool implements VisionEngine {
     const up = this.workers.filter((w) => w.ready);
     return (up.length > 0 ? up : this.workers).reduce((best, w) => (w.busy < best.busy ? w : best));
   }
+}
+
+/** The GPU's model thread where 'webgpu' is asked for and an adapter answers; none otherwise. */
+async function startServer(vision: VisionConfig, models: ModelPaths, logger: Logger): Promise<ModelServer | undefined> {
+  if (vision.execution_provider !== 'webgpu') return undefined;
+  const settings = await usableSettings({ provider: 'webgpu', threads: vision.threads }, models.detector, logger);
+  if (settings.provider !== 'webgpu') return undefined;
+  const server = await ModelServer.start({ vision, models, provider: 'webgpu', logger });
+  if (server.provider === 'webgpu') return server;
+  // The adapter answered but the models would not load on it (said in the log): the CPU workers run them.
+  await server.close();
+  return undefined;
 }

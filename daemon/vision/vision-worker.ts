@@ -3,6 +3,7 @@ import { spawnModuleWorker } from '../base/module-worker.js';
 import { FacegateError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { ExecutionProvider } from './ort.js';
+import type { ServerLink } from './model-server-protocol.js';
 import type { FromWorker, ImageRef, Request, WireError, WorkerSetup } from './pool-protocol.js';
 import type { Picture } from './types.js';
 
@@ -31,6 +32,8 @@ interface Thread {
 export interface VisionWorkerOptions {
   setup: WorkerSetup;
   logger: Logger;
+  /** Where the thread sends its models' inputs, asked anew for each thread (a restarted one too); its own models when absent. */
+  connect?: () => ServerLink;
 }
 
 /** The id of the close sent to a retired thread: calls are numbered from 1. */
@@ -171,7 +174,8 @@ export class VisionWorker {
   }
 
   private spawn(): void {
-    const worker = spawnModuleWorker(import.meta.url, 'pool-worker', this.o.setup);
+    const server = this.o.connect?.();
+    const worker = spawnModuleWorker(import.meta.url, 'pool-worker', server ? { ...this.o.setup, server } : this.o.setup, server ? [server.port] : []);
     let settle = () => {};
     const settled = new Promise<void>((r) => (settle = r));
     const thread: Thread = { worker, ready: false, kept: new Map(), failure: undefined, settled, settle, retired: false };
@@ -249,14 +253,18 @@ export class VisionWorker {
 
   /** The thread's pino line (it has its own `worker` field), written again by the daemon's logger. */
   private relayLog(line: string): void {
-    try {
-      const { level, msg, time: _time, pid: _pid, hostname: _hostname, service: _service, ...fields } = JSON.parse(line) as Record<string, unknown>;
-      const log = this.o.logger;
-      const name = log.levels.labels[Number(level)] ?? 'info';
-      (log[name as 'info'] as (obj: object, msg?: string) => void).call(log, fields, typeof msg === 'string' ? msg : undefined);
-    } catch {
-      this.log.warn({ line }, 'unreadable log line from a vision worker');
-    }
+    relayThreadLog(this.o.logger, line);
+  }
+}
+
+/** A worker thread's pino line, written again by `logger` (its level, message and fields; not its time or pid). */
+export function relayThreadLog(logger: Logger, line: string): void {
+  try {
+    const { level, msg, time: _time, pid: _pid, hostname: _hostname, service: _service, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    const name = logger.levels.labels[Number(level)] ?? 'info';
+    (logger[name as 'info'] as (obj: object, msg?: string) => void).call(logger, fields, typeof msg === 'string' ? msg : undefined);
+  } catch {
+    logger.warn({ stage: 'vision', line }, 'unreadable log line from a vision thread');
   }
 }
 

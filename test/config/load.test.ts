@@ -31,14 +31,9 @@ test('each error names the key path, the bad value and what is expected', () => 
   );
 });
 
-test("'webgpu' with more than one vision worker is refused with the fix; alone it gets one worker", () => {
-  assert.throws(
-    () => parseConfig('vision:\n  execution_provider: webgpu\n  workers: 2\n', 'site.yaml'),
-    (e: unknown) => e instanceof ConfigError && e.issues.length === 1 && e.issues[0]!.path === 'vision.workers' && /one vision worker.*got 2: remove vision.workers or set it to 1/.test(e.issues[0]!.message),
-  );
-  const vision = parseConfig('vision:\n  execution_provider: webgpu\n', 'site.yaml').vision;
-  assert.equal(defaultWorkers(vision), 1);
-  assert.equal(defaultWorkers(parseConfig('vision:\n  execution_provider: webgpu\n  workers: 1\n', 'site.yaml').vision), 1);
+test("'webgpu' takes vision workers as the CPU does, one per core by default: they prepare the inputs of the models, which run on the GPU's own thread", () => {
+  assert.equal(defaultWorkers(parseConfig('vision:\n  execution_provider: webgpu\n  workers: 2\n', 'site.yaml').vision), 2);
+  assert.equal(defaultWorkers(parseConfig('vision:\n  execution_provider: webgpu\n', 'site.yaml').vision), defaultWorkers(parseConfig('', 'site.yaml').vision));
   assert.equal(defaultWorkers(parseConfig('vision:\n  workers: 3\n', 'site.yaml').vision), 3);
 });
 

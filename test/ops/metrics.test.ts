@@ -72,7 +72,7 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   assert.equal(before.get('facegate_build_info')?.type, 'GAUGE');
   assert.equal(value(before, 'facegate_build_info', { version: '9.8.7-test', node: process.version }).value, '1');
   // This machine has no GPU adapter, and the test's daemon asks for none: the CPU, one input a run.
-  assert.equal(value(before, 'facegate_vision_info', { provider: 'cpu' }).labels.batch_max, '1');
+  assert.equal(value(before, 'facegate_vision_info', { provider: 'cpu' }).labels?.batch_max, '1');
   assert.equal(before.get('process_cpu_seconds_total')?.type, 'COUNTER');
   assert.ok(Number(value(before, 'process_cpu_seconds_total').value) > 0);
   const started = Number(value(before, 'process_start_time_seconds').value);

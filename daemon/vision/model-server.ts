@@ -1,0 +1,123 @@
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import { FacegateError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
+import { spawnModuleWorker } from '../base/module-worker.js';
+import type { ModelRunner } from './batcher.js';
+import type { VisionConfig } from './config.js';
+import type { ModelName, ModelPaths } from './model-files.js';
+import type { FromServer, RunReply, RunRequest, ServerLink, ServerSetup, ToServer } from './model-server-protocol.js';
+import type { ExecutionProvider } from './ort.js';
+import { relayThreadLog } from './vision-worker.js';
+
+const SERVER_FAILED_HINT = 'restart the daemon; if this repeats, the log lines before this one say why (`facegate doctor` checks the GPU and the models)';
+
+/**
+ * The GPU's own thread. ONNX Runtime's WebGPU provider keeps one GPU queue per process and its
+ * calling thread waits busy on every run, so one thread holds the models on the GPU and does
+ * nothing else, while every vision worker crops, samples and decodes on its own core and sends
+ * it the models' inputs (`RemoteModel`). Its queues gather the inputs of every worker, and so of
+ * every camera, into runs of up to `vision.batch.max`: what makes a GPU pay.
+ */
+export class ModelServer {
+  private constructor(
+    private readonly worker: Worker,
+    readonly provider: ExecutionProvider,
+    private readonly shapes: Record<ModelName, readonly number[]>,
+    private readonly closed: Promise<void>,
+  ) {}
+
+  static start(options: { vision: VisionConfig; models: ModelPaths; provider: ExecutionProvider; logger: Logger }): Promise<ModelServer> {
+    const setup: ServerSetup = { vision: options.vision, models: options.models, provider: options.provider, logLevel: options.logger.level as 'info' };
+    const log = options.logger.child({ stage: 'vision', worker: 'models' });
+    const worker = spawnModuleWorker(import.meta.url, 'model-server-worker', setup);
+    let markClosed = () => {};
+    const closed = new Promise<void>((r) => (markClosed = r));
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (m: FromServer) => {
+        if ('log' in m) return relayThreadLog(options.logger, m.log);
+        if ('closed' in m) return markClosed();
+        if ('error' in m) return reject(new FacegateError('FG_ERR_VISION_WORKER', `the GPU's model thread failed to load its models: ${m.error.message}`, SERVER_FAILED_HINT));
+        started = true;
+        resolve(new ModelServer(worker, m.provider, m.shapes, closed));
+      });
+      worker.on('error', (e) => log.error({ code: 'FG_ERR_VISION_WORKER', err: e.message }, "the GPU's model thread failed"));
+      worker.on('exit', (code) => {
+        markClosed();
+        if (!started) reject(new FacegateError('FG_ERR_VISION_WORKER', `the GPU's model thread ended before its models loaded (exit code ${code})`, SERVER_FAILED_HINT));
+      });
+    });
+  }
+
+  /** A port of its own for one vision worker thread (transfer it there), with each model's input shape. */
+  connect(): ServerLink {
+    const { port1, port2 } = new MessageChannel();
+    this.worker.postMessage({ connect: port1 } satisfies ToServer, [port1]);
+    return { port: port2, provider: this.provider, shapes: this.shapes };
+  }
+
+  /** Once the runs given have been answered: closes the models and ends the thread. */
+  async close(): Promise<void> {
+    this.worker.postMessage({ close: true } satisfies ToServer);
+    await Promise.race([this.closed, new Promise((r) => setTimeout(r, 30_000).unref())]);
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * A vision worker's end of its port to the model server: the requests of all its models, told
+ * apart by id. When the server's thread ends, the port closes and every run waiting fails with
+ * FG_ERR_VISION_WORKER rather than waiting for ever.
+ */
+export class ServerClient {
+  private readonly pending = new Map<number, { resolve(outputs: Float32Array[]): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private gone = false;
+
+  constructor(private readonly link: ServerLink) {
+    link.port.on('message', (reply: RunReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if ('outputs' in reply) p.resolve(reply.outputs);
+      else p.reject(new Error(reply.error));
+    });
+    link.port.on('close', () => {
+      this.gone = true;
+      for (const p of this.pending.values()) p.reject(serverGone());
+      this.pending.clear();
+    });
+  }
+
+  /** The model `name` as this worker's queues see it: a runner whose runs happen on the server. */
+  model(name: ModelName): ModelRunner {
+    const inputShape = this.link.shapes[name];
+    const inputSize = inputShape.reduce((a, b) => a * b, 1);
+    return {
+      name,
+      inputShape,
+      inputSize,
+      provider: this.link.provider,
+      batches: true,
+      runMany: (inputs, count) => this.run(name, inputs.slice(0, count * inputSize), count),
+      close: async () => {},
+    };
+  }
+
+  private run(model: ModelName, inputs: Float32Array, count: number): Promise<Float32Array[]> {
+    if (this.gone) return Promise.reject(serverGone());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.link.port.postMessage({ id, model, inputs, count } satisfies RunRequest, [inputs.buffer as ArrayBuffer]);
+    });
+  }
+
+  close(): void {
+    this.link.port.close();
+  }
+}
+
+function serverGone(): FacegateError {
+  return new FacegateError('FG_ERR_VISION_WORKER', "the GPU's model thread has ended", SERVER_FAILED_HINT);
+}
