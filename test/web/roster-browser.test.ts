@@ -55,6 +55,8 @@ async function site() {
   link(PHOTOS.bezos2, 'E100_2.JPG');
   link(PHOTOS.blank, 'E102.png');
   link(PHOTOS.jolie, 'E106.jpg');
+  // More photos than one person may have: E107.jpg, E107_2.jpg ... E107_11.jpg.
+  for (let n = 1; n <= 11; n++) link(PHOTOS.bezos2, n === 1 ? 'E107.jpg' : `E107_${n}.jpg`);
   // Hostile files, one person each: bytes that are no image, and a photo over the 4 MiB limit.
   writeFileSync(join(photos, 'E104.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 0x41)]));
   writeFileSync(join(photos, 'E105.jpg'), Buffer.alloc(4 * 1024 * 1024 + 1, 0xff));
@@ -68,7 +70,8 @@ async function site() {
       'E103;=1+2;Ops\r\n' +
       'E104;Cora Rupt;Ops\r\n' +
       'E105;Otto Size;Ops\r\n' +
-      'E106;Angelina Jolie;Sales\r\n',
+      'E106;Angelina Jolie;Sales\r\n' +
+      'E107;Tom Many;Ops\r\n',
   );
   return { dir, config, base, photos, roster };
 }
@@ -148,13 +151,13 @@ test('roster from the console in Chromium against the real daemon: each person t
   await page.goto(`${url}#people`);
   await page.waitForSelector('#people-page:not([hidden])');
 
-  const photos = ['E100.jpg', 'E100_2.JPG', 'E102.png', 'E104.jpg', 'E105.jpg', 'E106.jpg'].map((f) => join(s.photos, f));
+  const photos = ['E100.jpg', 'E100_2.JPG', 'E102.png', 'E104.jpg', 'E105.jpg', 'E106.jpg', 'E107.jpg', ...Array.from({ length: 10 }, (_, i) => `E107_${i + 2}.jpg`)].map((f) => join(s.photos, f));
   const first = await importRoster(page, s.roster, photos);
-  assert.equal(first, '7 row(s): 2 enrolled, 0 already enrolled (skipped), 5 refused: correct those rows or their photos and import the same roster again.');
-  assert.deepEqual(await page.$eval('#roster-progress', (p) => [(p as unknown as { value: number }).value, (p as unknown as { max: number }).max, p.hasAttribute('hidden')]), [7, 7, false]);
-  assert.equal(await text(page, '#roster-count'), '7 of 7 row(s) done');
+  assert.equal(first, '8 row(s): 2 enrolled, 0 already enrolled (skipped), 6 refused: correct those rows or their photos and import the same roster again.');
+  assert.deepEqual(await page.$eval('#roster-progress', (p) => [(p as unknown as { value: number }).value, (p as unknown as { max: number }).max, p.hasAttribute('hidden')]), [8, 8, false]);
+  assert.equal(await text(page, '#roster-count'), '8 of 8 row(s) done');
   const rows = await reportRows(page);
-  assert.equal(rows.length, 7);
+  assert.equal(rows.length, 8);
   assert.match(rows[0]!, /^2 \| E100 \| Jeff Bezos \| enrolled, 2 template\(s\) from 2 photo\(s\)$/);
   assert.match(rows[1]!, /^3 \| E101 \| Ann Nophoto \| refused FG_ERR_ROSTER_NO_PHOTO: no photo named E101\.jpg/);
   assert.match(rows[2]!, /^4 \| E102 \| Wall, Blank \| refused FG_ERR_ENROL_NO_FACE: /);
@@ -162,6 +165,7 @@ test('roster from the console in Chromium against the real daemon: each person t
   assert.match(rows[4]!, /^6 \| E104 \| Cora Rupt \| refused FG_ERR_ENROL_NO_FACE: .*E104\.jpg: not a readable image/, 'bytes that are no image: that person refused, the others go on');
   assert.match(rows[5]!, /^7 \| E105 \| Otto Size \| refused FG_ERR_ENROL_TOO_LARGE: E105\.jpg is over 4 MiB/);
   assert.match(rows[6]!, /^8 \| E106 \| Angelina Jolie \| enrolled, 1 template\(s\) from 1 photo\(s\)$/);
+  assert.match(rows[7]!, /^9 \| E107 \| Tom Many \| refused FG_ERR_ENROL_TOO_LARGE: 11 photos, more than the 10 one enrolment takes/, 'as the command refuses them');
   await page.waitForFunction("/Angelina Jolie/.test(document.getElementById('people-rows').textContent)");
   await axeClean(page, 'the people page with a roster report');
   // The report fits the page at the widths a desk's screens have.
@@ -173,7 +177,7 @@ test('roster from the console in Chromium against the real daemon: each person t
 
   // The same roster again: no one enrolled twice.
   const again = await importRoster(page, s.roster, photos);
-  assert.equal(again, '7 row(s): 0 enrolled, 2 already enrolled (skipped), 5 refused: correct those rows or their photos and import the same roster again.');
+  assert.equal(again, '8 row(s): 0 enrolled, 2 already enrolled (skipped), 6 refused: correct those rows or their photos and import the same roster again.');
   const second = await reportRows(page);
   assert.match(second[0]!, /^2 \| E100 \| Jeff Bezos \| already enrolled \(skipped\)$/);
   assert.match(second[6]!, /^8 \| E106 \| Angelina Jolie \| already enrolled \(skipped\)$/);

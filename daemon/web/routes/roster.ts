@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ENROL_BODY_BYTES, PERSON_LIMITS, PersonText } from '../../service/person-input.js';
 import { enrolAnswer } from '../../service/person-answers.js';
-import { parseRoster, ROSTER_LIMITS, ROSTER_PHOTO_EXTENSIONS, rosterPerson, rosterPhotos } from '../../service/roster-file.js';
+import { parseRoster, ROSTER_LIMITS, rosterPerson, rosterPhotos } from '../../service/roster-file.js';
 import { enrolRosterPerson, refusedRowReport, rosterEnrolRequest } from '../../service/roster-import.js';
 import { INPUT_FILE_LIMITS } from '../../base/input-file.js';
 import { WebError } from '../errors.js';
@@ -32,7 +32,9 @@ const Person = Type.Object(
     name: PersonText,
     staff_number: PersonText,
     group: Type.Optional(PersonText),
-    photos: Type.Array(Photo, { maxItems: PERSON_LIMITS.photos }),
+    // More than a person may have is the person service's refusal of that person (FG_ERR_ENROL_TOO_LARGE),
+    // as from the command; the body limit bounds what is sent.
+    photos: Type.Array(Photo, { maxItems: 4 * PERSON_LIMITS.photos }),
   },
   { additionalProperties: false },
 );
@@ -54,10 +56,9 @@ export function rosterRoutes(ctx: ConsoleContext): void {
       req.body.photos,
     );
     return {
-      extensions: ROSTER_PHOTO_EXTENSIONS,
       rows: rows.map((r) =>
         r.ok
-          ? { line: r.line, staff_number: r.staffNumber, name: r.name, ...(r.group !== undefined ? { group: r.group } : {}), photos: (photos.get(r.staffNumber) ?? []).slice(0, PERSON_LIMITS.photos) }
+          ? { line: r.line, staff_number: r.staffNumber, name: r.name, ...(r.group !== undefined ? { group: r.group } : {}), photos: photos.get(r.staffNumber) ?? [] }
           : refusedRowReport(r),
       ),
     };

@@ -6,15 +6,13 @@
 import { $, message, say } from '../dom.js';
 import { clear, draw } from '../draw.js';
 import { MAX_PHOTO_BYTES, readBase64 } from '../files.js';
-import { api } from '../session.js';
+import { api, ApiError } from '../session.js';
 import { showPeople } from './people.js';
 
 /** The daemon's limit on a roster file (base/input-file.ts), said before the upload. */
 export const MAX_ROSTER_BYTES = 1024 * 1024;
 /** Photos one import takes (web/routes/roster.ts): four for each of the 5000 rows a roster may hold. */
 export const MAX_ROSTER_PHOTOS = 20_000;
-/** Photos of one person the daemon takes (service/person-input.ts). */
-const MAX_PERSON_PHOTOS = 10;
 
 type Planned = { line: number; staff_number: string; name: string; group?: string; photos: string[] };
 type Report = { line: number; staff_number: string | null; name: string | null } & (
@@ -60,12 +58,18 @@ function showProgress(done: number, total: number): void {
 
 /** One person, their photos read in the page; a photo over the limit refuses them without an upload. */
 async function enrolOne(row: Planned, byName: ReadonlyMap<string, File>): Promise<Report> {
-  const files = row.photos.slice(0, MAX_PERSON_PHOTOS).map((name) => byName.get(name)!);
+  const files = row.photos.map((name) => byName.get(name)!);
   const large = files.find((f) => f.size > MAX_PHOTO_BYTES);
   if (large) return { line: row.line, staff_number: row.staff_number, name: row.name, outcome: 'refused', code: 'FG_ERR_ENROL_TOO_LARGE', reason: `${large.name} is over 4 MiB: use a smaller photo` };
   const photos = [];
   for (const f of files) photos.push({ name: f.name, data: await readBase64(f) });
-  return api<Report>('/api/people/roster/person', { method: 'POST', body: { line: row.line, name: row.name, staff_number: row.staff_number, ...(row.group !== undefined ? { group: row.group } : {}), photos } });
+  try {
+    return await api<Report>('/api/people/roster/person', { method: 'POST', body: { line: row.line, name: row.name, staff_number: row.staff_number, ...(row.group !== undefined ? { group: row.group } : {}), photos } });
+  } catch (e) {
+    // Photos too many or too large together for one request: that person's, not the import's.
+    if (e instanceof ApiError && e.status === 413) return { line: row.line, staff_number: row.staff_number, name: row.name, outcome: 'refused', code: e.code ?? 'FG_ERR_ENROL_TOO_LARGE', reason: e.message };
+    throw e;
+  }
 }
 
 export async function importRoster(ev: Event): Promise<void> {
