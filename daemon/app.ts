@@ -234,6 +234,7 @@ export class App {
       // Each stage subscribes itself; the subscriptions end after the cameras stopped, their last events delivered.
       const subscriptions = [
         recognizer.subscribe(this.bus),
+        cameras.subscribe(this.bus),
         subscribeSightings(this.bus, () => this.running?.attendance?.stage),
         this.running.decisions.subscribe(this.bus),
         this.running.scores.subscribe(this.bus),

@@ -30,7 +30,8 @@
 #                                      checked with (default: release/facegate-release.pub)
 #
 # Run in a copy made by scripts/pinned-checkout.sh (DIR/src beside DIR/node) it uses that copy as
-# it is; elsewhere it makes or refreshes one in --work (~2 min the first time; needs the npm registry).
+# it is; elsewhere it makes or refreshes one in --work (a second full `npm ci` under the pinned Node the
+# first time, minutes; needs the npm registry).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

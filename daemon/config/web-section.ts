@@ -46,6 +46,7 @@ export const WebConfigSchema = Section(
         login: Limit(10, 'logins to one account name'),
         login_client: Limit(100, 'logins, refreshes and logouts from one client address; on loopback every ssh -L user is the one client 127.0.0.1, so this caps them all together'),
         enrol: Limit(20, 'enrolment and photo checks'),
+        roster: Limit(600, "people enrolled from a roster on the console's People page, one request each: a site's staff in one sitting"),
         read: Limit(600, 'every other request'),
       },
       'Requests per account (logins per account name, the rest per logged-in account) and, before login, per client address; over the limit is 429 with Retry-After.',

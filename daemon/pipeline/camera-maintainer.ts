@@ -1,4 +1,5 @@
 import type { Logger } from '../base/log.js';
+import type { Subscribable } from '../base/subscribable.js';
 import type { Histogram } from '../base/metrics.js';
 import type { EventBus } from '../bus/bus.js';
 import type { DaemonEvents } from '../bus/events.js';
@@ -98,6 +99,17 @@ export class CameraMaintainer {
     this.warnAboutRates(next, started);
     const byName = new Map(next.map((cam) => [cam.name, cam]));
     for (const name of started) this.add(byName.get(name)!);
+  }
+
+  /**
+   * Follows the roster's changes on the bus, as the stage 'cameras'; returns the unsubscribe. A
+   * person enrolled while in view (promoted from the track that sees them) is named at the next
+   * detection, not after the pause of a track whose identity was decided.
+   */
+  subscribe(bus: Subscribable<Pick<DaemonEvents, 'roster'>>): () => void {
+    return bus.on('roster', 'cameras', (change) => {
+      if (change.kind === 'enrolled' || change.kind === 'resynced') for (const slot of this.slots.values()) slot.tracker.rosterGrew();
+    });
   }
 
   /** Every camera running now, whether started at start or added by a reload since. */

@@ -122,13 +122,22 @@ function headerColumns(header: readonly string[]): Partial<Record<Column, number
 const columnWords = (c: Column) => (c === 'staffNumber' ? 'staff number' : c);
 
 function rosterRow(record: CsvRecord, columns: ReturnType<typeof headerColumns>): RosterRow {
-  const cell = (c: Column) => (columns[c] !== undefined && !('broken' in record) ? record.fields[columns[c]]?.trim() : undefined);
-  const seen = { ...(cell('name') ? { name: clip(cell('name')!) } : {}), ...(cell('staffNumber') ? { staffNumber: clip(cell('staffNumber')!) } : {}) };
-  const refuse = (code: `FG_ERR_${string}`, reason: string): RosterRow => ({ ok: false, line: record.line, ...seen, code, reason });
-  if ('broken' in record) return refuse('FG_ERR_ROSTER_ROW', record.broken);
-  const name = cell('name');
-  const staffNumber = cell('staffNumber');
-  const group = cell('group');
+  if ('broken' in record) return { ok: false, line: record.line, code: 'FG_ERR_ROSTER_ROW', reason: record.broken };
+  const cell = (c: Column) => (columns[c] !== undefined ? record.fields[columns[c]]?.trim() : undefined);
+  return rosterPerson(record.line, { name: cell('name'), staffNumber: cell('staffNumber'), group: cell('group') });
+}
+
+/**
+ * One row's cells held to the roster's rules (a staff number and a name, no spreadsheet formula)
+ * and the person rules of every entry point: a person to enrol, or the refusal with its code. The
+ * roster reader runs it on each row, and the console on each person its page sends back from the
+ * roster it read, so that a row is held to the same rules whichever way it came.
+ */
+export function rosterPerson(line: number, cells: { name?: string | undefined; staffNumber?: string | undefined; group?: string | undefined }): RosterRow {
+  const { name, staffNumber } = cells;
+  const group = cells.group === '' ? undefined : cells.group;
+  const seen = { ...(name ? { name: clip(name) } : {}), ...(staffNumber ? { staffNumber: clip(staffNumber) } : {}) };
+  const refuse = (code: `FG_ERR_${string}`, reason: string): RosterRow => ({ ok: false, line, ...seen, code, reason });
   if (!staffNumber) return refuse('FG_ERR_ROSTER_ROW', 'no staff number: every person is keyed by theirs, so that the roster can be imported again without enrolling anyone twice');
   if (!name) return refuse('FG_ERR_ROSTER_ROW', 'no name');
   for (const [field, value] of [
@@ -139,7 +148,7 @@ function rosterRow(record: CsvRecord, columns: ReturnType<typeof headerColumns>)
   }
   try {
     const fields = personFields({ name, externalId: staffNumber, ...(group ? { group } : {}) });
-    return { ok: true, line: record.line, name: fields.name!, staffNumber: fields.externalId!, ...(fields.group !== undefined ? { group: fields.group } : {}) };
+    return { ok: true, line, name: fields.name!, staffNumber: fields.externalId!, ...(fields.group !== undefined ? { group: fields.group } : {}) };
   } catch (e) {
     if (!isFacegateError(e)) throw e;
     return refuse(e.code, e.message.replace(/; nothing was changed$/, '').replace(/^the external id/, 'the staff number'));

@@ -110,6 +110,11 @@ export class CameraTracker {
     return this.tracks;
   }
 
+  /** People were enrolled: the unknown tracks in view are matched again at their next detection (`Track.rosterGrew`). */
+  rosterGrew(): void {
+    for (const track of this.tracks) track.rosterGrew();
+  }
+
   /**
    * One frame at time t (seconds, increasing), taken at `capturedMs` (the monotonic clock, ms; a
    * door pairs its cameras' looks by it). Frames faster than eye_fps are skipped.

@@ -45,6 +45,14 @@ export class IdentityVote {
     return this.state;
   }
 
+  /**
+   * A person matched the last good frame(s) and is not named yet: the streak is under way, and its
+   * next frames decide it, so they are wanted now rather than after a pause (see `Track.settled`).
+   */
+  get leaning(): boolean {
+    return this.state !== 'recognized' && this.streak > 0;
+  }
+
   /** The match that named the track (its latest score), once recognised. */
   get recognized(): MatchResult | null {
     return this.named;

@@ -139,14 +139,24 @@ export class Track implements DoorSide {
   /**
    * Whether a detection of this track may skip the embedding and the anti-spoof model (the two
    * costliest steps): who it is has been decided, the passive score has its samples (or has none,
-   * the face never large enough to be scored), and it was embedded less than `reembed_s` ago. Eyes
-   * are read on every frame regardless, and anti-spoof on every large enough detection until the
-   * track is live.
+   * the face never large enough to be scored), it was embedded less than `reembed_s` ago, and no
+   * person is half-way to being named on it (an unknown who matches someone enrolled since: the
+   * frames that name them are taken at the detection rate, not one per `reembed_s`). Eyes are read
+   * on every frame regardless, and anti-spoof on every large enough detection until the track is live.
    */
   settled(t: number): boolean {
     const samples = this.cues.passiveSamples;
     const passiveWaits = samples > 0 && samples < this.ctx.config.liveness.antispoof_min_samples;
-    return this.vote.decided !== 'pending' && !passiveWaits && t - this.lastEmbedT < this.ctx.config.reembed_s;
+    return this.vote.decided !== 'pending' && !this.vote.leaning && !passiveWaits && t - this.lastEmbedT < this.ctx.config.reembed_s;
+  }
+
+  /**
+   * People were enrolled: a track decided unknown may be one of them now (promoted from this very
+   * track, or enrolled while they stand there), so its next detection is embedded and matched
+   * rather than up to `reembed_s` later. A named track is never renamed, so it is left alone.
+   */
+  rosterGrew(): void {
+    if (this.vote.decided === 'unknown') this.lastEmbedT = -Infinity;
   }
 
   /** Whether the track is live now (see `liveness`). */

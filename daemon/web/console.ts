@@ -8,6 +8,7 @@ import type { WebConfig } from '../config/web-section.js';
 import type { ConsoleDaemon } from './deps.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { peopleRoutes } from './routes/people.js';
+import { rosterRoutes } from './routes/roster.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
 import { thresholdRoutes } from './routes/thresholds.js';
@@ -17,7 +18,7 @@ import { timelineRoutes } from './routes/timeline.js';
 import { displayRoutes } from './routes/display.js';
 import { buildConsoleServer } from './server.js';
 
-export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, recordRoutes, thresholdRoutes, systemRoutes, timelineRoutes, displayRoutes, reviewRoutes] as const;
+export const CONSOLE_ROUTES = [sessionRoutes, cameraRoutes, peopleRoutes, rosterRoutes, recordRoutes, thresholdRoutes, systemRoutes, timelineRoutes, displayRoutes, reviewRoutes] as const;
 
 /** The web console as one part of the daemon: start listens, stop closes every connection. */
 export class WebConsole {

@@ -12,7 +12,7 @@ import type { ConsoleDaemon } from './deps.js';
 import { forbidden, statusOf, unauthenticated, WebError } from './errors.js';
 import type { WebUser } from './users.js';
 
-export type LimitClass = 'login' | 'login_client' | 'enrol' | 'read';
+export type LimitClass = 'login' | 'login_client' | 'enrol' | 'roster' | 'read';
 
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, admin: 2 };
 

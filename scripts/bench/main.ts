@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   install: () => import('./install.js'),
   bridge: () => import('./bridge.js'),
   console: () => import('./console.js'),
+  roster: () => import('./roster.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

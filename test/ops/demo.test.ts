@@ -14,6 +14,9 @@ test('demo (npm start), with no FFmpeg on PATH: the real daemon recognises the e
   assert.match(r.stdout, /demo-cam +recognized +Demo person \d score [\d.]+ not live yet/);
   assert.match(r.stdout, /demo-cam +spoof_suspected +Demo person \d .*no_blink/);
   assert.match(r.stdout, /mqtt {2}facegate\/demo\/alerts\/spoof {2}spoof \(frozen\) person [0-9a-f]{8} {2}\[signature ok\]/);
+  // While it waits it says for what, and then why it never will be.
+  assert.match(r.stdout, /^ {2}waiting {2}demo-cam {2}Demo person \d: not live yet: watching for a blink or a movement of the face$/m);
+  assert.match(r.stdout, /^ {2}waiting {2}demo-cam {2}Demo person \d: the picture never changes \(frozen\): a photo, not a live face; it is never checked in$/m);
   assert.doesNotMatch(r.stdout, /recognized .* LIVE/, 'a photo is never live');
   assert.doesNotMatch(r.stdout, /BAD SIGNATURE/);
   assert.match(r.stdout, /a photo never blinks nor moves as a face does, so it is never live and no one is checked in/);

@@ -44,6 +44,18 @@ test('IdentityVote: unknown after M consecutive good frames clearly matching nob
   assert.equal(v.push(match(ada, 0.5, 0.2))?.kind, 'recognized');
 });
 
+test("IdentityVote: leaning while a person's streak is under way and not yet named; not once named, nor after a miss", () => {
+  const v = new IdentityVote(3);
+  assert.equal(v.leaning, false);
+  v.push(match(ada, 0.6, 0.3));
+  assert.equal(v.leaning, true, 'one match of three');
+  v.push(nobody(0.2));
+  assert.equal(v.leaning, false, 'a miss ends the streak');
+  for (let i = 0; i < 3; i++) v.push(match(ada, 0.6, 0.3));
+  assert.equal(v.decided, 'recognized');
+  assert.equal(v.leaning, false, 'named: nothing left to decide');
+});
+
 test('IdentityVote: a score near the threshold keeps the track pending, however long, and restarts the count of clear misses', () => {
   const v = new IdentityVote(3);
   // An enrolled person's small face: just under the threshold on every frame.

@@ -288,3 +288,26 @@ test('a track alerted as unknown and recognised later: unknown_withdrawn names t
   const ended = events[4] as Extract<TrackEvent, { type: 'track_ended' }>;
   assert.deepEqual([ended.person?.id, ended.anon_id], ['p1', null]);
 });
+
+test('someone enrolled while their track is unknown (promoted from it) is named at the detections right after, not one embedding every reembed_s', async () => {
+  // Nobody in the gallery until 3 s; the person from then on, as a promotion makes them.
+  let enrolled = false;
+  const gallery = (fused: Float32Array): MatchResult => (enrolled ? identify(fused) : { person: null, score: 0.2, margin: 0, near: false });
+  const engine = new FakeEngine([{ box: still(100), eyes: openEyes, person: ENROLLED }]);
+  const tracker = new CameraTracker({ camera: 'door', engine, config: config.track, identify: gallery, unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, () => 'anon-1') });
+  const events: TrackEvent[] = [];
+  const fps = 15;
+  for (let i = 0; i * (1 / fps) <= 6; i++) {
+    const t = i / fps;
+    if (t >= 3 && !enrolled) {
+      enrolled = true;
+      tracker.rosterGrew();
+    }
+    engine.t = t;
+    events.push(...(await tracker.process(frameAt(t, false, [still(100)()]), t)));
+  }
+  assert.deepEqual(types(events), ['track_started', 'unknown', 'unknown_withdrawn', 'recognized']);
+  const named = events[3]!;
+  // decide_frames (3) detections at detect_fps (5): 0.6 s, and a frame or two of rounding, not 3 x reembed_s.
+  assert.ok(named.t >= 3 && named.t <= 3 + 3 / 5 + 0.2, `named at ${named.t} s, enrolled at 3 s`);
+});

@@ -348,7 +348,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
 
 test('console API: rate limits per client and per user answer 429 with Retry-After and X-RateLimit headers', async (t) => {
   const { daemon, config } = await site(t);
-  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 2, window_s: 60 }, login_client: { max: 6, window_s: 60 }, enrol: { max: 1, window_s: 60 }, read: { max: 3, window_s: 60 } } };
+  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 2, window_s: 60 }, login_client: { max: 6, window_s: 60 }, enrol: { max: 1, window_s: 60 }, roster: { max: 1, window_s: 60 }, read: { max: 3, window_s: 60 } } };
   const app = await server(daemon, web);
   t.after(() => app.close());
   const first = await login(app, 'ada');
@@ -462,7 +462,7 @@ test('console bind rules: loopback unless TLS (checked with the config), HTTPS w
 
 test('console API fuzzed as an admin: hostile bodies, queries and paths on every route get a coded 4xx (or an answer), never a 500, and the server still answers', { skip: mediaMissing(FACE) }, async (t) => {
   const { daemon, config, lines } = await site(t);
-  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 100_000, window_s: 60 }, login_client: { max: 100_000, window_s: 60 }, enrol: { max: 100_000, window_s: 60 }, read: { max: 100_000, window_s: 60 } } };
+  const web: WebConfig = { ...config.web, enabled: true, rate_limits: { login: { max: 100_000, window_s: 60 }, login_client: { max: 100_000, window_s: 60 }, enrol: { max: 100_000, window_s: 60 }, roster: { max: 100_000, window_s: 60 }, read: { max: 100_000, window_s: 60 } } };
   const app = await server(daemon, web);
   t.after(() => app.close());
   const { token } = await login(app, 'ada');
@@ -472,7 +472,7 @@ test('console API fuzzed as an admin: hostile bodies, queries and paths on every
     ['POST', '/api/unknowns/X/promote'], ['PUT', '/api/thresholds/X'], ['GET', '/api/people?X'], ['GET', '/api/history?X'],
     ['GET', '/api/history.csv?X'], ['GET', '/api/audit?X'], ['GET', '/api/history/X/proof/check_in'], ['GET', '/api/unknowns/X/face.jpg'], ['GET', '/api/cameras/X/frame.jpg'],
     ['GET', '/api/people/X/photos'], ['POST', '/api/people/X/photos'], ['DELETE', '/api/people/emp-7/photos/X'], ['POST', '/api/people/X/teach'], ['POST', '/api/people/check-sighting'],
-    ['POST', '/api/unknowns/X/check'], ['POST', '/api/unknowns/X/teach'],
+    ['POST', '/api/unknowns/X/check'], ['POST', '/api/unknowns/X/teach'], ['POST', '/api/people/roster/plan'], ['POST', '/api/people/roster/person'],
     ['GET', '/api/arrivals?X'], ['GET', '/api/arrivals/X/crops/1'], ['POST', '/api/arrivals/X/confirm'], ['POST', '/api/arrivals/X/reject'],
   ];
   const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('..', '%2e%2e%2f', '%00', '__proto__', 'a'.repeat(300), '😀'));

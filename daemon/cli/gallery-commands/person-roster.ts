@@ -2,10 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FacegateError, isFacegateError } from '../../base/errors.js';
 import { describeOpenError, readInputFile } from '../../base/input-file.js';
-import type { EnrolRequest } from '../../service/enrolment.js';
-import { enrolAnswer, type EnrolAnswer } from '../../service/person-answers.js';
+import { enrolAnswer } from '../../service/person-answers.js';
 import type { Photo } from '../../service/person-input.js';
-import { parseRoster, rosterPhotos, type RosterPerson, type RosterRow } from '../../service/roster-file.js';
+import { parseRoster, rosterPhotos, type RosterPerson } from '../../service/roster-file.js';
+import { enrolRosterPerson, refusedRowReport, rosterEnrolRequest, type RosterReport as RowReport } from '../../service/roster-import.js';
 import { readImageFile } from '../../vision/image.js';
 import { command, UsageError } from '../command.js';
 import { CONTROL_OPTIONS } from '../control-target.js';
@@ -16,29 +16,6 @@ import { controlCall } from './person-add.js';
 import { cliActor, daemonFor, personCalls, type PersonCaller } from './via-daemon.js';
 
 const USAGE = 'ROSTER.csv --photos DIR [--config FILE] [--gallery FILE] [--key-file FILE] [--socket-dir DIR] [--token FILE] [--json]';
-
-/**
- * What an enrolment may refuse of one person while the others go on: their photos, their fields,
- * a face the gallery already holds. Any other failure (the daemon gone, a role refused, a damaged
- * state file) stops the import where it is, since every row after would fail the same way.
- */
-const REFUSALS_OF_ONE = new Set([
-  'FG_ERR_ENROL_NO_FACE',
-  'FG_ERR_ENROL_DUPLICATE',
-  'FG_ERR_ENROL_TOO_LARGE',
-  'FG_ERR_PERSON_INVALID',
-  'FG_ERR_IMAGE_UNREADABLE',
-  'FG_ERR_IMAGE_INVALID',
-  'FG_ERR_INPUT_NOT_FILE',
-  'FG_ERR_INPUT_TOO_LARGE',
-]);
-
-/** One row's outcome, as `--json` prints it. */
-type RowReport = { line: number; staff_number: string | null; name: string | null } & (
-  | { outcome: 'enrolled'; id: string; templates: number; photos: number; refused_photos: EnrolAnswer['refused'] }
-  | { outcome: 'already_enrolled' }
-  | { outcome: 'refused'; code: string; reason: string }
-);
 
 /**
  * `facegate person import-roster ROSTER.csv --photos DIR`: a site's staff from HR's roster (a CSV
@@ -77,7 +54,7 @@ export const personImportRosterCommand = command({
     try {
       await personCalls(settings, daemon, { analyzer: true, create: true }, async (call) => {
         bar.update(0);
-        for (const row of rows) print(row.ok ? await enrolRow(call, row, photos.get(row.staffNumber) ?? [], values.photos!) : refusedRow(row));
+        for (const row of rows) print(row.ok ? await enrolRow(call, row, photos.get(row.staffNumber) ?? [], values.photos!) : refusedRowReport(row));
       });
     } catch (e) {
       if (isFacegateError(e)) io.stderr(`stopped after ${reports.length} of ${rows.length} row(s); the rows above are done, and running the same command again skips them\n`);
@@ -94,31 +71,16 @@ export const personImportRosterCommand = command({
 });
 
 /** One person through the one enrolment of `person add`, the daemon's or the file's. */
-async function enrolRow(call: PersonCaller, row: RosterPerson, files: readonly string[], dir: string): Promise<RowReport> {
-  const who = { line: row.line, staff_number: row.staffNumber, name: row.name };
-  const refused = (code: string, reason: string): RowReport => ({ ...who, outcome: 'refused', code, reason });
-  if (files.length === 0) return refused('FG_ERR_ROSTER_NO_PHOTO', `no photo named ${row.staffNumber}.jpg, .jpeg or .png (or ${row.staffNumber}_2.jpg ...) in ${dir}`);
-  try {
+function enrolRow(call: PersonCaller, row: RosterPerson, files: readonly string[], dir: string): Promise<RowReport> {
+  const noPhoto = `no photo named ${row.staffNumber}.jpg, .jpeg or .png (or ${row.staffNumber}_2.jpg ...) in ${dir}`;
+  return enrolRosterPerson(row, files.length, noPhoto, async () => {
     // Names from the folder's own listing: no path is made from the row's text.
     const photos: Photo[] = files.map((f) => ({ name: f, bytes: readImageFile(join(dir, f)) }));
-    const answer = await call(
+    return call(
       () => controlCall({ name: row.name }, photos, { video: undefined, force: false, id: row.staffNumber, group: row.group }),
-      async (persons) => {
-        const req: EnrolRequest = { name: row.name, externalId: row.staffNumber, photos, ifExists: 'refuse', ...(row.group !== undefined ? { group: row.group } : {}) };
-        return enrolAnswer(await persons.enrol(req, cliActor()));
-      },
+      async (persons) => enrolAnswer(await persons.enrol(rosterEnrolRequest(row, photos), cliActor())),
     );
-    return { ...who, outcome: 'enrolled', id: answer.id, templates: answer.templates, photos: files.length, refused_photos: answer.refused };
-  } catch (e) {
-    if (!isFacegateError(e)) throw e;
-    if (e.code === 'FG_ERR_PERSON_EXISTS') return { ...who, outcome: 'already_enrolled' };
-    if (!REFUSALS_OF_ONE.has(e.code)) throw e;
-    return refused(e.code, e.hint ? `${e.message} — ${e.hint}` : e.message);
-  }
-}
-
-function refusedRow(row: Extract<RosterRow, { ok: false }>): RowReport {
-  return { line: row.line, staff_number: row.staffNumber ?? null, name: row.name ?? null, outcome: 'refused', code: row.code, reason: row.reason };
+  });
 }
 
 function reportLine(r: RowReport): string {

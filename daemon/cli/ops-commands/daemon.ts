@@ -80,6 +80,11 @@ export interface RunDaemonOptions {
   logger: Logger;
   notifier: Notifier;
   env: NodeJS.ProcessEnv;
+  /**
+   * Called before the daemon starts, with its bus: a stage made costly events only for listeners
+   * there when the cameras start (the demo's waiting lines follow `trackViews`).
+   */
+  beforeStart?: (bus: Subscribable<DaemonEvents>) => void;
   /** Called once READY=1 was sent (the demo prints its banner here). */
   onReady?: (daemon: ReadyDaemon) => void;
   /** Stops the daemon as SIGTERM would (the demo's --seconds). */
@@ -131,6 +136,7 @@ export async function runDaemon(o: RunDaemonOptions): Promise<number> {
       o.notifier.ready(`reload refused (${isFacegateError(e) ? e.code : 'error'}); ${app.statusLine()}`);
     }
   });
+  o.beforeStart?.(app.bus);
   try {
     await app.start();
   } catch (e) {

@@ -16,6 +16,7 @@ import { stillFrame, stillPhotoSpawn } from '../../demo/still-camera.js';
 import { command, UsageError, type CliIo } from '../command.js';
 import { runDaemon, type RunDaemonOptions } from './daemon.js';
 import { EventLines } from '../event-lines.js';
+import { WaitingLines } from '../waiting-lines.js';
 import { demoCameraSize, demoCameraUrl, demoInputArgs, demoVideoFile, enrolFirstVisitor } from './demo-camera.js';
 
 const USAGE = '[--camera URL|FILE|-] [--seconds N] [--keep] [--broker URL] [--photo FILE]';
@@ -169,6 +170,13 @@ export const demoCommand = command({
         // aedes speaks MQTT 3.1.1: the demo connects with it; a real broker gets MQTT 5.
         ...(external ? {} : { mqttConnect: (url: string, options: mqtt.IClientOptions) => mqtt.connect(url, { ...options, protocolVersion: 4, properties: undefined }) }),
         ...(stopWhen ? { stopWhen } : {}),
+        beforeStart: (bus) => {
+          // What each face in view still waits for, said as it changes: the demo never looks stalled.
+          const waiting = new WaitingLines();
+          bus.on('trackViews', 'demo-waiting', (v) => {
+            for (const line of waiting.update(v.camera, v.atMs, v.tracks)) io.stdout(line);
+          });
+        },
         onReady: (app) => {
           io.stdout(banner);
           const lines = new EventLines();

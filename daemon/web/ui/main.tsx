@@ -9,6 +9,7 @@ import { verifyAudit } from './pages/audit.js';
 import { checkPhotos, enrol, forgetEnrolment } from './pages/enrol.js';
 import { exportCsv, showHistory } from './pages/history.js';
 import { showPeople } from './pages/people.js';
+import { forgetRoster, importRoster } from './pages/roster.js';
 import { addPhotos, closePhotos } from './pages/photos.js';
 import { forgetTimeline, showTimeline } from './pages/timeline.js';
 import { addDisplay } from './pages/displays.js';
@@ -35,6 +36,7 @@ async function logout(): Promise<void> {
   for (const list of document.querySelectorAll('tbody[id], #unknown-list, #arrival-list, #verdicts, #live-grid, #photo-cards, #threshold-cameras, #system-facts, #display-link')) clear(list);
   closePhotos();
   forgetEnrolment();
+  forgetRoster();
   forgetTimeline();
   await route();
 }
@@ -50,6 +52,7 @@ $('login-form').addEventListener('submit', (ev) => void login(ev));
 $('logout').addEventListener('click', () => void logout());
 $('enrol-photos').addEventListener('change', () => void checkPhotos());
 $('enrol-form').addEventListener('submit', (ev) => void enrol(ev));
+$('roster-form').addEventListener('submit', (ev) => void importRoster(ev));
 $('photos-add').addEventListener('submit', (ev) => void addPhotos(ev));
 $('photos-close').addEventListener('click', closePhotos);
 redraw('people-search', showPeople);
