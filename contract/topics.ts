@@ -22,6 +22,8 @@ const attendanceFields = {
   }),
   group: Type.Union([Type.String(), Type.Null()]),
   camera: Type.Union([Type.String(), Type.Null()]),
+  // Optional: a box of a release before doors sends none, and its events still verify.
+  door: Type.Optional(Type.String({ description: "The door (doors:) the check-in's or check-out's camera belongs to; absent for a camera in no door, and on a summary" })),
   date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
   shift: Type.Union([
     Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
@@ -58,6 +60,8 @@ const TrackState = Type.Union(
 /** The fields a track's event and the retained `last` share; ids only, a name only where the site asked for names. */
 const trackFields = {
   camera: Type.String(),
+  // Optional: a box of a release before doors sends none, and its events still verify.
+  door: Type.Optional(Type.String({ description: 'The door (doors:) the camera belongs to; absent for a camera in no door' })),
   track: Count('Track id, unique per camera while the daemon runs'),
   state: TrackState,
   person_id: Type.Union([Type.String(), Type.Null()]),

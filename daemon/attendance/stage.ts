@@ -49,6 +49,8 @@ export interface AttendanceStageOptions {
   roleOf: (camera: string) => CameraRole;
   /** What a sighting at this camera must be proven by to count (requirement.ts, requirementOf). */
   requireOf: (camera: string) => Requirement;
+  /** The door (doors:) a camera belongs to, which its check-ins and check-outs name; undefined for a camera in no door (and where not given). */
+  doorOf?: (camera: string) => string | undefined;
   cooldownMs: number;
   /** Everyone who should be summarised as absent when never seen on a scheduled day. */
   roster: () => readonly RosterPerson[];
@@ -122,7 +124,7 @@ export class AttendanceStage {
       const existing = this.o.store.day(d.personId, dayNow.date);
       // An existing record keeps the window it was opened with, even if the rules change meanwhile.
       const day = existing?.record.day ?? dayNow;
-      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
+      const sighting = { personId: d.personId, camera: d.camera, door: this.o.doorOf?.(d.camera) ?? null, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
       const group = existing?.group ?? d.group ?? null;
       this.o.store.save(t.record, group);

@@ -38,6 +38,7 @@ const DECISIONS = new Set(['recognized', 'unknown', 'spoof_suspected']);
 export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, personNames: boolean): TrackView {
   const base: TrackView = prev ?? {
     camera: e.camera,
+    ...(e.door !== undefined ? { door: e.door } : {}),
     track: e.track,
     state: 'tracking',
     person_id: null,

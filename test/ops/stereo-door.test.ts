@@ -34,10 +34,12 @@ let subscriber: mqtt.MqttClient;
 let metricsPort: number;
 const cameras: FakeCamera[] = [];
 const received: Array<{ atMs: number; camera: string; body: TrackMessage }> = [];
+const attendance: Array<{ type: string; camera: string | null; door?: string; assurance?: string | null }> = [];
 
 interface TrackMessage {
   type: 'new' | 'update' | 'end';
   camera: string;
+  door?: string;
   state: string;
   live: boolean;
   liveness: { score: number; stereo?: number } | null;
@@ -61,8 +63,12 @@ before(async () => {
   site = await makeSite(media(VIEW_A), 6.5);
   metricsPort = await freePort();
   subscriber = await mqtt.connectAsync(broker.url, { clientId: 'central', protocolVersion: 5 });
-  await subscriber.subscribeAsync('facegate/gate-1/+/events', { qos: 1 });
+  await subscriber.subscribeAsync(['facegate/gate-1/+/events', 'facegate/gate-1/attendance'], { qos: 1 });
   subscriber.on('message', (topic, payload) => {
+    if (topic === 'facegate/gate-1/attendance') {
+      attendance.push(JSON.parse(payload.toString()) as (typeof attendance)[number]);
+      return;
+    }
     const camera = topic.split('/')[2]!;
     received.push({ atMs: Date.now(), camera, body: JSON.parse(payload.toString()) as TrackMessage });
   });
@@ -137,6 +143,11 @@ test('a door of two real cameras: a real man is live by stereo soon after both s
     console.log(`# live by stereo ${proven.atMs - seen} ms after both cameras reported him (${proven.camera}: ${JSON.stringify(proven.body.liveness)})`);
     assert.ok(proven.atMs - seen <= LIVE_WITHIN_MS, `live by stereo ${proven.atMs - seen} ms after both cameras reported him`);
     assert.equal(proven.body.assurance, 'stereo', 'the decision says what proved him there');
+    assert.ok(received.length > 0 && received.every((m) => m.body.door === 'front-door'), 'every event of both cameras names their door');
+    // His check-in, made of the stereo proof, names the door as well as the camera.
+    const checkIn = await until('his check-in', () => attendance.find((a) => a.type === 'check_in'), 30_000, daemon);
+    assert.deepEqual([checkIn.door, checkIn.assurance], ['front-door', 'stereo']);
+    assert.ok(checkIn.camera === 'left' || checkIn.camera === 'right');
     const paired = await door();
     console.log(`# door: ${JSON.stringify(paired)}`);
     assert.equal(paired.state, 'stereo');
