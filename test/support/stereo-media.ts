@@ -422,6 +422,8 @@ export interface ScreenCase {
   seed: number;
   /** Seconds played: SCREEN_SECONDS unless said (a clip shorter than that from fromS ends sooner). */
   seconds?: number;
+  /** The cameras' frame rate: SCREEN_FPS unless said. */
+  fps?: number;
 }
 
 /**
@@ -469,7 +471,8 @@ export async function writeScreenPair(analyzer: FaceAnalyzer, c: ScreenCase, dir
   const turn = c.turnDeg * deg;
   const rigs: Mat3[] = [rotationYX(-half - turn, 0), rotationYX(half - turn, 5 * deg)];
   const files = rigs.map((_, k) => join(dir, `screen-${c.seed}-${k}.mp4`)) as [string, string];
-  const writers = rigs.map((_, k) => new H264Writer(files[k]!, { ...FRAME, fps: SCREEN_FPS, crf: c.crf[k]!, noiseSeed: 100 * c.seed + k }));
+  const fps = c.fps ?? SCREEN_FPS;
+  const writers = rigs.map((_, k) => new H264Writer(files[k]!, { ...FRAME, fps, crf: c.crf[k]!, noiseSeed: 100 * c.seed + k }));
   const tremor = tremorSource(c.seed);
   const seconds = c.seconds ?? SCREEN_SECONDS;
   const attack = {
@@ -481,13 +484,13 @@ export async function writeScreenPair(analyzer: FaceAnalyzer, c: ScreenCase, dir
     facePx: c.facePx,
     seconds,
     frame: FRAME,
-    fps: SCREEN_FPS,
+    fps,
     crf: c.crf[0],
     seed: c.seed,
   };
   let i = 0;
   for await (const surfaceAt of screenSurfaces(attack)) {
-    const p = pose(c.kind.motion, i++ / SCREEN_FPS, seconds, cam.width, tremor);
+    const p = pose(c.kind.motion, i++ / fps, seconds, cam.width, tremor);
     const held = poseRotation(p);
     const centre: [number, number, number] = [p.tx, p.ty, cam.f * (1 + p.depth)];
     const surface = surfaceAt(p);
@@ -506,8 +509,8 @@ export async function screenMoments(analyzer: FaceAnalyzer, c: ScreenCase, dir: 
   const looks: Array<Array<StereoView | undefined>> = [];
   for (const file of await writeScreenPair(analyzer, c, dir)) {
     const mine: Array<StereoView | undefined> = [];
-    for await (const frame of videoFrames(file, { fps: SCREEN_FPS })) mine.push(await lookAt(analyzer, frame.image));
+    for await (const frame of videoFrames(file, { fps: c.fps ?? SCREEN_FPS })) mine.push(await lookAt(analyzer, frame.image));
     looks.push(mine);
   }
-  return looks[0]!.map((a, i) => ({ tS: i / SCREEN_FPS, a, b: looks[1]![i] }));
+  return looks[0]!.map((a, i) => ({ tS: i / (c.fps ?? SCREEN_FPS), a, b: looks[1]![i] }));
 }
