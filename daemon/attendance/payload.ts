@@ -2,6 +2,7 @@ import type { EventBody } from '../events/writer.js';
 import type { AttendanceDecision, DayRecord } from './engine.js';
 import type { ShiftDay } from './shift.js';
 import { formatLocalIso } from '../base/zoned-time.js';
+import { doorField } from '../../contract/fields.js';
 
 /** Who a record is about, as events name them. */
 export interface EventPerson {
@@ -24,13 +25,13 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
   };
   switch (decision.kind) {
     case 'check_in':
-      return { ...base, type: 'check_in', camera: decision.camera, ...doorOf(decision), status: decision.status, source: 'entry', assurance: decision.assurance, late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
+      return { ...base, type: 'check_in', camera: decision.camera, ...doorField(decision.door), status: decision.status, source: 'entry', assurance: decision.assurance, late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
     case 'check_out':
       return {
         ...base,
         type: 'check_out',
         camera: decision.camera,
-        ...doorOf(decision),
+        ...doorField(decision.door),
         status: decision.status,
         source: decision.source,
         assurance: decision.assurance,
@@ -52,11 +53,6 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
         worked_minutes: decision.worked_minutes,
       };
   }
-}
-
-/** The door a check-in's or check-out's camera belongs to, where it belongs to one: absent otherwise, as older boxes send it. */
-function doorOf(decision: { door: string | null }): { door?: string } {
-  return decision.door !== null ? { door: decision.door } : {};
 }
 
 /** A day's lateness, early leave and overtime against its shift, in whole minutes (0 unscheduled): the summary's figures, and the history's. */

@@ -14,6 +14,7 @@ import type { SpoofAlertReason } from '../../contract/alerts.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 import type { Assurance } from '../../contract/assurance.js';
 import type { Arrival, ArrivalStore } from './arrivals.js';
+import { doorField } from '../../contract/fields.js';
 
 /** A `recognized` decision of a camera's tracker, with what proved the person there; the camera's requirement decides whether it counts. */
 export interface RecognizedDecision {
@@ -196,7 +197,7 @@ export class AttendanceStage {
         const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
         this.o.writer.write(
           'attendanceRetracted',
-          { type: 'retracted', kind: m.kind, retracts: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera, reason, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
+          { type: 'retracted', kind: m.kind, retracts: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera, ...doorField(this.o.doorOf?.(camera)), reason, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
           nowMs,
         );
         return true;

@@ -226,6 +226,11 @@ test('a check-in and check-out at a door\'s cameras name the door in the record,
   assert.ok(events.filter((e) => e.camera === 'gate' || e.type === 'summary').every((e) => !('door' in e)), 'absent, not null, where there is no door: as older boxes send it');
   const record = s.store.day('emp-6', '2026-01-12')!.record;
   assert.deepEqual([record.checkInDoor, record.checkOutDoor, record.lastSeenDoor], ['front-door', 'front-door', 'front-door']);
+  // A check-in at a door's camera whose track is refused afterwards: the withdrawal names the door too.
+  s.stage.onRecognized({ personId: 'emp-8', camera: 'front-right', track: 5, atMs: at('2026-01-13T08:00:00Z'), assurance: 'stereo' });
+  assert.equal(s.stage.onRefused('front-right', 5, 'held_picture'), 1);
+  const retracted = (await s.events()).at(-1)!;
+  assert.deepEqual([retracted.type, retracted.camera, retracted.door], ['retracted', 'front-right', 'front-door']);
   const days = readHistory(s.db, { from: '2026-01-12', to: '2026-01-12', limit: 10, timeZone: 'Europe/Berlin' });
   assert.deepEqual(days.map((d) => [d.person_id, d.check_in_door, d.check_out_door]).sort(), [['emp-6', 'front-door', 'front-door'], ['emp-7', null, null]]);
 });
