@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Count, envelope, Iso, UUID_V7_PATTERN } from './fields.js';
+import { Count, Door, envelope, Iso, UUID_V7_PATTERN } from './fields.js';
 import { SafeInteger } from './numbers.js';
 
 /** The payloads of `<base>/alerts/*` and of a withdrawn check-in: what a box tells a site's people to look at. */
@@ -9,6 +9,7 @@ export const UnknownAlertPayload = Type.Object(
     ...envelope,
     type: Type.Literal('unknown'),
     camera: Type.String(),
+    door: Door(),
     anonymous_id: Type.String({ description: 'Stable for one tracked unknown face; not a person id' }),
     face_px: Count(),
     image_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
@@ -22,6 +23,7 @@ export const UnknownWithdrawnPayload = Type.Object(
     ...envelope,
     type: Type.Literal('unknown_withdrawn'),
     camera: Type.String(),
+    door: Door(),
     track: Count('The track that was alerted as unknown, as in <camera>/events'),
     anonymous_id: Type.String({ description: 'The anonymous_id of the alert withdrawn' }),
     alert_id: Type.Union([Type.String({ pattern: UUID_V7_PATTERN }), Type.Null()], {
@@ -41,6 +43,7 @@ export const SpoofAlertPayload = Type.Object(
     ...envelope,
     type: Type.Literal('spoof'),
     camera: Type.String(),
+    door: Door(),
     anonymous_id: Type.String(),
     person_id: Type.Union([Type.String(), Type.Null()], { description: 'Who the face looked like, if anyone' }),
     reason: SpoofAlertReason,
@@ -65,6 +68,7 @@ export const AttendanceRetractedPayload = Type.Object(
     external_id: Type.Union([Type.String(), Type.Null()]),
     group: Type.Union([Type.String(), Type.Null()]),
     camera: Type.String({ description: 'The camera whose track made the decision' }),
+    door: Door("The door (doors:) of the camera whose track made the decision; absent for a camera in no door"),
     reason: SpoofAlertReason,
     check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
     check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),

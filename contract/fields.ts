@@ -11,6 +11,15 @@ export const UUID_V7_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9
 /** A box's `mqtt.device_id`: the audience of the commands it runs, and the last level of its default base topic. */
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, description: "The box's mqtt.device_id" });
+/**
+ * The door (doors:) of the camera an event is about. Optional: absent for a camera in no door, and
+ * from a box of a release before doors, whose events still verify.
+ */
+export const Door = (description = 'The door (doors:) the camera belongs to; absent for a camera in no door') => Type.Optional(Type.String({ description }));
+/** The `door` field of a payload, where there is a door: absent (not null) otherwise, as older boxes send it. */
+export function doorField(door: string | null | undefined): { door?: string } {
+  return door != null ? { door } : {};
+}
 /** Fields every one-shot event carries; `jws` signs all the others (see docs/mqtt.md#signatures). */
 export const envelope = {
   id: Type.String({ pattern: UUID_V7_PATTERN, description: 'UUIDv7; stable across re-deliveries, drop duplicates by it' }),

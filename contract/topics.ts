@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AssuranceSchema } from './assurance.js';
 import { AttendanceRetractedPayload, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
 import { DisplayPayload } from './display.js';
-import { Count, DeviceId, envelope, Iso } from './fields.js';
+import { Count, DeviceId, Door, envelope, Iso } from './fields.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -22,6 +22,7 @@ const attendanceFields = {
   }),
   group: Type.Union([Type.String(), Type.Null()]),
   camera: Type.Union([Type.String(), Type.Null()]),
+  door: Door("The door (doors:) the check-in's or check-out's camera belongs to; absent for a camera in no door, and on a summary"),
   date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date the shift starts on' }),
   shift: Type.Union([
     Type.Object({ name: Type.String(), start: Iso, end: Iso }, { additionalProperties: false }),
@@ -58,6 +59,7 @@ const TrackState = Type.Union(
 /** The fields a track's event and the retained `last` share; ids only, a name only where the site asked for names. */
 const trackFields = {
   camera: Type.String(),
+  door: Door(),
   track: Count('Track id, unique per camera while the daemon runs'),
   state: TrackState,
   person_id: Type.Union([Type.String(), Type.Null()]),

@@ -9,7 +9,7 @@ import { RulesHolder } from './rules-holder.js';
 import { AttendanceStage, type AttendanceStageOptions, type RosterPerson } from './stage.js';
 import { AttendanceStore } from './store.js';
 import { requirementOf } from './requirement.js';
-import type { DoorConfig } from '../camera/config.js';
+import { doorOfCamera, type DoorConfig } from '../camera/config.js';
 
 export interface AttendanceParts {
   stage: AttendanceStage;
@@ -47,6 +47,7 @@ export function createAttendance(o: {
     rules: () => rules.current(),
     roleOf: (camera) => o.config.camera_roles[camera] ?? o.config.default_camera_role,
     requireOf: requirementOf(o.config, o.doors),
+    doorOf: doorOfCamera(o.doors),
     cooldownMs: o.config.cooldown_s * 1000,
     roster: o.roster,
     newId: uuidv7Generator(now),

@@ -8,6 +8,8 @@ export interface Sighting {
   personId: string;
   group?: string;
   camera: string;
+  /** The door (doors:) the camera belongs to, or null for a camera in no door: the records name it. */
+  door: string | null;
   role: CameraRole;
   atMs: number;
   /** What proved the person there: the check-in or check-out it makes carries it. */
@@ -22,13 +24,17 @@ export interface DayRecord {
   day: ShiftDay;
   checkInMs: number | null;
   checkInCamera: string | null;
+  /** The check-in camera's door; null without a check-in, or for a camera in no door (and in records from before doors). */
+  checkInDoor: string | null;
   /** What proved the check-in; null while there is none. */
   checkInAssurance: Assurance | null;
   checkOutMs: number | null;
   checkOutCamera: string | null;
+  checkOutDoor: string | null;
   checkOutAssurance: Assurance | null;
   lastSeenMs: number;
   lastSeenCamera: string;
+  lastSeenDoor: string | null;
   /** What proved the last sighting, which a `both` camera's check-out is made of. */
   lastSeenAssurance: Assurance;
   /** False while the last sighting after check-in is a check-out candidate not yet published. */
@@ -37,8 +43,8 @@ export interface DayRecord {
 }
 
 export type AttendanceDecision =
-  | ({ kind: 'check_in'; atMs: number; camera: string; assurance: Assurance } & CheckInVerdict)
-  | ({ kind: 'check_out'; atMs: number; camera: string; assurance: Assurance; source: 'exit' | 'last_seen' } & CheckOutVerdict)
+  | ({ kind: 'check_in'; atMs: number; camera: string; door: string | null; assurance: Assurance } & CheckInVerdict)
+  | ({ kind: 'check_out'; atMs: number; camera: string; door: string | null; assurance: Assurance; source: 'exit' | 'last_seen' } & CheckOutVerdict)
   | ({ kind: 'summary'; checkInMs: number | null; checkOutMs: number | null } & DaySummary);
 
 export interface Transition {
@@ -61,12 +67,15 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
         day,
         checkInMs: null,
         checkInCamera: null,
+        checkInDoor: null,
         checkInAssurance: null,
         checkOutMs: null,
         checkOutCamera: null,
+        checkOutDoor: null,
         checkOutAssurance: null,
         lastSeenMs: s.atMs,
         lastSeenCamera: s.camera,
+        lastSeenDoor: s.door,
         lastSeenAssurance: s.assurance,
         checkOutSettled: true,
         summarized: false,
@@ -74,6 +83,7 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
   if (s.atMs >= r.lastSeenMs) {
     r.lastSeenMs = s.atMs;
     r.lastSeenCamera = s.camera;
+    r.lastSeenDoor = s.door;
     r.lastSeenAssurance = s.assurance;
   }
   const decisions: AttendanceDecision[] = [];
@@ -81,15 +91,17 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
     if (r.checkOutMs === null || s.atMs > r.checkOutMs) {
       r.checkOutMs = s.atMs;
       r.checkOutCamera = s.camera;
+      r.checkOutDoor = s.door;
       r.checkOutAssurance = s.assurance;
       r.checkOutSettled = true;
-      decisions.push({ kind: 'check_out', atMs: s.atMs, camera: s.camera, assurance: s.assurance, source: 'exit', ...classifyCheckOut(day, s.atMs) });
+      decisions.push({ kind: 'check_out', atMs: s.atMs, camera: s.camera, door: s.door, assurance: s.assurance, source: 'exit', ...classifyCheckOut(day, s.atMs) });
     }
   } else if (r.checkInMs === null) {
     r.checkInMs = s.atMs;
     r.checkInCamera = s.camera;
+    r.checkInDoor = s.door;
     r.checkInAssurance = s.assurance;
-    decisions.push({ kind: 'check_in', atMs: s.atMs, camera: s.camera, assurance: s.assurance, ...classifyCheckIn(day, s.atMs) });
+    decisions.push({ kind: 'check_in', atMs: s.atMs, camera: s.camera, door: s.door, assurance: s.assurance, ...classifyCheckIn(day, s.atMs) });
   } else if (s.role === 'both' && s.atMs > r.checkInMs && (r.checkOutMs === null || s.atMs > r.checkOutMs)) {
     r.checkOutSettled = false;
   }
@@ -107,9 +119,10 @@ export function settle(record: DayRecord, nowMs: number): Transition {
   if (!next.checkOutSettled) {
     next.checkOutMs = next.lastSeenMs;
     next.checkOutCamera = next.lastSeenCamera;
+    next.checkOutDoor = next.lastSeenDoor;
     next.checkOutAssurance = next.lastSeenAssurance;
     next.checkOutSettled = true;
-    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, assurance: next.lastSeenAssurance, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
+    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, door: next.lastSeenDoor, assurance: next.lastSeenAssurance, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
   }
   if (!next.summarized) {
     next.summarized = true;

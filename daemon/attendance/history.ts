@@ -25,10 +25,13 @@ export interface HistoryDay {
   status: 'checked_out' | 'checked_in' | 'seen';
   check_in: string | null;
   check_in_camera: string | null;
+  /** The door of the check-in's camera (doors:); null for a camera in no door. */
+  check_in_door: string | null;
   /** What proved the check-in (contract/assurance.ts); null where there is none. */
   check_in_assurance: Assurance | null;
   check_out: string | null;
   check_out_camera: string | null;
+  check_out_door: string | null;
   check_out_assurance: Assurance | null;
   last_seen: string;
   last_seen_camera: string;
@@ -40,7 +43,7 @@ export interface HistoryDay {
 }
 
 /** The day's columns a history shows, and the kinds of proof it has (comma-separated). */
-type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance'> & { proofs: string | null };
+type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance' | 'last_seen_door'> & { proofs: string | null };
 
 /**
  * Attendance days for a history (the web console's), newest first, filtered in SQL with bound parameters,
@@ -66,7 +69,8 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
   const iso = (ms: number | null) => (ms === null ? null : formatLocalIso(ms, f.timeZone));
   const rows = db
     .prepare(
-      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_in_assurance, d.check_out_ms, d.check_out_camera, d.check_out_assurance,
+      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_in_door, d.check_in_assurance,
+              d.check_out_ms, d.check_out_camera, d.check_out_door, d.check_out_assurance,
               d.last_seen_ms, d.last_seen_camera,
               (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs
          FROM attendance_days d WHERE ${where.join(' AND ')}
@@ -81,9 +85,11 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
     status: r.check_out_ms !== null ? 'checked_out' : r.check_in_ms !== null ? 'checked_in' : 'seen',
     check_in: iso(r.check_in_ms),
     check_in_camera: r.check_in_camera,
+    check_in_door: r.check_in_door,
     check_in_assurance: r.check_in_assurance,
     check_out: iso(r.check_out_ms),
     check_out_camera: r.check_out_camera,
+    check_out_door: r.check_out_door,
     check_out_assurance: r.check_out_assurance,
     last_seen: iso(r.last_seen_ms)!,
     last_seen_camera: r.last_seen_camera,

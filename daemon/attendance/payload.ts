@@ -2,6 +2,7 @@ import type { EventBody } from '../events/writer.js';
 import type { AttendanceDecision, DayRecord } from './engine.js';
 import type { ShiftDay } from './shift.js';
 import { formatLocalIso } from '../base/zoned-time.js';
+import { doorField } from '../../contract/fields.js';
 
 /** Who a record is about, as events name them. */
 export interface EventPerson {
@@ -24,12 +25,13 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
   };
   switch (decision.kind) {
     case 'check_in':
-      return { ...base, type: 'check_in', camera: decision.camera, status: decision.status, source: 'entry', assurance: decision.assurance, late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
+      return { ...base, type: 'check_in', camera: decision.camera, ...doorField(decision.door), status: decision.status, source: 'entry', assurance: decision.assurance, late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
     case 'check_out':
       return {
         ...base,
         type: 'check_out',
         camera: decision.camera,
+        ...doorField(decision.door),
         status: decision.status,
         source: decision.source,
         assurance: decision.assurance,

@@ -1,5 +1,5 @@
 import type { Assurance } from '../../contract/assurance.js';
-import type { DoorConfig } from '../camera/config.js';
+import { doorOfCamera, type DoorConfig } from '../camera/config.js';
 import type { ConfigIssue } from '../base/config-types.js';
 import type { AttendanceConfig, Requirement } from './config.js';
 
@@ -19,10 +19,10 @@ export function meetsRequirement(assurance: Assurance, required: Requirement): b
  * site's (`require`). The most particular setting wins, since it was written for that place.
  */
 export function requirementOf(c: Pick<AttendanceConfig, 'require' | 'camera_require' | 'door_require'>, doors: readonly DoorConfig[]): (camera: string) => Requirement {
-  const doorOf = new Map(doors.flatMap((d) => d.cameras.map((camera) => [camera, d.name] as const)));
+  const doorOf = doorOfCamera(doors);
   return (camera) => {
     if (Object.hasOwn(c.camera_require, camera)) return c.camera_require[camera]!;
-    const door = doorOf.get(camera);
+    const door = doorOf(camera);
     if (door !== undefined && Object.hasOwn(c.door_require, door)) return c.door_require[door]!;
     return c.require;
   };

@@ -14,6 +14,7 @@ import type { SpoofAlertReason } from '../../contract/alerts.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 import type { Assurance } from '../../contract/assurance.js';
 import type { Arrival, ArrivalStore } from './arrivals.js';
+import { doorField } from '../../contract/fields.js';
 
 /** A `recognized` decision of a camera's tracker, with what proved the person there; the camera's requirement decides whether it counts. */
 export interface RecognizedDecision {
@@ -49,6 +50,8 @@ export interface AttendanceStageOptions {
   roleOf: (camera: string) => CameraRole;
   /** What a sighting at this camera must be proven by to count (requirement.ts, requirementOf). */
   requireOf: (camera: string) => Requirement;
+  /** The door (doors:) a camera belongs to, which its check-ins and check-outs name; undefined for a camera in no door (and where not given). */
+  doorOf?: (camera: string) => string | undefined;
   cooldownMs: number;
   /** Everyone who should be summarised as absent when never seen on a scheduled day. */
   roster: () => readonly RosterPerson[];
@@ -122,7 +125,7 @@ export class AttendanceStage {
       const existing = this.o.store.day(d.personId, dayNow.date);
       // An existing record keeps the window it was opened with, even if the rules change meanwhile.
       const day = existing?.record.day ?? dayNow;
-      const sighting = { personId: d.personId, camera: d.camera, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
+      const sighting = { personId: d.personId, camera: d.camera, door: this.o.doorOf?.(d.camera) ?? null, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
       const group = existing?.group ?? d.group ?? null;
       this.o.store.save(t.record, group);
@@ -194,7 +197,7 @@ export class AttendanceStage {
         const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
         this.o.writer.write(
           'attendanceRetracted',
-          { type: 'retracted', kind: m.kind, retracts: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera, reason, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
+          { type: 'retracted', kind: m.kind, retracts: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera, ...doorField(this.o.doorOf?.(camera)), reason, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
           nowMs,
         );
         return true;

@@ -12,13 +12,17 @@ export interface DayRow {
   day_json: string;
   check_in_ms: number | null;
   check_in_camera: string | null;
+  /** The door of the check-in's camera; null for a camera in no door, and in rows from before doors. */
+  check_in_door: string | null;
   /** As the column's CHECK holds it: one of contract/assurance.ts. */
   check_in_assurance: Assurance | null;
   check_out_ms: number | null;
   check_out_camera: string | null;
+  check_out_door: string | null;
   check_out_assurance: Assurance | null;
   last_seen_ms: number;
   last_seen_camera: string;
+  last_seen_door: string | null;
   last_seen_assurance: Assurance;
   check_out_settled: number;
   summarized: number;
@@ -67,14 +71,14 @@ export class AttendanceStore {
   constructor(readonly db: Database) {
     this.getDay = db.prepare('SELECT * FROM attendance_days WHERE person_id = ? AND date = ?');
     this.upsertDay = db.prepare(`
-      INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_assurance, check_out_ms, check_out_camera,
-                                   check_out_assurance, last_seen_ms, last_seen_camera, last_seen_assurance, check_out_settled, summarized, closes_ms)
-      VALUES (@personId, @date, @recordId, @group, @dayJson, @checkInMs, @checkInCamera, @checkInAssurance, @checkOutMs, @checkOutCamera,
-              @checkOutAssurance, @lastSeenMs, @lastSeenCamera, @lastSeenAssurance, @checkOutSettled, @summarized, @closesMs)
+      INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_door, check_in_assurance, check_out_ms, check_out_camera,
+                                   check_out_door, check_out_assurance, last_seen_ms, last_seen_camera, last_seen_door, last_seen_assurance, check_out_settled, summarized, closes_ms)
+      VALUES (@personId, @date, @recordId, @group, @dayJson, @checkInMs, @checkInCamera, @checkInDoor, @checkInAssurance, @checkOutMs, @checkOutCamera,
+              @checkOutDoor, @checkOutAssurance, @lastSeenMs, @lastSeenCamera, @lastSeenDoor, @lastSeenAssurance, @checkOutSettled, @summarized, @closesMs)
       ON CONFLICT (person_id, date) DO UPDATE SET
-        check_in_ms = excluded.check_in_ms, check_in_camera = excluded.check_in_camera, check_in_assurance = excluded.check_in_assurance,
-        check_out_ms = excluded.check_out_ms, check_out_camera = excluded.check_out_camera, check_out_assurance = excluded.check_out_assurance,
-        last_seen_ms = excluded.last_seen_ms, last_seen_camera = excluded.last_seen_camera, last_seen_assurance = excluded.last_seen_assurance,
+        check_in_ms = excluded.check_in_ms, check_in_camera = excluded.check_in_camera, check_in_door = excluded.check_in_door, check_in_assurance = excluded.check_in_assurance,
+        check_out_ms = excluded.check_out_ms, check_out_camera = excluded.check_out_camera, check_out_door = excluded.check_out_door, check_out_assurance = excluded.check_out_assurance,
+        last_seen_ms = excluded.last_seen_ms, last_seen_camera = excluded.last_seen_camera, last_seen_door = excluded.last_seen_door, last_seen_assurance = excluded.last_seen_assurance,
         check_out_settled = excluded.check_out_settled, summarized = excluded.summarized`);
     this.dueDays = db.prepare('SELECT * FROM attendance_days WHERE closes_ms <= ? AND (summarized = 0 OR check_out_settled = 0) ORDER BY closes_ms LIMIT ?');
     this.putProof = db.prepare('INSERT OR REPLACE INTO attendance_proofs (record_id, kind, at_ms, sealed) VALUES (?, ?, ?, ?)');
@@ -87,8 +91,8 @@ export class AttendanceStore {
     this.sightingsAfter = db.prepare('SELECT person_id, camera, at_ms FROM attendance_cooldown WHERE at_ms > ? ORDER BY at_ms');
     this.dropSightings = db.prepare('DELETE FROM attendance_cooldown WHERE at_ms <= ?');
     this.forgetSighting = db.prepare('DELETE FROM attendance_cooldown WHERE person_id = ? AND camera = ? AND at_ms = ?');
-    this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL, check_in_assurance = NULL WHERE record_id = ? AND check_in_ms = ?');
-    this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_assurance = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
+    this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL, check_in_door = NULL, check_in_assurance = NULL WHERE record_id = ? AND check_in_ms = ?');
+    this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_door = NULL, check_out_assurance = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
     this.putRetraction = db.prepare('INSERT OR IGNORE INTO attendance_retractions (record_id, kind, at_ms, camera, reason, event_id, retracted_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
@@ -106,12 +110,15 @@ export class AttendanceStore {
       dayJson: JSON.stringify(record.day),
       checkInMs: record.checkInMs,
       checkInCamera: record.checkInCamera,
+      checkInDoor: record.checkInDoor,
       checkInAssurance: record.checkInAssurance,
       checkOutMs: record.checkOutMs,
       checkOutCamera: record.checkOutCamera,
+      checkOutDoor: record.checkOutDoor,
       checkOutAssurance: record.checkOutAssurance,
       lastSeenMs: record.lastSeenMs,
       lastSeenCamera: record.lastSeenCamera,
+      lastSeenDoor: record.lastSeenDoor,
       lastSeenAssurance: record.lastSeenAssurance,
       checkOutSettled: record.checkOutSettled ? 1 : 0,
       summarized: record.summarized ? 1 : 0,
@@ -188,12 +195,15 @@ function fromRow(r: DayRow): StoredDay {
       day: JSON.parse(r.day_json) as ShiftDay,
       checkInMs: r.check_in_ms,
       checkInCamera: r.check_in_camera,
+      checkInDoor: r.check_in_door,
       checkInAssurance: r.check_in_assurance,
       checkOutMs: r.check_out_ms,
       checkOutCamera: r.check_out_camera,
+      checkOutDoor: r.check_out_door,
       checkOutAssurance: r.check_out_assurance,
       lastSeenMs: r.last_seen_ms,
       lastSeenCamera: r.last_seen_camera,
+      lastSeenDoor: r.last_seen_door,
       lastSeenAssurance: r.last_seen_assurance,
       checkOutSettled: r.check_out_settled === 1,
       summarized: r.summarized === 1,

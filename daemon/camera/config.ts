@@ -84,6 +84,12 @@ export const DoorConfigSchema = Type.Object(
 );
 export type DoorConfig = Static<typeof DoorConfigSchema>;
 
+/** The door each camera belongs to, by the camera's name: undefined for a camera in no door. */
+export function doorOfCamera(doors: readonly DoorConfig[]): (camera: string) => string | undefined {
+  const doorOf = new Map(doors.flatMap((d) => d.cameras.map((camera) => [camera, d.name] as const)));
+  return (camera) => doorOf.get(camera);
+}
+
 /** The camera stage's keys of the config, spread into daemon/config/schema.ts. */
 export const CAMERA_CONFIG_SECTIONS = {
   cameras: Type.Array(CameraConfigSchema, { maxItems: 64, default: [], description: 'Cameras to ingest, each with its own FFmpeg process.' }),

@@ -1,6 +1,7 @@
 /**
  * The text form of the cameras' decisions that `facegate events tail` and `facegate demo` print:
- * one line each, time, camera, type, then who and what the decision rests on.
+ * one line each, time, camera (with its door, for a camera of a door), type, then who and what the
+ * decision rests on.
  *
  * A track's start and its blinks carry no person: the events say only which track. So that their
  * line names someone all the same, EventLines remembers, per camera and track, who the track was
@@ -52,8 +53,10 @@ export function describeEvent(e: Record<string, unknown>, named?: string): strin
               : e.type === 'blink'
                 ? `eyes closed ${String(e.closed_ms)} ms`
                 : '';
+  // A camera of a door is named with its door: where the person came in.
+  const where = typeof e.door === 'string' ? `${String(e.camera)} (${e.door})` : String(e.camera);
   // A person's name and every other field are the daemon's text: printed escaped.
-  return `${printable(`${when}  ${String(e.camera).padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}`)}\n`;
+  return `${printable(`${when}  ${where.padEnd(12)} ${String(e.type).padEnd(16)} ${[who, extra].filter(Boolean).join(' ')}`)}\n`;
 }
 
 /** Who an event itself names: the person, else the anonymous id of an unknown. */

@@ -125,6 +125,7 @@ export class DoorStage {
   sink(camera: string): DoorSink | undefined {
     if (!this.cameras.includes(camera)) return undefined;
     return {
+      door: this.name,
       look: (side, look) => {
         try {
           this.look(camera, side, look);

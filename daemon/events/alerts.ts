@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { UnknownWithdrawnEvent } from '../track/events.js';
 import type { EventBody } from './writer.js';
+import { doorField } from '../../contract/fields.js';
 
 export interface UnknownFace {
   camera: string;
+  /** The camera's door, where it is one of a door's cameras. */
+  door?: string | undefined;
   anonymousId: string;
   facePx: number;
   /** JPEG face crop; attached only when within the size cap. */
@@ -16,7 +19,7 @@ export interface UnknownFace {
  */
 export function unknownAlertBody(face: UnknownFace, maxKb: number): EventBody<'unknown'> {
   const fits = face.jpeg !== undefined && maxKb > 0 && face.jpeg.length <= maxKb * 1024;
-  const base = { type: 'unknown' as const, camera: face.camera, anonymous_id: face.anonymousId, face_px: Math.round(face.facePx) };
+  const base = { type: 'unknown' as const, camera: face.camera, ...doorField(face.door), anonymous_id: face.anonymousId, face_px: Math.round(face.facePx) };
   if (!fits) return { ...base, image_sha256: null };
   return { ...base, image_sha256: createHash('sha256').update(face.jpeg!).digest('hex'), image: Buffer.from(face.jpeg!).toString('base64') };
 }
@@ -26,7 +29,7 @@ export function unknownAlertBody(face: UnknownFace, maxKb: number): EventBody<'u
  * all. Ids only, like the alerts: every subscriber reads it.
  */
 export function unknownWithdrawalBody(e: UnknownWithdrawnEvent, alertId: string | null): EventBody<'unknownWithdrawn'> {
-  return { type: 'unknown_withdrawn', camera: e.camera, track: e.track, anonymous_id: e.anon_id, alert_id: alertId, person_id: e.person.id, score: e.score };
+  return { type: 'unknown_withdrawn', camera: e.camera, ...doorField(e.door), track: e.track, anonymous_id: e.anon_id, alert_id: alertId, person_id: e.person.id, score: e.score };
 }
 
 /** Tracks remembered at once; far more than cameras × track.max_tracks, so only a leak would reach it. */

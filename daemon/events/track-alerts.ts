@@ -1,4 +1,5 @@
 import { unknownAlertBody, unknownWithdrawalBody, type UnknownAlerts } from './alerts.js';
+import { doorField } from '../../contract/fields.js';
 import type { CountKind } from './day-counters.js';
 import type { SpoofAlertReason } from '../../contract/alerts.js';
 import type { EventWriter } from './writer.js';
@@ -26,7 +27,7 @@ export function alertTrackEvent(e: TrackEvent & { atMs: number }, t: AlertTarget
       return;
     case 'unknown': {
       t.count(e.camera, 'unknown', e.atMs);
-      const body = unknownAlertBody({ camera: e.camera, anonymousId: e.anon_id, facePx: e.face_px, ...(e.thumbnail ? { jpeg: e.thumbnail } : {}) }, t.unknownImageMaxKb);
+      const body = unknownAlertBody({ camera: e.camera, door: e.door, anonymousId: e.anon_id, facePx: e.face_px, ...(e.thumbnail ? { jpeg: e.thumbnail } : {}) }, t.unknownImageMaxKb);
       t.unknownAlerts.alerted(e.camera, e.track, e.anon_id, t.writer.write('unknown', body, e.atMs));
       return;
     }
@@ -43,6 +44,7 @@ export function alertTrackEvent(e: TrackEvent & { atMs: number }, t: AlertTarget
         {
           type: 'spoof',
           camera: e.camera,
+          ...doorField(e.door),
           anonymous_id: `${e.camera}-track-${e.track}`,
           person_id: e.person?.id ?? null,
           reason: spoofAlertReason(e.reasons),

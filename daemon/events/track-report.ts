@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TrackEvent } from '../track/events.js';
 import type { Payload } from '../../contract/topics.js';
 import type { EventBody } from './writer.js';
+import { doorField } from '../../contract/fields.js';
 
 /** What a track looks like to a subscriber: the fields its events and `last` carry. */
 export type TrackView = Omit<Payload<'trackLast'>, 'time'>;
@@ -38,6 +39,7 @@ const DECISIONS = new Set(['recognized', 'unknown', 'spoof_suspected']);
 export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, personNames: boolean): TrackView {
   const base: TrackView = prev ?? {
     camera: e.camera,
+    ...doorField(e.door),
     track: e.track,
     state: 'tracking',
     person_id: null,

@@ -68,7 +68,10 @@ export function stereoLogOdds(parallax: number | undefined): number {
 /**
  * Log-odds of a pair at or above the limit: none of 154 prints reached it (`npm run bench -- stereo
  * --per-cell 3`) where 55 % of the real pairs did, ln(0.55 / (1/154)) = 4.4. One such pair proves a
- * face alone (above LIVE_LOG_ODDS), as a blink does, and a replay on a flat screen cannot show one.
+ * face alone (above LIVE_LOG_ODDS), as a blink does. Replays on flat screens stayed below it (16 of
+ * them, `npm run bench -- stereo`), but one, a turning head on a phone at a 60°/30° slant to two
+ * cameras 30° apart, came within 0.01 % of it: flat things are not all kept under `flatParallax`
+ * (docs/track.md, "Screens at a door").
  */
 export const STEREO_LIVE_LOG_ODDS = 4.4;
 /**

@@ -93,6 +93,7 @@ export class CameraTracker {
     const door = o.door;
     this.context = {
       camera: o.camera,
+      door: door?.door,
       config: o.config,
       identify: o.identify,
       unknowns: o.unknowns,

@@ -31,5 +31,7 @@ export interface DoorLook {
 
 /** Where a camera's tracker hands each trusted look of each of its tracks, for its door to pair. */
 export interface DoorSink {
+  /** The door's name: every record of the camera's tracks names it. */
+  readonly door: string;
   look(side: DoorSide, look: DoorLook): void;
 }

@@ -11,6 +11,8 @@ export interface PersonRef {
 
 interface Base {
   camera: string;
+  /** The door (doors:) the camera belongs to; absent for a camera in no door. */
+  door?: string;
   /** Track id, unique per camera while the tracker runs. */
   track: number;
   /** Seconds: frame timestamp (from the start of the file, or of the stream). */

@@ -15,6 +15,8 @@ export interface TimelineEntry {
   id: number;
   atMs: number;
   camera: string;
+  /** The door (doors:) the camera belonged to when it decided; null for a camera in no door. */
+  door: string | null;
   kind: TimelineKind;
   personId: string | null;
   anonId: string | null;
@@ -104,8 +106,10 @@ export class Timeline {
   record(e: TrackEvent & { atMs: number }): number | undefined {
     if (!isDecision(e)) return undefined;
     const s = shape(e);
+    // The door rides in the detail, as the assurance does: an entry from before doors has none.
+    const detail = e.door !== undefined ? { ...s.detail, door: e.door } : s.detail;
     return this.db.transaction(() => {
-      const id = Number(this.insert.run(e.atMs, e.camera, e.type, s.personId, s.anonId, s.score, JSON.stringify(s.detail)).lastInsertRowid);
+      const id = Number(this.insert.run(e.atMs, e.camera, e.type, s.personId, s.anonId, s.score, JSON.stringify(detail)).lastInsertRowid);
       if (s.crop) this.setCrop.run(Buffer.from(this.sealer.seal(cropCell(id, s.personId, s.anonId), s.crop)), id);
       return id;
     })();
@@ -131,7 +135,8 @@ export class Timeline {
       .all(...args, f.limit) as Row[];
     return rows.map((r) => {
       const detail = JSON.parse(r.detail) as Record<string, unknown>;
-      return { id: r.id, atMs: r.at_ms, camera: r.camera, kind: r.kind, personId: r.person_id, anonId: r.anon_id, score: r.score, detail, assurance: assuranceIn(r.kind, detail), hasCrop: r.has_crop === 1 };
+      const door = typeof detail.door === 'string' ? detail.door : null;
+      return { id: r.id, atMs: r.at_ms, camera: r.camera, door, kind: r.kind, personId: r.person_id, anonId: r.anon_id, score: r.score, detail, assurance: assuranceIn(r.kind, detail), hasCrop: r.has_crop === 1 };
     });
   }
 

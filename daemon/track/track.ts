@@ -20,6 +20,8 @@ import type { UnknownRegistry, UnknownShare } from './unknowns.js';
 /** What a track needs from outside to decide: the gallery and the registry of unknown persons. */
 export interface TrackContext {
   camera: string;
+  /** The door the camera belongs to, which every event of its tracks names; undefined for a camera in no door. */
+  door?: string | undefined;
   config: TrackConfig;
   identify(fused: Float32Array): MatchResult;
   unknowns: UnknownRegistry;
@@ -367,7 +369,7 @@ export class Track implements DoorSide {
   }
 
   private base(t: number) {
-    return { camera: this.ctx.camera, track: this.id, t: round3(t) };
+    return { camera: this.ctx.camera, ...(this.ctx.door !== undefined ? { door: this.ctx.door } : {}), track: this.id, t: round3(t) };
   }
 
   /** The track as a viewer is shown it. */

@@ -7,11 +7,12 @@ export type CsvDay = HistoryDay & { name: string; external_id: string | null };
 /**
  * Payroll keys on the staff id, so it leads; times are the site's wall clock with its offset, and
  * the zone is said on every row, so a sheet merged from several sites stays unambiguous. What
- * proved each time comes last, after the columns imports already read by position.
+ * proved each time, then the door of each camera (empty for a camera in no door), come last, after
+ * the columns imports already read by position.
  */
 const CSV_COLUMNS = [
   'external_id', 'name', 'group', 'date', 'first_in', 'last_out', 'late_minutes', 'early_minutes', 'overtime_minutes', 'time_zone', 'status', 'check_in_camera', 'check_out_camera', 'person_id',
-  'first_in_assurance', 'last_out_assurance',
+  'first_in_assurance', 'last_out_assurance', 'check_in_door', 'check_out_door',
 ] as const;
 
 
@@ -34,6 +35,8 @@ export function historyCsv(days: readonly CsvDay[], timeZone: string): string {
     person_id: d.person_id,
     first_in_assurance: d.check_in_assurance,
     last_out_assurance: d.check_out_assurance,
+    check_in_door: d.check_in_door,
+    check_out_door: d.check_out_door,
   });
   const lines = days.map((d) => {
     const row = cells(d);

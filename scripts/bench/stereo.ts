@@ -1,4 +1,4 @@
-// `npm run bench -- stereo [--per-cell N] [--fold DEG]`: the stereo cue (daemon/liveness/stereo.ts),
+// `npm run bench -- stereo [--per-cell N] [--screens-per-cell N] [--fold DEG] [--counts-only]`: the stereo cue (daemon/liveness/stereo.ts),
 // two cameras' simultaneous looks at one face, on both sides, through the real detector and
 // landmarks (test/support/stereo-media.ts):
 // - real: the four synchronized views of ../shared/media/video_multiview (one man, 26–90° apart at
@@ -9,11 +9,19 @@
 //   apart, turned every way toward them, 80–300 px, each camera with its own noise and H.264 at CRF
 //   23–32; `--per-cell N` plays N prints per angle, size and motion (1 by default); then every
 //   source held at slants of 60° and 30° to two cameras 30° apart (the row `slant`), where prints
-//   came nearest.
+//   came nearest;
+// - screens: phones and tablets held (wobbled, turned in the hand), tablets and monitors on a stand,
+//   replaying real people who move, talk and blink, before two cameras 15, 30, 45 and 60° apart,
+//   turned every way toward them, 80–300 px, 2 s at 15 fps; `--screens-per-cell N` plays N per
+//   angle and kind (1 by default).
 // Prints per side, face size and camera angle the parallax's distribution (min, p10, median, p90,
 // max, in % of the face height), how many pairs fall on the wrong side of the limit, and how many the
 // cue could not measure; then the limit and its margin, what a pair's log-odds come to, and the cost
-// of the cue per pair.
+// of the cue per pair. Then the door: how long, in video time, the door's proof (the second largest
+// parallax of a door track's pairs, at the stereo cue's log-odds) takes to prove the real man from
+// the first frame both cameras see his face at 80 px or more, per camera angle and face size (p50,
+// p95, never within 5 s), and how many prints and screens it ever proved. `--counts-only` leaves
+// out the one figure timed on the CPU (the cue's cost per pair), for a machine shared with others.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,19 +37,26 @@ import {
   slantCases,
   MULTIVIEW_PAIRS,
   multiviewAngle,
-  realPairs,
+  doorProof,
+  realMoments,
   realViewLooks,
   realViews,
+  SCREEN_ANGLES,
+  SCREEN_KINDS,
+  screenCases,
+  screenMoments,
   STEREO_FACE_SIZES,
   stereoMediaMissing,
+  type DoorMoment,
   type FlatCase,
+  type ScreenCase,
 } from '../../test/support/stereo-media.js';
 
 type Looks = Array<[StereoView | undefined, StereoView | undefined]>;
 
 /** One row of the table: the pairs of one side at one face size and camera angle. */
 interface Row {
-  side: 'real' | 'flat';
+  side: 'real' | 'flat' | 'screen';
   /** The views (real) or nothing (flat). */
   views: string;
   angleDeg: number;
@@ -52,6 +67,8 @@ interface Row {
   found: Array<[StereoView, StereoView]>;
   /** What the cue measured of them (a face cut by the frame, turned too far or too small says nothing). */
   parallax: number[];
+  /** The real side's moments in time order, for the door's time to proof. */
+  moments?: DoorMoment[];
 }
 
 function row(side: Row['side'], views: string, angleDeg: number, facePx: number, looks: Looks): Row {
@@ -67,16 +84,16 @@ function quantiles(values: number[], format: (v: number) => string): string {
   return [s[0]!, at(0.1), at(0.5), at(0.9), s[s.length - 1]!].map((v) => format(v).padStart(6)).join(' ');
 }
 
-/** Pairs on the wrong side of the limit: real ones below it, flat ones at or above it. */
+/** Pairs on the wrong side of the limit: real ones below it, flat ones (prints, screens) at or above it. */
 function wrong(r: Row): number {
-  return r.parallax.filter((p) => (p >= STEREO_LIMIT) === (r.side === 'flat')).length;
+  return r.parallax.filter((p) => (p >= STEREO_LIMIT) === (r.side !== 'real')).length;
 }
 
 function table(rows: Row[]): string {
-  const lines = [`side views angle face frames found measured | parallax, % of the face height:  min    p10    med    p90    max | wrong side of ${pct(STEREO_LIMIT)} %`];
+  const lines = [`side   views angle face frames found measured | parallax, % of the face height:  min    p10    med    p90    max | wrong side of ${pct(STEREO_LIMIT)} %`];
   for (const r of rows) {
     lines.push(
-      `${r.side.padEnd(4)} ${r.views.padEnd(5)} ${`${r.angleDeg}°`.padStart(5)} ${String(r.facePx || 'all').padStart(4)} ${String(r.frames).padStart(6)} ${String(r.found.length).padStart(5)} ${String(r.parallax.length).padStart(8)} |` +
+      `${r.side.padEnd(6)} ${r.views.padEnd(5)} ${`${r.angleDeg}°`.padStart(5)} ${String(r.facePx || 'all').padStart(4)} ${String(r.frames).padStart(6)} ${String(r.found.length).padStart(5)} ${String(r.parallax.length).padStart(8)} |` +
         `${' '.repeat(32)}${quantiles(r.parallax, pct)} | ${wrong(r)}/${r.parallax.length}`,
     );
   }
@@ -100,12 +117,38 @@ async function realRows(dir: string): Promise<Row[]> {
   for (const facePx of STEREO_FACE_SIZES) {
     const looks = new Map<number, Array<StereoView | undefined>>();
     for (const v of realViews(facePx)) looks.set(v.view, await realViewLooks(analyzer, v, dir));
-    for (const [a, b] of MULTIVIEW_PAIRS) rows.push(row('real', `${a}-${b}`, multiviewAngle(a, b), facePx, realPairs(a, looks.get(a)!, b, looks.get(b)!)));
+    for (const [a, b] of MULTIVIEW_PAIRS) {
+      const moments = realMoments(a, looks.get(a)!, b, looks.get(b)!);
+      rows.push({ ...row('real', `${a}-${b}`, multiviewAngle(a, b), facePx, moments.map((m) => [m.a, m.b])), moments });
+    }
   }
   return rows.sort((p, q) => p.angleDeg - q.angleDeg || p.facePx - q.facePx);
 }
 
-async function flatRows(dir: string, cases: FlatCase[], slants: FlatCase[]): Promise<{ rows: Row[]; byCase: Array<{ c: FlatCase; worst: number }> }> {
+/** One screen replay's door: its worst pair, and what the door made of its pairs. */
+interface ScreenOutcome {
+  c: ScreenCase;
+  worst: number;
+  proof: ReturnType<typeof doorProof>;
+}
+
+async function screenRows(dir: string, cases: ScreenCase[]): Promise<{ rows: Row[]; outcomes: ScreenOutcome[] }> {
+  const analyzer = await testAnalyzer();
+  const moments = new Map<ScreenCase, DoorMoment[]>();
+  for (const c of cases) moments.set(c, await screenMoments(analyzer, c, dir));
+  const pairsOf = (c: ScreenCase): Looks => moments.get(c)!.map((m) => [m.a, m.b]);
+  const rows: Row[] = [];
+  for (const angle of SCREEN_ANGLES) {
+    for (const kind of SCREEN_KINDS) {
+      const mine = cases.filter((c) => c.angleDeg === angle && c.kind === kind);
+      if (mine.length > 0) rows.push(row('screen', kind.screen.slice(0, 5), angle, 0, mine.flatMap(pairsOf)));
+    }
+  }
+  const outcomes = cases.map((c) => ({ c, worst: Math.max(0, ...row('screen', '', c.angleDeg, c.facePx, pairsOf(c)).parallax), proof: doorProof(moments.get(c)!) }));
+  return { rows, outcomes };
+}
+
+async function flatRows(dir: string, cases: FlatCase[], slants: FlatCase[]): Promise<{ rows: Row[]; byCase: Array<{ c: FlatCase; worst: number; proof: ReturnType<typeof doorProof> }> }> {
   const analyzer = await testAnalyzer();
   const looks = new Map<FlatCase, Looks>();
   for (const c of [...cases, ...slants]) looks.set(c, await flatPairs(analyzer, c, dir));
@@ -117,7 +160,12 @@ async function flatRows(dir: string, cases: FlatCase[], slants: FlatCase[]): Pro
     }
   }
   rows.push(row('flat', 'slant', slants[0]!.angleDeg, slants[0]!.facePx, slants.flatMap((c) => looks.get(c)!)));
-  const byCase = [...cases, ...slants].map((c) => ({ c, worst: Math.max(0, ...row('flat', '', c.angleDeg, c.facePx, looks.get(c)!).parallax) }));
+  const byCase = [...cases, ...slants].map((c) => ({
+    c,
+    worst: Math.max(0, ...row('flat', '', c.angleDeg, c.facePx, looks.get(c)!).parallax),
+    // A print's frames at the recording's rate, one moment each.
+    proof: doorProof(looks.get(c)!.map(([a, b], i) => ({ tS: i / 6, a, b }))),
+  }));
   return { rows, byCase };
 }
 
@@ -182,13 +230,85 @@ function summary(real: Row[], flat: Row[], byCase: Array<{ c: FlatCase; worst: n
   );
 }
 
+/** How long the door is given to prove a real person from first sight, and how often a new person is taken to arrive. */
+const DOOR_HORIZON_S = 5;
+const ARRIVAL_EVERY_S = 1;
+/** The face height from which both cameras count as seeing the face (the goal's 80 px). */
+const SIGHT_PX = 80;
+
+/**
+ * The real man as if he arrived at the door again every second: from each moment both cameras see
+ * his face at SIGHT_PX or more (the first such moment at least ARRIVAL_EVERY_S after the last
+ * arrival, and DOOR_HORIZON_S before the clip's end), a fresh door track over the moments that
+ * follow, and the video time it takes the door to prove him (doorProof), or never within the
+ * horizon. The recording is one man in one room: each arrival is the same man at another moment.
+ */
+function arrivalTimes(moments: readonly DoorMoment[]): Array<number | undefined> {
+  const end = moments.at(-1)?.tS ?? 0;
+  const times: Array<number | undefined> = [];
+  let last = -Infinity;
+  moments.forEach((m, i) => {
+    const seen = m.a && m.b && m.a.box.h >= SIGHT_PX && m.b.box.h >= SIGHT_PX;
+    if (!seen || m.tS - last < ARRIVAL_EVERY_S || m.tS + DOOR_HORIZON_S > end) return;
+    last = m.tS;
+    times.push(doorProof(moments.slice(i).filter((n) => n.tS - m.tS <= DOOR_HORIZON_S)).proofS);
+  });
+  return times;
+}
+
+function doorTable(real: Row[]): string {
+  const lines = [`door: the real man, video time from first sight (both cameras, face >= ${SIGHT_PX} px) to live by stereo, an arrival every ${ARRIVAL_EVERY_S} s`, 'views angle face arrivals |   p50 s   p95 s | never (within 5 s)'];
+  const all: Array<number | undefined> = [];
+  for (const r of real) {
+    const times = arrivalTimes(r.moments ?? []);
+    all.push(...times);
+    lines.push(`${r.views.padEnd(5)} ${`${r.angleDeg}°`.padStart(5)} ${String(r.facePx).padStart(4)} ${String(times.length).padStart(8)} | ${timeQuantiles(times)} | ${times.filter((t) => t === undefined).length}/${times.length}`);
+  }
+  const in15to60 = real.filter((r) => r.angleDeg >= 15 && r.angleDeg <= 60).flatMap((r) => arrivalTimes(r.moments ?? []));
+  lines.push(`all             ${String(all.length).padStart(8)} | ${timeQuantiles(all)} | ${all.filter((t) => t === undefined).length}/${all.length}`);
+  lines.push(`15–60° apart    ${String(in15to60.length).padStart(8)} | ${timeQuantiles(in15to60)} | ${in15to60.filter((t) => t === undefined).length}/${in15to60.length}`);
+  return lines.join('\n');
+}
+
+/** The median and 95th percentile of the proven ones' times, with the never-proven counted as slower than any. */
+function timeQuantiles(times: ReadonlyArray<number | undefined>): string {
+  if (times.length === 0) return '      -       -';
+  const sorted = times.map((t) => t ?? Infinity).sort((p, q) => p - q);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return [at(0.5), at(0.95)].map((v) => (Number.isFinite(v) ? v.toFixed(2) : 'never').padStart(7)).join(' ');
+}
+
+function attackTable(prints: Array<{ c: FlatCase; proof: ReturnType<typeof doorProof> }>, screens: ScreenOutcome[]): string {
+  const lines = ['door: prints and screens proven by stereo (live) of all played, and the most a door valued one (% of the face height)'];
+  const say = (what: string, proofs: Array<ReturnType<typeof doorProof>>) => {
+    const values = proofs.flatMap((p) => p.value ?? []);
+    lines.push(`${what.padEnd(28)} live ${proofs.filter((p) => p.proofS !== undefined).length}/${proofs.length}, most ${values.length ? pct(Math.max(...values)) : '-'} %`);
+  };
+  for (const motion of FLAT_MOTIONS) say(`print, ${motion}`, prints.filter((p) => p.c.motion === motion).map((p) => p.proof));
+  for (const kind of SCREEN_KINDS) say(`${kind.screen}, ${kind.motion}`, screens.filter((o) => o.c.kind === kind).map((o) => o.proof));
+  for (const angle of SCREEN_ANGLES) say(`screens, ${angle}° apart`, screens.filter((o) => o.c.angleDeg === angle).map((o) => o.proof));
+  say('all prints', prints.map((p) => p.proof));
+  say('all screens', screens.map((o) => o.proof));
+  const worst = screens.reduce<ScreenOutcome | undefined>((p, q) => ((q.proof.value ?? 0) > (p?.proof.value ?? 0) ? q : p), undefined);
+  if (worst) {
+    const c = worst.c;
+    lines.push(
+      `screens: the most a door valued one ${pct(worst.proof.value ?? 0)} % against the limit ${pct(STEREO_LIMIT)} % (margin ×${(STEREO_LIMIT / (worst.proof.value ?? 0)).toFixed(2)}), its worst pair ${pct(worst.worst)} %: ` +
+        `${c.replay.clip} on a ${c.kind.screen} (${c.kind.motion}), ${c.angleDeg}° apart, turned ${c.turnDeg}°, ${c.facePx} px, CRF ${c.crf.join('/')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { 'per-cell': { type: 'string', default: '1' }, fold: { type: 'string', default: String(FOLD_DEG) } } });
+  const { values } = parseArgs({ args, options: { 'per-cell': { type: 'string', default: '1' }, 'screens-per-cell': { type: 'string', default: '1' }, 'counts-only': { type: 'boolean', default: false }, fold: { type: 'string', default: String(FOLD_DEG) } } });
   const missing = stereoMediaMissing();
   if (missing) throw new Error(missing);
   const perCell = Number(values['per-cell']);
   const fold = Number(values.fold);
   if (!(Number.isInteger(perCell) && perCell >= 1 && perCell <= 10)) throw new Error('--per-cell: a whole number from 1 to 10');
+  const screensPerCell = Number(values['screens-per-cell']);
+  if (!(Number.isInteger(screensPerCell) && screensPerCell >= 1 && screensPerCell <= 10)) throw new Error('--screens-per-cell: a whole number from 1 to 10');
   if (!(fold >= 0 && fold <= 90)) throw new Error('--fold: degrees from 0 to 90');
   console.log(`stereo benchmark: load average ${loadavg()[0]!.toFixed(1)}; bent prints folded ${fold}°; ${perCell} print(s) per angle, size and motion`);
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-stereo-'));
@@ -198,12 +318,20 @@ export async function run(args: string[]): Promise<void> {
     const realS = (performance.now() - started) / 1000;
     const flat = await flatRows(dir, flatCases(perCell, fold), slantCases());
     const flatS = (performance.now() - started) / 1000 - realS;
-    console.log(`\n${table([...real, ...flat.rows])}`);
-    console.log(`\nall sizes together:\n${table(allSizes([...real, ...flat.rows]))}`);
+    const screens = await screenRows(dir, screenCases(screensPerCell));
+    const screenS = (performance.now() - started) / 1000 - realS - flatS;
+    console.log(`\n${table([...real, ...flat.rows, ...screens.rows])}`);
+    console.log(`\nall sizes together:\n${table(allSizes([...real, ...flat.rows, ...screens.rows]))}`);
     summary(real, flat.rows, flat.byCase);
-    const cost = costPerPair([...real, ...flat.rows]);
-    console.log(`cost of the cue: ${cost.meanUs.toFixed(0)} µs per pair on average, ${cost.costliestUs.toFixed(0)} µs for the costliest pair (both homographies, the nose's transfers and both yaws)`);
-    console.log(`real side ${realS.toFixed(0)} s, flat side ${flatS.toFixed(0)} s (rendering, encoding, detection and landmarks)`);
+    console.log(`\n${doorTable(real)}`);
+    console.log(`\n${attackTable(flat.byCase, screens.outcomes)}`);
+    if (!values['counts-only']) {
+      const cost = costPerPair([...real, ...flat.rows]);
+      console.log(
+        `cost of the cue: ${cost.meanUs.toFixed(0)} µs per pair on average, ${cost.costliestUs.toFixed(0)} µs for the costliest pair (both homographies, the nose's transfers and both yaws)`,
+      );
+    }
+    console.log(`real side ${realS.toFixed(0)} s, prints ${flatS.toFixed(0)} s, screens ${screenS.toFixed(0)} s (rendering, encoding, detection and landmarks)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await (await testAnalyzer()).close();

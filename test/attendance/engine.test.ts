@@ -16,11 +16,11 @@ const rules: ShiftRules = {
 let n = 0;
 const newId = () => `rec-${++n}`;
 
-/** Sightings of p1, proven live unless they say otherwise. */
-function feed(sightings: (Omit<Sighting, 'personId' | 'assurance'> & { assurance?: Assurance })[], record?: DayRecord) {
+/** Sightings of p1, proven live and at a camera in no door unless they say otherwise. */
+function feed(sightings: (Omit<Sighting, 'personId' | 'assurance' | 'door'> & { assurance?: Assurance; door?: string | null })[], record?: DayRecord) {
   const decisions = [];
   for (const s of sightings) {
-    const full = { personId: 'p1', assurance: 'live' as const, ...s };
+    const full = { personId: 'p1', assurance: 'live' as const, door: null, ...s };
     const day = shiftDayAt(rules, resolveShift(rules, 'p1', undefined), s.atMs);
     const t = applySighting(record, full, day, newId);
     record = t.record;
@@ -36,7 +36,7 @@ test('first entry sighting checks in, later entries do not', () => {
     { camera: 'gate', role: 'entry', atMs: at('2026-01-12T10:00:00Z') },
   ]);
   assert.equal(decisions.length, 1);
-  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', assurance: 'live', status: 'late', late_minutes: 10 });
+  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', door: null, assurance: 'live', status: 'late', late_minutes: 10 });
   assert.equal(record.checkOutSettled, true);
 });
 
@@ -102,4 +102,19 @@ test('each check-in and check-out carries what proved its own sighting; a last-s
   assert.equal(exit.record.checkOutAssurance, 'stereo', 'an earlier exit replaces no later check-out');
   const later = feed([{ camera: 'out', role: 'exit', atMs: at('2026-01-12T17:10:00Z'), assurance: 'recognised' }], done.record);
   assert.deepEqual([later.decisions[0]?.kind, later.record.checkOutAssurance], ['check_out', 'recognised'], 'a later exit replaces it, with its own');
+});
+
+test('each check-in and check-out names the door of its camera, and a last-seen check-out the door it was last seen at', () => {
+  const { decisions, record } = feed([
+    { camera: 'front-left', door: 'front-door', role: 'both', atMs: at('2026-01-12T07:55:00Z') },
+    { camera: 'yard', role: 'both', atMs: at('2026-01-12T12:00:00Z') },
+    { camera: 'front-right', door: 'front-door', role: 'both', atMs: at('2026-01-12T16:05:00Z') },
+  ]);
+  assert.deepEqual(decisions.map((d) => [d.kind, 'door' in d ? d.door : undefined]), [['check_in', 'front-door']]);
+  assert.deepEqual([record.checkInDoor, record.checkOutDoor, record.lastSeenDoor], ['front-door', null, 'front-door']);
+  const done = settle(record, at('2026-01-12T18:00:00Z'));
+  assert.deepEqual(done.decisions.map((d) => [d.kind, 'door' in d ? d.door : undefined]), [['check_out', 'front-door'], ['summary', undefined]]);
+  assert.equal(done.record.checkOutCamera, 'front-right');
+  const exit = feed([{ camera: 'yard', role: 'exit', atMs: at('2026-01-12T18:30:00Z') }], done.record);
+  assert.deepEqual([exit.decisions[0]?.kind, exit.record.checkOutDoor], ['check_out', null], 'a camera in no door names none');
 });

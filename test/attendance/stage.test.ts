@@ -12,6 +12,7 @@ import { ShiftSchema, type Requirement, type Shift, type ShiftRules } from '../.
 import { createAttendanceSchema } from '../support/attendance-schema.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RosterPerson } from '../../daemon/attendance/stage.js';
+import { readHistory } from '../../daemon/attendance/history.js';
 import { gallerySealerForProofs, type ProofSealer } from '../../daemon/attendance/proof-sealer.js';
 import { Sealer } from '../../daemon/gallery/seal.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
@@ -47,8 +48,10 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
   };
   const store = new AttendanceStore(db);
   const roles: Record<string, 'entry' | 'exit' | 'both'> = { gate: 'entry', exit: 'exit', lobby: 'both' };
+  // A door of two cameras at the front; gate, exit and lobby are in no door.
+  const doors: Record<string, string> = { 'front-left': 'front-door', 'front-right': 'front-door' };
   const stage = new AttendanceStage({
-    store, writer, sealer, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', requireOf: () => opts.require ?? 'live', cooldownMs: 300_000,
+    store, writer, sealer, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', requireOf: () => opts.require ?? 'live', doorOf: (c) => doors[c], cooldownMs: 300_000,
     roster: () => opts.roster ?? [], newId, now: () => clock, logger: quietLogger(),
   });
   const events = async () => {
@@ -200,4 +203,34 @@ test('a summary carries no assurance of its own: the check-in and check-out it r
   s.setClock('2026-01-12T18:00:00Z');
   s.stage.tick();
   assert.deepEqual((await s.events()).map((e) => [e.type, e.assurance]), [['check_in', 'recognised'], ['check_out', 'live'], ['summary', null]]);
+});
+
+test('a check-in and check-out at a door\'s cameras name the door in the record, the signed event and the history; a camera in no door names none', async (t) => {
+  const s = await setup(t);
+  s.stage.onRecognized({ personId: 'emp-6', camera: 'front-left', atMs: at('2026-01-12T08:00:00Z'), assurance: 'stereo' });
+  s.stage.onRecognized({ personId: 'emp-6', camera: 'front-right', atMs: at('2026-01-12T16:10:00Z'), assurance: 'stereo' });
+  s.stage.onRecognized({ personId: 'emp-7', camera: 'gate', atMs: at('2026-01-12T08:30:00Z'), assurance: 'live' });
+  s.setClock('2026-01-12T18:00:00Z');
+  s.stage.tick();
+  const events = await s.events();
+  assert.deepEqual(
+    events.map((e) => [e.person_id, e.type, e.camera, e.door]),
+    [
+      ['emp-6', 'check_in', 'front-left', 'front-door'],
+      ['emp-7', 'check_in', 'gate', undefined],
+      ['emp-6', 'check_out', 'front-right', 'front-door'],
+      ['emp-6', 'summary', null, undefined],
+      ['emp-7', 'summary', null, undefined],
+    ],
+  );
+  assert.ok(events.filter((e) => e.camera === 'gate' || e.type === 'summary').every((e) => !('door' in e)), 'absent, not null, where there is no door: as older boxes send it');
+  const record = s.store.day('emp-6', '2026-01-12')!.record;
+  assert.deepEqual([record.checkInDoor, record.checkOutDoor, record.lastSeenDoor], ['front-door', 'front-door', 'front-door']);
+  // A check-in at a door's camera whose track is refused afterwards: the withdrawal names the door too.
+  s.stage.onRecognized({ personId: 'emp-8', camera: 'front-right', track: 5, atMs: at('2026-01-13T08:00:00Z'), assurance: 'stereo' });
+  assert.equal(s.stage.onRefused('front-right', 5, 'held_picture'), 1);
+  const retracted = (await s.events()).at(-1)!;
+  assert.deepEqual([retracted.type, retracted.camera, retracted.door], ['retracted', 'front-right', 'front-door']);
+  const days = readHistory(s.db, { from: '2026-01-12', to: '2026-01-12', limit: 10, timeZone: 'Europe/Berlin' });
+  assert.deepEqual(days.map((d) => [d.person_id, d.check_in_door, d.check_out_door]).sort(), [['emp-6', 'front-door', 'front-door'], ['emp-7', null, null]]);
 });

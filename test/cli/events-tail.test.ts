@@ -17,6 +17,11 @@ test('events tail lines say why a face was not decided, and who was recognised h
   );
 });
 
+test('events tail names the door of a camera of a door beside the camera, escaped as the rest', () => {
+  assert.equal(describeEvent({ type: 'recognized', camera: 'left', door: 'front-door', track: 1, t: 1, atMs, person: { id: 'p1', name: 'Ada' }, score: 0.71, live: true, assurance: 'stereo' }), '08:15:30  left (front-door) recognized       Ada score 0.71 STEREO\n');
+  assert.equal(describeEvent({ type: 'too_small', camera: 'left', door: 'x\u001b[2J', track: 3, t: 1, atMs, reason: 'r' }).includes('\u001b'), false);
+});
+
 test('events tail writes the time the daemon sent in the site zone, the clock of the console, the CSV and MQTT', () => {
   assert.equal(describeEvent({ type: 'too_small', camera: 'gate', track: 3, t: 1, atMs, at: '2026-03-02T09:15:30+01:00', reason: 'face 30 px < 40 px' }), '09:15:30  gate         too_small        face 30 px < 40 px\n');
 });

@@ -6,6 +6,8 @@ import { UnknownAlerts } from '../../daemon/events/alerts.js';
 import type { EventWriter } from '../../daemon/events/writer.js';
 import { alertTrackEvent, spoofAlertReason, type AlertTargets } from '../../daemon/events/track-alerts.js';
 import type { TrackEvent } from '../../daemon/track/events.js';
+import { Value } from '@sinclair/typebox/value';
+import { TOPICS } from '../../contract/topics.js';
 
 function targets() {
   const written: string[] = [];
@@ -69,4 +71,23 @@ test('a spoof alert gives the strongest reason: a held picture (even one that bl
   assert.equal(spoofAlertReason(['frozen', 'no_blink', 'no_motion']), 'frozen');
   assert.equal(spoofAlertReason(['no_blink', 'no_motion']), 'no_blink');
   assert.equal(spoofAlertReason(['antispoof']), 'passive');
+});
+
+test("alerts about a door's camera name the door, valid against their schemas; a camera in no door's name none", () => {
+  const { t, written } = targets();
+  const atDoor = { ...base, camera: 'front-left', door: 'front-door' };
+  alertTrackEvent({ ...atDoor, type: 'unknown', anon_id: 'anon-1', face_px: 80, score: 0.2, live: false, antispoof: null, thumbnail: null } as unknown as TrackEvent & { atMs: number }, t);
+  alertTrackEvent({ ...atDoor, type: 'unknown_withdrawn', anon_id: 'anon-1', person: { id: 'p1', name: 'Ada' }, score: 0.47, cluster: 'removed' }, t);
+  alertTrackEvent({ ...atDoor, track: 2, type: 'spoof_suspected', person: null, reasons: ['held_picture'], antispoof: 0.3, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: -9.2, screen: 0, stereo: 0 } }, t);
+  alertTrackEvent({ ...base, track: 3, type: 'spoof_suspected', person: null, reasons: ['frozen'], antispoof: null, liveness: { score: 0, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } }, t);
+  const envelope = { id: '019b4f52-0a10-7000-8000-4c5d6e7f8091', device: 'g', time: '2026-03-02T09:00:00+01:00', jws: 'x' };
+  const bodies = written.map((w) => [w.slice(0, w.indexOf(' ')), JSON.parse(w.slice(w.indexOf(' ') + 1)) as Record<string, unknown>] as const);
+  for (const [kind, body] of bodies) {
+    const schema = TOPICS[kind as 'unknown' | 'unknownWithdrawn' | 'spoof'].schema;
+    // The recording writer's ids are not UUIDs; the alert withdrawn is named by one.
+    const checked = { ...envelope, ...body, ...(kind === 'unknownWithdrawn' ? { alert_id: envelope.id } : {}) };
+    assert.deepEqual([...Value.Errors(schema, checked)].map((e) => `${kind} ${e.path} ${e.message}`), []);
+  }
+  assert.deepEqual(bodies.map(([kind, body]) => [kind, body.camera, body.door]), [['unknown', 'front-left', 'front-door'], ['unknownWithdrawn', 'front-left', 'front-door'], ['spoof', 'front-left', 'front-door'], ['spoof', 'gate', undefined]]);
+  assert.ok(!('door' in bodies[3]![1]), 'absent, as an older box sends it');
 });

@@ -126,3 +126,15 @@ test('a change held back by the interval is not lost: the end reports the state 
   const end = r.report(at(400, { ...base(1), type: 'track_ended', person: null, anon_id: null, live: false, duration: 0.4, blinks: 1, antispoof: null, liveness: { score: 4.6, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 } })).event!;
   assert.deepEqual([end.type, end.state, end.reasons], ['end', 'too_small', ['too_small', 'face 40 px, 64 needed']]);
 });
+
+test("a door's camera's events and last name the door, valid against the schema; a camera in no door's name none", () => {
+  const r = new TrackReporter(options);
+  const atDoor = (e: TrackEvent): TrackEvent => ({ ...e, door: 'front-door' });
+  const seen = [r.report(at(0, atDoor(recognized(1, false)))), r.report(at(100, atDoor(recognized(1, true)))), r.report(at(200, atDoor(ended(1))))];
+  seen.forEach(assertValid);
+  assert.deepEqual(seen.map((s) => s.event?.door), ['front-door', 'front-door', 'front-door']);
+  assert.equal(seen[1]!.last?.door, 'front-door');
+  const alone = r.report(at(300, recognized(2, true)));
+  assertValid(alone);
+  assert.ok(!('door' in alone.event!), 'absent, as an older box sends it');
+});

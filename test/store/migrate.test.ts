@@ -9,6 +9,7 @@ import { checkMigrationList, migrate, schemaVersion, type Migration } from '../.
 import { MIGRATIONS } from '../../daemon/store/migrations.js';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from '../../daemon/store/schema/attendance-assurance.js';
+import { ATTENDANCE_DOORS_MIGRATION } from '../../daemon/store/schema/attendance-doors.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { readHistory } from '../../daemon/attendance/history.js';
 
@@ -115,4 +116,21 @@ test('day records from before assurance read live, the one rule they were made u
   assert.deepEqual([two.checkInAssurance, two.checkOutAssurance, two.lastSeenAssurance], ['live', null, 'live'], 'no check-out: none proven');
   assert.deepEqual(readHistory(db, { from: '2026-01-01', to: '2026-01-31', limit: 10, timeZone: 'UTC' }).map((d) => [d.person_id, d.check_in_assurance, d.check_out_assurance]), [['p1', 'live', 'live'], ['p2', 'live', null]]);
   assert.throws(() => db.prepare("UPDATE attendance_days SET check_in_assurance = 'certain' WHERE record_id = 'r1'").run(), /CHECK constraint failed/);
+});
+
+test('day records from before doors name none, and read and save again as they were', (t) => {
+  const path = tempDb(t);
+  const before = MIGRATIONS.indexOf(ATTENDANCE_DOORS_MIGRATION);
+  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
+  const day = JSON.stringify({ scheduled: false, date: '2026-01-12', opensMs: 0, closesMs: 1 });
+  old.prepare(`INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_assurance, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
+               VALUES ('p1', '2026-01-12', 'r1', NULL, ?, 1000, 'gate', 'live', 1000, 'gate', 1, 0, 1)`).run(day);
+  old.close();
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  const store = new AttendanceStore(db);
+  const record = store.day('p1', '2026-01-12')!.record;
+  assert.deepEqual([record.checkInDoor, record.checkOutDoor, record.lastSeenDoor], [null, null, null]);
+  store.save({ ...record, checkOutMs: 2000, checkOutCamera: 'front-left', checkOutDoor: 'front-door', checkOutAssurance: 'stereo' }, null);
+  assert.deepEqual(readHistory(db, { from: '2026-01-01', to: '2026-01-31', limit: 10, timeZone: 'UTC' }).map((d) => [d.check_in_door, d.check_out_door]), [[null, 'front-door']]);
 });

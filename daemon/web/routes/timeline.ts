@@ -50,6 +50,7 @@ export function timelineRoutes(ctx: ConsoleContext): void {
         id: e.id,
         at: formatLocalIso(e.atMs, zone),
         camera: e.camera,
+        door: e.door,
         kind: e.kind,
         person: e.personId ? { id: e.personId, name: names.get(e.personId) ?? '(erased)' } : null,
         anon_id: e.anonId,

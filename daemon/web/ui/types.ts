@@ -79,6 +79,8 @@ export interface TimelineEntry {
   id: number;
   at: string;
   camera: string;
+  /** The door the camera belongs to; null (or absent, from an older daemon) for a camera in no door. */
+  door?: string | null;
   kind: string;
   person?: { id: string; name: string } | null;
   anon_id?: string | null;
@@ -109,9 +111,12 @@ export interface Day {
   status: string;
   check_in?: string | null;
   check_in_camera?: string | null;
+  /** The door of the check-in's camera; null for a camera in no door. */
+  check_in_door?: string | null;
   check_in_assurance?: Assurance | null;
   check_out?: string | null;
   check_out_camera?: string | null;
+  check_out_door?: string | null;
   check_out_assurance?: Assurance | null;
   last_seen: string;
   last_seen_camera: string;

@@ -10,9 +10,10 @@ import { assuranceText } from '../assurance.js';
 
 const query = () => filterQuery([['from', 'h-from'], ['to', 'h-to'], ['person', 'h-person'], ['camera', 'h-camera'], ['group', 'h-group']]).toString();
 
-const at = (iso: string | null | undefined, camera: string | null | undefined) => (iso ? `${siteClock(iso)} (${camera})` : '');
+/** A time with where: the camera, and its door where it belongs to one. */
+const at = (iso: string | null | undefined, camera: string | null | undefined, door?: string | null) => (iso ? `${siteClock(iso)} (${door ? `${camera}, ${door}` : camera})` : '');
 /** A check-in or check-out with what proved it: the record is only as good as that. */
-const proven = (iso: string | null | undefined, camera: string | null | undefined, assurance: Assurance | null | undefined) => (iso ? `${at(iso, camera)}, ${assuranceText(assurance)}` : '');
+const proven = (iso: string | null | undefined, camera: string | null | undefined, door: string | null | undefined, assurance: Assurance | null | undefined) => (iso ? `${at(iso, camera, door)}, ${assuranceText(assurance)}` : '');
 
 function DayRow({ d }: { d: Day }) {
   return (
@@ -21,8 +22,8 @@ function DayRow({ d }: { d: Day }) {
       <th scope="row">{d.name}</th>
       <td>{d.group ?? ''}</td>
       <td>{d.status.replace('_', ' ')}</td>
-      <td>{proven(d.check_in, d.check_in_camera, d.check_in_assurance)}</td>
-      <td>{proven(d.check_out, d.check_out_camera, d.check_out_assurance)}</td>
+      <td>{proven(d.check_in, d.check_in_camera, d.check_in_door, d.check_in_assurance)}</td>
+      <td>{proven(d.check_out, d.check_out_camera, d.check_out_door, d.check_out_assurance)}</td>
       <td>{at(d.last_seen, d.last_seen_camera)}</td>
       <td>
         {/* A proof is decrypted by the daemon for this one request and never cached (no-store). */}

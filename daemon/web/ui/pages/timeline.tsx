@@ -30,7 +30,7 @@ function Entry({ e }: { e: TimelineEntry }) {
   return (
     <tr>
       <td>{siteTime(e.at)}</td>
-      <td>{e.camera}</td>
+      <td>{e.door ? `${e.camera}, ${e.door}` : e.camera}</td>
       <td>{e.kind.replace('_', ' ')}</td>
       <th scope="row">{who}</th>
       <td>{e.score === null ? '' : e.score.toFixed(2)}</td>
