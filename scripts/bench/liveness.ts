@@ -1,4 +1,4 @@
-// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin] [--checkin-clip TEXT]`
+// `npm run bench -- liveness [--motions N] [--screen-sample N] [--stands] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin] [--checkin-clip TEXT]`
 // Liveness as a site sees it:
 // 1. blink recall and false blinks on every annotated clip of ../shared/media/video_blink, at native
 //    size and as CCTV cameras deliver them (face ~100 px in 1920×1080 at CRF 30, tiled detection;
@@ -18,7 +18,8 @@
 //    tablet held up to a camera, the spoof stills and a photo of each person shown on one, 100–300
 //    px, 720p and 1080p, CRF 23–32, each person enrolled from another picture: how many were live,
 //    and how many recognised as the person (`--screen-sample N`: N replays and N/2 stills of it);
-//    with the whole set, the same replays on a stand (not held), which no cue catches yet; for the
+//    with the whole set, the same replays on a stand (not held), which no cue catches yet (`--stands`:
+//    those alone, instead of the held set); for the
 //    photo and screen sets, the check-ins each would leave standing or withdrawn under require
 //    recognised, and under require live with each hold-back (the goal: none standing);
 // 4. time to check-in: the real daemon (tsx, as `npm start` runs it) on a fake RTSP camera playing
@@ -205,6 +206,12 @@ function waitLine(cases: readonly (readonly TrackMoments[])[], waitS: number): s
   return `W ${waitS.toFixed(1)} s: checked in ${c.standing}/${cases.length}, p50 ${pct(c.timesS, 0.5)} s, p95 ${pct(c.timesS, 0.95)} s, withdrawn ${c.retracted}, none ${c.none}`;
 }
 
+/** One attack's check-in under require live (today, and held back 2 s) and under recognised, for its log line. */
+function caseLine(tracks: readonly TrackMoments[]): string {
+  const made = (c: ReturnType<typeof caseCheckIn>) => (c.made === 'none' ? 'none' : `${c.made} at ${c.atS?.toFixed(1)} s`);
+  return `check-in: require live ${made(caseCheckIn(tracks, 'live'))}, held back 2 s ${made(caseCheckIn(tracks, 'live', 2))}; require recognised ${made(caseCheckIn(tracks, 'recognised'))}`;
+}
+
 /** An attack set's check-ins under require live and recognised, and under live with each wait: standing (the goal is 0), withdrawn, none. */
 function attackCheckIns(title: string, cases: readonly (readonly TrackMoments[])[]): string {
   const line = (label: string, c: ReturnType<typeof caseCounts>) => `${label}: standing ${c.standing}, withdrawn ${c.retracted}, none ${c.none}`;
@@ -231,7 +238,7 @@ async function photoAttacks(analyzer: FaceAnalyzer, dir: string, motions: number
     tracks.push(r.tracks);
     if (r.blinks > 0) blinked++;
     if (r.live) live++;
-    if (r.blinks > 0 || r.live) console.log(`${r.live ? 'LIVE' : 'BLINK, not live'}: ${c.photo} ${c.motion} ${c.facePx} px (${r.blinks} blink(s))`);
+    if (r.blinks > 0 || r.live) console.log(`${r.live ? 'LIVE' : 'BLINK, not live'}: ${c.photo} ${c.motion} ${c.facePx} px (${r.blinks} blink(s)); ${caseLine(r.tracks)}`);
     if (c.identity) {
       known++;
       if (r.recognised.includes(c.identity)) recognised++;
@@ -257,7 +264,7 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
     console.log(
       `${(r.live ? `LIVE at ${r.liveAtS?.toFixed(1)} s` : 'not live').padEnd(15)} ${String(r.blinks).padStart(2)} blink(s) ` +
         `${r.case.identity ? (r.recognised.includes(r.case.identity) ? 'recognised' : 'NOT recognised') : 'nobody enrolled'}: ` +
-        `${c.source} on a ${c.device}, ${c.motion}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf} (rendered in ${r.renderS.toFixed(1)} s)`,
+        `${c.source} on a ${c.device}, ${c.motion}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf} (rendered in ${r.renderS.toFixed(1)} s); ${caseLine(r.tracks)}`,
     );
   }
   const renders = results.filter((r) => r.renderS > 0);
@@ -274,7 +281,11 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
 /** The set's replays on a stand, not held: the attack that no cue catches yet, measured so that it stays in sight. */
 async function standAttacks(analyzer: FaceAnalyzer, gallery: Matcher, dir: string): Promise<void> {
   const results: ScreenResult[] = [];
-  for (const c of standCases()) results.push(await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
+  for (const c of standCases()) {
+    const r = await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition });
+    results.push(r);
+    console.log(`stand: ${r.live ? `LIVE at ${r.liveAtS?.toFixed(1)} s` : 'not live'}: ${c.source} on a ${c.device}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf}; ${caseLine(r.tracks)}`);
+  }
   const live = results.filter((r) => r.live);
   console.log(
     `\nreplays on a stand (not held: the bezel never moves; no cue catches it yet): live ${live.length}/${results.length}` +
@@ -403,6 +414,7 @@ export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
       motions: { type: 'string', default: '7' },
       'screen-sample': { type: 'string' },
+      stands: { type: 'boolean' },
       'no-checkin': { type: 'boolean' },
       'checkin-clip': { type: 'string', default: '' },
       'no-attacks': { type: 'boolean' },
@@ -420,7 +432,12 @@ export async function run(args: string[]): Promise<void> {
     if (!values['no-recall']) await blinkRecall(analyzer, dir);
     if (!values['no-live']) await timeToLive(analyzer, dir);
     if (!values['no-attacks']) await photoAttacks(analyzer, dir, Number(values.motions));
-    if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
+    if (values.stands) {
+      // The replays on a stand alone, with the gallery of the whole set (every replayed clip's person).
+      const gallery = await screenGallery(analyzer, screenCases());
+      await standAttacks(analyzer, gallery, dir);
+      await gallery.close();
+    } else if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
     if (!values['no-checkin']) await timeToCheckIn(analyzer, dir, values['checkin-clip']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
