@@ -10,6 +10,7 @@ import type { CentralStorage } from './storage.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
 import { boxIdOf, classifyPath, EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC, splitTopic } from './topics.js';
 import { loadCommandKey, ReplayRequester } from './replay-requester.js';
+import { isAssurance } from '../contract/assurance.js';
 
 /**
  * What became of one message; `outcome` and `reason` are the counter's labels. Refusals: `forged`
@@ -355,6 +356,10 @@ export class CentralConsumer {
     if (mark) await this.writeTimesheet(mark.day);
     if (topicName === 'attendanceRetracted' && typeof signed.retracts === 'string') {
       const day = await this.o.store.retract(base, String(signed.id), signed.retracts);
+      if (day !== undefined) await this.writeTimesheet(day);
+    }
+    if (topicName === 'attendanceUpgraded' && typeof signed.upgrades === 'string' && isAssurance(signed.assurance)) {
+      const day = await this.o.store.upgrade(base, signed.upgrades, signed.assurance);
       if (day !== undefined) await this.writeTimesheet(day);
     }
     this.o.onAccepted?.(base, signed);

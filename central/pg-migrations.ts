@@ -100,4 +100,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE central_replay_asked ADD COLUMN lease_until text;
     `,
   },
+  {
+    version: 6,
+    description: 'central: a check-in or check-out its box proved better afterwards (attendance/upgraded) takes the higher assurance',
+    sql: `
+      CREATE INDEX central_events_upgrades ON central_events (base, (body::jsonb ->> 'upgrades')) WHERE topic = 'attendanceUpgraded';
+    `,
+  },
 ];

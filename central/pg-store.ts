@@ -4,7 +4,7 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
-import type { AttendanceMark, BoxGaps, BoxReplayStatus, CentralStorage, TimesheetRow } from './storage.js';
+import { assuranceStrengthSql, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetRow } from './storage.js';
 import { PG_MIGRATIONS } from './pg-migrations.js';
 import { maskedStoreUrl } from './store-url.js';
 
@@ -162,8 +162,10 @@ export class PgCentralStore implements CentralStorage {
       if (mark) {
         // A withdrawal can come first (replayed, or through another consumer of the group).
         const withdrawn = (await q.query<{ id: string }>("SELECT id FROM central_events WHERE base = $1 AND topic = 'attendanceRetracted' AND (body::jsonb ->> 'retracts') = $2 LIMIT 1", [base, signed.id])).rows[0];
+        // So can an upgrade: the mark takes the highest assurance said of it.
+        const upgrades = (await q.query<{ a: unknown }>("SELECT body::jsonb ->> 'assurance' AS a FROM central_events WHERE base = $1 AND topic = 'attendanceUpgraded' AND (body::jsonb ->> 'upgrades') = $2", [base, signed.id])).rows;
         await q.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-          signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, mark.assurance,
+          signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)),
         ]);
       }
       return 'stored';
@@ -175,6 +177,15 @@ export class PgCentralStore implements CentralStorage {
       const row = (await q.query<{ day: string }>('SELECT day FROM central_attendance WHERE event_id = $1 AND base = $2', [retracts, base])).rows[0];
       if (!row) return undefined;
       await q.query('UPDATE central_attendance SET retracted_by = $1 WHERE event_id = $2 AND base = $3 AND retracted_by IS NULL', [withdrawalId, retracts, base]);
+      return row.day;
+    });
+  }
+
+  upgrade(base: string, upgrades: string, assurance: Assurance): Promise<string | undefined> {
+    return this.underBoxLock(base, async (q) => {
+      const row = (await q.query<{ day: string }>('SELECT day FROM central_attendance WHERE event_id = $1 AND base = $2', [upgrades, base])).rows[0];
+      if (!row) return undefined;
+      await q.query(`UPDATE central_attendance SET assurance = $1 WHERE event_id = $2 AND base = $3 AND ${assuranceStrengthSql('assurance')} < ${assuranceStrengthSql('$1::text')}`, [assurance, upgrades, base]);
       return row.day;
     });
   }

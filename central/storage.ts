@@ -1,7 +1,7 @@
 import type { OutboxTopic } from '../contract/topics.js';
 import type { PinnedKey } from '../contract/signature.js';
 import type { SeqRange } from '../contract/seq-ranges.js';
-import type { Assurance } from '../contract/assurance.js';
+import { ASSURANCE_STRENGTH, ASSURANCES, isAssurance, strongerThan, type Assurance } from '../contract/assurance.js';
 
 /** A value now (SQLite, in process) or later (PostgreSQL, over the network): the consumer awaits either. */
 export type Awaitable<T> = T | Promise<T>;
@@ -66,6 +66,12 @@ export interface CentralStorage {
   record(base: string, topic: OutboxTopic, signed: Readonly<Record<string, unknown>>, mark: AttendanceMark | undefined, nowIso: string): Awaitable<'stored' | 'duplicate'>;
   /** A box withdrew one of its marks: the day whose timesheet changed, if the mark is here. */
   retract(base: string, withdrawalId: string, retracts: string): Awaitable<string | undefined>;
+  /**
+   * A box proved one of its marks better (attendance/upgraded): the mark's assurance rises to
+   * `assurance` where it is lower, never falls. The day whose timesheet may have changed, if the
+   * mark is here.
+   */
+  upgrade(base: string, upgrades: string, assurance: Assurance): Awaitable<string | undefined>;
   /** The day's first check-in and last check-out that stand, per employee, counting only `assurances`. */
   timesheet(day: string, assurances?: readonly Assurance[]): Awaitable<TimesheetRow[]>;
   /** A box's signed high-water mark; never lowered. */
@@ -90,4 +96,20 @@ export interface CentralStorage {
    */
   unavailable(e: unknown): boolean;
   close(): Awaitable<void>;
+}
+
+/**
+ * An SQL expression of an assurance's strength (contract/assurance.ts, ASSURANCE_STRENGTH), the same
+ * in SQLite and PostgreSQL: an upgrade compares the mark's assurance with the one it brings in the
+ * statement that changes it, so that two consumers sharing a store cannot lower it between them.
+ */
+export function assuranceStrengthSql(expr: string): string {
+  return `(CASE ${expr} ${ASSURANCES.map((a) => `WHEN '${a}' THEN ${ASSURANCE_STRENGTH[a]}`).join(' ')} END)`;
+}
+
+/** The strongest of a mark's own assurance and those its box's upgrades brought before it arrived (read off their bodies: anything else is left out). */
+export function strongestOf(own: Assurance, upgrades: readonly unknown[]): Assurance {
+  let best = own;
+  for (const a of upgrades) if (isAssurance(a) && strongerThan(a, best)) best = a;
+  return best;
 }

@@ -4,7 +4,7 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
-import type { AttendanceMark, BoxGaps, BoxReplayStatus, CentralStorage, TimesheetRow } from './storage.js';
+import { assuranceStrengthSql, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetRow } from './storage.js';
 
 export type { AttendanceMark, BoxGaps, BoxReplayStatus, TimesheetRow } from './storage.js';
 
@@ -113,6 +113,16 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'central: a check-in or check-out its box proved better afterwards (attendance/upgraded) takes the higher assurance',
+    up(db) {
+      // The index lets a check-in find the upgrades that came before it without reading every event.
+      db.exec(`
+        CREATE INDEX central_events_upgrades ON central_events (base, json_extract(body, '$.upgrades')) WHERE topic = 'attendanceUpgraded';
+      `);
+    },
+  },
 ];
 
 /** The central store in one SQLite file: the embedded default, for consumers on one machine. */
@@ -157,9 +167,13 @@ export class CentralStore implements CentralStorage {
         const withdrawn = this.db
           .prepare("SELECT id FROM central_events WHERE base = ? AND topic = 'attendanceRetracted' AND json_extract(body, '$.retracts') = ?")
           .get(base, signed.id) as { id: string } | undefined;
+        // So can an upgrade: the mark takes the highest assurance said of it.
+        const upgrades = this.db
+          .prepare("SELECT json_extract(body, '$.assurance') AS a FROM central_events WHERE base = ? AND topic = 'attendanceUpgraded' AND json_extract(body, '$.upgrades') = ?")
+          .all(base, signed.id) as { a: unknown }[];
         this.db
           .prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, mark.assurance);
+          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)));
       }
       return 'stored';
     }).immediate();
@@ -174,6 +188,20 @@ export class CentralStore implements CentralStorage {
     const row = this.db.prepare('SELECT day FROM central_attendance WHERE event_id = ? AND base = ?').get(retracts, base) as { day: string } | undefined;
     if (!row) return undefined;
     this.db.prepare('UPDATE central_attendance SET retracted_by = ? WHERE event_id = ? AND base = ? AND retracted_by IS NULL').run(withdrawalId, retracts, base);
+    return row.day;
+  }
+
+  /**
+   * A box proved one of its check-ins or check-outs better (attendance/upgraded): the mark takes the
+   * higher assurance, never a lower one, whatever order the upgrades come in. Only the box that
+   * made a decision raises it. Returns the day whose timesheet may have changed, if the mark is here.
+   */
+  upgrade(base: string, upgrades: string, assurance: Assurance): string | undefined {
+    const row = this.db.prepare('SELECT day FROM central_attendance WHERE event_id = ? AND base = ?').get(upgrades, base) as { day: string } | undefined;
+    if (!row) return undefined;
+    this.db
+      .prepare(`UPDATE central_attendance SET assurance = @to WHERE event_id = @id AND base = @base AND ${assuranceStrengthSql('assurance')} < ${assuranceStrengthSql('@to')}`)
+      .run({ to: assurance, id: upgrades, base });
     return row.day;
   }
 

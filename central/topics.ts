@@ -15,7 +15,7 @@ export function baseFilterProblem(filter: string): string | undefined {
 }
 
 /** The signed topics a consumer reads under each base (bridge/info comes apart: it is retained and never shared). */
-export const EVENT_SUBTOPICS = ['attendance', 'attendance/retracted', 'alerts/#', 'bridge/event', '+/events'] as const;
+export const EVENT_SUBTOPICS = ['attendance', 'attendance/retracted', 'attendance/upgraded', 'alerts/#', 'bridge/event', '+/events'] as const;
 export const INFO_SUBTOPIC = 'bridge/info';
 /** What replay reads (docs/mqtt.md#replay): the box's signed high-water mark and its answers to replay requests. */
 export const SEQUENCE_SUBTOPIC = 'bridge/sequence';
@@ -52,6 +52,7 @@ export type PathKind = { readonly kind: 'info' } | { readonly kind: 'sequence' }
 const EVENT_PATHS: ReadonlyMap<string, OutboxTopic> = new Map([
   ['attendance', 'attendance'],
   ['attendance/retracted', 'attendanceRetracted'],
+  ['attendance/upgraded', 'attendanceUpgraded'],
   ['alerts/unknown', 'unknown'],
   ['alerts/unknown/withdrawn', 'unknownWithdrawn'],
   ['alerts/spoof', 'spoof'],

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Count, Door, envelope, Iso, UUID_V7_PATTERN } from './fields.js';
 import { SafeInteger } from './numbers.js';
+import { AssuranceSchema } from './assurance.js';
 
-/** The payloads of `<base>/alerts/*` and of a withdrawn check-in: what a box tells a site's people to look at. */
+/** The payloads of `<base>/alerts/*` and of a withdrawn or better-proven check-in: what a box tells a site's people to look at. */
 
 export const UnknownAlertPayload = Type.Object(
   {
@@ -70,6 +71,31 @@ export const AttendanceRetractedPayload = Type.Object(
     camera: Type.String({ description: 'The camera whose track made the decision' }),
     door: Door("The door (doors:) of the camera whose track made the decision; absent for a camera in no door"),
     reason: SpoofAlertReason,
+    check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
+    check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A check-in or check-out proven better after it was made: its track, named first, proved the
+ * person live or stereo before it ended. Receivers raise the assurance of the decision named by
+ * `upgrades` to `assurance` where theirs is lower, never lowering it: the event may come twice, or
+ * before the decision it names, or after a higher one.
+ */
+export const AttendanceUpgradedPayload = Type.Object(
+  {
+    ...envelope,
+    type: Type.Literal('upgraded'),
+    kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]),
+    upgrades: Type.String({ pattern: UUID_V7_PATTERN, description: 'The id of the attendance event whose assurance rises' }),
+    record_id: Type.String(),
+    person_id: Type.String(),
+    external_id: Type.Union([Type.String(), Type.Null()]),
+    group: Type.Union([Type.String(), Type.Null()]),
+    camera: Type.String({ description: 'The camera whose track made the decision and proved it better' }),
+    assurance: AssuranceSchema,
+    previous_assurance: AssuranceSchema,
     check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
     check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),
   },

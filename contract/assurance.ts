@@ -40,6 +40,19 @@ export function attendanceAssuranceProblem(body: { readonly type?: unknown; read
   return (body.type === 'check_in' || body.type === 'check_out') && body.assurance === null ? `/assurance: a ${body.type} names what proved the person there; null belongs to a summary` : undefined;
 }
 
+/**
+ * How strongly each assurance proves a person there, the order both a box and a receiver go by: a
+ * requirement is met by this much or more, and an upgrade only ever raises a record. A person's
+ * review stands above what any camera proved: it is how a sighting below the requirement becomes a
+ * check-in at all.
+ */
+export const ASSURANCE_STRENGTH: Readonly<Record<Assurance, number>> = { recognised: 0, live: 1, stereo: 2, reviewed: 3 };
+
+/** Whether `a` proves more than `b`. */
+export function strongerThan(a: Assurance, b: Assurance): boolean {
+  return ASSURANCE_STRENGTH[a] > ASSURANCE_STRENGTH[b];
+}
+
 export function isAssurance(value: unknown): value is Assurance {
   return (ASSURANCES as readonly unknown[]).includes(value);
 }

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AssuranceSchema } from './assurance.js';
-import { AttendanceRetractedPayload, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
+import { AttendanceRetractedPayload, AttendanceUpgradedPayload, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
 import { DisplayPayload } from './display.js';
 import { Count, DeviceId, Door, envelope, Iso } from './fields.js';
 
@@ -249,6 +249,7 @@ export const TOPICS = {
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
   attendance: spec({ path: 'attendance', schema: AttendancePayload, accepts: AttendancePayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   attendanceRetracted: spec({ path: 'attendance/retracted', schema: AttendanceRetractedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
+  attendanceUpgraded: spec({ path: 'attendance/upgraded', schema: AttendanceUpgradedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),

@@ -14,7 +14,7 @@ import { OpsHttpServer } from './system/http.js';
 import { ControlServer } from './control/server.js';
 import { controlHandlers } from './control/handlers.js';
 import { tokenVerifier } from './control/token.js';
-import { readHistory, type HistoryFilter } from './attendance/history.js';
+import { readHistory, withdrawnTracks, type HistoryFilter, type TimelineRecognition } from './attendance/history.js';
 import { WebConsole } from './web/console.js';
 import { consoleDaemon } from './web/console-daemon.js';
 import { PasswordHasher } from './web/passwords.js';
@@ -90,7 +90,7 @@ export async function startDoors(config: Config, r: Running, logger: Logger, dae
   if (config.web.enabled) {
     const displays = { tokens: r.displays.tokens, feed: r.displays.feed, targets: () => r.displays.targets().names, config: config.display };
     const parts = { deviceId, gallery: r.gallery, persons: r.persons, unknowns: r.unknowns, audit: r.audit, liveView: r.liveView!, thresholds: r.thresholds, scores: r.scores, timeline: r.timeline, displays, reviews: r.reviews };
-    const services = { faces: r.faces, thresholdChanges: r.thresholdChanges, history: (filter: HistoryFilter) => readHistory(r.gallery.db, filter), users: new UserStore(r.gallery.db, new PasswordHasher(), r.audit, now) };
+    const services = { faces: r.faces, thresholdChanges: r.thresholdChanges, history: (filter: HistoryFilter) => readHistory(r.gallery.db, filter), withdrawnTracks: (entries: readonly TimelineRecognition[]) => withdrawnTracks(r.gallery.db, entries, daemon.timeZone()), users: new UserStore(r.gallery.db, new PasswordHasher(), r.audit, now) };
     const served = { cameraHealth: () => daemon.cameraHealth(), status: () => daemon.status(), recognition: () => daemon.currentConfig.recognition, timeZone: () => daemon.timeZone() };
     const web = new WebConsole(config.web, await consoleDaemon({ ...parts, ...services, ...served }), logger);
     await web.start();

@@ -40,10 +40,39 @@ export interface HistoryDay {
   early_minutes: number;
   overtime_minutes: number;
   proofs: ('check_in' | 'check_out')[];
+  /**
+   * The day's check-ins and check-outs withdrawn because their track was refused afterwards, oldest
+   * first: the record no longer holds them (nor do the CSV and the events' receivers), but a
+   * reader of the day still sees that they were made, and why they do not stand.
+   */
+  withdrawn: Withdrawn[];
+}
+
+/** A check-in or check-out withdrawn, as the history and the timeline say it. */
+export interface Withdrawn {
+  kind: 'check_in' | 'check_out';
+  /** When the decision said the person came or left. */
+  at: string;
+  camera: string;
+  /** The refusal's reason (contract/alerts.ts, SpoofAlertReason). */
+  reason: string;
+  /** When it was withdrawn. */
+  withdrawn_at: string;
 }
 
 /** The day's columns a history shows, and the kinds of proof it has (comma-separated). */
-type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance' | 'last_seen_door'> & { proofs: string | null };
+type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance' | 'last_seen_door'> & { proofs: string | null; withdrawn: string | null };
+
+/** A row of attendance_retractions as the history reads it. */
+interface WithdrawnRow {
+  kind: 'check_in' | 'check_out';
+  at_ms: number;
+  camera: string;
+  reason: string;
+  retracted_ms: number;
+}
+
+const withdrawnOf = (r: WithdrawnRow, timeZone: string): Withdrawn => ({ kind: r.kind, at: formatLocalIso(r.at_ms, timeZone), camera: r.camera, reason: r.reason, withdrawn_at: formatLocalIso(r.retracted_ms, timeZone) });
 
 /**
  * Attendance days for a history (the web console's), newest first, filtered in SQL with bound parameters,
@@ -72,7 +101,9 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
       `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_in_door, d.check_in_assurance,
               d.check_out_ms, d.check_out_camera, d.check_out_door, d.check_out_assurance,
               d.last_seen_ms, d.last_seen_camera,
-              (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs
+              (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs,
+              (SELECT json_group_array(json_object('kind', w.kind, 'at_ms', w.at_ms, 'camera', w.camera, 'reason', w.reason, 'retracted_ms', w.retracted_ms))
+                 FROM attendance_retractions w WHERE w.record_id = d.record_id) AS withdrawn
          FROM attendance_days d WHERE ${where.join(' AND ')}
         ORDER BY d.date DESC, d.last_seen_ms DESC LIMIT ?`,
     )
@@ -95,7 +126,42 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
     last_seen_camera: r.last_seen_camera,
     ...dayMinutes(JSON.parse(r.day_json) as ShiftDay, r.check_in_ms, r.check_out_ms),
     proofs: (r.proofs?.split(',') ?? []).filter((k): k is 'check_in' | 'check_out' => k === 'check_in' || k === 'check_out').sort(),
+    withdrawn: (JSON.parse(r.withdrawn ?? '[]') as WithdrawnRow[]).sort((a, b) => a.at_ms - b.at_ms || a.retracted_ms - b.retracted_ms).map((w) => withdrawnOf(w, f.timeZone)),
   }));
+}
+
+/** A recognition of the timeline, as far as telling whether its track's check-in was withdrawn needs. */
+export interface TimelineRecognition {
+  id: number;
+  camera: string;
+  personId: string;
+  track: number;
+  atMs: number;
+}
+
+/**
+ * Which of these recognitions belong to a track whose check-in or check-out was withdrawn: the
+ * same camera, track and person, seen between the decision's arrival and its withdrawal (track ids
+ * start again when the daemon does, so the time tells a track from an earlier one of the same
+ * number). By the entry's id; one read, bounded by the entries' own times.
+ */
+export function withdrawnTracks(db: Database, entries: readonly TimelineRecognition[], timeZone: string): Map<number, Withdrawn> {
+  const found = new Map<number, Withdrawn>();
+  if (entries.length === 0) return found;
+  const fromMs = Math.min(...entries.map((e) => e.atMs));
+  const toMs = Math.max(...entries.map((e) => e.atMs));
+  const rows = db
+    .prepare(
+      `SELECT w.kind, w.at_ms, w.camera, w.track, w.reason, w.retracted_ms, d.person_id
+         FROM attendance_retractions w JOIN attendance_days d ON d.record_id = w.record_id
+        WHERE w.track IS NOT NULL AND w.at_ms <= ? AND w.retracted_ms >= ?`,
+    )
+    .all(toMs, fromMs) as (WithdrawnRow & { track: number; person_id: string })[];
+  for (const e of entries) {
+    const w = rows.find((r) => r.camera === e.camera && r.track === e.track && r.person_id === e.personId && r.at_ms <= e.atMs && e.atMs <= r.retracted_ms);
+    if (w) found.set(e.id, withdrawnOf(w, timeZone));
+  }
+  return found;
 }
 
 /** A day's sealed proof image as stored, with the person it is bound to. */

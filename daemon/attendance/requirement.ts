@@ -1,17 +1,11 @@
-import type { Assurance } from '../../contract/assurance.js';
+import { ASSURANCE_STRENGTH, type Assurance } from '../../contract/assurance.js';
 import { doorOfCamera, type DoorConfig } from '../camera/config.js';
 import type { ConfigIssue } from '../base/config-types.js';
 import type { AttendanceConfig, Requirement } from './config.js';
 
-/**
- * How strongly each assurance proves a person there. A person's review stands above what any camera
- * proved: it is how a sighting below the requirement becomes a check-in at all.
- */
-const STRENGTH: Readonly<Record<Assurance, number>> = { recognised: 0, live: 1, stereo: 2, reviewed: 3 };
-
 /** Whether a sighting proven by `assurance` may become a check-in or check-out where `required` holds. */
 export function meetsRequirement(assurance: Assurance, required: Requirement): boolean {
-  return STRENGTH[assurance] >= STRENGTH[required];
+  return ASSURANCE_STRENGTH[assurance] >= ASSURANCE_STRENGTH[required];
 }
 
 /**

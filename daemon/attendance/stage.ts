@@ -9,6 +9,7 @@ import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
 import { TrackDecisions } from './track-decisions.js';
 import { meetsRequirement } from './requirement.js';
+import { strongerThan } from '../../contract/assurance.js';
 import type { TrackAssurance } from '../track/assurance.js';
 import type { SpoofAlertReason } from '../../contract/alerts.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
@@ -85,7 +86,8 @@ export class AttendanceStage {
   /**
    * Returns the decisions made (empty for a sighting below its camera's requirement, or a repeat
    * within the cooldown). A sighting below the requirement at an entry camera is kept as the
-   * person's unverified arrival of the day, for review, unless they checked in already.
+   * person's unverified arrival of the day, for review, unless they checked in already. A track
+   * that proves its person better than when it made a check-in or check-out raises it (upgrade).
    */
   onRecognized(d: RecognizedDecision): AttendanceDecision[] {
     // Below the requirement it is a recognition only (the timeline keeps it, with its assurance),
@@ -95,6 +97,9 @@ export class AttendanceStage {
       this.keepArrival(d, required);
       return [];
     }
+    // The same track's later recognition carries the same arrival time, so the cooldown always
+    // holds it back: what it proves goes to the decisions the track made instead.
+    if (d.track !== undefined) this.upgrade(d, d.track);
     // Admitted only once written: a sighting that failed to store is not swallowed by the cooldown.
     if (!this.cooldown.allows(d.personId, d.camera, d.atMs)) return [];
     const decisions = this.write(d, d.assurance);
@@ -139,7 +144,7 @@ export class AttendanceStage {
         if (decision.kind === 'check_in' && assurance !== 'reviewed') this.o.arrivals?.dropPending(d.personId, t.record.date);
         const eventId = this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId: this.externalIdOf(d.personId) }, rules.timeZone), d.atMs);
         if (d.track !== undefined && decision.kind !== 'summary') {
-          this.made.add(d.camera, d.track, { recordId: t.record.recordId, personId: d.personId, date: t.record.date, kind: decision.kind, atMs: decision.atMs, sightingMs: d.atMs, eventId, group });
+          this.made.add(d.camera, d.track, { recordId: t.record.recordId, personId: d.personId, date: t.record.date, kind: decision.kind, atMs: decision.atMs, sightingMs: d.atMs, eventId, group, assurance });
         }
       }
       return t.decisions;
@@ -180,6 +185,37 @@ export class AttendanceStage {
   }
 
   /**
+   * The track proved its person better than when it made a check-in or check-out (named at first,
+   * live or stereo now): each such decision that its record still holds so proven rises to the new
+   * assurance, never lower, in one transaction with a row that keeps both and a signed
+   * `attendance/upgraded` event naming the decision's event. Returns how many rose.
+   */
+  private upgrade(d: RecognizedDecision, track: number): number {
+    let raised = 0;
+    for (const m of this.made.of(d.camera, track)) {
+      if (m.personId !== d.personId || !strongerThan(d.assurance, m.assurance)) continue;
+      const from = m.assurance;
+      const raisedHere = this.o.store.db.transaction(() => {
+        const nowMs = this.o.now();
+        return this.o.store.upgrade({ recordId: m.recordId, kind: m.kind, atMs: m.atMs, camera: d.camera, track, from, to: d.assurance, upgrades: m.eventId, upgradedMs: nowMs }, () => {
+          const record = this.o.store.day(m.personId, m.date)?.record;
+          const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
+          return this.o.writer.write(
+            'attendanceUpgraded',
+            { type: 'upgraded', kind: m.kind, upgrades: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera: d.camera, assurance: d.assurance, previous_assurance: from, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
+            nowMs,
+          );
+        });
+      })();
+      if (!raisedHere) continue;
+      m.assurance = d.assurance;
+      raised++;
+      this.log.info({ person: m.personId, camera: d.camera, kind: m.kind, from, to: d.assurance, upgrades: m.eventId }, 'attendance proven better by its track');
+    }
+    return raised;
+  }
+
+  /**
    * The track was refused after it made a check-in or check-out (a held picture, a screen, a frozen
    * face): each decision it made that its record still holds is withdrawn, in one transaction with
    * a signed `attendance/retracted` event naming the event it withdraws. Returns how many.
@@ -191,7 +227,7 @@ export class AttendanceStage {
     for (const m of this.made.take(camera, track)) {
       const retracted = this.o.store.db.transaction(() => {
         const nowMs = this.o.now();
-        const done = this.o.store.retract({ recordId: m.recordId, personId: m.personId, kind: m.kind, atMs: m.atMs, camera, sightingMs: m.sightingMs, reason, eventId: m.eventId, retractedMs: nowMs });
+        const done = this.o.store.retract({ recordId: m.recordId, personId: m.personId, kind: m.kind, atMs: m.atMs, camera, track, sightingMs: m.sightingMs, reason, eventId: m.eventId, retractedMs: nowMs });
         if (!done) return false;
         const record = this.o.store.day(m.personId, m.date)?.record;
         const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));

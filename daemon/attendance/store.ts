@@ -42,12 +42,31 @@ export interface Retraction {
   /** When the decision says the person came or left (the record's check_in_ms or check_out_ms). */
   atMs: number;
   camera: string;
+  /** The camera's track whose refusal withdrew it. */
+  track: number;
   /** The admitted sighting's time in the cooldown (the arrival, for a check-in). */
   sightingMs: number;
   reason: string;
   /** The signed event that says it. */
   eventId: string;
   retractedMs: number;
+}
+
+/** A check-in or check-out its track proved better after it was made (see AttendanceStore.upgrade). */
+export interface Upgrade {
+  recordId: string;
+  kind: 'check_in' | 'check_out';
+  /** When the decision says the person came or left (the record's check_in_ms or check_out_ms). */
+  atMs: number;
+  camera: string;
+  track: number;
+  from: Assurance;
+  to: Assurance;
+  /** The signed event of the decision raised. */
+  upgrades: string;
+  /** The signed `attendance/upgraded` event that says it. */
+  eventId: string;
+  upgradedMs: number;
 }
 
 export class AttendanceStore {
@@ -66,7 +85,11 @@ export class AttendanceStore {
   private readonly forgetSighting: Statement<[string, string, number]>;
   private readonly clearCheckIn: Statement<[string, number]>;
   private readonly clearCheckOut: Statement<[string, number]>;
-  private readonly putRetraction: Statement<[string, string, number, string, string, string, number]>;
+  private readonly putRetraction: Statement<[string, string, number, string, number, string, string, number]>;
+  private readonly raiseCheckIn: Statement<[string, string, number, string]>;
+  private readonly raiseCheckOut: Statement<[string, string, number, string]>;
+  private readonly raiseLastSeen: Statement<[string, string, number, string, string]>;
+  private readonly putUpgrade: Statement;
 
   constructor(readonly db: Database) {
     this.getDay = db.prepare('SELECT * FROM attendance_days WHERE person_id = ? AND date = ?');
@@ -93,7 +116,12 @@ export class AttendanceStore {
     this.forgetSighting = db.prepare('DELETE FROM attendance_cooldown WHERE person_id = ? AND camera = ? AND at_ms = ?');
     this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL, check_in_door = NULL, check_in_assurance = NULL WHERE record_id = ? AND check_in_ms = ?');
     this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_door = NULL, check_out_assurance = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
-    this.putRetraction = db.prepare('INSERT OR IGNORE INTO attendance_retractions (record_id, kind, at_ms, camera, reason, event_id, retracted_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.putRetraction = db.prepare('INSERT OR IGNORE INTO attendance_retractions (record_id, kind, at_ms, camera, track, reason, event_id, retracted_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.raiseCheckIn = db.prepare('UPDATE attendance_days SET check_in_assurance = ? WHERE record_id = ? AND check_in_ms = ? AND check_in_assurance = ?');
+    this.raiseCheckOut = db.prepare('UPDATE attendance_days SET check_out_assurance = ? WHERE record_id = ? AND check_out_ms = ? AND check_out_assurance = ?');
+    this.raiseLastSeen = db.prepare('UPDATE attendance_days SET last_seen_assurance = ? WHERE record_id = ? AND last_seen_ms = ? AND last_seen_camera = ? AND last_seen_assurance = ?');
+    this.putUpgrade = db.prepare(`INSERT OR IGNORE INTO attendance_upgrades (record_id, kind, at_ms, camera, track, from_assurance, to_assurance, upgrades, event_id, upgraded_ms)
+                                  VALUES (@recordId, @kind, @atMs, @camera, @track, @from, @to, @upgrades, @eventId, @upgradedMs)`);
   }
 
   day(personId: string, date: string): StoredDay | undefined {
@@ -140,8 +168,24 @@ export class AttendanceStore {
   retract(r: Retraction): boolean {
     const cleared = (r.kind === 'check_in' ? this.clearCheckIn : this.clearCheckOut).run(r.recordId, r.atMs).changes > 0;
     if (!cleared) return false;
-    this.putRetraction.run(r.recordId, r.kind, r.atMs, r.camera, r.reason, r.eventId, r.retractedMs);
+    this.putRetraction.run(r.recordId, r.kind, r.atMs, r.camera, r.track, r.reason, r.eventId, r.retractedMs);
     this.forgetSighting.run(r.personId, r.camera, r.sightingMs);
+    return true;
+  }
+
+  /**
+   * Raises the assurance of a check-in or check-out, if the record still holds it as it was made
+   * (proven by `from`), and keeps the change beside the decision, with the id of the event that
+   * `announce` writes to say it (called only when the record rose, in the caller's transaction).
+   * The record's last sighting, where it is the same sighting, rises with it, since a `both`
+   * camera's check-out is made of it. False when the record no longer holds the decision so
+   * proven: nothing changed.
+   */
+  upgrade(u: Omit<Upgrade, 'eventId'>, announce: () => string): boolean {
+    const raised = (u.kind === 'check_in' ? this.raiseCheckIn : this.raiseCheckOut).run(u.to, u.recordId, u.atMs, u.from).changes > 0;
+    if (!raised) return false;
+    this.raiseLastSeen.run(u.to, u.recordId, u.atMs, u.camera, u.from);
+    this.putUpgrade.run({ ...u, eventId: announce() });
     return true;
   }
 
@@ -220,6 +264,10 @@ export function purgeAttendanceBefore(db: Database, beforeMs: number): { attenda
   return db
     .transaction(() => {
       const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE last_seen_ms < ?)').run(beforeMs).changes;
+      // What was withdrawn from or raised on a day goes with it, and whatever outlived its day.
+      for (const table of ['attendance_retractions', 'attendance_upgrades']) {
+        db.prepare(`DELETE FROM ${table} WHERE at_ms < ? OR record_id IN (SELECT record_id FROM attendance_days WHERE last_seen_ms < ?)`).run(beforeMs, beforeMs);
+      }
       const orphanProofs = db.prepare('DELETE FROM attendance_proofs WHERE at_ms < ?').run(beforeMs).changes;
       const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE last_seen_ms < ?').run(beforeMs).changes;
       db.prepare('DELETE FROM attendance_absences WHERE date < ?').run(new Date(beforeMs).toISOString().slice(0, 10));
@@ -232,6 +280,7 @@ export function purgeAttendanceBefore(db: Database, beforeMs: number): { attenda
 /** Erasure: every day record of a person, their sealed proof images and absence marks, in the caller's transaction. */
 export function eraseAttendanceOf(db: Database, personId: string): { attendanceDays: number; proofs: number } {
   const proofs = db.prepare('DELETE FROM attendance_proofs WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)').run(personId).changes;
+  for (const table of ['attendance_retractions', 'attendance_upgrades']) db.prepare(`DELETE FROM ${table} WHERE record_id IN (SELECT record_id FROM attendance_days WHERE person_id = ?)`).run(personId);
   const attendanceDays = db.prepare('DELETE FROM attendance_days WHERE person_id = ?').run(personId).changes;
   db.prepare('DELETE FROM attendance_absences WHERE person_id = ?').run(personId);
   db.prepare('DELETE FROM attendance_cooldown WHERE person_id = ?').run(personId);

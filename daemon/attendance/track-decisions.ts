@@ -1,3 +1,5 @@
+import type { Assurance } from '../../contract/assurance.js';
+
 /** A check-in or check-out a track made, kept until the track ends in case it is refused. */
 export interface TrackDecision {
   recordId: string;
@@ -11,6 +13,8 @@ export interface TrackDecision {
   /** The signed attendance event that said it. */
   eventId: string;
   group: string | null;
+  /** What proved it; raised when the track proves the person better before it ends. */
+  assurance: Assurance;
 }
 
 /** Tracks remembered at once; far more than cameras × track.max_tracks, so only a leak would reach it. */
@@ -30,6 +34,11 @@ export class TrackDecisions {
       if (this.byTrack.size <= MAX_TRACKS) break;
       this.byTrack.delete(oldest);
     }
+  }
+
+  /** The track's decisions, kept here (an upgrade changes them in place). */
+  of(camera: string, track: number): readonly TrackDecision[] {
+    return this.byTrack.get(`${camera}\u0000${track}`) ?? [];
   }
 
   /** The track's decisions, forgotten here. */

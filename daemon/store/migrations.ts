@@ -11,11 +11,12 @@ import { EVENTS_COMMAND_PENDING_MIGRATION } from './schema/command-pending.js';
 import { ATTENDANCE_COOLDOWN_MIGRATION } from './schema/attendance-cooldown.js';
 import { TIMELINE_MIGRATION } from './schema/timeline.js';
 import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
-import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
+import { ATTENDANCE_RETRACTION_TRACK_MIGRATION, ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
 import { DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
 import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
 import { ATTENDANCE_DOORS_MIGRATION } from './schema/attendance-doors.js';
+import { ATTENDANCE_UPGRADES_MIGRATION } from './schema/attendance-upgrades.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -41,5 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   DISPLAY_TOKENS_MIGRATION,
   ATTENDANCE_ARRIVALS_MIGRATION,
   ATTENDANCE_DOORS_MIGRATION,
+  ATTENDANCE_RETRACTION_TRACK_MIGRATION,
+  ATTENDANCE_UPGRADES_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -15,7 +15,7 @@ import { formatLocalIso } from '../base/zoned-time.js';
  * The running daemon's parts and services, each as far as the console reads it. The composition
  * root builds them (app.ts, app-servers.ts); the console builds none of its own.
  */
-export interface ConsoleParts extends Pick<ConsoleDaemon, 'deviceId' | 'persons' | 'audit' | 'timeline' | 'history' | 'users' | 'displays' | 'reviews'> {
+export interface ConsoleParts extends Pick<ConsoleDaemon, 'deviceId' | 'persons' | 'audit' | 'timeline' | 'history' | 'withdrawnTracks' | 'users' | 'displays' | 'reviews'> {
   gallery: Pick<Gallery, 'generation' | 'quarantined'> & { readonly store: Pick<GalleryStore, 'listPersons'> };
   unknowns: Pick<UnknownRegistry, 'list' | 'get'>;
   liveView: Pick<LiveView, 'frame'>;
@@ -47,6 +47,7 @@ export async function consoleDaemon(p: ConsoleParts): Promise<ConsoleDaemon> {
     unknowns: () => p.unknowns.list().map((u) => ({ anon_id: u.id, first_seen: isoS(u.firstSeen), last_seen: isoS(u.lastSeen), frames: u.frames, has_face: u.hasThumbnail, sightings: u.sightings.map((s) => ({ camera: s.camera, at: isoS(s.at) })) })),
     unknownFace: (id) => p.unknowns.get(id)?.thumbnail ?? undefined,
     history: p.history,
+    withdrawnTracks: p.withdrawnTracks,
     proof: (recordId, kind, by) => p.faces.proof(recordId, kind, by),
     crop: (entryId, by) => p.faces.crop(entryId, by),
     thresholds: () => p.cameraHealth().map((h) => ({ ...p.thresholds.describe(h.camera, p.recognition()), scores: p.scores.histogram(h.camera) })),

@@ -1,4 +1,4 @@
-import type { HistoryDay, HistoryFilter } from '../attendance/history.js';
+import type { HistoryDay, HistoryFilter, TimelineRecognition, Withdrawn } from '../attendance/history.js';
 import type { CameraHealth } from '../camera/health.js';
 import type { QuarantinedPerson } from '../gallery/gallery.js';
 import type { Person } from '../gallery/store.js';
@@ -60,6 +60,8 @@ export interface ConsoleDaemon {
   setThreshold(camera: string, rules: MatchRules | null, by: Actor): void;
   /** What each camera decided (its face crops through `crop`). */
   timeline: Pick<Timeline, 'list'>;
+  /** Which of these recognitions belong to a track whose check-in or check-out was withdrawn, by entry id (times in the site's zone). */
+  withdrawnTracks(entries: readonly TimelineRecognition[]): Map<number, Withdrawn>;
   /** The audit log, for the admin's audit page and the refusals of a role at the door. */
   audit: Pick<AuditLog, 'append' | 'recent' | 'verify'>;
   users: UserStore;

@@ -1,11 +1,15 @@
-// `npm run bench -- liveness [--motions N] [--screen-sample N] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin] [--checkin-clip TEXT]`
+// `npm run bench -- liveness [--motions N] [--screen-sample N] [--stands] [--no-recall] [--no-live] [--no-attacks] [--no-screens] [--no-checkin] [--checkin-clip TEXT]`
 // Liveness as a site sees it:
 // 1. blink recall and false blinks on every annotated clip of ../shared/media/video_blink, at native
 //    size and as CCTV cameras deliver them (face ~100 px in 1920×1080 at CRF 30, tiled detection;
 //    ~80 px in 1280×720 at CRF 32, one full-frame detection), through the whole per-track logic;
 //    then time to live of real people (those clips, a webcam user and a broadcast clip) at native
 //    size, ~100 px and ~250 px in 1080p, ~80 and ~200 px in 720p, CRF 23–32: p50/p95/never, how
-//    many were refused (spoof_suspected), and which cues the live decisions had;
+//    many were refused (spoof_suspected), and which cues the live decisions had; how each person's
+//    tracks end (stereo, live, recognised only, refused) and how many arrivals would need review
+//    under each `attendance.require`; and, with a single-camera track held back from its first live
+//    decision until watched 1.5–3 s (so that the screen and surround cues could speak first), when
+//    they check in (checkin-policy.ts);
 // 2. the photo-attack set: every identity photo (and the spoof stills) held up as a print in N of
 //    the seven motions (drift, wobble, zoom, tilt, bend, turn, carried; default all seven), 100–300
 //    px, 720p and 1080p, CRF 23–32: how many attacks were live at any moment, and how many were
@@ -14,7 +18,10 @@
 //    tablet held up to a camera, the spoof stills and a photo of each person shown on one, 100–300
 //    px, 720p and 1080p, CRF 23–32, each person enrolled from another picture: how many were live,
 //    and how many recognised as the person (`--screen-sample N`: N replays and N/2 stills of it);
-//    with the whole set, the same replays on a stand (not held), which no cue catches yet;
+//    with the whole set, the same replays on a stand (not held), which no cue catches yet (`--stands`:
+//    those alone, instead of the held set); for the
+//    photo and screen sets, the check-ins each would leave standing or withdrawn under require
+//    recognised, and under require live with each hold-back (the goal: none standing);
 // 4. time to check-in: the real daemon (tsx, as `npm start` runs it) on a fake RTSP camera playing
 //    each blinking clip at ~100 px in 1280×720, 15 fps, CRF 30, after 3 s of the empty frame (the
 //    person comes into a running camera), with the example config's track and
@@ -38,7 +45,8 @@ import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { DaemonProcess, makeSite } from '../../test/ops/daemon-harness.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
 import { testAnalyzer } from '../../test/support/analyzer.js';
-import { attackCases, attackGallery, runAttack } from '../../test/support/attack-set.js';
+import { attackCases, attackGallery, runAttack, trackMoments, type TrackMoments } from '../../test/support/attack-set.js';
+import { caseCheckIn, caseCounts, endOf, REQUIRES } from './checkin-policy.js';
 import {
   annotatedEvents,
   asCameraStream,
@@ -109,10 +117,20 @@ interface RealLiveness {
   toLiveS?: number;
   cues?: LivenessSummary;
   refused: boolean;
+  /** Every track of the clip: what attendance makes of it under each requirement (checkin-policy.ts). */
+  tracks: TrackMoments[];
 }
 
+/**
+ * How long a single-camera track is held back from its first live decision in the what-if figures:
+ * 0 is today's rule (its surround looked at, no frame edge just moved); the others give the screen
+ * and surround cues that long to speak first.
+ */
+const WAITS_S = [0, 1.5, 2, 2.5, 3];
+
 async function realLiveness(analyzer: FaceAnalyzer, file: string, clip: string, mode: DetectMode): Promise<RealLiveness> {
-  const result: RealLiveness = { clip, refused: false };
+  const moments = trackMoments();
+  const result: RealLiveness = { clip, refused: false, tracks: [] };
   const started = new Map<number, number>();
   // Everyone is named at once, so that the figure is liveness alone, not recognition.
   await scanVideo(file, {
@@ -121,6 +139,7 @@ async function realLiveness(analyzer: FaceAnalyzer, file: string, clip: string, 
     identify: () => ({ person: { id: 'p', name: 'p' }, score: 0.9, margin: 0.5, near: false }),
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => {
+      moments.onEvent(e);
       if (e.type === 'track_started') started.set(e.track, e.t);
       if (e.type === 'spoof_suspected') result.refused = true;
       if (e.type === 'recognized' && e.live && result.toLiveS === undefined) {
@@ -129,13 +148,15 @@ async function realLiveness(analyzer: FaceAnalyzer, file: string, clip: string, 
       }
     },
   });
-  return result;
+  return { ...result, tracks: moments.tracks };
 }
 
 /** Time to live of real people per condition and size, people refused, and which cues made them live. */
 async function timeToLive(analyzer: FaceAnalyzer, dir: string): Promise<void> {
   const clips = [...blinkClips(), WEBCAM_CLIP, HAMILTON_CLIP];
   const summary: string[] = [];
+  const review: string[] = [];
+  const waiting: string[] = [];
   for (const [title, view, mode] of REAL_VIEWS) {
     const results: RealLiveness[] = [];
     for (const clip of clips) {
@@ -149,10 +170,56 @@ async function timeToLive(analyzer: FaceAnalyzer, dir: string): Promise<void> {
       `${title}: live p50 ${pct(times, 0.5)} s, p95 ${pct(times, 0.95)} s, never ${never.length}/${results.length}${never.length ? ` (${never.join(', ')})` : ''}; ` +
         `refused (spoof_suspected) ${results.filter((r) => r.refused).length}; live decisions with a blink ${share('blink')}, with the face's motion ${share('structure')}, with a high passive score ${share('passive')}`,
     );
+    review.push(`${title}: ${reviewShare(results)}`);
+    waiting.push(`${title}:\n    ${WAITS_S.map((w) => waitLine(results.map((r) => r.tracks), w)).join('\n    ')}`);
   }
   console.log(`
 time to live of real people (first frame of the track → live), talking heads, a webcam user and a broadcast clip:
   ${summary.join('\n  ')}`);
+  console.log(`
+arrivals of real people that would need review (no check-in standing when the clip ends), one camera, per attendance.require:
+  ${review.join('\n  ')}`);
+  console.log(`
+real people with a single-camera track held back from its first live decision until watched W s (require live; W 0 is today's rule):
+  ${waiting.join('\n  ')}`);
+}
+
+/**
+ * One view's real people as review sees them: how their tracks end, and how many would need a
+ * person to look at them under each requirement. A single camera proves no one stereo, so under
+ * `stereo` every arrival there needs review; a refused person's check-in is withdrawn.
+ */
+function reviewShare(results: readonly RealLiveness[]): string {
+  const ends = results.map((r) => endOf(r.tracks));
+  const n = (end: string) => ends.filter((e) => e === end).length;
+  const needs = REQUIRES.map((req) => {
+    const outcomes = results.map((r) => caseCheckIn(r.tracks, req));
+    const withdrawn = outcomes.filter((o) => o.made === 'retracted').length;
+    return `${req} ${outcomes.filter((o) => o.made !== 'standing').length}/${results.length}${withdrawn ? ` (${withdrawn} of them a check-in withdrawn)` : ''}`;
+  });
+  return `end stereo ${n('stereo')}, live ${n('live')}, recognised only ${n('recognised')}, refused ${n('refused')}, never named ${n('unnamed')}; need review under require ${needs.join(', ')}`;
+}
+
+/** Real people under require live with tracks held back `waitS`: when they check in, how many never do, and how many a refusal took. */
+function waitLine(cases: readonly (readonly TrackMoments[])[], waitS: number): string {
+  const c = caseCounts(cases, 'live', waitS);
+  return `W ${waitS.toFixed(1)} s: checked in ${c.standing}/${cases.length}, p50 ${pct(c.timesS, 0.5)} s, p95 ${pct(c.timesS, 0.95)} s, withdrawn ${c.retracted}, none ${c.none}`;
+}
+
+/** One attack's check-in under require live (today, and held back 2 s) and under recognised, for its log line. */
+function caseLine(tracks: readonly TrackMoments[]): string {
+  const made = (c: ReturnType<typeof caseCheckIn>) => (c.made === 'none' ? 'none' : `${c.made} at ${c.atS?.toFixed(1)} s`);
+  return `check-in: require live ${made(caseCheckIn(tracks, 'live'))}, held back 2 s ${made(caseCheckIn(tracks, 'live', 2))}; require recognised ${made(caseCheckIn(tracks, 'recognised'))}`;
+}
+
+/** An attack set's check-ins under require live and recognised, and under live with each wait: standing (the goal is 0), withdrawn, none. */
+function attackCheckIns(title: string, cases: readonly (readonly TrackMoments[])[]): string {
+  const line = (label: string, c: ReturnType<typeof caseCounts>) => `${label}: standing ${c.standing}, withdrawn ${c.retracted}, none ${c.none}`;
+  return [
+    `${title} (${cases.length} cases), check-ins left:`,
+    `  ${line('require recognised', caseCounts(cases, 'recognised'))}`,
+    ...WAITS_S.map((w) => `  ${line(`require live, held back ${w.toFixed(1)} s`, caseCounts(cases, 'live', w))}`),
+  ].join('\n');
 }
 
 const pct = (v: number[], q: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))]!.toFixed(1) : '-');
@@ -165,11 +232,13 @@ async function photoAttacks(analyzer: FaceAnalyzer, dir: string, motions: number
   let known = 0;
   let recognised = 0;
   const started = performance.now();
+  const tracks: TrackMoments[][] = [];
   for (const c of cases) {
     const r = await runAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition });
+    tracks.push(r.tracks);
     if (r.blinks > 0) blinked++;
     if (r.live) live++;
-    if (r.blinks > 0 || r.live) console.log(`${r.live ? 'LIVE' : 'BLINK, not live'}: ${c.photo} ${c.motion} ${c.facePx} px (${r.blinks} blink(s))`);
+    if (r.blinks > 0 || r.live) console.log(`${r.live ? 'LIVE' : 'BLINK, not live'}: ${c.photo} ${c.motion} ${c.facePx} px (${r.blinks} blink(s)); ${caseLine(r.tracks)}`);
     if (c.identity) {
       known++;
       if (r.recognised.includes(c.identity)) recognised++;
@@ -181,6 +250,7 @@ async function photoAttacks(analyzer: FaceAnalyzer, dir: string, motions: number
       `with a blink (live on the blink alone): ${blinked}/${cases.length}; ` +
       `recognised as the person in the photo: ${recognised}/${known} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
   );
+  console.log(attackCheckIns('photo attacks', tracks));
 }
 
 async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number | undefined): Promise<void> {
@@ -194,7 +264,7 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
     console.log(
       `${(r.live ? `LIVE at ${r.liveAtS?.toFixed(1)} s` : 'not live').padEnd(15)} ${String(r.blinks).padStart(2)} blink(s) ` +
         `${r.case.identity ? (r.recognised.includes(r.case.identity) ? 'recognised' : 'NOT recognised') : 'nobody enrolled'}: ` +
-        `${c.source} on a ${c.device}, ${c.motion}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf} (rendered in ${r.renderS.toFixed(1)} s)`,
+        `${c.source} on a ${c.device}, ${c.motion}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf} (rendered in ${r.renderS.toFixed(1)} s); ${caseLine(r.tracks)}`,
     );
   }
   const renders = results.filter((r) => r.renderS > 0);
@@ -202,6 +272,7 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
     `\nscreen attacks (${sample === undefined ? 'the whole set' : `a sample of ${cases.length}`}, ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
       `rendering ${renders.reduce((n, r) => n + r.renderS, 0).toFixed(0)} s of it):\n  ${screenSummary(results).join('\n  ')}`,
   );
+  for (const kind of ['replay', 'still'] as const) console.log(attackCheckIns(`screen attacks, ${kind}s held`, results.filter((r) => r.case.kind === kind).map((r) => r.tracks)));
   // The whole set's gallery holds every replayed clip's person, so it serves their stand cases too.
   if (sample === undefined) await standAttacks(analyzer, gallery, dir);
   await gallery.close();
@@ -210,12 +281,17 @@ async function screenAttacks(analyzer: FaceAnalyzer, dir: string, sample: number
 /** The set's replays on a stand, not held: the attack that no cue catches yet, measured so that it stays in sight. */
 async function standAttacks(analyzer: FaceAnalyzer, gallery: Matcher, dir: string): Promise<void> {
   const results: ScreenResult[] = [];
-  for (const c of standCases()) results.push(await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition }));
+  for (const c of standCases()) {
+    const r = await runScreenAttack(analyzer, gallery, c, { dir, track: config.track, recognition: config.recognition });
+    results.push(r);
+    console.log(`stand: ${r.live ? `LIVE at ${r.liveAtS?.toFixed(1)} s` : 'not live'}: ${c.source} on a ${c.device}, ${c.facePx} px, ${c.frameHeight}p, CRF ${c.crf}; ${caseLine(r.tracks)}`);
+  }
   const live = results.filter((r) => r.live);
   console.log(
     `\nreplays on a stand (not held: the bezel never moves; no cue catches it yet): live ${live.length}/${results.length}` +
       (live.length ? `, at ${live.map((r) => r.liveAtS!.toFixed(1)).join(' ')} s` : ''),
   );
+  console.log(attackCheckIns('replays on a stand', results.map((r) => r.tracks)));
 }
 
 interface CheckIn {
@@ -338,6 +414,7 @@ export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
       motions: { type: 'string', default: '7' },
       'screen-sample': { type: 'string' },
+      stands: { type: 'boolean' },
       'no-checkin': { type: 'boolean' },
       'checkin-clip': { type: 'string', default: '' },
       'no-attacks': { type: 'boolean' },
@@ -355,7 +432,12 @@ export async function run(args: string[]): Promise<void> {
     if (!values['no-recall']) await blinkRecall(analyzer, dir);
     if (!values['no-live']) await timeToLive(analyzer, dir);
     if (!values['no-attacks']) await photoAttacks(analyzer, dir, Number(values.motions));
-    if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
+    if (values.stands) {
+      // The replays on a stand alone, with the gallery of the whole set (every replayed clip's person).
+      const gallery = await screenGallery(analyzer, screenCases());
+      await standAttacks(analyzer, gallery, dir);
+      await gallery.close();
+    } else if (!values['no-screens']) await screenAttacks(analyzer, dir, values['screen-sample'] === undefined ? undefined : Number(values['screen-sample']));
     if (!values['no-checkin']) await timeToCheckIn(analyzer, dir, values['checkin-clip']);
   } finally {
     rmSync(dir, { recursive: true, force: true });

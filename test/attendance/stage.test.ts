@@ -22,7 +22,7 @@ import { createSigner } from '../../daemon/events/signing.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { AttendancePayload } from '../../contract/topics.js';
-import { AttendanceRetractedPayload } from '../../contract/alerts.js';
+import { AttendanceRetractedPayload, AttendanceUpgradedPayload } from '../../contract/alerts.js';
 import { openTestDb, quietLogger, testSealer } from '../support/events-stack.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -59,8 +59,8 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
     const rows = outbox.readAfter(0, 1000);
     return Promise.all(rows.map(async (r) => {
       const body = JSON.parse(r.payload.toString()) as Record<string, unknown>;
-      // A withdrawal is checked against its own schema; the tests read both through the attendance event's fields.
-      const schema = body.type === 'retracted' ? AttendanceRetractedPayload : AttendancePayload;
+      // A withdrawal and an upgrade are checked against their own schemas; the tests read all through the attendance event's fields.
+      const schema = body.type === 'retracted' ? AttendanceRetractedPayload : body.type === 'upgraded' ? AttendanceUpgradedPayload : AttendancePayload;
       const valid: boolean = Value.Check(schema, body);
       assert.ok(valid, JSON.stringify([...Value.Errors(schema, body)][0]));
       await compactVerify(body.jws as string, jwk);
@@ -168,13 +168,65 @@ test('require recognised: a person named but not proven live checks in, and the 
   const arrival = at('2026-01-12T07:58:00Z');
   const made = s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'recognised', thumbnail: new Uint8Array(randomBytes(200)) });
   assert.deepEqual(made.map((d) => [d.kind, 'assurance' in d ? d.assurance : null]), [['check_in', 'recognised']]);
-  // The same track proven live a second later: within the cooldown, the check-in stands as it was made.
-  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'live' }), []);
   const [ev] = await s.events();
   assert.deepEqual([ev!.type, ev!.assurance], ['check_in', 'recognised']);
   const record = s.store.day('emp-3', '2026-01-12')!.record;
   assert.deepEqual([record.checkInMs, record.checkInAssurance, record.lastSeenAssurance], [arrival, 'recognised', 'recognised']);
   assert.ok(s.store.proof(record.recordId, 'check_in'), 'with its proof, as any check-in');
+});
+
+test('require recognised: the track that checked its person in when named, proven live then stereo, raises the check-in each time (one signed upgrade each, the audit keeps both), never lowers it, and another track raises nothing', async (t) => {
+  const s = await setup(t, { require: 'recognised' });
+  const arrival = at('2026-01-12T07:58:00Z');
+  assert.equal(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'recognised' })[0]?.kind, 'check_in');
+  // Another track of the same person proven live: the check-in is not its own.
+  s.setClock('2026-01-12T07:58:01Z');
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 6, atMs: arrival + 500, assurance: 'live' }), []);
+  // The same track, proven live 2 s after it was named: its sighting keeps the arrival time, so the cooldown holds it, and no new decision is made.
+  s.setClock('2026-01-12T07:58:02Z');
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'live' }), []);
+  // Told again, or told less: nothing more.
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'live' }), []);
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'recognised' }), []);
+  s.setClock('2026-01-12T07:58:05Z');
+  s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'stereo' });
+  const [checkIn, toLive, toStereo, ...rest] = await s.events();
+  assert.deepEqual(rest, [], 'one event a rise, none for the other track, the repeat or the lower one');
+  const upgrade = (e: Record<string, unknown>) => [e.type, e.kind, e.upgrades, e.record_id, e.camera, e.previous_assurance, e.assurance, e.check_in, e.time];
+  assert.deepEqual(upgrade(toLive!), ['upgraded', 'check_in', checkIn!.id, checkIn!.record_id, 'gate', 'recognised', 'live', '2026-01-12T08:58:00+01:00', '2026-01-12T08:58:02+01:00']);
+  assert.deepEqual(upgrade(toStereo!), ['upgraded', 'check_in', checkIn!.id, checkIn!.record_id, 'gate', 'live', 'stereo', '2026-01-12T08:58:00+01:00', '2026-01-12T08:58:05+01:00']);
+  const record = s.store.day('emp-3', '2026-01-12')!.record;
+  assert.deepEqual([record.checkInMs, record.checkInAssurance, record.lastSeenAssurance], [arrival, 'stereo', 'stereo'], 'the check-in keeps its time; the sighting it is made of rises with it');
+  assert.deepEqual(
+    s.db.prepare('SELECT kind, at_ms, camera, track, from_assurance, to_assurance, upgrades, event_id FROM attendance_upgrades ORDER BY upgraded_ms').all(),
+    [
+      { kind: 'check_in', at_ms: arrival, camera: 'gate', track: 5, from_assurance: 'recognised', to_assurance: 'live', upgrades: checkIn!.id, event_id: toLive!.id },
+      { kind: 'check_in', at_ms: arrival, camera: 'gate', track: 5, from_assurance: 'live', to_assurance: 'stereo', upgrades: checkIn!.id, event_id: toStereo!.id },
+    ],
+  );
+  // Refused afterwards all the same: the withdrawal names the check-in's own event, whatever raised it.
+  s.setClock('2026-01-12T07:58:09Z');
+  assert.equal(s.stage.onRefused('gate', 5, 'held_picture'), 1);
+  const retracted = (await s.events()).at(-1)!;
+  assert.deepEqual([retracted.type, retracted.retracts], ['retracted', checkIn!.id]);
+  assert.deepEqual(s.db.prepare('SELECT track FROM attendance_retractions').all(), [{ track: 5 }], 'the withdrawal names the refused track');
+});
+
+test('an upgrade raises a check-out too, and only while the record holds it so proven: one a later exit replaced stays as that exit made it', async (t) => {
+  const s = await setup(t, { require: 'recognised' });
+  const out = at('2026-01-12T16:30:00Z');
+  assert.equal(s.stage.onRecognized({ personId: 'emp-6', camera: 'exit', track: 1, atMs: out, assurance: 'recognised' })[0]?.kind, 'check_out');
+  s.setClock('2026-01-12T16:30:03Z');
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-6', camera: 'exit', track: 1, atMs: out, assurance: 'live' }), []);
+  assert.deepEqual([s.store.day('emp-6', '2026-01-12')!.record.checkOutAssurance, s.store.day('emp-6', '2026-01-12')!.record.lastSeenAssurance], ['live', 'live']);
+  // The person leaves again later, named only: that check-out replaces the first, as it was made.
+  assert.equal(s.stage.onRecognized({ personId: 'emp-6', camera: 'exit', track: 2, atMs: out + 400_000, assurance: 'recognised' })[0]?.kind, 'check_out');
+  s.setClock('2026-01-12T16:37:00Z');
+  s.stage.onRecognized({ personId: 'emp-6', camera: 'exit', track: 1, atMs: out, assurance: 'stereo' });
+  assert.deepEqual((await s.events()).map((e) => [e.type, e.kind ?? null, e.assurance]), [['check_out', null, 'recognised'], ['upgraded', 'check_out', 'live'], ['check_out', null, 'recognised']]);
+  const record = s.store.day('emp-6', '2026-01-12')!.record;
+  assert.deepEqual([record.checkOutMs, record.checkOutAssurance, record.lastSeenAssurance], [out + 400_000, 'recognised', 'recognised']);
+  assert.equal((s.db.prepare('SELECT count(*) AS n FROM attendance_upgrades').get() as { n: number }).n, 1);
 });
 
 test('require live: a person named but not proven makes nothing and holds no cooldown; proven a moment later, they check in as live', async (t) => {

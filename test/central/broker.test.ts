@@ -1,5 +1,6 @@
 // `facegate central` (the build) on a real Mosquitto, reading boxes that publish through the real
-// outbox, signer and MQTT bridge: what it stores, drops and refuses, its timesheet, its metrics.
+// outbox, signer and MQTT bridge: what it stores, drops and refuses, its timesheet (with a check-in
+// raised by its box's attendance/upgraded), its metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,9 +56,14 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00', 'recognised'));
   gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00', 'live'));
   gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo'));
-  gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
+  const named = gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
+  // gate-2's track then proved EMP-42 live: the same check-in, raised, on its own topic.
+  gate2.writer.write('attendanceUpgraded', {
+    type: 'upgraded', kind: 'check_in', upgrades: named, record_id: 'r-EMP-42', person_id: 'p-EMP-42', external_id: 'EMP-42', group: 'staff', camera: 'gate',
+    assurance: 'live', previous_assurance: 'recognised', check_in: '2026-01-12T09:00:00+01:00', check_out: null,
+  });
   gate1.writer.write('spoof', { type: 'spoof', camera: 'gate', anonymous_id: 'anon-4', person_id: null, reason: 'no_blink', score: 0.1 });
-  await firstUse.until({ accepted: 5 });
+  await firstUse.until({ accepted: 6 });
   await raw.waitFor(() => raw.messages.length >= 4, 10_000, 'the raw attendance events');
 
   // A redelivery or a replay of the same event: the same id.
@@ -74,13 +80,13 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   const strange = withSignature<Record<string, unknown>>(createSigner(stranger), { ...attendanceBody('check_in', 'EMP-17', '2026-01-12T06:00:00+01:00'), id: '019b4f3a-6c00-7000-8000-0000000000bb', device: 'gate-9', time: new Date().toISOString() });
   await publisher.publishAsync('facegate/gate-9/attendance', JSON.stringify(strange), { qos: 1 });
 
-  const counts = await firstUse.until({ accepted: 5, duplicate: 1, 'forged/altered': 1, 'stale/too_old': 1, 'unknown_box/event': 1 });
+  const counts = await firstUse.until({ accepted: 6, duplicate: 1, 'forged/altered': 1, 'stale/too_old': 1, 'unknown_box/event': 1 });
   // sequence: each box's signed high-water mark (bridge/sequence), published on every connect.
   assert.equal([...counts.keys()].filter((k) => !['pinned', 'accepted', 'duplicate', 'forged/altered', 'stale/too_old', 'unknown_box/event', 'sequence'].includes(k)).length, 0, `nothing else: ${JSON.stringify(Object.fromEntries(counts))}`);
   assert.ok((counts.get('sequence') ?? 0) >= 2, 'a high-water mark from each box');
-  // The provisioned consumer trusts gate-1 only: gate-2's two events, its signed high-water mark
+  // The provisioned consumer trusts gate-1 only: gate-2's three events, its signed high-water mark
   // (bridge/sequence, on connect) and gate-9's event are refused.
-  await provisioned.until({ accepted: 3, 'unknown_box/event': 4 });
+  await provisioned.until({ accepted: 3, 'unknown_box/event': 5 });
 
   assert.equal(await firstUse.stop(), ExitCode.OK, `SIGTERM stops it cleanly:\n${firstUse.output}`);
   assert.equal(await provisioned.stop(), ExitCode.OK);
@@ -92,27 +98,30 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
     { base: 'facegate/gate-1', type: 'spoof' },
     { base: 'facegate/gate-2', type: 'check_in' },
     { base: 'facegate/gate-2', type: 'check_out' },
+    { base: 'facegate/gate-2', type: 'upgraded' },
   ], 'each event once');
   assert.deepEqual(db.prepare('SELECT base, device FROM central_pins ORDER BY base').all(), [{ base: 'facegate/gate-1', device: 'gate-1' }, { base: 'facegate/gate-2', device: 'gate-2' }]);
   assert.equal(
     readFileSync(join(dir, 'central-a-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'),
     'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' +
       '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","recognised",""\r\n',
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live",""\r\n',
     'first in at one box, last out at the other, in the site zone, each with what proved it',
   );
   assert.deepEqual(db.prepare('SELECT employee, type, assurance FROM central_attendance ORDER BY at_ms').all(), [
     { employee: 'EMP-17', type: 'check_in', assurance: 'recognised' },
-    { employee: 'EMP-42', type: 'check_in', assurance: 'recognised' },
+    { employee: 'EMP-42', type: 'check_in', assurance: 'live' },
     { employee: 'EMP-17', type: 'check_in', assurance: 'live' },
     { employee: 'EMP-17', type: 'check_out', assurance: 'stereo' },
   ]);
-  // HR counting only what a camera proved: the recognition alone leaves the sheet, the live check-in later that day counts.
+  // HR counting only what a camera proved: the recognition alone leaves the sheet, the live check-in later that day counts, and so does EMP-42's, raised.
   const proven = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,stereo']);
   assert.equal(proven.code, ExitCode.OK, proven.stderr);
   assert.equal(
     proven.stdout,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' + '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo"\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live",""\r\n',
   );
   const wrong = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,proven']);
   assert.equal(wrong.code, ExitCode.USAGE, wrong.stderr);

@@ -316,6 +316,53 @@ test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, w
   assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/);
 });
 
+test('a check-in its box proved better (attendance/upgraded) takes the higher assurance, once, never a lower one, whichever comes first; another box cannot raise it; the sheet that counts only proven marks then holds it', async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const other = keyIn(dir, 'other');
+  const { c, store } = consumer(t, dir, 'timesheet_assurance: [stereo, live, reviewed]\n');
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  (await c.handle('facegate/gate-2/bridge/info', bytes(info(other, 'gate-2'))));
+  const upgrade = (signer: DeviceKey, device: string, decision: Record<string, unknown>, from: string, to: string, at: string) =>
+    withSignature<Record<string, unknown>>(createSigner(signer), {
+      id: nextId(), device, time: at, type: 'upgraded', kind: decision.type, upgrades: decision.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate',
+      assurance: to, previous_assurance: from, check_in: decision.check_in, check_out: decision.check_out,
+    });
+  const handled = async (topic: string, e: Record<string, unknown>) => (await c.handle(topic, bytes(e))).outcome;
+  const sheet = () => readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1] ?? '';
+  const all = () => store.timesheet('2026-01-12')[0];
+  const named = attendance(key, 'check_in', '2026-01-12T07:58:00+01:00', { assurance: 'recognised' });
+  assert.equal(await handled('facegate/gate-1/attendance', named), 'accepted');
+  assert.equal(sheet(), '', 'named only: stored, but not on a sheet that counts proven marks');
+  // Another box's key names gate-1's check-in: stored as its own event, gate-1's mark stays as it was.
+  assert.equal(await handled('facegate/gate-2/attendance/upgraded', upgrade(other, 'gate-2', named, 'recognised', 'stereo', '2026-01-12T07:58:01+01:00')), 'accepted');
+  assert.equal(all()!.firstInAssurance, 'recognised');
+  const toLive = upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:02+01:00');
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'accepted');
+  assert.deepEqual([all()!.firstInMs, all()!.firstInAssurance], [Date.parse('2026-01-12T07:58:00+01:00'), 'live'], 'the same mark at the same time, proven live');
+  assert.match(sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live",""$/);
+  // Delivered again: a duplicate by its id. A stereo upgrade, then the live one replayed late under a new consumer's eyes: stereo stays.
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'duplicate');
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:05+01:00')), 'accepted');
+  assert.equal(all()!.firstInAssurance, 'stereo');
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:06+01:00')), 'accepted');
+  assert.equal(all()!.firstInAssurance, 'stereo', 'never lowered');
+  // An upgrade that arrives before the check-out it names (a replay fills the gap later): the mark comes in raised.
+  const out = attendance(key, 'check_out', '2026-01-12T17:02:00+01:00', { assurance: 'recognised' });
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', out, 'recognised', 'live', '2026-01-12T17:02:03+01:00')), 'accepted');
+  assert.equal(await handled('facegate/gate-1/attendance', out), 'accepted');
+  assert.deepEqual([all()!.lastOutMs, all()!.lastOutAssurance], [Date.parse('2026-01-12T17:02:00+01:00'), 'live']);
+  // Withdrawn afterwards all the same: the withdrawal names the check-in's own event, and the sheet lets it go.
+  const withdrawal = withSignature<Record<string, unknown>>(createSigner(key), {
+    id: nextId(), device: 'gate-1', time: '2026-01-12T07:58:09+01:00', type: 'retracted', kind: 'check_in', retracts: named.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', reason: 'held_picture', check_in: null, check_out: null,
+  });
+  assert.equal(await handled('facegate/gate-1/attendance/retracted', withdrawal), 'accepted');
+  assert.equal(all()!.firstInMs, null);
+  // A damaged upgrade, or one naming an assurance no box sends, is refused as malformed.
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', { ...upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:10+01:00'), assurance: 'certain' }), 'malformed');
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', { ...upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:11+01:00'), previous_assurance: 'recognised' }), 'forged');
+});
+
 test('assurance: a box signs what proved each check-in and check-out, and the timesheet counts those the config names; an older box\'s, without one, were live', async (t) => {
   const dir = tmp(t);
   const key = keyIn(dir, 'box');

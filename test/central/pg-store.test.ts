@@ -110,6 +110,17 @@ for (const kind of KINDS) {
     assert.deepEqual(await store.timesheet('2026-01-12', []), []);
     assert.equal(await store.retract(BASE, 'w-2', String(inEarly.id)), '2026-01-12', 'a withdrawal after its check-in');
     assert.equal((await store.timesheet('2026-01-12'))[0]!.firstInMs, null);
+    // Proven better afterwards (attendance/upgraded): the upgrade before the check-out it names, then the mark, raised; never lowered after.
+    const named = attendance(key, 'check_out', '2026-01-12T17:20:00+01:00', { assurance: 'recognised' });
+    const raise = (to: string) => ({ id: nextId(), device: 'gate-1', time: '2026-01-12T17:20:03+01:00', type: 'upgraded', upgrades: named.id, assurance: to, jws: 'x' });
+    assert.equal(await store.record(BASE, 'attendanceUpgraded', raise('live'), undefined, now), 'stored');
+    assert.equal(await store.upgrade(BASE, String(named.id), 'live'), undefined, 'not here yet');
+    assert.equal(await store.record(BASE, 'attendance', named, { ...mark(named), assurance: 'recognised' }, now), 'stored');
+    assert.deepEqual(await store.timesheet('2026-01-12', ['live']), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: null, firstInAssurance: null, lastOutMs: Date.parse('2026-01-12T17:20:00+01:00'), lastOutAssurance: 'live' }]);
+    assert.equal(await store.upgrade(BASE, String(named.id), 'stereo'), '2026-01-12');
+    assert.equal(await store.upgrade(BASE, String(named.id), 'live'), '2026-01-12', 'a lower one finds the mark');
+    assert.equal(await store.upgrade('facegate/gate-2', String(named.id), 'reviewed'), undefined, "another box's upgrade finds no mark of its own");
+    assert.equal((await store.timesheet('2026-01-12'))[0]!.lastOutAssurance, 'stereo', 'and changes nothing');
 
     await store.raiseHigh(BASE, 'gate-1', 9, now);
     await store.raiseHigh(BASE, 'gate-1', 7, now);
@@ -127,7 +138,7 @@ for (const kind of KINDS) {
     assert.deepEqual(await store.replayStatus(), [
       { base: BASE, device: 'gate-1', high: 9, stored: 4, missing: 2, asked: { requests: 3, numbers: 3, last: { from: 9, to: 9, at: '2026-01-12T17:00:42.000Z' } }, gone: { numbers: 3, ranges: 1, lastAt: now } },
     ]);
-    assert.equal(await store.eventCount(), 4);
+    assert.equal(await store.eventCount(), 6);
   });
 }
 
@@ -202,5 +213,5 @@ test('a PostgreSQL database written by a newer facegate is refused, never downgr
   await assert.rejects(PgCentralStore.open(url, { create: false }), (e: Error & { code?: string }) => e.code === 'FG_ERR_DB_MISSING' && !e.message.includes(PG_PASSWORD));
   await (await PgCentralStore.open(url)).close();
   await server!.query(db, "INSERT INTO central_schema (version, description) VALUES (99, 'from a newer facegate')");
-  await assert.rejects(PgCentralStore.open(url), (e: Error & { code?: string }) => e.code === 'FG_ERR_DB_TOO_NEW' && /schema version 99, newer than this facegate knows \(5\)/.test(e.message) && !e.message.includes(PG_PASSWORD));
+  await assert.rejects(PgCentralStore.open(url), (e: Error & { code?: string }) => e.code === 'FG_ERR_DB_TOO_NEW' && new RegExp(`schema version 99, newer than this facegate knows \\(${PG_MIGRATIONS.length}\\)`).test(e.message) && !e.message.includes(PG_PASSWORD));
 });

@@ -45,7 +45,7 @@ test('the signed examples verify with the documented example key, the image by i
   const key = await importJWK(JSON.parse(keyBlock[1]!) as JWK, 'EdDSA');
   const documented = documentedTopics();
   let verified = 0;
-  for (const name of ['attendance', 'unknown', 'spoof', 'quarantine', 'bridgeEvent', 'response', 'trackEvent'] as const) {
+  for (const name of ['attendance', 'attendanceRetracted', 'attendanceUpgraded', 'unknown', 'spoof', 'quarantine', 'bridgeEvent', 'response', 'trackEvent'] as const) {
     for (const example of documented.get(docPath(name))! as Record<string, unknown>[]) {
       const { payload } = await compactVerify(example.jws as string, key);
       const { jws: _jws, image, ...rest } = example;
@@ -55,7 +55,7 @@ test('the signed examples verify with the documented example key, the image by i
       verified++;
     }
   }
-  assert.equal(verified, 13);
+  assert.equal(verified, 15);
 });
 
 test('retained topics carry state only; one-shot events are never retained and go through the outbox', () => {

@@ -25,6 +25,14 @@ function stateWith() {
   day.run('emp-1', '2027-05-31', 'new-1', NOW - DAY, NOW - DAY);
   proof.run('new-1', NOW - DAY);
   day.run('emp-2', '2027-05-31', 'new-2', NOW - DAY, NOW - DAY);
+  // What was withdrawn from a day or raised on it goes with the day.
+  const retraction = db.prepare("INSERT INTO attendance_retractions (record_id, kind, at_ms, camera, track, reason, event_id, retracted_ms) VALUES (?, 'check_in', ?, 'door', 3, 'held_picture', 'e', ?)");
+  const upgrade = db.prepare("INSERT INTO attendance_upgrades (record_id, kind, at_ms, camera, track, from_assurance, to_assurance, upgrades, event_id, upgraded_ms) VALUES (?, 'check_in', ?, 'door', 4, 'recognised', 'live', 'e1', 'e2', ?)");
+  for (const [record, at] of [['old-1', NOW - 500 * DAY], ['new-1', NOW - DAY]] as const) {
+    retraction.run(record, at, at);
+    upgrade.run(record, at, at);
+  }
+  upgrade.run('new-2', NOW - DAY, NOW - DAY);
   const sighting = db.prepare('INSERT INTO attendance_cooldown (person_id, camera, at_ms) VALUES (?, ?, ?)');
   sighting.run('emp-1', 'door', NOW - DAY);
   sighting.run('emp-2', 'door', NOW - DAY);
@@ -50,6 +58,8 @@ test('retention: old attendance with its proofs, old unknown-face alerts and old
   assert.deepEqual(db.prepare('SELECT at_ms FROM command_audit').all(), [{ at_ms: NOW - 89 * DAY }], 'command_audit_days (90) keeps the younger row');
   assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_days'), 2);
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_proofs WHERE record_id = 'new-1'"), 1);
+  assert.deepEqual(db.prepare('SELECT record_id FROM attendance_retractions').all(), [{ record_id: 'new-1' }], "an old day's withdrawal goes with it");
+  assert.deepEqual(db.prepare('SELECT record_id FROM attendance_upgrades ORDER BY record_id').all(), [{ record_id: 'new-1' }, { record_id: 'new-2' }]);
   assert.deepEqual((db.prepare('SELECT event_id FROM outbox ORDER BY event_id').all() as { event_id: string }[]).map((x) => x.event_id), ['a2', 'a3']);
   const audit = new AuditLog(db);
   assert.equal(audit.recent(1)[0]!.action, 'retention.purge');
@@ -68,6 +78,8 @@ test('person erase: every attendance record and proof image of the person goes, 
   assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_proofs'), 0);
   assert.equal(count(db, "SELECT COUNT(*) AS n FROM attendance_days WHERE person_id = 'emp-2'"), 1);
   assert.deepEqual(db.prepare('SELECT person_id FROM attendance_cooldown').all(), [{ person_id: 'emp-2' }], "the cooldown's last sighting of the person goes too");
+  assert.equal(count(db, 'SELECT COUNT(*) AS n FROM attendance_retractions'), 0, 'their withdrawals too');
+  assert.deepEqual(db.prepare('SELECT record_id FROM attendance_upgrades').all(), [{ record_id: 'new-2' }], "and their upgrades; another person's stay");
   assert.deepEqual(db.prepare('SELECT DISTINCT person_id FROM timeline').all(), [{ person_id: 'emp-2' }], 'and the timeline entries naming them');
   db.close();
 });

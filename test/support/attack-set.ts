@@ -8,6 +8,7 @@ import type { RecognitionConfig } from '../../daemon/vision/config.js';
 import { decide } from '../../daemon/gallery/decide.js';
 import { Matcher } from '../../daemon/gallery/matcher.js';
 import { scanVideo } from '../../daemon/track/scan.js';
+import type { TrackEvent } from '../../daemon/track/events.js';
 import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import type { FaceAnalyzer } from '../../daemon/vision/analyzer.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
@@ -38,6 +39,46 @@ export interface AttackOutcome {
   blinks: number;
   /** Identities the tracks were recognised as. */
   recognised: string[];
+  /** Each track's moments, in stream time: what attendance would have made of it (scripts/bench/checkin-policy.ts). */
+  tracks: TrackMoments[];
+}
+
+/** When a track started, was first named, first live and first refused (spoof_suspected), seconds of stream time. */
+export interface TrackMoments {
+  startS: number;
+  namedS?: number;
+  liveS?: number;
+  refusedS?: number;
+  /** Proven by two cameras when it was first live (the stereo cue's share was positive). */
+  stereo?: boolean;
+}
+
+/** Follows a scan's events into each track's moments. */
+export function trackMoments(): { onEvent(e: TrackEvent): void; tracks: TrackMoments[] } {
+  const byTrack = new Map<number, TrackMoments>();
+  const of = (track: number, t: number) => {
+    let m = byTrack.get(track);
+    if (!m) byTrack.set(track, (m = { startS: t }));
+    return m;
+  };
+  return {
+    onEvent(e) {
+      if (e.type === 'track_started') of(e.track, e.t);
+      if (e.type === 'recognized') {
+        const m = of(e.track, e.t);
+        m.namedS ??= e.t;
+        if (e.live && m.liveS === undefined) {
+          m.liveS = e.t;
+          m.stereo = (e.liveness.stereo ?? 0) > 0;
+        }
+      }
+      if (e.type === 'track_ended' && e.live) of(e.track, e.t).liveS ??= e.t;
+      if (e.type === 'spoof_suspected') of(e.track, e.t).refusedS ??= e.t;
+    },
+    get tracks() {
+      return [...byTrack.values()];
+    },
+  };
 }
 
 export interface AttackResult extends AttackOutcome {
@@ -120,7 +161,8 @@ export async function runAttack(analyzer: FaceAnalyzer, gallery: Matcher, c: Att
 
 /** An attack's clip through the whole per-track logic, each fused face searched in `gallery` and decided as the daemon decides. */
 export async function scanAttack(analyzer: FaceAnalyzer, gallery: Matcher, file: string, o: { track: TrackConfig; recognition: RecognitionConfig }): Promise<AttackOutcome> {
-  const result: AttackOutcome = { live: false, blinks: 0, recognised: [] };
+  const moments = trackMoments();
+  const result: Omit<AttackOutcome, 'tracks'> = { live: false, blinks: 0, recognised: [] };
   await scanVideo(file, {
     engine: { detect: (img, focus) => analyzer.detect(img, ATTACK_DETECT_MODE, focus), analyzeFace: (img, d, opts) => analyzer.analyzeFace(img, d, opts) },
     config: o.track,
@@ -130,6 +172,7 @@ export async function scanAttack(analyzer: FaceAnalyzer, gallery: Matcher, file:
     },
     unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 60, maxFrames: 1 }),
     onEvent: (e) => {
+      moments.onEvent(e);
       if (e.type === 'blink') result.blinks++;
       if ((e.type === 'recognized' || e.type === 'track_ended') && e.live) {
         result.live = true;
@@ -138,7 +181,7 @@ export async function scanAttack(analyzer: FaceAnalyzer, gallery: Matcher, file:
       if (e.type === 'recognized' && !result.recognised.includes(e.person.id)) result.recognised.push(e.person.id);
     },
   });
-  return result;
+  return { ...result, tracks: moments.tracks };
 }
 
 /** How the attacks' frames are searched for faces: as a camera's (tiles where faces are small). */

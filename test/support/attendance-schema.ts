@@ -3,7 +3,8 @@
 import type { Database } from 'better-sqlite3';
 import { createAttendanceTables } from '../../daemon/store/schema/attendance.js';
 import { createAttendanceCooldownTable } from '../../daemon/store/schema/attendance-cooldown.js';
-import { createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
+import { addAttendanceRetractionTrack, createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
+import { createAttendanceUpgradesTable } from '../../daemon/store/schema/attendance-upgrades.js';
 import { addAttendanceAssurance } from '../../daemon/store/schema/attendance-assurance.js';
 import { createAttendanceArrivalsTables } from '../../daemon/store/schema/attendance-arrivals.js';
 import { addAttendanceDoors } from '../../daemon/store/schema/attendance-doors.js';
@@ -18,4 +19,7 @@ export function createAttendanceSchema(db: Database): void {
   createAttendanceArrivalsTables(db);
   const hasDoors = db.prepare("SELECT 1 FROM pragma_table_info('attendance_days') WHERE name = 'last_seen_door'").get() !== undefined;
   if (!hasDoors) addAttendanceDoors(db);
+  const hasTrack = db.prepare("SELECT 1 FROM pragma_table_info('attendance_retractions') WHERE name = 'track'").get() !== undefined;
+  if (!hasTrack) addAttendanceRetractionTrack(db);
+  createAttendanceUpgradesTable(db);
 }

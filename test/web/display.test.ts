@@ -22,7 +22,7 @@ import { UnknownRegistry } from '../../daemon/track/unknowns.js';
 import { CameraThresholds, RecentScores } from '../../daemon/track/thresholds.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { LiveView } from '../../daemon/camera/live-view.js';
-import { readHistory } from '../../daemon/attendance/history.js';
+import { readHistory, withdrawnTracks } from '../../daemon/attendance/history.js';
 import { diskSpace, statusReport } from '../../daemon/service/status.js';
 import { EventBus } from '../../daemon/bus/bus.js';
 import type { DaemonEvents } from '../../daemon/bus/events.js';
@@ -70,6 +70,7 @@ async function site(t: Parameters<typeof tempDir>[0], web: Partial<ReturnType<ty
     faces: new FaceViews({ db: gallery.db, sealer: gallery.sealer, audit }),
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
+    withdrawnTracks: (entries) => withdrawnTracks(gallery.db, entries, 'UTC'),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
     reviews: new ArrivalReviews({ db: gallery.db, attendance: () => undefined, audit, timeZone: () => 'UTC', now: Date.now }),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 0, bytes: 0, oldestAgeS: 0, dropped: {} }, mqtt: { enabled: false, connected: false, reconnects: 0 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),

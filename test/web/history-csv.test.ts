@@ -14,7 +14,7 @@ function day(name: string, group: string | null = 'staff'): CsvDay {
   return {
     record_id: 'r1', person_id: 'p1', external_id: 'E-7', date: '2026-11-20', group, status: 'seen', name,
     check_in: null, check_in_camera: null, check_in_door: null, check_in_assurance: null, check_out: null, check_out_camera: null, check_out_door: null, check_out_assurance: null,
-    last_seen: '2026-11-20T09:00:00+01:00', last_seen_camera: 'gate', late_minutes: 0, early_minutes: 0, overtime_minutes: 0, proofs: [],
+    last_seen: '2026-11-20T09:00:00+01:00', last_seen_camera: 'gate', late_minutes: 0, early_minutes: 0, overtime_minutes: 0, proofs: [], withdrawn: [],
   };
 }
 

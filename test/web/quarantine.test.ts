@@ -11,7 +11,7 @@ import { LiveView } from '../../daemon/camera/live-view.js';
 import { AuditLog } from '../../daemon/service/audit.js';
 import { FaceViews } from '../../daemon/service/face-views.js';
 import { ThresholdService } from '../../daemon/service/thresholds.js';
-import { readHistory } from '../../daemon/attendance/history.js';
+import { readHistory, withdrawnTracks } from '../../daemon/attendance/history.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
 import { PersonService } from '../../daemon/service/persons.js';
@@ -55,6 +55,7 @@ test('console: quarantined persons are listed by id with their damaged cells, le
     faces: new FaceViews({ db: gallery.db, sealer: gallery.sealer, audit }),
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
+    withdrawnTracks: (entries) => withdrawnTracks(gallery.db, entries, 'UTC'),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
     displays: consoleDisplays(gallery.db, audit, memoryLogger().logger, []),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),

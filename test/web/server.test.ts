@@ -16,7 +16,7 @@ import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { AuditLog } from '../../daemon/service/audit.js';
 import { FaceViews } from '../../daemon/service/face-views.js';
 import { ThresholdService } from '../../daemon/service/thresholds.js';
-import { readHistory } from '../../daemon/attendance/history.js';
+import { readHistory, withdrawnTracks } from '../../daemon/attendance/history.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
 import { PersonService } from '../../daemon/service/persons.js';
@@ -76,6 +76,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
     faces: new FaceViews({ db: gallery.db, sealer: gallery.sealer, audit }),
     thresholdChanges: new ThresholdService({ db: gallery.db, thresholds, audit }),
     history: (filter) => readHistory(gallery.db, filter),
+    withdrawnTracks: (entries) => withdrawnTracks(gallery.db, entries, 'UTC'),
     users: new UserStore(gallery.db, new PasswordHasher(), audit, Date.now),
     displays: consoleDisplays(gallery.db, audit, logger, ['gate']),
     status: () => statusReport({ device: 'gate-1', version: '0.0.0-test', startedMs: 0, nowMs: 90_000, liveness: { alive: true, problems: [] }, cameras: [], doors: [], outbox: { pending: 2, bytes: 900, oldestAgeS: 40, dropped: {} }, mqtt: { enabled: true, connected: false, reconnects: 1 }, templates: 0, quarantined: 0, disk: diskSpace(tmpdir()), models: [] }),

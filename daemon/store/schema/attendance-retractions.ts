@@ -27,3 +27,18 @@ export const ATTENDANCE_RETRACTIONS_MIGRATION: Migration = {
   description: 'attendance: check-ins and check-outs withdrawn when their track was refused afterwards',
   up: createAttendanceRetractionsTable,
 };
+
+/**
+ * The camera's track whose refusal withdrew each decision: the console strikes through that track's
+ * recognitions in the timeline, not another track of the same person at the same camera. Rows
+ * from before this step name none, and strike only the day's check-in or check-out.
+ */
+export function addAttendanceRetractionTrack(db: Database): void {
+  db.exec('ALTER TABLE attendance_retractions ADD COLUMN track INTEGER');
+}
+
+export const ATTENDANCE_RETRACTION_TRACK_MIGRATION: Migration = {
+  version: 19,
+  description: "attendance: the track whose refusal withdrew a check-in or check-out, so that the console strikes through that track's recognitions",
+  up: addAttendanceRetractionTrack,
+};

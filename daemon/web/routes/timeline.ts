@@ -45,6 +45,9 @@ export function timelineRoutes(ctx: ConsoleContext): void {
       limit,
     });
     const crops = req.user!.role !== 'viewer';
+    // A recognition whose track's check-in was withdrawn stays, saying so.
+    const recognitions = entries.flatMap((e) => (e.kind === 'recognized' && e.personId && typeof e.detail.track === 'number' ? [{ id: e.id, camera: e.camera, personId: e.personId, track: e.detail.track, atMs: e.atMs }] : []));
+    const withdrawn = daemon.withdrawnTracks(recognitions);
     return {
       entries: entries.map((e) => ({
         id: e.id,
@@ -58,6 +61,7 @@ export function timelineRoutes(ctx: ConsoleContext): void {
         assurance: e.assurance,
         detail: e.detail,
         has_crop: crops && e.hasCrop,
+        withdrawn: withdrawn.get(e.id) ?? null,
       })),
       next: entries.length === limit ? entries.at(-1)!.id : null,
     };

@@ -75,6 +75,15 @@ export interface Added {
 /** What proved a person there (contract/assurance.ts). */
 export type Assurance = 'stereo' | 'live' | 'reviewed' | 'recognised';
 
+/** A check-in or check-out withdrawn because its track was refused afterwards (attendance/history.ts). */
+export interface Withdrawn {
+  kind: 'check_in' | 'check_out';
+  at: string;
+  camera: string;
+  reason: string;
+  withdrawn_at: string;
+}
+
 export interface TimelineEntry {
   id: number;
   at: string;
@@ -88,6 +97,8 @@ export interface TimelineEntry {
   /** On a recognition; null on a decision that proves no one. */
   assurance?: Assurance | null;
   has_crop?: boolean;
+  /** On a recognition whose track's check-in or check-out was withdrawn. */
+  withdrawn?: Withdrawn | null;
   detail: {
     reason?: string;
     reasons?: string[];
@@ -121,6 +132,8 @@ export interface Day {
   last_seen: string;
   last_seen_camera: string;
   proofs: string[];
+  /** The day's check-ins and check-outs withdrawn, oldest first: no longer held by the record. */
+  withdrawn?: Withdrawn[];
 }
 
 export interface Unknown {

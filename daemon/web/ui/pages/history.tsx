@@ -5,8 +5,9 @@ import { OnDemandThumb } from '../components/images.js';
 import { $, filterQuery, say, sayFailure } from '../dom.js';
 import { draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
-import type { Assurance, Day } from '../types.js';
+import type { Assurance, Day, Withdrawn } from '../types.js';
 import { assuranceText } from '../assurance.js';
+import { withdrawalText } from '../withdrawal.js';
 
 const query = () => filterQuery([['from', 'h-from'], ['to', 'h-to'], ['person', 'h-person'], ['camera', 'h-camera'], ['group', 'h-group']]).toString();
 
@@ -15,15 +16,34 @@ const at = (iso: string | null | undefined, camera: string | null | undefined, d
 /** A check-in or check-out with what proved it: the record is only as good as that. */
 const proven = (iso: string | null | undefined, camera: string | null | undefined, door: string | null | undefined, assurance: Assurance | null | undefined) => (iso ? `${at(iso, camera, door)}, ${assuranceText(assurance)}` : '');
 
+/**
+ * What the day holds now, then each decision of this kind withdrawn from it: struck through (a
+ * `del`, which a screen reader names as deleted), with why and when, so that a reader sees a
+ * check-in was made and why it does not count.
+ */
+function Decision({ iso, camera, door, assurance, withdrawn }: { iso: string | null | undefined; camera: string | null | undefined; door: string | null | undefined; assurance: Assurance | null | undefined; withdrawn: Withdrawn[] }) {
+  return (
+    <td>
+      {proven(iso, camera, door, assurance)}
+      {withdrawn.map((w) => (
+        <div key={`${w.at}-${w.withdrawn_at}`} class="withdrawn">
+          <del>{at(w.at, w.camera)}</del> <span>{`(${withdrawalText(w)})`}</span>
+        </div>
+      ))}
+    </td>
+  );
+}
+
 function DayRow({ d }: { d: Day }) {
+  const withdrawn = d.withdrawn ?? [];
   return (
     <tr>
       <td>{d.date}</td>
       <th scope="row">{d.name}</th>
       <td>{d.group ?? ''}</td>
       <td>{d.status.replace('_', ' ')}</td>
-      <td>{proven(d.check_in, d.check_in_camera, d.check_in_door, d.check_in_assurance)}</td>
-      <td>{proven(d.check_out, d.check_out_camera, d.check_out_door, d.check_out_assurance)}</td>
+      <Decision iso={d.check_in} camera={d.check_in_camera} door={d.check_in_door} assurance={d.check_in_assurance} withdrawn={withdrawn.filter((w) => w.kind === 'check_in')} />
+      <Decision iso={d.check_out} camera={d.check_out_camera} door={d.check_out_door} assurance={d.check_out_assurance} withdrawn={withdrawn.filter((w) => w.kind === 'check_out')} />
       <td>{at(d.last_seen, d.last_seen_camera)}</td>
       <td>
         {/* A proof is decrypted by the daemon for this one request and never cached (no-store). */}

@@ -9,6 +9,7 @@ import { api, blobUrl } from '../session.js';
 import type { Taught, TimelineEntry, TimelinePage, Verdict } from '../types.js';
 import { accepted, askWhom, dropped } from './teach.js';
 import { assuranceText } from '../assurance.js';
+import { withdrawalText } from '../withdrawal.js';
 
 /** The entries drawn so far, and the id to page on from ("Older decisions"). */
 const shown: { entries: TimelineEntry[]; next: number | null } = { entries: [], next: null };
@@ -27,15 +28,17 @@ const query = () => filterQuery([['camera', 't-camera'], ['person', 't-person'],
 
 function Entry({ e }: { e: TimelineEntry }) {
   const who = e.person?.name ?? e.anon_id ?? '';
+  // A recognition whose track's check-in was withdrawn stays in sight, struck through, saying why and when.
+  const struck = (text: string) => (e.withdrawn ? <del>{text}</del> : text);
   return (
-    <tr>
-      <td>{siteTime(e.at)}</td>
-      <td>{e.door ? `${e.camera}, ${e.door}` : e.camera}</td>
-      <td>{e.kind.replace('_', ' ')}</td>
-      <th scope="row">{who}</th>
-      <td>{e.score === null ? '' : e.score.toFixed(2)}</td>
-      <td>{e.assurance ? assuranceText(e.assurance) : '—'}</td>
-      <td>{why(e)}</td>
+    <tr class={e.withdrawn ? 'withdrawn' : undefined}>
+      <td>{struck(siteTime(e.at))}</td>
+      <td>{struck(e.door ? `${e.camera}, ${e.door}` : e.camera)}</td>
+      <td>{struck(e.kind.replace('_', ' '))}</td>
+      <th scope="row">{struck(who)}</th>
+      <td>{struck(e.score === null ? '' : e.score.toFixed(2))}</td>
+      <td>{struck(e.assurance ? assuranceText(e.assurance) : '—')}</td>
+      <td>{e.withdrawn ? `${withdrawalText(e.withdrawn)}; ${why(e)}` : why(e)}</td>
       <td>
         {/* A face the camera kept can teach a person (has_crop is only set for operators and admins). */}
         {e.has_crop && (
