@@ -60,7 +60,7 @@ function cropCell(id: number, personId: string | null, anonId: string | null): C
 function shape(e: Decision): { personId: string | null; anonId: string | null; score: number | null; detail: Record<string, unknown>; crop: Buffer | null } {
   switch (e.type) {
     case 'recognized':
-      return { personId: e.person.id, anonId: null, score: e.score, detail: { track: e.track, name: e.person.name, margin: e.margin, live: e.live, liveness: e.liveness, assurance: e.assurance, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
+      return { personId: e.person.id, anonId: null, score: e.score, detail: { track: e.track, name: e.person.name, margin: e.margin, live: e.live, liveness: e.liveness, assurance: e.assurance, antispoof: e.antispoof, face_px: e.face_px, ...(e.challenges ? { challenges: e.challenges } : {}) }, crop: e.thumbnail };
     case 'unknown':
       return { personId: null, anonId: e.anon_id, score: e.score, detail: { track: e.track, live: e.live, liveness: e.liveness, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
     case 'unknown_withdrawn':
