@@ -1,4 +1,4 @@
-import { CHALLENGE_LOG_ODDS } from './challenge.js';
+import { challengeLogOdds } from './challenge.js';
 import type { LivenessConfig } from './config.js';
 import { passiveLogOdds } from './passive.js';
 import { STEREO_LIVE_LOG_ODDS, stereoLogOdds } from './stereo.js';
@@ -118,7 +118,7 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
     // whose face hardly moves against its surround. Against the same proofs as the surround.
     cues.screen = screen === 'held' ? -2 * PROOF_LOG_ODDS : 0;
     // Each answer a replay could only have given by chance; a wrong or missing one takes nothing away.
-    cues.challenge = e.challengesAnswered * CHALLENGE_LOG_ODDS;
+    cues.challenge = challengeLogOdds(e.challengesAnswered);
   } else if (policy === 'blink') {
     cues.blink = blinked;
   } else if (passiveKnown) {

@@ -155,4 +155,8 @@ test('an answered movement adds its share to the fused liveness; none takes noth
   assert.equal(none.cues.challenge, 0);
   assert.ok(one.cues.challenge > 0);
   assert.equal(Math.round((one.score - none.score) * 100) / 100, one.cues.challenge);
+  assert.equal(one.live, false, 'one answer alone proves no face');
+  const two = livenessVerdict({ ...base, challengesAnswered: 2 } as Parameters<typeof livenessVerdict>[0], rules);
+  assert.equal(two.live, true, 'two answers in a row do, where nothing speaks against the face');
+  assert.ok(two.cues.challenge < 2 * one.cues.challenge, 'the second weighs less: a replay that passed one passes the next more often');
 });
