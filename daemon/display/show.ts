@@ -57,13 +57,13 @@ const MAX_SHOWN = 64;
 
 /**
  * What of a person's name a display shows: the first word for `first_name` (the default; "Anna
- * Weber" is greeted "Anna"), the whole name for `full_name`, nothing for `none` (null, as for a
- * person enrolled without a name). Never more than 64 characters.
+ * Weber" is greeted "Anna") and beside a `photo`, the whole name for `full_name`, nothing for
+ * `none` (null, as for a person enrolled without a name). Never more than 64 characters.
  */
 export function shownName(name: string | null | undefined, show: ShownPerson): string | null {
   if (show === 'none' || !name) return null;
   const trimmed = name.trim();
-  const shown = show === 'first_name' ? (trimmed.split(/\s+/u)[0] ?? '') : trimmed.replace(/\s+/gu, ' ');
+  const shown = show === 'full_name' ? trimmed.replace(/\s+/gu, ' ') : (trimmed.split(/\s+/u)[0] ?? '');
   if (shown === '') return null;
   const chars = [...shown];
   return chars.length > MAX_SHOWN ? `${chars.slice(0, MAX_SHOWN - 1).join('')}…` : shown;

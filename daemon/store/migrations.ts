@@ -13,7 +13,7 @@ import { TIMELINE_MIGRATION } from './schema/timeline.js';
 import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
-import { DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
+import { DISPLAY_PHOTO_MIGRATION, DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
 import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
 
 /**
@@ -39,5 +39,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_ASSURANCE_MIGRATION,
   DISPLAY_TOKENS_MIGRATION,
   ATTENDANCE_ARRIVALS_MIGRATION,
+  DISPLAY_PHOTO_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -111,11 +111,11 @@ test('a greeting says the check-in or check-out attendance made, at its time; a 
 
 test('the payload a display gets fits the MQTT display schema, with the time on the site clock', () => {
   const base = { device: 'gate-1', target: 'front', show: 'first_name' as const, timeZone: 'Asia/Kolkata', nowMs: Date.UTC(2026, 10, 26, 3, 29, 30) };
-  const greeting = displayPayload({ ...base, state: { type: 'greeting', greeting: 'check_in', name: 'Anna Weber', atMs: Date.UTC(2026, 10, 26, 3, 29) } });
+  const greeting = displayPayload({ ...base, state: { type: 'greeting', greeting: 'check_in', personId: 'p1', name: 'Anna Weber', atMs: Date.UTC(2026, 10, 26, 3, 29) } });
   assert.deepEqual(greeting, { device: 'gate-1', target: 'front', time: '2026-11-26T08:59:30+05:30', type: 'greeting', greeting: 'check_in', name: 'Anna', at: '2026-11-26T08:59:00+05:30', clock: '08:59' });
   const prompt = displayPayload({ ...base, state: { type: 'prompt', prompt: 'step_closer' } });
   const idle = displayPayload({ ...base, show: 'none', state: { type: 'idle' } });
-  const nameless = displayPayload({ ...base, show: 'none', state: { type: 'greeting', greeting: 'seen', name: 'Anna Weber', atMs: 0 } });
+  const nameless = displayPayload({ ...base, show: 'none', state: { type: 'greeting', greeting: 'seen', personId: 'p1', name: 'Anna Weber', atMs: 0 } });
   assert.equal(nameless.name, null);
   for (const p of [greeting, prompt, idle, nameless]) assert.ok(Value.Check(TOPICS.display.schema, p), JSON.stringify([...Value.Errors(TOPICS.display.schema, p)][0]));
 });

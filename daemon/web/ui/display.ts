@@ -12,6 +12,8 @@ interface Payload {
   name?: string | null;
   clock?: string;
   prompt?: Prompt;
+  /** With a greeting, where the display's token shows photos: the person's enrolment photo's face, as a data: URL. */
+  photo?: string;
 }
 
 const PROMPT_TEXT: Readonly<Record<Prompt, string>> = {
@@ -40,8 +42,13 @@ const token = location.hash.replace(/^#(token=)?/, '');
 /** This page's id for itself: its reconnection replaces the feed a network drop left half-open on the daemon. */
 const pageId = crypto.randomUUID();
 
-function show(state: string, headline: string, detail: string, arrow = ''): void {
+function show(state: string, headline: string, detail: string, arrow = '', photo = ''): void {
   document.body.dataset.state = state;
+  const img = el('photo') as HTMLImageElement;
+  // Only a JPEG the feed itself carried: never a link the page would fetch.
+  if (photo.startsWith('data:image/jpeg;base64,')) img.src = photo;
+  else img.removeAttribute('src');
+  img.hidden = !img.hasAttribute('src');
   el('headline').textContent = headline;
   el('detail').textContent = detail;
   el('arrow').textContent = arrow;
@@ -56,9 +63,10 @@ function link(state: 'open' | 'reconnecting' | 'stopped', text = ''): void {
 function render(p: Payload): void {
   if (p.type === 'greeting') {
     const who = p.name ? `, ${p.name}` : '';
-    if (p.greeting === 'check_in') show('greeting', `Welcome${who}`, `checked in ${p.clock ?? ''}`.trim());
-    else if (p.greeting === 'check_out') show('greeting', `Goodbye${who}`, `checked out ${p.clock ?? ''}`.trim());
-    else show('greeting', `Hello${who}`, '');
+    const photo = typeof p.photo === 'string' ? p.photo : '';
+    if (p.greeting === 'check_in') show('greeting', `Welcome${who}`, `checked in ${p.clock ?? ''}`.trim(), '', photo);
+    else if (p.greeting === 'check_out') show('greeting', `Goodbye${who}`, `checked out ${p.clock ?? ''}`.trim(), '', photo);
+    else show('greeting', `Hello${who}`, '', '', photo);
   } else if (p.type === 'prompt' && p.prompt && Object.hasOwn(PROMPT_TEXT, p.prompt)) {
     if (isMove(p.prompt)) show('challenge', PROMPT_TEXT[p.prompt], 'and back', ARROW[p.prompt]);
     else show('prompt', PROMPT_TEXT[p.prompt], '');
