@@ -34,7 +34,6 @@ import { CONSOLE_ROUTES } from '../../daemon/web/console.js';
 import { buildConsoleServer } from '../../daemon/web/server.js';
 import type { RecognizedEvent } from '../../daemon/track/events.js';
 import { consoleDisplays } from '../support/displays.js';
-import { media } from '../support/media.js';
 import sharp from 'sharp';
 import { fuzzParameters } from '../support/fuzz.js';
 import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
@@ -231,8 +230,11 @@ test('display: the page, an admin\'s token, its feed greeting by first name; ano
 
 test("display: a token that shows photos gets the greeted person's enrolment photo inside its own feed, and nothing else serves it", async (t) => {
   const s = await site(t);
-  // Anna enrolled from a real photo: its face kept as the gallery keeps an enrolment thumbnail (112 px JPEG, sealed).
-  const jpeg = await sharp(media('identities/deepface/img1.jpg')).resize(112, 112, { fit: 'cover' }).jpeg({ quality: 80 }).toBuffer();
+  // Anna's kept enrolment face: a 112 px JPEG, sealed beside her template as enrolment keeps one
+  // (what it shows does not matter here, only where it goes; the test also runs from .built/,
+  // where the shared media are not beside it).
+  const pixels = Buffer.from(Array.from({ length: 112 * 112 * 3 }, (_, i) => (i * 37) % 251));
+  const jpeg = await sharp(pixels, { raw: { width: 112, height: 112, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
   s.gallery.store.insertPerson({ name: 'Anna Weber' }, 'p-anna');
   const embedding = new Float32Array(512).map((_, i) => Math.sin(i + 1));
   const norm = Math.hypot(...embedding);
