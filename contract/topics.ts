@@ -81,6 +81,8 @@ const trackFields = {
           screen: Type.Number(),
           // Optional: a box of a release before doors sends none, and its events still verify.
           stereo: Type.Optional(Type.Number({ description: "What a door's second camera proved: 4.4 once two simultaneous views showed a face out of a plane" })),
+          // Optional: a box of a release before the door display's movement challenge sends none.
+          challenge: Type.Optional(Type.Number({ description: 'What the movements a door display asked for proved: a share for each one made in time' })),
         },
         { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
       ),

@@ -30,7 +30,7 @@ export function buildDisplays(w: DisplayWiring, gallery: Gallery, audit: AuditLo
   };
   return {
     feed: new DisplayFeed({ targets, greetingMs: w.config().display.greeting_s * 1000, logger: w.logger, now: w.now }),
-    tokens: new DisplayTokenService({ db: gallery.db, audit, targets: () => targets().names, now: w.now }),
+    tokens: new DisplayTokenService({ db: gallery.db, audit, targets: () => targets().names, photos: gallery.store, now: w.now }),
     targets,
   };
 }

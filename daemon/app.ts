@@ -19,6 +19,8 @@ import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { DoorStage, doorSinkOf } from './door/door.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
+import { challengeCameras } from './attendance/requirement.js';
+import type { ChallengeSettings } from './track/challenge.js';
 import { ArrivalReviews } from './service/arrival-reviews.js';
 import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
@@ -76,6 +78,8 @@ export class App {
   readonly metrics = new MetricsRegistry();
   private running: Running | undefined;
   private config: Config;
+  /** The cameras that ask for movements, for the config they were worked out from (challengeAt). */
+  private challenged: { config: Config; cameras: Set<string> } | undefined;
   private readonly now: () => number;
   private readonly mono: () => number;
   private readonly log: Logger;
@@ -144,6 +148,7 @@ export class App {
         track: config.track,
         liveView: () => liveView,
         door: (camera) => doorSinkOf(doors, camera),
+        challenge: (camera) => this.challengeAt(camera),
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame), seconds.', LATENCY_BUCKETS, () => PIPELINE_STAGES.map((stage) => ({ stage }))),
         signal: this.abort.signal,
         ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
@@ -367,6 +372,19 @@ export class App {
   /** One line for systemd's STATUS= and /status; what is stuck as the watchdog last saw it. */
   statusLine(): string {
     return this.statusService.line();
+  }
+
+  /**
+   * Whether a camera's tracks are asked for a movement now (liveness.challenge): under the fused
+   * policy, where its answer is weighed, at a camera attendance requires `live` of with no second
+   * camera. The cameras are worked out once per config (a reload replaces the object).
+   */
+  private challengeAt(camera: string): ChallengeSettings | undefined {
+    const config = this.config;
+    const { challenge, policy } = config.track.liveness;
+    if (!challenge.enabled || (policy !== 'fused' && policy !== 'both')) return undefined;
+    if (this.challenged?.config !== config) this.challenged = { config, cameras: challengeCameras(config.attendance, config.cameras, config.doors) };
+    return this.challenged.cameras.has(camera) ? { afterS: challenge.after_s, rounds: challenge.rounds } : undefined;
   }
 
   private mustRun(): Running {

@@ -23,6 +23,18 @@ export function requirementOf(c: Pick<AttendanceConfig, 'require' | 'camera_requ
 }
 
 /**
+ * The cameras where a door display asks for a movement (liveness.challenge): those whose
+ * requirement is `live`, which their own cues must prove, with no second camera of a door to prove
+ * a face by stereo. Attendance off asks nothing: no check-in waits on it.
+ */
+export function challengeCameras(c: Pick<AttendanceConfig, 'enabled' | 'require' | 'camera_require' | 'door_require'>, cameras: readonly { name: string }[], doors: readonly DoorConfig[]): Set<string> {
+  if (!c.enabled) return new Set();
+  const requireOf = requirementOf(c, doors);
+  const paired = new Set(doors.filter((d) => d.cameras.length > 1).flatMap((d) => d.cameras));
+  return new Set(cameras.map((cam) => cam.name).filter((name) => requireOf(name) === 'live' && !paired.has(name)));
+}
+
+/**
  * What the schema cannot say of the requirements: each names a configured camera or door, and
  * `stereo` holds only where a second camera can prove it. A camera in no door never has a face
  * proven by two cameras, so a `stereo` requirement there would check nobody in, silently: refused

@@ -129,7 +129,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'display token add': {
     example: "facegate display token add front-door --label 'lobby tablet' --config /etc/facegate/config.yaml",
     options: {
-      '--show': 'what the display shows of a person it greets: first_name (the default), full_name or none',
+      '--show': 'what the display shows of a person it greets: first_name (the default), full_name, photo (their enrolment photo and first name) or none',
       '--label': 'where the display hangs, for the list (at most 64 letters, digits, spaces and . _ , : ( ) / -)',
     },
   },

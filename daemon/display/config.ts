@@ -1,9 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Section, type ConfigIssue } from '../base/config-types.js';
 
-/** What a door display shows of a person it greets: their first name, their whole name, or no name at all. */
-export const SHOWN_PERSON = ['first_name', 'full_name', 'none'] as const;
+/**
+ * What a door display shows of a person it greets: their first name, their whole name, their photo
+ * (an enrolment photo's face, beside their first name), or no name at all.
+ */
+export const SHOWN_PERSON = ['first_name', 'full_name', 'photo', 'none'] as const;
 export type ShownPerson = (typeof SHOWN_PERSON)[number];
+/** What MQTT's display events may carry of a person: no photo, which every reader of the topic would get. */
+export const MQTT_SHOWN_PERSON = ['first_name', 'full_name', 'none'] as const satisfies readonly ShownPerson[];
 
 /** The display feeds at most, all tokens together, where the config names no number and the console's connections allow. */
 const DEFAULT_MAX_STREAMS = 16;
@@ -27,7 +32,7 @@ export const DisplayConfigSchema = Section(
     mqtt: Section(
       {
         enabled: Type.Boolean({ default: false, description: 'Publish what each display shows on <base>/<door-or-camera>/display (not retained), for a site that drives its own display, light or speaker.' }),
-        show: OneOf(SHOWN_PERSON, { default: 'first_name', description: 'What of a greeted person the MQTT display events carry: names are personal data, and whoever reads the topic sees them.' }),
+        show: OneOf(MQTT_SHOWN_PERSON, { default: 'first_name', description: 'What of a greeted person the MQTT display events carry: names are personal data, and whoever reads the topic sees them.' }),
       },
       'Display events on MQTT.',
     ),

@@ -10,7 +10,7 @@ import type { DisplayTargets } from './targets.js';
 
 /** What a display shows now. A greeting carries the person's whole name: each display shows of it what its own setting says. */
 export type DisplayState =
-  | { type: 'greeting'; greeting: GreetingKind; name: string | null; atMs: number }
+  | { type: 'greeting'; greeting: GreetingKind; personId: string; name: string | null; atMs: number }
   | { type: 'prompt'; prompt: Prompt }
   | { type: 'idle' };
 
@@ -139,7 +139,7 @@ export class DisplayFeed {
     if (target === undefined) return;
     const state = this.stateOf(target);
     state.greetingUntilMs = this.now() + this.o.greetingMs;
-    this.show(target, state, { type: 'greeting', greeting: greetingKindOf(decisions), name: person.name, atMs: greetingAtMs(decisions, atMs) });
+    this.show(target, state, { type: 'greeting', greeting: greetingKindOf(decisions), personId: person.id, name: person.name, atMs: greetingAtMs(decisions, atMs) });
   }
 
   private remember(key: string, r: Recognised): void {

@@ -1,4 +1,4 @@
-import type { Prompt } from './show.js';
+import { isChallenge, type Prompt } from './show.js';
 
 /** A prompt shows once the faces have asked for it this long: one blurred frame in a walk is no reason to say "hold still". */
 export const PROMPT_SETTLE_MS = 300;
@@ -8,7 +8,8 @@ export const PROMPT_CLEAR_MS = 1000;
 /**
  * The prompt a display shows, from the prompt each frame asks for: a new one replaces the shown
  * one once it has held for `settleMs`, and the display clears once nothing has been asked for
- * `clearMs`, so that the words on screen do not flicker with the frames.
+ * `clearMs`, so that the words on screen do not flicker with the frames. A movement the tracker asks
+ * for shows at once: its answer is timed from the request, and it holds until answered.
  */
 export class PromptSmoother {
   private shown: Prompt | null = null;
@@ -26,7 +27,8 @@ export class PromptSmoother {
       this.candidate = asked;
       this.sinceMs = nowMs;
     }
-    if (asked !== this.shown && nowMs - this.sinceMs >= (asked === null ? this.clearMs : this.settleMs)) this.shown = asked;
+    const settle = asked === null ? this.clearMs : isChallenge(asked) ? 0 : this.settleMs;
+    if (asked !== this.shown && nowMs - this.sinceMs >= settle) this.shown = asked;
     return this.shown;
   }
 }

@@ -42,6 +42,18 @@ export const LivenessConfigSchema = Section(
       description:
         "Smallest face, in pixels of height, the passive anti-spoof model scores. It was trained at an access terminal's range; on the smaller, compressed faces of a CCTV stream it refuses real people and passes prints alike. A track never seen this large is decided without it: by its blinks and motion under 'fused', never live under 'passive'. 0 scores every face.",
     }),
+    challenge: Section(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            "Under the 'fused' policy, where attendance requires 'live' of a camera that no second camera of a door watches with it, a recognised person not yet live is asked by the door display (page and MQTT) for a movement chosen at random (turn your head left, turn right, nod); one made in time adds to the fused liveness, a wrong or missing one takes nothing away.",
+        }),
+        after_s: Type.Number({ minimum: 0, maximum: 30, default: 1.5, description: 'Seconds after a person is recognised, still not live, before the movement is asked for.' }),
+        rounds: Type.Integer({ minimum: 1, maximum: 3, default: 2, description: 'Movements asked of one track at most, one after the other while it is not live: each one made adds to its liveness.' }),
+      },
+      'A movement the door display asks for, which a replayed video cannot anticipate.',
+    ),
   },
   'Liveness of a track: blinks, the face moving as a face and not as a picture, and the passive anti-spoof score, fused.',
 );

@@ -1,3 +1,4 @@
+import { challengeLogOdds } from './challenge.js';
 import type { LivenessConfig } from './config.js';
 import { passiveLogOdds } from './passive.js';
 import { STEREO_LIVE_LOG_ODDS, stereoLogOdds } from './stereo.js';
@@ -8,7 +9,7 @@ import { surroundVerdict, type SurroundEvidence } from './surround.js';
 export type SpoofReason = 'no_blink' | 'no_motion' | 'antispoof' | 'frozen' | 'held_picture';
 
 /** The independent cues a track's liveness is fused from. */
-export type Cue = 'blink' | 'structure' | 'passive' | 'surround' | 'screen' | 'stereo';
+export type Cue = 'blink' | 'structure' | 'passive' | 'surround' | 'screen' | 'stereo' | 'challenge';
 
 export interface LivenessEvidence {
   blinks: number;
@@ -37,6 +38,8 @@ export interface LivenessEvidence {
    * sent. Evidence against the track still counts in full.
    */
   wasLive: boolean;
+  /** Movements a door display asked for that the face made in time (challenge.ts); 0 where none was asked. */
+  challengesAnswered: number;
 }
 
 export interface LivenessVerdict {
@@ -101,7 +104,7 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
   const policy = rules.policy === 'both' ? 'fused' : rules.policy;
   const passiveKnown = e.antispoofSamples >= rules.antispoof_min_samples && e.antispoof !== undefined;
   const blinked = e.blinks > 0 ? PROOF_LOG_ODDS : 0;
-  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: stereoLogOdds(e.stereo) };
+  const cues: Record<Cue, number> = { blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: stereoLogOdds(e.stereo), challenge: 0 };
   const stereoProof = cues.stereo >= STEREO_LIVE_LOG_ODDS;
   const surround = surroundVerdict(e.surround, e.watchedS);
   const screen = screenVerdict(e.screen, e.watchedS);
@@ -114,13 +117,15 @@ export function livenessVerdict(e: LivenessEvidence, rules: Pick<LivenessConfig,
     // A frame about the face that moves while the camera does not: a screen turned or tilted in place,
     // whose face hardly moves against its surround. Against the same proofs as the surround.
     cues.screen = screen === 'held' ? -2 * PROOF_LOG_ODDS : 0;
+    // Each answer a replay could only have given by chance; a wrong or missing one takes nothing away.
+    cues.challenge = challengeLogOdds(e.challengesAnswered);
   } else if (policy === 'blink') {
     cues.blink = blinked;
   } else if (passiveKnown) {
     // Where faces are as large as at an access terminal, the model's own threshold decides alone.
     cues.passive = e.antispoof! >= rules.antispoof_min_live ? PROOF_LOG_ODDS : -PROOF_LOG_ODDS;
   }
-  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen + cues.stereo);
+  const score = round2(cues.blink + cues.structure + cues.passive + cues.surround + cues.screen + cues.stereo + cues.challenge);
   // Under 'fused', a face is not first live before its surround has been looked at (see
   // surroundVerdict), nor in the moment after an edge of its frame left its place (see screenVerdict).
   const waits = policy === 'fused' && !e.wasLive && (surround === 'unseen' || screen === 'pending');

@@ -12,6 +12,7 @@ import { cameraRateWarning, eyeRateWarning } from '../track/camera-rate.js';
 import { CameraTracker, type FaceModelRuns } from '../track/camera-tracker.js';
 import type { TrackConfig } from '../track/config.js';
 import type { DoorSink } from '../track/door-link.js';
+import type { ChallengeSettings } from '../track/challenge.js';
 import type { TrackView } from '../track/track.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
 import type { VisionPool } from '../vision/pool.js';
@@ -31,6 +32,8 @@ export interface CameraMaintainerOptions {
   liveView: () => LiveView | undefined;
   /** The door a camera is one of, where its tracks' looks go to be paired; undefined for a camera in no door. */
   door?: (camera: string) => DoorSink | undefined;
+  /** Whether a camera's tracks are asked for a movement now, and when (read at every frame: a reload may change it). */
+  challenge?: (camera: string) => ChallengeSettings | undefined;
   latency: Histogram;
   /** Aborted when the daemon stops: every camera stops taking frames at once. */
   signal: AbortSignal;
@@ -164,6 +167,7 @@ export class CameraMaintainer {
       unknowns: o.unknowns,
       logger: o.logger,
       door: o.door?.(config.name),
+      ...(o.challenge ? { challenge: () => o.challenge!(config.name) } : {}),
     });
     const liveView = o.liveView();
     // The views are made for each frame only where someone draws or shows them.

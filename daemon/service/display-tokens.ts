@@ -3,6 +3,7 @@ import { FacegateError } from '../base/errors.js';
 import { uuidv7Generator } from '../base/uuidv7.js';
 import { SHOWN_PERSON, type ShownPerson } from '../display/config.js';
 import { DisplayTokenStore, newDisplayToken, type DisplayToken } from '../display/token-store.js';
+import type { GalleryStore } from '../gallery/store.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 
 /** Tokens a box keeps at most: a display per door and a few spares, far below what would slow a lookup. */
@@ -16,8 +17,13 @@ export interface DisplayTokenServiceOptions {
   audit: Pick<AuditLog, 'append'>;
   /** The doors and the cameras in no door of the config in force: a token names one of them. */
   targets: () => readonly string[];
+  /** The gallery's photos, for the displays that show one: the face of a person's best enrolment photo. */
+  photos?: Pick<GalleryStore, 'photos' | 'thumbnail'>;
   now?: () => number;
 }
+
+/** Largest photo a display is sent: enrolment thumbnails are 112 px JPEGs of a few kB. */
+const MAX_PHOTO_BYTES = 64 * 1024;
 
 /** Why a display's feed is refused: the token is none (or revoked), or it is another display's. */
 export type DisplayRefusal = 'invalid' | 'other_target';
@@ -83,6 +89,26 @@ export class DisplayTokenService {
     if (!record) return { ok: false, why: 'invalid' };
     if (record.target !== target) return { ok: false, why: 'other_target', record };
     return { ok: true, record };
+  }
+
+  /**
+   * The photo a display greets a person with: only where its token shows photos, only the person
+   * just greeted, and only into that display's own feed (nothing else serves it, so no other token,
+   * no console account and no guessed link ever gets one). Undefined where there is none to show.
+   */
+  photoFor(token: DisplayToken, personId: string): Buffer | undefined {
+    const store = this.o.photos;
+    if (token.show !== 'photo' || !store) return undefined;
+    let jpeg: Uint8Array | undefined;
+    try {
+      // Photos come best first: the best that kept the face it was made from.
+      const best = store.photos(personId).find((p) => p.hasThumbnail);
+      jpeg = best && store.thumbnail(personId, best.templateId);
+    } catch {
+      // A person erased meanwhile, or a thumbnail that no longer opens: the greeting goes without it.
+      return undefined;
+    }
+    return jpeg && jpeg.length <= MAX_PHOTO_BYTES ? Buffer.from(jpeg) : undefined;
   }
 
   /** Which of the tokens `ids` are still valid, for the feeds open under them. */

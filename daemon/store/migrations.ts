@@ -13,7 +13,7 @@ import { TIMELINE_MIGRATION } from './schema/timeline.js';
 import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 import { ATTENDANCE_RETRACTION_TRACK_MIGRATION, ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
-import { DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
+import { DISPLAY_PHOTO_MIGRATION, DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
 import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
 import { ATTENDANCE_DOORS_MIGRATION } from './schema/attendance-doors.js';
 import { ATTENDANCE_UPGRADES_MIGRATION } from './schema/attendance-upgrades.js';
@@ -44,5 +44,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_DOORS_MIGRATION,
   ATTENDANCE_RETRACTION_TRACK_MIGRATION,
   ATTENDANCE_UPGRADES_MIGRATION,
+  DISPLAY_PHOTO_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

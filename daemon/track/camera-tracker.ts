@@ -24,6 +24,8 @@ export interface CameraTrackerOptions {
   onEyeSample?: TrackContext['onEyeSample'];
   /** The camera's door, where it is one of a door's cameras: every look a track trusts goes to it. */
   door?: DoorSink | undefined;
+  /** Whether and when its tracks are asked for a movement (TrackContext.challenge). */
+  challenge?: TrackContext['challenge'];
 }
 
 /** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
@@ -98,6 +100,7 @@ export class CameraTracker {
       identify: o.identify,
       unknowns: o.unknowns,
       onEyeSample: o.onEyeSample,
+      challenge: o.challenge,
       onLook: door
         ? (track, t, view) => {
             const capturedMs = this.captured.get(t);

@@ -1,5 +1,6 @@
 import type { Cue, SpoofReason } from '../liveness/verdict.js';
 import type { TrackAssurance } from './assurance.js';
+import type { ChallengeRecord } from './challenge.js';
 
 /** Who a track was recognised as: what the events a recognition leads to need of the person. */
 export interface PersonRef {
@@ -20,8 +21,10 @@ interface Base {
 }
 
 /** A track's fused liveness when it was decided: the score and each cue's share of it (log-odds, see liveness/verdict.ts). */
-export interface LivenessSummary extends Record<Cue, number> {
+export interface LivenessSummary extends Record<Exclude<Cue, 'challenge'>, number> {
   score: number;
+  /** The share of the movements a door display asked for (liveness/challenge.ts); absent from the summaries of releases before it. */
+  challenge?: number;
 }
 
 /** A JPEG of the track's best frame (face and some context). */
@@ -49,6 +52,8 @@ export interface RecognizedEvent extends Base {
   assurance: TrackAssurance;
   /** Height in pixels of the face in the track's last identity-grade frame. */
   face_px: number;
+  /** The movements a door display asked for so far, and what the face answered; absent where none was asked. */
+  challenges?: ChallengeRecord[];
   thumbnail: Thumbnail | null;
 }
 
@@ -115,6 +120,8 @@ export interface TrackEndedEvent extends Base {
   blinks: number;
   antispoof: number | null;
   liveness: LivenessSummary;
+  /** Every movement a door display asked of the track, and what the face answered; absent where none was asked. */
+  challenges?: ChallengeRecord[];
 }
 
 export type TrackEvent =

@@ -51,6 +51,9 @@ interface Row {
   has_crop: number;
 }
 
+/** Recognised tracks remembered until they end, at most: the cameras' trackers keep far fewer at once. */
+const MAX_RUNNING_TRACKS = 4096;
+
 const isDecision = (e: TrackEvent): e is Decision => (TIMELINE_KINDS as readonly string[]).includes(e.type);
 
 /** The place a crop is sealed for: its row, and whom it shows (a person, an anonymous id, or nobody named). */
@@ -62,7 +65,7 @@ function cropCell(id: number, personId: string | null, anonId: string | null): C
 function shape(e: Decision): { personId: string | null; anonId: string | null; score: number | null; detail: Record<string, unknown>; crop: Buffer | null } {
   switch (e.type) {
     case 'recognized':
-      return { personId: e.person.id, anonId: null, score: e.score, detail: { track: e.track, name: e.person.name, margin: e.margin, live: e.live, liveness: e.liveness, assurance: e.assurance, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
+      return { personId: e.person.id, anonId: null, score: e.score, detail: { track: e.track, name: e.person.name, margin: e.margin, live: e.live, liveness: e.liveness, assurance: e.assurance, antispoof: e.antispoof, face_px: e.face_px, ...(e.challenges ? { challenges: e.challenges } : {}) }, crop: e.thumbnail };
     case 'unknown':
       return { personId: null, anonId: e.anon_id, score: e.score, detail: { track: e.track, live: e.live, liveness: e.liveness, antispoof: e.antispoof, face_px: e.face_px }, crop: e.thumbnail };
     case 'unknown_withdrawn':
@@ -85,6 +88,9 @@ export class Timeline {
   private readonly setCrop: Statement<[Buffer, number]>;
   private readonly getCrop: Statement<[number], { crop: Buffer | null; person_id: string | null; anon_id: string | null }>;
   private readonly getDecision: Statement<[number], { camera: string; kind: TimelineKind; person_id: string | null }>;
+  private readonly setChallenges: Statement<[string, number]>;
+  /** Each running track's last recognition entry, by `camera:track`, until the track ends: where its movements' answers go. */
+  private readonly recognitions = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -94,6 +100,7 @@ export class Timeline {
     this.setCrop = db.prepare('UPDATE timeline SET crop = ? WHERE id = ?');
     this.getCrop = db.prepare('SELECT crop, person_id, anon_id FROM timeline WHERE id = ?');
     this.getDecision = db.prepare('SELECT camera, kind, person_id FROM timeline WHERE id = ?');
+    this.setChallenges = db.prepare("UPDATE timeline SET detail = json_set(detail, '$.challenges', json(?)) WHERE id = ?");
   }
 
   /** Which camera decided an entry, what, and whom it named; undefined where the entry is gone. */
@@ -102,17 +109,35 @@ export class Timeline {
     return row && { camera: row.camera, kind: row.kind, personId: row.person_id };
   }
 
-  /** Keeps one decision (other track events are not decisions and are left out); returns its id. */
+  /**
+   * Keeps one decision (other track events are not decisions and are left out); returns its id.
+   * A movement a door display asked for is often answered after the track was decided live (its
+   * turn moved the landmarks as a face first): the track's end brings every answer to its last
+   * recognition's entry, so that the decision keeps what was asked, when, and what came of it.
+   */
   record(e: TrackEvent & { atMs: number }): number | undefined {
+    const key = `${e.camera}:${e.track}`;
+    if (e.type === 'track_ended') {
+      const id = this.recognitions.get(key);
+      this.recognitions.delete(key);
+      if (id !== undefined && e.challenges) this.setChallenges.run(JSON.stringify(e.challenges), id);
+      return undefined;
+    }
     if (!isDecision(e)) return undefined;
     const s = shape(e);
     // The door rides in the detail, as the assurance does: an entry from before doors has none.
     const detail = e.door !== undefined ? { ...s.detail, door: e.door } : s.detail;
-    return this.db.transaction(() => {
+    const id = this.db.transaction(() => {
       const id = Number(this.insert.run(e.atMs, e.camera, e.type, s.personId, s.anonId, s.score, JSON.stringify(detail)).lastInsertRowid);
       if (s.crop) this.setCrop.run(Buffer.from(this.sealer.seal(cropCell(id, s.personId, s.anonId), s.crop)), id);
       return id;
     })();
+    if (e.type === 'recognized') {
+      this.recognitions.delete(key);
+      this.recognitions.set(key, id);
+      if (this.recognitions.size > MAX_RUNNING_TRACKS) this.recognitions.delete(this.recognitions.keys().next().value!);
+    }
+    return id;
   }
 
   /** Newest first, filtered in SQL with bound parameters. */

@@ -7,11 +7,14 @@ import { StructureCue, type StructureLook } from '../liveness/structure.js';
 import { SurroundCue } from '../liveness/surround.js';
 import { livenessVerdict, type LivenessVerdict } from '../liveness/verdict.js';
 import type { Box, Landmarks68, Picture } from '../vision/types.js';
+import { TrackChallenge, type ChallengeRecord, type ChallengeSettings } from './challenge.js';
+import type { ChallengeMove } from '../liveness/challenge.js';
 
 /**
  * What the frames of one track have shown of whether its face is a live person: each cue's state
  * (blinks, the landmarks' structure, the passive score, the surround, a screen's frame, a frozen
- * picture, and what a door's second camera proved), and the verdict fused from them. The track
+ * picture, what a door's second camera proved, and the movements a door display asked for), and
+ * the verdict fused from them. The track
  * decides which frames to trust and when to report; this holds what they said.
  */
 export class TrackLiveness {
@@ -31,11 +34,33 @@ export class TrackLiveness {
   private stereo: number | undefined;
   /** Whether a verdict so far was live (see LivenessEvidence.wasLive). */
   private wasLive = false;
+  private readonly challenge: TrackChallenge;
 
-  constructor(config: LivenessConfig, t: number) {
+  constructor(config: LivenessConfig, t: number, pickMove?: () => ChallengeMove) {
     this.config = config;
     this.eyesT = t;
     this.blinkDetector = new BlinkDetector(config);
+    this.challenge = new TrackChallenge(pickMove);
+  }
+
+  /** A trusted look's landmarks, in time order: the head's pose, for the answer to a requested movement. */
+  pose(t: number, landmarks: Landmarks68): void {
+    this.challenge.look(t, landmarks);
+  }
+
+  /** At a frame's time: the open request's answer settled, or the next movement asked for where due (see TrackChallenge.step). */
+  challengeStep(t: number, settings: ChallengeSettings | undefined, namedT: number | undefined, live: boolean): void {
+    this.challenge.step(t, { settings, namedT, live });
+  }
+
+  /** The movement asked for and not answered yet, if any. */
+  get openChallenge(): { move: ChallengeMove; askedT: number } | undefined {
+    return this.challenge.open;
+  }
+
+  /** Every movement asked for so far, with its answer. */
+  challenges(): ChallengeRecord[] {
+    return this.challenge.records();
   }
 
   get blinks(): readonly Blink[] {
@@ -121,6 +146,7 @@ export class TrackLiveness {
         watchedS,
         wasLive: this.wasLive,
         stereo: this.stereo,
+        challengesAnswered: this.challenge.answered,
       },
       this.config,
     );

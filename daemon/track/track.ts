@@ -7,6 +7,8 @@ import { eyelidOpening } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
+import type { ChallengeRecord, ChallengeSettings } from './challenge.js';
+import type { ChallengeMove } from '../liveness/challenge.js';
 import type { TrackConfig } from './config.js';
 import type { DoorSide } from './door-link.js';
 import type { LivenessSummary, PersonRef, TrackEvent } from './events.js';
@@ -29,6 +31,13 @@ export interface TrackContext {
   onEyeSample?: ((sample: EyeTraceSample) => void) | undefined;
   /** Sees every look a track trusts, at its frame's time t, where the camera is one of a door's. */
   onLook?: ((track: Track, t: number, view: StereoView) => void) | undefined;
+  /**
+   * Whether this camera's tracks are asked for a movement now (read at every frame: a reload may
+   * change the requirement), and when; undefined where they never are.
+   */
+  challenge?: (() => ChallengeSettings | undefined) | undefined;
+  /** Picks each movement asked for; the operating system's cryptographic generator where not given (tests give their own). */
+  pickMove?: (() => ChallengeMove) | undefined;
 }
 
 export interface EyeTraceSample extends EyeSample {
@@ -68,6 +77,8 @@ export interface TrackView {
   live: boolean;
   /** Why nothing is decided yet, or why it is not live yet (too_small, blurred, no_blink...); null when done. */
   waiting: string | null;
+  /** The movement the person is asked for now, and when it was asked (the track's clock, seconds); absent when none is. */
+  challenge?: { move: ChallengeMove; askedT: number };
 }
 
 /**
@@ -114,7 +125,7 @@ export class Track implements DoorSide {
     this.box = face.detection.box;
     this.firstT = this.lastT = this.lastDetectedT = t;
     this.rel = relateBox(face.detection.box, face.landmarks68);
-    this.cues = new TrackLiveness(ctx.config.liveness, t);
+    this.cues = new TrackLiveness(ctx.config.liveness, t, ctx.pickMove);
     this.cues.stillness(img, face.detection.box);
     this.vote = new IdentityVote(ctx.config.decide_frames, ctx.config.unknown_frames);
     this.best = new BestFrames(ctx.config.best_k);
@@ -251,6 +262,7 @@ export class Track implements DoorSide {
       blinks: this.cues.blinks.length,
       antispoof: this.antispoofMean(),
       liveness: summary(verdict),
+      ...this.challengesAsked(),
     });
     this.fusion.clear();
     this.best.clear();
@@ -287,6 +299,7 @@ export class Track implements DoorSide {
    */
   private useLook(look: Look): TrackEvent[] {
     if (look.kind === 'detection') this.cues.structureLook(look.structure);
+    this.cues.pose(look.structure.t, look.structure.landmarks);
     if (look.view) this.ctx.onLook?.(this, look.structure.t, look.view);
     const blink = look.eyes ? this.cues.eyes(look.eyes) : undefined;
     return blink ? [{ ...this.base(blink.t), type: 'blink', closed_ms: Math.round(blink.closedMs) }] : [];
@@ -330,9 +343,10 @@ export class Track implements DoorSide {
   /** recognized (once when named, once more when it becomes live), spoof_suspected (once). */
   private livenessEvents(t: number): TrackEvent[] {
     const events: TrackEvent[] = [];
+    const named = this.vote.recognized;
+    this.cues.challengeStep(t, this.ctx.challenge?.(), named?.person && this.sent.recognized ? this.namedT : undefined, this.liveness().live);
     const verdict = this.liveness();
     this.cues.reported(verdict);
-    const named = this.vote.recognized;
     if (named?.person && (!this.sent.recognized || (verdict.live && !this.sent.recognizedLive))) {
       if (!this.sent.recognized) this.namedT = t;
       this.sent.recognized = true;
@@ -350,6 +364,7 @@ export class Track implements DoorSide {
         liveness: summary(verdict),
         assurance: assuranceOf(verdict.live, summary(verdict)),
         face_px: this.lastFacePx,
+        ...this.challengesAsked(),
         thumbnail: null,
       });
     }
@@ -361,6 +376,12 @@ export class Track implements DoorSide {
   private spoofEvent(t: number, verdict: LivenessVerdict): TrackEvent {
     this.sent.spoof = true;
     return { ...this.base(t), type: 'spoof_suspected', person: this.identity, reasons: verdict.reasons, antispoof: this.antispoofMean(), liveness: summary(verdict) };
+  }
+
+  /** The movements asked of the track with their answers, as an event carries them: nothing where none was asked. */
+  private challengesAsked(): { challenges?: ChallengeRecord[] } {
+    const asked = this.cues.challenges();
+    return asked.length > 0 ? { challenges: asked } : {};
   }
 
   private antispoofMean(): number | null {
@@ -379,7 +400,8 @@ export class Track implements DoorSide {
     const verdict = this.liveness();
     const quality = this.lastQuality ? (this.lastQuality.detail ? `${this.lastQuality.reason}: ${this.lastQuality.detail}` : this.lastQuality.reason) : null;
     const waiting = quality ?? (this.vote.decided === 'pending' ? 'deciding' : verdict.live ? null : verdict.reasons.join(', ') || 'not live yet');
-    return { track: this.id, box: this.box, who, score: this.lastScore < 0 ? null : round3(this.lastScore), live: verdict.live, waiting };
+    const challenge = verdict.live ? undefined : this.cues.openChallenge;
+    return { track: this.id, box: this.box, who, score: this.lastScore < 0 ? null : round3(this.lastScore), live: verdict.live, waiting, ...(challenge ? { challenge } : {}) };
   }
 
   /** Best fused score so far (for logs). */

@@ -15,7 +15,7 @@ import type { DisplayTokenService } from '../service/display-tokens.js';
 
 /** The door displays as the console serves them: their tokens (through the service) and what they show. */
 export interface ConsoleDisplays {
-  tokens: Pick<DisplayTokenService, 'add' | 'list' | 'revoke' | 'open' | 'stillValid'>;
+  tokens: Pick<DisplayTokenService, 'add' | 'list' | 'revoke' | 'open' | 'stillValid' | 'photoFor'>;
   feed: Pick<DisplayFeed, 'listen' | 'current'>;
   /** The doors and the cameras in no door of the config in force. */
   targets(): readonly string[];

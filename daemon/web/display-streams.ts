@@ -7,7 +7,7 @@ import { WebError } from './errors.js';
 
 export interface DisplayStreamsOptions {
   feed: Pick<DisplayFeed, 'listen' | 'current'>;
-  tokens: Pick<DisplayTokenService, 'stillValid'>;
+  tokens: Pick<DisplayTokenService, 'stillValid' | 'photoFor'>;
   device: string;
   timeZone: () => string;
   perToken: number;
@@ -97,7 +97,9 @@ export class DisplayStreams {
 
   private send(s: Stream, state: DisplayState): void {
     const payload = displayPayload({ device: this.o.device, target: s.token.target, state, show: s.token.show, timeZone: this.o.timeZone(), nowMs: this.o.now() });
-    s.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    // The photo travels inside this token's own feed, never by a link another could open.
+    const photo = state.type === 'greeting' ? this.o.tokens.photoFor(s.token, state.personId) : undefined;
+    s.res.write(`data: ${JSON.stringify(photo ? { ...payload, photo: `data:image/jpeg;base64,${photo.toString('base64')}` } : payload)}\n\n`);
   }
 
   /** Closes the feeds whose tokens are gone; the console calls it at once after its own revocation. */

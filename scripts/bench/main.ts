@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   daemon: () => import('./daemon.js'),
   liveness: () => import('./liveness.js'),
   stereo: () => import('./stereo.js'),
+  challenge: () => import('./challenge.js'),
   throughput: () => import('./throughput.js'),
   install: () => import('./install.js'),
   bridge: () => import('./bridge.js'),

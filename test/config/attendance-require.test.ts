@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { semanticIssues } from '../../daemon/config/validate.js';
-import { requirementOf } from '../../daemon/attendance/requirement.js';
+import { challengeCameras, requirementOf } from '../../daemon/attendance/requirement.js';
 
 const SITE = ['cameras:', '  - { name: front-left, url: rtsp://127.0.0.1/a }', '  - { name: front-right, url: rtsp://127.0.0.1/b }', '  - { name: lobby, url: rtsp://127.0.0.1/c }', 'doors:', '  - { name: front, cameras: [front-left, front-right] }'].join('\n');
 const config = (attendance: string) => parseConfig(`${SITE}\nattendance:\n${attendance}\n`, 'site.yaml');
@@ -50,4 +50,17 @@ test('a requirement for a camera or door that is not configured, or stereo where
   // Site-wide stereo: the door's cameras can meet it; the lobby cannot, unless it asks for less.
   assert.deepEqual(issues('  require: stereo').map(([path]) => path), ['attendance.require']);
   assert.deepEqual(issues('  require: stereo\n  camera_require: { lobby: live }'), []);
+});
+
+test('the cameras asked for a movement: a live requirement with no second camera of a door; none with attendance off', () => {
+  const doors = [
+    { name: 'front', cameras: ['a', 'b'] },
+    { name: 'side', cameras: ['s'] },
+  ] as Parameters<typeof challengeCameras>[2];
+  const cameras = ['a', 'b', 's', 'hall', 'lab'].map((name) => ({ name }));
+  const base = { enabled: true, require: 'live' as const, door_require: {}, camera_require: { lab: 'recognised' as const } };
+  assert.deepEqual([...challengeCameras(base, cameras, doors)].sort(), ['hall', 's'], 'the paired door proves stereo; lab asks nothing');
+  assert.deepEqual([...challengeCameras({ ...base, door_require: { front: 'live' as const } }, cameras, doors)].sort(), ['hall', 's'], 'a paired door under live still has its second camera');
+  assert.deepEqual([...challengeCameras({ ...base, require: 'stereo' as const, camera_require: { hall: 'live' as const } }, cameras, doors)], ['hall']);
+  assert.deepEqual([...challengeCameras({ ...base, enabled: false }, cameras, doors)], []);
 });

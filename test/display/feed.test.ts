@@ -47,6 +47,18 @@ test("a door's cameras prompt on the door's display once the prompt has held, an
   assert.deepEqual(r.seen.at(-1), ['front', { type: 'idle' }]);
 });
 
+test('a movement the tracker asks of a recognised person goes to the display at once, and the greeting replaces it once they are live', (t) => {
+  const r = rig(t);
+  const asked: TrackView = { ...view(1, 'no_blink, no_motion', { kind: 'person', person: anna }), challenge: { move: 'turn_right', askedT: 2.5 } };
+  r.views('hall', [asked]);
+  assert.deepEqual(r.seen, [['hall', { type: 'prompt', prompt: 'turn_right' }]], 'no 300 ms wait: the answer is timed from the request');
+  r.clock.ms += 500;
+  r.views('hall', [{ ...asked, waiting: 'low_quality: head turned 50° (max 45°)' }]);
+  assert.equal(r.seen.length, 1, 'turning to answer is no reason to ask to look at the camera');
+  void r.bus.emit('track', recognized('hall', 1, r.clock.ms));
+  assert.equal(r.seen.at(-1)![1].type, 'greeting');
+});
+
 test('a live recognition greets with the check-in attendance made of it, holds it, then goes back to what the camera sees', (t) => {
   const r = rig(t);
   const checkIn = { kind: 'check_in', atMs: r.clock.ms - 2000, camera: 'hall' } as unknown as AttendanceDecision;
@@ -54,7 +66,7 @@ test('a live recognition greets with the check-in attendance made of it, holds i
   void r.bus.emit('sighting', { decision: { personId: anna.id, camera: 'hall', track: 7, atMs: r.clock.ms - 2000, assurance: 'live' }, decisions: [checkIn] });
   assert.deepEqual(r.seen, []);
   void r.bus.emit('track', recognized('hall', 7, r.clock.ms));
-  assert.deepEqual(r.seen, [['hall', { type: 'greeting', greeting: 'check_in', name: 'Anna Weber', atMs: r.clock.ms - 2000 }]]);
+  assert.deepEqual(r.seen, [['hall', { type: 'greeting', greeting: 'check_in', personId: 'p-anna', name: 'Anna Weber', atMs: r.clock.ms - 2000 }]]);
   // A greeting on screen is not given to a display opening afterwards.
   assert.deepEqual(r.feed.current('hall'), { type: 'idle' });
   // While it holds, prompts wait.
@@ -73,11 +85,11 @@ test('a recognition attendance made nothing of (cooldown, attendance off) is sti
   void r.bus.emit('track', { ...recognized('a', 3, r.clock.ms), live: false });
   assert.deepEqual(r.seen, []);
   void r.bus.emit('track', recognized('a', 3, r.clock.ms));
-  assert.deepEqual(r.seen, [['front', { type: 'greeting', greeting: 'seen', name: 'Anna Weber', atMs: r.clock.ms }]]);
+  assert.deepEqual(r.seen, [['front', { type: 'greeting', greeting: 'seen', personId: 'p-anna', name: 'Anna Weber', atMs: r.clock.ms }]]);
   // A sighting that comes after the recognition updates the greeting.
   const checkOut = { kind: 'check_out', atMs: r.clock.ms, camera: 'a', source: 'exit' } as unknown as AttendanceDecision;
   void r.bus.emit('sighting', { decision: { personId: anna.id, camera: 'a', track: 3, atMs: r.clock.ms, assurance: 'live' }, decisions: [checkOut] });
-  assert.deepEqual(r.seen.at(-1), ['front', { type: 'greeting', greeting: 'check_out', name: 'Anna Weber', atMs: r.clock.ms }]);
+  assert.deepEqual(r.seen.at(-1), ['front', { type: 'greeting', greeting: 'check_out', personId: 'p-anna', name: 'Anna Weber', atMs: r.clock.ms }]);
 });
 
 test('an unknown face in front shows nothing: not a prompt, not a greeting', (t) => {

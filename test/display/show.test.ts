@@ -61,12 +61,22 @@ test('prompts: the nearest face (the largest) is the one a display answers, and 
   assert.equal(promptFor([]), null);
 });
 
+test('prompts: a movement the tracker asks of a recognised person is the prompt, before a turned head\'s; never for an unknown face', () => {
+  const asked = (move: 'turn_left' | 'turn_right' | 'nod') => ({ move, askedT: 3 });
+  assert.equal(promptOf({ who: anna, waiting: 'no_blink, no_motion', challenge: asked('turn_left') }), 'turn_left');
+  assert.equal(promptOf({ who: anna, waiting: waitingOf(quality({ yaw: 60 })), challenge: asked('turn_right') }), 'turn_right', 'answering turns the head');
+  assert.equal(promptOf({ who: anna, waiting: 'not live yet', challenge: asked('nod') }), 'nod');
+  assert.equal(promptOf({ who: { kind: 'unknown', anonId: null }, waiting: 'no_blink', challenge: asked('nod') }), null);
+  const payload = displayPayload({ device: 'gate-1', target: 'door', state: { type: 'prompt', prompt: 'turn_left' }, show: 'first_name', timeZone: 'UTC', nowMs: 0 });
+  assert.ok(Value.Check(TOPICS.display.schema, payload), JSON.stringify([...Value.Errors(TOPICS.display.schema, payload)][0]));
+});
+
 test('prompts: any waiting text maps to a prompt or nothing, never throws (fuzzed)', () => {
   fc.assert(
     fc.property(fc.option(fc.string({ maxLength: 300 })), fc.constantFrom('pending', 'person', 'unknown'), (waiting, kind) => {
       const who = kind === 'pending' ? pending : kind === 'person' ? anna : ({ kind: 'unknown', anonId: null } as const);
       const p = promptOf({ who, waiting });
-      assert.ok(p === null || ['step_closer', 'look_at_camera', 'hold_still', 'one_moment'].includes(p));
+      assert.ok(p === null || ['step_closer', 'look_at_camera', 'hold_still', 'one_moment'].includes(p), 'a movement only where the tracker asks for one');
       if (kind === 'unknown' || waiting === null) assert.equal(p, null);
     }),
     fuzzParameters(500),
@@ -101,11 +111,11 @@ test('a greeting says the check-in or check-out attendance made, at its time; a 
 
 test('the payload a display gets fits the MQTT display schema, with the time on the site clock', () => {
   const base = { device: 'gate-1', target: 'front', show: 'first_name' as const, timeZone: 'Asia/Kolkata', nowMs: Date.UTC(2026, 10, 26, 3, 29, 30) };
-  const greeting = displayPayload({ ...base, state: { type: 'greeting', greeting: 'check_in', name: 'Anna Weber', atMs: Date.UTC(2026, 10, 26, 3, 29) } });
+  const greeting = displayPayload({ ...base, state: { type: 'greeting', greeting: 'check_in', personId: 'p1', name: 'Anna Weber', atMs: Date.UTC(2026, 10, 26, 3, 29) } });
   assert.deepEqual(greeting, { device: 'gate-1', target: 'front', time: '2026-11-26T08:59:30+05:30', type: 'greeting', greeting: 'check_in', name: 'Anna', at: '2026-11-26T08:59:00+05:30', clock: '08:59' });
   const prompt = displayPayload({ ...base, state: { type: 'prompt', prompt: 'step_closer' } });
   const idle = displayPayload({ ...base, show: 'none', state: { type: 'idle' } });
-  const nameless = displayPayload({ ...base, show: 'none', state: { type: 'greeting', greeting: 'seen', name: 'Anna Weber', atMs: 0 } });
+  const nameless = displayPayload({ ...base, show: 'none', state: { type: 'greeting', greeting: 'seen', personId: 'p1', name: 'Anna Weber', atMs: 0 } });
   assert.equal(nameless.name, null);
   for (const p of [greeting, prompt, idle, nameless]) assert.ok(Value.Check(TOPICS.display.schema, p), JSON.stringify([...Value.Errors(TOPICS.display.schema, p)][0]));
 });
@@ -122,6 +132,15 @@ test('a prompt shows once it held 300 ms and clears after 1 s without one: a sin
   assert.equal(s.next(null, 800), 'step_closer');
   assert.equal(s.next(null, 1799), 'step_closer');
   assert.equal(s.next(null, 1800), null);
+});
+
+test('a movement asked for shows at once, and a hint after it waits its 300 ms again', () => {
+  const s = new PromptSmoother();
+  assert.equal(s.next('one_moment', 0), null);
+  assert.equal(s.next('one_moment', 300), 'one_moment');
+  assert.equal(s.next('nod', 400), 'nod');
+  assert.equal(s.next('look_at_camera', 500), 'nod');
+  assert.equal(s.next('look_at_camera', 800), 'look_at_camera');
 });
 
 test('display targets: each door, and each camera in no door; a door\'s cameras show on the door', () => {

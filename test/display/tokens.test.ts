@@ -52,7 +52,7 @@ test('display tokens: an unknown door, a bad label or setting, an unknown id and
       return true;
     });
   refused(() => r.tokens.add('back', 'first_name', '', ADMIN), 'FG_ERR_DISPLAY_TARGET', /front, hall/);
-  refused(() => r.tokens.add('front', 'photo' as 'none', '', ADMIN), 'FG_ERR_DISPLAY_SHOW', /first_name, full_name, none/);
+  refused(() => r.tokens.add('front', 'portrait' as 'none', '', ADMIN), 'FG_ERR_DISPLAY_SHOW', /first_name, full_name, photo, none/);
   refused(() => r.tokens.add('front', 'none', 'tablet\u001b[2J', ADMIN), 'FG_ERR_DISPLAY_LABEL', /lobby tablet/);
   refused(() => r.tokens.add('front', 'none', 'x'.repeat(65), ADMIN), 'FG_ERR_DISPLAY_LABEL', /lobby tablet/);
   refused(() => r.tokens.revoke('0193b0c4-5d1e-7a2b-8c3d-4e5f60718293', ADMIN), 'FG_ERR_DISPLAY_TOKEN_NOT_FOUND', /display token list/);
@@ -87,9 +87,9 @@ test('facegate display token add / list / revoke: the link printed once, the doo
   const camera = await runCli(['display', 'token', 'add', 'a', '--config', config]);
   assert.equal(camera.code, 1);
   assert.match(camera.stderr, /FG_ERR_DISPLAY_TARGET.*front, hall/s);
-  const show = await runCli(['display', 'token', 'add', 'front', '--show', 'photo', '--config', config]);
+  const show = await runCli(['display', 'token', 'add', 'front', '--show', 'portrait', '--config', config]);
   assert.equal(show.code, 2);
-  assert.match(show.stderr, /FG_ERR_USAGE: --show must be one of first_name, full_name, none/);
+  assert.match(show.stderr, /FG_ERR_USAGE: --show must be one of first_name, full_name, photo, none/);
 
   const list = await runCli(['display', 'token', 'list', '--json', '--config', config]);
   assert.equal(list.code, 0, list.stderr);

@@ -15,6 +15,7 @@ const turned = { hits: STRUCTURE.hits, maxResidual: 0.03 };
 const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
   blinks: 1,
   eyesReadableS: 2,
+  challengesAnswered: 0,
   structure: still,
   antispoof: 0.5,
   antispoofSamples: 5,
@@ -30,7 +31,7 @@ const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
 test('fused: one blink, or one turn or nod of the head, is live on its own', () => {
   const blinked = livenessVerdict(evidence(), rules);
   assert.equal(blinked.live, true);
-  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0 });
+  assert.deepEqual(blinked.cues, { blink: PROOF_LOG_ODDS, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 0, challenge: 0 });
   const moved = livenessVerdict(evidence({ blinks: 0, structure: turned }), rules);
   assert.equal(moved.live, true);
   assert.equal(moved.cues.structure, PROOF_LOG_ODDS);

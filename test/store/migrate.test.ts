@@ -134,3 +134,19 @@ test('day records from before doors name none, and read and save again as they w
   store.save({ ...record, checkOutMs: 2000, checkOutCamera: 'front-left', checkOutDoor: 'front-door', checkOutAssurance: 'stereo' }, null);
   assert.deepEqual(readHistory(db, { from: '2026-01-01', to: '2026-01-31', limit: 10, timeZone: 'UTC' }).map((d) => [d.check_in_door, d.check_out_door]), [[null, 'front-door']]);
 });
+
+test("display tokens made before a display could show photos keep every field, and 'photo' is then a setting the file takes", (t) => {
+  const path = tempDb(t);
+  const before = MIGRATIONS.findIndex((m) => m.description.includes('show the greeted person'));
+  assert.ok(before > 0);
+  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
+  old.prepare("INSERT INTO display_tokens (id, token_hash, target, show, label, created_ms, created_by) VALUES ('t1', 'h1', 'front', 'full_name', 'lobby', 5, 'cli:root')").run();
+  assert.throws(() => old.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t2', 'h2', 'front', 'photo', 6, 'x')").run(), /CHECK/);
+  old.close();
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  assert.deepEqual(db.prepare('SELECT id, token_hash, target, show, label, created_ms, created_by FROM display_tokens').all(), [{ id: 't1', token_hash: 'h1', target: 'front', show: 'full_name', label: 'lobby', created_ms: 5, created_by: 'cli:root' }]);
+  db.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t2', 'h2', 'front', 'photo', 6, 'x')").run();
+  assert.throws(() => db.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t3', 'h3', 'front', 'portrait', 7, 'x')").run(), /CHECK/);
+  assert.throws(() => db.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t4', 'h1', 'hall', 'none', 8, 'x')").run(), /UNIQUE/, 'a token hash is still unique');
+});

@@ -7,14 +7,22 @@ import type { AuditLog } from '../../daemon/service/audit.js';
 import { DisplayTokenService } from '../../daemon/service/display-tokens.js';
 import type { DisplayConfig } from '../../daemon/display/config.js';
 import type { ConsoleDisplays } from '../../daemon/web/deps.js';
+import type { GalleryStore } from '../../daemon/gallery/store.js';
 
 /** The door displays of a console under test: a real feed and the real token service on the test's state file, for `cameras` in no door. */
-export function consoleDisplays(db: Database, audit: AuditLog, logger: Logger, cameras: readonly string[], config: Partial<DisplayConfig> = {}): ConsoleDisplays & { feed: DisplayFeed; tokens: DisplayTokenService } {
+export function consoleDisplays(
+  db: Database,
+  audit: AuditLog,
+  logger: Logger,
+  cameras: readonly string[],
+  config: Partial<DisplayConfig> = {},
+  photos?: Pick<GalleryStore, 'photos' | 'thumbnail'>,
+): ConsoleDisplays & { feed: DisplayFeed; tokens: DisplayTokenService } {
   const targets = displayTargets(cameras.map((name) => ({ name })), []);
   const display = { ...defaultConfig().display, ...config };
   return {
     feed: new DisplayFeed({ targets: () => targets, greetingMs: display.greeting_s * 1000, logger }),
-    tokens: new DisplayTokenService({ db, audit, targets: () => targets.names }),
+    tokens: new DisplayTokenService({ db, audit, targets: () => targets.names, ...(photos ? { photos } : {}) }),
     targets: () => targets.names,
     config: display,
   };

@@ -1,6 +1,7 @@
 // The door display in Debian's Chromium (puppeteer-core) against the real daemon (dist/, as systemd
 // runs it) on real RTSP cameras: a display token made with the CLI opens its door's page; May is
-// greeted by her first name with her check-in as she comes into view; a face too small for identity
+// greeted by her first name with her check-in as she comes into view, and with the face she was
+// enrolled from on a second screen whose token shows photos; a face too small for identity
 // is asked to step closer, the prompt clears when the face goes, and comes back after a daemon
 // restart (the page reconnects by itself); another door's token is refused; a token revoked with
 // the CLI closes the open page within 5 s. The page passes axe-core and never scrolls, either way up.
@@ -29,8 +30,8 @@ async function waitForHeadline(page: Page, re: RegExp, timeoutMs: number): Promi
   await page.waitForFunction(`new RegExp(${JSON.stringify(re.source)}).test(document.getElementById('headline')?.textContent ?? '')`, { timeout: timeoutMs, polling: 50 });
 }
 
-async function token(config: string, target: string): Promise<{ id: string; token: string }> {
-  const r = await runCli(['display', 'token', 'add', target, '--json', '--config', config]);
+async function token(config: string, target: string, show?: string): Promise<{ id: string; token: string }> {
+  const r = await runCli(['display', 'token', 'add', target, ...(show ? ['--show', show] : []), '--json', '--config', config]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as { id: string; token: string };
 }
@@ -61,6 +62,8 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
       `web:\n  enabled: true\n  port: ${port}\n`,
   );
   const doorToken = await token(site.config, 'door');
+  // A second screen at the door that shows her photo.
+  const photoToken = await token(site.config, 'door', 'photo');
   const admin = await runCli(['user', 'add', 'ada', '--config', site.config], { input: `${PW}\n` });
   assert.equal(admin.code, 0, admin.stderr);
   let daemon = new DaemonProcess(site.config);
@@ -87,9 +90,19 @@ test('door display in Chromium on the real daemon: greeted with the check-in, as
   // The door's page is open and connected; then her camera comes up.
   const doorPage = await open(`/display/door#${doorToken.token}`);
   await page(doorPage).connected();
+  const photoPage = await open(`/display/door#${photoToken.token}`);
+  await page(photoPage).connected();
   await door.restart();
   await waitForHeadline(doorPage, /^Welcome, May$/, 120_000);
   assert.match(await detail(doorPage), /^checked in \d\d:\d\d$/);
+  // The photo screen greets her with the face she was enrolled from, decoded and shown; the first-name screen shows none.
+  await waitForHeadline(photoPage, /^Welcome, May$/, 5000);
+  const imageOf = "(() => { const i = document.getElementById('photo'); return { src: i.src.slice(0, 23), hidden: i.hidden, width: i.naturalWidth }; })()";
+  await photoPage.waitForFunction("document.getElementById('photo').complete", { timeout: 5000, polling: 50 });
+  assert.deepEqual(await photoPage.evaluate(imageOf), { src: 'data:image/jpeg;base64,', hidden: false, width: 112 });
+  assert.deepEqual(await doorPage.evaluate(imageOf), { src: '', hidden: true, width: 0 });
+  await photoPage.screenshot({ path: join(site.dir, 'display-photo.png') });
+  await photoPage.close();
   const shownAt = Date.now();
   const published = onMqtt.find((p) => p.type === 'greeting');
   assert.ok(published, `the greeting on MQTT: ${JSON.stringify(onMqtt)}`);

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { defaultConfig } from '../../daemon/config/load.js';
+import { defaultConfig, parseConfig } from '../../daemon/config/load.js';
 import { Gallery } from '../../daemon/gallery/gallery.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
@@ -34,6 +34,7 @@ import { CONSOLE_ROUTES } from '../../daemon/web/console.js';
 import { buildConsoleServer } from '../../daemon/web/server.js';
 import type { RecognizedEvent } from '../../daemon/track/events.js';
 import { consoleDisplays } from '../support/displays.js';
+import sharp from 'sharp';
 import { fuzzParameters } from '../support/fuzz.js';
 import { keyOptions, memoryLogger, tempDir } from '../gallery/helpers.js';
 import { tmpdir } from 'node:os';
@@ -53,7 +54,7 @@ async function site(t: Parameters<typeof tempDir>[0], web: Partial<ReturnType<ty
   // The display's routes never enrol: the person service is there for the console's other routes, with no models loaded.
   const persons = new PersonService({ gallery, analyzer: {} as never, gate: config.gallery.enrol, recognition: config.recognition, audit, unknowns });
   const thresholds = new CameraThresholds(gallery.db);
-  const displays = consoleDisplays(gallery.db, audit, logger, ['front', 'hall'], { streams_per_token: 2, max_streams: 6 });
+  const displays = consoleDisplays(gallery.db, audit, logger, ['front', 'hall'], { streams_per_token: 2, max_streams: 6 }, gallery.store);
   const bus = new EventBus<DaemonEvents>(logger);
   t.after(displays.feed.subscribe(bus));
   const daemon = await consoleDaemon({
@@ -88,7 +89,7 @@ async function site(t: Parameters<typeof tempDir>[0], web: Partial<ReturnType<ty
     await daemon.users.close();
   });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { app, base, port: (app.server.address() as AddressInfo).port, daemon, displays, bus, audit, lines };
+  return { app, base, port: (app.server.address() as AddressInfo).port, daemon, displays, bus, audit, lines, gallery };
 }
 
 async function loginAs(base: string, name: string): Promise<(method: string, path: string, body?: unknown) => Promise<Response>> {
@@ -228,6 +229,51 @@ test('display: the page, an admin\'s token, its feed greeting by first name; ano
   assert.equal(JSON.stringify(s.audit.recent(50)).includes('fgd_'), false);
 });
 
+test("display: a token that shows photos gets the greeted person's enrolment photo inside its own feed, and nothing else serves it", async (t) => {
+  const s = await site(t);
+  // Anna's kept enrolment face: a 112 px JPEG, sealed beside her template as enrolment keeps one
+  // (what it shows does not matter here, only where it goes; the test also runs from .built/,
+  // where the shared media are not beside it).
+  const pixels = Buffer.from(Array.from({ length: 112 * 112 * 3 }, (_, i) => (i * 37) % 251));
+  const jpeg = await sharp(pixels, { raw: { width: 112, height: 112, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  s.gallery.store.insertPerson({ name: 'Anna Weber' }, 'p-anna');
+  const embedding = new Float32Array(512).map((_, i) => Math.sin(i + 1));
+  const norm = Math.hypot(...embedding);
+  s.gallery.store.insertTemplates('p-anna', [{ embedding: embedding.map((v) => v / norm), quality: 0.8, source: 'anna.jpg', model: 'test', thumbnail: jpeg }]);
+  const ada = await loginAs(s.base, 'ada');
+  const withPhoto = (await (await ada('POST', '/api/displays', { target: 'front', show: 'photo', label: 'lobby' })).json()) as { token: string; show: string };
+  assert.equal(withPhoto.show, 'photo');
+  const plain = (await (await ada('POST', '/api/displays', { target: 'front' })).json()) as { token: string };
+  const hall = (await (await ada('POST', '/api/displays', { target: 'hall', show: 'photo' })).json()) as { token: string };
+  const feeds = await Promise.all([openFeed(s.port, 'front', `Bearer ${withPhoto.token}`), openFeed(s.port, 'front', `Bearer ${plain.token}`), openFeed(s.port, 'hall', `Bearer ${hall.token}`)]);
+  t.after(() => feeds.forEach((f) => f.close()));
+  const [photoFeed, plainFeed, hallFeed] = feeds;
+  for (const f of feeds) await until('connected', () => dataOf(f).length >= 1);
+  void s.bus.emit('track', recognized('front', 1));
+  await until('both greetings', () => [photoFeed!, plainFeed!].every((f) => dataOf(f).some((d) => d.type === 'greeting')));
+  const shown = dataOf(photoFeed!).find((d) => d.type === 'greeting')!;
+  assert.equal(shown.name, 'Anna', 'her first name beside the photo');
+  assert.equal(shown.photo, `data:image/jpeg;base64,${jpeg.toString('base64')}`, 'the enrolment photo, byte for byte');
+  assert.equal(dataOf(plainFeed!).find((d) => d.type === 'greeting')!.photo, undefined, 'a first-name display of the same door gets no photo');
+  assert.equal(dataOf(hallFeed!).some((d) => d.type === 'greeting'), false, "the hall's photo display never sees the front's greeting");
+  // A person without a photo kept: greeted without one.
+  s.gallery.store.insertPerson({ name: 'Ben Ode' }, 'p-ben');
+  void s.bus.emit('track', { ...recognized('front', 2), person: { id: 'p-ben', name: 'Ben Ode' } });
+  await until('the second greeting', () => dataOf(photoFeed!).filter((d) => d.type === 'greeting').length === 2);
+  assert.equal(dataOf(photoFeed!).filter((d) => d.type === 'greeting')[1]!.photo, undefined);
+  // No route serves a photo: not to the display's own token, not to an admin.
+  for (const auth of [`Bearer ${withPhoto.token}`, undefined]) {
+    for (const path of ['/display/front/photo', '/display/front/photo/p-anna', '/api/people/p-anna/photo', '/display/photo/p-anna']) {
+      const r = await fetch(`${s.base}${path}`, { headers: auth ? { authorization: auth } : {} });
+      const body = Buffer.from(await r.arrayBuffer());
+      assert.ok(r.status >= 400, `${path}: ${r.status}`);
+      assert.equal(body.includes(jpeg.subarray(0, 64)), false, path);
+    }
+  }
+  // MQTT's display events never carry a photo: their setting has no such choice.
+  assert.throws(() => parseConfig('display:\n  mqtt: { enabled: true, show: photo }\n', 'test.yaml'), /display\.mqtt\.show/);
+});
+
 test('display: fuzzed targets, Authorization and page-id headers get a coded 4xx, never a 5xx, and the console still answers', async (t) => {
   const s = await site(t, { rate_limits: { ...defaultConfig().web.rate_limits, read: { max: 100_000, window_s: 60 } } });
   const ada = await loginAs(s.base, 'ada');
@@ -279,7 +325,7 @@ test('display: oversized headers, paths and bodies are refused with codes', asyn
   assert.equal(label.status, 400);
   const extra = await ada('POST', '/api/displays', { target: 'front', admin: true });
   assert.equal(await codeOf(extra), 'FG_ERR_WEB_BAD_REQUEST');
-  const show = await ada('POST', '/api/displays', { target: 'front', show: 'photo' });
+  const show = await ada('POST', '/api/displays', { target: 'front', show: 'portrait' });
   assert.equal(await codeOf(show), 'FG_ERR_WEB_BAD_REQUEST');
   const id = await ada('DELETE', `/api/displays/${'x'.repeat(65)}`);
   assert.equal(await codeOf(id), 'FG_ERR_WEB_BAD_REQUEST');

@@ -33,7 +33,7 @@ function withDisplays<T>(values: { config?: string; gallery?: string }, io: CliI
   }
 }
 
-const ADD_USAGE = 'DOOR [--show first_name|full_name|none] [--label TEXT] [--config FILE] [--gallery FILE] [--json]';
+const ADD_USAGE = 'DOOR [--show first_name|full_name|photo|none] [--label TEXT] [--config FILE] [--gallery FILE] [--json]';
 export const displayTokenAddCommand = command({
   words: ['display', 'token', 'add'],
   summary: "make a door display's token, bound to one door (or a camera in no door); prints the display's link once, the token in its fragment",

@@ -4,13 +4,16 @@
 // token goes in the Authorization header, which EventSource cannot send, so the feed is read with
 // fetch and its events parsed here. Across a daemon restart or a network drop it reconnects.
 
-type Prompt = 'step_closer' | 'look_at_camera' | 'hold_still' | 'one_moment';
+type Move = 'turn_left' | 'turn_right' | 'nod';
+type Prompt = 'step_closer' | 'look_at_camera' | 'hold_still' | 'one_moment' | Move;
 interface Payload {
   type: 'greeting' | 'prompt' | 'idle';
   greeting?: 'check_in' | 'check_out' | 'seen';
   name?: string | null;
   clock?: string;
   prompt?: Prompt;
+  /** With a greeting, where the display's token shows photos: the person's enrolment photo's face, as a data: URL. */
+  photo?: string;
 }
 
 const PROMPT_TEXT: Readonly<Record<Prompt, string>> = {
@@ -18,7 +21,16 @@ const PROMPT_TEXT: Readonly<Record<Prompt, string>> = {
   look_at_camera: 'Please look at the camera',
   hold_still: 'Please hold still',
   one_moment: 'One moment…',
+  turn_left: 'Turn your head left',
+  turn_right: 'Turn your head right',
+  nod: 'Nod your head',
 };
+/**
+ * The arrow beside a requested movement. The screen faces the person, so their own left is the
+ * screen's left as they read it: the arrow points the way they turn. A nod goes down and back up.
+ */
+const ARROW: Readonly<Record<Move, string>> = { turn_left: '←', turn_right: '→', nod: '↓↑' };
+const isMove = (p: Prompt): p is Move => Object.hasOwn(ARROW, p);
 /** A feed that sends nothing for this long (it sends a heartbeat every 10 s at most) is taken to be dead. */
 const SILENCE_MS = 30_000;
 const RETRY_MIN_MS = 1000;
@@ -30,10 +42,16 @@ const token = location.hash.replace(/^#(token=)?/, '');
 /** This page's id for itself: its reconnection replaces the feed a network drop left half-open on the daemon. */
 const pageId = crypto.randomUUID();
 
-function show(state: string, headline: string, detail: string): void {
+function show(state: string, headline: string, detail: string, arrow = '', photo = ''): void {
   document.body.dataset.state = state;
+  const img = el('photo') as HTMLImageElement;
+  // Only a JPEG the feed itself carried: never a link the page would fetch.
+  if (photo.startsWith('data:image/jpeg;base64,')) img.src = photo;
+  else img.removeAttribute('src');
+  img.hidden = !img.hasAttribute('src');
   el('headline').textContent = headline;
   el('detail').textContent = detail;
+  el('arrow').textContent = arrow;
 }
 
 /** The feed's state, said on screen (small) and in the body's data-link for tests and kiosk tooling: open, reconnecting, stopped. */
@@ -45,10 +63,14 @@ function link(state: 'open' | 'reconnecting' | 'stopped', text = ''): void {
 function render(p: Payload): void {
   if (p.type === 'greeting') {
     const who = p.name ? `, ${p.name}` : '';
-    if (p.greeting === 'check_in') show('greeting', `Welcome${who}`, `checked in ${p.clock ?? ''}`.trim());
-    else if (p.greeting === 'check_out') show('greeting', `Goodbye${who}`, `checked out ${p.clock ?? ''}`.trim());
-    else show('greeting', `Hello${who}`, '');
-  } else if (p.type === 'prompt' && p.prompt && PROMPT_TEXT[p.prompt]) show('prompt', PROMPT_TEXT[p.prompt], '');
+    const photo = typeof p.photo === 'string' ? p.photo : '';
+    if (p.greeting === 'check_in') show('greeting', `Welcome${who}`, `checked in ${p.clock ?? ''}`.trim(), '', photo);
+    else if (p.greeting === 'check_out') show('greeting', `Goodbye${who}`, `checked out ${p.clock ?? ''}`.trim(), '', photo);
+    else show('greeting', `Hello${who}`, '', '', photo);
+  } else if (p.type === 'prompt' && p.prompt && Object.hasOwn(PROMPT_TEXT, p.prompt)) {
+    if (isMove(p.prompt)) show('challenge', PROMPT_TEXT[p.prompt], 'and back', ARROW[p.prompt]);
+    else show('prompt', PROMPT_TEXT[p.prompt], '');
+  }
   else show('idle', '', '');
 }
 
