@@ -255,6 +255,7 @@ export class App {
           gallery,
           bus: this.bus,
           commandCounts: () => remote.commands?.counts,
+          feedCounts: () => remote.feed?.counts,
           reviewOutcomes: () => reviews.outcomeCounts(),
         },
         { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },

@@ -15,6 +15,7 @@ import { ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retraction
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
 import { DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
 import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
+import { FEED_MIGRATION } from './schema/feed.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -39,5 +40,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_ASSURANCE_MIGRATION,
   DISPLAY_TOKENS_MIGRATION,
   ATTENDANCE_ARRIVALS_MIGRATION,
+  FEED_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];
