@@ -91,10 +91,19 @@ function recipients(site: string, all: readonly FeedBox[], named: readonly strin
   });
 }
 
+/** A box's key to seal to: an Ed25519 key that is not a point of the curve (which a JWK may claim) has none. */
+function sealingKeyOf(sodium: Sodium, box: FeedBox): Uint8Array {
+  try {
+    return boxSealingKey(sodium, box.key.jwk.x);
+  } catch {
+    throw new FacegateError('FG_ERR_FEED_BOX_KEY', `the key of ${box.base} under keys is not an Ed25519 public key that can be sealed to; nothing was changed`, "give that box's key as `facegate keys export-public` prints it on the box");
+  }
+}
+
 function append(parts: FeedParts, site: string, kind: FeedEntry['kind'], row: FeedPersonRow, state: FeedPerson | undefined, boxes: FeedBox[]): number {
   const entryOf = { site, person: row.person, kind };
   const sealed = state
-    ? sealForBoxes(parts.sodium, Buffer.from(JSON.stringify(state)), feedAssociatedData(entryOf), new Map(boxes.map((b) => [b.device, boxSealingKey(parts.sodium, b.key.jwk.x)])))
+    ? sealForBoxes(parts.sodium, Buffer.from(JSON.stringify(state)), feedAssociatedData(entryOf), new Map(boxes.map((b) => [b.device, sealingKeyOf(parts.sodium, b)])))
     : undefined;
   // The signed message is base64url of the entry's JSON, with room for its other fields.
   if (sealed && (Math.ceil(JSON.stringify(sealed).length / 3) * 4 + 1024) > FEED_ENTRY_MAX_BYTES) {

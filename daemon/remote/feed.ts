@@ -45,6 +45,8 @@ export interface FeedOptions {
   now: () => number;
   /** How long after an entry the report waits for more before it is published. */
   reportDelayMs?: number;
+  /** How many entries may wait for the one before them; FEED_HELD_MAX unless a test needs fewer. */
+  heldMax?: number;
 }
 
 interface Held {
@@ -136,7 +138,7 @@ export class FeedSubscriber {
 
   private hold(entry: FeedEntry, bytes: number): void {
     const before = this.held.get(entry.seq);
-    if (!before && (this.held.size >= FEED_HELD_MAX || this.heldBytes + bytes > FEED_HELD_MAX_BYTES)) {
+    if (!before && (this.held.size >= (this.o.heldMax ?? FEED_HELD_MAX) || this.heldBytes + bytes > FEED_HELD_MAX_BYTES)) {
       return this.refuse('out_of_order', { seq: entry.seq, prev: entry.prev, applied: this.counts.applied, held: this.held.size });
     }
     this.heldBytes += bytes - (before?.bytes ?? 0);
