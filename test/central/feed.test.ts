@@ -144,6 +144,12 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   assert.equal(persons(boxes.get('gate-1')!).length, 5, 'the local person and the four of the feed');
   status = await feed('status', '--wait-s', '3');
   assert.equal(status.code, 0, JSON.stringify(status.answer));
+
+  // The box says which person is whose: `person list` on gate-1's gallery file.
+  const list = await runCli(['person', 'list', '--json', '--gallery', join(dir, 'gate-1', 'gallery.db'), '--key-file', join(dir, 'gate-1', 'gallery.key')]);
+  assert.equal(list.code, 0, list.stderr);
+  const sources = Object.fromEntries(list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { external_id: string; source: string }).map((p) => [p.external_id, p.source]));
+  assert.deepEqual(sources, { 'LOC-1': 'local', 'EMP-1': 'feed:hq', 'EMP-3': 'feed:hq', 'EMP-5': 'feed:hq', 'EMP-6': 'feed:hq' });
 });
 
 test('central feed commands refuse bad input with a coded error and publish nothing', { timeout: 60_000 }, async (t) => {
