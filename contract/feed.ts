@@ -97,6 +97,7 @@ export const FEED_REFUSALS = [
   'template_invalid',
   'quarantined',
   'local_person',
+  'duplicate_face',
 ] as const;
 export type FeedRefusal = (typeof FEED_REFUSALS)[number];
 
@@ -113,6 +114,7 @@ export const FEED_REFUSAL_CODES: Readonly<Record<FeedRefusal, `FG_ERR_${string}`
   template_invalid: 'FG_ERR_TEMPLATE_INVALID',
   quarantined: 'FG_ERR_FEED_QUARANTINED',
   local_person: 'FG_ERR_FEED_LOCAL_PERSON',
+  duplicate_face: 'FG_ERR_ENROL_DUPLICATE',
 };
 
 /** A box's report, retained under its base topic and signed by its device key. */

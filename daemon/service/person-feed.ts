@@ -89,6 +89,12 @@ async function holdFromFeed(ctx: PersonContext, change: Change<'enrol' | 'update
   const holder = fields.externalId !== undefined ? gallery.store.findPerson(fields.externalId) : undefined;
   // The feed never takes over a person enrolled on this box, by their id or their external id.
   if ((existing && ctx.feed.sourceOf(existing.id).kind === 'local') || (holder && holder.id !== change.person)) return refuse(ctx, change, 'local_person', by, nowMs, action);
+  // The duplicate-face check of every enrolment: a face the gallery already names as someone else is not enrolled again under another name.
+  const clash = templates.find((t) => {
+    const found = gallery.identify(t.embedding, ctx.o.recognition, 1);
+    return found.match !== null && found.match.personId !== change.person;
+  });
+  if (clash) return refuse(ctx, change, 'duplicate_face', by, nowMs, action);
   let written: Written | undefined;
   let replaced: number[] = [];
   ctx.o.gallery.db.transaction(() => {

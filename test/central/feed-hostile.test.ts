@@ -208,6 +208,8 @@ test('each kind of bad feed entry is refused with its coded reason, counted, nev
   await signedBad('local_person', { seq, prev: seq - 1, kind: 'update', person: local.id });
   await signedBad('local_person', { seq, prev: seq - 1, kind: 'erase', person: local.id });
   assert.equal(h.box.persons.sourceOf(local.id).kind, 'local');
+  // The local person's face under another name: the duplicate-face check of every enrolment.
+  await signedBad('duplicate_face', { seq, prev: seq - 1, state: { ...personState(8), templates: [{ ...template(8), embedding: b64(embeddingToBytes(unitVector(999))) }] } });
 
   // A person the box quarantined (their row fails authentication): the feed does not rewrite them.
   await h.box.stop();
