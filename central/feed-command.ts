@@ -4,10 +4,10 @@ import { ExitCode, FacegateError, isFacegateError } from '../daemon/base/errors.
 import { readInputFile } from '../daemon/base/input-file.js';
 import { command, UsageError, type CliIo } from '../daemon/cli/command.js';
 import { errorText, jsonLine, printable } from '../daemon/cli/terminal-text.js';
-import { feedReportTopic, type FeedReport } from '../contract/feed.js';
+import { feedReportTopic, signFeedEntry, type FeedReport } from '../contract/feed.js';
 import { centralConfigOrExit } from './consumer-command.js';
 import type { CentralConfig } from './config.js';
-import { checkTemplates, feedEnrol, feedErase, feedReseal, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest } from './feed.js';
+import { checkTemplates, confirmedByAll, feedEnrol, feedErase, feedReseal, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest } from './feed.js';
 import { FeedStore } from './feed-store.js';
 import { loadCommandKey } from './replay-requester.js';
 
@@ -203,9 +203,20 @@ export const centralFeedStatusCommand = command({
       const reports = await readReports(config, io, site, boxes, waitS * 1000);
       const s = standings(store, site, boxes, reports);
       const late = s.boxes.filter((b) => b.unconfirmed.length > 0);
-      if (values.json) io.stdout(jsonLine({ site, head: s.head, pending: store.pending().length, boxes: s.boxes }));
+      // Erasures every box confirmed leave the log, so that a new box does not walk them.
+      const done = confirmedByAll(s, store.live(site).filter((e) => e.kind === 'erase').map((e) => e.seq));
+      let retired = 0;
+      if (done.length > 0) {
+        const parts = feedParts(config, store, await loadSodium());
+        retired = store.retire(site, parts.root, done, (entry) => signFeedEntry(entry, parts.key));
+        await publishPending(store, config, io).catch((e: unknown) => {
+          if (!isFacegateError(e)) throw e;
+          io.stderr(`${errorText(e)}\n`);
+        });
+      }
+      if (values.json) io.stdout(jsonLine({ site, head: s.head, pending: store.pending().length, retired, boxes: s.boxes }));
       else {
-        const lines = [`site ${site}: entry ${s.head}, ${store.pending().length} messages not yet published`];
+        const lines = [`site ${site}: entry ${s.head}, ${store.pending().length} messages not yet published${retired ? `, ${retired} erasures every box confirmed taken off the log` : ''}`];
         for (const b of s.boxes) lines.push(`  ${b.box}: ${b.applied === null ? 'no report' : `applied ${b.applied}, ${b.behind} behind, ${b.persons} persons from the feed`}${b.unconfirmed.length ? `; erasures not confirmed: ${b.unconfirmed.join(', ')}` : ''}`);
         lines.push(late.length ? `erasures not confirmed by: ${late.map((b) => b.box).join(', ')}` : 'every box confirmed every erasure');
         io.stdout(`${lines.map(printable).join('\n')}\n`);

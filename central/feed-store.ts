@@ -150,6 +150,24 @@ export class FeedStore {
     }).immediate();
   }
 
+  /**
+   * Erasures every box of the site confirmed leave the log (their retained messages cleared, the
+   * entries after them signed again past them): no box needs them any more, and a new box has no
+   * one to erase. Returns how many left.
+   */
+  retire(site: string, root: string, seqs: readonly number[], sign: (entry: FeedEntry) => string): number {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const seq of seqs) {
+        const row = this.db.prepare("SELECT seq, prev FROM feed_entries WHERE site = ? AND seq = ? AND live = 1 AND kind = 'erase'").get(site, seq) as { seq: number; prev: number } | undefined;
+        if (!row) continue;
+        this.unlink(site, root, row, sign);
+        n++;
+      }
+      return n;
+    }).immediate();
+  }
+
   /** An entry out of the log: its retained message cleared, the next one signed again to follow the one before it. */
   private unlink(site: string, root: string, old: { seq: number; prev: number }, sign: (entry: FeedEntry) => string): void {
     this.db.prepare('UPDATE feed_entries SET live = 0, sealed = NULL WHERE site = ? AND seq = ?').run(site, old.seq);

@@ -221,3 +221,9 @@ export function standings(store: FeedStore, site: string, boxes: readonly FeedBo
     }),
   };
 }
+
+/** The erasures every box of the site confirmed (each box reported, applied past it, did not refuse it): they may leave the log. */
+export function confirmedByAll(standing: { boxes: readonly BoxStanding[] }, erasures: readonly number[]): number[] {
+  if (standing.boxes.some((b) => b.applied === null)) return [];
+  return erasures.filter((seq) => standing.boxes.every((b) => !b.unconfirmed.includes(seq)));
+}

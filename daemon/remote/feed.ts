@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import type { IPublishPacket } from 'mqtt';
 import type { Logger } from '../base/log.js';
@@ -52,7 +52,11 @@ export interface FeedOptions {
 interface Held {
   entry: FeedEntry;
   bytes: number;
+  digest: string;
 }
+
+/** How many of the messages applied last are remembered, to tell a copy of one sent again from the central's new signature of it. */
+const REMEMBERED = 4096;
 
 /**
  * The box's side of a site's gallery feed: subscribes to the site's entries, checks each (its size,
@@ -65,6 +69,8 @@ interface Held {
 export class FeedSubscriber {
   readonly counts: FeedCounts;
   private readonly held = new Map<number, Held>();
+  /** sha256 of the messages handed to the person service, oldest first, at most REMEMBERED. */
+  private readonly applied = new Set<string>();
   private heldBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private reportTimer: NodeJS.Timeout | undefined;
@@ -124,26 +130,29 @@ export class FeedSubscriber {
     const entry = verdict.entry;
     if (entry.site !== this.o.site) return this.refuse('other_site', { seq: entry.seq });
     if (topic !== this.topicPrefix + String(entry.seq)) return this.refuse('malformed', { seq: entry.seq, topic: topic.slice(0, 200) });
+    const digest = createHash('sha256').update(payload).digest('base64url');
     if (entry.seq <= this.counts.applied) {
-      // The broker sends every retained entry again at each subscription: those applied before are
-      // no news. The same entry sent live is someone publishing it again.
-      if (retained) this.counts.outcomes.already++;
-      else this.refuse('replayed', { seq: entry.seq, applied: this.counts.applied });
+      // The broker sends every retained entry again at each subscription, and the central signs an
+      // entry again when it compacts the log before it: no news. The very message applied, sent
+      // live again, is someone publishing a copy of it.
+      if (!retained && this.applied.has(digest)) this.refuse('replayed', { seq: entry.seq, applied: this.counts.applied });
+      else this.counts.outcomes.already++;
       return;
     }
-    if (entry.prev > this.counts.applied) return this.hold(entry, payload.length);
-    await this.apply(entry);
+    if (entry.prev > this.counts.applied) return this.hold({ entry, bytes: payload.length, digest });
+    await this.apply(entry, digest);
     await this.applyHeld();
   }
 
-  private hold(entry: FeedEntry, bytes: number): void {
+  private hold(h: Held): void {
+    const { entry, bytes } = h;
     const before = this.held.get(entry.seq);
     if (!before && (this.held.size >= (this.o.heldMax ?? FEED_HELD_MAX) || this.heldBytes + bytes > FEED_HELD_MAX_BYTES)) {
       return this.refuse('out_of_order', { seq: entry.seq, prev: entry.prev, applied: this.counts.applied, held: this.held.size });
     }
     this.heldBytes += bytes - (before?.bytes ?? 0);
     // A later copy of one number is the central's relinked one: it replaces the earlier.
-    this.held.set(entry.seq, { entry, bytes });
+    this.held.set(entry.seq, h);
     this.counts.outcomes.held++;
   }
 
@@ -157,7 +166,7 @@ export class FeedSubscriber {
       }
       if (!next) return;
       this.drop(next.entry.seq, next);
-      await this.apply(next.entry);
+      await this.apply(next.entry, next.digest);
     }
   }
 
@@ -166,8 +175,10 @@ export class FeedSubscriber {
     this.heldBytes -= h.bytes;
   }
 
-  private async apply(entry: FeedEntry): Promise<void> {
+  private async apply(entry: FeedEntry, digest: string): Promise<void> {
     const result = await this.o.persons.applyFeed(this.changeOf(entry), this.o.now());
+    this.applied.add(digest);
+    if (this.applied.size > REMEMBERED) this.applied.delete(this.applied.values().next().value!);
     this.counted(entry, result);
     this.counts.applied = Math.max(this.counts.applied, entry.seq);
     this.scheduleReport(this.o.reportDelayMs ?? 500);
