@@ -90,7 +90,6 @@ export class Remote {
     const { config, events } = this.o;
     const { feed, commands } = config.mqtt;
     if (!commands.central_public_key) throw new FacegateError('FG_ERR_CENTRAL_KEY', 'mqtt.feed.enabled is set but mqtt.commands.central_public_key is empty', "give the file with the central server's Ed25519 public key, which signs the feed, or turn the feed off");
-    if (!feed.site) throw new FacegateError('FG_ERR_CONFIG', 'mqtt.feed.enabled is set but mqtt.feed.site is empty', "name the site this box belongs to, as the central's feed.sites names it");
     const seed = Buffer.from((events.key.privateKey.export({ format: 'jwk' }) as { d: string }).d, 'base64url');
     const subscriber = new FeedSubscriber({
       site: feed.site,
