@@ -116,15 +116,15 @@ async function change(kind: 'enrol' | 'update' | 'erase', values: Record<string,
   try {
     const parts = feedParts(config, store, sodium);
     const resealed = config.feedSites.has(site) ? feedReseal(parts, site) : 0;
+    const [name, group, templates, boxes] = [str('name'), str('group'), templatesOf(str('templates')), boxesOf(str('boxes'))];
     const request: FeedRequest = {
       site,
       externalId: id,
-      ...(str('name') !== undefined ? { name: str('name')! } : {}),
-      ...(str('group') !== undefined ? { group: str('group')! } : {}),
-      ...(kind !== 'erase' ? { templates: templatesOf(str('templates')) } : {}),
-      ...(str('boxes') !== undefined ? { boxes: boxesOf(str('boxes')) } : {}),
+      ...(name !== undefined ? { name } : {}),
+      ...(group !== undefined ? { group } : {}),
+      ...(templates !== undefined ? { templates } : {}),
+      ...(boxes !== undefined ? { boxes } : {}),
     };
-    if (request.templates === undefined) delete request.templates;
     const done = kind === 'enrol' ? feedEnrol(parts, request) : kind === 'update' ? feedUpdate(parts, request) : feedErase(parts, request);
     let published = 0;
     let away: FacegateError | undefined;

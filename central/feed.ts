@@ -71,14 +71,14 @@ export function checkTemplates(value: unknown): TemplateFile['templates'] {
   });
 }
 
+/** Templates as an entry carries them: each embedding as little-endian float32, base64. */
+function sealedTemplates(templates: TemplateFile['templates']): FeedPerson['templates'] {
+  return templates.map((t) => ({ embedding: Buffer.from(Float32Array.from(t.embedding).buffer).toString('base64'), quality: t.quality, model: t.model }));
+}
+
 /** A person's new state, each field held to the person rules. */
-function personState(externalIdValue: string, name: string, group: string | undefined, templates: TemplateFile['templates']): FeedPerson {
-  return {
-    name: personName(name),
-    external_id: externalId(externalIdValue),
-    ...(group !== undefined ? { group: personGroup(group) } : {}),
-    templates: templates.map((t) => ({ embedding: Buffer.from(Float32Array.from(t.embedding).buffer).toString('base64'), quality: t.quality, model: t.model })),
-  };
+function personState(externalIdValue: string, name: string, group: string | undefined, templates: FeedPerson['templates']): FeedPerson {
+  return { name: personName(name), external_id: externalId(externalIdValue), ...(group !== undefined ? { group: personGroup(group) } : {}), templates };
 }
 
 /** The boxes a person is for: every box of the site, or those named, each of the site. */
@@ -129,7 +129,7 @@ export function feedEnrol(parts: FeedParts, r: FeedRequest): { seq: number; pers
   const id = externalId(r.externalId);
   if (parts.store.personOf(r.site, id)) throw new FacegateError('FG_ERR_PERSON_EXISTS', `${id} is already in site ${r.site}'s feed; nothing was changed`, `change them with 'facegate central feed update', or erase them first`);
   if (r.name === undefined || r.templates === undefined) throw invalid('an enrolment needs a name and templates', 'give --name and --templates FILE');
-  const state = personState(id, r.name, r.group, r.templates);
+  const state = personState(id, r.name, r.group, sealedTemplates(r.templates));
   const boxes = recipients(r.site, all, r.boxes);
   const row: FeedPersonRow = { externalId: id, person: randomUUID(), state: '', boxes: r.boxes ? boxes.map((b) => b.device) : undefined };
   return { seq: append(parts, r.site, 'enrol', row, state, boxes), person: row.person };
@@ -141,10 +141,7 @@ export function feedUpdate(parts: FeedParts, r: FeedRequest): { seq: number; per
   const row = existing(parts, r);
   if (r.name === undefined && r.group === undefined && r.templates === undefined && r.boxes === undefined) throw invalid('an update changes nothing', 'give --name, --group, --templates or --boxes');
   const before = JSON.parse(row.state) as FeedPerson;
-  const state: FeedPerson = {
-    ...personState(row.externalId, r.name ?? before.name, r.group ?? before.group, []),
-    templates: r.templates ? personState(row.externalId, before.name, undefined, r.templates).templates : before.templates,
-  };
+  const state = personState(row.externalId, r.name ?? before.name, r.group ?? before.group, r.templates ? sealedTemplates(r.templates) : before.templates);
   const boxes = recipients(r.site, all, r.boxes ?? row.boxes);
   const next: FeedPersonRow = { ...row, boxes: r.boxes ? boxes.map((b) => b.device) : row.boxes };
   return { seq: append(parts, r.site, 'update', next, state, boxes), person: row.person };
