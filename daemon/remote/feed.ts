@@ -25,6 +25,8 @@ import { openForBox } from '../../contract/feed-seal.js';
 /** Entries that arrived before the one they follow, held until it is applied; past these bounds an entry is refused as out of order (the broker keeps it, and sends it again at the next connect). */
 export const FEED_HELD_MAX = 4096;
 export const FEED_HELD_MAX_BYTES = 64 * 1024 * 1024;
+/** How soon an entry the person service could not take (busy, the state file locked) is tried again. */
+export const FEED_RETRY_MS = 1000;
 
 export interface FeedOptions {
   site: string;
@@ -74,6 +76,7 @@ export class FeedSubscriber {
   private heldBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private reportTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private bridge: MqttBridge | undefined;
   private readonly log: Logger;
   private readonly topicPrefix: string;
@@ -116,6 +119,7 @@ export class FeedSubscriber {
   close(): void {
     this.closed = true;
     clearTimeout(this.reportTimer);
+    clearTimeout(this.retryTimer);
   }
 
   private refuse(reason: FeedRefusal, detail: Record<string, unknown>): void {
@@ -139,8 +143,10 @@ export class FeedSubscriber {
       else this.counts.outcomes.already++;
       return;
     }
-    if (entry.prev > this.counts.applied) return this.hold({ entry, bytes: payload.length, digest });
-    await this.apply(entry, digest);
+    const h: Held = { entry, bytes: payload.length, digest };
+    if (entry.prev > this.counts.applied) return this.hold(h);
+    // Among the held ones, so that one the service could not take yet still goes first.
+    this.put(h);
     await this.applyHeld();
   }
 
@@ -150,10 +156,14 @@ export class FeedSubscriber {
     if (!before && (this.held.size >= (this.o.heldMax ?? FEED_HELD_MAX) || this.heldBytes + bytes > FEED_HELD_MAX_BYTES)) {
       return this.refuse('out_of_order', { seq: entry.seq, prev: entry.prev, applied: this.counts.applied, held: this.held.size });
     }
-    this.heldBytes += bytes - (before?.bytes ?? 0);
-    // A later copy of one number is the central's relinked one: it replaces the earlier.
-    this.held.set(entry.seq, h);
+    this.put(h);
     this.counts.outcomes.held++;
+  }
+
+  /** Keeps an entry until it can be applied; a later copy of one number is the central's relinked one and replaces the earlier. */
+  private put(h: Held): void {
+    this.heldBytes += h.bytes - (this.held.get(h.entry.seq)?.bytes ?? 0);
+    this.held.set(h.entry.seq, h);
   }
 
   /** The held entries that now follow the last applied, lowest first, until none does. */
@@ -166,7 +176,7 @@ export class FeedSubscriber {
       }
       if (!next) return;
       this.drop(next.entry.seq, next);
-      await this.apply(next.entry, next.digest);
+      if (!(await this.apply(next))) return;
     }
   }
 
@@ -175,13 +185,36 @@ export class FeedSubscriber {
     this.heldBytes -= h.bytes;
   }
 
-  private async apply(entry: FeedEntry, digest: string): Promise<void> {
-    const result = await this.o.persons.applyFeed(this.changeOf(entry), this.o.now());
+  /** Hands the entry to the person service; false when it could not take it now, and the entry waits to be tried again. */
+  private async apply(h: Held): Promise<boolean> {
+    const { entry, digest } = h;
+    let result: FeedOutcome;
+    try {
+      result = await this.o.persons.applyFeed(this.changeOf(entry), this.o.now());
+    } catch (e) {
+      // Not a verdict on the entry: the service was busy with other changes, stopping, or the state
+      // file was. The entry waits among the held ones (so the ones after it too) and is tried again.
+      this.put(h);
+      this.retryLater(e);
+      return false;
+    }
     this.applied.add(digest);
     if (this.applied.size > REMEMBERED) this.applied.delete(this.applied.values().next().value!);
     this.counted(entry, result);
     this.counts.applied = Math.max(this.counts.applied, entry.seq);
     this.scheduleReport(this.o.reportDelayMs ?? 500);
+    return true;
+  }
+
+  private retryLater(e: unknown): void {
+    this.log.warn({ err: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code, retryMs: FEED_RETRY_MS }, 'feed entry not applied now; tried again shortly');
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const next = this.chain.then(() => this.applyHeld());
+      this.chain = next.catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'feed retry failed'));
+    }, FEED_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private counted(entry: FeedEntry, r: FeedOutcome): void {

@@ -23,7 +23,8 @@ import { verifyGallery, verifyOk } from '../../daemon/service/verify-sealed.js';
 import { Sqlite } from '../../daemon/store/sqlite.js';
 import { FUZZ_SEED, fuzzParameters, hostileValue, PROTOTYPE_KEYS } from '../support/fuzz.js';
 import { Mosquitto } from '../support/mosquitto.js';
-import { FeedBox } from '../support/feed-box.js';
+import { FeedBox, type FeedBoxOptions } from '../support/feed-box.js';
+import { FacegateError } from '../../daemon/base/errors.js';
 import { unitVector } from '../gallery/helpers.js';
 
 const sodium = await loadSodium();
@@ -66,12 +67,12 @@ interface Harness {
   restart(): Promise<void>;
 }
 
-async function harness(t: { after(fn: () => unknown): void }, dir: string, heldMax?: number): Promise<Harness> {
+async function harness(t: { after(fn: () => unknown): void }, dir: string, heldMax?: number, persons?: FeedBoxOptions['persons']): Promise<Harness> {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const centralKey = generateKeyPairSync('ed25519');
   const start = async (central: Central | undefined) => {
-    const box = await FeedBox.start({ dir, device: DEVICE, site: SITE, url: broker.url, centralKey: central?.central.publicKey ?? centralKey.publicKey, ...(heldMax !== undefined ? { heldMax } : {}) });
+    const box = await FeedBox.start({ dir, device: DEVICE, site: SITE, url: broker.url, centralKey: central?.central.publicKey ?? centralKey.publicKey, ...(heldMax !== undefined ? { heldMax } : {}), ...(persons ? { persons } : {}) });
     const end = Date.now() + 10_000;
     while (!box.stack.bridge.connected) {
       if (Date.now() > end) throw new Error('the box never connected');
@@ -317,4 +318,32 @@ test(`feed fuzz: ${RUNS} hostile entries (seed ${FUZZ_SEED}) are each counted, n
   await h.send(next.topic, next.message);
   assert.equal(h.box.feed.counts.applied, next.entry.seq);
   assert.equal(h.box.persons.sourceOf(next.entry.person).kind, 'feed');
+});
+
+test('an entry the person service cannot take now (busy with other changes) waits, is tried again, and the entries after it follow in order', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-feed-busy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let refusals = 1;
+  const order: number[] = [];
+  const h = await harness(t, dir, undefined, (real) => ({
+    feedState: (site) => real.feedState(site),
+    applyFeed(change, nowMs) {
+      // What the person service answers while 8 changes wait before this one.
+      if (refusals-- > 0) return Promise.reject(new FacegateError('FG_ERR_COMMAND_BUSY', '8 gallery commands are already running or waiting', 'send it again'));
+      order.push(change.seq);
+      return real.applyFeed(change, nowMs);
+    },
+  }));
+  const first = h.central.entry({ seq: 1, prev: 0 });
+  const second = h.central.entry({ seq: 2, prev: 1 });
+  await h.client.publishAsync(first.topic, first.message, { qos: 1 });
+  await h.client.publishAsync(second.topic, second.message, { qos: 1 });
+  const end = Date.now() + 20_000;
+  while (h.box.feed.counts.applied < 2) {
+    if (Date.now() > end) throw new Error(`never applied: ${JSON.stringify(h.box.feed.counts)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual(order, [1, 2]);
+  assert.equal(h.box.feed.counts.outcomes.applied, 2);
+  assert.equal(h.box.gallery.store.listPersons().persons.length, 2);
 });

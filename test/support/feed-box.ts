@@ -33,6 +33,8 @@ export interface FeedBoxOptions {
   root?: string;
   logger?: Logger;
   heldMax?: number;
+  /** What the feed calls of the person service: the real one unless a test stands between them. */
+  persons?: (real: PersonService) => Pick<PersonService, 'applyFeed' | 'feedState'>;
 }
 
 /**
@@ -69,7 +71,7 @@ export class FeedBox {
       centralKey: o.centralKey,
       openingKeys: boxOpeningKeys(sodium, seed),
       sodium,
-      persons: this.persons,
+      persons: o.persons ? o.persons(this.persons) : this.persons,
       signer: createSigner(this.stack.key),
       logger: o.logger ?? quietLogger(),
       now: Date.now,
