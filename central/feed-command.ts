@@ -6,7 +6,7 @@ import { command, UsageError, type CliIo } from '../daemon/cli/command.js';
 import { errorText, jsonLine, printable } from '../daemon/cli/terminal-text.js';
 import { feedReportTopic, signFeedEntry, type FeedReport } from '../contract/feed.js';
 import { centralConfigOrExit } from './consumer-command.js';
-import type { CentralConfig } from './config.js';
+import type { CentralConfig, FeedBox } from './config.js';
 import { checkTemplates, confirmedByAll, feedEnrol, feedErase, feedReseal, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest } from './feed.js';
 import { FeedStore } from './feed-store.js';
 import { loadCommandKey } from './replay-requester.js';
@@ -229,7 +229,7 @@ export const centralFeedStatusCommand = command({
 });
 
 /** The boxes' retained reports, each checked against its pinned key; waits until every box's came or `waitMs` passed. */
-async function readReports(config: CentralConfig, io: CliIo, site: string, boxes: readonly { base: string; device: string; key: import('../contract/signature.js').PinnedKey }[], waitMs: number): Promise<Map<string, FeedReport>> {
+async function readReports(config: CentralConfig, io: CliIo, site: string, boxes: readonly FeedBox[], waitMs: number): Promise<Map<string, FeedReport>> {
   const client = await connect(config, io);
   const reports = new Map<string, FeedReport>();
   try {
@@ -238,7 +238,7 @@ async function readReports(config: CentralConfig, io: CliIo, site: string, boxes
     const all = new Promise<void>((resolve) => (done = resolve));
     client.on('message', (topic, payload) => {
       const box = byTopic.get(topic);
-      const report = box ? readReport({ ...box }, site, payload) : undefined;
+      const report = box ? readReport(box, site, payload) : undefined;
       if (box && report) reports.set(box.device, report);
       if (reports.size === boxes.length) done();
     });
