@@ -16,7 +16,7 @@ import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { createNotifier } from '../../daemon/system/sd-notify.js';
-import { Mosquitto } from '../support/mosquitto.js';
+import { freePort, Mosquitto } from '../support/mosquitto.js';
 import { quietLogger } from '../support/events-stack.js';
 import { runCli } from '../support/cli.js';
 import { unitVector } from '../gallery/helpers.js';
@@ -39,11 +39,12 @@ test('the daemon applies its site feed: a person enrolled at the central is reco
   const central = generateKeyPairSync('ed25519');
   writeFileSync(join(dir, 'central.key'), central.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
   writeFileSync(join(dir, 'central.pub'), central.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  const metricsPort = await freePort();
   const yaml =
     `gallery:\n  path: ${dir}/state.db\n  key_file: ${dir}/gallery.key\n` +
     `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
     `  commands: { central_public_key: ${dir}/central.pub }\n  feed: { enabled: true, site: hq }\n` +
-    `metrics:\n  enabled: false\ncontrol:\n  enabled: false\nattendance:\n  time_zone: Europe/Berlin\n`;
+    `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  enabled: false\nattendance:\n  time_zone: Europe/Berlin\n`;
   writeFileSync(join(dir, 'config.yaml'), yaml);
   const app = new App({ config: parseConfig(yaml, 'test'), configPath: join(dir, 'config.yaml'), logger: quietLogger(), notifier: createNotifier({ env: {}, warn: () => {} }), env: {}, version: '0.0.0-test' });
   await app.start();
@@ -73,6 +74,10 @@ test('the daemon applies its site feed: a person enrolled at the central is reco
   assert.equal(app.gallery.identify(person, { threshold: 0.42, margin: 0.05 }, 1).match?.personId, p.id);
   assert.ok(app.audit.recent(20).some((e) => e.actor === 'feed:hq' && e.action === 'person.enrol' && e.target === p.id && e.outcome === 'ok'));
   await until('the report', async () => (await feed('status', '--wait-s', '2')).code === 0);
+  const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+  assert.match(metrics, /^facegate_feed_applied 1$/m);
+  assert.match(metrics, /^facegate_feed_entries_total\{outcome="applied"\} 1$/m);
+  assert.match(metrics, /^facegate_feed_refused_total\{reason="forged"\} 0$/m);
 
   const erased = await feed('erase', '--person-id', 'EMP-42');
   assert.equal(erased.code, 0, erased.stderr);
