@@ -98,6 +98,7 @@ export const FEED_REFUSALS = [
   'quarantined',
   'local_person',
   'duplicate_face',
+  'overloaded',
 ] as const;
 export type FeedRefusal = (typeof FEED_REFUSALS)[number];
 
@@ -115,6 +116,7 @@ export const FEED_REFUSAL_CODES: Readonly<Record<FeedRefusal, `FG_ERR_${string}`
   quarantined: 'FG_ERR_FEED_QUARANTINED',
   local_person: 'FG_ERR_FEED_LOCAL_PERSON',
   duplicate_face: 'FG_ERR_ENROL_DUPLICATE',
+  overloaded: 'FG_ERR_FEED_OVERLOADED',
 };
 
 /** A box's report, retained under its base topic and signed by its device key. */

@@ -25,6 +25,9 @@ import { openForBox } from '../../contract/feed-seal.js';
 /** Entries that arrived before the one they follow, held until it is applied; past these bounds an entry is refused as out of order (the broker keeps it, and sends it again at the next connect). */
 export const FEED_HELD_MAX = 4096;
 export const FEED_HELD_MAX_BYTES = 64 * 1024 * 1024;
+/** Messages taken off the broker and not yet looked at; past these a message is refused unread (a retained entry comes again at the next connect). */
+export const FEED_QUEUE_MAX = 10_000;
+export const FEED_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 /** How soon an entry the person service could not take (busy, the state file locked) is tried again. */
 export const FEED_RETRY_MS = 1000;
 
@@ -49,6 +52,8 @@ export interface FeedOptions {
   reportDelayMs?: number;
   /** How many entries may wait for the one before them; FEED_HELD_MAX unless a test needs fewer. */
   heldMax?: number;
+  /** How many messages may wait to be looked at; FEED_QUEUE_MAX unless a test needs fewer. */
+  queueMax?: number;
 }
 
 interface Held {
@@ -74,6 +79,9 @@ export class FeedSubscriber {
   /** sha256 of the messages handed to the person service, oldest first, at most REMEMBERED. */
   private readonly applied = new Set<string>();
   private heldBytes = 0;
+  /** Messages taken and not yet looked at, and their bytes. */
+  private queued = 0;
+  private queuedBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private reportTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -106,7 +114,17 @@ export class FeedSubscriber {
 
   /** Takes one message off the broker; what it leads to runs in order, after the messages before it. */
   receive(topic: string, payload: Buffer, packet: Pick<IPublishPacket, 'retain'>): Promise<void> {
-    const next = this.chain.then(() => this.take(topic, payload, packet.retain === true));
+    if (this.queued >= (this.o.queueMax ?? FEED_QUEUE_MAX) || this.queuedBytes + payload.length > FEED_QUEUE_MAX_BYTES) {
+      this.refuse('overloaded', { topic: topic.slice(0, 200), queued: this.queued });
+      return this.chain;
+    }
+    this.queued++;
+    this.queuedBytes += payload.length;
+    const next = this.chain.then(() => {
+      this.queued--;
+      this.queuedBytes -= payload.length;
+      return this.take(topic, payload, packet.retain === true);
+    });
     this.chain = next.catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'feed entry could not be applied; it is taken again at the next connect'));
     return this.chain;
   }

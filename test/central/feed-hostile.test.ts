@@ -67,12 +67,12 @@ interface Harness {
   restart(): Promise<void>;
 }
 
-async function harness(t: { after(fn: () => unknown): void }, dir: string, heldMax?: number, persons?: FeedBoxOptions['persons']): Promise<Harness> {
+async function harness(t: { after(fn: () => unknown): void }, dir: string, bounds: Pick<FeedBoxOptions, 'heldMax' | 'queueMax' | 'persons'> = {}): Promise<Harness> {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const centralKey = generateKeyPairSync('ed25519');
   const start = async (central: Central | undefined) => {
-    const box = await FeedBox.start({ dir, device: DEVICE, site: SITE, url: broker.url, centralKey: central?.central.publicKey ?? centralKey.publicKey, ...(heldMax !== undefined ? { heldMax } : {}), ...(persons ? { persons } : {}) });
+    const box = await FeedBox.start({ dir, device: DEVICE, site: SITE, url: broker.url, centralKey: central?.central.publicKey ?? centralKey.publicKey, ...bounds });
     const end = Date.now() + 10_000;
     while (!box.stack.bridge.connected) {
       if (Date.now() > end) throw new Error('the box never connected');
@@ -135,7 +135,7 @@ function assertSound(box: FeedBox): void {
 test('each kind of bad feed entry is refused with its coded reason, counted, never applied, and the feed goes on', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-feed-hostile-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const h = await harness(t, dir, 4);
+  const h = await harness(t, dir, { heldMax: 4 });
   const { central } = h;
   const refused = () => ({ ...h.box.feed.counts.refused });
   const persons = () => h.box.gallery.store.listPersons().persons;
@@ -325,7 +325,7 @@ test('an entry the person service cannot take now (busy with other changes) wait
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let refusals = 1;
   const order: number[] = [];
-  const h = await harness(t, dir, undefined, (real) => ({
+  const h = await harness(t, dir, { persons: (real) => ({
     feedState: (site) => real.feedState(site),
     applyFeed(change, nowMs) {
       // What the person service answers while 8 changes wait before this one.
@@ -333,7 +333,7 @@ test('an entry the person service cannot take now (busy with other changes) wait
       order.push(change.seq);
       return real.applyFeed(change, nowMs);
     },
-  }));
+  }) });
   const first = h.central.entry({ seq: 1, prev: 0 });
   const second = h.central.entry({ seq: 2, prev: 1 });
   await h.client.publishAsync(first.topic, first.message, { qos: 1 });
@@ -346,4 +346,19 @@ test('an entry the person service cannot take now (busy with other changes) wait
   assert.deepEqual(order, [1, 2]);
   assert.equal(h.box.feed.counts.outcomes.applied, 2);
   assert.equal(h.box.gallery.store.listPersons().persons.length, 2);
+});
+
+test('more messages waiting to be looked at than the bound are refused unread (overloaded), and the feed goes on', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-feed-queue-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const h = await harness(t, dir, { queueMax: 3 });
+  // Handed over faster than they are looked at: the bound holds 3, the rest are refused at once.
+  const junk = Buffer.from('junk');
+  for (let i = 0; i < 10; i++) void h.box.feed.receive(feedEntryTopic(ROOT, SITE, 1), junk, { retain: false });
+  await h.box.feed.settled();
+  assert.equal(h.box.feed.counts.refused.overloaded, 7);
+  assert.equal(h.box.feed.counts.refused.malformed, 3);
+  const next = h.central.entry({ seq: 1, prev: 0 });
+  await h.send(next.topic, next.message);
+  assert.equal(h.box.feed.counts.applied, 1);
 });

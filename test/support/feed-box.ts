@@ -33,6 +33,7 @@ export interface FeedBoxOptions {
   root?: string;
   logger?: Logger;
   heldMax?: number;
+  queueMax?: number;
   /** What the feed calls of the person service: the real one unless a test stands between them. */
   persons?: (real: PersonService) => Pick<PersonService, 'applyFeed' | 'feedState'>;
 }
@@ -77,6 +78,7 @@ export class FeedBox {
       now: Date.now,
       reportDelayMs: 50,
       ...(o.heldMax !== undefined ? { heldMax: o.heldMax } : {}),
+      ...(o.queueMax !== undefined ? { queueMax: o.queueMax } : {}),
     });
     this.feed.attach(this.stack.bridge);
   }
