@@ -28,6 +28,9 @@ export const CENTRAL_MAY_IMPORT = [
   // Its commands are `facegate` commands: the command shape, usage errors and terminal text.
   'daemon/cli/command.js',
   'daemon/cli/terminal-text.js',
+  // The person rules (a name, an external id, a group, a template), so that the gallery feed refuses
+  // at the central what every box would refuse of an entry.
+  'daemon/service/person-input.js',
 ];
 
 /** The one module of central/ the daemon imports: the central's commands, which the command line lists. */

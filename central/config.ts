@@ -8,6 +8,7 @@ import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { ASSURANCES, AssuranceSchema } from '../contract/assurance.js';
 import { baseFilterProblem, boxIdOf } from './topics.js';
 import type { StoreConfig } from './store-open.js';
+import { FEED_MAX_BOXES, SITE_PATTERN } from '../contract/feed.js';
 
 /** The central consumer's own config file (`facegate central --config FILE`); the daemon's config is not read. */
 export const CentralConfigSchema = Type.Object(
@@ -69,6 +70,18 @@ export const CentralConfigSchema = Type.Object(
       },
       'Asking boxes for the events the store misses (docs/mqtt.md#replay)',
     ),
+    feed: Section(
+      {
+        key: Type.String({ default: '', description: 'File with the central Ed25519 private key (PEM or JWK) that signs the gallery feed, whose public half the boxes have as mqtt.commands.central_public_key; empty: replay.command_key' }),
+        database: Type.String({ default: 'central-feed.db', minLength: 1, description: "The SQLite file of the feed: each site's entries and persons (names and templates: personal data, kept like the timesheets)" }),
+        topic: Type.String({ default: 'facegate-feed', minLength: 1, maxLength: 200, pattern: '^[^$#+\\u0000][^#+\\u0000]*[^/#+\\u0000]$', description: "The topic the feeds are published under (<topic>/<site>/entry/<n>): the boxes' mqtt.feed.topic" }),
+        sites: Type.Record(Type.String({ maxLength: 64 }), Type.Array(Type.String({ maxLength: 512 }), { minItems: 1, maxItems: FEED_MAX_BOXES, uniqueItems: true }), {
+          default: {},
+          description: "Site -> its boxes' base topics, each listed under keys: the feed is sealed to those keys",
+        }),
+      },
+      "The gallery feed: persons enrolled, updated and erased once for every box of a site (docs/mqtt.md#gallery-feed)",
+    ),
     limits: Section(
       {
         max_payload_kb: Type.Integer({ default: 256, minimum: 1, maximum: 16_384 }),
@@ -83,7 +96,16 @@ export const CentralConfigSchema = Type.Object(
 
 type CentralConfigFile = Static<typeof CentralConfigSchema>;
 
+/** A box of a feed's site: its id (what entries are sealed for) and its pinned key (what they are sealed to). */
+export interface FeedBox {
+  readonly base: string;
+  readonly device: string;
+  readonly key: PinnedKey;
+}
+
 export interface CentralConfig extends Omit<CentralConfigFile, 'keys' | 'store'> {
+  /** The feed's sites and their boxes, checked against the provisioned keys. */
+  readonly feedSites: ReadonlyMap<string, readonly FeedBox[]>;
   /** Provisioned pins by base topic, checked. */
   readonly keys: ReadonlyMap<string, PinnedKey>;
   /** The store, checked: its kind and where it is. */
@@ -127,8 +149,29 @@ export function parseCentralConfig(text: string, source: string): CentralConfig 
   if (!isValidTimeZone(file.time_zone)) issues.push({ path: 'time_zone', message: `unknown IANA time zone ${JSON.stringify(file.time_zone)}` });
   if (file.pinning === 'provisioned' && keys.size === 0) issues.push({ path: 'keys', message: 'pinning: provisioned trusts only the boxes listed here, and none is' });
   const store = storeOf(file, issues);
+  const feedSites = feedSitesOf(file, keys, issues);
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return { ...file, keys, store };
+  return { ...file, keys, store, feedSites };
+}
+
+/** Each site's boxes: names a box's topic may carry, and each box's key provisioned under keys (the feed seals to it, so first use cannot pin it). */
+function feedSitesOf(file: CentralConfigFile, keys: ReadonlyMap<string, PinnedKey>, issues: { path: string; message: string }[]): Map<string, FeedBox[]> {
+  const sites = new Map<string, FeedBox[]>();
+  const site = new RegExp(SITE_PATTERN);
+  for (const [name, bases] of Object.entries(file.feed.sites)) {
+    if (!site.test(name)) {
+      issues.push({ path: `feed.sites.${name.slice(0, 64)}`, message: 'a site is named by letters, digits, _ and -, up to 64: one topic level' });
+      continue;
+    }
+    const boxes: FeedBox[] = [];
+    for (const base of bases) {
+      const key = keys.get(base);
+      if (!key) issues.push({ path: `feed.sites.${name}`, message: `${base.slice(0, 200)} has no key under keys: the feed is sealed to each box's key, so each is provisioned` });
+      else boxes.push({ base, device: boxIdOf(base), key });
+    }
+    sites.set(name, boxes);
+  }
+  return sites;
 }
 
 export function loadCentralConfig(path: string): CentralConfig {

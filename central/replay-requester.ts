@@ -10,15 +10,21 @@ import type { CentralStorage } from './storage.js';
 import { boxIdOf } from './topics.js';
 
 /** The central key that signs command tokens (PEM or JWK): the private half of the boxes' mqtt.commands.central_public_key. */
-export function loadCommandKey(path: string): KeyObject {
-  const text = readInputFile(path, 'key', 'replay.command_key').toString('utf8');
+export function loadCommandKey(path: string, label = 'replay.command_key'): KeyObject {
+  let text: string;
+  try {
+    text = readInputFile(path, 'key', label).toString('utf8');
+  } catch (e) {
+    if (e instanceof FacegateError) throw e;
+    throw new FacegateError('FG_ERR_CENTRAL_KEY', `cannot read ${label} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "give the file with the central Ed25519 private key, readable by the central's user");
+  }
   let key: KeyObject;
   try {
     key = text.trimStart().startsWith('{') ? createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' }) : createPrivateKey(text);
   } catch {
-    throw new FacegateError('FG_ERR_CENTRAL_KEY', `replay.command_key ${path} is not a private key`, 'give the Ed25519 private key whose public half the boxes have as mqtt.commands.central_public_key');
+    throw new FacegateError('FG_ERR_CENTRAL_KEY', `${label} ${path} is not a private key`, 'give the Ed25519 private key whose public half the boxes have as mqtt.commands.central_public_key');
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new FacegateError('FG_ERR_CENTRAL_KEY', `replay.command_key ${path} is ${key.asymmetricKeyType ?? 'unknown'}, not Ed25519`, 'command tokens are EdDSA');
+  if (key.asymmetricKeyType !== 'ed25519') throw new FacegateError('FG_ERR_CENTRAL_KEY', `${label} ${path} is ${key.asymmetricKeyType ?? 'unknown'}, not Ed25519`, 'command tokens and the feed are signed with EdDSA');
   return key;
 }
 

@@ -3,6 +3,7 @@ import { AssuranceSchema } from './assurance.js';
 import { AttendanceRetractedPayload, AttendanceUpgradedPayload, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
 import { DisplayPayload } from './display.js';
 import { Count, DeviceId, Door, envelope, Iso } from './fields.js';
+import { FeedReport } from './feed.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -265,6 +266,8 @@ export const TOPICS = {
   // Straight to the broker, never through the outbox: a greeting sent after the person left helps no one.
   display: spec({ path: '{target}/display', schema: DisplayPayload, retain: false, qos: 1, via: 'direct' }),
   stats: spec({ path: 'stats', schema: StatsPayload, retain: false, qos: 0, via: 'direct' }),
+  // The box's standing in its site's gallery feed (contract/feed.ts), retained for the central's `feed status`.
+  feedReport: spec({ path: 'bridge/feed', schema: FeedReport, retain: true, qos: 1, via: 'direct' }),
   request: spec({ path: 'bridge/request/{command}', schema: RequestPayload, retain: false, qos: 1, via: 'direct' }),
   // Answers are kept like attendance (never evicted): the central server acts on them, and junk
   // requests cannot fill the outbox with answers because the box limits refusals (daemon/remote/flood.ts).

@@ -261,6 +261,7 @@ export class App {
           gallery,
           bus: this.bus,
           commandCounts: () => remote.commands?.counts,
+          feedCounts: () => remote.feed?.counts,
           reviewOutcomes: () => reviews.outcomeCounts(),
           vision: () => vision.info(),
         },

@@ -80,6 +80,50 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   daemon: { example: 'facegate daemon --config /etc/facegate/config.yaml' },
   central: { example: 'facegate central --config /etc/facegate-central/central.yaml', options: { '--config': "the central consumer's own config file (docs/mqtt.md, Central consumer); required" } },
   'central status': { example: 'facegate central status --config /etc/facegate-central/central.yaml --json', options: { '--config': "the central consumer's config file (its `database` is read)", '--json': 'one JSON object: events, and per box high, stored, missing, asked, gone' } },
+  'central feed enrol': {
+    example: 'facegate central feed enrol --config /etc/facegate-central/central.yaml --site hq --person-id EMP-1042 --name "Ada Lovelace" --group staff --templates ada.json',
+    options: {
+      '--config': "the central's config file (its `feed` section and the boxes' `keys`)",
+      '--site': "the site, as the config's feed.sites names it",
+      '--person-id': "the person's id in your own systems (the external id every box keeps)",
+      '--name': 'their display name',
+      '--group': 'their group (shift rules)',
+      '--templates': 'JSON file of 1-32 templates: {"templates": [{"embedding": [512 numbers], "quality": 0-1, "model": "..."}]}',
+      '--boxes': "only these boxes of the site, by device id, comma-separated (else every box of the site)",
+      '--json': 'one JSON object: site, person_id, person (the uuid boxes know), seq, published, pending, resealed',
+    },
+  },
+  'central feed update': {
+    example: 'facegate central feed update --config /etc/facegate-central/central.yaml --site hq --person-id EMP-1042 --group night',
+    options: {
+      '--config': "the central's config file (its `feed` section and the boxes' `keys`)",
+      '--site': "the site, as the config's feed.sites names it",
+      '--person-id': "the person's id in your own systems, as enrolled",
+      '--name': 'their new display name',
+      '--group': 'their new group',
+      '--templates': 'JSON file of templates that replace theirs',
+      '--boxes': "only these boxes of the site from now on, by device id, comma-separated",
+      '--json': 'one JSON object: site, person_id, person, seq, published, pending, resealed',
+    },
+  },
+  'central feed erase': {
+    example: 'facegate central feed erase --config /etc/facegate-central/central.yaml --site hq --person-id EMP-1042',
+    options: {
+      '--config': "the central's config file (its `feed` section)",
+      '--site': "the site, as the config's feed.sites names it",
+      '--person-id': "the person's id in your own systems, as enrolled",
+      '--json': 'one JSON object: site, person_id, person, seq, published, pending, resealed',
+    },
+  },
+  'central feed status': {
+    example: 'facegate central feed status --config /etc/facegate-central/central.yaml --site hq',
+    options: {
+      '--config': "the central's config file (its `feed` section, the broker and the boxes' `keys`)",
+      '--site': "the site, as the config's feed.sites names it",
+      '--wait-s': "how long to wait for the boxes' reports, 1-60 seconds (5)",
+      '--json': 'one JSON object: site, head, pending, and per box applied, persons, behind, unconfirmed',
+    },
+  },
   'central timesheet': {
     example: 'facegate central timesheet --config /etc/facegate-central/central.yaml --day 2026-01-12 --assurance stereo,live,reviewed > timesheet.csv',
     options: {

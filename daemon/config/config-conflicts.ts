@@ -59,7 +59,7 @@ function namedFiles(config: Config): NamedFile[] {
     ...given('mqtt.tls.ca', config.mqtt.tls.ca, config.mqtt.enabled),
     ...given('mqtt.tls.cert', config.mqtt.tls.cert, config.mqtt.enabled),
     ...given('mqtt.tls.key', config.mqtt.tls.key, config.mqtt.enabled),
-    ...given('mqtt.commands.central_public_key', config.mqtt.commands.central_public_key, config.mqtt.commands.enabled),
+    ...given('mqtt.commands.central_public_key', config.mqtt.commands.central_public_key, config.mqtt.commands.enabled || config.mqtt.feed.enabled),
     ...given('control.token_public_key', config.control.token_public_key, config.control.enabled),
   );
   return files;

@@ -34,7 +34,7 @@ export function semanticIssues(config: Config): ConfigIssue[] {
   for (const name of Object.keys(config.attendance.camera_roles)) {
     if (!cameraNames.has(name)) issues.push({ path: `attendance.camera_roles.${name}`, message: `no camera named ${JSON.stringify(name)} in cameras` });
   }
-  issues.push(...requirementIssues(config.attendance, config.cameras, config.doors));
+  issues.push(...requirementIssues(config.attendance, config.cameras, config.doors), ...feedIssues(config));
   issues.push(...webConfigIssues(config.web), ...displayConfigIssues(config.display, config.web), ...metricsConfigIssues(config.metrics), ...conflictIssues(config));
   return issues;
 }
@@ -83,5 +83,15 @@ function cameraInputIssues(camera: CameraConfig, i: number): ConfigIssue[] {
     // the path, sent to the camera in clear and shown wherever the URL is (masking ends there too).
     issues.push({ path: `cameras.${i}.url`, message: "an '@' after the host: a password with '/', '?' or '#' must write them as %2F, %3F and %23" });
   }
+  return issues;
+}
+
+/** The gallery feed names its site, and is signed by the central key the box must have. */
+function feedIssues(config: Config): ConfigIssue[] {
+  const feed = config.mqtt.feed;
+  if (!feed.enabled) return [];
+  const issues: ConfigIssue[] = [];
+  if (feed.site === '') issues.push({ path: 'mqtt.feed.site', message: "the gallery feed is on but names no site: give the site's name as the central's feed.sites has it" });
+  if (config.mqtt.commands.central_public_key === '') issues.push({ path: 'mqtt.commands.central_public_key', message: "the gallery feed is on, and its entries are signed by the central key: give the file with the central server's Ed25519 public key" });
   return issues;
 }

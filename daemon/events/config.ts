@@ -86,6 +86,14 @@ export const MqttConfigSchema = Section(
       },
       'Remote commands (JWT-signed requests).',
     ),
+    feed: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: "Apply the site's gallery feed: persons the central enrols, updates and erases once for every box of the site (docs/mqtt.md#gallery-feed). Its entries are signed by the key of mqtt.commands.central_public_key." }),
+        site: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]{1,64})?$', description: "The site this box belongs to, as the central's feed.sites names it." }),
+        topic: Type.String({ default: 'facegate-feed', minLength: 1, maxLength: 200, pattern: '^[^$#+\\u0000][^#+\\u0000]*[^/#+\\u0000]$', description: 'The topic the central publishes the feeds of its sites under (<topic>/<site>/entry/<n>), outside the base topic.' }),
+      },
+      "The gallery feed: a site's persons from the central.",
+    ),
     homeassistant: Section(
       {
         enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery.' }),

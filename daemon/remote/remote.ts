@@ -15,6 +15,10 @@ import type { ArrivalReviews } from '../service/arrival-reviews.js';
 import type { RosterChange } from '../gallery/roster.js';
 import type { DaemonEvents } from '../bus/events.js';
 import type { Subscribable } from '../base/subscribable.js';
+import { loadCentralKey } from '../service/command-token.js';
+import { createSigner } from '../events/signing.js';
+import { boxOpeningKeys } from '../../contract/feed-seal.js';
+import { FeedSubscriber } from './feed.js';
 
 export interface RemoteOptions {
   config: Config;
@@ -42,6 +46,8 @@ export interface RemoteOptions {
 export class Remote {
   readonly commands: CommandRouter | undefined;
   readonly homeassistant: HomeAssistantDiscovery | undefined;
+  /** The site's gallery feed; undefined while mqtt.feed is off. */
+  readonly feed: FeedSubscriber | undefined;
   private readonly log: Logger;
 
   constructor(private readonly o: RemoteOptions) {
@@ -76,6 +82,32 @@ export class Remote {
           now: o.now,
         })
       : undefined;
+    this.feed = config.mqtt.enabled && config.mqtt.feed.enabled ? this.startFeed() : undefined;
+  }
+
+  /** The site's gallery feed, signed by the central key that signs remote commands. */
+  private startFeed(): FeedSubscriber {
+    const { config, events } = this.o;
+    const { feed, commands } = config.mqtt;
+    if (!commands.central_public_key) throw new FacegateError('FG_ERR_CENTRAL_KEY', 'mqtt.feed.enabled is set but mqtt.commands.central_public_key is empty', "give the file with the central server's Ed25519 public key, which signs the feed, or turn the feed off");
+    const seed = Buffer.from((events.key.privateKey.export({ format: 'jwk' }) as { d: string }).d, 'base64url');
+    const subscriber = new FeedSubscriber({
+      site: feed.site,
+      root: feed.topic,
+      deviceId: events.identity.deviceId,
+      baseTopic: events.identity.baseTopic,
+      timeZone: config.attendance.time_zone,
+      centralKey: loadCentralKey(commands.central_public_key),
+      openingKeys: boxOpeningKeys(this.o.gallery.sodium, seed),
+      sodium: this.o.gallery.sodium,
+      persons: this.o.persons,
+      signer: createSigner(events.key),
+      logger: this.o.logger,
+      now: this.o.now,
+    });
+    seed.fill(0);
+    subscriber.attach(events.bridge);
+    return subscriber;
   }
 
   /**
@@ -110,6 +142,7 @@ export class Remote {
   /** Reports refusals still waiting for their summary; the bridge stops after. */
   stop(): void {
     this.commands?.close();
+    this.feed?.close();
   }
 
   /** A new person's entity comes with the full set; a removed one's is deleted by an empty config. */

@@ -8,6 +8,7 @@ import type { UnknownRegistry } from '../track/unknowns.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 import { FaceViews } from './face-views.js';
+import { FeedRecords } from './feed-records.js';
 import type { PersonFields } from './person-input.js';
 
 export interface PersonServiceOptions {
@@ -54,9 +55,16 @@ export class PersonContext {
   private closed = false;
   /** Faces opened for an operator (a sighting taught from), each look audited. */
   readonly views: FaceViews;
+  #feed: FeedRecords | undefined;
 
   constructor(readonly o: PersonServiceOptions) {
     this.views = new FaceViews({ db: o.gallery.db, sealer: o.gallery.sealer, audit: o.audit });
+  }
+
+  /** What the gallery feed keeps: made on first use, by the feed and by a person's source. */
+  get feed(): FeedRecords {
+    this.#feed ??= new FeedRecords(this.o.gallery.db);
+    return this.#feed;
   }
 
   /** The default commit: a transaction of its own. */

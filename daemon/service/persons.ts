@@ -6,6 +6,9 @@ import { addPhotos, checkPhoto, enrol, type EnrolRequest, type EnrolResult, type
 import { erase, photos, removePhoto, resync, update, type ErasedPerson, type PersonChange, type PersonPhoto, type Resynced } from './person-changes.js';
 import { PersonContext, type PersonServiceOptions } from './person-context.js';
 import { importPersons, type ImportResult } from './person-import.js';
+import { applyFeed, type FeedChange, type FeedOutcome } from './person-feed.js';
+import type { PersonSource } from './feed-records.js';
+import type { FeedRefusal } from '../../contract/feed.js';
 import type { PersonFields, Photo } from './person-input.js';
 import { checkSighting, checkUnknown, enrolTemplates, promote, teach, teachFromUnknown, type TaughtFromUnknown } from './teaching.js';
 
@@ -91,6 +94,22 @@ export class PersonService {
 
   importPersons(persons: readonly ExportedPerson[], by: Actor, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
     return importPersons(this.ctx, persons, by, onProgress);
+  }
+
+  /** An entry of a site's gallery feed, applied in order through the rules and audit of every enrolment (person-feed.ts). */
+  applyFeed(change: FeedChange, nowMs: number): Promise<FeedOutcome> {
+    return applyFeed(this.ctx, change, nowMs);
+  }
+
+  /** Whether a person was enrolled here or came through a site's feed. */
+  sourceOf(personId: string): PersonSource {
+    return this.ctx.feed.sourceOf(personId);
+  }
+
+  /** How far this box is in a site's feed, its persons from it and the entries it refused: what its report says. */
+  feedState(site: string): { applied: number; persons: number; refused: { seq: number; reason: FeedRefusal }[] } {
+    const feed = this.ctx.feed;
+    return { applied: feed.applied(site), persons: feed.countFromFeed(site), refused: feed.refusals(site) };
   }
 
   /** Refuses new operations and waits for the one running. */

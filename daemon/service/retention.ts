@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { FeedRecords } from './feed-records.js';
 import type { Logger } from '../base/log.js';
 import type { PeriodicTasks } from '../base/periodic.js';
 import type { RetentionConfig } from '../config/ops-sections.js';
@@ -115,6 +116,7 @@ export function erasePersonRecords(db: Database, personId: string, removeGallery
     const { attendanceDays, proofs } = eraseAttendanceOf(db, personId);
     eraseTimelineOf(db, personId);
     eraseArrivalsOf(db, personId);
+    new FeedRecords(db).forget(personId);
     const { templates, thumbnails } = removeGalleryRows(personId);
     return { templates, thumbnails, attendanceDays, proofs };
   })();

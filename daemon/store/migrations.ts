@@ -17,6 +17,7 @@ import { DISPLAY_PHOTO_MIGRATION, DISPLAY_TOKENS_MIGRATION } from './schema/disp
 import { ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
 import { ATTENDANCE_DOORS_MIGRATION } from './schema/attendance-doors.js';
 import { ATTENDANCE_UPGRADES_MIGRATION } from './schema/attendance-upgrades.js';
+import { FEED_MIGRATION } from './schema/feed.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -45,5 +46,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_RETRACTION_TRACK_MIGRATION,
   ATTENDANCE_UPGRADES_MIGRATION,
   DISPLAY_PHOTO_MIGRATION,
+  FEED_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -2,6 +2,8 @@ import type { CameraHealth } from '../camera/health.js';
 import type { EventsStage } from '../events/stage.js';
 import type { EventClass } from '../../contract/topics.js';
 import type { CommandCounts } from '../service/command-records.js';
+import type { FeedCounts } from '../service/person-feed.js';
+import { FEED_REFUSALS } from '../../contract/feed.js';
 import { REVIEW_OUTCOMES, type ReviewOutcome } from '../service/arrival-reviews.js';
 import type { GalleryStore } from '../gallery/store.js';
 import type { PipelineCounts } from '../pipeline/camera-maintainer.js';
@@ -23,6 +25,8 @@ export interface MetricsSource {
   commandCounts(): CommandCounts | undefined;
   /** Where the face models run: the provider they got (a GPU that could not load falls back to 'cpu'), the workers, and the most inputs a model run takes. */
   vision(): { provider: string; workers: number; batchMax: number };
+  /** The gallery feed's entries since the start; undefined while the feed is off. */
+  feedCounts?(): FeedCounts | undefined;
   /** Unverified arrivals reviewed since the start, per camera and outcome (service/arrival-reviews.ts). */
   reviewOutcomes(): readonly { camera: string; outcome: ReviewOutcome; count: number }[];
 }
@@ -89,6 +93,15 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect('facegate_command_requests_total', 'counter', 'Remote command requests by outcome: ok, failed, refused (signed by the central key), unauthenticated (not), retained (ignored), duplicate (sent again by the broker after it was taken).', () =>
     COMMAND_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.commandCounts()?.[outcome] ?? 0 })),
   );
+  m.collect('facegate_feed_entries_total', 'counter', "The site's gallery feed entries since the start, by outcome: applied, passed (sealed for other boxes of the site), already (a retained copy of one applied before), held (came before the entry they follow), refused.", () => {
+    const c = s.feedCounts?.();
+    const refused = c ? Object.values(c.refused).reduce((a, b) => a + b, 0) : 0;
+    return [...(['applied', 'passed', 'already', 'held'] as const).map((outcome) => ({ labels: { outcome }, value: c?.outcomes[outcome] ?? 0 })), { labels: { outcome: 'refused' }, value: refused }];
+  });
+  m.collect('facegate_feed_refused_total', 'counter', 'Gallery feed entries refused, never applied, by reason (docs/errors.md names each code: malformed, oversized, forged, other_site, replayed, out_of_order, unreadable, person_invalid, template_invalid, quarantined, local_person, duplicate_face, overloaded).', () =>
+    FEED_REFUSALS.map((reason) => ({ labels: { reason }, value: s.feedCounts?.()?.refused[reason] ?? 0 })),
+  );
+  m.collect('facegate_feed_applied', 'gauge', "The last entry of the site's gallery feed this box applied; 0 while the feed is off or before any.", () => s.feedCounts?.()?.applied ?? 0);
   m.collect(
     'facegate_review_outcomes_total',
     'counter',

@@ -65,7 +65,7 @@ test('retained topics carry state only; one-shot events are never retained and g
   }
   assert.deepEqual(
     (Object.keys(TOPICS) as TopicName[]).filter((n) => TOPICS[n].retain).sort(),
-    ['availability', 'bridgeInfo', 'bridgeState', 'cameraState', 'lastSeen', 'trackLast'],
+    ['availability', 'bridgeInfo', 'bridgeState', 'cameraState', 'feedReport', 'lastSeen', 'trackLast'],
   );
 });
 

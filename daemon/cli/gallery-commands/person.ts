@@ -6,9 +6,13 @@ import { CONTROL_OPTIONS } from '../control-target.js';
 import { GALLERY_OPTIONS, GALLERY_USAGE, gallerySettings, withGallery } from './common.js';
 import { cliActor, daemonFor, personCall, runningDaemon } from './via-daemon.js';
 import { jsonLine, printable } from '../terminal-text.js';
+import { FeedRecords, type PersonSource } from '../../service/feed-records.js';
 
-function personJson(p: Person, templates: number) {
-  return { id: p.id, name: p.name, external_id: p.externalId, group: p.group, templates, created_at: p.createdAt, updated_at: p.updatedAt };
+/** Where a person came from: 'local' (enrolled on this box) or 'feed:<site>' (the central's feed of that site). */
+const sourceText = (s: PersonSource) => (s.kind === 'local' ? 'local' : `feed:${s.site}`);
+
+function personJson(p: Person, templates: number, source: PersonSource) {
+  return { id: p.id, name: p.name, external_id: p.externalId, group: p.group, templates, source: sourceText(source), created_at: p.createdAt, updated_at: p.updatedAt };
 }
 
 export const personListCommand = command({
@@ -19,12 +23,13 @@ export const personListCommand = command({
   async run({ values }, io) {
     return withGallery(gallerySettings(values, io), { create: false }, (g) => {
       const { persons, damaged } = g.store.listPersons();
-      const rows = persons.map((p) => personJson(p, g.store.countTemplates(p.id)));
+      const feed = new FeedRecords(g.db);
+      const rows = persons.map((p) => personJson(p, g.store.countTemplates(p.id), feed.sourceOf(p.id)));
       if (values.json) {
         for (const r of rows) io.stdout(jsonLine(r));
         for (const d of damaged) io.stdout(jsonLine({ id: d.ref.personId, damaged: true, column: d.ref.column }));
       } else {
-        for (const r of rows) io.stdout(`${printable(r.id)}  ${printable(r.name)}${r.external_id ? `  [${printable(r.external_id)}]` : ''}${r.group ? `  (${printable(r.group)})` : ''}  ${r.templates} template(s)\n`);
+        for (const r of rows) io.stdout(`${printable(r.id)}  ${printable(r.name)}${r.external_id ? `  [${printable(r.external_id)}]` : ''}${r.group ? `  (${printable(r.group)})` : ''}  ${r.templates} template(s)${r.source !== 'local' ? `  from ${printable(r.source)}` : ''}\n`);
         for (const d of damaged) io.stdout(`${printable(d.ref.personId)}  DAMAGED (${d.ref.column} failed authentication)\n`);
         io.stdout(`${rows.length} person(s)${damaged.length ? `, ${damaged.length} damaged: run 'facegate gallery verify'` : ''}\n`);
       }
@@ -45,10 +50,11 @@ export const personShowCommand = command({
       const p = g.store.findPerson(ref);
       if (!p) throw personNotFound(ref);
       const templates = g.store.templateList(p.id).map((t) => ({ id: t.id, model: t.model, quality: t.quality, created_at: t.createdAt }));
-      const out = { ...personJson(p, templates.length), template_list: templates };
+      const source = new FeedRecords(g.db).sourceOf(p.id);
+      const out = { ...personJson(p, templates.length, source), template_list: templates };
       if (values.json) io.stdout(jsonLine(out));
       else {
-        io.stdout(`${printable(p.name)}\n  id: ${printable(p.id)}\n  external id: ${printable(p.externalId ?? '-')}\n  group: ${printable(p.group ?? '-')}\n  enrolled: ${p.createdAt}\n  templates:\n`);
+        io.stdout(`${printable(p.name)}\n  id: ${printable(p.id)}\n  external id: ${printable(p.externalId ?? '-')}\n  group: ${printable(p.group ?? '-')}\n  source: ${source.kind === 'local' ? 'enrolled on this box' : `the central's feed of site ${printable(source.site)}, entry ${source.seq}`}\n  enrolled: ${p.createdAt}\n  templates:\n`);
         for (const t of templates) io.stdout(`    #${t.id} ${printable(t.model)} quality ${t.quality} (${t.created_at})\n`);
       }
       return 0;
