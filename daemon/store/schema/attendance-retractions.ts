@@ -38,7 +38,7 @@ export function addAttendanceRetractionTrack(db: Database): void {
 }
 
 export const ATTENDANCE_RETRACTION_TRACK_MIGRATION: Migration = {
-  version: 19,
+  version: 20,
   description: "attendance: the track whose refusal withdrew a check-in or check-out, so that the console strikes through that track's recognitions",
   up: addAttendanceRetractionTrack,
 };

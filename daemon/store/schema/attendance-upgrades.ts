@@ -29,7 +29,7 @@ export function createAttendanceUpgradesTable(db: Database): void {
 }
 
 export const ATTENDANCE_UPGRADES_MIGRATION: Migration = {
-  version: 20,
+  version: 21,
   description: 'attendance: check-ins and check-outs whose track proved the person better afterwards, with the assurance before and after',
   up: createAttendanceUpgradesTable,
 };

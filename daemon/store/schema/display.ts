@@ -49,7 +49,7 @@ export const DISPLAY_TOKENS_MIGRATION: Migration = {
 };
 
 export const DISPLAY_PHOTO_MIGRATION: Migration = {
-  version: 19,
+  version: 22,
   description: "display: a display token may show the greeted person's photo",
   up: allowPhoto,
 };

@@ -30,7 +30,7 @@ export function createFeedTables(db: Database): void {
 }
 
 export const FEED_MIGRATION: Migration = {
-  version: 19,
+  version: 23,
   description: 'gallery feed: entries applied per site, persons from the feed, refused entries',
   up: createFeedTables,
 };
