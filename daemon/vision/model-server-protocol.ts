@@ -3,7 +3,6 @@ import type { LevelWithSilent } from 'pino';
 import type { VisionConfig } from './config.js';
 import type { ModelName, ModelPaths } from './model-files.js';
 import type { ExecutionProvider } from './ort.js';
-import type { WireError } from './pool-protocol.js';
 
 /** The messages of the model server: the GPU's thread, which runs every vision worker's model inputs. */
 
@@ -28,7 +27,7 @@ export type ToServer = { connect: MessagePort } | { close: true };
 /** From the server thread to the main thread. */
 export type FromServer =
   | { hello: true; provider: ExecutionProvider; shapes: Record<ModelName, readonly number[]> }
-  | { hello: true; error: WireError }
+  | { hello: true; error: { message: string } }
   | { closed: true }
   | { log: string };
 
