@@ -177,7 +177,7 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   assert.match(await text(page, '#history-rows'), /\(door\), reviewed/);
   assert.doesNotMatch(await text(page, '#history-rows'), /Tariq/, 'a rejected arrival checks nobody in');
   const csv = (await apiCall(page, '/api/history.csv')).body as string;
-  assert.match(csv, /"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:02:00\+00:00",[^\r]*,"p-mira","reviewed",""\r\n/);
+  assert.match(csv, /"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:02:00\+00:00",[^\r]*,"p-mira","reviewed","","",""\r\n/);
 
   // The System page: the site's own measure, per camera and week.
   await page.goto(`${url}#system`);
