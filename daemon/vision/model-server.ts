@@ -7,7 +7,7 @@ import type { VisionConfig } from './config.js';
 import type { ModelName, ModelPaths } from './model-files.js';
 import type { FromServer, RunReply, RunRequest, ServerLink, ServerSetup, ToServer } from './model-server-protocol.js';
 import type { ExecutionProvider } from './ort.js';
-import { relayThreadLog } from './vision-worker.js';
+import { relayThreadLog } from './thread-log.js';
 
 const SERVER_FAILED_HINT = 'restart the daemon; if this repeats, the log lines before this one say why (`facegate doctor` checks the GPU and the models)';
 

@@ -4,6 +4,7 @@ import { FacegateError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { ExecutionProvider } from './ort.js';
 import type { ServerLink } from './model-server-protocol.js';
+import { relayThreadLog } from './thread-log.js';
 import type { FromWorker, ImageRef, Request, WireError, WorkerSetup } from './pool-protocol.js';
 import type { Picture } from './types.js';
 
@@ -254,17 +255,6 @@ export class VisionWorker {
   /** The thread's pino line (it has its own `worker` field), written again by the daemon's logger. */
   private relayLog(line: string): void {
     relayThreadLog(this.o.logger, line);
-  }
-}
-
-/** A worker thread's pino line, written again by `logger` (its level, message and fields; not its time or pid). */
-export function relayThreadLog(logger: Logger, line: string): void {
-  try {
-    const { level, msg, time: _time, pid: _pid, hostname: _hostname, service: _service, ...fields } = JSON.parse(line) as Record<string, unknown>;
-    const name = logger.levels.labels[Number(level)] ?? 'info';
-    (logger[name as 'info'] as (obj: object, msg?: string) => void).call(logger, fields, typeof msg === 'string' ? msg : undefined);
-  } catch {
-    logger.warn({ stage: 'vision', line }, 'unreadable log line from a vision thread');
   }
 }
 
