@@ -129,6 +129,7 @@ export class OrtModel {
   }
 }
 
+/** A file's path, or the bytes of a model rewritten in memory (one call each: TypeScript picks no overload for the union). */
 function createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
   return typeof model === 'string' ? InferenceSession.create(model, options) : InferenceSession.create(model, options);
 }
