@@ -67,8 +67,8 @@ export function yuvTables(matrix: YuvMatrix): YuvTables {
 }
 
 /** x clamped to 0..255 at CLAMP[CLAMP_AT + x], for x from −CLAMP_AT to 639 (a converted channel stays within −300..560). */
-const CLAMP_AT = 384;
-const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
+export const CLAMP_AT = 384;
+export const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
 
 /**
  * One pixel converted, its channels packed ten bits apart (r + g·2¹⁰ + b·2²⁰), so that the sum of

@@ -111,6 +111,23 @@ test('a second person who walks in beside a tracked one is found at the next det
   assert.ok(single >= 0.6 * before.length, `regions a detect frame before the arrival: ${before.join(' ')}`);
 });
 
+test('someone who steps up right beside a tracked person, where that person\'s own arms move, is found within two detect frames', { skip: mediaMissing(CLIP) }, async () => {
+  const file = join(dir, 'beside.mp4');
+  const ARRIVES_S = 2.1;
+  // The second head 40 px right of the first: outside the first face's own region, inside the
+  // reach of its arms, where motion is searched every other detect frame.
+  const head = `fps=15,scale=260:260`;
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-stream_loop', '-1', '-ss', '1', '-i', media(CLIP), '-filter_complex',
+    `color=c=0x5a6068:s=1920x1080:r=15:d=4[bg];[0:v]${head}[a];[1:v]${head}[b];[bg][a]overlay=200:300:shortest=1[ab];[ab][b]overlay=500:380:enable='gte(t,${ARRIVES_S})':shortest=1,noise=alls=4:allf=t[out]`,
+    '-map', '[out]', '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', file]);
+  const { firstSeen } = await scan(file, { sweep_s: 60 });
+  const times = [...firstSeen.values()].sort((a, b) => a - b);
+  assert.equal(times.length, 2, `tracks first seen at ${times.join(', ')}`);
+  const detectStep = 1 / config.track.detect_fps;
+  console.log(`# second person arrived at ${ARRIVES_S} s, found at ${times[1]} s`);
+  assert.ok(times[1]! >= ARRIVES_S - 0.01 && times[1]! <= ARRIVES_S + 2 * detectStep + 0.01, `second person found at ${times[1]} s, arrived at ${ARRIVES_S} s`);
+});
+
 test('someone who comes into view, stands and leaves is looked for where they came and went once, not while the picture settles', { skip: mediaMissing(CLIP) }, async () => {
   const file = join(dir, 'visit.mp4');
   const [IN_S, OUT_S] = [1, 2.6];
