@@ -19,8 +19,7 @@ import { daemonUnknowns } from './track/unknown-store.js';
 import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { DoorStage, doorSinkOf } from './door/door.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
-import { challengeCameras } from './attendance/requirement.js';
-import type { ChallengeSettings } from './track/challenge.js';
+import { challengeAt } from './attendance/requirement.js';
 import { ArrivalReviews } from './service/arrival-reviews.js';
 import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
@@ -28,7 +27,7 @@ import { acquireDaemonLock } from './system/lock.js';
 import type { Liveness } from './pipeline/pipeline-health.js';
 import { LATENCY_BUCKETS, MetricsRegistry } from './base/metrics.js';
 import { PIPELINE_STAGES } from './pipeline/camera-pipeline.js';
-import { registerDaemonMetrics, registerDoorMetrics, registerEventLoopMetrics } from './system/daemon-metrics.js';
+import { registerRunningMetrics } from './app-metrics.js';
 import { DecisionMetrics } from './system/decision-metrics.js';
 import { PersonService } from './service/persons.js';
 import { FaceViews } from './service/face-views.js';
@@ -78,8 +77,8 @@ export class App {
   readonly metrics = new MetricsRegistry();
   private running: Running | undefined;
   private config: Config;
-  /** The cameras that ask for movements, for the config they were worked out from (challengeAt). */
-  private challenged: { config: Config; cameras: Set<string> } | undefined;
+  /** Which cameras ask for a movement, worked out once per config. */
+  private readonly challengeAt = challengeAt();
   private readonly now: () => number;
   private readonly mono: () => number;
   private readonly log: Logger;
@@ -148,7 +147,7 @@ export class App {
         track: config.track,
         liveView: () => liveView,
         door: (camera) => doorSinkOf(doors, camera),
-        challenge: (camera) => this.challengeAt(camera),
+        challenge: (camera) => this.challengeAt(this.config, camera),
         latency: this.metrics.histogram('facegate_stage_seconds', 'Time per frame spent in each stage of the pipeline (detect, analyze, follow, decide, frame), seconds.', LATENCY_BUCKETS, () => PIPELINE_STAGES.map((stage) => ({ stage }))),
         signal: this.abort.signal,
         ...(this.o.spawnCamera ? { spawnCamera: this.o.spawnCamera } : {}),
@@ -251,26 +250,7 @@ export class App {
         ...subscribeDisplays(this.displayWiring, this.bus, this.running.displays, this.running.events),
       ];
       parts.add('bus subscriptions', () => subscriptions.forEach((unsubscribe) => unsubscribe()));
-      registerDaemonMetrics(
-        this.metrics,
-        {
-          cameraHealth: () => cameras.health(),
-          pipelineCounts: () => cameras.processedCounts(),
-          liveness: () => this.liveness(),
-          eventsStage: events,
-          gallery,
-          bus: this.bus,
-          commandCounts: () => remote.commands?.counts,
-          feedCounts: () => remote.feed?.counts,
-          reviewOutcomes: () => reviews.outcomeCounts(),
-          vision: () => vision.info(),
-        },
-        { version: this.o.version, mqttEnabled: () => this.config.mqtt.enabled, stateDir: () => dirname(this.config.gallery.path) },
-      );
-      registerDoorMetrics(this.metrics, () => doors.map((door) => door.status()));
-      const eventLoop = registerEventLoopMetrics(this.metrics);
-      eventLoop.start();
-      parts.add('event loop monitor', () => eventLoop.stop());
+      registerRunningMetrics(this.metrics, this.running, { version: this.o.version, bus: this.bus, config: () => this.config, liveness: () => this.liveness() });
       await startMonitoring(config, this.running, this.o.logger, this);
       parts.add('cameras', () => cameras.stop());
       cameras.start(config.cameras);
@@ -373,19 +353,6 @@ export class App {
   /** One line for systemd's STATUS= and /status; what is stuck as the watchdog last saw it. */
   statusLine(): string {
     return this.statusService.line();
-  }
-
-  /**
-   * Whether a camera's tracks are asked for a movement now (liveness.challenge): under the fused
-   * policy, where its answer is weighed, at a camera attendance requires `live` of with no second
-   * camera. The cameras are worked out once per config (a reload replaces the object).
-   */
-  private challengeAt(camera: string): ChallengeSettings | undefined {
-    const config = this.config;
-    const { challenge, policy } = config.track.liveness;
-    if (!challenge.enabled || (policy !== 'fused' && policy !== 'both')) return undefined;
-    if (this.challenged?.config !== config) this.challenged = { config, cameras: challengeCameras(config.attendance, config.cameras, config.doors) };
-    return this.challenged.cameras.has(camera) ? { afterS: challenge.after_s, rounds: challenge.rounds } : undefined;
   }
 
   private mustRun(): Running {

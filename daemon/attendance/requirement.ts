@@ -2,6 +2,8 @@ import { ASSURANCE_STRENGTH, type Assurance } from '../../contract/assurance.js'
 import { doorOfCamera, type DoorConfig } from '../camera/config.js';
 import type { ConfigIssue } from '../base/config-types.js';
 import type { AttendanceConfig, Requirement } from './config.js';
+import type { ChallengeSettings } from '../track/challenge.js';
+import type { TrackConfig } from '../track/config.js';
 
 /** Whether a sighting proven by `assurance` may become a check-in or check-out where `required` holds. */
 export function meetsRequirement(assurance: Assurance, required: Requirement): boolean {
@@ -32,6 +34,29 @@ export function challengeCameras(c: Pick<AttendanceConfig, 'enabled' | 'require'
   const requireOf = requirementOf(c, doors);
   const paired = new Set(doors.filter((d) => d.cameras.length > 1).flatMap((d) => d.cameras));
   return new Set(cameras.map((cam) => cam.name).filter((name) => requireOf(name) === 'live' && !paired.has(name)));
+}
+
+/** What `challengeAt` reads of the config. */
+export interface ChallengeInputs {
+  attendance: Pick<AttendanceConfig, 'enabled' | 'require' | 'camera_require' | 'door_require'>;
+  cameras: readonly { name: string }[];
+  doors: readonly DoorConfig[];
+  track: { liveness: Pick<TrackConfig['liveness'], 'challenge' | 'policy'> };
+}
+
+/**
+ * Whether a camera's tracks are asked for a movement now (liveness.challenge): under the fused
+ * policy, where its answer is weighed, at a camera attendance requires `live` of with no second
+ * camera. The cameras are worked out once per config object (a reload replaces it).
+ */
+export function challengeAt(): (config: ChallengeInputs, camera: string) => ChallengeSettings | undefined {
+  let last: { config: ChallengeInputs; cameras: Set<string> } | undefined;
+  return (config, camera) => {
+    const { challenge, policy } = config.track.liveness;
+    if (!challenge.enabled || (policy !== 'fused' && policy !== 'both')) return undefined;
+    if (last?.config !== config) last = { config, cameras: challengeCameras(config.attendance, config.cameras, config.doors) };
+    return last.cameras.has(camera) ? { afterS: challenge.after_s, rounds: challenge.rounds } : undefined;
+  };
 }
 
 /**
