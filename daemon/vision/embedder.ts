@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { ALIGNED_SIZE } from './align.js';
 import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import type { SessionSettings } from './ort.js';
-import type { PlanarLayout } from './sampling.js';
+import type { PlanarLayout } from './sample-store.js';
 
 export const EMBEDDING_DIM = 512;
 /** What fr_feature reads: the aligned 112×112 face, planar BGR, (px − 127) / 128. */

@@ -1,45 +1,9 @@
 import type { Affine } from './geometry.js';
-import { CLAMP, CLAMP_AT, isYuv420, packedRgb, toRgb, yuv420Layout, yuvTables } from '../base/yuv.js';
-import type { Picture, RgbImage, Yuv420Image } from './types.js';
+import { isYuv420, toRgb } from '../base/yuv.js';
+import { average2x2Yuv } from './sample-yuv.js';
+import { put, storeFor, type PlanarLayout, type SampleLayout, type Store } from './sample-store.js';
+import type { Picture, RgbImage } from './types.js';
 
-/**
- * How sampled pixels are written: interleaved RGB floats 0..255 (what quality and thumbnails
- * read), or straight into a model's planar input as (px − mean) / div, which saves a packing pass
- * over every detector tile and every face crop.
- */
-export type SampleLayout = 'rgb' | PlanarLayout;
-
-export interface PlanarLayout {
-  planes: 'rgb' | 'bgr';
-  mean: number;
-  div: number;
-}
-
-/**
- * Where channel values of output pixel p go: dst[r + p·step] = value·scale + offset, and so on.
- * The kernels fold their own 1/taps² into `scale`.
- */
-interface Store {
-  r: number;
-  g: number;
-  b: number;
-  step: number;
-  scale: number;
-  offset: number;
-}
-
-function storeFor(layout: SampleLayout, pixels: number): Store {
-  if (layout === 'rgb') return { r: 0, g: 1, b: 2, step: 3, scale: 1, offset: 0 };
-  const [r, b] = layout.planes === 'rgb' ? [0, 2 * pixels] : [2 * pixels, 0];
-  return { r, g: pixels, b, step: 1, scale: 1 / layout.div, offset: -layout.mean / layout.div };
-}
-
-/** One output pixel's channel sums, scaled by `gain`, into the store's layout. */
-function put(dst: Float32Array, st: Store, at: number, r: number, g: number, b: number, gain: number): void {
-  dst[st.r + at] = r * gain + st.offset;
-  dst[st.g + at] = g * gain + st.offset;
-  dst[st.b + at] = b * gain + st.offset;
-}
 
 /**
  * Samples an outW×outH crop of `img` through `map` (crop coordinates → image coordinates).
@@ -294,84 +258,6 @@ function reachable(img: Picture, m: Affine, outW: number, outH: number): { x: nu
   const w = Math.min(img.width, Math.ceil(Math.max(...xs)) + 2) - x;
   const h = Math.min(img.height, Math.ceil(Math.max(...ys)) + 2) - y;
   return { x: Math.min(x, img.width - 1), y: Math.min(y, img.height - 1), w: Math.max(1, w), h: Math.max(1, h) };
-}
-
-/**
- * The detector's 2×2 case on a YUV frame, straight from the planes: each tap reads its Y and the
- * U and V of its 2×2 block and is converted as FFmpeg converts it (see `packedRgb`), and the four
- * are summed as average2x2 sums FFmpeg's RGB, so the detector gets the input it got from RGB
- * frames. A tap outside the frame is black padding.
- *
- * This runs on every detector pass (76 800 outputs, 307 200 taps), so the conversion is written
- * out here with the tables in locals: through `packedRgb` the same sums cost four times as much.
- */
-function average2x2Yuv(img: Yuv420Image, m: Affine, outW: number, outH: number, dst: Float32Array, st: Store): void {
-  const { width: W, height: H, data } = img;
-  const { chromaWidth, uOffset, vOffset } = yuv420Layout(W, H);
-  const lumaCols = new Int32Array(2 * outW), chromaCols = new Int32Array(2 * outW);
-  for (let k = 0; k < 2 * outW; k++) {
-    const x = Math.floor(m.a * ((k >> 1) + ((k & 1) + 0.5) / 2) + m.tx);
-    lumaCols[k] = x >= 0 && x < W ? x : -1;
-    chromaCols[k] = x >> 1;
-  }
-  const lumaRows = new Int32Array(2 * outH), chromaRows = new Int32Array(2 * outH);
-  for (let k = 0; k < 2 * outH; k++) {
-    const y = Math.floor(m.d * ((k >> 1) + ((k & 1) + 0.5) / 2) + m.ty);
-    lumaRows[k] = y >= 0 && y < H ? y * W : -1;
-    chromaRows[k] = (y >> 1) * chromaWidth;
-  }
-  const { r: rAt, g: gAt, b: bAt, step, offset } = st;
-  const gain = st.scale * 0.25;
-  const t = yuvTables(img.matrix);
-  const tY = t.y, rV = t.rV, gU = t.gU, gV = t.gV, bU = t.bU, C = CLAMP, K = CLAMP_AT;
-  for (let v = 0, at = 0; v < outH; v++) {
-    const r0 = lumaRows[2 * v]!, r1 = lumaRows[2 * v + 1]!;
-    const s0 = chromaRows[2 * v]!, s1 = chromaRows[2 * v + 1]!;
-    const u0 = uOffset + s0, u1 = uOffset + s1, v0 = vOffset + s0, v1 = vOffset + s1;
-    for (let u = 0; u < outW; u++, at += step) {
-      const c0 = lumaCols[2 * u]!, c1 = lumaCols[2 * u + 1]!;
-      const d0 = chromaCols[2 * u]!, d1 = chromaCols[2 * u + 1]!;
-      if ((r0 | r1 | c0 | c1) < 0) {
-        // Partly outside the frame: the taps outside add nothing.
-        let sum = 0;
-        if (r0 >= 0 && c0 >= 0) sum += packedRgb(t, data[r0 + c0]!, data[u0 + d0]!, data[v0 + d0]!);
-        if (r0 >= 0 && c1 >= 0) sum += packedRgb(t, data[r0 + c1]!, data[u0 + d1]!, data[v0 + d1]!);
-        if (r1 >= 0 && c0 >= 0) sum += packedRgb(t, data[r1 + c0]!, data[u1 + d0]!, data[v1 + d0]!);
-        if (r1 >= 0 && c1 >= 0) sum += packedRgb(t, data[r1 + c1]!, data[u1 + d1]!, data[v1 + d1]!);
-        dst[rAt + at] = (sum & 1023) * gain + offset;
-        dst[gAt + at] = ((sum >> 10) & 1023) * gain + offset;
-        dst[bAt + at] = (sum >> 20) * gain + offset;
-        continue;
-      }
-      let l = K + tY[data[r0 + c0]!]!;
-      let cu = data[u0 + d0]!;
-      let cv = data[v0 + d0]!;
-      let r = C[l + rV[cv]!]!;
-      let g = C[l + gU[cu]! + gV[cv]!]!;
-      let b = C[l + bU[cu]!]!;
-      l = K + tY[data[r0 + c1]!]!;
-      cu = data[u0 + d1]!;
-      cv = data[v0 + d1]!;
-      r += C[l + rV[cv]!]!;
-      g += C[l + gU[cu]! + gV[cv]!]!;
-      b += C[l + bU[cu]!]!;
-      l = K + tY[data[r1 + c0]!]!;
-      cu = data[u1 + d0]!;
-      cv = data[v1 + d0]!;
-      r += C[l + rV[cv]!]!;
-      g += C[l + gU[cu]! + gV[cv]!]!;
-      b += C[l + bU[cu]!]!;
-      l = K + tY[data[r1 + c1]!]!;
-      cu = data[u1 + d1]!;
-      cv = data[v1 + d1]!;
-      r += C[l + rV[cv]!]!;
-      g += C[l + gU[cu]! + gV[cv]!]!;
-      b += C[l + bU[cu]!]!;
-      dst[rAt + at] = r * gain + offset;
-      dst[gAt + at] = g * gain + offset;
-      dst[bAt + at] = b * gain + offset;
-    }
-  }
 }
 
 /** Interleaved RGB floats → planar CHW tensor data, channel order and (px − mean) / div as a model wants. */
