@@ -371,7 +371,7 @@ export class CentralConsumer {
     const { timesheet_dir, timesheet_assurance, employees, time_zone } = this.o.config;
     mkdirSync(timesheet_dir, { recursive: true, mode: 0o700 });
     const path = join(timesheet_dir, `timesheet-${day}.csv`);
-    writeFileSync(`${path}.tmp`, timesheetCsv(await this.o.store.timesheet(day, timesheet_assurance), employees, time_zone), { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, timesheetCsv(await this.o.store.timesheet(day, { assurances: timesheet_assurance }), employees, time_zone), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 

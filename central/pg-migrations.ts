@@ -1,4 +1,5 @@
 import { ASSURANCES } from '../contract/assurance.js';
+import { DOOR_MAX } from './storage.js';
 
 /** One step of the PostgreSQL schema: the same version, and the same meaning, as store.ts's step of that number. */
 export interface PgMigration {
@@ -105,6 +106,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     description: 'central: a check-in or check-out its box proved better afterwards (attendance/upgraded) takes the higher assurance',
     sql: `
       CREATE INDEX central_events_upgrades ON central_events (base, (body::jsonb ->> 'upgrades')) WHERE topic = 'attendanceUpgraded';
+    `,
+  },
+  {
+    version: 7,
+    description: "central: the door each check-in and check-out was made at (the event's door), for the timesheet and its filter",
+    sql: `
+      ALTER TABLE central_attendance ADD COLUMN door text;
+      UPDATE central_attendance a SET door = e.body::jsonb ->> 'door'
+        FROM central_events e
+       WHERE e.id = a.event_id AND jsonb_typeof(e.body::jsonb -> 'door') = 'string' AND length(e.body::jsonb ->> 'door') BETWEEN 1 AND ${DOOR_MAX};
     `,
   },
 ];

@@ -4,7 +4,7 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
-import { assuranceStrengthSql, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetRow } from './storage.js';
+import { assuranceStrengthSql, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetFilter, type TimesheetRow } from './storage.js';
 import { PG_MIGRATIONS } from './pg-migrations.js';
 import { maskedStoreUrl } from './store-url.js';
 
@@ -164,8 +164,8 @@ export class PgCentralStore implements CentralStorage {
         const withdrawn = (await q.query<{ id: string }>("SELECT id FROM central_events WHERE base = $1 AND topic = 'attendanceRetracted' AND (body::jsonb ->> 'retracts') = $2 LIMIT 1", [base, signed.id])).rows[0];
         // So can an upgrade: the mark takes the highest assurance said of it.
         const upgrades = (await q.query<{ a: unknown }>("SELECT body::jsonb ->> 'assurance' AS a FROM central_events WHERE base = $1 AND topic = 'attendanceUpgraded' AND (body::jsonb ->> 'upgrades') = $2", [base, signed.id])).rows;
-        await q.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-          signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)),
+        await q.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance, door) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+          signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)), mark.door,
         ]);
       }
       return 'stored';
@@ -190,23 +190,25 @@ export class PgCentralStore implements CentralStorage {
     });
   }
 
-  async timesheet(day: string, assurances: readonly Assurance[] = ASSURANCES): Promise<TimesheetRow[]> {
-    if (assurances.length === 0) return [];
+  async timesheet(day: string, filter: TimesheetFilter = {}): Promise<TimesheetRow[]> {
+    const assurances = filter.assurances ?? ASSURANCES;
+    if (assurances.length === 0 || filter.doors?.length === 0) return [];
+    // Without a door filter $3 is NULL and every mark counts, those of cameras in no door too.
     const rows = await this.pool.query<Omit<TimesheetRow, 'day'>>(
       `WITH marks AS (
-         SELECT employee, type, at_ms, assurance FROM central_attendance
-          WHERE day = $1 AND retracted_by IS NULL AND assurance = ANY($2::text[])
+         SELECT employee, type, at_ms, assurance, door FROM central_attendance
+          WHERE day = $1 AND retracted_by IS NULL AND assurance = ANY($2::text[]) AND ($3::text[] IS NULL OR door = ANY($3::text[]))
        ),
-       firsts AS (SELECT employee, at_ms, assurance, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance COLLATE "C") AS n FROM marks WHERE type = 'check_in'),
-       lasts AS (SELECT employee, at_ms, assurance, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance COLLATE "C") AS n FROM marks WHERE type = 'check_out')
-       SELECT e.employee, f.at_ms AS "firstInMs", f.assurance AS "firstInAssurance", l.at_ms AS "lastOutMs", l.assurance AS "lastOutAssurance"
+       firsts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance COLLATE "C", coalesce(door, '') COLLATE "C") AS n FROM marks WHERE type = 'check_in'),
+       lasts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance COLLATE "C", coalesce(door, '') COLLATE "C") AS n FROM marks WHERE type = 'check_out')
+       SELECT e.employee, f.at_ms AS "firstInMs", f.assurance AS "firstInAssurance", f.door AS "firstInDoor", l.at_ms AS "lastOutMs", l.assurance AS "lastOutAssurance", l.door AS "lastOutDoor"
          FROM (SELECT DISTINCT employee FROM marks) e
          LEFT JOIN firsts f ON f.employee = e.employee AND f.n = 1
          LEFT JOIN lasts l ON l.employee = e.employee AND l.n = 1
         ORDER BY e.employee COLLATE "C"`,
-      [day, [...assurances]],
+      [day, [...assurances], filter.doors ? [...filter.doors] : null],
     );
-    return rows.rows.map((r) => ({ employee: r.employee, day, firstInMs: r.firstInMs, firstInAssurance: r.firstInAssurance, lastOutMs: r.lastOutMs, lastOutAssurance: r.lastOutAssurance }));
+    return rows.rows.map((r) => ({ ...r, day }));
   }
 
   async raiseHigh(base: string, device: string, seq: number, nowIso: string): Promise<void> {

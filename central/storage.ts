@@ -30,14 +30,23 @@ export interface BoxReplayStatus {
   readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
 }
 
-/** One employee's day as the timesheet shows it: instants in ms and what proved each, null when there was none. */
+/** One employee's day as the timesheet shows it: instants in ms, what proved each and at which door, null when there was none. */
 export interface TimesheetRow {
   readonly employee: string;
   readonly day: string;
   readonly firstInMs: number | null;
   readonly firstInAssurance: Assurance | null;
+  /** The door (doors:) of the check-in's camera; null for a camera in no door, and from a box of a release before doors. */
+  readonly firstInDoor: string | null;
   readonly lastOutMs: number | null;
   readonly lastOutAssurance: Assurance | null;
+  readonly lastOutDoor: string | null;
+}
+
+/** Which marks a timesheet counts: by what proved them, and (where given) only those made at these doors. */
+export interface TimesheetFilter {
+  readonly assurances?: readonly Assurance[];
+  readonly doors?: readonly string[];
 }
 
 /** An accepted check-in or check-out: `employee` is the external id, else the box's person id. */
@@ -47,6 +56,8 @@ export interface AttendanceMark {
   readonly day: string;
   readonly atMs: number;
   readonly assurance: Assurance;
+  /** The door the box named (the event's `door`); null for a camera in no door, and from boxes before doors. */
+  readonly door: string | null;
 }
 
 /**
@@ -72,8 +83,8 @@ export interface CentralStorage {
    * mark is here.
    */
   upgrade(base: string, upgrades: string, assurance: Assurance): Awaitable<string | undefined>;
-  /** The day's first check-in and last check-out that stand, per employee, counting only `assurances`. */
-  timesheet(day: string, assurances?: readonly Assurance[]): Awaitable<TimesheetRow[]>;
+  /** The day's first check-in and last check-out that stand, per employee, counting only the marks `filter` keeps (every one without it). */
+  timesheet(day: string, filter?: TimesheetFilter): Awaitable<TimesheetRow[]>;
   /** A box's signed high-water mark; never lowered. */
   raiseHigh(base: string, device: string, seq: number, nowIso: string): Awaitable<void>;
   /** Ranges a box reported gone: the parts of them not held before, now kept. */
@@ -113,3 +124,6 @@ export function strongestOf(own: Assurance, upgrades: readonly unknown[]): Assur
   for (const a of upgrades) if (isAssurance(a) && strongerThan(a, best)) best = a;
   return best;
 }
+
+/** The longest door name the store takes from an event body: boxes send a config name (contract/fields.ts), at most 32 characters. */
+export const DOOR_MAX = 32;

@@ -4,9 +4,9 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
-import { assuranceStrengthSql, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetRow } from './storage.js';
+import { assuranceStrengthSql, DOOR_MAX, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetFilter, type TimesheetRow } from './storage.js';
 
-export type { AttendanceMark, BoxGaps, BoxReplayStatus, TimesheetRow } from './storage.js';
+export type { AttendanceMark, BoxGaps, BoxReplayStatus, TimesheetFilter, TimesheetRow } from './storage.js';
 
 /**
  * The central consumer's own SQLite file (not a box's state file, whose schema is daemon/store/migrations.ts):
@@ -123,6 +123,22 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: "central: the door each check-in and check-out was made at (the event's door), for the timesheet and its filter",
+    up(db) {
+      // Marks stored before this step keep the door their event named, where it named one: boxes
+      // sent it before the consumer kept it. Events from boxes before doors, and of cameras in no
+      // door, have none (NULL).
+      db.exec(`
+        ALTER TABLE central_attendance ADD COLUMN door TEXT;
+        UPDATE central_attendance SET door = (
+          SELECT json_extract(e.body, '$.door') FROM central_events e
+           WHERE e.id = central_attendance.event_id AND json_type(e.body, '$.door') = 'text' AND length(json_extract(e.body, '$.door')) BETWEEN 1 AND ${DOOR_MAX}
+        );
+      `);
+    },
+  },
 ];
 
 /** The central store in one SQLite file: the embedded default, for consumers on one machine. */
@@ -172,8 +188,8 @@ export class CentralStore implements CentralStorage {
           .prepare("SELECT json_extract(body, '$.assurance') AS a FROM central_events WHERE base = ? AND topic = 'attendanceUpgraded' AND json_extract(body, '$.upgrades') = ?")
           .all(base, signed.id) as { a: unknown }[];
         this.db
-          .prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)));
+          .prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance, door) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)), mark.door);
       }
       return 'stored';
     }).immediate();
@@ -207,27 +223,31 @@ export class CentralStore implements CentralStorage {
 
   /**
    * Every employee seen on `day`: the first check-in and the last check-out that stand, across
-   * boxes, each with what proved it. `assurances` keeps only the marks proven so (a site's HR may
-   * count only check-ins a camera proved live); every mark counts without it.
+   * boxes, each with what proved it and the door it was made at. `filter.assurances` keeps only the
+   * marks proven so (a site's HR may count only check-ins a camera proved live), `filter.doors`
+   * only those made at these doors (a mark of a camera in no door is at none of them); every mark
+   * counts without them.
    */
-  timesheet(day: string, assurances: readonly Assurance[] = ASSURANCES): TimesheetRow[] {
-    if (assurances.length === 0) return [];
+  timesheet(day: string, filter: TimesheetFilter = {}): TimesheetRow[] {
+    const assurances = filter.assurances ?? ASSURANCES;
+    if (assurances.length === 0 || filter.doors?.length === 0) return [];
+    const atDoors = filter.doors ? ` AND door IN (${filter.doors.map(() => '?').join(', ')})` : '';
     const rows = this.db
       .prepare(
         `WITH marks AS (
-           SELECT employee, type, at_ms, assurance FROM central_attendance
-            WHERE day = ? AND retracted_by IS NULL AND assurance IN (${assurances.map(() => '?').join(', ')})
+           SELECT employee, type, at_ms, assurance, door FROM central_attendance
+            WHERE day = ? AND retracted_by IS NULL AND assurance IN (${assurances.map(() => '?').join(', ')})${atDoors}
          ),
-         firsts AS (SELECT employee, at_ms, assurance, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance) AS n FROM marks WHERE type = 'check_in'),
-         lasts AS (SELECT employee, at_ms, assurance, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance) AS n FROM marks WHERE type = 'check_out')
-         SELECT e.employee, f.at_ms AS firstInMs, f.assurance AS firstInAssurance, l.at_ms AS lastOutMs, l.assurance AS lastOutAssurance
+         firsts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance, coalesce(door, '')) AS n FROM marks WHERE type = 'check_in'),
+         lasts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance, coalesce(door, '')) AS n FROM marks WHERE type = 'check_out')
+         SELECT e.employee, f.at_ms AS firstInMs, f.assurance AS firstInAssurance, f.door AS firstInDoor, l.at_ms AS lastOutMs, l.assurance AS lastOutAssurance, l.door AS lastOutDoor
            FROM (SELECT DISTINCT employee FROM marks) e
            LEFT JOIN firsts f ON f.employee = e.employee AND f.n = 1
            LEFT JOIN lasts l ON l.employee = e.employee AND l.n = 1
           ORDER BY e.employee`,
       )
-      .all(day, ...assurances) as Omit<TimesheetRow, 'day'>[];
-    return rows.map((r) => ({ employee: r.employee, day, firstInMs: r.firstInMs, firstInAssurance: r.firstInAssurance, lastOutMs: r.lastOutMs, lastOutAssurance: r.lastOutAssurance }));
+      .all(day, ...assurances, ...(filter.doors ?? [])) as Omit<TimesheetRow, 'day'>[];
+    return rows.map((r) => ({ ...r, day }));
   }
 
   /** A box's signed high-water mark (bridge/sequence); never lowered by an older one arriving late. */

@@ -15,7 +15,9 @@ export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, description: "
  * The door (doors:) of the camera an event is about. Optional: absent for a camera in no door, and
  * from a box of a release before doors, whose events still verify.
  */
-export const Door = (description = 'The door (doors:) the camera belongs to; absent for a camera in no door') => Type.Optional(Type.String({ description }));
+/** A door's name as the box's config allows it (a camera's rule): a receiver that keeps it (the central) keeps a short name, never any string. */
+export const DOOR_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$';
+export const Door = (description = 'The door (doors:) the camera belongs to; absent for a camera in no door') => Type.Optional(Type.String({ pattern: DOOR_NAME_PATTERN, description }));
 /** The `door` field of a payload, where there is a door: absent (not null) otherwise, as older boxes send it. */
 export function doorField(door: string | null | undefined): { door?: string } {
   return door != null ? { door } : {};

@@ -175,12 +175,12 @@ export const CameraStatePayload = Type.Object(
 );
 
 export const PresencePayload = Type.Object(
-  { state: Type.Union([Type.Literal('ON'), Type.Literal('OFF')]), camera: Type.String(), time: Iso },
+  { state: Type.Union([Type.Literal('ON'), Type.Literal('OFF')]), camera: Type.String(), door: Door('The door (doors:) of the camera that saw the person; absent for a camera in no door'), time: Iso },
   { additionalProperties: false },
 );
 
 export const LastSeenPayload = Type.Object(
-  { camera: Type.String(), time: Iso },
+  { camera: Type.String(), door: Door('The door (doors:) of the camera that saw the person; absent for a camera in no door'), time: Iso },
   { additionalProperties: false, description: "Where and when a person was last seen: the Home Assistant last-seen sensor's state and attributes" },
 );
 
@@ -188,6 +188,7 @@ export const DecisionPayload = Type.Object(
   {
     type: Type.Union([Type.Literal('recognized'), Type.Literal('unknown'), Type.Literal('spoof')]),
     camera: Type.String(),
+    door: Door("The door (doors:) the camera belongs to; absent for a camera in no door. Each camera of a door sends its own decisions"),
     time: Iso,
     person_id: Type.Union([Type.String(), Type.Null()], { description: 'Who was recognised (or whom a spoof looked like); null otherwise' }),
     name: Type.Optional(Type.String({ description: 'Only with mqtt.homeassistant.person_names' })),

@@ -31,6 +31,12 @@ export interface Arrival {
   missing: string[];
   /** Set when the tracker refused the track afterwards (a held picture, a screen, a frozen face). */
   refused: string | null;
+  /**
+   * The signed check-in event withdrawn when the track was refused after it checked the person in
+   * (then `assurance` is what proved that check-in, and `refused` why it was withdrawn); null for an
+   * arrival below the camera's requirement.
+   */
+  retracts: string | null;
   status: ArrivalStatus;
   reason: RejectReason | null;
   note: string | null;
@@ -54,6 +60,7 @@ interface Row {
   liveness: string;
   missing: string;
   refused: string | null;
+  retracts: string | null;
   status: ArrivalStatus;
   reason: RejectReason | null;
   note: string | null;
@@ -63,7 +70,8 @@ interface Row {
   crops: number;
 }
 
-export type NewArrival = Pick<Arrival, 'id' | 'personId' | 'group' | 'date' | 'camera' | 'track' | 'atMs' | 'assurance' | 'required' | 'liveness' | 'missing'>;
+export type NewArrival = Pick<Arrival, 'id' | 'personId' | 'group' | 'date' | 'camera' | 'track' | 'atMs' | 'assurance' | 'required' | 'liveness' | 'missing'> &
+  Partial<Pick<Arrival, 'refused' | 'retracts'>>;
 
 /** The place an arrival's crop is sealed for: a thumbnail of its row and person, its number in the column. */
 export function arrivalCropCell(arrivalId: string, personId: string, n: number): { table: 'thumbnails'; column: string; rowId: string; personId: string } {
@@ -91,8 +99,8 @@ export class ArrivalStore {
     readonly db: Database,
     private readonly sealer: CellSealer,
   ) {
-    this.insert = db.prepare(`INSERT OR IGNORE INTO attendance_arrivals (id, person_id, group_name, date, camera, track, at_ms, assurance, required, liveness, missing)
-      VALUES (@id, @personId, @group, @date, @camera, @track, @atMs, @assurance, @required, @liveness, @missing)`);
+    this.insert = db.prepare(`INSERT OR IGNORE INTO attendance_arrivals (id, person_id, group_name, date, camera, track, at_ms, assurance, required, liveness, missing, refused, retracts)
+      VALUES (@id, @personId, @group, @date, @camera, @track, @atMs, @assurance, @required, @liveness, @missing, @refused, @retracts)`);
     this.byId = db.prepare(`${SELECT} WHERE a.id = ?`);
     this.byDay = db.prepare(`${SELECT} WHERE a.person_id = ? AND a.date = ?`);
     this.putCrop = db.prepare('INSERT OR IGNORE INTO attendance_arrival_crops (arrival_id, n, sealed) VALUES (?, ?, ?)');
@@ -117,7 +125,7 @@ export class ArrivalStore {
 
   /** Keeps a new arrival; false when the person already has one that day (the first is the arrival). */
   keep(a: NewArrival): boolean {
-    return this.insert.run({ ...a, liveness: JSON.stringify(a.liveness), missing: JSON.stringify(a.missing) }).changes > 0;
+    return this.insert.run({ ...a, liveness: JSON.stringify(a.liveness), missing: JSON.stringify(a.missing), refused: a.refused ?? null, retracts: a.retracts ?? null }).changes > 0;
   }
 
   /** Seals and keeps a face crop as the arrival's next one, up to ARRIVAL_CROPS; false when it has them all. */
@@ -208,6 +216,7 @@ function fromRow(r: Row): Arrival {
     liveness: JSON.parse(r.liveness) as Record<string, number>,
     missing: JSON.parse(r.missing) as string[],
     refused: r.refused,
+    retracts: r.retracts,
     status: r.status,
     reason: r.reason,
     note: r.note,

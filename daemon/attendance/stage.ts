@@ -7,7 +7,7 @@ import { attendanceBody } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
-import { TrackDecisions } from './track-decisions.js';
+import { TrackDecisions, type TrackDecision } from './track-decisions.js';
 import { meetsRequirement } from './requirement.js';
 import { strongerThan } from '../../contract/assurance.js';
 import type { TrackAssurance } from '../track/assurance.js';
@@ -144,7 +144,7 @@ export class AttendanceStage {
         if (decision.kind === 'check_in' && assurance !== 'reviewed') this.o.arrivals?.dropPending(d.personId, t.record.date);
         const eventId = this.o.writer.write('attendance', attendanceBody(decision, t.record, { group, externalId: this.externalIdOf(d.personId) }, rules.timeZone), d.atMs);
         if (d.track !== undefined && decision.kind !== 'summary') {
-          this.made.add(d.camera, d.track, { recordId: t.record.recordId, personId: d.personId, date: t.record.date, kind: decision.kind, atMs: decision.atMs, sightingMs: d.atMs, eventId, group, assurance });
+          this.made.add(d.camera, d.track, { recordId: t.record.recordId, personId: d.personId, date: t.record.date, kind: decision.kind, atMs: decision.atMs, sightingMs: d.atMs, eventId, group, assurance, liveness: { ...(d.liveness ?? {}) } });
         }
       }
       return t.decisions;
@@ -170,11 +170,7 @@ export class AttendanceStage {
       let arrival = arrivals.ofDay(d.personId, date);
       if (!arrival) {
         const liveness = { ...(d.liveness ?? {}) };
-        const missing = Object.entries(liveness)
-          .filter(([cue, share]) => cue !== 'score' && !(share > 0))
-          .map(([cue]) => cue)
-          .sort();
-        arrivals.keep({ id: this.o.newId(), personId: d.personId, group: d.group ?? null, date, camera: d.camera, track: d.track ?? null, atMs: d.atMs, assurance, required, liveness, missing });
+        arrivals.keep({ id: this.o.newId(), personId: d.personId, group: d.group ?? null, date, camera: d.camera, track: d.track ?? null, atMs: d.atMs, assurance, required, liveness, missing: silentCues(liveness) });
         arrival = arrivals.ofDay(d.personId, date);
         if (arrival) this.log.info({ person: d.personId, camera: d.camera, assurance, required }, 'unverified arrival kept for review');
       } else if (arrival.status !== 'pending' || arrival.camera !== d.camera || arrival.track !== (d.track ?? null)) {
@@ -236,6 +232,7 @@ export class AttendanceStage {
           { type: 'retracted', kind: m.kind, retracts: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera, ...doorField(this.o.doorOf?.(camera)), reason, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
           nowMs,
         );
+        if (m.kind === 'check_in') this.keepWithdrawnArrival(m, camera, track, reason);
         return true;
       })();
       if (!retracted) continue;
@@ -244,6 +241,36 @@ export class AttendanceStage {
       this.log.warn({ person: m.personId, camera, kind: m.kind, reason, retracts: m.eventId }, 'attendance withdrawn: its track was refused afterwards');
     }
     return withdrawn;
+  }
+
+  /**
+   * A check-in withdrawn leaves a person the camera recognised checked in by nothing: they are kept
+   * as the day's arrival, for a person to confirm or reject, at the check-in's time, with what had
+   * proved it, the cue that contradicted it (`refused`), the check-in event withdrawn, and its
+   * proof (the track's best face crop then, sealed again as the arrival's first crop; the track's
+   * later recognitions add theirs). Runs in the withdrawal's transaction. Nothing is kept where the
+   * day has a reviewed arrival already: a review stands.
+   */
+  private keepWithdrawnArrival(m: TrackDecision, camera: string, track: number, reason: SpoofAlertReason): void {
+    const arrivals = this.o.arrivals;
+    // A reviewed check-in has no track, so none is ever withdrawn; the guard keeps the type honest.
+    if (!arrivals || m.assurance === 'reviewed') return;
+    const id = this.o.newId();
+    const arrival = { id, personId: m.personId, group: m.group, date: m.date, camera, track, atMs: m.atMs, assurance: m.assurance, required: this.o.requireOf(camera), liveness: { ...m.liveness }, missing: silentCues(m.liveness), refused: reason, retracts: m.eventId };
+    if (!arrivals.keep(arrival)) {
+      this.log.warn({ person: m.personId, camera, date: m.date, retracts: m.eventId }, 'withdrawn check-in not kept for review: the day has a reviewed arrival already');
+      return;
+    }
+    const proof = this.o.store.proof(m.recordId, 'check_in');
+    if (proof) {
+      try {
+        arrivals.addCrop({ id, personId: m.personId, crops: 0 }, this.o.sealer.open({ recordId: m.recordId, personId: m.personId, kind: 'check_in' }, proof));
+      } catch (e) {
+        // The arrival is what matters: a reviewer can still judge it by the time and the cues.
+        this.log.warn({ person: m.personId, err: e instanceof Error ? e.message : String(e) }, 'withdrawn check-in kept for review without its face: its proof did not open');
+      }
+    }
+    this.log.info({ person: m.personId, camera, reason, retracts: m.eventId }, 'withdrawn check-in kept for review');
   }
 
   /** The track ended: what it made stands. */
@@ -303,4 +330,12 @@ export class AttendanceStage {
     }
     return written;
   }
+}
+
+/** The cues that did not speak for a live face (a share of zero or below), sorted: what a reviewer is shown was missing. */
+function silentCues(liveness: Readonly<Record<string, number>>): string[] {
+  return Object.entries(liveness)
+    .filter(([cue, share]) => cue !== 'score' && !(share > 0))
+    .map(([cue]) => cue)
+    .sort();
 }

@@ -15,6 +15,8 @@ export interface TrackDecision {
   group: string | null;
   /** What proved it; raised when the track proves the person better before it ends. */
   assurance: Assurance;
+  /** The liveness cues' shares when the track made it: what a review of it, withdrawn, is shown. */
+  liveness: Readonly<Record<string, number>>;
 }
 
 /** Tracks remembered at once; far more than cameras × track.max_tracks, so only a leak would reach it. */

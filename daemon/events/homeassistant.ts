@@ -1,6 +1,7 @@
 import type { MqttBridge } from './bridge.js';
 import { topicFor, type Payload } from '../../contract/topics.js';
 import type { PersonRef, TrackEvent } from '../track/events.js';
+import { doorField } from '../../contract/fields.js';
 
 export interface DiscoveryOptions {
   prefix: string;
@@ -113,9 +114,9 @@ export function discoveryMessages(o: DiscoveryOptions): DiscoveryMessage[] {
       device_class: 'presence',
       state_topic: presence,
       value_template: '{{ value_json.state }}',
-      // Where and when they were last seen, as the entity's attributes.
+      // Where (the camera, and its door or null) and when they were last seen, as the entity's attributes.
       json_attributes_topic: presence,
-      json_attributes_template: '{{ {"camera": value_json.camera, "time": value_json.time} | tojson }}',
+      json_attributes_template: '{{ {"camera": value_json.camera, "door": value_json.door | default(none), "time": value_json.time} | tojson }}',
       expire_after: o.presenceExpireS,
       availability: [bridgeAvailability],
     });
@@ -150,7 +151,7 @@ export function decisionFor(
 ): { decision: Payload<'decision'>; image: Buffer | undefined } | undefined {
   const decided = (type: Payload<'decision'>['type'], person: PersonRef | null, thumbnail: Buffer | null) => {
     const name = o.personNames ? person?.name ?? undefined : undefined;
-    const decision = { type, camera: e.camera, time, person_id: person?.id ?? null, ...(name !== undefined ? { name } : {}) };
+    const decision = { type, camera: e.camera, ...doorField(e.door), time, person_id: person?.id ?? null, ...(name !== undefined ? { name } : {}) };
     const fits = o.cameraImages && thumbnail !== null && thumbnail.length > 0 && thumbnail.length <= o.imageMaxKb * 1024;
     return { decision, image: fits ? thumbnail : undefined };
   };
@@ -195,13 +196,15 @@ export class HomeAssistantDiscovery {
 
   /**
    * At each accepted sighting: presence ON (HA expires it) or OFF at check-out, not retained; and
-   * where and when, retained, for the last-seen sensor to show after Home Assistant restarts.
+   * where (the camera, and its door where it has one) and when, retained, for the last-seen sensor
+   * to show after Home Assistant restarts.
    */
-  async sighting(personId: string, state: 'ON' | 'OFF', camera: string, time: string): Promise<void> {
+  async sighting(personId: string, state: 'ON' | 'OFF', camera: string, time: string, door?: string): Promise<void> {
     if (!this.bridge.connected) return;
     const base = this.options().baseTopic;
-    await this.bridge.publish(topicFor(base, 'presence', { person: personId }), JSON.stringify({ state, camera, time }), { qos: 1, retain: false });
-    await this.bridge.publish(topicFor(base, 'lastSeen', { person: personId }), JSON.stringify({ camera, time }), { qos: 1, retain: true });
+    const where = { camera, ...doorField(door) };
+    await this.bridge.publish(topicFor(base, 'presence', { person: personId }), JSON.stringify({ state, ...where, time } satisfies Payload<'presence'>), { qos: 1, retain: false });
+    await this.bridge.publish(topicFor(base, 'lastSeen', { person: personId }), JSON.stringify({ ...where, time } satisfies Payload<'lastSeen'>), { qos: 1, retain: true });
   }
 
   /**

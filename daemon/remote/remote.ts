@@ -10,6 +10,7 @@ import { formatLocalIso } from '../base/zoned-time.js';
 import { createCommandRouter } from './build.js';
 import type { CommandRouter } from './router.js';
 import { HomeAssistantDiscovery } from '../events/homeassistant.js';
+import { doorOfCamera } from '../camera/config.js';
 import type { PersonService } from '../service/persons.js';
 import type { ArrivalReviews } from '../service/arrival-reviews.js';
 import type { RosterChange } from '../gallery/roster.js';
@@ -126,10 +127,11 @@ export class Remote {
     return () => unsubscribe.forEach((off) => off());
   }
 
-  /** Home Assistant presence from an accepted sighting: OFF at a check-out, ON otherwise. */
+  /** Home Assistant presence from an accepted sighting: OFF at a check-out, ON otherwise; where, with the camera's door as the config has it now. */
   private presence(ha: HomeAssistantDiscovery, d: RecognizedDecision, decisions: readonly AttendanceDecision[]): void {
     const state = decisions.some((x) => x.kind === 'check_out') ? 'OFF' : 'ON';
-    ha.sighting(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone)).catch((e: unknown) => this.failed('presence', e));
+    const door = doorOfCamera(this.o.config.doors)(d.camera);
+    ha.sighting(d.personId, state, d.camera, formatLocalIso(d.atMs, this.o.config.attendance.time_zone), door).catch((e: unknown) => this.failed('presence', e));
   }
 
   /** `attendance/shifts`: the remote rules replace the config's keys they name, kept across restarts. */

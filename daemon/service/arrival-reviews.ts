@@ -58,6 +58,8 @@ export interface ArrivalAnswer {
   missing: string[];
   liveness: Record<string, number>;
   refused: string | null;
+  /** The signed check-in event withdrawn that left this arrival (its track refused afterwards); null for an arrival below the requirement. */
+  retracts: string | null;
   status: ArrivalStatus;
   reason: RejectReason | null;
   note: string | null;
@@ -77,7 +79,7 @@ const round3 = (n: number) => Number(n.toFixed(3));
 
 /**
  * The review of unverified arrivals (a recognised person whose sighting did not reach the
- * camera's requirement): operators and admins confirm one, which checks the person in at their
+ * camera's requirement, or whose check-in was withdrawn when its track was refused afterwards): operators and admins confirm one, which checks the person in at their
  * arrival through the attendance stage's own write with assurance `reviewed`, or reject it with a
  * reason; the arrival keeps what was decided, by whom and why, and each decision is one audit entry
  * in the change's own transaction. Viewers may not. One implementation for every door.
@@ -121,7 +123,7 @@ export class ArrivalReviews {
           const a = this.pending(parts, id);
           const { decisions, recordId } = parts.stage.confirmArrival(a, parts.arrivals.crop(a, 1));
           parts.arrivals.decide({ id, status: 'confirmed', reason: null, note: why, by: by.actor, atMs: this.o.now(), recordId });
-          this.o.audit.append({ ...by, action: 'arrival.confirm', target: a.personId, detail: { arrival: id, camera: a.camera, at: this.iso(a.atMs), record: recordId, made: kinds(decisions), note: why }, outcome: 'ok' });
+          this.o.audit.append({ ...by, action: 'arrival.confirm', target: a.personId, detail: { arrival: id, camera: a.camera, at: this.iso(a.atMs), record: recordId, made: kinds(decisions), note: why, ...(a.retracts ? { withdrawn: a.retracts } : {}) }, outcome: 'ok' });
           return { arrival: this.answer(this.find(parts, id)), decisions: kinds(decisions), camera: a.camera };
         })
         .immediate();
@@ -237,6 +239,7 @@ export class ArrivalReviews {
       missing: a.missing,
       liveness: Object.fromEntries(Object.entries(a.liveness).map(([k, v]) => [k, round3(v)])),
       refused: a.refused,
+      retracts: a.retracts,
       status: a.status,
       reason: a.reason,
       note: a.note,

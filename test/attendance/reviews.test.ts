@@ -168,6 +168,82 @@ test('a track refused afterwards leaves its arrival to review, saying why; reten
   assert.equal([...ARRIVAL_CROP_CELLS.cells(s.db)].length, 0);
 });
 
+const LIVE = { score: 3.4, blink: 2.2, structure: 0.8, passive: 0.4, surround: 0, screen: 0, stereo: 0 };
+
+test('a check-in withdrawn when its track is refused afterwards leaves the person as an arrival to review: at the check-in time, with its proof as the face, what proved it and the cue that contradicted', (t) => {
+  const s = setup(t);
+  const face = new Uint8Array(randomBytes(300));
+  const arrivedMs = at('2026-01-12T07:58:00Z');
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', group: 'staff', camera: 'gate', track: 4, atMs: arrivedMs, assurance: 'live', liveness: LIVE, thumbnail: face }).map((d) => d.kind), ['check_in']);
+  assert.equal(s.reviews.list().length, 0, 'checked in: nothing to review');
+  s.setClock('2026-01-12T07:58:02Z');
+  assert.equal(s.stage.onRefused('gate', 4, 'held_picture'), 1);
+  const [checkIn, withdrawal] = s.events();
+  assert.equal(withdrawal!.type, 'retracted');
+  const [a] = s.reviews.list();
+  assert.ok(a, 'the person recognised is not left out');
+  assert.deepEqual(
+    { person: a.person_id, group: a.group, camera: a.camera, at: a.at, assurance: a.assurance, required: a.required, refused: a.refused, retracts: a.retracts, missing: a.missing, crops: a.crops, status: a.status },
+    { person: 'emp-1', group: 'staff', camera: 'gate', at: '2026-01-12T08:58:00+01:00', assurance: 'live', required: 'live', refused: 'held_picture', retracts: checkIn!.id, missing: ['screen', 'stereo', 'surround'], crops: 1, status: 'pending' },
+  );
+  assert.deepEqual(new Uint8Array(s.reviews.crop(a.id, 1, OPERATOR)!), face, "the check-in's proof, sealed again as the arrival's face");
+  assert.equal([...ARRIVAL_CROP_CELLS.cells(s.db)].length, 1, 'sealed like every arrival crop');
+  // The same refusal again, or the track's end: nothing more is withdrawn or kept.
+  assert.equal(s.stage.onRefused('gate', 4, 'held_picture'), 0);
+  s.stage.onTrackEnded('gate', 4);
+  assert.equal(s.reviews.list({ status: 'all' }).length, 1);
+  assert.equal(s.events().length, 2);
+
+  // Confirmed: one check-in at the arrival, proven by the review, a new signed event; the withdrawn one stays withdrawn.
+  s.setClock('2026-01-12T09:30:00Z');
+  const r = s.reviews.confirm(a.id, OPERATOR, 'she was at the desk');
+  assert.deepEqual(r.decisions, ['check_in']);
+  const day = s.store.day('emp-1', '2026-01-12')!.record;
+  assert.deepEqual([day.checkInMs, day.checkInAssurance], [arrivedMs, 'reviewed']);
+  const reviewed = s.events()[2]!;
+  assert.deepEqual([reviewed.type, reviewed.assurance, reviewed.check_in], ['check_in', 'reviewed', '2026-01-12T08:58:00+01:00']);
+  assert.notEqual(reviewed.id, checkIn!.id, 'a new decision, not the withdrawn one brought back');
+  assert.deepEqual(s.db.prepare('SELECT event_id FROM attendance_retractions').all(), [{ event_id: checkIn!.id }], 'the withdrawal stands beside it');
+  assert.equal(s.audit.recent(10).find((e) => e.action === 'arrival.confirm')!.detail.withdrawn, checkIn!.id, 'the audit names the check-in withdrawn');
+
+  // Never a second time: a review stands, by any door; and nothing the camera does later brings back a check-in the day holds.
+  assert.throws(() => s.reviews.confirm(a.id, OPERATOR), code('FG_ERR_ARRIVAL_REVIEWED'));
+  assert.throws(() => s.reviews.reject(a.id, 'picture', OPERATOR), code('FG_ERR_ARRIVAL_REVIEWED'));
+  assert.equal(s.stage.onRefused('gate', 4, 'frozen'), 0);
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 12, atMs: at('2026-01-12T09:31:00Z'), assurance: 'live', liveness: LIVE }).filter((d) => d.kind === 'check_in'), []);
+  assert.equal(s.events().filter((e) => e.type === 'check_in').length, 2, 'the one withdrawn and the one confirmed');
+  assert.equal(s.reviews.list({ status: 'all' }).length, 1);
+});
+
+test('a withdrawn check-in kept for review leaves the queue when the person checks in on their own; a replay withdrawn twice in a day is one arrival; rejected, it checks nobody in; a review of the day stands', (t) => {
+  const s = setup(t);
+  const face = new Uint8Array([7, 7, 7]);
+  const live = (personId: string, track: number, iso: string) => s.stage.onRecognized({ personId, camera: 'gate', track, atMs: at(iso), assurance: 'live', liveness: LIVE, thumbnail: face });
+  live('emp-1', 1, '2026-01-12T07:58:00Z');
+  s.stage.onRefused('gate', 1, 'frozen');
+  assert.equal(s.reviews.list().length, 1);
+  // The person really there, a minute later: checked in by the camera, nothing left to review.
+  assert.deepEqual(live('emp-1', 2, '2026-01-12T07:59:00Z').map((d) => d.kind), ['check_in']);
+  assert.equal(s.reviews.list({ status: 'all' }).length, 0);
+
+  // A tablet replaying emp-2, live on a blink and refused twice: one arrival, the later withdrawal's.
+  live('emp-2', 3, '2026-01-12T08:10:00Z');
+  s.stage.onRefused('gate', 3, 'held_picture');
+  live('emp-2', 4, '2026-01-12T08:12:00Z');
+  s.stage.onRefused('gate', 4, 'held_picture');
+  const queued = s.reviews.list();
+  assert.deepEqual(queued.map((a) => [a.person_id, a.at]), [['emp-2', '2026-01-12T09:12:00+01:00']]);
+  const checkIns = s.events().filter((e) => e.type === 'check_in' && e.person_id === 'emp-2');
+  assert.equal(queued[0]!.retracts, checkIns[1]!.id);
+  s.reviews.reject(queued[0]!.id, 'picture', OPERATOR, 'a tablet');
+  assert.equal(s.store.day('emp-2', '2026-01-12')!.record.checkInMs, null, 'rejected: nobody checked in');
+  // The same day again: the review of the day stands, nothing new is kept (the log says so), and the queue stays empty.
+  live('emp-2', 5, '2026-01-12T08:20:00Z');
+  s.stage.onRefused('gate', 5, 'held_picture');
+  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => a.status), ['rejected']);
+  assert.equal(s.reviews.weekly(0)[0]!.false_accepts, 1, 'the picture counted against the camera');
+});
+
 test('teaching from the timeline measures the camera: an unknown taught is a false reject, a recognition of someone else corrected a false accept; both counted per camera and week', (t) => {
   const s = setup(t);
   assert.deepEqual(measureOf({ camera: 'gate', kind: 'unknown', personId: null }, 'emp-1'), { camera: 'gate', outcome: 'taught' });

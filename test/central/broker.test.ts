@@ -23,8 +23,8 @@ function tmp(t: { after(fn: () => void): void }): string {
   return d;
 }
 
-const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string, assurance: Assurance = 'live') => ({
-  type, record_id: `r-${person}`, person_id: `p-${person}`, external_id: person, group: 'staff', camera: 'gate', date: at.slice(0, 10), shift: null,
+const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string, assurance: Assurance = 'live', door?: string) => ({
+  type, record_id: `r-${person}`, person_id: `p-${person}`, external_id: person, group: 'staff', camera: 'gate', ...(door !== undefined ? { door } : {}), date: at.slice(0, 10), shift: null,
   status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const), assurance,
   late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: type === 'check_in' ? at : null, check_out: type === 'check_out' ? at : null, worked_minutes: null,
 });
@@ -54,8 +54,8 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   }
   // gate-1 checks in on a recognition alone (its camera requires no more), and again later on a live one.
   gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00', 'recognised'));
-  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00', 'live'));
-  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo'));
+  gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00', 'live', 'front-door'));
+  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo', 'back-door'));
   const named = gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
   // gate-2's track then proved EMP-42 live: the same check-in, raised, on its own topic.
   gate2.writer.write('attendanceUpgraded', {
@@ -103,26 +103,33 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   assert.deepEqual(db.prepare('SELECT base, device FROM central_pins ORDER BY base').all(), [{ base: 'facegate/gate-1', device: 'gate-1' }, { base: 'facegate/gate-2', device: 'gate-2' }]);
   assert.equal(
     readFileSync(join(dir, 'central-a-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'),
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' +
-      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live",""\r\n',
-    'first in at one box, last out at the other, in the site zone, each with what proved it',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo","","back-door"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","",""\r\n',
+    'first in at one box, last out at the other, in the site zone, each with what proved it and where (a camera in no door names none)',
   );
-  assert.deepEqual(db.prepare('SELECT employee, type, assurance FROM central_attendance ORDER BY at_ms').all(), [
-    { employee: 'EMP-17', type: 'check_in', assurance: 'recognised' },
-    { employee: 'EMP-42', type: 'check_in', assurance: 'live' },
-    { employee: 'EMP-17', type: 'check_in', assurance: 'live' },
-    { employee: 'EMP-17', type: 'check_out', assurance: 'stereo' },
+  assert.deepEqual(db.prepare('SELECT employee, type, assurance, door FROM central_attendance ORDER BY at_ms').all(), [
+    { employee: 'EMP-17', type: 'check_in', assurance: 'recognised', door: null },
+    { employee: 'EMP-42', type: 'check_in', assurance: 'live', door: null },
+    { employee: 'EMP-17', type: 'check_in', assurance: 'live', door: 'front-door' },
+    { employee: 'EMP-17', type: 'check_out', assurance: 'stereo', door: 'back-door' },
   ]);
   // HR counting only what a camera proved: the recognition alone leaves the sheet, the live check-in later that day counts, and so does EMP-42's, raised.
   const proven = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,stereo']);
   assert.equal(proven.code, ExitCode.OK, proven.stderr);
   assert.equal(
     proven.stdout,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n' +
-      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live",""\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo","front-door","back-door"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","",""\r\n',
   );
+  // One door's sheet: only what was made at it.
+  const atFront = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--door', 'front-door']);
+  assert.equal(atFront.code, ExitCode.OK, atFront.stderr);
+  assert.equal(atFront.stdout.split('\r\n').slice(1).join('\r\n'), '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","","live","","front-door",""\r\n');
+  const badDoor = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--door', 'front-door,Front Door']);
+  assert.equal(badDoor.code, ExitCode.USAGE, badDoor.stderr);
+  assert.match(badDoor.stderr, /FG_ERR_USAGE: --door takes a comma-separated list of door names .*; got "Front Door"/);
   const wrong = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--assurance', 'live,proven']);
   assert.equal(wrong.code, ExitCode.USAGE, wrong.stderr);
   assert.match(wrong.stderr, /FG_ERR_USAGE: --assurance takes a comma-separated list of stereo, live, reviewed, recognised; got "proven"/);

@@ -90,7 +90,7 @@ test('first use: the key is pinned from bridge/info, events verify, a duplicate 
   const csv = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8');
   assert.equal(
     csv,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","live","live"\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","live","live","",""\r\n',
     'first in, last out, in the site zone, the name quoted and defused; a box from before assurance made them of live recognitions',
   );
 });
@@ -194,15 +194,15 @@ test('replay bookkeeping: numbered events, a signed high-water mark and a gone r
 test('the timesheet: an employee with no check-out has an empty last_out; times follow the zone across DST', () => {
   const csv = timesheetCsv(
     [
-      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), firstInAssurance: 'live', lastOutMs: null, lastOutAssurance: null },
-      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, firstInAssurance: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z'), lastOutAssurance: 'stereo' },
+      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), firstInAssurance: 'live', firstInDoor: 'front-door', lastOutMs: null, lastOutAssurance: null, lastOutDoor: null },
+      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, firstInAssurance: null, firstInDoor: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z'), lastOutAssurance: 'stereo', lastOutDoor: null },
     ],
     { 'EMP-1': 'Ben' },
     'Europe/Berlin',
   );
   assert.equal(
     csv,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance\r\n"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00","","live",""\r\n"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00","","stereo"\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00","","live","","front-door",""\r\n"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00","","stereo","",""\r\n',
     'CEST after the switch',
   );
 });
@@ -340,7 +340,7 @@ test('a check-in its box proved better (attendance/upgraded) takes the higher as
   const toLive = upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:02+01:00');
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'accepted');
   assert.deepEqual([all()!.firstInMs, all()!.firstInAssurance], [Date.parse('2026-01-12T07:58:00+01:00'), 'live'], 'the same mark at the same time, proven live');
-  assert.match(sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live",""$/);
+  assert.match(sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live","","",""$/);
   // Delivered again: a duplicate by its id. A stereo upgrade, then the live one replayed late under a new consumer's eyes: stereo stays.
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'duplicate');
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:05+01:00')), 'accepted');
@@ -375,16 +375,38 @@ test('assurance: a box signs what proved each check-in and check-out, and the ti
   await accepted(attendance(key, 'check_out', '2026-01-12T17:00:00+01:00', { assurance: 'stereo' }));
   await accepted(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { type: 'summary', status: 'present', source: 'end_of_day', camera: null, assurance: null }));
   const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
-  assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo"', 'the first check-in proven, from the box older than assurance');
+  assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo","",""', 'the first check-in proven, from the box older than assurance');
   assert.deepEqual(store.timesheet('2026-01-12').map((r) => [r.firstInAssurance, r.lastOutAssurance]), [['recognised', 'stereo']], 'every mark is kept: the filter is the sheet\'s');
-  assert.deepEqual(store.timesheet('2026-01-12', ['recognised']).map((r) => [r.firstInMs, r.lastOutMs]), [[Date.parse('2026-01-12T07:50:00+01:00'), null]]);
-  assert.deepEqual(store.timesheet('2026-01-12', []), []);
+  assert.deepEqual(store.timesheet('2026-01-12', { assurances: ['recognised'] }).map((r) => [r.firstInMs, r.lastOutMs]), [[Date.parse('2026-01-12T07:50:00+01:00'), null]]);
+  assert.deepEqual(store.timesheet('2026-01-12', { assurances: [] }), []);
 
   // What only a damaged or forged box sends: a check-in naming no assurance, or one no box knows.
   const refused = async (e: Record<string, unknown>, what: string) => assert.deepEqual((await c.handle('facegate/gate-1/attendance', bytes(e))), { outcome: 'malformed', reason: 'bad_shape' }, what);
   await refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: null }), 'null belongs to a summary');
   await refused(attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { assurance: 'certain' }), 'an assurance no box sends');
   assert.equal(store.eventCount(), 4);
+});
+
+test('the door: each check-in and check-out keeps the door its box named, the sheet shows it; a box from before doors sends none; a door no config could name is refused', async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
+  const handled = async (e: Record<string, unknown>) => (await c.handle('facegate/gate-1/attendance', bytes(e))).outcome;
+  assert.equal(await handled(attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { door: 'front-door' })), 'accepted');
+  assert.equal(await handled(attendance(key, 'check_out', '2026-01-12T17:05:00+01:00')), 'accepted', 'a camera in no door, or a box from before doors');
+  assert.equal(await handled({ ...attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { external_id: 'EMP-2', door: 'side' }) }), 'accepted');
+  const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n');
+  assert.equal(sheet[0], 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door');
+  assert.equal(sheet[1], '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:00+01:00","live","live","front-door",""');
+  assert.equal(sheet[2], '"EMP-2","","2026-01-12","2026-01-12T09:00:00+01:00","","live","","side",""');
+  assert.deepEqual(store.timesheet('2026-01-12', { doors: ['side'] }).map((r) => r.employee), ['EMP-2']);
+  // Signed, but a door no box's config could name: refused where it is read, nothing stored.
+  for (const door of ['Front Door', 'x'.repeat(33), '', '-lead', 'a\u001b[2J']) {
+    assert.deepEqual(await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T10:00:00+01:00', { door }))), { outcome: 'malformed', reason: 'bad_shape' }, JSON.stringify(door));
+  }
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T10:00:00+01:00', { door: 7 })))).outcome, 'malformed');
+  assert.equal(store.eventCount(), 3);
 });
 
 test('assurance on track events: a box sends what proved the recognised person; an older box\'s events, without it, are taken as before', async (t) => {

@@ -17,6 +17,8 @@ import { PgCentralStore, isAway } from '../../central/pg-store.js';
 import type { CentralStorage } from '../../central/storage.js';
 import { parseCentralConfig } from '../../central/config.js';
 import { quietLogger } from '../support/events-stack.js';
+import { openDatabase } from '../../daemon/store/database.js';
+import pg from 'pg';
 import { PG_MISSING, PG_PASSWORD, Postgres } from '../support/postgres.js';
 
 const NOW = Date.parse('2026-01-12T18:00:00+01:00');
@@ -95,19 +97,24 @@ for (const kind of KINDS) {
     const inEarly = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { seq: 1 });
     const outLate = attendance(key, 'check_out', '2026-01-12T17:05:09+01:00', { seq: 2, assurance: 'stereo' });
     const withdrawn = attendance(key, 'check_in', '2026-01-12T07:00:00+01:00', { seq: 4 });
-    const mark = (e: Record<string, unknown>, assurance: 'live' | 'stereo' = 'live') => ({ employee: 'EMP-17', type: e.type as 'check_in' | 'check_out', day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance });
-    assert.equal(await store.record(BASE, 'attendance', inEarly, mark(inEarly), now), 'stored');
-    assert.equal(await store.record(BASE, 'attendance', inEarly, mark(inEarly), now), 'duplicate', 'the same id again');
+    const mark = (e: Record<string, unknown>, assurance: 'live' | 'stereo' = 'live', door: string | null = null) => ({ employee: 'EMP-17', type: e.type as 'check_in' | 'check_out', day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance, door });
+    assert.equal(await store.record(BASE, 'attendance', inEarly, mark(inEarly, 'live', 'front-door'), now), 'stored');
+    assert.equal(await store.record(BASE, 'attendance', inEarly, mark(inEarly, 'live', 'front-door'), now), 'duplicate', 'the same id again');
     assert.equal(await store.record(BASE, 'attendance', outLate, mark(outLate, 'stereo'), now), 'stored');
     // The withdrawal first, then the check-in it withdraws (as a replay may bring them).
     const withdrawal = { id: nextId(), device: 'gate-1', time: '2026-01-12T07:10:00+01:00', type: 'retracted', retracts: withdrawn.id, seq: 5, jws: 'x' };
     assert.equal(await store.record(BASE, 'attendanceRetracted', withdrawal, undefined, now), 'stored');
     assert.equal(await store.retract(BASE, withdrawal.id, String(withdrawn.id)), undefined, 'not here yet');
     assert.equal(await store.record(BASE, 'attendance', withdrawn, mark(withdrawn), now), 'stored');
-    const sheet = [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse('2026-01-12T08:01:00+01:00'), firstInAssurance: 'live', lastOutMs: Date.parse('2026-01-12T17:05:09+01:00'), lastOutAssurance: 'stereo' }];
+    const sheet = [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse('2026-01-12T08:01:00+01:00'), firstInAssurance: 'live', firstInDoor: 'front-door', lastOutMs: Date.parse('2026-01-12T17:05:09+01:00'), lastOutAssurance: 'stereo', lastOutDoor: null }];
     assert.deepEqual(await store.timesheet('2026-01-12'), sheet, 'the withdrawn 07:00 check-in does not count');
-    assert.deepEqual(await store.timesheet('2026-01-12', ['stereo']), [{ ...sheet[0], firstInMs: null, firstInAssurance: null }]);
-    assert.deepEqual(await store.timesheet('2026-01-12', []), []);
+    assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['stereo'] }), [{ ...sheet[0], firstInMs: null, firstInAssurance: null, firstInDoor: null }]);
+    assert.deepEqual(await store.timesheet('2026-01-12', { assurances: [] }), []);
+    // A door's own sheet: only the marks made at it; a camera in no door's check-out is at none.
+    assert.deepEqual(await store.timesheet('2026-01-12', { doors: ['front-door'] }), [{ ...sheet[0], lastOutMs: null, lastOutAssurance: null, lastOutDoor: null }]);
+    assert.deepEqual(await store.timesheet('2026-01-12', { doors: ['back-door'] }), []);
+    assert.deepEqual(await store.timesheet('2026-01-12', { doors: [] }), []);
+    assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['stereo'], doors: ['front-door'] }), [], 'both filters at once');
     assert.equal(await store.retract(BASE, 'w-2', String(inEarly.id)), '2026-01-12', 'a withdrawal after its check-in');
     assert.equal((await store.timesheet('2026-01-12'))[0]!.firstInMs, null);
     // Proven better afterwards (attendance/upgraded): the upgrade before the check-out it names, then the mark, raised; never lowered after.
@@ -116,7 +123,7 @@ for (const kind of KINDS) {
     assert.equal(await store.record(BASE, 'attendanceUpgraded', raise('live'), undefined, now), 'stored');
     assert.equal(await store.upgrade(BASE, String(named.id), 'live'), undefined, 'not here yet');
     assert.equal(await store.record(BASE, 'attendance', named, { ...mark(named), assurance: 'recognised' }, now), 'stored');
-    assert.deepEqual(await store.timesheet('2026-01-12', ['live']), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: null, firstInAssurance: null, lastOutMs: Date.parse('2026-01-12T17:20:00+01:00'), lastOutAssurance: 'live' }]);
+    assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['live'] }), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: null, firstInAssurance: null, firstInDoor: null, lastOutMs: Date.parse('2026-01-12T17:20:00+01:00'), lastOutAssurance: 'live', lastOutDoor: null }]);
     assert.equal(await store.upgrade(BASE, String(named.id), 'stereo'), '2026-01-12');
     assert.equal(await store.upgrade(BASE, String(named.id), 'live'), '2026-01-12', 'a lower one finds the mark');
     assert.equal(await store.upgrade('facegate/gate-2', String(named.id), 'reviewed'), undefined, "another box's upgrade finds no mark of its own");
@@ -142,6 +149,51 @@ for (const kind of KINDS) {
   });
 }
 
+for (const kind of KINDS) {
+  test(`${kind}: step 7 keeps the door each stored check-in's event named; an event without one, or with what no box sends, leaves none`, { skip: kind === 'postgres' && PG_MISSING }, async (t) => {
+    const dir = tmp(t);
+    const at = (hh: string) => `2026-01-12T${hh}:00+01:00`;
+    const rows = [
+      { id: nextId(), type: 'check_in', time: at('08:01'), door: 'front-door', employee: 'EMP-1' },
+      { id: nextId(), type: 'check_in', time: at('08:02'), employee: 'EMP-2' },
+      { id: nextId(), type: 'check_in', time: at('08:03'), door: 'x'.repeat(33), employee: 'EMP-3' },
+      { id: nextId(), type: 'check_out', time: at('17:00'), door: 7, employee: 'EMP-1' },
+    ];
+    const body = (r: (typeof rows)[number]) => JSON.stringify({ id: r.id, device: 'gate-1', time: r.time, type: r.type, ...('door' in r ? { door: r.door } : {}), jws: 'x' });
+    let store: CentralStorage;
+    if (kind === 'sqlite') {
+      // Version 6, written as the consumer of that version wrote it.
+      const path = join(dir, 'central.db');
+      const v6 = openDatabase(path, { migrations: CENTRAL_MIGRATIONS.slice(0, 6) });
+      for (const r of rows) {
+        v6.prepare('INSERT INTO central_events (id, base, topic, type, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.id, BASE, 'attendance', r.type, r.time, r.time, body(r));
+        v6.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.id, BASE, r.employee, r.type, '2026-01-12', Date.parse(r.time), 'live');
+      }
+      v6.close();
+      store = CentralStore.open(path);
+    } else {
+      const url = await pgUrl();
+      const v6 = new pg.Client({ connectionString: url });
+      await v6.connect();
+      await v6.query('CREATE TABLE central_schema (version integer NOT NULL, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (version))');
+      for (const m of PG_MIGRATIONS.slice(0, 6)) {
+        await v6.query(m.sql);
+        await v6.query('INSERT INTO central_schema (version, description) VALUES ($1, $2)', [m.version, m.description]);
+      }
+      for (const r of rows) {
+        await v6.query('INSERT INTO central_events (id, base, topic, type, time, received_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.id, BASE, 'attendance', r.type, r.time, r.time, body(r)]);
+        await v6.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.id, BASE, r.employee, r.type, '2026-01-12', Date.parse(r.time), 'live']);
+      }
+      await v6.end();
+      store = await PgCentralStore.open(url);
+    }
+    t.after(() => store.close());
+    const sheet = await store.timesheet('2026-01-12');
+    assert.deepEqual(sheet.map((r) => [r.employee, r.firstInDoor, r.lastOutDoor]), [['EMP-1', 'front-door', null], ['EMP-2', null, null], ['EMP-3', null, null]]);
+    assert.deepEqual((await store.timesheet('2026-01-12', { doors: ['front-door'] })).map((r) => r.employee), ['EMP-1'], 'filtered by the door copied');
+  });
+}
+
 test('the consumer over either store: the same verdicts for the same messages, the same timesheet CSV', { skip: PG_MISSING }, async (t) => {
   const dir = tmp(t);
   const key = ensureDeviceKey(join(dir, 'box.key')).key;
@@ -149,7 +201,7 @@ test('the consumer over either store: the same verdicts for the same messages, t
     [`${BASE}/bridge/info`, info(key)],
     [`${BASE}/bridge/info`, info(key)],
   ];
-  const first = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { seq: 1 });
+  const first = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { seq: 1, door: 'front-door' });
   messages.push([`${BASE}/attendance`, bytes(first)], [`${BASE}/attendance`, bytes(first)]);
   messages.push([`${BASE}/attendance`, bytes(attendance(key, 'check_out', '2026-01-12T17:05:00+01:00', { seq: 3, assurance: 'stereo' }))]);
   messages.push([`${BASE}/attendance`, bytes({ ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), external_id: 'EMP-99' })]);
@@ -168,6 +220,7 @@ test('the consumer over either store: the same verdicts for the same messages, t
   }
   assert.deepEqual(results.postgres, results.sqlite);
   assert.deepEqual(results.sqlite.verdicts.map((v) => (v as { outcome: string }).outcome), ['pinned', 'ignored', 'accepted', 'duplicate', 'accepted', 'forged', 'malformed', 'sequence']);
+  assert.match(results.sqlite.csv, /^"EMP-17",.*,"live","stereo","front-door",""\r$/m, 'the check-in names its door; the check-out of a camera in no door none');
   assert.deepEqual(results.sqlite.gaps, [{ base: BASE, device: 'gate-1', high: 5, missing: [[2, 2], [4, 5]] }]);
 });
 
@@ -180,7 +233,7 @@ test('several consumers on one PostgreSQL at once: each event stored once, one r
   t.after(() => Promise.all(stores.map((s) => s.close())));
   const now = '2026-01-12T17:00:00.000Z';
   const events = Array.from({ length: 50 }, (_, i) => attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq: i + 1 }));
-  const mark = (e: Record<string, unknown>) => ({ employee: 'EMP-17', type: 'check_in' as const, day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance: 'live' as const });
+  const mark = (e: Record<string, unknown>) => ({ employee: 'EMP-17', type: 'check_in' as const, day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance: 'live' as const, door: null });
   // Every consumer stores every event, all at once (a redelivery storm across the group).
   const outcomes = await Promise.all(events.flatMap((e) => stores.map((s) => s.record(BASE, 'attendance', e, mark(e), now))));
   assert.equal(outcomes.filter((o) => o === 'stored').length, events.length, 'each stored once');

@@ -49,7 +49,8 @@ test('central.db version 1 → newest: nothing lost, old events still de-duplica
       if (table === 'central_attendance') {
         assert.equal(r.retracted_by, null, 'a mark from before withdrawals stands');
         assert.equal(r.assurance, 'live', 'a mark from before assurance was made of a live recognition, the only rule boxes had');
-        const { retracted_by: _retracted, assurance: _assurance, ...rest } = r;
+        assert.equal(r.door, null, 'a mark whose event named no door has none');
+        const { retracted_by: _retracted, assurance: _assurance, door: _door, ...rest } = r;
         return rest;
       }
       if (table !== 'central_events') return r;
@@ -64,8 +65,8 @@ test('central.db version 1 → newest: nothing lost, old events still de-duplica
   assert.equal(store.pinOf(BASE)?.kid, pin.kid);
   assert.equal(store.eventCount(), 3);
   assert.equal(store.record(BASE, 'spoof', { ...events[2]!, device: 'gate-1', jws: 'x' }, undefined, '2026-01-13T00:00:00.000Z'), 'duplicate', 'an id stored before the migration is still a duplicate');
-  assert.deepEqual(store.timesheet('2026-01-12'), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse(events[0]!.time), firstInAssurance: 'live', lastOutMs: Date.parse(events[1]!.time), lastOutAssurance: 'live' }]);
-  assert.deepEqual(store.timesheet('2026-01-12', ['stereo', 'recognised']), [], 'and filtered as any other');
+  assert.deepEqual(store.timesheet('2026-01-12'), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse(events[0]!.time), firstInAssurance: 'live', firstInDoor: null, lastOutMs: Date.parse(events[1]!.time), lastOutAssurance: 'live', lastOutDoor: null }]);
+  assert.deepEqual(store.timesheet('2026-01-12', { assurances: ['stereo', 'recognised'] }), [], 'and filtered as any other');
 
   // Replay's tables start empty and work; the old events, without numbers, are not counted as numbers held.
   assert.deepEqual(store.gaps(), []);

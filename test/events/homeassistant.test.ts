@@ -51,6 +51,7 @@ test('discovery configs: device block, unique ids, availability on bridge and ca
   assert.equal(presence.expire_after, 900, 'HA expires presence');
   assert.equal(presence.state_topic, 'facegate/test-device/presence/emp-1', 'presence topic');
   assert.equal(presence.json_attributes_topic, 'facegate/test-device/presence/emp-1', 'camera and time of the sighting as attributes');
+  assert.equal(presence.json_attributes_template, '{{ {"camera": value_json.camera, "door": value_json.door | default(none), "time": value_json.time} | tojson }}', 'the door too, null for a camera in no door');
   const lastSeen = bodies[8]!;
   assert.deepEqual([lastSeen.state_topic, lastSeen.json_attributes_topic, lastSeen.value_template], ['facegate/test-device/presence/emp-1/last_seen', 'facegate/test-device/presence/emp-1/last_seen', '{{ value_json.camera }}'], 'last seen: the camera as state, camera and time as attributes');
   // Entity ids as Home Assistant reads them now: domain.object, lower case, and no object_id.
@@ -90,6 +91,11 @@ test('decisions for the device triggers: live recognitions, unknown faces and sp
   assert.equal(decisionFor(recognized, time, { ...options, cameraImages: false })?.image, undefined, 'no face where images are off');
   assert.equal(decisionFor({ ...recognized, thumbnail: Buffer.alloc(1025) }, time, options)?.image, undefined, 'no face over the bound');
   assert.equal(decisionFor({ ...recognized, person: { id: 'emp-2', name: null } }, time, { ...options, personNames: true })?.decision.name, undefined, 'no name where the person has none');
+  // A camera of a door names it, as its events do; a camera in no door sends no door field at all.
+  const atDoor = decisionFor({ ...recognized, camera: 'front-left', door: 'front-door' }, time, options)?.decision;
+  assert.deepEqual(atDoor, { type: 'recognized', camera: 'front-left', door: 'front-door', time, person_id: 'emp-1' });
+  assert.deepEqual([...Value.Errors(TOPICS.decision.schema, atDoor)].map((e) => e.message), [], 'the door in the decision schema');
+  assert.ok(!('door' in decisionFor(recognized, time, options)!.decision), 'no door field for a camera in no door');
 });
 
 // The keys Home Assistant's MQTT discovery accepts per platform, from home-assistant/core
@@ -189,6 +195,10 @@ test('sightings, decisions and faces reach Home Assistant on a real broker: last
   await ha.decision({ type: 'spoof_suspected', camera: 'gate', track: 3, t: 4, person: ada, reasons: ['held_picture'], antispoof: 0.1, liveness }, time);
   await ha.sighting('emp-1', 'ON', 'gate', time);
   await hass.waitFor(() => hass.messages.some((m) => m.topic.endsWith('/last_seen')), 5000, 'the last sighting');
+  // A camera of a door: its decisions, presence and last sighting name the door beside the camera.
+  await ha.decision({ ...recognized, camera: 'front-left', door: 'front-door' }, time);
+  await ha.sighting('emp-2', 'ON', 'front-left', time, 'front-door');
+  await hass.waitFor(() => hass.messages.some((m) => m.topic.endsWith('/emp-2/last_seen')), 5000, 'the last sighting at the door');
 
   const on = (topic: string) => hass.messages.filter((m) => m.topic === `facegate/test-device/${topic}`);
   const decisions = on('gate/decision').map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
@@ -205,13 +215,22 @@ test('sightings, decisions and faces reach Home Assistant on a real broker: last
   const last = on('presence/emp-1/last_seen');
   assert.deepEqual(JSON.parse(last[0]!.payload.toString()), { camera: 'gate', time }, 'where and when');
   assert.deepEqual(on('presence/emp-1').map((m) => JSON.parse(m.payload.toString()) as unknown), [{ state: 'ON', camera: 'gate', time }], 'presence');
+  const atDoor = (topic: string) => on(topic).map((m) => JSON.parse(m.payload.toString()) as Record<string, unknown>);
+  assert.deepEqual(atDoor('front-left/decision'), [{ type: 'recognized', camera: 'front-left', door: 'front-door', time, person_id: 'emp-1' }], 'the decision names the door');
+  assert.deepEqual(atDoor('presence/emp-2'), [{ state: 'ON', camera: 'front-left', door: 'front-door', time }], 'presence names the door');
+  assert.deepEqual(atDoor('presence/emp-2/last_seen'), [{ camera: 'front-left', door: 'front-door', time }], 'the last sighting names the door');
+  for (const [topic, body] of [['presence', atDoor('presence/emp-2')[0]], ['lastSeen', atDoor('presence/emp-2/last_seen')[0]], ['presence', { state: 'ON', camera: 'gate', time }], ['lastSeen', { camera: 'gate', time }]] as const) {
+    assert.deepEqual([...Value.Errors(TOPICS[topic].schema, body)].map((e) => e.message), [], `${topic} schema`);
+  }
+  assert.ok(!Value.Check(TOPICS.presence.schema, { state: 'ON', camera: 'gate', door: 'Front Door!', time }), 'a door name is a config name, nothing else');
 
   // A late subscriber (Home Assistant restarting) gets the last sighting, until the person is removed.
   const late = await Subscriber.connect(broker.url, 'facegate/test-device/presence/#', 'hass-late');
   t.after(() => late.close());
-  await late.waitFor(() => late.messages.length > 0, 5000, 'the retained last sighting');
-  assert.deepEqual(late.messages.map((m) => [m.topic, m.retain]), [['facegate/test-device/presence/emp-1/last_seen', true]], 'only the last sighting is retained');
+  await late.waitFor(() => late.messages.length >= 2, 5000, 'the retained last sightings');
+  assert.deepEqual(late.messages.map((m) => [m.topic, m.retain]).sort(), [['facegate/test-device/presence/emp-1/last_seen', true], ['facegate/test-device/presence/emp-2/last_seen', true]], 'only the last sightings are retained');
   await ha.removePerson('emp-1');
+  await ha.removePerson('emp-2');
   const after = await Subscriber.connect(broker.url, 'facegate/test-device/presence/#', 'hass-after-removal');
   t.after(() => after.close());
   await after.client.publishAsync('facegate/test-device/presence/marker', 'x', { qos: 1 });

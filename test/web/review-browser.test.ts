@@ -4,7 +4,9 @@
 // control socket; an operator opens a face, confirms one
 // (a check-in at the arrival, assurance reviewed, in the history and the CSV) and rejects another
 // as a picture; the audit names them; the System page counts them; a viewer is offered no review
-// and the API refuses one.
+// and the API refuses one. A fourth person's live check-in, withdrawn when its track was refused
+// afterwards (through the attendance stage itself), waits in the same queue saying so, and
+// confirmed it is one reviewed check-in beside the withdrawn one, struck through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,16 @@ import { createLogger } from '../../daemon/base/log.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
 import { ArrivalStore } from '../../daemon/attendance/arrivals.js';
+import { Value } from '@sinclair/typebox/value';
+import { ShiftSchema, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
+import { AttendanceStage } from '../../daemon/attendance/stage.js';
+import { AttendanceStore } from '../../daemon/attendance/store.js';
+import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
+import { Outbox } from '../../daemon/events/outbox.js';
+import { EventWriter } from '../../daemon/events/writer.js';
+import { createSigner } from '../../daemon/events/signing.js';
+import { ensureDeviceKey } from '../../daemon/events/device-key.js';
+import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import { keyOptions } from '../gallery/helpers.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.js';
 import { freePort } from '../support/mosquitto.js';
@@ -29,6 +41,7 @@ const FACE = 'identities/deepface/img6.jpg';
 const PW = 'correct horse battery staple';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const NOT_LIVE = { score: 1.1, blink: 0, structure: 0.7, passive: 0.4, surround: 0, screen: 0, stereo: 0 };
+const LIVE = { score: 3.4, blink: 2.2, structure: 0.8, passive: 0.4, surround: 0, screen: 0, stereo: 0 };
 
 /** A state file with three accounts, two persons and an unverified arrival of each, written through the daemon's own stores. */
 async function site() {
@@ -60,6 +73,19 @@ async function site() {
   keep('019a0000-0000-7000-8000-000000000001', 'p-mira', morning.getTime());
   keep('019a0000-0000-7000-8000-000000000002', 'p-tariq', morning.getTime() + 60_000);
   keep('019a0000-0000-7000-8000-000000000003', 'p-lena', morning.getTime() - 60_000);
+  // Noor, live on a blink at 08:07 and checked in, then refused as a held picture: withdrawn, and kept for review.
+  gallery.store.insertPerson({ name: 'Noor', externalId: 'emp-4' }, 'p-noor');
+  const logger = createLogger({ level: 'silent' });
+  const newId = uuidv7Generator(Date.now);
+  const outbox = new Outbox(gallery.db, { maxEvents: 1000, maxBytes: 1 << 24 }, gallery.sealer);
+  const writer = new EventWriter({ outbox, signer: createSigner(ensureDeviceKey(`${dir}/device.key`).key), deviceId: 'door-box', baseTopic: 'facegate/door-box', timeZone: 'UTC', newId, now: Date.now, logger });
+  const rules: ShiftRules = { timeZone: 'UTC', shifts: { default: Value.Default(ShiftSchema, {}) as Shift }, personOverrides: {}, holidays: new Set() };
+  const stage = new AttendanceStage({
+    store: new AttendanceStore(gallery.db), writer, sealer: gallerySealerForProofs(gallery.sealer), arrivals, rules: () => rules, roleOf: () => 'entry', requireOf: () => 'live',
+    cooldownMs: 300_000, roster: () => [], newId, now: Date.now, logger,
+  });
+  assert.equal(stage.onRecognized({ personId: 'p-noor', camera: 'door', track: 6, atMs: morning.getTime() + 5 * 60_000, assurance: 'live', liveness: LIVE, thumbnail: jpeg }).length, 1);
+  assert.equal(stage.onRefused('door', 6, 'held_picture'), 1);
   gallery.close();
   return { dir, config, base };
 }
@@ -108,7 +134,8 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   const run = (...args: string[]) => runCli(['attendance', 'review', ...args, '--socket-dir', `${s.dir}/run`]);
   const queued = await run('list');
   assert.equal(queued.code, 0, queued.stderr);
-  assert.equal(queued.stdout.trim().split('\n').length, 3);
+  assert.equal(queued.stdout.trim().split('\n').length, 4);
+  assert.match(queued.stdout, / +p-noor +door +live check-in withdrawn, missing: screen, stereo, surround, refused afterwards: held_picture/);
   assert.match(queued.stdout, /019a0000-0000-7000-8000-000000000003 +\S+ +p-lena +door +recognised < live, missing: blink, screen, stereo, surround/);
   const bogus = await run('reject', '019a0000-0000-7000-8000-000000000003', '--reason', 'bogus');
   assert.notEqual(bogus.code, 0);
@@ -135,8 +162,10 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   await logIn(page, 'olga');
   assert.ok((await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent))).includes('Review'), 'an operator is offered the review');
   await page.goto(`${url}#review`);
-  await page.waitForFunction("document.querySelectorAll('#arrival-list li').length === 2");
+  await page.waitForFunction("document.querySelectorAll('#arrival-list li').length === 3");
   const queue = await text(page, '#arrival-list');
+  assert.match(queue, /Noor \(emp-4\) at door/);
+  assert.match(queue, /Checked in \(live\), then withdrawn: the camera refused the track afterwards as a held picture or screen\./);
   assert.match(queue, /Mira \(emp-1\) at door/);
   assert.match(queue, /recognised, not proven; door requires live/);
   assert.match(queue, /did not speak: blink, screen, stereo, surround/);
@@ -152,6 +181,13 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   await page.evaluate("[...document.querySelectorAll('#arrival-list button')].find((b) => b.textContent === 'Confirm Mira').click()");
   await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 30_000 });
   assert.match(await text(page, '#status'), /^Mira \(emp-1\) confirmed: check-in at /);
+  await page.waitForFunction("document.querySelectorAll('#arrival-list li').length === 2");
+
+  // Confirm Noor, whose check-in was withdrawn: one check-in again, at her arrival, proven by the review.
+  await page.$eval('#status', (e) => (e.textContent = ''));
+  await page.evaluate("[...document.querySelectorAll('#arrival-list button')].find((b) => b.textContent === 'Confirm Noor').click()");
+  await page.waitForFunction("document.getElementById('status').textContent !== ''", { timeout: 30_000 });
+  assert.match(await text(page, '#status'), /^Noor \(emp-4\) confirmed: check-in at /);
   await page.waitForFunction("document.querySelectorAll('#arrival-list li').length === 1");
 
   // Reject Tariq as a picture or screen.
@@ -175,15 +211,19 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   await page.goto(`${url}#history`);
   await page.waitForFunction("/Mira/.test(document.getElementById('history-rows').textContent)", { timeout: 30_000 });
   assert.match(await text(page, '#history-rows'), /\(door\), reviewed/);
+  const noor = await page.$$eval('#history-rows tr', (trs) => trs.map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())).find((cells) => cells[1] === 'Noor'));
+  assert.match(noor![4]!, /^08:07:00 \(door\), reviewed08:07:00 \(door\) \(check-in withdrawn at [\d:]+: a held picture or screen\)$/, 'the reviewed check-in beside the withdrawn one, struck through');
   assert.doesNotMatch(await text(page, '#history-rows'), /Tariq/, 'a rejected arrival checks nobody in');
   const csv = (await apiCall(page, '/api/history.csv')).body as string;
   assert.match(csv, /"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:02:00\+00:00",[^\r]*,"p-mira","reviewed","","",""\r\n/);
+  assert.equal(csv.match(/"emp-4","Noor"[^\r]*\r\n/g)?.length, 1, 'one row for her day');
+  assert.match(csv, /"emp-4","Noor","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:07:00\+00:00",[^\r]*,"p-noor","reviewed","","",""\r\n/);
 
   // The System page: the site's own measure, per camera and week.
   await page.goto(`${url}#system`);
   await page.waitForFunction("document.querySelectorAll('#system-reviews tr').length === 1", { timeout: 30_000 });
   const row = await page.$$eval('#system-reviews tr > *', (cells) => cells.map((c) => c.textContent));
-  assert.deepEqual(row.slice(1), ['door', '2', '1', '0'], 'the wrong person and the picture false accepts, the confirmed arrival a false reject');
+  assert.deepEqual(row.slice(1), ['door', '2', '2', '0'], 'the wrong person and the picture false accepts, the confirmed arrivals false rejects');
   await axeClean(page, 'the system page');
 
   // A viewer: no Review in the menu, #review shows the cameras, and the API refuses the queue and a decision.

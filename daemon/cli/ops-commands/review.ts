@@ -15,7 +15,9 @@ const call = (values: ControlValues, io: CliIo, method: MethodName, params: Reco
 function arrivalLine(a: ArrivalAnswer): string {
   const decided = a.status === 'pending' ? '' : `  ${a.status}${a.reason ? ` (${a.reason})` : ''} by ${a.reviewed_by ?? '?'}${a.note ? `: ${a.note}` : ''}`;
   const refused = a.refused ? `, refused afterwards: ${a.refused}` : '';
-  return `${printable(`${a.id}  ${a.at}  ${a.person_id}  ${a.camera}  ${a.assurance} < ${a.required}, missing: ${a.missing.join(', ') || 'none'}${refused}${decided}`)}\n`;
+  // A check-in withdrawn was proven enough: what it lacked is the refusal, not the requirement.
+  const proven = a.retracts ? `${a.assurance} check-in withdrawn` : `${a.assurance} < ${a.required}`;
+  return `${printable(`${a.id}  ${a.at}  ${a.person_id}  ${a.camera}  ${proven}, missing: ${a.missing.join(', ') || 'none'}${refused}${decided}`)}\n`;
 }
 
 function printReview(io: CliIo, json: boolean | undefined, r: ReviewResult): number {

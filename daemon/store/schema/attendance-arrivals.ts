@@ -47,3 +47,19 @@ export const ATTENDANCE_ARRIVALS_MIGRATION: Migration = {
   description: 'attendance: unverified arrivals (recognised below the camera requirement) with sealed face crops, for review',
   up: createAttendanceArrivalsTables,
 };
+
+/**
+ * A check-in withdrawn because its track was refused afterwards leaves the person recognised but
+ * checked in by nothing: they are kept as an arrival to review, which names the signed check-in
+ * event withdrawn. Arrivals from before this step, and those below a camera's requirement, name
+ * none.
+ */
+export function addArrivalRetracts(db: Database): void {
+  db.exec('ALTER TABLE attendance_arrivals ADD COLUMN retracts TEXT');
+}
+
+export const ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION: Migration = {
+  version: 24,
+  description: 'attendance: an arrival kept for review when its check-in was withdrawn names the check-in event withdrawn',
+  up: addArrivalRetracts,
+};

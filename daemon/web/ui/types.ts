@@ -196,6 +196,8 @@ export interface ArrivalItem {
   required: Assurance;
   missing: string[];
   refused: string | null;
+  /** The check-in event withdrawn that left this arrival; null for one below the requirement. */
+  retracts: string | null;
   status: 'pending' | 'confirmed' | 'rejected';
   reason: 'wrong_person' | 'picture' | 'other' | null;
   note: string | null;

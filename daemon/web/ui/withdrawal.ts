@@ -4,7 +4,7 @@ import { siteClock } from './clock.js';
 import type { Withdrawn } from './types.js';
 
 /** The tracker's refusals (contract/alerts.ts, SpoofAlertReason) as a reader says them. */
-const REASONS: Readonly<Record<string, string>> = {
+export const REFUSAL_WORDS: Readonly<Record<string, string>> = {
   held_picture: 'a held picture or screen',
   frozen: 'a frozen face',
   no_blink: 'no blink',
@@ -12,5 +12,5 @@ const REASONS: Readonly<Record<string, string>> = {
 };
 
 export function withdrawalText(w: Withdrawn): string {
-  return `${w.kind === 'check_in' ? 'check-in' : 'check-out'} withdrawn at ${siteClock(w.withdrawn_at)}: ${REASONS[w.reason] ?? w.reason.replace(/_/g, ' ')}`;
+  return `${w.kind === 'check_in' ? 'check-in' : 'check-out'} withdrawn at ${siteClock(w.withdrawn_at)}: ${REFUSAL_WORDS[w.reason] ?? w.reason.replace(/_/g, ' ')}`;
 }

@@ -1,13 +1,15 @@
 // The review page (operators and admins): recognised people whose sighting did not reach the
-// camera's requirement, each with its face crops (opened on demand, each look audited) and the cues
-// that did not speak; confirmed, it checks the person in at their arrival (assurance reviewed);
-// rejected, it is kept with the reason.
+// camera's requirement, or whose check-in was withdrawn when the camera refused their track
+// afterwards, each with its face crops (opened on demand, each look audited) and the cues that did
+// not speak; confirmed, it checks the person in at their arrival (assurance reviewed); rejected, it
+// is kept with the reason.
 import { siteTime } from '../clock.js';
 import { OnDemandThumb } from '../components/images.js';
 import { $, say, sayFailure } from '../dom.js';
 import { draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
 import type { ArrivalItem } from '../types.js';
+import { REFUSAL_WORDS } from '../withdrawal.js';
 
 const REASONS = [
   ['wrong_person', 'Wrong person'],
@@ -41,14 +43,21 @@ function ArrivalCard({ a }: { a: ArrivalItem }) {
     }
   };
   const proven = `${a.assurance === 'recognised' ? 'recognised, not proven' : a.assurance}; ${a.camera} requires ${a.required}`;
+  const refusal = a.refused ? (REFUSAL_WORDS[a.refused] ?? a.refused.replace(/_/g, ' ')) : '';
   return (
     <li>
       <p>
         <strong>{who}</strong>
         {` at ${a.camera}, ${siteTime(a.at)}`}
       </p>
-      <p>{`Proven: ${proven}. Cues that did not speak: ${a.missing.length ? a.missing.join(', ') : 'none'}.`}</p>
-      {a.refused && <p>{`The camera refused the track afterwards: ${a.refused.replace('_', ' ')}.`}</p>}
+      {a.retracts ? (
+        <p>{`Checked in (${a.assurance}), then withdrawn: the camera refused the track afterwards as ${refusal}. Cues that did not speak: ${a.missing.length ? a.missing.join(', ') : 'none'}.`}</p>
+      ) : (
+        <>
+          <p>{`Proven: ${proven}. Cues that did not speak: ${a.missing.length ? a.missing.join(', ') : 'none'}.`}</p>
+          {a.refused && <p>{`The camera refused the track afterwards: ${refusal}.`}</p>}
+        </>
+      )}
       {Array.from({ length: a.crops }, (_, i) => (
         <OnDemandThumb key={i} label={`Show face ${i + 1} of ${a.name}`} alt={`Face ${i + 1} of ${a.name} at ${a.camera}`} load={() => blobUrl(`/api/arrivals/${a.id}/crops/${i + 1}`)} />
       ))}
