@@ -4,7 +4,6 @@ import { average2x2Yuv } from './sample-yuv.js';
 import { put, storeFor, type PlanarLayout, type SampleLayout, type Store } from './sample-store.js';
 import type { Picture, RgbImage } from './types.js';
 
-
 /**
  * Samples an outW×outH crop of `img` through `map` (crop coordinates → image coordinates).
  * Outside the image reads black, which is also how the detector's pad-to-4:3 is done. Upscaling
