@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   console: () => import('./console.js'),
   roster: () => import('./roster.js'),
   central: () => import('./central.js'),
+  feed: () => import('./feed.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
