@@ -3,7 +3,8 @@
 // subscribes, and does what a box does with an entry before its person service: checks the
 // central's signature (verifyFeedEntry) and opens the person sealed to it (openForBox). It keeps
 // nothing. Run by scripts/bench/feed.ts: argv is a JSON file of {url, root, site, centralPublicPem,
-// boxes: [{device, seed}]}; stdin takes lines {"head": N}; stdout answers each with one line
+// boxes: [{device, seed}]}; it connects, says {"ready": n}, and subscribes at the first line it
+// reads; stdin takes lines {"head": N}; stdout answers each with one line
 // {"head": N, "ms": ..., "bytes": [...], "messages": [...], "refused": n} once every box has opened
 // every entry up to N (ms: from the line's arrival).
 import { createPublicKey } from 'node:crypto';
@@ -55,13 +56,15 @@ for (const b of spec.boxes) {
   });
   sims.push(sim);
 }
-// Subscribed only now, all at once, as a fleet of boxes coming online together would.
-await Promise.all(sims.map((s) => s.client.subscribeAsync(feedEntryFilter(spec.root, spec.site), { qos: 1 })));
 process.stdout.write(`${JSON.stringify({ ready: sims.length })}\n`);
 
+let subscribed = false;
 for await (const line of createInterface({ input: process.stdin })) {
   const { head } = JSON.parse(line) as { head: number };
   const t0 = performance.now();
+  // Subscribed at the first line, all at once, as a fleet of boxes coming online together would.
+  if (!subscribed) await Promise.all(sims.map((s) => s.client.subscribeAsync(feedEntryFilter(spec.root, spec.site), { qos: 1 })));
+  subscribed = true;
   while (!sims.every((s) => s.highest >= head)) await new Promise((r) => setTimeout(r, 20));
   process.stdout.write(`${JSON.stringify({ head, ms: performance.now() - t0, bytes: sims.map((s) => s.bytes), messages: sims.map((s) => s.messages), refused })}\n`);
 }

@@ -89,6 +89,17 @@ export async function run(args: string[]): Promise<void> {
       }),
     );
     const config = loadCentralConfig(configPath);
+    // The simulated boxes' process answers each head asked for with one line, in order.
+    let answers: AsyncIterator<string>;
+    const simsAt = async (head: number): Promise<SimAnswer> => {
+      sims!.stdin!.write(`${JSON.stringify({ head })}\n`);
+      for (;;) {
+        const next = await answers.next();
+        if (next.done) throw new Error('the simulated boxes ended');
+        const a = JSON.parse(next.value) as SimAnswer | { ready: number };
+        if ('head' in a) return a;
+      }
+    };
     const store = FeedStore.open(config.feed.database);
     const parts = feedParts(config, store, sodium);
     const io = { env: process.env };
@@ -104,8 +115,15 @@ export async function run(args: string[]): Promise<void> {
     console.log(`central: ${people} entries sealed, signed and stored in ${(sealedMs / 1000).toFixed(1)} s, published in ${(publishedMs / 1000).toFixed(1)} s; ${(entryBytes / people / 1024).toFixed(1)} KiB an entry, ${mib(entryBytes)} the log`);
 
     // Phase 1: every box comes online at once and reads the compacted log.
+    const specPath = join(dir, 'sims.json');
+    writeFileSync(specPath, JSON.stringify({ url: broker.url, root: ROOT, site: SITE, centralPublicPem: central.publicKey.export({ type: 'spki', format: 'pem' }), boxes: simulated.map((s) => ({ device: s.device, seed: s.seed })) }));
+    sims = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'feed-subscribers.ts'), specPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    answers = createInterface({ input: sims.stdout! })[Symbol.asyncIterator]();
+    // Connected, not yet subscribed: the clock starts when the boxes start and the simulated ones subscribe.
+    if (nSims > 0) await answers.next();
     const realBytes = real.map(() => 0);
     t = performance.now();
+    const firstRead = nSims > 0 ? simsAt(store.head(SITE)) : Promise.resolve(undefined);
     for (const [i, b] of real.entries()) {
       const box = await FeedBox.start({ dir: join(dir, b.device), device: b.device, site: SITE, url: broker.url, centralKey: central.publicKey, root: ROOT });
       box.stack.bridge.onMessage((topic, payload) => {
@@ -113,30 +131,17 @@ export async function run(args: string[]): Promise<void> {
       });
       boxes.push(box);
     }
-    const specPath = join(dir, 'sims.json');
-    writeFileSync(specPath, JSON.stringify({ url: broker.url, root: ROOT, site: SITE, centralPublicPem: central.publicKey.export({ type: 'spki', format: 'pem' }), boxes: simulated.map((s) => ({ device: s.device, seed: s.seed })) }));
-    sims = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'feed-subscribers.ts'), specPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const answers = createInterface({ input: sims.stdout! })[Symbol.asyncIterator]();
-    const simsAt = async (head: number): Promise<SimAnswer> => {
-      sims!.stdin!.write(`${JSON.stringify({ head })}\n`);
-      for (;;) {
-        const next = await answers.next();
-        if (next.done) throw new Error('the simulated boxes ended');
-        const a = JSON.parse(next.value) as SimAnswer | { ready: number };
-        if ('head' in a) return a;
-      }
-    };
-    const converge = async (head: number) => {
-      const [simAnswer] = await Promise.all([
-        nSims > 0 ? simsAt(head) : Promise.resolve(undefined),
+    const converge = async (head: number, simAnswer?: Promise<SimAnswer | undefined>) => {
+      const [simAnswer2] = await Promise.all([
+        simAnswer ?? (nSims > 0 ? simsAt(head) : Promise.resolve(undefined)),
         (async () => {
           while (!boxes.every((b) => b.feed.counts.applied >= head)) await sleep(50);
         })(),
       ]);
-      return { ms: performance.now() - t, sim: simAnswer };
+      return { ms: performance.now() - t, sim: simAnswer2 };
     };
     const head1 = store.head(SITE);
-    const first = await converge(head1);
+    const first = await converge(head1, firstRead);
     const realAfter1 = [...realBytes];
     report('first read', head1, first.ms, realAfter1, first.sim?.bytes ?? [], boxes);
 
@@ -152,7 +157,7 @@ export async function run(args: string[]): Promise<void> {
         feedEnrol(parts, { site: SITE, externalId: `EMP-${enrolled}`, name: `Person ${enrolled}`, templates: templates(enrolled, nTemplates) });
       } else {
         const id = live[(i * 7919) % live.length]!;
-        feedUpdate(parts, { site: SITE, externalId: id, name: `${id} renamed ${i}`, templates: templates(1_000_000 + i, nTemplates) });
+        feedUpdate(parts, { site: SITE, externalId: id, name: `${id} renamed ${i}`, templates: templates(people + changes + i + 1, nTemplates) });
       }
       await publishPending(store, config, io);
     }
