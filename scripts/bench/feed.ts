@@ -1,10 +1,11 @@
-// `npm run bench -- feed [--people 10000] [--changes 1000] [--boxes 3] [--subscribers 200] [--templates 3]`:
+// `npm run bench -- feed [--people 10000] [--changes 1000] [--boxes 3] [--subscribers 200] [--templates 3] [--publish-every 1]`:
 // the gallery feed at a fleet's size, through a real Mosquitto on 127.0.0.1.
 //
 // - The central: the code of `facegate central feed enrol|update|erase` (central/feed.ts and its
-//   SQLite FeedStore, sealed to every box of the site, signed), each change then published as the
-//   command publishes it (`publishPending`, one broker connection per command); the first people
-//   in one batch, as an import would.
+//   SQLite FeedStore, sealed to every box of the site, signed), the changes then published as the
+//   command publishes them (`publishPending`, one broker connection per command; `--publish-every
+//   N`: one for every N changes, as a script calling the code would); the first people in one
+//   batch, as an import would.
 // - `--boxes` real boxes: the daemon's feed stage on each (test/support/feed-box.ts: the bridge, the
 //   FeedSubscriber, the person service with its audit, a real sealed gallery file).
 // - `--subscribers` simulated boxes in a second process (feed-subscribers.ts): one MQTT connection
@@ -25,7 +26,6 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { Mosquitto } from '../../test/support/mosquitto.js';
 import { centralKeyFiles, FeedBox } from '../../test/support/feed-box.js';
-import { unitVector } from '../../test/gallery/helpers.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { loadCentralConfig } from '../../central/config.js';
 import { FeedStore } from '../../central/feed-store.js';
@@ -36,8 +36,25 @@ const SITE = 'hq';
 const ROOT = 'facegate-feed';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A person's templates: unit vectors of 512 from a seeded generator (mulberry32), so that every
+ * person is another face to the boxes' duplicate check (random directions in 512 dimensions are
+ * all but orthogonal), and each of their templates near their first, as one face's photos are.
+ */
 function templates(seed: number, n: number): TemplateFile['templates'] {
-  return Array.from({ length: n }, (_, k) => ({ embedding: Array.from(unitVector(seed * 64 + k)), quality: 0.9, model: 'fr_feature' }));
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+  const face = Array.from({ length: 512 }, next);
+  return Array.from({ length: n }, () => {
+    const v = face.map((x) => x + 0.1 * next());
+    const norm = Math.hypot(...v);
+    return { embedding: v.map((x) => x / norm), quality: 0.9, model: 'fr_feature' };
+  });
 }
 
 interface SimAnswer {
@@ -57,9 +74,10 @@ export async function run(args: string[]): Promise<void> {
       boxes: { type: 'string', default: '3' },
       subscribers: { type: 'string', default: '200' },
       templates: { type: 'string', default: '3' },
+      'publish-every': { type: 'string', default: '1' },
     },
   });
-  const [people, changes, nBoxes, nSims, nTemplates] = [values.people, values.changes, values.boxes, values.subscribers, values.templates].map(Number) as [number, number, number, number, number];
+  const [people, changes, nBoxes, nSims, nTemplates, publishEvery] = [values.people, values.changes, values.boxes, values.subscribers, values.templates, values['publish-every']].map(Number) as [number, number, number, number, number, number];
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-feed-'));
   const broker = await Mosquitto.start();
   const boxes: FeedBox[] = [];
@@ -90,11 +108,11 @@ export async function run(args: string[]): Promise<void> {
     );
     const config = loadCentralConfig(configPath);
     // The simulated boxes' process answers each head asked for with one line, in order.
-    let answers: AsyncIterator<string>;
+    let answers: AsyncIterator<string> | undefined = undefined;
     const simsAt = async (head: number): Promise<SimAnswer> => {
       sims!.stdin!.write(`${JSON.stringify({ head })}\n`);
       for (;;) {
-        const next = await answers.next();
+        const next = await answers!.next();
         if (next.done) throw new Error('the simulated boxes ended');
         const a = JSON.parse(next.value) as SimAnswer | { ready: number };
         if ('head' in a) return a;
@@ -159,8 +177,9 @@ export async function run(args: string[]): Promise<void> {
         const id = live[(i * 7919) % live.length]!;
         feedUpdate(parts, { site: SITE, externalId: id, name: `${id} renamed ${i}`, templates: templates(people + changes + i + 1, nTemplates) });
       }
-      await publishPending(store, config, io);
+      if (i % publishEvery === publishEvery - 1) await publishPending(store, config, io);
     }
+    await publishPending(store, config, io);
     const publishMs = performance.now() - t;
     const head2 = store.head(SITE);
     const second = await converge(head2);
@@ -173,7 +192,7 @@ export async function run(args: string[]): Promise<void> {
       (second.sim?.bytes ?? []).map((b, i) => b - (simBefore[i] ?? 0)),
       boxes,
     );
-    console.log(`  (the central published the ${changes} changes in ${(publishMs / 1000).toFixed(1)} s, one connection each as the command does; the time above includes it)`);
+    console.log(`  (the central made and published the ${changes} changes in ${(publishMs / 1000).toFixed(1)} s, one broker connection for every ${publishEvery}; the time above includes it)`);
     const persons = boxes.map((b) => b.gallery.store.listPersons().persons.length);
     console.log(`every real box holds ${persons.join(', ')} persons (the log's live people: ${live.length}); entries the simulated boxes refused: ${second.sim?.refused ?? 0}`);
     console.log(`the log: ${store.live(SITE).length} live entries, head ${head2}`);
