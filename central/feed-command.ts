@@ -49,7 +49,7 @@ async function connect(config: CentralConfig, io: Pick<CliIo, 'env'>): Promise<M
 }
 
 /** Publishes, retained, every message the feed's store has not had acknowledged, oldest first; each leaves the store once the broker took it. */
-async function publishPending(store: FeedStore, config: CentralConfig, io: Pick<CliIo, 'env'>): Promise<number> {
+export async function publishPending(store: FeedStore, config: CentralConfig, io: Pick<CliIo, 'env'>): Promise<number> {
   const pending = store.pending();
   if (pending.length === 0) return 0;
   const client = await connect(config, io);
@@ -64,7 +64,7 @@ async function publishPending(store: FeedStore, config: CentralConfig, io: Pick<
   return pending.length;
 }
 
-function feedParts(config: CentralConfig, store: FeedStore, sodium: Awaited<ReturnType<typeof loadSodium>>): FeedParts {
+export function feedParts(config: CentralConfig, store: FeedStore, sodium: Awaited<ReturnType<typeof loadSodium>>): FeedParts {
   const keyFile = config.feed.key || config.replay.command_key;
   if (!keyFile) throw new FacegateError('FG_ERR_CENTRAL_KEY', 'neither feed.key nor replay.command_key names the central key that signs the feed', "give the file with the central Ed25519 private key whose public half the boxes have as mqtt.commands.central_public_key");
   return { store, sites: config.feedSites, root: config.feed.topic, key: loadCommandKey(keyFile, config.feed.key ? 'feed.key' : 'replay.command_key'), sodium, now: () => new Date() };

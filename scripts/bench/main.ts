@@ -17,6 +17,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   bridge: () => import('./bridge.js'),
   console: () => import('./console.js'),
   roster: () => import('./roster.js'),
+  central: () => import('./central.js'),
+  feed: () => import('./feed.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
