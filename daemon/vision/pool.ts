@@ -88,6 +88,8 @@ export class VisionPool implements VisionEngine {
       await server?.close();
       throw failed.reason;
     }
+    // A new model thread took over from one that ended: each worker is restarted onto it, as after a crash.
+    server?.onRestarted(() => workers.forEach((w) => w.kill()));
     options.logger.debug({ stage: 'vision', workers: count, provider: workers[0]!.provider, model_thread: server !== undefined }, 'vision workers ready');
     return new VisionPool(workers, vision, server);
   }

@@ -53,3 +53,29 @@ test("when the model thread ends, a run waiting on it fails with FG_ERR_VISION_W
   await assert.rejects(analyzer.detect(img), (e: unknown) => (e as { code?: string }).code === 'FG_ERR_VISION_WORKER');
   await analyzer.close();
 });
+
+test('a model thread that ends by itself is started again: a run sent meanwhile fails with FG_ERR_VISION_WORKER, and a worker that connects anew runs on the new one', { skip: mediaMissing(PHOTOS[0]!) }, async () => {
+  const logger = createLogger({ level: 'silent' });
+  const vision = defaultConfig().vision;
+  const models = verifyModels(vision.models_dir);
+  const server = await ModelServer.start({ vision, models, provider: 'cpu', logger });
+  const restarted = new Promise<void>((resolve) => server.onRestarted(resolve));
+  const before = await FaceAnalyzer.create({ vision, logger, models, server: server.connect() });
+  const img = await decodeImageFile(media(PHOTOS[0]!));
+  try {
+    assert.equal((await before.detect(img)).length, 1);
+    await server.kill();
+    await assert.rejects(before.detect(img), (e: unknown) => (e as { code?: string }).code === 'FG_ERR_VISION_WORKER');
+    await restarted;
+    assert.equal(server.restarts, 1);
+    const after = await FaceAnalyzer.create({ vision, logger, models, server: server.connect() });
+    try {
+      assert.equal((await after.detect(img)).length, 1, 'the new thread runs the models');
+    } finally {
+      await after.close();
+    }
+  } finally {
+    await before.close();
+    await server.close();
+  }
+});
