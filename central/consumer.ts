@@ -49,6 +49,8 @@ const STOP_GRACE_MS = 2000;
 const MAX_ERROR_CHARS = 200;
 /** How long a message whose store is away waits before it is tried again. */
 const STORE_RETRY_MS = 1000;
+/** The longest a day's timesheet CSV stays behind the store after a check-in, check-out, withdrawal or upgrade. */
+const TIMESHEET_DELAY_MS = 2000;
 
 /**
  * The reference central consumer (docs/mqtt.md#central-consumer): reads the signed events of any
@@ -74,6 +76,10 @@ export class CentralConsumer {
   private replayTimer: NodeJS.Timeout | undefined;
   /** Set by `stop`: a message waiting for its store to come back gives up, unacknowledged. */
   private stopping = false;
+  /** Days whose CSV is behind the store, and the write under way (see `timesheetBehind`). */
+  private readonly daysBehind = new Set<string>();
+  private timesheetTimer: NodeJS.Timeout | undefined;
+  private timesheetWrites: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: CentralConsumerOptions) {
     this.log = o.logger.child({ stage: 'central' });
@@ -189,6 +195,7 @@ export class CentralConsumer {
     this.stopping = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = undefined;
+    await this.flushTimesheets().catch((e: unknown) => this.log.error({ code: 'FG_ERR_CENTRAL_TIMESHEET', err: (e as Error).message }, 'a timesheet could not be written at stop; `facegate central timesheet` writes it from the store'));
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -353,17 +360,53 @@ export class CentralConsumer {
       this.log.debug({ base, id: signed.id }, 'dropped a duplicate (same id: a redelivery or a replay)');
       return this.count({ outcome: 'duplicate' });
     }
-    if (mark) await this.writeTimesheet(mark.day);
+    if (mark) this.timesheetBehind(mark.day);
     if (topicName === 'attendanceRetracted' && typeof signed.retracts === 'string') {
       const day = await this.o.store.retract(base, String(signed.id), signed.retracts);
-      if (day !== undefined) await this.writeTimesheet(day);
+      if (day !== undefined) this.timesheetBehind(day);
     }
     if (topicName === 'attendanceUpgraded' && typeof signed.upgrades === 'string' && isAssurance(signed.assurance)) {
       const day = await this.o.store.upgrade(base, signed.upgrades, signed.assurance);
-      if (day !== undefined) await this.writeTimesheet(day);
+      if (day !== undefined) this.timesheetBehind(day);
     }
     this.o.onAccepted?.(base, signed);
     return this.count({ outcome: 'accepted' });
+  }
+
+  /**
+   * The day's CSV is behind the store: it is written within TIMESHEET_DELAY_MS, with every other
+   * day that fell behind meanwhile. Written at each check-in, it cost a query of the whole day and a
+   * file of it per event, which grows with the day: 200 boxes at a busy morning's rate left the
+   * consumer minutes behind.
+   */
+  private timesheetBehind(day: string): void {
+    this.daysBehind.add(day);
+    this.timesheetTimer ??= setTimeout(() => {
+      this.timesheetTimer = undefined;
+      void this.flushTimesheets().catch((e: unknown) => this.log.error({ code: 'FG_ERR_CENTRAL_TIMESHEET', err: (e as Error).message }, 'a timesheet could not be written; it is written again after the next event of its day'));
+    }, TIMESHEET_DELAY_MS);
+    this.timesheetTimer.unref();
+  }
+
+  /** Writes now each day's CSV that is behind the store (at stop, and for a reader that cannot wait). */
+  async flushTimesheets(): Promise<void> {
+    clearTimeout(this.timesheetTimer);
+    this.timesheetTimer = undefined;
+    const days = [...this.daysBehind];
+    this.daysBehind.clear();
+    // One write at a time: two would share the day's .tmp file.
+    const written = this.timesheetWrites.then(async () => {
+      for (const [i, day] of days.entries()) {
+        try {
+          await this.writeTimesheet(day);
+        } catch (e) {
+          for (const left of days.slice(i)) this.daysBehind.add(left);
+          throw e;
+        }
+      }
+    });
+    this.timesheetWrites = written.catch(() => undefined);
+    await written;
   }
 
   /** Rewrites the day's CSV whole (written aside, then renamed): a reader never sees half a file. */

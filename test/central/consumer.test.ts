@@ -4,7 +4,7 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -87,12 +87,29 @@ test('first use: the key is pinned from bridge/info, events verify, a duplicate 
   assert.equal((await c.handle('facegate/gate-1/alerts/unknown', bytes(unknownAlert(key, Buffer.from('jpeg bytes'))))).outcome, 'accepted', 'an alert with its image');
   assert.equal(store.eventCount(), 5, 'five distinct events stored');
   assert.equal(c.countOf('duplicate'), 1, 'one duplicate counted');
+  await c.flushTimesheets();
   const csv = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8');
   assert.equal(
     csv,
     'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","live","live","",""\r\n',
     'first in, last out, in the site zone, the name quoted and defused; a box from before assurance made them of live recognitions',
   );
+});
+
+test('a burst of check-ins writes the day\'s CSV once, within two seconds of the first, not once per event', async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c } = consumer(t, dir);
+  const file = join(dir, 'ts', 'timesheet-2026-01-12.csv');
+  await c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const started = Date.now();
+  for (const at of ['08:01:00', '08:02:00', '12:00:00']) assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', `2026-01-12T${at}+01:00`)))).outcome, 'accepted');
+  assert.equal(existsSync(file), false, 'not written at each event');
+  while (!existsSync(file)) {
+    assert.ok(Date.now() - started < 10_000, 'written within the delay');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(readFileSync(file, 'utf8'), /"2026-01-12T08:01:00\+01:00"/, 'the whole burst in one write');
 });
 
 test('forged events are refused: another key, a changed field, a swapped image, a broken jws, an event before the box is known', async (t) => {
@@ -298,22 +315,22 @@ test('a check-in its box withdrew (attendance/retracted) leaves the timesheet, w
     withSignature<Record<string, unknown>>(createSigner(signer), {
       id: nextId(), device, time: at, type: 'retracted', kind: 'check_in', retracts: checkIn.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', reason: 'held_picture', check_in: null, check_out: null,
     });
-  const sheet = () => readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
+  const sheet = async () => (await c.flushTimesheets(), readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1]);
   const replayed = attendance(key, 'check_in', '2026-01-12T07:40:00+01:00');
   const real = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00');
   assert.equal((await c.handle('facegate/gate-1/attendance', bytes(replayed))).outcome, 'accepted');
   assert.equal((await c.handle('facegate/gate-1/attendance', bytes(real))).outcome, 'accepted');
-  assert.match(sheet()!, /"2026-01-12T07:40:00\+01:00"/);
+  assert.match((await sheet())!, /"2026-01-12T07:40:00\+01:00"/);
   // Another box's key names gate-1's check-in: stored as its own event, but gate-1's mark stands.
   assert.equal((await c.handle('facegate/gate-2/attendance/retracted', bytes(retraction(other, 'gate-2', replayed, '2026-01-12T07:40:02+01:00')))).outcome, 'accepted');
-  assert.match(sheet()!, /"2026-01-12T07:40:00\+01:00"/);
+  assert.match((await sheet())!, /"2026-01-12T07:40:00\+01:00"/);
   assert.equal((await c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', replayed, '2026-01-12T07:40:02+01:00')))).outcome, 'accepted');
-  assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/, 'the real check-in is the first that stands');
+  assert.match((await sheet())!, /"2026-01-12T08:01:00\+01:00"/, 'the real check-in is the first that stands');
   // A withdrawal that arrives before the check-in it names (a replay fills the gap later).
   const early = attendance(key, 'check_in', '2026-01-12T06:00:00+01:00');
   assert.equal((await c.handle('facegate/gate-1/attendance/retracted', bytes(retraction(key, 'gate-1', early, '2026-01-12T06:00:03+01:00')))).outcome, 'accepted');
   assert.equal((await c.handle('facegate/gate-1/attendance', bytes(early))).outcome, 'accepted');
-  assert.match(sheet()!, /"2026-01-12T08:01:00\+01:00"/);
+  assert.match((await sheet())!, /"2026-01-12T08:01:00\+01:00"/);
 });
 
 test('a check-in its box proved better (attendance/upgraded) takes the higher assurance, once, never a lower one, whichever comes first; another box cannot raise it; the sheet that counts only proven marks then holds it', async (t) => {
@@ -329,18 +346,18 @@ test('a check-in its box proved better (attendance/upgraded) takes the higher as
       assurance: to, previous_assurance: from, check_in: decision.check_in, check_out: decision.check_out,
     });
   const handled = async (topic: string, e: Record<string, unknown>) => (await c.handle(topic, bytes(e))).outcome;
-  const sheet = () => readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1] ?? '';
+  const sheet = async () => (await c.flushTimesheets(), readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1] ?? '');
   const all = () => store.timesheet('2026-01-12')[0];
   const named = attendance(key, 'check_in', '2026-01-12T07:58:00+01:00', { assurance: 'recognised' });
   assert.equal(await handled('facegate/gate-1/attendance', named), 'accepted');
-  assert.equal(sheet(), '', 'named only: stored, but not on a sheet that counts proven marks');
+  assert.equal(await sheet(), '', 'named only: stored, but not on a sheet that counts proven marks');
   // Another box's key names gate-1's check-in: stored as its own event, gate-1's mark stays as it was.
   assert.equal(await handled('facegate/gate-2/attendance/upgraded', upgrade(other, 'gate-2', named, 'recognised', 'stereo', '2026-01-12T07:58:01+01:00')), 'accepted');
   assert.equal(all()!.firstInAssurance, 'recognised');
   const toLive = upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:02+01:00');
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'accepted');
   assert.deepEqual([all()!.firstInMs, all()!.firstInAssurance], [Date.parse('2026-01-12T07:58:00+01:00'), 'live'], 'the same mark at the same time, proven live');
-  assert.match(sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live","","",""$/);
+  assert.match(await sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live","","",""$/);
   // Delivered again: a duplicate by its id. A stereo upgrade, then the live one replayed late under a new consumer's eyes: stereo stays.
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'duplicate');
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:05+01:00')), 'accepted');
@@ -374,6 +391,7 @@ test('assurance: a box signs what proved each check-in and check-out, and the ti
   await accepted(attendance(key, 'check_in', '2026-01-12T08:10:00+01:00'));
   await accepted(attendance(key, 'check_out', '2026-01-12T17:00:00+01:00', { assurance: 'stereo' }));
   await accepted(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { type: 'summary', status: 'present', source: 'end_of_day', camera: null, assurance: null }));
+  await c.flushTimesheets();
   const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
   assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo","",""', 'the first check-in proven, from the box older than assurance');
   assert.deepEqual(store.timesheet('2026-01-12').map((r) => [r.firstInAssurance, r.lastOutAssurance]), [['recognised', 'stereo']], 'every mark is kept: the filter is the sheet\'s');
@@ -396,6 +414,7 @@ test('the door: each check-in and check-out keeps the door its box named, the sh
   assert.equal(await handled(attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { door: 'front-door' })), 'accepted');
   assert.equal(await handled(attendance(key, 'check_out', '2026-01-12T17:05:00+01:00')), 'accepted', 'a camera in no door, or a box from before doors');
   assert.equal(await handled({ ...attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { external_id: 'EMP-2', door: 'side' }) }), 'accepted');
+  await c.flushTimesheets();
   const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n');
   assert.equal(sheet[0], 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door');
   assert.equal(sheet[1], '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:00+01:00","live","live","front-door",""');

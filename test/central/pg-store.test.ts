@@ -216,6 +216,7 @@ test('the consumer over either store: the same verdicts for the same messages, t
     const c = new CentralConsumer({ config, store, logger: quietLogger(), connect: () => assert.fail('no broker'), now: () => NOW });
     const verdicts = [];
     for (const [topic, payload] of messages) verdicts.push(await c.handle(topic, payload));
+    await c.flushTimesheets();
     results[kind] = { verdicts, csv: readFileSync(join(sub, 'ts', 'timesheet-2026-01-12.csv'), 'utf8'), gaps: await store.gaps() };
   }
   assert.deepEqual(results.postgres, results.sqlite);
