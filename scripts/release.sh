@@ -159,13 +159,20 @@ else
     mkdir -p "$MODULES.new"
     cp "$ROOT/package.json" "$ROOT/package-lock.json" "$MODULES.new/"
     if [ -f "$ROOT/.npmrc" ]; then cp "$ROOT/.npmrc" "$MODULES.new/"; fi
-    # The pinned node first on PATH: npm and node-gyp run on it.
-    (cd "$MODULES.new" && PATH="$NODE_DIR/bin:$PATH" "$NODE_DIR/bin/node" "$WORK/npm/bin/npm-cli.js" ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund) >>"$LOG" 2>&1 \
+    # The pinned node first on PATH: npm and node-gyp run on it. `npm run release` hands npm's
+    # settings down as npm_config_* variables: nodedir and node_gyp are node-gyp's (npm 11 warns on
+    # the first; with --ignore-scripts npm runs no node-gyp), so npm goes without them.
+    (cd "$MODULES.new" && PATH="$NODE_DIR/bin:$PATH" env -u npm_config_nodedir -u npm_config_node_gyp "$NODE_DIR/bin/node" "$WORK/npm/bin/npm-cli.js" ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund) >>"$LOG" 2>&1 \
       || fail "installing the runtime modules for Node v$PINNED failed (see $LOG)" "fix what the log names (npm fetches from the registry only what its cache lacks), then run this again"
     "$NODE_DIR/bin/node" "$ROOT/scripts/release-modules.mjs" --native "$MODULES.new" >"$MODULES.native" 2>>"$LOG" \
       || fail "a runtime module cannot be built for the release (see $LOG)" "do what the log's fix line says, then run this again"
+    # node-gyp takes npm_config_* variables over its own arguments (a nodedir=/usr in ~/.npmrc,
+    # handed down by `npm run release`, would compile against the system Node's headers, and the
+    # module would not load on the pinned Node): it runs without any of them.
+    npm_env=$(compgen -e | grep -E '^npm_(config|package_config_node_gyp)_' | sed 's/^/-u /' || true)
     while IFS= read -r pkg; do
-      (cd "$pkg" && PATH="$NODE_DIR/bin:$PATH" "$NODE_DIR/bin/node" "$WORK/npm/node_modules/node-gyp/bin/node-gyp.js" rebuild --release --nodedir="$NODE_DIR") >>"$LOG" 2>&1 \
+      # shellcheck disable=SC2086 # one `-u NAME` per variable; the names have no spaces
+      (cd "$pkg" && PATH="$NODE_DIR/bin:$PATH" env $npm_env "$NODE_DIR/bin/node" "$WORK/npm/node_modules/node-gyp/bin/node-gyp.js" rebuild --release --nodedir="$NODE_DIR") >>"$LOG" 2>&1 \
         || fail "compiling $(basename "$pkg") for Node v$PINNED failed (see $LOG)" "install a compiler where missing (apt-get install build-essential python3), then run this again"
     done <"$MODULES.native"
     rm -f "$MODULES.native"

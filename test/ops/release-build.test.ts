@@ -32,12 +32,14 @@ test('release: the runtime modules are installed once for the pinned Node (npm c
   const cli = join(work, 'pinned/npm/bin/npm-cli.js');
   writeFileSync(cli, `#!/usr/bin/env node\nrequire('node:fs').appendFileSync(${JSON.stringify(calls)}, JSON.stringify(process.argv.slice(2)) + '\\n');\nrequire('../lib/cli.js')(process);\n`);
   chmodSync(cli, 0o755);
-  // The machine's own ~/.npmrc is not the project's: its settings (and npm's warnings on them) stay out.
+  // The machine's own ~/.npmrc is not the project's: its settings (and npm's warnings on them) stay
+  // out. A nodedir that is not the pinned Node's, as `npm run release` hands one down from a user's
+  // ~/.npmrc, must not reach node-gyp (the module would be built for another Node) nor make npm warn.
   const userconfig = join(work, 'npmrc');
   writeFileSync(userconfig, '');
   const npmCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
   const release = (build: string, env: NodeJS.ProcessEnv = {}) =>
-    run('bash', [join(ROOT, 'scripts/release.sh'), '--work', join(work, 'pinned'), '--out', join(work, 'out'), '--build', build, '--dir-only'], { npm_config_offline: 'true', npm_config_userconfig: userconfig, ...env });
+    run('bash', [join(ROOT, 'scripts/release.sh'), '--work', join(work, 'pinned'), '--out', join(work, 'out'), '--build', build, '--dir-only'], { npm_config_offline: 'true', npm_config_userconfig: userconfig, npm_config_nodedir: join(work, 'not-node-headers'), ...env });
   const buildLog = () => readFileSync(join(work, 'pinned/release-build.log'), 'utf8');
 
   // npm cannot get a package (offline, its cache empty): the release stops, says where to look and
