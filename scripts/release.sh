@@ -121,6 +121,9 @@ if [ -n "$PACK" ]; then pack "$PACK"; exit 0; fi
 #      headers the pinned Node carries, offline. Without --ignore-scripts npm would compile the
 #      Node 20 SQLite binding for minutes, which the release leaves out.
 PINNED="$("$ROOT/scripts/node-runtime.sh" --version)"
+# The native modules the daemon loads, each loaded as a check: where the modules are installed,
+# and from the staged release.
+LOAD_NATIVE="for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)"
 if [ "$("$ROOT/../node/bin/node" --version 2>/dev/null)" = "v$PINNED" ] && [ -f "$ROOT/node_modules/.pinned-lock.sha256" ]; then
   SRC="$ROOT" MODULES="$ROOT" NODE_DIR="$(cd "$ROOT/../node" && pwd)"
 elif [ ! -f "$ROOT/node_modules/typescript/package.json" ] || [ ! -f "$ROOT/node_modules/esbuild/package.json" ]; then
@@ -176,6 +179,10 @@ else
         || fail "compiling $(basename "$pkg") for Node v$PINNED failed (see $LOG)" "install a compiler where missing (apt-get install build-essential python3), then run this again"
     done <"$MODULES.native"
     rm -f "$MODULES.native"
+    # npm leaves out, without a word, an optional package it cannot fetch (better-sqlite3 13, when
+    # the registry is out of reach and npm's cache lacks it): a set that does not load is not kept.
+    (cd "$MODULES.new" && "$NODE_DIR/bin/node" -e "$LOAD_NATIVE") >>"$LOG" 2>&1 \
+      || fail "the runtime modules installed for Node v$PINNED do not all load (see $LOG)" "npm leaves out an optional package it cannot fetch: check that this machine reaches the npm registry (npm ping), then run this again"
     # One set kept: an older key is a lock file or a Node no longer built.
     find "$WORK/modules" -mindepth 1 -maxdepth 1 ! -name "$key.new" -exec rm -rf {} +
     mv "$MODULES.new" "$MODULES"
@@ -232,7 +239,7 @@ EOF
 
 # 3. Proof that it runs on its own: every native module loads and the CLI answers, from the staged
 #    folder alone (nothing of the checkout on the module path).
-(cd "$STAGE.new" && ./node/bin/node -e "for (const m of ['better-sqlite3', 'unix-dgram', 'onnxruntime-node', 'sharp']) require(m)") \
+(cd "$STAGE.new" && ./node/bin/node -e "$LOAD_NATIVE") \
   || fail "a native module does not load from the staged release" "see the error above; the modules in $MODULES must be built by the pinned Node: remove its node_modules, then run this again"
 [ "$(cd / && "$STAGE.new/node/bin/node" "$STAGE.new/dist/daemon/cli/main.js" --version)" = "facegate $VERSION" ] \
   || fail "the staged release's 'facegate --version' does not answer" "run it by hand: $STAGE.new/node/bin/node $STAGE.new/dist/daemon/cli/main.js --version"
