@@ -31,7 +31,7 @@
 #
 # In a checkout installed with `npm ci` it reuses that install: the code is built with its tools,
 # and the runtime modules are installed once for the pinned Node (about 180 packages from npm's
-# cache, no dev tools; seconds) and kept in --work for the next release. The first time it fetches
+# cache, no dev tools; about 20 s) and kept in --work for the next release. The first time it fetches
 # the pinned Node and npm, and what npm's cache lacks, from the npm registry. In a checkout not
 # installed (a box whose Node is too old for the lock file, or none) it installs a copy of it with
 # the pinned Node in --work (scripts/pinned-checkout.sh: the full `npm ci`, minutes the first time).
