@@ -24,8 +24,10 @@
 #                                       (from a checkout, or a release folder unpacked by hand)
 #   sudo ./install.sh --allow-unsigned  from a release folder unpacked by hand
 #   sudo scripts/install.sh --allow-unsigned
-#                                       from a checkout: build the release with the pinned Node
-#                                       (scripts/release.sh; needs the npm registry), then install it
+#                                       from a checkout installed with `npm ci`: build the release
+#                                       with the pinned Node (scripts/release.sh, which reuses that
+#                                       install; the first time it fetches the pinned Node from the
+#                                       npm registry), then install it
 #   --dry-run                           print every step and whether it would change anything
 #   --start                             also start (or restart) the daemon and wait for READY
 #   --start-timeout SECONDS             how long a started release has to reach READY before it is

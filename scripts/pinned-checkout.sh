@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A copy of this checkout built with the pinned Node (scripts/node-runtime.sh), whatever Node the
 # machine has: its native modules (better-sqlite3, unix-dgram) are compiled against the pinned
-# Node's own headers, offline. The container image is made from it, and CI runs tests under it.
+# Node's own headers, offline. CI runs tests under it; a release (scripts/release.sh) does not
+# need it, and builds its runtime modules on their own.
 #
 #   scripts/pinned-checkout.sh DIR      DIR/node (the pinned Node), DIR/npm, DIR/src (the copy, after npm ci)
 #
@@ -16,28 +17,15 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
 
-# The copy is made of the files git tracks: outside a git checkout (a copy such as DIR/src itself)
-# nothing would be copied, and npm would then find and rebuild the package.json above DIR/src.
-git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
-  || { printf 'error: %s is not a git checkout\nfix:   run this from a clone of facegate\n' "$ROOT" >&2; exit 1; }
-
+# The copy first: outside a git checkout it stops before anything is fetched.
+"$ROOT/scripts/tree-copy.sh" "$DIR/src"
 "$ROOT/scripts/node-runtime.sh" "$DIR/node"
 "$ROOT/scripts/node-runtime.sh" --npm "$DIR/npm"
 # npm as the pinned Node bundles it: the machine's npm may be too old for the lock file.
 npm_pinned() { PATH="$DIR/node/bin:$PATH" "$DIR/node/bin/node" "$DIR/npm/bin/npm-cli.js" "$@"; }
 
-mkdir -p "$DIR/src"
-# A file since deleted from the checkout must not outlive it in the copy (tsc would still compile
-# it); node_modules stays, since the install it holds is checked against the lock file below.
-find "$DIR/src" -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +
-# Links are left out: a worktree's node_modules or models/onnx may be a link to another checkout's,
-# and `npm ci` empties the node_modules it finds, through a link too.
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' path; do
-  [ -L "$path" ] || [ ! -e "$path" ] || printf '%s\0' "$path"
-done | tar --null -T - -c) | tar -x -C "$DIR/src"
-for link in node_modules models/onnx; do
-  if [ -L "$DIR/src/$link" ]; then rm "$DIR/src/$link"; fi
-done
+# `npm ci` empties the node_modules it finds, through a link too.
+if [ -L "$DIR/src/node_modules" ]; then rm "$DIR/src/node_modules"; fi
 # The tests find their media at ../shared/media beside the checkout: a link, not a copy.
 if [ -d "$ROOT/../shared" ] && [ ! -e "$DIR/shared" ]; then ln -s "$(cd "$ROOT/../shared" && pwd)" "$DIR/shared"; fi
 

@@ -4,14 +4,20 @@
 // checkout that `npm ci` built for that Node, less what that Node and this box never load.
 //
 //   node scripts/release-modules.mjs SRC DEST     copy SRC/node_modules's runtime packages to DEST
+//   node scripts/release-modules.mjs --native SRC  print the folders of those packages that compile
+//                                                  a native module when installed (node-gyp)
 //
-// Prints one line per package left out and the bytes kept.
+// Copying, it prints one line per package left out and the bytes kept. scripts/release.sh installs
+// SRC with `npm ci --ignore-scripts` (the Node-API 9 SQLite binding's install script compiles
+// SQLite for minutes, and the release leaves it out) and then builds what --native names: a kept
+// package whose own install script would have run stops it here, rather than ship unbuilt.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-const [src, dest] = process.argv.slice(2);
-if (!src || !dest) {
-  console.error('usage: node scripts/release-modules.mjs SRC DEST');
+const native = process.argv[2] === '--native';
+const [src, dest] = process.argv.slice(native ? 3 : 2);
+if (!src || (!dest && !native)) {
+  console.error('usage: node scripts/release-modules.mjs SRC DEST | --native SRC');
   process.exit(2);
 }
 
@@ -69,6 +75,26 @@ while (queue.length > 0) {
   kept.add(dir);
   const manifest = readJson(join(dir, 'package.json'));
   for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies })) queue.push([dep, dir]);
+}
+
+if (native) {
+  const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'];
+  const builds = [];
+  for (const dir of [...kept].sort()) {
+    const manifest = readJson(join(dir, 'package.json'));
+    const scripts = INSTALL_SCRIPTS.filter((name) => manifest.scripts?.[name]);
+    // Denied in package.json (onnxruntime-node's download of CUDA libraries): npm ci skips it too.
+    if (root.allowScripts?.[manifest.name] === false) continue;
+    if (scripts.length > 0) {
+      console.error(`error: ${manifest.name} runs an install script (${scripts.join(', ')}) that the release's modules do not run`);
+      console.error(`fix:   build it in scripts/release.sh beside the node-gyp packages, or deny it in package.json "allowScripts" if the release does without it`);
+      process.exit(1);
+    }
+    // What npm runs for a package with a binding.gyp and no install script of its own: node-gyp rebuild.
+    if (existsSync(join(dir, 'binding.gyp')) && manifest.gypfile !== false) builds.push(dir);
+  }
+  for (const dir of builds) console.log(dir);
+  process.exit(0);
 }
 
 const cpu = process.arch;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -78,7 +78,8 @@ test('pinned-checkout.sh outside a git checkout stops with the fix and makes not
   const root = mkdtempSync(join(tmpdir(), 'fg-notgit-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'scripts'));
-  for (const script of ['pinned-checkout.sh', 'node-runtime.sh']) writeFileSync(join(root, 'scripts', script), readFileSync(resolve('scripts', script)));
+  // Copied with their modes, as a checkout has them: pinned-checkout.sh runs tree-copy.sh.
+  for (const script of ['pinned-checkout.sh', 'node-runtime.sh', 'tree-copy.sh']) cpSync(resolve('scripts', script), join(root, 'scripts', script));
   const dest = join(root, 'out');
   const r = spawnSync('bash', [join(root, 'scripts/pinned-checkout.sh'), dest], { encoding: 'utf8', env: { ...process.env, GIT_CEILING_DIRECTORIES: tmpdir() } });
   assert.equal(r.status, 1, r.stdout + r.stderr);
