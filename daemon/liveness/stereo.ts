@@ -80,8 +80,8 @@ export function stereoLogOdds(parallax: number | undefined): number {
  * Log-odds of a pair at or above the limit: none of 154 prints reached it (`npm run bench -- stereo
  * --per-cell 3`) where 55 % of the real pairs did, ln(0.55 / (1/154)) = 4.4. One such pair proves a
  * face alone (above LIVE_LOG_ODDS), as a blink does. Replays on flat screens stay below it (`npm
- * run bench -- stereo`), those held at a steep slant too since `minBoxAspect` (docs/track.md,
- * "Screens at a door").
+ * run bench -- stereo`), those held at a steep slant too, whose steep view `minBoxAspect` refuses
+ * (docs/track.md, "Screens at a door").
  */
 export const STEREO_LIVE_LOG_ODDS = 4.4;
 /**
