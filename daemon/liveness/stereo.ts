@@ -31,6 +31,17 @@ export interface StereoView {
  *   at their 1st percentile); a flat picture narrows by the cosine of its slant, and one seen square
  *   by one camera and at more than ~53° by the other falls below 0.6, where the landmark model
  *   mimicked depth most (up to 4.1 % of the face height);
+ * - `minBoxAspect`: each view's box is at least this wide for its height (width over height), or the
+ *   pair says nothing. The detector's box of a real face is 0.72 as wide as high at the median, and
+ *   a head keeps that width from every side the yaw limit lets through (0.60 at the 1st percentile
+ *   of the real views; the narrowest, down to 0.51, for a frame or two where a hand or the frame's
+ *   edge took part of the box); a flat picture's narrows with its slant (0.33–0.65, median 0.47,
+ *   for a screen at 60° to a camera). Seen that steeply, a picture of a head that turns or looks
+ *   down is where the landmark model invents depth most: it reads the narrowed face as turned
+ *   15–22° and tilted 25–37° further than the other view does, and places the nose where such a
+ *   head's would be: single pairs of up to 5.4 % of the face height, above the limit, from a phone
+ *   replaying a turning head. 0.58 refuses most such pairs and none that the real door's proof
+ *   needed (15 of the 1041 real pairs, and no arrival proven later);
  * - `flatParallax`: the most parallax a print gave within those limits (face heights): 3.16 %, of
  *   420 prints turned every 10° toward two cameras 15–65° apart and the bench's sets, for a photo
  *   of a face turned 38° held at slants of 60° and 30° to two cameras 30° apart. Not nothing: a print
@@ -43,7 +54,7 @@ export interface StereoView {
  *   2.6 % at 15°, 5 % at 30°, 9.6 % at 60°), so the cue proves faces at doors whose cameras are 30°
  *   or more apart at the face, and never a print: the margin comes before how many real pairs pass.
  */
-export const STEREO = { maxYawDeg: 45, minFacePx: 64, minWidthRatio: 0.6, flatParallax: 0.032, margin: 1.35 } as const;
+export const STEREO = { maxYawDeg: 45, minFacePx: 64, minWidthRatio: 0.6, minBoxAspect: 0.58, flatParallax: 0.032, margin: 1.35 } as const;
 
 /** The parallax at or above which a pair of views proves a face that stands out of a plane. */
 export const STEREO_LIMIT = STEREO.margin * STEREO.flatParallax;
@@ -68,9 +79,8 @@ export function stereoLogOdds(parallax: number | undefined): number {
 /**
  * Log-odds of a pair at or above the limit: none of 154 prints reached it (`npm run bench -- stereo
  * --per-cell 3`) where 55 % of the real pairs did, ln(0.55 / (1/154)) = 4.4. One such pair proves a
- * face alone (above LIVE_LOG_ODDS), as a blink does. Replays on flat screens stayed below it (16 of
- * them, `npm run bench -- stereo`), but one, a turning head on a phone at a 60°/30° slant to two
- * cameras 30° apart, came within 0.01 % of it: flat things are not all kept under `flatParallax`
+ * face alone (above LIVE_LOG_ODDS), as a blink does. Replays on flat screens stay below it (`npm
+ * run bench -- stereo`), those held at a steep slant too, whose steep view `minBoxAspect` refuses
  * (docs/track.md, "Screens at a door").
  */
 export const STEREO_LIVE_LOG_ODDS = 4.4;
@@ -97,13 +107,15 @@ const NOSE_POINTS = range(27, 35);
  * it lands in. Nothing flat shows any: one homography maps every point of a plane between two views.
  * Undefined where the pair cannot say: a face the frame's edge cuts in either view (its landmarks
  * are guesses where the face is cut off), one turned from either camera further than
- * STEREO.maxYawDeg or smaller than STEREO.minFacePx, a face much narrower in one view than in the
+ * STEREO.maxYawDeg or smaller than STEREO.minFacePx, a face whose box is narrower than a head's
+ * (STEREO.minBoxAspect: a picture seen at a steep slant) or much narrower in one view than in the
  * other (STEREO.minWidthRatio), and malformed or degenerate landmarks.
  */
 export function stereoParallax(a: StereoView, b: StereoView): number | undefined {
   if (!usable(a) || !usable(b)) return undefined;
   const widthA = a.box.w / a.box.h;
   const widthB = b.box.w / b.box.h;
+  if (Math.min(widthA, widthB) < STEREO.minBoxAspect) return undefined;
   if (Math.min(widthA, widthB) < STEREO.minWidthRatio * Math.max(widthA, widthB)) return undefined;
   const forth = fitPlane(a.landmarks, b.landmarks);
   const back = fitPlane(b.landmarks, a.landmarks);

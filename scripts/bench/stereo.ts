@@ -13,7 +13,8 @@
 // - screens: phones and tablets held (wobbled, turned in the hand), tablets and monitors on a stand,
 //   replaying real people who move, talk and blink, before two cameras 15, 30, 45 and 60° apart,
 //   turned every way toward them, 80–300 px, 2 s at 15 fps; `--screens-per-cell N` plays N per
-//   angle and kind (1 by default).
+//   angle and kind (1 by default); then every clip on a phone held at slants of 60° and 30° to two
+//   cameras 30° apart (the row `slant`), where a replayed head that turns came nearest.
 // Prints per side, face size and camera angle the parallax's distribution (min, p10, median, p90,
 // max, in % of the face height), how many pairs fall on the wrong side of the limit, and how many the
 // cue could not measure; then the limit and its margin, what a pair's log-odds come to, and the cost
@@ -45,6 +46,7 @@ import {
   SCREEN_KINDS,
   screenCases,
   screenMoments,
+  slantScreenCases,
   STEREO_FACE_SIZES,
   stereoMediaMissing,
   type DoorMoment,
@@ -132,10 +134,10 @@ interface ScreenOutcome {
   proof: ReturnType<typeof doorProof>;
 }
 
-async function screenRows(dir: string, cases: ScreenCase[]): Promise<{ rows: Row[]; outcomes: ScreenOutcome[] }> {
+async function screenRows(dir: string, cases: ScreenCase[], slants: ScreenCase[]): Promise<{ rows: Row[]; outcomes: ScreenOutcome[]; slanted: ScreenOutcome[] }> {
   const analyzer = await testAnalyzer();
   const moments = new Map<ScreenCase, DoorMoment[]>();
-  for (const c of cases) moments.set(c, await screenMoments(analyzer, c, dir));
+  for (const c of [...cases, ...slants]) moments.set(c, await screenMoments(analyzer, c, dir));
   const pairsOf = (c: ScreenCase): Looks => moments.get(c)!.map((m) => [m.a, m.b]);
   const rows: Row[] = [];
   for (const angle of SCREEN_ANGLES) {
@@ -144,8 +146,9 @@ async function screenRows(dir: string, cases: ScreenCase[]): Promise<{ rows: Row
       if (mine.length > 0) rows.push(row('screen', kind.screen.slice(0, 5), angle, 0, mine.flatMap(pairsOf)));
     }
   }
-  const outcomes = cases.map((c) => ({ c, worst: Math.max(0, ...row('screen', '', c.angleDeg, c.facePx, pairsOf(c)).parallax), proof: doorProof(moments.get(c)!) }));
-  return { rows, outcomes };
+  rows.push(row('screen', 'slant', slants[0]!.angleDeg, 0, slants.flatMap(pairsOf)));
+  const outcome = (c: ScreenCase): ScreenOutcome => ({ c, worst: Math.max(0, ...row('screen', '', c.angleDeg, c.facePx, pairsOf(c)).parallax), proof: doorProof(moments.get(c)!) });
+  return { rows, outcomes: cases.map(outcome), slanted: slants.map(outcome) };
 }
 
 async function flatRows(dir: string, cases: FlatCase[], slants: FlatCase[]): Promise<{ rows: Row[]; byCase: Array<{ c: FlatCase; worst: number; proof: ReturnType<typeof doorProof> }> }> {
@@ -198,7 +201,7 @@ function costPerPair(rows: Row[]): { meanUs: number; costliestUs: number } {
 function summary(real: Row[], flat: Row[], byCase: Array<{ c: FlatCase; worst: number }>): void {
   console.log(
     `\nlimit: ${pct(STEREO_LIMIT)} % of the face height, ${STEREO.margin} × the most a print gave when it was chosen (${pct(STEREO.flatParallax)} %); ` +
-      `a face cut by the frame, turned past ${STEREO.maxYawDeg}° or under ${STEREO.minFacePx} px says nothing`,
+      `a face cut by the frame, turned past ${STEREO.maxYawDeg}°, under ${STEREO.minFacePx} px or whose box is under ${STEREO.minBoxAspect} as wide as high says nothing`,
   );
   const flatValues = flat.flatMap((r) => r.parallax);
   const worst = byCase.reduce((p, q) => (q.worst > p.worst ? q : p));
@@ -278,7 +281,7 @@ function timeQuantiles(times: ReadonlyArray<number | undefined>): string {
   return [at(0.5), at(0.95)].map((v) => (Number.isFinite(v) ? v.toFixed(2) : 'never').padStart(7)).join(' ');
 }
 
-function attackTable(prints: Array<{ c: FlatCase; proof: ReturnType<typeof doorProof> }>, screens: ScreenOutcome[]): string {
+function attackTable(prints: Array<{ c: FlatCase; proof: ReturnType<typeof doorProof> }>, screens: ScreenOutcome[], slanted: ScreenOutcome[]): string {
   const lines = ['door: prints and screens proven by stereo (live) of all played, and the most a door valued one (% of the face height)'];
   const say = (what: string, proofs: Array<ReturnType<typeof doorProof>>) => {
     const values = proofs.flatMap((p) => p.value ?? []);
@@ -289,11 +292,16 @@ function attackTable(prints: Array<{ c: FlatCase; proof: ReturnType<typeof doorP
   for (const angle of SCREEN_ANGLES) say(`screens, ${angle}° apart`, screens.filter((o) => o.c.angleDeg === angle).map((o) => o.proof));
   say('all prints', prints.map((p) => p.proof));
   say('all screens', screens.map((o) => o.proof));
-  const worst = screens.reduce<ScreenOutcome | undefined>((p, q) => ((q.proof.value ?? 0) > (p?.proof.value ?? 0) ? q : p), undefined);
-  if (worst) {
+  say('phones at a 60°/30° slant', slanted.map((o) => o.proof));
+  for (const [what, set] of [
+    ['screens', screens],
+    ['phones at a slant', slanted],
+  ] as const) {
+    const worst = set.reduce<ScreenOutcome | undefined>((p, q) => ((q.proof.value ?? 0) > (p?.proof.value ?? 0) ? q : p), undefined);
+    if (!worst) continue;
     const c = worst.c;
     lines.push(
-      `screens: the most a door valued one ${pct(worst.proof.value ?? 0)} % against the limit ${pct(STEREO_LIMIT)} % (margin ×${(STEREO_LIMIT / (worst.proof.value ?? 0)).toFixed(2)}), its worst pair ${pct(worst.worst)} %: ` +
+      `${what}: the most a door valued one ${pct(worst.proof.value ?? 0)} % against the limit ${pct(STEREO_LIMIT)} % (margin ×${(STEREO_LIMIT / (worst.proof.value ?? 0)).toFixed(2)}), its worst pair ${pct(worst.worst)} %: ` +
         `${c.replay.clip} on a ${c.kind.screen} (${c.kind.motion}), ${c.angleDeg}° apart, turned ${c.turnDeg}°, ${c.facePx} px, CRF ${c.crf.join('/')}`,
     );
   }
@@ -318,13 +326,13 @@ export async function run(args: string[]): Promise<void> {
     const realS = (performance.now() - started) / 1000;
     const flat = await flatRows(dir, flatCases(perCell, fold), slantCases());
     const flatS = (performance.now() - started) / 1000 - realS;
-    const screens = await screenRows(dir, screenCases(screensPerCell));
+    const screens = await screenRows(dir, screenCases(screensPerCell), slantScreenCases());
     const screenS = (performance.now() - started) / 1000 - realS - flatS;
     console.log(`\n${table([...real, ...flat.rows, ...screens.rows])}`);
     console.log(`\nall sizes together:\n${table(allSizes([...real, ...flat.rows, ...screens.rows]))}`);
     summary(real, flat.rows, flat.byCase);
     console.log(`\n${doorTable(real)}`);
-    console.log(`\n${attackTable(flat.byCase, screens.outcomes)}`);
+    console.log(`\n${attackTable(flat.byCase, screens.outcomes, screens.slanted)}`);
     if (!values['counts-only']) {
       const cost = costPerPair([...real, ...flat.rows]);
       console.log(

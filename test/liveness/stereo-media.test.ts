@@ -34,7 +34,8 @@ test('stereo on real parts: a real man seen by two cameras 40° apart stands out
 test('stereo on real parts: prints held, wobbled, turned or bent before two cameras, at a slant to one of them, stay below the limit', { skip, timeout: 10 * 60_000 }, async () => {
   const analyzer = await testAnalyzer();
   const cases: FlatCase[] = [
-    // A photo of him turned 38°, at a slant of 60° to one camera and 30° to the other: among the prints that came nearest to the limit.
+    // A photo of him turned 38°, at a slant of 60° to one camera and 30° to the other: among the prints that came nearest to the
+    // limit, now seen narrower than a head by the first camera (STEREO.minBoxAspect), so that it says nothing at all.
     { source: 'video_multiview/charuco_cam_0.mp4#88', motion: 'held', angleDeg: 30, turnDeg: 45, facePx: 200, foldDeg: 0, crf: [26, 29], seed: 1 },
     { source: 'video_multiview/charuco_cam_2.mp4#40', motion: 'turned', angleDeg: 30, turnDeg: -15, facePx: 120, foldDeg: 0, crf: [32, 26], seed: 2 },
     { source: 'identities/face_recognition/obama.jpg', motion: 'bent', angleDeg: 15, turnDeg: 0, facePx: 80, foldDeg: FOLD_DEG, crf: [29, 32], seed: 3 },
@@ -47,7 +48,8 @@ test('stereo on real parts: prints held, wobbled, turned or bent before two came
     measured += parallax.length;
     assert.ok(parallax.every((p) => p < STEREO_LIMIT), `${c.source} ${c.motion} ${c.angleDeg}°: a print at or above the limit`);
   }
-  assert.ok(measured >= 18, `only ${measured} pairs of prints were measured`);
+  // Half of the 24 pairs: the steep print says nothing, and the one turned in the hand narrows past the box limit at times.
+  assert.ok(measured >= 12, `only ${measured} pairs of prints were measured`);
 });
 
 test('stereo on real parts: a face the frame cuts off feeds nothing, however it stands out', { skip, timeout: 5 * 60_000 }, async () => {

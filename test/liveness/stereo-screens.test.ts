@@ -64,18 +64,17 @@ test('stereo on real parts: at a door of two cameras 40° apart the real man is 
   assert.ok(measured >= 60, `only ${measured} pairs of screens were measured`);
 });
 
-// Known gap, kept in view: the limit is 1.35 × the most a print gave (STEREO.flatParallax). A replay
-// of a head that turns (tpsmm_driving's driver), on a phone held at 60° to one camera and 30° to
-// the other of a door 30° apart, gave single pairs of 5.4 % and a door value of 4.31 %: above what
-// prints gave and within 0.01 % of the limit, where the landmark model reads the slanted, turning
-// face as a head turned differently in each view. Not a threshold to move: the cue needs to tell a
-// slanted picture of a turned head from a head (or to refuse such pairs) before screens are
-// proven out at every angle.
-test('stereo on real parts: a replay of a turning head on a phone at a slant to both cameras stays within what prints gave', { skip, timeout: 5 * 60_000, todo: 'a screen at a 60°/30° slant reaches the limit (door value 4.31 %, limit 4.32 %)' }, async () => {
+// The geometry that came nearest: a replay of a head that turns and looks down (tpsmm_driving's
+// driver), on a phone held at 60° to one camera and 30° to the other of a door 30° apart. Before the
+// cue refused views whose box is narrower than a head's (STEREO.minBoxAspect), single pairs reached
+// 5.4 % and the door's value 4.31 %, against the 4.32 % limit: the landmark model read the slanted
+// view as turned 15–20° and tilted 30–40° further than the other. The door must stay at half the
+// limit or less, with the limit as it was.
+test('stereo on real parts: a replay of a turning head on a phone at a slant of 60° to one camera stays under half the limit', { skip, timeout: 5 * 60_000 }, async () => {
   const analyzer = await testAnalyzer();
   const c: ScreenCase = { replay: { clip: 'video_blink/tpsmm_driving.mp4', fromS: 0.5 }, kind: { screen: 'phone', motion: 'wobble' }, angleDeg: 30, turnDeg: 45, facePx: 120, crf: [23, 29], seed: 3004 };
   const proof = doorProof(await screenMoments(analyzer, c, dir));
-  console.log(`# tpsmm_driving on a phone at 60°/30°: door value ${percent(proof.value)} % (prints' most ${percent(STEREO.flatParallax)} %, limit ${percent(STEREO_LIMIT)} %)`);
+  console.log(`# tpsmm_driving on a phone at 60°/30°: ${proof.measured} pairs measured, door value ${percent(proof.value)} % (limit ${percent(STEREO_LIMIT)} %, a box at least ${STEREO.minBoxAspect} as wide as high)`);
   assert.equal(proof.proofS, undefined, 'proven by stereo');
-  assert.ok((proof.value ?? 0) < STEREO.flatParallax, `door value ${percent(proof.value)} % above the prints' most`);
+  assert.ok((proof.value ?? 0) <= STEREO_LIMIT / 2, `door value ${percent(proof.value)} % above half the limit`);
 });

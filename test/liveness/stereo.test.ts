@@ -164,6 +164,16 @@ test('stereoParallax: says nothing of degenerate or malformed looks, and never t
   );
 });
 
+test('stereoParallax: a face whose box is narrower than a head\'s in either view (a picture at a steep slant) yields no value', () => {
+  const [a, b] = pair(head, 30, 0, 200);
+  // Both boxes narrowed alike, so that the views do not differ in width: only the box's own aspect refuses them.
+  const narrowed = (v: StereoView, aspect: number): StereoView => ({ ...v, box: { ...v.box, x: v.box.x + (v.box.w - aspect * v.box.h) / 2, w: aspect * v.box.h } });
+  const just = STEREO.minBoxAspect;
+  assert.ok(stereoParallax(narrowed(a, 1.01 * just), narrowed(b, 1.01 * just))! >= STEREO_LIMIT, 'a head whose boxes are just wide enough is measured');
+  assert.equal(stereoParallax(narrowed(a, 0.99 * just), narrowed(b, 0.99 * just)), undefined);
+  assert.equal(stereoParallax(narrowed(b, 0.99 * just), narrowed(a, 0.99 * just)), undefined);
+});
+
 test('stereoParallax: either camera may be the first', () => {
   const [a, b] = pair(head, 40, 10, 150);
   assert.ok(Math.abs(stereoParallax(a, b)! - stereoParallax(b, a)!) < 1e-12);

@@ -454,6 +454,17 @@ export function screenCases(perCell = 1): ScreenCase[] {
 }
 
 /**
+ * Every clip on a phone wobbled in the hand before two cameras 30° apart, turned so that one sees it
+ * at a slant of 60° and the other at 30° (each way round), 120 and 200 px: where a replayed head
+ * that turns came nearest to a head (the landmark model reads the steep view as turned and tilted).
+ */
+export function slantScreenCases(): ScreenCase[] {
+  return SCREEN_REPLAYS.flatMap((replay, i) =>
+    [45, -45].map((turnDeg, k) => ({ replay, kind: SCREEN_KINDS[0], angleDeg: 30, turnDeg, facePx: [120, 200][i % 2]!, crf: [26, 29] as const, seed: 5000 + 2 * i + k })),
+  );
+}
+
+/**
  * One screen replay as its two cameras deliver it, written into `dir`: camera A's file and camera
  * B's. The screen's pose moves with the hand (or stands still), both cameras see that one pose, each
  * orbiting the screen's base position by half the angle (B 5° higher), so each frame of the screen
