@@ -334,7 +334,10 @@ export class Track implements DoorSide {
     const result = this.ctx.identify(this.fusion.fused()!);
     this.lastScore = result.score;
     // A blurred frame may name someone, not make the track unknown while a sharper frame may follow.
-    if (!result.person && !verdict.decisive) return [];
+    if (!result.person && !verdict.decisive) {
+      this.vote.blurredMiss();
+      return [];
+    }
     const change = this.vote.push(result);
     if (!change) return [];
     if (change.kind === 'unknown') {
