@@ -32,6 +32,8 @@ export class IdentityVote {
   /** Consecutive good frames that clearly matched nobody. */
   private misses = 0;
   private good = 0;
+  /** Frames that matched nobody but were too blurred to count towards calling the track unknown (see blurredMiss). */
+  private blurred = 0;
   private last: MatchResult | undefined;
   private state: 'pending' | 'unknown' | 'recognized' = 'pending';
   private named: MatchResult | null = null;
@@ -56,6 +58,14 @@ export class IdentityVote {
   /** The match that named the track (its latest score), once recognised. */
   get recognized(): MatchResult | null {
     return this.named;
+  }
+
+  /**
+   * A usable frame that matched nobody but was too blurred to say the person is unknown (a sharper
+   * frame may still name them): not a vote, only counted so that a track ending undecided says so.
+   */
+  blurredMiss(): void {
+    this.blurred++;
   }
 
   push(r: MatchResult): IdentityChange | undefined {
@@ -91,7 +101,7 @@ export class IdentityVote {
   undecided(): string {
     const score = this.last ? Math.round(this.last.score * 1000) / 1000 : null;
     const needed = Math.min(this.frames, this.unknownFrames);
-    if (this.good < needed) return `only ${this.good} good frame(s), ${needed} needed`;
+    if (this.good < needed) return `only ${this.good} good frame(s), ${needed} needed${this.blurred > 0 ? `; ${this.blurred} more matched nobody but were too blurred to call unknown` : ''}`;
     if (this.last?.near) return `undecided after ${this.good} good frames: score ${score} too close to an enrolled person to call unknown`;
     return `undecided after ${this.good} good frames (score ${score} around the threshold)`;
   }

@@ -13,6 +13,7 @@ import type { TrackConfig } from './config.js';
 import type { DoorSide } from './door-link.js';
 import type { LivenessSummary, PersonRef, TrackEvent } from './events.js';
 import { BoxMotion, boxFromLandmarks, relateBox, type BoxFromLandmarks } from './follow.js';
+import { cutByFrame } from './frame-edge.js';
 import { frameVerdict } from './frame-quality.js';
 import { EmbeddingFusion } from './fusion.js';
 import { IdentityVote, type MatchResult } from './identity.js';
@@ -59,6 +60,8 @@ const MAX_FOLLOW_DRIFT = 0.12;
 /** What one frame showed of the face for liveness: its landmarks, and its eyes when they were read. */
 interface Look {
   kind: 'detection' | 'follow';
+  /** The frame's edge cut the face (see cutByFrame): the look feeds no liveness cue. */
+  cut: boolean;
   structure: StructureLook;
   eyes?: EyeSample;
   /** The look as a door pairs it, where the camera is one of a door's. */
@@ -274,9 +277,11 @@ export class Track implements DoorSide {
     const events: TrackEvent[] = [];
     this.box = boxFromLandmarks(face.landmarks68, this.rel);
     this.motion.observe(this.box, t);
-    const look: Look = { kind, structure: { t, landmarks: face.landmarks68, faceHeight: face.detection.box.h } };
+    const frame = { width: img.width, height: img.height };
+    const cut = cutByFrame(kind === 'detection' ? [face.detection.box, this.box] : [this.box], frame);
+    const look: Look = { kind, cut, structure: { t, landmarks: face.landmarks68, faceHeight: face.detection.box.h } };
     // The box the landmarks give (a follow has no detection box of its own): the face's scale and where the frame cuts it.
-    if (this.ctx.onLook) look.view = { landmarks: face.landmarks68, box: this.box, frame: { width: img.width, height: img.height } };
+    if (this.ctx.onLook) look.view = { landmarks: face.landmarks68, box: this.box, frame };
     if (face.eyes) {
       look.eyes = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
       this.ctx.onEyeSample?.({ ...look.eyes, track: this.id, kind, faceHeight: face.detection.box.h });
@@ -286,8 +291,8 @@ export class Track implements DoorSide {
     this.lastT = t;
     if (kind === 'detection') {
       // Detections only: a follow's landmarks are cut from a predicted box (see StructureCue).
-      this.cues.detectionPicture(t, img, face.landmarks68, face.detection.box.h);
-      events.push(...this.identityFrame(face, img, t));
+      if (!cut) this.cues.detectionPicture(t, img, face.landmarks68, face.detection.box.h);
+      events.push(...this.identityFrame(face, img, t, cut));
     }
     events.push(...this.livenessEvents(t));
     return events;
@@ -295,19 +300,26 @@ export class Track implements DoorSide {
 
   /**
    * One look at the face, trusted and in time order: a detection's landmarks to the structure cue,
-   * its eyes to the blink detector, and the look to the camera's door.
+   * its eyes to the blink detector, and the look to the camera's door (whose pairs judge a cut face
+   * themselves). A face the frame cuts feeds no cue, and breaks the run of lid levels so that no
+   * blink spans it.
    */
   private useLook(look: Look): TrackEvent[] {
+    if (look.view) this.ctx.onLook?.(this, look.structure.t, look.view);
+    if (look.cut) {
+      this.cues.interrupt();
+      return [];
+    }
     if (look.kind === 'detection') this.cues.structureLook(look.structure);
     this.cues.pose(look.structure.t, look.structure.landmarks);
-    if (look.view) this.ctx.onLook?.(this, look.structure.t, look.view);
     const blink = look.eyes ? this.cues.eyes(look.eyes) : undefined;
     return blink ? [{ ...this.base(blink.t), type: 'blink', closed_ms: Math.round(blink.closedMs) }] : [];
   }
 
-  private identityFrame(face: FaceAnalysis, img: Picture, t: number): TrackEvent[] {
-    // Liveness needs no identity-grade frame: a turned or blurred print is still a print.
-    if (face.antispoof) this.cues.passiveScore(face.antispoof.pLive);
+  private identityFrame(face: FaceAnalysis, img: Picture, t: number, cut: boolean): TrackEvent[] {
+    // Liveness needs no identity-grade frame: a turned or blurred print is still a print. A face the
+    // frame cuts is scored on a crop padded past the edge: it says nothing either way.
+    if (face.antispoof && !cut) this.cues.passiveScore(face.antispoof.pLive);
     const verdict = frameVerdict(face.quality, this.ctx.config);
     if (!verdict.usable) {
       this.lastQuality = { reason: verdict.reason, detail: verdict.detail };
@@ -322,7 +334,10 @@ export class Track implements DoorSide {
     const result = this.ctx.identify(this.fusion.fused()!);
     this.lastScore = result.score;
     // A blurred frame may name someone, not make the track unknown while a sharper frame may follow.
-    if (!result.person && !verdict.decisive) return [];
+    if (!result.person && !verdict.decisive) {
+      this.vote.blurredMiss();
+      return [];
+    }
     const change = this.vote.push(result);
     if (!change) return [];
     if (change.kind === 'unknown') {

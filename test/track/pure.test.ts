@@ -84,6 +84,10 @@ test('IdentityVote: why a track ended undecided', () => {
   v.push(match(ada, 0.5, 0.5));
   v.push(nobody(0.2));
   assert.equal(v.undecided(), 'undecided after 3 good frames (score 0.2 around the threshold)');
+  // A walker whose frames are usable but blurred: they may name a person, never make one unknown.
+  const blurred = new IdentityVote(3, 5);
+  for (let i = 0; i < 8; i++) blurred.blurredMiss();
+  assert.equal(blurred.undecided(), 'only 0 good frame(s), 3 needed; 8 more matched nobody but were too blurred to call unknown');
 });
 
 test('EmbeddingFusion: quality-weighted mean, renormalised; noise averages out', () => {
