@@ -130,6 +130,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       '--config': "the central consumer's config file (its `database` is read)",
       '--day': 'the day, YYYY-MM-DD: the date the shift starts on, as the boxes give it',
       '--assurance': "count only check-ins and check-outs proven so, comma-separated: stereo, live, reviewed, recognised (else the config's timesheet_assurance)",
+      '--door': 'count only check-ins and check-outs made at these doors, comma-separated config names (else every door, and cameras in none)',
     },
   },
   'validate-config': { example: 'facegate validate-config --config /etc/facegate/config.yaml' },
