@@ -64,40 +64,6 @@ export function planarResidual(from: readonly Point[], to: readonly Point[]): nu
   return Math.sqrt(sum / n);
 }
 
-/**
- * How far the nose stands out of the plane of the rest of the inner face between two views of it,
- * in `to`'s pixels: the homography that maps the brows (68-point indices 17–26), eyes (36–47) and
- * mouth (48–67) of one view onto the other's carries the nose (27–35) across with it, and this is
- * the length of the mean displacement of the nose's nine points from where they are in `to`. The
- * mean of the vectors, not of their lengths: the landmarks' own jitter points every way and
- * cancels, where a nose standing out of the plane moves its points one way. A picture, however it is
- * held, leaves nothing: its nose is in the plane. Undefined for fewer than 68 points or a
- * degenerate set.
- */
-export function noseParallax(from: readonly Point[], to: readonly Point[]): number | undefined {
-  if (from.length < 68 || to.length < 68) return undefined;
-  const plane = fitHomography(
-    PLANE_POINTS.map((i) => from[i]!),
-    PLANE_POINTS.map((i) => to[i]!),
-  );
-  if (!plane) return undefined;
-  let dx = 0;
-  let dy = 0;
-  for (const i of NOSE_POINTS) {
-    const p = plane.transfer(from[i]!);
-    dx += p.x - to[i]!.x;
-    dy += p.y - to[i]!.y;
-  }
-  const parallax = Math.hypot(dx, dy) / NOSE_POINTS.length;
-  return Number.isFinite(parallax) ? parallax : undefined;
-}
-
-const range = (first: number, last: number): number[] => Array.from({ length: last - first + 1 }, (_, i) => first + i);
-/** The plane of the face: brows, eyes and mouth. */
-const PLANE_POINTS = [...range(17, 26), ...range(36, 67)];
-/** The nose, bridge to nostrils: what stands out of that plane on a head. */
-const NOSE_POINTS = range(27, 35);
-
 interface Normalised {
   xs: Float64Array;
   ys: Float64Array;

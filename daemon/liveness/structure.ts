@@ -1,5 +1,5 @@
 import type { Landmarks68, Point } from '../vision/types.js';
-import { noseParallax, planarResidual } from './planar-fit.js';
+import { planarResidual } from './planar-fit.js';
 
 /** One look at a face's landmarks (seconds, from frame timestamps), with its height for scale. */
 export interface StructureLook {
@@ -10,12 +10,10 @@ export interface StructureLook {
 
 /** What the landmarks of a track have shown of its shape so far. */
 export interface StructureEvidence {
-  /** Looks whose landmarks no plane explains against an earlier look (beyond `STRUCTURE.residual` or `STRUCTURE.nose`). */
+  /** Looks whose landmarks no plane explains against an earlier look (beyond `STRUCTURE.residual`). */
   hits: number;
   /** The largest residual seen, in face heights. */
   maxResidual: number;
-  /** The largest nose parallax seen, in face heights. */
-  maxNose: number;
 }
 
 /**
@@ -37,16 +35,9 @@ export interface StructureEvidence {
  *   carried prints gave at most 0.75 %), and below what people give when they turn, nod or speak
  *   plainly (1.6–3.9 % within a second or two, at 80–300 px). People who hold still and say little
  *   stay below it and are left to their blinks: no print may ever pass;
- * - `nose` (in face heights): a look also counts where the nose (27–35) lands off the homography of
- *   the rest of the inner face (brows, eyes, mouth) by more than this (`noseParallax`, the stereo
- *   cue's measure, here between frames of one camera). It is 1.35 times the most a moved print gave
- *   (1.51 %, the same print tilted back at 100 px in 720p, whose residual was the 1.19 % above; the
- *   other prints at most 1.50 %). A head that turns or nods carries its nose off that plane more than
- *   the residual over all the points grows, so it proves more people, sooner, with the same margin
- *   over prints (docs/track.md); the residual still proves a face that only speaks;
- * - `hits` looks beyond either are needed.
+ * - `hits` looks beyond it are needed.
  */
-export const STRUCTURE = { residual: 0.016, nose: 0.021, hits: 3, minGapS: 0.3, maxGapS: 1.5 } as const;
+export const STRUCTURE = { residual: 0.016, hits: 3, minGapS: 0.3, maxGapS: 1.5 } as const;
 
 const FIRST_POINT = 17;
 const LAST_POINT = 67;
@@ -55,10 +46,7 @@ const MAX_LOOKS = 24;
 
 interface Kept {
   t: number;
-  /** All 68 landmarks, for the nose against the plane of the rest. */
-  points: readonly Point[];
-  /** The inner face's, for the residual over all of them. */
-  inner: Point[];
+  points: Point[];
 }
 
 /**
@@ -71,39 +59,28 @@ export class StructureCue {
   private readonly looks: Kept[] = [];
   private hitCount = 0;
   private maxResidual = 0;
-  private maxNose = 0;
 
   push(look: StructureLook): void {
     if (look.landmarks.length < LAST_POINT + 1 || !(look.faceHeight > 0)) return;
-    const current: Kept = { t: look.t, points: look.landmarks, inner: look.landmarks.slice(FIRST_POINT, LAST_POINT + 1) };
+    const current = { t: look.t, points: look.landmarks.slice(FIRST_POINT, LAST_POINT + 1) };
     const residuals: number[] = [];
-    const noses: number[] = [];
     for (const earlier of this.looks) {
       const gap = current.t - earlier.t;
       if (gap < STRUCTURE.minGapS || gap > STRUCTURE.maxGapS) continue;
-      const residual = planarResidual(earlier.inner, current.inner);
-      const nose = noseParallax(earlier.points, current.points);
-      if (residual === undefined || nose === undefined) continue;
-      residuals.push(residual / look.faceHeight);
-      noses.push(nose / look.faceHeight);
+      const residual = planarResidual(earlier.points, current.points);
+      if (residual !== undefined) residuals.push(residual / look.faceHeight);
     }
     if (residuals.length >= 2) {
-      const residual = secondLargest(residuals);
-      const nose = secondLargest(noses);
+      residuals.sort((a, b) => b - a);
+      const residual = residuals[1]!;
       this.maxResidual = Math.max(this.maxResidual, residual);
-      this.maxNose = Math.max(this.maxNose, nose);
-      if (residual > STRUCTURE.residual || nose > STRUCTURE.nose) this.hitCount++;
+      if (residual > STRUCTURE.residual) this.hitCount++;
     }
     this.looks.push(current);
     while (this.looks.length > MAX_LOOKS || current.t - this.looks[0]!.t > STRUCTURE.maxGapS) this.looks.shift();
   }
 
   get evidence(): StructureEvidence {
-    return { hits: this.hitCount, maxResidual: this.maxResidual, maxNose: this.maxNose };
+    return { hits: this.hitCount, maxResidual: this.maxResidual };
   }
-}
-
-function secondLargest(values: number[]): number {
-  values.sort((a, b) => b - a);
-  return values[1]!;
 }

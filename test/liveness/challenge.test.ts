@@ -148,7 +148,7 @@ test('each movement is drawn from the cryptographic generator, all three about e
 });
 
 test('an answered movement adds its share to the fused liveness; none takes nothing away', () => {
-  const base = { blinks: 0, eyesReadableS: 0, structure: { hits: 0, maxResidual: 0, maxNose: 0 }, antispoof: undefined, antispoofSamples: 0, frozen: false, surround: { rigid: 0, still: 0 }, screen: { moved: 0, stayed: 0 }, watchedS: 3, wasLive: false, stereo: undefined };
+  const base = { blinks: 0, eyesReadableS: 0, structure: { hits: 0, maxResidual: 0 }, antispoof: undefined, antispoofSamples: 0, frozen: false, surround: { rigid: 0, still: 0 }, screen: { moved: 0, stayed: 0 }, watchedS: 3, wasLive: false, stereo: undefined };
   const rules = { policy: 'fused' as const, antispoof_min_live: 0.5, antispoof_min_samples: 3 };
   const none = livenessVerdict({ ...base, challengesAnswered: 0 } as Parameters<typeof livenessVerdict>[0], rules);
   const one = livenessVerdict({ ...base, challengesAnswered: 1 } as Parameters<typeof livenessVerdict>[0], rules);

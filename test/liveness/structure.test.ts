@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { fuzzParameters } from '../support/fuzz.js';
-import { noseParallax, planarResidual } from '../../daemon/liveness/planar-fit.js';
+import { planarResidual } from '../../daemon/liveness/planar-fit.js';
 import { STRUCTURE, StructureCue } from '../../daemon/liveness/structure.js';
 import type { Point } from '../../daemon/vision/types.js';
 
@@ -59,24 +59,6 @@ test('planarResidual: a plane under any homography leaves nothing; a head that t
   assert.equal(planarResidual(front.slice(0, 4), front.slice(0, 4)), undefined, 'four points fit any homography');
 });
 
-test('noseParallax: a plane leaves nothing however it is turned; a head that turns or nods carries its nose off the plane of the rest, and jitter cancels', () => {
-  const head = face3d();
-  const flatFront = project(head, 0, 0, 100, true);
-  for (const [yaw, pitch] of [[25, -15], [-30, 10], [0, 30]] as const) assert.ok(noseParallax(flatFront, project(head, yaw, pitch, 140, true))! < 1e-6 * 140);
-  const front = project(head, 0, 0, 100);
-  assert.ok(noseParallax(front, project(head, 30, 0, 100))! / 100 > STRUCTURE.nose, 'a 30° turn');
-  assert.ok(noseParallax(front, project(head, 0, 30, 100))! / 100 > STRUCTURE.nose, 'a 30° nod');
-  // Landmark noise of ±0.4 % of the face height on a still head: the nose's nine points move every way.
-  let seed = 3;
-  const noise = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return (seed / 2 ** 31 - 0.5) * 2;
-  };
-  const jittered = front.map((p) => ({ x: p.x + noise() * 0.4, y: p.y + noise() * 0.4 }));
-  assert.ok(noseParallax(front, jittered)! / 100 < STRUCTURE.nose / 4);
-  assert.equal(noseParallax(front.slice(0, 40), front), undefined, 'fewer than 68 points');
-});
-
 test('planarResidual: fuzzed planes stay planar, and the residual scales with the picture', () => {
   fc.assert(
     fc.property(fc.double({ min: -30, max: 30, noNaN: true }), fc.double({ min: -30, max: 30, noNaN: true }), fc.double({ min: 40, max: 400, noNaN: true }), (yaw, pitch, px) => {
@@ -107,7 +89,7 @@ test('StructureCue: a print moved about never proves a face, even with landmark 
     print.push({ t, landmarks: jitter(project(head, swing, swing / 2, px, true), px), faceHeight: px });
     real.push({ t, landmarks: jitter(project(head, swing, swing / 2, px), px), faceHeight: px });
   }
-  assert.equal(print.evidence.hits, 0, `print residual ${print.evidence.maxResidual}, nose ${print.evidence.maxNose}`);
+  assert.equal(print.evidence.hits, 0, `print residual ${print.evidence.maxResidual}`);
   assert.ok(real.evidence.hits >= STRUCTURE.hits, `head: ${JSON.stringify(real.evidence)}`);
 });
 
@@ -125,5 +107,5 @@ test('StructureCue: one misplaced set of landmarks makes at most one hit, and ma
   const empty = new StructureCue();
   for (let i = 0; i < 10; i++) empty.push({ t: i / 5, landmarks: project(head, 3 * i, 0, 100).slice(0, 20), faceHeight: 100 });
   for (let i = 0; i < 10; i++) empty.push({ t: 2 + i / 5, landmarks: project(head, 3 * i, 0, 100), faceHeight: 0 });
-  assert.deepEqual(empty.evidence, { hits: 0, maxResidual: 0, maxNose: 0 });
+  assert.deepEqual(empty.evidence, { hits: 0, maxResidual: 0 });
 });

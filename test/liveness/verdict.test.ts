@@ -10,8 +10,8 @@ import { STEREO, STEREO_FLAT_LOG_ODDS, STEREO_LIMIT, STEREO_LIVE_LOG_ODDS } from
 import { LIVE_LOG_ODDS, livenessVerdict, PROOF_LOG_ODDS, type LivenessEvidence } from '../../daemon/liveness/verdict.js';
 
 const rules = { policy: 'fused' as const, antispoof_min_live: 0.5, antispoof_min_samples: 3 };
-const still = { hits: 0, maxResidual: 0.004, maxNose: 0.004 };
-const turned = { hits: STRUCTURE.hits, maxResidual: 0.03, maxNose: 0.03 };
+const still = { hits: 0, maxResidual: 0.004 };
+const turned = { hits: STRUCTURE.hits, maxResidual: 0.03 };
 const evidence = (over: Partial<LivenessEvidence> = {}): LivenessEvidence => ({
   blinks: 1,
   eyesReadableS: 2,
@@ -44,7 +44,7 @@ test('fused: neither a blink nor a head\'s motion is not live, and says so', () 
   assert.equal(flat.live, false);
   assert.deepEqual(flat.reasons, ['no_blink', 'no_motion']);
   // Fewer looks beyond the limit than needed prove nothing: one misplaced set of landmarks is not a head.
-  assert.equal(livenessVerdict(evidence({ blinks: 0, structure: { hits: STRUCTURE.hits - 1, maxResidual: 0.05, maxNose: 0.05 } }), rules).live, false);
+  assert.equal(livenessVerdict(evidence({ blinks: 0, structure: { hits: STRUCTURE.hits - 1, maxResidual: 0.05 } }), rules).live, false);
 });
 
 test('fused: a low passive score is no veto, and a high one never proves a face alone', () => {
