@@ -115,7 +115,7 @@ test('someone who steps up right beside a tracked person, where that person\'s o
   const file = join(dir, 'beside.mp4');
   const ARRIVES_S = 2.1;
   // The second head 40 px right of the first: outside the first face's own region, inside the
-  // reach of its arms, where motion is searched every other detect frame.
+  // reach of its arms, whose motion never stops while they talk.
   const head = `fps=15,scale=260:260`;
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-stream_loop', '-1', '-ss', '1', '-i', media(CLIP), '-filter_complex',
     `color=c=0x5a6068:s=1920x1080:r=15:d=4[bg];[0:v]${head}[a];[1:v]${head}[b];[bg][a]overlay=200:300:shortest=1[ab];[ab][b]overlay=500:380:enable='gte(t,${ARRIVES_S})':shortest=1,noise=alls=4:allf=t[out]`,
