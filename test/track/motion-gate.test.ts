@@ -62,6 +62,20 @@ async function scan(file: string, track: Partial<TrackConfig>) {
   return { events, regions, arrivals, firstSeen, stats: summary.stats };
 }
 
+/** When the second head of `secondHeadArrives` comes into view, seconds. */
+const ARRIVES_S = 2.1;
+
+/**
+ * Two talking heads (~100 px faces) on a noisy 1080p CRF 28 stream, 4 s: the first at (200, 300)
+ * throughout, the second at `at` from ARRIVES_S.
+ */
+function secondHeadArrives(file: string, at: { x: number; y: number }): void {
+  const head = `fps=15,scale=260:260`;
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-stream_loop', '-1', '-ss', '1', '-i', media(CLIP), '-filter_complex',
+    `color=c=0x5a6068:s=1920x1080:r=15:d=4[bg];[0:v]${head}[a];[1:v]${head}[b];[bg][a]overlay=200:300:shortest=1[ab];[ab][b]overlay=${at.x}:${at.y}:enable='gte(t,${ARRIVES_S})':shortest=1,noise=alls=4:allf=t[out]`,
+    '-map', '[out]', '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', file]);
+}
+
 test('a talking face at ~100 px in a noisy 1080p CRF 30 stream: the same track as a full sweep on every detect frame, for far fewer detector runs', { skip: mediaMissing(CLIP) }, async () => {
   const analyzer = await testAnalyzer();
   const file = await asCameraStream(analyzer, CLIP, join(dir, 'face.mp4'), CCTV_1080P_100);
@@ -91,12 +105,8 @@ test('an empty entrance (noise, CRF 30): after the first detect frame no detecti
 
 test('a second person who walks in beside a tracked one is found at the next detect frame, not at the next sweep; the first one\'s own motion runs no extra tiles', { skip: mediaMissing(CLIP) }, async () => {
   const file = join(dir, 'arrival.mp4');
-  const ARRIVES_S = 2.1;
   // Two talking heads (~100 px faces) far apart on a noisy 1080p stream; the second appears at ARRIVES_S.
-  const head = `fps=15,scale=260:260`;
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-stream_loop', '-1', '-ss', '1', '-i', media(CLIP), '-filter_complex',
-    `color=c=0x5a6068:s=1920x1080:r=15:d=4[bg];[0:v]${head}[a];[1:v]${head}[b];[bg][a]overlay=200:300:shortest=1[ab];[ab][b]overlay=1400:600:enable='gte(t,${ARRIVES_S})':shortest=1,noise=alls=4:allf=t[out]`,
-    '-map', '[out]', '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', file]);
+  secondHeadArrives(file, { x: 1400, y: 600 });
   // No sweep after the first frame: only the motion gate can find the second person.
   const { firstSeen, regions, stats } = await scan(file, { sweep_s: 60 });
   assert.equal(stats.sweepFrames, 1);
@@ -113,13 +123,9 @@ test('a second person who walks in beside a tracked one is found at the next det
 
 test('someone who steps up right beside a tracked person, where that person\'s own arms move, is found within two detect frames', { skip: mediaMissing(CLIP) }, async () => {
   const file = join(dir, 'beside.mp4');
-  const ARRIVES_S = 2.1;
   // The second head 40 px right of the first: outside the first face's own region, inside the
   // reach of its arms, whose motion never stops while they talk.
-  const head = `fps=15,scale=260:260`;
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-stream_loop', '-1', '-ss', '1', '-i', media(CLIP), '-filter_complex',
-    `color=c=0x5a6068:s=1920x1080:r=15:d=4[bg];[0:v]${head}[a];[1:v]${head}[b];[bg][a]overlay=200:300:shortest=1[ab];[ab][b]overlay=500:380:enable='gte(t,${ARRIVES_S})':shortest=1,noise=alls=4:allf=t[out]`,
-    '-map', '[out]', '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', file]);
+  secondHeadArrives(file, { x: 500, y: 380 });
   const { firstSeen } = await scan(file, { sweep_s: 60 });
   const times = [...firstSeen.values()].sort((a, b) => a - b);
   assert.equal(times.length, 2, `tracks first seen at ${times.join(', ')}`);
