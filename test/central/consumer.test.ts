@@ -4,7 +4,7 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -110,6 +110,21 @@ test('a burst of check-ins writes the day\'s CSV once, within two seconds of the
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.match(readFileSync(file, 'utf8'), /"2026-01-12T08:01:00\+01:00"/, 'the whole burst in one write');
+});
+
+test('a timesheet that cannot be written loses nothing: the check-in is stored, and the day is written once its folder can be', async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c, store } = consumer(t, dir);
+  // A file where the timesheet folder should be: the CSV cannot be made.
+  writeFileSync(join(dir, 'ts'), 'not a folder');
+  await c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:01:00+01:00')))).outcome, 'accepted');
+  await assert.rejects(c.flushTimesheets(), /ts/, 'the write fails with the path');
+  assert.equal(store.eventCount(), 1, 'the check-in is stored all the same');
+  rmSync(join(dir, 'ts'));
+  await c.flushTimesheets();
+  assert.match(readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8'), /"2026-01-12T08:01:00\+01:00"/, 'the day stayed behind and is written at the next flush');
 });
 
 test('forged events are refused: another key, a changed field, a swapped image, a broken jws, an event before the box is known', async (t) => {
