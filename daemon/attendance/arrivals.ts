@@ -87,7 +87,7 @@ const SELECT = `SELECT a.*, (SELECT COUNT(*) FROM attendance_arrival_crops c WHE
 export class ArrivalStore {
   private readonly insert: Statement;
   private readonly byId: Statement<[string], Row>;
-  private readonly byDay: Statement<[string, string], Row>;
+  private readonly pendingByDay: Statement<[string, string], Row>;
   private readonly putCrop: Statement<[string, number, Buffer]>;
   private readonly getCrop: Statement<[string, number], { sealed: Buffer }>;
   private readonly dropPendingOf: Statement<[string, string]>;
@@ -102,7 +102,7 @@ export class ArrivalStore {
     this.insert = db.prepare(`INSERT OR IGNORE INTO attendance_arrivals (id, person_id, group_name, date, camera, track, at_ms, assurance, required, liveness, missing, refused, retracts)
       VALUES (@id, @personId, @group, @date, @camera, @track, @atMs, @assurance, @required, @liveness, @missing, @refused, @retracts)`);
     this.byId = db.prepare(`${SELECT} WHERE a.id = ?`);
-    this.byDay = db.prepare(`${SELECT} WHERE a.person_id = ? AND a.date = ?`);
+    this.pendingByDay = db.prepare(`${SELECT} WHERE a.person_id = ? AND a.date = ? AND a.status = 'pending'`);
     this.putCrop = db.prepare('INSERT OR IGNORE INTO attendance_arrival_crops (arrival_id, n, sealed) VALUES (?, ?, ?)');
     this.getCrop = db.prepare('SELECT sealed FROM attendance_arrival_crops WHERE arrival_id = ? AND n = ?');
     this.dropCropsOfPending = db.prepare(`DELETE FROM attendance_arrival_crops WHERE arrival_id IN (SELECT id FROM attendance_arrivals WHERE person_id = ? AND date = ? AND status = 'pending')`);
@@ -112,9 +112,9 @@ export class ArrivalStore {
       WHERE id = @id AND status = 'pending'`);
   }
 
-  /** The person's arrival of that shift day, whatever its status. */
-  ofDay(personId: string, date: string): Arrival | undefined {
-    const row = this.byDay.get(personId, date);
+  /** The person's arrival of that shift day that waits for review; at most one does (reviewed ones may be beside it). */
+  pendingOfDay(personId: string, date: string): Arrival | undefined {
+    const row = this.pendingByDay.get(personId, date);
     return row && fromRow(row);
   }
 
@@ -123,7 +123,7 @@ export class ArrivalStore {
     return row && fromRow(row);
   }
 
-  /** Keeps a new arrival; false when the person already has one that day (the first is the arrival). */
+  /** Keeps a new arrival; false when one of the person's that day waits for review already (the first is the arrival). */
   keep(a: NewArrival): boolean {
     return this.insert.run({ ...a, liveness: JSON.stringify(a.liveness), missing: JSON.stringify(a.missing), refused: a.refused ?? null, retracts: a.retracts ?? null }).changes > 0;
   }

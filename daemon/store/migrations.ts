@@ -14,7 +14,7 @@ import { EVENT_REPLAY_MIGRATION } from './schema/event-replay.js';
 import { ATTENDANCE_RETRACTION_TRACK_MIGRATION, ATTENDANCE_RETRACTIONS_MIGRATION } from './schema/attendance-retractions.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from './schema/attendance-assurance.js';
 import { DISPLAY_PHOTO_MIGRATION, DISPLAY_TOKENS_MIGRATION } from './schema/display.js';
-import { ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION, ATTENDANCE_ARRIVALS_MIGRATION } from './schema/attendance-arrivals.js';
+import { ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION, ATTENDANCE_ARRIVALS_MIGRATION, ATTENDANCE_PENDING_ARRIVAL_MIGRATION } from './schema/attendance-arrivals.js';
 import { ATTENDANCE_DOORS_MIGRATION } from './schema/attendance-doors.js';
 import { ATTENDANCE_UPGRADES_MIGRATION } from './schema/attendance-upgrades.js';
 import { FEED_MIGRATION } from './schema/feed.js';
@@ -48,5 +48,6 @@ export const MIGRATIONS: readonly Migration[] = [
   DISPLAY_PHOTO_MIGRATION,
   FEED_MIGRATION,
   ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION,
+  ATTENDANCE_PENDING_ARRIVAL_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -12,6 +12,10 @@ import { ATTENDANCE_ASSURANCE_MIGRATION } from '../../daemon/store/schema/attend
 import { ATTENDANCE_DOORS_MIGRATION } from '../../daemon/store/schema/attendance-doors.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { readHistory } from '../../daemon/attendance/history.js';
+import { ArrivalStore } from '../../daemon/attendance/arrivals.js';
+import { ATTENDANCE_PENDING_ARRIVAL_MIGRATION } from '../../daemon/store/schema/attendance-arrivals.js';
+import { integrityProblems } from '../../daemon/store/database.js';
+import { testSealer } from '../support/events-stack.js';
 
 function tempDb(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fg-store-'));
@@ -149,4 +153,52 @@ test("display tokens made before a display could show photos keep every field, a
   db.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t2', 'h2', 'front', 'photo', 6, 'x')").run();
   assert.throws(() => db.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t3', 'h3', 'front', 'portrait', 7, 'x')").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO display_tokens (id, token_hash, target, show, created_ms, created_by) VALUES ('t4', 'h1', 'hall', 'none', 8, 'x')").run(), /UNIQUE/, 'a token hash is still unique');
+});
+
+test('arrivals made when each person and day had one keep every row and sealed crop; then only a pending one holds the day, and crops still go with their arrival', (t) => {
+  const path = tempDb(t);
+  const before = MIGRATIONS.indexOf(ATTENDANCE_PENDING_ARRIVAL_MIGRATION);
+  assert.equal(before, 24, 'the step after the withdrawn check-in one');
+  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
+  const sealer = testSealer();
+  const kept = new ArrivalStore(old, sealer);
+  const base = { group: null, camera: 'gate', track: 3, assurance: 'recognised' as const, required: 'live' as const, liveness: { score: 1.1, blink: 0 }, missing: ['blink'] };
+  const face = (n: number) => new Uint8Array(Buffer.from(`jpeg ${n}`));
+  kept.keep({ ...base, id: 'a-rejected', personId: 'p1', date: '2026-01-12', atMs: 1000 });
+  kept.addCrop({ id: 'a-rejected', personId: 'p1', crops: 0 }, face(1));
+  kept.decide({ id: 'a-rejected', status: 'rejected', reason: 'wrong_person', note: 'her brother', by: 'web:olga', atMs: 2000, recordId: null });
+  kept.keep({ ...base, id: 'a-pending', personId: 'p2', date: '2026-01-12', atMs: 1500, group: 'staff', refused: 'held_picture', retracts: 'ev-1' });
+  kept.addCrop({ id: 'a-pending', personId: 'p2', crops: 0 }, face(2));
+  kept.addCrop({ id: 'a-pending', personId: 'p2', crops: 1 }, face(3));
+  kept.keep({ ...base, id: 'a-confirmed', personId: 'p1', date: '2026-01-13', atMs: 90_000_000 });
+  kept.decide({ id: 'a-confirmed', status: 'confirmed', reason: null, note: null, by: 'cli:root', atMs: 90_001_000, recordId: 'r1' });
+  assert.equal(kept.keep({ ...base, id: 'a-second', personId: 'p1', date: '2026-01-12', atMs: 3000 }), false, 'step 24: one arrival per person and day, reviewed or not');
+  const rows = (db: typeof old) => db.prepare('SELECT * FROM attendance_arrivals ORDER BY id').all();
+  const crops = (db: typeof old) => db.prepare('SELECT * FROM attendance_arrival_crops ORDER BY arrival_id, n').all();
+  const [rowsBefore, cropsBefore] = [rows(old), crops(old)];
+  assert.equal(rowsBefore.length, 3);
+  assert.equal(cropsBefore.length, 3);
+  old.close();
+
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  assert.equal(schemaVersion(db), MIGRATIONS.length);
+  assert.deepEqual(rows(db), rowsBefore, 'every row, every column, as it was');
+  assert.deepEqual(crops(db), cropsBefore);
+  assert.deepEqual(integrityProblems(db), []);
+  assert.deepEqual((db.pragma('foreign_key_list(attendance_arrival_crops)') as { table: string; on_delete: string }[]).map((f) => [f.table, f.on_delete]), [['attendance_arrivals', 'CASCADE']]);
+  const store = new ArrivalStore(db, sealer);
+  assert.deepEqual(new Uint8Array(store.crop(store.get('a-pending')!, 2)!), face(3), 'sealed for the same arrival and person: they open as before');
+  assert.equal(store.pendingOfDay('p2', '2026-01-12')!.id, 'a-pending');
+  assert.equal(store.pendingOfDay('p1', '2026-01-12'), undefined);
+
+  // The rejected arrival no longer holds p1's day; a second pending one does.
+  assert.equal(store.keep({ ...base, id: 'a-again', personId: 'p1', date: '2026-01-12', atMs: 3000 }), true);
+  assert.equal(store.keep({ ...base, id: 'a-third', personId: 'p1', date: '2026-01-12', atMs: 4000 }), false, 'one pending arrival per person and day');
+  assert.throws(() => db.prepare("INSERT INTO attendance_arrivals (id, person_id, date, camera, at_ms, assurance, required, liveness, missing) VALUES ('x', 'p1', '2026-01-12', 'gate', 5, 'recognised', 'live', '{}', '[]')").run(), /UNIQUE/);
+  assert.throws(() => db.prepare("UPDATE attendance_arrivals SET status = 'maybe' WHERE id = 'a-again'").run(), /CHECK/, 'the columns take what they took');
+  assert.equal(store.list({ limit: 10 }).filter((a) => a.personId === 'p1' && a.date === '2026-01-12').length, 2);
+  // Deleting an arrival still takes its crops (the foreign key followed the renamed table).
+  db.prepare("DELETE FROM attendance_arrivals WHERE id = 'a-pending'").run();
+  assert.deepEqual(crops(db).map((c) => (c as { arrival_id: string }).arrival_id), ['a-rejected']);
 });

@@ -6,7 +6,7 @@ import { createAttendanceCooldownTable } from '../../daemon/store/schema/attenda
 import { addAttendanceRetractionTrack, createAttendanceRetractionsTable } from '../../daemon/store/schema/attendance-retractions.js';
 import { createAttendanceUpgradesTable } from '../../daemon/store/schema/attendance-upgrades.js';
 import { addAttendanceAssurance } from '../../daemon/store/schema/attendance-assurance.js';
-import { addArrivalRetracts, createAttendanceArrivalsTables } from '../../daemon/store/schema/attendance-arrivals.js';
+import { addArrivalRetracts, createAttendanceArrivalsTables, pendingArrivalPerDay } from '../../daemon/store/schema/attendance-arrivals.js';
 import { addAttendanceDoors } from '../../daemon/store/schema/attendance-doors.js';
 
 /** Every attendance table at its newest; a second call on the same file (a restart) changes nothing. */
@@ -24,4 +24,6 @@ export function createAttendanceSchema(db: Database): void {
   createAttendanceUpgradesTable(db);
   const hasRetracts = db.prepare("SELECT 1 FROM pragma_table_info('attendance_arrivals') WHERE name = 'retracts'").get() !== undefined;
   if (!hasRetracts) addArrivalRetracts(db);
+  const pendingPerDay = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'attendance_arrivals_pending_per_day'").get() !== undefined;
+  if (!pendingPerDay) pendingArrivalPerDay(db);
 }
