@@ -7,7 +7,7 @@ import { attendanceBody } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
-import { TrackDecisions, type TrackDecision } from './track-decisions.js';
+import { TrackArrivals, TrackDecisions, type TrackDecision } from './track-decisions.js';
 import { meetsRequirement } from './requirement.js';
 import { strongerThan } from '../../contract/assurance.js';
 import type { TrackAssurance } from '../track/assurance.js';
@@ -16,6 +16,8 @@ import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 import type { Assurance } from '../../contract/assurance.js';
 import type { Arrival, ArrivalStore } from './arrivals.js';
 import { doorField } from '../../contract/fields.js';
+import { FacegateError } from '../base/errors.js';
+import type { DayRecord } from './engine.js';
 
 /** A `recognized` decision of a camera's tracker, with what proved the person there; the camera's requirement decides whether it counts. */
 export interface RecognizedDecision {
@@ -75,6 +77,8 @@ export class AttendanceStage {
   private readonly log: Logger;
   /** What each running track made, until it ends, for its withdrawal. */
   private readonly made = new TrackDecisions();
+  /** The arrival each running track was kept as, until it ends: a review of it stands for the track. */
+  private readonly trackArrivals = new TrackArrivals();
 
   constructor(private readonly o: AttendanceStageOptions) {
     this.cooldown = new Cooldown(o.cooldownMs);
@@ -113,16 +117,23 @@ export class AttendanceStage {
    * goes through the same rules and the same write as a camera's, with assurance `reviewed` and the
    * arrival's first crop as its proof. Runs in the caller's transaction when there is one (the
    * review service's, with its audit entry). Returns the decisions and the day record's id.
+   * Where the engine's rule makes nothing of it (the day has its check-in already: the first one
+   * stands), the confirmation is refused with FG_ERR_ARRIVAL_CHECKED_IN and nothing is written.
    */
   confirmArrival(a: Arrival, proof: Uint8Array | undefined): { decisions: AttendanceDecision[]; recordId: string } {
     const d: RecognizedDecision = { personId: a.personId, camera: a.camera, atMs: a.atMs, assurance: 'recognised', ...(a.group !== null ? { group: a.group } : {}), ...(proof ? { thumbnail: proof } : {}) };
     let recordId = '';
-    const decisions = this.write(d, 'reviewed', (id) => (recordId = id));
+    const decisions = this.write(d, 'reviewed', { arrivalId: a.id, onRecord: (id) => (recordId = id) });
     return { decisions, recordId };
   }
 
-  /** The day record, its proofs and its signed events, in one transaction; a check-in leaves no arrival of that day to review. */
-  private write(d: RecognizedDecision, assurance: Assurance, onRecord?: (recordId: string) => void): AttendanceDecision[] {
+  /**
+   * The day record, its proofs and its signed events, in one transaction; a check-in leaves no
+   * arrival of that day to review. A confirmation that the engine turns into no decision is refused
+   * before anything is written: a review that changed nothing must not read as one that checked
+   * the person in (nor, at a `both` camera, leave the arrival as the day's check-out candidate).
+   */
+  private write(d: RecognizedDecision, assurance: Assurance, confirming?: { arrivalId: string; onRecord: (recordId: string) => void }): AttendanceDecision[] {
     const rules = this.o.rules();
     const resolved = resolveShift(rules, d.personId, d.group);
     const dayNow = shiftDayAt(rules, resolved, d.atMs);
@@ -132,10 +143,11 @@ export class AttendanceStage {
       const day = existing?.record.day ?? dayNow;
       const sighting = { personId: d.personId, camera: d.camera, door: this.o.doorOf?.(d.camera) ?? null, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
+      if (confirming && t.decisions.length === 0) throw this.confirmsNothing(confirming.arrivalId, t.record, sighting.role, rules.timeZone);
       const group = existing?.group ?? d.group ?? null;
       this.o.store.save(t.record, group);
       if (assurance !== 'reviewed') this.o.store.saveSighting(d.personId, d.camera, d.atMs);
-      onRecord?.(t.record.recordId);
+      confirming?.onRecord(t.record.recordId);
       for (const decision of t.decisions) {
         if (d.thumbnail && decision.kind !== 'summary') {
           const ref = { recordId: t.record.recordId, personId: d.personId, kind: decision.kind };
@@ -153,11 +165,24 @@ export class AttendanceStage {
     return decisions;
   }
 
+  /** Why a confirmation makes nothing: the check-in (or, at an exit camera, the later check-out) the day holds. */
+  private confirmsNothing(arrivalId: string, record: DayRecord, role: CameraRole, timeZone: string): FacegateError {
+    const iso = (ms: number | null) => (ms === null ? 'an unknown time' : formatLocalIso(ms, timeZone));
+    const message =
+      role === 'exit'
+        ? `${record.personId} is already checked out on ${record.date} (at ${iso(record.checkOutMs)}, ${record.checkOutAssurance ?? 'unproven'}), later than arrival ${arrivalId}: confirming it would make no check-out`
+        : `${record.personId} is already checked in on ${record.date} (at ${iso(record.checkInMs)}, ${record.checkInAssurance ?? 'unproven'}): confirming arrival ${arrivalId} would make no check-in, since the day's first check-in stands`;
+    return new FacegateError('FG_ERR_ARRIVAL_CHECKED_IN', message, 'leave the day as it is: reject the arrival (reason other, with a note) to take it off the queue');
+  }
+
   /**
-   * A recognised person whose sighting did not reach the requirement is kept, not left out: the
-   * first such sighting of their shift day at an entry camera is their arrival, with the face crops
-   * of that track (up to ARRIVAL_CROPS) and the cues that did not speak for a live face. Nothing is
-   * kept once the day has a check-in, nor at an exit camera (a departure proves no arrival).
+   * A recognised person whose sighting did not reach the requirement is kept, not left out: while
+   * none of their shift day waits for review, such a sighting at an entry camera is their arrival,
+   * with the face crops of that track (up to ARRIVAL_CROPS) and the cues that did not speak for a
+   * live face; one already waiting stays the arrival. A reviewed one does not hold the day (a
+   * rejected wrong person at 08:10 leaves the real one at 09:00 kept), but holds its own track: the
+   * track's later sightings are not kept again. Nothing is kept once the day has a check-in, nor at
+   * an exit camera (a departure proves no arrival).
    */
   private keepArrival(d: RecognizedDecision, required: Requirement): void {
     const arrivals = this.o.arrivals;
@@ -167,16 +192,22 @@ export class AttendanceStage {
     const date = shiftDayAt(rules, resolveShift(rules, d.personId, d.group), d.atMs).date;
     this.o.store.db.transaction(() => {
       if (this.o.store.day(d.personId, date)?.record.checkInMs != null) return;
-      let arrival = arrivals.ofDay(d.personId, date);
+      const ofTrack = d.track === undefined ? undefined : this.trackArrivals.of(d.camera, d.track);
+      const trackArrival = ofTrack === undefined ? undefined : arrivals.get(ofTrack);
+      if (trackArrival && trackArrival.status !== 'pending') return;
+      let arrival = arrivals.pendingOfDay(d.personId, date);
       if (!arrival) {
         const liveness = { ...(d.liveness ?? {}) };
-        arrivals.keep({ id: this.o.newId(), personId: d.personId, group: d.group ?? null, date, camera: d.camera, track: d.track ?? null, atMs: d.atMs, assurance, required, liveness, missing: silentCues(liveness) });
-        arrival = arrivals.ofDay(d.personId, date);
-        if (arrival) this.log.info({ person: d.personId, camera: d.camera, assurance, required }, 'unverified arrival kept for review');
-      } else if (arrival.status !== 'pending' || arrival.camera !== d.camera || arrival.track !== (d.track ?? null)) {
+        const id = this.o.newId();
+        arrivals.keep({ id, personId: d.personId, group: d.group ?? null, date, camera: d.camera, track: d.track ?? null, atMs: d.atMs, assurance, required, liveness, missing: silentCues(liveness) });
+        arrival = arrivals.get(id);
+        if (!arrival) return;
+        if (d.track !== undefined) this.trackArrivals.set(d.camera, d.track, id);
+        this.log.info({ person: d.personId, camera: d.camera, assurance, required }, 'unverified arrival kept for review');
+      } else if (arrival.camera !== d.camera || arrival.track !== (d.track ?? null)) {
         return;
       }
-      if (arrival && d.thumbnail) arrivals.addCrop(arrival, d.thumbnail);
+      if (d.thumbnail) arrivals.addCrop(arrival, d.thumbnail);
     })();
   }
 
@@ -249,18 +280,27 @@ export class AttendanceStage {
    * proved it, the cue that contradicted it (`refused`), the check-in event withdrawn, and its
    * proof (the track's best face crop then, sealed again as the arrival's first crop; the track's
    * later recognitions add theirs). Runs in the withdrawal's transaction. Nothing is kept where the
-   * day has a reviewed arrival already: a review stands.
+   * track's arrival was reviewed already (a review stands for its track), nor where another of the
+   * day waits for review (it stays the arrival); a reviewed arrival of another track does not hold
+   * the day.
    */
   private keepWithdrawnArrival(m: TrackDecision, camera: string, track: number, reason: SpoofAlertReason): void {
     const arrivals = this.o.arrivals;
     // A reviewed check-in has no track, so none is ever withdrawn; the guard keeps the type honest.
     if (!arrivals || m.assurance === 'reviewed') return;
+    const ofTrack = this.trackArrivals.of(camera, track);
+    const reviewed = ofTrack === undefined ? undefined : arrivals.get(ofTrack);
+    if (reviewed && reviewed.status !== 'pending') {
+      this.log.warn({ person: m.personId, camera, date: m.date, retracts: m.eventId, arrival: reviewed.id }, 'withdrawn check-in not kept for review: its track\'s arrival was reviewed already');
+      return;
+    }
     const id = this.o.newId();
     const arrival = { id, personId: m.personId, group: m.group, date: m.date, camera, track, atMs: m.atMs, assurance: m.assurance, required: this.o.requireOf(camera), liveness: { ...m.liveness }, missing: silentCues(m.liveness), refused: reason, retracts: m.eventId };
     if (!arrivals.keep(arrival)) {
-      this.log.warn({ person: m.personId, camera, date: m.date, retracts: m.eventId }, 'withdrawn check-in not kept for review: the day has a reviewed arrival already');
+      this.log.warn({ person: m.personId, camera, date: m.date, retracts: m.eventId }, 'withdrawn check-in not kept for review: an arrival of the day waits for review already');
       return;
     }
+    this.trackArrivals.set(camera, track, id);
     const proof = this.o.store.proof(m.recordId, 'check_in');
     if (proof) {
       try {
@@ -273,9 +313,10 @@ export class AttendanceStage {
     this.log.info({ person: m.personId, camera, reason, retracts: m.eventId }, 'withdrawn check-in kept for review');
   }
 
-  /** The track ended: what it made stands. */
+  /** The track ended: what it made stands, and its arrival holds no later track. */
   onTrackEnded(camera: string, track: number): void {
     this.made.take(camera, track);
+    this.trackArrivals.forget(camera, track);
   }
 
   /** Settles closed days (last-sighting check-outs, summaries) and summarises absences. */

@@ -31,11 +31,7 @@ export class TrackDecisions {
     const list = this.byTrack.get(key) ?? [];
     this.byTrack.delete(key);
     this.byTrack.set(key, [...list, d]);
-    // Oldest first: a Map iterates in insertion order.
-    for (const oldest of this.byTrack.keys()) {
-      if (this.byTrack.size <= MAX_TRACKS) break;
-      this.byTrack.delete(oldest);
-    }
+    dropOldest(this.byTrack);
   }
 
   /** The track's decisions, kept here (an upgrade changes them in place). */
@@ -53,5 +49,37 @@ export class TrackDecisions {
 
   get size(): number {
     return this.byTrack.size;
+  }
+}
+
+/**
+ * The unverified arrival each running track was kept as, until it ends: once that arrival is
+ * reviewed, the review stands for the track, and its later sightings (named, then live but below a
+ * `stereo` requirement, then refused) are not kept as another. Bounded as TrackDecisions.
+ */
+export class TrackArrivals {
+  private readonly byTrack = new Map<string, string>();
+
+  set(camera: string, track: number, arrivalId: string): void {
+    const key = `${camera}\u0000${track}`;
+    this.byTrack.delete(key);
+    this.byTrack.set(key, arrivalId);
+    dropOldest(this.byTrack);
+  }
+
+  of(camera: string, track: number): string | undefined {
+    return this.byTrack.get(`${camera}\u0000${track}`);
+  }
+
+  forget(camera: string, track: number): void {
+    this.byTrack.delete(`${camera}\u0000${track}`);
+  }
+}
+
+/** Oldest first (a Map iterates in insertion order), down to MAX_TRACKS. */
+function dropOldest(byTrack: Map<string, unknown>): void {
+  for (const oldest of byTrack.keys()) {
+    if (byTrack.size <= MAX_TRACKS) break;
+    byTrack.delete(oldest);
   }
 }

@@ -42,7 +42,7 @@ function setup(t: { after(fn: () => void): void }, require: Requirement = 'live'
   const newId = uuidv7Generator(() => clock);
   const writer = new EventWriter({ outbox, signer: createSigner(ensureDeviceKey(join(dir, 'device.key')).key), deviceId: 'gate-1', baseTopic: 'facegate/gate-1', timeZone: 'Europe/Berlin', newId, now: () => clock, logger: quietLogger() });
   const sealer = testSealer();
-  const rules: ShiftRules = { timeZone: 'Europe/Berlin', shifts: { default: Value.Default(ShiftSchema, {}) as Shift }, personOverrides: {}, holidays: new Set() };
+  let rules: ShiftRules = { timeZone: 'Europe/Berlin', shifts: { default: Value.Default(ShiftSchema, {}) as Shift }, personOverrides: {}, holidays: new Set() };
   const store = new AttendanceStore(db);
   const arrivals = new ArrivalStore(db, sealer);
   const roles: Record<string, 'entry' | 'exit' | 'both'> = { gate: 'entry', exit: 'exit' };
@@ -53,7 +53,7 @@ function setup(t: { after(fn: () => void): void }, require: Requirement = 'live'
   const audit = new AuditLog(db, () => clock);
   const reviews = new ArrivalReviews({ db, attendance: () => ({ stage, arrivals }), audit, timeZone: () => 'Europe/Berlin', now: () => clock });
   const events = () => outbox.readAfter(0, 1000).map((r) => JSON.parse(r.payload.toString()) as Record<string, unknown>);
-  return { db, stage, store, arrivals, reviews, audit, events, sealer, setClock: (iso: string) => (clock = at(iso)) };
+  return { db, stage, store, arrivals, reviews, audit, events, sealer, rules: () => rules, setRules: (r: ShiftRules) => (rules = r), setClock: (iso: string) => (clock = at(iso)) };
 }
 
 const code = (c: string) => (e: unknown) => isFacegateError(e) && e.code === c;
@@ -215,7 +215,7 @@ test('a check-in withdrawn when its track is refused afterwards leaves the perso
   assert.equal(s.reviews.list({ status: 'all' }).length, 1);
 });
 
-test('a withdrawn check-in kept for review leaves the queue when the person checks in on their own; a replay withdrawn twice in a day is one arrival; rejected, it checks nobody in; a review of the day stands', (t) => {
+test('a withdrawn check-in kept for review leaves the queue when the person checks in on their own; a replay withdrawn twice in a day is one arrival; rejected, it checks nobody in; a later track that day is kept again', (t) => {
   const s = setup(t);
   const face = new Uint8Array([7, 7, 7]);
   const live = (personId: string, track: number, iso: string) => s.stage.onRecognized({ personId, camera: 'gate', track, atMs: at(iso), assurance: 'live', liveness: LIVE, thumbnail: face });
@@ -237,11 +237,98 @@ test('a withdrawn check-in kept for review leaves the queue when the person chec
   assert.equal(queued[0]!.retracts, checkIns[1]!.id);
   s.reviews.reject(queued[0]!.id, 'picture', OPERATOR, 'a tablet');
   assert.equal(s.store.day('emp-2', '2026-01-12')!.record.checkInMs, null, 'rejected: nobody checked in');
-  // The same day again: the review of the day stands, nothing new is kept (the log says so), and the queue stays empty.
+  // The same day again, another track: a rejection judged that track, not the person's day; the new
+  // withdrawal waits for review beside it (the real emp-2 may have come this time).
   live('emp-2', 5, '2026-01-12T08:20:00Z');
   s.stage.onRefused('gate', 5, 'held_picture');
-  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => a.status), ['rejected']);
+  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => [a.at, a.status]), [['2026-01-12T09:20:00+01:00', 'pending'], ['2026-01-12T09:12:00+01:00', 'rejected']]);
   assert.equal(s.reviews.weekly(0)[0]!.false_accepts, 1, 'the picture counted against the camera');
+});
+
+test('a rejected arrival does not hold the day: the person, unproven again at 09:00, waits for review once more, and confirmed is checked in once, by the review', (t) => {
+  const s = setup(t, 'stereo');
+  const face = (n: number) => new Uint8Array(randomBytes(50 + n));
+  const seen = (track: number, iso: string, assurance: 'recognised' | 'live') =>
+    s.stage.onRecognized({ personId: 'emp-1', group: 'staff', camera: 'gate', track, atMs: at(iso), assurance, liveness: assurance === 'live' ? LIVE : NOT_LIVE, thumbnail: face(track) });
+  // 08:10: someone named emp-1, not proven stereo; the reviewer says it was the wrong person.
+  assert.deepEqual(seen(1, '2026-01-12T07:10:00Z', 'recognised'), []);
+  const [first] = s.reviews.list();
+  s.setClock('2026-01-12T07:12:00Z');
+  s.reviews.reject(first!.id, 'wrong_person', OPERATOR, 'her brother');
+  // The same track, live a moment later but still below stereo: the review stands for its track.
+  assert.deepEqual(seen(1, '2026-01-12T07:10:00Z', 'live'), []);
+  assert.deepEqual(s.reviews.list(), []);
+  s.stage.onTrackEnded('gate', 1);
+
+  // 09:00: the real emp-1, unproven again. Kept, and listed for review as every door lists it.
+  s.setClock('2026-01-12T08:00:05Z');
+  assert.deepEqual(seen(2, '2026-01-12T08:00:00Z', 'recognised'), []);
+  assert.deepEqual(seen(2, '2026-01-12T08:00:00Z', 'live'), [], 'its live sighting adds its face to the same arrival');
+  // A third track while that one waits adds nothing: at most one arrival of the day waits.
+  seen(3, '2026-01-12T08:03:00Z', 'recognised');
+  const queue = s.reviews.list();
+  assert.deepEqual(queue.map((a) => [a.person_id, a.at, a.status, a.crops]), [['emp-1', '2026-01-12T09:00:00+01:00', 'pending', 2]]);
+  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => [a.at, a.status, a.reason]), [['2026-01-12T09:00:00+01:00', 'pending', null], ['2026-01-12T08:10:00+01:00', 'rejected', 'wrong_person']]);
+  assert.equal(s.events().length, 0, 'nobody checked in yet');
+
+  s.setClock('2026-01-12T08:30:00Z');
+  const r = s.reviews.confirm(queue[0]!.id, OPERATOR, 'badge seen at the desk');
+  assert.deepEqual(r.decisions, ['check_in']);
+  const day = s.store.day('emp-1', '2026-01-12')!.record;
+  assert.deepEqual([day.checkInMs, day.checkInAssurance, r.arrival.record_id], [at('2026-01-12T08:00:00Z'), 'reviewed', day.recordId]);
+  const checkIns = s.events().filter((e) => e.type === 'check_in');
+  assert.deepEqual(checkIns.map((e) => [e.time, e.assurance]), [['2026-01-12T09:00:00+01:00', 'reviewed']], 'one check-in, at the second arrival');
+  // Checked in: nothing later that day waits for review, and the day's two reviews are both kept and counted.
+  seen(4, '2026-01-12T09:00:00Z', 'recognised');
+  assert.deepEqual(s.reviews.list(), []);
+  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => a.status), ['confirmed', 'rejected']);
+  assert.deepEqual(s.reviews.weekly(0), [{ camera: 'gate', week: '2026-W03', false_accepts: 1, false_rejects: 1, other: 0 }]);
+});
+
+test('a withdrawn check-in of a track whose arrival was reviewed is not kept again: the review stands for its track', (t) => {
+  const s = setup(t);
+  // Named at 08:58, not live: kept; the reviewer calls it a picture; the same track then passes a blink and is refused afterwards.
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 7, atMs: at('2026-01-12T07:58:00Z'), assurance: 'recognised', liveness: NOT_LIVE });
+  s.reviews.reject(s.reviews.list()[0]!.id, 'picture', OPERATOR);
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 7, atMs: at('2026-01-12T07:58:00Z'), assurance: 'live', liveness: LIVE }).map((d) => d.kind), ['check_in']);
+  assert.equal(s.stage.onRefused('gate', 7, 'held_picture'), 1);
+  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => a.status), ['rejected']);
+  // Another track's withdrawal that day is another sighting: kept.
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 8, atMs: at('2026-01-12T08:05:00Z'), assurance: 'live', liveness: LIVE });
+  assert.equal(s.stage.onRefused('gate', 8, 'held_picture'), 1);
+  assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => [a.status, a.retracts !== null]), [['pending', true], ['rejected', false]]);
+});
+
+test('confirming an arrival of a day that has its check-in already is refused with a code, and changes nothing; rejected, it leaves the queue', (t) => {
+  const s = setup(t);
+  // 00:30 on Tuesday, unproven at a both-ways camera: on the day shift's rules an unscheduled Tuesday.
+  s.setClock('2026-01-12T23:30:05Z');
+  s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', track: 1, atMs: at('2026-01-12T23:30:00Z'), assurance: 'recognised', liveness: NOT_LIVE });
+  const [a] = s.reviews.list();
+  assert.equal(a!.date, '2026-01-13');
+  // The site moves emp-1 to the night shift (attendance/shifts): 00:40 is now Monday's night, and
+  // the person's live check-in then makes Monday's record, leaving Tuesday's arrival waiting.
+  s.setRules({ ...s.rules(), personOverrides: { 'emp-1': { start: '22:00', end: '06:00' } } });
+  s.setClock('2026-01-12T23:40:05Z');
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'lobby', track: 2, atMs: at('2026-01-12T23:40:00Z'), assurance: 'live', liveness: LIVE }).map((d) => d.kind), ['check_in']);
+  assert.deepEqual(s.reviews.list().map((x) => x.id), [a!.id]);
+  const dayBefore = s.store.day('emp-1', '2026-01-12');
+  assert.equal(dayBefore!.record.checkInAssurance, 'live');
+
+  // Confirmed now, the arrival (at 00:30, Monday's night by the rules in force) would make no check-in: the first one stands.
+  s.setClock('2026-01-13T07:00:00Z');
+  assert.throws(
+    () => s.reviews.confirm(a!.id, OPERATOR),
+    (e: unknown) => isFacegateError(e) && e.code === 'FG_ERR_ARRIVAL_CHECKED_IN' && e.message.includes('already checked in on 2026-01-12 (at 2026-01-13T00:40:00+01:00, live)') && /reject the arrival/.test(e.hint ?? ''),
+  );
+  assert.deepEqual(s.store.day('emp-1', '2026-01-12'), dayBefore, 'the day as it was: no second check-in, no check-out candidate');
+  assert.deepEqual(s.events().map((e) => e.type), ['check_in']);
+  assert.equal(s.reviews.get(a!.id).status, 'pending');
+  assert.deepEqual(s.audit.recent(10).filter((e) => e.action === 'arrival.confirm').map((e) => [e.outcome, e.detail.code]), [['failed', 'FG_ERR_ARRIVAL_CHECKED_IN']]);
+  assert.deepEqual(s.reviews.outcomeCounts(), [], 'a refused confirmation measures nothing');
+  // The reviewer's way out: a rejection, with why.
+  s.reviews.reject(a!.id, 'other', OPERATOR, 'checked in at 00:40 already');
+  assert.deepEqual(s.reviews.list(), []);
 });
 
 test('teaching from the timeline measures the camera: an unknown taught is a false reject, a recognition of someone else corrected a false accept; both counted per camera and week', (t) => {
