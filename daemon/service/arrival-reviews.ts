@@ -71,7 +71,7 @@ export interface ArrivalAnswer {
 
 export interface ReviewResult {
   arrival: ArrivalAnswer;
-  /** What the confirmation made: a check-in (or a check-out at an exit camera); empty for a rejection or where the day had one already. */
+  /** What the confirmation made: a check-in (or a check-out at an exit camera); empty for a rejection (a confirmation that would make nothing is refused). */
   decisions: string[];
 }
 
