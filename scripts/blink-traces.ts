@@ -23,7 +23,7 @@ import { UnknownRegistry } from '../daemon/track/unknowns.js';
 import type { DetectMode } from '../daemon/vision/detector.js';
 import type { EyeRegions } from '../daemon/vision/types.js';
 import type { EyeTraceSample } from '../daemon/track/track.js';
-import { eyelidOpening } from '../daemon/vision/align.js';
+import { eyelidOpening, faceShape } from '../daemon/vision/align.js';
 import type { Landmarks68 } from '../daemon/vision/types.js';
 import { testAnalyzer } from '../test/support/analyzer.js';
 import { ATTACK_DETECT_MODE, attackCases, renderAttack } from '../test/support/attack-set.js';
@@ -184,7 +184,7 @@ function replayTrace(trace: Trace): number[] {
       continue;
     }
     const regions = Object.fromEntries(REGIONS.map((r) => [r, fromBase64(e.regions[r])])) as unknown as EyeRegions;
-    const blink = d.push({ t: e.t, left: e.left, right: e.right, regions, lids: eyelidOpening(landmarks68(e.landmarks)) });
+    const blink = d.push({ t: e.t, left: e.left, right: e.right, regions, lids: eyelidOpening(landmarks68(e.landmarks)), shape: faceShape(landmarks68(e.landmarks)) });
     if (blink) times.push(Math.round(blink.t * 1000) / 1000);
   }
   return times;

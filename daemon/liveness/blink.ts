@@ -10,6 +10,8 @@ export interface EyeSample {
   regions: EyeRegions;
   /** Eyelid opening by the 68 landmarks (eyelidOpening): lid-to-lid over corner-to-corner distance, both eyes. */
   lids: number;
+  /** The face's shape by the landmarks (faceShape): what a picture tilting or turning changes and a blink does not. */
+  shape: number;
 }
 
 export interface Blink {
@@ -47,9 +49,11 @@ export interface LidThresholds {
   steadyRef: number;
   /** Each eye's rows must change at least this much: a lid moves up and down, a gaze sideways. */
   rows: number;
+  /** A closed look whose face changed shape more than this (LidMotion.pose) is not compared: a picture tilting squeezes its eyes with it. */
+  pose: number;
 }
 
-export const LID_THRESHOLDS: LidThresholds = { confirm: 0.26, alone: 0.35, overPicture: 1.5, steadyRef: 0.45, rows: 0.12 };
+export const LID_THRESHOLDS: LidThresholds = { confirm: 0.26, alone: 0.35, overPicture: 1.5, steadyRef: 0.45, rows: 0.12, pose: 0.15 };
 
 /** Seconds of samples over which a track's open level is measured. */
 const LEVEL_WINDOW_S = 4;
@@ -235,7 +239,7 @@ export class BlinkDetector {
     // or bent changes them as it changes the eyes, while the nose and the lip below it move with
     // speech, and on a small, compressed face the nose patch is mostly codec noise that would ask a
     // real lid to move further than it can show.
-    const shows = (m: LidMotion) => m.ref <= this.lids.steadyRef && Math.min(m.left, m.right) >= this.lids.overPicture * m.brows && shut('left', m) && shut('right', m);
+    const shows = (m: LidMotion) => m.ref <= this.lids.steadyRef && m.pose <= this.lids.pose && Math.min(m.left, m.right) >= this.lids.overPicture * m.brows && shut('left', m) && shut('right', m);
     const before = mostOpen(c.before, c, readable);
     const after = mostOpen(c.after, c, readable);
     for (const x of samples) {
@@ -249,7 +253,7 @@ export class BlinkDetector {
     let row = this.compared.get(closed);
     if (!row) this.compared.set(closed, (row = new Map()));
     let m = row.get(open);
-    if (!m) row.set(open, (m = lookChange(closed.regions, open.regions)));
+    if (!m) row.set(open, (m = lookChange(closed, open)));
     return m;
   }
 

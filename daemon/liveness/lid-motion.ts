@@ -80,6 +80,17 @@ export interface LidMotion {
   brows: number;
   /** The larger change of the nose and brow patches: large when the face turned fast or the landmarks are off, and the look says nothing. */
   ref: number;
+  /**
+   * How much the face's shape changed by its landmarks (|log| of the ratio of faceShape): a
+   * picture tilted back or turned squeezes the whole face, eyes included, while a blink leaves it.
+   */
+  pose: number;
+}
+
+/** What one look gives the comparison: its eye and reference patches, and its shape (faceShape). */
+export interface Look {
+  regions: EyeRegions;
+  shape: number;
 }
 
 /**
@@ -87,17 +98,18 @@ export interface LidMotion {
  * registered on the brows (strong edges a blink leaves in place), so that landmarks placed a few
  * pixels off, which shift every patch together, are not read as a lid that moved.
  */
-export function lookChange(closed: EyeRegions, open: EyeRegions): LidMotion {
-  const brows = patchChange(closed.brows, open.brows, BROWS_PATCH, { dx: 0, dy: 0 }, GLOBAL_SHIFT);
-  const left = patchChange(closed.left, open.left, EYE_PATCH, brows.at);
-  const right = patchChange(closed.right, open.right, EYE_PATCH, brows.at);
+export function lookChange(closed: Look, open: Look): LidMotion {
+  const brows = patchChange(closed.regions.brows, open.regions.brows, BROWS_PATCH, { dx: 0, dy: 0 }, GLOBAL_SHIFT);
+  const left = patchChange(closed.regions.left, open.regions.left, EYE_PATCH, brows.at);
+  const right = patchChange(closed.regions.right, open.regions.right, EYE_PATCH, brows.at);
   return {
     left: left.change,
     right: right.change,
-    leftRows: rowChange(closed.left, open.left, EYE_PATCH, left.at),
-    rightRows: rowChange(closed.right, open.right, EYE_PATCH, right.at),
+    leftRows: rowChange(closed.regions.left, open.regions.left, EYE_PATCH, left.at),
+    rightRows: rowChange(closed.regions.right, open.regions.right, EYE_PATCH, right.at),
     brows: brows.change,
-    ref: Math.max(brows.change, patchChange(closed.nose, open.nose, NOSE_PATCH, brows.at).change),
+    ref: Math.max(brows.change, patchChange(closed.regions.nose, open.regions.nose, NOSE_PATCH, brows.at).change),
+    pose: Math.abs(Math.log(closed.shape / open.shape)),
   };
 }
 
@@ -114,10 +126,6 @@ export function bothSides(before: LidMotion, after: LidMotion): LidMotion {
     rightRows: Math.min(before.rightRows, after.rightRows),
     brows: Math.min(before.brows, after.brows),
     ref: Math.min(before.ref, after.ref),
+    pose: Math.min(before.pose, after.pose),
   };
-}
-
-/** Each closed look's change from the open look before the closure and from the open look that ends it (see bothSides). */
-export function lidMotion(before: EyeRegions, closed: EyeRegions, after: EyeRegions): LidMotion {
-  return bothSides(lookChange(closed, before), lookChange(closed, after));
 }

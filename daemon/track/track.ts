@@ -3,7 +3,7 @@ import type { StereoView } from '../liveness/stereo.js';
 import type { StructureLook } from '../liveness/structure.js';
 import type { LivenessVerdict } from '../liveness/verdict.js';
 import { assuranceOf } from './assurance.js';
-import { eyelidOpening } from '../vision/align.js';
+import { eyelidOpening, faceShape } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
@@ -283,7 +283,7 @@ export class Track implements DoorSide {
     // The box the landmarks give (a follow has no detection box of its own): the face's scale and where the frame cuts it.
     if (this.ctx.onLook) look.view = { landmarks: face.landmarks68, box: this.box, frame };
     if (face.eyes) {
-      look.eyes = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68) };
+      look.eyes = { t, left: face.eyes.left.pOpen, right: face.eyes.right.pOpen, regions: face.eyes.regions, lids: eyelidOpening(face.landmarks68), shape: faceShape(face.landmarks68) };
       this.ctx.onEyeSample?.({ ...look.eyes, track: this.id, kind, faceHeight: face.detection.box.h });
     }
     if (kind === 'follow') this.unconfirmed.push(look);

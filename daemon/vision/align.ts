@@ -39,6 +39,16 @@ export function eyelidOpenings(lm: Landmarks68): { right: number; left: number }
   return { right: eye(RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), left: eye(LEFT_EYE_LIDS, LEFT_EYE_CORNERS) };
 }
 
+/**
+ * The face's shape by points a blink leaves in place: the eye corners' midpoint to the nose's base
+ * (33) over the outer corners' distance (36, 45). A picture tilted back or turned squeezes the whole
+ * face and changes it by the cosine of the angle; closing the lids moves none of these points.
+ */
+export function faceShape(lm: Landmarks68): number {
+  const mid = meanPoint(pick(lm, [...RIGHT_EYE_CORNERS, ...LEFT_EYE_CORNERS]));
+  return distance(mid, lm[33]!) / Math.max(1e-6, distance(lm[36]!, lm[45]!));
+}
+
 export function eyeCentres(lm: Landmarks68): { right: Point; left: Point } {
   return { right: meanPoint(pick(lm, RIGHT_EYE_LIDS)), left: meanPoint(pick(lm, LEFT_EYE_LIDS)) };
 }

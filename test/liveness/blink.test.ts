@@ -7,11 +7,13 @@ import { BROWS, NOSE, OPEN_EYE, openEye, partlyShutEye, regionsFor, scrambled, S
 
 const RULES: BlinkRules = { blink_min_ms: 60, blink_max_ms: 500, closed_ratio: 0.3, min_open_level: 0.6 };
 
-type Look = [left: number, right: number, regions?: EyeRegions, lids?: number];
+type Look = [left: number, right: number, regions?: EyeRegions, lids?: number, shape?: number];
 
 /** Eyelid opening by the landmarks of open eyes, and of eyes the landmarks show closed. */
 const LIDS_OPEN = 0.3;
 const LIDS_SHUT = 0.18;
+/** The face's shape by the landmarks (faceShape) of a face square to the camera. */
+const SHAPE = 0.65;
 
 /**
  * Feeds p(open) pairs at `fps` from t = 0 and returns the blinks found. Each look's eye regions
@@ -21,14 +23,14 @@ const LIDS_SHUT = 0.18;
 function run(looks: Look[], fps = 15, rules = RULES): Blink[] {
   const d = new BlinkDetector(rules);
   const out: Blink[] = [];
-  looks.forEach(([left, right, regions, lids], i) => {
-    const b = d.push({ t: i / fps, left, right, regions: regions ?? regionsFor(left, right), lids: lids ?? LIDS_OPEN });
+  looks.forEach(([left, right, regions, lids, shape], i) => {
+    const b = d.push({ t: i / fps, left, right, regions: regions ?? regionsFor(left, right), lids: lids ?? LIDS_OPEN, shape: shape ?? SHAPE });
     if (b) out.push(b);
   });
   return out;
 }
 
-const sample = (t: number, left: number, right: number) => ({ t, left, right, regions: regionsFor(left, right), lids: LIDS_OPEN });
+const sample = (t: number, left: number, right: number) => ({ t, left, right, regions: regionsFor(left, right), lids: LIDS_OPEN, shape: SHAPE });
 
 const open = (n: number, p = 0.97): Look[] => Array.from({ length: n }, () => [p, p]);
 const closed = (n: number): Look[] => Array.from({ length: n }, () => [0.002, 0.01]);
@@ -119,6 +121,14 @@ test('the eyes change more than the nose on a closed look, but the nose changed 
 test('a lid that shows only part of its movement (a small, soft face) is a blink though the mouth moved the nose patch as the person spoke', () => {
   const speaking = { left: partlyShutEye(0.7), right: partlyShutEye(0.7), nose: speakingNose(4), brows: BROWS };
   assert.equal(run([...open(10), [0.001, 0.001, speaking], ...open(10)]).length, 1);
+});
+
+test('a picture tilted back squeezes its eyes as it squeezes the whole face: the closed look is not compared, and a real blink, whose face keeps its shape, is', () => {
+  const lidsDown = { left: SHUT_EYE, right: SHUT_EYE, nose: NOSE, brows: BROWS };
+  // The eye regions change as a blink's do (the brows, edges along the tilt's axis, hardly at all),
+  // but the face is a quarter shorter by its landmarks on that look only.
+  assert.equal(run([...open(10), [0.001, 0.001, lidsDown, LIDS_SHUT, 0.75 * SHAPE], ...open(10)]).length, 0);
+  assert.equal(run([...open(10), [0.001, 0.001, lidsDown, LIDS_SHUT, 0.98 * SHAPE], ...open(10)]).length, 1);
 });
 
 test('the same lids on a picture tilted in front of the camera: the brows change about as much as the eyes, so no blink', () => {
