@@ -3,7 +3,7 @@ import { FacegateError } from '../base/errors.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import { REJECT_REASONS, isoWeek, type Arrival, type ArrivalStatus, type ArrivalStore, type RejectReason } from '../attendance/arrivals.js';
 import type { AttendanceDecision } from '../attendance/engine.js';
-import type { AttendanceStage } from '../attendance/stage.js';
+import type { AttendanceStage, RefusedByReview } from '../attendance/stage.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 
 /**
@@ -249,6 +249,22 @@ export class ArrivalReviews {
       crops: a.crops,
     };
   }
+}
+
+/**
+ * The audit entry of a sighting the attendance stage refused because a review had rejected its
+ * track's arrival (as the wrong person, or a picture or screen): the daemon refused it on a
+ * person's word, and the entry names that review.
+ */
+export function auditRefusedByReview(audit: Pick<AuditLog, 'append'>, r: RefusedByReview, timeZone: string): void {
+  audit.append({
+    actor: 'attendance',
+    role: 'admin',
+    action: 'attendance.refused_by_review',
+    target: r.personId,
+    detail: { camera: r.camera, track: r.track, at: formatLocalIso(r.atMs, timeZone), assurance: r.assurance, arrival: r.arrivalId, reason: r.reason, reviewed_by: r.reviewedBy },
+    outcome: 'refused',
+  });
 }
 
 function kinds(decisions: readonly AttendanceDecision[]): string[] {
