@@ -20,7 +20,7 @@ import { CameraMaintainer } from './pipeline/camera-maintainer.js';
 import { DoorStage, doorSinkOf } from './door/door.js';
 import { subscribeSightings } from './attendance/track-sightings.js';
 import { challengeAt } from './attendance/requirement.js';
-import { ArrivalReviews, auditRefusedByReview } from './service/arrival-reviews.js';
+import { ArrivalReviews } from './service/arrival-reviews.js';
 import { AuditLog, type Actor } from './service/audit.js';
 import { announceQuarantine } from './service/quarantine.js';
 import { acquireDaemonLock } from './system/lock.js';
@@ -375,7 +375,7 @@ export class App {
       logger: this.o.logger,
       now: this.now,
       onSighting: (decision, decisions) => void this.bus.emit('sighting', { decision, decisions }),
-      onRefusedByReview: (r) => auditRefusedByReview(running.audit, r, this.timeZone()),
+      onRefusedByReview: (r) => running.reviews.sightingRefused(r),
     });
   }
 

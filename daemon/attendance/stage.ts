@@ -63,7 +63,7 @@ export interface AttendanceStageOptions {
   logger: Logger;
   /** Told after each accepted sighting (Home Assistant presence). */
   onSighting?: (d: RecognizedDecision, decisions: readonly AttendanceDecision[]) => void;
-  /** Told of each sighting that a review of its track's arrival refused, for the audit log (the composition root writes it). */
+  /** Told of each sighting that a review of its track's arrival refused: the review service counts and audits it. */
   onRefusedByReview?: (r: RefusedByReview) => void;
 }
 
@@ -102,8 +102,6 @@ export class AttendanceStage {
   private readonly made = new TrackDecisions();
   /** The arrival each running track was kept as, until it ends: a review of it stands for the track. */
   private readonly trackArrivals = new TrackArrivals();
-  /** Sightings refused by a review of their track, by camera and reason, since this stage was built. */
-  private readonly refusedCounts = new Map<string, { camera: string; reason: StandingRejection; count: number }>();
 
   constructor(private readonly o: AttendanceStageOptions) {
     this.cooldown = new Cooldown(o.cooldownMs);
@@ -141,25 +139,16 @@ export class AttendanceStage {
   /**
    * A person rejected this track's arrival as the wrong person or as a picture or screen: the
    * rejection stands for the track, and its sighting proven afterwards (live, stereo) makes no
-   * check-in; it is counted, logged and handed to the audit. True where it was refused so.
+   * check-in; it is logged and told (the review service counts and audits it). True where it was refused so.
    */
   private refusedByReview(d: RecognizedDecision, track: number): boolean {
     const id = this.trackArrivals.of(d.camera, track);
     const arrival = id === undefined ? undefined : this.o.arrivals?.get(id);
     if (!arrival || arrival.status !== 'rejected' || !isStanding(arrival.reason)) return false;
     const reason = arrival.reason;
-    const key = `${d.camera}\u0000${reason}`;
-    const c = this.refusedCounts.get(key) ?? { camera: d.camera, reason, count: 0 };
-    c.count++;
-    this.refusedCounts.set(key, c);
     this.log.warn({ person: d.personId, camera: d.camera, track, assurance: d.assurance, arrival: arrival.id, reason, reviewed_by: arrival.reviewedBy }, 'sighting refused: a review rejected its track\'s arrival');
     this.o.onRefusedByReview?.({ personId: d.personId, camera: d.camera, track, atMs: d.atMs, assurance: d.assurance, arrivalId: arrival.id, reason, reviewedBy: arrival.reviewedBy });
     return true;
-  }
-
-  /** Sightings refused by a review of their track since this stage was built, per camera and reason. */
-  refusedByReviewCounts(): { camera: string; reason: StandingRejection; count: number }[] {
-    return [...this.refusedCounts.values()].map((c) => ({ ...c }));
   }
 
   /**

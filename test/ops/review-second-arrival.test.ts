@@ -114,6 +114,7 @@ test('a track whose arrival was rejected as a picture or as the wrong person che
       ['emp-2', 'refused', 'attendance', 'door', 4, 'live', queue['emp-2'], 'wrong_person', true],
     ],
   );
+  assert.deepEqual(app.reviews.refusedCounts(), [{ camera: 'door', reason: 'picture', count: 1 }, { camera: 'door', reason: 'wrong_person', count: 1 }], 'counted, as facegate_attendance_refused_by_review_total');
   assert.deepEqual(app.reviews.list({ status: 'all' }).map((a) => [a.person_id, a.status, a.reason]).sort(), [['emp-1', 'rejected', 'picture'], ['emp-2', 'rejected', 'wrong_person'], ['emp-3', 'rejected', 'other']]);
   assert.equal((await review('list')).stdout, 'no arrivals wait for review\n');
 });
