@@ -52,7 +52,7 @@ const START_MS = Date.parse('2026-01-12T08:00:00Z');
  * The camera's events over `seconds` of 15 fps video of one person; the door (where given) answers
  * the first look at or after `stereoAtS` with a pair at the limit no print reached.
  */
-async function track(face: FakeFace, seconds: number, stereoAtS: number | undefined): Promise<Array<TrackEvent & { atMs: number }>> {
+async function track(face: FakeFace, seconds: number, stereoAtS: number | undefined, frozen = false): Promise<Array<TrackEvent & { atMs: number }>> {
   const engine = new FakeEngine([face]);
   let answered = false;
   const door: DoorSink | undefined =
@@ -73,7 +73,7 @@ async function track(face: FakeFace, seconds: number, stereoAtS: number | undefi
   for (let i = 0; i / 15 <= seconds; i++) {
     t = i / 15;
     engine.t = t;
-    events.push(...(await tracker.process(frameAt(t, false, [face.box(t)!]), t, START_MS + t * 1000)));
+    events.push(...(await tracker.process(frameAt(t, frozen, [face.box(t)!]), t, START_MS + t * 1000)));
   }
   events.push(...(await tracker.finish(t)));
   return events.map((e) => ({ ...e, atMs: START_MS + Math.round(e.t * 1000) }));
@@ -162,4 +162,12 @@ test('what acts once per live track (the day counters, Home Assistant, Frigate) 
   const ha = { personNames: false, cameraImages: false, imageMaxKb: 64 };
   assert.deepEqual(recognized.map((e) => decisionFor(e, '2026-01-12T08:00:01Z', ha)?.decision.type ?? null), [null, 'recognized', null]);
   assert.deepEqual(recognized.map((e) => frigateFaceUpdate(e) !== undefined), [false, true, false]);
+});
+
+test('a track refused (a frozen picture) raises nothing afterwards, even where the door\'s pairs prove it later: what it made was withdrawn, and a person judges it', async () => {
+  const events = await track(blinker, 8, 5, true);
+  const kinds = events.filter((e) => e.type === 'recognized' || e.type === 'spoof_suspected').map((e) => (e.type === 'recognized' ? e.assurance : e.type));
+  assert.deepEqual(kinds, ['recognised', 'live', 'spoof_suspected']);
+  const ended = events.at(-1) as Extract<TrackEvent, { type: 'track_ended' }>;
+  assert.ok(ended.live && (ended.liveness.stereo ?? 0) > 0, 'the pairs did prove it by the end');
 });
