@@ -34,6 +34,7 @@ export function registerRunningMetrics(metrics: MetricsRegistry, running: Runnin
       commandCounts: () => remote.commands?.counts,
       feedCounts: () => remote.feed?.counts,
       reviewOutcomes: () => reviews.outcomeCounts(),
+      refusedByReview: () => reviews.refusedCounts(),
       vision: () => vision.info(),
     },
     { version: daemon.version, mqttEnabled: () => daemon.config().mqtt.enabled, stateDir: () => dirname(daemon.config().gallery.path) },

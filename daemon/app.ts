@@ -375,6 +375,7 @@ export class App {
       logger: this.o.logger,
       now: this.now,
       onSighting: (decision, decisions) => void this.bus.emit('sighting', { decision, decisions }),
+      onRefusedByReview: (r) => running.reviews.sightingRefused(r),
     });
   }
 

@@ -33,6 +33,7 @@ export function createAttendance(o: {
   logger: Logger;
   now?: () => number;
   onSighting?: AttendanceStageOptions['onSighting'];
+  onRefusedByReview?: AttendanceStageOptions['onRefusedByReview'];
 }): AttendanceParts {
   checkAttendanceConfig(o.config);
   const now = o.now ?? Date.now;
@@ -54,6 +55,7 @@ export function createAttendance(o: {
     now,
     logger: o.logger,
     ...(o.onSighting ? { onSighting: o.onSighting } : {}),
+    ...(o.onRefusedByReview ? { onRefusedByReview: o.onRefusedByReview } : {}),
   });
   return { stage, rules, store, arrivals };
 }

@@ -14,7 +14,7 @@ import type { TrackAssurance } from '../track/assurance.js';
 import type { SpoofAlertReason } from '../../contract/alerts.js';
 import { addDays, formatLocalIso, localParts } from '../base/zoned-time.js';
 import type { Assurance } from '../../contract/assurance.js';
-import type { Arrival, ArrivalStore } from './arrivals.js';
+import type { Arrival, ArrivalStore, RejectReason } from './arrivals.js';
 import { doorField } from '../../contract/fields.js';
 import { FacegateError } from '../base/errors.js';
 import type { DayRecord } from './engine.js';
@@ -63,7 +63,30 @@ export interface AttendanceStageOptions {
   logger: Logger;
   /** Told after each accepted sighting (Home Assistant presence). */
   onSighting?: (d: RecognizedDecision, decisions: readonly AttendanceDecision[]) => void;
+  /** Told of each sighting that a review of its track's arrival refused: the review service counts and audits it. */
+  onRefusedByReview?: (r: RefusedByReview) => void;
 }
+
+/** A sighting that met its camera's requirement and made nothing: a person had rejected its track's arrival. */
+export interface RefusedByReview {
+  personId: string;
+  camera: string;
+  track: number;
+  atMs: number;
+  assurance: TrackAssurance;
+  arrivalId: string;
+  reason: StandingRejection;
+  reviewedBy: string | null;
+}
+
+/**
+ * The rejections that stand for their track's later sightings, however well its cameras prove it
+ * afterwards: a person said the face was not this person, or not a person there (a picture or a
+ * screen); a cue's later `live` contradicts neither. `other` (a duplicate, a day already settled)
+ * says nothing against the face, so the track's own proof still counts.
+ */
+export const STANDING_REJECTIONS = ['wrong_person', 'picture'] as const satisfies readonly RejectReason[];
+export type StandingRejection = (typeof STANDING_REJECTIONS)[number];
 
 const SUMMARIES_SINCE = 'summaries_since_ms';
 
@@ -101,6 +124,7 @@ export class AttendanceStage {
       this.keepArrival(d, required);
       return [];
     }
+    if (d.track !== undefined && this.refusedByReview(d, d.track)) return [];
     // The same track's later recognition carries the same arrival time, so the cooldown always
     // holds it back: what it proves goes to the decisions the track made instead.
     if (d.track !== undefined) this.upgrade(d, d.track);
@@ -110,6 +134,21 @@ export class AttendanceStage {
     this.cooldown.admit(d.personId, d.camera, d.atMs);
     this.o.onSighting?.(d, decisions);
     return decisions;
+  }
+
+  /**
+   * A person rejected this track's arrival as the wrong person or as a picture or screen: the
+   * rejection stands for the track, and its sighting proven afterwards (live, stereo) makes no
+   * check-in; it is logged and told (the review service counts and audits it). True where it was refused so.
+   */
+  private refusedByReview(d: RecognizedDecision, track: number): boolean {
+    const id = this.trackArrivals.of(d.camera, track);
+    const arrival = id === undefined ? undefined : this.o.arrivals?.get(id);
+    if (!arrival || arrival.status !== 'rejected' || !isStanding(arrival.reason)) return false;
+    const reason = arrival.reason;
+    this.log.warn({ person: d.personId, camera: d.camera, track, assurance: d.assurance, arrival: arrival.id, reason, reviewed_by: arrival.reviewedBy }, 'sighting refused: a review rejected its track\'s arrival');
+    this.o.onRefusedByReview?.({ personId: d.personId, camera: d.camera, track, atMs: d.atMs, assurance: d.assurance, arrivalId: arrival.id, reason, reviewedBy: arrival.reviewedBy });
+    return true;
   }
 
   /**
@@ -371,6 +410,10 @@ export class AttendanceStage {
     }
     return written;
   }
+}
+
+function isStanding(reason: RejectReason | null): reason is StandingRejection {
+  return (STANDING_REJECTIONS as readonly (RejectReason | null)[]).includes(reason);
 }
 
 /** The cues that did not speak for a live face (a share of zero or below), sorted: what a reviewer is shown was missing. */

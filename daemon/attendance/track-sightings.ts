@@ -7,7 +7,7 @@ import type { SpoofAlertReason } from '../../contract/alerts.js';
 /**
  * The attendance sighting a tracker decision makes: every recognition, with what proved the person
  * there. Whether it counts is the camera's requirement's to say (the stage): a track sends its
- * recognition when it is named, and again once it is live.
+ * recognition when it is named, and again each time what proves it rises (live, then stereo).
  */
 export function sightingOf(e: TrackEvent & { atMs: number }): RecognizedDecision | undefined {
   if (e.type !== 'recognized') return undefined;

@@ -2,7 +2,7 @@ import type { AttendanceDecision } from '../attendance/engine.js';
 import type { RecognizedDecision } from '../attendance/stage.js';
 import type { Logger } from '../base/log.js';
 import type { Subscribable } from '../base/subscribable.js';
-import type { PersonRef, TrackEvent } from '../track/events.js';
+import { firstLive, type PersonRef, type TrackEvent } from '../track/events.js';
 import type { TrackView } from '../track/track.js';
 import { greetingAtMs, greetingKindOf, promptFor, type GreetingKind, type Prompt } from './show.js';
 import { PromptSmoother } from './smoother.js';
@@ -128,7 +128,7 @@ export class DisplayFeed {
       this.recognised.delete(key);
       return;
     }
-    if (e.type !== 'recognized' || !e.live) return;
+    if (e.type !== 'recognized' || !firstLive(e)) return;
     const known = this.recognised.get(key);
     this.remember(key, { person: e.person, atMs: e.atMs, ...(known?.decisions ? { decisions: known.decisions } : {}) });
     this.greet(e.camera, e.person, known?.decisions, e.atMs);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { arrivalMs, type TrackEvent } from '../track/events.js';
+import { arrivalMs, firstLive, type TrackEvent } from '../track/events.js';
 import type { MqttBridge } from './bridge.js';
 
 /**
@@ -29,7 +29,7 @@ export function frigateEventId(camera: string, track: number, startMs: number): 
  * or their id where they have none: Frigate's is a face library name, never empty.
  */
 export function frigateFaceUpdate(e: TrackEvent & { atMs: number }): FrigateFaceUpdate | undefined {
-  if (e.type !== 'recognized' || !e.live) return undefined;
+  if (e.type !== 'recognized' || !firstLive(e)) return undefined;
   return {
     type: 'face',
     id: frigateEventId(e.camera, e.track, arrivalMs(e)),

@@ -1,6 +1,6 @@
 import type { MqttBridge } from './bridge.js';
 import { topicFor, type Payload } from '../../contract/topics.js';
-import type { PersonRef, TrackEvent } from '../track/events.js';
+import { firstLive, type PersonRef, type TrackEvent } from '../track/events.js';
 import { doorField } from '../../contract/fields.js';
 
 export interface DiscoveryOptions {
@@ -156,9 +156,9 @@ export function decisionFor(
     return { decision, image: fits ? thumbnail : undefined };
   };
   switch (e.type) {
-    // As attendance and the counters: a recognition counts once it is live.
+    // As the counters: a recognition counts once, when it is first live.
     case 'recognized':
-      return e.live ? decided('recognized', e.person, e.thumbnail) : undefined;
+      return firstLive(e) ? decided('recognized', e.person, e.thumbnail) : undefined;
     case 'unknown':
       return decided('unknown', null, e.thumbnail);
     case 'spoof_suspected':

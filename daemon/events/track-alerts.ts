@@ -3,7 +3,7 @@ import { doorField } from '../../contract/fields.js';
 import type { CountKind } from './day-counters.js';
 import type { SpoofAlertReason } from '../../contract/alerts.js';
 import type { EventWriter } from './writer.js';
-import type { TrackEvent } from '../track/events.js';
+import { firstLive, type TrackEvent } from '../track/events.js';
 
 /** Where a tracker decision's alerts and day counts go: the events stage's own parts. */
 export interface AlertTargets {
@@ -23,7 +23,7 @@ export interface AlertTargets {
 export function alertTrackEvent(e: TrackEvent & { atMs: number }, t: AlertTargets): void {
   switch (e.type) {
     case 'recognized':
-      if (e.live) t.count(e.camera, 'recognized', e.atMs);
+      if (firstLive(e)) t.count(e.camera, 'recognized', e.atMs);
       return;
     case 'unknown': {
       t.count(e.camera, 'unknown', e.atMs);

@@ -8,7 +8,7 @@ import { doorField } from '../../contract/fields.js';
 export type TrackView = Omit<Payload<'trackLast'>, 'time'>;
 
 export interface TrackReportOptions {
-  /** At most one update per track this often, unless the change matters (a decision, becoming live). */
+  /** At most one update per track this often, unless the change matters (a decision, becoming live, proven by stereo). */
   intervalMs: number;
   /** Tracks reported at once per camera; the rest are not reported at all. */
   maxTracks: number;
@@ -97,7 +97,8 @@ export function nextTrackView(prev: TrackView | undefined, e: TrackEvent, person
 export function changeMatters(prev: TrackView, next: TrackView): boolean {
   if (next.state !== prev.state && DECISIONS.has(next.state)) return true;
   if (next.person_id !== prev.person_id || next.anonymous_id !== prev.anonymous_id) return true;
-  return next.live && !prev.live;
+  // Becoming live, and a live track proven better (stereo at a door): what a check-in rests on.
+  return next.live && (!prev.live || next.assurance !== prev.assurance);
 }
 
 const sameView = (a: TrackView, b: TrackView) =>

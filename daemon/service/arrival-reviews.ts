@@ -3,7 +3,7 @@ import { FacegateError } from '../base/errors.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import { REJECT_REASONS, isoWeek, type Arrival, type ArrivalStatus, type ArrivalStore, type RejectReason } from '../attendance/arrivals.js';
 import type { AttendanceDecision } from '../attendance/engine.js';
-import type { AttendanceStage } from '../attendance/stage.js';
+import type { AttendanceStage, RefusedByReview, StandingRejection } from '../attendance/stage.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 
 /**
@@ -86,6 +86,7 @@ const round3 = (n: number) => Number(n.toFixed(3));
  */
 export class ArrivalReviews {
   private readonly counts = new Map<string, { camera: string; outcome: ReviewOutcome; count: number }>();
+  private readonly refusals = new Map<string, { camera: string; reason: StandingRejection; count: number }>();
 
   constructor(private readonly o: ArrivalReviewOptions) {}
 
@@ -152,6 +153,32 @@ export class ArrivalReviews {
     });
     this.count(done.camera, reason);
     return { arrival: done.arrival, decisions: done.decisions };
+  }
+
+  /**
+   * The attendance stage refused a sighting that met its camera's requirement, because a review
+   * rejected its track's arrival (as the wrong person, or a picture or screen): counted per camera
+   * and reason, and audited as refused, naming the review it stood on. The daemon refused it on a
+   * person's word, so the entry's actor is attendance.
+   */
+  sightingRefused(r: RefusedByReview): void {
+    const key = `${r.camera}\u0000${r.reason}`;
+    const c = this.refusals.get(key) ?? { camera: r.camera, reason: r.reason, count: 0 };
+    c.count++;
+    this.refusals.set(key, c);
+    this.o.audit.append({
+      actor: 'attendance',
+      role: 'admin',
+      action: 'attendance.refused_by_review',
+      target: r.personId,
+      detail: { camera: r.camera, track: r.track, at: this.iso(r.atMs), assurance: r.assurance, arrival: r.arrivalId, reason: r.reason, reviewed_by: r.reviewedBy },
+      outcome: 'refused',
+    });
+  }
+
+  /** Sightings refused by a review of their track since this daemon started, per camera and reason (`facegate_attendance_refused_by_review_total`). */
+  refusedCounts(): { camera: string; reason: StandingRejection; count: number }[] {
+    return [...this.refusals.values()].map((c) => ({ ...c }));
   }
 
   /** Reviews since this daemon started, per camera and outcome (`facegate_review_outcomes_total`). */

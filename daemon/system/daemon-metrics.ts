@@ -29,6 +29,8 @@ export interface MetricsSource {
   feedCounts?(): FeedCounts | undefined;
   /** Unverified arrivals reviewed since the start, per camera and outcome (service/arrival-reviews.ts). */
   reviewOutcomes(): readonly { camera: string; outcome: ReviewOutcome; count: number }[];
+  /** Sightings that met their camera's requirement and were refused because a review rejected their track's arrival, per camera and reason. */
+  refusedByReview?(): readonly { camera: string; reason: string; count: number }[];
 }
 
 /** What the metrics read from the config the daemon runs with. */
@@ -111,6 +113,12 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
       const cameras = new Set([...s.cameraHealth().map((h) => h.camera), ...s.reviewOutcomes().map((c) => c.camera)]);
       return [...cameras].flatMap((camera) => REVIEW_OUTCOMES.map((outcome) => ({ labels: { camera, outcome }, value: counts.get(`${camera}\u0000${outcome}`) ?? 0 })));
     },
+  );
+  m.collect(
+    'facegate_attendance_refused_by_review_total',
+    'counter',
+    "Sightings since the start that met their camera's requirement and checked nobody in, because a person had rejected their track's arrival as the wrong person or a picture or screen; by camera and reason.",
+    () => (s.refusedByReview?.() ?? []).map((c) => ({ labels: { camera: c.camera, reason: c.reason }, value: c.count })),
   );
   m.collect('facegate_listener_failures_total', 'counter', 'Bus listeners that threw, by stage.', () =>
     [...new Set([...s.bus.stages(), ...s.bus.failures.keys()])].map((stage) => ({ labels: { stage }, value: s.bus.failures.get(stage) ?? 0 })),

@@ -29,7 +29,7 @@ export class DecisionMetrics {
       this.allCameras().flatMap((camera) => TRACK_EVENT_TYPES.map((type) => ({ labels: { camera, type }, value: this.decisions.get(camera)?.get(type) ?? 0 }))),
     );
     m.collect('facegate_checkins_total', 'counter', 'Attendance check-ins written, by camera.', () => this.allCameras().map((camera): Sample => ({ labels: { camera }, value: this.checkIns.get(camera) ?? 0 })));
-    this.score = m.histogram('facegate_match_score', 'Best gallery match score of each recognized and unknown decision, by camera and decision (a track recognised before it is live is counted again when it becomes live).', SCORE_BUCKETS, () =>
+    this.score = m.histogram('facegate_match_score', 'Best gallery match score of each recognized and unknown decision, by camera and decision (a track is counted again each time its assurance rises: live, then stereo).', SCORE_BUCKETS, () =>
       this.allCameras().flatMap((camera) => [{ camera, decision: 'recognized' }, { camera, decision: 'unknown' }]),
     );
     this.faceSize = m.histogram('facegate_face_size_pixels', 'Face height of each recognized and unknown decision, pixels, by camera.', FACE_PX_BUCKETS, () => this.allCameras().map((camera) => ({ camera })));

@@ -50,6 +50,12 @@ export interface RecognizedEvent extends Base {
   liveness: LivenessSummary;
   /** What proved the person there when this was decided (assuranceOf): `recognised` until the track is live. */
   assurance: TrackAssurance;
+  /**
+   * The assurance of the track's recognition before this one, which this one raises (a track sends
+   * one recognition when named and one more at each higher level: live, then stereo); absent on
+   * the track's first.
+   */
+  raised_from?: TrackAssurance;
   /** Height in pixels of the face in the track's last identity-grade frame. */
   face_px: number;
   /** The movements a door display asked for so far, and what the face answered; absent where none was asked. */
@@ -140,6 +146,14 @@ export type TrackEventType = TrackEvent['type'];
 export const TRACK_EVENT_TYPES = ['track_started', 'recognized', 'unknown', 'unknown_withdrawn', 'spoof_suspected', 'blink', 'too_small', 'low_quality', 'track_ended'] as const satisfies readonly TrackEventType[];
 // A type added to the union above and not to the list fails to compile here.
 const _everyType: readonly (typeof TRACK_EVENT_TYPES)[number][] = [] as TrackEventType[];
+
+/**
+ * The track's first live recognition: what a greeting, a counter or a home automation acts on once
+ * per track. A later one only raises a live one to stereo (attendance upgrades what it made).
+ */
+export function firstLive(e: Pick<RecognizedEvent, 'live' | 'raised_from'>): boolean {
+  return e.live && (e.raised_from === undefined || e.raised_from === 'recognised');
+}
 
 /** Wall-clock time of a live recognition's first naming: its own time less the track time since. */
 export function arrivalMs(e: { atMs: number; t: number; named_t: number }): number {

@@ -2,7 +2,8 @@ import type { EyeSample } from '../liveness/blink.js';
 import type { StereoView } from '../liveness/stereo.js';
 import type { StructureLook } from '../liveness/structure.js';
 import type { LivenessVerdict } from '../liveness/verdict.js';
-import { assuranceOf } from './assurance.js';
+import { assuranceOf, type TrackAssurance } from './assurance.js';
+import { strongerThan } from '../../contract/assurance.js';
 import { eyelidOpening, faceShape } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
@@ -114,7 +115,8 @@ export class Track implements DoorSide {
   private lost = false;
   /** Looks taken on follows since the last detection, waiting for it to confirm the follow held the face. */
   private unconfirmed: Look[] = [];
-  private sent = { recognized: false, recognizedLive: false, spoof: false };
+  /** The assurance of the last recognition sent (undefined before any), and whether the track was refused. */
+  private sent: { recognized: TrackAssurance | undefined; spoof: boolean } = { recognized: undefined, spoof: false };
   /** Events produced by the first frame (constructors cannot return them). */
   readonly pending: TrackEvent[];
 
@@ -355,17 +357,28 @@ export class Track implements DoorSide {
     return [{ ...this.base(t), type: 'unknown_withdrawn', ...withdrawn, person: change.person, score: round3(change.score) }];
   }
 
-  /** recognized (once when named, once more when it becomes live), spoof_suspected (once). */
+  /**
+   * recognized: once when named, and once more each time its assurance rises (recognised → live →
+   * stereo), so at most one per level: a track live on one camera's cues and proven by its door's
+   * pairs afterwards tells attendance so (a `stereo` requirement). Once the track was refused only
+   * stereo still rises (attendance withdrew what it made and keeps it for a person to judge; the
+   * door's pairs outweigh every single-camera cue).
+   * spoof_suspected (once).
+   */
   private livenessEvents(t: number): TrackEvent[] {
     const events: TrackEvent[] = [];
     const named = this.vote.recognized;
     this.cues.challengeStep(t, this.ctx.challenge?.(), named?.person && this.sent.recognized ? this.namedT : undefined, this.liveness().live);
     const verdict = this.liveness();
     this.cues.reported(verdict);
-    if (named?.person && (!this.sent.recognized || (verdict.live && !this.sent.recognizedLive))) {
-      if (!this.sent.recognized) this.namedT = t;
-      this.sent.recognized = true;
-      this.sent.recognizedLive = verdict.live;
+    const assurance = assuranceOf(verdict.live, summary(verdict));
+    const previous = this.sent.recognized;
+    // Stereo rises even past a refusal: two views proved what no flat thing shows, whatever the
+    // single-camera cues said (a person who holds still is called frozen before the pairs come).
+    const rises = previous !== undefined && strongerThan(assurance, previous) && (!this.sent.spoof || assurance === 'stereo');
+    if (named?.person && (previous === undefined || rises)) {
+      if (previous === undefined) this.namedT = t;
+      this.sent.recognized = assurance;
       events.push({
         ...this.base(t),
         type: 'recognized',
@@ -377,7 +390,8 @@ export class Track implements DoorSide {
         blink_t: this.cues.blinks[0] ? round3(this.cues.blinks[0].t) : null,
         antispoof: this.antispoofMean(),
         liveness: summary(verdict),
-        assurance: assuranceOf(verdict.live, summary(verdict)),
+        assurance,
+        ...(previous !== undefined ? { raised_from: previous } : {}),
         face_px: this.lastFacePx,
         ...this.challengesAsked(),
         thumbnail: null,

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ShiftSchema, type Requirement, type Shift, type ShiftRules } from '../../daemon/attendance/config.js';
 import { createAttendanceSchema } from '../support/attendance-schema.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
-import { AttendanceStage } from '../../daemon/attendance/stage.js';
+import { AttendanceStage, type RefusedByReview } from '../../daemon/attendance/stage.js';
 import { ArrivalStore, ARRIVAL_CROP_CELLS, isoWeek, purgeArrivalsBefore, eraseArrivalsOf } from '../../daemon/attendance/arrivals.js';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { Outbox } from '../../daemon/events/outbox.js';
@@ -46,14 +46,18 @@ function setup(t: { after(fn: () => void): void }, require: Requirement = 'live'
   const store = new AttendanceStore(db);
   const arrivals = new ArrivalStore(db, sealer);
   const roles: Record<string, 'entry' | 'exit' | 'both'> = { gate: 'entry', exit: 'exit' };
+  const refusedByReview: RefusedByReview[] = [];
   const stage = new AttendanceStage({
     store, writer, sealer: gallerySealerForProofs(sealer), arrivals, rules: () => rules, roleOf: (c) => roles[c] ?? 'both', requireOf: () => require, cooldownMs: 300_000,
-    roster: () => [], newId, now: () => clock, logger: quietLogger(),
+    roster: () => [], newId, now: () => clock, logger: quietLogger(), onRefusedByReview: (r) => {
+      refusedByReview.push(r);
+      reviews.sightingRefused(r);
+    },
   });
   const audit = new AuditLog(db, () => clock);
-  const reviews = new ArrivalReviews({ db, attendance: () => ({ stage, arrivals }), audit, timeZone: () => 'Europe/Berlin', now: () => clock });
+  const reviews: ArrivalReviews = new ArrivalReviews({ db, attendance: () => ({ stage, arrivals }), audit, timeZone: () => 'Europe/Berlin', now: () => clock });
   const events = () => outbox.readAfter(0, 1000).map((r) => JSON.parse(r.payload.toString()) as Record<string, unknown>);
-  return { db, stage, store, arrivals, reviews, audit, events, sealer, rules: () => rules, setRules: (r: ShiftRules) => (rules = r), setClock: (iso: string) => (clock = at(iso)) };
+  return { db, stage, store, arrivals, reviews, audit, events, refusedByReview, sealer, rules: () => rules, setRules: (r: ShiftRules) => (rules = r), setClock: (iso: string) => (clock = at(iso)) };
 }
 
 const code = (c: string) => (e: unknown) => isFacegateError(e) && e.code === c;
@@ -285,18 +289,57 @@ test('a rejected arrival does not hold the day: the person, unproven again at 09
   assert.deepEqual(s.reviews.weekly(0), [{ camera: 'gate', week: '2026-W03', false_accepts: 1, false_rejects: 1, other: 0 }]);
 });
 
-test('a withdrawn check-in of a track whose arrival was reviewed is not kept again: the review stands for its track', (t) => {
+test('a track whose arrival was rejected as a picture checks nobody in when it turns live, so no check-in of it is withdrawn or kept again; another track is another sighting', (t) => {
   const s = setup(t);
   // Named at 08:58, not live: kept; the reviewer calls it a picture; the same track then passes a blink and is refused afterwards.
   s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 7, atMs: at('2026-01-12T07:58:00Z'), assurance: 'recognised', liveness: NOT_LIVE });
   s.reviews.reject(s.reviews.list()[0]!.id, 'picture', OPERATOR);
-  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 7, atMs: at('2026-01-12T07:58:00Z'), assurance: 'live', liveness: LIVE }).map((d) => d.kind), ['check_in']);
-  assert.equal(s.stage.onRefused('gate', 7, 'held_picture'), 1);
+  assert.deepEqual(s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 7, atMs: at('2026-01-12T07:58:00Z'), assurance: 'live', liveness: LIVE }), []);
+  assert.equal(s.stage.onRefused('gate', 7, 'held_picture'), 0);
   assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => a.status), ['rejected']);
   // Another track's withdrawal that day is another sighting: kept.
   s.stage.onRecognized({ personId: 'emp-1', camera: 'gate', track: 8, atMs: at('2026-01-12T08:05:00Z'), assurance: 'live', liveness: LIVE });
   assert.equal(s.stage.onRefused('gate', 8, 'held_picture'), 1);
   assert.deepEqual(s.reviews.list({ status: 'all' }).map((a) => [a.status, a.retracts !== null]), [['pending', true], ['rejected', false]]);
+});
+
+test('a rejection as the wrong person or a picture stands for its track: proven live or stereo afterwards it checks nobody in, counted and told with the reason; a rejection as other does not', (t) => {
+  const s = setup(t, 'stereo');
+  const seen = (person: string, track: number, iso: string, assurance: 'recognised' | 'live' | 'stereo') =>
+    s.stage.onRecognized({ personId: person, camera: 'gate', track, atMs: at(iso), assurance, liveness: assurance === 'recognised' ? NOT_LIVE : LIVE, thumbnail: new Uint8Array([track]) });
+  const rejectFirst = (person: string, reason: 'wrong_person' | 'picture' | 'other') => {
+    const a = s.reviews.list().find((x) => x.person_id === person)!;
+    s.reviews.reject(a.id, reason, OPERATOR);
+    return a.id;
+  };
+  // emp-1 named, below stereo, rejected as someone else; the same track then proven by the door's pairs.
+  seen('emp-1', 1, '2026-01-12T07:10:00Z', 'live');
+  const wrong = rejectFirst('emp-1', 'wrong_person');
+  assert.deepEqual(seen('emp-1', 1, '2026-01-12T07:10:00Z', 'stereo'), []);
+  // emp-2 named, rejected as a picture; the same track proven live and then stereo.
+  seen('emp-2', 2, '2026-01-12T07:20:00Z', 'recognised');
+  const picture = rejectFirst('emp-2', 'picture');
+  assert.deepEqual(seen('emp-2', 2, '2026-01-12T07:20:00Z', 'live'), [], 'below stereo: no arrival kept again');
+  assert.deepEqual(seen('emp-2', 2, '2026-01-12T07:20:00Z', 'stereo'), []);
+  assert.deepEqual(s.reviews.refusedCounts(), [{ camera: 'gate', reason: 'wrong_person', count: 1 }, { camera: 'gate', reason: 'picture', count: 1 }]);
+  const audited = s.audit.recent(20).filter((e) => e.action === 'attendance.refused_by_review');
+  assert.deepEqual(audited.map((e) => [e.actor, e.outcome, e.target, e.detail.reason, e.detail.at]).reverse(), [['attendance', 'refused', 'emp-1', 'wrong_person', '2026-01-12T08:10:00+01:00'], ['attendance', 'refused', 'emp-2', 'picture', '2026-01-12T08:20:00+01:00']]);
+  assert.equal(s.store.day('emp-1', '2026-01-12'), undefined, 'no day record: nobody checked in');
+  assert.equal(s.store.day('emp-2', '2026-01-12'), undefined);
+  assert.deepEqual(s.events(), [], 'no event');
+  assert.deepEqual(
+    s.refusedByReview.map((r) => [r.personId, r.track, r.assurance, r.arrivalId, r.reason, r.reviewedBy]),
+    [['emp-1', 1, 'stereo', wrong, 'wrong_person', 'web:olga'], ['emp-2', 2, 'stereo', picture, 'picture', 'web:olga']],
+  );
+  // Rejected as other (a duplicate, say): the camera's own proof afterwards still checks the person in.
+  seen('emp-3', 3, '2026-01-12T07:30:00Z', 'recognised');
+  rejectFirst('emp-3', 'other');
+  assert.deepEqual(seen('emp-3', 3, '2026-01-12T07:30:00Z', 'stereo').map((d) => d.kind), ['check_in']);
+  assert.equal(s.store.day('emp-3', '2026-01-12')!.record.checkInAssurance, 'stereo');
+  assert.equal(s.refusedByReview.length, 2);
+  // The track ended: a new track of emp-1 that day is another sighting, and proven, checks them in.
+  s.stage.onTrackEnded('gate', 1);
+  assert.deepEqual(seen('emp-1', 4, '2026-01-12T08:00:00Z', 'stereo').map((d) => d.kind), ['check_in']);
 });
 
 test('confirming an arrival of a day that has its check-in already is refused with a code, and changes nothing; rejected, it leaves the queue', (t) => {

@@ -54,6 +54,15 @@ test("a track's life is new, update on a decision and on becoming live, end; the
   assert.equal(r.reporting('door'), 0, 'an ended track is forgotten');
 });
 
+test('a live track proven by stereo afterwards is an update at once, not held back by the interval', () => {
+  const r = new TrackReporter(options);
+  const stereo: TrackEvent = { ...(recognized(1, true) as Extract<TrackEvent, { type: 'recognized' }>), liveness: { score: 9, blink: 4.6, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 4.4 }, assurance: 'stereo', raised_from: 'live' };
+  const seen = [r.report(at(0, recognized(1, false))), r.report(at(100, recognized(1, true))), r.report(at(200, stereo))];
+  seen.forEach(assertValid);
+  assert.deepEqual(seen.map((s) => [s.event?.type, s.event?.assurance]), [['new', 'recognised'], ['update', 'live'], ['update', 'stereo']]);
+  assert.equal(seen[2]!.last?.assurance, 'stereo', 'the retained last says it too');
+});
+
 test('no name by default; with person_names the name is there', () => {
   const plain = new TrackReporter(options).report(at(0, recognized(1, true)));
   assert.ok(!JSON.stringify(plain).includes('Angelina'));

@@ -6,6 +6,8 @@
 // homography (as a second camera sees a screen playing it), with its own noise and H.264 at CRF 28:
 // stereo never proves it. And both cameras see one tablet on a stand replaying him, each by its own
 // homography: stereo never proves that either.
+// At a door that requires stereo, a man live on the first camera alone (the second sees nobody yet)
+// is an unverified arrival, and his same track, proven by stereo once both see him, checks him in.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,6 +32,8 @@ const FPS = 6;
  * and the broker here, and work through their frames late.
  */
 const LIVE_WITHIN_MS = 8000;
+/** How long the second camera sees nothing in the test of a man live on the first camera alone first. */
+const DARK_S = 12;
 
 let broker: Mosquitto;
 let site: Awaited<ReturnType<typeof makeSite>>;
@@ -42,6 +46,7 @@ const attendance: Array<{ type: string; camera: string | null; door?: string; as
 interface TrackMessage {
   type: 'new' | 'update' | 'end';
   camera: string;
+  track: number;
   door?: string;
   state: string;
   live: boolean;
@@ -84,14 +89,15 @@ after(async () => {
   await broker?.dispose();
 });
 
-function configure(urlA: string, urlB: string): void {
+function configure(urlA: string, urlB: string, more = ''): void {
   site.writeConfig(
     `cameras:\n` +
       `  - { name: left, url: "${urlA}", width: 1280, height: 720, fps: ${FPS}, watchdog_s: 3 }\n` +
       `  - { name: right, url: "${urlB}", width: 1280, height: 720, fps: ${FPS}, watchdog_s: 3 }\n` +
       `doors:\n  - { name: front-door, cameras: [left, right] }\n` +
       `mqtt:\n  enabled: true\n  url: ${broker.url}\n  device_id: gate-1\n  device_key_file: ${site.dir}/device.key\n  reconnect: { min_ms: 50, max_ms: 500 }\n` +
-      `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  socket_dir: ${site.dir}/run\n`,
+      `metrics:\n  enabled: true\n  port: ${metricsPort}\ncontrol:\n  socket_dir: ${site.dir}/run\n` +
+      more,
   );
 }
 
@@ -173,6 +179,36 @@ test('a door of two real cameras: a real man is live by stereo soon after both s
     const text = await runCli(['status', '--config', site.config]);
     assert.match(text.stdout, /door front-door \(left, right\): single-camera cues: right is \w+/);
     assert.match(text.stdout, /door front-door on single-camera cues/, 'the summary line says so too');
+  } finally {
+    daemon.signal('SIGTERM');
+    await daemon.exited;
+    for (const c of cameras.splice(0)) await c.stop();
+  }
+});
+
+test('a door that requires stereo: a man live on the first camera alone is kept as an arrival, and checked in by stereo once the second camera sees him too, with nothing left to review', { skip, timeout: 300_000 }, async () => {
+  // The second camera sees nobody for its first seconds (a dark frame), so the first camera's track
+  // is live on its own cues, below the door's requirement, before any pair can prove it.
+  const a = await FakeCamera.start({ video: h264(media(VIEW_A), join(site.dir, 'a.mp4'), 23), videoLoops: 10 });
+  const b = await FakeCamera.start({ video: h264(media(VIEW_B), join(site.dir, 'late.mp4'), 23, `drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(t,${DARK_S})'`), videoLoops: 10 });
+  cameras.push(a, b);
+  configure(a.url('/video'), b.url('/video'), `attendance:\n  door_require: { front-door: stereo }\n`);
+  received.length = 0;
+  attendance.length = 0;
+  const daemon = new DaemonProcess(site.config);
+  try {
+    await daemon.waitForLog(/"msg":"facegate ready"/, 120_000);
+    const liveFirst = await until('a track of the first camera live on its own cues', () => received.find((m) => m.camera === 'left' && m.body.live && m.body.assurance === 'live'), 90_000, daemon);
+    await daemon.waitForLog(/"msg":"unverified arrival kept for review"/, 30_000);
+    assert.equal(attendance.filter((e) => e.type === 'check_in').length, 0, 'live is below the door\'s requirement: no check-in');
+    const proven = await until('the same track proven by stereo', () => received.find((m) => m.camera === 'left' && m.body.track === liveFirst.body.track && m.body.assurance === 'stereo'), 90_000, daemon);
+    console.log(`# left track ${liveFirst.body.track}: live on its own cues, stereo ${proven.atMs - liveFirst.atMs} ms later`);
+    const checkIn = await until('his check-in', () => attendance.find((e) => e.type === 'check_in'), 30_000, daemon);
+    assert.deepEqual([checkIn.door, checkIn.assurance], ['front-door', 'stereo']);
+    const listed = await runCli(['attendance', 'review', 'list', '--all', '--json', '--config', site.config]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), [], 'the arrival was resolved by the check-in: nothing to review, pending or reviewed');
+    assert.equal(attendance.filter((e) => e.type === 'check_in').length, 1, 'one check-in');
   } finally {
     daemon.signal('SIGTERM');
     await daemon.exited;
