@@ -1,6 +1,7 @@
 // `facegate central` (the build) on a real Mosquitto, reading boxes that publish through the real
 // outbox, signer and MQTT bridge: what it stores, drops and refuses, its timesheet (with a check-in
-// raised by its box's attendance/upgraded), its metrics.
+// raised by its box's attendance/upgraded, one a person confirmed and one its box withdrew), its
+// metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -136,6 +137,50 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   const noDay = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-02-30']);
   assert.match(noDay.stderr, /FG_ERR_USAGE: --day takes a calendar day/);
   assert.match(firstUse.output, /"outcome":"forged","reason":"altered"/, 'the refusal is logged, structured');
+});
+
+test('facegate central on a real broker: a check-in a person confirmed is stored as reviewed and counts on its sheet; one its box withdrew (attendance/retracted) stays stored, named by the withdrawal, and leaves the sheet', { timeout: 120_000 }, async (t) => {
+  const broker = await Mosquitto.start();
+  t.after(() => broker.dispose());
+  const dir = tmp(t);
+  const box = new EventsStack({ dbPath: join(dir, 'gate-1.db'), keyPath: join(dir, 'gate-1.key'), url: broker.url, baseTopic: 'facegate/gate-1', clientId: 'facegate-gate-1' });
+  const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'test-publisher' });
+  t.after(() => publisher.endAsync(true));
+  await publisher.publishAsync('facegate/gate-1/bridge/info', JSON.stringify({ version: '0.1.0', device: 'gate-1', cameras: ['gate'], public_key: box.key.publicJwk, config: {} }), { qos: 1, retain: true });
+  const central = await startCentralCli(t, dir, 'central', broker.url, 'pinning: first_use');
+  await central.until({ pinned: 1 });
+  box.start();
+  t.after(() => box.stop());
+
+  // EMP-17's arrival, below the camera's requirement, confirmed by an operator: the check-in the review made.
+  const confirmed = box.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00', 'reviewed'));
+  // EMP-42 checked in live, then the track was refused as a held picture: the box withdraws it.
+  const withdrawn = box.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'live'));
+  const withdrawal = box.writer.write('attendanceRetracted', {
+    type: 'retracted', kind: 'check_in', retracts: withdrawn, record_id: 'r-EMP-42', person_id: 'p-EMP-42', external_id: 'EMP-42', group: 'staff', camera: 'gate',
+    reason: 'held_picture', check_in: null, check_out: null,
+  });
+  const counts = await central.until({ accepted: 3 });
+  assert.deepEqual([...counts.keys()].filter((k) => !['pinned', 'accepted', 'sequence'].includes(k)), [], `nothing refused: ${JSON.stringify(Object.fromEntries(counts))}`);
+  assert.equal(await central.stop(), ExitCode.OK, central.output);
+
+  const db = new Sqlite(join(dir, 'central.db'), { readonly: true });
+  t.after(() => db.close());
+  assert.deepEqual(db.prepare('SELECT type FROM central_events ORDER BY type').all(), [{ type: 'check_in' }, { type: 'check_in' }, { type: 'retracted' }], 'the withdrawal is kept beside what it withdrew');
+  assert.deepEqual(db.prepare('SELECT event_id, employee, type, assurance, retracted_by FROM central_attendance ORDER BY at_ms').all(), [
+    { event_id: confirmed, employee: 'EMP-17', type: 'check_in', assurance: 'reviewed', retracted_by: null },
+    { event_id: withdrawn, employee: 'EMP-42', type: 'check_in', assurance: 'live', retracted_by: withdrawal },
+  ]);
+  const header = 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n';
+  const emp17 = '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","","reviewed","","",""\r\n';
+  assert.equal(readFileSync(join(dir, 'central-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'), header + emp17, 'the reviewed check-in counts; the withdrawn one is gone from the sheet');
+  // HR counting only what a person confirmed: the reviewed check-in alone; a live filter finds nothing standing.
+  const reviewed = await runCli(['central', 'timesheet', '--config', central.configPath, '--day', '2026-01-12', '--assurance', 'reviewed']);
+  assert.equal(reviewed.code, ExitCode.OK, reviewed.stderr);
+  assert.equal(reviewed.stdout, header + emp17);
+  const live = await runCli(['central', 'timesheet', '--config', central.configPath, '--day', '2026-01-12', '--assurance', 'live']);
+  assert.equal(live.code, ExitCode.OK, live.stderr);
+  assert.equal(live.stdout, header, 'the withdrawn live check-in is on no sheet');
 });
 
 test('facegate central refuses a config it cannot run with, exit 78, every key named', async (t) => {

@@ -1,6 +1,7 @@
 // /metrics of the real daemon (App with its models, encrypted gallery in a SQLite file, HTTP on a
 // loopback port) read by a Prometheus text parser from npm, as a scraper would: every family
-// parses, counters are `_total`, and every known series exists at zero before the first event.
+// parses, counters are `_total`, every known series exists at zero before the first event, and
+// each counts what happens (reviews of unverified arrivals included).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,11 @@ import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { TRACK_EVENT_TYPES } from '../../daemon/track/events.js';
+import { isoWeek } from '../../daemon/attendance/arrivals.js';
 import { quietLogger } from '../support/events-stack.js';
 import { freePort } from '../support/mosquitto.js';
 
-test('/metrics parses as Prometheus text; build, process, decision, check-in, score and face-size series are there at zero from the start and count what happens', { timeout: 120_000 }, async (t) => {
+test('/metrics parses as Prometheus text; build, process, decision, check-in, score and face-size series are there at zero from the start and count what happens; review outcomes after a real confirm and reject', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-metrics-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   createKeyFile(await loadSodium(), join(dir, 'gallery.key'));
@@ -117,4 +119,21 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   assert.deepEqual([recognized.count, recognized.buckets?.['0.7'], recognized.buckets?.['0.8'], recognized.buckets?.['+Inf']], ['1', '0', '1', '1']);
   const faces = value(after, 'facegate_face_size_pixels', { camera: 'door' });
   assert.deepEqual([faces.count, faces.buckets?.['40'], faces.buckets?.['56'], faces.buckets?.['112'], faces.buckets?.['160']], ['2', '0', '1', '1', '2']);
+
+  // Two persons named but not proven live (the site requires live): each an unverified arrival. An
+  // operator confirms one (a false reject of the camera's cues) and rejects the other as the wrong
+  // person (a false accept): counted per camera and outcome, and in this week's row of the System page.
+  const notLive = { score: 1.1, blink: 0, structure: 0.7, passive: 0.4, surround: 0, screen: 0, stereo: 0 };
+  for (const [track, id] of [[3, 'emp-2'], [4, 'emp-3']] as const) {
+    await app.bus.emit('track', { ...base, type: 'recognized', track, person: { id, name: id }, score: 0.75, margin: 0.4, live: false, named_t: 0.5, blink_t: null, liveness: notLive, assurance: 'recognised', face_px: 120 });
+  }
+  const waiting = app.reviews.list();
+  assert.deepEqual(waiting.map((a) => a.person_id).sort(), ['emp-2', 'emp-3']);
+  const operator = { actor: 'socket:operator', role: 'operator' } as const;
+  assert.deepEqual(app.reviews.confirm(waiting.find((a) => a.person_id === 'emp-2')!.id, operator, 'seen at the desk').decisions, ['check_in']);
+  app.reviews.reject(waiting.find((a) => a.person_id === 'emp-3')!.id, 'wrong_person', operator, 'her brother');
+  const reviewed = await scrape();
+  const outcomes = Object.fromEntries(['confirmed', 'wrong_person', 'picture', 'other', 'taught', 'corrected'].map((outcome) => [outcome, value(reviewed, 'facegate_review_outcomes_total', { camera: 'door', outcome }).value]));
+  assert.deepEqual(outcomes, { confirmed: '1', wrong_person: '1', picture: '0', other: '0', taught: '0', corrected: '0' });
+  assert.deepEqual(app.reviews.weekly(Date.now() - 8 * 7 * 86_400_000), [{ camera: 'door', week: isoWeek(Date.now()), false_accepts: 1, false_rejects: 1, other: 0 }]);
 });
