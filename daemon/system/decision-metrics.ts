@@ -28,7 +28,7 @@ export class DecisionMetrics {
     m.collect('facegate_decisions_total', 'counter', 'Decisions of the trackers, by camera and type (recognized, unknown, spoof_suspected, blink, too_small, low_quality, track_ended).', () =>
       this.allCameras().flatMap((camera) => TRACK_EVENT_TYPES.map((type) => ({ labels: { camera, type }, value: this.decisions.get(camera)?.get(type) ?? 0 }))),
     );
-    m.collect('facegate_checkins_total', 'counter', 'Attendance check-ins written, by camera.', () => this.allCameras().map((camera): Sample => ({ labels: { camera }, value: this.checkIns.get(camera) ?? 0 })));
+    m.collect('facegate_checkins_total', 'counter', 'Attendance check-ins a camera\'s sighting wrote, by camera (a confirmed review is counted in facegate_review_outcomes_total).', () => this.allCameras().map((camera): Sample => ({ labels: { camera }, value: this.checkIns.get(camera) ?? 0 })));
     this.score = m.histogram('facegate_match_score', 'Best gallery match score of each recognized and unknown decision, by camera and decision (a track is counted again each time its assurance rises: live, then stereo).', SCORE_BUCKETS, () =>
       this.allCameras().flatMap((camera) => [{ camera, decision: 'recognized' }, { camera, decision: 'unknown' }]),
     );
