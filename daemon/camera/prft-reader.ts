@@ -25,7 +25,7 @@ export interface BoxFailure {
  * Hostile by default: the first box must be `ftyp`, a type four printable ASCII characters, a size
  * at least its header and at most MAX_BOX_BYTES (none "to the end of the file"), a `prft` of
  * version 0 or 1 and its exact size. The first box that is not ends the reader for good
- * (`failure` says why); what comes after is dropped unread, so its bytes can be fed on without
+ * (`failure()` says why); what comes after is dropped unread, so its bytes can be fed on without
  * effect (FFmpeg's pipe must still be drained, or it would stop writing the frames too).
  */
 export class PrftReader {
@@ -41,7 +41,8 @@ export class PrftReader {
 
   constructor(private readonly onTime: (unixMs: number) => void) {}
 
-  get failure(): BoxFailure | undefined {
+  /** Why it stopped, or undefined while it reads. */
+  failure(): BoxFailure | undefined {
     return this.failed;
   }
 

@@ -52,7 +52,7 @@ test('prft reader: every box time, to the ms, whole or cut into pieces of any si
     const chunks: Buffer[] = [];
     for (let at = 0; at < bytes.length; at += piece) chunks.push(bytes.subarray(at, at + piece));
     const { times, reader } = read(chunks);
-    assert.equal(reader.failure, undefined);
+    assert.equal(reader.failure(), undefined);
     assert.equal(times.length, TIMES.length, `pieces of ${piece}`);
     times.forEach((t, i) => assert.ok(Math.abs(t - TIMES[i]!) < 0.01, `box ${i}: ${t} against ${TIMES[i]}`));
   }
@@ -65,13 +65,13 @@ test('prft reader: a 64-bit box size is read; a box over the bound ends it', () 
   large.writeUInt32BE(0, 8);
   large.writeUInt32BE(16 + 10, 12);
   const { times, reader } = read([box('ftyp', 8), large, Buffer.alloc(10), prft(T0)]);
-  assert.equal(reader.failure, undefined);
+  assert.equal(reader.failure(), undefined);
   assert.equal(times.length, 1);
   const big = Buffer.alloc(8);
   big.writeUInt32BE(MAX_BOX_BYTES + 1, 0);
   big.write('mdat', 4, 'latin1');
   const over = read([box('ftyp', 8), big, prft(T0)]);
-  assert.match(over.reader.failure?.message ?? '', /mdat box of 67108865 bytes/);
+  assert.match(over.reader.failure()?.message ?? '', /mdat box of 67108865 bytes/);
   assert.equal(over.times.length, 0);
 });
 
@@ -94,7 +94,7 @@ test('prft reader: each malformed box ends it with a reason, and what follows is
   ];
   for (const [name, chunks, reason] of cases) {
     const { times, reader } = read([...chunks, prft(T0), prft(T0 + 100)]);
-    assert.match(reader.failure?.message ?? '', reason, name);
+    assert.match(reader.failure()?.message ?? '', reason, name);
     assert.equal(times.length, 0, `${name}: nothing read after it`);
   }
 });
@@ -116,7 +116,7 @@ test('prft reader fuzz: random bytes, or a real stream with bytes flipped or cut
       for (let at = 0; at < bytes.length; at += piece) reader.push(bytes.subarray(at, at + piece));
       assert.ok(times.every((t) => Number.isFinite(t)));
       assert.ok(times.length <= Math.floor(bytes.length / 28));
-      if (reader.failure) assert.ok(reader.failure.message.length > 0);
+      if (reader.failure()) assert.ok(reader.failure()!.message.length > 0);
     }),
     fuzzParameters(2000),
   );
