@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { CAPTURE_LATENCY, CaptureLatency, trustedLatency } from '../../daemon/camera/capture-latency.js';
 import { MAX_BOX_BYTES, PrftReader } from '../../daemon/camera/prft-reader.js';
+import { createLogger } from '../../daemon/base/log.js';
+import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import { ffmpegCommand } from '../../daemon/camera/ffmpeg-args.js';
 import { fuzzParameters } from '../support/fuzz.js';
+import { FakeTime, fakeSpawner } from './fakes.js';
+import { cameraConfig } from './helpers.js';
 
 const NTP_UNIX_S = 2_208_988_800;
 
@@ -173,4 +178,55 @@ test('latency: no reports at all is never trusted, said once after untrustedAfte
   assert.equal(back.latencyMs, undefined);
   const again = feed(back, 51, 40, 15, 50, (_, t) => t - 3_600_000);
   assert.equal(again.length, 0, 'the set-back clock now reads an hour of latency: not trusted, and the jump was said already');
+});
+
+test('the clock output: only for an RTSP camera that asks for it (a door\'s), on fd 3', () => {
+  const rtsp = cameraConfig('c', 'rtsp://127.0.0.1/s');
+  const clock = ffmpegCommand(rtsp, true).args;
+  assert.deepEqual(clock.slice(-11), ['-map', '0:v:0', '-c', 'copy', '-f', 'mp4', '-movflags', 'frag_every_frame+empty_moov', '-write_prft', 'wallclock', 'pipe:3']);
+  assert.equal(clock.filter((a) => a === 'pipe:1').length, 1, 'the raw frames stay on stdout');
+  assert.ok(!ffmpegCommand(rtsp).args.includes('-write_prft'), 'a camera in no door pays nothing');
+  assert.ok(!ffmpegCommand(cameraConfig('f', 'demo.mp4'), true).args.includes('-write_prft'), 'a file has no sender reports');
+});
+
+test('a camera on its own clock: frames carry their arrival less the latency; garbage on the clock pipe puts it back on arrival time, said once, and its frames go on', async () => {
+  const W = 4;
+  const H = 2;
+  const FRAME = (W * H * 3) / 2;
+  const time = new FakeTime();
+  const ffmpeg = fakeSpawner();
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+  let wall = T0;
+  const camera = new FfmpegCamera(cameraConfig('door', 'rtsp://127.0.0.1/s', { width: W, height: H, fps: 15 }), { logger, spawn: ffmpeg.spawn, clock: time, timers: time, captureClock: true, wallNow: () => wall });
+  const none = new FfmpegCamera(cameraConfig('alone', 'rtsp://127.0.0.1/s', { width: W, height: H }), { logger, spawn: ffmpeg.spawn, clock: time, timers: time });
+  camera.start();
+  none.start();
+  assert.deepEqual(ffmpeg.clockPipes, [true, false]);
+  assert.equal(none.captureClockStatus(), undefined);
+  const p = ffmpeg.spawned[0]!;
+  p.clockOut.emit('data', Buffer.concat([box('ftyp', 16), box('moov', 200)]));
+  // Boxes at 15 fps, each out 250 ms after its camera time plus the frame interval it waits for the next packet.
+  for (let k = 0; k < 40; k++) {
+    wall = T0 + k * 66.7 + 66.7 + 250;
+    p.clockOut.emit('data', Buffer.concat([prft(T0 + k * 66.7), box('moof', 50), box('mdat', 700)]));
+  }
+  assert.equal(camera.captureClockStatus()?.clock, 'camera');
+  assert.ok(Math.abs(camera.captureClockStatus()!.latency_ms! - 250) <= 1);
+  time.advance(1000);
+  p.frame(FRAME);
+  const onCamera = await camera.next();
+  assert.equal(onCamera?.clock, 'camera');
+  assert.ok(Math.abs(onCamera!.monoMs - onCamera!.capturedMs - 250) < 1);
+
+  p.clockOut.emit('data', Buffer.from([0, 0, 0, 9, 0xff, 0xfe, 0, 1, 2, 3]));
+  p.clockOut.emit('data', Buffer.alloc(5000, 0xee));
+  p.frame(FRAME);
+  const onArrival = await camera.next();
+  assert.deepEqual([onArrival?.clock, onArrival?.capturedMs], ['arrival', onArrival?.monoMs]);
+  assert.equal(camera.health().state, 'streaming');
+  const warned = lines.filter((l) => l.includes('FG_WARN_CAMERA_CLOCK_STREAM'));
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!, /not four printable characters/);
+  await Promise.all([camera.stop(), none.stop()]);
 });
