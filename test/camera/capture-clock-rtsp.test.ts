@@ -1,7 +1,8 @@
 // Capture times by the cameras' own clocks, through real FFmpeg and a real RTSP server on
 // 127.0.0.1: two synchronized views of the four-camera recording served as two cameras, the second
 // through a proxy that delays its stream by 300 ms (reports with frames, as a camera's own buffer
-// does), and a third whose RTCP sender reports the proxy strips. With camera time a door's pairs
+// does), and a third whose RTCP sender reports the proxy strips. The first and the third need a
+// password, so FFmpeg reads their URLs from its stdin (the concat demuxer), as a real camera's. With camera time a door's pairs
 // are of one moment and the lag shows as latency; without reports the camera stays on arrival time
 // and says so once.
 import assert from 'node:assert/strict';
@@ -22,6 +23,7 @@ const VIEWS = ['video_multiview/charuco_cam_2.mp4', 'video_multiview/charuco_cam
 const skip = mediaMissing(...VIEWS) ? `needs ../shared/media/${VIEWS.join(' and ')}` : false;
 const FPS = 6;
 const LAG_MS = 300;
+const PASSWORD = 'clock-test';
 
 let dir: string;
 const servers: FakeCamera[] = [];
@@ -35,7 +37,8 @@ before(async () => {
     const out = join(dir, `view${i}.mp4`);
     const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', media(view), '-vf', 'scale=640:360,format=yuv420p', '-c:v', 'libx264', '-profile:v', 'baseline', '-bf', '0', '-g', String(FPS), '-crf', '28', '-r', String(FPS), out]);
     if (r.status !== 0) throw new Error(r.stderr.toString());
-    servers.push(await FakeCamera.start({ video: out, videoLoops: 4 }));
+    // The first camera asks for a password: its URL reaches FFmpeg through the concat script on stdin, as a real camera's does.
+    servers.push(await FakeCamera.start({ video: out, videoLoops: 4, ...(i === 0 ? { password: PASSWORD } : {}) }));
   }
 });
 
@@ -70,9 +73,9 @@ test('two cameras, the second 300 ms late: by camera time their frames of one mo
   const lagged = await lagProxy(servers[1]!.port, LAG_MS);
   const stripped = await lagProxy(servers[0]!.port, 0, true);
   proxies.push(lagged, stripped);
-  const a = measuredCamera('left', servers[0]!.url('/video'));
+  const a = measuredCamera('left', servers[0]!.url('/video', `admin:${PASSWORD}`));
   const b = measuredCamera('right', `rtsp://127.0.0.1:${lagged.port}/video`);
-  const c = measuredCamera('bare', `rtsp://127.0.0.1:${stripped.port}/video`);
+  const c = measuredCamera('bare', `rtsp://admin:${PASSWORD}@127.0.0.1:${stripped.port}/video`);
   const door = new DoorStage({
     door: { name: 'front', cameras: ['left', 'right'] },
     cameras: [cameraConfig('left', '', { fps: FPS }), cameraConfig('right', '', { fps: FPS })],
