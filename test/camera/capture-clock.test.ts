@@ -8,6 +8,7 @@ import { CAPTURE_LATENCY, CaptureLatency, trustedLatency } from '../../daemon/ca
 import { MAX_BOX_BYTES, PrftReader } from '../../daemon/camera/prft-reader.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import { CaptureClock } from '../../daemon/camera/capture-clock.js';
 import { ffmpegCommand } from '../../daemon/camera/ffmpeg-args.js';
 import { fuzzParameters } from '../support/fuzz.js';
 import { FakeTime, fakeSpawner } from './fakes.js';
@@ -229,4 +230,34 @@ test('a camera on its own clock: frames carry their arrival less the latency; ga
   assert.equal(warned.length, 1);
   assert.match(warned[0]!, /not four printable characters/);
   await Promise.all([camera.stop(), none.stop()]);
+});
+
+test('capture clock: samples gone bad put the camera back on arrival time, said once however often; steady again, it is back on its own clock', () => {
+  const lines: string[] = [];
+  let wall = T0;
+  const clock = new CaptureClock(createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) } }), () => wall);
+  clock.session();
+  clock.chunk(Buffer.concat([box('ftyp', 16), box('moov', 100)]));
+  let k = 0;
+  const boxes = (count: number, lagMs: number) => {
+    for (const end = k + count; k < end; k++) {
+      wall = T0 + k * 100 + 100 + lagMs;
+      clock.chunk(Buffer.concat([prft(T0 + k * 100), box('moof', 20), box('mdat', 300)]));
+    }
+  };
+  boxes(30, 40);
+  assert.deepEqual(clock.status(), { clock: 'camera', latency_ms: 40 });
+  assert.deepEqual(clock.captured(5000), { capturedMs: 4960, clock: 'camera' });
+  // The camera's clock runs 10 s ahead now: every sample negative.
+  boxes(5, -10_000);
+  assert.deepEqual(clock.status(), { clock: 'arrival', latency_ms: null });
+  assert.deepEqual(clock.captured(5000), { capturedMs: 5000, clock: 'arrival' });
+  boxes(30, 40);
+  assert.equal(clock.status().clock, 'camera', 'steady again');
+  boxes(5, -10_000);
+  assert.equal(clock.status().clock, 'arrival');
+  const warned = lines.filter((l) => l.includes('"code":"FG_WARN_CAMERA_CLOCK"'));
+  assert.equal(warned.length, 1, warned.join(''));
+  assert.match(warned[0]!, /no longer give a steady latency/);
+  assert.equal(lines.filter((l) => l.includes("timed by the camera's own clock")).length, 2, 'each return to its own clock is said at info');
 });
