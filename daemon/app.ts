@@ -134,8 +134,17 @@ export class App {
       const recognizer = new Recognizer({ gallery, thresholds, recognition: () => this.config.recognition, now: this.now });
       const unknowns = daemonUnknowns({ track: config.track, retention: config.retention, db: gallery.db, sealer: gallery.sealer, logger: this.o.logger, now: this.now });
       // Each door pairs its cameras' looks at a face and hands the stereo cue back to their tracks.
-      const doors = config.doors.map(
-        (door) => new DoorStage({ door, cameras: config.cameras, eyeFps: config.track.eye_fps, threshold: () => this.config.recognition.threshold, monoNow: this.mono, logger: this.o.logger }),
+      const doors: DoorStage[] = config.doors.map(
+        (door) =>
+          new DoorStage({
+            door,
+            cameras: config.cameras,
+            eyeFps: config.track.eye_fps,
+            threshold: () => this.config.recognition.threshold,
+            monoNow: this.mono,
+            clockOf: (name) => cameras.sources().find((c) => c.name === name)?.captureClockStatus(),
+            logger: this.o.logger,
+          }),
       );
       // The live view draws the cameras' tracks, and each camera draws into it: made together.
       let liveView: LiveView | undefined;

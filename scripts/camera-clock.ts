@@ -18,10 +18,10 @@
 // --no-reports: the proxy leaves out that camera's RTCP, as a camera that sends none.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeCamera } from '../test/support/fake-camera.js';
+import { lagProxy } from '../test/support/lag-proxy.js';
 import { media } from '../test/support/media.js';
 
 /** NTP's epoch (1900) before Unix's, in seconds. */
@@ -155,53 +155,6 @@ function compare(a: Sample[], b: Sample[], fromS: number): void {
   console.log(`  arrival times: ${quantiles(arrival.map((v) => -v))}`);
 }
 
-/**
- * A proxy to `port` that delays what the server sends by `lagMs` once the client asked it to PLAY,
- * and with `dropReports` leaves out the server's RTCP (interleaved channel 1, odd channels); the
- * requests and the answers before PLAY go at once. The server starts a session's video at its
- * PLAY, so the two sessions start as close together as without the proxy, and only the stream is
- * late.
- */
-function proxy(port: number, lagMs: number, dropReports: boolean): Promise<net.Server> {
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, '127.0.0.1');
-    let playing = false;
-    let pending = Buffer.alloc(0);
-    const send = (chunk: Buffer) => (lagMs > 0 ? setTimeout(() => client.writable && client.write(chunk), lagMs) : client.write(chunk));
-    client.on('data', (chunk: Buffer) => {
-      if (chunk.includes('PLAY ')) playing = true;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!playing) return void client.write(chunk);
-      if (!dropReports) return void send(chunk);
-      // Interleaved frames: '$', channel, 16-bit length; anything else (an RTSP answer) goes as it is.
-      pending = Buffer.concat([pending, chunk]);
-      const out: Buffer[] = [];
-      while (pending.length > 0) {
-        if (pending[0] !== 0x24) {
-          const next = pending.indexOf(0x24);
-          const end = next < 0 ? pending.length : next;
-          out.push(pending.subarray(0, end));
-          pending = pending.subarray(end);
-          continue;
-        }
-        if (pending.length < 4) break;
-        const size = 4 + pending.readUInt16BE(2);
-        if (pending.length < size) break;
-        if (pending[1]! % 2 === 0) out.push(pending.subarray(0, size));
-        pending = pending.subarray(size);
-      }
-      if (out.length > 0) send(Buffer.concat(out));
-    });
-    upstream.on('close', () => setTimeout(() => client.destroy(), lagMs));
-    client.on('close', () => upstream.destroy());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 async function main(): Promise<void> {
   const { seconds, lagMs, noReports, urls } = args();
   if (urls.length > 0) {
@@ -212,7 +165,7 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'facegate-camera-clock-'));
   const cameras: FakeCamera[] = [];
-  let relay: net.Server | undefined;
+  let relay: Awaited<ReturnType<typeof lagProxy>> | undefined;
   try {
     for (const view of [2, 3]) {
       const out = join(dir, `view${view}.mp4`);
@@ -223,15 +176,15 @@ async function main(): Promise<void> {
     const urlA = cameras[0]!.url('/video');
     let urlB = cameras[1]!.url('/video');
     if (lagMs > 0 || noReports) {
-      relay = await proxy(cameras[1]!.port, lagMs, noReports);
-      urlB = `rtsp://127.0.0.1:${(relay.address() as net.AddressInfo).port}/video`;
+      relay = await lagProxy(cameras[1]!.port, lagMs, noReports);
+      urlB = `rtsp://127.0.0.1:${relay.port}/video`;
     }
     const [a, b] = await Promise.all([record(urlA, seconds), record(urlB, seconds)]);
     describe('view 2', a!);
     describe(`view 3${lagMs > 0 ? `, its stream ${lagMs} ms late` : ''}${noReports ? ', without its sender reports' : ''}`, b!);
     compare(a!, b!, 3);
   } finally {
-    relay?.close();
+    await relay?.close();
     for (const c of cameras) await c.stop();
     rmSync(dir, { recursive: true, force: true });
   }

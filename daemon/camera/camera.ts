@@ -1,7 +1,8 @@
 import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
+import { CaptureClock, type CaptureClockStatus } from './capture-clock.js';
 import type { CameraConfig } from './config.js';
-import { ffmpegCommand, letterbox } from './ffmpeg-args.js';
+import { CLOCK_FD, ffmpegCommand, letterbox } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-errors.js';
 import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
@@ -27,6 +28,13 @@ export interface CameraDeps {
   backoffBaseMs?: number;
   /** After SIGTERM, how long FFmpeg gets before SIGKILL. */
   killGraceMs?: number;
+  /**
+   * Time frames by the camera's own clock where it is an RTSP camera (capture-clock.ts): for the
+   * cameras of a door, whose looks are paired by capture time. A camera in no door pays nothing.
+   */
+  captureClock?: boolean;
+  /** This host's wall clock (Unix ms), for the camera clock; Date.now by default. */
+  wallNow?: () => number;
 }
 
 /** What the rest of the daemon sees of a camera. */
@@ -98,6 +106,8 @@ export class FfmpegCamera implements CameraSource {
   private readonly listeners = new Set<(health: CameraHealth) => void>();
   private readonly assembler: FrameAssembler;
   private readonly watchdog: StallWatchdog;
+  /** The camera's own clock, where it is measured (an RTSP camera of a door). */
+  private readonly captureClock: CaptureClock | undefined;
 
   private state: CameraState = 'stopped';
   private child: FfmpegProcess | undefined;
@@ -132,6 +142,12 @@ export class FfmpegCamera implements CameraSource {
     this.pool = new FramePool(frameBytes, POOLED_FRAMES);
     this.queue = new FrameQueue<Frame>(QUEUED_FRAMES, { onTake: (f) => this.pool.retain(f.image.data), onEvict: (f) => this.pool.release(f.image.data) });
     this.assembler = new FrameAssembler(frameBytes, (data) => this.onFrame(data), () => this.pool.acquire());
+    this.captureClock = deps.captureClock && sourceKind(config.url) === 'rtsp' ? new CaptureClock(this.log, deps.wallNow) : undefined;
+  }
+
+  /** Which clock the camera's frames are timed by and its latency, or undefined where it is not measured. */
+  captureClockStatus(): CaptureClockStatus | undefined {
+    return this.captureClock?.status();
   }
 
   start(signal?: AbortSignal): void {
@@ -218,8 +234,9 @@ export class FfmpegCamera implements CameraSource {
     this.spawnedAt = this.clock.now();
     let child: FfmpegProcess;
     try {
-      const command = ffmpegCommand(this.config);
-      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin);
+      const clock = this.captureClock !== undefined;
+      const command = ffmpegCommand(this.config, clock);
+      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, clock);
     } catch (e) {
       this.afterExit(ffmpegMissing(e));
       return;
@@ -229,6 +246,14 @@ export class FfmpegCamera implements CameraSource {
       if (this.child === child && !this.killReason) this.assembler.push(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer | string) => this.ffmpegLog.push(chunk.toString()));
+    if (this.captureClock) {
+      const captureClock = this.captureClock;
+      captureClock.session();
+      // Always drained, read or not: FFmpeg writing into a full pipe would stop the frames too.
+      child.stdio?.[CLOCK_FD]?.on('data', (chunk: Uint8Array) => {
+        if (this.child === child) captureClock.chunk(chunk);
+      });
+    }
     child.once('error', (err) => {
       // A process that never started gets no 'close'.
       if (child.pid === undefined) this.onExit(child, ffmpegMissing(err));
@@ -269,7 +294,7 @@ export class FfmpegCamera implements CameraSource {
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;
-    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, pts: this.frameIndex / fps };
+    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, ...(this.captureClock?.captured(now) ?? { capturedMs: now, clock: 'arrival' }), pts: this.frameIndex / fps };
     this.frameIndex++;
     this.inMeter.mark(now);
     this.queue.put(frame);

@@ -157,9 +157,28 @@ interface Size {
   height: number;
 }
 
-export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput): FfmpegCommand {
+/** The file descriptor of FFmpeg's second output, the camera clock's (clockOutputArgs). */
+export const CLOCK_FD = 3;
+
+/**
+ * A second output for a camera whose capture times are measured (docs/camera.md, "Capture
+ * times"): the video stream-copied into a fragmented MP4 on fd 3, one fragment per packet, each
+ * after a `prft` box with the packet's time by the camera's clock (once an RTCP sender report came;
+ * the time of muxing before). It costs the stream's own bitrate through a pipe, about a hundredth
+ * of the raw frames'.
+ */
+export function clockOutputArgs(): string[] {
+  return ['-map', '0:v:0', '-c', 'copy', '-f', 'mp4', '-movflags', 'frag_every_frame+empty_moov', '-write_prft', 'wallclock', `pipe:${CLOCK_FD}`];
+}
+
+/**
+ * `clock`: add the camera clock's output (clockOutputArgs), for an RTSP camera only (a file has
+ * no sender reports).
+ */
+export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput, clock = false): FfmpegCommand {
   // Info, tagged with its level: the stream's line says its matrix, and the camera keeps only the
   // error lines (ffmpegLogLine).
   const input = ffmpegInput(camera, 'level+info');
-  return { args: [...input.args, ...outputArgs(camera)], stdin: input.stdin };
+  const measured = clock && sourceKind(camera.url) === 'rtsp';
+  return { args: [...input.args, ...outputArgs(camera), ...(measured ? clockOutputArgs() : [])], stdin: input.stdin };
 }

@@ -6,22 +6,28 @@ export interface FfmpegProcess {
   readonly pid?: number | undefined;
   readonly stdout: EventEmitter | null;
   readonly stderr: EventEmitter | null;
+  /** Its pipes by file descriptor; fd 3 is the camera clock's output where one was asked for. */
+  readonly stdio?: readonly (EventEmitter | null | undefined)[];
   kill(signal?: NodeJS.Signals): boolean;
   once(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   once(event: 'error', listener: (err: Error) => void): this;
 }
 
-/** `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start). */
-export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: string | null) => FfmpegProcess;
+/**
+ * `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start).
+ * `clockPipe`: fd 3 is a pipe too, for the camera clock's output (ffmpeg-args.ts, CLOCK_FD).
+ */
+export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: string | null, clockPipe?: boolean) => FfmpegProcess;
 
 /**
  * Real FFmpeg: raw frames on stdout, messages on stderr, and on stdin the input script if any (a
  * few hundred bytes: it fits the pipe's buffer, so the write never waits on FFmpeg).
  */
-export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin) => {
+export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin, clockPipe = false) => {
   const env = ffmpegEnv(process.env);
-  if (stdin === null) return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const outputs = clockPipe ? (['pipe', 'pipe', 'pipe'] as const) : (['pipe', 'pipe'] as const);
+  if (stdin === null) return spawn(command, args, { stdio: ['ignore', ...outputs], env });
+  const child = spawn(command, args, { stdio: ['pipe', ...outputs], env });
   // An FFmpeg that exits before reading (or never starts) makes the write fail with EPIPE; its exit
   // is reported through 'close' or 'error' like any other.
   child.stdin.on('error', () => undefined);

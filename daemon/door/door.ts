@@ -1,5 +1,6 @@
 import type { Logger } from '../base/log.js';
 import type { Subscribable } from '../base/subscribable.js';
+import type { CaptureClockStatus } from '../camera/capture-clock.js';
 import type { CameraConfig, DoorConfig } from '../camera/config.js';
 import type { CameraHealth, CameraState } from '../camera/health.js';
 import { STEREO_LIMIT, stereoParallax } from '../liveness/stereo.js';
@@ -54,6 +55,22 @@ export interface DoorStatus {
    * only: they are real people, where a stranger could be a picture. Null before any.
    */
   people_parallax: { people: number; p50: number; limit: number } | null;
+  /**
+   * Each camera's capture clock: `camera` while its frames are timed by its own clock (its arrival
+   * less its measured latency, ms), `arrival` while by when they came (latency null); `arrival`
+   * too for a camera whose clock is not measured (a file).
+   */
+  clocks: DoorCameraClock[];
+  /**
+   * How far apart the latencies of the door's cameras on their own clocks are (ms; null with fewer
+   * than two): beyond `pair_limit_ms` one camera lags the other (which camera time corrects), or
+   * their clocks disagree (which no time can tell apart from a lag: doctor says so).
+   */
+  latency_spread_ms: number | null;
+}
+
+export interface DoorCameraClock extends CaptureClockStatus {
+  camera: string;
 }
 
 export interface DoorStageOptions {
@@ -66,6 +83,8 @@ export interface DoorStageOptions {
   threshold: () => number;
   /** The monotonic clock (ms) that frames' capture times are on. */
   monoNow: () => number;
+  /** A camera's capture clock now, or undefined where it is not measured (capture-clock.ts). */
+  clockOf?: (camera: string) => CaptureClockStatus | undefined;
   logger: Logger;
 }
 
@@ -158,7 +177,14 @@ export class DoorStage {
       last_pair_age_s: this.lastPairMs === undefined ? null : Math.max(0, Math.round((this.o.monoNow() - this.lastPairMs) / 1000)),
       skew_ms: this.skewSummary(),
       people_parallax: this.peopleParallax(),
+      ...this.clocks(),
     };
+  }
+
+  private clocks(): Pick<DoorStatus, 'clocks' | 'latency_spread_ms'> {
+    const clocks = this.cameras.map((camera): DoorCameraClock => ({ camera, ...(this.o.clockOf?.(camera) ?? { clock: 'arrival', latency_ms: null }) }));
+    const latencies = clocks.flatMap((c) => (c.clock === 'camera' && c.latency_ms !== null ? [c.latency_ms] : []));
+    return { clocks, latency_spread_ms: latencies.length < 2 ? null : Math.max(...latencies) - Math.min(...latencies) };
   }
 
   private look(camera: string, side: DoorSide, look: DoorLook): void {

@@ -23,10 +23,11 @@ export interface Who {
  *   interval, `maxMs`, keeps what the motion adds within the margin between the prints' worst and
  *   the limit (3.16 % against 4.32 %, stereo.ts) on every measured pair but that one, which the one
  *   value standing for a door track's pairs (the second largest) leaves out alone.
- * The looks' times are when their frames came out of FFmpeg (DoorLook.capturedMs): two cameras of
- * one make and settings have the same latency, so the measured skew is their frames' own. A camera
- * whose stream runs later than its partner's by a steady delay is not seen by this: mount a door's
- * cameras of one make, on one switch.
+ * The looks' times are their frames' capture times (DoorLook.capturedMs): for an RTSP camera whose
+ * sender reports give its own clock, when the frame came out of FFmpeg less the camera's measured
+ * latency, so a camera whose stream runs later than its partner's by a steady delay is paired with
+ * the same moment; else when it came out, which does not see such a delay (docs/camera.md, Capture
+ * times).
  */
 export const PAIRING = { maxMs: 84 } as const;
 

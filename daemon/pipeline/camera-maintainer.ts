@@ -158,7 +158,9 @@ export class CameraMaintainer {
 
   private add(config: CameraConfig): void {
     const o = this.o;
-    const camera = new FfmpegCamera(config, { logger: o.logger, ...(o.spawnCamera ? { spawn: o.spawnCamera } : {}) });
+    const door = o.door?.(config.name);
+    // A door's cameras time their frames by their own clocks where they can: the door pairs by it.
+    const camera = new FfmpegCamera(config, { logger: o.logger, captureClock: door !== undefined, ...(o.spawnCamera ? { spawn: o.spawnCamera } : {}) });
     const tracker = new CameraTracker({
       camera: config.name,
       engine: o.vision.engineFor(config.name),
@@ -166,7 +168,7 @@ export class CameraMaintainer {
       identify: (fused) => o.recognizer.identify(fused, config.name),
       unknowns: o.unknowns,
       logger: o.logger,
-      door: o.door?.(config.name),
+      door,
       ...(o.challenge ? { challenge: () => o.challenge!(config.name) } : {}),
     });
     const liveView = o.liveView();

@@ -86,7 +86,7 @@ export class CameraPipeline {
     const before = { ...this.o.tracker.stats.ms };
     let events: TrackEvent[];
     try {
-      events = await this.o.tracker.process(frame.image, this.trackTime(frame.pts), frame.monoMs);
+      events = await this.o.tracker.process(frame.image, this.trackTime(frame.pts), frame.capturedMs);
     } catch (e) {
       // A vision worker that died fails the calls it had; the pool restarts it and the camera goes
       // on with the next frame (the worker's own error line says why, once per failure).

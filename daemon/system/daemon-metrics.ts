@@ -193,4 +193,10 @@ export function registerDoorMetrics(m: MetricsRegistry, doors: () => readonly Do
     "Looks whose partner in another camera of the door was seen, but not within the pairing limit (the cameras' frames drifted apart), since start.",
     () => doors().map((d) => ({ labels: { door: d.door, reason: 'time_skew' }, value: d.refused_time_skew })),
   );
+  m.collect('facegate_door_camera_clock', 'gauge', "1 while the camera's frames are timed by its own clock (its RTCP sender reports), 0 while by their arrival, per door and camera.", () =>
+    doors().flatMap((d) => d.clocks.map((c) => ({ labels: { door: d.door, camera: c.camera }, value: c.clock === 'camera' ? 1 : 0 }))),
+  );
+  m.collect('facegate_door_camera_latency_seconds', 'gauge', "The camera's latency measured against its own clock (arrival less the camera's time of a frame), seconds; only while its frames are timed by it.", () =>
+    doors().flatMap((d) => d.clocks.flatMap((c) => (c.latency_ms === null ? [] : [{ labels: { door: d.door, camera: c.camera }, value: c.latency_ms / 1000 }]))),
+  );
 }

@@ -210,14 +210,32 @@ export function checkDoor(door: DoorConfig, cameras: readonly Pick<CameraConfig,
     const skew = live.skew_ms ? ` (skew ${live.skew_ms.p50} ms median, ${live.skew_ms.p90} ms p90)` : '';
     warnings.push({ detail: `its cameras' frames drift apart: ${live.refused_time_skew} of ${looks} looks refused for time skew, limit ${live.pair_limit_ms} ms${skew}`, fix: 'give both cameras the same stream settings (rate, GOP, no B-frames) and the same network path; a camera that buffers more than its partner lags it' });
   }
+  const apart = latenciesApart(live);
+  if (apart) warnings.push(apart);
   const people = live.people_parallax;
   if (people && people.people >= DOOR_MIN_PEOPLE && people.p50 < people.limit) {
     const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
     warnings.push({ detail: `its cameras are too close in angle: the ${people.people} enrolled people who passed showed a median parallax of ${pct(people.p50)} of the face height, below the ${pct(people.limit)} that stereo proves a face at`, fix: 'mount the two cameras at least 30° apart at the face (docs/camera.md, "Doors")' });
   }
-  const figures = `${live.pairs} pairs, ${live.refused_time_skew} refused for skew${people ? `, median parallax ${(100 * people.p50).toFixed(1)} % of ${people.people} people (limit ${(100 * people.limit).toFixed(1)} %)` : ''}`;
+  const clocks = live.clocks.map((c) => `${c.camera} ${c.clock === 'camera' ? `on its own clock, latency ${c.latency_ms} ms` : 'on arrival time'}`).join(', ');
+  const figures = `${clocks}; ${live.pairs} pairs, ${live.refused_time_skew} refused for skew${people ? `, median parallax ${(100 * people.p50).toFixed(1)} % of ${people.people} people (limit ${(100 * people.limit).toFixed(1)} %)` : ''}`;
   if (warnings.length === 0) return { check, status: 'ok', detail: `${live.state === 'stereo' ? 'stereo' : live.state}; ${figures}` };
   return { check, status: 'warn', detail: `${warnings.map((w) => w.detail).join('; ')} (${figures})`, fix: warnings.map((w) => w.fix).join('; ') };
+}
+
+/**
+ * The latencies of a door's cameras on their own clocks further apart than the pairing limit: one
+ * camera's stream lags the other's (camera time corrects that, arrival time would pair moments that
+ * far apart), or their clocks disagree (which no time can tell from a lag, and which adds to every
+ * pair's skew).
+ */
+function latenciesApart(live: DoorStatus): { detail: string; fix: string } | undefined {
+  if (live.latency_spread_ms === null || live.latency_spread_ms <= live.pair_limit_ms) return undefined;
+  const measured = live.clocks.filter((c) => c.clock === 'camera').map((c) => `${c.camera} ${c.latency_ms} ms`);
+  return {
+    detail: `its cameras' latencies are ${live.latency_spread_ms} ms apart (${measured.join(', ')}), more than the ${live.pair_limit_ms} ms pairing limit: a camera lags the other, or their clocks disagree`,
+    fix: 'put the cameras on one NTP server (the clocks then agree, and what remains is a lag their own times take away); a camera that lags buffers more than its partner: give it the same stream settings and network path',
+  };
 }
 
 function checkDisk(statePath: string): CheckResult {

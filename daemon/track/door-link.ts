@@ -21,9 +21,9 @@ export interface DoorSide {
 /** One look at a face that its track trusts, as a door pairs it. */
 export interface DoorLook {
   /**
-   * When the frame was taken, on the daemon's monotonic clock (ms): when it came out of FFmpeg,
-   * which is the capture time shifted by the camera's latency (encoder, network, decoder), the same
-   * for two cameras of a door of the same make and settings.
+   * When the frame was taken, on the daemon's monotonic clock (ms): `Frame.capturedMs`, when it
+   * came out of FFmpeg less its camera's latency measured against the camera's own clock, or when
+   * it came out where that is not measured (docs/camera.md, Capture times).
    */
   capturedMs: number;
   view: StereoView;

@@ -40,6 +40,9 @@ export class FakeTime implements Clock, Timers {
 export class FakeFfmpeg extends EventEmitter implements FfmpegProcess {
   readonly stdout = new EventEmitter();
   readonly stderr = new EventEmitter();
+  /** fd 3: the camera clock's output, where one was asked for. */
+  readonly clockOut = new EventEmitter();
+  readonly stdio = [null, this.stdout, this.stderr, this.clockOut] as const;
   readonly signals: NodeJS.Signals[] = [];
   exited = false;
   readonly pid: number | undefined;
@@ -77,10 +80,13 @@ export class FakeFfmpeg extends EventEmitter implements FfmpegProcess {
 /** spawn() that records each FakeFfmpeg it makes. */
 export function fakeSpawner(make: (args: readonly string[]) => FakeFfmpeg = (args) => new FakeFfmpeg(args)) {
   const spawned: FakeFfmpeg[] = [];
-  const spawn: SpawnFfmpeg = (_command, args) => {
+  /** Whether each was spawned with fd 3 as a pipe (the camera clock's output). */
+  const clockPipes: boolean[] = [];
+  const spawn: SpawnFfmpeg = (_command, args, _stdin, clockPipe = false) => {
     const p = make(args);
     spawned.push(p);
+    clockPipes.push(clockPipe);
     return p;
   };
-  return { spawn, spawned, last: () => spawned[spawned.length - 1] as FakeFfmpeg };
+  return { spawn, spawned, clockPipes, last: () => spawned[spawned.length - 1] as FakeFfmpeg };
 }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '../../daemon/base/log.js';
 import type { CameraHealth } from '../../daemon/camera/health.js';
+import type { CaptureClockStatus } from '../../daemon/camera/capture-clock.js';
+import type { CameraConfig } from '../../daemon/camera/config.js';
 import { DoorStage, doorSinkOf } from '../../daemon/door/door.js';
 import { nearest, PAIRING, pairingLimitMs, PairValue, partnerOf, samePerson, type Who } from '../../daemon/door/pairing.js';
 import { STEREO, STEREO_LIMIT, type StereoView } from '../../daemon/liveness/stereo.js';
@@ -234,4 +236,19 @@ test('door: the parallax of the enrolled people who passed, against the limit, f
   assert.equal(summary.people, 3, JSON.stringify(summary));
   assert.ok(summary.p50 >= STEREO_LIMIT, `heads 40° apart stand out of the plane: ${JSON.stringify(summary)}`);
   assert.equal(summary.limit, Math.round(STEREO_LIMIT * 1e4) / 1e4);
+});
+
+test("door: each camera's clock and latency, and how far apart the latencies are (a camera not measured is on arrival time)", () => {
+  const cameras = ['left', 'middle', 'right'].map((name) => ({ name, fps: 15 }) as CameraConfig);
+  const clocks: Record<string, CaptureClockStatus | undefined> = { left: { clock: 'camera', latency_ms: 4 }, middle: undefined, right: { clock: 'camera', latency_ms: 304 } };
+  const stage = new DoorStage({ door: { name: 'hall', cameras: ['left', 'middle', 'right'] }, cameras, eyeFps: 15, threshold: () => 0.45, monoNow: () => 0, clockOf: (c) => clocks[c], logger: createLogger({ level: 'silent' }) });
+  const s = stage.status();
+  assert.deepEqual(s.clocks, [
+    { camera: 'left', clock: 'camera', latency_ms: 4 },
+    { camera: 'middle', clock: 'arrival', latency_ms: null },
+    { camera: 'right', clock: 'camera', latency_ms: 304 },
+  ]);
+  assert.equal(s.latency_spread_ms, 300);
+  clocks.right = { clock: 'arrival', latency_ms: null };
+  assert.equal(stage.status().latency_spread_ms, null, 'fewer than two cameras on their own clocks: nothing to compare');
 });

@@ -147,7 +147,7 @@ test('doctor on a door: one frame rate for its cameras; with the daemon running,
     { name: 'l', fps: 15 },
     { name: 'r', fps: 15 },
   ];
-  const live = { door: 'front', cameras: ['l', 'r'], state: 'stereo' as const, reason: null, pair_limit_ms: 33, pairs: 400, refused_time_skew: 10, last_pair_age_s: 1, skew_ms: { p50: 12, p90: 25 }, people_parallax: { people: 12, p50: 0.061, limit: 0.0432 } };
+  const live = { door: 'front', cameras: ['l', 'r'], state: 'stereo' as const, reason: null, pair_limit_ms: 33, pairs: 400, refused_time_skew: 10, last_pair_age_s: 1, skew_ms: { p50: 12, p90: 25 }, people_parallax: { people: 12, p50: 0.061, limit: 0.0432 }, clocks: [{ camera: 'l', clock: 'camera' as const, latency_ms: 3 }, { camera: 'r', clock: 'camera' as const, latency_ms: 15 }], latency_spread_ms: 12 };
 
   const unmeasured = checkDoor(door, cameras, 15, undefined);
   assert.equal(unmeasured.status, 'ok');
@@ -159,7 +159,7 @@ test('doctor on a door: one frame rate for its cameras; with the daemon running,
 
   const fine = checkDoor(door, cameras, 15, live);
   assert.equal(fine.status, 'ok', fine.detail);
-  assert.match(fine.detail, /stereo; 400 pairs, 10 refused for skew, median parallax 6\.1 % of 12 people \(limit 4\.3 %\)/);
+  assert.match(fine.detail, /stereo; l on its own clock, latency 3 ms, r on its own clock, latency 15 ms; 400 pairs, 10 refused for skew, median parallax 6\.1 % of 12 people \(limit 4\.3 %\)/);
 
   const down = checkDoor(door, cameras, 15, { ...live, state: 'single_camera', reason: 'r is stalled' });
   assert.equal(down.status, 'warn');
@@ -173,6 +173,14 @@ test('doctor on a door: one frame rate for its cameras; with the daemon running,
   assert.equal(close.status, 'warn');
   assert.match(close.detail, /too close in angle: the 8 enrolled people who passed showed a median parallax of 2\.5 %/);
   assert.match(close.fix ?? '', /at least 30° apart/);
+  // One camera 300 ms behind the other by their own clocks: a lag, or clocks that disagree.
+  const lag = checkDoor(door, cameras, 15, { ...live, clocks: [live.clocks[0]!, { camera: 'r', clock: 'camera', latency_ms: 303 }], latency_spread_ms: 300 });
+  assert.equal(lag.status, 'warn');
+  assert.match(lag.detail, /latencies are 300 ms apart \(l 3 ms, r 303 ms\), more than the 33 ms pairing limit: a camera lags the other, or their clocks disagree/);
+  assert.match(lag.fix ?? '', /one NTP server/);
+  const arrival = checkDoor(door, cameras, 15, { ...live, clocks: [live.clocks[0]!, { camera: 'r', clock: 'arrival', latency_ms: null }], latency_spread_ms: null });
+  assert.equal(arrival.status, 'ok');
+  assert.match(arrival.detail, /r on arrival time/);
   const few = checkDoor(door, cameras, 15, { ...live, people_parallax: { people: 2, p50: 0.01, limit: 0.0432 } });
   assert.equal(few.status, 'ok', 'two people are too few to judge the angle by');
 });

@@ -114,6 +114,7 @@ interface DoorStatus {
   refused_time_skew: number;
   pair_limit_ms: number;
   people_parallax: { people: number; p50: number; limit: number } | null;
+  clocks: { camera: string; clock: string; latency_ms: number | null }[];
 }
 
 async function door(): Promise<DoorStatus> {
@@ -165,6 +166,15 @@ test('a door of two real cameras: a real man is live by stereo soon after both s
     const people = await until('the enrolled man among the people who passed', async () => (await door()).people_parallax ?? undefined, 30_000, daemon);
     assert.ok(people.people >= 1 && people.p50 >= people.limit, `the enrolled man stood out of the plane, as doctor reads it: ${JSON.stringify(people)}`);
     assert.equal(paired.pair_limit_ms, 83, 'half a frame interval at 6 fps');
+    // The door's RTSP cameras time their frames by their own clocks (the server's sender reports): on one host, a few ms of latency.
+    const clocks = await until('both cameras on their own clocks', async () => {
+      const d = await door();
+      return d.clocks.every((c) => c.clock === 'camera') ? d.clocks : undefined;
+    }, 30_000, daemon);
+    assert.deepEqual(clocks.map((c) => c.camera), ['left', 'right']);
+    assert.ok(clocks.every((c) => c.latency_ms !== null && c.latency_ms >= 0 && c.latency_ms < 100), JSON.stringify(clocks));
+    assert.match(await metric('facegate_door_camera_clock'), /facegate_door_camera_clock\{door="front-door",camera="right"\} 1/);
+    assert.match((await runCli(['status', '--config', site.config])).stdout, /clocks: left latency \d+ ms, right latency \d+ ms/);
     assert.match(await metric('facegate_door_pairs_total'), /facegate_door_pairs_total\{door="front-door"\} [1-9]/);
     assert.match(await metric('facegate_door_stereo'), /facegate_door_stereo\{door="front-door"\} 1/);
 

@@ -48,7 +48,9 @@ function doorLine(d: DoorStatus): string {
   const last = d.last_pair_age_s === null ? 'no pair yet' : `last pair ${d.last_pair_age_s} s ago`;
   const skew = d.skew_ms ? `, skew ${d.skew_ms.p50} ms median, ${d.skew_ms.p90} ms p90` : '';
   const people = d.people_parallax ? `; enrolled people's parallax ${(100 * d.people_parallax.p50).toFixed(1)} % median of ${d.people_parallax.people} (stereo proves at ${(100 * d.people_parallax.limit).toFixed(1)} %)` : '';
-  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms${skew}), ${last}${people}`)}\n`;
+  const clocks = d.clocks.map((c) => (c.clock === 'camera' ? `${c.camera} latency ${c.latency_ms} ms` : `${c.camera} on arrival time`)).join(', ');
+  const apart = d.latency_spread_ms !== null && d.latency_spread_ms > d.pair_limit_ms ? ` (${d.latency_spread_ms} ms apart: a camera lags, or their clocks disagree)` : '';
+  return `  ${printable(`door ${d.door} (${d.cameras.join(', ')}): ${state}; ${d.pairs} pairs, ${d.refused_time_skew} refused for time skew (limit ${d.pair_limit_ms} ms${skew}), ${last}${people}; clocks: ${clocks}${apart}`)}\n`;
 }
 
 const list = (names: readonly string[]) => names.map(printable).join(', ');
