@@ -35,7 +35,7 @@ export interface FeedBoxOptions {
   heldMax?: number;
   queueMax?: number;
   /** What the feed calls of the person service: the real one unless a test stands between them. */
-  persons?: (real: PersonService) => Pick<PersonService, 'applyFeed' | 'feedState'>;
+  persons?: (real: PersonService) => Pick<PersonService, 'applyFeed' | 'feedState' | 'feedKey'>;
 }
 
 /**
