@@ -4,6 +4,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { FeedRefusal } from '../../contract/feed.js';
 import type { CellRef, Sealer } from '../gallery/seal.js';
+import type { SealedCellSource } from '../gallery/sealed-cells.js';
 
 /** A person's source: enrolled on this box (any local door), or by the central through a site's feed. */
 export type PersonSource = { kind: 'local' } | { kind: 'feed'; site: string; seq: number };
@@ -98,3 +99,16 @@ export class FeedKeys {
 }
 
 const keyCell = (site: string, id: string): CellRef => ({ table: 'feed_keys', column: 'sealed', rowId: `${site}/${id}`, personId: '' });
+
+/** The kept keys among the state file's sealed cells: checked by `gallery verify`, sealed again by `keys rotate --reencrypt`. */
+export const FEED_KEY_CELLS: SealedCellSource = {
+  *cells(db) {
+    const rows = db.prepare('SELECT site, key_id, sealed FROM feed_keys WHERE sealed IS NOT NULL ORDER BY site, key_id').iterate() as Iterable<{ site: string; key_id: string; sealed: Buffer }>;
+    for (const r of rows) yield { ref: keyCell(r.site, r.key_id), value: r.sealed };
+  },
+  reseal(db, ref, plain, to) {
+    const rowId = String(ref.rowId);
+    const cut = rowId.indexOf('/');
+    db.prepare('UPDATE feed_keys SET sealed = ? WHERE site = ? AND key_id = ?').run(Buffer.from(to.seal(ref, plain)), rowId.slice(0, cut), rowId.slice(cut + 1));
+  },
+};
