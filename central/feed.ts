@@ -123,7 +123,10 @@ function keyFor(parts: FeedParts, site: string, scope: string): FeedKeyRow | { i
   const current = parts.store.currentKey(site, scope);
   if (current) return current;
   const made = newContentKey(parts.sodium);
-  parts.store.addKey({ site, root: parts.root, scope, key: made.key, wrapped: wrapFor(parts, made.id, made.key, scopeBoxes(siteBoxes(parts, site), scope)), time: stamp(parts), sign: signer(parts) });
+  const all = siteBoxes(parts, site);
+  parts.store.addKey({ site, root: parts.root, scope, key: made.key, wrapped: wrapFor(parts, made.id, made.key, scopeBoxes(all, scope)), time: stamp(parts), sign: signer(parts) });
+  // The boxes the keys are wrapped for, so that the next command sees a change of them.
+  parts.store.setSiteBoxes(site, all.map((b) => b.device));
   return made;
 }
 

@@ -15,6 +15,11 @@ import { SafeInteger } from './numbers.js';
  * retained message is cleared), and the entry after a removed one is signed again with `prev`
  * pointing past it. A box applies the entry whose `prev` is at or below the number it applied and
  * whose `seq` is above it, so it never waits for a number the central took back.
+ *
+ * A person's entry is encrypted once under a content key of the site (or of the group of boxes the
+ * person is for); the key travels in a key entry of the same log, wrapped to each box
+ * (contract/feed-seal.ts). A key entry stays where it is while entries use its key: the central
+ * wraps it again in its place when a box is added, so it always comes before them.
  */
 
 /** A site's name: one topic level, as a device id is. */
