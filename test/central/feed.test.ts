@@ -155,6 +155,20 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   assert.equal(list.code, 0, list.stderr);
   const sources = Object.fromEntries(list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { external_id: string; source: string }).map((p) => [p.external_id, p.source]));
   assert.deepEqual(sources, { 'LOC-1': 'local', 'EMP-1': 'feed:hq', 'EMP-3': 'feed:hq', 'EMP-5': 'feed:hq', 'EMP-6': 'feed:hq' });
+
+  // gate-2 taken off the site (still online, still subscribed): the next command rotates the
+  // site's key, and gate-2 passes over what follows, unable to read it; it keeps what it had.
+  writeConfig(['gate-1', 'gate-3']);
+  const after = await feed('enrol', '--person-id', 'EMP-7', '--name', 'Person 7', '--templates', templatesFile(dir, 'EMP-7', 8));
+  assert.equal(after.code, 0, after.stderr);
+  assert.equal(after.answer!.rotated, true);
+  const head2 = after.answer!.seq as number;
+  await until('every box at the new head', () => [...boxes.values()].every((b) => b.feed.counts.applied === head2));
+  for (const d of ['gate-1', 'gate-3']) assert.ok(persons(boxes.get(d)!).some((p) => p.externalId === 'EMP-7'), d);
+  const gone = boxes.get('gate-2')!;
+  assert.equal(persons(gone).some((p) => p.externalId === 'EMP-7'), false, 'the box taken off reads no one enrolled after');
+  assert.equal(persons(gone).length, 5, 'what it had, it keeps');
+  assert.equal(gone.feed.counts.refused.unreadable, 0);
 });
 
 test('central feed commands refuse bad input with a coded error and publish nothing', { timeout: 60_000 }, async (t) => {
