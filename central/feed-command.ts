@@ -7,7 +7,7 @@ import { errorText, jsonLine, printable } from '../daemon/cli/terminal-text.js';
 import { feedReportTopic, signFeedEntry, type FeedReport } from '../contract/feed.js';
 import { centralConfigOrExit } from './consumer-command.js';
 import type { CentralConfig, FeedBox } from './config.js';
-import { checkTemplates, confirmedByAll, feedEnrol, feedErase, feedRotate, feedSync, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest, type FeedSync } from './feed.js';
+import { checkTemplates, confirmedByAll, feedEnrol, feedErase, feedRewriteMissing, feedRotate, feedSync, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest, type FeedSync } from './feed.js';
 import { FeedStore } from './feed-store.js';
 import { loadCommandKey } from './replay-requester.js';
 
@@ -255,17 +255,21 @@ export const centralFeedStatusCommand = command({
       // Erasures every box confirmed leave the log, so that a new box does not walk them.
       const done = confirmedByAll(s, store.live(site).filter((e) => e.kind === 'erase').map((e) => e.seq));
       let retired = 0;
-      if (done.length > 0) {
+      let rewritten = 0;
+      const missing = [...reports.values()].some((r) => r.refused.some((x) => x.reason === 'key_missing'));
+      if (done.length > 0 || missing) {
         const parts = feedParts(config, store, await loadSodium());
         retired = store.retire(site, parts.root, done, (entry) => signFeedEntry(entry, parts.key));
+        // A box that refused a person for want of a key it now holds reads them again.
+        rewritten = missing ? feedRewriteMissing(parts, site, reports) : 0;
         await publishPending(store, config, io).catch((e: unknown) => {
           if (!isFacegateError(e)) throw e;
           io.stderr(`${errorText(e)}\n`);
         });
       }
-      if (values.json) io.stdout(jsonLine({ site, head: s.head, pending: store.pending().length, retired, boxes: s.boxes }));
+      if (values.json) io.stdout(jsonLine({ site, head: s.head, pending: store.pending().length, retired, rewritten, boxes: s.boxes }));
       else {
-        const lines = [`site ${site}: entry ${s.head}, ${store.pending().length} messages not yet published${retired ? `, ${retired} erasures every box confirmed taken off the log` : ''}`];
+        const lines = [`site ${site}: entry ${s.head}, ${store.pending().length} messages not yet published${retired ? `, ${retired} erasures every box confirmed taken off the log` : ''}${rewritten ? `, ${rewritten} persons written again for boxes that lacked their key` : ''}`];
         for (const b of s.boxes) lines.push(`  ${b.box}: ${b.applied === null ? 'no report' : `applied ${b.applied}, ${b.behind} behind, ${b.persons} persons from the feed`}${b.unconfirmed.length ? `; erasures not confirmed: ${b.unconfirmed.join(', ')}` : ''}`);
         lines.push(late.length ? `erasures not confirmed by: ${late.map((b) => b.box).join(', ')}` : 'every box confirmed every erasure');
         io.stdout(`${lines.map(printable).join('\n')}\n`);

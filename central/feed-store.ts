@@ -122,6 +122,8 @@ export interface LoggedEntry {
   kind: FeedEntry['kind'];
   /** The person's uuid; a key entry's key id. */
   person: string;
+  /** The content key a person's entry is under, or a key entry's own; null for an erasure and the first format. */
+  keyId: string | null;
 }
 
 interface EntryRow {
@@ -186,7 +188,7 @@ export class FeedStore {
 
   /** The entries the broker holds for the site, in order. */
   live(site: string): LoggedEntry[] {
-    return this.db.prepare('SELECT seq, prev, v, kind, person FROM feed_entries WHERE site = ? AND live = 1 ORDER BY seq').all(site) as LoggedEntry[];
+    return this.db.prepare('SELECT seq, prev, v, kind, person, key_id AS keyId FROM feed_entries WHERE site = ? AND live = 1 ORDER BY seq').all(site) as LoggedEntry[];
   }
 
   /** The site's live content keys (those its live entries use, and the current ones). */

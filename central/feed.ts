@@ -253,6 +253,31 @@ export function feedRotate(parts: FeedParts, site: string): number {
   return parts.store.head(site);
 }
 
+/**
+ * The box's ask for a key it did not have: a person's entry that a box of the site reported refused
+ * as `key_missing` (it came before the key was wrapped to the box: a box added while it read the
+ * log), still live, and whose key the live log now wraps to that box, is written again; the box
+ * reads the new entry with the key it now holds. Returns how many persons were written again.
+ */
+export function feedRewriteMissing(parts: FeedParts, site: string, reports: ReadonlyMap<string, FeedReport>): number {
+  const live = new Map(parts.store.live(site).map((e) => [e.seq, e]));
+  const wrappedTo = new Map(parts.store.keys(site).map((k) => [k.id, k.boxes]));
+  const again = new Set<string>();
+  for (const [device, report] of reports) {
+    for (const r of report.refused) {
+      const e = r.reason === 'key_missing' ? live.get(r.seq) : undefined;
+      if (e && e.keyId !== null && e.kind !== 'key' && wrappedTo.get(e.keyId)?.includes(device)) again.add(e.person);
+    }
+  }
+  let n = 0;
+  for (const row of parts.store.people(site)) {
+    if (!again.has(row.person)) continue;
+    append(parts, site, 'update', row, JSON.parse(row.state) as FeedPerson);
+    n++;
+  }
+  return n;
+}
+
 /** What a box's report says, once its signature by that box's key checked; undefined for anything else. */
 export function readReport(box: FeedBox, site: string, payload: Buffer): FeedReport | undefined {
   if (payload.length === 0 || payload.length > 64 * 1024) return undefined;

@@ -129,7 +129,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       '--config': "the central's config file (its `feed` section, the broker and the boxes' `keys`)",
       '--site': "the site, as the config's feed.sites names it",
       '--wait-s': "how long to wait for the boxes' reports, 1-60 seconds (5)",
-      '--json': 'one JSON object: site, head, pending, and per box applied, persons, behind, unconfirmed',
+      '--json': 'one JSON object: site, head, pending, retired, rewritten, and per box applied, persons, behind, unconfirmed',
     },
   },
   'central timesheet': {

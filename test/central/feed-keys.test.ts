@@ -15,7 +15,8 @@ import { boxOpeningKeys, boxSealingKey, decryptContent, unwrapKey } from '../../
 import { feedAssociatedData, feedAssociatedDataV1, feedEntryTopic, verifyFeedEntry, type FeedEntry, type FeedPerson } from '../../contract/feed.js';
 import { pinnedKeyFromJwk } from '../../contract/signature.js';
 import { FEED_MIGRATIONS, FeedStore } from '../../central/feed-store.js';
-import { feedEnrol, feedErase, feedRotate, feedSync, feedUpdate, loadSodium, type FeedParts } from '../../central/feed.js';
+import { feedEnrol, feedErase, feedRewriteMissing, feedRotate, feedSync, feedUpdate, loadSodium, type FeedParts } from '../../central/feed.js';
+import type { FeedReport } from '../../contract/feed.js';
 import type { FeedBox } from '../../central/config.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { runCli } from '../support/cli.js';
@@ -184,4 +185,26 @@ test('central feed rotate-key: a new key in an entry of its own, kept for the ne
   const nowhere = await runCli(['central', 'feed', 'rotate-key', '--config', configPath, '--site', 'nowhere']);
   assert.notEqual(nowhere.code, 0);
   assert.match(nowhere.stderr, /FG_ERR_FEED_SITE/);
+});
+
+test("a box's report of a person refused for want of a key it now holds has the person written again; not for a box the key is not wrapped to, and once", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-feed-missing-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const central = generateKeyPairSync('ed25519');
+  const [a, c] = [box('gate-a'), box('gate-c')];
+  const store = FeedStore.open(join(dir, 'feed.db'));
+  t.after(() => store.close());
+  const sites = new Map<string, FeedBox[]>([[SITE, [a]]]);
+  const parts: FeedParts = { store, sites, root: ROOT, key: central.privateKey, sodium, now: () => new Date('2026-11-26T08:00:00Z') };
+  feedEnrol(parts, { site: SITE, externalId: 'EMP-1', name: 'Ada', templates: templates(1) });
+  const report = (device: string, seq: number): Map<string, FeedReport> => new Map([[device, { device, site: SITE, applied: seq, persons: 0, refused: [{ seq, reason: 'key_missing' }], time: '2026-11-26T09:00:00+01:00', jws: 'x' }]]);
+  assert.equal(feedRewriteMissing(parts, SITE, report('gate-c', 2)), 0, 'gate-c is not of the site: the key is not wrapped to it');
+  sites.set(SITE, [a, c]);
+  feedSync(parts, SITE);
+  assert.equal(feedRewriteMissing(parts, SITE, report('gate-c', 2)), 1);
+  assert.deepEqual(store.live(SITE).map((e) => [e.seq, e.kind]), [[1, 'key'], [3, 'update']]);
+  assert.equal(feedRewriteMissing(parts, SITE, report('gate-c', 2)), 0, 'entry 2 is no longer in the log');
+  const broker = new Broker();
+  broker.take(store);
+  assert.deepEqual([...read(broker.entries(central.publicKey), c).names.values()], ['Ada']);
 });
