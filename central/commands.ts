@@ -2,7 +2,7 @@ import type { Command } from '../daemon/cli/command.js';
 import { centralCommand } from './consumer-command.js';
 import { centralStatusCommand } from './status-command.js';
 import { centralTimesheetCommand } from './timesheet-command.js';
-import { centralFeedEnrolCommand, centralFeedEraseCommand, centralFeedStatusCommand, centralFeedUpdateCommand } from './feed-command.js';
+import { centralFeedEnrolCommand, centralFeedEraseCommand, centralFeedRotateCommand, centralFeedStatusCommand, centralFeedUpdateCommand } from './feed-command.js';
 
 /**
  * The central consumer's commands, as the `facegate` executable runs them (`facegate central`,
@@ -17,5 +17,6 @@ export const CENTRAL_COMMANDS: readonly Command[] = [
   centralFeedEnrolCommand,
   centralFeedUpdateCommand,
   centralFeedEraseCommand,
+  centralFeedRotateCommand,
   centralFeedStatusCommand,
 ];

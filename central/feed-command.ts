@@ -7,7 +7,7 @@ import { errorText, jsonLine, printable } from '../daemon/cli/terminal-text.js';
 import { feedReportTopic, signFeedEntry, type FeedReport } from '../contract/feed.js';
 import { centralConfigOrExit } from './consumer-command.js';
 import type { CentralConfig, FeedBox } from './config.js';
-import { checkTemplates, confirmedByAll, feedEnrol, feedErase, feedReseal, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest } from './feed.js';
+import { checkTemplates, confirmedByAll, feedEnrol, feedErase, feedRewriteMissing, feedRotate, feedSync, feedUpdate, loadSodium, readReport, standings, type FeedParts, type FeedRequest, type FeedSync } from './feed.js';
 import { FeedStore } from './feed-store.js';
 import { loadCommandKey } from './replay-requester.js';
 
@@ -99,9 +99,29 @@ function boxesOf(text: string | undefined): string[] | undefined {
   return [...new Set(list)];
 }
 
+/** What following the site's boxes did, for a command's answer. */
+function syncText(s: FeedSync): string {
+  return [
+    s.rewrapped ? `${s.rewrapped} keys wrapped again for the site's boxes` : '',
+    s.rotated ? "the site's key rotated: a box left" : '',
+    s.upgraded ? `${s.upgraded} persons of the first format written again under the site's key` : '',
+  ].filter(Boolean).map((x) => `, ${x}`).join('');
+}
+
+/** Publishes what the store holds; a broker away is said on stderr and makes the exit 1, the change kept. */
+async function publishOrSay(store: FeedStore, config: CentralConfig, io: CliIo): Promise<{ published: number; away: FacegateError | undefined }> {
+  try {
+    return { published: await publishPending(store, config, io), away: undefined };
+  } catch (e) {
+    if (!isFacegateError(e)) throw e;
+    return { published: 0, away: e };
+  }
+}
+
 /**
- * One change of the feed: written to feed.database (the entry signed and sealed), then published
- * with whatever an earlier command could not publish. A broker away keeps it for the next command.
+ * One change of the feed: written to feed.database (the entry signed, its person encrypted under
+ * the key of the site or the person's boxes), then published with whatever an earlier command
+ * could not publish. A broker away keeps it for the next command.
  */
 async function change(kind: 'enrol' | 'update' | 'erase', values: Record<string, string | boolean | undefined>, io: CliIo, usage: string): Promise<number> {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
@@ -115,7 +135,7 @@ async function change(kind: 'enrol' | 'update' | 'erase', values: Record<string,
   const store = FeedStore.open(config.feed.database);
   try {
     const parts = feedParts(config, store, sodium);
-    const resealed = config.feedSites.has(site) ? feedReseal(parts, site) : 0;
+    const sync = config.feedSites.has(site) ? feedSync(parts, site) : { rewrapped: 0, rotated: false, upgraded: 0 };
     const [name, group, templates, boxes] = [str('name'), str('group'), templatesOf(str('templates')), boxesOf(str('boxes'))];
     const request: FeedRequest = {
       site,
@@ -126,16 +146,9 @@ async function change(kind: 'enrol' | 'update' | 'erase', values: Record<string,
       ...(boxes !== undefined ? { boxes } : {}),
     };
     const done = kind === 'enrol' ? feedEnrol(parts, request) : kind === 'update' ? feedUpdate(parts, request) : feedErase(parts, request);
-    let published = 0;
-    let away: FacegateError | undefined;
-    try {
-      published = await publishPending(store, config, io);
-    } catch (e) {
-      if (!isFacegateError(e)) throw e;
-      away = e;
-    }
-    const answer = { site, person_id: id, person: done.person, seq: done.seq, published, pending: store.pending().length, resealed };
-    io.stdout(values.json ? jsonLine(answer) : `${kind === 'erase' ? 'erased' : kind === 'enrol' ? 'enrolled' : 'updated'} ${printable(id)} for site ${site}: entry ${done.seq}${resealed ? `, ${resealed} persons sealed again for the site's boxes` : ''}; ${published} messages published\n`);
+    const { published, away } = await publishOrSay(store, config, io);
+    const answer = { site, person_id: id, person: done.person, seq: done.seq, published, pending: store.pending().length, ...sync };
+    io.stdout(values.json ? jsonLine(answer) : `${kind === 'erase' ? 'erased' : kind === 'enrol' ? 'enrolled' : 'updated'} ${printable(id)} for site ${site}: entry ${done.seq}${syncText(sync)}; ${published} messages published\n`);
     if (away) {
       io.stderr(`${errorText(away)}\n`);
       return ExitCode.FAILED;
@@ -158,7 +171,7 @@ function personCommand(kind: 'enrol' | 'update', summary: string, usage: string)
 
 export const centralFeedEnrolCommand = personCommand(
   'enrol',
-  "enrol a person once for every box of a site (or the boxes named): their templates and name sealed to each box's key, signed by the central key",
+  "enrol a person once for every box of a site (or the boxes named): their templates and name encrypted under the site's key, which key entries wrap to each box's key; signed by the central key",
   '--config FILE --site SITE --person-id ID --name NAME --templates FILE [--group GROUP] [--boxes ID,...] [--json]',
 );
 
@@ -175,6 +188,42 @@ export const centralFeedEraseCommand = command({
   usage: ERASE_USAGE,
   options: { ...common, 'person-id': { type: 'string' } },
   run: ({ values }, io) => change('erase', values, io, ERASE_USAGE),
+});
+
+const ROTATE_USAGE = '--config FILE --site SITE [--json]';
+
+/**
+ * `facegate central feed rotate-key`: a new key for the site, in a key entry wrapped to each box
+ * listed now; entries written after it use it (and each group of boxes gets a new key at its next
+ * person). What was written before stays readable to the boxes that hold the older keys.
+ */
+export const centralFeedRotateCommand = command({
+  words: ['central', 'feed', 'rotate-key'],
+  summary: "give a site's feed a new content key, wrapped to each of its boxes; a box taken off the site cannot read what follows",
+  usage: ROTATE_USAGE,
+  options: common,
+  async run({ values }, io) {
+    if (!values.config || !values.site) throw new UsageError('--config and --site are required', ROTATE_USAGE);
+    const config = centralConfigOrExit(values.config, io);
+    if (typeof config === 'number') return config;
+    const site = values.site;
+    const store = FeedStore.open(config.feed.database);
+    try {
+      const parts = feedParts(config, store, await loadSodium());
+      const sync = config.feedSites.has(site) ? feedSync(parts, site) : { rewrapped: 0, rotated: false, upgraded: 0 };
+      const seq = sync.rotated ? store.head(site) : feedRotate(parts, site);
+      const { published, away } = await publishOrSay(store, config, io);
+      const answer = { site, seq, published, pending: store.pending().length, ...sync, rotated: true };
+      io.stdout(values.json ? jsonLine(answer) : `site ${site}: new key in entry ${seq}${syncText({ ...sync, rotated: false })}; ${published} messages published\n`);
+      if (away) {
+        io.stderr(`${errorText(away)}\n`);
+        return ExitCode.FAILED;
+      }
+      return ExitCode.OK;
+    } finally {
+      store.close();
+    }
+  },
 });
 
 const STATUS_USAGE = '--config FILE --site SITE [--wait-s N] [--json]';
@@ -206,17 +255,21 @@ export const centralFeedStatusCommand = command({
       // Erasures every box confirmed leave the log, so that a new box does not walk them.
       const done = confirmedByAll(s, store.live(site).filter((e) => e.kind === 'erase').map((e) => e.seq));
       let retired = 0;
-      if (done.length > 0) {
+      let rewritten = 0;
+      const missing = [...reports.values()].some((r) => r.refused.some((x) => x.reason === 'key_missing'));
+      if (done.length > 0 || missing) {
         const parts = feedParts(config, store, await loadSodium());
         retired = store.retire(site, parts.root, done, (entry) => signFeedEntry(entry, parts.key));
+        // A box that refused a person for want of a key it now holds reads them again.
+        rewritten = missing ? feedRewriteMissing(parts, site, reports) : 0;
         await publishPending(store, config, io).catch((e: unknown) => {
           if (!isFacegateError(e)) throw e;
           io.stderr(`${errorText(e)}\n`);
         });
       }
-      if (values.json) io.stdout(jsonLine({ site, head: s.head, pending: store.pending().length, retired, boxes: s.boxes }));
+      if (values.json) io.stdout(jsonLine({ site, head: s.head, pending: store.pending().length, retired, rewritten, boxes: s.boxes }));
       else {
-        const lines = [`site ${site}: entry ${s.head}, ${store.pending().length} messages not yet published${retired ? `, ${retired} erasures every box confirmed taken off the log` : ''}`];
+        const lines = [`site ${site}: entry ${s.head}, ${store.pending().length} messages not yet published${retired ? `, ${retired} erasures every box confirmed taken off the log` : ''}${rewritten ? `, ${rewritten} persons written again for boxes that lacked their key` : ''}`];
         for (const b of s.boxes) lines.push(`  ${b.box}: ${b.applied === null ? 'no report' : `applied ${b.applied}, ${b.behind} behind, ${b.persons} persons from the feed`}${b.unconfirmed.length ? `; erasures not confirmed: ${b.unconfirmed.join(', ')}` : ''}`);
         lines.push(late.length ? `erasures not confirmed by: ${late.map((b) => b.box).join(', ')}` : 'every box confirmed every erasure');
         io.stdout(`${lines.map(printable).join('\n')}\n`);

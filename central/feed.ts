@@ -3,11 +3,11 @@ import sodiumModule from 'libsodium-wrappers-sumo';
 import { Value } from '@sinclair/typebox/value';
 import { FacegateError } from '../daemon/base/errors.js';
 import { externalId, personGroup, personName, templateInput } from '../daemon/service/person-input.js';
-import { FEED_ENTRY_MAX_BYTES, FEED_MAX_TEMPLATES, FeedPerson, FeedReport, feedAssociatedData, signFeedEntry, type FeedEntry } from '../contract/feed.js';
-import { boxSealingKey, sealForBoxes } from '../contract/feed-seal.js';
+import { FEED_ENTRY_MAX_BYTES, FEED_MAX_TEMPLATES, FeedPerson, FeedReport, feedAssociatedData, signFeedEntry } from '../contract/feed.js';
+import { boxSealingKey, encryptContent, newContentKey, wrapKey } from '../contract/feed-seal.js';
 import { verifySignedEvent } from '../contract/signature.js';
 import type { FeedBox } from './config.js';
-import type { FeedPersonRow, FeedStore } from './feed-store.js';
+import type { FeedKeyRow, FeedPersonRow, FeedStore } from './feed-store.js';
 
 type Sodium = typeof sodiumModule;
 
@@ -100,15 +100,45 @@ function sealingKeyOf(sodium: Sodium, box: FeedBox): Uint8Array {
   }
 }
 
-function append(parts: FeedParts, site: string, kind: FeedEntry['kind'], row: FeedPersonRow, state: FeedPerson | undefined, boxes: FeedBox[]): number {
-  const entryOf = { site, person: row.person, kind };
-  const sealed = state
-    ? sealForBoxes(parts.sodium, Buffer.from(JSON.stringify(state)), feedAssociatedData(entryOf), new Map(boxes.map((b) => [b.device, sealingKeyOf(parts.sodium, b)])))
-    : undefined;
-  // The signed message is base64url of the entry's JSON, with room for its other fields.
-  if (sealed && (Math.ceil(JSON.stringify(sealed).length / 3) * 4 + 1024) > FEED_ENTRY_MAX_BYTES) {
-    throw invalid(`the entry of ${row.externalId} would be larger than the ${FEED_ENTRY_MAX_BYTES / 1024} KiB a box takes`, 'give fewer templates, or name fewer boxes');
+/** The scope of a person's key: every box of the site, or the group of boxes they are for. */
+const SITE_SCOPE = 'site';
+const scopeOf = (boxes: readonly string[] | undefined): string => (boxes === undefined ? SITE_SCOPE : JSON.stringify([...boxes].sort()));
+
+/** The boxes a scope's key is wrapped to: the site's, or those of the group still on the site. */
+function scopeBoxes(all: readonly FeedBox[], scope: string): FeedBox[] {
+  if (scope === SITE_SCOPE) return [...all];
+  const group = JSON.parse(scope) as string[];
+  return all.filter((b) => group.includes(b.device));
+}
+
+const stamp = (parts: FeedParts) => parts.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const signer = (parts: FeedParts) => (entry: Parameters<typeof signFeedEntry>[0]) => signFeedEntry(entry, parts.key);
+
+function wrapFor(parts: FeedParts, id: string, key: Uint8Array, boxes: readonly FeedBox[]) {
+  return wrapKey(parts.sodium, id, key, new Map(boxes.map((b) => [b.device, sealingKeyOf(parts.sodium, b)])));
+}
+
+/** The scope's current content key, or a new one in a key entry of the log (the first, or the one after a rotation). */
+function keyFor(parts: FeedParts, site: string, scope: string): FeedKeyRow | { id: string; key: Uint8Array } {
+  const current = parts.store.currentKey(site, scope);
+  if (current) return current;
+  const made = newContentKey(parts.sodium);
+  const all = siteBoxes(parts, site);
+  parts.store.addKey({ site, root: parts.root, scope, key: made.key, wrapped: wrapFor(parts, made.id, made.key, scopeBoxes(all, scope)), time: stamp(parts), sign: signer(parts) });
+  // The boxes the keys are wrapped for, so that the next command sees a change of them.
+  parts.store.setSiteBoxes(site, all.map((b) => b.device));
+  return made;
+}
+
+/** The signed entry's size for a person's state of `plain` bytes: encrypted (+16), base64, then base64url of the entry's JSON with room for its other fields. */
+const entryBytes = (plain: number) => Math.ceil((Math.ceil((plain + 16) / 3) * 4 + 512) / 3) * 4;
+
+function append(parts: FeedParts, site: string, kind: 'enrol' | 'update' | 'erase', row: FeedPersonRow, state: FeedPerson | undefined): number {
+  const plain = state ? Buffer.from(JSON.stringify(state)) : undefined;
+  if (plain && entryBytes(plain.length) > FEED_ENTRY_MAX_BYTES) {
+    throw invalid(`the entry of ${row.externalId} would be larger than the ${FEED_ENTRY_MAX_BYTES / 1024} KiB a box takes`, 'give fewer templates');
   }
+  const key = plain ? keyFor(parts, site, scopeOf(row.boxes)) : undefined;
   return parts.store.append({
     site,
     root: parts.root,
@@ -116,14 +146,14 @@ function append(parts: FeedParts, site: string, kind: FeedEntry['kind'], row: Fe
     person: row.person,
     externalId: row.externalId,
     row: state ? { state: JSON.stringify(state), boxes: row.boxes } : undefined,
-    sealed,
+    sealed: plain && key ? (seq) => encryptContent(parts.sodium, key.id, key.key, plain, feedAssociatedData({ site, seq, kind, person: row.person }, key.id)) : undefined,
     boxes: parts.sites.get(site)!.map((b) => b.device),
-    time: parts.now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    sign: (entry) => signFeedEntry(entry, parts.key),
+    time: stamp(parts),
+    sign: signer(parts),
   });
 }
 
-/** A new person for the site's boxes (or those named): a new uuid, sealed to each box. */
+/** A new person for the site's boxes (or those named): a new uuid, encrypted under the key of the site (or of those boxes). */
 export function feedEnrol(parts: FeedParts, r: FeedRequest): { seq: number; person: string } {
   const all = siteBoxes(parts, r.site);
   const id = externalId(r.externalId);
@@ -132,10 +162,10 @@ export function feedEnrol(parts: FeedParts, r: FeedRequest): { seq: number; pers
   const state = personState(id, r.name, r.group, sealedTemplates(r.templates));
   const boxes = recipients(r.site, all, r.boxes);
   const row: FeedPersonRow = { externalId: id, person: randomUUID(), state: '', boxes: r.boxes ? boxes.map((b) => b.device) : undefined };
-  return { seq: append(parts, r.site, 'enrol', row, state, boxes), person: row.person };
+  return { seq: append(parts, r.site, 'enrol', row, state), person: row.person };
 }
 
-/** A person's name, group, templates or boxes changed: their whole state sealed again, in place of their older entry. */
+/** A person's name, group, templates or boxes changed: their whole state encrypted again, in place of their older entry. */
 export function feedUpdate(parts: FeedParts, r: FeedRequest): { seq: number; person: string } {
   const all = siteBoxes(parts, r.site);
   const row = existing(parts, r);
@@ -144,14 +174,14 @@ export function feedUpdate(parts: FeedParts, r: FeedRequest): { seq: number; per
   const state = personState(row.externalId, r.name ?? before.name, r.group ?? before.group, r.templates ? sealedTemplates(r.templates) : before.templates);
   const boxes = recipients(r.site, all, r.boxes ?? row.boxes);
   const next: FeedPersonRow = { ...row, boxes: r.boxes ? boxes.map((b) => b.device) : row.boxes };
-  return { seq: append(parts, r.site, 'update', next, state, boxes), person: row.person };
+  return { seq: append(parts, r.site, 'update', next, state), person: row.person };
 }
 
 /** A person erased on every box of the site: the entry names only the uuid, and takes the place of their last. */
 export function feedErase(parts: FeedParts, r: Pick<FeedRequest, 'site' | 'externalId'>): { seq: number; person: string } {
   siteBoxes(parts, r.site);
   const row = existing(parts, r);
-  return { seq: append(parts, r.site, 'erase', row, undefined, []), person: row.person };
+  return { seq: append(parts, r.site, 'erase', row, undefined), person: row.person };
 }
 
 function existing(parts: FeedParts, r: Pick<FeedRequest, 'site' | 'externalId'>): FeedPersonRow {
@@ -160,16 +190,89 @@ function existing(parts: FeedParts, r: Pick<FeedRequest, 'site' | 'externalId'>)
   return row;
 }
 
-/** After the boxes of a site changed in the config: every person of the site sealed again to the boxes now listed, so a new box reads them and a removed one reads nothing new. */
-export function feedReseal(parts: FeedParts, site: string): number {
+/** What following the site's boxes changed in the log. */
+export interface FeedSync {
+  /** Live keys wrapped again, in place, for the boxes now listed. */
+  rewrapped: number;
+  /** Whether the site's key was rotated (a box left): entries after it are unreadable to the box that left. */
+  rotated: boolean;
+  /** Persons of the first format (sealed to each box) written again under the site's key. */
+  upgraded: number;
+}
+
+/**
+ * The log made to follow the site's boxes as the config lists them now, before a command's change:
+ * - every live key wrapped again in its place for the boxes of its scope now (a box added reads the
+ *   entries written before it; a box removed finds no wrap in the live log);
+ * - a box removed: the scopes it was in get a new key (the site's at once, in a key entry at the
+ *   head; a group's at its next person), so it cannot read what is written after it left; what it
+ *   read before, it had;
+ * - persons whose live entry is of the first format (each sealed to every box) written again under
+ *   their scope's key, so that the log sheds the per-box copies; boxes read both meanwhile.
+ */
+export function feedSync(parts: FeedParts, site: string): FeedSync {
   const all = siteBoxes(parts, site);
-  const sealedTo = parts.store.sealedTo(site);
+  const before = parts.store.sitesBoxes(site);
   const now = all.map((b) => b.device);
-  if (sealedTo === undefined || (sealedTo.length === now.length && sealedTo.every((d) => now.includes(d)))) return 0;
+  const out: FeedSync = { rewrapped: 0, rotated: false, upgraded: 0 };
+  if (before !== undefined && !(before.length === now.length && before.every((d) => now.includes(d)))) {
+    const removed = before.filter((d) => !now.includes(d));
+    for (const k of parts.store.keys(site)) {
+      const target = scopeBoxes(all, k.scope);
+      if (target.length === k.boxes.length && target.every((b) => k.boxes.includes(b.device))) continue;
+      parts.store.rewrapKey(site, parts.root, k.id, wrapFor(parts, k.id, k.key, target), signer(parts));
+      out.rewrapped++;
+      if (k.current && k.boxes.some((d) => removed.includes(d))) {
+        parts.store.retireCurrent(site, k.scope);
+        if (k.scope === SITE_SCOPE) out.rotated = true;
+      }
+    }
+    // A person's group loses the boxes no longer on the site.
+    for (const row of parts.store.people(site)) {
+      if (row.boxes && row.boxes.some((d) => removed.includes(d))) parts.store.setBoxes(site, row.externalId, row.boxes.filter((d) => now.includes(d)));
+    }
+    if (out.rotated) keyFor(parts, site, SITE_SCOPE);
+    parts.store.setSiteBoxes(site, now);
+  }
+  if (parts.store.firstFormat(site) > 0) {
+    const firstFormat = new Set(parts.store.live(site).filter((e) => e.v === 1).map((e) => e.person));
+    for (const row of parts.store.people(site)) {
+      if (!firstFormat.has(row.person)) continue;
+      append(parts, site, 'update', row, JSON.parse(row.state) as FeedPerson);
+      out.upgraded++;
+    }
+  }
+  return out;
+}
+
+/** An admin's rotation: every current key of the site retired, and a new site key at the head; entries written after it use the new keys. */
+export function feedRotate(parts: FeedParts, site: string): number {
+  siteBoxes(parts, site);
+  for (const k of parts.store.keys(site)) if (k.current) parts.store.retireCurrent(site, k.scope);
+  keyFor(parts, site, SITE_SCOPE);
+  return parts.store.head(site);
+}
+
+/**
+ * The box's ask for a key it did not have: a person's entry that a box of the site reported refused
+ * as `key_missing` (it came before the key was wrapped to the box: a box added while it read the
+ * log), still live, and whose key the live log now wraps to that box, is written again; the box
+ * reads the new entry with the key it now holds. Returns how many persons were written again.
+ */
+export function feedRewriteMissing(parts: FeedParts, site: string, reports: ReadonlyMap<string, FeedReport>): number {
+  const live = new Map(parts.store.live(site).map((e) => [e.seq, e]));
+  const wrappedTo = new Map(parts.store.keys(site).map((k) => [k.id, k.boxes]));
+  const again = new Set<string>();
+  for (const [device, report] of reports) {
+    for (const r of report.refused) {
+      const e = r.reason === 'key_missing' ? live.get(r.seq) : undefined;
+      if (e && e.keyId !== null && e.kind !== 'key' && wrappedTo.get(e.keyId)?.includes(device)) again.add(e.person);
+    }
+  }
   let n = 0;
   for (const row of parts.store.people(site)) {
-    const kept = row.boxes?.filter((d) => now.includes(d));
-    append(parts, site, 'update', { ...row, boxes: kept }, JSON.parse(row.state) as FeedPerson, kept ? all.filter((b) => kept.includes(b.device)) : [...all]);
+    if (!again.has(row.person)) continue;
+    append(parts, site, 'update', row, JSON.parse(row.state) as FeedPerson);
     n++;
   }
   return n;

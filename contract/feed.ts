@@ -15,6 +15,11 @@ import { SafeInteger } from './numbers.js';
  * retained message is cleared), and the entry after a removed one is signed again with `prev`
  * pointing past it. A box applies the entry whose `prev` is at or below the number it applied and
  * whose `seq` is above it, so it never waits for a number the central took back.
+ *
+ * A person's entry is encrypted once under a content key of the site (or of the group of boxes the
+ * person is for); the key travels in a key entry of the same log, wrapped to each box
+ * (contract/feed-seal.ts). A key entry stays where it is while entries use its key: the central
+ * wraps it again in its place when a box is added, so it always comes before them.
  */
 
 /** A site's name: one topic level, as a device id is. */
@@ -25,10 +30,11 @@ export const FEED_PERSON_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab]
 
 /**
  * The largest entry a box takes: a person's templates (the gallery keeps at most a few dozen, 2 KiB
- * of floats each, base64) sealed once, and one wrapped key per box of the site (80 bytes each).
+ * of floats each, base64) encrypted once, or a key entry's wrap for each box of the site (80
+ * bytes each).
  */
 export const FEED_ENTRY_MAX_BYTES = 512 * 1024;
-/** The most boxes one entry is sealed to (a site's boxes, or the group of them it names). */
+/** The most boxes one key is wrapped to (a site's boxes, or the group of them a person is for). */
 export const FEED_MAX_BOXES = 1000;
 /** The most templates an entry carries for a person. */
 export const FEED_MAX_TEMPLATES = 32;
@@ -41,8 +47,18 @@ export const feedReportTopic = (boxBase: string): string => `${boxBase}/bridge/f
 const Seq = SafeInteger({ minimum: 1 });
 const B64 = (maxLength: number) => Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength });
 
-/** A person's fields and templates, sealed: only the boxes their content key is wrapped to read them. */
-export const FeedSealed = Type.Object(
+/** A content key's name: 16 random bytes, base64url. */
+export const FEED_KEY_ID_PATTERN = '^[A-Za-z0-9_-]{22}$';
+const KeyId = Type.String({ pattern: FEED_KEY_ID_PATTERN });
+/** A 32-byte content key sealed (crypto_box_seal) to one box: 80 bytes, base64. */
+const Wrap = Type.String({ pattern: '^[A-Za-z0-9+/]{107}=$' });
+
+/**
+ * The first format (v1): a person sealed under a fresh key per entry, that key sealed to each box.
+ * Boxes still read it, for the entries a central wrote before the site keys (central/feed.ts
+ * writes every person of such a site again under its site key at its next command).
+ */
+export const FeedSealedV1 = Type.Object(
   {
     nonce: B64(32),
     box: B64(FEED_ENTRY_MAX_BYTES),
@@ -50,23 +66,43 @@ export const FeedSealed = Type.Object(
   },
   { additionalProperties: false },
 );
+export type FeedSealedV1 = Static<typeof FeedSealedV1>;
+
+/** A person's fields and templates encrypted once under the content key `key` that key entries wrap to the boxes. */
+export const FeedSealed = Type.Object({ key: KeyId, nonce: B64(32), box: B64(FEED_ENTRY_MAX_BYTES) }, { additionalProperties: false });
 export type FeedSealed = Static<typeof FeedSealed>;
 
-/** An entry as the central signs it. `enrol` and `update` carry the person's whole state, so either applies alone once the log is compacted. */
-export const FeedEntry = Type.Object(
-  {
-    v: Type.Literal(1),
-    site: Type.String({ pattern: SITE_PATTERN }),
-    seq: Seq,
-    /** The entry before this one in the log as it is now (0: none); a box applies this one once it applied `prev`. */
-    prev: SafeInteger({ minimum: 0 }),
-    kind: Type.Union([Type.Literal('enrol'), Type.Literal('update'), Type.Literal('erase')]),
-    person: Type.String({ pattern: FEED_PERSON_PATTERN }),
-    time: Iso,
-    sealed: Type.Optional(FeedSealed),
-  },
+/** A content key, wrapped to each box that may read what it encrypts (device id → wrap). */
+export const FeedKey = Type.Object(
+  { id: KeyId, wraps: Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), Wrap, { maxProperties: FEED_MAX_BOXES }) },
   { additionalProperties: false },
 );
+export type FeedKey = Static<typeof FeedKey>;
+
+const Head = {
+  site: Type.String({ pattern: SITE_PATTERN }),
+  seq: Seq,
+  /** The entry before this one in the log as it is now (0: none); a box applies this one once it applied `prev`. */
+  prev: SafeInteger({ minimum: 0 }),
+  time: Iso,
+};
+const PersonKind = Type.Union([Type.Literal('enrol'), Type.Literal('update'), Type.Literal('erase')]);
+const Person = Type.String({ pattern: FEED_PERSON_PATTERN });
+
+/** A person's entry in the first format. */
+export const FeedEntryV1 = Type.Object({ v: Type.Literal(1), ...Head, kind: PersonKind, person: Person, sealed: Type.Optional(FeedSealedV1) }, { additionalProperties: false });
+export type FeedEntryV1 = Static<typeof FeedEntryV1>;
+
+/** A person's entry. `enrol` and `update` carry the person's whole state, so either applies alone once the log is compacted. */
+export const FeedPersonEntry = Type.Object({ v: Type.Literal(2), ...Head, kind: PersonKind, person: Person, sealed: Type.Optional(FeedSealed) }, { additionalProperties: false });
+export type FeedPersonEntry = Static<typeof FeedPersonEntry>;
+
+/** A content key for the entries after it (and those before it that name it, once it is wrapped again for a new box). */
+export const FeedKeyEntry = Type.Object({ v: Type.Literal(2), ...Head, kind: Type.Literal('key'), key: FeedKey }, { additionalProperties: false });
+export type FeedKeyEntry = Static<typeof FeedKeyEntry>;
+
+/** An entry as the central signs it. */
+export const FeedEntry = Type.Union([FeedPersonEntry, FeedKeyEntry, FeedEntryV1]);
 export type FeedEntry = Static<typeof FeedEntry>;
 
 /** What `sealed.box` opens to: what a local enrolment gives, and templates made elsewhere (base64 of little-endian float32). */
@@ -93,6 +129,7 @@ export const FEED_REFUSALS = [
   'replayed',
   'out_of_order',
   'unreadable',
+  'key_missing',
   'person_invalid',
   'template_invalid',
   'quarantined',
@@ -111,6 +148,7 @@ export const FEED_REFUSAL_CODES: Readonly<Record<FeedRefusal, `FG_ERR_${string}`
   replayed: 'FG_ERR_FEED_REPLAYED',
   out_of_order: 'FG_ERR_FEED_OUT_OF_ORDER',
   unreadable: 'FG_ERR_FEED_UNREADABLE',
+  key_missing: 'FG_ERR_FEED_KEY_MISSING',
   person_invalid: 'FG_ERR_PERSON_INVALID',
   template_invalid: 'FG_ERR_TEMPLATE_INVALID',
   quarantined: 'FG_ERR_FEED_QUARANTINED',
@@ -168,12 +206,22 @@ export function verifyFeedEntry(message: Buffer, centralKey: KeyObject): FeedVer
   }
   if (!Value.Check(FeedEntry, entry)) return { ok: false, reason: 'malformed' };
   const e = entry as FeedEntry;
+  if (e.prev >= e.seq) return { ok: false, reason: 'malformed' };
   // A change of a person carries them; an erasure names only whom.
-  if ((e.kind === 'erase') !== (e.sealed === undefined) || e.prev >= e.seq) return { ok: false, reason: 'malformed' };
+  if (e.kind !== 'key' && (e.kind === 'erase') !== (e.sealed === undefined)) return { ok: false, reason: 'malformed' };
   return { ok: true, entry: e };
 }
 
-/** What the sealed content is bound to, so that it opens only inside the entry it was made for. */
-export function feedAssociatedData(e: Pick<FeedEntry, 'site' | 'person' | 'kind'>): Uint8Array {
+/** What a first-format entry's sealed content is bound to. */
+export function feedAssociatedDataV1(e: Pick<FeedEntryV1, 'site' | 'person' | 'kind'>): Uint8Array {
   return Buffer.from(`facegate/feed/v1/${e.site}/${e.person}/${e.kind}`);
+}
+
+/**
+ * What a person's content is bound to: its site, its number, its kind, the person and the key, so
+ * that it opens only inside the entry it was made for, never moved to another site or place in
+ * the log (compaction signs an entry again with another `prev`, never another number).
+ */
+export function feedAssociatedData(e: Pick<FeedPersonEntry, 'site' | 'seq' | 'person' | 'kind'>, keyId: string): Uint8Array {
+  return Buffer.from(`facegate/feed/v2/${e.site}/${e.seq}/${e.kind}/${e.person}/${keyId}`);
 }

@@ -90,7 +90,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       '--group': 'their group (shift rules)',
       '--templates': 'JSON file of 1-32 templates: {"templates": [{"embedding": [512 numbers], "quality": 0-1, "model": "..."}]}',
       '--boxes': "only these boxes of the site, by device id, comma-separated (else every box of the site)",
-      '--json': 'one JSON object: site, person_id, person (the uuid boxes know), seq, published, pending, resealed',
+      '--json': 'one JSON object: site, person_id, person (the uuid boxes know), seq, published, pending, rewrapped, rotated, upgraded',
     },
   },
   'central feed update': {
@@ -103,7 +103,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       '--group': 'their new group',
       '--templates': 'JSON file of templates that replace theirs',
       '--boxes': "only these boxes of the site from now on, by device id, comma-separated",
-      '--json': 'one JSON object: site, person_id, person, seq, published, pending, resealed',
+      '--json': 'one JSON object: site, person_id, person, seq, published, pending, rewrapped, rotated, upgraded',
     },
   },
   'central feed erase': {
@@ -112,7 +112,15 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       '--config': "the central's config file (its `feed` section)",
       '--site': "the site, as the config's feed.sites names it",
       '--person-id': "the person's id in your own systems, as enrolled",
-      '--json': 'one JSON object: site, person_id, person, seq, published, pending, resealed',
+      '--json': 'one JSON object: site, person_id, person, seq, published, pending, rewrapped, rotated, upgraded',
+    },
+  },
+  'central feed rotate-key': {
+    example: 'facegate central feed rotate-key --config /etc/facegate-central/central.yaml --site hq',
+    options: {
+      '--config': "the central's config file (its `feed` section, the broker and the boxes' `keys`)",
+      '--site': "the site, as the config's feed.sites names it",
+      '--json': 'one JSON object: site, seq (the new key entry), published, pending, rewrapped, rotated, upgraded',
     },
   },
   'central feed status': {
@@ -121,7 +129,7 @@ const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       '--config': "the central's config file (its `feed` section, the broker and the boxes' `keys`)",
       '--site': "the site, as the config's feed.sites names it",
       '--wait-s': "how long to wait for the boxes' reports, 1-60 seconds (5)",
-      '--json': 'one JSON object: site, head, pending, and per box applied, persons, behind, unconfirmed',
+      '--json': 'one JSON object: site, head, pending, retired, rewritten, and per box applied, persons, behind, unconfirmed',
     },
   },
   'central timesheet': {

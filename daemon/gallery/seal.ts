@@ -4,8 +4,8 @@ import type { Sodium } from './sodium.js';
 
 /** Where a sealed value lives; all of it is bound into the ciphertext as associated data. */
 export interface CellRef {
-  /** The gallery's tables, unknown persons' clusters (daemon/track/unknown-store.ts), the events outbox and its delivered events kept for replay, and the decision timeline (daemon/track/timeline.ts). */
-  readonly table: 'persons' | 'templates' | 'thumbnails' | 'unknown_persons' | 'outbox' | 'outbox_sent' | 'timeline';
+  /** The gallery's tables, unknown persons' clusters (daemon/track/unknown-store.ts), the events outbox and its delivered events kept for replay, the decision timeline (daemon/track/timeline.ts), and the gallery feed's content keys. */
+  readonly table: 'persons' | 'templates' | 'thumbnails' | 'unknown_persons' | 'outbox' | 'outbox_sent' | 'timeline' | 'feed_keys';
   readonly column: string;
   readonly rowId: string | number;
   readonly personId: string;

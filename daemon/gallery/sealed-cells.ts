@@ -27,7 +27,7 @@ export const SEALED_COLUMNS = {
   persons: ['name', 'external_id', 'grp'],
   templates: ['embedding', 'source'],
   thumbnails: ['jpeg'],
-} as const satisfies Record<Exclude<CellRef['table'], 'unknown_persons' | 'outbox' | 'outbox_sent' | 'timeline'>, readonly string[]>;
+} as const satisfies Record<Exclude<CellRef['table'], 'unknown_persons' | 'outbox' | 'outbox_sent' | 'timeline' | 'feed_keys'>, readonly string[]>;
 
 type SealedTable = keyof typeof SEALED_COLUMNS;
 

@@ -14,13 +14,15 @@ import {
   FEED_REFUSAL_CODES,
   FeedPerson,
   feedAssociatedData,
+  feedAssociatedDataV1,
   feedEntryFilter,
   feedReportTopic,
   verifyFeedEntry,
   type FeedEntry,
+  type FeedKeyEntry,
   type FeedRefusal,
 } from '../../contract/feed.js';
-import { openForBox } from '../../contract/feed-seal.js';
+import { decryptContent, openForBoxV1, unwrapKey } from '../../contract/feed-seal.js';
 
 /** Entries that arrived before the one they follow, held until it is applied; past these bounds an entry is refused as out of order (the broker keeps it, and sends it again at the next connect). */
 export const FEED_HELD_MAX = 4096;
@@ -30,6 +32,12 @@ export const FEED_QUEUE_MAX = 10_000;
 export const FEED_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 /** How soon an entry the person service could not take (busy, the state file locked) is tried again. */
 export const FEED_RETRY_MS = 1000;
+/**
+ * How long the next entry waits for the key entry of the key it names, when none came: a key
+ * wrapped again for this box just now may still be on its way. Past it, the entry is refused
+ * (`key_missing`) and the feed goes on; later entries of that key are refused at once.
+ */
+export const FEED_KEY_WAIT_MS = 30_000;
 
 export interface FeedOptions {
   site: string;
@@ -43,7 +51,7 @@ export interface FeedOptions {
   /** This box's X25519 pair, from its device key: what the entries' content keys are sealed to. */
   openingKeys: { publicKey: Uint8Array; privateKey: Uint8Array };
   sodium: Sodium;
-  persons: Pick<PersonService, 'applyFeed' | 'feedState'>;
+  persons: Pick<PersonService, 'applyFeed' | 'feedState' | 'feedKey'>;
   /** Signs the box's report, as its events are signed. */
   signer: Signer;
   logger: Logger;
@@ -54,6 +62,8 @@ export interface FeedOptions {
   heldMax?: number;
   /** How many messages may wait to be looked at; FEED_QUEUE_MAX unless a test needs fewer. */
   queueMax?: number;
+  /** How long an entry waits for its key's entry; FEED_KEY_WAIT_MS unless a test needs less. */
+  keyWaitMs?: number;
 }
 
 interface Held {
@@ -85,6 +95,11 @@ export class FeedSubscriber {
   private chain: Promise<void> = Promise.resolve();
   private reportTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private keyTimer: NodeJS.Timeout | undefined;
+  /** Keys named by an entry with no key entry of them yet: since when the feed waits for each. */
+  private readonly keyWaits = new Map<string, number>();
+  /** Keys waited for in vain: their entries are refused at once, until a key entry of them comes. */
+  private readonly keysMissing = new Set<string>();
   private bridge: MqttBridge | undefined;
   private readonly log: Logger;
   private readonly topicPrefix: string;
@@ -138,6 +153,7 @@ export class FeedSubscriber {
     this.closed = true;
     clearTimeout(this.reportTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.keyTimer);
   }
 
   private refuse(reason: FeedRefusal, detail: Record<string, unknown>): void {
@@ -153,6 +169,12 @@ export class FeedSubscriber {
     if (entry.site !== this.o.site) return this.refuse('other_site', { seq: entry.seq });
     if (topic !== this.topicPrefix + String(entry.seq)) return this.refuse('malformed', { seq: entry.seq, topic: topic.slice(0, 200) });
     const digest = createHash('sha256').update(payload).digest('base64url');
+    if (entry.seq <= this.counts.applied && entry.kind === 'key' && !(!retained && this.applied.has(digest))) {
+      // A key entry behind the number applied: the central wrapped a key again for this box (or the
+      // broker sent it again). Its key is kept all the same, for the entries ahead that use it.
+      await this.keepLateKey(entry);
+      return;
+    }
     if (entry.seq <= this.counts.applied) {
       // The broker sends every retained entry again at each subscription, and the central signs an
       // entry again when it compacts the log before it: no news. The very message applied, sent
@@ -203,18 +225,47 @@ export class FeedSubscriber {
     this.heldBytes -= h.bytes;
   }
 
+  /** A key entry behind the number applied, kept for its key; the entry waiting for it may go on. */
+  private async keepLateKey(entry: FeedKeyEntry): Promise<void> {
+    const change = this.keyChange(entry);
+    if (change.kind === 'refuse') return this.refuse(change.reason, { seq: entry.seq, key: entry.key.id });
+    try {
+      this.counted(entry, await this.o.persons.applyFeed(change, this.o.now()));
+    } catch (e) {
+      // Sent again at the next connect, as every retained entry is.
+      this.log.warn({ err: e instanceof Error ? e.message : String(e), seq: entry.seq }, 'feed key entry not kept now');
+      return;
+    } finally {
+      if (change.kind === 'key') change.key?.fill(0);
+    }
+    this.keyWaits.delete(entry.key.id);
+    this.keysMissing.delete(entry.key.id);
+    await this.applyHeld();
+  }
+
   /** Hands the entry to the person service; false when it could not take it now, and the entry waits to be tried again. */
   private async apply(h: Held): Promise<boolean> {
     const { entry, digest } = h;
+    const change = this.changeOf(entry);
+    if (change === 'wait') {
+      this.put(h);
+      return false;
+    }
     let result: FeedOutcome;
     try {
-      result = await this.o.persons.applyFeed(this.changeOf(entry), this.o.now());
+      result = await this.o.persons.applyFeed(change, this.o.now());
     } catch (e) {
       // Not a verdict on the entry: the service was busy with other changes, stopping, or the state
       // file was. The entry waits among the held ones (so the ones after it too) and is tried again.
       this.put(h);
       this.retryLater(e);
       return false;
+    } finally {
+      if (change.kind === 'key') change.key?.fill(0);
+    }
+    if (entry.kind === 'key') {
+      this.keyWaits.delete(entry.key.id);
+      this.keysMissing.delete(entry.key.id);
     }
     this.applied.add(digest);
     if (this.applied.size > REMEMBERED) this.applied.delete(this.applied.values().next().value!);
@@ -236,24 +287,89 @@ export class FeedSubscriber {
   }
 
   private counted(entry: FeedEntry, r: FeedOutcome): void {
-    if (r.outcome === 'refused') return this.refuse(r.reason, { seq: entry.seq, kind: entry.kind, person: entry.person, code: r.code });
+    const what = entry.kind === 'key' ? { key: entry.key.id } : { person: entry.person };
+    if (r.outcome === 'refused') return this.refuse(r.reason, { seq: entry.seq, kind: entry.kind, ...what, code: r.code });
     this.counts.outcomes[r.outcome]++;
-    if (r.outcome === 'applied') this.log.info({ seq: entry.seq, kind: entry.kind, person: entry.person }, 'feed entry applied');
+    if (r.outcome === 'applied') this.log.info({ seq: entry.seq, kind: entry.kind, ...what }, 'feed entry applied');
   }
 
-  /** The entry as the person service takes it: its sealed person opened for this box, or why not. */
-  private changeOf(entry: FeedEntry): FeedChange {
+  /** A key entry as the person service keeps it: the key wrapped to this box, or null when none is. */
+  private keyChange(entry: FeedKeyEntry): FeedChange {
     const at = { site: entry.site, seq: entry.seq };
+    const key = unwrapKey(this.o.sodium, entry.key, this.o.deviceId, this.o.openingKeys);
+    if (key === 'unreadable') return { ...at, kind: 'refuse', reason: 'unreadable' };
+    return { ...at, kind: 'key', id: entry.key.id, key: key ?? null };
+  }
+
+  /**
+   * The content key an entry names: its bytes, 'pass' when its key entry wraps nothing to this box,
+   * 'wait' while the feed waits for its key entry, or a refusal once it waited long enough.
+   */
+  private contentKey(site: string, id: string): Uint8Array | 'pass' | 'wait' | FeedRefusal {
+    let key: Uint8Array | null | undefined;
+    try {
+      key = this.o.persons.feedKey(site, id);
+    } catch {
+      return 'unreadable'; // the key kept here does not open: tampered at rest
+    }
+    if (key === null) return 'pass';
+    if (key !== undefined) return key;
+    if (this.keysMissing.has(id)) return 'key_missing';
+    const now = this.o.now();
+    const since = this.keyWaits.get(id);
+    const waitMs = this.o.keyWaitMs ?? FEED_KEY_WAIT_MS;
+    if (since === undefined) {
+      this.keyWaits.set(id, now);
+      this.counts.outcomes.held++;
+      this.log.info({ key: id, waitMs }, 'feed entry waits for the entry of its key');
+    } else if (now - since >= waitMs) {
+      this.keyWaits.delete(id);
+      this.keysMissing.add(id);
+      return 'key_missing';
+    }
+    this.wakeAt((since ?? now) + waitMs - now);
+    return 'wait';
+  }
+
+  /** The held entries looked at again after `ms`, when an entry's wait for its key ends. */
+  private wakeAt(ms: number): void {
+    if (this.closed || this.keyTimer) return;
+    this.keyTimer = setTimeout(() => {
+      this.keyTimer = undefined;
+      const next = this.chain.then(() => this.applyHeld());
+      this.chain = next.catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'feed key wait failed'));
+    }, Math.max(0, ms));
+    this.keyTimer.unref();
+  }
+
+  /** The entry as the person service takes it: its person opened for this box, a key, or why not; 'wait' while its key's entry is awaited. */
+  private changeOf(entry: FeedEntry): FeedChange | 'wait' {
+    const at = { site: entry.site, seq: entry.seq };
+    if (entry.kind === 'key') return this.keyChange(entry);
     if (entry.kind === 'erase' || !entry.sealed) return { ...at, kind: 'erase', person: entry.person };
-    const opened = openForBox(this.o.sodium, entry.sealed, feedAssociatedData(entry), this.o.deviceId, this.o.openingKeys);
-    if (!opened.ok) return opened.why === 'not_addressed' ? { ...at, kind: 'pass' } : { ...at, kind: 'refuse', reason: 'unreadable' };
+    let plain: Uint8Array;
+    if (entry.v === 1) {
+      // The first format, each entry sealed to every box: read until the central wrote the site's persons again.
+      const opened = openForBoxV1(this.o.sodium, entry.sealed, feedAssociatedDataV1(entry), this.o.deviceId, this.o.openingKeys);
+      if (!opened.ok) return opened.why === 'not_addressed' ? { ...at, kind: 'pass' } : { ...at, kind: 'refuse', reason: 'unreadable' };
+      plain = opened.plain;
+    } else {
+      const key = this.contentKey(entry.site, entry.sealed.key);
+      if (key === 'wait') return 'wait';
+      if (key === 'pass') return { ...at, kind: 'pass' };
+      if (typeof key === 'string') return { ...at, kind: 'refuse', reason: key };
+      const opened = decryptContent(this.o.sodium, entry.sealed, key, feedAssociatedData(entry, entry.sealed.key));
+      key.fill(0);
+      if (!opened) return { ...at, kind: 'refuse', reason: 'unreadable' };
+      plain = opened;
+    }
     let person: unknown;
     try {
-      person = JSON.parse(Buffer.from(opened.plain).toString('utf8'));
+      person = JSON.parse(Buffer.from(plain).toString('utf8'));
     } catch {
       return { ...at, kind: 'refuse', reason: 'malformed' };
     } finally {
-      opened.plain.fill(0);
+      plain.fill(0);
     }
     if (!Value.Check(FeedPerson, person)) return { ...at, kind: 'refuse', reason: 'malformed' };
     const p = person as FeedPerson;

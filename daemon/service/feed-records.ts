@@ -1,8 +1,10 @@
 // What a box keeps of the gallery feed: how far it applied each site's feed, which persons came from
-// it (a person's source: 'feed' here, 'local' otherwise), and the signed entries it refused. In the
-// service layer beside the person use cases that write it in their transactions.
+// it (a person's source: 'feed' here, 'local' otherwise), the signed entries it refused, and the
+// content keys it opened (sealed as the gallery's cells are). In the service layer beside the person use cases that write it in their transactions.
 import type { Database, Statement } from 'better-sqlite3';
 import type { FeedRefusal } from '../../contract/feed.js';
+import type { CellRef, Sealer } from '../gallery/seal.js';
+import type { SealedCellSource } from '../gallery/sealed-cells.js';
 
 /** A person's source: enrolled on this box (any local door), or by the central through a site's feed. */
 export type PersonSource = { kind: 'local' } | { kind: 'feed'; site: string; seq: number };
@@ -66,3 +68,47 @@ export class FeedRecords {
     return this.db.prepare('SELECT seq, reason FROM feed_refusals WHERE site = ? ORDER BY seq').all(site) as { seq: number; reason: FeedRefusal }[];
   }
 }
+
+/** The content keys of the feed this box opened, each sealed as a gallery cell is. */
+export class FeedKeys {
+  constructor(
+    private readonly db: Database,
+    private readonly sealer: Sealer,
+  ) {}
+
+  /**
+   * A content key of the site's feed: its bytes (the caller zeroes them), null when its key entry
+   * wraps nothing to this box, undefined when no key entry of it came. Throws TamperError when the
+   * sealed key does not open where it is.
+   */
+  keyOf(site: string, id: string): Uint8Array | null | undefined {
+    const row = this.db.prepare('SELECT sealed FROM feed_keys WHERE site = ? AND key_id = ?').get(site, id) as { sealed: Buffer | null } | undefined;
+    if (!row) return undefined;
+    return row.sealed === null ? null : this.sealer.open(keyCell(site, id), row.sealed);
+  }
+
+  /** Keeps a key of a key entry (null: not for this box); a key held is never replaced, nor taken back by a later entry without one. */
+  put(site: string, id: string, key: Uint8Array | null, seq: number, nowMs: number): boolean {
+    const row = this.db.prepare('SELECT sealed FROM feed_keys WHERE site = ? AND key_id = ?').get(site, id) as { sealed: Buffer | null } | undefined;
+    if (row && (row.sealed !== null || key === null)) return false;
+    this.db
+      .prepare('INSERT INTO feed_keys (site, key_id, sealed, seq, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, key_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, at_ms = excluded.at_ms')
+      .run(site, id, key === null ? null : this.sealer.seal(keyCell(site, id), key), seq, nowMs);
+    return true;
+  }
+}
+
+const keyCell = (site: string, id: string): CellRef => ({ table: 'feed_keys', column: 'sealed', rowId: `${site}/${id}`, personId: '' });
+
+/** The kept keys among the state file's sealed cells: checked by `gallery verify`, sealed again by `keys rotate --reencrypt`. */
+export const FEED_KEY_CELLS: SealedCellSource = {
+  *cells(db) {
+    const rows = db.prepare('SELECT site, key_id, sealed FROM feed_keys WHERE sealed IS NOT NULL ORDER BY site, key_id').iterate() as Iterable<{ site: string; key_id: string; sealed: Buffer }>;
+    for (const r of rows) yield { ref: keyCell(r.site, r.key_id), value: r.sealed };
+  },
+  reseal(db, ref, plain, to) {
+    const rowId = String(ref.rowId);
+    const cut = rowId.indexOf('/');
+    db.prepare('UPDATE feed_keys SET sealed = ? WHERE site = ? AND key_id = ?').run(Buffer.from(to.seal(ref, plain)), rowId.slice(0, cut), rowId.slice(cut + 1));
+  },
+};

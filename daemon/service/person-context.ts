@@ -8,7 +8,7 @@ import type { UnknownRegistry } from '../track/unknowns.js';
 import type { RecognitionConfig } from '../vision/config.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
 import { FaceViews } from './face-views.js';
-import { FeedRecords } from './feed-records.js';
+import { FeedKeys, FeedRecords } from './feed-records.js';
 import type { PersonFields } from './person-input.js';
 
 export interface PersonServiceOptions {
@@ -56,6 +56,7 @@ export class PersonContext {
   /** Faces opened for an operator (a sighting taught from), each look audited. */
   readonly views: FaceViews;
   #feed: FeedRecords | undefined;
+  #feedKeys: FeedKeys | undefined;
 
   constructor(readonly o: PersonServiceOptions) {
     this.views = new FaceViews({ db: o.gallery.db, sealer: o.gallery.sealer, audit: o.audit });
@@ -65,6 +66,12 @@ export class PersonContext {
   get feed(): FeedRecords {
     this.#feed ??= new FeedRecords(this.o.gallery.db);
     return this.#feed;
+  }
+
+  /** The feed's content keys this box opened: made on first use. */
+  get feedKeys(): FeedKeys {
+    this.#feedKeys ??= new FeedKeys(this.o.gallery.db, this.o.gallery.sealer);
+    return this.#feedKeys;
   }
 
   /** The default commit: a transaction of its own. */

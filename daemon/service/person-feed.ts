@@ -8,11 +8,13 @@ import { erasePersonRecords } from './retention.js';
 
 /**
  * An entry of a site's gallery feed as the box's feed door read it (signed by the central, opened
- * for this box): a person's whole state to hold, an erasure, an entry for other boxes of the site
- * to pass over, or one whose sealed part this box could not read, refused as the door found it.
+ * for this box): a person's whole state to hold, an erasure, a content key to keep (`key` null: its
+ * key entry wraps nothing to this box), an entry for other boxes of the site to pass over, or one
+ * whose sealed part this box could not read, refused as the door found it.
  */
 export type FeedChange = { site: string; seq: number } & (
   | { kind: 'enrol' | 'update'; person: string; fields: PersonFields & { name: string }; templates: readonly TemplateInput[] }
+  | { kind: 'key'; id: string; key: Uint8Array | null }
   | { kind: 'erase'; person: string }
   | { kind: 'pass' }
   | { kind: 'refuse'; reason: FeedRefusal }
@@ -44,6 +46,7 @@ export function applyFeed(ctx: PersonContext, change: FeedChange, nowMs: number)
   const by: Actor = { actor: `feed:${change.site}`, role: 'admin' };
   return ctx.serial(async () => {
     const db = ctx.o.gallery.db;
+    if (change.kind === 'key') return keepKey(ctx, change, by, nowMs);
     if (change.seq <= ctx.feed.applied(change.site)) return { outcome: 'already' };
     if (change.kind === 'pass') {
       db.transaction(() => ctx.feed.advance(change.site, change.seq, nowMs)).immediate();
@@ -56,6 +59,23 @@ export function applyFeed(ctx: PersonContext, change: FeedChange, nowMs: number)
 }
 
 type Change<K extends FeedChange['kind']> = Extract<FeedChange, { kind: K }>;
+
+/**
+ * A key entry: its key kept (sealed) if this box holds none of that id yet. One at or below the
+ * number applied is the central's key wrapped again for this box, or a retained copy: its key is
+ * still kept, since the entries that use it may be ahead, and the number applied does not move.
+ */
+function keepKey(ctx: PersonContext, change: Change<'key'>, by: Actor, nowMs: number): FeedOutcome {
+  const inOrder = change.seq > ctx.feed.applied(change.site);
+  let kept = false;
+  ctx.o.gallery.db.transaction(() => {
+    kept = ctx.feedKeys.put(change.site, change.id, change.key, change.seq, nowMs);
+    if (inOrder) ctx.feed.advance(change.site, change.seq, nowMs);
+    if (kept && change.key !== null) ctx.o.audit.append({ ...by, action: 'feed.key', target: null, detail: { seq: change.seq, key: change.id }, outcome: 'ok' });
+  }).immediate();
+  if (!inOrder) return { outcome: 'already' };
+  return { outcome: change.key === null ? 'passed' : 'applied' };
+}
 
 function refuse(ctx: PersonContext, change: FeedChange, reason: FeedRefusal, by: Actor, nowMs: number, action: string, code: string = FEED_REFUSAL_CODES[reason]): FeedOutcome {
   ctx.o.gallery.db.transaction(() => {

@@ -101,6 +101,11 @@ export class PersonService {
     return applyFeed(this.ctx, change, nowMs);
   }
 
+  /** A content key of the site's feed, opened (the caller zeroes it); null: not for this box; undefined: no key entry of it came. */
+  feedKey(site: string, id: string): Uint8Array | null | undefined {
+    return this.ctx.feedKeys.keyOf(site, id);
+  }
+
   /** Whether a person was enrolled here or came through a site's feed. */
   sourceOf(personId: string): PersonSource {
     return this.ctx.feed.sourceOf(personId);

@@ -17,7 +17,7 @@ import { DISPLAY_PHOTO_MIGRATION, DISPLAY_TOKENS_MIGRATION } from './schema/disp
 import { ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION, ATTENDANCE_ARRIVALS_MIGRATION, ATTENDANCE_PENDING_ARRIVAL_MIGRATION } from './schema/attendance-arrivals.js';
 import { ATTENDANCE_DOORS_MIGRATION } from './schema/attendance-doors.js';
 import { ATTENDANCE_UPGRADES_MIGRATION } from './schema/attendance-upgrades.js';
-import { FEED_MIGRATION } from './schema/feed.js';
+import { FEED_KEYS_MIGRATION, FEED_MIGRATION } from './schema/feed.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -49,5 +49,6 @@ export const MIGRATIONS: readonly Migration[] = [
   FEED_MIGRATION,
   ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION,
   ATTENDANCE_PENDING_ARRIVAL_MIGRATION,
+  FEED_KEYS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

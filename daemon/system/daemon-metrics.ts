@@ -100,7 +100,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
     const refused = c ? Object.values(c.refused).reduce((a, b) => a + b, 0) : 0;
     return [...(['applied', 'passed', 'already', 'held'] as const).map((outcome) => ({ labels: { outcome }, value: c?.outcomes[outcome] ?? 0 })), { labels: { outcome: 'refused' }, value: refused }];
   });
-  m.collect('facegate_feed_refused_total', 'counter', 'Gallery feed entries refused, never applied, by reason (docs/errors.md names each code: malformed, oversized, forged, other_site, replayed, out_of_order, unreadable, person_invalid, template_invalid, quarantined, local_person, duplicate_face, overloaded).', () =>
+  m.collect('facegate_feed_refused_total', 'counter', 'Gallery feed entries refused, never applied, by reason (docs/errors.md names each code: malformed, oversized, forged, other_site, replayed, out_of_order, unreadable, key_missing, person_invalid, template_invalid, quarantined, local_person, duplicate_face, overloaded).', () =>
     FEED_REFUSALS.map((reason) => ({ labels: { reason }, value: s.feedCounts?.()?.refused[reason] ?? 0 })),
   );
   m.collect('facegate_feed_applied', 'gauge', "The last entry of the site's gallery feed this box applied; 0 while the feed is off or before any.", () => s.feedCounts?.()?.applied ?? 0);

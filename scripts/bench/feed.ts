@@ -2,14 +2,16 @@
 // the gallery feed at a fleet's size, through a real Mosquitto on 127.0.0.1.
 //
 // - The central: the code of `facegate central feed enrol|update|erase` (central/feed.ts and its
-//   SQLite FeedStore, sealed to every box of the site, signed), the changes then published as the
+//   SQLite FeedStore: each person encrypted once under the site's key, which a key entry wraps to
+//   every box of the site; signed), the changes then published as the
 //   command publishes them (`publishPending`, one broker connection per command; `--publish-every
 //   N`: one for every N changes, as a script calling the code would); the first people in one
 //   batch, as an import would.
 // - `--boxes` real boxes: the daemon's feed stage on each (test/support/feed-box.ts: the bridge, the
 //   FeedSubscriber, the person service with its audit, a real sealed gallery file).
 // - `--subscribers` simulated boxes in a second process (feed-subscribers.ts): one MQTT connection
-//   each, checking every entry's signature and opening the person sealed to it, keeping nothing.
+//   each, checking every entry's signature, opening the site's key wrapped to it and each person
+//   with it, keeping nothing.
 //
 // Two phases: the site's first read (people enrolled and published before any box is online; then
 // every box subscribes at once and reads the compacted log), and `--changes` changes while every
@@ -122,15 +124,16 @@ export async function run(args: string[]): Promise<void> {
     const parts = feedParts(config, store, sodium);
     const io = { env: process.env };
 
-    console.log(`feed bench: ${people} people then ${changes} changes, ${nTemplates} templates each, sealed to ${nBoxes + nSims} boxes (${nBoxes} real, ${nSims} simulated); Mosquitto ${broker.url}`);
+    console.log(`feed bench: ${people} people then ${changes} changes, ${nTemplates} templates each, for ${nBoxes + nSims} boxes (${nBoxes} real, ${nSims} simulated); Mosquitto ${broker.url}`);
     let t = performance.now();
     for (let i = 0; i < people; i++) feedEnrol(parts, { site: SITE, externalId: `EMP-${i + 1}`, name: `Person ${i + 1}`, group: 'staff', templates: templates(i + 1, nTemplates) });
     const sealedMs = performance.now() - t;
     const entryBytes = store.pending().reduce((n, p) => n + p.message.length, 0);
+    const keyBytes = store.pending()[0]?.message.length ?? 0;
     t = performance.now();
     await publishPending(store, config, io);
     const publishedMs = performance.now() - t;
-    console.log(`central: ${people} entries sealed, signed and stored in ${(sealedMs / 1000).toFixed(1)} s, published in ${(publishedMs / 1000).toFixed(1)} s; ${(entryBytes / people / 1024).toFixed(1)} KiB an entry, ${mib(entryBytes)} the log`);
+    console.log(`central: ${people} entries encrypted, signed and stored in ${(sealedMs / 1000).toFixed(1)} s, published in ${(publishedMs / 1000).toFixed(1)} s; ${(entryBytes / people / 1024).toFixed(1)} KiB an entry, ${mib(entryBytes)} the log (its key entry ${(keyBytes / 1024).toFixed(1)} KiB)`);
 
     // Phase 1: every box comes online at once and reads the compacted log.
     const specPath = join(dir, 'sims.json');

@@ -1,6 +1,8 @@
 // A box's gallery feed under hostile input, over a real Mosquitto and real SQLite files: entries
 // forged, replayed, out of order, for another site, oversized, unreadable, with templates of the
-// wrong length or NaN values, or naming a person the box quarantined or enrolled itself. Each is
+// wrong length or NaN values, or naming a person the box quarantined or enrolled itself; key
+// entries forged, for another site, replayed, oversized, and entries under a key that never came.
+// The first format (each entry sealed to every box) is still read. Each is
 // refused with its coded reason, counted in the feed's metrics, never applied, and the entries
 // after it still are. Then a fuzz, with a fixed seed and a fixed number of cases, of entries
 // mutated byte by byte and of hostile entries signed by the central key itself (a central with a
@@ -13,8 +15,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
-import { FEED_ENTRY_MAX_BYTES, FEED_REFUSALS, feedAssociatedData, feedEntryTopic, signFeedEntry, type FeedEntry, type FeedPerson } from '../../contract/feed.js';
-import { boxSealingKey, sealForBoxes } from '../../contract/feed-seal.js';
+import { FEED_ENTRY_MAX_BYTES, FEED_REFUSALS, feedAssociatedData, feedAssociatedDataV1, feedEntryTopic, signFeedEntry, type FeedEntry, type FeedKeyEntry, type FeedPersonEntry, type FeedPerson } from '../../contract/feed.js';
+import { boxSealingKey, encryptContent, newContentKey, wrapKey } from '../../contract/feed-seal.js';
+import { sealForBoxesV1 } from '../support/feed-v1.js';
 import { embeddingProblem } from '../../daemon/gallery/embedding.js';
 import { embeddingToBytes } from '../../daemon/gallery/seal.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
@@ -37,21 +40,30 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const template = (seed: number) => ({ embedding: b64(embeddingToBytes(unitVector(seed))), quality: 0.9, model: 'fr_feature' });
 const personState = (n: number): FeedPerson => ({ name: `Person ${n}`, external_id: `EMP-${n}`, group: 'staff', templates: [template(n)] });
 
-/** The central (or whoever holds a key): entries signed by `key`, their person sealed to the box. */
+type ContentKey = { id: string; key: Uint8Array };
+
+/** The central (or whoever holds a key): entries signed by `key`, their person encrypted under the site's content key, which key entries wrap to the box. */
 class Central {
   readonly central = generateKeyPairSync('ed25519');
-  constructor(private readonly boxX: string) {}
+  readonly siteKey: ContentKey = newContentKey(sodium);
+  constructor(readonly boxX: string) {}
 
-  sealed(entry: Pick<FeedEntry, 'site' | 'person' | 'kind'>, plain: Uint8Array, device = DEVICE) {
-    return sealForBoxes(sodium, plain, feedAssociatedData(entry), new Map([[device, boxSealingKey(sodium, this.boxX)]]));
+  /** A key entry wrapping `content` (the site's key) to the box, or to the boxes named (device → Ed25519 x). */
+  keyEntry(o: { seq: number; prev: number; content?: ContentKey; to?: Record<string, string>; site?: string; key?: KeyObject }): { topic: string; message: string; entry: FeedKeyEntry } {
+    const content = o.content ?? this.siteKey;
+    const to = new Map(Object.entries(o.to ?? { [DEVICE]: this.boxX }).map(([d, x]) => [d, boxSealingKey(sodium, x)]));
+    const entry: FeedKeyEntry = { v: 2, site: o.site ?? SITE, seq: o.seq, prev: o.prev, kind: 'key', key: wrapKey(sodium, content.id, content.key, to), time: '2026-11-26T08:00:00Z' };
+    return { topic: feedEntryTopic(ROOT, SITE, o.seq), message: signFeedEntry(entry, o.key ?? this.central.privateKey), entry };
   }
 
-  entry(o: { seq: number; prev: number; kind?: FeedEntry['kind']; person?: string; state?: unknown; site?: string; key?: KeyObject; plain?: Uint8Array }): { topic: string; message: string; entry: FeedEntry } {
+  entry(o: { seq: number; prev: number; kind?: FeedPersonEntry['kind']; person?: string; state?: unknown; site?: string; key?: KeyObject; plain?: Uint8Array; content?: ContentKey; adSeq?: number }): { topic: string; message: string; entry: FeedPersonEntry } {
     const kind = o.kind ?? 'enrol';
     const person = o.person ?? randomUUID();
     const site = o.site ?? SITE;
+    const content = o.content ?? this.siteKey;
     const plain = o.plain ?? Buffer.from(JSON.stringify(o.state ?? personState(o.seq)));
-    const entry: FeedEntry = { v: 1, site, seq: o.seq, prev: o.prev, kind, person, time: '2026-11-26T08:00:00Z', ...(kind !== 'erase' ? { sealed: this.sealed({ site, person, kind }, plain) } : {}) };
+    const ad = feedAssociatedData({ site, seq: o.adSeq ?? o.seq, kind, person }, content.id);
+    const entry: FeedPersonEntry = { v: 2, site, seq: o.seq, prev: o.prev, kind, person, time: '2026-11-26T08:00:00Z', ...(kind !== 'erase' ? { sealed: encryptContent(sodium, content.id, content.key, plain, ad) } : {}) };
     return { topic: feedEntryTopic(ROOT, SITE, o.seq), message: signFeedEntry(entry, o.key ?? this.central.privateKey), entry };
   }
 }
@@ -60,6 +72,8 @@ interface Harness {
   box: FeedBox;
   central: Central;
   client: MqttClient;
+  /** The site's key entry (entry 1) as it was sent. */
+  keyEntry: { topic: string; message: string };
   /** Every outcome and refusal counted so far. */
   total(): number;
   /** Publishes and waits until the box counted the message. */
@@ -67,7 +81,8 @@ interface Harness {
   restart(): Promise<void>;
 }
 
-async function harness(t: { after(fn: () => unknown): void }, dir: string, bounds: Pick<FeedBoxOptions, 'heldMax' | 'queueMax' | 'persons'> = {}): Promise<Harness> {
+/** A box on a broker of its own, its central's key entry (entry 1: the site's key, wrapped to it) applied. */
+async function harness(t: { after(fn: () => unknown): void }, dir: string, bounds: Pick<FeedBoxOptions, 'heldMax' | 'queueMax' | 'persons' | 'keyWaitMs'> = {}): Promise<Harness> {
   const broker = await Mosquitto.start();
   t.after(() => broker.dispose());
   const centralKey = generateKeyPairSync('ed25519');
@@ -88,6 +103,7 @@ async function harness(t: { after(fn: () => unknown): void }, dir: string, bound
     box: await start(central),
     central,
     client: await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `central-${randomUUID().slice(0, 8)}` }),
+    keyEntry: central.keyEntry({ seq: 1, prev: 0 }),
     total() {
       const c = h.box.feed.counts;
       return Object.values(c.outcomes).reduce((a, b) => a + b, 0) + Object.values(c.refused).reduce((a, b) => a + b, 0);
@@ -111,6 +127,8 @@ async function harness(t: { after(fn: () => unknown): void }, dir: string, bound
     await h.client.endAsync(true);
     await h.box.stop();
   });
+  await h.send(h.keyEntry.topic, h.keyEntry.message);
+  assert.equal(h.box.feed.counts.applied, 1, 'the key entry applied');
   return h;
 }
 
@@ -150,24 +168,24 @@ test('each kind of bad feed entry is refused with its coded reason, counted, nev
     return applied;
   };
 
-  // Entry 1, valid: the feed runs.
-  const first = central.entry({ seq: 1, prev: 0 });
+  // Entry 2 (after the key entry), valid: the feed runs.
+  const first = central.entry({ seq: 2, prev: 1 });
   await h.send(first.topic, first.message);
-  assert.equal(h.box.feed.counts.applied, 1);
+  assert.equal(h.box.feed.counts.applied, 2);
   const quarantinedId = first.entry.person;
 
   const forger = generateKeyPairSync('ed25519');
-  const forged = central.entry({ seq: 2, prev: 1, key: forger.privateKey });
+  const forged = central.entry({ seq: 3, prev: 2, key: forger.privateKey });
   await expectRefused('forged', () => h.send(forged.topic, forged.message));
-  await expectRefused('malformed', () => h.send(feedEntryTopic(ROOT, SITE, 2), '{"not":"a jws"}'));
-  await expectRefused('malformed', () => h.send(feedEntryTopic(ROOT, SITE, 2), forged.message.slice(0, 100)));
-  await expectRefused('oversized', () => h.send(feedEntryTopic(ROOT, SITE, 2), Buffer.alloc(FEED_ENTRY_MAX_BYTES + 1, 'a')));
-  const elsewhere = central.entry({ seq: 2, prev: 1, site: 'elsewhere' });
+  await expectRefused('malformed', () => h.send(feedEntryTopic(ROOT, SITE, 3), '{"not":"a jws"}'));
+  await expectRefused('malformed', () => h.send(feedEntryTopic(ROOT, SITE, 3), forged.message.slice(0, 100)));
+  await expectRefused('oversized', () => h.send(feedEntryTopic(ROOT, SITE, 3), Buffer.alloc(FEED_ENTRY_MAX_BYTES + 1, 'a')));
+  const elsewhere = central.entry({ seq: 3, prev: 2, site: 'elsewhere' });
   await expectRefused('other_site', () => h.send(elsewhere.topic, elsewhere.message));
-  // Signed for number 2, published where number 3 belongs.
-  const misplaced = central.entry({ seq: 2, prev: 1 });
-  await expectRefused('malformed', () => h.send(feedEntryTopic(ROOT, SITE, 3), misplaced.message));
-  // Entry 1 again, live: a replay, not applied a second time.
+  // Signed for number 3, published where number 4 belongs.
+  const misplaced = central.entry({ seq: 3, prev: 2 });
+  await expectRefused('malformed', () => h.send(feedEntryTopic(ROOT, SITE, 4), misplaced.message));
+  // Entry 2 again, live: a replay, not applied a second time.
   await expectRefused('replayed', () => h.send(first.topic, first.message));
   // Entries far ahead: held (never applied) until the box holds 4, then refused.
   for (let i = 0; i < 4; i++) {
@@ -177,10 +195,10 @@ test('each kind of bad feed entry is refused with its coded reason, counted, nev
   assert.equal(h.box.feed.counts.outcomes.held, 4);
   const tooFar = central.entry({ seq: 200, prev: 199 });
   await expectRefused('out_of_order', () => h.send(tooFar.topic, tooFar.message));
-  assert.equal(h.box.feed.counts.applied, 1, 'nothing ahead was applied');
+  assert.equal(h.box.feed.counts.applied, 2, 'nothing ahead was applied');
 
   // Signed by the central, but what they hold breaks the rules: refused, and the feed moves past them.
-  let seq = 2;
+  let seq = 3;
   const signedBad = async (reason: string, o: Parameters<Central['entry']>[0]) => {
     const e = central.entry(o);
     await expectRefused(reason, () => h.send(e.topic, e.message));
@@ -195,13 +213,10 @@ test('each kind of bad feed entry is refused with its coded reason, counted, nev
   await signedBad('malformed', { seq, prev: seq - 1, state: { ...personState(5), extra: 'field' } });
   await signedBad('malformed', { seq, prev: seq - 1, plain: Buffer.from('x') });
   {
-    // The sealed box's bytes flipped after signing cannot be: the signature covers them. A key sealed to another box's key is: it does not open here.
-    const other = generateKeyPairSync('ed25519');
-    const otherX = (other.publicKey.export({ format: 'jwk' }) as { x: string }).x;
-    const person = randomUUID();
-    const entry: FeedEntry = { v: 1, site: SITE, seq, prev: seq - 1, kind: 'enrol', person, time: '2026-11-26T08:00:00Z', sealed: sealForBoxes(sodium, Buffer.from(JSON.stringify(personState(6))), feedAssociatedData({ site: SITE, person, kind: 'enrol' }), new Map([[DEVICE, boxSealingKey(sodium, otherX)]])) };
-    await expectRefused('unreadable', () => h.send(feedEntryTopic(ROOT, SITE, seq), signFeedEntry(entry, central.central.privateKey)));
-    seq++;
+    // The content's bytes flipped after signing cannot be: the signature covers them. Content
+    // under another key of the same name, or made for another number, can: it does not open.
+    await signedBad('unreadable', { seq, prev: seq - 1, content: { id: central.siteKey.id, key: newContentKey(sodium).key } });
+    await signedBad('unreadable', { seq, prev: seq - 1, adSeq: seq + 1 });
   }
   // A person enrolled on the box itself: the feed does not take them over.
   const local = await h.box.persons.enrolTemplates({ name: 'Local Lee', externalId: 'LOC-1' }, [{ embedding: unitVector(999), quality: 0.9, source: 'desk.jpg', model: 'fr_feature' }], { actor: 'cli:test', role: 'admin' });
@@ -235,6 +250,110 @@ test('each kind of bad feed entry is refused with its coded reason, counted, nev
   assert.ok(state.refused.some((r) => r.reason === 'quarantined'));
   assert.ok(h.box.audit.recent(100).some((e) => e.actor === `feed:${SITE}` && e.outcome === 'failed' && (e.detail as { code?: string }).code === 'FG_ERR_FEED_QUARANTINED'));
   assertSound(h.box);
+});
+
+test('key entries forged, for another site, replayed or oversized, and entries under a key that never came or is not for this box: each refused or passed with its reason, and the feed goes on', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-feed-keys-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const h = await harness(t, dir, { keyWaitMs: 300 });
+  const { central } = h;
+  const counts = () => h.box.feed.counts;
+  const persons = () => h.box.gallery.store.listPersons().persons.length;
+  const refusedOnly = async (reason: string, send: () => Promise<void>) => {
+    const before = { ...counts().refused };
+    const people = persons();
+    await send();
+    for (const r of FEED_REFUSALS) assert.equal(counts().refused[r], before[r] + (r === reason ? 1 : 0), `${reason}: the count of ${r}`);
+    assert.equal(persons(), people, `${reason}: no one added`);
+  };
+  const forger = generateKeyPairSync('ed25519');
+  const stolen = newContentKey(sodium);
+  const forged = central.keyEntry({ seq: 2, prev: 1, content: stolen, key: forger.privateKey });
+  await refusedOnly('forged', () => h.send(forged.topic, forged.message));
+  const elsewhere = central.keyEntry({ seq: 2, prev: 1, content: stolen, site: 'elsewhere' });
+  await refusedOnly('other_site', () => h.send(elsewhere.topic, elsewhere.message));
+  // The site's key entry sent again, live, by someone who kept a copy.
+  await refusedOnly('replayed', () => h.send(h.keyEntry.topic, h.keyEntry.message));
+  // More boxes than any site has, wrapped: larger than an entry may be, refused unread.
+  const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`gate-${i}`, central.boxX]));
+  const huge = central.keyEntry({ seq: 2, prev: 1, content: stolen, to: many });
+  assert.ok(huge.message.length > FEED_ENTRY_MAX_BYTES);
+  await refusedOnly('oversized', () => h.send(huge.topic, huge.message));
+  assert.equal(counts().applied, 1, 'none of them moved the feed');
+  assert.equal(h.box.persons.feedKey(SITE, stolen.id), undefined, 'no key kept from them');
+
+  // A person under a key no key entry named: waits for it (300 ms here), then refused; the feed goes on.
+  const nowhere = newContentKey(sodium);
+  const orphan = central.entry({ seq: 2, prev: 1, content: nowhere });
+  await refusedOnly('key_missing', async () => {
+    const held = counts().outcomes.held;
+    await h.send(orphan.topic, orphan.message);
+    assert.equal(counts().outcomes.held, held + 1, 'it waits first');
+    const end = Date.now() + 10_000;
+    while (counts().applied < 2) {
+      if (Date.now() > end) throw new Error('the wait for the key never ended');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  assert.equal(counts().applied, 2);
+  assert.ok(h.box.persons.feedState(SITE).refused.some((r) => r.seq === 2 && r.reason === 'key_missing'), 'the report names it');
+  // The next one under the same key is refused at once.
+  const orphan2 = central.entry({ seq: 3, prev: 2, content: nowhere });
+  await refusedOnly('key_missing', () => h.send(orphan2.topic, orphan2.message));
+
+  // A key entry that wraps nothing to this box (a group it is not in, or a box taken off the site): passed, and so are its entries.
+  const group = newContentKey(sodium);
+  const other = (generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string }).x;
+  const groupKey = central.keyEntry({ seq: 4, prev: 3, content: group, to: { 'gate-2': other } });
+  await h.send(groupKey.topic, groupKey.message);
+  const forGroup = central.entry({ seq: 5, prev: 4, content: group });
+  await h.send(forGroup.topic, forGroup.message);
+  assert.equal(counts().outcomes.passed, 2);
+  assert.equal(counts().applied, 5);
+  // A key entry whose wrap under this box's name was sealed to another key: it does not open here.
+  const wrong = central.keyEntry({ seq: 6, prev: 5, content: newContentKey(sodium), to: { [DEVICE]: other } });
+  await refusedOnly('unreadable', () => h.send(wrong.topic, wrong.message));
+
+  // The central wraps a key again in its place for this box (number 4, behind the number applied):
+  // the key is kept, and the entries after it that use it open.
+  const rewrapped = central.keyEntry({ seq: 4, prev: 3, content: group, to: { 'gate-2': other, [DEVICE]: central.boxX } });
+  await h.send(rewrapped.topic, rewrapped.message);
+  assert.ok(h.box.persons.feedKey(SITE, group.id) instanceof Uint8Array, 'the key wrapped again is kept');
+  const person = central.entry({ seq: 7, prev: 6, content: group });
+  await h.send(person.topic, person.message);
+  assert.equal(counts().applied, 7);
+  assert.equal(h.box.persons.sourceOf(person.entry.person).kind, 'feed');
+
+  assertSound(h.box);
+  // An entry under the site's key after all of it applies.
+  const last = central.entry({ seq: 8, prev: 7 });
+  await h.send(last.topic, last.message);
+  assert.equal(counts().applied, 8);
+  assert.ok(h.box.audit.recent(100).some((e) => e.actor === `feed:${SITE}` && e.action === 'feed.key'), 'keys kept are audited');
+});
+
+test('entries of the first format (each sealed to every box) are still read beside entries under the site key', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-feed-v1-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const h = await harness(t, dir);
+  const person = randomUUID();
+  const v1: FeedEntry = {
+    v: 1,
+    site: SITE,
+    seq: 2,
+    prev: 1,
+    kind: 'enrol',
+    person,
+    time: '2026-11-26T08:00:00Z',
+    sealed: sealForBoxesV1(sodium, Buffer.from(JSON.stringify(personState(2))), feedAssociatedDataV1({ site: SITE, person, kind: 'enrol' }), new Map([[DEVICE, boxSealingKey(sodium, h.central.boxX)]])),
+  };
+  await h.send(feedEntryTopic(ROOT, SITE, 2), signFeedEntry(v1, h.central.central.privateKey));
+  assert.equal(h.box.persons.sourceOf(person).kind, 'feed');
+  // Its person written again under the site key, as the central does at its next command.
+  const again = h.central.entry({ seq: 3, prev: 1, kind: 'update', person, state: { ...personState(2), name: 'Person Two' } });
+  await h.send(again.topic, again.message);
+  assert.equal(h.box.gallery.store.findPerson(person)?.name, 'Person Two');
+  assert.equal(h.box.feed.counts.applied, 3);
 });
 
 /** Text a person field may be given: the rules' edge cases and what they refuse. */
@@ -327,24 +446,26 @@ test('an entry the person service cannot take now (busy with other changes) wait
   const order: number[] = [];
   const h = await harness(t, dir, { persons: (real) => ({
     feedState: (site) => real.feedState(site),
+    feedKey: (site, id) => real.feedKey(site, id),
     applyFeed(change, nowMs) {
       // What the person service answers while 8 changes wait before this one.
+      if (change.kind === 'key') return real.applyFeed(change, nowMs);
       if (refusals-- > 0) return Promise.reject(new FacegateError('FG_ERR_COMMAND_BUSY', '8 gallery commands are already running or waiting', 'send it again'));
       order.push(change.seq);
       return real.applyFeed(change, nowMs);
     },
   }) });
-  const first = h.central.entry({ seq: 1, prev: 0 });
-  const second = h.central.entry({ seq: 2, prev: 1 });
+  const first = h.central.entry({ seq: 2, prev: 1 });
+  const second = h.central.entry({ seq: 3, prev: 2 });
   await h.client.publishAsync(first.topic, first.message, { qos: 1 });
   await h.client.publishAsync(second.topic, second.message, { qos: 1 });
   const end = Date.now() + 20_000;
-  while (h.box.feed.counts.applied < 2) {
+  while (h.box.feed.counts.applied < 3) {
     if (Date.now() > end) throw new Error(`never applied: ${JSON.stringify(h.box.feed.counts)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.deepEqual(order, [1, 2]);
-  assert.equal(h.box.feed.counts.outcomes.applied, 2);
+  assert.deepEqual(order, [2, 3]);
+  assert.equal(h.box.feed.counts.outcomes.applied, 3, 'the key entry and the two persons');
   assert.equal(h.box.gallery.store.listPersons().persons.length, 2);
 });
 
@@ -358,7 +479,7 @@ test('more messages waiting to be looked at than the bound are refused unread (o
   await h.box.feed.settled();
   assert.equal(h.box.feed.counts.refused.overloaded, 7);
   assert.equal(h.box.feed.counts.refused.malformed, 3);
-  const next = h.central.entry({ seq: 1, prev: 0 });
+  const next = h.central.entry({ seq: 2, prev: 1 });
   await h.send(next.topic, next.message);
-  assert.equal(h.box.feed.counts.applied, 1);
+  assert.equal(h.box.feed.counts.applied, 2);
 });

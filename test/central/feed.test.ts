@@ -73,9 +73,9 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   for (const [i, id] of ['EMP-1', 'EMP-2', 'EMP-3'].entries()) {
     const r = await feed('enrol', '--person-id', id, '--name', `Person ${i + 1}`, '--group', 'staff', '--templates', templatesFile(dir, id, i + 1));
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.answer?.seq, i + 1);
+    assert.equal(r.answer?.seq, i + 2, 'after the key entry of the site, entry 1');
   }
-  for (const b of boxes.values()) await until('three entries applied', () => b.feed.counts.applied === 3);
+  for (const b of boxes.values()) await until('the key and three entries applied', () => b.feed.counts.applied === 4);
   for (const [d, b] of boxes) {
     const fromFeed = persons(b).filter((p) => b.persons.sourceOf(p.id).kind === 'feed');
     assert.deepEqual(fromFeed.map((p) => p.externalId).sort(), ['EMP-1', 'EMP-2', 'EMP-3'], d);
@@ -89,10 +89,10 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   // A feed enrolment may not take over the local person's external id.
   const clash = await feed('enrol', '--person-id', 'LOC-1', '--name', 'Someone Else', '--templates', templatesFile(dir, 'LOC-1', 7));
   assert.equal(clash.code, 0);
-  await until('gate-1 past the clash', () => boxes.get('gate-1')!.feed.counts.applied === 4);
+  await until('gate-1 past the clash', () => boxes.get('gate-1')!.feed.counts.applied === 5);
   assert.equal(boxes.get('gate-1')!.feed.counts.refused.local_person, 1);
   assert.equal(persons(boxes.get('gate-1')!).find((p) => p.externalId === 'LOC-1')?.name, 'Local Lee');
-  await until('gate-2 past it too', () => boxes.get('gate-2')!.feed.counts.applied === 4);
+  await until('gate-2 past it too', () => boxes.get('gate-2')!.feed.counts.applied === 5);
 
   let status = await feed('status', '--wait-s', '3');
   assert.equal(status.code, 0, status.stdout + status.stderr);
@@ -104,14 +104,14 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   const erased = await feed('erase', '--person-id', 'EMP-2');
   assert.equal(erased.code, 0);
   assert.equal((await feed('enrol', '--person-id', 'EMP-5', '--name', 'Person 5', '--templates', templatesFile(dir, 'EMP-5', 5))).code, 0);
-  await until('gate-1 to apply all', () => boxes.get('gate-1')!.feed.counts.applied === 7);
+  await until('gate-1 to apply all', () => boxes.get('gate-1')!.feed.counts.applied === 8);
   assert.equal(persons(boxes.get('gate-1')!).find((p) => p.externalId === 'EMP-1')?.name, 'Person One');
   assert.equal(persons(boxes.get('gate-1')!).some((p) => p.externalId === 'EMP-2'), false);
 
   status = await feed('status', '--wait-s', '2');
   assert.equal(status.code, 1, 'an erasure gate-2 has not confirmed');
   const standing = (status.answer!.boxes as { box: string; applied: number; unconfirmed: number[] }[]).find((b) => b.box === 'gate-2')!;
-  assert.equal(standing.applied, 4);
+  assert.equal(standing.applied, 5);
   assert.deepEqual(standing.unconfirmed, [erased.answer!.seq]);
   const human = await runCli(['central', 'feed', 'status', '--config', configPath, '--site', 'hq', '--wait-s', '2']);
   assert.match(human.stdout, /erasures not confirmed by: gate-2/);
@@ -119,29 +119,31 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   // Back: it reads the compacted log (one entry per person, the erasure) and confirms.
   const back = await start('gate-2');
   boxes.set('gate-2', back);
-  await until('gate-2 to catch up', () => back.feed.counts.applied === 7);
+  await until('gate-2 to catch up', () => back.feed.counts.applied === 8);
   assert.equal(back.feed.counts.outcomes.applied, 3, 'the rename, the erasure and the new person: the superseded entries were compacted away');
   // LOC-1 is gate-1's own person only: on gate-2 the feed's LOC-1 is enrolled.
   assert.deepEqual(persons(back).map((p) => p.name).sort(), ['Person 3', 'Person 5', 'Person One', 'Someone Else']);
   await until('gate-2 to report', async () => (await feed('status', '--wait-s', '2')).code === 0);
 
-  // A new box on the site: every person sealed again for it, and it reads nothing older.
+  // A new box on the site: the site's key wrapped again for it in its place (no person written
+  // again), and it reads nothing older.
   // Its key is made and provisioned before it first starts, as an installer does (facegate keys init, export-public).
   const gate3Key = ensureDeviceKey(join(boxDir('gate-3'), 'device.key')).key.publicJwk;
   writeConfig(['gate-1', 'gate-2', 'gate-3'], { 'facegate/gate-3': { ...gate3Key } });
   const resealed = await feed('enrol', '--person-id', 'EMP-6', '--name', 'Person 6', '--templates', templatesFile(dir, 'EMP-6', 6));
   assert.equal(resealed.code, 0, resealed.stderr);
-  assert.equal(resealed.answer!.resealed, 4);
+  assert.equal(resealed.answer!.rewrapped, 1, "the site's key wrapped again in its place for gate-3");
+  assert.equal(resealed.answer!.rotated, false);
   const gate3 = await start('gate-3');
   boxes.set('gate-3', gate3);
   await until('gate-3 to hold everyone', () => persons(gate3).length === 5);
   assert.deepEqual(persons(gate3).map((p) => p.externalId).sort(), ['EMP-1', 'EMP-3', 'EMP-5', 'EMP-6', 'LOC-1']);
   const head = resealed.answer!.seq as number;
   await until('every box at the head', () => [...boxes.values()].every((b) => b.feed.counts.applied === head));
-  // The log holds one entry per person (the erasure every box confirmed left it at the status that
-  // saw so): what a new box walks, not the history of 12.
-  assert.equal(head, 12);
-  assert.deepEqual(gate3.feed.counts.outcomes, { applied: 5, passed: 0, already: 0, held: gate3.feed.counts.outcomes.held });
+  // The log holds the key and one entry per person (the erasure every box confirmed left it at the
+  // status that saw so): what a new box walks, not the history of 9.
+  assert.equal(head, 9);
+  assert.deepEqual(gate3.feed.counts.outcomes, { applied: 6, passed: 0, already: 0, held: gate3.feed.counts.outcomes.held });
   // Entries the central signed again while compacting reach the boxes that applied them as no news, not as replays.
   for (const b of boxes.values()) assert.equal(b.feed.counts.refused.replayed, 0);
   assert.equal(persons(boxes.get('gate-1')!).length, 5, 'the local person and the four of the feed');
@@ -153,6 +155,20 @@ test('a person enrolled once reaches every box of the site; a box away catches u
   assert.equal(list.code, 0, list.stderr);
   const sources = Object.fromEntries(list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { external_id: string; source: string }).map((p) => [p.external_id, p.source]));
   assert.deepEqual(sources, { 'LOC-1': 'local', 'EMP-1': 'feed:hq', 'EMP-3': 'feed:hq', 'EMP-5': 'feed:hq', 'EMP-6': 'feed:hq' });
+
+  // gate-2 taken off the site (still online, still subscribed): the next command rotates the
+  // site's key, and gate-2 passes over what follows, unable to read it; it keeps what it had.
+  writeConfig(['gate-1', 'gate-3']);
+  const after = await feed('enrol', '--person-id', 'EMP-7', '--name', 'Person 7', '--templates', templatesFile(dir, 'EMP-7', 8));
+  assert.equal(after.code, 0, after.stderr);
+  assert.equal(after.answer!.rotated, true);
+  const head2 = after.answer!.seq as number;
+  await until('every box at the new head', () => [...boxes.values()].every((b) => b.feed.counts.applied === head2));
+  for (const d of ['gate-1', 'gate-3']) assert.ok(persons(boxes.get(d)!).some((p) => p.externalId === 'EMP-7'), d);
+  const gone = boxes.get('gate-2')!;
+  assert.equal(persons(gone).some((p) => p.externalId === 'EMP-7'), false, 'the box taken off reads no one enrolled after');
+  assert.equal(persons(gone).length, 5, 'what it had, it keeps');
+  assert.equal(gone.feed.counts.refused.unreadable, 0);
 });
 
 test('central feed commands refuse bad input with a coded error and publish nothing', { timeout: 60_000 }, async (t) => {
@@ -196,5 +212,5 @@ test('central feed commands refuse bad input with a coded error and publish noth
   const away = await run('enrol', '--site', 'hq', '--person-id', 'E1', '--name', 'N', '--templates', good, '--json');
   assert.equal(away.code, 1);
   assert.match(away.stderr, /FG_ERR_FEED_BROKER/);
-  assert.equal((JSON.parse(away.stdout) as { pending: number }).pending, 1);
+  assert.equal((JSON.parse(away.stdout) as { pending: number }).pending, 2, 'the key entry and the person');
 });

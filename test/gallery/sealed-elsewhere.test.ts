@@ -9,6 +9,7 @@ import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { verifyGallery } from '../../daemon/service/verify-sealed.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { ArrivalStore } from '../../daemon/attendance/arrivals.js';
+import { FeedKeys } from '../../daemon/service/feed-records.js';
 import { keyOptions, memoryLogger, storePerson, tempDir } from './helpers.js';
 
 /** One attendance day with a sealed check-in proof, written as the attendance stage writes it. */
@@ -106,4 +107,29 @@ test("keys rotate --reencrypt re-seals unverified arrivals' face crops too, veri
   again.db.prepare('UPDATE attendance_arrival_crops SET sealed = (SELECT sealed FROM attendance_arrival_crops WHERE n = 1) WHERE n = 2').run();
   assert.deepEqual(verifyGallery(again.db, again.sealer).damaged.map((r) => [r.table, r.column, r.rowId, r.personId]), [['thumbnails', 'arrival_crop_2', id, 'p-1']]);
   assert.throws(() => reopened.crop({ id, personId: 'p-1' }, 2));
+});
+
+test("keys rotate --reencrypt re-seals the gallery feed's kept content keys too, verify checks them, and a key copied onto another key's row does not open", async (t) => {
+  const { sodium, keyFile, open } = await galleryOnDisk(t);
+  const g = await open();
+  const key = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
+  const keys = new FeedKeys(g.db, g.sealer);
+  keys.put('hq', 'k'.repeat(22), key, 1, 0);
+  keys.put('hq', 'n'.repeat(22), null, 2, 0);
+  keys.put('hq', 'm'.repeat(22), sodium.crypto_aead_xchacha20poly1305_ietf_keygen(), 3, 0);
+  assert.equal(verifyGallery(g.db, g.sealer).damaged.length, 0);
+
+  const replacement = replacementKeyFile(sodium, keyFile);
+  const result = rotateKeys({ db: g.db, sodium, oldKek: g.kek, unlocked: g.key, newKek: replacement.kek, reencrypt: true, install: replacement.install, now: () => new Date() });
+  g.close();
+  assert.equal(result.resealed, 2, 'the two keys held');
+
+  const again = await open();
+  t.after(() => again.close());
+  const kept = new FeedKeys(again.db, again.sealer);
+  assert.deepEqual(kept.keyOf('hq', 'k'.repeat(22)), key, 'the key opens under the new data key');
+  assert.equal(kept.keyOf('hq', 'n'.repeat(22)), null);
+  again.db.prepare('UPDATE feed_keys SET sealed = (SELECT sealed FROM feed_keys WHERE key_id = ?) WHERE key_id = ?').run('k'.repeat(22), 'm'.repeat(22));
+  assert.deepEqual(verifyGallery(again.db, again.sealer).damaged.map((r) => [r.table, r.column]), [['feed_keys', 'sealed']]);
+  assert.throws(() => kept.keyOf('hq', 'm'.repeat(22)), /feed_keys.sealed .* failed authentication/);
 });

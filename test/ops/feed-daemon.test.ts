@@ -69,14 +69,14 @@ test('the daemon applies its site feed: a person enrolled at the central is reco
   await until('the daemon to hold the person', () => app.gallery.store.findPerson('EMP-42') !== undefined);
   const p = app.gallery.store.findPerson('EMP-42')!;
   assert.equal(p.name, 'Ada Feed');
-  assert.deepEqual(app.persons.sourceOf(p.id), { kind: 'feed', site: 'hq', seq: 1 });
+  assert.deepEqual(app.persons.sourceOf(p.id), { kind: 'feed', site: 'hq', seq: 2 }, 'after the key entry of the site');
   // In the recognizer's memory, as a local enrolment would be.
   assert.equal(app.gallery.identify(person, { threshold: 0.42, margin: 0.05 }, 1).match?.personId, p.id);
   assert.ok(app.audit.recent(20).some((e) => e.actor === 'feed:hq' && e.action === 'person.enrol' && e.target === p.id && e.outcome === 'ok'));
   await until('the report', async () => (await feed('status', '--wait-s', '2')).code === 0);
   const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
-  assert.match(metrics, /^facegate_feed_applied 1$/m);
-  assert.match(metrics, /^facegate_feed_entries_total\{outcome="applied"\} 1$/m);
+  assert.match(metrics, /^facegate_feed_applied 2$/m);
+  assert.match(metrics, /^facegate_feed_entries_total\{outcome="applied"\} 2$/m, 'the key entry and the person');
   assert.match(metrics, /^facegate_feed_refused_total\{reason="forged"\} 0$/m);
 
   const erased = await feed('erase', '--person-id', 'EMP-42');
@@ -84,6 +84,6 @@ test('the daemon applies its site feed: a person enrolled at the central is reco
   await until('the erasure', () => app.gallery.store.findPerson('EMP-42') === undefined);
   await until('the erasure confirmed', async () => {
     const s = await feed('status', '--wait-s', '2');
-    return s.code === 0 && /gate-1: applied 2/.test(s.stdout);
+    return s.code === 0 && /gate-1: applied 3/.test(s.stdout);
   });
 });

@@ -34,8 +34,9 @@ export interface FeedBoxOptions {
   logger?: Logger;
   heldMax?: number;
   queueMax?: number;
+  keyWaitMs?: number;
   /** What the feed calls of the person service: the real one unless a test stands between them. */
-  persons?: (real: PersonService) => Pick<PersonService, 'applyFeed' | 'feedState'>;
+  persons?: (real: PersonService) => Pick<PersonService, 'applyFeed' | 'feedState' | 'feedKey'>;
 }
 
 /**
@@ -79,6 +80,7 @@ export class FeedBox {
       reportDelayMs: 50,
       ...(o.heldMax !== undefined ? { heldMax: o.heldMax } : {}),
       ...(o.queueMax !== undefined ? { queueMax: o.queueMax } : {}),
+      ...(o.keyWaitMs !== undefined ? { keyWaitMs: o.keyWaitMs } : {}),
     });
     this.feed.attach(this.stack.bridge);
   }

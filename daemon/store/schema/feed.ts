@@ -34,3 +34,27 @@ export const FEED_MIGRATION: Migration = {
   description: 'gallery feed: entries applied per site, persons from the feed, refused entries',
   up: createFeedTables,
 };
+
+/**
+ * The content keys of the feed this box could open (its site's key, and those of the groups of
+ * boxes it is in), sealed at rest as the gallery's cells are; a key whose key entry wraps nothing
+ * to this box is kept as NULL, so that its entries are passed over rather than waited for.
+ */
+export function createFeedKeysTable(db: Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS feed_keys (
+      site   TEXT    NOT NULL,
+      key_id TEXT    NOT NULL,
+      sealed BLOB,
+      seq    INTEGER NOT NULL,
+      at_ms  INTEGER NOT NULL,
+      PRIMARY KEY (site, key_id)
+    ) WITHOUT ROWID;
+  `);
+}
+
+export const FEED_KEYS_MIGRATION: Migration = {
+  version: 26,
+  description: 'gallery feed: the content keys this box opened, sealed',
+  up: createFeedKeysTable,
+};
