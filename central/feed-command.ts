@@ -119,6 +119,19 @@ async function publishOrSay(store: FeedStore, config: CentralConfig, io: CliIo):
 }
 
 /**
+ * A command's answer once its change is stored: printed (JSON or `text`), then, where the broker
+ * was away, why, with a failure exit: the change waits in feed.database for the next command.
+ */
+function answered(io: CliIo, json: boolean, answer: Record<string, unknown>, text: string, away: FacegateError | undefined): number {
+  io.stdout(json ? jsonLine(answer) : text);
+  if (away) {
+    io.stderr(`${errorText(away)}\n`);
+    return ExitCode.FAILED;
+  }
+  return ExitCode.OK;
+}
+
+/**
  * One change of the feed: written to feed.database (the entry signed, its person encrypted under
  * the key of the site or the person's boxes), then published with whatever an earlier command
  * could not publish. A broker away keeps it for the next command.
@@ -148,12 +161,8 @@ async function change(kind: 'enrol' | 'update' | 'erase', values: Record<string,
     const done = kind === 'enrol' ? feedEnrol(parts, request) : kind === 'update' ? feedUpdate(parts, request) : feedErase(parts, request);
     const { published, away } = await publishOrSay(store, config, io);
     const answer = { site, person_id: id, person: done.person, seq: done.seq, published, pending: store.pending().length, ...sync };
-    io.stdout(values.json ? jsonLine(answer) : `${kind === 'erase' ? 'erased' : kind === 'enrol' ? 'enrolled' : 'updated'} ${printable(id)} for site ${site}: entry ${done.seq}${syncText(sync)}; ${published} messages published\n`);
-    if (away) {
-      io.stderr(`${errorText(away)}\n`);
-      return ExitCode.FAILED;
-    }
-    return ExitCode.OK;
+    const text = `${kind === 'erase' ? 'erased' : kind === 'enrol' ? 'enrolled' : 'updated'} ${printable(id)} for site ${site}: entry ${done.seq}${syncText(sync)}; ${published} messages published\n`;
+    return answered(io, values.json === true, answer, text, away);
   } finally {
     store.close();
   }
@@ -214,12 +223,7 @@ export const centralFeedRotateCommand = command({
       const seq = sync.rotated ? store.head(site) : feedRotate(parts, site);
       const { published, away } = await publishOrSay(store, config, io);
       const answer = { site, seq, published, pending: store.pending().length, ...sync, rotated: true };
-      io.stdout(values.json ? jsonLine(answer) : `site ${site}: new key in entry ${seq}${syncText({ ...sync, rotated: false })}; ${published} messages published\n`);
-      if (away) {
-        io.stderr(`${errorText(away)}\n`);
-        return ExitCode.FAILED;
-      }
-      return ExitCode.OK;
+      return answered(io, values.json === true, answer, `site ${site}: new key in entry ${seq}${syncText({ ...sync, rotated: false })}; ${published} messages published\n`, away);
     } finally {
       store.close();
     }
