@@ -27,7 +27,7 @@ export class TrackDecisions {
   private readonly byTrack = new Map<string, TrackDecision[]>();
 
   add(camera: string, track: number, d: TrackDecision): void {
-    const key = `${camera}\u0000${track}`;
+    const key = trackKey(camera, track);
     const list = this.byTrack.get(key) ?? [];
     this.byTrack.delete(key);
     this.byTrack.set(key, [...list, d]);
@@ -36,12 +36,12 @@ export class TrackDecisions {
 
   /** The track's decisions, kept here (an upgrade changes them in place). */
   of(camera: string, track: number): readonly TrackDecision[] {
-    return this.byTrack.get(`${camera}\u0000${track}`) ?? [];
+    return this.byTrack.get(trackKey(camera, track)) ?? [];
   }
 
   /** The track's decisions, forgotten here. */
   take(camera: string, track: number): TrackDecision[] {
-    const key = `${camera}\u0000${track}`;
+    const key = trackKey(camera, track);
     const list = this.byTrack.get(key) ?? [];
     this.byTrack.delete(key);
     return list;
@@ -61,19 +61,24 @@ export class TrackArrivals {
   private readonly byTrack = new Map<string, string>();
 
   set(camera: string, track: number, arrivalId: string): void {
-    const key = `${camera}\u0000${track}`;
+    const key = trackKey(camera, track);
     this.byTrack.delete(key);
     this.byTrack.set(key, arrivalId);
     dropOldest(this.byTrack);
   }
 
   of(camera: string, track: number): string | undefined {
-    return this.byTrack.get(`${camera}\u0000${track}`);
+    return this.byTrack.get(trackKey(camera, track));
   }
 
   forget(camera: string, track: number): void {
-    this.byTrack.delete(`${camera}\u0000${track}`);
+    this.byTrack.delete(trackKey(camera, track));
   }
+}
+
+/** One running track of one camera, as both maps key it. */
+function trackKey(camera: string, track: number): string {
+  return `${camera}\u0000${track}`;
 }
 
 /** Oldest first (a Map iterates in insertion order), down to MAX_TRACKS. */
