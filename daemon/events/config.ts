@@ -49,6 +49,13 @@ export const MqttConfigSchema = Section(
         'Largest MQTT packet this device takes, in MiB, declared to the broker at connect (MQTT 5 maximum packet size): a larger one is dropped by the broker, or, if the broker sends it anyway, the connection is closed before it is read. Must fit the largest remote command: an enrolment request is about 1.8 times its photos.',
     }),
     inflight: Type.Integer({ minimum: 1, maximum: 65_535, default: 64, description: 'Events sent and not yet acknowledged (capped by the broker\'s receive maximum).' }),
+    receive_maximum: Type.Integer({
+      minimum: 1,
+      maximum: 65_535,
+      default: 1,
+      description:
+        'Messages the broker may send this device before the device acknowledges the first (MQTT 5 receive maximum). The device handles them one at a time anyway; above 1, a broker serving many boxes a large retained burst at once (a gallery feed\'s first read) held far more of it in memory (docs/mqtt.md#gallery-feed). Raise it only on a slow link with a broker that has memory to spare.',
+    }),
     outbox: Section(
       {
         max_events: Type.Integer({ minimum: 100, maximum: 100_000_000, default: 200_000, description: 'Events kept while the broker is unreachable (see docs/mqtt.md#outbox).' }),

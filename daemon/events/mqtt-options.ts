@@ -38,8 +38,11 @@ export function mqttClientOptions(c: MqttConfig, id: MqttIdentity, env: NodeJS.P
     reconnectPeriod: 0,
     connectTimeout: 10_000,
     // The broker must not send us a packet larger than this (MQTT 5: it drops it instead, as
-    // Mosquitto does); the bridge closes the connection on one that comes all the same.
-    properties: { sessionExpiryInterval: c.session_expiry_s, maximumPacketSize: maxPacketBytes(c) },
+    // Mosquitto does); the bridge closes the connection on one that comes all the same. And it
+    // sends at most `receive_maximum` messages ahead of our acknowledgements: MQTT.js hands them
+    // to the bridge one at a time whatever it sends, and what it sends ahead waits in the broker's
+    // memory, once for every box reading at once.
+    properties: { sessionExpiryInterval: c.session_expiry_s, maximumPacketSize: maxPacketBytes(c), receiveMaximum: c.receive_maximum },
     will: { topic: `${id.baseTopic}/bridge/state`, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
     ...(c.username ? { username: c.username } : {}),
     ...(password ? { password } : {}),

@@ -21,6 +21,8 @@ interface Spec {
   root: string;
   site: string;
   centralPublicPem: string;
+  /** MQTT 5 Receive Maximum each simulated box announces, as a box announces mqtt.receive_maximum. */
+  receiveMaximum: number;
   boxes: { device: string; seed: string }[];
 }
 
@@ -39,7 +41,7 @@ let refused = 0;
 const sims: Sim[] = [];
 for (const b of spec.boxes) {
   const keys = boxOpeningKeys(sodium, Buffer.from(b.seed, 'base64'));
-  const client = await mqtt.connectAsync(spec.url, { protocolVersion: 5, clientId: `sim-${b.device}`, clean: true, reconnectPeriod: 1000 });
+  const client = await mqtt.connectAsync(spec.url, { protocolVersion: 5, clientId: `sim-${b.device}`, clean: true, reconnectPeriod: 1000, properties: { receiveMaximum: spec.receiveMaximum } });
   const sim: Sim = { client, bytes: 0, messages: 0, highest: 0 };
   const contentKeys = new Map<string, Uint8Array>();
   const waiting = new Map<string, FeedPersonEntry[]>();

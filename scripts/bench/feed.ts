@@ -1,4 +1,4 @@
-// `npm run bench -- feed [--people 10000] [--changes 1000] [--boxes 3] [--subscribers 200] [--templates 3] [--publish-every 1]`:
+// `npm run bench -- feed [--people 10000] [--changes 1000] [--boxes 3] [--subscribers 200] [--templates 3] [--publish-every 1] [--receive-maximum 1]`:
 // the gallery feed at a fleet's size, through a real Mosquitto on 127.0.0.1.
 //
 // - The central: the code of `facegate central feed enrol|update|erase` (central/feed.ts and its
@@ -33,6 +33,7 @@ import { loadCentralConfig } from '../../central/config.js';
 import { FeedStore } from '../../central/feed-store.js';
 import { feedEnrol, feedErase, feedUpdate, loadSodium, type TemplateFile } from '../../central/feed.js';
 import { feedParts, publishPending } from '../../central/feed-command.js';
+import { defaultConfig } from '../../daemon/config/load.js';
 
 const SITE = 'hq';
 const ROOT = 'facegate-feed';
@@ -77,6 +78,8 @@ export async function run(args: string[]): Promise<void> {
       subscribers: { type: 'string', default: '200' },
       templates: { type: 'string', default: '3' },
       'publish-every': { type: 'string', default: '1' },
+      // What each simulated box announces; the real boxes connect as a box does (mqtt.receive_maximum).
+      'receive-maximum': { type: 'string', default: String(defaultConfig().mqtt.receive_maximum) },
     },
   });
   const [people, changes, nBoxes, nSims, nTemplates, publishEvery] = [values.people, values.changes, values.boxes, values.subscribers, values.templates, values['publish-every']].map(Number) as [number, number, number, number, number, number];
@@ -84,6 +87,7 @@ export async function run(args: string[]): Promise<void> {
   const broker = await Mosquitto.start();
   const boxes: FeedBox[] = [];
   let sims: ReturnType<typeof spawn> | undefined;
+  let sampler: NodeJS.Timeout | undefined;
   try {
     const sodium = await loadSodium();
     const central = centralKeyFiles(dir);
@@ -137,7 +141,7 @@ export async function run(args: string[]): Promise<void> {
 
     // Phase 1: every box comes online at once and reads the compacted log.
     const specPath = join(dir, 'sims.json');
-    writeFileSync(specPath, JSON.stringify({ url: broker.url, root: ROOT, site: SITE, centralPublicPem: central.publicKey.export({ type: 'spki', format: 'pem' }), boxes: simulated.map((s) => ({ device: s.device, seed: s.seed })) }));
+    writeFileSync(specPath, JSON.stringify({ url: broker.url, root: ROOT, site: SITE, receiveMaximum: Number(values['receive-maximum']), centralPublicPem: central.publicKey.export({ type: 'spki', format: 'pem' }), boxes: simulated.map((s) => ({ device: s.device, seed: s.seed })) }));
     sims = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'feed-subscribers.ts'), specPath], { stdio: ['pipe', 'pipe', 'inherit'] });
     answers = createInterface({ input: sims.stdout! })[Symbol.asyncIterator]();
     // Connected, not yet subscribed: the clock starts when the boxes start and the simulated ones subscribe.
@@ -152,6 +156,9 @@ export async function run(args: string[]): Promise<void> {
       });
       boxes.push(box);
     }
+    // The broker's memory is what bounds a fleet's first read: its peak over each phase.
+    let brokerPeak = 0;
+    sampler = setInterval(() => (brokerPeak = Math.max(brokerPeak, broker.residentBytes() ?? 0)), 200);
     const converge = async (head: number, simAnswer?: Promise<SimAnswer | undefined>) => {
       const [simAnswer2] = await Promise.all([
         simAnswer ?? (nSims > 0 ? simsAt(head) : Promise.resolve(undefined)),
@@ -165,6 +172,8 @@ export async function run(args: string[]): Promise<void> {
     const first = await converge(head1, firstRead);
     const realAfter1 = [...realBytes];
     report('first read', head1, first.ms, realAfter1, first.sim?.bytes ?? [], boxes);
+    console.log(`  Mosquitto's resident memory at most ${mib(brokerPeak)}`);
+    brokerPeak = 0;
 
     // Phase 2: changes while every box is online, each published as one command would.
     const live = Array.from({ length: people }, (_, i) => `EMP-${i + 1}`);
@@ -195,12 +204,15 @@ export async function run(args: string[]): Promise<void> {
       (second.sim?.bytes ?? []).map((b, i) => b - (simBefore[i] ?? 0)),
       boxes,
     );
+    clearInterval(sampler);
+    console.log(`  Mosquitto's resident memory at most ${mib(brokerPeak)}`);
     console.log(`  (the central made and published the ${changes} changes in ${(publishMs / 1000).toFixed(1)} s, one broker connection for every ${publishEvery}; the time above includes it)`);
     const persons = boxes.map((b) => b.gallery.store.listPersons().persons.length);
     console.log(`every real box holds ${persons.join(', ')} persons (the log's live people: ${live.length}); entries the simulated boxes refused: ${second.sim?.refused ?? 0}`);
     console.log(`the log: ${store.live(SITE).length} live entries, head ${head2}`);
     store.close();
   } finally {
+    clearInterval(sampler);
     sims?.stdin?.end();
     sims?.kill();
     for (const b of boxes) await b.stop().catch(() => {});

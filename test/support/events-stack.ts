@@ -17,6 +17,7 @@ import { uuidv7Generator } from '../../daemon/base/uuidv7.js';
 import type { IClientOptions as Opts } from 'mqtt';
 import { Sealer } from '../../daemon/gallery/seal.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
+import { defaultConfig } from '../../daemon/config/load.js';
 
 const sodium = await loadSodium();
 
@@ -86,7 +87,8 @@ export class EventsStack {
       clean: false,
       reconnectPeriod: 0,
       connectTimeout: 5000,
-      properties: { sessionExpiryInterval: 3600 },
+      // As a box connects (mqttClientOptions): the broker sends one message ahead of its acknowledgement.
+      properties: { sessionExpiryInterval: 3600, receiveMaximum: defaultConfig().mqtt.receive_maximum },
       will: { topic: `${this.baseTopic}/bridge/state`, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
       ...o.mqttOptions,
     };

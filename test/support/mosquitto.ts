@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,18 @@ export class Mosquitto {
 
   get url(): string {
     return `${this.options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The broker's resident memory in bytes (Linux /proc), or undefined while it is not running. */
+  residentBytes(): number | undefined {
+    const pid = this.proc?.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      return kib === undefined ? undefined : Number(kib) * 1024;
+    } catch {
+      return undefined;
+    }
   }
 
   get running(): boolean {
