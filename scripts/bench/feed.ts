@@ -7,8 +7,10 @@
 //   command publishes them (`publishPending`, one broker connection per command; `--publish-every
 //   N`: one for every N changes, as a script calling the code would); the first people in one
 //   batch, as an import would.
-// - `--boxes` real boxes: the daemon's feed stage on each (test/support/feed-box.ts: the bridge, the
-//   FeedSubscriber, the person service with its audit, a real sealed gallery file).
+// - `--boxes` real boxes: the daemon itself, from dist/ as systemd runs it (`facegate daemon`, its
+//   own process, a sealed gallery file, mqtt.feed on, no camera), each followed by the signed
+//   report it publishes after the entries it applied (<base>/bridge/feed: the number applied and
+//   the persons it holds), which it sends half a second after the last entry it applied.
 // - `--subscribers` simulated boxes in a second process (feed-subscribers.ts): one MQTT connection
 //   each, checking every entry's signature, opening the site's key wrapped to it and each person
 //   with it, keeping nothing.
@@ -18,16 +20,19 @@
 // box is online (every 10th an erasure, every 5th a new person, the rest a person's new templates
 // and name). For each: the time until every box holds the log's head, and the bytes each box took
 // off the broker. Timings here are wall-clock on whatever machine runs it: say which.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { Mosquitto } from '../../test/support/mosquitto.js';
-import { centralKeyFiles, FeedBox } from '../../test/support/feed-box.js';
+import mqtt from 'mqtt';
+import { centralKeyFiles } from '../../test/support/feed-box.js';
+import { feedReportTopic } from '../../contract/feed.js';
+import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { ensureDeviceKey } from '../../daemon/events/device-key.js';
 import { loadCentralConfig } from '../../central/config.js';
 import { FeedStore } from '../../central/feed-store.js';
@@ -83,13 +88,16 @@ export async function run(args: string[]): Promise<void> {
     },
   });
   const [people, changes, nBoxes, nSims, nTemplates, publishEvery] = [values.people, values.changes, values.boxes, values.subscribers, values.templates, values['publish-every']].map(Number) as [number, number, number, number, number, number];
+  if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the real boxes are the daemon from dist/, as systemd runs it');
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-feed-'));
   const broker = await Mosquitto.start();
-  const boxes: FeedBox[] = [];
+  const daemons: RealBox[] = [];
+  let reports: mqtt.MqttClient | undefined;
   let sims: ReturnType<typeof spawn> | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
     const sodium = await loadSodium();
+    sodiumForKeys = sodium;
     const central = centralKeyFiles(dir);
     // Every box's key before the first entry, as an installer provisions them (keys init, export-public).
     const real = Array.from({ length: nBoxes }, (_, i) => {
@@ -146,15 +154,21 @@ export async function run(args: string[]): Promise<void> {
     answers = createInterface({ input: sims.stdout! })[Symbol.asyncIterator]();
     // Connected, not yet subscribed: the clock starts when the boxes start and the simulated ones subscribe.
     if (nSims > 0) await answers.next();
-    const realBytes = real.map(() => 0);
+    // The real boxes' signed reports: how far each is, and what it holds.
+    const byDevice = new Map<string, RealBox>();
+    reports = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'bench-reports' });
+    reports.on('message', (_topic, payload) => {
+      const r = JSON.parse(payload.toString()) as { device: string; applied: number; persons: number; refused: { reason: string }[] };
+      const box = byDevice.get(r.device);
+      if (box) Object.assign(box, { applied: r.applied, persons: r.persons, refused: r.refused.map((x) => x.reason) });
+    });
+    await reports.subscribeAsync(feedReportTopic('facegate/+'), { qos: 1 });
     t = performance.now();
     const firstRead = nSims > 0 ? simsAt(store.head(SITE)) : Promise.resolve(undefined);
-    for (const [i, b] of real.entries()) {
-      const box = await FeedBox.start({ dir: join(dir, b.device), device: b.device, site: SITE, url: broker.url, centralKey: central.publicKey, root: ROOT });
-      box.stack.bridge.onMessage((topic, payload) => {
-        if (topic.startsWith(`${ROOT}/${SITE}/entry/`)) realBytes[i]! += payload.length;
-      });
-      boxes.push(box);
+    for (const b of real) {
+      const box = startDaemon(join(dir, b.device), b.device, broker.url, central.publicFile);
+      byDevice.set(b.device, box);
+      daemons.push(box);
     }
     // The broker's memory is what bounds a fleet's first read: its peak over each phase.
     let brokerPeak = 0;
@@ -163,15 +177,21 @@ export async function run(args: string[]): Promise<void> {
       const [simAnswer2] = await Promise.all([
         simAnswer ?? (nSims > 0 ? simsAt(head) : Promise.resolve(undefined)),
         (async () => {
-          while (!boxes.every((b) => b.feed.counts.applied >= head)) await sleep(50);
+          for (const b of daemons) b.atHeadMs = undefined;
+          for (;;) {
+            for (const b of daemons) if (b.applied >= head) b.atHeadMs ??= performance.now() - t;
+            if (daemons.every((b) => b.atHeadMs !== undefined)) break;
+            const ended = daemons.find((b) => b.child.exitCode !== null);
+            if (ended) throw new Error(`the daemon of ${ended.device} ended (${ended.child.exitCode}): see ${ended.logFile}`);
+            await sleep(50);
+          }
         })(),
       ]);
       return { ms: performance.now() - t, sim: simAnswer2 };
     };
     const head1 = store.head(SITE);
     const first = await converge(head1, firstRead);
-    const realAfter1 = [...realBytes];
-    report('first read', head1, first.ms, realAfter1, first.sim?.bytes ?? [], boxes);
+    report('first read', head1, first.ms, first.sim?.bytes ?? [], daemons);
     console.log(`  Mosquitto's resident memory at most ${mib(brokerPeak)}`);
     brokerPeak = 0;
 
@@ -196,18 +216,11 @@ export async function run(args: string[]): Promise<void> {
     const head2 = store.head(SITE);
     const second = await converge(head2);
     const simBefore = first.sim?.bytes ?? [];
-    report(
-      `${changes} changes`,
-      head2,
-      second.ms,
-      realBytes.map((b, i) => b - realAfter1[i]!),
-      (second.sim?.bytes ?? []).map((b, i) => b - (simBefore[i] ?? 0)),
-      boxes,
-    );
+    report(`${changes} changes`, head2, second.ms, (second.sim?.bytes ?? []).map((b, i) => b - (simBefore[i] ?? 0)), daemons);
     clearInterval(sampler);
     console.log(`  Mosquitto's resident memory at most ${mib(brokerPeak)}`);
     console.log(`  (the central made and published the ${changes} changes in ${(publishMs / 1000).toFixed(1)} s, one broker connection for every ${publishEvery}; the time above includes it)`);
-    const persons = boxes.map((b) => b.gallery.store.listPersons().persons.length);
+    const persons = daemons.map((b) => b.persons);
     console.log(`every real box holds ${persons.join(', ')} persons (the log's live people: ${live.length}); entries the simulated boxes refused: ${second.sim?.refused ?? 0}`);
     console.log(`the log: ${store.live(SITE).length} live entries, head ${head2}`);
     store.close();
@@ -215,7 +228,8 @@ export async function run(args: string[]): Promise<void> {
     clearInterval(sampler);
     sims?.stdin?.end();
     sims?.kill();
-    for (const b of boxes) await b.stop().catch(() => {});
+    await reports?.endAsync().catch(() => {});
+    await Promise.all(daemons.map((b) => stopDaemon(b)));
     await broker.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -225,8 +239,50 @@ function mib(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-function report(phase: string, head: number, ms: number, real: number[], sim: number[], boxes: FeedBox[]): void {
-  const all = [...real, ...sim];
-  const refused = boxes.map((b) => Object.entries(b.feed.counts.refused).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(' ') || 'none');
-  console.log(`${phase}: every box at entry ${head} after ${(ms / 1000).toFixed(1)} s; per box ${mib(Math.min(...all))}–${mib(Math.max(...all))} off the broker, ${mib(all.reduce((a, b) => a + b, 0))} in all; real boxes' outcomes ${boxes.map((b) => JSON.stringify(b.feed.counts.outcomes)).join(' ')}, refused ${refused.join(' / ')}`);
+/** A real box: the daemon from dist/, and what its last signed feed report said. */
+interface RealBox {
+  device: string;
+  child: ChildProcess;
+  logFile: string;
+  applied: number;
+  persons: number;
+  refused: string[];
+  /** When its report first named the head asked for, ms from the phase's start. */
+  atHeadMs?: number | undefined;
+}
+
+/** Starts `facegate daemon` for one box in `dir` (its device key made there already): a new gallery, the site's feed on, no camera. */
+function startDaemon(dir: string, device: string, url: string, centralPublicFile: string): RealBox {
+  createKeyFile(sodiumForKeys!, join(dir, 'gallery.key'));
+  const config = join(dir, 'facegate.yaml');
+  writeFileSync(
+    config,
+    stringify({
+      gallery: { path: join(dir, 'state.db'), key_file: join(dir, 'gallery.key') },
+      mqtt: { enabled: true, url, device_id: device, device_key_file: join(dir, 'device.key'), commands: { central_public_key: centralPublicFile }, feed: { enabled: true, site: SITE, topic: ROOT } },
+      metrics: { enabled: false },
+      control: { enabled: false },
+      attendance: { time_zone: 'Europe/Berlin' },
+    }),
+  );
+  const logFile = join(dir, 'daemon.log');
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['dist/daemon/cli/main.js', 'daemon', '--config', config], { stdio: ['ignore', log, log] });
+  return { device, child, logFile, applied: 0, persons: 0, refused: [] };
+}
+
+async function stopDaemon(b: RealBox): Promise<void> {
+  if (b.child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    b.child.once('exit', () => resolve());
+    b.child.kill('SIGTERM');
+  });
+}
+
+let sodiumForKeys: Awaited<ReturnType<typeof loadSodium>> | undefined;
+
+function report(phase: string, head: number, ms: number, sim: number[], daemons: RealBox[]): void {
+  const refused = daemons.map((b) => b.refused.join(' ') || 'none');
+  const bytes = sim.length ? `; per simulated box ${mib(Math.min(...sim))}–${mib(Math.max(...sim))} off the broker, ${mib(sim.reduce((a, b) => a + b, 0))} in all (the real boxes read the same subscription)` : '';
+  console.log(`${phase}: every box at entry ${head} after ${(ms / 1000).toFixed(1)} s (the real boxes after ${daemons.map((b) => ((b.atHeadMs ?? NaN) / 1000).toFixed(1)).join(', ')} s)${bytes}; the real boxes report ${daemons.map((b) => `${b.applied} applied, ${b.persons} persons`).join(' / ')}, refused ${refused.join(' / ')}`);
 }
