@@ -13,6 +13,23 @@ import { FeedReport } from './feed.js';
 
 const State = Type.Object({ state: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
 
+/** The fused liveness and each cue's share of it: on a track's events, and on the check-ins and check-outs it made. */
+const LivenessShares = Type.Object(
+  {
+    score: Type.Number(),
+    blink: Type.Number(),
+    structure: Type.Number(),
+    passive: Type.Number(),
+    surround: Type.Number(),
+    screen: Type.Number(),
+    // Optional: a box of a release before doors sends none, and its events still verify.
+    stereo: Type.Optional(Type.Number({ description: "What a door's second camera proved: 4.4 once two simultaneous views showed a face out of a plane" })),
+    // Optional: a box of a release before the door display's movement challenge sends none.
+    challenge: Type.Optional(Type.Number({ description: 'What the movements a door display asked for proved: a share for each one made in time' })),
+  },
+  { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
+);
+
 const attendanceFields = {
   ...envelope,
   type: Type.Union([Type.Literal('check_in'), Type.Literal('check_out'), Type.Literal('summary')]),
@@ -43,14 +60,19 @@ const attendanceAssurance = Type.Union([AssuranceSchema, Type.Null()], {
   description: 'What proved the person there, on a check_in or check_out (see contract/assurance.ts); null on a summary',
 });
 
-export const AttendancePayload = Type.Object({ ...attendanceFields, assurance: attendanceAssurance }, { additionalProperties: false });
+const attendanceLiveness = Type.Union([LivenessShares, Type.Null()], {
+  description:
+    "The fused liveness and each cue's share of it when the track behind the check_in or check_out decided (for a reviewed one, the shares its track had when a person confirmed it); null on a summary, and where the track never decided",
+});
+
+export const AttendancePayload = Type.Object({ ...attendanceFields, assurance: attendanceAssurance, liveness: attendanceLiveness }, { additionalProperties: false });
 
 /**
  * `<base>/attendance` as a receiver takes it, from boxes of every version: boxes from before
  * assurance send none, and each of their check-ins and check-outs was proven live
- * (contract/assurance.ts, attendanceAssurance).
+ * (contract/assurance.ts, attendanceAssurance); boxes from before the cues' shares send none.
  */
-const AttendancePayloadAccepted = Type.Object({ ...attendanceFields, assurance: Type.Optional(attendanceAssurance) }, { additionalProperties: false });
+const AttendancePayloadAccepted = Type.Object({ ...attendanceFields, assurance: Type.Optional(attendanceAssurance), liveness: Type.Optional(attendanceLiveness) }, { additionalProperties: false });
 
 /** What a track is at now: tracked and undecided, a decision, or why it cannot be decided. */
 const TrackState = Type.Union(
@@ -70,27 +92,7 @@ const trackFields = {
   margin: Type.Union([Type.Number(), Type.Null()], { description: 'Score lead over the next person' }),
   live: Type.Boolean(),
   antispoof: Type.Union([Type.Number(), Type.Null()], { description: 'Mean passive anti-spoof p(live), null before any' }),
-  liveness: Type.Union(
-    [
-      Type.Object(
-        {
-          score: Type.Number(),
-          blink: Type.Number(),
-          structure: Type.Number(),
-          passive: Type.Number(),
-          surround: Type.Number(),
-          screen: Type.Number(),
-          // Optional: a box of a release before doors sends none, and its events still verify.
-          stereo: Type.Optional(Type.Number({ description: "What a door's second camera proved: 4.4 once two simultaneous views showed a face out of a plane" })),
-          // Optional: a box of a release before the door display's movement challenge sends none.
-          challenge: Type.Optional(Type.Number({ description: 'What the movements a door display asked for proved: a share for each one made in time' })),
-        },
-        { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
-      ),
-      Type.Null(),
-    ],
-    { description: 'Null before the track was decided' },
-  ),
+  liveness: Type.Union([LivenessShares, Type.Null()], { description: 'Null before the track was decided' }),
   reasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 8, description: 'Why it is not decided or not live (not_live_yet, too_small, no_blink ...)' }),
   face_px: Type.Union([Count(), Type.Null()], { description: 'Face height in pixels' }),
 };

@@ -3,6 +3,14 @@ import { classifyCheckIn, classifyCheckOut, summarizeDay, type CheckInVerdict, t
 import type { ShiftDay } from './shift.js';
 import type { Assurance } from '../../contract/assurance.js';
 
+/**
+ * Each liveness cue's share of the fused score (log-odds: score, blink, structure, passive, surround,
+ * screen, stereo, challenge) when the track behind a record decided: by how much, and through which
+ * cues, its assurance was reached. Null where there is none to say: a check-in a person confirmed of
+ * a track that never decided, and records from before shares were kept.
+ */
+export type LivenessShares = Readonly<Record<string, number>>;
+
 /** A recognition that met its camera's requirement and passed the cooldown. */
 export interface Sighting {
   personId: string;
@@ -14,6 +22,8 @@ export interface Sighting {
   atMs: number;
   /** What proved the person there: the check-in or check-out it makes carries it. */
   assurance: Assurance;
+  /** The cues' shares behind that assurance, which the check-in or check-out carries with it. */
+  liveness: LivenessShares | null;
 }
 
 /** One person's attendance for one day key, as stored; the engine only ever returns new copies. */
@@ -28,23 +38,26 @@ export interface DayRecord {
   checkInDoor: string | null;
   /** What proved the check-in; null while there is none. */
   checkInAssurance: Assurance | null;
+  checkInLiveness: LivenessShares | null;
   checkOutMs: number | null;
   checkOutCamera: string | null;
   checkOutDoor: string | null;
   checkOutAssurance: Assurance | null;
+  checkOutLiveness: LivenessShares | null;
   lastSeenMs: number;
   lastSeenCamera: string;
   lastSeenDoor: string | null;
   /** What proved the last sighting, which a `both` camera's check-out is made of. */
   lastSeenAssurance: Assurance;
+  lastSeenLiveness: LivenessShares | null;
   /** False while the last sighting after check-in is a check-out candidate not yet published. */
   checkOutSettled: boolean;
   summarized: boolean;
 }
 
 export type AttendanceDecision =
-  | ({ kind: 'check_in'; atMs: number; camera: string; door: string | null; assurance: Assurance } & CheckInVerdict)
-  | ({ kind: 'check_out'; atMs: number; camera: string; door: string | null; assurance: Assurance; source: 'exit' | 'last_seen' } & CheckOutVerdict)
+  | ({ kind: 'check_in'; atMs: number; camera: string; door: string | null; assurance: Assurance; liveness: LivenessShares | null } & CheckInVerdict)
+  | ({ kind: 'check_out'; atMs: number; camera: string; door: string | null; assurance: Assurance; liveness: LivenessShares | null; source: 'exit' | 'last_seen' } & CheckOutVerdict)
   | ({ kind: 'summary'; checkInMs: number | null; checkOutMs: number | null } & DaySummary);
 
 export interface Transition {
@@ -69,14 +82,17 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
         checkInCamera: null,
         checkInDoor: null,
         checkInAssurance: null,
+        checkInLiveness: null,
         checkOutMs: null,
         checkOutCamera: null,
         checkOutDoor: null,
         checkOutAssurance: null,
+        checkOutLiveness: null,
         lastSeenMs: s.atMs,
         lastSeenCamera: s.camera,
         lastSeenDoor: s.door,
         lastSeenAssurance: s.assurance,
+        lastSeenLiveness: s.liveness,
         checkOutSettled: true,
         summarized: false,
       };
@@ -85,6 +101,7 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
     r.lastSeenCamera = s.camera;
     r.lastSeenDoor = s.door;
     r.lastSeenAssurance = s.assurance;
+    r.lastSeenLiveness = s.liveness;
   }
   const decisions: AttendanceDecision[] = [];
   if (s.role === 'exit') {
@@ -93,15 +110,17 @@ export function applySighting(existing: DayRecord | undefined, s: Sighting, day:
       r.checkOutCamera = s.camera;
       r.checkOutDoor = s.door;
       r.checkOutAssurance = s.assurance;
+      r.checkOutLiveness = s.liveness;
       r.checkOutSettled = true;
-      decisions.push({ kind: 'check_out', atMs: s.atMs, camera: s.camera, door: s.door, assurance: s.assurance, source: 'exit', ...classifyCheckOut(day, s.atMs) });
+      decisions.push({ kind: 'check_out', atMs: s.atMs, camera: s.camera, door: s.door, assurance: s.assurance, liveness: s.liveness, source: 'exit', ...classifyCheckOut(day, s.atMs) });
     }
   } else if (r.checkInMs === null) {
     r.checkInMs = s.atMs;
     r.checkInCamera = s.camera;
     r.checkInDoor = s.door;
     r.checkInAssurance = s.assurance;
-    decisions.push({ kind: 'check_in', atMs: s.atMs, camera: s.camera, door: s.door, assurance: s.assurance, ...classifyCheckIn(day, s.atMs) });
+    r.checkInLiveness = s.liveness;
+    decisions.push({ kind: 'check_in', atMs: s.atMs, camera: s.camera, door: s.door, assurance: s.assurance, liveness: s.liveness, ...classifyCheckIn(day, s.atMs) });
   } else if (s.role === 'both' && s.atMs > r.checkInMs && (r.checkOutMs === null || s.atMs > r.checkOutMs)) {
     r.checkOutSettled = false;
   }
@@ -121,8 +140,9 @@ export function settle(record: DayRecord, nowMs: number): Transition {
     next.checkOutCamera = next.lastSeenCamera;
     next.checkOutDoor = next.lastSeenDoor;
     next.checkOutAssurance = next.lastSeenAssurance;
+    next.checkOutLiveness = next.lastSeenLiveness;
     next.checkOutSettled = true;
-    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, door: next.lastSeenDoor, assurance: next.lastSeenAssurance, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
+    decisions.push({ kind: 'check_out', atMs: next.lastSeenMs, camera: next.lastSeenCamera, door: next.lastSeenDoor, assurance: next.lastSeenAssurance, liveness: next.lastSeenLiveness, source: 'last_seen', ...classifyCheckOut(next.day, next.lastSeenMs) });
   }
   if (!next.summarized) {
     next.summarized = true;

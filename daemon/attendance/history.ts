@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { DayRow } from './store.js';
+import { sharesFrom, type DayRow } from './store.js';
+import type { LivenessShares } from './engine.js';
 import type { ShiftDay } from './shift.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import { dayMinutes } from './payload.js';
@@ -29,10 +30,13 @@ export interface HistoryDay {
   check_in_door: string | null;
   /** What proved the check-in (contract/assurance.ts); null where there is none. */
   check_in_assurance: Assurance | null;
+  /** The fused liveness and each cue's share of it behind the check-in; null where none was kept. */
+  check_in_liveness: LivenessShares | null;
   check_out: string | null;
   check_out_camera: string | null;
   check_out_door: string | null;
   check_out_assurance: Assurance | null;
+  check_out_liveness: LivenessShares | null;
   last_seen: string;
   last_seen_camera: string;
   /** Against the day's shift, as the end-of-day summary counts them; 0 on an unscheduled day. */
@@ -61,7 +65,7 @@ export interface Withdrawn {
 }
 
 /** The day's columns a history shows, and the kinds of proof it has (comma-separated). */
-type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance' | 'last_seen_door'> & { proofs: string | null; withdrawn: string | null };
+type Row = Omit<DayRow, 'check_out_settled' | 'summarized' | 'last_seen_assurance' | 'last_seen_door' | 'last_seen_liveness'> & { proofs: string | null; withdrawn: string | null };
 
 /** A row of attendance_retractions as the history reads it. */
 interface WithdrawnRow {
@@ -98,8 +102,8 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
   const iso = (ms: number | null) => (ms === null ? null : formatLocalIso(ms, f.timeZone));
   const rows = db
     .prepare(
-      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_in_door, d.check_in_assurance,
-              d.check_out_ms, d.check_out_camera, d.check_out_door, d.check_out_assurance,
+      `SELECT d.record_id, d.person_id, d.date, d.group_name, d.day_json, d.check_in_ms, d.check_in_camera, d.check_in_door, d.check_in_assurance, d.check_in_liveness,
+              d.check_out_ms, d.check_out_camera, d.check_out_door, d.check_out_assurance, d.check_out_liveness,
               d.last_seen_ms, d.last_seen_camera,
               (SELECT group_concat(p.kind) FROM attendance_proofs p WHERE p.record_id = d.record_id) AS proofs,
               (SELECT json_group_array(json_object('kind', w.kind, 'at_ms', w.at_ms, 'camera', w.camera, 'reason', w.reason, 'retracted_ms', w.retracted_ms))
@@ -118,10 +122,12 @@ export function readHistory(db: Database, f: HistoryFilter): HistoryDay[] {
     check_in_camera: r.check_in_camera,
     check_in_door: r.check_in_door,
     check_in_assurance: r.check_in_assurance,
+    check_in_liveness: sharesFrom(r.check_in_liveness),
     check_out: iso(r.check_out_ms),
     check_out_camera: r.check_out_camera,
     check_out_door: r.check_out_door,
     check_out_assurance: r.check_out_assurance,
+    check_out_liveness: sharesFrom(r.check_out_liveness),
     last_seen: iso(r.last_seen_ms)!,
     last_seen_camera: r.last_seen_camera,
     ...dayMinutes(JSON.parse(r.day_json) as ShiftDay, r.check_in_ms, r.check_out_ms),

@@ -1,5 +1,5 @@
 import type { EventBody } from '../events/writer.js';
-import type { AttendanceDecision, DayRecord } from './engine.js';
+import type { AttendanceDecision, DayRecord, LivenessShares } from './engine.js';
 import type { ShiftDay } from './shift.js';
 import { formatLocalIso } from '../base/zoned-time.js';
 import { doorField } from '../../contract/fields.js';
@@ -25,7 +25,7 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
   };
   switch (decision.kind) {
     case 'check_in':
-      return { ...base, type: 'check_in', camera: decision.camera, ...doorField(decision.door), status: decision.status, source: 'entry', assurance: decision.assurance, late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
+      return { ...base, type: 'check_in', camera: decision.camera, ...doorField(decision.door), status: decision.status, source: 'entry', assurance: decision.assurance, liveness: sharesField(decision.liveness), late_minutes: decision.late_minutes, early_minutes: 0, overtime_minutes: 0, worked_minutes: null };
     case 'check_out':
       return {
         ...base,
@@ -35,6 +35,7 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
         status: decision.status,
         source: decision.source,
         assurance: decision.assurance,
+        liveness: sharesField(decision.liveness),
         late_minutes: 0,
         early_minutes: decision.early_minutes,
         overtime_minutes: decision.overtime_minutes,
@@ -49,10 +50,16 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
         source: 'end_of_day',
         // A summary repeats the day's check-in and check-out, whose own events said what proved them.
         assurance: null,
+        liveness: null,
         ...dayMinutes(record.day, record.checkInMs, record.checkOutMs),
         worked_minutes: decision.worked_minutes,
       };
   }
+}
+
+/** The shares as the event's schema holds them (contract/topics.ts): the fused score and each cue's, numbers only. */
+function sharesField(shares: LivenessShares | null): EventBody<'attendance'>['liveness'] {
+  return shares === null ? null : (shares as unknown as NonNullable<EventBody<'attendance'>['liveness']>);
 }
 
 /** A day's lateness, early leave and overtime against its shift, in whole minutes (0 unscheduled): the summary's figures, and the history's. */

@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import type { EventWriter } from '../events/writer.js';
 import type { CameraRole, Requirement, ShiftRules } from './config.js';
 import { Cooldown } from './cooldown.js';
-import { absentSummary, applySighting, settle, type AttendanceDecision } from './engine.js';
+import { absentSummary, applySighting, settle, type AttendanceDecision, type LivenessShares } from './engine.js';
 import { attendanceBody } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
@@ -160,7 +160,8 @@ export class AttendanceStage {
    * stands), the confirmation is refused with FG_ERR_ARRIVAL_CHECKED_IN and nothing is written.
    */
   confirmArrival(a: Arrival, proof: Uint8Array | undefined): { decisions: AttendanceDecision[]; recordId: string } {
-    const d: RecognizedDecision = { personId: a.personId, camera: a.camera, atMs: a.atMs, assurance: 'recognised', ...(a.group !== null ? { group: a.group } : {}), ...(proof ? { thumbnail: proof } : {}) };
+    // The shares its track had when it decided: what the person confirming it went beyond.
+    const d: RecognizedDecision = { personId: a.personId, camera: a.camera, atMs: a.atMs, assurance: 'recognised', liveness: a.liveness, ...(a.group !== null ? { group: a.group } : {}), ...(proof ? { thumbnail: proof } : {}) };
     let recordId = '';
     const decisions = this.write(d, 'reviewed', { arrivalId: a.id, onRecord: (id) => (recordId = id) });
     return { decisions, recordId };
@@ -180,7 +181,7 @@ export class AttendanceStage {
       const existing = this.o.store.day(d.personId, dayNow.date);
       // An existing record keeps the window it was opened with, even if the rules change meanwhile.
       const day = existing?.record.day ?? dayNow;
-      const sighting = { personId: d.personId, camera: d.camera, door: this.o.doorOf?.(d.camera) ?? null, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, ...(d.group !== undefined ? { group: d.group } : {}) };
+      const sighting = { personId: d.personId, camera: d.camera, door: this.o.doorOf?.(d.camera) ?? null, role: this.o.roleOf(d.camera), atMs: d.atMs, assurance, liveness: sharesOf(d.liveness), ...(d.group !== undefined ? { group: d.group } : {}) };
       const t = applySighting(existing?.record, sighting, day, this.o.newId);
       if (confirming && t.decisions.length === 0) throw this.confirmsNothing(confirming.arrivalId, t.record, sighting.role, rules.timeZone);
       const group = existing?.group ?? d.group ?? null;
@@ -417,6 +418,11 @@ function isStanding(reason: RejectReason | null): reason is StandingRejection {
 }
 
 /** The cues that did not speak for a live face (a share of zero or below), sorted: what a reviewer is shown was missing. */
+/** The cues' shares a record keeps: none where the track never decided (its arrival kept an empty set). */
+function sharesOf(liveness: Readonly<Record<string, number>> | undefined): LivenessShares | null {
+  return liveness && Object.keys(liveness).length > 0 ? { ...liveness } : null;
+}
+
 function silentCues(liveness: Readonly<Record<string, number>>): string[] {
   return Object.entries(liveness)
     .filter(([cue, share]) => cue !== 'score' && !(share > 0))

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { DayRecord } from './engine.js';
+import type { DayRecord, LivenessShares } from './engine.js';
 import type { ShiftDay } from './shift.js';
 import type { Assurance } from '../../contract/assurance.js';
 
@@ -16,14 +16,18 @@ export interface DayRow {
   check_in_door: string | null;
   /** As the column's CHECK holds it: one of contract/assurance.ts. */
   check_in_assurance: Assurance | null;
+  /** The cues' shares behind it (LivenessShares as JSON); null where none were kept. */
+  check_in_liveness: string | null;
   check_out_ms: number | null;
   check_out_camera: string | null;
   check_out_door: string | null;
   check_out_assurance: Assurance | null;
+  check_out_liveness: string | null;
   last_seen_ms: number;
   last_seen_camera: string;
   last_seen_door: string | null;
   last_seen_assurance: Assurance;
+  last_seen_liveness: string | null;
   check_out_settled: number;
   summarized: number;
 }
@@ -94,14 +98,14 @@ export class AttendanceStore {
   constructor(readonly db: Database) {
     this.getDay = db.prepare('SELECT * FROM attendance_days WHERE person_id = ? AND date = ?');
     this.upsertDay = db.prepare(`
-      INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_door, check_in_assurance, check_out_ms, check_out_camera,
-                                   check_out_door, check_out_assurance, last_seen_ms, last_seen_camera, last_seen_door, last_seen_assurance, check_out_settled, summarized, closes_ms)
-      VALUES (@personId, @date, @recordId, @group, @dayJson, @checkInMs, @checkInCamera, @checkInDoor, @checkInAssurance, @checkOutMs, @checkOutCamera,
-              @checkOutDoor, @checkOutAssurance, @lastSeenMs, @lastSeenCamera, @lastSeenDoor, @lastSeenAssurance, @checkOutSettled, @summarized, @closesMs)
+      INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_door, check_in_assurance, check_in_liveness, check_out_ms, check_out_camera,
+                                   check_out_door, check_out_assurance, check_out_liveness, last_seen_ms, last_seen_camera, last_seen_door, last_seen_assurance, last_seen_liveness, check_out_settled, summarized, closes_ms)
+      VALUES (@personId, @date, @recordId, @group, @dayJson, @checkInMs, @checkInCamera, @checkInDoor, @checkInAssurance, @checkInLiveness, @checkOutMs, @checkOutCamera,
+              @checkOutDoor, @checkOutAssurance, @checkOutLiveness, @lastSeenMs, @lastSeenCamera, @lastSeenDoor, @lastSeenAssurance, @lastSeenLiveness, @checkOutSettled, @summarized, @closesMs)
       ON CONFLICT (person_id, date) DO UPDATE SET
-        check_in_ms = excluded.check_in_ms, check_in_camera = excluded.check_in_camera, check_in_door = excluded.check_in_door, check_in_assurance = excluded.check_in_assurance,
-        check_out_ms = excluded.check_out_ms, check_out_camera = excluded.check_out_camera, check_out_door = excluded.check_out_door, check_out_assurance = excluded.check_out_assurance,
-        last_seen_ms = excluded.last_seen_ms, last_seen_camera = excluded.last_seen_camera, last_seen_door = excluded.last_seen_door, last_seen_assurance = excluded.last_seen_assurance,
+        check_in_ms = excluded.check_in_ms, check_in_camera = excluded.check_in_camera, check_in_door = excluded.check_in_door, check_in_assurance = excluded.check_in_assurance, check_in_liveness = excluded.check_in_liveness,
+        check_out_ms = excluded.check_out_ms, check_out_camera = excluded.check_out_camera, check_out_door = excluded.check_out_door, check_out_assurance = excluded.check_out_assurance, check_out_liveness = excluded.check_out_liveness,
+        last_seen_ms = excluded.last_seen_ms, last_seen_camera = excluded.last_seen_camera, last_seen_door = excluded.last_seen_door, last_seen_assurance = excluded.last_seen_assurance, last_seen_liveness = excluded.last_seen_liveness,
         check_out_settled = excluded.check_out_settled, summarized = excluded.summarized`);
     this.dueDays = db.prepare('SELECT * FROM attendance_days WHERE closes_ms <= ? AND (summarized = 0 OR check_out_settled = 0) ORDER BY closes_ms LIMIT ?');
     this.putProof = db.prepare('INSERT OR REPLACE INTO attendance_proofs (record_id, kind, at_ms, sealed) VALUES (?, ?, ?, ?)');
@@ -114,8 +118,8 @@ export class AttendanceStore {
     this.sightingsAfter = db.prepare('SELECT person_id, camera, at_ms FROM attendance_cooldown WHERE at_ms > ? ORDER BY at_ms');
     this.dropSightings = db.prepare('DELETE FROM attendance_cooldown WHERE at_ms <= ?');
     this.forgetSighting = db.prepare('DELETE FROM attendance_cooldown WHERE person_id = ? AND camera = ? AND at_ms = ?');
-    this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL, check_in_door = NULL, check_in_assurance = NULL WHERE record_id = ? AND check_in_ms = ?');
-    this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_door = NULL, check_out_assurance = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
+    this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL, check_in_door = NULL, check_in_assurance = NULL, check_in_liveness = NULL WHERE record_id = ? AND check_in_ms = ?');
+    this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_door = NULL, check_out_assurance = NULL, check_out_liveness = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
     this.putRetraction = db.prepare('INSERT OR IGNORE INTO attendance_retractions (record_id, kind, at_ms, camera, track, reason, event_id, retracted_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.raiseCheckIn = db.prepare('UPDATE attendance_days SET check_in_assurance = ? WHERE record_id = ? AND check_in_ms = ? AND check_in_assurance = ?');
     this.raiseCheckOut = db.prepare('UPDATE attendance_days SET check_out_assurance = ? WHERE record_id = ? AND check_out_ms = ? AND check_out_assurance = ?');
@@ -140,14 +144,17 @@ export class AttendanceStore {
       checkInCamera: record.checkInCamera,
       checkInDoor: record.checkInDoor,
       checkInAssurance: record.checkInAssurance,
+      checkInLiveness: sharesJson(record.checkInLiveness),
       checkOutMs: record.checkOutMs,
       checkOutCamera: record.checkOutCamera,
       checkOutDoor: record.checkOutDoor,
       checkOutAssurance: record.checkOutAssurance,
+      checkOutLiveness: sharesJson(record.checkOutLiveness),
       lastSeenMs: record.lastSeenMs,
       lastSeenCamera: record.lastSeenCamera,
       lastSeenDoor: record.lastSeenDoor,
       lastSeenAssurance: record.lastSeenAssurance,
+      lastSeenLiveness: sharesJson(record.lastSeenLiveness),
       checkOutSettled: record.checkOutSettled ? 1 : 0,
       summarized: record.summarized ? 1 : 0,
       closesMs: record.day.closesMs,
@@ -229,6 +236,13 @@ export class AttendanceStore {
   }
 }
 
+const sharesJson = (shares: LivenessShares | null): string | null => (shares === null ? null : JSON.stringify(shares));
+
+/** The shares a column keeps, as this daemon wrote them (JSON of numbers). */
+export function sharesFrom(json: string | null): LivenessShares | null {
+  return json === null ? null : (JSON.parse(json) as LivenessShares);
+}
+
 function fromRow(r: DayRow): StoredDay {
   return {
     group: r.group_name,
@@ -241,14 +255,17 @@ function fromRow(r: DayRow): StoredDay {
       checkInCamera: r.check_in_camera,
       checkInDoor: r.check_in_door,
       checkInAssurance: r.check_in_assurance,
+      checkInLiveness: sharesFrom(r.check_in_liveness),
       checkOutMs: r.check_out_ms,
       checkOutCamera: r.check_out_camera,
       checkOutDoor: r.check_out_door,
       checkOutAssurance: r.check_out_assurance,
+      checkOutLiveness: sharesFrom(r.check_out_liveness),
       lastSeenMs: r.last_seen_ms,
       lastSeenCamera: r.last_seen_camera,
       lastSeenDoor: r.last_seen_door,
       lastSeenAssurance: r.last_seen_assurance,
+      lastSeenLiveness: sharesFrom(r.last_seen_liveness),
       checkOutSettled: r.check_out_settled === 1,
       summarized: r.summarized === 1,
     },

@@ -18,6 +18,7 @@ import { ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION, ATTENDANCE_ARRIVALS_MIGRATION, A
 import { ATTENDANCE_DOORS_MIGRATION } from './schema/attendance-doors.js';
 import { ATTENDANCE_UPGRADES_MIGRATION } from './schema/attendance-upgrades.js';
 import { FEED_KEYS_MIGRATION, FEED_MIGRATION } from './schema/feed.js';
+import { ATTENDANCE_LIVENESS_MIGRATION } from './schema/attendance-liveness.js';
 
 /**
  * Every schema step of the daemon's one state file, oldest first. Versions are the positions
@@ -50,5 +51,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ATTENDANCE_ARRIVAL_RETRACTS_MIGRATION,
   ATTENDANCE_PENDING_ARRIVAL_MIGRATION,
   FEED_KEYS_MIGRATION,
+  ATTENDANCE_LIVENESS_MIGRATION,
   // New migrations are appended here, one per change, with the next version number.
 ];

@@ -7,13 +7,24 @@ export type CsvDay = HistoryDay & { name: string; external_id: string | null };
 /**
  * Payroll keys on the staff id, so it leads; times are the site's wall clock with its offset, and
  * the zone is said on every row, so a sheet merged from several sites stays unambiguous. What
- * proved each time, then the door of each camera (empty for a camera in no door), come last, after
- * the columns imports already read by position.
+ * proved each time, then the door of each camera (empty for a camera in no door), then the cues'
+ * shares behind each time, come last, after the columns imports already read by position.
  */
 const CSV_COLUMNS = [
   'external_id', 'name', 'group', 'date', 'first_in', 'last_out', 'late_minutes', 'early_minutes', 'overtime_minutes', 'time_zone', 'status', 'check_in_camera', 'check_out_camera', 'person_id',
-  'first_in_assurance', 'last_out_assurance', 'check_in_door', 'check_out_door',
+  'first_in_assurance', 'last_out_assurance', 'check_in_door', 'check_out_door', 'first_in_liveness', 'last_out_liveness',
 ] as const;
+
+/**
+ * The fused liveness and the cues that gave it, in one cell: `score 4.6; blink 2.3; stereo 4.4`
+ * (log-odds, live at 3; cues that gave nothing left out). Empty where none was kept.
+ */
+export function sharesCell(shares: Readonly<Record<string, number>> | null): string | null {
+  if (shares === null) return null;
+  const { score, ...cues } = shares;
+  const given = Object.entries(cues).filter(([, v]) => v !== 0);
+  return [...(score !== undefined ? [['score', score] as const] : []), ...given].map(([k, v]) => `${k} ${Math.round(v * 100) / 100}`).join('; ');
+}
 
 
 /** The history as RFC 4180 CSV, one quoted cell per column, in the site's zone. */
@@ -37,6 +48,8 @@ export function historyCsv(days: readonly CsvDay[], timeZone: string): string {
     last_out_assurance: d.check_out_assurance,
     check_in_door: d.check_in_door,
     check_out_door: d.check_out_door,
+    first_in_liveness: sharesCell(d.check_in_liveness),
+    last_out_liveness: sharesCell(d.check_out_liveness),
   });
   const lines = days.map((d) => {
     const row = cells(d);

@@ -36,7 +36,7 @@ async function once(url: string, fsync: boolean, events: number, ratePerS: numbe
   });
   stack.start();
   await new Promise<void>((r) => stack.bridge.onConnect(() => r()));
-  const body = { type: 'check_in' as const, record_id: 'r', person_id: 'emp-1', external_id: 'emp-1', group: null, camera: 'gate', date: '2026-01-12', shift: null, status: 'unscheduled' as const, source: 'entry' as const, assurance: 'live' as const, late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: null, check_out: null, worked_minutes: null };
+  const body = { type: 'check_in' as const, record_id: 'r', person_id: 'emp-1', external_id: 'emp-1', group: null, camera: 'gate', date: '2026-01-12', shift: null, status: 'unscheduled' as const, source: 'entry' as const, assurance: 'live' as const, liveness: null, late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: null, check_out: null, worked_minutes: null };
   const write = stack.db.transaction(() => stack.writer.write('attendance', body));
   const t0 = performance.now();
   for (let i = 0; i < events; i++) {

@@ -17,10 +17,10 @@ let n = 0;
 const newId = () => `rec-${++n}`;
 
 /** Sightings of p1, proven live and at a camera in no door unless they say otherwise. */
-function feed(sightings: (Omit<Sighting, 'personId' | 'assurance' | 'door'> & { assurance?: Assurance; door?: string | null })[], record?: DayRecord) {
+function feed(sightings: (Omit<Sighting, 'personId' | 'assurance' | 'door' | 'liveness'> & { assurance?: Assurance; door?: string | null; liveness?: Sighting['liveness'] })[], record?: DayRecord) {
   const decisions = [];
   for (const s of sightings) {
-    const full = { personId: 'p1', assurance: 'live' as const, door: null, ...s };
+    const full = { personId: 'p1', assurance: 'live' as const, door: null, liveness: null, ...s };
     const day = shiftDayAt(rules, resolveShift(rules, 'p1', undefined), s.atMs);
     const t = applySighting(record, full, day, newId);
     record = t.record;
@@ -36,7 +36,7 @@ test('first entry sighting checks in, later entries do not', () => {
     { camera: 'gate', role: 'entry', atMs: at('2026-01-12T10:00:00Z') },
   ]);
   assert.equal(decisions.length, 1);
-  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', door: null, assurance: 'live', status: 'late', late_minutes: 10 });
+  assert.deepEqual(decisions[0], { kind: 'check_in', atMs: at('2026-01-12T08:10:00Z'), camera: 'gate', door: null, assurance: 'live', liveness: null, status: 'late', late_minutes: 10 });
   assert.equal(record.checkOutSettled, true);
 });
 
@@ -102,6 +102,26 @@ test('each check-in and check-out carries what proved its own sighting; a last-s
   assert.equal(exit.record.checkOutAssurance, 'stereo', 'an earlier exit replaces no later check-out');
   const later = feed([{ camera: 'out', role: 'exit', atMs: at('2026-01-12T17:10:00Z'), assurance: 'recognised' }], done.record);
   assert.deepEqual([later.decisions[0]?.kind, later.record.checkOutAssurance], ['check_out', 'recognised'], 'a later exit replaces it, with its own');
+});
+
+test("each check-in and check-out carries the cues' shares behind its own sighting; a last-seen check-out, the last sighting's", () => {
+  const [blinked, stereo, walked] = [
+    { score: 4.6, blink: 2.3, structure: 2.3, passive: 0, surround: 0, screen: 0 },
+    { score: 4.4, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 4.4 },
+    { score: 3.3, blink: 2.3, structure: 0, passive: -1, surround: 2, screen: 0 },
+  ];
+  const { record, decisions } = feed([
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T08:00:00Z'), liveness: blinked },
+    { camera: 'lobby', role: 'both', atMs: at('2026-01-12T16:40:00Z'), assurance: 'stereo', liveness: stereo },
+  ]);
+  assert.deepEqual(decisions.map((d) => [d.kind, 'liveness' in d ? d.liveness : undefined]), [['check_in', blinked]]);
+  assert.deepEqual([record.checkInLiveness, record.checkOutLiveness, record.lastSeenLiveness], [blinked, null, stereo]);
+  const done = settle(record, at('2026-01-12T18:00:00Z'));
+  assert.deepEqual(done.decisions.map((d) => [d.kind, 'liveness' in d ? d.liveness : undefined]), [['check_out', stereo], ['summary', undefined]]);
+  const exit = feed([{ camera: 'out', role: 'exit', atMs: at('2026-01-12T18:10:00Z'), liveness: walked }], done.record);
+  assert.deepEqual([exit.decisions[0]?.kind, exit.record.checkOutLiveness, exit.record.checkInLiveness], ['check_out', walked, blinked], 'a later exit replaces the check-out with its own');
+  const none = feed([{ camera: 'gate', role: 'entry', atMs: at('2026-01-13T08:00:00Z'), assurance: 'reviewed' }]);
+  assert.equal(none.record.checkInLiveness, null, 'a sighting with no shares keeps none');
 });
 
 test('each check-in and check-out names the door of its camera, and a last-seen check-out the door it was last seen at', () => {

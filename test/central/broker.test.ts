@@ -26,7 +26,7 @@ function tmp(t: { after(fn: () => void): void }): string {
 
 const attendanceBody = (type: 'check_in' | 'check_out', person: string, at: string, assurance: Assurance = 'live', door?: string) => ({
   type, record_id: `r-${person}`, person_id: `p-${person}`, external_id: person, group: 'staff', camera: 'gate', ...(door !== undefined ? { door } : {}), date: at.slice(0, 10), shift: null,
-  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const), assurance,
+  status: type === 'check_in' ? ('unscheduled' as const) : ('on_time' as const), source: type === 'check_in' ? ('entry' as const) : ('exit' as const), assurance, liveness: null,
   late_minutes: 0, early_minutes: 0, overtime_minutes: 0, check_in: type === 'check_in' ? at : null, check_out: type === 'check_out' ? at : null, worked_minutes: null,
 });
 
@@ -56,7 +56,9 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   // gate-1 checks in on a recognition alone (its camera requires no more), and again later on a live one.
   gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T08:01:00+01:00', 'recognised'));
   gate1.writer.write('attendance', attendanceBody('check_in', 'EMP-17', '2026-01-12T12:30:00+01:00', 'live', 'front-door'));
-  gate2.writer.write('attendance', attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo', 'back-door'));
+  // What proved it and through which cues: stored with the event, as the box signed it.
+  const stereoShares = { score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
+  gate2.writer.write('attendance', { ...attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo', 'back-door'), liveness: stereoShares });
   const named = gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
   // gate-2's track then proved EMP-42 live: the same check-in, raised, on its own topic.
   gate2.writer.write('attendanceUpgraded', {
@@ -109,6 +111,8 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
       '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","",""\r\n',
     'first in at one box, last out at the other, in the site zone, each with what proved it and where (a camera in no door names none)',
   );
+  const stored = db.prepare("SELECT body FROM central_events WHERE base = 'facegate/gate-2' AND topic = 'attendance'").all() as { body: string }[];
+  assert.deepEqual(stored.map((r) => (JSON.parse(r.body) as { type: string; liveness: unknown }).liveness).sort((a) => (a === null ? 1 : -1)), [stereoShares, null], "each record keeps the cues' shares its box signed");
   assert.deepEqual(db.prepare('SELECT employee, type, assurance, door FROM central_attendance ORDER BY at_ms').all(), [
     { employee: 'EMP-17', type: 'check_in', assurance: 'recognised', door: null },
     { employee: 'EMP-42', type: 'check_in', assurance: 'live', door: null },

@@ -32,7 +32,7 @@ test('outbox: external id and group are sealed in the state file, WAL and -shm; 
   for (let i = 0; i < 20; i++) {
     writer.write('attendance', {
       record_id: `r${i}`, person_id: person.id, external_id: EXTERNAL_ID, group: GROUP, date: '2026-01-12', shift: null,
-      check_in: '2026-01-12T08:00:00Z', check_out: null, type: 'check_in', camera: 'door', status: 'on_time', source: 'entry', assurance: 'live',
+      check_in: '2026-01-12T08:00:00Z', check_out: null, type: 'check_in', camera: 'door', status: 'on_time', source: 'entry', assurance: 'live', liveness: null,
       late_minutes: 0, early_minutes: 0, overtime_minutes: 0, worked_minutes: null,
     });
   }

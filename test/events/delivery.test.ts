@@ -28,7 +28,7 @@ test('events arrive signed, with the documented payloads; bridge/state is retain
   stack.writer.write('attendance', {
     type: 'check_in', record_id: 'r-1', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', date: '2026-01-12',
     shift: { name: 'staff', start: '2026-01-12T09:00:00+01:00', end: '2026-01-12T17:00:00+01:00' },
-    status: 'late', source: 'entry', assurance: 'stereo', late_minutes: 7, early_minutes: 0, overtime_minutes: 0,
+    status: 'late', source: 'entry', assurance: 'stereo', liveness: { score: 7.6, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 }, late_minutes: 7, early_minutes: 0, overtime_minutes: 0,
     check_in: '2026-01-12T09:07:00+01:00', check_out: null, worked_minutes: null,
   });
   stack.writer.write('unknown', { type: 'unknown', camera: 'gate', anonymous_id: 'anon-3', face_px: 96, image_sha256: null });

@@ -158,5 +158,6 @@ test('attendance/review over a signed remote command: forged, damaged and invali
   const csv = historyCsv(days.map((d) => ({ ...d, name: 'Mira', external_id: null })), 'Europe/Berlin');
   assert.ok(days.some((d) => d.person_id === 'emp-1'), `a day record of ${day}`);
   // The person, the check-in's assurance, no check-out; then the doors (this camera is in none).
-  assert.match(csv, /"emp-1","reviewed","","",""\r\n/);
+  // A reviewed check-in carries the shares its track had when it was kept: what the person confirming it went beyond.
+  assert.match(csv, /"emp-1","reviewed","","","","score 1\.1; structure 0\.7; passive 0\.4",""\r\n/);
 });

@@ -20,7 +20,7 @@ import { runCli } from '../support/cli.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-test('the console CSV of a check-in proven by stereo: first_in_assurance stereo, at its door; a live sighting below the door\'s stereo requirement makes no row', { timeout: 120_000 }, async (t) => {
+test('the console CSV of a check-in proven by stereo: first_in_assurance stereo, at its door, with the cues\' shares; a live sighting below the door\'s stereo requirement makes no row', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-stereo-csv-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   createKeyFile(await loadSodium(), join(dir, 'gallery.key'));
@@ -60,9 +60,9 @@ test('the console CSV of a check-in proven by stereo: first_in_assurance stereo,
   const columns = header!.split(',');
   const cells = rows.map((r) => Object.fromEntries(r.slice(1, -1).split('","').map((c, i) => [columns[i], c])));
   assert.deepEqual(
-    cells.map((c) => [c.person_id, c.first_in_assurance, c.check_in_camera, c.check_in_door, c.last_out_assurance]),
-    [['emp-1', 'stereo', 'front-left', 'front-door', '']],
-    'the stereo check-in says what proved it and where; emp-2, live only, waits for review',
+    cells.map((c) => [c.person_id, c.first_in_assurance, c.check_in_camera, c.check_in_door, c.last_out_assurance, c.first_in_liveness]),
+    [['emp-1', 'stereo', 'front-left', 'front-door', '', 'score 4.2; structure 0.5; passive 0.4; stereo 3.3']],
+    'the stereo check-in says what proved it, where, and through which cues; emp-2, live only, waits for review',
   );
   assert.deepEqual(app.reviews.list().map((a) => [a.person_id, a.assurance, a.required]), [['emp-2', 'live', 'stereo']]);
 });

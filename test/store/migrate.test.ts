@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../daemon/store/migrations.js';
 import { FacegateError } from '../../daemon/base/errors.js';
 import { ATTENDANCE_ASSURANCE_MIGRATION } from '../../daemon/store/schema/attendance-assurance.js';
 import { ATTENDANCE_DOORS_MIGRATION } from '../../daemon/store/schema/attendance-doors.js';
+import { ATTENDANCE_LIVENESS_MIGRATION } from '../../daemon/store/schema/attendance-liveness.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { readHistory } from '../../daemon/attendance/history.js';
 import { ArrivalStore } from '../../daemon/attendance/arrivals.js';
@@ -137,6 +138,25 @@ test('day records from before doors name none, and read and save again as they w
   assert.deepEqual([record.checkInDoor, record.checkOutDoor, record.lastSeenDoor], [null, null, null]);
   store.save({ ...record, checkOutMs: 2000, checkOutCamera: 'front-left', checkOutDoor: 'front-door', checkOutAssurance: 'stereo' }, null);
   assert.deepEqual(readHistory(db, { from: '2026-01-01', to: '2026-01-31', limit: 10, timeZone: 'UTC' }).map((d) => [d.check_in_door, d.check_out_door]), [[null, 'front-door']]);
+});
+
+test("day records from before the cues' shares were kept have none, and take them for what is saved after", (t) => {
+  const path = tempDb(t);
+  const before = MIGRATIONS.indexOf(ATTENDANCE_LIVENESS_MIGRATION);
+  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
+  const day = JSON.stringify({ scheduled: false, date: '2026-01-12', opensMs: 0, closesMs: 1 });
+  old.prepare(`INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_assurance, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
+               VALUES ('p1', '2026-01-12', 'r1', NULL, ?, 1000, 'gate', 'live', 1000, 'gate', 1, 0, 1)`).run(day);
+  old.close();
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  const store = new AttendanceStore(db);
+  const record = store.day('p1', '2026-01-12')!.record;
+  assert.deepEqual([record.checkInLiveness, record.checkOutLiveness, record.lastSeenLiveness], [null, null, null]);
+  const shares = { score: 4.4, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
+  store.save({ ...record, checkOutMs: 2000, checkOutCamera: 'front-left', checkOutDoor: 'front-door', checkOutAssurance: 'stereo', checkOutLiveness: shares }, null);
+  assert.deepEqual(store.day('p1', '2026-01-12')!.record.checkOutLiveness, shares);
+  assert.deepEqual(readHistory(db, { from: '2026-01-01', to: '2026-01-31', limit: 10, timeZone: 'UTC' }).map((d) => [d.check_in_liveness, d.check_out_liveness]), [[null, shares]]);
 });
 
 test("display tokens made before a display could show photos keep every field, and 'photo' is then a setting the file takes", (t) => {

@@ -8,6 +8,7 @@ import { createAttendanceUpgradesTable } from '../../daemon/store/schema/attenda
 import { addAttendanceAssurance } from '../../daemon/store/schema/attendance-assurance.js';
 import { addArrivalRetracts, createAttendanceArrivalsTables, pendingArrivalPerDay } from '../../daemon/store/schema/attendance-arrivals.js';
 import { addAttendanceDoors } from '../../daemon/store/schema/attendance-doors.js';
+import { addAttendanceLiveness } from '../../daemon/store/schema/attendance-liveness.js';
 
 /** Every attendance table at its newest; a second call on the same file (a restart) changes nothing. */
 export function createAttendanceSchema(db: Database): void {
@@ -26,4 +27,6 @@ export function createAttendanceSchema(db: Database): void {
   if (!hasRetracts) addArrivalRetracts(db);
   const pendingPerDay = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'attendance_arrivals_pending_per_day'").get() !== undefined;
   if (!pendingPerDay) pendingArrivalPerDay(db);
+  const hasLiveness = db.prepare("SELECT 1 FROM pragma_table_info('attendance_days') WHERE name = 'last_seen_liveness'").get() !== undefined;
+  if (!hasLiveness) addAttendanceLiveness(db);
 }

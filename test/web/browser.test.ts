@@ -205,8 +205,8 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
     const { access_token } = (await r.json()) as { access_token: string };
     return (await fetch('/api/history.csv', { headers: { authorization: `Bearer ${access_token}` } })).text();
   });
-  assert.match(csv, /\r\n"[^"]*","May","","\d{4}-\d{2}-\d{2}","[^"]+\+05:30","","\d+","0","0","Asia\/Kolkata","checked_in","door","","[0-9a-f-]+","live","","",""\r\n/, 'payroll columns in the site zone, then what proved her check-in: her liveness at the door, then the doors (hers is in none)');
-  assert.match(await text(page, '#history-rows'), /\(door\), live/, 'the page says what proved her check-in');
+  assert.match(csv, /\r\n"[^"]*","May","","\d{4}-\d{2}-\d{2}","[^"]+\+05:30","","\d+","0","0","Asia\/Kolkata","checked_in","door","","[0-9a-f-]+","live","","","","score [^"]+",""\r\n/, 'payroll columns in the site zone, then what proved her check-in: her liveness at the door, then the doors (hers is in none), then the cues that made her live');
+  assert.match(await text(page, '#history-rows'), /\(door\), live, [a-z]+ [+-]\d/, 'the page says what proved her check-in, and through which cues');
   // One clock: the API, the page and the CSV all say the site's wall clock, and the page says which zone.
   const checkIn = await page.evaluate(async () => {
     const r = await fetch('/api/session/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

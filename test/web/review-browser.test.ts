@@ -212,12 +212,12 @@ test('review queue in Chromium against the real daemon: an operator confirms (a 
   await page.waitForFunction("/Mira/.test(document.getElementById('history-rows').textContent)", { timeout: 30_000 });
   assert.match(await text(page, '#history-rows'), /\(door\), reviewed/);
   const noor = await page.$$eval('#history-rows tr', (trs) => trs.map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())).find((cells) => cells[1] === 'Noor'));
-  assert.match(noor![4]!, /^08:07:00 \(door\), reviewed08:07:00 \(door\) \(check-in withdrawn at [\d:]+: a held picture or screen\)$/, 'the reviewed check-in beside the withdrawn one, struck through');
+  assert.match(noor![4]!, /^08:07:00 \(door\), reviewed, blink \+2\.2, structure \+0\.8, passive \+0\.408:07:00 \(door\) \(check-in withdrawn at [\d:]+: a held picture or screen\)$/, 'the reviewed check-in, with the cues its track had, beside the withdrawn one, struck through');
   assert.doesNotMatch(await text(page, '#history-rows'), /Tariq/, 'a rejected arrival checks nobody in');
   const csv = (await apiCall(page, '/api/history.csv')).body as string;
-  assert.match(csv, /"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:02:00\+00:00",[^\r]*,"p-mira","reviewed","","",""\r\n/);
+  assert.match(csv, /"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:02:00\+00:00",[^\r]*,"p-mira","reviewed","","","","score 1\.1; structure 0\.7; passive 0\.4",""\r\n/);
   assert.equal(csv.match(/"emp-4","Noor"[^\r]*\r\n/g)?.length, 1, 'one row for her day');
-  assert.match(csv, /"emp-4","Noor","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:07:00\+00:00",[^\r]*,"p-noor","reviewed","","",""\r\n/);
+  assert.match(csv, /"emp-4","Noor","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:07:00\+00:00",[^\r]*,"p-noor","reviewed","","","","score 3\.4; blink 2\.2; structure 0\.8; passive 0\.4",""\r\n/);
 
   // The System page: the site's own measure, per camera and week.
   await page.goto(`${url}#system`);

@@ -235,7 +235,7 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
 
   // History: a day with a sealed proof; the viewer sees no proofs, the operator opens one (audited).
   new AttendanceStore(gallery.db).save(
-    { recordId: 'rec-1', personId, date: '2026-11-20', day: { scheduled: true, date: '2026-11-20', shiftName: 'day', shift: { grace_min: 0 } as never, startMs: Date.parse('2026-11-20T08:00:00Z'), endMs: Date.parse('2026-11-20T16:00:00Z'), opensMs: Date.parse('2026-11-20T06:00:00Z'), closesMs: Date.parse('2026-11-21') }, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkInDoor: null, checkInAssurance: 'recognised', checkOutMs: null, checkOutCamera: null, checkOutDoor: null, checkOutAssurance: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', lastSeenDoor: null, lastSeenAssurance: 'recognised', checkOutSettled: false, summarized: false },
+    { recordId: 'rec-1', personId, date: '2026-11-20', day: { scheduled: true, date: '2026-11-20', shiftName: 'day', shift: { grace_min: 0 } as never, startMs: Date.parse('2026-11-20T08:00:00Z'), endMs: Date.parse('2026-11-20T16:00:00Z'), opensMs: Date.parse('2026-11-20T06:00:00Z'), closesMs: Date.parse('2026-11-21') }, checkInMs: Date.parse('2026-11-20T08:01:00Z'), checkInCamera: 'gate', checkInDoor: null, checkInAssurance: 'recognised', checkInLiveness: null, checkOutMs: null, checkOutCamera: null, checkOutDoor: null, checkOutAssurance: null, checkOutLiveness: null, lastSeenMs: Date.parse('2026-11-20T08:01:00Z'), lastSeenCamera: 'gate', lastSeenDoor: null, lastSeenAssurance: 'recognised', lastSeenLiveness: null, checkOutSettled: false, summarized: false },
     'staff',
   );
   const jpeg = readFileSync(media(FACE));
@@ -263,8 +263,8 @@ test('console API: headers, login, refresh, logout, lockout, roles, enrolment wi
   const csv = await vic('GET', `/api/history.csv${range}`);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   // Payroll's columns, keyed on the staff id, in the site's zone (09:01 in Berlin is 08:01 UTC), one minute late for a 09:00 shift.
-  assert.match(csv.body, /^external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id,first_in_assurance,last_out_assurance,check_in_door,check_out_door\r\n/);
-  assert.match(csv.body, /\r\n"[^"]*","Angelina J\.","staff","2026-11-20","2026-11-20T09:01:00\+01:00","","1","0","0","Europe\/Berlin","checked_in","gate","","[0-9a-f-]+","recognised","","",""\r\n/);
+  assert.match(csv.body, /^external_id,name,group,date,first_in,last_out,late_minutes,early_minutes,overtime_minutes,time_zone,status,check_in_camera,check_out_camera,person_id,first_in_assurance,last_out_assurance,check_in_door,check_out_door,first_in_liveness,last_out_liveness\r\n/);
+  assert.match(csv.body, /\r\n"[^"]*","Angelina J\.","staff","2026-11-20","2026-11-20T09:01:00\+01:00","","1","0","0","Europe\/Berlin","checked_in","gate","","[0-9a-f-]+","recognised","","","","",""\r\n/);
   const day = (json(await vic('GET', `/api/history${range}`)) as unknown as { check_in: string; last_seen: string; late_minutes: number }[])[0]!;
   assert.deepEqual([day.check_in, day.last_seen, day.late_minutes], ['2026-11-20T09:01:00+01:00', '2026-11-20T09:01:00+01:00', 1], 'the history API writes the site clock, as MQTT does');
 

@@ -62,8 +62,8 @@ async function site() {
   const store = new AttendanceStore(gallery.db);
   const day = { scheduled: false as const, reason: 'no_shift' as const, date, opensMs: morning.getTime(), closesMs: morning.getTime() + 86_400_000 };
   const checkedIn = (personId: string, recordId: string, atMs: number): DayRecord => ({
-    recordId, personId, date, day, checkInMs: atMs, checkInCamera: 'door', checkInDoor: null, checkInAssurance: 'live', checkOutMs: null, checkOutCamera: null, checkOutDoor: null, checkOutAssurance: null,
-    lastSeenMs: atMs, lastSeenCamera: 'door', lastSeenDoor: null, lastSeenAssurance: 'live', checkOutSettled: true, summarized: false,
+    recordId, personId, date, day, checkInMs: atMs, checkInCamera: 'door', checkInDoor: null, checkInAssurance: 'live', checkInLiveness: null, checkOutMs: null, checkOutCamera: null, checkOutDoor: null, checkOutAssurance: null, checkOutLiveness: null,
+    lastSeenMs: atMs, lastSeenCamera: 'door', lastSeenDoor: null, lastSeenAssurance: 'live', lastSeenLiveness: null, checkOutSettled: true, summarized: false,
   });
   const withdraw = (personId: string, recordId: string, atMs: number, track: number, reason: string, retractedMs: number) =>
     assert.ok(store.retract({ recordId, personId, kind: 'check_in', atMs, camera: 'door', track, sightingMs: atMs, reason, eventId: `019a0000-0000-7000-8000-${String(track).padStart(12, '0')}`, retractedMs }));
@@ -175,8 +175,8 @@ test('a withdrawn check-in in Chromium against the real daemon: the history and 
     const csv = (await apiCall(page, '/api/history.csv')) as string;
     const lines = csv.trimEnd().split('\r\n');
     assert.equal(lines.length, 3);
-    assert.match(lines.find((l) => l.includes('"Mira"'))!, /^"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:03:00\+00:00","",.*,"checked_in","door","","p-mira","live","","",""$/);
-    assert.match(lines.find((l) => l.includes('"Tariq"'))!, /^"emp-2","Tariq","","\d{4}-\d{2}-\d{2}","","",.*,"seen","","","p-tariq","","","",""$/);
+    assert.match(lines.find((l) => l.includes('"Mira"'))!, /^"emp-1","Mira","","\d{4}-\d{2}-\d{2}","\d{4}-\d{2}-\d{2}T08:03:00\+00:00","",.*,"checked_in","door","","p-mira","live","","","","",""$/);
+    assert.match(lines.find((l) => l.includes('"Tariq"'))!, /^"emp-2","Tariq","","\d{4}-\d{2}-\d{2}","","",.*,"seen","","","p-tariq","","","","","",""$/);
     assert.doesNotMatch(csv, /08:02:00|08:10:00|withdrawn|held_picture|frozen/, 'nothing withdrawn reaches payroll');
 
     // The timeline: the recognitions of each refused track struck through, saying why and when; the one that stands and the earlier track 4 are not.

@@ -12,3 +12,8 @@ const WORDS: Record<Assurance, string> = {
 export function assuranceText(a: Assurance | null | undefined): string {
   return a ? WORDS[a] : 'assurance unknown';
 }
+
+/** The cues that gave a decision its liveness, each with its share (log-odds): `blink +2.3, stereo +4.4`; the ones that gave nothing left out. */
+export function cuesText(liveness: Readonly<Record<string, number>> | null | undefined): string[] {
+  return liveness ? Object.entries(liveness).filter(([k, v]) => k !== 'score' && v !== 0).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v.toFixed(1)}`) : [];
+}

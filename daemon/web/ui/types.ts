@@ -125,10 +125,13 @@ export interface Day {
   /** The door of the check-in's camera; null for a camera in no door. */
   check_in_door?: string | null;
   check_in_assurance?: Assurance | null;
+  /** The fused liveness and each cue's share behind the check-in; null where none was kept. */
+  check_in_liveness?: Record<string, number> | null;
   check_out?: string | null;
   check_out_camera?: string | null;
   check_out_door?: string | null;
   check_out_assurance?: Assurance | null;
+  check_out_liveness?: Record<string, number> | null;
   last_seen: string;
   last_seen_camera: string;
   proofs: string[];

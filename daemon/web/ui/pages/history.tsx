@@ -6,25 +6,26 @@ import { $, filterQuery, say, sayFailure } from '../dom.js';
 import { draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
 import type { Assurance, Day, Withdrawn } from '../types.js';
-import { assuranceText } from '../assurance.js';
+import { assuranceText, cuesText } from '../assurance.js';
 import { withdrawalText } from '../withdrawal.js';
 
 const query = () => filterQuery([['from', 'h-from'], ['to', 'h-to'], ['person', 'h-person'], ['camera', 'h-camera'], ['group', 'h-group']]).toString();
 
 /** A time with where: the camera, and its door where it belongs to one. */
 const at = (iso: string | null | undefined, camera: string | null | undefined, door?: string | null) => (iso ? `${siteClock(iso)} (${door ? `${camera}, ${door}` : camera})` : '');
-/** A check-in or check-out with what proved it: the record is only as good as that. */
-const proven = (iso: string | null | undefined, camera: string | null | undefined, door: string | null | undefined, assurance: Assurance | null | undefined) => (iso ? `${at(iso, camera, door)}, ${assuranceText(assurance)}` : '');
+/** A check-in or check-out with what proved it, and through which cues: the record is only as good as that. */
+const proven = (iso: string | null | undefined, camera: string | null | undefined, door: string | null | undefined, assurance: Assurance | null | undefined, liveness: Record<string, number> | null | undefined) =>
+  iso ? [`${at(iso, camera, door)}, ${assuranceText(assurance)}`, ...cuesText(liveness)].join(', ') : '';
 
 /**
  * What the day holds now, then each decision of this kind withdrawn from it: struck through (a
  * `del`, which a screen reader names as deleted), with why and when, so that a reader sees a
  * check-in was made and why it does not count.
  */
-function Decision({ iso, camera, door, assurance, withdrawn }: { iso: string | null | undefined; camera: string | null | undefined; door: string | null | undefined; assurance: Assurance | null | undefined; withdrawn: Withdrawn[] }) {
+function Decision({ iso, camera, door, assurance, liveness, withdrawn }: { iso: string | null | undefined; camera: string | null | undefined; door: string | null | undefined; assurance: Assurance | null | undefined; liveness: Record<string, number> | null | undefined; withdrawn: Withdrawn[] }) {
   return (
     <td>
-      {proven(iso, camera, door, assurance)}
+      {proven(iso, camera, door, assurance, liveness)}
       {withdrawn.map((w) => (
         <div key={`${w.at}-${w.withdrawn_at}`} class="withdrawn">
           <del>{at(w.at, w.camera)}</del> <span>{`(${withdrawalText(w)})`}</span>
@@ -42,8 +43,8 @@ function DayRow({ d }: { d: Day }) {
       <th scope="row">{d.name}</th>
       <td>{d.group ?? ''}</td>
       <td>{d.status.replace('_', ' ')}</td>
-      <Decision iso={d.check_in} camera={d.check_in_camera} door={d.check_in_door} assurance={d.check_in_assurance} withdrawn={withdrawn.filter((w) => w.kind === 'check_in')} />
-      <Decision iso={d.check_out} camera={d.check_out_camera} door={d.check_out_door} assurance={d.check_out_assurance} withdrawn={withdrawn.filter((w) => w.kind === 'check_out')} />
+      <Decision iso={d.check_in} camera={d.check_in_camera} door={d.check_in_door} assurance={d.check_in_assurance} liveness={d.check_in_liveness} withdrawn={withdrawn.filter((w) => w.kind === 'check_in')} />
+      <Decision iso={d.check_out} camera={d.check_out_camera} door={d.check_out_door} assurance={d.check_out_assurance} liveness={d.check_out_liveness} withdrawn={withdrawn.filter((w) => w.kind === 'check_out')} />
       <td>{at(d.last_seen, d.last_seen_camera)}</td>
       <td>
         {/* A proof is decrypted by the daemon for this one request and never cached (no-store). */}

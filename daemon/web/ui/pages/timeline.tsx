@@ -8,7 +8,7 @@ import { draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
 import type { Taught, TimelineEntry, TimelinePage, Verdict } from '../types.js';
 import { accepted, askWhom, dropped } from './teach.js';
-import { assuranceText } from '../assurance.js';
+import { assuranceText, cuesText } from '../assurance.js';
 import { withdrawalText } from '../withdrawal.js';
 
 /** The entries drawn so far, and the id to page on from ("Older decisions"). */
@@ -20,8 +20,7 @@ function why(e: TimelineEntry): string {
   if (d.reason) return d.reason;
   if (d.reasons) return `refused: ${d.reasons.join(', ')}`;
   if (d.cluster) return `was ${e.anon_id}`;
-  const cues = d.liveness ? Object.entries(d.liveness).filter(([k, v]) => k !== 'score' && v !== 0).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v.toFixed(1)}`) : [];
-  return [d.live ? 'live' : 'not live yet', ...cues, d.face_px ? `face ${d.face_px} px` : ''].filter(Boolean).join(', ');
+  return [d.live ? 'live' : 'not live yet', ...cuesText(d.liveness), d.face_px ? `face ${d.face_px} px` : ''].filter(Boolean).join(', ');
 }
 
 const query = () => filterQuery([['camera', 't-camera'], ['person', 't-person'], ['kind', 't-kind'], ['from', 't-from'], ['to', 't-to']]);
