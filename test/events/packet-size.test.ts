@@ -16,19 +16,13 @@ import { MqttBridge } from '../../daemon/events/bridge.js';
 import { PacketSizeReader } from '../../daemon/events/packet-guard.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { fuzzParameters } from '../support/fuzz.js';
+import { mqttVarint } from '../support/mqtt-varint.js';
 
 const mqttConfig = (over: Record<string, unknown>): MqttConfig => Value.Default(MqttConfigSchema, structuredClone(over)) as MqttConfig;
 
 /** An MQTT fixed header: the type byte and the remaining length as a variable byte integer. */
 function header(type: number, remaining: number): Buffer {
-  const bytes = [type << 4];
-  do {
-    let b = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) b |= 0x80;
-    bytes.push(b);
-  } while (remaining > 0);
-  return Buffer.from(bytes);
+  return Buffer.from([type << 4, ...mqttVarint(remaining)]);
 }
 
 test('the maximum packet size is declared at connect: 16 MiB by default, mqtt.max_packet_mb otherwise, at most what MQTT can frame', () => {

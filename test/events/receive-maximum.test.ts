@@ -10,22 +10,13 @@ import { connect, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { Value } from '@sinclair/typebox/value';
 import { Mosquitto } from '../support/mosquitto.js';
+import { mqttVarint } from '../support/mqtt-varint.js';
 import { MqttConfigSchema, type MqttConfig } from '../../daemon/events/config.js';
 import { mqttClientOptions, mqttIdentity } from '../../daemon/events/mqtt-options.js';
 
 const mqttConfig = (over: Record<string, unknown>): MqttConfig => Value.Default(MqttConfigSchema, structuredClone(over)) as MqttConfig;
 
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-};
-const packet = (type: number, body: number[]): Buffer => Buffer.from([type, ...varint(body.length), ...body]);
+const packet = (type: number, body: number[]): Buffer => Buffer.from([type, ...mqttVarint(body.length), ...body]);
 const str = (s: string): number[] => [s.length >> 8, s.length & 0xff, ...Buffer.from(s)];
 
 /** A raw MQTT 5 client that connects with the given receive maximum, subscribes at QoS 1 and never acknowledges. */
@@ -34,7 +25,7 @@ async function silentSubscriber(url: string, receiveMaximum: number | undefined,
   const socket: Socket = connect(Number(port), hostname);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const properties = receiveMaximum === undefined ? [] : [0x21, receiveMaximum >> 8, receiveMaximum & 0xff];
-  socket.write(packet(0x10, [...str('MQTT'), 5, 0x02, 0, 60, ...varint(properties.length), ...properties, ...str(`raw-${receiveMaximum}`)]));
+  socket.write(packet(0x10, [...str('MQTT'), 5, 0x02, 0, 60, ...mqttVarint(properties.length), ...properties, ...str(`raw-${receiveMaximum}`)]));
   socket.write(packet(0x82, [0, 1, 0, ...str(filter), 0x01]));
   // Walk the packets by their fixed headers and count the PUBLISHes.
   let buffered = Buffer.alloc(0);

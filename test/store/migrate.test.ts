@@ -123,17 +123,24 @@ test('day records from before assurance read live, the one rule they were made u
   assert.throws(() => db.prepare("UPDATE attendance_days SET check_in_assurance = 'certain' WHERE record_id = 'r1'").run(), /CHECK constraint failed/);
 });
 
-test('day records from before doors name none, and read and save again as they were', (t) => {
+/**
+ * A state file at the step before `step`, holding one day record as that step's schema had it (a
+ * check-in at 'gate', live), then opened at the newest step: what the store reads of an old row.
+ */
+function oldDayRecord(t: { after(fn: () => void): void }, step: Migration): { db: ReturnType<typeof openDatabase>; store: AttendanceStore } {
   const path = tempDb(t);
-  const before = MIGRATIONS.indexOf(ATTENDANCE_DOORS_MIGRATION);
-  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
+  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(step)) });
   const day = JSON.stringify({ scheduled: false, date: '2026-01-12', opensMs: 0, closesMs: 1 });
   old.prepare(`INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_assurance, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
                VALUES ('p1', '2026-01-12', 'r1', NULL, ?, 1000, 'gate', 'live', 1000, 'gate', 1, 0, 1)`).run(day);
   old.close();
   const db = openDatabase(path);
   t.after(() => db.close());
-  const store = new AttendanceStore(db);
+  return { db, store: new AttendanceStore(db) };
+}
+
+test('day records from before doors name none, and read and save again as they were', (t) => {
+  const { db, store } = oldDayRecord(t, ATTENDANCE_DOORS_MIGRATION);
   const record = store.day('p1', '2026-01-12')!.record;
   assert.deepEqual([record.checkInDoor, record.checkOutDoor, record.lastSeenDoor], [null, null, null]);
   store.save({ ...record, checkOutMs: 2000, checkOutCamera: 'front-left', checkOutDoor: 'front-door', checkOutAssurance: 'stereo' }, null);
@@ -141,16 +148,7 @@ test('day records from before doors name none, and read and save again as they w
 });
 
 test("day records from before the cues' shares were kept have none, and take them for what is saved after", (t) => {
-  const path = tempDb(t);
-  const before = MIGRATIONS.indexOf(ATTENDANCE_LIVENESS_MIGRATION);
-  const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, before) });
-  const day = JSON.stringify({ scheduled: false, date: '2026-01-12', opensMs: 0, closesMs: 1 });
-  old.prepare(`INSERT INTO attendance_days (person_id, date, record_id, group_name, day_json, check_in_ms, check_in_camera, check_in_assurance, last_seen_ms, last_seen_camera, check_out_settled, summarized, closes_ms)
-               VALUES ('p1', '2026-01-12', 'r1', NULL, ?, 1000, 'gate', 'live', 1000, 'gate', 1, 0, 1)`).run(day);
-  old.close();
-  const db = openDatabase(path);
-  t.after(() => db.close());
-  const store = new AttendanceStore(db);
+  const { db, store } = oldDayRecord(t, ATTENDANCE_LIVENESS_MIGRATION);
   const record = store.day('p1', '2026-01-12')!.record;
   assert.deepEqual([record.checkInLiveness, record.checkOutLiveness, record.lastSeenLiveness], [null, null, null]);
   const shares = { score: 4.4, blink: 0, structure: 0, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
