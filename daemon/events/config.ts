@@ -52,9 +52,9 @@ export const MqttConfigSchema = Section(
     receive_maximum: Type.Integer({
       minimum: 1,
       maximum: 65_535,
-      default: 1,
+      default: 20,
       description:
-        'Messages the broker may send this device before the device acknowledges the first (MQTT 5 receive maximum). The device handles them one at a time anyway; above 1, a broker serving many boxes a large retained burst at once (a gallery feed\'s first read) held far more of it in memory (docs/mqtt.md#gallery-feed). Raise it only on a slow link with a broker that has memory to spare.',
+        'Messages the broker may send this device before the device acknowledges the first (MQTT 5 receive maximum; 20 is what Mosquitto allows by default). 1 keeps a broker serving many boxes a large retained burst at once (a gallery feed\'s first read) from holding gigabytes of it, but only with the broker refusing messages larger than the boxes take (Mosquitto: max_packet_size): Mosquitto 2.0 keeps one place of a box\'s window for each too-large message it drops, so a box declaring 1 would take nothing more after one such message (docs/mqtt.md#delivery-at-least-once-never-lost).',
     }),
     outbox: Section(
       {

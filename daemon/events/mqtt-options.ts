@@ -40,8 +40,8 @@ export function mqttClientOptions(c: MqttConfig, id: MqttIdentity, env: NodeJS.P
     // The broker must not send us a packet larger than this (MQTT 5: it drops it instead, as
     // Mosquitto does); the bridge closes the connection on one that comes all the same. And it
     // sends at most `receive_maximum` messages ahead of our acknowledgements: MQTT.js hands them
-    // to the bridge one at a time whatever it sends, and what it sends ahead waits in the broker's
-    // memory, once for every box reading at once.
+    // to the bridge one at a time whatever it sends, and a large site lowers it to keep a fleet's
+    // read of the gallery feed out of the broker's memory.
     properties: { sessionExpiryInterval: c.session_expiry_s, maximumPacketSize: maxPacketBytes(c), receiveMaximum: c.receive_maximum },
     will: { topic: `${id.baseTopic}/bridge/state`, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
     ...(c.username ? { username: c.username } : {}),

@@ -39,6 +39,7 @@ import { FeedStore } from '../../central/feed-store.js';
 import { feedEnrol, feedErase, feedUpdate, loadSodium, type TemplateFile } from '../../central/feed.js';
 import { feedParts, publishPending } from '../../central/feed-command.js';
 import { defaultConfig } from '../../daemon/config/load.js';
+import { maxPacketBytes } from '../../daemon/events/mqtt-options.js';
 
 const SITE = 'hq';
 const ROOT = 'facegate-feed';
@@ -83,14 +84,15 @@ export async function run(args: string[]): Promise<void> {
       subscribers: { type: 'string', default: '200' },
       templates: { type: 'string', default: '3' },
       'publish-every': { type: 'string', default: '1' },
-      // What each simulated box announces; the real boxes connect as a box does (mqtt.receive_maximum).
-      'receive-maximum': { type: 'string', default: String(defaultConfig().mqtt.receive_maximum) },
+      // What every box declares (mqtt.receive_maximum), 1 as a large site sets it, with its broker
+      // refusing packets larger than a box takes (max_packet_size, mqtt.max_packet_mb).
+      'receive-maximum': { type: 'string', default: '1' },
     },
   });
   const [people, changes, nBoxes, nSims, nTemplates, publishEvery] = [values.people, values.changes, values.boxes, values.subscribers, values.templates, values['publish-every']].map(Number) as [number, number, number, number, number, number];
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the real boxes are the daemon from dist/, as systemd runs it');
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-feed-'));
-  const broker = await Mosquitto.start();
+  const broker = await Mosquitto.start({ maxPacketBytes: maxPacketBytes(defaultConfig().mqtt) });
   const daemons: RealBox[] = [];
   let reports: mqtt.MqttClient | undefined;
   let sims: ReturnType<typeof spawn> | undefined;
@@ -166,7 +168,7 @@ export async function run(args: string[]): Promise<void> {
     t = performance.now();
     const firstRead = nSims > 0 ? simsAt(store.head(SITE)) : Promise.resolve(undefined);
     for (const b of real) {
-      const box = startDaemon(join(dir, b.device), b.device, broker.url, central.publicFile);
+      const box = startDaemon(join(dir, b.device), b.device, broker.url, central.publicFile, Number(values['receive-maximum']));
       byDevice.set(b.device, box);
       daemons.push(box);
     }
@@ -252,14 +254,14 @@ interface RealBox {
 }
 
 /** Starts `facegate daemon` for one box in `dir` (its device key made there already): a new gallery, the site's feed on, no camera. */
-function startDaemon(dir: string, device: string, url: string, centralPublicFile: string): RealBox {
+function startDaemon(dir: string, device: string, url: string, centralPublicFile: string, receiveMaximum: number): RealBox {
   createKeyFile(sodiumForKeys!, join(dir, 'gallery.key'));
   const config = join(dir, 'facegate.yaml');
   writeFileSync(
     config,
     stringify({
       gallery: { path: join(dir, 'state.db'), key_file: join(dir, 'gallery.key') },
-      mqtt: { enabled: true, url, device_id: device, device_key_file: join(dir, 'device.key'), commands: { central_public_key: centralPublicFile }, feed: { enabled: true, site: SITE, topic: ROOT } },
+      mqtt: { enabled: true, url, device_id: device, device_key_file: join(dir, 'device.key'), receive_maximum: receiveMaximum, commands: { central_public_key: centralPublicFile }, feed: { enabled: true, site: SITE, topic: ROOT } },
       metrics: { enabled: false },
       control: { enabled: false },
       attendance: { time_zone: 'Europe/Berlin' },

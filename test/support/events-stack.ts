@@ -87,7 +87,7 @@ export class EventsStack {
       clean: false,
       reconnectPeriod: 0,
       connectTimeout: 5000,
-      // As a box connects (mqttClientOptions): the broker sends one message ahead of its acknowledgement.
+      // As a box connects (mqttClientOptions): as many messages ahead of its acknowledgements as it declares.
       properties: { sessionExpiryInterval: 3600, receiveMaximum: defaultConfig().mqtt.receive_maximum },
       will: { topic: `${this.baseTopic}/bridge/state`, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
       ...o.mqttOptions,

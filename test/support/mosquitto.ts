@@ -29,6 +29,8 @@ export interface MosquittoOptions {
    * `inTopic` comes the other way (a central server's command requests to its boxes).
    */
   bridge?: { port: number; topic: string; clientId: string; inTopic?: string };
+  /** Refuse packets larger than this from any client (`max_packet_size`), as a fleet's broker does before boxes that declare a small receive maximum. */
+  maxPacketBytes?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class Mosquitto {
       'log_type notice',
     ];
     if (process.getuid?.() === 0) lines.push('user root');
+    if (options.maxPacketBytes !== undefined) lines.push(`max_packet_size ${options.maxPacketBytes}`);
     if (options.password) {
       const file = join(this.dir, 'passwd');
       execFileSync('mosquitto_passwd', ['-c', '-b', file, options.password.user, options.password.pass]);
