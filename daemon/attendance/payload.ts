@@ -57,9 +57,24 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
   }
 }
 
-/** The shares as the event's schema holds them (contract/topics.ts): the fused score and each cue's, numbers only. */
+/**
+ * The shares as the event's schema holds them (contract/topics.ts): the fused score and each cue's
+ * by name, a cue the track did not run as 0, and stereo and challenge only where the track had them
+ * (as its own events say them); nothing else the record kept.
+ */
 function sharesField(shares: LivenessShares | null): EventBody<'attendance'>['liveness'] {
-  return shares === null ? null : (shares as unknown as NonNullable<EventBody<'attendance'>['liveness']>);
+  if (shares === null) return null;
+  const cue = (name: string) => shares[name] ?? 0;
+  return {
+    score: cue('score'),
+    blink: cue('blink'),
+    structure: cue('structure'),
+    passive: cue('passive'),
+    surround: cue('surround'),
+    screen: cue('screen'),
+    ...(shares.stereo !== undefined ? { stereo: shares.stereo } : {}),
+    ...(shares.challenge !== undefined ? { challenge: shares.challenge } : {}),
+  };
 }
 
 /** A day's lateness, early leave and overtime against its shift, in whole minutes (0 unscheduled): the summary's figures, and the history's. */

@@ -73,10 +73,12 @@ async function setup(t: { after(fn: () => void): void }, opts: { roster?: Roster
 test('a check-in writes the day record, the sealed proof and a signed attendance event together', async (t) => {
   const s = await setup(t);
   const jpeg = new Uint8Array(randomBytes(500));
-  const made = s.stage.onRecognized({ assurance: 'live', personId: 'emp-1', group: 'staff', camera: 'gate', atMs: at('2026-01-12T08:07:00Z'), thumbnail: jpeg });
+  const liveness = { score: 4.6, blink: 2.3, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 0 };
+  const made = s.stage.onRecognized({ assurance: 'live', liveness, personId: 'emp-1', group: 'staff', camera: 'gate', atMs: at('2026-01-12T08:07:00Z'), thumbnail: jpeg });
   assert.equal(made.length, 1);
   const [ev] = await s.events();
   assert.equal(ev!.type, 'check_in');
+  assert.deepEqual(ev!.liveness, liveness, "signed with the cues' shares behind it");
   assert.equal(ev!.status, 'late');
   assert.equal(ev!.late_minutes, 7);
   assert.equal(ev!.time, '2026-01-12T09:07:00+01:00');
