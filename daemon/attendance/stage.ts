@@ -264,7 +264,7 @@ export class AttendanceStage {
       const from = m.assurance;
       const raisedHere = this.o.store.db.transaction(() => {
         const nowMs = this.o.now();
-        return this.o.store.upgrade({ recordId: m.recordId, kind: m.kind, atMs: m.atMs, camera: d.camera, track, from, to: d.assurance, upgrades: m.eventId, upgradedMs: nowMs }, () => {
+        return this.o.store.upgrade({ recordId: m.recordId, kind: m.kind, atMs: m.atMs, camera: d.camera, track, from, to: d.assurance, upgrades: m.eventId, upgradedMs: nowMs }, sharesOf(d.liveness), () => {
           const record = this.o.store.day(m.personId, m.date)?.record;
           const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
           return this.o.writer.write(
@@ -276,6 +276,7 @@ export class AttendanceStage {
       })();
       if (!raisedHere) continue;
       m.assurance = d.assurance;
+      m.liveness = { ...(d.liveness ?? {}) };
       raised++;
       this.log.info({ person: m.personId, camera: d.camera, kind: m.kind, from, to: d.assurance, upgrades: m.eventId }, 'attendance proven better by its track');
     }

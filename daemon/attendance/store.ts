@@ -90,9 +90,9 @@ export class AttendanceStore {
   private readonly clearCheckIn: Statement<[string, number]>;
   private readonly clearCheckOut: Statement<[string, number]>;
   private readonly putRetraction: Statement<[string, string, number, string, number, string, string, number]>;
-  private readonly raiseCheckIn: Statement<[string, string, number, string]>;
-  private readonly raiseCheckOut: Statement<[string, string, number, string]>;
-  private readonly raiseLastSeen: Statement<[string, string, number, string, string]>;
+  private readonly raiseCheckIn: Statement<[string, string | null, string, number, string]>;
+  private readonly raiseCheckOut: Statement<[string, string | null, string, number, string]>;
+  private readonly raiseLastSeen: Statement<[string, string | null, string, number, string, string]>;
   private readonly putUpgrade: Statement;
 
   constructor(readonly db: Database) {
@@ -121,9 +121,9 @@ export class AttendanceStore {
     this.clearCheckIn = db.prepare('UPDATE attendance_days SET check_in_ms = NULL, check_in_camera = NULL, check_in_door = NULL, check_in_assurance = NULL, check_in_liveness = NULL WHERE record_id = ? AND check_in_ms = ?');
     this.clearCheckOut = db.prepare('UPDATE attendance_days SET check_out_ms = NULL, check_out_camera = NULL, check_out_door = NULL, check_out_assurance = NULL, check_out_liveness = NULL, check_out_settled = 1 WHERE record_id = ? AND check_out_ms = ?');
     this.putRetraction = db.prepare('INSERT OR IGNORE INTO attendance_retractions (record_id, kind, at_ms, camera, track, reason, event_id, retracted_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.raiseCheckIn = db.prepare('UPDATE attendance_days SET check_in_assurance = ? WHERE record_id = ? AND check_in_ms = ? AND check_in_assurance = ?');
-    this.raiseCheckOut = db.prepare('UPDATE attendance_days SET check_out_assurance = ? WHERE record_id = ? AND check_out_ms = ? AND check_out_assurance = ?');
-    this.raiseLastSeen = db.prepare('UPDATE attendance_days SET last_seen_assurance = ? WHERE record_id = ? AND last_seen_ms = ? AND last_seen_camera = ? AND last_seen_assurance = ?');
+    this.raiseCheckIn = db.prepare('UPDATE attendance_days SET check_in_assurance = ?, check_in_liveness = ? WHERE record_id = ? AND check_in_ms = ? AND check_in_assurance = ?');
+    this.raiseCheckOut = db.prepare('UPDATE attendance_days SET check_out_assurance = ?, check_out_liveness = ? WHERE record_id = ? AND check_out_ms = ? AND check_out_assurance = ?');
+    this.raiseLastSeen = db.prepare('UPDATE attendance_days SET last_seen_assurance = ?, last_seen_liveness = ? WHERE record_id = ? AND last_seen_ms = ? AND last_seen_camera = ? AND last_seen_assurance = ?');
     this.putUpgrade = db.prepare(`INSERT OR IGNORE INTO attendance_upgrades (record_id, kind, at_ms, camera, track, from_assurance, to_assurance, upgrades, event_id, upgraded_ms)
                                   VALUES (@recordId, @kind, @atMs, @camera, @track, @from, @to, @upgrades, @eventId, @upgradedMs)`);
   }
@@ -185,13 +185,15 @@ export class AttendanceStore {
    * (proven by `from`), and keeps the change beside the decision, with the id of the event that
    * `announce` writes to say it (called only when the record rose, in the caller's transaction).
    * The record's last sighting, where it is the same sighting, rises with it, since a `both`
-   * camera's check-out is made of it. False when the record no longer holds the decision so
-   * proven: nothing changed.
+   * camera's check-out is made of it. Both take `liveness`, the cues' shares that proved it better,
+   * so that a record's assurance and its shares say the same. False when the record no longer
+   * holds the decision so proven: nothing changed.
    */
-  upgrade(u: Omit<Upgrade, 'eventId'>, announce: () => string): boolean {
-    const raised = (u.kind === 'check_in' ? this.raiseCheckIn : this.raiseCheckOut).run(u.to, u.recordId, u.atMs, u.from).changes > 0;
+  upgrade(u: Omit<Upgrade, 'eventId'>, liveness: LivenessShares | null, announce: () => string): boolean {
+    const shares = sharesJson(liveness);
+    const raised = (u.kind === 'check_in' ? this.raiseCheckIn : this.raiseCheckOut).run(u.to, shares, u.recordId, u.atMs, u.from).changes > 0;
     if (!raised) return false;
-    this.raiseLastSeen.run(u.to, u.recordId, u.atMs, u.camera, u.from);
+    this.raiseLastSeen.run(u.to, shares, u.recordId, u.atMs, u.camera, u.from);
     this.putUpgrade.run({ ...u, eventId: announce() });
     return true;
   }

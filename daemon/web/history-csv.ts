@@ -19,7 +19,7 @@ const CSV_COLUMNS = [
  * The fused liveness and the cues that gave it, in one cell: `score 4.6; blink 2.3; stereo 4.4`
  * (log-odds, live at 3; cues that gave nothing left out). Empty where none was kept.
  */
-export function sharesCell(shares: Readonly<Record<string, number>> | null): string | null {
+function sharesCell(shares: Readonly<Record<string, number>> | null): string | null {
   if (shares === null) return null;
   const { score, ...cues } = shares;
   const given = Object.entries(cues).filter(([, v]) => v !== 0);

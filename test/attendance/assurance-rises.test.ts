@@ -150,7 +150,9 @@ test('at a camera that requires live, the same track checks in when live and its
   for (const e of await track(blinker, 4, 2)) await a.bus.emit('track', e);
   const day = a.store.day('emp-1', '2026-01-12')!.record;
   assert.equal(day.checkInAssurance, 'stereo');
+  assert.ok((day.checkInLiveness?.stereo ?? 0) > 0, "the record's shares rise with its assurance: they say the same");
   assert.deepEqual(a.events().map((e) => [e.type, e.assurance ?? null]), [['check_in', 'live'], ['upgraded', 'stereo']]);
+  assert.equal((a.events()[0]!.liveness as { stereo?: number } | null)?.stereo ?? 0, 0, 'the check-in was signed with the shares it was made on');
 });
 
 test('what acts once per live track (the day counters, Home Assistant, Frigate) acts on the first live recognition, not on the one that raises it to stereo', async () => {
