@@ -20,9 +20,9 @@
 // box is online (every 10th an erasure, every 5th a new person, the rest a person's new templates
 // and name). For each: the time until every box holds the log's head, and the bytes each box took
 // off the broker. Timings here are wall-clock on whatever machine runs it: say which.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,6 +40,8 @@ import { feedEnrol, feedErase, feedUpdate, loadSodium, type TemplateFile } from 
 import { feedParts, publishPending } from '../../central/feed-command.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { maxPacketBytes } from '../../daemon/events/mqtt-options.js';
+import { DaemonProcess } from '../../test/ops/daemon-harness.js';
+import { rssMiB } from './daemon-run.js';
 
 const SITE = 'hq';
 const ROOT = 'facegate-feed';
@@ -99,7 +101,6 @@ export async function run(args: string[]): Promise<void> {
   let sampler: NodeJS.Timeout | undefined;
   try {
     const sodium = await loadSodium();
-    sodiumForKeys = sodium;
     const central = centralKeyFiles(dir);
     // Every box's key before the first entry, as an installer provisions them (keys init, export-public).
     const real = Array.from({ length: nBoxes }, (_, i) => {
@@ -168,13 +169,14 @@ export async function run(args: string[]): Promise<void> {
     t = performance.now();
     const firstRead = nSims > 0 ? simsAt(store.head(SITE)) : Promise.resolve(undefined);
     for (const b of real) {
+      createKeyFile(sodium, join(dir, b.device, 'gallery.key'));
       const box = startDaemon(join(dir, b.device), b.device, broker.url, central.publicFile, Number(values['receive-maximum']));
       byDevice.set(b.device, box);
       daemons.push(box);
     }
     // The broker's memory is what bounds a fleet's first read: its peak over each phase.
     let brokerPeak = 0;
-    sampler = setInterval(() => (brokerPeak = Math.max(brokerPeak, broker.residentBytes() ?? 0)), 200);
+    sampler = setInterval(() => (brokerPeak = Math.max(brokerPeak, broker.pid === undefined ? 0 : rssMiB(broker.pid))), 200);
     const converge = async (head: number, simAnswer?: Promise<SimAnswer | undefined>) => {
       const [simAnswer2] = await Promise.all([
         simAnswer ?? (nSims > 0 ? simsAt(head) : Promise.resolve(undefined)),
@@ -183,8 +185,8 @@ export async function run(args: string[]): Promise<void> {
           for (;;) {
             for (const b of daemons) if (b.applied >= head) b.atHeadMs ??= performance.now() - t;
             if (daemons.every((b) => b.atHeadMs !== undefined)) break;
-            const ended = daemons.find((b) => b.child.exitCode !== null);
-            if (ended) throw new Error(`the daemon of ${ended.device} ended (${ended.child.exitCode}): see ${ended.logFile}`);
+            const ended = daemons.find((b) => b.daemon.child.exitCode !== null);
+            if (ended) throw new Error(`the daemon of ${ended.device} ended (${ended.daemon.child.exitCode}): ${ended.daemon.log.slice(-2000)}`);
             await sleep(50);
           }
         })(),
@@ -194,7 +196,7 @@ export async function run(args: string[]): Promise<void> {
     const head1 = store.head(SITE);
     const first = await converge(head1, firstRead);
     report('first read', head1, first.ms, first.sim?.bytes ?? [], daemons);
-    console.log(`  Mosquitto's resident memory at most ${mib(brokerPeak)}`);
+    console.log(`  Mosquitto's resident memory at most ${brokerPeak.toFixed(1)} MiB`);
     brokerPeak = 0;
 
     // Phase 2: changes while every box is online, each published as one command would.
@@ -220,7 +222,7 @@ export async function run(args: string[]): Promise<void> {
     const simBefore = first.sim?.bytes ?? [];
     report(`${changes} changes`, head2, second.ms, (second.sim?.bytes ?? []).map((b, i) => b - (simBefore[i] ?? 0)), daemons);
     clearInterval(sampler);
-    console.log(`  Mosquitto's resident memory at most ${mib(brokerPeak)}`);
+    console.log(`  Mosquitto's resident memory at most ${brokerPeak.toFixed(1)} MiB`);
     console.log(`  (the central made and published the ${changes} changes in ${(publishMs / 1000).toFixed(1)} s, one broker connection for every ${publishEvery}; the time above includes it)`);
     const persons = daemons.map((b) => b.persons);
     console.log(`every real box holds ${persons.join(', ')} persons (the log's live people: ${live.length}); entries the simulated boxes refused: ${second.sim?.refused ?? 0}`);
@@ -231,7 +233,7 @@ export async function run(args: string[]): Promise<void> {
     sims?.stdin?.end();
     sims?.kill();
     await reports?.endAsync().catch(() => {});
-    await Promise.all(daemons.map((b) => stopDaemon(b)));
+    await Promise.all(daemons.map((b) => b.daemon.kill()));
     await broker.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -244,8 +246,7 @@ function mib(bytes: number): string {
 /** A real box: the daemon from dist/, and what its last signed feed report said. */
 interface RealBox {
   device: string;
-  child: ChildProcess;
-  logFile: string;
+  daemon: DaemonProcess;
   applied: number;
   persons: number;
   refused: string[];
@@ -253,9 +254,8 @@ interface RealBox {
   atHeadMs?: number | undefined;
 }
 
-/** Starts `facegate daemon` for one box in `dir` (its device key made there already): a new gallery, the site's feed on, no camera. */
+/** Starts `facegate daemon` for one box in `dir` (its device and gallery keys made there already): a new gallery, the site's feed on, no camera. */
 function startDaemon(dir: string, device: string, url: string, centralPublicFile: string, receiveMaximum: number): RealBox {
-  createKeyFile(sodiumForKeys!, join(dir, 'gallery.key'));
   const config = join(dir, 'facegate.yaml');
   writeFileSync(
     config,
@@ -267,21 +267,8 @@ function startDaemon(dir: string, device: string, url: string, centralPublicFile
       attendance: { time_zone: 'Europe/Berlin' },
     }),
   );
-  const logFile = join(dir, 'daemon.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['dist/daemon/cli/main.js', 'daemon', '--config', config], { stdio: ['ignore', log, log] });
-  return { device, child, logFile, applied: 0, persons: 0, refused: [] };
+  return { device, daemon: new DaemonProcess(config), applied: 0, persons: 0, refused: [] };
 }
-
-async function stopDaemon(b: RealBox): Promise<void> {
-  if (b.child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    b.child.once('exit', () => resolve());
-    b.child.kill('SIGTERM');
-  });
-}
-
-let sodiumForKeys: Awaited<ReturnType<typeof loadSodium>> | undefined;
 
 function report(phase: string, head: number, ms: number, sim: number[], daemons: RealBox[]): void {
   const refused = daemons.map((b) => b.refused.join(' ') || 'none');
