@@ -6,7 +6,7 @@ import type { MetricsRegistry } from '../daemon/base/metrics.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
-import type { CentralStorage } from './storage.js';
+import { sharesFrom, type CentralStorage } from './storage.js';
 import { attendanceMark, timesheetCsv } from './timesheet.js';
 import { boxIdOf, classifyPath, EVENT_SUBTOPICS, INFO_SUBTOPIC, REPLAY_ANSWER_SUBTOPIC, SEQUENCE_SUBTOPIC, splitTopic } from './topics.js';
 import { loadCommandKey, ReplayRequester } from './replay-requester.js';
@@ -366,7 +366,7 @@ export class CentralConsumer {
       if (day !== undefined) this.timesheetBehind(day);
     }
     if (topicName === 'attendanceUpgraded' && typeof signed.upgrades === 'string' && isAssurance(signed.assurance)) {
-      const day = await this.o.store.upgrade(base, signed.upgrades, signed.assurance);
+      const day = await this.o.store.upgrade(base, signed.upgrades, signed.assurance, sharesFrom(signed.liveness));
       if (day !== undefined) this.timesheetBehind(day);
     }
     this.o.onAccepted?.(base, signed);

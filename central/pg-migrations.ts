@@ -118,4 +118,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
        WHERE e.id = a.event_id AND jsonb_typeof(e.body::jsonb -> 'door') = 'string' AND length(e.body::jsonb ->> 'door') BETWEEN 1 AND ${DOOR_MAX};
     `,
   },
+  {
+    version: 8,
+    description: "central: the cues' shares behind each check-in and check-out (the event's liveness), for the timesheet",
+    // As in SQLite: a mark keeps its event's shares where its assurance is still the event's own.
+    sql: `
+      ALTER TABLE central_attendance ADD COLUMN liveness text;
+      UPDATE central_attendance a SET liveness = e.body::jsonb ->> 'liveness'
+        FROM central_events e
+       WHERE e.id = a.event_id AND jsonb_typeof(e.body::jsonb -> 'liveness') = 'object'
+         AND coalesce(e.body::jsonb ->> 'assurance', 'live') = a.assurance;
+    `,
+  },
 ];

@@ -4,7 +4,7 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
-import { assuranceStrengthSql, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetFilter, type TimesheetRow } from './storage.js';
+import { assuranceStrengthSql, sharesFromJson, sharesJson, strongestOf, type AttendanceMark, type Shares, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetFilter, type TimesheetRow } from './storage.js';
 import { PG_MIGRATIONS } from './pg-migrations.js';
 import { maskedStoreUrl } from './store-url.js';
 
@@ -162,10 +162,11 @@ export class PgCentralStore implements CentralStorage {
       if (mark) {
         // A withdrawal can come first (replayed, or through another consumer of the group).
         const withdrawn = (await q.query<{ id: string }>("SELECT id FROM central_events WHERE base = $1 AND topic = 'attendanceRetracted' AND (body::jsonb ->> 'retracts') = $2 LIMIT 1", [base, signed.id])).rows[0];
-        // So can an upgrade: the mark takes the highest assurance said of it.
-        const upgrades = (await q.query<{ a: unknown }>("SELECT body::jsonb ->> 'assurance' AS a FROM central_events WHERE base = $1 AND topic = 'attendanceUpgraded' AND (body::jsonb ->> 'upgrades') = $2", [base, signed.id])).rows;
-        await q.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance, door) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
-          signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)), mark.door,
+        // So can an upgrade: the mark takes the highest assurance said of it, with its shares.
+        const upgrades = (await q.query<{ a: unknown; l: unknown }>("SELECT body::jsonb ->> 'assurance' AS a, body::jsonb ->> 'liveness' AS l FROM central_events WHERE base = $1 AND topic = 'attendanceUpgraded' AND (body::jsonb ->> 'upgrades') = $2", [base, signed.id])).rows;
+        const proven = strongestOf(mark, upgrades);
+        await q.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance, door, liveness) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+          signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, proven.assurance, mark.door, sharesJson(proven.liveness),
         ]);
       }
       return 'stored';
@@ -181,11 +182,11 @@ export class PgCentralStore implements CentralStorage {
     });
   }
 
-  upgrade(base: string, upgrades: string, assurance: Assurance): Promise<string | undefined> {
+  upgrade(base: string, upgrades: string, assurance: Assurance, liveness: Shares | null): Promise<string | undefined> {
     return this.underBoxLock(base, async (q) => {
       const row = (await q.query<{ day: string }>('SELECT day FROM central_attendance WHERE event_id = $1 AND base = $2', [upgrades, base])).rows[0];
       if (!row) return undefined;
-      await q.query(`UPDATE central_attendance SET assurance = $1 WHERE event_id = $2 AND base = $3 AND ${assuranceStrengthSql('assurance')} < ${assuranceStrengthSql('$1::text')}`, [assurance, upgrades, base]);
+      await q.query(`UPDATE central_attendance SET assurance = $1, liveness = $4 WHERE event_id = $2 AND base = $3 AND ${assuranceStrengthSql('assurance')} < ${assuranceStrengthSql('$1::text')}`, [assurance, upgrades, base, sharesJson(liveness)]);
       return row.day;
     });
   }
@@ -194,21 +195,22 @@ export class PgCentralStore implements CentralStorage {
     const assurances = filter.assurances ?? ASSURANCES;
     if (assurances.length === 0 || filter.doors?.length === 0) return [];
     // Without a door filter $3 is NULL and every mark counts, those of cameras in no door too.
-    const rows = await this.pool.query<Omit<TimesheetRow, 'day'>>(
+    const rows = await this.pool.query<Omit<TimesheetRow, 'day' | 'firstInLiveness' | 'lastOutLiveness'> & { firstInLiveness: unknown; lastOutLiveness: unknown }>(
       `WITH marks AS (
-         SELECT employee, type, at_ms, assurance, door FROM central_attendance
+         SELECT event_id, employee, type, at_ms, assurance, door, liveness FROM central_attendance
           WHERE day = $1 AND retracted_by IS NULL AND assurance = ANY($2::text[]) AND ($3::text[] IS NULL OR door = ANY($3::text[]))
        ),
-       firsts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance COLLATE "C", coalesce(door, '') COLLATE "C") AS n FROM marks WHERE type = 'check_in'),
-       lasts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance COLLATE "C", coalesce(door, '') COLLATE "C") AS n FROM marks WHERE type = 'check_out')
-       SELECT e.employee, f.at_ms AS "firstInMs", f.assurance AS "firstInAssurance", f.door AS "firstInDoor", l.at_ms AS "lastOutMs", l.assurance AS "lastOutAssurance", l.door AS "lastOutDoor"
+       firsts AS (SELECT employee, at_ms, assurance, door, liveness, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance COLLATE "C", coalesce(door, '') COLLATE "C", event_id COLLATE "C") AS n FROM marks WHERE type = 'check_in'),
+       lasts AS (SELECT employee, at_ms, assurance, door, liveness, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance COLLATE "C", coalesce(door, '') COLLATE "C", event_id COLLATE "C") AS n FROM marks WHERE type = 'check_out')
+       SELECT e.employee, f.at_ms AS "firstInMs", f.assurance AS "firstInAssurance", f.door AS "firstInDoor", f.liveness AS "firstInLiveness",
+              l.at_ms AS "lastOutMs", l.assurance AS "lastOutAssurance", l.door AS "lastOutDoor", l.liveness AS "lastOutLiveness"
          FROM (SELECT DISTINCT employee FROM marks) e
          LEFT JOIN firsts f ON f.employee = e.employee AND f.n = 1
          LEFT JOIN lasts l ON l.employee = e.employee AND l.n = 1
         ORDER BY e.employee COLLATE "C"`,
       [day, [...assurances], filter.doors ? [...filter.doors] : null],
     );
-    return rows.rows.map((r) => ({ ...r, day }));
+    return rows.rows.map((r) => ({ ...r, day, firstInLiveness: sharesFromJson(r.firstInLiveness), lastOutLiveness: sharesFromJson(r.lastOutLiveness) }));
   }
 
   async raiseHigh(base: string, device: string, seq: number, nowIso: string): Promise<void> {

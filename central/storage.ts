@@ -30,7 +30,10 @@ export interface BoxReplayStatus {
   readonly gone: { readonly numbers: number; readonly ranges: number; readonly lastAt: string | null };
 }
 
-/** One employee's day as the timesheet shows it: instants in ms, what proved each and at which door, null when there was none. */
+/** The fused liveness and each cue's share of it behind a mark (contract/liveness-shares.ts), by cue name. */
+export type Shares = Readonly<Record<string, number>>;
+
+/** One employee's day as the timesheet shows it: instants in ms, what proved each, at which door and by which cues, null when there was none. */
 export interface TimesheetRow {
   readonly employee: string;
   readonly day: string;
@@ -38,9 +41,12 @@ export interface TimesheetRow {
   readonly firstInAssurance: Assurance | null;
   /** The door (doors:) of the check-in's camera; null for a camera in no door, and from a box of a release before doors. */
   readonly firstInDoor: string | null;
+  /** The cues' shares behind the check-in's assurance; null from a box of a release before them. */
+  readonly firstInLiveness: Shares | null;
   readonly lastOutMs: number | null;
   readonly lastOutAssurance: Assurance | null;
   readonly lastOutDoor: string | null;
+  readonly lastOutLiveness: Shares | null;
 }
 
 /** Which marks a timesheet counts: by what proved them, and (where given) only those made at these doors. */
@@ -58,6 +64,8 @@ export interface AttendanceMark {
   readonly assurance: Assurance;
   /** The door the box named (the event's `door`); null for a camera in no door, and from boxes before doors. */
   readonly door: string | null;
+  /** The cues' shares the box sent with it (the event's `liveness`); null from boxes before them. */
+  readonly liveness: Shares | null;
 }
 
 /**
@@ -79,10 +87,11 @@ export interface CentralStorage {
   retract(base: string, withdrawalId: string, retracts: string): Awaitable<string | undefined>;
   /**
    * A box proved one of its marks better (attendance/upgraded): the mark's assurance rises to
-   * `assurance` where it is lower, never falls. The day whose timesheet may have changed, if the
-   * mark is here.
+   * `assurance` where it is lower, never falls, and takes the shares that raised it (`liveness`,
+   * null from a box before them), so that what proved a mark and the cues behind it agree. The day
+   * whose timesheet may have changed, if the mark is here.
    */
-  upgrade(base: string, upgrades: string, assurance: Assurance): Awaitable<string | undefined>;
+  upgrade(base: string, upgrades: string, assurance: Assurance, liveness: Shares | null): Awaitable<string | undefined>;
   /** The day's first check-in and last check-out that stand, per employee, counting only the marks `filter` keeps (every one without it). */
   timesheet(day: string, filter?: TimesheetFilter): Awaitable<TimesheetRow[]>;
   /** A box's signed high-water mark; never lowered. */
@@ -118,11 +127,46 @@ export function assuranceStrengthSql(expr: string): string {
   return `(CASE ${expr} ${ASSURANCES.map((a) => `WHEN '${a}' THEN ${ASSURANCE_STRENGTH[a]}`).join(' ')} END)`;
 }
 
-/** The strongest of a mark's own assurance and those its box's upgrades brought before it arrived (read off their bodies: anything else is left out). */
-export function strongestOf(own: Assurance, upgrades: readonly unknown[]): Assurance {
+/**
+ * What a mark stands on as it is stored: its own assurance and shares, or those of the strongest
+ * upgrade its box sent before it arrived (read off their bodies: `assurance` and the `liveness`
+ * JSON; anything else is left out).
+ */
+export function strongestOf(own: { assurance: Assurance; liveness: Shares | null }, upgrades: ReadonlyArray<{ a: unknown; l: unknown }>): { assurance: Assurance; liveness: Shares | null } {
   let best = own;
-  for (const a of upgrades) if (isAssurance(a) && strongerThan(a, best)) best = a;
+  for (const u of upgrades) if (isAssurance(u.a) && strongerThan(u.a, best.assurance)) best = { assurance: u.a, liveness: sharesFromJson(u.l) };
   return best;
+}
+
+/** The most cues a mark's shares may name: the schema names eight; anything larger is not a box's. */
+const SHARES_MAX = 16;
+
+/**
+ * A body's `liveness` as the store keeps it: an object of finite numbers under short lowercase
+ * names (the schema verified it; this keeps whatever reaches SQL or a spreadsheet to that shape),
+ * else null.
+ */
+export function sharesFrom(value: unknown): Shares | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value);
+  if (entries.length === 0 || entries.length > SHARES_MAX) return null;
+  for (const [k, v] of entries) if (!/^[a-z_]{1,32}$/.test(k) || typeof v !== 'number' || !Number.isFinite(v)) return null;
+  return Object.fromEntries(entries) as Shares;
+}
+
+/** Shares read back from a column or a body as JSON text; null for anything else. */
+export function sharesFromJson(text: unknown): Shares | null {
+  if (typeof text !== 'string') return null;
+  try {
+    return sharesFrom(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/** Shares as a column keeps them: JSON text, or NULL. */
+export function sharesJson(shares: Shares | null): string | null {
+  return shares === null ? null : JSON.stringify(shares);
 }
 
 /** The longest door name the store takes from an event body: boxes send a config name (contract/fields.ts), at most 32 characters. */

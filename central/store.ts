@@ -4,7 +4,7 @@ import type { OutboxTopic } from '../contract/topics.js';
 import { pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import { missingRanges, sizeOf, type SeqRange } from '../contract/seq-ranges.js';
 import { ASSURANCES, type Assurance } from '../contract/assurance.js';
-import { assuranceStrengthSql, DOOR_MAX, strongestOf, type AttendanceMark, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetFilter, type TimesheetRow } from './storage.js';
+import { assuranceStrengthSql, DOOR_MAX, sharesFromJson, sharesJson, strongestOf, type AttendanceMark, type Shares, type BoxGaps, type BoxReplayStatus, type CentralStorage, type TimesheetFilter, type TimesheetRow } from './storage.js';
 
 export type { AttendanceMark, BoxGaps, BoxReplayStatus, TimesheetFilter, TimesheetRow } from './storage.js';
 
@@ -139,6 +139,24 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: "central: the cues' shares behind each check-in and check-out (the event's liveness), for the timesheet",
+    up(db) {
+      // Marks stored before this step take the shares their event carried, where their assurance
+      // is still the event's own: an upgrade before this step brought no shares, and a mark it
+      // raised keeps none rather than shares that proved something else. Boxes before the shares
+      // sent none (NULL).
+      db.exec(`
+        ALTER TABLE central_attendance ADD COLUMN liveness TEXT;
+        UPDATE central_attendance SET liveness = (
+          SELECT json_extract(e.body, '$.liveness') FROM central_events e
+           WHERE e.id = central_attendance.event_id AND json_type(e.body, '$.liveness') = 'object'
+             AND coalesce(json_extract(e.body, '$.assurance'), 'live') = central_attendance.assurance
+        );
+      `);
+    },
+  },
 ];
 
 /** The central store in one SQLite file: the embedded default, for consumers on one machine. */
@@ -183,13 +201,14 @@ export class CentralStore implements CentralStorage {
         const withdrawn = this.db
           .prepare("SELECT id FROM central_events WHERE base = ? AND topic = 'attendanceRetracted' AND json_extract(body, '$.retracts') = ?")
           .get(base, signed.id) as { id: string } | undefined;
-        // So can an upgrade: the mark takes the highest assurance said of it.
+        // So can an upgrade: the mark takes the highest assurance said of it, with its shares.
         const upgrades = this.db
-          .prepare("SELECT json_extract(body, '$.assurance') AS a FROM central_events WHERE base = ? AND topic = 'attendanceUpgraded' AND json_extract(body, '$.upgrades') = ?")
-          .all(base, signed.id) as { a: unknown }[];
+          .prepare("SELECT json_extract(body, '$.assurance') AS a, json_extract(body, '$.liveness') AS l FROM central_events WHERE base = ? AND topic = 'attendanceUpgraded' AND json_extract(body, '$.upgrades') = ?")
+          .all(base, signed.id) as { a: unknown; l: unknown }[];
+        const proven = strongestOf(mark, upgrades);
         this.db
-          .prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance, door) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, strongestOf(mark.assurance, upgrades.map((u) => u.a)), mark.door);
+          .prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, retracted_by, assurance, door, liveness) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(signed.id, base, mark.employee, mark.type, mark.day, mark.atMs, withdrawn?.id ?? null, proven.assurance, mark.door, sharesJson(proven.liveness));
       }
       return 'stored';
     }).immediate();
@@ -209,15 +228,16 @@ export class CentralStore implements CentralStorage {
 
   /**
    * A box proved one of its check-ins or check-outs better (attendance/upgraded): the mark takes the
-   * higher assurance, never a lower one, whatever order the upgrades come in. Only the box that
-   * made a decision raises it. Returns the day whose timesheet may have changed, if the mark is here.
+   * higher assurance and the shares that raised it, never a lower one, whatever order the upgrades
+   * come in. Only the box that made a decision raises it. Returns the day whose timesheet may have
+   * changed, if the mark is here.
    */
-  upgrade(base: string, upgrades: string, assurance: Assurance): string | undefined {
+  upgrade(base: string, upgrades: string, assurance: Assurance, liveness: Shares | null): string | undefined {
     const row = this.db.prepare('SELECT day FROM central_attendance WHERE event_id = ? AND base = ?').get(upgrades, base) as { day: string } | undefined;
     if (!row) return undefined;
     this.db
-      .prepare(`UPDATE central_attendance SET assurance = @to WHERE event_id = @id AND base = @base AND ${assuranceStrengthSql('assurance')} < ${assuranceStrengthSql('@to')}`)
-      .run({ to: assurance, id: upgrades, base });
+      .prepare(`UPDATE central_attendance SET assurance = @to, liveness = @liveness WHERE event_id = @id AND base = @base AND ${assuranceStrengthSql('assurance')} < ${assuranceStrengthSql('@to')}`)
+      .run({ to: assurance, liveness: sharesJson(liveness), id: upgrades, base });
     return row.day;
   }
 
@@ -235,19 +255,20 @@ export class CentralStore implements CentralStorage {
     const rows = this.db
       .prepare(
         `WITH marks AS (
-           SELECT employee, type, at_ms, assurance, door FROM central_attendance
+           SELECT event_id, employee, type, at_ms, assurance, door, liveness FROM central_attendance
             WHERE day = ? AND retracted_by IS NULL AND assurance IN (${assurances.map(() => '?').join(', ')})${atDoors}
          ),
-         firsts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance, coalesce(door, '')) AS n FROM marks WHERE type = 'check_in'),
-         lasts AS (SELECT employee, at_ms, assurance, door, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance, coalesce(door, '')) AS n FROM marks WHERE type = 'check_out')
-         SELECT e.employee, f.at_ms AS firstInMs, f.assurance AS firstInAssurance, f.door AS firstInDoor, l.at_ms AS lastOutMs, l.assurance AS lastOutAssurance, l.door AS lastOutDoor
+         firsts AS (SELECT employee, at_ms, assurance, door, liveness, row_number() OVER (PARTITION BY employee ORDER BY at_ms, assurance, coalesce(door, ''), event_id) AS n FROM marks WHERE type = 'check_in'),
+         lasts AS (SELECT employee, at_ms, assurance, door, liveness, row_number() OVER (PARTITION BY employee ORDER BY at_ms DESC, assurance, coalesce(door, ''), event_id) AS n FROM marks WHERE type = 'check_out')
+         SELECT e.employee, f.at_ms AS firstInMs, f.assurance AS firstInAssurance, f.door AS firstInDoor, f.liveness AS firstInLiveness,
+                l.at_ms AS lastOutMs, l.assurance AS lastOutAssurance, l.door AS lastOutDoor, l.liveness AS lastOutLiveness
            FROM (SELECT DISTINCT employee FROM marks) e
            LEFT JOIN firsts f ON f.employee = e.employee AND f.n = 1
            LEFT JOIN lasts l ON l.employee = e.employee AND l.n = 1
           ORDER BY e.employee`,
       )
-      .all(day, ...assurances, ...(filter.doors ?? [])) as Omit<TimesheetRow, 'day'>[];
-    return rows.map((r) => ({ ...r, day }));
+      .all(day, ...assurances, ...(filter.doors ?? [])) as Array<Omit<TimesheetRow, 'day' | 'firstInLiveness' | 'lastOutLiveness'> & { firstInLiveness: unknown; lastOutLiveness: unknown }>;
+    return rows.map((r) => ({ ...r, day, firstInLiveness: sharesFromJson(r.firstInLiveness), lastOutLiveness: sharesFromJson(r.lastOutLiveness) }));
   }
 
   /** A box's signed high-water mark (bridge/sequence); never lowered by an older one arriving late. */

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Count, Door, envelope, Iso, UUID_V7_PATTERN } from './fields.js';
 import { SafeInteger } from './numbers.js';
 import { AssuranceSchema } from './assurance.js';
+import { LivenessSharesSchema } from './liveness-shares.js';
 
 /** The payloads of `<base>/alerts/*` and of a withdrawn or better-proven check-in: what a box tells a site's people to look at. */
 
@@ -83,24 +84,30 @@ export const AttendanceRetractedPayload = Type.Object(
  * `upgrades` to `assurance` where theirs is lower, never lowering it: the event may come twice, or
  * before the decision it names, or after a higher one.
  */
-export const AttendanceUpgradedPayload = Type.Object(
-  {
-    ...envelope,
-    type: Type.Literal('upgraded'),
-    kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]),
-    upgrades: Type.String({ pattern: UUID_V7_PATTERN, description: 'The id of the attendance event whose assurance rises' }),
-    record_id: Type.String(),
-    person_id: Type.String(),
-    external_id: Type.Union([Type.String(), Type.Null()]),
-    group: Type.Union([Type.String(), Type.Null()]),
-    camera: Type.String({ description: 'The camera whose track made the decision and proved it better' }),
-    assurance: AssuranceSchema,
-    previous_assurance: AssuranceSchema,
-    check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
-    check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),
-  },
-  { additionalProperties: false },
-);
+const attendanceUpgradedFields = {
+  ...envelope,
+  type: Type.Literal('upgraded'),
+  kind: Type.Union([Type.Literal('check_in'), Type.Literal('check_out')]),
+  upgrades: Type.String({ pattern: UUID_V7_PATTERN, description: 'The id of the attendance event whose assurance rises' }),
+  record_id: Type.String(),
+  person_id: Type.String(),
+  external_id: Type.Union([Type.String(), Type.Null()]),
+  group: Type.Union([Type.String(), Type.Null()]),
+  camera: Type.String({ description: 'The camera whose track made the decision and proved it better' }),
+  assurance: AssuranceSchema,
+  previous_assurance: AssuranceSchema,
+  check_in: Type.Union([Iso, Type.Null()], { description: 'The check-in the record holds now' }),
+  check_out: Type.Union([Iso, Type.Null()], { description: 'The check-out the record holds now' }),
+};
+
+const upgradedLiveness = Type.Union([LivenessSharesSchema, Type.Null()], {
+  description: "The fused liveness and each cue's share of it when the track proved the decision better, what its new assurance rests on; null where the track's decision carried none",
+});
+
+export const AttendanceUpgradedPayload = Type.Object({ ...attendanceUpgradedFields, liveness: upgradedLiveness }, { additionalProperties: false });
+
+/** `attendance/upgraded` as a receiver takes it, from boxes of every version: boxes from before the cues' shares send none. */
+export const AttendanceUpgradedPayloadAccepted = Type.Object({ ...attendanceUpgradedFields, liveness: Type.Optional(upgradedLiveness) }, { additionalProperties: false });
 
 /** At most this many damaged cells are listed in one quarantine event; `cells_total` counts them all. */
 export const QUARANTINE_CELLS_MAX = 32;

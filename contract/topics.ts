@@ -1,9 +1,10 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AssuranceSchema } from './assurance.js';
-import { AttendanceRetractedPayload, AttendanceUpgradedPayload, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
+import { AttendanceRetractedPayload, AttendanceUpgradedPayload, AttendanceUpgradedPayloadAccepted, QuarantineAlertPayload, SpoofAlertPayload, UnknownAlertPayload, UnknownWithdrawnPayload } from './alerts.js';
 import { DisplayPayload } from './display.js';
 import { Count, DeviceId, Door, envelope, Iso } from './fields.js';
 import { FeedReport } from './feed.js';
+import { LivenessSharesSchema } from './liveness-shares.js';
 
 /**
  * The whole public MQTT API of facegate: every topic under the base topic, its payload schema,
@@ -12,23 +13,6 @@ import { FeedReport } from './feed.js';
  */
 
 const State = Type.Object({ state: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
-
-/** The fused liveness and each cue's share of it: on a track's events, and on the check-ins and check-outs it made. */
-const LivenessShares = Type.Object(
-  {
-    score: Type.Number(),
-    blink: Type.Number(),
-    structure: Type.Number(),
-    passive: Type.Number(),
-    surround: Type.Number(),
-    screen: Type.Number(),
-    // Optional: a box of a release before doors sends none, and its events still verify.
-    stereo: Type.Optional(Type.Number({ description: "What a door's second camera proved: 4.4 once two simultaneous views showed a face out of a plane" })),
-    // Optional: a box of a release before the door display's movement challenge sends none.
-    challenge: Type.Optional(Type.Number({ description: 'What the movements a door display asked for proved: a share for each one made in time' })),
-  },
-  { additionalProperties: false, description: "The fused liveness (log-odds, live at 3) and each cue's share of it" },
-);
 
 const attendanceFields = {
   ...envelope,
@@ -60,7 +44,7 @@ const attendanceAssurance = Type.Union([AssuranceSchema, Type.Null()], {
   description: 'What proved the person there, on a check_in or check_out (see contract/assurance.ts); null on a summary',
 });
 
-const attendanceLiveness = Type.Union([LivenessShares, Type.Null()], {
+const attendanceLiveness = Type.Union([LivenessSharesSchema, Type.Null()], {
   description:
     "The fused liveness and each cue's share of it when the track behind the check_in or check_out decided (for a reviewed one, the shares its track had when a person confirmed it); null on a summary, and where the track never decided",
 });
@@ -92,7 +76,7 @@ const trackFields = {
   margin: Type.Union([Type.Number(), Type.Null()], { description: 'Score lead over the next person' }),
   live: Type.Boolean(),
   antispoof: Type.Union([Type.Number(), Type.Null()], { description: 'Mean passive anti-spoof p(live), null before any' }),
-  liveness: Type.Union([LivenessShares, Type.Null()], { description: 'Null before the track was decided' }),
+  liveness: Type.Union([LivenessSharesSchema, Type.Null()], { description: 'Null before the track was decided' }),
   reasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 8, description: 'Why it is not decided or not live (not_live_yet, too_small, no_blink ...)' }),
   face_px: Type.Union([Count(), Type.Null()], { description: 'Face height in pixels' }),
 };
@@ -255,7 +239,7 @@ export const TOPICS = {
   availability: spec({ path: '{camera}/availability', schema: State, retain: true, qos: 1, via: 'direct' }),
   attendance: spec({ path: 'attendance', schema: AttendancePayload, accepts: AttendancePayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   attendanceRetracted: spec({ path: 'attendance/retracted', schema: AttendanceRetractedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
-  attendanceUpgraded: spec({ path: 'attendance/upgraded', schema: AttendanceUpgradedPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
+  attendanceUpgraded: spec({ path: 'attendance/upgraded', schema: AttendanceUpgradedPayload, accepts: AttendanceUpgradedPayloadAccepted, retain: false, qos: 1, via: 'outbox', eventClass: 'attendance' }),
   unknown: spec({ path: 'alerts/unknown', schema: UnknownAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   unknownWithdrawn: spec({ path: 'alerts/unknown/withdrawn', schema: UnknownWithdrawnPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),
   spoof: spec({ path: 'alerts/spoof', schema: SpoofAlertPayload, retain: false, qos: 1, via: 'outbox', eventClass: 'alert' }),

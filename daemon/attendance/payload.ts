@@ -62,7 +62,7 @@ export function attendanceBody(decision: AttendanceDecision, record: Pick<DayRec
  * by name, a cue the track did not run as 0, and stereo and challenge only where the track had them
  * (as its own events say them); nothing else the record kept.
  */
-function sharesField(shares: LivenessShares | null): EventBody<'attendance'>['liveness'] {
+export function sharesField(shares: LivenessShares | null): EventBody<'attendance'>['liveness'] {
   if (shares === null) return null;
   const cue = (name: string) => shares[name] ?? 0;
   return {

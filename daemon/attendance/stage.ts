@@ -3,7 +3,7 @@ import type { EventWriter } from '../events/writer.js';
 import type { CameraRole, Requirement, ShiftRules } from './config.js';
 import { Cooldown } from './cooldown.js';
 import { absentSummary, applySighting, settle, type AttendanceDecision, type LivenessShares } from './engine.js';
-import { attendanceBody } from './payload.js';
+import { attendanceBody, sharesField } from './payload.js';
 import type { ProofSealer } from './proof-sealer.js';
 import { resolveShift, scheduledDay, shiftDayAt } from './shift.js';
 import type { AttendanceStore } from './store.js';
@@ -269,7 +269,7 @@ export class AttendanceStage {
           const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
           return this.o.writer.write(
             'attendanceUpgraded',
-            { type: 'upgraded', kind: m.kind, upgrades: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera: d.camera, assurance: d.assurance, previous_assurance: from, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs) },
+            { type: 'upgraded', kind: m.kind, upgrades: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera: d.camera, assurance: d.assurance, previous_assurance: from, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs), liveness: sharesField(sharesOf(d.liveness)) },
             nowMs,
           );
         });
@@ -418,12 +418,12 @@ function isStanding(reason: RejectReason | null): reason is StandingRejection {
   return (STANDING_REJECTIONS as readonly (RejectReason | null)[]).includes(reason);
 }
 
-/** The cues that did not speak for a live face (a share of zero or below), sorted: what a reviewer is shown was missing. */
 /** The cues' shares a record keeps: none where the track never decided (its arrival kept an empty set). */
 function sharesOf(liveness: Readonly<Record<string, number>> | undefined): LivenessShares | null {
   return liveness && Object.keys(liveness).length > 0 ? { ...liveness } : null;
 }
 
+/** The cues that did not speak for a live face (a share of zero or below), sorted: what a reviewer is shown was missing. */
 function silentCues(liveness: Readonly<Record<string, number>>): string[] {
   return Object.entries(liveness)
     .filter(([cue, share]) => cue !== 'score' && !(share > 0))

@@ -1,4 +1,5 @@
 import type { HistoryDay } from '../attendance/history.js';
+import { sharesText } from '../../contract/liveness-shares.js';
 import { csvCell } from '../base/csv.js';
 
 /** A history row as payroll reads it: who (by the site's own staff id), which day, first in, last out and the shift's minutes. */
@@ -14,18 +15,6 @@ const CSV_COLUMNS = [
   'external_id', 'name', 'group', 'date', 'first_in', 'last_out', 'late_minutes', 'early_minutes', 'overtime_minutes', 'time_zone', 'status', 'check_in_camera', 'check_out_camera', 'person_id',
   'first_in_assurance', 'last_out_assurance', 'check_in_door', 'check_out_door', 'first_in_liveness', 'last_out_liveness',
 ] as const;
-
-/**
- * The fused liveness and the cues that gave it, in one cell: `score 4.6; blink 2.3; stereo 4.4`
- * (log-odds, live at 3; cues that gave nothing left out). Empty where none was kept.
- */
-function sharesCell(shares: Readonly<Record<string, number>> | null): string | null {
-  if (shares === null) return null;
-  const { score, ...cues } = shares;
-  const given = Object.entries(cues).filter(([, v]) => v !== 0);
-  return [...(score !== undefined ? [['score', score] as const] : []), ...given].map(([k, v]) => `${k} ${Math.round(v * 100) / 100}`).join('; ');
-}
-
 
 /** The history as RFC 4180 CSV, one quoted cell per column, in the site's zone. */
 export function historyCsv(days: readonly CsvDay[], timeZone: string): string {
@@ -48,8 +37,8 @@ export function historyCsv(days: readonly CsvDay[], timeZone: string): string {
     last_out_assurance: d.check_out_assurance,
     check_in_door: d.check_in_door,
     check_out_door: d.check_out_door,
-    first_in_liveness: sharesCell(d.check_in_liveness),
-    last_out_liveness: sharesCell(d.check_out_liveness),
+    first_in_liveness: sharesText(d.check_in_liveness),
+    last_out_liveness: sharesText(d.check_out_liveness),
   });
   const lines = days.map((d) => {
     const row = cells(d);

@@ -191,12 +191,14 @@ test('require recognised: the track that checked its person in when named, prove
   assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'live' }), []);
   assert.deepEqual(s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'recognised' }), []);
   s.setClock('2026-01-12T07:58:05Z');
-  s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'stereo' });
+  const stereoShares = { score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
+  s.stage.onRecognized({ personId: 'emp-3', camera: 'gate', track: 5, atMs: arrival, assurance: 'stereo', liveness: stereoShares });
   const [checkIn, toLive, toStereo, ...rest] = await s.events();
   assert.deepEqual(rest, [], 'one event a rise, none for the other track, the repeat or the lower one');
   const upgrade = (e: Record<string, unknown>) => [e.type, e.kind, e.upgrades, e.record_id, e.camera, e.previous_assurance, e.assurance, e.check_in, e.time];
   assert.deepEqual(upgrade(toLive!), ['upgraded', 'check_in', checkIn!.id, checkIn!.record_id, 'gate', 'recognised', 'live', '2026-01-12T08:58:00+01:00', '2026-01-12T08:58:02+01:00']);
   assert.deepEqual(upgrade(toStereo!), ['upgraded', 'check_in', checkIn!.id, checkIn!.record_id, 'gate', 'live', 'stereo', '2026-01-12T08:58:00+01:00', '2026-01-12T08:58:05+01:00']);
+  assert.deepEqual([toLive!.liveness, toStereo!.liveness], [null, stereoShares], 'each with the shares that raised it (none where the decision carried none)');
   const record = s.store.day('emp-3', '2026-01-12')!.record;
   assert.deepEqual([record.checkInMs, record.checkInAssurance, record.lastSeenAssurance], [arrival, 'stereo', 'stereo'], 'the check-in keeps its time; the sighting it is made of rises with it');
   assert.deepEqual(

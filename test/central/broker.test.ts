@@ -60,10 +60,11 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   const stereoShares = { score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
   gate2.writer.write('attendance', { ...attendanceBody('check_out', 'EMP-17', '2026-01-12T17:05:09+01:00', 'stereo', 'back-door'), liveness: stereoShares });
   const named = gate2.writer.write('attendance', attendanceBody('check_in', 'EMP-42', '2026-01-12T09:00:00+01:00', 'recognised'));
-  // gate-2's track then proved EMP-42 live: the same check-in, raised, on its own topic.
+  // gate-2's track then proved EMP-42 live: the same check-in, raised, on its own topic, with the cues that raised it.
+  const liveShares = { score: 4.1, blink: 2.3, structure: 0, passive: 1.8, surround: 0, screen: 0 };
   gate2.writer.write('attendanceUpgraded', {
     type: 'upgraded', kind: 'check_in', upgrades: named, record_id: 'r-EMP-42', person_id: 'p-EMP-42', external_id: 'EMP-42', group: 'staff', camera: 'gate',
-    assurance: 'live', previous_assurance: 'recognised', check_in: '2026-01-12T09:00:00+01:00', check_out: null,
+    assurance: 'live', previous_assurance: 'recognised', check_in: '2026-01-12T09:00:00+01:00', check_out: null, liveness: liveShares,
   });
   gate1.writer.write('spoof', { type: 'spoof', camera: 'gate', anonymous_id: 'anon-4', person_id: null, reason: 'no_blink', score: 0.1 });
   await firstUse.until({ accepted: 6 });
@@ -106,10 +107,10 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   assert.deepEqual(db.prepare('SELECT base, device FROM central_pins ORDER BY base').all(), [{ base: 'facegate/gate-1', device: 'gate-1' }, { base: 'facegate/gate-2', device: 'gate-2' }]);
   assert.equal(
     readFileSync(join(dir, 'central-a-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'),
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n' +
-      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo","","back-door"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","",""\r\n',
-    'first in at one box, last out at the other, in the site zone, each with what proved it and where (a camera in no door names none)',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","recognised","stereo","","back-door","","score 6.7; structure 2.3; stereo 4.4"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","","","score 4.1; blink 2.3; passive 1.8",""\r\n',
+    'first in at one box, last out at the other, in the site zone, each with what proved it, where (a camera in no door names none) and by which cues (an upgraded check-in by those that raised it)',
   );
   const stored = db.prepare("SELECT body FROM central_events WHERE base = 'facegate/gate-2' AND topic = 'attendance'").all() as { body: string }[];
   assert.deepEqual(stored.map((r) => (JSON.parse(r.body) as { type: string; liveness: unknown }).liveness).sort((a) => (a === null ? 1 : -1)), [stereoShares, null], "each record keeps the cues' shares its box signed");
@@ -124,14 +125,14 @@ test('facegate central on a real broker: two boxes pinned on first use, every ev
   assert.equal(proven.code, ExitCode.OK, proven.stderr);
   assert.equal(
     proven.stdout,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n' +
-      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo","front-door","back-door"\r\n' +
-      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","",""\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness\r\n' +
+      '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","2026-01-12T17:05:09+01:00","live","stereo","front-door","back-door","","score 6.7; structure 2.3; stereo 4.4"\r\n' +
+      '"EMP-42","Ben Okafor","2026-01-12","2026-01-12T09:00:00+01:00","","live","","","","score 4.1; blink 2.3; passive 1.8",""\r\n',
   );
   // One door's sheet: only what was made at it.
   const atFront = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--door', 'front-door']);
   assert.equal(atFront.code, ExitCode.OK, atFront.stderr);
-  assert.equal(atFront.stdout.split('\r\n').slice(1).join('\r\n'), '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","","live","","front-door",""\r\n');
+  assert.equal(atFront.stdout.split('\r\n').slice(1).join('\r\n'), '"EMP-17","Anna Weber","2026-01-12","2026-01-12T12:30:00+01:00","","live","","front-door","","",""\r\n');
   const badDoor = await runCli(['central', 'timesheet', '--config', firstUse.configPath, '--day', '2026-01-12', '--door', 'front-door,Front Door']);
   assert.equal(badDoor.code, ExitCode.USAGE, badDoor.stderr);
   assert.match(badDoor.stderr, /FG_ERR_USAGE: --door takes a comma-separated list of door names .*; got "Front Door"/);
@@ -175,8 +176,8 @@ test('facegate central on a real broker: a check-in a person confirmed is stored
     { event_id: confirmed, employee: 'EMP-17', type: 'check_in', assurance: 'reviewed', retracted_by: null },
     { event_id: withdrawn, employee: 'EMP-42', type: 'check_in', assurance: 'live', retracted_by: withdrawal },
   ]);
-  const header = 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n';
-  const emp17 = '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","","reviewed","","",""\r\n';
+  const header = 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness\r\n';
+  const emp17 = '"EMP-17","Anna Weber","2026-01-12","2026-01-12T08:01:00+01:00","","reviewed","","","","",""\r\n';
   assert.equal(readFileSync(join(dir, 'central-timesheets', 'timesheet-2026-01-12.csv'), 'utf8'), header + emp17, 'the reviewed check-in counts; the withdrawn one is gone from the sheet');
   // HR counting only what a person confirmed: the reviewed check-in alone; a live filter finds nothing standing.
   const reviewed = await runCli(['central', 'timesheet', '--config', central.configPath, '--day', '2026-01-12', '--assurance', 'reviewed']);

@@ -91,7 +91,7 @@ test('first use: the key is pinned from bridge/info, events verify, a duplicate 
   const csv = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8');
   assert.equal(
     csv,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","live","live","",""\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness\r\n"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:09+01:00","live","live","","","",""\r\n',
     'first in, last out, in the site zone, the name quoted and defused; a box from before assurance made them of live recognitions',
   );
 });
@@ -226,15 +226,18 @@ test('replay bookkeeping: numbered events, a signed high-water mark and a gone r
 test('the timesheet: an employee with no check-out has an empty last_out; times follow the zone across DST', () => {
   const csv = timesheetCsv(
     [
-      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), firstInAssurance: 'live', firstInDoor: 'front-door', lastOutMs: null, lastOutAssurance: null, lastOutDoor: null },
-      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, firstInAssurance: null, firstInDoor: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z'), lastOutAssurance: 'stereo', lastOutDoor: null },
+      { employee: 'EMP-1', day: '2026-03-29', firstInMs: Date.parse('2026-03-29T06:30:00Z'), firstInAssurance: 'live', firstInDoor: 'front-door', firstInLiveness: null, lastOutMs: null, lastOutAssurance: null, lastOutDoor: null, lastOutLiveness: null },
+      // Shares in whatever order a store kept them (PostgreSQL's jsonb sorts keys by length): written in the schema's.
+      { employee: 'p-uuid', day: '2026-03-29', firstInMs: null, firstInAssurance: null, firstInDoor: null, firstInLiveness: null, lastOutMs: Date.parse('2026-03-29T15:00:00Z'), lastOutAssurance: 'stereo', lastOutDoor: null, lastOutLiveness: { blink: 0, score: 6.66, stereo: 4.4, passive: 0, screen: 0, surround: -0.25, structure: 2.3 } },
     ],
     { 'EMP-1': 'Ben' },
     'Europe/Berlin',
   );
   assert.equal(
     csv,
-    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00","","live","","front-door",""\r\n"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00","","stereo","",""\r\n',
+    'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness\r\n' +
+      '"EMP-1","Ben","2026-03-29","2026-03-29T08:30:00+02:00","","live","","front-door","","",""\r\n' +
+      '"p-uuid","","2026-03-29","","2026-03-29T17:00:00+02:00","","stereo","","","","score 6.66; structure 2.3; surround -0.25; stereo 4.4"\r\n',
     'CEST after the switch',
   );
 });
@@ -355,11 +358,14 @@ test('a check-in its box proved better (attendance/upgraded) takes the higher as
   const { c, store } = consumer(t, dir, 'timesheet_assurance: [stereo, live, reviewed]\n');
   (await c.handle('facegate/gate-1/bridge/info', bytes(info(key))));
   (await c.handle('facegate/gate-2/bridge/info', bytes(info(other, 'gate-2'))));
-  const upgrade = (signer: DeviceKey, device: string, decision: Record<string, unknown>, from: string, to: string, at: string) =>
+  // The cues that raised it come with it; `liveness` undefined is a box from before the shares.
+  const upgrade = (signer: DeviceKey, device: string, decision: Record<string, unknown>, from: string, to: string, at: string, liveness?: Record<string, unknown> | null) =>
     withSignature<Record<string, unknown>>(createSigner(signer), {
       id: nextId(), device, time: at, type: 'upgraded', kind: decision.type, upgrades: decision.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate',
-      assurance: to, previous_assurance: from, check_in: decision.check_in, check_out: decision.check_out,
+      assurance: to, previous_assurance: from, check_in: decision.check_in, check_out: decision.check_out, ...(liveness !== undefined ? { liveness } : {}),
     });
+  const liveShares = { score: 4.1, blink: 2.3, structure: 0, passive: 1.8, surround: 0, screen: 0 };
+  const stereoShares = { score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
   const handled = async (topic: string, e: Record<string, unknown>) => (await c.handle(topic, bytes(e))).outcome;
   const sheet = async () => (await c.flushTimesheets(), readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1] ?? '');
   const all = () => store.timesheet('2026-01-12')[0];
@@ -369,21 +375,23 @@ test('a check-in its box proved better (attendance/upgraded) takes the higher as
   // Another box's key names gate-1's check-in: stored as its own event, gate-1's mark stays as it was.
   assert.equal(await handled('facegate/gate-2/attendance/upgraded', upgrade(other, 'gate-2', named, 'recognised', 'stereo', '2026-01-12T07:58:01+01:00')), 'accepted');
   assert.equal(all()!.firstInAssurance, 'recognised');
-  const toLive = upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:02+01:00');
+  const toLive = upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:02+01:00', liveShares);
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'accepted');
-  assert.deepEqual([all()!.firstInMs, all()!.firstInAssurance], [Date.parse('2026-01-12T07:58:00+01:00'), 'live'], 'the same mark at the same time, proven live');
-  assert.match(await sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live","","",""$/);
-  // Delivered again: a duplicate by its id. A stereo upgrade, then the live one replayed late under a new consumer's eyes: stereo stays.
+  assert.deepEqual([all()!.firstInMs, all()!.firstInAssurance, all()!.firstInLiveness], [Date.parse('2026-01-12T07:58:00+01:00'), 'live', liveShares], 'the same mark at the same time, proven live by the cues that raised it');
+  assert.match(await sheet(), /^"EMP-17",.*,"2026-01-12T07:58:00\+01:00","","live","","","","score 4.1; blink 2.3; passive 1.8",""$/);
+  // Delivered again: a duplicate by its id. A stereo upgrade, then the live one replayed late under a new consumer's eyes: stereo stays, with its shares.
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', toLive), 'duplicate');
-  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:05+01:00')), 'accepted');
-  assert.equal(all()!.firstInAssurance, 'stereo');
-  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:06+01:00')), 'accepted');
-  assert.equal(all()!.firstInAssurance, 'stereo', 'never lowered');
-  // An upgrade that arrives before the check-out it names (a replay fills the gap later): the mark comes in raised.
-  const out = attendance(key, 'check_out', '2026-01-12T17:02:00+01:00', { assurance: 'recognised' });
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:05+01:00', stereoShares)), 'accepted');
+  assert.deepEqual([all()!.firstInAssurance, all()!.firstInLiveness], ['stereo', stereoShares]);
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'recognised', 'live', '2026-01-12T07:58:06+01:00', liveShares)), 'accepted');
+  assert.deepEqual([all()!.firstInAssurance, all()!.firstInLiveness], ['stereo', stereoShares], 'never lowered');
+  // An upgrade that arrives before the check-out it names (a replay fills the gap later): the mark
+  // comes in raised. This one from a box before the shares: the mark keeps none rather than its
+  // recognition's, which proved something else.
+  const out = attendance(key, 'check_out', '2026-01-12T17:02:00+01:00', { assurance: 'recognised', liveness: { ...liveShares, score: 1.8, blink: 0 } });
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', out, 'recognised', 'live', '2026-01-12T17:02:03+01:00')), 'accepted');
   assert.equal(await handled('facegate/gate-1/attendance', out), 'accepted');
-  assert.deepEqual([all()!.lastOutMs, all()!.lastOutAssurance], [Date.parse('2026-01-12T17:02:00+01:00'), 'live']);
+  assert.deepEqual([all()!.lastOutMs, all()!.lastOutAssurance, all()!.lastOutLiveness], [Date.parse('2026-01-12T17:02:00+01:00'), 'live', null]);
   // Withdrawn afterwards all the same: the withdrawal names the check-in's own event, and the sheet lets it go.
   const withdrawal = withSignature<Record<string, unknown>>(createSigner(key), {
     id: nextId(), device: 'gate-1', time: '2026-01-12T07:58:09+01:00', type: 'retracted', kind: 'check_in', retracts: named.id, record_id: 'r-17', person_id: 'p-17', external_id: 'EMP-17', group: 'staff', camera: 'gate', reason: 'held_picture', check_in: null, check_out: null,
@@ -393,6 +401,12 @@ test('a check-in its box proved better (attendance/upgraded) takes the higher as
   // A damaged upgrade, or one naming an assurance no box sends, is refused as malformed.
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', { ...upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:10+01:00'), assurance: 'certain' }), 'malformed');
   assert.equal(await handled('facegate/gate-1/attendance/upgraded', { ...upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:11+01:00'), previous_assurance: 'recognised' }), 'forged');
+  // Signed shares no box sends (a cue as text, a cue no schema names): refused where they are read, nothing stored.
+  const stored = store.eventCount();
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:12+01:00', { ...stereoShares, stereo: '4.4' })), 'malformed');
+  assert.equal(await handled('facegate/gate-1/attendance/upgraded', upgrade(key, 'gate-1', named, 'live', 'stereo', '2026-01-12T07:58:13+01:00', { ...stereoShares, 'a\u001b[2J': 1 })), 'malformed');
+  assert.equal(await handled('facegate/gate-1/attendance', attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { liveness: { score: 1 } })), 'malformed');
+  assert.equal(store.eventCount(), stored);
 });
 
 test('assurance: a box signs what proved each check-in and check-out, and the timesheet counts those the config names; an older box\'s, without one, were live', async (t) => {
@@ -408,7 +422,7 @@ test('assurance: a box signs what proved each check-in and check-out, and the ti
   await accepted(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { type: 'summary', status: 'present', source: 'end_of_day', camera: null, assurance: null }));
   await c.flushTimesheets();
   const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n')[1];
-  assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo","",""', 'the first check-in proven, from the box older than assurance');
+  assert.equal(sheet, '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:10:00+01:00","2026-01-12T17:00:00+01:00","live","stereo","","","",""', 'the first check-in proven, from the box older than assurance');
   assert.deepEqual(store.timesheet('2026-01-12').map((r) => [r.firstInAssurance, r.lastOutAssurance]), [['recognised', 'stereo']], 'every mark is kept: the filter is the sheet\'s');
   assert.deepEqual(store.timesheet('2026-01-12', { assurances: ['recognised'] }).map((r) => [r.firstInMs, r.lastOutMs]), [[Date.parse('2026-01-12T07:50:00+01:00'), null]]);
   assert.deepEqual(store.timesheet('2026-01-12', { assurances: [] }), []);
@@ -431,9 +445,9 @@ test('the door: each check-in and check-out keeps the door its box named, the sh
   assert.equal(await handled({ ...attendance(key, 'check_in', '2026-01-12T09:00:00+01:00', { external_id: 'EMP-2', door: 'side' }) }), 'accepted');
   await c.flushTimesheets();
   const sheet = readFileSync(join(dir, 'ts', 'timesheet-2026-01-12.csv'), 'utf8').split('\r\n');
-  assert.equal(sheet[0], 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door');
-  assert.equal(sheet[1], '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:00+01:00","live","live","front-door",""');
-  assert.equal(sheet[2], '"EMP-2","","2026-01-12","2026-01-12T09:00:00+01:00","","live","","side",""');
+  assert.equal(sheet[0], 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness');
+  assert.equal(sheet[1], '"EMP-17","\'=Anna, ""the"" boss","2026-01-12","2026-01-12T08:01:00+01:00","2026-01-12T17:05:00+01:00","live","live","front-door","","",""');
+  assert.equal(sheet[2], '"EMP-2","","2026-01-12","2026-01-12T09:00:00+01:00","","live","","side","","",""');
   assert.deepEqual(store.timesheet('2026-01-12', { doors: ['side'] }).map((r) => r.employee), ['EMP-2']);
   // Signed, but a door no box's config could name: refused where it is read, nothing stored.
   for (const door of ['Front Door', 'x'.repeat(33), '', '-lead', 'a\u001b[2J']) {

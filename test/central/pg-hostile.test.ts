@@ -96,12 +96,12 @@ test('a wrong password on a real server: FG_ERR_CENTRAL_STORE_UNREACHABLE, and n
   // Timesheets and status from the PostgreSQL store, as from the SQLite file.
   const store = await PgCentralStore.open(url);
   const at = '2026-01-12T08:01:00+01:00';
-  await store.record('facegate/gate-1', 'attendance', { id: '019b4f3a-6c00-7000-8000-0000000000a1', type: 'check_in', time: at, seq: 1 }, { employee: 'EMP-17', type: 'check_in', day: '2026-01-12', atMs: Date.parse(at), assurance: 'live', door: null }, at);
+  await store.record('facegate/gate-1', 'attendance', { id: '019b4f3a-6c00-7000-8000-0000000000a1', type: 'check_in', time: at, seq: 1 }, { employee: 'EMP-17', type: 'check_in', day: '2026-01-12', atMs: Date.parse(at), assurance: 'live', door: null, liveness: null }, at);
   await store.raiseHigh('facegate/gate-1', 'gate-1', 2, at);
   await store.close();
   const sheet = await runCli(['central', 'timesheet', '--config', path, '--day', '2026-01-12'], { env: { FG_STORE_URL: url } });
   assert.equal(sheet.code, 0, sheet.stderr);
-  assert.equal(sheet.stdout, 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door\r\n"EMP-17","","2026-01-12","2026-01-12T08:01:00+01:00","","live","","",""\r\n');
+  assert.equal(sheet.stdout, 'external_id,name,day,first_in,last_out,first_in_assurance,last_out_assurance,first_in_door,last_out_door,first_in_liveness,last_out_liveness\r\n"EMP-17","","2026-01-12","2026-01-12T08:01:00+01:00","","live","","","","",""\r\n');
   const status = await runCli(['central', 'status', '--config', path, '--json'], { env: { FG_STORE_URL: url } });
   assert.equal(status.code, 0, status.stderr);
   const shown = JSON.parse(status.stdout) as { events: number; boxes: { base: string; high: number; stored: number; missing: number }[] };

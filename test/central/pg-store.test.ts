@@ -97,37 +97,41 @@ for (const kind of KINDS) {
     const inEarly = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { seq: 1 });
     const outLate = attendance(key, 'check_out', '2026-01-12T17:05:09+01:00', { seq: 2, assurance: 'stereo' });
     const withdrawn = attendance(key, 'check_in', '2026-01-12T07:00:00+01:00', { seq: 4 });
-    const mark = (e: Record<string, unknown>, assurance: 'live' | 'stereo' = 'live', door: string | null = null) => ({ employee: 'EMP-17', type: e.type as 'check_in' | 'check_out', day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance, door });
+    const mark = (e: Record<string, unknown>, assurance: 'live' | 'stereo' = 'live', door: string | null = null) => ({ employee: 'EMP-17', type: e.type as 'check_in' | 'check_out', day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance, door, liveness: null });
+    const stereoShares = { score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
     assert.equal(await store.record(BASE, 'attendance', inEarly, mark(inEarly, 'live', 'front-door'), now), 'stored');
     assert.equal(await store.record(BASE, 'attendance', inEarly, mark(inEarly, 'live', 'front-door'), now), 'duplicate', 'the same id again');
-    assert.equal(await store.record(BASE, 'attendance', outLate, mark(outLate, 'stereo'), now), 'stored');
+    assert.equal(await store.record(BASE, 'attendance', outLate, { ...mark(outLate, 'stereo'), liveness: stereoShares }, now), 'stored');
     // The withdrawal first, then the check-in it withdraws (as a replay may bring them).
     const withdrawal = { id: nextId(), device: 'gate-1', time: '2026-01-12T07:10:00+01:00', type: 'retracted', retracts: withdrawn.id, seq: 5, jws: 'x' };
     assert.equal(await store.record(BASE, 'attendanceRetracted', withdrawal, undefined, now), 'stored');
     assert.equal(await store.retract(BASE, withdrawal.id, String(withdrawn.id)), undefined, 'not here yet');
     assert.equal(await store.record(BASE, 'attendance', withdrawn, mark(withdrawn), now), 'stored');
-    const sheet = [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse('2026-01-12T08:01:00+01:00'), firstInAssurance: 'live', firstInDoor: 'front-door', lastOutMs: Date.parse('2026-01-12T17:05:09+01:00'), lastOutAssurance: 'stereo', lastOutDoor: null }];
-    assert.deepEqual(await store.timesheet('2026-01-12'), sheet, 'the withdrawn 07:00 check-in does not count');
+    const sheet = [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse('2026-01-12T08:01:00+01:00'), firstInAssurance: 'live', firstInDoor: 'front-door', firstInLiveness: null, lastOutMs: Date.parse('2026-01-12T17:05:09+01:00'), lastOutAssurance: 'stereo', lastOutDoor: null, lastOutLiveness: stereoShares }];
+    assert.deepEqual(await store.timesheet('2026-01-12'), sheet, 'the withdrawn 07:00 check-in does not count; each mark with the shares it came with');
     assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['stereo'] }), [{ ...sheet[0], firstInMs: null, firstInAssurance: null, firstInDoor: null }]);
     assert.deepEqual(await store.timesheet('2026-01-12', { assurances: [] }), []);
     // A door's own sheet: only the marks made at it; a camera in no door's check-out is at none.
-    assert.deepEqual(await store.timesheet('2026-01-12', { doors: ['front-door'] }), [{ ...sheet[0], lastOutMs: null, lastOutAssurance: null, lastOutDoor: null }]);
+    assert.deepEqual(await store.timesheet('2026-01-12', { doors: ['front-door'] }), [{ ...sheet[0], lastOutMs: null, lastOutAssurance: null, lastOutDoor: null, lastOutLiveness: null }]);
     assert.deepEqual(await store.timesheet('2026-01-12', { doors: ['back-door'] }), []);
     assert.deepEqual(await store.timesheet('2026-01-12', { doors: [] }), []);
     assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['stereo'], doors: ['front-door'] }), [], 'both filters at once');
     assert.equal(await store.retract(BASE, 'w-2', String(inEarly.id)), '2026-01-12', 'a withdrawal after its check-in');
     assert.equal((await store.timesheet('2026-01-12'))[0]!.firstInMs, null);
-    // Proven better afterwards (attendance/upgraded): the upgrade before the check-out it names, then the mark, raised; never lowered after.
+    // Proven better afterwards (attendance/upgraded): the upgrade before the check-out it names, then
+    // the mark, raised, with the shares that raised it; never lowered after.
     const named = attendance(key, 'check_out', '2026-01-12T17:20:00+01:00', { assurance: 'recognised' });
-    const raise = (to: string) => ({ id: nextId(), device: 'gate-1', time: '2026-01-12T17:20:03+01:00', type: 'upgraded', upgrades: named.id, assurance: to, jws: 'x' });
-    assert.equal(await store.record(BASE, 'attendanceUpgraded', raise('live'), undefined, now), 'stored');
-    assert.equal(await store.upgrade(BASE, String(named.id), 'live'), undefined, 'not here yet');
+    const liveShares = { score: 4.1, blink: 2.3, structure: 0, passive: 1.8, surround: 0, screen: 0 };
+    const raise = (to: string, liveness: Record<string, number> | null) => ({ id: nextId(), device: 'gate-1', time: '2026-01-12T17:20:03+01:00', type: 'upgraded', upgrades: named.id, assurance: to, liveness, jws: 'x' });
+    assert.equal(await store.record(BASE, 'attendanceUpgraded', raise('live', liveShares), undefined, now), 'stored');
+    assert.equal(await store.upgrade(BASE, String(named.id), 'live', liveShares), undefined, 'not here yet');
     assert.equal(await store.record(BASE, 'attendance', named, { ...mark(named), assurance: 'recognised' }, now), 'stored');
-    assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['live'] }), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: null, firstInAssurance: null, firstInDoor: null, lastOutMs: Date.parse('2026-01-12T17:20:00+01:00'), lastOutAssurance: 'live', lastOutDoor: null }]);
-    assert.equal(await store.upgrade(BASE, String(named.id), 'stereo'), '2026-01-12');
-    assert.equal(await store.upgrade(BASE, String(named.id), 'live'), '2026-01-12', 'a lower one finds the mark');
-    assert.equal(await store.upgrade('facegate/gate-2', String(named.id), 'reviewed'), undefined, "another box's upgrade finds no mark of its own");
-    assert.equal((await store.timesheet('2026-01-12'))[0]!.lastOutAssurance, 'stereo', 'and changes nothing');
+    assert.deepEqual(await store.timesheet('2026-01-12', { assurances: ['live'] }), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: null, firstInAssurance: null, firstInDoor: null, firstInLiveness: null, lastOutMs: Date.parse('2026-01-12T17:20:00+01:00'), lastOutAssurance: 'live', lastOutDoor: null, lastOutLiveness: liveShares }]);
+    assert.equal(await store.upgrade(BASE, String(named.id), 'stereo', stereoShares), '2026-01-12');
+    assert.equal(await store.upgrade(BASE, String(named.id), 'live', liveShares), '2026-01-12', 'a lower one finds the mark');
+    assert.equal(await store.upgrade('facegate/gate-2', String(named.id), 'reviewed', null), undefined, "another box's upgrade finds no mark of its own");
+    const raised = (await store.timesheet('2026-01-12'))[0]!;
+    assert.deepEqual([raised.lastOutAssurance, raised.lastOutLiveness], ['stereo', stereoShares], 'and changes nothing: the stereo proof and its shares stand');
 
     await store.raiseHigh(BASE, 'gate-1', 9, now);
     await store.raiseHigh(BASE, 'gate-1', 7, now);
@@ -150,16 +154,18 @@ for (const kind of KINDS) {
 }
 
 for (const kind of KINDS) {
-  test(`${kind}: step 7 keeps the door each stored check-in's event named; an event without one, or with what no box sends, leaves none`, { skip: kind === 'postgres' && PG_MISSING }, async (t) => {
+  test(`${kind}: steps 7 and 8 keep the door and the cues' shares each stored check-in's event named, the shares only where no upgrade raised the mark since; an event without them, or with what no box sends, leaves none`, { skip: kind === 'postgres' && PG_MISSING }, async (t) => {
     const dir = tmp(t);
     const at = (hh: string) => `2026-01-12T${hh}:00+01:00`;
-    const rows = [
-      { id: nextId(), type: 'check_in', time: at('08:01'), door: 'front-door', employee: 'EMP-1' },
-      { id: nextId(), type: 'check_in', time: at('08:02'), employee: 'EMP-2' },
+    const shares = { score: 4.1, blink: 2.3, structure: 0, passive: 1.8, surround: 0, screen: 0 };
+    // `assurance` is what the event said; `stored`, what the mark holds (raised by an upgrade before step 8, which brought no shares).
+    const rows: Array<{ id: string; type: string; time: string; employee: string; door?: unknown; liveness?: unknown; assurance?: string; stored?: string }> = [
+      { id: nextId(), type: 'check_in', time: at('08:01'), door: 'front-door', employee: 'EMP-1', liveness: shares, assurance: 'live' },
+      { id: nextId(), type: 'check_in', time: at('08:02'), employee: 'EMP-2', liveness: shares, assurance: 'recognised', stored: 'live' },
       { id: nextId(), type: 'check_in', time: at('08:03'), door: 'x'.repeat(33), employee: 'EMP-3' },
-      { id: nextId(), type: 'check_out', time: at('17:00'), door: 7, employee: 'EMP-1' },
+      { id: nextId(), type: 'check_out', time: at('17:00'), door: 7, employee: 'EMP-1', liveness: 'score 4.1' },
     ];
-    const body = (r: (typeof rows)[number]) => JSON.stringify({ id: r.id, device: 'gate-1', time: r.time, type: r.type, ...('door' in r ? { door: r.door } : {}), jws: 'x' });
+    const body = (r: (typeof rows)[number]) => JSON.stringify({ id: r.id, device: 'gate-1', time: r.time, type: r.type, ...('door' in r ? { door: r.door } : {}), ...('liveness' in r ? { liveness: r.liveness, assurance: r.assurance } : {}), jws: 'x' });
     let store: CentralStorage;
     if (kind === 'sqlite') {
       // Version 6, written as the consumer of that version wrote it.
@@ -167,7 +173,7 @@ for (const kind of KINDS) {
       const v6 = openDatabase(path, { migrations: CENTRAL_MIGRATIONS.slice(0, 6) });
       for (const r of rows) {
         v6.prepare('INSERT INTO central_events (id, base, topic, type, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.id, BASE, 'attendance', r.type, r.time, r.time, body(r));
-        v6.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.id, BASE, r.employee, r.type, '2026-01-12', Date.parse(r.time), 'live');
+        v6.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.id, BASE, r.employee, r.type, '2026-01-12', Date.parse(r.time), r.stored ?? 'live');
       }
       v6.close();
       store = CentralStore.open(path);
@@ -182,7 +188,7 @@ for (const kind of KINDS) {
       }
       for (const r of rows) {
         await v6.query('INSERT INTO central_events (id, base, topic, type, time, received_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.id, BASE, 'attendance', r.type, r.time, r.time, body(r)]);
-        await v6.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.id, BASE, r.employee, r.type, '2026-01-12', Date.parse(r.time), 'live']);
+        await v6.query('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.id, BASE, r.employee, r.type, '2026-01-12', Date.parse(r.time), r.stored ?? 'live']);
       }
       await v6.end();
       store = await PgCentralStore.open(url);
@@ -191,6 +197,7 @@ for (const kind of KINDS) {
     const sheet = await store.timesheet('2026-01-12');
     assert.deepEqual(sheet.map((r) => [r.employee, r.firstInDoor, r.lastOutDoor]), [['EMP-1', 'front-door', null], ['EMP-2', null, null], ['EMP-3', null, null]]);
     assert.deepEqual((await store.timesheet('2026-01-12', { doors: ['front-door'] })).map((r) => r.employee), ['EMP-1'], 'filtered by the door copied');
+    assert.deepEqual(sheet.map((r) => [r.employee, r.firstInLiveness, r.lastOutLiveness]), [['EMP-1', shares, null], ['EMP-2', null, null], ['EMP-3', null, null]], 'the shares copied where the mark still says what they proved');
   });
 }
 
@@ -203,7 +210,8 @@ test('the consumer over either store: the same verdicts for the same messages, t
   ];
   const first = attendance(key, 'check_in', '2026-01-12T08:01:00+01:00', { seq: 1, door: 'front-door' });
   messages.push([`${BASE}/attendance`, bytes(first)], [`${BASE}/attendance`, bytes(first)]);
-  messages.push([`${BASE}/attendance`, bytes(attendance(key, 'check_out', '2026-01-12T17:05:00+01:00', { seq: 3, assurance: 'stereo' }))]);
+  const shares = { stereo: 4.4, score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0 };
+  messages.push([`${BASE}/attendance`, bytes(attendance(key, 'check_out', '2026-01-12T17:05:00+01:00', { seq: 3, assurance: 'stereo', liveness: shares }))]);
   messages.push([`${BASE}/attendance`, bytes({ ...attendance(key, 'check_in', '2026-01-12T08:00:00+01:00'), external_id: 'EMP-99' })]);
   messages.push([`${BASE}/attendance`, Buffer.from('{"id":')]);
   const signer = createSigner(key);
@@ -221,7 +229,7 @@ test('the consumer over either store: the same verdicts for the same messages, t
   }
   assert.deepEqual(results.postgres, results.sqlite);
   assert.deepEqual(results.sqlite.verdicts.map((v) => (v as { outcome: string }).outcome), ['pinned', 'ignored', 'accepted', 'duplicate', 'accepted', 'forged', 'malformed', 'sequence']);
-  assert.match(results.sqlite.csv, /^"EMP-17",.*,"live","stereo","front-door",""\r$/m, 'the check-in names its door; the check-out of a camera in no door none');
+  assert.match(results.sqlite.csv, /^"EMP-17",.*,"live","stereo","front-door","","","score 6.7; structure 2.3; stereo 4.4"\r$/m, 'the check-in names its door; the check-out of a camera in no door none; the cues behind each');
   assert.deepEqual(results.sqlite.gaps, [{ base: BASE, device: 'gate-1', high: 5, missing: [[2, 2], [4, 5]] }]);
 });
 
@@ -234,7 +242,7 @@ test('several consumers on one PostgreSQL at once: each event stored once, one r
   t.after(() => Promise.all(stores.map((s) => s.close())));
   const now = '2026-01-12T17:00:00.000Z';
   const events = Array.from({ length: 50 }, (_, i) => attendance(key, 'check_in', '2026-01-12T08:00:00+01:00', { seq: i + 1 }));
-  const mark = (e: Record<string, unknown>) => ({ employee: 'EMP-17', type: 'check_in' as const, day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance: 'live' as const, door: null });
+  const mark = (e: Record<string, unknown>) => ({ employee: 'EMP-17', type: 'check_in' as const, day: '2026-01-12', atMs: Date.parse(String(e.time)), assurance: 'live' as const, door: null, liveness: null });
   // Every consumer stores every event, all at once (a redelivery storm across the group).
   const outcomes = await Promise.all(events.flatMap((e) => stores.map((s) => s.record(BASE, 'attendance', e, mark(e), now))));
   assert.equal(outcomes.filter((o) => o === 'stored').length, events.length, 'each stored once');

@@ -50,7 +50,8 @@ test('central.db version 1 → newest: nothing lost, old events still de-duplica
         assert.equal(r.retracted_by, null, 'a mark from before withdrawals stands');
         assert.equal(r.assurance, 'live', 'a mark from before assurance was made of a live recognition, the only rule boxes had');
         assert.equal(r.door, null, 'a mark whose event named no door has none');
-        const { retracted_by: _retracted, assurance: _assurance, door: _door, ...rest } = r;
+        assert.equal(r.liveness, null, "a mark whose event carried no cues' shares has none");
+        const { retracted_by: _retracted, assurance: _assurance, door: _door, liveness: _liveness, ...rest } = r;
         return rest;
       }
       if (table !== 'central_events') return r;
@@ -65,7 +66,7 @@ test('central.db version 1 → newest: nothing lost, old events still de-duplica
   assert.equal(store.pinOf(BASE)?.kid, pin.kid);
   assert.equal(store.eventCount(), 3);
   assert.equal(store.record(BASE, 'spoof', { ...events[2]!, device: 'gate-1', jws: 'x' }, undefined, '2026-01-13T00:00:00.000Z'), 'duplicate', 'an id stored before the migration is still a duplicate');
-  assert.deepEqual(store.timesheet('2026-01-12'), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse(events[0]!.time), firstInAssurance: 'live', firstInDoor: null, lastOutMs: Date.parse(events[1]!.time), lastOutAssurance: 'live', lastOutDoor: null }]);
+  assert.deepEqual(store.timesheet('2026-01-12'), [{ employee: 'EMP-17', day: '2026-01-12', firstInMs: Date.parse(events[0]!.time), firstInAssurance: 'live', firstInDoor: null, firstInLiveness: null, lastOutMs: Date.parse(events[1]!.time), lastOutAssurance: 'live', lastOutDoor: null, lastOutLiveness: null }]);
   assert.deepEqual(store.timesheet('2026-01-12', { assurances: ['stereo', 'recognised'] }), [], 'and filtered as any other');
 
   // Replay's tables start empty and work; the old events, without numbers, are not counted as numbers held.
@@ -83,4 +84,34 @@ test('central.db version 1 → newest: nothing lost, old events still de-duplica
   const again = CentralStore.open(path);
   assert.equal(again.eventCount(), 4, 'opened again: no step runs twice');
   again.close();
+});
+
+test("central.db version 7 → newest: each mark takes the cues' shares its event carried, unless an upgrade raised it since (it keeps none rather than shares that proved something else)", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-central-migrate-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'central.db');
+  const v7 = openDatabase(path, { migrations: CENTRAL_MIGRATIONS.slice(0, 7) });
+  assert.equal(schemaVersion(v7), 7);
+  const stereo = { score: 6.7, blink: 0, structure: 2.3, passive: 0, surround: 0, screen: 0, stereo: 4.4 };
+  const named = { score: 1.2, blink: 0, structure: 0, passive: 1.2, surround: 0, screen: 0 };
+  const marks = [
+    // A stereo check-out with its shares; a recognised check-in an upgrade raised to live before
+    // this step (the upgrade brought no shares then); a check-in of a box before the shares.
+    { id: '019b4f3a-6c00-7000-8000-000000000011', type: 'check_out', at: '2026-01-12T17:05:00+01:00', body: { assurance: 'stereo', liveness: stereo }, stored: 'stereo' },
+    { id: '019b4f3a-6c00-7000-8000-000000000012', type: 'check_in', at: '2026-01-12T08:01:00+01:00', body: { assurance: 'recognised', liveness: named }, stored: 'live' },
+    { id: '019b4f3a-6c00-7000-8000-000000000013', type: 'check_in', at: '2026-01-12T08:30:00+01:00', body: { assurance: 'live' }, stored: 'live' },
+  ];
+  for (const m of marks) {
+    v7.prepare('INSERT INTO central_events (id, base, topic, type, time, received_at, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)').run(m.id, BASE, 'attendance', m.type, m.at, '2026-01-12T18:00:00.000Z', JSON.stringify({ id: m.id, device: 'gate-1', time: m.at, type: m.type, ...m.body, jws: 'x' }));
+    v7.prepare('INSERT INTO central_attendance (event_id, base, employee, type, day, at_ms, assurance, door) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)').run(m.id, BASE, `EMP-${m.id.slice(-2)}`, m.type, '2026-01-12', Date.parse(m.at), m.stored);
+  }
+  v7.close();
+
+  const store = CentralStore.open(path);
+  t.after(() => store.close());
+  const check = openDatabase(path, { migrations: CENTRAL_MIGRATIONS });
+  t.after(() => check.close());
+  const kept = check.prepare('SELECT event_id, liveness FROM central_attendance ORDER BY event_id').all() as { event_id: string; liveness: string | null }[];
+  assert.deepEqual(kept.map((r) => [r.event_id.slice(-2), r.liveness === null ? null : JSON.parse(r.liveness)]), [['11', stereo], ['12', null], ['13', null]]);
+  assert.deepEqual(store.timesheet('2026-01-12').map((r) => [r.employee, r.firstInLiveness, r.lastOutLiveness]), [['EMP-11', null, stereo], ['EMP-12', null, null], ['EMP-13', null, null]]);
 });
