@@ -169,7 +169,8 @@ async function refusedIfUnreadable(name: string, fn: () => Promise<EnrolCandidat
     return await fn();
   } catch (e) {
     if (!isFacegateError(e)) throw e;
-    return { file: name, reason: 'no_face', detail: e.message };
+    // The refusal names the photo already: its detail says only what is wrong with it.
+    return { file: name, reason: 'no_face', detail: e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message };
   }
 }
 

@@ -130,3 +130,14 @@ test('a missing image is reported the same by every command that reads one: FG_E
   const list = await cli(['person', 'list', '--json', ...gallery]);
   assert.equal(list.stdout, '', 'nobody enrolled');
 });
+
+test('a photo that is no image is refused by person add naming it once, with what is wrong with it; nothing is stored', { timeout: 120_000 }, async () => {
+  const gallery = await emptyGallery('unreadable');
+  const notes = join(dir, 'notes.jpg');
+  writeFileSync(notes, 'meeting notes, not a photo');
+  const r = await cli(['person', 'add', '--name', 'Ann', '--image', notes, ...gallery]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^FG_ERR_ENROL_NO_FACE: no usable face for Ann:\n {2}\S*notes\.jpg: not a readable image \(unknown format\) — /);
+  assert.equal(r.stderr.split(notes).length - 1, 1, `the path once: ${r.stderr}`);
+  assert.equal((await cli(['person', 'list', '--json', ...gallery])).stdout, '', 'nobody enrolled');
+});
