@@ -36,6 +36,12 @@ export const CentralConfigSchema = Type.Object(
       default: 'first_use',
       description: "first_use: a box's key is pinned from its first bridge/info; provisioned: only boxes listed under keys are trusted",
     }),
+    max_pinned: Type.Integer({
+      default: 10_000,
+      minimum: 1,
+      maximum: 1_000_000,
+      description: "first_use: the most boxes pinned from their bridge/info. Past it a new box is refused (unknown_box, pin_limit) and nothing of it is kept, so that whoever may publish a bridge/info cannot fill the store with boxes; list such a box under keys, or raise this",
+    }),
     keys: Type.Record(Type.String({ maxLength: 512 }), Type.Unknown(), { default: {}, description: 'Base topic -> the public JWK printed by `facegate keys export-public` on that box' }),
     database: Type.String({ default: 'central.db', minLength: 1, description: 'The SQLite file of the store, where store.kind is sqlite and store.path is not given' }),
     store: Section(

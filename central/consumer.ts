@@ -306,6 +306,11 @@ export class CentralConsumer {
     if (holder !== undefined) {
       return this.refuse({ outcome: 'wrong_device', reason: 'taken' }, { base, topic, device, held_by: holder, detail: `box id ${JSON.stringify(device)} is already ${JSON.stringify(holder)}'s: device ids must be unique across the bases a consumer reads; list this one under keys by hand if it is a box` });
     }
+    // Whoever may publish a bridge/info under a subscribed base could otherwise pin boxes without end.
+    const boxes = await this.o.store.pinCount();
+    if (boxes >= this.o.config.max_pinned) {
+      return this.refuse({ outcome: 'unknown_box', reason: 'pin_limit' }, { base, topic, device, pinned: boxes, detail: `${boxes} boxes are pinned on first use, max_pinned: list this box under keys if it is one, or raise max_pinned` });
+    }
     await this.o.store.pin(base, offered, device, new Date(this.now()).toISOString());
     this.pins.set(base, offered);
     this.log.info({ base, device, kid: offered.kid }, 'pinned the key of a new box from its bridge/info (trust on first use)');

@@ -295,6 +295,10 @@ export class PgCentralStore implements CentralStorage {
     return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM central_events')).rows[0]!.n;
   }
 
+  async pinCount(): Promise<number> {
+    return (await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM central_pins')).rows[0]!.n;
+  }
+
   unavailable(e: unknown): boolean {
     return isAway(e);
   }

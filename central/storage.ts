@@ -110,6 +110,8 @@ export interface CentralStorage {
   gaps(): Awaitable<BoxGaps[]>;
   replayStatus(): Awaitable<BoxReplayStatus[]>;
   eventCount(): Awaitable<number>;
+  /** How many boxes are pinned on first use (provisioned keys are the config's, not the store's). */
+  pinCount(): Awaitable<number>;
   /**
    * Whether `e` says the database is away for now (a server restarting, the network): the message
    * is kept unacknowledged and tried again, rather than counted failed. SQLite is never away.

@@ -376,6 +376,10 @@ export class CentralStore implements CentralStorage {
     return (this.db.prepare('SELECT count(*) AS n FROM central_events').get() as { n: number }).n;
   }
 
+  pinCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM central_pins').get() as { n: number }).n;
+  }
+
   close(): void {
     this.db.close();
   }

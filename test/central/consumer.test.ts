@@ -257,6 +257,7 @@ test('the consumer config refuses what cannot work, each key named', () => {
   assert.deepEqual(issues('keys: { "facegate/+": { kty: OKP, crv: Ed25519, x: "I5MmJkjf_UGETxaAwC2C139GTEzy3HzKj2hQionO57g" } }\n'), ['keys.facegate/+'], 'a key for many boxes');
   assert.deepEqual(issues('keys: { facegate/g1: { kty: RSA } }\n'), ['keys.facegate/g1'], 'not an Ed25519 JWK');
   assert.deepEqual(issues('time_zone: Mars/Olympus\n'), ['time_zone']);
+  assert.deepEqual(issues('max_pinned: 0\n'), ['max_pinned'], 'at least one box');
   assert.deepEqual(issues('broker: { password: hunter2 }\n'), ['broker.password'], 'no password in the file: password_env names the variable');
   const x = '{ kty: OKP, crv: Ed25519, x: "I5MmJkjf_UGETxaAwC2C139GTEzy3HzKj2hQionO57g" }';
   assert.deepEqual(issues(`keys: { site-a/gate-1: ${x}, site-b/gate-1: ${x} }\n`), ['keys.site-b/gate-1'], 'two bases of one box id');
@@ -470,4 +471,22 @@ test('assurance on track events: a box sends what proved the recognised person; 
   assert.equal((await c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'live' })))).outcome, 'accepted');
   assert.equal((await c.handle('facegate/gate-1/gate/events', bytes(trackEvent({})))).outcome, 'accepted', 'an older box');
   assert.deepEqual((await c.handle('facegate/gate-1/gate/events', bytes(trackEvent({ assurance: 'reviewd' })))), { outcome: 'malformed', reason: 'bad_shape' });
+});
+
+test('first use pins at most max_pinned boxes: past it a new box is refused and nothing of it kept, while the boxes pinned and those under keys go on', async (t) => {
+  const dir = tmp(t);
+  const [a, b, c3, listed] = ['a', 'b', 'c', 'listed'].map((n) => keyIn(dir, n)) as [DeviceKey, DeviceKey, DeviceKey, DeviceKey];
+  const { c, store } = consumer(t, dir, `max_pinned: 2\nkeys:\n  facegate/gate-9: ${JSON.stringify(listed.publicJwk)}\n`);
+  const handled = async (topic: string, payload: unknown) => c.handle(topic, bytes(payload));
+  assert.equal((await handled('facegate/gate-1/bridge/info', info(a))).outcome, 'pinned');
+  assert.equal((await handled('facegate/gate-2/bridge/info', info(b, 'gate-2'))).outcome, 'pinned');
+  assert.deepEqual(await handled('facegate/gate-3/bridge/info', info(c3, 'gate-3')), { outcome: 'unknown_box', reason: 'pin_limit' });
+  assert.equal(store.pinCount(), 2, 'the third box is not pinned');
+  assert.deepEqual(await handled('facegate/gate-3/attendance', attendance(c3, 'check_in', '2026-01-12T08:00:00+01:00', { device: 'gate-3' })), { outcome: 'unknown_box', reason: 'event' });
+  // What was pinned before the bound stays trusted, and a box listed under keys needs no pin.
+  assert.deepEqual(await handled('facegate/gate-1/bridge/info', info(a)), { outcome: 'ignored', reason: 'same_key' });
+  assert.equal((await handled('facegate/gate-2/attendance', attendance(b, 'check_in', '2026-01-12T08:01:00+01:00', { device: 'gate-2' }))).outcome, 'accepted');
+  assert.equal((await handled('facegate/gate-9/attendance', attendance(listed, 'check_in', '2026-01-12T08:02:00+01:00', { device: 'gate-9', external_id: 'EMP-9' }))).outcome, 'accepted');
+  assert.equal(store.eventCount(), 2);
+  assert.equal(c.countOf('unknown_box', 'pin_limit'), 1);
 });

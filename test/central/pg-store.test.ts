@@ -88,6 +88,7 @@ for (const kind of KINDS) {
     const pin = { kid: key.kid, jwk: key.publicJwk } as unknown as Parameters<CentralStorage['pin']>[1];
     assert.equal(await store.pin(BASE, pin, 'gate-1', now), true);
     assert.equal(await store.pin(BASE, pin, 'gate-1', now), false, 'pinned once');
+    assert.equal(await store.pinCount(), 1, 'one box pinned, a number in either store');
     assert.equal((await store.pinOf(BASE))?.kid, key.kid);
     assert.equal(await store.pinOf('facegate/gate-2'), undefined);
     assert.equal(await store.baseOfBox('gate-1', 'site-b/gate-1'), BASE, 'the box id is the last level');
