@@ -1,8 +1,9 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IClientOptions, IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../daemon/base/log.js';
 import type { MetricsRegistry } from '../daemon/base/metrics.js';
+import { writePrivateFile } from '../daemon/base/private-files.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
@@ -414,12 +415,16 @@ export class CentralConsumer {
     await written;
   }
 
-  /** Rewrites the day's CSV whole (written aside, then renamed): a reader never sees half a file. */
+  /**
+   * Rewrites the day's CSV whole (written aside, then renamed): a reader never sees half a file.
+   * Never through a link planted at the file written aside (writePrivateFile): the rename would
+   * then leave the day's sheet a link to whatever file the CSV overwrote.
+   */
   private async writeTimesheet(day: string): Promise<void> {
     const { timesheet_dir, timesheet_assurance, employees, time_zone } = this.o.config;
     mkdirSync(timesheet_dir, { recursive: true, mode: 0o700 });
     const path = join(timesheet_dir, `timesheet-${day}.csv`);
-    writeFileSync(`${path}.tmp`, timesheetCsv(await this.o.store.timesheet(day, { assurances: timesheet_assurance }), employees, time_zone), { mode: 0o600 });
+    writePrivateFile(`${path}.tmp`, timesheetCsv(await this.o.store.timesheet(day, { assurances: timesheet_assurance }), employees, time_zone));
     renameSync(`${path}.tmp`, path);
   }
 

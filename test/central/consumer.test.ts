@@ -4,7 +4,7 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -489,4 +489,26 @@ test('first use pins at most max_pinned boxes: past it a new box is refused and 
   assert.equal((await handled('facegate/gate-9/attendance', attendance(listed, 'check_in', '2026-01-12T08:02:00+01:00', { device: 'gate-9', external_id: 'EMP-9' }))).outcome, 'accepted');
   assert.equal(store.eventCount(), 2);
   assert.equal(c.countOf('unknown_box', 'pin_limit'), 1);
+});
+
+test('the timesheet is never written through a link planted where it is written aside: refused and said, the file it points at untouched; written once the link is gone, owner-only', async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const { c } = consumer(t, dir);
+  await c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  const victim = join(dir, 'victim.txt');
+  writeFileSync(victim, 'not yours', { mode: 0o644 });
+  mkdirSync(join(dir, 'ts'), { recursive: true });
+  const aside = join(dir, 'ts', 'timesheet-2026-01-12.csv.tmp');
+  symlinkSync(victim, aside);
+  assert.equal((await c.handle('facegate/gate-1/attendance', bytes(attendance(key, 'check_in', '2026-01-12T08:01:00+01:00')))).outcome, 'accepted');
+  await assert.rejects(c.flushTimesheets(), (e: Error & { code?: string }) => e.code === 'FG_ERR_OUTPUT_SYMLINK');
+  assert.equal(readFileSync(victim, 'utf8'), 'not yours');
+  assert.equal(existsSync(join(dir, 'ts', 'timesheet-2026-01-12.csv')), false);
+  // The day stays behind the store and is written at the next flush once the link is gone.
+  unlinkSync(aside);
+  await c.flushTimesheets();
+  const sheet = join(dir, 'ts', 'timesheet-2026-01-12.csv');
+  assert.match(readFileSync(sheet, 'utf8'), /^"EMP-17",/m);
+  assert.equal(lstatSync(sheet).mode & 0o777, 0o600);
 });
