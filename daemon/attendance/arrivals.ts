@@ -3,6 +3,7 @@ import type { SealedCellSource } from '../gallery/sealed-cells.js';
 import type { TrackAssurance } from '../track/assurance.js';
 import type { CellSealer } from './proof-sealer.js';
 import type { Requirement } from './config.js';
+import { isoWeek } from '../base/zoned-time.js';
 
 /** At most this many face crops are kept of an arrival: the first ones of its track, enough to tell a person from a picture. */
 export const ARRIVAL_CROPS = 3;
@@ -174,16 +175,16 @@ export class ArrivalStore {
   }
 
   /**
-   * Reviews per camera and week (the ISO week of the review, in UTC) since `sinceMs`, by outcome:
-   * the site's own measure of how its cameras and threshold serve it.
+   * Reviews per camera and week (the ISO week of the review on the site's wall clock) since
+   * `sinceMs`, by outcome: the site's own measure of how its cameras and threshold serve it.
    */
-  outcomes(sinceMs: number): { camera: string; week: string; status: 'confirmed' | 'rejected'; reason: RejectReason | null; count: number }[] {
+  outcomes(sinceMs: number, timeZone: string): { camera: string; week: string; status: 'confirmed' | 'rejected'; reason: RejectReason | null; count: number }[] {
     const rows = this.db
       .prepare(`SELECT camera, reviewed_ms, status, reason FROM attendance_arrivals WHERE status != 'pending' AND reviewed_ms >= ?`)
       .all(sinceMs) as { camera: string; reviewed_ms: number; status: 'confirmed' | 'rejected'; reason: RejectReason | null }[];
     const counts = new Map<string, { camera: string; week: string; status: 'confirmed' | 'rejected'; reason: RejectReason | null; count: number }>();
     for (const r of rows) {
-      const week = isoWeek(r.reviewed_ms);
+      const week = isoWeek(r.reviewed_ms, timeZone);
       const key = `${r.camera}\u0000${week}\u0000${r.status}\u0000${r.reason ?? ''}`;
       const c = counts.get(key) ?? { camera: r.camera, week, status: r.status, reason: r.reason, count: 0 };
       c.count++;
@@ -191,15 +192,6 @@ export class ArrivalStore {
     }
     return [...counts.values()].sort((a, b) => b.week.localeCompare(a.week) || a.camera.localeCompare(b.camera));
   }
-}
-
-/** '2026-W48': the ISO 8601 week of an instant, in UTC. */
-export function isoWeek(ms: number): string {
-  const d = new Date(ms);
-  const thursday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 4 - (d.getUTCDay() || 7)));
-  const year = thursday.getUTCFullYear();
-  const week = Math.ceil(((thursday.getTime() - Date.UTC(year, 0, 1)) / 86_400_000 + 1) / 7);
-  return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
 function fromRow(r: Row): Arrival {

@@ -71,6 +71,18 @@ export function localParts(instantMs: number, timeZone: string): LocalParts {
   };
 }
 
+/**
+ * '2026-W48': the ISO 8601 week of an instant on the zone's wall clock, so that a site's week starts
+ * at its own Monday midnight (the Thursday of the week decides its year).
+ */
+export function isoWeek(instantMs: number, timeZone: string): string {
+  const wall = new Date(wallClockAsUtc(instantMs, timeZone));
+  const thursday = new Date(Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth(), wall.getUTCDate() + 4 - (wall.getUTCDay() || 7)));
+  const year = thursday.getUTCFullYear();
+  const week = Math.ceil(((thursday.getTime() - Date.UTC(year, 0, 1)) / 86_400_000 + 1) / 7);
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
 /** ISO 8601 with the zone's offset, e.g. 2026-03-29T09:05:00+02:00: what receivers and people read. */
 export function formatLocalIso(instantMs: number, timeZone: string): string {
   const off = Math.round(offsetMs(instantMs, timeZone) / MINUTE_MS);

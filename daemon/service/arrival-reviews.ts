@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { FacegateError } from '../base/errors.js';
-import { formatLocalIso } from '../base/zoned-time.js';
-import { REJECT_REASONS, isoWeek, type Arrival, type ArrivalStatus, type ArrivalStore, type RejectReason } from '../attendance/arrivals.js';
+import { formatLocalIso, isoWeek } from '../base/zoned-time.js';
+import { REJECT_REASONS, type Arrival, type ArrivalStatus, type ArrivalStore, type RejectReason } from '../attendance/arrivals.js';
 import type { AttendanceDecision } from '../attendance/engine.js';
 import type { AttendanceStage, RefusedByReview, StandingRejection } from '../attendance/stage.js';
 import { auditingFailure, type Actor, type AuditLog } from './audit.js';
@@ -193,8 +193,8 @@ export class ArrivalReviews {
 
   /**
    * Reviews kept (within retention) and teaching from the timeline (the audit's `person.teach`
-   * entries that say what they measured), per camera and ISO week, as false accepts, false rejects
-   * and others: the System page's table, newest week first.
+   * entries that say what they measured), per camera and ISO week on the site's wall clock, as
+   * false accepts, false rejects and others: the System page's table, newest week first.
    */
   weekly(sinceMs: number): { camera: string; week: string; false_accepts: number; false_rejects: number; other: number }[] {
     const rows = new Map<string, { camera: string; week: string; false_accepts: number; false_rejects: number; other: number }>();
@@ -207,10 +207,11 @@ export class ArrivalReviews {
       else row.other += count;
       rows.set(key, row);
     };
-    for (const r of this.o.attendance()?.arrivals.outcomes(sinceMs) ?? []) add(r.camera, r.week, r.status === 'confirmed' ? 'confirmed' : (r.reason ?? 'other'), r.count);
+    const zone = this.o.timeZone();
+    for (const r of this.o.attendance()?.arrivals.outcomes(sinceMs, zone) ?? []) add(r.camera, r.week, r.status === 'confirmed' ? 'confirmed' : (r.reason ?? 'other'), r.count);
     for (const e of this.o.audit.since('person.teach', sinceMs)) {
       const { camera, measure } = e.detail;
-      if (e.outcome === 'ok' && typeof camera === 'string' && (measure === 'taught' || measure === 'corrected')) add(camera, isoWeek(e.atMs), measure, 1);
+      if (e.outcome === 'ok' && typeof camera === 'string' && (measure === 'taught' || measure === 'corrected')) add(camera, isoWeek(e.atMs, zone), measure, 1);
     }
     return [...rows.values()].sort((a, b) => b.week.localeCompare(a.week) || a.camera.localeCompare(b.camera));
   }

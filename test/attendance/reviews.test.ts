@@ -10,7 +10,8 @@ import { ShiftSchema, type Requirement, type Shift, type ShiftRules } from '../.
 import { createAttendanceSchema } from '../support/attendance-schema.js';
 import { AttendanceStore } from '../../daemon/attendance/store.js';
 import { AttendanceStage, type RefusedByReview } from '../../daemon/attendance/stage.js';
-import { ArrivalStore, ARRIVAL_CROP_CELLS, isoWeek, purgeArrivalsBefore, eraseArrivalsOf } from '../../daemon/attendance/arrivals.js';
+import { ArrivalStore, ARRIVAL_CROP_CELLS, purgeArrivalsBefore, eraseArrivalsOf } from '../../daemon/attendance/arrivals.js';
+import { isoWeek } from '../../daemon/base/zoned-time.js';
 import { gallerySealerForProofs } from '../../daemon/attendance/proof-sealer.js';
 import { Outbox } from '../../daemon/events/outbox.js';
 import { EventWriter } from '../../daemon/events/writer.js';
@@ -393,9 +394,12 @@ test('teaching from the timeline measures the camera: an unknown taught is a fal
   assert.deepEqual(s.reviews.outcomeCounts(), [{ camera: 'gate', outcome: 'taught', count: 1 }]);
 });
 
-test('ISO weeks: the Thursday decides the year', () => {
-  assert.equal(isoWeek(at('2026-01-01T12:00:00Z')), '2026-W01');
-  assert.equal(isoWeek(at('2027-01-01T12:00:00Z')), '2026-W53');
-  assert.equal(isoWeek(at('2024-12-30T12:00:00Z')), '2025-W01');
-  assert.equal(isoWeek(at('2026-11-26T12:00:00Z')), '2026-W48');
+test('ISO weeks: the Thursday decides the year; a site\'s week starts at its own Monday midnight', () => {
+  assert.equal(isoWeek(at('2026-01-01T12:00:00Z'), 'UTC'), '2026-W01');
+  assert.equal(isoWeek(at('2027-01-01T12:00:00Z'), 'UTC'), '2026-W53');
+  assert.equal(isoWeek(at('2024-12-30T12:00:00Z'), 'UTC'), '2025-W01');
+  assert.equal(isoWeek(at('2026-11-26T12:00:00Z'), 'UTC'), '2026-W48');
+  // Monday 30 November 2026, 07:00 in Tokyo, is still Sunday in UTC; 23:30 on Sunday in Los Angeles is Monday in UTC.
+  assert.deepEqual([isoWeek(at('2026-11-29T22:00:00Z'), 'Asia/Tokyo'), isoWeek(at('2026-11-29T22:00:00Z'), 'UTC')], ['2026-W49', '2026-W48']);
+  assert.deepEqual([isoWeek(at('2026-11-30T07:30:00Z'), 'America/Los_Angeles'), isoWeek(at('2026-11-30T07:30:00Z'), 'UTC')], ['2026-W48', '2026-W49']);
 });

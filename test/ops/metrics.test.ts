@@ -15,7 +15,7 @@ import { createKeyFile } from '../../daemon/gallery/key-source.js';
 import { loadSodium } from '../../daemon/gallery/sodium.js';
 import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { TRACK_EVENT_TYPES } from '../../daemon/track/events.js';
-import { isoWeek } from '../../daemon/attendance/arrivals.js';
+import { isoWeek } from '../../daemon/base/zoned-time.js';
 import { quietLogger } from '../support/events-stack.js';
 import { freePort } from '../support/mosquitto.js';
 
@@ -135,5 +135,5 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   const reviewed = await scrape();
   const outcomes = Object.fromEntries(['confirmed', 'wrong_person', 'picture', 'other', 'taught', 'corrected'].map((outcome) => [outcome, value(reviewed, 'facegate_review_outcomes_total', { camera: 'door', outcome }).value]));
   assert.deepEqual(outcomes, { confirmed: '1', wrong_person: '1', picture: '0', other: '0', taught: '0', corrected: '0' });
-  assert.deepEqual(app.reviews.weekly(Date.now() - 8 * 7 * 86_400_000), [{ camera: 'door', week: isoWeek(Date.now()), false_accepts: 1, false_rejects: 1, other: 0 }]);
+  assert.deepEqual(app.reviews.weekly(Date.now() - 8 * 7 * 86_400_000), [{ camera: 'door', week: isoWeek(Date.now(), 'Europe/Berlin'), false_accepts: 1, false_rejects: 1, other: 0 }]);
 });
