@@ -58,6 +58,7 @@ export function readMessage(topic: string, payload: Uint8Array, filters: readonl
   }
   if (nestedDeeperThan(value, MAX_DEPTH)) return refuse('too_deep', `nested deeper than ${MAX_DEPTH} levels`);
   if (holdsUnsafeNumber(value)) return refuse('bad_number', `a number beyond ±${Number.MAX_SAFE_INTEGER} or not finite`);
+  if (holdsNul(value)) return refuse('bad_shape', 'a NUL character in a name or a value: no box sends one');
   const problem = shapeProblem(schemaOf(path), value) ?? contentProblem(path, value as Record<string, unknown>);
   if (problem) return refuse('bad_shape', problem);
   const body = value as Record<string, unknown>;
@@ -65,6 +66,26 @@ export function readMessage(topic: string, payload: Uint8Array, filters: readonl
   if (path.kind === 'info') return { kind: 'info', base: split.base, device, publicKey: body.public_key };
   if (path.kind === 'sequence' || path.kind === 'replayAnswer') return { kind: path.kind, base: split.base, device, body };
   return { kind: 'event', base: split.base, device, topic: path.topic, body };
+}
+
+/**
+ * Whether a NUL character is anywhere in the payload, in a key or a string. No box sends one, and
+ * PostgreSQL can keep none in text (a JSON body holding `\u0000` cannot be read as jsonb): such an
+ * event was stored by an SQLite store and failed by a PostgreSQL one. Refused alike by both.
+ */
+function holdsNul(value: unknown): boolean {
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (typeof v === 'string' && v.includes('\u0000')) return true;
+    if (typeof v === 'object' && v !== null) {
+      for (const [k, inner] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        todo.push(inner);
+      }
+    }
+  }
+  return false;
 }
 
 /** The first way `value` (at `at` in the payload) differs from `schema`, or undefined. */
