@@ -382,8 +382,15 @@ test('web console in Chromium against the real daemon: login, unknowns, enrol by
   for (const hash of ['cameras', 'timeline', 'history', 'people', 'audit', 'system']) {
     await page.goto(`${url}#${hash}`);
     await page.waitForSelector(`#${hash}-page:not([hidden])`);
+    if (hash === 'timeline') {
+      // A face opened in a row, the widest thing a row holds: it shrinks with its column, whatever letters the other cells hold.
+      const opened = await page.evaluate("(() => { const b = [...document.querySelectorAll('#timeline-rows button')].find((x) => x.textContent.startsWith('Show face')); b?.click(); return b !== undefined; })()");
+      if (opened) await page.waitForSelector('#timeline-rows img.thumb');
+    }
     const fit = await page.evaluate("({ page: document.documentElement.scrollWidth, off: [...document.querySelectorAll('#nav a')].filter((a) => a.getBoundingClientRect().right > innerWidth).map((a) => a.textContent) })");
-    assert.deepEqual(fit, { page: 360, off: [] }, `the ${hash} page at 360 px`);
+    // What reaches past the screen, should anything: the innermost such elements, to say which.
+    const past = await page.evaluate(`[...document.querySelectorAll('#${hash}-page *')].filter((el) => el.getBoundingClientRect().right > innerWidth + 0.5 && ![...el.children].some((c) => c.getBoundingClientRect().right > innerWidth + 0.5)).slice(0, 5).map((el) => el.tagName + (el.id ? '#' + el.id : '') + ' ' + Math.round(el.getBoundingClientRect().right) + ' px: ' + (el.textContent || '').slice(0, 60))`);
+    assert.deepEqual(fit, { page: 360, off: [] }, `the ${hash} page at 360 px: ${JSON.stringify(past)}`);
     await axeClean(page, `the ${hash} page at 360 px`);
   }
   await shot('8b-narrow');
