@@ -140,20 +140,14 @@ export function strongestOf(own: { assurance: Assurance; liveness: Shares | null
   return best;
 }
 
-/** The most cues a mark's shares may name: the schema names eight; anything larger is not a box's. */
-const SHARES_MAX = 16;
-
 /**
- * A body's `liveness` as the store keeps it: an object of finite numbers under short lowercase
- * names (the schema verified it; this keeps whatever reaches SQL or a spreadsheet to that shape),
- * else null.
+ * A body's `liveness` as the store keeps it, else null. The message's schema checked its names and
+ * numbers on the way in (contract/liveness-shares.ts); this only tells the object from null or
+ * absent, and one read back from a column from anything else.
  */
 export function sharesFrom(value: unknown): Shares | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const entries = Object.entries(value);
-  if (entries.length === 0 || entries.length > SHARES_MAX) return null;
-  for (const [k, v] of entries) if (!/^[a-z_]{1,32}$/.test(k) || typeof v !== 'number' || !Number.isFinite(v)) return null;
-  return Object.fromEntries(entries) as Shares;
+  return Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v)) ? (value as Shares) : null;
 }
 
 /** Shares read back from a column or a body as JSON text; null for anything else. */

@@ -258,18 +258,19 @@ export class AttendanceStage {
    * `attendance/upgraded` event naming the decision's event. Returns how many rose.
    */
   private upgrade(d: RecognizedDecision, track: number): number {
+    const shares = sharesOf(d.liveness);
     let raised = 0;
     for (const m of this.made.of(d.camera, track)) {
       if (m.personId !== d.personId || !strongerThan(d.assurance, m.assurance)) continue;
       const from = m.assurance;
       const raisedHere = this.o.store.db.transaction(() => {
         const nowMs = this.o.now();
-        return this.o.store.upgrade({ recordId: m.recordId, kind: m.kind, atMs: m.atMs, camera: d.camera, track, from, to: d.assurance, upgrades: m.eventId, upgradedMs: nowMs }, sharesOf(d.liveness), () => {
+        return this.o.store.upgrade({ recordId: m.recordId, kind: m.kind, atMs: m.atMs, camera: d.camera, track, from, to: d.assurance, upgrades: m.eventId, upgradedMs: nowMs }, shares, () => {
           const record = this.o.store.day(m.personId, m.date)?.record;
           const iso = (ms: number | null | undefined) => (ms == null ? null : formatLocalIso(ms, this.o.rules().timeZone));
           return this.o.writer.write(
             'attendanceUpgraded',
-            { type: 'upgraded', kind: m.kind, upgrades: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera: d.camera, assurance: d.assurance, previous_assurance: from, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs), liveness: sharesField(sharesOf(d.liveness)) },
+            { type: 'upgraded', kind: m.kind, upgrades: m.eventId, record_id: m.recordId, person_id: m.personId, external_id: this.externalIdOf(m.personId), group: m.group, camera: d.camera, assurance: d.assurance, previous_assurance: from, check_in: iso(record?.checkInMs), check_out: iso(record?.checkOutMs), liveness: sharesField(shares) },
             nowMs,
           );
         });

@@ -88,17 +88,16 @@ function folded(t: YuvTables): FoldedYuvTables {
   return { y: Int16Array.from(t.y, (y) => y + CLAMP_AT), rV: t.rV, gUV, bU: t.bU };
 }
 
-let foldedTables: Record<YuvMatrix, FoldedYuvTables> | undefined;
-
 export function foldedYuvTables(matrix: YuvMatrix): FoldedYuvTables {
-  // Made on first use: a process that never converts a YUV frame (the CLI) never pays for them.
-  foldedTables ??= { bt601: folded(MATRICES.bt601), bt709: folded(MATRICES.bt709) };
-  return foldedTables[matrix];
+  return FOLDED[matrix];
 }
 
 /** x clamped to 0..255 at CLAMP[CLAMP_AT + x], for x from −CLAMP_AT to 639 (a converted channel stays within −300..560). */
 export const CLAMP_AT = 384;
 export const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
+
+// Below CLAMP_AT, which the folded luma table is offset by.
+const FOLDED: Record<YuvMatrix, FoldedYuvTables> = { bt601: folded(MATRICES.bt601), bt709: folded(MATRICES.bt709) };
 
 /**
  * One pixel converted, its channels packed ten bits apart (r + g·2¹⁰ + b·2²⁰), so that the sum of
