@@ -29,7 +29,7 @@ export const CameraConfigSchema = Type.Object(
     transport: OneOf(['tcp', 'udp'] as const, { default: 'tcp', description: 'RTSP transport. TCP survives lossy links; UDP has less delay.' }),
     hwaccel: OneOf(['none', 'cuda', 'vaapi', 'qsv'] as const, {
       default: 'none',
-      description: "Hardware decoding passed to FFmpeg as -hwaccel (vaapi may need '-hwaccel_device /dev/dri/renderD128' in input_args).",
+      description: "Hardware decoding passed to FFmpeg as -hwaccel (vaapi may need '-hwaccel_device /dev/dri/renderD128' in input_args). Measured with NVIDIA's decoder, cuda costs the CPU more than decoding there: keep none unless measured otherwise on your box.",
     }),
     input_args: Type.Array(Type.String(), { maxItems: 64, default: [], description: 'Extra FFmpeg input options, placed before -i.' }),
     watchdog_s: Type.Number({

@@ -28,6 +28,13 @@ export function needsAPerson(kind: FailureKind): boolean {
 }
 
 const RULES: readonly { kind: FailureKind; test: RegExp; message: string }[] = [
+  // First: without its device, FFmpeg 5.1 stops at the first frame rather than decode on the CPU,
+  // and its lines around it can name a missing file (/dev/dri) that is not the camera's.
+  {
+    kind: 'codec',
+    test: /Device creation failed|No device available for decoder|Device setup failed for decoder/i,
+    message: 'hardware decoding unavailable: FFmpeg cannot open the GPU decoder that hwaccel names (no GPU, driver or /dev/dri on this box): set hwaccel: none',
+  },
   { kind: 'unauthorized', test: /401 Unauthorized|authorization failed/i, message: '401 unauthorized: wrong user or password in the URL' },
   { kind: 'not_found', test: /404 Not Found/i, message: '404 stream not found: wrong path in the URL' },
   { kind: 'not_found', test: /No such file or directory/i, message: 'file not found' },

@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
@@ -17,6 +17,8 @@
 // flat: the cost is a real door's, the liveness is not.
 // --provider and --batch set vision.execution_provider and vision.batch.max (the daemon's defaults
 // otherwise): a GPU box's figures.
+// --hwaccel sets every camera's hwaccel: FFmpeg decodes on the GPU and its CPU share falls by what
+// decoding cost (the frames still come to the daemon as YUV over the pipe).
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -105,13 +107,15 @@ async function watchConsole(port: number, cameras: number): Promise<{ stop: () =
   };
 }
 
-interface VisionChoice {
+interface RunChoice {
   workers: number | undefined;
   provider: string | undefined;
   batch: number | undefined;
+  /** Every camera's `hwaccel`, where decoding moves to a GPU. */
+  hwaccel: string | undefined;
 }
 
-function visionYaml(v: VisionChoice): string {
+function visionYaml(v: RunChoice): string {
   const lines = [
     ...(v.workers === undefined ? [] : [`  workers: ${v.workers}`]),
     ...(v.provider === undefined ? [] : [`  execution_provider: ${v.provider}`]),
@@ -120,12 +124,12 @@ function visionYaml(v: VisionChoice): string {
   return lines.length === 0 ? '' : `vision:\n${lines.join('\n')}\n`;
 }
 
-async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, visionChoice: VisionChoice, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
+async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, choice: RunChoice, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
   const metricsPort = await freePort();
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
-  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15 }`).join('\n');
-  const vision = visionYaml(visionChoice);
+  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`} }`).join('\n');
+  const vision = visionYaml(choice);
   const doors = withDoors ? `doors:\n${Array.from({ length: Math.floor(cameras / 2) }, (_, i) => `  - { name: door${i + 1}, cameras: [cam${2 * i + 1}, cam${2 * i + 2}] }`).join('\n')}\n` : '';
   const config = join(dir, `${kind}-${cameras}.yaml`);
   writeFileSync(config, `cameras:\n${cams}\n${doors}${vision}${web}${siteConfig(dir, site, metricsPort)}`);
@@ -200,13 +204,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' } } });
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
   const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const visionChoice: VisionChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch) };
+  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel };
   const busyCounts = counts(values.busy);
   const quietCounts = counts(values.quiet);
   // The media the runs need: the busy scene's people unless --source plays other footage, the quiet entrance's face.
@@ -221,9 +225,9 @@ export async function run(args: string[]): Promise<void> {
     if (values.source) copyFileSync(values.source, busy);
     else if (busyCounts.length > 0) composePeople(busy, BUSY_S);
     if (quietCounts.length > 0) composeQuiet(quiet);
-    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
-    for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, visionChoice, values.profile, values.console, values.doors));
-    for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, visionChoice, values.profile, values.console, values.doors));
+    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
+    for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, choice, values.profile, values.console, values.doors));
+    for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, choice, values.profile, values.console, values.doors));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -122,6 +122,9 @@ test('stderr reduced to one useful line per cause', () => {
     [['/etc/passwd: Invalid data found when processing input'], 'not_video', /not a video/],
     [['Stream map \'0:v:0\' matches no streams.'], 'not_video', /not a video/],
     [['[rtsp @ 0x3] Could not find codec parameters for stream 0 (Video: none): unknown codec'], 'codec', /codec unsupported/],
+    // FFmpeg 5.1 with -hwaccel cuda and with -hwaccel vaapi on a box without them (the vaapi line names a missing file).
+    [['[AVHWDeviceContext @ 0x5] Cannot load libcuda.so.1', 'Device creation failed: -1.', '[h264 @ 0x6] No device available for decoder: device type cuda needed for codec h264.', 'Device setup failed for decoder on input stream #0:0 : Operation not permitted'], 'codec', /hardware decoding unavailable.*hwaccel: none/],
+    [['[AVHWDeviceContext @ 0x7] No VA display found for device /dev/dri/renderD128: No such file or directory', 'Device creation failed: -542398533.'], 'codec', /hardware decoding unavailable/],
   ];
   for (const [lines, kind, message] of cases) {
     const f = classifyFfmpegStderr(lines);

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { yuv420Layout } from '../../daemon/base/yuv.js';
@@ -168,6 +168,23 @@ test('wrong path and wrong password give distinct errors; the password is never 
   } finally {
     await Promise.all([path.camera.stop(), pass.camera.stop(), good.camera.stop()]);
     await secure.stop();
+  }
+});
+
+test('hwaccel naming a GPU decoder this box lacks: the camera fails as one a person must fix, with a reason that says hwaccel: none', async () => {
+  // CI boxes have neither; where one is there, FFmpeg would decode on it and the test says nothing.
+  const lacks = { cuda: !existsSync('/dev/nvidiactl'), vaapi: !existsSync('/dev/dri') };
+  const cams = (['cuda', 'vaapi'] as const).filter((h) => lacks[h]).map((hwaccel) => realCamera(cameraConfig(hwaccel, server.url('/pattern'), { width: 320, height: 180, hwaccel })));
+  try {
+    for (const c of cams) c.camera.start();
+    await waitFor('failed', () => cams.every((c) => c.camera.health().state === 'failed'), 15_000);
+    for (const { camera } of cams) {
+      const h = camera.health();
+      assert.equal(h.last_error?.kind, 'codec');
+      assert.match(h.last_error?.message ?? '', /hardware decoding unavailable.*hwaccel: none/);
+    }
+  } finally {
+    await Promise.all(cams.map((c) => c.camera.stop()));
   }
 });
 
