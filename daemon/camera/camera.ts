@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import { CaptureClock, type CaptureClockStatus } from './capture-clock.js';
 import type { CameraConfig } from './config.js';
-import { CLOCK_FD, ffmpegCommand, letterbox } from './ffmpeg-args.js';
+import { CLOCK_FD, ffmpegCommand, letterbox, type Decoding } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-errors.js';
 import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
@@ -55,6 +55,11 @@ export interface CameraSource {
    */
   next(signal?: AbortSignal): Promise<Frame | undefined>;
   frames(signal?: AbortSignal): AsyncIterable<Frame>;
+  /**
+   * Every frame, or only the stream's key frames (a quiet scene): FFmpeg is started again at once
+   * with the other decoding, which is no disconnect; its frames come from the next key frame.
+   */
+  setDecoding(decoding: Decoding): void;
   health(): CameraHealth;
   /** Called on every state change; returns the unsubscribe function. */
   onState(listener: (health: CameraHealth) => void): () => void;
@@ -74,6 +79,12 @@ const QUEUED_FRAMES = 2;
 const POOLED_FRAMES = QUEUED_FRAMES + 2;
 
 const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
+
+/**
+ * Key frames come one a GOP (1–4 s on most cameras, longer on some "smart" codecs), so a camera
+ * that decodes only those is given this many times its watchdog before it counts as stalled.
+ */
+const KEYFRAME_WATCHDOG_FACTOR = 3;
 
 /**
  * One camera: one FFmpeg child writing raw YUV 4:2:0 frames, a no-frame watchdog (StallWatchdog),
@@ -110,6 +121,18 @@ export class FfmpegCamera implements CameraSource {
   private readonly captureClock: CaptureClock | undefined;
 
   private state: CameraState = 'stopped';
+  /** The decoding asked for, and the running FFmpeg's (they differ while it is being switched). */
+  private decoding: Decoding = 'all';
+  private processDecoding: Decoding = 'all';
+  /** FFmpeg is being stopped to start again with the other decoding: its exit is no failure. */
+  private switching = false;
+  /**
+   * Where this process's frame times start: 0 after a (re)connect, and after a switch of decoding
+   * the last frame's time plus the real time between, so that the tracker sees the gap it was.
+   */
+  private ptsBase = 0;
+  private continuePts = false;
+  private lastFrame = { pts: 0, at: 0 };
   private child: FfmpegProcess | undefined;
   private killReason: Failure | undefined;
   private attempt = 0;
@@ -186,6 +209,15 @@ export class FfmpegCamera implements CameraSource {
     return frame;
   }
 
+  setDecoding(decoding: Decoding): void {
+    if (decoding === this.decoding) return;
+    this.decoding = decoding;
+    this.log.info({ decoding }, decoding === 'keyframes' ? 'camera: the scene is quiet, decoding key frames only' : 'camera: something moved, decoding every frame');
+    if (!this.child || this.killReason) return; // the next start decodes so
+    this.switching = true;
+    this.terminate();
+  }
+
   async *frames(signal?: AbortSignal): AsyncIterable<Frame> {
     for (;;) {
       const frame = await this.next(signal);
@@ -200,6 +232,7 @@ export class FfmpegCamera implements CameraSource {
       camera: this.name,
       source: this.source,
       state: this.state,
+      decoding: this.decoding,
       fps_in: round1(this.inMeter.rate(now)),
       fps_asked: this.config.fps,
       fps_source: this.ffmpegLog.sourceFps,
@@ -229,13 +262,15 @@ export class FfmpegCamera implements CameraSource {
     this.ffmpegLog.clear();
     this.assembler.reset();
     this.killReason = undefined;
+    this.switching = false;
     this.frameIndex = 0;
     this.firstFrameAt = undefined;
     this.spawnedAt = this.clock.now();
     let child: FfmpegProcess;
     try {
       const clock = this.captureClock !== undefined;
-      const command = ffmpegCommand(this.config, clock);
+      this.processDecoding = this.decoding;
+      const command = ffmpegCommand(this.config, clock, this.processDecoding);
       child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, clock);
     } catch (e) {
       this.afterExit(ffmpegMissing(e));
@@ -259,7 +294,11 @@ export class FfmpegCamera implements CameraSource {
       if (child.pid === undefined) this.onExit(child, ffmpegMissing(err));
     });
     child.once('close', (code) => this.onExit(child, code === 0 ? undefined : classifyFfmpegStderr(this.ffmpegLog.errors()), code === 0));
-    this.watchdog.start(this.spawnedAt);
+    this.watchdog.start(this.spawnedAt, this.watchdogS() * 1000);
+  }
+
+  private watchdogS(): number {
+    return this.config.watchdog_s * (this.processDecoding === 'keyframes' ? KEYFRAME_WATCHDOG_FACTOR : 1);
   }
 
   /**
@@ -285,6 +324,8 @@ export class FfmpegCamera implements CameraSource {
     const now = this.clock.now();
     this.watchdog.frame(now);
     if (this.firstFrameAt === undefined) {
+      this.ptsBase = this.continuePts ? this.lastFrame.pts + (now - this.lastFrame.at) / 1000 : 0;
+      this.continuePts = false;
       this.firstFrameAt = now;
       this.ttffMs = Math.round(now - this.spawnedAt);
       const size = this.ffmpegLog.streamSize;
@@ -294,7 +335,10 @@ export class FfmpegCamera implements CameraSource {
       this.setState('streaming');
     }
     const { width, height, fps } = this.config;
-    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, ...(this.captureClock?.captured(now) ?? { capturedMs: now, clock: 'arrival' }), pts: this.frameIndex / fps };
+    // Key frames come as the camera sends them, not at `fps`: timed by their arrival.
+    const pts = this.ptsBase + (this.processDecoding === 'all' ? this.frameIndex / fps : (now - this.firstFrameAt) / 1000);
+    this.lastFrame = { pts, at: now };
+    const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, ...(this.captureClock?.captured(now) ?? { capturedMs: now, clock: 'arrival' }), pts };
     this.frameIndex++;
     this.inMeter.mark(now);
     this.queue.put(frame);
@@ -303,7 +347,7 @@ export class FfmpegCamera implements CameraSource {
   /** No frame for watchdog_s: FFmpeg is restarted, and a stream that had frames counts a stall. */
   private onStall(): void {
     if (!this.child || this.killReason) return;
-    const seconds = this.config.watchdog_s;
+    const seconds = this.watchdogS();
     if (this.firstFrameAt === undefined) {
       this.killReason = classifyStalledConnect(this.ffmpegLog.errors(), seconds);
     } else {
@@ -338,6 +382,11 @@ export class FfmpegCamera implements CameraSource {
       return;
     }
     if (!this.running) return;
+    if (this.switching) {
+      this.continuePts = true;
+      this.connect();
+      return;
+    }
     if (clean && !this.killReason && sourceKind(this.config.url) === 'file' && !this.config.loop) {
       // A file that is not looped has simply been played to its end.
       this.running = false;

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Section } from '../base/config-types.js';
 import type { ConfigIssue } from '../base/config-types.js';
+import { sourceKind } from './source.js';
 
 /** A name of a camera or a door: a topic segment, a URL segment and a log field. */
 const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$';
@@ -40,6 +41,13 @@ export const CameraConfigSchema = Type.Object(
     }),
     backoff_max_s: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Longest wait between reconnect attempts.' }),
     loop: Type.Boolean({ default: false, description: 'For a video file: start again at the end. A file that is not looped ends its camera.' }),
+    idle_keyframes_after_s: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 0,
+      description:
+        "After this long with no face and no motion, FFmpeg decodes only the stream's key frames (a tenth or less of the CPU) until something moves, then every frame again from the next key frame: the first person after a quiet spell is seen up to two key-frame intervals later. 0: every frame, always. Not for a door's cameras.",
+    }),
   },
   { additionalProperties: false },
 );
@@ -109,6 +117,10 @@ export function cameraConfigIssues(cameras: readonly CameraConfig[]): ConfigIssu
     const first = firstIndex.get(camera.name);
     if (first === undefined) firstIndex.set(camera.name, i);
     else issues.push({ path: `cameras.${i}.name`, message: `duplicate camera name "${camera.name}" (also cameras.${first}.name)` });
+    // Switching its decoding starts FFmpeg again, and a file would play again from its start.
+    if (camera.idle_keyframes_after_s > 0 && sourceKind(camera.url) === 'file') {
+      issues.push({ path: `cameras.${i}.idle_keyframes_after_s`, message: `camera "${camera.name}" plays a file, which would start again from its beginning at each switch; expected 0, or a network camera` });
+    }
   });
   return issues;
 }
@@ -118,7 +130,7 @@ export function cameraConfigIssues(cameras: readonly CameraConfig[]): ConfigIssu
  * camera in one door at most, and names unique among doors and cameras alike (a display and the
  * events address a door or a camera by one name).
  */
-export function doorConfigIssues(doors: readonly DoorConfig[], cameras: readonly Pick<CameraConfig, 'name'>[]): ConfigIssue[] {
+export function doorConfigIssues(doors: readonly DoorConfig[], cameras: readonly Pick<CameraConfig, 'name' | 'idle_keyframes_after_s'>[]): ConfigIssue[] {
   const cameraNames = new Set(cameras.map((c) => c.name));
   const doorOf = new Map<string, string>();
   const doorIndex = new Map<string, number>();
@@ -135,6 +147,13 @@ export function doorConfigIssues(doors: readonly DoorConfig[], cameras: readonly
       else if (doorOf.has(camera)) issues.push({ path, message: `camera "${camera}" is already in door "${doorOf.get(camera)}"; a camera belongs to one door at most` });
       else doorOf.set(camera, door.name);
     });
+  });
+  // A door pairs its two cameras' looks frame by frame: one decoding key frames alone has none to pair.
+  cameras.forEach((camera, i) => {
+    const door = doorOf.get(camera.name);
+    if (door !== undefined && camera.idle_keyframes_after_s > 0) {
+      issues.push({ path: `cameras.${i}.idle_keyframes_after_s`, message: `camera "${camera.name}" is in door "${door}", whose two cameras pair their looks every frame; expected 0 (every frame, always)` });
+    }
   });
   return issues;
 }

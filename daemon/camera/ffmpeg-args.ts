@@ -4,6 +4,8 @@ import { filePath, sourceKind } from './source.js';
 
 export type FfmpegInput = Pick<CameraConfig, 'url' | 'transport' | 'hwaccel' | 'input_args' | 'watchdog_s' | 'loop'>;
 export type FfmpegOutput = Pick<CameraConfig, 'width' | 'height' | 'fps'>;
+/** Every frame of the stream, or only its key frames (a quiet camera's, see CameraConfig.idle_keyframes_after_s). */
+export type Decoding = 'all' | 'keyframes';
 
 /**
  * How FFmpeg is started: its arguments, and what is written to its stdin. Every local user can
@@ -45,7 +47,7 @@ const CLI_INPUT_OPTIONS: ReadonlyMap<string, boolean> = new Map([
  * with Debian's FFmpeg 5.1 on a GStreamer RTSP server: the same frames and the same time to first
  * frame (1.17 s both ways). A URL with nothing to hide, and a file, are given to -i as before.
  */
-export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'level+info' = 'error'): FfmpegCommand {
+export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'level+info' = 'error', decoding: Decoding = 'all'): FfmpegCommand {
   // Above `error`, FFmpeg would also print a progress line every half second.
   const args = ['-hide_banner', '-nostdin', ...(logLevel === 'error' ? [] : ['-nostats']), '-loglevel', logLevel];
   // Probing 0.1 s / 32 KiB instead of the default 5 s cuts time to first frame from ~6 s to ~1.2 s on a
@@ -62,6 +64,9 @@ export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'le
   // keeps the last value given.
   args.push('-threads', '1');
   if (input.hwaccel !== 'none') args.push('-hwaccel', input.hwaccel);
+  // The decoder drops every frame but the key frames before it decodes them: what a quiet camera
+  // costs is then parsing the stream and one picture a GOP.
+  if (decoding === 'keyframes') args.push('-skip_frame', 'nokey');
   const kind = sourceKind(input.url);
   const demuxer: string[] = [];
   if (kind === 'rtsp') {
@@ -133,9 +138,11 @@ function quote(value: string): string {
  * that turns moves its surround as a held picture does. A 4:3 camera left at 1280×720 was
  * stretched by 1.33, a corridor-mode (9:16) one by 3.2. See `letterbox` for where the picture lies.
  */
-export function outputArgs(output: FfmpegOutput): string[] {
+export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): string[] {
   const { width: w, height: h } = output;
-  const vf = `fps=${output.fps},scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
+  // Key frames alone pass as they come: the fps filter would repeat each up to the rate.
+  const rate = decoding === 'all' ? `fps=${output.fps},` : '';
+  const vf = `${rate}scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
 }
 
@@ -175,10 +182,10 @@ export function clockOutputArgs(): string[] {
  * `clock`: add the camera clock's output (clockOutputArgs), for an RTSP camera only (a file has
  * no sender reports).
  */
-export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput, clock = false): FfmpegCommand {
+export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput, clock = false, decoding: Decoding = 'all'): FfmpegCommand {
   // Info, tagged with its level: the stream's line says its matrix, and the camera keeps only the
   // error lines (ffmpegLogLine).
-  const input = ffmpegInput(camera, 'level+info');
+  const input = ffmpegInput(camera, 'level+info', decoding);
   const measured = clock && sourceKind(camera.url) === 'rtsp';
-  return { args: [...input.args, ...outputArgs(camera), ...(measured ? clockOutputArgs() : [])], stdin: input.stdin };
+  return { args: [...input.args, ...outputArgs(camera, decoding), ...(measured ? clockOutputArgs() : [])], stdin: input.stdin };
 }

@@ -1,3 +1,4 @@
+import type { Decoding } from './ffmpeg-args.js';
 import type { FailureKind } from './ffmpeg-errors.js';
 
 export type CameraState = 'stopped' | 'connecting' | 'streaming' | 'stalled' | 'backoff' | 'failed';
@@ -8,6 +9,8 @@ export interface CameraHealth {
   /** The URL with credentials removed. */
   source: string;
   state: CameraState;
+  /** 'keyframes' while a quiet scene is decoded one key frame a GOP (CameraConfig.idle_keyframes_after_s). */
+  decoding: Decoding;
   /**
    * Frames a second read from FFmpeg over the last few seconds: FFmpeg hands over `fps_asked` a
    * second whatever the camera sends, repeating frames of a slower camera and dropping those of a
@@ -54,8 +57,9 @@ const SHORT_DELIVERY = 0.8;
  * falls short). Skipped frames alone never do: they are what a camera read faster than the pipeline
  * works gives. Judged only once the camera has streamed for the rate's whole window.
  */
-export function rateAttention(h: Pick<CameraHealth, 'camera' | 'state' | 'fps_in' | 'fps_asked' | 'fps_source'>, streamingForMs: number, windowMs = RATE_WINDOW_MS): CameraHealth['attention'] {
-  if (h.state !== 'streaming') return null;
+export function rateAttention(h: Pick<CameraHealth, 'camera' | 'state' | 'decoding' | 'fps_in' | 'fps_asked' | 'fps_source'>, streamingForMs: number, windowMs = RATE_WINDOW_MS): CameraHealth['attention'] {
+  // Key frames alone are far fewer than asked for, by design.
+  if (h.state !== 'streaming' || h.decoding === 'keyframes') return null;
   if (h.fps_source !== null && Math.round(h.fps_source) < h.fps_asked) {
     return {
       message: `the camera itself sends ${h.fps_source} fps, fewer than the ${h.fps_asked} fps asked for: FFmpeg repeats frames to make up the rate, and a repeat is no new look at a face`,

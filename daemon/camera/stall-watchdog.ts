@@ -9,18 +9,22 @@ import type { Clock, Timers } from './process.js';
 export class StallWatchdog {
   private timer: unknown;
   private since = 0;
+  private limit: number;
 
   constructor(
     private readonly ms: number,
     private readonly clock: Clock,
     private readonly timers: Timers,
     private readonly onQuiet: () => void,
-  ) {}
+  ) {
+    this.limit = ms;
+  }
 
-  /** Watches a process started at `startedAt`. */
-  start(startedAt: number): void {
+  /** Watches a process started at `startedAt`, quiet for at most `ms` (the constructor's by default). */
+  start(startedAt: number, ms = this.ms): void {
     this.since = startedAt;
-    this.arm(this.ms);
+    this.limit = ms;
+    this.arm(ms);
   }
 
   /** A frame came at `at`. */
@@ -38,8 +42,8 @@ export class StallWatchdog {
 
   private check(): void {
     const quiet = this.clock.now() - this.since;
-    if (quiet < this.ms) {
-      this.arm(this.ms - quiet);
+    if (quiet < this.limit) {
+      this.arm(this.limit - quiet);
       return;
     }
     this.onQuiet();

@@ -185,6 +185,7 @@ export class CameraMaintainer {
       ...(liveView || shown ? { onTracks } : {}),
       logger: o.logger,
       latency: o.latency,
+      idleKeyframesAfterS: config.idle_keyframes_after_s,
       now: o.now,
       monoNow: o.monoNow,
     });

@@ -22,6 +22,8 @@ export interface CameraPipelineOptions {
   logger: Logger;
   /** Per-stage latency (detect, analyze, follow, decide, frame), seconds. */
   latency?: Histogram;
+  /** After this many seconds with nothing tracked and nothing moving, the camera decodes key frames only; 0: never. */
+  idleKeyframesAfterS?: number;
   now?: () => number;
   monoNow?: () => number;
 }
@@ -85,8 +87,9 @@ export class CameraPipeline {
     const started = this.mono();
     const before = { ...this.o.tracker.stats.ms };
     let events: TrackEvent[];
+    const t = this.trackTime(frame.pts);
     try {
-      events = await this.o.tracker.process(frame.image, this.trackTime(frame.pts), frame.capturedMs);
+      events = await this.o.tracker.process(frame.image, t, frame.capturedMs);
     } catch (e) {
       // A vision worker that died fails the calls it had; the pool restarts it and the camera goes
       // on with the next frame (the worker's own error line says why, once per failure).
@@ -107,7 +110,17 @@ export class CameraPipeline {
       this.o.latency.observe({ stage: 'frame' }, (this.lastProcessedMono - started) / 1000);
     }
     this.o.onTracks?.(this.o.tracker.activeTracks.map((tr) => tr.view()));
+    this.pace(t);
     for (const e of events) await this.o.onEvent({ ...e, atMs });
+  }
+
+  /**
+   * A scene quiet for idleKeyframesAfterS is decoded one key frame a GOP, and every frame again as
+   * soon as a key frame shows motion or a face: the tracker compares each key frame with the last.
+   */
+  private pace(t: number): void {
+    const after = this.o.idleKeyframesAfterS ?? 0;
+    if (after > 0) this.o.camera.setDecoding(t - this.o.tracker.lastActivityT >= after ? 'keyframes' : 'all');
   }
 
   /** Frame times for the tracker must increase; an RTSP reconnect restarts pts at 0, so it is continued. */

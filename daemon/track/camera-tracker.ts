@@ -85,6 +85,7 @@ export class CameraTracker {
   private lastDetectT = -Infinity;
   private lastSweepT = -Infinity;
   private lastFullSweepT = -Infinity;
+  private activityT = -Infinity;
   private readonly motion = new MotionMask();
   /** Each recent frame's time → its capture time (ms), only where the camera is one of a door's. */
   private readonly captured = new Map<number, number>();
@@ -112,6 +113,11 @@ export class CameraTracker {
 
   get activeTracks(): readonly Track[] {
     return this.tracks;
+  }
+
+  /** The last detect frame's time with a face tracked or motion no track explains (the first frame's counts). */
+  get lastActivityT(): number {
+    return this.activityT;
   }
 
   /** People were enrolled: the unknown tracks in view are matched again at their next detection (`Track.rosterGrew`). */
@@ -175,6 +181,7 @@ export class CameraTracker {
     // left to the next sweep.
     const explained = faces.map((b) => ({ x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h }));
     const moved = this.motion.update(img, explained);
+    if (moved.length > 0 || this.tracks.length > 0) this.activityT = t;
     if (config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S)) {
       this.lastFullSweepT = this.lastSweepT = t;
       this.motion.takeChanged();

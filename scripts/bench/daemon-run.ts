@@ -116,7 +116,21 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** The daemon's FFmpeg children. */
-export function childPids(pid: number): number[] {
+/**
+ * CPU seconds of a process's children, those it has reaped included (their times go to its own
+ * stat): what FFmpeg processes cost across their restarts.
+ */
+export function childrenCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const reaped = (Number(fields[13]) + Number(fields[14])) / 100;
+    return reaped + childPids(pid).reduce((s, p) => s + cpuSeconds(p), 0);
+  } catch {
+    return 0;
+  }
+}
+
+function childPids(pid: number): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {

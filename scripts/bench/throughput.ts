@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
@@ -19,6 +19,12 @@
 // otherwise): a GPU box's figures.
 // --hwaccel sets every camera's hwaccel: FFmpeg decodes on the GPU and its CPU share falls by what
 // decoding cost (the frames still come to the daemon as YUV over the pipe).
+// --idle S feeds each quiet camera live, as a network camera sends (its own FFmpeg streaming the
+// entrance over UDP on 127.0.0.1, whatever the daemon does), and sets idle_keyframes_after_s: S
+// (0: every frame always, the same feed to compare with): a camera that restarts FFmpeg to change
+// its decoding joins the stream where it is, as it would a camera's. Also says the share of
+// camera-seconds spent on key frames alone; the first decision is timed from the visitor's
+// appearance by the wall clock.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -30,7 +36,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childPids, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, doorPairs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, doorPairs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -41,14 +47,19 @@ const APPEAR_S = 4;
 const LEAVE_S = 8;
 const SETTLE_MS = 10_000;
 
-/** An empty entrance (grey wall, sensor noise, H.264 CRF 28) where one talking face is in view 20 % of the time. */
-function composeQuiet(out: string): void {
+/**
+ * An empty entrance (grey wall, sensor noise, H.264 CRF 28) where one talking face is in view 20 %
+ * of the time. `bFrames: false` encodes it as CCTV cameras do, for low latency: the decoder then
+ * hands over each picture as it comes, a key frame alone too (with B-frames it holds each key frame
+ * until the next).
+ */
+function composeQuiet(out: string, bFrames: boolean): void {
   const filter = [
     `color=c=0x505a60:s=1920x1080:r=15:d=${QUIET_S}[bg]`,
     `[0:v]fps=15,scale=${TILE}:${TILE}[face]`,
     `[bg][face]overlay=1100:300:enable='between(t,${APPEAR_S},${LEAVE_S})',noise=alls=5:allf=t[out]`,
   ].join(';');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex', filter, '-map', '[out]', '-t', String(QUIET_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', out]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex', filter, '-map', '[out]', '-t', String(QUIET_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', ...(bFrames ? [] : ['-bf', '0']), '-pix_fmt', 'yuv420p', out]);
 }
 
 /** The busy scene's people: [clip, ffmpeg filter that cuts and scales it to a ~110 px face, x, y on the 1080p frame]. */
@@ -113,6 +124,19 @@ interface RunChoice {
   batch: number | undefined;
   /** Every camera's `hwaccel`, where decoding moves to a GPU. */
   hwaccel: string | undefined;
+  /** The quiet cameras' idle_keyframes_after_s, fed live over UDP; undefined: played from the file. */
+  idle: number | undefined;
+}
+
+/** One FFmpeg per camera streaming `file` in real time, looped, as MPEG-TS to a UDP port: what the camera reads does not restart it. */
+async function liveFeeds(file: string, cameras: number): Promise<{ urls: string[]; startedMs: number[]; stop: () => void }> {
+  const ports = await Promise.all(Array.from({ length: cameras }, () => freePort()));
+  const startedMs: number[] = [];
+  const senders = ports.map((port) => {
+    startedMs.push(Date.now());
+    return spawn('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], { stdio: 'ignore' });
+  });
+  return { urls: ports.map((port) => `udp://127.0.0.1:${port}?overrun_nonfatal=1`), startedMs, stop: () => senders.forEach((s) => s.kill('SIGKILL')) };
 }
 
 function visionYaml(v: RunChoice): string {
@@ -128,7 +152,9 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   const metricsPort = await freePort();
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
-  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${source}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`} }`).join('\n');
+  const live = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(source, cameras) : undefined;
+  const idle = live ? `, idle_keyframes_after_s: ${choice.idle}` : '';
+  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${live?.urls[i] ?? source}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`}${idle} }`).join('\n');
   const vision = visionYaml(choice);
   const doors = withDoors ? `doors:\n${Array.from({ length: Math.floor(cameras / 2) }, (_, i) => `  - { name: door${i + 1}, cameras: [cam${2 * i + 1}, cam${2 * i + 2}] }`).join('\n')}\n` : '';
   const config = join(dir, `${kind}-${cameras}.yaml`);
@@ -148,21 +174,25 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     if (kind === 'quiet' && DECISIONS.has(e.type) && !decided.has(key)) {
       decided.add(key);
       // pts count frames from the start of the loop, and the file plays in real time: the stream
-      // time since the face appeared, plus how late the event arrived after its frame was read.
-      const inLoop = e.t % QUIET_S;
+      // time since the face appeared, plus how late the event arrived after its frame was read. A
+      // live feed's loop is where its sender is by the wall clock at the frame's reading.
+      const sender = live?.startedMs[Number(e.camera.slice(3)) - 1];
+      const inLoop = sender === undefined ? e.t % QUIET_S : ((e.atMs - sender) / 1000) % QUIET_S;
       if (inLoop >= APPEAR_S) toDecision.push((inLoop - APPEAR_S) * 1000 + (Date.now() - e.atMs));
     }
   });
   try {
     await notify.waitFor('READY=1', 180_000);
     await new Promise((res) => setTimeout(res, SETTLE_MS));
-    const ffmpeg = childPids(child.pid!);
-    const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: ffmpeg.reduce((s, p) => s + cpuSeconds(p), 0) });
+    const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: childrenCpuSeconds(child.pid!) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const first = await scrape(metricsPort);
     const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), stages: stageSeconds(first), pairs: doorPairs(first) };
     counting = true;
+    let keyframeSeconds = 0;
+    const sampling = live ? setInterval(() => void scrape(metricsPort).then((t) => (keyframeSeconds += [...t.matchAll(/^facegate_camera_keyframes_only\{[^}]*\} 1$/gm)].length), () => undefined), 1000) : undefined;
     await new Promise((res) => setTimeout(res, seconds * 1000));
+    clearInterval(sampling);
     counting = false;
     const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
@@ -193,10 +223,12 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     if (info) lines.push(`  vision: ${info.replaceAll('"', '')}`);
     if (withDoors) lines.push(`  doors: ${((after.pairs - before.pairs) / wall / Math.max(1, Math.floor(cameras / 2))).toFixed(1)} pairs of looks a door a second`);
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
+    if (live) lines.push(`  live over UDP, idle_keyframes_after_s ${choice.idle}: key frames alone ${((100 * keyframeSeconds) / (seconds * cameras)).toFixed(0)} % of camera-seconds`);
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
     return lines.join('\n');
   } finally {
     stopTail();
+    live?.stop();
     child.kill('SIGTERM');
     await exited;
     notify.close();
@@ -204,13 +236,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' } } });
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
   const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel };
+  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle) };
   const busyCounts = counts(values.busy);
   const quietCounts = counts(values.quiet);
   // The media the runs need: the busy scene's people unless --source plays other footage, the quiet entrance's face.
@@ -224,7 +256,7 @@ export async function run(args: string[]): Promise<void> {
     const quiet = join(dir, 'quiet.mp4');
     if (values.source) copyFileSync(values.source, busy);
     else if (busyCounts.length > 0) composePeople(busy, BUSY_S);
-    if (quietCounts.length > 0) composeQuiet(quiet);
+    if (quietCounts.length > 0) composeQuiet(quiet, values.idle === undefined);
     console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
     for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, choice, values.profile, values.console, values.doors));
     for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, choice, values.profile, values.console, values.doors));

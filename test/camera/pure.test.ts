@@ -63,6 +63,19 @@ test('ffmpeg args: udp, hwaccel, and a looped file played in real time', () => {
   assert.ok(!file.includes('-rtsp_transport'));
 });
 
+test('ffmpeg args: key frames only are skipped in the decoder and passed as they come, whatever the URL', () => {
+  const vf = (args: string[]) => args[args.indexOf('-vf') + 1]!;
+  const all = ffmpegCommand(base).args;
+  assert.ok(!all.includes('-skip_frame'));
+  assert.match(vf(all), /^fps=5,scale=/);
+  for (const url of ['rtsp://127.0.0.1/s', 'rtsp://u:p@127.0.0.1/s']) {
+    const args = ffmpegCommand({ ...base, url }, false, 'keyframes').args;
+    assert.equal(args[args.indexOf('-skip_frame') + 1], 'nokey');
+    assert.ok(args.indexOf('-skip_frame') < args.indexOf('-i'), 'a decoder option of the input');
+    assert.match(vf(args), /^scale=/, 'no fps filter to repeat each key frame up to the rate');
+  }
+});
+
 test('ffmpeg args: a URL with a password never reaches argv; FFmpeg reads it and the RTSP options from stdin', () => {
   const url = "rtsp://admin:Pl@nt:ed%2540Pw'q@127.0.0.1:554/s";
   const command = ffmpegCommand({ ...base, url, input_args: ['-rtsp_flags', 'prefer_tcp', '-hwaccel_device', '/dev/dri/renderD128', '-re', '-max_delay', '500000'] });
@@ -301,6 +314,9 @@ test('config: defaults filled, bad values and duplicate names rejected with thei
   });
   const twice = parseConfig('cameras:\n  - { name: a, url: x }\n  - { name: a, url: y }\n', 't.yaml');
   assert.deepEqual(cameraConfigIssues(twice.cameras), [{ path: 'cameras.1.name', message: 'duplicate camera name "a" (also cameras.0.name)' }]);
+  const idle = parseConfig('cameras:\n  - { name: a, url: /srv/a.mp4, idle_keyframes_after_s: 30 }\n  - { name: b, url: "rtsp://cam/s", idle_keyframes_after_s: 30 }\n', 't.yaml');
+  assert.deepEqual(cameraConfigIssues(idle.cameras).map((i) => i.path), ['cameras.0.idle_keyframes_after_s'], 'a file would play again from its start at each switch');
+  assert.equal(door?.idle_keyframes_after_s, 0, 'every frame, always, unless asked');
 });
 
 test('stream matrix: BT.709 only where the stream line says its matrix is, else BT.601 as FFmpeg assumes', () => {
@@ -369,7 +385,7 @@ test("FfmpegLog: the input stream's declared rate, not the output's asked one; f
 });
 
 test('rateAttention: only what needs doing, with the next step; skipped frames and a warming-up meter never alone', () => {
-  const h = { camera: 'door', state: 'streaming' as const, fps_in: 15, fps_asked: 15, fps_source: 25 };
+  const h = { camera: 'door', state: 'streaming' as const, decoding: 'all' as const, fps_in: 15, fps_asked: 15, fps_source: 25 };
   assert.equal(rateAttention(h, 60_000), null, 'a camera faster than asked: FFmpeg drops the rest, as it should');
   assert.equal(rateAttention({ ...h, fps_source: 14.99 }, 60_000), null, 'an NTSC-style 15000/1001 is the 15 it means');
   const slowCamera = rateAttention({ ...h, fps_source: 5, fps_in: 16.4 }, 60_000);
@@ -380,4 +396,5 @@ test('rateAttention: only what needs doing, with the next step; skipped frames a
   assert.match(short?.hint ?? '', /facegate camera test --camera door/);
   assert.equal(rateAttention({ ...h, fps_source: null, fps_in: 9.2 }, 3000), null, 'the rate window not yet full after a (re)connect');
   assert.equal(rateAttention({ ...h, state: 'backoff', fps_source: 5 }, 60_000), null, 'a camera not streaming has its own state and error');
+  assert.equal(rateAttention({ ...h, decoding: 'keyframes', fps_source: null, fps_in: 0.5 }, 60_000), null, 'a quiet camera decoding key frames alone reads few, by design');
 });

@@ -171,6 +171,52 @@ test('wrong path and wrong password give distinct errors; the password is never 
   }
 });
 
+test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate warning), and every frame again from the next key frame', async () => {
+  // The test server sends a key frame every second (a GOP of fps frames).
+  const { camera, lines } = realCamera(cameraConfig('idle', server.url(), { width: 320, height: 180, fps: 5 }));
+  const ac = new AbortController();
+  const { seen } = consume(camera, ac);
+  const rateSince = (ms: number) => {
+    const s = seen.filter((f) => f.monoMs >= ms);
+    return s.length < 2 ? 0 : (s.length - 1) / ((s.at(-1)!.monoMs - s[0]!.monoMs) / 1000);
+  };
+  camera.start();
+  try {
+    await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    camera.setDecoding('keyframes');
+    const switched = performance.now();
+    await sleep(5_000);
+    const keyframes = seen.filter((f) => f.monoMs >= switched + 1500);
+    const h = camera.health();
+    assert.equal(h.decoding, 'keyframes');
+    assert.ok(keyframes.length >= 2 && keyframes.length <= 5, `${keyframes.length} frames in 3.5 s of key frames`);
+    assert.ok(keyframes.every((f, i) => i === 0 || f.pts > keyframes[i - 1]!.pts), 'key frames timed by their arrival');
+    assert.deepEqual([h.state, h.reconnects_last_hour, h.last_error, h.attention], ['streaming', 0, null, null]);
+
+    camera.setDecoding('all');
+    const back = performance.now();
+    // Every frame again: frames a frame interval apart (the last key frames of the old FFmpeg may come first).
+    const restarted = () => seen.find((f, i) => f.monoMs >= back && Math.abs((seen[i + 1]?.pts ?? 0) - f.pts - 0.2) < 0.01);
+    const again = await waitFor('every frame again', () => restarted() !== undefined, 10_000);
+    await sleep(2_000);
+    const rate = rateSince(restarted()!.monoMs);
+    console.log(`# key frames: ${keyframes.length} in 3.5 s; every frame again ${Math.round(again)} ms after the switch (FFmpeg's time to first frame ${camera.health().time_to_first_frame_ms} ms), then ${rate.toFixed(1)} fps`);
+    // Frame times go on across both switches by the real time between, as the tracker needs them.
+    for (let i = 1; i < seen.length; i++) {
+      const [a, b] = [seen[i - 1]!, seen[i]!];
+      assert.ok(b.pts > a.pts, `frame times increase (${a.pts} → ${b.pts})`);
+      assert.ok(Math.abs(b.pts - a.pts - (b.monoMs - a.monoMs) / 1000) < 0.5, `the gap ${(b.monoMs - a.monoMs) / 1000} s read as ${b.pts - a.pts} s`);
+    }
+    assert.ok(rate > 4, `${rate} fps`);
+    assert.equal(camera.health().decoding, 'all');
+    assert.equal(camera.health().reconnects_last_hour, 0);
+    assert.ok(lines.some((l) => l.includes('decoding key frames only')) && lines.some((l) => l.includes('decoding every frame')));
+  } finally {
+    ac.abort();
+    await camera.stop();
+  }
+});
+
 test('hwaccel naming a GPU decoder this box lacks: the camera fails as one a person must fix, with a reason that says hwaccel: none', async () => {
   // CI boxes have neither; where one is there, FFmpeg would decode on it and the test says nothing.
   const lacks = { cuda: !existsSync('/dev/nvidiactl'), vaapi: !existsSync('/dev/dri') };

@@ -8,7 +8,7 @@ import { CAMERA_LINES_KEY, cameraLine } from '../../daemon/cli/ops-commands/cont
 import { statusLine } from '../../daemon/service/status.js';
 
 const health: CameraHealth = {
-  camera: 'door', source: 'rtsp://cam/stream', state: 'streaming', fps_in: 15, fps_asked: 15, fps_source: 25, fps_processed: 12.2, frames_skipped: 1162, frames_unpooled: 0, frames_in: 1800,
+  camera: 'door', source: 'rtsp://cam/stream', state: 'streaming', decoding: 'all', fps_in: 15, fps_asked: 15, fps_source: 25, fps_processed: 12.2, frames_skipped: 1162, frames_unpooled: 0, frames_in: 1800,
   reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0, last_error: null, time_to_first_frame_ms: 400, attention: null,
 };
 
@@ -16,6 +16,7 @@ test('a healthy camera: read of asked, what the camera sends, processed, skipped
   assert.equal(cameraLine(health), '  door             streaming  15.0 of 15 fps read, the camera sends 25, 12.2 processed, 1162 skipped (a newer frame was ready), 0 reconnects/h\n');
   assert.match(CAMERA_LINES_KEY, /skipped: frames replaced by a newer one before the pipeline took them, normal when frames come faster than the pipeline needs/);
   assert.match(CAMERA_LINES_KEY, /read: frames a second FFmpeg hands over, at most the camera's fps in the config/);
+  assert.match(cameraLine({ ...health, decoding: 'keyframes', fps_in: 0.5, fps_source: null }), /0\.5 of 15 fps read \(key frames only: the scene is quiet\), /);
 });
 
 test('a camera that needs something done: what and the next step on a line of its own, escaped', () => {

@@ -31,6 +31,15 @@ test('every mistake in the doors is named with its key path and what is expected
   assert.match(doorIssues('  - { name: alerts, cameras: [front-left, front-right] }')[0]!.message, /"alerts" is reserved/);
 });
 
+test("a door's camera decoding key frames alone when quiet is refused: the door pairs its looks frame by frame", () => {
+  const cameras = ['cameras:', '  - { name: front-left, url: rtsp://127.0.0.1/a, idle_keyframes_after_s: 30 }', '  - { name: front-right, url: rtsp://127.0.0.1/b }', '  - { name: exit, url: rtsp://127.0.0.1/c, idle_keyframes_after_s: 30 }'].join('\n');
+  const issues = semanticIssues(parseConfig(`${cameras}\ndoors:\n  - { name: front, cameras: [front-left, front-right] }\n`, 'site.yaml'));
+  assert.deepEqual(
+    issues.map((i) => [i.path, i.message]),
+    [['cameras.0.idle_keyframes_after_s', 'camera "front-left" is in door "front", whose two cameras pair their looks every frame; expected 0 (every frame, always)']],
+  );
+});
+
 test('a door of one camera, or of a name no topic can carry, is refused by the schema', () => {
   for (const [doors, path] of [
     ['  - { name: front, cameras: [front-left] }', 'doors.0.cameras'],

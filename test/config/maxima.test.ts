@@ -143,7 +143,7 @@ test('config maxima: the daemon runs with every duration at its maximum: no time
 
   const config = everyDurationAtMax() as Record<string, Record<string, unknown>>;
   const cameraMax = Object.fromEntries(numbers.filter((l) => l.path.startsWith('cameras[].') && /_s$/.test(l.path)).map((l) => [l.path.slice('cameras[].'.length), max(l)]));
-  assert.deepEqual(Object.keys(cameraMax).sort(), ['backoff_max_s', 'watchdog_s']);
+  assert.deepEqual(Object.keys(cameraMax).sort(), ['backoff_max_s', 'idle_keyframes_after_s', 'watchdog_s']);
   Object.assign(config, {
     gallery: { ...config.gallery, path: join(dir, 'state.db'), key_file: join(dir, 'gallery.key') },
     mqtt: { ...config.mqtt, enabled: true, url: broker.url, device_id: 'gate-max', device_key_file: join(dir, 'device.key'), homeassistant: { ...(config.mqtt?.homeassistant as object), enabled: true } },

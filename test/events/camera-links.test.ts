@@ -8,7 +8,7 @@ import type { FailureKind } from '../../daemon/camera/ffmpeg-errors.js';
 
 function health(state: CameraState, error?: { kind: FailureKind; message: string }, camera = 'gate'): CameraHealth {
   return {
-    camera, source: 'rtsp://cam/stream', state, fps_in: 0, fps_asked: 15, fps_source: null, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0,
+    camera, source: 'rtsp://cam/stream', state, decoding: 'all', fps_in: 0, fps_asked: 15, fps_source: null, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0,
     reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0,
     last_error: error ? { ...error, at_ms: 0 } : null, time_to_first_frame_ms: null, attention: null,
   };

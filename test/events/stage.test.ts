@@ -194,7 +194,7 @@ test('a camera retrying: availability offline once (retained), one signed camera
   await central.waitFor(() => central.messages.some((m) => m.topic.endsWith('/bridge/info')), 5000, 'bridge/info');
 
   const health = (state: CameraHealth['state'], kind?: 'refused') => ({
-    camera: 'gate', source: 'rtsp://127.0.0.1:1/x', state, fps_in: 0, fps_asked: 15, fps_source: null, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0,
+    camera: 'gate', source: 'rtsp://127.0.0.1:1/x', state, decoding: 'all' as const, fps_in: 0, fps_asked: 15, fps_source: null, fps_processed: 0, frames_skipped: 0, frames_unpooled: 0, frames_in: 0,
     reconnects_last_hour: 0, stalls_last_hour: 0, reconnects_total: 0, stalls_total: 0,
     last_error: kind ? { kind, message: 'connection refused: nothing listens at that host and port', at_ms: 0 } : null, time_to_first_frame_ms: null, attention: null,
   });

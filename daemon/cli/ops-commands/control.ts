@@ -29,7 +29,8 @@ function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => 
 export function cameraLine(h: CameraHealth): string {
   const err = h.last_error ? `  last error: ${h.last_error.kind}` : '';
   const source = h.fps_source !== null ? `, the camera sends ${h.fps_source}` : '';
-  const rates = `${h.fps_in.toFixed(1)} of ${h.fps_asked} fps read${source}, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped (a newer frame was ready)`;
+  const keyframes = h.decoding === 'keyframes' ? ' (key frames only: the scene is quiet)' : '';
+  const rates = `${h.fps_in.toFixed(1)} of ${h.fps_asked} fps read${source}${keyframes}, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped (a newer frame was ready)`;
   const line = `  ${printable(`${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${rates}, ${h.reconnects_last_hour} reconnects/h${err}`)}\n`;
   return h.attention ? `${line}    ${printable(`needs attention: ${h.attention.message} — ${h.attention.hint}`)}\n` : line;
 }

@@ -13,7 +13,7 @@ export async function showCameras(): Promise<() => void> {
       <tr key={c.camera}>
         <th scope="row">{c.camera}</th>
         <td>{c.state}</td>
-        <td>{`${c.fps_in.toFixed(1)} of ${c.fps_asked} read${c.fps_source !== null ? `, the camera sends ${c.fps_source}` : ''}, ${c.fps_processed.toFixed(1)} processed`}</td>
+        <td>{`${c.fps_in.toFixed(1)} of ${c.fps_asked} read${c.fps_source !== null ? `, the camera sends ${c.fps_source}` : ''}${c.decoding === 'keyframes' ? ' (key frames only: the scene is quiet)' : ''}, ${c.fps_processed.toFixed(1)} processed`}</td>
         <td>{String(c.frames_skipped)}</td>
         <td>{c.attention ? `${c.attention.message}. Next: ${c.attention.hint}` : 'nothing'}</td>
         <td>{c.last_error?.message ?? ''}</td>
