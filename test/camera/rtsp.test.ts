@@ -185,11 +185,15 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
     await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
     camera.setDecoding('keyframes');
     const switched = performance.now();
-    await sleep(5_000);
-    const keyframes = seen.filter((f) => f.monoMs >= switched + 1500);
+    // Key frames have begun once two frames come about a GOP apart (FFmpeg's restart takes its time).
+    const begun = () => seen.find((f, i) => f.monoMs >= switched && i > 0 && f.monoMs - seen[i - 1]!.monoMs > 600);
+    await waitFor('key frames alone', () => begun() !== undefined, 15_000);
+    const from = begun()!.monoMs;
+    await sleep(3_000);
+    const keyframes = seen.filter((f) => f.monoMs >= from && f.monoMs < from + 3_000);
     const h = camera.health();
     assert.equal(h.decoding, 'keyframes');
-    assert.ok(keyframes.length >= 2 && keyframes.length <= 5, `${keyframes.length} frames in 3.5 s of key frames`);
+    assert.ok(keyframes.length >= 2 && keyframes.length <= 5, `${keyframes.length} frames in 3 s of key frames, one a second sent (15 on every frame)`);
     assert.ok(keyframes.every((f, i) => i === 0 || f.pts > keyframes[i - 1]!.pts), 'key frames timed by their arrival');
     assert.deepEqual([h.state, h.reconnects_last_hour, h.last_error, h.attention], ['streaming', 0, null, null]);
 
@@ -200,14 +204,13 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
     const again = await waitFor('every frame again', () => restarted() !== undefined, 10_000);
     await sleep(2_000);
     const rate = rateSince(restarted()!.monoMs);
-    console.log(`# key frames: ${keyframes.length} in 3.5 s; every frame again ${Math.round(again)} ms after the switch (FFmpeg's time to first frame ${camera.health().time_to_first_frame_ms} ms), then ${rate.toFixed(1)} fps`);
-    // Frame times go on across both switches by the real time between, as the tracker needs them.
-    for (let i = 1; i < seen.length; i++) {
-      const [a, b] = [seen[i - 1]!, seen[i]!];
-      assert.ok(b.pts > a.pts, `frame times increase (${a.pts} → ${b.pts})`);
-      assert.ok(Math.abs(b.pts - a.pts - (b.monoMs - a.monoMs) / 1000) < 0.5, `the gap ${(b.monoMs - a.monoMs) / 1000} s read as ${b.pts - a.pts} s`);
-    }
-    assert.ok(rate > 4, `${rate} fps`);
+    console.log(`# key frames: ${keyframes.length} in 3 s; every frame again ${Math.round(again)} ms after the switch (FFmpeg's time to first frame ${camera.health().time_to_first_frame_ms} ms), then ${rate.toFixed(1)} fps`);
+    // Frame times go on across both switches by the real time between, as the tracker needs them:
+    // without, each switch would lose its gap (more than a second here) from the frames' times.
+    assert.ok(seen.every((f, i) => i === 0 || f.pts > seen[i - 1]!.pts), 'frame times increase');
+    const [first, last] = [seen[0]!, seen.at(-1)!];
+    const lost = (last.monoMs - first.monoMs) / 1000 - (last.pts - first.pts);
+    assert.ok(Math.abs(lost) < 1, `frame times ${(last.pts - first.pts).toFixed(2)} s over ${((last.monoMs - first.monoMs) / 1000).toFixed(2)} s of frames`);
     assert.equal(camera.health().decoding, 'all');
     assert.equal(camera.health().reconnects_last_hour, 0);
     assert.ok(lines.some((l) => l.includes('decoding key frames only')) && lines.some((l) => l.includes('decoding every frame')));
