@@ -148,7 +148,8 @@ test('a withdrawn check-in in Chromium against the real daemon: the history and 
 
     // The history: Mira's withdrawn 08:02 struck through beside her 08:03 that stands; Tariq's day holds none, his withdrawn 08:10 struck through.
     await page.goto(`${url}#history`);
-    await page.waitForFunction("document.querySelectorAll('#history-rows tr').length === 2", { timeout: 30_000 });
+    // Both rows, and the two withdrawn check-ins drawn: the rows may come before their cells are whole.
+    await page.waitForFunction("document.querySelectorAll('#history-rows tr').length === 2 && document.querySelectorAll('#history-rows del').length === 2", { timeout: 30_000 });
     const days = await rows(page, 'history-rows');
     const byName = new Map(days.map((cells) => [cells[1]!.text, cells]));
     const mira = byName.get('Mira')!;
@@ -181,7 +182,7 @@ test('a withdrawn check-in in Chromium against the real daemon: the history and 
 
     // The timeline: the recognitions of each refused track struck through, saying why and when; the one that stands and the earlier track 4 are not.
     await page.goto(`${url}#timeline`);
-    await page.waitForFunction("document.querySelectorAll('#timeline-rows tr').length === 5", { timeout: 30_000 });
+    await page.waitForFunction("document.querySelectorAll('#timeline-rows tr').length === 5 && document.querySelectorAll('#timeline-rows del').length > 0", { timeout: 30_000 });
     const entries = await rows(page, 'timeline-rows');
     const seen = entries.map((cells) => [cells[0]!.text.replace(/^.*?(\d\d:\d\d:\d\d)$/, '$1'), cells[3]!.text, cells.some((c) => c.struck.length > 0), cells[6]!.text.split(/[;,]/)[0]]);
     assert.deepEqual(seen, [
