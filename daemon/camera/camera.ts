@@ -159,7 +159,7 @@ export class FfmpegCamera implements CameraSource {
     this.timers = deps.timers ?? systemTimers;
     this.random = deps.random ?? Math.random;
     this.policy = { baseMs: deps.backoffBaseMs ?? 500, maxMs: config.backoff_max_s * 1000 };
-    this.watchdog = new StallWatchdog(config.watchdog_s * 1000, this.clock, this.timers, () => this.onStall());
+    this.watchdog = new StallWatchdog(this.clock, this.timers, () => this.onStall());
     this.killGraceMs = deps.killGraceMs ?? 1000;
     const frameBytes = yuv420Layout(config.width, config.height).bytes;
     this.pool = new FramePool(frameBytes, POOLED_FRAMES);

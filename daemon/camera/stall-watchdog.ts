@@ -9,19 +9,16 @@ import type { Clock, Timers } from './process.js';
 export class StallWatchdog {
   private timer: unknown;
   private since = 0;
-  private limit: number;
+  private limit = 0;
 
   constructor(
-    private readonly ms: number,
     private readonly clock: Clock,
     private readonly timers: Timers,
     private readonly onQuiet: () => void,
-  ) {
-    this.limit = ms;
-  }
+  ) {}
 
-  /** Watches a process started at `startedAt`, quiet for at most `ms` (the constructor's by default). */
-  start(startedAt: number, ms = this.ms): void {
+  /** Watches a process started at `startedAt`, quiet for at most `ms`. */
+  start(startedAt: number, ms: number): void {
     this.since = startedAt;
     this.limit = ms;
     this.arm(ms);

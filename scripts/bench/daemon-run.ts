@@ -115,7 +115,6 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** The daemon's FFmpeg children. */
 /**
  * CPU seconds of a process's children, those it has reaped included (their times go to its own
  * stat): what FFmpeg processes cost across their restarts.
@@ -130,6 +129,7 @@ export function childrenCpuSeconds(pid: number): number {
   }
 }
 
+/** The daemon's FFmpeg children. */
 function childPids(pid: number): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
