@@ -1,11 +1,13 @@
 // `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T] [--batch 1,2,4,10] [--concurrent 1,8,32]`:
 // milliseconds per stage of the vision core (by default on the CPU at one ONNX Runtime thread), median
-// of N runs after a warm-up, on real photos from ../shared/media. `--batch` adds each model's time
+// of N runs after a warm-up, on real photos from ../shared/media (the tiled detection also on the
+// 1080p frame as a camera's comes, YUV 4:2:0, and its inputs sampled alone). `--batch` adds each model's time
 // per input when it runs that many inputs in one call (the models' batch dimension set to it, as
 // models/rewrite's setBatch sets it): what batching across faces and cameras would buy on this
 // provider. `--concurrent` runs the vision core as the daemon's worker does, with that many cameras
 // calling it at once (their inputs batched in its model queues, vision.batch): faces a second and
 // each face's share of the time, and the same for tiled 1080p detections.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -27,7 +29,9 @@ import { OrtModel, usableSettings } from '../../daemon/vision/ort.js';
 import { verifyModels, type ModelPaths } from '../../daemon/vision/model-files.js';
 import { faceQuality } from '../../daemon/vision/quality.js';
 import { planarToGray, sampleAffine } from '../../daemon/vision/sampling.js';
-import type { Detection, RgbImage } from '../../daemon/vision/types.js';
+import { DETECT_H, DETECT_W, detectionRegions } from '../../daemon/vision/tiles.js';
+import { rectToAffine } from '../../daemon/vision/geometry.js';
+import type { Detection, RgbImage, Yuv420Image } from '../../daemon/vision/types.js';
 import { decodeModel, encodeModel, setBatch } from '../../models/rewrite/onnx-graph.js';
 import { media, mediaMissing } from '../../test/support/media.js';
 
@@ -54,6 +58,13 @@ async function timeIt(n: number, fn: () => Promise<unknown> | unknown): Promise<
   }
   const cpu = process.cpuUsage(cpu0);
   return { wall: median(samples), cpu: (cpu.user + cpu.system) / 1000 / n };
+}
+
+/** The same frame as a camera's comes to the daemon: YUV 4:2:0, converted by FFmpeg. */
+function toYuv420(img: RgbImage): Yuv420Image {
+  const size = `${img.width}x${img.height}`;
+  const data = execFileSync('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', size, '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { input: img.data, maxBuffer: 16 << 20 });
+  return { format: 'yuv420p', matrix: 'bt601', width: img.width, height: img.height, data: new Uint8Array(data) };
 }
 
 /** A 1920×1080 frame with the 720p photo in its middle (a face of ~220 px). */
@@ -112,6 +123,14 @@ export async function run(args: string[]): Promise<void> {
   rows.push(['detect full frame 1280×720', await timeIt(n, () => detector.detect(frame, opts('full')))]);
   rows.push(['detect full frame 1920×1080', await timeIt(n, () => detector.detect(frame1080, opts('full')))]);
   rows.push(['detect tiled 1920×1080 (full + 3×3 tiles)', await timeIt(n, () => detector.detect(frame1080, opts('tiled')))]);
+  // A camera's frame is YUV: the detector's input is sampled from its planes (sample-yuv.ts), the
+  // passes of a tiled detection here without the model.
+  const yuv1080 = toYuv420(frame1080);
+  const input = new Float32Array(DETECT_W * DETECT_H * 3);
+  const passes = detectionRegions(yuv1080.width, yuv1080.height, true, opts('tiled').minFacePx).map((region) => rectToAffine(region, DETECT_W, DETECT_H));
+  rows.push(['detect tiled 1920×1080, YUV 4:2:0 camera frame', await timeIt(n, () => detector.detect(yuv1080, opts('tiled')))]);
+  const sampled = await timeIt(n, () => passes.forEach((map) => sampleAffine(yuv1080, map, DETECT_W, DETECT_H, input, { layout: { planes: 'rgb', mean: 127, div: 128 } })));
+  rows.push([`  its inputs alone, a pass (of ${passes.length})`, { wall: sampled.wall / passes.length, cpu: sampled.cpu / passes.length }]);
   // Per face: the stages run back to back, as FaceAnalyzer.analyzeFace runs them, each timed
   // inside the chain so that stages and totals share the same moments of this shared machine.
   // Best of `rounds` rounds (by the chain's median), as timeit does: a round that a neighbour's
