@@ -115,16 +115,23 @@ async function logIn(page: Page, name: string): Promise<void> {
   await page.waitForFunction("!document.getElementById('nav').hidden");
 }
 
-/** Each row's cells as the page shows them: the text, and the text drawn struck through (line-through computed on a `del`). */
+/**
+ * Each row's cells as the page shows them: the text, and the text drawn struck through (line-through
+ * computed on a `del`). Read in one evaluation: `$$eval` finds the rows and reads them in two round
+ * trips, and rows drawn again between those are detached, with no computed style.
+ */
+interface PageNode { textContent: string | null; children: Iterable<PageNode>; querySelectorAll(s: string): Iterable<PageNode> }
+interface PageWindow { document: PageNode; getComputedStyle(e: PageNode): { textDecorationLine: string } }
 const rows = (page: Page, tbody: string) =>
-  page.$$eval(`#${tbody} tr`, (trs) =>
-    trs.map((tr) =>
+  page.evaluate((tbody) => {
+    const w = globalThis as unknown as PageWindow;
+    return [...w.document.querySelectorAll(`#${tbody} tr`)].map((tr) =>
       [...tr.children].map((cell) => ({
         text: (cell.textContent ?? '').trim(),
-        struck: [...cell.querySelectorAll('del')].filter((d) => (globalThis as unknown as { getComputedStyle(e: unknown): { textDecorationLine: string } }).getComputedStyle(d).textDecorationLine.includes('line-through')).map((d) => (d.textContent ?? '').trim()),
+        struck: [...cell.querySelectorAll('del')].filter((d) => w.getComputedStyle(d).textDecorationLine.includes('line-through')).map((d) => (d.textContent ?? '').trim()),
       })),
-    ),
-  );
+    );
+  }, tbody);
 
 test('a withdrawn check-in in Chromium against the real daemon: the history and the timeline keep it struck through with its reason and time, beside what stands; the CSV holds only what stands', { timeout: 180_000 }, async (t) => {
   const s = await site();

@@ -54,6 +54,9 @@ export async function route(): Promise<void> {
   if (!session.user) return void $('login-name').focus();
   if (!session.zone) {
     session.zone = (await api<{ time_zone?: string }>('/api/me').catch(() => ({ time_zone: undefined }))).time_zone ?? null;
+    // A route asked for meanwhile (a login's, then the hash the user followed) draws the page:
+    // this one going on too would draw it a second time under the reader's eyes.
+    if (mine !== generation) return;
     showLoggedIn();
   }
   const asked = location.hash.slice(1);
