@@ -146,6 +146,8 @@ test('a withdrawn check-in in Chromium against the real daemon: the history and 
   const page = await browser.newPage();
   const cspViolations: string[] = [];
   page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && cspViolations.push(m.text())));
+  let historyAsked = 0;
+  page.on('request', (r) => void (new URL(r.url()).pathname === '/api/history' && historyAsked++));
   const url = `http://127.0.0.1:${port}/`;
   const shots = mkdtempSync(join(tmpdir(), 'fg-withdrawn-shots-'));
 
@@ -154,6 +156,7 @@ test('a withdrawn check-in in Chromium against the real daemon: the history and 
     await logIn(page, who);
 
     // The history: Mira's withdrawn 08:02 struck through beside her 08:03 that stands; Tariq's day holds none, his withdrawn 08:10 struck through.
+    historyAsked = 0;
     await page.goto(`${url}#history`);
     // Both rows, and the two withdrawn check-ins drawn: the rows may come before their cells are whole.
     await page.waitForFunction("document.querySelectorAll('#history-rows tr').length === 2 && document.querySelectorAll('#history-rows del').length === 2", { timeout: 30_000 });
@@ -168,6 +171,7 @@ test('a withdrawn check-in in Chromium against the real daemon: the history and 
     assert.equal(tariq[4]!.text, '08:10:00 (door) (check-in withdrawn at 08:10:04: a frozen face)');
     assert.deepEqual(tariq[4]!.struck, ['08:10:00 (door)']);
     assert.deepEqual([mira[5]!.struck, tariq[5]!.struck], [[], []], 'no check-out was withdrawn');
+    assert.equal(historyAsked, 1, "the login's route and the link followed draw the page once between them");
     await axeClean(page, `the history page (${who})`);
     await page.screenshot({ path: join(shots, `history-${who}.png`), fullPage: true });
 
