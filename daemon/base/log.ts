@@ -19,6 +19,8 @@ const REDACT_PATHS = [
   '*.embedding',
   'url',
   '*.url',
+  'sub_url',
+  '*.sub_url',
 ];
 
 export interface LogOptions {

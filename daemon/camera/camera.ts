@@ -56,10 +56,11 @@ export interface CameraSource {
   next(signal?: AbortSignal): Promise<Frame | undefined>;
   frames(signal?: AbortSignal): AsyncIterable<Frame>;
   /**
-   * Every frame, or only the stream's key frames (a quiet scene): FFmpeg is started again at once
-   * with the other decoding, which is no disconnect; its frames come from the next key frame.
+   * A quiet scene is watched for less (the stream's key frames only, or every frame of the sub
+   * stream where the camera has one), and every frame of the stream again once something moves:
+   * FFmpeg is started again at once, which is no disconnect; its frames come from the next key frame.
    */
-  setDecoding(decoding: Decoding): void;
+  setQuiet(quiet: boolean): void;
   health(): CameraHealth;
   /** Called on every state change; returns the unsubscribe function. */
   onState(listener: (health: CameraHealth) => void): () => void;
@@ -79,6 +80,12 @@ const QUEUED_FRAMES = 2;
 const POOLED_FRAMES = QUEUED_FRAMES + 2;
 
 const END_OF_FILE: Failure = { kind: 'ended', message: 'end of the video file' };
+
+const DECODING_SAID: Readonly<Record<Decoding, string>> = {
+  all: 'camera: something moved, decoding every frame',
+  keyframes: 'camera: the scene is quiet, decoding key frames only',
+  sub_stream: 'camera: the scene is quiet, watching the sub stream',
+};
 
 /**
  * Key frames come one a GOP (1–4 s on most cameras, longer on some "smart" codecs), so a camera
@@ -126,6 +133,8 @@ export class FfmpegCamera implements CameraSource {
   private processDecoding: Decoding = 'all';
   /** FFmpeg is being stopped to start again with the other decoding: its exit is no failure. */
   private switching = false;
+  /** The sub stream failed in this quiet spell: the rest of it is watched on the stream's key frames. */
+  private subStreamFailed = false;
   /**
    * Where this process's frame times start: 0 after a (re)connect, and after a switch of decoding
    * the last frame's time plus the real time between, so that the tracker sees the gap it was.
@@ -209,10 +218,15 @@ export class FfmpegCamera implements CameraSource {
     return frame;
   }
 
-  setDecoding(decoding: Decoding): void {
+  setQuiet(quiet: boolean): void {
+    if (!quiet) this.subStreamFailed = false;
+    this.setDecoding(!quiet ? 'all' : this.config.sub_url !== undefined && !this.subStreamFailed ? 'sub_stream' : 'keyframes');
+  }
+
+  private setDecoding(decoding: Decoding): void {
     if (decoding === this.decoding) return;
     this.decoding = decoding;
-    this.log.info({ decoding }, decoding === 'keyframes' ? 'camera: the scene is quiet, decoding key frames only' : 'camera: something moved, decoding every frame');
+    this.log.info({ decoding }, DECODING_SAID[decoding]);
     if (!this.child || this.killReason) return; // the next start decodes so
     this.switching = true;
     this.terminate();
@@ -336,7 +350,7 @@ export class FfmpegCamera implements CameraSource {
     }
     const { width, height, fps } = this.config;
     // Key frames come as the camera sends them, not at `fps`: timed by their arrival.
-    const pts = this.ptsBase + (this.processDecoding === 'all' ? this.frameIndex / fps : (now - this.firstFrameAt) / 1000);
+    const pts = this.ptsBase + (this.processDecoding === 'keyframes' ? (now - this.firstFrameAt) / 1000 : this.frameIndex / fps);
     this.lastFrame = { pts, at: now };
     const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, ...(this.captureClock?.captured(now) ?? { capturedMs: now, clock: 'arrival' }), pts };
     this.frameIndex++;
@@ -402,6 +416,14 @@ export class FfmpegCamera implements CameraSource {
 
   private afterExit(failure: Failure): void {
     const now = this.clock.now();
+    if (this.processDecoding === 'sub_stream' && this.decoding === 'sub_stream') {
+      // A sub stream that fails (gone, refused, stalled) must not leave a quiet door unwatched:
+      // the main stream's key frames watch the rest of this quiet spell.
+      this.subStreamFailed = true;
+      this.decoding = 'keyframes';
+      failure = { ...failure, message: `sub stream: ${failure.message}` };
+      this.log.warn({ reason: failure.message }, 'camera: the sub stream failed; the quiet scene is watched on key frames of url until something moves');
+    }
     if (this.firstFrameAt !== undefined && now - this.firstFrameAt >= healthyPeriodMs(this.policy)) this.attempt = 0;
     this.attempt++;
     this.lastError = { ...failure, at_ms: now };

@@ -41,6 +41,13 @@ export const CameraConfigSchema = Type.Object(
     }),
     backoff_max_s: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Longest wait between reconnect attempts.' }),
     loop: Type.Boolean({ default: false, description: 'For a video file: start again at the end. A file that is not looped ends its camera.' }),
+    sub_url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "The camera's second, smaller stream (its sub stream, e.g. rtsp://user:password@host:554/Streaming/Channels/102), watched while the scene is quiet (idle_keyframes_after_s): every frame of it instead of the key frames of url, fitted to width×height, so that the first person after a quiet spell is seen at once, and url decoded again from its next key frame. Credentials are never logged. If it fails, the quiet scene is watched on url's key frames until something moves.",
+      }),
+    ),
     idle_keyframes_after_s: Type.Number({
       minimum: 0,
       maximum: 3600,
@@ -120,6 +127,10 @@ export function cameraConfigIssues(cameras: readonly CameraConfig[]): ConfigIssu
     // Switching its decoding starts FFmpeg again, and a file would play again from its start.
     if (camera.idle_keyframes_after_s > 0 && sourceKind(camera.url) === 'file') {
       issues.push({ path: `cameras.${i}.idle_keyframes_after_s`, message: `camera "${camera.name}" plays a file, which would start again from its beginning at each switch; expected 0, or a network camera` });
+    }
+    if (camera.sub_url !== undefined) {
+      if (sourceKind(camera.sub_url) === 'file') issues.push({ path: `cameras.${i}.sub_url`, message: `camera "${camera.name}": sub_url names a file; expected the camera's second stream (rtsp://...)` });
+      else if (camera.idle_keyframes_after_s === 0) issues.push({ path: `cameras.${i}.sub_url`, message: `camera "${camera.name}": the sub stream is watched only while the scene is quiet, and idle_keyframes_after_s is 0 (never quiet); set idle_keyframes_after_s (e.g. 10), or remove sub_url` });
     }
   });
   return issues;

@@ -4,8 +4,11 @@ import { filePath, sourceKind } from './source.js';
 
 export type FfmpegInput = Pick<CameraConfig, 'url' | 'transport' | 'hwaccel' | 'input_args' | 'watchdog_s' | 'loop'>;
 export type FfmpegOutput = Pick<CameraConfig, 'width' | 'height' | 'fps'>;
-/** Every frame of the stream, or only its key frames (a quiet camera's, see CameraConfig.idle_keyframes_after_s). */
-export type Decoding = 'all' | 'keyframes';
+/**
+ * Every frame of the stream; or, while the scene is quiet (CameraConfig.idle_keyframes_after_s),
+ * only its key frames, or every frame of the camera's sub stream (CameraConfig.sub_url).
+ */
+export type Decoding = 'all' | 'keyframes' | 'sub_stream';
 
 /**
  * How FFmpeg is started: its arguments, and what is written to its stdin. Every local user can
@@ -141,7 +144,7 @@ function quote(value: string): string {
 export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): string[] {
   const { width: w, height: h } = output;
   // Key frames alone pass as they come: the fps filter would repeat each up to the rate.
-  const rate = decoding === 'all' ? `fps=${output.fps},` : '';
+  const rate = decoding === 'keyframes' ? '' : `fps=${output.fps},`;
   const vf = `${rate}scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
 }
@@ -182,10 +185,16 @@ export function clockOutputArgs(): string[] {
  * `clock`: add the camera clock's output (clockOutputArgs), for an RTSP camera only (a file has
  * no sender reports).
  */
-export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput, clock = false, decoding: Decoding = 'all'): FfmpegCommand {
+export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput & Pick<CameraConfig, 'sub_url'>, clock = false, decoding: Decoding = 'all'): FfmpegCommand {
   // Info, tagged with its level: the stream's line says its matrix, and the camera keeps only the
   // error lines (ffmpegLogLine).
-  const input = ffmpegInput(camera, 'level+info', decoding);
+  const input = ffmpegInput(decoding === 'sub_stream' ? { ...camera, url: subUrl(camera) } : camera, 'level+info', decoding);
   const measured = clock && sourceKind(camera.url) === 'rtsp';
   return { args: [...input.args, ...outputArgs(camera, decoding), ...(measured ? clockOutputArgs() : [])], stdin: input.stdin };
+}
+
+/** The sub stream's URL, which only a camera that has one is ever asked to decode. */
+function subUrl(camera: Pick<CameraConfig, 'sub_url'>): string {
+  if (camera.sub_url === undefined) throw new Error('a camera without sub_url cannot decode its sub stream');
+  return camera.sub_url;
 }

@@ -9,7 +9,7 @@ export interface CameraHealth {
   /** The URL with credentials removed. */
   source: string;
   state: CameraState;
-  /** 'keyframes' while a quiet scene is decoded one key frame a GOP (CameraConfig.idle_keyframes_after_s). */
+  /** 'keyframes' while a quiet scene is decoded one key frame a GOP, 'sub_stream' while it is watched on the camera's sub stream (CameraConfig.idle_keyframes_after_s, sub_url). */
   decoding: Decoding;
   /**
    * Frames a second read from FFmpeg over the last few seconds: FFmpeg hands over `fps_asked` a
@@ -58,8 +58,8 @@ const SHORT_DELIVERY = 0.8;
  * works gives. Judged only once the camera has streamed for the rate's whole window.
  */
 export function rateAttention(h: Pick<CameraHealth, 'camera' | 'state' | 'decoding' | 'fps_in' | 'fps_asked' | 'fps_source'>, streamingForMs: number, windowMs = RATE_WINDOW_MS): CameraHealth['attention'] {
-  // Key frames alone are far fewer than asked for, by design.
-  if (h.state !== 'streaming' || h.decoding === 'keyframes') return null;
+  // A quiet scene's key frames are few by design, and a sub stream's rate is not the main stream's.
+  if (h.state !== 'streaming' || h.decoding !== 'all') return null;
   if (h.fps_source !== null && Math.round(h.fps_source) < h.fps_asked) {
     return {
       message: `the camera itself sends ${h.fps_source} fps, fewer than the ${h.fps_asked} fps asked for: FFmpeg repeats frames to make up the rate, and a repeat is no new look at a face`,

@@ -1,6 +1,6 @@
 import { displayConfigIssues } from '../display/config.js';
 import { cameraConfigIssues, doorConfigIssues, type CameraConfig } from '../camera/config.js';
-import { ffmpegCommand } from '../camera/ffmpeg-args.js';
+import { ffmpegCommand, type Decoding } from '../camera/ffmpeg-args.js';
 import { sourceKind } from '../camera/source.js';
 import { isFacegateError } from '../base/errors.js';
 import { isValidTimeZone } from '../base/zoned-time.js';
@@ -72,16 +72,20 @@ function reservedNameIssues(cameras: readonly CameraConfig[]): ConfigIssue[] {
  */
 function cameraInputIssues(camera: CameraConfig, i: number): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  try {
-    ffmpegCommand(camera);
-  } catch (e) {
-    if (!isFacegateError(e)) throw e;
-    issues.push({ path: `cameras.${i}.${e.code === 'FG_ERR_CAMERA_INPUT_ARGS' ? 'input_args' : 'url'}`, message: e.message });
-  }
-  if (sourceKind(camera.url) !== 'file' && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*[/?#].*@/i.test(camera.url)) {
-    // The user part ends at the first '/', '?' or '#': the rest of the password would be taken for
-    // the path, sent to the camera in clear and shown wherever the URL is (masking ends there too).
-    issues.push({ path: `cameras.${i}.url`, message: "an '@' after the host: a password with '/', '?' or '#' must write them as %2F, %3F and %23" });
+  const urls: [key: string, url: string, decoding: Decoding][] = [['url', camera.url, 'all']];
+  if (camera.sub_url !== undefined) urls.push(['sub_url', camera.sub_url, 'sub_stream']);
+  for (const [key, url, decoding] of urls) {
+    try {
+      ffmpegCommand(camera, false, decoding);
+    } catch (e) {
+      if (!isFacegateError(e)) throw e;
+      issues.push({ path: `cameras.${i}.${e.code === 'FG_ERR_CAMERA_INPUT_ARGS' ? 'input_args' : key}`, message: e.message });
+    }
+    if (sourceKind(url) !== 'file' && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*[/?#].*@/i.test(url)) {
+      // The user part ends at the first '/', '?' or '#': the rest of the password would be taken for
+      // the path, sent to the camera in clear and shown wherever the URL is (masking ends there too).
+      issues.push({ path: `cameras.${i}.${key}`, message: "an '@' after the host: a password with '/', '?' or '#' must write them as %2F, %3F and %23" });
+    }
   }
   return issues;
 }

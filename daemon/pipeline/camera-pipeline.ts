@@ -22,7 +22,7 @@ export interface CameraPipelineOptions {
   logger: Logger;
   /** Per-stage latency (detect, analyze, follow, decide, frame), seconds. */
   latency?: Histogram;
-  /** After this many seconds with nothing tracked and nothing moving, the camera decodes key frames only; 0: never. */
+  /** After this many seconds with nothing tracked and nothing moving, the camera's scene is quiet (CameraSource.setQuiet); 0: never. */
   idleKeyframesAfterS?: number;
   now?: () => number;
   monoNow?: () => number;
@@ -115,12 +115,13 @@ export class CameraPipeline {
   }
 
   /**
-   * A scene quiet for idleKeyframesAfterS is decoded one key frame a GOP, and every frame again as
-   * soon as a key frame shows motion or a face: the tracker compares each key frame with the last.
+   * A scene quiet for idleKeyframesAfterS is watched for less (one key frame a GOP, or the camera's
+   * sub stream), and decoded at every frame again as soon as a frame shows motion or a face: the
+   * tracker compares each frame it is given with the last.
    */
   private pace(t: number): void {
     const after = this.o.idleKeyframesAfterS ?? 0;
-    if (after > 0) this.o.camera.setDecoding(t - this.o.tracker.lastActivityT >= after ? 'keyframes' : 'all');
+    if (after > 0) this.o.camera.setQuiet(t - this.o.tracker.lastActivityT >= after);
   }
 
   /** Frame times for the tracker must increase; an RTSP reconnect restarts pts at 0, so it is continued. */

@@ -70,6 +70,7 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect('facegate_camera_frames_unpooled_total', 'counter', 'Frames read into a fresh buffer because every reused one was held (garbage to collect).', () => perCamera(s, (h) => h.frames_unpooled));
   m.collect('facegate_camera_reconnects_total', 'counter', 'Reconnects of the camera since start.', () => perCamera(s, (h) => h.reconnects_total));
   m.collect('facegate_camera_keyframes_only', 'gauge', '1 while the camera, its scene quiet, decodes key frames only (idle_keyframes_after_s).', () => perCamera(s, (h) => (h.decoding === 'keyframes' ? 1 : 0)));
+  m.collect('facegate_camera_sub_stream', 'gauge', "1 while the camera, its scene quiet, is watched on its sub stream (sub_url).", () => perCamera(s, (h) => (h.decoding === 'sub_stream' ? 1 : 0)));
   m.collect('facegate_camera_stalls_total', 'counter', 'No-frame watchdog firings since start.', () => perCamera(s, (h) => h.stalls_total));
   m.collect('facegate_pipeline_frames_total', 'counter', 'Frames the tracker finished, per camera.', () => s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.processed })));
   m.collect('facegate_face_model_runs_total', 'counter', 'Faces each costly model ran on, per camera (landmarks on every face looked at; embedder and anti-spoof only where a track still needs them).', () =>

@@ -175,10 +175,19 @@ async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig,
   const check = `camera ${cam.name}`;
   try {
     const p = await probeCamera(cam.url, { transport: cam.transport, inputArgs: cam.input_args, timeoutMs });
-    const detail = `${p.source}: ${p.codec} ${p.width}x${p.height}${p.fps ? ` ${p.fps} fps` : ''}, first frame in ${p.time_to_first_frame_ms} ms`;
-    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track)].filter((w) => w !== undefined);
-    if (slow.length === 0) return { check, status: 'ok', detail };
-    return { check, status: 'warn', detail: [detail, ...slow.map((w) => `${w.code}: ${w.message}`)].join('; '), fix: slow.map((w) => w.hint).join('; ') };
+    const stream = (q: typeof p) => `${q.source}: ${q.codec} ${q.width}x${q.height}${q.fps ? ` ${q.fps} fps` : ''}, first frame in ${q.time_to_first_frame_ms} ms`;
+    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track)].filter((w) => w !== undefined).map((w) => ({ detail: `${w.code}: ${w.message}`, fix: w.hint }));
+    const details = [stream(p)];
+    if (cam.sub_url !== undefined) {
+      // The sub stream only watches quiet spells, and one that fails falls back to key frames: a warning.
+      try {
+        details.push(`sub stream ${stream(await probeCamera(cam.sub_url, { transport: cam.transport, inputArgs: cam.input_args, timeoutMs }))}`);
+      } catch (e) {
+        slow.push({ detail: `sub stream: ${isFacegateError(e) ? `${e.code}: ${e.message}` : (e as Error).message}`, fix: `check cameras.${index}.sub_url (the camera's second stream); until it answers, quiet spells are watched on key frames of url` });
+      }
+    }
+    if (slow.length === 0) return { check, status: 'ok', detail: details.join('; ') };
+    return { check, status: 'warn', detail: [...details, ...slow.map((w) => w.detail)].join('; '), fix: slow.map((w) => w.fix).join('; ') };
   } catch (e) {
     return failure(check, e, `facegate camera test --camera ${cam.name} shows the details`);
   }

@@ -76,6 +76,17 @@ test('ffmpeg args: key frames only are skipped in the decoder and passed as they
   }
 });
 
+test("ffmpeg args: a quiet camera's sub stream is read instead of its URL, every frame of it, fitted to the frame; its password never reaches argv", () => {
+  const sub = 'rtsp://admin:sub%40pw@127.0.0.1:554/Streaming/Channels/102';
+  const command = ffmpegCommand({ ...base, url: 'rtsp://127.0.0.1:554/Streaming/Channels/101', sub_url: sub }, false, 'sub_stream');
+  const args = command.args;
+  assert.ok(!args.join(' ').includes('sub%40pw') && !args.join(' ').includes('Channels/101'), args.join(' '));
+  assert.match(command.stdin ?? '', /^file 'rtsp:\/\/admin:sub%40pw@127\.0\.0\.1:554\/Streaming\/Channels\/102'$/m);
+  assert.ok(!args.includes('-skip_frame'), 'every frame of the sub stream');
+  assert.match(args[args.indexOf('-vf') + 1]!, /^fps=5,scale=1280:720:force_original_aspect_ratio=decrease/);
+  assert.throws(() => ffmpegCommand(base, false, 'sub_stream'), /without sub_url/);
+});
+
 test('ffmpeg args: a URL with a password never reaches argv; FFmpeg reads it and the RTSP options from stdin', () => {
   const url = "rtsp://admin:Pl@nt:ed%2540Pw'q@127.0.0.1:554/s";
   const command = ffmpegCommand({ ...base, url, input_args: ['-rtsp_flags', 'prefer_tcp', '-hwaccel_device', '/dev/dri/renderD128', '-re', '-max_delay', '500000'] });
@@ -316,6 +327,17 @@ test('config: defaults filled, bad values and duplicate names rejected with thei
   assert.deepEqual(cameraConfigIssues(twice.cameras), [{ path: 'cameras.1.name', message: 'duplicate camera name "a" (also cameras.0.name)' }]);
   const idle = parseConfig('cameras:\n  - { name: a, url: /srv/a.mp4, idle_keyframes_after_s: 30 }\n  - { name: b, url: "rtsp://cam/s", idle_keyframes_after_s: 30 }\n', 't.yaml');
   assert.deepEqual(cameraConfigIssues(idle.cameras).map((i) => i.path), ['cameras.0.idle_keyframes_after_s'], 'a file would play again from its start at each switch');
+  const subs = parseConfig(
+    'cameras:\n  - { name: a, url: "rtsp://cam/101", sub_url: "rtsp://cam/102", idle_keyframes_after_s: 10 }\n  - { name: b, url: "rtsp://cam/101", sub_url: "rtsp://cam/102" }\n  - { name: c, url: "rtsp://cam/101", sub_url: /srv/c.mp4, idle_keyframes_after_s: 10 }\n',
+    't.yaml',
+  );
+  assert.deepEqual(
+    cameraConfigIssues(subs.cameras).map((i) => [i.path, i.message]),
+    [
+      ['cameras.1.sub_url', 'camera "b": the sub stream is watched only while the scene is quiet, and idle_keyframes_after_s is 0 (never quiet); set idle_keyframes_after_s (e.g. 10), or remove sub_url'],
+      ['cameras.2.sub_url', 'camera "c": sub_url names a file; expected the camera\'s second stream (rtsp://...)'],
+    ],
+  );
   assert.equal(door?.idle_keyframes_after_s, 0, 'every frame, always, unless asked');
 });
 
@@ -397,4 +419,5 @@ test('rateAttention: only what needs doing, with the next step; skipped frames a
   assert.equal(rateAttention({ ...h, fps_source: null, fps_in: 9.2 }, 3000), null, 'the rate window not yet full after a (re)connect');
   assert.equal(rateAttention({ ...h, state: 'backoff', fps_source: 5 }, 60_000), null, 'a camera not streaming has its own state and error');
   assert.equal(rateAttention({ ...h, decoding: 'keyframes', fps_source: null, fps_in: 0.5 }, 60_000), null, 'a quiet camera decoding key frames alone reads few, by design');
+  assert.equal(rateAttention({ ...h, decoding: 'sub_stream', fps_source: 5 }, 60_000), null, "a sub stream's rate is not the main stream's");
 });

@@ -183,7 +183,7 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
   camera.start();
   try {
     await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
-    camera.setDecoding('keyframes');
+    camera.setQuiet(true);
     const switched = performance.now();
     // Key frames have begun once two frames come about a GOP apart (FFmpeg's restart takes its time).
     const begun = () => seen.find((f, i) => f.monoMs >= switched && i > 0 && f.monoMs - seen[i - 1]!.monoMs > 600);
@@ -197,7 +197,7 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
     assert.ok(keyframes.every((f, i) => i === 0 || f.pts > keyframes[i - 1]!.pts), 'key frames timed by their arrival');
     assert.deepEqual([h.state, h.reconnects_last_hour, h.last_error, h.attention], ['streaming', 0, null, null]);
 
-    camera.setDecoding('all');
+    camera.setQuiet(false);
     const back = performance.now();
     // Every frame again: frames a frame interval apart (the last key frames of the old FFmpeg may come first).
     const restarted = () => seen.find((f, i) => f.monoMs >= back && Math.abs((seen[i + 1]?.pts ?? 0) - f.pts - 0.2) < 0.01);
@@ -217,6 +217,49 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
   } finally {
     ac.abort();
     await camera.stop();
+  }
+});
+
+test('a quiet camera with a sub stream watches every frame of it, and the main stream again once something moves; a sub stream that fails leaves it on key frames, never blind', async () => {
+  // The sub stream is another server, smaller (320×180 against 1280×720), behind a password.
+  const sub = await FakeCamera.start({ width: 320, height: 180, fps: 5, password: 'sub-secret' });
+  const { camera, lines } = realCamera(cameraConfig('two', server.url(), { width: 320, height: 180, fps: 5, idle_keyframes_after_s: 5, sub_url: sub.url('/pattern', 'admin:sub-secret') }));
+  const ac = new AbortController();
+  const { seen } = consume(camera, ac);
+  /** The stream each FFmpeg started reads, in order, as the camera logs it at its first frame. */
+  const streams = () => lines.filter((l) => l.includes('"camera streaming"')).map((l) => (JSON.parse(l) as { stream: string }).stream);
+  camera.start();
+  try {
+    await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    camera.setQuiet(true);
+    await waitFor('the sub stream', () => streams().length === 2, 15_000);
+    const from = seen.at(-1)!.monoMs;
+    await sleep(2_000);
+    const onSub = seen.filter((f) => f.monoMs > from);
+    const h = camera.health();
+    assert.deepEqual(streams(), ['1280x720', '320x180'], 'the sub stream read while quiet');
+    assert.equal(h.decoding, 'sub_stream');
+    assert.ok(onSub.length >= 7, `${onSub.length} frames in 2 s of the sub stream at 5 fps: every frame, not key frames`);
+    assert.deepEqual([h.state, h.reconnects_last_hour, h.last_error, h.attention], ['streaming', 0, null, null]);
+    assert.ok(lines.some((l) => l.includes('watching the sub stream')));
+
+    camera.setQuiet(false);
+    await waitFor('the main stream again', () => streams().length === 3, 15_000);
+    assert.deepEqual([streams()[2], camera.health().decoding], ['1280x720', 'all']);
+
+    // The sub stream gone: the next quiet spell tries it, says why it failed, and is watched on key frames.
+    await sub.stop();
+    camera.setQuiet(true);
+    await waitFor('key frames after the sub stream failed', () => camera.health().decoding === 'keyframes' && streams().length === 4, 20_000);
+    const failed = camera.health();
+    assert.match(failed.last_error?.message ?? '', /^sub stream: /);
+    assert.equal(streams()[3], '1280x720', 'key frames of the main stream');
+    assert.ok(seen.every((f, i) => i === 0 || f.pts > seen[i - 1]!.pts), 'frame times increase across every switch');
+    assert.ok(!lines.join('').includes('sub-secret'), "the sub stream's password is never logged");
+  } finally {
+    ac.abort();
+    await camera.stop();
+    await sub.stop();
   }
 });
 

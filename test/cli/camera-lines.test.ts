@@ -17,6 +17,7 @@ test('a healthy camera: read of asked, what the camera sends, processed, skipped
   assert.match(CAMERA_LINES_KEY, /skipped: frames replaced by a newer one before the pipeline took them, normal when frames come faster than the pipeline needs/);
   assert.match(CAMERA_LINES_KEY, /read: frames a second FFmpeg hands over, at most the camera's fps in the config/);
   assert.match(cameraLine({ ...health, decoding: 'keyframes', fps_in: 0.5, fps_source: null }), /0\.5 of 15 fps read \(key frames only: the scene is quiet\), /);
+  assert.match(cameraLine({ ...health, decoding: 'sub_stream', fps_source: null }), /15\.0 of 15 fps read \(on the sub stream: the scene is quiet\), /);
 });
 
 test('a camera that needs something done: what and the next step on a line of its own, escaped', () => {

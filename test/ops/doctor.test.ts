@@ -79,6 +79,9 @@ test('doctor names a camera too slow for the eye rate: one that sends fewer fps 
         `  - { name: door, url: "${slow.url()}" }`, // fps left out: 15, but the camera sends 5
         `  - { name: gate, url: "${fast.url()}" }`,
         `  - { name: lobby, url: "${fast.url()}", fps: 5 }`,
+        // A sub stream that answers, and one that does not: quiet spells would be watched on key frames.
+        `  - { name: hall, url: "${fast.url()}", sub_url: "${slow.url()}", idle_keyframes_after_s: 10 }`,
+        `  - { name: yard, url: "${fast.url()}", sub_url: "rtsp://127.0.0.1:9/gone", idle_keyframes_after_s: 10 }`,
       ].join('\n'),
     );
     const r = await runCli(['doctor', '--config', config], { env: { FACEGATE_PASSPHRASE: '' } });
@@ -86,6 +89,8 @@ test('doctor names a camera too slow for the eye rate: one that sends fewer fps 
     assert.match(out, /^WARN {2}camera door .* 5 fps, first frame in \d+ ms; FG_WARN_CAMERA_SOURCE_FPS: camera "door" itself sends 5 fps, below track\.eye_fps \(15\)[^\n]*\n\s+fix: raise the frame rate in the camera's own video \(encoder\) settings to at least 15 fps$/m, out);
     assert.match(out, /^ok {4}camera gate .* 15 fps, first frame in/m, out);
     assert.match(out, /^WARN {2}camera lobby .* 15 fps, first frame in \d+ ms; FG_WARN_CAMERA_FPS: camera "lobby" delivers 5 fps[^\n]*\n\s+fix: set fps: 15, or leave fps out/m, out);
+    assert.match(out, /^ok {4}camera hall .* 15 fps, first frame in \d+ ms; sub stream rtsp:\/\/127\.0\.0\.1:\d+\/pattern: h264 320x180 5 fps, first frame in \d+ ms$/m, out);
+    assert.match(out, /^WARN {2}camera yard .* 15 fps, first frame in \d+ ms; sub stream: [^\n]*\n\s+fix: check cameras\.4\.sub_url \(the camera's second stream\); until it answers, quiet spells are watched on key frames of url$/m, out);
 
     // With a passive policy no blink is needed: the same cameras pass.
     writeFileSync(config, readFileSync(config, 'utf8') + '\ntrack: { liveness: { policy: passive } }\n');

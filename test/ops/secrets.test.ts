@@ -145,7 +145,12 @@ test('validate-config and doctor name the bad key beside the URL, never its pass
   const slash = await runCli(['validate-config', '--config', bad]);
   assert.equal(slash.code, 78);
   assert.match(slash.stderr, /cameras\.0\.url: an '@' after the host/);
-  for (const r of [v, slash]) assertClean('validate-config', r.stdout + r.stderr);
+  // The sub stream's URL is checked as the main one is.
+  writeFileSync(bad, siteConfig(`  - { name: hall, url: "rtsp://127.0.0.1/x", sub_url: "rtsp://admin:pa/${MARK}@127.0.0.1/y", idle_keyframes_after_s: 10 }`));
+  const sub = await runCli(['validate-config', '--config', bad]);
+  assert.equal(sub.code, 78);
+  assert.match(sub.stderr, /cameras\.0\.sub_url: an '@' after the host/);
+  for (const r of [v, slash, sub]) assertClean('validate-config', r.stdout + r.stderr);
 
   const d = await runCli(['doctor', '--config', config, '--json'], { env });
   const checks = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as { check: string; status: string; detail: string });

@@ -21,6 +21,13 @@ function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => 
   return ExitCode.OK;
 }
 
+/** How a quiet scene is watched (CameraConfig.idle_keyframes_after_s, sub_url). */
+const QUIET_SAID: Readonly<Record<CameraHealth['decoding'], string>> = {
+  all: '',
+  keyframes: ' (key frames only: the scene is quiet)',
+  sub_stream: ' (on the sub stream: the scene is quiet)',
+};
+
 /**
  * One camera's line, each number with what it is: read of the rate asked for (and what the camera
  * itself sends, when it said), taken by the pipeline, skipped as the pipeline took a newer frame;
@@ -29,8 +36,7 @@ function print(io: CliIo, json: boolean | undefined, data: unknown, text: () => 
 export function cameraLine(h: CameraHealth): string {
   const err = h.last_error ? `  last error: ${h.last_error.kind}` : '';
   const source = h.fps_source !== null ? `, the camera sends ${h.fps_source}` : '';
-  const keyframes = h.decoding === 'keyframes' ? ' (key frames only: the scene is quiet)' : '';
-  const rates = `${h.fps_in.toFixed(1)} of ${h.fps_asked} fps read${source}${keyframes}, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped (a newer frame was ready)`;
+  const rates = `${h.fps_in.toFixed(1)} of ${h.fps_asked} fps read${source}${QUIET_SAID[h.decoding]}, ${h.fps_processed.toFixed(1)} processed, ${h.frames_skipped} skipped (a newer frame was ready)`;
   const line = `  ${printable(`${h.camera.padEnd(16)} ${h.state.padEnd(10)} ${rates}, ${h.reconnects_last_hour} reconnects/h${err}`)}\n`;
   return h.attention ? `${line}    ${printable(`needs attention: ${h.attention.message} — ${h.attention.hint}`)}\n` : line;
 }

@@ -21,7 +21,7 @@ export interface ErrorBody {
 export interface CameraHealth {
   camera: string;
   state: string;
-  decoding: 'all' | 'keyframes';
+  decoding: 'all' | 'keyframes' | 'sub_stream';
   fps_in: number;
   fps_asked: number;
   fps_source: number | null;

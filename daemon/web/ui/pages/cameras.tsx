@@ -5,6 +5,13 @@ import { clear, draw } from '../draw.js';
 import { api, blobUrl } from '../session.js';
 import type { CameraHealth } from '../types.js';
 
+/** How a quiet scene is watched (a camera's idle_keyframes_after_s, sub_url). */
+const QUIET_SAID: Readonly<Record<CameraHealth['decoding'], string>> = {
+  all: '',
+  keyframes: ' (key frames only: the scene is quiet)',
+  sub_stream: ' (on the sub stream: the scene is quiet)',
+};
+
 export async function showCameras(): Promise<() => void> {
   const cams = await api<CameraHealth[]>('/api/cameras');
   draw(
@@ -13,7 +20,7 @@ export async function showCameras(): Promise<() => void> {
       <tr key={c.camera}>
         <th scope="row">{c.camera}</th>
         <td>{c.state}</td>
-        <td>{`${c.fps_in.toFixed(1)} of ${c.fps_asked} read${c.fps_source !== null ? `, the camera sends ${c.fps_source}` : ''}${c.decoding === 'keyframes' ? ' (key frames only: the scene is quiet)' : ''}, ${c.fps_processed.toFixed(1)} processed`}</td>
+        <td>{`${c.fps_in.toFixed(1)} of ${c.fps_asked} read${c.fps_source !== null ? `, the camera sends ${c.fps_source}` : ''}${QUIET_SAID[c.decoding]}, ${c.fps_processed.toFixed(1)} processed`}</td>
         <td>{String(c.frames_skipped)}</td>
         <td>{c.attention ? `${c.attention.message}. Next: ${c.attention.hint}` : 'nothing'}</td>
         <td>{c.last_error?.message ?? ''}</td>
