@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import { CaptureClock, type CaptureClockStatus } from './capture-clock.js';
 import type { CameraConfig } from './config.js';
-import { CLOCK_FD, ffmpegCommand, letterbox, type Decoding } from './ffmpeg-args.js';
+import { CLOCK_FD, ffmpegCommand, letterbox, outputFps, type Decoding } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-errors.js';
 import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
@@ -348,9 +348,10 @@ export class FfmpegCamera implements CameraSource {
       this.sayLetterbox();
       this.setState('streaming');
     }
-    const { width, height, fps } = this.config;
-    // Key frames come as the camera sends them, not at `fps`: timed by their arrival.
-    const pts = this.ptsBase + (this.processDecoding === 'keyframes' ? (now - this.firstFrameAt) / 1000 : this.frameIndex / fps);
+    const { width, height } = this.config;
+    // Key frames come as the camera sends them, not at a rate: timed by their arrival.
+    const fps = outputFps(this.config, this.processDecoding);
+    const pts = this.ptsBase + (fps === null ? (now - this.firstFrameAt) / 1000 : this.frameIndex / fps);
     this.lastFrame = { pts, at: now };
     const frame: Frame = { camera: this.name, image: { format: 'yuv420p', matrix: this.ffmpegLog.matrix, width, height, data }, seq: ++this.seq, monoMs: now, ...(this.captureClock?.captured(now) ?? { capturedMs: now, clock: 'arrival' }), pts };
     this.frameIndex++;

@@ -143,14 +143,27 @@ function quote(value: string): string {
  */
 export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): string[] {
   const { width: w, height: h } = output;
-  // Key frames alone pass as they come: the fps filter would repeat each up to the rate.
-  const rate = decoding === 'keyframes' ? '' : `fps=${output.fps},`;
+  const fps = outputFps(output, decoding);
+  const rate = fps === null ? '' : `fps=${fps},`;
   const vf = `${rate}scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   // One encoder thread: FFmpeg's default gives the rawvideo "encoder" a frame thread per core, and
   // each holds a frame, so a frame reached the pipe only once as many newer ones had been decoded
   // (measured with FFmpeg 5.1 on this 2-core box: each key frame of a quiet camera a whole GOP
   // late; on a 16-core box a camera would run 15 frames, a second at 15 fps, behind).
   return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-threads', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
+}
+
+/**
+ * The most frames a second a quiet scene's sub stream is handed over at. A quiet frame is only
+ * compared with the last for motion, and each costs the pipeline what a frame of the main stream
+ * does (it is fitted to the same size): five a second see a visitor within 200 ms, at a third of
+ * the cost of fifteen.
+ */
+export const SUB_STREAM_FPS = 5;
+
+/** The rate frames are handed over at, or null for key frames, which pass as they come (an fps filter would repeat each up to the rate). */
+export function outputFps(output: Pick<FfmpegOutput, 'fps'>, decoding: Decoding): number | null {
+  return decoding === 'keyframes' ? null : decoding === 'sub_stream' ? Math.min(output.fps, SUB_STREAM_FPS) : output.fps;
 }
 
 /**

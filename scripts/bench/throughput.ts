@@ -1,11 +1,12 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S [--sub]]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
 //   (a man waving his hands at a desk, a man at a webcam, a woman turning her head), with sensor
 //   noise and H.264 at CRF 28: what a door camera sends, not a flat wall with one head copied;
 //   `--source FILE` plays your own 1080p footage instead;
-// - quiet: an empty entrance with sensor noise where one talking face is in view 4 s of every 20 s.
+// - quiet: an empty entrance with sensor noise where one talking face is in view 4 s of every 20 s
+//   (a key frame every 2 s, none at a scene change, as CCTV encoders send).
 // For each run, counted over S seconds after a 10 s settling: frames finished / read per camera
 // (worst and mean), frames read / sent (a camera not read in time loses frames upstream), the faces
 // each costly model ran on per camera a second (what a camera costs, whatever the footage), CPU of
@@ -24,7 +25,8 @@
 // (0: every frame always, the same feed to compare with): a camera that restarts FFmpeg to change
 // its decoding joins the stream where it is, as it would a camera's. Also says the share of
 // camera-seconds spent on key frames alone; the first decision is timed from the visitor's
-// appearance by the wall clock.
+// appearance by the wall clock. --sub also sends each camera's sub stream (the entrance at 640×360,
+// the same GOP) beside it and sets sub_url: a quiet spell reads every frame of that instead.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -42,16 +44,20 @@ import { CLIP, TILE } from './track.js';
 const QUIET_S = 20;
 /** The busy scene's loop: longer than its people's clips' own loops would make it look. */
 const BUSY_S = 30;
-/** The quiet entrance's visitor is in view from APPEAR_S to LEAVE_S of every loop. */
-const APPEAR_S = 4;
-const LEAVE_S = 8;
+/**
+ * The quiet entrance's visitor is in view from APPEAR_S to LEAVE_S of every loop: arriving halfway
+ * between two key frames (one every 2 s), the mean wait for one of a visitor arriving at any moment.
+ */
+const APPEAR_S = 5;
+const LEAVE_S = 9;
 const SETTLE_MS = 10_000;
 
 /**
  * An empty entrance (grey wall, sensor noise, H.264 CRF 28) where one talking face is in view 20 %
- * of the time. `bFrames: false` encodes it as CCTV cameras do, for low latency: the decoder then
- * hands over each picture as it comes, a key frame alone too (with B-frames it holds each key frame
- * until the next).
+ * of the time. A key frame every 2 s and none at a scene change, as CCTV encoders send (x264's own
+ * would put one where the face appears, and a camera on key frames would see the visitor at once).
+ * `bFrames: false` encodes it as CCTV cameras do, for low latency: the decoder then hands over each
+ * picture as it comes, a key frame alone too (with B-frames it holds each key frame until the next).
  */
 function composeQuiet(out: string, bFrames: boolean): void {
   const filter = [
@@ -59,7 +65,7 @@ function composeQuiet(out: string, bFrames: boolean): void {
     `[0:v]fps=15,scale=${TILE}:${TILE}[face]`,
     `[bg][face]overlay=1100:300:enable='between(t,${APPEAR_S},${LEAVE_S})',noise=alls=5:allf=t[out]`,
   ].join(';');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex', filter, '-map', '[out]', '-t', String(QUIET_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', ...(bFrames ? [] : ['-bf', '0']), '-pix_fmt', 'yuv420p', out]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex', filter, '-map', '[out]', '-t', String(QUIET_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-sc_threshold', '0', ...(bFrames ? [] : ['-bf', '0']), '-pix_fmt', 'yuv420p', out]);
 }
 
 /** The busy scene's people: [clip, ffmpeg filter that cuts and scales it to a ~110 px face, x, y on the 1080p frame]. */
@@ -126,6 +132,8 @@ interface RunChoice {
   hwaccel: string | undefined;
   /** The quiet cameras' idle_keyframes_after_s, fed live over UDP; undefined: played from the file. */
   idle: number | undefined;
+  /** With `idle`, each quiet camera's sub stream fed beside it (sub_url). */
+  sub: string | undefined;
 }
 
 /** One FFmpeg per camera streaming `file` in real time, looped, as MPEG-TS to a UDP port: what the camera reads does not restart it. */
@@ -153,8 +161,9 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
   const live = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(source, cameras) : undefined;
-  const idle = live ? `, idle_keyframes_after_s: ${choice.idle}` : '';
-  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${live?.urls[i] ?? source}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`}${idle} }`).join('\n');
+  const subLive = live && choice.sub !== undefined ? await liveFeeds(choice.sub, cameras) : undefined;
+  const idle = (i: number) => (live ? `, idle_keyframes_after_s: ${choice.idle}${subLive ? `, sub_url: "${subLive.urls[i]}"` : ''}` : '');
+  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${live?.urls[i] ?? source}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`}${idle(i)} }`).join('\n');
   const vision = visionYaml(choice);
   const doors = withDoors ? `doors:\n${Array.from({ length: Math.floor(cameras / 2) }, (_, i) => `  - { name: door${i + 1}, cameras: [cam${2 * i + 1}, cam${2 * i + 2}] }`).join('\n')}\n` : '';
   const config = join(dir, `${kind}-${cameras}.yaml`);
@@ -190,7 +199,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), stages: stageSeconds(first), pairs: doorPairs(first) };
     counting = true;
     let keyframeSeconds = 0;
-    const sampling = live ? setInterval(() => void scrape(metricsPort).then((t) => (keyframeSeconds += [...t.matchAll(/^facegate_camera_keyframes_only\{[^}]*\} 1$/gm)].length), () => undefined), 1000) : undefined;
+    const sampling = live ? setInterval(() => void scrape(metricsPort).then((t) => (keyframeSeconds += [...t.matchAll(/^facegate_camera_(keyframes_only|sub_stream)\{[^}]*\} 1$/gm)].length), () => undefined), 1000) : undefined;
     await new Promise((res) => setTimeout(res, seconds * 1000));
     clearInterval(sampling);
     counting = false;
@@ -223,12 +232,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     if (info) lines.push(`  vision: ${info.replaceAll('"', '')}`);
     if (withDoors) lines.push(`  doors: ${((after.pairs - before.pairs) / wall / Math.max(1, Math.floor(cameras / 2))).toFixed(1)} pairs of looks a door a second`);
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
-    if (live) lines.push(`  live over UDP, idle_keyframes_after_s ${choice.idle}: key frames alone ${((100 * keyframeSeconds) / (seconds * cameras)).toFixed(0)} % of camera-seconds`);
+    if (live) lines.push(`  live over UDP, idle_keyframes_after_s ${choice.idle}: ${subLive ? 'on the sub stream' : 'key frames alone'} ${((100 * keyframeSeconds) / (seconds * cameras)).toFixed(0)} % of camera-seconds`);
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
     return lines.join('\n');
   } finally {
     stopTail();
     live?.stop();
+    subLive?.stop();
     child.kill('SIGTERM');
     await exited;
     notify.close();
@@ -236,13 +246,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' }, sub: { type: 'boolean', default: false } } });
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
   const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle) };
+  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle), sub: undefined };
   const busyCounts = counts(values.busy);
   const quietCounts = counts(values.quiet);
   // The media the runs need: the busy scene's people unless --source plays other footage, the quiet entrance's face.
@@ -257,6 +267,11 @@ export async function run(args: string[]): Promise<void> {
     if (values.source) copyFileSync(values.source, busy);
     else if (busyCounts.length > 0) composePeople(busy, BUSY_S);
     if (quietCounts.length > 0) composeQuiet(quiet, values.idle === undefined);
+    if (values.sub) {
+      if (values.idle === undefined) throw new Error('--sub needs --idle S: the sub stream is watched only while the scene is quiet');
+      choice.sub = join(dir, 'quiet-sub.mp4');
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', quiet, '-vf', 'scale=640:360', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', choice.sub]);
+    }
     console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
     for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, choice, values.profile, values.console, values.doors));
     for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, choice, values.profile, values.console, values.doors));

@@ -78,14 +78,14 @@ test('ffmpeg args: key frames only are skipped in the decoder and passed as they
   }
 });
 
-test("ffmpeg args: a quiet camera's sub stream is read instead of its URL, every frame of it, fitted to the frame; its password never reaches argv", () => {
+test("ffmpeg args: a quiet camera's sub stream is read instead of its URL, every frame decoded, five a second handed over, fitted to the frame; its password never reaches argv", () => {
   const sub = 'rtsp://admin:sub%40pw@127.0.0.1:554/Streaming/Channels/102';
-  const command = ffmpegCommand({ ...base, url: 'rtsp://127.0.0.1:554/Streaming/Channels/101', sub_url: sub }, false, 'sub_stream');
+  const command = ffmpegCommand({ ...base, fps: 15, url: 'rtsp://127.0.0.1:554/Streaming/Channels/101', sub_url: sub }, false, 'sub_stream');
   const args = command.args;
   assert.ok(!args.join(' ').includes('sub%40pw') && !args.join(' ').includes('Channels/101'), args.join(' '));
   assert.match(command.stdin ?? '', /^file 'rtsp:\/\/admin:sub%40pw@127\.0\.0\.1:554\/Streaming\/Channels\/102'$/m);
   assert.ok(!args.includes('-skip_frame'), 'every frame of the sub stream');
-  assert.match(args[args.indexOf('-vf') + 1]!, /^fps=5,scale=1280:720:force_original_aspect_ratio=decrease/);
+  assert.match(args[args.indexOf('-vf') + 1]!, /^fps=5,scale=1280:720:force_original_aspect_ratio=decrease/, 'five looks a second of a camera at 15, fitted to the frame');
   assert.throws(() => ffmpegCommand(base, false, 'sub_stream'), /without sub_url/);
 });
 

@@ -34,13 +34,14 @@ test("a quiet camera with a sub stream reads every frame of it, and the main str
 async function quietVisit(t: TestContext, mode: 'keyframes' | 'sub_stream'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-idle-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // 640×360 at 15 fps, a key frame a second, no B-frames (as CCTV encoders send), sensor noise.
+  // 640×360 at 15 fps, a key frame a second and none where the visitor appears, no B-frames (as
+  // CCTV encoders send), sensor noise.
   const clip = join(dir, 'entrance.mp4');
   const filter = `color=c=0x505a60:s=640x360:r=15:d=${LOOP_S}[bg];[0:v]fps=15,scale=160:160[face];[bg][face]overlay=300:100:enable='between(t,${APPEAR_S},${LEAVE_S})',noise=alls=5:allf=t[out]`;
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(FACE), '-filter_complex', filter, '-map', '[out]', '-t', String(LOOP_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '15', '-bf', '0', '-pix_fmt', 'yuv420p', clip]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(FACE), '-filter_complex', filter, '-map', '[out]', '-t', String(LOOP_S), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '15', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', clip]);
   // The sub stream: the same scene at 320×180, as cameras send their second stream.
   const small = join(dir, 'entrance-sub.mp4');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', clip, '-vf', 'scale=320:180', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '15', '-bf', '0', '-pix_fmt', 'yuv420p', small]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', clip, '-vf', 'scale=320:180', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '15', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', small]);
   const [udp, udpSub, metrics] = [await freePort(), await freePort(), await freePort()];
   const send = (file: string, port: number) => spawn('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], { stdio: 'ignore' });
   const senders = [send(clip, udp), ...(mode === 'sub_stream' ? [send(small, udpSub)] : [])];
