@@ -53,7 +53,7 @@ export const CameraConfigSchema = Type.Object(
       maximum: 3600,
       default: 0,
       description:
-        "After this long with no face and no motion, FFmpeg decodes only the stream's key frames until something moves, then every frame again from the next key frame: measured, a sixth less of FFmpeg's CPU on a quiet 1080p entrance, and the first person after a quiet spell seen up to two key-frame intervals later (docs/camera.md). 0: every frame, always. Not for a door's cameras or a file.",
+        "After this long with no face and no motion, FFmpeg decodes only the stream's key frames (or the sub stream, where sub_url names one) until something moves, then every frame again from the next key frame: measured on quiet 1080p entrances, a camera on key frames costs FFmpeg under a third and the daemon almost nothing of what every frame does, and the first person after a quiet spell is seen up to two key-frame intervals later (docs/camera.md). 0: every frame, always. Not for a door's cameras or a file.",
     }),
   },
   { additionalProperties: false },
