@@ -154,10 +154,9 @@ export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): st
 }
 
 /**
- * The most frames a second a quiet scene's sub stream is handed over at. A quiet frame is only
- * compared with the last for motion, and each costs the pipeline what a frame of the main stream
- * does (it is fitted to the same size): five a second see a visitor within 200 ms, at a third of
- * the cost of fifteen.
+ * The most frames a second a quiet scene's sub stream is handed over at: a quiet frame is only
+ * looked at for motion and faces, and five a second see a visitor within 200 ms. Measured, two a
+ * second cost the daemon no less and found the visitor later (docs/camera.md).
  */
 export const SUB_STREAM_FPS = 5;
 
