@@ -15,11 +15,14 @@ import {
 
 /**
  * Up to this many multiply-adds per output value, the convolution before a PRelu is computed a
- * second time rather than scaling its output in a pass of its own (see below). Measured with
- * `npm run bench -- vision` on both rewritten networks: folding the anti-spoof's 32→112-channel
- * expansion at 64×64 saved 0.6 ms; folding the embedder's 128-input expansions too cost 0.7 ms.
+ * second time rather than scaling its output in a pass of its own (see below): the depthwise 3×3
+ * convolutions (9), a network's first convolution (27) and the anti-spoof's 32→112-channel
+ * expansion. Measured on both rewritten networks, one thread, each setting alternated with the
+ * others in one process: computing the 64-input expansions twice too made the embedder 8–9 %
+ * slower on a 2-core AMD EPYC (AVX2) and 3–5 % on a 16-core Xeon (AVX-512), and the 128-input ones
+ * slower still.
  */
-const FOLD_MAX_MACS = 64;
+const FOLD_MAX_MACS = 32;
 
 /**
  * Replaces each per-channel PRelu after a 2-D convolution by ops that ONNX Runtime's CPU provider
