@@ -419,11 +419,17 @@ export class FfmpegCamera implements CameraSource {
     const now = this.clock.now();
     if (this.processDecoding === 'sub_stream' && this.decoding === 'sub_stream') {
       // A sub stream that fails (gone, refused, stalled) must not leave a quiet door unwatched:
-      // the main stream's key frames watch the rest of this quiet spell.
+      // the main stream's key frames watch the rest of this quiet spell. The main stream is
+      // another connection, most likely up, so it is read at once: no backoff, no attempt counted,
+      // and the camera is never shown failed for what only its sub stream lacks. last_error says
+      // what to fix.
       this.subStreamFailed = true;
       this.decoding = 'keyframes';
-      failure = { ...failure, message: `sub stream: ${failure.message}` };
-      this.log.warn({ reason: failure.message }, 'camera: the sub stream failed; the quiet scene is watched on key frames of url until something moves');
+      this.lastError = { ...failure, message: `sub stream: ${failure.message}`, at_ms: now };
+      this.log.warn({ error: failure.kind, reason: this.lastError.message }, 'camera: the sub stream failed; the quiet scene is watched on key frames of url until something moves');
+      this.continuePts = true;
+      this.connect();
+      return;
     }
     if (this.firstFrameAt !== undefined && now - this.firstFrameAt >= healthyPeriodMs(this.policy)) this.attempt = 0;
     this.attempt++;

@@ -263,6 +263,36 @@ test('a quiet camera with a sub stream watches every frame of it, and the main s
   }
 });
 
+test('a sub stream that refuses its password: the quiet camera reads key frames of the main stream at once, is never shown failed, and last_error says what to fix', async () => {
+  const sub = await FakeCamera.start({ width: 320, height: 180, fps: 5, password: 'sub-secret' });
+  const { camera, lines } = realCamera(cameraConfig('refused', server.url(), { width: 320, height: 180, fps: 5, idle_keyframes_after_s: 5, sub_url: sub.url('/pattern', 'admin:not-the-password') }));
+  const ac = new AbortController();
+  const { seen } = consume(camera, ac);
+  const states: string[] = [];
+  camera.onState((h) => states.push(h.state));
+  const streams = () => lines.filter((l) => l.includes('"camera streaming"')).map((l) => (JSON.parse(l) as { stream: string }).stream);
+  camera.start();
+  try {
+    await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    const since = states.length;
+    camera.setQuiet(true);
+    await waitFor('key frames after the refusal', () => camera.health().decoding === 'keyframes' && streams().length === 2, 20_000);
+    const h = camera.health();
+    assert.deepEqual(streams(), ['1280x720', '1280x720'], 'the main stream, then its key frames: the sub stream gave no frame');
+    assert.deepEqual(states.slice(since), ['connecting', 'streaming'], `states while quiet: ${states.slice(since).join(' → ')}`);
+    assert.equal(h.state, 'streaming');
+    assert.equal(h.last_error?.kind, 'unauthorized');
+    assert.match(h.last_error?.message ?? '', /^sub stream: 401 unauthorized/);
+    assert.equal(h.reconnects_last_hour, 0, 'no backoff and no reconnect counted against the camera');
+    assert.ok(seen.every((f, i) => i === 0 || f.pts > seen[i - 1]!.pts), 'frame times increase across the fallback');
+    assert.ok(!lines.join('').includes('not-the-password'), "the sub stream's password is never logged");
+  } finally {
+    ac.abort();
+    await camera.stop();
+    await sub.stop();
+  }
+});
+
 test('hwaccel naming a GPU decoder this box lacks: the camera fails as one a person must fix, with a reason that says hwaccel: none', async () => {
   // CI boxes have neither; where one is there, FFmpeg would decode on it and the test says nothing.
   const lacks = { cuda: !existsSync('/dev/nvidiactl'), vaapi: !existsSync('/dev/dri') };
