@@ -18,7 +18,7 @@ import {
  * second time rather than scaling its output in a pass of its own (see below): the depthwise 3×3
  * convolutions (9), a network's first convolution (27) and the anti-spoof's 32→112-channel
  * expansion. Measured on both rewritten networks, one thread, each setting alternated with the
- * others in one process: computing the 64-input expansions twice too made the embedder 8–9 %
+ * others in one process: computing the 64-input expansions twice too made the embedder 7–9 %
  * slower on a 2-core AMD EPYC (AVX2) and 3–5 % on a 16-core Xeon (AVX-512), and the 128-input ones
  * slower still.
  */
