@@ -67,13 +67,13 @@ export function yuvTables(matrix: YuvMatrix): YuvTables {
 }
 
 /**
- * The same conversion folded for the loops that run it on every pixel they read (the detector's
- * taps, a crop's RGB): the luma term already offset into CLAMP, and green's two chroma terms
- * summed into one table by (u << 8 | v). Fewer reads and adds per pixel for the same bytes: the
- * detector's 2×2 pass on a 1080p frame took 1.30 ms with the separate terms and 1.12 ms so (one
- * thread, this project's 2-core box). 2 × 128 KiB, made once.
+ * The same conversion folded for a loop that runs it on every pixel it reads (a crop's RGB,
+ * `toRgb`): the luma term already offset into CLAMP, and green's two chroma terms summed into one
+ * table by (u << 8 | v). Fewer reads and adds per pixel for the same bytes (a 1080p frame's
+ * detector pass read so took 1.12 ms against 1.30 with the separate terms, one thread, this
+ * project's 2-core box). 2 × 128 KiB, made once.
  */
-export interface FoldedYuvTables {
+interface FoldedYuvTables {
   /** CLAMP_AT + the luma term, by Y. */
   readonly y: Int16Array;
   readonly rV: Int16Array;
@@ -88,16 +88,48 @@ function folded(t: YuvTables): FoldedYuvTables {
   return { y: Int16Array.from(t.y, (y) => y + CLAMP_AT), rV: t.rV, gUV, bU: t.bU };
 }
 
-export function foldedYuvTables(matrix: YuvMatrix): FoldedYuvTables {
+function foldedYuvTables(matrix: YuvMatrix): FoldedYuvTables {
   return FOLDED[matrix];
 }
 
 /** x clamped to 0..255 at CLAMP[CLAMP_AT + x], for x from −CLAMP_AT to 639 (a converted channel stays within −300..560). */
-export const CLAMP_AT = 384;
-export const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
+const CLAMP_AT = 384;
+const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max(0, i - CLAMP_AT)));
 
 // Below CLAMP_AT, which the folded luma table is offset by.
 const FOLDED: Record<YuvMatrix, FoldedYuvTables> = { bt601: folded(MATRICES.bt601), bt709: folded(MATRICES.bt709) };
+
+/**
+ * The conversion's terms of four pixels' bytes at once, by the sum of the four (0..1020): four
+ * times the term of their mean, FFmpeg's own table where the four are equal and a straight line
+ * between its neighbours where they are not. What the detector's 2×2 taps read (sample-yuv.ts):
+ * one conversion of the taps' mean rather than four conversions summed.
+ */
+export interface QuadYuvTables {
+  readonly y: Int32Array;
+  readonly rV: Int32Array;
+  readonly gU: Int32Array;
+  readonly gV: Int32Array;
+  readonly bU: Int32Array;
+}
+
+function quad(term: Int16Array): Int32Array {
+  return Int32Array.from({ length: 4 * 255 + 1 }, (_, sum) => {
+    const low = sum >> 2;
+    const part = sum & 3;
+    return term[low]! * (4 - part) + (part === 0 ? 0 : term[low + 1]! * part);
+  });
+}
+
+function quadTables(t: YuvTables): QuadYuvTables {
+  return { y: quad(t.y), rV: quad(t.rV), gU: quad(t.gU), gV: quad(t.gV), bU: quad(t.bU) };
+}
+
+const QUAD: Record<YuvMatrix, QuadYuvTables> = { bt601: quadTables(MATRICES.bt601), bt709: quadTables(MATRICES.bt709) };
+
+export function quadYuvTables(matrix: YuvMatrix): QuadYuvTables {
+  return QUAD[matrix];
+}
 
 /**
  * One pixel converted, its channels packed ten bits apart (r + g·2¹⁰ + b·2²⁰), so that the sum of

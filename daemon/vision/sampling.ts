@@ -10,8 +10,9 @@ import type { Picture, RgbImage } from './types.js';
  * and mild downscaling interpolate bilinearly; strong downscaling averages a grid of taps over
  * each output pixel's footprint, since plain bilinear would alias small faces away.
  *
- * A YUV frame is never converted whole: the detector's case (2×2 taps, axis-aligned) reads the
- * planes directly; any other crop converts only the part of the frame its taps can reach.
+ * A YUV frame is never converted whole: the detector's case (2×2 taps, axis-aligned, larger than a
+ * face crop) reads the planes directly; any other crop converts only the part of the frame its taps
+ * can reach.
  */
 export function sampleAffine(
   img: Picture,
@@ -27,11 +28,14 @@ export function sampleAffine(
   // Small crops (faces for the models, ≤ 128×128) get a tap per source pixel, up to 8×8, so that
   // a large face shrunk to 112 px keeps its detail without aliasing; the detector's 320×240 input
   // gets 2×2, which finds the same faces at a quarter of the cost of 3×3.
-  const maxTaps = options.maxTaps ?? (outW * outH <= 128 * 128 ? 8 : 2);
+  const faceCrop = outW * outH <= 128 * 128;
+  const maxTaps = options.maxTaps ?? (faceCrop ? 8 : 2);
   const taps = footprint > 1.75 ? Math.min(maxTaps, Math.round(footprint)) : 1;
   const axisAligned = map.b === 0 && map.c === 0;
   if (isYuv420(img)) {
-    if (taps === 2 && axisAligned) {
+    // The detector's input reads each 2×2 of taps as one conversion; a face crop reads every tap
+    // as FFmpeg converts it, to which the landmarks and the eyes are sensitive by a tenth of a pixel.
+    if (taps === 2 && axisAligned && !faceCrop) {
       average2x2Yuv(img, map, outW, outH, dst, store);
       return dst;
     }

@@ -168,7 +168,7 @@ test('sampling: every fast path equals the plain definition, interleaved, as pla
   }
 });
 
-test('sampling a YUV 4:2:0 frame gives what sampling its RGB conversion gives, on every path, in either matrix', () => {
+test('sampling a YUV 4:2:0 frame gives what sampling its RGB conversion gives, on every path of a face crop, in either matrix', () => {
   // Odd sizes: the chroma planes round up. Values over the whole range, so that RGB clips too.
   const width = 61, height = 47;
   const { bytes } = yuv420Layout(width, height);
@@ -192,6 +192,63 @@ test('sampling a YUV 4:2:0 frame gives what sampling its RGB conversion gives, o
       const expected = 0.299 * greyRgb.data[i]! + 0.587 * greyRgb.data[i + 1]! + 0.114 * greyRgb.data[i + 2]!;
       assert.ok(Math.abs(lumaAt(grey, x, y) - expected) < 1e-9, `${matrix}: luma at ${x},${y}: ${lumaAt(grey, x, y)} against ${expected}`);
     }
+  }
+});
+
+test('the detector\'s 2×2 taps on a YUV frame: the RGB path\'s value where the four taps are alike, within a level and a half on a smooth picture, the same at the padding', () => {
+  const width = 341, height = 251;
+  const { bytes, uOffset, vOffset, chromaWidth } = yuv420Layout(width, height);
+  // The detector's input is larger than any face crop: 180×135 here, partly outside, 2 px a tap.
+  const W = 180, H = 135;
+  const map = rectToAffine({ x: -10, y: -6, w: 2 * W, h: 2 * H }, W, H);
+  const taps = (k: number, scale: number, shift: number) => [0, 1].map((i) => Math.floor(scale * (k + (i + 0.5) / 2) + shift));
+  const inFrame = (x: number, y: number) => x >= 0 && x < width && y >= 0 && y < height;
+  for (const matrix of ['bt601', 'bt709'] as const) {
+    // Blocks of 4×4 pixels, each one random colour over the whole range (RGB clips), so that many
+    // outputs' taps are alike and the rest straddle two very different colours.
+    const blocky = new Uint8Array(bytes);
+    const colour = (bx: number, by: number, plane: number) => ((bx * 7 + by * 13 + plane * 5) * 7919) % 256;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) blocky[y * width + x] = colour(x >> 2, y >> 2, 0);
+    for (let y = 0; y < (height + 1) >> 1; y++) {
+      for (let x = 0; x < chromaWidth; x++) {
+        blocky[uOffset + y * chromaWidth + x] = colour(x >> 1, y >> 1, 1);
+        blocky[vOffset + y * chromaWidth + x] = colour(x >> 1, y >> 1, 2);
+      }
+    }
+    const yuv = { format: 'yuv420p' as const, matrix, width, height, data: blocky };
+    const fromYuv = sampleAffine(yuv, map, W, H, undefined, { maxTaps: 2 });
+    const fromRgb = sampleAffine(toRgb(yuv), map, W, H, undefined, { maxTaps: 2 });
+    let alike = 0, edge = 0;
+    for (let v = 0; v < H; v++) {
+      for (let u = 0; u < W; u++) {
+        const xs = taps(u, map.a, map.tx), ys = taps(v, map.d, map.ty);
+        const points = ys.flatMap((y) => xs.map((x) => [x, y] as const));
+        const blocks = new Set(points.map(([x, y]) => `${x >> 2},${y >> 2}`));
+        const outside = points.some(([x, y]) => !inFrame(x, y));
+        if (!outside && blocks.size > 1) continue;
+        if (outside) edge++;
+        else alike++;
+        for (let c = 0; c < 3; c++) {
+          const i = (v * W + u) * 3 + c;
+          assert.ok(Math.abs(fromYuv[i]! - fromRgb[i]!) < 1e-4, `${matrix}: output ${u},${v} (${outside ? 'at the edge' : 'taps alike'}) is ${fromYuv[i]} against ${fromRgb[i]}`);
+        }
+      }
+    }
+    assert.ok(alike > 2000 && edge > 200, `${matrix}: ${alike} outputs with alike taps, ${edge} at the edge`);
+    // A smooth picture whose colours never clip: every output within a level and a half.
+    const smooth = new Uint8Array(bytes);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) smooth[y * width + x] = 40 + ((x + y) >> 2);
+    for (let y = 0; y < (height + 1) >> 1; y++) {
+      for (let x = 0; x < chromaWidth; x++) {
+        smooth[uOffset + y * chromaWidth + x] = 100 + ((x + y) >> 3);
+        smooth[vOffset + y * chromaWidth + x] = 150 - (x >> 3);
+      }
+    }
+    const gentle = { format: 'yuv420p' as const, matrix, width, height, data: smooth };
+    const a = sampleAffine(gentle, map, W, H, undefined, { maxTaps: 2 });
+    const b = sampleAffine(toRgb(gentle), map, W, H, undefined, { maxTaps: 2 });
+    const worst = a.reduce((m, value, i) => Math.max(m, Math.abs(value - b[i]!)), 0);
+    assert.ok(worst <= 1.5, `${matrix}: a smooth picture's outputs differ by ${worst} levels`);
   }
 });
 
