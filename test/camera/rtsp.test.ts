@@ -220,14 +220,18 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
   }
 });
 
+/** The stream each FFmpeg started reads, in order, as the camera logs it at its first frame. */
+function streamsRead(lines: readonly string[]): string[] {
+  return lines.filter((l) => l.includes('"camera streaming"')).map((l) => (JSON.parse(l) as { stream: string }).stream);
+}
+
 test('a quiet camera with a sub stream watches every frame of it, and the main stream again once something moves; a sub stream that fails leaves it on key frames, never blind', async () => {
   // The sub stream is another server, smaller (320×180 against 1280×720), behind a password.
   const sub = await FakeCamera.start({ width: 320, height: 180, fps: 5, password: 'sub-secret' });
   const { camera, lines } = realCamera(cameraConfig('two', server.url(), { width: 320, height: 180, fps: 5, idle_keyframes_after_s: 5, sub_url: sub.url('/pattern', 'admin:sub-secret') }));
   const ac = new AbortController();
   const { seen } = consume(camera, ac);
-  /** The stream each FFmpeg started reads, in order, as the camera logs it at its first frame. */
-  const streams = () => lines.filter((l) => l.includes('"camera streaming"')).map((l) => (JSON.parse(l) as { stream: string }).stream);
+  const streams = () => streamsRead(lines);
   camera.start();
   try {
     await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
@@ -270,7 +274,7 @@ test('a sub stream that refuses its password: the quiet camera reads key frames 
   const { seen } = consume(camera, ac);
   const states: string[] = [];
   camera.onState((h) => states.push(h.state));
-  const streams = () => lines.filter((l) => l.includes('"camera streaming"')).map((l) => (JSON.parse(l) as { stream: string }).stream);
+  const streams = () => streamsRead(lines);
   camera.start();
   try {
     await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
