@@ -67,6 +67,9 @@ if (builtMode) {
   // The console's page files beside its compiled server, as npm run build puts them in dist/: the
   // console's routes read them when they are built.
   cpSync(join(ROOT, 'daemon', 'web', 'static'), join(ROOT, '.built', 'daemon', 'web', 'static'), { recursive: true });
+  // The tests' own helpers that are not TypeScript (the fake RTSP camera's GStreamer server), beside
+  // the compiled modules that start them.
+  cpSync(join(ROOT, 'test', 'support'), join(ROOT, '.built', 'test', 'support'), { recursive: true, filter: (from) => !from.endsWith('.ts') });
   runner = [];
   runFiles = files.map((f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js'));
 }

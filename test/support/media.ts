@@ -1,9 +1,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+
+/**
+ * The checkout: the nearest folder above this module with a package.json. A test compiled into
+ * .built/ (run-tests.mjs --built) runs a folder deeper than under tsx, and finds the same media.
+ */
+function checkoutRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 /** ../shared/media beside the checkout: real faces, clips and annotations (see its MANIFEST.md). */
-export const MEDIA_DIR = fileURLToPath(new URL('../../../shared/media/', import.meta.url));
+export const MEDIA_DIR = join(checkoutRoot(), '..', 'shared', 'media') + '/';
 
 export function media(relativePath: string): string {
   return join(MEDIA_DIR, relativePath);
