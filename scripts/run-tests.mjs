@@ -13,6 +13,10 @@
 // (which makes starting a process or loading a model throw in them, in every run), several files
 // at a time, one per core, and without building dist/, which only a spawned CLI or daemon reads.
 // `--list-fast` prints that tier's files and runs nothing.
+//
+// The offline tier: the files that import test/support/offline-tier.ts (the models and FFmpeg on
+// files, no socket, no other process, no deadline in wall-clock time) run one per core after the
+// fast tier, in `npm test` only; every other file runs one at a time after them.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -36,7 +40,9 @@ const fastMode = listFast || process.argv.includes('--fast');
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !OWN_FLAGS.includes(a));
 const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
-const isFast = (f) => importsOf(f, { typeOnly: false }).files.includes(FAST_MARKER);
+const OFFLINE_MARKER = join(ROOT, 'test', 'support', 'offline-tier.ts');
+const imports = (f, marker) => importsOf(f, { typeOnly: false }).files.includes(marker);
+const isFast = (f) => imports(f, FAST_MARKER);
 const files = (roots.length ? roots : ['test'])
   .flatMap((r) => collect(resolve(r), []))
   .filter((f) => !fastMode || isFast(f));
@@ -79,10 +85,15 @@ if (builtMode) {
 // holding the whole run; a test that needs longer says so in its own options.
 const runTests = (list, concurrency) =>
   spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-timeout=600000', '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
-// Files that start daemons, brokers and cameras would contend for the cores and ports, so they run
-// one at a time. The fast tier's files share nothing but the CPU: in a full run they go first, one
-// per core, which takes a minute or two off it.
-const parallel = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
-const serial = runFiles.filter((f) => !parallel.includes(f));
-const statuses = [parallel.length ? runTests(parallel, availableParallelism()) : 0, serial.length ? runTests(serial, 1) : 0];
+// Files that start daemons, brokers and cameras would contend for the cores and ports, and some
+// wait for what happens in real time, so they run one at a time. The fast tier's and the offline
+// tier's files share nothing but the CPU: in a full run they go first, one per core, each tier on
+// its own so that a fast file never waits on a model-bound one. The offline tier's files are the
+// suite's longest (each plays hundreds of clips through the models on one thread): one per core
+// takes about a third off the full run's time.
+const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
+const offline = fastMode || builtMode ? [] : files.filter((f) => imports(f, OFFLINE_MARKER));
+const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f));
+const statuses = [fast, offline].map((tier) => (tier.length ? runTests(tier, availableParallelism()) : 0));
+statuses.push(serial.length ? runTests(serial, 1) : 0);
 process.exit(statuses.find((s) => s !== 0) ?? 0);

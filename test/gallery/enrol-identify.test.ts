@@ -1,5 +1,6 @@
 // The 13 identities of ../shared/media/identities/deepface enrolled from one or two photos each,
 // every other photo of them identified, through the real models and a real encrypted SQLite file.
+import '../support/offline-tier.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

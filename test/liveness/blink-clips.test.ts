@@ -5,6 +5,7 @@
 // and 60% when they were last set, with a follow's eyes confirmed by the next detection), a blink
 // short of each; native holds what a site needs (≥ 97%), as ~100 px does not yet (≥ 90%).
 // `npm run bench -- liveness` prints the same figures.
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

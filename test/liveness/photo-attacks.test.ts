@@ -2,6 +2,7 @@
 // print that drifts, wobbles, comes closer, tilts back or bends (one motion per photo, in turn, so
 // that every motion meets every kind of photo; `npm run bench -- liveness` plays each photo in all
 // five), at 100–300 px, 15 fps, H.264: never live, and each known person still recognised.
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,6 +3,7 @@
 // 23–32: never live, and each known person still recognised, enrolled from another picture than
 // the one played. A sample of the set, spread over clips, devices, sizes and resolutions, keeps
 // the test to a few minutes; `npm run bench -- liveness` plays the whole set.
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

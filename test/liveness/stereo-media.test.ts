@@ -2,6 +2,7 @@
 // views of a real man (../shared/media/video_multiview), and on prints seen by two cameras at once
 // as FFmpeg encodes their streams; each side falls where the module's limit says, the limit taken
 // from the module as it is (`npm run bench -- stereo` measures the whole set).
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

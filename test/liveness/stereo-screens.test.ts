@@ -5,6 +5,7 @@
 // recording seen by two of its cameras at the same angle. The door's proof (the second largest
 // parallax of its pairs, at the stereo cue's log-odds) is reached for him and never for a screen;
 // the limit is the module's own (`npm run bench -- stereo` measures the whole set).
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

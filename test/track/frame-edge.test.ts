@@ -1,6 +1,7 @@
 // A face the frame's edge cuts feeds no liveness cue: a print brought so close that the frame's
 // bottom cuts it below the nose (which the structure cue took for a head in 3D), and a real
 // person's clip cut below the eyes, through the real models and the whole per-track logic.
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // Detection gated by motion, through the real models on a CCTV-like 1080p stream (a talking face of
 // ~100 px, the sensor's noise, H.264 at CRF 30): the face is tracked as with a full sweep on every
 // detect frame, at a fraction of the detector's work; an empty entrance costs only its first look.
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,3 +1,4 @@
+import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeImageFile } from '../../daemon/vision/image.js';
