@@ -4,6 +4,8 @@ import type { Box, Picture, RgbImage } from '../vision/types.js';
 export interface BestFrame {
   t: number;
   weight: number;
+  /** The eye model read both eyes shut (a blink, a squint): such a frame ranks after every other. */
+  eyesShut: boolean;
   embedding: Float32Array;
   /** The face with some context (1.6× its box), copied out of the frame. */
   crop: RgbImage;
@@ -12,16 +14,25 @@ export interface BestFrame {
 /** Context around the face in a thumbnail. */
 const CROP_SCALE = 1.6;
 
-/** The K best frames of a track by weight: thumbnails for its events, templates for promotion. */
+/** Whether frame `a` ranks before `b`: eyes open first (however they are weighed), then by weight. */
+const ranksBefore = (a: Pick<BestFrame, 'weight' | 'eyesShut'>, b: Pick<BestFrame, 'weight' | 'eyesShut'>) =>
+  a.eyesShut !== b.eyesShut ? !a.eyesShut : a.weight > b.weight;
+
+/**
+ * The K best frames of a track: thumbnails for its events, the face a person teaches someone from,
+ * templates for promotion. By weight, except that a frame with the eyes shut ranks after every
+ * frame without: a track is often live, and its frames weighed, at the moment of a blink, and the
+ * enrolment gate refuses a face with its eyes closed.
+ */
 export class BestFrames {
   private list: BestFrame[] = [];
 
   constructor(private readonly k: number) {}
 
-  offer(f: { t: number; weight: number; embedding: Float32Array; img: Picture; box: Box }): void {
-    if (this.list.length >= this.k && f.weight <= this.list[this.list.length - 1]!.weight) return;
-    this.list.push({ t: f.t, weight: f.weight, embedding: f.embedding, crop: cropAround(f.img, f.box, CROP_SCALE) });
-    this.list.sort((a, b) => b.weight - a.weight);
+  offer(f: { t: number; weight: number; eyesShut: boolean; embedding: Float32Array; img: Picture; box: Box }): void {
+    if (this.list.length >= this.k && !ranksBefore(f, this.list[this.list.length - 1]!)) return;
+    this.list.push({ t: f.t, weight: f.weight, eyesShut: f.eyesShut, embedding: f.embedding, crop: cropAround(f.img, f.box, CROP_SCALE) });
+    this.list.sort((a, b) => (ranksBefore(a, b) ? -1 : ranksBefore(b, a) ? 1 : 0));
     if (this.list.length > this.k) this.list.length = this.k;
   }
 

@@ -8,6 +8,7 @@ import { eyelidOpening, faceShape } from '../vision/align.js';
 import type { Box, FaceAnalysis, Picture, RgbImage } from '../vision/types.js';
 import { sizeRatio } from './associate.js';
 import { BestFrames, type BestFrame } from './best-frames.js';
+import { eyesClosed } from '../gallery/quality-gate.js';
 import type { ChallengeRecord, ChallengeSettings } from './challenge.js';
 import type { ChallengeMove } from '../liveness/challenge.js';
 import type { TrackConfig } from './config.js';
@@ -47,6 +48,12 @@ export interface EyeTraceSample extends EyeSample {
   kind: 'detection' | 'follow';
   faceHeight: number;
 }
+
+/**
+ * p(open) below which the eye model reads an eye shut, its own boundary: a best frame is wanted with
+ * the eyes open, whatever the enrolment gate of a site asks of a photo.
+ */
+const EYE_MODEL_OPEN = 0.5;
 
 /** Largest change of the face's height from one followed frame to the next (~67 ms). */
 const MAX_FOLLOW_RATIO = 1.25;
@@ -332,7 +339,7 @@ export class Track implements DoorSide {
     if (!face.embedding) return [];
     this.lastEmbedT = t;
     this.fusion.add(face.embedding, verdict.weight);
-    this.best.offer({ t, weight: verdict.weight, embedding: face.embedding, img, box: face.detection.box });
+    this.best.offer({ t, weight: verdict.weight, eyesShut: eyesClosed(face, EYE_MODEL_OPEN), embedding: face.embedding, img, box: face.detection.box });
     const result = this.ctx.identify(this.fusion.fused()!);
     this.lastScore = result.score;
     // A blurred frame may name someone, not make the track unknown while a sharper frame may follow.

@@ -2,7 +2,7 @@ import '../support/fast-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { associate, sizeRatio } from '../../daemon/track/associate.js';
-import { cropAround } from '../../daemon/track/best-frames.js';
+import { BestFrames, cropAround } from '../../daemon/track/best-frames.js';
 import { boxFromLandmarks, landmarkShift, relateBox } from '../../daemon/track/follow.js';
 import { frameVerdict, frameWeight } from '../../daemon/track/frame-quality.js';
 import { EmbeddingFusion } from '../../daemon/track/fusion.js';
@@ -246,4 +246,24 @@ test('sightings column (fuzzed): what the daemon writes reads back; anything els
     }),
     fuzzParameters(500),
   );
+});
+
+test('BestFrames: the heaviest frames first, but a frame with the eyes shut after every frame with them open, however it is weighed', () => {
+  const img = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) };
+  const box = { x: 16, y: 16, w: 24, h: 24 };
+  const best = new BestFrames(3);
+  const offer = (t: number, weight: number, eyesShut: boolean) => best.offer({ t, weight, eyesShut, embedding: new Float32Array(4), img, box });
+  offer(1, 0.9, true); // the heaviest frame of the track, taken mid-blink
+  offer(2, 0.5, false);
+  offer(3, 0.7, false);
+  assert.deepEqual(best.frames().map((f) => f.t), [3, 2, 1]);
+  assert.equal(best.top()?.t, 3, 'the thumbnail and the face to teach from have their eyes open');
+  offer(4, 0.4, false); // open and light: still before the shut one, which leaves
+  assert.deepEqual(best.frames().map((f) => f.t), [3, 2, 4]);
+  offer(5, 0.99, true); // shut: never in while three open ones are
+  offer(6, 0.3, false); // lighter than every open one kept
+  assert.deepEqual(best.frames().map((f) => f.t), [3, 2, 4]);
+  const shut = new BestFrames(2);
+  for (const [t, w] of [[1, 0.2], [2, 0.8], [3, 0.5]] as const) shut.offer({ t, weight: w, eyesShut: true, embedding: new Float32Array(4), img, box });
+  assert.deepEqual(shut.frames().map((f) => f.t), [2, 3], 'a track seen only with its eyes shut still has its best frames, by weight');
 });
