@@ -4,7 +4,7 @@ import type { Box, Picture, RgbImage } from '../vision/types.js';
 export interface BestFrame {
   t: number;
   weight: number;
-  /** The eye model read both eyes shut (a blink, a squint): such a frame ranks after every other. */
+  /** The eye model read the eyes shut, as the enrolment gate reads them (a blink): such a frame ranks after every other. */
   eyesShut: boolean;
   embedding: Float32Array;
   /** The face with some context (1.6× its box), copied out of the frame. */
