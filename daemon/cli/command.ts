@@ -21,7 +21,8 @@ export interface CliIo {
   stderrIsTty?: boolean;
 }
 
-export interface Command {
+/** What a command is, apart from what it does: what help shows of it, and the words that choose it. */
+export interface CommandInfo {
   /** Words that select the command: ['analyze'] or ['person', 'add']. */
   readonly words: readonly string[];
   /** Other words that select the same command: names installers already use, documented as aliases (help.ts, README). */
@@ -29,6 +30,9 @@ export interface Command {
   readonly summary: string;
   /** Arguments after the command words, for help: 'IMAGE... [--json]'. */
   readonly usage: string;
+}
+
+export interface Command extends CommandInfo {
   run(argv: string[], io: CliIo): Promise<number>;
 }
 

@@ -2,6 +2,7 @@
 // The `facegate` executable: real stdio and process exit code around run.ts.
 import { ExitCode } from '../base/errors.js';
 import { tightenUmask } from '../base/private-files.js';
+import { commandCatalog } from './catalog.js';
 import type { CliIo } from './command.js';
 import { main } from './run.js';
 import { readHiddenLine } from './secret-input.js';
@@ -34,13 +35,15 @@ const io: CliIo = {
   secretLine: async (prompt) =>
     process.stdin.isTTY ? readHiddenLine(process.stdin, (t) => process.stderr.write(t), prompt) : ((await readStdin()).split('\n')[0] ?? '').replace(/\r$/, ''),
 };
-main(process.argv.slice(2), io).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (closedPipe(e)) process.exit(ExitCode.OK);
-    console.error(e);
-    process.exitCode = ExitCode.FAILED;
-  },
-);
+commandCatalog()
+  .then((catalog) => main(process.argv.slice(2), io, catalog))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (closedPipe(e)) process.exit(ExitCode.OK);
+      console.error(e);
+      process.exitCode = ExitCode.FAILED;
+    },
+  );
