@@ -45,6 +45,3 @@ const tsc = require.resolve('typescript/bin/tsc');
 const compiled = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 cpSync(join(root, 'daemon/web/static'), join(root, 'dist/daemon/web/static'), { recursive: true });
-// Which module defines each command, so that the CLI loads only the one it runs (daemon/cli/catalog.ts).
-const indexed = spawnSync(process.execPath, [join(root, 'scripts/command-index.mjs'), join(root, 'dist')], { cwd: root, stdio: 'inherit' });
-if (indexed.status !== 0) process.exit(indexed.status ?? 1);

@@ -21,8 +21,7 @@ export interface CliIo {
   stderrIsTty?: boolean;
 }
 
-/** What a command is, apart from what it does: what help shows of it, and the words that choose it. */
-export interface CommandInfo {
+export interface Command {
   /** Words that select the command: ['analyze'] or ['person', 'add']. */
   readonly words: readonly string[];
   /** Other words that select the same command: names installers already use, documented as aliases (help.ts, README). */
@@ -30,9 +29,6 @@ export interface CommandInfo {
   readonly summary: string;
   /** Arguments after the command words, for help: 'IMAGE... [--json]'. */
   readonly usage: string;
-}
-
-export interface Command extends CommandInfo {
   run(argv: string[], io: CliIo): Promise<number>;
 }
 

@@ -1,4 +1,4 @@
-import type { CommandInfo } from './command.js';
+import type { Command } from './command.js';
 
 /**
  * The one table of `facegate COMMAND --help`: what each option means, and one example per command.
@@ -197,7 +197,7 @@ export interface OptionHelp {
 }
 
 /** The options a command's usage line names, in its order, each with its argument placeholder. */
-export function commandOptions(command: CommandInfo): OptionHelp[] {
+export function commandOptions(command: Command): OptionHelp[] {
   const seen = new Set<string>();
   const out: OptionHelp[] = [];
   for (const m of command.usage.matchAll(/(--[a-z][a-z-]*)(?: ([A-Z][A-Z_=]*|tcp\|udp))?/g)) {
@@ -209,12 +209,12 @@ export function commandOptions(command: CommandInfo): OptionHelp[] {
   return out;
 }
 
-export function commandExample(command: CommandInfo): string | undefined {
+export function commandExample(command: Command): string | undefined {
   return COMMAND_HELP[key(command)]?.example;
 }
 
 /** What `facegate COMMAND --help` prints. */
-export function commandHelp(command: CommandInfo): string {
+export function commandHelp(command: Command): string {
   const options = [...commandOptions(command), { flag: '-h, --help', text: 'this help' }];
   const width = Math.max(...options.map((o) => o.flag.length));
   const example = commandExample(command);
@@ -231,13 +231,13 @@ export function commandHelp(command: CommandInfo): string {
 }
 
 /** The other names of a command, which select it as well. */
-function aliasLines(command: CommandInfo): string[] {
+function aliasLines(command: Command): string[] {
   const aliases = command.aliases ?? [];
   return aliases.length ? ['', `also: ${aliases.map((a) => `facegate ${a.join(' ')}`).join(', ')} (the same command)`] : [];
 }
 
 /** A command's aliases as lines of a command list, each pointing at the command. */
-export function aliasRows(commands: readonly CommandInfo[], width: number, group?: string): string[] {
+export function aliasRows(commands: readonly Command[], width: number, group?: string): string[] {
   return commands.flatMap((c) => (c.aliases ?? []).filter((a) => group === undefined || a[0] === group).map((a) => `  ${a.join(' ').padEnd(width)}  the same as ${key(c)}`));
 }
 
@@ -246,13 +246,13 @@ export function aliasRows(commands: readonly CommandInfo[], width: number, group
  * A word that is a command of its own (`central`, beside `central status`) is not a group: its
  * `--help` is that command's.
  */
-export function commandGroups(commands: readonly CommandInfo[]): string[] {
+export function commandGroups(commands: readonly Command[]): string[] {
   const own = new Set(commands.filter((c) => c.words.length === 1).map((c) => c.words[0]!));
   return [...new Set(commands.filter((c) => c.words.length > 1).map((c) => c.words[0]!))].filter((w) => !own.has(w));
 }
 
 /** What `facegate GROUP --help` prints: the group's commands with their summaries. */
-export function groupHelp(group: string, commands: readonly CommandInfo[]): string {
+export function groupHelp(group: string, commands: readonly Command[]): string {
   const members = commands.filter((c) => c.words.length > 1 && c.words[0] === group);
   const width = Math.max(...members.map((c) => key(c).length));
   return [
@@ -271,4 +271,4 @@ export function helpTableCommands(): string[] {
   return Object.keys(COMMAND_HELP);
 }
 
-const key = (command: CommandInfo) => command.words.join(' ');
+const key = (command: Command) => command.words.join(' ');

@@ -2,7 +2,6 @@
 // The `facegate` executable: real stdio and process exit code around run.ts.
 import { ExitCode } from '../base/errors.js';
 import { tightenUmask } from '../base/private-files.js';
-import { commandCatalog } from './catalog.js';
 import type { CliIo } from './command.js';
 import { main } from './run.js';
 import { readHiddenLine } from './secret-input.js';
@@ -35,15 +34,13 @@ const io: CliIo = {
   secretLine: async (prompt) =>
     process.stdin.isTTY ? readHiddenLine(process.stdin, (t) => process.stderr.write(t), prompt) : ((await readStdin()).split('\n')[0] ?? '').replace(/\r$/, ''),
 };
-commandCatalog()
-  .then((catalog) => main(process.argv.slice(2), io, catalog))
-  .then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      if (closedPipe(e)) process.exit(ExitCode.OK);
-      console.error(e);
-      process.exitCode = ExitCode.FAILED;
-    },
-  );
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (closedPipe(e)) process.exit(ExitCode.OK);
+    console.error(e);
+    process.exitCode = ExitCode.FAILED;
+  },
+);

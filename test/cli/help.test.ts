@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import { COMMANDS } from '../../daemon/cli/commands.js';
 import { commandExample, commandGroups, commandOptions, helpTableCommands } from '../../daemon/cli/help.js';
 import { main } from '../../daemon/cli/run.js';
-import { catalogOf } from '../../daemon/cli/catalog.js';
 import { ExitCode } from '../../daemon/base/errors.js';
 import { CLI_MAIN, runCli } from '../support/cli.js';
 
@@ -13,7 +12,7 @@ import { CLI_MAIN, runCli } from '../support/cli.js';
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} }, catalogOf(COMMANDS));
+  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
   return { code, stdout, stderr };
 }
 
