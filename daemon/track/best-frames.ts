@@ -14,9 +14,8 @@ export interface BestFrame {
 /** Context around the face in a thumbnail. */
 const CROP_SCALE = 1.6;
 
-/** Whether frame `a` ranks before `b`: eyes open first (however they are weighed), then by weight. */
-const ranksBefore = (a: Pick<BestFrame, 'weight' | 'eyesShut'>, b: Pick<BestFrame, 'weight' | 'eyesShut'>) =>
-  a.eyesShut !== b.eyesShut ? !a.eyesShut : a.weight > b.weight;
+/** Best first: eyes open before eyes shut (however they are weighed), then the heavier. */
+const rank = (a: Pick<BestFrame, 'weight' | 'eyesShut'>, b: Pick<BestFrame, 'weight' | 'eyesShut'>) => Number(a.eyesShut) - Number(b.eyesShut) || b.weight - a.weight;
 
 /**
  * The K best frames of a track: thumbnails for its events, the face a person teaches someone from,
@@ -30,9 +29,9 @@ export class BestFrames {
   constructor(private readonly k: number) {}
 
   offer(f: { t: number; weight: number; eyesShut: boolean; embedding: Float32Array; img: Picture; box: Box }): void {
-    if (this.list.length >= this.k && !ranksBefore(f, this.list[this.list.length - 1]!)) return;
+    if (this.list.length >= this.k && rank(f, this.list[this.list.length - 1]!) >= 0) return;
     this.list.push({ t: f.t, weight: f.weight, eyesShut: f.eyesShut, embedding: f.embedding, crop: cropAround(f.img, f.box, CROP_SCALE) });
-    this.list.sort((a, b) => (ranksBefore(a, b) ? -1 : ranksBefore(b, a) ? 1 : 0));
+    this.list.sort(rank);
     if (this.list.length > this.k) this.list.length = this.k;
   }
 
