@@ -41,7 +41,12 @@ const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !OWN_FLAGS.includes(a));
 const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
 const OFFLINE_MARKER = join(ROOT, 'test', 'support', 'offline-tier.ts');
-const imports = (f, marker) => importsOf(f, { typeOnly: false }).files.includes(marker);
+// Each file's imports are parsed once, whichever tiers ask.
+const parsed = new Map();
+const imports = (f, marker) => {
+  if (!parsed.has(f)) parsed.set(f, importsOf(f, { typeOnly: false }).files);
+  return parsed.get(f).includes(marker);
+};
 const isFast = (f) => imports(f, FAST_MARKER);
 const files = (roots.length ? roots : ['test'])
   .flatMap((r) => collect(resolve(r), []))
