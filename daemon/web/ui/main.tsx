@@ -13,7 +13,7 @@ import { forgetRoster, importRoster } from './pages/roster.js';
 import { addPhotos, closePhotos } from './pages/photos.js';
 import { forgetTimeline, showTimeline } from './pages/timeline.js';
 import { addDisplay } from './pages/displays.js';
-import { route } from './router.js';
+import { followHash, route } from './router.js';
 import { logIn, logOut, refresh } from './session.js';
 import { showReview } from './pages/review.js';
 
@@ -63,6 +63,6 @@ $('h-csv').addEventListener('click', () => void exportCsv());
 $('timeline-more').addEventListener('click', () => showTimeline(true).catch(sayFailure));
 $('audit-verify').addEventListener('click', () => void verifyAudit());
 $('display-add').addEventListener('submit', (ev) => void addDisplay(ev));
-window.addEventListener('hashchange', () => void route());
+window.addEventListener('hashchange', followHash);
 // A session survives a reload through the refresh cookie.
 void refresh().then(route);

@@ -33,6 +33,8 @@ const PAGES: Readonly<Record<string, { role: Role; show: Show }>> = {
 let leave: (() => void) | undefined;
 /** Counts the routes taken: a page that finished drawing after another was asked for stops at once. */
 let generation = 0;
+/** The hash the latest route read: what its page shows, or is drawing. */
+let read: string | undefined;
 
 function showLoggedIn(): void {
   const user = session.user;
@@ -45,12 +47,22 @@ function showLoggedIn(): void {
   for (const li of document.querySelectorAll<HTMLElement>('#nav li[data-role]')) li.hidden = RANK[user.role] < RANK[li.dataset.role as Role];
 }
 
+/**
+ * A link followed. The location's hash changes before its event comes, so a route under way (a
+ * login's, waiting for the site's zone) may read the new hash and draw its page already: drawing it
+ * again on the event would ask the API twice and redraw under the reader's eyes.
+ */
+export function followHash(): void {
+  if (location.hash.slice(1) !== read) void route();
+}
+
 export async function route(): Promise<void> {
   const mine = ++generation;
   leave?.();
   leave = undefined;
   for (const p of document.querySelectorAll<HTMLElement>('.page')) p.hidden = true;
   showLoggedIn();
+  read = undefined;
   if (!session.user) return void $('login-name').focus();
   if (!session.zone) {
     session.zone = (await api<{ time_zone?: string }>('/api/me').catch(() => ({ time_zone: undefined }))).time_zone ?? null;
@@ -60,6 +72,7 @@ export async function route(): Promise<void> {
     showLoggedIn();
   }
   const asked = location.hash.slice(1);
+  read = asked;
   const name = PAGES[asked] && hasRole(PAGES[asked].role) ? asked : 'cameras';
   for (const a of document.querySelectorAll('#nav a')) a.removeAttribute('aria-current');
   document.querySelector(`#nav a[href="#${name}"]`)?.setAttribute('aria-current', 'page');
