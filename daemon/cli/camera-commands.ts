@@ -3,7 +3,7 @@ import { carriesSecret } from '../camera/ffmpeg-args.js';
 import { probeCamera } from '../camera/probe.js';
 import { FacegateError } from '../base/errors.js';
 import { writePrivateFile } from '../base/private-files.js';
-import { command, CONFIG_OPTIONS, resolveConfig, UsageError, type CliIo, type Command } from './command.js';
+import { command, CONFIG_OPTIONS, resolveConfig, UsageError, type CliIo } from './command.js';
 
 const USAGE = '(URL | - | --camera NAME [--config FILE]) [--save FILE] [--json] [--transport tcp|udp] [--timeout SECONDS]';
 
@@ -104,5 +104,3 @@ export const cameraTestCommand = command({
     return 0;
   },
 });
-
-export const CAMERA_COMMANDS: readonly Command[] = [cameraTestCommand];

@@ -32,6 +32,18 @@ export interface Command {
   run(argv: string[], io: CliIo): Promise<number>;
 }
 
+/**
+ * What chooses a command, and how to load it. Every command's module together is the whole daemon
+ * (its web server, broker client, cameras, models, SQLite, libsodium): loading them all took about
+ * a second before `facegate --version` could answer, so the command line loads only the command
+ * it runs. `words` and `aliases` are the command's own; test/cli/help.test.ts holds them equal.
+ */
+export interface CommandRoute {
+  readonly words: readonly string[];
+  readonly aliases?: readonly (readonly string[])[];
+  load(): Promise<Command>;
+}
+
 export class UsageError extends FacegateError {
   override readonly name = 'UsageError';
   /** The command's arguments after its words, as in its --help: 'IMAGE... [--json]'. */

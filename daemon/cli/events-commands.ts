@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { loadDeviceKey } from '../events/device-key.js';
-import { command, CONFIG_OPTIONS, resolveConfig, type Command } from './command.js';
+import { command, CONFIG_OPTIONS, resolveConfig } from './command.js';
 
 /** Prints the device's public key so a central server can pin it and verify every event's jws. */
 export const keysExportPublicCommand = command({
@@ -15,5 +15,3 @@ export const keysExportPublicCommand = command({
     return 0;
   },
 });
-
-export const EVENTS_COMMANDS: readonly Command[] = [keysExportPublicCommand];

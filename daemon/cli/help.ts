@@ -246,7 +246,7 @@ export function aliasRows(commands: readonly Command[], width: number, group?: s
  * A word that is a command of its own (`central`, beside `central status`) is not a group: its
  * `--help` is that command's.
  */
-export function commandGroups(commands: readonly Command[]): string[] {
+export function commandGroups(commands: readonly Pick<Command, 'words'>[]): string[] {
   const own = new Set(commands.filter((c) => c.words.length === 1).map((c) => c.words[0]!));
   return [...new Set(commands.filter((c) => c.words.length > 1).map((c) => c.words[0]!))].filter((w) => !own.has(w));
 }

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { COMMANDS } from '../../daemon/cli/commands.js';
+import type { CommandRoute } from '../../daemon/cli/command.js';
+import { COMMAND_ROUTES, loadCommands } from '../../daemon/cli/commands.js';
 import { commandExample, commandGroups, commandOptions, helpTableCommands } from '../../daemon/cli/help.js';
 import { main } from '../../daemon/cli/run.js';
 import { ExitCode } from '../../daemon/base/errors.js';
 import { CLI_MAIN, runCli } from '../support/cli.js';
+
+const COMMANDS = await loadCommands(COMMAND_ROUTES);
 
 /** The real CLI entry (run.ts's main) with its output kept. */
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -55,6 +58,32 @@ test('facegate --help names --version and points at the per-command help', async
   assert.equal(r.code, 0);
   assert.match(r.stdout, /facegate --version/);
   assert.match(r.stdout, /'facegate COMMAND --help' for a command's options and an example/);
+});
+
+test("each route's words and aliases are its command's own, and no two routes share a name", () => {
+  const names = COMMAND_ROUTES.flatMap((r) => [r.words, ...(r.aliases ?? [])].map((w) => w.join(' ')));
+  assert.equal(new Set(names).size, names.length, 'a name chooses one command');
+  COMMAND_ROUTES.forEach((route, i) => {
+    const command = COMMANDS[i]!;
+    assert.deepEqual([command.words, command.aliases ?? []], [route.words, route.aliases ?? []], `the route ${route.words.join(' ')} loads ${command.words.join(' ')}`);
+  });
+});
+
+test('the command line loads the one command it runs: none for --version, the chosen one for its --help and its run, the group for the group', async () => {
+  const loaded: string[] = [];
+  const routes: CommandRoute[] = COMMAND_ROUTES.map((r) => ({ ...r, load: () => (loaded.push(r.words.join(' ')), r.load()) }));
+  const run = async (argv: string[]) => {
+    loaded.length = 0;
+    await main(argv, { stdout: () => {}, stderr: () => {}, env: {} }, routes);
+    return [...new Set(loaded)].sort();
+  };
+  assert.deepEqual(await run(['--version']), []);
+  assert.deepEqual(await run(['person', 'list', '--help']), ['person list']);
+  assert.deepEqual(await run(['person', 'enrol', '--help']), ['person add'], 'an alias loads its command');
+  assert.deepEqual(await run(['compare', '--no-such-option']), ['compare']);
+  assert.deepEqual(await run(['no-such-command']), []);
+  assert.deepEqual(await run(['user', '--help']), ['user add', 'user list', 'user passwd', 'user remove', 'user role']);
+  assert.equal((await run(['--help'])).length, COMMAND_ROUTES.length, 'the whole list needs every summary');
 });
 
 test('every command group answers --help with its commands, and alone with the same list as a usage error', async () => {

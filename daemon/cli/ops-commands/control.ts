@@ -143,5 +143,3 @@ export const retentionPurgeCommand = askDaemon<unknown>({
   method: 'retention.purge',
   text: (purged) => `purged: ${jsonLine(purged)}`,
 });
-
-export const CONTROL_COMMANDS: readonly Command[] = [statusCommand, camerasCommand, reloadCommand, eventsTailCommand, personPromoteCommand, retentionPurgeCommand];

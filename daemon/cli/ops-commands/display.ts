@@ -6,7 +6,7 @@ import { displayTargets } from '../../display/targets.js';
 import { AuditLog, type Actor } from '../../service/audit.js';
 import { DisplayTokenService } from '../../service/display-tokens.js';
 import { openDatabase } from '../../store/database.js';
-import { command, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { command, resolveConfig, UsageError, type CliIo } from '../command.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' } } as const;
@@ -84,5 +84,3 @@ export const displayTokenRevokeCommand = command({
     return ExitCode.OK;
   },
 });
-
-export const DISPLAY_COMMANDS: readonly Command[] = [displayTokenAddCommand, displayTokenListCommand, displayTokenRevokeCommand];

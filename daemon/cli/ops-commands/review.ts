@@ -2,7 +2,7 @@ import type { ArrivalAnswer, ReviewResult } from '../../service/arrival-reviews.
 import { ExitCode } from '../../base/errors.js';
 import { callDaemon } from '../../control/client.js';
 import { METHODS, type MethodName } from '../../control/protocol.js';
-import { command, UsageError, type CliIo, type Command } from '../command.js';
+import { command, UsageError, type CliIo } from '../command.js';
 import { CONTROL_OPTIONS, controlTarget, type ControlValues } from '../control-target.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
@@ -64,5 +64,3 @@ export const reviewRejectCommand = command({
     return printReview(io, values.json, r);
   },
 });
-
-export const REVIEW_COMMANDS: readonly Command[] = [reviewListCommand, reviewConfirmCommand, reviewRejectCommand];

@@ -4,7 +4,7 @@ import { AuditLog, type Role } from '../../service/audit.js';
 import { openDatabase } from '../../store/database.js';
 import { PasswordHasher } from '../../web/passwords.js';
 import { ROLES, UserStore, type UserActor } from '../../web/users.js';
-import { command, resolveConfig, UsageError, type CliIo, type Command } from '../command.js';
+import { command, resolveConfig, UsageError, type CliIo } from '../command.js';
 import { jsonLine, printable } from '../terminal-text.js';
 
 const OPTIONS = { config: { type: 'string', short: 'c' }, gallery: { type: 'string' } } as const;
@@ -116,5 +116,3 @@ export const userListCommand = command({
     return ExitCode.OK;
   },
 });
-
-export const USER_COMMANDS: readonly Command[] = [userAddCommand, userPasswdCommand, userRoleCommand, userRemoveCommand, userListCommand];
