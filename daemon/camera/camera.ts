@@ -154,6 +154,8 @@ export class FfmpegCamera implements CameraSource {
   private retryTimer: unknown;
   private killTimer: unknown;
   private running = false;
+  /** The last stop, under way or done. */
+  private stopped: Promise<void> | undefined;
   private exited: (() => void) | undefined;
 
   constructor(
@@ -190,9 +192,20 @@ export class FfmpegCamera implements CameraSource {
     this.connect();
   }
 
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
+  /**
+   * Stops the camera; resolves once its FFmpeg is gone. A second call (the abort signal's stop,
+   * then the owner's) waits for the same: returning at once would let the daemon exit with FFmpeg
+   * still running, to outlive it when SIGTERM did not end it and the SIGKILL never came.
+   */
+  stop(): Promise<void> {
+    if (this.running) {
+      this.running = false;
+      this.stopped = this.halt();
+    }
+    return this.stopped ?? Promise.resolve();
+  }
+
+  private async halt(): Promise<void> {
     this.timers.clearTimeout(this.retryTimer);
     this.watchdog.stop();
     if (this.child) {

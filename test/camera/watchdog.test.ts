@@ -250,6 +250,24 @@ test('stop() during backoff spawns nothing more; an abort signal stops the camer
   assert.equal(camera.health().state, 'stopped');
 });
 
+test("a stop asked twice (the abort signal's, then the owner's) returns once FFmpeg is gone, killed if SIGTERM is not enough", async () => {
+  const { camera, time, ffmpeg } = setup({}, (args) => new FakeFfmpeg(args, { obeysSigterm: false }));
+  const ac = new AbortController();
+  camera.start(ac.signal);
+  ffmpeg.last().frame(FRAME);
+  ac.abort();
+  let stopped = false;
+  const owners = camera.stop().then(() => (stopped = true));
+  await flush();
+  assert.equal(stopped, false, 'FFmpeg still runs: the owner may not go on as if it were gone');
+  assert.deepEqual(ffmpeg.last().signals, ['SIGTERM']);
+  time.advance(1_000);
+  await owners;
+  assert.deepEqual(ffmpeg.last().signals, ['SIGTERM', 'SIGKILL']);
+  assert.equal(ffmpeg.last().exited, true);
+  assert.equal(camera.health().state, 'stopped');
+});
+
 test('a listener that throws is logged and does not break the camera', async () => {
   const { camera, ffmpeg, lines } = setup();
   camera.onState(() => {
