@@ -16,7 +16,9 @@
 //
 // The offline tier: the files that import test/support/offline-tier.ts (the models and FFmpeg on
 // files, no socket, no other process, no deadline in wall-clock time) run one per core after the
-// fast tier, in `npm test` only; every other file runs one at a time after them.
+// fast tier, in `npm test` only. Then the CLI tier, the files that import test/support/cli-tier.ts
+// (the built CLI's one-shot commands and short processes, nothing that runs in real time), one per
+// core too; every other file runs one at a time after them.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -41,6 +43,7 @@ const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !OWN_FLAGS.includes(a));
 const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
 const OFFLINE_MARKER = join(ROOT, 'test', 'support', 'offline-tier.ts');
+const CLI_MARKER = join(ROOT, 'test', 'support', 'cli-tier.ts');
 // Each file's imports are parsed once, whichever tiers ask.
 const parsed = new Map();
 const imports = (f, marker) => {
@@ -93,17 +96,21 @@ if (builtMode) {
 const runTests = (list, concurrency, timeoutMs = 600_000) =>
   spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
 // Files that start daemons, brokers and cameras would contend for the cores and ports, and some
-// wait for what happens in real time, so they run one at a time. The fast tier's and the offline
-// tier's files share nothing but the CPU: in a full run they go first, one per core, each tier on
-// its own so that a fast file never waits on a model-bound one. The offline tier's files are the
-// suite's longest (each plays hundreds of clips through the models on one thread): one per core
-// they take 12 minutes instead of 18 on the 2-core machine.
+// wait for what happens in real time, so they run one at a time. The other tiers' files share
+// nothing but the CPU: in a full run they go first, one per core, each tier on its own so that a
+// fast file never waits on a model-bound one. The offline tier's files are the suite's longest
+// (each plays hundreds of clips through the models on one thread): one per core they take 12
+// minutes instead of 18 on the 2-core machine. A file of the CLI tier alone keeps 1.3 of the 2
+// cores busy on average (a Node starting for each command, and waits on the disk between): two side
+// by side still finish in well under twice the time of one.
 const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
 const offline = fastMode || builtMode ? [] : files.filter((f) => imports(f, OFFLINE_MARKER));
-const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f));
+const cli = fastMode || builtMode ? [] : files.filter((f) => imports(f, CLI_MARKER));
+const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f) && !cli.includes(f));
 const statuses = [
   fast.length ? runTests(fast, availableParallelism()) : 0,
   offline.length ? runTests(offline, availableParallelism(), 30 * 60_000) : 0,
+  cli.length ? runTests(cli, availableParallelism()) : 0,
   serial.length ? runTests(serial, 1) : 0,
 ];
 process.exit(statuses.find((s) => s !== 0) ?? 0);

@@ -2,6 +2,7 @@
 // person row written straight into the SQLite file past the rules (as an older import let in), a
 // template source, and an audit entry naming a control token's subject, read back through the
 // built CLI as an operator runs it.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditLog } from '../../daemon/service/audit.js';

@@ -1,5 +1,6 @@
 // Files given as input that are not regular files, or too large: a symlink to /dev/zero or a FIFO
 // once made the CLI grow memory without bound or hang. Each is now refused, quickly, with a code.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';

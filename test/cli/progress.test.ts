@@ -1,5 +1,6 @@
 // Progress of long CLI operations: drawn on a terminal only. The terminal is a real pseudo-terminal
 // (util-linux `script`) around the real `facegate scan` on a real clip.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Passwords typed at a terminal: never echoed. The reader on a fake raw-mode stream, then the real
 // CLI in a real pseudo-terminal (util-linux `script`), where the terminal itself would echo.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,3 +1,4 @@
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

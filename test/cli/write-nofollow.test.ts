@@ -4,6 +4,7 @@
 // user's /tmp, a compromised daemon's state folder), pointing at a file or folder of the victim's;
 // the built CLI (dist/, as an operator runs it) refuses with a code, and the target keeps its bytes
 // and its mode.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,7 @@
 // Door display tokens on a real state file: made (shown once, kept as a hash), bound to one door,
 // listed, revoked, each change audited without the token; refused with coded errors that say what
 // to do; and the same through the built CLI, `facegate display token add / list / revoke`.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
 // The gallery commands as a user runs them: separate processes, real models, a real SQLite file.
+import '../support/cli-tier.js';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,5 @@
 // Error paths of the gallery that the end-to-end tests do not reach, each with its code and message.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';

@@ -5,6 +5,7 @@
 // refused with a coded error that leaves the gallery as it was; never another error. A fixed seed
 // and a fixed number of cases (FUZZ_SEED=n explores another part of the space); fast-check's report
 // of a failure names the seed and the path to replay it.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';

@@ -2,6 +2,7 @@
 // key-derivation cost is bounded to what facegate writes before Argon2id runs, and every bad
 // header is a coded error. The fuzz runs the real libsodium behind a guard that fails the property
 // when a derivation is asked for past the bounds, rather than spending minutes in it.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';

@@ -1,5 +1,6 @@
 // Tampering with the clear-text parts of a real gallery file (lookup hashes, foreign keys, NULLs),
 // as someone with write access to the file would: every change is refused or reported.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -1,6 +1,7 @@
 // A gallery file with a row damaged each way (flipped, NULLed, copied from another row, copied from
 // another box, lookup hash swapped), read by the built CLI as an operator would: every damaged row
 // is listed, everyone else still works, and a quarantined person can be removed by their uuid.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sqlite } from '../../daemon/store/sqlite.js';

@@ -1,5 +1,6 @@
 // `facegate person import-roster` through the built CLI, as an installer runs it: a real state file,
 // real photos (linked into the folder under staff numbers, never copied), the real face models.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

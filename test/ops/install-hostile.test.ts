@@ -11,6 +11,7 @@
 // written. The releases here are made of regular files whose Node and code are this checkout's
 // (a wrapper and two one-line modules), signed by a minisign key made for the test and packed by
 // scripts/release.sh --pack, so that a good one installs for real.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

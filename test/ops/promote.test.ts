@@ -1,5 +1,6 @@
 // Promotion of an unknown person through the control socket: the real server, roles and audit log,
 // the real handler, the gallery and the unknown persons on a real state file.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,6 +5,7 @@
 // (`npm_config_offline`): the packages come from npm's cache, where this checkout's `npm ci` left
 // them. The release built is checked by release.sh itself (its native modules load, `--version`
 // answers) and is installed for real by test/ops/release.test.ts.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

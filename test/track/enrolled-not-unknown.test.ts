@@ -2,6 +2,7 @@
 // the Hamilton clip as the example config's 720p camera delivers it, looped, noisy and compressed,
 // and talking heads of people not enrolled at the same face size, through `facegate scan --json`
 // (the daemon's per-track logic) against a gallery of the identity photos.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // `facegate scan` as a separate process on real clips, with persons enrolled through the real CLI
 // into a temporary encrypted gallery: recognition over a track, liveness, spoofs.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

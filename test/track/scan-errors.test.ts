@@ -1,4 +1,5 @@
 // `facegate scan` error paths through the real CLI: each names the problem and exits non-zero.
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '../../daemon/base/log.js';

@@ -1,4 +1,5 @@
 // Head pose from the 68 landmarks: yaw and pitch read apart, so a face looking down is not "turned".
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,3 +1,4 @@
+import '../support/cli-tier.js';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';

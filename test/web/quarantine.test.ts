@@ -1,5 +1,6 @@
 // The console on a gallery with rows damaged each way (test/gallery/helpers.ts damageEachWay):
 // real sealed SQLite file, real person service and accounts, fastify's inject.
+import '../support/cli-tier.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { tmpdir } from 'node:os';
 import { diskSpace, statusReport } from '../../daemon/service/status.js';

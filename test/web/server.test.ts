@@ -1,5 +1,6 @@
 // The console's HTTP API through fastify's inject, on real parts: a real sealed gallery in a SQLite
 // file, the real person service with the real models, real accounts (Argon2id), the real audit log.
+import '../support/cli-tier.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { tmpdir } from 'node:os';
 import { diskSpace, statusReport } from '../../daemon/service/status.js';

@@ -1,4 +1,5 @@
 // Console accounts: Argon2id hashes in a real state file, lockout, rotating refresh tokens, the CLI.
+import '../support/cli-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
