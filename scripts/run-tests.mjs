@@ -104,8 +104,10 @@ const runTests = (list, concurrency, timeoutMs = 600_000) =>
 // cores busy on average (a Node starting for each command, and waits on the disk between): two side
 // by side still finish in well under twice the time of one.
 const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
-const offline = fastMode || builtMode ? [] : files.filter((f) => imports(f, OFFLINE_MARKER));
-const cli = fastMode || builtMode ? [] : files.filter((f) => imports(f, CLI_MARKER));
+// The offline and CLI tiers hold only in a full run of the sources (`npm test`).
+const tier = (marker) => (fastMode || builtMode ? [] : files.filter((f) => imports(f, marker)));
+const offline = tier(OFFLINE_MARKER);
+const cli = tier(CLI_MARKER);
 const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f) && !cli.includes(f));
 const statuses = [
   fast.length ? runTests(fast, availableParallelism()) : 0,

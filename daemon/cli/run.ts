@@ -41,13 +41,11 @@ export async function main(argv: string[], io: CliIo, routes: readonly CommandRo
   if (!found && commandGroups(routes).includes(argv[0]!)) {
     // `facegate person` or `facegate person --help`: the group's commands, as git and docker list them.
     const asked = argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h');
-    if (asked) {
-      io.stdout(groupHelp(argv[0]!, await loadCommands(inGroup(routes, argv[0]!))));
-      return ExitCode.OK;
-    }
-    if (argv.length === 1) {
-      io.stderr(groupHelp(argv[0]!, await loadCommands(inGroup(routes, argv[0]!))));
-      return ExitCode.USAGE;
+    if (asked || argv.length === 1) {
+      const list = groupHelp(argv[0]!, await loadCommands(inGroup(routes, argv[0]!)));
+      if (asked) io.stdout(list);
+      else io.stderr(list);
+      return asked ? ExitCode.OK : ExitCode.USAGE;
     }
     io.stderr(`FG_ERR_USAGE: unknown command '${argv.join(' ')}' — run 'facegate ${argv[0]!} --help' for the list\n`);
     return ExitCode.USAGE;

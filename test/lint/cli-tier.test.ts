@@ -30,13 +30,16 @@ const testFiles = (dir: string): string[] =>
  * own modules start nothing when loaded (the command line's list reaches every one of them), so the
  * walk stays in test/: what a test starts, it starts there, through a helper or the daemon's App.
  */
+const parsed = new Map<string, ReturnType<typeof importsOf>>();
+const importsOnce = (f: string) => parsed.get(f) ?? parsed.set(f, importsOf(f, { typeOnly: false })).get(f)!;
+
 function reach(file: string): { files: Set<string>; packages: Set<string> } {
   const TESTS = join(ROOT, 'test') + sep;
   const files = new Set([file]);
   const packages = new Set<string>();
   for (const f of files) {
     if (!f.startsWith(TESTS) || !/\.tsx?$/.test(f)) continue;
-    const { files: next, modules } = importsOf(f, { typeOnly: false });
+    const { files: next, modules } = importsOnce(f);
     for (const n of next) files.add(n);
     for (const m of modules) packages.add(m);
   }
@@ -44,7 +47,7 @@ function reach(file: string): { files: Set<string>; packages: Set<string> } {
 }
 
 test('a file of the CLI tier reaches nothing that runs in real time: no daemon, broker, camera, database server or browser', () => {
-  const tier = testFiles(join(ROOT, 'test')).filter((f) => importsOf(f, { typeOnly: false }).files.includes(MARKER));
+  const tier = testFiles(join(ROOT, 'test')).filter((f) => importsOnce(f).files.includes(MARKER));
   assert.ok(tier.length >= 30, `the tier holds ${tier.length} files`);
   const wrong = tier.flatMap((f) => {
     const { files, packages } = reach(f);
