@@ -18,11 +18,14 @@
 // files, no socket, no other process, no deadline in wall-clock time) run one per core after the
 // fast tier, in `npm test` only. Then the CLI tier, the files that import test/support/cli-tier.ts
 // (the built CLI's one-shot commands and short processes, nothing that runs in real time), one per
-// core too; every other file runs one at a time after them.
+// core too; every other file runs one at a time after them, and the paced tier's files (those that
+// import test/support/paced-tier.ts: paced by real time, waiting far more than they compute) one at
+// a time beside those.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { spawn, spawnSync } from 'node:child_process';
 import { importsOf } from './import-graph.mjs';
 
 function collect(path, out) {
@@ -44,6 +47,7 @@ const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--') && !O
 const FAST_MARKER = join(ROOT, 'test', 'support', 'fast-tier.ts');
 const OFFLINE_MARKER = join(ROOT, 'test', 'support', 'offline-tier.ts');
 const CLI_MARKER = join(ROOT, 'test', 'support', 'cli-tier.ts');
+const PACED_MARKER = join(ROOT, 'test', 'support', 'paced-tier.ts');
 // Each file's imports are parsed once, whichever tiers ask.
 const parsed = new Map();
 const imports = (f, marker) => {
@@ -93,8 +97,20 @@ if (builtMode) {
 // holding the whole run; a test that needs longer says so in its own options. The limit also
 // applies to each file as a whole: the offline tier's files play hundreds of clips, beside another
 // such file, and get the 30 minutes their longest tests ask for.
-const runTests = (list, concurrency, timeoutMs = 600_000) =>
-  spawnSync(process.execPath, [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...passThrough, ...list], { stdio: 'inherit' }).status ?? 1;
+const testArgs = (list, concurrency, timeoutMs) => [...runner, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...passThrough, ...list];
+/**
+ * One run of the test runner: its exit status, and its report when `held` (a run beside another:
+ * printed whole when it ends, not mixed line by line into the other's). Never synchronous: a run
+ * beside it must have its report read meanwhile, or it stops on a full pipe.
+ */
+const runTests = (list, concurrency, { timeoutMs = 600_000, held = false } = {}) =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, testArgs(list, concurrency, timeoutMs), { stdio: held ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const report = [];
+    child.stdout?.on('data', (d) => report.push(d));
+    child.stderr?.on('data', (d) => report.push(d));
+    child.on('close', (code) => resolve({ status: code ?? 1, report: Buffer.concat(report) }));
+  });
 // Files that start daemons, brokers and cameras would contend for the cores and ports, and some
 // wait for what happens in real time, so they run one at a time. The other tiers' files share
 // nothing but the CPU: in a full run they go first, one per core, each tier on its own so that a
@@ -104,15 +120,24 @@ const runTests = (list, concurrency, timeoutMs = 600_000) =>
 // cores busy on average (a Node starting for each command, and waits on the disk between): two side
 // by side still finish in well under twice the time of one.
 const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
-// The offline and CLI tiers hold only in a full run of the sources (`npm test`).
+// The offline, CLI and paced tiers hold only in a full run of the sources (`npm test`).
 const tier = (marker) => (fastMode || builtMode ? [] : files.filter((f) => imports(f, marker)));
 const offline = tier(OFFLINE_MARKER);
 const cli = tier(CLI_MARKER);
-const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f) && !cli.includes(f));
-const statuses = [
-  fast.length ? runTests(fast, availableParallelism()) : 0,
-  offline.length ? runTests(offline, availableParallelism(), 30 * 60_000) : 0,
-  cli.length ? runTests(cli, availableParallelism()) : 0,
-  serial.length ? runTests(serial, 1) : 0,
+const paced = tier(PACED_MARKER);
+const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f) && !cli.includes(f) && !paced.includes(f));
+const NONE = { status: 0, report: Buffer.alloc(0) };
+const runs = [
+  fast.length ? await runTests(fast, availableParallelism()) : NONE,
+  offline.length ? await runTests(offline, availableParallelism(), { timeoutMs: 30 * 60_000 }) : NONE,
+  cli.length ? await runTests(cli, availableParallelism()) : NONE,
 ];
-process.exit(statuses.find((s) => s !== 0) ?? 0);
+// The paced tier's files wait on real time: run one at a time beside the files that run one at a
+// time, their waits overlap that tier's work (alone, the two took 28.5 minutes one after the other
+// on the 2-core machine, and each of the two keeps about one core busy or less).
+const besideSerial = paced.length ? runTests(paced, 1, { held: true }) : Promise.resolve(NONE);
+runs.push(serial.length ? await runTests(serial, 1) : NONE);
+const pacedRun = await besideSerial;
+if (paced.length) process.stdout.write(Buffer.concat([Buffer.from('\n# the paced tier, run beside the files above\n'), pacedRun.report]));
+runs.push(pacedRun);
+process.exit(runs.find((r) => r.status !== 0)?.status ?? 0);

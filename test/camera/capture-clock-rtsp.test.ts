@@ -5,6 +5,7 @@
 // password, so FFmpeg reads their URLs from its stdin (the concat demuxer), as a real camera's. With camera time a door's pairs
 // are of one moment and the lag shows as latency; without reports the camera stays on arrival time
 // and says so once.
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,5 @@
 // Real FFmpeg against a real RTSP server (GStreamer) on 127.0.0.1, misbehaving on purpose.
+import '../support/paced-tier.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';

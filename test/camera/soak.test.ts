@@ -1,5 +1,6 @@
 // Four cameras at 5 fps 720p for 60 s through real FFmpeg, one pipeline slower than the cameras:
 // frames keep coming, at most two wait, memory stays flat. (Long on purpose: a leak or a queue that grows shows only over a minute of frames.)
+import '../support/paced-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCamera } from '../support/fake-camera.js';

@@ -2,6 +2,7 @@
 // cleansession false) to a central Mosquitto, where the central consumer reads a subscription,
 // plain or shared (and shared with the store on PostgreSQL). The bridge link is cut and restored and each broker restarted while events
 // flow; every event is stored once, what the brokers lose asked for again by replay.
+import '../support/paced-tier.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,7 @@
 // every event stored once, when one consumer is killed mid-run (what its session held is found
 // missing by number and asked for again, by one consumer) and when PostgreSQL restarts mid-run
 // (the consumer waits for it and acknowledges only what it stored).
+import '../support/paced-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,6 +2,7 @@
 // central consumer (its own SQLite file, and a real PostgreSQL where it matters) through a real Mosquitto on 127.0.0.1: a consumer whose
 // kept session predates replay, a box that no longer holds a consumer's early events, and what
 // `facegate central status` shows of both.
+import '../support/paced-tier.js';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+import '../support/paced-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -2,6 +2,7 @@
 // `buildah run --isolation chroot` (the image's file system, user and environment on the host's
 // kernel and network). Containers themselves (podman/docker run: namespaces, cgroups) cannot start
 // on the build machine, so that part is not exercised here; see docs/container.md.
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // The CLI tier (test/support/cli-tier.ts): a file of the tier runs beside another, so none of its
 // imports may reach what runs in real time: the daemon, in this process or spawned, a broker, a
-// camera, a database server or a browser.
+// camera, a database server or a browser. And a file is in one tier at most: the runner puts it in
+// the first whose marker it imports, and the others' promises would go unkept.
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,4 +62,13 @@ test('the rule sees what it guards: a daemon test and a browser test are outside
   const { files } = reach(join(ROOT, 'test/ops/daemon.test.ts'));
   assert.ok(LIVE_FILES.some((l) => files.has(l)), 'test/ops/daemon.test.ts reaches the daemon');
   assert.ok(reach(join(ROOT, 'test/web/browser.test.ts')).packages.has('puppeteer-core'));
+});
+
+test('a file imports one tier marker at most', () => {
+  const MARKERS = ['fast-tier.ts', 'offline-tier.ts', 'cli-tier.ts', 'paced-tier.ts'].map((m) => join(ROOT, 'test/support', m));
+  const twice = testFiles(join(ROOT, 'test')).flatMap((f) => {
+    const marked = MARKERS.filter((m) => importsOnce(f).files.includes(m));
+    return marked.length > 1 ? [`${relative(ROOT, f)}: ${marked.map((m) => relative(ROOT, m)).join(', ')}`] : [];
+  });
+  assert.deepEqual(twice, []);
 });

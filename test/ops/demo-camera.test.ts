@@ -2,6 +2,7 @@
 // a talking-head clip: the demo enrols the person it sees and checks them in once live, then stops
 // on Ctrl-C (SIGINT) with exit 0 and a goodbye, no raw log line. `--camera FILE`: the same clip as a
 // video file, the way an installer at a desk without a camera runs it.
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { relative } from 'node:path';

@@ -1,3 +1,4 @@
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

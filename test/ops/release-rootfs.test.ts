@@ -7,6 +7,7 @@
 // it starts (no systemd as PID 1 in a chroot: install.sh runs it itself) answers on its control
 // socket, `facegate --version` answers on PATH, and doctor is green but for the example's cameras
 // once the config names a Mosquitto on the host's loopback.
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -7,6 +7,7 @@
 // and the events still go out; a broken N+2 (it exits before READY) is rolled back to N+1, logged
 // and audited; --uninstall keeps the state, --purge removes it. Needs a checkout built with the pinned Node
 // (CI's pinned tier, or .pinned beside this checkout: scripts/pinned-checkout.sh .pinned).
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,6 +3,7 @@
 // Broker back during the drain: every pending event reaches a persistent subscriber and the
 // outbox is empty at exit. Broker still frozen: the daemon gives up after its drain limit, exits
 // 0, keeps the events in the state file and sends them after the next start.
+import '../support/paced-tier.js';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Sqlite } from '../../daemon/store/sqlite.js';
