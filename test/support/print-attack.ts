@@ -62,9 +62,11 @@ export function printSurface(photo: RgbImage, face: Box, facePx: number): PlaneS
 /** The wall behind the print, lit from above. */
 export function wall(width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height * 3);
+  const row = new Uint8Array(width * 3);
   for (let y = 0; y < height; y++) {
     const shade = 150 - (60 * y) / height;
-    for (let x = 0; x < width; x++) out.set([shade, shade + 4, shade + 10], (y * width + x) * 3);
+    for (let x = 0; x < row.length; x += 3) [row[x], row[x + 1], row[x + 2]] = [shade, shade + 4, shade + 10];
+    out.set(row, y * row.length);
   }
   return out;
 }
