@@ -74,7 +74,8 @@ if (!fastMode) {
   }
 }
 let runner = ['--import', 'tsx'];
-let runFiles = files;
+/** The file the runner is given for a test file: the test itself, or tsc's JavaScript of it under --built. */
+const toRun = builtMode ? (f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js') : (f) => f;
 if (builtMode) {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const compiled = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(ROOT, '.built'), '--sourceMap', 'false'], { stdio: 'inherit' });
@@ -89,8 +90,8 @@ if (builtMode) {
   // the compiled modules that start them.
   cpSync(join(ROOT, 'test', 'support'), join(ROOT, '.built', 'test', 'support'), { recursive: true, filter: (from) => !from.endsWith('.ts') });
   runner = [];
-  runFiles = files.map((f) => join(ROOT, '.built', relative(ROOT, f)).replace(/\.ts$/, '.js'));
 }
+const runFiles = files.map(toRun);
 // --test-force-exit: a test that fails half-way may leave a child process or a socket open; the
 // file's process must still end, or the whole run waits on it for ever. --test-timeout: a test
 // that waits for ever (a promise nothing settles) fails with its name after 10 minutes instead of
@@ -120,7 +121,7 @@ const runTests = (list, concurrency, { timeoutMs = 600_000, held = false } = {})
 // cores busy on average (a Node starting for each command, and waits on the disk between): two side
 // by side still finish in well under twice the time of one.
 const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
-// The offline, CLI and paced tiers hold only in a full run of the sources (`npm test`).
+// The offline and CLI tiers hold only in a full run of the sources (`npm test`).
 const tier = (marker) => (fastMode || builtMode ? [] : files.filter((f) => imports(f, marker)));
 // The offline tier's three longest files start first (12, 9 and 3.5 minutes beside another on the
 // 2-core machine), and the short ones fill in after them: in name order, one core still had the
@@ -129,7 +130,8 @@ const LONGEST_OFFLINE = ['test/liveness/photo-attacks.test.ts', 'test/liveness/b
 const longestFirst = (list) => [...LONGEST_OFFLINE.filter((f) => list.includes(f)), ...list.filter((f) => !LONGEST_OFFLINE.includes(f))];
 const offline = longestFirst(tier(OFFLINE_MARKER));
 const cli = tier(CLI_MARKER);
-const paced = tier(PACED_MARKER);
+// Beside the files that run one at a time, under --built too.
+const paced = fastMode ? [] : files.filter((f) => imports(f, PACED_MARKER)).map(toRun);
 const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f) && !cli.includes(f) && !paced.includes(f));
 const NONE = { status: 0, report: Buffer.alloc(0) };
 const runs = [
