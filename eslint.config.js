@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { checkEveryFolderPlaced, layerRules } from './eslint.layers.js';
+import { checkEveryFolderPlaced, layerRules, layersPlugin } from './eslint.layers.js';
 
 checkEveryFolderPlaced(import.meta.dirname);
 
@@ -30,6 +30,7 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', NO_PARAMETER_PROPERTIES_IN_DERIVED],
     },
   },
+  { plugins: { layers: layersPlugin } },
   ...layerRules(),
   {
     // Which better-sqlite3 loads depends on the Node (daemon/store/sqlite.ts): the wrong one crashes.

@@ -36,6 +36,39 @@ export const CENTRAL_MAY_IMPORT = [
 /** The one module of central/ the daemon imports: the central's commands, which the command line lists. */
 const CENTRAL_COMMANDS_MODULE = 'commands.js';
 
+/**
+ * ESLint's no-restricted-imports reads `import` and `export ... from`, not `import('...')`, through
+ * which the command line loads each command. This rule holds an `import()` of a literal path to
+ * the same patterns (regex and message), so that each block sets both rules from one list.
+ */
+const dynamicImports = {
+  meta: { type: 'problem', schema: [{ type: 'object', properties: { patterns: { type: 'array' } }, additionalProperties: false }] },
+  create(context) {
+    const patterns = (context.options[0]?.patterns ?? []).map((p) => ({ regex: new RegExp(p.regex), message: p.message }));
+    const literal = (source) => {
+      if (source.type === 'Literal') return source.value;
+      if (source.type === 'TemplateLiteral' && source.expressions.length === 0) return source.quasis[0].value.cooked;
+      return null;
+    };
+    return {
+      ImportExpression(node) {
+        const path = literal(node.source);
+        const hit = typeof path === 'string' ? patterns.find((p) => p.regex.test(path)) : undefined;
+        if (hit) context.report({ node: node.source, message: `'${path}' import is restricted from being used by a pattern. ${hit.message}` });
+      },
+    };
+  },
+};
+
+/** The plugin that carries it, as `layers/dynamic-imports`. */
+export const layersPlugin = { rules: { 'dynamic-imports': dynamicImports } };
+
+/** A block's import rules: the static imports (ESLint's own rule) and import() (ours), refused by the same patterns. */
+const restricted = (patterns) => ({
+  'no-restricted-imports': ['error', { patterns }],
+  'layers/dynamic-imports': ['error', { patterns }],
+});
+
 /** Deepest a module sits below its room (daemon/web/routes/x.ts is 2); deeper ones are refused. */
 const MAX_DEPTH = 4;
 
@@ -82,7 +115,7 @@ function contractRules() {
   const message = 'contract/ imports nothing outside contract/ (not daemon/, not central/): both programs import it, and it stands alone (docs/layers.md)';
   return Array.from({ length: MAX_DEPTH }, (_, d) => ({
     files: [roomGlob('contract', d + 1)],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `^(\\.\\./){${d + 1}}`, message }, NO_FOLDER_THEN_UP] }] },
+    rules: restricted([{ regex: `^(\\.\\./){${d + 1}}`, message }, NO_FOLDER_THEN_UP]),
   }));
 }
 
@@ -95,7 +128,7 @@ function centralRules() {
   const message = `central/ imports, out of its folder, only contract/ and ${CENTRAL_MAY_IMPORT.join(', ')}: the rest of daemon/ is the box's (docs/layers.md)`;
   return Array.from({ length: MAX_DEPTH }, (_, d) => ({
     files: [roomGlob('central', d + 1)],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `^(\\.\\./){${d + 1}}(?!${allowed.join('|')})`, message }, NO_FOLDER_THEN_UP] }] },
+    rules: restricted([{ regex: `^(\\.\\./){${d + 1}}(?!${allowed.join('|')})`, message }, NO_FOLDER_THEN_UP]),
   }));
 }
 
@@ -118,7 +151,7 @@ export function layerRules() {
         { regex: reachingCentral(layer, depth), message: `daemon/ never imports central/, a program of its own on a central server; only the command line lists its commands, from central/${CENTRAL_COMMANDS_MODULE} (docs/layers.md)` },
         NO_FOLDER_THEN_UP,
       ];
-      blocks.push({ files: globsAt(layer, depth), rules: { 'no-restricted-imports': ['error', { patterns }] } });
+      blocks.push({ files: globsAt(layer, depth), rules: restricted(patterns) });
     }
   });
   blocks.push(...contractRules(), ...centralRules());

@@ -15,7 +15,7 @@ const eslint = new ESLint({ cwd: ROOT });
 async function refusals(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(`${code}\n`, { filePath: join(ROOT, file) });
   assert.ok(result, 'ESLint linted nothing');
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'layers/dynamic-imports').map((m) => m.message);
 }
 
 test('layers: an import against the direction is refused, with the order in the message', async () => {
@@ -86,6 +86,27 @@ test('layers: imports down the layers and within a folder are allowed', async ()
   for (const [file, code] of forwards) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);
 });
 
+test('layers: import() is held to the same order as import, with the same message', async () => {
+  const backwards: Array<[string, string]> = [
+    ['daemon/camera/x.ts', "export const load = async () => (await import('../service/status.js')).statusReport;"],
+    ['daemon/track/x.ts', 'export const load = () => import(`../app.js`);'],
+    ['daemon/cli/x.ts', "export const load = () => import('../../central/store.js');"],
+    ['contract/x.ts', "export const load = () => import('../daemon/base/errors.js');"],
+    ['central/x.ts', "export const load = () => import('../daemon/gallery/gallery.js');"],
+    ['daemon/camera/x.ts', "export const load = () => import('../camera/../web/server.js');"],
+  ];
+  for (const [file, code] of backwards) assert.equal((await refusals(file, code)).length, 1, `${file}: ${code} was not refused`);
+  const [message] = await refusals('daemon/camera/x.ts', "export const load = () => import('../service/status.js');");
+  assert.match(message ?? '', /base < store < camera < vision/);
+  const forwards: Array<[string, string]> = [
+    ['daemon/cli/x.ts', "export const load = async () => (await import('./vision-commands.js')).analyzeCommand;"],
+    ['daemon/cli/x.ts', "export const load = () => import('../../central/commands.js');"],
+    ['daemon/web/x.ts', "export const load = (name: string) => import(name);"],
+    ['daemon/system/x.ts', "export const load = () => import('../camera/camera.js');"],
+  ];
+  for (const [file, code] of forwards) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);
+});
+
 test('layers: a folder of daemon/ with no place in the order stops the lint', async () => {
   const layers = (await import(pathToFileURL(join(ROOT, 'eslint.layers.js')).href)) as { checkEveryFolderPlaced(root: string): void };
   assert.doesNotThrow(() => layers.checkEveryFolderPlaced(ROOT));
@@ -105,7 +126,7 @@ test('layers: no module of daemon/, contract/ or central/ switches the rule off'
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       // The rule by name, or a directive that switches every rule off.
-      else if (/no-restricted-imports|eslint-disable(-next-line|-line)?\s*(\*\/|$)/m.test(readFileSync(path, 'utf8'))) offenders.push(path);
+      else if (/no-restricted-imports|layers\/dynamic-imports|eslint-disable(-next-line|-line)?\s*(\*\/|$)/m.test(readFileSync(path, 'utf8'))) offenders.push(path);
     }
   };
   for (const room of ['daemon', 'contract', 'central']) walk(join(ROOT, room));
