@@ -123,12 +123,7 @@ const runTests = (list, concurrency, { timeoutMs = 600_000, held = false } = {})
 const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
 // The offline and CLI tiers hold only in a full run of the sources (`npm test`).
 const tier = (marker) => (fastMode || builtMode ? [] : files.filter((f) => imports(f, marker)));
-// The offline tier's three longest files start first (12, 9 and 3.5 minutes beside another on the
-// 2-core machine), and the short ones fill in after them: in name order, one core still had the
-// short files ahead of it when the other was done.
-const LONGEST_OFFLINE = ['test/liveness/photo-attacks.test.ts', 'test/liveness/blink-clips.test.ts', 'test/liveness/screen-attacks.test.ts'].map((f) => join(ROOT, f));
-const longestFirst = (list) => [...LONGEST_OFFLINE.filter((f) => list.includes(f)), ...list.filter((f) => !LONGEST_OFFLINE.includes(f))];
-const offline = longestFirst(tier(OFFLINE_MARKER));
+const offline = tier(OFFLINE_MARKER);
 const cli = tier(CLI_MARKER);
 // Beside the files that run one at a time, under --built too.
 const paced = fastMode ? [] : files.filter((f) => imports(f, PACED_MARKER)).map(toRun);
