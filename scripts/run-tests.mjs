@@ -135,8 +135,8 @@ const runs = [
   cli.length ? await runTests(cli, availableParallelism()) : NONE,
 ];
 // The paced tier's files wait on real time: run one at a time beside the files that run one at a
-// time, their waits overlap that tier's work (alone, the two took 28.5 minutes one after the other
-// on the 2-core machine, and each of the two keeps about one core busy or less).
+// time, their waits overlap that tier's work. On the 2-core machine the two took 28.5 minutes one
+// after the other, and take 17–18 side by side: each keeps about one core busy or less.
 const besideSerial = paced.length ? runTests(paced, 1, { held: true }) : Promise.resolve(NONE);
 runs.push(serial.length ? await runTests(serial, 1) : NONE);
 const pacedRun = await besideSerial;
