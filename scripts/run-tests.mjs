@@ -121,12 +121,12 @@ const runTests = (list, concurrency, { timeoutMs = 600_000, held = false } = {})
 // cores busy on average (a Node starting for each command, and waits on the disk between): two side
 // by side still finish in well under twice the time of one.
 const fast = fastMode ? runFiles : builtMode ? [] : files.filter(isFast);
-// The offline and CLI tiers hold only in a full run of the sources (`npm test`).
-const tier = (marker) => (fastMode || builtMode ? [] : files.filter((f) => imports(f, marker)));
-const offline = tier(OFFLINE_MARKER);
-const cli = tier(CLI_MARKER);
-// Beside the files that run one at a time, under --built too.
-const paced = fastMode ? [] : files.filter((f) => imports(f, PACED_MARKER)).map(toRun);
+const marked = (marker) => files.filter((f) => imports(f, marker)).map(toRun);
+// The offline and CLI tiers hold only in a full run of the sources (`npm test`); the paced tier
+// runs beside the files that run one at a time under --built too.
+const offline = fastMode || builtMode ? [] : marked(OFFLINE_MARKER);
+const cli = fastMode || builtMode ? [] : marked(CLI_MARKER);
+const paced = fastMode ? [] : marked(PACED_MARKER);
 const serial = runFiles.filter((f) => !fast.includes(f) && !offline.includes(f) && !cli.includes(f) && !paced.includes(f));
 const NONE = { status: 0, report: Buffer.alloc(0) };
 const runs = [

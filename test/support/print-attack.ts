@@ -65,7 +65,11 @@ export function wall(width: number, height: number): Uint8Array {
   const row = new Uint8Array(width * 3);
   for (let y = 0; y < height; y++) {
     const shade = 150 - (60 * y) / height;
-    for (let x = 0; x < row.length; x += 3) [row[x], row[x + 1], row[x + 2]] = [shade, shade + 4, shade + 10];
+    for (let x = 0; x < row.length; x += 3) {
+      row[x] = shade;
+      row[x + 1] = shade + 4;
+      row[x + 2] = shade + 10;
+    }
     out.set(row, y * row.length);
   }
   return out;
