@@ -44,7 +44,7 @@ export interface CentralConsumerOptions {
 
 /** Refusals logged per outcome and minute; the rest are only counted, so a flood cannot fill the log. */
 const LOG_PER_MINUTE = 10;
-/** How long a stop waits for the broker to end the session before it drops the connection. */
+/** How long a stop waits for the messages being handled, and for the broker to end the session before it drops the connection. */
 const STOP_GRACE_MS = 2000;
 /** The longest error message a failure's log line carries. */
 const MAX_ERROR_CHARS = 200;
@@ -77,6 +77,8 @@ export class CentralConsumer {
   private replayTimer: NodeJS.Timeout | undefined;
   /** Set by `stop`: a message waiting for its store to come back gives up, unacknowledged. */
   private stopping = false;
+  /** Messages being handled: a stop waits for them, so none is stored or counted after it, under a closed store. */
+  private readonly inFlight = new Set<Promise<Verdict>>();
   /** Days whose CSV is behind the store, and the write under way (see `timesheetBehind`). */
   private readonly daysBehind = new Set<string>();
   private timesheetTimer: NodeJS.Timeout | undefined;
@@ -135,7 +137,12 @@ export class CentralConsumer {
     });
     this.client = client;
     // Only PUBLISH packets reach handleMessage (MQTT.js calls it from its publish handler).
-    client.handleMessage = (packet, callback) => void this.handleMessage(packet as IPublishPacket, () => callback());
+    client.handleMessage = (packet, callback) => {
+      const handled = this.handleMessage(packet as IPublishPacket, () => callback());
+      this.inFlight.add(handled);
+      const done = () => this.inFlight.delete(handled);
+      handled.then(done, done);
+    };
     client.on('error', (e) => this.log.error({ err: e.message }, 'MQTT connection failed; retrying'));
     if (this.replay) {
       const replay = this.replay;
@@ -186,27 +193,41 @@ export class CentralConsumer {
   }
 
   /**
-   * Ends the session gracefully (DISCONNECT, and the acknowledgements sent flushed) within
-   * STOP_GRACE_MS, else drops the connection: MQTT.js's graceful end waits for the broker to
-   * acknowledge what is in flight and to close its side, and a broker that stopped answering, or a
-   * subscription in flight as the connection dropped, made that wait endless, and SIGTERM with it.
-   * What is dropped is only this consumer's own requests, asked again by the next one.
+   * Ends the session gracefully within STOP_GRACE_MS, else drops the connection. The messages being
+   * handled end first, so their acknowledgements go out before the DISCONNECT and nothing is stored
+   * or counted after the stop (the caller closes the store next); a message waiting for its store
+   * gives up at its next try, unacknowledged, and the broker sends it again. MQTT.js's graceful end
+   * waits for the broker to acknowledge what is in flight and to close its side, and a broker that
+   * stopped answering, or a subscription in flight as the connection dropped, made that wait
+   * endless, and SIGTERM with it. What is dropped is only this consumer's own requests, asked again
+   * by the next one. The timesheets are written last, with what those messages brought.
    */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = undefined;
-    await this.flushTimesheets().catch((e: unknown) => this.log.error({ code: 'FG_ERR_CENTRAL_TIMESHEET', err: (e as Error).message }, 'a timesheet could not be written at stop; `facegate central timesheet` writes it from the store'));
+    await this.handled(Date.now() + STOP_GRACE_MS);
     const client = this.client;
     this.client = undefined;
-    if (!client) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS)));
-    const ended = await Promise.race([client.endAsync(false).then(() => true as const), late]);
-    clearTimeout(timer);
-    if (!ended) {
-      this.log.warn({ in_flight: Object.keys(client.outgoing).length }, `the broker did not close the session within ${STOP_GRACE_MS} ms: the connection is dropped`);
-      client.stream.destroy();
+    if (client) {
+      const ended = await within(client.endAsync(false).then(() => true as const), Date.now() + STOP_GRACE_MS);
+      if (!ended) {
+        this.log.warn({ in_flight: Object.keys(client.outgoing).length }, `the broker did not close the session within ${STOP_GRACE_MS} ms: the connection is dropped`);
+        client.stream.destroy();
+      }
+      // Messages that came while the session ended.
+      await this.handled(Date.now() + STOP_GRACE_MS);
+    }
+    await this.flushTimesheets().catch((e: unknown) => this.log.error({ code: 'FG_ERR_CENTRAL_TIMESHEET', err: (e as Error).message }, 'a timesheet could not be written at stop; `facegate central timesheet` writes it from the store'));
+  }
+
+  /** Waits until no message is being handled, or until the deadline. */
+  private async handled(deadline: number): Promise<void> {
+    while (this.inFlight.size > 0) {
+      if (!(await within(Promise.all(this.inFlight).then(() => true as const), deadline))) {
+        this.log.warn({ in_flight: this.inFlight.size }, 'messages still being handled at stop: left unacknowledged, the broker sends them again');
+        return;
+      }
     }
   }
 
@@ -477,5 +498,16 @@ export class CentralConsumer {
     const n = (this.logged.get(key) ?? 0) + 1;
     this.logged.set(key, n);
     return n;
+  }
+}
+
+/** `work`'s value, or false once the clock passes `deadline` first. */
+async function within<T>(work: Promise<T>, deadline: number): Promise<T | false> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -12,6 +12,7 @@ import { ensureDeviceKey, type DeviceKey } from '../../daemon/events/device-key.
 import { createSigner, withSignature } from '../../daemon/events/signing.js';
 import { CentralConsumer } from '../../central/consumer.js';
 import { CentralStore } from '../../central/store.js';
+import type { CentralStorage } from '../../central/storage.js';
 import { parseCentralConfig } from '../../central/config.js';
 import { timesheetCsv } from '../../central/timesheet.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
@@ -277,6 +278,36 @@ test('a message that cannot be stored is counted as failed and acknowledged: han
   assert.equal(acks, 1, 'acknowledged: the broker must not hold it against the in-flight window');
   assert.equal(c.countOf('failed', 'attendance'), 1);
   assert.equal(c.countOf('accepted'), 0, 'not counted as accepted');
+});
+
+test('a stop waits for the message being handled: its acknowledgement goes out before the session ends, and nothing is stored or counted after the stop', async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const config = parseCentralConfig(`database: ${join(dir, 'central.db')}\ntimesheet_dir: ${join(dir, 'ts')}\nsubscribe: [facegate/+]\n`, 'test.yaml');
+  const store = CentralStore.open(config.database);
+  t.after(() => store.close());
+  // A store whose write ends later, as PostgreSQL's does.
+  let release = () => {};
+  const written = new Promise<void>((resolve) => (release = resolve));
+  const slow = Object.create(store) as CentralStorage;
+  slow.record = async (...args: Parameters<CentralStorage['record']>) => {
+    await written;
+    return store.record(...args);
+  };
+  const order: string[] = [];
+  const client = { on: () => client, endAsync: async () => void order.push('session ended'), outgoing: {}, handleMessage: (_p: unknown, _cb: () => void) => {} };
+  const c = new CentralConsumer({ config, store: slow, logger: quietLogger(), connect: (() => client) as never, now: () => NOW });
+  c.start();
+  assert.equal((await c.handle('facegate/gate-1/bridge/info', bytes(info(key)))).outcome, 'pinned');
+  client.handleMessage({ topic: 'facegate/gate-1/attendance', payload: bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00')) }, () => order.push('acknowledged'));
+  const stopped = c.stop().then(() => order.push('stopped'));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(order, [], 'the stop waits for the store');
+  release();
+  await stopped;
+  assert.deepEqual(order, ['acknowledged', 'session ended', 'stopped']);
+  assert.equal(c.countOf('accepted'), 1, 'counted before the stop returned');
+  assert.equal(store.eventCount(), 1);
 });
 
 test("a box is its topic's: a payload naming another device is refused whatever its signature, and a new base cannot take a box id another base holds", async (t) => {
