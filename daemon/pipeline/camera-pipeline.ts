@@ -40,6 +40,8 @@ export class CameraPipeline {
   private readonly abort = new AbortController();
   private baseT = 0;
   private lastT = -Infinity;
+  /** The last frame's number: a frame further on than the next comes after frames the queue dropped (the tracker is behind). */
+  private lastSeq: number | undefined;
   /** Frames lost to a vision worker that died or is restarting, since the last one that went through. */
   private visionFailures = 0;
   private readonly now: () => number;
@@ -88,8 +90,10 @@ export class CameraPipeline {
     const before = { ...this.o.tracker.stats.ms };
     let events: TrackEvent[];
     const t = this.trackTime(frame.pts);
+    const lastSeq = this.lastSeq;
+    this.lastSeq = frame.seq;
     try {
-      events = await this.o.tracker.process(frame.image, t, frame.capturedMs);
+      events = await this.o.tracker.process(frame.image, t, { capturedMs: frame.capturedMs, behind: lastSeq !== undefined && frame.seq > lastSeq + 1 });
     } catch (e) {
       // A vision worker that died fails the calls it had; the pool restarts it and the camera goes
       // on with the next frame (the worker's own error line says why, once per failure).

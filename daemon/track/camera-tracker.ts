@@ -83,6 +83,8 @@ export class CameraTracker {
   private nextId = 1;
   private lastFrameT = -Infinity;
   private lastDetectT = -Infinity;
+  /** Follow frames since the last detect frame (see `process`). */
+  private followsSinceDetect = 0;
   private lastSweepT = -Infinity;
   private lastFullSweepT = -Infinity;
   private activityT = -Infinity;
@@ -127,9 +129,19 @@ export class CameraTracker {
 
   /**
    * One frame at time t (seconds, increasing), taken at `capturedMs` (the monotonic clock, ms; a
-   * door pairs its cameras' looks by it). Frames faster than eye_fps are skipped.
+   * door pairs its cameras' looks by it); `behind`: frames of this camera were dropped just before
+   * it, unprocessed. Frames faster than eye_fps are skipped.
+   *
+   * A detection is due every 1/detect_fps s. A camera that is behind would find one due on every
+   * frame it gets, since more than that passed between them: its frames cost a detection each (a
+   * tiled 1080p one runs the detector up to ten times) against a follow's few milliseconds a face,
+   * so it fell further behind the more it was behind, down to 18 % of four busy cameras' frames on
+   * a slow day where one camera alone kept up. Behind, and with faces to follow, a detection waits
+   * for the follows that its rates put between two (eye_fps / detect_fps − 1): the detections a
+   * second hardly change, and the faces in view are watched on the frames between.
    */
-  async process(img: Picture, t: number, capturedMs?: number): Promise<TrackEvent[]> {
+  async process(img: Picture, t: number, frame: { capturedMs?: number; behind?: boolean } = {}): Promise<TrackEvent[]> {
+    const { capturedMs, behind = false } = frame;
     const config = this.o.config;
     const eyeStep = 1 / config.eye_fps;
     // A quarter of a step of slack: timestamps of real streams jitter around the nominal rate.
@@ -145,11 +157,15 @@ export class CameraTracker {
       if (this.captured.size > KEPT_CAPTURE_TIMES) this.captured.delete(this.captured.keys().next().value!);
     }
     const events: TrackEvent[] = [];
-    if (t - this.lastDetectT >= 1 / config.detect_fps - 0.25 * eyeStep) {
+    const due = t - this.lastDetectT >= 1 / config.detect_fps - 0.25 * eyeStep;
+    const followsFirst = behind && this.followsSinceDetect < Math.round(config.eye_fps / config.detect_fps) - 1 && this.tracks.some((tr) => this.followable(tr, t));
+    if (due && !followsFirst) {
       this.lastDetectT = t;
+      this.followsSinceDetect = 0;
       this.stats.detectFrames++;
       events.push(...(await this.detectFrame(img, t)));
     } else {
+      this.followsSinceDetect++;
       this.stats.followFrames++;
       events.push(...(await this.followFrame(img, t, this.tracks)));
     }
@@ -276,7 +292,7 @@ export class CameraTracker {
     const started = performance.now();
     const events: TrackEvent[] = [];
     for (const track of tracks) {
-      if (t - track.lastDetectedT > this.o.config.coast_s || track.followLost) continue;
+      if (!this.followable(track, t)) continue;
       const box = track.predictedBox(t);
       if (box.w < 4 || box.h < 4 || box.x + box.w <= 0 || box.y + box.h <= 0 || box.x >= img.width || box.y >= img.height) continue;
       let face = await this.o.engine.analyzeFace(img, { box, score: 0 }, { eyes: true });
@@ -293,6 +309,11 @@ export class CameraTracker {
     }
     this.stats.ms.follow += performance.now() - started;
     return events;
+  }
+
+  /** A track a follow frame looks at: detected within coast_s, and not lost by its last follow. */
+  private followable(track: Track, t: number): boolean {
+    return t - track.lastDetectedT <= this.o.config.coast_s && !track.followLost;
   }
 
   private counted(embedder: boolean, antispoof: boolean): void {

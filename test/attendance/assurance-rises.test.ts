@@ -73,7 +73,7 @@ async function track(face: FakeFace, seconds: number, stereoAtS: number | undefi
   for (let i = 0; i / 15 <= seconds; i++) {
     t = i / 15;
     engine.t = t;
-    events.push(...(await tracker.process(frameAt(t, frozen, [face.box(t)!]), t, START_MS + t * 1000)));
+    events.push(...(await tracker.process(frameAt(t, frozen, [face.box(t)!]), t, { capturedMs: START_MS + t * 1000 })));
   }
   events.push(...(await tracker.finish(t)));
   return events.map((e) => ({ ...e, atMs: START_MS + Math.round(e.t * 1000) }));

@@ -30,7 +30,7 @@ async function run(door: DoorSink | undefined, seconds: number) {
   for (let i = 0; i / 15 <= seconds; i++) {
     t = i / 15;
     engine.t = t;
-    events.push(...(await tracker.process(frameAt(t, false, [stillPerson.box(t)!]), t, capturedAt(t))));
+    events.push(...(await tracker.process(frameAt(t, false, [stillPerson.box(t)!]), t, { capturedMs: capturedAt(t) })));
   }
   events.push(...(await tracker.finish(t)));
   return { events, tracker };

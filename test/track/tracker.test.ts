@@ -73,6 +73,28 @@ test('an enrolled person who blinks: recognised (not yet live), the blink, recog
   assert.equal(tracker.stats.followFrames, 40);
 });
 
+test('a camera that is behind (its queue dropped frames) follows the faces in view on the frames its rates put between two detections, instead of detecting on every frame; an empty one detects by the clock; a camera that keeps up, as before', async () => {
+  /** 15 fps sent, `kept` of every `of` frames reach the tracker, each saying whether frames were dropped before it. */
+  const feed = async (face: boolean, kept: number, of: number) => {
+    const engine = new FakeEngine(face ? [{ box: still(100), eyes: openEyes, person: ENROLLED }] : []);
+    const tracker = new CameraTracker({ camera: 'door', engine, config: config.track, identify, unknowns: new UnknownRegistry({ similarity: 0.5, retentionS: 3600, maxFrames: 3 }, () => 'anon-1') });
+    const kinds: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i % of >= kept) continue;
+      const t = i / 15;
+      engine.t = t;
+      const before = tracker.stats.detectFrames;
+      await tracker.process(frameAt(t, false, face ? [still(100)()] : []), t, { behind: i > 0 && i % of === 0 && kept < of });
+      kinds.push(tracker.stats.detectFrames > before ? 'D' : 'f');
+    }
+    return kinds.join('');
+  };
+  // One frame of three reaches the tracker: 0.2 s apart, each a detection by the clock.
+  assert.equal(await feed(true, 1, 3), 'D' + 'ffD'.repeat(6) + 'f', 'a face in view: two follows between detections');
+  assert.equal(await feed(false, 1, 3), 'D'.repeat(20), 'nothing to follow: every frame is a detection, as due');
+  assert.equal(await feed(true, 3, 3), 'Dff'.repeat(20), 'keeping up: a detection every 1/detect_fps s');
+});
+
 test('eyes read shut on follows that the next detection does not confirm (the face is not where, or not as large as, the follow had it) make no blink', async () => {
   // A print jerked about: between two detections the follow's landmarks slide off the face or pull
   // together onto part of it, and the eye crops cut from them read shut and change as lids would;
