@@ -206,7 +206,8 @@ export class CentralConsumer {
     this.stopping = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
     this.replayTimer = undefined;
-    await this.handled(Date.now() + STOP_GRACE_MS);
+    const deadline = Date.now() + STOP_GRACE_MS;
+    await this.handled(deadline);
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -215,19 +216,17 @@ export class CentralConsumer {
         this.log.warn({ in_flight: Object.keys(client.outgoing).length }, `the broker did not close the session within ${STOP_GRACE_MS} ms: the connection is dropped`);
         client.stream.destroy();
       }
-      // Messages that came while the session ended.
-      await this.handled(Date.now() + STOP_GRACE_MS);
+      // A message that came while the session ended gets a try of its own.
+      await this.handled(Math.max(deadline, Date.now() + STORE_RETRY_MS));
     }
+    if (this.inFlight.size > 0) this.log.warn({ in_flight: this.inFlight.size }, 'messages still being handled at stop: left unacknowledged, the broker sends them again');
     await this.flushTimesheets().catch((e: unknown) => this.log.error({ code: 'FG_ERR_CENTRAL_TIMESHEET', err: (e as Error).message }, 'a timesheet could not be written at stop; `facegate central timesheet` writes it from the store'));
   }
 
   /** Waits until no message is being handled, or until the deadline. */
   private async handled(deadline: number): Promise<void> {
-    while (this.inFlight.size > 0) {
-      if (!(await within(Promise.all(this.inFlight).then(() => true as const), deadline))) {
-        this.log.warn({ in_flight: this.inFlight.size }, 'messages still being handled at stop: left unacknowledged, the broker sends them again');
-        return;
-      }
+    while (this.inFlight.size > 0 && (await within(Promise.all(this.inFlight).then(() => true as const), deadline))) {
+      // Messages that came meanwhile are waited for too.
     }
   }
 

@@ -17,6 +17,7 @@ import { parseCentralConfig } from '../../central/config.js';
 import { timesheetCsv } from '../../central/timesheet.js';
 import { ConfigError } from '../../daemon/base/config-types.js';
 import { quietLogger } from '../support/events-stack.js';
+import { createLogger } from '../../daemon/base/log.js';
 
 const NOW = Date.parse('2026-01-12T18:00:00+01:00');
 let seq = 0;
@@ -308,6 +309,29 @@ test('a stop waits for the message being handled: its acknowledgement goes out b
   assert.deepEqual(order, ['acknowledged', 'session ended', 'stopped']);
   assert.equal(c.countOf('accepted'), 1, 'counted before the stop returned');
   assert.equal(store.eventCount(), 1);
+});
+
+test('a stop whose store never answers still ends, after its grace: the message is left unacknowledged for the broker to send again, and said once', { timeout: 15_000 }, async (t) => {
+  const dir = tmp(t);
+  const key = keyIn(dir, 'box');
+  const config = parseCentralConfig(`database: ${join(dir, 'central.db')}\ntimesheet_dir: ${join(dir, 'ts')}\nsubscribe: [facegate/+]\n`, 'test.yaml');
+  const store = CentralStore.open(config.database);
+  t.after(() => store.close());
+  const hung = Object.create(store) as CentralStorage;
+  hung.record = () => new Promise<never>(() => {});
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  const client = { on: () => client, endAsync: async () => {}, outgoing: {}, handleMessage: (_p: unknown, _cb: () => void) => {} };
+  const c = new CentralConsumer({ config, store: hung, logger, connect: (() => client) as never, now: () => NOW });
+  c.start();
+  await c.handle('facegate/gate-1/bridge/info', bytes(info(key)));
+  let acks = 0;
+  client.handleMessage({ topic: 'facegate/gate-1/attendance', payload: bytes(attendance(key, 'check_in', '2026-01-12T08:00:00+01:00')) }, () => acks++);
+  const started = performance.now();
+  await c.stop(); // an endless wait fails the test by its timeout
+  assert.ok(performance.now() - started >= 1900, 'the stop gave the message its grace first');
+  assert.equal(acks, 0, 'not acknowledged: the broker sends it again to the next consumer');
+  assert.deepEqual(lines.map((l) => [l.msg, l.in_flight]), [['messages still being handled at stop: left unacknowledged, the broker sends them again', 1]]);
 });
 
 test("a box is its topic's: a payload naming another device is refused whatever its signature, and a new base cannot take a box id another base holds", async (t) => {
