@@ -158,8 +158,7 @@ export class CameraTracker {
     }
     const events: TrackEvent[] = [];
     const due = t - this.lastDetectT >= 1 / config.detect_fps - 0.25 * eyeStep;
-    const followsFirst = behind && this.followsSinceDetect < Math.round(config.eye_fps / config.detect_fps) - 1 && this.tracks.some((tr) => this.followable(tr, t));
-    if (due && !followsFirst) {
+    if (due && !(behind && this.followsFirst(t))) {
       this.lastDetectT = t;
       this.followsSinceDetect = 0;
       this.stats.detectFrames++;
@@ -309,6 +308,12 @@ export class CameraTracker {
     }
     this.stats.ms.follow += performance.now() - started;
     return events;
+  }
+
+  /** Whether a frame that comes behind is still a follow: the follows between two detections have not all run, and a face is there to follow. */
+  private followsFirst(t: number): boolean {
+    const { eye_fps, detect_fps } = this.o.config;
+    return this.followsSinceDetect < Math.round(eye_fps / detect_fps) - 1 && this.tracks.some((tr) => this.followable(tr, t));
   }
 
   /** A track a follow frame looks at: detected within coast_s, and not lost by its last follow. */
