@@ -4,6 +4,7 @@ import type { IClientOptions, IPublishPacket, ISubscriptionMap, MqttClient } fro
 import type { Logger } from '../daemon/base/log.js';
 import type { MetricsRegistry } from '../daemon/base/metrics.js';
 import { writePrivateFile } from '../daemon/base/private-files.js';
+import { settlesWithin } from '../daemon/base/settles-within.js';
 import { verifySignedEvent, pinnedKeyFromJwk, type PinnedKey } from '../contract/signature.js';
 import type { CentralConfig } from './config.js';
 import { readMessage } from './message.js';
@@ -211,7 +212,7 @@ export class CentralConsumer {
     const client = this.client;
     this.client = undefined;
     if (client) {
-      const ended = await within(client.endAsync(false).then(() => true as const), Date.now() + STOP_GRACE_MS);
+      const ended = await settlesWithin(client.endAsync(false), STOP_GRACE_MS);
       if (!ended) {
         this.log.warn({ in_flight: Object.keys(client.outgoing).length }, `the broker did not close the session within ${STOP_GRACE_MS} ms: the connection is dropped`);
         client.stream.destroy();
@@ -225,7 +226,7 @@ export class CentralConsumer {
 
   /** Waits until no message is being handled, or until the deadline. */
   private async handled(deadline: number): Promise<void> {
-    while (this.inFlight.size > 0 && (await within(Promise.all(this.inFlight).then(() => true as const), deadline))) {
+    while (this.inFlight.size > 0 && (await settlesWithin(Promise.all(this.inFlight), deadline - Date.now()))) {
       // Messages that came meanwhile are waited for too.
     }
   }
@@ -500,13 +501,3 @@ export class CentralConsumer {
   }
 }
 
-/** `work`'s value, or false once the clock passes `deadline` first. */
-async function within<T>(work: Promise<T>, deadline: number): Promise<T | false> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

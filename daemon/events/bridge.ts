@@ -1,6 +1,7 @@
 import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../base/log.js';
 import { FacegateError } from '../base/errors.js';
+import { settlesWithin } from '../base/settles-within.js';
 import { OFFLINE, ONLINE } from './mqtt-options.js';
 import { guardPacketSize, type OversizedPacket } from './packet-guard.js';
 
@@ -210,20 +211,15 @@ export class MqttBridge {
     const client = this.client;
     if (!client) return;
     if (client.connected) {
-      try {
-        await withTimeout(client.publishAsync(`${this.o.baseTopic}/bridge/state`, OFFLINE, { qos: 1, retain: true }), 2000);
-      } catch {
-        // the broker will publish our last-will instead
-      }
+      // Not sent in time, or refused: the broker publishes our last will instead.
+      await settlesWithin(client.publishAsync(`${this.o.baseTopic}/bridge/state`, OFFLINE, { qos: 1, retain: true }), 2000);
     }
     if (client.connected) {
       // A graceful end waits until every unacknowledged publish is answered; those events are
       // still in the outbox and are sent again after the next start, so none is waited for.
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
       const ended = client.endAsync(false);
-      try {
-        await withTimeout(ended, 1000);
-      } catch {
+      if (!(await settlesWithin(ended, 1000))) {
         // A broker that does not answer (frozen, gone without a FIN) never closes its side.
         client.stream.destroy();
         await ended;
@@ -233,13 +229,6 @@ export class MqttBridge {
     }
     this.client = undefined;
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then((v) => (clearTimeout(t), resolve(v)), (e: unknown) => (clearTimeout(t), reject(e as Error)));
-  });
 }
 
 /** mqtt.js and TLS errors → what the person at the box should do. No secrets in the text. */
