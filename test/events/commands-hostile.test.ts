@@ -1,6 +1,5 @@
 // Remote commands under hostile input, over a real Mosquitto and a real SQLite file: junk floods,
 // retained requests, and a daemon that dies between running commands and delivering their answers.
-import '../support/paced-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -6,7 +6,6 @@
 // operator's account; the same roster imported again enrols no one twice. The hostile side through
 // the same daemon: a corrupt photo, one over the size limit, a formula in a name, a roster over its
 // size, a viewer, a person's body over its limit, and fuzzed CSV and person cells with a fixed seed.
-import '../support/paced-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
