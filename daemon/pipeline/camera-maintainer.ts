@@ -15,6 +15,7 @@ import type { DoorSink } from '../track/door-link.js';
 import type { ChallengeSettings } from '../track/challenge.js';
 import type { TrackView } from '../track/track.js';
 import type { UnknownRegistry } from '../track/unknowns.js';
+import type { CountedEngine } from '../vision/engine.js';
 import type { VisionPool } from '../vision/pool.js';
 import { CameraPipeline } from './camera-pipeline.js';
 import { trackOverlay } from './overlay.js';
@@ -57,10 +58,13 @@ export interface PipelineCounts {
   camera: string;
   processed: number;
   runs: FaceModelRuns;
+  /** The detector's runs (the full frame and each tile) the camera's detections asked for. */
+  detectorRuns: number;
 }
 
 interface CameraSlot {
   config: CameraConfig;
+  engine: CountedEngine;
   tracker: CameraTracker;
   pipeline: CameraPipeline;
   camera: FfmpegCamera;
@@ -133,7 +137,7 @@ export class CameraMaintainer {
   }
 
   processedCounts(): PipelineCounts[] {
-    return [...this.slots.values()].map((slot) => ({ camera: slot.config.name, processed: slot.pipeline.processed, runs: { ...slot.tracker.stats.runs } }));
+    return [...this.slots.values()].map((slot) => ({ camera: slot.config.name, processed: slot.pipeline.processed, runs: { ...slot.tracker.stats.runs }, detectorRuns: slot.engine.detectorRuns }));
   }
 
   progress(): CameraProgress[] {
@@ -161,9 +165,10 @@ export class CameraMaintainer {
     const door = o.door?.(config.name);
     // A door's cameras time their frames by their own clocks where they can: the door pairs by it.
     const camera = new FfmpegCamera(config, { logger: o.logger, captureClock: door !== undefined, ...(o.spawnCamera ? { spawn: o.spawnCamera } : {}) });
+    const engine = o.vision.engineFor(config.name);
     const tracker = new CameraTracker({
       camera: config.name,
-      engine: o.vision.engineFor(config.name),
+      engine,
       config: o.track,
       identify: (fused) => o.recognizer.identify(fused, config.name),
       unknowns: o.unknowns,
@@ -189,7 +194,7 @@ export class CameraMaintainer {
       now: o.now,
       monoNow: o.monoNow,
     });
-    const slot: CameraSlot = { config, camera, tracker, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
+    const slot: CameraSlot = { config, engine, camera, tracker, pipeline, streamingSinceMono: undefined, unsubscribe: () => undefined };
     slot.unsubscribe = camera.onState((health) => {
       slot.streamingSinceMono = health.state === 'streaming' ? (slot.streamingSinceMono ?? o.monoNow()) : undefined;
       void o.bus.emit('cameraState', health);

@@ -76,6 +76,9 @@ export function registerDaemonMetrics(m: MetricsRegistry, s: MetricsSource, setu
   m.collect('facegate_face_model_runs_total', 'counter', 'Faces each costly model ran on, per camera (landmarks on every face looked at; embedder and anti-spoof only where a track still needs them).', () =>
     s.pipelineCounts().flatMap((p) => (Object.keys(p.runs) as (keyof FaceModelRuns)[]).map((model) => ({ labels: { camera: p.camera, model }, value: p.runs[model] }))),
   );
+  m.collect('facegate_detector_runs_total', 'counter', "The face detector's runs, per camera: the full frame and each tile a detection looked at (on a busy camera, most of its cost).", () =>
+    s.pipelineCounts().map((p) => ({ labels: { camera: p.camera }, value: p.detectorRuns })),
+  );
   m.collect('facegate_pipeline_alive', 'gauge', '1 while the pipeline passes the watchdog check (the same check that sends WATCHDOG=1).', () => (s.liveness().alive ? 1 : 0));
   m.collect('facegate_gallery_persons', 'gauge', 'Persons enrolled.', () => s.gallery.store.countPersons());
   m.collect('facegate_gallery_quarantined_persons', 'gauge', "Persons never matched because a gallery row of theirs failed authentication ('facegate gallery verify' lists the rows).", () => s.gallery.quarantinedCount);

@@ -4,7 +4,7 @@ import { boxArea, clipBox, nms, rectToAffine } from './geometry.js';
 import { ModelBatcher, ONE_AT_A_TIME, type BatchPolicy, type ModelRunner } from './batcher.js';
 import type { SessionSettings } from './ort.js';
 import { sampleAffine } from './sampling.js';
-import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionRegions, needsTiles, type Region, type SearchArea } from './tiles.js';
+import { CUT_EDGE_PX, DETECT_H, DETECT_W, detectionPlan, type Region, type SearchArea } from './tiles.js';
 import type { Box, Detection, Picture } from './types.js';
 
 export type DetectMode = VisionConfig['detect']['mode'];
@@ -39,9 +39,7 @@ export class FaceDetector {
   }
 
   async detect(img: Picture, options: DetectOptions): Promise<Detection[]> {
-    const tile =
-      options.mode === 'tiled' || (options.mode === 'auto' && needsTiles(img.width, img.height, options.minFacePx));
-    const regions = detectionRegions(img.width, img.height, tile, options.minFacePx, options.focus);
+    const regions = detectionPlan(img.width, img.height, options);
     // Every region is given at once: where the model takes batches, the tiles share one run.
     const found = (await Promise.all(regions.map((region) => this.detectRegion(img, region, options.minScore)))).flat();
     const merged = nms(found, options.nmsIou)

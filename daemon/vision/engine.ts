@@ -23,6 +23,11 @@ export interface CameraEngine {
   analyzeFace(img: Picture, detection: Detection, options?: AnalyzeOptions): Promise<FaceAnalysis>;
 }
 
+/** A camera's engine that counts the detector's runs it asked for (the full frame and each tile), since it was made. */
+export interface CountedEngine extends CameraEngine {
+  readonly detectorRuns: number;
+}
+
 /**
  * The vision core as its callers see it, whether it runs on the calling thread (`FaceAnalyzer`,
  * for short CLI commands and tests) or on worker threads (`VisionPool`, for the daemon): callers

@@ -3,11 +3,11 @@ import type { Logger } from '../base/log.js';
 import type { AnalyzeOptions } from './engine.js';
 import { batchPolicy, MAX_VISION_WORKERS, type VisionConfig } from './config.js';
 import type { DetectMode } from './detector.js';
-import type { CameraEngine, VisionEngine } from './engine.js';
+import type { CountedEngine, VisionEngine } from './engine.js';
 import { verifyModels, type ModelPaths } from './model-files.js';
 import { ModelServer } from './model-server.js';
 import { usableSettings, type ExecutionProvider } from './ort.js';
-import type { SearchArea } from './tiles.js';
+import { detectionPlan, type SearchArea } from './tiles.js';
 import type { Detection, FaceAnalysis, Picture } from './types.js';
 import { VisionWorker } from './vision-worker.js';
 
@@ -107,8 +107,12 @@ export class VisionPool implements VisionEngine {
     return { provider: this.provider, workers: this.size, batchMax: batchPolicy(this.config, this.provider).max };
   }
 
-  /** The engine of one camera; `release` it when the camera stops. */
-  engineFor(camera: string): CameraEngine {
+  /**
+   * The engine of one camera; `release` it when the camera stops. It counts the detector's runs it
+   * asked for (the full frame and each tile, as the worker plans them from the same config): on a
+   * busy camera they are most of its cost.
+   */
+  engineFor(camera: string): CountedEngine {
     this.release(camera);
     // A key of its own: a camera re-added under the same name never names the old one's frame.
     const slot: CameraSlot = { key: `${camera}#${this.nextKey++}`, worker: undefined, image: undefined };
@@ -124,10 +128,18 @@ export class VisionPool implements VisionEngine {
     };
     // Once released, a call still under way sends its frame without keeping it there.
     const keep = () => (this.cameras.get(camera) === slot ? slot.key : undefined);
+    const { mode, min_face_px: minFacePx } = this.config.detect;
+    let detectorRuns = 0;
     return {
-      detect: (img, focus) => workerFor(img).callOn(img, keep(), (frame) => ({ op: 'detect', frame, ...(focus ? { focus } : {}) })) as Promise<Detection[]>,
+      detect: (img, focus) => {
+        detectorRuns += detectionPlan(img.width, img.height, { mode, minFacePx, focus }).length;
+        return workerFor(img).callOn(img, keep(), (frame) => ({ op: 'detect', frame, ...(focus ? { focus } : {}) })) as Promise<Detection[]>;
+      },
       analyzeFace: (img, detection, options) =>
         workerFor(img).callOn(img, keep(), (frame) => ({ op: 'analyzeFace', frame, detection, ...(options ? { options } : {}) })) as Promise<FaceAnalysis>,
+      get detectorRuns() {
+        return detectorRuns;
+      },
     };
   }
 

@@ -1,3 +1,4 @@
+import type { VisionConfig } from './config.js';
 import type { Box } from './types.js';
 
 /** The detector's fixed input: 320×240, so every region it sees is padded to 4:3. */
@@ -70,6 +71,16 @@ export type SearchArea = Box & ({ kind: 'arrival' } | { kind: 'tracked'; facePx:
  * quickly at 5 fps loses a few percent): the size below which it must still be found.
  */
 const TRACKED_SHRINK = 0.8;
+
+/**
+ * The regions one detection runs the detector on, in order: the configured mode (`auto` tiles when
+ * a full pass would miss faces of `minFacePx`), narrowed by the focus. The detector runs it; a
+ * camera's engine counts its runs by it.
+ */
+export function detectionPlan(width: number, height: number, o: { mode: VisionConfig['detect']['mode']; minFacePx: number; focus?: readonly SearchArea[] | undefined }): Region[] {
+  const tiled = o.mode === 'tiled' || (o.mode === 'auto' && needsTiles(width, height, o.minFacePx));
+  return detectionRegions(width, height, tiled, o.minFacePx, o.focus);
+}
 
 /**
  * The regions one detection runs on: the whole frame, plus the tiles when small faces must be

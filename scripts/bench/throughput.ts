@@ -9,7 +9,7 @@
 //   (a key frame every 2 s, none at a scene change, as CCTV encoders send).
 // For each run, counted over S seconds after a 10 s settling: frames finished / read per camera
 // (worst and mean), frames read / sent (a camera not read in time loses frames upstream), the faces
-// each costly model ran on per camera a second (what a camera costs, whatever the footage), CPU of
+// each costly model ran on per camera a second and the detector's runs (what a camera costs, whatever the footage), CPU of
 // node (all its threads) and of its FFmpeg children, the lag from a frame's arrival to its track
 // events (events tail on the control socket), how late the main event loop ran (what MQTT and
 // control wait), and, on the quiet entrance, the time from the face appearing to its first decision.
@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, doorPairs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, cpuSeconds, detectorRuns, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, doorPairs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -196,7 +196,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: childrenCpuSeconds(child.pid!) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const first = await scrape(metricsPort);
-    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), stages: stageSeconds(first), pairs: doorPairs(first) };
+    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), detector: detectorRuns(first), stages: stageSeconds(first), pairs: doorPairs(first) };
     counting = true;
     let keyframeSeconds = 0;
     const sampling = live ? setInterval(() => void scrape(metricsPort).then((t) => (keyframeSeconds += [...t.matchAll(/^facegate_camera_(keyframes_only|sub_stream)\{[^}]*\} 1$/gm)].length), () => undefined), 1000) : undefined;
@@ -205,7 +205,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     counting = false;
     const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
-    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), stages: stageSeconds(text), pairs: doorPairs(text) };
+    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), detector: detectorRuns(text), stages: stageSeconds(text), pairs: doorPairs(text) };
     const loop = eventLoopBuckets(text);
     const lateMs = (q: number) => {
       const bound = lateBoundMs(before.loop, loop, q);
@@ -223,7 +223,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const lines = [
       `${kind} × ${cameras}: finished/read worst ${worst.toFixed(1)} %, mean ${mean.toFixed(1)} % (worst/mean ${(mean > 0 ? worst / mean : 0).toFixed(2)}); read/sent worst ${readOfSent.toFixed(0)} %; node ${pctCpu('node')} %, ffmpeg ${pctCpu('ffmpeg')} % of a core; load ${loadavg()[0]!.toFixed(1)}`,
       `  per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read}`).join(', ')}`,
-      `  faces per camera a second: ${[...after.runs].map(([model, n]) => `${model} ${((n - (before.runs.get(model) ?? 0)) / wall / cameras).toFixed(1)}`).join(', ')}`,
+      `  faces per camera a second: ${[...after.runs].map(([model, n]) => `${model} ${((n - (before.runs.get(model) ?? 0)) / wall / cameras).toFixed(1)}`).join(', ')}; detector runs per camera a second ${((after.detector - before.detector) / wall / cameras).toFixed(1)}`,
       `  wall time per frame finished, by stage (waits for a worker included): ${[...after.stages].map(([stage, sec]) => `${stage} ${((1000 * (sec - (before.stages.get(stage) ?? 0))) / Math.max(1, shares.reduce((n, s) => n + s.done, 0))).toFixed(1)} ms`).join(', ')}`,
       `  frame → event lag p50 ${ms(percentile(lags, 0.5))}, p95 ${ms(percentile(lags, 0.95))} (${lags.length} events); main event loop late by p50 ≤ ${lateMs(0.5)}, p99 ≤ ${lateMs(0.99)}, worst ≤ ${lateMs(1)}`,
     ];

@@ -97,6 +97,8 @@ test('/metrics parses as Prometheus text; build, process, decision, check-in, sc
   assert.equal(value(before, 'facegate_face_size_pixels', { camera: 'door' }).count, '0');
   for (const stage of ['detect', 'analyze', 'follow', 'decide', 'frame']) assert.equal(value(before, 'facegate_stage_seconds', { stage }).count, '0', stage);
   for (const model of ['landmarks', 'embedder', 'antispoof']) assert.equal(value(before, 'facegate_face_model_runs_total', { camera: 'door', model }).value, '0', model);
+  assert.equal(value(before, 'facegate_detector_runs_total', { camera: 'door' }).value, '0');
+  assert.equal(before.get('facegate_detector_runs_total')?.type, 'COUNTER');
   for (const name of ['facegate_camera_reconnects_total', 'facegate_camera_stalls_total']) assert.equal(before.get(name)?.type, 'COUNTER', name);
   for (const outcome of ['ok', 'failed', 'refused', 'unauthenticated', 'retained']) assert.equal(value(before, 'facegate_command_requests_total', { outcome }).value, '0', outcome);
   for (const cls of ['attendance', 'alert', 'info']) assert.equal(value(before, 'facegate_outbox_dropped_total', { class: cls }).value, '0', cls);

@@ -12,7 +12,8 @@ import { createLogger } from '../../daemon/base/log.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
 import { verifyModels, type ModelPaths } from '../../daemon/vision/model-files.js';
 import { VisionPool } from '../../daemon/vision/pool.js';
-import type { CameraEngine } from '../../daemon/vision/engine.js';
+import { detectionPlan, type SearchArea } from '../../daemon/vision/tiles.js';
+import type { CountedEngine } from '../../daemon/vision/engine.js';
 import type { Detection, FaceAnalysis, RgbImage } from '../../daemon/vision/types.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import { media, mediaMissing } from '../support/media.js';
@@ -109,10 +110,27 @@ test("a camera's frame crosses to a worker once, however many calls are made on 
   pool.release('cam-b');
 });
 
+test("a camera's engine counts the detector's runs it asked for: every region the plan for that frame and focus holds, none for an empty focus", { skip }, async () => {
+  const camera = pool.engineFor('cam-runs');
+  const photo = await decodeImageFile(media('identities/deepface/couple.jpg'));
+  const frame = cameraFrame(photo);
+  const { mode, min_face_px: minFacePx } = vision.detect;
+  assert.equal(camera.detectorRuns, 0);
+  const faces = await camera.detect(frame);
+  const whole = detectionPlan(frame.width, frame.height, { mode, minFacePx }).length;
+  assert.equal(camera.detectorRuns, whole);
+  await camera.detect(frame, []);
+  assert.equal(camera.detectorRuns, whole, 'nothing to look at, nothing run');
+  const focus: SearchArea[] = [{ kind: 'tracked', facePx: faces[0]!.box.h, ...faces[0]!.box }];
+  await camera.detect(frame, focus);
+  assert.equal(camera.detectorRuns, whole + detectionPlan(frame.width, frame.height, { mode, minFacePx, focus }).length);
+  pool.release('cam-runs');
+});
+
 test('each new frame goes to the least busy worker: cameras that call at once use both, and a camera moves when its worker is busy', { skip }, async () => {
   const frame = cameraFrame(await decodeImageFile(media('identities/deepface/img1.jpg')));
   const next = () => ({ ...frame, data: new Uint8Array(frame.data) });
-  const [a, b, c] = ['cam-1', 'cam-2', 'cam-3'].map((name) => pool.engineFor(name)) as [CameraEngine, CameraEngine, CameraEngine];
+  const [a, b, c] = ['cam-1', 'cam-2', 'cam-3'].map((name) => pool.engineFor(name)) as [CountedEngine, CountedEngine, CountedEngine];
   const sent = () => pool.stats().map((s) => s.framesSent);
   const holder = (camera: string) => pool.stats().findIndex((s) => s.cameras.includes(camera));
   // Both idle: the first frame goes to worker 0; one sent while worker 0 is busy goes to worker 1.
