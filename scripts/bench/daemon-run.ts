@@ -181,16 +181,11 @@ export function modelRuns(text: string): Map<string, number> {
   return out;
 }
 
-/** The detector's runs (the full frame and each tile), summed over the cameras of a scrape. */
-export function detectorRuns(text: string): number {
+/** A counter of a scrape summed over its series (every camera, every door): the detector's runs, the doors' pairs. */
+export function counterSum(text: string, name: string): number {
   let n = 0;
-  for (const m of text.matchAll(/^facegate_detector_runs_total\{camera="[^"]+"\} (\d+)/gm)) n += Number(m[1]);
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))) n += Number(m[1]);
   return n;
-}
-
-/** Pairs of looks the doors of a scrape made, all doors together. */
-export function doorPairs(text: string): number {
-  return [...text.matchAll(/^facegate_door_pairs_total\{door="[^"]+"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 /** Seconds spent in each pipeline stage (detect, analyze, follow, decide, frame), summed over the cameras of a scrape. */

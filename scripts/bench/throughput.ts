@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, cpuSeconds, detectorRuns, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, doorPairs, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, counterSum, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -196,7 +196,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: childrenCpuSeconds(child.pid!) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
     const first = await scrape(metricsPort);
-    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), detector: detectorRuns(first), stages: stageSeconds(first), pairs: doorPairs(first) };
+    const before = { at: performance.now(), cpu: cpu(), frames: frameCounts(first), loop: eventLoopBuckets(first), runs: modelRuns(first), detector: counterSum(first, 'facegate_detector_runs_total'), stages: stageSeconds(first), pairs: counterSum(first, 'facegate_door_pairs_total') };
     counting = true;
     let keyframeSeconds = 0;
     const sampling = live ? setInterval(() => void scrape(metricsPort).then((t) => (keyframeSeconds += [...t.matchAll(/^facegate_camera_(keyframes_only|sub_stream)\{[^}]*\} 1$/gm)].length), () => undefined), 1000) : undefined;
@@ -205,7 +205,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     counting = false;
     const pictures = await viewers?.stop();
     const text = await scrape(metricsPort);
-    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), detector: detectorRuns(text), stages: stageSeconds(text), pairs: doorPairs(text) };
+    const after = { at: performance.now(), cpu: cpu(), frames: frameCounts(text), runs: modelRuns(text), detector: counterSum(text, 'facegate_detector_runs_total'), stages: stageSeconds(text), pairs: counterSum(text, 'facegate_door_pairs_total') };
     const loop = eventLoopBuckets(text);
     const lateMs = (q: number) => {
       const bound = lateBoundMs(before.loop, loop, q);
