@@ -28,6 +28,18 @@ export interface CameraTrackerOptions {
   challenge?: TrackContext['challenge'];
 }
 
+/**
+ * Detect frames between looks at the motion around the body (arms, hands, torso) of a person
+ * already proven live: people gesturing while they talk keep that motion going on every frame, and
+ * searching it each time ran the full pass and every tile it touched, most of a busy camera's
+ * detector runs. Every other detect frame, a face that arrives there (someone stepping up beside
+ * them) is found 1/detect_fps later at most. Motion away from them, or about a face not yet proven
+ * live, is searched at once: which regions run decides which of boxes a few pixels apart a tracked
+ * face is found with, and a picture held up must be looked at the same way on every detect frame
+ * (on a print tilting back, which box its eye crops came from decided whether it blinked).
+ */
+const BODY_SEARCH_EVERY = 2;
+
 /** Overlap with a settled track's predicted box from which a detection is that track's face without embedding it. */
 const SETTLED_IOU = 0.5;
 /**
@@ -88,6 +100,7 @@ export class CameraTracker {
   private lastSweepT = -Infinity;
   private lastFullSweepT = -Infinity;
   private activityT = -Infinity;
+  private lastBodySearchT = -Infinity;
   private readonly motion = new MotionMask();
   /** Each recent frame's time → its capture time (ms), only where the camera is one of a door's. */
   private readonly captured = new Map<number, number>();
@@ -195,7 +208,17 @@ export class CameraTracker {
     // the head, the neck and shoulders as they talk or step). A face that arrives right there is
     // left to the next sweep.
     const explained = faces.map((b) => ({ x: b.x - b.w, y: b.y - b.h / 2, w: 3 * b.w, h: 3 * b.h }));
-    const moved = this.motion.update(img, explained);
+    // Where their arms and body move: an arm's reach (about four faces) to each side, from a face
+    // above the head (a raised hand) to four below the chin.
+    const body = (b: Box): Box => ({ x: b.x + b.w / 2 - 4 * b.w, y: b.y - b.h, w: 8 * b.w, h: 6 * b.h });
+    const live = this.tracks.map((tr) => tr.live);
+    const bodies = faces.filter((_, i) => live[i]).map(body);
+    const unproven = faces.filter((_, i) => !live[i]).map(body);
+    const slack = 0.25 / config.eye_fps;
+    const sweeping = config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S) || t - this.lastSweepT >= config.sweep_s;
+    const bodyDue = sweeping || t - this.lastBodySearchT >= BODY_SEARCH_EVERY / config.detect_fps - slack;
+    if (bodyDue) this.lastBodySearchT = t;
+    const moved = this.motion.update(img, explained, { zones: bodies, unless: unproven, due: bodyDue });
     if (moved.length > 0 || this.tracks.length > 0) this.activityT = t;
     if (config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S)) {
       this.lastFullSweepT = this.lastSweepT = t;

@@ -35,6 +35,8 @@ export class MotionMask {
   private grid: Float32Array = new Float32Array(0);
   /** 1 for each block that moved since `takeChanged` last ran. */
   private changed: Uint8Array = new Uint8Array(0);
+  /** 1 for each block that moved inside a `later` zone and has not been reported yet. */
+  private held: Uint8Array = new Uint8Array(0);
   private readonly histogram = new Uint32Array(256);
   private shape = { width: 0, height: 0, cols: 0, rows: 0, cell: 1, blockCols: 0, blockRows: 0 };
 
@@ -42,8 +44,13 @@ export class MotionMask {
    * Compares the frame with what came before and learns it. Returns the boxes (frame pixels) that
    * moved, leaving out blocks centred inside `explained` (the regions of faces already tracked, whose
    * own movement is no news); on the first frame, or when the frame size changes, the whole frame.
+   *
+   * Blocks centred inside a `later.zones` box (and in no explained or `later.unless` one) are held
+   * back instead, and reported, with every block held since, on the next call whose `later.due` is
+   * true: motion that is most likely someone's own body is looked at less often, and none of it is
+   * lost.
    */
-  update(img: Picture, explained: readonly Box[] = []): Box[] {
+  update(img: Picture, explained: readonly Box[] = [], later: { zones: readonly Box[]; unless?: readonly Box[]; due: boolean } = { zones: [], due: true }): Box[] {
     const fresh = this.reshape(img.width, img.height);
     this.sample(img);
     const bg = this.background!;
@@ -54,7 +61,21 @@ export class MotionMask {
     const blocks = this.movingBlocks(this.movingCells(bg));
     this.learn(blocks);
     for (let b = 0; b < blocks.length; b++) this.changed[b]! |= blocks[b]!;
-    return this.boxes(blocks, (block) => !explained.some((e) => contains(e, block.x + block.w / 2, block.y + block.h / 2)));
+    const inside = (zones: readonly Box[], block: Box) => zones.some((e) => contains(e, block.x + block.w / 2, block.y + block.h / 2));
+    const news = new Uint8Array(blocks.length);
+    const { blockCols } = this.shape;
+    for (let b = 0; b < blocks.length; b++) {
+      if (!blocks[b]) continue;
+      const box = this.blockBox(b % blockCols, Math.floor(b / blockCols));
+      if (inside(explained, box)) continue;
+      if (inside(later.zones, box) && !inside(later.unless ?? [], box)) this.held[b] = 1;
+      else news[b] = 1;
+    }
+    if (later.due) {
+      for (let b = 0; b < news.length; b++) news[b]! |= this.held[b]!;
+      this.held.fill(0);
+    }
+    return this.boxes(news);
   }
 
   /**
@@ -80,6 +101,7 @@ export class MotionMask {
     this.grid = new Float32Array(cols * rows);
     this.background = new Float32Array(cols * rows);
     this.changed = new Uint8Array(blockCols * blockRows);
+    this.held = new Uint8Array(blockCols * blockRows);
     return true;
   }
 
@@ -151,24 +173,30 @@ export class MotionMask {
     return Math.floor(i / cols / BLOCK_CELLS) * blockCols + Math.floor((i % cols) / BLOCK_CELLS);
   }
 
-  /** The blocks set in `mask` for which `keep` holds, as boxes in frame pixels, neighbours on a row joined. */
-  private boxes(mask: Uint8Array, keep: (block: Box) => boolean = () => true): Box[] {
-    const { cols, rows, cell, width, height, blockCols, blockRows } = this.shape;
+  /** Block (bc, br)'s box in frame pixels: the last block of a row or column reaches the frame's edge (the grid drops a strip under a cell). */
+  private blockBox(bc: number, br: number): Box {
+    const { cols, rows, cell, width, height } = this.shape;
+    const x = bc * BLOCK_CELLS * cell;
+    const y = br * BLOCK_CELLS * cell;
+    const w = ((bc + 1) * BLOCK_CELLS >= cols ? width : Math.min(width, x + BLOCK_CELLS * cell)) - x;
+    const h = ((br + 1) * BLOCK_CELLS >= rows ? height : Math.min(height, y + BLOCK_CELLS * cell)) - y;
+    return { x, y, w, h };
+  }
+
+  /** The blocks set in `mask`, as boxes in frame pixels, neighbours on a row joined. */
+  private boxes(mask: Uint8Array): Box[] {
+    const { blockCols, blockRows } = this.shape;
     const boxes: Box[] = [];
     for (let br = 0; br < blockRows; br++) {
       let run: Box | undefined;
       for (let bc = 0; bc < blockCols; bc++) {
-        const x = bc * BLOCK_CELLS * cell;
-        const y = br * BLOCK_CELLS * cell;
-        // The last block of a row or column reaches the frame's edge (the grid drops a strip under a cell).
-        const w = ((bc + 1) * BLOCK_CELLS >= cols ? width : Math.min(width, x + BLOCK_CELLS * cell)) - x;
-        const h = ((br + 1) * BLOCK_CELLS >= rows ? height : Math.min(height, y + BLOCK_CELLS * cell)) - y;
-        if (!mask[br * blockCols + bc] || !keep({ x, y, w, h })) {
+        if (!mask[br * blockCols + bc]) {
           run = undefined;
           continue;
         }
-        if (run) run.w = x + w - run.x;
-        else boxes.push((run = { x, y, w, h }));
+        const block = this.blockBox(bc, br);
+        if (run) run.w = block.x + block.w - run.x;
+        else boxes.push((run = block));
       }
     }
     return boxes;

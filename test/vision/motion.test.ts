@@ -163,3 +163,30 @@ test('motion: what changed since the last sweep, explained or not, is kept until
   assert.ok(area(changed) < 0.03 * W * H, `only around the square: ${JSON.stringify(changed)}`);
   assert.deepEqual(mask.takeChanged(), [], 'taken once');
 });
+
+test('motion: blocks inside a "later" zone (a tracked person\'s arms) are held until a call that is due, then reported with every block held since; others at once', () => {
+  const mask = new MotionMask();
+  mask.update(frame(1, 2));
+  const body: Box = { x: 200, y: 200, w: 700, h: 700 };
+  const hand: Box = { x: 300, y: 600, w: 60, h: 60 };
+  const stranger: Box = { x: 1500, y: 500, w: 100, h: 100 };
+  const now = mask.update(frame(2, 2, hand), [], { zones: [body], due: false });
+  assert.deepEqual(now, [], 'the hand moving is held, not reported');
+  const stillHeld = mask.update(frame(3, 2, stranger), [], { zones: [body], due: false });
+  assert.ok(stillHeld.some((b) => contains(b, stranger.x + 50, stranger.y + 50)), 'motion away from every body is reported at once');
+  assert.ok(!stillHeld.some((b) => contains(body, b.x + b.w / 2, b.y + b.h / 2)), 'the hand is still held');
+  // The hand stopped moving; the due call still reports where it moved.
+  const due = mask.update(frame(4, 2, stranger), [], { zones: [body], due: true });
+  assert.ok(due.some((b) => contains(b, hand.x + 30, hand.y + 30)), `held motion reported when due: ${JSON.stringify(due)}`);
+  assert.deepEqual(mask.update(frame(5, 2, stranger), [], { zones: [body], due: true }), [], 'held once, reported once');
+});
+
+test('motion: a block inside a "later" zone that is also inside an "unless" zone (about a face not yet proven live) is reported at once', () => {
+  const mask = new MotionMask();
+  mask.update(frame(1, 2));
+  const body: Box = { x: 200, y: 200, w: 700, h: 700 };
+  const unproven: Box = { x: 250, y: 550, w: 200, h: 200 };
+  const hand: Box = { x: 300, y: 600, w: 60, h: 60 };
+  const now = mask.update(frame(2, 2, hand), [], { zones: [body], unless: [unproven], due: false });
+  assert.ok(now.some((b) => contains(b, hand.x + 30, hand.y + 30)), `reported at once: ${JSON.stringify(now)}`);
+});
