@@ -135,6 +135,29 @@ test('someone who steps up right beside a tracked person, where that person\'s o
   assert.ok(times[1]! >= ARRIVES_S - 0.01 && times[1]! <= ARRIVES_S + 2 * detectStep + 0.01, `second person found at ${times[1]} s, arrived at ${ARRIVES_S} s`);
 });
 
+test('a hand waving beside a talking person is searched on every detect frame until the person is live, then on every other one', { skip: mediaMissing(CLIP) }, async () => {
+  const file = join(dir, 'hand.mp4');
+  // The talking head of the other tests, and a 60 px "hand" swinging 2–3 faces to its right, below
+  // the chin: outside the face's own region, inside the reach of its arms.
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '-1', '-i', media(CLIP), '-filter_complex',
+    `color=c=0x5a6068:s=1920x1080:r=15:d=8[bg];color=c=white:s=60x60:r=15:d=8[h];[0:v]fps=15,scale=260:260[a];[bg][a]overlay=200:300:shortest=1[ba];[ba][h]overlay=x='560+60*sin(5*t)':y=520:eval=frame,noise=alls=4:allf=t[out]`,
+    '-map', '[out]', '-t', '8', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-pix_fmt', 'yuv420p', file]);
+  const { events, arrivals } = await scan(file, { sweep_s: 60 });
+  console.log(`# arrival areas on each detect frame: ${arrivals.join(' ')}; ${events.map((e) => `${e.type} ${e.t}`).join(', ')}`);
+  const ended = events.find((e) => e.type === 'track_ended');
+  assert.ok(ended?.type === 'track_ended' && ended.live, 'the person is live by the end');
+  // A blink is what makes this person live: before it, a face not yet proven live.
+  const firstBlink = events.find((e) => e.type === 'blink')?.t;
+  assert.ok(firstBlink !== undefined && firstBlink < 5, `first blink at ${firstBlink}`);
+  // Detect frames run every 1/detect_fps s here (the focus is never empty), the first a sweep.
+  const at = (k: number) => k / config.track.detect_fps;
+  const before = arrivals.filter((_, k) => k > 0 && at(k) < firstBlink!);
+  const after = arrivals.filter((_, k) => at(k) > firstBlink! + 0.5);
+  assert.ok(before.length >= 5 && before.every((n) => n > 0), `before the blink, searched on every detect frame: ${before.join(' ')}`);
+  const searched = after.filter((n) => n > 0).length;
+  assert.ok(after.length >= 10 && searched >= 0.4 * after.length && searched <= 0.6 * after.length, `once live, searched on every other detect frame: ${after.join(' ')}`);
+});
+
 test('someone who comes into view, stands and leaves is looked for where they came and went once, not while the picture settles', { skip: mediaMissing(CLIP) }, async () => {
   const file = join(dir, 'visit.mp4');
   const [IN_S, OUT_S] = [1, 2.6];
