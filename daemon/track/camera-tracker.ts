@@ -215,19 +215,20 @@ export class CameraTracker {
     const bodies = faces.filter((_, i) => live[i]).map(body);
     const unproven = faces.filter((_, i) => !live[i]).map(body);
     const slack = 0.25 / config.eye_fps;
-    const sweeping = config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S) || t - this.lastSweepT >= config.sweep_s;
-    const bodyDue = sweeping || t - this.lastBodySearchT >= BODY_SEARCH_EVERY / config.detect_fps - slack;
+    const fullSweep = config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S);
+    const changeSweep = t - this.lastSweepT >= config.sweep_s;
+    const bodyDue = fullSweep || changeSweep || t - this.lastBodySearchT >= BODY_SEARCH_EVERY / config.detect_fps - slack;
     if (bodyDue) this.lastBodySearchT = t;
     const moved = this.motion.update(img, explained, { zones: bodies, unless: unproven, due: bodyDue });
     if (moved.length > 0 || this.tracks.length > 0) this.activityT = t;
-    if (config.sweep_s === 0 || t - this.lastFullSweepT >= Math.max(config.sweep_s, STILL_SWEEP_S)) {
+    if (fullSweep) {
       this.lastFullSweepT = this.lastSweepT = t;
       this.motion.takeChanged();
       this.stats.sweepFrames++;
       return undefined;
     }
     let changed: Box[] = [];
-    if (t - this.lastSweepT >= config.sweep_s) {
+    if (changeSweep) {
       this.lastSweepT = t;
       changed = this.motion.takeChanged();
       if (changed.length > 0) this.stats.changeSweepFrames++;
