@@ -7,7 +7,7 @@ import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-error
 import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
-import { FrameAssembler } from './frame-reader.js';
+import { FrameAssembler, type FrameSink } from './frame-reader.js';
 import { HourCounter, rateAttention, RateMeter, type CameraHealth, type CameraState } from './health.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
@@ -123,6 +123,8 @@ export class FfmpegCamera implements CameraSource {
   private readonly stalls = new HourCounter();
   private readonly listeners = new Set<(health: CameraHealth) => void>();
   private readonly assembler: FrameAssembler;
+  /** Where bytes that no frame wants are read to (frameSink). */
+  private readonly scratch = new Uint8Array(64 * 1024);
   private readonly watchdog: StallWatchdog;
   /** The camera's own clock, where it is measured (an RTSP camera of a door). */
   private readonly captureClock: CaptureClock | undefined;
@@ -298,15 +300,12 @@ export class FfmpegCamera implements CameraSource {
       const clock = this.captureClock !== undefined;
       this.processDecoding = this.decoding;
       const command = ffmpegCommand(this.config, clock, this.processDecoding);
-      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, clock);
+      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, { clockPipe: clock, frames: this.frameSink(() => this.child === child && !this.killReason) });
     } catch (e) {
       this.afterExit(ffmpegMissing(e));
       return;
     }
     this.child = child;
-    child.stdout?.on('data', (chunk: Uint8Array) => {
-      if (this.child === child && !this.killReason) this.assembler.push(chunk);
-    });
     child.stderr?.on('data', (chunk: Buffer | string) => this.ffmpegLog.push(chunk.toString()));
     if (this.captureClock) {
       const captureClock = this.captureClock;
@@ -322,6 +321,24 @@ export class FfmpegCamera implements CameraSource {
     });
     child.once('close', (code) => this.onExit(child, code === 0 ? undefined : classifyFfmpegStderr(this.ffmpegLog.errors()), code === 0));
     this.watchdog.start(this.spawnedAt, this.watchdogS() * 1000);
+  }
+
+  /**
+   * The frames of one FFmpeg process, read into the frame being filled while it is the camera's
+   * current one and not being killed; anything else it writes is read into a scratch buffer and
+   * dropped, as are the bytes of a read that stopped being current while it was under way.
+   */
+  private frameSink(current: () => boolean): FrameSink {
+    let dropping = false;
+    return {
+      next: () => {
+        dropping = !current();
+        return dropping ? this.scratch : this.assembler.next();
+      },
+      filled: (bytes) => {
+        if (!dropping && current()) this.assembler.filled(bytes);
+      },
+    };
   }
 
   private watchdogS(): number {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
-import { spawnFfmpeg, type SpawnFfmpeg } from '../../daemon/camera/process.js';
+import { spawnFfmpeg, type FfmpegProcess, type SpawnFfmpeg } from '../../daemon/camera/process.js';
 import { createLogger } from '../../daemon/base/log.js';
 import { FakeCamera } from '../../test/support/fake-camera.js';
 
@@ -21,10 +21,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(width: number, height: number, count: number, seconds: number) {
   const server = await FakeCamera.start({ width, height, fps: 5 });
-  const pids: number[] = [];
-  const spawn: SpawnFfmpeg = (command, args, stdin) => {
-    const child = spawnFfmpeg(command, args, stdin);
-    if (child.pid) pids.push(child.pid);
+  const children: FfmpegProcess[] = [];
+  const spawn: SpawnFfmpeg = (command, args, stdin, options) => {
+    const child = spawnFfmpeg(command, args, stdin, options);
+    children.push(child);
     return child;
   };
   const logger = createLogger({ level: 'warn' });
@@ -43,6 +43,8 @@ async function measure(width: number, height: number, count: number, seconds: nu
   while (!cameras.every((c) => c.health().state === 'streaming')) await sleep(100);
   await sleep(3000); // past start-up
   const serverPid = server.pid as number;
+  // Known once each child has started (its frames are read from a socket made first).
+  const pids = children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
   const before = { ffmpeg: pids.map(cpuSeconds), node: process.cpuUsage(), server: cpuSeconds(serverPid), frames, t: performance.now() };
   await sleep(seconds * 1000);
   const wall = (performance.now() - before.t) / 1000;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { copyInto } from '../../daemon/camera/frame-reader.js';
 import type { Clock, FfmpegProcess, SpawnFfmpeg, Timers } from '../../daemon/camera/process.js';
 
 /** Virtual time: timers fire only when the test advances the clock. */
@@ -82,10 +83,12 @@ export function fakeSpawner(make: (args: readonly string[]) => FakeFfmpeg = (arg
   const spawned: FakeFfmpeg[] = [];
   /** Whether each was spawned with fd 3 as a pipe (the camera clock's output). */
   const clockPipes: boolean[] = [];
-  const spawn: SpawnFfmpeg = (_command, args, _stdin, clockPipe = false) => {
+  const spawn: SpawnFfmpeg = (_command, args, _stdin, { clockPipe = false, frames } = {}) => {
     const p = make(args);
     spawned.push(p);
     clockPipes.push(clockPipe);
+    // What the test writes on stdout reaches the camera as a real process's reads would.
+    if (frames) p.stdout.on('data', (chunk: Uint8Array) => copyInto(frames, chunk));
     return p;
   };
   return { spawn, spawned, clockPipes, last: () => spawned[spawned.length - 1] as FakeFfmpeg };

@@ -194,6 +194,26 @@ test('frame assembler: exact frames from arbitrary chunks, fresh buffer each', (
   assert.throws(() => new FrameAssembler(0, () => {}), RangeError);
 });
 
+test('frame assembler as a sink: a read fills the rest of the frame in place, a frame goes on when full, a count past the free bytes is refused', () => {
+  const frames: Uint8Array[] = [];
+  const asm = new FrameAssembler(6, (f) => frames.push(f));
+  const first = asm.next();
+  assert.equal(first.length, 6);
+  first.set([1, 2, 3, 4]);
+  asm.filled(4);
+  const rest = asm.next();
+  assert.equal(rest.length, 2);
+  assert.equal(rest.buffer, first.buffer, 'the same frame buffer, past what is filled');
+  rest.set([5, 6]);
+  asm.filled(2);
+  assert.deepEqual(frames.map((f) => [...f]), [[1, 2, 3, 4, 5, 6]]);
+  assert.equal(asm.next().length, 6, 'a new frame');
+  assert.notEqual(asm.next().buffer, first.buffer);
+  assert.throws(() => asm.filled(7), RangeError);
+  assert.throws(() => asm.filled(-1), RangeError);
+  assert.equal(asm.pending, 0);
+});
+
 test('frame queue of depth 1: the newest wins, dropped counted, waiters woken, close ends readers', async () => {
   const queue = new FrameQueue<number>(1);
   queue.put(1);

@@ -112,6 +112,29 @@ test('a frozen FFmpeg that ignores SIGTERM gets SIGKILL', async () => {
   await camera.stop();
 });
 
+test('what a stalled FFmpeg writes while it is killed is dropped, and the next one\'s frames start clean', async () => {
+  let made = 0;
+  // The first one ignores SIGTERM, and so writes on until it is killed.
+  const { camera, time, ffmpeg } = setup({ watchdog_s: 2 }, (args) => new FakeFfmpeg(args, { obeysSigterm: made++ > 0 }));
+  camera.start();
+  const first = ffmpeg.last();
+  first.frame(FRAME, 1);
+  assert.equal((await camera.next())?.seq, 1);
+  first.frame(FRAME / 2, 2); // half a frame, then it stalls
+  time.advance(2_000);
+  assert.deepEqual(first.signals, ['SIGTERM']);
+  first.frame(FRAME * 2, 3); // still writing while it is killed
+  time.advance(1_000);
+  await flush();
+  time.advance(500);
+  assert.equal(ffmpeg.spawned.length, 2);
+  ffmpeg.last().frame(FRAME, 4);
+  const next = await camera.next();
+  assert.equal(next?.seq, 2, 'nothing of the killed process became a frame');
+  assert.deepEqual(new Set(next!.image.data), new Set([4]));
+  await camera.stop();
+});
+
 test('a clean exit (code 0, the server went away) is a disconnect, and backoff doubles up to the cap', async () => {
   const { camera, time, ffmpeg } = setup({ backoff_max_s: 4 });
   camera.start();
