@@ -54,7 +54,8 @@ function spawnChild(command: string, args: readonly string[], stdin: string | nu
  * FFmpeg whose stdout is one end of a Unix socket whose other end the daemon reads straight into
  * the frame being filled (`onread`): a pipe read as a stream hands over each 64 KiB as a new
  * buffer, to be copied into the frame and collected. Measured on this project's 2-core box, a
- * 1080p frame cost the daemon 2.6–3.2 ms of CPU through the pipe and 1.3–1.5 ms through the socket.
+ * 1080p frame cost the reading process 2.4–3.2 ms of CPU through the pipe and 1.0–1.2 ms through
+ * the socket.
  *
  * Node makes the pair: it listens on a path in a directory of its own (mode 0700, removed once
  * the two ends are joined), connects, and gives the accepted end to FFmpeg as its stdout. That

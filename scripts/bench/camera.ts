@@ -1,5 +1,5 @@
-// `npm run bench -- camera [--seconds N] [--cameras N]`: CPU of ingest alone (FFmpeg decode + scale to
-// RGB24 + node reading frames) per camera at 720p and 1080p, 5 fps, from the fake RTSP camera on
+// `npm run bench -- camera [--seconds N] [--cameras N]`: CPU of ingest alone (FFmpeg decoding and
+// writing YUV frames, node reading them) per camera at 720p and 1080p, 5 fps, from the fake RTSP camera on
 // 127.0.0.1. The fake camera's own H.264 encoding runs on the same cores; it is measured and left out.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
