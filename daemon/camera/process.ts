@@ -24,6 +24,8 @@ export interface SpawnOptions {
   clockPipe?: boolean;
   /** Where stdout is read to, in place of chunks on `stdout`. */
   frames?: FrameSink;
+  /** Told why, where `frames` are read from a pipe because no socket could be made. */
+  onPipeFallback?: (err: Error) => void;
 }
 
 /** `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start). */
@@ -35,7 +37,7 @@ export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: stri
  */
 export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin, options = {}) => {
   const start = (stdout: 'pipe' | Socket): ChildProcess => spawnChild(command, args, stdin, stdout, options.clockPipe ?? false);
-  return options.frames ? new SocketFedFfmpeg(start, options.frames, options.clockPipe ?? false) : start('pipe');
+  return options.frames ? new SocketFedFfmpeg(start, options.frames, options.clockPipe ?? false, options.onPipeFallback) : start('pipe');
 };
 
 function spawnChild(command: string, args: readonly string[], stdin: string | null, stdout: 'pipe' | Socket, clockPipe: boolean): ChildProcess {
@@ -71,11 +73,11 @@ class SocketFedFfmpeg extends EventEmitter implements FfmpegProcess {
   private child: ChildProcess | undefined;
   private killedWith: NodeJS.Signals | undefined;
 
-  constructor(start: (stdout: 'pipe' | Socket) => ChildProcess, frames: FrameSink, clockPipe: boolean) {
+  constructor(start: (stdout: 'pipe' | Socket) => ChildProcess, frames: FrameSink, clockPipe: boolean, onPipeFallback: ((err: Error) => void) | undefined) {
     super();
     const clockOut = new EventEmitter();
     this.stdio = [null, null, this.stderr, ...(clockPipe ? [clockOut] : [])];
-    void this.start(start, frames, clockOut);
+    void this.start(start, frames, clockOut, onPipeFallback);
   }
 
   get pid(): number | undefined {
@@ -88,8 +90,11 @@ class SocketFedFfmpeg extends EventEmitter implements FfmpegProcess {
     return true;
   }
 
-  private async start(start: (stdout: 'pipe' | Socket) => ChildProcess, frames: FrameSink, clockOut: EventEmitter): Promise<void> {
-    const pair = await socketPair(frames).catch(() => undefined);
+  private async start(start: (stdout: 'pipe' | Socket) => ChildProcess, frames: FrameSink, clockOut: EventEmitter, onPipeFallback: ((err: Error) => void) | undefined): Promise<void> {
+    const pair = await socketPair(frames).catch((e: unknown) => {
+      onPipeFallback?.(e instanceof Error ? e : new Error(String(e)));
+      return undefined;
+    });
     const read = pair ? new Promise((resolve) => pair.reader.once('close', resolve)) : Promise.resolve();
     if (this.killedWith !== undefined) {
       pair?.reader.destroy();

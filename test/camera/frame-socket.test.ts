@@ -22,13 +22,14 @@ const closed = (child: FfmpegProcess) => new Promise<[number | null, NodeJS.Sign
 const failed = (child: FfmpegProcess) => new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
 
 /** Runs FFmpeg through spawnFfmpeg, its frames read into an assembler; the frames as they stood at 'close'. */
-async function framesOf(args: readonly string[]): Promise<{ frames: Uint8Array[]; code: number | null; child: FfmpegProcess }> {
+async function framesOf(args: readonly string[]): Promise<{ frames: Uint8Array[]; code: number | null; child: FfmpegProcess; fallbacks: Error[] }> {
   const frames: Uint8Array[] = [];
+  const fallbacks: Error[] = [];
   const assembler = new FrameAssembler(yuv420Layout(W, H).bytes, (data) => frames.push(data.slice()));
-  const child = spawnFfmpeg('ffmpeg', args, null, { frames: assembler });
+  const child = spawnFfmpeg('ffmpeg', args, null, { frames: assembler, onPipeFallback: (err) => fallbacks.push(err) });
   assert.equal(child.stdout, null, 'no chunks: the frames are read into the assembler');
   const [code] = await closed(child);
-  return { frames, code, child };
+  return { frames, code, child, fallbacks };
 }
 
 function withTmpdir(t: { after: (fn: () => void) => void }, dir: string): void {
@@ -44,8 +45,9 @@ test('frames read from the socket are the bytes FFmpeg writes to a pipe, every f
   const piped = execFileSync('ffmpeg', ARGS, { maxBuffer: 64 << 20 });
   const frameBytes = yuv420Layout(W, H).bytes;
   assert.equal(piped.length, FRAMES * frameBytes);
-  const { frames, code, child } = await framesOf(ARGS);
+  const { frames, code, child, fallbacks } = await framesOf(ARGS);
   assert.equal(code, 0);
+  assert.deepEqual(fallbacks, [], 'read from the socket');
   assert.ok(child.pid !== undefined && child.pid > 0);
   assert.equal(frames.length, FRAMES);
   for (let i = 0; i < FRAMES; i++) assert.ok(Buffer.from(frames[i]!).equals(piped.subarray(i * frameBytes, (i + 1) * frameBytes)), `frame ${i}`);
@@ -55,9 +57,11 @@ test('frames read from the socket are the bytes FFmpeg writes to a pipe, every f
 test('where no socket can be made (the temporary directory does not exist), the frames come through a pipe, the same bytes', { timeout: 60_000 }, async (t) => {
   withTmpdir(t, '/nonexistent/facegate-test');
   const piped = execFileSync('ffmpeg', ARGS, { maxBuffer: 64 << 20 });
-  const { frames, code } = await framesOf(ARGS);
+  const { frames, code, fallbacks } = await framesOf(ARGS);
   assert.equal(code, 0);
   assert.ok(Buffer.concat(frames).equals(piped));
+  assert.equal(fallbacks.length, 1, 'the fallback is told, with why');
+  assert.match(fallbacks[0]!.message, /ENOENT.*\/nonexistent\/facegate-test/);
 });
 
 test('a kill before the child exists: it is never started, and close says the signal', async () => {

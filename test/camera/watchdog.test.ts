@@ -7,6 +7,7 @@ import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import type { CameraConfig } from '../../daemon/camera/config.js';
 import type { CameraState } from '../../daemon/camera/health.js';
 import { createLogger } from '../../daemon/base/log.js';
+import type { SpawnFfmpeg } from '../../daemon/camera/process.js';
 import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 
@@ -132,6 +133,31 @@ test('what a stalled FFmpeg writes while it is killed is dropped, and the next o
   const next = await camera.next();
   assert.equal(next?.seq, 2, 'nothing of the killed process became a frame');
   assert.deepEqual(new Set(next!.image.data), new Set([4]));
+  await camera.stop();
+});
+
+test('frames read from a pipe because no socket could be made: said once a camera, with why and the way out', async () => {
+  const config = cameraConfig('door', 'rtsp://127.0.0.1:554/stream', { width: W, height: H, watchdog_s: 2 });
+  const time = new FakeTime();
+  const ffmpeg = fakeSpawner();
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
+  const spawn: SpawnFfmpeg = (command, args, stdin, options) => {
+    options?.onPipeFallback?.(new Error("ENOENT: no such file or directory, mkdtemp '/gone/facegate-frames-XXXXXX'"));
+    return ffmpeg.spawn(command, args, stdin, options);
+  };
+  const camera = new FfmpegCamera(config, { logger, spawn, clock: time, timers: time, random: () => 1 });
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  ffmpeg.last().exit(1);
+  await flush();
+  time.advance(500);
+  assert.equal(ffmpeg.spawned.length, 2);
+  ffmpeg.last().frame(FRAME);
+  const said = lines.filter((l) => l.includes('frames are read from a pipe'));
+  assert.equal(said.length, 1);
+  assert.match(said[0]!, /"reason":"ENOENT[^"]*\/gone\/facegate-frames/);
+  assert.match(said[0]!, /PrivateTmp, or TMPDIR/);
   await camera.stop();
 });
 
