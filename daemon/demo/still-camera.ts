@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
 import { yuv420Layout } from '../base/yuv.js';
+import { copyInto } from '../camera/frame-reader.js';
 import type { FfmpegProcess, SpawnFfmpeg } from '../camera/process.js';
 
 /** A photo as one camera frame: its size (even, at most `maxWidth` wide) and its I420 bytes. */
@@ -46,17 +47,19 @@ export async function stillFrame(photo: string, maxWidth = 1280): Promise<StillF
 }
 
 /**
- * In place of FFmpeg, for the demo on a box without it: a "process" that writes `frame` to its
- * stdout `fps` times a second until it is killed, as FFmpeg writes a camera's decoded frames. The
+ * In place of FFmpeg, for the demo on a box without it: a "process" that writes `frame` `fps`
+ * times a second until it is killed, into the camera's frames where it reads them so (or else
+ * to its stdout), as FFmpeg writes a camera's decoded frames. The
  * camera stage (its frame queue, watchdog and health) and everything after it run as with a real
  * camera; only the decoding is left out, since a still photo needs none.
  */
 export function stillPhotoSpawn(frame: StillFrame, fps: number): SpawnFfmpeg {
-  return () => {
+  return (_command, _args, _stdin, options = {}) => {
     const child = new EventEmitter() as EventEmitter & FfmpegProcess;
-    const stdout = new EventEmitter();
+    const { frames } = options;
+    const stdout = frames ? null : new EventEmitter();
     const stderr = new EventEmitter();
-    const timer = setInterval(() => stdout.emit('data', frame.data), 1000 / fps);
+    const timer = setInterval(() => (frames ? copyInto(frames, frame.data) : stdout?.emit('data', frame.data)), 1000 / fps);
     let ended = false;
     Object.assign(child, {
       pid: process.pid,
