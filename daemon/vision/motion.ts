@@ -1,4 +1,4 @@
-import { lumaAt } from '../base/yuv.js';
+import { isYuv420, lumaAt, yuvTables } from '../base/yuv.js';
 import type { Box, Picture } from './types.js';
 
 /**
@@ -39,6 +39,16 @@ export class MotionMask {
   private held: Uint8Array = new Uint8Array(0);
   private readonly histogram = new Uint32Array(256);
   private shape = { width: 0, height: 0, cols: 0, rows: 0, cell: 1, blockCols: 0, blockRows: 0 };
+  /**
+   * Made once a frame size (this runs on every frame of every camera, on the main thread): each
+   * cell's block, the pixel columns and rows each cell samples, and the buffers each frame reuses.
+   */
+  private cellBlock: Int32Array = new Int32Array(0);
+  private sampleCols: Int32Array = new Int32Array(0);
+  private sampleRows: Int32Array = new Int32Array(0);
+  /** Each cell's difference from the background, shifted by 128 (what both medians and the test read). */
+  private diff: Float64Array = new Float64Array(0);
+  private moving: Uint8Array = new Uint8Array(0);
 
   /**
    * Compares the frame with what came before and learns it. Returns the boxes (frame pixels) that
@@ -102,21 +112,37 @@ export class MotionMask {
     this.background = new Float32Array(cols * rows);
     this.changed = new Uint8Array(blockCols * blockRows);
     this.held = new Uint8Array(blockCols * blockRows);
+    this.cellBlock = Int32Array.from({ length: cols * rows }, (_, i) => Math.floor(i / cols / BLOCK_CELLS) * blockCols + Math.floor((i % cols) / BLOCK_CELLS));
+    // Each cell's four pixels lie at its quarter points: columns x0, x1 and rows y0, y1.
+    const q = Math.max(0, Math.floor(cell / 4));
+    this.sampleCols = Int32Array.from({ length: 2 * cols }, (_, k) => (k & 1 ? Math.min(width - 1, (k >> 1) * cell + cell - 1 - q) : (k >> 1) * cell + q));
+    this.sampleRows = Int32Array.from({ length: 2 * rows }, (_, k) => (k & 1 ? Math.min(height - 1, (k >> 1) * cell + cell - 1 - q) : (k >> 1) * cell + q));
+    this.diff = new Float64Array(cols * rows);
+    this.moving = new Uint8Array(cols * rows);
     return true;
   }
 
-  /** Each cell's grey: the mean luma of four pixels at its quarter points. */
+  /** Each cell's grey: the mean luma of four pixels at its quarter points (lumaAt's grey, read straight from a YUV frame's luma plane). */
   private sample(img: Picture): void {
-    const { cols, rows, cell } = this.shape;
-    const q = Math.max(0, Math.floor(cell / 4));
-    const grey = (x: number, y: number) => lumaAt(img, x, y);
+    const { cols, rows } = this.shape;
+    const { grid, sampleCols: xs, sampleRows: ys } = this;
+    if (isYuv420(img)) {
+      const { data, width } = img;
+      const luma = yuvTables(img.matrix).y;
+      for (let r = 0; r < rows; r++) {
+        const o0 = ys[2 * r]! * width, o1 = ys[2 * r + 1]! * width;
+        for (let c = 0; c < cols; c++) {
+          const x0 = xs[2 * c]!, x1 = xs[2 * c + 1]!;
+          grid[r * cols + c] = (luma[data[o0 + x0]!]! + luma[data[o0 + x1]!]! + luma[data[o1 + x0]!]! + luma[data[o1 + x1]!]!) / 4;
+        }
+      }
+      return;
+    }
     for (let r = 0; r < rows; r++) {
-      const y0 = r * cell + q;
-      const y1 = Math.min(img.height - 1, r * cell + cell - 1 - q);
+      const y0 = ys[2 * r]!, y1 = ys[2 * r + 1]!;
       for (let c = 0; c < cols; c++) {
-        const x0 = c * cell + q;
-        const x1 = Math.min(img.width - 1, c * cell + cell - 1 - q);
-        this.grid[r * cols + c] = (grey(x0, y0) + grey(x1, y0) + grey(x0, y1) + grey(x1, y1)) / 4;
+        const x0 = xs[2 * c]!, x1 = xs[2 * c + 1]!;
+        grid[r * cols + c] = (lumaAt(img, x0, y0) + lumaAt(img, x1, y0) + lumaAt(img, x0, y1) + lumaAt(img, x1, y1)) / 4;
       }
     }
   }
@@ -127,19 +153,27 @@ export class MotionMask {
    * out first, so only what changed against its surroundings counts.
    */
   private movingCells(bg: Float32Array): Uint8Array {
+    const { grid, diff, moving } = this;
     const n = bg.length;
-    const offset = this.median(n, (i) => this.grid[i]! - bg[i]! + 128);
-    const noise = this.median(n, (i) => Math.abs(this.grid[i]! - bg[i]! + 128 - offset));
+    for (let i = 0; i < n; i++) diff[i] = grid[i]! - bg[i]! + 128;
+    const offset = this.median(diff);
+    const noise = this.median(diff, offset);
     const threshold = Math.max(MIN_DIFF, NOISE_FACTOR * noise);
-    const moving = new Uint8Array(n);
-    for (let i = 0; i < n; i++) moving[i] = Math.abs(this.grid[i]! - bg[i]! + 128 - offset) > threshold ? 1 : 0;
+    for (let i = 0; i < n; i++) moving[i] = Math.abs(diff[i]! - offset) > threshold ? 1 : 0;
     return moving;
   }
 
-  /** The median of `value(i)` over the cells, to the grey level, by a histogram of 0…255. */
-  private median(n: number, value: (i: number) => number): number {
+  /**
+   * The median over the cells of the difference, or of its distance from `offset` when one is given,
+   * to the grey level, by a histogram of 0…255.
+   */
+  private median(diff: Float64Array, offset?: number): number {
     const h = this.histogram.fill(0);
-    for (let i = 0; i < n; i++) h[Math.max(0, Math.min(255, Math.round(value(i))))]!++;
+    const n = diff.length;
+    for (let i = 0; i < n; i++) {
+      const v = Math.round(offset === undefined ? diff[i]! : Math.abs(diff[i]! - offset));
+      h[v < 0 ? 0 : v > 255 ? 255 : v]!++;
+    }
     let level = 0;
     for (let seen = h[0]!; seen < n / 2 && level < 255; ) seen += h[++level]!;
     return level;
@@ -154,23 +188,19 @@ export class MotionMask {
    */
   private learn(blocks: Uint8Array): void {
     const bg = this.background!;
+    const { grid, cellBlock } = this;
     for (let i = 0; i < bg.length; i++) {
-      bg[i] = blocks[this.blockOf(i)] ? this.grid[i]! : bg[i]! + BACKGROUND_RATE * (this.grid[i]! - bg[i]!);
+      bg[i] = blocks[cellBlock[i]!] ? grid[i]! : bg[i]! + BACKGROUND_RATE * (grid[i]! - bg[i]!);
     }
   }
 
   /** Blocks with enough moving cells: 1 per moving block, row-major over the block grid. */
   private movingBlocks(moving: Uint8Array): Uint8Array {
     const out = new Uint8Array(this.changed.length);
-    for (let i = 0; i < moving.length; i++) out[this.blockOf(i)]! += moving[i]!;
+    const cellBlock = this.cellBlock;
+    for (let i = 0; i < moving.length; i++) out[cellBlock[i]!]! += moving[i]!;
     for (let b = 0; b < out.length; b++) out[b] = out[b]! >= BLOCK_MIN_MOVING ? 1 : 0;
     return out;
-  }
-
-  /** The block (row-major over the block grid) that cell i (row-major over the grid) lies in. */
-  private blockOf(i: number): number {
-    const { cols, blockCols } = this.shape;
-    return Math.floor(i / cols / BLOCK_CELLS) * blockCols + Math.floor((i % cols) / BLOCK_CELLS);
   }
 
   /** Block (bc, br)'s box in frame pixels: the last block of a row or column reaches the frame's edge (the grid drops a strip under a cell). */
