@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MotionMask } from '../../daemon/vision/motion.js';
 import { detectionRegions, fullFrameRegion, planTiles, RELIABLE_FACE_IN_INPUT, type SearchArea } from '../../daemon/vision/tiles.js';
-import type { Box, RgbImage } from '../../daemon/vision/types.js';
+import type { Box, RgbImage, Yuv420Image } from '../../daemon/vision/types.js';
 
 const W = 1920;
 const H = 1080;
@@ -52,6 +52,24 @@ test('motion: a face-sized square that moves is covered where it was and where i
   assert.ok(covers(moved, { x: 640, y: 410, w: 50, h: 60 }) || moved.some((m) => m.x <= 640 && m.x + m.w >= 690), JSON.stringify(moved));
   assert.ok(area(moved) < 0.03 * W * H, `only around the square: ${JSON.stringify(moved)}`);
   for (const m of moved) assert.ok(m.x + m.w > 560 && m.x < 760 && m.y + m.h > 320 && m.y < 560, `far from the square: ${JSON.stringify(m)}`);
+});
+
+/** The same picture as a camera's YUV 4:2:0 frame: its grey as the luma bytes, no colour. */
+function asYuv(rgb: RgbImage): Yuv420Image {
+  const data = new Uint8Array((W * H * 3) / 2).fill(128);
+  for (let p = 0; p < W * H; p++) data[p] = rgb.data[3 * p]!;
+  return { format: 'yuv420p', matrix: 'bt709', width: W, height: H, data };
+}
+
+test('motion: a camera\'s YUV frame is read from its luma plane: still noise is none, a moving square is found as on RGB frames', () => {
+  const rgbMask = new MotionMask(), yuvMask = new MotionMask();
+  const both = (img: RgbImage) => [rgbMask.update(img), yuvMask.update(asYuv(img))] as const;
+  assert.deepEqual(both(frame(1, 6))[1], [{ x: 0, y: 0, w: W, h: H }]);
+  for (let i = 2; i < 6; i++) assert.deepEqual(both(frame(i, 6))[1], [], `frame ${i}`);
+  both(frame(10, 6, { x: 600, y: 400, w: 50, h: 60 }));
+  const [rgb, yuv] = both(frame(11, 6, { x: 640, y: 410, w: 50, h: 60 }));
+  assert.ok(yuv.length > 0 && coversAll(yuv, { x: 640, y: 410, w: 50, h: 60 }), JSON.stringify(yuv));
+  assert.deepEqual(yuv, rgb, 'the same blocks as the grey of the RGB frame');
 });
 
 test('motion: the threshold follows the noise: a noisy night picture is still, a change well above it is not', () => {
