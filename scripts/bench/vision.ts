@@ -1,7 +1,7 @@
 // `npm run bench -- vision [--iterations N] [--rounds R] [--provider cpu|webgpu|cuda] [--threads T] [--batch 1,2,4,10] [--concurrent 1,8,32]`:
 // milliseconds per stage of the vision core (by default on the CPU at one ONNX Runtime thread), median
 // of N runs after a warm-up, on real photos from ../shared/media (the tiled detection also on the
-// 1080p frame as a camera's comes, YUV 4:2:0, and its inputs sampled alone). `--batch` adds each model's time
+// 1080p frame as a camera's comes, YUV 4:2:0, and its inputs sampled alone; the motion mask on it). `--batch` adds each model's time
 // per input when it runs that many inputs in one call (the models' batch dimension set to it, as
 // models/rewrite's setBatch sets it): what batching across faces and cameras would buy on this
 // provider. `--concurrent` runs the vision core as the daemon's worker does, with that many cameras
@@ -25,6 +25,7 @@ import { Embedder, EMBEDDER_INPUT, EMBEDDER_INPUT_SIZE } from '../../daemon/visi
 import { EyeModel } from '../../daemon/vision/eyes.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { LandmarkModel } from '../../daemon/vision/landmarks.js';
+import { MotionMask } from '../../daemon/vision/motion.js';
 import { OrtModel, usableSettings } from '../../daemon/vision/ort.js';
 import { verifyModels, type ModelPaths } from '../../daemon/vision/model-files.js';
 import { faceQuality } from '../../daemon/vision/quality.js';
@@ -131,6 +132,10 @@ export async function run(args: string[]): Promise<void> {
   rows.push(['detect tiled 1920×1080, YUV 4:2:0 camera frame', await timeIt(n, () => detector.detect(yuv1080, opts('tiled')))]);
   const sampled = await timeIt(n, () => passes.forEach((map) => sampleAffine(yuv1080, map, DETECT_W, DETECT_H, input, { layout: { planes: 'rgb', mean: 127, div: 128 } })));
   rows.push([`  its inputs alone, a pass (of ${passes.length})`, { wall: sampled.wall / passes.length, cpu: sampled.cpu / passes.length }]);
+  // What the tracker runs on the main thread on every detect frame of every camera, before any model.
+  const mask = new MotionMask();
+  mask.update(yuv1080);
+  rows.push(['motion mask, 1080p YUV frame (main thread)', await timeIt(n, () => mask.update(yuv1080))]);
   // Per face: the stages run back to back, as FaceAnalyzer.analyzeFace runs them, each timed
   // inside the chain so that stages and totals share the same moments of this shared machine.
   // Best of `rounds` rounds (by the chain's median), as timeit does: a round that a neighbour's
