@@ -40,13 +40,14 @@ export class MotionMask {
   private readonly histogram = new Uint32Array(256);
   private shape = { width: 0, height: 0, cols: 0, rows: 0, cell: 1, blockCols: 0, blockRows: 0 };
   /**
-   * Made once a frame size (this runs on every frame of every camera, on the main thread): each
-   * cell's block, the pixel columns and rows each cell samples, and the buffers each frame reuses.
+   * Made once a frame size (the mask runs on every detect frame of every camera, on the main
+   * thread): each cell's block, the pixel columns and rows each cell samples, and the buffers each
+   * frame reuses.
    */
   private cellBlock: Int32Array = new Int32Array(0);
   private sampleCols: Int32Array = new Int32Array(0);
   private sampleRows: Int32Array = new Int32Array(0);
-  /** Each cell's difference from the background, shifted by 128 (what both medians and the test read). */
+  /** Each cell's difference from the background, shifted by 128 (what both medians and the threshold read). */
   private diff: Float64Array = new Float64Array(0);
   private moving: Uint8Array = new Uint8Array(0);
 
