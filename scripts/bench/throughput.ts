@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S [--sub]]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S [--sub]] [--spread]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
@@ -27,6 +27,9 @@
 // camera-seconds spent on key frames alone; the first decision is timed from the visitor's
 // appearance by the wall clock. --sub also sends each camera's sub stream (the entrance at 640×360,
 // the same GOP) beside it and sets sub_url: a quiet spell reads every frame of that instead.
+// --spread starts each quiet camera's loop at a different key frame, so that their visitors arrive
+// at moments spread over the 20 s (camera i of N at 2⌊10i/N⌋ s in), as at independent doors; by
+// default every quiet camera's visitor arrives in the same second, the worst case for a box.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -134,15 +137,31 @@ interface RunChoice {
   idle: number | undefined;
   /** With `idle`, each quiet camera's sub stream fed beside it (sub_url). */
   sub: string | undefined;
+  /** Whether each quiet camera's loop starts at its own key frame (--spread). */
+  spread: boolean;
 }
 
-/** One FFmpeg per camera streaming `file` in real time, looped, as MPEG-TS to a UDP port: what the camera reads does not restart it. */
-async function liveFeeds(file: string, cameras: number): Promise<{ urls: string[]; startedMs: number[]; stop: () => void }> {
-  const ports = await Promise.all(Array.from({ length: cameras }, () => freePort()));
+/** Where camera `i` of `cameras` starts the quiet loop with --spread: a key frame (one every 2 s), spread over the loop. */
+function spreadOffsetS(i: number, cameras: number): number {
+  return 2 * Math.floor((10 * i) / cameras);
+}
+
+/** The quiet loop started `offsetS` in (a key frame), by stream copy: the same frames, in the same loop. */
+function rotated(file: string, offsetS: number, out: string): string {
+  if (offsetS === 0) return file;
+  const list = `${out}.txt`;
+  writeFileSync(list, `file '${file}'\ninpoint ${offsetS}\nfile '${file}'\noutpoint ${offsetS}\n`);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', out]);
+  return out;
+}
+
+/** One FFmpeg per camera streaming its file in real time, looped, as MPEG-TS to a UDP port: what the camera reads does not restart it. */
+async function liveFeeds(files: readonly string[]): Promise<{ urls: string[]; startedMs: number[]; stop: () => void }> {
+  const ports = await Promise.all(files.map(() => freePort()));
   const startedMs: number[] = [];
-  const senders = ports.map((port) => {
+  const senders = ports.map((port, i) => {
     startedMs.push(Date.now());
-    return spawn('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], { stdio: 'ignore' });
+    return spawn('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', files[i]!, '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], { stdio: 'ignore' });
   });
   return { urls: ports.map((port) => `udp://127.0.0.1:${port}?overrun_nonfatal=1`), startedMs, stop: () => senders.forEach((s) => s.kill('SIGKILL')) };
 }
@@ -160,10 +179,12 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   const metricsPort = await freePort();
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
-  const live = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(source, cameras) : undefined;
-  const subLive = live && choice.sub !== undefined ? await liveFeeds(choice.sub, cameras) : undefined;
+  const offsets = Array.from({ length: cameras }, (_, i) => (kind === 'quiet' && choice.spread ? spreadOffsetS(i, cameras) : 0));
+  const sources = offsets.map((off) => rotated(source, off, join(dir, `${kind}-from-${off}s.mp4`)));
+  const live = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(sources) : undefined;
+  const subLive = live && choice.sub !== undefined ? await liveFeeds(offsets.map((off) => rotated(choice.sub!, off, join(dir, `sub-from-${off}s.mp4`)))) : undefined;
   const idle = (i: number) => (live ? `, idle_keyframes_after_s: ${choice.idle}${subLive ? `, sub_url: "${subLive.urls[i]}"` : ''}` : '');
-  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${live?.urls[i] ?? source}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`}${idle(i)} }`).join('\n');
+  const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${live?.urls[i] ?? sources[i]}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`}${idle(i)} }`).join('\n');
   const vision = visionYaml(choice);
   const doors = withDoors ? `doors:\n${Array.from({ length: Math.floor(cameras / 2) }, (_, i) => `  - { name: door${i + 1}, cameras: [cam${2 * i + 1}, cam${2 * i + 2}] }`).join('\n')}\n` : '';
   const config = join(dir, `${kind}-${cameras}.yaml`);
@@ -185,9 +206,12 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
       // pts count frames from the start of the loop, and the file plays in real time: the stream
       // time since the face appeared, plus how late the event arrived after its frame was read. A
       // live feed's loop is where its sender is by the wall clock at the frame's reading.
-      const sender = live?.startedMs[Number(e.camera.slice(3)) - 1];
+      const i = Number(e.camera.slice(3)) - 1;
+      const sender = live?.startedMs[i];
       const inLoop = sender === undefined ? e.t % QUIET_S : ((e.atMs - sender) / 1000) % QUIET_S;
-      if (inLoop >= APPEAR_S) toDecision.push((inLoop - APPEAR_S) * 1000 + (Date.now() - e.atMs));
+      // Seconds since this camera's visitor appeared in its loop (which --spread starts elsewhere).
+      const sinceAppear = (inLoop - APPEAR_S + (offsets[i] ?? 0) + QUIET_S) % QUIET_S;
+      if (sinceAppear < QUIET_S - APPEAR_S) toDecision.push(sinceAppear * 1000 + (Date.now() - e.atMs));
     }
   });
   try {
@@ -246,13 +270,13 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' }, sub: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' }, sub: { type: 'boolean', default: false }, spread: { type: 'boolean', default: false } } });
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
   const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle), sub: undefined };
+  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle), sub: undefined, spread: values.spread };
   const busyCounts = counts(values.busy);
   const quietCounts = counts(values.quiet);
   // The media the runs need: the busy scene's people unless --source plays other footage, the quiet entrance's face.
@@ -272,7 +296,7 @@ export async function run(args: string[]): Promise<void> {
       choice.sub = join(dir, 'quiet-sub.mp4');
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', quiet, '-vf', 'scale=640:360', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', choice.sub]);
     }
-    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}`);
+    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}${values.spread && quietCounts.length > 0 ? ', quiet visitors spread over the loop' : ', quiet visitors all at once'}`);
     for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, choice, values.profile, values.console, values.doors));
     for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, choice, values.profile, values.console, values.doors));
   } finally {
