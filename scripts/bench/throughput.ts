@@ -296,7 +296,7 @@ export async function run(args: string[]): Promise<void> {
       choice.sub = join(dir, 'quiet-sub.mp4');
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', quiet, '-vf', 'scale=640:360', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '30', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', choice.sub]);
     }
-    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}${values.spread && quietCounts.length > 0 ? ', quiet visitors spread over the loop' : ', quiet visitors all at once'}`);
+    console.log(`throughput: 1920×1080 cameras at 15 fps, detect_fps 5, eye_fps 15, ${seconds} s counted per run, ${availableParallelism()} cores, vision.workers ${workers ?? 'default'}, provider ${values.provider ?? 'cpu'}${values.batch ? `, batch ${values.batch}` : ''}${values.hwaccel ? `, hwaccel ${values.hwaccel}` : ''}, 100 enrolled people${values.doors ? ', cameras two by two in doors' : ''}${quietCounts.length === 0 ? '' : values.spread ? ', quiet visitors spread over the loop' : ', quiet visitors all at once'}`);
     for (const n of busyCounts) console.log(await measure(dir, site, 'busy', busy, n, seconds, choice, values.profile, values.console, values.doors));
     for (const n of quietCounts) console.log(await measure(dir, site, 'quiet', quiet, n, seconds, choice, values.profile, values.console, values.doors));
   } finally {
