@@ -28,8 +28,9 @@
 // appearance by the wall clock. --sub also sends each camera's sub stream (the entrance at 640×360,
 // the same GOP) beside it and sets sub_url: a quiet spell reads every frame of that instead.
 // --spread starts each quiet camera's loop at a different key frame, so that their visitors arrive
-// at moments spread over the 20 s (camera i of N at 2⌊10i/N⌋ s in), as at independent doors; by
-// default every quiet camera's visitor arrives in the same second, the worst case for a box.
+// at moments spread over the 20 s (camera i of N at 2⌊10i/N⌋ s in; with --doors, door i of N), as
+// at independent doors; by default every quiet camera's visitor arrives in the same second, the
+// worst case for a box.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
@@ -179,7 +180,9 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   const metricsPort = await freePort();
   const consolePort = withConsole ? await freePort() : 0;
   const web = withConsole ? `web:\n  enabled: true\n  port: ${consolePort}\n  rate_limits: { read: { max: 100000, window_s: 60 } }\n` : '';
-  const offsets = Array.from({ length: cameras }, (_, i) => (kind === 'quiet' && choice.spread ? spreadOffsetS(i, cameras) : 0));
+  // With --doors the two cameras of a door see their visitor at the same moment, as a door's do.
+  const places = withDoors ? Math.ceil(cameras / 2) : cameras;
+  const offsets = Array.from({ length: cameras }, (_, i) => (kind === 'quiet' && choice.spread ? spreadOffsetS(withDoors ? Math.floor(i / 2) : i, places) : 0));
   const sources = offsets.map((off) => rotated(source, off, join(dir, `${kind}-from-${off}s.mp4`)));
   const live = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(sources) : undefined;
   const subLive = live && choice.sub !== undefined ? await liveFeeds(offsets.map((off) => rotated(choice.sub!, off, join(dir, `sub-from-${off}s.mp4`)))) : undefined;
