@@ -142,9 +142,12 @@ interface RunChoice {
   spread: boolean;
 }
 
-/** Where camera `i` of `cameras` starts the quiet loop with --spread: a key frame (one every 2 s), spread over the loop. */
-function spreadOffsetS(i: number, cameras: number): number {
-  return 2 * Math.floor((10 * i) / cameras);
+/**
+ * Where place `i` of `places` (a camera, or with --doors a door) starts the quiet loop with
+ * --spread: a key frame (one every 2 s), the places spread evenly over the loop.
+ */
+function spreadOffsetS(i: number, places: number): number {
+  return 2 * Math.floor((10 * i) / places);
 }
 
 /** The quiet loop started `offsetS` in (a key frame), by stream copy: the same frames, in the same loop. */
