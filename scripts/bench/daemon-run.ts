@@ -1,6 +1,6 @@
 // What the daemon benchmarks share: a sealed gallery of random people, the daemon started from
 // dist/ as systemd starts it, and what is read off it while it runs (its own /metrics, /proc).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ import { AuditLog } from '../../daemon/service/audit.js';
 import { openDatabase } from '../../daemon/store/database.js';
 import { PasswordHasher } from '../../daemon/web/passwords.js';
 import { UserStore } from '../../daemon/web/users.js';
+import type { NotifyListener } from '../../test/ops/notify-listener.js';
 
 const DIM = 512;
 
@@ -244,4 +245,41 @@ export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** How much of a bench daemon's log is kept, from its end: enough to say why it stopped. */
+const LOG_TAIL_BYTES = 4096;
+
+export interface BenchDaemon {
+  child: ChildProcess;
+  /** Settles when the process has exited. */
+  exited: Promise<void>;
+  /** Resolves at the daemon's READY=1; fails as soon as it exits without one, with the end of its log. */
+  ready(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The real daemon from dist/ on `config`, as systemd starts it (NOTIFY_SOCKET, WATCHDOG_USEC). A
+ * daemon that stops at start (a config it refuses, a model whose sha256 does not match) fails the
+ * bench at once with what it said, rather than after the whole wait for READY=1.
+ */
+export function startBenchDaemon(config: string, notify: NotifyListener, options: { watchdogUsec: number; nodeArgs?: readonly string[] }): BenchDaemon {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'dist/daemon/cli/main.js', 'daemon', '--config', config], {
+    env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: String(options.watchdogUsec) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let tail = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-LOG_TAIL_BYTES);
+  });
+  const exited = new Promise<void>((res) => child.on('exit', () => res()));
+  const ready = async (timeoutMs: number) => {
+    const stopped = exited.then(() => {
+      throw new Error(`the daemon exited (${child.exitCode ?? child.signalCode}) before READY=1; the end of its log:\n${tail.trimEnd()}`);
+    });
+    // The race reads it; an exit after READY=1 (the bench's own stop) is no error.
+    stopped.catch(() => undefined);
+    await Promise.race([notify.waitFor('READY=1', timeoutMs), stopped]);
+  };
+  return { child, exited, ready };
 }

@@ -4,12 +4,11 @@
 // minutes: the daemon's RSS, the node process's CPU, and per camera the frames the pipeline
 // finished out of those read (its own /metrics), on the 720p CCTV clip at 5 fps. Busy 1080p cameras
 // are `bench -- throughput`. Uses dist/ (run `npm run build` first), as systemd would run it.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { benchSite, cctvSource, cpuSeconds, fileCameras, finishedShares, frameCounts, freePort, rssMiB, scrape, siteConfig } from './daemon-run.js';
+import { benchSite, cctvSource, cpuSeconds, fileCameras, finishedShares, frameCounts, freePort, rssMiB, scrape, siteConfig, startBenchDaemon } from './daemon-run.js';
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -39,29 +38,31 @@ export async function run(args: string[]): Promise<void> {
     for (let r = 0; r < runs; r++) {
       const started = performance.now();
       notify.messages.length = 0; // the READY=1 of the run before
-      const child = spawn(process.execPath, ['dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '30000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
-      const exited = new Promise((res) => child.on('exit', res));
-      await notify.waitFor('READY=1', 180_000);
-      startTimes.push(performance.now() - started);
-      if (r === runs - 1) {
-        const samples: number[] = [];
-        // Counted from 10 s after READY: the cameras' first frames and the first tracks settle first.
-        await new Promise((res) => setTimeout(res, 10_000));
-        const before = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: frameCounts(await scrape(metricsPort)) };
-        const end = Date.now() + minutes * 60_000;
-        while (Date.now() < end) {
+      const { child, exited, ready } = startBenchDaemon(config, notify, { watchdogUsec: 30_000_000 });
+      try {
+        await ready(180_000);
+        startTimes.push(performance.now() - started);
+        if (r === runs - 1) {
+          const samples: number[] = [];
+          // Counted from 10 s after READY: the cameras' first frames and the first tracks settle first.
+          await new Promise((res) => setTimeout(res, 10_000));
+          const before = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: frameCounts(await scrape(metricsPort)) };
+          const end = Date.now() + minutes * 60_000;
+          while (Date.now() < end) {
+            samples.push(rssMiB(child.pid!));
+            await new Promise((res) => setTimeout(res, Math.min(30_000, Math.max(1000, end - Date.now()))));
+          }
           samples.push(rssMiB(child.pid!));
-          await new Promise((res) => setTimeout(res, Math.min(30_000, Math.max(1000, end - Date.now()))));
+          const after = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: frameCounts(await scrape(metricsPort)) };
+          console.log(`RSS of the daemon (node, without its FFmpeg children) over ${minutes} min: start ${samples[0]!.toFixed(0)} MiB, max ${Math.max(...samples).toFixed(0)} MiB, end ${samples.at(-1)!.toFixed(0)} MiB (${samples.length} samples)`);
+          const shares = finishedShares(before.frames, after.frames);
+          console.log(`frames finished / read per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read} (${s.pct.toFixed(0)} %)`).join(', ')}`);
+          console.log(`node CPU (all its threads): ${((100 * (after.cpu - before.cpu)) / ((after.at - before.at) / 1000)).toFixed(0)} % of a core; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
         }
-        samples.push(rssMiB(child.pid!));
-        const after = { at: performance.now(), cpu: cpuSeconds(child.pid!), frames: frameCounts(await scrape(metricsPort)) };
-        console.log(`RSS of the daemon (node, without its FFmpeg children) over ${minutes} min: start ${samples[0]!.toFixed(0)} MiB, max ${Math.max(...samples).toFixed(0)} MiB, end ${samples.at(-1)!.toFixed(0)} MiB (${samples.length} samples)`);
-        const shares = finishedShares(before.frames, after.frames);
-        console.log(`frames finished / read per camera: ${shares.map((s) => `${s.camera} ${s.done}/${s.read} (${s.pct.toFixed(0)} %)`).join(', ')}`);
-        console.log(`node CPU (all its threads): ${((100 * (after.cpu - before.cpu)) / ((after.at - before.at) / 1000)).toFixed(0)} % of a core; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
       }
-      child.kill('SIGTERM');
-      await exited;
     }
     const sorted = [...startTimes].sort((a, b) => a - b);
     console.log(`start-up to READY=1 with ${persons} persons and ${cameras} cameras: median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s of ${runs} (${startTimes.map((t) => (t / 1000).toFixed(2)).join(', ')} s)`);

@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
-import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, counterSum, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, tailEvents, type BenchSite } from './daemon-run.js';
+import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, counterSum, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, startBenchDaemon, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
 
 const QUIET_S = 20;
@@ -197,8 +197,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   writeFileSync(config, `cameras:\n${cams}\n${doors}${vision}${web}${siteConfig(dir, site, metricsPort)}`);
   const notify = new NotifyListener();
   const profiling = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, `${kind}-${cameras}`)];
-  const child = spawn(process.execPath, [...profiling, 'dist/daemon/cli/main.js', 'daemon', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '60000000' }, stdio: ['ignore', 'ignore', 'ignore'] });
-  const exited = new Promise((res) => child.on('exit', res));
+  const { child, exited, ready } = startBenchDaemon(config, notify, { watchdogUsec: 60_000_000, nodeArgs: profiling });
   const lags: number[] = [];
   const toDecision: number[] = [];
   const decided = new Set<string>();
@@ -221,7 +220,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     }
   });
   try {
-    await notify.waitFor('READY=1', 180_000);
+    await ready(180_000);
     await new Promise((res) => setTimeout(res, SETTLE_MS));
     const cpu = () => ({ node: cpuSeconds(child.pid!), ffmpeg: childrenCpuSeconds(child.pid!) });
     const viewers = withConsole ? await watchConsole(consolePort, cameras) : undefined;
