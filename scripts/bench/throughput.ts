@@ -150,9 +150,13 @@ function spreadOffsetS(i: number, places: number): number {
   return 2 * Math.floor((10 * i) / places);
 }
 
-/** The quiet loop started `offsetS` in (a key frame), by stream copy: the same frames, in the same loop. */
+/**
+ * The quiet loop started `offsetS` in (a key frame), by stream copy: the same frames, in the same
+ * loop. Made once a bench run: cameras that share an offset, and later runs, read the same file.
+ */
 function rotated(file: string, offsetS: number, out: string): string {
   if (offsetS === 0) return file;
+  if (existsSync(out)) return out;
   const list = `${out}.txt`;
   writeFileSync(list, `file '${file}'\ninpoint ${offsetS}\nfile '${file}'\noutpoint ${offsetS}\n`);
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', out]);
