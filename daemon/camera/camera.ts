@@ -7,7 +7,7 @@ import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-error
 import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
 import { FramePool } from './frame-pool.js';
-import { FrameAssembler, type FrameSink } from './frame-reader.js';
+import { copyInto, FrameAssembler, type FrameSink } from './frame-reader.js';
 import { HourCounter, rateAttention, RateMeter, type CameraHealth, type CameraState } from './health.js';
 import { FrameQueue } from './frame-queue.js';
 import { spawnFfmpeg, systemClock, systemTimers, type Clock, type FfmpegProcess, type SpawnFfmpeg, type Timers } from './process.js';
@@ -146,6 +146,18 @@ export class FfmpegCamera implements CameraSource {
   private continuePts = false;
   private lastFrame = { pts: 0, at: 0 };
   private child: FfmpegProcess | undefined;
+  /**
+   * While the scene is quiet, an FFmpeg for every frame of the main stream, started and waiting
+   * for its input script on stdin (`release` writes it). Debian's FFmpeg spends ~0.13 s of CPU
+   * loading its libraries before it opens a stream, and four starting at once on two cores took
+   * 0.4 s: started only when something moves, it missed the key frame due soon after and waited a
+   * whole GOP more for the next. Started ahead, it reads the stream as soon as it is told to.
+   */
+  private standby: { child: FfmpegProcess; release: () => void } | undefined;
+  /** Whether the current FFmpeg is the standby, told to read: its first frame's log says so. */
+  private startedAhead = false;
+  /** Every FFmpeg not yet gone (the current one, the standby, those being stopped), and its exit. */
+  private readonly alive = new Map<FfmpegProcess, Promise<void>>();
   private killReason: Failure | undefined;
   private attempt = 0;
   private seq = 0;
@@ -159,7 +171,6 @@ export class FfmpegCamera implements CameraSource {
   private running = false;
   /** The last stop, under way or done. */
   private stopped: Promise<void> | undefined;
-  private exited: (() => void) | undefined;
 
   constructor(
     private readonly config: CameraConfig,
@@ -211,11 +222,10 @@ export class FfmpegCamera implements CameraSource {
   private async halt(): Promise<void> {
     this.timers.clearTimeout(this.retryTimer);
     this.watchdog.stop();
-    if (this.child) {
-      const exited = new Promise<void>((resolve) => (this.exited = resolve));
-      this.terminate();
-      await exited;
-    }
+    for (const child of [this.child, this.standby?.child]) if (child) this.retire(child);
+    this.child = undefined;
+    this.standby = undefined;
+    await Promise.all(this.alive.values());
     this.queue.close();
     this.setState('stopped');
     this.log.info('camera stopped');
@@ -244,6 +254,14 @@ export class FfmpegCamera implements CameraSource {
     this.decoding = decoding;
     this.log.info({ decoding }, DECODING_SAID[decoding]);
     if (!this.child || this.killReason) return; // the next start decodes so
+    if (decoding === 'all' && this.standby) {
+      // The standby reads the stream now; the quiet FFmpeg's last frames and exit no longer count.
+      this.retire(this.child);
+      this.child = undefined;
+      this.continuePts = true;
+      this.connect();
+      return;
+    }
     this.switching = true;
     this.terminate();
   }
@@ -296,42 +314,92 @@ export class FfmpegCamera implements CameraSource {
     this.frameIndex = 0;
     this.firstFrameAt = undefined;
     this.spawnedAt = this.clock.now();
+    this.processDecoding = this.decoding;
+    const standby = this.processDecoding === 'all' ? this.takeStandby() : undefined;
+    this.startedAhead = standby !== undefined;
     let child: FfmpegProcess;
     try {
-      const clock = this.captureClock !== undefined;
-      this.processDecoding = this.decoding;
-      const command = ffmpegCommand(this.config, clock, this.processDecoding);
-      child = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, {
-        clockPipe: clock,
-        frames: this.frameSink(() => this.child === child && !this.killReason),
-        onPipeFallback: (err) => this.sayPipeFallback(err),
-      });
+      child = standby ?? this.startFfmpeg(ffmpegCommand(this.config, this.captureClock !== undefined, this.processDecoding));
     } catch (e) {
       this.afterExit(ffmpegMissing(e));
       return;
     }
     this.child = child;
-    child.stderr?.on('data', (chunk: Buffer | string) => this.ffmpegLog.push(chunk.toString()));
-    if (this.captureClock) {
-      const captureClock = this.captureClock;
-      captureClock.session();
-      // Always drained, read or not: FFmpeg writing into a full pipe would stop the frames too.
-      child.stdio?.[CLOCK_FD]?.on('data', (chunk: Uint8Array) => {
-        if (this.child === child) captureClock.chunk(chunk);
-      });
-    }
+    this.captureClock?.session();
+    this.watchdog.start(this.spawnedAt, this.watchdogS() * 1000);
+    if (this.processDecoding !== 'all') this.prepareStandby();
+  }
+
+  /** An FFmpeg whose frames, log and exit count while it is the camera's current one. */
+  private startFfmpeg(command: { args: string[]; stdin: string | Promise<string> | null }): FfmpegProcess {
+    const child: FfmpegProcess = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, {
+      clockPipe: this.captureClock !== undefined,
+      frames: this.frameSink(() => this.child === child && !this.killReason),
+      onPipeFallback: (err) => this.sayPipeFallback(err),
+    });
+    let gone!: () => void;
+    this.alive.set(child, new Promise<void>((resolve) => (gone = resolve)));
+    const ended = (failure: Failure | undefined, clean: boolean) => {
+      if (!this.alive.delete(child)) return;
+      gone();
+      this.onExit(child, failure, clean);
+    };
+    child.stderr?.on('data', (chunk: Buffer | string) => {
+      if (this.child === child) this.ffmpegLog.push(chunk.toString());
+    });
+    const captureClock = this.captureClock;
+    // Always drained, read or not: FFmpeg writing into a full pipe would stop the frames too.
+    child.stdio?.[CLOCK_FD]?.on('data', (chunk: Uint8Array) => {
+      if (this.child === child) captureClock?.chunk(chunk);
+    });
     child.once('error', (err) => {
       // A process that never started gets no 'close'.
-      if (child.pid === undefined) this.onExit(child, ffmpegMissing(err));
+      if (child.pid === undefined) ended(ffmpegMissing(err), false);
     });
-    child.once('close', (code) => this.onExit(child, code === 0 ? undefined : classifyFfmpegStderr(this.ffmpegLog.errors()), code === 0));
-    this.watchdog.start(this.spawnedAt, this.watchdogS() * 1000);
+    child.once('close', (code) => ended(code === 0 ? undefined : classifyFfmpegStderr(this.ffmpegLog.errors()), code === 0));
+    return child;
+  }
+
+  /** The standby (see `standby`) started, where the camera is a network stream and has none. */
+  private prepareStandby(): void {
+    if (this.standby || sourceKind(this.config.url) === 'file') return;
+    const command = ffmpegCommand(this.config, this.captureClock !== undefined, 'all', true);
+    const script = command.stdin;
+    if (script === null || typeof script !== 'string') return;
+    let release!: () => void;
+    const released = new Promise<string>((resolve) => (release = () => resolve(script)));
+    try {
+      this.standby = { child: this.startFfmpeg({ args: command.args, stdin: released }), release };
+    } catch (e) {
+      // Not fatal: the switch back starts an FFmpeg then, as without a standby.
+      this.log.warn({ err: e }, 'camera: could not start FFmpeg ahead for the switch back to every frame');
+    }
+  }
+
+  /** The standby, told to read the stream; undefined where there is none (or it has gone). */
+  private takeStandby(): FfmpegProcess | undefined {
+    const standby = this.standby;
+    this.standby = undefined;
+    standby?.release();
+    return standby?.child;
+  }
+
+  /** Stops an FFmpeg that is no longer the camera's, SIGKILL after the grace; the stop waits for it. */
+  private retire(child: FfmpegProcess): void {
+    if (!this.alive.has(child)) return;
+    child.kill('SIGTERM');
+    const timer = this.timers.setTimeout(() => {
+      if (this.alive.has(child)) child.kill('SIGKILL');
+    }, this.killGraceMs);
+    void this.alive.get(child)?.then(() => this.timers.clearTimeout(timer));
   }
 
   /**
    * The frames of one FFmpeg process, read into the frame being filled while it is the camera's
    * current one and not being killed; anything else it writes is read into a scratch buffer and
-   * dropped, as are the bytes of a read that stopped being current while it was under way.
+   * dropped, as are the bytes of a read that stopped being current while it was under way. Node
+   * asks for each read's buffer before the read: the standby's first one, asked for while it
+   * waited, is scratch, and what comes into it once the standby is current is copied into the frame.
    */
   private frameSink(current: () => boolean): FrameSink {
     let dropping = false;
@@ -341,7 +409,9 @@ export class FfmpegCamera implements CameraSource {
         return dropping ? this.scratch : this.assembler.next();
       },
       filled: (bytes) => {
-        if (!dropping && current()) this.assembler.filled(bytes);
+        if (!current()) return;
+        if (dropping) copyInto(this.assembler, this.scratch.subarray(0, bytes));
+        else this.assembler.filled(bytes);
       },
     };
   }
@@ -389,7 +459,7 @@ export class FfmpegCamera implements CameraSource {
       this.ttffMs = Math.round(now - this.spawnedAt);
       const size = this.ffmpegLog.streamSize;
       const stream = size ? `${size.width}x${size.height}` : null;
-      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream }, 'camera streaming');
+      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream, ...(this.startedAhead ? { started_ahead: true } : {}) }, 'camera streaming');
       this.sayLetterbox();
       this.setState('streaming');
     }
@@ -431,16 +501,16 @@ export class FfmpegCamera implements CameraSource {
   }
 
   private onExit(child: FfmpegProcess, failure: Failure | undefined, clean = false): void {
+    if (this.standby?.child === child) {
+      // Gone while waiting: the switch back starts an FFmpeg then, as without a standby.
+      this.standby = undefined;
+      this.log.warn('camera: the FFmpeg started ahead for the switch back to every frame exited; the switch will start one');
+      return;
+    }
     if (this.child !== child) return;
     this.child = undefined;
     this.watchdog.stop();
     this.timers.clearTimeout(this.killTimer);
-    if (this.exited) {
-      const exited = this.exited;
-      this.exited = undefined;
-      exited();
-      return;
-    }
     if (!this.running) return;
     if (this.switching) {
       this.continuePts = true;

@@ -48,9 +48,11 @@ const CLI_INPUT_OPTIONS: ReadonlyMap<string, boolean> = new Map([
  * into FFmpeg's argv: FFmpeg reads it from a concat script on stdin (`-f concat -i pipe:0`), whose
  * `option` lines hand the RTSP options to the RTSP demuxer as `-rtsp_transport` would. Measured
  * with Debian's FFmpeg 5.1 on a GStreamer RTSP server: the same frames and the same time to first
- * frame (1.17 s both ways). A URL with nothing to hide, and a file, are given to -i as before.
+ * frame (1.17 s both ways). A URL with nothing to hide, and a file, are given to -i as before,
+ * unless `inputOnStdin`: an FFmpeg started ahead of need reads its input once the script comes
+ * (FfmpegCamera's standby).
  */
-export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'level+info' = 'error', decoding: Decoding = 'all'): FfmpegCommand {
+export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'level+info' = 'error', decoding: Decoding = 'all', inputOnStdin = false): FfmpegCommand {
   // Above `error`, FFmpeg would also print a progress line every half second.
   const args = ['-hide_banner', '-nostdin', ...(logLevel === 'error' ? [] : ['-nostats']), '-loglevel', logLevel];
   // Probing 0.1 s / 32 KiB instead of the default 5 s cuts time to first frame from ~6 s to ~1.2 s on a
@@ -80,10 +82,11 @@ export function ffmpegInput(input: FfmpegInput, logLevel: 'error' | 'info' | 'le
     args.push('-re');
     if (input.loop) args.push('-stream_loop', '-1');
   }
-  if (kind === 'file' || !carriesSecret(input.url)) {
+  if (kind === 'file' || (!carriesSecret(input.url) && !inputOnStdin)) {
     args.push(...demuxer, ...input.input_args, '-i', kind === 'file' ? filePath(input.url) : input.url);
     return { args, stdin: null };
   }
+  // The probing options in args are the concat demuxer's own; the script gives them to the stream's.
   const { cli, options } = splitInputArgs([...probing, ...demuxer, ...input.input_args]);
   args.push(...cli, '-protocol_whitelist', NETWORK_PROTOCOLS, '-f', 'concat', '-safe', '0', '-i', 'pipe:0');
   const script = ['ffconcat version 1.0', `file ${quote(input.url)}`, ...options.map(([k, v]) => `option ${k} ${quote(v)}`)];
@@ -201,10 +204,10 @@ export function clockOutputArgs(): string[] {
  * `clock`: add the camera clock's output (clockOutputArgs), for an RTSP camera only (a file has
  * no sender reports).
  */
-export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput & Pick<CameraConfig, 'sub_url'>, clock = false, decoding: Decoding = 'all'): FfmpegCommand {
+export function ffmpegCommand(camera: FfmpegInput & FfmpegOutput & Pick<CameraConfig, 'sub_url'>, clock = false, decoding: Decoding = 'all', inputOnStdin = false): FfmpegCommand {
   // Info, tagged with its level: the stream's line says its matrix, and the camera keeps only the
   // error lines (ffmpegLogLine).
-  const input = ffmpegInput(decoding === 'sub_stream' ? { ...camera, url: subUrl(camera) } : camera, 'level+info', decoding);
+  const input = ffmpegInput(decoding === 'sub_stream' ? { ...camera, url: subUrl(camera) } : camera, 'level+info', decoding, inputOnStdin);
   const measured = clock && sourceKind(camera.url) === 'rtsp';
   return { args: [...input.args, ...outputArgs(camera, decoding), ...(measured ? clockOutputArgs() : [])], stdin: input.stdin };
 }

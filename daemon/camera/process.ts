@@ -28,8 +28,11 @@ export interface SpawnOptions {
   onPipeFallback?: (err: Error) => void;
 }
 
-/** `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start). */
-export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: string | null, options?: SpawnOptions) => FfmpegProcess;
+/**
+ * `stdin`: text written to FFmpeg's stdin, then closed (null: stdin closed from the start); a
+ * promise holds stdin open until it gives the text, so that FFmpeg waits, started, for its input.
+ */
+export type SpawnFfmpeg = (command: string, args: readonly string[], stdin: string | Promise<string> | null, options?: SpawnOptions) => FfmpegProcess;
 
 /**
  * Real FFmpeg: raw frames on stdout, messages on stderr, and on stdin the input script if any (a
@@ -40,7 +43,7 @@ export const spawnFfmpeg: SpawnFfmpeg = (command, args, stdin, options = {}) => 
   return options.frames ? new SocketFedFfmpeg(start, options.frames, options.clockPipe ?? false, options.onPipeFallback) : start('pipe');
 };
 
-function spawnChild(command: string, args: readonly string[], stdin: string | null, stdout: 'pipe' | Socket, clockPipe: boolean): ChildProcess {
+function spawnChild(command: string, args: readonly string[], stdin: string | Promise<string> | null, stdout: 'pipe' | Socket, clockPipe: boolean): ChildProcess {
   const env = ffmpegEnv(process.env);
   const outputs = clockPipe ? ([stdout, 'pipe', 'pipe'] as const) : ([stdout, 'pipe'] as const);
   if (stdin === null) return spawn(command, args, { stdio: ['ignore', ...outputs], env });
@@ -48,7 +51,8 @@ function spawnChild(command: string, args: readonly string[], stdin: string | nu
   // An FFmpeg that exits before reading (or never starts) makes the write fail with EPIPE; its exit
   // is reported through 'close' or 'error' like any other.
   child.stdin?.on('error', () => undefined);
-  child.stdin?.end(stdin);
+  if (typeof stdin === 'string') child.stdin?.end(stdin);
+  else void stdin.then((text) => child.stdin?.end(text));
   return child;
 }
 

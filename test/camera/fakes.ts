@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { copyInto } from '../../daemon/camera/frame-reader.js';
+import type { FrameSink } from '../../daemon/camera/frame-reader.js';
 import type { Clock, FfmpegProcess, SpawnFfmpeg, Timers } from '../../daemon/camera/process.js';
 
 /** Virtual time: timers fire only when the test advances the clock. */
@@ -78,18 +78,41 @@ export class FakeFfmpeg extends EventEmitter implements FfmpegProcess {
   }
 }
 
+/**
+ * Reads into `frames` as the daemon's socket does (process.ts): Node asks for the buffer of each
+ * read ahead of it, the first once the socket is open and each next one as the last read is handed
+ * over.
+ */
+function readsAhead(frames: FrameSink): (chunk: Uint8Array) => void {
+  // The socket is made a few turns of the event loop after the spawn.
+  let target: Uint8Array = new Uint8Array(0);
+  queueMicrotask(() => (target = frames.next()));
+  return (chunk) => {
+    for (let offset = 0; offset < chunk.length; ) {
+      const n = Math.min(target.length, chunk.length - offset);
+      target.set(chunk.subarray(offset, offset + n));
+      offset += n;
+      frames.filled(n);
+      target = frames.next();
+    }
+  };
+}
+
 /** spawn() that records each FakeFfmpeg it makes. */
 export function fakeSpawner(make: (args: readonly string[]) => FakeFfmpeg = (args) => new FakeFfmpeg(args)) {
   const spawned: FakeFfmpeg[] = [];
   /** Whether each was spawned with fd 3 as a pipe (the camera clock's output). */
   const clockPipes: boolean[] = [];
-  const spawn: SpawnFfmpeg = (_command, args, _stdin, { clockPipe = false, frames } = {}) => {
+  /** What each was given on stdin: a promise where it waits, started, for its input. */
+  const stdins: (string | Promise<string> | null)[] = [];
+  const spawn: SpawnFfmpeg = (_command, args, stdin, { clockPipe = false, frames } = {}) => {
     const p = make(args);
     spawned.push(p);
     clockPipes.push(clockPipe);
+    stdins.push(stdin);
     // What the test writes on stdout reaches the camera as a real process's reads would.
-    if (frames) p.stdout.on('data', (chunk: Uint8Array) => copyInto(frames, chunk));
+    if (frames) p.stdout.on('data', readsAhead(frames));
     return p;
   };
-  return { spawn, spawned, clockPipes, last: () => spawned[spawned.length - 1] as FakeFfmpeg };
+  return { spawn, spawned, clockPipes, stdins, last: () => spawned[spawned.length - 1] as FakeFfmpeg };
 }

@@ -215,6 +215,11 @@ test('a quiet camera decodes key frames only (one a GOP, no disconnect, no rate 
     assert.equal(camera.health().decoding, 'all');
     assert.equal(camera.health().reconnects_last_hour, 0);
     assert.ok(lines.some((l) => l.includes('decoding key frames only')) && lines.some((l) => l.includes('decoding every frame')));
+    // The FFmpeg for every frame was started while the scene was quiet, waiting on stdin for its input.
+    assert.equal(streamsRead(lines).length, 3);
+    assert.ok(lines.filter((l) => l.includes('"camera streaming"')).at(-1)!.includes('"started_ahead":true'), 'the switch back read the stream with the FFmpeg started ahead');
+    const cut = seen.filter((f) => f.chroma > 40);
+    assert.equal(cut.length, 0, `every frame cut at its first byte (chroma near grey on a black and white pattern): ${cut.length} of ${seen.length} strayed, as far as ${Math.max(0, ...cut.map((f) => f.chroma))}`);
   } finally {
     ac.abort();
     await camera.stop();
@@ -251,6 +256,7 @@ test('a quiet camera with a sub stream watches every frame of it, and the main s
     camera.setQuiet(false);
     await waitFor('the main stream again', () => streams().length === 3, 15_000);
     assert.deepEqual([streams()[2], camera.health().decoding], ['1280x720', 'all']);
+    assert.ok(lines.filter((l) => l.includes('"camera streaming"'))[2]!.includes('"started_ahead":true'), 'the main stream read by the FFmpeg started ahead');
 
     // The sub stream gone: the next quiet spell tries it, says why it failed, and is watched on key frames.
     await sub.stop();

@@ -1,0 +1,145 @@
+// A quiet camera's FFmpeg for every frame, started ahead and waiting for its input on stdin: the
+// camera's state machine on virtual time with scripted FFmpegs. Real FFmpeg and a real RTSP server
+// switch the same way in rtsp.test.ts.
+import '../support/fast-tier.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import type { CameraConfig } from '../../daemon/camera/config.js';
+import { createLogger } from '../../daemon/base/log.js';
+import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+import { cameraConfig } from './helpers.js';
+
+const W = 4;
+const H = 2;
+const FRAME = (W * H * 3) / 2;
+const URL = 'rtsp://127.0.0.1:554/stream';
+
+function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
+  const config = cameraConfig('door', URL, { width: W, height: H, idle_keyframes_after_s: 5, ...overrides });
+  const time = new FakeTime();
+  const ffmpeg = fakeSpawner(make);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
+  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
+  return { camera, time, ffmpeg, lines };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+/** Whether a stdin promise has given its text yet, and what. */
+async function given(stdin: string | Promise<string> | null | undefined): Promise<string | undefined> {
+  if (!(stdin instanceof Promise)) return undefined;
+  return Promise.race([stdin, flush().then(() => undefined)]);
+}
+
+test('a quiet camera starts its FFmpeg for every frame ahead, waiting for its input; when something moves it reads the stream at once and the quiet one goes', async () => {
+  const { camera, time, ffmpeg, lines } = setup();
+  camera.start();
+  const main = ffmpeg.last();
+  main.frame(FRAME, 1);
+  assert.equal((await camera.next())?.pts, 0);
+
+  camera.setQuiet(true);
+  await flush();
+  assert.equal(ffmpeg.spawned.length, 3, 'the key-frame FFmpeg and the one started ahead');
+  const [quiet, ahead] = [ffmpeg.spawned[1]!, ffmpeg.spawned[2]!];
+  assert.ok(quiet.args.includes('nokey'), 'key frames only while quiet');
+  assert.ok(!ahead.args.includes('nokey') && ahead.args.includes('pipe:0'), 'every frame, its input read from stdin');
+  assert.ok(!ahead.args.includes(URL), 'the URL is not in its argv either');
+  assert.equal(await given(ffmpeg.stdins[2]), undefined, 'it waits: nothing written on its stdin yet');
+  time.advance(1_000);
+  quiet.frame(FRAME, 2);
+  assert.equal((await camera.next())?.image.data[0], 2);
+  assert.equal(camera.health().decoding, 'keyframes');
+
+  time.advance(3_000);
+  camera.setQuiet(false);
+  assert.equal(ffmpeg.spawned.length, 3, 'no FFmpeg started when something moves');
+  assert.match((await given(ffmpeg.stdins[2])) ?? '', /^ffconcat version 1\.0\nfile 'rtsp:\/\/127\.0\.0\.1:554\/stream'\n/, 'told which stream to read');
+  assert.deepEqual(quiet.signals, ['SIGTERM'], 'the quiet FFmpeg stopped');
+  quiet.frame(FRAME, 3); // its last frame, written while it stops: not the camera's any more
+  ahead.frame(FRAME, 4);
+  const next = await camera.next();
+  assert.deepEqual([next?.image.data[0], next?.pts], [4, 4], "the standby's first frame, timed by the real time since the last");
+  assert.equal(camera.health().decoding, 'all');
+  await flush();
+  assert.deepEqual([camera.health().state, camera.health().reconnects_last_hour], ['streaming', 0]);
+  assert.ok(lines.some((l) => l.includes('"camera streaming"') && l.includes('"started_ahead":true')), 'the log says the FFmpeg was started ahead');
+
+  // The next quiet spell starts another one ahead.
+  camera.setQuiet(true);
+  await flush();
+  assert.equal(ffmpeg.spawned.length, 5);
+  assert.ok(ffmpeg.spawned[4]!.args.includes('pipe:0'));
+  await camera.stop();
+  assert.ok(ffmpeg.spawned.every((p) => p.exited), 'stop ends every FFmpeg, the one waiting too');
+});
+
+test('a standby that exits while it waits is said, and the switch back starts an FFmpeg as before', async () => {
+  const { camera, ffmpeg, lines } = setup();
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  const [quiet, ahead] = [ffmpeg.spawned[1]!, ffmpeg.spawned[2]!];
+  quiet.frame(FRAME);
+  ahead.exit(1);
+  assert.ok(lines.some((l) => l.includes('started ahead for the switch back to every frame exited')));
+  assert.equal(camera.health().state, 'streaming', 'the camera itself is fine');
+  camera.setQuiet(false);
+  assert.deepEqual(quiet.signals, ['SIGTERM']);
+  await flush();
+  assert.equal(ffmpeg.spawned.length, 4, 'a new FFmpeg once the quiet one is gone');
+  assert.ok(!ffmpeg.last().args.includes('nokey') && ffmpeg.last().args.includes(URL));
+  ffmpeg.last().frame(FRAME);
+  assert.equal(camera.health().decoding, 'all');
+  await camera.stop();
+});
+
+test('a quiet camera in backoff takes the standby at its next start once something moved', async () => {
+  const { camera, time, ffmpeg } = setup();
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  const quiet = ffmpeg.spawned[1]!;
+  quiet.frame(FRAME);
+  quiet.exit(1); // the camera went away while quiet
+  await flush();
+  assert.equal(camera.health().state, 'backoff');
+  camera.setQuiet(false);
+  time.advance(500);
+  assert.equal(ffmpeg.spawned.length, 3, 'the standby, not a new FFmpeg');
+  assert.ok(typeof (await given(ffmpeg.stdins[2])) === 'string', 'told to read');
+  ffmpeg.spawned[2]!.frame(FRAME);
+  assert.deepEqual([camera.health().state, camera.health().decoding], ['streaming', 'all']);
+  await camera.stop();
+});
+
+test('stop while quiet waits for the standby too, killed if SIGTERM is not enough', async () => {
+  const { camera, time, ffmpeg } = setup({}, (args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes('pipe:0') }));
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  ffmpeg.spawned[1]!.frame(FRAME);
+  let stopped = false;
+  const stopping = camera.stop().then(() => (stopped = true));
+  await flush();
+  assert.equal(stopped, false, 'the standby still runs');
+  time.advance(1_000);
+  await stopping;
+  assert.deepEqual(ffmpeg.spawned[2]!.signals, ['SIGTERM', 'SIGKILL']);
+  assert.equal(camera.health().state, 'stopped');
+});
+
+test('a video file never gets a standby', async () => {
+  const { camera, ffmpeg } = setup({ url: 'file:///tmp/clip.mp4', idle_keyframes_after_s: 0 });
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  assert.ok(ffmpeg.spawned.every((p) => !p.args.includes('pipe:0')));
+  await camera.stop();
+});
