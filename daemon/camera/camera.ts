@@ -151,7 +151,9 @@ export class FfmpegCamera implements CameraSource {
    * for its input script on stdin (`release` writes it). Debian's FFmpeg spends ~0.13 s of CPU
    * loading its libraries before it opens a stream, and four starting at once on two cores took
    * 0.4 s: started only when something moves, it missed the key frame due soon after and waited a
-   * whole GOP more for the next. Started ahead, it reads the stream as soon as it is told to.
+   * whole GOP more for the next. Started ahead, it is told its input once the quiet one has gone:
+   * never two readers of one stream at once, since a UDP port takes one and a camera may allow few
+   * RTSP sessions.
    */
   private standby: { child: FfmpegProcess; release: () => void } | undefined;
   /** Whether the current FFmpeg is the standby, told to read: its first frame's log says so. */
@@ -254,14 +256,6 @@ export class FfmpegCamera implements CameraSource {
     this.decoding = decoding;
     this.log.info({ decoding }, DECODING_SAID[decoding]);
     if (!this.child || this.killReason) return; // the next start decodes so
-    if (decoding === 'all' && this.standby) {
-      // The standby reads the stream now; the quiet FFmpeg's last frames and exit no longer count.
-      this.retire(this.child);
-      this.child = undefined;
-      this.continuePts = true;
-      this.connect();
-      return;
-    }
     this.switching = true;
     this.terminate();
   }

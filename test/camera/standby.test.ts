@@ -33,7 +33,7 @@ async function given(stdin: string | Promise<string> | null | undefined): Promis
   return Promise.race([stdin, flush().then(() => undefined)]);
 }
 
-test('a quiet camera starts its FFmpeg for every frame ahead, waiting for its input; when something moves it reads the stream at once and the quiet one goes', async () => {
+test('a quiet camera starts its FFmpeg for every frame ahead, waiting for its input; when something moves it reads the stream as soon as the quiet one has gone', async () => {
   const { camera, time, ffmpeg, lines } = setup();
   camera.start();
   const main = ffmpeg.last();
@@ -58,7 +58,7 @@ test('a quiet camera starts its FFmpeg for every frame ahead, waiting for its in
   assert.equal(ffmpeg.spawned.length, 3, 'no FFmpeg started when something moves');
   assert.match((await given(ffmpeg.stdins[2])) ?? '', /^ffconcat version 1\.0\nfile 'rtsp:\/\/127\.0\.0\.1:554\/stream'\n/, 'told which stream to read');
   assert.deepEqual(quiet.signals, ['SIGTERM'], 'the quiet FFmpeg stopped');
-  quiet.frame(FRAME, 3); // its last frame, written while it stops: not the camera's any more
+  quiet.frame(FRAME, 3); // written after its exit: not the camera's any more
   ahead.frame(FRAME, 4);
   const next = await camera.next();
   assert.deepEqual([next?.image.data[0], next?.pts], [4, 4], "the standby's first frame, timed by the real time since the last");
@@ -141,5 +141,24 @@ test('a video file never gets a standby', async () => {
   camera.setQuiet(true);
   await flush();
   assert.ok(ffmpeg.spawned.every((p) => !p.args.includes('pipe:0')));
+  await camera.stop();
+});
+
+test('the standby is told its input only once the quiet FFmpeg has gone: one reader of a stream at a time', async () => {
+  // The key-frame FFmpeg ignores SIGTERM (frozen), so it goes only at SIGKILL, a second later.
+  const { camera, time, ffmpeg } = setup({}, (args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes('nokey') }));
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  const quiet = ffmpeg.spawned[1]!;
+  quiet.frame(FRAME);
+  camera.setQuiet(false);
+  assert.deepEqual(quiet.signals, ['SIGTERM']);
+  assert.equal(await given(ffmpeg.stdins[2]), undefined, 'still waiting while the quiet one holds the stream');
+  time.advance(1_000);
+  assert.deepEqual(quiet.signals, ['SIGTERM', 'SIGKILL']);
+  assert.ok(typeof (await given(ffmpeg.stdins[2])) === 'string', 'told to read once it has gone');
+  assert.equal(ffmpeg.spawned.length, 3);
   await camera.stop();
 });
