@@ -162,3 +162,25 @@ test('the standby is told its input only once the quiet FFmpeg has gone: one rea
   assert.equal(ffmpeg.spawned.length, 3);
   await camera.stop();
 });
+
+test('a standby that cannot be started (no process to spare) is said, and the quiet camera goes on; the switch back starts FFmpeg as before', async () => {
+  const { camera, ffmpeg, lines } = setup({}, (args) => {
+    if (args.includes('pipe:0')) throw Object.assign(new Error('spawn EAGAIN'), { code: 'EAGAIN' });
+    return new FakeFfmpeg(args);
+  });
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  assert.ok(lines.some((l) => l.includes('could not start FFmpeg ahead') && l.includes('EAGAIN')));
+  const quiet = ffmpeg.last();
+  assert.ok(quiet.args.includes('nokey'));
+  quiet.frame(FRAME);
+  assert.deepEqual([camera.health().state, camera.health().decoding], ['streaming', 'keyframes']);
+  camera.setQuiet(false);
+  await flush();
+  assert.ok(!ffmpeg.last().args.includes('nokey') && ffmpeg.last() !== quiet, 'every frame again, from an FFmpeg started now');
+  ffmpeg.last().frame(FRAME);
+  assert.deepEqual([camera.health().state, camera.health().decoding], ['streaming', 'all']);
+  await camera.stop();
+});
