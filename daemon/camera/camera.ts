@@ -359,7 +359,7 @@ export class FfmpegCamera implements CameraSource {
     if (this.standby || sourceKind(this.config.url) === 'file') return;
     const command = ffmpegCommand(this.config, this.captureClock !== undefined, 'all', true);
     const script = command.stdin;
-    if (script === null || typeof script !== 'string') return;
+    if (script === null) return;
     let release!: () => void;
     const released = new Promise<string>((resolve) => (release = () => resolve(script)));
     try {
