@@ -1,7 +1,7 @@
 // What the daemon benchmarks share: a sealed gallery of random people, the daemon started from
 // dist/ as systemd starts it, and what is read off it while it runs (its own /metrics, /proc).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import parsePrometheus from 'parse-prometheus-text-format';
@@ -263,15 +263,19 @@ export interface BenchDaemon {
  * daemon that stops at start (a config it refuses, a model whose sha256 does not match) fails the
  * bench at once with what it said, rather than after the whole wait for READY=1.
  */
-export function startBenchDaemon(config: string, notify: NotifyListener, options: { watchdogUsec: number; nodeArgs?: readonly string[] }): BenchDaemon {
+export function startBenchDaemon(config: string, notify: NotifyListener, options: { watchdogUsec: number; nodeArgs?: readonly string[]; logFile?: string | undefined }): BenchDaemon {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'dist/daemon/cli/main.js', 'daemon', '--config', config], {
     env: { ...process.env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: String(options.watchdogUsec) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // The whole log where one is asked for (its JSON lines say when each camera switched, connected, decided).
+  const log = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: 'a' });
   let tail = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     tail = (tail + chunk).slice(-LOG_TAIL_BYTES);
+    log?.write(chunk);
   });
+  child.once('exit', () => log?.end());
   const exited = new Promise<void>((res) => child.on('exit', () => res()));
   const ready = async (timeoutMs: number) => {
     const stopped = exited.then(() => {

@@ -1,4 +1,4 @@
-// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S [--sub]] [--spread]`
+// `npm run bench -- throughput [--busy 1,2,4] [--quiet 8] [--seconds S] [--workers W] [--provider cpu|webgpu] [--batch N] [--profile DIR] [--console] [--source FILE] [--doors] [--hwaccel cuda|vaapi|qsv] [--idle S [--sub]] [--spread] [--daemon-log DIR]`
 // The real daemon (dist/, as systemd runs it) on N cameras at the example config's rates (1920×1080,
 // 15 fps delivered, detect_fps 5, eye_fps 15), each camera a looped file played in real time:
 // - busy: three real people talking, faces of ~110 px, each in their own room, in view all the time
@@ -32,11 +32,13 @@
 // at independent doors; by default every quiet camera's visitor arrives in the same second, the
 // worst case for a box.
 // --profile DIR writes a V8 CPU profile of every daemon thread (main and vision workers) per run.
+// --daemon-log DIR writes each run's whole daemon log (JSON lines) to DIR/KIND-N.log: when each
+// camera switched its decoding, reached its first frame, decided.
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
 // twice a second (the page fetches it once), the camera list every 5 s, with a logged-in account's token (what the console costs the pipeline).
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -140,6 +142,8 @@ interface RunChoice {
   sub: string | undefined;
   /** Whether each quiet camera's loop starts at its own key frame (--spread). */
   spread: boolean;
+  /** Where each run's whole daemon log is written (--daemon-log DIR); undefined: only its end is kept. */
+  daemonLog: string | undefined;
 }
 
 /**
@@ -201,7 +205,8 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   writeFileSync(config, `cameras:\n${cams}\n${doors}${vision}${web}${siteConfig(dir, site, metricsPort)}`);
   const notify = new NotifyListener();
   const profiling = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profile, `${kind}-${cameras}`)];
-  const { child, exited, ready } = startBenchDaemon(config, notify, { watchdogUsec: 60_000_000, nodeArgs: profiling });
+  const logFile = choice.daemonLog === undefined ? undefined : join(choice.daemonLog, `${kind}-${cameras}.log`);
+  const { child, exited, ready } = startBenchDaemon(config, notify, { watchdogUsec: 60_000_000, nodeArgs: profiling, logFile });
   const lags: number[] = [];
   const toDecision: number[] = [];
   const decided = new Set<string>();
@@ -279,13 +284,14 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' }, sub: { type: 'boolean', default: false }, spread: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { busy: { type: 'string', default: '1,2,4' }, quiet: { type: 'string', default: '8' }, seconds: { type: 'string', default: '60' }, workers: { type: 'string' }, provider: { type: 'string' }, batch: { type: 'string' }, profile: { type: 'string' }, console: { type: 'boolean', default: false }, source: { type: 'string' }, doors: { type: 'boolean', default: false }, hwaccel: { type: 'string' }, idle: { type: 'string' }, sub: { type: 'boolean', default: false }, spread: { type: 'boolean', default: false }, 'daemon-log': { type: 'string' } } });
   if (!existsSync('dist/daemon/cli/main.js')) throw new Error('run `npm run build` first: the bench runs dist/ as systemd would');
   // 0 cameras is no run (a daemon with no camera is refused at start).
   const counts = (v: string) => v.split(',').filter(Boolean).map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle), sub: undefined, spread: values.spread };
+  const choice: RunChoice = { workers, provider: values.provider, batch: values.batch === undefined ? undefined : Number(values.batch), hwaccel: values.hwaccel, idle: values.idle === undefined ? undefined : Number(values.idle), sub: undefined, spread: values.spread, daemonLog: values['daemon-log'] };
+  if (choice.daemonLog !== undefined) mkdirSync(choice.daemonLog, { recursive: true });
   const busyCounts = counts(values.busy);
   const quietCounts = counts(values.quiet);
   // The media the runs need: the busy scene's people unless --source plays other footage, the quiet entrance's face.
