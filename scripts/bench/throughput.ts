@@ -167,13 +167,28 @@ function rotated(file: string, offsetS: number, out: string): string {
   return out;
 }
 
-/** One FFmpeg per camera streaming its file in real time, looped, as MPEG-TS to a UDP port: what the camera reads does not restart it. */
+/**
+ * One FFmpeg per camera streaming its file in real time, looped, as MPEG-TS to a UDP port: what the
+ * camera reads does not restart it. `startedMs[i]` is when sender i's loop began by the wall clock:
+ * read off its progress (every half second, the stream time it has sent), since an FFmpeg starts
+ * streaming 0.1-1.5 s after it is spawned (its libraries' loading; longer the more start at once).
+ */
 async function liveFeeds(files: readonly string[]): Promise<{ urls: string[]; startedMs: number[]; stop: () => void }> {
   const ports = await Promise.all(files.map(() => freePort()));
   const startedMs: number[] = [];
   const senders = ports.map((port, i) => {
     startedMs.push(Date.now());
-    return spawn('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', files[i]!, '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], { stdio: 'ignore' });
+    const sender = spawn('ffmpeg', ['-v', 'error', '-nostats', '-progress', 'pipe:1', '-stats_period', '0.5', '-re', '-stream_loop', '-1', '-i', files[i]!, '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The least delayed report is the truest: a report read late only makes the start look later.
+    let reported = false;
+    sender.stdout.setEncoding('utf8').on('data', (text: string) => {
+      for (const m of text.matchAll(/^out_time_us=(\d+)$/gm)) {
+        const start = Date.now() - Number(m[1]) / 1000;
+        startedMs[i] = reported ? Math.min(startedMs[i]!, start) : start;
+        reported = true;
+      }
+    });
+    return sender;
   });
   return { urls: ports.map((port) => `udp://127.0.0.1:${port}?overrun_nonfatal=1`), startedMs, stop: () => senders.forEach((s) => s.kill('SIGKILL')) };
 }
