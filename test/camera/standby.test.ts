@@ -33,6 +33,17 @@ async function given(stdin: string | Promise<string> | null | undefined): Promis
   return Promise.race([stdin, flush().then(() => undefined)]);
 }
 
+/** A started camera gone quiet: the key-frame FFmpeg (spawned second), its first frame written. */
+async function quietCamera(camera: FfmpegCamera, ffmpeg: ReturnType<typeof fakeSpawner>): Promise<FakeFfmpeg> {
+  camera.start();
+  ffmpeg.last().frame(FRAME);
+  camera.setQuiet(true);
+  await flush();
+  const quiet = ffmpeg.spawned[1]!;
+  quiet.frame(FRAME);
+  return quiet;
+}
+
 test('a quiet camera starts its FFmpeg for every frame ahead, waiting for its input; when something moves it reads the stream as soon as the quiet one has gone', async () => {
   const { camera, time, ffmpeg, lines } = setup();
   camera.start();
@@ -78,13 +89,8 @@ test('a quiet camera starts its FFmpeg for every frame ahead, waiting for its in
 
 test('a standby that exits while it waits is said, and the switch back starts an FFmpeg as before', async () => {
   const { camera, ffmpeg, lines } = setup();
-  camera.start();
-  ffmpeg.last().frame(FRAME);
-  camera.setQuiet(true);
-  await flush();
-  const [quiet, ahead] = [ffmpeg.spawned[1]!, ffmpeg.spawned[2]!];
-  quiet.frame(FRAME);
-  ahead.exit(1);
+  const quiet = await quietCamera(camera, ffmpeg);
+  ffmpeg.spawned[2]!.exit(1);
   assert.ok(lines.some((l) => l.includes('started ahead for the switch back to every frame exited')));
   assert.equal(camera.health().state, 'streaming', 'the camera itself is fine');
   camera.setQuiet(false);
@@ -99,12 +105,7 @@ test('a standby that exits while it waits is said, and the switch back starts an
 
 test('a quiet camera in backoff takes the standby at its next start once something moved', async () => {
   const { camera, time, ffmpeg } = setup();
-  camera.start();
-  ffmpeg.last().frame(FRAME);
-  camera.setQuiet(true);
-  await flush();
-  const quiet = ffmpeg.spawned[1]!;
-  quiet.frame(FRAME);
+  const quiet = await quietCamera(camera, ffmpeg);
   quiet.exit(1); // the camera went away while quiet
   await flush();
   assert.equal(camera.health().state, 'backoff');
@@ -119,11 +120,7 @@ test('a quiet camera in backoff takes the standby at its next start once somethi
 
 test('stop while quiet waits for the standby too, killed if SIGTERM is not enough', async () => {
   const { camera, time, ffmpeg } = setup({}, (args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes('pipe:0') }));
-  camera.start();
-  ffmpeg.last().frame(FRAME);
-  camera.setQuiet(true);
-  await flush();
-  ffmpeg.spawned[1]!.frame(FRAME);
+  await quietCamera(camera, ffmpeg);
   let stopped = false;
   const stopping = camera.stop().then(() => (stopped = true));
   await flush();
@@ -147,12 +144,7 @@ test('a video file never gets a standby', async () => {
 test('the standby is told its input only once the quiet FFmpeg has gone: one reader of a stream at a time', async () => {
   // The key-frame FFmpeg ignores SIGTERM (frozen), so it goes only at SIGKILL, a second later.
   const { camera, time, ffmpeg } = setup({}, (args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes('nokey') }));
-  camera.start();
-  ffmpeg.last().frame(FRAME);
-  camera.setQuiet(true);
-  await flush();
-  const quiet = ffmpeg.spawned[1]!;
-  quiet.frame(FRAME);
+  const quiet = await quietCamera(camera, ffmpeg);
   camera.setQuiet(false);
   assert.deepEqual(quiet.signals, ['SIGTERM']);
   assert.equal(await given(ffmpeg.stdins[2]), undefined, 'still waiting while the quiet one holds the stream');
