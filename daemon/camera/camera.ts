@@ -169,7 +169,6 @@ export class FfmpegCamera implements CameraSource {
   private ttffMs: number | null = null;
   private lastError: CameraHealth['last_error'] = null;
   private retryTimer: unknown;
-  private killTimer: unknown;
   private running = false;
   /** The last stop, under way or done. */
   private stopped: Promise<void> | undefined;
@@ -224,7 +223,7 @@ export class FfmpegCamera implements CameraSource {
   private async halt(): Promise<void> {
     this.timers.clearTimeout(this.retryTimer);
     this.watchdog.stop();
-    for (const child of [this.child, this.standby?.child]) if (child) this.retire(child);
+    for (const child of [this.child, this.standby?.child]) if (child) this.stopFfmpeg(child);
     this.child = undefined;
     this.standby = undefined;
     await Promise.all(this.alive.values());
@@ -378,8 +377,8 @@ export class FfmpegCamera implements CameraSource {
     return standby?.child;
   }
 
-  /** Stops an FFmpeg that is no longer the camera's, SIGKILL after the grace; the stop waits for it. */
-  private retire(child: FfmpegProcess): void {
+  /** SIGTERM, then SIGKILL after the grace if it has not gone (a frozen FFmpeg may ignore SIGTERM). */
+  private stopFfmpeg(child: FfmpegProcess): void {
     if (!this.alive.has(child)) return;
     child.kill('SIGTERM');
     const timer = this.timers.setTimeout(() => {
@@ -485,14 +484,9 @@ export class FfmpegCamera implements CameraSource {
   }
 
   private terminate(): void {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGTERM');
-    this.timers.clearTimeout(this.killTimer);
-    this.killTimer = this.timers.setTimeout(() => {
-      if (this.child === child) child.kill('SIGKILL');
-    }, this.killGraceMs);
+    if (this.child) this.stopFfmpeg(this.child);
   }
+
 
   private onExit(child: FfmpegProcess, failure: Failure | undefined, clean = false): void {
     if (this.standby?.child === child) {
@@ -504,7 +498,6 @@ export class FfmpegCamera implements CameraSource {
     if (this.child !== child) return;
     this.child = undefined;
     this.watchdog.stop();
-    this.timers.clearTimeout(this.killTimer);
     if (!this.running) return;
     if (this.switching) {
       this.continuePts = true;

@@ -275,8 +275,12 @@ export function startBenchDaemon(config: string, notify: NotifyListener, options
     tail = (tail + chunk).slice(-LOG_TAIL_BYTES);
     log?.write(chunk);
   });
-  child.once('exit', () => log?.end());
-  const exited = new Promise<void>((res) => child.on('exit', () => res()));
+  const exited = new Promise<void>((res) =>
+    child.once('exit', () => {
+      log?.end();
+      res();
+    }),
+  );
   const ready = async (timeoutMs: number) => {
     const stopped = exited.then(() => {
       throw new Error(`the daemon exited (${child.exitCode ?? child.signalCode}) before READY=1; the end of its log:\n${tail.trimEnd()}`);
