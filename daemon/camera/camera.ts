@@ -113,8 +113,8 @@ export class FfmpegCamera implements CameraSource {
   private readonly queue: FrameQueue<Frame>;
   /** The frame the last `next()` returned: its buffer is held until the next call. */
   private taken: Frame | undefined;
-  /** What the running FFmpeg's log said: its error lines, the stream's matrix and size. */
-  private readonly ffmpegLog = new FfmpegLog();
+  /** What the current FFmpeg's log said: its error lines, the stream's matrix and size (each FFmpeg has its own). */
+  private ffmpegLog = new FfmpegLog();
   /** Whether a stream of another aspect than width×height was said in the log: once per camera, not per reconnect. */
   private letterboxSaid = false;
   private readonly inMeter = new RateMeter();
@@ -158,8 +158,18 @@ export class FfmpegCamera implements CameraSource {
   private standby: { child: FfmpegProcess; release: () => void } | undefined;
   /** Whether the current FFmpeg is the standby, told to read: its first frame's log says so. */
   private startedAhead = false;
-  /** Every FFmpeg not yet gone (the current one, the standby, those being stopped), and its exit. */
-  private readonly alive = new Map<FfmpegProcess, Promise<void>>();
+  /**
+   * The sub stream's FFmpeg, started while the main stream's goes on: it becomes the current one
+   * at its first whole frame, and the main one is stopped then. Stopped first, the main stream
+   * left the camera blind until the sub stream's first key frame (up to a GOP, and FFmpeg's start):
+   * a visitor coming in then was seen that much later. Two streams, so never two readers of one.
+   * Its own watchdog: the main stream's frames keep the camera's from firing. Its first frame is
+   * read into a buffer of its own (`first`, `filled` bytes so far), outside the pool, whose
+   * buffers the main stream's frames hold.
+   */
+  private incoming: Incoming | undefined;
+  /** Every FFmpeg not yet gone (the current one, the standby, the incoming, those being stopped): its exit and its log. */
+  private readonly alive = new Map<FfmpegProcess, { gone: Promise<void>; log: FfmpegLog }>();
   private killReason: Failure | undefined;
   private attempt = 0;
   private seq = 0;
@@ -223,10 +233,11 @@ export class FfmpegCamera implements CameraSource {
   private async halt(): Promise<void> {
     this.timers.clearTimeout(this.retryTimer);
     this.watchdog.stop();
+    this.dropIncoming();
     for (const child of [this.child, this.standby?.child]) if (child) this.stopFfmpeg(child);
     this.child = undefined;
     this.standby = undefined;
-    await Promise.all(this.alive.values());
+    await Promise.all([...this.alive.values()].map((a) => a.gone));
     this.queue.close();
     this.setState('stopped');
     this.log.info('camera stopped');
@@ -255,6 +266,21 @@ export class FfmpegCamera implements CameraSource {
     this.decoding = decoding;
     this.log.info({ decoding }, DECODING_SAID[decoding]);
     if (!this.child || this.killReason) return; // the next start decodes so
+    if (this.incoming) {
+      // Something moved before the sub stream's first frame: the main stream reads on.
+      this.dropIncoming();
+      if (decoding === this.processDecoding) return;
+    }
+    if (decoding === 'sub_stream' && this.processDecoding === 'all' && this.firstFrameAt !== undefined) {
+      this.startIncoming();
+      return;
+    }
+    this.restart();
+  }
+
+  /** The current FFmpeg stopped to start again at once with the decoding asked for: no disconnect. */
+  private restart(): void {
+    if (!this.child || this.killReason) return;
     this.switching = true;
     this.terminate();
   }
@@ -300,46 +326,105 @@ export class FfmpegCamera implements CameraSource {
     this.retryTimer = undefined;
     if (!this.running) return;
     this.setState('connecting');
-    this.ffmpegLog.clear();
     this.assembler.reset();
     this.killReason = undefined;
     this.switching = false;
-    this.frameIndex = 0;
-    this.firstFrameAt = undefined;
-    this.spawnedAt = this.clock.now();
-    this.processDecoding = this.decoding;
-    const standby = this.processDecoding === 'all' ? this.takeStandby() : undefined;
-    this.startedAhead = standby !== undefined;
+    const decoding = this.decoding;
+    const spawnedAt = this.clock.now();
+    const standby = decoding === 'all' ? this.takeStandby() : undefined;
     let child: FfmpegProcess;
     try {
-      child = standby ?? this.startFfmpeg(ffmpegCommand(this.config, this.captureClock !== undefined, this.processDecoding));
+      child = standby ?? this.startFfmpeg(ffmpegCommand(this.config, this.captureClock !== undefined, decoding));
     } catch (e) {
+      this.ffmpegLog = new FfmpegLog();
+      this.processDecoding = decoding;
       this.afterExit(ffmpegMissing(e));
       return;
     }
+    this.adopt(child, decoding, spawnedAt, standby !== undefined);
+  }
+
+  /** `child` becomes the camera's current FFmpeg: its frames, log and exit are the camera's from now. */
+  private adopt(child: FfmpegProcess, decoding: Decoding, spawnedAt: number, startedAhead: boolean): void {
     this.child = child;
+    this.ffmpegLog = this.alive.get(child)?.log ?? new FfmpegLog();
+    this.processDecoding = decoding;
+    this.startedAhead = startedAhead;
+    this.frameIndex = 0;
+    this.firstFrameAt = undefined;
+    this.spawnedAt = spawnedAt;
     this.captureClock?.session();
-    this.watchdog.start(this.spawnedAt, this.watchdogS() * 1000);
-    if (this.processDecoding !== 'all') this.prepareStandby();
+    this.watchdog.start(spawnedAt, this.watchdogS() * 1000);
+    if (decoding !== 'all') this.prepareStandby();
+  }
+
+  /** The sub stream's FFmpeg started beside the main one (see `incoming`). */
+  private startIncoming(): void {
+    const spawnedAt = this.clock.now();
+    let child: FfmpegProcess;
+    try {
+      child = this.startFfmpeg(ffmpegCommand(this.config, this.captureClock !== undefined, 'sub_stream'));
+    } catch (e) {
+      this.subStreamFailure(ffmpegMissing(e));
+      this.restart();
+      return;
+    }
+    const watchdog = new StallWatchdog(this.clock, this.timers, () => {
+      const incoming = this.incoming;
+      if (incoming?.child !== child) return;
+      incoming.killReason = classifyStalledConnect(this.alive.get(child)?.log.errors() ?? [], this.config.watchdog_s);
+      this.stopFfmpeg(child);
+    });
+    watchdog.start(spawnedAt, this.config.watchdog_s * 1000);
+    this.incoming = { child, spawnedAt, watchdog, first: new Uint8Array(this.assembler.frameBytes), filled: 0 };
+  }
+
+  /** The incoming FFmpeg (if any) stopped and forgotten: its exit is nobody's failure. */
+  private dropIncoming(): void {
+    const incoming = this.incoming;
+    if (!incoming) return;
+    this.incoming = undefined;
+    incoming.watchdog.stop();
+    this.stopFfmpeg(incoming.child);
+  }
+
+  /**
+   * The incoming FFmpeg's first whole frame has been read: it becomes the current one, with that
+   * frame, and the main stream's is stopped. The frame being filled may still be written by a read
+   * the old one had asked for ahead, so its buffer is set aside until that FFmpeg has gone.
+   */
+  private handOver(incoming: Incoming): void {
+    this.incoming = undefined;
+    incoming.watchdog.stop();
+    const old = this.child;
+    const held = this.assembler.setAside();
+    const oldGone = old ? this.alive.get(old)?.gone : undefined;
+    if (old) this.stopFfmpeg(old);
+    void (oldGone ?? Promise.resolve()).then(() => this.pool.release(held));
+    this.continuePts = true;
+    this.adopt(incoming.child, 'sub_stream', incoming.spawnedAt, false);
+    this.onFrame(incoming.first);
   }
 
   /** An FFmpeg whose frames, log and exit count while it is the camera's current one. */
   private startFfmpeg(command: { args: string[]; stdin: string | Promise<string> | null }): FfmpegProcess {
     const child: FfmpegProcess = this.spawn(this.deps.ffmpegPath ?? 'ffmpeg', command.args, command.stdin, {
       clockPipe: this.captureClock !== undefined,
-      frames: this.frameSink(() => this.child === child && !this.killReason),
+      frames: this.frameSink(
+        () => this.child === child && !this.killReason,
+        () => (this.incoming?.child === child ? this.incoming : undefined),
+      ),
       onPipeFallback: (err) => this.sayPipeFallback(err),
     });
     let gone!: () => void;
-    this.alive.set(child, new Promise<void>((resolve) => (gone = resolve)));
+    const log = new FfmpegLog();
+    this.alive.set(child, { gone: new Promise<void>((resolve) => (gone = resolve)), log });
     const ended = (failure: Failure | undefined, clean: boolean) => {
       if (!this.alive.delete(child)) return;
       gone();
       this.onExit(child, failure, clean);
     };
-    child.stderr?.on('data', (chunk: Buffer | string) => {
-      if (this.child === child) this.ffmpegLog.push(chunk.toString());
-    });
+    child.stderr?.on('data', (chunk: Buffer | string) => log.push(chunk.toString()));
     const captureClock = this.captureClock;
     // Always drained, read or not: FFmpeg writing into a full pipe would stop the frames too.
     child.stdio?.[CLOCK_FD]?.on('data', (chunk: Uint8Array) => {
@@ -349,7 +434,7 @@ export class FfmpegCamera implements CameraSource {
       // A process that never started gets no 'close'.
       if (child.pid === undefined) ended(ffmpegMissing(err), false);
     });
-    child.once('close', (code) => ended(code === 0 ? undefined : classifyFfmpegStderr(this.ffmpegLog.errors()), code === 0));
+    child.once('close', (code) => ended(code === 0 ? undefined : classifyFfmpegStderr(log.errors()), code === 0));
     return child;
   }
 
@@ -384,7 +469,7 @@ export class FfmpegCamera implements CameraSource {
     const timer = this.timers.setTimeout(() => {
       if (this.alive.has(child)) child.kill('SIGKILL');
     }, this.killGraceMs);
-    void this.alive.get(child)?.then(() => this.timers.clearTimeout(timer));
+    void this.alive.get(child)?.gone.then(() => this.timers.clearTimeout(timer));
   }
 
   /**
@@ -393,15 +478,25 @@ export class FfmpegCamera implements CameraSource {
    * dropped, as are the bytes of a read that stopped being current while it was under way. Node
    * asks for each read's buffer before the read: the standby's first one, asked for while it
    * waited, is scratch, and what comes into it once the standby is current is copied into the frame.
+   * The incoming FFmpeg's first frame is read into its own buffer and no further, so that it is
+   * current from the first byte of its second.
    */
-  private frameSink(current: () => boolean): FrameSink {
+  private frameSink(current: () => boolean, incoming: () => Incoming | undefined): FrameSink {
     let dropping = false;
     return {
       next: () => {
+        const first = incoming();
+        if (first) return first.first.subarray(first.filled);
         dropping = !current();
         return dropping ? this.scratch : this.assembler.next();
       },
       filled: (bytes) => {
+        const first = incoming();
+        if (first) {
+          first.filled += bytes;
+          if (first.filled >= first.first.length) this.handOver(first);
+          return;
+        }
         if (!current()) return;
         if (dropping) copyInto(this.assembler, this.scratch.subarray(0, bytes));
         else this.assembler.filled(bytes);
@@ -446,13 +541,15 @@ export class FfmpegCamera implements CameraSource {
     const now = this.clock.now();
     this.watchdog.frame(now);
     if (this.firstFrameAt === undefined) {
+      // After a switch of decoding, how long the camera saw nothing: from the last frame before it.
+      const blind = this.continuePts ? { since_last_frame_ms: Math.round(now - this.lastFrame.at) } : {};
       this.ptsBase = this.continuePts ? this.lastFrame.pts + (now - this.lastFrame.at) / 1000 : 0;
       this.continuePts = false;
       this.firstFrameAt = now;
       this.ttffMs = Math.round(now - this.spawnedAt);
       const size = this.ffmpegLog.streamSize;
       const stream = size ? `${size.width}x${size.height}` : null;
-      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream, ...(this.startedAhead ? { started_ahead: true } : {}) }, 'camera streaming');
+      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream, ...(this.startedAhead ? { started_ahead: true } : {}), ...blind }, 'camera streaming');
       this.sayLetterbox();
       this.setState('streaming');
     }
@@ -495,9 +592,20 @@ export class FfmpegCamera implements CameraSource {
       this.log.warn('camera: the FFmpeg started ahead for the switch back to every frame exited; the switch will start one');
       return;
     }
+    if (this.incoming?.child === child) {
+      // The sub stream gave no frame: the main stream's key frames watch this quiet spell.
+      const reason = this.incoming.killReason ?? failure ?? { kind: 'ended', message: 'stream ended: the camera closed the connection' };
+      this.incoming.watchdog.stop();
+      this.incoming = undefined;
+      this.subStreamFailure(reason);
+      this.restart();
+      return;
+    }
     if (this.child !== child) return;
     this.child = undefined;
     this.watchdog.stop();
+    // The current stream is gone: whatever reconnects reads the stream the camera then wants.
+    this.dropIncoming();
     if (!this.running) return;
     if (this.switching) {
       this.continuePts = true;
@@ -520,15 +628,9 @@ export class FfmpegCamera implements CameraSource {
   private afterExit(failure: Failure): void {
     const now = this.clock.now();
     if (this.processDecoding === 'sub_stream' && this.decoding === 'sub_stream') {
-      // A sub stream that fails (gone, refused, stalled) must not leave a quiet door unwatched:
-      // the main stream's key frames watch the rest of this quiet spell. The main stream is
-      // another connection, most likely up, so it is read at once: no backoff, no attempt counted,
-      // and the camera is never shown failed for what only its sub stream lacks. last_error says
-      // what to fix.
-      this.subStreamFailed = true;
-      this.decoding = 'keyframes';
-      this.lastError = { ...failure, message: `sub stream: ${failure.message}`, at_ms: now };
-      this.log.warn({ error: failure.kind, reason: this.lastError.message }, 'camera: the sub stream failed; the quiet scene is watched on key frames of url until something moves');
+      // The main stream is another connection, most likely up, so it is read at once: no backoff,
+      // no attempt counted, and the camera is never shown failed for what only its sub stream lacks.
+      this.subStreamFailure(failure);
       this.continuePts = true;
       this.connect();
       return;
@@ -545,6 +647,17 @@ export class FfmpegCamera implements CameraSource {
     }, delay);
   }
 
+  /**
+   * A sub stream that fails (gone, refused, stalled) must not leave a quiet door unwatched: the
+   * main stream's key frames watch the rest of this quiet spell, and last_error says what to fix.
+   */
+  private subStreamFailure(failure: Failure): void {
+    this.subStreamFailed = true;
+    this.decoding = 'keyframes';
+    this.lastError = { ...failure, message: `sub stream: ${failure.message}`, at_ms: this.clock.now() };
+    this.log.warn({ error: failure.kind, reason: this.lastError.message }, 'camera: the sub stream failed; the quiet scene is watched on key frames of url until something moves');
+  }
+
   private setState(state: CameraState): void {
     if (state === this.state) return;
     this.state = state;
@@ -557,6 +670,17 @@ export class FfmpegCamera implements CameraSource {
       }
     }
   }
+}
+
+/** The sub stream's FFmpeg while the main one still runs (FfmpegCamera's `incoming`). */
+interface Incoming {
+  child: FfmpegProcess;
+  spawnedAt: number;
+  watchdog: StallWatchdog;
+  /** Why it was stopped, when it gave no frame in time. */
+  killReason?: Failure;
+  first: Uint8Array;
+  filled: number;
 }
 
 /** No first frame in time: FFmpeg may have said why (slow DNS, auth prompt); else the host never answered. */

@@ -110,11 +110,6 @@ export class StderrTail {
     return this.partial.trim() !== '' ? [...this.lines, this.partial] : [...this.lines];
   }
 
-  clear(): void {
-    this.lines = [];
-    this.partial = '';
-  }
-
   private add(line: string): void {
     this.lines.push(line.slice(0, 2000));
     if (this.lines.length > this.max) this.lines.shift();

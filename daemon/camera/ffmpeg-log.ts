@@ -5,7 +5,8 @@ import { displayRotation, parseVideoStream, type VideoStreamInfo } from './probe
 /**
  * What one FFmpeg process's log says, read as its lines come: the last error lines, to say why it
  * failed (classifyFfmpegStderr), and from its info lines the input stream's matrix and its size as
- * shown. Its info lines are read and left out of the tail. Cleared for each new process.
+ * shown. Its info lines are read and left out of the tail. One per process: a process started
+ * beside the current one keeps its own until it becomes current.
  */
 export class FfmpegLog {
   private readonly tail = new StderrTail(20, (line) => this.read(line));
@@ -38,15 +39,6 @@ export class FfmpegLog {
   /** The frame rate the input stream declares, once FFmpeg has said it (null when it says none). */
   get sourceFps(): number | null {
     return this.fps;
-  }
-
-  /** Forgets the last process: a new one says it all again. */
-  clear(): void {
-    this.tail.clear();
-    this.matrixSaid = 'bt601';
-    this.size = undefined;
-    this.fps = null;
-    this.rotationRead = false;
   }
 
   /** An FFmpeg log line: its input stream's line gives the matrix; only error lines are kept. */

@@ -59,6 +59,18 @@ export class FrameAssembler implements FrameSink {
   reset(): void {
     this.done = 0;
   }
+
+  /**
+   * Gives up the frame being filled and starts the next in a buffer of its own; returns the one
+   * given up. For a writer that may still write into it (a read asked for ahead): the caller
+   * keeps it from being reused until that writer has gone.
+   */
+  setAside(): Uint8Array {
+    const held = this.current;
+    this.done = 0;
+    this.current = this.allocate();
+    return held;
+  }
 }
 
 /** Writes `chunk` into a sink as reads would have: for streams that hand over chunks of their own. */

@@ -1,0 +1,164 @@
+// A camera going quiet onto its sub stream: the sub stream's FFmpeg starts beside the main one,
+// which the camera reads on until the sub stream's first whole frame. The camera's state machine on
+// virtual time with scripted FFmpegs; real FFmpeg and real RTSP servers switch the same way in
+// rtsp.test.ts.
+import '../support/fast-tier.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import type { CameraState } from '../../daemon/camera/health.js';
+import { createLogger } from '../../daemon/base/log.js';
+import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+import { cameraConfig } from './helpers.js';
+
+const W = 4;
+const H = 2;
+const FRAME = (W * H * 3) / 2;
+const MAIN = 'rtsp://127.0.0.1:554/main';
+const SUB = 'rtsp://127.0.0.1:554/sub';
+
+function setup(make?: (args: readonly string[]) => FakeFfmpeg) {
+  const config = cameraConfig('door', MAIN, { width: W, height: H, fps: 5, idle_keyframes_after_s: 5, sub_url: SUB, watchdog_s: 10 });
+  const time = new FakeTime();
+  const ffmpeg = fakeSpawner(make);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
+  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
+  const states: CameraState[] = [];
+  camera.onState((h) => states.push(h.state));
+  return { camera, time, ffmpeg, lines, states };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+const reads = (p: FakeFfmpeg, url: string) => p.args.includes(url);
+
+/** A streaming camera told to go quiet: its main FFmpeg and the sub stream's, started beside it. */
+async function goingQuiet(s: ReturnType<typeof setup>): Promise<{ main: FakeFfmpeg; sub: FakeFfmpeg }> {
+  s.camera.start();
+  const main = s.ffmpeg.last();
+  main.frame(FRAME, 1);
+  assert.equal((await s.camera.next())?.image.data[0], 1);
+  s.camera.setQuiet(true);
+  await flush();
+  assert.equal(s.ffmpeg.spawned.length, 2, 'the sub stream started beside the main one');
+  const sub = s.ffmpeg.spawned[1]!;
+  assert.ok(reads(sub, SUB) && !reads(sub, MAIN));
+  return { main, sub };
+}
+
+test('going quiet onto the sub stream, the main stream is read until the sub stream has a whole frame: the camera is never blind, and the main one stops then', async () => {
+  const s = setup();
+  const { camera, time, ffmpeg, lines, states } = s;
+  const { main, sub } = await goingQuiet(s);
+  assert.deepEqual(main.signals, [], 'the main stream goes on');
+  assert.equal(camera.health().decoding, 'sub_stream');
+
+  time.advance(200);
+  main.frame(FRAME, 2);
+  assert.equal((await camera.next())?.image.data[0], 2, "the main stream's frames still come while the sub stream starts");
+  sub.frame(FRAME / 2, 7); // half of the sub stream's first frame
+  main.frame(FRAME, 3);
+  assert.equal((await camera.next())?.image.data[0], 3);
+  assert.deepEqual(main.signals, []);
+
+  time.advance(200);
+  sub.frame(FRAME / 2, 7); // the rest of the sub stream's first frame
+  assert.deepEqual(main.signals, ['SIGTERM'], "the main stream stopped at the sub stream's first whole frame");
+  const first = await camera.next();
+  assert.deepEqual([first?.image.data[0], first?.image.data[FRAME - 1]], [7, 7], "the sub stream's first frame, whole, is the next one");
+  assert.ok(first!.pts > 0.6 - 1e-9, `frame times go on across the switch (${first?.pts})`);
+
+  // A read the main FFmpeg had asked for ahead lands after the switch: it touches no frame of the camera's.
+  sub.frame(FRAME / 2, 10);
+  main.frame(FRAME, 9);
+  sub.frame(FRAME / 2, 10);
+  const next = await camera.next();
+  assert.deepEqual([next?.image.data[0], next?.image.data[FRAME - 1]], [10, 10]);
+
+  await flush();
+  assert.deepEqual(states, ['connecting', 'streaming'], 'never connecting again for the switch');
+  const streaming = lines.filter((l) => l.includes('"camera streaming"')).at(-1)!;
+  assert.match(streaming, /"since_last_frame_ms":200/, 'the log says how long the camera saw nothing at the switch');
+  assert.equal(ffmpeg.spawned.length, 3, 'the FFmpeg for every frame started ahead once the sub stream is current');
+  assert.ok(reads(ffmpeg.spawned[2]!, 'pipe:0'));
+  assert.deepEqual([camera.health().reconnects_last_hour, camera.health().last_error], [0, null]);
+  await camera.stop();
+  assert.ok(ffmpeg.spawned.every((p) => p.exited));
+});
+
+test('something moves before the sub stream has a frame: it is stopped, and the main stream reads on', async () => {
+  const s = setup();
+  const { main, sub } = await goingQuiet(s);
+  sub.frame(FRAME - 1, 7);
+  s.camera.setQuiet(false);
+  assert.deepEqual(sub.signals, ['SIGTERM']);
+  assert.deepEqual(main.signals, []);
+  await flush();
+  main.frame(FRAME, 2);
+  assert.equal((await s.camera.next())?.image.data[0], 2);
+  assert.deepEqual([s.ffmpeg.spawned.length, s.camera.health().decoding, s.camera.health().last_error], [2, 'all', null]);
+  assert.ok(!s.lines.some((l) => l.includes('sub stream failed')), 'its exit is no failure');
+  await s.camera.stop();
+});
+
+test('a sub stream that exits before its first frame: the main stream is read on key frames at once, and last_error says why', async () => {
+  const s = setup();
+  const { main, sub } = await goingQuiet(s);
+  sub.say('[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized');
+  sub.exit(1);
+  assert.deepEqual(main.signals, ['SIGTERM'], 'the main FFmpeg restarted for its key frames');
+  await flush();
+  const keyframes = s.ffmpeg.spawned[2]!;
+  assert.ok(reads(keyframes, MAIN) && keyframes.args.includes('nokey'), 'key frames of the main stream');
+  keyframes.frame(FRAME, 5);
+  assert.equal((await s.camera.next())?.image.data[0], 5);
+  const h = s.camera.health();
+  assert.deepEqual([h.state, h.decoding, h.last_error?.kind, h.reconnects_last_hour], ['streaming', 'keyframes', 'unauthorized', 0]);
+  assert.match(h.last_error?.message ?? '', /^sub stream: /);
+  assert.ok(!s.states.includes('backoff'));
+  await s.camera.stop();
+});
+
+test('a sub stream that gives no frame within watchdog_s is stopped, and the main stream is read on key frames', async () => {
+  const s = setup();
+  const { main, sub } = await goingQuiet(s);
+  for (let t = 0; t < 12 && !sub.exited; t++) {
+    s.time.advance(1_000);
+    main.frame(FRAME, 2); // the main stream's frames do not keep the sub stream's watchdog quiet
+    await flush();
+  }
+  assert.deepEqual(sub.signals, ['SIGTERM']);
+  assert.ok(s.ffmpeg.spawned[2]!.args.includes('nokey'));
+  assert.equal(s.camera.health().last_error?.kind, 'timeout');
+  assert.match(s.camera.health().last_error?.message ?? '', /^sub stream: timeout/);
+  await s.camera.stop();
+});
+
+test('the main stream failing while the sub stream starts: both are stopped, and the reconnect reads the sub stream alone', async () => {
+  const s = setup();
+  const { main, sub } = await goingQuiet(s);
+  main.exit(1);
+  assert.deepEqual(sub.signals, ['SIGTERM'], 'no FFmpeg left reading beside the reconnect');
+  await flush();
+  assert.equal(s.camera.health().state, 'backoff');
+  s.time.advance(1_000);
+  const again = s.ffmpeg.spawned[2]!;
+  assert.ok(reads(again, SUB), 'the camera is still quiet: its sub stream');
+  assert.ok(s.ffmpeg.spawned.slice(3).every((p) => reads(p, 'pipe:0')), 'and no other FFmpeg reading, only the one waiting for the switch back');
+  again.frame(FRAME, 6);
+  assert.equal((await s.camera.next())?.image.data[0], 6);
+  await s.camera.stop();
+});
+
+test('stop while the sub stream starts ends both FFmpegs', async () => {
+  const s = setup((args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes(SUB) }));
+  const { sub } = await goingQuiet(s);
+  let stopped = false;
+  const stopping = s.camera.stop().then(() => (stopped = true));
+  await flush();
+  assert.equal(stopped, false, 'the sub stream has not gone yet');
+  s.time.advance(1_000);
+  await stopping;
+  assert.deepEqual(sub.signals, ['SIGTERM', 'SIGKILL']);
+  assert.ok(s.ffmpeg.spawned.every((p) => p.exited));
+});
