@@ -238,11 +238,18 @@ test('a quiet camera with a sub stream watches every frame of it, and the main s
   const ac = new AbortController();
   const { seen } = consume(camera, ac);
   const streams = () => streamsRead(lines);
+  const states: string[] = [];
+  camera.onState((h) => states.push(h.state));
   camera.start();
   try {
     await waitFor('streaming', () => camera.health().state === 'streaming', 15_000);
+    const since = states.length;
     camera.setQuiet(true);
     await waitFor('the sub stream', () => streams().length === 2, 15_000);
+    // The main stream was read until the sub stream's first frame: the camera never reconnected,
+    // and its log says how long it saw nothing at the switch.
+    assert.deepEqual(states.slice(since), [], 'no state change: the main stream went on until the sub stream had a frame');
+    assert.match(lines.filter((l) => l.includes('"camera streaming"'))[1]!, /"since_last_frame_ms":\d+/);
     const from = seen.at(-1)!.monoMs;
     await sleep(2_000);
     const onSub = seen.filter((f) => f.monoMs > from);
