@@ -1,5 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { createLogger } from '../../daemon/base/log.js';
+import { FfmpegCamera } from '../../daemon/camera/camera.js';
+import type { CameraConfig } from '../../daemon/camera/config.js';
 import type { FrameSink } from '../../daemon/camera/frame-reader.js';
+import type { CameraState } from '../../daemon/camera/health.js';
 import type { Clock, FfmpegProcess, SpawnFfmpeg, Timers } from '../../daemon/camera/process.js';
 
 /** Virtual time: timers fire only when the test advances the clock. */
@@ -116,3 +120,18 @@ export function fakeSpawner(make: (args: readonly string[]) => FakeFfmpeg = (arg
   };
   return { spawn, spawned, clockPipes, stdins, last: () => spawned[spawned.length - 1] as FakeFfmpeg };
 }
+
+/** A camera on virtual time whose FFmpegs are scripted: its log lines and every state it went through recorded. */
+export function scriptedCamera(config: CameraConfig, make?: (args: readonly string[]) => FakeFfmpeg) {
+  const time = new FakeTime();
+  const ffmpeg = fakeSpawner(make);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
+  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
+  const states: CameraState[] = [];
+  camera.onState((h) => states.push(h.state));
+  return { camera, time, ffmpeg, lines, states };
+}
+
+/** Lets every callback already due run (a turn of the event loop). */
+export const flush = () => new Promise((r) => setImmediate(r));

@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import type { CameraConfig } from '../../daemon/camera/config.js';
-import { createLogger } from '../../daemon/base/log.js';
-import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+import { FakeFfmpeg, fakeSpawner, flush, scriptedCamera } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 
 const W = 4;
@@ -16,16 +15,9 @@ const FRAME = (W * H * 3) / 2;
 const URL = 'rtsp://127.0.0.1:554/stream';
 
 function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
-  const config = cameraConfig('door', URL, { width: W, height: H, idle_keyframes_after_s: 5, ...overrides });
-  const time = new FakeTime();
-  const ffmpeg = fakeSpawner(make);
-  const lines: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
-  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
-  return { camera, time, ffmpeg, lines };
+  return scriptedCamera(cameraConfig('door', URL, { width: W, height: H, idle_keyframes_after_s: 5, ...overrides }), make);
 }
 
-const flush = () => new Promise((r) => setImmediate(r));
 
 /** Whether a stdin promise has given its text yet, and what. */
 async function given(stdin: string | Promise<string> | null | undefined): Promise<string | undefined> {

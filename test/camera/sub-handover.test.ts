@@ -5,10 +5,7 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FfmpegCamera } from '../../daemon/camera/camera.js';
-import type { CameraState } from '../../daemon/camera/health.js';
-import { createLogger } from '../../daemon/base/log.js';
-import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+import { FakeFfmpeg, flush, scriptedCamera } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 
 const W = 4;
@@ -18,18 +15,9 @@ const MAIN = 'rtsp://127.0.0.1:554/main';
 const SUB = 'rtsp://127.0.0.1:554/sub';
 
 function setup(make?: (args: readonly string[]) => FakeFfmpeg) {
-  const config = cameraConfig('door', MAIN, { width: W, height: H, fps: 5, idle_keyframes_after_s: 5, sub_url: SUB, watchdog_s: 10 });
-  const time = new FakeTime();
-  const ffmpeg = fakeSpawner(make);
-  const lines: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
-  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
-  const states: CameraState[] = [];
-  camera.onState((h) => states.push(h.state));
-  return { camera, time, ffmpeg, lines, states };
+  return scriptedCamera(cameraConfig('door', MAIN, { width: W, height: H, fps: 5, idle_keyframes_after_s: 5, sub_url: SUB, watchdog_s: 10 }), make);
 }
 
-const flush = () => new Promise((r) => setImmediate(r));
 const reads = (p: FakeFfmpeg, url: string) => p.args.includes(url);
 
 /** A streaming camera told to go quiet: its main FFmpeg and the sub stream's, started beside it. */

@@ -5,10 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import type { CameraConfig } from '../../daemon/camera/config.js';
-import type { CameraState } from '../../daemon/camera/health.js';
 import { createLogger } from '../../daemon/base/log.js';
 import type { SpawnFfmpeg } from '../../daemon/camera/process.js';
-import { FakeFfmpeg, FakeTime, fakeSpawner } from './fakes.js';
+import { FakeFfmpeg, FakeTime, fakeSpawner, flush, scriptedCamera } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 
 const W = 4;
@@ -17,18 +16,9 @@ const H = 2;
 const FRAME = (W * H * 3) / 2;
 
 function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
-  const config = cameraConfig('door', 'rtsp://admin:hunter2@127.0.0.1:554/stream', { width: W, height: H, ...overrides });
-  const time = new FakeTime();
-  const ffmpeg = fakeSpawner(make);
-  const lines: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
-  const camera = new FfmpegCamera(config, { logger, spawn: ffmpeg.spawn, clock: time, timers: time, random: () => 1 });
-  const states: CameraState[] = [];
-  camera.onState((h) => states.push(h.state));
-  return { camera, time, ffmpeg, states, lines };
+  return scriptedCamera(cameraConfig('door', 'rtsp://admin:hunter2@127.0.0.1:554/stream', { width: W, height: H, ...overrides }), make);
 }
 
-const flush = () => new Promise((r) => setImmediate(r));
 
 test('frames are cut exactly from the pipe and carry seq and pts', async () => {
   const { camera, ffmpeg } = setup();
