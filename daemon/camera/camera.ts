@@ -271,7 +271,7 @@ export class FfmpegCamera implements CameraSource {
       this.dropIncoming();
       if (decoding === this.processDecoding) return;
     }
-    if (decoding === 'sub_stream' && this.processDecoding === 'all' && this.firstFrameAt !== undefined) {
+    if (decoding === 'sub_stream' && this.processDecoding === 'all' && this.firstFrameAt !== undefined && !this.switching) {
       this.startIncoming();
       return;
     }
@@ -412,7 +412,8 @@ export class FfmpegCamera implements CameraSource {
       clockPipe: this.captureClock !== undefined,
       frames: this.frameSink(
         () => this.child === child && !this.killReason,
-        () => (this.incoming?.child === child ? this.incoming : undefined),
+        // Not while the current one is being killed: its exit reconnects, and drops this one.
+        () => (this.incoming?.child === child && !this.killReason ? this.incoming : undefined),
       ),
       onPipeFallback: (err) => this.sayPipeFallback(err),
     });

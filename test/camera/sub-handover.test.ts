@@ -150,3 +150,31 @@ test('stop while the sub stream starts ends both FFmpegs', async () => {
   assert.deepEqual(sub.signals, ['SIGTERM', 'SIGKILL']);
   assert.ok(s.ffmpeg.spawned.every((p) => p.exited));
 });
+
+test("the main stream stalling while the sub stream starts: the sub stream's first frame does not take over from an FFmpeg being killed; the camera reconnects onto the sub stream alone", async () => {
+  // The main FFmpeg is frozen: it goes only at SIGKILL, a second after its watchdog's SIGTERM.
+  const s = setup((args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes(MAIN) }));
+  s.camera.start();
+  const main = s.ffmpeg.last();
+  main.frame(FRAME, 1);
+  assert.equal((await s.camera.next())?.image.data[0], 1);
+  s.time.advance(5_000);
+  s.camera.setQuiet(true);
+  const sub = s.ffmpeg.spawned[1]!;
+  s.time.advance(5_000); // no frame from the main stream for watchdog_s
+  assert.deepEqual(main.signals, ['SIGTERM']);
+  sub.frame(FRAME, 7); // the sub stream's first frame, while the main one is being killed
+  assert.deepEqual(sub.signals, [], 'not taken over, not stopped yet');
+  s.time.advance(1_000);
+  await flush();
+  assert.deepEqual(main.signals, ['SIGTERM', 'SIGKILL']);
+  assert.deepEqual(sub.signals, ['SIGTERM'], "stopped with the main one's exit");
+  assert.equal(s.camera.health().last_error?.kind, 'stalled');
+  s.time.advance(1_000);
+  const again = s.ffmpeg.spawned[2]!;
+  assert.ok(reads(again, SUB));
+  again.frame(FRAME, 8);
+  const frame = await s.camera.next();
+  assert.deepEqual([frame?.image.data[0], s.camera.health().state], [8, 'streaming']);
+  await s.camera.stop();
+});
