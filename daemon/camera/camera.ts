@@ -59,6 +59,7 @@ export interface CameraSource {
    * A quiet scene is watched for less (the stream's key frames only, or every frame of the sub
    * stream where the camera has one), and every frame of the stream again once something moves:
    * FFmpeg is started again at once, which is no disconnect; its frames come from the next key frame.
+   * A sub stream takes over only at its first frame, the main stream read until then.
    */
   setQuiet(quiet: boolean): void;
   health(): CameraHealth;
