@@ -70,6 +70,14 @@ test('going quiet onto the sub stream, the main stream is read until the sub str
   assert.equal(ffmpeg.spawned.length, 3, 'the FFmpeg for every frame started ahead once the sub stream is current');
   assert.ok(reads(ffmpeg.spawned[2]!, 'pipe:0'));
   assert.deepEqual([camera.health().reconnects_last_hour, camera.health().last_error], [0, null]);
+  // The buffer set aside goes back to the pool once the main FFmpeg has gone: frames keep coming in pooled buffers.
+  await flush();
+  for (let i = 0; i < 4; i++) {
+    sub.frame(2 * FRAME, 11); // two frames queued while the pipeline holds one: every pooled buffer in use
+    await camera.next();
+    await camera.next();
+  }
+  assert.equal(camera.health().frames_unpooled, 0);
   await camera.stop();
   assert.ok(ffmpeg.spawned.every((p) => p.exited));
 });
