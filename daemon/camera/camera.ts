@@ -382,11 +382,16 @@ export class FfmpegCamera implements CameraSource {
 
   /** The incoming FFmpeg (if any) stopped and forgotten: its exit is nobody's failure. */
   private dropIncoming(): void {
+    const incoming = this.takeIncoming();
+    if (incoming) this.stopFfmpeg(incoming.child);
+  }
+
+  /** The incoming FFmpeg's record, no longer the camera's and its watchdog stopped: every way out of it starts here. */
+  private takeIncoming(): Incoming | undefined {
     const incoming = this.incoming;
-    if (!incoming) return;
     this.incoming = undefined;
-    incoming.watchdog.stop();
-    this.stopFfmpeg(incoming.child);
+    incoming?.watchdog.stop();
+    return incoming;
   }
 
   /**
@@ -395,13 +400,11 @@ export class FfmpegCamera implements CameraSource {
    * the old one had asked for ahead, so its buffer is set aside until that FFmpeg has gone.
    */
   private handOver(incoming: Incoming): void {
-    this.incoming = undefined;
-    incoming.watchdog.stop();
+    this.takeIncoming();
     const old = this.child;
     const held = this.assembler.setAside();
-    const oldGone = old ? this.alive.get(old)?.gone : undefined;
+    void ((old && this.alive.get(old)?.gone) ?? Promise.resolve()).then(() => this.pool.release(held));
     if (old) this.stopFfmpeg(old);
-    void (oldGone ?? Promise.resolve()).then(() => this.pool.release(held));
     this.continuePts = true;
     this.adopt(incoming.child, 'sub_stream', incoming.spawnedAt, false);
     this.onFrame(incoming.first);
@@ -594,12 +597,10 @@ export class FfmpegCamera implements CameraSource {
       this.log.warn('camera: the FFmpeg started ahead for the switch back to every frame exited; the switch will start one');
       return;
     }
-    if (this.incoming?.child === child) {
+    const incoming = this.incoming?.child === child ? this.takeIncoming() : undefined;
+    if (incoming) {
       // The sub stream gave no frame: the main stream's key frames watch this quiet spell.
-      const reason = this.incoming.killReason ?? failure ?? { kind: 'ended', message: 'stream ended: the camera closed the connection' };
-      this.incoming.watchdog.stop();
-      this.incoming = undefined;
-      this.subStreamFailure(reason);
+      this.subStreamFailure(incoming.killReason ?? failure ?? { kind: 'ended', message: 'stream ended: the camera closed the connection' });
       this.restart();
       return;
     }
