@@ -152,9 +152,9 @@ export class FfmpegCamera implements CameraSource {
    * for its input script on stdin (`release` writes it). Debian's FFmpeg spends ~0.13 s of CPU
    * loading its libraries before it opens a stream, and four starting at once on two cores took
    * 0.4 s: started only when something moves, it missed the key frame due soon after and waited a
-   * whole GOP more for the next. Started ahead, it is told its input once the quiet one has gone:
-   * never two readers of one stream at once, since a UDP port takes one and a camera may allow few
-   * RTSP sessions.
+   * whole GOP more for the next. Started ahead, it is told its input once the key-frame one has
+   * gone: never two readers of one stream at once, since a UDP port takes one and a camera may allow
+   * few RTSP sessions. From the sub stream, another stream, it is told at once.
    */
   private standby: { child: FfmpegProcess; release: () => void } | undefined;
   /** Whether the current FFmpeg is the standby, told to read: its first frame's log says so. */
@@ -276,7 +276,24 @@ export class FfmpegCamera implements CameraSource {
       this.startIncoming();
       return;
     }
+    if (decoding === 'all' && this.processDecoding === 'sub_stream' && this.standby && !this.switching) {
+      this.backToMainStream();
+      return;
+    }
     this.restart();
+  }
+
+  /**
+   * From the sub stream back to every frame of the main one: two streams, so the FFmpeg started
+   * ahead for the main stream is told its input at once, while the sub stream's is being stopped,
+   * rather than once it has gone (50-110 ms later). The camera waits for the main stream's first
+   * key frame either way; it no longer waits for that exit before asking for it.
+   */
+  private backToMainStream(): void {
+    const standby = this.takeStandby()!;
+    this.retire(this.child);
+    this.continuePts = true;
+    this.adopt(standby, 'all', this.clock.now(), true);
   }
 
   /** The current FFmpeg stopped to start again at once with the decoding asked for: no disconnect. */
@@ -396,18 +413,25 @@ export class FfmpegCamera implements CameraSource {
 
   /**
    * The incoming FFmpeg's first whole frame has been read: it becomes the current one, with that
-   * frame, and the main stream's is stopped. The frame being filled may still be written by a read
-   * the old one had asked for ahead, so its buffer is set aside until that FFmpeg has gone.
+   * frame, and the main stream's is retired.
    */
   private handOver(incoming: Incoming): void {
     this.takeIncoming();
-    const old = this.child;
-    const held = this.assembler.setAside();
-    void ((old && this.alive.get(old)?.gone) ?? Promise.resolve()).then(() => this.pool.release(held));
-    if (old) this.stopFfmpeg(old);
+    this.retire(this.child);
     this.continuePts = true;
     this.adopt(incoming.child, 'sub_stream', incoming.spawnedAt, false);
     this.onFrame(incoming.first);
+  }
+
+  /**
+   * The current FFmpeg stopped because another takes over at once (its exit is then nobody's
+   * failure: it is no longer current). The frame being filled may still be written by a read it
+   * asked for ahead, so its buffer is set aside until that FFmpeg has gone.
+   */
+  private retire(old: FfmpegProcess | undefined): void {
+    const held = this.assembler.setAside();
+    void ((old && this.alive.get(old)?.gone) ?? Promise.resolve()).then(() => this.pool.release(held));
+    if (old) this.stopFfmpeg(old);
   }
 
   /** An FFmpeg whose frames, log and exit count while it is the camera's current one. */

@@ -135,3 +135,9 @@ export function scriptedCamera(config: CameraConfig, make?: (args: readonly stri
 
 /** Lets every callback already due run (a turn of the event loop). */
 export const flush = () => new Promise((r) => setImmediate(r));
+
+/** Whether a stdin promise (an FFmpeg started ahead, waiting for its input) has given its text yet, and what. */
+export async function given(stdin: string | Promise<string> | null | undefined): Promise<string | undefined> {
+  if (!(stdin instanceof Promise)) return undefined;
+  return Promise.race([stdin, flush().then(() => undefined)]);
+}

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FfmpegCamera } from '../../daemon/camera/camera.js';
 import type { CameraConfig } from '../../daemon/camera/config.js';
-import { FakeFfmpeg, fakeSpawner, flush, scriptedCamera } from './fakes.js';
+import { FakeFfmpeg, fakeSpawner, flush, given, scriptedCamera } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 
 const W = 4;
@@ -16,13 +16,6 @@ const URL = 'rtsp://127.0.0.1:554/stream';
 
 function setup(overrides: Partial<CameraConfig> = {}, make?: (args: readonly string[]) => FakeFfmpeg) {
   return scriptedCamera(cameraConfig('door', URL, { width: W, height: H, idle_keyframes_after_s: 5, ...overrides }), make);
-}
-
-
-/** Whether a stdin promise has given its text yet, and what. */
-async function given(stdin: string | Promise<string> | null | undefined): Promise<string | undefined> {
-  if (!(stdin instanceof Promise)) return undefined;
-  return Promise.race([stdin, flush().then(() => undefined)]);
 }
 
 /** A started camera gone quiet: the key-frame FFmpeg (spawned second), its first frame written. */

@@ -5,7 +5,7 @@
 import '../support/fast-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeFfmpeg, flush, scriptedCamera } from './fakes.js';
+import { FakeFfmpeg, flush, given, scriptedCamera } from './fakes.js';
 import { cameraConfig } from './helpers.js';
 
 const W = 4;
@@ -74,6 +74,51 @@ test('going quiet onto the sub stream, the main stream is read until the sub str
   await flush();
   for (let i = 0; i < 4; i++) {
     sub.frame(2 * FRAME, 11); // two frames queued while the pipeline holds one: every pooled buffer in use
+    await camera.next();
+    await camera.next();
+  }
+  assert.equal(camera.health().frames_unpooled, 0);
+  await camera.stop();
+  assert.ok(ffmpeg.spawned.every((p) => p.exited));
+});
+
+test("back from the sub stream to every frame, the main stream's FFmpeg started ahead is told its input at once, before the sub stream's has gone; the camera never shows connecting", async () => {
+  // The sub stream's FFmpeg ignores SIGTERM (frozen): it goes only at SIGKILL, a second later.
+  const s = setup((args) => new FakeFfmpeg(args, { obeysSigterm: !args.includes(SUB) }));
+  const { camera, time, ffmpeg, lines, states } = s;
+  const { sub } = await goingQuiet(s);
+  sub.frame(FRAME, 7);
+  assert.equal((await camera.next())?.image.data[0], 7);
+  await flush();
+  const ahead = ffmpeg.spawned[2]!;
+  assert.ok(reads(ahead, 'pipe:0'));
+  assert.equal(await given(ffmpeg.stdins[2]), undefined, 'the FFmpeg started ahead waits while the sub stream is read');
+
+  time.advance(400);
+  camera.setQuiet(false);
+  assert.deepEqual(sub.signals, ['SIGTERM']);
+  assert.match((await given(ffmpeg.stdins[2])) ?? '', /^ffconcat version 1\.0\nfile 'rtsp:\/\/127\.0\.0\.1:554\/main'\n/, 'told to read the main stream at once');
+  assert.equal(sub.exited, false, 'while the sub stream is still going');
+  assert.equal(ffmpeg.spawned.length, 3, 'no other FFmpeg started');
+  // Half a frame the sub stream still writes lands nowhere the camera reads: it is no longer current.
+  sub.frame(FRAME / 2, 8);
+  time.advance(300);
+  ahead.frame(FRAME, 4);
+  const first = await camera.next();
+  assert.deepEqual([first?.image.data[0], first?.image.data[FRAME - 1]], [4, 4], "the main stream's first frame, whole");
+  assert.ok(Math.abs(first!.pts - 0.7) < 1e-9, `frame times go on across the switch, by the time the camera saw nothing (${first?.pts})`);
+  assert.equal(camera.health().decoding, 'all');
+
+  time.advance(1_000);
+  assert.deepEqual(sub.signals, ['SIGTERM', 'SIGKILL']);
+  await flush();
+  assert.deepEqual(states, ['connecting', 'streaming'], 'never connecting again for the switch back');
+  assert.deepEqual([camera.health().reconnects_last_hour, camera.health().last_error], [0, null]);
+  const streaming = lines.filter((l) => l.includes('"camera streaming"')).at(-1)!;
+  assert.ok(streaming.includes('"started_ahead":true') && /"since_last_frame_ms":700/.test(streaming), streaming);
+  // The buffer set aside at the switch goes back to the pool once the sub stream's FFmpeg has gone.
+  for (let i = 0; i < 4; i++) {
+    ahead.frame(2 * FRAME, 11);
     await camera.next();
     await camera.next();
   }
