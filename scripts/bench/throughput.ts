@@ -210,8 +210,17 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
   const places = withDoors ? Math.ceil(cameras / 2) : cameras;
   const offsets = Array.from({ length: cameras }, (_, i) => (kind === 'quiet' && choice.spread ? spreadOffsetS(withDoors ? Math.floor(i / 2) : i, places) : 0));
   const sources = offsets.map((off) => rotated(source, off, join(dir, `${kind}-from-${off}s.mp4`)));
-  const live = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(sources) : undefined;
-  const subLive = live && choice.sub !== undefined ? await liveFeeds(offsets.map((off) => rotated(choice.sub!, off, join(dir, `sub-from-${off}s.mp4`)))) : undefined;
+  // A camera's main and sub streams show the same moment, so their senders start together: every
+  // file is made first (with --spread, rotating one takes FFmpeg a fraction of a second), then
+  // every sender is started, each camera's sub stream right after its main one.
+  const subSources = kind === 'quiet' && choice.idle !== undefined && choice.sub !== undefined ? offsets.map((off) => rotated(choice.sub!, off, join(dir, `sub-from-${off}s.mp4`))) : [];
+  const perCamera = subSources.length > 0 ? 2 : 1;
+  const feeds = kind === 'quiet' && choice.idle !== undefined ? await liveFeeds(sources.flatMap((main, i) => (perCamera === 2 ? [main, subSources[i]!] : [main]))) : undefined;
+  // Camera i's main stream (k 0) or sub stream (k 1): its URL, and when its sender's loop began (read
+  // off the sender's progress as it comes, so looked up each time).
+  const feed = (i: number, k: number) => feeds && { url: feeds.urls[i * perCamera + k]!, startedMs: () => feeds.startedMs[i * perCamera + k]! };
+  const live = feeds && { urls: sources.map((_, i) => feed(i, 0)!.url), startedMs: (i: number) => feed(i, 0)!.startedMs() };
+  const subLive = feeds && perCamera === 2 ? { urls: sources.map((_, i) => feed(i, 1)!.url), startedMs: (i: number) => feed(i, 1)!.startedMs() } : undefined;
   const idle = (i: number) => (live ? `, idle_keyframes_after_s: ${choice.idle}${subLive ? `, sub_url: "${subLive.urls[i]}"` : ''}` : '');
   const cams = Array.from({ length: cameras }, (_, i) => `  - { name: cam${i + 1}, url: "${live?.urls[i] ?? sources[i]}", loop: true, width: 1920, height: 1080, fps: 15${choice.hwaccel === undefined ? '' : `, hwaccel: ${choice.hwaccel}`}${idle(i)} }`).join('\n');
   const vision = visionYaml(choice);
@@ -236,7 +245,7 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
       // time since the face appeared, plus how late the event arrived after its frame was read. A
       // live feed's loop is where its sender is by the wall clock at the frame's reading.
       const i = Number(e.camera.slice(3)) - 1;
-      const sender = live?.startedMs[i];
+      const sender = live?.startedMs(i);
       const inLoop = sender === undefined ? e.t % QUIET_S : ((e.atMs - sender) / 1000) % QUIET_S;
       // Seconds since this camera's visitor appeared in its loop (which --spread starts elsewhere).
       const sinceAppear = (inLoop - APPEAR_S + (offsets[i] ?? 0) + QUIET_S) % QUIET_S;
@@ -286,12 +295,16 @@ async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', sou
     if (withDoors) lines.push(`  doors: ${((after.pairs - before.pairs) / wall / Math.max(1, Math.floor(cameras / 2))).toFixed(1)} pairs of looks a door a second`);
     if (pictures !== undefined) lines.push(`  web console open: ${cameras} viewer(s) were sent ${pictures} live pictures (${(pictures / wall).toFixed(1)} a second)`);
     if (live) lines.push(`  live over UDP, idle_keyframes_after_s ${choice.idle}: ${subLive ? 'on the sub stream' : 'key frames alone'} ${((100 * keyframeSeconds) / (seconds * cameras)).toFixed(0)} % of camera-seconds`);
+    if (live && subLive) {
+      // What a sub stream running behind its main one would add to every visitor's first decision.
+      const skews = sources.map((_, i) => Math.abs(subLive.startedMs(i) - live.startedMs(i)));
+      lines.push(`  sub stream senders started within ${Math.round(Math.max(...skews))} ms of their main stream's`);
+    }
     if (kind === 'quiet') lines.push(`  face appears → first decision p50 ${ms(percentile(toDecision, 0.5))}, p95 ${ms(percentile(toDecision, 0.95))} (${toDecision.length} visits)`);
     return lines.join('\n');
   } finally {
     stopTail();
-    live?.stop();
-    subLive?.stop();
+    feeds?.stop();
     child.kill('SIGTERM');
     await exited;
     notify.close();
