@@ -95,9 +95,11 @@ const DECODING_SAID: Readonly<Record<Decoding, string>> = {
 const KEYFRAME_WATCHDOG_FACTOR = 3;
 
 /**
- * One camera: one FFmpeg child writing raw YUV 4:2:0 frames, a no-frame watchdog (StallWatchdog),
- * and reconnects with capped exponential backoff. Nothing here blocks on another camera: each has
- * its own process, timers and frame queue.
+ * One camera: one FFmpeg child at a time writing raw YUV 4:2:0 frames (beside it while the scene is
+ * quiet, the one started ahead for the switch back, and at a switch to the sub stream the sub
+ * stream's until its first frame), a no-frame watchdog (StallWatchdog), and reconnects with capped
+ * exponential backoff. Nothing here blocks on another camera: each has its own processes, timers
+ * and frame queue.
  */
 export class FfmpegCamera implements CameraSource {
   readonly name: string;
