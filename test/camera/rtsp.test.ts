@@ -264,6 +264,7 @@ test('a quiet camera with a sub stream watches every frame of it, and the main s
     await waitFor('the main stream again', () => streams().length === 3, 15_000);
     assert.deepEqual([streams()[2], camera.health().decoding], ['1280x720', 'all']);
     assert.ok(lines.filter((l) => l.includes('"camera streaming"'))[2]!.includes('"started_ahead":true'), 'the main stream read by the FFmpeg started ahead');
+    assert.deepEqual(states.slice(since), [], 'back on the main stream without connecting again: two streams, the one started ahead told its input at once');
 
     // The sub stream gone: the next quiet spell tries it, says why it failed, and is watched on key frames.
     await sub.stop();
