@@ -140,17 +140,26 @@ function quote(value: string): string {
  * `-fps_mode passthrough` stops the muxer from inventing duplicate frames when the camera goes
  * quiet, which would fool the watchdog.
  *
- * The picture is scaled to fit inside width×height keeping its aspect, and the rest padded black
- * (centred). Stretched to another aspect, a face is no longer a face's shape: the recogniser's
- * alignment (a similarity) cannot undo it, the eye and landmark models read it worse, and a head
- * that turns moves its surround as a held picture does. A 4:3 camera left at 1280×720 was
- * stretched by 1.33, a corridor-mode (9:16) one by 3.2. See `letterbox` for where the picture lies.
+ * The picture is scaled to fit inside width×height keeping its aspect as shown, and the rest
+ * padded black (centred). Stretched to another aspect, a face is no longer a face's shape: the
+ * recogniser's alignment (a similarity) cannot undo it, the eye and landmark models read it worse,
+ * and a head that turns moves its surround as a held picture does. A 4:3 camera left at 1280×720
+ * was stretched by 1.33, a corridor-mode (9:16) one by 3.2. See `letterbox` for where the picture
+ * lies.
+ *
+ * As shown, not as stored: a stream of non-square pixels (an analog encoder's 720×576 or 704×576,
+ * HDV's 1440×1080) declares its sample aspect ratio, and its display aspect (`dar`, iw / ih × sar)
+ * is what is fitted; FFmpeg's force_original_aspect_ratio reads the stored size alone, which
+ * squeezed a 1440×1080 16:9 stream to 4:3 and a PAL 720×576 one by 6 %. Each side is rounded as
+ * force_original_aspect_ratio with force_divisible_by=2 rounds it (to the nearest pixel, then down
+ * to even), so a stream of square pixels is fitted to exactly the size it was before.
  */
 export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): string[] {
   const { width: w, height: h } = output;
   const fps = outputFps(output, decoding);
   const rate = fps === null ? '' : `fps=${fps},`;
-  const vf = `${rate}scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
+  const fit = `scale=w='max(2,trunc(min(${w},round(${h}*dar))/2)*2)':h='max(2,trunc(min(${h},round(${w}/dar))/2)*2)',setsar=1`;
+  const vf = `${rate}${fit},pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   // One encoder thread: FFmpeg's default gives the rawvideo "encoder" a frame thread per core, and
   // each holds a frame, so a frame reached the pipe only once as many newer ones had been decoded
   // (measured with FFmpeg 5.1 on this 2-core box: each key frame of a quiet camera a whole GOP
@@ -171,9 +180,9 @@ export function outputFps(output: Pick<FfmpegOutput, 'fps'>, decoding: Decoding)
 }
 
 /**
- * Where a stream of `stream`'s size lies in a frame of `frame`'s size (outputArgs), in the frame's
- * pixels, rounded as FFmpeg's scale and pad filters round: each side scaled to the nearest pixel,
- * then down to even, and the offsets down to even (4:2:0 chroma).
+ * Where a stream of `stream`'s size as shown lies in a frame of `frame`'s size (outputArgs), in the
+ * frame's pixels, rounded as FFmpeg's scale and pad filters round: each side scaled to the nearest
+ * pixel, then down to even, and the offsets down to even (4:2:0 chroma).
  */
 export function letterbox(stream: Size, frame: Size): { x: number; y: number; width: number; height: number } {
   const even = (v: number) => Math.max(2, Math.floor(v / 2) * 2);

@@ -31,7 +31,7 @@ export class FfmpegLog {
     return this.matrixSaid;
   }
 
-  /** The input stream's own size as shown (turned by its display matrix), once FFmpeg has said it. */
+  /** The input stream's own size as shown (its pixels at their aspect, turned by its display matrix), once FFmpeg has said it. */
   get streamSize(): Pick<VideoStreamInfo, 'width' | 'height'> | undefined {
     return this.size;
   }
@@ -50,7 +50,8 @@ export class FfmpegLog {
         this.matrixSaid = stream.matrix;
         // The input's stream line comes first; the output's (the frame size and asked rate) after it.
         if (!this.size) this.fps = stream.fps;
-        this.size ??= { width: stream.width, height: stream.height };
+        // As shown: a stream of non-square pixels is fitted by its display aspect (outputArgs).
+        this.size ??= { width: Math.round(stream.width * stream.sar), height: stream.height };
       }
       // A phone's video stored on its side: FFmpeg turns the picture upright before scaling it.
       const rotation = displayRotation(text);

@@ -111,6 +111,24 @@ export interface VideoStreamInfo {
   fps: number | null;
   /** The matrix FFmpeg converts its pixels with (streamMatrix). */
   matrix: YuvMatrix;
+  /** A pixel's width over its height as shown (sampleAspect): 1 for square pixels. */
+  sar: number;
+}
+
+/** The sample aspect ratio a stream line declares ("1440x1080 [SAR 4:3 DAR 16:9]"), as `pixelAspect` reads it. */
+export function sampleAspect(line: string): number {
+  return pixelAspect(/\[SAR (\d{1,5}:\d{1,5}) DAR \d{1,5}:\d{1,5}\]/.exec(line)?.[1]);
+}
+
+/**
+ * A sample aspect ratio ("4:3", as FFmpeg and ffprobe write it): what a stored pixel's width is as
+ * shown, over its height. 1 where none is given, or 0:1 (unknown), as FFmpeg's scale filter reads
+ * it; a ratio past 1:16..16:1 is no camera's and is taken as 1.
+ */
+export function pixelAspect(ratio: string | undefined): number {
+  const m = /^(\d{1,5}):(\d{1,5})$/.exec(ratio ?? '');
+  const sar = m ? Number(m[1]) / Number(m[2]) : 1;
+  return Number.isFinite(sar) && sar >= 1 / 16 && sar <= 16 ? sar : 1;
 }
 
 /**
@@ -138,6 +156,7 @@ export function parseVideoStream(lines: readonly string[]): VideoStreamInfo | un
       height: Number(m[4]),
       fps: fps ? Number(fps[1]) * (fps[2] ? 1000 : 1) : null,
       matrix: streamMatrix(line),
+      sar: sampleAspect(line),
     };
   }
   return undefined;

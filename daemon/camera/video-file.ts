@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { pixelAspect } from './probe.js';
 import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
 import { checkInputFile, describeOpenError } from '../base/input-file.js';
@@ -30,22 +31,30 @@ export function checkVideoFile(file: string): void {
   }
 }
 
-/** Display size of the first video stream (rotation metadata applied, as FFmpeg decodes it), and its matrix. */
-export async function probeVideoStream(file: string): Promise<{ width: number; height: number; matrix: YuvMatrix }> {
+/**
+ * Display size of the first video stream (its pixels at their sample aspect ratio, rotation metadata
+ * applied, as FFmpeg decodes it), its matrix, and whether its pixels are stored squeezed (non-square:
+ * HDV's 1440×1080, an analog encoder's 720×576), so that videoFrames scales them to that size.
+ */
+export async function probeVideoStream(file: string): Promise<{ width: number; height: number; matrix: YuvMatrix; squeezed: boolean }> {
   checkVideoFile(file);
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,color_space:stream_side_data=rotation', '-of', 'json', file]));
+    ({ stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,sample_aspect_ratio,color_space:stream_side_data=rotation', '-of', 'json', file]));
   } catch (e) {
     const message = (e as { stderr?: string }).stderr?.trim().split('\n').pop() || (e as Error).message;
     throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: not a readable video (${message})`, 'give an MP4, MKV or WebM file; ffmpeg must be installed');
   }
-  const parsed = JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number; color_space?: string; side_data_list?: Array<{ rotation?: number }> }> };
+  const parsed = JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number; sample_aspect_ratio?: string; color_space?: string; side_data_list?: Array<{ rotation?: number }> }> };
   const stream = parsed.streams?.[0];
   if (!stream?.width || !stream.height) throw new FacegateError('FG_ERR_VIDEO_INVALID', `${file}: no video stream`, 'give a file with a video stream');
   const rotation = Math.abs(stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation ?? 0) % 180;
   const matrix = matrixNamed(stream.color_space);
-  return rotation === 90 ? { width: stream.height, height: stream.width, matrix } : { width: stream.width, height: stream.height, matrix };
+  const sar = pixelAspect(stream.sample_aspect_ratio);
+  // Even, as 4:2:0 frames are.
+  const width = sar === 1 ? stream.width : Math.max(2, Math.round((stream.width * sar) / 2) * 2);
+  const squeezed = width !== stream.width;
+  return rotation === 90 ? { width: stream.height, height: width, matrix, squeezed } : { width, height: stream.height, matrix, squeezed };
 }
 
 /**
@@ -76,9 +85,11 @@ export function parseShowinfoPts(line: string): number | undefined {
  * on stdout in order. No real-time pacing: a file is read as fast as it decodes.
  */
 export async function* videoFrames(file: string, options: { fps: number }): AsyncGenerator<TimedFrame> {
-  const { width, height, matrix } = await probeVideoStream(file);
+  const { width, height, matrix, squeezed } = await probeVideoStream(file);
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn'];
-  args.push('-vf', `fps=${options.fps},showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
+  // A face stored squeezed is a face of another shape to every model: shown as it is meant to be.
+  const unsqueeze = squeezed ? `scale=${width}:${height},setsar=1,` : '';
+  args.push('-vf', `fps=${options.fps},${unsqueeze}showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
   const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
   const frames: Uint8Array[] = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
 import { carriesSecret, ffmpegCommand, letterbox, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
 import { classifyFfmpegStderr, ffmpegLogLine, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
-import { displayRotation, parseVideoStream, streamMatrix } from '../../daemon/camera/probe.js';
+import { displayRotation, parseVideoStream, sampleAspect, streamMatrix } from '../../daemon/camera/probe.js';
 import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { FrameQueue } from '../../daemon/camera/frame-queue.js';
@@ -32,7 +32,7 @@ test('ffmpeg args: tcp, low start-up delay, timeout longer than the watchdog, ex
   assert.equal(at('-timeout'), '15000000');
   assert.equal(at('-analyzeduration'), '100000');
   assert.ok(args.indexOf('-max_delay') < args.indexOf('-i'), 'extra input args go before -i');
-  assert.equal(at('-vf'), 'fps=5,scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2', 'fitted, never stretched');
+  assert.equal(at('-vf'), "fps=5,scale=w='max(2,trunc(min(1280,round(720*dar))/2)*2)':h='max(2,trunc(min(720,round(1280/dar))/2)*2)',setsar=1,pad=1280:720:(ow-iw)/2:(oh-ih)/2", 'fitted by its aspect as shown, never stretched');
   assert.equal(at('-fps_mode'), 'passthrough');
   assert.equal(at('-pix_fmt'), 'yuv420p');
   assert.equal(args.at(-1), 'pipe:1');
@@ -85,7 +85,7 @@ test("ffmpeg args: a quiet camera's sub stream is read instead of its URL, every
   assert.ok(!args.join(' ').includes('sub%40pw') && !args.join(' ').includes('Channels/101'), args.join(' '));
   assert.match(command.stdin ?? '', /^file 'rtsp:\/\/admin:sub%40pw@127\.0\.0\.1:554\/Streaming\/Channels\/102'$/m);
   assert.ok(!args.includes('-skip_frame'), 'every frame of the sub stream');
-  assert.match(args[args.indexOf('-vf') + 1]!, /^fps=5,scale=1280:720:force_original_aspect_ratio=decrease/, 'five looks a second of a camera at 15, fitted to the frame');
+  assert.match(args[args.indexOf('-vf') + 1]!, /^fps=5,scale=w='max\(2,trunc\(min\(1280,round\(720\*dar\)\)/, 'five looks a second of a camera at 15, fitted to the frame');
   assert.throws(() => ffmpegCommand(base, false, 'sub_stream'), /without sub_url/);
 });
 
@@ -415,6 +415,28 @@ test('labels: two faces side by side get labels that do not cover each other; on
   assert.deepEqual(edge, [{ x: 520, y: 78 }], 'moved left to end at the right edge');
   const top = placeLabels([{ x: 10, y: 0, w: 40, h: 40 }], [size], 640, 360);
   assert.deepEqual(top, [{ x: 10, y: 42 }], 'below a box that touches the top');
+});
+
+test('sample aspect: what a stream line declares a pixel to be as shown; square where it says none, unknown or what no camera sends', () => {
+  const line = (sar: string) => `  Stream #0:0: Video: h264 (High), yuv420p(progressive), 1440x1080 ${sar}, 25 fps`;
+  assert.equal(sampleAspect(line('[SAR 4:3 DAR 16:9]')), 4 / 3, 'HDV');
+  assert.equal(sampleAspect(line('[SAR 16:15 DAR 4:3]')), 16 / 15, 'PAL D1 from an analog encoder');
+  assert.equal(sampleAspect(line('[SAR 1:1 DAR 4:3]')), 1);
+  assert.equal(sampleAspect(line('')), 1, 'none said');
+  assert.equal(sampleAspect(line('[SAR 0:1 DAR 0:1]')), 1, 'unknown');
+  assert.equal(sampleAspect(line('[SAR 1:0 DAR 1:0]')), 1, 'no ratio at all');
+  assert.equal(sampleAspect(line('[SAR 99999:1 DAR 99999:1]')), 1, 'no camera');
+  assert.equal(parseVideoStream([line('[SAR 4:3 DAR 16:9]')])?.sar, 4 / 3);
+});
+
+test("FfmpegLog: a stream of non-square pixels is sized as shown, so its letterbox is the display aspect's", () => {
+  const log = new FfmpegLog();
+  log.push('[info]   Stream #0:0: Video: h264 (High), yuv420p(progressive), 1440x1080 [SAR 4:3 DAR 16:9], 25 fps, 25 tbr, 90k tbn\n');
+  assert.deepEqual(log.streamSize, { width: 1920, height: 1080 });
+  assert.deepEqual(letterbox(log.streamSize!, { width: 1280, height: 720 }), { x: 0, y: 0, width: 1280, height: 720 }, 'no bars: it is 16:9 as shown');
+  const pal = new FfmpegLog();
+  pal.push('[info]   Stream #0:0: Video: h264 (Main), yuv420p(progressive), 720x576 [SAR 16:15 DAR 4:3], 25 fps\n');
+  assert.deepEqual(letterbox(pal.streamSize!, { width: 1280, height: 720 }), { x: 160, y: 0, width: 960, height: 720 }, '4:3 as shown, pillarboxed');
 });
 
 test("FfmpegLog: the input stream's declared rate, not the output's asked one", () => {

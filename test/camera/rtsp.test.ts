@@ -383,6 +383,16 @@ function squareClip(dir: string, width: number, height: number, side: number): s
   return out;
 }
 
+/**
+ * `clip` stored with non-square pixels, as HDV and analog encoders store their pictures: squeezed
+ * to `width` across, with the sample aspect ratio `sar` that shows it as it was.
+ */
+function nonSquare(clip: string, width: number, sar: string): string {
+  const out = clip.replace(/\.mp4$/, `-${width}-sar.mp4`);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', clip, '-vf', `scale=${width}:ih,setsar=${sar}`, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '18', out]);
+  return out;
+}
+
 /** `clip` stored on its side, as a phone stores a portrait video: the same pixels, with a display matrix turning them by 90°. */
 function onItsSide(clip: string): string {
   const out = clip.replace(/\.mp4$/, '-side.mp4');
@@ -437,6 +447,33 @@ test('a stream of another aspect is fitted inside the frame with black bars, nev
   } finally {
     await Promise.all(cameras.map((c) => c.camera.stop()));
     await rtsp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a stream of non-square pixels is fitted as it is shown, never squeezed: HDV 1440×1080 fills a 16:9 frame, a PAL encoder\'s 720×576 is 4:3', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-sar-'));
+  // Stored 1440×1080 at 4:3 pixels, shown 1920×1080; stored 720×576 at 16:15, shown 768×576 (4:3).
+  const hdv = realCamera(cameraConfig('hdv', nonSquare(squareClip(dir, 1920, 1080, 240), 1440, '4/3'), { width: 1280, height: 720, fps: 5, loop: true }));
+  const pal = realCamera(cameraConfig('pal', nonSquare(squareClip(dir, 768, 576, 192), 720, '16/15'), { width: 1280, height: 720, fps: 5, loop: true }));
+  const cameras = [hdv, pal];
+  try {
+    for (const c of cameras) c.camera.start();
+    await waitFor('frames from both', () => cameras.every((c) => c.camera.latest() !== undefined), 15_000);
+    await sleep(1_000);
+    // Shown 1920×1080, fitted to 1280×720 at 2/3: the 240 px square is 160 px each way, and no bars.
+    const a = measureSquare(hdv.camera.latest()!.image);
+    assert.ok(Math.abs(a.w - 160) <= 4 && Math.abs(a.h - 160) <= 4, `HDV: the square is ${a.w}×${a.h}, not 160×160 (squeezed to 120 wide before)`);
+    assert.ok(a.left > 100, `HDV: the picture reaches the frame's edge (luma ${a.left})`);
+    assert.ok(!hdv.lines.some((l) => l.includes('black bars')), 'nothing to say: it is 16:9 as shown');
+    // Shown 768×576, fitted at 1.25 into 960×720 at x 160: the 192 px square is 240 px.
+    const b = measureSquare(pal.camera.latest()!.image);
+    assert.ok(Math.abs(b.w - 240) <= 4 && Math.abs(b.h - 240) <= 4, `PAL: the square is ${b.w}×${b.h}, not 240×240`);
+    assert.ok(b.left < 24, `PAL: black beside the 4:3 picture (luma ${b.left})`);
+    const said = pal.lines.filter((l) => l.includes('black bars')).map((l) => JSON.parse(l) as { msg: string; stream: string; picture: string });
+    assert.deepEqual([said[0]?.stream, said[0]?.picture], ['768x576', '960x720'], 'the size as shown');
+  } finally {
+    await Promise.all(cameras.map((c) => c.camera.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,5 +1,9 @@
 import '../support/offline-tier.js';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { toRgb } from '../../daemon/base/yuv.js';
 import { videoFrames } from '../../daemon/camera/video-file.js';
@@ -76,4 +80,21 @@ test('the models read a YUV frame as they read FFmpeg\'s RGB of it: the same fac
       }
     }
   }
+});
+
+test('a video stored with non-square pixels is decoded at its size as shown: HDV 1440×1080 comes out 1920×1080, a square still square', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-sar-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clip = join(dir, 'hdv.mp4');
+  // A 240 px white square on grey at 1920×1080, stored squeezed to 1440 across with 4:3 pixels.
+  const square = 'drawbox=x=840:y=420:w=240:h=240:color=white:t=fill,scale=1440:1080,setsar=4/3';
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x808080:s=1920x1080:r=5:d=1,${square}`, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '18', clip]);
+  const [frame] = await firstYuvFrames(clip, 1);
+  assert.deepEqual([frame!.width, frame!.height], [1920, 1080]);
+  const { width, data } = frame!;
+  let across = 0;
+  let down = 0;
+  for (let x = 0; x < width; x++) if (data[540 * width + x]! > 200) across++;
+  for (let y = 0; y < 1080; y++) if (data[y * width + 960]! > 200) down++;
+  assert.ok(Math.abs(across - 240) <= 4 && Math.abs(down - 240) <= 4, `the square is ${across}×${down}, not 240×240 (180 across as stored)`);
 });
