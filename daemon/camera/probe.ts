@@ -26,10 +26,12 @@ export interface ProbeResult {
   profile: string | null;
   width: number;
   height: number;
+  /** Its size as shown: the width at its pixels' aspect (sampleAspect), what the camera's frames fit. */
+  shown: { width: number; height: number };
   /** As the stream declares it; cameras often send fewer. */
   fps: number | null;
   time_to_first_frame_ms: number;
-  /** The first frame at the stream's own size. */
+  /** The first frame at the stream's own size, as stored. */
   frame: RgbImage;
 }
 
@@ -95,6 +97,7 @@ export function probeCamera(url: string, options: ProbeOptions = {}): Promise<Pr
         profile: stream.profile,
         width: stream.width,
         height: stream.height,
+        shown: { width: Math.round(stream.width * stream.sar), height: stream.height },
         fps: stream.fps,
         time_to_first_frame_ms: Math.round(firstByteAt - started),
         frame: { width: stream.width, height: stream.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },

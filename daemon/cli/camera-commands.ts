@@ -71,8 +71,10 @@ export const cameraTestCommand = command({
     if (values.save) {
       const { width, height, data } = result.frame;
       try {
+        // As shown: a stream of non-square pixels is stored squeezed.
+        const picture = sharp(data, { raw: { width, height, channels: 3 } }).resize(result.shown.width, result.shown.height, { fit: 'fill' });
         // A frame of a camera shows people: readable by this user only, whatever the umask.
-        writePrivateFile(values.save, await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+        writePrivateFile(values.save, await picture.jpeg({ quality: 90 }).toBuffer());
       } catch (e) {
         if (e instanceof FacegateError) throw e;
         throw new FacegateError('FG_ERR_CAMERA_SAVE', `cannot save the frame to ${values.save}: ${(e as Error).message}`, 'check the path and that its folder exists');
@@ -84,6 +86,8 @@ export const cameraTestCommand = command({
       profile: result.profile,
       width: result.width,
       height: result.height,
+      shown_width: result.shown.width,
+      shown_height: result.shown.height,
       fps: result.fps,
       time_to_first_frame_ms: result.time_to_first_frame_ms,
       saved: values.save ?? null,
@@ -94,7 +98,7 @@ export const cameraTestCommand = command({
       const rows: [string, string][] = [
         ['camera', out.source],
         ['codec', out.profile ? `${out.codec} (${out.profile})` : out.codec],
-        ['resolution', `${out.width}x${out.height}`],
+        ['resolution', `${out.width}x${out.height}${out.shown_width === out.width ? '' : `, shown ${out.shown_width}x${out.shown_height} (non-square pixels: set width and height in that proportion)`}`],
         ['fps', out.fps === null ? 'not declared' : String(out.fps)],
         ['first frame', `${out.time_to_first_frame_ms} ms`],
       ];

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ test('camera test: codec, resolution, fps, time to first frame, and one frame sa
   assert.equal(out.codec, 'h264');
   assert.equal(out.width, 1280);
   assert.equal(out.height, 720);
+  assert.deepEqual([out.shown_width, out.shown_height], [1280, 720], 'square pixels: shown as stored');
   assert.equal(out.fps, 5);
   assert.ok(out.time_to_first_frame_ms > 0 && out.time_to_first_frame_ms < 15_000);
   assert.equal(out.source, `rtsp://***@127.0.0.1:${camera.port}/pattern`);
@@ -46,8 +48,28 @@ test('camera test: codec, resolution, fps, time to first frame, and one frame sa
 
   const text = await cli(camera.url('/pattern', 'admin:secret'));
   assert.equal(text.code, 0);
-  assert.match(text.stdout, /resolution\s+1280x720/);
+  assert.match(text.stdout, /resolution\s+1280x720\n/);
   assert.ok(!text.stdout.includes('secret'));
+});
+
+test('camera test: a stream of non-square pixels says its size as shown, the size to set, and saves its frame as shown', async () => {
+  // HDV's 1440×1080 with 4:3 pixels: shown 1920×1080.
+  const clip = join(dir, 'hdv.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1920x1080:r=5:d=2,scale=1440:1080,setsar=4/3', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', clip]);
+  const hdv = await FakeCamera.start({ width: 1440, height: 1080, fps: 5, video: clip });
+  try {
+    const file = join(dir, 'hdv.jpg');
+    const r = await cli(hdv.url('/video'), '--save', file, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual([out.width, out.height, out.shown_width, out.shown_height], [1440, 1080, 1920, 1080]);
+    const meta = await sharp(file).metadata();
+    assert.deepEqual([meta.width, meta.height], [1920, 1080], 'the frame saved as it is shown, not squeezed');
+    const text = await cli(hdv.url('/video'));
+    assert.match(text.stdout, /resolution\s+1440x1080, shown 1920x1080 \(non-square pixels: set width and height in that proportion\)/);
+  } finally {
+    await hdv.stop();
+  }
 });
 
 test('camera test: wrong path, wrong password, refused, silent host and non-video each have their own message', async () => {

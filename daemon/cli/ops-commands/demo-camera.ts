@@ -54,11 +54,12 @@ export function demoInputArgs(url: string): string[] {
   return /^\/dev\/video\d+$/.test(url) ? ['-f', 'v4l2'] : [];
 }
 
-/** The camera's own picture size, at most 1280 wide and even, from one connection (what `camera test` does). */
+/** The camera's own picture size as shown, at most 1280 wide and even, from one connection (what `camera test` does). */
 export async function demoCameraSize(url: string): Promise<{ width: number; height: number; fps: number | null }> {
   const probe = await probeCamera(url, { inputArgs: demoInputArgs(url), timeoutMs: 15_000 });
-  const width = Math.min(1280, probe.width) & ~1;
-  return { width, height: Math.max(2, Math.round((probe.height * width) / probe.width / 2) * 2), fps: probe.fps };
+  const { shown } = probe;
+  const width = Math.min(1280, shown.width) & ~1;
+  return { width, height: Math.max(2, Math.round((shown.height * width) / shown.width / 2) * 2), fps: probe.fps };
 }
 
 /**
