@@ -175,7 +175,8 @@ async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig,
   const check = `camera ${cam.name}`;
   try {
     const p = await probeCamera(cam.url, { transport: cam.transport, inputArgs: cam.input_args, timeoutMs });
-    const stream = (q: typeof p) => `${q.source}: ${q.codec} ${q.width}x${q.height}${q.fps ? ` ${q.fps} fps` : ''}, first frame in ${q.time_to_first_frame_ms} ms`;
+    const shown = (q: typeof p) => (q.shown.width === q.width ? '' : ` (shown ${q.shown.width}x${q.shown.height})`);
+    const stream = (q: typeof p) => `${q.source}: ${q.codec} ${q.width}x${q.height}${shown(q)}${q.fps ? ` ${q.fps} fps` : ''}, first frame in ${q.time_to_first_frame_ms} ms`;
     const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track)].filter((w) => w !== undefined).map((w) => ({ detail: `${w.code}: ${w.message}`, fix: w.hint }));
     const details = [stream(p)];
     if (cam.sub_url !== undefined) {
