@@ -2,7 +2,7 @@ import type { Logger } from '../base/log.js';
 import { backoffDelayMs, healthyPeriodMs, type BackoffPolicy } from './backoff.js';
 import { CaptureClock, type CaptureClockStatus } from './capture-clock.js';
 import type { CameraConfig } from './config.js';
-import { CLOCK_FD, ffmpegCommand, letterbox, outputFps, type Decoding } from './ffmpeg-args.js';
+import { barsToSay, CLOCK_FD, ffmpegCommand, outputFps, type Decoding } from './ffmpeg-args.js';
 import { classifyFfmpegStderr, needsAPerson, type Failure } from './ffmpeg-errors.js';
 import { FfmpegLog } from './ffmpeg-log.js';
 import type { Frame } from './frame.js';
@@ -558,13 +558,13 @@ export class FfmpegCamera implements CameraSource {
     const stream = this.ffmpegLog.streamSize;
     if (this.letterboxSaid || !stream) return;
     const { width, height } = this.config;
-    const picture = letterbox(stream, { width, height });
-    if (picture.width * picture.height >= 0.98 * width * height) return;
+    const bars = barsToSay(stream, { width, height });
+    if (!bars) return;
     this.letterboxSaid = true;
-    const proportional = Math.round((height * stream.width) / stream.height / 2) * 2;
+    const { picture } = bars;
     this.log.warn(
       { stream: `${stream.width}x${stream.height}`, frame: `${width}x${height}`, picture: `${picture.width}x${picture.height}` },
-      `camera: the stream's aspect differs from width×height, so its picture is fitted in with black bars; set width: ${proportional}, height: ${height} (or another size in the stream's proportion) to use the whole frame`,
+      `camera: the stream's aspect differs from width×height, so its picture is fitted in with black bars; set width: ${bars.proportionalWidth}, height: ${height} (or another size in the stream's proportion) to use the whole frame`,
     );
   }
 

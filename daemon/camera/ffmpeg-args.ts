@@ -197,6 +197,17 @@ interface Size {
   height: number;
 }
 
+/**
+ * Black bars worth a word: a stream whose picture as shown, fitted into the frame (`letterbox`),
+ * leaves more than 2 % of it black. The picture, and the frame width that keeps the stream's
+ * proportion at the frame's height (even), which uses the whole frame.
+ */
+export function barsToSay(stream: Size, frame: Size): { picture: ReturnType<typeof letterbox>; proportionalWidth: number } | undefined {
+  const picture = letterbox(stream, frame);
+  if (picture.width * picture.height >= 0.98 * frame.width * frame.height) return undefined;
+  return { picture, proportionalWidth: Math.round((frame.height * stream.width) / stream.height / 2) * 2 };
+}
+
 /** The file descriptor of FFmpeg's second output, the camera clock's (clockOutputArgs). */
 export const CLOCK_FD = 3;
 

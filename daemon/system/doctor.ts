@@ -6,6 +6,7 @@ import type { DoorStatus } from '../door/door.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../base/errors.js';
 import { probeCamera } from '../camera/probe.js';
+import { barsToSay } from '../camera/ffmpeg-args.js';
 import { redactSecrets } from '../base/log.js';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { loadDeviceKey } from '../events/device-key.js';
@@ -170,14 +171,30 @@ async function checkBroker(c: MqttConfig, env: NodeJS.ProcessEnv, timeoutMs: num
   return result;
 }
 
-/** Reachable and decodable, and fast enough for the eye rate: by its config and by what the stream itself sends. */
+/**
+ * The camera's width and height against its stream's shape as shown: the picture is fitted in with
+ * black bars (the camera says so too, at its first frame), and its faces are that much smaller
+ * than the frame would let them be.
+ */
+function aspectWarning(cam: CameraConfig, shown: { width: number; height: number }): { code: string; message: string; hint: string } | undefined {
+  const bars = barsToSay(shown, cam);
+  if (!bars) return undefined;
+  const { picture } = bars;
+  return {
+    code: 'FG_WARN_CAMERA_ASPECT',
+    message: `camera "${cam.name}" shows ${shown.width}x${shown.height}, fitted into ${cam.width}x${cam.height} with black bars: the picture is ${picture.width}x${picture.height}`,
+    hint: `set width: ${bars.proportionalWidth}, height: ${cam.height} for camera "${cam.name}" (or another size in the stream's proportion)`,
+  };
+}
+
+/** Reachable and decodable, fast enough for the eye rate (by its config and by what the stream itself sends), and fitted without bars. */
 async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig, timeoutMs: number): Promise<CheckResult> {
   const check = `camera ${cam.name}`;
   try {
     const p = await probeCamera(cam.url, { transport: cam.transport, inputArgs: cam.input_args, timeoutMs });
     const shown = (q: typeof p) => (q.shown.width === q.width ? '' : ` (shown ${q.shown.width}x${q.shown.height})`);
     const stream = (q: typeof p) => `${q.source}: ${q.codec} ${q.width}x${q.height}${shown(q)}${q.fps ? ` ${q.fps} fps` : ''}, first frame in ${q.time_to_first_frame_ms} ms`;
-    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track)].filter((w) => w !== undefined).map((w) => ({ detail: `${w.code}: ${w.message}`, fix: w.hint }));
+    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track), aspectWarning(cam, p.shown)].filter((w) => w !== undefined).map((w) => ({ detail: `${w.code}: ${w.message}`, fix: w.hint }));
     const details = [stream(p)];
     if (cam.sub_url !== undefined) {
       // The sub stream only watches quiet spells, and one that fails falls back to key frames: a warning.

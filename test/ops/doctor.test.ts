@@ -62,7 +62,7 @@ test('doctor: an unsynchronised clock fails with the NTP fix; ffmpeg missing say
   assert.equal(byCheck.ffmpeg!.fix, 'apt-get install ffmpeg');
 });
 
-test('doctor names a camera too slow for the eye rate: one that sends fewer fps than eye_fps, one configured below it', { timeout: 90_000 }, async () => {
+test('doctor names a camera too slow for the eye rate (one that sends fewer fps than eye_fps, one configured below it) and one whose frame leaves its picture black bars', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-doctor-rate-'));
   mkdirSync(join(dir, 'empty-models'));
   const slow = await FakeCamera.start({ width: 320, height: 180, fps: 5 });
@@ -82,6 +82,8 @@ test('doctor names a camera too slow for the eye rate: one that sends fewer fps 
         // A sub stream that answers, and one that does not: quiet spells would be watched on key frames.
         `  - { name: hall, url: "${fast.url()}", sub_url: "${slow.url()}", idle_keyframes_after_s: 10 }`,
         `  - { name: yard, url: "${fast.url()}", sub_url: "rtsp://127.0.0.1:9/gone", idle_keyframes_after_s: 10 }`,
+        // A 16:9 stream into a 4:3 frame: fitted with bars above and below.
+        `  - { name: porch, url: "${fast.url()}", width: 1280, height: 960 }`,
       ].join('\n'),
     );
     const r = await runCli(['doctor', '--config', config], { env: { FACEGATE_PASSPHRASE: '' } });
@@ -91,6 +93,7 @@ test('doctor names a camera too slow for the eye rate: one that sends fewer fps 
     assert.match(out, /^WARN {2}camera lobby .* 15 fps, first frame in \d+ ms; FG_WARN_CAMERA_FPS: camera "lobby" delivers 5 fps[^\n]*\n\s+fix: set fps: 15, or leave fps out/m, out);
     assert.match(out, /^ok {4}camera hall .* 15 fps, first frame in \d+ ms; sub stream rtsp:\/\/127\.0\.0\.1:\d+\/pattern: h264 320x180 5 fps, first frame in \d+ ms$/m, out);
     assert.match(out, /^WARN {2}camera yard .* 15 fps, first frame in \d+ ms; sub stream: [^\n]*\n\s+fix: check cameras\.4\.sub_url \(the camera's second stream\); until it answers, quiet spells are watched on key frames of url$/m, out);
+    assert.match(out, /^WARN {2}camera porch .* 15 fps, first frame in \d+ ms; FG_WARN_CAMERA_ASPECT: camera "porch" shows 320x180, fitted into 1280x960 with black bars: the picture is 1280x720\n\s+fix: set width: 1706, height: 960 for camera "porch" \(or another size in the stream's proportion\)$/m, out);
 
     // With a passive policy no blink is needed: the same cameras pass.
     writeFileSync(config, readFileSync(config, 'utf8') + '\ntrack: { liveness: { policy: passive } }\n');
