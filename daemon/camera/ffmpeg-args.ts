@@ -208,6 +208,22 @@ export function barsToSay(stream: Size, frame: Size): { picture: ReturnType<type
   return { picture, proportionalWidth: Math.round((frame.height * stream.width) / stream.height / 2) * 2 };
 }
 
+/**
+ * A camera's width and height against its stream's shape as shown (doctor, `camera test --camera`):
+ * the picture fitted in with black bars (the camera says so too, at its first frame), and its faces
+ * that much smaller than the frame would let them be.
+ */
+export function aspectWarning(camera: { name: string } & Size, shown: Size): { code: 'FG_WARN_CAMERA_ASPECT'; message: string; hint: string } | undefined {
+  const bars = barsToSay(shown, camera);
+  if (!bars) return undefined;
+  const { picture } = bars;
+  return {
+    code: 'FG_WARN_CAMERA_ASPECT',
+    message: `camera "${camera.name}" shows ${shown.width}x${shown.height}, fitted into ${camera.width}x${camera.height} with black bars: the picture is ${picture.width}x${picture.height}`,
+    hint: `set width: ${bars.proportionalWidth}, height: ${camera.height} for camera "${camera.name}" (or another size in the stream's proportion)`,
+  };
+}
+
 /** The file descriptor of FFmpeg's second output, the camera clock's (clockOutputArgs). */
 export const CLOCK_FD = 3;
 

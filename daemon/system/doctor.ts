@@ -6,7 +6,7 @@ import type { DoorStatus } from '../door/door.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../base/errors.js';
 import { probeCamera } from '../camera/probe.js';
-import { barsToSay } from '../camera/ffmpeg-args.js';
+import { aspectWarning } from '../camera/ffmpeg-args.js';
 import { redactSecrets } from '../base/log.js';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { loadDeviceKey } from '../events/device-key.js';
@@ -169,22 +169,6 @@ async function checkBroker(c: MqttConfig, env: NodeJS.ProcessEnv, timeoutMs: num
   });
   await client.endAsync(true);
   return result;
-}
-
-/**
- * The camera's width and height against its stream's shape as shown: the picture is fitted in with
- * black bars (the camera says so too, at its first frame), and its faces are that much smaller
- * than the frame would let them be.
- */
-function aspectWarning(cam: CameraConfig, shown: { width: number; height: number }): { code: string; message: string; hint: string } | undefined {
-  const bars = barsToSay(shown, cam);
-  if (!bars) return undefined;
-  const { picture } = bars;
-  return {
-    code: 'FG_WARN_CAMERA_ASPECT',
-    message: `camera "${cam.name}" shows ${shown.width}x${shown.height}, fitted into ${cam.width}x${cam.height} with black bars: the picture is ${picture.width}x${picture.height}`,
-    hint: `set width: ${bars.proportionalWidth}, height: ${cam.height} for camera "${cam.name}" (or another size in the stream's proportion)`,
-  };
 }
 
 /** Reachable and decodable, fast enough for the eye rate (by its config and by what the stream itself sends), and fitted without bars. */

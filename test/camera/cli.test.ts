@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -70,6 +70,20 @@ test('camera test: a stream of non-square pixels says its size as shown, the siz
   } finally {
     await hdv.stop();
   }
+});
+
+test('camera test --camera NAME says when the camera\'s width and height leave its stream\'s picture black bars, as doctor does', async () => {
+  const config = join(dir, 'aspect.yaml');
+  // The fake camera's 16:9 stream, into a 4:3 frame and into its own shape.
+  writeFileSync(config, ['cameras:', `  - { name: porch, url: "${camera.url('/pattern', 'admin:secret')}", width: 1280, height: 960 }`, `  - { name: hall, url: "${camera.url('/pattern', 'admin:secret')}", width: 1280, height: 720 }`].join('\n') + '\n');
+  const porch = await runCli(['camera', 'test', '--camera', 'porch', '--config', config]);
+  assert.equal(porch.code, 0, porch.stderr);
+  assert.match(porch.stdout, /^warning\s+FG_WARN_CAMERA_ASPECT: camera "porch" shows 1280x720, fitted into 1280x960 with black bars: the picture is 1280x720\nfix\s+set width: 1706, height: 960 for camera "porch"/m);
+  const json = JSON.parse((await runCli(['camera', 'test', '--camera', 'porch', '--config', config, '--json'])).stdout);
+  assert.deepEqual(json.warnings.map((w: { code: string }) => w.code), ['FG_WARN_CAMERA_ASPECT']);
+  const hall = await runCli(['camera', 'test', '--camera', 'hall', '--config', config, '--json']);
+  assert.deepEqual(JSON.parse(hall.stdout).warnings, [], 'its own shape: nothing to say');
+  assert.ok(!porch.stdout.includes('secret'));
 });
 
 test('camera test: wrong path, wrong password, refused, silent host and non-video each have their own message', async () => {
