@@ -34,6 +34,16 @@ async function goingQuiet(s: ReturnType<typeof setup>): Promise<{ main: FakeFfmp
   return { main, sub };
 }
 
+/** Every pooled buffer in use again and again (two frames queued while the pipeline holds one): none was kept from the pool. */
+async function assertBuffersPooled(camera: ReturnType<typeof setup>['camera'], current: FakeFfmpeg): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    current.frame(2 * FRAME, 11);
+    await camera.next();
+    await camera.next();
+  }
+  assert.equal(camera.health().frames_unpooled, 0);
+}
+
 test('going quiet onto the sub stream, the main stream is read until the sub stream has a whole frame: the camera is never blind, and the main one stops then', async () => {
   const s = setup();
   const { camera, time, ffmpeg, lines, states } = s;
@@ -72,12 +82,7 @@ test('going quiet onto the sub stream, the main stream is read until the sub str
   assert.deepEqual([camera.health().reconnects_last_hour, camera.health().last_error], [0, null]);
   // The buffer set aside goes back to the pool once the main FFmpeg has gone: frames keep coming in pooled buffers.
   await flush();
-  for (let i = 0; i < 4; i++) {
-    sub.frame(2 * FRAME, 11); // two frames queued while the pipeline holds one: every pooled buffer in use
-    await camera.next();
-    await camera.next();
-  }
-  assert.equal(camera.health().frames_unpooled, 0);
+  await assertBuffersPooled(camera, sub);
   await camera.stop();
   assert.ok(ffmpeg.spawned.every((p) => p.exited));
 });
@@ -117,12 +122,7 @@ test("back from the sub stream to every frame, the main stream's FFmpeg started 
   const streaming = lines.filter((l) => l.includes('"camera streaming"')).at(-1)!;
   assert.ok(streaming.includes('"started_ahead":true') && /"since_last_frame_ms":700/.test(streaming), streaming);
   // The buffer set aside at the switch goes back to the pool once the sub stream's FFmpeg has gone.
-  for (let i = 0; i < 4; i++) {
-    ahead.frame(2 * FRAME, 11);
-    await camera.next();
-    await camera.next();
-  }
-  assert.equal(camera.health().frames_unpooled, 0);
+  await assertBuffersPooled(camera, ahead);
   await camera.stop();
   assert.ok(ffmpeg.spawned.every((p) => p.exited));
 });
