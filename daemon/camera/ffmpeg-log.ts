@@ -1,6 +1,6 @@
 import type { YuvMatrix } from '../base/image.js';
 import { ffmpegLogLine, StderrTail } from './ffmpeg-errors.js';
-import { displayRotation, parseVideoStream, type VideoStreamInfo } from './probe.js';
+import { displayRotation, parseVideoStream, shownSize, type VideoStreamInfo } from './probe.js';
 
 /**
  * What one FFmpeg process's log says, read as its lines come: the last error lines, to say why it
@@ -51,7 +51,7 @@ export class FfmpegLog {
         // The input's stream line comes first; the output's (the frame size and asked rate) after it.
         if (!this.size) this.fps = stream.fps;
         // As shown: a stream of non-square pixels is fitted by its display aspect (outputArgs).
-        this.size ??= { width: Math.round(stream.width * stream.sar), height: stream.height };
+        this.size ??= shownSize(stream);
       }
       // A phone's video stored on its side: FFmpeg turns the picture upright before scaling it.
       const rotation = displayRotation(text);

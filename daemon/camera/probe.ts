@@ -97,7 +97,7 @@ export function probeCamera(url: string, options: ProbeOptions = {}): Promise<Pr
         profile: stream.profile,
         width: stream.width,
         height: stream.height,
-        shown: { width: Math.round(stream.width * stream.sar), height: stream.height },
+        shown: shownSize(stream),
         fps: stream.fps,
         time_to_first_frame_ms: Math.round(firstByteAt - started),
         frame: { width: stream.width, height: stream.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },
@@ -116,6 +116,11 @@ export interface VideoStreamInfo {
   matrix: YuvMatrix;
   /** A pixel's width over its height as shown (sampleAspect): 1 for square pixels. */
   sar: number;
+}
+
+/** A stream's size as shown: its stored width at its pixels' aspect. */
+export function shownSize(stream: Pick<VideoStreamInfo, 'width' | 'height' | 'sar'>): { width: number; height: number } {
+  return { width: Math.round(stream.width * stream.sar), height: stream.height };
 }
 
 /** The sample aspect ratio a stream line declares ("1440x1080 [SAR 4:3 DAR 16:9]"), as `pixelAspect` reads it. */

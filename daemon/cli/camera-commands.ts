@@ -71,8 +71,9 @@ export const cameraTestCommand = command({
     if (values.save) {
       const { width, height, data } = result.frame;
       try {
+        const picture = sharp(data, { raw: { width, height, channels: 3 } });
         // As shown: a stream of non-square pixels is stored squeezed.
-        const picture = sharp(data, { raw: { width, height, channels: 3 } }).resize(result.shown.width, result.shown.height, { fit: 'fill' });
+        if (result.shown.width !== width) picture.resize(result.shown.width, result.shown.height, { fit: 'fill' });
         // A frame of a camera shows people: readable by this user only, whatever the umask.
         writePrivateFile(values.save, await picture.jpeg({ quality: 90 }).toBuffer());
       } catch (e) {
