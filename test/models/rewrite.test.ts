@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { isFacegateError } from '../../daemon/base/errors.js';
 import { createLogger } from '../../daemon/base/log.js';
@@ -21,9 +22,11 @@ import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, verifyM
 import { OrtModel } from '../../daemon/vision/ort.js';
 import { packGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import { installModels } from '../../models/install.js';
+import { rewriteModel, type RewriteStep } from '../../models/rewrite/index.js';
 import { decodeModel, encodeModel, OnnxFormatError, setBatch } from '../../models/rewrite/onnx-graph.js';
 import { decodeFields, ProtobufError } from '../../models/rewrite/protobuf.js';
 import { padOuter, padSecond } from '../../models/rewrite/pad-channels.js';
+import { TINY_WEIGHT, zeroTinyWeights } from '../../models/rewrite/zero-tiny-weights.js';
 import { testAnalyzer } from '../support/analyzer.js';
 import { media, mediaMissing } from '../support/media.js';
 
@@ -51,6 +54,25 @@ test('padding helpers add zero rows and zero columns', () => {
   assert.deepEqual(Array.from(padOuter(Float32Array.from([1, 2, 3, 4]), 2, 3)), [1, 2, 3, 4, 0, 0]);
   // [2 outer, 2 channels, 1] → [2, 3, 1]
   assert.deepEqual(Array.from(padSecond(Float32Array.from([1, 2, 3, 4]), 2, 2, 3)), [1, 2, 0, 3, 4, 0]);
+});
+
+test('zero-tiny-weights sets the float weights below 1e-30 to 0, subnormal ones too, and leaves every other weight as it was', () => {
+  // By their bits: this thread may flush subnormals (it may have made an ONNX Runtime session),
+  // and would then read them as 0. 0x00000001 and 0x80000100 are subnormal, 0x80000000 is -0.
+  const bitsOf = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0]!;
+  const weights = Uint32Array.from([bitsOf(1e-31), bitsOf(-1e-31), 0x00000001, 0x80000100, bitsOf(0.5), 0x80000000, bitsOf(1e-29), bitsOf(-2)]);
+  const graph = decodeModel(readFileSync(shippedPath('eyes'))).graph;
+  const before = new Map(graph.initializers);
+  graph.initializers.set('w', { name: 'w', dims: [weights.length], data: new Float32Array(weights.buffer) });
+  assert.equal(zeroTinyWeights(graph), 4);
+  const w = graph.initializers.get('w') as { data: Float32Array };
+  assert.deepEqual(Array.from(new Uint32Array(w.data.buffer, w.data.byteOffset, w.data.length)), [0, 0, 0, 0, bitsOf(0.5), 0x80000000, bitsOf(1e-29), bitsOf(-2)]);
+  for (const [name, t] of before) assert.equal(graph.initializers.get(name), t, `${name}: an initializer without tiny weights is not rewritten`);
+  // The installed models hold none.
+  for (const name of MODEL_NAMES) {
+    const installed = decodeModel(readFileSync(installedModelPath(manifest[name], defaultModelDir()))).graph;
+    assert.equal(zeroTinyWeights(installed), 0, `${name}: a weight below ${TINY_WEIGHT} is left`);
+  }
 });
 
 const FACES = [
@@ -109,6 +131,90 @@ test('the rewritten embedder, anti-spoof and eye models compute what the shipped
   assert.ok(worst.pLive < 1e-4, `p(live) differs by ${worst.pLive}`);
   assert.ok(worst.pOpen < 1e-5, `p(open) differs by ${worst.pOpen}`);
   for (const m of [embedShipped, embedRewritten, spoofShipped, spoofRewritten, eyeShipped, eyeRewritten]) await m.close();
+});
+
+/**
+ * A thread started before this one made any ONNX Runtime session, so that it does not inherit the
+ * flushing of subnormals that ONNX Runtime turns on for the thread that makes the process's first
+ * session (a new thread starts with its parent's floating-point mode): a thread as all but one of
+ * the daemon's vision workers are. `run` gives it model files to run on their inputs; it says
+ * whether it flushes (a subnormal times 2 read as 0).
+ */
+const unflushedThread = (() => {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const ort = require(workerData.ort);
+    parentPort.once('message', async (runs) => {
+      const flushes = Number('5e-324') * 2 === 0;
+      const options = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential', extra: { session: { set_denormal_as_zero: '1' } } };
+      const outputs = [];
+      for (const { path, shape, inputs } of runs) {
+        const session = await ort.InferenceSession.create(path, options);
+        const out = [];
+        for (const x of inputs) out.push((await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) }))[session.outputNames[0]].data);
+        outputs.push(out);
+        await session.release();
+      }
+      parentPort.postMessage({ flushes, outputs });
+    });`;
+  const worker = new Worker(code, { eval: true, workerData: { ort: require.resolve('onnxruntime-node') } });
+  worker.unref();
+  return {
+    async run(runs: ReadonlyArray<{ path: string; shape: number[]; inputs: Float32Array[] }>): Promise<{ flushes: boolean; outputs: Float32Array[][] }> {
+      try {
+        return await new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.postMessage(runs);
+        });
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+})();
+
+test('on a thread where ONNX Runtime does not flush subnormals, the embedder and landmark model with their tiny weights zeroed give what they give without, on real faces', { skip: mediaMissing(...FACES) }, async (t) => {
+  // This thread made the first session of the process: ONNX Runtime flushes here, and only here.
+  const analyzer = await testAnalyzer();
+  assert.equal(Number('5e-324') * 2, 0, 'the thread that made the first session flushes subnormals');
+  const aligned: Float32Array[] = [];
+  const crops: Float32Array[] = [];
+  for (const file of FACES) {
+    const img = await decodeImage(await readFile(media(file)), file);
+    for (const face of await analyzer.analyze(img)) {
+      aligned.push(sampleAffine(img, alignment(face.landmarks5).fromAligned, ALIGNED_SIZE, ALIGNED_SIZE, undefined, { layout: EMBEDDER_INPUT }));
+      crops.push(packGray(sampleAffine(img, rectToAffine(landmarkCrop(face.detection.box, img.width, img.height), 64, 64), 64, 64), 64 * 64, 256));
+    }
+  }
+  // Each model as installed, and with every rewrite step but this one.
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-tiny-weights-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const without = (name: ModelName) => {
+    const steps = (manifest[name].rewrite?.steps ?? []) as RewriteStep[];
+    assert.ok(steps.includes('zero-tiny-weights'), `${name} is installed with its tiny weights zeroed`);
+    const path = join(dir, `${name}.onnx`);
+    writeFileSync(path, rewriteModel(readFileSync(shippedPath(name)), steps.filter((s) => s !== 'zero-tiny-weights')).bytes);
+    return path;
+  };
+  const installed = (name: ModelName) => installedModelPath(manifest[name], defaultModelDir());
+  const embedder = { shape: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE], inputs: aligned };
+  const landmarks = { shape: [1, 1, 64, 64], inputs: crops };
+  const { flushes, outputs } = await unflushedThread.run([
+    { path: without('embedder'), ...embedder },
+    { path: installed('embedder'), ...embedder },
+    { path: without('landmarks'), ...landmarks },
+    { path: installed('landmarks'), ...landmarks },
+  ]);
+  assert.equal(flushes, false, 'the other thread does not flush subnormals');
+  const worst = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((x, i) => Math.max(...x.map((v, j) => Math.abs(v - b[i]![j]!)))));
+  const [embedWithout, embedInstalled, marksWithout, marksInstalled] = outputs as [Float32Array[], Float32Array[], Float32Array[], Float32Array[]];
+  const embedding = worst(embedWithout, embedInstalled);
+  const points = worst(marksWithout, marksInstalled);
+  console.log(`tiny weights zeroed or not, on a thread that does not flush, ${aligned.length} faces: embedder output |Δ| ≤ ${embedding}, landmarks |Δ| ≤ ${points} of the crop`);
+  assert.ok(aligned.length >= FACES.length, `expected a face in each photo, got ${aligned.length}`);
+  assert.ok(embedding <= 1e-6, `embedder output differs by ${embedding}`);
+  assert.ok(points <= 1e-6, `landmarks differ by ${points} of the crop`);
 });
 
 test('with a batch dimension (setBatch), every model gives each input of a batch what it gives that input alone, on real faces', { skip: mediaMissing(...FACES) }, async () => {
@@ -207,8 +313,8 @@ test('npm run models brings every model in, rewritten as the manifest says, and 
     // Every PRelu goes, the embedder's first (slopes above 1) too.
     assert.deepEqual(changes, {
       detector: {},
-      landmarks: {},
-      embedder: { 'prelu-as-relu': 33 },
+      landmarks: { 'zero-tiny-weights': 26567 },
+      embedder: { 'prelu-as-relu': 33, 'zero-tiny-weights': 118750 },
       eyes: { 'batch-2': 2 },
       antispoof: { 'pad-channels-16': 15, 'prelu-as-relu': 33 },
     });
