@@ -1,7 +1,8 @@
 // Rewrites applied to a model file when it is brought in from its npm package (`npm run models`).
 // Each one leaves the network's function unchanged and only reshapes its graph (or, for
-// zero-tiny-weights, its weights' least bits) for ONNX Runtime's CPU kernels; the manifest names the steps and the sha256 of the result, so a model facegate
-// runs is still pinned to exact bytes.
+// zero-tiny-weights, sets weights too small to count to 0) for ONNX Runtime's CPU kernels; the
+// manifest names the steps and the sha256 of the result, so a model facegate runs is still pinned
+// to exact bytes.
 import { decodeModel, encodeModel, setBatch, type OnnxGraph } from './onnx-graph.js';
 import { padChannels } from './pad-channels.js';
 import { preluAsRelu } from './prelu-as-relu.js';

@@ -13,12 +13,12 @@ const TINY_BITS = new Uint32Array(Float32Array.of(TINY_WEIGHT).buffer)[0]!;
 /**
  * Sets every float weight smaller than TINY_WEIGHT (in magnitude) to 0; returns how many it set.
  *
- * Why: x86 computes with subnormal floats in microcode, a hundred times slower than with normal
- * ones. The embedder ships ~119 000 weights below 10⁻³⁰ (9 % of it) and the landmark model
- * ~27 000, and their products with ordinary activations are subnormal. ONNX Runtime's
+ * Why: x86 computes with subnormal floats in microcode, many times slower than with normal ones.
+ * The embedder ships ~119 000 weights below 10⁻³⁰ (9 % of it) and the landmark model ~27 000,
+ * and their products with ordinary activations are subnormal. ONNX Runtime's
  * `set_denormal_as_zero` flushes them only on the thread that made the process's first session
- * (a process-wide once), so the daemon's second vision worker ran the embedder six times slower
- * than the first. With these weights at 0 each model computes the same outputs on any thread, at
+ * (a process-wide once), so the vision worker that loaded its models second ran the embedder six
+ * times slower than the other on an Intel Xeon. With these weights at 0 each model computes the same outputs on any thread, at
  * the speed of the flushing one.
  *
  * The weights are read by their bits: on a thread that flushes, JavaScript reads a subnormal
