@@ -37,6 +37,23 @@ const BATCH_DIM = 'batch';
  * any number of inputs laid end to end (`runMany`): what a GPU needs to pay. The sessions of one
  * worker share nothing with other workers, so a camera's worker thread never waits on another's model.
  */
+/** How every model session is made: on these providers, with this many threads for one run. */
+export function sessionOptions(providers: ExecutionProvider[], threads: number): InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    // Activations decay into denormal floats in these networks, and x86 handles denormals in
+    // microcode: flushing them to zero made the embedder 2.5× faster (npm run bench -- vision).
+    // ONNX Runtime flushes only on the thread that made the process's first session (a
+    // process-wide once), so the models' own tiny weights, whose products were most of those
+    // denormals, are zeroed when they are installed (models/rewrite/zero-tiny-weights.ts).
+    extra: { session: { set_denormal_as_zero: '1' } },
+  };
+}
+
 export class OrtModel {
   private constructor(
     private readonly session: InferenceSession,
@@ -61,19 +78,6 @@ export class OrtModel {
     log: Logger,
     options: { batches?: boolean } = {},
   ): Promise<OrtModel> {
-    const sessionOptions = (providers: ExecutionProvider[]): InferenceSession.SessionOptions => ({
-      executionProviders: providers,
-      intraOpNumThreads: settings.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Activations decay into denormal floats in these networks, and x86 handles denormals in
-      // microcode: flushing them to zero made the embedder 2.5× faster (npm run bench -- vision).
-      // ONNX Runtime flushes only on the thread that made the process's first session (a
-      // process-wide once), so the models' own tiny weights, whose products were most of those
-      // denormals, are zeroed when they are installed (models/rewrite/zero-tiny-weights.ts).
-      extra: { session: { set_denormal_as_zero: '1' } },
-    });
     // The file was verified by its sha256 (model-files.ts); the batch dimension is freed in memory,
     // the same rewrite the batch test checks row by row against single runs.
     let model: string | Uint8Array = path;
@@ -88,7 +92,7 @@ export class OrtModel {
     let provider = settings.provider;
     try {
       // An accelerator takes what it can of the graph and leaves the rest to the CPU.
-      const attempt = sessionOptions(provider === 'cpu' ? ['cpu'] : [provider, 'cpu']);
+      const attempt = sessionOptions(provider === 'cpu' ? ['cpu'] : [provider, 'cpu'], settings.threads);
       // ONNX Runtime prints its own multi-line error when a GPU is missing; facegate says it once, below.
       // (Its log level is process-wide and read when the first session is made.)
       if (provider !== 'cpu') env.logLevel = 'fatal';
@@ -101,7 +105,7 @@ export class OrtModel {
         `execution provider '${provider}' could not load; running on CPU`,
       );
       provider = 'cpu';
-      session = await createSession(model, sessionOptions(['cpu']));
+      session = await createSession(model, sessionOptions(['cpu'], settings.threads));
     }
     const inputName = session.inputNames[0]!;
     const meta = session.inputMetadata[0];

@@ -19,7 +19,7 @@ import { landmarkCrop } from '../../daemon/vision/landmarks.js';
 import { rectToAffine } from '../../daemon/vision/geometry.js';
 import { decodeImage } from '../../daemon/vision/image.js';
 import { defaultModelDir, installedModelPath, MODEL_NAMES, readManifest, verifyModels, type ModelName } from '../../daemon/vision/model-files.js';
-import { OrtModel } from '../../daemon/vision/ort.js';
+import { OrtModel, sessionOptions } from '../../daemon/vision/ort.js';
 import { packGray, sampleAffine } from '../../daemon/vision/sampling.js';
 import { installModels } from '../../models/install.js';
 import { rewriteModel, type RewriteStep } from '../../models/rewrite/index.js';
@@ -146,10 +146,9 @@ const unflushedThread = (() => {
     const ort = require(workerData.ort);
     parentPort.once('message', async (runs) => {
       const flushes = Number('5e-324') * 2 === 0;
-      const options = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential', extra: { session: { set_denormal_as_zero: '1' } } };
       const outputs = [];
       for (const { path, shape, inputs } of runs) {
-        const session = await ort.InferenceSession.create(path, options);
+        const session = await ort.InferenceSession.create(path, workerData.options);
         const out = [];
         for (const x of inputs) out.push((await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) }))[session.outputNames[0]].data);
         outputs.push(out);
@@ -157,7 +156,8 @@ const unflushedThread = (() => {
       }
       parentPort.postMessage({ flushes, outputs });
     });`;
-  const worker = new Worker(code, { eval: true, workerData: { ort: require.resolve('onnxruntime-node') } });
+  // The daemon's own session options, one thread as its vision workers run.
+  const worker = new Worker(code, { eval: true, workerData: { ort: require.resolve('onnxruntime-node'), options: sessionOptions(['cpu'], 1) } });
   worker.unref();
   return {
     async run(runs: ReadonlyArray<{ path: string; shape: number[]; inputs: Float32Array[] }>): Promise<{ flushes: boolean; outputs: Float32Array[][] }> {
