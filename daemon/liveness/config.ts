@@ -30,8 +30,9 @@ export const LivenessConfigSchema = Section(
     no_blink_alert_s: Type.Number({
       minimum: 0,
       maximum: 3600,
-      default: 8,
-      description: "A track whose eyes were readable this long without a blink ends with 'spoof_suspected' (reason no_blink); shorter tracks simply end not live.",
+      default: 0,
+      description:
+        "0 (the default): a track that never proved life ends not live, never refused for it; its person waits for review. Above 0: a track whose eyes were readable this long without a blink or any other proof of life ends with 'spoof_suspected' (reason no_blink). Off by default because no blink is no evidence of a picture: at CCTV sizes the blink detector finds 60-80 % of blinks, and a real person can go well over 10 s without one.",
     }),
     antispoof_min_live: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: "Under policy 'passive': the mean anti-spoof p(live) over the track at or above which it is live. Under 'fused' the score is weighed as measured on compressed video instead (docs/track.md)." }),
     antispoof_min_samples: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Anti-spoof scores needed before the passive check decides.' }),

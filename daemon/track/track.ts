@@ -260,7 +260,9 @@ export class Track implements DoorSide {
       events.push({ ...base, type: q.reason, reason: q.detail });
     }
     const verdict = this.liveness();
-    const watchedLongEnough = this.cues.eyesReadableS >= this.ctx.config.liveness.no_blink_alert_s;
+    // Opt-in only: no blink seen is no proof of a picture (a real person's blinks are missed at CCTV sizes).
+    const alertAfter = this.ctx.config.liveness.no_blink_alert_s;
+    const watchedLongEnough = alertAfter > 0 && this.cues.eyesReadableS >= alertAfter;
     if (decided !== 'pending' && !verdict.live && !this.sent.spoof && verdict.reasons.includes('no_blink') && watchedLongEnough) {
       events.push(this.spoofEvent(t, verdict));
     }

@@ -174,6 +174,21 @@ test('no blink: recognised but never live; the passive score alone passes with p
   assert.equal(small.engine.calls.antispoof, 0);
 });
 
+test('a person who never blinks (as the detector sees them) ends not live, not refused; a site that opts in with no_blink_alert_s refuses such a track at its end', async () => {
+  const face = { box: still(100), eyes: openEyes, person: ENROLLED };
+  const quiet = await run([face], 12);
+  assert.ok(quiet.events.some((e) => e.type === 'recognized'), 'recognised');
+  assert.ok(!quiet.events.some((e) => e.type === 'spoof_suspected'), 'no blink is no evidence of a picture');
+  const ended = quiet.events.find((e) => e.type === 'track_ended');
+  assert.ok(ended?.type === 'track_ended' && !ended.live && ended.liveness.blink < 0, 'not live, and its missing blink weighed');
+  const optedIn = await run([face], 12, { track: { liveness: { ...config.track.liveness, no_blink_alert_s: 8 } } });
+  const spoof = optedIn.events.find((e) => e.type === 'spoof_suspected');
+  assert.ok(spoof?.type === 'spoof_suspected' && spoof.reasons.includes('no_blink') && spoof.person?.name === 'Ada', JSON.stringify(spoof));
+  assert.deepEqual(types(optedIn.events).slice(-2), ['spoof_suspected', 'track_ended'], 'at its end');
+  const short = await run([face], 6, { track: { liveness: { ...config.track.liveness, no_blink_alert_s: 8 } } });
+  assert.ok(!short.events.some((e) => e.type === 'spoof_suspected'), 'shorter than the watch asked: not refused');
+});
+
 test('policy passive: a printed photo fails the passive check, which says so once, with the person it shows', async () => {
   const passivePolicy = { track: { liveness: { ...config.track.liveness, policy: 'passive' as const } } };
   const { events } = await run([{ box: still(100, CLOSE), eyes: blinkAt(1, 1.15), person: ENROLLED, pLive: 0.05 }], 3, passivePolicy);

@@ -69,7 +69,6 @@ function demoConfig(dir: string, brokerUrl: string, camera: string, attendance: 
     'gallery:',
     `  path: ${dir}/facegate.db`,
     `  key_file: ${dir}/gallery.key`,
-    'track: { liveness: { no_blink_alert_s: 6 } }',
     'mqtt:',
     '  enabled: true',
     `  url: ${brokerUrl}`,
