@@ -41,6 +41,11 @@ export const CameraConfigSchema = Type.Object(
     }),
     backoff_max_s: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Longest wait between reconnect attempts.' }),
     loop: Type.Boolean({ default: false, description: 'For a video file: start again at the end. A file that is not looped ends its camera.' }),
+    deinterlace: Type.Boolean({
+      default: false,
+      description:
+        "For an interlaced stream (analog encoders, 1080i; `facegate camera test` says which a camera sends): FFmpeg's bwdif rebuilds whole frames from its fields, so that a moving face does not show two fields' lines. Frames come one frame later; off for a progressive stream, where it would only add that delay.",
+    }),
     sub_url: Type.Optional(
       Type.String({
         minLength: 1,

@@ -3,7 +3,7 @@ import type { CameraConfig } from './config.js';
 import { filePath, sourceKind } from './source.js';
 
 export type FfmpegInput = Pick<CameraConfig, 'url' | 'transport' | 'hwaccel' | 'input_args' | 'watchdog_s' | 'loop'>;
-export type FfmpegOutput = Pick<CameraConfig, 'width' | 'height' | 'fps'>;
+export type FfmpegOutput = Pick<CameraConfig, 'width' | 'height' | 'fps'> & Partial<Pick<CameraConfig, 'deinterlace'>>;
 /**
  * Every frame of the stream; or, while the scene is quiet (CameraConfig.idle_keyframes_after_s),
  * only its key frames, or every frame of the camera's sub stream (CameraConfig.sub_url).
@@ -153,11 +153,18 @@ function quote(value: string): string {
  * squeezed a 1440×1080 16:9 stream to 4:3 and a PAL 720×576 one by 6 %. Each side is rounded as
  * force_original_aspect_ratio with force_divisible_by=2 rounds it (to the nearest pixel, then down
  * to even), so a stream of square pixels is fitted to exactly the size it was before.
+ *
+ * `deinterlace` rebuilds each interlaced frame from its two fields first (bwdif, one frame a frame;
+ * frames the decoder marks progressive pass as they are), before the rate filter picks frames and
+ * before scaling, which would blend the fields' lines. Every deinterlacer holds a frame back to
+ * read the next, so only on every frame of the main stream: on key frames it would hold each one a
+ * GOP, and a quiet spell's sub stream is only looked at for motion.
  */
 export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): string[] {
   const { width: w, height: h } = output;
   const fps = outputFps(output, decoding);
-  const rate = fps === null ? '' : `fps=${fps},`;
+  const fields = output.deinterlace === true && decoding === 'all' ? `${DEINTERLACE},` : '';
+  const rate = `${fields}${fps === null ? '' : `fps=${fps},`}`;
   const fit = `scale=w='max(2,trunc(min(${w},round(${h}*dar))/2)*2)':h='max(2,trunc(min(${h},round(${w}/dar))/2)*2)',setsar=1`;
   const vf = `${rate}${fit},pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   // One encoder thread: FFmpeg's default gives the rawvideo "encoder" a frame thread per core, and
@@ -166,6 +173,9 @@ export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): st
   // late; on a 16-core box a camera would run 15 frames, a second at 15 fps, behind).
   return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, '-fps_mode', 'passthrough', '-threads', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
 }
+
+/** FFmpeg's bwdif, field order as the stream says it, only on frames the decoder marks interlaced. */
+export const DEINTERLACE = 'bwdif=mode=send_frame:parity=auto:deint=interlaced';
 
 /**
  * The most frames a second a quiet scene's sub stream is handed over at: a quiet frame is only
@@ -221,6 +231,21 @@ export function aspectWarning(camera: { name: string } & Size, shown: Size): { c
     code: 'FG_WARN_CAMERA_ASPECT',
     message: `camera "${camera.name}" shows ${shown.width}x${shown.height}, fitted into ${camera.width}x${camera.height} with black bars: the picture is ${picture.width}x${picture.height}`,
     hint: `set width: ${bars.proportionalWidth}, height: ${camera.height} for camera "${camera.name}" (or another size in the stream's proportion)`,
+  };
+}
+
+/**
+ * An interlaced stream read without `deinterlace`: each frame is woven from two fields taken a field
+ * apart, so a face that moves shows both fields' lines (its edges combed), which the detector, the
+ * landmarks and the eye regions read as detail. `camera` is the configured camera, or undefined for
+ * a URL tested on its own.
+ */
+export function interlaceWarning(camera: { name: string; deinterlace: boolean } | undefined, interlaced: boolean): { code: 'FG_WARN_CAMERA_INTERLACED'; message: string; hint: string } | undefined {
+  if (!interlaced || camera?.deinterlace === true) return undefined;
+  return {
+    code: 'FG_WARN_CAMERA_INTERLACED',
+    message: `${camera ? `camera "${camera.name}"` : 'the camera'} sends interlaced video: a moving face shows the lines of two fields`,
+    hint: `set deinterlace: true for ${camera ? `camera "${camera.name}"` : 'the camera'} (or set the camera or its encoder to progressive output)`,
   };
 }
 

@@ -30,7 +30,7 @@ async function measure(width: number, height: number, count: number, seconds: nu
   const logger = createLogger({ level: 'warn' });
   const cameras = Array.from({ length: count }, (_, i) =>
     new FfmpegCamera(
-      { name: `c${i}`, url: server.url(), width, height, fps: 5, transport: 'tcp', hwaccel: 'none', input_args: [], watchdog_s: 10, backoff_max_s: 30, loop: false, idle_keyframes_after_s: 0 },
+      { name: `c${i}`, url: server.url(), width, height, fps: 5, transport: 'tcp', hwaccel: 'none', input_args: [], watchdog_s: 10, backoff_max_s: 30, loop: false, deinterlace: false, idle_keyframes_after_s: 0 },
       { logger, spawn },
     ),
   );

@@ -16,6 +16,7 @@ export function cameraConfig(name: string, url: string, overrides: Partial<Camer
     watchdog_s: 10,
     backoff_max_s: 30,
     loop: false,
+    deinterlace: false,
     idle_keyframes_after_s: 0,
     ...overrides,
   };
