@@ -30,6 +30,8 @@ export interface ProbeResult {
   shown: { width: number; height: number };
   /** As the stream declares it; cameras often send fewer. */
   fps: number | null;
+  /** Whether the stream says it is interlaced (its frames woven from two fields): see CameraConfig.deinterlace. */
+  interlaced: boolean;
   time_to_first_frame_ms: number;
   /** The first frame at the stream's own size, as stored. */
   frame: RgbImage;
@@ -99,6 +101,7 @@ export function probeCamera(url: string, options: ProbeOptions = {}): Promise<Pr
         height: stream.height,
         shown: shownSize(stream),
         fps: stream.fps,
+        interlaced: stream.interlaced,
         time_to_first_frame_ms: Math.round(firstByteAt - started),
         frame: { width: stream.width, height: stream.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },
       });
@@ -116,11 +119,22 @@ export interface VideoStreamInfo {
   matrix: YuvMatrix;
   /** A pixel's width over its height as shown (sampleAspect): 1 for square pixels. */
   sar: number;
+  /** Whether the stream says its frames are interlaced (fieldOrder). */
+  interlaced: boolean;
 }
 
 /** A stream's size as shown: its stored width at its pixels' aspect. */
 export function shownSize(stream: Pick<VideoStreamInfo, 'width' | 'height' | 'sar'>): { width: number; height: number } {
   return { width: Math.round(stream.width * stream.sar), height: stream.height };
+}
+
+/**
+ * Whether a stream line's pixel format names a field order ("yuv420p(tv, bt470bg, top first)",
+ * "bottom first", or coded in the other order, "top coded first (swapped)"): an interlaced
+ * stream, as analog encoders and 1080i cameras send. "progressive", or nothing, is not.
+ */
+export function interlacedStream(line: string): boolean {
+  return /[(,] ?(?:top|bottom)(?: coded)? first\b/.test(line);
 }
 
 /** The sample aspect ratio a stream line declares ("1440x1080 [SAR 4:3 DAR 16:9]"), as `pixelAspect` reads it. */
@@ -165,6 +179,7 @@ export function parseVideoStream(lines: readonly string[]): VideoStreamInfo | un
       fps: fps ? Number(fps[1]) * (fps[2] ? 1000 : 1) : null,
       matrix: streamMatrix(line),
       sar: sampleAspect(line),
+      interlaced: interlacedStream(line),
     };
   }
   return undefined;

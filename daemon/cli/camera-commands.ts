@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { aspectWarning, carriesSecret } from '../camera/ffmpeg-args.js';
+import { aspectWarning, carriesSecret, interlaceWarning } from '../camera/ffmpeg-args.js';
 import { probeCamera } from '../camera/probe.js';
 import { FacegateError } from '../base/errors.js';
 import { writePrivateFile } from '../base/private-files.js';
@@ -16,7 +16,7 @@ async function cameraToTest(
   positionals: string[],
   values: { camera?: string | undefined; config?: string | undefined },
   io: CliIo,
-): Promise<{ url: string; transport?: 'tcp' | 'udp'; inputArgs: string[]; frame?: { name: string; width: number; height: number } }> {
+): Promise<{ url: string; transport?: 'tcp' | 'udp'; inputArgs: string[]; frame?: { name: string; width: number; height: number; deinterlace: boolean } }> {
   if (values.camera !== undefined) {
     if (positionals.length > 0) throw new UsageError('give a URL or --camera NAME, not both', USAGE);
     const config = resolveConfig(values.config, io);
@@ -25,7 +25,7 @@ async function cameraToTest(
       const names = config.cameras.map((c) => c.name).join(', ') || 'none';
       throw new FacegateError('FG_ERR_CAMERA_UNKNOWN', `no camera named ${JSON.stringify(values.camera)} in the config (cameras: ${names})`, 'give a name from cameras: in the config, and the config with --config FILE');
     }
-    return { url: camera.url, transport: camera.transport, inputArgs: [...camera.input_args], frame: { name: camera.name, width: camera.width, height: camera.height } };
+    return { url: camera.url, transport: camera.transport, inputArgs: [...camera.input_args], frame: { name: camera.name, width: camera.width, height: camera.height, deinterlace: camera.deinterlace } };
   }
   const given = positionals[0];
   if (!given || positionals.length > 1) throw new UsageError('give exactly one camera URL, - to read it from stdin, or --camera NAME', USAGE);
@@ -90,10 +90,11 @@ export const cameraTestCommand = command({
       shown_width: result.shown.width,
       shown_height: result.shown.height,
       fps: result.fps,
+      interlaced: result.interlaced,
       time_to_first_frame_ms: result.time_to_first_frame_ms,
       saved: values.save ?? null,
       // Named from the config, the camera's own frame size is known: what doctor says of it.
-      warnings: [target.frame && aspectWarning(target.frame, result.shown)].filter((w) => w !== undefined),
+      warnings: [target.frame && aspectWarning(target.frame, result.shown), interlaceWarning(target.frame, result.interlaced)].filter((w) => w !== undefined),
     };
     if (values.json) {
       io.stdout(JSON.stringify(out) + '\n');
@@ -103,6 +104,7 @@ export const cameraTestCommand = command({
         ['codec', out.profile ? `${out.codec} (${out.profile})` : out.codec],
         ['resolution', `${out.width}x${out.height}${out.shown_width === out.width ? '' : `, shown ${out.shown_width}x${out.shown_height} (non-square pixels: set width and height in that proportion)`}`],
         ['fps', out.fps === null ? 'not declared' : String(out.fps)],
+        ['scan', out.interlaced ? 'interlaced' : 'progressive'],
         ['first frame', `${out.time_to_first_frame_ms} ms`],
       ];
       if (out.saved) rows.push(['saved', out.saved]);

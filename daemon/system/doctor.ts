@@ -6,7 +6,7 @@ import type { DoorStatus } from '../door/door.js';
 import type { Config } from '../config/schema.js';
 import { isFacegateError } from '../base/errors.js';
 import { probeCamera } from '../camera/probe.js';
-import { aspectWarning } from '../camera/ffmpeg-args.js';
+import { aspectWarning, interlaceWarning } from '../camera/ffmpeg-args.js';
 import { redactSecrets } from '../base/log.js';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { loadDeviceKey } from '../events/device-key.js';
@@ -171,14 +171,14 @@ async function checkBroker(c: MqttConfig, env: NodeJS.ProcessEnv, timeoutMs: num
   return result;
 }
 
-/** Reachable and decodable, fast enough for the eye rate (by its config and by what the stream itself sends), and fitted without bars. */
+/** Reachable and decodable, fast enough for the eye rate (by its config and by what the stream itself sends), fitted without bars, and deinterlaced if it is interlaced. */
 async function checkCamera(cam: CameraConfig, index: number, track: TrackConfig, timeoutMs: number): Promise<CheckResult> {
   const check = `camera ${cam.name}`;
   try {
     const p = await probeCamera(cam.url, { transport: cam.transport, inputArgs: cam.input_args, timeoutMs });
     const shown = (q: typeof p) => (q.shown.width === q.width ? '' : ` (shown ${q.shown.width}x${q.shown.height})`);
-    const stream = (q: typeof p) => `${q.source}: ${q.codec} ${q.width}x${q.height}${shown(q)}${q.fps ? ` ${q.fps} fps` : ''}, first frame in ${q.time_to_first_frame_ms} ms`;
-    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track), aspectWarning(cam, p.shown)].filter((w) => w !== undefined).map((w) => ({ detail: `${w.code}: ${w.message}`, fix: w.hint }));
+    const stream = (q: typeof p) => `${q.source}: ${q.codec} ${q.width}x${q.height}${shown(q)}${q.fps ? ` ${q.fps} fps` : ''}${q.interlaced ? ' interlaced' : ''}, first frame in ${q.time_to_first_frame_ms} ms`;
+    const slow = [sourceRateWarning(cam, index, p.fps, track), cameraRateWarning(cam, index, track), aspectWarning(cam, p.shown), interlaceWarning(cam, p.interlaced)].filter((w) => w !== undefined).map((w) => ({ detail: `${w.code}: ${w.message}`, fix: w.hint }));
     const details = [stream(p)];
     if (cam.sub_url !== undefined) {
       // The sub stream only watches quiet spells, and one that fails falls back to key frames: a warning.

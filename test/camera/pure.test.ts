@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { backoffDelayMs } from '../../daemon/camera/backoff.js';
 import { carriesSecret, ffmpegCommand, letterbox, splitInputArgs, type FfmpegInput, type FfmpegOutput } from '../../daemon/camera/ffmpeg-args.js';
 import { classifyFfmpegStderr, ffmpegLogLine, oneLine, StderrTail } from '../../daemon/camera/ffmpeg-errors.js';
-import { displayRotation, parseVideoStream, sampleAspect, streamMatrix } from '../../daemon/camera/probe.js';
+import { displayRotation, interlacedStream, parseVideoStream, sampleAspect, streamMatrix } from '../../daemon/camera/probe.js';
 import { FramePool } from '../../daemon/camera/frame-pool.js';
 import { FrameAssembler } from '../../daemon/camera/frame-reader.js';
 import { FrameQueue } from '../../daemon/camera/frame-queue.js';
@@ -76,6 +76,25 @@ test('ffmpeg args: key frames only are skipped in the decoder and passed as they
     assert.ok(args.indexOf('-skip_frame') < args.indexOf('-i'), 'a decoder option of the input');
     assert.match(vf(args), /^scale=/, 'no fps filter to repeat each key frame up to the rate');
   }
+});
+
+test('ffmpeg args: deinterlace puts bwdif first, on interlaced frames only, and only where every frame of the main stream is read', () => {
+  const vf = (args: string[]) => args[args.indexOf('-vf') + 1]!;
+  const whole = { ...base, fps: 15, deinterlace: true, sub_url: 'rtsp://127.0.0.1:554/Streaming/Channels/102' };
+  assert.match(vf(ffmpegCommand(whole).args), /^bwdif=mode=send_frame:parity=auto:deint=interlaced,fps=15,scale=/, 'before the rate picks frames and before scaling blends the fields');
+  assert.match(vf(ffmpegCommand(whole, false, 'keyframes').args), /^scale=/, 'a deinterlacer would hold each key frame a GOP');
+  assert.match(vf(ffmpegCommand(whole, false, 'sub_stream').args), /^fps=5,scale=/, 'a quiet spell is watched for motion only');
+  assert.match(vf(ffmpegCommand({ ...base, deinterlace: false }).args), /^fps=5,scale=/, 'off: as before');
+});
+
+test('interlaced stream: a stream line naming a field order is interlaced; progressive, or none said, is not', () => {
+  const line = (fmt: string) => `  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), ${fmt}, 720x576 [SAR 16:15 DAR 4:3], 25 fps`;
+  for (const fmt of ['yuv420p(top first)', 'yuv420p(tv, bt470bg, bottom first)', 'yuv420p(top coded first (swapped))', 'yuv420p(bottom coded first (swapped))', 'yuvj420p(pc, bt709/bt709/bt709, top first)']) {
+    assert.equal(interlacedStream(line(fmt)), true, fmt);
+  }
+  for (const fmt of ['yuv420p(progressive)', 'yuv420p(tv, bt709, progressive)', 'yuv420p', 'yuv420p(tv, bt709)']) assert.equal(interlacedStream(line(fmt)), false, fmt);
+  assert.equal(parseVideoStream([line('yuv420p(top first)')])?.interlaced, true);
+  assert.equal(parseVideoStream([line('yuv420p(progressive)')])?.interlaced, false);
 });
 
 test("ffmpeg args: a quiet camera's sub stream is read instead of its URL, every frame decoded, five a second handed over, fitted to the frame; its password never reaches argv", () => {

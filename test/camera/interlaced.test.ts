@@ -1,0 +1,126 @@
+// An interlaced camera (as analog encoders and 1080i cameras send): a real RTSP server on 127.0.0.1
+// serving a real broadcast clip woven into fields by FFmpeg, read by the real camera stage with and
+// without `deinterlace`, and named by `facegate camera test` and `facegate doctor`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../support/cli.js';
+import { FakeCamera } from '../support/fake-camera.js';
+import { media, mediaMissing } from '../support/media.js';
+import { cameraConfig, realCamera } from './helpers.js';
+
+const CLIP = 'video_cctv/short_hamilton_clip.mp4';
+const skip = mediaMissing(CLIP) ? `needs ../shared/media/${CLIP}` : false;
+const W = 640;
+const H = 360;
+
+let dir: string;
+let camera: FakeCamera;
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'fg-interlaced-'));
+  // Two frames of the 29.97 fps clip woven into one, top field first, coded as interlaced H.264:
+  // the fields of a frame are 1/30 s apart, as a 1080i60 camera's are 1/60 s apart. From 1.2 s in,
+  // past the clip's still title.
+  const clip = join(dir, 'interlaced.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-ss', '1.2', '-i', media(CLIP), '-t', '4', '-an', '-vf', 'tinterlace=interleave_top', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-flags', '+ildct+ilme', '-x264-params', 'tff=1', '-g', '15', '-pix_fmt', 'yuv420p', clip]);
+  camera = await FakeCamera.start({ width: W, height: H, fps: 15, video: clip });
+});
+after(async () => {
+  await camera?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * How much each row differs from the rows beside it (the other field's) against the rows two away
+ * (its own field's), over the luma plane: ~0.5 on a progressive picture, where neighbours are
+ * alike; far above 1 where the two fields show a scene that moved between them.
+ */
+function combing(luma: Uint8Array, width: number, height: number): number {
+  let across = 0;
+  let within = 0;
+  for (let y = 2; y < height - 2; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = luma[y * width + x]!;
+      across += Math.abs(p - (luma[(y - 1) * width + x]! + luma[(y + 1) * width + x]!) / 2);
+      within += Math.abs(p - (luma[(y - 2) * width + x]! + luma[(y + 2) * width + x]!) / 2);
+    }
+  }
+  return across / within;
+}
+
+/** The median combing of a camera's first `n` frames. */
+async function combingOf(deinterlace: boolean, n: number): Promise<number> {
+  const { camera: cam } = realCamera(cameraConfig(deinterlace ? 'whole' : 'woven', camera.url('/video'), { width: W, height: H, fps: 15, deinterlace }));
+  const ac = new AbortController();
+  const values: number[] = [];
+  const frames = cam.frames(ac.signal);
+  cam.start();
+  try {
+    for await (const f of frames) {
+      // The frame's buffer goes back to the pool after this step: measured here.
+      values.push(combing(f.image.data, f.image.width, f.image.height));
+      if (values.length >= n) break;
+    }
+  } finally {
+    ac.abort();
+    await cam.stop();
+  }
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)]!;
+}
+
+test('an interlaced camera read with deinterlace gives whole frames; without it, every frame shows both fields\' lines', { skip, timeout: 120_000 }, async () => {
+  const woven = await combingOf(false, 30);
+  const whole = await combingOf(true, 30);
+  console.log(`# combing (rows against their neighbours over rows two away), median of 30 frames: ${woven.toFixed(2)} without deinterlace, ${whole.toFixed(2)} with it`);
+  assert.ok(woven > 2, `the fields' lines show: ${woven.toFixed(2)}`);
+  assert.ok(whole < 1, `whole frames: ${whole.toFixed(2)}`);
+});
+
+test('camera test and doctor say a camera is interlaced, and tell how to read it whole until deinterlace is set', { skip, timeout: 120_000 }, async () => {
+  const url = camera.url('/video');
+  const plain = await runCli(['camera', 'test', url]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^scan\s+interlaced$/m);
+  assert.match(plain.stdout, /^warning\s+FG_WARN_CAMERA_INTERLACED: the camera sends interlaced video: a moving face shows the lines of two fields\nfix\s+set deinterlace: true for the camera/m);
+
+  mkdirSync(join(dir, 'empty-models'), { recursive: true });
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      `vision: { models_dir: ${dir}/empty-models }`,
+      `gallery: { path: ${dir}/state.db, key_file: ${dir}/gallery.key }`,
+      `mqtt: { device_key_file: ${dir}/device.key }`,
+      'cameras:',
+      `  - { name: analog, url: "${url}", width: ${W}, height: ${H} }`,
+      `  - { name: fixed, url: "${url}", width: ${W}, height: ${H}, deinterlace: true }`,
+    ].join('\n') + '\n',
+  );
+  const named = JSON.parse((await runCli(['camera', 'test', '--camera', 'analog', '--config', config, '--json'])).stdout);
+  assert.equal(named.interlaced, true);
+  assert.deepEqual(named.warnings.map((w: { code: string }) => w.code), ['FG_WARN_CAMERA_INTERLACED']);
+  assert.match(named.warnings[0].hint, /^set deinterlace: true for camera "analog"/);
+  const fixed = JSON.parse((await runCli(['camera', 'test', '--camera', 'fixed', '--config', config, '--json'])).stdout);
+  assert.deepEqual([fixed.interlaced, fixed.warnings], [true, []], 'deinterlaced: nothing to say');
+
+  const doctor = (await runCli(['doctor', '--config', config], { env: { FACEGATE_PASSPHRASE: '' } })).stdout;
+  assert.match(doctor, /^WARN {2}camera analog .* interlaced, first frame in \d+ ms; FG_WARN_CAMERA_INTERLACED: camera "analog" sends interlaced video[^\n]*\n\s+fix: set deinterlace: true for camera "analog"/m, doctor);
+  assert.match(doctor, /^ok {4}camera fixed .* interlaced, first frame in \d+ ms$/m, doctor);
+});
+
+test('camera test says a progressive stream is progressive, with no warning', { skip, timeout: 60_000 }, async () => {
+  const progressive = await FakeCamera.start({ width: 320, height: 180, fps: 5 });
+  try {
+    const r = await runCli(['camera', 'test', progressive.url(), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual([out.interlaced, out.warnings], [false, []]);
+  } finally {
+    await progressive.stop();
+  }
+});
