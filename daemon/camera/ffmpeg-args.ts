@@ -158,7 +158,8 @@ function quote(value: string): string {
  * frames the decoder marks progressive pass as they are), before the rate filter picks frames and
  * before scaling, which would blend the fields' lines. Every deinterlacer holds a frame back to
  * read the next, so only on every frame of the main stream: on key frames it would hold each one a
- * GOP, and a quiet spell's sub stream is only looked at for motion.
+ * GOP, and a quiet spell's sub stream only watches for the next visitor, who is then read on the
+ * main stream.
  */
 export function outputArgs(output: FfmpegOutput, decoding: Decoding = 'all'): string[] {
   const { width: w, height: h } = output;

@@ -83,7 +83,7 @@ test('ffmpeg args: deinterlace puts bwdif first, on interlaced frames only, and 
   const whole = { ...base, fps: 15, deinterlace: true, sub_url: 'rtsp://127.0.0.1:554/Streaming/Channels/102' };
   assert.match(vf(ffmpegCommand(whole).args), /^bwdif=mode=send_frame:parity=auto:deint=interlaced,fps=15,scale=/, 'before the rate picks frames and before scaling blends the fields');
   assert.match(vf(ffmpegCommand(whole, false, 'keyframes').args), /^scale=/, 'a deinterlacer would hold each key frame a GOP');
-  assert.match(vf(ffmpegCommand(whole, false, 'sub_stream').args), /^fps=5,scale=/, 'a quiet spell is watched for motion only');
+  assert.match(vf(ffmpegCommand(whole, false, 'sub_stream').args), /^fps=5,scale=/, 'a quiet spell only watches for the next visitor');
   assert.match(vf(ffmpegCommand({ ...base, deinterlace: false }).args), /^fps=5,scale=/, 'off: as before');
 });
 
