@@ -237,8 +237,8 @@ export function aspectWarning(camera: { name: string } & Size, shown: Size): { c
 
 /**
  * An interlaced stream read without `deinterlace`: each frame is woven from two fields taken a field
- * apart, so a face that moves shows both fields' lines (its edges combed), which the detector, the
- * landmarks and the eye regions read as detail. `camera` is the configured camera, or undefined for
+ * apart, so a face that moves shows both fields' lines (its edges combed), which the blur gate reads
+ * as detail and the recogniser as another face. `camera` is the configured camera, or undefined for
  * a URL tested on its own.
  */
 export function interlaceWarning(camera: { name: string; deinterlace: boolean } | undefined, interlaced: boolean): { code: 'FG_WARN_CAMERA_INTERLACED'; message: string; hint: string } | undefined {

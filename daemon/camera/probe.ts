@@ -119,7 +119,7 @@ export interface VideoStreamInfo {
   matrix: YuvMatrix;
   /** A pixel's width over its height as shown (sampleAspect): 1 for square pixels. */
   sar: number;
-  /** Whether the stream says its frames are interlaced (fieldOrder). */
+  /** Whether the stream says its frames are interlaced (interlacedStream). */
   interlaced: boolean;
 }
 

@@ -93,7 +93,7 @@ export const cameraTestCommand = command({
       interlaced: result.interlaced,
       time_to_first_frame_ms: result.time_to_first_frame_ms,
       saved: values.save ?? null,
-      // Named from the config, the camera's own frame size is known: what doctor says of it.
+      // Named from the config, the camera's own frame size and deinterlace are known: what doctor says of them.
       warnings: [target.frame && aspectWarning(target.frame, result.shown), interlaceWarning(target.frame, result.interlaced)].filter((w) => w !== undefined),
     };
     if (values.json) {
