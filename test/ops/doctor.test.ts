@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,11 +63,15 @@ test('doctor: an unsynchronised clock fails with the NTP fix; ffmpeg missing say
   assert.equal(byCheck.ffmpeg!.fix, 'apt-get install ffmpeg');
 });
 
-test('doctor names a camera too slow for the eye rate (one that sends fewer fps than eye_fps, one configured below it) and one whose frame leaves its picture black bars', { timeout: 90_000 }, async () => {
+test('doctor names a camera too slow for the eye rate (one that sends fewer fps than eye_fps, one configured below it), one whose frame leaves its picture black bars and an interlaced one read without deinterlace', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-doctor-rate-'));
   mkdirSync(join(dir, 'empty-models'));
+  // Woven into fields, top first, as an analog encoder sends them.
+  const woven = join(dir, 'interlaced.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=30:d=2', '-vf', 'tinterlace=interleave_top', '-c:v', 'libx264', '-preset', 'veryfast', '-flags', '+ildct+ilme', '-x264-params', 'tff=1', '-pix_fmt', 'yuv420p', woven]);
   const slow = await FakeCamera.start({ width: 320, height: 180, fps: 5 });
   const fast = await FakeCamera.start({ width: 320, height: 180, fps: 15 });
+  const analog = await FakeCamera.start({ width: 320, height: 180, fps: 15, video: woven });
   try {
     const config = join(dir, 'config.yaml');
     writeFileSync(
@@ -84,6 +89,8 @@ test('doctor names a camera too slow for the eye rate (one that sends fewer fps 
         `  - { name: yard, url: "${fast.url()}", sub_url: "rtsp://127.0.0.1:9/gone", idle_keyframes_after_s: 10 }`,
         // A 16:9 stream into a 4:3 frame: fitted with bars above and below.
         `  - { name: porch, url: "${fast.url()}", width: 1280, height: 960 }`,
+        `  - { name: analog, url: "${analog.url('/video')}", width: 320, height: 180 }`,
+        `  - { name: whole, url: "${analog.url('/video')}", width: 320, height: 180, deinterlace: true }`,
       ].join('\n'),
     );
     const r = await runCli(['doctor', '--config', config], { env: { FACEGATE_PASSPHRASE: '' } });
@@ -94,6 +101,8 @@ test('doctor names a camera too slow for the eye rate (one that sends fewer fps 
     assert.match(out, /^ok {4}camera hall .* 15 fps, first frame in \d+ ms; sub stream rtsp:\/\/127\.0\.0\.1:\d+\/pattern: h264 320x180 5 fps, first frame in \d+ ms$/m, out);
     assert.match(out, /^WARN {2}camera yard .* 15 fps, first frame in \d+ ms; sub stream: [^\n]*\n\s+fix: check cameras\.4\.sub_url \(the camera's second stream\); until it answers, quiet spells are watched on key frames of url$/m, out);
     assert.match(out, /^WARN {2}camera porch .* 15 fps, first frame in \d+ ms; FG_WARN_CAMERA_ASPECT: camera "porch" shows 320x180, fitted into 1280x960 with black bars: the picture is 1280x720\n\s+fix: set width: 1706, height: 960 for camera "porch" \(or another size in the stream's proportion\)$/m, out);
+    assert.match(out, /^WARN {2}camera analog .* interlaced, first frame in \d+ ms; FG_WARN_CAMERA_INTERLACED: camera "analog" sends interlaced video[^\n]*\n\s+fix: set deinterlace: true for camera "analog"/m, out);
+    assert.match(out, /^ok {4}camera whole .* interlaced, first frame in \d+ ms$/m, out);
 
     // With a passive policy no blink is needed: the same cameras pass.
     writeFileSync(config, readFileSync(config, 'utf8') + '\ntrack: { liveness: { policy: passive } }\n');
@@ -103,6 +112,7 @@ test('doctor names a camera too slow for the eye rate (one that sends fewer fps 
   } finally {
     await slow.stop();
     await fast.stop();
+    await analog.stop();
   }
 });
 
