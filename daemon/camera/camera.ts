@@ -120,6 +120,8 @@ export class FfmpegCamera implements CameraSource {
   private ffmpegLog = new FfmpegLog();
   /** Whether a stream of another aspect than width×height was said in the log: once per camera, not per reconnect. */
   private letterboxSaid = false;
+  /** Whether an interlaced stream read without deinterlace was said in the log: once per camera. */
+  private interlacedSaid = false;
   private readonly inMeter = new RateMeter();
   private readonly processedMeter = new RateMeter();
   private readonly reconnects = new HourCounter();
@@ -568,6 +570,13 @@ export class FfmpegCamera implements CameraSource {
     );
   }
 
+  /** An interlaced stream read without `deinterlace` (interlaceWarning): said once. */
+  private sayInterlaced(): void {
+    if (this.interlacedSaid || !this.ffmpegLog.interlaced || this.config.deinterlace) return;
+    this.interlacedSaid = true;
+    this.log.warn({ code: 'FG_WARN_CAMERA_INTERLACED' }, 'camera: the stream is interlaced, so a moving face shows the lines of two fields; set deinterlace: true for this camera (or the camera or its encoder to progressive output)');
+  }
+
   private onFrame(data: Uint8Array): void {
     const now = this.clock.now();
     this.watchdog.frame(now);
@@ -580,8 +589,9 @@ export class FfmpegCamera implements CameraSource {
       this.ttffMs = Math.round(now - this.spawnedAt);
       const size = this.ffmpegLog.streamSize;
       const stream = size ? `${size.width}x${size.height}` : null;
-      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream, ...(this.startedAhead ? { started_ahead: true } : {}), ...blind }, 'camera streaming');
+      this.log.info({ time_to_first_frame_ms: this.ttffMs, matrix: this.ffmpegLog.matrix, stream, ...(this.ffmpegLog.interlaced ? { interlaced: true } : {}), ...(this.startedAhead ? { started_ahead: true } : {}), ...blind }, 'camera streaming');
       this.sayLetterbox();
+      this.sayInterlaced();
       this.setState('streaming');
     }
     const { width, height } = this.config;

@@ -13,6 +13,7 @@ export class FfmpegLog {
   private matrixSaid: YuvMatrix = 'bt601';
   private size: Pick<VideoStreamInfo, 'width' | 'height'> | undefined;
   private fps: number | null = null;
+  private woven = false;
   /** Whether the input's display matrix was read: the output's comes after it and says nothing. */
   private rotationRead = false;
 
@@ -41,6 +42,11 @@ export class FfmpegLog {
     return this.fps;
   }
 
+  /** Whether the input stream says it is interlaced (its frames woven from two fields), once FFmpeg has said it. */
+  get interlaced(): boolean {
+    return this.woven;
+  }
+
   /** An FFmpeg log line: its input stream's line gives the matrix; only error lines are kept. */
   private read(line: string): string | undefined {
     const { level, text } = ffmpegLogLine(line);
@@ -49,7 +55,10 @@ export class FfmpegLog {
       if (stream) {
         this.matrixSaid = stream.matrix;
         // The input's stream line comes first; the output's (the frame size and asked rate) after it.
-        if (!this.size) this.fps = stream.fps;
+        if (!this.size) {
+          this.fps = stream.fps;
+          this.woven = stream.interlaced;
+        }
         // As shown: a stream of non-square pixels is fitted by its display aspect (outputArgs).
         this.size ??= shownSize(stream);
       }

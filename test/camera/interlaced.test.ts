@@ -52,9 +52,9 @@ function combing(luma: Uint8Array, width: number, height: number): number {
   return across / within;
 }
 
-/** The median combing of a camera's first `n` frames. */
-async function combingOf(deinterlace: boolean, n: number): Promise<number> {
-  const { camera: cam } = realCamera(cameraConfig(deinterlace ? 'whole' : 'woven', camera.url('/video'), { width: W, height: H, fps: 15, deinterlace }));
+/** The median combing of a camera's first `n` frames, and its log. */
+async function combingOf(deinterlace: boolean, n: number): Promise<{ combing: number; lines: string[] }> {
+  const { camera: cam, lines } = realCamera(cameraConfig(deinterlace ? 'whole' : 'woven', camera.url('/video'), { width: W, height: H, fps: 15, deinterlace }));
   const ac = new AbortController();
   const values: number[] = [];
   const frames = cam.frames(ac.signal);
@@ -70,15 +70,21 @@ async function combingOf(deinterlace: boolean, n: number): Promise<number> {
     await cam.stop();
   }
   values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)]!;
+  return { combing: values[Math.floor(values.length / 2)]!, lines };
 }
 
-test('an interlaced camera read with deinterlace gives whole frames; without it, every frame shows both fields\' lines', { skip, timeout: 120_000 }, async () => {
+test('an interlaced camera read with deinterlace gives whole frames; without it, the two fields\' lines show where anything moved, and its log says how to read it whole', { skip, timeout: 120_000 }, async () => {
   const woven = await combingOf(false, 30);
   const whole = await combingOf(true, 30);
-  console.log(`# combing (rows against their neighbours over rows two away), median of 30 frames: ${woven.toFixed(2)} without deinterlace, ${whole.toFixed(2)} with it`);
-  assert.ok(woven > 2, `the fields' lines show: ${woven.toFixed(2)}`);
-  assert.ok(whole < 1, `whole frames: ${whole.toFixed(2)}`);
+  console.log(`# combing (rows against their neighbours over rows two away), median of 30 frames: ${woven.combing.toFixed(2)} without deinterlace, ${whole.combing.toFixed(2)} with it`);
+  assert.ok(woven.combing > 2, `the fields' lines show: ${woven.combing.toFixed(2)}`);
+  assert.ok(whole.combing < 1, `whole frames: ${whole.combing.toFixed(2)}`);
+  // The camera's log says it is interlaced, and tells how to read it whole, once, only where it is not.
+  const said = (lines: string[]) => lines.filter((l) => l.includes('FG_WARN_CAMERA_INTERLACED')).length;
+  assert.equal(said(woven.lines), 1, woven.lines.join(''));
+  assert.match(woven.lines.find((l) => l.includes('FG_WARN_CAMERA_INTERLACED'))!, /set deinterlace: true for this camera/);
+  assert.equal(said(whole.lines), 0);
+  assert.ok([...woven.lines, ...whole.lines].filter((l) => l.includes('"camera streaming"')).every((l) => l.includes('"interlaced":true')), 'the streaming line says so');
 });
 
 test('camera test says a camera is interlaced, and tells how to read it whole until deinterlace is set', { skip, timeout: 120_000 }, async () => {
