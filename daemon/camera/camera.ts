@@ -570,9 +570,9 @@ export class FfmpegCamera implements CameraSource {
     );
   }
 
-  /** An interlaced stream read without `deinterlace` (interlaceWarning): said once. */
+  /** The main stream interlaced and read without `deinterlace` (interlaceWarning): said once. A sub stream is never deinterlaced. */
   private sayInterlaced(): void {
-    if (this.interlacedSaid || !this.ffmpegLog.interlaced || this.config.deinterlace) return;
+    if (this.interlacedSaid || this.processDecoding === 'sub_stream' || !this.ffmpegLog.interlaced || this.config.deinterlace) return;
     this.interlacedSaid = true;
     this.log.warn({ code: 'FG_WARN_CAMERA_INTERLACED' }, 'camera: the stream is interlaced, so a moving face shows the lines of two fields; set deinterlace: true for this camera (or the camera or its encoder to progressive output)');
   }
