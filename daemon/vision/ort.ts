@@ -31,12 +31,6 @@ export async function usableSettings(requested: SessionSettings, modelPath: stri
 /** The batch dimension's name in a model loaded for batches (`OrtModel.load`'s `batches`). */
 const BATCH_DIM = 'batch';
 
-/**
- * One ONNX model. An input is what the model file takes in one run (one face; both eyes of one face
- * for the eye model). Loaded with `batches`, its first dimension is left free, so that one run takes
- * any number of inputs laid end to end (`runMany`): what a GPU needs to pay. The sessions of one
- * worker share nothing with other workers, so a camera's worker thread never waits on another's model.
- */
 /** How every model session is made: on these providers, with this many threads for one run. */
 export function sessionOptions(providers: ExecutionProvider[], threads: number): InferenceSession.SessionOptions {
   return {
@@ -54,6 +48,12 @@ export function sessionOptions(providers: ExecutionProvider[], threads: number):
   };
 }
 
+/**
+ * One ONNX model. An input is what the model file takes in one run (one face; both eyes of one face
+ * for the eye model). Loaded with `batches`, its first dimension is left free, so that one run takes
+ * any number of inputs laid end to end (`runMany`): what a GPU needs to pay. The sessions of one
+ * worker share nothing with other workers, so a camera's worker thread never waits on another's model.
+ */
 export class OrtModel {
   private constructor(
     private readonly session: InferenceSession,
