@@ -18,8 +18,8 @@ const TINY_BITS = new Uint32Array(Float32Array.of(TINY_WEIGHT).buffer)[0]!;
  * and their products with ordinary activations are subnormal. ONNX Runtime's
  * `set_denormal_as_zero` flushes them only on the thread that made the process's first session
  * (a process-wide once), so the vision worker that loaded its models second ran the embedder six
- * times slower than the other on an Intel Xeon. With these weights at 0 each model computes the same outputs on any thread, at
- * the speed of the flushing one.
+ * times slower than the other on an Intel Xeon. With these weights at 0 each model computes the
+ * same outputs on any thread, at the speed of the flushing one.
  *
  * The weights are read by their bits: on a thread that flushes, JavaScript reads a subnormal
  * float32 as 0, and the result (and the manifest's sha256) would depend on the thread.
