@@ -4,6 +4,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { AuditLog } from '../../daemon/service/audit.js';
@@ -124,6 +126,24 @@ test('control: events.tail streams until the client stops', async () => {
 
 test('control: no daemon listening says so with the fix', async () => {
   await assert.rejects(callDaemon({ dir: join(dir, 'nowhere') }, 'status', 'viewer'), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_DAEMON_NOT_RUNNING' && /systemctl start facegate/.test(e.hint ?? ''));
+});
+
+test('control: a daemon that takes the call and never answers: the client gives up with a code, says a change may still be made, and hangs up', async () => {
+  const silent = mkdtempSync(join(tmpdir(), 'fg-silent-'));
+  let closed: Promise<void> | undefined;
+  // It reads what comes (so it sees the client hang up) and says nothing.
+  const stuck = createServer((socket) => {
+    closed = new Promise((resolve) => socket.on('close', () => resolve()));
+    socket.resume();
+  }).listen(join(silent, 'viewer.sock'));
+  await once(stuck, 'listening');
+  try {
+    await assert.rejects(callDaemon({ dir: silent }, 'status', 'viewer', {}, { answerWithinMs: 200 }), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_DAEMON_TIMEOUT' && /did not answer status within 0.2 s/.test(e.message) && /journalctl -u facegate/.test(e.hint ?? ''));
+    await closed;
+    await assert.rejects(callDaemon({ dir: silent }, 'person.rename', 'viewer', { id: 'emp-7', name: 'May' }, { answerWithinMs: 200 }), (e: unknown) => e instanceof FacegateError && e.code === 'FG_ERR_DAEMON_TIMEOUT' && /may still make the change/.test(e.hint ?? ''));
+  } finally {
+    stuck.close();
+  }
 });
 
 test('control: the audit trail keeps no name, external id or group in clear (the gallery seals them)', async () => {
