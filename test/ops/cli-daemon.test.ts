@@ -13,9 +13,11 @@ import { parseConfig } from '../../daemon/config/load.js';
 import { acquireDaemonLock } from '../../daemon/system/lock.js';
 import { createNotifier } from '../../daemon/system/sd-notify.js';
 import { decodeImageFile } from '../../daemon/vision/image.js';
+import type { VisionPool } from '../../daemon/vision/pool.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { quietLogger } from '../support/events-stack.js';
 import { runCli } from '../support/cli.js';
+import { reportIfTimedOut } from '../support/hang-report.js';
 import { media, mediaMissing } from '../support/media.js';
 import { makeSite } from './daemon-harness.js';
 
@@ -43,6 +45,7 @@ async function startDaemon(t: TestContext, site: Awaited<ReturnType<typeof makeS
   });
   await app.start();
   t.after(() => app.stop());
+  reportIfTimedOut(t, () => ({ vision: (app.analyzer as Partial<VisionPool>).stats?.() }));
   return app;
 }
 
