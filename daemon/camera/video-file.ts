@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DEINTERLACE } from './ffmpeg-args.js';
 import { pixelAspect } from './probe.js';
 import { FrameAssembler } from './frame-reader.js';
 import { FacegateError } from '../base/errors.js';
@@ -79,7 +80,8 @@ export function parseShowinfoPts(line: string): number | undefined {
 }
 
 /**
- * Decodes a video file at `fps` frames a second as YUV 4:2:0, as a camera's frames are, each frame with its real presentation time.
+ * Decodes a video file at `fps` frames a second as YUV 4:2:0, as a camera's frames are, each frame with its real presentation time,
+ * interlaced frames rebuilt whole from their fields.
  * The fps filter resamples by timestamp, so variable-frame-rate files come out on the right times;
  * showinfo after it prints each output frame's pts_time on stderr, which is paired with the frames
  * on stdout in order. No real-time pacing: a file is read as fast as it decodes.
@@ -89,7 +91,11 @@ export async function* videoFrames(file: string, options: { fps: number }): Asyn
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn'];
   // A face stored squeezed is a face of another shape to every model: shown as it is meant to be.
   const unsqueeze = squeezed ? `scale=${width}:${height},setsar=1,` : '';
-  args.push('-vf', `fps=${options.fps},${unsqueeze}showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
+  // An interlaced recording (an analog encoder's, a 1080i camera's) rebuilt from its fields before
+  // the rate filter picks frames: read woven, a moving face is combed and another face to the
+  // recogniser. Frames the decoder marks progressive pass as they are, and the frame the
+  // deinterlacer holds back costs a file nothing, so every file is read this way.
+  args.push('-vf', `${DEINTERLACE},fps=${options.fps},${unsqueeze}showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
   const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
   const frames: Uint8Array[] = [];

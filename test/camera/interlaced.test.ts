@@ -1,12 +1,14 @@
 // An interlaced camera (as analog encoders and 1080i cameras send): a real RTSP server on 127.0.0.1
 // serving a real broadcast clip woven into fields by FFmpeg, read by the real camera stage with and
-// without `deinterlace`, and named by `facegate camera test` (test/ops/doctor.test.ts: by doctor).
+// without `deinterlace`, and named by `facegate camera test` (test/ops/doctor.test.ts: by doctor); the
+// same clip as a file, as a scan or an enrolment from a video reads it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { videoFrames } from '../../daemon/camera/video-file.js';
 import { runCli } from '../support/cli.js';
 import { FakeCamera } from '../support/fake-camera.js';
 import { media, mediaMissing } from '../support/media.js';
@@ -85,6 +87,31 @@ test('an interlaced camera read with deinterlace gives whole frames; without it,
   assert.match(woven.lines.find((l) => l.includes('FG_WARN_CAMERA_INTERLACED'))!, /set deinterlace: true for this camera/);
   assert.equal(said(whole.lines), 0);
   assert.ok([...woven.lines, ...whole.lines].filter((l) => l.includes('"camera streaming"')).every((l) => l.includes('"interlaced":true')), 'the streaming line says so');
+});
+
+test('a video file (a scan, an enrolment from a clip) is read whole when it is interlaced, and as it is when it is progressive', { skip, timeout: 120_000 }, async () => {
+  const medianCombing = async (file: string) => {
+    const values: number[] = [];
+    for await (const { image } of videoFrames(file, { fps: 15 })) {
+      values.push(combing(image.data, image.width, image.height));
+      if (values.length >= 30) break;
+    }
+    values.sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)]!;
+  };
+  const woven = join(dir, 'interlaced.mp4');
+  const whole = await medianCombing(woven);
+  console.log(`# combing of the woven file read by videoFrames, median of 30 frames: ${whole.toFixed(2)}`);
+  assert.ok(whole < 1, `whole frames: ${whole.toFixed(2)}`);
+
+  // A progressive file's frames are the decoder's, byte for byte, at the same times.
+  const progressive = join(dir, 'progressive.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-ss', '1.2', '-i', media(CLIP), '-t', '1', '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', progressive]);
+  const plain = execFileSync('ffmpeg', ['-v', 'error', '-i', progressive, '-vf', 'fps=15', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 256 * 1024 * 1024 });
+  const read: Buffer[] = [];
+  for await (const { image } of videoFrames(progressive, { fps: 15 })) read.push(Buffer.from(image.data));
+  assert.ok(read.length >= 14, `${read.length} frames`);
+  assert.ok(Buffer.concat(read).equals(plain), 'the same bytes as FFmpeg decodes without the deinterlacer');
 });
 
 test('camera test says a camera is interlaced, and tells how to read it whole until deinterlace is set', { skip, timeout: 120_000 }, async () => {
