@@ -22,8 +22,8 @@ export interface CliResult {
 }
 
 /**
- * How long a command may run before the test fails with what it was doing: far above the slowest
- * command a test runs (a scan of a clip, ~20 s on the 2-core machine), below the tests' own limits.
+ * How long a command may run before the test fails with what it was doing: well above the slowest
+ * command a test runs (the demo on a clip for 30 s), below the tests' own limits.
  */
 const CLI_LIMIT_MS = 120_000;
 
