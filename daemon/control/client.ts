@@ -81,6 +81,8 @@ export async function callDaemon(
   return new Promise((resolve, reject) => {
     let buffer = '';
     let settled = false;
+    const limitMs = options.answerWithinMs ?? ANSWER_WITHIN_MS[method];
+    const timer = limitMs === 'stream' ? undefined : setTimeout(() => finish(() => reject(noAnswer(method, limitMs))), limitMs);
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
@@ -88,8 +90,6 @@ export async function callDaemon(
       socket.end();
       fn();
     };
-    const limitMs = options.answerWithinMs ?? ANSWER_WITHIN_MS[method];
-    const timer = limitMs === 'stream' ? undefined : setTimeout(() => finish(() => reject(noAnswer(method, limitMs))), limitMs);
     options.signal?.addEventListener('abort', () => finish(() => resolve(null)), { once: true });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
