@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { waitingOn, type WaitingReport } from './hang-report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -48,7 +49,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input
     const limitMs = options.timeoutMs ?? CLI_LIMIT_MS;
     const timer = setTimeout(() => {
       child.kill('SIGUSR2');
-      void waitingOn(report).then((waiting) => {
+      void hungReport(report).then((waiting) => {
         child.kill('SIGKILL');
         reject(new Error(`facegate ${args.join(' ')} did not exit within ${limitMs / 1000} s\n${waiting}\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-4000)}`));
       });
@@ -68,21 +69,15 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input
   });
 }
 
-/** What a hung command's diagnostic report says it waits on: its stack, its open handles and threads. */
-async function waitingOn(file: string): Promise<string> {
+/** What a hung command's diagnostic report says: its stack, and what it waits on. */
+async function hungReport(file: string): Promise<string> {
   for (let tries = 0; tries < 50; tries++) {
     await sleep(100);
     try {
-      const r = JSON.parse(readFileSync(file, 'utf8')) as {
-        javascriptStack?: { message?: string; stack?: string[] };
-        libuv?: { type: string; is_active?: boolean; is_referenced?: boolean; localEndpoint?: unknown; remoteEndpoint?: unknown; filename?: string }[];
-        workers?: unknown[];
-      };
+      const report = JSON.parse(readFileSync(file, 'utf8')) as WaitingReport;
       rmSync(file, { force: true });
-      const handles = (r.libuv ?? [])
-        .filter((h) => h.is_active && h.is_referenced !== false)
-        .map((h) => `${h.type}${h.filename ? ` ${h.filename}` : ''}${h.localEndpoint ? ` local ${JSON.stringify(h.localEndpoint)}` : ''}${h.remoteEndpoint ? ` remote ${JSON.stringify(h.remoteEndpoint)}` : ''}`);
-      return `stack: ${r.javascriptStack?.message ?? ''} ${(r.javascriptStack?.stack ?? []).slice(0, 8).join(' | ')}\nactive handles: ${handles.join('; ') || 'none'}\nworker threads: ${r.workers?.length ?? 0}`;
+      const stack = report.javascriptStack;
+      return `stack: ${stack?.message ?? ''} ${(stack?.stack ?? []).slice(0, 8).join(' | ')}\n${waitingOn(report)}`;
     } catch {
       // Not written yet (or half written): wait on.
     }

@@ -1,29 +1,40 @@
 import type { TestContext } from 'node:test';
 
+/** The parts of Node's diagnostic report (process.report) that say what a process waits on. */
+export interface WaitingReport {
+  javascriptStack?: { message?: string; stack?: string[] };
+  libuv?: { type: string; is_active?: boolean; is_referenced?: boolean; localEndpoint?: unknown; remoteEndpoint?: unknown; filename?: string; pid?: number }[];
+  workers?: unknown[];
+}
+
+/** A report's open handles that keep its process waiting (sockets with their ends, child processes, timers), and its worker threads. */
+export function waitingOn(report: WaitingReport): string {
+  const handles = (report.libuv ?? [])
+    .filter((h) => h.is_active && h.is_referenced !== false && h.type !== 'loop')
+    .map((h) =>
+      [h.type, h.filename, h.pid !== undefined ? `pid ${h.pid}` : undefined, h.localEndpoint ? `local ${JSON.stringify(h.localEndpoint)}` : undefined, h.remoteEndpoint ? `remote ${JSON.stringify(h.remoteEndpoint)}` : undefined]
+        .filter(Boolean)
+        .join(' '),
+    );
+  return `open handles: ${handles.join('; ') || 'none'}; worker threads: ${report.workers?.length ?? 0}`;
+}
+
 /**
  * When `t` times out, what this process was waiting on, printed on stderr (the test runner shows
- * it beside the failure): its open handles (sockets with their ends, child processes, timers), its
- * worker threads, and `state()`, the parts' own counts. A test that awaits a promise nothing
- * settles shows otherwise only its name and its limit.
+ * it beside the failure): its open handles, its worker threads, and `state()`, the parts' own
+ * counts. A test that awaits a promise nothing settles shows otherwise only its name and its limit.
  */
 export function reportIfTimedOut(t: TestContext, state: () => unknown = () => undefined): void {
   t.signal.addEventListener(
     'abort',
     () => {
-      const report = process.report.getReport() as unknown as {
-        libuv: { type: string; is_active?: boolean; is_referenced?: boolean; localEndpoint?: unknown; remoteEndpoint?: unknown; pid?: number }[];
-        workers: unknown[];
-      };
-      const handles = report.libuv
-        .filter((h) => h.is_active && h.is_referenced !== false && h.type !== 'loop')
-        .map((h) => [h.type, h.pid !== undefined ? `pid ${h.pid}` : '', h.localEndpoint ? `local ${JSON.stringify(h.localEndpoint)}` : '', h.remoteEndpoint ? `remote ${JSON.stringify(h.remoteEndpoint)}` : ''].filter(Boolean).join(' '));
       let parts: string;
       try {
         parts = JSON.stringify(state());
       } catch (e) {
         parts = `(could not be read: ${String(e)})`;
       }
-      process.stderr.write(`# ${t.name} was cancelled; this process waited on: ${handles.join('; ') || 'no active handle'}; worker threads: ${report.workers.length}; state: ${parts}\n`);
+      process.stderr.write(`# ${t.name} was cancelled; this process waited on: ${waitingOn(process.report.getReport() as WaitingReport)}; state: ${parts}\n`);
     },
     { once: true },
   );
