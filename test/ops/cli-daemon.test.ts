@@ -17,7 +17,7 @@ import type { VisionPool } from '../../daemon/vision/pool.js';
 import { Timeline } from '../../daemon/track/timeline.js';
 import { quietLogger } from '../support/events-stack.js';
 import { runCli } from '../support/cli.js';
-import { reportIfTimedOut } from '../support/hang-report.js';
+import { reportIfStuck } from '../support/hang-report.js';
 import { media, mediaMissing } from '../support/media.js';
 import { makeSite } from './daemon-harness.js';
 
@@ -45,7 +45,8 @@ async function startDaemon(t: TestContext, site: Awaited<ReturnType<typeof makeS
   });
   await app.start();
   t.after(() => app.stop());
-  reportIfTimedOut(t, () => ({ vision: (app.analyzer as Partial<VisionPool>).stats?.() }));
+  // Each test here takes ~5 s and allows 120-180 s.
+  reportIfStuck(t, 110_000, () => ({ vision: (app.analyzer as Partial<VisionPool>).stats?.() }));
   return app;
 }
 

@@ -20,22 +20,22 @@ export function waitingOn(report: WaitingReport): string {
 }
 
 /**
- * When `t` times out, what this process was waiting on, printed on stderr (the test runner shows
- * it beside the failure): its open handles, its worker threads, and `state()`, the parts' own
- * counts. A test that awaits a promise nothing settles shows otherwise only its name and its limit.
+ * When `t` is still running after `afterMs` (set it under the test's own limit, far above its usual
+ * time), what this process is waiting on, printed on stderr (the test runner shows it beside the
+ * test): its open handles, its worker threads, and `state()`, the parts' own counts. A test that
+ * awaits a promise nothing settles shows otherwise only its name and its limit. (The test's abort
+ * signal cannot say it: it is aborted at the end of every test, passed or timed out alike.)
  */
-export function reportIfTimedOut(t: TestContext, state: () => unknown = () => undefined): void {
-  t.signal.addEventListener(
-    'abort',
-    () => {
-      let parts: string;
-      try {
-        parts = JSON.stringify(state());
-      } catch (e) {
-        parts = `(could not be read: ${String(e)})`;
-      }
-      process.stderr.write(`# ${t.name} was cancelled; this process waited on: ${waitingOn(process.report.getReport() as WaitingReport)}; state: ${parts}\n`);
-    },
-    { once: true },
-  );
+export function reportIfStuck(t: TestContext, afterMs: number, state: () => unknown = () => undefined): void {
+  const timer = setTimeout(() => {
+    let parts: string;
+    try {
+      parts = JSON.stringify(state());
+    } catch (e) {
+      parts = `(could not be read: ${String(e)})`;
+    }
+    process.stderr.write(`# ${t.name} still runs after ${afterMs / 1000} s; this process waits on: ${waitingOn(process.report.getReport() as WaitingReport)}; state: ${parts}\n`);
+  }, afterMs);
+  timer.unref();
+  t.after(() => clearTimeout(timer));
 }
