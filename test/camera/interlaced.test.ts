@@ -71,8 +71,12 @@ async function combingOf(deinterlace: boolean, n: number): Promise<{ combing: nu
     ac.abort();
     await cam.stop();
   }
+  return { combing: median(values), lines };
+}
+
+function median(values: number[]): number {
   values.sort((a, b) => a - b);
-  return { combing: values[Math.floor(values.length / 2)]!, lines };
+  return values[Math.floor(values.length / 2)]!;
 }
 
 test('an interlaced camera read with deinterlace gives whole frames; without it, the two fields\' lines show where anything moved, and its log says how to read it whole', { skip, timeout: 120_000 }, async () => {
@@ -96,15 +100,14 @@ test('a video file (a scan, an enrolment from a clip) is read whole when it is i
       values.push(combing(image.data, image.width, image.height));
       if (values.length >= 30) break;
     }
-    values.sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)]!;
+    return median(values);
   };
   const woven = join(dir, 'interlaced.mp4');
   const whole = await medianCombing(woven);
   console.log(`# combing of the woven file read by videoFrames, median of 30 frames: ${whole.toFixed(2)}`);
   assert.ok(whole < 1, `whole frames: ${whole.toFixed(2)}`);
 
-  // A progressive file's frames are the decoder's, byte for byte, at the same times.
+  // A progressive file's frames are the decoder's, byte for byte, as many of them.
   const progressive = join(dir, 'progressive.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-ss', '1.2', '-i', media(CLIP), '-t', '1', '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', progressive]);
   const plain = execFileSync('ffmpeg', ['-v', 'error', '-i', progressive, '-vf', 'fps=15', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 256 * 1024 * 1024 });
