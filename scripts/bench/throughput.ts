@@ -40,7 +40,7 @@
 // --console turns the web console on and keeps one viewer per camera on its cameras page while
 // frames are counted, at twice the page's rate to be on the safe side: the camera's live picture
 // twice a second (the page fetches it once), the camera list every 5 s, with a logged-in account's token (what the console costs the pipeline).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,7 @@ import { media, mediaMissing } from '../../test/support/media.js';
 import { NotifyListener } from '../../test/ops/notify-listener.js';
 import { addConsoleAccount, benchSite, childrenCpuSeconds, CONSOLE_ACCOUNT, counterSum, cpuSeconds, eventLoopBuckets, lateBoundMs, modelRuns, stageSeconds, finishedShares, frameCounts, freePort, percentile, scrape, siteConfig, startBenchDaemon, tailEvents, type BenchSite } from './daemon-run.js';
 import { CLIP, TILE } from './track.js';
+import { boxSpeed, speedLine } from './box-speed.js';
 
 const QUIET_S = 20;
 /** The busy scene's loop: longer than its people's clips' own loops would make it look. */
@@ -203,34 +204,6 @@ function visionYaml(v: RunChoice): string {
     ...(v.batch === undefined ? [] : [`  batch: { max: ${v.batch} }`]),
   ];
   return lines.length === 0 ? '' : `vision:\n${lines.join('\n')}\n`;
-}
-
-/** Frames of the run's footage that boxSpeed decodes: ten seconds at 15 fps, about half a second of work. */
-const SPEED_FRAMES = 150;
-
-/**
- * How fast this box is at the moment, as a camera's decoder finds it: FFmpeg's CPU time a frame
- * (user and system, one thread) to decode the first SPEED_FRAMES of `file`, the median of three
- * decodes (one alone moved by a quarter from one second to the next), with no daemon running.
- * A shared machine's speed drifts under the same code: on one 2-core box eight busy cameras finished
- * 12-18 % of their frames in one hour and 27-51 % in the next, and their FFmpeg decoders took 86-93 %
- * of a core in the first hour against 54-76 % in the second for the same frames. Figures are
- * comparable between runs at about the same speed; undefined where FFmpeg did not say.
- */
-function boxSpeed(file: string): number | undefined {
-  const msPerFrame = [0, 1, 2].map(() => decodeMsPerFrame(file));
-  return msPerFrame.includes(undefined) ? undefined : percentile(msPerFrame as number[], 0.5);
-}
-
-function decodeMsPerFrame(file: string): number | undefined {
-  const run = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-benchmark', '-threads', '1', '-i', file, '-frames:v', String(SPEED_FRAMES), '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const bench = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(run.stderr ?? '');
-  return run.status === 0 && bench ? ((Number(bench[1]) + Number(bench[2])) * 1000) / SPEED_FRAMES : undefined;
-}
-
-function speedLine(before: number | undefined, after: number | undefined): string {
-  const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
-  return `  box speed: FFmpeg decodes this footage in ${ms(before)} ms a frame before the run, ${ms(after)} after (CPU time, one thread; compare runs at like speeds)`;
 }
 
 async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, choice: RunChoice, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
