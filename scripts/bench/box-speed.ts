@@ -23,8 +23,8 @@ function decodeMsPerFrame(file: string): number | undefined {
   return run.status === 0 && bench ? ((Number(bench[1]) + Number(bench[2])) * 1000) / SPEED_FRAMES : undefined;
 }
 
-/** The line a run ends with: the box's speed before it and after it. */
-export function speedLine(before: number | undefined, after: number | undefined): string {
+/** The line a run ends with: the box's speed before it and after it, decoding `footage`. */
+export function speedLine(footage: string, before: number | undefined, after: number | undefined): string {
   const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
-  return `  box speed: FFmpeg decodes this footage in ${ms(before)} ms a frame before the run, ${ms(after)} after (CPU time, one thread; compare runs at like speeds)`;
+  return `  box speed: FFmpeg decodes ${footage} in ${ms(before)} ms a frame before the run, ${ms(after)} after (CPU time, one thread; compare runs at like speeds)`;
 }

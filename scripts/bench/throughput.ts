@@ -209,7 +209,7 @@ function visionYaml(v: RunChoice): string {
 async function measure(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, choice: RunChoice, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {
   const speedBefore = boxSpeed(source);
   const report = await measureRun(dir, site, kind, source, cameras, seconds, choice, profile, withConsole, withDoors);
-  return `${report}\n${speedLine(speedBefore, boxSpeed(source))}`;
+  return `${report}\n${speedLine('this footage', speedBefore, boxSpeed(source))}`;
 }
 
 async function measureRun(dir: string, site: BenchSite, kind: 'busy' | 'quiet', source: string, cameras: number, seconds: number, choice: RunChoice, profile: string | undefined, withConsole: boolean, withDoors: boolean): Promise<string> {

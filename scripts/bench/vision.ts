@@ -6,7 +6,8 @@
 // models/rewrite's setBatch sets it): what batching across faces and cameras would buy on this
 // provider. `--concurrent` runs the vision core as the daemon's worker does, with that many cameras
 // calling it at once (their inputs batched in its model queues, vision.batch): faces a second and
-// each face's share of the time, and the same for tiled 1080p detections.
+// each face's share of the time, and the same for tiled 1080p detections. It ends with the box's
+// speed before and after (box-speed.ts): a figure compares with another day's at like speeds.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -35,6 +36,7 @@ import { rectToAffine } from '../../daemon/vision/geometry.js';
 import type { Detection, RgbImage, Yuv420Image } from '../../daemon/vision/types.js';
 import { decodeModel, encodeModel, setBatch } from '../../models/rewrite/onnx-graph.js';
 import { media, mediaMissing } from '../../test/support/media.js';
+import { boxSpeed, speedLine } from './box-speed.js';
 
 interface Timing {
   /** Median wall-clock ms of one call. */
@@ -77,6 +79,9 @@ function padTo1080p(img: RgbImage): RgbImage {
   return { width: W, height: H, data };
 }
 
+/** What the box's speed is measured on before and after the stages are timed (box-speed.ts): a day's figures compare with another's at like speeds. */
+const SPEED_CLIP = 'video_cctv/short_hamilton_clip.mp4';
+
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -95,8 +100,9 @@ export async function run(args: string[]): Promise<void> {
   if (batches.some((b) => !Number.isInteger(b) || b < 1 || b > 64)) throw new Error(`--batch: batch sizes from 1 to 64, comma-separated, not ${values.batch}`);
   const n = Number(values.iterations);
   const rounds = Number(values.rounds);
-  const missing = mediaMissing('identities/face_recognition/obama-720p.jpg');
+  const missing = mediaMissing('identities/face_recognition/obama-720p.jpg', SPEED_CLIP);
   if (missing) throw new Error(missing);
+  const speedBefore = boxSpeed(media(SPEED_CLIP));
   const log = createLogger({ level: 'warn' });
   const provider = values.provider;
   if (provider !== 'cpu' && provider !== 'webgpu' && provider !== 'cuda') throw new Error(`--provider: cpu, webgpu or cuda, not ${provider}`);
@@ -212,6 +218,7 @@ export async function run(args: string[]): Promise<void> {
   if (batches.length > 0) await batchTable(paths, batches, n, rounds, (name, path) => OrtModel.load(name, path, settings, log));
   if (concurrent.length > 0) await concurrentTable(provider, Number(values.threads), concurrent, n, frame, frame1080, det, log);
   console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+  console.log(speedLine(SPEED_CLIP, speedBefore, boxSpeed(media(SPEED_CLIP))));
   await Promise.all([detector.close(), landmarker.close(), embedder.close(), eyes.close(), antispoof.close()]);
 }
 

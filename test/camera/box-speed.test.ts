@@ -24,5 +24,5 @@ test('boxSpeed: the CPU time a frame of a real H.264 file, and undefined for a f
 });
 
 test('speedLine: the speed before and after a run, a dash where it could not be measured', () => {
-  assert.match(speedLine(3.456, undefined), /decodes this footage in 3\.46 ms a frame before the run, - after/);
+  assert.match(speedLine('this footage', 3.456, undefined), /decodes this footage in 3\.46 ms a frame before the run, - after/);
 });
