@@ -1,5 +1,6 @@
-// The throughput bench's reference for how fast the box is at the moment (scripts/bench/box-speed.ts):
-// FFmpeg's CPU time a frame decoding a real H.264 file, and nothing where FFmpeg cannot decode it.
+// The throughput and vision benches' reference for how fast the box is at the moment
+// (scripts/bench/box-speed.ts): FFmpeg's CPU time a frame decoding a real H.264 file, and nothing
+// where FFmpeg cannot decode it.
 import '../support/offline-tier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
